@@ -1,0 +1,1 @@
+"""The keystores command line (installed as keystores.cli): parse, resolve secrets, call one operation, render."""

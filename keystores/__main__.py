@@ -1,0 +1,3 @@
+from keystores.cli.main import run
+
+run()

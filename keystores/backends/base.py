@@ -1,0 +1,249 @@
+"""What the backends share: an ordered in-memory entry table, capability checks, and the locked,
+atomic read-modify-write cycle of a store that lives in files.
+
+A file backend implements `_load(data: bytes)` (fill `self._entries`) and `_dump() -> bytes`; everything else
+(labels, replace rules, default flag, save, locking) is here once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from keystores.errors import (
+    CapabilityError,
+    EntryExists,
+    EntryNotFound,
+    KeystoreError,
+    UsageError,
+)
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef, KeySpec, Signer, private_key_signer
+
+
+class BaseStore:
+    """An ordered label -> Entry table with the protocol's editing rules."""
+
+    format: ClassVar[str] = "base"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: True when labels compare case-insensitively (JKS/JCEKS lower-case their aliases, as keytool does).
+    case_insensitive_labels: ClassVar[bool] = False
+
+    def __init__(self, location: str, *, writable: bool = False, profile: str = "modern") -> None:
+        self.location = location
+        self.writable = writable
+        self.profile = profile
+        self.notes: list[str] = []
+        self._entries: dict[str, Entry] = {}
+        self._dirty = False
+        self._closed = False
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def entries(self) -> Iterator[Entry]:
+        return iter(list(self._entries.values()))
+
+    def labels(self) -> list[str]:
+        return list(self._entries)
+
+    def _key(self, label: str) -> str:
+        return label.lower() if self.case_insensitive_labels else label
+
+    def _find(self, label: str) -> str:
+        if label in self._entries:
+            return label
+        if self.case_insensitive_labels:
+            for existing in self._entries:
+                if existing.lower() == label.lower():
+                    return existing
+        raise EntryNotFound(label, self._entries, store=self.location)
+
+    def get(self, label: str) -> Entry:
+        return self._entries[self._find(label)]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # --- editing -------------------------------------------------------------------------------------------
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise UsageError("store was opened read-only", store=self.location)
+
+    def check_entry(self, entry: Entry) -> None:
+        """Raise CapabilityError when the format cannot hold `entry` as it is."""
+        caps = self.capabilities
+        if entry.kind is EntryKind.SECRET_KEY and not caps.secret_keys:
+            raise CapabilityError("secret_keys", f"{self.format} stores cannot hold secret keys",
+                                  store=self.location, label=entry.label)
+        if entry.kind is EntryKind.KEY_PAIR and not caps.private_keys:
+            raise CapabilityError("private_keys", f"{self.format} stores cannot hold private keys",
+                                  store=self.location, label=entry.label)
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and not entry.key.extractable:
+            raise CapabilityError("extractable_keys", "the private key is held on a token and cannot be copied "
+                                  "out of it", store=self.location, label=entry.label)
+        if entry.kind is EntryKind.REQUEST and not caps.pending_requests:
+            raise CapabilityError("pending_requests", f"{self.format} stores cannot hold pending requests",
+                                  store=self.location, label=entry.label)
+        if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
+            raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
+        if entry.kind in (EntryKind.KEY_PAIR, EntryKind.TRUSTED_CERT) and not entry.chain:
+            raise UsageError("entry has no certificate", store=self.location, label=entry.label)
+        if not entry.label:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        self._require_writable()
+        self.check_entry(entry)
+        if self.case_insensitive_labels and entry.label != entry.label.lower():
+            entry = entry.with_(label=entry.label.lower())
+        try:
+            existing = self._find(entry.label)
+        except EntryNotFound:
+            existing = None
+        if existing is not None:
+            if not replace:
+                raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
+                                  store=self.location, label=entry.label)
+            del self._entries[existing]
+        if entry.default:
+            self._clear_default()
+        self._entries[entry.label] = entry
+        self._dirty = True
+
+    def _clear_default(self) -> None:
+        for label, other in list(self._entries.items()):
+            if other.default:
+                self._entries[label] = other.with_(default=False)
+
+    def set_default(self, label: str) -> None:
+        if not self.capabilities.default_flag:
+            raise CapabilityError("default_flag", f"{self.format} stores have no default entry",
+                                  store=self.location, label=label)
+        self._require_writable()
+        found = self._find(label)
+        self._clear_default()
+        self._entries[found] = self._entries[found].with_(default=True)
+        self._dirty = True
+
+    def remove(self, label: str) -> None:
+        self._require_writable()
+        del self._entries[self._find(label)]
+        self._dirty = True
+
+    def rename(self, old: str, new: str) -> None:
+        self._require_writable()
+        source = self._find(old)
+        if self.case_insensitive_labels:
+            new = new.lower()
+        with contextlib.suppress(EntryNotFound):
+            if self._find(new) != source:
+                raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+        renamed = self._entries[source].with_(label=new)
+        self._entries = {(new if k == source else k): (renamed if k == source else v)
+                         for k, v in self._entries.items()}
+        self._dirty = True
+
+    def generate_key(self, label: str, spec: KeySpec) -> KeyRef:
+        raise CapabilityError("key_generation", f"{self.format} stores do not make keys themselves; the key is "
+                              "made on the host and stored with its certificate", store=self.location, label=label)
+
+    def signer(self, label: str) -> Signer:
+        entry = self.get(label)
+        if isinstance(entry.key, KeyRef):
+            if entry.key.signer is None:
+                raise KeystoreError("this key cannot sign here", store=self.location, label=label)
+            return entry.key.signer
+        if entry.key is None:
+            raise UsageError("entry has no private key to sign with", store=self.location, label=label)
+        return private_key_signer(entry.key)
+
+    def set_password(self, new_password: str) -> None:
+        raise CapabilityError("password", f"{self.format} stores have no password", store=self.location)
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write the store if anything changed. Subclasses that are files implement `_write`."""
+        if not self.writable or not self._dirty:
+            return
+        self._write()
+        self._dirty = False
+
+    def _write(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __enter__(self) -> BaseStore:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.save()
+        finally:
+            self.close()
+
+
+class FileStore(BaseStore):
+    """A store that is one file (PKCS#12, JKS, JCEKS, PEM): read, edit in memory, write back atomically.
+
+    A writable store holds the folder lock from before the read until close, so concurrent writers serialise.
+    """
+
+    private_file: ClassVar[bool] = True  # new files are 0600: they may hold keys
+
+    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
+                 profile: str = "modern") -> None:
+        super().__init__(location, writable=writable, profile=profile)
+        self.path = Path(location)
+        self.password = password
+        self._lock: contextlib.ExitStack | None = None
+        if writable:
+            from keystores.fileio import folder_lock
+
+            self._lock = contextlib.ExitStack()
+            self._lock.enter_context(folder_lock(self.path))
+        try:
+            if create:
+                self._dirty = True
+                self._init_new()
+            else:
+                from keystores.fileio import read_bytes
+
+                self._load(read_bytes(self.path))
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
+             profile: str = "modern", format_name: str | None = None, **options: Any) -> FileStore:
+        if options:
+            raise UsageError(f"{cls.format} stores take no option(s) {', '.join(sorted(options))}")
+        return cls(location, password=password, writable=writable, create=create, profile=profile)
+
+    def _init_new(self) -> None:
+        """Prepare an empty store (the default does nothing)."""
+
+    def _load(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _dump(self) -> bytes:
+        raise NotImplementedError
+
+    def _write(self) -> None:
+        from keystores.fileio import atomic_write
+
+        atomic_write(self.path, self._dump(), private=self.private_file)
+
+    def set_password(self, new_password: str) -> None:
+        self._require_writable()
+        self.password = new_password
+        self._dirty = True
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        super().close()

@@ -1,0 +1,119 @@
+"""The error taxonomy. Every error carries the store (and label) it concerns and maps to one exit code.
+
+Messages never contain a password or PIN: callers pass paths and labels, never secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (README: "Exit codes")."""
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    WRONG_PASSWORD = 3
+    NOT_FOUND = 4
+    CHECKS_FAILED = 5
+
+
+class KeystoreError(Exception):
+    """Base of every error keystores raises on purpose; `str()` is a one-line message for the user."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, store: str | None = None, label: str | None = None) -> None:
+        self.store = store
+        self.label = label
+        self.reason = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"{self.store}: " if self.store else ""
+        what = f"entry '{self.label}': " if self.label else ""
+        return f"{where}{what}{self.reason}"
+
+
+class UsageError(KeystoreError):
+    """The request itself is wrong (conflicting options, unknown type)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class WrongPassword(KeystoreError):
+    """The password or PIN does not open the store or key."""
+
+    exit_code = ExitCode.WRONG_PASSWORD
+
+
+class PasswordRequired(WrongPassword):
+    """A password is needed and none was given; the CLI prompts on a terminal and retries once."""
+
+
+class NotFound(KeystoreError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class StoreNotFound(NotFound):
+    pass
+
+
+class EntryNotFound(NotFound):
+    def __init__(self, label: str, existing: Iterable[str], *, store: str | None = None) -> None:
+        names = sorted(existing)
+        shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+        super().__init__(f"no such entry; entries are: {shown or '(none)'}", store=store, label=label)
+        self.existing = names
+
+
+class TokenNotFound(NotFound):
+    pass
+
+
+class CorruptStore(KeystoreError):
+    """The bytes are damaged, truncated, tampered with, or not what the format says."""
+
+
+class IntegrityError(CorruptStore):
+    """A MAC or integrity check failed although the password was right."""
+
+
+class UnsupportedFormat(KeystoreError):
+    """The file is not a store we know, or a variant we do not read."""
+
+
+class EntryExists(KeystoreError):
+    pass
+
+
+class StoreExists(KeystoreError):
+    pass
+
+
+class StoreLocked(KeystoreError):
+    pass
+
+
+class BackendUnavailable(KeystoreError):
+    """An optional dependency or native library is missing; the message says what to install."""
+
+
+class CapabilityError(KeystoreError):
+    """The format cannot express what was asked (a secret key in PKCS#12, a second default in CMS...)."""
+
+    def __init__(self, capability: str, message: str, *, store: str | None = None, label: str | None = None):
+        self.capability = capability
+        super().__init__(message, store=store, label=label)
+
+
+class KeyNotExtractable(KeystoreError):
+    """The key lives on a token that marks it sensitive or non-extractable."""
+
+
+class ChecksFailed(KeystoreError):
+    """validate/audit found problems; the report has already been printed."""
+
+    exit_code = ExitCode.CHECKS_FAILED

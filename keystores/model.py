@@ -1,0 +1,231 @@
+"""The data every layer shares: entries, trust, capabilities, key specs, key references and signers.
+
+This module sits at the bottom of the house: backends, pki, ops and the CLI all import it, it imports none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from keystores.errors import UsageError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+
+class EntryKind(StrEnum):
+    KEY_PAIR = "key-pair"
+    TRUSTED_CERT = "trusted-cert"
+    SECRET_KEY = "secret-key"
+    REQUEST = "request"
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a certificate entry is trusted to issue for; one model mapped onto every format.
+
+    Java's trustedCertEntry and the CMS trusted bit mean "all purposes". NSS keeps per-purpose flags; `native`
+    carries the source format's own spelling (for NSS e.g. "CT,C,C") so that a round trip loses nothing.
+    An entry whose `trust` is None is present but not trusted (a CMS signer with the bit off, NSS ",,").
+    """
+
+    tls_server: bool = True
+    tls_client: bool = True
+    email: bool = True
+    code_signing: bool = True
+    native: str | None = None
+
+    @property
+    def purposes(self) -> list[str]:
+        names = ("tls_server", "tls_client", "email", "code_signing")
+        return [n for n in names if getattr(self, n)]
+
+
+TRUST_ALL = Trust()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a format can express. Operations check these once and raise CapabilityError naming the one missing."""
+
+    private_keys: bool = True
+    extractable_keys: bool = True
+    secret_keys: bool = False
+    trust: bool = True
+    default_flag: bool = False
+    pending_requests: bool = False
+    key_generation: bool = False
+    multiple_entries: bool = True
+    labels: bool = True
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A key to make: `rsa:2048`, `ec:p256`, `ed25519`."""
+
+    algorithm: str  # "rsa", "ec", "ed25519"
+    size: int = 0  # RSA modulus bits
+    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1"
+
+    CURVES = {"p256": "secp256r1", "p384": "secp384r1", "p521": "secp521r1",
+              "prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
+              "secp521r1": "secp521r1"}
+
+    @classmethod
+    def parse(cls, text: str) -> KeySpec:
+        algorithm, _, param = text.strip().lower().partition(":")
+        if algorithm == "rsa":
+            size = int(param or "2048") if (param or "2048").isdigit() else 0
+            if size < 1024 or size > 16384:
+                raise UsageError(f"bad key type '{text}': RSA sizes are 1024..16384, e.g. rsa:2048")
+            return cls("rsa", size=size)
+        if algorithm in ("ec", "ecdsa"):
+            curve = cls.CURVES.get(param or "p256")
+            if curve is None:
+                raise UsageError(f"bad key type '{text}': curves are p256, p384, p521")
+            return cls("ec", curve=curve)
+        if algorithm == "ed25519" and not param:
+            return cls("ed25519")
+        raise UsageError(f"bad key type '{text}': use rsa:2048|3072|4096, ec:p256|p384|p521 or ed25519")
+
+    def __str__(self) -> str:
+        if self.algorithm == "rsa":
+            return f"rsa:{self.size}"
+        if self.algorithm == "ec":
+            short = {v: k for k, v in self.CURVES.items() if k.startswith("p") and len(k) == 4}
+            return f"ec:{short[self.curve]}"
+        return self.algorithm
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Signs with a private key wherever it lives (a file key or a token key).
+
+    `sign` returns the signature as X.509 wants it: PKCS#1 v1.5 for RSA, DER ECDSA-Sig-Value for EC, raw Ed25519.
+    `hash_name` is a hashlib name ("sha256"); Ed25519 ignores it.
+    """
+
+    @property
+    def public_key(self) -> PublicKeyTypes: ...
+
+    def sign(self, data: bytes, hash_name: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A private key that cannot leave its store (a token key); it signs through `signer`."""
+
+    label: str
+    key_id: bytes
+    public_key: PublicKeyTypes
+    signer: Signer | None = None
+    sensitive: bool = True
+    extractable: bool = False
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """A symmetric key (JCEKS SecretKeyEntry, CMS secret key record)."""
+
+    algorithm: str  # "AES", "DESede", "HmacSHA256" ...
+    value: bytes = field(repr=False)
+
+    @property
+    def size_bits(self) -> int:
+        return len(self.value) * 8
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a store. `chain` is leaf first. Frozen: change it with `dataclasses.replace` or `with_()`."""
+
+    label: str
+    kind: EntryKind
+    chain: tuple[x509.Certificate, ...] = ()
+    key: PrivateKeyTypes | KeyRef | None = field(default=None, repr=False)
+    secret: SecretKey | None = field(default=None, repr=False)
+    request: x509.CertificateSigningRequest | None = None
+    trust: Trust | None = None
+    default: bool = False
+    created: datetime | None = None
+
+    def with_(self, **changes: object) -> Entry:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        return self.chain[0] if self.chain else None
+
+    @property
+    def public_key(self) -> PublicKeyTypes | None:
+        if self.chain:
+            return self.chain[0].public_key()
+        if self.request is not None:
+            return self.request.public_key()
+        if isinstance(self.key, KeyRef):
+            return self.key.public_key
+        if self.key is not None:
+            return self.key.public_key()
+        return None
+
+
+def describe_key(public_key: object) -> str:
+    """`RSA-2048`, `EC-P256`, `Ed25519`, ... as the JSON schema spells key types."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA-{public_key.key_size}"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        names = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
+        return "EC-" + names.get(public_key.curve.name, public_key.curve.name)
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519"
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "Ed448"
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return f"DSA-{public_key.key_size}"
+    return type(public_key).__name__
+
+
+def public_key_fingerprint(public_key: object) -> bytes:
+    """SHA-256 of the SubjectPublicKeyInfo: how receive matches a certificate to its key in any store."""
+    from cryptography.hazmat.primitives import serialization
+
+    spki = public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).digest()
+
+
+def private_key_signer(key: PrivateKeyTypes) -> Signer:
+    """A Signer over a key held in memory (any file format)."""
+    return _SoftwareSigner(key)
+
+
+class _SoftwareSigner:
+    def __init__(self, key: PrivateKeyTypes) -> None:
+        self._key = key
+
+    @property
+    def public_key(self) -> PublicKeyTypes:
+        return self._key.public_key()
+
+    def sign(self, data: bytes, hash_name: str) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+        key = self._key
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+            return key.sign(data)
+        algorithm = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+                     "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), algorithm)
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(algorithm))
+        raise UsageError(f"cannot sign with a {type(key).__name__}")

@@ -1,0 +1,1 @@
+"""Operations written once against the KeyStore protocol: they never ask which format they hold."""

@@ -1,0 +1,228 @@
+"""The KeyStore protocol, format detection, and `open_store()` over a lazy registry of backends.
+
+Backends are registered by name as dotted-path strings and imported on first use, so `keystores list x.p12`
+never imports the PKCS#11 or NSS code; a missing optional dependency becomes an "install X" message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from keystores.errors import (
+    BackendUnavailable,
+    StoreExists,
+    StoreNotFound,
+    UnsupportedFormat,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from keystores.model import Capabilities, Entry, KeyRef, KeySpec, Signer
+
+
+@runtime_checkable
+class KeyStore(Protocol):
+    """What every backend provides. Operations are written once against this and never ask the format."""
+
+    format: str
+    location: str
+    capabilities: Capabilities
+    notes: list[str]  # things the user should be told (format guessed, mapping applied); never secrets
+
+    def entries(self) -> Iterator[Entry]: ...
+    def labels(self) -> list[str]: ...
+    def get(self, label: str) -> Entry: ...  # EntryNotFound lists the labels that do exist
+    def add(self, entry: Entry, *, replace: bool = False) -> None: ...
+    def remove(self, label: str) -> None: ...
+    def rename(self, old: str, new: str) -> None: ...
+    def generate_key(self, label: str, spec: KeySpec) -> KeyRef: ...  # on the token; CapabilityError elsewhere
+    def signer(self, label: str) -> Signer: ...
+    def set_password(self, new_password: str) -> None: ...
+    def save(self) -> None: ...  # atomic; also done by the context manager on success
+    def close(self) -> None: ...
+    def __enter__(self) -> KeyStore: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+# name -> (dotted path, what to install when the import fails)
+_REGISTRY: dict[str, tuple[str, str | None]] = {
+    "pem": ("keystores.backends.pem:PemStore", None),
+    "der": ("keystores.backends.pem:PemStore", None),
+    "pkcs12": ("keystores.backends.pkcs12:Pkcs12Store", None),
+    "jks": ("keystores.backends.jks:JksStore", "pip install 'keystores[jks]' (pyjks)"),
+    "jceks": ("keystores.backends.jks:JceksStore", "pip install 'keystores[jks]' (pyjks)"),
+    "cms": ("keystores.backends.cms:CmsStore", None),
+    "nss": ("keystores.backends.nss:NssStore", None),
+    "pkcs11": ("keystores.backends.pkcs11:Pkcs11Store", "pip install 'keystores[pkcs11]' (python-pkcs11)"),
+    "memory": ("keystores.backends.memory:MemoryStore", None),
+}
+BACKENDS: Mapping[str, tuple[str, str | None]] = MappingProxyType(_REGISTRY)
+
+TYPE_ALIASES = {"p12": "pkcs12", "pfx": "pkcs12", "pkcs12": "pkcs12", "jks": "jks", "jceks": "jceks",
+                "pem": "pem", "crt": "pem", "cer": "pem", "key": "pem", "der": "der", "kdb": "cms", "cms": "cms",
+                "nss": "nss", "sql": "nss", "pkcs11": "pkcs11", "hsm": "pkcs11", "memory": "memory"}
+
+_EXTENSIONS = {".p12": "pkcs12", ".pfx": "pkcs12", ".jks": "jks", ".jceks": "jceks", ".pem": "pem",
+               ".crt": "pem", ".cer": "pem", ".key": "pem", ".csr": "pem", ".der": "der", ".kdb": "cms",
+               ".ks": "jks", ".keystore": "jks", ".truststore": "jks"}
+
+
+def normalize_type(name: str) -> str:
+    try:
+        return TYPE_ALIASES[name.lower().lstrip(".")]
+    except KeyError:
+        known = ", ".join(sorted(set(TYPE_ALIASES.values()) - {"memory"}))
+        raise UsageError(f"unknown store type '{name}'; known types: {known}") from None
+
+
+def backend_class(name: str) -> Any:
+    """Import and return the backend class registered as `name`."""
+    dotted, hint = _REGISTRY[normalize_type(name)]
+    module_name, _, attr = dotted.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        missing = exc.name or module_name
+        advice = f"; install it with: {hint}" if hint else ""
+        raise BackendUnavailable(f"the {name} backend needs the module '{missing}'{advice}") from exc
+    return getattr(module, attr)
+
+
+def backend_status() -> dict[str, str | None]:
+    """name -> None when usable, else why not (for `keystores backends`)."""
+    status: dict[str, str | None] = {}
+    for name in _REGISTRY:
+        if name in ("der", "memory"):
+            continue
+        try:
+            cls = backend_class(name)
+            check = getattr(cls, "unavailable_reason", None)
+            status[name] = check() if callable(check) else None
+        except BackendUnavailable as exc:
+            status[name] = exc.reason
+    return status
+
+
+def type_from_extension(location: str) -> str | None:
+    if location.startswith("sql:"):
+        return "nss"
+    if location.startswith("pkcs11:"):
+        return "pkcs11"
+    return _EXTENSIONS.get(Path(location).suffix.lower())
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of a file from its first bytes, or None when nothing matches."""
+    if head[:4] == b"\xfe\xed\xfe\xed":
+        return "jks"
+    if head[:4] == b"\xce\xce\xce\xce":
+        return "jceks"
+    if head[:2] == b"\x37\x48" and head[8:15] in (b"X509KEY", b"X509KYP", b"X509CRL"):
+        return "cms"
+    if head[:1] == b"\x30" and _looks_like_pkcs12(head):
+        return "pkcs12"
+    stripped = head.lstrip()
+    if b"-----BEGIN " in head or stripped.startswith((b"Bag Attributes", b"subject=", b"issuer=")):
+        return "pem"
+    if head[:1] == b"\x30":
+        return "der"
+    return None
+
+
+def _looks_like_pkcs12(head: bytes) -> bool:
+    # PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo, ... }
+    if len(head) < 8:
+        return False
+    length_byte = head[1]
+    offset = 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
+    return head[offset : offset + 3] == b"\x02\x01\x03"
+
+
+def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str]]:
+    """(backend name, notes) for an existing store. The bytes decide; the extension only breaks ties."""
+    notes: list[str] = []
+    if explicit:
+        return normalize_type(explicit), notes
+    if location.startswith("sql:"):
+        return "nss", notes
+    if location.startswith("pkcs11:"):
+        return "pkcs11", notes
+    path = Path(location)
+    if path.is_dir():
+        if (path / "cert9.db").exists() or (path / "key4.db").exists():
+            return "nss", notes
+        raise UnsupportedFormat("is a folder without cert9.db/key4.db, not an NSS database", store=location)
+    if not path.exists():
+        raise StoreNotFound("no such file", store=location)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        from keystores.fileio import _io_error
+
+        raise _io_error(path, exc, "read") from exc
+    if not head:
+        raise UnsupportedFormat("file is empty", store=location)
+    found = sniff(head)
+    by_name = type_from_extension(location)
+    if found is None:
+        raise UnsupportedFormat("not a key store we recognise (not PKCS#12, JKS, JCEKS, CMS, PEM or DER)",
+                                store=location)
+    if found == "der" and by_name == "pem":
+        found = "der"
+    elif found in ("pem", "der") and by_name in ("pem", "der"):
+        pass
+    if by_name and by_name != found and {by_name, found} != {"pem", "der"}:
+        notes.append(f"{location}: read as {found.upper()} (the content says so), although its name suggests "
+                     f"{by_name.upper()}")
+    return found, notes
+
+
+def open_store(
+    location: str | os.PathLike[str],
+    *,
+    password: str | None = None,
+    type: str | None = None,  # noqa: A002 - matches the CLI's --type
+    writable: bool = False,
+    create: bool = False,
+    profile: str = "modern",
+    **options: Any,
+) -> KeyStore:
+    """Open (or, with `create`, make) a store. Use it as a context manager: it saves on success only.
+
+    `profile` ("modern" or "compat") chooses the algorithms a writer uses; readers accept every profile.
+    `options` are backend-specific (documented on each backend class), e.g. `module=` for pkcs11.
+    """
+    loc = os.fspath(location)
+    exists = _exists(loc)
+    if create and not exists:
+        name = normalize_type(type) if type else type_from_extension(loc)
+        if name is None:
+            raise UsageError(f"cannot tell which type of store to create from '{loc}'; give --type/--dest-type")
+        notes: list[str] = []
+    elif create and exists and options.pop("exclusive", False):
+        raise StoreExists("already exists (use --force to replace it)", store=loc)
+    else:
+        name, notes = detect(loc, explicit=type)
+    cls = backend_class(name)
+    store: KeyStore = cls.open(loc, password=password, writable=writable or create, create=create and not exists,
+                               profile=profile, format_name=name, **options)
+    store.notes[:0] = notes
+    return store
+
+
+def _exists(location: str) -> bool:
+    if location.startswith("pkcs11:"):
+        return True
+    if location.startswith("sql:"):
+        folder = Path(location[4:])
+        return (folder / "cert9.db").exists()
+    path = Path(location)
+    if path.is_dir():
+        return (path / "cert9.db").exists()
+    return path.exists()

@@ -1,0 +1,95 @@
+"""The contract every backend passes. A backend's test file subclasses `BackendContract` and provides the
+`opener` fixture: opener(create=False, writable=False) -> an open KeyStore on the same location each time.
+
+Tests are gated on capabilities, never on backend names.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import key_pair_entry, same_key, trusted_entry
+from keystores.errors import CapabilityError, EntryExists, EntryNotFound
+from keystores.model import Entry, EntryKind, SecretKey
+
+
+class BackendContract:
+    """Subclass and define the `opener` fixture."""
+
+    def _fill(self, opener, *entries: Entry) -> None:
+        with opener(create=True, writable=True) as store:
+            for entry in entries:
+                store.add(entry)
+
+    def test_round_trip_keys_and_trusted_certs(self, opener):
+        store0 = opener(create=True, writable=True)
+        caps = store0.capabilities
+        store0.close()
+        entries = [trusted_entry("root ca")]
+        if caps.private_keys:
+            entries += [key_pair_entry("server1", index=1), key_pair_entry("server2", index=2, use_ec=True)]
+        self._fill(opener, *entries)
+        with opener() as store:
+            labels = {label.lower() for label in store.labels()}
+            assert labels == {e.label.lower() for e in entries}
+            for original in entries:
+                got = store.get(original.label)
+                assert got.kind is original.kind
+                assert got.chain[0] == original.chain[0]
+                if original.kind is EntryKind.KEY_PAIR:
+                    assert same_key(got.key if not hasattr(got.key, "public_key") or hasattr(got.key, "private_bytes")
+                                    else got.key.public_key, original.key)
+                    assert len(got.chain) == len(original.chain)
+                else:
+                    assert got.trust is not None
+
+    def test_missing_label_lists_existing(self, opener):
+        self._fill(opener, trusted_entry("root ca"))
+        with opener() as store, pytest.raises(EntryNotFound) as info:
+            store.get("nope")
+        assert "root ca" in str(info.value)
+
+    def test_duplicate_label_refused_unless_replace(self, opener):
+        self._fill(opener, trusted_entry("root ca"))
+        with opener(writable=True) as store:
+            with pytest.raises(EntryExists):
+                store.add(trusted_entry("root ca", index=1))
+            store.add(trusted_entry("root ca", index=1), replace=True)
+        with opener() as store:
+            assert store.get("root ca").chain[0] == trusted_entry("x", index=1).chain[0]
+
+    def test_remove_and_rename(self, opener):
+        self._fill(opener, trusted_entry("one"), trusted_entry("two", index=1))
+        with opener(writable=True) as store:
+            store.remove("one")
+            store.rename("two", "three")
+        with opener() as store:
+            assert [label.lower() for label in store.labels()] == ["three"]
+
+    def test_failure_inside_context_writes_nothing(self, opener):
+        self._fill(opener, trusted_entry("one"))
+        with pytest.raises(RuntimeError), opener(writable=True) as store:
+            store.remove("one")
+            raise RuntimeError("boom")
+        with opener() as store:
+            assert [label.lower() for label in store.labels()] == ["one"]
+
+    def test_secret_keys_follow_capability(self, opener):
+        secret = Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(range(32))))
+        with opener(create=True, writable=True) as store:
+            if not store.capabilities.secret_keys:
+                with pytest.raises(CapabilityError):
+                    store.add(secret)
+                return
+            store.add(secret)
+        with opener() as store:
+            assert store.get("aes").secret.value == bytes(range(32))
+
+    def test_default_flag_follows_capability(self, opener):
+        with opener(create=True, writable=True) as store:
+            if not store.capabilities.default_flag or not store.capabilities.private_keys:
+                pytest.skip("format has no default flag")
+            store.add(key_pair_entry("a", index=1, default=True))
+            store.add(key_pair_entry("b", index=2, default=True))
+        with opener() as store:
+            assert [e.label for e in store.entries() if e.default] == ["b"]

@@ -1,0 +1,76 @@
+"""Test material made on the fly: keys, a CA, leaf certificates. Generated, never copied from elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from keystores.model import TRUST_ALL, Entry, EntryKind
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def name(cn: str, org: str = "keystores tests") -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
+
+
+@lru_cache(maxsize=None)
+def rsa_key(index: int = 0, size: int = 2048) -> rsa.RSAPrivateKey:
+    """Cached per index so a test session makes each key once (RSA generation is the slow part)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=size)
+
+
+@lru_cache(maxsize=None)
+def ec_key(index: int = 0, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1() if curve == "secp256r1" else ec.SECP384R1())
+
+
+def certificate(subject_key, subject: str, issuer_key=None, issuer: x509.Certificate | None = None, *,
+                ca: bool = False, days: int = 365, serial: int | None = None,
+                not_after: dt.datetime | None = None) -> x509.Certificate:
+    issuer_key = issuer_key or subject_key
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name(subject))
+        .issuer_name(issuer.subject if issuer is not None else name(subject))
+        .public_key(subject_key.public_key())
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(not_after or NOW + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False)
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@lru_cache(maxsize=None)
+def ca(index: int = 0) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = rsa_key(100 + index)
+    return key, certificate(key, f"Test Root CA {index}", ca=True, days=3650)
+
+
+def key_pair_entry(label: str, *, index: int = 0, use_ec: bool = False, default: bool = False) -> Entry:
+    ca_key, ca_cert = ca()
+    key = ec_key(index) if use_ec else rsa_key(index)
+    leaf = certificate(key, f"{label} server", ca_key, ca_cert)
+    return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(leaf, ca_cert), key=key, default=default)
+
+
+def trusted_entry(label: str, *, index: int = 0) -> Entry:
+    _, ca_cert = ca(index)
+    return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(ca_cert,), trust=TRUST_ALL)
+
+
+def same_key(a, b) -> bool:
+    from cryptography.hazmat.primitives import serialization
+
+    def spki(k):
+        pub = k.public_key() if hasattr(k, "private_bytes") else k
+        return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    return spki(a) == spki(b)
