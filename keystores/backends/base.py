@@ -160,6 +160,12 @@ class BaseStore:
     def set_password(self, new_password: str) -> None:
         raise CapabilityError("password", f"{self.format} stores have no password", store=self.location)
 
+    def protection(self) -> dict[str, str]:
+        """How the store protects itself, for `show` and `audit`: e.g. {"mac": "HMAC-SHA256, 2048 iterations",
+        "keys": "PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC"}. Values name algorithms the way audit matches them
+        (RC2, DES, 3DES, SHA-1, MD5 are flagged as weak)."""
+        return {}
+
     # --- lifecycle -----------------------------------------------------------------------------------------
     def save(self) -> None:
         """Write the store if anything changed. Subclasses that are files implement `_write`."""
