@@ -1,0 +1,226 @@
+"""Password-based encryption of keys and data, as PKCS#8, PKCS#12, GSKit and NSS use it.
+
+One reader for every scheme seen in the wild (PBES2 with any PBKDF2 PRF and AES/3DES/DES/RC2, the PKCS#12
+PBE family, PBES1) and a writer for the few a profile asks for. cryptography's own PKCS#8 loader covers the
+common cases but not GSKit's raw-ASCII PKCS#12 KDF, RC2-40 or PBES1, hence this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from keystores.errors import CorruptStore, UnsupportedFormat, WrongPassword
+from keystores.legacy import bmp_password, block_cipher, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
+
+if TYPE_CHECKING:
+    from asn1crypto import algos
+
+#: Writers' schemes: name -> (description for `protection()`, weak?)
+SCHEMES = {
+    "pbes2-aes256-sha256": ("PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC", False),
+    "pbes2-aes256-sha384": ("PBES2 PBKDF2-HMAC-SHA384 AES-256-CBC", False),
+    "pkcs12-3des": ("pbeWithSHAAnd3-KeyTripleDES-CBC (3DES, SHA-1)", True),
+}
+
+_HASH_OBJECTS = {"sha1", "sha224", "sha256", "sha384", "sha512", "md5"}
+
+
+class _BadPadding(Exception):
+    pass
+
+
+def describe(alg: algos.EncryptionAlgorithm) -> str:
+    """A human description of an AlgorithmIdentifier, naming the weak parts as audit matches them."""
+    try:
+        name = alg["algorithm"].native
+        if name == "pbes2":
+            cipher = alg["parameters"]["encryption_scheme"]["algorithm"].native
+            prf = alg.kdf_hmac.upper().replace("SHA", "SHA-") if alg.kdf_hmac else "SHA-1"
+            cipher_text = {"tripledes_3key": "3DES-CBC", "des": "DES-CBC", "rc2": "RC2-CBC"}.get(
+                cipher, cipher.upper().replace("_", "-").replace("AES", "AES-"))
+            return f"PBES2 PBKDF2-HMAC-{prf} {cipher_text}, {alg.kdf_iterations} iterations"
+        if name.startswith("pkcs12_"):
+            kind = {"pkcs12_sha1_tripledes_3key": "3DES", "pkcs12_sha1_tripledes_2key": "2-key 3DES",
+                    "pkcs12_sha1_rc2_128": "RC2-128", "pkcs12_sha1_rc2_40": "RC2-40",
+                    "pkcs12_sha1_rc4_128": "RC4-128", "pkcs12_sha1_rc4_40": "RC4-40"}[name]
+            return f"PKCS#12 PBE SHA-1 {kind}, {alg.kdf_iterations} iterations"
+        if name.startswith("pbes1_"):
+            digest, cipher = name.split("_")[1:]
+            return f"PBES1 {digest.upper().replace('SHA1', 'SHA-1')} {cipher.upper()}, {alg.kdf_iterations} iterations"
+        return str(name)
+    except (KeyError, ValueError, TypeError):
+        return "unknown"
+
+
+def _unpad(data: bytes, block: int) -> bytes:
+    if not data or len(data) % block:
+        raise _BadPadding
+    pad = data[-1]
+    if pad < 1 or pad > block or data[-pad:] != bytes([pad]) * pad:
+        raise _BadPadding
+    return data[:-pad]
+
+
+def _pad(data: bytes, block: int) -> bytes:
+    pad = block - len(data) % block
+    return data + bytes([pad]) * pad
+
+
+def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    algorithm = block_cipher(cipher_name, key)
+    if cipher_name == "rc4":
+        context = Cipher(algorithm, mode=None).decryptor() if decrypt else Cipher(algorithm, mode=None).encryptor()
+        return context.update(data) + context.finalize()
+    block = 16 if cipher_name == "aes" else 8
+    if decrypt:
+        if len(data) % block or not data:
+            raise _BadPadding
+        context = Cipher(algorithm, modes.CBC(iv)).decryptor()
+        return _unpad(context.update(data) + context.finalize(), block)
+    context = Cipher(algorithm, modes.CBC(iv)).encryptor()
+    return context.update(_pad(data, block)) + context.finalize()
+
+
+def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, *, raw: bool) -> bytes:
+    name = alg["algorithm"].native
+    if name == "pbes2":
+        prf = alg.kdf_hmac or "sha1"
+        if prf not in _HASH_OBJECTS:
+            raise UnsupportedFormat(f"PBKDF2 with {prf} is not supported")
+        scheme = alg["parameters"]["encryption_scheme"]
+        cipher = alg.encryption_cipher
+        key_length = alg.key_length
+        key = hashlib.pbkdf2_hmac(prf, password, alg.kdf_salt, alg.kdf_iterations, key_length)
+        if cipher == "rc2":
+            params = scheme["parameters"]
+            version = params["rc2_parameter_version"].native if "rc2_parameter_version" in params else None
+            bits = {160: 40, 120: 64, 58: 128}.get(version or 58, version or 128)
+            return _unpad(rc2_decrypt_cbc(key, bits, params["iv"].native, data), 8)
+        return _cbc(cipher, key, alg.encryption_iv, data, decrypt=True)
+    if name.startswith("pkcs12_"):
+        salt, iterations = alg.kdf_salt, alg.kdf_iterations
+        cipher = alg.encryption_cipher
+        key_length = alg.key_length
+        key = pkcs12_kdf(password, salt, 1, iterations, key_length)
+        if cipher == "rc4":
+            return _cbc("rc4", key, b"", data, decrypt=True)
+        iv = pkcs12_kdf(password, salt, 2, iterations, 8)
+        if cipher == "rc2":
+            return _unpad(rc2_decrypt_cbc(key, key_length * 8, iv, data), 8)
+        return _cbc(cipher, key, iv, data, decrypt=True)
+    if name.startswith("pbes1_"):
+        digest = alg.kdf_hmac
+        derived = pbkdf1(password, alg.kdf_salt, alg.kdf_iterations, digest)
+        cipher = alg.encryption_cipher
+        if cipher == "rc2":
+            return _unpad(rc2_decrypt_cbc(derived[:8], 64, derived[8:16], data), 8)
+        return _cbc("des", derived[:8], derived[8:16], data, decrypt=True)
+    raise UnsupportedFormat(f"encryption scheme {name} is not supported")
+
+
+def _password_forms(alg: algos.EncryptionAlgorithm, password: str, raw_password: bool) -> list[bytes]:
+    name = alg["algorithm"].native
+    if name.startswith("pkcs12_"):
+        if raw_password:
+            return [password.encode("utf-8")]
+        forms = [bmp_password(password)]
+        if password == "":
+            forms.append(b"")  # OpenSSL writes "no password" as an empty string, not BMP "\0\0"
+        return forms
+    return [password.encode("utf-8")]
+
+
+def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_password: bool = False) -> bytes:
+    """Decrypt `data` encrypted under the AlgorithmIdentifier `alg_id_der` (DER or asn1crypto object).
+
+    Raises WrongPassword when no password form gives valid padding, UnsupportedFormat for unknown schemes.
+    """
+    from asn1crypto import algos
+
+    try:
+        alg = algos.EncryptionAlgorithm.load(alg_id_der) if isinstance(alg_id_der, bytes) else alg_id_der
+        forms = _password_forms(alg, password, raw_password)
+        for form in forms:
+            try:
+                return _decrypt_once(alg, data, form, raw=raw_password)
+            except _BadPadding:
+                continue
+    except (UnsupportedFormat, WrongPassword):
+        raise
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise CorruptStore(f"damaged encryption parameters ({exc.__class__.__name__})") from exc
+    raise WrongPassword("wrong password (decryption failed)")
+
+
+def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False) -> bytes:
+    """EncryptedPrivateKeyInfo -> PrivateKeyInfo DER. WrongPassword when the result is not a PKCS#8 key."""
+    from asn1crypto import keys
+
+    try:
+        epki = keys.EncryptedPrivateKeyInfo.load(epki_der)
+        alg = epki["encryption_algorithm"]
+        encrypted = epki["encrypted_data"].native
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CorruptStore("damaged encrypted private key") from exc
+    plain = decrypt_with(alg, encrypted, password, raw_password=raw_password)
+    try:
+        info = keys.PrivateKeyInfo.load(plain)
+        info["private_key_algorithm"].native  # noqa: B018 - forces a parse: wrong keys give garbage here
+        info["private_key"].parsed  # noqa: B018
+    except (ValueError, KeyError, TypeError) as exc:
+        # Padding can come out right by chance (1 in 256) with a wrong password: the structure tells.
+        raise WrongPassword("wrong password (the decrypted key is not a key)") from exc
+    return plain
+
+
+def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2048, salt_length: int = 16,
+                 raw_password: bool = False) -> tuple[bytes, bytes]:
+    """Encrypt `data`; returns (AlgorithmIdentifier DER, ciphertext)."""
+    from asn1crypto import algos
+
+    salt = os.urandom(salt_length)
+    if scheme in ("pbes2-aes256-sha256", "pbes2-aes256-sha384"):
+        prf = "sha256" if scheme.endswith("sha256") else "sha384"
+        key = hashlib.pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
+        iv = os.urandom(16)
+        ciphertext = _cbc("aes", key, iv, data, decrypt=False)
+        alg = algos.EncryptionAlgorithm({
+            "algorithm": "pbes2",
+            "parameters": {
+                "key_derivation_func": {
+                    "algorithm": "pbkdf2",
+                    "parameters": {"salt": salt, "iteration_count": iterations,
+                                   "prf": {"algorithm": prf, "parameters": None}},
+                },
+                "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
+            },
+        })
+        return alg.dump(), ciphertext
+    if scheme == "pkcs12-3des":
+        secret = password.encode("utf-8") if raw_password else bmp_password(password)
+        key = pkcs12_kdf(secret, salt, 1, iterations, 24)
+        iv = pkcs12_kdf(secret, salt, 2, iterations, 8)
+        ciphertext = _cbc("tripledes", key, iv, data, decrypt=False)
+        alg = algos.EncryptionAlgorithm({
+            "algorithm": "pkcs12_sha1_tripledes_3key",
+            "parameters": {"salt": salt, "iterations": iterations},
+        })
+        return alg.dump(), ciphertext
+    raise ValueError(f"unknown encryption scheme {scheme}")
+
+
+def encrypt_pkcs8(pkcs8_der: bytes, password: str, *, scheme: str = "pbes2-aes256-sha256", iterations: int = 2048,
+                  salt_length: int = 16, raw_password: bool = False) -> bytes:
+    """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER."""
+    from asn1crypto import algos, keys
+
+    alg_der, ciphertext = encrypt_with(scheme, pkcs8_der, password, iterations=iterations,
+                                       salt_length=salt_length, raw_password=raw_password)
+    return keys.EncryptedPrivateKeyInfo({
+        "encryption_algorithm": algos.EncryptionAlgorithm.load(alg_der),
+        "encrypted_data": ciphertext,
+    }).dump()
