@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from keystores.ops.convert import convert
     from keystores.store import KeyStore, open_store
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["Entry", "EntryKind", "KeySpec", "KeyStore", "KeystoreError", "Trust", "convert", "open_store"]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from keystores.errors import UsageError
 
@@ -72,7 +72,7 @@ class KeySpec:
     size: int = 0  # RSA modulus bits
     curve: str = ""  # "secp256r1", "secp384r1", "secp521r1"
 
-    CURVES = {"p256": "secp256r1", "p384": "secp384r1", "p521": "secp521r1",
+    CURVES: ClassVar[dict[str, str]] = {"p256": "secp256r1", "p384": "secp384r1", "p521": "secp521r1",
               "prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
               "secp521r1": "secp521r1"}
 

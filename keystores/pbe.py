@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from keystores.errors import CorruptStore, UnsupportedFormat, WrongPassword
-from keystores.legacy import bmp_password, block_cipher, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
+from keystores.legacy import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
 
 if TYPE_CHECKING:
     from asn1crypto import algos
@@ -193,7 +193,7 @@ def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2
             "parameters": {
                 "key_derivation_func": {
                     "algorithm": "pbkdf2",
-                    "parameters": {"salt": salt, "iteration_count": iterations,
+                    "parameters": {"salt": {"specified": salt}, "iteration_count": iterations,
                                    "prf": {"algorithm": prf, "parameters": None}},
                 },
                 "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},

@@ -187,7 +187,7 @@ def open_store(
     location: str | os.PathLike[str],
     *,
     password: str | None = None,
-    type: str | None = None,  # noqa: A002 - matches the CLI's --type
+    type: str | None = None,
     writable: bool = False,
     create: bool = False,
     profile: str = "modern",

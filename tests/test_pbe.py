@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-
 from helpers import rsa_key
+
 from keystores.errors import WrongPassword
 from keystores.pbe import decrypt_pkcs8, encrypt_pkcs8
 
