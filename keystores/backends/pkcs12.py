@@ -1,0 +1,752 @@
+"""PKCS#12 (.p12/.pfx) stores as Java and OpenSSL write them: several private keys and trusted certificates together.
+
+cryptography's own PKCS#12 API keeps one key and cannot write mixed stores, so the PFX / AuthenticatedSafe /
+SafeContents layers are read and written here with asn1crypto; the ciphers come from keystores.pbe and the
+PKCS#12 key derivation from keystores.legacy.
+
+How bags become entries (RFC 7292 says nothing about "entries"; this follows keytool where it can):
+- every private key bag is a key-pair entry; its leaf is the certificate bag with the same localKeyId (else the
+  one holding the same public key) and its chain is completed from *all* certificate bags by issuer name and
+  signature, never by file order;
+- a certificate bag with Java's trusted-certificate attribute (2.16.840.1.113894.746875.1.1) is a trusted-cert
+  entry whose Trust says which extended key usages it lists;
+- any other certificate bag that is not a key's leaf and not in any key's chain (an OpenSSL `-nokeys` store, a
+  bag with only a friendlyName) is kept as a trusted-cert entry with `trust=None` ("present, not trusted"), and
+  the store's notes say keytool would not list it. Such bags are written back without the Java attribute.
+- labels are friendlyName; an unnamed key is called "1", "2", ... as keytool does; an unnamed certificate takes
+  its subject's common name. localKeyId values are kept across a rewrite.
+- Java secret-key bags cannot be entries here (Capabilities.secret_keys is False); they are carried through a
+  rewrite unchanged (re-encrypted under a new password), and the notes say so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from keystores.backends.base import FileStore
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    IntegrityError,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+)
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Trust
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+JAVA_TRUST_OID = "2.16.840.1.113894.746875.1.1"
+ANY_EKU = "2.5.29.37.0"
+PBMAC1_OID = "1.2.840.113549.1.5.14"
+_EKU_BY_PURPOSE = {"tls_server": "1.3.6.1.5.5.7.3.1", "tls_client": "1.3.6.1.5.5.7.3.2",
+                   "email": "1.3.6.1.5.5.7.3.4", "code_signing": "1.3.6.1.5.5.7.3.3"}
+_OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")
+
+
+@dataclass(frozen=True)
+class _WriteProfile:
+    """The algorithms one write profile uses."""
+
+    key_scheme: str
+    cert_scheme: str
+    mac_hash: str
+    iterations: int
+    mac_iterations: int
+    salt_length: int = 16
+    mac_salt_length: int = 20
+
+
+# modern: what JDK 17 (11.0.12+) writes, and what OpenSSL 3 writes but with 10000 iterations instead of 2048.
+# compat: 3DES bags and a SHA-1 MAC, which Java 8 before 8u301, Windows before 2019 and macOS read.
+PROFILES: dict[str, _WriteProfile] = {
+    "modern": _WriteProfile("pbes2-aes256-sha256", "pbes2-aes256-sha256", "sha256", 10000, 10000),
+    "compat": _WriteProfile("pkcs12-3des", "pkcs12-3des", "sha1", 2048, 2048, salt_length=8),
+}
+
+
+@dataclass
+class _CertBag:
+    der: bytes
+    cert: x509.Certificate
+    friendly_name: str | None
+    local_key_id: bytes | None
+    trust_oids: list[str] | None  # None: no Java trust attribute
+
+
+@dataclass
+class _KeyBag:
+    pkcs8: bytes
+    friendly_name: str | None
+    local_key_id: bytes | None
+
+
+@dataclass
+class _SecretBag:
+    """A Java SecretKeyEntry: kept opaque (decrypted PKCS#8 form) so a rewrite does not lose it."""
+
+    pkcs8: bytes
+    friendly_name: str | None
+    local_key_id: bytes | None
+
+
+@dataclass
+class _Parsed:
+    keys: list[_KeyBag] = field(default_factory=list)
+    certs: list[_CertBag] = field(default_factory=list)
+    secrets: list[_SecretBag] = field(default_factory=list)
+    skipped: int = 0  # CRL and SDSI certificate bags
+    protection: dict[str, str] = field(default_factory=dict)
+
+
+class Pkcs12Store(FileStore):
+    """A PKCS#12 file. Writes with `profile` "modern" (PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC)
+    or "compat" (pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC); reads every cipher seen in the wild.
+
+    PKCS#12 cannot hold secret keys in a way this library models (see the module docstring)."""
+
+    format: ClassVar[str] = "pkcs12"
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False)
+
+    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
+                 profile: str = "modern") -> None:
+        if profile not in PROFILES:
+            raise UsageError(f"unknown PKCS#12 profile '{profile}'; profiles are {', '.join(PROFILES)}",
+                             store=location)
+        self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
+        self._secret_bags: list[_SecretBag] = []
+        self._read_protection: dict[str, str] = {}
+        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def _load(self, data: bytes) -> None:
+        try:
+            parsed = _parse(data, self.password, self.location)
+        except KeystoreError as exc:
+            exc.store = exc.store or self.location  # pbe raises without knowing the path
+            raise
+        except Exception as exc:  # a parser boundary: asn1crypto, cryptography and index errors mean damage
+            raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
+        self._read_protection = parsed.protection
+        self._secret_bags = parsed.secrets
+        entries, notes = _assemble(parsed, self.location)
+        self.notes.extend(notes)
+        for entry, local_key_id in entries:
+            if local_key_id is not None and entry.chain:
+                self._local_key_ids[entry.chain[0].public_bytes(_der())] = local_key_id
+            self._entries[entry.label] = entry
+
+    def protection(self) -> dict[str, str]:
+        """The algorithms of the file as read; for a new or changed store, what the next save writes."""
+        if self._read_protection and not self._dirty:
+            return dict(self._read_protection)
+        return _describe_profile(PROFILES[self.profile], self.password is None)
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def check_entry(self, entry: Entry) -> None:
+        super().check_entry(entry)
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+            raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "
+                                  "itself", store=self.location, label=entry.label)
+
+    def _dump(self) -> bytes:
+        try:
+            data = _serialize(list(self._entries.values()), self._secret_bags, self.password,
+                              PROFILES[self.profile], self._local_key_ids, self.location)
+        except KeystoreError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise KeystoreError(f"cannot write PKCS#12 ({_why(exc)})", store=self.location) from exc
+        legacy = any(w in v for v in self._read_protection.values() for w in ("3DES", "RC2", "SHA-1", "RC4"))
+        if self._read_protection and legacy and self.profile == "modern":
+            self.notes.append(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, HMAC-SHA256); "
+                              "use --profile compat to keep 3DES and SHA-1 for old Java, Windows or macOS")
+        self._read_protection = {}
+        return data
+
+
+# --- parsing --------------------------------------------------------------------------------------------------
+
+def _der() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.DER
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _password_candidates(password: str | None) -> list[tuple[bytes, str | None]]:
+    """(MAC password bytes, the str to give the bag ciphers) in the order tools produce them.
+
+    BMPString with a terminator is the standard; an empty password may also be OpenSSL's NULL (no bytes);
+    OpenSSL 1.x turned each UTF-8 *byte* into one BMP character, so non-ASCII passwords from it need that too.
+    """
+    from keystores.legacy import bmp_password
+
+    pw = password or ""
+    candidates = [(bmp_password(pw), pw)]
+    if not pw:
+        candidates.append((b"", pw))
+    else:
+        mangled = pw.encode("utf-8").decode("latin-1")
+        if mangled != pw:
+            candidates.append((bmp_password(mangled), mangled))
+    return candidates
+
+
+def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
+    from asn1crypto import pkcs12
+
+    if data[:1] != b"\x30":
+        raise UnsupportedFormat("not a PKCS#12 file (it does not start with an ASN.1 SEQUENCE)", store=location)
+    try:
+        pfx = pkcs12.Pfx.load(data, strict=True)
+        version = pfx["version"].native
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise CorruptStore(f"not a readable PKCS#12 file ({_why(exc)})", store=location) from exc
+    if version != "v3":
+        raise UnsupportedFormat(f"PKCS#12 version {version} is not 3", store=location)
+    auth_safe = pfx["auth_safe"]
+    content_type = auth_safe["content_type"].native
+    if content_type != "data":
+        raise UnsupportedFormat(f"PKCS#12 in public-key integrity mode ({content_type}) is not supported",
+                                store=location)
+    content = auth_safe["content"].parsed if hasattr(auth_safe["content"], "parsed") else auth_safe["content"]
+    safe_bytes: bytes = content.native if content is not None else b""
+    if not isinstance(safe_bytes, bytes):
+        raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
+
+    parsed = _Parsed()
+    mac_data = pfx["mac_data"]
+    bag_password: str | None = password
+    mac_verified = False
+    if isinstance(mac_data, pkcs12.MacData):
+        mac_verified = True
+        bag_password, description = _verify_mac(mac_data, safe_bytes, password, location)
+        parsed.protection["mac"] = description
+    else:
+        parsed.protection["mac"] = "none"
+
+    authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
+    for info in authenticated_safe:
+        kind = info["content_type"].native
+        if kind == "data":
+            _read_safe_contents(info["content"].native, parsed, bag_password, mac_verified, location)
+        elif kind == "encrypted_data":
+            encrypted = info["content"]
+            eci = encrypted["encrypted_content_info"]
+            algorithm = eci["content_encryption_algorithm"]
+            parsed.protection.setdefault("certificates", _describe_encryption(algorithm))
+            ciphertext = eci["encrypted_content"].native
+            if bag_password is None:
+                raise PasswordRequired("this PKCS#12 file is encrypted; a password is needed", store=location)
+            plain = _decrypt_with(algorithm.dump(), ciphertext or b"", bag_password, mac_verified, location)
+            _read_safe_contents(plain, parsed, bag_password, mac_verified, location)
+        elif kind == "enveloped_data":
+            raise UnsupportedFormat("PKCS#12 in public-key privacy mode (enveloped data) is not supported",
+                                    store=location)
+        else:
+            raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
+    parsed.protection.setdefault("certificates", "none")
+    if not parsed.keys:
+        parsed.protection.setdefault("keys", "none (no private keys)")
+    return parsed
+
+
+def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str) -> bytes:
+    from keystores import pbe
+
+    try:
+        return pbe.decrypt_with(alg_der, data, password)
+    except WrongPassword as exc:
+        if mac_verified:
+            # The MAC proved the password; a cipher that still fails means the bytes are bad.
+            raise IntegrityError("an encrypted part does not decrypt although the MAC matched",
+                                 store=location) from exc
+        raise WrongPassword("wrong password for this PKCS#12 file", store=location) from exc
+
+
+def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_verified: bool,
+                        location: str, depth: int = 0) -> None:
+    from asn1crypto import pkcs12
+
+    if depth > 8:
+        raise CorruptStore("SafeContents nested too deeply", store=location)
+    for bag in pkcs12.SafeContents.load(der, strict=True):
+        bag_id = bag["bag_id"].native
+        name, key_id, trust = _attributes(bag["bag_attributes"])
+        value = bag["bag_value"]
+        if bag_id == "cert_bag":
+            cert_bag = value
+            if cert_bag["cert_id"].native != "x509":
+                parsed.skipped += 1  # SDSI certificates: never seen in the wild
+                continue
+            cert_der = cert_bag["cert_value"].parsed.dump()
+            parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
+        elif bag_id == "key_bag":
+            parsed.keys.append(_KeyBag(value.untag().dump(), name, key_id))
+            parsed.protection.setdefault("keys", "none (unencrypted key bag)")
+        elif bag_id == "pkcs8_shrouded_key_bag":
+            parsed.protection.setdefault("keys", _describe_encryption(value["encryption_algorithm"]))
+            if password is None:
+                raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
+                                       store=location)
+            parsed.keys.append(_KeyBag(_decrypt_key(value.untag().dump(), password, mac_verified, location, name),
+                                       name, key_id))
+        elif bag_id == "secret_bag":
+            secret_value = value["secret_value"].native
+            if value["secret_type_id"].dotted != "1.2.840.113549.1.12.10.1.2":
+                parsed.skipped += 1  # only Java's shrouded secret keys are known
+                continue
+            if password is None:
+                raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
+                                       store=location)
+            parsed.secrets.append(_SecretBag(_decrypt_secret(secret_value, password, mac_verified, location,
+                                                             name), name, key_id))
+        elif bag_id == "crl_bag":
+            parsed.skipped += 1
+        elif bag_id == "safe_contents":
+            _read_safe_contents(value.untag().dump(), parsed, password, mac_verified, location, depth + 1)
+        else:
+            raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
+
+
+def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None) -> bytes:
+    from keystores import pbe
+
+    try:
+        return pbe.decrypt_pkcs8(epki_der, password)
+    except WrongPassword as exc:
+        if mac_verified:
+            raise WrongPassword("the key is protected with a password other than the store's",
+                                store=location, label=label) from exc
+        raise WrongPassword("wrong password for this PKCS#12 file", store=location, label=label) from exc
+
+
+def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None) -> bytes:
+    """A Java secret-key bag: EncryptedPrivateKeyInfo around a PKCS#8 whose "private key" is the raw secret."""
+    from asn1crypto import core, keys
+
+    epki = keys.EncryptedPrivateKeyInfo.load(epki_der, strict=True)
+    plain = _decrypt_with(epki["encryption_algorithm"].dump(), epki["encrypted_data"].native, password,
+                          mac_verified, location)
+    try:
+        core.Sequence.load(plain, strict=True)
+    except ValueError as exc:
+        raise (IntegrityError if mac_verified else WrongPassword)(
+            "a secret key does not decrypt", store=location, label=label) from exc
+    return plain
+
+
+def _load_cert(der: bytes) -> x509.Certificate:
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der)
+
+
+def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | None]:
+    """(friendlyName, localKeyId, Java trust OIDs or None) of one bag."""
+    name = key_id = trust = None
+    if attributes is None or not hasattr(attributes, "__iter__"):
+        return name, key_id, trust
+    for attribute in attributes:
+        oid = attribute["type"].dotted
+        values = attribute["values"]
+        if not len(values):
+            continue
+        if oid == "1.2.840.113549.1.9.20":
+            name = values[0].native
+        elif oid == "1.2.840.113549.1.9.21":
+            key_id = values[0].native
+        elif oid == JAVA_TRUST_OID:
+            trust = [v.dotted for v in values]
+    return name, key_id, trust
+
+
+def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: str) -> tuple[str | None, str]:
+    """Check the MAC with each plausible password encoding; return (password for the bags, description)."""
+    digest_algorithm = mac_data["mac"]["digest_algorithm"]
+    expected = mac_data["mac"]["digest"].native
+    if digest_algorithm["algorithm"].dotted == PBMAC1_OID:
+        return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location)
+    from keystores.legacy import pkcs12_kdf
+
+    hash_name = digest_algorithm["algorithm"].native
+    if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512", "md5"):
+        raise UnsupportedFormat(f"unsupported MAC algorithm {digest_algorithm['algorithm'].dotted}",
+                                store=location)
+    salt = mac_data["mac_salt"].native
+    iterations = mac_data["iterations"].native
+    if not 1 <= iterations <= 10_000_000:
+        raise CorruptStore(f"implausible MAC iteration count {iterations}", store=location)
+    size = hashlib.new(hash_name).digest_size
+    description = f"HMAC-{_hash_label(hash_name)} (PKCS#12 KDF), {iterations} iterations"
+    for encoded, bag_password in _password_candidates(password):
+        key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
+        if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
+            return bag_password, description
+    _mac_failed(password, location)
+    raise AssertionError("unreachable")
+
+
+def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: str | None,
+                   location: str) -> tuple[str | None, str]:
+    """RFC 9579 PBMAC1: PBKDF2 over the UTF-8 password, then HMAC."""
+    from asn1crypto import algos, core
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    class Pbmac1Params(core.Sequence):
+        _fields = [("key_derivation_func", algos.KdfAlgorithm),  # noqa: RUF012 - asn1crypto declares fields so
+                   ("message_auth_scheme", algos.HmacAlgorithm)]
+
+    params = Pbmac1Params.load(params_any.dump(), strict=True)
+    kdf = params["key_derivation_func"]
+    if kdf["algorithm"].native != "pbkdf2":
+        raise UnsupportedFormat("PBMAC1 with a key derivation other than PBKDF2", store=location)
+    kdf_params = kdf["parameters"]
+    prf = kdf_params["prf"]["algorithm"].native
+    mac_hash = params["message_auth_scheme"]["algorithm"].native
+    iterations = kdf_params["iteration_count"].native
+    length = kdf_params["key_length"].native
+    if length is None or not 1 <= iterations <= 10_000_000 or not 1 <= length <= 1024:
+        raise CorruptStore("PBMAC1 parameters are out of range", store=location)
+    hash_classes = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+                    "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+    if prf not in hash_classes or mac_hash not in hash_classes:
+        raise UnsupportedFormat(f"PBMAC1 with {prf}/{mac_hash} is not supported", store=location)
+    for pw in dict.fromkeys([password or ""]):
+        key = PBKDF2HMAC(hash_classes[prf](), length, kdf_params["salt"].native, iterations).derive(
+            pw.encode("utf-8"))
+        if hmac.compare_digest(hmac.new(key, content, mac_hash).digest(), expected):
+            return pw, (f"PBMAC1 HMAC-{_hash_label(mac_hash)} (PBKDF2-HMAC-{_hash_label(prf)}), "
+                        f"{iterations} iterations")
+    _mac_failed(password, location)
+    raise AssertionError("unreachable")
+
+
+def _mac_failed(password: str | None, location: str) -> None:
+    if password is None:
+        raise PasswordRequired("this PKCS#12 file is protected by a password; give one", store=location)
+    raise WrongPassword("wrong password (the PKCS#12 MAC does not match)", store=location)
+
+
+def _hash_label(name: str) -> str:
+    return {"sha1": "SHA-1", "sha224": "SHA-224", "sha256": "SHA-256", "sha384": "SHA-384",
+            "sha512": "SHA-512", "md5": "MD5"}.get(name, name.upper())
+
+
+def _describe_encryption(algorithm: Any) -> str:
+    from keystores import pbe
+
+    return pbe.describe(algorithm)
+
+
+def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, str]:
+    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC",
+              "pkcs12-3des": "PKCS#12 PBE SHA-1 3DES"}
+    if no_password:
+        return {"mac": "none", "keys": "none (no private keys)", "certificates": "none"}
+    return {"mac": f"HMAC-{_hash_label(profile.mac_hash)} (PKCS#12 KDF), {profile.mac_iterations} iterations",
+            "keys": f"{scheme[profile.key_scheme]}, {profile.iterations} iterations",
+            "certificates": f"{scheme[profile.cert_scheme]}, {profile.iterations} iterations"}
+
+
+# --- bags -> entries ------------------------------------------------------------------------------------------
+
+def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
+    """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
+    from cryptography.hazmat.primitives import serialization
+
+    notes: list[str] = []
+    by_subject: dict[bytes, list[_CertBag]] = {}
+    for bag in parsed.certs:
+        by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
+    used: set[int] = set()  # ids of cert bags that are a key's leaf or chain member
+    results: list[tuple[Entry, bytes | None]] = []
+    taken: set[str] = set()
+    unnamed = 0
+
+    for key_bag in parsed.keys:
+        try:
+            key = serialization.load_der_private_key(key_bag.pkcs8, password=None)
+        except (ValueError, TypeError) as exc:
+            raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location,
+                               label=key_bag.friendly_name) from exc
+        except Exception as exc:
+            raise UnsupportedFormat(f"a private key of an unsupported type ({_why(exc)})", store=location,
+                                    label=key_bag.friendly_name) from exc
+        leaf = _find_leaf(key_bag, key, parsed.certs)
+        chain: list[_CertBag] = []
+        if leaf is not None:
+            chain = _build_chain(leaf, by_subject)
+            used.update(id(b) for b in chain)
+        label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
+        if not label:
+            unnamed += 1
+            label = str(unnamed)
+        label = _unique(label, taken, notes, location)
+        if leaf is None:
+            notes.append(f"{location}: key '{label}' has no certificate in the file")
+        entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=tuple(b.cert for b in chain), key=key)
+        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
+
+    untrusted: list[str] = []
+    for bag in parsed.certs:
+        if bag.trust_oids is None and id(bag) in used:
+            continue
+        if bag.trust_oids is None and bag.friendly_name is None and bag.local_key_id is None and any(
+                _issues(bag, other) for other in parsed.certs if other is not bag):
+            # A bare CA certificate that issued something in the file: a chain member, not an entry.
+            continue
+        label = _unique(bag.friendly_name or _common_name(bag.cert), taken, notes, location)
+        trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
+        if trust is None:
+            untrusted.append(label)
+        results.append((Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(bag.cert,), trust=trust), None))
+    if untrusted:
+        shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
+        notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
+                     "certificate entries, which keytool does not list")
+    for secret in parsed.secrets:
+        notes.append(f"{location}: '{secret.friendly_name or '?'}' is a Java secret key; PKCS#12 secret keys are "
+                     "not supported here: it is kept unchanged on save but not listed or converted")
+    if parsed.skipped:
+        notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
+                     "written back")
+    return results, notes
+
+
+def _issues(issuer: _CertBag, subject: _CertBag) -> bool:
+    return issuer.cert.subject == subject.cert.issuer and issuer.cert.subject != subject.cert.subject
+
+
+def _find_leaf(key_bag: _KeyBag, key: Any, certs: list[_CertBag]) -> _CertBag | None:
+    from cryptography.hazmat.primitives import serialization
+
+    if key_bag.local_key_id is not None:
+        for bag in certs:
+            if bag.local_key_id == key_bag.local_key_id:
+                return bag
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    for bag in certs:
+        try:
+            if bag.cert.public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo) == spki:
+                return bag
+        except (ValueError, TypeError):  # a certificate with a key type cryptography cannot load
+            continue
+    return None
+
+
+def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]]) -> list[_CertBag]:
+    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable)."""
+    from cryptography.exceptions import InvalidSignature
+
+    chain = [leaf]
+    current = leaf
+    while current.cert.issuer != current.cert.subject and len(chain) < 16:
+        verified = fallback = None
+        for candidate in by_subject.get(current.cert.issuer.public_bytes(), []):
+            if any(candidate.der == member.der for member in chain):
+                continue
+            try:
+                current.cert.verify_directly_issued_by(candidate.cert)
+                verified = candidate
+                break
+            except InvalidSignature:
+                continue
+            except Exception:  # unsupported algorithm or key type: trust the name match
+                fallback = fallback or candidate
+        issuer = verified or fallback
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return chain
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = names[0].value if names else ""
+    text = value if isinstance(value, str) else value.decode("utf-8", "replace")
+    return text or cert.fingerprint(_sha256()).hex()[:16]
+
+
+def _sha256() -> Any:
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()
+
+
+def _unique(label: str, taken: set[str], notes: list[str], location: str) -> str:
+    if label not in taken:
+        taken.add(label)
+        return label
+    n = 2
+    while f"{label} ({n})" in taken:
+        n += 1
+    renamed = f"{label} ({n})"
+    notes.append(f"{location}: two entries are named '{label}'; the second is shown as '{renamed}'")
+    taken.add(renamed)
+    return renamed
+
+
+def _trust_from_oids(oids: list[str]) -> Trust:
+    if not oids or ANY_EKU in oids:
+        return TRUST_ALL
+    flags = {purpose: oid in oids for purpose, oid in _EKU_BY_PURPOSE.items()}
+    return Trust(**flags, native=",".join(oids))
+
+
+def _oids_from_trust(trust: Trust) -> list[str]:
+    if trust.native and _OID_LIST.match(trust.native):
+        return trust.native.split(",")
+    if all(getattr(trust, p) for p in _EKU_BY_PURPOSE):
+        return [ANY_EKU]
+    oids = [oid for purpose, oid in _EKU_BY_PURPOSE.items() if getattr(trust, purpose)]
+    return oids or [ANY_EKU]
+
+
+# --- writing --------------------------------------------------------------------------------------------------
+
+def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: str | None,
+               profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str) -> bytes:
+    """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
+    from asn1crypto import cms, core, pkcs12
+    from cryptography.hazmat.primitives import serialization
+
+    from keystores import pbe
+
+    der = serialization.Encoding.DER
+    key_bags: list[Any] = []
+    cert_bags: list[Any] = []
+    chain_written: set[bytes] = set()
+    ids_used: set[bytes] = set()
+
+    for entry in entries:
+        if entry.kind is EntryKind.KEY_PAIR:
+            if password is None:
+                raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
+            if isinstance(entry.key, KeyRef) or entry.key is None:
+                raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
+                                      store=location, label=entry.label)
+            pkcs8 = entry.key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption())
+            epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme, iterations=profile.iterations,
+                                     salt_length=profile.salt_length)
+            leaf_der = entry.chain[0].public_bytes(der) if entry.chain else pkcs8
+            local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
+            while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
+                local_id = hashlib.sha1(local_id).digest()
+            ids_used.add(local_id)
+            attrs = _bag_attributes(entry.label, local_id, None)
+            key_bags.append(pkcs12.SafeBag({"bag_id": "pkcs8_shrouded_key_bag",
+                                            "bag_value": pkcs12.EncryptedPrivateKeyInfo.load(epki),
+                                            "bag_attributes": attrs}))
+            for index, cert in enumerate(entry.chain):
+                cert_der = cert.public_bytes(der)
+                if index == 0:
+                    cert_bags.append(_cert_bag(cert_der, attrs))
+                elif cert_der not in chain_written:
+                    chain_written.add(cert_der)
+                    cert_bags.append(_cert_bag(cert_der, None))
+        elif entry.kind is EntryKind.TRUSTED_CERT:
+            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None else None
+            attrs = _bag_attributes(entry.label, None, trust_oids)
+            cert_bags.append(_cert_bag(entry.chain[0].public_bytes(der), attrs))
+        else:
+            raise CapabilityError(entry.kind.value.replace("-", "_") + "s",
+                                  f"PKCS#12 stores cannot hold {entry.kind.value} entries",
+                                  store=location, label=entry.label)
+
+    for secret in secrets:
+        if password is None:
+            raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
+        epki = pbe.encrypt_pkcs8(secret.pkcs8, password, scheme=profile.key_scheme,
+                                 iterations=profile.iterations, salt_length=profile.salt_length)
+        value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
+        key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
+                                        "bag_attributes": _bag_attributes(secret.friendly_name,
+                                                                          secret.local_key_id, None)}))
+
+    infos: list[Any] = []
+    if key_bags:
+        infos.append(cms.ContentInfo({"content_type": "data",
+                                      "content": core.OctetString(pkcs12.SafeContents(key_bags).dump())}))
+    if cert_bags:
+        plain = pkcs12.SafeContents(cert_bags).dump()
+        if password is None:
+            infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(plain)}))
+        else:
+            alg_der, ciphertext = pbe.encrypt_with(profile.cert_scheme, plain, password,
+                                                   iterations=profile.iterations,
+                                                   salt_length=profile.salt_length)
+            encrypted = cms.EncryptedData({
+                "version": "v0",
+                "encrypted_content_info": {
+                    "content_type": "data",
+                    "content_encryption_algorithm": cms.EncryptionAlgorithm.load(alg_der),
+                    "encrypted_content": ciphertext,
+                },
+            })
+            infos.append(cms.ContentInfo({"content_type": "encrypted_data", "content": encrypted}))
+    safe_bytes = pkcs12.AuthenticatedSafe(infos).dump()
+    pfx: dict[str, Any] = {"version": "v3",
+                           "auth_safe": cms.ContentInfo({"content_type": "data",
+                                                         "content": core.OctetString(safe_bytes)})}
+    if password is not None:
+        pfx["mac_data"] = _make_mac(safe_bytes, password, profile)
+    return pkcs12.Pfx(pfx).dump()
+
+
+def _cert_bag(cert_der: bytes, attrs: Any) -> Any:
+    from asn1crypto import pkcs12, x509
+
+    bag: dict[str, Any] = {"bag_id": "cert_bag",
+                           "bag_value": pkcs12.CertBag({"cert_id": "x509",
+                                                        "cert_value": x509.Certificate.load(cert_der)})}
+    if attrs is not None:
+        bag["bag_attributes"] = attrs
+    return pkcs12.SafeBag(bag)
+
+
+def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: list[str] | None) -> Any:
+    from asn1crypto import pkcs12
+
+    attributes = []
+    if name:
+        attributes.append({"type": "friendly_name", "values": [name]})
+    if local_key_id is not None:
+        attributes.append({"type": "local_key_id", "values": [local_key_id]})
+    if trust_oids is not None:
+        attributes.append({"type": "trusted_key_usage", "values": trust_oids})
+    return pkcs12.Attributes(attributes) if attributes else None
+
+
+def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> Any:
+    from asn1crypto import pkcs12
+
+    from keystores.legacy import bmp_password, pkcs12_kdf
+
+    salt = os.urandom(profile.mac_salt_length)
+    size = hashlib.new(profile.mac_hash).digest_size
+    key = pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
+    digest = hmac.new(key, content, profile.mac_hash).digest()
+    return pkcs12.MacData({"mac": {"digest_algorithm": {"algorithm": profile.mac_hash}, "digest": digest},
+                           "mac_salt": salt, "iterations": profile.mac_iterations})
