@@ -23,13 +23,13 @@ _EXPORTS = {
     "Trust": "keystores.model",
     "KeySpec": "keystores.model",
     "KeystoreError": "keystores.errors",
-    "convert": "keystores.ops.convert",
+    "convert": "keystores.ops.transfer",
 }
 
 if TYPE_CHECKING:
     from keystores.errors import KeystoreError
     from keystores.model import Entry, EntryKind, KeySpec, Trust
-    from keystores.ops.convert import convert
+    from keystores.ops.transfer import convert
     from keystores.store import KeyStore, open_store
 
 __all__ = ["Entry", "EntryKind", "KeySpec", "KeyStore", "KeystoreError", "Trust", "convert", "open_store"]

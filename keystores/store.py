@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import (
     BackendUnavailable,
-    StoreExists,
     StoreNotFound,
     UnsupportedFormat,
     UsageError,
@@ -190,27 +189,32 @@ def open_store(
     type: str | None = None,
     writable: bool = False,
     create: bool = False,
+    fresh: bool = False,
     profile: str = "modern",
     **options: Any,
 ) -> KeyStore:
     """Open (or, with `create`, make) a store. Use it as a context manager: it saves on success only.
 
+    `create` makes the store when it does not exist; `fresh` (with `create`) starts a file store empty even when
+    the file exists, replacing it atomically on save (`convert --force`); folders and tokens are added to instead.
     `profile` ("modern" or "compat") chooses the algorithms a writer uses; readers accept every profile.
     `options` are backend-specific (documented on each backend class), e.g. `module=` for pkcs11.
     """
     loc = os.fspath(location)
     exists = _exists(loc)
-    if create and not exists:
+    notes: list[str] = []
+    if create and (not exists or fresh):
         name = normalize_type(type) if type else type_from_extension(loc)
+        if name is None and exists:
+            name, notes = detect(loc)
         if name is None:
             raise UsageError(f"cannot tell which type of store to create from '{loc}'; give --type/--dest-type")
-        notes: list[str] = []
-    elif create and exists and options.pop("exclusive", False):
-        raise StoreExists("already exists (use --force to replace it)", store=loc)
+        new = not exists or name not in ("nss", "pkcs11")
     else:
         name, notes = detect(loc, explicit=type)
+        new = False
     cls = backend_class(name)
-    store: KeyStore = cls.open(loc, password=password, writable=writable or create, create=create and not exists,
+    store: KeyStore = cls.open(loc, password=password, writable=writable or create, create=new,
                                profile=profile, format_name=name, **options)
     store.notes[:0] = notes
     return store

@@ -1,0 +1,488 @@
+"""The `keystores` command: parse, resolve secrets, call one operation, render. No format logic here.
+
+One error boundary (`run`) maps KeystoreError families to the documented exit codes and prints one line;
+tracebacks only with --debug. Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from keystores.errors import ExitCode, KeystoreError, PasswordRequired, UsageError
+
+app = typer.Typer(
+    name="keystores",
+    help="Certificates and keys in every store: CMS .kdb, JKS/JCEKS, PKCS#12, PKCS#11 tokens, NSS, PEM/DER.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+_debug = False
+
+EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 failure (bad or damaged input, refused), 2 usage, 3 wrong password/PIN, "
+                   "4 store/label/token not found, 5 checks found problems.")
+SECRET_HELP = "Secret source: env:VAR, file:PATH, fd:N, stdin, or pass:VALUE (visible to others; warns)."
+
+PasswordOpt = Annotated[str | None, typer.Option("--password", "--pin", "-p", help=f"Store password or PIN. "
+                                                 f"{SECRET_HELP}", show_default=False)]
+DestPasswordOpt = Annotated[str | None, typer.Option("--dest-password", help=f"Destination password. {SECRET_HELP}",
+                                                     show_default=False)]
+TypeOpt = Annotated[str | None, typer.Option("--type", "-t", help="Store type when the bytes don't tell: pkcs12, "
+                                             "jks, jceks, pem, der, cms, nss, pkcs11.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in the README).")]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="Algorithms for what is written: modern, or compat "
+                                         "(3DES/SHA-1 for old Java, Windows, macOS; weak, warns).")]
+ModuleOpt = Annotated[str | None, typer.Option("--module", help="PKCS#11 module (default: module-path= in the URI "
+                                               "or $KEYSTORES_PKCS11_MODULE).", show_default=False)]
+
+
+# --- shared helpers for every command module ------------------------------------------------------------------
+def err(message: str) -> None:
+    """A diagnostic line on stderr (never data, never a secret)."""
+    print(f"keystores: {message}", file=sys.stderr)
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def console() -> Any:
+    """A rich console on stdout; rich honours NO_COLOR and plain output when piped."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def secret_from(source: str | None, what: str) -> str | None:
+    if source is None:
+        return None
+    from keystores.secrets import resolve_secret
+
+    return resolve_secret(source, what=what)
+
+
+def with_secret(source: str | None, what: str, action: Callable[[str | None], T], *, confirm: bool = False) -> T:
+    """Run `action(secret)`; when the store needs a secret and none was given, prompt once on a terminal."""
+    secret = secret_from(source, what)
+    try:
+        return action(secret)
+    except PasswordRequired:
+        if source is not None:
+            raise
+        from keystores.secrets import prompt_secret
+
+        asked = prompt_secret(what.capitalize(), confirm=confirm)
+        if asked is None:
+            raise
+        return action(asked)
+
+
+def store_options(module: str | None) -> dict[str, Any]:
+    return {"module": module} if module else {}
+
+
+def show_notes(notes: list[str]) -> None:
+    for note in dict.fromkeys(notes):
+        err(note)
+
+
+def progress_callback(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A progress bar on a terminal for long work; nothing when piped or for JSON output."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True))
+    task = bar.add_task("entries", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        if total >= 50:
+            bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+# --- commands ---------------------------------------------------------------------------------------------------
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """keystores: one tool for certificates and keys in every store format."""
+    global _debug
+    _debug = debug
+
+
+def _open_read(store: str, password: str | None, store_type: str | None, module: str | None = None):
+    from keystores.store import open_store
+
+    return with_secret(password, "password", lambda pw: open_store(store, password=pw, type=store_type,
+                                                                     **store_options(module)))
+
+
+@app.command("list", epilog=EXIT_CODES_HELP)
+def list_entries(
+    store: Annotated[str, typer.Argument(help="A file, sql:DIR, or a pkcs11: URI.")],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    as_json: JsonOpt = False,
+    module: ModuleOpt = None,
+) -> None:
+    """List the entries of a store."""
+    from keystores.ops.describe import entry_data, store_data
+
+    with _open_read(store, password, store_type, module) as opened:
+        show_notes(opened.notes)
+        entries = list(opened.entries())
+        if as_json:
+            emit_json(store_data(opened, entries))
+            return
+        rows = [entry_data(e) for e in entries]
+        kind = opened.format
+    _table(f"{store} ({kind}, {len(rows)} entries)", rows,
+           [("label", "Label"), ("kind", "Kind"), ("subject", "Subject"), ("not_after", "Expires"),
+            ("key_type", "Key"), ("default", "Default")])
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    if not sys.stdout.isatty():
+        # Piped output: one tab-separated line per entry, easy for cut/awk, no rich import cost.
+        for row in rows:
+            print("\t".join("" if row.get(k) in (None, False) else str(row.get(k)) for k, _ in columns))
+        return
+    from rich.table import Table
+
+    table = Table(title=title)
+    for _, heading in columns:
+        table.add_column(heading)
+    for row in rows:
+        table.add_row(*("" if row.get(k) in (None, False) else ("yes" if row.get(k) is True else str(row.get(k)))
+                        for k, _ in columns))
+    console().print(table)
+
+
+@app.command("show", epilog=EXIT_CODES_HELP)
+def show_entry(
+    store: Annotated[str, typer.Argument(help="A file, sql:DIR, or a pkcs11: URI.")],
+    label: Annotated[str | None, typer.Argument(help="Entry label; omit to show the store itself.")] = None,
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    as_json: JsonOpt = False,
+    module: ModuleOpt = None,
+) -> None:
+    """Show one entry in detail (its chain), or the store's type and protection algorithms."""
+    from keystores.ops.describe import store_data
+
+    with _open_read(store, password, store_type, module) as opened:
+        show_notes(opened.notes)
+        entries = [opened.get(label)] if label else list(opened.entries())
+        data = store_data(opened, entries, detail=True)
+    if as_json:
+        emit_json(data)
+        return
+    print(f"store: {data['store']}\ntype: {data['type']}")
+    for key, value in data["protection"].items():
+        print(f"{key}: {value}")
+    if label is None:
+        print(f"entries: {len(data['entries'])}")
+        return
+    entry = data["entries"][0]
+    for key in ("label", "kind", "default", "has_private_key", "on_token", "created"):
+        print(f"{key}: {entry[key]}")
+    if entry["trust"]:
+        print(f"trust: {', '.join(entry['trust']['purposes'])}"
+              + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else ""))
+    if entry.get("key"):
+        print(f"key: id {entry['key']['id']}, sensitive {entry['key']['sensitive']}, "
+              f"extractable {entry['key']['extractable']}")
+    for depth, cert in enumerate(entry.get("chain", [])):
+        print(f"certificate [{depth}]:")
+        for key in ("subject", "issuer", "serial", "not_before", "not_after", "key_type", "signature_algorithm",
+                    "sha256"):
+            print(f"  {key}: {cert[key]}")
+    if not entry.get("chain") and entry["key_type"]:
+        print(f"key_type: {entry['key_type']}")
+
+
+@app.command("create", epilog=EXIT_CODES_HELP)
+def create_store(
+    store: Annotated[str, typer.Argument(help="The new store: a file (type from its extension or --type) or sql:DIR.")],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    profile: ProfileOpt = "modern",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing store.")] = False,
+) -> None:
+    """Create an empty store."""
+    from keystores.errors import StoreExists
+    from keystores.store import _exists, open_store
+
+    if _exists(store) and not force:
+        raise StoreExists("already exists; use --force to replace it", store=store)
+
+    def make(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, create=True, fresh=True, profile=profile) as made:
+            made._dirty = True
+            show_notes(made.notes)
+
+    with_secret(password, "new password", make, confirm=True)
+    err(f"created {store}")
+
+
+@app.command("delete", epilog=EXIT_CODES_HELP)
+def delete_entry(
+    store: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Argument()],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    module: ModuleOpt = None,
+) -> None:
+    """Delete an entry."""
+    from keystores.store import open_store
+
+    def act(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, writable=True, **store_options(module)) as opened:
+            show_notes(opened.notes)
+            opened.remove(label)
+
+    with_secret(password, "password", act)
+    err(f"deleted '{label}'")
+
+
+@app.command("rename", epilog=EXIT_CODES_HELP)
+def rename_entry(
+    store: Annotated[str, typer.Argument()],
+    old: Annotated[str, typer.Argument()],
+    new: Annotated[str, typer.Argument()],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    module: ModuleOpt = None,
+) -> None:
+    """Rename an entry (its label, alias, friendlyName, nickname or CKA_LABEL)."""
+    from keystores.store import open_store
+
+    def act(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, writable=True, **store_options(module)) as opened:
+            show_notes(opened.notes)
+            opened.rename(old, new)
+
+    with_secret(password, "password", act)
+    err(f"renamed '{old}' to '{new}'")
+
+
+@app.command("passwd", epilog=EXIT_CODES_HELP)
+def change_password(
+    store: Annotated[str, typer.Argument()],
+    password: PasswordOpt = None,
+    new_password: Annotated[str | None, typer.Option("--new-password", help=f"The new password. {SECRET_HELP}",
+                                                     show_default=False)] = None,
+    store_type: TypeOpt = None,
+    profile: ProfileOpt = "modern",
+) -> None:
+    """Change a store's password (re-encrypting its keys; a CMS stash beside it is rewritten)."""
+    from keystores.secrets import prompt_secret
+    from keystores.store import open_store
+
+    new = secret_from(new_password, "new password")
+    if new is None:
+        new = prompt_secret("New password", confirm=True)
+        if new is None:
+            raise UsageError("give the new password with --new-password SOURCE (no terminal to ask on)")
+
+    def act(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, writable=True, profile=profile) as opened:
+            show_notes(opened.notes)
+            opened.set_password(new)
+
+    with_secret(password, "password", act)
+    err("password changed")
+
+
+@app.command("import", epilog=EXIT_CODES_HELP)
+def import_cmd(
+    locations: Annotated[list[str], typer.Argument(help="SRC DEST, or just DEST with --cert/--key.",
+                                                   metavar="[SRC] DEST")],
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Label for the imported entry.")] = None,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Import only this source entry "
+                                                    "(repeatable).")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Private key file (PEM or DER).")] = None,
+    cert: Annotated[str | None, typer.Option("--cert", help="Certificate file (PEM or DER).")] = None,
+    chain: Annotated[list[str] | None, typer.Option("--chain", help="CA certificates (PEM bundle or DER; "
+                                                    "repeatable).")] = None,
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST if it is created.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite entries with the same label.")] = False,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """Import a whole store, chosen entries, or a key + certificate (+ chain) into a store (created if missing)."""
+    from keystores.ops import transfer
+
+    if cert or key:
+        if len(locations) != 1 or not cert:
+            raise UsageError("with --key/--cert give only DEST, and --cert is required")
+        dest = locations[0]
+        result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
+            password, "key password", lambda pw: transfer.import_pem_parts(
+                dest, key=key, cert=cert, chain=chain or [], label=label, key_password=pw, dest_password=dpw,
+                dest_type=dest_type, replace=replace, profile=profile)))
+    else:
+        if len(locations) != 2:
+            raise UsageError("give SRC and DEST (or DEST with --cert/--key)")
+        src, dest = locations
+        if module:
+            os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+        step, stop = progress_callback(True)
+        try:
+            result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
+                password, "password", lambda pw: transfer.import_entries(
+                    src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
+                    labels=entry, new_label=label, replace=replace, profile=profile, progress=step)))
+        finally:
+            stop()
+    show_notes(result.notes)
+    err(f"imported {len(result.copied)} entr{'y' if len(result.copied) == 1 else 'ies'}: "
+        + ", ".join(result.copied[:10]) + (" ..." if len(result.copied) > 10 else ""))
+
+
+@app.command("export", epilog=EXIT_CODES_HELP)
+def export_cmd(
+    store: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Argument()],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file.")],
+    out_format: Annotated[str, typer.Option("--format", "-f", help="pem, der or p12.")] = "pem",
+    include_chain: Annotated[bool, typer.Option("--chain", help="Include the CA chain.")] = False,
+    include_key: Annotated[bool, typer.Option("--key", help="Include the private key (PEM: encrypted with "
+                                              "--out-password when given).")] = False,
+    password: PasswordOpt = None,
+    out_password: Annotated[str | None, typer.Option("--out-password", "--dest-password",
+                                                     help=f"Password for the output. {SECRET_HELP}")] = None,
+    store_type: TypeOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """Export an entry's certificate, chain or key to PEM, DER or PKCS#12."""
+    from keystores.ops import transfer
+
+    if module:
+        os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+    out_needs_password = out_format in ("p12", "pkcs12")
+    result = with_secret(out_password if out_needs_password or out_password else None, "output password",
+                         lambda opw: with_secret(password, "password", lambda pw: transfer.export_entry(
+                             store, label, out, password=pw, out_password=opw, out_format=out_format,
+                             include_chain=include_chain, include_key=include_key, store_type=store_type,
+                             force=force, profile=profile)), confirm=True)
+    show_notes(result.notes)
+    err(f"wrote {out}")
+
+
+@app.command("convert", epilog=EXIT_CODES_HELP)
+def convert_cmd(
+    src: Annotated[str, typer.Argument()],
+    dest: Annotated[str, typer.Argument(help="New store; type from --dest-type or its extension (.p12 .pfx .jks "
+                                        ".jceks .pem .der .kdb, sql:DIR, pkcs11: URI).")],
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST.")] = None,
+    profile: ProfileOpt = "modern",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing DEST.")] = False,
+    module: ModuleOpt = None,
+) -> None:
+    """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
+    from keystores.ops import transfer
+
+    if module:
+        os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+    step, stop = progress_callback(True)
+    try:
+        result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
+            password, "password", lambda pw: transfer.convert(
+                src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
+                profile=profile, force=force, progress=step)), confirm=True)
+    finally:
+        stop()
+    show_notes(result.notes)
+    err(f"wrote {len(result.copied)} entr{'y' if len(result.copied) == 1 else 'ies'} to {dest}")
+
+
+@app.command("backends")
+def backends_cmd(as_json: JsonOpt = False) -> None:
+    """Which store formats are usable here, and why not where they are not."""
+    from keystores.store import backend_status
+
+    status = backend_status()
+    if as_json:
+        emit_json({name: {"available": reason is None, "reason": reason} for name, reason in status.items()})
+        return
+    for name, reason in status.items():
+        print(f"{name:8} {'available' if reason is None else 'unavailable: ' + reason}")
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the version."""
+    from keystores import __version__
+
+    print(__version__)
+
+
+def _register_groups() -> None:
+    from keystores.cli import cms, lifecycle, nss, pkcs11
+
+    for module in (cms, nss, pkcs11, lifecycle):
+        module.register(app)
+
+
+_register_groups()
+
+
+def _warning_line(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: Any = None) -> None:
+    err(f"warning: {message}")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: the one error boundary."""
+    warnings.showwarning = _warning_line
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="keystores", standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err("aborted")
+        sys.exit(ExitCode.FAILURE)
+    except typer.TyperException as exc:  # typer's (vendored click's) usage errors carry exit code 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeystoreError as exc:
+        if _debug:
+            raise
+        err(f"error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as exc:  # the last line of defence: one line, no traceback, no locals
+        if _debug:
+            raise
+        err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)")
+        sys.exit(ExitCode.FAILURE)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,78 @@
+"""Entries as plain data: the stable JSON schema of `list --json` / `show --json` (README: "JSON schema")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keystores.model import Entry, KeyRef, describe_key
+
+SCHEMA_VERSION = 1
+
+
+def _name(name: Any) -> str:
+    """The DN in the order the certificate holds it (CN first, as keytool and runmqakm print it), with RFC 4514
+    escaping; `rfc4514_string()` alone would print it reversed."""
+    return ",".join(rdn.rfc4514_string() for rdn in name.rdns)
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def certificate_data(cert: Any) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import hashes
+
+    return {
+        "subject": _name(cert.subject),
+        "issuer": _name(cert.issuer),
+        "serial": format(cert.serial_number, "x"),
+        "not_before": _iso(cert.not_valid_before_utc),
+        "not_after": _iso(cert.not_valid_after_utc),
+        "key_type": describe_key(cert.public_key()),
+        "signature_algorithm": _signature_name(cert),
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+    }
+
+
+def _signature_name(cert: Any) -> str:
+    oid = cert.signature_algorithm_oid
+    return getattr(oid, "_name", None) or oid.dotted_string
+
+
+def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
+    """One entry as the documented schema; `detail` adds the whole chain and key facts (for `show`)."""
+    data: dict[str, Any] = {"label": entry.label, "kind": str(entry.kind)}
+    empty = {"subject": None, "issuer": None, "serial": None, "not_before": None, "not_after": None,
+             "key_type": None, "signature_algorithm": None, "sha256": None}
+    cert = entry.certificate
+    data.update(certificate_data(cert) if cert is not None else empty)
+    if cert is None:
+        public = entry.public_key
+        if public is not None:
+            data["key_type"] = describe_key(public)
+        if entry.request is not None:
+            data["subject"] = _name(entry.request.subject)
+        if entry.secret is not None:
+            data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
+    data["default"] = entry.default
+    data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native}
+    data["has_private_key"] = entry.key is not None
+    data["on_token"] = isinstance(entry.key, KeyRef)
+    data["chain_length"] = len(entry.chain)
+    data["created"] = _iso(entry.created) if entry.created else None
+    if detail:
+        data["chain"] = [certificate_data(c) for c in entry.chain]
+        if isinstance(entry.key, KeyRef):
+            data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
+                           "extractable": entry.key.extractable}
+    return data
+
+
+def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "store": store.location,
+        "type": store.format,
+        "protection": store.protection() if hasattr(store, "protection") else {},
+        "entries": [entry_data(e, detail=detail) for e in entries],
+    }
