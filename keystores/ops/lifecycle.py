@@ -1,0 +1,648 @@
+"""The certificate lifecycle, written once against the KeyStore protocol: selfsign, certreq, sign, receive,
+validate and audit work the same on a PKCS#12 file, a JKS, a .kdb, an NSS database or a token.
+
+Keys are made where the store makes them: on the token when `capabilities.key_generation`, else on the host
+(then kept as a pending REQUEST where the format has them, or as keytool does, as a key pair with a self-signed
+placeholder certificate). Every signature goes through the store's Signer, so a token key signs in place.
+Operations raise keystores errors and return results whose `notes` the CLI prints on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from keystores.errors import (
+    CorruptStore,
+    EntryExists,
+    EntryNotFound,
+    IntegrityError,
+    KeystoreError,
+    NotFound,
+    UsageError,
+)
+from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from keystores.store import KeyStore
+
+DEFAULT_KEY = "rsa:2048"
+PLACEHOLDER_DAYS = 90  # keytool -genkeypair's default validity, for the certificate that stands in until receive
+
+
+# --- results ---------------------------------------------------------------------------------------------------
+@dataclass
+class Issued:
+    """A certificate made by selfsign or sign; `chain` is leaf first (the CA's chain after the leaf)."""
+
+    label: str
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Requested:
+    """A request made by certreq; `kept_as` says where the key waits for the signed certificate."""
+
+    label: str
+    request: x509.CertificateSigningRequest
+    kept_as: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Received:
+    label: str
+    chain: tuple[x509.Certificate, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Link:
+    """One certificate of a validated path and what was found about it."""
+
+    subject: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    fingerprint: str
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    trusted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "issuer": self.issuer, "not_before": _iso(self.not_before),
+                "not_after": _iso(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
+                "ok": not self.problems, "problems": self.problems, "warnings": self.warnings}
+
+
+@dataclass
+class Validation:
+    store: str
+    label: str
+    links: list[Link]
+    at: dt.datetime
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.links) and not any(link.problems for link in self.links)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"store": self.store, "label": self.label, "valid": self.ok, "at": _iso(self.at),
+                "links": [link.as_dict() for link in self.links]}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One audit finding. `check` is one of: expired, expiring, weak-signature, weak-key, weak-protection,
+    missing-link, duplicate-label, unreadable."""
+
+    store: str
+    label: str | None
+    check: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"store": self.store, "label": self.label, "check": self.check, "message": self.message}
+
+
+@dataclass
+class Audit:
+    findings: list[Finding] = field(default_factory=list)
+    stores: int = 0
+    certificates: int = 0
+    within: dt.timedelta = dt.timedelta(days=30)
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "stores": self.stores, "certificates": self.certificates,
+                "within_days": self.within.total_seconds() / 86400, "at": _iso(self.at),
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- shared helpers --------------------------------------------------------------------------------------------
+def _spec(key_spec: KeySpec | str | None) -> KeySpec:
+    if isinstance(key_spec, KeySpec):
+        return key_spec
+    return KeySpec.parse(key_spec or DEFAULT_KEY)
+
+
+def _subject(dn: str | x509.Name) -> x509.Name:
+    from cryptography import x509 as cx509
+
+    from keystores.pki.dn import parse_dn
+
+    if isinstance(dn, cx509.Name):
+        return dn
+    return parse_dn(dn).to_x509()
+
+
+def _host_key(spec: KeySpec) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if spec.algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
+    if spec.algorithm == "ec":
+        return ec.generate_private_key(getattr(ec, spec.curve.upper())())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def _label_free(store: KeyStore, label: str, *, replace: bool) -> None:
+    if replace:
+        return
+    try:
+        store.get(label)
+    except EntryNotFound:
+        return
+    raise EntryExists("an entry with this label exists (use --replace to overwrite it)", store=store.location,
+                      label=label)
+
+
+def _new_key(store: KeyStore, label: str, spec: KeySpec) -> tuple[Signer, Any, bool]:
+    """(signer, key for the entry, made on the token?) for a new key under `label`."""
+    from keystores.model import private_key_signer
+
+    if store.capabilities.key_generation:
+        ref = store.generate_key(label, spec)
+        signer = ref.signer if ref.signer is not None else store.signer(label)
+        return signer, ref, True
+    key = _host_key(spec)
+    return private_key_signer(key), key, False
+
+
+def _forget_token_key(store: KeyStore, label: str) -> None:
+    """Best effort: remove a key just made on a token when the rest of the operation failed."""
+    with contextlib.suppress(KeystoreError):
+        store.remove(label)
+
+
+def _certificates(store: KeyStore) -> list[x509.Certificate]:
+    seen: dict[bytes, x509.Certificate] = {}
+    for entry in store.entries():
+        for cert in entry.chain:
+            seen.setdefault(_fp(cert), cert)
+    return list(seen.values())
+
+
+def _fp(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256())
+
+
+def _raw_name(der: bytes, which: str) -> bytes:
+    """A name's DER exactly as it sits in a request or certificate, so that chains match byte for byte."""
+    from asn1crypto import csr as acsr
+    from asn1crypto import x509 as ax509
+
+    if which == "request-subject":
+        return acsr.CertificationRequest.load(der)["certification_request_info"]["subject"].dump()
+    return ax509.Certificate.load(der)["tbs_certificate"]["subject"].dump()
+
+
+# --- selfsign --------------------------------------------------------------------------------------------------
+def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
+             not_after: dt.datetime | str | None = None, key_spec: KeySpec | str | None = None,
+             md: str | None = None, sans: Sequence[str] = (), path_length: int | None = None,
+             replace: bool = False, now: dt.datetime | None = None) -> Issued:
+    """A new key pair with a self-signed certificate under `label` (runmqakm -cert -create, keytool -genkeypair).
+    With `ca` the certificate is a CA (keyCertSign, cRLSign) that `sign` can use."""
+    from keystores.pki.builder import build_certificate, parse_sans, profile_extensions
+    from keystores.pki.when import validity
+
+    spec = _spec(key_spec)
+    subject = _subject(dn)
+    alt_names = parse_sans(sans)
+    start, end = validity(days=days, not_after=not_after, now=now, default_days=3650 if ca else 365)
+    _label_free(store, label, replace=replace)
+    notes: list[str] = []
+    signer, key, on_token = _new_key(store, label, spec)
+    try:
+        public_key = signer.public_key
+        extensions = profile_extensions("ca" if ca else "server-client", public_key,
+                                        issuer_public_key=public_key, sans=alt_names, path_length=path_length)
+        cert = build_certificate(signer, subject=subject, issuer=subject, public_key=public_key,
+                                 not_before=start, not_after=end, extensions=extensions, md=md, notes=notes)
+        store.add(Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(cert,), key=key), replace=replace or on_token)
+    except BaseException:
+        if on_token:
+            _forget_token_key(store, label)
+        raise
+    return Issued(label, cert, (cert,), notes)
+
+
+# --- certreq ---------------------------------------------------------------------------------------------------
+def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySpec | str | None = None,
+            sans: Sequence[str] = (), md: str | None = None, replace: bool = False,
+            now: dt.datetime | None = None) -> Requested:
+    """Make a key in the store and a PKCS#10 request signed by it. The private key never leaves the store:
+    on a token it is made there; in a format with pending requests (.kdb/.rdb) it waits as a REQUEST; elsewhere
+    it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
+    from keystores.pki.builder import build_certificate, build_request, parse_sans
+    from keystores.pki.when import validity
+
+    spec = _spec(key_spec)
+    subject = _subject(dn)
+    alt_names = parse_sans(sans)
+    _label_free(store, label, replace=replace)
+    notes: list[str] = []
+    caps = store.capabilities
+    if not caps.key_generation and not caps.pending_requests and not caps.private_keys:
+        from keystores.errors import CapabilityError
+
+        raise CapabilityError("private_keys", f"{store.format} stores cannot keep the private key a request "
+                              "needs", store=store.location, label=label)
+    signer, key, on_token = _new_key(store, label, spec)
+    try:
+        request = build_request(signer, subject, sans=alt_names, md=md, notes=notes)
+        if on_token:
+            kept_as = "on the token"
+        elif caps.pending_requests:
+            store.add(Entry(label=label, kind=EntryKind.REQUEST, key=key, request=request), replace=replace)
+            kept_as = "as a pending request"
+        else:
+            start, end = validity(days=PLACEHOLDER_DAYS, not_after=None, now=now)
+            placeholder = build_certificate(signer, subject=subject, issuer=subject, public_key=signer.public_key,
+                                            not_before=start, not_after=end, md=None)
+            store.add(Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(placeholder,), key=key), replace=replace)
+            kept_as = "as a key pair with a self-signed placeholder certificate"
+    except BaseException:
+        if on_token:
+            _forget_token_key(store, label)
+        raise
+    notes.append(f"the private key stays in {store.location} under '{label}' {kept_as}; "
+                 "bring the signed certificate back with `keystores receive`")
+    return Requested(label, request, kept_as, notes)
+
+
+# --- sign ------------------------------------------------------------------------------------------------------
+def load_request(data: bytes, *, source: str = "request") -> x509.CertificateSigningRequest:
+    """A PKCS#10 request from PEM or DER whose own signature verifies; clear errors for anything else."""
+    from cryptography import x509 as cx509
+
+    from keystores.pki.chain import signature_valid
+
+    try:
+        request = cx509.load_pem_x509_csr(data) if b"-----BEGIN" in data else cx509.load_der_x509_csr(data)
+        public_key = request.public_key()
+        request.subject  # noqa: B018 - parse the subject now so that damage shows here, not later
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore("not a certificate request (PEM or DER PKCS#10), or it is damaged",
+                           store=source) from exc
+    except Exception as exc:  # unsupported key algorithms come as UnsupportedAlgorithm
+        raise CorruptStore(f"cannot read the request: {exc}", store=source) from exc
+    if not signature_valid(request, public_key):
+        raise IntegrityError("the request's signature does not verify: it was changed after signing or signed "
+                             "by another key", store=source)
+    return request
+
+
+def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSigningRequest, *,
+         days: int | None = None, not_after: dt.datetime | str | None = None, md: str | None = None,
+         profile: str = "server", copy_sans: bool = False, sans: Sequence[str] = (),
+         path_length: int | None = None, source: str = "request", now: dt.datetime | None = None) -> Issued:
+    """The CA under `ca_label` (its key in any store, a token included) signs a request
+    (runmqakm -cert -sign, openssl ca). Extensions follow `profile`; SANs are copied from the request only
+    when `copy_sans`. Refuses a CA that is expired, not yet valid, or not a CA."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import serialization
+
+    from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
+    from keystores.pki.chain import describe, is_ca, issued_by, may_sign_certificates
+    from keystores.pki.when import validity
+
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
+    csr = request if isinstance(request, cx509.CertificateSigningRequest) else load_request(request, source=source)
+    notes: list[str] = []
+    entry = ca_store.get(ca_label)
+    ca_cert = entry.certificate
+    where = {"store": ca_store.location, "label": ca_label}
+    if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or entry.key is None:
+        raise UsageError("is not a CA key pair: signing needs a certificate and its private key", **where)
+    if not is_ca(ca_cert):
+        raise UsageError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE); "
+                         "make one with `keystores selfsign --ca`", **where)
+    if not may_sign_certificates(ca_cert):
+        raise UsageError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
+    start, end = validity(days=days, not_after=not_after, now=now)
+    if ca_cert.not_valid_after_utc <= start:
+        raise KeystoreError(f"the CA certificate {describe(ca_cert)} expired on "
+                            f"{_iso(ca_cert.not_valid_after_utc)}; renew the CA before signing", **where)
+    if ca_cert.not_valid_before_utc > start:
+        raise KeystoreError(f"the CA certificate {describe(ca_cert)} is not valid before "
+                            f"{_iso(ca_cert.not_valid_before_utc)}", **where)
+    if end > ca_cert.not_valid_after_utc:
+        notes.append(f"validity shortened to end with the CA's on {_iso(ca_cert.not_valid_after_utc)}")
+        end = ca_cert.not_valid_after_utc
+    signer = ca_store.signer(ca_label)
+    if public_key_fingerprint(signer.public_key) != public_key_fingerprint(ca_cert.public_key()):
+        raise KeystoreError("the private key does not belong to the CA certificate", **where)
+
+    alt_names = parse_sans(sans)
+    asked = request_sans(csr)
+    if copy_sans:
+        alt_names = list(dict.fromkeys([*asked, *alt_names]))
+    elif asked:
+        shown = ", ".join(_general_name(n) for n in asked)
+        notes.append(f"the request asks for subject alternative names ({shown}); not copied without --copy-sans")
+    public_key = csr.public_key()
+    extensions = profile_extensions(profile, public_key, issuer_public_key=ca_cert.public_key(),
+                                    issuer_cert=ca_cert, sans=alt_names, path_length=path_length)
+    csr_der = csr.public_bytes(serialization.Encoding.DER)
+    cert = build_certificate(
+        signer, subject=_raw_name(csr_der, "request-subject"),
+        issuer=_raw_name(ca_cert.public_bytes(serialization.Encoding.DER), "certificate-subject"),
+        public_key=public_key, not_before=start, not_after=end, extensions=extensions, md=md, notes=notes)
+    if not issued_by(cert, ca_cert):
+        raise KeystoreError("the new certificate does not verify against the CA certificate", **where)
+    return Issued(ca_label, cert, (cert, *entry.chain), notes)
+
+
+def _general_name(name: x509.GeneralName) -> str:
+    from cryptography import x509 as cx509
+
+    prefix = {cx509.DNSName: "DNS", cx509.IPAddress: "IP", cx509.RFC822Name: "EMAIL",
+              cx509.UniformResourceIdentifier: "URI"}.get(type(name), type(name).__name__)
+    return f"{prefix}:{name.value}"
+
+
+# --- receive ---------------------------------------------------------------------------------------------------
+def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.Certificate]:
+    """Certificates from PEM (one or many), DER, or a PKCS#7 bundle (.p7b), in the order given."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    try:
+        if b"-----BEGIN PKCS7-----" in data:
+            certs = pkcs7.load_pem_pkcs7_certificates(data)
+        elif b"-----BEGIN" in data:
+            certs = cx509.load_pem_x509_certificates(data)
+        else:
+            try:
+                certs = [cx509.load_der_x509_certificate(data)]
+            except ValueError:
+                certs = pkcs7.load_der_pkcs7_certificates(data)
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore("not a certificate (PEM, DER or PKCS#7), or it is damaged", store=source) from exc
+    if not certs:
+        raise CorruptStore("holds no certificate", store=source)
+    return list(certs)
+
+
+def _entry_public_key(entry: Entry) -> Any:
+    """The key an entry holds (the private key's, not a possibly stale certificate's)."""
+    if isinstance(entry.key, KeyRef):
+        return entry.key.public_key
+    if entry.key is not None and hasattr(entry.key, "public_key"):
+        return entry.key.public_key()
+    if entry.request is not None:
+        return entry.request.public_key()
+    return entry.public_key
+
+
+def _short_fp(public_key: Any) -> str:
+    return public_key_fingerprint(public_key).hex()[:16]
+
+
+def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Sequence[x509.Certificate] = (),
+            *, now: dt.datetime | None = None) -> Received:
+    """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
+    store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
+    the error lists every key tried, and nothing is written."""
+    from keystores.pki.chain import build_path, describe, is_self_signed
+
+    if not certificates:
+        raise UsageError("no certificate to receive", store=store.location)
+    now = now or dt.datetime.now(dt.UTC)
+    candidates = [e for e in store.entries() if e.kind in (EntryKind.KEY_PAIR, EntryKind.REQUEST)]
+    by_key: dict[bytes, list[Entry]] = {}
+    tried: list[str] = []
+    for entry in candidates:
+        public_key = _entry_public_key(entry)
+        if public_key is None:
+            continue
+        by_key.setdefault(public_key_fingerprint(public_key), []).append(entry)
+        kind = "pending request" if entry.kind is EntryKind.REQUEST else "key"
+        tried.append(f"'{entry.label}' ({kind}, {describe_key(public_key)}, {_short_fp(public_key)})")
+    given = list(dict.fromkeys([*certificates, *chain]))
+    leaf = match = None
+    for cert in given:
+        found = by_key.get(public_key_fingerprint(cert.public_key()))
+        if found:
+            leaf, match = cert, found
+            break
+    if leaf is None or match is None:
+        first = certificates[0]
+        what = (f"the certificate {describe(first)} ({describe_key(first.public_key())}, "
+                f"{_short_fp(first.public_key())})")
+        keys = "; ".join(tried) if tried else "(the store holds no keys or pending requests)"
+        raise NotFound(f"no key in the store matches the public key of {what}; keys tried: {keys}. "
+                       "Nothing was written", store=store.location)
+    notes: list[str] = []
+    # Prefer the entry still waiting (a request or a placeholder) when the same key sits under several labels.
+    match.sort(key=lambda e: 0 if e.kind is EntryKind.REQUEST or not e.chain or is_self_signed(e.chain[0]) else 1)
+    target = match[0]
+    if len(match) > 1:
+        others = ", ".join(f"'{e.label}'" for e in match[1:])
+        notes.append(f"the same key is also under {others}; attached to '{target.label}' only")
+    pool = [c for c in given if c != leaf] + [c for c in _certificates(store) if c != leaf]
+    path = build_path(leaf, pool)
+    unused = [c for c in given if c not in path]
+    if unused:
+        notes.append("ignored certificates that are not in this certificate's chain: "
+                     + "; ".join(describe(c) for c in unused))
+    if not is_self_signed(path[-1]):
+        notes.append(f"warning: the chain is incomplete: the issuer of {describe(path[-1])} is in neither the "
+                     "reply nor the store (give it with --chain, or import the CA certificate first)")
+    if leaf.not_valid_after_utc <= now:
+        notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
+    if target.certificate is not None and target.certificate == leaf:
+        notes.append("this certificate was already there; its chain has been refreshed")
+    entry = Entry(label=target.label, kind=EntryKind.KEY_PAIR, chain=tuple(path), key=target.key,
+                  default=target.default, created=target.created)
+    store.add(entry, replace=True)
+    return Received(target.label, tuple(path), notes)
+
+
+# --- validate --------------------------------------------------------------------------------------------------
+def _anchors(store: KeyStore) -> list[x509.Certificate]:
+    """The certificates a store trusts: trusted entries with trust set; in a format without trust flags (PEM)
+    every certificate it holds."""
+    if not store.capabilities.trust:
+        return _certificates(store)
+    return [e.chain[0] for e in store.entries()
+            if e.kind is EntryKind.TRUSTED_CERT and e.trust is not None and e.chain]
+
+
+def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),
+             at: dt.datetime | None = None) -> Validation:
+    """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores, and
+    check each link: validity at `at`, signature, the issuer being a CA, and ending at a trusted certificate."""
+    from keystores.pki.chain import (
+        describe,
+        is_ca,
+        is_self_signed,
+        issued_by,
+        may_sign_certificates,
+        signature_hash,
+    )
+
+    at = at or dt.datetime.now(dt.UTC)
+    entry = store.get(label)
+    leaf = entry.certificate
+    if leaf is None:
+        raise UsageError(f"holds no certificate to validate ({entry.kind.value})", store=store.location,
+                         label=label)
+    trust_stores = list(trust_stores)
+    anchors = _anchors(store)
+    pool = list(entry.chain[1:]) + _certificates(store)
+    for other in trust_stores:
+        anchors += _anchors(other)
+        pool += _certificates(other)
+    anchor_fps = {_fp(c) for c in anchors}
+    candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
+
+    path = [leaf]
+    while _fp(path[-1]) not in anchor_fps and not is_self_signed(path[-1]):
+        current = path[-1]
+        issuer = next((c for c in candidates if c not in path and issued_by(current, c)), None)
+        if issuer is None:
+            break
+        path.append(issuer)
+
+    links: list[Link] = []
+    for index, cert in enumerate(path):
+        link = Link(describe(cert), _issuer_text(cert), cert.not_valid_before_utc, cert.not_valid_after_utc,
+                    _fp(cert).hex(), trusted=_fp(cert) in anchor_fps)
+        if cert.not_valid_after_utc < at:
+            link.problems.append(f"expired on {_iso(cert.not_valid_after_utc)}")
+        if cert.not_valid_before_utc > at:
+            link.problems.append(f"not valid before {_iso(cert.not_valid_before_utc)}")
+        if index > 0 and not link.trusted:
+            if not is_ca(cert):
+                link.problems.append("issues certificates but is not a CA (basic constraints)")
+            elif not may_sign_certificates(cert):
+                link.problems.append("issues certificates but its key usage lacks keyCertSign")
+        hash_name = signature_hash(cert)
+        if hash_name in ("md5", "sha1") and not (link.trusted and is_self_signed(cert)):
+            (link.problems if hash_name == "md5" else link.warnings).append(
+                f"signed with {hash_name.upper()}")
+        if index == len(path) - 1 and not link.trusted:
+            if is_self_signed(cert):
+                link.problems.append("self-signed and not trusted by the store (add it as a trusted certificate "
+                                     "or pass --trust)")
+            else:
+                link.problems.append(f"issuer {_issuer_text(cert)} not found in the entry's chain, the store or "
+                                     "the trust stores")
+        links.append(link)
+    return Validation(store.location, entry.label, links, at)
+
+
+def _issuer_text(cert: x509.Certificate) -> str:
+    from keystores.pki.dn import DistinguishedName
+
+    return DistinguishedName.from_x509(cert.issuer).normalized()
+
+
+# --- audit -----------------------------------------------------------------------------------------------------
+_WEAK_PROTECTION = re.compile(r"\b(RC2|RC4|3DES|DESede|DES|SHA-?1|MD5|MD2)\b", re.IGNORECASE)
+
+
+def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
+    """The findings for one store and how many distinct certificates were looked at."""
+    from keystores.pki.chain import build_path, describe, is_self_signed, issued_by, signature_hash, weak_key
+
+    findings: list[Finding] = []
+
+    def add(label: str | None, check: str, message: str) -> None:
+        findings.append(Finding(name, label, check, message))
+
+    protection = getattr(store, "protection", None)
+    if callable(protection):
+        for part, value in protection().items():
+            weak = sorted({m.group(1).upper() for m in _WEAK_PROTECTION.finditer(str(value))})
+            if weak:
+                add(None, "weak-protection", f"{part} protected with {value} ({', '.join(weak)} is weak; "
+                    "rewrite with the modern profile, e.g. `keystores passwd`/`convert --profile modern`)")
+    entries = list(store.entries())
+    counts: dict[str, list[str]] = {}
+    for entry in entries:
+        counts.setdefault(entry.label.casefold(), []).append(entry.label)
+    for labels in counts.values():
+        if len(labels) > 1:
+            add(labels[0], "duplicate-label", f"{len(labels)} entries share the label "
+                f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
+    all_certs = _certificates(store)
+    seen: set[bytes] = set()
+    horizon = at + within
+    for entry in entries:
+        if entry.kind is EntryKind.REQUEST and entry.request is not None:
+            why = weak_key(entry.request.public_key())
+            if why:
+                add(entry.label, "weak-key", f"pending request has a {why}")
+        for position, cert in enumerate(entry.chain):
+            fp = _fp(cert)
+            if fp in seen:
+                continue
+            seen.add(fp)
+            who = describe(cert) if position else "certificate"
+            where = "" if position == 0 else f"chain certificate {who}"
+            prefix = f"{where}: " if where else ""
+            end = cert.not_valid_after_utc
+            if end <= at:
+                add(entry.label, "expired", f"{prefix}expired on {_iso(end)}")
+            elif end <= horizon:
+                days_left = (end - at).days
+                add(entry.label, "expiring", f"{prefix}expires on {_iso(end)} (in {days_left} days)")
+            hash_name = signature_hash(cert)
+            if hash_name in ("md5", "sha1") and not is_self_signed(cert):
+                add(entry.label, "weak-signature", f"{prefix}signed with {hash_name.upper()}")
+            why = weak_key(cert.public_key())
+            if why:
+                add(entry.label, "weak-key", f"{prefix}{why}")
+        if entry.kind is EntryKind.KEY_PAIR and entry.chain:
+            for child, parent in zip(entry.chain, entry.chain[1:], strict=False):
+                if not issued_by(child, parent):
+                    add(entry.label, "missing-link", f"the chain is out of order or broken: {describe(parent)} "
+                        f"did not sign {describe(child)}")
+            path = build_path(entry.chain[0], [*entry.chain[1:], *all_certs])
+            top = path[-1]
+            if not is_self_signed(top):
+                add(entry.label, "missing-link", f"the issuer {_issuer_text(top)} of {describe(top)} is in neither "
+                    "the entry's chain nor the store")
+    return findings, len(seen)
+
+
+def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.timedelta | str = "30d",
+          at: dt.datetime | None = None) -> Audit:
+    """Audit many stores of any formats at once. A store that could not be opened is passed as the error
+    that stopped it and becomes an `unreadable` finding."""
+    from keystores.pki.when import parse_duration
+
+    window = parse_duration(within) if isinstance(within, str) else within
+    report = Audit(within=window, at=at or dt.datetime.now(dt.UTC))
+    for name, store in stores:
+        report.stores += 1
+        if isinstance(store, KeystoreError):
+            report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}"))
+            continue
+        found, count = audit_store(name, store, within=window, at=report.at)
+        report.findings += found
+        report.certificates += count
+    return report

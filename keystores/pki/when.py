@@ -1,0 +1,61 @@
+"""Points in time and durations as users type them: ISO 8601, openssl's 20300130164600Z, `30d`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from keystores.errors import UsageError
+
+_GENERALIZED = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
+_UTCTIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdwy]?)\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400, "": 86400}
+
+
+def parse_when(text: str) -> dt.datetime:
+    """An aware UTC datetime from ISO 8601 (`2030-01-30`, `2030-01-30T16:46:00+01:00`; no zone means UTC) or
+    openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
+    value = text.strip()
+    try:
+        match = _GENERALIZED.match(value)
+        if match:
+            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        match = _UTCTIME.match(value)
+        if match:
+            yy, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            year = 1900 + yy if yy >= 50 else 2000 + yy  # RFC 5280's UTCTime window
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError as exc:
+        raise UsageError(f"bad time '{text}': use ISO 8601 (2030-01-30T16:46:00Z) or 20300130164600Z") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """`30d`, `12h`, `2w`, `1y`, or a bare number of days."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"bad duration '{text}': use e.g. 30d, 12h, 2w, 1y")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
+             default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
+    """(not_before, not_after) from `--days N` or `--not-after WHEN` (not both)."""
+    if days is not None and not_after is not None:
+        raise UsageError("give --days or --not-after, not both")
+    start = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    if not_after is not None:
+        end = parse_when(not_after) if isinstance(not_after, str) else not_after.astimezone(dt.UTC)
+    else:
+        count = default_days if days is None else days
+        if count <= 0:
+            raise UsageError(f"--days must be positive, not {count}")
+        end = start + dt.timedelta(days=count)
+    if end <= start:
+        raise UsageError(f"the end of validity {end:%Y-%m-%dT%H:%M:%SZ} is not in the future")
+    return start, end
