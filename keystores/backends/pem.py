@@ -1,0 +1,661 @@
+"""PEM and DER files as key stores: certificates, CA bundles, private keys (PKCS#8, PKCS#1, SEC1, encrypted) and
+certificate requests.
+
+Reading is tolerant of what other tools leave around PEM blocks ("Bag Attributes", "subject=" / "issuer=" lines,
+comments, CRLF line endings, blank lines, junk between blocks). Writing produces clean PEM (or one DER object).
+
+How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
+- a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
+  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
+- a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
+  REQUEST without a key;
+- every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
+  what users mean by a truststore. Writing a certificate whose trust is None or partial adds a note to `notes`;
+- a private key that matches no certificate or request is not an entry (an entry needs a certificate or a request):
+  it is kept in `loose_keys`, named in `notes`, and written back when the file is rewritten.
+
+Labels: PEM has none, so they are derived: a "friendlyName" in the Bag Attributes before a block wins, else the
+certificate's (or request's) common name, else its first subject attribute, else "cert-" + fingerprint prefix;
+duplicates get "-2", "-3" in file order. The writer adds a "Bag Attributes / friendlyName" line (as `openssl pkcs12
+-nodes` does, and which every PEM reader skips) only where the derived label would differ from the entry's label, or
+where a trusted certificate could otherwise be mistaken for part of a key pair's chain: a CA bundle whose labels are
+the CAs' names stays pure PEM.
+
+DER holds exactly one object: a certificate, a private key or a request (reading also accepts a DER PKCS#7
+certificate bundle). Writing more than one entry, or a key pair whose chain has more than the leaf, is a
+CapabilityError; a key pair is written as its certificate (the note says the key stayed out) unless the store was
+opened with `der_key=True`, which writes the private key (PKCS#8) instead.
+
+Keys are written as PKCS#8, encrypted with the store password when there is one (PBES2, PBKDF2-HMAC-SHA256,
+AES-256-CBC); without a password they are written in the clear and the file is made 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from keystores.backends.base import FileStore
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+)
+from keystores.model import (
+    TRUST_ALL,
+    Capabilities,
+    Entry,
+    EntryKind,
+    KeyRef,
+    describe_key,
+    public_key_fingerprint,
+)
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+PEM_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
+                                pending_requests=True, multiple_entries=True, labels=False)
+DER_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
+                                pending_requests=True, multiple_entries=False, labels=False)
+
+# As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
+WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
+
+_CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
+_KEY_LABELS = {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY"}
+_REQUEST_LABELS = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}
+# Blocks that carry nothing a store holds and that tools routinely write beside keys: skipped silently.
+_IGNORED_LABELS = {"EC PARAMETERS"}
+
+_BEGIN = re.compile(r"^-----BEGIN ([^-]*)-----\s*$")
+_END = re.compile(r"^-----END ([^-]*)-----\s*$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+_DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
+
+
+@dataclass
+class _Block:
+    """One PEM block (or the single DER object), decoded to bytes, with the attributes written before it."""
+
+    pem_label: str
+    line: int
+    der: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    friendly_name: str | None = None
+    local_key_id: bytes | None = None
+
+    @property
+    def where(self) -> str:
+        return f"the {self.pem_label} block at line {self.line}" if self.line else "the DER object"
+
+
+@dataclass
+class _Item:
+    """A decoded object at a position in the file."""
+
+    position: int
+    obj: Any  # x509.Certificate | x509.CertificateSigningRequest | private key
+    friendly_name: str | None
+    local_key_id: bytes | None
+    used: bool = False
+
+
+def split_pem(data: bytes, location: str) -> list[_Block]:
+    """The PEM blocks in `data`, in order, with Bag Attributes attached. Text outside blocks is skipped.
+
+    Raises CorruptStore for a block without its END line, a mismatched END, or bad base64.
+    """
+    text = data.decode("utf-8", errors="replace")
+    blocks: list[_Block] = []
+    friendly: str | None = None
+    local_key_id: bytes | None = None
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        raw = lines[index].strip()
+        index += 1
+        begin = _BEGIN.match(raw)
+        if begin is None:
+            if raw.startswith("Bag Attributes"):
+                friendly, local_key_id = None, None
+            elif raw.startswith("friendlyName:"):
+                friendly = raw.partition(":")[2].strip() or None
+            elif raw.startswith("localKeyID:"):
+                with contextlib.suppress(ValueError):
+                    local_key_id = bytes.fromhex(raw.partition(":")[2].replace(" ", "").replace(":", ""))
+            continue
+        label = begin.group(1).strip()
+        start = index
+        headers: dict[str, str] = {}
+        body: list[str] = []
+        in_headers = True
+        while True:
+            if index >= len(lines):
+                raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
+            line = lines[index].strip()
+            index += 1
+            end = _END.match(line)
+            if end is not None:
+                if end.group(1).strip() != label:
+                    raise CorruptStore(f"the {label} block at line {start} ends with END {end.group(1).strip()}",
+                                       store=location)
+                break
+            if _BEGIN.match(line):
+                raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
+            if in_headers and ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip()] = value.strip()
+                continue
+            in_headers = False
+            if line:
+                body.append(line)
+        blocks.append(_Block(label, start, _decode_base64(body, label, start, location), headers, friendly,
+                             local_key_id))
+        friendly, local_key_id = None, None
+    return blocks
+
+
+def _decode_base64(body: list[str], label: str, line: int, location: str) -> bytes:
+    joined = "".join(body)
+    if not joined:
+        raise CorruptStore(f"the {label} block at line {line} is empty", store=location)
+    if not _BASE64.match(joined):
+        raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location)
+    if len(joined) % 4:
+        raise CorruptStore(f"truncated base64 in the {label} block at line {line}", store=location)
+    try:
+        return base64.b64decode(joined, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location) from exc
+
+
+def derived_label(name: x509.Name, public_key: object) -> str:
+    """The label PEM/DER gives an object that has no friendlyName: CN, else first subject value, else a hash."""
+    from cryptography.x509.oid import NameOID
+
+    for attribute in name.get_attributes_for_oid(NameOID.COMMON_NAME):
+        value = str(attribute.value).strip()
+        if value:
+            return value
+    for attribute in reversed(list(name)):  # most specific RDN last in the encoding
+        value = str(attribute.value).strip()
+        if value:
+            return value
+    return "cert-" + public_key_fingerprint(public_key).hex()[:16]
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+class PemStore(FileStore):
+    """A PEM file (any number of certificates, keys and requests) or a DER file (exactly one object).
+
+    Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate.
+    See the module docstring for how blocks map to entries and labels.
+    """
+
+    format: ClassVar[str] = "pem"
+    capabilities: ClassVar[Capabilities] = PEM_CAPABILITIES
+
+    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
+                 profile: str = "modern", format_name: str | None = None, der_key: bool = False) -> None:
+        if format_name is None:
+            format_name = "der" if Path(location).suffix.lower() == ".der" else "pem"
+        if format_name not in ("pem", "der"):
+            raise UsageError(f"PemStore reads pem or der, not {format_name}")
+        self.format = format_name  # type: ignore[misc]
+        self.capabilities = DER_CAPABILITIES if format_name == "der" else PEM_CAPABILITIES  # type: ignore[misc]
+        self.der_key = der_key
+        #: Private keys that match no certificate or request: not entries, but written back on save.
+        self.loose_keys: list[PrivateKeyTypes] = []
+        self._key_protection: set[str] = set()
+        self._has_keys = False
+        self.private_file = True  # type: ignore[misc]
+        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    @classmethod
+    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
+             profile: str = "modern", format_name: str | None = None, **options: Any) -> PemStore:
+        der_key = bool(options.pop("der_key", False))
+        if options:
+            raise UsageError(f"pem/der stores take no option(s) {', '.join(sorted(options))}")
+        return cls(location, password=password, writable=writable, create=create, profile=profile,
+                   format_name=format_name, der_key=der_key)
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def _load(self, data: bytes) -> None:
+        if self.format == "der":
+            items = self._decode_der(data)
+        else:
+            blocks = split_pem(data, self.location)
+            if not blocks and data.strip():
+                raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
+            items = []
+            for position, block in enumerate(blocks):
+                for obj in self._decode_block(block):
+                    items.append(_Item(position, obj, block.friendly_name, block.local_key_id))
+        self._assemble(items)
+
+    def _decode_block(self, block: _Block) -> list[Any]:
+        """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
+        from cryptography import x509
+
+        label = block.pem_label
+        if label in _IGNORED_LABELS:
+            return []
+        if label in _CERT_LABELS:
+            der = block.der
+            if label == "TRUSTED CERTIFICATE":
+                der = _first_tlv(der, block.where, self.location)  # OpenSSL appends its X509_CERT_AUX
+            try:
+                return [x509.load_der_x509_certificate(der)]
+            except ValueError as exc:
+                raise CorruptStore(f"{block.where} is not a valid certificate", store=self.location) from exc
+        if label in _REQUEST_LABELS:
+            try:
+                return [x509.load_der_x509_csr(block.der)]
+            except ValueError as exc:
+                raise CorruptStore(f"{block.where} is not a valid certificate request",
+                                   store=self.location) from exc
+        if label == "ENCRYPTED PRIVATE KEY":
+            return [self._decrypt_pkcs8(block.der, block.where)]
+        if label in _KEY_LABELS:
+            if "ENCRYPTED" in block.headers.get("Proc-Type", "").upper():
+                return [self._decrypt_legacy(block)]
+            return [self._plain_key(block.der, block.where)]
+        if label == "PKCS7":
+            return self._pkcs7_certificates(block.der, block.where)
+        raise UnsupportedFormat(f"{block.where} is not a certificate, private key or certificate request "
+                                "(only those can be held in a store)", store=self.location)
+
+    def _decode_der(self, data: bytes) -> list[_Item]:
+        from cryptography import x509
+
+        if not data:
+            return []
+        for loader in (x509.load_der_x509_certificate, x509.load_der_x509_csr):
+            with contextlib.suppress(ValueError):
+                return [_Item(0, loader(data), None, None)]
+        key = self._maybe_key(data)
+        if key is not None:
+            return [_Item(0, key, None, None)]
+        if _looks_encrypted_pkcs8(data):
+            return [_Item(0, self._decrypt_pkcs8(data, "the DER object"), None, None)]
+        with contextlib.suppress(KeystoreError):
+            return [_Item(0, cert, None, None) for cert in self._pkcs7_certificates(data, "the DER object")]
+        raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
+                                "(or it is damaged)", store=self.location)
+
+    def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+
+        try:
+            return serialization.load_der_private_key(der, password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            return None
+
+    def _plain_key(self, der: bytes, where: str) -> PrivateKeyTypes:
+        key = self._maybe_key(der)
+        if key is None:
+            raise CorruptStore(f"{where} is not a readable private key", store=self.location)
+        self._key_protection.add("none (unencrypted)")
+        return key
+
+    def _need_password(self, where: str) -> str:
+        if not self.password:
+            raise PasswordRequired(f"{where} is an encrypted private key; give the password", store=self.location)
+        return self.password
+
+    def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
+        from keystores import pbe
+
+        password = self._need_password(where)
+        try:
+            from asn1crypto import keys
+
+            self._key_protection.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStore(f"{where} is a damaged encrypted private key", store=self.location) from exc
+        try:
+            plain = pbe.decrypt_pkcs8(der, password)
+        except WrongPassword as exc:
+            raise WrongPassword(f"wrong password for {where}", store=self.location) from exc
+        except KeystoreError as exc:
+            raise type(exc)(f"{where}: {exc.reason}", store=self.location) from exc
+        key = self._maybe_key(plain)
+        if key is None:
+            raise CorruptStore(f"{where} decrypts to a key we cannot read", store=self.location)
+        return key
+
+    def _decrypt_legacy(self, block: _Block) -> PrivateKeyTypes:
+        """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form, which cryptography reads."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+
+        dek_info = block.headers.get("DEK-Info", "")
+        if not _DEK_INFO.match(dek_info):
+            raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
+        password = self._need_password(block.where)
+        cipher = dek_info.partition(",")[0].upper()
+        self._key_protection.add(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)")
+        body = base64.encodebytes(block.der).decode("ascii")
+        text = (f"-----BEGIN {block.pem_label}-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: {dek_info}\n\n"
+                f"{body}-----END {block.pem_label}-----\n").encode("ascii")
+        try:
+            return serialization.load_pem_private_key(text, password=password.encode("utf-8"))
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"{block.where} is encrypted with {cipher}, which we do not read",
+                                    store=self.location) from exc
+        except (ValueError, TypeError) as exc:
+            # The legacy form has no integrity check: a failed decryption is the password in all but corner cases.
+            raise WrongPassword(f"wrong password for {block.where}", store=self.location) from exc
+
+    def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
+        try:
+            return list(pkcs7.load_der_pkcs7_certificates(der))
+        except ValueError as exc:
+            raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=self.location) from exc
+
+    def _assemble(self, items: list[_Item]) -> None:
+        """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
+        from cryptography import x509
+
+        from keystores.chain import order_chain
+
+        certs = [i for i in items if isinstance(i.obj, x509.Certificate)]
+        requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
+        keys = [i for i in items if not isinstance(i.obj, x509.Certificate | x509.CertificateSigningRequest)]
+        self._has_keys = bool(keys)
+        cert_spki = [public_key_fingerprint(c.obj.public_key()) for c in certs]
+        request_spki = [public_key_fingerprint(r.obj.public_key()) for r in requests]
+
+        # (position, friendly name, kind, leaf or request item, key) per future entry
+        groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
+        for key_item in keys:
+            spki = public_key_fingerprint(key_item.obj.public_key())
+            matches = [c for c, s in zip(certs, cert_spki, strict=True) if s == spki and not c.used]
+            if matches:
+                leaf = min(matches, key=lambda c: (key_item.local_key_id is None
+                                                   or c.local_key_id != key_item.local_key_id,
+                                                   abs(c.position - key_item.position)))
+                leaf.used = True
+                groups.append((min(leaf.position, key_item.position), leaf.friendly_name or key_item.friendly_name,
+                               EntryKind.KEY_PAIR, leaf, key_item.obj))
+                continue
+            pending = [r for r, s in zip(requests, request_spki, strict=True) if s == spki and not r.used]
+            if pending:
+                request = min(pending, key=lambda r: abs(r.position - key_item.position))
+                request.used = True
+                groups.append((min(request.position, key_item.position),
+                               request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
+                               key_item.obj))
+                continue
+            self.loose_keys.append(key_item.obj)
+            self.notes.append(f"{self.location}: holds a private key ({describe_key(key_item.obj.public_key())}) "
+                              "that matches no certificate or request; it is not an entry, but it is kept when "
+                              "the file is rewritten")
+        groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
+
+        chains: dict[int, tuple[x509.Certificate, ...]] = {}
+        for number, (_, _, kind, leaf, _) in enumerate(groups):
+            if kind is not EntryKind.KEY_PAIR:
+                continue
+            # Nearest blocks after the leaf first: that is where writers put a key pair's own chain.
+            nearest = sorted(certs, key=lambda c: (c.position < leaf.position, abs(c.position - leaf.position)))
+            chain = order_chain(leaf.obj, [c.obj for c in nearest])
+            chains[number] = chain
+            for member in chain[1:]:
+                for cand in nearest:
+                    if not cand.used and cand.friendly_name is None and cand.obj == member:
+                        cand.used = True
+                        break
+
+        duplicates = 0
+        trusted_seen: set[bytes] = set()
+        for cert_item in certs:
+            if cert_item.used:
+                continue
+            fingerprint = _fingerprint(cert_item.obj)
+            if cert_item.friendly_name is None and fingerprint in trusted_seen:
+                duplicates += 1
+                continue
+            trusted_seen.add(fingerprint)
+            groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
+        if duplicates:
+            self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
+
+        taken: set[str] = set()
+        order = sorted(range(len(groups)), key=lambda n: groups[n][0])
+        for number in order:
+            _, friendly, kind, item, key = groups[number]
+            label = _unique(friendly or derived_label(item.obj.subject, item.obj.public_key()), taken)
+            taken.add(label)
+            if kind is EntryKind.KEY_PAIR:
+                entry = Entry(label, kind, chain=chains[number], key=key)
+            elif kind is EntryKind.REQUEST:
+                entry = Entry(label, kind, key=key, request=item.obj)
+            else:
+                entry = Entry(label, kind, chain=(item.obj,), trust=TRUST_ALL)
+            self._entries[label] = entry
+
+    # --- editing -------------------------------------------------------------------------------------------
+    def check_entry(self, entry: Entry) -> None:
+        super().check_entry(entry)
+        if isinstance(entry.key, KeyRef):
+            raise CapabilityError("extractable_keys", "the private key is held on a token; a PEM/DER file can only "
+                                  "hold a key it can write out", store=self.location, label=entry.label)
+        if entry.kind is EntryKind.REQUEST and entry.request is None:
+            raise UsageError("a request entry needs its certificate request", store=self.location,
+                             label=entry.label)
+        if self.format == "pem" and (entry.label != entry.label.strip() or any(ch in entry.label for ch in "\r\n")):
+            raise UsageError("PEM labels cannot start or end with spaces or hold line breaks", store=self.location,
+                             label=entry.label)
+        if self.format == "der":
+            self._check_fits_der(entry)
+
+    def _check_fits_der(self, entry: Entry) -> None:
+        if len(entry.chain) > 1:
+            raise CapabilityError("multiple_entries", f"a DER file holds one object; this entry has "
+                                  f"{len(entry.chain)} certificates (leaf + chain): write PEM or PKCS#12 instead",
+                                  store=self.location, label=entry.label)
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        if self.format == "der":
+            others = [label for label in self._entries if not (replace and label == entry.label)]
+            if others or self.loose_keys:
+                held = ", ".join(repr(label) for label in others) or "a private key"
+                raise CapabilityError("multiple_entries", f"a DER file holds one object and already holds {held}; "
+                                      "write PEM or PKCS#12 for several", store=self.location, label=entry.label)
+        super().add(entry, replace=replace)
+
+    def protection(self) -> dict[str, str]:
+        if not self._key_protection:
+            return {}
+        return {"keys": "; ".join(sorted(self._key_protection))}
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def _key_der_or_pem(self, key: PrivateKeyTypes, encoding: Any) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        if self.password:
+            protection: Any = serialization.BestAvailableEncryption(self.password.encode("utf-8"))
+        else:
+            protection = serialization.NoEncryption()
+        return key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, protection)
+
+    def _trust_note(self, entry: Entry) -> None:
+        if entry.trust is None:
+            self.notes.append(f"{self.location}: '{entry.label}' is not trusted in its source, but PEM has no trust "
+                              "flags: a certificate in a PEM file is trusted by whoever uses the file as a bundle")
+        elif len(entry.trust.purposes) < 4:
+            self.notes.append(f"{self.location}: '{entry.label}' is trusted only for "
+                              f"{', '.join(entry.trust.purposes)}, but PEM has no trust flags: it is written as a "
+                              "plain certificate")
+
+    def _dump(self) -> bytes:
+        self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
+        if self._has_keys:
+            self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else "none (unencrypted)"}
+        if self.format == "der":
+            return self._dump_der()
+        return self._dump_pem()
+
+    def _dump_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        pem = serialization.Encoding.PEM
+        out: list[bytes] = []
+        taken: set[str] = set()
+        has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
+        trusted_written: set[bytes] = set()
+
+        def attributes(label: str | None) -> None:
+            if label is not None:
+                out.append(f"Bag Attributes\n    friendlyName: {label}\n".encode())
+
+        for entry in self._entries.values():
+            subject_obj = entry.chain[0] if entry.chain else entry.request
+            assert subject_obj is not None  # check_entry guarantees a certificate or a request
+            derived = _unique(derived_label(subject_obj.subject, subject_obj.public_key()), taken)
+            named = entry.label if entry.label != derived else None
+            if entry.kind is EntryKind.KEY_PAIR:
+                attributes(named)
+                out.append(entry.chain[0].public_bytes(pem))
+                out.extend(cert.public_bytes(pem) for cert in entry.chain[1:])
+                attributes(named)
+                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+            elif entry.kind is EntryKind.REQUEST:
+                if entry.key is not None:
+                    attributes(named)
+                    out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                attributes(named)
+                out.append(entry.request.public_bytes(pem))  # type: ignore[union-attr]
+            else:
+                self._trust_note(entry)
+                fingerprint = _fingerprint(entry.chain[0])
+                # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
+                # duplicates are skipped: label those so that the file reads back as the same entries.
+                if named is None and (has_key_pairs or fingerprint in trusted_written):
+                    named = entry.label
+                trusted_written.add(fingerprint)
+                attributes(named)
+                out.append(entry.chain[0].public_bytes(pem))
+            taken.add(entry.label)
+        out.extend(self._key_der_or_pem(key, pem) for key in self.loose_keys)
+        return b"".join(out)
+
+    def _dump_der(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        der = serialization.Encoding.DER
+        entries = list(self._entries.values())
+        if len(entries) + len(self.loose_keys) > 1:
+            raise CapabilityError("multiple_entries", f"a DER file holds one object, not {len(entries)} entries "
+                                  "and keys: write PEM or PKCS#12", store=self.location)
+        if self.loose_keys:
+            return self._key_der_or_pem(self.loose_keys[0], der)
+        if not entries:
+            raise UsageError("nothing to write: a DER file holds exactly one certificate, key or request "
+                             "(delete the file instead of emptying it)", store=self.location)
+        entry = entries[0]
+        self._check_fits_der(entry)
+        if entry.kind is EntryKind.KEY_PAIR:
+            if self.der_key:
+                self.notes.append(f"{self.location}: '{entry.label}' written as its private key only; the "
+                                  "certificate is not in the DER file")
+                return self._key_der_or_pem(entry.key, der)  # type: ignore[arg-type]
+            self.notes.append(f"{self.location}: '{entry.label}' written as its certificate only; the private key "
+                              "is not in the DER file (open the store with der_key=True to write the key)")
+            self._has_keys = False
+            return entry.chain[0].public_bytes(der)
+        if entry.kind is EntryKind.REQUEST:
+            if entry.key is not None:
+                self.notes.append(f"{self.location}: '{entry.label}' written as its certificate request only; the "
+                                  "private key is not in the DER file")
+            self._has_keys = False
+            return entry.request.public_bytes(der)  # type: ignore[union-attr]
+        self._trust_note(entry)
+        return entry.chain[0].public_bytes(der)
+
+    def _write(self) -> None:
+        from keystores.fileio import atomic_write
+
+        if self.format == "der" and not self._entries and not self.loose_keys and not self.path.exists():
+            # A new DER store stays a promise until it holds its one object: an empty file is not DER.
+            self.notes.append(f"{self.location}: not written yet: a DER file holds exactly one object")
+            return
+        data = self._dump()
+        clear_key = self._has_keys and not self.password
+        if not self._has_keys:
+            self._key_protection = set()
+        # An unencrypted key must not land in a file others can read: tighten an existing file's mode first
+        # (atomic_write keeps it), and put it back if the write fails.
+        old_mode = None
+        if clear_key:
+            with contextlib.suppress(OSError):
+                old_mode = stat.S_IMODE(os.stat(self.path).st_mode)
+                if old_mode & 0o077:
+                    os.chmod(self.path, old_mode & 0o700)
+        try:
+            atomic_write(self.path, data, private=self._has_keys)
+        except BaseException:
+            if old_mode is not None and old_mode & 0o077:
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path, old_mode)
+            raise
+
+
+def _fingerprint(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256())
+
+
+def _first_tlv(der: bytes, where: str, location: str) -> bytes:
+    """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
+    try:
+        if len(der) < 2:
+            raise ValueError("short")
+        first = der[1]
+        if first < 0x80:
+            return der[: 2 + first]
+        count = first & 0x7F
+        if count == 0 or count > 4 or len(der) < 2 + count:
+            raise ValueError("bad length")
+        length = int.from_bytes(der[2 : 2 + count], "big")
+        return der[: 2 + count + length]
+    except ValueError as exc:
+        raise CorruptStore(f"{where} is not a valid certificate", store=location) from exc
+
+
+def _looks_encrypted_pkcs8(der: bytes) -> bool:
+    try:
+        from asn1crypto import keys
+
+        info = keys.EncryptedPrivateKeyInfo.load(der)
+        info["encryption_algorithm"]["algorithm"].native  # noqa: B018 - forces the parse
+        return isinstance(info["encrypted_data"].native, bytes)
+    except (ValueError, KeyError, TypeError):
+        return False

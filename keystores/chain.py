@@ -1,0 +1,70 @@
+"""Certificate chain ordering: from a leaf up through whichever candidates actually issued it.
+
+Bottom layer (beside model.py): pure functions over cryptography certificates, so backends (PEM, PKCS#12, CMS,
+NSS) and pki/ can all use it without importing upward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+def is_self_issued(cert: x509.Certificate) -> bool:
+    """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
+    return cert.subject == cert.issuer
+
+
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when `issuer`'s subject is `cert`'s issuer AND `issuer`'s key verifies `cert`'s signature.
+
+    Any failure to verify (wrong key, unsupported or damaged signature algorithm) counts as "not issued by".
+    """
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
+def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """`leaf` first, then its issuer, its issuer's issuer ... found among `candidates`.
+
+    An issuer counts only when its subject matches the issuer name AND its key verifies the signature. When several
+    candidates qualify (cross-signed CAs) the earliest in `candidates` wins, so callers express preference by order.
+    Stops at a self-issued certificate, when no candidate matches, or when a certificate would repeat (cycle-safe).
+    Candidates equal to the leaf and duplicates are ignored; candidates that are not part of the chain are left out.
+    """
+    from cryptography.hazmat.primitives import hashes
+
+    def fingerprint(cert: x509.Certificate) -> bytes:
+        return cert.fingerprint(hashes.SHA256())
+
+    by_subject: dict[object, list[x509.Certificate]] = {}
+    for cand in candidates:
+        by_subject.setdefault(cand.subject, []).append(cand)
+    chain = [leaf]
+    seen = {fingerprint(leaf)}
+    current = leaf
+    while not is_self_issued(current):
+        found = None
+        for cand in by_subject.get(current.issuer, ()):
+            print_ = fingerprint(cand)
+            if print_ in seen:
+                continue
+            if issued_by(current, cand):
+                found = cand
+                seen.add(print_)
+                break
+        if found is None:
+            break
+        chain.append(found)
+        current = found
+    return tuple(chain)

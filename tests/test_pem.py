@@ -1,0 +1,423 @@
+"""PEM/DER backend: the shared contract, what openssl writes read whole, what we write judged by openssl, bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from backend_suite import BackendContract
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from helpers import ca, certificate, ec_key, key_pair_entry, rsa_key, same_key, trusted_entry
+
+from keystores.backends.pem import PemStore
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    ExitCode,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    WrongPassword,
+)
+from keystores.model import Entry, EntryKind, Trust
+from keystores.store import open_store
+
+OPENSSL = shutil.which("openssl")
+needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
+PASSWORD = "s3cret pw"
+
+
+def openssl(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KS_PW=PASSWORD)
+    return subprocess.run([OPENSSL or "openssl", *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          check=check)
+
+
+def summary(store) -> list[tuple[str, str, int, bool]]:
+    return [(e.label, e.kind.value, len(e.chain), e.key is not None) for e in store.entries()]
+
+
+# --- the shared contract ------------------------------------------------------------------------------------
+class TestPemContract(BackendContract):
+    @pytest.fixture(params=[None, PASSWORD], ids=["clear", "encrypted"])
+    def opener(self, request, tmp_path):
+        path = tmp_path / "store.pem"
+
+        def open_(create: bool = False, writable: bool = False):
+            return open_store(path, password=request.param, writable=writable, create=create, type="pem")
+
+        return open_
+
+
+# --- reading what openssl writes ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def openssl_made(tmp_path_factory) -> Path:
+    """A CA, an EC leaf signed by it, a PKCS#12 of both and its `openssl pkcs12 -nodes` dump, a CSR + keys."""
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("openssl")
+    run = lambda *args: openssl(*args, cwd=folder)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-keyout", "ca.key", "-out", "ca.crt", "-nodes", "-subj",
+        "/CN=Demo Root CA", "-days", "30")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", "leaf.key", "-out", "leaf.csr",
+        "-nodes", "-subj", "/CN=leaf.example")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-out", "leaf.crt", "-days", "10")
+    run("pkcs12", "-export", "-in", "leaf.crt", "-inkey", "leaf.key", "-certfile", "ca.crt", "-name", "my server",
+        "-passout", "env:KS_PW", "-out", "x.p12")
+    run("pkcs12", "-in", "x.p12", "-nodes", "-passin", "env:KS_PW", "-out", "nodes.pem")
+    run("req", "-newkey", "rsa:2048", "-keyout", "req-enc.key", "-out", "req.csr", "-passout", "env:KS_PW", "-subj",
+        "/CN=pending.example/O=Demo")
+    run("pkey", "-in", "leaf.key", "-aes256", "-traditional", "-passout", "env:KS_PW", "-out", "legacy.key")
+    run("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")
+    return folder
+
+
+@needs_openssl
+def test_reads_openssl_pkcs12_nodes_dump_whole(openssl_made):
+    store = open_store(openssl_made / "nodes.pem")
+    assert summary(store) == [("my server", "key-pair", 2, True)]
+    entry = store.get("my server")
+    leaf = x509.load_pem_x509_certificate((openssl_made / "leaf.crt").read_bytes())
+    root = x509.load_pem_x509_certificate((openssl_made / "ca.crt").read_bytes())
+    assert entry.chain == (leaf, root)
+    key = serialization.load_pem_private_key((openssl_made / "leaf.key").read_bytes(), None)
+    assert same_key(entry.key, key)
+    assert store.notes == []
+
+
+@needs_openssl
+def test_reads_openssl_req_newkey_output(openssl_made, tmp_path):
+    both = tmp_path / "both.pem"
+    both.write_bytes((openssl_made / "req-enc.key").read_bytes() + (openssl_made / "req.csr").read_bytes())
+    store = open_store(both, password=PASSWORD)
+    assert summary(store) == [("pending.example", "request", 0, True)]
+    entry = store.get("pending.example")
+    assert entry.request.subject.rfc4514_string() == "O=Demo,CN=pending.example"
+    assert same_key(entry.key, entry.request.public_key())
+    assert "PBES2" in store.protection()["keys"]
+    with pytest.raises(PasswordRequired) as info:
+        open_store(both)
+    assert str(both) in str(info.value)
+    with pytest.raises(WrongPassword) as info:
+        open_store(both, password="not it")
+    assert info.value.exit_code == ExitCode.WRONG_PASSWORD and "not it" not in str(info.value)
+
+
+@needs_openssl
+def test_csr_alone_and_key_alone(openssl_made):
+    request = open_store(openssl_made / "req.csr")
+    assert summary(request) == [("pending.example", "request", 0, False)]
+    lone = open_store(openssl_made / "leaf.key")
+    assert lone.labels() == [] and len(lone.loose_keys) == 1
+    assert "matches no certificate" in lone.notes[0]
+
+
+@needs_openssl
+def test_reads_legacy_encrypted_pem_key(openssl_made, tmp_path):
+    assert "Proc-Type: 4,ENCRYPTED" in (openssl_made / "legacy.key").read_text()
+    bundle = tmp_path / "legacy.pem"
+    bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + (openssl_made / "legacy.key").read_bytes())
+    store = open_store(bundle, password=PASSWORD)
+    assert summary(store) == [("leaf.example", "key-pair", 1, True)]
+    assert "legacy PEM encryption AES-256-CBC" in store.protection()["keys"]
+    with pytest.raises(WrongPassword):
+        open_store(bundle, password="wrong")
+    with pytest.raises(PasswordRequired):
+        open_store(bundle)
+
+
+@needs_openssl
+def test_ec_parameters_block_is_skipped(openssl_made):
+    assert "BEGIN EC PARAMETERS" in (openssl_made / "ecparam.key").read_text()
+    store = open_store(openssl_made / "ecparam.key")
+    assert len(store.loose_keys) == 1
+
+
+@needs_openssl
+def test_tolerates_crlf_comments_blank_lines_and_junk(openssl_made, tmp_path):
+    text = (openssl_made / "nodes.pem").read_text()
+    messy = ("# exported by hand, see ticket 42\r\n\r\n"
+             + text.replace("-----END CERTIFICATE-----\n", "-----END CERTIFICATE-----\n\nsome junk here\n\n")
+             .replace("\n", "\r\n") + "\r\ntrailing words\r\n")
+    path = tmp_path / "messy.pem"
+    path.write_bytes(messy.encode())
+    assert summary(open_store(path)) == [("my server", "key-pair", 2, True)]
+
+
+@needs_openssl
+def test_pkcs7_bundle_read(openssl_made, tmp_path):
+    p7 = tmp_path / "bundle.p7b"
+    openssl("crl2pkcs7", "-nocrl", "-certfile", str(openssl_made / "leaf.crt"), "-certfile",
+            str(openssl_made / "ca.crt"), "-out", str(p7))
+    store = open_store(p7, type="pem")
+    assert sorted(store.labels()) == ["Demo Root CA", "leaf.example"]
+
+
+# --- labels ---------------------------------------------------------------------------------------------------
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_labels_from_cn_deduplicated_and_friendly_name_wins(tmp_path):
+    _, root = ca(0)
+    twin = certificate(rsa_key(7), "Test Root CA 0")  # same CN, another key
+    path = tmp_path / "bundle.pem"
+    path.write_bytes(_pem(root) + _pem(twin) + b"Bag Attributes\n    friendlyName: chosen name\n" + _pem(ca(1)[1]))
+    assert open_store(path).labels() == ["Test Root CA 0", "Test Root CA 0-2", "chosen name"]
+
+
+def test_ca_bundle_written_as_pure_pem(tmp_path):
+    path = tmp_path / "cas.pem"
+    with open_store(path, create=True) as store:
+        store.add(trusted_entry("Test Root CA 0", index=0))
+        store.add(trusted_entry("Test Root CA 1", index=1))
+    text = path.read_text()
+    assert "Bag Attributes" not in text and text.count("-----BEGIN CERTIFICATE-----") == 2
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044  # no key: an ordinary readable file
+    store = open_store(path)
+    assert all(e.kind is EntryKind.TRUSTED_CERT and e.trust is not None for e in store.entries())
+
+
+def test_duplicate_certificates_in_bundle_are_noted(tmp_path):
+    _, root = ca(0)
+    path = tmp_path / "dup.pem"
+    path.write_bytes(_pem(root) * 2)
+    store = open_store(path)
+    assert store.labels() == ["Test Root CA 0"]
+    assert "1 duplicate" in store.notes[0]
+
+
+def test_untrusted_certificate_written_with_note(tmp_path):
+    path = tmp_path / "t.pem"
+    entry = trusted_entry("signer").with_(trust=None)
+    partial = trusted_entry("email only", index=1).with_(trust=Trust(False, False, True, False))
+    with open_store(path, create=True) as store:
+        store.add(entry)
+        store.add(partial)
+    assert any("'signer' is not trusted" in note for note in store.notes)
+    assert any("'email only' is trusted only for email" in note for note in store.notes)
+    assert open_store(path).labels() == ["signer", "email only"]
+
+
+def test_loose_key_kept_on_rewrite(tmp_path):
+    path = tmp_path / "k.pem"
+    path.write_bytes(ec_key(5).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    with open_store(path, writable=True) as store:
+        store.add(trusted_entry("root"))
+    again = open_store(path)
+    assert again.labels() == ["root"] and same_key(again.loose_keys[0], ec_key(5))
+
+
+def test_key_and_matching_certificate_added_later_become_a_key_pair(tmp_path):
+    """A key file that later receives its certificate reads back as one key pair (PEM has no entries)."""
+    entry = key_pair_entry("web", index=3)
+    path = tmp_path / "k.pem"
+    path.write_bytes(entry.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    with open_store(path, writable=True) as store:
+        store.add(Entry("web", EntryKind.TRUSTED_CERT, chain=entry.chain[:1], trust=Trust()))
+    assert summary(open_store(path)) == [("web", "key-pair", 1, True)]
+
+
+def test_request_entry_round_trip(tmp_path):
+    from cryptography.hazmat.primitives import hashes
+
+    key = ec_key(6)
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(certificate(key, "req.example").subject)
+           .sign(key, hashes.SHA256()))
+    path = tmp_path / "r.pem"
+    with open_store(path, create=True, password=PASSWORD) as store:
+        store.add(Entry("pending", EntryKind.REQUEST, key=key, request=csr))
+    got = open_store(path, password=PASSWORD).get("pending")
+    assert got.kind is EntryKind.REQUEST and got.request == csr and same_key(got.key, key)
+
+
+def test_secret_and_token_keys_refused(tmp_path):
+    from keystores.model import KeyRef
+
+    with open_store(tmp_path / "s.pem", create=True) as store:
+        ref = KeyRef("hsm", b"\x01", rsa_key(1).public_key(), extractable=True)
+        with pytest.raises(CapabilityError):
+            store.add(key_pair_entry("hsm", index=1).with_(key=ref))
+        store.add(trusted_entry("root"))
+
+
+# --- what we write, judged by openssl -------------------------------------------------------------------------
+@needs_openssl
+def test_openssl_reads_what_we_write(tmp_path):
+    store_path = tmp_path / "server.pem"
+    bundle_path = tmp_path / "cas.pem"
+    with open_store(store_path, create=True, password=PASSWORD) as store:
+        store.add(key_pair_entry("server one", index=1))
+        store.add(key_pair_entry("server two", index=2, use_ec=True))
+        store.add(trusted_entry("root", index=1))
+    with open_store(bundle_path, create=True) as bundle:
+        bundle.add(trusted_entry("Test Root CA 0"))
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+    subject = openssl("x509", "-in", str(store_path), "-noout", "-subject").stdout
+    assert "server one server" in subject
+    key_text = openssl("pkey", "-in", str(store_path), "-passin", "env:KS_PW", "-noout", "-text").stdout
+    assert "Private-Key: (2048 bit" in key_text
+    # storeutl exits 2 on any PEM that holds a key besides the certificates (it does so on its own pkcs12 dumps)
+    listing = openssl("storeutl", "-noout", "-certs", "-passin", "env:KS_PW", str(store_path), check=False).stdout
+    assert "Total found: 5" in listing  # 2 leaves + 2 copies of the CA in their chains + the trusted root 1
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_bytes(_pem(open_store(store_path, password=PASSWORD).get("server one").chain[0]))
+    verified = openssl("verify", "-CAfile", str(bundle_path), str(leaf))
+    assert verified.stdout.strip().endswith("OK")
+    wrong = openssl("pkey", "-in", str(store_path), "-passin", "pass:nope", "-noout", check=False)
+    assert wrong.returncode != 0
+
+
+@needs_openssl
+def test_written_key_encryption_is_pbes2_aes256(tmp_path):
+    path = tmp_path / "k.pem"
+    with open_store(path, create=True, password=PASSWORD) as store:
+        store.add(key_pair_entry("k", index=1))
+    assert "BEGIN ENCRYPTED PRIVATE KEY" in path.read_text()
+    structure = subprocess.run(["sh", "-c", f"sed -n '/BEGIN ENCRYPTED/,/END ENCRYPTED/p' '{path}' | "
+                                f"{OPENSSL} asn1parse"], capture_output=True, text=True).stdout
+    assert "PBES2" in structure and "hmacWithSHA256" in structure and "aes-256-cbc" in structure
+    assert open_store(path, password=PASSWORD).protection()["keys"].startswith("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC")
+
+
+def test_clear_key_makes_existing_file_private(tmp_path):
+    path = tmp_path / "shared.pem"
+    with open_store(path, create=True) as store:
+        store.add(trusted_entry("root"))
+    os.chmod(path, 0o644)
+    with open_store(path, writable=True) as store:
+        store.add(key_pair_entry("srv", index=1))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "BEGIN PRIVATE KEY" in path.read_text()
+
+
+# --- DER ------------------------------------------------------------------------------------------------------
+def test_der_single_certificate_round_trip(tmp_path):
+    path = tmp_path / "root.der"
+    with open_store(path, create=True) as store:
+        store.add(trusted_entry("root"))
+        with pytest.raises(CapabilityError) as info:
+            store.add(trusted_entry("other", index=1))
+        assert "'root'" in str(info.value)
+    data = path.read_bytes()
+    assert data == ca(0)[1].public_bytes(serialization.Encoding.DER)
+    assert open_store(path).format == "der"
+    assert summary(open_store(path)) == [("Test Root CA 0", "trusted-cert", 1, False)]
+
+
+def test_der_key_pair_with_chain_refused_leaf_only_writes_certificate(tmp_path):
+    path = tmp_path / "srv.der"
+    with open_store(path, create=True) as store, pytest.raises(CapabilityError) as info:
+        store.add(key_pair_entry("srv", index=1))
+    assert "2 certificates" in str(info.value) and not path.exists()
+    leaf_only = key_pair_entry("srv", index=1)
+    leaf_only = leaf_only.with_(chain=leaf_only.chain[:1])
+    with open_store(path, create=True) as store:
+        store.add(leaf_only)
+    assert any("private key is not in the DER file" in note for note in store.notes)
+    assert path.read_bytes() == leaf_only.chain[0].public_bytes(serialization.Encoding.DER)
+    assert stat.S_IMODE(path.stat().st_mode) & 0o044  # no key written
+
+
+@needs_openssl
+def test_der_key_option_writes_encrypted_pkcs8(tmp_path):
+    entry = key_pair_entry("srv", index=1)
+    path = tmp_path / "srv-key.der"
+    with open_store(path, create=True, password=PASSWORD, der_key=True) as store:
+        store.add(entry.with_(chain=entry.chain[:1]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    out = openssl("pkey", "-inform", "DER", "-in", str(path), "-passin", "env:KS_PW", "-pubout").stdout
+    assert out.startswith("-----BEGIN PUBLIC KEY-----")
+    again = open_store(path, password=PASSWORD, type="der")
+    assert same_key(again.loose_keys[0], entry.key)
+
+
+@needs_openssl
+def test_der_reads_openssl_key_csr_and_cert(openssl_made, tmp_path):
+    for args, name, expected in (
+        (["x509", "-in", "leaf.crt", "-outform", "DER"], "c.der", [("leaf.example", "trusted-cert", 1, False)]),
+        (["req", "-in", "leaf.csr", "-outform", "DER"], "r.der", [("leaf.example", "request", 0, False)]),
+        (["pkey", "-in", "leaf.key", "-outform", "DER"], "k.der", []),
+        (["ec", "-in", "leaf.key", "-outform", "DER"], "sec1.der", []),
+        (["rsa", "-in", "ca.key", "-outform", "DER", "-traditional"], "pkcs1.der", []),
+    ):
+        out = tmp_path / name
+        openssl(*args, "-out", str(out), cwd=openssl_made)
+        store = open_store(out)
+        assert store.format == "der" and summary(store) == expected, name
+        if not expected:
+            assert len(store.loose_keys) == 1
+
+
+# --- bad input ------------------------------------------------------------------------------------------------
+def _cert_pem_lines() -> list[str]:
+    return _pem(ca(0)[1]).decode().splitlines(keepends=True)
+
+
+BAD_PEM = {
+    "truncated base64": lambda lines: "".join(lines[:5]) + "AAA\n" + lines[-1],
+    "bad base64": lambda lines: "".join(lines[:3]) + "!!!!" + "".join(lines[4:]),
+    "truncated: the CERTIFICATE block": lambda lines: "".join(lines[:-3]),
+    "ends with END": lambda lines: "".join(lines[:-1]) + "-----END PRIVATE KEY-----\n",
+    "not a valid certificate": lambda lines: lines[0] + "MAMCAQE=\n" + lines[-1],
+}
+
+
+@pytest.mark.parametrize("damage", sorted(BAD_PEM))
+def test_damaged_pem_named_clearly(tmp_path, damage):
+    path = tmp_path / "bad.pem"
+    path.write_text(BAD_PEM[damage](_cert_pem_lines()))
+    before = path.read_bytes()
+    with pytest.raises(CorruptStore) as info:
+        open_store(path)
+    assert str(path) in str(info.value)
+    assert info.value.exit_code == ExitCode.FAILURE
+    assert path.read_bytes() == before
+
+
+def test_wrong_label_and_foreign_blocks(tmp_path):
+    key_pem = rsa_key(1).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()).decode()
+    cases = {
+        "key in a CERTIFICATE block": (key_pem.replace("PRIVATE KEY", "CERTIFICATE"), CorruptStore),
+        "certificate in a key block": (_pem(ca(0)[1]).decode().replace("CERTIFICATE", "PRIVATE KEY"), CorruptStore),
+        "public key": (rsa_key(1).public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+                       UnsupportedFormat),
+        "no block at all": ("just some text\n", UnsupportedFormat),
+    }
+    for what, (text, error) in cases.items():
+        path = tmp_path / "x.pem"
+        path.write_text(text)
+        with pytest.raises(error) as info:
+            PemStore.open(str(path))
+        assert str(path) in str(info.value), what
+
+
+def test_garbage_der_is_refused(tmp_path):
+    path = tmp_path / "junk.der"
+    path.write_bytes(b"\x30\x82\x01\x00" + os.urandom(64))
+    with pytest.raises(KeystoreError) as info:
+        open_store(path)
+    assert str(path) in str(info.value) and info.value.exit_code == ExitCode.FAILURE
+
+
+def test_damaged_encrypted_key_is_not_a_traceback(tmp_path):
+    entry = key_pair_entry("k", index=1)
+    path = tmp_path / "k.pem"
+    with open_store(path, create=True, password=PASSWORD) as store:
+        store.add(entry)
+    text = path.read_text()
+    start = text.index("-----BEGIN ENCRYPTED PRIVATE KEY-----") + 40
+    damaged = text[:start] + ("B" if text[start] != "B" else "C") + text[start + 1:]
+    path.write_text(damaged)
+    with pytest.raises(KeystoreError) as info:
+        open_store(path, password=PASSWORD)
+    assert str(path) in str(info.value) and PASSWORD not in str(info.value)
