@@ -1,0 +1,101 @@
+"""RFC 7512 PKCS#11 URIs: `pkcs11:token=LABEL;object=NAME;type=private?module-path=/usr/lib/x.so`.
+
+Parsing only; no PKCS#11 library is loaded here. A PIN never comes from a URI (`pin-value`, `pin-source` are
+refused with advice), and slots are never chosen by number (`slot-id` is refused): slot numbers change when
+tokens are initialised, labels and serials do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote_to_bytes
+
+from keystores.errors import UsageError
+
+PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
+                   "library-version", "object", "type", "id", "slot-description", "slot-manufacturer", "slot-id")
+QUERY_ATTRIBUTES = ("pin-source", "pin-value", "module-name", "module-path")
+OBJECT_TYPES = ("cert", "private", "public", "secret-key", "data")
+
+# RFC 7512 2.3: characters that may appear unescaped in a path attribute value ("pchar" less ';' and '?').
+_SAFE_PATH = "-._~!$&'()*+,=:@/"
+
+
+@dataclass(frozen=True)
+class Pkcs11Uri:
+    """The parts of a `pkcs11:` URI keystores uses; values are percent-decoded (`id` as bytes)."""
+
+    token: str | None = None
+    serial: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    object: str | None = None
+    type: str | None = None
+    id: bytes | None = None
+    module_path: str | None = None
+    module_name: str | None = None
+    other: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Pkcs11Uri:
+        """Parse `text`; UsageError names the part that is wrong (never echoing a pin-value)."""
+        if not text.lower().startswith("pkcs11:"):
+            raise UsageError(f"'{text}' is not a PKCS#11 URI (they start with 'pkcs11:')")
+        body = text[len("pkcs11:"):]
+        path, _, query = body.partition("?")
+        values: dict[str, str | bytes] = {}
+        other: dict[str, str] = {}
+        for part, separator, known in ((path, ";", PATH_ATTRIBUTES), (query, "&", QUERY_ATTRIBUTES)):
+            for item in part.split(separator) if part else ():
+                name, eq, raw = item.partition("=")
+                name = name.strip().lower()
+                if not eq or not name:
+                    raise UsageError(f"PKCS#11 URI: '{_redact(item)}' is not NAME=VALUE")
+                if name in ("pin-value", "pin-source"):
+                    raise UsageError("PKCS#11 URI: a PIN is never taken from the URI (it would land in shell "
+                                     "history and process lists); pass it with --password env:VAR, "
+                                     "file:PATH or fd:N")
+                if name == "slot-id":
+                    raise UsageError("PKCS#11 URI: tokens are chosen by label or serial, never by slot-id (slot "
+                                     "numbers change when a token is initialised); use token=LABEL or serial=")
+                decoded = _decode(raw)
+                if name in values or name in other:
+                    raise UsageError(f"PKCS#11 URI: '{name}' is given twice")
+                if name in known:
+                    values[name] = decoded
+                else:
+                    other[name] = decoded.decode("utf-8", "replace")
+        text_values = {k: v.decode("utf-8") if isinstance(v, bytes) and k != "id" else v
+                       for k, v in values.items()}
+        kind = text_values.get("type")
+        if kind is not None and kind not in OBJECT_TYPES:
+            raise UsageError(f"PKCS#11 URI: type={kind} is not one of {', '.join(OBJECT_TYPES)}")
+        return cls(token=text_values.get("token"), serial=text_values.get("serial"),
+                   manufacturer=text_values.get("manufacturer"), model=text_values.get("model"),
+                   object=text_values.get("object"), type=kind, id=values.get("id"),  # type: ignore[arg-type]
+                   module_path=text_values.get("module-path"), module_name=text_values.get("module-name"),
+                   other=other)
+
+    def format(self, *, with_module: bool = True) -> str:
+        """The URI text, percent-encoding what RFC 7512 asks to be encoded."""
+        path = []
+        for name, value in (("token", self.token), ("serial", self.serial), ("manufacturer", self.manufacturer),
+                            ("model", self.model), ("object", self.object), ("type", self.type)):
+            if value is not None:
+                path.append(f"{name}={quote(value, safe=_SAFE_PATH.replace('&', ''))}")
+        if self.id is not None:
+            path.append("id=" + "".join(f"%{b:02X}" for b in self.id))
+        uri = "pkcs11:" + ";".join(path)
+        if with_module and self.module_path:
+            uri += "?module-path=" + quote(self.module_path, safe="/-._~")
+        return uri
+
+
+def _decode(raw: str) -> bytes:
+    # unquote_to_bytes leaves a malformed escape ("%zz") as it is, which is what RFC 3986 readers do too.
+    return unquote_to_bytes(raw.strip())
+
+
+def _redact(item: str) -> str:
+    name = item.partition("=")[0]
+    return f"{name}=..." if "pin" in name.lower() else item
