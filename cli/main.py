@@ -459,8 +459,8 @@ def _warning_line(message: Any, category: Any, filename: str, lineno: int, file:
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: the one error boundary."""
     warnings.showwarning = _warning_line
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)
         command.main(args=argv, prog_name="keystores", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
