@@ -21,6 +21,7 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -234,7 +235,13 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     mac_verified = False
     if isinstance(mac_data, pkcs12.MacData):
         mac_verified = True
-        bag_password, description = _verify_mac(mac_data, safe_bytes, password, location)
+        try:
+            bag_password, description = _verify_mac(mac_data, safe_bytes, password, location)
+        except WrongPassword as exc:
+            if isinstance(exc, PasswordRequired) or not _password_opens_contents(safe_bytes, password or ""):
+                raise
+            raise IntegrityError("the MAC does not match although the password decrypts the contents: the "
+                                 "file was altered or damaged", store=location) from exc
         parsed.protection["mac"] = description
     else:
         parsed.protection["mac"] = "none"
@@ -263,6 +270,40 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     if not parsed.keys:
         parsed.protection.setdefault("keys", "none (no private keys)")
     return parsed
+
+
+def _password_opens_contents(safe_bytes: bytes, password: str, attempts: int = 3) -> bool:
+    """True when `password` decrypts some encrypted part into well-formed DER: after a failed MAC, this tells a
+    damaged file (exit 1) from a wrong password (exit 3). A damaged part just fails here; another may succeed."""
+    from asn1crypto import pkcs12
+
+    from keystores import pbe
+
+    try:
+        infos = list(pkcs12.AuthenticatedSafe.load(safe_bytes))
+    except ValueError:
+        return False
+    for info in infos:
+        if attempts <= 0:
+            break
+        try:
+            if info["content_type"].native == "encrypted_data":
+                attempts -= 1
+                eci = info["content"]["encrypted_content_info"]
+                plain = pbe.decrypt_with(eci["content_encryption_algorithm"].dump(),
+                                         eci["encrypted_content"].native or b"", password)
+                pkcs12.SafeContents.load(plain, strict=True).native  # noqa: B018 - a full parse proves it
+                return True
+            if info["content_type"].native == "data":
+                for bag in pkcs12.SafeContents.load(info["content"].native):
+                    if bag["bag_id"].native == "pkcs8_shrouded_key_bag" and attempts > 0:
+                        attempts -= 1
+                        with contextlib.suppress(KeystoreError):
+                            pbe.decrypt_pkcs8(bag["bag_value"].untag().dump(), password)
+                            return True
+        except (KeystoreError, ValueError, TypeError, KeyError):
+            continue
+    return False
 
 
 def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str) -> bytes:
@@ -474,14 +515,16 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
     by_subject: dict[bytes, list[_CertBag]] = {}
     for bag in parsed.certs:
         by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
-    used: set[int] = set()  # ids of cert bags that are a key's leaf or chain member
+    used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     results: list[tuple[Entry, bytes | None]] = []
     taken: set[str] = set()
     unnamed = 0
 
     for key_bag in parsed.keys:
         try:
-            key = serialization.load_der_private_key(key_bag.pkcs8, password=None)
+            # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
+            key = serialization.load_der_private_key(key_bag.pkcs8, password=None,
+                                                     unsafe_skip_rsa_key_validation=True)
         except (ValueError, TypeError) as exc:
             raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location,
                                label=key_bag.friendly_name) from exc
@@ -492,7 +535,7 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
         chain: list[_CertBag] = []
         if leaf is not None:
             chain = _build_chain(leaf, by_subject)
-            used.update(id(b) for b in chain)
+            used.update(b.der for b in chain)
         label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
         if not label:
             unnamed += 1
@@ -505,12 +548,10 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
 
     untrusted: list[str] = []
     for bag in parsed.certs:
-        if bag.trust_oids is None and id(bag) in used:
+        if bag.trust_oids is None and bag.der in used:
             continue
-        if bag.trust_oids is None and bag.friendly_name is None and bag.local_key_id is None and any(
-                _issues(bag, other) for other in parsed.certs if other is not bag):
-            # A bare CA certificate that issued something in the file: a chain member, not an entry.
-            continue
+        if bag.trust_oids is None and bag.friendly_name is None:
+            used.add(bag.der)  # a bare certificate twice in the file is one entry
         label = _unique(bag.friendly_name or _common_name(bag.cert), taken, notes, location)
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
         if trust is None:
@@ -527,10 +568,6 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
         notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
                      "written back")
     return results, notes
-
-
-def _issues(issuer: _CertBag, subject: _CertBag) -> bool:
-    return issuer.cert.subject == subject.cert.issuer and issuer.cert.subject != subject.cert.subject
 
 
 def _find_leaf(key_bag: _KeyBag, key: Any, certs: list[_CertBag]) -> _CertBag | None:
@@ -553,25 +590,30 @@ def _find_leaf(key_bag: _KeyBag, key: Any, certs: list[_CertBag]) -> _CertBag | 
 
 
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]]) -> list[_CertBag]:
-    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable)."""
+    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
+
+    When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
+    and OpenSSL write chain members bare, while a named bag is an entry of its own.
+    """
     from cryptography.exceptions import InvalidSignature
 
     chain = [leaf]
     current = leaf
     while current.cert.issuer != current.cert.subject and len(chain) < 16:
-        verified = fallback = None
+        verified: list[_CertBag] = []
+        fallback = None
         for candidate in by_subject.get(current.cert.issuer.public_bytes(), []):
             if any(candidate.der == member.der for member in chain):
                 continue
             try:
                 current.cert.verify_directly_issued_by(candidate.cert)
-                verified = candidate
-                break
+                verified.append(candidate)
             except InvalidSignature:
                 continue
             except Exception:  # unsupported algorithm or key type: trust the name match
                 fallback = fallback or candidate
-        issuer = verified or fallback
+        bare = [c for c in verified if c.friendly_name is None and c.trust_oids is None]
+        issuer = (bare or verified or [fallback])[0]
         if issuer is None:
             break
         chain.append(issuer)

@@ -1,0 +1,328 @@
+"""The PKCS#12 backend: the shared contract under both write profiles, the bag -> entry rules, and bad input.
+
+Interop with keytool and openssl lives in test_pkcs12_interop.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import pytest
+from backend_suite import BackendContract
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
+from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry
+
+from keystores.backends.pkcs12 import Pkcs12Store
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    IntegrityError,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+)
+from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, SecretKey, Trust
+from keystores.store import open_store
+
+PASSWORD = "s3cret-Pässword"
+
+
+def _opener_for(path, profile):
+    def opener(create=False, writable=False):
+        return Pkcs12Store.open(str(path), password=PASSWORD, writable=writable or create, create=create,
+                                profile=profile)
+    return opener
+
+
+class TestPkcs12Modern(BackendContract):
+    @pytest.fixture
+    def opener(self, tmp_path):
+        return _opener_for(tmp_path / "store.p12", "modern")
+
+
+class TestPkcs12Compat(BackendContract):
+    @pytest.fixture
+    def opener(self, tmp_path):
+        return _opener_for(tmp_path / "store.p12", "compat")
+
+
+@pytest.fixture(scope="module")
+def mixed_store(tmp_path_factory) -> bytes:
+    """Two keys (RSA and EC, each with a chain) and two trusted certificates, written once with `modern`."""
+    path = tmp_path_factory.mktemp("p12") / "mixed.p12"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(key_pair_entry("server1", index=1))
+        store.add(key_pair_entry("server2", index=2, use_ec=True))
+        store.add(trusted_entry("root ca"))
+        store.add(trusted_entry("other root", index=1))
+    return path.read_bytes()
+
+
+def _write(tmp_path, data: bytes, name: str = "store.p12"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_new_store_with_keys_is_private_and_detected_as_pkcs12(tmp_path, mixed_store):
+    path = tmp_path / "new.p12"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(key_pair_entry("k", index=1))
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    renamed = _write(tmp_path, mixed_store, "truststore.jks")  # keytool's habit: PKCS#12 called .jks
+    with open_store(renamed, password=PASSWORD) as store:
+        assert store.format == "pkcs12"
+        assert any("PKCS12" in note for note in store.notes)
+
+
+def test_cryptography_reads_what_we_write(mixed_store):
+    # cryptography keeps only the first key, but it must accept the file and its MAC.
+    loaded = crypto_pkcs12.load_pkcs12(mixed_store, PASSWORD.encode())
+    assert loaded.key is not None
+    names = {c.friendly_name for c in loaded.additional_certs} | {loaded.cert.friendly_name}
+    assert {b"root ca", b"other root"} <= names
+
+
+def test_mixed_store_reads_back_whole(tmp_path, mixed_store):
+    with open_store(_write(tmp_path, mixed_store), password=PASSWORD) as store:
+        assert store.labels() == ["server1", "server2", "root ca", "other root"]
+        server1 = store.get("server1")
+        assert server1.kind is EntryKind.KEY_PAIR
+        assert server1.chain[1] == ca()[1]
+        assert same_key(server1.key, server1.chain[0].public_key())
+        root = store.get("root ca")
+        assert root.kind is EntryKind.TRUSTED_CERT and root.trust == TRUST_ALL
+
+
+def test_protection_names_each_profile(tmp_path):
+    for profile, expected in (("modern", ("HMAC-SHA-256", "AES-256-CBC")), ("compat", ("HMAC-SHA-1", "3DES"))):
+        path = tmp_path / f"{profile}.p12"
+        with open_store(path, password=PASSWORD, create=True, profile=profile) as store:
+            store.add(key_pair_entry("k", index=1))
+        with open_store(path, password=PASSWORD) as store:
+            info = store.protection()
+        assert expected[0] in info["mac"]
+        assert expected[1] in info["keys"] and expected[1] in info["certificates"]
+        assert "iterations" in info["mac"]
+
+
+def test_unknown_profile_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError):
+        Pkcs12Store.open(str(tmp_path / "x.p12"), password=PASSWORD, create=True, writable=True, profile="fast")
+
+
+def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):
+    path = tmp_path / "old.p12"
+    with open_store(path, password=PASSWORD, create=True, profile="compat") as store:
+        store.add(trusted_entry("a"))
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.add(trusted_entry("b", index=1))
+        store.save()
+        assert any("--profile compat" in note for note in store.notes)
+    with open_store(path, password=PASSWORD) as store:
+        assert "AES" in store.protection()["certificates"]
+
+
+def test_local_key_ids_survive_a_rewrite(tmp_path):
+    key = rsa_key(3)
+    cert = certificate(key, "lkid")
+    data = crypto_pkcs12.serialize_key_and_certificates(
+        b"lkid", key, cert, None, serialization.BestAvailableEncryption(PASSWORD.encode()))
+    path = _write(tmp_path, data)
+
+    def local_key_id() -> bytes:
+        # The key bag sits in an unencrypted Data SafeContents in both cryptography's layout and ours.
+        from asn1crypto import pkcs12
+
+        pfx = pkcs12.Pfx.load(path.read_bytes())
+        ids = [attribute["values"][0].native
+               for info in pfx.authenticated_safe if info["content_type"].native == "data"
+               for bag in pkcs12.SafeContents.load(info["content"].native)
+               if bag["bag_id"].native == "pkcs8_shrouded_key_bag"
+               for attribute in bag["bag_attributes"] if attribute["type"].native == "local_key_id"]
+        assert len(ids) == 1
+        return ids[0]
+
+    before = local_key_id()
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.rename("lkid", "renamed")
+    assert local_key_id() == before
+
+
+def test_trust_purposes_round_trip(tmp_path):
+    _, root = ca(2)
+    narrow = Trust(tls_server=True, tls_client=False, email=False, code_signing=False)
+    path = tmp_path / "t.p12"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(Entry("tls only", EntryKind.TRUSTED_CERT, chain=(root,), trust=narrow))
+        store.add(Entry("kept", EntryKind.TRUSTED_CERT, chain=(ca(1)[1],), trust=None))
+    with open_store(path, password=PASSWORD) as store:
+        got = store.get("tls only").trust
+        assert got is not None and got.purposes == ["tls_server"]
+        assert store.get("kept").trust is None
+        assert any("no Java trust attribute" in note for note in store.notes)
+
+
+def test_non_ascii_label_and_empty_password(tmp_path):
+    path = tmp_path / "e.p12"
+    with open_store(path, password="", create=True) as store:
+        store.add(key_pair_entry("clé ü 鍵", index=1))
+    assert crypto_pkcs12.load_pkcs12(path.read_bytes(), b"").key is not None
+    with open_store(path, password="") as store:
+        assert store.labels() == ["clé ü 鍵"]
+    with open_store(path, password=None) as store:  # no password given: the empty one is tried
+        assert store.labels() == ["clé ü 鍵"]
+
+
+def test_password_less_truststore(tmp_path):
+    path = tmp_path / "trust.p12"
+    with open_store(path, password=None, create=True) as store:
+        store.add(trusted_entry("root"))
+        assert store.protection()["mac"] == "none"
+    with open_store(path, password=None) as store:
+        assert store.get("root").trust == TRUST_ALL
+    with open_store(path, password="anything") as store:  # no MAC: nothing to check the password against
+        assert store.labels() == ["root"]
+    with pytest.raises(PasswordRequired), open_store(path, password=None, writable=True) as store:
+        store.add(key_pair_entry("k", index=1))
+
+
+def test_capabilities_refuse_secret_keys_and_token_keys(tmp_path):
+    path = tmp_path / "c.p12"
+    store = open_store(path, password=PASSWORD, create=True)
+    try:
+        with pytest.raises(CapabilityError, match="secret keys"):
+            store.add(Entry("aes", EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16))))
+        entry = key_pair_entry("hsm", index=1)
+        ref = KeyRef("hsm", b"\x01", entry.chain[0].public_key(), extractable=True)
+        with pytest.raises(CapabilityError):
+            store.add(entry.with_(key=ref))
+        assert store.capabilities.default_flag is False
+    finally:
+        store.close()
+
+
+def test_openssl_style_bare_chain_certs_belong_to_the_key(tmp_path):
+    # cryptography writes CA certificates as bags without attributes, as `openssl pkcs12 -export -certfile` does.
+    entry = key_pair_entry("leaf", index=1)
+    data = crypto_pkcs12.serialize_key_and_certificates(
+        b"leaf", entry.key, entry.chain[0], [entry.chain[1]],
+        serialization.BestAvailableEncryption(PASSWORD.encode()))
+    with open_store(_write(tmp_path, data), password=PASSWORD) as store:
+        assert store.labels() == ["leaf"]
+        assert store.get("leaf").chain == entry.chain
+
+
+def test_chain_is_built_by_signature_not_order(tmp_path):
+    root_key, root = ca(0)
+    mid_key = rsa_key(4)
+    mid = certificate(mid_key, "Intermediate", root_key, root, ca=True)
+    leaf_key = rsa_key(5)
+    leaf = certificate(leaf_key, "deep leaf", mid_key, mid)
+    # A decoy with the intermediate's name but another key: it must not be taken into the chain.
+    decoy = certificate(rsa_key(6), "Intermediate", root_key, root, ca=True)
+    data = crypto_pkcs12.serialize_key_and_certificates(
+        b"deep", leaf_key, leaf, [root, decoy, mid], serialization.BestAvailableEncryption(PASSWORD.encode()))
+    with open_store(_write(tmp_path, data), password=PASSWORD) as store:
+        assert store.get("deep").chain == (leaf, mid, root)
+        # The decoy is in no chain: it is kept, untrusted.
+        others = [e for e in store.entries() if e.kind is EntryKind.TRUSTED_CERT]
+        assert [e.chain[0] for e in others] == [decoy]
+        assert others[0].trust is None
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+def _open_bytes(tmp_path, data: bytes, password: str | None = PASSWORD, name: str = "bad.p12"):
+    path = _write(tmp_path, data, name)
+    store = Pkcs12Store.open(str(path), password=password)
+    store.close()
+    return path
+
+
+def test_wrong_password_is_told_apart(tmp_path, mixed_store):
+    path = _write(tmp_path, mixed_store)
+    with pytest.raises(WrongPassword) as info:
+        Pkcs12Store.open(str(path), password="not it")
+    assert str(path) in str(info.value) and "not it" not in str(info.value)
+    assert info.value.exit_code == 3
+    with pytest.raises(PasswordRequired):
+        Pkcs12Store.open(str(path), password=None)
+
+
+def test_damaged_mac_with_right_password_is_integrity_error(tmp_path, mixed_store):
+    # The MAC value is the last OCTET STRING before the salt; flip a bit in it.
+    data = bytearray(mixed_store)
+    salt_header = data.rfind(bytes([0x04, 20]))  # OCTET STRING (20-byte salt)
+    data[salt_header - 3] ^= 0x01
+    with pytest.raises(IntegrityError) as info:
+        _open_bytes(tmp_path, bytes(data))
+    assert info.value.exit_code == 1
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 4, 10, 100, -1, -2, -20, -200])
+def test_truncated(tmp_path, mixed_store, cut):
+    data = mixed_store[:cut] if cut >= 0 else mixed_store[:len(mixed_store) + cut]
+    with pytest.raises(KeystoreError) as info:
+        _open_bytes(tmp_path, data)
+    assert not isinstance(info.value, WrongPassword)
+    assert "bad.p12" in str(info.value)
+
+
+def test_trailing_garbage(tmp_path, mixed_store):
+    with pytest.raises(CorruptStore):
+        _open_bytes(tmp_path, mixed_store + b"\x00junk")
+
+
+def test_bit_flips_raise_keystore_errors(tmp_path, mixed_store):
+    rng = random.Random(1234)
+    for _ in range(60):
+        data = bytearray(mixed_store)
+        position = rng.randrange(len(data))
+        data[position] ^= 1 << rng.randrange(8)
+        try:
+            _open_bytes(tmp_path, bytes(data))
+        except KeystoreError as exc:
+            assert "bad.p12" in str(exc)
+        else:
+            pytest.fail(f"a flipped bit at {position} went unnoticed")
+
+
+def test_huge_lengths(tmp_path):
+    # SEQUENCE claiming 2**62 bytes, then version 3.
+    data = b"\x30\x88" + (2**62).to_bytes(8, "big") + b"\x02\x01\x03" + b"\x00" * 20
+    with pytest.raises(CorruptStore):
+        _open_bytes(tmp_path, data)
+    inner = b"\x02\x01\x03\x30\x84\x7f\xff\xff\xff" + b"\x00" * 8
+    with pytest.raises(CorruptStore):
+        _open_bytes(tmp_path, b"\x30" + bytes([len(inner)]) + inner)
+
+
+@pytest.mark.parametrize("data", [b"\xfe\xed\xfe\xed" + b"\x00" * 40, b"-----BEGIN CERTIFICATE-----\n",
+                                  b"\x30\x03\x02\x01\x01", b"", os.urandom(64)])
+def test_wrong_type(tmp_path, data):
+    with pytest.raises((CorruptStore, UnsupportedFormat)) as info:
+        _open_bytes(tmp_path, data)
+    assert "bad.p12" in str(info.value)
+
+
+def test_certificate_der_is_not_a_store(tmp_path):
+    cert_der = ca()[1].public_bytes(serialization.Encoding.DER)
+    with pytest.raises((CorruptStore, UnsupportedFormat)):
+        _open_bytes(tmp_path, cert_der)
+
+
+@pytest.mark.slow
+def test_fuzz_random_mutations(tmp_path, mixed_store):
+    rng = random.Random(99)
+    for _ in range(2000):
+        data = bytearray(mixed_store)
+        for _ in range(rng.randrange(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        with contextlib.suppress(KeystoreError):  # any other exception fails the test
+            _open_bytes(tmp_path, bytes(data))
