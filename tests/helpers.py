@@ -55,7 +55,7 @@ def ca(index: int = 0) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
 
 
 def key_pair_entry(label: str, *, index: int = 0, use_ec: bool = False, default: bool = False) -> Entry:
-    ca_key, ca_cert = ca()
+    ca_key, ca_cert = ca(0)  # ca() and ca(0) are different lru_cache keys: two different CAs
     key = ec_key(index) if use_ec else rsa_key(index)
     leaf = certificate(key, f"{label} server", ca_key, ca_cert)
     return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(leaf, ca_cert), key=key, default=default)
