@@ -421,3 +421,50 @@ def test_damaged_encrypted_key_is_not_a_traceback(tmp_path):
     with pytest.raises(KeystoreError) as info:
         open_store(path, password=PASSWORD)
     assert str(path) in str(info.value) and PASSWORD not in str(info.value)
+
+
+# --- real-world bundle and the command line -------------------------------------------------------------------
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.skipif(not SYSTEM_BUNDLE.exists(), reason="no system CA bundle")
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")  # roots with serial <= 0
+def test_system_ca_bundle_read_whole_and_rewritten_as_pure_pem(tmp_path):
+    expected = x509.load_pem_x509_certificates(SYSTEM_BUNDLE.read_bytes())
+    store = open_store(SYSTEM_BUNDLE)
+    assert [e.chain[0] for e in store.entries()] == expected
+    assert all(e.kind is EntryKind.TRUSTED_CERT for e in store.entries())
+    copy = tmp_path / "copy.pem"
+    with open_store(copy, create=True) as target:
+        for entry in store.entries():
+            target.add(entry)
+    assert "Bag Attributes" not in copy.read_text()  # labels are the CAs' names: nothing to add
+    assert x509.load_pem_x509_certificates(copy.read_bytes()) == expected
+    assert open_store(copy).labels() == store.labels()
+
+
+def test_cli_create_import_list_and_errors(tmp_path):
+    from clirun import keystores
+
+    source = tmp_path / "src.pem"
+    with open_store(source, create=True, password=PASSWORD) as store:
+        store.add(key_pair_entry("web", index=1))
+    env = {"KS_PW": PASSWORD}
+    bundle = tmp_path / "bundle.pem"
+    assert keystores("create", str(bundle)).code == 0
+    assert bundle.read_bytes() == b""
+    done = keystores("import", str(source), str(bundle), "--password", "env:KS_PW", "--dest-password", "env:KS_PW",
+                     env=env)
+    assert done.code == 0, done.all
+    listed = keystores("list", str(bundle), "--json", "--password", "env:KS_PW", env=env)
+    assert listed.code == 0, listed.all
+    import json
+
+    entries = json.loads(listed.out)["entries"]
+    assert [(e["label"], e["kind"], e["key_type"]) for e in entries] == [("web", "key-pair", "RSA-2048")]
+    wrong = keystores("list", str(bundle), "--password", "env:WRONG", env={"WRONG": "nope"})
+    assert wrong.code == ExitCode.WRONG_PASSWORD and "Traceback" not in wrong.all and "nope" not in wrong.all
+    damaged = tmp_path / "damaged.pem"
+    damaged.write_bytes(bundle.read_bytes()[:-200])
+    broken = keystores("list", str(damaged), "--password", "env:KS_PW", env=env)
+    assert broken.code == ExitCode.FAILURE and str(damaged) in broken.err and "Traceback" not in broken.all

@@ -243,6 +243,17 @@ class PemStore(FileStore):
 
     # --- reading -------------------------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
+        import warnings
+
+        from cryptography.utils import CryptographyDeprecationWarning
+
+        # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
+        # CLI). They are read as they are: warning about a root the user did not make helps nobody.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            self._load_objects(data)
+
+    def _load_objects(self, data: bytes) -> None:
         if self.format == "der":
             items = self._decode_der(data)
         else:
@@ -267,15 +278,17 @@ class PemStore(FileStore):
             if label == "TRUSTED CERTIFICATE":
                 der = _first_tlv(der, block.where, self.location)  # OpenSSL appends its X509_CERT_AUX
             try:
-                return [x509.load_der_x509_certificate(der)]
+                cert = x509.load_der_x509_certificate(der)
             except ValueError as exc:
                 raise CorruptStore(f"{block.where} is not a valid certificate", store=self.location) from exc
+            return [self._checked(cert, block.where)]
         if label in _REQUEST_LABELS:
             try:
-                return [x509.load_der_x509_csr(block.der)]
+                request = x509.load_der_x509_csr(block.der)
             except ValueError as exc:
                 raise CorruptStore(f"{block.where} is not a valid certificate request",
                                    store=self.location) from exc
+            return [self._checked(request, block.where)]
         if label == "ENCRYPTED PRIVATE KEY":
             return [self._decrypt_pkcs8(block.der, block.where)]
         if label in _KEY_LABELS:
@@ -293,8 +306,11 @@ class PemStore(FileStore):
         if not data:
             return []
         for loader in (x509.load_der_x509_certificate, x509.load_der_x509_csr):
-            with contextlib.suppress(ValueError):
-                return [_Item(0, loader(data), None, None)]
+            try:
+                obj = loader(data)
+            except ValueError:
+                continue
+            return [_Item(0, self._checked(obj, "the DER object"), None, None)]
         key = self._maybe_key(data)
         if key is not None:
             return [_Item(0, key, None, None)]
@@ -304,6 +320,33 @@ class PemStore(FileStore):
             return [_Item(0, cert, None, None) for cert in self._pkcs7_certificates(data, "the DER object")]
         raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
                                 "(or it is damaged)", store=self.location)
+
+    def _checked(self, obj: Any, where: str) -> Any:
+        """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
+        from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
+
+        try:
+            obj.public_key()
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"{where} has a public key of a type we do not read", store=self.location) \
+                from exc
+        except ValueError as exc:
+            raise CorruptStore(f"{where} has a damaged public key", store=self.location) from exc
+        try:
+            names = [obj.subject]
+            if isinstance(obj, x509.Certificate):
+                names.append(obj.issuer)
+                _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.extensions)
+            else:
+                _ = obj.extensions
+            for name in names:
+                for attribute in name:
+                    _ = attribute.value
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise CorruptStore(f"{where} is damaged ({exc.__class__.__name__} while decoding it)",
+                               store=self.location) from exc
+        return obj
 
     def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
         from cryptography.exceptions import UnsupportedAlgorithm
