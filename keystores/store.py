@@ -166,6 +166,8 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
 
         raise _io_error(path, exc, "read") from exc
     if not head:
+        if type_from_extension(location) == "pem":
+            return "pem", notes  # an empty PEM bundle is a valid, empty store (`keystores create x.pem` makes one)
         raise UnsupportedFormat("file is empty", store=location)
     found = sniff(head)
     by_name = type_from_extension(location)
