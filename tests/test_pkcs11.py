@@ -1,0 +1,260 @@
+"""The pkcs11 backend on real SoftHSM2 tokens, judged by pkcs11-tool (OpenSC) and openssl. No mocks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from backend_suite import BackendContract
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
+from helpers import ca, certificate, key_pair_entry, trusted_entry
+
+from keystores.errors import (
+    CapabilityError,
+    EntryExists,
+    PasswordRequired,
+    StoreNotFound,
+    TokenNotFound,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+)
+from keystores.model import Entry, EntryKind, KeyRef, KeySpec
+from keystores.store import open_store
+from softhsm import softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
+
+pytestmark = pytest.mark.interop
+needs_pkcs11_tool = pytest.mark.skipif(shutil.which("pkcs11-tool") is None, reason="pkcs11-tool (opensc) absent")
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl absent")
+
+
+def _open(token, *, writable=False, password=None):
+    return open_store(token.uri, password=token.pin if password is None else password, writable=writable)
+
+
+def _objects(token) -> list[dict[str, str]]:
+    """pkcs11-tool -O as a list of {type, label, ID} per object."""
+    done = token.tool("-O")
+    assert done.returncode == 0, done.stderr
+    objects: list[dict[str, str]] = []
+    for line in done.stdout.splitlines():
+        if re.match(r"^(Private Key|Public Key|Certificate) Object", line):
+            objects.append({"type": line.split(" Object")[0]})
+        elif objects and ":" in line:
+            name, _, value = line.strip().partition(":")
+            objects[-1].setdefault(name.strip(), value.strip())
+    return objects
+
+
+class TestPkcs11Contract(BackendContract):
+    """The shared suite: SoftHSM accepts plaintext key import, so the key-pair round trip applies."""
+
+    @pytest.fixture
+    def opener(self, softhsm):  # noqa: F811
+        token = softhsm.make_token()
+
+        def open_(create=False, writable=False):
+            return _open(token, writable=writable or create)
+
+        return open_
+
+    def test_failure_inside_context_writes_nothing(self, opener):
+        """Token writes are immediate (PKCS#11 has no transactions), so the contract's "raise inside the context"
+        case does not apply; what does: an add() that is refused leaves the token exactly as it was."""
+        self._fill(opener, trusted_entry("one"))
+        from cryptography.hazmat.primitives.asymmetric import ed448
+
+        odd = Entry(label="odd", kind=EntryKind.KEY_PAIR, key=ed448.Ed448PrivateKey.generate(),
+                    chain=key_pair_entry("x").chain)
+        with opener(writable=True) as store, pytest.raises(UsageError):
+            store.add(odd)
+        with opener() as store:
+            assert store.labels() == ["one"]
+
+
+@pytest.fixture
+def token(softhsm):  # noqa: F811
+    return softhsm.make_token()
+
+
+@pytest.mark.parametrize("spec", ["rsa:2048", "ec:p256", "ec:p384", "ec:p521", "ed25519"])
+def test_generated_keys_are_sensitive_and_sign_verifiably(token, spec):
+    with _open(token, writable=True) as store:
+        ref = store.generate_key("made-here", KeySpec.parse(spec))
+        assert isinstance(ref, KeyRef) and ref.sensitive and not ref.extractable
+        signature = ref.signer.sign(b"to be signed", "sha256")
+    public = ref.public_key
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        public.verify(signature, b"to be signed")
+    elif isinstance(public, ec.EllipticCurvePublicKey):
+        public.verify(signature, b"to be signed", ec.ECDSA(hashes.SHA256()))  # DER ECDSA-Sig-Value
+    else:
+        public.verify(signature, b"to be signed", padding.PKCS1v15(), hashes.SHA256())
+    with _open(token) as store:
+        entry = store.get("made-here")
+        assert entry.kind is EntryKind.KEY_PAIR and entry.chain == ()
+        assert entry.public_key is not None and entry.key.key_id == ref.key_id
+
+
+@needs_openssl
+@pytest.mark.parametrize("spec", ["rsa:2048", "ec:p384", "ed25519"])
+def test_openssl_verifies_token_signatures(token, spec, tmp_path):
+    with _open(token, writable=True) as store:
+        ref = store.generate_key("k", KeySpec.parse(spec))
+        signature = store.signer("k").sign(b"payload", "sha384")
+    (tmp_path / "pub.pem").write_bytes(ref.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "data").write_bytes(b"payload")
+    (tmp_path / "sig").write_bytes(signature)
+    if spec == "ed25519":
+        argv = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "data",
+                "-sigfile", "sig"]
+    else:
+        argv = ["openssl", "dgst", "-sha384", "-verify", "pub.pem", "-signature", "sig", "data"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "Verified" in done.stdout, done.stdout + done.stderr
+
+
+@needs_pkcs11_tool
+def test_imported_key_pair_shares_id_and_label_as_pkcs11_tool_sees_it(token):
+    entry = key_pair_entry("server", index=1)
+    with _open(token, writable=True) as store:
+        store.add(entry)
+    objects = _objects(token)
+    mine = [o for o in objects if o.get("label") == "server"]
+    assert sorted(o["type"] for o in mine) == ["Certificate", "Private Key", "Public Key"]
+    assert len({o["ID"] for o in mine}) == 1
+    # The issuer went on the token too, and the entry's chain finds it again.
+    assert any(o["type"] == "Certificate" and "Test Root CA 0" in o.get("subject", "") for o in objects)
+    with _open(token) as store:
+        got = store.get("server")
+        assert got.chain == entry.chain and isinstance(got.key, KeyRef) and got.key.sensitive
+        assert store.labels() == ["server"]  # the untrusted issuer is part of the chain, not an entry
+
+
+@needs_pkcs11_tool
+def test_reads_what_pkcs11_tool_wrote(token, tmp_path):
+    made = token.tool("--keypairgen", "--key-type", "EC:prime256v1", "--label", "tool-key", "--id", "a1b2")
+    assert made.returncode == 0, made.stderr
+    with _open(token, writable=False) as store:
+        ref = store.get("tool-key").key
+        public = ref.public_key
+    cert = certificate(_FakeKey(public), "tool-key", *ca())
+    (tmp_path / "c.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    wrote = token.tool("--write-object", str(tmp_path / "c.der"), "--type", "cert", "--label", "tool-key",
+                       "--id", "a1b2")
+    assert wrote.returncode == 0, wrote.stderr
+    with _open(token) as store:
+        entry = store.get("tool-key")
+        assert entry.kind is EntryKind.KEY_PAIR and entry.certificate == cert
+        assert entry.key.key_id == bytes.fromhex("a1b2")
+        signature = store.signer("tool-key").sign(b"x", "sha256")
+    public.verify(signature, b"x", ec.ECDSA(hashes.SHA256()))
+
+
+class _FakeKey:
+    """Lets helpers.certificate() certify a public key whose private half is on the token."""
+
+    def __init__(self, public):
+        self._public = public
+
+    def public_key(self):
+        return self._public
+
+
+@needs_pkcs11_tool
+def test_receive_writes_the_certificate_with_the_keys_id_and_replaces_an_older_one(token):
+    ca_key, ca_cert = ca()
+    with _open(token, writable=True) as store:
+        ref = store.generate_key("web", KeySpec.parse("ec:p256"))
+        first = certificate(_FakeKey(ref.public_key), "web v1", ca_key, ca_cert)
+        store.add(Entry(label="web", kind=EntryKind.KEY_PAIR, chain=(first, ca_cert), key=ref))
+        with pytest.raises(EntryExists):
+            store.add(Entry(label="web", kind=EntryKind.KEY_PAIR, chain=(first,), key=ref))
+        second = certificate(_FakeKey(ref.public_key), "web v2", ca_key, ca_cert)
+        store.add(Entry(label="web", kind=EntryKind.KEY_PAIR, chain=(second, ca_cert), key=ref), replace=True)
+    certs = [o for o in _objects(token) if o["type"] == "Certificate" and o.get("label") == "web"]
+    assert len(certs) == 1 and "web v2" in certs[0]["subject"]
+    assert certs[0]["ID"] == ref.key_id.hex()
+    with _open(token) as store:
+        assert store.get("web").chain == (second, ca_cert)
+
+
+def test_a_certificate_for_another_key_is_refused(token):
+    with _open(token, writable=True) as store:
+        ref = store.generate_key("k", KeySpec.parse("ec:p256"))
+        stranger = key_pair_entry("s", index=3).chain[0]
+        with pytest.raises(UsageError, match="not the key's"):
+            store.add(Entry(label="k", kind=EntryKind.KEY_PAIR, chain=(stranger,), key=ref))
+
+
+@needs_pkcs11_tool
+def test_rename_relabels_all_three_objects_and_remove_destroys_them(token):
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("old", index=1))
+        store.rename("old", "new")
+    labels = {o["type"]: o.get("label") for o in _objects(token) if o.get("label") in ("old", "new")}
+    assert labels == {"Private Key": "new", "Public Key": "new", "Certificate": "new"}
+    with _open(token, writable=True) as store:
+        store.remove("new")
+    assert not [o for o in _objects(token) if o.get("label") in ("old", "new")]
+
+
+def test_trusted_certificates_keep_their_trust(token):
+    with _open(token, writable=True) as store:
+        store.add(trusted_entry("anchor"))
+        store.add(Entry(label="just-there", kind=EntryKind.TRUSTED_CERT, chain=(ca(1)[1],)))
+    with _open(token) as store:
+        assert store.get("anchor").trust is not None
+        assert store.get("just-there").trust is None
+
+
+def test_wrong_pin_is_one_attempt_and_no_pin_asks_for_one(token):
+    with pytest.raises(WrongPassword) as info:
+        _open(token, password="999999")
+    assert "999999" not in str(info.value) and token.pin not in str(info.value)
+    with pytest.raises(PasswordRequired):
+        open_store(token.uri, password=None)
+    with _open(token) as store:  # the right PIN still works: one wrong attempt did not lock anything
+        assert store.labels() == []
+
+
+def test_unknown_token_lists_the_tokens_that_exist(softhsm_token):  # noqa: F811
+    with pytest.raises(TokenNotFound) as info:
+        open_store(f"pkcs11:token=nope?module-path={softhsm_token.module}", password=softhsm_token.pin)
+    assert "keystores-test" in str(info.value) and info.value.exit_code == 4
+
+
+def test_bad_modules(softhsm_token, tmp_path):  # noqa: F811
+    with pytest.raises(StoreNotFound) as missing:
+        open_store("pkcs11:token=x?module-path=/nonexistent/libnothing.so", password="1")
+    assert missing.value.exit_code == 4
+    not_a_library = tmp_path / "fake.so"
+    not_a_library.write_bytes(b"not an ELF file")
+    with pytest.raises(UnsupportedFormat) as foreign:
+        open_store(f"pkcs11:token=x?module-path={not_a_library}", password="1")
+    assert foreign.value.exit_code == 1 and "not a shared library" in str(foreign.value)
+
+
+def test_exporting_a_token_key_is_refused(token, tmp_path):
+    from keystores.ops.transfer import export_entry
+
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("server", index=1))
+    with pytest.raises(CapabilityError) as info:
+        export_entry(token.uri, "server", str(tmp_path / "out.p12"), password=token.pin, out_password="x",
+                     out_format="p12")
+    assert "non-extractable" in str(info.value) and info.value.exit_code == 1
+    assert not (tmp_path / "out.p12").exists()
+
+
+def test_set_password_changes_the_user_pin(token):
+    with _open(token, writable=True) as store:
+        store.set_password("24682468")
+    with pytest.raises(WrongPassword):
+        _open(token)
+    with _open(token, password="24682468", writable=True) as store:
+        store.set_password(token.pin)
