@@ -93,7 +93,7 @@ def test_mixed_store_reads_back_whole(tmp_path, mixed_store):
         assert store.labels() == ["server1", "server2", "root ca", "other root"]
         server1 = store.get("server1")
         assert server1.kind is EntryKind.KEY_PAIR
-        assert server1.chain[1] == ca()[1]
+        assert server1.chain[1] == ca(0)[1]
         assert same_key(server1.key, server1.chain[0].public_key())
         root = store.get("root ca")
         assert root.kind is EntryKind.TRUSTED_CERT and root.trust == TRUST_ALL
