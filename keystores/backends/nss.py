@@ -1,0 +1,959 @@
+"""Mozilla NSS "sql:" databases (cert9.db + key4.db), read and written in pure Python.
+
+Address: `sql:DIR` or a folder holding cert9.db/key4.db. Reading takes one SELECT per table and does the rest
+lazily: certificates are parsed when an entry is built, private keys are decrypted on first access of
+`entry.key`, and integrity MACs are checked whenever the password (or an empty one) is known.
+
+Writes happen in place inside one sqlite transaction over both files (key4.db with cert9.db attached), so a
+process that has the database open (certutil, a browser) keeps a consistent view; `BEGIN IMMEDIATE` failing
+means another writer holds it (StoreLocked). The previous files are kept as cert9.db.bak / key4.db.bak.
+Chain certificates without trust that only serve a key pair's chain are shown inside that chain, not as entries.
+Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from keystores.backends import nss_crypto as nc
+from keystores.backends import nss_db as db
+from keystores.backends import nss_trust as nt
+from keystores.backends.base import BaseStore
+from keystores.errors import (
+    CorruptStore,
+    EntryExists,
+    EntryNotFound,
+    IntegrityError,
+    KeystoreError,
+    PasswordRequired,
+    StoreLocked,
+    StoreNotFound,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+)
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef
+
+_PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
+                  db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
+                  db.CKA_TRUST_CODE_SIGNING, db.CKA_TRUST_STEP_UP_APPROVED, db.CKA_CERT_SHA1_HASH,
+                  db.CKA_CERT_MD5_HASH, db.CKA_PKCS_TRUST_SERVER_AUTH, db.CKA_PKCS_TRUST_CLIENT_AUTH,
+                  db.CKA_PKCS_TRUST_EMAIL_PROTECTION, db.CKA_PKCS_TRUST_CODE_SIGNING, db.CKA_HASH_OF_CERTIFICATE,
+                  db.CKA_NAME_HASH_ALGORITHM]
+_PRIVATE_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_KEY_TYPE, db.CKA_ID, db.CKA_VALUE, db.CKA_MODULUS,
+                   db.CKA_PUBLIC_EXPONENT, db.CKA_PRIVATE_EXPONENT, db.CKA_PRIME_1, db.CKA_PRIME_2,
+                   db.CKA_EXPONENT_1, db.CKA_EXPONENT_2, db.CKA_COEFFICIENT, db.CKA_EC_PARAMS, db.CKA_NSS_DB]
+_NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_CLIENT_AUTH,
+                    "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}
+_PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_PKCS_TRUST_CLIENT_AUTH,
+                     "email": db.CKA_PKCS_TRUST_EMAIL_PROTECTION, "code": db.CKA_PKCS_TRUST_CODE_SIGNING}
+_ATTR_NAMES = {db.CKA_VALUE: "CKA_VALUE", db.CKA_MODULUS: "CKA_MODULUS", db.CKA_PUBLIC_EXPONENT:
+               "CKA_PUBLIC_EXPONENT", db.CKA_PRIVATE_EXPONENT: "CKA_PRIVATE_EXPONENT", db.CKA_PRIME_1: "CKA_PRIME_1",
+               db.CKA_PRIME_2: "CKA_PRIME_2", db.CKA_EXPONENT_1: "CKA_EXPONENT_1", db.CKA_EXPONENT_2: "CKA_EXPONENT_2",
+               db.CKA_COEFFICIENT: "CKA_COEFFICIENT"}
+_CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
+
+
+class _LazyKeyEntry(Entry):
+    """An Entry whose private key is decrypted (and its MACs checked) on first access of `.key`."""
+
+    def _get_key(self) -> Any:
+        state = self.__dict__
+        if "_key" not in state:
+            loader = state.get("_loader")
+            state["_key"] = loader() if loader is not None else None
+        return state["_key"]
+
+    def _set_key(self, value: Any) -> None:
+        self.__dict__["_key"] = value
+
+    key = property(_get_key, _set_key)  # type: ignore[assignment]
+
+    @classmethod
+    def lazy(cls, loader: Callable[[], Any], **fields: Any) -> _LazyKeyEntry:
+        entry = cls(key=None, **fields)
+        del entry.__dict__["_key"]
+        entry.__dict__["_loader"] = loader
+        return entry
+
+
+class _Cert:
+    __slots__ = ("ckaid", "der", "id", "issuer", "label", "serial", "subject")
+
+    def __init__(self, row: db.Row) -> None:
+        self.id = row.id
+        self.label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
+        self.der = row.get(db.CKA_VALUE) or b""
+        self.issuer = row.get(db.CKA_ISSUER) or b""
+        self.serial = row.get(db.CKA_SERIAL_NUMBER) or b""
+        self.subject = row.get(db.CKA_SUBJECT) or b""
+        self.ckaid = row.get(db.CKA_ID) or b""
+
+
+def _folder_of(location: str) -> Path:
+    return Path(location[4:] if location.startswith("sql:") else location)
+
+
+def browser_lock(folder: Path) -> str | None:
+    """Why a running application holds this profile folder (Firefox's lock files), or None."""
+    link = folder / "lock"
+    if link.is_symlink():
+        target = os.readlink(link)
+        pid_text = target.rpartition("+")[2]
+        if pid_text.isdigit():
+            try:
+                os.kill(int(pid_text), 0)
+                return f"a running browser (pid {pid_text}) holds the profile lock"
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                return f"a running browser (pid {pid_text}) holds the profile lock"
+    parent = folder / ".parentlock"
+    if parent.exists():
+        try:
+            fd = os.open(parent, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EAGAIN):
+                return "a running browser holds the profile lock (.parentlock)"
+        finally:
+            os.close(fd)
+    return None
+
+
+class NssStore(BaseStore):
+    """An NSS sql: database as a key store."""
+
+    format: ClassVar[str] = "nss"
+    capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
+                                                        trust=True, default_flag=False, pending_requests=False)
+
+    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
+                 profile: str = "modern") -> None:
+        super().__init__(location, writable=writable, profile=profile)
+        self.folder = _folder_of(location)
+        self.cert_db = self.folder / "cert9.db"
+        self.key_db = self.folder / "key4.db"
+        self._password = password
+        self._lock: contextlib.ExitStack | None = None
+        self._ops: list[tuple[str, Any]] = []
+        self._pass_key: bytes | None = None
+        self._global_salt = b""
+        self._iterations = nc.DEFAULT_ITERATIONS
+        self._password_check: bytes | None = None
+        self._meta: dict[str, bytes] | None = None
+        self._certs: dict[int, _Cert] = {}
+        self._trust: dict[tuple[bytes, bytes], db.Row] = {}
+        self._keys: dict[bytes, db.Row] = {}
+        self._pubkeys: dict[bytes, list[int]] = {}
+        self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
+        self._hidden: set[int] = set()
+        self._new = create
+        try:
+            if writable:
+                from keystores.fileio import folder_lock
+
+                self._lock = contextlib.ExitStack()
+                self._lock.enter_context(folder_lock(self.folder if self.folder.is_dir() else self.folder.parent))
+                reason = browser_lock(self.folder) if self.folder.is_dir() else None
+                if reason:
+                    raise StoreLocked(f"{reason}; close it before changing the database", store=location)
+            if create:
+                self._init_new(password)
+            else:
+                self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
+             profile: str = "modern", format_name: str | None = None, **options: Any) -> NssStore:
+        if options:
+            raise UsageError(f"nss stores take no option(s) {', '.join(sorted(options))}")
+        return cls(location, password=password, writable=writable, create=create, profile=profile)
+
+    # --- opening -------------------------------------------------------------------------------------------
+    def _init_new(self, password: str | None) -> None:
+        if self.cert_db.exists():
+            raise KeystoreError("a database exists already", store=self.location)
+        self._new_password(password or "")
+        self._meta = {}
+        self._dirty = True
+
+    def _new_password(self, password: str) -> None:
+        self._global_salt = os.urandom(20)
+        self._pass_key = nc.pass_key(self._global_salt, password)
+        self._iterations = nc.DEFAULT_ITERATIONS if password else 1
+        self._password_check = nc.encrypt_value(b"password-check", self._pass_key, iterations=self._iterations,
+                                                legacy=self._legacy)
+
+    @property
+    def _legacy(self) -> bool:
+        return self.profile == "compat"
+
+    def _connect(self, *, writable: bool) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(db.db_uri(self.key_db, writable=writable), uri=True, timeout=2.0,
+                                   isolation_level=None)
+            conn.execute("ATTACH DATABASE ? AS cert", (db.db_uri(self.cert_db, writable=writable),))
+            return conn
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "open") from exc
+
+    def _sql_error(self, exc: sqlite3.Error, doing: str) -> KeystoreError:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return StoreLocked(f"another process is writing the database ({exc}); try again when it is done",
+                               store=self.location)
+        if "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text:
+            return CorruptStore(f"cert9.db/key4.db is damaged or not an NSS database ({exc})", store=self.location)
+        if "readonly" in text or "unable to open" in text:
+            return KeystoreError(f"cannot {doing} the database: {exc}", store=self.location)
+        return CorruptStore(f"cannot {doing} the database: {exc}", store=self.location)
+
+    def _load(self) -> None:
+        if not self.folder.is_dir():
+            raise StoreNotFound("no such folder", store=self.location)
+        if not self.cert_db.exists():
+            if (self.folder / "cert8.db").exists():
+                raise UnsupportedFormat("is a legacy DBM database (cert8.db/key3.db); upgrade it first with "
+                                        f"certutil -K -d sql:{self.folder}", store=self.location)
+            raise UnsupportedFormat("is not an NSS database: the folder has no cert9.db", store=self.location)
+        if not self.key_db.exists():
+            raise CorruptStore("cert9.db has no key4.db beside it", store=self.location)
+        for path in (self.cert_db, self.key_db):
+            with open(path, "rb") as handle:
+                head = handle.read(16)
+            if head != b"SQLite format 3\x00":
+                raise CorruptStore(f"{path.name} is not an SQLite database (damaged or truncated)",
+                                   store=self.location)
+        conn = self._connect(writable=False)
+        try:
+            conn.execute("BEGIN")
+            tables = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")}
+            cert_tables = {r[0] for r in conn.execute("SELECT name FROM cert.sqlite_master WHERE type='table'")}
+            if "nssPrivate" not in tables or "metaData" not in tables or "nssPublic" not in cert_tables:
+                raise UnsupportedFormat("is not an NSS database (cert9.db/key4.db lack NSS's tables)",
+                                        store=self.location)
+            found = conn.execute("SELECT item1, item2 FROM main.metaData WHERE id='password'").fetchone()
+            public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, _PUBLIC_WANTED)
+            private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
+            self._check_password(found)
+            if self._pass_key is not None:
+                self._meta = {r[0]: bytes(r[1]) for r in conn.execute(
+                    "SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'") if r[1] is not None}
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "read") from exc
+        finally:
+            conn.close()
+        self._index(public, private)
+
+    def _check_password(self, found: tuple[bytes, bytes] | None) -> None:
+        if found is None or found[0] is None or found[1] is None:
+            # Never initialised (NSS made the files but no password was ever set): nothing is encrypted yet.
+            self._new_password(self._password or "")
+            self._ops.append(("init-password", None))
+            return
+        self._global_salt, self._password_check = bytes(found[0]), bytes(found[1])
+        self._iterations = nc.describe_value(self._password_check)[1] or nc.DEFAULT_ITERATIONS
+        candidates = [self._password] if self._password is not None else [""]
+        for candidate in candidates:
+            key = nc.pass_key(self._global_salt, candidate)
+            try:
+                if nc.decrypt_value(self._password_check, key) == b"password-check":
+                    self._pass_key = key
+                    return
+            except nc.DecryptFailed:
+                pass
+            except nc.DerError as exc:
+                raise CorruptStore(f"the password check record is malformed ({exc})", store=self.location) from exc
+        if self._password is not None:
+            raise WrongPassword("wrong password for the NSS database", store=self.location)
+
+    def _index(self, public: list[db.Row], private: list[db.Row]) -> None:
+        certs: list[_Cert] = []
+        for row in public:
+            klass = db.read_ulong(row.get(db.CKA_CLASS))
+            if klass == db.CKO_CERTIFICATE:
+                cert = _Cert(row)
+                if cert.der:
+                    certs.append(cert)
+                    self._certs[cert.id] = cert
+            elif klass in (db.CKO_NSS_TRUST, db.CKO_TRUST):
+                key = (row.get(db.CKA_ISSUER) or b"", row.get(db.CKA_SERIAL_NUMBER) or b"")
+                self._trust[key] = row
+            elif klass == db.CKO_PUBLIC_KEY:
+                self._pubkeys.setdefault(row.get(db.CKA_ID) or b"", []).append(row.id)
+        for row in private:
+            if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_PRIVATE_KEY:
+                self._keys[row.get(db.CKA_ID) or b""] = row
+        # Hide untrusted, keyless certificates that only serve as issuers in some key pair's chain.
+        by_subject: dict[bytes, list[_Cert]] = {}
+        for cert in certs:
+            by_subject.setdefault(cert.subject, []).append(cert)
+        for cert in certs:
+            if cert.ckaid not in self._keys:
+                continue
+            issuer, seen = cert.issuer, {cert.subject}
+            while issuer not in seen:
+                seen.add(issuer)
+                parents = by_subject.get(issuer, [])
+                nxt = None
+                for parent in parents:
+                    if parent.ckaid not in self._keys and not self._trust_levels_raw(parent):
+                        self._hidden.add(parent.id)
+                    nxt = parent.issuer
+                if nxt is None:
+                    break
+                issuer = nxt
+        for cert in certs:
+            if cert.id in self._hidden:
+                continue
+            label = cert.label or cert.subject.hex()[:16]
+            if label in self._entry_cert:
+                number = 2
+                while f"{label} ({number})" in self._entry_cert:
+                    number += 1
+                label = f"{label} ({number})"
+            self._entry_cert[label] = cert.id
+            self._entries[label] = None  # type: ignore[assignment]  # built on demand
+        if self._pass_key is None and self._keys:
+            self.notes.append(f"{self.location}: the private keys are locked; give the database password to "
+                              "read or copy them")
+        orphans = [k for k in self._keys if not any(c.ckaid == k for c in certs)]
+        if orphans:
+            self.notes.append(f"{self.location}: {len(orphans)} private key(s) have no certificate and are not "
+                              "shown (certutil -K lists them as orphans)")
+
+    # --- building entries ----------------------------------------------------------------------------------
+    def _trust_levels_raw(self, cert: _Cert) -> nt.Levels | None:
+        row = self._trust.get((cert.issuer, cert.serial))
+        if row is None:
+            return None
+        levels = self._levels_of(row)
+        return levels if levels.trusted_anything else None
+
+    @staticmethod
+    def _levels_of(row: db.Row) -> nt.Levels:
+        values = {}
+        if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_TRUST:
+            for purpose, attr in _PKCS_TRUST_ATTRS.items():
+                raw = db.read_ulong(row.get(attr))
+                values[purpose] = nt.PKCS_LEVELS.get(raw, nt.UNKNOWN) if raw is not None else nt.UNKNOWN
+            return nt.Levels(**values)
+        for purpose, attr in _NSS_TRUST_ATTRS.items():
+            raw = db.read_ulong(row.get(attr))
+            values[purpose] = raw if raw is not None else nt.UNKNOWN
+        step = row.get(db.CKA_TRUST_STEP_UP_APPROVED)
+        return nt.Levels(**values, step_up=step == db.TRUE)
+
+    def _verify_trust(self, cert: _Cert, row: db.Row, label: str) -> None:
+        if self._pass_key is None:
+            return
+        for attr in (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED,
+                     db.CKA_CERT_SHA1_HASH, db.CKA_CERT_MD5_HASH, db.CKA_HASH_OF_CERTIFICATE):
+            value = row.get(attr)
+            if value is None:
+                continue
+            self._check_mac("cert", row.id, row.id, attr, value, label, "trust")
+
+    def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
+                   what: str) -> None:
+        assert self._pass_key is not None and self._meta is not None
+        name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
+        blob = self._meta.get(name)
+        attr_name = _ATTR_NAMES.get(attr, f"0x{attr:x}")
+        if blob is None:
+            raise IntegrityError(f"the {what} attribute {attr_name} has no integrity MAC ({name} is missing)",
+                                 store=self.location, label=label)
+        try:
+            good = nc.check_mac(blob, self._pass_key, mac_id, attr, value)
+        except nc.DerError as exc:
+            raise IntegrityError(f"the integrity MAC {name} is malformed ({exc})", store=self.location,
+                                 label=label) from exc
+        if not good:
+            raise IntegrityError(f"the integrity MAC of the {what} attribute {attr_name} does not match: the "
+                                 "database was altered outside NSS", store=self.location, label=label)
+
+    def _build(self, label: str) -> Entry:
+        from cryptography import x509
+
+        cert = self._certs[self._entry_cert[label]]
+        try:
+            leaf = x509.load_der_x509_certificate(cert.der)
+        except ValueError as exc:
+            raise CorruptStore(f"the certificate is damaged ({exc})", store=self.location, label=label) from exc
+        trust_row = self._trust.get((cert.issuer, cert.serial))
+        levels = None
+        if trust_row is not None:
+            self._verify_trust(cert, trust_row, label)
+            levels = self._levels_of(trust_row)
+        key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
+        trust = nt.to_model(levels, user=key_row is not None)
+        if key_row is None:
+            return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(leaf,), trust=trust)
+        chain = self._chain(leaf, cert)
+        if self._pass_key is None:
+            # Locked: the key is there but unreadable without the password (certutil -L needs none either).
+            locked = KeyRef(label=label, key_id=cert.ckaid, public_key=leaf.public_key(), signer=None,
+                            sensitive=True, extractable=False)
+            return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=chain, key=locked, trust=trust)
+        return _LazyKeyEntry.lazy(lambda: self._private_key(key_row, label, leaf), label=label,
+                                  kind=EntryKind.KEY_PAIR, chain=chain, trust=trust)
+
+    def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
+        from cryptography import x509
+
+        from keystores.chain import order_chain
+
+        candidates = []
+        issuer, seen = cert.issuer, {cert.subject}
+        while issuer not in seen:
+            seen.add(issuer)
+            parents = [c for c in self._certs.values() if c.subject == issuer]
+            if not parents:
+                break
+            for parent in parents:
+                with contextlib.suppress(ValueError):
+                    candidates.append(x509.load_der_x509_certificate(parent.der))
+            issuer = parents[0].issuer
+        return order_chain(leaf, candidates)
+
+    def _private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        if self._pass_key is None:
+            raise PasswordRequired("the database password is needed to read private keys", store=self.location,
+                                   label=label)
+
+        def secret(attr: int) -> int:
+            blob = row.get(attr)
+            if blob is None:
+                raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
+                                   store=self.location, label=label)
+            try:
+                value = nc.decrypt_value(blob, self._pass_key)  # type: ignore[arg-type]
+            except nc.DecryptFailed as exc:
+                raise IntegrityError(f"{_ATTR_NAMES.get(attr, hex(attr))} does not decrypt with the database "
+                                     "password: the key record is damaged", store=self.location,
+                                     label=label) from exc
+            except nc.DerError as exc:
+                raise CorruptStore(f"{_ATTR_NAMES.get(attr, hex(attr))} is malformed ({exc})",
+                                   store=self.location, label=label) from exc
+            self._check_mac("key", row.id, 0, attr, value, label, "private key")
+            return int.from_bytes(value, "big")
+
+        def public(attr: int) -> int:
+            value = row.get(attr)
+            if value is None:
+                raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
+                                   store=self.location, label=label)
+            self._check_mac("key", row.id, row.id, attr, value, label, "private key")
+            return int.from_bytes(value, "big")
+
+        key_type = db.read_ulong(row.get(db.CKA_KEY_TYPE))
+        try:
+            if key_type == db.CKK_RSA:
+                n, e = public(db.CKA_MODULUS), public(db.CKA_PUBLIC_EXPONENT)
+                numbers = rsa.RSAPrivateNumbers(
+                    p=secret(db.CKA_PRIME_1), q=secret(db.CKA_PRIME_2), d=secret(db.CKA_PRIVATE_EXPONENT),
+                    dmp1=secret(db.CKA_EXPONENT_1), dmq1=secret(db.CKA_EXPONENT_2),
+                    iqmp=secret(db.CKA_COEFFICIENT), public_numbers=rsa.RSAPublicNumbers(e, n))
+                return numbers.private_key()
+            if key_type == db.CKK_EC:
+                curve = leaf.public_key().curve
+                return ec.derive_private_key(secret(db.CKA_VALUE), curve)
+        except ValueError as exc:
+            raise CorruptStore(f"the private key is inconsistent ({exc})", store=self.location,
+                               label=label) from exc
+        raise UnsupportedFormat(f"private keys of PKCS#11 key type {key_type} are not supported",
+                                store=self.location, label=label)
+
+    # --- reading API ---------------------------------------------------------------------------------------
+    def get(self, label: str) -> Entry:
+        found = self._find(label)
+        entry = self._entries[found]
+        if entry is None:
+            entry = self._build(found)
+            self._entries[found] = entry
+        return entry
+
+    def entries(self) -> Iterator[Entry]:
+        return iter([self.get(label) for label in list(self._entries)])
+
+    def protection(self) -> dict[str, str]:
+        info: dict[str, str] = {}
+        if self._password_check is not None:
+            scheme, iterations = nc.describe_value(self._password_check)
+            for row in self._keys.values():
+                blob = row.get(db.CKA_PRIVATE_EXPONENT) or row.get(db.CKA_VALUE)
+                if blob:
+                    scheme, iterations = nc.describe_value(blob)
+                    break
+            info["keys"] = f"{scheme}, {iterations} iterations"
+            info["password"] = "empty (anyone can read the keys)" if self._pass_key is not None and \
+                self._pass_key == nc.pass_key(self._global_salt, "") else "set"
+        if self._meta:
+            blob = next(iter(self._meta.values()))
+            scheme, iterations = nc.describe_mac(blob)
+            info["mac"] = f"{scheme}, {iterations} iterations"
+        elif self._pass_key is None and self._password_check is not None:
+            info["mac"] = "PBMAC1 HMAC-SHA-256 (not checked: no password given)"
+        return info
+
+    # --- editing -------------------------------------------------------------------------------------------
+    def _need_key(self, what: str) -> bytes:
+        if self._pass_key is None:
+            raise PasswordRequired(f"the database password is needed to {what}", store=self.location)
+        return self._pass_key
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        self._require_writable()
+        self.check_entry(entry)
+        if entry.default:
+            entry = entry.with_(default=False)
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+            raise UsageError("the private key lives on a token and cannot be copied", store=self.location,
+                             label=entry.label)
+        if entry.key is not None and entry.chain:
+            from keystores.model import public_key_fingerprint
+
+            if public_key_fingerprint(entry.key.public_key()) != public_key_fingerprint(entry.chain[0].public_key()):
+                raise UsageError("the private key does not belong to the certificate", store=self.location,
+                                 label=entry.label)
+        if entry.label in self._entries:
+            if not replace:
+                raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
+                                  store=self.location, label=entry.label)
+            self.remove(entry.label)
+        self._entries[entry.label] = entry
+        self._ops.append(("add", entry))
+        self._dirty = True
+
+    def remove(self, label: str) -> None:
+        self._require_writable()
+        found = self._find(label)
+        self._ops.append(("remove", (found, self._entry_cert.pop(found, None))))
+        del self._entries[found]
+        self._dirty = True
+
+    def rename(self, old: str, new: str) -> None:
+        self._require_writable()
+        source = self._find(old)
+        if new in self._entries and new != source:
+            raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+        if not new:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
+        entry = self._entries[source]
+        self._entries = {(new if k == source else k): (v if k != source else
+                          (entry.with_(label=new) if entry is not None and not isinstance(entry, _LazyKeyEntry)
+                           else None))
+                         for k, v in self._entries.items()}
+        if source in self._entry_cert:
+            self._entry_cert[new] = self._entry_cert.pop(source)
+        self._dirty = True
+
+    def set_password(self, new_password: str) -> None:
+        self._require_writable()
+        self._need_key("change the password (the keys are re-encrypted with the new one)")
+        self._ops.append(("password", new_password))
+        self._dirty = True
+
+    # --- writing -------------------------------------------------------------------------------------------
+    def _write(self) -> None:
+        if self._new:
+            self._write_new()
+        else:
+            self._write_in_place()
+        self._ops.clear()
+
+    def _write_new(self) -> None:
+        import secrets as _secrets
+
+        from keystores.fileio import atomic_write_many
+
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tag = _secrets.token_hex(4)
+        tmp_key = self.folder / f".keystores-tmp-key4.db.{tag}"
+        tmp_cert = self.folder / f".keystores-tmp-cert9.db.{tag}"
+        try:
+            conn = sqlite3.connect(tmp_key, isolation_level=None)
+            try:
+                conn.execute("ATTACH DATABASE ? AS cert", (str(tmp_cert),))
+                conn.execute("BEGIN")
+                db.create_schema(conn, "main", db.PRIVATE_TABLE, with_meta=True)
+                db.create_schema(conn, "cert", db.PUBLIC_TABLE, with_meta=False)
+                self._apply(conn)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            atomic_write_many({self.key_db: (tmp_key.read_bytes(), True), self.cert_db: (tmp_cert.read_bytes(), True)})
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "create") from exc
+        finally:
+            for path in (tmp_key, tmp_cert):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        self._new = False
+
+    def _write_in_place(self) -> None:
+        from keystores.fileio import atomic_write
+
+        conn = self._connect(writable=True)
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._sql_error(exc, "lock") from exc
+            try:
+                backups = {self.cert_db: self.cert_db.read_bytes(), self.key_db: self.key_db.read_bytes()}
+                self._apply(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "write") from exc
+        finally:
+            conn.close()
+        for path, data in backups.items():
+            with contextlib.suppress(KeystoreError):
+                atomic_write(path.with_name(path.name + ".bak"), data, private=True)
+
+    def _apply(self, conn: sqlite3.Connection) -> None:
+        writer = db.Writer(conn)
+        ops = list(self._ops)
+        if self._new or any(op == "init-password" for op, _ in ops):
+            self._store_password(conn)
+        for op, arg in ops:
+            if op == "add":
+                self._insert_entry(writer, arg)
+            elif op == "remove":
+                self._delete_entry(writer, *arg)
+            elif op == "rename":
+                self._rename_entry(writer, *arg)
+            elif op == "password":
+                self._change_password(conn, writer, arg)
+
+    def _store_password(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1, item2) VALUES ('password', ?, ?)",
+                     (self._global_salt, self._password_check))
+
+    def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
+        assert self._pass_key is not None
+        blob = nc.make_mac(self._pass_key, mac_id, attr, value, iterations=self._iterations)
+        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)",
+                     (f"sig_{kind}_{object_id:08x}_{attr:08x}", blob))
+
+    # -- live lookups inside the transaction (the database may hold more than we loaded) --
+    @staticmethod
+    def _cert_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return conn.execute(f"SELECT id, a3, a11, a81, a82, a101, a102 FROM cert.nssPublic WHERE a0=? AND {where}",
+                            (db.ulong(db.CKO_CERTIFICATE), *args)).fetchall()
+
+    def _insert_entry(self, writer: db.Writer, entry: Entry) -> None:
+        conn = writer.conn
+        leaf = entry.chain[0]
+        same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
+        if same:
+            object_id, nickname = same[0][0], (db.plain(same[0][1]) or b"").decode("utf-8", "replace")
+            if nickname and object_id not in self._hidden and nickname != entry.label:
+                raise EntryExists(f"this certificate is already in the database as '{nickname}' (NSS keeps one "
+                                  "nickname per certificate)", store=self.location, label=entry.label)
+            # A chain certificate becomes an entry of its own: give it the entry's nickname.
+            conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (entry.label.encode("utf-8"), object_id))
+            leaf_id = object_id
+        else:
+            leaf_id = self._insert_cert(writer, leaf, entry.label)
+        if entry.kind is EntryKind.KEY_PAIR:
+            ckaid = self._insert_key(writer, entry.key, leaf, entry.label)
+            conn.execute("UPDATE cert.nssPublic SET a102=? WHERE id=?", (ckaid, leaf_id))
+            for cert in entry.chain[1:]:
+                if not self._cert_rows(conn, "a11=?", (cert.public_bytes(_der()),)):
+                    self._insert_cert(writer, cert, self._free_nickname(conn, cert))
+        levels = nt.from_model(entry.trust)
+        if levels is not None:
+            self._insert_trust(writer, leaf, levels)
+
+    def _free_nickname(self, conn: sqlite3.Connection, cert: Any) -> str:
+        """A nickname for a chain certificate, built from its subject as NSS does ("CN - O")."""
+        from cryptography.x509.oid import NameOID
+
+        same_subject = self._cert_rows(conn, "a101=?", (cert.subject.public_bytes(),))
+        if same_subject and same_subject[0][1]:
+            return db.plain(same_subject[0][1]).decode("utf-8", "replace")  # type: ignore[union-attr]
+        cn = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        org = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        base = " - ".join(str(v) for v in (cn[:1] + org[:1])) or cert.subject.rfc4514_string()
+        name, number = base, 2
+        while self._cert_rows(conn, "a3=?", (name.encode(),)) or name in self._entries:
+            name, number = f"{base} #{number}", number + 1
+        return name
+
+    def _insert_cert(self, writer: db.Writer, cert: Any, label: str) -> int:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        der = cert.public_bytes(_der())
+        pub = cert.public_key()
+        ckaid = b""
+        if isinstance(pub, rsa.RSAPublicKey):
+            ckaid = hashlib.sha1(_int_bytes(pub.public_numbers().n)).digest()
+        elif isinstance(pub, ec.EllipticCurvePublicKey):
+            ckaid = hashlib.sha1(_ec_point(pub)).digest()
+        object_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        writer.insert("cert", db.PUBLIC_TABLE, object_id, {
+            db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+            db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
+            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: nc.der_int(cert.serial_number),
+            db.CKA_SUBJECT: cert.subject.public_bytes(), db.CKA_ID: ckaid, db.CKA_MODIFIABLE: db.TRUE,
+        })
+        return object_id
+
+    def _insert_trust(self, writer: db.Writer, cert: Any, levels: nt.Levels) -> None:
+        from cryptography.hazmat.primitives import hashes
+
+        conn = writer.conn
+        issuer, serial = cert.issuer.public_bytes(), nc.der_int(cert.serial_number)
+        for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
+                                      (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
+            writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
+        object_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        authenticated = {
+            db.CKA_TRUST_SERVER_AUTH: db.ulong(levels.server), db.CKA_TRUST_CLIENT_AUTH: db.ulong(levels.client),
+            db.CKA_TRUST_CODE_SIGNING: db.ulong(levels.code),
+            db.CKA_TRUST_EMAIL_PROTECTION: db.ulong(levels.email),
+            db.CKA_TRUST_STEP_UP_APPROVED: db.TRUE if levels.step_up else db.FALSE,
+            db.CKA_CERT_SHA1_HASH: cert.fingerprint(hashes.SHA1()),
+            db.CKA_CERT_MD5_HASH: cert.fingerprint(hashes.MD5()),
+        }
+        writer.insert("cert", db.PUBLIC_TABLE, object_id, {
+            db.CKA_CLASS: db.ulong(db.CKO_NSS_TRUST), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+            db.CKA_LABEL: b"", db.CKA_ISSUER: issuer, db.CKA_SERIAL_NUMBER: serial, db.CKA_MODIFIABLE: db.TRUE,
+            **authenticated,
+        })
+        for attr, value in authenticated.items():
+            self._mac(conn, "cert", object_id, object_id, attr, value)
+
+    def _insert_key(self, writer: db.Writer, key: Any, leaf: Any, label: str) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        conn = writer.conn
+        assert self._pass_key is not None
+        subject = leaf.subject.public_bytes()
+        common_private = {db.CKA_CLASS: db.ulong(db.CKO_PRIVATE_KEY), db.CKA_TOKEN: db.TRUE,
+                          db.CKA_PRIVATE: db.TRUE, db.CKA_LABEL: label.encode("utf-8"), db.CKA_SUBJECT: subject,
+                          db.CKA_SENSITIVE: db.TRUE, db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
+                          db.CKA_EXTRACTABLE: db.TRUE, db.CKA_LOCAL: db.FALSE, db.CKA_NEVER_EXTRACTABLE: db.FALSE,
+                          db.CKA_ALWAYS_SENSITIVE: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
+        common_public = {db.CKA_CLASS: db.ulong(db.CKO_PUBLIC_KEY), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+                         db.CKA_LABEL: b"", db.CKA_SUBJECT: b"", db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
+                         db.CKA_LOCAL: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
+        clear: dict[int, bytes] = {}
+        secret: dict[int, bytes] = {}
+        if isinstance(key, rsa.RSAPrivateKey):
+            numbers = key.private_numbers()
+            modulus = _int_bytes(numbers.public_numbers.n)
+            exponent = _int_bytes(numbers.public_numbers.e)
+            ckaid = hashlib.sha1(modulus).digest()
+            clear = {db.CKA_MODULUS: modulus, db.CKA_PUBLIC_EXPONENT: exponent}
+            secret = {db.CKA_PRIVATE_EXPONENT: _int_bytes(numbers.d), db.CKA_PRIME_1: _int_bytes(numbers.p),
+                      db.CKA_PRIME_2: _int_bytes(numbers.q), db.CKA_EXPONENT_1: _int_bytes(numbers.dmp1),
+                      db.CKA_EXPONENT_2: _int_bytes(numbers.dmq1), db.CKA_COEFFICIENT: _int_bytes(numbers.iqmp)}
+            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
+                             db.CKA_DECRYPT: db.TRUE, db.CKA_UNWRAP: db.TRUE, db.CKA_SIGN: db.TRUE,
+                             db.CKA_SIGN_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear, db.CKA_NSS_DB: modulus}
+            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
+                            db.CKA_ENCRYPT: db.TRUE, db.CKA_WRAP: db.TRUE, db.CKA_VERIFY: db.TRUE,
+                            db.CKA_VERIFY_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear}
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            curve_oid = _CURVES.get(key.curve.name)
+            if curve_oid is None:
+                raise UsageError(f"NSS stores EC keys on P-256/P-384/P-521, not {key.curve.name}",
+                                 store=self.location, label=label)
+            point = _ec_point(key.public_key())
+            ckaid = hashlib.sha1(point).digest()
+            size = (key.curve.key_size + 7) // 8
+            secret = {db.CKA_VALUE: key.private_numbers().private_value.to_bytes(size, "big")}
+            params = nc.der_oid(curve_oid)
+            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
+                             db.CKA_DECRYPT: db.FALSE, db.CKA_UNWRAP: db.FALSE, db.CKA_SIGN: db.TRUE,
+                             db.CKA_SIGN_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
+                             db.CKA_NSS_DB: point}
+            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
+                            db.CKA_ENCRYPT: db.FALSE, db.CKA_WRAP: db.FALSE, db.CKA_VERIFY: db.TRUE,
+                            db.CKA_VERIFY_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
+                            db.CKA_EC_POINT: nc.der_octets(point)}
+        else:
+            raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
+                             store=self.location, label=label)
+        # Replace a key already stored under this CKA_ID (same key imported again).
+        for (old_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
+            writer.delete("main", db.PRIVATE_TABLE, old_id, "main", "key")
+        for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
+                                      (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
+            writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
+        key_id = writer.new_id("main", db.PRIVATE_TABLE)
+        encrypted = {attr: nc.encrypt_value(value, self._pass_key, iterations=self._iterations, legacy=self._legacy)
+                     for attr, value in secret.items()}
+        writer.insert("main", db.PRIVATE_TABLE, key_id, {**private_attrs, **encrypted})
+        for attr, value in secret.items():
+            self._mac(conn, "key", key_id, 0, attr, value)
+        for attr, value in clear.items():
+            self._mac(conn, "key", key_id, key_id, attr, value)
+        pub_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        writer.insert("cert", db.PUBLIC_TABLE, pub_id, public_attrs)
+        for attr, value in clear.items():
+            self._mac(conn, "cert", pub_id, pub_id, attr, value)
+        return ckaid
+
+    def _delete_entry(self, writer: db.Writer, label: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        # Entries read from disk are addressed by object id (their label may be a made-up one);
+        # entries added in this session by the nickname they were written with.
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
+        for object_id, _label, _der, issuer, serial, _subject, ckaid in rows:
+            writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
+            for (trust_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
+                                            (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
+                writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
+            if ckaid and db.plain(ckaid) and not conn.execute(
+                    "SELECT 1 FROM cert.nssPublic WHERE a0=? AND a102=?",
+                    (db.ulong(db.CKO_CERTIFICATE), ckaid)).fetchone():
+                # The last certificate of this key is gone: the key and its public half go with it.
+                for (key_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
+                    writer.delete("main", db.PRIVATE_TABLE, key_id, "main", "key")
+                for (pub_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
+                                              (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
+                    writer.delete("cert", db.PUBLIC_TABLE, pub_id, "main", "cert")
+                self._drop_unused_chain(writer, bytes(issuer))
+
+    def _drop_unused_chain(self, writer: db.Writer, issuer: bytes) -> None:
+        """Delete hidden chain certificates no remaining key pair needs."""
+        conn = writer.conn
+        for _ in range(10):
+            rows = self._cert_rows(conn, "a101=?", (issuer,))
+            if not rows:
+                return
+            for object_id, *_rest in rows:
+                if object_id not in self._hidden:
+                    return
+            still_used = conn.execute("SELECT 1 FROM cert.nssPublic WHERE a0=? AND a81=?",
+                                      (db.ulong(db.CKO_CERTIFICATE), issuer)).fetchone()
+            if still_used:
+                return
+            next_issuer = bytes(rows[0][3])
+            for object_id, *_rest in rows:
+                writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
+            if next_issuer == issuer:
+                return
+            issuer = next_issuer
+
+    def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (old.encode("utf-8"),))
+        for object_id, _label, _der, _issuer, _serial, _subject, ckaid in rows:
+            conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
+            if ckaid:
+                conn.execute("UPDATE main.nssPrivate SET a3=? WHERE a102=? AND a3=?",
+                             (new.encode("utf-8"), ckaid, old.encode("utf-8")))
+
+    def _change_password(self, conn: sqlite3.Connection, writer: db.Writer, new_password: str) -> None:
+        """Re-encrypt every private attribute and re-MAC every authenticated one under the new password."""
+        old_key = self._need_key("change the password")
+        meta = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'")
+                if r[1] is not None}
+        private = db.select_rows(conn, "main", db.PRIVATE_TABLE, sorted({db.CKA_LABEL, *db.ENCRYPTED,
+                                                                          *db.AUTHENTICATED}))
+        public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, sorted({db.CKA_LABEL, *db.AUTHENTICATED}))
+        self._new_password(new_password)
+        new_key = self._pass_key
+        assert new_key is not None
+        self._store_password(conn)
+
+        def verified(kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str) -> None:
+            name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
+            blob = meta.get(name)
+            if blob is not None and not nc.check_mac(blob, old_key, mac_id, attr, value):
+                raise IntegrityError(f"the integrity MAC {name} does not match; the password is left unchanged",
+                                     store=self.location, label=label)
+            self._mac(conn, kind, object_id, mac_id, attr, value)
+
+        for row in private:
+            label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
+            updates: dict[int, bytes] = {}
+            for attr in db.ENCRYPTED:
+                blob = row.get(attr)
+                if blob is None:
+                    continue
+                try:
+                    value = nc.decrypt_value(blob, old_key)
+                except (nc.DecryptFailed, nc.DerError) as exc:
+                    raise IntegrityError("a private key attribute does not decrypt; the password is left "
+                                         "unchanged", store=self.location, label=label) from exc
+                updates[attr] = nc.encrypt_value(value, new_key, iterations=self._iterations, legacy=self._legacy)
+                verified("key", row.id, 0, attr, value, label)
+            for attr in db.AUTHENTICATED:
+                value = row.get(attr)
+                if value is not None:
+                    verified("key", row.id, row.id, attr, value, label)
+            if updates:
+                writer.update("main", db.PRIVATE_TABLE, row.id, updates)
+        for row in public:
+            for attr in db.AUTHENTICATED:
+                value = row.get(attr)
+                if value is not None and f"sig_cert_{row.id:08x}_{attr:08x}" in meta:
+                    verified("cert", row.id, row.id, attr, value, "")
+        self._meta = None
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        super().close()
+
+    def labels(self) -> list[str]:
+        return list(self._entries)
+
+    def _find(self, label: str) -> str:
+        if label in self._entries:
+            return label
+        raise EntryNotFound(label, self._entries, store=self.location)
+
+
+def _der() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.DER
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def _ec_point(public_key: Any) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)

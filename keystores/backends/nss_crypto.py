@@ -1,0 +1,337 @@
+"""NSS softoken's password crypto, byte for byte: passKey, encrypted attributes, integrity MACs.
+
+What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
+- passKey = SHA-1(global salt ‖ password) (SHA-384 when the global salt is 48 bytes); it is the *password* fed
+  to every PBKDF2 below, as raw bytes. keystores.pbe takes text passwords, hence this small module.
+- Encrypted attributes: SEQ{ PBES2{ PBKDF2(salt, iter, 32, HMAC-SHA256), AES-256-CBC(IV) }, OCTET } where the
+  real AES IV is the whole DER encoding of the IV parameter (`04 0e` + 14 random bytes): an NSS quirk.
+  Before NSS 3.49: 1.2.840.113549.1.12.5.1.3 with NSS's "PBKDF1 extended" KDF and 3DES-CBC.
+- MACs: SEQ{ PBMAC1{ PBKDF2(salt, iter, 32, HMAC-SHA256), HMAC-SHA256 }, OCTET mac } over
+  BE32(object id) ‖ BE32(attribute type) ‖ plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from keystores.errors import CorruptStore
+
+OID_PBES2 = "1.2.840.113549.1.5.13"
+OID_PBKDF2 = "1.2.840.113549.1.5.12"
+OID_PBMAC1 = "1.2.840.113549.1.5.14"
+OID_NSS_LEGACY_3DES = "1.2.840.113549.1.12.5.1.3"  # NSS < 3.49: SHA-1 "PBKDF1 extended" + 3DES-CBC
+OID_AES = {"2.16.840.1.101.3.4.1.2": 16, "2.16.840.1.101.3.4.1.22": 24, "2.16.840.1.101.3.4.1.42": 32}
+OID_DES3_CBC = "1.2.840.113549.3.7"
+OID_HMAC = {"1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.8": "sha224", "1.2.840.113549.2.9": "sha256",
+            "1.2.840.113549.2.10": "sha384", "1.2.840.113549.2.11": "sha512"}
+_HMAC_OID = {v: k for k, v in OID_HMAC.items()}
+
+DEFAULT_ITERATIONS = 10000  # NSS_MIN_MP_PBE_ITERATION_COUNT's default; an empty password uses 1
+
+
+class DerError(ValueError):
+    """Malformed DER inside an NSS attribute."""
+
+
+# --- minimal DER: NSS's blobs are small and fixed in shape, so a TLV reader beats a schema library here -------
+def der_read(data: bytes, pos: int = 0) -> tuple[int, bytes, int, int]:
+    """(tag, value, start of this TLV, end of this TLV) at `pos`."""
+    try:
+        tag = data[pos]
+        length = data[pos + 1]
+        header = 2
+        if length & 0x80:
+            count = length & 0x7F
+            if count == 0 or count > 4:
+                raise DerError("bad DER length")
+            length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
+            header += count
+        end = pos + header + length
+        if end > len(data):
+            raise DerError("DER value runs past its container")
+        return tag, data[pos + header : end], pos, end
+    except IndexError as exc:
+        raise DerError("truncated DER") from exc
+
+
+def der_children(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """The (tag, value, whole TLV) items inside a constructed value."""
+    items = []
+    pos = 0
+    while pos < len(data):
+        tag, value, start, end = der_read(data, pos)
+        items.append((tag, value, data[start:end]))
+        pos = end
+    return items
+
+
+def der_tlv(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        return bytes([tag, n]) + value
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + value
+
+
+def der_seq(*items: bytes) -> bytes:
+    return der_tlv(0x30, b"".join(items))
+
+
+def der_int(value: int) -> bytes:
+    return der_tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+
+
+def der_octets(value: bytes) -> bytes:
+    return der_tlv(0x04, value)
+
+
+def der_oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytearray([parts[0] * 40 + parts[1]])
+    for part in parts[2:]:
+        chunk = [part & 0x7F]
+        part >>= 7
+        while part:
+            chunk.append(0x80 | (part & 0x7F))
+            part >>= 7
+        body.extend(reversed(chunk))
+    return der_tlv(0x06, bytes(body))
+
+
+def oid_text(value: bytes) -> str:
+    if not value:
+        raise DerError("empty OID")
+    parts = [value[0] // 40, value[0] % 40]
+    acc = 0
+    for byte in value[1:]:
+        acc = (acc << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(acc)
+            acc = 0
+    return ".".join(str(p) for p in parts)
+
+
+def der_integer_value(value: bytes) -> int:
+    return int.from_bytes(value, "big", signed=True)
+
+
+# --- passKey -------------------------------------------------------------------------------------------------
+def pass_key(global_salt: bytes, password: str) -> bytes:
+    """The key NSS derives from the database password; 48-byte salts mean SHA-384 (newer NSS)."""
+    digest = hashlib.sha384 if len(global_salt) == 48 else hashlib.sha1
+    return digest(global_salt + password.encode("utf-8")).digest()
+
+
+# --- PBKDF2 parameters ---------------------------------------------------------------------------------------
+def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
+    """(salt, iterations, key length or None, hash name) from the value of a PBKDF2 AlgorithmIdentifier."""
+    children = der_children(alg_tlv_value)
+    if oid_text(children[0][1]) != OID_PBKDF2:
+        raise DerError("key derivation is not PBKDF2")
+    params = der_children(children[1][1])
+    salt = params[0][1]
+    iterations = der_integer_value(params[1][1])
+    key_length = None
+    hash_name = "sha1"
+    for tag, value, _ in params[2:]:
+        if tag == 0x02:
+            key_length = der_integer_value(value)
+        elif tag == 0x30:
+            prf_oid = oid_text(der_children(value)[0][1])
+            if prf_oid not in OID_HMAC:
+                raise DerError(f"unknown PBKDF2 PRF {prf_oid}")
+            hash_name = OID_HMAC[prf_oid]
+    if iterations < 1 or iterations > 10_000_000:
+        raise DerError("implausible PBKDF2 iteration count")
+    return salt, iterations, key_length, hash_name
+
+
+def _pbkdf2_alg(salt: bytes, iterations: int, key_length: int, hash_name: str = "sha256") -> bytes:
+    return der_seq(der_oid(OID_PBKDF2),
+                   der_seq(der_octets(salt), der_int(iterations), der_int(key_length),
+                           der_seq(der_oid(_HMAC_OID[hash_name]))))
+
+
+# --- encrypted attributes ------------------------------------------------------------------------------------
+class DecryptFailed(Exception):
+    """Padding or structure wrong after decryption: the wrong passKey, or tampered ciphertext."""
+
+
+def _unpad(data: bytes, block: int) -> bytes:
+    if not data or len(data) % block:
+        raise DecryptFailed
+    pad = data[-1]
+    if pad < 1 or pad > block or data[-pad:] != bytes([pad]) * pad:
+        raise DecryptFailed
+    return data[:-pad]
+
+
+def _cbc(algorithm: object, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    cipher = Cipher(algorithm, modes.CBC(iv))  # type: ignore[arg-type]
+    ctx = cipher.decryptor() if decrypt else cipher.encryptor()
+    return ctx.update(data) + ctx.finalize()
+
+
+def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
+    """NSS's PBKDF1 extended by its PKCS#12-draft HMAC construction (lowpbe.c nsspkcs5_PFXPBE)."""
+    digest = hashlib.sha1(key + salt).digest()
+    for _ in range(max(1, iterations) - 1):
+        digest = hashlib.sha1(digest).digest()
+    state = salt.ljust(20, b"\x00") if len(salt) < 20 else salt
+    out = b""
+    for _ in range(2):  # 24 key bytes + 8 IV bytes need two SHA-1 blocks
+        out += hmac.new(digest, state + salt, hashlib.sha1).digest()
+        state = hmac.new(digest, state, hashlib.sha1).digest()
+    return out[:24], out[-8:]
+
+
+def decrypt_value(blob: bytes, key: bytes) -> bytes:
+    """Decrypt one encrypted attribute (or the password check) with passKey `key`.
+
+    Raises DecryptFailed for a wrong key, DerError for a malformed blob.
+    """
+    from keystores.legacy import block_cipher
+
+    try:
+        _, outer, _, _ = der_read(blob)
+        (_, alg, _), (ctag, ciphertext, _) = der_children(outer)[:2]
+        if ctag != 0x04:
+            raise DerError("ciphertext is not an OCTET STRING")
+        alg_items = der_children(alg)
+        oid = oid_text(alg_items[0][1])
+        if oid == OID_PBES2:
+            kdf, scheme = der_children(alg_items[1][1])[:2]
+            salt, iterations, key_length, hash_name = _pbkdf2_params(kdf[1])
+            scheme_items = der_children(scheme[1])
+            cipher_oid = oid_text(scheme_items[0][1])
+            iv_tlv = scheme_items[1][2]
+            if cipher_oid in OID_AES:
+                size = key_length or OID_AES[cipher_oid]
+                derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, size)
+                # The quirk: NSS uses the IV parameter's DER encoding (tag and length included) as the IV.
+                iv = iv_tlv[:16] if len(iv_tlv) >= 16 else scheme_items[1][1]
+                plain = _cbc(block_cipher("aes", derived), iv, ciphertext, decrypt=True)
+                return _unpad(plain, 16)
+            if cipher_oid == OID_DES3_CBC:
+                derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, key_length or 24)
+                plain = _cbc(block_cipher("tripledes", derived), scheme_items[1][1][:8], ciphertext, decrypt=True)
+                return _unpad(plain, 8)
+            raise DerError(f"unsupported cipher {cipher_oid}")
+        if oid == OID_NSS_LEGACY_3DES:
+            params = der_children(alg_items[1][1])
+            salt = params[0][1]
+            iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
+            des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
+            plain = _cbc(block_cipher("tripledes", des_key), iv, ciphertext, decrypt=True)
+            return _unpad(plain, 8)
+        raise DerError(f"unsupported encryption algorithm {oid}")
+    except (IndexError, KeyError) as exc:
+        raise DerError("malformed encrypted attribute") from exc
+    except ValueError as exc:
+        if isinstance(exc, DerError):
+            raise
+        raise DecryptFailed from exc
+
+
+def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
+    """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
+    from keystores.legacy import block_cipher
+
+    if legacy:
+        salt = os.urandom(20)
+        des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
+        pad = 8 - len(plain) % 8
+        ciphertext = _cbc(block_cipher("tripledes", des_key), iv, plain + bytes([pad]) * pad, decrypt=False)
+        alg = der_seq(der_oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der_int(iterations)))
+        return der_seq(alg, der_octets(ciphertext))
+    salt = os.urandom(32)
+    iv_param = der_octets(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
+    derived = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    pad = 16 - len(plain) % 16
+    ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
+    alg = der_seq(der_oid(OID_PBES2),
+                  der_seq(_pbkdf2_alg(salt, iterations, 32),
+                          der_seq(der_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
+    return der_seq(alg, der_octets(ciphertext))
+
+
+def describe_value(blob: bytes) -> tuple[str, int]:
+    """(algorithm as audit names it, iterations) of an encrypted attribute."""
+    try:
+        _, outer, _, _ = der_read(blob)
+        alg = der_children(outer)[0][1]
+        alg_items = der_children(alg)
+        oid = oid_text(alg_items[0][1])
+        if oid == OID_PBES2:
+            kdf, scheme = der_children(alg_items[1][1])[:2]
+            _, iterations, _, hash_name = _pbkdf2_params(kdf[1])
+            cipher_oid = oid_text(der_children(scheme[1])[0][1])
+            cipher = {16: "AES-128-CBC", 24: "AES-192-CBC", 32: "AES-256-CBC"}.get(OID_AES.get(cipher_oid, 0),
+                                                                                  "3DES-CBC")
+            return f"PBES2 PBKDF2-HMAC-{hash_name.upper().replace('SHA', 'SHA-')} {cipher}", iterations
+        if oid == OID_NSS_LEGACY_3DES:
+            params = der_children(alg_items[1][1])
+            iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
+            return "NSS legacy PBE SHA-1 3DES-CBC", iterations
+        return oid, 0
+    except (DerError, IndexError, ValueError):
+        return "unknown", 0
+
+
+# --- MACs ----------------------------------------------------------------------------------------------------
+def mac_input(object_id: int, attr_type: int, value: bytes) -> bytes:
+    return object_id.to_bytes(4, "big") + attr_type.to_bytes(4, "big") + value
+
+
+def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterations: int) -> bytes:
+    """The metaData item NSS stores for an authenticated attribute."""
+    salt = os.urandom(32)
+    mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
+    alg = der_seq(der_oid(OID_PBMAC1),
+                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(der_oid(_HMAC_OID["sha256"]))))
+    return der_seq(alg, der_octets(mac))
+
+
+def check_mac(blob: bytes, key: bytes, object_id: int, attr_type: int, value: bytes) -> bool:
+    """True when the stored MAC matches. Raises DerError when the blob is malformed."""
+    try:
+        _, outer, _, _ = der_read(blob)
+        (_, alg, _), (_, mac, _) = der_children(outer)[:2]
+        alg_items = der_children(alg)
+        if oid_text(alg_items[0][1]) != OID_PBMAC1:
+            raise DerError("MAC algorithm is not PBMAC1")
+        kdf, mac_alg = der_children(alg_items[1][1])[:2]
+        salt, iterations, key_length, _ = _pbkdf2_params(kdf[1])
+        hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]))
+        if hash_name is None:
+            raise DerError("unknown MAC algorithm")
+        mac_key = hashlib.pbkdf2_hmac(_pbkdf2_params(kdf[1])[3], key, salt, iterations,
+                                      key_length or hashlib.new(hash_name).digest_size)
+        expected = hmac.new(mac_key, mac_input(object_id, attr_type, value), hash_name).digest()
+        return hmac.compare_digest(expected, mac)
+    except (IndexError, KeyError, ValueError) as exc:
+        if isinstance(exc, DerError):
+            raise
+        raise DerError("malformed MAC") from exc
+
+
+def describe_mac(blob: bytes) -> tuple[str, int]:
+    try:
+        _, outer, _, _ = der_read(blob)
+        alg = der_children(outer)[0][1]
+        alg_items = der_children(alg)
+        kdf, mac_alg = der_children(alg_items[1][1])[:2]
+        _, iterations, _, _ = _pbkdf2_params(kdf[1])
+        hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]), "unknown")
+        return f"PBMAC1 HMAC-{hash_name.upper().replace('SHA', 'SHA-')}", iterations
+    except (DerError, IndexError, ValueError):
+        return "unknown", 0
+
+
+def as_corrupt(exc: Exception, store: str, what: str) -> CorruptStore:
+    return CorruptStore(f"{what} is malformed ({exc})", store=store)

@@ -1,0 +1,167 @@
+"""The sqlite side of an NSS "sql:" database: attribute numbers, row encoding, the schema NSS creates, reading
+the object tables in one SELECT each, and inserting objects (adding columns newer NSS versions introduced).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+# PKCS#11 attribute numbers NSS stores as columns a<hex>.
+CKA_CLASS, CKA_TOKEN, CKA_PRIVATE, CKA_LABEL, CKA_VALUE = 0x0, 0x1, 0x2, 0x3, 0x11
+CKA_CERTIFICATE_TYPE, CKA_ISSUER, CKA_SERIAL_NUMBER = 0x80, 0x81, 0x82
+CKA_KEY_TYPE, CKA_SUBJECT, CKA_ID, CKA_SENSITIVE = 0x100, 0x101, 0x102, 0x103
+CKA_ENCRYPT, CKA_DECRYPT, CKA_WRAP, CKA_UNWRAP, CKA_SIGN, CKA_SIGN_RECOVER = 0x104, 0x105, 0x106, 0x107, 0x108, 0x109
+CKA_VERIFY, CKA_VERIFY_RECOVER, CKA_DERIVE, CKA_START_DATE, CKA_END_DATE = 0x10A, 0x10B, 0x10C, 0x110, 0x111
+CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT = 0x120, 0x122, 0x123
+CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT = 0x124, 0x125, 0x126, 0x127, 0x128
+CKA_EXTRACTABLE, CKA_LOCAL, CKA_NEVER_EXTRACTABLE, CKA_ALWAYS_SENSITIVE = 0x162, 0x163, 0x164, 0x165
+CKA_MODIFIABLE, CKA_EC_PARAMS, CKA_EC_POINT = 0x170, 0x180, 0x181
+CKA_NAME_HASH_ALGORITHM, CKA_HASH_OF_CERTIFICATE, CKA_SEED = 0x8C, 0x635, 0x637
+CKA_PKCS_TRUST_SERVER_AUTH, CKA_PKCS_TRUST_CLIENT_AUTH = 0x62C, 0x62D
+CKA_PKCS_TRUST_CODE_SIGNING, CKA_PKCS_TRUST_EMAIL_PROTECTION = 0x62E, 0x62F
+CKA_NSS_DB = 0xD5A0DB00
+CKA_TRUST_SERVER_AUTH, CKA_TRUST_CLIENT_AUTH = 0xCE536358, 0xCE536359
+CKA_TRUST_CODE_SIGNING, CKA_TRUST_EMAIL_PROTECTION = 0xCE53635A, 0xCE53635B
+CKA_TRUST_STEP_UP_APPROVED, CKA_CERT_SHA1_HASH, CKA_CERT_MD5_HASH = 0xCE536360, 0xCE5363B4, 0xCE5363B5
+
+CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_TRUST = 1, 2, 3, 0x0B
+CKO_NSS_TRUST = 0xCE534353
+CKK_RSA, CKK_EC = 0, 3
+
+#: Private attributes NSS encrypts with the passKey (sftkdb_isPrivateAttribute).
+ENCRYPTED = frozenset({CKA_VALUE, CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2,
+                       CKA_COEFFICIENT, CKA_SEED})
+#: Public attributes NSS authenticates with a MAC (sftkdb_isAuthenticatedAttribute).
+AUTHENTICATED = frozenset({CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_CERT_SHA1_HASH, CKA_CERT_MD5_HASH,
+                           CKA_TRUST_SERVER_AUTH, CKA_TRUST_CLIENT_AUTH, CKA_TRUST_EMAIL_PROTECTION,
+                           CKA_TRUST_CODE_SIGNING, CKA_TRUST_STEP_UP_APPROVED, CKA_HASH_OF_CERTIFICATE,
+                           CKA_NAME_HASH_ALGORITHM, CKA_PKCS_TRUST_SERVER_AUTH, CKA_PKCS_TRUST_CLIENT_AUTH,
+                           CKA_PKCS_TRUST_CODE_SIGNING, CKA_PKCS_TRUST_EMAIL_PROTECTION})
+
+EMPTY = b"\xa5\x00\x5a"  # NSS's marker for "present but zero-length"
+TRUE, FALSE = b"\x01", b"\x00"
+
+PUBLIC_TABLE, PRIVATE_TABLE = "nssPublic", "nssPrivate"
+
+# The columns NSS 3.87 creates (sdb.c's known attribute list); newer versions add more on open.
+_SCHEMA_TEXT = (
+    "0 1 2 3 10 11 12 80 81 82 83 84 85 86 87 88 89 8a 8b 90 100 101 102 103 104 105 106 107 108 109 10a 10b 10c "
+    "110 111 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 160 161 162 163 164 165 166 170 180 181 "
+    "200 201 202 210 300 301 302 400 401 402 403 404 405 406 480 481 482 500 501 502 503 40000211 40000212 80000001 "
+    "ce534351 ce534352 ce534353 ce534354 ce534355 ce534356 ce534357 ce534358 ce534364 ce534365 ce534366 ce534367 "
+    "ce534368 ce534369 ce534373 ce534374 ce536351 ce536352 ce536353 ce536354 ce536355 ce536356 ce536357 ce536358 "
+    "ce536359 ce53635a ce53635b ce53635c ce53635d ce53635e ce53635f ce536360 ce5363b4 ce5363b5 d5a0db00"
+)
+_SCHEMA_ATTRS = tuple(_SCHEMA_TEXT.split())
+
+
+def column(attr: int) -> str:
+    return f"a{attr:x}"
+
+
+def ulong(value: int) -> bytes:
+    return value.to_bytes(4, "big")
+
+
+def read_ulong(value: bytes | None) -> int | None:
+    if value is None or len(value) != 4:
+        return None
+    return int.from_bytes(value, "big")
+
+
+def plain(value: bytes | None) -> bytes | None:
+    """A stored value as the PKCS#11 attribute value (the empty marker becomes b"")."""
+    if value is None:
+        return None
+    value = bytes(value)
+    return b"" if value == EMPTY else value
+
+
+def stored(value: bytes) -> bytes:
+    return value if value else EMPTY
+
+
+def create_schema(conn: sqlite3.Connection, schema: str, table: str, *, with_meta: bool) -> None:
+    cols = ", ".join(f"a{a}" for a in _SCHEMA_ATTRS)
+    conn.execute(f"CREATE TABLE {schema}.{table} (id PRIMARY KEY UNIQUE ON CONFLICT ABORT, {cols})")
+    for index, attr in (("issuer", "a81"), ("subject", "a101"), ("label", "a3"), ("ckaid", "a102")):
+        conn.execute(f"CREATE INDEX {schema}.{index} ON {table} ({attr})")
+    if with_meta:
+        conn.execute(f"CREATE TABLE {schema}.metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)")
+
+
+def db_uri(path: Path, *, writable: bool) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode={'rw' if writable else 'ro'}"
+
+
+def table_columns(conn: sqlite3.Connection, schema: str, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
+
+
+@dataclass
+class Row:
+    """One object: its id and the attributes that were asked for and present (stored form)."""
+
+    id: int
+    attrs: dict[int, bytes] = field(default_factory=dict)
+
+    def get(self, attr: int) -> bytes | None:
+        return plain(self.attrs.get(attr))
+
+
+def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[int]) -> list[Row]:
+    """All objects of `table` with the `wanted` attributes that have columns: one SELECT."""
+    present = table_columns(conn, schema, table)
+    attrs = [a for a in wanted if column(a) in present]
+    cols = ", ".join(["id", *(column(a) for a in attrs)])
+    rows = []
+    for record in conn.execute(f"SELECT {cols} FROM {schema}.{table}"):
+        values = {a: v for a, v in zip(attrs, record[1:], strict=True) if v is not None}
+        rows.append(Row(int(record[0]), values))
+    return rows
+
+
+class Writer:
+    """Inserts and deletes inside the caller's transaction; adds a column when an attribute has none."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._columns: dict[tuple[str, str], set[str]] = {}
+
+    def _ensure(self, schema: str, table: str, attrs: list[int]) -> None:
+        key = (schema, table)
+        if key not in self._columns:
+            self._columns[key] = table_columns(self.conn, schema, table)
+        for attr in attrs:
+            name = column(attr)
+            if name not in self._columns[key]:
+                self.conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name}")
+                self._columns[key].add(name)
+
+    def new_id(self, schema: str, table: str) -> int:
+        while True:
+            candidate = int.from_bytes(os.urandom(4), "big") & 0x3FFFFFFF
+            if candidate and self.conn.execute(f"SELECT 1 FROM {schema}.{table} WHERE id=?",
+                                               (candidate,)).fetchone() is None:
+                return candidate
+
+    def insert(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
+        self._ensure(schema, table, list(attrs))
+        names = ", ".join(["id", *(column(a) for a in attrs)])
+        marks = ", ".join("?" * (len(attrs) + 1))
+        self.conn.execute(f"INSERT INTO {schema}.{table} ({names}) VALUES ({marks})",
+                          (object_id, *(stored(v) for v in attrs.values())))
+
+    def update(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
+        self._ensure(schema, table, list(attrs))
+        sets = ", ".join(f"{column(a)}=?" for a in attrs)
+        self.conn.execute(f"UPDATE {schema}.{table} SET {sets} WHERE id=?",
+                          (*(stored(v) for v in attrs.values()), object_id))
+
+    def delete(self, schema: str, table: str, object_id: int, meta_schema: str, kind: str) -> None:
+        self.conn.execute(f"DELETE FROM {schema}.{table} WHERE id=?", (object_id,))
+        self.conn.execute(f"DELETE FROM {meta_schema}.metaData WHERE id LIKE ?", (f"sig_{kind}_{object_id:08x}_%",))

@@ -1,0 +1,156 @@
+"""PKCS#11 modules registered with an NSS database: what `modutil -add/-delete/-list` do to pkcs11.txt.
+
+pkcs11.txt holds blocks separated by blank lines; `#` starts a comment; keys are `library=`, `name=`,
+`parameters=` and `NSS=`. The internal module's block carries `internal` in its NSS= flags. Writes are atomic,
+under the folder lock, and refused while a browser holds the profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keystores.errors import EntryExists, EntryNotFound, StoreLocked, StoreNotFound, UsageError
+
+MECHANISMS = ("RSA", "DSA", "ECC", "DH", "RC2", "RC4", "DES", "RANDOM", "SHA1", "MD5", "MD2", "SSL", "TLS", "AES",
+              "Camellia", "SEED", "SHA256", "SHA512")
+
+# What NSS writes when it creates pkcs11.txt itself (NSS 3.87); configdir is the database folder.
+_INTERNAL = ("library=\nname=NSS Internal PKCS #11 Module\n"
+             "parameters=configdir='{configdir}' certPrefix='' keyPrefix='' secmod='secmod.db' flags= updatedir='' "
+             "updateCertPrefix='' updateKeyPrefix='' updateid='' updateTokenDescription='' \n"
+             "NSS=Flags=internal,critical trustOrder=75 cipherOrder=100 slotParams=(1={{slotFlags=[ECC,RSA,DSA,DH,"
+             "RC2,RC4,DES,RANDOM,SHA1,MD5,MD2,SSL,TLS,AES,Camellia,SEED,SHA256,SHA512] askpw=any timeout=30}})\n")
+
+
+@dataclass
+class Module:
+    """One block of pkcs11.txt."""
+
+    name: str
+    library: str = ""
+    parameters: str = ""
+    nss: str = ""
+    lines: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def internal(self) -> bool:
+        return "internal" in self.nss.lower()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "library": self.library or None, "internal": self.internal,
+                "parameters": self.parameters or None, "nss": self.nss or None}
+
+
+def _folder(location: str) -> Path:
+    folder = Path(location[4:] if location.startswith("sql:") else location)
+    if not folder.is_dir():
+        raise StoreNotFound("no such folder", store=location)
+    if not (folder / "cert9.db").exists():
+        raise StoreNotFound("is not an NSS database (no cert9.db)", store=location)
+    return folder
+
+
+def parse(text: str) -> list[Module]:
+    """The module blocks of a pkcs11.txt, in order."""
+    modules: list[Module] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        values: dict[str, str] = {}
+        for line in block:
+            key, sep, value = line.partition("=")
+            if sep:
+                values.setdefault(key.strip().lower(), value)
+        if values:
+            modules.append(Module(name=values.get("name", ""), library=values.get("library", ""),
+                                  parameters=values.get("parameters", ""), nss=values.get("nss", ""),
+                                  lines=list(block)))
+        block.clear()
+
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if line.lstrip().startswith("#"):
+            continue
+        if not line.strip():
+            flush()
+            continue
+        block.append(line)
+    flush()
+    return modules
+
+
+def render(modules: list[Module]) -> str:
+    return "".join("\n".join(m.lines) + "\n\n" for m in modules)
+
+
+def list_modules(location: str) -> list[Module]:
+    folder = _folder(location)
+    path = folder / "pkcs11.txt"
+    if not path.exists():
+        return parse(_INTERNAL.format(configdir=f"sql:{folder}"))
+    from keystores.fileio import read_bytes
+
+    return parse(read_bytes(path).decode("utf-8", "replace"))
+
+
+def _edit(location: str, change) -> list[Module]:  # type: ignore[no-untyped-def]
+    from keystores.backends.nss import browser_lock
+    from keystores.fileio import atomic_write, folder_lock
+
+    folder = _folder(location)
+    with folder_lock(folder):
+        reason = browser_lock(folder)
+        if reason:
+            raise StoreLocked(f"{reason}; close it before changing its modules", store=location)
+        modules = list_modules(location)
+        modules = change(modules)
+        atomic_write(folder / "pkcs11.txt", render(modules).encode("utf-8"), private=True)
+    return modules
+
+
+def add_module(location: str, name: str, library: str, *, mechanisms: str | None = None,
+               slots: list[int] | None = None) -> Module:
+    """Register a PKCS#11 library under `name`, as `modutil -add NAME -libfile LIB [-mechanisms A:B]` does.
+
+    `mechanisms` makes NSS prefer the module for those mechanisms; modutil writes them per slot id, which it learns
+    by loading the module. We do not load it: the slot ids are `slots` or slot 0.
+    """
+    if not name.strip() or "\n" in name or "\n" in library:
+        raise UsageError("a module needs a one-line, non-empty name and library path")
+    lib = Path(library)
+    if not lib.is_file():
+        raise UsageError(f"no such PKCS#11 library: {library}")
+    lines = [f"library={library}", f"name={name}"]
+    if mechanisms:
+        chosen = [m.strip() for m in mechanisms.split(":") if m.strip()]
+        known = {m.upper(): m for m in MECHANISMS}
+        bad = [m for m in chosen if m.upper() not in known]
+        if bad:
+            raise UsageError(f"unknown mechanism(s) {', '.join(bad)}; known: {':'.join(MECHANISMS)}")
+        flags = ",".join(known[m.upper()] for m in chosen)
+        params = " ".join(f"0x{slot:08x}=[slotFlags={flags} ]" for slot in (slots or [0]))
+        lines.append(f"NSS=slotParams={{{params}}}  ")
+    module = Module(name=name, library=library, nss=lines[2][4:] if len(lines) > 2 else "", lines=lines)
+
+    def change(modules: list[Module]) -> list[Module]:
+        if any(m.name == name for m in modules):
+            raise EntryExists("a module with this name is registered already", store=location, label=name)
+        return [*modules, module]
+
+    _edit(location, change)
+    return module
+
+
+def remove_module(location: str, name: str) -> None:
+    """Unregister the module called `name` (`modutil -delete NAME`); the internal module stays."""
+
+    def change(modules: list[Module]) -> list[Module]:
+        found = [m for m in modules if m.name == name]
+        if not found:
+            raise EntryNotFound(name, [m.name for m in modules], store=location)
+        if any(m.internal for m in found):
+            raise UsageError("the NSS internal module cannot be removed", store=location, label=name)
+        return [m for m in modules if m.name != name]
+
+    _edit(location, change)
