@@ -40,6 +40,10 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
         algorithm = data.signature_hash_algorithm
         params = data.signature_algorithm_parameters
         if isinstance(public_key, rsa.RSAPublicKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            # cryptography gives no parameters for md5WithRSAEncryption; it is PKCS#1 v1.5 all the same
+            params = params if params is not None else padding.PKCS1v15()
             public_key.verify(data.signature, tbs, params, algorithm)  # type: ignore[arg-type]
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(data.signature, tbs, params)  # type: ignore[arg-type]
