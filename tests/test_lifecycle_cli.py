@@ -1,0 +1,124 @@
+"""The lifecycle commands as a user types them: exit codes, files written (or not), openssl as the judge."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from clirun import keystores
+
+ENV = {"KS_PW": "cli lifecycle pw"}
+PW = ["--password", "env:KS_PW"]
+
+
+def _openssl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
+
+
+def _digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory) -> Path:
+    """ca.p12 (a CA made by selfsign, ca.pem beside it) and srv.p12 holding 'web' with a pending key (req.csr)."""
+    work = tmp_path_factory.mktemp("cli")
+    done = keystores("selfsign", str(work / "ca.p12"), "--label", "root", "--dn", "CN=CLI Root,O=HW,C=GB", "--ca",
+                     "--key-type", "ec:p256", "--days", "3650", "-o", str(work / "ca.pem"), *PW, env=ENV)
+    assert done.code == 0, done.all
+    done = keystores("certreq", str(work / "srv.p12"), "--label", "web", "--dn", "CN=web.example.com,O=HW,C=GB",
+                     "--key-type", "ec:p256", "--san", "DNS:web.example.com,IP:10.0.0.1", "-o",
+                     str(work / "req.csr"), *PW, env=ENV)
+    assert done.code == 0, done.all
+    return work
+
+
+def test_request_file_verifies(flow):
+    done = _openssl("req", "-in", str(flow / "req.csr"), "-verify", "-noout", "-text")
+    assert done.returncode == 0 and "verify OK" in done.stdout + done.stderr
+    assert "DNS:web.example.com, IP Address:10.0.0.1" in done.stdout
+
+
+def test_sign_receive_validate_audit(flow):
+    signed = flow / "web.pem"
+    done = keystores("sign", str(flow / "ca.p12"), "--label", "root", str(flow / "req.csr"), "-o", str(signed),
+                     "--not-after", "20300130164600Z", "--profile", "server", "--copy-sans", "--chain", *PW, env=ENV)
+    assert done.code == 0, done.all
+    assert signed.read_text().count("BEGIN CERTIFICATE") == 2
+    verify = _openssl("verify", "-CAfile", str(flow / "ca.pem"), "-purpose", "sslserver", str(signed))
+    assert verify.stdout.strip().endswith("OK"), verify.stdout + verify.stderr
+    assert _openssl("x509", "-in", str(signed), "-noout", "-enddate").stdout.strip() == \
+        "notAfter=Jan 30 16:46:00 2030 GMT"
+
+    done = keystores("receive", str(flow / "srv.p12"), str(signed), *PW, env=ENV)
+    assert done.code == 0, done.all
+    assert "received into 'web' with a chain of 2" in done.err
+
+    untrusted = keystores("validate", str(flow / "srv.p12"), "web", *PW, env=ENV)
+    assert untrusted.code == 5 and "not trusted" in untrusted.out, untrusted.all
+    trusted = keystores("validate", str(flow / "srv.p12"), "web", "--trust", str(flow / "ca.pem"), "--json", *PW,
+                        env=ENV)
+    assert trusted.code == 0, trusted.all
+    report = json.loads(trusted.out)
+    assert report["valid"] is True and [link["trusted"] for link in report["links"]] == [False, True]
+
+    clean = keystores("audit", str(flow / "ca.p12"), str(flow / "srv.p12"), "--within", "30d", "--json", *PW,
+                      env=ENV)
+    assert clean.code == 0, clean.all
+    assert json.loads(clean.out)["findings"] == []
+    soon = keystores("audit", str(flow / "ca.p12"), str(flow / "srv.p12"), "--within", "20y", "--json", *PW,
+                     env=ENV)
+    assert soon.code == 5, soon.all
+    checks = {(f["store"], f["label"], f["check"]) for f in json.loads(soon.out)["findings"]}
+    assert (str(flow / "srv.p12"), "web", "expiring") in checks
+
+
+def test_bad_requests_exit_1_and_write_nothing(flow, tmp_path):
+    garbage = tmp_path / "garbage.csr"
+    garbage.write_bytes(b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n")
+    out = tmp_path / "out.pem"
+    done = keystores("sign", str(flow / "ca.p12"), str(garbage), "--label", "root", "-o", str(out), *PW, env=ENV)
+    assert done.code == 1 and "not a certificate request" in done.err and str(garbage) in done.err, done.all
+    raw = subprocess.run(["openssl", "req", "-in", str(flow / "req.csr"), "-outform", "DER"], capture_output=True,
+                         check=True).stdout
+    der = bytearray(raw)
+    at = raw.index(b"web.example.com")
+    der[at] = ord("X")
+    tampered = tmp_path / "tampered.csr"
+    tampered.write_bytes(bytes(der))
+    done = keystores("sign", str(flow / "ca.p12"), str(tampered), "--label", "root", "-o", str(out), *PW, env=ENV)
+    assert done.code == 1 and "signature does not verify" in done.err, done.all
+    assert not out.exists()
+    assert "Traceback" not in done.all
+
+
+def test_mismatched_reply_exits_4_lists_keys_and_changes_nothing(flow, tmp_path):
+    other = tmp_path / "other.p12"
+    assert keystores("certreq", str(other), "--label", "stranger", "--dn", "CN=stranger", "--key-type", "ec:p256",
+                     "-o", str(tmp_path / "s.csr"), *PW, env=ENV).code == 0
+    signed = tmp_path / "s.pem"
+    assert keystores("sign", str(flow / "ca.p12"), str(tmp_path / "s.csr"), "--label", "root", "-o", str(signed),
+                     *PW, env=ENV).code == 0
+    target = flow / "ca.p12"
+    before = _digest(target)
+    done = keystores("receive", str(target), str(signed), *PW, env=ENV)
+    assert done.code == 4, done.all
+    assert "keys tried: 'root' (key, EC-P256" in done.err and "Nothing was written" in done.err
+    assert _digest(target) == before
+
+
+def test_sign_with_a_non_ca_or_missing_label(flow, tmp_path):
+    out = tmp_path / "x.pem"
+    done = keystores("sign", str(flow / "ca.p12"), str(flow / "req.csr"), "--label", "nope", "-o", str(out), *PW,
+                     env=ENV)
+    assert done.code == 4 and "'root'" in done.err, done.all
+    leaf_store = tmp_path / "leaf.p12"
+    assert keystores("selfsign", str(leaf_store), "--label", "leaf", "--dn", "CN=leaf", "--key-type", "ec:p256",
+                     *PW, env=ENV).code == 0
+    done = keystores("sign", str(leaf_store), str(flow / "req.csr"), "--label", "leaf", "-o", str(out), *PW,
+                     env=ENV)
+    assert done.code == 2 and "not a CA certificate" in done.err, done.all
+    assert not out.exists()
