@@ -547,14 +547,19 @@ class _JavaStore(FileStore):
         return entries, pos
 
     def _explain_digest_failure(self, entries: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """A bad digest is a wrong password or damage; a key that opens with the password proves damage."""
+        """A bad digest is a wrong password or damage; a key that opens with the password proves damage.
+
+        JKS keys open in microseconds, so every one is tried; a JCEKS key costs 400,000 MD5 rounds, so only two.
+        """
+        tries = len(entries) if self.format == "jks" else 2
         for alias, (tag, _, blob, _) in entries:
-            if tag != _TAG_PRIVATE_KEY:
+            if tag != _TAG_PRIVATE_KEY or tries <= 0:
                 continue
+            tries -= 1
             try:
                 self._unprotect(blob, self.password or "", alias)
             except KeystoreError:
-                break
+                continue
             raise IntegrityError(f"the password is right (it opens key '{alias}') but the store digest does not "
                                  "match: the file is damaged or was altered", store=self.location)
         raise WrongPassword("wrong store password, or the file is damaged (the store digest does not match)",
@@ -742,7 +747,7 @@ class _JavaStore(FileStore):
         raise NotImplementedError
 
     def protection(self) -> dict[str, str]:
-        return {"mac": "SHA-1 keyed digest (password ‖ \"Mighty Aphrodite\" ‖ store)",
+        return {"mac": "SHA-1 keyed digest (password, \"Mighty Aphrodite\", store)",
                 "keys": self._key_algorithm_name()}
 
 
