@@ -188,6 +188,12 @@ class CmsStore(FileStore):
 
     def _read_slot(self, source: str, position: int, raw: bytes, path: Path) -> None:
         where = str(path)
+        if len(raw) >= 8 and raw[:4] != b"\0\0\0\1":
+            # A slot type we do not know: its layout past the id is unknown, so it is kept whole.
+            unknown = fmt.Slot(int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big"), b"", b"", 0, b"")
+            self._skipped += 1
+            self._records.append(_Record(source, position, raw, unknown, None, None))
+            return
         slot = fmt.parse_slot(raw, store=where)
         record: fmt.Record | None = None
         entry: Entry | None = None
@@ -276,7 +282,9 @@ class CmsStore(FileStore):
             if standard is None:
                 self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
         try:
-            return load_der_private_key(plain, None)
+            # The integrity check has passed, so these are the bytes the database's writer stored; cryptography's
+            # RSA validation would cost over a second per 4096-bit key (the z/OS sample) and proves nothing more.
+            return load_der_private_key(plain, None, unsafe_skip_rsa_key_validation=True)
         except (ValueError, TypeError) as exc:
             raise UnsupportedFormat(f"private key type not supported ({exc})", store=where, label=label) from exc
 
@@ -492,9 +500,12 @@ class CmsStore(FileStore):
 
         label = entry.label.encode("utf-8")
         keep_content = old is not None and old.record is not None and not (self._rekey and _holds_key(entry))
+        trailer = record_id if zos else 0
         if keep_content:
             assert old is not None and old.record is not None
             content, hashes, trusted = old.record.content, old.slot.hashes, old.record.trusted
+            if old.slot.trailer == 20 and entry.kind is EntryKind.REQUEST:
+                trailer, hashes = 20, _request_hash(old)
         else:
             hashes, trusted = b"", True
             if entry.kind is EntryKind.TRUSTED_CERT:
@@ -509,13 +520,14 @@ class CmsStore(FileStore):
                 assert entry.request is not None
                 csr_der = entry.request.public_bytes(serialization.Encoding.DER)
                 content = fmt.tlv(0xA0, fmt.tlv(0x30, csr_der + self._encrypt_key(entry)))
+                trailer, hashes = fmt.request_tail(csr_der, store=self.location)
             else:
                 assert entry.secret is not None
                 content = fmt.tlv(0xA3, self._encrypt_secret(entry.secret.value))
         if entry.kind is EntryKind.TRUSTED_CERT:
             trusted = entry.trust is not None
         record = fmt.Record(record_id, content[0] & 0x1F, content, label, trusted, entry.default)
-        slot = fmt.Slot(1, record_id, fmt.build_record(record), label, record_id if zos else 0, hashes)
+        slot = fmt.Slot(1, record_id, fmt.build_record(record), label, trailer, hashes)
         return fmt.slot_body(slot)
 
     def _encrypt_key(self, entry: Entry) -> bytes:
@@ -564,6 +576,11 @@ class CmsStore(FileStore):
             container = self._kdb if source == "kdb" else self._rdb
             assert container is not None
             for position, raw in enumerate(container.slots):
+                if raw[:4] != b"\0\0\0\1":
+                    kept = fmt.Slot(int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big"), b"", b"", 0,
+                                    b"")
+                    self._records.append(_Record(source, position, raw, kept, None, None))
+                    continue
                 slot = fmt.parse_slot(raw, store=str(path))
                 record = fmt.parse_record(slot.der, store=str(path)) if slot.slot_type == 1 else None
                 label = _label_text(slot.label)
@@ -572,6 +589,13 @@ class CmsStore(FileStore):
         self._entries = saved
         self._rekey = False
         self._pending_stash = None
+
+
+def _request_hash(record: _Record) -> bytes:
+    """The SHA-1 GSKit keeps after a request record's label (the slot parser reads its length as the trailer)."""
+    slot = record.slot
+    start = 12 + len(slot.der) + 4 + len(slot.label) + 4
+    return record.raw[start:start + 20]
 
 
 def _holds_key(entry: Entry) -> bool:

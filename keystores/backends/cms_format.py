@@ -351,3 +351,14 @@ def replace_epki_oid(epki: bytes, old_oid: bytes, new_oid: bytes, *, store: str 
         return None
     params = epki[alg_parts[0][3]:top[0][3]]
     return tlv(0x30, tlv(0x30, new_oid + params) + epki[top[1][1]:top[1][3]])
+
+
+def request_tail(csr_der: bytes, *, store: str | None = None) -> tuple[int, bytes]:
+    """(trailer word, hash block) GSKit writes after a request record: a single (20, SHA-1 of the request's
+    SubjectPublicKeyInfo) pair in place of the zero word and the five certificate hashes (seen in GSKit 8.0.60.5
+    output)."""
+    _, start, end = read_tlv(csr_der, 0, store=store)
+    info = children(csr_der, start, end, store=store)[0]
+    parts = children(csr_der, info[2], info[3], store=store)
+    spki = csr_der[parts[2][1]:parts[2][3]]
+    return 20, hashlib.sha1(spki).digest()
