@@ -296,6 +296,10 @@ def register(app: typer.Typer) -> None:
         stores: Annotated[list[str], typer.Argument(help="Stores of any formats.")],
         within: Annotated[str, typer.Option("--within", help="Report certificates expiring within this "
                                             "window: 30d, 12w, 1y.")] = "30d",
+        skip: Annotated[list[str] | None, typer.Option("--skip", help="A check not to report (repeatable): "
+                                                       "expired, expiring, weak-signature, weak-key, "
+                                                       "weak-protection, missing-link, duplicate-label, "
+                                                       "unreadable.")] = None,
         password: PasswordOpt = None,
         as_json: JsonOpt = False,
         module: ModuleOpt = None,
@@ -321,7 +325,7 @@ def register(app: typer.Typer) -> None:
                     opened.append((location, store))
                 except KeystoreError as exc:
                     opened.append((location, exc))
-            report = audit(opened, within=window)
+            report = audit(opened, within=window, skip=skip or [])
         if as_json:
             emit_json(report.as_dict())
         else:

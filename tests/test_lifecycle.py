@@ -434,6 +434,10 @@ def test_audit_finds_every_kind_of_problem(ca_store):
                      ("soon", "expiring"), ("weak", "weak-key"), ("orphan", "missing-link"),
                      ("Dup", "duplicate-label")}
     assert not report.ok and report.stores == 1
+    quieter = lc.audit([("audited", store)], within="30d", skip=["weak-signature", "duplicate-label"])
+    assert {f.check for f in quieter.findings} == {"expired", "expiring", "weak-key", "missing-link"}
+    with pytest.raises(UsageError, match="unknown check"):
+        lc.audit([("audited", store)], skip=["bogus"])
     assert lc.audit([("ca", ca_store)], within="30d").ok
     unreadable = lc.audit([("x.p12", KeystoreError("bad"))])
     assert [f.check for f in unreadable.findings] == ["unreadable"]

@@ -629,20 +629,29 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     return findings, len(seen)
 
 
+CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection", "missing-link", "duplicate-label",
+          "unreadable")
+
+
 def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.timedelta | str = "30d",
-          at: dt.datetime | None = None) -> Audit:
+          at: dt.datetime | None = None, skip: Iterable[str] = ()) -> Audit:
     """Audit many stores of any formats at once. A store that could not be opened is passed as the error
-    that stopped it and becomes an `unreadable` finding."""
+    that stopped it and becomes an `unreadable` finding. `skip` names checks not to report (see CHECKS)."""
     from keystores.pki.when import parse_duration
 
+    skipped = set(skip)
+    unknown = skipped - set(CHECKS)
+    if unknown:
+        raise UsageError(f"unknown check(s) {', '.join(sorted(unknown))}: checks are {', '.join(CHECKS)}")
     window = parse_duration(within) if isinstance(within, str) else within
     report = Audit(within=window, at=at or dt.datetime.now(dt.UTC))
     for name, store in stores:
         report.stores += 1
         if isinstance(store, KeystoreError):
-            report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}"))
+            if "unreadable" not in skipped:
+                report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}"))
             continue
         found, count = audit_store(name, store, within=window, at=report.at)
-        report.findings += found
+        report.findings += [f for f in found if f.check not in skipped]
         report.certificates += count
     return report
