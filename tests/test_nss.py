@@ -1,0 +1,439 @@
+"""NSS sql: databases, judged by NSS's own tools (certutil, pk12util, modutil from libnss3-tools) and openssl."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from backend_suite import BackendContract
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from helpers import ca, key_pair_entry, same_key, trusted_entry
+
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    IntegrityError,
+    StoreLocked,
+    UnsupportedFormat,
+    WrongPassword,
+)
+from keystores.model import Entry, EntryKind, SecretKey, Trust
+from keystores.store import open_store
+
+PW = "nss-test-pw"
+NSS_TOOLS = all(shutil.which(t) for t in ("certutil", "pk12util", "modutil"))
+needs_nss = pytest.mark.skipif(not NSS_TOOLS, reason="libnss3-tools (certutil, pk12util, modutil) not installed")
+pytestmark = pytest.mark.interop
+
+
+def run(*argv: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(argv, capture_output=True, text=True, input=stdin, check=False)
+    if ok:
+        assert done.returncode == 0, f"{argv[0]} failed: {done.stdout}\n{done.stderr}"
+    return done
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def certutil_trust(folder: Path) -> dict[str, str]:
+    """nickname -> trust letters as `certutil -L` prints them."""
+    out = run("certutil", "-L", "-d", f"sql:{folder}").stdout
+    trust = {}
+    for line in out.splitlines()[3:]:
+        if line.strip():
+            name, _, flags = line.rstrip().rpartition(" ")
+            trust[name.strip()] = flags
+    return trust
+
+
+@pytest.fixture
+def pwfile(tmp_path: Path) -> Path:
+    path = tmp_path / "pw.txt"
+    path.write_text(PW + "\n")
+    return path
+
+
+class TestNssContract(BackendContract):
+    @pytest.fixture
+    def opener(self, tmp_path):
+        folder = tmp_path / "db"
+
+        def opener(create=False, writable=False):
+            return open_store(f"sql:{folder}", password=PW, create=create, writable=writable)
+
+        return opener
+
+
+def _our_db(folder: Path, *, profile: str = "modern", password: str = PW) -> tuple[Entry, Entry, Entry]:
+    """A database written from scratch by us: a trusted CA, an RSA and an EC key pair issued by it."""
+    root = trusted_entry("Test Root")
+    rsa_entry = key_pair_entry("rsa server", index=1)
+    ec_entry = key_pair_entry("ec server", index=2, use_ec=True)
+    with open_store(f"sql:{folder}", password=password, create=True, profile=profile) as store:
+        store.add(root)
+        store.add(rsa_entry)
+        store.add(ec_entry)
+    return root, rsa_entry, ec_entry
+
+
+@needs_nss
+class TestNssToolsReadWhatWeWrite:
+    def test_certutil_lists_trust_and_keys(self, tmp_path, pwfile):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        trust = certutil_trust(folder)
+        assert trust["Test Root"] == "CT,C,C"
+        assert trust["rsa server"] == "u,u,u"
+        assert trust["ec server"] == "u,u,u"
+        keys = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile)).stdout
+        assert "rsa server" in keys and "ec server" in keys
+        assert " rsa " in keys and " ec " in keys
+        # certutil validates our leaf against our CA (trust objects and chain as NSS needs them).
+        done = run("certutil", "-V", "-u", "V", "-n", "rsa server", "-d", f"sql:{folder}")
+        assert "certificate is valid" in done.stdout
+
+    @pytest.mark.parametrize("profile", ["modern", "compat"])
+    def test_pk12util_exports_our_keys_and_openssl_reads_them(self, tmp_path, pwfile, profile):
+        # pk12util exports with 600,000 PBKDF2 iterations: one key per profile keeps this quick.
+        folder = tmp_path / "ours"
+        _, rsa_entry, ec_entry = _our_db(folder, profile=profile)
+        entry = ec_entry if profile == "modern" else rsa_entry
+        out = tmp_path / "export.p12"
+        run("pk12util", "-o", str(out), "-n", entry.label, "-d", f"sql:{folder}", "-k", str(pwfile),
+            "-W", "exportpw")
+        pem = run("openssl", "pkcs12", "-in", str(out), "-passin", "pass:exportpw", "-nodes").stdout
+        key = serialization.load_pem_private_key(pem[pem.index("-----BEGIN PRIVATE KEY"):].encode(), None)
+        assert same_key(key, entry.key)
+        assert entry.chain[0].public_bytes(serialization.Encoding.PEM).decode() in pem
+        with open_store(f"sql:{folder}", password=PW) as store:
+            scheme = store.protection()["keys"]
+            assert same_key(store.get(rsa_entry.label).key, rsa_entry.key)
+        assert ("3DES" in scheme) == (profile == "compat")
+
+    def test_rename_delete_and_password_change_seen_by_certutil(self, tmp_path, pwfile):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+            store.rename("rsa server", "renamed")
+            store.remove("ec server")
+            store.set_password("new-password")
+        trust = certutil_trust(folder)
+        assert set(trust) == {"Test Root", "renamed"}
+        assert trust["renamed"] == "u,u,u"
+        assert (folder / "cert9.db.bak").exists() and (folder / "key4.db.bak").exists()
+        new_pw = tmp_path / "new.txt"
+        new_pw.write_text("new-password\n")
+        keys = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(new_pw)).stdout
+        assert "renamed" in keys and "ec server" not in keys
+        assert run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile), ok=False).returncode != 0
+        out = tmp_path / "after.p12"
+        run("pk12util", "-o", str(out), "-n", "renamed", "-d", f"sql:{folder}", "-k", str(new_pw), "-W", "x")
+        with pytest.raises(WrongPassword):
+            open_store(f"sql:{folder}", password=PW)
+        with open_store(f"sql:{folder}", password="new-password") as store:
+            assert same_key(store.get("renamed").key, key_pair_entry("x", index=1).key)
+
+    def test_empty_password_database(self, tmp_path):
+        folder = tmp_path / "empty"
+        with open_store(f"sql:{folder}", password="", create=True) as store:
+            store.add(key_pair_entry("k", index=1))
+        keys = run("certutil", "-K", "-d", f"sql:{folder}").stdout  # no password asked
+        assert "k" in keys
+        with open_store(f"sql:{folder}") as store:
+            assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)
+            assert "empty" in store.protection()["password"]
+
+
+@pytest.fixture(scope="module")
+def nss_made(tmp_path_factory):
+    """certutil -N/-S/-A and pk12util -i: a CA with key, an EC leaf, a trusted-only CA, a PKCS#12 import."""
+    if not NSS_TOOLS:
+        pytest.skip("libnss3-tools not installed")
+    folder = tmp_path_factory.mktemp("nss")
+    (folder / "pw").write_text(PW + "\n")
+    (folder / "noise").write_bytes(os.urandom(64))
+    d, pw = f"sql:{folder}", str(folder / "pw")
+    run("certutil", "-N", "-d", d, "-f", pw)
+    run("certutil", "-S", "-d", d, "-f", pw, "-z", str(folder / "noise"), "-n", "Tool CA", "-s",
+        "CN=Tool CA,O=NSS", "-x", "-t", "CT,C,C", "-k", "rsa", "-g", "2048", "-m", "1", "-v", "12")
+    run("certutil", "-S", "-d", d, "-f", pw, "-z", str(folder / "noise"), "-n", "ec leaf", "-s",
+        "CN=ec.example", "-c", "Tool CA", "-t", "u,u,u", "-k", "ec", "-q", "nistp256", "-m", "2", "-v", "12")
+    _, other = ca(3)
+    (folder / "other.pem").write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    run("certutil", "-A", "-d", d, "-f", pw, "-n", "Other CA", "-t", "C,,", "-i", str(folder / "other.pem"))
+    entry = key_pair_entry("p12 import", index=4)
+    blob = pkcs12.serialize_key_and_certificates(
+        b"imported", entry.key, entry.chain[0], [entry.chain[1]],
+        serialization.BestAvailableEncryption(b"p12pw"))
+    (folder / "in.p12").write_bytes(blob)
+    run("pk12util", "-i", str(folder / "in.p12"), "-d", d, "-k", pw, "-W", "p12pw")
+    return folder, entry
+
+
+@needs_nss
+class TestWeReadWhatNssWrote:
+    def test_reads_everything_with_trust(self, nss_made):
+        folder, entry = nss_made
+        with open_store(f"sql:{folder}", password=PW) as store:
+            labels = set(store.labels())
+            assert {"Tool CA", "ec leaf", "Other CA", "imported"} <= labels
+            tool_ca = store.get("Tool CA")
+            assert tool_ca.kind is EntryKind.KEY_PAIR and tool_ca.trust.native == "CTu,Cu,Cu"
+            assert tool_ca.trust.tls_server and tool_ca.trust.tls_client
+            other = store.get("Other CA")
+            assert other.kind is EntryKind.TRUSTED_CERT and other.trust.native == "C,,"
+            assert other.trust.tls_server and not other.trust.email
+            ec_leaf = store.get("ec leaf")
+            assert ec_leaf.trust.native == "u,u,u" and len(ec_leaf.chain) == 2
+            assert ec_leaf.key.public_key().public_numbers() == ec_leaf.chain[0].public_key().public_numbers()
+            imported = store.get("imported")
+            assert same_key(imported.key, entry.key) and imported.chain == entry.chain
+            assert "PBES2" in store.protection()["keys"]
+
+    def test_converts_to_pkcs12_that_openssl_reads(self, nss_made, tmp_path):
+        folder, _ = nss_made
+        target = tmp_path / "out.p12"
+        with open_store(f"sql:{folder}", password=PW) as source, \
+                open_store(target, password="outpw", create=True) as dest:
+            for item in source.entries():
+                dest.add(item)
+        done = run("openssl", "pkcs12", "-in", str(target), "-passin", "pass:outpw", "-nodes", "-info")
+        assert done.stdout.count("PRIVATE KEY-----") >= 6  # BEGIN and END of three keys
+        keytool = shutil.which("keytool")
+        if keytool:
+            listed = run(keytool, "-list", "-keystore", str(target), "-storepass", "outpw",
+                         "-storetype", "PKCS12").stdout
+            assert "imported" in listed.lower()
+
+    def test_without_password_lists_and_keys_are_locked(self, nss_made):
+        folder, _ = nss_made
+        with open_store(f"sql:{folder}") as store:
+            entry = store.get("imported")
+            assert entry.kind is EntryKind.KEY_PAIR and not entry.key.extractable
+            assert any("locked" in note for note in store.notes)
+
+    def test_wrong_password(self, nss_made):
+        folder, _ = nss_made
+        before = snapshot(folder)
+        with pytest.raises(WrongPassword):
+            open_store(f"sql:{folder}", password="nope")
+        assert snapshot(folder) == before
+
+    def test_cli_lists_like_certutil(self, nss_made):
+        folder, _ = nss_made
+        done = subprocess.run([sys.executable, "-m", "keystores", "list", f"sql:{folder}", "--json"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        for name in ("Tool CA", "ec leaf", "Other CA", "imported"):
+            assert name in done.stdout
+
+
+@needs_nss
+class TestBadInput:
+    def test_tampered_mac_names_the_entry_and_changes_nothing(self, tmp_path, pwfile):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        with sqlite3.connect(folder / "key4.db") as conn:
+            row = conn.execute("SELECT id, item1 FROM metaData WHERE id LIKE 'sig_key_%_00000123'").fetchone()
+            blob = bytearray(row[1])
+            blob[-1] ^= 1
+            conn.execute("UPDATE metaData SET item1=? WHERE id=?", (bytes(blob), row[0]))
+        # NSS itself refuses to export the key now: the tampering is real.
+        assert run("pk12util", "-o", str(tmp_path / "x.p12"), "-n", "rsa server", "-d", f"sql:{folder}",
+                   "-k", str(pwfile), "-W", "x", ok=False).returncode != 0
+        before = snapshot(folder)
+        with open_store(f"sql:{folder}", password=PW) as store, pytest.raises(IntegrityError) as info:
+            _ = store.get("rsa server").key
+        assert info.value.label == "rsa server"
+        store = open_store(f"sql:{folder}", password=PW, writable=True)
+        try:
+            store.set_password("other")
+            with pytest.raises(IntegrityError) as info:
+                store.save()
+            assert info.value.label == "rsa server"
+        finally:
+            store.close()
+        assert snapshot(folder) == before
+
+    def test_tampered_trust_value(self, tmp_path):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        with sqlite3.connect(folder / "cert9.db") as conn:
+            conn.execute("UPDATE nssPublic SET ace53635b=? WHERE a0=?", (bytes.fromhex("ce534353"),
+                                                                           bytes.fromhex("ce534353")))
+        with open_store(f"sql:{folder}", password=PW) as store, pytest.raises(IntegrityError) as info:
+            store.get("Test Root")
+        assert info.value.label == "Test Root"
+
+    def test_truncated_database(self, tmp_path):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        data = (folder / "cert9.db").read_bytes()
+        (folder / "cert9.db").write_bytes(data[: len(data) // 3])
+        before = snapshot(folder)
+        with pytest.raises(CorruptStore), open_store(f"sql:{folder}", password=PW) as store:
+            list(store.entries())
+        (folder / "key4.db").write_bytes(b"\x00" * 100)
+        with pytest.raises(CorruptStore):
+            open_store(f"sql:{folder}", password=PW)
+        assert snapshot(folder) == {**before, "key4.db": b"\x00" * 100}
+
+    def test_folder_that_is_not_nss(self, tmp_path):
+        (tmp_path / "notes.txt").write_text("hello")
+        with pytest.raises(UnsupportedFormat):
+            open_store(f"sql:{tmp_path}", password=PW)
+        sqlite3.connect(tmp_path / "cert9.db").execute("CREATE TABLE x (y)").connection.close()
+        (tmp_path / "key4.db").write_bytes((tmp_path / "cert9.db").read_bytes())
+        before = snapshot(tmp_path)
+        with pytest.raises(UnsupportedFormat):
+            open_store(f"sql:{tmp_path}", password=PW)
+        assert snapshot(tmp_path) == before
+
+    def test_secret_keys_refused(self, tmp_path):
+        with open_store(f"sql:{tmp_path / 'db'}", password=PW, create=True) as store, \
+                pytest.raises(CapabilityError):
+            store.add(Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(32))))
+
+
+@needs_nss
+class TestConcurrency:
+    def test_busy_database_is_refused_without_change(self, tmp_path):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        before = snapshot(folder)
+        other = sqlite3.connect(folder / "cert9.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreLocked), open_store(f"sql:{folder}", password=PW, writable=True) as store:
+                store.add(trusted_entry("another", index=2))
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert snapshot(folder) == before
+
+    def test_running_browser_lock_refused(self, tmp_path):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        os.symlink(f"127.0.0.1:+{os.getpid()}", folder / "lock")  # what Firefox leaves while running
+        with pytest.raises(StoreLocked):
+            open_store(f"sql:{folder}", password=PW, writable=True)
+        with open_store(f"sql:{folder}", password=PW) as store:  # reading stays possible
+            assert "Test Root" in store.labels()
+
+    def test_extra_columns_of_newer_nss_tolerated(self, tmp_path, pwfile):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        for name, table in (("cert9.db", "nssPublic"), ("key4.db", "nssPrivate")):
+            with sqlite3.connect(folder / name) as conn:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN a1234")
+        with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+            store.add(trusted_entry("added later", index=2))
+        assert certutil_trust(folder)["added later"] == "CT,C,C"
+
+
+@needs_nss
+def test_pkcs11_trust_objects_are_read(tmp_path):
+    """PKCS#11 3.2 CKO_TRUST (NSS >= 3.114) beside CKO_NSS_TRUST: convert our trust object and read it back."""
+    from keystores.backends import nss_crypto as nc
+    from keystores.backends import nss_db as db
+
+    folder = tmp_path / "ours"
+    _our_db(folder)
+    with sqlite3.connect(folder / "key4.db") as conn:
+        salt = conn.execute("SELECT item1 FROM metaData WHERE id='password'").fetchone()[0]
+    key = nc.pass_key(salt, PW)
+    conn = sqlite3.connect(folder / "key4.db", isolation_level=None)
+    conn.execute("ATTACH DATABASE ? AS cert", (str(folder / "cert9.db"),))
+    conn.execute("BEGIN")
+    writer = db.Writer(conn)
+    (trust_id,) = conn.execute("SELECT id FROM cert.nssPublic WHERE a0=?", (db.ulong(db.CKO_NSS_TRUST),)).fetchone()
+    values = {db.CKA_CLASS: db.ulong(db.CKO_TRUST), db.CKA_PKCS_TRUST_SERVER_AUTH: db.ulong(2),
+              db.CKA_PKCS_TRUST_CLIENT_AUTH: db.ulong(4), db.CKA_PKCS_TRUST_EMAIL_PROTECTION: db.ulong(2),
+              db.CKA_PKCS_TRUST_CODE_SIGNING: db.ulong(3)}
+    writer.update("cert", db.PUBLIC_TABLE, trust_id, values)
+    conn.execute("UPDATE cert.nssPublic SET ace536358=NULL, ace536359=NULL, ace53635a=NULL, ace53635b=NULL, "
+                 "ace536360=NULL WHERE id=?", (trust_id,))
+    for attr, value in values.items():
+        if attr != db.CKA_CLASS:
+            conn.execute("INSERT INTO metaData (id, item1) VALUES (?, ?)",
+                         (f"sig_cert_{trust_id:08x}_{attr:08x}", nc.make_mac(key, trust_id, attr, value,
+                                                                              iterations=10)))
+    conn.execute("COMMIT")
+    conn.close()
+    with open_store(f"sql:{folder}", password=PW) as store:
+        trust = store.get("Test Root").trust
+    assert trust == Trust(tls_server=True, tls_client=False, email=True, code_signing=False, native="C,C,p")
+
+
+@needs_nss
+class TestModules:
+    LIB = "/usr/lib/softhsm/libsofthsm2.so"
+
+    @pytest.fixture
+    def nssdb(self, tmp_path):
+        if not Path(self.LIB).exists():
+            pytest.skip("softhsm2 not installed")
+        folder = tmp_path / "db"
+        folder.mkdir()
+        run("certutil", "-N", "-d", f"sql:{folder}", "--empty-password")
+        return folder
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "keystores", "nss", *args], capture_output=True, text=True,
+                              check=False)
+
+    def test_modutil_lists_what_we_registered(self, nssdb, tmp_path):
+        conf = tmp_path / "softhsm2.conf"
+        (tmp_path / "tokens").mkdir()
+        conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\n")
+        done = self.cli("add-module", f"sql:{nssdb}", "--name", "My HSM", "--library", self.LIB,
+                        "--mechanisms", "RSA:ECC")
+        assert done.returncode == 0, done.stderr
+        listed = subprocess.run(["modutil", "-dbdir", f"sql:{nssdb}", "-list"], capture_output=True, text=True,
+                                env={**os.environ, "SOFTHSM2_CONF": str(conf)}, check=True).stdout
+        assert "My HSM" in listed and self.LIB in listed
+        assert self.cli("add-module", f"sql:{nssdb}", "--name", "My HSM", "--library", self.LIB).returncode == 1
+        done = self.cli("remove-module", f"sql:{nssdb}", "--name", "My HSM")
+        assert done.returncode == 0, done.stderr
+        listed = run("modutil", "-dbdir", f"sql:{nssdb}", "-list").stdout
+        assert "My HSM" not in listed
+        assert self.cli("remove-module", f"sql:{nssdb}", "--name", "My HSM").returncode == 4
+
+    def test_we_list_what_modutil_added(self, nssdb, tmp_path):
+        conf = tmp_path / "softhsm2.conf"
+        (tmp_path / "tokens").mkdir()
+        conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\n")
+        subprocess.run(["modutil", "-dbdir", f"sql:{nssdb}", "-add", "Their HSM", "-libfile", self.LIB, "-force"],
+                       capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(conf)}, check=True)
+        done = self.cli("modules", f"sql:{nssdb}", "--json")
+        assert done.returncode == 0, done.stderr
+        import json
+
+        modules = json.loads(done.stdout)["modules"]
+        assert [m["name"] for m in modules] == ["NSS Internal PKCS #11 Module", "Their HSM"]
+        assert modules[0]["internal"] and modules[1]["library"] == self.LIB
+
+    def test_missing_library_refused(self, nssdb):
+        before = (nssdb / "pkcs11.txt").read_bytes()
+        done = self.cli("add-module", f"sql:{nssdb}", "--name", "x", "--library", "/nonexistent/lib.so")
+        assert done.returncode == 2
+        assert (nssdb / "pkcs11.txt").read_bytes() == before
+
+
+def test_ckaid_is_sha1_of_modulus(tmp_path):
+    folder = tmp_path / "ours"
+    _, rsa_entry, _ = _our_db(folder)
+    modulus = rsa_entry.key.private_numbers().public_numbers.n
+    expected = hashlib.sha1(modulus.to_bytes((modulus.bit_length() + 7) // 8, "big")).digest()
+    with sqlite3.connect(folder / "key4.db") as conn:
+        ids = {bytes(r[0]) for r in conn.execute("SELECT a102 FROM nssPrivate")}
+    assert expected in ids
