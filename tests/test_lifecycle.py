@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import gskit
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -314,6 +315,9 @@ def test_certreq_sign_receive_on_every_backend(tmp_path, ca_store, backend):
     with open_store(location, password=PW) as store:
         waiting = [e for e in store.entries() if e.kind in (EntryKind.REQUEST, EntryKind.KEY_PAIR)]
         assert len(waiting) == 1 and same_key(waiting[0].key, made.request.public_key())
+    if backend == "cms" and gskit.available():
+        with gskit.Database(location, PW) as db:  # GSKit sees the pending request in the .rdb
+            assert db.request_labels() == ["web"]
     issued = lc.sign(ca_store, "root", made.request, copy_sans=True)
 
     # a reply for another key changes nothing on disk
@@ -345,6 +349,9 @@ def _judge_natively(backend: str, location: str, issued: lc.Issued) -> None:
                                "-storepass", PW], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Certificate chain length: 2" in done.stdout and "PrivateKeyEntry" in done.stdout
+    elif backend == "cms" and gskit.available():
+        with gskit.Database(location, PW) as db:  # received: a key record in the .kdb, no request left
+            assert "web" in db.labels() and db.request_labels() == []
     elif backend == "pem":
         text = Path(location).read_text()
         assert "CERTIFICATE REQUEST" not in text
