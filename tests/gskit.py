@@ -84,8 +84,16 @@ class Database:
         _check("GSKKM_OpenKeyDb", _lib().GSKKM_OpenKeyDb(_b(path), _b(password), ctypes.byref(self.handle)))
 
     def labels(self) -> list[str]:
+        """Labels of the .kdb's records, as GSKit shows them."""
+        return self._list("GSKKM_GetKeyDbLabelList")
+
+    def request_labels(self) -> list[str]:
+        """Labels of the pending requests in the .rdb beside the database."""
+        return self._list("GSKKM_GetReqKeyDbLabelList")
+
+    def _list(self, call: str) -> list[str]:
         head = ctypes.POINTER(_Node)()
-        _check("GSKKM_GetKeyDbLabelList", _lib().GSKKM_GetKeyDbLabelList(self.handle, ctypes.byref(head)))
+        _check(call, getattr(_lib(), call)(self.handle, ctypes.byref(head)))
         found = []
         node = head
         while node:
