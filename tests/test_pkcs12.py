@@ -326,3 +326,40 @@ def test_fuzz_random_mutations(tmp_path, mixed_store):
             data[rng.randrange(len(data))] = rng.randrange(256)
         with contextlib.suppress(KeystoreError):  # any other exception fails the test
             _open_bytes(tmp_path, bytes(data))
+
+
+def _key_bags(path) -> list[bytes]:
+    """The EncryptedPrivateKeyInfo DER of every shrouded key bag, in file order."""
+    from asn1crypto import pkcs12
+
+    pfx = pkcs12.Pfx.load(path.read_bytes())
+    return [bag["bag_value"].untag().dump()
+            for info in pfx.authenticated_safe if info["content_type"].native == "data"
+            for bag in pkcs12.SafeContents.load(info["content"].native)
+            if bag["bag_id"].native == "pkcs8_shrouded_key_bag"]
+
+
+def test_untouched_keys_are_written_back_without_decrypting(tmp_path, mixed_store):
+    path = _write(tmp_path, mixed_store)
+    before = _key_bags(path)
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.add(trusted_entry("third", index=2))
+    assert _key_bags(path) == before  # same ciphertext: the keys were never decrypted or re-encrypted
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.set_password("new password")
+    after = _key_bags(path)
+    assert len(after) == 2 and not set(after) & set(before)
+    with open_store(path, password="new password") as store:
+        entry = store.get("server2")
+        assert same_key(entry.key, entry.chain[0].public_key())
+
+
+def test_compat_keys_are_re_encrypted_for_modern(tmp_path):
+    path = tmp_path / "c.p12"
+    with open_store(path, password=PASSWORD, create=True, profile="compat") as store:
+        store.add(key_pair_entry("k", index=1))
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.add(trusted_entry("t"))
+    with open_store(path, password=PASSWORD) as store:
+        assert "AES-256-CBC" in store.protection()["keys"]
+        assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)

@@ -22,6 +22,7 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -86,7 +87,8 @@ class _CertBag:
 
 @dataclass
 class _KeyBag:
-    pkcs8: bytes
+    pkcs8: bytes | None  # a plain key bag
+    epki: bytes | None  # a shrouded key bag, decrypted when the key is first used
     friendly_name: str | None
     local_key_id: bytes | None
 
@@ -106,7 +108,35 @@ class _Parsed:
     certs: list[_CertBag] = field(default_factory=list)
     secrets: list[_SecretBag] = field(default_factory=list)
     skipped: int = 0  # CRL and SDSI certificate bags
+    bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
+    mac_verified: bool = False
     protection: dict[str, str] = field(default_factory=dict)
+
+
+class _SealedKeyEntry(Entry):
+    """A key-pair entry whose private key is decrypted on first access of `key` (PBKDF2 per key is the cost
+    of opening a big store). Only used when the MAC has already proven the password. While sealed, the
+    shrouded bag as read is written back unchanged if the password and profile allow."""
+
+    @property  # type: ignore[override]
+    def key(self) -> Any:
+        unseal = self.__dict__.pop("_unseal", None)
+        if unseal is not None:
+            try:
+                self.__dict__["_key_value"] = unseal()
+            except BaseException:
+                self.__dict__["_unseal"] = unseal
+                raise
+        return self.__dict__.get("_key_value")
+
+    @key.setter
+    def key(self, value: Any) -> None:
+        self.__dict__["_key_value"] = value
+
+    @property
+    def sealed_bag(self) -> bytes | None:
+        """The EncryptedPrivateKeyInfo as read while the key has not been decrypted, else None."""
+        return self.__dict__.get("_epki") if "_unseal" in self.__dict__ else None
 
 
 class Pkcs12Store(FileStore):
@@ -126,6 +156,7 @@ class Pkcs12Store(FileStore):
         self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
         self._secret_bags: list[_SecretBag] = []
         self._read_protection: dict[str, str] = {}
+        self._read_password: str | None = None
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     # --- reading -------------------------------------------------------------------------------------------
@@ -138,6 +169,7 @@ class Pkcs12Store(FileStore):
         except Exception as exc:  # a parser boundary: asn1crypto, cryptography and index errors mean damage
             raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
         self._read_protection = parsed.protection
+        self._read_password = self.password
         self._secret_bags = parsed.secrets
         entries, notes = _assemble(parsed, self.location)
         self.notes.extend(notes)
@@ -161,8 +193,9 @@ class Pkcs12Store(FileStore):
 
     def _dump(self) -> bytes:
         try:
+            reuse_sealed = self.password == self._read_password and self.password is not None
             data = _serialize(list(self._entries.values()), self._secret_bags, self.password,
-                              PROFILES[self.profile], self._local_key_ids, self.location)
+                              PROFILES[self.profile], self._local_key_ids, self.location, reuse_sealed)
         except KeystoreError:
             raise
         except (ValueError, TypeError) as exc:
@@ -266,6 +299,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
                                     store=location)
         else:
             raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
+    parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
     parsed.protection.setdefault("certificates", "none")
     if not parsed.keys:
         parsed.protection.setdefault("keys", "none (no private keys)")
@@ -337,15 +371,14 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             cert_der = cert_bag["cert_value"].parsed.dump()
             parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
         elif bag_id == "key_bag":
-            parsed.keys.append(_KeyBag(value.untag().dump(), name, key_id))
+            parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
             parsed.protection.setdefault("keys", "none (unencrypted key bag)")
         elif bag_id == "pkcs8_shrouded_key_bag":
             parsed.protection.setdefault("keys", _describe_encryption(value["encryption_algorithm"]))
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
-            parsed.keys.append(_KeyBag(_decrypt_key(value.untag().dump(), password, mac_verified, location, name),
-                                       name, key_id))
+            parsed.keys.append(_KeyBag(None, value.untag().dump(), name, key_id))
         elif bag_id == "secret_bag":
             secret_value = value["secret_value"].native
             if value["secret_type_id"].dotted != "1.2.840.113549.1.12.10.1.2":
@@ -509,7 +542,6 @@ def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, st
 
 def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
     """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
-    from cryptography.hazmat.primitives import serialization
 
     notes: list[str] = []
     by_subject: dict[bytes, list[_CertBag]] = {}
@@ -521,17 +553,13 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
     unnamed = 0
 
     for key_bag in parsed.keys:
-        try:
-            # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
-            key = serialization.load_der_private_key(key_bag.pkcs8, password=None,
-                                                     unsafe_skip_rsa_key_validation=True)
-        except (ValueError, TypeError) as exc:
-            raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location,
-                               label=key_bag.friendly_name) from exc
-        except Exception as exc:
-            raise UnsupportedFormat(f"a private key of an unsupported type ({_why(exc)})", store=location,
-                                    label=key_bag.friendly_name) from exc
-        leaf = _find_leaf(key_bag, key, parsed.certs)
+        leaf = _leaf_by_key_id(key_bag, parsed.certs)
+        lazy = leaf is not None and key_bag.epki is not None and parsed.mac_verified
+        key = None
+        if not lazy:
+            # Without a MAC, decrypting is the only password check; without a localKeyId, the key finds its leaf.
+            key = _open_key(key_bag, parsed.bag_password, parsed.mac_verified, location)
+            leaf = leaf or _leaf_by_public_key(key, parsed.certs)
         chain: list[_CertBag] = []
         if leaf is not None:
             chain = _build_chain(leaf, by_subject)
@@ -543,7 +571,14 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
         label = _unique(label, taken, notes, location)
         if leaf is None:
             notes.append(f"{location}: key '{label}' has no certificate in the file")
-        entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=tuple(b.cert for b in chain), key=key)
+        fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
+        if lazy:
+            entry: Entry = _SealedKeyEntry(**fields, key=None)  # type: ignore[arg-type]
+            entry.__dict__["_unseal"] = functools.partial(_open_key, key_bag, parsed.bag_password, True, location,
+                                                          label)
+            entry.__dict__["_epki"] = key_bag.epki
+        else:
+            entry = Entry(**fields, key=key)  # type: ignore[arg-type]
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
 
     untrusted: list[str] = []
@@ -570,13 +605,39 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
     return results, notes
 
 
-def _find_leaf(key_bag: _KeyBag, key: Any, certs: list[_CertBag]) -> _CertBag | None:
+def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
+              label: str | None = None) -> Any:
+    """Decrypt (if shrouded) and load one private key."""
     from cryptography.hazmat.primitives import serialization
 
+    label = label or key_bag.friendly_name
+    if key_bag.epki is not None:
+        if password is None:
+            raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
+        pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label)
+    else:
+        pkcs8 = key_bag.pkcs8 or b""
+    try:
+        # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
+        return serialization.load_der_private_key(pkcs8, password=None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location, label=label) from exc
+    except Exception as exc:
+        raise UnsupportedFormat(f"a private key of an unsupported type ({_why(exc)})", store=location,
+                                label=label) from exc
+
+
+def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
     if key_bag.local_key_id is not None:
         for bag in certs:
             if bag.local_key_id == key_bag.local_key_id:
                 return bag
+    return None
+
+
+def _leaf_by_public_key(key: Any, certs: list[_CertBag]) -> _CertBag | None:
+    from cryptography.hazmat.primitives import serialization
+
     spki = key.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     for bag in certs:
@@ -668,7 +729,8 @@ def _oids_from_trust(trust: Trust) -> list[str]:
 # --- writing --------------------------------------------------------------------------------------------------
 
 def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: str | None,
-               profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str) -> bytes:
+               profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
+               reuse_sealed: bool = False) -> bytes:
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
     from asn1crypto import cms, core, pkcs12
     from cryptography.hazmat.primitives import serialization
@@ -685,14 +747,18 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
         if entry.kind is EntryKind.KEY_PAIR:
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
-            if isinstance(entry.key, KeyRef) or entry.key is None:
-                raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
-                                      store=location, label=entry.label)
-            pkcs8 = entry.key.private_bytes(der, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption())
-            epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme, iterations=profile.iterations,
-                                     salt_length=profile.salt_length)
-            leaf_der = entry.chain[0].public_bytes(der) if entry.chain else pkcs8
+            sealed = entry.sealed_bag if isinstance(entry, _SealedKeyEntry) else None
+            if sealed is not None and reuse_sealed and _scheme_family(sealed) == profile.key_scheme:
+                epki = sealed  # untouched key, same password and kind of cipher: no need to decrypt it
+            else:
+                if isinstance(entry.key, KeyRef) or entry.key is None:
+                    raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
+                                          store=location, label=entry.label)
+                pkcs8 = entry.key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())
+                epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
+                                         iterations=profile.iterations, salt_length=profile.salt_length)
+            leaf_der = entry.chain[0].public_bytes(der) if entry.chain else hashlib.sha256(epki).digest()
             local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
             while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
                 local_id = hashlib.sha1(local_id).digest()
@@ -755,6 +821,22 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
     if password is not None:
         pfx["mac_data"] = _make_mac(safe_bytes, password, profile)
     return pkcs12.Pfx(pfx).dump()
+
+
+def _scheme_family(epki_der: bytes) -> str | None:
+    """Which write scheme an EncryptedPrivateKeyInfo's algorithm belongs to, None for anything else."""
+    from asn1crypto import keys
+
+    try:
+        algorithm = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"]
+        oid = algorithm["algorithm"].dotted
+        if oid == "1.2.840.113549.1.12.1.3":
+            return "pkcs12-3des"
+        if oid == "1.2.840.113549.1.5.13" and algorithm.encryption_cipher == "aes" and algorithm.key_length == 32:
+            return "pbes2-aes256-" + (algorithm.kdf_hmac or "sha1")
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def _cert_bag(cert_der: bytes, attrs: Any) -> Any:
