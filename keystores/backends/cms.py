@@ -306,10 +306,11 @@ class CmsStore(FileStore):
                                store=where, label=label) from exc
 
     def _link_chains(self) -> None:
-        """Key pairs get their chain: the leaf, then the signer certificates in this database that issued it."""
+        """Key pairs get their chain: the leaf, then the certificates in this database that issued it (signer
+        records, or a CA's own personal certificate)."""
         signers: dict[bytes, list[x509.Certificate]] = {}
         for entry in self._entries.values():
-            if entry.kind is EntryKind.TRUSTED_CERT:
+            if entry.kind in (EntryKind.TRUSTED_CERT, EntryKind.KEY_PAIR):
                 cert = entry.chain[0]
                 signers.setdefault(cert.subject.public_bytes(), []).append(cert)
         if not signers:
@@ -335,9 +336,10 @@ class CmsStore(FileStore):
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         """Add as GSKit imports: a key pair's issuer certificates not yet present become signer records.
 
-        A signer added later under its own label takes the place of one made from a chain this session.
+        An entry added later with the same certificate takes the place of a signer made from a chain this
+        session (a CA's own key pair, or the CA under its own label).
         """
-        if entry.kind is EntryKind.TRUSTED_CERT and entry.chain:
+        if entry.chain:
             for label in [a for a in self._chain_labels if self._entries[a].chain[0] == entry.chain[0]]:
                 del self._entries[label]
                 self._chain_labels.discard(label)
