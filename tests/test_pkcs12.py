@@ -363,3 +363,40 @@ def test_compat_keys_are_re_encrypted_for_modern(tmp_path):
     with open_store(path, password=PASSWORD) as store:
         assert "AES-256-CBC" in store.protection()["keys"]
         assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)
+
+
+def test_pbmac1_mac_is_read(tmp_path, mixed_store):
+    """RFC 9579 PBMAC1: the MacData built here with cryptography's PBKDF2 and HMAC, not the backend's code."""
+    import hashlib
+    import hmac
+
+    from asn1crypto import algos, core, pkcs12
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    pfx = pkcs12.Pfx.load(mixed_store)
+    content = pfx["auth_safe"]["content"].native
+    salt = os.urandom(16)
+    key = PBKDF2HMAC(hashes.SHA256(), 32, salt, 1000).derive(PASSWORD.encode("utf-8"))
+    kdf = algos.KdfAlgorithm({"algorithm": "pbkdf2", "parameters": {
+        "salt": {"specified": salt}, "iteration_count": 1000, "key_length": 32,
+        "prf": {"algorithm": "sha256"}}})
+    params = core.Sequence.load(core.Sequence(contents=kdf.dump() + algos.HmacAlgorithm(
+        {"algorithm": "sha256"}).dump()).dump())
+
+    def with_mac(digest: bytes) -> bytes:
+        mac = pkcs12.MacData({"mac": {"digest_algorithm": {"algorithm": "1.2.840.113549.1.5.14",
+                                                           "parameters": params},
+                                      "digest": digest},
+                              "mac_salt": b"NOT USED", "iterations": 1})
+        return pkcs12.Pfx({"version": "v3", "auth_safe": pfx["auth_safe"], "mac_data": mac}).dump()
+
+    good = with_mac(hmac.new(key, content, hashlib.sha256).digest())
+    with open_store(_write(tmp_path, good), password=PASSWORD) as store:
+        assert store.labels() == ["server1", "server2", "root ca", "other root"]
+        assert store.protection()["mac"].startswith("PBMAC1 HMAC-SHA-256 (PBKDF2-HMAC-SHA-256), 1000")
+    with pytest.raises(WrongPassword):
+        open_store(_write(tmp_path, good, "again.p12"), password="other")
+    bad = with_mac(bytes(32))
+    with pytest.raises(IntegrityError):  # the right password opens the contents: the MAC itself is damaged
+        open_store(_write(tmp_path, bad, "bad.p12"), password=PASSWORD)

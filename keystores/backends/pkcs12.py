@@ -204,6 +204,9 @@ class Pkcs12Store(FileStore):
         if self._read_protection and legacy and self.profile == "modern":
             self.notes.append(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, HMAC-SHA256); "
                               "use --profile compat to keep 3DES and SHA-1 for old Java, Windows or macOS")
+        if self.password and not self.password.isascii() and PROFILES[self.profile].key_scheme.startswith("pbes2"):
+            self.notes.append(f"{self.location}: Java (keytool) cannot open PBES2 stores whose password is not "
+                              "ASCII; OpenSSL can")
         self._read_protection = {}
         return data
 
