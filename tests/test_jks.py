@@ -354,3 +354,23 @@ def test_unicode_alias_round_trips(tmp_path):
         store.add(trusted_entry(label))
     with open_store(tmp_path / "u.jks", password=PASSWORD) as store:
         assert store.labels() == [label]
+
+
+@needs_keytool
+@pytest.mark.interop
+def test_cli_convert_between_java_formats(keytool_stores, tmp_path):
+    """`keystores convert` keytool's JKS into JCEKS (keytool lists it alike); a JCEKS with a secret key cannot
+    become a JKS: exit 1, the entry named, no file left behind."""
+    from clirun import keystores
+
+    env = {"KS_PASS": PASSWORD}
+    target = tmp_path / "converted.jceks"
+    done = keystores("convert", str(keytool_stores["jks"]), str(target), "--password", "env:KS_PASS",
+                     "--dest-password", "env:KS_PASS", env=env)
+    assert done.code == 0, done.all
+    assert keytool_listing(target, "JCEKS") == keytool_listing(keytool_stores["jks"], "JKS")
+    refused = tmp_path / "refused.jks"
+    done = keystores("convert", str(keytool_stores["jceks"]), str(refused), "--password", "env:KS_PASS",
+                     "--dest-password", "env:KS_PASS", env=env)
+    assert done.code == 1 and "'aes'" in done.err and "secret keys" in done.err
+    assert not refused.exists()

@@ -432,6 +432,7 @@ class _JavaStore(FileStore):
     """What JKS and JCEKS share. Options: `key_password=` protects (and opens) keys instead of the store password."""
 
     magic: ClassVar[bytes]
+    legacy_summary: ClassVar[str]
     case_insensitive_labels: ClassVar[bool] = True
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
@@ -455,8 +456,8 @@ class _JavaStore(FileStore):
     def _init_new(self) -> None:
         if self.password is None:
             raise PasswordRequired("a new store needs a password", store=self.location)
-        self.notes.append(f"{self.location}: {self.format.upper()} is a legacy format (SHA-1 digest, "
-                          f"{self._key_algorithm_name()} keys); PKCS#12 is the modern choice")
+        self.notes.append(f"{self.location}: {self.format.upper()} is a legacy format ({self.legacy_summary}); "
+                          "PKCS#12 (.p12) is the modern choice")
 
     def _load(self, data: bytes) -> None:
         if self.password is None:
@@ -756,6 +757,7 @@ class JksStore(_JavaStore):
 
     format: ClassVar[str] = "jks"
     magic: ClassVar[bytes] = b"\xfe\xed\xfe\xed"
+    legacy_summary: ClassVar[str] = "SHA-1 store digest, SHA-1 XOR key protection"
     capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
@@ -773,6 +775,7 @@ class JceksStore(_JavaStore):
 
     format: ClassVar[str] = "jceks"
     magic: ClassVar[bytes] = b"\xce\xce\xce\xce"
+    legacy_summary: ClassVar[str] = "SHA-1 store digest, MD5/3DES key protection"
     capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
