@@ -211,6 +211,7 @@ class CmsStore(FileStore):
 
     def _entry_from(self, record: fmt.Record, label: str, where: str) -> Entry:
         from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
 
         try:
             parts = record.parts(store=where)
@@ -222,7 +223,7 @@ class CmsStore(FileStore):
             if len(parts) != (1 if kind is EntryKind.TRUSTED_CERT else 2):
                 raise CorruptStore("damaged record (unexpected number of parts)", store=where, label=label)
             if kind is EntryKind.REQUEST:
-                csr = x509.load_der_x509_csr(parts[0])
+                csr = _checked(x509.load_der_x509_csr(parts[0]))
                 return Entry(label=label, kind=kind, request=csr, key=self._decrypt_key(parts[1], label, where),
                              default=record.default)
             cert = self._load_certificate(parts[0], label, where)
@@ -233,6 +234,9 @@ class CmsStore(FileStore):
                          default=record.default)
         except KeystoreError:
             raise
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"a key or signature algorithm we do not read ({exc})", store=where,
+                                    label=label) from exc
         except (ValueError, TypeError, IndexError) as exc:
             raise CorruptStore(f"damaged record ({exc.__class__.__name__})", store=where, label=label) from exc
 
@@ -245,7 +249,7 @@ class CmsStore(FileStore):
             with warnings.catch_warnings():
                 # Old CA certificates with negative serial numbers are common in CMS databases; read them.
                 warnings.simplefilter("ignore")
-                return x509.load_der_x509_certificate(der)
+                return _checked(x509.load_der_x509_certificate(der))
         except ValueError:
             fixed = fmt.drop_ecdsa_null_parameters(der, store=where)
             if fixed is None:
@@ -253,7 +257,7 @@ class CmsStore(FileStore):
         self.notes.append(f"{where}: the certificate of '{label}' carries NULL ECDSA parameters, which strict "
                           "parsers refuse; it is shown and exported without them (its signature no longer "
                           "verifies), and kept as it was in this database")
-        return x509.load_der_x509_certificate(fixed)
+        return _checked(x509.load_der_x509_certificate(fixed))
 
     def _decrypt_key(self, epki: bytes, label: str, where: str) -> Any:
         from asn1crypto import keys
@@ -598,6 +602,23 @@ def _request_hash(record: _Record) -> bytes:
     slot = record.slot
     start = 12 + len(slot.der) + 4 + len(slot.label) + 4
     return record.raw[start:start + 20]
+
+
+def _checked(obj: Any) -> Any:
+    """A certificate or CSR once the parts cryptography decodes lazily (key, names, dates, extensions) decode;
+    their ValueError then surfaces inside the record parser, which names the record."""
+    from cryptography import x509
+
+    obj.public_key()
+    names = [obj.subject]
+    if isinstance(obj, x509.Certificate):
+        names.append(obj.issuer)
+        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number)
+    _ = obj.extensions
+    for name in names:
+        for attribute in name:
+            _ = attribute.value
+    return obj
 
 
 def _holds_key(entry: Entry) -> bool:
