@@ -138,3 +138,13 @@ def test_cli_dn_commands():
     assert keystores("dn", "compare", "CN=Colin , O=HW", "cn=Colin,o=HW").code == 0
     bad = keystores("dn", "normalize", "XX=1")
     assert bad.code == 2 and "unknown attribute" in bad.err and "Traceback" not in bad.all
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('CNOUcnou=,;+."#\\ /a1é')), max_size=30))
+def test_any_text_parses_or_is_a_usage_error(text):
+    try:
+        dn = parse_dn(text)
+    except UsageError:
+        return
+    assert parse_dn(dn.normalized()).normalized() == dn.normalized()

@@ -4,6 +4,7 @@ the others skip, saying why."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import shutil
@@ -15,6 +16,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from helpers import same_key
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from keystores.backends.memory import MemoryStore
 from keystores.errors import (
@@ -463,3 +466,19 @@ def test_audit_flags_legacy_store_protection(tmp_path):
         assert bool(flagged) == weak, report.findings
         if weak:
             assert any("3DES" in f.message for f in flagged)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), flip=st.integers(min_value=0, max_value=10_000))
+def test_damaged_input_gives_our_errors_only(ca_store, data, flip):
+    """Random bytes, and a real request or certificate with one byte changed, never escape as a raw exception."""
+    _, made = _request()
+    for real in (made.request.public_bytes(serialization.Encoding.DER),
+                 ca_store.get("root").certificate.public_bytes(serialization.Encoding.DER)):
+        damaged = bytearray(real)
+        damaged[flip % len(damaged)] ^= 0x41
+        for blob in (data, bytes(damaged)):
+            with contextlib.suppress(CorruptStore, IntegrityError):
+                lc.load_request(blob)
+            with contextlib.suppress(CorruptStore):
+                lc.load_certificates(blob)

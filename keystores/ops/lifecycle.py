@@ -300,8 +300,8 @@ def load_request(data: bytes, *, source: str = "request") -> x509.CertificateSig
     try:
         request = cx509.load_pem_x509_csr(data) if b"-----BEGIN" in data else cx509.load_der_x509_csr(data)
         public_key = request.public_key()
-        request.subject  # noqa: B018 - parse the subject now so that damage shows here, not later
-    except (ValueError, TypeError) as exc:
+        request.subject, request.extensions  # noqa: B018 - parse now so that damage shows here, not later
+    except (ValueError, TypeError, cx509.InvalidVersion) as exc:
         raise CorruptStore("not a certificate request (PEM or DER PKCS#10), or it is damaged",
                            store=source) from exc
     except Exception as exc:  # unsupported key algorithms come as UnsupportedAlgorithm
@@ -386,6 +386,7 @@ def _general_name(name: x509.GeneralName) -> str:
 def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.Certificate]:
     """Certificates from PEM (one or many), DER, or a PKCS#7 bundle (.p7b), in the order given."""
     from cryptography import x509 as cx509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
     try:
@@ -398,8 +399,13 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
                 certs = [cx509.load_der_x509_certificate(data)]
             except ValueError:
                 certs = pkcs7.load_der_pkcs7_certificates(data)
-    except (ValueError, TypeError) as exc:
+        for cert in certs:  # parse the lazy parts now, so that damage shows here and not in the middle of receive
+            cert.public_key()
+            cert.subject, cert.issuer, cert.extensions  # noqa: B018
+    except (ValueError, TypeError, cx509.InvalidVersion) as exc:
         raise CorruptStore("not a certificate (PEM, DER or PKCS#7), or it is damaged", store=source) from exc
+    except UnsupportedAlgorithm as exc:
+        raise CorruptStore(f"cannot read the certificate: {exc}", store=source) from exc
     if not certs:
         raise CorruptStore("holds no certificate", store=source)
     return list(certs)

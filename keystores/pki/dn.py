@@ -290,6 +290,8 @@ def parse_dn(text: str) -> DistinguishedName:
             keyword, oid = _resolve_keyword(raw_keyword, source)
             attrs.append(Attribute(keyword, oid, value))
         result.append(tuple(attrs))
+    if not result:
+        raise UsageError(f"bad DN '{source}': it has no parts")
     return DistinguishedName(tuple(result), source=source)
 
 
