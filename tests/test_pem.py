@@ -30,6 +30,7 @@ from keystores.store import open_store
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
 PASSWORD = "s3cret pw"
+LEGACY_CIPHERS = {"aes256": "AES-256-CBC", "aes192": "AES-192-CBC", "aes128": "AES-128-CBC", "des3": "DES-EDE3-CBC"}
 
 
 def openssl(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -72,7 +73,9 @@ def openssl_made(tmp_path_factory) -> Path:
     run("pkcs12", "-in", "x.p12", "-nodes", "-passin", "env:KS_PW", "-out", "nodes.pem")
     run("req", "-newkey", "rsa:2048", "-keyout", "req-enc.key", "-out", "req.csr", "-passout", "env:KS_PW", "-subj",
         "/CN=pending.example/O=Demo")
-    run("pkey", "-in", "leaf.key", "-aes256", "-traditional", "-passout", "env:KS_PW", "-out", "legacy.key")
+    for cipher in LEGACY_CIPHERS:
+        run("pkey", "-in", "leaf.key", f"-{cipher}", "-traditional", "-passout", "env:KS_PW", "-out",
+            f"legacy-{cipher}.key")
     run("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")
     return folder
 
@@ -118,13 +121,15 @@ def test_csr_alone_and_key_alone(openssl_made):
 
 
 @needs_openssl
-def test_reads_legacy_encrypted_pem_key(openssl_made, tmp_path):
-    assert "Proc-Type: 4,ENCRYPTED" in (openssl_made / "legacy.key").read_text()
+@pytest.mark.parametrize("cipher", sorted(LEGACY_CIPHERS))
+def test_reads_legacy_encrypted_pem_key(openssl_made, tmp_path, cipher):
+    legacy = (openssl_made / f"legacy-{cipher}.key").read_text()
+    assert f"DEK-Info: {LEGACY_CIPHERS[cipher]}," in legacy
     bundle = tmp_path / "legacy.pem"
-    bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + (openssl_made / "legacy.key").read_bytes())
+    bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + legacy.encode())
     store = open_store(bundle, password=PASSWORD)
     assert summary(store) == [("leaf.example", "key-pair", 1, True)]
-    assert "legacy PEM encryption AES-256-CBC" in store.protection()["keys"]
+    assert f"legacy PEM encryption {LEGACY_CIPHERS[cipher]}" in store.protection()["keys"]
     with pytest.raises(WrongPassword):
         open_store(bundle, password="wrong")
     with pytest.raises(PasswordRequired):
@@ -399,6 +404,19 @@ def test_wrong_label_and_foreign_blocks(tmp_path):
         with pytest.raises(error) as info:
             PemStore.open(str(path))
         assert str(path) in str(info.value), what
+
+
+@needs_openssl
+def test_damaged_legacy_header_is_corrupt_not_a_crash(openssl_made, tmp_path):
+    legacy = (openssl_made / "legacy-aes256.key").read_text()
+    iv = legacy.split("DEK-Info: AES-256-CBC,")[1].split("\n")[0]
+    path = tmp_path / "short-iv.pem"
+    path.write_text(legacy.replace(iv, iv[:16]))  # an 8-byte IV made cryptography's own loader panic
+    with pytest.raises(CorruptStore):
+        open_store(path, password=PASSWORD)
+    path.write_text(legacy.replace("AES-256-CBC", "CAMELLIA-256-CBC"))
+    with pytest.raises(UnsupportedFormat):
+        open_store(path, password=PASSWORD)
 
 
 def test_garbage_der_is_refused(tmp_path):

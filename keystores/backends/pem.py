@@ -83,6 +83,9 @@ _IGNORED_LABELS = {"EC PARAMETERS"}
 _BEGIN = re.compile(r"^-----BEGIN ([^-]*)-----\s*$")
 _END = re.compile(r"^-----END ([^-]*)-----\s*$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.legacy cipher name, key size, block size).
+_LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24, 16), "AES-256-CBC": ("aes", 32, 16),
+                       "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
 _DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
 
 
@@ -279,13 +282,13 @@ class PemStore(FileStore):
                 der = _first_tlv(der, block.where, self.location)  # OpenSSL appends its X509_CERT_AUX
             try:
                 cert = x509.load_der_x509_certificate(der)
-            except ValueError as exc:
+            except (ValueError, x509.InvalidVersion) as exc:
                 raise CorruptStore(f"{block.where} is not a valid certificate", store=self.location) from exc
             return [self._checked(cert, block.where)]
         if label in _REQUEST_LABELS:
             try:
                 request = x509.load_der_x509_csr(block.der)
-            except ValueError as exc:
+            except (ValueError, x509.InvalidVersion) as exc:
                 raise CorruptStore(f"{block.where} is not a valid certificate request",
                                    store=self.location) from exc
             return [self._checked(request, block.where)]
@@ -308,7 +311,7 @@ class PemStore(FileStore):
         for loader in (x509.load_der_x509_certificate, x509.load_der_x509_csr):
             try:
                 obj = loader(data)
-            except ValueError:
+            except (ValueError, x509.InvalidVersion):
                 continue
             return [_Item(0, self._checked(obj, "the DER object"), None, None)]
         key = self._maybe_key(data)
@@ -391,35 +394,50 @@ class PemStore(FileStore):
         return key
 
     def _decrypt_legacy(self, block: _Block) -> PrivateKeyTypes:
-        """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form, which cryptography reads."""
-        from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives import serialization
+        """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
+
+        Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
+        damaged IV instead of raising.
+        """
+        from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+        from keystores.legacy import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
         if not _DEK_INFO.match(dek_info):
             raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
-        password = self._need_password(block.where)
-        cipher = dek_info.partition(",")[0].upper()
-        self._key_protection.add(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)")
-        body = base64.encodebytes(block.der).decode("ascii")
-        text = (f"-----BEGIN {block.pem_label}-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: {dek_info}\n\n"
-                f"{body}-----END {block.pem_label}-----\n").encode("ascii")
-        try:
-            return serialization.load_pem_private_key(text, password=password.encode("utf-8"))
-        except UnsupportedAlgorithm as exc:
+        cipher, _, iv_hex = dek_info.partition(",")
+        cipher = cipher.upper()
+        if cipher not in _LEGACY_PEM_CIPHERS:
             raise UnsupportedFormat(f"{block.where} is encrypted with {cipher}, which we do not read",
-                                    store=self.location) from exc
-        except (ValueError, TypeError) as exc:
-            # The legacy form has no integrity check: a failed decryption is the password in all but corner cases.
-            raise WrongPassword(f"wrong password for {block.where}", store=self.location) from exc
+                                    store=self.location)
+        name, key_size, block_size = _LEGACY_PEM_CIPHERS[cipher]
+        iv = bytes.fromhex(iv_hex) if len(iv_hex) % 2 == 0 else b""
+        if len(iv) != block_size or not block.der or len(block.der) % block_size:
+            raise CorruptStore(f"{block.where} is damaged (IV or data length does not fit {cipher})",
+                               store=self.location)
+        password = self._need_password(block.where)
+        self._key_protection.add(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)")
+        key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
+        decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(block.der) + decryptor.finalize()
+        pad = padded[-1]
+        plain = padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
+        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
+        parsed = self._maybe_key(plain) if plain else None
+        if parsed is None:
+            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
+        return parsed
 
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives.serialization import pkcs7
 
         try:
-            return list(pkcs7.load_der_pkcs7_certificates(der))
-        except ValueError as exc:
+            certs = pkcs7.load_der_pkcs7_certificates(der)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=self.location) from exc
+        return [self._checked(cert, where) for cert in certs]
 
     def _assemble(self, items: list[_Item]) -> None:
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
@@ -668,6 +686,17 @@ class PemStore(FileStore):
                 with contextlib.suppress(OSError):
                     os.chmod(self.path, old_mode)
             raise
+
+
+def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
+    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys."""
+    import hashlib
+
+    derived, previous = b"", b""
+    while len(derived) < size:
+        previous = hashlib.md5(previous + password + salt).digest()
+        derived += previous
+    return derived[:size]
 
 
 def _fingerprint(cert: x509.Certificate) -> bytes:
