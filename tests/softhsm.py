@@ -69,6 +69,20 @@ class SoftHsmToken:
             argv += ["--login", "--pin", self.pin]
         return subprocess.run(argv, capture_output=True, text=True, env=self.env, check=False)
 
+    def objects(self) -> list[dict[str, str]]:
+        """`pkcs11-tool -O` as one dict per object: {"type": "Certificate"|"Private Key"|..., "label", "ID", ...}."""
+        done = self.tool("-O")
+        if done.returncode != 0:
+            raise RuntimeError(f"pkcs11-tool -O failed: {done.stderr.strip()}")
+        objects: list[dict[str, str]] = []
+        for line in done.stdout.splitlines():
+            if " Object;" in line and not line.startswith(" "):
+                objects.append({"type": line.split(" Object;")[0]})
+            elif objects and ":" in line:
+                name, _, value = line.strip().partition(":")
+                objects[-1].setdefault(name.strip(), value.strip())
+        return objects
+
 
 class SoftHsm:
     """One SoftHSM2 folder + config; makes tokens in it."""

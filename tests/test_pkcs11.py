@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 
@@ -22,7 +21,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import Entry, EntryKind, KeyRef, KeySpec
+from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
 from keystores.store import open_store
 from softhsm import softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
 
@@ -36,17 +35,7 @@ def _open(token, *, writable=False, password=None):
 
 
 def _objects(token) -> list[dict[str, str]]:
-    """pkcs11-tool -O as a list of {type, label, ID} per object."""
-    done = token.tool("-O")
-    assert done.returncode == 0, done.stderr
-    objects: list[dict[str, str]] = []
-    for line in done.stdout.splitlines():
-        if re.match(r"^(Private Key|Public Key|Certificate) Object", line):
-            objects.append({"type": line.split(" Object")[0]})
-        elif objects and ":" in line:
-            name, _, value = line.strip().partition(":")
-            objects[-1].setdefault(name.strip(), value.strip())
-    return objects
+    return token.objects()
 
 
 class TestPkcs11Contract(BackendContract):
@@ -258,3 +247,14 @@ def test_set_password_changes_the_user_pin(token):
         _open(token)
     with _open(token, password="24682468", writable=True) as store:
         store.set_password(token.pin)
+
+
+def test_trusting_an_issuer_already_on_the_token_keeps_one_copy(token):
+    entry = key_pair_entry("server", index=1)  # its issuer goes on the token as an untrusted certificate
+    with _open(token, writable=True) as store:
+        store.add(entry)
+        store.add(Entry(label="root", kind=EntryKind.TRUSTED_CERT, chain=(entry.chain[1],), trust=TRUST_ALL))
+    with _open(token) as store:
+        assert sorted(store.labels()) == ["root", "server"]
+        assert store.get("root").trust is not None and store.get("server").chain == entry.chain
+    assert sum(1 for o in token.objects() if o["type"] == "Certificate") == 2

@@ -357,11 +357,16 @@ class Pkcs11Store(BaseStore):
                 trusted = entry.trust is not None
                 self._write_cert(entry.chain[0], label=entry.label, key_id=key_id,
                                  category=CATEGORY_AUTHORITY if trusted else CATEGORY_UNSPECIFIED, created=created)
-                if old is None:
+                from cryptography.hazmat.primitives import serialization
+
+                der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                # The same certificate kept so far only as an untrusted issuer becomes this entry: no duplicate.
+                copies = [c.obj for c in self._hidden_certs if c.der == der]
+                if old is None and not copies:
                     # The common bulk case (a CA bundle): index the new object instead of re-reading the token.
                     self._index_cert(entry, created[-1], key_id, trusted)
                     return
-                to_destroy = old.objects()
+                to_destroy = (old.objects() if old else []) + copies
             elif isinstance(entry.key, KeyRef):
                 to_destroy = self._add_to_token_key(entry, replace, created)
             else:

@@ -1,0 +1,137 @@
+"""`keystores` against real SoftHSM2 tokens, end to end, judged by openssl, pkcs11-tool and keytool."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from helpers import ca, certificate
+
+from softhsm import SoftHsm, softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
+
+pytestmark = pytest.mark.interop
+needs_tools = pytest.mark.skipif(not all(shutil.which(t) for t in ("pkcs11-tool", "openssl")),
+                                 reason="pkcs11-tool (opensc) or openssl absent")
+
+
+def ks(token, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "keystores", *args], capture_output=True, text=True,
+                          env=token.env, cwd=cwd, check=False)
+
+
+@pytest.fixture
+def token(softhsm):  # noqa: F811
+    return softhsm.make_token()
+
+
+@needs_tools
+def test_certreq_receive_and_java_see_the_token_key(token, tmp_path):
+    """certreq makes the key on the token; openssl verifies the request and signs it; receive writes the
+    certificate with the key's CKA_ID and label; keytool (SunPKCS11, our config) lists a PrivateKeyEntry."""
+    made = ks(token, "certreq", token.uri, "--label", "my_key3", "--dn", "CN=colinpaice,O=HW,C=GB",
+              "--key-type", "ec:p256", "-o", str(tmp_path / "req.csr"), "--password", token.password)
+    assert made.returncode == 0, made.stderr
+    verified = subprocess.run(["openssl", "req", "-in", "req.csr", "-verify", "-noout"], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and "verify OK" in verified.stdout + verified.stderr
+    ca_key, ca_cert = ca()
+    (tmp_path / "ca.key").write_bytes(ca_key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    signed = subprocess.run(["openssl", "x509", "-req", "-in", "req.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                             "-CAcreateserial", "-days", "30", "-out", "signed.pem"], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    assert signed.returncode == 0, signed.stderr
+    received = ks(token, "receive", token.uri, str(tmp_path / "signed.pem"), "--chain", str(tmp_path / "ca.pem"),
+                  "--password", token.password)
+    assert received.returncode == 0, received.stderr
+
+    mine = [o for o in token.objects() if o.get("label") == "my_key3"]
+    assert sorted(o["type"] for o in mine) == ["Certificate", "Private Key", "Public Key"]
+    assert len({o["ID"] for o in mine}) == 1  # paired by one CKA_ID, as SunPKCS11 and NSS need
+
+    listed = json.loads(ks(token, "list", token.uri, "--json", "--password", token.password).stdout)
+    mine = [e for e in listed["entries"] if e["label"] == "my_key3"]
+    assert mine and mine[0]["kind"] == "key-pair" and mine[0]["chain_length"] == 2
+
+    if shutil.which("keytool") is None:
+        pytest.skip("keytool absent")
+    java = ks(token, "java-config", token.uri, "--out", str(tmp_path))
+    assert java.returncode == 0, java.stderr
+    assert "resolved from its label" in java.stderr
+    assert (tmp_path / f"{token.label}.cfg").read_text().count("slot = ") == 1
+    listing = subprocess.run(["keytool", f"-J-Djava.security.properties={tmp_path / 'java.security'}", "-list",
+                              "-keystore", "NONE", "-storetype", "PKCS11", "-storepass:file", str(token.pin_file)],
+                             capture_output=True, text=True, env=token.env, check=False)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "my_key3, PrivateKeyEntry" in listing.stdout
+
+
+@needs_tools
+def test_import_pem_bundle_and_der_in_one_command(token, tmp_path):
+    """The old "convert .pem to .der, then pkcs11-tool --write-object" is one import, and pkcs11-tool sees it."""
+    bundle = b"".join(ca(i)[1].public_bytes(serialization.Encoding.PEM) for i in range(3))
+    (tmp_path / "bundle.pem").write_bytes(bundle)
+    (tmp_path / "one.der").write_bytes(certificate(ca(0)[0], "Lone DER")
+                                       .public_bytes(serialization.Encoding.DER))
+    for source in ("bundle.pem", "one.der"):
+        done = ks(token, "import", str(tmp_path / source), token.uri, "--dest-password", token.password)
+        assert done.returncode == 0, done.stderr
+    objects = token.tool("-O", login=False).stdout
+    for name in ("Test Root CA 0", "Test Root CA 1", "Test Root CA 2", "Lone DER"):
+        assert f"CN={name}" in objects
+    exported = ks(token, "export", token.uri, "Test Root CA 1", "--out", str(tmp_path / "back.der"),
+                  "--format", "der", "--password", token.password)
+    assert exported.returncode == 0, exported.stderr
+    assert x509.load_der_x509_certificate((tmp_path / "back.der").read_bytes()) == ca(1)[1]
+
+
+def test_wrong_pin_exits_3_without_echoing_it(token, tmp_path):
+    (tmp_path / "bad").write_text("4242424242\n")
+    done = ks(token, "list", token.uri, "--password", f"file:{tmp_path / 'bad'}")
+    assert done.returncode == 3, done.stderr
+    assert "wrong user PIN" in done.stderr and "4242424242" not in done.stderr + done.stdout
+    assert ks(token, "list", token.uri, "--password", token.password).returncode == 0  # not locked
+
+
+def test_unknown_token_and_module(token, tmp_path):
+    missing = ks(token, "list", f"pkcs11:token=no-such-token?module-path={token.module}",
+                 "--password", token.password)
+    assert missing.returncode == 4 and token.label in missing.stderr
+    no_module = ks(token, "list", "pkcs11:token=x?module-path=/nonexistent/libp11.so", "--password",
+                   token.password)
+    assert no_module.returncode == 4 and "does not exist" in no_module.stderr
+    import pkcs11._pkcs11 as binding  # a real shared library, but not a PKCS#11 module
+
+    foreign = ks(token, "list", f"pkcs11:token=x?module-path={binding.__file__}", "--password", token.password)
+    assert foreign.returncode == 1 and "not a PKCS#11 module" in foreign.stderr, foreign.stderr
+
+
+def test_tokens_lists_labels_serials_and_key_types(token):
+    done = ks(token, "tokens", "--json")
+    assert done.returncode == 0, done.stderr
+    found = {t["label"]: t for t in json.loads(done.stdout)["tokens"]}
+    assert found[token.label]["login_required"] and "ec:p256" in found[token.label]["key_types"]
+    assert found[token.label]["serial"]
+
+
+def test_a_token_without_the_mechanism_says_what_it_lacks(tmp_path):
+    """SoftHSM can switch mechanisms off (slots.mechanisms): a real token that cannot make Ed25519 keys."""
+    hsm = SoftHsm(tmp_path / "hsm")
+    with open(hsm.conf, "a") as conf:
+        conf.write("slots.mechanisms = -CKM_EC_EDWARDS_KEY_PAIR_GEN,CKM_EDDSA\n")
+    token = hsm.shared
+    listed = json.loads(ks(token, "tokens", "--json").stdout)["tokens"]
+    assert "ed25519" not in next(t for t in listed if t["label"] == token.label)["key_types"]
+    done = ks(token, "certreq", token.uri, "--label", "k", "--dn", "CN=x", "--key-type", "ed25519",
+              "-o", str(tmp_path / "x.csr"), "--password", token.password)
+    assert done.returncode == 1 and "lacks CKM_EDDSA" in done.stderr, done.stderr
+    assert "ec:p256" in done.stderr  # and says what it can make instead
+    assert not (tmp_path / "x.csr").exists()
