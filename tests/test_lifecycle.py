@@ -339,6 +339,13 @@ def test_certreq_sign_receive_on_every_backend(tmp_path, ca_store, backend):
         assert entry.chain[:2] == issued.chain
         assert same_key(entry.key, issued.certificate.public_key())
         assert not [e for e in store.entries() if e.kind is EntryKind.REQUEST]
+        # validate and audit read every backend the same way
+        trust = MemoryStore.open("trust")
+        trust.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(issued.chain[1],), trust=TRUST_ALL))
+        assert lc.validate(store, entry.label, trust_stores=[trust]).ok
+        checks = {f.check for f in lc.audit([(location, store)], within="30d").findings}
+        assert checks <= {"weak-protection"}, checks
+        assert not lc.audit([(location, store)], within="400d", skip=["weak-protection"]).ok  # leaf expires
     _judge_natively(backend, location, issued)
 
 
