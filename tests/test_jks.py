@@ -374,3 +374,31 @@ def test_cli_convert_between_java_formats(keytool_stores, tmp_path):
                      "--dest-password", "env:KS_PASS", env=env)
     assert done.code == 1 and "'aes'" in done.err and "secret keys" in done.err
     assert not refused.exists()
+
+
+def test_rename_keeps_a_key_it_cannot_open(our_stores, tmp_path):
+    """Renaming needs no key password: the protected key moves as it is, and opens under its new name."""
+    copy = tmp_path / "rename.jks"
+    copy.write_bytes(our_stores["keypass"].read_bytes())
+    with open_store(copy, password=PASSWORD, writable=True) as store:
+        store.rename("separate", "Moved")
+    with open_store(copy, password=PASSWORD, key_password=KEY_PASSWORD) as store:
+        assert store.labels() == ["moved"]
+        assert same_key(store.get("moved").key, key_pair_entry("x", index=3).key)
+
+
+@pytest.mark.parametrize("kind", ["jks", "jceks"])
+def test_entries_copied_between_stores_are_protected_with_the_destination_password(our_stores, tmp_path, kind):
+    """A key read from one store and added to another is protected anew, never copied under the old password."""
+    target = tmp_path / f"copy.{kind}"
+    with open_store(target, password="Destination-9", create=True) as dest:
+        dest.add(trusted_entry("first"))
+    with open_store(our_stores[kind], password=PASSWORD) as source, \
+            open_store(target, password="Destination-9", writable=True) as dest:
+        dest.add(source.get("server-ec"))
+        if kind == "jceks":
+            dest.add(source.get("aes"))
+    with open_store(target, password="Destination-9") as store:
+        assert same_key(store.get("server-ec").key, key_pair_entry("x", index=2, use_ec=True).key)
+        if kind == "jceks":
+            assert store.get("aes").secret.value == AES_VALUE

@@ -12,6 +12,7 @@ an unchanged key is written back as the very bytes it was read from.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import time
 from collections.abc import Callable
@@ -81,11 +82,24 @@ class _SealedEntry(Entry):
     def sealed(self) -> bool:
         return "_unseal" in self.__dict__
 
+    def with_(self, **changes: object) -> Entry:
+        """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        if not self.sealed or "key" in changes or "secret" in changes:
+            return super().with_(**changes)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("key", "secret")}
+        values.update(changes)
+        copy = _SealedEntry(**values)  # type: ignore[arg-type]
+        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin")})
+        return copy
 
-def _sealed_entry(unseal: Callable[[], Any], blob: bytes, **fields: Any) -> _SealedEntry:
+
+def _sealed_entry(unseal: Callable[[], Any], blob: bytes, origin: object, **fields: Any) -> _SealedEntry:
     entry = _SealedEntry(**fields)
     entry.__dict__["_unseal"] = unseal
-    entry.__dict__["_blob"] = blob  # the entry's bytes as read, reused on write while the key stays sealed
+    # The entry's bytes as read, written back unchanged while the key stays sealed, but only into the store they
+    # came from (`origin`) and under the same key password; anywhere else the key is opened and protected anew.
+    entry.__dict__["_blob"] = blob
+    entry.__dict__["_origin"] = origin
     return entry
 
 
@@ -199,7 +213,10 @@ class _JavaReader:
         if tag == 0x70:  # TC_NULL
             return None
         if tag == 0x71:  # TC_REFERENCE
-            return self.handles[self.unpack(">I") - 0x7E0000]
+            handle = self.unpack(">I") - 0x7E0000
+            if not 0 <= handle < len(self.handles):
+                raise ValueError(f"reference to unknown handle {handle}")
+            return self.handles[handle]
         if tag == 0x74:  # TC_STRING
             text, self.pos = _read_utf(self.data, self.pos)
             self.handles.append(text)
@@ -486,7 +503,10 @@ class _JavaStore(FileStore):
         self._read_key_password = self._key_password if self._key_password is not None else self.password
         self._entries = {}
         for alias, entry in entries:
-            self._entries[alias] = self._finish(alias, entry)
+            finished = self._finish(alias, entry)
+            if finished.label in self._entries:  # Java keeps the last one too (a Hashtable put)
+                self.notes.append(f"{self.location}: alias '{finished.label}' appears twice; the later entry wins")
+            self._entries[finished.label] = finished
 
     def _parse(self, data: bytes) -> tuple[list[tuple[str, tuple[Any, ...]]], int]:
         """Split the file into raw entries; nothing is decrypted or parsed as ASN.1 here."""
@@ -578,11 +598,11 @@ class _JavaStore(FileStore):
                 raise CorruptStore("private key entry without a certificate chain", store=self.location,
                                    label=label)
             password = self._read_key_password or ""
-            return _sealed_entry(lambda: self._open_private_key(blob, password, label), blob, label=label,
+            return _sealed_entry(lambda: self._open_private_key(blob, password, label), blob, self, label=label,
                                  kind=EntryKind.KEY_PAIR, chain=chain, created=created)
         sealed, raw_bytes = blob
         password = self._read_key_password or ""
-        return _sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, label=label,
+        return _sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, self, label=label,
                              kind=EntryKind.SECRET_KEY, created=created)
 
     def _certificate(self, cert_type: str, der: bytes, label: str) -> Any:
@@ -705,7 +725,7 @@ class _JavaStore(FileStore):
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), _utf(label), struct.pack(">q", millis),
                           _cert_bytes(entry.chain[0])]
             elif entry.kind is EntryKind.KEY_PAIR:
-                if reuse and isinstance(entry, _SealedEntry) and entry.sealed:
+                if reuse and self._owns_sealed(entry):
                     blob = entry.__dict__["_blob"]
                 else:
                     blob = self._protect_private_key(entry, key_password)
@@ -713,7 +733,7 @@ class _JavaStore(FileStore):
                           struct.pack(">I", len(blob)), blob, struct.pack(">I", len(entry.chain))]
                 parts += [_cert_bytes(cert) for cert in entry.chain]
             elif entry.kind is EntryKind.SECRET_KEY:
-                if reuse and isinstance(entry, _SealedEntry) and entry.sealed:
+                if reuse and self._owns_sealed(entry):
                     blob = entry.__dict__["_blob"]
                 else:
                     blob = self._seal_secret_key(entry, key_password)
@@ -725,6 +745,9 @@ class _JavaStore(FileStore):
         from keystores.legacy_java import store_digest
 
         return body + store_digest(self.password, body)
+
+    def _owns_sealed(self, entry: Entry) -> bool:
+        return isinstance(entry, _SealedEntry) and entry.sealed and entry.__dict__["_origin"] is self
 
     def _pkcs8(self, entry: Entry) -> bytes:
         from cryptography.hazmat.primitives import serialization
