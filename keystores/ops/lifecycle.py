@@ -572,7 +572,15 @@ _WEAK_PROTECTION = re.compile(r"\b(RC2|RC4|3DES|DESede|DES|SHA-?1|MD5|MD2)\b", r
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.pki.chain import build_path, describe, is_self_signed, issued_by, signature_hash, weak_key
+    from keystores.pki.chain import (
+        build_path,
+        describe,
+        is_self_signed,
+        issued_by,
+        public_key_of,
+        signature_hash,
+        weak_key,
+    )
 
     findings: list[Finding] = []
 
@@ -619,7 +627,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             hash_name = signature_hash(cert)
             if hash_name in ("md5", "sha1") and not is_self_signed(cert):
                 add(entry.label, "weak-signature", f"{prefix}signed with {hash_name.upper()}")
-            why = weak_key(cert.public_key())
+            why = weak_key(public_key_of(cert))
             if why:
                 add(entry.label, "weak-key", f"{prefix}{why}")
         if entry.kind is EntryKind.KEY_PAIR and entry.chain:

@@ -60,7 +60,10 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
 
 def issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     """The issuer's subject is the child's issuer and the issuer's key made the child's signature."""
-    return child.issuer == issuer.subject and signature_valid(child, issuer.public_key())
+    if child.issuer != issuer.subject:
+        return False
+    public_key = public_key_of(issuer)
+    return public_key is not None and signature_valid(child, public_key)
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -80,6 +83,16 @@ def build_path(leaf: x509.Certificate, pool: Iterable[x509.Certificate]) -> list
         path.append(issuer)
         current = issuer
     return path
+
+
+def public_key_of(cert: x509.Certificate) -> object | None:
+    """The certificate's public key, or None when its algorithm is one cryptography does not know."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
 
 
 def weak_key(public_key: object) -> str | None:
@@ -103,6 +116,8 @@ def is_ca(cert: x509.Certificate) -> bool:
         return bool(cert.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca)
     except cx509.ExtensionNotFound:
         return cert.version is cx509.Version.v1 and is_self_signed(cert)
+    except ValueError:  # malformed extensions: not a CA anyone should rely on
+        return False
 
 
 def may_sign_certificates(cert: x509.Certificate) -> bool:
@@ -113,3 +128,5 @@ def may_sign_certificates(cert: x509.Certificate) -> bool:
         return cert.extensions.get_extension_for_class(cx509.KeyUsage).value.key_cert_sign
     except cx509.ExtensionNotFound:
         return True
+    except ValueError:
+        return False
