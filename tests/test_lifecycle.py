@@ -489,3 +489,18 @@ def test_damaged_input_gives_our_errors_only(ca_store, data, flip):
                 lc.load_request(blob)
             with contextlib.suppress(CorruptStore):
                 lc.load_certificates(blob)
+
+
+@pytest.mark.parametrize(("ca_key", "algorithm"), [("ec:p384", "ecdsa-with-SHA384"), ("ed25519", "ED25519"),
+                                                   ("ec:p521", "ecdsa-with-SHA512")])
+def test_cas_of_every_key_type_sign_with_a_matching_hash(tmp_path, ca_key, algorithm):
+    store = MemoryStore.open("ca2")
+    root = lc.selfsign(store, "ca", "CN=Other CA", ca=True, key_spec=ca_key).certificate
+    _, made = _request(key="ec:p256")
+    issued = lc.sign(store, "ca", made.request, profile="client")
+    (tmp_path / "ca.pem").write_bytes(pem(root))
+    (tmp_path / "leaf.pem").write_bytes(pem(issued.certificate))
+    assert f"Signature Algorithm: {algorithm}" in openssl("x509", "-in", str(tmp_path / "leaf.pem"), "-noout",
+                                                          "-text").stdout
+    assert openssl("verify", "-CAfile", str(tmp_path / "ca.pem"), "-purpose", "sslclient",
+                   str(tmp_path / "leaf.pem")).stdout.strip().endswith("OK")
