@@ -80,8 +80,10 @@ def register(app: typer.Typer) -> None:
         label = token.label.strip()
         slot = int(token.slot.slot_id)
         folder = Path(out)
-        if not folder.is_dir():
-            raise UsageError(f"--out {out}: no such folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot make this folder ({exc.strerror})") from exc
         name = _safe_name(label)
         cfg = (folder / f"{name}.cfg").resolve()
         security = (folder / "java.security").resolve()

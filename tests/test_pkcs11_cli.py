@@ -63,11 +63,12 @@ def test_certreq_receive_and_java_see_the_token_key(token, tmp_path):
 
     if shutil.which("keytool") is None:
         pytest.skip("keytool absent")
-    java = ks(token, "java-config", token.uri, "--out", str(tmp_path))
+    java = ks(token, "java-config", token.uri, "--out", str(tmp_path / "java"))  # the folder is made
     assert java.returncode == 0, java.stderr
     assert "resolved from its label" in java.stderr
-    assert (tmp_path / f"{token.label}.cfg").read_text().count("slot = ") == 1
-    listing = subprocess.run(["keytool", f"-J-Djava.security.properties={tmp_path / 'java.security'}", "-list",
+    assert (tmp_path / "java" / f"{token.label}.cfg").read_text().count("slot = ") == 1
+    security = tmp_path / "java" / "java.security"
+    listing = subprocess.run(["keytool", f"-J-Djava.security.properties={security}", "-list",
                               "-keystore", "NONE", "-storetype", "PKCS11", "-storepass:file", str(token.pin_file)],
                              capture_output=True, text=True, env=token.env, check=False)
     assert listing.returncode == 0, listing.stdout + listing.stderr
