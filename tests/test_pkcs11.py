@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -258,3 +259,31 @@ def test_trusting_an_issuer_already_on_the_token_keeps_one_copy(token):
         assert sorted(store.labels()) == ["root", "server"]
         assert store.get("root").trust is not None and store.get("server").chain == entry.chain
     assert sum(1 for o in token.objects() if o["type"] == "Certificate") == 2
+
+
+def test_replace_never_destroys_a_token_key(token):
+    with _open(token, writable=True) as store:
+        store.generate_key("precious", KeySpec.parse("ec:p256"))
+        with pytest.raises(EntryExists, match="never destroys"):
+            store.add(trusted_entry("precious"), replace=True)
+        with pytest.raises(EntryExists, match="never destroys"):
+            store.add(key_pair_entry("precious", index=2), replace=True)
+    assert sum(1 for o in token.objects() if o["type"] == "Private Key") == 1
+
+
+def test_repeated_labels_get_an_id_suffix_and_receive_keeps_the_token_label(token):
+    ca_key, ca_cert = ca()
+    with _open(token, writable=True) as store:
+        first = store.generate_key("twin", KeySpec.parse("ec:p256"))
+    made = token.tool("--keypairgen", "--key-type", "EC:prime256v1", "--label", "twin", "--id", "0b0b")
+    assert made.returncode == 0, made.stderr
+    with _open(token, writable=True) as store:
+        labels = sorted(store.labels())
+        assert labels[0] == "twin" and re.fullmatch(r"twin#[0-9a-f]+", labels[1])
+        suffixed = store.get(labels[1])
+        assert suffixed.key.key_id.hex() == labels[1].split("#")[1]
+        cert = certificate(_FakeKey(suffixed.public_key), "twin two", ca_key, ca_cert)
+        store.add(suffixed.with_(chain=(cert,)), replace=True)
+        assert {store.get(label).key.key_id for label in labels} == {first.key_id, bytes.fromhex("0b0b")}
+        assert store.get(labels[1]).certificate == cert
+    assert {o.get("label") for o in token.objects()} == {"twin"}  # the suffix never reaches the token

@@ -73,8 +73,9 @@ class _Cert:
 class _Group:
     """The token objects behind one entry."""
 
-    label: str
+    label: str  # the entry label: CKA_LABEL, made unique with "#<hex id>" when labels repeat
     key_id: bytes
+    native_label: str = ""  # CKA_LABEL as the token holds it
     private: Any = None
     public: Any = None
     private_attrs: dict[Any, Any] = field(default_factory=dict)
@@ -225,7 +226,7 @@ class Pkcs11Store(BaseStore):
         self._entries = {}
         for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
             label = self._unique_label(group)
-            group.label = label
+            group.native_label, group.label = group.label, label
             self._groups[label] = group
             self._entries[label] = self._entry(group, chains.get(id(group)))
 
@@ -389,7 +390,8 @@ class Pkcs11Store(BaseStore):
         cert = entry.chain[0]
         record = _Cert(obj=obj, cert=cert, der=cert.public_bytes(serialization.Encoding.DER), key_id=key_id,
                        label=entry.label, trusted=trusted)
-        self._groups[entry.label] = _Group(label=entry.label, key_id=key_id, certs=[record])
+        self._groups[entry.label] = _Group(label=entry.label, key_id=key_id, native_label=entry.label,
+                                           certs=[record])
         self._entries[entry.label] = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
                                            trust=TRUST_ALL if trusted else None)
 
@@ -400,6 +402,10 @@ class Pkcs11Store(BaseStore):
         if not replace:
             raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
                               store=self.location, label=label)
+        if group.private is not None:
+            # A token key cannot be restored once destroyed: replacing never does it, deleting does.
+            raise EntryExists("this entry holds a private key on the token, which --replace never destroys; "
+                              "delete the entry first if the key should go", store=self.location, label=label)
         return group
 
     def _undo(self, created: list[Any]) -> None:
@@ -427,7 +433,8 @@ class Pkcs11Store(BaseStore):
             if group.certs and not replace:
                 raise EntryExists("the key has a certificate already (use --replace to replace it)",
                                   store=self.location, label=entry.label)
-            self._write_chain(entry, group.key_id, created)
+            label = group.native_label if entry.label == group.label else entry.label
+            self._write_chain(entry.with_(label=label or entry.label), group.key_id, created)
         if entry.label != group.label:
             self._relabel(group, entry.label)
         stale = [c.obj for c in group.certs] if entry.chain else []
