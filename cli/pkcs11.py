@@ -46,12 +46,11 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        table = Table("slot", "label", "serial", "made by", "PIN", "key types")
+        table = Table("slot", "label", "serial", "model", "PIN", "key types")
         for t in infos:
             pin = ("locked" if t.user_pin_locked else "needed" if t.login_required else "not needed") \
                 if t.initialized else "(uninitialised)"
-            table.add_row(str(t.slot_id), t.label, t.serial, f"{t.manufacturer} {t.model}", pin,
-                          ", ".join(t.key_types))
+            table.add_row(str(t.slot_id), t.label, t.serial, t.model, pin, " ".join(t.key_types))
         console().print(table)
 
     @app.command("java-config", epilog=EXIT_CODES_HELP)
