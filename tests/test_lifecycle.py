@@ -475,13 +475,17 @@ def test_audit_flags_legacy_store_protection(tmp_path):
             assert any("3DES" in f.message for f in flagged)
 
 
+_REAL_INPUTS: list[bytes] = []  # a request and a certificate, made once for all the examples
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300), flip=st.integers(min_value=0, max_value=10_000))
 def test_damaged_input_gives_our_errors_only(ca_store, data, flip):
     """Random bytes, and a real request or certificate with one byte changed, never escape as a raw exception."""
-    _, made = _request()
-    for real in (made.request.public_bytes(serialization.Encoding.DER),
-                 ca_store.get("root").certificate.public_bytes(serialization.Encoding.DER)):
+    if not _REAL_INPUTS:
+        _REAL_INPUTS.append(_request()[1].request.public_bytes(serialization.Encoding.DER))
+        _REAL_INPUTS.append(ca_store.get("root").certificate.public_bytes(serialization.Encoding.DER))
+    for real in _REAL_INPUTS:
         damaged = bytearray(real)
         damaged[flip % len(damaged)] ^= 0x41
         for blob in (data, bytes(damaged)):
