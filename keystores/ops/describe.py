@@ -10,9 +10,8 @@ SCHEMA_VERSION = 1
 
 
 def _name(name: Any) -> str:
-    """The DN in the order the certificate holds it (CN first, as keytool and runmqakm print it), with RFC 4514
-    escaping; `rfc4514_string()` alone would print it reversed."""
-    return ",".join(rdn.rfc4514_string() for rdn in name.rdns)
+    """RFC 4514: the last RDN first, as keytool and runmqakm print a DN ("CN=x,O=y,C=GB" for a C,O,CN name)."""
+    return name.rfc4514_string()
 
 
 def _iso(value: Any) -> str:
