@@ -32,7 +32,8 @@ def _env(password: str = PASSWORD) -> dict[str, str]:
 
 
 def run(*args: str, password: str = PASSWORD, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(args, capture_output=True, text=True, env=_env(password), timeout=120)
+    result = subprocess.run(args, capture_output=True, text=True, env=_env(password), timeout=120,
+                            stdin=subprocess.DEVNULL)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -278,3 +279,15 @@ def test_non_ascii_password_both_ways(tmp_path, pem_material, legacy):
     with open_store(ours, password=NON_ASCII, create=True, profile="compat" if legacy else "modern") as store:
         store.add(key_pair_entry("k", index=1))
     assert "BEGIN PRIVATE KEY" in openssl_dump(ours, password=NON_ASCII)
+
+
+@needs_keytool
+def test_keytool_reads_our_password_less_truststore(tmp_path):
+    path = tmp_path / "trust.p12"
+    with open_store(path, password=None, create=True) as store:
+        store.add(trusted_entry("root zero"))
+        store.add(trusted_entry("Root Zero", index=1))
+        store.save()
+        assert any("differ only in case" in note for note in store.notes)
+    listed = run(KEYTOOL, *FAST_JVM, "-list", "-storetype", "PKCS12", "-keystore", str(path)).stdout
+    assert "root zero, " in listed and "trustedCertEntry" in listed

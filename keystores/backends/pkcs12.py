@@ -204,6 +204,12 @@ class Pkcs12Store(FileStore):
         if self._read_protection and legacy and self.profile == "modern":
             self.notes.append(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, HMAC-SHA256); "
                               "use --profile compat to keep 3DES and SHA-1 for old Java, Windows or macOS")
+        folded: dict[str, str] = {}
+        for label in self._entries:
+            other = folded.setdefault(label.casefold(), label)
+            if other != label:
+                self.notes.append(f"{self.location}: labels '{other}' and '{label}' differ only in case; Java "
+                                  "(keytool) lower-cases aliases and will see only one of them")
         if self.password and not self.password.isascii() and PROFILES[self.profile].key_scheme.startswith("pbes2"):
             self.notes.append(f"{self.location}: Java (keytool) cannot open PBES2 stores whose password is not "
                               "ASCII; OpenSSL can")
