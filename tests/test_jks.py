@@ -402,3 +402,18 @@ def test_entries_copied_between_stores_are_protected_with_the_destination_passwo
         assert same_key(store.get("server-ec").key, key_pair_entry("x", index=2, use_ec=True).key)
         if kind == "jceks":
             assert store.get("aes").secret.value == AES_VALUE
+
+
+def test_backend_needs_no_pyjks(our_stores):
+    """The Java stores are read and written by our own code: pyjks (and the pycryptodomex/twofish/javaobj it pulls
+    in) is never imported, so the `jks` extra is not needed."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom keystores.store import open_store\n"
+            f"with open_store({str(our_stores['jceks'])!r}, password={PASSWORD!r}) as s:\n"
+            "    assert s.get('aes').secret.value and s.get('server-ec').key\n"
+            "bad = [m for m in ('jks', 'Cryptodome', 'twofish', 'javaobj', 'pyasn1') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
