@@ -508,3 +508,16 @@ def test_cas_of_every_key_type_sign_with_a_matching_hash(tmp_path, ca_key, algor
                                                           "-text").stdout
     assert openssl("verify", "-CAfile", str(tmp_path / "ca.pem"), "-purpose", "sslclient",
                    str(tmp_path / "leaf.pem")).stdout.strip().endswith("OK")
+
+
+def test_audit_flags_keys_anyone_can_read(tmp_path):
+    """An NSS database with an empty password leaves its keys readable: weak protection."""
+    from helpers import key_pair_entry
+
+    location = _location(tmp_path, "nss")
+    with open_store(location, password="", type="nss", create=True) as store:
+        store.add(key_pair_entry("a", index=1))
+    with open_store(location, password="") as store:
+        report = lc.audit([(location, store)], within="1d")
+    assert [f.check for f in report.findings] == ["weak-protection"]
+    assert "password" in report.findings[0].message

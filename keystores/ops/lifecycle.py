@@ -591,6 +591,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     if callable(protection):
         for part, value in protection().items():
             weak = sorted({m.group(1).upper() for m in _WEAK_PROTECTION.finditer(str(value))})
+            if "anyone can read" in str(value):
+                add(None, "weak-protection", f"{part}: {value}; set a password (`keystores passwd`)")
             if weak:
                 add(None, "weak-protection", f"{part} protected with {value} ({', '.join(weak)} is weak; "
                     "rewrite with the modern profile, e.g. `keystores passwd`/`convert --profile modern`)")
