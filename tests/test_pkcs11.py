@@ -287,3 +287,16 @@ def test_repeated_labels_get_an_id_suffix_and_receive_keeps_the_token_label(toke
         assert {store.get(label).key.key_id for label in labels} == {first.key_id, bytes.fromhex("0b0b")}
         assert store.get(labels[1]).certificate == cert
     assert {o.get("label") for o in token.objects()} == {"twin"}  # the suffix never reaches the token
+
+
+@needs_pkcs11_tool
+def test_objects_we_do_not_list_are_named_in_a_note(token, tmp_path):
+    (tmp_path / "blob").write_bytes(b"opaque")
+    for args in (("--write-object", str(tmp_path / "blob"), "--type", "data", "--label", "blob"),
+                 ("--keygen", "--key-type", "AES:32", "--label", "aes")):
+        done = token.tool(*args)
+        assert done.returncode == 0, done.stderr
+    with _open(token, writable=True) as store:
+        store.add(trusted_entry("anchor"))
+        assert store.labels() == ["anchor"]
+        assert any("1 secret key(s), 1 data object(s)" in note for note in store.notes), store.notes

@@ -196,6 +196,9 @@ class Pkcs11Store(BaseStore):
                         group.label = group.label or label
             certs = [self._read_cert(obj) for obj in self._session.get_objects({Attribute.CLASS:
                                                                                  ObjectClass.CERTIFICATE})]
+            unlisted = {what: sum(1 for _ in self._session.get_objects({Attribute.CLASS: cls_}))
+                        for what, cls_ in (("secret key(s)", ObjectClass.SECRET_KEY),
+                                           ("data object(s)", ObjectClass.DATA))}
         except PKCS11Error as exc:
             raise KeystoreError(f"cannot read the objects of token '{self.token_label}' ({describe_error(exc)})",
                                 store=self.location) from exc
@@ -209,6 +212,14 @@ class Pkcs11Store(BaseStore):
             else:
                 standalone.append(cert)
         key_groups = [g for g in groups.values() if g.private is not None]
+        unlisted["public key(s) without their private key"] = sum(
+            1 for g in groups.values() if g.private is None and g.public is not None)
+        if any(unlisted.values()):
+            note = (f"token '{self.token_label}' also holds " + ", ".join(f"{n} {what}" for what, n in
+                                                                     unlisted.items() if n)
+                    + ", which keystores does not list")
+            if note not in self.notes:
+                self.notes.append(note)
         # Public keys without a private key are not entries of their own (as in Java); their certs are.
         for group in groups.values():
             if group.private is None:
