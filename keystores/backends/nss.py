@@ -55,6 +55,8 @@ _NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_C
                     "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}
 _PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_PKCS_TRUST_CLIENT_AUTH,
                      "email": db.CKA_PKCS_TRUST_EMAIL_PROTECTION, "code": db.CKA_PKCS_TRUST_CODE_SIGNING}
+_TRUST_MACED = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED,
+                db.CKA_CERT_SHA1_HASH, db.CKA_CERT_MD5_HASH, db.CKA_HASH_OF_CERTIFICATE, db.CKA_NAME_HASH_ALGORITHM)
 _ATTR_NAMES = {db.CKA_VALUE: "CKA_VALUE", db.CKA_MODULUS: "CKA_MODULUS", db.CKA_PUBLIC_EXPONENT:
                "CKA_PUBLIC_EXPONENT", db.CKA_PRIVATE_EXPONENT: "CKA_PRIVATE_EXPONENT", db.CKA_PRIME_1: "CKA_PRIME_1",
                db.CKA_PRIME_2: "CKA_PRIME_2", db.CKA_EXPONENT_1: "CKA_EXPONENT_1", db.CKA_EXPONENT_2: "CKA_EXPONENT_2",
@@ -364,18 +366,22 @@ class NssStore(BaseStore):
     def _verify_trust(self, cert: _Cert, row: db.Row, label: str) -> None:
         if self._pass_key is None:
             return
-        for attr in (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED,
-                     db.CKA_CERT_SHA1_HASH, db.CKA_CERT_MD5_HASH, db.CKA_HASH_OF_CERTIFICATE):
+        for attr in _TRUST_MACED:
             value = row.get(attr)
-            if value is None:
-                continue
-            self._check_mac("cert", row.id, row.id, attr, value, label, "trust")
+            if value is not None:
+                self._check_mac("cert", row.id, row.id, attr, value, label, "trust")
 
     def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
                    what: str) -> None:
         assert self._pass_key is not None and self._meta is not None
         name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
         blob = self._meta.get(name)
+        if blob is not None:
+            try:
+                if nc.check_mac(blob, self._pass_key, mac_id, attr, value):
+                    return  # the common case, kept short: listing checks thousands of these
+            except nc.DerError:
+                pass  # reported below, with the reason
         attr_name = _ATTR_NAMES.get(attr, f"0x{attr:x}")
         if blob is None:
             raise IntegrityError(f"the {what} attribute {attr_name} has no integrity MAC ({name} is missing)",
@@ -577,10 +583,16 @@ class NssStore(BaseStore):
 
     # --- writing -------------------------------------------------------------------------------------------
     def _write(self) -> None:
-        if self._new:
-            self._write_new()
-        else:
-            self._write_in_place()
+        # A password change swaps these while applying; a failed write must leave them as they were.
+        saved = (self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta)
+        try:
+            if self._new:
+                self._write_new()
+            else:
+                self._write_in_place()
+        except BaseException:
+            self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+            raise
         self._ops.clear()
 
     def _write_new(self) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -102,15 +101,28 @@ def table_columns(conn: sqlite3.Connection, schema: str, table: str) -> set[str]
     return {row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
 
 
-@dataclass
 class Row:
-    """One object: its id and the attributes that were asked for and present (stored form)."""
+    """One object: its id and the attributes that were asked for (stored form; None when absent).
 
-    id: int
-    attrs: dict[int, bytes] = field(default_factory=dict)
+    Values stay in the tuple sqlite returned, addressed through one shared attribute -> position map, so
+    reading thousands of objects builds no per-row dictionaries.
+    """
+
+    __slots__ = ("_index", "_values", "id")
+
+    def __init__(self, object_id: int, values: tuple[object, ...], index: dict[int, int]) -> None:
+        self.id = object_id
+        self._values = values
+        self._index = index
 
     def get(self, attr: int) -> bytes | None:
-        return plain(self.attrs.get(attr))
+        position = self._index.get(attr)
+        if position is None:
+            return None
+        value = self._values[position]
+        if value is None:
+            return None
+        return b"" if value == EMPTY else bytes(value)  # type: ignore[arg-type]
 
 
 def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[int]) -> list[Row]:
@@ -118,11 +130,8 @@ def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[
     present = table_columns(conn, schema, table)
     attrs = [a for a in wanted if column(a) in present]
     cols = ", ".join(["id", *(column(a) for a in attrs)])
-    rows = []
-    for record in conn.execute(f"SELECT {cols} FROM {schema}.{table}"):
-        values = {a: v for a, v in zip(attrs, record[1:], strict=True) if v is not None}
-        rows.append(Row(int(record[0]), values))
-    return rows
+    index = {attr: position for position, attr in enumerate(attrs, 1)}
+    return [Row(int(record[0]), record, index) for record in conn.execute(f"SELECT {cols} FROM {schema}.{table}")]
 
 
 class Writer:
