@@ -400,3 +400,18 @@ def test_pbmac1_mac_is_read(tmp_path, mixed_store):
     bad = with_mac(bytes(32))
     with pytest.raises(IntegrityError):  # the right password opens the contents: the MAC itself is damaged
         open_store(_write(tmp_path, bad, "bad.p12"), password=PASSWORD)
+
+
+def test_openssl_1_non_ascii_password_form_is_read_and_healed(tmp_path):
+    # OpenSSL 1.x made each UTF-8 byte of a password one BMP character; simulate such a file by writing with
+    # that form, then open it with the password the user actually typed.
+    typed = "pässwörd"
+    legacy_form = typed.encode("utf-8").decode("latin-1")
+    path = tmp_path / "old-openssl.p12"
+    with open_store(path, password=legacy_form, create=True, profile="compat") as store:
+        store.add(key_pair_entry("k", index=1))
+    with open_store(path, password=typed, writable=True) as store:
+        assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)
+        store.add(trusted_entry("t"))
+    # Rewritten in the standard form: the typed password opens MAC and keys directly.
+    assert crypto_pkcs12.load_pkcs12(path.read_bytes(), typed.encode()).key is not None

@@ -169,7 +169,7 @@ class Pkcs12Store(FileStore):
         except Exception as exc:  # a parser boundary: asn1crypto, cryptography and index errors mean damage
             raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
         self._read_protection = parsed.protection
-        self._read_password = self.password
+        self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
         self._secret_bags = parsed.secrets
         entries, notes = _assemble(parsed, self.location)
         self.notes.extend(notes)
@@ -302,7 +302,13 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
             if bag_password is None:
                 raise PasswordRequired("this PKCS#12 file is encrypted; a password is needed", store=location)
             plain = _decrypt_with(algorithm.dump(), ciphertext or b"", bag_password, mac_verified, location)
-            _read_safe_contents(plain, parsed, bag_password, mac_verified, location)
+            try:
+                _read_safe_contents(plain, parsed, bag_password, mac_verified, location)
+            except ValueError as exc:
+                if mac_verified:
+                    raise
+                # No MAC: the padding came out right by chance (1 in 256), the contents show it was the password.
+                raise WrongPassword("wrong password for this PKCS#12 file", store=location) from exc
         elif kind == "enveloped_data":
             raise UnsupportedFormat("PKCS#12 in public-key privacy mode (enveloped data) is not supported",
                                     store=location)
