@@ -300,3 +300,12 @@ def test_objects_we_do_not_list_are_named_in_a_note(token, tmp_path):
         store.add(trusted_entry("anchor"))
         assert store.labels() == ["anchor"]
         assert any("1 secret key(s), 1 data object(s)" in note for note in store.notes), store.notes
+
+
+def test_a_token_is_found_by_serial_too(token):
+    from keystores.backends.pkcs11_token import list_tokens, load_module
+
+    _open(token).close()  # finds the new token (re-initialising the module once if it was loaded before)
+    serial = next(t.serial for t in list_tokens(load_module(token.module)) if t.label == token.label)
+    with open_store(f"pkcs11:serial={serial}?module-path={token.module}", password=token.pin) as store:
+        assert store.token_label == token.label

@@ -264,8 +264,10 @@ class Pkcs11Store(BaseStore):
         try:
             cert = x509.load_der_x509_certificate(der)
         except ValueError:
-            self.notes.append(f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold "
-                              "a readable X.509 certificate; skipped")
+            note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a readable "
+                    "X.509 certificate; skipped")
+            if note not in self.notes:
+                self.notes.append(note)
             return None
         trusted = bool(attrs.get(Attribute.TRUSTED)) or attrs.get(Attribute.CERTIFICATE_CATEGORY) == \
             CATEGORY_AUTHORITY
