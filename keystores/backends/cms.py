@@ -164,6 +164,14 @@ class CmsStore(FileStore):
                 self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
 
     def _load(self, data: bytes) -> None:
+        import warnings
+
+        with warnings.catch_warnings():
+            # Old CA certificates with negative serial numbers are common in CMS databases; read them quietly.
+            warnings.simplefilter("ignore")
+            self._load_files(data)
+
+    def _load_files(self, data: bytes) -> None:
         from keystores.fileio import read_bytes
 
         password = self.password or ""
@@ -237,19 +245,14 @@ class CmsStore(FileStore):
         except UnsupportedAlgorithm as exc:
             raise UnsupportedFormat(f"a key or signature algorithm we do not read ({exc})", store=where,
                                     label=label) from exc
-        except (ValueError, TypeError, IndexError) as exc:
+        except (ValueError, TypeError, IndexError, x509.InvalidVersion) as exc:
             raise CorruptStore(f"damaged record ({exc.__class__.__name__})", store=where, label=label) from exc
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> x509.Certificate:
-        import warnings
-
         from cryptography import x509
 
         try:
-            with warnings.catch_warnings():
-                # Old CA certificates with negative serial numbers are common in CMS databases; read them.
-                warnings.simplefilter("ignore")
-                return _checked(x509.load_der_x509_certificate(der))
+            return _checked(x509.load_der_x509_certificate(der))
         except ValueError:
             fixed = fmt.drop_ecdsa_null_parameters(der, store=where)
             if fixed is None:
@@ -312,13 +315,13 @@ class CmsStore(FileStore):
     def _link_chains(self) -> None:
         """Key pairs get their chain: the leaf, then the certificates in this database that issued it (signer
         records, or a CA's own personal certificate)."""
+        if not any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values()):
+            return
         signers: dict[bytes, list[x509.Certificate]] = {}
         for entry in self._entries.values():
             if entry.kind in (EntryKind.TRUSTED_CERT, EntryKind.KEY_PAIR):
                 cert = entry.chain[0]
                 signers.setdefault(cert.subject.public_bytes(), []).append(cert)
-        if not signers:
-            return
         for record in self._records:
             entry = record.entry
             if entry is None or entry.kind is not EntryKind.KEY_PAIR:
