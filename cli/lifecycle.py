@@ -32,6 +32,17 @@ def _check_output_folder(path: str | None) -> None:
         raise UsageError(f"cannot write {path}: its folder does not exist")
 
 
+def _check_request_inputs(dn: str, key_type: str, sans: list[str] | None) -> None:
+    """Refuse a bad DN, key type or SAN before a store is opened (and a password asked for)."""
+    from keystores.model import KeySpec
+    from keystores.pki.builder import parse_sans
+    from keystores.pki.dn import parse_dn
+
+    parse_dn(dn).to_x509()
+    KeySpec.parse(key_type)
+    parse_sans(sans or [])
+
+
 def _read_input(path: str, what: str) -> bytes:
     from keystores.errors import NotFound
     from keystores.fileio import read_bytes
@@ -132,6 +143,7 @@ def register(app: typer.Typer) -> None:
         from keystores.ops.lifecycle import selfsign
 
         _check_output_folder(out)
+        _check_request_inputs(dn, key_type, san)
         result = open_writable(store, password, store_type, module, profile, lambda s: selfsign(
             s, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md, sans=san or [],
             path_length=path_length, replace=replace), create=True)
@@ -163,6 +175,7 @@ def register(app: typer.Typer) -> None:
         from keystores.ops.lifecycle import certreq
 
         _check_output_folder(out)
+        _check_request_inputs(dn, key_type, san)
         result = open_writable(store, password, store_type, module, profile, lambda s: certreq(
             s, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace), create=True)
         pem = result.request.public_bytes(serialization.Encoding.PEM)
