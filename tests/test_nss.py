@@ -437,3 +437,58 @@ def test_ckaid_is_sha1_of_modulus(tmp_path):
     with sqlite3.connect(folder / "key4.db") as conn:
         ids = {bytes(r[0]) for r in conn.execute("SELECT a102 FROM nssPrivate")}
     assert expected in ids
+
+
+@needs_nss
+def test_cli_converts_certutil_database_to_jks_that_keytool_reads(nss_made, tmp_path):
+    keytool = shutil.which("keytool")
+    if not keytool:
+        pytest.skip("keytool not installed")
+    folder, _ = nss_made
+    target = tmp_path / "out.jks"
+    env = {**os.environ, "SRC_PW": PW, "DEST_PW": "jkspass"}
+    done = subprocess.run([sys.executable, "-m", "keystores", "convert", f"sql:{folder}", str(target),
+                           "--password", "env:SRC_PW", "--dest-password", "env:DEST_PW"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    listed = run(keytool, "-list", "-keystore", str(target), "-storepass", "jkspass").stdout.lower()
+    assert "imported, " in listed and "privatekeyentry" in listed
+    assert "other ca, " in listed and "trustedcertentry" in listed
+
+
+@needs_nss
+def test_removing_a_key_pair_takes_its_hidden_chain_along(nss_made, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(nss_made[0], folder)
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert len(store.get("imported").chain) == 2
+    before = certutil_trust(folder)
+    assert "Test Root CA 0 - keystores tests" in before  # pk12util named the chain CA
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.remove("imported")
+    after = certutil_trust(folder)
+    assert set(before) - set(after) == {"imported", "Test Root CA 0 - keystores tests"}
+    keys = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(folder / "pw")).stdout
+    assert "imported" not in keys and "Tool CA" in keys
+
+
+@needs_nss
+def test_firefox_parentlock_refused(tmp_path):
+    folder = tmp_path / "profile"
+    _our_db(folder)
+    script = ("import fcntl, os, sys, time\n"
+              f"fd = os.open({str(folder / '.parentlock')!r}, os.O_RDWR | os.O_CREAT)\n"
+              "fcntl.lockf(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = snapshot(folder)
+        with pytest.raises(StoreLocked):
+            open_store(f"sql:{folder}", password=PW, writable=True)
+        assert snapshot(folder) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:  # free again once it exits
+        store.remove("ec server")
+    assert "ec server" not in certutil_trust(folder)

@@ -869,8 +869,9 @@ class NssStore(BaseStore):
             for object_id, *_rest in rows:
                 if object_id not in self._hidden:
                     return
-            still_used = conn.execute("SELECT 1 FROM cert.nssPublic WHERE a0=? AND a81=?",
-                                      (db.ulong(db.CKO_CERTIFICATE), issuer)).fetchone()
+            # Still issuing a remaining certificate (other than itself, if self-signed)?
+            still_used = conn.execute("SELECT 1 FROM cert.nssPublic WHERE a0=? AND a81=? AND a101!=?",
+                                      (db.ulong(db.CKO_CERTIFICATE), issuer, issuer)).fetchone()
             if still_used:
                 return
             next_issuer = bytes(rows[0][3])
