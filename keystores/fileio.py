@@ -3,6 +3,10 @@
 Writers take an exclusive flock on the store's *folder* for the whole read-modify-write, so two writers cannot
 lose each other's entries and no lock file is left beside the store. Readers take no lock: a rename is atomic,
 so they see the old file or the new one, never half of one.
+
+A writer killed mid-write (SIGKILL, power loss) cannot remove its temp file; the next writer to take the folder
+lock does (`_sweep_stale_temps`). A temp file is flocked by its writer until renamed, so a live writer's temp
+file (one not under this folder lock) is never taken for a dead one.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Itera
                     raise StoreLocked(f"another process has held the lock for {timeout:.0f}s",
                                       store=str(path)) from None
                 time.sleep(0.01)
+        _sweep_stale_temps(folder, time.time())
         yield
     finally:
         os.close(fd)  # closing drops the flock
@@ -83,6 +88,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
         raise _io_error(target, exc, "write") from exc
     try:
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # "alive": the sweeper leaves a flocked temp file alone
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
@@ -92,9 +98,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
                 with contextlib.suppress(OSError):
                     os.fchown(fd, existing.st_uid, existing.st_gid)
             os.fsync(fd)
+            os.replace(tmp, target)  # while still flocked, so the temp file is never unguarded
         finally:
             os.close(fd)
-        os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -131,6 +137,30 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
                 os.unlink(tmp)
     for folder in {t.parent for t in files}:
         _fsync_folder(folder)
+
+
+def _sweep_stale_temps(folder: Path, locked_at: float) -> None:
+    """Remove temp files that killed writers left in `folder` (called with the folder lock held).
+
+    Only files older than the lock and not flocked by a live writer go: whoever made them held this lock
+    before us (and is gone) or is a dead lockless writer.
+    """
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_mtime > locked_at:
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a live writer holds it
+                os.unlink(path)
+            finally:
+                os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:
