@@ -291,3 +291,20 @@ def test_keytool_reads_our_password_less_truststore(tmp_path):
         assert any("differ only in case" in note for note in store.notes)
     listed = run(KEYTOOL, *FAST_JVM, "-list", "-storetype", "PKCS12", "-keystore", str(path)).stdout
     assert "root zero, " in listed and "trustedCertEntry" in listed
+
+
+@needs_keytool
+def test_reads_keytool_legacy_format(tmp_path, keytool_store):
+    """What JDK 8 wrote (and JDK 17 writes with -Dkeystore.pkcs12.legacy): RC2-40 certificates, 3DES keys,
+    a SHA-1 MAC with 100000 iterations."""
+    legacy = tmp_path / "jdk8.p12"
+    run(KEYTOOL, *FAST_JVM, "-J-Dkeystore.pkcs12.legacy", "-importkeystore", "-noprompt",
+        "-srckeystore", str(keytool_store), "-srcstoretype", "PKCS12", "-srcstorepass:env", "KS_PW",
+        "-destkeystore", str(legacy), "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PW")
+    with open_store(legacy, password=PASSWORD) as store:
+        assert sorted(store.labels()) == ["ec-key", "root one", "root zero", "rsa key"]
+        info = store.protection()
+        assert "RC2-40" in info["certificates"] and "3DES" in info["keys"] and "HMAC-SHA-1" in info["mac"]
+        entry = store.get("ec-key")
+        assert same_key(entry.key, entry.chain[0].public_key())
+        assert store.get("root one").trust == TRUST_ALL
