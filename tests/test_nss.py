@@ -235,6 +235,10 @@ class TestWeReadWhatNssWrote:
         assert done.returncode == 0, done.stderr
         for name in ("Tool CA", "ec leaf", "Other CA", "imported"):
             assert name in done.stdout
+        wrong = subprocess.run([sys.executable, "-m", "keystores", "list", f"sql:{folder}", "--password",
+                                "env:NSS_WRONG"], capture_output=True, text=True, check=False,
+                               env={**os.environ, "NSS_WRONG": "not-it"})
+        assert wrong.returncode == 3 and "wrong password" in wrong.stderr
 
 
 @needs_nss
@@ -335,9 +339,16 @@ class TestConcurrency:
         for name, table in (("cert9.db", "nssPublic"), ("key4.db", "nssPrivate")):
             with sqlite3.connect(folder / name) as conn:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN a1234")
+        with sqlite3.connect(folder / "cert9.db") as conn:
+            # An older schema without the MD5 hash column: the writer has to add it back.
+            conn.execute("ALTER TABLE nssPublic DROP COLUMN ace5363b5")
         with open_store(f"sql:{folder}", password=PW, writable=True) as store:
             store.add(trusted_entry("added later", index=2))
         assert certutil_trust(folder)["added later"] == "CT,C,C"
+        with open_store(f"sql:{folder}", password=PW) as store:  # MACs of every trust attribute check out
+            assert store.get("added later").trust.native == "CT,C,C"
+        with sqlite3.connect(folder / "cert9.db") as conn:
+            assert conn.execute("SELECT count(*) FROM nssPublic WHERE ace5363b5 IS NOT NULL").fetchone()[0] == 1
 
 
 @needs_nss

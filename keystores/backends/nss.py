@@ -531,6 +531,8 @@ class NssStore(BaseStore):
         self._require_writable()
         self.check_entry(entry)
         if entry.default:
+            self.notes.append(f"{self.location}: NSS databases have no default entry; '{entry.label}' is stored "
+                              "without the flag")
             entry = entry.with_(default=False)
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
