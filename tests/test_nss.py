@@ -503,3 +503,33 @@ def test_firefox_parentlock_refused(tmp_path):
     with open_store(f"sql:{folder}", password=PW, writable=True) as store:  # free again once it exits
         store.remove("ec server")
     assert "ec server" not in certutil_trust(folder)
+
+
+@needs_nss
+def test_mechanism_flags_go_to_the_slots_the_module_reports(tmp_path):
+    lib = TestModules.LIB
+    if not Path(lib).exists() or not shutil.which("softhsm2-util"):
+        pytest.skip("softhsm2 not installed")
+    pytest.importorskip("pkcs11")
+    folder = tmp_path / "db"
+    folder.mkdir()
+    run("certutil", "-N", "-d", f"sql:{folder}", "--empty-password")
+    (tmp_path / "tokens").mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "t1", "--so-pin", "1234", "--pin", "1234"],
+                   env=env, capture_output=True, check=True)
+    shown = subprocess.run(["softhsm2-util", "--show-slots"], env=env, capture_output=True, text=True,
+                           check=True).stdout
+    slot_ids = {int(line.split()[1]) for line in shown.splitlines() if line.startswith("Slot ")}
+    done = subprocess.run([sys.executable, "-m", "keystores", "nss", "add-module", f"sql:{folder}", "--name", "HSM",
+                           "--library", lib, "--mechanisms", "RSA:ECC"], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "pkcs11.txt").read_text()
+    for slot in slot_ids:
+        assert f"0x{slot:08x}=[slotFlags=RSA,ECC ]" in text
+    listed = subprocess.run(["modutil", "-dbdir", f"sql:{folder}", "-list"], env=env, capture_output=True,
+                            text=True, check=True).stdout
+    assert "HSM" in listed and "token: t1" in listed

@@ -114,7 +114,8 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
     """Register a PKCS#11 library under `name`, as `modutil -add NAME -libfile LIB [-mechanisms A:B]` does.
 
     `mechanisms` makes NSS prefer the module for those mechanisms; modutil writes them per slot id, which it learns
-    by loading the module. We do not load it: the slot ids are `slots` or slot 0.
+    by loading the module. So do we (through python-pkcs11 when installed) unless `slots` is given; when the
+    module cannot be loaded here the flags go to slot 0.
     """
     if not name.strip() or "\n" in name or "\n" in library:
         raise UsageError("a module needs a one-line, non-empty name and library path")
@@ -129,6 +130,8 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
         if bad:
             raise UsageError(f"unknown mechanism(s) {', '.join(bad)}; known: {':'.join(MECHANISMS)}")
         flags = ",".join(known[m.upper()] for m in chosen)
+        if slots is None:
+            slots = _module_slots(library)
         params = " ".join(f"0x{slot:08x}=[slotFlags={flags} ]" for slot in (slots or [0]))
         lines.append(f"NSS=slotParams={{{params}}}  ")
     module = Module(name=name, library=library, nss=lines[2][4:] if len(lines) > 2 else "", lines=lines)
@@ -140,6 +143,16 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
 
     _edit(location, change)
     return module
+
+
+def _module_slots(library: str) -> list[int] | None:
+    """The slot ids a PKCS#11 library reports, or None when it cannot be loaded in this process."""
+    try:
+        import pkcs11
+
+        return [slot.slot_id for slot in pkcs11.lib(library).get_slots()]
+    except Exception:  # a native library can fail in many ways; the fallback (slot 0) is fine for all of them
+        return None
 
 
 def remove_module(location: str, name: str) -> None:
