@@ -415,3 +415,17 @@ def test_openssl_1_non_ascii_password_form_is_read_and_healed(tmp_path):
         store.add(trusted_entry("t"))
     # Rewritten in the standard form: the typed password opens MAC and keys directly.
     assert crypto_pkcs12.load_pkcs12(path.read_bytes(), typed.encode()).key is not None
+
+
+def test_ber_indefinite_lengths_and_constructed_octets(tmp_path, mixed_store):
+    """Older Windows and Netscape-era tools wrote BER: indefinite lengths, the AuthenticatedSafe in chunks."""
+    from asn1crypto import core, pkcs12
+
+    pfx = pkcs12.Pfx.load(mixed_store)
+    safe = pfx["auth_safe"]["content"].native
+    chunks = b"".join(core.OctetString(safe[i:i + 1000]).dump() for i in range(0, len(safe), 1000))
+    content_info = (b"\x30\x80" + core.ObjectIdentifier("1.2.840.113549.1.7.1").dump()
+                    + b"\xa0\x80\x24\x80" + chunks + b"\x00\x00\x00\x00\x00\x00")
+    ber = b"\x30\x80" + pfx["version"].dump() + content_info + pfx["mac_data"].dump() + b"\x00\x00"
+    with open_store(_write(tmp_path, ber), password=PASSWORD) as store:
+        assert store.labels() == ["server1", "server2", "root ca", "other root"]
