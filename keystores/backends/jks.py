@@ -771,8 +771,37 @@ class _JavaStore(FileStore):
         raise NotImplementedError
 
     def protection(self) -> dict[str, str]:
+        """The digest, and the key protection the keys as read actually use (iteration counts from their
+        parameters: JDK 8 wrote 200 iterations, JDK 17 writes 200,000); what we write for new keys otherwise."""
+        from keystores import legacy_java
+
+        seen: set[str] = set()
+        counts: set[int] = set()
+        for entry in self._entries.values():
+            if not self._owns_sealed(entry):
+                continue
+            blob = entry.__dict__["_blob"]
+            try:
+                if entry.kind is EntryKind.KEY_PAIR:
+                    oid, params, _ = _read_epki(blob)
+                    if oid == legacy_java.JKS_KEY_PROTECTOR_OID:
+                        seen.add(JksStore.key_protection)
+                        continue
+                else:
+                    params = self._sealed_parameters(blob)
+                counts.add(_read_pbe_parameter(params or b"")[1])
+            except _PARSE_ERRORS:
+                continue  # a damaged key is reported when it is opened, not here
+        if counts:
+            low, high = min(counts), max(counts)
+            seen.add(f"{JceksStore.key_protection}, {low}" + (f"-{high}" if high != low else "") + " iterations")
         return {"mac": "SHA-1 keyed digest (password, \"Mighty Aphrodite\", store)",
-                "keys": self._key_algorithm_name()}
+                "keys": "; ".join(sorted(seen)) or self._key_algorithm_name()}
+
+    @staticmethod
+    def _sealed_parameters(serialized: bytes) -> bytes:
+        sealed = _JavaReader(serialized, 0).stream()
+        return sealed.fields["encodedParams"]
 
 
 class JksStore(_JavaStore):
@@ -789,8 +818,10 @@ class JksStore(_JavaStore):
         protected = legacy_java.jks_protect_key(self._pkcs8(entry), password)
         return _epki(legacy_java.JKS_KEY_PROTECTOR_OID, None, protected)
 
+    key_protection: ClassVar[str] = "JKS key protector (SHA-1 keystream XOR, SHA-1 check)"
+
     def _key_algorithm_name(self) -> str:
-        return "JKS key protector (SHA-1 keystream XOR, SHA-1 check)"
+        return self.key_protection
 
 
 class JceksStore(_JavaStore):
@@ -825,10 +856,12 @@ class JceksStore(_JavaStore):
         except UsageError as exc:
             raise UsageError(exc.reason, store=self.location, label=label) from exc
 
+    key_protection: ClassVar[str] = "PBEWithMD5AndTripleDES (MD5, 3DES-CBC)"
+
     def _key_algorithm_name(self) -> str:
         from keystores.legacy_java import SUN_PBE_ITERATIONS
 
-        return f"PBEWithMD5AndTripleDES (MD5, 3DES-CBC, {SUN_PBE_ITERATIONS} iterations)"
+        return f"{self.key_protection}, {SUN_PBE_ITERATIONS} iterations"
 
 
 def _cert_bytes(cert: Any) -> bytes:
