@@ -481,8 +481,20 @@ def test_cli_stash_set_default_trust_and_exit_codes(tmp_path):
     listed = keystores("list", str(path))
     assert listed.code == 0 and "stash" in listed.err
     assert keystores("list", str(path), "--password", "env:BAD", env={"BAD": "nope"}).code == 3
+    env["NEW_PW"] = "cli-new-pass"
+    changed = keystores("passwd", str(path), "--new-password", "env:NEW_PW", env=env)  # old one from the stash
+    assert changed.code == 0, changed.all
+    assert cms_stash.decode(path.with_suffix(".sth").read_bytes()) == "cli-new-pass"
+    assert cms_stash.version_of(path.with_suffix(".sth").read_bytes()) == 1  # the stash keeps its version
+    p12 = tmp_path / "out.p12"
+    converted = keystores("convert", str(path), str(p12), "--dest-password", "env:NEW_PW", env=env)
+    assert converted.code == 0, converted.all
+    with open_store(p12, password="cli-new-pass") as exported:
+        # 'root ca' was set untrusted above: PKCS#12 keeps it as the key pairs' chain certificate only.
+        assert sorted(exported.labels()) == ["a", "b"]
+        assert exported.get("a").chain[1] == trusted_entry("x").chain[0]
     data = bytearray(path.read_bytes())
     data[-5000 + 300] ^= 0x40
     path.write_bytes(bytes(data))
-    damaged = keystores("list", str(path), "--password", "env:KDB_PW", env=env)
+    damaged = keystores("list", str(path), "--password", "env:NEW_PW", env=env)
     assert damaged.code == 1 and "integrity" in damaged.err

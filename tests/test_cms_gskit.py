@@ -176,3 +176,21 @@ def test_wrong_password_and_damage_classified_as_gskit_does(tmp_path, version):
     assert gskit.open_rc(path, PASSWORD) == gskit.ERR_DATABASE_CORRUPTION
     with pytest.raises(IntegrityError):
         open_store(path, password=PASSWORD)
+
+
+@pytest.mark.parametrize("version", [4, 6])
+def test_gskit_rekeys_after_our_password_change(tmp_path, version):
+    path = tmp_path / "ours.kdb"
+    pair = key_pair_entry("server", index=1)
+    with open_store(path, password=PASSWORD, create=True, cms_version=version, stash=True) as store:
+        store.add(pair)
+        store.add(_request("pending", 22))
+    with open_store(path, writable=True) as store:  # opened with the stash
+        store.set_password(NEW_PASSWORD)
+    assert cms_stash.decode(path.with_suffix(".sth").read_bytes()) == NEW_PASSWORD
+    assert gskit.open_rc(path, PASSWORD) == gskit.ERR_INVALID_PASSWORD
+    with gskit.Database(path, NEW_PASSWORD) as db:
+        assert db.request_labels() == ["pending"]
+    gskit.change_password(path, NEW_PASSWORD, PASSWORD)  # GSKit decrypts every key we re-encrypted
+    with open_store(path, password=PASSWORD) as store:
+        assert same_key(store.get("server").key, pair.key)

@@ -552,6 +552,10 @@ class CmsStore(FileStore):
                                  salt_length=_NATIVE_SALT, raw_password=True)
         if scheme == "pkcs12-3des":  # GSKit's own OID says "raw password"; the standard one means BMPString
             epki = fmt.replace_epki_oid(epki, fmt.PKCS12_3DES_OID, fmt.GSKIT_3DES_OID) or epki
+            note = (f"{self.location}: keys in a v{self._kdb.version} CMS database are encrypted as GSKit does "
+                    "(3DES, SHA-1 key derivation, 5 iterations); a v6 database (cms_version=6) uses AES-256")
+            if note not in self.notes:
+                self.notes.append(note)
         return epki
 
     def _encrypt_secret(self, value: bytes) -> bytes:
