@@ -498,3 +498,14 @@ def test_cli_stash_set_default_trust_and_exit_codes(tmp_path):
     path.write_bytes(bytes(data))
     damaged = keystores("list", str(path), "--password", "env:NEW_PW", env=env)
     assert damaged.code == 1 and "integrity" in damaged.err
+
+
+def test_unreadable_rdb_does_not_stop_listing_but_stops_writing(tmp_path):
+    path = _made(tmp_path, trusted_entry("root ca"))
+    rdb = fmt.Container(4, 1, fmt.TAG_RDB, 5000, fmt.new_salt(), [])
+    path.with_suffix(".rdb").write_bytes(fmt.build_container(rdb, "some other password"))
+    with open_store(path, password=PASSWORD) as store:
+        assert store.labels() == ["root ca"]
+        assert any("pending requests not read" in note for note in store.notes)
+    with pytest.raises(WrongPassword):
+        open_store(path, password=PASSWORD, writable=True)

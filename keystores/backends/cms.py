@@ -184,15 +184,26 @@ class CmsStore(FileStore):
         for position, raw in enumerate(kdb.slots):
             self._read_slot("kdb", position, raw, self.path)
         if self.rdb_path.is_file():
-            rdb_bytes = read_bytes(self.rdb_path)
-            self._originals[self.rdb_path] = rdb_bytes
-            self._rdb = fmt.parse_container(rdb_bytes, password, store=str(self.rdb_path))
-            for position, raw in enumerate(self._rdb.slots):
-                self._read_slot("rdb", position, raw, self.rdb_path)
+            try:
+                self._load_requests(read_bytes(self.rdb_path), password)
+            except KeystoreError as exc:
+                if self.writable:
+                    raise
+                # Reading the key database does not need its requests: list what can be listed, and say so.
+                self._rdb = None
+                self._records = [r for r in self._records if r.source == "kdb"]
+                self._entries = {r.entry.label: r.entry for r in self._records if r.entry is not None}
+                self.notes.append(f"{self.rdb_path}: pending requests not read ({exc.reason})")
         if self.crl_path.is_file() and self.writable:
             self._crl = read_bytes(self.crl_path)
             self._originals[self.crl_path] = self._crl
         self._link_chains()
+
+    def _load_requests(self, rdb_bytes: bytes, password: str) -> None:
+        self._originals[self.rdb_path] = rdb_bytes
+        self._rdb = fmt.parse_container(rdb_bytes, password, store=str(self.rdb_path))
+        for position, raw in enumerate(self._rdb.slots):
+            self._read_slot("rdb", position, raw, self.rdb_path)
 
     def _read_slot(self, source: str, position: int, raw: bytes, path: Path) -> None:
         where = str(path)
