@@ -477,12 +477,12 @@ class _JavaStore(FileStore):
                           "PKCS#12 (.p12) is the modern choice")
 
     def _load(self, data: bytes) -> None:
-        if self.password is None:
-            raise PasswordRequired(f"the {self.format.upper()} store digest needs the store password",
-                                   store=self.location)
         if data[:4] != self.magic:
             raise UnsupportedFormat(f"not a {self.format.upper()} store (magic {data[:4].hex()})",
                                     store=self.location)
+        if self.password is None:
+            raise PasswordRequired(f"the {self.format.upper()} store digest needs the store password",
+                                   store=self.location)
         try:
             entries, end = self._parse(data)
         except KeystoreError:
