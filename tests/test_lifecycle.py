@@ -521,3 +521,17 @@ def test_audit_flags_keys_anyone_can_read(tmp_path):
         report = lc.audit([(location, store)], within="1d")
     assert [f.check for f in report.findings] == ["weak-protection"]
     assert "password" in report.findings[0].message
+
+
+def test_a_chain_inside_a_pem_key_file_is_not_trust(tmp_path):
+    """PEM has no trust flags: its certificate entries are anchors, but a key pair's own chain is not."""
+    from helpers import key_pair_entry, trusted_entry
+
+    with open_store(tmp_path / "k.pem", create=True) as store:
+        store.add(key_pair_entry("srv", index=1))
+    with open_store(tmp_path / "ca.pem", create=True) as store:
+        store.add(trusted_entry("root"))
+    with open_store(tmp_path / "k.pem") as store, open_store(tmp_path / "ca.pem") as bundle:
+        label = store.labels()[0]
+        assert not lc.validate(store, label).ok
+        assert lc.validate(store, label, trust_stores=[bundle]).ok

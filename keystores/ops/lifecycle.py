@@ -488,12 +488,11 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
 
 # --- validate --------------------------------------------------------------------------------------------------
 def _anchors(store: KeyStore) -> list[x509.Certificate]:
-    """The certificates a store trusts: trusted entries with trust set; in a format without trust flags (PEM)
-    every certificate it holds."""
-    if not store.capabilities.trust:
-        return _certificates(store)
+    """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
+    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
+    no_flags = not store.capabilities.trust
     return [e.chain[0] for e in store.entries()
-            if e.kind is EntryKind.TRUSTED_CERT and e.trust is not None and e.chain]
+            if e.kind is EntryKind.TRUSTED_CERT and e.chain and (e.trust is not None or no_flags)]
 
 
 def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),
