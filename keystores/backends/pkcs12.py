@@ -544,7 +544,7 @@ def _describe_encryption(algorithm: Any) -> str:
 
 
 def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, str]:
-    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC",
+    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",  # as pbe.describe spells it
               "pkcs12-3des": "PKCS#12 PBE SHA-1 3DES"}
     if no_password:
         return {"mac": "none", "keys": "none (no private keys)", "certificates": "none"}
