@@ -231,6 +231,7 @@ class PemStore(FileStore):
         #: Private keys that match no certificate or request: not entries, but written back on save.
         self.loose_keys: list[PrivateKeyTypes] = []
         self._key_protection: set[str] = set()
+        self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
         self.private_file = True  # type: ignore[misc]
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
@@ -254,7 +255,12 @@ class PemStore(FileStore):
         # CLI). They are read as they are: warning about a root the user did not make helps nobody.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-            self._load_objects(data)
+            try:
+                self._load_objects(data)
+            except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+                if type(exc).__name__ != "PanicException":
+                    raise
+                raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
 
     def _load_objects(self, data: bytes) -> None:
         if self.format == "der":
@@ -373,15 +379,21 @@ class PemStore(FileStore):
         return self.password
 
     def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
-        from keystores import pbe
+        """An EncryptedPrivateKeyInfo: cryptography's loader first (fast, no asn1crypto import), then
+        keystores.pbe, which reads every scheme and tells a wrong password from damage."""
+        from cryptography.hazmat.primitives import serialization
 
         password = self._need_password(where)
+        self._encrypted_pkcs8.append(der)
         try:
-            from asn1crypto import keys
+            return serialization.load_der_private_key(der, password.encode("utf-8"))
+        except Exception:
+            pass  # whatever failed, keystores.pbe below decides whether it was the password, damage or the scheme
+        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+            if type(exc).__name__ != "PanicException":
+                raise
+        from keystores import pbe
 
-            self._key_protection.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStore(f"{where} is a damaged encrypted private key", store=self.location) from exc
         try:
             plain = pbe.decrypt_pkcs8(der, password)
         except WrongPassword as exc:
@@ -552,9 +564,18 @@ class PemStore(FileStore):
         super().add(entry, replace=replace)
 
     def protection(self) -> dict[str, str]:
-        if not self._key_protection:
-            return {}
-        return {"keys": "; ".join(sorted(self._key_protection))}
+        described = set(self._key_protection)
+        if self._encrypted_pkcs8:
+            from asn1crypto import keys
+
+            from keystores import pbe
+
+            for der in self._encrypted_pkcs8:
+                try:
+                    described.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]))
+                except (ValueError, KeyError, TypeError):
+                    described.add("unknown")
+        return {"keys": "; ".join(sorted(described))} if described else {}
 
     # --- writing -------------------------------------------------------------------------------------------
     def _key_der_or_pem(self, key: PrivateKeyTypes, encoding: Any) -> bytes:
@@ -579,6 +600,7 @@ class PemStore(FileStore):
         self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
         if self._has_keys:
             self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else "none (unencrypted)"}
+            self._encrypted_pkcs8 = []
         if self.format == "der":
             return self._dump_der()
         return self._dump_pem()
@@ -670,7 +692,7 @@ class PemStore(FileStore):
         data = self._dump()
         clear_key = self._has_keys and not self.password
         if not self._has_keys:
-            self._key_protection = set()
+            self._key_protection, self._encrypted_pkcs8 = set(), []
         # An unencrypted key must not land in a file others can read: tighten an existing file's mode first
         # (atomic_write keeps it), and put it back if the write fails.
         old_mode = None
