@@ -194,3 +194,38 @@ def test_gskit_rekeys_after_our_password_change(tmp_path, version):
     gskit.change_password(path, NEW_PASSWORD, PASSWORD)  # GSKit decrypts every key we re-encrypted
     with open_store(path, password=PASSWORD) as store:
         assert same_key(store.get("server").key, pair.key)
+
+
+VECTOR_PASSWORDS = {
+    "kse/KdbKeyStoreSpiTest/mixed.kdb": "password",
+    "kse/KdbKeyStoreSpiTest/chained.kdb": "password",
+    "lchudinov_tls-examples/key.kdb": "password",
+    "robert0714_vagrant_ihs_liberty_sticky-session/ssl/ihsserverkey.kdb": "1qaz2wsx",
+    "desamsett_bank/key.kdb": "123",
+    "alexandrezanetti_claro/key.kdb": "senha",
+}
+
+
+@pytest.mark.parametrize("relative", sorted(VECTOR_PASSWORDS))
+def test_gskit_takes_our_rewrite_of_each_vector(shared_vectors, tmp_path, relative):
+    source = shared_vectors / "cms" / relative
+    if not source.is_file():
+        pytest.skip("vector absent")
+    password = VECTOR_PASSWORDS[relative]
+    path = tmp_path / "vector.kdb"
+    shutil.copy(source, path)
+    for suffix in (".rdb", ".crl"):
+        if source.with_suffix(suffix).is_file():
+            shutil.copy(source.with_suffix(suffix), path.with_suffix(suffix))
+    with open_store(path, password=password, writable=True) as store:
+        labels = store.labels()
+        if labels:
+            store.rename(labels[0], "renamed by keystores")
+        store.add(key_pair_entry("added by keystores", index=4, default=True))
+        expected = store.labels()
+    with gskit.Database(path, password) as db:
+        assert sorted(db.labels()) == sorted(expected)
+    gskit.change_password(path, password, NEW_PASSWORD)  # every key, old encodings and ours, decrypted by GSKit
+    with open_store(path, password=NEW_PASSWORD) as store:
+        assert sorted(store.labels()) == sorted(expected)
+        assert store.get("added by keystores").default
