@@ -486,3 +486,14 @@ def test_cli_create_import_list_and_errors(tmp_path):
     damaged.write_bytes(bundle.read_bytes()[:-200])
     broken = keystores("list", str(damaged), "--password", "env:KS_PW", env=env)
     assert broken.code == ExitCode.FAILURE and str(damaged) in broken.err and "Traceback" not in broken.all
+
+
+def test_content_decides_between_pem_and_der(tmp_path):
+    der = tmp_path / "actually-der.pem"
+    der.write_bytes(ca(0)[1].public_bytes(serialization.Encoding.DER))
+    store = open_store(der, type="pem")
+    assert store.format == "der" and store.labels() == ["Test Root CA 0"]
+    pem = tmp_path / "actually-pem.der"
+    pem.write_bytes(_pem(ca(0)[1]) + _pem(ca(1)[1]))
+    store = open_store(pem, type="der")
+    assert store.format == "pem" and len(store.labels()) == 2

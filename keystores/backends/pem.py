@@ -225,16 +225,18 @@ class PemStore(FileStore):
             format_name = "der" if Path(location).suffix.lower() == ".der" else "pem"
         if format_name not in ("pem", "der"):
             raise UsageError(f"PemStore reads pem or der, not {format_name}")
-        self.format = format_name  # type: ignore[misc]
-        self.capabilities = DER_CAPABILITIES if format_name == "der" else PEM_CAPABILITIES  # type: ignore[misc]
+        self._set_format(format_name)
         self.der_key = der_key
         #: Private keys that match no certificate or request: not entries, but written back on save.
         self.loose_keys: list[PrivateKeyTypes] = []
         self._key_protection: set[str] = set()
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
-        self.private_file = True  # type: ignore[misc]
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    def _set_format(self, format_name: str) -> None:
+        self.format = format_name  # type: ignore[misc]
+        self.capabilities = DER_CAPABILITIES if format_name == "der" else PEM_CAPABILITIES  # type: ignore[misc]
 
     @classmethod
     def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
@@ -263,6 +265,11 @@ class PemStore(FileStore):
                 raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
 
     def _load_objects(self, data: bytes) -> None:
+        # The bytes decide between the two spellings (`--type pem` on a DER file, or the reverse, just works);
+        # the store is then written back in the spelling it was read in.
+        is_pem = b"-----BEGIN " in data or not data.startswith(b"\x30")
+        if is_pem != (self.format == "pem") and data.strip():
+            self._set_format("pem" if is_pem else "der")
         if self.format == "der":
             items = self._decode_der(data)
         else:
@@ -598,6 +605,7 @@ class PemStore(FileStore):
 
     def _dump(self) -> bytes:
         self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
+        self.private_file = self._has_keys  # type: ignore[misc]  # (the DER writer may clear it: key left out)
         if self._has_keys:
             self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else "none (unencrypted)"}
             self._encrypted_pkcs8 = []
@@ -671,13 +679,13 @@ class PemStore(FileStore):
                 return self._key_der_or_pem(entry.key, der)  # type: ignore[arg-type]
             self.notes.append(f"{self.location}: '{entry.label}' written as its certificate only; the private key "
                               "is not in the DER file (open the store with der_key=True to write the key)")
-            self._has_keys = False
+            self._has_keys = self.private_file = False  # type: ignore[misc]
             return entry.chain[0].public_bytes(der)
         if entry.kind is EntryKind.REQUEST:
             if entry.key is not None:
                 self.notes.append(f"{self.location}: '{entry.label}' written as its certificate request only; the "
                                   "private key is not in the DER file")
-            self._has_keys = False
+            self._has_keys = self.private_file = False  # type: ignore[misc]
             return entry.request.public_bytes(der)  # type: ignore[union-attr]
         self._trust_note(entry)
         return entry.chain[0].public_bytes(der)
@@ -702,7 +710,7 @@ class PemStore(FileStore):
                 if old_mode & 0o077:
                     os.chmod(self.path, old_mode & 0o700)
         try:
-            atomic_write(self.path, data, private=self._has_keys)
+            atomic_write(self.path, data, private=self.private_file)
         except BaseException:
             if old_mode is not None and old_mode & 0o077:
                 with contextlib.suppress(OSError):
