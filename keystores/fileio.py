@@ -33,31 +33,60 @@ def _io_error(path: Path, exc: OSError, doing: str) -> KeystoreError:
     return KeystoreError(f"cannot {doing}: {reason}", store=str(path))
 
 
+# Folders this process holds locked: realpath -> [fd, count]. folder_lock is re-entrant within a process, so
+# open_store can hold the lock across "does it exist?" and the backend's own open (which locks again, and keeps
+# the lock after open_store returns); the flock is dropped when the last holder lets go.
+_held: dict[str, list[int]] = {}
+
+
 @contextlib.contextmanager
 def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive lock on the folder that holds `path` (or on `path` itself if it is a folder)."""
+    """Hold an exclusive lock on the folder that holds `path` (or on `path` itself if it is a folder).
+
+    Re-entrant within one process (not across threads of it: the CLI is single-threaded).
+    """
     target = Path(path)
     folder = target if target.is_dir() else target.parent
     folder = folder if str(folder) else Path(".")
+    key = os.path.realpath(folder)
+    if key in _held:
+        _held[key][1] += 1
+    else:
+        _held[key] = [_acquire(folder, path, timeout), 1]
+        try:
+            _sweep_stale_temps(folder, time.time())
+        except BaseException:
+            _release(key)
+            raise
+    try:
+        yield
+    finally:
+        _release(key)
+
+
+def _acquire(folder: Path, path: str | os.PathLike[str], timeout: float) -> int:
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise _io_error(folder, exc, "open the folder") from exc
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreLocked(f"another process has held the lock for {timeout:.0f}s",
-                                      store=str(path)) from None
-                time.sleep(0.01)
-        _sweep_stale_temps(folder, time.time())
-        yield
-    finally:
-        os.close(fd)  # closing drops the flock
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StoreLocked(f"another process has held the lock for {timeout:.0f}s", store=str(path)) from None
+            time.sleep(0.01)
+
+
+def _release(key: str) -> None:
+    holder = _held[key]
+    holder[1] -= 1
+    if holder[1] == 0:
+        del _held[key]
+        os.close(holder[0])  # closing drops the flock
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = False) -> None:
@@ -126,6 +155,9 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
             with contextlib.suppress(FileNotFoundError):
                 st = os.stat(target)
                 os.chmod(tmp, stat.S_IMODE(st.st_mode))
+                if os.geteuid() == 0:  # as atomic_write does: an existing file keeps its owner too
+                    with contextlib.suppress(OSError):
+                        os.chown(tmp, st.st_uid, st.st_gid)
             staged.append((tmp, target))
         for tmp, target in staged:
             os.replace(tmp, target)

@@ -203,6 +203,25 @@ def open_store(
     `options` are backend-specific (documented on each backend class), e.g. `module=` for pkcs11.
     """
     loc = os.fspath(location)
+    if (writable or create) and _is_plain_path(loc):
+        # Decide "new or existing" under the folder lock the backend will hold too, so two writers creating the
+        # same store cannot both believe it is new (the lock is re-entrant within this process).
+        from keystores.fileio import folder_lock
+
+        with folder_lock(loc):
+            return _open(loc, password, type, writable, create, fresh, profile, options)
+    return _open(loc, password, type, writable, create, fresh, profile, options)
+
+
+def _is_plain_path(location: str) -> bool:
+    if location.startswith(("sql:", "pkcs11:")):
+        return False
+    path = Path(location)
+    return not path.is_dir() and path.parent.is_dir()
+
+
+def _open(loc: str, password: str | None, type: str | None, writable: bool, create: bool, fresh: bool,
+          profile: str, options: dict[str, Any]) -> KeyStore:
     exists = _exists(loc)
     notes: list[str] = []
     if create and (not exists or fresh):

@@ -102,8 +102,6 @@ def test_parallel_imports_lose_nothing_and_readers_see_whole_stores(fmt, tmp_pat
 
 @pytest.mark.parametrize("fmt", [f if f in ("pkcs12", "pem") else pytest.param(f, marks=pytest.mark.slow)
                                  for f in FILE_FORMATS if f != "nss"])  # the race is in the shared core
-@pytest.mark.xfail(strict=True, reason="BUG (reported): open_store decides create-vs-load before FileStore takes the "
-                   "folder lock, so imports into a store that does not exist yet each create it and the last wins")
 def test_parallel_imports_into_a_store_that_does_not_exist_yet(fmt, tmp_path, pem_sources):
     """`import` into a missing DEST creates it; several at once must still all land."""
     usable(fmt)
