@@ -229,3 +229,14 @@ def test_gskit_takes_our_rewrite_of_each_vector(shared_vectors, tmp_path, relati
     with open_store(path, password=NEW_PASSWORD) as store:
         assert sorted(store.labels()) == sorted(expected)
         assert store.get("added by keystores").default
+
+
+def test_gskit_keeps_a_utf8_label(tmp_path):
+    path = tmp_path / "utf8.kdb"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(trusted_entry("café racine ünïcode"))
+    with gskit.Database(path, PASSWORD) as db:
+        assert db.labels() == ["café racine ünïcode"]
+    gskit.change_password(path, PASSWORD, NEW_PASSWORD)
+    with open_store(path, password=NEW_PASSWORD) as store:
+        assert store.labels() == ["café racine ünïcode"]
