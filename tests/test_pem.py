@@ -497,3 +497,41 @@ def test_content_decides_between_pem_and_der(tmp_path):
     pem.write_bytes(_pem(ca(0)[1]) + _pem(ca(1)[1]))
     store = open_store(pem, type="der")
     assert store.format == "pem" and len(store.labels()) == 2
+
+
+PKCS8_SCHEMES = {
+    "pbes2-aes128-sha512": (["-v2", "aes128", "-v2prf", "hmacWithSHA512"], "PBES2 PBKDF2-HMAC-SHA-512 AES-128-CBC"),
+    "pbes2-3des": (["-v2", "des3"], "3DES-CBC"),
+    "pkcs12-3des": (["-v1", "PBE-SHA1-3DES"], "PKCS#12 PBE SHA-1 3DES"),
+    "pkcs12-rc2-40": (["-v1", "PBE-SHA1-RC2-40", "-provider", "legacy", "-provider", "default"], "RC2-40"),
+    "pbes1-md5-des": (["-v1", "PBE-MD5-DES", "-provider", "legacy", "-provider", "default"], "PBES1 MD5 DES"),
+    "scrypt": (["-scrypt"], "PBES2 scrypt"),
+}
+
+
+@needs_openssl
+@pytest.mark.parametrize("scheme", sorted(PKCS8_SCHEMES))
+def test_reads_every_pkcs8_encryption_openssl_writes(openssl_made, tmp_path, scheme):
+    args, described = PKCS8_SCHEMES[scheme]
+    key = tmp_path / "p8.key"
+    made = openssl("pkcs8", "-topk8", "-in", str(openssl_made / "leaf.key"), *args, "-passout", "env:KS_PW",
+                   "-out", str(key), check=False)
+    if made.returncode != 0:
+        pytest.skip(f"this openssl cannot write {scheme} (legacy provider missing?)")
+    bundle = tmp_path / "b.pem"
+    bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + key.read_bytes())
+    store = open_store(bundle, password=PASSWORD)
+    assert summary(store) == [("leaf.example", "key-pair", 1, True)]
+    assert described in store.protection()["keys"]
+    with pytest.raises(WrongPassword):
+        open_store(bundle, password="wrong")
+
+
+def test_non_ascii_labels_round_trip_and_trusted_chain_noted(tmp_path):
+    path = tmp_path / "u.pem"
+    pair = key_pair_entry("Zoë's server — ünïcode", index=1)
+    with open_store(path, create=True) as store:
+        store.add(pair)
+        store.add(Entry("root with chain", EntryKind.TRUSTED_CERT, chain=(ca(1)[1], ca(0)[1]), trust=Trust()))
+    assert any("not the 1 certificate(s) of its chain" in note for note in store.notes)
+    assert open_store(path).labels() == ["Zoë's server — ünïcode", "root with chain"]

@@ -401,6 +401,9 @@ class PemStore(FileStore):
                 raise
         from keystores import pbe
 
+        if _uses_scrypt(der):
+            # cryptography reads scrypt (`openssl pkcs8 -scrypt`), keystores.pbe does not: its failure was the password.
+            raise WrongPassword(f"wrong password for {where}", store=self.location)
         try:
             plain = pbe.decrypt_pkcs8(der, password)
         except WrongPassword as exc:
@@ -578,6 +581,9 @@ class PemStore(FileStore):
             from keystores import pbe
 
             for der in self._encrypted_pkcs8:
+                if _uses_scrypt(der):
+                    described.add("PBES2 scrypt")
+                    continue
                 try:
                     described.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]))
                 except (ValueError, KeyError, TypeError):
@@ -645,6 +651,9 @@ class PemStore(FileStore):
                 out.append(entry.request.public_bytes(pem))  # type: ignore[union-attr]
             else:
                 self._trust_note(entry)
+                if len(entry.chain) > 1:
+                    self.notes.append(f"{self.location}: '{entry.label}' is a trusted certificate: only it is "
+                                      f"written, not the {len(entry.chain) - 1} certificate(s) of its chain")
                 fingerprint = _fingerprint(entry.chain[0])
                 # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
                 # duplicates are skipped: label those so that the file reads back as the same entries.
@@ -750,6 +759,22 @@ def _first_tlv(der: bytes, where: str, location: str) -> bytes:
         return der[: 2 + count + length]
     except ValueError as exc:
         raise CorruptStore(f"{where} is not a valid certificate", store=location) from exc
+
+
+_SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
+
+
+def _uses_scrypt(der: bytes) -> bool:
+    """True when an EncryptedPrivateKeyInfo is PBES2 with the scrypt KDF."""
+    try:
+        from asn1crypto import keys
+
+        alg = keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        if alg["algorithm"].native != "pbes2":
+            return False
+        return bool(alg["parameters"]["key_derivation_func"]["algorithm"].dotted == _SCRYPT_OID)
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def _looks_encrypted_pkcs8(der: bytes) -> bool:
