@@ -6,10 +6,11 @@ This module sits at the bottom of the house: backends, pki, ops and the CLI all 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from keystores.errors import UsageError
 
@@ -162,6 +163,11 @@ class Entry:
         return self.chain[0] if self.chain else None
 
     @property
+    def on_token(self) -> bool:
+        """The private key is a KeyRef: it stays on its token."""
+        return isinstance(self.key, KeyRef)
+
+    @property
     def public_key(self) -> PublicKeyTypes | None:
         if self.chain:
             return self.chain[0].public_key()
@@ -172,6 +178,78 @@ class Entry:
         if self.key is not None:
             return self.key.public_key()
         return None
+
+
+class SealedEntry(Entry):
+    """An Entry whose private or secret key is decrypted on first access of `key`/`secret`.
+
+    For backends whose keys cost a PBKDF run each (PKCS#12, JKS, CMS): listing a big store must not decrypt every
+    key. `blob` is the key's encrypted form as read and `origin` the store that read it: while the key stays sealed
+    the backend may write `blob` back unchanged into `origin`; anywhere else the key is opened and protected anew.
+    A wrong key password surfaces as WrongPassword on that first access.
+    """
+
+    @property  # type: ignore[override]
+    def key(self) -> Any:
+        self._open()
+        return self.__dict__.get("_key_value")
+
+    @key.setter
+    def key(self, value: Any) -> None:
+        self.__dict__["_key_value"] = value
+
+    @property  # type: ignore[override]
+    def secret(self) -> Any:
+        self._open()
+        return self.__dict__.get("_secret_value")
+
+    @secret.setter
+    def secret(self, value: Any) -> None:
+        self.__dict__["_secret_value"] = value
+
+    @property
+    def on_token(self) -> bool:
+        return False if self.sealed else super().on_token
+
+    def _open(self) -> None:
+        unseal = self.__dict__.pop("_unseal", None)
+        if unseal is None:
+            return
+        try:
+            opened = unseal()
+        except BaseException:
+            self.__dict__["_unseal"] = unseal  # still sealed: a later access may retry
+            raise
+        self.__dict__["_key_value" if self.kind is EntryKind.KEY_PAIR else "_secret_value"] = opened
+
+    @property
+    def sealed(self) -> bool:
+        return "_unseal" in self.__dict__
+
+    def sealed_blob(self, store: object) -> bytes | None:
+        """The encrypted key as read, when still sealed and `store` is the one that read it; else None."""
+        if self.sealed and self.__dict__.get("_origin") is store:
+            return self.__dict__.get("_blob")
+        return None
+
+    def with_(self, **changes: object) -> Entry:
+        """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        if not self.sealed or "key" in changes or "secret" in changes:
+            return replace(Entry(**{f.name: getattr(self, f.name) for f in fields(Entry)}), **changes)  # type: ignore[arg-type]
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("key", "secret")}
+        values.update(changes)
+        copy = SealedEntry(**values)  # type: ignore[arg-type]
+        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin") if k in self.__dict__})
+        return copy
+
+
+def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, **entry_fields: Any) -> SealedEntry:
+    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin)."""
+    entry = SealedEntry(**entry_fields)
+    entry.__dict__["_unseal"] = unseal
+    entry.__dict__["_blob"] = blob
+    entry.__dict__["_origin"] = origin
+    return entry
 
 
 def describe_key(public_key: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keystores.model import Entry, KeyRef, describe_key
+from keystores.model import Entry, EntryKind, KeyRef, describe_key
 
 SCHEMA_VERSION = 1
 
@@ -55,13 +55,14 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
             data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
     data["default"] = entry.default
     data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native}
-    data["has_private_key"] = entry.key is not None
-    data["on_token"] = isinstance(entry.key, KeyRef)
+    # Asked of the kind, not of `entry.key`: backends decrypt keys lazily, and listing must not pay for that.
+    data["has_private_key"] = entry.kind is EntryKind.KEY_PAIR
+    data["on_token"] = entry.on_token
     data["chain_length"] = len(entry.chain)
     data["created"] = _iso(entry.created) if entry.created else None
     if detail:
         data["chain"] = [certificate_data(c) for c in entry.chain]
-        if isinstance(entry.key, KeyRef):
+        if entry.on_token and isinstance(entry.key, KeyRef):
             data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
                            "extractable": entry.key.extractable}
     return data
