@@ -2,6 +2,7 @@
 
     keystores tokens [--module M] [--json]        the module's tokens: labels, serials, login, key types
     keystores java-config URI --out DIR           a SunPKCS11 config + java.security override for keytool/Java
+    keystores init-token URI --so-pin S --pin P   initialise a free token slot (optional PyKCS11, GPL)
 """
 
 import re
@@ -52,6 +53,48 @@ def register(app: typer.Typer) -> None:
                 if t.initialized else "(uninitialised)"
             table.add_row(str(t.slot_id), t.label, t.serial, t.model, pin, " ".join(t.key_types))
         console().print(table)
+
+    @app.command("init-token", epilog=EXIT_CODES_HELP)
+    def init_token_cmd(
+        uri: Annotated[str, typer.Argument(help="pkcs11:token=NEW-LABEL [?module-path=...]")],
+        so_pin: Annotated[str | None, typer.Option("--so-pin", help="Security officer PIN. Secret source: "
+                                                   "env:VAR, file:PATH, fd:N, stdin, pass:VALUE.",
+                                                   show_default=False)] = None,
+        pin: Annotated[str | None, typer.Option("--pin", "--password", help="User PIN (the store password "
+                                                "from then on). Same sources.", show_default=False)] = None,
+        module: ModuleOpt = None,
+    ) -> None:
+        """Initialise a free (uninitialised) token slot as a new token with the label from the URI, and set its
+        SO and user PINs (softhsm2-util --init-token --free). Needs the optional PyKCS11 (GPL):
+        pip install 'keystores[admin]'. An existing token is never wiped."""
+        import os
+
+        from keystores.cli.main import err, secret_from
+
+        from keystores.backends.pkcs11_admin import init_token
+        from keystores.backends.pkcs11_token import resolve_module
+        from keystores.backends.pkcs11_uri import Pkcs11Uri
+        from keystores.errors import StoreNotFound, UsageError
+        from keystores.secrets import prompt_secret
+
+        parsed = Pkcs11Uri.parse(uri)
+        if not parsed.token:
+            raise UsageError("give the new token's label as pkcs11:token=LABEL")
+        path = resolve_module(parsed.module_path, parsed.module_name, module, store=uri)
+        if not os.path.exists(path):
+            raise StoreNotFound(f"PKCS#11 module {path} does not exist", store=uri)
+
+        def secret(source: str | None, what: str) -> str:
+            value = secret_from(source, what)
+            if value is None:
+                value = prompt_secret(what.capitalize(), confirm=True)
+            if not value:
+                raise UsageError(f"give the {what} with --{'so-pin' if 'SO' in what else 'pin'} SOURCE")
+            return value
+
+        serial = init_token(path, parsed.token, so_pin=secret(so_pin, "SO PIN"), user_pin=secret(pin, "user PIN"),
+                            store=uri)
+        err(f"initialised token '{parsed.token}' (serial {serial or 'unknown'}) in {path}")
 
     @app.command("java-config", epilog=EXIT_CODES_HELP)
     def java_config_cmd(

@@ -136,3 +136,19 @@ def test_a_token_without_the_mechanism_says_what_it_lacks(tmp_path):
     assert done.returncode == 1 and "lacks CKM_EDDSA" in done.stderr, done.stderr
     assert "ec:p256" in done.stderr  # and says what it can make instead
     assert not (tmp_path / "x.csr").exists()
+
+
+def test_init_token_makes_a_token_keystores_then_opens(tmp_path):
+    pytest.importorskip("PyKCS11", reason="token initialisation is the optional keystores[admin] extra")
+    hsm = SoftHsm(tmp_path / "hsm")
+    (tmp_path / "user-pin").write_text("13572468\n")
+    first = hsm.shared
+    made = ks(first, "init-token", "pkcs11:token=fresh%20one", "--so-pin", f"file:{hsm.folder / 'so-pin'}",
+              "--pin", f"file:{tmp_path / 'user-pin'}")
+    assert made.returncode == 0, made.stderr
+    listed = ks(first, "list", "pkcs11:token=fresh%20one", "--json", "--pin", f"file:{tmp_path / 'user-pin'}")
+    assert listed.returncode == 0 and json.loads(listed.stdout)["entries"] == [], listed.stderr
+    again = ks(first, "init-token", f"pkcs11:token={first.label}", "--so-pin", f"file:{hsm.folder / 'so-pin'}",
+               "--pin", f"file:{tmp_path / 'user-pin'}")
+    assert again.returncode == 1 and "exists already" in again.stderr  # an existing token is never wiped
+    assert ks(first, "list", first.uri, "--pin", first.password).returncode == 0
