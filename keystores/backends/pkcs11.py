@@ -94,6 +94,15 @@ class Pkcs11Store(BaseStore):
                                                         secret_keys=False, trust=True, key_generation=True)
 
     @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why tokens cannot be used here (for `keystores backends`), or None."""
+        import importlib.util
+
+        if importlib.util.find_spec("pkcs11") is None:
+            return "python-pkcs11 is not installed: pip install 'keystores[pkcs11]'"
+        return None
+
+    @classmethod
     def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
              profile: str = "modern", format_name: str | None = None, **options: Any) -> Pkcs11Store:
         module = options.pop("module", None)

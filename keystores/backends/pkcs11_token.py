@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from keystores.errors import (
+    BackendUnavailable,
     StoreNotFound,
     TokenNotFound,
     UnsupportedFormat,
@@ -86,8 +87,11 @@ def load_module(path: str, *, store: str | None = None) -> Any:
         raise StoreNotFound(f"PKCS#11 module {path} does not exist{hint}", store=store)
     if Path(path).is_dir():
         raise UnsupportedFormat(f"PKCS#11 module {path} is a folder, not a shared library", store=store)
-    import pkcs11
-
+    try:
+        import pkcs11
+    except ImportError as exc:
+        raise BackendUnavailable("PKCS#11 tokens need python-pkcs11: pip install 'keystores[pkcs11]'",
+                                 store=store) from exc
     try:
         lib = pkcs11.lib(path)
     except pkcs11.PKCS11Error as exc:
