@@ -12,10 +12,8 @@ an unchanged key is written back as the very bytes it was read from.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -30,7 +28,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SecretKey
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, SecretKey, sealed_entry
 
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2
@@ -40,67 +38,6 @@ _DIGEST_SIZE = 20
 _MIN_ENTRY = 18
 # Errors a parser of untrusted bytes may hit; all of them mean "damaged".
 _PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
-
-
-# --- the lazily decrypted entry ------------------------------------------------------------------------------
-class _SealedEntry(Entry):
-    """An Entry whose private or secret key is decrypted on first access of `key`/`secret`.
-
-    The dataclass __init__ sets `key`/`secret` through the property setters below; `_unseal` supplies them later.
-    WrongPassword from a key that the store password does not open surfaces on that first access.
-    """
-
-    @property  # type: ignore[override]
-    def key(self) -> Any:
-        self._open()
-        return self.__dict__.get("_key_value")
-
-    @key.setter
-    def key(self, value: Any) -> None:
-        self.__dict__["_key_value"] = value
-
-    @property  # type: ignore[override]
-    def secret(self) -> Any:
-        self._open()
-        return self.__dict__.get("_secret_value")
-
-    @secret.setter
-    def secret(self, value: Any) -> None:
-        self.__dict__["_secret_value"] = value
-
-    def _open(self) -> None:
-        unseal = self.__dict__.pop("_unseal", None)
-        if unseal is not None:
-            try:
-                opened = unseal()
-            except BaseException:
-                self.__dict__["_unseal"] = unseal  # still sealed: a later access may retry
-                raise
-            self.__dict__["_key_value" if self.kind is EntryKind.KEY_PAIR else "_secret_value"] = opened
-
-    @property
-    def sealed(self) -> bool:
-        return "_unseal" in self.__dict__
-
-    def with_(self, **changes: object) -> Entry:
-        """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
-        if not self.sealed or "key" in changes or "secret" in changes:
-            return super().with_(**changes)
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("key", "secret")}
-        values.update(changes)
-        copy = _SealedEntry(**values)  # type: ignore[arg-type]
-        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin")})
-        return copy
-
-
-def _sealed_entry(unseal: Callable[[], Any], blob: bytes, origin: object, **fields: Any) -> _SealedEntry:
-    entry = _SealedEntry(**fields)
-    entry.__dict__["_unseal"] = unseal
-    # The entry's bytes as read, written back unchanged while the key stays sealed, but only into the store they
-    # came from (`origin`) and under the same key password; anywhere else the key is opened and protected anew.
-    entry.__dict__["_blob"] = blob
-    entry.__dict__["_origin"] = origin
-    return entry
 
 
 # --- modified UTF-8 (java.io.DataOutput.writeUTF) ------------------------------------------------------------
@@ -600,11 +537,11 @@ class _JavaStore(FileStore):
                 raise CorruptStore("private key entry without a certificate chain", store=self.location,
                                    label=label)
             password = self._read_key_password or ""
-            return _sealed_entry(lambda: self._open_private_key(blob, password, label), blob, self, label=label,
+            return sealed_entry(lambda: self._open_private_key(blob, password, label), blob, self, label=label,
                                  kind=EntryKind.KEY_PAIR, chain=chain, created=created)
         sealed, raw_bytes = blob
         password = self._read_key_password or ""
-        return _sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, self, label=label,
+        return sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, self, label=label,
                              kind=EntryKind.SECRET_KEY, created=created)
 
     def _certificate(self, cert_type: str, der: bytes, label: str, load_der_x509_certificate: Any) -> Any:
@@ -725,17 +662,15 @@ class _JavaStore(FileStore):
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), _utf(label), struct.pack(">q", millis),
                           _cert_bytes(entry.chain[0])]
             elif entry.kind is EntryKind.KEY_PAIR:
-                if reuse and self._owns_sealed(entry):
-                    blob = entry.__dict__["_blob"]
-                else:
+                blob = self._sealed_blob(entry) if reuse else None
+                if blob is None:
                     blob = self._protect_private_key(entry, key_password)
                 parts += [struct.pack(">I", _TAG_PRIVATE_KEY), _utf(label), struct.pack(">q", millis),
                           struct.pack(">I", len(blob)), blob, struct.pack(">I", len(entry.chain))]
                 parts += [_cert_bytes(cert) for cert in entry.chain]
             elif entry.kind is EntryKind.SECRET_KEY:
-                if reuse and self._owns_sealed(entry):
-                    blob = entry.__dict__["_blob"]
-                else:
+                blob = self._sealed_blob(entry) if reuse else None
+                if blob is None:
                     blob = self._seal_secret_key(entry, key_password)
                 parts += [struct.pack(">I", _TAG_SECRET_KEY), _utf(label), struct.pack(">q", millis), blob]
             else:  # check_entry refused it on add; a defensive message rather than a silent drop
@@ -746,8 +681,9 @@ class _JavaStore(FileStore):
 
         return body + store_digest(self.password, body)
 
-    def _owns_sealed(self, entry: Entry) -> bool:
-        return isinstance(entry, _SealedEntry) and entry.sealed and entry.__dict__["_origin"] is self
+    def _sealed_blob(self, entry: Entry) -> bytes | None:
+        """The entry's protected key exactly as this store read it, while nobody has opened it; else None."""
+        return entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
 
     def _pkcs8(self, entry: Entry) -> bytes:
         from cryptography.hazmat.primitives import serialization
@@ -778,9 +714,9 @@ class _JavaStore(FileStore):
         seen: set[str] = set()
         counts: set[int] = set()
         for entry in self._entries.values():
-            if not self._owns_sealed(entry):
+            blob = self._sealed_blob(entry)
+            if blob is None:
                 continue
-            blob = entry.__dict__["_blob"]
             try:
                 if entry.kind is EntryKind.KEY_PAIR:
                     oid, params, _ = _read_epki(blob)
