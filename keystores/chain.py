@@ -6,7 +6,7 @@ NSS) and pki/ can all use it without importing upward.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,20 +42,30 @@ def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate]) 
     Stops at a self-issued certificate, when no candidate matches, or when a certificate would repeat (cycle-safe).
     Candidates equal to the leaf and duplicates are ignored; candidates that are not part of the chain are left out.
     """
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for cand in candidates:
+        by_subject.setdefault(cand.subject, []).append(cand)
+    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()))
+
+
+def build_chain(leaf: x509.Certificate,
+                issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]]) -> tuple[x509.Certificate, ...]:
+    """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
+
+    For callers that chain many leaves against one large set (index it once by subject instead of per leaf).
+    Names and signatures are checked here whatever the lookup returns.
+    """
     from cryptography.hazmat.primitives import hashes
 
     def fingerprint(cert: x509.Certificate) -> bytes:
         return cert.fingerprint(hashes.SHA256())
 
-    by_subject: dict[object, list[x509.Certificate]] = {}
-    for cand in candidates:
-        by_subject.setdefault(cand.subject, []).append(cand)
     chain = [leaf]
     seen = {fingerprint(leaf)}
     current = leaf
     while not is_self_issued(current):
         found = None
-        for cand in by_subject.get(current.issuer, ()):
+        for cand in issuers(current):
             print_ = fingerprint(cand)
             if print_ in seen:
                 continue

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import contextlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -130,7 +132,7 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
     while index < len(lines):
         raw = lines[index].strip()
         index += 1
-        begin = _BEGIN.match(raw)
+        begin = _BEGIN.match(raw) if raw.startswith("-----") else None
         if begin is None:
             if raw.startswith("Bag Attributes"):
                 friendly, local_key_id = None, None
@@ -150,13 +152,14 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
                 raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
             line = lines[index].strip()
             index += 1
-            end = _END.match(line)
+            marker = line.startswith("-----")
+            end = _END.match(line) if marker else None
             if end is not None:
                 if end.group(1).strip() != label:
                     raise CorruptStore(f"the {label} block at line {start} ends with END {end.group(1).strip()}",
                                        store=location)
                 break
-            if _BEGIN.match(line):
+            if marker and _BEGIN.match(line):
                 raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
             if in_headers and ":" in line:
                 name, _, value = line.partition(":")
@@ -465,20 +468,24 @@ class PemStore(FileStore):
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
         from cryptography import x509
 
-        from keystores.chain import order_chain
+        from keystores.chain import build_chain
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
         keys = [i for i in items if not isinstance(i.obj, x509.Certificate | x509.CertificateSigningRequest)]
         self._has_keys = bool(keys)
-        cert_spki = [public_key_fingerprint(c.obj.public_key()) for c in certs]
-        request_spki = [public_key_fingerprint(r.obj.public_key()) for r in requests]
+        certs_by_key: dict[bytes, list[_Item]] = {}
+        for cert_item in certs:
+            certs_by_key.setdefault(public_key_fingerprint(cert_item.obj.public_key()), []).append(cert_item)
+        requests_by_key: dict[bytes, list[_Item]] = {}
+        for request_item in requests:
+            requests_by_key.setdefault(public_key_fingerprint(request_item.obj.public_key()), []).append(request_item)
 
         # (position, friendly name, kind, leaf or request item, key) per future entry
         groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
         for key_item in keys:
             spki = public_key_fingerprint(key_item.obj.public_key())
-            matches = [c for c, s in zip(certs, cert_spki, strict=True) if s == spki and not c.used]
+            matches = [c for c in certs_by_key.get(spki, ()) if not c.used]
             if matches:
                 leaf = min(matches, key=lambda c: (key_item.local_key_id is None
                                                    or c.local_key_id != key_item.local_key_id,
@@ -487,7 +494,7 @@ class PemStore(FileStore):
                 groups.append((min(leaf.position, key_item.position), leaf.friendly_name or key_item.friendly_name,
                                EntryKind.KEY_PAIR, leaf, key_item.obj))
                 continue
-            pending = [r for r, s in zip(requests, request_spki, strict=True) if s == spki and not r.used]
+            pending = [r for r in requests_by_key.get(spki, ()) if not r.used]
             if pending:
                 request = min(pending, key=lambda r: abs(r.position - key_item.position))
                 request.used = True
@@ -502,15 +509,26 @@ class PemStore(FileStore):
         groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
+        by_subject: dict[x509.Name, list[_Item]] = {}  # each list in file order
+        for cert_item in certs:
+            by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
+        positions = {name: [c.position for c in same] for name, same in by_subject.items()}
         for number, (_, _, kind, leaf, _) in enumerate(groups):
             if kind is not EntryKind.KEY_PAIR:
                 continue
-            # Nearest blocks after the leaf first: that is where writers put a key pair's own chain.
-            nearest = sorted(certs, key=lambda c: (c.position < leaf.position, abs(c.position - leaf.position)))
-            chain = order_chain(leaf.obj, [c.obj for c in nearest])
+
+            def nearest(name: x509.Name, leaf: _Item = leaf) -> Iterator[_Item]:
+                # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
+                # it, nearest first. Lazy: a chain is usually found in the first block or two.
+                same = by_subject.get(name, [])
+                split = bisect.bisect_left(positions.get(name, []), leaf.position)
+                yield from same[split:]
+                yield from reversed(same[:split])
+
+            chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)))
             chains[number] = chain
             for member in chain[1:]:
-                for cand in nearest:
+                for cand in nearest(member.subject):
                     if not cand.used and cand.friendly_name is None and cand.obj == member:
                         cand.used = True
                         break
