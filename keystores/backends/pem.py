@@ -27,7 +27,13 @@ CapabilityError; a key pair is written as its certificate (the note says the key
 opened with `der_key=True`, which writes the private key (PKCS#8) instead.
 
 Keys are written as PKCS#8, encrypted with the store password when there is one (PBES2, PBKDF2-HMAC-SHA256,
-AES-256-CBC); without a password they are written in the clear and the file is made 0600.
+AES-256-CBC, as cryptography's BestAvailableEncryption writes it; both profiles: every OpenSSL since 1.0 and Java 8+
+read it); without a password they are written in the clear and the file is made 0600, even if it existed with a
+wider mode. Encrypted keys are read in every scheme seen in the wild: the traditional "Proc-Type: 4,ENCRYPTED"
+form (AES-128/192/256, 3DES, DES) and PKCS#8 (cryptography's loader, then keystores.pbe for PKCS#12 PBE, PBES1,
+RC2...). All keys of a file are opened with the one store password.
+
+The bytes decide between PEM and DER whatever the type asked for; the file is written back in the spelling read.
 """
 
 from __future__ import annotations
