@@ -528,3 +528,38 @@ def test_mechanism_flags_go_to_the_slots_the_module_reports(tmp_path):
     listed = subprocess.run(["modutil", "-dbdir", f"sql:{folder}", "-list"], env=env, capture_output=True,
                             text=True, check=True).stdout
     assert "HSM" in listed and "token: t1" in listed
+
+
+def _flip_and_read(source: Path, work: Path, seed: int) -> None:
+    """Damage a copy of `source` (bit flips or truncation) and read all of it: only keystores errors may come out."""
+    import random
+
+    from keystores.errors import KeystoreError
+
+    rng = random.Random(seed)
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(source, work)
+    name = rng.choice(["cert9.db", "key4.db"])
+    data = bytearray((work / name).read_bytes())
+    if rng.random() < 0.2:
+        data = data[: rng.randrange(len(data))]
+    else:
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(100, len(data))] ^= 1 << rng.randrange(8)
+    (work / name).write_bytes(bytes(data))
+    try:
+        with open_store(f"sql:{work}", password="") as store:
+            for entry in store.entries():
+                _ = entry.key, entry.chain, entry.trust
+            store.protection()
+    except KeystoreError:
+        pass
+
+
+@pytest.mark.parametrize("rounds", [pytest.param(40, id="short"),
+                                    pytest.param(2000, id="long", marks=pytest.mark.slow)])
+def test_damaged_databases_give_clear_errors(tmp_path, rounds):
+    source = tmp_path / "source"
+    _our_db(source, password="")  # an empty password: one PBKDF2 iteration, so many rounds stay quick
+    for seed in range(rounds):
+        _flip_and_read(source, tmp_path / "work", seed)

@@ -214,6 +214,8 @@ class NssStore(BaseStore):
             return conn
         except sqlite3.Error as exc:
             raise self._sql_error(exc, "open") from exc
+        except UnicodeError as exc:  # a damaged header can declare a text encoding the file does not use
+            raise CorruptStore(f"cert9.db/key4.db is damaged ({exc})", store=self.location) from exc
 
     def _sql_error(self, exc: sqlite3.Error, doing: str) -> KeystoreError:
         text = str(exc).lower()
@@ -260,9 +262,14 @@ class NssStore(BaseStore):
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._sql_error(exc, "read") from exc
+        except (ValueError, TypeError, IndexError) as exc:  # UnicodeError is a ValueError
+            raise CorruptStore(f"cert9.db/key4.db hold damaged objects ({exc})", store=self.location) from exc
         finally:
             conn.close()
-        self._index(public, private)
+        try:
+            self._index(public, private)
+        except (TypeError, ValueError, IndexError, UnicodeError) as exc:
+            raise CorruptStore(f"an object in cert9.db/key4.db is damaged ({exc})", store=self.location) from exc
 
     def _check_password(self, found: tuple[bytes, bytes] | None) -> None:
         if found is None or found[0] is None or found[1] is None:
@@ -418,7 +425,7 @@ class NssStore(BaseStore):
             locked = KeyRef(label=label, key_id=cert.ckaid, public_key=leaf.public_key(), signer=None,
                             sensitive=True, extractable=False)
             return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=chain, key=locked, trust=trust)
-        return _LazyKeyEntry.lazy(lambda: self._private_key(key_row, label, leaf), label=label,
+        return _LazyKeyEntry.lazy(lambda: self._guarded_private_key(key_row, label, leaf), label=label,
                                   kind=EntryKind.KEY_PAIR, chain=chain, trust=trust)
 
     def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
@@ -438,6 +445,15 @@ class NssStore(BaseStore):
                     candidates.append(x509.load_der_x509_certificate(parent.der))
             issuer = parents[0].issuer
         return order_chain(leaf, candidates)
+
+    def _guarded_private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+        try:
+            return self._private_key(row, label, leaf)
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            if isinstance(exc, KeystoreError):
+                raise
+            raise CorruptStore(f"the private key's objects are damaged ({exc})", store=self.location,
+                               label=label) from exc
 
     def _private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -481,20 +497,39 @@ class NssStore(BaseStore):
                     iqmp=secret(db.CKA_COEFFICIENT), public_numbers=rsa.RSAPublicNumbers(e, n))
                 return numbers.private_key()
             if key_type == db.CKK_EC:
-                curve = leaf.public_key().curve
-                return ec.derive_private_key(secret(db.CKA_VALUE), curve)
+                return ec.derive_private_key(secret(db.CKA_VALUE), self._curve(row, leaf, label))
         except ValueError as exc:
             raise CorruptStore(f"the private key is inconsistent ({exc})", store=self.location,
                                label=label) from exc
         raise UnsupportedFormat(f"private keys of PKCS#11 key type {key_type} are not supported",
                                 store=self.location, label=label)
 
+    def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        params = row.get(db.CKA_EC_PARAMS)
+        names = {oid: name for name, oid in _CURVES.items()}
+        try:
+            if params:
+                tag, value, _, _ = nc.der_read(params)
+                name = names.get(nc.oid_text(value)) if tag == 0x06 else None
+                if name:
+                    return {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[name]()
+            return leaf.public_key().curve
+        except (nc.DerError, AttributeError) as exc:
+            raise CorruptStore("the EC key's curve is unknown or does not match its certificate",
+                               store=self.location, label=label) from exc
+
     # --- reading API ---------------------------------------------------------------------------------------
     def get(self, label: str) -> Entry:
         found = self._find(label)
         entry = self._entries[found]
         if entry is None:
-            entry = self._build(found)
+            try:
+                entry = self._build(found)
+            except (TypeError, ValueError, IndexError, UnicodeError, AttributeError) as exc:
+                raise CorruptStore(f"the entry's objects are damaged ({exc})", store=self.location,
+                                   label=found) from exc
             self._entries[found] = entry
         return entry
 
@@ -645,6 +680,9 @@ class NssStore(BaseStore):
                 raise
         except sqlite3.Error as exc:
             raise self._sql_error(exc, "write") from exc
+        except (ValueError, TypeError, IndexError) as exc:
+            raise CorruptStore(f"cert9.db/key4.db hold damaged objects; nothing was changed ({exc})",
+                               store=self.location) from exc
         finally:
             conn.close()
         for path, data in backups.items():

@@ -122,7 +122,9 @@ class Row:
         value = self._values[position]
         if value is None:
             return None
-        return b"" if value == EMPTY else bytes(value)  # type: ignore[arg-type]
+        if not isinstance(value, bytes):
+            raise ValueError(f"attribute 0x{attr:x} of object {self.id} is not a blob")
+        return b"" if value == EMPTY else value
 
 
 def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[int]) -> list[Row]:
@@ -131,7 +133,12 @@ def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[
     attrs = [a for a in wanted if column(a) in present]
     cols = ", ".join(["id", *(column(a) for a in attrs)])
     index = {attr: position for position, attr in enumerate(attrs, 1)}
-    return [Row(int(record[0]), record, index) for record in conn.execute(f"SELECT {cols} FROM {schema}.{table}")]
+    rows = []
+    for record in conn.execute(f"SELECT {cols} FROM {schema}.{table}"):
+        if not isinstance(record[0], int):
+            raise ValueError(f"an object of {table} has no numeric id")
+        rows.append(Row(record[0], record, index))
+    return rows
 
 
 class Writer:
