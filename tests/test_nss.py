@@ -563,3 +563,27 @@ def test_damaged_databases_give_clear_errors(tmp_path, rounds):
     _our_db(source, password="")  # an empty password: one PBKDF2 iteration, so many rounds stay quick
     for seed in range(rounds):
         _flip_and_read(source, tmp_path / "work", seed)
+
+
+@needs_nss
+def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path):
+    from keystores.backends import nss_crypto as nc
+    from keystores.backends import nss_db as db
+
+    folder = tmp_path / "ours"
+    _our_db(folder)
+    with sqlite3.connect(folder / "key4.db") as conn:
+        salt = conn.execute("SELECT item1 FROM metaData WHERE id='password'").fetchone()[0]
+    key = nc.pass_key(salt, PW)
+    wrong = hashlib.sha1(b"some other certificate").digest()
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        (trust_id,) = conn.execute("SELECT id FROM nssPublic WHERE a0=?", (db.ulong(db.CKO_NSS_TRUST),)).fetchone()
+        conn.execute("UPDATE nssPublic SET ace5363b4=? WHERE id=?", (wrong, trust_id))
+    with sqlite3.connect(folder / "key4.db") as conn:  # a valid MAC: only the hash tells the objects apart
+        conn.execute("UPDATE metaData SET item1=? WHERE id=?",
+                     (nc.make_mac(key, trust_id, db.CKA_CERT_SHA1_HASH, wrong, iterations=10),
+                      f"sig_cert_{trust_id:08x}_{db.CKA_CERT_SHA1_HASH:08x}"))
+    assert certutil_trust(folder)["Test Root"] == ",,"  # NSS agrees: no trust
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert store.get("Test Root").trust is None
+        assert any("hash mismatch" in note for note in store.notes)

@@ -370,6 +370,21 @@ class NssStore(BaseStore):
         step = row.get(db.CKA_TRUST_STEP_UP_APPROVED)
         return nt.Levels(**values, step_up=step == db.TRUE)
 
+    @staticmethod
+    def _trust_is_for(cert: _Cert, row: db.Row) -> bool:
+        """Trust objects are found by issuer and serial; NSS also checks the certificate hash they carry."""
+        sha1 = row.get(db.CKA_CERT_SHA1_HASH)
+        if sha1 is not None and sha1 != hashlib.sha1(cert.der).digest():
+            return False
+        digest = row.get(db.CKA_HASH_OF_CERTIFICATE)
+        if digest:
+            mechanism = db.read_ulong(row.get(db.CKA_NAME_HASH_ALGORITHM))
+            name = {0x220: "sha1", 0x255: "sha224", 0x250: "sha256", 0x260: "sha384", 0x270: "sha512"}.get(
+                mechanism if mechanism is not None else 0x220)
+            if name is not None and digest != hashlib.new(name, cert.der).digest():
+                return False
+        return True
+
     def _verify_trust(self, cert: _Cert, row: db.Row, label: str) -> None:
         if self._pass_key is None:
             return
@@ -414,7 +429,11 @@ class NssStore(BaseStore):
         levels = None
         if trust_row is not None:
             self._verify_trust(cert, trust_row, label)
-            levels = self._levels_of(trust_row)
+            if self._trust_is_for(cert, trust_row):
+                levels = self._levels_of(trust_row)
+            else:
+                self.notes.append(f"{self.location}: '{label}': its trust object names another certificate "
+                                  "(hash mismatch) and is ignored, as NSS ignores it")
         key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
         trust = nt.to_model(levels, user=key_row is not None)
         if key_row is None:
