@@ -535,3 +535,41 @@ def test_non_ascii_labels_round_trip_and_trusted_chain_noted(tmp_path):
         store.add(Entry("root with chain", EntryKind.TRUSTED_CERT, chain=(ca(1)[1], ca(0)[1]), trust=Trust()))
     assert any("not the 1 certificate(s) of its chain" in note for note in store.notes)
     assert open_store(path).labels() == ["Zoë's server — ünïcode", "root with chain"]
+
+
+@needs_openssl
+def test_openssl_trusted_certificate_alias_and_trust_settings(openssl_made, tmp_path):
+    ca_file = str(openssl_made / "ca.crt")
+    cases = {
+        "server+client": (["-addtrust", "serverAuth", "-addtrust", "clientAuth", "-setalias", "my alias"],
+                          "my alias", ["tls_server", "tls_client"]),
+        "alias only": (["-setalias", "only alias"], "only alias", ["tls_server", "tls_client", "email",
+                                                                   "code_signing"]),
+        "no email": (["-addreject", "emailProtection"], "Demo Root CA", ["tls_server", "tls_client",
+                                                                         "code_signing"]),
+        "rejected": (["-addreject", "anyExtendedKeyUsage"], "Demo Root CA", None),
+    }
+    for what, (args, label, purposes) in cases.items():
+        path = tmp_path / "trusted.pem"
+        openssl("x509", "-in", ca_file, *args, "-trustout", "-out", str(path))
+        assert "BEGIN TRUSTED CERTIFICATE" in path.read_text()
+        entry = open_store(path).get(label)
+        assert entry.kind is EntryKind.TRUSTED_CERT, what
+        assert (entry.trust.purposes if entry.trust else None) == purposes, what
+        with open_store(tmp_path / f"{what}.pem", create=True) as copy:  # written back as plain PEM, with a note
+            copy.add(entry)
+        if purposes is None or len(purposes) < 4:
+            assert copy.notes, what
+
+
+def test_passwd_reencrypts_keys(tmp_path):
+    path = tmp_path / "k.pem"
+    with open_store(path, create=True) as store:
+        store.add(key_pair_entry("k", index=1))
+    assert "BEGIN PRIVATE KEY" in path.read_text()
+    with open_store(path, writable=True) as store:
+        store.set_password(PASSWORD)
+    assert "BEGIN ENCRYPTED PRIVATE KEY" in path.read_text()
+    assert summary(open_store(path, password=PASSWORD)) == [("k", "key-pair", 2, True)]
+    with pytest.raises(PasswordRequired):
+        open_store(path)

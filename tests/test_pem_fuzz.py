@@ -5,6 +5,7 @@ The short runs go in every test run; the long ones only with --long.
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 
 import pytest
@@ -35,6 +36,13 @@ def seeds() -> dict[str, bytes]:
     legacy_encrypted = ec.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL,
                                         serialization.BestAvailableEncryption(PASSWORD.encode()))
     chain = b"".join(c.public_bytes(pem) for c in pair.chain)
+    # OpenSSL's TRUSTED CERTIFICATE: the certificate, then X509_CERT_AUX { trust { serverAuth }, reject [0] {...},
+    # alias "fuzz alias" }
+    aux = bytes.fromhex("3032" "300a" "06082b06010505070301" "a00a" "06082b06010505070304") + b"\x0c\x0afuzz alias"
+    aux = bytes([0x30, len(aux) - 2]) + aux[2:]
+    trusted_der = pair.chain[1].public_bytes(serialization.Encoding.DER) + aux
+    trusted = (b"-----BEGIN TRUSTED CERTIFICATE-----\n" + base64.encodebytes(trusted_der)
+               + b"-----END TRUSTED CERTIFICATE-----\n")
     return {
         "bundle": (b"Bag Attributes\n    friendlyName: fuzz\nsubject=CN = x\n" + chain + pkcs8_encrypted
                    + trusted_entry("root", index=1).chain[0].public_bytes(pem)),
@@ -43,6 +51,7 @@ def seeds() -> dict[str, bytes]:
                                                 serialization.NoEncryption())
                        + ec.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL,
                                           serialization.NoEncryption())),
+        "trusted": trusted,
         "der cert": pair.chain[0].public_bytes(serialization.Encoding.DER),
         "der encrypted key": pair.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                                     serialization.BestAvailableEncryption(PASSWORD.encode())),

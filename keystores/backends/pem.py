@@ -10,7 +10,9 @@ How a file becomes entries (PEM has no entries of its own, so this is our docume
 - a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
   REQUEST without a key;
 - every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
-  what users mean by a truststore. Writing a certificate whose trust is None or partial adds a note to `notes`;
+  what users mean by a truststore. The one exception is read: OpenSSL's "TRUSTED CERTIFICATE" block (`openssl x509
+  -trustout`), whose trusted/rejected purposes become the Trust and whose alias the label. The writer writes plain
+  certificates only, so writing a certificate whose trust is None or partial adds a note to `notes`;
 - a private key that matches no certificate or request is not an entry (an entry needs a certificate or a request):
   it is kept in `loose_keys`, named in `notes`, and written back when the file is rewritten.
 
@@ -66,6 +68,7 @@ from keystores.model import (
     Entry,
     EntryKind,
     KeyRef,
+    Trust,
     describe_key,
     public_key_fingerprint,
 )
@@ -107,6 +110,7 @@ class _Block:
     headers: dict[str, str] = field(default_factory=dict)
     friendly_name: str | None = None
     local_key_id: bytes | None = None
+    trust: Trust | None = TRUST_ALL  # PEM has no trust flags, except OpenSSL's TRUSTED CERTIFICATE aux data
 
     @property
     def where(self) -> str:
@@ -122,6 +126,7 @@ class _Item:
     friendly_name: str | None
     local_key_id: bytes | None
     used: bool = False
+    trust: Trust | None = TRUST_ALL
 
 
 def split_pem(data: bytes, location: str) -> list[_Block]:
@@ -288,7 +293,8 @@ class PemStore(FileStore):
             items = []
             for position, block in enumerate(blocks):
                 for obj in self._decode_block(block):
-                    items.append(_Item(position, obj, block.friendly_name, block.local_key_id))
+                    items.append(_Item(position, obj, block.friendly_name, block.local_key_id,
+                                       trust=block.trust))
         self._assemble(items)
 
     def _decode_block(self, block: _Block) -> list[Any]:
@@ -300,8 +306,13 @@ class PemStore(FileStore):
             return []
         if label in _CERT_LABELS:
             der = block.der
-            if label == "TRUSTED CERTIFICATE":
-                der = _first_tlv(der, block.where, self.location)  # OpenSSL appends its X509_CERT_AUX
+            if label == "TRUSTED CERTIFICATE":  # OpenSSL's own: the certificate, then its X509_CERT_AUX
+                der = _first_tlv(der, block.where, self.location)
+                try:
+                    alias, block.trust = _openssl_cert_aux(block.der[len(der):])
+                except (ValueError, IndexError, TypeError) as exc:
+                    raise CorruptStore(f"{block.where} has damaged trust settings", store=self.location) from exc
+                block.friendly_name = block.friendly_name or alias
             try:
                 cert = x509.load_der_x509_certificate(der)
             except (ValueError, x509.InvalidVersion) as exc:
@@ -564,7 +575,7 @@ class PemStore(FileStore):
             elif kind is EntryKind.REQUEST:
                 entry = Entry(label, kind, key=key, request=item.obj)
             else:
-                entry = Entry(label, kind, chain=(item.obj,), trust=TRUST_ALL)
+                entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
             self._entries[label] = entry
 
     # --- editing -------------------------------------------------------------------------------------------
@@ -768,21 +779,92 @@ def _fingerprint(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
 
 
+def _tlv(der: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end) of the DER element at `offset`; ValueError when it does not fit."""
+    if offset + 2 > len(der):
+        raise ValueError("short element")
+    tag, first = der[offset], der[offset + 1]
+    if first < 0x80:
+        start, length = offset + 2, first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or offset + 2 + count > len(der):
+            raise ValueError("bad length")
+        start, length = offset + 2 + count, int.from_bytes(der[offset + 2 : offset + 2 + count], "big")
+    if start + length > len(der):
+        raise ValueError("element runs past the end")
+    return tag, start, start + length
+
+
+def _children(der: bytes) -> Iterator[tuple[int, bytes]]:
+    """(tag, contents) of each DER element in a run of them."""
+    offset = 0
+    while offset < len(der):
+        tag, start, end = _tlv(der, offset)
+        yield tag, der[start:end]
+        offset = end
+
+
 def _first_tlv(der: bytes, where: str, location: str) -> bytes:
     """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
     try:
-        if len(der) < 2:
-            raise ValueError("short")
-        first = der[1]
-        if first < 0x80:
-            return der[: 2 + first]
-        count = first & 0x7F
-        if count == 0 or count > 4 or len(der) < 2 + count:
-            raise ValueError("bad length")
-        length = int.from_bytes(der[2 : 2 + count], "big")
-        return der[: 2 + count + length]
+        return der[: _tlv(der, 0)[2]]
     except ValueError as exc:
         raise CorruptStore(f"{where} is not a valid certificate", store=location) from exc
+
+
+# Extended key usages OpenSSL's trust settings name -> the purposes of our Trust model.
+_EKU_PURPOSES = {"1.3.6.1.5.5.7.3.1": "tls_server", "1.3.6.1.5.5.7.3.2": "tls_client",
+                 "1.3.6.1.5.5.7.3.4": "email", "1.3.6.1.5.5.7.3.3": "code_signing"}
+_ANY_EKU = "2.5.29.37.0"
+
+
+def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
+    """(alias, trust) from OpenSSL's X509_CERT_AUX: SEQUENCE { trust SEQUENCE OF OID OPTIONAL, reject [0] SEQUENCE
+    OF OID OPTIONAL, alias UTF8String OPTIONAL, keyid OCTET STRING OPTIONAL, ... }.
+
+    Trust is TRUST_ALL when no purposes are listed, None when every purpose is rejected (present, not trusted).
+    """
+    if not aux:
+        return None, TRUST_ALL
+    from asn1crypto import core
+
+    tag, start, end = _tlv(aux, 0)
+    if tag != 0x30:
+        raise ValueError("aux is not a SEQUENCE")
+    alias, trusted, rejected = None, None, set()
+    for tag, contents in _children(aux[start:end]):
+        if tag in (0x30, 0xA0):
+            oids = {core.ObjectIdentifier.load(_der(0x06, oid)).dotted for oid_tag, oid in _children(contents)
+                    if oid_tag == 0x06}
+            if tag == 0x30:
+                trusted = oids
+            else:
+                rejected = oids
+        elif tag == 0x0C:
+            alias = contents.decode("utf-8")
+    if trusted is None and not rejected:
+        return alias, TRUST_ALL
+    everything = tuple(_EKU_PURPOSES.values())
+    allowed = set(everything) if trusted is None or _ANY_EKU in trusted else {
+        _EKU_PURPOSES[oid] for oid in trusted if oid in _EKU_PURPOSES}
+    if _ANY_EKU in rejected:
+        allowed = set()
+    allowed -= {_EKU_PURPOSES[oid] for oid in rejected if oid in _EKU_PURPOSES}
+    if not allowed:
+        return alias, None
+    spelled = [f"trust={','.join(sorted(trusted))}" if trusted else "",
+               f"reject={','.join(sorted(rejected))}" if rejected else ""]
+    return alias, Trust(**{name: name in allowed for name in everything},
+                        native="openssl:" + ";".join(part for part in spelled if part))
+
+
+def _der(tag: int, contents: bytes) -> bytes:
+    length = len(contents)
+    if length < 0x80:
+        return bytes([tag, length]) + contents
+    size = (length.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + contents
 
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
