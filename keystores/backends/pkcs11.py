@@ -10,9 +10,11 @@ How objects become entries (the Java SunPKCS11 / NSS convention):
 - a certificate without a key is a TRUSTED_CERT. Trust = CKA_TRUSTED, or CKA_CERTIFICATE_CATEGORY "authority"
   (what we write: a user session may not set CKA_TRUSTED). An untrusted issuer certificate that only serves a key
   pair's chain is not listed on its own (as in Java); other untrusted certificates are listed with trust None.
-- labels that repeat get "#<hex id>" appended so every entry has its own label.
+- labels that repeat get "#<hex id>" appended so every entry has its own label (never written to the token).
+- secret keys, data objects and public keys without their private key are not entries; a note says they exist.
 The user PIN is the store password; one login attempt per open. Writes go to the token at once (PKCS#11 has
-no transactions): save() does nothing, and each add() removes what it created if it fails half-way.
+no transactions): save() does nothing, and each add() removes what it created if it fails half-way. New objects
+get CKA_ID = SHA-1 of the modulus/point; replace=True never destroys a private key (remove() does).
 Open options: module=PATH.
 """
 
