@@ -470,7 +470,10 @@ class _JavaStore(FileStore):
         def certificate(at: int) -> tuple[tuple[str, bytes], int]:
             cert_type = "X.509"
             if version == 2:
-                cert_type, at = _read_utf(data, at)
+                if data[at : at + 7] == b"\x00\x05X.509":  # nearly always: skip the general string reader
+                    at += 7
+                else:
+                    cert_type, at = _read_utf(data, at)
             der, at = chunk(at)
             return (cert_type, der), at
 
