@@ -150,6 +150,8 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
     staged: list[tuple[Path, Path]] = []
     try:
         for target, (data, private) in files.items():
+            if target.is_symlink():  # as atomic_write does: write through the link, keep the link
+                target = target.resolve()
             tmp = target.parent / f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}"
             atomic_write(tmp, data, private=private)
             with contextlib.suppress(FileNotFoundError):
