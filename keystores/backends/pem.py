@@ -592,6 +592,11 @@ class PemStore(FileStore):
                              label=entry.label)
         if self.format == "der":
             self._check_fits_der(entry)
+        # cryptography decodes certificates lazily: a damaged key or name would only fail while writing
+        for cert in entry.chain:
+            self._checked(cert, f"the certificate of entry '{entry.label}'")
+        if entry.request is not None:
+            self._checked(entry.request, f"the request of entry '{entry.label}'")
 
     def _check_fits_der(self, entry: Entry) -> None:
         if len(entry.chain) > 1:
