@@ -573,3 +573,13 @@ def test_passwd_reencrypts_keys(tmp_path):
     assert summary(open_store(path, password=PASSWORD)) == [("k", "key-pair", 2, True)]
     with pytest.raises(PasswordRequired):
         open_store(path)
+
+
+def test_byte_order_marks_from_windows_editors(tmp_path):
+    text = _pem(ca(0)[1]).decode().replace("\n", "\r\n")
+    notepad = tmp_path / "notepad.pem"
+    notepad.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert open_store(notepad).labels() == ["Test Root CA 0"]
+    powershell = tmp_path / "powershell.pem"
+    powershell.write_bytes(text.encode("utf-16"))  # `Out-File` / `>` in Windows PowerShell 5
+    assert open_store(powershell, type="pem").labels() == ["Test Root CA 0"]

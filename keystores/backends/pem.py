@@ -134,7 +134,10 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
 
     Raises CorruptStore for a block without its END line, a mismatched END, or bad base64.
     """
-    text = data.decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM, as Windows PowerShell redirects write
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")  # Notepad's UTF-8 byte-order mark
     blocks: list[_Block] = []
     friendly: str | None = None
     local_key_id: bytes | None = None
