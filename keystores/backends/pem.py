@@ -493,7 +493,6 @@ class PemStore(FileStore):
         certs = [i for i in items if isinstance(i.obj, x509.Certificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
         keys = [i for i in items if not isinstance(i.obj, x509.Certificate | x509.CertificateSigningRequest)]
-        self._has_keys = bool(keys)
         certs_by_key: dict[bytes, list[_Item]] = {}
         for cert_item in certs:
             certs_by_key.setdefault(public_key_fingerprint(cert_item.obj.public_key()), []).append(cert_item)
