@@ -240,3 +240,37 @@ def test_gskit_keeps_a_utf8_label(tmp_path):
     gskit.change_password(path, PASSWORD, NEW_PASSWORD)
     with open_store(path, password=NEW_PASSWORD) as store:
         assert store.labels() == ["café racine ünïcode"]
+
+
+def test_certreq_sign_receive_on_kdb_as_gskit_sees_it(tmp_path):
+    """The lifecycle through the CLI: the request waits in the .rdb (GSKit lists it there), receive moves it."""
+    from clirun import keystores
+
+    root_key, root = ca(0)
+    ca_store = tmp_path / "ca.kdb"
+    with open_store(ca_store, password=PASSWORD, create=True) as store:
+        store.add(Entry(label="issuing ca", kind=EntryKind.KEY_PAIR, chain=(root,), key=root_key))
+    kdb = tmp_path / "server.kdb"
+    env = {"KDB_PW": PASSWORD}
+    assert keystores("create", str(kdb), "-p", "env:KDB_PW", env=env).code == 0
+    assert keystores("stash", str(kdb), "-p", "env:KDB_PW", env=env).code == 0
+    made = keystores("certreq", str(kdb), "-l", "web", "--dn", "CN=web.example.com,O=keystores",
+                     "-o", str(tmp_path / "web.csr"), "--key-type", "ec:p256")
+    assert made.code == 0, made.all
+    with gskit.Database(kdb, PASSWORD) as db:
+        assert db.request_labels() == ["web"] and db.labels() == []
+    signed = keystores("sign", str(ca_store), str(tmp_path / "web.csr"), "-l", "issuing ca",
+                       "-o", str(tmp_path / "web.pem"), "-p", "env:KDB_PW", env=env)
+    assert signed.code == 0, signed.all
+    with open_store(kdb, writable=True) as store:  # the CA certificate first, as with runmqakm -cert -add
+        store.add(Entry(label="our root", kind=EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
+    received = keystores("receive", str(kdb), str(tmp_path / "web.pem"))
+    assert received.code == 0, received.all
+    with gskit.Database(kdb, PASSWORD) as db:
+        assert db.request_labels() == []
+        assert sorted(db.labels()) == ["our root", "web"]
+    gskit.change_password(kdb, PASSWORD, NEW_PASSWORD)
+    with open_store(kdb, password=NEW_PASSWORD) as store:
+        web = store.get("web")
+        assert web.kind is EntryKind.KEY_PAIR and web.chain[1] == root
+        assert same_key(web.key, web.chain[0].public_key())
