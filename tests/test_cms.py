@@ -279,6 +279,12 @@ def test_chain_certificates_become_signers_unless_given(tmp_path):
         # The same root added under its own label takes the place of the one made from the chain.
         store.add(Entry(label="my root", kind=EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
         assert sorted(store.labels()) == ["Issuing CA 3", "leaf", "my root"]
+        # The issuing CA under the very label we gave it: it replaces ours rather than clashing with it.
+        store.add(Entry(label="Issuing CA 3", kind=EntryKind.TRUSTED_CERT, chain=(inter,), trust=None))
+        assert store.get("Issuing CA 3").trust is None
+        store.remove("my root")
+        store.add(pair, replace=True)  # the root comes back from the chain
+        assert sorted(store.labels()) == ["Issuing CA 3", "Test Root CA 3", "leaf"]
     with open_store(path, password=PASSWORD) as store:
         assert store.get("leaf").chain == (leaf, inter, root)
 

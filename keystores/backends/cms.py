@@ -357,12 +357,19 @@ class CmsStore(FileStore):
         An entry added later with the same certificate takes the place of a signer made from a chain this
         session (a CA's own key pair, or the CA under its own label).
         """
-        if entry.chain:
-            for label in [a for a in self._chain_labels if self._entries[a].chain[0] == entry.chain[0]]:
-                del self._entries[label]
-                self._chain_labels.discard(label)
-                self.notes[:] = [n for n in self.notes if f"signer certificate '{label}' from" not in n]
-        super().add(entry, replace=replace)
+        self._chain_labels &= set(self._entries)  # forget ones removed or renamed since
+        displaced = {label: self._entries[label] for label in self._chain_labels
+                     if entry.chain and self._entries[label].chain[0] == entry.chain[0]}
+        for label in displaced:
+            del self._entries[label]
+        try:
+            super().add(entry, replace=replace)
+        except BaseException:
+            self._entries.update(displaced)
+            raise
+        for label in displaced:
+            self._chain_labels.discard(label)
+            self.notes[:] = [n for n in self.notes if f"signer certificate '{label}' from" not in n]
         self._chain_labels.discard(entry.label)
         if entry.kind is EntryKind.KEY_PAIR:
             present = {e.chain[0] for e in self._entries.values() if e.chain}
