@@ -305,7 +305,10 @@ class TestBadInput:
 
 @needs_nss
 class TestConcurrency:
-    def test_busy_database_is_refused_without_change(self, tmp_path):
+    def test_busy_database_is_refused_without_change(self, tmp_path, monkeypatch):
+        from keystores.backends.nss import NssStore
+
+        monkeypatch.setattr(NssStore, "lock_wait", 0.5)
         folder = tmp_path / "ours"
         _our_db(folder)
         before = snapshot(folder)
@@ -587,3 +590,32 @@ def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path)
     with open_store(f"sql:{folder}", password=PW) as store:
         assert store.get("Test Root").trust is None
         assert any("hash mismatch" in note for note in store.notes)
+
+
+@needs_nss
+def test_writing_while_certutil_writes_loses_nothing(tmp_path):
+    """NSS tools and we write the same database at once: sqlite's locking serialises us, nothing is lost."""
+    folder = tmp_path / "shared"
+    with open_store(f"sql:{folder}", password="", create=True):
+        pass
+    pems = []
+    for i in range(8):
+        _, cert = ca(10 + i)
+        path = tmp_path / f"theirs{i}.pem"
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pems.append(path)
+    script = " && ".join(f"certutil -A -d sql:{folder} -n theirs{i} -t C,, -i {p}" for i, p in enumerate(pems))
+    theirs = subprocess.Popen(["sh", "-c", script])
+    try:
+        for i in range(6):
+            with open_store(f"sql:{folder}", password="", writable=True) as store:
+                store.add(trusted_entry(f"ours{i}", index=20 + i))
+    finally:
+        assert theirs.wait(timeout=120) == 0
+    names = set(certutil_trust(folder))
+    assert {f"ours{i}" for i in range(6)} | {f"theirs{i}" for i in range(8)} <= names
+    for name in ("cert9.db", "key4.db"):
+        with sqlite3.connect(folder / name) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with open_store(f"sql:{folder}") as store:
+        assert all(store.get(f"theirs{i}").trust.native == "C,," for i in range(8))

@@ -18,7 +18,9 @@ import errno
 import fcntl
 import hashlib
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -141,6 +143,8 @@ class NssStore(BaseStore):
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
                                                         trust=True, default_flag=False, pending_requests=False)
+    #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
+    lock_wait: ClassVar[float] = 10.0
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
@@ -208,7 +212,8 @@ class NssStore(BaseStore):
 
     def _connect(self, *, writable: bool) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(db.db_uri(self.key_db, writable=writable), uri=True, timeout=2.0,
+            # Readers (and ATTACH) wait for a commit in progress; writers shorten this in _write_in_place.
+            conn = sqlite3.connect(db.db_uri(self.key_db, writable=writable), uri=True, timeout=5.0,
                                    isolation_level=None)
             conn.execute("ATTACH DATABASE ? AS cert", (db.db_uri(self.cert_db, writable=writable),))
             return conn
@@ -641,14 +646,26 @@ class NssStore(BaseStore):
     def _write(self) -> None:
         # A password change swaps these while applying; a failed write must leave them as they were.
         saved = (self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta)
-        try:
-            if self._new:
-                self._write_new()
-            else:
-                self._write_in_place()
-        except BaseException:
-            self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
-            raise
+        deadline = time.monotonic() + self.lock_wait
+        delay = 0.01
+        while True:
+            try:
+                if self._new:
+                    self._write_new()
+                else:
+                    self._write_in_place()
+                break
+            except _Busy as busy:
+                # Everything was rolled back and every lock released, so the other writer can finish; then retry.
+                self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+                if time.monotonic() > deadline:
+                    raise StoreLocked(f"another process has been writing the database for {self.lock_wait:.0f}s; "
+                                      "nothing was changed", store=self.location) from busy.__cause__
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+            except BaseException:
+                self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+                raise
         self._ops.clear()
 
     def _write_new(self) -> None:
@@ -681,21 +698,34 @@ class NssStore(BaseStore):
         self._new = False
 
     def _write_in_place(self) -> None:
+        """Apply the pending changes in one transaction over both files; _Busy when another writer is in the way.
+
+        NSS writes cert9.db and key4.db in separate transactions, so waiting for one file while holding the
+        other could deadlock with it: lock attempts here fail fast, roll back and release everything instead.
+        """
         from keystores.fileio import atomic_write
 
         conn = self._connect(writable=True)
         try:
+            conn.execute("PRAGMA busy_timeout = 100")
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._sql_error(exc, "lock") from exc
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    raise _Busy from exc
+                raise
             try:
-                backups = {self.cert_db: self.cert_db.read_bytes(), self.key_db: self.key_db.read_bytes()}
+                # Through sqlite, never open()/close(): closing any descriptor of a database file drops this
+                # process's POSIX locks on it, and another writer (certutil) would then write under our feet.
+                backups = {self.cert_db: conn.serialize(name="cert"), self.key_db: conn.serialize(name="main")}
                 self._apply(conn)
+                conn.execute("PRAGMA busy_timeout = 1000")  # COMMIT waits a little for readers to finish
                 conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                    raise _Busy from exc
                 raise
         except sqlite3.Error as exc:
             raise self._sql_error(exc, "write") from exc
@@ -1013,6 +1043,15 @@ class NssStore(BaseStore):
         if label in self._entries:
             return label
         raise EntryNotFound(label, self._entries, store=self.location)
+
+
+class _Busy(Exception):
+    """Another process holds a lock we need; the transaction was rolled back (internal: retried by _write)."""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _der() -> Any:
