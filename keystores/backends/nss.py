@@ -2,11 +2,13 @@
 
 Address: `sql:DIR` or a folder holding cert9.db/key4.db. Reading takes one SELECT per table and does the rest
 lazily: certificates are parsed when an entry is built, private keys are decrypted on first access of
-`entry.key`, and integrity MACs are checked whenever the password (or an empty one) is known.
+`entry.key`, and integrity MACs are checked whenever the password (or an empty one) is known. Without the
+password the keys show as locked KeyRefs (listing needs no password, as with certutil -L).
 
 Writes happen in place inside one sqlite transaction over both files (key4.db with cert9.db attached), so a
-process that has the database open (certutil, a browser) keeps a consistent view; `BEGIN IMMEDIATE` failing
-means another writer holds it (StoreLocked). The previous files are kept as cert9.db.bak / key4.db.bak.
+process that has the database open (certutil, a browser) keeps a consistent view. Another writer makes us roll
+back, release every lock and retry for `lock_wait` seconds before StoreLocked; Firefox's profile lock is refused
+outright. The previous files are kept as cert9.db.bak / key4.db.bak.
 Chain certificates without trust that only serve a key pair's chain are shown inside that chain, not as entries.
 Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
 """
