@@ -515,3 +515,24 @@ def test_unreadable_rdb_does_not_stop_listing_but_stops_writing(tmp_path):
         assert any("pending requests not read" in note for note in store.notes)
     with pytest.raises(WrongPassword):
         open_store(path, password=PASSWORD, writable=True)
+
+
+def test_password_change_keeps_a_non_der_certificate_as_it_was(cms_vectors, tmp_path):
+    """mixed.kdb's EC certificate carries NULL ECDSA parameters: re-keying must not rewrite the certificate."""
+    path = tmp_path / "mixed.kdb"
+    shutil.copy(cms_vectors / "kse/KdbKeyStoreSpiTest/mixed.kdb", path)
+
+    def certificate_bytes(password: str) -> bytes:
+        for raw in fmt.parse_container(path.read_bytes(), password, store=None).slots:
+            slot = fmt.parse_slot(raw, store=None)
+            if slot.label == b"ec-keypair":
+                return fmt.parse_record(slot.der, store=None).parts(store=None)[0]
+        raise AssertionError("ec-keypair is missing")
+
+    before = certificate_bytes("password")
+    with open_store(path, password="password", writable=True) as store:
+        assert any("NULL ECDSA" in note for note in store.notes)
+        store.set_password("re-keyed")
+    assert certificate_bytes("re-keyed") == before
+    with open_store(path, password="re-keyed") as store:
+        assert same_key(store.get("ec-keypair").key, store.get("ec-keypair").chain[0].public_key())

@@ -540,9 +540,14 @@ class CmsStore(FileStore):
                 content = fmt.tlv(0xA1, cert_der)
                 hashes = fmt.certificate_hashes(cert_der, store=self.location)
             elif entry.kind is EntryKind.KEY_PAIR:
-                cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                if old is not None and old.record is not None and old.entry is not None \
+                        and old.entry.chain[0] is entry.chain[0]:
+                    # Re-keyed only: keep the certificate's own bytes (a non-DER original stays as it was).
+                    cert_der, hashes = old.record.parts(store=self.location)[0], old.slot.hashes
+                else:
+                    cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                    hashes = fmt.certificate_hashes(cert_der, store=self.location)
                 content = fmt.tlv(0xA2, fmt.tlv(0x30, cert_der + self._encrypt_key(entry)))
-                hashes = fmt.certificate_hashes(cert_der, store=self.location)
             elif entry.kind is EntryKind.REQUEST:
                 assert entry.request is not None
                 csr_der = entry.request.public_bytes(serialization.Encoding.DER)
