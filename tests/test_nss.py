@@ -619,3 +619,37 @@ def test_writing_while_certutil_writes_loses_nothing(tmp_path):
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with open_store(f"sql:{folder}") as store:
         assert all(store.get(f"theirs{i}").trust.native == "C,," for i in range(8))
+
+
+def test_password_needed_to_add_but_not_to_rename_or_delete(tmp_path):
+    from keystores.errors import PasswordRequired
+
+    folder = tmp_path / "ours"
+    _our_db(folder)
+    with open_store(f"sql:{folder}", writable=True) as store:
+        with pytest.raises(PasswordRequired):
+            store.add(trusted_entry("new", index=2))
+        store.rename("Test Root", "Root renamed")
+        store.remove("ec server")
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert sorted(store.labels()) == ["Root renamed", "rsa server"]
+        assert store.get("Root renamed").trust.native == "CT,C,C"  # its MACs still verify
+
+
+@needs_nss
+def test_p384_key_pair_read_by_certutil_and_back(tmp_path, pwfile):
+    from helpers import certificate, ec_key
+
+    ca_key, ca_cert = ca()
+    key = ec_key(7, "secp384r1")
+    entry = Entry(label="p384", kind=EntryKind.KEY_PAIR, chain=(certificate(key, "p384 leaf", ca_key, ca_cert),
+                                                                 ca_cert), key=key)
+    folder = tmp_path / "p384"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(entry)
+    keys = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile)).stdout
+    assert "p384" in keys and " ec " in keys
+    assert certutil_trust(folder)["p384"] == "u,u,u"
+    with open_store(f"sql:{folder}", password=PW) as store:
+        got = store.get("p384")
+        assert same_key(got.key, key) and got.chain == entry.chain
