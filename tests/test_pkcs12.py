@@ -429,3 +429,18 @@ def test_ber_indefinite_lengths_and_constructed_octets(tmp_path, mixed_store):
     ber = b"\x30\x80" + pfx["version"].dump() + content_info + pfx["mac_data"].dump() + b"\x00\x00"
     with open_store(_write(tmp_path, ber), password=PASSWORD) as store:
         assert store.labels() == ["server1", "server2", "root ca", "other root"]
+
+
+def test_sealed_key_from_another_store_is_re_encrypted_under_the_destination_password(tmp_path):
+    """A key still sealed as read from one file must not be copied as ciphertext into a file with another
+    password: the destination must open it with its own password."""
+    source, dest = tmp_path / "a.p12", tmp_path / "b.p12"
+    with open_store(source, password="password-A", create=True) as store:
+        store.add(key_pair_entry("moved", index=4))
+    with open_store(dest, password="password-B", create=True) as store:
+        store.add(trusted_entry("root"))
+    with open_store(source, password="password-A") as src, open_store(dest, password="password-B",
+                                                                      writable=True) as dst:
+        dst.add(src.get("moved"))
+    with open_store(dest, password="password-B") as store:
+        assert same_key(store.get("moved").key, key_pair_entry("moved", index=4).key)

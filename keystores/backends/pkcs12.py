@@ -42,7 +42,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Trust
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, Trust, sealed_entry
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -113,32 +113,6 @@ class _Parsed:
     protection: dict[str, str] = field(default_factory=dict)
 
 
-class _SealedKeyEntry(Entry):
-    """A key-pair entry whose private key is decrypted on first access of `key` (PBKDF2 per key is the cost
-    of opening a big store). Only used when the MAC has already proven the password. While sealed, the
-    shrouded bag as read is written back unchanged if the password and profile allow."""
-
-    @property  # type: ignore[override]
-    def key(self) -> Any:
-        unseal = self.__dict__.pop("_unseal", None)
-        if unseal is not None:
-            try:
-                self.__dict__["_key_value"] = unseal()
-            except BaseException:
-                self.__dict__["_unseal"] = unseal
-                raise
-        return self.__dict__.get("_key_value")
-
-    @key.setter
-    def key(self, value: Any) -> None:
-        self.__dict__["_key_value"] = value
-
-    @property
-    def sealed_bag(self) -> bytes | None:
-        """The EncryptedPrivateKeyInfo as read while the key has not been decrypted, else None."""
-        return self.__dict__.get("_epki") if "_unseal" in self.__dict__ else None
-
-
 class Pkcs12Store(FileStore):
     """A PKCS#12 file. Writes with `profile` "modern" (PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC)
     or "compat" (pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC); reads every cipher seen in the wild.
@@ -171,7 +145,7 @@ class Pkcs12Store(FileStore):
         self._read_protection = parsed.protection
         self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
         self._secret_bags = parsed.secrets
-        entries, notes = _assemble(parsed, self.location)
+        entries, notes = _assemble(parsed, self.location, origin=self)
         self.notes.extend(notes)
         for entry, local_key_id in entries:
             if local_key_id is not None and entry.chain:
@@ -193,9 +167,10 @@ class Pkcs12Store(FileStore):
 
     def _dump(self) -> bytes:
         try:
-            reuse_sealed = self.password == self._read_password and self.password is not None
+            # A key still sealed as read from this very file, under an unchanged password, is written back as is.
+            reuse_from = self if self.password == self._read_password and self.password is not None else None
             data = _serialize(list(self._entries.values()), self._secret_bags, self.password,
-                              PROFILES[self.profile], self._local_key_ids, self.location, reuse_sealed)
+                              PROFILES[self.profile], self._local_key_ids, self.location, reuse_from)
         except KeystoreError:
             raise
         except (ValueError, TypeError) as exc:
@@ -555,7 +530,7 @@ def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, st
 
 # --- bags -> entries ------------------------------------------------------------------------------------------
 
-def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
+def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
     """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
 
     notes: list[str] = []
@@ -588,10 +563,8 @@ def _assemble(parsed: _Parsed, location: str) -> tuple[list[tuple[Entry, bytes |
             notes.append(f"{location}: key '{label}' has no certificate in the file")
         fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
         if lazy:
-            entry: Entry = _SealedKeyEntry(**fields, key=None)  # type: ignore[arg-type]
-            entry.__dict__["_unseal"] = functools.partial(_open_key, key_bag, parsed.bag_password, True, location,
-                                                          label)
-            entry.__dict__["_epki"] = key_bag.epki
+            unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label)
+            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, **fields, key=None)
         else:
             entry = Entry(**fields, key=key)  # type: ignore[arg-type]
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
@@ -745,7 +718,7 @@ def _oids_from_trust(trust: Trust) -> list[str]:
 
 def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: str | None,
                profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
-               reuse_sealed: bool = False) -> bytes:
+               reuse_from: object | None = None) -> bytes:
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
     from asn1crypto import cms, core, pkcs12
     from cryptography.hazmat.primitives import serialization
@@ -762,8 +735,8 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
         if entry.kind is EntryKind.KEY_PAIR:
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
-            sealed = entry.sealed_bag if isinstance(entry, _SealedKeyEntry) else None
-            if sealed is not None and reuse_sealed and _scheme_family(sealed) == profile.key_scheme:
+            sealed = entry.sealed_blob(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
+            if sealed is not None and _scheme_family(sealed) == profile.key_scheme:
                 epki = sealed  # untouched key, same password and kind of cipher: no need to decrypt it
             else:
                 if isinstance(entry.key, KeyRef) or entry.key is None:
