@@ -52,9 +52,9 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         if entry.request is not None:
             data["subject"] = _name(entry.request.subject)
         # A sealed secret key (JCEKS) costs 400,000 MD5 rounds to open: `list` leaves its type out, `show` opens it.
-        if entry.kind is EntryKind.SECRET_KEY and (detail or not getattr(entry, "sealed", False)):
-            if entry.secret is not None:
-                data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
+        opened = detail or not getattr(entry, "sealed", False)
+        if entry.kind is EntryKind.SECRET_KEY and opened and entry.secret is not None:
+            data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
     data["default"] = entry.default
     data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native}
     # Asked of the kind, not of `entry.key`: backends decrypt keys lazily, and listing must not pay for that.
