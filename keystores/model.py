@@ -169,6 +169,8 @@ class Entry:
 
     @property
     def public_key(self) -> PublicKeyTypes | None:
+        if self.kind is EntryKind.SECRET_KEY:
+            return None
         if self.chain:
             return self.chain[0].public_key()
         if self.request is not None:
