@@ -4,12 +4,14 @@ NSS (the database files and the contents of their rows).
 Seeds are real stores we wrote; hypothesis damages them (bit flips, truncation, inserted and random bytes, huge
 length fields, deep nesting). Opening, listing and describing (what `keystores list/show` do) must succeed or raise
 a KeystoreError with a message, never another exception, within a memory cap and a generous hang guard.
-Short in CI; `pytest --long tests/test_fuzz_all.py` runs thousands of examples per format.
+Short in CI; `pytest --long tests/test_fuzz_all.py` runs thousands of random examples per format
+(KEYSTORES_FUZZ_EXAMPLES=N sets the count, e.g. with `-k nss` for one parser).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import shutil
 import signal
@@ -158,7 +160,9 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
 
 
 def examples(request: pytest.FixtureRequest, name: str) -> settings:
+    """Few derandomized examples in CI; LONG_EXAMPLES random ones with --long ($KEYSTORES_FUZZ_EXAMPLES overrides)."""
     count = LONG_EXAMPLES if request.config.getoption("--long") else SHORT[name]
+    count = int(os.environ.get("KEYSTORES_FUZZ_EXAMPLES", count))
     return settings(max_examples=count, deadline=None, derandomize=not request.config.getoption("--long"),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                            HealthCheck.data_too_large])
