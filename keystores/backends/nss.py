@@ -425,13 +425,9 @@ class NssStore(BaseStore):
                                  "database was altered outside NSS", store=self.location, label=label)
 
     def _build(self, label: str) -> Entry:
-        from cryptography import x509
 
         cert = self._certs[self._entry_cert[label]]
-        try:
-            leaf = x509.load_der_x509_certificate(cert.der)
-        except ValueError as exc:
-            raise CorruptStore(f"the certificate is damaged ({exc})", store=self.location, label=label) from exc
+        leaf = self._certificate(cert.der, label)
         trust_row = self._trust.get((cert.issuer, cert.serial))
         levels = None
         if trust_row is not None:
@@ -454,9 +450,21 @@ class NssStore(BaseStore):
         return _LazyKeyEntry.lazy(lambda: self._guarded_private_key(key_row, label, leaf), label=label,
                                   kind=EntryKind.KEY_PAIR, chain=chain, trust=trust)
 
-    def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
+    def _certificate(self, der: bytes, label: str) -> Any:
+        """A certificate once the parts cryptography decodes lazily (key, names, dates, extensions) are known to
+        decode: NSS does not MAC certificate objects, so cert9.db can hold anything."""
         from cryptography import x509
 
+        try:
+            return _checked(x509.load_der_x509_certificate(der))
+        except _NotReadable as exc:
+            raise UnsupportedFormat(f"the certificate has a public key of a type we do not read ({exc})",
+                                    store=self.location, label=label) from exc
+        except (ValueError, TypeError) as exc:
+            raise CorruptStore(f"the certificate is damaged ({exc.__class__.__name__} while decoding it)",
+                               store=self.location, label=label) from exc
+
+    def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
         from keystores.chain import order_chain
 
         candidates = []
@@ -467,8 +475,8 @@ class NssStore(BaseStore):
             if not parents:
                 break
             for parent in parents:
-                with contextlib.suppress(ValueError):
-                    candidates.append(x509.load_der_x509_certificate(parent.der))
+                with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
+                    candidates.append(self._certificate(parent.der, parent.label or "chain certificate"))
             issuer = parents[0].issuer
         return order_chain(leaf, candidates)
 
@@ -596,6 +604,12 @@ class NssStore(BaseStore):
                               "without the flag")
             entry = entry.with_(default=False)
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        for cert in entry.chain:
+            try:
+                _checked(cert)
+            except (ValueError, TypeError, _NotReadable) as exc:
+                raise CorruptStore(f"a certificate of the entry is damaged ({exc.__class__.__name__} while "
+                                   "decoding it)", store=self.location, label=entry.label) from exc
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise UsageError("the private key lives on a token and cannot be copied", store=self.location,
                              label=entry.label)
@@ -1045,6 +1059,26 @@ class NssStore(BaseStore):
         if label in self._entries:
             return label
         raise EntryNotFound(label, self._entries, store=self.location)
+
+
+class _NotReadable(Exception):
+    """A certificate's public key is of a type cryptography does not read."""
+
+
+def _checked(cert: Any) -> Any:
+    """`cert` after decoding everything cryptography decodes lazily; ValueError/TypeError when damaged."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        cert.public_key()
+        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number, cert.extensions,
+             cert.signature_algorithm_oid)
+        for name in (cert.subject, cert.issuer):
+            for attribute in name:
+                _ = attribute.value
+    except UnsupportedAlgorithm as exc:
+        raise _NotReadable(str(exc)) from exc
+    return cert
 
 
 class _Busy(Exception):
