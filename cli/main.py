@@ -93,6 +93,16 @@ def store_options(module: str | None) -> dict[str, Any]:
     return {"module": module} if module else {}
 
 
+def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
+    """Options a new CMS database takes; passed on only when given, so other formats never see them."""
+    options: dict[str, Any] = {}
+    if kdb_version is not None:
+        options["cms_version"] = kdb_version
+    if stash:
+        options["stash"] = True
+    return options
+
+
 def show_notes(notes: list[str]) -> None:
     for note in dict.fromkeys(notes):
         err(note)
@@ -223,6 +233,9 @@ def create_store(
     store_type: TypeOpt = None,
     profile: ProfileOpt = "modern",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing store.")] = False,
+    kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS only: 4 (default, as GSKit's FIPS "
+                                                    "mode) or 6 (HMAC-SHA384, AES-256 keys).")] = None,
+    stash: Annotated[bool, typer.Option("--stash", help="CMS only: also write the .sth stash (0600).")] = False,
 ) -> None:
     """Create an empty store."""
     from keystores.errors import StoreExists
@@ -232,7 +245,9 @@ def create_store(
         raise StoreExists("already exists; use --force to replace it", store=store)
 
     def make(pw: str | None) -> None:
-        with open_store(store, password=pw, type=store_type, create=True, fresh=True, profile=profile) as made:
+        options = cms_options(kdb_version, stash)
+        with open_store(store, password=pw, type=store_type, create=True, fresh=True, profile=profile,
+                        **options) as made:
             made._dirty = True
             show_notes(made.notes)
 
@@ -402,6 +417,8 @@ def convert_cmd(
     profile: ProfileOpt = "modern",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing DEST.")] = False,
     module: ModuleOpt = None,
+    kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS DEST only: 4 (default) or 6.")] = None,
+    stash: Annotated[bool, typer.Option("--stash", help="CMS DEST only: also write the .sth stash.")] = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
     from keystores.ops import transfer
@@ -413,7 +430,8 @@ def convert_cmd(
         result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
             password, "password", lambda pw: transfer.convert(
                 src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
-                profile=profile, force=force, progress=step)), confirm=True)
+                profile=profile, force=force, progress=step,
+                dest_options=cms_options(kdb_version, stash))), confirm=True)
     finally:
         stop()
     show_notes(result.notes)
