@@ -39,14 +39,24 @@ ENV = {"KS_PW": PASSWORD, "NO_COLOR": "1"}
 
 
 @pytest.fixture(scope="module")
-def bulk_source() -> Iterator[str]:
+def sources() -> Iterator[dict[int, str]]:
     folder = Path(tempfile.mkdtemp(prefix="ks-fs-src-"))
-    os.chmod(folder, 0o755)  # the `nobody` runs read it too (pytest's tmp_path is 0700)
-    path = folder / "bulk.p12"
-    make_store("pkcs12", str(path), bulk_entries(150))
-    os.chmod(path, 0o644)
-    yield str(path)
+    os.chmod(folder, 0o755)  # the `nobody` runs read them too (pytest's tmp_path is 0700)
+    made = {}
+    for count in (150, 12):
+        path = folder / f"bulk{count}.p12"
+        make_store("pkcs12", str(path), bulk_entries(count))
+        os.chmod(path, 0o644)
+        made[count] = str(path)
+    yield made
     shutil.rmtree(folder)
+
+
+@pytest.fixture
+def bulk_source(sources, request) -> str:
+    """150 certificates to import; 12 for NSS, which writes (and MACs) row by row and is slow per entry."""
+    fmt = request.node.callspec.params.get("fmt")
+    return sources[12 if fmt == "nss" else 150]
 
 
 def run(*args: str, preexec=None, user: str | None = None) -> Result:
@@ -228,7 +238,7 @@ def test_symlinked_store_is_written_through_and_stays_a_link(fmt, bulk_source, t
     result = import_into(link_loc, bulk_source)
     assert result.code == 0, result.err
     assert all(p.is_symlink() for p in linked)
-    assert len(labels_of(real_loc)) >= 152  # written through to the real store
+    assert len(labels_of(real_loc)) >= 14  # written through to the real store
     assert labels_of(link_loc) == labels_of(real_loc)
     assert temp_files(tmp_path) == []
 
