@@ -231,7 +231,10 @@ class NssStore(BaseStore):
                                store=self.location)
         if "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text:
             return CorruptStore(f"cert9.db/key4.db is damaged or not an NSS database ({exc})", store=self.location)
-        if "readonly" in text or "unable to open" in text:
+        if "readonly" in text.replace(" ", ""):
+            return KeystoreError(f"cannot {doing} the database: {exc} (no write access; an interrupted write "
+                                 "can only be rolled back by a process that may write the files)", store=self.location)
+        if "unable to open" in text:
             return KeystoreError(f"cannot {doing} the database: {exc}", store=self.location)
         return CorruptStore(f"cannot {doing} the database: {exc}", store=self.location)
 
@@ -251,32 +254,47 @@ class NssStore(BaseStore):
             if head != b"SQLite format 3\x00":
                 raise CorruptStore(f"{path.name} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
-        conn = self._connect(writable=False)
-        try:
-            conn.execute("BEGIN")
-            tables = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")}
-            cert_tables = {r[0] for r in conn.execute("SELECT name FROM cert.sqlite_master WHERE type='table'")}
-            if "nssPrivate" not in tables or "metaData" not in tables or "nssPublic" not in cert_tables:
-                raise UnsupportedFormat("is not an NSS database (cert9.db/key4.db lack NSS's tables)",
-                                        store=self.location)
-            found = conn.execute("SELECT item1, item2 FROM main.metaData WHERE id='password'").fetchone()
-            public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, _PUBLIC_WANTED)
-            private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
-            self._check_password(found)
-            if self._pass_key is not None:
-                self._meta = {r[0]: bytes(r[1]) for r in conn.execute(
-                    "SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'") if r[1] is not None}
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise self._sql_error(exc, "read") from exc
-        except (ValueError, TypeError, IndexError) as exc:  # UnicodeError is a ValueError
-            raise CorruptStore(f"cert9.db/key4.db hold damaged objects ({exc})", store=self.location) from exc
-        finally:
-            conn.close()
+        # Read-only first; a writer killed mid-transaction leaves a hot journal that only a read-write connection
+        # may roll back (as NSS does on open), so then read through one when the files allow it.
+        for writable in (False, True):
+            try:
+                conn = self._connect(writable=writable)
+            except KeystoreError as exc:
+                if not writable and _is_readonly(exc.__cause__) and self._files_writable():
+                    continue
+                raise
+            try:
+                conn.execute("BEGIN")
+                tables = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")}
+                cert_tables = {r[0] for r in conn.execute(
+                    "SELECT name FROM cert.sqlite_master WHERE type='table'")}
+                if "nssPrivate" not in tables or "metaData" not in tables or "nssPublic" not in cert_tables:
+                    raise UnsupportedFormat("is not an NSS database (cert9.db/key4.db lack NSS's tables)",
+                                            store=self.location)
+                found = conn.execute("SELECT item1, item2 FROM main.metaData WHERE id='password'").fetchone()
+                public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, _PUBLIC_WANTED)
+                private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
+                self._check_password(found)
+                if self._pass_key is not None:
+                    self._meta = {r[0]: bytes(r[1]) for r in conn.execute(
+                        "SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'") if r[1] is not None}
+                conn.execute("COMMIT")
+                break
+            except sqlite3.Error as exc:
+                if not writable and _is_readonly(exc) and self._files_writable():
+                    continue
+                raise self._sql_error(exc, "read") from exc
+            except (ValueError, TypeError, IndexError) as exc:  # UnicodeError is a ValueError
+                raise CorruptStore(f"cert9.db/key4.db hold damaged objects ({exc})", store=self.location) from exc
+            finally:
+                conn.close()
         try:
             self._index(public, private)
         except (TypeError, ValueError, IndexError, UnicodeError) as exc:
             raise CorruptStore(f"an object in cert9.db/key4.db is damaged ({exc})", store=self.location) from exc
+
+    def _files_writable(self) -> bool:
+        return all(os.access(p, os.W_OK) for p in (self.folder, self.cert_db, self.key_db))
 
     def _check_password(self, found: tuple[bytes, bytes] | None) -> None:
         if found is None or found[0] is None or found[1] is None:
@@ -1083,6 +1101,11 @@ def _checked(cert: Any) -> Any:
 
 class _Busy(Exception):
     """Another process holds a lock we need; the transaction was rolled back (internal: retried by _write)."""
+
+
+def _is_readonly(exc: BaseException | None) -> bool:
+    """SQLite refusing a read-only connection because a hot journal must be rolled back first."""
+    return isinstance(exc, sqlite3.Error) and "readonly" in str(exc).lower().replace(" ", "")
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
