@@ -21,17 +21,52 @@ def is_self_issued(cert: x509.Certificate) -> bool:
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """True when `issuer`'s subject is `cert`'s issuer AND `issuer`'s key verifies `cert`'s signature.
 
-    Any failure to verify (wrong key, unsupported or damaged signature algorithm) counts as "not issued by".
+    Any failure to verify (wrong key, unknown algorithm, damaged signature) counts as "not issued by". MD5 and
+    SHA-1 signatures verify too: audit must be able to say "weak", not "broken".
     """
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
     if cert.issuer != issuer.subject:
         return False
+    public_key = public_key_of(issuer)
+    return public_key is not None and signature_valid(cert, public_key)
+
+def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
+    """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too)."""
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
-        cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        algorithm = data.signature_hash_algorithm
+        params = data.signature_algorithm_parameters
+        if isinstance(public_key, rsa.RSAPublicKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            # cryptography gives no parameters for md5WithRSAEncryption; it is PKCS#1 v1.5 all the same
+            params = params if params is not None else padding.PKCS1v15()
+            public_key.verify(data.signature, tbs, params, algorithm)  # type: ignore[arg-type]
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(data.signature, tbs, params)  # type: ignore[arg-type]
+        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(data.signature, tbs)
+        elif isinstance(public_key, dsa.DSAPublicKey):
+            public_key.verify(data.signature, tbs, algorithm)  # type: ignore[arg-type]
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
         return False
     return True
+
+
+def public_key_of(cert: x509.Certificate) -> object | None:
+    """The certificate's public key, or None when its algorithm is one cryptography does not know."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+
 
 
 def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:

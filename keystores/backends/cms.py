@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from keystores.backends import cms_format as fmt
 from keystores.backends import cms_stash
 from keystores.backends.base import FileStore
+from keystores.chain import build_chain
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -337,7 +338,8 @@ class CmsStore(FileStore):
             entry = record.entry
             if entry is None or entry.kind is not EntryKind.KEY_PAIR:
                 continue
-            linked = entry.with_(chain=build_chain(entry.chain[0], signers))
+            linked = entry.with_(chain=build_chain(entry.chain[0],
+                                                   lambda cert: signers.get(cert.issuer.public_bytes(), [])))
             record.entry = linked
             self._entries[entry.label] = linked
 
@@ -668,26 +670,5 @@ def _cert_label(cert: x509.Certificate) -> str:
     return str(text) or "signer"
 
 
-def build_chain(leaf: x509.Certificate, signers: dict[bytes, list[x509.Certificate]]) -> tuple[x509.Certificate, ...]:
-    """leaf, then its issuers found among `signers` (by subject, confirmed by signature), up to a root."""
-    chain = [leaf]
-    current = leaf
-    while len(chain) < 12 and current.issuer != current.subject:
-        found = None
-        for candidate in signers.get(current.issuer.public_bytes(), []):
-            if candidate in chain:
-                continue
-            try:
-                current.verify_directly_issued_by(candidate)
-            except Exception:
-                continue
-            found = candidate
-            break
-        if found is None:
-            break
-        chain.append(found)
-        current = found
-    return tuple(chain)
 
-
-__all__ = ["CmsStore", "build_chain"]
+__all__ = ["CmsStore"]
