@@ -249,8 +249,13 @@ class NssStore(BaseStore):
         if not self.key_db.exists():
             raise CorruptStore("cert9.db has no key4.db beside it", store=self.location)
         for path in (self.cert_db, self.key_db):
-            with open(path, "rb") as handle:
-                head = handle.read(16)
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(16)
+            except OSError as exc:
+                from keystores.fileio import _io_error
+
+                raise _io_error(path, exc, "read") from exc
             if head != b"SQLite format 3\x00":
                 raise CorruptStore(f"{path.name} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
@@ -707,7 +712,7 @@ class NssStore(BaseStore):
 
         from keystores.fileio import atomic_write_many
 
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.folder.mkdir(parents=True, exist_ok=True)  # as mkdir would; the files inside are 0600
         tag = _secrets.token_hex(4)
         tmp_key = self.folder / f".keystores-tmp-key4.db.{tag}"
         tmp_cert = self.folder / f".keystores-tmp-cert9.db.{tag}"
