@@ -35,7 +35,7 @@ from keystores.fileio import TEMP_PREFIX, atomic_write, folder_lock
 
 # NSS writes row by row through sqlite and is far slower per entry than the one-blob formats.
 BULK = {"nss": 4}
-BULK_DEFAULT = 150
+BULK_DEFAULT = 120
 # import runs for every format in CI; convert (the same atomic write, but a fresh store) for two, all with --long
 CASES = [pytest.param(fmt, command, marks=() if command == "import" or fmt in ("jks", "cms") else pytest.mark.slow)
          for command in ("import", "convert") for fmt in FILE_FORMATS]
