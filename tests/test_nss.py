@@ -19,6 +19,7 @@ from helpers import ca, key_pair_entry, same_key, trusted_entry
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
+    EntryExists,
     IntegrityError,
     StoreLocked,
     UnsupportedFormat,
@@ -653,3 +654,25 @@ def test_p384_key_pair_read_by_certutil_and_back(tmp_path, pwfile):
     with open_store(f"sql:{folder}", password=PW) as store:
         got = store.get("p384")
         assert same_key(got.key, key) and got.chain == entry.chain
+
+
+@needs_nss
+def test_chain_ca_then_the_same_ca_as_trusted_entry(tmp_path):
+    """As a CMS or JKS conversion adds them: a key pair whose chain holds a CA, then that CA as a signer entry."""
+    folder = tmp_path / "conv"
+    leaf = key_pair_entry("server", index=1)
+    root = trusted_entry("root")  # ca(0): the CA in the key pair's chain
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(leaf)
+        store.add(root)
+    trust = certutil_trust(folder)
+    assert trust == {"server": "u,u,u", "root": "CT,C,C"}
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert len(store.get("server").chain) == 2
+        with pytest.raises(EntryExists):  # one nickname per certificate in NSS
+            store_w = open_store(f"sql:{folder}", password=PW, writable=True)
+            try:
+                store_w.add(trusted_entry("root again"))
+                store_w.save()
+            finally:
+                store_w.close()

@@ -167,7 +167,8 @@ class NssStore(BaseStore):
         self._keys: dict[bytes, db.Row] = {}
         self._pubkeys: dict[bytes, list[int]] = {}
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
-        self._hidden: set[int] = set()
+        self._hidden: set[int] = set()  # chain-only certificates read from disk
+        self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._new = create
         try:
             if writable:
@@ -778,6 +779,7 @@ class NssStore(BaseStore):
                 atomic_write(path.with_name(path.name + ".bak"), data, private=True)
 
     def _apply(self, conn: sqlite3.Connection) -> None:
+        self._chain_written = set()
         writer = db.Writer(conn)
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
@@ -814,7 +816,7 @@ class NssStore(BaseStore):
         same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
         if same:
             object_id, nickname = same[0][0], (db.plain(same[0][1]) or b"").decode("utf-8", "replace")
-            if nickname and object_id not in self._hidden and nickname != entry.label:
+            if nickname and object_id not in self._hidden | self._chain_written and nickname != entry.label:
                 raise EntryExists(f"this certificate is already in the database as '{nickname}' (NSS keeps one "
                                   "nickname per certificate)", store=self.location, label=entry.label)
             # A chain certificate becomes an entry of its own: give it the entry's nickname.
@@ -827,7 +829,7 @@ class NssStore(BaseStore):
             conn.execute("UPDATE cert.nssPublic SET a102=? WHERE id=?", (ckaid, leaf_id))
             for cert in entry.chain[1:]:
                 if not self._cert_rows(conn, "a11=?", (cert.public_bytes(_der()),)):
-                    self._insert_cert(writer, cert, self._free_nickname(conn, cert))
+                    self._chain_written.add(self._insert_cert(writer, cert, self._free_nickname(conn, cert)))
         levels = nt.from_model(entry.trust)
         if levels is not None:
             self._insert_trust(writer, leaf, levels)
