@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import (
     BackendUnavailable,
+    KeystoreError,
     StoreNotFound,
     UnsupportedFormat,
     UsageError,
@@ -244,10 +245,12 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
 def _exists(location: str) -> bool:
     if location.startswith("pkcs11:"):
         return True
-    if location.startswith("sql:"):
-        folder = Path(location[4:])
-        return (folder / "cert9.db").exists()
-    path = Path(location)
-    if path.is_dir():
-        return (path / "cert9.db").exists()
-    return path.exists()
+    try:
+        if location.startswith("sql:"):
+            return (Path(location[4:]) / "cert9.db").exists()
+        path = Path(location)
+        if path.is_dir():
+            return (path / "cert9.db").exists()
+        return path.exists()
+    except PermissionError as exc:  # a folder on the way that we may not search
+        raise KeystoreError("permission denied", store=location) from exc
