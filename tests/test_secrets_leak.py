@@ -164,3 +164,32 @@ def test_convert_cms_to_nss(tmp_path):
                        "env:KS_PW", env=ENV)
     assert result.code == 0, result.err
     assert labels_of(f"sql:{tmp_path}/b/nssdb", password=SECRET) >= {"old-key", "old-anchor"}
+
+
+def test_lifecycle_and_format_commands_keep_secrets_out(tmp_path):
+    """selfsign/certreq/validate/audit on PKCS#12 and `stash` on CMS, with right and wrong passwords, --json too."""
+    p12 = _store("pkcs12", tmp_path / "p")
+    kdb = _store("cms", tmp_path / "c")
+    runs = {
+        "selfsign": keystores("selfsign", p12, "-l", "self", "--dn", "CN=leak test", "--key-type", "ec:p256",
+                              "-p", "env:KS_PW", env=ENV),
+        "selfsign, wrong": keystores("selfsign", p12, "-l", "self2", "--dn", "CN=leak test", "--key-type",
+                                     "ec:p256", "-p", "env:KS_WRONG", env=ENV),
+        "certreq": keystores("certreq", p12, "-l", "req", "--dn", "CN=leak req", "--key-type", "ec:p256", "-o",
+                             str(tmp_path / "req.pem"), "-p", "env:KS_PW", env=ENV),
+        "validate, wrong": keystores("validate", p12, "old-key", "-p", "env:KS_WRONG", env=ENV),
+        "audit --json": keystores("audit", p12, "-p", "env:KS_PW", "--json", env=ENV),
+        "audit, wrong": keystores("audit", p12, "-p", "env:KS_WRONG", env=ENV),
+        "stash, wrong": keystores("stash", kdb, "-p", "env:KS_WRONG", env=ENV),
+        "stash": keystores("stash", kdb, "-p", "env:KS_PW", env=ENV),
+    }
+    codes = {name: r.code for name, r in runs.items()}
+    assert codes["selfsign"] == 0 and codes["certreq"] == 0 and codes["stash"] == 0, {n: r.err for n, r in
+                                                                                      runs.items()}
+    assert all(codes[n] == 3 for n in ("selfsign, wrong", "validate, wrong", "stash, wrong")), codes
+    assert codes["audit, wrong"] == 5  # audit goes on over many stores: an unreadable one is a finding
+    for name, result in runs.items():
+        assert leaked(result.all) == [], f"{name} printed a secret"
+    stash = Path(kdb).with_suffix(".sth")
+    assert stat.S_IMODE(stash.stat().st_mode) == 0o600  # a stash is a password: born 0600
+    assert SECRET.encode() not in stash.read_bytes()  # and not in clear (GSKit's obfuscation, at least)
