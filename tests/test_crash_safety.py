@@ -219,9 +219,6 @@ def _kill_sqlite_writer_mid_transaction(db: Path) -> None:
     assert Path(f"{db}-journal").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): NSS opens its databases mode=ro to read; after a writer was "
-                   "killed mid-transaction SQLite must roll the hot journal back first, which a read-only "
-                   "connection cannot: every list/show/convert fails until some writer opens the database")
 def test_nss_reader_after_a_writer_killed_mid_transaction(tmp_path):
     usable("nss")
     loc = location("nss", tmp_path)
@@ -231,8 +228,6 @@ def test_nss_reader_after_a_writer_killed_mid_transaction(tmp_path):
     assert labels_of(loc) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): the NSS writer also loads through a mode=ro connection "
-                   "first, so after a killed write keystores cannot open the database at all (certutil can)")
 def test_nss_writer_after_a_writer_killed_mid_transaction(tmp_path):
     """The next writer rolls the dead one's transaction back and carries on."""
     usable("nss")

@@ -195,11 +195,7 @@ def shared_folder() -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
-NSS_OPEN_BUG = pytest.mark.xfail(strict=True, reason="BUG (reported): nss _load opens cert9.db/key4.db with a bare "
-                                  "open(); PermissionError escapes as an internal error")
-
-
-@pytest.mark.parametrize("fmt", [pytest.param(f, marks=NSS_OPEN_BUG) if f == "nss" else f for f in FILE_FORMATS])
+@pytest.mark.parametrize("fmt", list(FILE_FORMATS))
 def test_no_permission_to_read_or_write(fmt, bulk_source, shared_folder):
     usable(fmt)
     dest = location(fmt, shared_folder)
@@ -243,8 +239,6 @@ def test_symlinked_store_is_written_through_and_stays_a_link(fmt, bulk_source, t
     assert temp_files(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): store.detect/_exists call Path.is_dir()/exists(), which raise "
-                   "PermissionError for a path in a folder the user cannot enter: an internal error, not a clean one")
 def test_store_in_a_folder_the_user_cannot_enter(shared_folder):
     hidden = shared_folder / "private"
     hidden.mkdir(mode=0o700)

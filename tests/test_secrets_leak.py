@@ -153,8 +153,6 @@ def test_weak_crypto_write_warns(fmt, tmp_path):
     assert modern.code == 0 and "warning" not in modern.err.lower()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): a CMS database lists a key pair's CA as its own signer entry; "
-                   "NSS refuses to add that certificate again under a second nickname, so cms -> nss convert fails")
 def test_convert_cms_to_nss(tmp_path):
     """Found on the way: every .kdb with a CA-signed personal certificate holds its CA as a second entry."""
     src = _store("cms", tmp_path / "a")
