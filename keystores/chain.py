@@ -7,7 +7,7 @@ NSS) and pki/ can all use it without importing upward.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -113,3 +113,21 @@ def build_chain(leaf: x509.Certificate,
         chain.append(found)
         current = found
     return tuple(chain)
+
+
+def fully_decoded(obj: Any) -> Any:
+    """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
+    dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a
+    backend's parser can name the file and record, instead of later in `list` as an internal error."""
+    from cryptography import x509 as cx509
+
+    obj.public_key()
+    names = [obj.subject]
+    if isinstance(obj, cx509.Certificate):
+        names.append(obj.issuer)
+        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.signature_algorithm_oid)
+    _ = obj.extensions
+    for name in names:
+        for attribute in name:
+            _ = attribute.value
+    return obj

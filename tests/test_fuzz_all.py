@@ -303,14 +303,8 @@ def _hostile_certificates() -> dict[str, bytes]:
     }
 
 
-LAZY_CERT_BUG = pytest.mark.xfail(strict=True, reason="BUG (reported): this backend loads certificates lazily "
-                                  "(no eager check as the pem/cms/nss readers now do), so a damaged public key or "
-                                  "name escapes as ValueError from describe (`keystores list`: internal error)")
-
-
 @pytest.mark.parametrize("case", ["bad-ec-point", "point-off-curve", "bad-utf8-name"])
-@pytest.mark.parametrize("fmt", [pytest.param(f, marks=LAZY_CERT_BUG) if f in ("pkcs12", "jks", "jceks") else f
-                                 for f in ("pkcs12", "jks", "jceks", "pem", "cms", "nss")])
+@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "pem", "cms", "nss"])
 def test_hostile_certificate_behind_a_valid_mac(fmt, case, tmp_path):
     """A writer may refuse the certificate (KeystoreError) or write it; then reading must refuse it cleanly."""
     usable(fmt)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from keystores.backends import cms_format as fmt
 from keystores.backends import cms_stash
 from keystores.backends.base import FileStore
-from keystores.chain import build_chain
+from keystores.chain import build_chain, fully_decoded
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -223,6 +223,8 @@ class CmsStore(FileStore):
                 entry = self._entry_from(record, _label_text(slot.label), where)
         if entry is None:
             self._skipped += 1
+        elif not entry.label:
+            raise CorruptStore(f"record {record.record_id if record else '?'} has an empty label", store=where)
         elif entry.label in self._entries:
             raise CorruptStore("two records have the same label", store=where, label=entry.label)
         else:
@@ -243,7 +245,7 @@ class CmsStore(FileStore):
             if len(parts) != (1 if kind is EntryKind.TRUSTED_CERT else 2):
                 raise CorruptStore("damaged record (unexpected number of parts)", store=where, label=label)
             if kind is EntryKind.REQUEST:
-                csr = _checked(x509.load_der_x509_csr(parts[0]))
+                csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
                 return Entry(label=label, kind=kind, request=csr, key=self._decrypt_key(parts[1], label, where),
                              default=record.default)
             cert = self._load_certificate(parts[0], label, where)
@@ -264,7 +266,7 @@ class CmsStore(FileStore):
         from cryptography import x509
 
         try:
-            return _checked(x509.load_der_x509_certificate(der))
+            return fully_decoded(x509.load_der_x509_certificate(der))
         except ValueError:
             fixed = fmt.drop_ecdsa_null_parameters(der, store=where)
             if fixed is None:
@@ -272,7 +274,7 @@ class CmsStore(FileStore):
         self.notes.append(f"{where}: the certificate of '{label}' carries NULL ECDSA parameters, which strict "
                           "parsers refuse; it is shown and exported without them (its signature no longer "
                           "verifies), and kept as it was in this database")
-        return _checked(x509.load_der_x509_certificate(fixed))
+        return fully_decoded(x509.load_der_x509_certificate(fixed))
 
     def _decrypt_key(self, epki: bytes, label: str, where: str) -> Any:
         from asn1crypto import keys
@@ -635,22 +637,6 @@ def _request_hash(record: _Record) -> bytes:
     start = 12 + len(slot.der) + 4 + len(slot.label) + 4
     return record.raw[start:start + 20]
 
-
-def _checked(obj: Any) -> Any:
-    """A certificate or CSR once the parts cryptography decodes lazily (key, names, dates, extensions) decode;
-    their ValueError then surfaces inside the record parser, which names the record."""
-    from cryptography import x509
-
-    obj.public_key()
-    names = [obj.subject]
-    if isinstance(obj, x509.Certificate):
-        names.append(obj.issuer)
-        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number)
-    _ = obj.extensions
-    for name in names:
-        for attribute in name:
-            _ = attribute.value
-    return obj
 
 
 def _holds_key(entry: Entry) -> bool:

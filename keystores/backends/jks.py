@@ -551,9 +551,13 @@ class _JavaStore(FileStore):
         if cert_type != "X.509":
             raise UnsupportedFormat(f"certificate type '{cert_type}' is not supported (only X.509)",
                                     store=self.location, label=label)
+        from cryptography.exceptions import UnsupportedAlgorithm
+
+        from keystores.chain import fully_decoded
+
         try:
-            return load_der_x509_certificate(der)
-        except ValueError as exc:
+            return fully_decoded(load_der_x509_certificate(der))
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise CorruptStore(f"damaged certificate ({exc})", store=self.location, label=label) from exc
 
     # --- key protection --------------------------------------------------------------------------------------

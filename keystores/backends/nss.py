@@ -31,6 +31,7 @@ from keystores.backends import nss_crypto as nc
 from keystores.backends import nss_db as db
 from keystores.backends import nss_trust as nt
 from keystores.backends.base import BaseStore
+from keystores.chain import fully_decoded
 from keystores.errors import (
     CorruptStore,
     EntryExists,
@@ -1095,15 +1096,9 @@ def _checked(cert: Any) -> Any:
     from cryptography.exceptions import UnsupportedAlgorithm
 
     try:
-        cert.public_key()
-        _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number, cert.extensions,
-             cert.signature_algorithm_oid)
-        for name in (cert.subject, cert.issuer):
-            for attribute in name:
-                _ = attribute.value
+        return fully_decoded(cert)
     except UnsupportedAlgorithm as exc:
         raise _NotReadable(str(exc)) from exc
-    return cert
 
 
 class _Busy(Exception):

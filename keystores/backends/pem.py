@@ -362,8 +362,9 @@ class PemStore(FileStore):
 
     def _checked(self, obj: Any, where: str) -> Any:
         """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
-        from cryptography import x509
         from cryptography.exceptions import UnsupportedAlgorithm
+
+        from keystores.chain import fully_decoded
 
         try:
             obj.public_key()
@@ -373,19 +374,10 @@ class PemStore(FileStore):
         except ValueError as exc:
             raise CorruptStore(f"{where} has a damaged public key", store=self.location) from exc
         try:
-            names = [obj.subject]
-            if isinstance(obj, x509.Certificate):
-                names.append(obj.issuer)
-                _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.extensions)
-            else:
-                _ = obj.extensions
-            for name in names:
-                for attribute in name:
-                    _ = attribute.value
+            return fully_decoded(obj)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise CorruptStore(f"{where} is damaged ({exc.__class__.__name__} while decoding it)",
                                store=self.location) from exc
-        return obj
 
     def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
         from cryptography.exceptions import UnsupportedAlgorithm
