@@ -12,6 +12,10 @@ import warnings
 from keystores.errors import UsageError
 
 
+class WeakCryptoWarning(UserWarning):
+    """A write with legacy algorithms (3DES, RC2, SHA-1 MACs) that was asked for explicitly."""
+
+
 class VisibleSecretWarning(UserWarning):
     """`pass:VALUE` puts the secret on the command line, where `ps` and shell history show it."""
 

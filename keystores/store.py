@@ -204,6 +204,14 @@ def open_store(
     `options` are backend-specific (documented on each backend class), e.g. `module=` for pkcs11.
     """
     loc = os.fspath(location)
+    if profile == "compat" and (writable or create):
+        import warnings
+
+        from keystores.secrets import WeakCryptoWarning
+
+        warnings.warn(f"{loc}: profile compat writes weak algorithms (3DES, SHA-1 MAC) for old Java, Windows and "
+                      "macOS; use it only for software that cannot read the modern profile", WeakCryptoWarning,
+                      stacklevel=2)
     if (writable or create) and _is_plain_path(loc):
         # Decide "new or existing" under the folder lock the backend will hold too, so two writers creating the
         # same store cannot both believe it is new (the lock is re-entrant within this process).
