@@ -7,8 +7,8 @@ Tests are gated on capabilities, never on backend names.
 from __future__ import annotations
 
 import pytest
-
 from helpers import key_pair_entry, same_key, trusted_entry
+
 from keystores.errors import CapabilityError, EntryExists, EntryNotFound
 from keystores.model import Entry, EntryKind, SecretKey
 

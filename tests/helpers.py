@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -19,13 +19,13 @@ def name(cn: str, org: str = "keystores tests") -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_key(index: int = 0, size: int = 2048) -> rsa.RSAPrivateKey:
     """Cached per index so a test session makes each key once (RSA generation is the slow part)."""
     return rsa.generate_private_key(public_exponent=65537, key_size=size)
 
 
-@lru_cache(maxsize=None)
+@cache
 def ec_key(index: int = 0, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1() if curve == "secp256r1" else ec.SECP384R1())
 
@@ -48,7 +48,7 @@ def certificate(subject_key, subject: str, issuer_key=None, issuer: x509.Certifi
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-@lru_cache(maxsize=None)
+@cache
 def ca(index: int = 0) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa_key(100 + index)
     return key, certificate(key, f"Test Root CA {index}", ca=True, days=3650)

@@ -6,9 +6,9 @@ import json
 import subprocess
 
 import pytest
-
 from clirun import keystores
 from helpers import key_pair_entry, trusted_entry
+
 from keystores.store import open_store
 
 PW = "Str0ng pass"

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from backend_suite import BackendContract
+
 from keystores.backends.memory import MemoryStore
 
 
