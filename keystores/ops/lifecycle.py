@@ -569,6 +569,14 @@ def _issuer_text(cert: x509.Certificate) -> str:
 _WEAK_PROTECTION = re.compile(r"\b(RC2|RC4|3DES|DESede|DES|SHA-?1|MD5|MD2)\b", re.IGNORECASE)
 
 
+# What makes a weakly protected store strong again depends on what its format can do at all.
+_STRONGER = {
+    "jks": "JKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
+    "jceks": "JCEKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
+    "cms": "a v6 database is HMAC-SHA384 and AES-256: `keystores convert STORE new.kdb --kdb-version 6`",
+}
+_STRONGER_DEFAULT = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"
+
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
     from keystores.pki.chain import (
@@ -594,7 +602,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 add(None, "weak-protection", f"{part}: {value}; set a password (`keystores passwd`)")
             if weak:
                 add(None, "weak-protection", f"{part} protected with {value} ({', '.join(weak)} is weak; "
-                    "rewrite with the modern profile, e.g. `keystores passwd`/`convert --profile modern`)")
+                    f"{_STRONGER.get(store.format, _STRONGER_DEFAULT)})")
     entries = list(store.entries())
     counts: dict[str, list[str]] = {}
     for entry in entries:
