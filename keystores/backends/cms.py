@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from keystores import der
 from keystores.backends import cms_format as fmt
 from keystores.backends import cms_stash
 from keystores.backends.base import FileStore
@@ -541,7 +542,7 @@ class CmsStore(FileStore):
             hashes, trusted = b"", True
             if entry.kind is EntryKind.TRUSTED_CERT:
                 cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
-                content = fmt.tlv(0xA1, cert_der)
+                content = der.tlv(0xA1, cert_der)
                 hashes = fmt.certificate_hashes(cert_der, store=self.location)
             elif entry.kind is EntryKind.KEY_PAIR:
                 if old is not None and old.record is not None and old.entry is not None \
@@ -551,15 +552,15 @@ class CmsStore(FileStore):
                 else:
                     cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
                     hashes = fmt.certificate_hashes(cert_der, store=self.location)
-                content = fmt.tlv(0xA2, fmt.tlv(0x30, cert_der + self._encrypt_key(entry)))
+                content = der.tlv(0xA2, der.tlv(0x30, cert_der + self._encrypt_key(entry)))
             elif entry.kind is EntryKind.REQUEST:
                 assert entry.request is not None
                 csr_der = entry.request.public_bytes(serialization.Encoding.DER)
-                content = fmt.tlv(0xA0, fmt.tlv(0x30, csr_der + self._encrypt_key(entry)))
+                content = der.tlv(0xA0, der.tlv(0x30, csr_der + self._encrypt_key(entry)))
                 trailer, hashes = fmt.request_tail(csr_der, store=self.location)
             else:
                 assert entry.secret is not None
-                content = fmt.tlv(0xA3, self._encrypt_secret(entry.secret.value))
+                content = der.tlv(0xA3, self._encrypt_secret(entry.secret.value))
         if entry.kind is EntryKind.TRUSTED_CERT:
             trusted = entry.trust is not None
         record = fmt.Record(record_id, content[0] & 0x1F, content, label, trusted, entry.default)
@@ -592,7 +593,7 @@ class CmsStore(FileStore):
         scheme = NATIVE_KEY_SCHEME[self._kdb.version]
         alg, ciphertext = pbe.encrypt_with(scheme, value, self.password or "", iterations=_NATIVE_ITERATIONS,
                                            salt_length=_NATIVE_SALT, raw_password=True)
-        epki = fmt.tlv(0x30, alg + fmt.tlv(0x04, ciphertext))
+        epki = der.tlv(0x30, alg + der.tlv(0x04, ciphertext))
         if scheme == "pkcs12-3des":
             epki = fmt.replace_epki_oid(epki, fmt.PKCS12_3DES_OID, fmt.GSKIT_3DES_OID) or epki
         return epki

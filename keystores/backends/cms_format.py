@@ -13,6 +13,7 @@ import os
 import struct
 from dataclasses import dataclass
 
+from keystores.der import tlv
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 
 MAGIC = b"\x37\x48"
@@ -204,17 +205,6 @@ def read_tlv(data: bytes, pos: int, *, store: str | None) -> tuple[int, int, int
     return tag, pos, pos + length
 
 
-def encode_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
-
-
-def tlv(tag: int, value: bytes) -> bytes:
-    return bytes([tag]) + encode_length(len(value)) + value
-
-
 def children(data: bytes, start: int, end: int, *, store: str | None) -> list[tuple[int, int, int, int]]:
     """The TLVs inside [start, end): (tag, tlv start, value start, value end)."""
     found = []
@@ -362,3 +352,4 @@ def request_tail(csr_der: bytes, *, store: str | None = None) -> tuple[int, byte
     parts = children(csr_der, info[2], info[3], store=store)
     spki = csr_der[parts[2][1]:parts[2][3]]
     return 20, hashlib.sha1(spki).digest()
+

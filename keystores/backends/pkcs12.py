@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from keystores import der
 from keystores.backends.base import FileStore
 from keystores.errors import (
     CapabilityError,
@@ -727,9 +728,9 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
 
     from keystores import pbe
 
-    der = serialization.Encoding.DER
+    as_der = serialization.Encoding.DER
     key_bags: list[Any] = []
-    cert_bags: list[Any] = []
+    cert_bags: list[bytes] = []
     chain_written: set[bytes] = set()
     ids_used: set[bytes] = set()
 
@@ -744,11 +745,11 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                 if isinstance(entry.key, KeyRef) or entry.key is None:
                     raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
                                           store=location, label=entry.label)
-                pkcs8 = entry.key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                pkcs8 = entry.key.private_bytes(as_der, serialization.PrivateFormat.PKCS8,
                                                 serialization.NoEncryption())
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
-            leaf_der = entry.chain[0].public_bytes(der) if entry.chain else hashlib.sha256(epki).digest()
+            leaf_der = entry.chain[0].public_bytes(as_der) if entry.chain else hashlib.sha256(epki).digest()
             local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
             while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
                 local_id = hashlib.sha1(local_id).digest()
@@ -756,9 +757,9 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
             attrs = _bag_attributes(entry.label, local_id, None)
             key_bags.append(pkcs12.SafeBag({"bag_id": "pkcs8_shrouded_key_bag",
                                             "bag_value": pkcs12.EncryptedPrivateKeyInfo.load(epki),
-                                            "bag_attributes": attrs}))
+                                            "bag_attributes": _loaded(attrs)}))
             for index, cert in enumerate(entry.chain):
-                cert_der = cert.public_bytes(der)
+                cert_der = cert.public_bytes(as_der)
                 if index == 0:
                     cert_bags.append(_cert_bag(cert_der, attrs))
                 elif cert_der not in chain_written:
@@ -767,7 +768,7 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
         elif entry.kind is EntryKind.TRUSTED_CERT:
             trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None else None
             attrs = _bag_attributes(entry.label, None, trust_oids)
-            cert_bags.append(_cert_bag(entry.chain[0].public_bytes(der), attrs))
+            cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))
         else:
             raise CapabilityError(entry.kind.value.replace("-", "_") + "s",
                                   f"PKCS#12 stores cannot hold {entry.kind.value} entries",
@@ -780,15 +781,15 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                                  iterations=profile.iterations, salt_length=profile.salt_length)
         value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
         key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
-                                        "bag_attributes": _bag_attributes(secret.friendly_name,
-                                                                          secret.local_key_id, None)}))
+                                        "bag_attributes": _loaded(_bag_attributes(
+                                            secret.friendly_name, secret.local_key_id, None))}))
 
     infos: list[Any] = []
     if key_bags:
-        infos.append(cms.ContentInfo({"content_type": "data",
-                                      "content": core.OctetString(pkcs12.SafeContents(key_bags).dump())}))
+        key_contents = der.tlv(0x30, b"".join(bag.dump() for bag in key_bags))
+        infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(key_contents)}))
     if cert_bags:
-        plain = pkcs12.SafeContents(cert_bags).dump()
+        plain = der.tlv(0x30, b"".join(cert_bags))
         if password is None:
             infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(plain)}))
         else:
@@ -829,28 +830,44 @@ def _scheme_family(epki_der: bytes) -> str | None:
     return None
 
 
-def _cert_bag(cert_der: bytes, attrs: Any) -> Any:
-    from asn1crypto import pkcs12, x509
+_CERT_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.3")
+_X509_CERT_OID = der.oid("1.2.840.113549.1.9.22.1")
 
-    bag: dict[str, Any] = {"bag_id": "cert_bag",
-                           "bag_value": pkcs12.CertBag({"cert_id": "x509",
-                                                        "cert_value": x509.Certificate.load(cert_der)})}
+
+def _cert_bag(cert_der: bytes, attrs: Any) -> bytes:
+    """SafeBag { certBag, [0] CertBag { x509Certificate, [0] OCTET STRING cert }, attributes } as DER, written by
+    hand: building it through asn1crypto was 90% of converting a 2,000-certificate store."""
+    cert_bag = der.tlv(0x30, _X509_CERT_OID + der.tlv(0xA0, der.tlv(0x04, cert_der)))
+    body = _CERT_BAG_OID + der.tlv(0xA0, cert_bag)
     if attrs is not None:
-        bag["bag_attributes"] = attrs
-    return pkcs12.SafeBag(bag)
+        body += attrs
+    return der.tlv(0x30, body)
 
 
-def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: list[str] | None) -> Any:
-    from asn1crypto import pkcs12
+_FRIENDLY_NAME_OID = der.oid("1.2.840.113549.1.9.20")
+_LOCAL_KEY_ID_OID = der.oid("1.2.840.113549.1.9.21")
+_JAVA_TRUST_OID = der.oid("2.16.840.1.113894.746875.1.1")
 
+
+def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: list[str] | None) -> bytes | None:
+    """The bag's attribute SET as DER (friendlyName as BMPString, localKeyId, Java's trusted key usages); written
+    by hand for the same reason as _cert_bag."""
     attributes = []
     if name:
-        attributes.append({"type": "friendly_name", "values": [name]})
+        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, name.encode("utf-16-be")))))
     if local_key_id is not None:
-        attributes.append({"type": "local_key_id", "values": [local_key_id]})
+        attributes.append(der.tlv(0x30, _LOCAL_KEY_ID_OID + der.tlv(0x31, der.tlv(0x04, local_key_id))))
     if trust_oids is not None:
-        attributes.append({"type": "trusted_key_usage", "values": trust_oids})
-    return pkcs12.Attributes(attributes) if attributes else None
+        values = b"".join(der.oid(dotted) for dotted in trust_oids)
+        attributes.append(der.tlv(0x30, _JAVA_TRUST_OID + der.tlv(0x31, values)))
+    return der.tlv(0x31, b"".join(attributes)) if attributes else None
+
+
+def _loaded(attributes: bytes | None) -> Any:
+    """Hand-written attributes as the asn1crypto object a key bag (built with asn1crypto) takes."""
+    from asn1crypto import pkcs12
+
+    return None if attributes is None else pkcs12.Attributes.load(attributes)
 
 
 def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> Any:
