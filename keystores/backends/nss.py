@@ -159,6 +159,7 @@ class NssStore(BaseStore):
         self._lock: contextlib.ExitStack | None = None
         self._ops: list[tuple[str, Any]] = []
         self._pass_key: bytes | None = None
+        self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._global_salt = b""
         self._iterations = nc.DEFAULT_ITERATIONS
         self._password_check: bytes | None = None
@@ -283,8 +284,12 @@ class NssStore(BaseStore):
                 private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
                 self._check_password(found)
                 if self._pass_key is not None:
-                    self._meta = {r[0]: bytes(r[1]) for r in conn.execute(
-                        "SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'") if r[1] is not None}
+                    # dict() over the cursor: a large database has a MAC row per authenticated attribute.
+                    meta = dict(conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%' "
+                                             "AND item1 IS NOT NULL"))
+                    if not all(type(blob) is bytes for blob in meta.values()):
+                        meta = {name: bytes(blob) for name, blob in meta.items()}  # TypeError: damaged
+                    self._meta = meta
                 conn.execute("COMMIT")
                 break
             except sqlite3.Error as exc:
@@ -420,10 +425,18 @@ class NssStore(BaseStore):
     def _verify_trust(self, cert: _Cert, row: db.Row, label: str) -> None:
         if self._pass_key is None:
             return
-        for attr in _TRUST_MACED:
-            value = row.get(attr)
-            if value is not None:
-                self._check_mac("cert", row.id, row.id, attr, value, label, "trust")
+        assert self._meta is not None
+        values = [(attr, value) for attr in _TRUST_MACED if (value := row.get(attr)) is not None]
+        failed = self._mac_checker().first_failure(self._meta, f"sig_cert_{row.id:08x}_", row.id, values)
+        if failed is not None:  # _check_mac says what is wrong with it
+            self._check_mac("cert", row.id, row.id, failed, dict(values)[failed], label, "trust")
+
+    def _mac_checker(self) -> nc.MacChecker:
+        assert self._pass_key is not None
+        checker = self._macs
+        if checker is None or checker.key != self._pass_key:
+            checker = self._macs = nc.MacChecker(self._pass_key)
+        return checker
 
     def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
                    what: str) -> None:
@@ -432,7 +445,7 @@ class NssStore(BaseStore):
         blob = self._meta.get(name)
         if blob is not None:
             try:
-                if nc.check_mac(blob, self._pass_key, mac_id, attr, value):
+                if self._mac_checker().check(blob, mac_id, attr, value):
                     return  # the common case, kept short: listing checks thousands of these
             except nc.DerError:
                 pass  # reported below, with the reason

@@ -303,8 +303,8 @@ class _MacShape:
     in those bytes, so after one full parse the rest are read by slicing (listing a large database checks them all).
     """
 
-    __slots__ = ("hash_name", "head", "iter_span", "key_length", "length", "mac_span", "middle", "prf", "prf_size",
-                 "salt_span", "tail")
+    __slots__ = ("block", "hash_name", "hasher", "head", "iter_span", "key_length", "length", "mac_span", "middle",
+                 "prf", "prf_size", "salt_span", "tail")
 
     def __init__(self, blob: bytes, salt: bytes, iterations: int, mac: bytes, prf: str, hash_name: str,
                  key_length: int) -> None:
@@ -320,6 +320,10 @@ class _MacShape:
         self.tail = blob[self.iter_span[1] : mac_at]
         self.prf, self.hash_name, self.key_length = prf, hash_name, key_length
         self.prf_size = hashlib.new(prf).digest_size
+        self.hasher = getattr(hashlib, hash_name)  # the MAC's hash, and its block size for the HMAC pads
+        self.block = 128 if hash_name in ("sha384", "sha512") else 64
+        if key_length > self.block:
+            raise ValueError("MAC key longer than a hash block: the general path handles it")
 
     def read(self, blob: bytes) -> tuple[bytes, int, bytes] | None:
         if (len(blob) != self.length or not blob.startswith(self.head)
@@ -333,46 +337,146 @@ class _MacShape:
 
 _MAC_SHAPES: list[_MacShape] = []
 
+_DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}  # the PRFs OID_HMAC names
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+class MacChecker:
+    """check_mac under one passKey, for the thousands of MACs a large database holds.
+
+    NSS salts every MAC afresh, so no derived key can be reused across attributes; what is shared is the passKey,
+    the HMAC key of every PBKDF2: its padded inner and outer hash states are computed once per PRF, and each MAC
+    then costs four short hash calls (hmac.digest sets up an OpenSSL HMAC context per call, twice as slow here).
+    Keys derived with more than one iteration are cached by (salt, iterations) in case a writer repeats salts.
+    """
+
+    __slots__ = ("_derived", "_pads", "key")
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._pads: dict[str, tuple[object, object]] = {}
+        self._derived: dict[tuple[str, bytes, int, int], bytes] = {}
+
+    def _pad(self, prf: str) -> tuple[object, object]:
+        constructor = getattr(hashlib, prf)
+        key = self.key
+        block = constructor().block_size
+        if len(key) > block:
+            key = constructor(key).digest()
+        key = key.ljust(block, b"\x00")
+        pads = (constructor(key.translate(_IPAD)), constructor(key.translate(_OPAD)))
+        self._pads[prf] = pads
+        return pads
+
+    def derive(self, prf: str, salt: bytes, iterations: int, size: int) -> bytes:
+        """PBKDF2-HMAC-`prf`(passKey, salt, iterations, size)."""
+        if iterations == 1 and size <= _DIGEST_SIZES[prf]:
+            # One iteration, one block: T1 = HMAC(passKey, salt ‖ INT(1)) (RFC 8018 5.2), truncated.
+            inner, outer = self._pads.get(prf) or self._pad(prf)
+            first = inner.copy()  # type: ignore[attr-defined]
+            first.update(salt + b"\x00\x00\x00\x01")
+            second = outer.copy()  # type: ignore[attr-defined]
+            second.update(first.digest())
+            return second.digest()[:size]  # type: ignore[no-any-return]
+        cache_key = (prf, salt, iterations, size)
+        derived = self._derived.get(cache_key)
+        if derived is None:
+            derived = hashlib.pbkdf2_hmac(prf, self.key, salt, iterations, size)
+            if len(self._derived) < 4096:
+                self._derived[cache_key] = derived
+        return derived
+
+    def check(self, blob: bytes, object_id: int, attr_type: int, value: bytes) -> bool:
+        """True when the stored MAC `blob` matches. Raises DerError when the blob is malformed."""
+        return self.check_message(blob, object_id.to_bytes(4, "big") + attr_type.to_bytes(4, "big") + value)
+
+    def first_failure(self, meta: dict[str, bytes], prefix: str, object_id: int,
+                      values: list[tuple[int, bytes]]) -> int | None:
+        """The first attribute of `values` whose MAC, meta[prefix + the attribute as 8 hex digits], is missing,
+        malformed or wrong; None when all match. One object's MACs in one call: listing checks thousands."""
+        head = object_id.to_bytes(4, "big")
+        for attr, value in values:
+            blob = meta.get(prefix + _hex8(attr))
+            try:
+                if blob is None or not self.check_message(blob, head + attr.to_bytes(4, "big") + value):
+                    return attr
+            except DerError:
+                return attr
+        return None
+
+    def check_message(self, blob: bytes, message: bytes) -> bool:
+        """check() over the MACed bytes (object id ‖ attribute type ‖ value) already put together."""
+        for shape in _MAC_SHAPES:
+            found = shape.read(blob)
+            if found is not None:
+                salt, iterations, mac = found
+                if iterations == 1 and shape.key_length <= shape.prf_size:
+                    # derive() and _hmac() inlined: this is the loop a large empty-password database runs.
+                    inner, outer = self._pads.get(shape.prf) or self._pad(shape.prf)
+                    first = inner.copy()  # type: ignore[attr-defined]
+                    first.update(salt + b"\x00\x00\x00\x01")
+                    second = outer.copy()  # type: ignore[attr-defined]
+                    second.update(first.digest())
+                    mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
+                    hasher = shape.hasher
+                    expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
+                    return hmac.compare_digest(expected.digest(), mac)
+                mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
+                return hmac.compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
+        try:
+            _, outer, _, _ = der_read(blob)
+            (_, alg, _), (_, mac, _) = der_children(outer)[:2]
+            alg_items = der_children(alg)
+            if oid_text(alg_items[0][1]) != OID_PBMAC1:
+                raise DerError("MAC algorithm is not PBMAC1")
+            kdf, mac_alg = der_children(alg_items[1][1])[:2]
+            salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
+            hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]))
+            if hash_name is None:
+                raise DerError("unknown MAC algorithm")
+            size = key_length or hashlib.new(hash_name).digest_size
+            mac_key = self.derive(prf, salt, iterations, size)
+            expected = _hmac(hash_name, mac_key, message)
+            if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
+                with contextlib.suppress(ValueError):
+                    shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
+                    if shape.read(blob) == (salt, iterations, mac):
+                        _MAC_SHAPES.append(shape)
+            return hmac.compare_digest(expected, mac)
+        except (IndexError, KeyError, ValueError) as exc:
+            if isinstance(exc, DerError):
+                raise
+            raise DerError("malformed MAC") from exc
+
+
+def _hex8(attr: int) -> str:
+    """`attr` as the 8 hex digits of a metaData id (sig_cert_<object>_<attr>), memoised: a few dozen attributes."""
+    text = _HEX8.get(attr)
+    if text is None:
+        text = _HEX8[attr] = f"{attr:08x}"
+    return text
+
+
+_HEX8: dict[int, str] = {}
+
+
+def _hmac(hash_name: str, key: bytes, message: bytes) -> bytes:
+    """HMAC (RFC 2104) from two one-shot hash calls: cheaper than hmac.digest for thousands of short messages."""
+    constructor = getattr(hashlib, hash_name)
+    block = 128 if hash_name in ("sha384", "sha512") else 64
+    if len(key) > block:
+        key = constructor(key).digest()
+    key = key.ljust(block, b"\x00")
+    inner = constructor(key.translate(_IPAD) + message).digest()
+    return constructor(key.translate(_OPAD) + inner).digest()  # type: ignore[no-any-return]
+
 
 def check_mac(blob: bytes, key: bytes, object_id: int, attr_type: int, value: bytes) -> bool:
-    """True when the stored MAC matches. Raises DerError when the blob is malformed."""
-    for shape in _MAC_SHAPES:
-        found = shape.read(blob)
-        if found is not None:
-            salt, iterations, mac = found
-            if iterations == 1 and shape.key_length == shape.prf_size:
-                # PBKDF2 with one iteration and one block is HMAC(key, salt ‖ INT(1)) (RFC 8018 5.2):
-                # empty-password databases hold thousands of these, and the one-shot HMAC is much cheaper.
-                mac_key = hmac.digest(key, salt + b"\x00\x00\x00\x01", shape.prf)
-            else:
-                mac_key = hashlib.pbkdf2_hmac(shape.prf, key, salt, iterations, shape.key_length)
-            expected = hmac.digest(mac_key, mac_input(object_id, attr_type, value), shape.hash_name)
-            return hmac.compare_digest(expected, mac)
-    try:
-        _, outer, _, _ = der_read(blob)
-        (_, alg, _), (_, mac, _) = der_children(outer)[:2]
-        alg_items = der_children(alg)
-        if oid_text(alg_items[0][1]) != OID_PBMAC1:
-            raise DerError("MAC algorithm is not PBMAC1")
-        kdf, mac_alg = der_children(alg_items[1][1])[:2]
-        salt, iterations, key_length, _ = _pbkdf2_params(kdf[1])
-        hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]))
-        if hash_name is None:
-            raise DerError("unknown MAC algorithm")
-        prf = _pbkdf2_params(kdf[1])[3]
-        size = key_length or hashlib.new(hash_name).digest_size
-        mac_key = hashlib.pbkdf2_hmac(prf, key, salt, iterations, size)
-        expected = hmac.new(mac_key, mac_input(object_id, attr_type, value), hash_name).digest()
-        if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
-            with contextlib.suppress(ValueError):
-                shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
-                if shape.read(blob) == (salt, iterations, mac):
-                    _MAC_SHAPES.append(shape)
-        return hmac.compare_digest(expected, mac)
-    except (IndexError, KeyError, ValueError) as exc:
-        if isinstance(exc, DerError):
-            raise
-        raise DerError("malformed MAC") from exc
+    """True when the stored MAC matches. Raises DerError when the blob is malformed.
+
+    For many MACs under one passKey, keep one MacChecker instead."""
+    return MacChecker(key).check(blob, object_id, attr_type, value)
 
 
 def describe_mac(blob: bytes) -> tuple[str, int]:

@@ -1,0 +1,59 @@
+"""nss_crypto.MacChecker (the fast MAC check listing uses) against a reference computed with hashlib.pbkdf2_hmac and
+hmac: every PRF and MAC hash NSS may write, one and many PBKDF2 iterations, truncated keys, wrong MACs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import pytest
+
+from keystores.backends import nss_crypto as nc
+
+
+def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash_name: str, iterations: int,
+          key_length: int | None) -> bytes:
+    """A PBMAC1 metaData item as NSS lays it out, computed the slow, obvious way."""
+    salt = os.urandom(32)
+    size = key_length or hashlib.new(hash_name).digest_size
+    mac_key = hashlib.pbkdf2_hmac(prf, key, salt, iterations, size)
+    mac = hmac.new(mac_key, nc.mac_input(object_id, attr, value), hash_name).digest()
+    params = [nc.der_octets(salt), nc.der_int(iterations)]
+    if key_length is not None:
+        params.append(nc.der_int(key_length))
+    params.append(nc.der_seq(nc.der_oid(nc._HMAC_OID[prf])))
+    kdf = nc.der_seq(nc.der_oid(nc.OID_PBKDF2), nc.der_seq(*params))
+    alg = nc.der_seq(nc.der_oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(nc.der_oid(nc._HMAC_OID[hash_name]))))
+    return nc.der_seq(alg, nc.der_octets(mac))
+
+
+@pytest.mark.parametrize("prf", ["sha1", "sha256", "sha384", "sha512"])
+@pytest.mark.parametrize("hash_name", ["sha256", "sha512"])
+@pytest.mark.parametrize(("iterations", "key_length"), [(1, 32), (1, None), (1, 16), (3, 32), (1, 80)])
+def test_checker_matches_reference(prf: str, hash_name: str, iterations: int, key_length: int | None) -> None:
+    key = hashlib.sha1(b"global salt" + b"password").digest()
+    checker = nc.MacChecker(key)
+    for round_ in range(3):  # the second and third blobs of a layout take the sliced fast path
+        value = os.urandom(4 + round_)
+        blob = _blob(key, 0x1234 + round_, 0xCE536358, value, prf=prf, hash_name=hash_name,
+                     iterations=iterations, key_length=key_length)
+        assert checker.check(blob, 0x1234 + round_, 0xCE536358, value)
+        assert nc.check_mac(blob, key, 0x1234 + round_, 0xCE536358, value)
+        assert not checker.check(blob, 0x1234 + round_, 0xCE536358, value + b"x")
+        assert not checker.check(blob, 0x1235 + round_, 0xCE536358, value)
+        assert not nc.MacChecker(key + b"!").check(blob, 0x1234 + round_, 0xCE536358, value)
+
+
+def test_first_failure_names_the_attribute() -> None:
+    key = os.urandom(20)
+    checker = nc.MacChecker(key)
+    values = [(0xCE536358, b"\x00\x00\x00\x01"), (0xCE536359, b"\x00\x00\x00\x02"), (0xCE5363B4, os.urandom(20))]
+    meta = {f"sig_cert_{7:08x}_{attr:08x}": nc.make_mac(key, 7, attr, value, iterations=1) for attr, value in values}
+    assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) is None
+    assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, [*values[:2], (values[2][0], b"tampered")]) == \
+        values[2][0]
+    del meta[f"sig_cert_{7:08x}_{values[1][0]:08x}"]
+    assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) == values[1][0]
+    meta[f"sig_cert_{7:08x}_{values[1][0]:08x}"] = b"\x30\x03\x02\x01\x01"  # not a MAC at all
+    assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) == values[1][0]
