@@ -60,6 +60,7 @@ _NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_C
                     "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}
 _PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_PKCS_TRUST_CLIENT_AUTH,
                      "email": db.CKA_PKCS_TRUST_EMAIL_PROTECTION, "code": db.CKA_PKCS_TRUST_CODE_SIGNING}
+_LEVEL_ATTRS = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED)
 _TRUST_MACED = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED,
                 db.CKA_CERT_SHA1_HASH, db.CKA_CERT_MD5_HASH, db.CKA_HASH_OF_CERTIFICATE, db.CKA_NAME_HASH_ALGORITHM)
 _ATTR_NAMES = {db.CKA_VALUE: "CKA_VALUE", db.CKA_MODULUS: "CKA_MODULUS", db.CKA_PUBLIC_EXPONENT:
@@ -160,6 +161,8 @@ class NssStore(BaseStore):
         self._ops: list[tuple[str, Any]] = []
         self._pass_key: bytes | None = None
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
+        self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
+        self._trust_models: dict[tuple[nt.Levels | None, bool], Any] = {}
         self._global_salt = b""
         self._iterations = nc.DEFAULT_ITERATIONS
         self._password_check: bytes | None = None
@@ -393,8 +396,23 @@ class NssStore(BaseStore):
         levels = self._levels_of(row)
         return levels if levels.trusted_anything else None
 
+    def _levels_of(self, row: db.Row) -> nt.Levels:
+        """The trust object's levels; objects holding the same values share one Levels (a CA list has a handful)."""
+        raw = (row.get(db.CKA_CLASS), *(row.get(attr) for attr in _LEVEL_ATTRS))
+        levels = self._levels_cache.get(raw)
+        if levels is None:
+            levels = self._levels_cache[raw] = self._decode_levels(row)
+        return levels
+
+    def _trust_model(self, levels: nt.Levels | None, *, user: bool) -> Any:
+        """nt.to_model, once per distinct (levels, user): Trust is frozen, so entries may share one."""
+        key = (levels, user)
+        if key not in self._trust_models:
+            self._trust_models[key] = nt.to_model(levels, user=user)
+        return self._trust_models[key]
+
     @staticmethod
-    def _levels_of(row: db.Row) -> nt.Levels:
+    def _decode_levels(row: db.Row) -> nt.Levels:
         values = {}
         if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_TRUST:
             for purpose, attr in _PKCS_TRUST_ATTRS.items():
@@ -476,7 +494,7 @@ class NssStore(BaseStore):
                 self.notes.append(f"{self.location}: '{label}': its trust object names another certificate "
                                   "(hash mismatch) and is ignored, as NSS ignores it")
         key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
-        trust = nt.to_model(levels, user=key_row is not None)
+        trust = self._trust_model(levels, user=key_row is not None)
         if key_row is None:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(leaf,), trust=trust)
         chain = self._chain(leaf, cert)

@@ -18,9 +18,14 @@ def _iso(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def certificate_data(cert: Any) -> dict[str, Any]:
-    from cryptography.hazmat.primitives import hashes
+_SHA256: list[Any] = []  # one hashes.SHA256(), made on first use (cryptography is not imported with this module)
 
+
+def certificate_data(cert: Any) -> dict[str, Any]:
+    if not _SHA256:
+        from cryptography.hazmat.primitives import hashes
+
+        _SHA256.append(hashes.SHA256())
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
@@ -29,7 +34,7 @@ def certificate_data(cert: Any) -> dict[str, Any]:
         "not_after": _iso(cert.not_valid_after_utc),
         "key_type": describe_key(cert.public_key()),
         "signature_algorithm": _signature_name(cert),
-        "sha256": cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+        "sha256": cert.fingerprint(_SHA256[0]).hex(":").upper(),
     }
 
 
