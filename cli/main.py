@@ -6,7 +6,6 @@ tracebacks only with --debug. Heavy modules are imported inside the commands.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -54,6 +53,8 @@ def err(message: str) -> None:
 
 
 def emit_json(data: Any) -> None:
+    import json  # here, not at start-up: only --json output needs it
+
     # dumps, then one write: json.dump writes each of the (many thousand) pieces to stdout on its own.
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
