@@ -152,7 +152,7 @@ def list_entries(
     module: ModuleOpt = None,
 ) -> None:
     """List the entries of a store."""
-    from keystores.ops.describe import entry_data, store_data
+    from keystores.ops.describe import entry_row, store_data
 
     with _open_read(store, password, store_type, module) as opened:
         show_notes(opened.notes)
@@ -160,7 +160,7 @@ def list_entries(
         if as_json:
             emit_json(store_data(opened, entries))
             return
-        rows = [entry_data(e) for e in entries]
+        rows = [entry_row(e) for e in entries]
         kind = opened.format
     _table(f"{store} ({kind}, {len(rows)} entries)", rows,
            [("label", "Label"), ("kind", "Kind"), ("subject", "Subject"), ("not_after", "Expires"),

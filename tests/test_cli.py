@@ -127,3 +127,16 @@ def test_backends_lists_every_format():
     data = json.loads(result.out)
     assert {"pem", "pkcs12", "jks", "jceks", "cms", "nss", "pkcs11"} <= set(data)
     assert data["pkcs12"]["available"] is True
+
+
+def test_table_rows_agree_with_the_json_schema(p12):
+    """`list` without --json prints a cheaper row; its values must be the JSON ones."""
+    from keystores.ops.describe import entry_data, entry_row
+
+    with open_store(p12, password=PW) as store:
+        for entry in store.entries():
+            full = entry_data(entry)
+            assert entry_row(entry) == {key: full[key] for key in entry_row(entry)}
+    listed = keystores("list", str(p12), "--password", "env:KS_PW", env=ENV)
+    assert listed.code == 0
+    assert sorted(line.split("\t")[0] for line in listed.out.splitlines()) == ["root", "server"]

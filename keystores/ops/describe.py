@@ -75,6 +75,18 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     return data
 
 
+def entry_row(entry: Entry) -> dict[str, Any]:
+    """The columns `list` prints as a table: the same values as entry_data, without the fields only JSON shows
+    (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store."""
+    cert = entry.certificate
+    if cert is None:
+        full = entry_data(entry)
+        return {key: full[key] for key in ("label", "kind", "subject", "not_after", "key_type", "default")}
+    return {"label": entry.label, "kind": str(entry.kind), "subject": _name(cert.subject),
+            "not_after": _iso(cert.not_valid_after_utc), "key_type": describe_key(cert.public_key()),
+            "default": entry.default}
+
+
 def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dict[str, Any]:
     return {
         "schema": SCHEMA_VERSION,
