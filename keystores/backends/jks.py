@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from keystores import der
 from keystores.backends.base import FileStore
 from keystores.errors import (
     CapabilityError,
@@ -294,14 +295,6 @@ def _serialize_sealed_object(encoded_params: bytes, encrypted: bytes, algorithm:
 
 
 # --- DER pieces (small enough that a hand-written TLV reader beats importing an ASN.1 library) -----------------
-def _der(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + content
-
-
 def _der_read(data: bytes, pos: int, tag: int) -> tuple[bytes, int]:
     """(content, position after) of the TLV at `pos`, which must carry `tag`."""
     if data[pos] != tag:
@@ -335,23 +328,10 @@ def _oid_text(content: bytes) -> str:
     return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
 
 
-def _oid_der(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    body = bytearray()
-    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return _der(0x06, bytes(body))
-
-
 def _pbe_parameter(salt: bytes, iterations: int) -> bytes:
     """PBEParameter ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER }."""
     count = iterations.to_bytes((iterations.bit_length() + 8) // 8, "big")
-    return _der(0x30, _der(0x04, salt) + _der(0x02, count))
+    return der.tlv(0x30, der.tlv(0x04, salt) + der.tlv(0x02, count))
 
 
 def _read_pbe_parameter(der: bytes) -> tuple[bytes, int]:
@@ -365,8 +345,8 @@ def _read_pbe_parameter(der: bytes) -> tuple[bytes, int]:
 
 def _epki(oid: str, params_der: bytes | None, encrypted: bytes) -> bytes:
     """EncryptedPrivateKeyInfo; parameters NULL when there are none, as Java writes the JKS protector's."""
-    alg = _der(0x30, _oid_der(oid) + (params_der if params_der is not None else b"\x05\x00"))
-    return _der(0x30, alg + _der(0x04, encrypted))
+    alg = der.tlv(0x30, der.oid(oid) + (params_der if params_der is not None else b"\x05\x00"))
+    return der.tlv(0x30, alg + der.tlv(0x04, encrypted))
 
 
 def _read_epki(der: bytes) -> tuple[str, bytes | None, bytes]:
