@@ -265,14 +265,7 @@ def delete_entry(
     module: ModuleOpt = None,
 ) -> None:
     """Delete an entry."""
-    from keystores.store import open_store
-
-    def act(pw: str | None) -> None:
-        with open_store(store, password=pw, type=store_type, writable=True, **store_options(module)) as opened:
-            show_notes(opened.notes)
-            opened.remove(label)
-
-    with_secret(password, "password", act)
+    _edit(store, password, store_type, module, lambda opened: opened.remove(label))
     err(f"deleted '{label}'")
 
 
@@ -286,15 +279,21 @@ def rename_entry(
     module: ModuleOpt = None,
 ) -> None:
     """Rename an entry (its label, alias, friendlyName, nickname or CKA_LABEL)."""
+    _edit(store, password, store_type, module, lambda opened: opened.rename(old, new))
+    err(f"renamed '{old}' to '{new}'")
+
+
+def _edit(store: str, password: str | None, store_type: str | None, module: str | None,
+          change: Callable[[Any], None]) -> None:
+    """Open `store` for writing, apply `change`, save on success (the store's context manager)."""
     from keystores.store import open_store
 
     def act(pw: str | None) -> None:
         with open_store(store, password=pw, type=store_type, writable=True, **store_options(module)) as opened:
             show_notes(opened.notes)
-            opened.rename(old, new)
+            change(opened)
 
     with_secret(password, "password", act)
-    err(f"renamed '{old}' to '{new}'")
 
 
 @app.command("passwd", epilog=EXIT_CODES_HELP)
