@@ -15,6 +15,11 @@ def tlv(tag: int, value: bytes) -> bytes:
     return bytes([tag]) + encode_length(len(value)) + value
 
 
+def integer(value: int) -> bytes:
+    """An INTEGER in its shortest two's-complement form (tag and length included)."""
+    return tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+
+
 def oid(dotted: str) -> bytes:
     """An OBJECT IDENTIFIER, encoded (tag and length included)."""
     arcs = [int(part) for part in dotted.split(".")]

@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from keystores import der
 from keystores.backends import nss_crypto as nc
 
 
@@ -19,12 +20,12 @@ def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash
     size = key_length or hashlib.new(hash_name).digest_size
     mac_key = hashlib.pbkdf2_hmac(prf, key, salt, iterations, size)
     mac = hmac.new(mac_key, nc.mac_input(object_id, attr, value), hash_name).digest()
-    params = [nc.der_octets(salt), nc.der_int(iterations)]
+    params = [nc.der_octets(salt), der.integer(iterations)]
     if key_length is not None:
-        params.append(nc.der_int(key_length))
-    params.append(nc.der_seq(nc.der_oid(nc._HMAC_OID[prf])))
-    kdf = nc.der_seq(nc.der_oid(nc.OID_PBKDF2), nc.der_seq(*params))
-    alg = nc.der_seq(nc.der_oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(nc.der_oid(nc._HMAC_OID[hash_name]))))
+        params.append(der.integer(key_length))
+    params.append(nc.der_seq(der.oid(nc._HMAC_OID[prf])))
+    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(*params))
+    alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid(nc._HMAC_OID[hash_name]))))
     return nc.der_seq(alg, nc.der_octets(mac))
 
 

@@ -13,7 +13,7 @@ import os
 import struct
 from dataclasses import dataclass
 
-from keystores.der import tlv
+from keystores.der import integer, tlv
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 
 MAGIC = b"\x37\x48"
@@ -270,12 +270,8 @@ def encode_flags(trusted: bool, default: bool) -> bytes:
     return bytes([0x03, 0x02, unused, value])
 
 
-def encode_integer(value: int) -> bytes:
-    return tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
-
-
 def build_record(record: Record) -> bytes:
-    body = (encode_integer(record.record_id) + record.content + tlv(0x1A, record.label)
+    body = (integer(record.record_id) + record.content + tlv(0x1A, record.label)
             + encode_flags(record.trusted, record.default))
     return tlv(0x30, body)
 

@@ -32,6 +32,8 @@ from keystores.backends import nss_db as db
 from keystores.backends import nss_trust as nt
 from keystores.backends.base import BaseStore
 from keystores.chain import fully_decoded
+from keystores.der import integer as der_integer
+from keystores.der import oid as der_oid
 from keystores.errors import (
     CorruptStore,
     EntryExists,
@@ -895,7 +897,7 @@ class NssStore(BaseStore):
         writer.insert("cert", db.PUBLIC_TABLE, object_id, {
             db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
             db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
-            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: nc.der_int(cert.serial_number),
+            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: der_integer(cert.serial_number),
             db.CKA_SUBJECT: cert.subject.public_bytes(), db.CKA_ID: ckaid, db.CKA_MODIFIABLE: db.TRUE,
         })
         return object_id
@@ -904,7 +906,7 @@ class NssStore(BaseStore):
         from cryptography.hazmat.primitives import hashes
 
         conn = writer.conn
-        issuer, serial = cert.issuer.public_bytes(), nc.der_int(cert.serial_number)
+        issuer, serial = cert.issuer.public_bytes(), der_integer(cert.serial_number)
         for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
                                       (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
             writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
@@ -965,7 +967,7 @@ class NssStore(BaseStore):
             ckaid = hashlib.sha1(point).digest()
             size = (key.curve.key_size + 7) // 8
             secret = {db.CKA_VALUE: key.private_numbers().private_value.to_bytes(size, "big")}
-            params = nc.der_oid(curve_oid)
+            params = der_oid(curve_oid)
             private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
                              db.CKA_DECRYPT: db.FALSE, db.CKA_UNWRAP: db.FALSE, db.CKA_SIGN: db.TRUE,
                              db.CKA_SIGN_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 
+from keystores import der
 from keystores.errors import CorruptStore
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
@@ -68,37 +69,12 @@ def der_children(data: bytes) -> list[tuple[int, bytes, bytes]]:
     return items
 
 
-def der_tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    if n < 0x80:
-        return bytes([tag, n]) + value
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + value
-
-
 def der_seq(*items: bytes) -> bytes:
-    return der_tlv(0x30, b"".join(items))
-
-
-def der_int(value: int) -> bytes:
-    return der_tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+    return der.tlv(0x30, b"".join(items))
 
 
 def der_octets(value: bytes) -> bytes:
-    return der_tlv(0x04, value)
-
-
-def der_oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytearray([parts[0] * 40 + parts[1]])
-    for part in parts[2:]:
-        chunk = [part & 0x7F]
-        part >>= 7
-        while part:
-            chunk.append(0x80 | (part & 0x7F))
-            part >>= 7
-        body.extend(reversed(chunk))
-    return der_tlv(0x06, bytes(body))
+    return der.tlv(0x04, value)
 
 
 def oid_text(value: bytes) -> str:
@@ -150,9 +126,9 @@ def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
 
 
 def _pbkdf2_alg(salt: bytes, iterations: int, key_length: int, hash_name: str = "sha256") -> bytes:
-    return der_seq(der_oid(OID_PBKDF2),
-                   der_seq(der_octets(salt), der_int(iterations), der_int(key_length),
-                           der_seq(der_oid(_HMAC_OID[hash_name]))))
+    return der_seq(der.oid(OID_PBKDF2),
+                   der_seq(der_octets(salt), der.integer(iterations), der.integer(key_length),
+                           der_seq(der.oid(_HMAC_OID[hash_name]))))
 
 
 # --- encrypted attributes ------------------------------------------------------------------------------------
@@ -247,16 +223,16 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
         pad = 8 - len(plain) % 8
         ciphertext = _cbc(block_cipher("tripledes", des_key), iv, plain + bytes([pad]) * pad, decrypt=False)
-        alg = der_seq(der_oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der_int(iterations)))
+        alg = der_seq(der.oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der.integer(iterations)))
         return der_seq(alg, der_octets(ciphertext))
     salt = os.urandom(32)
     iv_param = der_octets(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
     derived = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     pad = 16 - len(plain) % 16
     ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
-    alg = der_seq(der_oid(OID_PBES2),
+    alg = der_seq(der.oid(OID_PBES2),
                   der_seq(_pbkdf2_alg(salt, iterations, 32),
-                          der_seq(der_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
+                          der_seq(der.oid("2.16.840.1.101.3.4.1.42"), iv_param)))
     return der_seq(alg, der_octets(ciphertext))
 
 
@@ -293,8 +269,8 @@ def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterat
     salt = os.urandom(32)
     mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
-    alg = der_seq(der_oid(OID_PBMAC1),
-                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(der_oid(_HMAC_OID["sha256"]))))
+    alg = der_seq(der.oid(OID_PBMAC1),
+                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(der.oid(_HMAC_OID["sha256"]))))
     return der_seq(alg, der_octets(mac))
 
 
@@ -309,7 +285,7 @@ class _MacShape:
     def __init__(self, blob: bytes, salt: bytes, iterations: int, mac: bytes, prf: str, hash_name: str,
                  key_length: int) -> None:
         self.length = len(blob)
-        iter_der = der_int(iterations)[2:]
+        iter_der = der.integer(iterations)[2:]
         salt_at = blob.index(salt)
         iter_at = blob.index(b"\x02" + bytes([len(iter_der)]) + iter_der, salt_at + len(salt)) + 2
         mac_at = len(blob) - len(mac)

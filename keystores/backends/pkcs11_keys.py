@@ -32,14 +32,9 @@ DIGEST_INFO = {
 
 
 def der_octet_string(data: bytes) -> bytes:
-    return b"\x04" + _der_length(len(data)) + data
+    from keystores.der import tlv
 
-
-def _der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
+    return tlv(0x04, data)
 
 
 def unwrap_point(value: bytes) -> bytes:
