@@ -6,7 +6,6 @@ Each round runs every command once, in turn, so machine noise falls on all of th
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import time
@@ -51,5 +50,3 @@ def row(job: str, ours: float, theirs: float, native: str, goal: float | None = 
     verdict = "" if goal is None else ("  ok" if ratio <= goal else f"  MISSES goal {goal}x")
     return f"| {job} | {ours * 1000:.0f} ms | {native} {theirs * 1000:.0f} ms | {ratio:.2f}x |{verdict}"
 
-
-_ = resource  # imported for the peak-memory figures on platforms that lack wait4
