@@ -33,18 +33,6 @@ def interleaved(jobs: Mapping[str, Sequence[str]], rounds: int = 7, *, env: Mapp
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def peak_rss_mib(argv: Sequence[str], env: Mapping[str, str] | None = None) -> float:
-    """Peak resident memory of one run of argv (Linux ru_maxrss is KiB)."""
-    pid = os.fork()
-    if pid == 0:  # child: exec the command with output discarded
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os.execvpe(argv[0], list(argv), {**os.environ, **(env or {})})
-    _, _, usage = os.wait4(pid, 0)
-    return usage.ru_maxrss / 1024
-
-
 def row(job: str, ours: float, theirs: float, native: str, goal: float | None = None) -> str:
     ratio = ours / theirs if theirs else float("nan")
     verdict = "" if goal is None else ("  ok" if ratio <= goal else f"  MISSES goal {goal}x")
