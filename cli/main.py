@@ -240,9 +240,9 @@ def create_store(
 ) -> None:
     """Create an empty store."""
     from keystores.errors import StoreExists
-    from keystores.store import _exists, open_store
+    from keystores.store import open_store, store_exists
 
-    if _exists(store) and not force:
+    if store_exists(store) and not force:
         raise StoreExists("already exists; use --force to replace it", store=store)
 
     def make(pw: str | None) -> None:

@@ -231,7 +231,7 @@ def _is_plain_path(location: str) -> bool:
 
 def _open(loc: str, password: str | None, type: str | None, writable: bool, create: bool, fresh: bool,
           profile: str, options: dict[str, Any]) -> KeyStore:
-    exists = _exists(loc)
+    exists = store_exists(loc)
     notes: list[str] = []
     if create and (not exists or fresh):
         name = normalize_type(type) if type else type_from_extension(loc)
@@ -250,7 +250,8 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
     return store
 
 
-def _exists(location: str) -> bool:
+def store_exists(location: str) -> bool:
+    """Whether a store is at `location` (a token URI always counts: its token is checked on open)."""
     if location.startswith("pkcs11:"):
         return True
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from keystores.errors import CapabilityError, StoreExists, UsageError
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.store import KeyStore, open_store
+from keystores.store import KeyStore, open_store, store_exists
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -63,7 +63,7 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
             force: bool = False, progress: Progress | None = None, dest_options: dict | None = None) -> TransferResult:
     """Write every entry of `src` into a new store `dest` (its type from `dest_type` or its name)."""
     result = TransferResult()
-    if _exists(dest) and not force and not dest.startswith("pkcs11:"):
+    if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
         raise StoreExists("already exists; use --force to replace it", store=dest)
     with open_store(src, password=password, type=src_type) as source:
         result.notes += source.notes
@@ -164,7 +164,7 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
     """One entry to a file: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12."""
     if out_format not in ("pem", "der", "p12", "pkcs12"):
         raise UsageError(f"unknown export format '{out_format}'; use pem, der or p12")
-    if _exists(out) and not force:
+    if store_exists(out) and not force:
         raise StoreExists("already exists; use --force to replace it", store=out)
     with open_store(store_location, password=password, type=store_type) as store:
         entry = store.get(label)
@@ -190,14 +190,6 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
     dest_type = {"p12": "pkcs12", "pkcs12": "pkcs12"}.get(out_format, out_format)
     target = open_store(out, password=out_password, type=dest_type, create=True, fresh=True, profile=profile)
     with target:
-        copy_entries_list = [exported]
-        for item in copy_entries_list:
-            target.add(_portable(item, target), replace=True)
+        target.add(_portable(exported, target), replace=True)
         notes += target.notes
     return TransferResult(copied=[entry.label], notes=notes)
-
-
-def _exists(location: str) -> bool:
-    from keystores.store import _exists as store_exists
-
-    return store_exists(location)
