@@ -249,7 +249,6 @@ def create_store(
         options = cms_options(kdb_version, stash)
         with open_store(store, password=pw, type=store_type, create=True, fresh=True, profile=profile,
                         **options) as made:
-            made._dirty = True
             show_notes(made.notes)
 
     with_secret(password, "new password", make, confirm=True)
