@@ -163,6 +163,12 @@ class Entry:
         return self.chain[0] if self.chain else None
 
     @property
+    def undecoded_leaf(self) -> bytes | None:
+        """The leaf certificate's DER while its backend has not decoded the chain yet (NSS decodes on first use of
+        `chain`), else None: what `list` reads its columns from without paying for the decoding."""
+        return None
+
+    @property
     def on_token(self) -> bool:
         """The private key is a KeyRef: it stays on its token."""
         return isinstance(self.key, KeyRef)

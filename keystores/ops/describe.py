@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
+from keystores.pki.columns import certificate_columns
 
 SCHEMA_VERSION = 1
 
@@ -77,7 +78,15 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
 
 def entry_row(entry: Entry) -> dict[str, Any]:
     """The columns `list` prints as a table: the same values as entry_data, without the fields only JSON shows
-    (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store."""
+    (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store. A certificate its
+    backend has not decoded yet is read by keystores.pki.columns, which does not decode the rest of it."""
+    undecoded = entry.undecoded_leaf
+    if undecoded is not None:
+        columns = certificate_columns(undecoded)
+        if columns is not None:
+            subject, not_after, key_type = columns
+            return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
+                    "key_type": key_type, "default": entry.default}
     cert = entry.certificate
     if cert is None:
         full = entry_data(entry)

@@ -1,0 +1,231 @@
+"""The three certificate facts `list` prints (subject, expiry, key type), read straight from the DER.
+
+cryptography builds a Python object for every name attribute and loads the public key through OpenSSL's decoders:
+about 50 µs a certificate, most of the time `list` spends on a store of thousands, and the import alone costs more
+than reading a small store. This reader walks only the fields the table shows, in the common forms (single-valued
+RDNs of UTF-8-compatible strings, UTCTime/GeneralizedTime without fractions, RSA, the NIST curves, Ed25519/Ed448),
+and returns None for anything else, so the caller asks cryptography: where both answer, the answers are the same
+(tests/test_columns.py compares them on generated, damaged and real certificates). It checks only what it reads:
+damage in the issuer, extensions or signature, or a key value cryptography refuses (an EC point off its curve), is
+found when the certificate itself is decoded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+# cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
+_SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
+                "2.5.4.6": "C", "2.5.4.9": "STREET", "0.9.2342.19200300.100.1.25": "DC",
+                "0.9.2342.19200300.100.1.1": "UID"}
+# String types cryptography decodes as UTF-8 (NumericString, PrintableString, T61String, IA5String, VisibleString,
+# UTF8String); BMPString, UniversalString and BIT STRING values take the slow path.
+_TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
+_RSA = bytes.fromhex("2a864886f70d010101")
+_EC = bytes.fromhex("2a8648ce3d0201")
+_CURVES = {bytes.fromhex("2a8648ce3d030107"): ("P256", 32), bytes.fromhex("2b81040022"): ("P384", 48),
+           bytes.fromhex("2b81040023"): ("P521", 66)}
+_EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32), bytes.fromhex("2b6571"): ("Ed448", 57)}
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
+                          "\0": "\\00"})
+_SPECIAL = re.compile('[\\\\"+,;<>\\x00]')
+_ATTRIBUTE_NAMES: dict[bytes, str | None] = {}  # OID content -> printed name (None: not a well-formed OID)
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _read(data: bytes, at: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of the content, end of the content) of the DER element at `at`; strict DER lengths only.
+    Reading past the data raises IndexError, which certificate_columns takes as malformed too."""
+    tag, first = data[at], data[at + 1]
+    if tag & 0x1F == 0x1F:
+        raise _Malformed  # high tag numbers: never in the fields read here
+    if first < 0x80:
+        stop = at + 2 + first
+        if stop > end:
+            raise _Malformed
+        return tag, at + 2, stop
+    count = first & 0x7F
+    if count == 0 or count > 4 or at + 2 + count > end:
+        raise _Malformed
+    length = int.from_bytes(data[at + 2 : at + 2 + count], "big")
+    if length < 0x80 or data[at + 2] == 0:
+        raise _Malformed  # not the shortest form: DER forbids it
+    start = at + 2 + count
+    if start + length > end:
+        raise _Malformed
+    return tag, start, start + length
+
+
+def _attribute_name(content: bytes) -> str:
+    name = _ATTRIBUTE_NAMES.get(content, "")
+    if name == "":
+        name = _ATTRIBUTE_NAMES[content] = _oid_name(content)
+    if name is None:
+        raise _Malformed
+    return name
+
+
+def _oid_name(content: bytes) -> str | None:
+    arcs: list[int] = []
+    value = 0
+    for position, byte in enumerate(content):
+        if byte == 0x80 and (position == 0 or not content[position - 1] & 0x80):
+            return None  # an arc that starts with 0x80 is not in its shortest form
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if not content or content[-1] & 0x80:
+        return None
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    dotted = ".".join(str(arc) for arc in head + arcs[1:])
+    return _SHORT_NAMES.get(dotted, dotted)
+
+
+def _escape(value: str) -> str:
+    """RFC 4514 escaping exactly as cryptography's _escape_dn_value does it."""
+    if not value:
+        return ""
+    if _SPECIAL.search(value) is not None:
+        value = value.translate(_ESCAPES)
+    if value[0] == "#" or (value[0] == " " and len(value) > 1):
+        value = "\\" + value
+    if value[-1] == " ":
+        value = value[:-1] + "\\ "
+    return value
+
+
+def _name(data: bytes, start: int, stop: int) -> str:
+    parts = []
+    at = start
+    while at < stop:
+        tag, rdn_start, rdn_stop = _read(data, at, stop)
+        if tag != 0x31:
+            raise _Malformed
+        tag, pair_start, pair_stop = _read(data, rdn_start, rdn_stop)
+        if tag != 0x30 or pair_stop != rdn_stop:
+            raise _Malformed  # an empty or multi-valued RDN: cryptography's rules for those are its own
+        tag, oid_start, oid_stop = _read(data, pair_start, pair_stop)
+        if tag != 0x06:
+            raise _Malformed
+        tag, value_start, value_stop = _read(data, oid_stop, pair_stop)
+        if tag not in _TEXT_TAGS or value_stop != pair_stop:
+            raise _Malformed
+        try:
+            value = data[value_start:value_stop].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Malformed from None
+        parts.append(f"{_attribute_name(data[oid_start:oid_stop])}={_escape(value)}")
+        at = rdn_stop
+    return ",".join(reversed(parts))
+
+
+def _time(data: bytes, tag: int, start: int, stop: int) -> str:
+    text = data[start:stop]
+    if tag == 0x17 and len(text) == 13:
+        year = int(text[:2])
+        year += 1900 if year >= 50 else 2000
+        digits = text[2:12]
+    elif tag == 0x18 and len(text) == 15:
+        year = int(text[:4])
+        digits = text[4:14]
+    else:
+        raise _Malformed
+    if text[-1:] != b"Z" or not text[:-1].isdigit():
+        raise _Malformed
+    try:  # datetime() checks the ranges (a 31 April, a 25th hour)
+        dt.datetime(year, int(digits[:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:]))
+    except ValueError:
+        raise _Malformed from None
+    d = digits.decode()
+    return f"{year:04d}-{d[:2]}-{d[2:4]}T{d[4:6]}:{d[6:8]}:{d[8:]}Z"
+
+
+def _positive_integer(data: bytes, at: int, end: int) -> tuple[int, int]:
+    """The content span of a positive INTEGER in its shortest form."""
+    tag, start, stop = _read(data, at, end)
+    if tag != 0x02 or start == stop or data[start] & 0x80:
+        raise _Malformed
+    if data[start] == 0 and (stop - start == 1 or not data[start + 1] & 0x80):
+        raise _Malformed
+    return start, stop
+
+
+def _key_type(data: bytes, start: int, stop: int) -> str:
+    tag, alg_start, alg_stop = _read(data, start, stop)
+    if tag != 0x30:
+        raise _Malformed
+    tag, oid_start, oid_stop = _read(data, alg_start, alg_stop)
+    if tag != 0x06:
+        raise _Malformed
+    algorithm = data[oid_start:oid_stop]
+    tag, bits_start, bits_stop = _read(data, alg_stop, stop)
+    if tag != 0x03 or bits_stop != stop or bits_start == bits_stop or data[bits_start] != 0:
+        raise _Malformed
+    key = data[bits_start + 1 : bits_stop]
+    if algorithm == _RSA:
+        if oid_stop != alg_stop and data[oid_stop:alg_stop] != b"\x05\x00":
+            raise _Malformed
+        tag, seq_start, seq_stop = _read(key, 0, len(key))
+        if tag != 0x30 or seq_stop != len(key):
+            raise _Malformed
+        modulus = _positive_integer(key, seq_start, seq_stop)
+        exponent = _positive_integer(key, modulus[1], seq_stop)
+        if exponent[1] != seq_stop:
+            raise _Malformed
+        return f"RSA-{int.from_bytes(key[modulus[0]:modulus[1]], 'big').bit_length()}"
+    if algorithm == _EC:
+        tag, curve_start, curve_stop = _read(data, oid_stop, alg_stop)
+        curve = _CURVES.get(data[curve_start:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
+        if curve is None:
+            raise _Malformed
+        name, size = curve
+        if not ((key[:1] == b"\x04" and len(key) == 1 + 2 * size) or (key[:1] in (b"\x02", b"\x03")
+                                                                       and len(key) == 1 + size)):
+            raise _Malformed
+        return f"EC-{name}"
+    edwards = _EDWARDS.get(algorithm)
+    if edwards is not None and oid_stop == alg_stop and len(key) == edwards[1]:
+        return edwards[0]
+    raise _Malformed
+
+
+def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
+    """(subject as RFC 4514, notAfter as ISO 8601 UTC, key type as describe_key spells it), or None when the
+    certificate is in a form this reader leaves to cryptography (or is malformed: cryptography then says how)."""
+    try:
+        tag, cert_start, cert_stop = _read(der, 0, len(der))
+        if tag != 0x30 or cert_stop != len(der):
+            return None
+        tag, tbs_start, tbs_stop = _read(der, cert_start, cert_stop)
+        if tag != 0x30:
+            return None
+        fields = []
+        at = tbs_start
+        while len(fields) < 6:
+            tag, start, stop = _read(der, at, tbs_stop)
+            if tag != 0xA0 or fields or at != tbs_start:  # [0] version, only first
+                fields.append((tag, start, stop))
+            at = stop
+        tag, _, sig_alg_stop = _read(der, tbs_stop, cert_stop)
+        tag_signature, _, signature_stop = _read(der, sig_alg_stop, cert_stop)
+        if (tag, tag_signature, signature_stop) != (0x30, 0x03, cert_stop):
+            return None
+        (serial_tag, _, _), (alg_tag, _, _), (issuer_tag, _, _), validity, subject, spki = fields
+        if (serial_tag, alg_tag, issuer_tag, validity[0], subject[0], spki[0]) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
+            return None
+        tag, start, stop = _read(der, validity[1], validity[2])
+        if tag not in (0x17, 0x18):
+            return None
+        tag, start, stop = _read(der, stop, validity[2])
+        if stop != validity[2]:
+            return None
+        not_after = _time(der, tag, start, stop)
+        return _name(der, subject[1], subject[2]), not_after, _key_type(der, spki[1], spki[2])
+    except (_Malformed, IndexError, ValueError):
+        return None
