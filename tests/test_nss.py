@@ -270,9 +270,18 @@ class TestBadInput:
         with sqlite3.connect(folder / "cert9.db") as conn:
             conn.execute("UPDATE nssPublic SET ace53635b=? WHERE a0=?", (bytes.fromhex("ce534353"),
                                                                            bytes.fromhex("ce534353")))
-        with open_store(f"sql:{folder}", password=PW) as store, pytest.raises(IntegrityError) as info:
-            store.get("Test Root")
+        with open_store(f"sql:{folder}", password=PW) as store:
+            entry = store.get("Test Root")  # the certificate itself is not MACed; its trust is checked when read
+            with pytest.raises(IntegrityError) as info:
+                _ = entry.trust
         assert info.value.label == "Test Root"
+        # What shows the trust (list --json, show, convert) fails naming the entry; nothing is written.
+        before = snapshot(folder)
+        done = subprocess.run([sys.executable, "-m", "keystores", "list", f"sql:{folder}", "--json", "--password",
+                               "env:NSS_PW"], capture_output=True, text=True, check=False,
+                              env={**os.environ, "NSS_PW": PW})
+        assert done.returncode == 1 and "Test Root" in done.stderr and "MAC" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and snapshot(folder) == before
 
     def test_truncated_database(self, tmp_path):
         folder = tmp_path / "ours"
@@ -331,6 +340,31 @@ class TestConcurrency:
             open_store(f"sql:{folder}", password=PW, writable=True)
         with open_store(f"sql:{folder}", password=PW) as store:  # reading stays possible
             assert "Test Root" in store.labels()
+
+    def test_trust_read_after_another_program_wrote_is_refused_not_misreported(self, tmp_path, pwfile):
+        """MAC items are read when a trust or key is first read: if another program committed in between, the
+        objects read at open may not match them, and the answer is "open it again", not an integrity failure."""
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        reader = open_store(f"sql:{folder}", password=PW)
+        try:
+            root = reader.get("Test Root")
+            run("certutil", "-M", "-d", f"sql:{folder}", "-n", "Test Root", "-t", "C,C,C", "-f", str(pwfile))
+            with pytest.raises(StoreLocked, match="open it again"):
+                _ = root.trust
+        finally:
+            reader.close()
+        with open_store(f"sql:{folder}", password=PW) as store:
+            assert store.get("Test Root").trust.native == "C,C,C"
+
+    def test_our_own_write_leaves_later_reads_working(self, tmp_path):
+        folder = tmp_path / "ours"
+        _our_db(folder)
+        with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+            store.rename("rsa server", "rsa renamed")
+            store.save()
+            assert store.get("Test Root").trust.native == "CT,C,C"  # MAC items read after our own commit
+            assert same_key(store.get("ec server").key, store.get("ec server").key)
 
     def test_extra_columns_of_newer_nss_tolerated(self, tmp_path, pwfile):
         folder = tmp_path / "ours"

@@ -20,7 +20,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -72,27 +71,48 @@ _ATTR_NAMES = {db.CKA_VALUE: "CKA_VALUE", db.CKA_MODULUS: "CKA_MODULUS", db.CKA_
 _CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
 
 
-class _LazyKeyEntry(Entry):
-    """An Entry whose private key is decrypted (and its MACs checked) on first access of `.key`."""
+class _Deferred:
+    """A field of a _LazyEntry: read by the loader stored beside it on first access, then kept."""
 
-    def _get_key(self) -> Any:
-        state = self.__dict__
-        if "_key" not in state:
-            loader = state.get("_loader")
-            state["_key"] = loader() if loader is not None else None
-        return state["_key"]
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot, self.loader = f"_{name}", f"_load_{name}"
 
-    def _set_key(self, value: Any) -> None:
-        self.__dict__["_key"] = value
+    def __get__(self, entry: Any, owner: type | None = None) -> Any:
+        if entry is None:
+            return None  # the dataclass default
+        state = entry.__dict__
+        if self.slot not in state:
+            state[self.slot] = state.pop(self.loader)()
+        return state[self.slot]
 
-    key = property(_get_key, _set_key)  # type: ignore[assignment]
+    def __set__(self, entry: Any, value: Any) -> None:
+        entry.__dict__[self.slot] = value
+
+
+class _LazyEntry(Entry):
+    """An Entry whose chain, private key and trust are read on first access, as NSS itself checks a MAC only when
+    the attribute it covers is read: decoding certificates, decrypting keys and checking the trust objects' MACs
+    (seven per certificate) are nearly all the cost of reading a large database, and `list` needs none of them (it
+    reads its columns from `undecoded_leaf`). Damage raises CorruptStore/IntegrityError naming the entry when the
+    damaged part is read."""
+
+    chain = _Deferred()  # type: ignore[assignment]
+    key = _Deferred()  # type: ignore[assignment]
+    trust = _Deferred()  # type: ignore[assignment]
 
     @classmethod
-    def lazy(cls, loader: Callable[[], Any], **fields: Any) -> _LazyKeyEntry:
-        entry = cls(key=None, **fields)
-        del entry.__dict__["_key"]
-        entry.__dict__["_loader"] = loader
+    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **fields: Any) -> _LazyEntry:
+        entry = cls(**{name: None for name in loaders}, **fields)
+        state = entry.__dict__
+        for name, loader in loaders.items():
+            del state[f"_{name}"]
+            state[f"_load_{name}"] = loader
+        state["_leaf_der"] = leaf_der
         return entry
+
+    @property
+    def undecoded_leaf(self) -> bytes | None:
+        return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
 
 
 class _Cert:
@@ -168,8 +188,10 @@ class NssStore(BaseStore):
         self._global_salt = b""
         self._iterations = nc.DEFAULT_ITERATIONS
         self._password_check: bytes | None = None
-        self._meta: dict[str, bytes] | None = None
+        self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
+        self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
+        self._decoded: dict[int, Any] = {}  # certificate object id -> its decoded certificate
         self._trust: dict[tuple[bytes, bytes], db.Row] = {}
         self._keys: dict[bytes, db.Row] = {}
         self._pubkeys: dict[bytes, list[int]] = {}
@@ -288,13 +310,7 @@ class NssStore(BaseStore):
                 public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, _PUBLIC_WANTED)
                 private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
                 self._check_password(found)
-                if self._pass_key is not None:
-                    # dict() over the cursor: a large database has a MAC row per authenticated attribute.
-                    meta = dict(conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%' "
-                                             "AND item1 IS NOT NULL"))
-                    if not all(type(blob) is bytes for blob in meta.values()):
-                        meta = {name: bytes(blob) for name, blob in meta.items()}  # TypeError: damaged
-                    self._meta = meta
+                self._versions = self._file_versions()  # the lock this transaction holds keeps writers out
                 conn.execute("COMMIT")
                 break
             except sqlite3.Error as exc:
@@ -309,6 +325,45 @@ class NssStore(BaseStore):
             self._index(public, private)
         except (TypeError, ValueError, IndexError, UnicodeError) as exc:
             raise CorruptStore(f"an object in cert9.db/key4.db is damaged ({exc})", store=self.location) from exc
+
+    def _file_versions(self) -> tuple[bytes, bytes]:
+        """SQLite's file change counters (header offset 24), which every committed write moves."""
+        versions = []
+        for path in (self.key_db, self.cert_db):
+            with open(path, "rb") as handle:
+                versions.append(handle.read(28)[24:])
+        return versions[0], versions[1]
+
+    def _mac_items(self) -> dict[str, bytes]:
+        """The metaData MAC items (sig_...), read on the first MAC check rather than at open: a CA list of 2,000
+        certificates has 14,000, a third of the time to open it, and listing checks none. They must belong to the
+        objects read at open, so the files' change counters are compared inside both read transactions."""
+        if self._meta is not None:
+            return self._meta
+        conn = self._connect(writable=False)
+        try:
+            conn.execute("BEGIN")
+            # dict() over the cursor: a large database has a MAC row per authenticated attribute.
+            meta = dict(conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%' "
+                                     "AND item1 IS NOT NULL"))
+            versions = self._file_versions()
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "read") from exc
+        except OSError as exc:
+            raise StoreLocked(f"the database files changed while being read ({exc})", store=self.location) from exc
+        finally:
+            conn.close()
+        if versions != self._versions:
+            raise StoreLocked("another program changed the database after it was opened; open it again",
+                              store=self.location)
+        try:
+            if not all(type(blob) is bytes for blob in meta.values()):
+                meta = {name: bytes(blob) for name, blob in meta.items()}
+        except TypeError as exc:
+            raise CorruptStore(f"key4.db holds a damaged MAC item ({exc})", store=self.location) from exc
+        self._meta = meta
+        return meta
 
     def _files_writable(self) -> bool:
         return all(os.access(p, os.W_OK) for p in (self.folder, self.cert_db, self.key_db))
@@ -442,12 +497,11 @@ class NssStore(BaseStore):
                 return False
         return True
 
-    def _verify_trust(self, cert: _Cert, row: db.Row, label: str) -> None:
+    def _verify_trust(self, row: db.Row, label: str) -> None:
         if self._pass_key is None:
             return
-        assert self._meta is not None
         values = [(attr, value) for attr in _TRUST_MACED if (value := row.get(attr)) is not None]
-        failed = self._mac_checker().first_failure(self._meta, f"sig_cert_{row.id:08x}_", row.id, values)
+        failed = self._mac_checker().first_failure(self._mac_items(), f"sig_cert_{row.id:08x}_", row.id, values)
         if failed is not None:  # _check_mac says what is wrong with it
             self._check_mac("cert", row.id, row.id, failed, dict(values)[failed], label, "trust")
 
@@ -460,9 +514,9 @@ class NssStore(BaseStore):
 
     def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
                    what: str) -> None:
-        assert self._pass_key is not None and self._meta is not None
+        assert self._pass_key is not None
         name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
-        blob = self._meta.get(name)
+        blob = self._mac_items().get(name)
         if blob is not None:
             try:
                 if self._mac_checker().check(blob, mac_id, attr, value):
@@ -483,38 +537,53 @@ class NssStore(BaseStore):
                                  "database was altered outside NSS", store=self.location, label=label)
 
     def _build(self, label: str) -> Entry:
-
         cert = self._certs[self._entry_cert[label]]
-        leaf = self._certificate(cert.der, label)
         trust_row = self._trust.get((cert.issuer, cert.serial))
-        levels = None
-        if trust_row is not None:
-            self._verify_trust(cert, trust_row, label)
-            if self._trust_is_for(cert, trust_row):
-                levels = self._levels_of(trust_row)
-            else:
-                self.notes.append(f"{self.location}: '{label}': its trust object names another certificate "
-                                  "(hash mismatch) and is ignored, as NSS ignores it")
         key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
-        trust = self._trust_model(levels, user=key_row is not None)
-        if key_row is None:
-            return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(leaf,), trust=trust)
-        chain = self._chain(leaf, cert)
-        if self._pass_key is None:
+        user = key_row is not None
+        loaders: dict[str, Callable[[], Any]] = {"chain": lambda: self._read_chain(cert, label, issuers=user)}
+        fields: dict[str, Any] = {"label": label, "kind": EntryKind.KEY_PAIR if user else EntryKind.TRUSTED_CERT}
+        if trust_row is None:
+            fields["trust"] = self._trust_model(None, user=user)
+        else:
+            loaders["trust"] = lambda: self._read_trust(cert, trust_row, label, user=user)
+        if key_row is not None and self._pass_key is None:
             # Locked: the key is there but unreadable without the password (certutil -L needs none either).
-            locked = KeyRef(label=label, key_id=cert.ckaid, public_key=leaf.public_key(), signer=None,
-                            sensitive=True, extractable=False)
-            return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=chain, key=locked, trust=trust)
-        return _LazyKeyEntry.lazy(lambda: self._guarded_private_key(key_row, label, leaf), label=label,
-                                  kind=EntryKind.KEY_PAIR, chain=chain, trust=trust)
+            loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
+                                            public_key=self._certificate(cert, label).public_key(),
+                                            extractable=False)
+        elif key_row is not None:
+            loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
+        return _LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
 
-    def _certificate(self, der: bytes, label: str) -> Any:
-        """A certificate once the parts cryptography decodes lazily (key, names, dates, extensions) are known to
-        decode: NSS does not MAC certificate objects, so cert9.db can hold anything."""
+    def _read_chain(self, cert: _Cert, label: str, *, issuers: bool) -> tuple[Any, ...]:
+        leaf = self._certificate(cert, label)
+        return self._chain(leaf, cert) if issuers else (leaf,)
+
+    def _read_trust(self, cert: _Cert, row: db.Row, label: str, *, user: bool) -> Any:
+        """The entry's Trust from its trust object, once that object's MACs check out."""
+        try:
+            self._verify_trust(row, label)
+            if self._trust_is_for(cert, row):
+                return self._trust_model(self._levels_of(row), user=user)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise CorruptStore(f"the trust object is damaged ({exc})", store=self.location, label=label) from exc
+        self.notes.append(f"{self.location}: '{label}': its trust object names another certificate (hash mismatch) "
+                          "and is ignored, as NSS ignores it")
+        return self._trust_model(None, user=user)
+
+    def _certificate(self, cert: _Cert, label: str) -> Any:
+        """The certificate object, once the parts cryptography decodes lazily (key, names, dates, extensions) are
+        known to decode: NSS does not MAC certificate objects, so cert9.db can hold anything. Decoded once per
+        object: a CA is in the chain of every key pair it issued."""
+        decoded = self._decoded.get(cert.id)
+        if decoded is not None:
+            return decoded
         from cryptography import x509
 
         try:
-            return _checked(x509.load_der_x509_certificate(der))
+            decoded = self._decoded[cert.id] = _checked(x509.load_der_x509_certificate(cert.der))
+            return decoded
         except _NotReadable as exc:
             raise UnsupportedFormat(f"the certificate has a public key of a type we do not read ({exc})",
                                     store=self.location, label=label) from exc
@@ -534,7 +603,7 @@ class NssStore(BaseStore):
                 break
             for parent in parents:
                 with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
-                    candidates.append(self._certificate(parent.der, parent.label or "chain certificate"))
+                    candidates.append(self._certificate(parent, parent.label or "chain certificate"))
             issuer = parents[0].issuer
         return order_chain(leaf, candidates)
 
@@ -542,8 +611,6 @@ class NssStore(BaseStore):
         try:
             return self._private_key(row, label, leaf)
         except (TypeError, ValueError, IndexError, AttributeError) as exc:
-            if isinstance(exc, KeystoreError):
-                raise
             raise CorruptStore(f"the private key's objects are damaged ({exc})", store=self.location,
                                label=label) from exc
 
@@ -640,8 +707,9 @@ class NssStore(BaseStore):
             info["keys"] = f"{scheme}, {iterations} iterations"
             info["password"] = "empty (anyone can read the keys)" if self._pass_key is not None and \
                 self._pass_key == nc.pass_key(self._global_salt, "") else "set"
-        if self._meta:
-            blob = next(iter(self._meta.values()))
+        meta = self._mac_items() if self._pass_key is not None and not self._new else {}
+        if meta:
+            blob = next(iter(meta.values()))
             scheme, iterations = nc.describe_mac(blob)
             info["mac"] = f"{scheme}, {iterations} iterations"
         elif self._pass_key is None and self._password_check is not None:
@@ -703,7 +771,7 @@ class NssStore(BaseStore):
         self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
         entry = self._entries[source]
         self._entries = {(new if k == source else k): (v if k != source else
-                          (entry.with_(label=new) if entry is not None and not isinstance(entry, _LazyKeyEntry)
+                          (entry.with_(label=new) if entry is not None and not isinstance(entry, _LazyEntry)
                            else None))
                          for k, v in self._entries.items()}
         if source in self._entry_cert:
@@ -735,12 +803,17 @@ class NssStore(BaseStore):
                 if time.monotonic() > deadline:
                     raise StoreLocked(f"another process has been writing the database for {self.lock_wait:.0f}s; "
                                       "nothing was changed", store=self.location) from busy.__cause__
+                import random  # only here: a write that waits for another writer
+
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)
             except BaseException:
                 self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
                 raise
         self._ops.clear()
+        # Our own commit moved the change counters: MAC items are read afresh, against the files as now written.
+        self._meta = None
+        self._versions = self._file_versions()
 
     def _write_new(self) -> None:
         import secrets as _secrets
