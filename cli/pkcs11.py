@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     def tokens_cmd(module: ModuleOpt = None, as_json: JsonOpt = False) -> None:
         """List the tokens a PKCS#11 module offers: slot, label, serial, whether a PIN is needed, and the key
         types each can make (from its mechanism list). No PIN is asked."""
-        from keystores.cli.main import console, emit_json
+        from keystores.cli.main import emit_json, print_columns
 
         from keystores.ops.hsm import list_tokens
 
@@ -35,14 +35,12 @@ def register(app: typer.Typer) -> None:
                                  "login" if t.login_required else "no-login",
                                  "initialised" if t.initialized else "uninitialised", ",".join(t.key_types)]))
             return
-        from rich.table import Table
-
-        table = Table("slot", "label", "serial", "model", "PIN", "key types")
+        rows = []
         for t in infos:
             pin = ("locked" if t.user_pin_locked else "needed" if t.login_required else "not needed") \
                 if t.initialized else "(uninitialised)"
-            table.add_row(str(t.slot_id), t.label, t.serial, t.model, pin, " ".join(t.key_types))
-        console().print(table)
+            rows.append([str(t.slot_id), t.label, t.serial, t.model, pin, " ".join(t.key_types)])
+        print_columns(None, ["slot", "label", "serial", "model", "PIN", "key types"], rows)
 
     @app.command("init-token", epilog=EXIT_CODES_HELP)
     def init_token_cmd(

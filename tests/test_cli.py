@@ -129,14 +129,53 @@ def test_backends_lists_every_format():
     assert data["pkcs12"]["available"] is True
 
 
-def test_table_rows_agree_with_the_json_schema(p12):
-    """`list` without --json prints a cheaper row; its values must be the JSON ones."""
+@pytest.mark.parametrize("kind", ["pkcs12", "nss"])
+def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
+    """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries are still
+    undecoded when the row is made (keystores.pki.columns reads it), PKCS#12 ones are decoded."""
     from keystores.ops.describe import entry_data, entry_row
 
-    with open_store(p12, password=PW) as store:
+    location = str(p12)
+    if kind == "nss":
+        location = f"sql:{tmp_path / 'nss'}"
+        with open_store(location, password=PW, create=True) as nss, open_store(p12, password=PW) as source:
+            for entry in source.entries():
+                nss.add(entry)
+    with open_store(location, password=PW) as store:
         for entry in store.entries():
+            assert (entry.undecoded_leaf is not None) == (kind == "nss")
+            row = entry_row(entry)
             full = entry_data(entry)
-            assert entry_row(entry) == {key: full[key] for key in entry_row(entry)}
-    listed = keystores("list", str(p12), "--password", "env:KS_PW", env=ENV)
+            assert row == {key: full[key] for key in row}
+    listed = keystores("list", location, "--password", "env:KS_PW", env=ENV)
     assert listed.code == 0
     assert sorted(line.split("\t")[0] for line in listed.out.splitlines()) == ["root", "server"]
+
+
+def test_table_on_a_terminal_fits_the_window(p12):
+    """On a terminal: a header, aligned columns cut to the window's width, no column that is empty throughout."""
+    import os
+    import pty
+    import sys
+
+    leader, follower = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "keystores", "list", str(p12), "--password", "env:KS_PW"],
+                          stdout=follower, stderr=subprocess.PIPE, env={**os.environ, **ENV, "COLUMNS": "72"},
+                          check=False, timeout=60)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert done.returncode == 0, done.stderr
+    lines = b"".join(chunks).decode().splitlines()
+    assert lines[1].split() == ["Label", "Kind", "Subject", "Expires", "Key"]  # "Default": no entry has it
+    assert all(len(line) <= 72 for line in lines[1:])
+    assert {line.split()[0] for line in lines[3:]} == {"root", "server"}
+    assert any("…" in line for line in lines[3:])  # the subject was cut to fit
