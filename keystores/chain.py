@@ -115,6 +115,17 @@ def build_chain(leaf: x509.Certificate,
     return tuple(chain)
 
 
+def decode_certificate(der: bytes) -> Any:
+    """The certificate in `der`, fully_decoded. cryptography refuses an unknown version with InvalidVersion, which
+    is not a ValueError: it is raised as one here, so a backend's handler for damage sees every refusal."""
+    from cryptography import x509 as cx509
+
+    try:
+        return fully_decoded(cx509.load_der_x509_certificate(der))
+    except cx509.InvalidVersion as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def fully_decoded(obj: Any) -> Any:
     """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
     dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a

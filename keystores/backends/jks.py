@@ -418,11 +418,9 @@ class _JavaStore(FileStore):
             self.notes.append(f"{self.location}: {len(data) - end - _DIGEST_SIZE} stray bytes after the store "
                               "digest were ignored (keytool ignores them too)")
         self._read_key_password = self._key_password if self._key_password is not None else self.password
-        from cryptography.x509 import load_der_x509_certificate  # once here, not once per certificate
-
         self._entries = {}
         for alias, entry in entries:
-            finished = self._finish(alias, entry, load_der_x509_certificate)
+            finished = self._finish(alias, entry)
             if finished.label in self._entries:  # Java keeps the last one too (a Hashtable put)
                 self.notes.append(f"{self.location}: alias '{finished.label}' appears twice; the later entry wins")
             self._entries[finished.label] = finished
@@ -508,11 +506,11 @@ class _JavaStore(FileStore):
         raise WrongPassword("wrong store password, or the file is damaged (the store digest does not match)",
                             store=self.location)
 
-    def _finish(self, alias: str, raw: tuple[Any, ...], load: Any) -> Entry:
+    def _finish(self, alias: str, raw: tuple[Any, ...]) -> Entry:
         tag, millis, blob, chain_raw = raw
         label = alias.lower()
         created = _from_millis(millis)
-        chain = tuple(self._certificate(cert_type, der, label, load) for cert_type, der in chain_raw)
+        chain = tuple(self._certificate(cert_type, der, label) for cert_type, der in chain_raw)
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
         if tag == _TAG_PRIVATE_KEY:
@@ -527,16 +525,16 @@ class _JavaStore(FileStore):
         return sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, self, label=label,
                              kind=EntryKind.SECRET_KEY, created=created)
 
-    def _certificate(self, cert_type: str, der: bytes, label: str, load_der_x509_certificate: Any) -> Any:
+    def _certificate(self, cert_type: str, der: bytes, label: str) -> Any:
         if cert_type != "X.509":
             raise UnsupportedFormat(f"certificate type '{cert_type}' is not supported (only X.509)",
                                     store=self.location, label=label)
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.chain import fully_decoded
+        from keystores.chain import decode_certificate
 
         try:
-            return fully_decoded(load_der_x509_certificate(der))
+            return decode_certificate(der)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise CorruptStore(f"damaged certificate ({exc})", store=self.location, label=label) from exc
 

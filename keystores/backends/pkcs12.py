@@ -416,11 +416,9 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
 
 
 def _load_cert(der: bytes) -> x509.Certificate:
-    from cryptography import x509
+    from keystores.chain import decode_certificate
 
-    from keystores.chain import fully_decoded
-
-    return fully_decoded(x509.load_der_x509_certificate(der))
+    return decode_certificate(der)  # type: ignore[no-any-return]
 
 
 def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | None]:
