@@ -154,6 +154,31 @@ class TestNssToolsReadWhatWeWrite:
             assert "empty" in store.protection()["password"]
 
 
+    def test_empty_password_ca_list_checks_trust_macs_when_trust_is_read(self, tmp_path):
+        """A browser-style CA list (empty password, no keys): listing tries no password, reading trust does and
+        checks the MACs certutil wrote; tampering shows there and in list --json, not in the plain table."""
+        folder = tmp_path / "cas"
+        folder.mkdir()
+        run("certutil", "-N", "-d", f"sql:{folder}", "--empty-password")
+        _, root = ca(5)
+        (tmp_path / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        run("certutil", "-A", "-d", f"sql:{folder}", "-n", "A Root", "-t", "C,,", "-i", str(tmp_path / "root.pem"))
+        with open_store(f"sql:{folder}") as store:
+            assert store.get("A Root").trust.native == "C,,"
+            assert "empty" in store.protection()["password"]
+        with sqlite3.connect(folder / "cert9.db") as conn:  # server auth C -> P (a trusted peer), MAC left as it was
+            conn.execute("UPDATE nssPublic SET ace536358=? WHERE ace536358 IS NOT NULL", (bytes.fromhex("ce534351"),))
+        with open_store(f"sql:{folder}") as store, pytest.raises(IntegrityError) as info:
+            _ = store.get("A Root").trust
+        assert info.value.label == "A Root"
+        table = subprocess.run([sys.executable, "-m", "keystores", "list", f"sql:{folder}"], capture_output=True,
+                               text=True, check=False)
+        assert table.returncode == 0 and table.stdout.startswith("A Root\t"), table.stderr
+        as_json = subprocess.run([sys.executable, "-m", "keystores", "list", f"sql:{folder}", "--json"],
+                                 capture_output=True, text=True, check=False)
+        assert as_json.returncode == 1 and "A Root" in as_json.stderr and "MAC" in as_json.stderr
+
+
 @pytest.fixture(scope="module")
 def nss_made(tmp_path_factory):
     """certutil -N/-S/-A and pk12util -i: a CA with key, an EC leaf, a trusted-only CA, a PKCS#12 import."""

@@ -23,6 +23,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import MISSING
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +32,7 @@ from keystores.backends import nss_crypto as nc
 from keystores.backends import nss_db as db
 from keystores.backends import nss_trust as nt
 from keystores.backends.base import BaseStore
-from keystores.chain import fully_decoded
+from keystores.chain import decode_certificate, fully_decoded
 from keystores.der import integer as der_integer
 from keystores.der import oid as der_oid
 from keystores.errors import (
@@ -102,8 +104,13 @@ class _LazyEntry(Entry):
 
     @classmethod
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **fields: Any) -> _LazyEntry:
-        entry = cls(**{name: None for name in loaders}, **fields)
+        """The entry's instance dict is filled directly: the frozen dataclass __init__ sets each field through
+        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
+        entry = object.__new__(cls)
         state = entry.__dict__
+        state.update(_ENTRY_DEFAULTS)
+        for name, value in fields.items():
+            state[f"_{name}" if name in _DEFERRED else name] = value
         for name, loader in loaders.items():
             del state[f"_{name}"]
             state[f"_load_{name}"] = loader
@@ -113,6 +120,12 @@ class _LazyEntry(Entry):
     @property
     def undecoded_leaf(self) -> bytes | None:
         return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
+
+
+_DEFERRED = ("chain", "key", "trust")
+# Every Entry field at its default, as the instance dict holds it (deferred fields under their slot names).
+_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in dataclass_fields(Entry)
+                   if f.default is not MISSING}
 
 
 class _Cert:
@@ -182,6 +195,7 @@ class NssStore(BaseStore):
         self._lock: contextlib.ExitStack | None = None
         self._ops: list[tuple[str, Any]] = []
         self._pass_key: bytes | None = None
+        self._empty_password_untried = False  # see _check_password
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
         self._trust_models: dict[tuple[nt.Levels | None, bool], Any] = {}
@@ -309,7 +323,8 @@ class NssStore(BaseStore):
                 found = conn.execute("SELECT item1, item2 FROM main.metaData WHERE id='password'").fetchone()
                 public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, _PUBLIC_WANTED)
                 private = db.select_rows(conn, "main", db.PRIVATE_TABLE, _PRIVATE_WANTED)
-                self._check_password(found)
+                keyed = any(db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_PRIVATE_KEY for row in private)
+                self._check_password(found, now=keyed or self._password is not None)
                 self._versions = self._file_versions()  # the lock this transaction holds keeps writers out
                 conn.execute("COMMIT")
                 break
@@ -330,8 +345,13 @@ class NssStore(BaseStore):
         """SQLite's file change counters (header offset 24), which every committed write moves."""
         versions = []
         for path in (self.key_db, self.cert_db):
-            with open(path, "rb") as handle:
-                versions.append(handle.read(28)[24:])
+            try:
+                with open(path, "rb") as handle:
+                    versions.append(handle.read(28)[24:])
+            except OSError as exc:
+                from keystores.fileio import _io_error
+
+                raise _io_error(path, exc, "read") from exc
         return versions[0], versions[1]
 
     def _mac_items(self) -> dict[str, bytes]:
@@ -350,8 +370,6 @@ class NssStore(BaseStore):
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._sql_error(exc, "read") from exc
-        except OSError as exc:
-            raise StoreLocked(f"the database files changed while being read ({exc})", store=self.location) from exc
         finally:
             conn.close()
         if versions != self._versions:
@@ -368,7 +386,10 @@ class NssStore(BaseStore):
     def _files_writable(self) -> bool:
         return all(os.access(p, os.W_OK) for p in (self.folder, self.cert_db, self.key_db))
 
-    def _check_password(self, found: tuple[bytes, bytes] | None) -> None:
+    def _check_password(self, found: tuple[bytes, bytes] | None, *, now: bool = True) -> None:
+        """Sets _pass_key from the password given, or from the empty one when none was given and the database
+        has one. Without `now` (no password given, no private keys) trying the empty one waits for the first
+        MAC check: listing a CA list needs neither it nor the AES it takes."""
         if found is None or found[0] is None or found[1] is None:
             # Never initialised (NSS made the files but no password was ever set): nothing is encrypted yet.
             self._new_password(self._password or "")
@@ -376,6 +397,20 @@ class NssStore(BaseStore):
             return
         self._global_salt, self._password_check = bytes(found[0]), bytes(found[1])
         self._iterations = nc.describe_value(self._password_check)[1] or nc.DEFAULT_ITERATIONS
+        if not now:
+            self._empty_password_untried = True
+            return
+        self._try_passwords()
+
+    def _unlocked(self) -> bytes | None:
+        """_pass_key, once the empty password has been tried if that was put off."""
+        if self._empty_password_untried:
+            self._empty_password_untried = False
+            self._try_passwords()
+        return self._pass_key
+
+    def _try_passwords(self) -> None:
+        assert self._password_check is not None
         candidates = [self._password] if self._password is not None else [""]
         for candidate in candidates:
             key = nc.pass_key(self._global_salt, candidate)
@@ -498,7 +533,7 @@ class NssStore(BaseStore):
         return True
 
     def _verify_trust(self, row: db.Row, label: str) -> None:
-        if self._pass_key is None:
+        if self._unlocked() is None:
             return
         values = [(attr, value) for attr in _TRUST_MACED if (value := row.get(attr)) is not None]
         failed = self._mac_checker().first_failure(self._mac_items(), f"sig_cert_{row.id:08x}_", row.id, values)
@@ -579,12 +614,12 @@ class NssStore(BaseStore):
         decoded = self._decoded.get(cert.id)
         if decoded is not None:
             return decoded
-        from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
 
         try:
-            decoded = self._decoded[cert.id] = _checked(x509.load_der_x509_certificate(cert.der))
+            decoded = self._decoded[cert.id] = decode_certificate(cert.der)
             return decoded
-        except _NotReadable as exc:
+        except UnsupportedAlgorithm as exc:
             raise UnsupportedFormat(f"the certificate has a public key of a type we do not read ({exc})",
                                     store=self.location, label=label) from exc
         except (ValueError, TypeError) as exc:
@@ -697,6 +732,7 @@ class NssStore(BaseStore):
 
     def protection(self) -> dict[str, str]:
         info: dict[str, str] = {}
+        self._unlocked()
         if self._password_check is not None:
             scheme, iterations = nc.describe_value(self._password_check)
             for row in self._keys.values():
@@ -718,9 +754,10 @@ class NssStore(BaseStore):
 
     # --- editing -------------------------------------------------------------------------------------------
     def _need_key(self, what: str) -> bytes:
-        if self._pass_key is None:
+        key = self._unlocked()
+        if key is None:
             raise PasswordRequired(f"the database password is needed to {what}", store=self.location)
-        return self._pass_key
+        return key
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
