@@ -30,7 +30,7 @@ _EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32), bytes.fromhex("2b6571"): (
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
                           "\0": "\\00"})
 _SPECIAL = re.compile('[\\\\"+,;<>\\x00]')
-_ATTRIBUTE_NAMES: dict[bytes, str | None] = {}  # OID content -> printed name (None: not a well-formed OID)
+_ATTRIBUTE_NAMES: dict[bytes, str] = {}  # OID content -> printed name ("": not a well-formed OID)
 
 
 class _Malformed(Exception):
@@ -61,10 +61,10 @@ def _read(data: bytes, at: int, end: int) -> tuple[int, int, int]:
 
 
 def _attribute_name(content: bytes) -> str:
-    name = _ATTRIBUTE_NAMES.get(content, "")
-    if name == "":
-        name = _ATTRIBUTE_NAMES[content] = _oid_name(content)
+    name = _ATTRIBUTE_NAMES.get(content)
     if name is None:
+        name = _ATTRIBUTE_NAMES[content] = _oid_name(content) or ""
+    if not name:
         raise _Malformed
     return name
 
@@ -104,23 +104,39 @@ def _name(data: bytes, start: int, stop: int) -> str:
     parts = []
     at = start
     while at < stop:
-        tag, rdn_start, rdn_stop = _read(data, at, stop)
-        if tag != 0x31:
-            raise _Malformed
-        tag, pair_start, pair_stop = _read(data, rdn_start, rdn_stop)
-        if tag != 0x30 or pair_stop != rdn_stop:
-            raise _Malformed  # an empty or multi-valued RDN: cryptography's rules for those are its own
-        tag, oid_start, oid_stop = _read(data, pair_start, pair_stop)
-        if tag != 0x06:
-            raise _Malformed
-        tag, value_start, value_stop = _read(data, oid_stop, pair_stop)
-        if tag not in _TEXT_TAGS or value_stop != pair_stop:
+        # The usual RDN, every length in short form: SET { SEQUENCE { OID, string } }, read in one step.
+        rdn_length, oid_length = data[at + 1], data[at + 5]
+        value_at = at + 6 + oid_length
+        value_length = data[value_at + 1]
+        rdn_stop = at + 2 + rdn_length
+        if (data[at] == 0x31 and data[at + 2] == 0x30 and data[at + 4] == 0x06 and rdn_length < 0x80
+                and data[at + 3] == rdn_length - 2 and oid_length < 0x80 and value_length < 0x80
+                and value_at + 2 + value_length == rdn_stop and rdn_stop <= stop):
+            oid, tag, value_start = data[at + 6 : value_at], data[value_at], value_at + 2
+        else:
+            tag, rdn_start, rdn_stop = _read(data, at, stop)
+            if tag != 0x31:
+                raise _Malformed
+            tag, pair_start, pair_stop = _read(data, rdn_start, rdn_stop)
+            if tag != 0x30 or pair_stop != rdn_stop:
+                raise _Malformed  # an empty or multi-valued RDN: cryptography's rules for those are its own
+            tag, oid_start, oid_stop = _read(data, pair_start, pair_stop)
+            if tag != 0x06:
+                raise _Malformed
+            oid = data[oid_start:oid_stop]
+            tag, value_start, value_stop = _read(data, oid_stop, pair_stop)
+            if value_stop != pair_stop:
+                raise _Malformed
+        if tag not in _TEXT_TAGS:
             raise _Malformed
         try:
-            value = data[value_start:value_stop].decode("utf-8")
+            value = data[value_start:rdn_stop].decode("utf-8")
         except UnicodeDecodeError:
             raise _Malformed from None
-        parts.append(f"{_attribute_name(data[oid_start:oid_stop])}={_escape(value)}")
+        name = _ATTRIBUTE_NAMES.get(oid) or _attribute_name(oid)
+        if value and (_SPECIAL.search(value) is not None or value[0] in "# " or value[-1] == " "):
+            value = _escape(value)
+        parts.append(f"{name}={value}")
         at = rdn_stop
     return ",".join(reversed(parts))
 
@@ -205,27 +221,28 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         tag, tbs_start, tbs_stop = _read(der, cert_start, cert_stop)
         if tag != 0x30:
             return None
-        fields = []
-        at = tbs_start
-        while len(fields) < 6:
-            tag, start, stop = _read(der, at, tbs_stop)
-            if tag != 0xA0 or fields or at != tbs_start:  # [0] version, only first
-                fields.append((tag, start, stop))
-            at = stop
+        tag, start, at = _read(der, tbs_start, tbs_stop)
+        if tag == 0xA0:  # [0] version
+            tag, start, at = _read(der, at, tbs_stop)
+        serial_tag = tag
+        alg_tag, _, at = _read(der, at, tbs_stop)
+        issuer_tag, _, at = _read(der, at, tbs_stop)
+        validity_tag, validity_start, validity_stop = _read(der, at, tbs_stop)
+        subject_tag, subject_start, subject_stop = _read(der, validity_stop, tbs_stop)
+        spki_tag, spki_start, spki_stop = _read(der, subject_stop, tbs_stop)
+        if (serial_tag, alg_tag, issuer_tag, validity_tag, subject_tag, spki_tag) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
+            return None
         tag, _, sig_alg_stop = _read(der, tbs_stop, cert_stop)
-        tag_signature, _, signature_stop = _read(der, sig_alg_stop, cert_stop)
-        if (tag, tag_signature, signature_stop) != (0x30, 0x03, cert_stop):
+        signature_tag, _, signature_stop = _read(der, sig_alg_stop, cert_stop)
+        if (tag, signature_tag, signature_stop) != (0x30, 0x03, cert_stop):
             return None
-        (serial_tag, _, _), (alg_tag, _, _), (issuer_tag, _, _), validity, subject, spki = fields
-        if (serial_tag, alg_tag, issuer_tag, validity[0], subject[0], spki[0]) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
-            return None
-        tag, start, stop = _read(der, validity[1], validity[2])
+        tag, start, stop = _read(der, validity_start, validity_stop)
         if tag not in (0x17, 0x18):
             return None
-        tag, start, stop = _read(der, stop, validity[2])
-        if stop != validity[2]:
+        tag, start, stop = _read(der, stop, validity_stop)
+        if stop != validity_stop:
             return None
         not_after = _time(der, tag, start, stop)
-        return _name(der, subject[1], subject[2]), not_after, _key_type(der, spki[1], spki[2])
+        return _name(der, subject_start, subject_stop), not_after, _key_type(der, spki_start, spki_stop)
     except (_Malformed, IndexError, ValueError):
         return None
