@@ -13,7 +13,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-from keystores.der import integer, tlv
+from keystores.der import DerError, integer, tlv
+from keystores.der import read as read_der
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 
 MAGIC = b"\x37\x48"
@@ -183,26 +184,9 @@ def grown_slot_size(current: int, needed: int) -> int:
 def read_tlv(data: bytes, pos: int, *, store: str | None) -> tuple[int, int, int]:
     """(tag byte, start of value, end of value) of the TLV at `pos`; CorruptStore on any malformation."""
     try:
-        tag = data[pos]
-        if tag & 0x1F == 0x1F:
-            raise CorruptStore("damaged record (multi-byte ASN.1 tag)", store=store)
-        first = data[pos + 1]
-        pos += 2
-        if first < 0x80:
-            length = first
-        else:
-            count = first & 0x7F
-            if count == 0 or count > 4:
-                raise CorruptStore("damaged record (bad ASN.1 length)", store=store)
-            length = int.from_bytes(data[pos:pos + count], "big")
-            if len(data[pos:pos + count]) != count:
-                raise CorruptStore("damaged record (truncated ASN.1 length)", store=store)
-            pos += count
-    except IndexError as exc:
-        raise CorruptStore("damaged record (truncated ASN.1)", store=store) from exc
-    if pos + length > len(data):
-        raise CorruptStore("damaged record (ASN.1 value runs past its end)", store=store)
-    return tag, pos, pos + length
+        return read_der(data, pos)
+    except DerError as exc:
+        raise CorruptStore(f"damaged record ({exc})", store=store) from exc
 
 
 def children(data: bytes, start: int, end: int, *, store: str | None) -> list[tuple[int, int, int, int]]:

@@ -18,6 +18,8 @@ import hmac
 import os
 
 from keystores import der
+from keystores.der import DerError
+from keystores.der import read as read_der
 from keystores.errors import CorruptStore
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
@@ -33,29 +35,10 @@ _HMAC_OID = {v: k for k, v in OID_HMAC.items()}
 DEFAULT_ITERATIONS = 10000  # NSS_MIN_MP_PBE_ITERATION_COUNT's default; an empty password uses 1
 
 
-class DerError(ValueError):
-    """Malformed DER inside an NSS attribute."""
-
-
-# --- minimal DER: NSS's blobs are small and fixed in shape, so a TLV reader beats a schema library here -------
 def der_read(data: bytes, pos: int = 0) -> tuple[int, bytes, int, int]:
     """(tag, value, start of this TLV, end of this TLV) at `pos`."""
-    try:
-        tag = data[pos]
-        length = data[pos + 1]
-        header = 2
-        if length & 0x80:
-            count = length & 0x7F
-            if count == 0 or count > 4:
-                raise DerError("bad DER length")
-            length = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
-            header += count
-        end = pos + header + length
-        if end > len(data):
-            raise DerError("DER value runs past its container")
-        return tag, data[pos + header : end], pos, end
-    except IndexError as exc:
-        raise DerError("truncated DER") from exc
+    tag, start, end = read_der(data, pos)
+    return tag, data[start:end], pos, end
 
 
 def der_children(data: bytes) -> list[tuple[int, bytes, bytes]]:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores.backends.base import FileStore
+from keystores.der import read as read_der
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -310,7 +311,7 @@ class PemStore(FileStore):
         if label in _CERT_LABELS:
             der = block.der
             if label == "TRUSTED CERTIFICATE":  # OpenSSL's own: the certificate, then its X509_CERT_AUX
-                der = _first_tlv(der, block.where, self.location)
+                der = _firstread_der(der, block.where, self.location)
                 try:
                     alias, block.trust = _openssl_cert_aux(block.der[len(der):])
                 except (ValueError, IndexError, TypeError) as exc:
@@ -778,36 +779,19 @@ def _fingerprint(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
 
 
-def _tlv(der: bytes, offset: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end) of the DER element at `offset`; ValueError when it does not fit."""
-    if offset + 2 > len(der):
-        raise ValueError("short element")
-    tag, first = der[offset], der[offset + 1]
-    if first < 0x80:
-        start, length = offset + 2, first
-    else:
-        count = first & 0x7F
-        if count == 0 or count > 4 or offset + 2 + count > len(der):
-            raise ValueError("bad length")
-        start, length = offset + 2 + count, int.from_bytes(der[offset + 2 : offset + 2 + count], "big")
-    if start + length > len(der):
-        raise ValueError("element runs past the end")
-    return tag, start, start + length
-
-
 def _children(der: bytes) -> Iterator[tuple[int, bytes]]:
     """(tag, contents) of each DER element in a run of them."""
     offset = 0
     while offset < len(der):
-        tag, start, end = _tlv(der, offset)
+        tag, start, end = read_der(der, offset)
         yield tag, der[start:end]
         offset = end
 
 
-def _first_tlv(der: bytes, where: str, location: str) -> bytes:
+def _firstread_der(der: bytes, where: str, location: str) -> bytes:
     """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
     try:
-        return der[: _tlv(der, 0)[2]]
+        return der[: read_der(der, 0)[2]]
     except ValueError as exc:
         raise CorruptStore(f"{where} is not a valid certificate", store=location) from exc
 
@@ -828,7 +812,7 @@ def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
         return None, TRUST_ALL
     from asn1crypto import core
 
-    tag, start, end = _tlv(aux, 0)
+    tag, start, end = read_der(aux, 0)
     if tag != 0x30:
         raise ValueError("aux is not a SEQUENCE")
     alias, trusted, rejected = None, None, set()

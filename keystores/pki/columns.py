@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from keystores.der import read
+
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
                 "2.5.4.6": "C", "2.5.4.9": "STREET", "0.9.2342.19200300.100.1.25": "DC",
@@ -33,31 +35,8 @@ _SPECIAL = re.compile('[\\\\"+,;<>\\x00]')
 _ATTRIBUTE_NAMES: dict[bytes, str] = {}  # OID content -> printed name ("": not a well-formed OID)
 
 
-class _Malformed(Exception):
-    pass
-
-
-def _read(data: bytes, at: int, end: int) -> tuple[int, int, int]:
-    """(tag, start of the content, end of the content) of the DER element at `at`; strict DER lengths only.
-    Reading past the data raises IndexError, which certificate_columns takes as malformed too."""
-    tag, first = data[at], data[at + 1]
-    if tag & 0x1F == 0x1F:
-        raise _Malformed  # high tag numbers: never in the fields read here
-    if first < 0x80:
-        stop = at + 2 + first
-        if stop > end:
-            raise _Malformed
-        return tag, at + 2, stop
-    count = first & 0x7F
-    if count == 0 or count > 4 or at + 2 + count > end:
-        raise _Malformed
-    length = int.from_bytes(data[at + 2 : at + 2 + count], "big")
-    if length < 0x80 or data[at + 2] == 0:
-        raise _Malformed  # not the shortest form: DER forbids it
-    start = at + 2 + count
-    if start + length > end:
-        raise _Malformed
-    return tag, start, start + length
+class _Declined(ValueError):
+    """A form this reader leaves to cryptography, or a malformed one (as is keystores.der.DerError)."""
 
 
 def _attribute_name(content: bytes) -> str:
@@ -65,7 +44,7 @@ def _attribute_name(content: bytes) -> str:
     if name is None:
         name = _ATTRIBUTE_NAMES[content] = _oid_name(content) or ""
     if not name:
-        raise _Malformed
+        raise _Declined
     return name
 
 
@@ -114,25 +93,25 @@ def _name(data: bytes, start: int, stop: int) -> str:
                 and value_at + 2 + value_length == rdn_stop and rdn_stop <= stop):
             oid, tag, value_start = data[at + 6 : value_at], data[value_at], value_at + 2
         else:
-            tag, rdn_start, rdn_stop = _read(data, at, stop)
+            tag, rdn_start, rdn_stop = read(data, at, stop, minimal=True)
             if tag != 0x31:
-                raise _Malformed
-            tag, pair_start, pair_stop = _read(data, rdn_start, rdn_stop)
+                raise _Declined
+            tag, pair_start, pair_stop = read(data, rdn_start, rdn_stop, minimal=True)
             if tag != 0x30 or pair_stop != rdn_stop:
-                raise _Malformed  # an empty or multi-valued RDN: cryptography's rules for those are its own
-            tag, oid_start, oid_stop = _read(data, pair_start, pair_stop)
+                raise _Declined  # an empty or multi-valued RDN: cryptography's rules for those are its own
+            tag, oid_start, oid_stop = read(data, pair_start, pair_stop, minimal=True)
             if tag != 0x06:
-                raise _Malformed
+                raise _Declined
             oid = data[oid_start:oid_stop]
-            tag, value_start, value_stop = _read(data, oid_stop, pair_stop)
+            tag, value_start, value_stop = read(data, oid_stop, pair_stop, minimal=True)
             if value_stop != pair_stop:
-                raise _Malformed
+                raise _Declined
         if tag not in _TEXT_TAGS:
-            raise _Malformed
+            raise _Declined
         try:
             value = data[value_start:rdn_stop].decode("utf-8")
         except UnicodeDecodeError:
-            raise _Malformed from None
+            raise _Declined from None
         name = _ATTRIBUTE_NAMES.get(oid) or _attribute_name(oid)
         if value and (_SPECIAL.search(value) is not None or value[0] in "# " or value[-1] == " "):
             value = _escape(value)
@@ -151,98 +130,98 @@ def _time(data: bytes, tag: int, start: int, stop: int) -> str:
         year = int(text[:4])
         digits = text[4:14]
     else:
-        raise _Malformed
+        raise _Declined
     if text[-1:] != b"Z" or not text[:-1].isdigit():
-        raise _Malformed
+        raise _Declined
     try:  # datetime() checks the ranges (a 31 April, a 25th hour)
         dt.datetime(year, int(digits[:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:]))
     except ValueError:
-        raise _Malformed from None
+        raise _Declined from None
     d = digits.decode()
     return f"{year:04d}-{d[:2]}-{d[2:4]}T{d[4:6]}:{d[6:8]}:{d[8:]}Z"
 
 
 def _positive_integer(data: bytes, at: int, end: int) -> tuple[int, int]:
     """The content span of a positive INTEGER in its shortest form."""
-    tag, start, stop = _read(data, at, end)
+    tag, start, stop = read(data, at, end, minimal=True)
     if tag != 0x02 or start == stop or data[start] & 0x80:
-        raise _Malformed
+        raise _Declined
     if data[start] == 0 and (stop - start == 1 or not data[start + 1] & 0x80):
-        raise _Malformed
+        raise _Declined
     return start, stop
 
 
 def _key_type(data: bytes, start: int, stop: int) -> str:
-    tag, alg_start, alg_stop = _read(data, start, stop)
+    tag, alg_start, alg_stop = read(data, start, stop, minimal=True)
     if tag != 0x30:
-        raise _Malformed
-    tag, oid_start, oid_stop = _read(data, alg_start, alg_stop)
+        raise _Declined
+    tag, oid_start, oid_stop = read(data, alg_start, alg_stop, minimal=True)
     if tag != 0x06:
-        raise _Malformed
+        raise _Declined
     algorithm = data[oid_start:oid_stop]
-    tag, bits_start, bits_stop = _read(data, alg_stop, stop)
+    tag, bits_start, bits_stop = read(data, alg_stop, stop, minimal=True)
     if tag != 0x03 or bits_stop != stop or bits_start == bits_stop or data[bits_start] != 0:
-        raise _Malformed
+        raise _Declined
     key = data[bits_start + 1 : bits_stop]
     if algorithm == _RSA:
         if oid_stop != alg_stop and data[oid_stop:alg_stop] != b"\x05\x00":
-            raise _Malformed
-        tag, seq_start, seq_stop = _read(key, 0, len(key))
+            raise _Declined
+        tag, seq_start, seq_stop = read(key, 0, len(key), minimal=True)
         if tag != 0x30 or seq_stop != len(key):
-            raise _Malformed
+            raise _Declined
         modulus = _positive_integer(key, seq_start, seq_stop)
         exponent = _positive_integer(key, modulus[1], seq_stop)
         if exponent[1] != seq_stop:
-            raise _Malformed
+            raise _Declined
         return f"RSA-{int.from_bytes(key[modulus[0]:modulus[1]], 'big').bit_length()}"
     if algorithm == _EC:
-        tag, curve_start, curve_stop = _read(data, oid_stop, alg_stop)
+        tag, curve_start, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
         curve = _CURVES.get(data[curve_start:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
         if curve is None:
-            raise _Malformed
+            raise _Declined
         name, size = curve
         if not ((key[:1] == b"\x04" and len(key) == 1 + 2 * size) or (key[:1] in (b"\x02", b"\x03")
                                                                        and len(key) == 1 + size)):
-            raise _Malformed
+            raise _Declined
         return f"EC-{name}"
     edwards = _EDWARDS.get(algorithm)
     if edwards is not None and oid_stop == alg_stop and len(key) == edwards[1]:
         return edwards[0]
-    raise _Malformed
+    raise _Declined
 
 
 def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
     """(subject as RFC 4514, notAfter as ISO 8601 UTC, key type as describe_key spells it), or None when the
     certificate is in a form this reader leaves to cryptography (or is malformed: cryptography then says how)."""
     try:
-        tag, cert_start, cert_stop = _read(der, 0, len(der))
+        tag, cert_start, cert_stop = read(der, 0, len(der), minimal=True)
         if tag != 0x30 or cert_stop != len(der):
             return None
-        tag, tbs_start, tbs_stop = _read(der, cert_start, cert_stop)
+        tag, tbs_start, tbs_stop = read(der, cert_start, cert_stop, minimal=True)
         if tag != 0x30:
             return None
-        tag, start, at = _read(der, tbs_start, tbs_stop)
+        tag, start, at = read(der, tbs_start, tbs_stop, minimal=True)
         if tag == 0xA0:  # [0] version
-            tag, start, at = _read(der, at, tbs_stop)
+            tag, start, at = read(der, at, tbs_stop, minimal=True)
         serial_tag = tag
-        alg_tag, _, at = _read(der, at, tbs_stop)
-        issuer_tag, _, at = _read(der, at, tbs_stop)
-        validity_tag, validity_start, validity_stop = _read(der, at, tbs_stop)
-        subject_tag, subject_start, subject_stop = _read(der, validity_stop, tbs_stop)
-        spki_tag, spki_start, spki_stop = _read(der, subject_stop, tbs_stop)
+        alg_tag, _, at = read(der, at, tbs_stop, minimal=True)
+        issuer_tag, _, at = read(der, at, tbs_stop, minimal=True)
+        validity_tag, validity_start, validity_stop = read(der, at, tbs_stop, minimal=True)
+        subject_tag, subject_start, subject_stop = read(der, validity_stop, tbs_stop, minimal=True)
+        spki_tag, spki_start, spki_stop = read(der, subject_stop, tbs_stop, minimal=True)
         if (serial_tag, alg_tag, issuer_tag, validity_tag, subject_tag, spki_tag) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
             return None
-        tag, _, sig_alg_stop = _read(der, tbs_stop, cert_stop)
-        signature_tag, _, signature_stop = _read(der, sig_alg_stop, cert_stop)
+        tag, _, sig_alg_stop = read(der, tbs_stop, cert_stop, minimal=True)
+        signature_tag, _, signature_stop = read(der, sig_alg_stop, cert_stop, minimal=True)
         if (tag, signature_tag, signature_stop) != (0x30, 0x03, cert_stop):
             return None
-        tag, start, stop = _read(der, validity_start, validity_stop)
+        tag, start, stop = read(der, validity_start, validity_stop, minimal=True)
         if tag not in (0x17, 0x18):
             return None
-        tag, start, stop = _read(der, stop, validity_stop)
+        tag, start, stop = read(der, stop, validity_stop, minimal=True)
         if stop != validity_stop:
             return None
         not_after = _time(der, tag, start, stop)
         return _name(der, subject_start, subject_stop), not_after, _key_type(der, spki_start, spki_stop)
-    except (_Malformed, IndexError, ValueError):
+    except (IndexError, ValueError):  # _Declined, DerError
         return None
