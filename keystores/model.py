@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -186,6 +186,61 @@ class Entry:
         if self.key is not None:
             return self.key.public_key()
         return None
+
+
+class _Deferred:
+    """A field of a LazyEntry: read by the loader stored beside it on first access, then kept."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot, self.loader = f"_{name}", f"_load_{name}"
+
+    def __get__(self, entry: Any, owner: type | None = None) -> Any:
+        if entry is None:
+            return None  # the dataclass default
+        state = entry.__dict__
+        if self.slot not in state:
+            state[self.slot] = state.pop(self.loader)()
+        return state[self.slot]
+
+    def __set__(self, entry: Any, value: Any) -> None:
+        entry.__dict__[self.slot] = value
+
+
+class LazyEntry(Entry):
+    """An Entry whose chain, key or trust a backend reads on first access, for stores of thousands of entries:
+    decoding certificates (and for NSS decrypting keys and checking trust MACs) is nearly all the cost of reading
+    one, and `list` needs none of it: it reads its columns from `undecoded_leaf`. The loaders raise the backend's
+    errors naming the entry, when the damaged part is first read."""
+
+    chain = _Deferred()  # type: ignore[assignment]
+    key = _Deferred()  # type: ignore[assignment]
+    trust = _Deferred()  # type: ignore[assignment]
+
+    @classmethod
+    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **entry_fields: Any) -> LazyEntry:
+        """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER.
+        The instance dict is filled directly: the frozen dataclass __init__ sets each field through
+        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
+        entry = object.__new__(cls)
+        state = entry.__dict__
+        state.update(_ENTRY_DEFAULTS)
+        for name, value in entry_fields.items():
+            state[f"_{name}" if name in _DEFERRED else name] = value
+        for name, loader in loaders.items():
+            del state[f"_{name}"]
+            state[f"_load_{name}"] = loader
+        state["_leaf_der"] = leaf_der
+        return entry
+
+    @property
+    def undecoded_leaf(self) -> bytes | None:
+        return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
+
+
+_DEFERRED = ("chain", "key", "trust")
+# Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
+_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in fields(Entry)
+                   if f.default is not MISSING}
 
 
 class SealedEntry(Entry):

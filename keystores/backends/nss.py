@@ -1,9 +1,10 @@
 """Mozilla NSS "sql:" databases (cert9.db + key4.db), read and written in pure Python.
 
-Address: `sql:DIR` or a folder holding cert9.db/key4.db. Reading takes one SELECT per table and does the rest
-lazily: certificates are parsed when an entry is built, private keys are decrypted on first access of
-`entry.key`, and integrity MACs are checked whenever the password (or an empty one) is known. Without the
-password the keys show as locked KeyRefs (listing needs no password, as with certutil -L).
+Address: `sql:DIR` or a folder holding cert9.db/key4.db. Opening takes one SELECT per object table; entries are
+LazyEntry objects whose chain, key and trust are read on first access: a certificate is decoded when the chain is
+read, a private key decrypted when the key is, and integrity MACs are checked when what they cover is read (the
+MAC items themselves on the first check), whenever the password (or an empty one) is known, as NSS checks them.
+Without the password the keys show as locked KeyRefs (listing needs no password, as with certutil -L).
 
 Writes happen in place inside one sqlite transaction over both files (key4.db with cert9.db attached), so a
 process that has the database open (certutil, a browser) keeps a consistent view. Another writer makes us roll
@@ -23,8 +24,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import MISSING
-from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,7 +47,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import Capabilities, Entry, EntryKind, KeyRef
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef, LazyEntry
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -71,61 +70,6 @@ _ATTR_NAMES = {db.CKA_VALUE: "CKA_VALUE", db.CKA_MODULUS: "CKA_MODULUS", db.CKA_
                db.CKA_PRIME_2: "CKA_PRIME_2", db.CKA_EXPONENT_1: "CKA_EXPONENT_1", db.CKA_EXPONENT_2: "CKA_EXPONENT_2",
                db.CKA_COEFFICIENT: "CKA_COEFFICIENT"}
 _CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
-
-
-class _Deferred:
-    """A field of a _LazyEntry: read by the loader stored beside it on first access, then kept."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot, self.loader = f"_{name}", f"_load_{name}"
-
-    def __get__(self, entry: Any, owner: type | None = None) -> Any:
-        if entry is None:
-            return None  # the dataclass default
-        state = entry.__dict__
-        if self.slot not in state:
-            state[self.slot] = state.pop(self.loader)()
-        return state[self.slot]
-
-    def __set__(self, entry: Any, value: Any) -> None:
-        entry.__dict__[self.slot] = value
-
-
-class _LazyEntry(Entry):
-    """An Entry whose chain, private key and trust are read on first access, as NSS itself checks a MAC only when
-    the attribute it covers is read: decoding certificates, decrypting keys and checking the trust objects' MACs
-    (seven per certificate) are nearly all the cost of reading a large database, and `list` needs none of them (it
-    reads its columns from `undecoded_leaf`). Damage raises CorruptStore/IntegrityError naming the entry when the
-    damaged part is read."""
-
-    chain = _Deferred()  # type: ignore[assignment]
-    key = _Deferred()  # type: ignore[assignment]
-    trust = _Deferred()  # type: ignore[assignment]
-
-    @classmethod
-    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **fields: Any) -> _LazyEntry:
-        """The entry's instance dict is filled directly: the frozen dataclass __init__ sets each field through
-        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
-        entry = object.__new__(cls)
-        state = entry.__dict__
-        state.update(_ENTRY_DEFAULTS)
-        for name, value in fields.items():
-            state[f"_{name}" if name in _DEFERRED else name] = value
-        for name, loader in loaders.items():
-            del state[f"_{name}"]
-            state[f"_load_{name}"] = loader
-        state["_leaf_der"] = leaf_der
-        return entry
-
-    @property
-    def undecoded_leaf(self) -> bytes | None:
-        return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
-
-
-_DEFERRED = ("chain", "key", "trust")
-# Every Entry field at its default, as the instance dict holds it (deferred fields under their slot names).
-_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in dataclass_fields(Entry)
-                   if f.default is not MISSING}
 
 
 class _Cert:
@@ -589,7 +533,7 @@ class NssStore(BaseStore):
                                             extractable=False)
         elif key_row is not None:
             loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
-        return _LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
+        return LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
 
     def _read_chain(self, cert: _Cert, label: str, *, issuers: bool) -> tuple[Any, ...]:
         leaf = self._certificate(cert, label)
@@ -808,7 +752,7 @@ class NssStore(BaseStore):
         self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
         entry = self._entries[source]
         self._entries = {(new if k == source else k): (v if k != source else
-                          (entry.with_(label=new) if entry is not None and not isinstance(entry, _LazyEntry)
+                          (entry.with_(label=new) if entry is not None and not isinstance(entry, LazyEntry)
                            else None))
                          for k, v in self._entries.items()}
         if source in self._entry_cert:
