@@ -3,7 +3,8 @@
 Two stores, both written by keystores and checked once by keytool before timing:
 - a truststore: 2,000 trusted certificates (what a cacerts-style store looks like);
 - a key store: 2,000 private-key entries (EC P-256 key + certificate), to show that listing never decrypts keys.
-A third row times the library alone (`open_store` + read every certificate, in `python -c`), without the CLI.
+A third row times the library alone (`open_store` + decode every certificate, in `python -c`), without the CLI;
+`list` itself reads its columns from the trusted certificates without decoding them (keystores.pki.columns).
 
 Wall-clock ratios flatter us on a busy machine: the JVM spreads its start-up (JIT, GC) over several threads and
 suffers more from contention than one Python thread does. So the CPU time (user + sys) of each run is reported

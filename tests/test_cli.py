@@ -9,6 +9,7 @@ import pytest
 from clirun import keystores
 from helpers import key_pair_entry, trusted_entry
 
+from keystores.model import EntryKind
 from keystores.store import open_store
 
 PW = "Str0ng pass"
@@ -129,21 +130,22 @@ def test_backends_lists_every_format():
     assert data["pkcs12"]["available"] is True
 
 
-@pytest.mark.parametrize("kind", ["pkcs12", "nss"])
+@pytest.mark.parametrize("kind", ["pkcs12", "nss", "jks"])
 def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
-    """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries are still
-    undecoded when the row is made (keystores.pki.columns reads it), PKCS#12 ones are decoded."""
+    """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries and JKS trusted
+    certificates are still undecoded when the row is made (keystores.pki.columns reads it), the rest decoded."""
     from keystores.ops.describe import entry_data, entry_row
 
     location = str(p12)
-    if kind == "nss":
-        location = f"sql:{tmp_path / 'nss'}"
-        with open_store(location, password=PW, create=True) as nss, open_store(p12, password=PW) as source:
+    if kind != "pkcs12":
+        location = f"sql:{tmp_path / 'nss'}" if kind == "nss" else str(tmp_path / "s.jks")
+        with open_store(location, password=PW, create=True) as copy, open_store(p12, password=PW) as source:
             for entry in source.entries():
-                nss.add(entry)
+                copy.add(entry)
     with open_store(location, password=PW) as store:
         for entry in store.entries():
-            assert (entry.undecoded_leaf is not None) == (kind == "nss")
+            undecoded = kind == "nss" or (kind == "jks" and entry.kind is EntryKind.TRUSTED_CERT)
+            assert (entry.undecoded_leaf is not None) == undecoded
             row = entry_row(entry)
             full = entry_data(entry)
             assert row == {key: full[key] for key in row}

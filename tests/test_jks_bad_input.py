@@ -27,6 +27,7 @@ from keystores.errors import (
 )
 from keystores.legacy_java import store_digest
 from keystores.model import Entry, EntryKind, SecretKey
+from keystores.ops.describe import entry_row
 from keystores.store import open_store
 
 PASSWORD = "bad-input-pass"
@@ -56,8 +57,8 @@ def _open(path: Path, kind: str, password: str | None = PASSWORD):
 def _expect_error(path: Path, kind: str, data: bytes, password: str | None = PASSWORD) -> KeystoreError:
     path.write_bytes(data)
     with pytest.raises(KeystoreError) as info, _open(path, kind, password) as store:
-        for entry in store.entries():  # touch keys too: damage may sit inside one
-            _ = entry.key, entry.secret
+        for entry in store.entries():  # touch certificates and keys too: both are decoded on first use
+            _ = entry.chain, entry.key, entry.secret
     assert str(path) in str(info.value)
     return info.value
 
@@ -216,6 +217,8 @@ def _fuzz_once(good, tmp_path, kind, edits, redigest, open_keys):
     try:
         with _open(path, kind) as store:
             for entry in store.entries():
+                entry_row(entry)  # the list row, read from the undecoded certificate where it can be
+                _ = entry.chain  # trusted certificates are decoded here
                 if open_keys:
                     _ = entry.key
     except KeystoreError as error:

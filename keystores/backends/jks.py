@@ -29,7 +29,17 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, SecretKey, sealed_entry
+from keystores.model import (
+    TRUST_ALL,
+    Capabilities,
+    Entry,
+    EntryKind,
+    KeyRef,
+    LazyEntry,
+    SealedEntry,
+    SecretKey,
+    sealed_entry,
+)
 
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2
@@ -510,6 +520,12 @@ class _JavaStore(FileStore):
         tag, millis, blob, chain_raw = raw
         label = alias.lower()
         created = _from_millis(millis)
+        if tag == _TAG_TRUSTED_CERT and len(chain_raw) == 1 and chain_raw[0][0] == "X.509":
+            # Decoded on first use of `chain`: a truststore of thousands lists without decoding any (the store
+            # digest has already vouched for the bytes; a certificate cryptography refuses is reported then).
+            der = chain_raw[0][1]
+            return LazyEntry.lazy({"chain": lambda: (self._certificate("X.509", der, label),)}, leaf_der=der,
+                                  label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
         chain = tuple(self._certificate(cert_type, der, label) for cert_type, der in chain_raw)
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
