@@ -67,11 +67,9 @@ def _oid_name(content: bytes) -> str | None:
 
 
 def _escape(value: str) -> str:
-    """RFC 4514 escaping exactly as cryptography's _escape_dn_value does it."""
-    if not value:
-        return ""
-    if _SPECIAL.search(value) is not None:
-        value = value.translate(_ESCAPES)
+    """RFC 4514 escaping exactly as cryptography's _escape_dn_value does it, for a non-empty value (_name calls
+    it only for values with something to escape)."""
+    value = value.translate(_ESCAPES)
     if value[0] == "#" or (value[0] == " " and len(value) > 1):
         value = "\\" + value
     if value[-1] == " ":
