@@ -106,6 +106,7 @@ def test_we_read_whole_what_gskit_imports(tmp_path, fips):
     path = tmp_path / "gskit.kdb"
     gskit.create(path, PASSWORD, fips=fips)
     with gskit.Database(path, PASSWORD) as db:
+        defaults = db.labels()  # GSKit leaves out default CAs that have expired: never count them
         db.import_pfx(p12, "p12-pass")
         db.set_default("my server")
         db.set_trust("my issuing ca", False)
@@ -119,7 +120,8 @@ def test_we_read_whole_what_gskit_imports(tmp_path, fips):
         assert same_key(server.key, key)
         assert store.get("my issuing ca").trust is None
         signers = [e for e in store.entries() if e.kind is EntryKind.TRUSTED_CERT]
-        assert len(signers) >= 18 and all(e.trust is TRUST_ALL for e in signers if e.label != "my issuing ca")
+        assert defaults and {e.label for e in signers} == set(defaults) | {"my issuing ca"}
+        assert all(e.trust is TRUST_ALL for e in signers if e.label != "my issuing ca")
         assert "3DES" in store.protection()["keys"]
 
 
@@ -128,6 +130,7 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
     path = tmp_path / "theirs.kdb"
     gskit.create(path, PASSWORD)
     with gskit.Database(path, PASSWORD) as db:
+        default_ca = db.labels()[0]  # whichever default CA this GSKit still ships today
         db.import_pfx(p12, "p12-pass")
     before = fmt.parse_container(path.read_bytes(), PASSWORD, store=None).slots
     with open_store(path, password=PASSWORD, writable=True) as store:
@@ -135,10 +138,11 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
         store.set_default("renamed server")
         store.set_trust("my issuing ca", False)
         store.add(key_pair_entry("added by us", index=3))
-        store.remove("Thawte Primary Root CA")
+        store.remove(default_ca)
         expected = store.labels()
     after = fmt.parse_container(path.read_bytes(), PASSWORD, store=None).slots
-    assert set(before) - set(after) and len(set(before) & set(after)) >= 15  # the untouched ones kept as they were
+    # Four records change (renamed, made default, distrusted, removed); every other one is kept as it was.
+    assert set(before) - set(after) and len(set(before) & set(after)) >= len(before) - 4
     with gskit.Database(path, PASSWORD) as db:
         assert sorted(db.labels()) == sorted(expected)
     gskit.change_password(path, PASSWORD, NEW_PASSWORD)
@@ -151,12 +155,14 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
 def test_stash_both_ways(tmp_path):
     path = tmp_path / "stashed.kdb"
     gskit.create(path, PASSWORD)
+    with gskit.Database(path, PASSWORD) as db:
+        defaults = db.labels()
     gskit.stash(path, PASSWORD)
     stash = path.with_suffix(".sth")
     assert cms_stash.version_of(stash.read_bytes()) == 8
     assert cms_stash.decode(stash.read_bytes()) == PASSWORD  # our decode of GSKit's stash
     with open_store(path) as store:  # and the stash opens the database for us
-        assert len(store.labels()) >= 18
+        assert defaults and sorted(store.labels()) == sorted(defaults)
     for version in (1, 8):
         ours = cms_stash.encode(PASSWORD, version=version)
         assert gskit.open_rc(path, cms_stash.decode(ours)) == 0  # GSKit opens it with what our stash holds
