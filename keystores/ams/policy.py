@@ -1,0 +1,662 @@
+"""AMS security policies as data: read them in every form an admin has, check them by IBM's rules, write them
+back for any queue manager.
+
+Forms read (one file may mix them; each statement is detected on its own):
+- `setmqspl` command lines (IBM MQ docs, "setmqspl (set security policy)"): shell quoting, `\\` continuations,
+  `-p` or `-policy`, `-m &QM` (or `$QM`) placeholders filled from the queue manager asked for, `#` comments;
+- MQSC `SET POLICY(..)` / `DELETE POLICY(..)` ("SET POLICY (set security policy) on Multiplatforms"): `+`/`-`
+  continuations, `*` comments, quoted values with `''`, ACTION(REPLACE|ADD|REMOVE). MQSC upper-cases unquoted
+  values, and so do we (a warning says when that changed a DN);
+- `dspmqspl` output ("dspmqspl (display security policy)": `Policy name:`, `Signer DNs:`, ... blocks);
+- `DISPLAY POLICY` output (`POLICY(..) SIGNALG(..) RECIP(..) ...` columns after AMQ9086I).
+
+The rules (IBM's setmqspl page and /work/shared/specs/mq-identity.md): one setmqspl replaces a whole policy;
+`-r` needs an encryption algorithm and an encryption algorithm needs a recipient; `-a` needs a signature
+algorithm; algorithm names are upper case; SHA384/SHA512 need keys longer than 768 bits (checked by the doctor);
+MD5, SHA1, RC2, DES and 3DES are deprecated; DN attribute names are upper case with commas between parts; the
+policy name is the queue name (an MQ object name, 1..48 characters of A-Z a-z 0-9 . / _ %).
+
+Syntax errors (an unknown flag, a flag without its value, an unclosed quote) raise PolicyFileError naming the file
+and line; everything else becomes a Problem with its line and what AMS would do.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keystores.errors import KeystoreError, UsageError
+
+SIGN_ALGORITHMS = ("NONE", "MD5", "SHA1", "SHA256", "SHA384", "SHA512")
+ENCRYPT_ALGORITHMS = ("NONE", "RC2", "DES", "3DES", "AES128", "AES256")
+DEPRECATED = ("MD5", "SHA1", "RC2", "DES", "3DES")
+MAX_KEY_REUSE = 9_999_999
+UNLIMITED = -1
+FORMS = ("setmqspl", "mqsc", "dspmqspl", "json")
+_MAX_FILE_BYTES = 4 * 1024 * 1024  # policy files are text written by people: far below this
+_OBJECT_NAME = re.compile(r"^[A-Za-z0-9._/%]{1,48}$")
+_ATTRIBUTE_NAME = re.compile(r"(?:^|(?<=[,;+]))\s*([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)\s*=")
+
+
+class PolicyFileError(KeystoreError):
+    """A policy file that cannot be read as any known form: the message names the file and line."""
+
+    def __init__(self, source: str, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}", store=source)
+        self.line = line
+
+
+@dataclass
+class Policy:
+    """One AMS policy. Algorithm, toleration and key-reuse values are kept as written so that validation can say
+    what is wrong with them; `sign_algorithm`/`encrypt_algorithm` are the values AMS would use."""
+
+    name: str
+    sign: str = "NONE"
+    encrypt: str = "NONE"
+    recipients: list[str] = field(default_factory=list)
+    signers: list[str] = field(default_factory=list)
+    tolerate: str = "0"
+    key_reuse: str = "0"
+    qmgr: str | None = None
+    line: int = 0
+    form: str = "setmqspl"
+
+    @property
+    def sign_algorithm(self) -> str:
+        return self.sign.upper()
+
+    @property
+    def encrypt_algorithm(self) -> str:
+        return self.encrypt.upper()
+
+    @property
+    def signs(self) -> bool:
+        return self.sign_algorithm != "NONE"
+
+    @property
+    def encrypts(self) -> bool:
+        return self.encrypt_algorithm != "NONE"
+
+    @property
+    def quality(self) -> str:
+        """none, integrity (signing only), privacy (signing and encryption), confidentiality (encryption only)."""
+        if self.signs and self.encrypts:
+            return "privacy"
+        if self.signs:
+            return "integrity"
+        if self.encrypts:
+            return "confidentiality"
+        return "none"
+
+    @property
+    def tolerates(self) -> bool:
+        return self.tolerate.strip().upper() in ("1", "TOLERATE", "YES")
+
+    @property
+    def key_reuse_count(self) -> int | None:
+        """0 (disabled), UNLIMITED, a count, or None when the written value is not one."""
+        text = self.key_reuse.strip().upper()
+        if text in ("DISABLED", "0"):
+            return 0
+        if text in ("UNLIMITED", "*"):
+            return UNLIMITED
+        return int(text) if text.isdigit() and 0 < int(text) <= MAX_KEY_REUSE else None
+
+    def as_dict(self) -> dict[str, Any]:
+        reuse = self.key_reuse_count
+        return {"name": self.name, "quality_of_protection": self.quality, "signature_algorithm": self.sign,
+                "encryption_algorithm": self.encrypt, "recipients": list(self.recipients),
+                "signers": list(self.signers), "tolerate": self.tolerates,
+                "key_reuse": "UNLIMITED" if reuse == UNLIMITED else (reuse if reuse is not None else self.key_reuse),
+                "line": self.line}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding about a policy: `severity` error (AMS refuses the command, or messages will fail) or warning."""
+
+    line: int
+    policy: str | None
+    severity: str
+    message: str
+    ams: str  # what AMS (setmqspl, or the interceptor at put/get time) would do
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "policy": self.policy, "severity": self.severity, "message": self.message,
+                "ams": self.ams}
+
+    def text(self, source: str) -> str:
+        where = f"{source}:{self.line}: " if self.line else f"{source}: "
+        who = f"policy {self.policy}: " if self.policy else ""
+        return f"{where}{self.severity}: {who}{self.message} ({self.ams})"
+
+
+@dataclass
+class PolicySet:
+    """The policies of one file, by name, in the order they were defined; `notes` are the parser's findings
+    (a policy defined twice, MQSC upper-casing a value) that validation reports beside its own."""
+
+    source: str
+    policies: dict[str, Policy] = field(default_factory=dict)
+    notes: list[Problem] = field(default_factory=list)
+
+    def get(self, name: str) -> Policy:
+        try:
+            return self.policies[name]
+        except KeyError:
+            names = ", ".join(self.policies) or "(none)"
+            raise UsageError(f"no policy '{name}'; the file defines: {names}", store=self.source) from None
+
+    def as_dict(self, qmgr: str | None = None) -> dict[str, Any]:
+        return {"schema": 1, "source": self.source, "qmgr": qmgr,
+                "policies": [p.as_dict() for p in self.policies.values()]}
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+def read_policies(path: str | Path, *, qmgr: str | None = None) -> PolicySet:
+    """Read a policy file (any of the forms above). `qmgr` fills `-m &QM` placeholders."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(_MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        from keystores.errors import StoreNotFound
+
+        raise StoreNotFound("no such policy file", store=source) from None
+    except OSError as exc:
+        raise KeystoreError(f"cannot read: {exc.strerror}", store=source) from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise PolicyFileError(source, 0, f"larger than {_MAX_FILE_BYTES // 1024 // 1024} MiB: not a policy file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyFileError(source, line, "not UTF-8 text") from None
+    return parse_policies(text, source=source, qmgr=qmgr)
+
+
+def parse_policies(text: str, *, source: str = "<policies>", qmgr: str | None = None) -> PolicySet:
+    """Parse policy text in any of the four forms into a PolicySet, in definition order."""
+    result = PolicySet(source)
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        line_no = index + 1
+        stripped = lines[index].strip()
+        if not stripped or stripped.startswith("#") or stripped.startswith("*") or _is_tool_chatter(stripped):
+            index += 1
+            continue
+        first = stripped.split(None, 1)[0]
+        if Path(first).name.lower() in ("setmqspl", "setmqspl.exe"):
+            statement, index = _join(lines, index, "\\")
+            _setmqspl(statement, line_no, result, qmgr)
+        elif re.match(r"(?i)^(SET|DELETE|DEF|DEFINE)\s+POLICY\b", stripped):
+            statement, index = _join_mqsc(lines, index)
+            _mqsc(statement, line_no, result)
+        elif re.match(r"(?i)^(DIS|DISPLAY)\s+POLICY\b", stripped):
+            _, index = _join_mqsc(lines, index)  # the command itself; its output follows
+        elif stripped.lower().startswith("policy details:"):
+            index = _dspmqspl(lines, index + 1, result)
+        elif re.match(r"(?i)^POLICY\s*\(", stripped):
+            index = _display(lines, index, result)
+        else:
+            raise PolicyFileError(source, line_no, f"not a policy statement: '{_short(stripped)}' (expected setmqspl, "
+                                  "SET POLICY, dspmqspl or DISPLAY POLICY output)")
+    return result
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CHATTER = re.compile(r"^(AMQ\d{4}[A-Z]?:|\d+\s*:\s|5724-H72|Starting MQSC|One MQSC|No commands have|All valid|"
+                      r"- - -|-{3,}|MQSC\b|End of)", re.IGNORECASE)
+
+
+def _is_tool_chatter(line: str) -> bool:
+    """runmqsc banners, echoed command numbers, AMQ messages, dspmqspl separators: not policy content."""
+    return bool(_CHATTER.match(line))
+
+
+def _join(lines: list[str], index: int, mark: str) -> tuple[str, int]:
+    """A statement spread over lines that end with `mark`; returns it and the index after it."""
+    parts = []
+    while index < len(lines):
+        current = lines[index].rstrip()
+        index += 1
+        if current.endswith(mark):
+            parts.append(current[: -len(mark)])
+            continue
+        parts.append(current)
+        break
+    return " ".join(parts), index
+
+
+def _join_mqsc(lines: list[str], index: int) -> tuple[str, int]:
+    """MQSC continuation: a trailing `-` keeps the next line as is, a trailing `+` drops its leading blanks."""
+    text = ""
+    while index < len(lines):
+        current = lines[index].rstrip()
+        index += 1
+        if current.endswith("-"):
+            text += current[:-1]
+            continue
+        if current.endswith("+"):
+            text += current[:-1]
+            while index < len(lines) and not lines[index].strip():
+                index += 1
+            if index < len(lines):
+                lines[index] = lines[index].lstrip()
+            continue
+        text += current
+        break
+    return text, index
+
+
+_FLAGS = {"-m": "qmgr", "-p": "name", "-policy": "name", "-s": "sign", "-e": "encrypt", "-r": "recipients",
+          "-a": "signers", "-t": "tolerate", "-c": "key_reuse"}
+
+
+def _setmqspl(statement: str, line: int, result: PolicySet, qmgr: str | None) -> None:
+    source = result.source
+    try:
+        tokens = shlex.split(statement, comments=True, posix=True)
+    except ValueError as exc:
+        raise PolicyFileError(source, line, f"setmqspl: {exc} (a quote is not closed)") from None
+    values: dict[str, Any] = {"recipients": [], "signers": []}
+    remove = False
+    position = 1
+    while position < len(tokens):
+        flag = tokens[position]
+        position += 1
+        if flag == "-remove":
+            remove = True
+            continue
+        field_name = _FLAGS.get(flag)
+        if field_name is None:
+            if flag.startswith("-") and flag.lower() in _FLAGS:
+                raise PolicyFileError(source, line, f"setmqspl: flag '{flag}' must be written '{flag.lower()}'")
+            known = "-m, -p/-policy, -s, -e, -r, -a, -t, -c, -remove"
+            raise PolicyFileError(source, line, f"setmqspl: unknown flag '{_short(flag, 30)}' (flags are {known})")
+        if position >= len(tokens) or (tokens[position].startswith("-") and tokens[position] in (*_FLAGS,
+                                                                                               "-remove")):
+            raise PolicyFileError(source, line, f"setmqspl: flag {flag} needs a value")
+        value = tokens[position]
+        position += 1
+        if field_name in ("recipients", "signers"):
+            values[field_name].append(value)
+        elif field_name in values:
+            raise PolicyFileError(source, line, f"setmqspl: {flag} is given twice")
+        else:
+            values[field_name] = value
+    name = values.pop("name", None)
+    if name is None:
+        raise PolicyFileError(source, line, "setmqspl: no policy name (-p NAME)")
+    written_qmgr = values.pop("qmgr", None)
+    if written_qmgr is None:
+        result.notes.append(Problem(line, name, "error", "setmqspl without -m QMGR",
+                                    "setmqspl refuses it: -m is mandatory"))
+    elif written_qmgr.startswith(("&", "$")):
+        written_qmgr = qmgr  # a placeholder: filled from the queue manager asked for
+    if remove:
+        if name not in result.policies:
+            result.notes.append(Problem(line, name, "warning", "removes a policy this file has not defined",
+                                        "setmqspl -remove fails when the queue manager has no such policy"))
+        result.policies.pop(name, None)
+        return
+    _define(result, Policy(name=name, qmgr=written_qmgr, line=line, form="setmqspl", **values), line)
+
+
+def _define(result: PolicySet, policy: Policy, line: int) -> None:
+    earlier = result.policies.pop(policy.name, None)
+    if earlier is not None:
+        result.notes.append(Problem(line, policy.name, "warning", f"replaces the policy defined on line "
+                                    f"{earlier.line}", "each setmqspl/SET POLICY ACTION(REPLACE) replaces the "
+                                    "whole policy: the earlier definition is lost"))
+    result.policies[policy.name] = policy
+
+
+def mqsc_words(text: str, *, source: str, line: int) -> list[tuple[str, str | None, bool]]:
+    """MQSC `KEYWORD(value)` and bare `KEYWORD` tokens: (KEYWORD, value or None, whether the value was quoted).
+    Quoted values keep their case with `''` read as `'`; parentheses nest outside quotes."""
+    words: list[tuple[str, str | None, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace() or text[i] == ",":
+            i += 1
+            continue
+        match = re.match(r"[A-Za-z0-9_.*]+", text[i:])
+        if not match:
+            raise PolicyFileError(source, line, f"unexpected '{text[i]}' in '{_short(text.strip())}'")
+        keyword = match.group(0).upper()
+        i += len(match.group(0))
+        j = i
+        while j < n and text[j] == " ":
+            j += 1
+        if j >= n or text[j] != "(":
+            words.append((keyword, None, False))
+            continue
+        i = j + 1
+        value, quoted, depth = [], False, 0
+        while True:
+            if i >= n:
+                raise PolicyFileError(source, line, f"{keyword}( is not closed")
+            char = text[i]
+            if char == "'":
+                end = i + 1
+                chunk = []
+                while True:
+                    if end >= n:
+                        raise PolicyFileError(source, line, f"a quote in {keyword}(..) is not closed")
+                    if text[end] == "'":
+                        if end + 1 < n and text[end + 1] == "'":
+                            chunk.append("'")
+                            end += 2
+                            continue
+                        break
+                    chunk.append(text[end])
+                    end += 1
+                value.append("".join(chunk))
+                quoted = True
+                i = end + 1
+                continue
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                if depth == 0:
+                    i += 1
+                    break
+                depth -= 1
+            value.append(char)
+            i += 1
+        joined = "".join(value)
+        words.append((keyword, joined if quoted else joined.strip(), quoted))
+    return words
+
+
+_MQSC_KEYWORDS = {"SIGNALG": "sign", "ENCALG": "encrypt", "RECIP": "recipients", "SIGNER": "signers",
+                  "KEYREUSE": "key_reuse"}
+
+
+def _mqsc(statement: str, line: int, result: PolicySet) -> None:
+    source = result.source
+    words = mqsc_words(statement, source=source, line=line)
+    verb = words[0][0]
+    if len(words) < 2 or words[1][0] != "POLICY" or words[1][1] is None:
+        raise PolicyFileError(source, line, f"{verb} POLICY needs a policy name: POLICY(name)")
+    name, quoted = words[1][1], words[1][2]
+    if not quoted:
+        name = name.upper()
+    if verb in ("DEF", "DEFINE"):
+        raise PolicyFileError(source, line, "there is no DEFINE POLICY in MQSC: use SET POLICY(name)")
+    if verb == "DELETE":
+        if result.policies.pop(name, None) is None:
+            result.notes.append(Problem(line, name, "warning", "deletes a policy this file has not defined",
+                                        "DELETE POLICY fails when the queue manager has no such policy"))
+        return
+    values: dict[str, Any] = {"recipients": [], "signers": []}
+    action = "REPLACE"
+    for keyword, value, was_quoted in words[2:]:
+        if keyword in ("ENFORCE", "TOLERATE") and value is None:
+            values["tolerate"] = "1" if keyword == "TOLERATE" else "0"
+            continue
+        if keyword == "ACTION" and value is not None:
+            action = value.upper()
+            if action not in ("REPLACE", "ADD", "REMOVE"):
+                raise PolicyFileError(source, line, f"ACTION({value}): use REPLACE, ADD or REMOVE")
+            continue
+        field_name = _MQSC_KEYWORDS.get(keyword)
+        if field_name is None or value is None:
+            raise PolicyFileError(source, line, f"SET POLICY: unknown or incomplete parameter '{keyword}' (use "
+                                  "SIGNALG, ENCALG, RECIP, SIGNER, ENFORCE|TOLERATE, KEYREUSE, ACTION)")
+        if not was_quoted and value != value.upper():
+            if field_name in ("recipients", "signers"):
+                result.notes.append(Problem(line, name, "warning", f"{keyword}({value}) is not quoted: MQSC "
+                                            f"upper-cases it to {value.upper()}", "the policy holds the "
+                                            "upper-cased DN, which matches no certificate whose DN has lower case"))
+            value = value.upper()
+        if field_name in ("recipients", "signers"):
+            values[field_name].append(value)
+        else:
+            values[field_name] = value
+    if action == "REPLACE" or name not in result.policies:
+        if action == "REMOVE":
+            result.notes.append(Problem(line, name, "warning", "ACTION(REMOVE) on a policy this file has not "
+                                        "defined", "the queue manager removes the DNs from its own policy, if any"))
+        _define(result, Policy(name=name, line=line, form="mqsc", **values), line)
+        return
+    policy = result.policies[name]
+    for key in ("sign", "encrypt", "tolerate", "key_reuse"):
+        if key in values:
+            setattr(policy, key, values[key])
+    for key in ("recipients", "signers"):
+        current: list[str] = getattr(policy, key)
+        if action == "ADD":
+            current += [dn for dn in values[key] if dn not in current]
+        else:
+            setattr(policy, key, [dn for dn in current if dn not in values[key]])
+
+
+_DSP_KEYS = {"policy name": "name", "quality of protection": None, "signature algorithm": "sign",
+             "encryption algorithm": "encrypt", "signer dns": "signers", "recipient dns": "recipients",
+             "toleration": "tolerate", "key reuse count": "key_reuse"}
+
+
+def _dspmqspl(lines: list[str], index: int, result: PolicySet) -> int:
+    """One `Policy Details:` block of dspmqspl output; returns the index after it."""
+    start = index
+    values: dict[str, Any] = {"recipients": [], "signers": []}
+    listing: str | None = None
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if stripped.lower().startswith("policy details:") or stripped.startswith("- - -"):
+            break
+        index += 1
+        if not stripped:
+            continue
+        key, colon, value = stripped.partition(":")
+        field_name = _DSP_KEYS.get(key.strip().lower(), "") if colon else ""
+        if field_name == "" and listing is not None:
+            values[listing].append(stripped)
+            continue
+        if field_name == "":
+            raise PolicyFileError(result.source, index, f"dspmqspl output: unexpected line '{_short(stripped)}'")
+        listing = None
+        value = value.strip()
+        if field_name in ("signers", "recipients"):
+            if value and value != "-":
+                values[field_name].append(value)
+            elif not value:
+                listing = field_name
+        elif field_name:
+            values[field_name] = value
+    name = values.pop("name", None)
+    if not name:
+        raise PolicyFileError(result.source, start, "dspmqspl output: a block without 'Policy name:'")
+    _define(result, Policy(name=name, line=start, form="dspmqspl", **values), start)
+    return index
+
+
+def _display(lines: list[str], index: int, result: PolicySet) -> int:
+    """DISPLAY POLICY output: POLICY(..) and the attribute columns that follow it, up to the next POLICY(..),
+    a blank line or an AMQ message."""
+    start = index
+    parts = [lines[index]]
+    index += 1
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if not stripped or _is_tool_chatter(stripped) or re.match(r"(?i)^POLICY\s*\(", stripped):
+            break
+        parts.append(stripped)
+        index += 1
+    words = mqsc_words(" ".join(parts), source=result.source, line=start + 1)
+    values: dict[str, Any] = {"recipients": [], "signers": []}
+    name = words[0][1] or ""
+    for keyword, value, _ in words[1:]:
+        if keyword in ("ENFORCE", "TOLERATE") and value is None:
+            values["tolerate"] = "1" if keyword == "TOLERATE" else "0"
+        elif keyword in _MQSC_KEYWORDS and value is not None:
+            if _MQSC_KEYWORDS[keyword] in ("recipients", "signers"):
+                if value:
+                    values[_MQSC_KEYWORDS[keyword]].append(value)
+            else:
+                values[_MQSC_KEYWORDS[keyword]] = value
+        elif keyword in ("ALTDATE", "ALTTIME", "ACTION"):
+            continue
+        else:
+            raise PolicyFileError(result.source, start + 1, f"DISPLAY POLICY output: unknown attribute '{keyword}'")
+    _define(result, Policy(name=name, line=start + 1, form="display", **values), start + 1)
+    return index
+
+
+# --- checking ---------------------------------------------------------------------------------------------------
+def validate(policies: PolicySet) -> list[Problem]:
+    """Every problem with the policies by IBM's rules, with its line and what AMS would do; the parser's own
+    notes first. Certificates are the doctor's job (keystores.ams.doctor)."""
+    problems = list(policies.notes)
+    for policy in policies.policies.values():
+        problems += validate_policy(policy)
+    return sorted(problems, key=lambda p: p.line)
+
+
+def validate_policy(policy: Policy) -> list[Problem]:
+    found: list[Problem] = []
+
+    def add(severity: str, message: str, ams: str) -> None:
+        found.append(Problem(policy.line, policy.name, severity, message, ams))
+
+    if not _OBJECT_NAME.match(policy.name):
+        add("error", f"'{policy.name}' is not an MQ queue name (1..48 of A-Z a-z 0-9 . / _ %)",
+            "the command is refused: the policy name is the name of the queue it protects")
+    for flag, value, allowed in (("-s", policy.sign, SIGN_ALGORITHMS), ("-e", policy.encrypt, ENCRYPT_ALGORITHMS)):
+        if value not in allowed:
+            hint = f"; write {value.upper()}" if value.upper() in allowed else ""
+            add("error", f"{flag} {value} is not one of {', '.join(allowed)} (upper case){hint}",
+                "setmqspl refuses the command")
+        elif value in DEPRECATED:
+            add("warning", f"{value} is deprecated", "refused when the queue manager runs in FIPS mode; choose "
+                + ("SHA256 or stronger" if flag == "-s" else "AES128 or AES256"))
+    if policy.encrypts and not policy.recipients:
+        add("error", f"encryption {policy.encrypt_algorithm} without a recipient (-r DN)",
+            "setmqspl refuses the command: an encryption algorithm needs at least one recipient")
+    if policy.recipients and not policy.encrypts:
+        add("error", "recipients (-r) without an encryption algorithm",
+            "setmqspl refuses the command: recipients are only for encrypted policies")
+    if policy.signers and not policy.signs:
+        add("error", "signers (-a) without a signature algorithm",
+            "setmqspl refuses the command: accepted signers need a signature algorithm")
+    if policy.tolerate.strip() not in ("0", "1"):
+        add("error", f"-t {policy.tolerate}: toleration is 0 or 1", "setmqspl refuses the command")
+    reuse = policy.key_reuse_count
+    if reuse is None:
+        add("error", f"-c {policy.key_reuse}: key reuse is 0 (disabled), 1..{MAX_KEY_REUSE:,} or unlimited",
+            "setmqspl refuses the command")
+    elif reuse != 0 and policy.quality != "confidentiality":
+        add("warning", f"key reuse {policy.key_reuse} on a {policy.quality} policy",
+            "key reuse applies only to confidentiality (-e with -s NONE); it is ignored here")
+    if policy.quality == "none":
+        add("warning", "neither signs nor encrypts", "messages on this queue flow unprotected")
+    for flag, dns in (("-r", policy.recipients), ("-a", policy.signers)):
+        seen: set[str] = set()
+        for dn in dns:
+            found += [Problem(policy.line, policy.name, p[0], p[1], p[2]) for p in dn_text_problems(flag, dn)]
+            if dn in seen:
+                add("warning", f"{flag} '{dn}' is given twice", "the duplicate is ignored")
+            seen.add(dn)
+    if policy.tolerates:
+        add("warning", "tolerates unprotected messages (-t 1)", "a getter accepts messages put without protection")
+    return found
+
+
+def dn_text_problems(flag: str, dn: str) -> list[tuple[str, str, str]]:
+    """(severity, message, what AMS does) for a policy DN's text: syntax, attribute-name case, separators."""
+    from keystores.pki.dn import parse_dn
+
+    try:
+        parsed = parse_dn(dn)
+    except UsageError as exc:
+        return [("error", f"{flag} '{dn}': {exc.reason}", "no certificate can match it")]
+    problems = []
+    lower = [name for name in _ATTRIBUTE_NAME.findall(dn) if name != name.upper()]
+    if lower:
+        problems.append(("error", f"{flag} '{dn}': attribute names must be upper case ({', '.join(lower)})",
+                         "AMS compares the text: it matches no certificate"))
+    if ";" in dn and "," not in dn:
+        problems.append(("error", f"{flag} '{dn}': parts are separated by ';'",
+                         "AMS needs commas between parts: it matches no certificate"))
+    if not any(attr.oid == "2.5.4.3" for attr in parsed.attributes()):
+        problems.append(("warning", f"{flag} '{dn}' has no CN", "it can match only a certificate without a CN"))
+    return problems
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+def render(policies: PolicySet, form: str, *, qmgr: str | None = None) -> str:
+    """The policy set as setmqspl commands, MQSC SET POLICY commands, dspmqspl-style text or JSON, for `qmgr`
+    (setmqspl keeps a policy's own -m, else writes `&QM` for a later fill when none is given)."""
+    if form == "json":
+        import json
+
+        return json.dumps(policies.as_dict(qmgr), indent=2) + "\n"
+    writer = {"setmqspl": _as_setmqspl, "mqsc": _as_mqsc, "dspmqspl": _as_dspmqspl}.get(form)
+    if writer is None:
+        raise UsageError(f"unknown policy form '{form}': use {', '.join(FORMS)}")
+    head = f"* AMS policies for queue manager {qmgr} (runmqsc {qmgr})\n" if form == "mqsc" and qmgr else ""
+    return head + "".join(writer(p, qmgr) for p in policies.policies.values())
+
+
+def _shell_quote(value: str) -> str:
+    """Double quotes as IBM's examples write DNs; single quotes (shlex) when the value holds what a shell would
+    expand or unescape inside double quotes ($, `, \\)."""
+    if re.fullmatch(r"[A-Za-z0-9._/%&-]+", value):
+        return value
+    if re.search(r"[$`\\]", value):
+        return shlex.quote(value)
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def _as_setmqspl(policy: Policy, qmgr: str | None) -> str:
+    words = ["setmqspl", "-m", _shell_quote(qmgr or policy.qmgr or "&QM"), "-p", _shell_quote(policy.name),
+             "-s", policy.sign, "-e", policy.encrypt]
+    words += [w for dn in policy.recipients for w in ("-r", _shell_quote(dn))]
+    words += [w for dn in policy.signers for w in ("-a", _shell_quote(dn))]
+    if policy.tolerates:
+        words += ["-t", "1"]
+    if policy.key_reuse_count not in (0, None):
+        words += ["-c", "*" if policy.key_reuse_count == UNLIMITED else str(policy.key_reuse_count)]
+    return " ".join(words) + "\n"
+
+
+def _mqsc_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _as_mqsc(policy: Policy, qmgr: str | None) -> str:
+    parts = [f"SET POLICY({_mqsc_quote(policy.name)})", f"SIGNALG({policy.sign})", f"ENCALG({policy.encrypt})"]
+    parts += [f"RECIP({_mqsc_quote(dn)})" for dn in policy.recipients]
+    parts += [f"SIGNER({_mqsc_quote(dn)})" for dn in policy.signers]
+    parts.append("TOLERATE" if policy.tolerates else "ENFORCE")
+    reuse = policy.key_reuse_count
+    parts.append(f"KEYREUSE({'DISABLED' if reuse in (0, None) else 'UNLIMITED' if reuse == UNLIMITED else reuse})")
+    parts.append("ACTION(REPLACE)")
+    return " +\n       ".join(parts) + "\n"
+
+
+def _as_dspmqspl(policy: Policy, qmgr: str | None) -> str:
+    def listing(dns: list[str]) -> str:
+        return " -\n" if not dns else "\n" + "".join(f"{dn}\n" for dn in dns)
+
+    reuse = policy.key_reuse_count
+    return ("Policy Details:\n"
+            f"Policy name: {policy.name}\n"
+            f"Quality of protection: {policy.quality.upper()}\n"
+            f"Signature algorithm: {policy.sign}\n"
+            f"Encryption algorithm: {policy.encrypt}\n"
+            f"Signer DNs:{listing(policy.signers)}"
+            f"Recipient DNs:{listing(policy.recipients)}"
+            f"Toleration: {1 if policy.tolerates else 0}\n"
+            f"Key Reuse Count: {'UNLIMITED' if reuse == UNLIMITED else reuse or 0}\n"
+            "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -\n")
