@@ -117,9 +117,21 @@ class Signer(Protocol):
     def sign(self, data: bytes, hash_name: str) -> bytes: ...
 
 
+@runtime_checkable
+class Decrypter(Protocol):
+    """Decrypts with an RSA private key wherever it lives: PKCS#1 v1.5 key transport, what a CMS
+    KeyTransRecipientInfo holds (openssl cms -encrypt, IBM MQ AMS). Raises KeystoreError when the key refuses."""
+
+    @property
+    def public_key(self) -> PublicKeyTypes: ...
+
+    def decrypt(self, data: bytes) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class KeyRef:
-    """A private key that cannot leave its store (a token key); it signs through `signer`."""
+    """A private key that cannot leave its store (a token key); it signs through `signer` and decrypts through
+    `decrypter` (RSA keys whose token allows it)."""
 
     label: str
     key_id: bytes
@@ -127,6 +139,7 @@ class KeyRef:
     signer: Signer | None = None
     sensitive: bool = True
     extractable: bool = False
+    decrypter: Decrypter | None = None
 
 
 @dataclass(frozen=True)
@@ -346,6 +359,34 @@ def public_key_fingerprint(public_key: object) -> bytes:
 def private_key_signer(key: PrivateKeyTypes) -> Signer:
     """A Signer over a key held in memory (any file format)."""
     return _SoftwareSigner(key)
+
+
+def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
+    """A Decrypter over an RSA key held in memory (any file format)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise UsageError(f"cannot decrypt with a {type(key).__name__}: key transport needs an RSA key")
+    return _SoftwareDecrypter(key)
+
+
+class _SoftwareDecrypter:
+    def __init__(self, key: Any) -> None:
+        self._key = key
+
+    @property
+    def public_key(self) -> PublicKeyTypes:
+        return self._key.public_key()
+
+    def decrypt(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        from keystores.errors import KeystoreError
+
+        try:
+            return self._key.decrypt(data, padding.PKCS1v15())
+        except ValueError as exc:
+            raise KeystoreError("the key does not decrypt this (not encrypted for it, or damaged)") from exc
 
 
 class _SoftwareSigner:

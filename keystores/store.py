@@ -22,7 +22,7 @@ from keystores.errors import (
 )
 
 if TYPE_CHECKING:
-    from keystores.model import Capabilities, Entry, KeyRef, KeySpec, Signer
+    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer
 
 
 @runtime_checkable
@@ -42,6 +42,7 @@ class KeyStore(Protocol):
     def rename(self, old: str, new: str) -> None: ...
     def generate_key(self, label: str, spec: KeySpec) -> KeyRef: ...  # on the token; CapabilityError elsewhere
     def signer(self, label: str) -> Signer: ...
+    def decrypter(self, label: str) -> Decrypter: ...  # RSA key transport, on the token for PKCS#11
     def set_password(self, new_password: str) -> None: ...
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...
@@ -60,12 +61,15 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
     "nss": ("keystores.backends.nss:NssStore", None),
     "pkcs11": ("keystores.backends.pkcs11:Pkcs11Store", "pip install 'keystores[pkcs11]' (python-pkcs11)"),
     "memory": ("keystores.backends.memory:MemoryStore", None),
+    # `ams:PATH` is no format: it opens the store an IBM MQ AMS keystore.conf names (keystores/ams/conf.py).
+    "ams": ("keystores.ams.conf:ConfAddress", None),
 }
 BACKENDS: Mapping[str, tuple[str, str | None]] = MappingProxyType(_REGISTRY)
 
 TYPE_ALIASES = {"p12": "pkcs12", "pfx": "pkcs12", "pkcs12": "pkcs12", "jks": "jks", "jceks": "jceks",
                 "pem": "pem", "crt": "pem", "cer": "pem", "key": "pem", "der": "der", "kdb": "cms", "cms": "cms",
-                "nss": "nss", "sql": "nss", "pkcs11": "pkcs11", "hsm": "pkcs11", "memory": "memory"}
+                "nss": "nss", "sql": "nss", "pkcs11": "pkcs11", "hsm": "pkcs11", "memory": "memory",
+                "ams": "ams"}
 
 _EXTENSIONS = {".p12": "pkcs12", ".pfx": "pkcs12", ".jks": "jks", ".jceks": "jceks", ".pem": "pem",
                ".crt": "pem", ".cer": "pem", ".key": "pem", ".csr": "pem", ".der": "der", ".kdb": "cms",
@@ -76,7 +80,7 @@ def normalize_type(name: str) -> str:
     try:
         return TYPE_ALIASES[name.lower().lstrip(".")]
     except KeyError:
-        known = ", ".join(sorted(set(TYPE_ALIASES.values()) - {"memory"}))
+        known = ", ".join(sorted(set(TYPE_ALIASES.values()) - {"memory", "ams"}))
         raise UsageError(f"unknown store type '{name}'; known types: {known}") from None
 
 
@@ -97,7 +101,7 @@ def backend_status() -> dict[str, str | None]:
     """name -> None when usable, else why not (for `keystores backends`)."""
     status: dict[str, str | None] = {}
     for name in _REGISTRY:
-        if name in ("der", "memory"):
+        if name in ("der", "memory", "ams"):
             continue
         try:
             cls = backend_class(name)
@@ -113,6 +117,8 @@ def type_from_extension(location: str) -> str | None:
         return "nss"
     if location.startswith("pkcs11:"):
         return "pkcs11"
+    if location.startswith("ams:"):
+        return "ams"
     return _EXTENSIONS.get(Path(location).suffix.lower())
 
 
@@ -150,8 +156,8 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
         return normalize_type(explicit), notes
     if location.startswith("sql:"):
         return "nss", notes
-    if location.startswith("pkcs11:"):
-        return "pkcs11", notes
+    if location.startswith(("pkcs11:", "ams:")):
+        return location.split(":", 1)[0], notes
     path = Path(location)
     if path.is_dir():
         if (path / "cert9.db").exists() or (path / "key4.db").exists():
@@ -223,7 +229,7 @@ def open_store(
 
 
 def _is_plain_path(location: str) -> bool:
-    if location.startswith(("sql:", "pkcs11:")):
+    if location.startswith(("sql:", "pkcs11:", "ams:")):
         return False
     path = Path(location)
     return not path.is_dir() and path.parent.is_dir()
@@ -251,8 +257,9 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
 
 
 def store_exists(location: str) -> bool:
-    """Whether a store is at `location` (a token URI always counts: its token is checked on open)."""
-    if location.startswith("pkcs11:"):
+    """Whether a store is at `location` (a token URI always counts: its token is checked on open; so does an
+    `ams:` keystore.conf, whose store is checked on open)."""
+    if location.startswith(("pkcs11:", "ams:")):
         return True
     try:
         if location.startswith("sql:"):

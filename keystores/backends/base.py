@@ -19,7 +19,17 @@ from keystores.errors import (
     KeystoreError,
     UsageError,
 )
-from keystores.model import Capabilities, Entry, EntryKind, KeyRef, KeySpec, Signer, private_key_signer
+from keystores.model import (
+    Capabilities,
+    Decrypter,
+    Entry,
+    EntryKind,
+    KeyRef,
+    KeySpec,
+    Signer,
+    private_key_decrypter,
+    private_key_signer,
+)
 
 
 class BaseStore:
@@ -156,6 +166,17 @@ class BaseStore:
         if entry.key is None:
             raise UsageError("entry has no private key to sign with", store=self.location, label=label)
         return private_key_signer(entry.key)
+
+    def decrypter(self, label: str) -> Decrypter:
+        entry = self.get(label)
+        if isinstance(entry.key, KeyRef):
+            if entry.key.decrypter is None:
+                raise CapabilityError("decrypt", "this key cannot decrypt here (not RSA, or the token does not "
+                                      "allow it)", store=self.location, label=label)
+            return entry.key.decrypter
+        if entry.key is None:
+            raise UsageError("entry has no private key to decrypt with", store=self.location, label=label)
+        return private_key_decrypter(entry.key)
 
     def set_password(self, new_password: str) -> None:
         raise CapabilityError("password", f"{self.format} stores have no password", store=self.location)

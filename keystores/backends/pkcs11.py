@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 from keystores.backends.base import BaseStore
 from keystores.backends.pkcs11_keys import (
+    TokenDecrypter,
     TokenSigner,
     key_id_for,
     private_key_from_attributes,
@@ -328,9 +329,11 @@ class Pkcs11Store(BaseStore):
             or public_key_from_attributes(attrs) or (chain[0].cert.public_key() if chain else None)
         signer = TokenSigner(group.private, public, self._mechanisms, where=self.location, label=group.label) \
             if public is not None else None
+        decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \
+            if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
         # KeyRef.extractable means "its plaintext can leave the token"; a sensitive but wrappable key cannot.
         return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
-                      sensitive=sensitive, extractable=extractable and not sensitive)
+                      sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
 
     def entries(self) -> Iterator[Entry]:
         return iter([e for e in self._entries.values() if self._in_view(e.label)])
@@ -675,3 +678,8 @@ def _issued_by(cert: Any, issuer: Any) -> bool:
         return False
     return True
 
+
+def _is_rsa(public_key: Any) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return isinstance(public_key, rsa.RSAPublicKey)

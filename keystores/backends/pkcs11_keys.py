@@ -238,3 +238,30 @@ class TokenSigner:
                                 label=self._label) from exc
         raise UsageError(f"cannot sign with a {type(public).__name__} token key", store=self._where,
                          label=self._label)
+
+
+class TokenDecrypter:
+    """A model.Decrypter over an RSA private key object on an open token session: CKM_RSA_PKCS decryption (PKCS#1
+    v1.5 key transport) done on the token; the plaintext key comes back, the private key never leaves.
+    Valid while the store that made it is open."""
+
+    def __init__(self, key_object: Any, public_key: Any, *, where: str, label: str) -> None:
+        self._key = key_object
+        self._public_key = public_key
+        self._where = where
+        self._label = label
+
+    @property
+    def public_key(self) -> Any:
+        return self._public_key
+
+    def decrypt(self, data: bytes) -> bytes:
+        from pkcs11 import Mechanism, PKCS11Error
+
+        from keystores.backends.pkcs11_token import describe_error
+
+        try:
+            return bytes(self._key.decrypt(data, mechanism=Mechanism.RSA_PKCS))
+        except PKCS11Error as exc:
+            raise KeystoreError(f"the token refused to decrypt ({describe_error(exc)})", store=self._where,
+                                label=self._label) from exc
