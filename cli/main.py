@@ -477,9 +477,9 @@ def version_cmd() -> None:
 
 
 def _register_groups() -> None:
-    from keystores.cli import cms, lifecycle, nss, pkcs11
+    from keystores.cli import ams, cms, lifecycle, nss, pkcs11
 
-    for module in (cms, nss, pkcs11, lifecycle):
+    for module in (cms, nss, pkcs11, lifecycle, ams):
         module.register(app)
 
 

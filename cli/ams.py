@@ -1,0 +1,357 @@
+"""IBM MQ Advanced Message Security: policies, keystore.conf, the doctor and a rehearsal of protect/unprotect.
+
+    keystores ams render    --policies FILE [--qmgr QM] [--as setmqspl|mqsc|dspmqspl|json]
+    keystores ams check     --policies FILE [--qmgr QM] [--putter CONF] [--getter CONF] [--trust STORE]... [--json]
+    keystores ams protect   --policies FILE --policy NAME --putter CONF [-i MESSAGE] -o OUT.p7m
+    keystores ams unprotect --policies FILE --policy NAME --getter CONF [-i IN.p7m] -o MESSAGE
+    keystores ams conf      STORE --label LABEL -o keystore.conf
+    keystores ams map       STORE LABEL --user USER [--channel CHL] [--json]
+
+Nothing of keystores.ams is imported until one of these commands runs.
+"""
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import contextlib
+
+REHEARSAL_NOTE = ("It is not AMS's on-queue format (AMS adds its own header): it is standard CMS (RFC 5652) made "
+                  "with the same cryptography and the same keys, so a key or certificate problem shows here and "
+                  "not on SYSTEM.PROTECTION.ERROR.QUEUE.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `ams` command group to the main app."""
+    from keystores.cli.main import EXIT_CODES_HELP, SECRET_HELP, JsonOpt, ModuleOpt
+
+    group = typer.Typer(help="IBM MQ Advanced Message Security: policies, keystore.conf, a doctor for 'missing "
+                        "certificate', and a rehearsal of protect/unprotect.", no_args_is_help=True)
+    app.add_typer(group, name="ams")
+    PoliciesOpt = Annotated[str, typer.Option("--policies", help="Policy file: setmqspl lines, MQSC SET POLICY, or "
+                                              "dspmqspl / DISPLAY POLICY output.")]
+    QmgrOpt = Annotated[str | None, typer.Option("--qmgr", "-m", help="Queue manager: fills -m &QM placeholders "
+                                                 "and is written into rendered commands.", show_default=False)]
+    PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="The policy (queue) name.")]
+    AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this time (ISO 8601), not now.",
+                                               show_default=False)]
+    TrustOpt = Annotated[list[str] | None, typer.Option("--trust", help="A store whose certificates the getter "
+                                                        "trusts (repeatable).", show_default=False)]
+    TrustPasswordOpt = Annotated[str | None, typer.Option("--trust-password", help=f"Password of the --trust "
+                                                          f"stores. {SECRET_HELP}", show_default=False)]
+
+    @group.command("render", epilog=EXIT_CODES_HELP)
+    def render_cmd(
+        policies: PoliciesOpt,
+        qmgr: QmgrOpt = None,
+        form: Annotated[str, typer.Option("--as", help="setmqspl, mqsc, dspmqspl or json.")] = "setmqspl",
+        out: Annotated[str | None, typer.Option("--out", "-o", help="Write here instead of stdout.",
+                                                show_default=False)] = None,
+    ) -> None:
+        """Write a policy set as commands for one queue manager (keep one file per set of queues, regenerate per
+        queue manager), or as JSON. Problems found while reading are shown on stderr."""
+        from keystores.cli.main import err
+
+        from keystores.ams.policy import read_policies, render
+
+        parsed = read_policies(policies, qmgr=qmgr)
+        text = render(parsed, form, qmgr=qmgr)
+        for problem in parsed.notes:
+            err(problem.text(parsed.source))
+        if out:
+            from keystores.fileio import atomic_write
+
+            atomic_write(out, text.encode())
+            err(f"wrote {len(parsed.policies)} polic{'y' if len(parsed.policies) == 1 else 'ies'} to {out}")
+        else:
+            sys.stdout.write(text)
+
+    @group.command("check", epilog=EXIT_CODES_HELP)
+    def check_cmd(
+        policies: PoliciesOpt,
+        qmgr: QmgrOpt = None,
+        putter: Annotated[str | None, typer.Option("--putter", help="The putting application's keystore.conf.",
+                                                   show_default=False)] = None,
+        getter: Annotated[str | None, typer.Option("--getter", help="The getting application's keystore.conf.",
+                                                   show_default=False)] = None,
+        trust: TrustOpt = None,
+        putter_password: Annotated[str | None, typer.Option("--putter-password", help=f"Instead of the file's "
+                                                            f"password or PIN. {SECRET_HELP}",
+                                                            show_default=False)] = None,
+        getter_password: Annotated[str | None, typer.Option("--getter-password", help=f"Instead of the file's "
+                                                            f"password or PIN. {SECRET_HELP}",
+                                                            show_default=False)] = None,
+        trust_password: TrustPasswordOpt = None,
+        at: AtOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """The doctor: are the policies valid by IBM's rules, does the putter hold a usable RSA certificate of
+        its own and exactly one per recipient DN, can the getter decrypt and validate the signer? Where a DN
+        matches nothing it names the nearest certificates and why each differs. Exit 5 when anything would fail."""
+        import contextlib
+
+        from keystores.cli.main import emit_json, err
+
+        from keystores.ams.doctor import check
+        from keystores.ams.policy import read_policies
+        from keystores.errors import ChecksFailed
+
+        parsed = read_policies(policies, qmgr=qmgr)
+        with contextlib.ExitStack() as stack:
+            putter_side = _side(stack, "putter", putter, putter_password) if putter else None
+            getter_side = _side(stack, "getter", getter, getter_password) if getter else None
+            trusted = _trust_stores(stack, trust or [], trust_password)
+            report = check(parsed, putter=putter_side, getter=getter_side, trust=trusted, at=_when(at))
+        if as_json:
+            emit_json(report.as_dict())
+        else:
+            _print_findings(report.findings, parsed.source)
+            errors = sum(f.severity == "error" for f in report.findings)
+            err(f"checked {report.policies} polic{'y' if report.policies == 1 else 'ies'}"
+                + "".join(f", the {name}" for name, given in (("putter", putter), ("getter", getter)) if given)
+                + f": {errors} error(s), {len(report.findings) - errors} warning(s)")
+        if not report.ok:
+            raise ChecksFailed("AMS protection would fail")
+
+    @group.command("protect", epilog=EXIT_CODES_HELP)
+    def protect_cmd(
+        policies: PoliciesOpt,
+        policy: PolicyOpt,
+        putter: Annotated[str, typer.Option("--putter", help="The putting application's keystore.conf.")],
+        message: Annotated[str, typer.Option("--in", "-i", help="The message ('-' for stdin).")] = "-",
+        out: Annotated[str, typer.Option("--out", "-o", help="The protected message (DER CMS; .p7m).")] = "-",
+        qmgr: QmgrOpt = None,
+        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"Instead of the file's password "
+                                                     f"or PIN. {SECRET_HELP}", show_default=False)] = None,
+        at: AtOpt = None,
+    ) -> None:
+        """Protect a message as the putter's AMS would under POLICY: signed with the putter's key and the
+        policy's hash, and/or encrypted for every recipient's certificate with the policy's cipher (keys on a
+        token sign on the token). """
+        import contextlib
+
+        from keystores.cli.main import err
+
+        from keystores.ams.policy import read_policies
+        from keystores.ams.rehearse import protect, recipient_certificates
+
+        chosen = read_policies(policies, qmgr=qmgr).get(policy)
+        data = _read_input(message)
+        when = _when(at)
+        with contextlib.ExitStack() as stack:
+            side = _side(stack, "putter", putter, password)
+            signer = cert = None
+            if chosen.signs:
+                entry = side.store.get(side.label)
+                cert = entry.chain[0] if entry.chain else None
+                signer = side.store.signer(side.label)
+            recipients = recipient_certificates(chosen, side.certificates(), at=when) if chosen.encrypts else []
+            protected = protect(data, chosen, signer=signer, signer_cert=cert, recipients=recipients, at=when)
+        _write_output(out, protected)
+        err(f"protected {len(data)} bytes under {chosen.name} ({chosen.quality}"
+            + (f", {chosen.sign_algorithm}" if chosen.signs else "")
+            + (f", {chosen.encrypt_algorithm} for {len(recipients)} recipient(s)" if chosen.encrypts else "")
+            + f"){'' if out == '-' else ' into ' + out}")
+
+    protect_cmd.__doc__ = (protect_cmd.__doc__ or "") + REHEARSAL_NOTE
+
+    @group.command("unprotect", epilog=EXIT_CODES_HELP)
+    def unprotect_cmd(
+        policies: PoliciesOpt,
+        policy: PolicyOpt,
+        getter: Annotated[str, typer.Option("--getter", help="The getting application's keystore.conf.")],
+        message: Annotated[str, typer.Option("--in", "-i", help="The protected message: DER, PEM or S/MIME "
+                                             "('-' for stdin).")] = "-",
+        out: Annotated[str, typer.Option("--out", "-o", help="The message ('-' for stdout).")] = "-",
+        trust: TrustOpt = None,
+        trust_password: TrustPasswordOpt = None,
+        qmgr: QmgrOpt = None,
+        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"Instead of the file's password "
+                                                     f"or PIN. {SECRET_HELP}", show_default=False)] = None,
+        at: AtOpt = None,
+    ) -> None:
+        """Take a protected message as the getter's AMS would under POLICY: decrypt with the getter's key (on the
+        token for PKCS#11), verify the signature, accept the signer only if the policy's -a list is empty or
+        names it and the getter's store or --trust validates its certificate. Exit 5 when AMS would refuse the
+        message. """
+        import contextlib
+
+        from keystores.cli.main import err
+
+        from keystores.ams.policy import read_policies
+        from keystores.ams.rehearse import unprotect
+
+        chosen = read_policies(policies, qmgr=qmgr).get(policy)
+        data = _read_input(message)
+        with contextlib.ExitStack() as stack:
+            side = _side(stack, "getter", getter, password)
+            entry = side.store.get(side.label)
+            own = entry.chain[0] if entry.chain else None
+            decrypter = side.store.decrypter(side.label) if chosen.encrypts else None
+            trusted = [cert for _, cert in side.certificates()]
+            trusted += [c for store in _trust_stores(stack, trust or [], trust_password) for e in store.entries()
+                        for c in e.chain]
+            result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
+        _write_output(out, result.message)
+        err(f"unprotected {len(result.message)} bytes under {chosen.name}"
+            + (f": decrypted ({result.encrypted_with})" if result.encrypted_with else "")
+            + (f"; signed by {result.signer}, accepted" if result.signer else ""))
+
+    unprotect_cmd.__doc__ = (unprotect_cmd.__doc__ or "") + REHEARSAL_NOTE
+
+    @group.command("conf", epilog=EXIT_CODES_HELP)
+    def conf_cmd(
+        store: Annotated[str, typer.Argument(help="The store: a .kdb (stashed), .jks, .jceks, or a pkcs11: URI.")],
+        label: Annotated[str, typer.Option("--label", "-l", help="The certificate that is 'me' (with its key).")],
+        out: Annotated[str, typer.Option("--out", "-o", help="The keystore.conf to write (0600).")],
+        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"The store password or PIN, "
+                                                     f"written into the file in clear as IBM's format has it "
+                                                     f"(protect it with runamscred). {SECRET_HELP}",
+                                                     show_default=False)] = None,
+        secondary: Annotated[str | None, typer.Option("--secondary", help="PKCS#11: the CMS database with the "
+                                                      "other parties' certificates.", show_default=False)] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+        module: ModuleOpt = None,
+    ) -> None:
+        """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
+        private key. CMS files hold no password: AMS reads the stash beside the database."""
+        from keystores.cli.main import err, secret_from
+
+        from keystores.ams.conf import write_conf
+
+        secret = secret_from(password, "password")
+        kind = write_conf(store, label, out, password=secret, force=force, module=module, secondary=secondary)
+        err(f"wrote {out} (mode 0600): the {kind} store {store}, certificate '{label}'"
+            + ("; it holds the password in clear: protect it with runamscred" if secret and kind != "cms" else ""))
+
+    @group.command("map", epilog=EXIT_CODES_HELP)
+    def map_cmd(
+        store: Annotated[str, typer.Argument(help="A store, or a certificate file (PEM/DER).")],
+        label: Annotated[str | None, typer.Argument(help="The entry (omit for a one-certificate file).")] = None,
+        user: Annotated[str, typer.Option("--user", "-u", help="The user id to map to (RACF: 1..8 characters).")]
+        = "",
+        channel: Annotated[str, typer.Option("--channel", help="The channel for the CHLAUTH rule.")] = "*",
+        password: Annotated[str | None, typer.Option("--password", help=f"Store password. {SECRET_HELP}",
+                                                     show_default=False)] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """MQ identity for a certificate: the RACDCERT MAP command (z/OS; SDNFILTER/IDNFILTER in RACF's dotted
+        order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
+        from keystores.cli.main import emit_json, err, with_secret
+
+        from keystores.ams.identity import mapping
+        from keystores.errors import UsageError
+        from keystores.store import open_store
+
+        if not user:
+            raise UsageError("give the user id to map to with --user")
+
+        def find(pw: str | None) -> Any:
+            with open_store(store, password=pw) as opened:
+                entries = [opened.get(label)] if label else [e for e in opened.entries() if e.chain]
+                if len(entries) != 1:
+                    raise UsageError(f"{store} holds {len(entries)} certificates: name the entry (LABEL)")
+                return entries[0]
+
+        entry = with_secret(password, "password", find)
+        result = mapping(entry.chain[0], userid=user, channel=channel, label=entry.label)
+        if as_json:
+            emit_json(result.as_dict())
+            return
+        print(f"* subject {result.subject}\n* issuer  {result.issuer}")
+        print(result.racdcert)
+        print("SETROPTS RACLIST(DIGTNMAP) REFRESH")
+        print(f"* SSLPEER('{result.sslpeer}')")
+        print(result.chlauth)
+        for note in result.notes:
+            err(f"note: {note}")
+
+
+# --- helpers (run only inside the commands) ----------------------------------------------------------------------
+def _when(at: str | None) -> Any:
+    import datetime as dt
+
+    from keystores.pki.when import parse_when
+
+    return parse_when(at) if at else dt.datetime.now(dt.UTC)
+
+
+def _side(stack: "contextlib.ExitStack", role: str, conf_path: str, password: str | None) -> Any:
+    """Open the store a keystore.conf names (prompting on a terminal when its password cannot be read back) and
+    the CMS database of other parties' certificates it names, if that exists."""
+    from pathlib import Path
+
+    from keystores.cli.main import show_notes, with_secret
+
+    from keystores.ams.conf import open_conf_store, read_conf
+    from keystores.ams.doctor import Side
+    from keystores.store import open_store
+
+    conf = read_conf(conf_path or None)
+    store = stack.enter_context(with_secret(password, f"{role} password",
+                                            lambda pw: open_conf_store(conf, password=pw)))
+    show_notes(store.notes)
+    others = []
+    if conf.secondary and Path(conf.secondary).exists():
+        others.append(stack.enter_context(open_store(conf.secondary)))
+    return Side(role, conf.path, store, conf.label, others)
+
+
+def _trust_stores(stack: "contextlib.ExitStack", locations: list[str], password: str | None) -> list[Any]:
+    from keystores.cli.main import secret_from, show_notes
+
+    from keystores.store import open_store
+
+    secret = secret_from(password, "trust password")
+    opened = []
+    for location in locations:
+        store = stack.enter_context(open_store(location, password=secret))
+        show_notes(store.notes)
+        opened.append(store)
+    return opened
+
+
+def _read_input(path: str) -> bytes:
+    from keystores.errors import KeystoreError
+    from keystores.fileio import read_bytes
+
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return read_bytes(path, limit=64 * 1024 * 1024)
+    except FileNotFoundError:
+        from keystores.errors import StoreNotFound
+
+        raise StoreNotFound("no such file", store=path) from None
+    except OSError as exc:
+        raise KeystoreError(f"cannot read: {exc.strerror}", store=path) from None
+
+
+def _write_output(path: str, data: bytes) -> None:
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    from keystores.fileio import atomic_write
+
+    atomic_write(path, data, private=True)
+
+
+def _print_findings(findings: list[Any], source: str) -> None:
+    """One line per finding (severity, side, policy, check, message), the nearest certificates indented below."""
+    if not findings:
+        print("no problems found")
+        return
+    rows = [(f.severity.upper(), f.side, f.policy or "-", f.check) for f in findings]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for row, finding in zip(rows, findings, strict=True):
+        head = "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True))
+        where = f"{source}:{finding.line}: " if finding.line and finding.side == "policy" else ""
+        lines.append(f"{head}  {where}{finding.message}")
+        for near in finding.nearest:
+            lines.append(f"{'':{sum(widths) + 8}}nearest: '{near.label}' {near.dn}")
+            lines += [f"{'':{sum(widths) + 10}}- {reason}" for reason in near.reasons]
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -1,0 +1,144 @@
+"""Whether a DN written in an AMS policy names a certificate, and if not, why not.
+
+AMS's rules (IBM MQ docs, "setmqspl (set security policy)" and "SET POLICY": "The attribute names for DNs must be
+provided in capital letters. Commas must be used as a name separator."; the spec mq-identity.md): blanks around
+parts are not significant, blanks inside values are, values are case-sensitive, the parts stand in the
+certificate's order. We therefore match on keystores.pki.dn's normal form (upper-case names, commas, padding
+dropped, values and order kept) and additionally refuse lower-case attribute names in the policy's text, which
+the normal form would hide. A certificate's subject is rendered with the keywords GSKit and MQ print (ST, E, ...):
+a policy that writes S=, SP= or EMAIL= for them names "another keyword for the same attribute" and is reported so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from keystores.errors import UsageError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+_ATTRIBUTE_NAME = re.compile(r"(?:^|(?<=[,;+]))\s*([A-Za-z][A-Za-z0-9-]*)\s*=")
+
+
+def certificate_dn(cert: x509.Certificate) -> str:
+    """The subject as AMS compares it: `CN=x,O=y,C=GB`, most specific part first."""
+    from keystores.pki.dn import DistinguishedName
+
+    return DistinguishedName.from_x509(cert.subject).normalized()
+
+
+def policy_dn(text: str) -> str | None:
+    """The normal form of a policy DN, or None when AMS could match nothing with it (bad syntax, lower-case
+    attribute names, ';' separators)."""
+    from keystores.pki.dn import parse_dn
+
+    if any(name != name.upper() for name in _ATTRIBUTE_NAME.findall(text)):
+        return None
+    if ";" in text and "," not in text:
+        return None
+    try:
+        parsed = parse_dn(text)
+    except UsageError:
+        return None
+    if "," not in text and len(parsed.rdns) > 1:
+        return None  # RACF's dotted form: keystores reads it, AMS does not
+    return parsed.normalized()
+
+
+def matches(text: str, cert: x509.Certificate) -> bool:
+    normal = policy_dn(text)
+    return normal is not None and normal == certificate_dn(cert)
+
+
+def differences(text: str, cert_dn: str) -> list[str]:
+    """Each reason the policy DN `text` is not the certificate's DN `cert_dn`, in words; harmless differences
+    (blanks around parts) are said to be harmless."""
+    from keystores.pki.dn import compare, parse_dn
+
+    reasons: list[str] = []
+    lower = [name for name in _ATTRIBUTE_NAME.findall(text) if name != name.upper()]
+    if lower:
+        reasons.append(f"attribute-name case: the policy writes {', '.join(lower)}; AMS needs "
+                       f"{', '.join(n.upper() for n in lower)}")
+    if ";" in text and "," not in text:
+        reasons.append("separator: the policy separates parts with ';'; AMS needs ','")
+    try:
+        parsed = parse_dn(text)
+    except UsageError as exc:
+        return [*reasons, f"syntax: {exc.reason}"]
+    if "," not in text and ";" not in text and len(parsed.rdns) > 1:
+        reasons.append("form: written in RACF's dotted form; AMS needs commas between the parts")
+    result = compare(text, cert_dn)
+    cert = parse_dn(cert_dn)
+    mine = [a.oid for a in parsed.attributes()]
+    theirs = [a.oid for a in cert.attributes()]
+    if mine != theirs and list(reversed(mine)) == theirs:
+        reasons.append("order: the parts are reversed (root first, as openssl prints it); AMS needs the "
+                       f"certificate's order: {cert_dn}")
+    for reason in result.reasons:
+        kind, _, rest = reason.partition(": ")
+        if kind == "order" and any(r.startswith("order") for r in reasons):
+            continue
+        if kind == "keyword":
+            written = re.match(r"A writes (\S+), B writes (\S+)", rest)
+            mine_kw, theirs_kw = written.groups() if written else ("?", "?")
+            reasons.append(f"keyword: the policy writes {mine_kw}= where the certificate has {theirs_kw}= (the same "
+                           "attribute, another keyword: AMS compares the text)")
+        elif kind == "grouping":
+            reasons.append("multi-valued part: the certificate groups parts with '+' (one RDN); write them joined "
+                           f"with '+' as {cert_dn}")
+        elif kind == "missing":
+            part = rest.split(" no ", 1)[1].split(" (", 1)[0]
+            if "(B has it)" in rest:
+                reasons.append(f"missing part: the policy lacks {part}, which the certificate has")
+            else:
+                reasons.append(f"extra part: the policy has {part}, which the certificate lacks")
+        else:
+            reasons.append(f"{kind}: {rest}".replace(" in A", " in the policy").replace(" in B",
+                                                                                        " in the certificate"))
+    normal = parsed.normalized()
+    if normal == cert.normalized() and text.strip() != normal and not reasons:
+        reasons.append("blanks: only the blanks around parts differ (harmless: AMS ignores them)")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Near:
+    """A certificate close to a policy DN: where it is, its DN and why it differs."""
+
+    label: str
+    dn: str
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"label": self.label, "dn": self.dn, "reasons": list(self.reasons)}
+
+
+def nearest(text: str, candidates: list[tuple[str, x509.Certificate]], *, limit: int = 3) -> list[Near]:
+    """The certificates whose DNs share most with `text` (values compared without case and blanks), each with
+    the reasons it differs; none when nothing shares a value."""
+    from keystores.pki.dn import parse_dn
+
+    try:
+        wanted = {(a.oid, _fold(a.value)) for a in parse_dn(text).attributes()}
+    except UsageError:
+        return []
+    scored = []
+    for label, cert in candidates:
+        dn = certificate_dn(cert)
+        try:
+            have = {(a.oid, _fold(a.value)) for a in parse_dn(dn).attributes()}
+        except UsageError:
+            continue
+        common = len(wanted & have)
+        if common:
+            scored.append((-common, len(wanted ^ have), label, dn))
+    scored.sort()
+    return [Near(label, dn, tuple(differences(text, dn))) for _, _, label, dn in scored[:limit]]
+
+
+def _fold(value: str) -> str:
+    return "".join(value.split()).casefold()

@@ -1,0 +1,291 @@
+"""`keystores ams check`: will AMS protection work with these policies and these key stores, and if not, why not.
+
+The rules (IBM MQ docs, "Certificate requirements for AMS", "setmqspl", "Known limitations of AMS"; the spec
+mq-identity.md): certificates need an RSA key; when key usage is present, integrity (signing) needs
+digitalSignature or nonRepudiation, privacy needs keyEncipherment, confidentiality needs dataEncipherment; when
+extended key usage is present it must include emailProtection; SHA384/SHA512 signatures need a key longer than
+768 bits. The putter signs with its own key and encrypts for each `-r` DN, so its keystore must hold one valid RSA
+certificate per recipient DN. The getter ignores `-r`, decrypts with its own key, accepts a signer only when `-a` is
+empty or lists the signer's DN, and must validate the signer's certificate with what it trusts.
+
+Everything here works on open stores through the KeyStore protocol; the CLI opens them from keystore.conf files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from keystores.errors import EntryNotFound, KeystoreError
+from keystores.model import EntryKind
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from keystores.ams.policy import Policy, PolicySet
+    from keystores.store import KeyStore
+
+EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4"
+
+
+@dataclass
+class Side:
+    """One end of the message flow: its store (opened from keystore.conf), the label of its own certificate, and
+    stores with the other parties' certificates (pkcs11.secondary_keystore)."""
+
+    role: str  # "putter" or "getter"
+    where: str  # the keystore.conf path, for messages
+    store: KeyStore
+    label: str
+    others: list[KeyStore] = field(default_factory=list)
+
+    def certificates(self) -> list[tuple[str, x509.Certificate]]:
+        """(label, leaf certificate) of every entry with a certificate, the other stores' included."""
+        found = []
+        for store in [self.store, *self.others]:
+            prefix = "" if store is self.store else f"{store.location}:"
+            for entry in store.entries():
+                if entry.chain:
+                    found.append((prefix + entry.label, entry.chain[0]))
+        return found
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of the doctor. `severity` is error (protection would fail) or warning."""
+
+    side: str  # policy, putter, getter
+    policy: str | None
+    check: str
+    severity: str
+    message: str
+    nearest: tuple[Any, ...] = ()
+    line: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"side": self.side, "policy": self.policy, "check": self.check, "severity": self.severity,
+                "message": self.message, "line": self.line, "nearest": [n.as_dict() for n in self.nearest]}
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    policies: int = 0
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"schema": 1, "ok": self.ok, "policies": self.policies, "at": self.at.isoformat(),
+                "errors": sum(f.severity == "error" for f in self.findings),
+                "warnings": sum(f.severity == "warning" for f in self.findings),
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def certificate_problems(cert: x509.Certificate, *, uses: Iterable[str], sign_hash: str | None = None,
+                         at: dt.datetime) -> list[tuple[str, str]]:
+    """(check, message) for every way `cert` falls short of AMS's requirements for `uses` (any of "sign",
+    "privacy", "confidentiality"); `sign_hash` is the policy's signature algorithm when the certificate signs."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from keystores.model import describe_key
+
+    found: list[tuple[str, str]] = []
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        found.append(("rsa", f"the key is {describe_key(key)}; AMS needs an RSA key"))
+    elif sign_hash in ("SHA384", "SHA512") and key.key_size <= 768:
+        found.append(("key-size", f"{sign_hash} signing needs a key longer than 768 bits; this one has "
+                      f"{key.key_size}"))
+    if cert.not_valid_after_utc <= at:
+        found.append(("expired", f"expired on {cert.not_valid_after_utc.date().isoformat()}"))
+    elif cert.not_valid_before_utc > at:
+        found.append(("not-yet-valid", f"valid only from {cert.not_valid_before_utc.date().isoformat()}"))
+    try:
+        usage = cert.extensions.get_extension_for_class(cx509.KeyUsage).value
+    except cx509.ExtensionNotFound:
+        usage = None
+    except ValueError:
+        found.append(("key-usage", "its key usage extension cannot be decoded"))
+        usage = None
+    wanted = set(uses)
+    if usage is not None:
+        if "sign" in wanted and not (usage.digital_signature or usage.content_commitment):
+            found.append(("key-usage", "signing (integrity) needs key usage digitalSignature or nonRepudiation"))
+        if "privacy" in wanted and not usage.key_encipherment:
+            found.append(("key-usage", "privacy needs key usage keyEncipherment"))
+        if "confidentiality" in wanted and not usage.data_encipherment:
+            found.append(("key-usage", "confidentiality needs key usage dataEncipherment"))
+    try:
+        extended = cert.extensions.get_extension_for_class(cx509.ExtendedKeyUsage).value
+        if EMAIL_PROTECTION not in {oid.dotted_string for oid in extended}:
+            found.append(("extended-key-usage", "its extended key usage lacks emailProtection"))
+    except cx509.ExtensionNotFound:
+        pass
+    except ValueError:
+        found.append(("extended-key-usage", "its extended key usage extension cannot be decoded"))
+    return found
+
+
+def check(policies: PolicySet, *, putter: Side | None = None, getter: Side | None = None,
+          trust: Iterable[KeyStore] = (), at: dt.datetime | None = None) -> Report:
+    """Check the policies, then each side given against them."""
+    from keystores.ams.policy import validate
+
+    report = Report(policies=len(policies.policies), at=at or dt.datetime.now(dt.UTC))
+    for problem in validate(policies):
+        report.findings.append(Finding("policy", problem.policy, "policy", problem.severity,
+                                       f"{problem.message} ({problem.ams})", line=problem.line))
+    trusted = [cert for store in trust for entry in store.entries() for cert in entry.chain]
+    if putter is not None:
+        report.findings += _check_putter(policies, putter, report.at)
+    if getter is not None:
+        report.findings += _check_getter(policies, getter, putter, trusted, report.at)
+    return report
+
+
+def _own(side: Side, at: dt.datetime, uses: set[str], sign_hash: str | None) -> tuple[Any, list[Finding]]:
+    """The side's own entry and the findings about it."""
+    found: list[Finding] = []
+    try:
+        entry = side.store.get(side.label)
+    except EntryNotFound as exc:
+        return None, [Finding(side.role, None, "own-certificate", "error", f"{side.where}: the certificate "
+                              f"'{side.label}' is not in {side.store.location} ({exc.reason})")]
+    if entry.kind is not EntryKind.KEY_PAIR or not entry.chain:
+        return None, [Finding(side.role, None, "own-certificate", "error", f"'{side.label}' in "
+                              f"{side.store.location} is a {entry.kind.value} entry: AMS needs a certificate with "
+                              "its private key")]
+    for check_name, message in certificate_problems(entry.chain[0], uses=uses, sign_hash=sign_hash, at=at):
+        found.append(Finding(side.role, None, check_name, "error", f"own certificate '{side.label}': {message}"))
+    return entry, found
+
+
+def _check_putter(policies: PolicySet, side: Side, at: dt.datetime) -> list[Finding]:
+    from keystores.ams import dnmatch
+
+    signing = [p for p in policies.policies.values() if p.signs]
+    uses = {"sign"} if signing else set()
+    strongest = max((p.sign_algorithm for p in signing), key=lambda a: a in ("SHA384", "SHA512"), default=None)
+    _, found = _own(side, at, uses, strongest)
+    candidates = side.certificates()
+    for policy in policies.policies.values():
+        if not policy.encrypts:
+            continue
+        for dn in policy.recipients:
+            found += _recipient(policy, dn, side, candidates, at, dnmatch)
+    return found
+
+
+def _recipient(policy: Policy, dn: str, side: Side, candidates: list[tuple[str, x509.Certificate]],
+               at: dt.datetime, dnmatch: Any) -> list[Finding]:
+    use = "privacy" if policy.quality == "privacy" else "confidentiality"
+    hits = [(label, cert) for label, cert in candidates if dnmatch.matches(dn, cert)]
+    if not hits:
+        near = tuple(dnmatch.nearest(dn, candidates))
+        return [Finding(side.role, policy.name, "recipient", "error", f"no certificate in "
+                        f"{side.store.location} has the recipient DN '{dn}': the put fails and AMS reports the "
+                        "recipient's certificate missing" + ("" if near else " (no certificate comes close)"),
+                        near, policy.line)]
+    usable = [(label, cert) for label, cert in hits if not certificate_problems(cert, uses={use}, at=at)]
+    found = []
+    if len(hits) > 1:
+        def state(label: str, cert: x509.Certificate) -> str:
+            usable_now = "usable" if (label, cert) in usable else \
+                "expired" if cert.not_valid_after_utc <= at else "not usable"
+            return f"'{label}' ({usable_now}, until {cert.not_valid_after_utc.date().isoformat()})"
+
+        states = ", ".join(state(label, cert) for label, cert in hits)
+        found.append(Finding(side.role, policy.name, "recipient-duplicate", "error" if len(usable) != 1 else
+                             "warning", f"{len(hits)} certificates have the recipient DN '{dn}': {states}; AMS "
+                             "may pick any of them", line=policy.line))
+    if not usable:
+        label, cert = hits[0]
+        for check_name, message in certificate_problems(cert, uses={use}, at=at):
+            found.append(Finding(side.role, policy.name, check_name, "error", f"recipient '{dn}' (entry "
+                                 f"'{label}'): {message}", line=policy.line))
+    return found
+
+
+def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted: list[x509.Certificate],
+                  at: dt.datetime) -> list[Finding]:
+    from keystores.ams import dnmatch
+
+    encrypting = [p for p in policies.policies.values() if p.encrypts]
+    uses = {p.quality for p in encrypting}
+    entry, found = _own(side, at, uses, None)
+    if entry is not None and encrypting:
+        mine = entry.chain[0]
+        for policy in encrypting:
+            if not any(dnmatch.matches(dn, mine) for dn in policy.recipients):
+                found.append(Finding(side.role, policy.name, "not-a-recipient", "error" if putter else "warning",
+                                     f"own certificate {dnmatch.certificate_dn(mine)} is not among the "
+                                     f"recipients {policy.recipients}: the getter cannot decrypt what is put",
+                                     line=policy.line))
+    pool = [cert for _, cert in side.certificates()] + trusted
+    signer_cert = None
+    if putter is not None:
+        try:
+            putter_entry = putter.store.get(putter.label)
+            signer_cert = putter_entry.chain[0] if putter_entry.chain else None
+        except KeystoreError:
+            signer_cert = None
+    for policy in policies.policies.values():
+        if not policy.signs:
+            continue
+        if signer_cert is not None:
+            if policy.signers and not any(dnmatch.matches(dn, signer_cert) for dn in policy.signers):
+                near = tuple(n for dn in policy.signers
+                             for n in dnmatch.nearest(dn, [(putter.label if putter else "", signer_cert)]))
+                found.append(Finding(side.role, policy.name, "signer", "error", f"the putter's certificate "
+                                     f"{dnmatch.certificate_dn(signer_cert)} is not in the accepted signers "
+                                     f"{policy.signers}: the getter refuses its messages", near, policy.line))
+            why = validation_problem(signer_cert, pool, at)
+            if why:
+                found.append(Finding(side.role, policy.name, "signer-trust", "error", f"the putter's certificate "
+                                     f"cannot be validated by the getter: {why}", line=policy.line))
+        for dn in policy.signers:
+            certs = [cert for _, cert in side.certificates() if dnmatch.matches(dn, cert)]
+            certs += [cert for cert in trusted if dnmatch.matches(dn, cert)]
+            if signer_cert is not None and dnmatch.matches(dn, signer_cert):
+                continue
+            if not certs:
+                near = tuple(dnmatch.nearest(dn, side.certificates()))
+                found.append(Finding(side.role, policy.name, "signer-unknown", "warning", f"accepted signer '{dn}' "
+                                     "has no certificate in the getter's stores: its signature can be validated "
+                                     "only through a CA the getter trusts", near, policy.line))
+            elif all(validation_problem(cert, pool, at) for cert in certs):
+                found.append(Finding(side.role, policy.name, "signer-trust", "error", f"accepted signer '{dn}': "
+                                     f"{validation_problem(certs[0], pool, at)}", line=policy.line))
+    return found
+
+
+def validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at: dt.datetime) -> str | None:
+    """Why `cert` cannot be validated with the certificates the getter holds and trusts (its chain to a
+    self-signed certificate in `pool`, every link valid at `at`), or None."""
+    from keystores.pki.chain import build_path, describe, is_self_signed
+
+    path = build_path(cert, pool)
+    for link in path:
+        if link.not_valid_after_utc <= at:
+            return f"{describe(link)} expired on {link.not_valid_after_utc.date().isoformat()}"
+    top = path[-1]
+    if not is_self_signed(top):
+        from keystores.pki.dn import DistinguishedName
+
+        return f"its issuer {DistinguishedName.from_x509(top.issuer).normalized()} is not in the getter's stores"
+    fingerprints = {c.fingerprint(_sha256()) for c in pool}
+    if top.fingerprint(_sha256()) not in fingerprints:
+        return f"the root {describe(top)} is not in the getter's stores"
+    return None
+
+
+def _sha256() -> Any:
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()

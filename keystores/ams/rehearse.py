@@ -1,0 +1,346 @@
+"""A rehearsal of AMS protection: the same cryptography with the same keys, as standard CMS (RFC 5652).
+
+Not AMS's on-queue format (AMS wraps its protection in its own message header): what `protect` writes is
+SignedData (integrity), EnvelopedData around SignedData (privacy: signed, then encrypted, as
+`openssl cms -sign | openssl cms -encrypt` makes it) or EnvelopedData (confidentiality), so that `openssl cms
+-verify/-decrypt` can judge it, and `unprotect` reads what openssl makes the same way. A key or certificate problem
+(wrong key usage, no certificate for a recipient, an untrusted signer) shows here, not on
+SYSTEM.PROTECTION.ERROR.QUEUE.
+
+The structures are built and read with asn1crypto rather than cryptography's pkcs7 module: that module signs and
+decrypts only with private keys in memory (a token key must sign and decrypt on the token, through the store's
+Signer and Decrypter), encrypts only with AES, and does not verify. Content ciphers: AES128/AES256-CBC,
+3DES (des-ede3-cbc), DES and RC2 (128-bit), as AMS's -e names them; key transport RSA PKCS#1 v1.5 with
+issuerAndSerialNumber, as openssl cms and AMS use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from keystores.errors import CorruptStore, ExitCode, KeystoreError, UsageError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from keystores.ams.policy import Policy
+    from keystores.model import Decrypter, Signer
+
+# AMS -e name -> (asn1crypto algorithm name, key bytes)
+CIPHERS = {"AES128": ("aes128_cbc", 16), "AES256": ("aes256_cbc", 32), "3DES": ("tripledes_3key", 24),
+           "DES": ("des", 8), "RC2": ("rc2", 16)}
+_MAX_INPUT = 64 * 1024 * 1024  # AMS messages are at most 100 MB; a rehearsal needs far less
+
+
+class MessageRefused(KeystoreError):
+    """unprotect refuses the message as AMS's getter would (not a recipient, bad signature, signer not accepted
+    or not trusted): exit 5."""
+
+    exit_code = ExitCode.CHECKS_FAILED
+
+
+@dataclass
+class Unprotected:
+    message: bytes
+    signer: str | None = None  # the signer's DN, when signed
+    encrypted_with: str | None = None  # the content cipher, when encrypted
+    notes: list[str] = field(default_factory=list)
+
+
+def protect(message: bytes, policy: Policy, *, signer: Signer | None, signer_cert: x509.Certificate | None,
+            recipients: list[x509.Certificate], at: dt.datetime | None = None) -> bytes:
+    """The DER ContentInfo AMS's putter would make of `message` under `policy` (see the module docstring)."""
+    if policy.quality == "none":
+        raise UsageError(f"policy {policy.name} neither signs nor encrypts: there is nothing to rehearse")
+    content = message
+    if policy.signs:
+        if signer is None or signer_cert is None:
+            raise UsageError(f"policy {policy.name} signs: the putter's key and certificate are needed")
+        content = _signed_data(content, policy.sign_algorithm, signer, signer_cert, at or dt.datetime.now(dt.UTC))
+        if not policy.encrypts:
+            return content
+    if not recipients:
+        raise UsageError(f"policy {policy.name} encrypts: no recipient certificate to encrypt for")
+    return _enveloped_data(content, policy.encrypt_algorithm, recipients)
+
+
+def _signed_data(content: bytes, algorithm: str, signer: Signer, cert: x509.Certificate, at: dt.datetime) -> bytes:
+    from asn1crypto import cms, core
+    from asn1crypto import x509 as ax509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    hash_name = algorithm.lower()
+    certificate = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
+    digest = hashlib.new(hash_name, content).digest()
+    attrs = cms.CMSAttributes([
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at})]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [core.OctetString(digest)]}),
+    ])
+    info = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
+            "issuer": certificate.issuer, "serial_number": certificate.serial_number})}),
+        "digest_algorithm": {"algorithm": hash_name},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+        "signature": b"",
+    })
+    to_sign = b"\x31" + info["signed_attrs"].dump()[1:]  # signed over the attributes as a SET OF (RFC 5652 5.4)
+    info["signature"] = signer.sign(to_sign, hash_name)
+    signed = cms.SignedData({
+        "version": "v1",
+        "digest_algorithms": [{"algorithm": hash_name}],
+        "encap_content_info": {"content_type": "data", "content": content},
+        "certificates": [certificate],
+        "signer_infos": [info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+
+
+def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certificate]) -> bytes:
+    from asn1crypto import algos, cms
+    from asn1crypto import x509 as ax509
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    name, size = CIPHERS[algorithm]
+    key = os.urandom(size)
+    iv = os.urandom(8 if algorithm in ("3DES", "DES", "RC2") else 16)
+    infos = []
+    for cert in recipients:
+        public = cert.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise UsageError(f"recipient {cert.subject.rfc4514_string()} has no RSA key: AMS needs RSA")
+        parsed = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
+        infos.append(cms.RecipientInfo({"ktri": cms.KeyTransRecipientInfo({
+            "version": "v0",
+            "rid": cms.RecipientIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
+                "issuer": parsed.issuer, "serial_number": parsed.serial_number})}),
+            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+            "encrypted_key": public.encrypt(key, padding.PKCS1v15()),
+        })}))
+    parameters: Any = iv
+    if algorithm == "RC2":
+        parameters = algos.Rc2Params({"rc2_parameter_version": 58, "iv": iv})  # 58: 128 effective key bits
+    enveloped = cms.EnvelopedData({
+        "version": "v0",
+        "recipient_infos": infos,
+        "encrypted_content_info": {
+            "content_type": "data",
+            "content_encryption_algorithm": {"algorithm": name, "parameters": parameters},
+            "encrypted_content": _cipher(algorithm, key, iv, content, encrypt=True),
+        },
+    })
+    return cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+
+
+def _cipher(algorithm: str, key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
+    from cryptography.hazmat.primitives import padding as sym_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    if algorithm.startswith("AES"):
+        cipher_algorithm: Any = algorithms.AES(key)
+    else:
+        from cryptography.hazmat.decrepit.ciphers import algorithms as legacy
+
+        # single DES is 3DES with K1 = K2 = K3 (cryptography keeps no DES of its own)
+        cipher_algorithm = legacy.RC2(key) if algorithm == "RC2" else \
+            legacy.TripleDES(key * 3 if algorithm == "DES" else key)
+    block = cipher_algorithm.block_size
+    cipher = Cipher(cipher_algorithm, modes.CBC(iv))
+    if encrypt:
+        padder = sym_padding.PKCS7(block).padder()
+        padded = padder.update(data) + padder.finalize()
+        worker = cipher.encryptor()
+        return worker.update(padded) + worker.finalize()
+    if len(data) % (block // 8):
+        raise MessageRefused("the encrypted content is not a whole number of cipher blocks")
+    worker = cipher.decryptor()
+    padded = worker.update(data) + worker.finalize()
+    unpadder = sym_padding.PKCS7(block).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError as exc:
+        raise MessageRefused("the content does not decrypt (wrong key or damaged message)") from exc
+
+
+# --- unprotect ----------------------------------------------------------------------------------------------
+def load_message(data: bytes) -> Any:
+    """A CMS ContentInfo from DER/BER or PEM (`-----BEGIN CMS-----`, `PKCS7`) or S/MIME (base64 body)."""
+    from asn1crypto import cms
+
+    if len(data) > _MAX_INPUT:
+        raise UsageError(f"larger than {_MAX_INPUT // 1024 // 1024} MiB: not a rehearsal message")
+    import base64
+
+    stripped = data.lstrip()
+    try:
+        if stripped.startswith(b"-----BEGIN"):
+            body = b"".join(line for line in stripped.splitlines()[1:] if not line.startswith(b"-----"))
+            data = base64.b64decode(body, validate=False)
+        elif stripped[:13].lower() in (b"mime-version:", b"content-type:"):
+            data = base64.b64decode(stripped.replace(b"\r\n", b"\n").partition(b"\n\n")[2], validate=False)
+        info = cms.ContentInfo.load(data)
+        kind = info["content_type"].native
+        if kind not in ("signed_data", "enveloped_data", "data"):
+            raise MessageRefused(f"a CMS {kind}: AMS protection is signed or enveloped data")
+        info["content"].native  # noqa: B018  (decodes every part now, so damage surfaces here as CorruptStore)
+    except (ValueError, TypeError) as exc:  # asn1crypto's and base64's word for undecodable input
+        raise CorruptStore(f"not a CMS message ({exc})") from exc
+    return info
+
+
+def unprotect(data: bytes, policy: Policy, *, decrypter: Decrypter | None, own_cert: x509.Certificate | None,
+              trusted: list[x509.Certificate], at: dt.datetime | None = None) -> Unprotected:
+    """What AMS's getter would do with `data` under `policy`: decrypt with the getter's key when the policy
+    encrypts, verify the signature when it signs, accept the signer only when `-a` is empty or lists its DN and
+    the getter can validate its certificate with `trusted` (its own store and trust stores). MessageRefused when
+    the getter would refuse the message."""
+    from keystores.ams import dnmatch
+    from keystores.ams.doctor import validation_problem
+
+    when = at or dt.datetime.now(dt.UTC)
+    info = load_message(data)
+    result = Unprotected(b"")
+    kind = info["content_type"].native
+    if policy.encrypts:
+        if kind != "enveloped_data":
+            raise MessageRefused(f"policy {policy.name} expects an encrypted message; this is {kind}")
+        if decrypter is None or own_cert is None:
+            raise UsageError("the getter's key and certificate are needed to decrypt")
+        content, result.encrypted_with = _open_envelope(info["content"], decrypter, own_cert)
+        if policy.signs:
+            info = load_message(content)
+            kind = info["content_type"].native
+        else:
+            result.message = content
+            return result
+    elif kind == "enveloped_data":
+        raise MessageRefused(f"policy {policy.name} does not encrypt, yet the message is encrypted")
+    if kind != "signed_data":
+        raise MessageRefused(f"policy {policy.name} expects a signed message; this is {kind}")
+    result.message, signer_cert = _verify(info["content"])
+    result.signer = dnmatch.certificate_dn(signer_cert)
+    if policy.signers and not any(dnmatch.matches(dn, signer_cert) for dn in policy.signers):
+        raise MessageRefused(f"the signer {result.signer} is not among the accepted signers {policy.signers}")
+    why = validation_problem(signer_cert, trusted, when)
+    if why:
+        raise MessageRefused(f"the signer {result.signer} cannot be validated: {why}")
+    return result
+
+
+def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str]:
+    from asn1crypto import x509 as ax509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    mine = ax509.Certificate.load(own_cert.public_bytes(Encoding.DER))
+    wrapped = None
+    for recipient in enveloped["recipient_infos"]:
+        if recipient.name != "ktri":
+            continue
+        rid = recipient.chosen["rid"]
+        if rid.name == "issuer_and_serial_number":
+            hit = (rid.chosen["issuer"] == mine.issuer and rid.chosen["serial_number"].native == mine.serial_number)
+        else:
+            hit = rid.chosen.native == mine.key_identifier
+        if hit:
+            wrapped = recipient.chosen["encrypted_key"].native
+            break
+    if wrapped is None:
+        raise MessageRefused(f"not a recipient: the message is not encrypted for {own_cert.subject.rfc4514_string()}")
+    try:
+        key = decrypter.decrypt(wrapped)
+    except KeystoreError as exc:
+        raise MessageRefused(f"the key does not open the message ({exc.reason})") from exc
+    content_info = enveloped["encrypted_content_info"]
+    algorithm = content_info["content_encryption_algorithm"]
+    name = algorithm["algorithm"].native
+    ams_name = {"aes128_cbc": "AES128", "aes256_cbc": "AES256", "tripledes_3key": "3DES", "des": "DES",
+                "rc2": "RC2"}.get(name)
+    if ams_name is None:
+        raise MessageRefused(f"content cipher {name} is not one AMS uses")
+    if len(key) != CIPHERS[ams_name][1]:
+        raise MessageRefused(f"the wrapped key has {len(key)} bytes; {ams_name} needs {CIPHERS[ams_name][1]}")
+    params = algorithm["parameters"]
+    iv = params["iv"].native if ams_name == "RC2" else params.native
+    encrypted = content_info["encrypted_content"].native or b""
+    return _cipher(ams_name, key, iv, encrypted, encrypt=False), ams_name
+
+
+def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
+    """The content and the signer's certificate of a SignedData whose one signature verifies."""
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    content = signed["encap_content_info"]["content"].native
+    if content is None:
+        raise MessageRefused("the signature is detached: AMS messages carry their content (openssl -nodetach)")
+    if not isinstance(content, bytes):
+        content = signed["encap_content_info"]["content"].parsed.dump()
+    infos = list(signed["signer_infos"])
+    if len(infos) != 1:
+        raise MessageRefused(f"{len(infos)} signatures: AMS signs once")
+    info = infos[0]
+    sid = info["sid"]
+    cert = None
+    for candidate in signed["certificates"] or []:
+        if candidate.name != "certificate":
+            continue
+        parsed = candidate.chosen
+        if sid.name == "issuer_and_serial_number":
+            hit = (parsed.issuer == sid.chosen["issuer"] and parsed.serial_number == sid.chosen["serial_number"].native)
+        else:
+            hit = parsed.key_identifier == sid.chosen.native
+        if hit:
+            cert = cx509.load_der_x509_certificate(parsed.dump())
+            break
+    if cert is None:
+        raise MessageRefused("the signer's certificate is not in the message")
+    hash_name = info["digest_algorithm"]["algorithm"].native
+    hash_class = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+                  "sha384": hashes.SHA384, "sha512": hashes.SHA512}.get(hash_name)
+    if hash_class is None:
+        raise MessageRefused(f"digest {hash_name} is not one AMS uses")
+    signed_attrs = info["signed_attrs"]
+    if signed_attrs:
+        to_verify = b"\x31" + signed_attrs.dump()[1:]
+        digests = [a["values"][0].native for a in signed_attrs if a["type"].native == "message_digest"]
+        if digests != [hashlib.new(hash_name, content).digest()]:
+            raise MessageRefused("bad signature: the content does not match its signed digest")
+    else:
+        to_verify = content
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise MessageRefused("the signer's key is not RSA: AMS signs with RSA")
+    try:
+        public.verify(info["signature"].native, to_verify, padding.PKCS1v15(), hash_class())
+    except InvalidSignature as exc:
+        raise MessageRefused("bad signature: it does not verify with the signer's certificate") from exc
+    return content, cert
+
+
+def recipient_certificates(policy: Policy, candidates: list[tuple[str, x509.Certificate]],
+                           at: dt.datetime | None = None) -> list[x509.Certificate]:
+    """The certificate AMS would encrypt for, per `-r` DN of `policy`, from the putter's stores; UsageError naming
+    the first DN that matches no usable certificate (the doctor explains why)."""
+    from keystores.ams import dnmatch
+    from keystores.ams.doctor import certificate_problems
+
+    when = at or dt.datetime.now(dt.UTC)
+    use = "privacy" if policy.quality == "privacy" else "confidentiality"
+    chosen = []
+    for dn in policy.recipients:
+        usable = [cert for _, cert in candidates
+                  if dnmatch.matches(dn, cert) and not certificate_problems(cert, uses={use}, at=when)]
+        if not usable:
+            raise MessageRefused(f"no usable certificate for the recipient '{dn}' in the putter's stores (run "
+                                 "`keystores ams check` for why)")
+        chosen.append(usable[0])
+    return chosen
