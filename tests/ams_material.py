@@ -74,3 +74,39 @@ def cert_entry(label: str, cert) -> Entry:
 
 EMAIL = ExtendedKeyUsageOID.EMAIL_PROTECTION
 SERVER = ExtendedKeyUsageOID.SERVER_AUTH
+
+
+PASSWORD = "Ams-Test-pw-31415"
+POLICY_TEXT = ('setmqspl -m QM1 -p PAY.IN -s SHA256 -e AES256 -r "CN=bob,O=Other,C=GB" '
+               '-a "CN=alice,O=MyOrg,C=GB"\n')
+
+
+def make_store(location: str, kind: str, entries: list[Entry], *, token=None) -> str:
+    """A store of `kind` (pkcs12, jks, jceks, cms (stashed), pkcs11 on `token`) holding `entries`."""
+    from keystores.store import open_store
+
+    if kind == "pkcs11":
+        with open_store(token.uri, password=token.pin, writable=True) as opened:
+            for entry in entries:
+                opened.add(entry)
+        return token.uri
+    options = {"stash": True} if kind == "cms" else {}
+    with open_store(location, password=PASSWORD, type=kind, create=True, **options) as made:
+        for entry in entries:
+            made.add(entry)
+    return location
+
+
+def conf_for(folder, kind: str, store: str, label: str, *, token=None):
+    """A keystore.conf naming `store` and `label` (passwords in clear, as IBM's format has them)."""
+    path = folder / f"{label}-{kind}.conf"
+    if kind == "cms":
+        path.write_text(f"cms.keystore = {store[:-4]}\ncms.certificate = {label}\n")
+    elif kind == "pkcs11":
+        path.write_text(f"pkcs11.library = {token.module}\npkcs11.token = {token.label}\n"
+                        f"pkcs11.token_pin = {token.pin}\npkcs11.certificate = {label}\n")
+    else:  # jks, jceks, and a PKCS#12 named by jks.keystore (Java reads it too)
+        prefix = "jceks" if kind == "jceks" else "jks"
+        path.write_text(f"{prefix}.keystore = {store}\n{prefix}.certificate = {label}\n"
+                        f"{prefix}.keystore_pass = {PASSWORD}\n{prefix}.key_pass = {PASSWORD}\n")
+    return path

@@ -9,11 +9,11 @@ import stat
 import pytest
 from ams_material import key_entry, person
 from clirun import keystores
-from softhsm import softhsm, softhsm_token  # noqa: F401
 
 from keystores.ams.conf import read_conf, write_conf
 from keystores.errors import PasswordRequired, StoreNotFound, UsageError
 from keystores.store import open_store
+from softhsm import softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
 
 SECRET = "Conf-Pa55word-xyzzy"
 
@@ -90,7 +90,7 @@ def test_runamscred_passwords_are_asked_for(tmp_path) -> None:
     assert done.code == 0 and "alice" in done.out, done.err
 
 
-def test_pkcs11_conf_opens_the_token(tmp_path, softhsm) -> None:
+def test_pkcs11_conf_opens_the_token(tmp_path, softhsm) -> None:  # noqa: F811
     token = softhsm.make_token()
     key, cert = person("alice", "MyOrg")
     with open_store(token.uri, password=token.pin, writable=True) as opened:
@@ -158,7 +158,7 @@ def test_write_java_conf_reads_back(tmp_path, kind: str) -> None:
         assert opened.format == kind and opened.get("alice").key is not None
 
 
-def test_write_pkcs11_conf_reads_back(tmp_path, softhsm) -> None:
+def test_write_pkcs11_conf_reads_back(tmp_path, softhsm) -> None:  # noqa: F811
     token = softhsm.make_token()
     key, cert = person("alice", "MyOrg")
     with open_store(token.uri, password=token.pin, writable=True) as opened:

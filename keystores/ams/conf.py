@@ -202,14 +202,17 @@ def open_conf_store(conf: KeystoreConf, *, password: str | None = None, writable
                     **options: Any) -> KeyStore:
     """Open the store a keystore.conf names, with `password` when given, else the file's password or PIN, else
     (CMS) its stash. The store's notes say which file and label it came from."""
-    from keystores.store import open_store
+    from keystores.store import detect, open_store
 
     secret = password if password is not None else conf.secret()
-    if conf.kind in ("jks", "jceks", "jceracfks"):
+    kind = conf.store_type
+    if conf.kind in ("jks", "jceks"):
+        # typed by the bytes, as Java's keystore.type.compat reads a PKCS#12 named by jks.keystore
+        kind, _ = detect(conf.store)
         key_secret = conf.key_secret()
-        if key_secret is not None and "key_password" not in options:
+        if kind in ("jks", "jceks") and key_secret is not None and "key_password" not in options:
             options["key_password"] = key_secret
-    store = open_store(conf.store, password=secret, type=conf.store_type, writable=writable, **options)
+    store = open_store(conf.store, password=secret, type=kind, writable=writable, **options)
     store.notes[:0] = [*conf.notes, f"{conf.path}: the {conf.kind} store {conf.store}, certificate "
                        f"'{conf.values.get('certificate', '?')}'"]
     return store

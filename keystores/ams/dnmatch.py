@@ -119,7 +119,7 @@ class Near:
 
 def nearest(text: str, candidates: list[tuple[str, x509.Certificate]], *, limit: int = 3) -> list[Near]:
     """The certificates whose DNs share most with `text` (values compared without case and blanks), each with
-    the reasons it differs; none when nothing shares a value."""
+    the reasons it differs; none when nothing but a country or domain component is shared."""
     from keystores.pki.dn import parse_dn
 
     try:
@@ -133,11 +133,14 @@ def nearest(text: str, candidates: list[tuple[str, x509.Certificate]], *, limit:
             have = {(a.oid, _fold(a.value)) for a in parse_dn(dn).attributes()}
         except UsageError:
             continue
-        common = len(wanted & have)
+        common = len({pair for pair in wanted & have if pair[0] not in _WIDE})
         if common:
             scored.append((-common, len(wanted ^ have), label, dn))
     scored.sort()
     return [Near(label, dn, tuple(differences(text, dn))) for _, _, label, dn in scored[:limit]]
+
+
+_WIDE = {"2.5.4.6", "0.9.2342.19200300.100.1.25"}  # C and DC: shared by too many certificates to make one near
 
 
 def _fold(value: str) -> str:
