@@ -57,8 +57,10 @@ def org_ca(org: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     return key, make_cert(key, f"CN={org} CA,O={org}", usage=("key_cert_sign", "crl_sign"), ca=True)
 
 
+@cache
 def person(name: str, org: str, **options) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """A person's RSA key and certificate issued by their organisation's CA (`options` go to make_cert)."""
+    """A person's RSA key and certificate issued by their organisation's CA (`options` go to make_cert); the same
+    arguments give the same certificate for the whole session, as openssl finds recipients by issuer and serial."""
     key = options.pop("key", None) or rsa_key(f"{name}-{org}")
     return key, make_cert(key, f"CN={name},O={org},C=GB", issuer=org_ca(org), **options)
 
