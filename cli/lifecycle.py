@@ -312,7 +312,7 @@ def register(app: typer.Typer) -> None:
         skip: Annotated[list[str] | None, typer.Option("--skip", help="A check not to report (repeatable): "
                                                        "expired, expiring, weak-signature, weak-key, "
                                                        "weak-protection, missing-link, duplicate-label, "
-                                                       "unreadable.")] = None,
+                                                       "same-cn, unreadable.")] = None,
         password: PasswordOpt = None,
         as_json: JsonOpt = False,
         module: ModuleOpt = None,

@@ -102,7 +102,7 @@ class Validation:
 @dataclass(frozen=True)
 class Finding:
     """One audit finding. `check` is one of: expired, expiring, weak-signature, weak-key, weak-protection,
-    missing-link, duplicate-label, unreadable."""
+    missing-link, duplicate-label, same-cn, unreadable."""
 
     store: str
     label: str | None
@@ -649,11 +649,37 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if not is_self_signed(top):
                 add(entry.label, "missing-link", f"the issuer {_issuer_text(top)} of {describe(top)} is in neither "
                     "the entry's chain nor the store")
+    findings += same_cn_other_org(name, entries)
     return findings, len(seen)
 
 
+def same_cn_other_org(name: str, entries: list[Entry]) -> list[Finding]:
+    """Certificates sharing a CN under different organisations: the MQ web server (off z/OS) takes the client
+    certificate's CN as the user id, so `CN=COLIN,O=MY.ORG` and `CN=COLIN,O=YOUR.ORG` log in as one user (IBM MQ
+    docs, "Configuring TLS client certificate authentication for the REST API"; spec mq-identity.md)."""
+    from cryptography.x509.oid import NameOID
+
+    by_cn: dict[str, dict[str, str]] = {}  # CN -> organisation -> first label
+    for entry in entries:
+        if not entry.chain:
+            continue
+        subject = entry.chain[0].subject
+        cns = [str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        orgs = ",".join(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+        for cn in cns:
+            by_cn.setdefault(cn, {}).setdefault(orgs, entry.label)
+    found = []
+    for cn, orgs in by_cn.items():
+        if len(orgs) > 1:
+            listed = ", ".join(f"'{label}' (O={org or '-'})" for org, label in orgs.items())
+            found.append(Finding(name, next(iter(orgs.values())), "same-cn", f"{len(orgs)} certificates have CN={cn} "
+                                 f"under different organisations: {listed}; the MQ web server maps a client "
+                                 "certificate's CN to the user id, so they would log in as the same user"))
+    return found
+
+
 CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection", "missing-link", "duplicate-label",
-          "unreadable")
+          "same-cn", "unreadable")
 
 
 def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.timedelta | str = "30d",
