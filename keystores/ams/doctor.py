@@ -91,13 +91,19 @@ def certificate_problems(cert: x509.Certificate, *, uses: Iterable[str], sign_ha
     """(check, message) for every way `cert` falls short of AMS's requirements for `uses` (any of "sign",
     "privacy", "confidentiality"); `sign_hash` is the policy's signature algorithm when the certificate signs."""
     from cryptography import x509 as cx509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from keystores.model import describe_key
 
     found: list[tuple[str, str]] = []
-    key = cert.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
+    try:
+        key: Any = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        key = None
+    if key is None:
+        found.append(("rsa", "its public key cannot be read; AMS needs an RSA key"))
+    elif not isinstance(key, rsa.RSAPublicKey):
         found.append(("rsa", f"the key is {describe_key(key)}; AMS needs an RSA key"))
     elif sign_hash in ("SHA384", "SHA512") and key.key_size <= 768:
         found.append(("key-size", f"{sign_hash} signing needs a key longer than 768 bits; this one has "

@@ -189,7 +189,6 @@ def load_message(data: bytes) -> Any:
         kind = info["content_type"].native
         if kind not in ("signed_data", "enveloped_data", "data"):
             raise MessageRefused(f"a CMS {kind}: AMS protection is signed or enveloped data")
-        info["content"].native  # noqa: B018  (decodes every part now, so damage surfaces here as CorruptStore)
     except (ValueError, TypeError) as exc:  # asn1crypto's and base64's word for undecodable input
         raise CorruptStore(f"not a CMS message ({exc})") from exc
     return info
@@ -201,10 +200,21 @@ def unprotect(data: bytes, policy: Policy, *, decrypter: Decrypter | None, own_c
     encrypts, verify the signature when it signs, accept the signer only when `-a` is empty or lists its DN and
     the getter can validate its certificate with `trusted` (its own store and trust stores). MessageRefused when
     the getter would refuse the message."""
+    try:
+        return _unprotect(data, policy, decrypter, own_cert, trusted, at or dt.datetime.now(dt.UTC))
+    except _DECODING_ERRORS as exc:  # asn1crypto decodes lazily: damage deep inside surfaces as any of these
+        raise CorruptStore(f"not a CMS message, or a damaged one ({type(exc).__name__}: {exc})") from exc
+
+
+# What asn1crypto (and cryptography's loaders) raise on bytes that are not what they claim to be.
+_DECODING_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cert: x509.Certificate | None,
+               trusted: list[x509.Certificate], when: dt.datetime) -> Unprotected:
     from keystores.ams import dnmatch
     from keystores.ams.doctor import validation_problem
 
-    when = at or dt.datetime.now(dt.UTC)
     info = load_message(data)
     result = Unprotected(b"")
     kind = info["content_type"].native
@@ -275,7 +285,7 @@ def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certific
 def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     """The content and the signer's certificate of a SignedData whose one signature verifies."""
     from cryptography import x509 as cx509
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -316,7 +326,10 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
             raise MessageRefused("bad signature: the content does not match its signed digest")
     else:
         to_verify = content
-    public = cert.public_key()
+    try:
+        public = cert.public_key()
+    except UnsupportedAlgorithm as exc:
+        raise MessageRefused(f"the signer's key cannot be read ({exc})") from exc
     if not isinstance(public, rsa.RSAPublicKey):
         raise MessageRefused("the signer's key is not RSA: AMS signs with RSA")
     try:
