@@ -93,3 +93,28 @@ class BackendContract:
             store.add(key_pair_entry("b", index=2, default=True))
         with opener() as store:
             assert [e.label for e in store.entries() if e.default] == ["b"]
+
+    def test_decrypter_opens_rsa_key_transport(self, opener):
+        """store.decrypter(label) decrypts PKCS#1 v1.5 key transport with the entry's RSA key wherever it lives (on
+        the token for PKCS#11); an EC key or a certificate alone is refused by name."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        from keystores.errors import KeystoreError
+
+        store0 = opener(create=True, writable=True)
+        caps = store0.capabilities
+        store0.close()
+        entries = [trusted_entry("root ca")]
+        if caps.private_keys:
+            entries += [key_pair_entry("server1", index=1), key_pair_entry("server2", index=2, use_ec=True)]
+        self._fill(opener, *entries)
+        with opener() as store:
+            with pytest.raises(KeystoreError):
+                store.decrypter("root ca")
+            if not caps.private_keys:
+                return
+            decrypter = store.decrypter("server1")
+            wrapped = decrypter.public_key.encrypt(b"content key 0123456789abcdef012", padding.PKCS1v15())
+            assert decrypter.decrypt(wrapped) == b"content key 0123456789abcdef012"
+            with pytest.raises(KeystoreError):
+                store.decrypter("server2")
