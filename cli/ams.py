@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         message. """
         import contextlib
 
-        from keystores.cli.main import err
+        from keystores.cli.main import err, show_notes
 
         from keystores.ams.policy import read_policies
         from keystores.ams.rehearse import unprotect
@@ -195,6 +195,7 @@ def register(app: typer.Typer) -> None:
                         for c in e.chain]
             result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
         _write_output(out, result.message)
+        show_notes(result.notes)
         err(f"unprotected {len(result.message)} bytes under {chosen.name}"
             + (f": decrypted ({result.encrypted_with})" if result.encrypted_with else "")
             + (f"; signed by {result.signer}, accepted" if result.signer else ""))

@@ -170,3 +170,12 @@ def test_write_pkcs11_conf_reads_back(tmp_path, softhsm) -> None:  # noqa: F811
     assert f"pkcs11.library = {token.module}" in text and f"pkcs11.token = {token.label}" in text
     with open_store(f"ams:{out}") as opened:
         assert opened.get("alice").on_token
+
+
+def test_pem_conf_names_the_private_file_and_the_public_one(tmp_path) -> None:
+    private = _store(tmp_path / "alice.pem", "pem")
+    conf = tmp_path / "keystore.conf"
+    conf.write_text(f"pem.private = {private}\npem.public = others.pem\npem.password = {SECRET}\n")
+    parsed = read_conf(conf)
+    assert parsed.kind == "pem" and parsed.store == private and parsed.secondary == str(tmp_path / "others.pem")
+    assert any("relative" in note for note in parsed.notes)

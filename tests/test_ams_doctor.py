@@ -239,3 +239,23 @@ def test_cli_table_json_and_exit_5(tmp_path) -> None:
 def test_entry_kinds_in_the_material() -> None:
     assert [e.kind for e in _putter_entries()] == [EntryKind.KEY_PAIR, EntryKind.TRUSTED_CERT,
                                                   EntryKind.TRUSTED_CERT]
+
+
+def test_pkcs11_secondary_keystore_holds_the_recipients(tmp_path, softhsm) -> None:  # noqa: F811
+    """pkcs11.secondary_keystore: the other parties' certificates live in a CMS database beside the token."""
+    token = softhsm.make_token()
+    alice_key, alice = person("alice", "MyOrg")
+    make_store("", "pkcs11", [key_entry("alice", alice_key, alice, "MyOrg")], token=token)
+    signers = make_store(str(tmp_path / "signers.kdb"), "cms", [cert_entry("bob", person("bob", "Other")[1])])
+    conf = tmp_path / "alice.conf"
+    conf.write_text(f"pkcs11.library = {token.module}\npkcs11.token = {token.label}\npkcs11.token_pin = {token.pin}\n"
+                    f"pkcs11.certificate = alice\npkcs11.secondary_keystore = {signers[:-4]}\n")
+    policies = tmp_path / "pay.spl"
+    policies.write_text(POLICY_TEXT)
+    done = keystores("ams", "check", "--policies", str(policies), "--putter", str(conf), "--at", ATS,
+                     env=token.env)
+    assert done.code == 0, done.out + done.err
+    conf.write_text(conf.read_text().replace(f"pkcs11.secondary_keystore = {signers[:-4]}\n", ""))
+    done = keystores("ams", "check", "--policies", str(policies), "--putter", str(conf), "--at", ATS,
+                     env=token.env)
+    assert done.code == 5 and "has the recipient DN 'CN=bob,O=Other,C=GB'" in done.out

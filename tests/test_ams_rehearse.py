@@ -224,3 +224,18 @@ def test_damaged_messages_are_refused_by_name(policy_line: str) -> None:
         except KeystoreError:
             continue
         assert back.message == MESSAGE  # a flip in a part nothing checks (e.g. an unused certificate field)
+
+
+def test_tolerated_policy_takes_unprotected_messages() -> None:
+    _, bob = person("bob", "Other")
+    strict = parse_policies("setmqspl -m Q -p P -s SHA256").get("P")
+    tolerant = parse_policies("setmqspl -m Q -p P -s SHA256 -t 1").get("P")
+    from keystores.errors import CorruptStore
+
+    with pytest.raises(CorruptStore):
+        unprotect(b"plain text put without AMS", strict, decrypter=None, own_cert=bob, trusted=[], at=AT)
+    back = unprotect(b"plain text put without AMS", tolerant, decrypter=None, own_cert=bob, trusted=[], at=AT)
+    assert back.message == b"plain text put without AMS" and "tolerates unprotected messages" in back.notes[0]
+    # a protected message is still checked under -t 1
+    with pytest.raises(MessageRefused):
+        unprotect(_signed_by_alice(), tolerant, decrypter=None, own_cert=bob, trusted=[], at=AT)

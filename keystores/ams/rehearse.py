@@ -202,6 +202,11 @@ def unprotect(data: bytes, policy: Policy, *, decrypter: Decrypter | None, own_c
     the getter would refuse the message."""
     try:
         return _unprotect(data, policy, decrypter, own_cert, trusted, at or dt.datetime.now(dt.UTC))
+    except CorruptStore:
+        if policy.tolerates:  # -t 1: the getter takes a message put without protection as it is
+            return Unprotected(data, notes=[f"not protected: accepted because policy {policy.name} tolerates "
+                                            "unprotected messages (-t 1)"])
+        raise
     except _DECODING_ERRORS as exc:  # asn1crypto decodes lazily: damage deep inside surfaces as any of these
         raise CorruptStore(f"not a CMS message, or a damaged one ({type(exc).__name__}: {exc})") from exc
 
