@@ -119,7 +119,9 @@ class KeystoreConf:
         path = Path(os.path.expanduser(value))
         if not path.is_absolute():
             path = Path(self.path).parent / path  # AMS resolves relative to its working folder; we to the file's
-            self.notes.append(f"{self.path}: {self.kind}.{key} is relative; read from {path}")
+            note = f"{self.path}: {self.kind}.{key} is relative; read from {path}"
+            if note not in self.notes:
+                self.notes.append(note)
         return str(path)
 
     def secret(self) -> str | None:

@@ -30,14 +30,22 @@ def certificate_dn(cert: x509.Certificate) -> str:
     return DistinguishedName.from_x509(cert.subject).normalized()
 
 
+def lower_case_names(text: str) -> list[str]:
+    """The attribute names a policy DN writes in lower or mixed case (AMS needs upper case)."""
+    return [name for name in _ATTRIBUTE_NAME.findall(text) if name != name.upper()]
+
+
+def semicolon_separated(text: str) -> bool:
+    """Parts separated by ';' only (AMS needs commas)."""
+    return ";" in text and "," not in text
+
+
 def policy_dn(text: str) -> str | None:
     """The normal form of a policy DN, or None when AMS could match nothing with it (bad syntax, lower-case
     attribute names, ';' separators)."""
     from keystores.pki.dn import parse_dn
 
-    if any(name != name.upper() for name in _ATTRIBUTE_NAME.findall(text)):
-        return None
-    if ";" in text and "," not in text:
+    if lower_case_names(text) or semicolon_separated(text):
         return None
     try:
         parsed = parse_dn(text)
@@ -59,11 +67,11 @@ def differences(text: str, cert_dn: str) -> list[str]:
     from keystores.pki.dn import compare, parse_dn
 
     reasons: list[str] = []
-    lower = [name for name in _ATTRIBUTE_NAME.findall(text) if name != name.upper()]
+    lower = lower_case_names(text)
     if lower:
         reasons.append(f"attribute-name case: the policy writes {', '.join(lower)}; AMS needs "
                        f"{', '.join(n.upper() for n in lower)}")
-    if ";" in text and "," not in text:
+    if semicolon_separated(text):
         reasons.append("separator: the policy separates parts with ';'; AMS needs ','")
     try:
         parsed = parse_dn(text)

@@ -233,7 +233,8 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
                                      f"own certificate {dnmatch.certificate_dn(mine)} is not among the "
                                      f"recipients {policy.recipients}: the getter cannot decrypt what is put",
                                      line=policy.line))
-    pool = [cert for _, cert in side.certificates()] + trusted
+    held = side.certificates()
+    pool = [cert for _, cert in held] + trusted
     signer_cert = None
     if putter is not None:
         try:
@@ -256,12 +257,12 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
                 found.append(Finding(side.role, policy.name, "signer-trust", "error", f"the putter's certificate "
                                      f"cannot be validated by the getter: {why}", line=policy.line))
         for dn in policy.signers:
-            certs = [cert for _, cert in side.certificates() if dnmatch.matches(dn, cert)]
+            certs = [cert for _, cert in held if dnmatch.matches(dn, cert)]
             certs += [cert for cert in trusted if dnmatch.matches(dn, cert)]
             if signer_cert is not None and dnmatch.matches(dn, signer_cert):
                 continue
             if not certs:
-                near = tuple(dnmatch.nearest(dn, side.certificates()))
+                near = tuple(dnmatch.nearest(dn, held))
                 found.append(Finding(side.role, policy.name, "signer-unknown", "warning", f"accepted signer '{dn}' "
                                      "has no certificate in the getter's stores: its signature can be validated "
                                      "only through a CA the getter trusts", near, policy.line))

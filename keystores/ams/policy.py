@@ -38,7 +38,6 @@ UNLIMITED = -1
 FORMS = ("setmqspl", "mqsc", "dspmqspl", "json")
 _MAX_FILE_BYTES = 4 * 1024 * 1024  # policy files are text written by people: far below this
 _OBJECT_NAME = re.compile(r"^[A-Za-z0-9._/%]{1,48}$")
-_ATTRIBUTE_NAME = re.compile(r"(?:^|(?<=[,;+]))\s*([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)\s*=")
 
 
 class PolicyFileError(KeystoreError):
@@ -574,6 +573,7 @@ def validate_policy(policy: Policy) -> list[Problem]:
 
 def dn_text_problems(flag: str, dn: str) -> list[tuple[str, str, str]]:
     """(severity, message, what AMS does) for a policy DN's text: syntax, attribute-name case, separators."""
+    from keystores.ams.dnmatch import lower_case_names, semicolon_separated
     from keystores.pki.dn import parse_dn
 
     try:
@@ -581,11 +581,11 @@ def dn_text_problems(flag: str, dn: str) -> list[tuple[str, str, str]]:
     except UsageError as exc:
         return [("error", f"{flag} '{dn}': {exc.reason}", "no certificate can match it")]
     problems = []
-    lower = [name for name in _ATTRIBUTE_NAME.findall(dn) if name != name.upper()]
+    lower = lower_case_names(dn)
     if lower:
         problems.append(("error", f"{flag} '{dn}': attribute names must be upper case ({', '.join(lower)})",
                          "AMS compares the text: it matches no certificate"))
-    if ";" in dn and "," not in dn:
+    if semicolon_separated(dn):
         problems.append(("error", f"{flag} '{dn}': parts are separated by ';'",
                          "AMS needs commas between parts: it matches no certificate"))
     if not any(attr.oid == "2.5.4.3" for attr in parsed.attributes()):
