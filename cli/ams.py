@@ -218,12 +218,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
         private key. CMS files hold no password: AMS reads the stash beside the database."""
-        from keystores.cli.main import err, secret_from
+        from pathlib import Path
+
+        from keystores.cli.main import err, secret_from, show_notes
 
         from keystores.ams.conf import write_conf
+        from keystores.errors import StoreExists
 
+        if Path(out).exists() and not force:
+            raise StoreExists("already exists; use --force to replace it", store=out)
         secret = secret_from(password, "password")
-        kind = write_conf(store, label, out, password=secret, force=force, module=module, secondary=secondary)
+        kind, notes = write_conf(store, label, out, password=secret, force=force, module=module,
+                                 secondary=secondary)
+        show_notes(notes)
         err(f"wrote {out} (mode 0600): the {kind} store {store}, certificate '{label}'"
             + ("; it holds the password in clear: protect it with runamscred" if secret and kind != "cms" else ""))
 

@@ -179,3 +179,13 @@ def test_pem_conf_names_the_private_file_and_the_public_one(tmp_path) -> None:
     parsed = read_conf(conf)
     assert parsed.kind == "pem" and parsed.store == private and parsed.secondary == str(tmp_path / "others.pem")
     assert any("relative" in note for note in parsed.notes)
+
+
+def test_write_cms_conf_never_writes_the_password(tmp_path) -> None:
+    store = _store(tmp_path / "nostash.kdb", "cms")  # no stash
+    out = tmp_path / "keystore.conf"
+    done = keystores("ams", "conf", store, "--label", "alice", "-o", str(out), "--password", "env:P",
+                     env={"P": SECRET})
+    assert done.code == 0, done.err
+    assert SECRET not in out.read_text() and SECRET not in done.all
+    assert "no stash beside it" in done.err

@@ -242,8 +242,7 @@ def conf_text(kind: str, store: str, label: str, *, password: str | None = None,
     lines = [f"# keystore.conf for IBM MQ AMS, written by keystores: the {kind} store {store}"]
     if kind == "cms":
         if password:
-            raise UsageError("CMS keystore.conf holds no password: AMS reads the stash beside the database "
-                             "(`keystores stash STORE.kdb`)")
+            raise UsageError("CMS keystore.conf holds no password: AMS reads the stash beside the database")
         stem = store[:-4] if store.lower().endswith(".kdb") else store
         lines += [f"cms.keystore = {stem}", f"cms.certificate = {label}"]
     elif kind == "pkcs11":
@@ -252,7 +251,8 @@ def conf_text(kind: str, store: str, label: str, *, password: str | None = None,
         uri = Pkcs11Uri.parse(store)
         module = uri.module_path or os.environ.get("KEYSTORES_PKCS11_MODULE")
         if not module or not uri.token:
-            raise UsageError("a pkcs11 keystore.conf needs token= and the module (module-path= or --module)",
+            raise UsageError("a pkcs11 keystore.conf needs token= and the module (module-path= in the URI, the "
+                             "module option, or $KEYSTORES_PKCS11_MODULE)",
                              store=store)
         lines += [f"pkcs11.library = {module}", f"pkcs11.token = {uri.token}", f"pkcs11.certificate = {label}"]
         if password:
@@ -272,17 +272,17 @@ def conf_text(kind: str, store: str, label: str, *, password: str | None = None,
 
 def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password: str | None = None,
                store_password: str | None = None, secondary: str | None = None, force: bool = False,
-               module: str | None = None) -> str:
+               module: str | None = None) -> tuple[str, list[str]]:
     """Check that `store` opens and holds `label` with a private key, then write `out` (0600, atomically).
-    `password` goes into the file (jks/jceks/pkcs11); `store_password` only opens the store to check it.
-    Returns the store type written."""
+    `password` goes into the file (jks/jceks/pkcs11; for CMS it only opens the database); `store_password` only
+    opens the store to check it. Returns the store type written and notes for the user."""
     from keystores.fileio import atomic_write
     from keystores.store import open_store
 
     if Path(out).exists() and not force:
         from keystores.errors import StoreExists
 
-        raise StoreExists("already exists; use --force to replace it", store=str(out))
+        raise StoreExists("already exists (replace it with force)", store=str(out))
     options = {"module": module} if module else {}
     with open_store(store, password=store_password if store_password is not None else password,
                     **options) as opened:
@@ -294,6 +294,11 @@ def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password:
     absolute = store if store.startswith("pkcs11:") else str(Path(store).resolve())
     if kind == "pkcs11" and module and "module-path=" not in absolute:
         absolute += ("&" if "?" in absolute else "?") + f"module-path={module}"
+    notes = []
+    if kind == "cms":
+        password = None  # it opened the database; AMS reads the stash instead
+        if not Path(absolute[:-4] + ".sth").exists():
+            notes.append(f"{absolute}: no stash beside it, and AMS opens a CMS database only through its stash")
     atomic_write(out, conf_text(kind, absolute, label, password=password, secondary=secondary).encode(),
                  private=True)
-    return kind
+    return kind, notes

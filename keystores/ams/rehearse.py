@@ -358,7 +358,7 @@ def recipient_certificates(policy: Policy, candidates: list[tuple[str, x509.Cert
         usable = [cert for _, cert in candidates
                   if dnmatch.matches(dn, cert) and not certificate_problems(cert, uses={use}, at=when)]
         if not usable:
-            raise MessageRefused(f"no usable certificate for the recipient '{dn}' in the putter's stores (run "
-                                 "`keystores ams check` for why)")
+            raise MessageRefused(f"no usable certificate for the recipient '{dn}' in the putter's stores (the "
+                                 "doctor says why)")
         chosen.append(usable[0])
     return chosen
