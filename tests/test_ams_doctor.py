@@ -228,7 +228,7 @@ def test_cli_table_json_and_exit_5(tmp_path) -> None:
     assert "2 error(s)" in done.err and "Ams-Test-pw" not in done.all
     data = json.loads(keystores("ams", "check", "--policies", str(policies), "--putter", str(conf), "--at", ATS,
                                 "--json").out)
-    assert data["schema"] == 1 and not data["ok"] and data["errors"] == 2
+    assert data["schema"] == 1 and not data["ok"] and data["errors"] == 2 and data["at"] == "2026-06-01T12:00:00Z"
     first = data["findings"][0]
     assert set(first) == {"side", "policy", "check", "severity", "message", "line", "nearest"}
     assert first["nearest"][0]["reasons"] == ["case: O is 'OTHER' in the policy but 'Other' in the certificate"]

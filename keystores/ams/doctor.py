@@ -80,7 +80,8 @@ class Report:
         return not any(f.severity == "error" for f in self.findings)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"schema": 1, "ok": self.ok, "policies": self.policies, "at": self.at.isoformat(),
+        return {"schema": 1, "ok": self.ok, "policies": self.policies,
+                "at": self.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),  # as audit and validate write it
                 "errors": sum(f.severity == "error" for f in self.findings),
                 "warnings": sum(f.severity == "warning" for f in self.findings),
                 "findings": [f.as_dict() for f in self.findings]}
