@@ -263,10 +263,10 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
             if signer_cert is not None and dnmatch.matches(dn, signer_cert):
                 continue
             if not certs:
-                near = tuple(dnmatch.nearest(dn, held))
                 found.append(Finding(side.role, policy.name, "signer-unknown", "warning", f"accepted signer '{dn}' "
-                                     "has no certificate in the getter's stores: its signature can be validated "
-                                     "only through a CA the getter trusts", near, policy.line))
+                                     "has no certificate in the getter's stores: its signature validates only "
+                                     "through a CA the getter trusts (give the putter's side to check it)",
+                                     line=policy.line))
             elif all(validation_problem(cert, pool, at) for cert in certs):
                 found.append(Finding(side.role, policy.name, "signer-trust", "error", f"accepted signer '{dn}': "
                                      f"{validation_problem(certs[0], pool, at)}", line=policy.line))
