@@ -59,7 +59,7 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
     "jceks": ("keystores.backends.jks:JceksStore", None),
     "cms": ("keystores.backends.cms:CmsStore", None),
     "nss": ("keystores.backends.nss:NssStore", None),
-    "pkcs11": ("keystores.backends.pkcs11:Pkcs11Store", "pip install 'keystores[pkcs11]' (python-pkcs11)"),
+    "pkcs11": ("keystores.backends.pkcs11:Pkcs11Store", "pip install python-pkcs11"),
     "memory": ("keystores.backends.memory:MemoryStore", None),
     # `ams:PATH` is no format: it opens the store an IBM MQ AMS keystore.conf names (keystores/ams/conf.py).
     "ams": ("keystores.ams.conf:ConfAddress", None),

@@ -102,7 +102,7 @@ class Pkcs11Store(BaseStore):
         import importlib.util
 
         if importlib.util.find_spec("pkcs11") is None:
-            return "python-pkcs11 is not installed: pip install 'keystores[pkcs11]'"
+            return "python-pkcs11 (a dependency of keystores) is not installed: pip install python-pkcs11"
         return None
 
     @classmethod

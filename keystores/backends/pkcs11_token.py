@@ -90,8 +90,8 @@ def load_module(path: str, *, store: str | None = None) -> Any:
     try:
         import pkcs11
     except ImportError as exc:
-        raise BackendUnavailable("PKCS#11 tokens need python-pkcs11: pip install 'keystores[pkcs11]'",
-                                 store=store) from exc
+        raise BackendUnavailable("PKCS#11 tokens need python-pkcs11, a dependency of keystores missing here: "
+                                 "pip install python-pkcs11", store=store) from exc
     try:
         lib = pkcs11.lib(path)
     except pkcs11.PKCS11Error as exc:
