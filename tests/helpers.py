@@ -13,6 +13,13 @@ from cryptography.x509.oid import NameOID
 from keystores.model import TRUST_ALL, Entry, EntryKind
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+# A point a few years after this run, at a fixed time of day: `--not-after` values that never fall into the past.
+LATER = (NOW + dt.timedelta(days=3 * 365)).replace(hour=16, minute=46, second=0)
+
+
+def openssl_enddate(when: dt.datetime) -> str:
+    """What `openssl x509 -noout -enddate` prints for a notAfter of `when` (UTC)."""
+    return f"notAfter={when:%b} {when.day:2d} {when:%H:%M:%S %Y} GMT"
 
 
 def name(cn: str, org: str = "keystores tests") -> x509.Name:

@@ -120,7 +120,8 @@ def test_we_read_whole_what_gskit_imports(tmp_path, fips):
         assert same_key(server.key, key)
         assert store.get("my issuing ca").trust is None
         signers = [e for e in store.entries() if e.kind is EntryKind.TRUSTED_CERT]
-        assert defaults and {e.label for e in signers} == set(defaults) | {"my issuing ca"}
+        # no count of the defaults: GSKit drops each one when it expires, and one day none will be left
+        assert {e.label for e in signers} == set(defaults) | {"my issuing ca"}
         assert all(e.trust is TRUST_ALL for e in signers if e.label != "my issuing ca")
         assert "3DES" in store.protection()["keys"]
 
@@ -130,15 +131,16 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
     path = tmp_path / "theirs.kdb"
     gskit.create(path, PASSWORD)
     with gskit.Database(path, PASSWORD) as db:
-        default_ca = db.labels()[0]  # whichever default CA this GSKit still ships today
+        defaults = db.labels()  # whichever default CAs this GSKit still ships today (none once all expired)
         db.import_pfx(p12, "p12-pass")
+    removed = defaults[0] if defaults else "my issuing ca"
     before = fmt.parse_container(path.read_bytes(), PASSWORD, store=None).slots
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.rename("my server", "renamed server")
         store.set_default("renamed server")
         store.set_trust("my issuing ca", False)
         store.add(key_pair_entry("added by us", index=3))
-        store.remove(default_ca)
+        store.remove(removed)
         expected = store.labels()
     after = fmt.parse_container(path.read_bytes(), PASSWORD, store=None).slots
     # Four records change (renamed, made default, distrusted, removed); every other one is kept as it was.
@@ -149,7 +151,7 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
     with open_store(path, password=NEW_PASSWORD) as store:
         assert same_key(store.get("renamed server").key, key)
         assert store.get("renamed server").default
-        assert store.get("my issuing ca").trust is None
+        assert removed == "my issuing ca" or store.get("my issuing ca").trust is None
 
 
 def test_stash_both_ways(tmp_path):
@@ -162,7 +164,7 @@ def test_stash_both_ways(tmp_path):
     assert cms_stash.version_of(stash.read_bytes()) == 8
     assert cms_stash.decode(stash.read_bytes()) == PASSWORD  # our decode of GSKit's stash
     with open_store(path) as store:  # and the stash opens the database for us
-        assert defaults and sorted(store.labels()) == sorted(defaults)
+        assert sorted(store.labels()) == sorted(defaults)  # as GSKit lists them (no count: defaults expire)
     for version in (1, 8):
         ours = cms_stash.encode(PASSWORD, version=version)
         assert gskit.open_rc(path, cms_stash.decode(ours)) == 0  # GSKit opens it with what our stash holds

@@ -63,10 +63,10 @@ def test_certificate_name_is_what_openssl_reads(tmp_path):
 
     key = ec_key(7)
     dn = parse_dn("CN=Colin  Paice,OU=MQ,O=IBM UK,C=GB")
-    now = dt.datetime.now(dt.UTC)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # only the name is judged: any fixed validity will do
     cert = (x509.CertificateBuilder().subject_name(dn.to_x509()).issuer_name(dn.to_x509())
-            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+            .public_key(key.public_key()).serial_number(1).not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
     path = tmp_path / "c.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     shown = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-subject", "-nameopt", "RFC2253"],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from clirun import keystores
+from helpers import LATER, openssl_enddate
 
 ENV = {"KS_PW": "cli lifecycle pw"}
 PW = ["--password", "env:KS_PW"]
@@ -45,13 +46,13 @@ def test_request_file_verifies(flow):
 def test_sign_receive_validate_audit(flow):
     signed = flow / "web.pem"
     done = keystores("sign", str(flow / "ca.p12"), "--label", "root", str(flow / "req.csr"), "-o", str(signed),
-                     "--not-after", "20300130164600Z", "--profile", "server", "--copy-sans", "--chain", *PW, env=ENV)
+                     "--not-after", f"{LATER:%Y%m%d%H%M%S}Z", "--profile", "server", "--copy-sans", "--chain", *PW,
+                     env=ENV)
     assert done.code == 0, done.all
     assert signed.read_text().count("BEGIN CERTIFICATE") == 2
     verify = _openssl("verify", "-CAfile", str(flow / "ca.pem"), "-purpose", "sslserver", str(signed))
     assert verify.stdout.strip().endswith("OK"), verify.stdout + verify.stderr
-    assert _openssl("x509", "-in", str(signed), "-noout", "-enddate").stdout.strip() == \
-        "notAfter=Jan 30 16:46:00 2030 GMT"
+    assert _openssl("x509", "-in", str(signed), "-noout", "-enddate").stdout.strip() == openssl_enddate(LATER)
 
     done = keystores("receive", str(flow / "srv.p12"), str(signed), *PW, env=ENV)
     assert done.code == 0, done.all
