@@ -549,15 +549,45 @@ def click_app(lazy: bool = True) -> Any:
     return group
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by our SIGINT handler. Not a KeyboardInterrupt: typer turns that into a silent return of
+    130, which the caller of main() cannot tell from a command's result. A BaseException, so that no
+    `except Exception` on the way up swallows it, while every `finally` and rollback still runs."""
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up of the first
+    raise _Interrupted
+
+
+def _interrupted_line() -> str:
+    """What an interrupt left: the stores already written (atomic writes are whole or absent), else nothing."""
+    fileio = sys.modules.get("keystores.fileio")
+    written = list(dict.fromkeys(fileio.changed)) if fileio is not None else []
+    if written:
+        return f"interrupted after writing {', '.join(written)}; nothing else was changed"
+    return "interrupted; nothing was changed"
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: the one error boundary."""
+    import signal
+
+    signal.signal(signal.SIGINT, _on_interrupt)
     warnings.showwarning = _warning_line
     try:
         command = click_app()
         # What start-up made (modules, the command tree) lives until exit: the cyclic collector need not walk it
         # again on every full collection while a command reads thousands of entries.
         gc.freeze()
-        command.main(args=argv, prog_name="keystores", standalone_mode=False)
+        code = command.main(args=argv, prog_name="keystores", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer returns (rather than raises) an Exit's code here
+            sys.exit(code)
+    except _Interrupted:
+        err(_interrupted_line())
+        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -571,8 +601,8 @@ def run(argv: list[str] | None = None) -> None:
             raise
         err(f"error: {exc}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err("interrupted")
+    except KeyboardInterrupt:  # before our handler was installed, or raised by a library itself
+        err(_interrupted_line())
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(ExitCode.OK)

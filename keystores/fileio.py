@@ -25,6 +25,10 @@ from keystores.errors import KeystoreError, StoreLocked
 
 TEMP_PREFIX = ".keystores-tmp-"
 
+# The stores this process has replaced so far, in order: after an interrupt the CLI says which ones were written
+# (each whole, being atomic) and that nothing else was changed.
+changed: list[str] = []
+
 
 def _io_error(path: Path, exc: OSError, doing: str) -> KeystoreError:
     reason = {errno.ENOSPC: "disk full", errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
@@ -89,11 +93,11 @@ def _release(key: str) -> None:
         os.close(holder[0])  # closing drops the flock
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = False) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = False, record: bool = True) -> None:
     """Write `data` to `path` by temp file + fsync + rename + folder fsync.
 
     An existing file keeps its mode and owner; a new one is 0600 when `private` (keys, stashes), else 0644
-    less the umask.
+    less the umask. `record=False` leaves the file out of `changed` (a backup beside a store).
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -128,6 +132,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
                     os.fchown(fd, existing.st_uid, existing.st_gid)
             os.fsync(fd)
             os.replace(tmp, target)  # while still flocked, so the temp file is never unguarded
+            if record and not Path(path).name.startswith(TEMP_PREFIX):
+                changed.append(str(path))
         finally:
             os.close(fd)
     except OSError as exc:
@@ -163,6 +169,7 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
             staged.append((tmp, target))
         for tmp, target in staged:
             os.replace(tmp, target)
+            changed.append(str(target))
     except OSError as exc:
         raise _io_error(next(iter(files)), exc, "write") from exc
     finally:

@@ -799,8 +799,10 @@ class NssStore(BaseStore):
     def _write_new(self) -> None:
         import secrets as _secrets
 
-        from keystores.fileio import atomic_write_many
+        from keystores.fileio import atomic_write_many, changed
 
+        # Folders made for this database are removed again if the write fails or is interrupted.
+        made = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
         self.folder.mkdir(parents=True, exist_ok=True)  # as mkdir would; the files inside are 0600
         tag = _secrets.token_hex(4)
         tmp_key = self.folder / f".keystores-tmp-key4.db.{tag}"
@@ -817,12 +819,23 @@ class NssStore(BaseStore):
             finally:
                 conn.close()
             atomic_write_many({self.key_db: (tmp_key.read_bytes(), True), self.cert_db: (tmp_cert.read_bytes(), True)})
-        except sqlite3.Error as exc:
-            raise self._sql_error(exc, "create") from exc
-        finally:
-            for path in (tmp_key, tmp_cert):
+        except BaseException as exc:
+            ours = [tmp_key, tmp_cert, *(p.with_name(p.name + "-journal") for p in (tmp_key, tmp_cert))]
+            if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
+                ours += [self.key_db, self.cert_db]
+                changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
+            for path in ours:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
+            for folder in made:  # innermost first; one that holds anything else now is left alone
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if isinstance(exc, sqlite3.Error):
+                raise self._sql_error(exc, "create") from exc
+            raise
+        for path in (tmp_key, tmp_cert):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
         self._new = False
 
     def _write_in_place(self) -> None:
@@ -831,7 +844,7 @@ class NssStore(BaseStore):
         NSS writes cert9.db and key4.db in separate transactions, so waiting for one file while holding the
         other could deadlock with it: lock attempts here fail fast, roll back and release everything instead.
         """
-        from keystores.fileio import atomic_write
+        from keystores.fileio import atomic_write, changed
 
         conn = self._connect(writable=True)
         try:
@@ -849,6 +862,7 @@ class NssStore(BaseStore):
                 self._apply(conn)
                 conn.execute("PRAGMA busy_timeout = 1000")  # COMMIT waits a little for readers to finish
                 conn.execute("COMMIT")
+                changed.append(self.location)
             except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
@@ -864,7 +878,7 @@ class NssStore(BaseStore):
             conn.close()
         for path, data in backups.items():
             with contextlib.suppress(KeystoreError):
-                atomic_write(path.with_name(path.name + ".bak"), data, private=True)
+                atomic_write(path.with_name(path.name + ".bak"), data, private=True, record=False)
 
     def _apply(self, conn: sqlite3.Connection) -> None:
         self._chain_written = set()

@@ -13,7 +13,9 @@ How objects become entries (the Java SunPKCS11 / NSS convention):
 - labels that repeat get "#<hex id>" appended so every entry has its own label (never written to the token).
 - secret keys, data objects and public keys without their private key are not entries; a note says they exist.
 The user PIN is the store password; one login attempt per open. Writes go to the token at once (PKCS#11 has
-no transactions): save() does nothing, and each add() removes what it created if it fails half-way. New objects
+no transactions): save() does nothing, each add() removes what it created if it fails half-way, and a store
+left by an error or an interrupt (its `with` block ending in an exception) destroys every object it created since
+it was opened, so that a failed command leaves the token as it was and a rerun works. New objects
 get CKA_ID = SHA-1 of the modulus/point; replace=True never destroys a private key (remove() does).
 Open options: module=PATH.
 """
@@ -121,6 +123,7 @@ class Pkcs11Store(BaseStore):
         self.module_path = resolve_module(self.uri.module_path, self.uri.module_name, module, store=location)
         self._lib = load_module(self.module_path, store=location)
         self._session: Any = None
+        self._made: list[Any] = []  # objects created since open, destroyed again if the command fails
         self._groups: dict[str, _Group] = {}
         self._hidden_certs: list[_Cert] = []
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
@@ -174,6 +177,30 @@ class Pkcs11Store(BaseStore):
             self._session = None
             session_closed(self.module_path)
         super().close()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is not None and self._session is not None:
+                self._roll_back()
+        finally:
+            super().__exit__(exc_type, exc, tb)
+
+    def _roll_back(self) -> None:
+        """Destroy what this store created since it was opened (the command failed: it must change nothing)."""
+        import warnings
+
+        from pkcs11 import PKCS11Error
+
+        made, self._made = self._made, []
+        left = 0
+        for obj in reversed(made):
+            try:
+                obj.destroy()
+            except PKCS11Error as exc:
+                left += not isinstance(exc, _gone_errors())
+        if left:
+            warnings.warn(f"{self.location}: {left} object(s) this command created could not be removed from "
+                          f"token '{self.token_label}'", stacklevel=2)
 
     def save(self) -> None:
         """Nothing to do: every change was written to the token when it was made."""
@@ -372,11 +399,18 @@ class Pkcs11Store(BaseStore):
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
-        """Write the entry's objects; if any write fails, the objects made so far are destroyed again."""
-        from pkcs11 import PKCS11Error
+        """Write the entry's objects; if any write fails, the objects made so far are destroyed again. An interrupt
+        waits until the entry is whole and its objects are remembered for a rollback."""
+        from keystores.interrupts import shielded
 
         self._require_writable()
         self.check_entry(entry)
+        with shielded():
+            self._add(entry, replace)
+
+    def _add(self, entry: Entry, replace: bool) -> None:
+        from pkcs11 import PKCS11Error
+
         created: list[Any] = []
         try:
             if entry.kind is EntryKind.TRUSTED_CERT:
@@ -393,6 +427,7 @@ class Pkcs11Store(BaseStore):
                 if old is None and not copies:
                     # The common bulk case (a CA bundle): index the new object instead of re-reading the token.
                     self._index_cert(entry, created[-1], key_id, trusted)
+                    self._made += created
                     return
                 to_destroy = (old.objects() if old else []) + copies
             elif isinstance(entry.key, KeyRef):
@@ -406,6 +441,7 @@ class Pkcs11Store(BaseStore):
         except BaseException:
             self._undo(created)
             raise
+        self._made += created
         for obj in to_destroy:
             with contextlib.suppress(PKCS11Error):
                 obj.destroy()
@@ -621,6 +657,8 @@ class Pkcs11Store(BaseStore):
         private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
                             Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
         public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
+        from keystores.interrupts import shielded
+
         try:
             if spec.algorithm == "rsa":
                 key_type, size, mechanism = KeyType.RSA, spec.size, None
@@ -630,9 +668,11 @@ class Pkcs11Store(BaseStore):
             else:
                 key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
                 public_template[Attribute.EC_PARAMS] = ED25519_PARAMS
-            public, private = self._session.generate_keypair(
-                key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
-                public_template=public_template, private_template=private_template)
+            with shielded():  # made and remembered for a rollback, never one without the other
+                public, private = self._session.generate_keypair(
+                    key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
+                    public_template=public_template, private_template=private_template)
+                self._made += [public, private]
         except PKCS11Error as exc:
             raise KeystoreError(f"token '{self.token_label}' could not make a {spec} key ({describe_error(exc)})",
                                 store=self.location, label=label) from exc
@@ -649,6 +689,13 @@ class Pkcs11Store(BaseStore):
         entry = self._entries[label]
         assert isinstance(entry.key, KeyRef)
         return entry.key
+
+
+def _gone_errors() -> tuple[type[Exception], ...]:
+    """The errors of destroying an object that is no longer there (removed again by the same command)."""
+    from pkcs11 import exceptions as ck
+
+    return (ck.ObjectHandleInvalid,)
 
 
 def _attribute_mapper() -> Any:

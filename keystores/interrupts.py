@@ -1,0 +1,31 @@
+"""Steps an interrupt must not cut in two.
+
+A token has no transactions: an object is made by one call, and remembered (to be removed again if the command
+fails) by the next line. A Ctrl-C landing between the two would leave an object nobody knows about. `shielded()`
+holds SIGINT for such a step and delivers it right after, to whatever handler was there (the CLI's, or Python's
+KeyboardInterrupt).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Hold SIGINT until the block ends, then deliver it. Only the main thread receives signals: elsewhere this
+    does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
