@@ -56,7 +56,9 @@ def _read_input(path: str, what: str) -> bytes:
 def _pem_or_der(certs: list[Any], out: str | None, out_format: str | None) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    fmt = (out_format or ("der" if out and out.lower().endswith((".der", ".cer")) else "pem")).lower()
+    from keystores.ops.transfer import output_format
+
+    fmt = output_format(out or "-", out_format, allowed=("pem", "der"))
     if fmt == "der":
         return certs[0].public_bytes(serialization.Encoding.DER)
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)

@@ -45,6 +45,9 @@ ProfileOpt = Annotated[str, typer.Option("--profile", help="Algorithms for what 
                                          "(3DES/SHA-1 for old Java, Windows, macOS; weak, warns).")]
 ModuleOpt = Annotated[str | None, typer.Option("--module", help="PKCS#11 module (default: module-path= in the URI "
                                                "or $KEYSTORES_PKCS11_MODULE).", show_default=False)]
+UntrustedOpt = Annotated[str, typer.Option("--untrusted", help="Certificates held without trust, when DEST holds "
+                                           "trusted ones only (JKS, JCEKS): skip (named on stderr), trust (for "
+                                           "all purposes), or fail.")]
 
 
 # --- shared helpers for every command module ------------------------------------------------------------------
@@ -101,6 +104,23 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 def show_notes(notes: list[str]) -> None:
     for note in dict.fromkeys(notes):
         err(note)
+
+
+def report_transfer(result: Any, dest: str, verb: str, as_json: bool) -> None:
+    """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
+    from keystores.ops.describe import skipped_data
+
+    show_notes(result.notes)
+    skipped = skipped_data(result.skipped)
+    for item in skipped:
+        err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
+    if as_json:
+        emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped})
+        return
+    count = len(result.copied)
+    err(f"{verb} {count} entr{'y' if count == 1 else 'ies'}" + (f" to {dest}" if verb == "wrote" else ": "
+        + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
+        + (f"; skipped {len(skipped)}" if skipped else ""))
 
 
 def progress_callback(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
@@ -359,6 +379,8 @@ def import_cmd(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite entries with the same label.")] = False,
     profile: ProfileOpt = "modern",
     module: ModuleOpt = None,
+    untrusted: UntrustedOpt = "skip",
+    as_json: JsonOpt = False,
 ) -> None:
     """Import a whole store, chosen entries, or a key + certificate (+ chain) into a store (created if missing)."""
     from keystores.ops import transfer
@@ -382,12 +404,11 @@ def import_cmd(
             result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
                 password, "password", lambda pw: transfer.import_entries(
                     src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
-                    labels=entry, new_label=label, replace=replace, profile=profile, progress=step)))
+                    labels=entry, new_label=label, replace=replace, profile=profile, progress=step,
+                    untrusted=untrusted)))
         finally:
             stop()
-    show_notes(result.notes)
-    err(f"imported {len(result.copied)} entr{'y' if len(result.copied) == 1 else 'ies'}: "
-        + ", ".join(result.copied[:10]) + (" ..." if len(result.copied) > 10 else ""))
+    report_transfer(result, dest, "imported", as_json)
 
 
 @app.command("export", epilog=EXIT_CODES_HELP)
@@ -395,7 +416,9 @@ def export_cmd(
     store: Annotated[str, typer.Argument()],
     label: Annotated[str, typer.Argument()],
     out: Annotated[str, typer.Option("--out", "-o", help="Output file.")],
-    out_format: Annotated[str, typer.Option("--format", "-f", help="pem, der or p12.")] = "pem",
+    out_format: Annotated[str | None, typer.Option("--format", "-f", help="pem, der or p12 (default: from the "
+                                                   "extension: .p12/.pfx, .der/.cer, else pem).",
+                                                   show_default=False)] = None,
     include_chain: Annotated[bool, typer.Option("--chain", help="Include the CA chain.")] = False,
     include_key: Annotated[bool, typer.Option("--key", help="Include the private key (PEM: encrypted with "
                                               "--out-password when given).")] = False,
@@ -412,8 +435,7 @@ def export_cmd(
 
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-    out_needs_password = out_format in ("p12", "pkcs12")
-    result = with_secret(out_password if out_needs_password or out_password else None, "output password",
+    result = with_secret(out_password, "output password",
                          lambda opw: with_secret(password, "password", lambda pw: transfer.export_entry(
                              store, label, out, password=pw, out_password=opw, out_format=out_format,
                              include_chain=include_chain, include_key=include_key, store_type=store_type,
@@ -436,6 +458,10 @@ def convert_cmd(
     module: ModuleOpt = None,
     kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS DEST only: 4 (default) or 6.")] = None,
     stash: Annotated[bool, typer.Option("--stash", help="CMS DEST only: also write the .sth stash.")] = False,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Convert only this entry "
+                                                    "(repeatable).")] = None,
+    untrusted: UntrustedOpt = "skip",
+    as_json: JsonOpt = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
     from keystores.ops import transfer
@@ -448,11 +474,10 @@ def convert_cmd(
             password, "password", lambda pw: transfer.convert(
                 src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
                 profile=profile, force=force, progress=step,
-                dest_options=cms_options(kdb_version, stash))), confirm=True)
+                dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted)), confirm=True)
     finally:
         stop()
-    show_notes(result.notes)
-    err(f"wrote {len(result.copied)} entr{'y' if len(result.copied) == 1 else 'ies'} to {dest}")
+    report_transfer(result, dest, "wrote", as_json)
 
 
 @app.command("backends")

@@ -63,6 +63,7 @@ class Capabilities:
     key_generation: bool = False
     multiple_entries: bool = True
     labels: bool = True
+    untrusted_certificates: bool = True  # a certificate held without trust (JKS/JCEKS hold trusted ones only)
 
 
 @dataclass(frozen=True)

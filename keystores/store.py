@@ -33,6 +33,7 @@ class KeyStore(Protocol):
     location: str
     capabilities: Capabilities
     notes: list[str]  # things the user should be told (format guessed, mapping applied); never secrets
+    uses_password: bool  # the password opens or protects something here (False: a PEM without encrypted keys)
 
     def entries(self) -> Iterator[Entry]: ...
     def labels(self) -> list[str]: ...

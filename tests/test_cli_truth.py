@@ -137,3 +137,164 @@ def test_interrupted_token_import_removes_what_it_created(softhsm, tmp_path):  #
     rerun = keystores("import", str(src), token.uri, *PW, "--dest-password", token.password, env=env)
     assert rerun.code == 0, rerun.all
     assert _token_objects(token) == 400
+
+
+# --- 3. export writes the format its file name says; a contradiction is an error ---------------------------------
+@pytest.fixture(scope="module")
+def server_p12(tmp_path_factory) -> Path:
+    from helpers import key_pair_entry
+
+    path = tmp_path_factory.mktemp("server") / "server.p12"
+    make_store("pkcs12", str(path), [key_pair_entry("web", index=2)])
+    return path
+
+
+def _openssl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False, env={**os.environ, **ENV})
+
+
+def test_export_format_follows_the_extension(server_p12, tmp_path):
+    p12, der, pem = tmp_path / "x.p12", tmp_path / "x.der", tmp_path / "x.pem"
+    assert keystores("export", str(server_p12), "web", "-o", str(p12), *PW, *DPW, env=ENV).code == 0
+    info = _openssl("pkcs12", "-in", str(p12), "-info", "-noout", "-passin", "env:KS_PW")
+    assert info.returncode == 0 and "MAC: sha256" in info.stdout + info.stderr, info.stderr
+    assert keystores("export", str(server_p12), "web", "-o", str(der), *PW, env=ENV).code == 0
+    assert _openssl("x509", "-inform", "DER", "-in", str(der), "-noout").returncode == 0
+    assert not der.read_bytes().startswith(b"-----")
+    assert keystores("export", str(server_p12), "web", "-o", str(pem), *PW, env=ENV).code == 0
+    assert b"-----BEGIN CERTIFICATE-----" in pem.read_bytes()
+
+
+def test_export_format_against_the_extension_is_refused(server_p12, tmp_path):
+    out = tmp_path / "x.p12"
+    done = keystores("export", str(server_p12), "web", "-o", str(out), "--format", "der", *PW, env=ENV)
+    assert done.code == 2 and "format der" in done.err and ".p12" in done.err, done.all
+    assert not out.exists()
+
+
+# --- 4. a password for a store that uses none is an error naming the option meant --------------------------------
+@pytest.fixture(scope="module")
+def cert_pem(tmp_path_factory) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from helpers import ca
+
+    path = tmp_path_factory.mktemp("pem") / "ca.pem"
+    path.write_bytes(ca(5)[1].public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.mark.parametrize("command", ["convert", "import"])
+def test_source_password_that_is_not_used_is_an_error(cert_pem, tmp_path, command):
+    out = tmp_path / "out.p12"
+    done = keystores(command, str(cert_pem), str(out), *PW, env=ENV)
+    assert done.code == 2 and "--dest-password" in done.err and str(cert_pem) in done.err, done.all
+    assert not out.exists()
+
+
+def test_export_password_for_a_pem_is_an_error(cert_pem, tmp_path):
+    out = tmp_path / "out.p12"
+    done = keystores("export", str(cert_pem), "Test Root CA 5", "-o", str(out), *PW, env=ENV)
+    assert done.code == 2 and "--dest-password" in done.err, done.all
+
+
+@pytest.mark.parametrize("name", ["out.p12", "out.jks", "out.kdb"])
+def test_new_store_without_a_password_names_the_option(cert_pem, tmp_path, name):
+    out = tmp_path / name
+    done = keystores("convert", str(cert_pem), str(out), env=ENV)
+    assert done.code == 3 and "--dest-password" in done.err, done.all
+    assert not out.exists()
+    done = keystores("export", str(cert_pem), "Test Root CA 5", "-o", str(tmp_path / "x.p12"), env=ENV)
+    assert done.code == 3 and "--dest-password" in done.err, done.all
+
+
+# --- 5. nothing to import is an error, and no store is made -------------------------------------------------------
+@pytest.fixture(scope="module")
+def key_only_pem(tmp_path_factory) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from helpers import ec_key
+
+    path = tmp_path_factory.mktemp("key") / "k.pem"
+    path.write_bytes(ec_key(9).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    return path
+
+
+@pytest.mark.parametrize("dest", ["new.p12", "new.jks", "nssdb"])
+def test_importing_a_lone_key_is_exit_1_and_creates_nothing(key_only_pem, tmp_path, dest):
+    where = f"sql:{tmp_path / dest}" if dest == "nssdb" else str(tmp_path / dest)
+    done = keystores("import", str(key_only_pem), where, *DPW, env=ENV)
+    assert done.code == 1 and "nothing to import" in done.err, done.all
+    assert os.listdir(tmp_path) == []
+
+
+def test_importing_an_absent_label_is_exit_4_and_creates_nothing(cert_pem, tmp_path):
+    done = keystores("import", str(cert_pem), str(tmp_path / "new.p12"), "--entry", "nope", *DPW, env=ENV)
+    assert done.code == 4 and "'Test Root CA 5'" in done.err, done.all
+    assert os.listdir(tmp_path) == []
+
+
+# --- 8. certificates without trust into JKS: skip (named), trust, or fail; convert --entry ------------------------
+@pytest.fixture(scope="module")
+def nss_with_untrusted(tmp_path_factory, cert_pem) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from helpers import ca
+
+    folder = tmp_path_factory.mktemp("nss")
+    other = folder / "anchor.pem"
+    other.write_bytes(ca(6)[1].public_bytes(serialization.Encoding.PEM))
+    subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "plain", "-t", ",,", "-i", str(cert_pem)],
+                   check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "anchor", "-t", "CT,C,C", "-i", str(other)],
+                   check=True)
+    return f"sql:{folder}"
+
+
+def _keytool_aliases(path: Path) -> set[str]:
+    done = subprocess.run(["keytool", "-list", "-keystore", str(path), "-storepass", PASSWORD],
+                          capture_output=True, text=True, check=True)
+    return {line.split(",")[0] for line in done.stdout.splitlines() if "trustedCertEntry" in line}
+
+
+def test_untrusted_certificates_are_skipped_by_name_by_default(nss_with_untrusted, tmp_path):
+    out = tmp_path / "trust.jks"
+    done = keystores("convert", nss_with_untrusted, str(out), *DPW, "--json", env=ENV)
+    assert done.code == 0, done.all
+    assert "keystores: skipped 'plain' (O=keystores tests,CN=Test Root CA 5): untrusted" in done.err, done.err
+    import json
+
+    report = json.loads(done.out)
+    assert report["written"] == ["anchor"] and [s["label"] for s in report["skipped"]] == ["plain"]
+    assert _keytool_aliases(out) == {"anchor"}
+
+
+def test_untrusted_certificates_trusted_or_failing_on_request(nss_with_untrusted, tmp_path):
+    out = tmp_path / "trust.jks"
+    done = keystores("convert", nss_with_untrusted, str(out), *DPW, "--untrusted", "fail", env=ENV)
+    assert done.code == 1 and "'plain'" in done.err and not out.exists(), done.all
+    done = keystores("convert", nss_with_untrusted, str(out), *DPW, "--untrusted", "trust", env=ENV)
+    assert done.code == 0 and "trusted for all purposes as asked" in done.err, done.all
+    assert _keytool_aliases(out) == {"anchor", "plain"}
+
+
+def test_openssl_nokeys_pkcs12_into_jks(cert_pem, tmp_path):
+    """openssl -nokeys writes certificate bags without Java's trust attribute: untrusted, so skipped by name."""
+    p12 = tmp_path / "certs.p12"
+    made = _openssl("pkcs12", "-export", "-nokeys", "-in", str(cert_pem), "-out", str(p12), "-passout",
+                    "env:KS_PW")
+    assert made.returncode == 0, made.stderr
+    done = keystores("import", str(p12), str(tmp_path / "t.jks"), *PW, *DPW, env=ENV)
+    assert done.code == 1 and "every certificate is untrusted" in done.err, done.all
+    assert not (tmp_path / "t.jks").exists()
+    done = keystores("import", str(p12), str(tmp_path / "t.jks"), *PW, *DPW, "--untrusted", "trust", env=ENV)
+    assert done.code == 0, done.all
+
+
+def test_convert_takes_chosen_entries(nss_with_untrusted, tmp_path):
+    out = tmp_path / "one.p12"
+    done = keystores("convert", nss_with_untrusted, str(out), *DPW, "--entry", "anchor", env=ENV)
+    assert done.code == 0, done.all
+    listed = keystores("list", str(out), *PW, env=ENV)
+    assert [line.split("\t")[0] for line in listed.out.splitlines()] == ["anchor"]
+    done = keystores("convert", nss_with_untrusted, str(tmp_path / "two.p12"), *DPW, "--entry", "nope", env=ENV)
+    assert done.code == 4 and not (tmp_path / "two.p12").exists(), done.all

@@ -181,6 +181,11 @@ class BaseStore:
     def set_password(self, new_password: str) -> None:
         raise CapabilityError("password", f"{self.format} stores have no password", store=self.location)
 
+    @property
+    def uses_password(self) -> bool:
+        """Whether the store's password opens or protects anything in it (most formats: always)."""
+        return True
+
     def protection(self) -> dict[str, str]:
         """How the store protects itself, for `show` and `audit`: e.g. {"mac": "HMAC-SHA256, 2048 iterations",
         "keys": "PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC"}. Values name algorithms the way audit matches them

@@ -747,7 +747,7 @@ class JksStore(_JavaStore):
     format: ClassVar[str] = "jks"
     magic: ClassVar[bytes] = b"\xfe\xed\xfe\xed"
     legacy_summary: ClassVar[str] = "SHA-1 store digest, SHA-1 XOR key protection"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, untrusted_certificates=False)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
         from keystores import legacy_java
@@ -767,7 +767,7 @@ class JceksStore(_JavaStore):
     format: ClassVar[str] = "jceks"
     magic: ClassVar[bytes] = b"\xce\xce\xce\xce"
     legacy_summary: ClassVar[str] = "SHA-1 store digest, MD5/3DES key protection"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
         from keystores import legacy_java

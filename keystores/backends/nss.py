@@ -197,6 +197,11 @@ class NssStore(BaseStore):
                                                 legacy=self._legacy)
 
     @property
+    def uses_password(self) -> bool:
+        """NSS databases may have an empty password (certutil -N --empty-password): then none is used."""
+        return bool(self._password)
+
+    @property
     def _legacy(self) -> bool:
         return self.profile == "compat"
 

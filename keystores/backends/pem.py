@@ -250,7 +250,13 @@ class PemStore(FileStore):
         self._key_protection: set[str] = set()
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
+        self._encrypted_keys_read = False
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    @property
+    def uses_password(self) -> bool:
+        """A PEM or DER file has no password of its own: only encrypted keys in it use one (read or written)."""
+        return self._encrypted_keys_read or bool(self._has_keys and self.password)
 
     def _set_format(self, format_name: str) -> None:
         self.format = format_name  # type: ignore[misc]
@@ -397,6 +403,7 @@ class PemStore(FileStore):
         return key
 
     def _need_password(self, where: str) -> str:
+        self._encrypted_keys_read = True
         if not self.password:
             raise PasswordRequired(f"{where} is an encrypted private key; give the password", store=self.location)
         return self.password

@@ -104,3 +104,15 @@ def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dic
         "protection": store.protection() if hasattr(store, "protection") else {},
         "entries": [entry_data(e, detail=detail) for e in entries],
     }
+
+
+def skipped_data(entries: list[Entry]) -> list[dict[str, Any]]:
+    """Certificates a convert/import left out (untrusted ones a JKS cannot hold): label, subject, sha256, reason."""
+    skipped = []
+    for entry in entries:
+        cert = entry.certificate
+        data = certificate_data(cert) if cert is not None else {}
+        skipped.append({"label": entry.label, "subject": data.get("subject"), "sha256": data.get("sha256"),
+                        "reason": "untrusted certificate: the destination holds trusted certificates only "
+                                  "(--untrusted trust to keep it as trusted)"})
+    return skipped

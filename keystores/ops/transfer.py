@@ -6,13 +6,14 @@ every entry went in, so a failed transfer leaves the destination as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystores.errors import CapabilityError, StoreExists, UsageError
+from keystores.errors import CapabilityError, PasswordRequired, StoreExists, UsageError
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
@@ -23,6 +24,16 @@ Progress = Callable[[int, int], None]  # (done, total)
 class TransferResult:
     copied: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[Entry] = field(default_factory=list)  # untrusted certificates left out (untrusted="skip")
+
+
+# What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
+# leave it out and say so, trust it because the user said so, or fail. Trust is never raised silently.
+UNTRUSTED_CHOICES = ("skip", "trust", "fail")
+
+
+def is_untrusted_certificate(entry: Entry) -> bool:
+    return entry.kind is EntryKind.TRUSTED_CERT and entry.trust is None
 
 
 def _portable(entry: Entry, dest: KeyStore) -> Entry:
@@ -37,11 +48,84 @@ def _portable(entry: Entry, dest: KeyStore) -> Entry:
     return entry
 
 
+# What an output file's name says it holds. .cer and .crt are written both ways in the wild: they suggest a
+# format when none is asked for (.cer DER, as Windows writes it; .crt PEM, as openssl does), never contradict one.
+OUTPUT_EXTENSIONS = {".p12": "p12", ".pfx": "p12", ".der": "der", ".cer": "der", ".pem": "pem", ".crt": "pem"}
+_EITHER_WAY = (".cer", ".crt")
+_FORMAT_NAMES = {"p12": "PKCS#12", "der": "DER", "pem": "PEM"}
+
+
+def output_format(out: str, asked: str | None, *, allowed: tuple[str, ...] = ("pem", "der", "p12")) -> str:
+    """The format to write `out` in: the one asked for, else what the file's extension says, else PEM.
+    A format asked for under another format's extension (`x.p12` as DER) is refused."""
+    suffix = Path(out).suffix.lower() if out != "-" else ""
+    by_name = OUTPUT_EXTENSIONS.get(suffix)
+    if asked is None:
+        fmt = by_name or "pem"
+        if fmt not in allowed:
+            raise UsageError(f"the name says {_FORMAT_NAMES[fmt]} ({suffix}), which is not written here; use "
+                             f"{' or '.join(allowed)}", store=out)
+        return fmt
+    fmt = {"pkcs12": "p12", "pfx": "p12"}.get(asked.lower(), asked.lower())
+    if fmt not in allowed:
+        raise UsageError(f"unknown output format '{asked}'; use {', '.join(allowed)}")
+    if by_name is not None and by_name != fmt and suffix not in _EITHER_WAY:
+        raise UsageError(f"format {fmt} was asked for, but the name ends in {suffix} ({_FORMAT_NAMES[by_name]}); "
+                         "rename the file or leave the format out", store=out)
+    return fmt
+
+
+def check_password_used(store: KeyStore, password: str | None) -> None:
+    """A password given for a store that uses none is an error, not ignored: it was meant for the destination."""
+    if password is not None and not store.uses_password:
+        raise UsageError("a password was given for it, but it uses none (it holds no encrypted key); a "
+                         "destination's password is given with --dest-password", store=store.location)
+
+
+@contextlib.contextmanager
+def destination(dest: str, dest_password: str | None) -> Iterator[None]:
+    """Around the work on a destination: one that needs a password and got none says which option gives it."""
+    try:
+        yield
+    except PasswordRequired as exc:
+        if dest_password is not None or exc.store != dest:
+            raise
+        raise PasswordRequired(f"{exc.reason.split(':')[0]}; give the destination's password with "
+                               "--dest-password SOURCE", store=dest) from None
+
+
+def _refuse_unprotected(target: KeyStore, new: bool, dest_password: str | None) -> None:
+    """A new store whose format protects it with a password is not written without one (keytool and openssl
+    pkcs12 -export ask for one too); `destination()` names the option that gives it."""
+    if new and dest_password is None and target.uses_password:
+        raise PasswordRequired(f"a new {target.format} store needs a password", store=target.location)
+
+
+def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> list[Entry]:
+    """The entries of `source` to carry: all, or those named (EntryNotFound, exit 4, for a missing one).
+    Nothing to carry is an error: a command that changes nothing must not say it did."""
+    chosen = [source.get(label) for label in labels] if labels is not None else list(source.entries())
+    if not chosen:
+        from keystores.errors import KeystoreError
+
+        raise KeystoreError("nothing to import: it holds no certificate, key pair or secret key (a private key "
+                            "without its certificate is not an entry)", store=source.location)
+    return chosen
+
+
 def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | None = None,
                  rename: dict[str, str] | None = None, replace: bool = False,
-                 progress: Progress | None = None) -> list[str]:
-    """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written."""
-    chosen = [source.get(label) for label in labels] if labels is not None else list(source.entries())
+                 progress: Progress | None = None, untrusted: str = "fail",
+                 skipped: list[Entry] | None = None, notes: list[str] | None = None,
+                 chosen: list[Entry] | None = None) -> list[str]:
+    """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written; untrusted
+    certificates `dest` cannot hold are handled as `untrusted` says (UNTRUSTED_CHOICES), skipped ones appended to
+    `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked."""
+    if untrusted not in UNTRUSTED_CHOICES:
+        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
+    chosen = chosen if chosen is not None else chosen_entries(source, labels)
+    if not dest.capabilities.untrusted_certificates:
+        chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
     prepared = []
     for entry in chosen:
         new_label = (rename or {}).get(entry.label, entry.label)
@@ -58,43 +142,88 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     return written
 
 
+def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipped: list[Entry] | None,
+                      notes: list[str] | None) -> list[Entry]:
+    from keystores.model import TRUST_ALL
+
+    doubtful = [e for e in chosen if is_untrusted_certificate(e)]
+    if not doubtful:
+        return chosen
+    names = ", ".join(f"'{e.label}'" for e in doubtful[:10]) + (" ..." if len(doubtful) > 10 else "")
+    if untrusted == "fail":
+        raise CapabilityError("untrusted_certificates", f"a {dest.format} store holds trusted certificates only, and "
+                              f"{len(doubtful)} certificate(s) are not trusted: {names}; leave them out or trust "
+                              "them (--untrusted skip|trust)", store=dest.location)
+    if untrusted == "trust":
+        if notes is not None:
+            notes.append(f"{dest.location}: trusted for all purposes as asked (--untrusted trust): {names}")
+        return [e.with_(trust=TRUST_ALL) if is_untrusted_certificate(e) else e for e in chosen]
+    if skipped is not None:
+        skipped.extend(doubtful)
+    kept = [e for e in chosen if not is_untrusted_certificate(e)]
+    if not kept:
+        from keystores.errors import KeystoreError
+
+        raise KeystoreError(f"nothing to import: every certificate is untrusted and a {dest.format} store holds "
+                            f"trusted certificates only ({names}); trust them with --untrusted trust",
+                            store=dest.location)
+    return kept
+
+
 def convert(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
             src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
-            force: bool = False, progress: Progress | None = None, dest_options: dict | None = None) -> TransferResult:
-    """Write every entry of `src` into a new store `dest` (its type from `dest_type` or its name)."""
+            force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
+            labels: list[str] | None = None, untrusted: str = "fail") -> TransferResult:
+    """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
+    name); `untrusted` as copy_entries takes it."""
     result = TransferResult()
+    if untrusted not in UNTRUSTED_CHOICES:
+        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
     if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
         raise StoreExists("already exists; use --force to replace it", store=dest)
     with open_store(src, password=password, type=src_type) as source:
+        check_password_used(source, password)
         result.notes += source.notes
-        target = open_store(dest, password=dest_password, type=dest_type, create=True, fresh=force,
-                            profile=profile, **(dest_options or {}))
-        with target:
-            result.copied = copy_entries(source, target, replace=force, progress=progress)
-            result.notes += target.notes
+        chosen = chosen_entries(source, labels)
+        with destination(dest, dest_password):
+            new = force or not store_exists(dest)
+            target = open_store(dest, password=dest_password, type=dest_type, create=True, fresh=force,
+                                profile=profile, **(dest_options or {}))
+            with target:
+                _refuse_unprotected(target, new, dest_password)
+                result.copied = copy_entries(source, target, replace=force, progress=progress, chosen=chosen,
+                                             untrusted=untrusted, skipped=result.skipped, notes=result.notes)
+                result.notes += target.notes
     return result
 
 
 def import_entries(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
                    src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
-                   progress: Progress | None = None) -> TransferResult:
-    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist."""
+                   progress: Progress | None = None, untrusted: str = "fail") -> TransferResult:
+    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` as
+    copy_entries takes it."""
     result = TransferResult()
+    if untrusted not in UNTRUSTED_CHOICES:
+        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
     with open_store(src, password=password, type=src_type) as source:
+        check_password_used(source, password)
         result.notes += source.notes
+        chosen = chosen_entries(source, labels)
         rename = None
         if new_label:
-            picked = labels or source.labels()
+            picked = [e.label for e in chosen]
             if len(picked) != 1:
                 raise UsageError("--label NAME renames one entry; the source holds several (choose one with "
                                  "--entry)", store=src)
             rename = {picked[0]: new_label}
-            labels = picked
-        with open_store(dest, password=dest_password, type=dest_type, writable=True, create=True,
-                        profile=profile) as target:
-            result.copied = copy_entries(source, target, labels=labels, rename=rename, replace=replace,
-                                         progress=progress)
+        new = not store_exists(dest)
+        with destination(dest, dest_password), open_store(dest, password=dest_password, type=dest_type,
+                                                          writable=True, create=True, profile=profile) as target:
+            _refuse_unprotected(target, new, dest_password)
+            result.copied = copy_entries(source, target, rename=rename, replace=replace, progress=progress,
+                                         chosen=chosen, untrusted=untrusted, skipped=result.skipped,
+                                         notes=result.notes)
             result.notes += target.notes
     return result
 
@@ -158,18 +287,19 @@ def _der_to_pem(content: bytes, name: str) -> bytes:
 
 
 def export_entry(store_location: str, label: str, out: str, *, password: str | None = None,
-                 out_password: str | None = None, out_format: str = "pem", include_chain: bool = False,
+                 out_password: str | None = None, out_format: str | None = None, include_chain: bool = False,
                  include_key: bool = False, store_type: str | None = None, force: bool = False,
                  profile: str = "modern") -> TransferResult:
-    """One entry to a file: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12."""
-    if out_format not in ("pem", "der", "p12", "pkcs12"):
-        raise UsageError(f"unknown export format '{out_format}'; use pem, der or p12")
+    """One entry to a file: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
+    as asked, else from the file's extension (output_format)."""
+    out_format = output_format(out, out_format)
     if store_exists(out) and not force:
         raise StoreExists("already exists; use --force to replace it", store=out)
     with open_store(store_location, password=password, type=store_type) as store:
+        check_password_used(store, password)
         entry = store.get(label)
         notes = list(store.notes)
-    if out_format in ("p12", "pkcs12"):
+    if out_format == "p12":
         include_key = include_key or entry.kind is EntryKind.KEY_PAIR
         include_chain = True if include_key else include_chain
     if entry.kind is EntryKind.SECRET_KEY:
@@ -187,9 +317,12 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
     if out_format == "der" and (include_key or len(chain) > 1):
         raise CapabilityError("multiple_entries", "DER holds one object: export the certificate alone, or use "
                               "--format pem or p12 for a chain or key", store=out)
-    dest_type = {"p12": "pkcs12", "pkcs12": "pkcs12"}.get(out_format, out_format)
-    target = open_store(out, password=out_password, type=dest_type, create=True, fresh=True, profile=profile)
-    with target:
-        target.add(_portable(exported, target), replace=True)
-        notes += target.notes
+    dest_type = {"p12": "pkcs12"}.get(out_format, out_format)
+    with destination(out, out_password):
+        if dest_type == "pkcs12" and out_password is None:
+            raise PasswordRequired("a new PKCS#12 file needs a password", store=out)
+        target = open_store(out, password=out_password, type=dest_type, create=True, fresh=True, profile=profile)
+        with target:
+            target.add(_portable(exported, target), replace=True)
+            notes += target.notes
     return TransferResult(copied=[entry.label], notes=notes)
