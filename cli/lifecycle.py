@@ -310,7 +310,8 @@ def register(app: typer.Typer) -> None:
     def audit_cmd(
         stores: Annotated[list[str], typer.Argument(help="Stores of any formats.")],
         within: Annotated[str, typer.Option("--within", help="Report certificates expiring within this "
-                                            "window: 30d, 12w, 1y.")] = "30d",
+                                            "window, in days unless a unit is given: 30, 30d, 12w, 3mo, 1y "
+                                            "(m is refused: minutes or months?).")] = "30d",
         skip: Annotated[list[str] | None, typer.Option("--skip", help="A check not to report (repeatable): "
                                                        "expired, expiring, weak-signature, weak-key, "
                                                        "weak-protection, missing-link, duplicate-label, "

@@ -298,3 +298,39 @@ def test_convert_takes_chosen_entries(nss_with_untrusted, tmp_path):
     assert [line.split("\t")[0] for line in listed.out.splitlines()] == ["anchor"]
     done = keystores("convert", nss_with_untrusted, str(tmp_path / "two.p12"), *DPW, "--entry", "nope", env=ENV)
     assert done.code == 4 and not (tmp_path / "two.p12").exists(), done.all
+
+
+# --- 6. audit --within counts days; months have a word; `m` is refused -------------------------------------------
+@pytest.mark.parametrize(("text", "days"), [("30", 30), ("30d", 30), ("2w", 14), ("3mo", 90), ("1 month", 30),
+                                            ("2months", 60), ("1y", 365), ("2 years", 730), ("7 days", 7)])
+def test_durations_are_days_weeks_months_years(text, days):
+    import datetime as dt
+
+    from keystores.pki.when import parse_duration
+
+    assert parse_duration(text) == dt.timedelta(days=days)
+
+
+@pytest.mark.parametrize("text", ["1m", "5M", "12h", "30s", "1 fortnight", "-3d", "d"])
+def test_ambiguous_or_unknown_units_are_refused(text):
+    from keystores.errors import UsageError
+    from keystores.pki.when import parse_duration
+
+    with pytest.raises(UsageError, match="ambiguous|bad duration"):
+        parse_duration(text)
+
+
+def test_audit_within_a_month_finds_a_certificate_expiring_in_twenty_days(tmp_path):
+    import datetime as dt
+
+    from helpers import NOW, certificate, ec_key
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+
+    soon = certificate(ec_key(11), "Soon", ca=True, not_after=NOW + dt.timedelta(days=20))
+    path = tmp_path / "soon.p12"
+    make_store("pkcs12", str(path), [Entry("soon", EntryKind.TRUSTED_CERT, chain=(soon,), trust=TRUST_ALL)])
+    found = keystores("audit", str(path), *PW, "--within", "1mo", "--json", "--skip", "weak-protection", env=ENV)
+    assert found.code == 5 and '"expiring"' in found.out, found.all
+    refused = keystores("audit", str(path), *PW, "--within", "1m", env=ENV)
+    assert refused.code == 2 and "minutes or months" in refused.err, refused.all

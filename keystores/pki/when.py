@@ -9,8 +9,12 @@ from keystores.errors import UsageError
 
 _GENERALIZED = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
 _UTCTIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdwy]?)\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400, "": 86400}
+_DURATION = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+# Expiry windows are counted in days, as `openssl x509 -checkend` users convert them: a bare number is days. A
+# month is 30 days and a year 365. `m` is refused: minutes or months, and a cron job that meant 1 month and got
+# 1 minute reports nothing for a month.
+_DAYS = {"": 1, "d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30,
+         "y": 365, "year": 365, "years": 365}
 
 
 def parse_when(text: str) -> dt.datetime:
@@ -36,11 +40,15 @@ def parse_when(text: str) -> dt.datetime:
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """`30d`, `12h`, `2w`, `1y`, or a bare number of days."""
+    """`30d`, `2w`, `3months`, `1y`, or a bare number of days; an ambiguous unit (`m`) is refused."""
     match = _DURATION.match(text)
-    if not match:
-        raise UsageError(f"bad duration '{text}': use e.g. 30d, 12h, 2w, 1y")
-    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    unit = match.group(2).lower() if match else ""
+    if match and unit == "m":
+        raise UsageError(f"ambiguous duration '{text}': m could be minutes or months; write {match.group(1)}mo "
+                         f"(months of 30 days) or {match.group(1)}d")
+    if not match or unit not in _DAYS:
+        raise UsageError(f"bad duration '{text}': use days (30 or 30d), weeks (2w), months (3mo) or years (1y)")
+    return dt.timedelta(days=int(match.group(1)) * _DAYS[unit])
 
 
 def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
