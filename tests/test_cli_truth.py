@@ -334,3 +334,22 @@ def test_audit_within_a_month_finds_a_certificate_expiring_in_twenty_days(tmp_pa
     assert found.code == 5 and '"expiring"' in found.out, found.all
     refused = keystores("audit", str(path), *PW, "--within", "1m", env=ENV)
     assert refused.code == 2 and "minutes or months" in refused.err, refused.all
+
+
+# --- 7. no part of a secret argument is ever echoed, even a malformed one -----------------------------------------
+@pytest.mark.parametrize("source", ["Summer2024:Secret", "Summer2024Secret", "env:Summer2024Secret",
+                                    "file:/nonexistent/Summer2024Secret", "fd:Summer2024Secret"])
+def test_malformed_or_failing_sources_echo_nothing(cert_pem, tmp_path, source):
+    for argv in (["list", str(cert_pem), "-p", source],
+                 ["convert", str(cert_pem), str(tmp_path / "o.p12"), "--dest-password", source]):
+        done = keystores(*argv)
+        assert done.code == 2, done.all
+        assert "Summer" not in done.all and "Secret" not in done.all and "2024" not in done.all, done.all
+
+
+def test_a_secret_file_that_is_not_text_echoes_no_byte_of_it(cert_pem, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_bytes(b"Summer\xff2024")
+    done = keystores("convert", str(cert_pem), str(tmp_path / "o.p12"), "--dest-password", f"file:{secret}")
+    assert done.code == 2 and "not UTF-8" in done.err, done.all
+    assert "0xff" not in done.all and "Summer" not in done.all and "internal error" not in done.all
