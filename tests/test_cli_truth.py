@@ -316,7 +316,7 @@ def test_ambiguous_or_unknown_units_are_refused(text):
     from keystores.errors import UsageError
     from keystores.pki.when import parse_duration
 
-    with pytest.raises(UsageError, match="ambiguous|bad duration"):
+    with pytest.raises(UsageError, match=r"ambiguous|bad duration"):
         parse_duration(text)
 
 
