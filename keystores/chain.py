@@ -6,7 +6,8 @@ NSS) and pki/ can all use it without importing upward.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
     """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too)."""
     from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
 
     tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
@@ -49,7 +52,7 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
             public_key.verify(data.signature, tbs, params)  # type: ignore[arg-type]
         elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(data.signature, tbs)
-        elif isinstance(public_key, dsa.DSAPublicKey):
+        elif isinstance(public_key, dsa_public_key_type()):
             public_key.verify(data.signature, tbs, algorithm)  # type: ignore[arg-type]
         else:
             return False
@@ -115,13 +118,36 @@ def build_chain(leaf: x509.Certificate,
     return tuple(chain)
 
 
+@contextlib.contextmanager
+def quietly_decoding() -> Iterator[None]:
+    """cryptography's warnings about what it reads kept from the user: a negative serial number (common in old
+    roots) and a country name that is not two letters long are facts about someone else's certificate, warned
+    about once per process with a library's words. Only those are silenced, and only while decoding: names and
+    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+        warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+        yield
+
+
+def serial_of(cert: Any) -> int:
+    """The serial number, without cryptography's warning when it is not positive (it warns on every read)."""
+    with quietly_decoding():
+        return int(cert.serial_number)
+
+
 def decode_certificate(der: bytes) -> Any:
     """The certificate in `der`, fully_decoded. cryptography refuses an unknown version with InvalidVersion, which
     is not a ValueError: it is raised as one here, so a backend's handler for damage sees every refusal."""
     from cryptography import x509 as cx509
 
     try:
-        return fully_decoded(cx509.load_der_x509_certificate(der))
+        with quietly_decoding():
+            return fully_decoded(cx509.load_der_x509_certificate(der))
     except cx509.InvalidVersion as exc:
         raise ValueError(str(exc)) from exc
 
@@ -130,6 +156,12 @@ def fully_decoded(obj: Any) -> Any:
     """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
     dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a
     backend's parser can name the file and record, instead of later in `list` as an internal error."""
+
+    with quietly_decoding():
+        return _decode_lazy_parts(obj)
+
+
+def _decode_lazy_parts(obj: Any) -> Any:
     from cryptography import x509 as cx509
 
     obj.public_key()

@@ -353,3 +353,70 @@ def test_a_secret_file_that_is_not_text_echoes_no_byte_of_it(cert_pem, tmp_path)
     done = keystores("convert", str(cert_pem), str(tmp_path / "o.p12"), "--dest-password", f"file:{secret}")
     assert done.code == 2 and "not UTF-8" in done.err, done.all
     assert "0xff" not in done.all and "Summer" not in done.all and "internal error" not in done.all
+
+
+# --- 10. users see our words, never a library's warning ----------------------------------------------------------
+def _odd_certificates():
+    """A root whose serial number is negative and one whose country name is three letters: cryptography warns
+    about both when it reads them (the first is patched after signing: nothing here checks its signature)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+    from helpers import ec_key
+
+    key = ec_key(12)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def made(name: x509.Name, serial: int) -> bytes:
+        return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(serial).not_valid_before(start).not_valid_after(start + dt.timedelta(days=36500))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256())).public_bytes(serialization.Encoding.DER)
+
+    der = bytearray(made(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Negative serial")]), 0x05))
+    at = der.index(bytes.fromhex("a003020102020105"))  # version 3, then the one-byte serial 5
+    der[at + 7] = 0x85  # serial -123
+    country = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "GBR", _validate=False),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "Three-letter country")])
+    return [x509.load_der_x509_certificate(bytes(der)), x509.load_der_x509_certificate(made(country, 6))]
+
+
+@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "pem"])
+def test_certificates_cryptography_warns_about_list_quietly(tmp_path, fmt):
+    import warnings
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        odd = _odd_certificates()
+        entries = [Entry(f"odd{i}", EntryKind.TRUSTED_CERT, chain=(cert,), trust=TRUST_ALL)
+                   for i, cert in enumerate(odd)]
+    path = tmp_path / {"pkcs12": "s.p12", "jks": "s.jks", "pem": "s.pem"}[fmt]
+    make_store(fmt, str(path), entries)
+    for argv in (["list", str(path)], ["list", str(path), "--json"], ["show", str(path), "odd0"],
+                 ["show", str(path), "odd1", "--json"], ["audit", str(path)], ["validate", str(path), "odd1"],
+                 ["convert", str(path), str(tmp_path / "copy.p12"), "--dest-password", "env:KS_PW"]):
+        done = keystores(*argv, *([] if fmt == "pem" else PW), env=ENV)
+        assert done.code in (0, 5), done.all
+        assert "warning" not in done.err.lower() and "deprecat" not in done.err.lower(), (argv, done.err)
+        assert "Attribute's length" not in done.err, (argv, done.err)
+
+
+def test_audit_says_nothing_about_dsa(tmp_path):
+    """pki/chain.py's weak-key check named cryptography's DSAPublicKey, which warns "DSA is deprecated" on every
+    audit of any store."""
+    from helpers import key_pair_entry
+
+    path = tmp_path / "s.p12"
+    make_store("pkcs12", str(path), [key_pair_entry("web", index=3, use_ec=True)])
+    done = keystores("audit", str(path), *PW, env=ENV)
+    assert "DSA" not in done.err and "warning" not in done.err, done.all
+
+
+def test_our_own_warnings_still_reach_users(tmp_path, cert_pem):
+    done = keystores("convert", str(cert_pem), str(tmp_path / "x.p12"), "--dest-password", "pass:visible-pw")
+    assert done.code == 0 and "warning: destination password given as pass:VALUE" in done.err, done.all
+    assert "visible-pw" not in done.all

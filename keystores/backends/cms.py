@@ -166,11 +166,9 @@ class CmsStore(FileStore):
                 self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
 
     def _load(self, data: bytes) -> None:
-        import warnings
+        from keystores.chain import quietly_decoding
 
-        with warnings.catch_warnings():
-            # Old CA certificates with negative serial numbers are common in CMS databases; read them quietly.
-            warnings.simplefilter("ignore")
+        with quietly_decoding():  # old CA certificates with negative serial numbers are common in CMS databases
             self._load_files(data)
 
     def _load_files(self, data: bytes) -> None:

@@ -31,7 +31,7 @@ from keystores.backends import nss_crypto as nc
 from keystores.backends import nss_db as db
 from keystores.backends import nss_trust as nt
 from keystores.backends.base import BaseStore
-from keystores.chain import decode_certificate, fully_decoded
+from keystores.chain import decode_certificate, fully_decoded, serial_of
 from keystores.der import integer as der_integer
 from keystores.der import oid as der_oid
 from keystores.errors import (
@@ -970,7 +970,7 @@ class NssStore(BaseStore):
         writer.insert("cert", db.PUBLIC_TABLE, object_id, {
             db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
             db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
-            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: der_integer(cert.serial_number),
+            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: der_integer(serial_of(cert)),
             db.CKA_SUBJECT: cert.subject.public_bytes(), db.CKA_ID: ckaid, db.CKA_MODIFIABLE: db.TRUE,
         })
         return object_id
@@ -979,7 +979,7 @@ class NssStore(BaseStore):
         from cryptography.hazmat.primitives import hashes
 
         conn = writer.conn
-        issuer, serial = cert.issuer.public_bytes(), der_integer(cert.serial_number)
+        issuer, serial = cert.issuer.public_bytes(), der_integer(serial_of(cert))
         for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
                                       (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
             writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")

@@ -273,14 +273,11 @@ class PemStore(FileStore):
 
     # --- reading -------------------------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
-        import warnings
-
-        from cryptography.utils import CryptographyDeprecationWarning
+        from keystores.chain import quietly_decoding
 
         # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
         # CLI). They are read as they are: warning about a root the user did not make helps nobody.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        with quietly_decoding():
             try:
                 self._load_objects(data)
             except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)

@@ -293,7 +293,10 @@ class Pkcs11Store(BaseStore):
 
     def _read_cert(self, obj: Any) -> _Cert | None:
         from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
         from pkcs11 import Attribute
+
+        from keystores.chain import quietly_decoding
 
         attrs = obj.get_attributes([Attribute.VALUE, Attribute.ID, Attribute.LABEL, Attribute.TRUSTED,
                                     Attribute.CERTIFICATE_CATEGORY, Attribute.CERTIFICATE_TYPE])
@@ -301,8 +304,10 @@ class Pkcs11Store(BaseStore):
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
         try:
-            cert = x509.load_der_x509_certificate(der)
-        except ValueError:
+            with quietly_decoding():
+                cert = x509.load_der_x509_certificate(der)
+                cert.subject, cert.issuer  # noqa: B018 - decoded now, quietly; cryptography keeps them
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a readable "
                     "X.509 certificate; skipped")
             if note not in self.notes:
@@ -570,11 +575,13 @@ class Pkcs11Store(BaseStore):
         from cryptography.hazmat.primitives import serialization
         from pkcs11 import Attribute, CertificateType, ObjectClass
 
+        from keystores.chain import serial_of
+
         created.append(self._session.create_object({
             Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
             Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.LABEL: label, Attribute.ID: key_id,
             Attribute.SUBJECT: cert.subject.public_bytes(), Attribute.ISSUER: cert.issuer.public_bytes(),
-            Attribute.SERIAL_NUMBER: Integer(cert.serial_number).dump(),
+            Attribute.SERIAL_NUMBER: Integer(serial_of(cert)).dump(),
             Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
             Attribute.CERTIFICATE_CATEGORY: category}))
 

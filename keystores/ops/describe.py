@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keystores.chain import serial_of
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
 
@@ -30,7 +31,7 @@ def certificate_data(cert: Any) -> dict[str, Any]:
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
-        "serial": format(cert.serial_number, "x"),
+        "serial": format(serial_of(cert), "x"),
         "not_before": _iso(cert.not_valid_before_utc),
         "not_after": _iso(cert.not_valid_after_utc),
         "key_type": describe_key(cert.public_key()),

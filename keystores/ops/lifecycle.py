@@ -389,19 +389,22 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
+    from keystores.chain import quietly_decoding
+
     try:
-        if b"-----BEGIN PKCS7-----" in data:
-            certs = pkcs7.load_pem_pkcs7_certificates(data)
-        elif b"-----BEGIN" in data:
-            certs = cx509.load_pem_x509_certificates(data)
-        else:
-            try:
-                certs = [cx509.load_der_x509_certificate(data)]
-            except ValueError:
-                certs = pkcs7.load_der_pkcs7_certificates(data)
-        for cert in certs:  # parse the lazy parts now, so that damage shows here and not in the middle of receive
-            cert.public_key()
-            cert.subject, cert.issuer, cert.extensions  # noqa: B018
+        with quietly_decoding():
+            if b"-----BEGIN PKCS7-----" in data:
+                certs = pkcs7.load_pem_pkcs7_certificates(data)
+            elif b"-----BEGIN" in data:
+                certs = cx509.load_pem_x509_certificates(data)
+            else:
+                try:
+                    certs = [cx509.load_der_x509_certificate(data)]
+                except ValueError:
+                    certs = pkcs7.load_der_pkcs7_certificates(data)
+            for cert in certs:  # the lazy parts now, so that damage shows here and not in the middle of receive
+                cert.public_key()
+                cert.subject, cert.issuer, cert.extensions  # noqa: B018
     except (ValueError, TypeError, cx509.InvalidVersion) as exc:
         raise CorruptStore("not a certificate (PEM, DER or PKCS#7), or it is damaged", store=source) from exc
     except UnsupportedAlgorithm as exc:

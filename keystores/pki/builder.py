@@ -60,7 +60,9 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
 
 def _algorithm_id(public_key: object, hash_name: str) -> dict[str, object]:
     from asn1crypto import core
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
 
     if isinstance(public_key, rsa.RSAPublicKey):
         return {"algorithm": f"{hash_name}_rsa", "parameters": core.Null()}
@@ -70,7 +72,7 @@ def _algorithm_id(public_key: object, hash_name: str) -> dict[str, object]:
         return {"algorithm": "ed25519"}
     if isinstance(public_key, ed448.Ed448PublicKey):
         return {"algorithm": "ed448"}
-    if isinstance(public_key, dsa.DSAPublicKey):
+    if isinstance(public_key, dsa_public_key_type()):
         return {"algorithm": f"{hash_name}_dsa"}
     raise UsageError(f"cannot sign with a {type(public_key).__name__}")
 

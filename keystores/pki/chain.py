@@ -41,11 +41,13 @@ def is_self_signed(cert: x509.Certificate) -> bool:
 
 def weak_key(public_key: object) -> str | None:
     """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from keystores.model import dsa_public_key_type
 
     if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
         return f"RSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, dsa.DSAPublicKey) and public_key.key_size < 2048:
+    if isinstance(public_key, dsa_public_key_type()) and public_key.key_size < 2048:  # type: ignore[attr-defined]
         return f"DSA key of {public_key.key_size} bits (< 2048)"
     if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size < 256:
         return f"EC key on {public_key.curve.name} (< 256 bits)"
