@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
     from keystores.cli.main import (
         EXIT_CODES_HELP,
         SECRET_HELP,
+        DestPasswordOpt,
         JsonOpt,
         ModuleOpt,
         PasswordOpt,
@@ -95,6 +96,15 @@ def register(app: typer.Typer) -> None:
     NotAfterOpt = Annotated[str | None, typer.Option("--not-after", help=f"End of validity: {WHEN_HELP}",
                                                      show_default=False)]
     ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Overwrite an entry with the same label.")]
+
+    def store_password(password: str | None, dest_password: str | None) -> str | None:
+        """The store selfsign/certreq write is their destination: --dest-password names its password as well
+        as -p does (as import and convert take a new store's password), but not both at once."""
+        if password is not None and dest_password is not None:
+            from keystores.errors import UsageError
+
+            raise UsageError("give the store's password once: --password or --dest-password")
+        return password if password is not None else dest_password
 
     def open_writable(store: str, password: str | None, store_type: str | None, module: str | None,
                       profile: str, action: Any, *, create: bool) -> Any:
@@ -137,6 +147,7 @@ def register(app: typer.Typer) -> None:
                                                 show_default=False)] = None,
         replace: ReplaceOpt = False,
         password: PasswordOpt = None,
+        dest_password: DestPasswordOpt = None,
         store_type: TypeOpt = None,
         profile: ProfileOpt = "modern",
         module: ModuleOpt = None,
@@ -146,9 +157,10 @@ def register(app: typer.Typer) -> None:
 
         _check_output_folder(out)
         _check_request_inputs(dn, key_type, san)
-        result = open_writable(store, password, store_type, module, profile, lambda s: selfsign(
-            s, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md, sans=san or [],
-            path_length=path_length, replace=replace), create=True)
+        result = open_writable(store, store_password(password, dest_password), store_type, module, profile,
+                               lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after,
+                                                  key_spec=key_type, md=md, sans=san or [],
+                                                  path_length=path_length, replace=replace), create=True)
         show_notes(result.notes)
         if out:
             _write_output(out, _pem_or_der([result.certificate], out, "pem"))
@@ -167,6 +179,7 @@ def register(app: typer.Typer) -> None:
         md: MdOpt = None,
         replace: ReplaceOpt = False,
         password: PasswordOpt = None,
+        dest_password: DestPasswordOpt = None,
         store_type: TypeOpt = None,
         profile: ProfileOpt = "modern",
         module: ModuleOpt = None,
@@ -178,8 +191,9 @@ def register(app: typer.Typer) -> None:
 
         _check_output_folder(out)
         _check_request_inputs(dn, key_type, san)
-        result = open_writable(store, password, store_type, module, profile, lambda s: certreq(
-            s, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace), create=True)
+        result = open_writable(store, store_password(password, dest_password), store_type, module, profile,
+                               lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
+                                                 replace=replace), create=True)
         pem = result.request.public_bytes(serialization.Encoding.PEM)
         if out == "-":
             typer.echo(pem.decode("ascii"), nl=False)
@@ -210,11 +224,19 @@ def register(app: typer.Typer) -> None:
         password: PasswordOpt = None,
         store_type: TypeOpt = None,
         module: ModuleOpt = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
     ) -> None:
         """The CA signs a request (runmqakm -cert -sign, openssl ca); WHEN takes ISO 8601 or 20300130164600Z."""
         from keystores.ops.lifecycle import sign
 
         _check_output_folder(out)
+        if out != "-" and not force:
+            from pathlib import Path
+
+            from keystores.errors import StoreExists
+
+            if Path(out).exists():
+                raise StoreExists("already exists; use --force to replace it", store=out)
         data = _read_input(request, "request")
         result = open_reading(ca_store, password, store_type, module, lambda s: sign(
             s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,

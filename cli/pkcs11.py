@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("tokens", epilog=EXIT_CODES_HELP)
     def tokens_cmd(module: ModuleOpt = None, as_json: JsonOpt = False) -> None:
-        """List the tokens a PKCS#11 module offers: slot, label, serial, whether a PIN is needed, and the key
-        types each can make (from its mechanism list). No PIN is asked."""
+        """List the tokens a PKCS#11 module offers: slot (in hex, as pkcs11-tool -L shows it), label, serial,
+        whether a PIN is needed, and the key types each can make (from its mechanism list). No PIN is asked."""
         from keystores.cli.main import emit_json, print_columns
 
         from keystores.ops.hsm import list_tokens
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
         if not sys.stdout.isatty():
             for t in infos:
-                print("\t".join([str(t.slot_id), t.label, t.serial, f"{t.manufacturer} {t.model}",
+                print("\t".join([f"0x{t.slot_id:x}", t.label, t.serial, f"{t.manufacturer} {t.model}",
                                  "login" if t.login_required else "no-login",
                                  "initialised" if t.initialized else "uninitialised", ",".join(t.key_types)]))
             return
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         for t in infos:
             pin = ("locked" if t.user_pin_locked else "needed" if t.login_required else "not needed") \
                 if t.initialized else "(uninitialised)"
-            rows.append([str(t.slot_id), t.label, t.serial, t.model, pin, " ".join(t.key_types)])
+            rows.append([f"0x{t.slot_id:x}", t.label, t.serial, t.model, pin, " ".join(t.key_types)])
         print_columns(None, ["slot", "label", "serial", "model", "PIN", "key types"], rows)
 
     @app.command("init-token", epilog=EXIT_CODES_HELP)

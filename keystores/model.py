@@ -83,8 +83,11 @@ class KeySpec:
         algorithm, _, param = text.strip().lower().partition(":")
         if algorithm == "rsa":
             size = int(param or "2048") if (param or "2048").isdigit() else 0
+            if 1024 <= size < 2048:
+                raise UsageError(f"weak key type '{text}': RSA keys below 2048 bits can be broken and are refused "
+                                 "by browsers and Java; use rsa:2048 (or rsa:3072, ec:p256)")
             if size < 1024 or size > 16384:
-                raise UsageError(f"bad key type '{text}': RSA sizes are 1024..16384, e.g. rsa:2048")
+                raise UsageError(f"bad key type '{text}': RSA sizes are 2048..16384, e.g. rsa:2048")
             return cls("rsa", size=size)
         if algorithm in ("ec", "ecdsa"):
             curve = cls.CURVES.get(param or "p256")

@@ -420,3 +420,67 @@ def test_our_own_warnings_still_reach_users(tmp_path, cert_pem):
     done = keystores("convert", str(cert_pem), str(tmp_path / "x.p12"), "--dest-password", "pass:visible-pw")
     assert done.code == 0 and "warning: destination password given as pass:VALUE" in done.err, done.all
     assert "visible-pw" not in done.all
+
+
+# --- loose ends ----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ca_and_request(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("loose")
+    made = keystores("selfsign", str(work / "ca.p12"), "--label", "root", "--dn", "CN=Loose CA", "--ca",
+                     "--key-type", "ec:p256", *DPW, env=ENV)
+    assert made.code == 0, made.all
+    made = keystores("certreq", str(work / "srv.p12"), "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256",
+                     "-o", str(work / "req.csr"), *DPW, env=ENV)
+    assert made.code == 0, made.all
+    return work
+
+
+def test_selfsign_and_certreq_take_dest_password_for_a_new_store(ca_and_request):
+    listed = keystores("list", str(ca_and_request / "ca.p12"), *PW, env=ENV)
+    assert listed.code == 0 and listed.out.startswith("root\tkey-pair"), listed.all
+    both = keystores("selfsign", str(ca_and_request / "other.p12"), "--label", "x", "--dn", "CN=x", *PW, *DPW,
+                     env=ENV)
+    assert both.code == 2 and "once" in both.err and not (ca_and_request / "other.p12").exists(), both.all
+
+
+def test_sign_refuses_to_overwrite_without_force(ca_and_request):
+    out = ca_and_request / "web.pem"
+    out.write_text("keep me\n")
+    argv = ["sign", str(ca_and_request / "ca.p12"), str(ca_and_request / "req.csr"), "--label", "root", "-o",
+            str(out), *PW]
+    done = keystores(*argv, env=ENV)
+    assert done.code == 1 and "--force" in done.err and out.read_text() == "keep me\n", done.all
+    done = keystores(*argv, "--force", env=ENV)
+    assert done.code == 0 and "BEGIN CERTIFICATE" in out.read_text(), done.all
+
+
+def test_signing_with_a_non_ca_exits_1(ca_and_request, tmp_path):
+    done = keystores("sign", str(ca_and_request / "srv.p12"), str(ca_and_request / "req.csr"), "--label", "web",
+                     "-o", str(tmp_path / "x.pem"), *PW, env=ENV)
+    assert done.code == 1 and ("not a CA" in done.err or "is not a CA key pair" in done.err), done.all
+
+
+@pytest.mark.parametrize("weak", ["rsa:1024", "rsa:1536"])
+def test_weak_rsa_keys_are_refused_with_what_to_use(tmp_path, weak):
+    done = keystores("certreq", str(tmp_path / "s.p12"), "--label", "k", "--dn", "CN=k", "--key-type", weak,
+                     "-o", str(tmp_path / "k.csr"), *DPW, env=ENV)
+    assert done.code == 2 and "rsa:2048" in done.err and "weak" in done.err, done.all
+    assert os.listdir(tmp_path) == []
+
+
+def test_nss_add_module_with_a_missing_library_exits_4(tmp_path):
+    subprocess.run(["certutil", "-N", "-d", f"sql:{tmp_path}", "--empty-password"], check=True)
+    done = keystores("nss", "add-module", f"sql:{tmp_path}", "--name", "HSM", "--library", "/nonexistent/lib.so")
+    assert done.code == 4 and "/nonexistent/lib.so" in done.err, done.all
+
+
+def test_tokens_show_the_slot_in_hex_as_pkcs11_tool_does(softhsm):  # noqa: F811
+    token = softhsm.make_token()
+    listed = subprocess.run(["pkcs11-tool", "--module", token.module, "-L"], capture_output=True, text=True,
+                            env=token.env, check=True).stdout
+    slot_line = next(line for line in listed.splitlines() if line.startswith("Slot ") and "(0x" in line
+                     and token.label in listed.split(line, 1)[1].split("Slot ", 1)[0])
+    hex_slot = slot_line.split("(", 1)[1].split(")", 1)[0]
+    done = keystores("tokens", "--module", token.module, env=token.env)
+    rows = [line.split("\t") for line in done.out.splitlines()]
+    assert [row[0] for row in rows if row[1] == token.label] == [hex_slot], (listed, done.out)

@@ -333,13 +333,14 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     entry = ca_store.get(ca_label)
     ca_cert = entry.certificate
     where = {"store": ca_store.location, "label": ca_label}
+    # What the store holds does not fit the request: a failure (exit 1), not a usage error.
     if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or entry.key is None:
-        raise UsageError("is not a CA key pair: signing needs a certificate and its private key", **where)
+        raise KeystoreError("is not a CA key pair: signing needs a certificate and its private key", **where)
     if not is_ca(ca_cert):
-        raise UsageError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE); "
-                         "make one with `keystores selfsign --ca`", **where)
+        raise KeystoreError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE); "
+                            "make one with `keystores selfsign --ca`", **where)
     if not may_sign_certificates(ca_cert):
-        raise UsageError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
+        raise KeystoreError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
     start, end = validity(days=days, not_after=not_after, now=now)
     if ca_cert.not_valid_after_utc <= start:
         raise KeystoreError(f"the CA certificate {describe(ca_cert)} expired on "

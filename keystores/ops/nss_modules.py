@@ -121,7 +121,7 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
         raise UsageError("a module needs a one-line, non-empty name and library path")
     lib = Path(library)
     if not lib.is_file():
-        raise UsageError(f"no such PKCS#11 library: {library}")
+        raise StoreNotFound("no such PKCS#11 library", store=library)
     lines = [f"library={library}", f"name={name}"]
     if mechanisms:
         chosen = [m.strip() for m in mechanisms.split(":") if m.strip()]
