@@ -21,9 +21,15 @@ if TYPE_CHECKING:
 
 class EntryKind(StrEnum):
     KEY_PAIR = "key-pair"
-    TRUSTED_CERT = "trusted-cert"
+    TRUSTED_CERT = "trusted-cert"  # a certificate without a key, trusted (Java's trustedCertEntry, NSS "CT,C,C")
+    CERTIFICATE = "certificate"  # a certificate without a key and without trust (NSS ",,", an untrusted issuer)
     SECRET_KEY = "secret-key"
     REQUEST = "request"
+
+    @property
+    def is_certificate(self) -> bool:
+        """A certificate held on its own, without a key: trusted or not."""
+        return self in (EntryKind.TRUSTED_CERT, EntryKind.CERTIFICATE)
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,14 @@ class Entry:
     trust: Trust | None = None
     default: bool = False
     created: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # A keyless certificate's kind says whether it is trusted: TRUSTED_CERT with trust, CERTIFICATE without.
+        # Backends build both as they read them; trusting one (with_(trust=...)) makes it a TRUSTED_CERT.
+        if self.kind.is_certificate:
+            kind = EntryKind.CERTIFICATE if self.trust is None else EntryKind.TRUSTED_CERT
+            if kind is not self.kind:
+                object.__setattr__(self, "kind", kind)
 
     def with_(self, **changes: object) -> Entry:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -484,3 +484,86 @@ def test_tokens_show_the_slot_in_hex_as_pkcs11_tool_does(softhsm):  # noqa: F811
     done = keystores("tokens", "--module", token.module, env=token.env)
     rows = [line.split("\t") for line in done.out.splitlines()]
     assert [row[0] for row in rows if row[1] == token.label] == [hex_slot], (listed, done.out)
+
+
+# --- 9. every certificate a native tool lists is an entry; without trust and key its kind is "certificate" --------
+@pytest.fixture(scope="module")
+def nss_chain(tmp_path_factory) -> Path:
+    """root (CT,C,C), inter (",,", only an issuer of the key pair's chain) and the key pair 'leaf', all made by
+    certutil and pk12util."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from helpers import ca, certificate, ec_key
+
+    folder = tmp_path_factory.mktemp("nsschain")
+    root_key, root = ca(8)
+    inter_key = ec_key(13)
+    inter = certificate(inter_key, "Issuing CA", root_key, root, ca=True)
+    leaf_key = ec_key(14)
+    leaf = certificate(leaf_key, "leaf.example.com", inter_key, inter)
+    for name, cert in (("root.pem", root), ("inter.pem", inter)):
+        (folder / name).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "leaf.p12").write_bytes(pkcs12.serialize_key_and_certificates(
+        b"leaf", leaf_key, leaf, None, serialization.BestAvailableEncryption(PASSWORD.encode())))
+    db = folder / "db"
+    db.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "root", "-t", "CT,C,C", "-i", str(folder / "root.pem")],
+                   check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "inter", "-t", ",,", "-i", str(folder / "inter.pem")],
+                   check=True)
+    subprocess.run(["pk12util", "-i", str(folder / "leaf.p12"), "-d", f"sql:{db}", "-W", PASSWORD, "-K", ""],
+                   check=True, capture_output=True)
+    return db
+
+
+def test_an_nss_intermediate_certutil_lists_is_an_entry(nss_chain):
+    import json
+
+    listed = subprocess.run(["certutil", "-L", "-d", f"sql:{nss_chain}"], capture_output=True, text=True,
+                            check=True).stdout
+    assert "inter" in listed
+    shown = keystores("show", f"sql:{nss_chain}", "inter")
+    assert shown.code == 0 and "kind: certificate" in shown.out, shown.all
+    kinds = {e["label"]: e["kind"] for e in json.loads(keystores("list", f"sql:{nss_chain}", "--json").out)["entries"]}
+    assert kinds == {"root": "trusted-cert", "inter": "certificate", "leaf": "key-pair"}, kinds
+
+
+def test_a_listed_intermediate_is_carried_once(nss_chain, tmp_path):
+    out = tmp_path / "all.p12"
+    done = keystores("convert", f"sql:{nss_chain}", str(out), *DPW, env=ENV)
+    assert done.code == 0, done.all
+    info = _openssl("pkcs12", "-in", str(out), "-nokeys", "-passin", "env:KS_PW")
+    assert info.stdout.count("subject=CN = Issuing CA") == 1, info.stdout  # in leaf's chain, not again
+    jks = tmp_path / "all.jks"
+    done = keystores("convert", f"sql:{nss_chain}", str(jks), *DPW, env=ENV)
+    assert done.code == 0 and "skipped" not in done.err, done.all  # inter travels in leaf's chain
+
+
+def test_token_issuer_certificates_pkcs11_tool_lists_are_entries(softhsm, tmp_path):  # noqa: F811
+    import json
+
+    from helpers import key_pair_entry
+
+    token = softhsm.make_token()
+    src = tmp_path / "kp.p12"
+    make_store("pkcs12", str(src), [key_pair_entry("web", index=4)])  # leaf + its CA
+    env = {**token.env, **ENV}
+    assert keystores("import", str(src), token.uri, *PW, "--dest-password", token.password, env=env).code == 0
+    on_token = {o["label"] for o in token.objects() if o["type"] == "Certificate"}
+    listed = json.loads(keystores("list", token.uri, "--json", "-p", token.password, env=env).out)["entries"]
+    assert {e["label"] for e in listed} == on_token
+    issuer = next(e for e in listed if e["label"] != "web")
+    assert issuer["kind"] == "certificate"
+    shown = keystores("show", token.uri, issuer["label"], "-p", token.password, env=env)
+    assert shown.code == 0 and "kind: certificate" in shown.out, shown.all
+
+
+def test_pkcs12_certificates_without_trust_are_of_kind_certificate(cert_pem, tmp_path):
+    import json
+
+    p12 = tmp_path / "certs.p12"
+    assert _openssl("pkcs12", "-export", "-nokeys", "-in", str(cert_pem), "-out", str(p12), "-passout",
+                    "env:KS_PW").returncode == 0
+    listed = json.loads(keystores("list", str(p12), "--json", *PW, env=ENV).out)["entries"]
+    assert [(e["kind"], e["trust"]) for e in listed] == [("certificate", None)]

@@ -122,7 +122,9 @@ def test_imported_key_pair_shares_id_and_label_as_pkcs11_tool_sees_it(token):
     with _open(token) as store:
         got = store.get("server")
         assert got.chain == entry.chain and isinstance(got.key, KeyRef) and got.key.sensitive
-        assert store.labels() == ["server"]  # the untrusted issuer is part of the chain, not an entry
+        # the untrusted issuer is part of the chain, and an entry of its own too, as pkcs11-tool -O lists it
+        assert store.labels() == ["Test Root CA 0", "server"]
+        assert store.get("Test Root CA 0").kind is EntryKind.CERTIFICATE
 
 
 @needs_pkcs11_tool

@@ -231,7 +231,7 @@ def test_chain_is_built_by_signature_not_order(tmp_path):
     with open_store(_write(tmp_path, data), password=PASSWORD) as store:
         assert store.get("deep").chain == (leaf, mid, root)
         # The decoy is in no chain: it is kept, untrusted.
-        others = [e for e in store.entries() if e.kind is EntryKind.TRUSTED_CERT]
+        others = [e for e in store.entries() if e.kind is EntryKind.CERTIFICATE]
         assert [e.chain[0] for e in others] == [decoy]
         assert others[0].trust is None
 

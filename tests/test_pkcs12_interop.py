@@ -196,7 +196,7 @@ def test_openssl_cert_only_store_keeps_its_certificates(tmp_path, pem_material):
         "-passout", "env:KS_PW")
     with open_store(out, password=PASSWORD) as store:
         (entry,) = store.entries()
-        assert entry.kind is EntryKind.TRUSTED_CERT and entry.trust is None
+        assert entry.kind is EntryKind.CERTIFICATE and entry.trust is None  # no trust attribute: not trusted
         assert entry.label == "Test Root CA 0"
         assert any("keytool does not list" in note for note in store.notes)
 

@@ -96,7 +96,7 @@ class BaseStore:
                                   store=self.location, label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if entry.kind in (EntryKind.KEY_PAIR, EntryKind.TRUSTED_CERT) and not entry.chain:
+        if (entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate) and not entry.chain:
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
         if not entry.label:
             raise UsageError("an entry needs a non-empty label", store=self.location)

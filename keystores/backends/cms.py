@@ -332,7 +332,7 @@ class CmsStore(FileStore):
             return
         signers: dict[bytes, list[x509.Certificate]] = {}
         for entry in self._entries.values():
-            if entry.kind in (EntryKind.TRUSTED_CERT, EntryKind.KEY_PAIR):
+            if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate:
                 cert = entry.chain[0]
                 signers.setdefault(cert.subject.public_bytes(), []).append(cert)
         for record in self._records:
@@ -397,7 +397,7 @@ class CmsStore(FileStore):
         """GSKit's -modify -trust on|off for a signer certificate."""
         self._require_writable()
         entry = self.get(label)
-        if entry.kind is not EntryKind.TRUSTED_CERT:
+        if not entry.kind.is_certificate:
             raise UsageError("trust is set on signer (CA) certificates only", store=self.location, label=label)
         self._entries[entry.label] = entry.with_(trust=TRUST_ALL if trusted else None)
         self._dirty = True
@@ -538,7 +538,7 @@ class CmsStore(FileStore):
                 trailer, hashes = 20, _request_hash(old)
         else:
             hashes, trusted = b"", True
-            if entry.kind is EntryKind.TRUSTED_CERT:
+            if entry.kind.is_certificate:
                 cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
                 content = der.tlv(0xA1, cert_der)
                 hashes = fmt.certificate_hashes(cert_der, store=self.location)
@@ -559,7 +559,7 @@ class CmsStore(FileStore):
             else:
                 assert entry.secret is not None
                 content = der.tlv(0xA3, self._encrypt_secret(entry.secret.value))
-        if entry.kind is EntryKind.TRUSTED_CERT:
+        if entry.kind.is_certificate:
             trusted = entry.trust is not None
         record = fmt.Record(record_id, content[0] & 0x1F, content, label, trusted, entry.default)
         slot = fmt.Slot(1, record_id, fmt.build_record(record), label, trailer, hashes)

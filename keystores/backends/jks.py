@@ -635,7 +635,7 @@ class _JavaStore(FileStore):
     # --- writing ---------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
-        if entry.kind is EntryKind.TRUSTED_CERT and entry.trust is None:
+        if entry.kind is EntryKind.CERTIFICATE:
             raise CapabilityError("trust", f"{self.format.upper()} holds only trusted certificates "
                                   "(trustedCertEntry); this certificate is not trusted", store=self.location,
                                   label=entry.label)

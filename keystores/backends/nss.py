@@ -391,7 +391,7 @@ class NssStore(BaseStore):
         for row in private:
             if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_PRIVATE_KEY:
                 self._keys[row.get(db.CKA_ID) or b""] = row
-        # Hide untrusted, keyless certificates that only serve as issuers in some key pair's chain.
+        # Untrusted, keyless certificates that only serve as issuers in some key pair's chain.
         by_subject: dict[bytes, list[_Cert]] = {}
         for cert in certs:
             by_subject.setdefault(cert.subject, []).append(cert)
@@ -410,9 +410,9 @@ class NssStore(BaseStore):
                 if nxt is None:
                     break
                 issuer = nxt
+        # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_hidden` only
+        # says that writing may treat them as part of the key pairs they serve.
         for cert in certs:
-            if cert.id in self._hidden:
-                continue
             label = cert.label or cert.subject.hex()[:16]
             if label in self._entry_cert:
                 number = 2
@@ -526,7 +526,10 @@ class NssStore(BaseStore):
         key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
         user = key_row is not None
         loaders: dict[str, Callable[[], Any]] = {"chain": lambda: self._read_chain(cert, label, issuers=user)}
-        fields: dict[str, Any] = {"label": label, "kind": EntryKind.KEY_PAIR if user else EntryKind.TRUSTED_CERT}
+        # The kind from the trust flags as stored; their MAC is checked when the trust itself is read.
+        kind = EntryKind.KEY_PAIR if user else \
+            EntryKind.TRUSTED_CERT if self._trust_levels_raw(cert) else EntryKind.CERTIFICATE
+        fields: dict[str, Any] = {"label": label, "kind": kind}
         if trust_row is None:
             fields["trust"] = self._trust_model(None, user=user)
         else:

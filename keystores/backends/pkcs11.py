@@ -7,9 +7,9 @@ How objects become entries (the Java SunPKCS11 / NSS convention):
   a KeyRef (a token Signer inside) for a sensitive or non-extractable key, or the plain key when the token lets
   it out. The chain is the certificate plus issuers found on the token by name.
 - a private key without a certificate yet is a KEY_PAIR with an empty chain; its public key is entry.public_key.
-- a certificate without a key is a TRUSTED_CERT. Trust = CKA_TRUSTED, or CKA_CERTIFICATE_CATEGORY "authority"
-  (what we write: a user session may not set CKA_TRUSTED). An untrusted issuer certificate that only serves a key
-  pair's chain is not listed on its own (as in Java); other untrusted certificates are listed with trust None.
+- a certificate without a key is a TRUSTED_CERT when trusted: CKA_TRUSTED, or CKA_CERTIFICATE_CATEGORY "authority"
+  (what we write: a user session may not set CKA_TRUSTED); else a CERTIFICATE (kind "certificate"), issuer
+  certificates serving a key pair's chain included, as pkcs11-tool -O lists every certificate object.
 - labels that repeat get "#<hex id>" appended so every entry has its own label (never written to the token).
 - secret keys, data objects and public keys without their private key are not entries; a note says they exist.
 The user PIN is the store password; one login attempt per open. Writes go to the token at once (PKCS#11 has
@@ -266,12 +266,12 @@ class Pkcs11Store(BaseStore):
         all_certs = [c for g in key_groups for c in g.certs] + standalone
         chains = {id(g): self._chain(g, all_certs) for g in key_groups}
         members = [c.cert for chain in chains.values() for c in chain]
-        # An untrusted certificate that issued a member of a key pair's chain is part of that chain, not an
-        # entry (Java lists it nowhere either); a second copy of an issuer (same name and key) counts too.
+        # An untrusted certificate that issued a member of a key pair's chain is part of that chain; it is also an
+        # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
+        # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
         self._hidden_certs = [c for c in standalone if not c.trusted and any(
             m.issuer == c.cert.subject and m.subject != m.issuer and _issued_by(m, c.cert) for m in members)]
-        cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone
-                       if c not in self._hidden_certs]
+        cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
         for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
@@ -400,7 +400,7 @@ class Pkcs11Store(BaseStore):
                                   label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if entry.kind is EntryKind.TRUSTED_CERT and not entry.chain:
+        if entry.kind.is_certificate and not entry.chain:
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
@@ -418,7 +418,7 @@ class Pkcs11Store(BaseStore):
 
         created: list[Any] = []
         try:
-            if entry.kind is EntryKind.TRUSTED_CERT:
+            if entry.kind.is_certificate:
                 old = self._taken(entry.label, replace)
                 key_id = key_id_for(entry.chain[0].public_key())
                 trusted = entry.trust is not None

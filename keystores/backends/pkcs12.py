@@ -763,7 +763,7 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                 elif cert_der not in chain_written:
                     chain_written.add(cert_der)
                     cert_bags.append(_cert_bag(cert_der, None))
-        elif entry.kind is EntryKind.TRUSTED_CERT:
+        elif entry.kind.is_certificate:
             trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None else None
             attrs = _bag_attributes(entry.label, None, trust_oids)
             cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))

@@ -496,7 +496,7 @@ def _anchors(store: KeyStore) -> list[x509.Certificate]:
     trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
     no_flags = not store.capabilities.trust
     return [e.chain[0] for e in store.entries()
-            if e.kind is EntryKind.TRUSTED_CERT and e.chain and (e.trust is not None or no_flags)]
+            if e.kind.is_certificate and e.chain and (e.trust is not None or no_flags)]
 
 
 def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),

@@ -33,7 +33,7 @@ UNTRUSTED_CHOICES = ("skip", "trust", "fail")
 
 
 def is_untrusted_certificate(entry: Entry) -> bool:
-    return entry.kind is EntryKind.TRUSTED_CERT and entry.trust is None
+    return entry.kind is EntryKind.CERTIFICATE
 
 
 def _portable(entry: Entry, dest: KeyStore) -> Entry:
@@ -123,7 +123,7 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked."""
     if untrusted not in UNTRUSTED_CHOICES:
         raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
-    chosen = chosen if chosen is not None else chosen_entries(source, labels)
+    chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
         chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
     prepared = []
@@ -140,6 +140,18 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
         if progress:
             progress(done, len(prepared))
     return written
+
+
+def _once(chosen: list[Entry]) -> list[Entry]:
+    """An untrusted certificate that is also in the chain of a key pair being carried (an NSS or token
+    intermediate, listed on its own as certutil and pkcs11-tool list it) travels once, in that chain."""
+    if not any(e.kind is EntryKind.CERTIFICATE for e in chosen):
+        return chosen
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    in_chains = {c.public_bytes(Encoding.DER) for e in chosen if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    return [e for e in chosen if not (e.kind is EntryKind.CERTIFICATE and e.chain
+                                      and e.chain[0].public_bytes(Encoding.DER) in in_chains)]
 
 
 def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipped: list[Entry] | None,
@@ -313,7 +325,8 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
             raise UsageError("entry has no private key", store=store_location, label=label)
         exported = entry.with_(chain=chain, default=False)
     else:
-        exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=entry.trust)
+        exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=entry.trust)  # or
+        # CERTIFICATE, when it has no trust (Entry sets the kind from the trust)
     if out_format == "der" and (include_key or len(chain) > 1):
         raise CapabilityError("multiple_entries", "DER holds one object: export the certificate alone, or use "
                               "--format pem or p12 for a chain or key", store=out)
