@@ -154,7 +154,7 @@ class NssStore(BaseStore):
         self._keys: dict[bytes, db.Row] = {}
         self._pubkeys: dict[bytes, list[int]] = {}
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
-        self._hidden: set[int] = set()  # chain-only certificates read from disk
+        self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._new = create
         try:
@@ -405,12 +405,12 @@ class NssStore(BaseStore):
                 nxt = None
                 for parent in parents:
                     if parent.ckaid not in self._keys and not self._trust_levels_raw(parent):
-                        self._hidden.add(parent.id)
+                        self._chain_only.add(parent.id)
                     nxt = parent.issuer
                 if nxt is None:
                     break
                 issuer = nxt
-        # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_hidden` only
+        # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_chain_only` only
         # says that writing may treat them as part of the key pairs they serve.
         for cert in certs:
             label = cert.label or cert.subject.hex()[:16]
@@ -926,7 +926,7 @@ class NssStore(BaseStore):
         same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
         if same:
             object_id, nickname = same[0][0], (db.plain(same[0][1]) or b"").decode("utf-8", "replace")
-            if nickname and object_id not in self._hidden | self._chain_written and nickname != entry.label:
+            if nickname and object_id not in self._chain_only | self._chain_written and nickname != entry.label:
                 raise EntryExists(f"this certificate is already in the database as '{nickname}' (NSS keeps one "
                                   "nickname per certificate)", store=self.location, label=entry.label)
             # A chain certificate becomes an entry of its own: give it the entry's nickname.
@@ -1097,29 +1097,7 @@ class NssStore(BaseStore):
                 for (pub_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
                                               (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
                     writer.delete("cert", db.PUBLIC_TABLE, pub_id, "main", "cert")
-                self._drop_unused_chain(writer, bytes(issuer))
-
-    def _drop_unused_chain(self, writer: db.Writer, issuer: bytes) -> None:
-        """Delete hidden chain certificates no remaining key pair needs."""
-        conn = writer.conn
-        for _ in range(10):
-            rows = self._cert_rows(conn, "a101=?", (issuer,))
-            if not rows:
-                return
-            for object_id, *_rest in rows:
-                if object_id not in self._hidden:
-                    return
-            # Still issuing a remaining certificate (other than itself, if self-signed)?
-            still_used = conn.execute("SELECT 1 FROM cert.nssPublic WHERE a0=? AND a81=? AND a101!=?",
-                                      (db.ulong(db.CKO_CERTIFICATE), issuer, issuer)).fetchone()
-            if still_used:
-                return
-            next_issuer = bytes(rows[0][3])
-            for object_id, *_rest in rows:
-                writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
-            if next_issuer == issuer:
-                return
-            issuer = next_issuer
+                # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
         conn = writer.conn

@@ -125,7 +125,7 @@ class Pkcs11Store(BaseStore):
         self._session: Any = None
         self._made: list[Any] = []  # objects created since open, destroyed again if the command fails
         self._groups: dict[str, _Group] = {}
-        self._hidden_certs: list[_Cert] = []
+        self._chain_only_certs: list[_Cert] = []
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
                                  store=location)
         self.token_label = self._token.label.strip()
@@ -269,7 +269,7 @@ class Pkcs11Store(BaseStore):
         # An untrusted certificate that issued a member of a key pair's chain is part of that chain; it is also an
         # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
         # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
-        self._hidden_certs = [c for c in standalone if not c.trusted and any(
+        self._chain_only_certs = [c for c in standalone if not c.trusted and any(
             m.issuer == c.cert.subject and m.subject != m.issuer and _issued_by(m, c.cert) for m in members)]
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
@@ -428,7 +428,7 @@ class Pkcs11Store(BaseStore):
 
                 der = entry.chain[0].public_bytes(serialization.Encoding.DER)
                 # The same certificate kept so far only as an untrusted issuer becomes this entry: no duplicate.
-                copies = [c.obj for c in self._hidden_certs if c.der == der]
+                copies = [c.obj for c in self._chain_only_certs if c.der == der]
                 if old is None and not copies:
                     # The common bulk case (a CA bundle): index the new object instead of re-reading the token.
                     self._index_cert(entry, created[-1], key_id, trusted)
@@ -559,7 +559,7 @@ class Pkcs11Store(BaseStore):
         """The leaf with the key's CKA_ID and label; issuers the token lacks as untrusted certificates."""
         self._write_cert(entry.chain[0], label=entry.label, key_id=key_id, category=CATEGORY_TOKEN_USER,
                          created=created)
-        present = {c.der for g in self._groups.values() for c in g.certs} | {c.der for c in self._hidden_certs}
+        present = {c.der for g in self._groups.values() for c in g.certs} | {c.der for c in self._chain_only_certs}
         from cryptography.hazmat.primitives import serialization
 
         for issuer in entry.chain[1:]:
