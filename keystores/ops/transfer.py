@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystores.errors import CapabilityError, PasswordRequired, StoreExists, UsageError
+from keystores.errors import CapabilityError, KeystoreError, PasswordRequired, StoreExists, UsageError
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
@@ -34,6 +34,11 @@ UNTRUSTED_CHOICES = ("skip", "trust", "fail")
 
 def is_untrusted_certificate(entry: Entry) -> bool:
     return entry.kind is EntryKind.CERTIFICATE
+
+
+def _check_untrusted_choice(untrusted: str) -> None:
+    if untrusted not in UNTRUSTED_CHOICES:
+        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
 
 
 def _portable(entry: Entry, dest: KeyStore) -> Entry:
@@ -90,6 +95,7 @@ def destination(dest: str, dest_password: str | None) -> Iterator[None]:
     except PasswordRequired as exc:
         if dest_password is not None or exc.store != dest:
             raise
+        # The backend's reason up to any hint of its own (a token's names --password, the source's option).
         raise PasswordRequired(f"{exc.reason.split(':')[0]}; give the destination's password with "
                                "--dest-password SOURCE", store=dest) from None
 
@@ -106,8 +112,6 @@ def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> lis
     Nothing to carry is an error: a command that changes nothing must not say it did."""
     chosen = [source.get(label) for label in labels] if labels is not None else list(source.entries())
     if not chosen:
-        from keystores.errors import KeystoreError
-
         raise KeystoreError("nothing to import: it holds no certificate, key pair or secret key (a private key "
                             "without its certificate is not an entry)", store=source.location)
     return chosen
@@ -121,8 +125,7 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written; untrusted
     certificates `dest` cannot hold are handled as `untrusted` says (UNTRUSTED_CHOICES), skipped ones appended to
     `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked."""
-    if untrusted not in UNTRUSTED_CHOICES:
-        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
+    _check_untrusted_choice(untrusted)
     chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
         chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
@@ -174,8 +177,6 @@ def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipp
         skipped.extend(doubtful)
     kept = [e for e in chosen if not is_untrusted_certificate(e)]
     if not kept:
-        from keystores.errors import KeystoreError
-
         raise KeystoreError(f"nothing to import: every certificate is untrusted and a {dest.format} store holds "
                             f"trusted certificates only ({names}); trust them with --untrusted trust",
                             store=dest.location)
@@ -189,8 +190,7 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
     name); `untrusted` as copy_entries takes it."""
     result = TransferResult()
-    if untrusted not in UNTRUSTED_CHOICES:
-        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
+    _check_untrusted_choice(untrusted)
     if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
         raise StoreExists("already exists; use --force to replace it", store=dest)
     with open_store(src, password=password, type=src_type) as source:
@@ -216,8 +216,7 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
     """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` as
     copy_entries takes it."""
     result = TransferResult()
-    if untrusted not in UNTRUSTED_CHOICES:
-        raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
+    _check_untrusted_choice(untrusted)
     with open_store(src, password=password, type=src_type) as source:
         check_password_used(source, password)
         result.notes += source.notes
