@@ -567,3 +567,16 @@ def test_pkcs12_certificates_without_trust_are_of_kind_certificate(cert_pem, tmp
                     "env:KS_PW").returncode == 0
     listed = json.loads(keystores("list", str(p12), "--json", *PW, env=ENV).out)["entries"]
     assert [(e["kind"], e["trust"]) for e in listed] == [("certificate", None)]
+
+
+def test_an_interrupt_after_a_store_was_written_says_which(tmp_path, monkeypatch):
+    """A command that wrote one store (atomically: whole) before the interrupt names it, and no other change."""
+    from keystores.cli import main
+
+    from keystores import fileio
+
+    monkeypatch.setattr(fileio, "changed", [])
+    assert main._interrupted_line() == "interrupted; nothing was changed"
+    fileio.atomic_write(tmp_path / "a.pem", b"x")
+    fileio.atomic_write(tmp_path / "a.pem.bak", b"x", record=False)
+    assert main._interrupted_line() == f"interrupted after writing {tmp_path / 'a.pem'}; nothing else was changed"
