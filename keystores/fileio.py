@@ -49,16 +49,19 @@ def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Itera
 
     Re-entrant within one process (not across threads of it: the CLI is single-threaded).
     """
-    target = Path(path)
+    # The lock belongs to the folder of the *resolved* path: a writer through a symlink and one through the real
+    # path must take the same lock, as both write beside the real file.
+    target = Path(os.path.realpath(path))
     folder = target if target.is_dir() else target.parent
-    folder = folder if str(folder) else Path(".")
-    key = os.path.realpath(folder)
+    key = str(folder)
     if key in _held:
         _held[key][1] += 1
     else:
         _held[key] = [_acquire(folder, path, timeout), 1]
         try:
-            _sweep_stale_temps(folder, time.time())
+            locked_at = time.time()
+            _complete_commits(folder)  # before the sweep, which would take a decided commit's files for litter
+            _sweep_stale_temps(folder, locked_at)
         except BaseException:
             _release(key)
             raise
@@ -93,91 +96,215 @@ def _release(key: str) -> None:
         os.close(holder[0])  # closing drops the flock
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = False, record: bool = True) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = False,
+                 clear_secret: bool = False, record: bool = True) -> None:
     """Write `data` to `path` by temp file + fsync + rename + folder fsync.
 
-    An existing file keeps its mode and owner; a new one is 0600 when `private` (keys, stashes), else 0644
-    less the umask. `record=False` leaves the file out of `changed` (a backup beside a store).
+    An existing file keeps its mode, owner and group (the group also for a non-root user who belongs to it, as
+    `cp -p` would); a new one is 0600 when `private` (keys, stashes), else 0644 less the umask. `clear_secret`
+    (an unencrypted key) makes the file owner-only (0600) whatever the old mode was. Only a regular file or a
+    new path is written: a FIFO or device at `path` is refused, never replaced. `record=False` leaves the file
+    out of `changed` (a backup beside a store, a commit's intent record).
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    target = _write_target(Path(path))
+    staged = _stage(target, data, private=private, clear_secret=clear_secret)
+    try:
+        try:
+            os.replace(staged.tmp, target)  # while still flocked, so the temp file is never unguarded
+        except OSError as exc:
+            raise _io_error(target, exc, "write") from exc
+        if record and not Path(path).name.startswith(TEMP_PREFIX):
+            changed.append(str(path))
+    finally:
+        staged.discard()
+    _fsync_folder(target.parent)
+
+
+def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
+    """Write several companion files (a .kdb with its .rdb and .sth, NSS's two databases) as one commit.
+
+    Every temp file is written and synced first; then an intent record naming them is written, and from that
+    moment the commit is decided: the temp files are renamed one by one and the record removed. A writer killed
+    between two renames leaves the record, and the next process to lock the folder (or to open the store:
+    `finish_interrupted_commit`) renames the rest, so the files never stay split across two passwords.
+    Ctrl-C during the renames (a few milliseconds) is too late to stop the commit and is ignored.
+    """
+    targets = [_write_target(path) for path in files]
+    staged: list[_Staged] = []
+    decided = False
+    try:
+        for target, (data, private) in zip(targets, files.values(), strict=True):
+            staged.append(_stage(target, data, private=private, clear_secret=False))
+        folders = {t.parent for t in targets}
+        for folder in folders:
+            _fsync_folder(folder)
+        if len(folders) != 1:  # companions always share a folder; a record could not name them otherwise
+            raise KeystoreError("companion files of one store must share a folder", store=str(targets[0]))
+        folder = targets[0].parent
+        intent = folder / f"{INTENT_PREFIX}{targets[0].name}"
+        lines = "".join(f"{s.tmp.name}\t{t.name}\n" for s, t in zip(staged, targets, strict=True))
+        try:
+            # An interrupt up to here leaves the files as they were: the staged files are discarded, and a record
+            # naming only missing files completes to nothing.
+            atomic_write(intent, lines.encode("utf-8"), private=True, record=False)
+            decided = True
+            with _interrupts_held():
+                for item, target in zip(staged, targets, strict=True):
+                    os.replace(item.tmp, target)
+                    changed.append(str(target))
+                _fsync_folder(folder)
+                os.unlink(intent)
+        except OSError as exc:
+            raise _io_error(targets[0], exc, "write") from exc
+    finally:
+        for item in staged:
+            item.discard(keep=decided)  # a decided commit's files are the record's to finish, not litter
+    for folder in {t.parent for t in targets}:
+        _fsync_folder(folder)
+
+
+INTENT_PREFIX = ".keystores-commit-"
+
+
+def finish_interrupted_commit(path: str | os.PathLike[str]) -> None:
+    """Complete a multi-file commit a killed writer left half done beside `path` (readers call this first).
+
+    Taking the folder lock completes it (`_complete_commits`); a reader that may not lock the folder is told why.
+    """
+    folder = Path(os.path.realpath(path))
+    folder = folder if folder.is_dir() else folder.parent
+    try:
+        pending = any(n.startswith(INTENT_PREFIX) for n in os.listdir(folder))
+    except OSError:
+        return
+    if pending:
+        with folder_lock(folder):
+            pass
+
+
+def _complete_commits(folder: Path) -> None:
+    """Rename what intent records in `folder` name, then drop the records (called with the folder lock held)."""
+    try:
+        records = sorted(n for n in os.listdir(folder) if n.startswith(INTENT_PREFIX))
+    except OSError:
+        return
+    for name in records:
+        record = folder / name
+        try:
+            moves = [line.partition("\t")[::2] for line in record.read_text("utf-8").splitlines()]
+            for tmp_name, target_name in moves:  # all checked before any is done: our temp files, this folder
+                if "/" in tmp_name + target_name or not tmp_name.startswith(TEMP_PREFIX) or not target_name:
+                    raise ValueError(tmp_name)
+            for tmp_name, target_name in moves:
+                with contextlib.suppress(FileNotFoundError):  # renamed before the writer died
+                    os.replace(folder / tmp_name, folder / target_name)
+            _fsync_folder(folder)  # the renames are on disk before the record that asks for them goes
+            os.unlink(record)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = exc if isinstance(exc, OSError) else OSError(errno.EINVAL, "the record is damaged")
+            raise _io_error(record, reason, "complete an interrupted write") from None
+    if records:
+        _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ignore SIGINT while a decided commit renames its files (main thread only; others cannot set handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Staged:
+    """A temp file written, synced and flocked beside its target; `discard` closes it and removes what is left."""
+
+    def __init__(self, tmp: Path, fd: int) -> None:
+        self.tmp = tmp
+        self.fd = fd
+
+    def discard(self, *, keep: bool = False) -> None:
+        if self.fd >= 0:
+            if not keep:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.tmp)  # gone already when it was renamed into place
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _write_target(target: Path) -> Path:
+    """The path a write really replaces: through a symlink (the link stays), and only a regular file or nothing."""
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))  # the rename happens beside the real file
     try:
         existing = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise _io_error(target, exc, "read the file's mode") from exc
+    if stat.S_ISDIR(existing.st_mode):
+        raise KeystoreError("is a folder, not a file", store=str(target))
+    if not stat.S_ISREG(existing.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(existing.st_mode) else "a socket" if stat.S_ISSOCK(existing.st_mode) \
+            else "a device"
+        raise KeystoreError(f"is {kind}, not a regular file; only regular files (or new paths) are written",
+                            store=str(target))
+    return target
+
+
+def _stage(target: Path, data: bytes, *, private: bool, clear_secret: bool) -> _Staged:
+    """Write `data` to a new temp file beside `target`: created 0600 (before the first byte), given the final
+    mode and owner, synced, and left open and flocked ("alive": the sweeper leaves it alone)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        existing: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         existing = None
     except OSError as exc:
         raise _io_error(target, exc, "read the file's mode") from exc
-    if existing is not None and stat.S_ISDIR(existing.st_mode):
-        raise KeystoreError("is a folder, not a file", store=str(target))
-    if target.is_symlink():
-        # Write through the link so the link itself stays; the rename happens beside the real file.
-        target = target.resolve()
-        folder = target.parent
-    tmp = folder / f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}"
     mode = stat.S_IMODE(existing.st_mode) if existing else (0o600 if private else 0o644 & ~_umask())
+    if clear_secret:
+        mode &= 0o700
+    tmp = folder / f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         raise _io_error(target, exc, "write") from exc
+    staged = _Staged(tmp, fd)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # "alive": the sweeper leaves a flocked temp file alone
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fchmod(fd, mode)
-            if existing is not None and os.geteuid() == 0:
-                with contextlib.suppress(OSError):
-                    os.fchown(fd, existing.st_uid, existing.st_gid)
-            os.fsync(fd)
-            os.replace(tmp, target)  # while still flocked, so the temp file is never unguarded
-            if record and not Path(path).name.startswith(TEMP_PREFIX):
-                changed.append(str(path))
-        finally:
-            os.close(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if existing is not None:
+            _keep_owner(fd, existing)
+        os.fchmod(fd, mode)  # after fchown, which may clear set-id bits
+        os.fsync(fd)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise _io_error(target, exc, "write") from exc
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise
-    _fsync_folder(folder)
+    return staged
 
 
-def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
-    """Write several companion files (a .kdb and its .sth, NSS's two databases).
-
-    Each file is replaced atomically; all temp files are written and synced before the first rename, so a failure
-    while writing leaves every file as it was.
-    """
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for target, (data, private) in files.items():
-            if target.is_symlink():  # as atomic_write does: write through the link, keep the link
-                target = target.resolve()
-            tmp = target.parent / f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}"
-            atomic_write(tmp, data, private=private)
-            with contextlib.suppress(FileNotFoundError):
-                st = os.stat(target)
-                os.chmod(tmp, stat.S_IMODE(st.st_mode))
-                if os.geteuid() == 0:  # as atomic_write does: an existing file keeps its owner too
-                    with contextlib.suppress(OSError):
-                        os.chown(tmp, st.st_uid, st.st_gid)
-            staged.append((tmp, target))
-        for tmp, target in staged:
-            os.replace(tmp, target)
-            changed.append(str(target))
-    except OSError as exc:
-        raise _io_error(next(iter(files)), exc, "write") from exc
-    finally:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    for folder in {t.parent for t in files}:
-        _fsync_folder(folder)
+def _keep_owner(fd: int, existing: os.stat_result) -> None:
+    """Give the temp file the old file's owner (root only) and group (anyone who belongs to it may)."""
+    if os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            os.fchown(fd, existing.st_uid, existing.st_gid)
+    elif existing.st_gid != os.getegid():
+        with contextlib.suppress(OSError):  # EPERM: we are not in that group, and the file becomes ours
+            os.fchown(fd, -1, existing.st_gid)
 
 
 def _sweep_stale_temps(folder: Path, locked_at: float) -> None:

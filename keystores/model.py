@@ -39,6 +39,8 @@ class Trust:
     Java's trustedCertEntry and the CMS trusted bit mean "all purposes". NSS keeps per-purpose flags; `native`
     carries the source format's own spelling (for NSS e.g. "CT,C,C") so that a round trip loses nothing.
     An entry whose `trust` is None is present but not trusted (a CMS signer with the bit off, NSS ",,").
+    `verified` is False when the trust was read without checking its integrity (NSS trust without the database
+    password): shown as it is, but never made a trust anchor elsewhere unless asked (ops.transfer).
     """
 
     tls_server: bool = True
@@ -46,6 +48,7 @@ class Trust:
     email: bool = True
     code_signing: bool = True
     native: str | None = None
+    verified: bool = True
 
     @property
     def purposes(self) -> list[str]:

@@ -130,7 +130,8 @@ class TestNssToolsReadWhatWeWrite:
         trust = certutil_trust(folder)
         assert set(trust) == {"Test Root", "renamed"}
         assert trust["renamed"] == "u,u,u"
-        assert (folder / "cert9.db.bak").exists() and (folder / "key4.db.bak").exists()
+        # cert9.db (nothing secret) is kept as it was; no copy of key4.db keeps the old password or deleted keys
+        assert (folder / "cert9.db.bak").exists() and not (folder / "key4.db.bak").exists()
         new_pw = tmp_path / "new.txt"
         new_pw.write_text("new-password\n")
         keys = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(new_pw)).stdout

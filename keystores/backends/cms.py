@@ -109,6 +109,10 @@ class CmsStore(FileStore):
         self._chain_labels: set[str] = set()  # signer records made from a key pair's chain this session
         used_stash = False
         self._loaded_password = password or ""
+        if not create:
+            from keystores.fileio import finish_interrupted_commit
+
+            finish_interrupted_commit(kdb)  # a killed writer's .kdb/.rdb/.sth commit, before any of them is read
         if password is None and not create and self.stash_path.is_file():
             from keystores.fileio import read_bytes
 
@@ -458,10 +462,7 @@ class CmsStore(FileStore):
             files[self.stash_path] = (cms_stash.encode(password, version=self._pending_stash), True)
         changed = {p: v for p, v in files.items() if self._originals.get(p) != v[0] or not p.exists()}
         if changed:
-            atomic_write_many(changed)
-            if self.stash_path in changed:
-                with contextlib.suppress(OSError):
-                    self.stash_path.chmod(0o600)  # an existing stash keeps its mode otherwise; a stash is 0600
+            atomic_write_many(changed)  # a new stash is 0600; an existing one keeps its mode and group, as the .kdb
         for path, (data, _) in files.items():
             self._originals[path] = data
         if self.crl_path in files:

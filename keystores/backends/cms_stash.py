@@ -2,7 +2,8 @@
 
 v1 (129 bytes) XORs the NUL-terminated password with 0xF5; v8 (193 bytes) XORs such a v1 buffer again with a
 keystream derived from 64 random bytes stored in the file itself. Anyone who can read either form has the
-password: a stash protects only by its file mode, so it is always written 0600.
+password: a stash protects only by its file mode, so a new one is written 0600 (an existing one keeps its mode and
+group, as the database does: a queue manager's group may need to read it).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Without the password the keys show as locked KeyRefs (listing needs no password,
 Writes happen in place inside one sqlite transaction over both files (key4.db with cert9.db attached), so a
 process that has the database open (certutil, a browser) keeps a consistent view. Another writer makes us roll
 back, release every lock and retry for `lock_wait` seconds before StoreLocked; Firefox's profile lock is refused
-outright. The previous files are kept as cert9.db.bak / key4.db.bak.
+outright. The previous cert9.db is kept as cert9.db.bak; key4.db never is (a copy would keep keys the user deleted
+or re-protected), and a key4.db.bak an earlier version left is removed.
 Chain certificates without trust that only serve a key pair's chain are shown inside that chain, not as entries.
 Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
 """
@@ -17,6 +18,7 @@ Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -142,7 +144,8 @@ class NssStore(BaseStore):
         self._empty_password_untried = False  # see _check_password
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
-        self._trust_models: dict[tuple[nt.Levels | None, bool], Any] = {}
+        self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
+        self._unverified_noted = False
         self._global_salt = b""
         self._iterations = nc.DEFAULT_ITERATIONS
         self._password_check: bytes | None = None
@@ -158,6 +161,10 @@ class NssStore(BaseStore):
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._new = create
         try:
+            if not create and self.folder.is_dir():
+                from keystores.fileio import finish_interrupted_commit
+
+                finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
             if writable:
                 from keystores.fileio import folder_lock
 
@@ -445,11 +452,14 @@ class NssStore(BaseStore):
             levels = self._levels_cache[raw] = self._decode_levels(row)
         return levels
 
-    def _trust_model(self, levels: nt.Levels | None, *, user: bool) -> Any:
-        """nt.to_model, once per distinct (levels, user): Trust is frozen, so entries may share one."""
-        key = (levels, user)
+    def _trust_model(self, levels: nt.Levels | None, *, user: bool, verified: bool = True) -> Any:
+        """nt.to_model, once per distinct (levels, user, verified): Trust is frozen, so entries may share one."""
+        key = (levels, user, verified)
         if key not in self._trust_models:
-            self._trust_models[key] = nt.to_model(levels, user=user)
+            trust = nt.to_model(levels, user=user)
+            if trust is not None and not verified:
+                trust = dataclasses.replace(trust, verified=False)
+            self._trust_models[key] = trust
         return self._trust_models[key]
 
     @staticmethod
@@ -481,13 +491,20 @@ class NssStore(BaseStore):
                 return False
         return True
 
-    def _verify_trust(self, row: db.Row, label: str) -> None:
+    def _verify_trust(self, row: db.Row, label: str) -> bool:
+        """Check the trust object's MACs; False when they cannot be checked (no password: certutil shows such
+        trust unchecked too)."""
         if self._unlocked() is None:
-            return
+            if not self._unverified_noted:
+                self._unverified_noted = True
+                self.notes.append(f"{self.location}: trust is shown unverified: its integrity MACs need the database "
+                                  "password, and anyone who can write the database could have set it")
+            return False
         values = [(attr, value) for attr in _TRUST_MACED if (value := row.get(attr)) is not None]
         failed = self._mac_checker().first_failure(self._mac_items(), f"sig_cert_{row.id:08x}_", row.id, values)
         if failed is not None:  # _check_mac says what is wrong with it
             self._check_mac("cert", row.id, row.id, failed, dict(values)[failed], label, "trust")
+        return True
 
     def _mac_checker(self) -> nc.MacChecker:
         assert self._pass_key is not None
@@ -550,9 +567,9 @@ class NssStore(BaseStore):
     def _read_trust(self, cert: _Cert, row: db.Row, label: str, *, user: bool) -> Any:
         """The entry's Trust from its trust object, once that object's MACs check out."""
         try:
-            self._verify_trust(row, label)
+            verified = self._verify_trust(row, label)
             if self._trust_is_for(cert, row):
-                return self._trust_model(self._levels_of(row), user=user)
+                return self._trust_model(self._levels_of(row), user=user, verified=verified)
         except (TypeError, ValueError, IndexError) as exc:
             raise CorruptStore(f"the trust object is damaged ({exc})", store=self.location, label=label) from exc
         self.notes.append(f"{self.location}: '{label}': its trust object names another certificate (hash mismatch) "
@@ -805,45 +822,41 @@ class NssStore(BaseStore):
         self._versions = self._file_versions()
 
     def _write_new(self) -> None:
-        import secrets as _secrets
-
-        from keystores.fileio import atomic_write_many, changed
+        """Build both databases in memory and commit them whole: no sqlite file or journal ever sits on disk
+        with sqlite's default 0644 mode, and a kill leaves nothing but temp files the next writer sweeps."""
+        from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX, atomic_write_many, changed
 
         # Folders made for this database are removed again if the write fails or is interrupted.
         made = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
-        self.folder.mkdir(parents=True, exist_ok=True)  # as mkdir would; the files inside are 0600
-        tag = _secrets.token_hex(4)
-        tmp_key = self.folder / f".keystores-tmp-key4.db.{tag}"
-        tmp_cert = self.folder / f".keystores-tmp-cert9.db.{tag}"
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
         try:
-            conn = sqlite3.connect(tmp_key, isolation_level=None)
+            conn = sqlite3.connect(":memory:", isolation_level=None)
             try:
-                conn.execute("ATTACH DATABASE ? AS cert", (str(tmp_cert),))
+                conn.execute("ATTACH DATABASE ':memory:' AS cert")
                 conn.execute("BEGIN")
                 db.create_schema(conn, "main", db.PRIVATE_TABLE, with_meta=True)
                 db.create_schema(conn, "cert", db.PUBLIC_TABLE, with_meta=False)
                 self._apply(conn)
                 conn.execute("COMMIT")
+                images = {self.key_db: (conn.serialize(name="main"), True),
+                          self.cert_db: (conn.serialize(name="cert"), True)}
             finally:
                 conn.close()
-            atomic_write_many({self.key_db: (tmp_key.read_bytes(), True), self.cert_db: (tmp_cert.read_bytes(), True)})
+            atomic_write_many(images)
         except BaseException as exc:
-            ours = [tmp_key, tmp_cert, *(p.with_name(p.name + "-journal") for p in (tmp_key, tmp_cert))]
             if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
-                ours += [self.key_db, self.cert_db]
+                ours = [self.key_db, self.cert_db]
+                ours += [p for p in self.folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
                 changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
-            for path in ours:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-            for folder in made:  # innermost first; one that holds anything else now is left alone
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+                for path in ours:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                for folder in made:  # innermost first; one that holds anything else now is left alone
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
             if isinstance(exc, sqlite3.Error):
                 raise self._sql_error(exc, "create") from exc
             raise
-        for path in (tmp_key, tmp_cert):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
         self._new = False
 
     def _write_in_place(self) -> None:
@@ -866,7 +879,7 @@ class NssStore(BaseStore):
             try:
                 # Through sqlite, never open()/close(): closing any descriptor of a database file drops this
                 # process's POSIX locks on it, and another writer (certutil) would then write under our feet.
-                backups = {self.cert_db: conn.serialize(name="cert"), self.key_db: conn.serialize(name="main")}
+                cert_before = conn.serialize(name="cert")
                 self._apply(conn)
                 conn.execute("PRAGMA busy_timeout = 1000")  # COMMIT waits a little for readers to finish
                 conn.execute("COMMIT")
@@ -884,9 +897,12 @@ class NssStore(BaseStore):
                                store=self.location) from exc
         finally:
             conn.close()
-        for path, data in backups.items():
-            with contextlib.suppress(KeystoreError):
-                atomic_write(path.with_name(path.name + ".bak"), data, private=True, record=False)
+        # cert9.db (certificates and trust, nothing secret) is kept as it was before this write. key4.db is not:
+        # a copy would keep every key under the old password after a password change, and keys the user deleted.
+        with contextlib.suppress(KeystoreError):
+            atomic_write(self.cert_db.with_name("cert9.db.bak"), cert_before, private=True, record=False)
+        with contextlib.suppress(FileNotFoundError):
+            (self.key_db.with_name("key4.db.bak")).unlink()  # one an earlier keystores left holds the same secrets
 
     def _apply(self, conn: sqlite3.Connection) -> None:
         self._chain_written = set()

@@ -44,9 +44,7 @@ import base64
 import binascii
 import bisect
 import contextlib
-import os
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -749,21 +747,9 @@ class PemStore(FileStore):
         clear_key = self._has_keys and not self.password
         if not self._has_keys:
             self._key_protection, self._encrypted_pkcs8 = set(), []
-        # An unencrypted key must not land in a file others can read: tighten an existing file's mode first
-        # (atomic_write keeps it), and put it back if the write fails.
-        old_mode = None
-        if clear_key:
-            with contextlib.suppress(OSError):
-                old_mode = stat.S_IMODE(os.stat(self.path).st_mode)
-                if old_mode & 0o077:
-                    os.chmod(self.path, old_mode & 0o700)
-        try:
-            atomic_write(self.path, data, private=self.private_file)
-        except BaseException:
-            if old_mode is not None and old_mode & 0o077:
-                with contextlib.suppress(OSError):
-                    os.chmod(self.path, old_mode)
-            raise
+        # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
+        # byte, whatever the old file's mode (which the user may not even be allowed to change).
+        atomic_write(self.path, data, private=self.private_file, clear_secret=clear_key)
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
