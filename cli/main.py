@@ -171,9 +171,11 @@ def list_entries(
 
     with _open_read(store, password, store_type, module) as opened:
         show_notes(opened.notes)
+        shown = len(opened.notes)
         entries = list(opened.entries())
         if as_json:
             emit_json(store_data(opened, entries))
+            show_notes(opened.notes[shown:])  # what reading the entries found (e.g. NSS trust left unverified)
             return
         rows = [entry_row(e) for e in entries]
         kind = opened.format
@@ -236,8 +238,10 @@ def show_entry(
 
     with _open_read(store, password, store_type, module) as opened:
         show_notes(opened.notes)
+        shown = len(opened.notes)
         entries = [opened.get(label)] if label else list(opened.entries())
         data = store_data(opened, entries, detail=True)
+        show_notes(opened.notes[shown:])  # what reading the entries found (e.g. NSS trust left unverified)
     if as_json:
         emit_json(data)
         return
@@ -252,7 +256,8 @@ def show_entry(
         print(f"{key}: {entry[key]}")
     if entry["trust"]:
         print(f"trust: {', '.join(entry['trust']['purposes'])}"
-              + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else ""))
+              + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else "")
+              + ("" if entry["trust"]["verified"] else " [unverified: read without the password]"))
     if entry.get("key"):
         print(f"key: id {entry['key']['id']}, sensitive {entry['key']['sensitive']}, "
               f"extractable {entry['key']['extractable']}")
@@ -361,6 +366,11 @@ def change_password(
     err("password changed")
 
 
+TrustUnverifiedOpt = Annotated[bool, typer.Option(
+    "--trust-unverified", help="Take trust whose integrity could not be checked (NSS read without its password) "
+    "as trust in DEST; without it such entries are refused.")]
+
+
 @app.command("import", epilog=EXIT_CODES_HELP)
 def import_cmd(
     locations: Annotated[list[str], typer.Argument(help="SRC DEST, or just DEST with --cert/--key.",
@@ -381,6 +391,7 @@ def import_cmd(
     module: ModuleOpt = None,
     untrusted: UntrustedOpt = "skip",
     as_json: JsonOpt = False,
+    trust_unverified: TrustUnverifiedOpt = False,
 ) -> None:
     """Import a whole store, chosen entries, or a key + certificate (+ chain) into a store (created if missing)."""
     from keystores.ops import transfer
@@ -405,7 +416,7 @@ def import_cmd(
                 password, "password", lambda pw: transfer.import_entries(
                     src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
                     labels=entry, new_label=label, replace=replace, profile=profile, progress=step,
-                    untrusted=untrusted)))
+                    untrusted=untrusted, trust_unverified=trust_unverified)))
         finally:
             stop()
     report_transfer(result, dest, "imported", as_json)
@@ -462,6 +473,7 @@ def convert_cmd(
                                                     "(repeatable).")] = None,
     untrusted: UntrustedOpt = "skip",
     as_json: JsonOpt = False,
+    trust_unverified: TrustUnverifiedOpt = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
     from keystores.ops import transfer
@@ -474,7 +486,8 @@ def convert_cmd(
             password, "password", lambda pw: transfer.convert(
                 src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
                 profile=profile, force=force, progress=step,
-                dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted)), confirm=True)
+                dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted,
+                trust_unverified=trust_unverified)), confirm=True)
     finally:
         stop()
     report_transfer(result, dest, "wrote", as_json)
@@ -598,6 +611,9 @@ def _interrupted_line() -> str:
 
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: the one error boundary."""
+    from keystores.secrets import no_core_dumps
+
+    no_core_dumps()  # first: a crash's core file would hold every password read
     import signal
 
     signal.signal(signal.SIGINT, _on_interrupt)

@@ -32,7 +32,12 @@ class KeystoreError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
-        where = f"{self.store}: " if self.store else ""
+        store = self.store
+        if store and store[:7].lower() == "pkcs11:":  # a PIN typed into the URI never reaches a message
+            from keystores.secrets import redact_uri_pins
+
+            store = redact_uri_pins(store)
+        where = f"{store}: " if store else ""
         what = f"entry '{self.label}': " if self.label else ""
         return f"{where}{what}{self.reason}"
 

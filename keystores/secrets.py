@@ -5,6 +5,7 @@ A secret never comes from an argument value unless the user writes `pass:` and a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -26,55 +27,118 @@ def resolve_secret(source: str, *, what: str = "password") -> str:
     or a variable's or file's name is repeated."""
     kind, sep, rest = source.partition(":")
     if source == "stdin":
-        try:
-            line = sys.stdin.readline()
-        except UnicodeDecodeError:
-            raise UsageError(f"{what}: standard input is not UTF-8 text") from None
+        line = _read_stdin_line()
         if not line:
             raise UsageError(f"{what}: standard input is empty")
-        return line.rstrip("\r\n")
+        return _text(line, what, "standard input").rstrip("\r\n")
     if not sep:
         raise UsageError(f"{what}: source must be env:VAR, file:PATH, fd:N, stdin or pass:VALUE")
     if kind == "env":
-        value = os.environ.get(rest)
+        value = os.environb.get(os.fsencode(rest)) if os.supports_bytes_environ else None
         if value is None:
-            raise UsageError(f"{what}: the environment variable named after env: is not set")
-        return value
+            text = os.environ.get(rest)
+            if text is None:
+                raise UsageError(f"{what}: the environment variable named after env: is not set")
+            value = os.fsencode(text)
+        return _text(value, what, "the environment variable named after env:")
     if kind == "file":
         try:
-            with open(rest, encoding="utf-8") as handle:
-                return handle.readline().rstrip("\r\n")
+            with open(rest, "rb") as handle:
+                line = handle.readline()
         except OSError as exc:
             raise UsageError(f"{what}: the file named after file: cannot be read ({exc.strerror})") from None
-        except UnicodeDecodeError:  # its message would show a byte of the secret
-            raise UsageError(f"{what}: the file named after file: is not UTF-8 text") from None
+        return _text(line, what, "the file named after file:").rstrip("\r\n")
     if kind == "fd":
         if not rest.isdigit():
             raise UsageError(f"{what}: fd: needs a file descriptor number")
         try:
-            with os.fdopen(int(rest), encoding="utf-8", closefd=False) as handle:
-                return handle.readline().rstrip("\r\n")
+            with os.fdopen(int(rest), "rb", closefd=False) as handle:
+                line = handle.readline()
         except OSError as exc:
             raise UsageError(f"{what}: the file descriptor after fd: cannot be read ({exc.strerror})") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{what}: what the file descriptor after fd: holds is not UTF-8 text") from None
+        return _text(line, what, "what the file descriptor after fd: holds").rstrip("\r\n")
     if kind == "pass":
         warnings.warn(f"{what} given as pass:VALUE is visible to other users (ps, shell history); "
                       "prefer env:, file: or fd:", VisibleSecretWarning, stacklevel=2)
-        return rest
+        return _text(os.fsencode(rest), what, "the pass: value")  # argv bytes that are not UTF-8 arrive escaped
     raise UsageError(f"{what}: not a secret source; use env:VAR, file:PATH, fd:N, stdin or pass:VALUE (the value "
                      "given is not shown: it may be the secret itself)")
+
+
+def _text(raw: bytes, what: str, where: str) -> str:
+    """A secret's bytes as UTF-8 text. The error names where it came from, never a byte of it or its position
+    (Python's own UnicodeDecodeError says both); guessing Latin-1 instead would silently use another password."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{what}: {where} is not UTF-8 text; keystores reads secrets as UTF-8 (re-encode it, "
+                         "e.g. iconv -f latin1 -t utf-8)") from None
+
+
+def _read_stdin_line() -> bytes:
+    """One line of standard input as bytes; not echoed when standard input is a terminal (as a prompt would)."""
+    stream = sys.stdin.buffer
+    if not sys.stdin.isatty():
+        return stream.readline()
+    import termios
+
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    quiet = list(old)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    try:
+        return stream.readline()
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+        sys.stderr.write("\n")  # the newline the user typed was not echoed either
+
+
+def no_core_dumps() -> None:
+    """Make this process leave no core file (it would hold the passwords in memory): RLIMIT_CORE 0, soft and hard."""
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def is_pin_part(part: str) -> bool:
+    """Whether a `pkcs11:` URI part names a PIN, however spelled: case, percent-encoding, a typo for '='
+    (`pin-value:X`, `pin-value%3DX`, `pin=X`)."""
+    from urllib.parse import unquote_to_bytes
+
+    return unquote_to_bytes(part.strip()).decode("utf-8", "replace").strip().lower().startswith("pin")
+
+
+def redact_uri_pins(uri: str) -> str:
+    """`uri` with every PIN-like part replaced by '...' (errors name the store they concern)."""
+    head, sep, body = uri.partition(":")
+    path, qmark, query = body.partition("?")
+
+    def clean(section: str, separator: str) -> str:
+        return separator.join("..." if is_pin_part(item) else item for item in section.split(separator))
+
+    return head + sep + clean(path, ";") + (qmark + clean(query, "&") if qmark else "")
 
 
 def prompt_secret(prompt: str, *, confirm: bool = False) -> str | None:
     """Ask on the terminal; None when there is no terminal to ask on."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return None
-    import getpass
-
-    first = getpass.getpass(f"{prompt}: ", stream=sys.stderr)
+    first = _ask(f"{prompt}: ")
     if confirm:
-        again = getpass.getpass(f"{prompt} (again): ", stream=sys.stderr)
+        again = _ask(f"{prompt} (again): ")
         if again != first:
             raise UsageError("the two entries differ")
     return first
+
+
+def _ask(prompt: str) -> str:
+    """getpass, without its UnicodeDecodeError (which shows a byte of what was typed, and where)."""
+    import getpass
+
+    try:
+        return getpass.getpass(prompt, stream=sys.stderr)
+    except UnicodeDecodeError:
+        raise UsageError("what was typed is not UTF-8 text; keystores reads secrets as UTF-8 (set a UTF-8 "
+                         "terminal encoding)") from None

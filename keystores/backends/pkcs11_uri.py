@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
 from keystores.errors import UsageError
+from keystores.secrets import is_pin_part
 
 PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
                    "library-version", "object", "type", "id", "slot-description", "slot-manufacturer", "slot-id")
@@ -45,16 +46,20 @@ class Pkcs11Uri:
         path, _, query = body.partition("?")
         values: dict[str, str | bytes] = {}
         other: dict[str, str] = {}
-        for part, separator, known in ((path, ";", PATH_ATTRIBUTES), (query, "&", QUERY_ATTRIBUTES)):
+        for part, separator, known, where in ((path, ";", PATH_ATTRIBUTES, "path"),
+                                              (query, "&", QUERY_ATTRIBUTES, "query")):
             for item in part.split(separator) if part else ():
-                name, eq, raw = item.partition("=")
-                name = name.strip().lower()
-                if not eq or not name:
-                    raise UsageError(f"PKCS#11 URI: '{_redact(item)}' is not NAME=VALUE")
-                if name in ("pin-value", "pin-source"):
+                raw_name, eq, raw = item.partition("=")
+                name = _decode(raw_name).decode("utf-8", "replace").lower()
+                if is_pin_part(item):
+                    # pin-value, pin-source, a mistyped pin-value:X or pin-value%3DX, a bare pin=: never echoed
                     raise UsageError("PKCS#11 URI: a PIN is never taken from the URI (it would land in shell "
                                      "history and process lists); pass it with --password env:VAR, "
                                      "file:PATH or fd:N")
+                if not eq or not name:
+                    # not echoed: a part that is not NAME=VALUE may be a secret typed in the wrong place
+                    raise UsageError(f"PKCS#11 URI: a part of the {where} is not NAME=VALUE (parts are separated "
+                                     f"by '{separator}')")
                 if name == "slot-id":
                     raise UsageError("PKCS#11 URI: tokens are chosen by label or serial, never by slot-id (slot "
                                      "numbers change when a token is initialised); use token=LABEL or serial=")
@@ -94,8 +99,3 @@ class Pkcs11Uri:
 def _decode(raw: str) -> bytes:
     # unquote_to_bytes leaves a malformed escape ("%zz") as it is, which is what RFC 3986 readers do too.
     return unquote_to_bytes(raw.strip())
-
-
-def _redact(item: str) -> str:
-    name = item.partition("=")[0]
-    return f"{name}=..." if "pin" in name.lower() else item

@@ -112,6 +112,9 @@ class _Parsed:
     bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
     mac_verified: bool = False
     protection: dict[str, str] = field(default_factory=dict)
+    # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
+    # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
+    trust_unproven: bool = False
 
 
 class Pkcs12Store(FileStore):
@@ -291,6 +294,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         else:
             raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
     parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
+    parsed.trust_unproven = bool(password) and not mac_verified
     parsed.protection.setdefault("certificates", "none")
     if not parsed.keys:
         parsed.protection.setdefault("keys", "none (no private keys)")
@@ -571,6 +575,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
 
     untrusted: list[str] = []
+    unproven: list[str] = []
     for bag in parsed.certs:
         if bag.trust_oids is None and bag.der in used:
             continue
@@ -578,13 +583,21 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
             used.add(bag.der)  # a bare certificate twice in the file is one entry
         label = _unique(bag.friendly_name or _common_name(bag.cert), taken, notes, location)
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
-        if trust is None:
+        if trust is not None and parsed.trust_unproven:
+            unproven.append(label)
+            trust = None
+        elif trust is None:
             untrusted.append(label)
         results.append((Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(bag.cert,), trust=trust), None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
                      "certificate entries, which keytool does not list")
+    if unproven:
+        shown = ", ".join(repr(u) for u in unproven[:5]) + (" ..." if len(unproven) > 5 else "")
+        notes.append(f"{location}: the file has no MAC, so nothing shows that whoever knows the password wrote it: "
+                     f"the trust of {shown} is not taken (kept as untrusted certificates); a file with a MAC, "
+                     "or the certificate checked and trusted by hand, is needed to trust it")
     for secret in parsed.secrets:
         notes.append(f"{location}: '{secret.friendly_name or '?'}' is a Java secret key; PKCS#12 secret keys are "
                      "not supported here: it is kept unchanged on save but not listed or converted")
@@ -737,8 +750,8 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
             sealed = entry.sealed_blob(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
-            if sealed is not None and _scheme_family(sealed) == profile.key_scheme:
-                epki = sealed  # untouched key, same password and kind of cipher: no need to decrypt it
+            if sealed is not None and _kept_as_is(sealed, profile):
+                epki = sealed  # untouched key, same password, cipher and at least as many iterations: kept
             else:
                 if isinstance(entry.key, KeyRef) or entry.key is None:
                     raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
@@ -810,6 +823,21 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
     if password is not None:
         pfx["mac_data"] = _make_mac(safe_bytes, password, profile)
     return pkcs12.Pfx(pfx).dump()
+
+
+def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
+    """Whether a key bag read from the file may be written back unchanged: only when it is as strong as what the
+    profile writes (its cipher family, and no fewer iterations). A rewrite upgrades a weaker one (1 iteration,
+    a legacy cipher) instead of carrying it on."""
+    from asn1crypto import keys
+
+    if _scheme_family(epki_der) != profile.key_scheme:
+        return False
+    try:
+        iterations = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"].kdf_iterations
+    except (ValueError, KeyError, TypeError):
+        return False
+    return isinstance(iterations, int) and iterations >= profile.iterations
 
 
 def _scheme_family(epki_der: bytes) -> str | None:

@@ -63,7 +63,8 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         if entry.kind is EntryKind.SECRET_KEY and opened and entry.secret is not None:
             data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
     data["default"] = entry.default
-    data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native}
+    data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native,
+                                                      "verified": entry.trust.verified}
     # Asked of the kind, not of `entry.key`: backends decrypt keys lazily, and listing must not pay for that.
     data["has_private_key"] = entry.kind is EntryKind.KEY_PAIR
     data["on_token"] = entry.on_token

@@ -41,8 +41,15 @@ def _check_untrusted_choice(untrusted: str) -> None:
         raise UsageError(f"unknown choice '{untrusted}' for untrusted certificates; use skip, trust or fail")
 
 
-def _portable(entry: Entry, dest: KeyStore) -> Entry:
-    """The entry as `dest` can hold it, or CapabilityError naming what it cannot."""
+def _portable(entry: Entry, dest: KeyStore, *, trust_unverified: bool = False) -> Entry:
+    """The entry as `dest` can hold it, or CapabilityError naming what it cannot.
+
+    Trust read without checking its integrity (NSS without the password) would become a trust anchor in `dest`
+    that nobody vouched for: refused unless `trust_unverified`."""
+    if entry.trust is not None and not entry.trust.verified and entry.trust.purposes and not trust_unverified:
+        raise UsageError("its trust was read without the source's password, so its integrity was not checked, and "
+                         "it is not made a trust anchor: give the source password to verify it, or accept it "
+                         "unverified (--trust-unverified)", store=dest.location, label=entry.label)
     caps = dest.capabilities
     if entry.default and not caps.default_flag:
         entry = entry.with_(default=False)  # a default flag has no meaning there; dropping it loses no data
@@ -121,10 +128,11 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
                  rename: dict[str, str] | None = None, replace: bool = False,
                  progress: Progress | None = None, untrusted: str = "fail",
                  skipped: list[Entry] | None = None, notes: list[str] | None = None,
-                 chosen: list[Entry] | None = None) -> list[str]:
+                 chosen: list[Entry] | None = None, trust_unverified: bool = False) -> list[str]:
     """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written; untrusted
     certificates `dest` cannot hold are handled as `untrusted` says (UNTRUSTED_CHOICES), skipped ones appended to
-    `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked."""
+    `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked. Trust
+    whose integrity was not checked becomes trust in `dest` only with `trust_unverified` (see _portable)."""
     _check_untrusted_choice(untrusted)
     chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
@@ -132,7 +140,7 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     prepared = []
     for entry in chosen:
         new_label = (rename or {}).get(entry.label, entry.label)
-        prepared.append(_portable(entry.with_(label=new_label), dest))
+        prepared.append(_portable(entry.with_(label=new_label), dest, trust_unverified=trust_unverified))
     if not dest.capabilities.multiple_entries and len(prepared) > 1:
         raise CapabilityError("multiple_entries", f"a {dest.format} file holds one entry, {len(prepared)} given",
                               store=dest.location)
@@ -186,9 +194,10 @@ def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipp
 def convert(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
             src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
             force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
-            labels: list[str] | None = None, untrusted: str = "fail") -> TransferResult:
+            labels: list[str] | None = None, untrusted: str = "fail",
+            trust_unverified: bool = False) -> TransferResult:
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
-    name); `untrusted` as copy_entries takes it."""
+    name); `untrusted` and `trust_unverified` as copy_entries takes them."""
     result = TransferResult()
     _check_untrusted_choice(untrusted)
     if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
@@ -204,7 +213,8 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
             with target:
                 _refuse_unprotected(target, new, dest_password)
                 result.copied = copy_entries(source, target, replace=force, progress=progress, chosen=chosen,
-                                             untrusted=untrusted, skipped=result.skipped, notes=result.notes)
+                                             untrusted=untrusted, skipped=result.skipped, notes=result.notes,
+                                             trust_unverified=trust_unverified)
                 result.notes += target.notes
     return result
 
@@ -212,9 +222,10 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
 def import_entries(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
                    src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
-                   progress: Progress | None = None, untrusted: str = "fail") -> TransferResult:
-    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` as
-    copy_entries takes it."""
+                   progress: Progress | None = None, untrusted: str = "fail",
+                   trust_unverified: bool = False) -> TransferResult:
+    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` and
+    `trust_unverified` as copy_entries takes them."""
     result = TransferResult()
     _check_untrusted_choice(untrusted)
     with open_store(src, password=password, type=src_type) as source:
@@ -234,7 +245,7 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
             _refuse_unprotected(target, new, dest_password)
             result.copied = copy_entries(source, target, rename=rename, replace=replace, progress=progress,
                                          chosen=chosen, untrusted=untrusted, skipped=result.skipped,
-                                         notes=result.notes)
+                                         notes=result.notes, trust_unverified=trust_unverified)
             result.notes += target.notes
     return result
 
@@ -324,7 +335,9 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
             raise UsageError("entry has no private key", store=store_location, label=label)
         exported = entry.with_(chain=chain, default=False)
     else:
-        exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=entry.trust)  # or
+        # Trust read without its integrity checked (NSS without the password) stays behind: the certificate goes.
+        trust = entry.trust if entry.trust is None or entry.trust.verified else None
+        exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=trust)  # or
         # CERTIFICATE, when it has no trust (Entry sets the kind from the trust)
     if out_format == "der" and (include_key or len(chain) > 1):
         raise CapabilityError("multiple_entries", "DER holds one object: export the certificate alone, or use "
