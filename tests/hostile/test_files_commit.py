@@ -108,8 +108,8 @@ def test_sigint_before_the_commit_changes_nothing(made, tmp_path):
         time.sleep(0.01)
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=120)
-    # (its exit code is the CLI boundary's: typer 0.28 hands an interrupt back as a return value, helper cli-truth)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
     assert {name: (tmp_path / name).read_bytes() for name in FILES} == before
     _check_whole(kdb, OLD)
 
