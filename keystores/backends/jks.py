@@ -128,14 +128,26 @@ class _JavaReader:
 
     Only the grammar a SealedObject and the keys inside it use: objects, class descriptors, strings, arrays,
     enums, references, null and skipped block data. Anything else is refused as damage.
+
+    Bounded on hostile input: nesting depth, the handles and values one stream may build, and class hierarchies
+    (a descriptor that names itself, or a descendant, as its superclass is refused). A SealedObject holds about
+    ten values in five classes; the bounds are far above that.
     """
 
     _MAX_DEPTH = 16
+    _MAX_VALUES = 10_000  # handles and array elements together
+    _MAX_LINEAGE = 32  # classes in one object's hierarchy
 
     def __init__(self, data: bytes, pos: int) -> None:
         self.data = data
         self.pos = pos
         self.handles: list[Any] = []
+        self.built = 0
+
+    def count(self, values: int) -> None:
+        self.built += values
+        if self.built > self._MAX_VALUES:
+            raise ValueError(f"serialized object builds more than {self._MAX_VALUES} values")
 
     def take(self, size: int) -> bytes:
         if size < 0 or self.pos + size > len(self.data):
@@ -167,6 +179,7 @@ class _JavaReader:
             return self.handles[handle]
         if tag == 0x74:  # TC_STRING
             text, self.pos = _read_utf(self.data, self.pos)
+            self.count(1)
             self.handles.append(text)
             return text
         if tag == 0x72:  # TC_CLASSDESC
@@ -178,6 +191,7 @@ class _JavaReader:
         if tag == 0x7E:  # TC_ENUM
             desc = self.class_desc(depth)
             index = len(self.handles)
+            self.count(1)
             self.handles.append(None)
             constant = self.content(depth + 1)
             self.handles[index] = (desc.name if desc else "", constant)
@@ -194,6 +208,7 @@ class _JavaReader:
         name, self.pos = _read_utf(self.data, self.pos)
         self.take(8)  # serialVersionUID
         desc = _ClassDesc(name)
+        self.count(1)
         self.handles.append(desc)
         desc.flags = self.unpack(">B")
         for _ in range(self.unpack(">H")):
@@ -207,6 +222,14 @@ class _JavaReader:
             desc.fields.append((code, field_name))
         self.skip_annotation(depth)
         desc.super = self.class_desc(depth)
+        lineage = 0
+        ancestor = desc.super
+        while ancestor is not None:  # a reference can name the descriptor itself, or one of its subclasses
+            lineage += 1
+            if ancestor is desc or lineage > self._MAX_LINEAGE:
+                raise ValueError(f"class {name!r} is its own superclass (a loop in the class hierarchy)"
+                                 if ancestor is desc else "class hierarchy is too deep")
+            ancestor = ancestor.super
         return desc
 
     def skip_annotation(self, depth: int) -> None:
@@ -229,9 +252,12 @@ class _JavaReader:
         if desc is None:
             raise ValueError("object without a class")
         obj = _JavaObject(desc.name)
+        self.count(1)
         self.handles.append(obj)
         lineage = []
         while desc is not None:
+            if len(lineage) > self._MAX_LINEAGE:  # class_desc_body refuses loops; this is the backstop
+                raise ValueError("class hierarchy is too deep")
             lineage.append(desc)
             desc = desc.super
         for cls in reversed(lineage):  # superclass data comes first
@@ -257,6 +283,7 @@ class _JavaReader:
         if desc is None or not desc.name.startswith("["):
             raise ValueError("array without an array class")
         index = len(self.handles)
+        self.count(1)
         self.handles.append(None)
         size = self.unpack(">i")
         component = desc.name[1:2]
@@ -267,6 +294,7 @@ class _JavaReader:
         elif component in _PRIMITIVE_SIZES:
             value = self.take(size * _PRIMITIVE_SIZES[component])
         else:
+            self.count(size)
             value = [self.content(depth + 1) for _ in range(size)]
         self.handles[index] = value
         return value
