@@ -11,8 +11,9 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
-from keystores.errors import CorruptStore, UnsupportedFormat, WrongPassword
+from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
 from keystores.legacy import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
+from keystores.limits import KdfBudget, blocks, check_kdf
 
 if TYPE_CHECKING:
     from asn1crypto import algos
@@ -25,6 +26,9 @@ SCHEMES = {
 }
 
 _HASH_OBJECTS = {"sha1", "sha224", "sha256", "sha384", "sha512", "md5"}
+#: The longest key each PBES2 cipher takes (RC2's key may be 1..128 bytes, RFC 2268): a longer PBKDF2 keyLength
+#: only multiplies the derivation's work.
+_CIPHER_KEY_SIZES = {"aes": 32, "tripledes": 24, "des": 8, "rc2": 128}
 
 
 class _BadPadding(Exception):
@@ -85,6 +89,33 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     return context.update(_pad(data, block)) + context.finalize()
 
 
+def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = None) -> None:
+    """Refuse an iteration count or key length no real tool writes (keystores.limits) before any derivation, and
+    charge one derivation to `budget`. LimitExceeded names the parameter."""
+    name = alg["algorithm"].native
+    if name == "pbes2":
+        prf = alg.kdf_hmac or "sha1"
+        if prf not in _HASH_OBJECTS:
+            raise UnsupportedFormat(f"PBKDF2 with {prf} is not supported")
+        cipher = alg.encryption_cipher
+        iterations, key_length = alg.kdf_iterations, alg.key_length
+        check_kdf(iterations, key_length, max_key_length=_CIPHER_KEY_SIZES.get(cipher, 32),
+                  what=f"PBKDF2 ({cipher.upper()})")
+        cost = blocks(key_length, hashlib.new(prf).digest_size)
+    elif name.startswith("pkcs12_"):
+        iterations = alg.kdf_iterations
+        check_kdf(iterations, alg.key_length, max_key_length=32, what="PKCS#12 key derivation")
+        cost = blocks(alg.key_length, 20) + (0 if alg.encryption_cipher == "rc4" else 1)  # key, then the IV
+    elif name.startswith("pbes1_"):
+        iterations = alg.kdf_iterations
+        check_kdf(iterations, 16, max_key_length=16, what="PBES1 key derivation")
+        cost = 1
+    else:
+        raise UnsupportedFormat(f"encryption scheme {name} is not supported")
+    if budget is not None:
+        budget.charge(iterations, cost, "key derivation")
+
+
 def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, *, raw: bool) -> bytes:
     name = alg["algorithm"].native
     if name == "pbes2":
@@ -134,10 +165,12 @@ def _password_forms(alg: algos.EncryptionAlgorithm, password: str, raw_password:
     return [password.encode("utf-8")]
 
 
-def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_password: bool = False) -> bytes:
+def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_password: bool = False,
+                 budget: KdfBudget | None = None) -> bytes:
     """Decrypt `data` encrypted under the AlgorithmIdentifier `alg_id_der` (DER or asn1crypto object).
 
-    Raises WrongPassword when no password form gives valid padding, UnsupportedFormat for unknown schemes.
+    Raises WrongPassword when no password form gives valid padding, UnsupportedFormat for unknown schemes,
+    LimitExceeded for parameters above keystores.limits (each derivation is charged to `budget` first).
     """
     from asn1crypto import algos
 
@@ -145,18 +178,20 @@ def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_pas
         alg = algos.EncryptionAlgorithm.load(alg_id_der) if isinstance(alg_id_der, bytes) else alg_id_der
         forms = _password_forms(alg, password, raw_password)
         for form in forms:
+            check_parameters(alg, budget)
             try:
                 return _decrypt_once(alg, data, form, raw=raw_password)
             except _BadPadding:
                 continue
-    except (UnsupportedFormat, WrongPassword):
+    except KeystoreError:
         raise
     except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise CorruptStore(f"damaged encryption parameters ({exc.__class__.__name__})") from exc
     raise WrongPassword("wrong password (decryption failed)")
 
 
-def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False) -> bytes:
+def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
+                  budget: KdfBudget | None = None) -> bytes:
     """EncryptedPrivateKeyInfo -> PrivateKeyInfo DER. WrongPassword when the result is not a PKCS#8 key."""
     from asn1crypto import keys
 
@@ -166,7 +201,7 @@ def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False)
         encrypted = epki["encrypted_data"].native
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptStore("damaged encrypted private key") from exc
-    plain = decrypt_with(alg, encrypted, password, raw_password=raw_password)
+    plain = decrypt_with(alg, encrypted, password, raw_password=raw_password, budget=budget)
     try:
         info = keys.PrivateKeyInfo.load(plain)
         info["private_key_algorithm"].native  # noqa: B018 - forces a parse: wrong keys give garbage here

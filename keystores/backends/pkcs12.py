@@ -43,6 +43,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.limits import KdfBudget, LimitExceeded, check_kdf, suspicious
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, Trust, sealed_entry
 
 if TYPE_CHECKING:
@@ -115,6 +116,8 @@ class _Parsed:
     # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
     # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
     trust_unproven: bool = False
+    budget: KdfBudget = field(default_factory=KdfBudget)  # charged when a part or bag is seen, before decrypting
+    notes: list[str] = field(default_factory=list)
 
 
 class Pkcs12Store(FileStore):
@@ -150,7 +153,7 @@ class Pkcs12Store(FileStore):
         self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
         self._secret_bags = parsed.secrets
         entries, notes = _assemble(parsed, self.location, origin=self)
-        self.notes.extend(notes)
+        self.notes.extend(parsed.notes + notes)
         for entry, local_key_id in entries:
             if local_key_id is not None and entry.chain:
                 self._local_key_ids[entry.chain[0].public_bytes(_der())] = local_key_id
@@ -251,13 +254,15 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
 
     parsed = _Parsed()
+    authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
+    _charge_encrypted_parts(authenticated_safe, parsed.budget, location)
     mac_data = pfx["mac_data"]
     bag_password: str | None = password
     mac_verified = False
     if isinstance(mac_data, pkcs12.MacData):
         mac_verified = True
         try:
-            bag_password, description = _verify_mac(mac_data, safe_bytes, password, location)
+            bag_password, description = _verify_mac(mac_data, safe_bytes, password, location, parsed)
         except WrongPassword as exc:
             if isinstance(exc, PasswordRequired) or not _password_opens_contents(safe_bytes, password or ""):
                 raise
@@ -267,7 +272,6 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     else:
         parsed.protection["mac"] = "none"
 
-    authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
     for info in authenticated_safe:
         kind = info["content_type"].native
         if kind == "data":
@@ -301,9 +305,37 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     return parsed
 
 
-def _password_opens_contents(safe_bytes: bytes, password: str, attempts: int = 3) -> bool:
-    """True when `password` decrypts some encrypted part into well-formed DER: after a failed MAC, this tells a
-    damaged file (exit 1) from a wrong password (exit 3). A damaged part just fails here; another may succeed."""
+def _charge_encrypted_parts(authenticated_safe: Any, budget: KdfBudget, location: str) -> None:
+    """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
+    of many parts at the iteration ceiling is refused at once, not after minutes of work."""
+    from keystores import pbe
+
+    try:
+        for info in authenticated_safe:
+            if info["content_type"].native == "encrypted_data":
+                pbe.check_parameters(info["content"]["encrypted_content_info"]["content_encryption_algorithm"],
+                                     budget)
+    except LimitExceeded as exc:
+        exc.store = location
+        raise
+
+
+def _charge_bag(algorithm: Any, budget: KdfBudget, location: str, label: str | None) -> None:
+    """As _charge_encrypted_parts for one key or secret bag, when it is read (its key is decrypted later, or never)."""
+    from keystores import pbe
+
+    try:
+        pbe.check_parameters(algorithm, budget)
+    except LimitExceeded as exc:
+        exc.store, exc.label = location, label
+        raise
+
+
+def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
+    """True when `password` decrypts the first encrypted part into well-formed DER: after a failed MAC, this tells a
+    damaged file (exit 1) from a wrong password (exit 3). One part only: a wrong password costs one more
+    derivation, not one per part."""
+    attempts = 1
     from asn1crypto import pkcs12
 
     from keystores import pbe
@@ -330,6 +362,8 @@ def _password_opens_contents(safe_bytes: bytes, password: str, attempts: int = 3
                         with contextlib.suppress(KeystoreError):
                             pbe.decrypt_pkcs8(bag["bag_value"].untag().dump(), password)
                             return True
+        except LimitExceeded:
+            raise
         except (KeystoreError, ValueError, TypeError, KeyError):
             continue
     return False
@@ -350,7 +384,7 @@ def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool
 
 def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_verified: bool,
                         location: str, depth: int = 0) -> None:
-    from asn1crypto import pkcs12
+    from asn1crypto import keys, pkcs12
 
     if depth > 8:
         raise CorruptStore("SafeContents nested too deeply", store=location)
@@ -373,6 +407,7 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
+            _charge_bag(value["encryption_algorithm"], parsed.budget, location, name)
             parsed.keys.append(_KeyBag(None, value.untag().dump(), name, key_id))
         elif bag_id == "secret_bag":
             secret_value = value["secret_value"].native
@@ -382,6 +417,8 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
+            _charge_bag(keys.EncryptedPrivateKeyInfo.load(secret_value)["encryption_algorithm"], parsed.budget,
+                        location, name)
             parsed.secrets.append(_SecretBag(_decrypt_secret(secret_value, password, mac_verified, location,
                                                              name), name, key_id))
         elif bag_id == "crl_bag":
@@ -397,6 +434,9 @@ def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: s
 
     try:
         return pbe.decrypt_pkcs8(epki_der, password)
+    except LimitExceeded as exc:
+        exc.store, exc.label = location, label
+        raise
     except WrongPassword as exc:
         if mac_verified:
             raise WrongPassword("the key is protected with a password other than the store's",
@@ -444,12 +484,13 @@ def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | 
     return name, key_id, trust
 
 
-def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: str) -> tuple[str | None, str]:
+def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: str,
+                parsed: _Parsed) -> tuple[str | None, str]:
     """Check the MAC with each plausible password encoding; return (password for the bags, description)."""
     digest_algorithm = mac_data["mac"]["digest_algorithm"]
     expected = mac_data["mac"]["digest"].native
     if digest_algorithm["algorithm"].dotted == PBMAC1_OID:
-        return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location)
+        return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location, parsed)
     from keystores.legacy import pkcs12_kdf
 
     hash_name = digest_algorithm["algorithm"].native
@@ -458,11 +499,12 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
                                 store=location)
     salt = mac_data["mac_salt"].native
     iterations = mac_data["iterations"].native
-    if not 1 <= iterations <= 10_000_000:
-        raise CorruptStore(f"implausible MAC iteration count {iterations}", store=location)
     size = hashlib.new(hash_name).digest_size
+    check_kdf(iterations, size, max_key_length=size, what="PKCS#12 MAC")
+    _note_suspicious(parsed, iterations, "the PKCS#12 MAC", location)
     description = f"HMAC-{_hash_label(hash_name)} (PKCS#12 KDF), {iterations} iterations"
     for encoded, bag_password in _password_candidates(password):
+        parsed.budget.charge(iterations, 1, "PKCS#12 MAC")
         key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
         if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
             return bag_password, description
@@ -471,7 +513,7 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
 
 
 def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: str | None,
-                   location: str) -> tuple[str | None, str]:
+                   location: str, parsed: _Parsed) -> tuple[str | None, str]:
     """RFC 9579 PBMAC1: PBKDF2 over the UTF-8 password, then HMAC."""
     from asn1crypto import algos, core
     from cryptography.hazmat.primitives import hashes
@@ -490,13 +532,17 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
     mac_hash = params["message_auth_scheme"]["algorithm"].native
     iterations = kdf_params["iteration_count"].native
     length = kdf_params["key_length"].native
-    if length is None or not 1 <= iterations <= 10_000_000 or not 1 <= length <= 1024:
-        raise CorruptStore("PBMAC1 parameters are out of range", store=location)
+    if length is None:
+        raise CorruptStore("PBMAC1 parameters have no key length (RFC 9579 requires one)", store=location)
     hash_classes = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
                     "sha384": hashes.SHA384, "sha512": hashes.SHA512}
     if prf not in hash_classes or mac_hash not in hash_classes:
         raise UnsupportedFormat(f"PBMAC1 with {prf}/{mac_hash} is not supported", store=location)
+    # RFC 9579: the key is as long as the HMAC's output; OpenSSL and NSS write exactly that.
+    check_kdf(iterations, length, max_key_length=hashlib.new(mac_hash).digest_size, what="PBMAC1")
+    _note_suspicious(parsed, iterations, "the PKCS#12 PBMAC1", location)
     for pw in dict.fromkeys([password or ""]):
+        parsed.budget.charge(iterations, -(-length // hashlib.new(prf).digest_size), "PBMAC1")
         key = PBKDF2HMAC(hash_classes[prf](), length, kdf_params["salt"].native, iterations).derive(
             pw.encode("utf-8"))
         if hmac.compare_digest(hmac.new(key, content, mac_hash).digest(), expected):
@@ -504,6 +550,12 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
                         f"{iterations} iterations")
     _mac_failed(password, location)
     raise AssertionError("unreachable")
+
+
+def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str) -> None:
+    note = suspicious(iterations, what)
+    if note is not None:
+        parsed.notes.append(f"{location}: {note}")
 
 
 def _mac_failed(password: str | None, location: str) -> None:

@@ -44,3 +44,120 @@ def jceks_superclass_loop() -> bytes:
     body = (b"\xce\xce\xce\xce" + struct.pack(">II", 2, 1)
             + struct.pack(">I", 3) + _java_utf("k") + struct.pack(">q", 0) + stream)
     return body + _java_digest(PASSWORD, body)
+
+
+# --- PKCS#12 ----------------------------------------------------------------------------------------------------
+
+def _pbes2(iterations: int, key_length: int | None = None, salt: bytes = b"s" * 8) -> dict:
+    kdf = {"salt": {"specified": salt}, "iteration_count": iterations,
+           "prf": {"algorithm": "sha256", "parameters": None}}
+    if key_length is not None:
+        kdf["key_length"] = key_length
+    return {"algorithm": "pbes2",
+            "parameters": {"key_derivation_func": {"algorithm": "pbkdf2", "parameters": kdf},
+                           "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": b"i" * 16}}}
+
+
+def _pfx(infos: list, *, mac_iterations: int = 2048, mac: object = "pkcs12") -> bytes:
+    """A PFX around `infos` (ContentInfo objects) with a valid MAC under PASSWORD (cheap unless asked otherwise)."""
+    import hashlib
+    import hmac
+
+    from asn1crypto import cms, core, pkcs12
+
+    from keystores.legacy import bmp_password, pkcs12_kdf
+
+    safe = pkcs12.AuthenticatedSafe(infos).dump()
+    pfx: dict = {"version": "v3",
+                 "auth_safe": cms.ContentInfo({"content_type": "data", "content": core.OctetString(safe)})}
+    if mac == "pkcs12":
+        salt = b"m" * 8
+        digest = b"\0" * 32
+        if mac_iterations <= 100_000:  # a real MAC where computing it is cheap; hostile counts never get that far
+            key = pkcs12_kdf(bmp_password(PASSWORD), salt, 3, mac_iterations, 32, "sha256")
+            digest = hmac.new(key, safe, hashlib.sha256).digest()
+        pfx["mac_data"] = pkcs12.MacData({"mac": {"digest_algorithm": {"algorithm": "sha256"}, "digest": digest},
+                                          "mac_salt": salt, "iterations": mac_iterations})
+    elif mac is not None:
+        pfx["mac_data"] = mac
+    return pkcs12.Pfx(pfx).dump()
+
+
+def _data_part(bags: list) -> object:
+    from asn1crypto import cms, core, pkcs12
+
+    return cms.ContentInfo({"content_type": "data", "content": core.OctetString(pkcs12.SafeContents(bags).dump())})
+
+
+def _encrypted_part(algorithm: dict, ciphertext: bytes = b"c" * 32) -> object:
+    from asn1crypto import cms
+
+    return cms.ContentInfo({"content_type": "encrypted_data", "content": cms.EncryptedData({
+        "version": "v0",
+        "encrypted_content_info": {"content_type": "data", "content_encryption_algorithm": algorithm,
+                                   "encrypted_content": ciphertext}})})
+
+
+def _shrouded_key_bag(algorithm: dict) -> object:
+    from asn1crypto import keys, pkcs12
+
+    epki = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algorithm, "encrypted_data": b"k" * 48})
+    return pkcs12.SafeBag({"bag_id": "pkcs8_shrouded_key_bag", "bag_value": epki})
+
+
+def p12_key_pbkdf2_iterations() -> bytes:
+    """A key bag (no localKeyId, so it is decrypted at open to find its certificate) whose PBKDF2 asks for
+    2**64 - 1 iterations."""
+    return _pfx([_data_part([_shrouded_key_bag(_pbes2(2**64 - 1))])])
+
+
+def p12_key_pbkdf2_key_length() -> bytes:
+    """A key bag whose PBKDF2 keyLength is 2**31 - 1 bytes for an AES-256 key (PBKDF2 costs one run per block)."""
+    return _pfx([_data_part([_shrouded_key_bag(_pbes2(2048, key_length=2**31 - 1))])])
+
+
+def p12_certs_kdf_iterations() -> bytes:
+    """The certificate part encrypted with pbeWithSHAAnd3-KeyTripleDES-CBC at 2**64 - 1 iterations of the PKCS#12
+    KDF (a few hundred bytes; 9.5 minutes per decryption at 2**32, never at 2**64)."""
+    return _pfx([_encrypted_part({"algorithm": "pkcs12_sha1_tripledes_3key",
+                                  "parameters": {"salt": b"s" * 8, "iterations": 2**64 - 1}})])
+
+
+def p12_mac_iterations() -> bytes:
+    """A MAC computed with 2**31 - 1 iterations of the PKCS#12 KDF."""
+    return _pfx([_data_part([])], mac_iterations=2**31 - 1)
+
+
+def _pbmac1(iterations: int, key_length: int) -> object:
+    from asn1crypto import algos, core, pkcs12
+
+    class Pbmac1Params(core.Sequence):
+        _fields = [("key_derivation_func", algos.KdfAlgorithm),  # noqa: RUF012 - asn1crypto's field table
+                   ("message_auth_scheme", algos.HmacAlgorithm)]
+
+    params = Pbmac1Params({
+        "key_derivation_func": {"algorithm": "pbkdf2", "parameters": {
+            "salt": {"specified": b"s" * 16}, "iteration_count": iterations, "key_length": key_length,
+            "prf": {"algorithm": "sha512", "parameters": None}}},
+        "message_auth_scheme": {"algorithm": "sha512", "parameters": None}})
+    alg = algos.DigestAlgorithm({"algorithm": "1.2.840.113549.1.5.14", "parameters": core.Any.load(params.dump())})
+    return pkcs12.MacData({"mac": {"digest_algorithm": alg, "digest": b"\0" * 64}, "mac_salt": b"NOT USED",
+                           "iterations": 1})
+
+
+def p12_pbmac1_at_old_maxima() -> bytes:
+    """PBMAC1 at the maxima accepted before (10,000,000 iterations, keyLength 1024 of PBKDF2-HMAC-SHA512): 80 s
+    per open."""
+    return _pfx([_data_part([])], mac=_pbmac1(10_000_000, 1024))
+
+
+def p12_pbmac1_key_length() -> bytes:
+    """PBMAC1 at an ordinary iteration count but keyLength 1024 bytes for HMAC-SHA512 (16 PBKDF2 runs)."""
+    return _pfx([_data_part([])], mac=_pbmac1(2048, 1024))
+
+
+def p12_many_parts_at_ceiling() -> bytes:
+    """Eleven certificate parts, each at the iteration ceiling: each allowed alone, together over the budget."""
+    from keystores.limits import MAX_ITERATIONS
+
+    return _pfx([_encrypted_part(_pbes2(MAX_ITERATIONS)) for _ in range(11)])

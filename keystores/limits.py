@@ -1,0 +1,80 @@
+"""Ceilings on the work and memory a file may ask of us: one definition, used by every parser.
+
+A store names its own key-derivation parameters (iteration counts, key lengths), its sizes and its structure; a
+hostile file can name 2**64 iterations or a 1 GiB key. Every derivation goes through `check_kdf` (and, where one
+file holds many, a `KdfBudget`), and every read through `keystores.fileio.read_bytes`'s byte limit.
+
+How the ceilings were chosen (what real tools write, with a margin):
+- iterations: OpenSSL 3 writes 2048 (PKCS12_DEFAULT_ITER, PKCS5_DEFAULT_ITER), JDK 17+ keytool 10,000 (PKCS#12
+  keys, certificates and MAC) and 200,000 (JCEKS keys), NSS 10,000 (key4.db), GSKit 5 (.kdb keys); current
+  guidance (OWASP 2023) goes up to 1,300,000 for PBKDF2-HMAC-SHA1. JDK refuses more than 5,000,000 when it reads a
+  PKCS#12 or JCEKS key (PKCS12KeyStore and KeyProtector's MAX_ITERATION_COUNT), so nothing keytool reads is
+  refused here. Above `SUSPICIOUS_ITERATIONS` a store opens, with a note: each derivation costs seconds.
+- key lengths: a derived key is never longer than the cipher's key (AES-256: 32 bytes, 3DES: 24) or, for a MAC,
+  the HMAC's output; longer ones only multiply the work (PBKDF2 costs `iterations` per output block).
+- total work per file: `MAX_KDF_WORK` iteration-blocks (about 10 derivations at the ceiling, or a JDK store of
+  5,000 keys at its default), so a file of many bags at the ceiling is refused instead of running for hours.
+"""
+
+from __future__ import annotations
+
+from keystores.errors import KeystoreError
+
+#: Iterations above this are refused in every key derivation (PBKDF2, PKCS#12 KDF, PBES1, Sun PBE, NSS's PBE).
+MAX_ITERATIONS = 5_000_000
+#: Iterations above this open, but the store's notes say the count is far above what any tool writes by default.
+SUSPICIOUS_ITERATIONS = 1_000_000
+#: Iteration-blocks (iterations x hash blocks of output) one store may spend on key derivation in total.
+MAX_KDF_WORK = 50_000_000
+#: The largest derived key any cipher or MAC here uses (HMAC-SHA-512's output, RC2's 128-byte maximum aside).
+MAX_KEY_LENGTH = 64
+#: Bytes of a store file we read at most (larger files are refused without reading them whole).
+MAX_FILE_BYTES = 512 * 1024 * 1024
+#: Bits of an RSA modulus (and of its public exponent) beyond which a key is refused before any verification.
+MAX_RSA_BITS = 16384
+MAX_RSA_EXPONENT_BITS = 64
+#: Signature verifications chain building may spend on one store, and candidates it tries per issuer name.
+MAX_VERIFICATIONS = 20_000
+MAX_CANDIDATES_PER_NAME = 32
+
+
+class LimitExceeded(KeystoreError):
+    """The file asks for more work or memory than any real store needs; the message names the parameter."""
+
+
+def check_kdf(iterations: int, key_length: int, *, max_key_length: int, what: str) -> None:
+    """Refuse a derivation whose iteration count or key length no real tool writes; `what` names it."""
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise LimitExceeded(f"{what}: iteration count {iterations} is outside 1..{MAX_ITERATIONS:,} "
+                            "(no tool writes more; refused rather than spending minutes)")
+    if not 1 <= key_length <= max_key_length:
+        raise LimitExceeded(f"{what}: key length {key_length} is outside 1..{max_key_length} bytes (the "
+                            "longest key its cipher or MAC takes)")
+
+
+def suspicious(iterations: int, what: str) -> str | None:
+    """A note for a derivation that is allowed but far above what any tool writes by default, else None."""
+    if iterations > SUSPICIOUS_ITERATIONS:
+        return (f"{what} uses {iterations:,} iterations, far above what OpenSSL, keytool, NSS or GSKit write "
+                f"(2,048 to 200,000): suspicious, and slow to open")
+    return None
+
+
+class KdfBudget:
+    """The key-derivation work one store may spend: charged before each derivation, refused once spent."""
+
+    def __init__(self, limit: int = MAX_KDF_WORK) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def charge(self, iterations: int, blocks: int, what: str) -> None:
+        cost = max(1, iterations) * max(1, blocks)
+        if self.spent + cost > self.limit:
+            raise LimitExceeded(f"{what}: the file's key derivations would exceed {self.limit:,} iteration-blocks "
+                                "in total (far more than any real store needs)")
+        self.spent += cost
+
+
+def blocks(key_length: int, digest_size: int) -> int:
+    """How many hash blocks (PBKDF2 or PKCS#12 KDF rounds of `iterations` each) a key of `key_length` costs."""
+    return max(1, -(-key_length // digest_size))

@@ -1,0 +1,41 @@
+"""Key derivation parameters no real tool writes end at once with a one-line error naming the parameter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import generators
+import pytest
+from bounded import assert_clean_refusal, run
+
+PKCS12_CASES = [
+    (generators.p12_key_pbkdf2_iterations, "iteration count"),
+    (generators.p12_key_pbkdf2_key_length, "key length"),
+    (generators.p12_certs_kdf_iterations, "iteration count"),
+    (generators.p12_mac_iterations, "iteration count"),
+    (generators.p12_pbmac1_at_old_maxima, "iteration count"),
+    (generators.p12_pbmac1_key_length, "key length"),
+    (generators.p12_many_parts_at_ceiling, "iteration-blocks"),
+]
+
+
+@pytest.mark.parametrize(("make", "parameter"), PKCS12_CASES, ids=[c[0].__name__ for c in PKCS12_CASES])
+def test_pkcs12_kdf_ceilings(tmp_path: Path, make, parameter: str) -> None:
+    store = tmp_path / "hostile.p12"
+    store.write_bytes(make())
+    assert_clean_refusal(run("list", str(store)), "hostile.p12", parameter)
+
+
+def test_pkcs12_wrong_password_decrypts_one_part_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a failed MAC, telling damage from a wrong password costs one decryption, not one per part."""
+    from keystores import open_store, pbe
+    from keystores.errors import WrongPassword
+
+    store = tmp_path / "three.p12"
+    store.write_bytes(generators._pfx([generators._encrypted_part(generators._pbes2(2048)) for _ in range(3)]))
+    calls = []
+    real = pbe.decrypt_with
+    monkeypatch.setattr(pbe, "decrypt_with", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with pytest.raises(WrongPassword):
+        open_store(str(store), password="not the password")
+    assert len(calls) == 1
