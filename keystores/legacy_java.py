@@ -16,6 +16,7 @@ import hashlib
 import os
 
 from keystores.errors import UsageError, WrongPassword
+from keystores.limits import check_kdf
 
 STORE_DIGEST_WHITENER = b"Mighty Aphrodite"
 JKS_KEY_PROTECTOR_OID = "1.3.6.1.4.1.42.2.17.1.1"
@@ -23,8 +24,6 @@ SUN_PBE_MD5_3DES_OID = "1.3.6.1.4.1.42.2.19.1"
 SUN_PBE_NAME = "PBEWithMD5AndTripleDES"
 #: What JDK 17's com.sun.crypto.provider.KeyProtector uses (jdk.jceks.iterationCount); also our write default.
 SUN_PBE_ITERATIONS = 200_000
-#: JDK 17 refuses more than this when it reads a JCEKS key; so do we (a hostile file could ask for 2**31).
-SUN_PBE_MAX_ITERATIONS = 5_000_000
 
 
 def java_password_bytes(password: str) -> bytes:
@@ -135,11 +134,12 @@ def sun_pbe_encrypt(data: bytes, password: str, *, salt: bytes | None = None,
 
 
 def sun_pbe_decrypt(data: bytes, password: str, salt: bytes, iterations: int) -> bytes:
-    """Plaintext of PBEWithMD5AndTripleDES; WrongPassword when the padding is wrong (the usual wrong-password sign)."""
+    """Plaintext of PBEWithMD5AndTripleDES; WrongPassword when the padding is wrong (the usual wrong-password sign),
+    LimitExceeded for an iteration count above keystores.limits."""
     if len(salt) != 8:
         raise ValueError(f"PBEWithMD5AndTripleDES needs an 8-byte salt, found {len(salt)} bytes")
-    if not 1 <= iterations <= SUN_PBE_MAX_ITERATIONS:
-        raise ValueError(f"iteration count {iterations} is outside 1..{SUN_PBE_MAX_ITERATIONS}")
+    # JDK 17 refuses more than keystores.limits' ceiling too when it reads a JCEKS key.
+    check_kdf(iterations, 24, max_key_length=24, what=SUN_PBE_NAME)
     if not data or len(data) % 8:
         raise ValueError("encrypted key is not a whole number of 3DES blocks")
     pw = _sun_pbe_password(password)

@@ -29,6 +29,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.limits import LimitExceeded
 from keystores.model import (
     TRUST_ALL,
     Capabilities,
@@ -528,9 +529,10 @@ class _JavaStore(FileStore):
     def _explain_digest_failure(self, entries: list[tuple[str, tuple[Any, ...]]]) -> None:
         """A bad digest is a wrong password or damage; a key that opens with the password proves damage.
 
-        JKS keys open in microseconds, so every one is tried; a JCEKS key costs 400,000 MD5 rounds, so only two.
+        JKS keys open in microseconds, so every one is tried; a JCEKS key costs 400,000 MD5 rounds (up to 20 million
+        in a hostile file), so only one.
         """
-        tries = len(entries) if self.format == "jks" else 2
+        tries = len(entries) if self.format == "jks" else 1
         for alias, (tag, _, blob, _) in entries:
             if tag != _TAG_PRIVATE_KEY or tries <= 0:
                 continue
@@ -599,8 +601,8 @@ class _JavaStore(FileStore):
         except WrongPassword as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key", store=self.location,
                                 label=label) from exc
-        except UsageError as exc:
-            raise UsageError(exc.reason, store=self.location, label=label) from exc
+        except (UsageError, LimitExceeded) as exc:
+            raise type(exc)(exc.reason, store=self.location, label=label) from exc
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged protected key ({exc})", store=self.location, label=label) from exc
         raise UnsupportedFormat(f"key protection algorithm {oid} is not one Java stores use", store=self.location,
@@ -637,8 +639,8 @@ class _JavaStore(FileStore):
         except WrongPassword as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key", store=self.location,
                                 label=label) from exc
-        except UsageError as exc:
-            raise UsageError(exc.reason, store=self.location, label=label) from exc
+        except (UsageError, LimitExceeded) as exc:
+            raise type(exc)(exc.reason, store=self.location, label=label) from exc
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged secret key entry ({exc})", store=self.location, label=label) from exc
         try:

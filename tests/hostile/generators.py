@@ -161,3 +161,25 @@ def p12_many_parts_at_ceiling() -> bytes:
     from keystores.limits import MAX_ITERATIONS
 
     return _pfx([_encrypted_part(_pbes2(MAX_ITERATIONS)) for _ in range(11)])
+
+
+def _ec_certificate() -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from helpers import certificate, ec_key
+
+    return certificate(ec_key(7), "hostile").public_bytes(Encoding.DER)
+
+
+def jceks_key_iterations() -> bytes:
+    """A JCEKS private key protected with PBEWithMD5AndTripleDES at 2**31 - 1 iterations (JDK reads at most
+    5,000,000)."""
+    from keystores import der
+
+    params = der.tlv(0x30, der.tlv(0x04, b"saltsalt") + der.integer(2**31 - 1))
+    epki = der.tlv(0x30, der.tlv(0x30, der.oid("1.3.6.1.4.1.42.2.19.1") + params) + der.tlv(0x04, b"k" * 32))
+    cert = _ec_certificate()
+    body = (b"\xce\xce\xce\xce" + struct.pack(">II", 2, 1)
+            + struct.pack(">I", 1) + _java_utf("k") + struct.pack(">q", 0)
+            + struct.pack(">I", len(epki)) + epki
+            + struct.pack(">I", 1) + _java_utf("X.509") + struct.pack(">I", len(cert)) + cert)
+    return body + _java_digest(PASSWORD, body)

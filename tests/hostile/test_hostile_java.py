@@ -14,3 +14,12 @@ def test_jceks_class_hierarchy_loop_is_refused(tmp_path: Path, make) -> None:
     store = tmp_path / "loop.jceks"
     store.write_bytes(make())
     assert_clean_refusal(run("list", str(store)), "loop.jceks", "superclass")
+
+
+def test_jceks_key_iterations_above_the_ceiling(tmp_path: Path) -> None:
+    store = tmp_path / "slow.jceks"
+    store.write_bytes(generators.jceks_key_iterations())
+    assert run("list", str(store)).code == 0  # listing never opens the key
+    outcome = run("convert", str(store), str(tmp_path / "out.p12"), "--dest-password", "env:HOSTILE_PW")
+    assert_clean_refusal(outcome, "slow.jceks", "iteration count 2147483647")
+    assert not (tmp_path / "out.p12").exists()
