@@ -317,7 +317,7 @@ class SealedEntry(Entry):
         except BaseException:
             self.__dict__["_unseal"] = unseal  # still sealed: a later access may retry
             raise
-        self.__dict__["_key_value" if self.kind is EntryKind.KEY_PAIR else "_secret_value"] = opened
+        self.__dict__["_secret_value" if self.kind is EntryKind.SECRET_KEY else "_key_value"] = opened
 
     @property
     def sealed(self) -> bool:

@@ -12,6 +12,7 @@ writes; 6 as gskcapicmd does); `stash=True` writes a stash beside a new database
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,7 +31,8 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SecretKey
+from keystores.limits import KdfBudget
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, SecretKey, sealed_entry
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -107,6 +109,7 @@ class CmsStore(FileStore):
         self._key_schemes: set[str] = set()
         self._skipped = 0
         self._chain_labels: set[str] = set()  # signer records made from a key pair's chain this session
+        self._kdf_budget = KdfBudget()  # keys are charged when their records are read, decrypted when first used
         used_stash = False
         self._loaded_password = password or ""
         if not create:
@@ -235,28 +238,33 @@ class CmsStore(FileStore):
         self._records.append(_Record(source, position, raw, slot, record, entry))
 
     def _entry_from(self, record: fmt.Record, label: str, where: str) -> Entry:
+        """The entry of one record. Keys stay sealed until a command uses them (`list` decrypts nothing); their
+        parameters are checked against keystores.limits here."""
         from cryptography import x509
         from cryptography.exceptions import UnsupportedAlgorithm
 
+        password = self.password or ""
         try:
             parts = record.parts(store=where)
             kind = _KINDS[record.content_tag]
             if kind is EntryKind.SECRET_KEY:
-                value = self._decrypt_secret(parts[0], label, where)
-                return Entry(label=label, kind=kind, secret=SecretKey(_guess_secret_algorithm(value), value),
-                             default=record.default)
+                self._note_protection(parts[0], label, where)
+                return sealed_entry(functools.partial(self._open_secret, parts[0], label, where, password),
+                                    parts[0], self, label=label, kind=kind, default=record.default)
             if len(parts) != (1 if kind is EntryKind.TRUSTED_CERT else 2):
                 raise CorruptStore("damaged record (unexpected number of parts)", store=where, label=label)
             if kind is EntryKind.REQUEST:
                 csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
-                return Entry(label=label, kind=kind, request=csr, key=self._decrypt_key(parts[1], label, where),
-                             default=record.default)
+                self._note_protection(parts[1], label, where)
+                return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
+                                    parts[1], self, label=label, kind=kind, request=csr, default=record.default)
             cert = self._load_certificate(parts[0], label, where)
             if kind is EntryKind.TRUSTED_CERT:
                 return Entry(label=label, kind=kind, chain=(cert,), trust=TRUST_ALL if record.trusted else None,
                              default=record.default)
-            return Entry(label=label, kind=kind, chain=(cert,), key=self._decrypt_key(parts[1], label, where),
-                         default=record.default)
+            self._note_protection(parts[1], label, where)
+            return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
+                                parts[1], self, label=label, kind=kind, chain=(cert,), default=record.default)
         except KeystoreError:
             raise
         except UnsupportedAlgorithm as exc:
@@ -264,6 +272,19 @@ class CmsStore(FileStore):
                                     label=label) from exc
         except (ValueError, TypeError, IndexError, x509.InvalidVersion) as exc:
             raise CorruptStore(f"damaged record ({exc.__class__.__name__})", store=where, label=label) from exc
+
+    def _note_protection(self, epki: bytes, label: str, where: str) -> None:
+        """Note how a key is protected (parameters are checked against keystores.limits when it is opened)."""
+        from asn1crypto import keys
+
+        from keystores import pbe
+
+        standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
+        if standard is not None:
+            self._key_schemes.add(NATIVE_KEY_DESCRIPTION[4])
+            return
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> x509.Certificate:
         from cryptography import x509
@@ -279,32 +300,26 @@ class CmsStore(FileStore):
                           "verifies), and kept as it was in this database")
         return fully_decoded(x509.load_der_x509_certificate(fixed))
 
-    def _decrypt_key(self, epki: bytes, label: str, where: str) -> Any:
-        from asn1crypto import keys
+    def _decrypt_key(self, epki: bytes, label: str, where: str, password: str) -> Any:
+        """The private key of a record, under the password the database was read with."""
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         from keystores import pbe
 
-        password = self.password or ""
         # GSKit marks its raw-password 3DES scheme with its own OID; pbe knows the standard one.
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
-        if standard is not None:
-            self._key_schemes.add(NATIVE_KEY_DESCRIPTION[4])
         try:
             # GSKit feeds the password to the PKCS#12 KDF as raw bytes; IBM's Java tooling as a BMPString.
-            plain = pbe.decrypt_pkcs8(standard or epki, password, raw_password=True)
+            plain = pbe.decrypt_pkcs8(standard or epki, password, raw_password=True, budget=self._kdf_budget)
         except WrongPassword:
             try:
-                plain = pbe.decrypt_pkcs8(epki, password, raw_password=False)
+                plain = pbe.decrypt_pkcs8(epki, password, raw_password=False, budget=self._kdf_budget)
             except WrongPassword as exc:
                 raise CorruptStore("the private key does not decrypt with the database's password",
                                    store=where, label=label) from exc
         except KeystoreError as exc:
             exc.store, exc.label = where, label
             raise
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            if standard is None:
-                self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
         try:
             # The integrity check has passed, so these are the bytes the database's writer stored; cryptography's
             # RSA validation would cost over a second per 4096-bit key (the z/OS sample) and proves nothing more.
@@ -312,7 +327,7 @@ class CmsStore(FileStore):
         except (ValueError, TypeError) as exc:
             raise UnsupportedFormat(f"private key type not supported ({exc})", store=where, label=label) from exc
 
-    def _decrypt_secret(self, epki: bytes, label: str, where: str) -> bytes:
+    def _open_secret(self, epki: bytes, label: str, where: str, password: str) -> SecretKey:
         from asn1crypto import keys
 
         from keystores import pbe
@@ -324,10 +339,14 @@ class CmsStore(FileStore):
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptStore("damaged secret key record", store=where, label=label) from exc
         try:
-            return pbe.decrypt_with(alg, data, self.password or "", raw_password=True)
+            value = pbe.decrypt_with(alg, data, password, raw_password=True, budget=self._kdf_budget)
         except WrongPassword as exc:
             raise CorruptStore("the secret key does not decrypt with the database's password",
                                store=where, label=label) from exc
+        except KeystoreError as exc:
+            exc.store, exc.label = where, label
+            raise
+        return SecretKey(_guess_secret_algorithm(value), value)
 
     def _link_chains(self) -> None:
         """Key pairs get their chain: the leaf, then the certificates in this database that issued it (signer
@@ -500,7 +519,7 @@ class CmsStore(FileStore):
             if record is None:
                 candidate = by_primary.get(id(_primary(entry)))
                 if (candidate is not None and id(candidate) not in used and candidate.entry is not None
-                        and candidate.entry.kind is entry.kind and candidate.entry.key is entry.key
+                        and candidate.entry.kind is entry.kind and self._same_key(candidate.entry, entry)
                         and candidate.source == target):
                     used.add(id(candidate))
                     record = candidate
@@ -524,6 +543,15 @@ class CmsStore(FileStore):
             next_id[target] += 1
             slots[target].append(self._encode(entry, record, record_id, zos[target]))
         return slots["kdb"], slots["rdb"]
+
+    def _same_key(self, a: Entry, b: Entry) -> bool:
+        """Whether two entries hold the same key object, without decrypting a sealed one."""
+        def identity(entry: Entry) -> object:
+            if isinstance(entry, SealedEntry) and entry.sealed:
+                return entry.sealed_blob(self)
+            return entry.secret if entry.kind is EntryKind.SECRET_KEY else entry.key
+
+        return identity(a) is identity(b)
 
     def _encode(self, entry: Entry, old: _Record | None, record_id: int, zos: bool) -> bytes:
         """The slot body of `entry` with the new id; `old` is the record it came from (content kept if it can)."""

@@ -116,7 +116,8 @@ class _Parsed:
     # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
     # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
     trust_unproven: bool = False
-    budget: KdfBudget = field(default_factory=KdfBudget)  # charged when a part or bag is seen, before decrypting
+    # Every derivation for this file: the top-level parts when the file is opened, keys when they are opened.
+    budget: KdfBudget = field(default_factory=KdfBudget)
     notes: list[str] = field(default_factory=list)
 
 
@@ -320,17 +321,6 @@ def _charge_encrypted_parts(authenticated_safe: Any, budget: KdfBudget, location
         raise
 
 
-def _charge_bag(algorithm: Any, budget: KdfBudget, location: str, label: str | None) -> None:
-    """As _charge_encrypted_parts for one key or secret bag, when it is read (its key is decrypted later, or never)."""
-    from keystores import pbe
-
-    try:
-        pbe.check_parameters(algorithm, budget)
-    except LimitExceeded as exc:
-        exc.store, exc.label = location, label
-        raise
-
-
 def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
     """True when `password` decrypts the first encrypted part into well-formed DER: after a failed MAC, this tells a
     damaged file (exit 1) from a wrong password (exit 3). One part only: a wrong password costs one more
@@ -369,11 +359,16 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
     return False
 
 
-def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str) -> bytes:
+def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str,
+                  budget: KdfBudget | None = None, label: str | None = None) -> bytes:
+    """A part or secret bag; the file's top-level parts were charged to the budget when it was opened."""
     from keystores import pbe
 
     try:
-        return pbe.decrypt_with(alg_der, data, password)
+        return pbe.decrypt_with(alg_der, data, password, budget=budget)
+    except LimitExceeded as exc:
+        exc.store, exc.label = location, label
+        raise
     except WrongPassword as exc:
         if mac_verified:
             # The MAC proved the password; a cipher that still fails means the bytes are bad.
@@ -384,7 +379,7 @@ def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool
 
 def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_verified: bool,
                         location: str, depth: int = 0) -> None:
-    from asn1crypto import keys, pkcs12
+    from asn1crypto import pkcs12
 
     if depth > 8:
         raise CorruptStore("SafeContents nested too deeply", store=location)
@@ -407,7 +402,6 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
-            _charge_bag(value["encryption_algorithm"], parsed.budget, location, name)
             parsed.keys.append(_KeyBag(None, value.untag().dump(), name, key_id))
         elif bag_id == "secret_bag":
             secret_value = value["secret_value"].native
@@ -417,10 +411,8 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
-            _charge_bag(keys.EncryptedPrivateKeyInfo.load(secret_value)["encryption_algorithm"], parsed.budget,
-                        location, name)
             parsed.secrets.append(_SecretBag(_decrypt_secret(secret_value, password, mac_verified, location,
-                                                             name), name, key_id))
+                                                             name, parsed.budget), name, key_id))
         elif bag_id == "crl_bag":
             parsed.skipped += 1
         elif bag_id == "safe_contents":
@@ -429,11 +421,12 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
 
 
-def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None) -> bytes:
+def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
+                 budget: KdfBudget) -> bytes:
     from keystores import pbe
 
     try:
-        return pbe.decrypt_pkcs8(epki_der, password)
+        return pbe.decrypt_pkcs8(epki_der, password, budget=budget)
     except LimitExceeded as exc:
         exc.store, exc.label = location, label
         raise
@@ -444,13 +437,14 @@ def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: s
         raise WrongPassword("wrong password for this PKCS#12 file", store=location, label=label) from exc
 
 
-def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None) -> bytes:
+def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
+                    budget: KdfBudget) -> bytes:
     """A Java secret-key bag: EncryptedPrivateKeyInfo around a PKCS#8 whose "private key" is the raw secret."""
     from asn1crypto import core, keys
 
     epki = keys.EncryptedPrivateKeyInfo.load(epki_der, strict=True)
     plain = _decrypt_with(epki["encryption_algorithm"].dump(), epki["encrypted_data"].native, password,
-                          mac_verified, location)
+                          mac_verified, location, budget, label)
     try:
         core.Sequence.load(plain, strict=True)
     except ValueError as exc:
@@ -605,7 +599,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         key = None
         if not lazy:
             # Without a MAC, decrypting is the only password check; without a localKeyId, the key finds its leaf.
-            key = _open_key(key_bag, parsed.bag_password, parsed.mac_verified, location)
+            key = _open_key(key_bag, parsed.bag_password, parsed.mac_verified, location, budget=parsed.budget)
             leaf = leaf or _leaf_by_public_key(key, parsed.certs)
         chain: list[_CertBag] = []
         if leaf is not None:
@@ -620,7 +614,8 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
             notes.append(f"{location}: key '{label}' has no certificate in the file")
         fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
         if lazy:
-            unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label)
+            unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label,
+                                       budget=parsed.budget)
             entry: Entry = sealed_entry(unseal, key_bag.epki, origin, **fields, key=None)
         else:
             entry = Entry(**fields, key=key)  # type: ignore[arg-type]
@@ -660,7 +655,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
 
 
 def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
-              label: str | None = None) -> Any:
+              label: str | None = None, *, budget: KdfBudget) -> Any:
     """Decrypt (if shrouded) and load one private key."""
     from cryptography.hazmat.primitives import serialization
 
@@ -668,7 +663,7 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
     if key_bag.epki is not None:
         if password is None:
             raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
-        pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label)
+        pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
     else:
         pkcs8 = key_bag.pkcs8 or b""
     try:

@@ -183,3 +183,26 @@ def jceks_key_iterations() -> bytes:
             + struct.pack(">I", len(epki)) + epki
             + struct.pack(">I", 1) + _java_utf("X.509") + struct.pack(">I", len(cert)) + cert)
     return body + _java_digest(PASSWORD, body)
+
+
+# --- CMS (.kdb with its .sth) -------------------------------------------------------------------------------------
+
+def cms_key_iterations() -> tuple[bytes, bytes]:
+    """(.kdb, .sth): a GSKit key database, valid under the stashed password, whose one key record is encrypted with
+    the PKCS#12 KDF at 2**64 - 1 iterations. `list` took the stash and decrypted the key at open (twice)."""
+    from asn1crypto import keys
+
+    from keystores import der
+    from keystores.backends import cms_format as fmt
+    from keystores.backends import cms_stash
+
+    epki = keys.EncryptedPrivateKeyInfo({
+        "encryption_algorithm": {"algorithm": "pkcs12_sha1_tripledes_3key",
+                                 "parameters": {"salt": b"s" * 8, "iterations": 2**64 - 1}},
+        "encrypted_data": b"k" * 48}).dump()
+    content = der.tlv(0xA2, der.tlv(0x30, _ec_certificate() + epki))
+    record = fmt.Record(1, fmt.KEY_PAIR, content, b"k", True, False)
+    slot = fmt.slot_body(fmt.Slot(1, 1, fmt.build_record(record), b"k", 0, b""))
+    container = fmt.Container(4, fmt.KIND_KEYS, fmt.TAG_KDB, fmt.DEFAULT_SLOT, fmt.new_salt(),
+                              [fmt.pad_slot(slot, fmt.DEFAULT_SLOT)])
+    return fmt.build_container(container, PASSWORD), cms_stash.encode(PASSWORD)

@@ -39,3 +39,15 @@ def test_pkcs12_wrong_password_decrypts_one_part_only(tmp_path: Path, monkeypatc
     with pytest.raises(WrongPassword):
         open_store(str(store), password="not the password")
     assert len(calls) == 1
+
+
+def test_cms_key_is_decrypted_only_when_needed_and_within_the_ceiling(tmp_path: Path) -> None:
+    kdb, sth = generators.cms_key_iterations()
+    (tmp_path / "key.kdb").write_bytes(kdb)
+    (tmp_path / "key.sth").write_bytes(sth)
+    listed = run("list", str(tmp_path / "key.kdb"), password=None)  # the stash opens it; no key is decrypted
+    assert listed.code == 0 and "k\tkey-pair" in listed.out, listed.err
+    outcome = run("convert", str(tmp_path / "key.kdb"), str(tmp_path / "out.p12"), "--dest-password",
+                  "env:HOSTILE_PW", password=None)
+    assert_clean_refusal(outcome, "key.kdb", "entry 'k'", "iteration count")
+    assert not (tmp_path / "out.p12").exists()
