@@ -11,7 +11,8 @@ How the ceilings were chosen (what real tools write, with a margin):
   PKCS#12 or JCEKS key (PKCS12KeyStore and KeyProtector's MAX_ITERATION_COUNT), so nothing keytool reads is
   refused here. Above `SUSPICIOUS_ITERATIONS` a store opens, with a note: each derivation costs seconds.
 - key lengths: a derived key is never longer than the cipher's key (AES-256: 32 bytes, 3DES: 24) or, for a MAC,
-  the HMAC's output; longer ones only multiply the work (PBKDF2 costs `iterations` per output block).
+  the HMAC's block (RFC 9579 says its output; OpenSSL and NSS write that); longer ones only multiply the work
+  (PBKDF2 costs `iterations` per output block).
 - total work per file: `MAX_KDF_WORK` iteration-blocks (about 10 derivations at the ceiling, or a JDK store of
   5,000 keys at its default), so a file of many bags at the ceiling is refused instead of running for hours.
 """
@@ -26,8 +27,9 @@ MAX_ITERATIONS = 5_000_000
 SUSPICIOUS_ITERATIONS = 1_000_000
 #: Iteration-blocks (iterations x hash blocks of output) one store may spend on key derivation in total.
 MAX_KDF_WORK = 50_000_000
-#: The largest derived key any cipher or MAC here uses (HMAC-SHA-512's output, RC2's 128-byte maximum aside).
-MAX_KEY_LENGTH = 64
+#: The longest derived MAC key accepted: HMAC-SHA-384/512's block (a longer HMAC key is hashed down anyway).
+#: Cipher keys are capped at the cipher's own key size.
+MAX_KEY_LENGTH = 128
 #: Bytes of a store file we read at most (larger files are refused without reading them whole).
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: Bits of an RSA modulus (and of its public exponent) beyond which a key is refused before any verification.
@@ -44,9 +46,17 @@ class LimitExceeded(KeystoreError):
 
 def check_kdf(iterations: int, key_length: int, *, max_key_length: int, what: str) -> None:
     """Refuse a derivation whose iteration count or key length no real tool writes; `what` names it."""
+    check_iterations(iterations, what)
+    check_key_length(key_length, max_key_length, what)
+
+
+def check_iterations(iterations: int, what: str) -> None:
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise LimitExceeded(f"{what}: iteration count {iterations} is outside 1..{MAX_ITERATIONS:,} "
                             "(no tool writes more; refused rather than spending minutes)")
+
+
+def check_key_length(key_length: int, max_key_length: int, what: str) -> None:
     if not 1 <= key_length <= max_key_length:
         raise LimitExceeded(f"{what}: key length {key_length} is outside 1..{max_key_length} bytes (the "
                             "longest key its cipher or MAC takes)")

@@ -49,6 +49,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.limits import KdfBudget, LimitExceeded, suspicious
 from keystores.model import Capabilities, Entry, EntryKind, KeyRef, LazyEntry
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -143,6 +144,7 @@ class NssStore(BaseStore):
         self._pass_key: bytes | None = None
         self._empty_password_untried = False  # see _check_password
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
+        self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
         self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
         self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
         self._unverified_noted = False
@@ -353,6 +355,9 @@ class NssStore(BaseStore):
             return
         self._global_salt, self._password_check = bytes(found[0]), bytes(found[1])
         self._iterations = nc.describe_value(self._password_check)[1] or nc.DEFAULT_ITERATIONS
+        note = suspicious(self._iterations, "the database password")
+        if note is not None:
+            self.notes.append(f"{self.location}: {note}")
         if not now:
             self._empty_password_untried = True
             return
@@ -371,11 +376,14 @@ class NssStore(BaseStore):
         for candidate in candidates:
             key = nc.pass_key(self._global_salt, candidate)
             try:
-                if nc.decrypt_value(self._password_check, key) == b"password-check":
+                if nc.decrypt_value(self._password_check, key, self._kdf_budget) == b"password-check":
                     self._pass_key = key
                     return
             except nc.DecryptFailed:
                 pass
+            except LimitExceeded as exc:
+                exc.store = self.location
+                raise
             except nc.DerError as exc:
                 raise CorruptStore(f"the password check record is malformed ({exc})", store=self.location) from exc
         if self._password is not None:
@@ -501,7 +509,12 @@ class NssStore(BaseStore):
                                   "password, and anyone who can write the database could have set it")
             return False
         values = [(attr, value) for attr in _TRUST_MACED if (value := row.get(attr)) is not None]
-        failed = self._mac_checker().first_failure(self._mac_items(), f"sig_cert_{row.id:08x}_", row.id, values)
+        try:
+            failed = self._mac_checker().first_failure(self._mac_items(), f"sig_cert_{row.id:08x}_", row.id,
+                                                       values)
+        except LimitExceeded as exc:
+            exc.store, exc.label = self.location, label
+            raise
         if failed is not None:  # _check_mac says what is wrong with it
             self._check_mac("cert", row.id, row.id, failed, dict(values)[failed], label, "trust")
         return True
@@ -510,7 +523,7 @@ class NssStore(BaseStore):
         assert self._pass_key is not None
         checker = self._macs
         if checker is None or checker.key != self._pass_key:
-            checker = self._macs = nc.MacChecker(self._pass_key)
+            checker = self._macs = nc.MacChecker(self._pass_key, self._kdf_budget)
         return checker
 
     def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
@@ -524,6 +537,9 @@ class NssStore(BaseStore):
                     return  # the common case, kept short: listing checks thousands of these
             except nc.DerError:
                 pass  # reported below, with the reason
+            except LimitExceeded as exc:
+                exc.store, exc.label = self.location, label
+                raise
         attr_name = _ATTR_NAMES.get(attr, f"0x{attr:x}")
         if blob is None:
             raise IntegrityError(f"the {what} attribute {attr_name} has no integrity MAC ({name} is missing)",
@@ -631,7 +647,10 @@ class NssStore(BaseStore):
                 raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
                                    store=self.location, label=label)
             try:
-                value = nc.decrypt_value(blob, self._pass_key)  # type: ignore[arg-type]
+                value = nc.decrypt_value(blob, self._pass_key, self._kdf_budget)  # type: ignore[arg-type]
+            except LimitExceeded as exc:
+                exc.store, exc.label = self.location, label
+                raise
             except nc.DecryptFailed as exc:
                 raise IntegrityError(f"{_ATTR_NAMES.get(attr, hex(attr))} does not decrypt with the database "
                                      "password: the key record is damaged", store=self.location,

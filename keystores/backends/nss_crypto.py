@@ -21,6 +21,7 @@ from keystores import der
 from keystores.der import DerError
 from keystores.der import read as read_der
 from keystores.errors import CorruptStore
+from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
 OID_PBKDF2 = "1.2.840.113549.1.5.12"
@@ -103,8 +104,8 @@ def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
             if prf_oid not in OID_HMAC:
                 raise DerError(f"unknown PBKDF2 PRF {prf_oid}")
             hash_name = OID_HMAC[prf_oid]
-    if iterations < 1 or iterations > 10_000_000:
-        raise DerError("implausible PBKDF2 iteration count")
+    if iterations < 1:
+        raise DerError("PBKDF2 iteration count below 1")
     return salt, iterations, key_length, hash_name
 
 
@@ -149,10 +150,18 @@ def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes
     return out[:24], out[-8:]
 
 
-def decrypt_value(blob: bytes, key: bytes) -> bytes:
+def _charge(budget: KdfBudget | None, iterations: int, blocks: int, what: str) -> None:
+    """Charge derivations above NSS's own count to `budget`: a database NSS wrote (10,000 iterations, 1 for an
+    empty password) spends none of it however many objects it holds; one asking for more is bounded in total."""
+    if budget is not None and iterations > DEFAULT_ITERATIONS:
+        budget.charge(iterations, blocks, what)
+
+
+def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> bytes:
     """Decrypt one encrypted attribute (or the password check) with passKey `key`.
 
-    Raises DecryptFailed for a wrong key, DerError for a malformed blob.
+    Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
+    keystores.limits (or past `budget`).
     """
     from keystores.legacy import block_cipher
 
@@ -166,17 +175,22 @@ def decrypt_value(blob: bytes, key: bytes) -> bytes:
         if oid == OID_PBES2:
             kdf, scheme = der_children(alg_items[1][1])[:2]
             salt, iterations, key_length, hash_name = _pbkdf2_params(kdf[1])
+            check_iterations(iterations, "PBKDF2")
             scheme_items = der_children(scheme[1])
             cipher_oid = oid_text(scheme_items[0][1])
             iv_tlv = scheme_items[1][2]
             if cipher_oid in OID_AES:
                 size = key_length or OID_AES[cipher_oid]
+                check_key_length(size, OID_AES[cipher_oid], "PBKDF2 (AES)")
+                _charge(budget, iterations, -(-size // _DIGEST_SIZES[hash_name]), "PBKDF2")
                 derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, size)
                 # The quirk: NSS uses the IV parameter's DER encoding (tag and length included) as the IV.
                 iv = iv_tlv[:16] if len(iv_tlv) >= 16 else scheme_items[1][1]
                 plain = _cbc(block_cipher("aes", derived), iv, ciphertext, decrypt=True)
                 return _unpad(plain, 16)
             if cipher_oid == OID_DES3_CBC:
+                check_key_length(key_length or 24, 24, "PBKDF2 (3DES)")
+                _charge(budget, iterations, -(-(key_length or 24) // _DIGEST_SIZES[hash_name]), "PBKDF2")
                 derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, key_length or 24)
                 plain = _cbc(block_cipher("tripledes", derived), scheme_items[1][1][:8], ciphertext, decrypt=True)
                 return _unpad(plain, 8)
@@ -185,6 +199,8 @@ def decrypt_value(blob: bytes, key: bytes) -> bytes:
             params = der_children(alg_items[1][1])
             salt = params[0][1]
             iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
+            check_iterations(iterations, "NSS legacy 3DES PBE")
+            _charge(budget, iterations, 1, "NSS legacy 3DES PBE")
             des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
             plain = _cbc(block_cipher("tripledes", des_key), iv, ciphertext, decrypt=True)
             return _unpad(plain, 8)
@@ -310,10 +326,11 @@ class MacChecker:
     Keys derived with more than one iteration are cached by (salt, iterations) in case a writer repeats salts.
     """
 
-    __slots__ = ("_derived", "_pads", "key")
+    __slots__ = ("_derived", "_pads", "budget", "key")
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, budget: KdfBudget | None = None) -> None:
         self.key = key
+        self.budget = budget
         self._pads: dict[str, tuple[object, object]] = {}
         self._derived: dict[tuple[str, bytes, int, int], bytes] = {}
 
@@ -341,6 +358,9 @@ class MacChecker:
         cache_key = (prf, salt, iterations, size)
         derived = self._derived.get(cache_key)
         if derived is None:
+            check_iterations(iterations, "PBMAC1")  # a learned _MacShape reads counts without _pbkdf2_params
+            check_key_length(size, MAX_KEY_LENGTH, "PBMAC1")
+            _charge(self.budget, iterations, -(-size // _DIGEST_SIZES[prf]), "PBMAC1")
             derived = hashlib.pbkdf2_hmac(prf, self.key, salt, iterations, size)
             if len(self._derived) < 4096:
                 self._derived[cache_key] = derived

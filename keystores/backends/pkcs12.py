@@ -43,7 +43,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.limits import KdfBudget, LimitExceeded, check_kdf, suspicious
+from keystores.limits import MAX_KEY_LENGTH, KdfBudget, LimitExceeded, check_kdf, suspicious
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, Trust, sealed_entry
 
 if TYPE_CHECKING:
@@ -532,8 +532,7 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
                     "sha384": hashes.SHA384, "sha512": hashes.SHA512}
     if prf not in hash_classes or mac_hash not in hash_classes:
         raise UnsupportedFormat(f"PBMAC1 with {prf}/{mac_hash} is not supported", store=location)
-    # RFC 9579: the key is as long as the HMAC's output; OpenSSL and NSS write exactly that.
-    check_kdf(iterations, length, max_key_length=hashlib.new(mac_hash).digest_size, what="PBMAC1")
+    check_kdf(iterations, length, max_key_length=MAX_KEY_LENGTH, what="PBMAC1")
     _note_suspicious(parsed, iterations, "the PKCS#12 PBMAC1", location)
     for pw in dict.fromkeys([password or ""]):
         parsed.budget.charge(iterations, -(-length // hashlib.new(prf).digest_size), "PBMAC1")

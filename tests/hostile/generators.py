@@ -7,6 +7,7 @@ Each generator's docstring says what the file asks for and why a naive reader su
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 from bounded import PASSWORD
 
@@ -206,3 +207,61 @@ def cms_key_iterations() -> tuple[bytes, bytes]:
     container = fmt.Container(4, fmt.KIND_KEYS, fmt.TAG_KDB, fmt.DEFAULT_SLOT, fmt.new_salt(),
                               [fmt.pad_slot(slot, fmt.DEFAULT_SLOT)])
     return fmt.build_container(container, PASSWORD), cms_stash.encode(PASSWORD)
+
+
+# --- NSS ---------------------------------------------------------------------------------------------------------
+
+def _nss_database(folder: Path) -> None:
+    from helpers import trusted_entry
+
+    from keystores import open_store
+
+    with open_store(f"sql:{folder}", password=PASSWORD, create=True) as store:
+        store.add(trusted_entry("hostile ca"))
+
+
+def _set_meta(folder: Path, where: str, blob: bytes, column: str = "item1") -> None:
+    import sqlite3
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        changed = conn.execute(f"UPDATE metaData SET {column} = ? WHERE id LIKE ?", (blob, where)).rowcount
+    assert changed, where
+
+
+def nss_legacy_password_check(folder: Path) -> None:
+    """key4.db's password check in NSS's legacy SHA-1/3DES PBE at 2**31 - 1 iterations (a Python SHA-1 loop:
+    about 20 minutes before; NSS itself writes 1 or 10,000)."""
+    from keystores import der
+    from keystores.backends import nss_crypto as nc
+
+    _nss_database(folder)
+    params = nc.der_seq(nc.der_octets(b"s" * 20), der.integer(2**31 - 1))
+    blob = nc.der_seq(nc.der_seq(der.oid(nc.OID_NSS_LEGACY_3DES), params), nc.der_octets(b"c" * 16))
+    _set_meta(folder, "password", blob, "item2")
+
+
+def nss_password_check_key_length(folder: Path) -> None:
+    """The password check in PBES2 with PBKDF2 keyLength 2**24 for an AES-256 key (2**19 PBKDF2 runs)."""
+    from keystores import der
+    from keystores.backends import nss_crypto as nc
+
+    _nss_database(folder)
+    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(10000),
+                                                        der.integer(2**24),
+                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
+    scheme = nc.der_seq(der.oid("2.16.840.1.101.3.4.1.42"), nc.der_octets(b"i" * 14))
+    alg = nc.der_seq(der.oid(nc.OID_PBES2), nc.der_seq(kdf, scheme))
+    _set_meta(folder, "password", nc.der_seq(alg, nc.der_octets(b"c" * 32)), "item2")
+
+
+def nss_trust_mac_iterations(folder: Path) -> None:
+    """Every trust MAC at 6,000,000 PBKDF2 iterations: just above the ceiling, seconds each before."""
+    from keystores import der
+    from keystores.backends import nss_crypto as nc
+
+    _nss_database(folder)
+    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(6_000_000),
+                                                        der.integer(32),
+                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
+    alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid("1.2.840.113549.2.9"))))
+    _set_meta(folder, "sig_cert_%", nc.der_seq(alg, nc.der_octets(b"m" * 32)))

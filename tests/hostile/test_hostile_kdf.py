@@ -51,3 +51,18 @@ def test_cms_key_is_decrypted_only_when_needed_and_within_the_ceiling(tmp_path: 
                   "env:HOSTILE_PW", password=None)
     assert_clean_refusal(outcome, "key.kdb", "entry 'k'", "iteration count")
     assert not (tmp_path / "out.p12").exists()
+
+
+NSS_CASES = [
+    (generators.nss_legacy_password_check, "iteration count 2147483647"),
+    (generators.nss_password_check_key_length, "key length 16777216"),
+    (generators.nss_trust_mac_iterations, "iteration count 6000000"),  # trust is read by list --json
+]
+
+
+@pytest.mark.parametrize(("make", "parameter"), NSS_CASES, ids=[c[0].__name__ for c in NSS_CASES])
+def test_nss_kdf_ceilings(tmp_path: Path, make, parameter: str) -> None:
+    folder = tmp_path / "nssdb"
+    folder.mkdir()
+    make(folder)
+    assert_clean_refusal(run("list", "--json", f"sql:{folder}"), str(folder), parameter)
