@@ -61,6 +61,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.limits import KdfBudget, LimitExceeded
 from keystores.model import (
     TRUST_ALL,
     Capabilities,
@@ -249,6 +250,7 @@ class PemStore(FileStore):
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
         self._encrypted_keys_read = False
+        self._kdf_budget = KdfBudget()
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     @property
@@ -295,12 +297,33 @@ class PemStore(FileStore):
             blocks = split_pem(data, self.location)
             if not blocks and data.strip():
                 raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
+            self._charge_encrypted_keys(blocks)
             items = []
             for position, block in enumerate(blocks):
                 for obj in self._decode_block(block):
                     items.append(_Item(position, obj, block.friendly_name, block.local_key_id,
                                        trust=block.trust))
         self._assemble(items)
+
+    def _charge_encrypted_keys(self, blocks: list[_Block]) -> None:
+        """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
+        at the iteration ceiling is refused at once. Damaged parameters are left for the block's own decoding."""
+        if not self.password or not any(b.pem_label == "ENCRYPTED PRIVATE KEY" for b in blocks):
+            return
+        from asn1crypto import keys
+
+        from keystores import pbe
+
+        for block in blocks:
+            if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
+                continue
+            try:
+                algorithm = keys.EncryptedPrivateKeyInfo.load(block.der)["encryption_algorithm"]
+                pbe.check_parameters(algorithm, self._kdf_budget)
+            except LimitExceeded as exc:
+                raise LimitExceeded(f"{block.where}: {exc.reason}", store=self.location) from exc
+            except (ValueError, KeyError, TypeError, KeystoreError):
+                continue
 
     def _decode_block(self, block: _Block) -> list[Any]:
         """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
@@ -404,26 +427,20 @@ class PemStore(FileStore):
         return self.password
 
     def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
-        """An EncryptedPrivateKeyInfo: cryptography's loader first (fast, no asn1crypto import), then
-        keystores.pbe, which reads every scheme and tells a wrong password from damage."""
-        from cryptography.hazmat.primitives import serialization
+        """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
+        charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
+        keystores.pbe, which reads them all and tells a wrong password from damage."""
+        from keystores import pbe
 
         password = self._need_password(where)
         self._encrypted_pkcs8.append(der)
+        scrypt = _scrypt_parameters(der)
         try:
-            return serialization.load_der_private_key(der, password.encode("utf-8"))
-        except Exception:
-            pass  # whatever failed, keystores.pbe below decides whether it was the password, damage or the scheme
-        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
-            if type(exc).__name__ != "PanicException":
-                raise
-        from keystores import pbe
-
-        if _uses_scrypt(der):
-            # cryptography reads scrypt (`openssl pkcs8 -scrypt`), keystores.pbe does not: its failure was the password.
-            raise WrongPassword(f"wrong password for {where}", store=self.location)
-        try:
-            plain = pbe.decrypt_pkcs8(der, password)
+            if scrypt is not None:
+                return self._decrypt_scrypt(der, where, password, scrypt)
+            # PEM blocks were charged to the budget by _charge_encrypted_keys; a DER file's one key is charged here.
+            budget = self._kdf_budget if self.format == "der" else None
+            plain = pbe.decrypt_pkcs8(der, password, budget=budget)
         except WrongPassword as exc:
             raise WrongPassword(f"wrong password for {where}", store=self.location) from exc
         except KeystoreError as exc:
@@ -432,6 +449,25 @@ class PemStore(FileStore):
         if key is None:
             raise CorruptStore(f"{where} decrypts to a key we cannot read", store=self.location)
         return key
+
+    def _decrypt_scrypt(self, der: bytes, where: str, password: str, cost: tuple[int, int, int]) -> PrivateKeyTypes:
+        """`openssl pkcs8 -scrypt` keys, which keystores.pbe does not read: cryptography's loader, once its cost
+        (N, r, p) is known to be within what OpenSSL itself decrypts."""
+        from cryptography.hazmat.primitives import serialization
+
+        n, r, p = cost
+        if n < 2 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16 or 128 * n * r > MAX_SCRYPT_MEMORY:
+            raise LimitExceeded(f"scrypt cost N={n}, r={r}, p={p} is outside what OpenSSL decrypts (N a power of "
+                                f"two, 128*N*r at most {MAX_SCRYPT_MEMORY // 2**20} MiB, r <= 32, p <= 16)")
+        self._kdf_budget.charge(n * r, p, "scrypt")
+        try:
+            return serialization.load_der_private_key(der, password.encode("utf-8"))
+        except Exception as exc:  # cryptography reads scrypt; a failure is the password (or damage it cannot tell)
+            raise WrongPassword("decryption failed") from exc
+        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise CorruptStore("is damaged (cryptography could not parse it)") from None
 
     def _decrypt_legacy(self, block: _Block) -> PrivateKeyTypes:
         """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
@@ -618,7 +654,7 @@ class PemStore(FileStore):
             from keystores import pbe
 
             for der in self._encrypted_pkcs8:
-                if _uses_scrypt(der):
+                if _scrypt_parameters(der) is not None:
                     described.add("PBES2 scrypt")
                     continue
                 try:
@@ -841,19 +877,26 @@ def _der(tag: int, contents: bytes) -> bytes:
 
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
+#: scrypt's memory (128 * N * r bytes) at most: twice OpenSSL's own default ceiling (32 MiB), which `openssl
+#: pkcs8 -scrypt` (N=16384, r=8: 16 MiB) stays under.
+MAX_SCRYPT_MEMORY = 64 * 2**20
 
 
-def _uses_scrypt(der: bytes) -> bool:
-    """True when an EncryptedPrivateKeyInfo is PBES2 with the scrypt KDF."""
+def _scrypt_parameters(der: bytes) -> tuple[int, int, int] | None:
+    """(N, r, p) when an EncryptedPrivateKeyInfo is PBES2 with the scrypt KDF (RFC 7914), else None."""
+    from asn1crypto import core, keys
+
     try:
-        from asn1crypto import keys
-
         alg = keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
         if alg["algorithm"].native != "pbes2":
-            return False
-        return bool(alg["parameters"]["key_derivation_func"]["algorithm"].dotted == _SCRYPT_OID)
-    except (ValueError, KeyError, TypeError):
-        return False
+            return None
+        kdf = alg["parameters"]["key_derivation_func"]
+        if kdf["algorithm"].dotted != _SCRYPT_OID:
+            return None
+        params = core.Sequence.load(kdf["parameters"].dump())
+        return int(params[1].native), int(params[2].native), int(params[3].native)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 def _looks_encrypted_pkcs8(der: bytes) -> bool:

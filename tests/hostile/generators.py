@@ -265,3 +265,47 @@ def nss_trust_mac_iterations(folder: Path) -> None:
                                                         nc.der_seq(der.oid("1.2.840.113549.2.9"))))
     alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid("1.2.840.113549.2.9"))))
     _set_meta(folder, "sig_cert_%", nc.der_seq(alg, nc.der_octets(b"m" * 32)))
+
+
+# --- PEM ---------------------------------------------------------------------------------------------------------
+
+def _pem(label: str, der: bytes) -> bytes:
+    import base64
+    import textwrap
+
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n".encode()
+
+
+def _encrypted_key(algorithm: dict) -> bytes:
+    from asn1crypto import keys
+
+    return keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algorithm, "encrypted_data": b"k" * 48}).dump()
+
+
+def pem_key_iterations() -> bytes:
+    """An ENCRYPTED PRIVATE KEY block whose PBKDF2 asks for 2**64 - 1 iterations (cryptography tried it, then
+    keystores.pbe again)."""
+    return _pem("ENCRYPTED PRIVATE KEY", _encrypted_key(_pbes2(2**64 - 1)))
+
+
+def pem_scrypt_cost() -> bytes:
+    """An ENCRYPTED PRIVATE KEY block with scrypt at N = 2**30 (128 GiB of memory)."""
+    from asn1crypto import algos, core
+
+    scrypt = core.Sequence.load(b"\x30" + bytes([10 + 6 + 3 + 3]) + b"\x04\x08saltsalt" + b"\x02\x04\x40\x00\x00\x00"
+                                + b"\x02\x01\x08" + b"\x02\x01\x01")
+    algorithm = algos.EncryptionAlgorithm({
+        "algorithm": "pbes2",
+        "parameters": {"key_derivation_func": {"algorithm": "1.3.6.1.4.1.11591.4.11",
+                                               "parameters": core.Any.load(scrypt.dump())},
+                       "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": b"i" * 16}}})
+    return _pem("ENCRYPTED PRIVATE KEY", _encrypted_key(algorithm))
+
+
+def pem_many_keys_at_ceiling() -> bytes:
+    """Eleven ENCRYPTED PRIVATE KEY blocks at the iteration ceiling: each allowed, together over the budget."""
+    from keystores.limits import MAX_ITERATIONS
+
+    return b"".join(_pem("ENCRYPTED PRIVATE KEY", _encrypted_key(_pbes2(MAX_ITERATIONS, salt=bytes([n]) * 8)))
+                    for n in range(11))

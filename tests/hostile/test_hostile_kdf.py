@@ -8,22 +8,25 @@ import generators
 import pytest
 from bounded import assert_clean_refusal, run
 
-PKCS12_CASES = [
-    (generators.p12_key_pbkdf2_iterations, "iteration count"),
-    (generators.p12_key_pbkdf2_key_length, "key length"),
-    (generators.p12_certs_kdf_iterations, "iteration count"),
-    (generators.p12_mac_iterations, "iteration count"),
-    (generators.p12_pbmac1_at_old_maxima, "iteration count"),
-    (generators.p12_pbmac1_key_length, "key length"),
-    (generators.p12_many_parts_at_ceiling, "iteration-blocks"),
+FILE_CASES = [  # (generator, file name, the parameter the error names)
+    (generators.p12_key_pbkdf2_iterations, "hostile.p12", "iteration count"),
+    (generators.p12_key_pbkdf2_key_length, "hostile.p12", "key length"),
+    (generators.p12_certs_kdf_iterations, "hostile.p12", "iteration count"),
+    (generators.p12_mac_iterations, "hostile.p12", "iteration count"),
+    (generators.p12_pbmac1_at_old_maxima, "hostile.p12", "iteration count"),
+    (generators.p12_pbmac1_key_length, "hostile.p12", "key length"),
+    (generators.p12_many_parts_at_ceiling, "hostile.p12", "iteration-blocks"),
+    (generators.pem_key_iterations, "hostile.pem", "iteration count"),
+    (generators.pem_scrypt_cost, "hostile.pem", "scrypt cost"),
+    (generators.pem_many_keys_at_ceiling, "hostile.pem", "iteration-blocks"),
 ]
 
 
-@pytest.mark.parametrize(("make", "parameter"), PKCS12_CASES, ids=[c[0].__name__ for c in PKCS12_CASES])
-def test_pkcs12_kdf_ceilings(tmp_path: Path, make, parameter: str) -> None:
-    store = tmp_path / "hostile.p12"
+@pytest.mark.parametrize(("make", "name", "parameter"), FILE_CASES, ids=[c[0].__name__ for c in FILE_CASES])
+def test_kdf_ceilings(tmp_path: Path, make, name: str, parameter: str) -> None:
+    store = tmp_path / name
     store.write_bytes(make())
-    assert_clean_refusal(run("list", str(store)), "hostile.p12", parameter)
+    assert_clean_refusal(run("list", str(store)), name, parameter)
 
 
 def test_pkcs12_wrong_password_decrypts_one_part_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,3 +69,4 @@ def test_nss_kdf_ceilings(tmp_path: Path, make, parameter: str) -> None:
     folder.mkdir()
     make(folder)
     assert_clean_refusal(run("list", "--json", f"sql:{folder}"), str(folder), parameter)
+
