@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from keystores.limits import VerificationBudget
+
 
 def is_self_issued(cert: x509.Certificate) -> bool:
     """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
@@ -30,13 +32,36 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
 
+
+def absurd_key(public_key: object) -> str | None:
+    """Why a public key is never used to verify (keystores.limits: an RSA modulus or exponent no real key has), or
+    None. Checked before each verification, so a hostile file's keys cost nothing."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
+
+    # DSA needs no check here (OpenSSL verifies with at most 10,000-bit keys), and naming cryptography's DSA
+    # classes makes it print a deprecation warning.
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size > MAX_RSA_BITS:
+            return f"RSA modulus of {public_key.key_size} bits (more than {MAX_RSA_BITS})"
+        exponent_bits = public_key.public_numbers().e.bit_length()
+        if exponent_bits > MAX_RSA_EXPONENT_BITS:
+            return f"RSA public exponent of {exponent_bits} bits (more than {MAX_RSA_EXPONENT_BITS})"
+    return None
+
+
 def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
-    """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too)."""
+    """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
+    key (absurd_key) made none: it is not even tried."""
     from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     from keystores.model import dsa_public_key_type
+
+    if absurd_key(public_key) is not None:
+        return False
 
     tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
@@ -61,6 +86,13 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
     return True
 
 
+def rsa_bits(public_key: object) -> int | None:
+    """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
+
+
 def public_key_of(cert: x509.Certificate) -> object | None:
     """The certificate's public key, or None when its algorithm is one cryptography does not know."""
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -72,7 +104,8 @@ def public_key_of(cert: x509.Certificate) -> object | None:
 
 
 
-def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
+                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
     """`leaf` first, then its issuer, its issuer's issuer ... found among `candidates`.
 
     An issuer counts only when its subject matches the issuer name AND its key verifies the signature. When several
@@ -83,17 +116,23 @@ def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate]) 
     by_subject: dict[x509.Name, list[x509.Certificate]] = {}
     for cand in candidates:
         by_subject.setdefault(cand.subject, []).append(cand)
-    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()))
+    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget)
 
 
-def build_chain(leaf: x509.Certificate,
-                issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]]) -> tuple[x509.Certificate, ...]:
+def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],
+                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
     """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
 
     For callers that chain many leaves against one large set (index it once by subject instead of per leaf).
-    Names and signatures are checked here whatever the lookup returns.
+    Names and signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
+    MAX_CANDIDATES_PER_NAME candidates per issuer name, and one signature check per candidate charged to
+    `budget` (a store's, shared by all its chains); when it runs out the chain ends there.
     """
+    import itertools
+
     from cryptography.hazmat.primitives import hashes
+
+    from keystores.limits import MAX_CANDIDATES_PER_NAME
 
     def fingerprint(cert: x509.Certificate) -> bytes:
         return cert.fingerprint(hashes.SHA256())
@@ -103,10 +142,12 @@ def build_chain(leaf: x509.Certificate,
     current = leaf
     while not is_self_issued(current):
         found = None
-        for cand in issuers(current):
+        for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
             print_ = fingerprint(cand)
             if print_ in seen:
                 continue
+            if budget is not None and not budget.spend(rsa_bits(public_key_of(cand))):
+                break
             if issued_by(current, cand):
                 found = cand
                 seen.add(print_)

@@ -346,21 +346,72 @@ def _umask() -> int:
     return mask
 
 
-def read_bytes(path: str | os.PathLike[str], *, limit: int = 512 * 1024 * 1024) -> bytes:
-    """Read a store file with a clear error for the usual failures."""
+def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
+    """A store file's bytes, read with a hard limit (keystores.limits.MAX_FILE_BYTES by default).
+
+    At most `limit` + 1 bytes are read whatever the file system says its size is (a device or /proc file reports
+    0), and only from a regular file: a FIFO, socket or device is refused (reading one would block or never end).
+    """
+    from keystores.limits import MAX_FILE_BYTES
+
+    limit = MAX_FILE_BYTES if limit is None else limit
     target = Path(path)
+    with open_source(target) as fd:
+        try:
+            size = os.fstat(fd).st_size
+            if size > limit:
+                raise KeystoreError(f"file is {size} bytes, larger than any store we read ({limit} bytes)",
+                                    store=str(target))
+            chunks = []
+            remaining = limit + 1
+            while remaining > 0:
+                chunk = os.read(fd, min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        except OSError as exc:
+            raise _io_error(target, exc, "read") from exc
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise KeystoreError(f"file is larger than any store we read ({limit} bytes)", store=str(target))
+    return data
+
+
+@contextlib.contextmanager
+def open_source(path: Path) -> Iterator[int]:
+    """A read-only descriptor of the regular file at `path`; a clear error for anything else.
+
+    Opened non-blocking, so a FIFO is refused instead of waiting for a writer; the flag does not matter for a
+    regular file.
+    """
+    from keystores.errors import StoreNotFound, UnsupportedFormat
+
     try:
-        size = target.stat().st_size
-        if size > limit:
-            raise KeystoreError(f"file is {size} bytes, larger than any store we read", store=str(target))
-        return target.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        from keystores.errors import StoreNotFound
-
-        raise StoreNotFound("no such file", store=str(target)) from exc
+        raise StoreNotFound("no such file", store=str(path)) from exc
     except IsADirectoryError as exc:
-        from keystores.errors import UnsupportedFormat
-
-        raise UnsupportedFormat("is a folder, not a key store file", store=str(target)) from exc
+        raise UnsupportedFormat("is a folder, not a key store file", store=str(path)) from exc
     except OSError as exc:
-        raise _io_error(target, exc, "read") from exc
+        raise _io_error(path, exc, "read") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UnsupportedFormat("is a folder, not a key store file", store=str(path))
+        if not stat.S_ISREG(mode):
+            raise UnsupportedFormat(f"is a {_kind(mode)}, not a regular file: key stores are read from files only",
+                                    store=str(path))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"

@@ -32,12 +32,16 @@ MAX_KDF_WORK = 50_000_000
 MAX_KEY_LENGTH = 128
 #: Bytes of a store file we read at most (larger files are refused without reading them whole).
 MAX_FILE_BYTES = 512 * 1024 * 1024
-#: Bits of an RSA modulus (and of its public exponent) beyond which a key is refused before any verification.
+#: An RSA key with a longer modulus (OpenSSL's own verification limit) or a public exponent of more bits is never
+#: used to verify: real keys use 3 or 65537, and a 16384-bit modulus with a 64-bit exponent costs milliseconds
+#: per check.
 MAX_RSA_BITS = 16384
-MAX_RSA_EXPONENT_BITS = 64
-#: Signature verifications chain building may spend on one store, and candidates it tries per issuer name.
-MAX_VERIFICATIONS = 20_000
-MAX_CANDIDATES_PER_NAME = 32
+MAX_RSA_EXPONENT_BITS = 32
+#: Signature checks chain building may spend on one store, in units of one check by a 2048-bit RSA key (a larger
+#: RSA key costs (bits / 2048)**2 units: 64 for 16384 bits), and candidates it tries per issuer name (real stores
+#: hold one, two for a re-issued or cross-signed CA).
+MAX_VERIFICATION_WORK = 50_000
+MAX_CANDIDATES_PER_NAME = 16
 
 
 class LimitExceeded(KeystoreError):
@@ -88,3 +92,29 @@ class KdfBudget:
 def blocks(key_length: int, digest_size: int) -> int:
     """How many hash blocks (PBKDF2 or PKCS#12 KDF rounds of `iterations` each) a key of `key_length` costs."""
     return max(1, -(-key_length // digest_size))
+
+
+class VerificationBudget:
+    """The signature checks chain building may still spend for one store; `exhausted` once a chain was cut short."""
+
+    def __init__(self, limit: int = MAX_VERIFICATION_WORK) -> None:
+        self.remaining = limit
+        self.exhausted = False
+
+    def spend(self, rsa_bits: int | None = None) -> bool:
+        """Take one check (by an RSA key of `rsa_bits`, or any other key); False (and `exhausted`) when the
+        budget cannot pay for it."""
+        cost = max(1, (rsa_bits or 0) // 2048) ** 2
+        if cost > self.remaining:
+            self.exhausted = True
+            return False
+        self.remaining -= cost
+        return True
+
+    def note(self, location: str) -> str | None:
+        """The store note to add when chains were cut short, else None."""
+        if not self.exhausted:
+            return None
+        return (f"{location}: chain building stopped after {MAX_VERIFICATION_WORK:,} signature checks (fewer with "
+                "large RSA keys); some chains are shorter than the file's certificates would make them (an unusual "
+                "number of candidate issuers)")

@@ -166,13 +166,13 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
         raise UnsupportedFormat("is a folder without cert9.db/key4.db, not an NSS database", store=location)
     if not path.exists():
         raise StoreNotFound("no such file", store=location)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        from keystores.fileio import _io_error
+    from keystores.fileio import _io_error, open_source
 
-        raise _io_error(path, exc, "read") from exc
+    with open_source(path) as fd:
+        try:
+            head = os.read(fd, 4096)
+        except OSError as exc:
+            raise _io_error(path, exc, "read") from exc
     if not head:
         if type_from_extension(location) == "pem":
             return "pem", notes  # an empty PEM bundle is a valid, empty store (`keystores create x.pem` makes one)

@@ -31,7 +31,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.limits import KdfBudget
+from keystores.limits import KdfBudget, VerificationBudget
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, SecretKey, sealed_entry
 
 if TYPE_CHECKING:
@@ -358,14 +358,19 @@ class CmsStore(FileStore):
             if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate:
                 cert = entry.chain[0]
                 signers.setdefault(cert.subject.public_bytes(), []).append(cert)
+        verifications = VerificationBudget()
         for record in self._records:
             entry = record.entry
             if entry is None or entry.kind is not EntryKind.KEY_PAIR:
                 continue
             linked = entry.with_(chain=build_chain(entry.chain[0],
-                                                   lambda cert: signers.get(cert.issuer.public_bytes(), [])))
+                                                   lambda cert: signers.get(cert.issuer.public_bytes(), []),
+                                                   verifications))
             record.entry = linked
             self._entries[entry.label] = linked
+        note = verifications.note(self.location)
+        if note is not None:
+            self.notes.append(note)
 
     # --- editing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:

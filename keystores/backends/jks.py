@@ -458,11 +458,17 @@ class _JavaStore(FileStore):
                               "digest were ignored (keytool ignores them too)")
         self._read_key_password = self._key_password if self._key_password is not None else self.password
         self._entries = {}
+        repeated: dict[str, None] = {}
         for alias, entry in entries:
             finished = self._finish(alias, entry)
             if finished.label in self._entries:  # Java keeps the last one too (a Hashtable put)
-                self.notes.append(f"{self.location}: alias '{finished.label}' appears twice; the later entry wins")
+                repeated[finished.label] = None
             self._entries[finished.label] = finished
+        if repeated:
+            shown = ", ".join(f"'{label}'" for label in list(repeated)[:3])
+            more = f" and {len(repeated) - 3} more" if len(repeated) > 3 else ""
+            self.notes.append(f"{self.location}: alias(es) {shown}{more} appear more than once; the later entry "
+                              "wins, as in keytool")
 
     def _parse(self, data: bytes) -> tuple[list[tuple[str, tuple[Any, ...]]], int]:
         """Split the file into raw entries; nothing is decrypted or parsed as ASN.1 here."""

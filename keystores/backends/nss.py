@@ -49,8 +49,8 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.limits import KdfBudget, LimitExceeded, suspicious
-from keystores.model import Capabilities, Entry, EntryKind, KeyRef, LazyEntry
+from keystores.limits import KdfBudget, LimitExceeded, VerificationBudget, suspicious
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef, LazyEntry, UniqueLabels
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -145,6 +145,8 @@ class NssStore(BaseStore):
         self._empty_password_untried = False  # see _check_password
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
+        self._verifications = VerificationBudget()  # signature checks of chain building, for all entries
+        self._by_subject: dict[bytes, list[_Cert]] | None = None  # _certs by subject, made on first use
         self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
         self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
         self._unverified_noted = False
@@ -250,14 +252,14 @@ class NssStore(BaseStore):
             raise UnsupportedFormat("is not an NSS database: the folder has no cert9.db", store=self.location)
         if not self.key_db.exists():
             raise CorruptStore("cert9.db has no key4.db beside it", store=self.location)
-        for path in (self.cert_db, self.key_db):
-            try:
-                with open(path, "rb") as handle:
-                    head = handle.read(16)
-            except OSError as exc:
-                from keystores.fileio import _io_error
+        from keystores.fileio import _io_error, open_source
 
-                raise _io_error(path, exc, "read") from exc
+        for path in (self.cert_db, self.key_db):
+            with open_source(path) as fd:  # a FIFO or device in the folder is refused, never waited on
+                try:
+                    head = os.pread(fd, 16, 0)
+                except OSError as exc:
+                    raise _io_error(path, exc, "read") from exc
             if head != b"SQLite format 3\x00":
                 raise CorruptStore(f"{path.name} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
@@ -390,6 +392,7 @@ class NssStore(BaseStore):
             raise WrongPassword("wrong password for the NSS database", store=self.location)
 
     def _index(self, public: list[db.Row], private: list[db.Row]) -> None:
+        self._by_subject = None
         certs: list[_Cert] = []
         for row in public:
             klass = db.read_ulong(row.get(db.CKA_CLASS))
@@ -427,13 +430,10 @@ class NssStore(BaseStore):
                 issuer = nxt
         # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_chain_only` only
         # says that writing may treat them as part of the key pairs they serve.
+        labels = UniqueLabels(lambda base, number: f"{base} ({number})")
+        labels.taken.update(self._entry_cert)
         for cert in certs:
-            label = cert.label or cert.subject.hex()[:16]
-            if label in self._entry_cert:
-                number = 2
-                while f"{label} ({number})" in self._entry_cert:
-                    number += 1
-                label = f"{label} ({number})"
+            label = labels.add(cert.label or cert.subject.hex()[:16])
             self._entry_cert[label] = cert.id
             self._entries[label] = None  # type: ignore[assignment]  # built on demand
         if self._pass_key is None and self._keys:
@@ -613,19 +613,28 @@ class NssStore(BaseStore):
 
     def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
         from keystores.chain import order_chain
+        from keystores.limits import MAX_CANDIDATES_PER_NAME
 
+        if self._by_subject is None:
+            self._by_subject = {}
+            for each in self._certs.values():
+                self._by_subject.setdefault(each.subject, []).append(each)
         candidates = []
         issuer, seen = cert.issuer, {cert.subject}
         while issuer not in seen:
             seen.add(issuer)
-            parents = [c for c in self._certs.values() if c.subject == issuer]
+            parents = self._by_subject.get(issuer, [])[:MAX_CANDIDATES_PER_NAME]
             if not parents:
                 break
             for parent in parents:
                 with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
                     candidates.append(self._certificate(parent, parent.label or "chain certificate"))
             issuer = parents[0].issuer
-        return order_chain(leaf, candidates)
+        chain = order_chain(leaf, candidates, self._verifications)
+        note = self._verifications.note(self.location)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        return chain
 
     def _guarded_private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
         try:

@@ -69,6 +69,7 @@ from keystores.model import (
     EntryKind,
     KeyRef,
     Trust,
+    UniqueLabels,
     describe_key,
     public_key_fingerprint,
 )
@@ -141,10 +142,11 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
     blocks: list[_Block] = []
     friendly: str | None = None
     local_key_id: bytes | None = None
-    lines = text.splitlines()
+    numbered = list(_text_lines(text))
+    lines = [line for _, line, _ in numbered]
     index = 0
     while index < len(lines):
-        raw = lines[index].strip()
+        raw = lines[index]
         index += 1
         begin = _BEGIN.match(raw) if raw.startswith("-----") else None
         if begin is None:
@@ -157,14 +159,16 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
                     local_key_id = bytes.fromhex(raw.partition(":")[2].replace(" ", "").replace(":", ""))
             continue
         label = begin.group(1).strip()
-        start = index
+        start = numbered[index - 1][0]
         headers: dict[str, str] = {}
         body: list[str] = []
         in_headers = True
         while True:
             if index >= len(lines):
                 raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
-            line = lines[index].strip()
+            line = lines[index]
+            if numbered[index][2]:
+                in_headers = False  # a blank line ends the headers (RFC 1421)
             index += 1
             marker = line.startswith("-----")
             end = _END.match(line) if marker else None
@@ -180,12 +184,34 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
                 headers[name.strip()] = value.strip()
                 continue
             in_headers = False
-            if line:
-                body.append(line)
+            body.append(line)
         blocks.append(_Block(label, start, _decode_base64(body, label, start, location), headers, friendly,
                              local_key_id))
         friendly, local_key_id = None, None
     return blocks
+
+
+# What str.splitlines() splits at, and a line's text from its first non-space character to its end.
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE_TEXT = re.compile(f"\\S[^{_LINE_BREAKS}]*")
+
+
+def _text_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, stripped line, whether a blank line came just before) for each non-blank line, as
+    str.splitlines() numbers them, without building a list of every line: a file of 256 MiB of newlines is one
+    regular expression scan and one count, not 256 million strings (2.6 GB)."""
+    number, end = 1, 0
+    for found in _LINE_TEXT.finditer(text):
+        start = found.start()
+        breaks = 0
+        if start > end:
+            newlines, returns = text.count("\n", end, start), text.count("\r", end, start)
+            breaks = newlines + returns - text.count("\r\n", end, start)
+            if newlines + returns < start - end:  # spaces, tabs or rarer line breaks in the gap
+                breaks += sum(text.count(ch, end, start) for ch in _LINE_BREAKS[2:])
+        number += breaks
+        yield number, found.group().rstrip(), breaks > 1
+        end = found.end()
 
 
 def _decode_base64(body: list[str], label: str, line: int, location: str) -> bytes:
@@ -217,12 +243,7 @@ def derived_label(name: x509.Name, public_key: object) -> str:
     return "cert-" + public_key_fingerprint(public_key).hex()[:16]
 
 
-def _unique(base: str, taken: set[str]) -> str:
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
+def _numbered(base: str, number: int) -> str:
     return f"{base}-{number}"
 
 
@@ -520,6 +541,7 @@ class PemStore(FileStore):
         from cryptography import x509
 
         from keystores.chain import build_chain
+        from keystores.limits import VerificationBudget
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
@@ -563,6 +585,7 @@ class PemStore(FileStore):
         for cert_item in certs:
             by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
         positions = {name: [c.position for c in same] for name, same in by_subject.items()}
+        verifications = VerificationBudget()
         for number, (_, _, kind, leaf, _) in enumerate(groups):
             if kind is not EntryKind.KEY_PAIR:
                 continue
@@ -575,7 +598,8 @@ class PemStore(FileStore):
                 yield from same[split:]
                 yield from reversed(same[:split])
 
-            chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)))
+            chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)),
+                                verifications)
             chains[number] = chain
             for member in chain[1:]:
                 for cand in nearest(member.subject):
@@ -583,6 +607,9 @@ class PemStore(FileStore):
                         cand.used = True
                         break
 
+        note = verifications.note(self.location)
+        if note is not None:
+            self.notes.append(note)
         duplicates = 0
         trusted_seen: set[bytes] = set()
         for cert_item in certs:
@@ -597,12 +624,11 @@ class PemStore(FileStore):
         if duplicates:
             self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
 
-        taken: set[str] = set()
+        labels = UniqueLabels(_numbered)
         order = sorted(range(len(groups)), key=lambda n: groups[n][0])
         for number in order:
             _, friendly, kind, item, key = groups[number]
-            label = _unique(friendly or derived_label(item.obj.subject, item.obj.public_key()), taken)
-            taken.add(label)
+            label = labels.add(friendly or derived_label(item.obj.subject, item.obj.public_key()))
             if kind is EntryKind.KEY_PAIR:
                 entry = Entry(label, kind, chain=chains[number], key=key)
             elif kind is EntryKind.REQUEST:
@@ -697,7 +723,7 @@ class PemStore(FileStore):
 
         pem = serialization.Encoding.PEM
         out: list[bytes] = []
-        taken: set[str] = set()
+        derived_labels = UniqueLabels(_numbered)
         has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
         trusted_written: set[bytes] = set()
 
@@ -708,7 +734,7 @@ class PemStore(FileStore):
         for entry in self._entries.values():
             subject_obj = entry.chain[0] if entry.chain else entry.request
             assert subject_obj is not None  # check_entry guarantees a certificate or a request
-            derived = _unique(derived_label(subject_obj.subject, subject_obj.public_key()), taken)
+            derived = derived_labels.peek(derived_label(subject_obj.subject, subject_obj.public_key()))
             named = entry.label if entry.label != derived else None
             if entry.kind is EntryKind.KEY_PAIR:
                 attributes(named)
@@ -735,7 +761,7 @@ class PemStore(FileStore):
                 trusted_written.add(fingerprint)
                 attributes(named)
                 out.append(entry.chain[0].public_bytes(pem))
-            taken.add(entry.label)
+            derived_labels.taken.add(entry.label)
         out.extend(self._key_der_or_pem(key, pem) for key in self.loose_keys)
         return b"".join(out)
 

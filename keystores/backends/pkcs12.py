@@ -43,8 +43,26 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.limits import MAX_KEY_LENGTH, KdfBudget, LimitExceeded, check_kdf, suspicious
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, Trust, sealed_entry
+from keystores.limits import (
+    MAX_CANDIDATES_PER_NAME,
+    MAX_KEY_LENGTH,
+    KdfBudget,
+    LimitExceeded,
+    VerificationBudget,
+    check_kdf,
+    suspicious,
+)
+from keystores.model import (
+    TRUST_ALL,
+    Capabilities,
+    Entry,
+    EntryKind,
+    KeyRef,
+    SealedEntry,
+    Trust,
+    UniqueLabels,
+    sealed_entry,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -587,9 +605,10 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     by_subject: dict[bytes, list[_CertBag]] = {}
     for bag in parsed.certs:
         by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
+    verifications = VerificationBudget()
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     results: list[tuple[Entry, bytes | None]] = []
-    taken: set[str] = set()
+    labels = UniqueLabels(lambda base, n: f"{base} ({n})")
     unnamed = 0
 
     for key_bag in parsed.keys:
@@ -602,13 +621,13 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
             leaf = leaf or _leaf_by_public_key(key, parsed.certs)
         chain: list[_CertBag] = []
         if leaf is not None:
-            chain = _build_chain(leaf, by_subject)
+            chain = _build_chain(leaf, by_subject, verifications)
             used.update(b.der for b in chain)
         label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
         if not label:
             unnamed += 1
             label = str(unnamed)
-        label = _unique(label, taken, notes, location)
+        label = labels.add(label)
         if leaf is None:
             notes.append(f"{location}: key '{label}' has no certificate in the file")
         fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
@@ -627,7 +646,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
             continue
         if bag.trust_oids is None and bag.friendly_name is None:
             used.add(bag.der)  # a bare certificate twice in the file is one entry
-        label = _unique(bag.friendly_name or _common_name(bag.cert), taken, notes, location)
+        label = labels.add(bag.friendly_name or _common_name(bag.cert))
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
         if trust is not None and parsed.trust_unproven:
             unproven.append(label)
@@ -650,6 +669,12 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     if parsed.skipped:
         notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
                      "written back")
+    renamed = labels.summary(location)
+    if renamed is not None:
+        notes.append(renamed)
+    cut_short = verifications.note(location)
+    if cut_short is not None:
+        notes.append(cut_short)
     return results, notes
 
 
@@ -698,23 +723,30 @@ def _leaf_by_public_key(key: Any, certs: list[_CertBag]) -> _CertBag | None:
     return None
 
 
-def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]]) -> list[_CertBag]:
+def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
+                 verifications: VerificationBudget) -> list[_CertBag]:
     """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
 
     When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
-    and OpenSSL write chain members bare, while a named bag is an entry of its own.
+    and OpenSSL write chain members bare, while a named bag is an entry of its own. Bounded as
+    keystores.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
     """
     from cryptography.exceptions import InvalidSignature
+
+    from keystores.chain import absurd_key, rsa_bits
 
     chain = [leaf]
     current = leaf
     while current.cert.issuer != current.cert.subject and len(chain) < 16:
         verified: list[_CertBag] = []
         fallback = None
-        for candidate in by_subject.get(current.cert.issuer.public_bytes(), []):
+        for candidate in by_subject.get(current.cert.issuer.public_bytes(), [])[:MAX_CANDIDATES_PER_NAME]:
             if any(candidate.der == member.der for member in chain):
                 continue
             try:
+                key = candidate.cert.public_key()
+                if absurd_key(key) is not None or not verifications.spend(rsa_bits(key)):
+                    continue
                 current.cert.verify_directly_issued_by(candidate.cert)
                 verified.append(candidate)
             except InvalidSignature:
@@ -743,19 +775,6 @@ def _sha256() -> Any:
     from cryptography.hazmat.primitives import hashes
 
     return hashes.SHA256()
-
-
-def _unique(label: str, taken: set[str], notes: list[str], location: str) -> str:
-    if label not in taken:
-        taken.add(label)
-        return label
-    n = 2
-    while f"{label} ({n})" in taken:
-        n += 1
-    renamed = f"{label} ({n})"
-    notes.append(f"{location}: two entries are named '{label}'; the second is shown as '{renamed}'")
-    taken.add(renamed)
-    return renamed
 
 
 def _trust_from_oids(oids: list[str]) -> Trust:

@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space for the whole CLI process (Python + cryptography need ~300 MiB)
@@ -23,18 +24,21 @@ class Outcome:
     err: str
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def _limits(memory: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
 
 
-def run(*args: str, password: str | None = PASSWORD, stdin: int | None = None) -> Outcome:
+def run(*args: str, password: str | None = PASSWORD, memory: int = MEMORY_LIMIT) -> Outcome:
     """`keystores ARGS [-p env:HOSTILE_PW]`, bounded; a hang or an out-of-memory kill fails the test."""
     env = {**os.environ, "NO_COLOR": "1", "HOSTILE_PW": password or ""}
     extra = ["-p", "env:HOSTILE_PW"] if password is not None else []
     done = subprocess.run([sys.executable, "-m", "keystores", *args, *extra], capture_output=True, text=True,
-                          env=env, timeout=HANG_GUARD_S, preexec_fn=_limit_memory, check=False,
-                          stdin=stdin if stdin is not None else subprocess.DEVNULL)
+                          env=env, timeout=HANG_GUARD_S, preexec_fn=_limits(memory), check=False,
+                          stdin=subprocess.DEVNULL)
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 

@@ -309,3 +309,83 @@ def pem_many_keys_at_ceiling() -> bytes:
 
     return b"".join(_pem("ENCRYPTED PRIVATE KEY", _encrypted_key(_pbes2(MAX_ITERATIONS, salt=bytes([n]) * 8)))
                     for n in range(11))
+
+
+# --- chain building and labels -------------------------------------------------------------------------------------
+
+def _name(cn: str) -> object:
+    from asn1crypto import x509
+
+    return x509.Name.build({"common_name": cn})
+
+
+def _unsigned_certificate(subject: str, issuer: str, spki: object, serial: int, signature_size: int) -> bytes:
+    """A certificate whose signature is random bytes: chain building must verify it (and fail) to know."""
+    import os
+
+    from asn1crypto import x509
+
+    tbs = x509.TbsCertificate({
+        "version": "v3", "serial_number": serial, "signature": {"algorithm": "sha256_rsa"},
+        "issuer": _name(issuer), "subject": _name(subject),
+        "validity": {"not_before": x509.Time({"utc_time": _pinned()}),
+                     "not_after": x509.Time({"utc_time": _pinned(20)})},
+        "subject_public_key_info": spki})
+    return x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": {"algorithm": "sha256_rsa"},
+                             "signature_value": b"\x01" + os.urandom(signature_size - 1)}).dump()
+
+
+def _pinned(years: int = 0) -> object:
+    import datetime as dt
+
+    return dt.datetime(2025 + years, 1, 1, tzinfo=dt.UTC)
+
+
+def _rsa_spki(bits: int, exponent: int) -> object:
+    """An RSA public key of `bits` bits (a random odd modulus: no one needs its factors) and `exponent`."""
+    import os
+
+    from asn1crypto import keys
+
+    modulus = int.from_bytes(os.urandom(bits // 8), "big") | (1 << (bits - 1)) | 1
+    return keys.PublicKeyInfo({"algorithm": {"algorithm": "rsa"},
+                               "public_key": keys.RSAPublicKey({"modulus": modulus, "public_exponent": exponent})})
+
+
+def pem_chain_candidates(leaves: int, candidates: int, bits: int, exponent: int) -> bytes:
+    """`leaves` key pairs issued by "CN=hostile CA", and `candidates` certificates named "CN=hostile CA" with
+    `bits`-bit RSA keys of public exponent `exponent`: chain building tried every candidate for every leaf."""
+    from asn1crypto import keys
+    from cryptography.hazmat.primitives import serialization
+    from helpers import ec_key
+
+    out = []
+    for number in range(leaves):
+        key = ec_key(100 + number)
+        spki = keys.PublicKeyInfo.load(key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+        out.append(_pem("CERTIFICATE", _unsigned_certificate(f"leaf {number}", "hostile CA", spki, number + 1,
+                                                              bits // 8)))
+        out.append(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))
+    for number in range(candidates):
+        out.append(_pem("CERTIFICATE", _unsigned_certificate("hostile CA", "root", _rsa_spki(bits, exponent),
+                                                              1000 + number, bits // 8)))
+    return b"".join(out)
+
+
+def p12_same_label(copies: int) -> bytes:
+    """A PKCS#12 (no password) of `copies` certificate bags, all with the friendlyName "same": labels were made
+    unique in quadratic time with one note per copy."""
+    from asn1crypto import cms, core, pkcs12, x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from helpers import certificate, ec_key
+
+    from keystores import der
+
+    cert = x509.Certificate.load(certificate(ec_key(9), "same").public_bytes(Encoding.DER))
+    attrs = pkcs12.Attributes([{"type": "friendly_name", "values": ["same"]}])
+    bag = pkcs12.SafeBag({"bag_id": "cert_bag", "bag_value": {"cert_id": "x509", "cert_value": cert},
+                          "bag_attributes": attrs}).dump()
+    part = cms.ContentInfo({"content_type": "data", "content": core.OctetString(der.tlv(0x30, bag * copies))})
+    return _pfx([part], mac=None)
