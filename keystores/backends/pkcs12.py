@@ -606,6 +606,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     for bag in parsed.certs:
         by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
     verifications = VerificationBudget()
+    by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     results: list[tuple[Entry, bytes | None]] = []
     labels = UniqueLabels(lambda base, n: f"{base} ({n})")
@@ -618,7 +619,9 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         if not lazy:
             # Without a MAC, decrypting is the only password check; without a localKeyId, the key finds its leaf.
             key = _open_key(key_bag, parsed.bag_password, parsed.mac_verified, location, budget=parsed.budget)
-            leaf = leaf or _leaf_by_public_key(key, parsed.certs)
+            if leaf is None:
+                by_key = by_key if by_key is not None else _certs_by_public_key(parsed.certs)
+                leaf = by_key.get(_spki(key))
         chain: list[_CertBag] = []
         if leaf is not None:
             chain = _build_chain(leaf, by_subject, verifications)
@@ -708,19 +711,27 @@ def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
     return None
 
 
-def _leaf_by_public_key(key: Any, certs: list[_CertBag]) -> _CertBag | None:
+def _spki(key: Any) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+    return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
+    """The first certificate bag holding each public key (SubjectPublicKeyInfo DER): made once, so matching many
+    keys to their certificates is linear, not keys x certificates."""
+    from cryptography.hazmat.primitives import serialization
+
+    found: dict[bytes, _CertBag] = {}
     for bag in certs:
         try:
-            if bag.cert.public_key().public_bytes(serialization.Encoding.DER,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo) == spki:
-                return bag
+            spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
         except (ValueError, TypeError):  # a certificate with a key type cryptography cannot load
             continue
-    return None
+        found.setdefault(spki, bag)
+    return found
 
 
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
