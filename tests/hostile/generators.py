@@ -389,3 +389,21 @@ def p12_same_label(copies: int) -> bytes:
                           "bag_attributes": attrs}).dump()
     part = cms.ContentInfo({"content_type": "data", "content": core.OctetString(der.tlv(0x30, bag * copies))})
     return _pfx([part], mac=None)
+
+
+def p12_lazy_key_iterations() -> bytes:
+    """A valid store (MAC under PASSWORD) whose key bag names its certificate by localKeyId but asks for 2**40
+    PBKDF2 iterations: listed without opening the key; refused, by name, when a command needs it."""
+    from asn1crypto import pkcs12, x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from helpers import certificate, ec_key
+
+    key_id = b"\x01" * 20
+    attrs = pkcs12.Attributes([{"type": "friendly_name", "values": ["slow"]},
+                               {"type": "local_key_id", "values": [key_id]}])
+    key_bag = _shrouded_key_bag(_pbes2(2**40))
+    key_bag["bag_attributes"] = attrs
+    cert = x509.Certificate.load(certificate(ec_key(11), "slow").public_bytes(Encoding.DER))
+    cert_bag = pkcs12.SafeBag({"bag_id": "cert_bag", "bag_value": {"cert_id": "x509", "cert_value": cert},
+                               "bag_attributes": attrs})
+    return _pfx([_data_part([key_bag, cert_bag])])

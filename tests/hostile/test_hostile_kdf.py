@@ -70,3 +70,13 @@ def test_nss_kdf_ceilings(tmp_path: Path, make, parameter: str) -> None:
     make(folder)
     assert_clean_refusal(run("list", "--json", f"sql:{folder}"), str(folder), parameter)
 
+
+
+def test_pkcs12_key_above_the_ceiling_is_listed_and_refused_by_name_when_used(tmp_path: Path) -> None:
+    store = tmp_path / "lazy.p12"
+    store.write_bytes(generators.p12_lazy_key_iterations())
+    listed = run("list", str(store))
+    assert listed.code == 0 and "slow\tkey-pair" in listed.out, listed.err
+    outcome = run("convert", str(store), str(tmp_path / "out.jks"), "--dest-password", "env:HOSTILE_PW")
+    assert_clean_refusal(outcome, "lazy.p12", "entry 'slow'", "iteration count 1099511627776")
+    assert not (tmp_path / "out.jks").exists()
