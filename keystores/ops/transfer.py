@@ -259,11 +259,9 @@ def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str],
         parts = [p for p in (key, cert, *chain) if p]
         data = b""
         for part in parts:
-            content = Path(part).read_bytes() if Path(part).exists() else None
-            if content is None:
-                from keystores.errors import StoreNotFound
+            from keystores.fileio import read_bytes
 
-                raise StoreNotFound("no such file", store=part)
+            content = read_bytes(part)  # bounded, from regular files only (a FIFO or device is refused)
             if not content.lstrip().startswith(b"-----") and b"-----BEGIN" not in content:
                 content = _der_to_pem(content, part)
             data += content.rstrip(b"\n") + b"\n"

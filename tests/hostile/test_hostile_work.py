@@ -77,6 +77,13 @@ def test_a_device_is_refused_as_a_source(source: str) -> None:
         assert_clean_refusal(run(*args, password=None), source, "device")
 
 
+def test_a_device_is_refused_as_an_import_part(tmp_path: Path) -> None:
+    dest = tmp_path / "new.p12"
+    outcome = run("import", str(dest), "--cert", "/dev/zero", "--dest-password", "env:HOSTILE_PW", password=None)
+    assert_clean_refusal(outcome, "/dev/zero", "device")
+    assert not dest.exists()
+
+
 def test_a_fifo_is_refused_as_a_source_instead_of_waiting(tmp_path: Path) -> None:
     fifo = tmp_path / "store.p12"
     os.mkfifo(fifo)
