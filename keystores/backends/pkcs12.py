@@ -137,6 +137,7 @@ class _Parsed:
     # Every derivation for this file: the top-level parts when the file is opened, keys when they are opened.
     budget: KdfBudget = field(default_factory=KdfBudget)
     notes: list[str] = field(default_factory=list)
+    suspicious: set[str] = field(default_factory=set)  # what already has a "suspicious iteration count" note
 
 
 class Pkcs12Store(FileStore):
@@ -274,7 +275,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
 
     parsed = _Parsed()
     authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
-    _charge_encrypted_parts(authenticated_safe, parsed.budget, location)
+    _charge_encrypted_parts(authenticated_safe, parsed, location)
     mac_data = pfx["mac_data"]
     bag_password: str | None = password
     mac_verified = False
@@ -324,7 +325,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     return parsed
 
 
-def _charge_encrypted_parts(authenticated_safe: Any, budget: KdfBudget, location: str) -> None:
+def _charge_encrypted_parts(authenticated_safe: Any, parsed: _Parsed, location: str) -> None:
     """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
     of many parts at the iteration ceiling is refused at once, not after minutes of work."""
     from keystores import pbe
@@ -332,8 +333,9 @@ def _charge_encrypted_parts(authenticated_safe: Any, budget: KdfBudget, location
     try:
         for info in authenticated_safe:
             if info["content_type"].native == "encrypted_data":
-                pbe.check_parameters(info["content"]["encrypted_content_info"]["content_encryption_algorithm"],
-                                     budget)
+                algorithm = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+                pbe.check_parameters(algorithm, parsed.budget)
+                _note_suspicious(parsed, algorithm.kdf_iterations, "an encrypted part", location)
     except LimitExceeded as exc:
         exc.store = location
         raise
@@ -417,6 +419,8 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             parsed.protection.setdefault("keys", "none (unencrypted key bag)")
         elif bag_id == "pkcs8_shrouded_key_bag":
             parsed.protection.setdefault("keys", _describe_encryption(value["encryption_algorithm"]))
+            with contextlib.suppress(ValueError, KeyError, TypeError):  # damage is reported when the key is opened
+                _note_suspicious(parsed, value["encryption_algorithm"].kdf_iterations, "a key bag", location)
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
@@ -564,8 +568,10 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
 
 
 def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str) -> None:
+    """One note per kind of thing (`what`), however many of them the file holds."""
     note = suspicious(iterations, what)
-    if note is not None:
+    if note is not None and what not in parsed.suspicious:
+        parsed.suspicious.add(what)
         parsed.notes.append(f"{location}: {note}")
 
 

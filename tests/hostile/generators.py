@@ -407,3 +407,20 @@ def p12_lazy_key_iterations() -> bytes:
     cert_bag = pkcs12.SafeBag({"bag_id": "cert_bag", "bag_value": {"cert_id": "x509", "cert_value": cert},
                                "bag_attributes": attrs})
     return _pfx([_data_part([key_bag, cert_bag])])
+
+
+def p12_suspicious_iterations() -> bytes:
+    """A real store whose certificate part is encrypted with 1,500,000 PBKDF2 iterations: allowed (under the
+    ceiling), but far above what any tool writes by default."""
+    from asn1crypto import algos, cms, pkcs12
+
+    from keystores import pbe
+
+    algorithm, ciphertext = pbe.encrypt_with("pbes2-aes256-sha256", pkcs12.SafeContents([]).dump(), PASSWORD,
+                                             iterations=1_500_000)
+    part = cms.ContentInfo({"content_type": "encrypted_data", "content": cms.EncryptedData({
+        "version": "v0",
+        "encrypted_content_info": {"content_type": "data",
+                                   "content_encryption_algorithm": algos.EncryptionAlgorithm.load(algorithm),
+                                   "encrypted_content": ciphertext}})})
+    return _pfx([part])

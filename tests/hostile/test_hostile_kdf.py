@@ -80,3 +80,11 @@ def test_pkcs12_key_above_the_ceiling_is_listed_and_refused_by_name_when_used(tm
     outcome = run("convert", str(store), str(tmp_path / "out.jks"), "--dest-password", "env:HOSTILE_PW")
     assert_clean_refusal(outcome, "lazy.p12", "entry 'slow'", "iteration count 1099511627776")
     assert not (tmp_path / "out.jks").exists()
+
+
+def test_pkcs12_with_a_high_but_allowed_iteration_count_opens_with_a_note(tmp_path: Path) -> None:
+    store = tmp_path / "slow.p12"
+    store.write_bytes(generators.p12_suspicious_iterations())
+    outcome = run("list", str(store))
+    assert outcome.code == 0, outcome.err
+    assert "1,500,000 iterations" in outcome.err and "suspicious" in outcome.err
