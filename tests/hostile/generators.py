@@ -424,3 +424,16 @@ def p12_suspicious_iterations() -> bytes:
                                    "content_encryption_algorithm": algos.EncryptionAlgorithm.load(algorithm),
                                    "encrypted_content": ciphertext}})})
     return _pfx([part])
+
+
+def jks_same_alias(copies: int) -> bytes:
+    """A JKS of `copies` trusted-certificate entries all under the alias "same" (keytool keeps the last): one note
+    per repeat before."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from helpers import certificate, ec_key
+
+    cert = certificate(ec_key(12), "same").public_bytes(Encoding.DER)
+    entry = (struct.pack(">I", 2) + _java_utf("same") + struct.pack(">q", 0)
+             + _java_utf("X.509") + struct.pack(">I", len(cert)) + cert)
+    body = b"\xfe\xed\xfe\xed" + struct.pack(">II", 2, copies) + entry * copies
+    return body + _java_digest(PASSWORD, body)
