@@ -88,3 +88,21 @@ def test_pkcs12_with_a_high_but_allowed_iteration_count_opens_with_a_note(tmp_pa
     outcome = run("list", str(store))
     assert outcome.code == 0, outcome.err
     assert "1,500,000 iterations" in outcome.err and "suspicious" in outcome.err
+
+
+def test_nss_budget_counts_only_derivations_above_nss_own_iteration_count() -> None:
+    """A database NSS wrote (10,000 iterations everywhere) never runs out however many MACs it holds; one asking
+    for more is refused once its total passes the budget, before the derivation that would pass it."""
+    from keystores.backends import nss_crypto as nc
+    from keystores.limits import KdfBudget, LimitExceeded
+
+    budget = KdfBudget(limit=30_000)
+    checker = nc.MacChecker(b"k" * 20, budget)
+    for salt in range(100):
+        checker.derive("sha256", bytes([salt]) * 32, nc.DEFAULT_ITERATIONS, 32)
+    assert budget.spent == 0
+    checker.derive("sha256", b"t" * 32, 20_000, 32)
+    assert budget.spent == 20_000
+    with pytest.raises(LimitExceeded, match="iteration-blocks"):
+        checker.derive("sha256", b"u" * 32, 20_000, 32)
+    assert budget.spent == 20_000
