@@ -439,7 +439,8 @@ class NssStore(BaseStore):
         if self._pass_key is None and self._keys:
             self.notes.append(f"{self.location}: the private keys are locked; give the database password to "
                               "read or copy them")
-        orphans = [k for k in self._keys if not any(c.ckaid == k for c in certs)]
+        with_certificate = {c.ckaid for c in certs}  # a set: keys x certificates was quadratic
+        orphans = [k for k in self._keys if k not in with_certificate]
         if orphans:
             self.notes.append(f"{self.location}: {len(orphans)} private key(s) have no certificate and are not "
                               "shown (certutil -K lists them as orphans)")
