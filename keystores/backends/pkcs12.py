@@ -164,6 +164,8 @@ class Pkcs12Store(FileStore):
 
     # --- writing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
+        if entry.kind is EntryKind.KEY_PAIR and self.password is None:
+            raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=self.location)
         super().check_entry(entry)
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "

@@ -1,0 +1,111 @@
+"""Prompts as a person at a terminal sees them: each names its store, each store is asked once, a new password is
+typed twice, and no prompt appears under a running progress bar. Run on a pseudo-terminal (tests/ptyrun.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clirun import keystores
+from helpers import certificate, key_pair_entry, rsa_key
+from ptyrun import on_terminal
+
+from keystores.model import TRUST_ALL, Entry, EntryKind
+from keystores.store import open_store
+
+PW = "prompt test pw"
+ANY_PROMPT = r"(assword|PIN)[^\n]*: $"
+
+
+@pytest.fixture
+def two_keys(tmp_path) -> Path:
+    path = tmp_path / "s.p12"
+    with open_store(path, password=PW, create=True) as store:
+        store.add(key_pair_entry("a", index=0))
+        store.add(key_pair_entry("b", index=1))
+    return path
+
+
+def test_convert_asks_each_store_once_by_name_and_confirms_the_new_password(two_keys, tmp_path):
+    done = on_terminal("convert", "s.p12", "d.p12", answers=[(ANY_PROMPT, PW)] * 3, cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:", "New password for d.p12:", "New password for d.p12 (again):"]
+    with open_store(tmp_path / "d.p12", password=PW) as made:
+        assert sorted(made.labels()) == ["a", "b"]
+
+
+def test_convert_decrypts_each_key_once_when_the_destination_password_is_asked_late(two_keys, tmp_path,
+                                                                                     monkeypatch):
+    """A key into a PKCS#12 file without a password needs one: the destination is asked for and started again,
+    and the source, still open, is not decrypted again (it was: every key twice, and the source asked twice)."""
+    from keystores import pbe
+    from keystores.ops import transfer
+
+    decrypted: list[int] = []
+    original = pbe.decrypt_pkcs8
+    monkeypatch.setattr(pbe, "decrypt_pkcs8", lambda *a, **k: decrypted.append(1) or original(*a, **k))
+    asked: list[tuple[str, bool]] = []
+
+    def ask(store: str, new: bool) -> str:
+        asked.append((store, new))
+        return PW
+
+    dest = str(tmp_path / "d.p12")
+    result = transfer.convert(str(two_keys), dest, ask=ask)
+    assert sorted(result.copied) == ["a", "b"]
+    assert asked == [(str(two_keys), False), (dest, True)]
+    assert len(decrypted) == 2
+
+
+def test_confirmation_that_differs_writes_nothing(two_keys, tmp_path):
+    done = on_terminal("convert", "s.p12", "d.p12", answers=[(ANY_PROMPT, PW), (ANY_PROMPT, "one"),
+                                                            (ANY_PROMPT, "other")], cwd=str(tmp_path))
+    assert done.code == 2, done.transcript
+    assert "the two entries differ" in done.transcript
+    assert not (tmp_path / "d.p12").exists()
+
+
+def test_import_into_an_existing_store_asks_its_password_once_without_confirmation(two_keys, tmp_path):
+    with open_store(tmp_path / "t.p12", password="dest pw", create=True) as store:
+        store.add(key_pair_entry("c", index=2))
+    done = on_terminal("import", "s.p12", "t.p12", answers=[(ANY_PROMPT, PW), (ANY_PROMPT, "dest pw")],
+                       cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:", "Password for t.p12:"]
+
+
+def test_no_prompt_under_a_running_progress_bar(tmp_path):
+    """60 certificates show a progress bar; the new store's password is asked before it starts."""
+    key = rsa_key(0)
+    with open_store(tmp_path / "many.pem", create=True) as store:
+        for index in range(60):
+            cert = certificate(key, f"cert {index}")
+            store.add(Entry(label=f"c{index}", kind=EntryKind.TRUSTED_CERT, chain=(cert,), trust=TRUST_ALL))
+    done = on_terminal("convert", "many.pem", "many.jks", answers=[(ANY_PROMPT, PW)] * 2, cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["New password for many.jks:", "New password for many.jks (again):"]
+    first_prompt = done.transcript.index("New password")
+    assert "━" not in done.transcript[:first_prompt]
+    assert "━" in done.transcript  # the bar did run, after the prompts
+
+
+def test_single_store_commands_name_the_store(two_keys, tmp_path):
+    done = on_terminal("list", "s.p12", answers=[(ANY_PROMPT, PW)], cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:"]
+
+
+def test_without_a_terminal_no_prompt_and_exit_3(two_keys, tmp_path):
+    done = keystores("convert", str(two_keys), str(tmp_path / "d.p12"), stdin="")
+    assert done.code == 3, done.all
+    assert not (tmp_path / "d.p12").exists()
+
+
+def test_prompt_names_a_token_pin_without_the_module_path():
+    from keystores.cli.main import prompt_text
+
+    assert prompt_text("pkcs11:token=T?module-path=/usr/lib/softhsm/libsofthsm2.so") == "PIN for pkcs11:token=T"
+    assert prompt_text("qm1.kdb") == "Password for qm1.kdb"
+    assert prompt_text("b.p12", new=True) == "New password for b.p12"
+
+
