@@ -277,6 +277,13 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
     return store
 
 
+def capabilities_of(location: str, *, type: str | None = None) -> Capabilities:
+    """What the format of an existing store can do, from its address and bytes, without opening it (and so
+    without its secret): e.g. whether it has a stash or takes a token PIN."""
+    name, _ = detect(location, explicit=type)
+    return backend_class(name).capabilities
+
+
 def store_exists(location: str) -> bool:
     """Whether a store is at `location` (a token URI always counts: its token is checked on open; so does an
     `ams:` keystore.conf, whose store is checked on open)."""

@@ -81,7 +81,7 @@ class CmsStore(FileStore):
     """A GSKit CMS key database (.kdb) and its companions beside it."""
 
     format: ClassVar[str] = "cms"
-    capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True, stash=True)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", cms_version: int = 4, stash: bool = False,

@@ -369,9 +369,9 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
         elif bag_id == "key_bag":
             parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
-            parsed.protection.setdefault("keys", "none (unencrypted key bag)")
+            _note_key_protection(parsed, "none (unencrypted key bag)")
         elif bag_id == "pkcs8_shrouded_key_bag":
-            parsed.protection.setdefault("keys", _describe_encryption(value["encryption_algorithm"]))
+            _note_key_protection(parsed, _describe_encryption(value["encryption_algorithm"]))
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
@@ -392,6 +392,16 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             _read_safe_contents(value.untag().dump(), parsed, password, mac_verified, location, depth + 1)
         else:
             raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
+
+
+def _note_key_protection(parsed: _Parsed, described: str) -> None:
+    """Every distinct key protection of the file, not only the first bag's: audit judges each (a file can hold a
+    well protected key beside a 1-iteration or an unencrypted one)."""
+    known = parsed.protection.get("keys")
+    if known is None:
+        parsed.protection["keys"] = described
+    elif described not in known.split("; "):
+        parsed.protection["keys"] = f"{known}; {described}"
 
 
 def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None) -> bytes:

@@ -23,11 +23,17 @@ def _iso(value: Any) -> str:
 _SHA256: list[Any] = []  # one hashes.SHA256(), made on first use (cryptography is not imported with this module)
 
 
-def certificate_data(cert: Any) -> dict[str, Any]:
+def fingerprint(cert: Any) -> str:
+    """The SHA-256 fingerprint as every output of keystores writes it: upper-case hex pairs joined by colons
+    (`AB:CD:...`), as keytool -list -v and openssl x509 -fingerprint print it."""
     if not _SHA256:
         from cryptography.hazmat.primitives import hashes
 
         _SHA256.append(hashes.SHA256())
+    return cert.fingerprint(_SHA256[0]).hex(":").upper()
+
+
+def certificate_data(cert: Any) -> dict[str, Any]:
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
@@ -36,7 +42,7 @@ def certificate_data(cert: Any) -> dict[str, Any]:
         "not_after": _iso(cert.not_valid_after_utc),
         "key_type": describe_key(cert.public_key()),
         "signature_algorithm": _signature_name(cert),
-        "sha256": cert.fingerprint(_SHA256[0]).hex(":").upper(),
+        "sha256": fingerprint(cert),
     }
 
 
