@@ -64,17 +64,15 @@ def _key_id(value: bytes | None) -> str | None:
 
 
 def _general_name(general: Any) -> str:
-    """A subject alternative name in the notation `--san` takes: DNS:x, IP:y, EMAIL:z, URI:u, DirName:..."""
+    """A subject alternative name in the notation `--san` takes (pki.builder.parse_sans reads it back): DNS:x,
+    IP:y, EMAIL:z, URI:u; others as DirName:, RID:, otherName:."""
     from cryptography import x509
 
-    if isinstance(general, x509.DNSName):
-        return f"DNS:{general.value}"
-    if isinstance(general, x509.IPAddress):
-        return f"IP:{general.value}"
-    if isinstance(general, x509.RFC822Name):
-        return f"EMAIL:{general.value}"
-    if isinstance(general, x509.UniformResourceIdentifier):
-        return f"URI:{general.value}"
+    written = ((x509.DNSName, "DNS"), (x509.IPAddress, "IP"), (x509.RFC822Name, "EMAIL"),
+               (x509.UniformResourceIdentifier, "URI"))
+    for kind, prefix in written:
+        if isinstance(general, kind):
+            return f"{prefix}:{general.value}"
     if isinstance(general, x509.DirectoryName):
         return f"DirName:{_name(general.value)}"
     if isinstance(general, x509.RegisteredID):
