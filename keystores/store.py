@@ -25,7 +25,7 @@ from keystores.errors import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer
+    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer, Trust
 
 
 @runtime_checkable
@@ -48,6 +48,7 @@ class KeyStore(Protocol):
     def signer(self, label: str) -> Signer: ...
     def decrypter(self, label: str) -> Decrypter: ...  # RSA key transport, on the token for PKCS#11
     def set_password(self, new_password: str) -> None: ...
+    def set_trust(self, label: str, trust: Trust | None) -> None: ...  # CapabilityError where there is no trust
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...
     def __enter__(self) -> KeyStore: ...

@@ -27,6 +27,7 @@ from keystores.model import (
     KeyRef,
     KeySpec,
     Signer,
+    Trust,
     private_key_decrypter,
     private_key_signer,
 )
@@ -134,6 +135,20 @@ class BaseStore:
         self._clear_default()
         self._entries[found] = self._entries[found].with_(default=True)
         self._dirty = True
+
+    def set_trust(self, label: str, trust: Trust | None) -> None:
+        """Trust a certificate entry for `trust`'s purposes, or (None) keep it present but untrusted: certutil -M
+        -t, Java's trust attribute in PKCS#12, a JKS trustedCertEntry. A format that cannot say it refuses
+        (CapabilityError): PEM has no trust flags, JKS holds trusted certificates only."""
+        if not self.capabilities.trust:
+            raise CapabilityError("trust", f"{self.format} stores have no trust flags", store=self.location,
+                                  label=label)
+        self._require_writable()
+        entry = self.get(label)
+        if entry.kind is not EntryKind.TRUSTED_CERT:
+            raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
+                             store=self.location, label=label)
+        self.add(entry.with_(trust=trust), replace=True)
 
     def remove(self, label: str) -> None:
         self._require_writable()

@@ -124,7 +124,7 @@ class Pkcs12Store(FileStore):
     PKCS#12 cannot hold secret keys in a way this library models (see the module docstring)."""
 
     format: ClassVar[str] = "pkcs12"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False, trust_purposes=True)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
@@ -789,7 +789,8 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                     chain_written.add(cert_der)
                     cert_bags.append(_cert_bag(cert_der, None))
         elif entry.kind.is_certificate:
-            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None else None
+            # A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor.
+            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
             attrs = _bag_attributes(entry.label, None, trust_oids)
             cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))
         else:
