@@ -162,7 +162,9 @@ def register(app: typer.Typer) -> None:
                 show_notes(opened.notes)
                 return action(opened)
 
-        return with_secret(password, "password", act, confirm=create)
+        from keystores.store import store_exists
+
+        return with_secret(password, "password", act, confirm=create and not store_exists(store))
 
     def open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
                      action: Any, what: str = "password") -> Any:

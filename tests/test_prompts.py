@@ -109,3 +109,33 @@ def test_prompt_names_a_token_pin_without_the_module_path():
     assert prompt_text("b.p12", new=True) == "New password for b.p12"
 
 
+
+
+def test_export_to_pkcs12_asks_the_source_then_the_new_file_twice(two_keys, tmp_path):
+    done = on_terminal("export", "s.p12", "a", "-o", "a.p12", "--format", "p12", answers=[(ANY_PROMPT, PW)] * 3,
+                       cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:", "New password for a.p12:", "New password for a.p12 (again):"]
+    with open_store(tmp_path / "a.p12", password=PW) as made:
+        assert made.labels() == ["a"]
+
+
+def test_an_encrypted_key_file_is_asked_for_by_its_name(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    key = rsa_key(3)
+    (tmp_path / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.BestAvailableEncryption(b"key pw")))
+    (tmp_path / "c.pem").write_bytes(certificate(key, "web").public_bytes(serialization.Encoding.PEM))
+    done = on_terminal("import", "d.p12", "--key", "k.pem", "--cert", "c.pem", "--label", "web",
+                       answers=[(ANY_PROMPT, "key pw"), (ANY_PROMPT, PW), (ANY_PROMPT, PW)], cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for k.pem:", "New password for d.p12:", "New password for d.p12 (again):"]
+    assert "bundle" not in done.transcript
+
+
+def test_selfsign_into_an_existing_store_asks_its_password_once(two_keys, tmp_path):
+    done = on_terminal("selfsign", "s.p12", "--label", "c", "--dn", "CN=c", "--key-type", "ec:p256",
+                       answers=[(ANY_PROMPT, PW)], cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:"]
