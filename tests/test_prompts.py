@@ -139,3 +139,17 @@ def test_selfsign_into_an_existing_store_asks_its_password_once(two_keys, tmp_pa
                        answers=[(ANY_PROMPT, PW)], cwd=str(tmp_path))
     assert done.code == 0, done.transcript
     assert done.prompts == ["Password for s.p12:"]
+
+
+def test_an_nss_source_whose_keys_are_locked_is_asked_for_first(two_keys, tmp_path):
+    """NSS opens without its password (as certutil -L does) but keeps the keys locked: converting them asks for
+    the database's password, before the destination's, instead of failing on "non-extractable" keys."""
+    (tmp_path / "db").mkdir()
+    done = keystores("import", str(two_keys), f"sql:{tmp_path / 'db'}", "-p", "env:PW", "--dest-password", "env:PW",
+                     env={"PW": PW})
+    assert done.code == 0, done.all
+    done = on_terminal("convert", "sql:db", "out.p12", answers=[(ANY_PROMPT, PW)] * 3, cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for sql:db:", "New password for out.p12:", "New password for out.p12 (again):"]
+    with open_store(tmp_path / "out.p12", password=PW) as made:
+        assert sorted(made.labels()) == ["a", "b"]

@@ -555,7 +555,7 @@ class NssStore(BaseStore):
             # Locked: the key is there but unreadable without the password (certutil -L needs none either).
             loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
                                             public_key=self._certificate(cert, label).public_key(),
-                                            extractable=False)
+                                            extractable=False, locked=True)
         elif key_row is not None:
             loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
         return LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
