@@ -153,3 +153,13 @@ def test_an_nss_source_whose_keys_are_locked_is_asked_for_first(two_keys, tmp_pa
     assert done.prompts == ["Password for sql:db:", "New password for out.p12:", "New password for out.p12 (again):"]
     with open_store(tmp_path / "out.p12", password=PW) as made:
         assert sorted(made.labels()) == ["a", "b"]
+
+
+def test_an_nss_destination_is_asked_for_its_password_before_the_first_entry(two_keys, tmp_path):
+    (tmp_path / "db").mkdir()
+    assert keystores("create", f"sql:{tmp_path / 'db'}", "-p", "env:PW", env={"PW": PW}).code == 0
+    done = on_terminal("import", "s.p12", "sql:db", answers=[(ANY_PROMPT, PW)] * 2, cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:", "Password for sql:db:"]
+    with open_store(f"sql:{tmp_path / 'db'}", password=PW) as made:
+        assert sorted(made.labels()) == ["a", "b"]

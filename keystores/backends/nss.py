@@ -728,6 +728,11 @@ class NssStore(BaseStore):
             raise PasswordRequired(f"the database password is needed to {what}", store=self.location)
         return key
 
+    def check_entry(self, entry: Entry) -> None:
+        """Also: every entry needs the password (asked for before the first add, not half-way through)."""
+        super().check_entry(entry)
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
@@ -735,7 +740,6 @@ class NssStore(BaseStore):
             self.notes.append(f"{self.location}: NSS databases have no default entry; '{entry.label}' is stored "
                               "without the flag")
             entry = entry.with_(default=False)
-        self._need_key("add entries (NSS authenticates trust and keys with the password)")
         for cert in entry.chain:
             try:
                 _checked(cert)
