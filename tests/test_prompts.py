@@ -163,3 +163,12 @@ def test_an_nss_destination_is_asked_for_its_password_before_the_first_entry(two
     assert done.prompts == ["Password for s.p12:", "Password for sql:db:"]
     with open_store(f"sql:{tmp_path / 'db'}", password=PW) as made:
         assert sorted(made.labels()) == ["a", "b"]
+
+
+def test_passwd_asks_the_current_password_then_the_new_one_twice(two_keys, tmp_path):
+    done = on_terminal("passwd", "s.p12", answers=[(ANY_PROMPT, PW), (ANY_PROMPT, "new pw"), (ANY_PROMPT, "new pw")],
+                       cwd=str(tmp_path))
+    assert done.code == 0, done.transcript
+    assert done.prompts == ["Password for s.p12:", "New password for s.p12:", "New password for s.p12 (again):"]
+    with open_store(two_keys, password="new pw") as store:
+        assert sorted(store.labels()) == ["a", "b"]
