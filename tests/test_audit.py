@@ -199,3 +199,45 @@ def test_a_token_never_gets_a_password_given_for_other_stores(softhsm, two_passw
     done = keystores("audit", "a.p12", token.uri, "--password-for", "a.p12=env:PW_A",
                      "--password-for", f"{token.uri}={token.password}", env=env, cwd=str(two_passwords))
     assert done.code == 0, done.all
+
+
+def _readme_json(heading: str) -> dict:
+    """The JSON example that follows `heading` in the README."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index(heading)
+    block = text[text.index("```json\n", start) + 8:]
+    return json.loads(block[: block.index("```")])
+
+
+def _same_shape(documented: object, actual: object, where: str = "") -> None:
+    """Every object of the README's example has the keys the command writes, at every level."""
+    if isinstance(documented, dict):
+        assert isinstance(actual, dict), where
+        assert set(documented) == set(actual), (where, set(documented) ^ set(actual))
+        for key, value in documented.items():
+            _same_shape(value, actual[key], f"{where}.{key}")
+    elif isinstance(documented, list) and documented and actual:
+        _same_shape(documented[0], actual[0], f"{where}[0]")  # type: ignore[index]
+
+
+def test_the_readme_documents_the_json_of_audit_validate_tokens_and_nss_modules(softhsm, two_passwords,  # noqa: F811
+                                                                                 tmp_path):
+    key = ec_key(46)
+    with open_store(tmp_path / "soon.p12", password=ENV["PW_A"], create=True) as store:
+        store.add(Entry("soon", EntryKind.KEY_PAIR, chain=(_cert(key, "soon", days_to=5),), key=key))
+    audited = keystores("audit", str(tmp_path / "soon.p12"), "-p", "env:PW_A", "--within", "20000d", "--json",
+                        env=ENV)
+    assert audited.code == 5, audited.all
+    _same_shape(_readme_json("`audit --json` (schema 1)"), json.loads(audited.out))
+    validated = keystores("validate", str(tmp_path / "soon.p12"), "soon", "-p", "env:PW_A", "--json", env=ENV)
+    _same_shape(_readme_json("`validate --json` (schema 1)"), json.loads(validated.out))
+    token = softhsm.make_token("readme-json")
+    tokens = keystores("tokens", "--module", token.module, "--json", env=token.env)
+    assert tokens.code == 0, tokens.all
+    _same_shape(_readme_json("`tokens --json` (schema 1)"), json.loads(tokens.out))
+    (tmp_path / "db").mkdir()
+    assert keystores("create", f"sql:{tmp_path / 'db'}", "-p", "env:PW_A", env=ENV).code == 0
+    modules = keystores("nss", "modules", f"sql:{tmp_path / 'db'}", "--json")
+    _same_shape(_readme_json("`nss modules --json` (schema 1)"), json.loads(modules.out))
+    for done in (audited, validated, tokens, modules):
+        assert json.loads(done.out)["schema"] == 1
