@@ -74,7 +74,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     Whose secret: the store's own source (--password-for, --passwords) first; else a store with a stash (a .kdb)
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
-    from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound
+    from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
     from keystores.store import capabilities_of, open_store, store_exists
 
     missing = [location for location in stores if not store_exists(location)]
@@ -100,8 +100,8 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
                     secret = secrets.resolve(general, what="PIN" if caps.pin else "password") if general else None
                     store = open_store(location, password=secret, ask=None if general else ask, **options)
             opened.append((location, stack.enter_context(store)))
-        except NotFound:
-            raise  # a token or module that is not there: exit 4, as for a missing file
+        except (NotFound, UsageError):
+            raise  # a token or module that is not there (exit 4, as a missing file), a bad secret source (exit 2)
         except KeystoreError as exc:
             if isinstance(exc, PasswordRequired):
                 exc.reason += f" (give --password-for {location}=SOURCE)"

@@ -241,3 +241,8 @@ def test_the_readme_documents_the_json_of_audit_validate_tokens_and_nss_modules(
     _same_shape(_readme_json("`nss modules --json` (schema 1)"), json.loads(modules.out))
     for done in (audited, validated, tokens, modules):
         assert json.loads(done.out)["schema"] == 1
+
+
+def test_a_bad_secret_source_is_a_usage_error_not_a_finding(two_passwords):
+    done = keystores("audit", "a.p12", "-p", "env:NOT_SET_ANYWHERE", cwd=str(two_passwords))
+    assert done.code == 2 and "NOT_SET_ANYWHERE" in done.err, done.all
