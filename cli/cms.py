@@ -71,8 +71,8 @@ def register(app: typer.Typer) -> None:
         store_type: TypeOpt = None,
     ) -> None:
         """Trust a certificate entry (on), keep it untrusted (off), or set NSS's per-purpose trust (CT,C,C): GSKit's
-        -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. PEM has no trust flags (refused); JKS
-        holds trusted certificates only (off is refused: delete the entry instead)."""
+        -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. Refused: PEM (no trust flags), off in JKS
+        (trusted certificates only: delete the entry), some purposes where a format trusts for all or none."""
         from keystores.cli.main import err, show_notes, with_secret
 
         from keystores.ops.trust import describe_trust, parse_trust

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import pytest
 from clirun import keystores
 from cryptography.hazmat.primitives import serialization
 from helpers import ca
+
+from softhsm import softhsm  # noqa: F401  (pytest fixture)
 
 ENV = {"KS_PW": "trust cmd pw"}
 PW = ["--password", "env:KS_PW"]
@@ -107,5 +110,24 @@ def test_cms_trust_on_and_off_as_before(tmp_path, ca_pem):
     assert keystores("import", str(ca_pem), str(kdb), "--label", "ca", env=ENV).code == 0
     assert keystores("trust", str(kdb), "ca", "off").code == 0
     assert '"trust": null' in keystores("list", str(kdb), "--json").out
-    done = keystores("trust", str(kdb), "ca", "C,,")
-    assert done.code == 0 and "all purposes" in done.err, done.all
+    done = keystores("trust", str(kdb), "ca", "C,,")  # one bit: trust for some purposes is refused, never raised
+    assert done.code == 1 and "every purpose or for none" in done.err, done.all
+    assert '"trust": null' in keystores("list", str(kdb), "--json").out
+
+
+def test_a_token_trusts_for_every_purpose_or_none(softhsm, tmp_path, ca_pem):  # noqa: F811
+    token = softhsm.make_token("trust-cmd")
+    assert keystores("import", str(ca_pem), token.uri, "--label", "ca", "--dest-password", token.password,
+                     env=token.env).code == 0
+
+    def trust() -> object:
+        listed = keystores("list", token.uri, "--pin", token.password, "--json", env=token.env)
+        return json.loads(listed.out)["entries"][0]["trust"]
+
+    assert keystores("trust", token.uri, "ca", "off", "--pin", token.password, env=token.env).code == 0
+    assert trust() is None
+    done = keystores("trust", token.uri, "ca", "C,,", "--pin", token.password, env=token.env)
+    assert done.code == 1 and "every purpose or for none" in done.err, done.all
+    assert trust() is None
+    assert keystores("trust", token.uri, "ca", "on", "--pin", token.password, env=token.env).code == 0
+    assert trust() is not None

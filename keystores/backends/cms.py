@@ -398,15 +398,13 @@ class CmsStore(FileStore):
         return label
 
     def set_trust(self, label: str, trust: Trust | None) -> None:
-        """GSKit's -modify -trust on|off for a signer certificate: one bit, so any trust is trust for all purposes."""
+        """GSKit's -modify -trust on|off for a signer certificate: one bit, for all purposes or none."""
+        self._check_trust(label, trust)
         self._require_writable()
         entry = self.get(label)
         if not entry.kind.is_certificate:
             raise UsageError("trust is set on signer (CA) certificates only", store=self.location, label=label)
         trusted = trust is not None and bool(trust.purposes)  # NSS's p,p,p (distrusted) is no trust
-        if trusted and len(trust.purposes) < 4:  # type: ignore[union-attr]
-            self.notes.append(f"{self.location}: '{label}' is trusted for all purposes: a CMS signer is trusted or "
-                              "not, with no purposes")
         self._entries[entry.label] = entry.with_(trust=TRUST_ALL if trusted else None)
         self._dirty = True
 

@@ -127,7 +127,8 @@ class NssStore(BaseStore):
 
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
-                                                        trust=True, default_flag=False, pending_requests=False)
+                                                        trust=True, trust_purposes=True, default_flag=False,
+                                                        pending_requests=False)
     #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
     lock_wait: ClassVar[float] = 10.0
 
