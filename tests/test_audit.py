@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,10 +182,18 @@ def test_a_prompt_per_store_on_a_terminal(two_passwords):
     assert done.prompts == ["Password for a.p12:", "Password for b.p12:"]  # q.kdb: its stash, no prompt
 
 
+def _pin_count_low(token) -> bool:
+    """The token's CKF_USER_PIN_COUNT_LOW flag (SoftHSM sets it after a failed login), read by a fresh process:
+    this one's PKCS#11 library may have been initialised before the token was made."""
+    script = ("import pkcs11, sys; t = pkcs11.lib(sys.argv[1]).get_token(token_label=sys.argv[2]); "
+              "print(pkcs11.TokenFlag.USER_PIN_COUNT_LOW in t.flags)")
+    done = subprocess.run([sys.executable, "-c", script, token.module, token.label], capture_output=True, text=True,
+                          env={**os.environ, **token.env}, check=True)
+    return done.stdout.strip() == "True"
+
+
 def test_a_token_never_gets_a_password_given_for_other_stores(softhsm, two_passwords):  # noqa: F811
     """`--password` is for the files; the token gets only a PIN given for it, so no failed login is spent."""
-    import pkcs11
-
     token = softhsm.make_token("audit-pin")
     env = {**ENV, **token.env}
     done = keystores("audit", "a.p12", token.uri, "-p", "env:PW_A", "--json", env=env, cwd=str(two_passwords))
@@ -191,14 +201,17 @@ def test_a_token_never_gets_a_password_given_for_other_stores(softhsm, two_passw
     findings = json.loads(done.out)["findings"]
     assert [(f["store"], f["check"]) for f in findings] == [(token.uri, "unreadable")]
     assert "--password-for" in findings[0]["message"]
-    flags = pkcs11.lib(token.module).get_token(token_label=token.label).flags
-    assert pkcs11.TokenFlag.USER_PIN_COUNT_LOW not in flags  # no failed login was spent on the token
+    assert not _pin_count_low(token)  # no failed login was spent on the token
     done = keystores("audit", "a.p12", token.uri, "-p", "env:PW_A", "--pin", token.password, env=env,
                      cwd=str(two_passwords))
     assert done.code == 0, done.all
     done = keystores("audit", "a.p12", token.uri, "--password-for", "a.p12=env:PW_A",
                      "--password-for", f"{token.uri}={token.password}", env=env, cwd=str(two_passwords))
     assert done.code == 0, done.all
+    assert not _pin_count_low(token)
+    # the judge works: a PIN given for the token, and wrong, does cost a try
+    assert keystores("audit", token.uri, "--pin", "env:PW_A", env=env).code == 5
+    assert _pin_count_low(token)
 
 
 def _readme_json(heading: str) -> dict:
