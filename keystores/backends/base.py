@@ -143,7 +143,7 @@ class BaseStore:
         self._check_trust(label, trust)
         self._require_writable()
         entry = self.get(label)
-        if entry.kind is not EntryKind.TRUSTED_CERT:
+        if not entry.kind.is_certificate:
             raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
                              store=self.location, label=label)
         self.add(entry.with_(trust=trust), replace=True)
