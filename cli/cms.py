@@ -2,7 +2,8 @@
 
     keystores stash STORE.kdb [--version 1|8]      write STORE.sth (the password, obfuscated; 0600)
     keystores set-default STORE LABEL              GSKit's -setdefault
-    keystores trust STORE LABEL on|off             GSKit's -modify -trust on|off for a signer certificate
+    keystores trust STORE LABEL on|off|CT,C,C      GSKit's -modify -trust on|off; for every format with trust
+                                                   (it began as CMS's; certutil -M -t, PKCS#12's Java attribute)
 """
 
 from typing import Annotated
@@ -62,30 +63,27 @@ def register(app: typer.Typer) -> None:
 
     @app.command("trust", epilog=EXIT_CODES_HELP)
     def trust_cmd(
-        store: Annotated[str, typer.Argument()],
-        label: Annotated[str, typer.Argument(help="A signer (CA) certificate.")],
-        state: Annotated[str, typer.Argument(help="on or off", metavar="on|off")],
+        store: Annotated[str, typer.Argument(help="A store with trust: .kdb, PKCS#12, JKS/JCEKS, sql:DIR, token.")],
+        label: Annotated[str, typer.Argument(help="A certificate (signer, CA) entry.")],
+        state: Annotated[str, typer.Argument(help="on (every purpose), off (kept, not trusted), or NSS trust "
+                                             "letters as certutil -M -t takes them: CT,C,C", metavar="on|off|CT,C,C")],
         password: PasswordOpt = None,
         store_type: TypeOpt = None,
     ) -> None:
-        """Mark a signer certificate trusted (on) or present but not trusted (off)."""
+        """Trust a certificate entry (on), keep it untrusted (off), or set NSS's per-purpose trust (CT,C,C): GSKit's
+        -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. Refused: PEM (no trust flags), off in JKS
+        (trusted certificates only: delete the entry), some purposes where a format trusts for all or none."""
         from keystores.cli.main import err, show_notes, with_secret
 
-        from keystores.errors import CapabilityError, UsageError
+        from keystores.ops.trust import describe_trust, parse_trust
         from keystores.store import open_store
 
-        if state.lower() not in ("on", "off"):
-            raise UsageError("trust state must be on or off")
-        trusted = state.lower() == "on"
+        trust = parse_trust(state)
 
         def act(pw: str | None) -> None:
             with open_store(store, password=pw, type=store_type, writable=True) as opened:
+                opened.set_trust(label, trust)
                 show_notes(opened.notes)
-                setter = getattr(opened, "set_trust", None)
-                if setter is None:
-                    raise CapabilityError("trust", f"{opened.format} stores have no trust switch here",
-                                          store=store)
-                setter(label, trusted)
 
         with_secret(password, "password", act)
-        err(f"'{label}' is {'trusted' if trusted else 'not trusted'}")
+        err(f"'{label}' is {describe_trust(trust)}")

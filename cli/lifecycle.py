@@ -5,6 +5,7 @@ validate, audit and dn compare print their report first and then raise ChecksFai
 """
 
 # No `from __future__ import annotations`: typer evaluates the option aliases made inside register().
+import contextlib
 from typing import Annotated, Any
 
 import typer
@@ -64,6 +65,50 @@ def _pem_or_der(certs: list[Any], out: str | None, out_format: str | None) -> by
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
+def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: str | None, module: str | None,
+                  ask: Any, stack: Any) -> list[tuple[str, Any]]:
+    """Open every store to audit, each with its own secret, before the audit starts (so every prompt comes
+    first). A store that does not exist stops the command (exit 4) before any is opened; one that cannot be
+    opened (wrong password, damage) is kept as its error, which the audit reports as `unreadable`.
+
+    Whose secret: the store's own source (--password-for, --passwords) first; else a store with a stash (a .kdb)
+    opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
+    password given for other stores); else a prompt naming the store, on a terminal."""
+    from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
+    from keystores.store import capabilities_of, open_store, store_exists
+
+    missing = [location for location in stores if not store_exists(location)]
+    if missing:
+        raise StoreNotFound("no such store" + (f" (nor {', '.join(missing[1:])})" if len(missing) > 1 else ""),
+                            store=missing[0])
+    options = {"module": module} if module else {}
+    opened: list[tuple[str, Any]] = []
+    for location in stores:
+        try:
+            own = secrets.source_for(location)
+            if own is not None:
+                store = open_store(location, password=secrets.resolve(own, what=f"password for {location}"),
+                                   **options)
+            else:
+                caps = capabilities_of(location)
+                general = pin if caps.pin else password
+                store = None
+                if caps.stash:
+                    with contextlib.suppress(PasswordRequired):
+                        store = open_store(location, password=None, **options)
+                if store is None:
+                    secret = secrets.resolve(general, what="PIN" if caps.pin else "password") if general else None
+                    store = open_store(location, password=secret, ask=None if general else ask, **options)
+            opened.append((location, stack.enter_context(store)))
+        except (NotFound, UsageError):
+            raise  # a token or module that is not there (exit 4, as a missing file), a bad secret source (exit 2)
+        except KeystoreError as exc:
+            if isinstance(exc, PasswordRequired):
+                exc.reason += f" (give --password-for {location}=SOURCE)"
+            opened.append((location, exc))
+    return opened
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
     from keystores.cli.main import (
@@ -74,6 +119,7 @@ def register(app: typer.Typer) -> None:
         ModuleOpt,
         PasswordOpt,
         ProfileOpt,
+        StorePrompts,
         TypeOpt,
         emit_json,
         err,
@@ -116,7 +162,9 @@ def register(app: typer.Typer) -> None:
                 show_notes(opened.notes)
                 return action(opened)
 
-        return with_secret(password, "password", act, confirm=create)
+        from keystores.store import store_exists
+
+        return with_secret(password, "password", act, confirm=create and not store_exists(store))
 
     def open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
                      action: Any, what: str = "password") -> Any:
@@ -338,41 +386,54 @@ def register(app: typer.Typer) -> None:
                                                        "expired, expiring, weak-signature, weak-key, "
                                                        "weak-protection, missing-link, duplicate-label, "
                                                        "same-cn, unreadable.")] = None,
-        password: PasswordOpt = None,
+        fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 5 on findings of this severity or above: "
+                                             "error, warning or notice.")] = "warning",
+        password: Annotated[str | None, typer.Option("--password", "-p", help="Password for every store without "
+                                                     f"a source of its own; never sent to a token. {SECRET_HELP}",
+                                                     show_default=False)] = None,
+        pin: Annotated[str | None, typer.Option("--pin", help="PIN for every token without a source of its own.",
+                                                show_default=False)] = None,
+        password_for: Annotated[list[str] | None, typer.Option("--password-for", help="STORE=SOURCE: the secret "
+                                                               "of one store (or a pattern: '*.p12=env:PW'); "
+                                                               "repeatable.", show_default=False)] = None,
+        passwords: Annotated[str | None, typer.Option("--passwords", help="A file of STORE=SOURCE lines "
+                                                      "('#' comments).", show_default=False)] = None,
         as_json: JsonOpt = False,
         module: ModuleOpt = None,
     ) -> None:
         """Expiring/expired certificates, MD5/SHA-1 signatures, RSA < 2048, weak store protection, missing chain
-        links and duplicate labels across many stores; exit 5 when anything is found (for cron and CI)."""
-        import contextlib
-
-        from keystores.errors import ChecksFailed, KeystoreError
-        from keystores.ops.lifecycle import audit
+        links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
+        Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
+        tokens), else a prompt naming it on a terminal."""
+        from keystores.errors import ChecksFailed
+        from keystores.ops.lifecycle import SEVERITIES, audit
         from keystores.pki.when import parse_duration
-        from keystores.secrets import resolve_secret
-        from keystores.store import open_store
+        from keystores.secrets import StoreSecrets
 
         window = parse_duration(within)
-        secret = resolve_secret(password, what="password") if password else None
+        if fail_on not in SEVERITIES:
+            from keystores.errors import UsageError
+
+            raise UsageError(f"--fail-on takes error, warning or notice, not '{fail_on}'")
+        secrets = StoreSecrets(password_for or [], passwords)
         with contextlib.ExitStack() as stack:
-            opened: list[tuple[str, Any]] = []
-            for location in stores:
-                try:
-                    store = stack.enter_context(open_store(location, password=secret, **store_options(module)))
+            opened = _open_audited(stores, secrets, password, pin, module, StorePrompts(), stack)
+            for _, store in opened:
+                if not isinstance(store, Exception):
                     show_notes(store.notes)
-                    opened.append((location, store))
-                except KeystoreError as exc:
-                    opened.append((location, exc))
-            report = audit(opened, within=window, skip=skip or [])
+            report = audit(opened, within=window, skip=skip or [], fail_on=fail_on)
         if as_json:
             emit_json(report.as_dict())
         else:
             for finding in report.findings:
-                print("\t".join([finding.store, finding.label or "-", finding.check, finding.message]))
+                print("\t".join([finding.store, finding.label or "-", finding.severity, finding.check,
+                                  finding.message]))
+            counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
+                                if (n := sum(f.severity == level for f in report.findings)))
             err(f"audited {report.stores} store(s), {report.certificates} certificate(s): "
-                f"{len(report.findings)} finding(s)")
+                f"{len(report.findings)} finding(s){f' ({counted})' if counted else ''}")
         if not report.ok:
-            raise ChecksFailed(f"{len(report.findings)} finding(s)")
+            raise ChecksFailed(f"{len(report.failing)} finding(s) at or above {fail_on}")
 
     dn_app = typer.Typer(help="Distinguished names as MQ, AMS and RACF want them.", no_args_is_help=True)
 

@@ -71,17 +71,44 @@ def secret_from(source: str | None, what: str) -> str | None:
     return resolve_secret(source, what=what)
 
 
+def prompt_text(store: str, *, new: bool = False) -> str:
+    """What a prompt for `store`'s secret says: "Password for qm1.kdb", "PIN for pkcs11:token=T", "New password
+    for b.p12" (a token URI's query, which may name a module path, is left out)."""
+    what = "PIN" if store.startswith("pkcs11:") else "password"
+    return f"{'New ' + what if new else what[0].upper() + what[1:]} for {store.split('?', 1)[0]}"
+
+
+class StorePrompts:
+    """open_store's `ask` for one command: a prompt per store naming it, each store asked once (a command that
+    runs again after a late PasswordRequired gets the earlier answers), a new store's password typed twice."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, str] = {}
+
+    def __call__(self, store: str, new: bool) -> str | None:
+        if store not in self._answers:
+            from keystores.secrets import prompt_secret
+
+            answer = prompt_secret(prompt_text(store, new=new), confirm=new)
+            if answer is None:
+                return None
+            self._answers[store] = answer
+        return self._answers[store]
+
+
 def with_secret(source: str | None, what: str, action: Callable[[str | None], T], *, confirm: bool = False) -> T:
-    """Run `action(secret)`; when the store needs a secret and none was given, prompt once on a terminal."""
+    """Run `action(secret)`; when the store needs a secret and none was given, prompt once on a terminal, naming
+    the store the error names (`confirm`: the secret is new, typed twice)."""
     secret = secret_from(source, what)
     try:
         return action(secret)
-    except PasswordRequired:
+    except PasswordRequired as exc:
         if source is not None:
             raise
         from keystores.secrets import prompt_secret
 
-        asked = prompt_secret(what.capitalize(), confirm=confirm)
+        text = prompt_text(exc.store, new=confirm) if exc.store else what[0].upper() + what[1:]
+        asked = prompt_secret(text, confirm=confirm)
         if asked is None:
             raise
         return action(asked)
@@ -132,10 +159,10 @@ def progress_callback(enabled: bool) -> tuple[Callable[[int, int], None] | None,
 
     bar = Progress(transient=True, console=Console(stderr=True))
     task = bar.add_task("entries", total=None)
-    bar.start()
 
     def update(done: int, total: int) -> None:
         if total >= 50:
+            bar.start()  # on the first entry copied: every prompt has been answered by then
             bar.update(task, completed=done, total=total)
 
     return update, bar.stop
@@ -252,22 +279,57 @@ def show_entry(
         print(f"entries: {len(data['entries'])}")
         return
     entry = data["entries"][0]
-    for key in ("label", "kind", "default", "has_private_key", "on_token", "created"):
-        print(f"{key}: {entry[key]}")
+    print(f"label: {entry['label']}\nkind: {entry['kind']}\ndefault: {_yes_no(entry['default'])}\n"
+          f"private key: {_yes_no(entry['has_private_key'])}\non token: {_yes_no(entry['on_token'])}")
+    if entry["created"]:
+        print(f"created: {entry['created']}")
     if entry["trust"]:
-        print(f"trust: {', '.join(entry['trust']['purposes'])}"
+        print(f"trust: {', '.join(entry['trust']['purposes']) or 'no purpose'}"
               + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else "")
               + ("" if entry["trust"]["verified"] else " [unverified: read without the password]"))
     if entry.get("key"):
-        print(f"key: id {entry['key']['id']}, sensitive {entry['key']['sensitive']}, "
-              f"extractable {entry['key']['extractable']}")
+        print(f"key: id {entry['key']['id']}, sensitive {_yes_no(entry['key']['sensitive'])}, "
+              f"extractable {_yes_no(entry['key']['extractable'])}")
     for depth, cert in enumerate(entry.get("chain", [])):
         print(f"certificate [{depth}]:")
-        for key in ("subject", "issuer", "serial", "not_before", "not_after", "key_type", "signature_algorithm",
-                    "sha256"):
-            print(f"  {key}: {cert[key]}")
+        for line in certificate_lines(cert):
+            print(f"  {line}")
     if not entry.get("chain") and entry["key_type"]:
-        print(f"key_type: {entry['key_type']}")
+        print(f"key type: {entry['key_type']}")
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def certificate_lines(cert: dict[str, Any]) -> list[str]:
+    """One certificate of `show --json`'s chain as `show` prints it: what keytool -list -v and openssl x509 -text
+    show, with human values (yes/no, "none"), never Python's True/None."""
+    constraints = cert["basic_constraints"]
+    if constraints is None:
+        constraints_text = "none"
+    else:
+        constraints_text = f"CA: {_yes_no(constraints['ca'])}" + (
+            f", path length: {constraints['path_length']}" if constraints["path_length"] is not None else "") + (
+            " (critical)" if constraints["critical"] else "")
+
+    def listed(values: list[str] | None) -> str:
+        return ", ".join(values) if values else "none"
+
+    lines = [f"subject: {cert['subject']}", f"issuer: {cert['issuer']}", f"serial: {cert['serial']}",
+             f"version: {cert['version']}", f"valid from: {cert['not_before']}", f"valid until: {cert['not_after']}",
+             f"signature algorithm: {cert['signature_algorithm']}",
+             f"key: {cert['key_type']}" + (f" ({cert['key_size']} bits)" if cert["key_size"] else ""),
+             f"SHA-1 fingerprint: {cert['sha1']}", f"SHA-256 fingerprint: {cert['sha256']}",
+             f"subject alternative names: {listed(cert['subject_alt_names'])}",
+             f"key usage: {listed(cert['key_usage'])}",
+             f"extended key usage: {listed(cert['extended_key_usage'])}",
+             f"basic constraints: {constraints_text}",
+             f"subject key identifier: {cert['subject_key_identifier'] or 'none'}",
+             f"authority key identifier: {cert['authority_key_identifier'] or 'none'}"]
+    if not cert["extensions_readable"]:
+        lines.append("extensions: cannot be decoded (damaged)")
+    return lines
 
 
 @app.command("create", epilog=EXIT_CODES_HELP)
@@ -352,17 +414,16 @@ def change_password(
     from keystores.store import open_store
 
     new = secret_from(new_password, "new password")
-    if new is None:
-        new = prompt_secret("New password", confirm=True)
+    current = secret_from(password, "password")
+    # The current password first, then the new one twice, as keytool -storepasswd asks.
+    with open_store(store, password=current, type=store_type, writable=True, profile=profile,
+                    ask=StorePrompts()) as opened:
+        show_notes(opened.notes)
         if new is None:
-            raise UsageError("give the new password with --new-password SOURCE (no terminal to ask on)")
-
-    def act(pw: str | None) -> None:
-        with open_store(store, password=pw, type=store_type, writable=True, profile=profile) as opened:
-            show_notes(opened.notes)
-            opened.set_password(new)
-
-    with_secret(password, "password", act)
+            new = prompt_secret(prompt_text(store, new=True), confirm=True)
+            if new is None:
+                raise UsageError("give the new password with --new-password SOURCE (no terminal to ask on)")
+        opened.set_password(new)
     err("password changed")
 
 
@@ -400,10 +461,11 @@ def import_cmd(
         if len(locations) != 1 or not cert:
             raise UsageError("with --key/--cert give only DEST, and --cert is required")
         dest = locations[0]
-        result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
-            password, "key password", lambda pw: transfer.import_pem_parts(
-                dest, key=key, cert=cert, chain=chain or [], label=label, key_password=pw, dest_password=dpw,
-                dest_type=dest_type, replace=replace, profile=profile)))
+        result = transfer.import_pem_parts(
+            dest, key=key, cert=cert, chain=chain or [], label=label,
+            key_password=secret_from(password, "key password"),
+            dest_password=secret_from(dest_password, "destination password"), dest_type=dest_type, replace=replace,
+            profile=profile, ask=StorePrompts())
     else:
         if len(locations) != 2:
             raise UsageError("give SRC and DEST (or DEST with --cert/--key)")
@@ -412,11 +474,11 @@ def import_cmd(
             os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
         step, stop = progress_callback(True)
         try:
-            result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
-                password, "password", lambda pw: transfer.import_entries(
-                    src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
-                    labels=entry, new_label=label, replace=replace, profile=profile, progress=step,
-                    untrusted=untrusted, trust_unverified=trust_unverified)))
+            result = transfer.import_entries(
+                src, dest, password=secret_from(password, "password"),
+                dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
+                dest_type=dest_type, labels=entry, new_label=label, replace=replace, profile=profile, progress=step,
+                untrusted=untrusted, trust_unverified=trust_unverified, ask=StorePrompts())
         finally:
             stop()
     report_transfer(result, dest, "imported", as_json)
@@ -446,11 +508,10 @@ def export_cmd(
 
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-    result = with_secret(out_password, "output password",
-                         lambda opw: with_secret(password, "password", lambda pw: transfer.export_entry(
-                             store, label, out, password=pw, out_password=opw, out_format=out_format,
-                             include_chain=include_chain, include_key=include_key, store_type=store_type,
-                             force=force, profile=profile)), confirm=True)
+    result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
+                                   out_password=secret_from(out_password, "output password"),
+                                   out_format=out_format, include_chain=include_chain, include_key=include_key,
+                                   store_type=store_type, force=force, profile=profile, ask=StorePrompts())
     show_notes(result.notes)
     err(f"wrote {out}")
 
@@ -482,12 +543,12 @@ def convert_cmd(
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
     step, stop = progress_callback(True)
     try:
-        result = with_secret(dest_password, "destination password", lambda dpw: with_secret(
-            password, "password", lambda pw: transfer.convert(
-                src, dest, password=pw, dest_password=dpw, src_type=store_type, dest_type=dest_type,
-                profile=profile, force=force, progress=step,
-                dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted,
-                trust_unverified=trust_unverified)), confirm=True)
+        result = transfer.convert(
+            src, dest, password=secret_from(password, "password"),
+            dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
+            dest_type=dest_type, profile=profile, force=force, progress=step,
+            dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted,
+            trust_unverified=trust_unverified, ask=StorePrompts())
     finally:
         stop()
     report_transfer(result, dest, "wrote", as_json)

@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         def secret(source: str | None, what: str) -> str:
             value = secret_from(source, what)
             if value is None:
-                value = prompt_secret(what.capitalize(), confirm=True)
+                value = prompt_secret(f"{what[0].upper()}{what[1:]} for {uri.split('?', 1)[0]}", confirm=True)
             if not value:
                 raise UsageError(f"give the {what} with --{'so-pin' if 'SO' in what else 'pin'} SOURCE")
             return value

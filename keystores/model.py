@@ -73,6 +73,12 @@ class Capabilities:
     multiple_entries: bool = True
     labels: bool = True
     untrusted_certificates: bool = True  # a certificate held without trust (JKS/JCEKS hold trusted ones only)
+    #: Trust per purpose (NSS's flags, the EKU list of PKCS#12's Java attribute); else all purposes or none.
+    trust_purposes: bool = False
+    #: The store keeps its own secret beside it (a CMS .sth stash), used when no password is given.
+    stash: bool = False
+    #: The secret is a token's PIN, whose failed tries the token counts (and may lock it after).
+    pin: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ class KeyRef:
     sensitive: bool = True
     extractable: bool = False
     decrypter: Decrypter | None = None
+    #: A key in a file store opened without its password (NSS): the store's password unlocks it, no token.
+    locked: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from keystores.errors import (
     BackendUnavailable,
     KeystoreError,
+    PasswordRequired,
     StoreNotFound,
     UnsupportedFormat,
     UsageError,
 )
 
 if TYPE_CHECKING:
-    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer
+    from collections.abc import Callable
+
+    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer, Trust
 
 
 @runtime_checkable
@@ -45,6 +48,7 @@ class KeyStore(Protocol):
     def signer(self, label: str) -> Signer: ...
     def decrypter(self, label: str) -> Decrypter: ...  # RSA key transport, on the token for PKCS#11
     def set_password(self, new_password: str) -> None: ...
+    def set_trust(self, label: str, trust: Trust | None) -> None: ...  # CapabilityError where there is no trust
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...
     def __enter__(self) -> KeyStore: ...
@@ -201,6 +205,7 @@ def open_store(
     create: bool = False,
     fresh: bool = False,
     profile: str = "modern",
+    ask: Callable[[str, bool], str | None] | None = None,
     **options: Any,
 ) -> KeyStore:
     """Open (or, with `create`, make) a store. Use it as a context manager: it saves on success only.
@@ -209,6 +214,9 @@ def open_store(
     the file exists, replacing it atomically on save (`convert --force`); folders and tokens are added to instead.
     `profile` ("modern" or "compat") chooses the algorithms a writer uses; readers accept every profile.
     `options` are backend-specific (documented on each backend class), e.g. `module=` for pkcs11.
+    `ask(location, new)` is called once when the store turns out to need a password and none was given (`new`:
+    the store is being made, so the answer sets its password); the store is then opened with the answer, so
+    nothing read before is read twice by the caller. It returns None when it cannot ask (no terminal).
     """
     loc = os.fspath(location)
     if profile == "compat" and (writable or create):
@@ -219,6 +227,19 @@ def open_store(
         warnings.warn(f"{loc}: profile compat writes weak algorithms (3DES, SHA-1 MAC) for old Java, Windows and "
                       "macOS; use it only for software that cannot read the modern profile", WeakCryptoWarning,
                       stacklevel=2)
+    if ask is not None and password is None:
+        try:
+            return _open_locked(loc, None, type, writable, create, fresh, profile, options)
+        except PasswordRequired:
+            answer = ask(loc, create and (fresh or not store_exists(loc)))
+            if answer is None:
+                raise
+            password = answer
+    return _open_locked(loc, password, type, writable, create, fresh, profile, options)
+
+
+def _open_locked(loc: str, password: str | None, type: str | None, writable: bool, create: bool, fresh: bool,
+                 profile: str, options: dict[str, Any]) -> KeyStore:
     if (writable or create) and _is_plain_path(loc):
         # Decide "new or existing" under the folder lock the backend will hold too, so two writers creating the
         # same store cannot both believe it is new (the lock is re-entrant within this process).
@@ -255,6 +276,13 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
                                profile=profile, format_name=name, **options)
     store.notes[:0] = notes
     return store
+
+
+def capabilities_of(location: str, *, type: str | None = None) -> Capabilities:
+    """What the format of an existing store can do, from its address and bytes, without opening it (and so
+    without its secret): e.g. whether it has a stash or takes a token PIN."""
+    name, _ = detect(location, explicit=type)
+    return backend_class(name).capabilities
 
 
 def store_exists(location: str) -> bool:

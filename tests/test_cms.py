@@ -252,7 +252,7 @@ def test_flags_encoding_and_one_default(tmp_path):
     path = _made(tmp_path, trusted_entry("root ca"), key_pair_entry("a", index=1, default=True))
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.add(key_pair_entry("b", index=2, default=True))
-        store.set_trust("root ca", False)
+        store.set_trust("root ca", None)
     container = fmt.parse_container(path.read_bytes(), PASSWORD, store=None)
     flags = {}
     for raw in container.slots:

@@ -138,7 +138,7 @@ def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.rename("my server", "renamed server")
         store.set_default("renamed server")
-        store.set_trust("my issuing ca", False)
+        store.set_trust("my issuing ca", None)
         store.add(key_pair_entry("added by us", index=3))
         store.remove(removed)
         expected = store.labels()

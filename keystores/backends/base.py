@@ -27,6 +27,7 @@ from keystores.model import (
     KeyRef,
     KeySpec,
     Signer,
+    Trust,
     private_key_decrypter,
     private_key_signer,
 )
@@ -134,6 +135,28 @@ class BaseStore:
         self._clear_default()
         self._entries[found] = self._entries[found].with_(default=True)
         self._dirty = True
+
+    def set_trust(self, label: str, trust: Trust | None) -> None:
+        """Trust a certificate entry for `trust`'s purposes, or (None) keep it present but untrusted: certutil -M
+        -t, Java's trust attribute in PKCS#12, a JKS trustedCertEntry. A format that cannot say it refuses
+        (CapabilityError): PEM has no trust flags, JKS holds trusted certificates only."""
+        self._check_trust(label, trust)
+        self._require_writable()
+        entry = self.get(label)
+        if not entry.kind.is_certificate:
+            raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
+                             store=self.location, label=label)
+        self.add(entry.with_(trust=trust), replace=True)
+
+    def _check_trust(self, label: str, trust: Trust | None) -> None:
+        """CapabilityError when the format cannot hold `trust` as asked: no trust at all, or trust for some
+        purposes where a format trusts for all or none (trust is never raised silently)."""
+        if not self.capabilities.trust:
+            raise CapabilityError("trust", f"{self.format} stores have no trust flags", store=self.location,
+                                  label=label)
+        if trust is not None and 0 < len(trust.purposes) < 4 and not self.capabilities.trust_purposes:
+            raise CapabilityError("trust_purposes", f"{self.format} stores trust a certificate for every purpose "
+                                  "or for none: give on or off", store=self.location, label=label)
 
     def remove(self, label: str) -> None:
         self._require_writable()

@@ -32,7 +32,17 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.limits import KdfBudget, VerificationBudget
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SealedEntry, SecretKey, sealed_entry
+from keystores.model import (
+    TRUST_ALL,
+    Capabilities,
+    Entry,
+    EntryKind,
+    KeyRef,
+    SealedEntry,
+    SecretKey,
+    Trust,
+    sealed_entry,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -83,7 +93,7 @@ class CmsStore(FileStore):
     """A GSKit CMS key database (.kdb) and its companions beside it."""
 
     format: ClassVar[str] = "cms"
-    capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True, stash=True)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", cms_version: int = 4, stash: bool = False,
@@ -421,12 +431,14 @@ class CmsStore(FileStore):
             label, n = f"{wanted} ({n})", n + 1
         return label
 
-    def set_trust(self, label: str, trusted: bool) -> None:
-        """GSKit's -modify -trust on|off for a signer certificate."""
+    def set_trust(self, label: str, trust: Trust | None) -> None:
+        """GSKit's -modify -trust on|off for a signer certificate: one bit, for all purposes or none."""
+        self._check_trust(label, trust)
         self._require_writable()
         entry = self.get(label)
         if not entry.kind.is_certificate:
             raise UsageError("trust is set on signer (CA) certificates only", store=self.location, label=label)
+        trusted = trust is not None and bool(trust.purposes)  # NSS's p,p,p (distrusted) is no trust
         self._entries[entry.label] = entry.with_(trust=TRUST_ALL if trusted else None)
         self._dirty = True
 

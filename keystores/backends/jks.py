@@ -671,7 +671,7 @@ class _JavaStore(FileStore):
     # --- writing ---------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
-        if entry.kind is EntryKind.CERTIFICATE:
+        if entry.kind.is_certificate and (entry.trust is None or not entry.trust.purposes):
             raise CapabilityError("trust", f"{self.format.upper()} holds only trusted certificates "
                                   "(trustedCertEntry); this certificate is not trusted", store=self.location,
                                   label=entry.label)

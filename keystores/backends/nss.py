@@ -128,7 +128,8 @@ class NssStore(BaseStore):
 
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
-                                                        trust=True, default_flag=False, pending_requests=False)
+                                                        trust=True, trust_purposes=True, default_flag=False,
+                                                        pending_requests=False)
     #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
     lock_wait: ClassVar[float] = 10.0
 
@@ -572,7 +573,7 @@ class NssStore(BaseStore):
             # Locked: the key is there but unreadable without the password (certutil -L needs none either).
             loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
                                             public_key=self._certificate(cert, label).public_key(),
-                                            extractable=False)
+                                            extractable=False, locked=True)
         elif key_row is not None:
             loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
         return LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
@@ -757,6 +758,11 @@ class NssStore(BaseStore):
             raise PasswordRequired(f"the database password is needed to {what}", store=self.location)
         return key
 
+    def check_entry(self, entry: Entry) -> None:
+        """Also: every entry needs the password (asked for before the first add, not half-way through)."""
+        super().check_entry(entry)
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
@@ -764,7 +770,6 @@ class NssStore(BaseStore):
             self.notes.append(f"{self.location}: NSS databases have no default entry; '{entry.label}' is stored "
                               "without the flag")
             entry = entry.with_(default=False)
-        self._need_key("add entries (NSS authenticates trust and keys with the password)")
         for cert in entry.chain:
             try:
                 _checked(cert)

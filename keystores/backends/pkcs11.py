@@ -96,7 +96,8 @@ class Pkcs11Store(BaseStore):
 
     format: ClassVar[str] = "pkcs11"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=False,
-                                                        secret_keys=False, trust=True, key_generation=True)
+                                                        secret_keys=False, trust=True, key_generation=True,
+                                                        pin=True)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -147,7 +147,7 @@ class Pkcs12Store(FileStore):
     PKCS#12 cannot hold secret keys in a way this library models (see the module docstring)."""
 
     format: ClassVar[str] = "pkcs12"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False, trust_purposes=True)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
@@ -187,6 +187,8 @@ class Pkcs12Store(FileStore):
 
     # --- writing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
+        if entry.kind is EntryKind.KEY_PAIR and self.password is None:
+            raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=self.location)
         super().check_entry(entry)
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "
@@ -416,9 +418,9 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
         elif bag_id == "key_bag":
             parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
-            parsed.protection.setdefault("keys", "none (unencrypted key bag)")
+            _note_key_protection(parsed, "none (unencrypted key bag)")
         elif bag_id == "pkcs8_shrouded_key_bag":
-            parsed.protection.setdefault("keys", _describe_encryption(value["encryption_algorithm"]))
+            _note_key_protection(parsed, _describe_encryption(value["encryption_algorithm"]))
             with contextlib.suppress(ValueError, KeyError, TypeError):  # damage is reported when the key is opened
                 _note_suspicious(parsed, value["encryption_algorithm"].kdf_iterations, "a key bag", location)
             if password is None:
@@ -441,6 +443,16 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             _read_safe_contents(value.untag().dump(), parsed, password, mac_verified, location, depth + 1)
         else:
             raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
+
+
+def _note_key_protection(parsed: _Parsed, described: str) -> None:
+    """Every distinct key protection of the file, not only the first bag's: audit judges each (a file can hold a
+    well protected key beside a 1-iteration or an unencrypted one)."""
+    known = parsed.protection.get("keys")
+    if known is None:
+        parsed.protection["keys"] = described
+    elif described not in known.split("; "):
+        parsed.protection["keys"] = f"{known}; {described}"
 
 
 def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
@@ -859,7 +871,8 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                     chain_written.add(cert_der)
                     cert_bags.append(_cert_bag(cert_der, None))
         elif entry.kind.is_certificate:
-            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None else None
+            # A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor.
+            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
             attrs = _bag_attributes(entry.label, None, trust_oids)
             cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))
         else:

@@ -23,11 +23,17 @@ def _iso(value: Any) -> str:
 _SHA256: list[Any] = []  # one hashes.SHA256(), made on first use (cryptography is not imported with this module)
 
 
-def certificate_data(cert: Any) -> dict[str, Any]:
+def fingerprint(cert: Any) -> str:
+    """The SHA-256 fingerprint as every output of keystores writes it: upper-case hex pairs joined by colons
+    (`AB:CD:...`), as keytool -list -v and openssl x509 -fingerprint print it."""
     if not _SHA256:
         from cryptography.hazmat.primitives import hashes
 
         _SHA256.append(hashes.SHA256())
+    return cert.fingerprint(_SHA256[0]).hex(":").upper()
+
+
+def certificate_data(cert: Any) -> dict[str, Any]:
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
@@ -36,8 +42,100 @@ def certificate_data(cert: Any) -> dict[str, Any]:
         "not_after": _iso(cert.not_valid_after_utc),
         "key_type": describe_key(cert.public_key()),
         "signature_algorithm": _signature_name(cert),
-        "sha256": cert.fingerprint(_SHA256[0]).hex(":").upper(),
+        "sha256": fingerprint(cert),
     }
+
+
+# Names as `openssl x509 -text` prints them, so that what `show` says reads the same as what admins know.
+_KEY_USAGES = (("digital_signature", "Digital Signature"), ("content_commitment", "Non Repudiation"),
+               ("key_encipherment", "Key Encipherment"), ("data_encipherment", "Data Encipherment"),
+               ("key_agreement", "Key Agreement"), ("key_cert_sign", "Certificate Sign"), ("crl_sign", "CRL Sign"))
+_EXTENDED_KEY_USAGES = {
+    "1.3.6.1.5.5.7.3.1": "TLS Web Server Authentication", "1.3.6.1.5.5.7.3.2": "TLS Web Client Authentication",
+    "1.3.6.1.5.5.7.3.3": "Code Signing", "1.3.6.1.5.5.7.3.4": "E-mail Protection",
+    "1.3.6.1.5.5.7.3.8": "Time Stamping", "1.3.6.1.5.5.7.3.9": "OCSP Signing",
+    "2.5.29.37.0": "Any Extended Key Usage", "1.3.6.1.5.5.7.3.17": "ipsec Internet Key Exchange",
+    "1.3.6.1.4.1.311.20.2.2": "Microsoft Smartcard Login",
+}
+
+
+def _key_id(value: bytes | None) -> str | None:
+    return value.hex(":").upper() if value else None
+
+
+def _general_name(general: Any) -> str:
+    """A subject alternative name in the notation `--san` takes (pki.builder.parse_sans reads it back): DNS:x,
+    IP:y, EMAIL:z, URI:u; others as DirName:, RID:, otherName:."""
+    from cryptography import x509
+
+    written = ((x509.DNSName, "DNS"), (x509.IPAddress, "IP"), (x509.RFC822Name, "EMAIL"),
+               (x509.UniformResourceIdentifier, "URI"))
+    for kind, prefix in written:
+        if isinstance(general, kind):
+            return f"{prefix}:{general.value}"
+    if isinstance(general, x509.DirectoryName):
+        return f"DirName:{_name(general.value)}"
+    if isinstance(general, x509.RegisteredID):
+        return f"RID:{general.value.dotted_string}"
+    if isinstance(general, x509.OtherName):
+        return f"otherName:{general.type_id.dotted_string}"
+    return str(general)
+
+
+def certificate_details(cert: Any) -> dict[str, Any]:
+    """What `keytool -list -v` and `openssl x509 -text` show beyond the listing: version, key size, SHA-1
+    fingerprint, and the extensions admins check (SANs, key usage, extended key usage, basic constraints, key
+    identifiers). An extension that is absent is None; extensions that cannot be decoded make every one None and
+    `extensions_readable` false (the certificate is still shown)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    details: dict[str, Any] = {
+        "version": cert.version.value + 1,
+        "key_size": _key_bits(cert.public_key()),
+        "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
+        "subject_alt_names": None, "key_usage": None, "extended_key_usage": None, "basic_constraints": None,
+        "subject_key_identifier": None, "authority_key_identifier": None, "extensions_readable": True,
+    }
+    try:
+        extensions = list(cert.extensions)
+    except ValueError:
+        details["extensions_readable"] = False
+        return details
+    for extension in extensions:
+        value = extension.value
+        if isinstance(value, x509.SubjectAlternativeName):
+            details["subject_alt_names"] = [_general_name(g) for g in value]
+        elif isinstance(value, x509.KeyUsage):
+            used = [text for attribute, text in _KEY_USAGES if getattr(value, attribute)]
+            if value.key_agreement:
+                used += [text for attribute, text in (("encipher_only", "Encipher Only"),
+                                                      ("decipher_only", "Decipher Only")) if getattr(value, attribute)]
+            details["key_usage"] = used
+        elif isinstance(value, x509.ExtendedKeyUsage):
+            details["extended_key_usage"] = [_EXTENDED_KEY_USAGES.get(oid.dotted_string, oid.dotted_string)
+                                             for oid in value]
+        elif isinstance(value, x509.BasicConstraints):
+            details["basic_constraints"] = {"ca": value.ca, "path_length": value.path_length,
+                                            "critical": extension.critical}
+        elif isinstance(value, x509.SubjectKeyIdentifier):
+            details["subject_key_identifier"] = _key_id(value.digest)
+        elif isinstance(value, x509.AuthorityKeyIdentifier):
+            details["authority_key_identifier"] = _key_id(value.key_identifier)
+    return details
+
+
+def _key_bits(public_key: Any) -> int | None:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    # DSA is left out: naming cryptography's DSA class warns that DSA is deprecated (key_type still says DSA-N).
+    if isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        return public_key.key_size
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return 256
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return 456
+    return None
 
 
 def _signature_name(cert: Any) -> str:
@@ -71,7 +169,7 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     data["chain_length"] = len(entry.chain)
     data["created"] = _iso(entry.created) if entry.created else None
     if detail:
-        data["chain"] = [certificate_data(c) for c in entry.chain]
+        data["chain"] = [{**certificate_data(c), **certificate_details(c)} for c in entry.chain]
         if entry.on_token and isinstance(entry.key, KeyRef):
             data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
                            "extractable": entry.key.extractable}

@@ -95,22 +95,36 @@ class Validation:
         return bool(self.links) and not any(link.problems for link in self.links)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"store": self.store, "label": self.label, "valid": self.ok, "at": _iso(self.at),
-                "links": [link.as_dict() for link in self.links]}
+        return {"schema": VALIDATE_SCHEMA, "store": self.store, "label": self.label, "valid": self.ok,
+                "at": _iso(self.at), "links": [link.as_dict() for link in self.links]}
+
+
+VALIDATE_SCHEMA = 1
+
+
+SEVERITIES = ("notice", "warning", "error")  # in rising order; `audit --fail-on` names one
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One audit finding. `check` is one of: expired, expiring, weak-signature, weak-key, weak-protection,
-    missing-link, duplicate-label, same-cn, unreadable."""
+    """One audit finding. `check` is one of CHECKS; `severity` one of SEVERITIES. Findings about a certificate
+    carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint."""
 
     store: str
     label: str | None
     check: str
     message: str
+    severity: str = "warning"
+    subject: str | None = None
+    not_after: dt.datetime | None = None
+    days_left: int | None = None
+    fingerprint: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"store": self.store, "label": self.label, "check": self.check, "message": self.message}
+        return {"store": self.store, "label": self.label, "check": self.check, "severity": self.severity,
+                "message": self.message, "subject": self.subject,
+                "not_after": _iso(self.not_after) if self.not_after else None, "days_left": self.days_left,
+                "sha256": self.fingerprint}
 
 
 @dataclass
@@ -120,15 +134,27 @@ class Audit:
     certificates: int = 0
     within: dt.timedelta = dt.timedelta(days=30)
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    fail_on: str = "warning"
+
+    @property
+    def failing(self) -> list[Finding]:
+        """The findings at or above the `fail_on` severity: those that make the audit fail."""
+        floor = SEVERITIES.index(self.fail_on)
+        return [f for f in self.findings if SEVERITIES.index(f.severity) >= floor]
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not self.failing
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "stores": self.stores, "certificates": self.certificates,
-                "within_days": self.within.total_seconds() / 86400, "at": _iso(self.at),
+        return {"schema": AUDIT_SCHEMA, "ok": self.ok, "fail_on": self.fail_on, "stores": self.stores,
+                "certificates": self.certificates, "within_days": self.within.total_seconds() / 86400,
+                "at": _iso(self.at), "counts": {level: sum(f.severity == level for f in self.findings)
+                                                for level in SEVERITIES},
                 "findings": [f.as_dict() for f in self.findings]}
+
+
+AUDIT_SCHEMA = 1
 
 
 def _iso(value: dt.datetime) -> str:
@@ -503,6 +529,7 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = 
              at: dt.datetime | None = None) -> Validation:
     """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores, and
     check each link: validity at `at`, signature, the issuer being a CA, and ending at a trusted certificate."""
+    from keystores.ops.describe import fingerprint
     from keystores.pki.chain import (
         describe,
         is_ca,
@@ -538,7 +565,7 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = 
     links: list[Link] = []
     for index, cert in enumerate(path):
         link = Link(describe(cert), _issuer_text(cert), cert.not_valid_before_utc, cert.not_valid_after_utc,
-                    _fp(cert).hex(), trusted=_fp(cert) in anchor_fps)
+                    fingerprint(cert), trusted=_fp(cert) in anchor_fps)
         if cert.not_valid_after_utc < at:
             link.problems.append(f"expired on {_iso(cert.not_valid_after_utc)}")
         if cert.not_valid_before_utc > at:
@@ -570,7 +597,14 @@ def _issuer_text(cert: x509.Certificate) -> str:
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
-_WEAK_PROTECTION = re.compile(r"\b(RC2|RC4|3DES|DESede|DES|SHA-?1|MD5|MD2)\b", re.IGNORECASE)
+# Store protection, judged from the algorithms a backend's protection() names. A warning is protection that can be
+# broken or is absent (anyone can change or read the store); a notice is a deprecated algorithm that still resists
+# attack in practice and is what the format's own tool writes by default (JKS's SHA-1 digest, GSKit's v4 .kdb,
+# JCEKS's MD5/3DES key protection): reported, but no failure under the default `--fail-on warning`, so a store
+# made by `keystores create` passes `keystores audit` (README: "audit").
+_BROKEN_PROTECTION = re.compile(r"\b(RC2|RC4|DES|MD2|2-key 3DES)\b", re.IGNORECASE)
+_DEPRECATED_PROTECTION = re.compile(r"\b(3DES|DESede|SHA-?1|MD5)\b", re.IGNORECASE)
+_ONE_ITERATION = re.compile(r"(?<![\d-])1 iterations?\b")
 
 
 # What makes a weakly protected store strong again depends on what its format can do at all.
@@ -581,11 +615,46 @@ _STRONGER = {
 }
 _STRONGER_DEFAULT = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"
 
+
+def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
+    """(severity, message) for each weakness of the store's own protection."""
+    found: list[tuple[str, str]] = []
+    stronger = _STRONGER.get(store.format, _STRONGER_DEFAULT)
+    protection = store.protection()
+    # With an empty password (NSS then uses one iteration, as NSS does) the iteration count no longer matters.
+    open_to_all = any("anyone can read" in str(value) for value in protection.values())
+    for part, value in protection.items():
+        text = str(value)
+        if "anyone can read" in text:
+            found.append(("warning", f"{part}: {text}; set a password (`keystores passwd`)"))
+        if "unencrypted" in text:
+            found.append(("warning", f"{part}: {text}: anyone who can read the file has the key; "
+                          f"{_STRONGER_DEFAULT}"))
+        if part == "mac" and text == "none":
+            found.append(("warning", "no integrity MAC: anyone can change the file (add a trusted root, swap a "
+                          "certificate) without the password, and nothing tells; "
+                          "rewrite it with a password (`keystores passwd`)"))
+        if _ONE_ITERATION.search(text) and not open_to_all:
+            found.append(("warning", f"{part} protected with {text}: one iteration makes each password guess "
+                          f"nearly free; {stronger}"))
+        broken = sorted({m.group(1).upper() for m in _BROKEN_PROTECTION.finditer(text)})
+        deprecated = sorted({m.group(1).upper() for m in _DEPRECATED_PROTECTION.finditer(text)})
+        if broken:
+            found.append(("warning", f"{part} protected with {text} ({', '.join(broken)} can be broken; "
+                          f"{stronger})"))
+        elif deprecated:
+            found.append(("notice", f"{part} protected with {text} ({', '.join(deprecated)} is deprecated; "
+                          f"{stronger})"))
+    return found
+
+
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
+    from keystores.ops.describe import fingerprint
     from keystores.pki.chain import (
         build_path,
         describe,
+        is_ca,
         is_self_signed,
         issued_by,
         public_key_of,
@@ -595,25 +664,24 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
 
     findings: list[Finding] = []
 
-    def add(label: str | None, check: str, message: str) -> None:
-        findings.append(Finding(name, label, check, message))
+    def add(label: str | None, check: str, severity: str, message: str, cert: x509.Certificate | None = None) -> None:
+        if cert is None:
+            findings.append(Finding(name, label, check, message, severity))
+            return
+        end = cert.not_valid_after_utc
+        findings.append(Finding(name, label, check, message, severity, subject=cert.subject.rfc4514_string(),
+                                not_after=end,
+                                days_left=(end - at).days, fingerprint=fingerprint(cert)))
 
-    protection = getattr(store, "protection", None)
-    if callable(protection):
-        for part, value in protection().items():
-            weak = sorted({m.group(1).upper() for m in _WEAK_PROTECTION.finditer(str(value))})
-            if "anyone can read" in str(value):
-                add(None, "weak-protection", f"{part}: {value}; set a password (`keystores passwd`)")
-            if weak:
-                add(None, "weak-protection", f"{part} protected with {value} ({', '.join(weak)} is weak; "
-                    f"{_STRONGER.get(store.format, _STRONGER_DEFAULT)})")
+    for severity, message in _protection_findings(store):
+        add(None, "weak-protection", severity, message)
     entries = list(store.entries())
     counts: dict[str, list[str]] = {}
     for entry in entries:
         counts.setdefault(entry.label.casefold(), []).append(entry.label)
     for labels in counts.values():
         if len(labels) > 1:
-            add(labels[0], "duplicate-label", f"{len(labels)} entries share the label "
+            add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
     all_certs = _certificates(store)
     seen: set[bytes] = set()
@@ -622,7 +690,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
             why = weak_key(entry.request.public_key())
             if why:
-                add(entry.label, "weak-key", f"pending request has a {why}")
+                add(entry.label, "weak-key", "warning", f"pending request has a {why}")
         for position, cert in enumerate(entry.chain):
             fp = _fp(cert)
             if fp in seen:
@@ -633,26 +701,32 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
             if end <= at:
-                add(entry.label, "expired", f"{prefix}expired on {_iso(end)}")
+                add(entry.label, "expired", "error", f"{prefix}expired on {_iso(end)}", cert)
             elif end <= horizon:
                 days_left = (end - at).days
-                add(entry.label, "expiring", f"{prefix}expires on {_iso(end)} (in {days_left} days)")
+                add(entry.label, "expiring", "warning", f"{prefix}expires on {_iso(end)} (in {days_left} days)",
+                    cert)
             hash_name = signature_hash(cert)
-            if hash_name in ("md5", "sha1") and not is_self_signed(cert):
-                add(entry.label, "weak-signature", f"{prefix}signed with {hash_name.upper()}")
+            # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
+            # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.
+            if hash_name in ("md5", "sha1") and not (is_self_signed(cert) and is_ca(cert)):
+                add(entry.label, "weak-signature", "error" if hash_name == "md5" else "warning",
+                    f"{prefix}signed with {hash_name.upper()}"
+                    + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
+                    cert)
             why = weak_key(public_key_of(cert))
             if why:
-                add(entry.label, "weak-key", f"{prefix}{why}")
+                add(entry.label, "weak-key", "warning", f"{prefix}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and entry.chain:
             for child, parent in zip(entry.chain, entry.chain[1:], strict=False):
                 if not issued_by(child, parent):
-                    add(entry.label, "missing-link", f"the chain is out of order or broken: {describe(parent)} "
-                        f"did not sign {describe(child)}")
+                    add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
+                        f"{describe(parent)} did not sign {describe(child)}", child)
             path = build_path(entry.chain[0], [*entry.chain[1:], *all_certs])
             top = path[-1]
             if not is_self_signed(top):
-                add(entry.label, "missing-link", f"the issuer {_issuer_text(top)} of {describe(top)} is in neither "
-                    "the entry's chain nor the store")
+                add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "
+                    "in neither the entry's chain nor the store", top)
     findings += same_cn_other_org(name, entries)
     return findings, len(seen)
 
@@ -687,22 +761,25 @@ CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection"
 
 
 def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.timedelta | str = "30d",
-          at: dt.datetime | None = None, skip: Iterable[str] = ()) -> Audit:
-    """Audit many stores of any formats at once. A store that could not be opened is passed as the error
-    that stopped it and becomes an `unreadable` finding. `skip` names checks not to report (see CHECKS)."""
+          at: dt.datetime | None = None, skip: Iterable[str] = (), fail_on: str = "warning") -> Audit:
+    """Audit many stores of any formats at once. A store that could not be opened (wrong or missing password,
+    damage) is passed as the error that stopped it and becomes an `unreadable` error finding. `skip` names checks
+    not to report (see CHECKS); the audit fails (`ok` False) on findings of `fail_on` severity or above."""
     from keystores.pki.when import parse_duration
 
     skipped = set(skip)
     unknown = skipped - set(CHECKS)
     if unknown:
         raise UsageError(f"unknown check(s) {', '.join(sorted(unknown))}: checks are {', '.join(CHECKS)}")
+    if fail_on not in SEVERITIES:
+        raise UsageError(f"unknown severity '{fail_on}' for --fail-on: use {', '.join(reversed(SEVERITIES))}")
     window = parse_duration(within) if isinstance(within, str) else within
-    report = Audit(within=window, at=at or dt.datetime.now(dt.UTC))
+    report = Audit(within=window, at=at or dt.datetime.now(dt.UTC), fail_on=fail_on)
     for name, store in stores:
         report.stores += 1
         if isinstance(store, KeystoreError):
             if "unreadable" not in skipped:
-                report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}"))
+                report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}", "error"))
             continue
         found, count = audit_store(name, store, within=window, at=report.at)
         report.findings += [f for f in found if f.check not in skipped]

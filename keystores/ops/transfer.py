@@ -12,12 +12,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from keystores.errors import CapabilityError, KeystoreError, PasswordRequired, StoreExists, UsageError
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
 Progress = Callable[[int, int], None]  # (done, total)
+Ask = Callable[[str, bool], "str | None"]  # open_store's `ask`: (store, new) -> the secret, asked once per store
 
 
 @dataclass
@@ -50,13 +52,14 @@ def _portable(entry: Entry, dest: KeyStore, *, trust_unverified: bool = False) -
         raise UsageError("its trust was read without the source's password, so its integrity was not checked, and "
                          "it is not made a trust anchor: give the source password to verify it, or accept it "
                          "unverified (--trust-unverified)", store=dest.location, label=entry.label)
-    caps = dest.capabilities
-    if entry.default and not caps.default_flag:
-        entry = entry.with_(default=False)  # a default flag has no meaning there; dropping it loses no data
+    # The key is looked at on the entry as read, before any copy is made of it: a sealed key is then decrypted
+    # once, and a copy made afterwards carries the opened key (a copy of a sealed entry would decrypt it again).
     if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and not entry.key.extractable:
         raise CapabilityError("extractable_keys", "the private key is on a token and marked non-extractable: "
                               "it cannot be copied; export its certificate instead", store=dest.location,
                               label=entry.label)
+    if entry.default and not dest.capabilities.default_flag:
+        entry = entry.with_(default=False)  # a default flag has no meaning there; dropping it loses no data
     return entry
 
 
@@ -116,11 +119,17 @@ def _refuse_unprotected(target: KeyStore, new: bool, dest_password: str | None) 
 
 def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> list[Entry]:
     """The entries of `source` to carry: all, or those named (EntryNotFound, exit 4, for a missing one).
-    Nothing to carry is an error: a command that changes nothing must not say it did."""
+    Nothing to carry is an error: a command that changes nothing must not say it did. PasswordRequired when a key
+    among them is locked because the store was opened without its password (NSS), so that it is asked for before
+    a destination is touched."""
     chosen = [source.get(label) for label in labels] if labels is not None else list(source.entries())
     if not chosen:
         raise KeystoreError("nothing to import: it holds no certificate, key pair or secret key (a private key "
                             "without its certificate is not an entry)", store=source.location)
+    for entry in chosen:
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and entry.key.locked:
+            raise PasswordRequired("the private keys are locked: the store's password is needed to copy them",
+                                   store=source.location, label=entry.label)
     return chosen
 
 
@@ -140,10 +149,13 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     prepared = []
     for entry in chosen:
         new_label = (rename or {}).get(entry.label, entry.label)
-        prepared.append(_portable(entry.with_(label=new_label), dest, trust_unverified=trust_unverified))
+        portable = _portable(entry, dest, trust_unverified=trust_unverified)
+        prepared.append(portable if new_label == portable.label else portable.with_(label=new_label))
     if not dest.capabilities.multiple_entries and len(prepared) > 1:
         raise CapabilityError("multiple_entries", f"a {dest.format} file holds one entry, {len(prepared)} given",
                               store=dest.location)
+    for entry in prepared:  # what dest cannot hold, or a password it needs for it, before the first add
+        dest.check_entry(entry)
     written = []
     for done, entry in enumerate(prepared, 1):
         dest.add(entry, replace=replace)
@@ -194,43 +206,39 @@ def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipp
 def convert(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
             src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
             force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
-            labels: list[str] | None = None, untrusted: str = "fail",
-            trust_unverified: bool = False) -> TransferResult:
+            labels: list[str] | None = None, untrusted: str = "fail", trust_unverified: bool = False,
+            ask: Ask | None = None) -> TransferResult:
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
-    name); `untrusted` and `trust_unverified` as copy_entries takes them."""
-    result = TransferResult()
+    name); `untrusted` and `trust_unverified` as copy_entries takes them. Both stores are open, and every secret
+    asked for through `ask`, before the first entry is copied."""
     _check_untrusted_choice(untrusted)
     if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
         raise StoreExists("already exists; use --force to replace it", store=dest)
-    with open_store(src, password=password, type=src_type) as source:
+    new = force or not store_exists(dest)
+
+    def work(source: KeyStore) -> TransferResult:
         check_password_used(source, password)
-        result.notes += source.notes
         chosen = chosen_entries(source, labels)
-        with destination(dest, dest_password):
-            new = force or not store_exists(dest)
-            target = open_store(dest, password=dest_password, type=dest_type, create=True, fresh=force,
-                                profile=profile, **(dest_options or {}))
-            with target:
-                _refuse_unprotected(target, new, dest_password)
-                result.copied = copy_entries(source, target, replace=force, progress=progress, chosen=chosen,
-                                             untrusted=untrusted, skipped=result.skipped, notes=result.notes,
-                                             trust_unverified=trust_unverified)
-                result.notes += target.notes
-    return result
+        return _transfer(source, chosen, lambda pw, asking: open_store(
+            dest, password=pw, type=dest_type, create=True, fresh=force, profile=profile, ask=asking,
+            **(dest_options or {})), dest, dest_password, ask, new, replace=force, progress=progress,
+            untrusted=untrusted, trust_unverified=trust_unverified)
+
+    return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
+                        work)
 
 
 def import_entries(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
                    src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
-                   progress: Progress | None = None, untrusted: str = "fail",
-                   trust_unverified: bool = False) -> TransferResult:
+                   progress: Progress | None = None, untrusted: str = "fail", trust_unverified: bool = False,
+                   ask: Ask | None = None) -> TransferResult:
     """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` and
     `trust_unverified` as copy_entries takes them."""
-    result = TransferResult()
     _check_untrusted_choice(untrusted)
-    with open_store(src, password=password, type=src_type) as source:
+
+    def work(source: KeyStore) -> TransferResult:
         check_password_used(source, password)
-        result.notes += source.notes
         chosen = chosen_entries(source, labels)
         rename = None
         if new_label:
@@ -239,21 +247,87 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
                 raise UsageError("--label NAME renames one entry; the source holds several (choose one with "
                                  "--entry)", store=src)
             rename = {picked[0]: new_label}
-        new = not store_exists(dest)
-        with destination(dest, dest_password), open_store(dest, password=dest_password, type=dest_type,
-                                                          writable=True, create=True, profile=profile) as target:
-            _refuse_unprotected(target, new, dest_password)
-            result.copied = copy_entries(source, target, rename=rename, replace=replace, progress=progress,
-                                         chosen=chosen, untrusted=untrusted, skipped=result.skipped,
-                                         notes=result.notes, trust_unverified=trust_unverified)
-            result.notes += target.notes
+        return _transfer(source, chosen, lambda pw, asking: open_store(
+            dest, password=pw, type=dest_type, writable=True, create=True, profile=profile, ask=asking), dest,
+            dest_password, ask, not store_exists(dest), rename=rename, replace=replace, progress=progress,
+            untrusted=untrusted, trust_unverified=trust_unverified)
+
+    return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
+                        work)
+
+
+def _transfer(source: KeyStore, chosen: list[Entry], open_dest: Callable[[str | None, Ask | None], KeyStore],
+              dest: str, dest_password: str | None, ask: Ask | None, new: bool, **copy: Any) -> TransferResult:
+    """copy_entries of `chosen` into the destination `open_dest` opens, saved on success."""
+    result = TransferResult(notes=list(source.notes))
+    trusted_notes: list[str] = []
+
+    def fill(target: KeyStore, password: str | None) -> list[str]:
+        _refuse_unprotected(target, new, password)
+        result.skipped.clear()  # a second try (after the password was asked for) starts afresh
+        trusted_notes.clear()
+        return copy_entries(source, target, chosen=chosen, skipped=result.skipped, notes=trusted_notes, **copy)
+
+    with destination(dest, dest_password):
+        result.copied, notes = _write_asking(open_dest, fill, dest_password, ask, new)
+    result.notes += trusted_notes + notes
     return result
+
+
+def _read_asking(open_source: Callable[[str | None, Ask | None], KeyStore], password: str | None, ask: Ask | None,
+                 work: Callable[[KeyStore], TransferResult]) -> TransferResult:
+    """`work` on the store `open_source(password, ask)` opens. A store that opens without its password but
+    needs it for what is copied (NSS keys stay locked without it) is asked for it once and opened again."""
+    source = open_source(password, ask)
+    try:
+        with source:
+            return work(source)
+    except PasswordRequired as exc:
+        if password is not None or ask is None or exc.store != source.location:
+            raise
+        answer = ask(source.location, False)
+        if answer is None:
+            raise
+    with open_source(answer, None) as source:
+        return work(source)
+
+
+def _write_asking(open_dest: Callable[[str | None, Ask | None], KeyStore],
+                  fill: Callable[[KeyStore, str | None], list[str]], dest_password: str | None, ask: Ask | None,
+                  new: bool) -> tuple[list[str], list[str]]:
+    """`fill(store, its password)` the store `open_dest(password, ask)` opens, and save it on success; (labels
+    written, notes).
+
+    When the destination opens without a password but needs one (a new PKCS#12 file, a key into one), the secret
+    is asked for once and the destination opened again, before anything is written (copy_entries checks every
+    entry before adding one). What `fill` reads stays open, so no source key is decrypted twice."""
+    opened: list[KeyStore] = []
+
+    def attempt(password: str | None, asking: Ask | None) -> tuple[list[str], list[str]]:
+        # A `with` block: saved on success; on an error the store's own exit runs (a token removes the objects
+        # this attempt created), so a failed first attempt leaves nothing behind.
+        with open_dest(password, asking) as target:
+            opened.append(target)
+            written = fill(target, password)
+        return written, list(target.notes)
+
+    try:
+        return attempt(dest_password, ask)
+    except PasswordRequired as exc:
+        if dest_password is not None or ask is None or not opened or exc.store != opened[-1].location:
+            raise
+        answer = ask(opened[-1].location, new)
+        if answer is None:
+            raise
+    return attempt(answer, None)
 
 
 def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str], label: str | None,
                      key_password: str | None = None, dest_password: str | None = None,
-                     dest_type: str | None = None, replace: bool = False, profile: str = "modern") -> TransferResult:
-    """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts as one bundle, paired by public key."""
+                     dest_type: str | None = None, replace: bool = False, profile: str = "modern",
+                     ask: Ask | None = None) -> TransferResult:
+    """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts as one bundle, paired by public key. An
+    encrypted key's password is asked for (and named) as the key file's."""
     with tempfile.TemporaryDirectory(prefix="keystores-") as folder:
         bundle = Path(folder) / "bundle.pem"
         parts = [p for p in (key, cert, *chain) if p]
@@ -268,7 +342,13 @@ def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str],
         fd = os.open(bundle, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        with open_store(str(bundle), password=key_password, type="pem") as source:
+        key_ask = (lambda _bundle, new: ask(key, new)) if ask is not None and key else None
+        try:
+            source = open_store(str(bundle), password=key_password, type="pem", ask=key_ask)
+        except PasswordRequired as exc:
+            exc.store = key  # the user's file, not our bundle
+            raise
+        with source:
             entries = list(source.entries())
             wanted = [e for e in entries if e.kind is EntryKind.KEY_PAIR] if key else entries
             if key and not wanted:
@@ -276,10 +356,11 @@ def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str],
             names = [e.label for e in wanted[:1]] if key else [e.label for e in wanted]
             rename = {names[0]: label} if label and names else None
             result = TransferResult()
-            with open_store(dest, password=dest_password, type=dest_type, writable=True, create=True,
-                            profile=profile) as target:
-                result.copied = copy_entries(source, target, labels=names, rename=rename, replace=replace)
-                result.notes += target.notes
+            result.copied, result.notes = _write_asking(
+                lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
+                                              profile=profile, ask=asking),
+                lambda target, _pw: copy_entries(source, target, labels=names, rename=rename, replace=replace),
+                dest_password, ask, not store_exists(dest))
             return result
 
 
@@ -309,13 +390,13 @@ def _der_to_pem(content: bytes, name: str) -> bytes:
 def export_entry(store_location: str, label: str, out: str, *, password: str | None = None,
                  out_password: str | None = None, out_format: str | None = None, include_chain: bool = False,
                  include_key: bool = False, store_type: str | None = None, force: bool = False,
-                 profile: str = "modern") -> TransferResult:
+                 profile: str = "modern", ask: Ask | None = None) -> TransferResult:
     """One entry to a file: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
     as asked, else from the file's extension (output_format)."""
     out_format = output_format(out, out_format)
     if store_exists(out) and not force:
         raise StoreExists("already exists; use --force to replace it", store=out)
-    with open_store(store_location, password=password, type=store_type) as store:
+    with open_store(store_location, password=password, type=store_type, ask=ask) as store:
         check_password_used(store, password)
         entry = store.get(label)
         notes = list(store.notes)
@@ -341,11 +422,17 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
         raise CapabilityError("multiple_entries", "DER holds one object: export the certificate alone, or use "
                               "--format pem or p12 for a chain or key", store=out)
     dest_type = {"p12": "pkcs12"}.get(out_format, out_format)
+
+    def fill(target: KeyStore, password: str | None) -> list[str]:
+        if dest_type == "pkcs12" and password is None:
+            raise PasswordRequired("a new PKCS#12 file needs a password", store=target.location)
+        portable = _portable(exported, target)
+        target.check_entry(portable)  # a password the output needs for the key: asked before anything is written
+        target.add(portable, replace=True)
+        return [entry.label]
+
     with destination(out, out_password):
-        if dest_type == "pkcs12" and out_password is None:
-            raise PasswordRequired("a new PKCS#12 file needs a password", store=out)
-        target = open_store(out, password=out_password, type=dest_type, create=True, fresh=True, profile=profile)
-        with target:
-            target.add(_portable(exported, target), replace=True)
-            notes += target.notes
-    return TransferResult(copied=[entry.label], notes=notes)
+        copied, written_notes = _write_asking(
+            lambda pw, asking: open_store(out, password=pw, type=dest_type, create=True, fresh=True,
+                                          profile=profile, ask=asking), fill, out_password, ask, True)
+    return TransferResult(copied=copied, notes=notes + written_notes)
