@@ -363,16 +363,18 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(report.as_dict())
         else:
+            from keystores.text import printable
+
             for index, link in enumerate(report.links):
                 state = "trusted" if link.trusted and not link.problems else ("ok" if not link.problems else "FAIL")
-                print(f"[{index}] {state:7} {link.subject}")
-                print(f"          issuer {link.issuer}; valid {link.not_before:%Y-%m-%d} .. "
+                print(f"[{index}] {state:7} {printable(link.subject)}")
+                print(f"          issuer {printable(link.issuer)}; valid {link.not_before:%Y-%m-%d} .. "
                       f"{link.not_after:%Y-%m-%d}")
                 for problem in link.problems:
-                    print(f"          problem: {problem}")
+                    print(f"          problem: {printable(problem)}")
                 for warning in link.warnings:
-                    print(f"          warning: {warning}")
-            print(f"{report.label}: {'valid' if report.ok else 'NOT valid'}")
+                    print(f"          warning: {printable(warning)}")
+            print(f"{printable(report.label)}: {'valid' if report.ok else 'NOT valid'}")
         if not report.ok:
             raise ChecksFailed("the chain does not validate", store=store, label=report.label)
 
@@ -425,9 +427,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(report.as_dict())
         else:
-            for finding in report.findings:
-                print("\t".join([finding.store, finding.label or "-", finding.severity, finding.check,
-                                  finding.message]))
+            from keystores.cli.render import tsv
+
+            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.message]
+                 for finding in report.findings])
             counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                                 if (n := sum(f.severity == level for f in report.findings)))
             err(f"audited {report.stores} store(s), {report.certificates} certificate(s): "

@@ -52,8 +52,11 @@ UntrustedOpt = Annotated[str, typer.Option("--untrusted", help="Certificates hel
 
 # --- shared helpers for every command module ------------------------------------------------------------------
 def err(message: str) -> None:
-    """A diagnostic line on stderr (never data, never a secret)."""
-    print(f"keystores: {message}", file=sys.stderr)
+    """A diagnostic line on stderr (never data, never a secret); control characters a label or file name
+    brought in are escaped, so it stays one line that cannot drive the terminal."""
+    from keystores.text import printable
+
+    print(f"keystores: {printable(message)}", file=sys.stderr)
 
 
 def emit_json(data: Any) -> None:
@@ -206,9 +209,9 @@ def list_entries(
             return
         rows = [entry_row(e) for e in entries]
         kind = opened.format
-    from keystores.cli.render import table
+    from keystores.cli.render import plural, table
 
-    table(f"{store} ({kind}, {len(rows)} entries)", rows,
+    table(f"{store} ({kind}, {plural(len(rows), 'entry', 'entries')})", rows,
            [("label", "Label"), ("kind", "Kind"), ("subject", "Subject"), ("not_after", "Expires"),
             ("key_type", "Key"), ("default", "Default")])
 
@@ -234,30 +237,39 @@ def show_entry(
     if as_json:
         emit_json(data)
         return
-    print(f"store: {data['store']}\ntype: {data['type']}")
+    from keystores.text import printable
+
+    def say(line: str) -> None:  # every value from the store escaped (JSON above stays exact)
+        print(printable(line))
+
+    say(f"store: {data['store']}")
+    say(f"type: {data['type']}")
     for key, value in data["protection"].items():
-        print(f"{key}: {value}")
+        say(f"{key}: {value}")
     if label is None:
-        print(f"entries: {len(data['entries'])}")
+        say(f"entries: {len(data['entries'])}")
         return
     entry = data["entries"][0]
-    print(f"label: {entry['label']}\nkind: {entry['kind']}\ndefault: {_yes_no(entry['default'])}\n"
-          f"private key: {_yes_no(entry['has_private_key'])}\non token: {_yes_no(entry['on_token'])}")
+    say(f"label: {entry['label']}")
+    say(f"kind: {entry['kind']}")
+    say(f"default: {_yes_no(entry['default'])}")
+    say(f"private key: {_yes_no(entry['has_private_key'])}")
+    say(f"on token: {_yes_no(entry['on_token'])}")
     if entry["created"]:
-        print(f"created: {entry['created']}")
+        say(f"created: {entry['created']}")
     if entry["trust"]:
-        print(f"trust: {', '.join(entry['trust']['purposes']) or 'no purpose'}"
-              + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else "")
-              + ("" if entry["trust"]["verified"] else " [unverified: read without the password]"))
+        say(f"trust: {', '.join(entry['trust']['purposes']) or 'no purpose'}"
+            + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else "")
+            + ("" if entry["trust"]["verified"] else " [unverified: read without the password]"))
     if entry.get("key"):
-        print(f"key: id {entry['key']['id']}, sensitive {_yes_no(entry['key']['sensitive'])}, "
-              f"extractable {_yes_no(entry['key']['extractable'])}")
+        say(f"key: id {entry['key']['id']}, sensitive {_yes_no(entry['key']['sensitive'])}, "
+            f"extractable {_yes_no(entry['key']['extractable'])}")
     for depth, cert in enumerate(entry.get("chain", [])):
-        print(f"certificate [{depth}]:")
+        say(f"certificate [{depth}]:")
         for line in certificate_lines(cert):
-            print(f"  {line}")
+            say(f"  {line}")
     if not entry.get("chain") and entry["key_type"]:
-        print(f"key type: {entry['key_type']}")
+        say(f"key type: {entry['key_type']}")
 
 
 def _yes_no(value: Any) -> str:

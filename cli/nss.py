@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({"schema": 1, "store": store, "modules": [m.as_dict() for m in modules]})
             return
+        from keystores.text import printable
+
         for number, module in enumerate(modules, 1):
             kind = "internal" if module.internal else module.library
-            typer.echo(f"{number:3}. {module.name}\n     {kind}")
+            typer.echo(f"{number:3}. {printable(module.name)}\n     {printable(kind)}")

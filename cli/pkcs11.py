@@ -31,10 +31,11 @@ def register(app: typer.Typer) -> None:
         import sys
 
         if not sys.stdout.isatty():
-            for t in infos:
-                print("\t".join([f"0x{t.slot_id:x}", t.label, t.serial, f"{t.manufacturer} {t.model}",
-                                 "login" if t.login_required else "no-login",
-                                 "initialised" if t.initialized else "uninitialised", ",".join(t.key_types)]))
+            from keystores.cli.render import tsv
+
+            tsv([[f"0x{t.slot_id:x}", t.label, t.serial, f"{t.manufacturer} {t.model}",
+                  "login" if t.login_required else "no-login", "initialised" if t.initialized else "uninitialised",
+                  ",".join(t.key_types)] for t in infos])
             return
         rows = []
         for t in infos:

@@ -1,29 +1,94 @@
-"""How the CLI shows rows to a person (aligned columns cut to the window) and to a pipe (tab-separated lines).
+"""How the CLI shows rows to a person (aligned columns cut to the window, expiry coloured) and to a pipe
+(tab-separated lines), with every value escaped by keystores.text.printable: a label or subject comes from a file
+someone else wrote and must not forge rows or drive the terminal.
 
 Imported by the commands that print tables, never at start-up.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
+
+from keystores.text import printable
+
+SOON = dt.timedelta(days=30)  # "expiring soon" on a terminal: audit's default --within
+_RED, _YELLOW, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[0m"
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 entry', '2 entries', '0 files'."""
+    return f"{count} {singular if count == 1 else many or singular + 's'}"
+
+
+def colour_wanted(stream: TextIO) -> bool:
+    """Colour only on a terminal, never when piped, and never when NO_COLOR is set (no-color.org) or TERM=dumb."""
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def expiry_colour(not_after: str | None, now: dt.datetime) -> str | None:
+    """Red for an expired certificate, yellow for one expiring within SOON, else None."""
+    if not not_after:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(not_after.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when <= now:
+        return _RED
+    return _YELLOW if when - now <= SOON else None
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    """`rows` as a table on a terminal (dates without their clock time, expiry coloured), or as one
+    tab-separated line per row (the exact values, ISO times) when piped."""
+    keys = [k for k, _ in columns]
     if not sys.stdout.isatty():
         # Piped output: one tab-separated line per entry, easy for cut/awk; one write, not one per line.
-        keys = [k for k, _ in columns]
-        sys.stdout.write("".join("\t".join("" if (v := row.get(k)) is None or v is False else str(v) for k in keys)
-                                 + "\n" for row in rows))
+        sys.stdout.write("".join("\t".join("" if (v := row.get(k)) is None or v is False else printable(str(v))
+                                           for k in keys) + "\n" for row in rows))
         return
-    cells = [["" if row.get(k) in (None, False) else ("yes" if row.get(k) is True else str(row.get(k)))
-              for k, _ in columns] for row in rows]
-    print_columns(title, [heading for _, heading in columns], cells)
+    now = dt.datetime.now(dt.UTC)
+    colour = colour_wanted(sys.stdout)
+    cells, styles = [], []
+    for row in rows:
+        line = []
+        for key in keys:
+            value = row.get(key)
+            text = "" if value in (None, False) else "yes" if value is True else str(value)
+            if key in ("not_after", "not_before") and len(text) > 10 and text[10:11] == "T":
+                text = text[:10]  # the day is what a person plans by; the exact time is in --json and piped rows
+            line.append(text)
+        cells.append(line)
+        styles.append(expiry_colour(row.get("not_after"), now) if colour else None)
+    print_columns(title, [heading for _, heading in columns], cells, styles)
 
 
-def print_columns(title: str | None, headings: list[str], cells: list[list[str]]) -> None:
-    """A table for a terminal: aligned columns under a header, the widest column cut to fit the window, columns
-    empty in every row left out.
+def _fit(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Narrow the widest columns, one character at a time, until the row fits `room` or every column is at its
+    floor (the heading's width, at least 8)."""
+    widths = list(widths)
+    excess = sum(widths) - room
+    while excess > 0:
+        narrowable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not narrowable:
+            break
+        widest = max(narrowable, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def _cut(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: max(width - 1, 0)] + "…"
+
+
+def print_columns(title: str | None, headings: list[str], cells: list[list[str]],
+                  styles: list[str | None] | None = None) -> None:
+    """A table for a terminal: aligned columns under a header, the widest columns cut to fit the window, columns
+    empty in every row left out; `styles` colours a whole row (an ANSI code, or None).
 
     Plain text rather than rich's Table, which measures and wraps every cell: 3 s for a 2,000-entry store, twice
     what certutil -L takes to list it."""
@@ -31,19 +96,27 @@ def print_columns(title: str | None, headings: list[str], cells: list[list[str]]
 
     shown = [i for i in range(len(headings)) if i == 0 or any(row[i] for row in cells)]  # no all-empty columns
     headings = [headings[i] for i in shown]
-    cells = [[row[i] for i in shown] for row in cells]
+    cells = [[printable(row[i]) for i in shown] for row in cells]
     gap = "  "
+    columns = shutil.get_terminal_size().columns
     widths = [max([len(heading), *(len(row[i]) for row in cells)]) for i, heading in enumerate(headings)]
-    room = shutil.get_terminal_size().columns - len(gap) * (len(widths) - 1)
-    if sum(widths) > room:
-        widest = widths.index(max(widths))
-        widths[widest] = max(len(headings[widest]), 12, widths[widest] - (sum(widths) - room))
+    floors = [min(w, max(len(h), 8)) for w, h in zip(widths, headings, strict=True)]
+    widths = _fit(widths, floors, columns - len(gap) * (len(widths) - 1))
 
     def line(values: list[str]) -> str:
-        fitted = [v if len(v) <= w else v[: max(w - 1, 0)] + "…" for v, w in zip(values, widths, strict=True)]
-        return gap.join(v.ljust(w) for v, w in zip(fitted, widths, strict=True)).rstrip()
+        return gap.join(_cut(v, w).ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
+    title = printable(title or "")
+    if len(title) > columns:  # a long path: keep its end, where the file name and the count are
+        title = "…" + title[len(title) - columns + 1:]
     out = [title] if title else []
     out += [line(headings), gap.join("─" * w for w in widths)]
-    out += [line(row) for row in cells]
+    for index, row in enumerate(cells):
+        style = styles[index] if styles else None
+        out.append(f"{style}{line(row)}{_RESET}" if style else line(row))
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def tsv(rows: list[list[str]]) -> None:
+    """Rows for a pipe: one tab-separated line each, every field escaped (a tab in a label cannot split it)."""
+    sys.stdout.write("".join("\t".join(printable(field) for field in row) + "\n" for row in rows))

@@ -68,10 +68,17 @@ class StoreNotFound(NotFound):
 
 class EntryNotFound(NotFound):
     def __init__(self, label: str, existing: Iterable[str], *, store: str | None = None) -> None:
+        import difflib  # only when a label was not found
+
         names = sorted(existing)
         shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
-        super().__init__(f"no such entry; entries are: {shown or '(none)'}", store=store, label=label)
+        # A typo's likely targets, as git does for commands; case differences count as close.
+        by_case = {n.lower(): n for n in names}
+        close = [by_case[n] for n in difflib.get_close_matches(label.lower(), list(by_case), n=3, cutoff=0.6)]
+        hint = f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
+        super().__init__(f"no such entry; {hint}entries are: {shown or '(none)'}", store=store, label=label)
         self.existing = names
+        self.suggestions = close
 
 
 class TokenNotFound(NotFound):

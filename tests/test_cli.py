@@ -156,27 +156,11 @@ def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
 
 def test_table_on_a_terminal_fits_the_window(p12):
     """On a terminal: a header, aligned columns cut to the window's width, no column that is empty throughout."""
-    import os
-    import pty
-    import sys
+    from clirun import keystores_tty
 
-    leader, follower = pty.openpty()
-    done = subprocess.run([sys.executable, "-m", "keystores", "list", str(p12), "--password", "env:KS_PW"],
-                          stdout=follower, stderr=subprocess.PIPE, env={**os.environ, **ENV, "COLUMNS": "72"},
-                          check=False, timeout=60)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the terminal's other end is closed and drained
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert done.returncode == 0, done.stderr
-    lines = b"".join(chunks).decode().splitlines()
+    done = keystores_tty("list", str(p12), "--password", "env:KS_PW", env=ENV, columns=72)
+    assert done.code == 0, done.out
+    lines = done.out.splitlines()
     assert lines[1].split() == ["Label", "Kind", "Subject", "Expires", "Key"]  # "Default": no entry has it
     assert all(len(line) <= 72 for line in lines[1:])
     assert {line.split()[0] for line in lines[3:]} == {"root", "server"}

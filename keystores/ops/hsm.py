@@ -80,6 +80,7 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     from keystores.backends.pkcs11_token import find_token, load_module, resolve_module
     from keystores.backends.pkcs11_uri import Pkcs11Uri
     from keystores.fileio import atomic_write
+    from keystores.text import printable
 
     parsed = Pkcs11Uri.parse(uri)
     path = os.path.abspath(resolve_module(parsed.module_path, parsed.module_name, module, store=uri))
@@ -94,12 +95,18 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     name = _safe_name(label)
     cfg = (folder / f"{name}.cfg").resolve()
     security = (folder / "java.security").resolve()
+    for named in (path, str(cfg), str(security)):
+        if printable(named) != named:  # a newline there would add a line of its own to the files below
+            raise UsageError(f"{printable(named)}: a path holding control characters cannot be written into a "
+                             "SunPKCS11 configuration")
     if any(c in str(cfg) for c in ' "\\'):
         raise UsageError(f"{cfg}: java.security cannot name a path with spaces, quotes or backslashes; "
                          "choose another --out folder")
     atomic_write(cfg, (
         f"# SunPKCS11 configuration written by `keystores java-config` for {parsed.format(with_module=False)}\n"
-        f"# The slot below was resolved from token label '{label}' (serial {_serial(token)}) when this\n"
+        # The label and serial are the token's, any bytes at all: escaped, so that they stay inside the comment.
+        f"# The slot below was resolved from token label '{printable(label)}' (serial {printable(_serial(token))})"
+        " when this\n"
         "# file was written; slot numbers change when a token is re-initialised: write it again then.\n"
         f"name = {name}\n"
         f"library = {path}\n"
