@@ -35,6 +35,8 @@ from hardening import (
     usable,
 )
 
+from keystores.fileio import TEMP_PREFIX
+
 ENV = {"KS_PW": PASSWORD, "NO_COLOR": "1"}
 
 
@@ -182,6 +184,8 @@ def test_read_only_folder(fmt, bulk_source, tmp_path):
         result = import_into(dest, bulk_source)
         assert_clean_failure(result, "read-only", "readonly")
         assert snapshot(dest) == before
+        # The error names the user's store, never a temporary file of ours.
+        assert TEMP_PREFIX not in result.err and Path(dest.removeprefix("sql:")).name in result.err, result.err
 
 
 @pytest.fixture
