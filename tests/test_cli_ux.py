@@ -136,3 +136,32 @@ def test_java_config_keeps_a_hostile_token_label_inside_its_comment(softhsm, tmp
 
 
 from softhsm import softhsm  # noqa: E402,F401  (pytest fixture)
+
+
+def test_import_key_cert_chain_reads_in_memory_and_names_the_users_files(tmp_path):
+    """No bundle under $TMPDIR: a wrong key password or a damaged chain names the user's file and line."""
+    from cryptography.hazmat.primitives import serialization
+
+    entry = key_pair_entry("web", index=3)
+    key_file, cert_file, chain_file = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "ca.pem"
+    key_file.write_bytes(b"# the web server's key\n" + entry.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"key pass")))
+    cert_file.write_bytes(entry.chain[0].public_bytes(serialization.Encoding.DER))  # DER works too
+    chain_file.write_bytes(b"\n\n" + entry.chain[1].public_bytes(serialization.Encoding.PEM))
+    dest = tmp_path / "new.p12"
+    base = ["import", str(dest), "--key", str(key_file), "--cert", str(cert_file), "--chain", str(chain_file),
+            "--label", "web", "--dest-password", "env:KS_PW"]
+    wrong = keystores(*base, "-p", "pass:not it", env=ENV)
+    assert wrong.code == 3
+    assert f"{key_file}: wrong password for the ENCRYPTED PRIVATE KEY block at line 2" in wrong.err
+    assert not dest.exists()
+    chain_file.write_bytes(b"\n\n-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+    damaged = keystores(*base, "-p", "env:KEY_PW", env={**ENV, "KEY_PW": "key pass"})
+    assert damaged.code == 1
+    assert f"{chain_file}: bad base64 in the CERTIFICATE block at line 3" in damaged.err
+    chain_file.write_bytes(entry.chain[1].public_bytes(serialization.Encoding.PEM))
+    done = keystores(*base, "-p", "env:KEY_PW", env={**ENV, "KEY_PW": "key pass"})
+    assert done.code == 0, done.err
+    with open_store(dest, password=PW) as made:
+        assert made.get("web").chain == entry.chain

@@ -250,7 +250,8 @@ def _numbered(base: str, number: int) -> str:
 class PemStore(FileStore):
     """A PEM file (any number of certificates, keys and requests) or a DER file (exactly one object).
 
-    Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate.
+    Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate;
+    `also=[paths]` (reading only) reads those files too, as one bundle (see from_files).
     See the module docstring for how blocks map to entries and labels.
     """
 
@@ -287,7 +288,12 @@ class PemStore(FileStore):
     def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
              profile: str = "modern", format_name: str | None = None, **options: Any) -> PemStore:
         der_key = bool(options.pop("der_key", False))
-        if options:
+        also = list(options.pop("also", None) or [])
+        if also and not (writable or create):  # read-only: several files as one bundle, see from_files
+            if options:
+                raise UsageError(f"pem/der stores take no option(s) {', '.join(sorted(options))}")
+            return cls.from_files([location, *also], password=password)
+        if options or also:
             raise UsageError(f"pem/der stores take no option(s) {', '.join(sorted(options))}")
         return cls(location, password=password, writable=writable, create=create, profile=profile,
                    format_name=format_name, der_key=der_key)
@@ -309,22 +315,46 @@ class PemStore(FileStore):
     def _load_objects(self, data: bytes) -> None:
         # The bytes decide between the two spellings (`--type pem` on a DER file, or the reverse, just works);
         # the store is then written back in the spelling it was read in.
-        is_pem = b"-----BEGIN " in data or not data.startswith(b"\x30")
+        is_pem = _is_pem(data)
         if is_pem != (self.format == "pem") and data.strip():
             self._set_format("pem" if is_pem else "der")
-        if self.format == "der":
-            items = self._decode_der(data)
-        else:
-            blocks = split_pem(data, self.location)
-            if not blocks and data.strip():
-                raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
-            self._charge_encrypted_keys(blocks)
-            items = []
-            for position, block in enumerate(blocks):
-                for obj in self._decode_block(block):
-                    items.append(_Item(position, obj, block.friendly_name, block.local_key_id,
-                                       trust=block.trust))
-        self._assemble(items)
+        self._assemble(self._decode(data, pem=self.format == "pem"))
+
+    def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
+        """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
+        if not pem:
+            return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
+        blocks = split_pem(data, self.location)
+        if not blocks and data.strip():
+            raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
+        self._charge_encrypted_keys(blocks)
+        items = []
+        for position, block in enumerate(blocks, first):
+            for obj in self._decode_block(block):
+                items.append(_Item(position, obj, block.friendly_name, block.local_key_id, trust=block.trust))
+        return items
+
+    @classmethod
+    def from_files(cls, paths: list[str], *, password: str | None = None) -> PemStore:
+        """One read-only store of the objects of several PEM or DER files, a key paired with its certificate and
+        chain across them as in one bundle (`import --key k.pem --cert c.pem --chain ca.pem`).
+
+        Read in memory: no bundle is written anywhere (a clear key must not sit in a temporary file), and an error
+        names the file, and the line of the block, where it is."""
+        from keystores.fileio import read_bytes
+
+        store = cls(paths[0], password=password, writable=False, create=True, format_name="pem")
+        store._dirty = False
+        items: list[_Item] = []
+        for path in paths:
+            data = read_bytes(path)
+            store.location = path  # what the decoders' errors and notes name
+            if not data.strip():
+                raise UnsupportedFormat("file is empty", store=path)
+            items += store._decode(data, pem=_is_pem(data), first=items[-1].position + 1 if items else 0)
+        store.location = paths[0]
+        store._assemble(items)
+        return store
 
     def _charge_encrypted_keys(self, blocks: list[_Block]) -> None:
         """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
@@ -812,6 +842,10 @@ class PemStore(FileStore):
         # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
         # byte, whatever the old file's mode (which the user may not even be allowed to change).
         atomic_write(self.path, data, private=self.private_file, clear_secret=clear_key)
+
+
+def _is_pem(data: bytes) -> bool:
+    return b"-----BEGIN " in data or not data.startswith(b"\x30")
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:

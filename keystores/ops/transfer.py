@@ -7,8 +7,6 @@ every entry went in, so a failed transfer leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,65 +324,31 @@ def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str],
                      key_password: str | None = None, dest_password: str | None = None,
                      dest_type: str | None = None, replace: bool = False, profile: str = "modern",
                      ask: Ask | None = None) -> TransferResult:
-    """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts as one bundle, paired by public key. An
-    encrypted key's password is asked for (and named) as the key file's."""
-    with tempfile.TemporaryDirectory(prefix="keystores-") as folder:
-        bundle = Path(folder) / "bundle.pem"
-        parts = [p for p in (key, cert, *chain) if p]
-        data = b""
-        for part in parts:
-            from keystores.fileio import read_bytes
+    """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts read together, in memory, as one bundle
+    whose key is paired with its certificate by public key; errors name the user's file and line. An encrypted
+    key's password is asked for (and named) as the key file's."""
+    parts = [p for p in (key, cert, *chain) if p]
+    with open_store(parts[0], password=key_password, type="pem", ask=ask if key else None,
+                    also=parts[1:]) as source:
+        entries = list(source.entries())
+        wanted = [e for e in entries if e.kind is EntryKind.KEY_PAIR] if key else entries
+        if key and not wanted:
+            raise UsageError(f"the key matches none of the certificates given ({', '.join(parts[1:])})", store=key)
+        names = [e.label for e in wanted[:1]] if key else [e.label for e in wanted]
+        rename = {names[0]: label} if label and names else None
+        new = not store_exists(dest)
 
-            content = read_bytes(part)  # bounded, from regular files only (a FIFO or device is refused)
-            if not content.lstrip().startswith(b"-----") and b"-----BEGIN" not in content:
-                content = _der_to_pem(content, part)
-            data += content.rstrip(b"\n") + b"\n"
-        fd = os.open(bundle, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        key_ask = (lambda _bundle, new: ask(key, new)) if ask is not None and key else None
-        try:
-            source = open_store(str(bundle), password=key_password, type="pem", ask=key_ask)
-        except PasswordRequired as exc:
-            exc.store = key  # the user's file, not our bundle
-            raise
-        with source:
-            entries = list(source.entries())
-            wanted = [e for e in entries if e.kind is EntryKind.KEY_PAIR] if key else entries
-            if key and not wanted:
-                raise UsageError("the key matches none of the certificates given", store=key)
-            names = [e.label for e in wanted[:1]] if key else [e.label for e in wanted]
-            rename = {names[0]: label} if label and names else None
-            result = TransferResult()
-            result.copied, result.notes = _write_asking(
+        def fill(target: KeyStore, password: str | None) -> list[str]:
+            _refuse_unprotected(target, new, password)
+            return copy_entries(source, target, labels=names, rename=rename, replace=replace)
+
+        result = TransferResult(notes=list(source.notes))
+        with destination(dest, dest_password):
+            result.copied, notes = _write_asking(
                 lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
-                                              profile=profile, ask=asking),
-                lambda target, _pw: copy_entries(source, target, labels=names, rename=rename, replace=replace),
-                dest_password, ask, not store_exists(dest))
-            return result
-
-
-def _der_to_pem(content: bytes, name: str) -> bytes:
-    """A DER part becomes PEM so the bundle parser sees one format; the kind is found by parsing."""
-    import base64
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        x509.load_der_x509_certificate(content)
-        kind = "CERTIFICATE"
-    except ValueError:
-        try:
-            serialization.load_der_private_key(content, None)
-            kind = "PRIVATE KEY"
-        except (ValueError, TypeError):
-            from keystores.errors import UnsupportedFormat
-
-            raise UnsupportedFormat("neither a PEM file nor a DER certificate or key", store=name) from None
-    body = base64.encodebytes(content).replace(b"\n", b"")
-    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-    return b"-----BEGIN " + kind.encode() + b"-----\n" + lines + b"\n-----END " + kind.encode() + b"-----\n"
+                                              profile=profile, ask=asking), fill, dest_password, ask, new)
+        result.notes += notes
+        return result
 
 
 def export_entry(store_location: str, label: str, out: str, *, password: str | None = None,
