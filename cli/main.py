@@ -25,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=True,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 T = TypeVar("T")
@@ -172,9 +173,19 @@ def progress_callback(enabled: bool) -> tuple[Callable[[int, int], None] | None,
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
+def _print_version(asked: bool) -> None:
+    if asked:
+        from keystores import __version__
+
+        print(f"keystores {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)] = False,
 ) -> None:
     """keystores: one tool for certificates and keys in every store format."""
     global _debug
@@ -599,9 +610,10 @@ def click_app(lazy: bool = True) -> Any:
     built stay typer's own (tests/test_cli_lazy.py compares every command's help with the eager build).
     """
     import typer.main as typer_main
+    from keystores.cli.helptext import polish
 
     if not lazy:
-        return typer_main.get_command(app)
+        return polish(typer_main.get_command(app), "")
     commands, groups = app.registered_commands, app.registered_groups
     app.registered_commands, app.registered_groups = [], []
     try:
@@ -612,12 +624,12 @@ def click_app(lazy: bool = True) -> Any:
     builders: dict[str, Callable[[], Any]] = {}
     for info in commands:  # the order typer's get_group_from_info adds them in: commands, then groups
         name = info.name or typer_main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
-        builders[name] = lambda info=info: typer_main.get_command_from_info(info, **style)
+        builders[name] = lambda info=info, name=name: polish(typer_main.get_command_from_info(info, **style), name)
     for info in groups:
         if not isinstance(info.name, str) or not info.name:
-            return typer_main.get_command(app)  # a nameless group merges its commands in: not worth deferring
-        builders[info.name] = lambda info=info: typer_main.get_group_from_info(
-            info, suggest_commands=app.suggest_commands, **style)
+            return polish(typer_main.get_command(app), "")  # a nameless group merges its commands in
+        builders[info.name] = lambda info=info: polish(typer_main.get_group_from_info(
+            info, suggest_commands=app.suggest_commands, **style), info.name)
     group.commands = _LazyCommands(builders)
     return group
 

@@ -1,0 +1,177 @@
+"""Help that says what each value is: metavars (STORE, LABEL, SOURCE, FILE), enumerated options checked with a
+clear message and completed by the shell, each command's description in full in `keystores --help`, and an
+EXAMPLES section per command made of lines of the README's cheat sheet (tests/test_cli_help.py keeps them there).
+
+Applied to a command's click object when it is built (cli.main.click_app builds only the command a run invokes),
+so none of this costs start-up; the choices of --type are read from keystores.store when such a command is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# What typer (0.26-0.28, as pyproject pins) builds its commands with: its vendored click and its choice type.
+from typer._click.shell_completion import CompletionItem
+from typer._click.types import ParamType, StringParamType
+from typer._types import TyperChoice
+from typer.core import TyperGroup
+
+# What an option's value is, by option name; (command path, option) overrides the name.
+METAVARS: dict[str, str] = {
+    "--password": "SOURCE", "--dest-password": "SOURCE", "--new-password": "SOURCE", "--out-password": "SOURCE",
+    "--so-pin": "SOURCE", "--pin": "SOURCE", "--trust-password": "SOURCE",
+    "--label": "LABEL", "--entry": "LABEL", "--key": "FILE", "--cert": "FILE", "--chain": "FILE", "--out": "FILE",
+    "--trust": "STORE", "--type": "TYPE", "--dest-type": "TYPE", "--module": "LIB", "--library": "LIB",
+    "--name": "NAME", "--dn": "DN", "--key-type": "KEY_TYPE", "--days": "DAYS", "--not-after": "WHEN", "--at": "WHEN",
+    "--san": "SAN", "--md": "HASH", "--path-length": "N", "--within": "DURATION", "--skip": "CHECK",
+    "--kdb-version": "4|6", "--mechanisms": "LIST", "--version": "1|8",
+}
+METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR", ("init-token", "--pin"): "SOURCE"}
+ARGUMENT_METAVARS: dict[str, str] = {"locations": "[SRC] DEST", "stores": "STORE...", "ca_store": "CA_STORE",
+                                     "request": "REQUEST", "certificate": "CERT", "a": "DN_A", "b": "DN_B"}
+
+# Enumerated values. --type's come from the store registry (every spelling it accepts, as the shell completes them).
+WRITE_PROFILES = ("modern", "compat")
+HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
+KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
+
+
+def _store_types() -> list[str]:
+    from keystores.store import TYPE_ALIASES
+
+    return sorted(set(TYPE_ALIASES) - {"memory"})  # the in-memory store is for the Python API and tests
+
+
+def _certificate_profiles() -> list[str]:
+    from keystores.pki.builder import PROFILES
+
+    return list(PROFILES)
+
+
+CHOICES: dict[str, Callable[[], list[str]]] = {
+    "--type": _store_types, "--dest-type": _store_types, "--profile": lambda: list(WRITE_PROFILES),
+    "--md": lambda: list(HASHES),
+}
+CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
+    ("sign", "--profile"): _certificate_profiles,
+    ("sign", "--format"): lambda: ["pem", "der"],
+    ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
+}
+SUGGESTIONS: dict[str, tuple[str, ...]] = {"--key-type": KEY_TYPES}  # completed, but checked by KeySpec.parse
+
+# Lines of the README's cheat sheet ("with keystores"), by command path.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "list": ("keystores list ks.jks -p env:PW", "keystores list key.kdb", "keystores list sql:DIR [-p file:pwfile]",
+             "keystores list pkcs11:token=T --pin file:PINFILE"),
+    "show": ("keystores show s.p12 -p env:PW",),
+    "create": ("keystores create key.kdb -p env:PW --stash", "keystores create sql:DIR --type nss -p env:PW"),
+    "delete": ("keystores delete ks.jceks a -p env:PW",),
+    "rename": ("keystores rename ks.jks a b -p env:PW",),
+    "passwd": ("keystores passwd ks.jks -p env:PW --new-password env:NEW",
+               "keystores passwd key.kdb --new-password env:NEW"),
+    "import": ("keystores import ca.pem trust.jks --label ca --dest-password env:PW",
+               "keystores import s.p12 --key k.pem --cert c.pem --chain ca.pem --dest-password env:PW",
+               "keystores import more.pem existing.p12 --dest-password env:PW",
+               "keystores import x.p12 key.kdb -p env:P",
+               "keystores import c.pem pkcs11:token=T --dest-password file:PINFILE"),
+    "export": ("keystores export ks.jks a -o a.pem -p env:PW",
+               "keystores export sql:DIR nick -o s.p12 --format p12 -p env:DBPW --out-password env:PW"),
+    "convert": ("keystores convert a.jks b.p12 -p env:PW --dest-password env:PW",
+                "keystores convert x.p12 x.pem -p env:PW", "keystores convert c.pem c.der",
+                "keystores convert key.kdb x.p12 --dest-password env:PW",
+                "keystores convert s.p12 old.p12 --profile compat -p env:PW --dest-password env:PW"),
+    "backends": ("keystores backends",),
+    "version": ("keystores version",),
+    "stash": ("keystores stash key.kdb -p env:PW [--version 1]",),
+    "set-default": ("keystores set-default key.kdb L",),
+    "trust": ("keystores trust key.kdb L off",),
+    "tokens": ("keystores tokens --module M",),
+    "init-token": ("keystores init-token pkcs11:token=L --so-pin file:SO --pin file:PIN",),
+    "java-config": ("keystores java-config pkcs11:token=T --out java/",),
+    "selfsign": ('keystores selfsign ca.p12 --label ca --dn "CN=My CA,O=HW,C=GB" --ca --key-type ec:p384',),
+    "certreq": ('keystores certreq qm1.kdb --label l --dn "CN=QM1,O=HW,C=GB" -o q.csr',
+                'keystores certreq pkcs11:token=T --label k --dn "CN=x" --key-type ec:p256 -o k.csr '
+                "--pin file:PINFILE"),
+    "sign": ("keystores sign ca.p12 --label ca req.csr -o cert.pem --profile server --not-after 20300130164600Z "
+             "--chain",),
+    "receive": ("keystores receive ks.jks reply.pem -p env:PW", "keystores receive qm1.kdb c.pem",
+                "keystores receive pkcs11:token=T signed.pem --pin file:PINFILE"),
+    "validate": ("keystores validate srv.p12 web --trust ca.pem",),
+    "audit": ("keystores audit *.p12 *.jks qm1.kdb --within 30d --json",),
+    "nss add-module": ('keystores nss add-module sql:DIR --name "My HSM" --library LIB [--mechanisms RSA:ECC]',),
+    "nss remove-module": ("keystores nss remove-module sql:DIR --name NAME",),
+    "nss modules": ("keystores nss modules sql:DIR [--json]",),
+    "dn normalize": ('keystores dn normalize "c=GB, o=cpwebuser ,cn=ADCDC" --racf',),
+    "dn compare": ("keystores dn compare A B",),
+}
+
+
+class _Suggested(ParamType):
+    """A free-form value whose usual forms the shell completes (the command checks it)."""
+
+    name = "text"
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        return value
+
+    def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> list[Any]:
+        return [CompletionItem(v) for v in self.values if v.startswith(incomplete)]
+
+
+def first_sentence(text: str | None) -> str | None:
+    """A docstring's first sentence on one line: what `keystores --help` lists, in full (click would cut it)."""
+    if not text:
+        return None
+    import re
+
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(text.split()), maxsplit=1)[0]
+
+
+def examples_epilog(path: str, epilog: str | None) -> str | None:
+    """The command's EXAMPLES (kept as written: click's \\b keeps a paragraph from being re-wrapped) above its
+    epilog (the exit codes)."""
+    examples = EXAMPLES.get(path)
+    if not examples:
+        return epilog
+    block = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in examples)
+    return f"{block}\n\n{epilog}" if epilog else block
+
+
+def polish(command: Any, path: str) -> Any:
+    """Metavars, choices, completions, the full description and the examples on a built click command (and on
+    the commands of a group below it)."""
+    if path:
+        command.short_help = command.short_help or first_sentence(command.help)
+        command.epilog = examples_epilog(path, command.epilog)
+    for param in command.params:
+        if param.param_type_name == "argument":
+            metavar = ARGUMENT_METAVARS.get(param.name or "")
+            if metavar is None:
+                metavar = param.metavar or (param.name or "").upper()
+                metavar += "..." if param.nargs == -1 else ""
+            param.metavar = metavar
+            # typer writes a required argument as {NAME} in the usage line; we write NAME, as man pages do.
+            param.make_metavar = lambda ctx=None, usage=False, metavar=metavar: metavar  # type: ignore[method-assign]
+            continue
+        if param.param_type_name != "option" or param.is_flag or param.count:
+            continue
+        long_name = next((o for o in param.opts if o.startswith("--")), "")
+        choices = CHOICE_OVERRIDES.get((path, long_name)) or CHOICES.get(long_name)
+        if choices is not None and isinstance(param.type, StringParamType):
+            param.type = TyperChoice(choices(), case_sensitive=False)
+            if long_name in ("--type", "--dest-type"):
+                param.metavar = "TYPE"
+            continue
+        if long_name in SUGGESTIONS:
+            param.type = _Suggested(SUGGESTIONS[long_name])
+        metavar = METAVAR_OVERRIDES.get((path, long_name)) or METAVARS.get(long_name)
+        if metavar and param.metavar is None:
+            param.metavar = metavar
+    if isinstance(command, TyperGroup):
+        for name in list(command.commands):
+            polish(command.commands[name], f"{path} {name}".strip())
+    return command
