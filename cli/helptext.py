@@ -28,7 +28,7 @@ METAVARS: dict[str, str] = {
     "--kdb-version": "4|6", "--mechanisms": "LIST", "--version": "1|8",
 }
 METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR", ("init-token", "--pin"): "SOURCE"}
-ARGUMENT_METAVARS: dict[str, str] = {"locations": "[SRC] DEST", "stores": "STORE...", "ca_store": "CA_STORE",
+ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
                                      "request": "REQUEST", "certificate": "CERT", "a": "DN_A", "b": "DN_B"}
 
 # Enumerated values. --type's come from the store registry (every spelling it accepts, as the shell completes them).
@@ -149,10 +149,9 @@ def polish(command: Any, path: str) -> Any:
         command.epilog = examples_epilog(path, command.epilog)
     for param in command.params:
         if param.param_type_name == "argument":
-            metavar = ARGUMENT_METAVARS.get(param.name or "")
+            metavar = param.metavar or ARGUMENT_METAVARS.get(param.name or "")
             if metavar is None:
-                metavar = param.metavar or (param.name or "").upper()
-                metavar += "..." if param.nargs == -1 else ""
+                metavar = (param.name or "").upper() + ("..." if param.nargs == -1 else "")
             param.metavar = metavar
             # typer writes a required argument as {NAME} in the usage line; we write NAME, as man pages do.
             param.make_metavar = lambda ctx=None, usage=False, metavar=metavar: metavar  # type: ignore[method-assign]

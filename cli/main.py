@@ -137,7 +137,8 @@ def show_notes(notes: list[str]) -> None:
         err(note)
 
 
-def report_transfer(result: Any, dest: str, verb: str, as_json: bool) -> None:
+def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
+                    what: tuple[str, str] = ("entry", "entries")) -> None:
     """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
     from keystores.ops.describe import skipped_data
 
@@ -148,28 +149,41 @@ def report_transfer(result: Any, dest: str, verb: str, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped})
         return
+    from keystores.cli.render import plural
+
     count = len(result.copied)
-    err(f"{verb} {count} entr{'y' if count == 1 else 'ies'}" + (f" to {dest}" if verb == "wrote" else ": "
+    err(f"{verb} {plural(count, *what)}" + (f" to {dest}" if verb == "wrote" else ": "
         + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
         + (f"; skipped {len(skipped)}" if skipped else ""))
 
 
-def progress_callback(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    """A progress bar on a terminal for long work; nothing when piped or for JSON output."""
+def progress_callback(enabled: bool, doing: str = "working") -> tuple[Callable[[int, int], None] | None,
+                                                                     Callable[[], None]]:
+    """A progress bar (count and time left) on a terminal's stderr for long work (50 items or more); nothing when
+    piped or for JSON output. It appears at the first item done, so any prompt has been answered by then."""
     if not enabled or not sys.stderr.isatty():
         return None, lambda: None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(transient=True, console=Console(stderr=True))
-    task = bar.add_task("entries", total=None)
+    shown: list[Any] = []  # [Progress, task] once the bar is up
 
     def update(done: int, total: int) -> None:
-        if total >= 50:
-            bar.start()  # on the first entry copied: every prompt has been answered by then
-            bar.update(task, completed=done, total=total)
+        if total < 50:
+            return
+        if not shown:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return update, bar.stop
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("time left"), TimeRemainingColumn(), transient=True,
+                           console=Console(stderr=True))
+            shown.extend([bar, bar.add_task(doing, total=total)])
+            bar.start()
+        shown[0].update(shown[1], completed=done, total=total)
+
+    def stop() -> None:
+        if shown:
+            shown[0].stop()
+
+    return update, stop
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -419,8 +433,9 @@ TrustUnverifiedOpt = Annotated[bool, typer.Option(
 
 @app.command("import", epilog=EXIT_CODES_HELP)
 def import_cmd(
-    locations: Annotated[list[str], typer.Argument(help="SRC DEST, or just DEST with --cert/--key.",
-                                                   metavar="[SRC] DEST")],
+    locations: Annotated[list[str], typer.Argument(help="SRC DEST; several SRC files or folders of files (labels "
+                                                   "from the file names); or just DEST with --cert/--key.",
+                                                   metavar="[SRC...] DEST")],
     label: Annotated[str | None, typer.Option("--label", "-l", help="Label for the imported entry.")] = None,
     entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Import only this source entry "
                                                     "(repeatable).")] = None,
@@ -452,18 +467,30 @@ def import_cmd(
             dest_password=secret_from(dest_password, "destination password"), dest_type=dest_type, replace=replace,
             profile=profile, ask=StorePrompts())
     else:
-        if len(locations) != 2:
+        if len(locations) < 2:
             raise UsageError("give SRC and DEST (or DEST with --cert/--key)")
-        src, dest = locations
+        *sources, dest = locations
         if module:
             os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-        step, stop = progress_callback(True)
+        from keystores.ops import batch
+
+        many = len(sources) > 1 or batch.is_file_folder(sources[0])
+        if many and (entry or label):
+            raise UsageError("--entry and --label choose within one source; several files are labelled by their "
+                             "names")
+        step, stop = progress_callback(True, "importing")
+
+        def copy(pw: str | None, dpw: str | None) -> transfer.TransferResult:
+            common = {"password": pw, "dest_password": dpw, "src_type": store_type, "dest_type": dest_type,
+                      "replace": replace, "profile": profile, "progress": step, "untrusted": untrusted,
+                      "trust_unverified": trust_unverified,
+                      "ask": StorePrompts()}
+            if many:
+                return batch.import_files(sources, dest, **common)
+            return transfer.import_entries(sources[0], dest, labels=entry, new_label=label, **common)
+
         try:
-            result = transfer.import_entries(
-                src, dest, password=secret_from(password, "password"),
-                dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
-                dest_type=dest_type, labels=entry, new_label=label, replace=replace, profile=profile, progress=step,
-                untrusted=untrusted, trust_unverified=trust_unverified, ask=StorePrompts())
+            result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
         finally:
             stop()
     report_transfer(result, dest, "imported", as_json)
@@ -503,9 +530,11 @@ def export_cmd(
 
 @app.command("convert", epilog=EXIT_CODES_HELP)
 def convert_cmd(
-    src: Annotated[str, typer.Argument()],
-    dest: Annotated[str, typer.Argument(help="New store; type from --dest-type or its extension (.p12 .pfx .jks "
-                                        ".jceks .pem .der .kdb, sql:DIR, pkcs11: URI).")],
+    locations: Annotated[list[str], typer.Argument(
+        help="SRC DEST: DEST is a new store, its type from --dest-type or its extension (.p12 .pfx .jks .jceks .pem "
+             ".der .kdb, sql:DIR, pkcs11: URI). Several SRC files or folders of files, or a DEST folder (an "
+             "existing one, or a name ending in /), convert each file into DEST/<name>.<ext of --dest-type>.",
+        metavar="SRC... DEST")],
     password: PasswordOpt = None,
     dest_password: DestPasswordOpt = None,
     store_type: TypeOpt = None,
@@ -522,21 +551,27 @@ def convert_cmd(
     trust_unverified: TrustUnverifiedOpt = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
-    from keystores.ops import transfer
+    from keystores.ops import batch, transfer
 
+    if len(locations) < 2:
+        raise UsageError("give SRC and DEST")
+    *sources, dest = locations
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-    step, stop = progress_callback(True)
+    many = batch.converts_many(sources, dest, dest_type)
+    if many and entry:
+        raise UsageError("--entry chooses within one source; converting several files takes every entry of each")
+    step, stop = progress_callback(True, "converting")
     try:
-        result = transfer.convert(
-            src, dest, password=secret_from(password, "password"),
+        result = (batch.convert_files if many else transfer.convert)(
+            sources if many else sources[0], dest, password=secret_from(password, "password"),
             dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
             dest_type=dest_type, profile=profile, force=force, progress=step,
-            dest_options=cms_options(kdb_version, stash), labels=entry, untrusted=untrusted,
-            trust_unverified=trust_unverified, ask=StorePrompts())
+            dest_options=cms_options(kdb_version, stash), untrusted=untrusted, trust_unverified=trust_unverified,
+            ask=StorePrompts(), **({} if many else {"labels": entry}))
     finally:
         stop()
-    report_transfer(result, dest, "wrote", as_json)
+    report_transfer(result, dest, "wrote", as_json, what=("file", "files") if many else ("entry", "entries"))
 
 
 @app.command("backends")

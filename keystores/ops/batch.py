@@ -1,0 +1,182 @@
+"""Many files in one command: `import a.pem b.pem certs/ DEST` and `convert certs/ out/ --dest-type der`.
+
+Labels come from file names: a file holding one entry gives it its name without the extension (`ca1.pem` ->
+`ca1`); a file holding several (a CA bundle, a PKCS#12 with two keys) keeps their own labels. Two files giving one
+label is refused before anything is written, naming both files. Every source is read before the destination is
+touched, and the destination is saved once: if any file fails, the error names it and nothing is written (an
+import into one store, and a convert into a folder alike, are all or nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from keystores.errors import EntryExists, KeystoreError, StoreExists, UsageError
+from keystores.ops.transfer import (
+    Ask,
+    Progress,
+    TransferResult,
+    _refuse_unprotected,
+    _write_asking,
+    chosen_entries,
+    convert,
+    copy_entries,
+    destination,
+)
+from keystores.store import KeyStore, backend_class, normalize_type, open_store, store_exists
+
+# The file a converted store becomes in a folder, by destination type.
+EXTENSIONS = {"pem": ".pem", "der": ".der", "pkcs12": ".p12", "jks": ".jks", "jceks": ".jceks", "cms": ".kdb"}
+
+
+def is_file_folder(location: str) -> bool:
+    """A folder of files (not an NSS database, which is a folder too)."""
+    path = Path(location)
+    return (not location.startswith(("sql:", "pkcs11:")) and path.is_dir()
+            and not (path / "cert9.db").exists() and not (path / "key4.db").exists())
+
+
+def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
+    """Whether `convert SOURCES DEST` converts file by file into a folder: several sources, a folder of files as
+    the source, or a folder as DEST (an existing one, or a name ending in "/"), unless DEST is an NSS database
+    or a token."""
+    many_sources = len(sources) > 1 or is_file_folder(sources[0])
+    if dest.startswith(("sql:", "pkcs11:")) or (dest_type and normalize_type(dest_type) in ("nss", "pkcs11")):
+        if many_sources:
+            raise UsageError("several files go into a token or NSS database by import: keystores import "
+                             f"{' '.join(sources)} {dest}", store=dest)
+        return False
+    return many_sources or dest.endswith(("/", os.sep)) or is_file_folder(dest)
+
+
+def expand(locations: list[str]) -> list[str]:
+    """Each folder of files replaced by the regular, non-hidden files in it (sorted, not recursive)."""
+    files: list[str] = []
+    for location in locations:
+        if not is_file_folder(location):
+            files.append(location)
+            continue
+        inside = sorted(p for p in Path(location).iterdir() if p.is_file() and not p.name.startswith("."))
+        if not inside:
+            raise UsageError("the folder holds no files to read", store=location)
+        files += [str(p) for p in inside]
+    return files
+
+
+def _label_from_name(path: str) -> str:
+    name = Path(path).name
+    stem = Path(name).stem
+    return stem or name
+
+
+def import_files(sources: list[str], dest: str, *, password: str | None = None, dest_password: str | None = None,
+                 src_type: str | None = None, dest_type: str | None = None, replace: bool = False,
+                 profile: str = "modern", progress: Progress | None = None, untrusted: str = "fail",
+                 trust_unverified: bool = False, ask: Ask | None = None) -> TransferResult:
+    """Every entry of every file in `sources` (folders expanded) into `dest`, saved once, labelled by file name;
+    `untrusted` as copy_entries takes it. A password given is for the sources that use one (PEM files mostly
+    do not)."""
+    files = expand(sources)
+    result = TransferResult()
+    with contextlib.ExitStack() as stack:
+        gathered = backend_class("memory")(f"{len(files)} files", writable=True)
+        came_from: dict[str, str] = {}
+        for path in files:
+            source = stack.enter_context(open_store(path, password=password, type=src_type, ask=ask))
+            result.notes += source.notes
+            entries = chosen_entries(source)  # nothing to import in one file is an error naming it
+            if len(entries) == 1:
+                entries = [entries[0].with_(label=_label_from_name(path))]
+            for entry in entries:
+                if entry.label in came_from:
+                    raise EntryExists(f"both {came_from[entry.label]} and {path} give the label '{entry.label}': "
+                                      "rename one of the files, or import it on its own with --label",
+                                      store=dest)
+                came_from[entry.label] = path
+                gathered.add(entry)
+        new = not store_exists(dest)
+
+        def fill(target: KeyStore, secret: str | None) -> list[str]:
+            _refuse_unprotected(target, new, secret)
+            result.skipped.clear()  # a second try (after the password was asked for) starts afresh
+            return copy_entries(gathered, target, replace=replace, progress=progress, untrusted=untrusted,
+                                skipped=result.skipped, notes=result.notes, trust_unverified=trust_unverified)
+
+        with destination(dest, dest_password):
+            result.copied, notes = _write_asking(
+                lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
+                                              profile=profile, ask=asking), fill, dest_password, ask, new)
+        result.notes += notes
+    return result
+
+
+def convert_files(sources: list[str], folder: str, *, password: str | None = None,
+                  dest_password: str | None = None, src_type: str | None = None, dest_type: str | None = None,
+                  profile: str = "modern", force: bool = False, progress: Progress | None = None,
+                  dest_options: dict | None = None, untrusted: str = "fail",
+                  trust_unverified: bool = False, ask: Ask | None = None) -> TransferResult:
+    """Each file of `sources` (folders expanded) into `folder` as `<name><extension of dest_type>`.
+
+    Written into a hidden staging folder inside `folder` first and moved into place only when every file
+    converted, so a failure leaves `folder` as it was."""
+    import shutil
+    import tempfile
+
+    from keystores.fileio import TEMP_PREFIX
+
+    if dest_type is None:
+        raise UsageError(f"converting into a folder needs --dest-type ({', '.join(EXTENSIONS)})", store=folder)
+    kind = normalize_type(dest_type)
+    if kind not in EXTENSIONS:
+        raise UsageError(f"converting into a folder writes files: --dest-type {', '.join(EXTENSIONS)} (for a "
+                         "token or NSS database, import the files into it)", store=folder)
+    target = Path(folder)
+    files = expand(sources)
+    names: dict[str, str] = {}
+    for path in files:
+        name = _label_from_name(path) + EXTENSIONS[kind]
+        if name in names:
+            raise StoreExists(f"both {names[name]} and {path} would be written as {name}: rename one of them",
+                              store=folder)
+        names[name] = path
+    result = TransferResult()
+    made = not target.is_dir()  # a folder this command makes goes again if the command fails
+    try:
+        if made:
+            target.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=target))
+    except OSError as exc:
+        raise KeystoreError(f"cannot write into this folder ({exc.strerror})", store=folder) from None
+    def ours_to_theirs(text: str) -> str:  # the user sees the file that will be written, never our staging folder
+        return text.replace(str(staging), str(target))
+
+    try:
+        for done, (name, path) in enumerate(names.items(), 1):
+            try:
+                one = convert(path, str(staging / name), password=password, dest_password=dest_password,
+                              src_type=src_type, dest_type=kind, profile=profile, dest_options=dest_options,
+                              untrusted=untrusted, trust_unverified=trust_unverified, ask=ask)
+            except KeystoreError as exc:
+                exc.store = ours_to_theirs(exc.store) if exc.store else exc.store
+                raise
+            result.notes += [ours_to_theirs(note) for note in one.notes]
+            result.skipped += one.skipped
+            result.copied.append(str(target / name))
+            if progress:
+                progress(done, len(names))
+        written = sorted(os.listdir(staging))  # with a .kdb's .sth and .rdb
+        taken = [name for name in written if (target / name).exists()]
+        if taken and not force:
+            raise StoreExists(f"{', '.join(taken)} already exist(s) there; use --force to replace them",
+                              store=folder)
+        for name in written:
+            os.replace(staging / name, target / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return result
