@@ -81,8 +81,28 @@ def _fit(widths: list[int], floors: list[int], room: int) -> list[int]:
     return widths
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: East Asian wide characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
 def _cut(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: max(width - 1, 0)] + "…"
+    """`value` cut to `width` columns (with an ellipsis) and padded to it."""
+    if _width(value) <= width:
+        return value + " " * (width - _width(value))
+    kept, used = [], 0
+    for char in value:
+        size = _width(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + "…" + " " * (width - 1 - used)
 
 
 def print_columns(title: str | None, headings: list[str], cells: list[list[str]],
@@ -99,16 +119,16 @@ def print_columns(title: str | None, headings: list[str], cells: list[list[str]]
     cells = [[printable(row[i]) for i in shown] for row in cells]
     gap = "  "
     columns = shutil.get_terminal_size().columns
-    widths = [max([len(heading), *(len(row[i]) for row in cells)]) for i, heading in enumerate(headings)]
+    widths = [max([len(heading), *(_width(row[i]) for row in cells)]) for i, heading in enumerate(headings)]
     floors = [min(w, max(len(h), 8)) for w, h in zip(widths, headings, strict=True)]
     widths = _fit(widths, floors, columns - len(gap) * (len(widths) - 1))
 
     def line(values: list[str]) -> str:
-        return gap.join(_cut(v, w).ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+        return gap.join(_cut(v, w) for v, w in zip(values, widths, strict=True)).rstrip()
 
     title = printable(title or "")
-    if len(title) > columns:  # a long path: keep its end, where the file name and the count are
-        title = "…" + title[len(title) - columns + 1:]
+    if _width(title) > columns:  # a long path: keep its end, where the file name and the count are
+        title = _cut(title[::-1], columns)[::-1]  # cut from its start: the ellipsis comes first
     out = [title] if title else []
     out += [line(headings), gap.join("─" * w for w in widths)]
     for index, row in enumerate(cells):

@@ -165,3 +165,19 @@ def test_import_key_cert_chain_reads_in_memory_and_names_the_users_files(tmp_pat
     assert done.code == 0, done.err
     with open_store(dest, password=PW) as made:
         assert made.get("web").chain == entry.chain
+
+
+def test_wide_labels_fit_the_window(tmp_path):
+    """East Asian labels take two columns a character: the table still fits 60 columns."""
+    store = tmp_path / "wide.p12"
+    with open_store(store, password=PW, create=True) as opened:
+        opened.add(_trusted("日本語のとても長いラベルの証明書です本当に長い", "Wide", dt.datetime(2040, 1, 2,
+                                                                                  tzinfo=dt.UTC)))
+    shown = keystores_tty("list", str(store), "-p", "env:KS_PW", env=ENV, columns=60)
+    assert shown.code == 0, shown.out
+    from keystores.cli.render import _width
+
+    lines = [ANSI.sub("", line) for line in shown.out.splitlines()]
+    assert all(_width(line) <= 60 for line in lines), lines
+    assert lines[0].startswith("…") and lines[0].endswith("wide.p12 (pkcs12, 1 entry)")
+    assert "日本語" in lines[3] and "…" in lines[3]
