@@ -156,7 +156,9 @@ def polish(command: Any, path: str) -> Any:
                 metavar = (param.name or "").upper() + ("..." if param.nargs == -1 else "")
             param.metavar = metavar
             # typer writes a required argument as {NAME} in the usage line; we write NAME, as man pages do.
-            param.make_metavar = lambda ctx=None, usage=False, metavar=metavar: metavar  # type: ignore[method-assign]
+            optional = f"[{metavar}]" if not param.required and not metavar.startswith("[") else metavar
+            param.make_metavar = (  # type: ignore[method-assign]
+                lambda ctx=None, usage=False, metavar=metavar, optional=optional: optional if usage else metavar)
             continue
         if param.param_type_name != "option" or param.is_flag or param.count:
             continue

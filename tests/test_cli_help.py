@@ -41,6 +41,8 @@ def test_metavars_say_what_a_value_is(helps):
         assert "<str>" not in text and "<int>" not in text and "{" not in text.split("\n")[0], (path, text)
     assert "Usage: keystores list [OPTIONS] STORE\n" in helps["list"]
     assert "Usage: keystores rename [OPTIONS] STORE OLD NEW\n" in helps["rename"]
+    assert "Usage: keystores show [OPTIONS] STORE [LABEL]\n" in helps["show"]
+    assert "Usage: keystores import [OPTIONS] [SRC...] DEST\n" in helps["import"]
     assert "-p, --password, --pin SOURCE" in helps["list"]
     assert "--key FILE" in helps["import"] and "--label LABEL" in helps["import"]
     assert "--out DIR" in helps["java-config"]
