@@ -38,6 +38,7 @@ def keystores_tty(*args: str, env: dict[str, str] | None = None, columns: int = 
     import struct
     import termios
     import threading
+    import time
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
@@ -56,6 +57,7 @@ def keystores_tty(*args: str, env: dict[str, str] | None = None, columns: int = 
                 return
             chunks.append(chunk)
             if pending and b"".join(chunks).rstrip().endswith(b":"):
+                time.sleep(0.2)  # as a person types: after the prompt has turned echo off and flushed input
                 os.write(leader, (pending.pop(0) + "\n").encode())
 
     def own_terminal() -> None:  # the pty becomes the child's controlling terminal: /dev/tty is it (getpass)
@@ -70,6 +72,10 @@ def keystores_tty(*args: str, env: dict[str, str] | None = None, columns: int = 
         os.close(follower)
         try:
             code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"keystores {' '.join(args)} hung; the terminal showed: "
+                                 f"{b''.join(chunks)!r}") from None
         finally:
             reader.join(timeout=10)
             os.close(leader)

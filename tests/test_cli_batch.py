@@ -155,3 +155,21 @@ def test_progress_on_a_terminal_only(tmp_path):
 
 
 from softhsm import softhsm  # noqa: E402,F401  (pytest fixture)
+
+
+def test_prompts_come_before_the_progress_bar(tmp_path):
+    """A prompt is never drawn under a running bar: the bar appears with the first entry done."""
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+
+    source = tmp_path / "many.p12"
+    with open_store(source, password=PW, create=True) as store:
+        for index in range(55):
+            store.add(Entry(f"c{index:02}", EntryKind.TRUSTED_CERT, chain=(_cert(index),), trust=TRUST_ALL))
+    dest = tmp_path / "t.jks"
+    shown = keystores_tty("import", str(source), str(dest), "--dest-password", "env:KS_PW", env=ENV, columns=100,
+                          answers=[PW], timeout=60)
+    assert shown.code == 0, shown.out
+    plain = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", shown.out)
+    assert PW not in plain  # not echoed
+    assert plain.lower().index("password") < plain.index("importing") < plain.index("imported 55 entries")
+    assert len(_labels(dest)) == 55
