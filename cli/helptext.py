@@ -26,6 +26,9 @@ METAVARS: dict[str, str] = {
     "--name": "NAME", "--dn": "DN", "--key-type": "KEY_TYPE", "--days": "DAYS", "--not-after": "WHEN", "--at": "WHEN",
     "--san": "SAN", "--md": "HASH", "--path-length": "N", "--within": "DURATION", "--skip": "CHECK",
     "--kdb-version": "4|6", "--mechanisms": "LIST", "--version": "1|8",
+    "--policies": "FILE", "--qmgr": "QM", "--putter": "CONF", "--getter": "CONF", "--putter-password": "SOURCE",
+    "--getter-password": "SOURCE", "--policy": "NAME", "--in": "FILE", "--secondary": "KDB", "--user": "USER",
+    "--channel": "CHANNEL",
 }
 METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR", ("init-token", "--pin"): "SOURCE"}
 ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
@@ -57,10 +60,11 @@ CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
     ("sign", "--profile"): _certificate_profiles,
     ("sign", "--format"): lambda: ["pem", "der"],
     ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
+    ("ams render", "--as"): lambda: ["setmqspl", "mqsc", "dspmqspl", "json"],
 }
 SUGGESTIONS: dict[str, tuple[str, ...]] = {"--key-type": KEY_TYPES}  # completed, but checked by KeySpec.parse
 
-# Lines of the README's cheat sheet ("with keystores"), by command path.
+# Lines of the README's cheat sheet ("with keystores") or of its worked examples, by command path.
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "list": ("keystores list ks.jks -p env:PW", "keystores list key.kdb", "keystores list sql:DIR [-p file:pwfile]",
              "keystores list pkcs11:token=T --pin file:PINFILE"),
@@ -106,6 +110,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "nss modules": ("keystores nss modules sql:DIR [--json]",),
     "dn normalize": ('keystores dn normalize "c=GB, o=cpwebuser ,cn=ADCDC" --racf',),
     "dn compare": ('keystores dn compare "CN=QM1,O=HW,C=GB" "cn=QM1, o=HW, c=GB"',),
+    "ams check": ("keystores ams check --policies pay.spl --putter alice.conf --getter bob.conf",),
+    "ams render": ("keystores ams render --policies pay.spl --qmgr QM2",
+                   "keystores ams render --policies pay.spl --qmgr QM1 --as mqsc"),
+    "ams map": ("keystores ams map cert.pem --user U",),
+    "ams conf": ("keystores ams conf bob.kdb --label bob -o bob.conf",
+                 "keystores ams conf pkcs11:token=demo-hsm --label alice -o alice.conf --pin file:pin"),
+    "ams protect": ("keystores ams protect --policies pay.spl --policy PAY.IN --putter alice.conf -i payment.txt "
+                    "-o payment.p7m",),
+    "ams unprotect": ("keystores ams unprotect --policies pay.spl --policy PAY.IN --getter bob.conf -i payment.p7m "
+                      "-o received.txt",),
 }
 
 
