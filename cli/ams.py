@@ -268,11 +268,11 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json(result.as_dict())
             return
-        print(f"* subject {result.subject}\n* issuer  {result.issuer}")
-        print(result.racdcert)
-        print("SETROPTS RACLIST(DIGTNMAP) REFRESH")
-        print(f"* SSLPEER('{result.sslpeer}')")
-        print(result.chlauth)
+        from keystores.text import printable
+
+        for line in (f"* subject {result.subject}", f"* issuer  {result.issuer}", result.racdcert,
+                     "SETROPTS RACLIST(DIGTNMAP) REFRESH", f"* SSLPEER('{result.sslpeer}')", result.chlauth):
+            print(printable(line))  # a DN's control characters escaped: no line of its own, no terminal codes
         for note in result.notes:
             err(f"note: {note}")
 
@@ -362,4 +362,6 @@ def _print_findings(findings: list[Any], source: str) -> None:
         for near in finding.nearest:
             lines.append(f"{'':{sum(widths) + 8}}nearest: '{near.label}' {near.dn}")
             lines += [f"{'':{sum(widths) + 10}}- {reason}" for reason in near.reasons]
-    sys.stdout.write("\n".join(lines) + "\n")
+    from keystores.text import printable
+
+    sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")  # labels and DNs come from stores
