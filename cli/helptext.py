@@ -37,6 +37,10 @@ ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE
 # Enumerated values. --type's come from the store registry (every spelling it accepts, as the shell completes them).
 WRITE_PROFILES = ("modern", "compat")
 HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
+# Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
+# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES and ops.transfer.UNTRUSTED_CHOICES.
+CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
+UNTRUSTED = ("skip", "trust", "fail")
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
 
 
@@ -46,18 +50,12 @@ def _store_types() -> list[str]:
     return sorted(set(TYPE_ALIASES) - {"memory"})  # the in-memory store is for the Python API and tests
 
 
-def _certificate_profiles() -> list[str]:
-    from keystores.pki.builder import PROFILES
-
-    return list(PROFILES)
-
-
 CHOICES: dict[str, Callable[[], list[str]]] = {
     "--type": _store_types, "--dest-type": _store_types, "--profile": lambda: list(WRITE_PROFILES),
-    "--md": lambda: list(HASHES),
+    "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
 }
 CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
-    ("sign", "--profile"): _certificate_profiles,
+    ("sign", "--profile"): lambda: list(CERTIFICATE_PROFILES),
     ("sign", "--format"): lambda: ["pem", "der"],
     ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
     ("ams render", "--as"): lambda: ["setmqspl", "mqsc", "dspmqspl", "json"],

@@ -93,3 +93,19 @@ def test_h_and_version():
     done = keystores("--version")
     assert done.code == 0 and done.out == f"keystores {__version__}\n"
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
+
+
+def test_choices_spelled_in_the_help_are_the_operations_own():
+    from keystores.ops.transfer import UNTRUSTED_CHOICES
+    from keystores.pki.builder import PROFILES
+
+    assert tuple(PROFILES) == helptext.CERTIFICATE_PROFILES
+    assert helptext.UNTRUSTED == UNTRUSTED_CHOICES
+
+
+def test_help_imports_no_operation():
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "keystores", "--help"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert not {"keystores.ops.transfer", "keystores.pki.builder", "keystores.model", "cryptography"} & imported
