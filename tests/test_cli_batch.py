@@ -87,6 +87,12 @@ def test_one_bad_file_names_it_and_writes_nothing(certs, tmp_path):
     assert "beta" not in _labels(dest)
 
 
+def test_a_password_no_file_uses_names_dest_password(certs, tmp_path):
+    done = keystores("import", str(certs), str(tmp_path / "t.p12"), "-p", "env:KS_PW", env=ENV)
+    assert done.code == 2 and "--dest-password" in done.err
+    assert not (tmp_path / "t.p12").exists()
+
+
 def test_entry_and_label_are_for_one_source(certs, tmp_path):
     done = keystores("import", str(certs), str(tmp_path / "t.p12"), "--label", "x", "--dest-password",
                      "env:KS_PW", env=ENV)

@@ -20,6 +20,7 @@ from keystores.ops.transfer import (
     TransferResult,
     _refuse_unprotected,
     _write_asking,
+    check_password_used,
     chosen_entries,
     convert,
     copy_entries,
@@ -83,8 +84,10 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
     with contextlib.ExitStack() as stack:
         gathered = backend_class("memory")(f"{len(files)} files", writable=True)
         came_from: dict[str, str] = {}
+        opened = []
         for path in files:
             source = stack.enter_context(open_store(path, password=password, type=src_type, ask=ask))
+            opened.append(source)
             result.notes += source.notes
             entries = chosen_entries(source)  # nothing to import in one file is an error naming it
             if len(entries) == 1:
@@ -96,6 +99,8 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
                                       store=dest)
                 came_from[entry.label] = path
                 gathered.add(entry)
+        if not any(source.uses_password for source in opened):
+            check_password_used(opened[0], password)  # a -p no source uses was meant for the destination
         new = not store_exists(dest)
 
         def fill(target: KeyStore, secret: str | None) -> list[str]:
