@@ -28,7 +28,7 @@ METAVARS: dict[str, str] = {
     "--kdb-version": "4|6", "--mechanisms": "LIST", "--version": "1|8",
     "--policies": "FILE", "--qmgr": "QM", "--putter": "CONF", "--getter": "CONF", "--putter-password": "SOURCE",
     "--getter-password": "SOURCE", "--policy": "NAME", "--in": "FILE", "--secondary": "KDB", "--user": "USER",
-    "--channel": "CHANNEL",
+    "--channel": "CHANNEL", "--password-for": "STORE=SOURCE", "--passwords": "FILE",
 }
 METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR", ("init-token", "--pin"): "SOURCE"}
 ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
@@ -38,9 +38,11 @@ ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE
 WRITE_PROFILES = ("modern", "compat")
 HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
 # Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
-# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES and ops.transfer.UNTRUSTED_CHOICES.
+# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
+# ops.lifecycle.SEVERITIES.
 CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
 UNTRUSTED = ("skip", "trust", "fail")
+SEVERITIES = ("error", "warning", "notice")
 KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
 
 
@@ -53,6 +55,7 @@ def _store_types() -> list[str]:
 CHOICES: dict[str, Callable[[], list[str]]] = {
     "--type": _store_types, "--dest-type": _store_types, "--profile": lambda: list(WRITE_PROFILES),
     "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
+    "--fail-on": lambda: list(SEVERITIES),
 }
 CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
     ("sign", "--profile"): lambda: list(CERTIFICATE_PROFILES),

@@ -96,11 +96,13 @@ def test_h_and_version():
 
 
 def test_choices_spelled_in_the_help_are_the_operations_own():
+    from keystores.ops.lifecycle import SEVERITIES
     from keystores.ops.transfer import UNTRUSTED_CHOICES
     from keystores.pki.builder import PROFILES
 
     assert tuple(PROFILES) == helptext.CERTIFICATE_PROFILES
     assert helptext.UNTRUSTED == UNTRUSTED_CHOICES
+    assert set(helptext.SEVERITIES) == set(SEVERITIES)
 
 
 def test_help_imports_no_operation():
