@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystores.errors import CapabilityError, KeystoreError, PasswordRequired, StoreExists, UsageError
+from keystores.errors import (
+    CapabilityError,
+    EntriesRefused,
+    KeystoreError,
+    PasswordRequired,
+    StoreExists,
+    UnsupportedFormat,
+    UsageError,
+)
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
@@ -25,6 +33,8 @@ class TransferResult:
     copied: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: list[Entry] = field(default_factory=list)  # untrusted certificates left out (untrusted="skip")
+    #: (label, reason) of each entry the destination could not hold, left out by `skip_unreadable`
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 # What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
@@ -128,19 +138,35 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
                  rename: dict[str, str] | None = None, replace: bool = False,
                  progress: Progress | None = None, untrusted: str = "fail",
                  skipped: list[Entry] | None = None, notes: list[str] | None = None,
-                 chosen: list[Entry] | None = None, trust_unverified: bool = False) -> list[str]:
+                 chosen: list[Entry] | None = None, trust_unverified: bool = False,
+                 skip_unreadable: bool = False, left_out: list[tuple[str, str]] | None = None) -> list[str]:
     """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written; untrusted
     certificates `dest` cannot hold are handled as `untrusted` says (UNTRUSTED_CHOICES), skipped ones appended to
     `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked. Trust
-    whose integrity was not checked becomes trust in `dest` only with `trust_unverified` (see _portable)."""
+    whose integrity was not checked becomes trust in `dest` only with `trust_unverified` (see _portable).
+
+    Entries are independent: every entry `dest` cannot hold is found before anything is added, and then either
+    all of them are named in one EntriesRefused, or (`skip_unreadable`) they are left out and listed in
+    `left_out` while the rest are written."""
     _check_untrusted_choice(untrusted)
     chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
         chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
     prepared = []
+    refused: list[tuple[str, str]] = []
     for entry in chosen:
         new_label = (rename or {}).get(entry.label, entry.label)
-        prepared.append(_portable(entry.with_(label=new_label), dest, trust_unverified=trust_unverified))
+        try:
+            portable = _portable(entry.with_(label=new_label), dest, trust_unverified=trust_unverified)
+            dest.check_entry(portable)
+        except (CapabilityError, UnsupportedFormat) as exc:  # what dest cannot hold; a key no one here can open
+            refused.append((new_label, exc.reason))
+            continue
+        prepared.append(portable)
+    if refused and not skip_unreadable:
+        raise EntriesRefused(refused, store=dest.location)
+    if left_out is not None:
+        left_out.extend(refused)
     if not dest.capabilities.multiple_entries and len(prepared) > 1:
         raise CapabilityError("multiple_entries", f"a {dest.format} file holds one entry, {len(prepared)} given",
                               store=dest.location)
@@ -195,7 +221,7 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
             src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
             force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
             labels: list[str] | None = None, untrusted: str = "fail",
-            trust_unverified: bool = False) -> TransferResult:
+            trust_unverified: bool = False, skip_unreadable: bool = False) -> TransferResult:
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
     name); `untrusted` and `trust_unverified` as copy_entries takes them."""
     result = TransferResult()
@@ -214,7 +240,8 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
                 _refuse_unprotected(target, new, dest_password)
                 result.copied = copy_entries(source, target, replace=force, progress=progress, chosen=chosen,
                                              untrusted=untrusted, skipped=result.skipped, notes=result.notes,
-                                             trust_unverified=trust_unverified)
+                                             trust_unverified=trust_unverified,
+                                             skip_unreadable=skip_unreadable, left_out=result.left_out)
                 result.notes += target.notes
     return result
 
@@ -223,7 +250,7 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
                    src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
                    progress: Progress | None = None, untrusted: str = "fail",
-                   trust_unverified: bool = False) -> TransferResult:
+                   trust_unverified: bool = False, skip_unreadable: bool = False) -> TransferResult:
     """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` and
     `trust_unverified` as copy_entries takes them."""
     result = TransferResult()
@@ -245,7 +272,8 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
             _refuse_unprotected(target, new, dest_password)
             result.copied = copy_entries(source, target, rename=rename, replace=replace, progress=progress,
                                          chosen=chosen, untrusted=untrusted, skipped=result.skipped,
-                                         notes=result.notes, trust_unverified=trust_unverified)
+                                         notes=result.notes, trust_unverified=trust_unverified,
+                                         skip_unreadable=skip_unreadable, left_out=result.left_out)
             result.notes += target.notes
     return result
 
