@@ -101,10 +101,20 @@ def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = 
         prf = alg.kdf_hmac or "sha1"
         if prf not in _HASH_OBJECTS:
             raise UnsupportedFormat(f"PBKDF2 with {prf} is not supported")
-        cipher = alg.encryption_cipher
-        iterations, key_length = alg.kdf_iterations, alg.key_length
-        check_kdf(iterations, key_length, max_key_length=_CIPHER_KEY_SIZES.get(cipher, 32),
-                  what=f"PBKDF2 ({cipher.upper()})")
+        scheme_oid = alg["parameters"]["encryption_scheme"]["algorithm"].dotted
+        if scheme_oid in _PBES2_OTHER_CIPHERS:  # Camellia, SM4, Blowfish, CAST5, SEED, ARIA: named here
+            cipher, _, size = _PBES2_OTHER_CIPHERS[scheme_oid]
+            iterations = alg.kdf_iterations
+            key_length = alg["parameters"]["key_derivation_func"]["parameters"]["key_length"].native or size
+            max_key_length = size
+        else:
+            try:
+                cipher = alg.encryption_cipher
+            except ValueError:
+                raise UnsupportedFormat(f"PBES2 with the cipher {scheme_oid} is not supported") from None
+            iterations, key_length = alg.kdf_iterations, alg.key_length
+            max_key_length = _CIPHER_KEY_SIZES.get(cipher, 32)
+        check_kdf(iterations, key_length, max_key_length=max_key_length, what=f"PBKDF2 ({cipher.upper()})")
         cost = blocks(key_length, hashlib.new(prf).digest_size)
     elif name.startswith("pkcs12_"):
         iterations = alg.kdf_iterations
