@@ -192,12 +192,13 @@ def test_password_less_truststore(tmp_path):
         store.add(key_pair_entry("k", index=1))
 
 
-def test_capabilities_refuse_secret_keys_and_token_keys(tmp_path):
+def test_capabilities_refuse_token_keys_and_secret_keys_without_an_oid(tmp_path):
     path = tmp_path / "c.p12"
-    store = open_store(path, password=PASSWORD, create=True)
+    store = open_store(path, password=PASSWORD, create=True, writable=True)
     try:
-        with pytest.raises(CapabilityError, match="secret keys"):
-            store.add(Entry("aes", EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16))))
+        with pytest.raises(CapabilityError, match="none is known for 'Twofish'"):
+            store.add(Entry("twofish", EntryKind.SECRET_KEY, secret=SecretKey("Twofish", bytes(16))))
+        store.add(Entry("aes", EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16))))
         entry = key_pair_entry("hsm", index=1)
         ref = KeyRef("hsm", b"\x01", entry.chain[0].public_key(), extractable=True)
         with pytest.raises(CapabilityError):

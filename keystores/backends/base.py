@@ -97,10 +97,31 @@ class BaseStore:
                                   store=self.location, label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if (entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate) and not entry.chain:
+        if entry.kind is EntryKind.KEY_PAIR and not entry.chain and not caps.bare_keys:
+            raise CapabilityError("bare_keys", f"{self.format} stores hold a private key only with its certificate, "
+                                  "and this key has none", store=self.location, label=entry.label)
+        if entry.kind.is_certificate and not entry.chain:
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
         if not entry.label:
             raise UsageError("an entry needs a non-empty label", store=self.location)
+        self.check_decodable(entry)
+
+    def check_decodable(self, entry: Entry) -> None:
+        """CapabilityError when the entry holds a certificate or key cryptography could not decode (see
+        keystores.undecoded) and this format cannot store it as the bytes it is."""
+        if self.capabilities.undecoded_entries:
+            return
+        from keystores.undecoded import problem_of
+
+        parts: list[tuple[str, object]] = [("certificate", cert) for cert in entry.chain]
+        if entry.kind is EntryKind.KEY_PAIR:
+            parts.append(("private key", entry.key))
+        for what, part in parts:
+            problem = problem_of(part)
+            if problem is not None:
+                raise CapabilityError("undecoded_entries", f"{self.format} stores take a {what} apart to store "
+                                      f"it, and this one cannot be decoded: {problem}", store=self.location,
+                                      label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
