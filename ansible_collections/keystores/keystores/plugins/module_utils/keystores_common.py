@@ -90,8 +90,9 @@ def diff_text(entry: dict[str, Any] | None) -> str:
     """A summary as the lines `--diff` compares: one fact per line, so a renewal shows as the lines that changed."""
     if not entry:
         return ""
-    lines = [f"{name}: {entry.get(name)}" for name in ("label", "kind", "subject", "issuer", "serial", "not_after",
-                                                      "key_type", "sha256", "default", "trusted", "on_token")]
+    facts = ("label", "kind", "subject", "issuer", "serial", "not_after", "key_type", "sha256", "default", "trusted",
+             "on_token")
+    lines = [f"{name}: {entry.get(name)}" for name in facts]
     lines += ["chain:"] + [f"  - {c['subject']} (until {c['not_after']}) {c['sha256']}" for c in entry["chain"]]
     return "\n".join(lines) + "\n"
 

@@ -19,11 +19,12 @@ description:
     the store holds; the store is not rewritten when nothing changes.
   - Diffs show labels, subjects, fingerprints, expiry and flags; never key material or passwords.
 author:
-  - keystores contributors
+  - keystores contributors (@keystores)
 requirements:
   - keystores (the Python package) on the managed host, in the interpreter Ansible runs modules with
 extends_documentation_fragment:
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -342,7 +343,6 @@ def plan(store: object | None, desired: object | None, params: dict) -> tuple[st
             before = store.get(label)  # type: ignore[attr-defined]
     if params["state"] == "absent":
         return ("removed" if before is not None else "none"), before, None
-    assert desired is not None
     capabilities = store.capabilities if store is not None else None  # type: ignore[attr-defined]
     if params["default"] and capabilities is not None and not capabilities.default_flag:
         raise keystores.CapabilityError("default_flag", f"{store.format} stores have no default entry",  # type: ignore[attr-defined]

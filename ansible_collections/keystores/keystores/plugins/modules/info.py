@@ -18,12 +18,18 @@ description:
   - A store that cannot be opened (wrong password, damaged, missing) does not fail the task; it is listed with its
     error and is an C(unreadable) finding.
 author:
-  - keystores contributors
+  - keystores contributors (@keystores)
 requirements:
   - keystores (the Python package) on the managed host, in the interpreter Ansible runs modules with
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 options:
   store:
     description:

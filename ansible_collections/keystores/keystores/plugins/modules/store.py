@@ -17,11 +17,12 @@ description:
   - With I(new_password), the store's password is changed (keys are re-encrypted; a CMS stash follows); nothing
     happens when I(new_password) already opens it.
 author:
-  - keystores contributors
+  - keystores contributors (@keystores)
 requirements:
   - keystores (the Python package) on the managed host, in the interpreter Ansible runs modules with
 extends_documentation_fragment:
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
