@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from helpers import key_pair_entry, trusted_entry
 
 import keystores
 from keystores import errors
-from tests.helpers import key_pair_entry, trusted_entry
 
 
 def test_all_matches_the_export_table_and_every_name_resolves() -> None:
