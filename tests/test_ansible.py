@@ -125,7 +125,8 @@ class Ansible:
         self.env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_NOCOLOR": "1",
                     "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ANSIBLE_REMOTE_TEMP": str(work / "tmp"),
                     "ANSIBLE_DEPRECATION_WARNINGS": "0", "ANSIBLE_SYSTEM_WARNINGS": "0",
-                    "ANSIBLE_HOME": str(work / "ansible-home"), "PYTHONWARNINGS": "ignore"}
+                    "ANSIBLE_HOME": str(work / "ansible-home"), "PYTHONWARNINGS": "ignore",
+                    "ANSIBLE_PIPELINING": "1"}
         self.env.pop("PYTHONPATH", None)
 
     def play(self, playbook: str, *args: str, limit: str = "localhost,other") -> subprocess.CompletedProcess[str]:

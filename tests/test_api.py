@@ -76,3 +76,26 @@ def test_import_keystores_imports_no_operation_or_crypto() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('keystores.', 'cryptography', 'asn1crypto'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_readme_lifecycle_runs_from_keystores_alone(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "Python API": certreq -> sign -> receive -> audit with nothing but `import keystores`."""
+    import datetime as dt
+
+    monkeypatch.chdir(tmp_path)
+    with keystores.open_store("ca.p12", password="secret", create=True) as ca_store:
+        keystores.selfsign(ca_store, "ca", "CN=Example CA,O=Example", ca=True, days=3650)
+    with keystores.open_store("qm1.kdb", password="secret", create=True):
+        pass
+    with keystores.open_store("qm1.kdb", password="secret", writable=True) as kdb, \
+            keystores.open_store("ca.p12", password="secret") as ca:
+        requested = keystores.certreq(kdb, "ibmwebspheremqqm1", "CN=QM1,O=Example", key_spec="rsa:2048")
+        issued = keystores.sign(ca, "ca", requested.request, days=365)
+        keystores.receive(kdb, [issued.certificate], issued.chain[1:])
+        at = issued.certificate.not_valid_after_utc - dt.timedelta(days=10)
+        report = keystores.audit([("qm1.kdb", kdb)], within="30d", at=at)
+    assert [(f.label, f.check) for f in report.findings if f.check == "expiring"] == [("ibmwebspheremqqm1",
+                                                                                      "expiring")]
+    with keystores.open_store("qm1.kdb", password="secret") as kdb:
+        entry = kdb.get("ibmwebspheremqqm1")
+        assert entry.kind is keystores.EntryKind.KEY_PAIR and entry.certificate == issued.certificate
