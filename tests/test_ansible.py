@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from helpers import ca, certificate, rsa_key
 
 import keystores
+from softhsm import softhsm  # noqa: F401  (pytest fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 COLLECTION = ROOT / "ansible_collections" / "keystores" / "keystores"
@@ -331,6 +332,40 @@ def test_wrong_password_fails_with_our_message_and_nothing_secret_shows(ansible:
         assert secret not in output
     with keystores.open_store(ansible.work / "other" / "inline.p12", password=JKS_PW) as store:
         assert store.get("qm1").certificate.serial_number == 1001
+
+
+def test_a_token_entry_is_idempotent_and_check_mode_leaves_the_token_alone(softhsm, tmp_path: Path,  # noqa: F811
+                                                                            collections_path: Path,
+                                                                            other_python: str,
+                                                                            material: dict[str, Path]) -> None:
+    token = softhsm.make_token()
+    ansible = Ansible(tmp_path, collections_path, other_python)  # made now: its environment names the token
+    playbook = f"""
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - keystores.keystores.entry:
+            store: "{token.uri}"
+            password: "{token.pin}"
+            label: qm1
+            certificate_path: {material['cert']}
+            private_key_path: {material['key']}
+            private_key_password: {KEY_PW}
+        - keystores.keystores.entry:
+            store: "{token.uri}"
+            password: "{token.pin}"
+            label: corp-root
+            certificate_path: {material['ca']}
+    """
+    dry = ansible.play(playbook, "--check", limit="localhost")
+    assert recap(dry)["localhost"]["changed"] == 2 and token.objects() == []
+    assert recap(ansible.play(playbook, limit="localhost"))["localhost"]["changed"] == 2
+    objects = token.objects()
+    assert {(o["type"], o.get("label")) for o in objects} >= {("Private Key", "qm1"), ("Certificate", "qm1"),
+                                                              ("Certificate", "corp-root")}
+    again = ansible.play(playbook, limit="localhost")
+    assert recap(again)["localhost"]["changed"] == 0, again.stdout
+    assert token.objects() == objects
 
 
 # --- what ansible-test sanity checks on documentation and argument specs ------------------------------------------
