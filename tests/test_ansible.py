@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from helpers import ca, certificate, rsa_key
+from helpers import ca, certificate, key_pair_entry, rsa_key, trusted_entry
 
 import keystores
 from softhsm import softhsm  # noqa: F401  (pytest fixture)
@@ -279,6 +279,46 @@ def test_removal_and_trust_flags_are_idempotent(ansible: Ansible, material: dict
     again = ansible.play(playbook, "-e", "later=true", limit="localhost")
     assert recap(again)["localhost"]["changed"] == 0, again.stdout
     assert digests(ansible.work) == before
+
+
+def test_store_converts_rotates_passwords_and_makes_v6_databases_idempotently(ansible: Ansible) -> None:
+    with keystores.open_store(ansible.work / "src.kdb", password=STORE_PW, create=True) as kdb:
+        kdb.add(key_pair_entry("qm1", default=True))
+        kdb.add(trusted_entry("root"))
+    with keystores.open_store(ansible.work / "rot.jks", password=JKS_PW, create=True) as jks:
+        jks.add(trusted_entry("root"))
+    playbook = f"""
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - keystores.keystores.store:
+            store: {ansible.work}/client.p12
+            password: {JKS_PW}
+            source: {ansible.work}/src.kdb
+            source_password: {STORE_PW}
+        - keystores.keystores.store:
+            store: {ansible.work}/rot.jks
+            password: {JKS_PW}
+            new_password: New-{JKS_PW}
+        - keystores.keystores.store:
+            store: {ansible.work}/v6.kdb
+            password: {STORE_PW}
+            kdb_version: 6
+            stash: true
+    """
+    first = ansible.play(playbook, "--diff", limit="localhost")
+    assert recap(first)["localhost"]["changed"] == 3, first.stdout
+    assert "+entry: qm1" in first.stdout
+    before = digests(ansible.work)
+    again = ansible.play(playbook, limit="localhost")
+    assert recap(again)["localhost"]["changed"] == 0, again.stdout
+    assert digests(ansible.work) == before
+    with keystores.open_store(ansible.work / "client.p12", password=JKS_PW) as p12:
+        assert sorted(e.label for e in p12) == ["qm1", "root"]
+    with keystores.open_store(ansible.work / "rot.jks", password=f"New-{JKS_PW}") as jks:
+        assert jks.labels() == ["root"]
+    with keystores.open_store(ansible.work / "v6.kdb") as v6:  # by its stash
+        assert "v6" in v6.protection()["format"]
 
 
 def test_wrong_password_fails_with_our_message_and_nothing_secret_shows(ansible: Ansible,
