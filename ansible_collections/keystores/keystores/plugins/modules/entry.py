@@ -116,7 +116,8 @@ options:
     description:
       - For a certificate entry without a private key, whether it is trusted as an issuer (CMS trust bit, NSS
         C(CT,C,C), PKCS#12 trusted key usage). A new certificate entry is trusted unless this is C(false); an
-        existing one keeps its flag unless this is given. Java keystores trust every certificate entry they hold.
+        existing one keeps its flag unless this is given. Java keystores hold trusted certificates only, so
+        C(false) fails there.
     type: bool
   default:
     description:
@@ -349,10 +350,11 @@ def plan(store: object | None, desired: object | None, params: dict) -> tuple[st
                                         store=params["store"], label=label)
     default = params["default"] if params["default"] is not None else (before.default if before else desired.default)  # type: ignore[attr-defined]
     trust = desired.trust  # type: ignore[attr-defined]
-    if desired.kind is keystores.EntryKind.TRUSTED_CERT:  # type: ignore[attr-defined]
+    # A certificate without a key is a TRUSTED_CERT with trust or a CERTIFICATE without: the trust decides the kind.
+    if desired.kind.is_certificate:  # type: ignore[attr-defined]
         if params["trusted"] is not None:
             trust = keystores.Trust() if params["trusted"] else None
-        elif before is not None and before.kind is desired.kind:  # type: ignore[attr-defined]
+        elif before is not None and before.kind.is_certificate:
             trust = before.trust
         elif not params["source"]:
             trust = keystores.Trust()
@@ -360,9 +362,10 @@ def plan(store: object | None, desired: object | None, params: dict) -> tuple[st
     if before is None:
         return "added", None, want
     have, need = fingerprints(before), fingerprints(want)
-    if before.kind is not want.kind or have[: len(need)] != need:
+    same_kind = before.kind is want.kind or (before.kind.is_certificate and want.kind.is_certificate)
+    if not same_kind or have[: len(need)] != need:
         return "replaced", before, want
-    trust_differs = (want.kind is keystores.EntryKind.TRUSTED_CERT and capabilities.trust
+    trust_differs = (want.kind.is_certificate and capabilities.trust
                      and (before.trust is None) != (want.trust is None))
     if bool(before.default) != bool(want.default) or trust_differs:
         return "flags", before, before.with_(default=want.default, trust=want.trust if trust_differs else before.trust)
