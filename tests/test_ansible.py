@@ -345,6 +345,14 @@ def test_wrong_password_fails_with_our_message_and_nothing_secret_shows(ansible:
           register: wrong
           ignore_errors: true
         - keystores.keystores.entry:
+            store: "{{{{ dir }}}}/trust.jks"
+            password: {JKS_PW}
+            label: untrusted
+            certificate_path: {material['ca2']}
+            trusted: false
+          register: untrusted
+          ignore_errors: true
+        - keystores.keystores.entry:
             store: "{{{{ dir }}}}/inline.p12"
             password: {JKS_PW}
             label: qm1
@@ -358,11 +366,13 @@ def test_wrong_password_fails_with_our_message_and_nothing_secret_shows(ansible:
               - wrong.rc == 3
               - wrong.error_kind == 'WrongPassword'
               - "'trust.jks: wrong store password' in wrong.msg"
+              - untrusted.error_kind == 'CapabilityError'
+              - "'holds only trusted certificates' in untrusted.msg"
     """
     result = ansible.play(playbook, "-vvv", limit="localhost,other,bare")
     counts = recap(result)
     for host in ("localhost", "other"):
-        assert counts[host]["failed"] == 0 and counts[host]["ignored"] == 1, result.stdout
+        assert counts[host]["failed"] == 0 and counts[host]["ignored"] == 2, result.stdout
     assert counts["bare"]["failed"] == 1
     output = result.stdout + result.stderr
     assert output.count('"error_kind": "WrongPassword"') == 2
