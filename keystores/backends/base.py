@@ -57,6 +57,10 @@ class BaseStore:
     def labels(self) -> list[str]:
         return list(self._entries)
 
+    def __iter__(self) -> Iterator[Entry]:
+        """`for entry in store`: the same as `store.entries()`."""
+        return self.entries()
+
     def _key(self, label: str) -> str:
         return label.lower() if self.case_insensitive_labels else label
 
