@@ -188,6 +188,21 @@ class BaseStore:
         del self._entries[self._find(label)]
         self._dirty = True
 
+    def _remove_with_chain(self, label: str) -> None:
+        """`remove` for formats whose untrusted chain certificates are entries only because the file lists them
+        beside the key pair (PKCS#12, PEM): they go with the key pair unless another key pair's chain still holds
+        them, as keytool -delete drops them. Trusted certificates stay."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        removed = self.get(label)
+        BaseStore.remove(self, label)
+        kept = {c.public_bytes(Encoding.DER) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                for c in e.chain[1:]}
+        chain = {c.public_bytes(Encoding.DER) for c in removed.chain[1:]} - kept
+        for other in [e for e in self._entries.values() if e.kind is EntryKind.CERTIFICATE]:
+            if other.chain[0].public_bytes(Encoding.DER) in chain:
+                del self._entries[other.label]
+
     def rename(self, old: str, new: str) -> None:
         self._require_writable()
         source = self._find(old)

@@ -9,6 +9,9 @@ How a file becomes entries (PEM has no entries of its own, so this is our docume
   certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
 - a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
   REQUEST without a key;
+- an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
+  a chain trusts nothing by being there), labelled as below, one per certificate however many chains hold it;
+  deleting the key pair removes it unless another key pair's chain holds it (keytool -delete's rule);
 - every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
   what users mean by a truststore. The one exception is read: OpenSSL's "TRUSTED CERTIFICATE" block (`openssl x509
   -trustout`), whose trusted/rejected purposes become the Trust and whose alias the label. The writer writes plain
@@ -659,6 +662,7 @@ class PemStore(FileStore):
         groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
+        chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
         by_subject: dict[x509.Name, list[_Item]] = {}  # each list in file order
         for cert_item in certs:
             by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
@@ -683,6 +687,7 @@ class PemStore(FileStore):
                 for cand in nearest(member.subject):
                     if not cand.used and cand.friendly_name is None and cand.obj == member:
                         cand.used = True
+                        chain_items.append(cand)
                         break
 
         note = verifications.note(self.location)
@@ -701,6 +706,13 @@ class PemStore(FileStore):
             groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
         if duplicates:
             self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
+        # A chain member is an entry of its own too, untrusted (a chain trusts nothing by being there): one per
+        # certificate, however many chains hold it, and none where the file also holds it trusted.
+        for cert_item in chain_items:
+            fingerprint = _fingerprint(cert_item.obj)
+            if fingerprint not in trusted_seen:
+                trusted_seen.add(fingerprint)
+                groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
 
         labels = UniqueLabels(_numbered)
         order = sorted(range(len(groups)), key=lambda n: groups[n][0])
@@ -711,11 +723,16 @@ class PemStore(FileStore):
                 entry = Entry(label, kind, chain=chains[number], key=key)
             elif kind is EntryKind.REQUEST:
                 entry = Entry(label, kind, key=key, request=item.obj)
+            elif kind is EntryKind.CERTIFICATE:
+                entry = Entry(label, kind, chain=(item.obj,), trust=None)
             else:
                 entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
             self._entries[label] = entry
 
     # --- editing -------------------------------------------------------------------------------------------
+    def remove(self, label: str) -> None:
+        self._remove_with_chain(label)
+
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
         if isinstance(entry.key, KeyRef):
@@ -830,6 +847,17 @@ class PemStore(FileStore):
             if label is not None:
                 out.append(f"Bag Attributes\n    friendlyName: {label}\n".encode())
 
+        # Each chain member is written once, in the first chain holding it (reading finds it for the others). A
+        # certificate entry that is also a chain member is written there: a trusted one labelled (so it reads back
+        # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate").
+        in_chains = {_fingerprint(c) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                     for c in e.chain[1:]}
+        chain_entries: dict[bytes, Entry] = {}
+        for entry in self._entries.values():
+            if entry.kind.is_certificate and _fingerprint(entry.chain[0]) in in_chains:
+                chain_entries.setdefault(_fingerprint(entry.chain[0]), entry)
+        chain_written: set[bytes] = set()
+
         for entry in self._entries.values():
             subject_obj = entry.chain[0] if entry.chain else entry.request
             if subject_obj is None:  # a key without a certificate: the key alone, under its label
@@ -837,12 +865,25 @@ class PemStore(FileStore):
                 out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
                 derived_labels.taken.add(entry.label)
                 continue
+            if entry.kind.is_certificate and chain_entries.get(_fingerprint(entry.chain[0])) is entry:
+                continue
             derived = derived_labels.peek(derived_label(subject_obj.subject, _labelling_key(subject_obj)))
             named = entry.label if entry.label != derived else None
             if entry.kind is EntryKind.KEY_PAIR:
                 attributes(named)
                 out.append(entry.chain[0].public_bytes(pem))
-                out.extend(cert.public_bytes(pem) for cert in entry.chain[1:])
+                derived_labels.taken.add(entry.label)
+                for cert in entry.chain[1:]:
+                    fingerprint = _fingerprint(cert)
+                    if fingerprint in chain_written:
+                        continue
+                    own = chain_entries.get(fingerprint)
+                    chain_written.add(fingerprint)
+                    if own is not None:
+                        attributes(own.label if own.trust is not None else None)
+                        derived_labels.taken.add(own.label)
+                        trusted_written.add(fingerprint)
+                    out.append(cert.public_bytes(pem))
                 attributes(named)
                 out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
             elif entry.kind is EntryKind.REQUEST:

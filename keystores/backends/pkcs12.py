@@ -10,9 +10,12 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
   signature, never by file order;
 - a certificate bag with Java's trusted-certificate attribute (2.16.840.1.113894.746875.1.1) is a trusted-cert
   entry whose Trust says which extended key usages it lists;
-- any other certificate bag that is not a key's leaf and not in any key's chain (an OpenSSL `-nokeys` store, a
-  bag with only a friendlyName) is kept as a trusted-cert entry with `trust=None` ("present, not trusted"), and
-  the store's notes say keytool would not list it. Such bags are written back without the Java attribute.
+- any other certificate bag that is not a key's leaf is an entry of kind "certificate" (trust None: present, not
+  trusted), as `openssl pkcs12 -info` shows every bag: an OpenSSL `-nokeys` store, a bag with only a friendlyName,
+  and an issuer inside a key pair's chain (`openssl pkcs12 -export -certfile`); the notes say keytool lists the
+  ones outside a chain nowhere. They are written back without the Java attribute. A certificate that is both an
+  entry and a key pair's chain member is written once, in the chain, with the entry's attributes; deleting a key
+  pair removes the untrusted chain certificates no other key pair uses, as keytool -delete does.
 - labels are friendlyName; an unnamed key is called "1", "2", ... as keytool does; an unnamed certificate takes
   its subject's common name. localKeyId values are kept across a rewrite.
 - a Java secret-key bag (keytool -genseckey -storetype PKCS12) is a secret-key entry: its PKCS#8 names the key's
@@ -188,6 +191,9 @@ class Pkcs12Store(FileStore):
         return _describe_profile(PROFILES[self.profile], self.password is None)
 
     # --- writing -------------------------------------------------------------------------------------------
+    def remove(self, label: str) -> None:
+        self._remove_with_chain(label)
+
     def check_entry(self, entry: Entry) -> None:
         if entry.kind is EntryKind.KEY_PAIR and self.password is None:
             raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=self.location)
@@ -645,6 +651,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     verifications = VerificationBudget()
     by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
+    leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
     results: list[tuple[Entry, bytes | None]] = []
     labels = UniqueLabels(lambda base, n: f"{base} ({n})")
     unnamed = 0
@@ -663,6 +670,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         if leaf is not None:
             chain = _build_chain(leaf, by_subject, verifications)
             used.update(b.der for b in chain)
+            leaves.add(leaf.der)
         label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
         if not label:
             unnamed += 1
@@ -681,19 +689,24 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
 
     untrusted: list[str] = []
     unproven: list[str] = []
+    listed: set[bytes] = set()  # bare certificates made entries: a second copy in the file is none
+    trusted = {bag.der for bag in parsed.certs if bag.trust_oids is not None}
     for bag in parsed.certs:
-        if bag.trust_oids is None and bag.der in used:
+        if bag.trust_oids is None and (bag.der in leaves or (bag.friendly_name is None and bag.der in listed)):
             continue
+        if bag.trust_oids is None and bag.der in used and bag.der in trusted:
+            continue  # keytool's copy of a trusted root in a key pair's chain: the trusted entry is that certificate
         if bag.trust_oids is None and bag.friendly_name is None:
-            used.add(bag.der)  # a bare certificate twice in the file is one entry
+            listed.add(bag.der)
         label = labels.add(bag.friendly_name or _common_name(bag.cert))
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
         if trust is not None and parsed.trust_unproven:
             unproven.append(label)
             trust = None
-        elif trust is None:
+        elif trust is None and bag.der not in used:
             untrusted.append(label)
-        results.append((Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(bag.cert,), trust=trust), None))
+        kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
+        results.append((Entry(label=label, kind=kind, chain=(bag.cert,), trust=trust), None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
@@ -859,6 +872,13 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     cert_bags: list[bytes] = []
     chain_written: set[bytes] = set()
     ids_used: set[bytes] = set()
+    entries = list(entries)
+    # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
+    in_chains = {c.public_bytes(as_der) for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    chain_entries: dict[bytes, Entry] = {}
+    for entry in entries:
+        if entry.kind.is_certificate and entry.chain[0].public_bytes(as_der) in in_chains:
+            chain_entries.setdefault(entry.chain[0].public_bytes(as_der), entry)
 
     for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR:
@@ -890,7 +910,8 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                     cert_bags.append(_cert_bag(cert_der, attrs))
                 elif cert_der not in chain_written:
                     chain_written.add(cert_der)
-                    cert_bags.append(_cert_bag(cert_der, None))
+                    own = chain_entries.get(cert_der)
+                    cert_bags.append(_cert_bag(cert_der, _chain_member_attributes(own) if own else None))
         elif entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
@@ -903,10 +924,9 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
                                             "bag_attributes": _loaded(attrs)}))
         elif entry.kind.is_certificate:
-            # A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor.
-            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
-            attrs = _bag_attributes(entry.label, None, trust_oids)
-            cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))
+            cert_der = entry.chain[0].public_bytes(as_der)
+            if chain_entries.get(cert_der) is not entry:
+                cert_bags.append(_cert_bag(cert_der, _certificate_attributes(entry)))
         else:
             raise CapabilityError(entry.kind.value.replace("-", "_") + "s",
                                   f"PKCS#12 stores cannot hold {entry.kind.value} entries",
@@ -1001,6 +1021,22 @@ def _java_time(local_key_id: bytes | None) -> datetime | None:
         with contextlib.suppress(OverflowError, OSError, ValueError):
             return datetime.fromtimestamp(int(local_key_id[5:]) / 1000, UTC)
     return None
+
+
+def _certificate_attributes(entry: Entry) -> bytes | None:
+    """A certificate entry's bag attributes: its label as friendlyName, and Java's trust attribute when trusted.
+    A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor."""
+    trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
+    return _bag_attributes(entry.label, None, trust_oids)
+
+
+def _chain_member_attributes(entry: Entry) -> bytes | None:
+    """The bag attributes of a certificate entry written as a key pair's chain member: as `_certificate_attributes`,
+    except that an untrusted one whose label is what reading derives from a bare bag (the common name) stays bare,
+    so that an OpenSSL `-certfile` chain is written back as it was."""
+    if entry.trust is None and entry.label == _common_name(entry.chain[0]):
+        return None
+    return _certificate_attributes(entry)
 
 
 def _scheme_family(epki_der: bytes) -> str | None:

@@ -526,8 +526,10 @@ def _anchors(store: KeyStore) -> list[x509.Certificate]:
     """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
     trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
     no_flags = not store.capabilities.trust
-    return [e.chain[0] for e in store.entries()
-            if e.kind.is_certificate and e.chain and (e.trust is not None or no_flags)]
+    entries = list(store.entries())
+    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}  # PEM lists them too
+    return [e.chain[0] for e in entries if e.kind.is_certificate and e.chain
+            and (e.trust is not None or (no_flags and e.chain[0] not in in_chains))]
 
 
 def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),
