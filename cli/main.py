@@ -6,6 +6,7 @@ tracebacks only with --debug. Heavy modules are imported inside the commands.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -49,6 +50,8 @@ ModuleOpt = Annotated[str | None, typer.Option("--module", help="PKCS#11 module 
 UntrustedOpt = Annotated[str, typer.Option("--untrusted", help="Certificates held without trust, when DEST holds "
                                            "trusted ones only (JKS, JCEKS): skip (named on stderr), trust (for "
                                            "all purposes), or fail.")]
+SkipUnreadableOpt = Annotated[bool, typer.Option("--skip-unreadable", help="Write the entries DEST can hold and "
+                                                 "list those left out (default: fail, naming them, writing nothing).")]
 
 
 # --- shared helpers for every command module ------------------------------------------------------------------
@@ -137,6 +140,23 @@ def show_notes(notes: list[str]) -> None:
         err(note)
 
 
+@contextlib.contextmanager
+def skip_unreadable_hint() -> Iterator[None]:
+    """A transfer that refused entries says how to write the others instead (the library names no CLI flags)."""
+    from keystores.errors import EntriesRefused
+
+    try:
+        yield
+    except EntriesRefused as exc:
+        exc.reason += "; --skip-unreadable writes the others and lists what it left out"
+        raise
+
+
+def show_left_out(left_out: list[tuple[str, str]]) -> None:
+    for label, reason in left_out:
+        err(f"left out '{label}': {reason}")
+
+
 def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
                     what: tuple[str, str] = ("entry", "entries")) -> None:
     """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
@@ -146,15 +166,18 @@ def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
     skipped = skipped_data(result.skipped)
     for item in skipped:
         err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
+    show_left_out(result.left_out)
     if as_json:
-        emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped})
+        emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped,
+                   "left_out": [{"label": label, "reason": reason} for label, reason in result.left_out]})
         return
     from keystores.cli.render import plural
 
     count = len(result.copied)
     err(f"{verb} {plural(count, *what)}" + (f" to {dest}" if verb == "wrote" else ": "
         + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
-        + (f"; skipped {len(skipped)}" if skipped else ""))
+        + (f"; skipped {len(skipped)}" if skipped else "")
+        + (f"; left out {len(result.left_out)}" if result.left_out else ""))
 
 
 def progress_callback(enabled: bool, doing: str = "working") -> tuple[Callable[[int, int], None] | None,
@@ -236,6 +259,11 @@ def list_entries(
         kind = opened.format
     from keystores.cli.render import plural, table
 
+    undecoded = [row["label"] for row in rows if row.get("problem")]
+    if undecoded:
+        shown = ", ".join(repr(label) for label in undecoded[:5]) + (" ..." if len(undecoded) > 5 else "")
+        err(f"{plural(len(undecoded), 'entry', 'entries')} could not be fully decoded ({shown}); "
+            f"`keystores show {store} LABEL` says what")
     table(f"{store} ({kind}, {plural(len(rows), 'entry', 'entries')})", rows,
            [("label", "Label"), ("kind", "Kind"), ("subject", "Subject"), ("not_after", "Expires"),
             ("key_type", "Key"), ("default", "Default")])
@@ -282,6 +310,8 @@ def show_entry(
     say(f"on token: {_yes_no(entry['on_token'])}")
     if entry["created"]:
         say(f"created: {entry['created']}")
+    if entry["problem"]:
+        say(f"problem: {entry['problem']} (listed and carried as read)")
     if entry["trust"]:
         say(f"trust: {', '.join(entry['trust']['purposes']) or 'no purpose'}"
             + (f" ({entry['trust']['native']})" if entry["trust"]["native"] else "")
@@ -328,6 +358,8 @@ def certificate_lines(cert: dict[str, Any]) -> list[str]:
              f"authority key identifier: {cert['authority_key_identifier'] or 'none'}"]
     if not cert["extensions_readable"]:
         lines.append("extensions: cannot be decoded (damaged)")
+    if cert.get("problem"):
+        lines.append(f"problem: {cert['problem']}")
     return lines
 
 
@@ -453,6 +485,7 @@ def import_cmd(
     untrusted: UntrustedOpt = "skip",
     as_json: JsonOpt = False,
     trust_unverified: TrustUnverifiedOpt = False,
+    skip_unreadable: SkipUnreadableOpt = False,
 ) -> None:
     """Import a whole store, chosen entries, or a key + certificate (+ chain) into a store (created if missing)."""
     from keystores.ops import transfer
@@ -483,16 +516,17 @@ def import_cmd(
         def copy(pw: str | None, dpw: str | None) -> transfer.TransferResult:
             common = {"password": pw, "dest_password": dpw, "src_type": store_type, "dest_type": dest_type,
                       "replace": replace, "profile": profile, "progress": step, "untrusted": untrusted,
-                      "trust_unverified": trust_unverified,
+                      "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable,
                       "ask": StorePrompts()}
             if many:
                 return batch.import_files(sources, dest, **common)
             return transfer.import_entries(sources[0], dest, labels=entry, new_label=label, **common)
 
-        try:
-            result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
-        finally:
-            stop()
+        with skip_unreadable_hint():
+            try:
+                result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
+            finally:
+                stop()
     report_transfer(result, dest, "imported", as_json)
 
 
@@ -549,6 +583,7 @@ def convert_cmd(
     untrusted: UntrustedOpt = "skip",
     as_json: JsonOpt = False,
     trust_unverified: TrustUnverifiedOpt = False,
+    skip_unreadable: SkipUnreadableOpt = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
     from keystores.ops import batch, transfer
@@ -562,15 +597,17 @@ def convert_cmd(
     if many and entry:
         raise UsageError("--entry chooses within one source; converting several files takes every entry of each")
     step, stop = progress_callback(True, "converting")
-    try:
-        result = (batch.convert_files if many else transfer.convert)(
-            sources if many else sources[0], dest, password=secret_from(password, "password"),
-            dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
-            dest_type=dest_type, profile=profile, force=force, progress=step,
-            dest_options=cms_options(kdb_version, stash), untrusted=untrusted, trust_unverified=trust_unverified,
-            ask=StorePrompts(), **({} if many else {"labels": entry}))
-    finally:
-        stop()
+    with skip_unreadable_hint():
+        try:
+            result = (batch.convert_files if many else transfer.convert)(
+                sources if many else sources[0], dest, password=secret_from(password, "password"),
+                dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
+                dest_type=dest_type, profile=profile, force=force, progress=step,
+                dest_options=cms_options(kdb_version, stash), untrusted=untrusted,
+                trust_unverified=trust_unverified, skip_unreadable=skip_unreadable, ask=StorePrompts(),
+                **({} if many else {"labels": entry}))
+        finally:
+            stop()
     report_transfer(result, dest, "wrote", as_json, what=("file", "files") if many else ("entry", "entries"))
 
 
@@ -700,6 +737,8 @@ def run(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGINT, _on_interrupt)
     warnings.showwarning = _warning_line
+    # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
     try:
         command = click_app()
         # What start-up made (modules, the command tree) lives until exit: the cyclic collector need not walk it

@@ -59,10 +59,13 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     from keystores.model import dsa_public_key_type
+    from keystores.undecoded import RawCertificate
 
     if absurd_key(public_key) is not None:
         return False
 
+    if isinstance(data, RawCertificate):
+        return _raw_signature_valid(data, public_key)
     tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
         algorithm = data.signature_hash_algorithm
@@ -91,6 +94,36 @@ def rsa_bits(public_key: object) -> int | None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
+
+
+def _raw_signature_valid(cert: Any, public_key: object) -> bool:
+    """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+    from keystores.model import dsa_public_key_type
+
+    try:
+        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+            return True
+        hash_name = cert.signature_hash_name
+        if hash_name is None:
+            return False
+        algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
+                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        elif isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
 
 
 def public_key_of(cert: x509.Certificate) -> object | None:
@@ -182,15 +215,20 @@ def serial_of(cert: Any) -> int:
 
 
 def decode_certificate(der: bytes) -> Any:
-    """The certificate in `der`, fully_decoded. cryptography refuses an unknown version with InvalidVersion, which
-    is not a ValueError: it is raised as one here, so a backend's handler for damage sees every refusal."""
+    """The certificate in `der`, fully_decoded; one cryptography refuses in part or whole (an unknown key type,
+    a duplicated extension, a DSA signature with NULL parameters, bytes that are no certificate) comes back as a
+    keystores.undecoded.RawCertificate carrying its DER and the problem: entries are independent, and a backend
+    lists it instead of refusing its store."""
     from cryptography import x509 as cx509
 
     try:
         with quietly_decoding():
             return fully_decoded(cx509.load_der_x509_certificate(der))
-    except cx509.InvalidVersion as exc:
-        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # ValueError, InvalidVersion, UnsupportedAlgorithm, DuplicateExtension ...
+        from keystores.undecoded import tolerant_certificate
+
+        with quietly_decoding():
+            return tolerant_certificate(der, exc)
 
 
 def fully_decoded(obj: Any) -> Any:

@@ -121,6 +121,17 @@ class CapabilityError(KeystoreError):
         super().__init__(message, store=store, label=label)
 
 
+class EntriesRefused(CapabilityError):
+    """The destination cannot hold some entries of a transfer; `refused` is (label, reason) for every one of them.
+    Nothing was written. (The transfer's `skip_unreadable` writes the others; the CLI says how to ask for it.)"""
+
+    def __init__(self, refused: list[tuple[str, str]], *, store: str | None = None) -> None:
+        self.refused = refused
+        listed = "; ".join(f"'{label}': {reason}" for label, reason in refused)
+        count = f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'}"
+        super().__init__("entries", f"cannot take {count}, so nothing was written ({listed})", store=store)
+
+
 class KeyNotExtractable(KeystoreError):
     """The key lives on a token that marks it sensitive or non-extractable."""
 

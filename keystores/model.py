@@ -79,6 +79,11 @@ class Capabilities:
     stash: bool = False
     #: The secret is a token's PIN, whose failed tries the token counts (and may lock it after).
     pin: bool = False
+    #: a private key may be stored without a certificate (PKCS#12, PEM, NSS, PKCS#11; not JKS or CMS)
+    bare_keys: bool = False
+    #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.undecoded)
+    #: is carried unchanged; formats that must take a key or certificate apart to store it refuse such entries
+    undecoded_entries: bool = False
 
 
 @dataclass(frozen=True)
@@ -387,7 +392,13 @@ def describe_key(public_key: object) -> str:
         return "Ed448"
     if isinstance(public_key, dsa_public_key_type()):
         return f"DSA-{public_key.key_size}"  # type: ignore[attr-defined]
-    return type(public_key).__name__
+    from cryptography.hazmat.primitives.asymmetric import x448, x25519
+
+    if isinstance(public_key, x25519.X25519PublicKey):
+        return "X25519"
+    if isinstance(public_key, x448.X448PublicKey):
+        return "X448"
+    return "unknown key type"  # never a Python class name: users read this
 
 
 class UniqueLabels:
@@ -451,7 +462,10 @@ def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise UsageError(f"cannot decrypt with a {type(key).__name__}: key transport needs an RSA key")
+        from keystores.undecoded import UndecodedPrivateKey
+
+        kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+        raise UsageError(f"cannot decrypt with a {kind} key: key transport needs an RSA key")
     return _SoftwareDecrypter(key)
 
 
@@ -495,4 +509,7 @@ class _SoftwareSigner:
             return key.sign(data, padding.PKCS1v15(), algorithm)
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, ec.ECDSA(algorithm))
-        raise UsageError(f"cannot sign with a {type(key).__name__}")
+        from keystores.undecoded import UndecodedPrivateKey
+
+        kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+        raise UsageError(f"keystores cannot sign with a {kind} key")

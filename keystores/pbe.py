@@ -7,6 +7,7 @@ common cases but not GSKit's raw-ASCII PKCS#12 KDF, RC2-40 or PBES1, hence this 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,10 @@ def describe(alg: algos.EncryptionAlgorithm) -> str:
     try:
         name = alg["algorithm"].native
         if name == "pbes2":
+            scheme_oid = alg["parameters"]["encryption_scheme"]["algorithm"].dotted
             cipher = alg["parameters"]["encryption_scheme"]["algorithm"].native
+            if scheme_oid in _PBES2_OTHER_CIPHERS:
+                cipher = _PBES2_OTHER_CIPHERS[scheme_oid][0]
             prf = alg.kdf_hmac.upper().replace("SHA", "SHA-") if alg.kdf_hmac else "SHA-1"
             cipher_text = {"tripledes_3key": "3DES-CBC", "des": "DES-CBC", "rc2": "RC2-CBC"}.get(
                 cipher, cipher.upper().replace("_", "-").replace("AES", "AES-"))
@@ -79,7 +83,7 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     if cipher_name == "rc4":
         context = Cipher(algorithm, mode=None).decryptor() if decrypt else Cipher(algorithm, mode=None).encryptor()
         return context.update(data) + context.finalize()
-    block = 16 if cipher_name == "aes" else 8
+    block = algorithm.block_size // 8
     if decrypt:
         if len(data) % block or not data:
             raise _BadPadding
@@ -97,10 +101,20 @@ def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = 
         prf = alg.kdf_hmac or "sha1"
         if prf not in _HASH_OBJECTS:
             raise UnsupportedFormat(f"PBKDF2 with {prf} is not supported")
-        cipher = alg.encryption_cipher
-        iterations, key_length = alg.kdf_iterations, alg.key_length
-        check_kdf(iterations, key_length, max_key_length=_CIPHER_KEY_SIZES.get(cipher, 32),
-                  what=f"PBKDF2 ({cipher.upper()})")
+        scheme_oid = alg["parameters"]["encryption_scheme"]["algorithm"].dotted
+        if scheme_oid in _PBES2_OTHER_CIPHERS:  # Camellia, SM4, Blowfish, CAST5, SEED, ARIA: named here
+            cipher, _, size = _PBES2_OTHER_CIPHERS[scheme_oid]
+            iterations = alg.kdf_iterations
+            key_length = alg["parameters"]["key_derivation_func"]["parameters"]["key_length"].native or size
+            max_key_length = size
+        else:
+            try:
+                cipher = alg.encryption_cipher
+            except ValueError:
+                raise UnsupportedFormat(f"PBES2 with the cipher {scheme_oid} is not supported") from None
+            iterations, key_length = alg.kdf_iterations, alg.key_length
+            max_key_length = _CIPHER_KEY_SIZES.get(cipher, 32)
+        check_kdf(iterations, key_length, max_key_length=max_key_length, what=f"PBKDF2 ({cipher.upper()})")
         cost = blocks(key_length, hashlib.new(prf).digest_size)
     elif name.startswith("pkcs12_"):
         iterations = alg.kdf_iterations
@@ -123,9 +137,23 @@ def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, 
         if prf not in _HASH_OBJECTS:
             raise UnsupportedFormat(f"PBKDF2 with {prf} is not supported")
         scheme = alg["parameters"]["encryption_scheme"]
-        cipher = alg.encryption_cipher
+        if scheme["algorithm"].dotted in _PBES2_OTHER_CIPHERS:
+            return _decrypt_other_pbes2(alg, scheme, prf, data, password)
+        try:
+            cipher = alg.encryption_cipher
+        except ValueError:
+            raise UnsupportedFormat(f"PBES2 with the cipher {scheme['algorithm'].dotted} is not supported") from None
         key_length = alg.key_length
         key = hashlib.pbkdf2_hmac(prf, password, alg.kdf_salt, alg.kdf_iterations, key_length)
+        if cipher == "aes" and alg.encryption_mode in ("ofb", "cfb"):  # openssl -keypbe AES-*-OFB/CFB: no padding
+            from asn1crypto import core
+            from cryptography.hazmat.decrepit.ciphers import modes as old_modes
+            from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+            iv = core.OctetString.load(scheme["parameters"].dump()).native  # asn1crypto gives no CFB IV
+            mode = old_modes.OFB(iv) if alg.encryption_mode == "ofb" else old_modes.CFB(iv)
+            context = Cipher(algorithms.AES(key), mode).decryptor()
+            return context.update(data) + context.finalize()
         if cipher == "rc2":
             params = scheme["parameters"]
             version = params["rc2_parameter_version"].native if "rc2_parameter_version" in params else None
@@ -151,6 +179,32 @@ def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, 
             return _unpad(rc2_decrypt_cbc(derived[:8], 64, derived[8:16], data), 8)
         return _cbc("des", derived[:8], derived[8:16], data, decrypt=True)
     raise UnsupportedFormat(f"encryption scheme {name} is not supported")
+
+
+# PBES2 ciphers OpenSSL writes that asn1crypto does not name (all CBC with the IV as an OCTET STRING, as OpenSSL
+# writes them): OID -> (name, legacy.block_cipher name, key bytes); no cipher where cryptography has none (ARIA).
+_PBES2_OTHER_CIPHERS: dict[str, tuple[str, str | None, int]] = {
+    "1.2.392.200011.61.1.1.1.2": ("CAMELLIA-128-CBC", "camellia", 16),
+    "1.2.392.200011.61.1.1.1.3": ("CAMELLIA-192-CBC", "camellia", 24),
+    "1.2.392.200011.61.1.1.1.4": ("CAMELLIA-256-CBC", "camellia", 32),
+    "1.2.156.10197.1.104.2": ("SM4-CBC", "sm4", 16), "1.3.6.1.4.1.3029.1.2": ("BF-CBC", "blowfish", 16),
+    "1.2.840.113533.7.66.10": ("CAST5-CBC", "cast5", 16), "1.2.410.200004.1.4": ("SEED-CBC", "seed", 16),
+    "1.2.410.200046.1.1.2": ("ARIA-128-CBC", None, 16), "1.2.410.200046.1.1.7": ("ARIA-192-CBC", None, 24),
+    "1.2.410.200046.1.1.12": ("ARIA-256-CBC", None, 32),
+}
+
+
+def _decrypt_other_pbes2(alg: algos.EncryptionAlgorithm, scheme: Any, prf: str, data: bytes, password: bytes) -> bytes:
+    from asn1crypto import core
+
+    name, cipher, size = _PBES2_OTHER_CIPHERS[scheme["algorithm"].dotted]
+    if cipher is None:
+        raise UnsupportedFormat(f"PBES2 with {name} is not supported (the cryptography library has no ARIA)")
+    kdf = alg["parameters"]["key_derivation_func"]["parameters"]
+    key = hashlib.pbkdf2_hmac(prf, password, kdf["salt"].native, kdf["iteration_count"].native,
+                              kdf["key_length"].native or size)
+    iv = core.OctetString.load(scheme["parameters"].dump()).native
+    return _cbc(cipher, key, iv, data, decrypt=True)
 
 
 def _password_forms(alg: algos.EncryptionAlgorithm, password: str, raw_password: bool) -> list[bytes]:
@@ -201,15 +255,43 @@ def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
         encrypted = epki["encrypted_data"].native
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptStore("damaged encrypted private key") from exc
-    plain = decrypt_with(alg, encrypted, password, raw_password=raw_password, budget=budget)
     try:
-        info = keys.PrivateKeyInfo.load(plain)
-        info["private_key_algorithm"].native  # noqa: B018 - forces a parse: wrong keys give garbage here
-        info["private_key"].parsed  # noqa: B018
-    except (ValueError, KeyError, TypeError) as exc:
-        # Padding can come out right by chance (1 in 256) with a wrong password: the structure tells.
-        raise WrongPassword("wrong password (the decrypted key is not a key)") from exc
-    return plain
+        plain: bytes | None = decrypt_with(alg, encrypted, password, raw_password=raw_password, budget=budget)
+    except WrongPassword:
+        plain = None
+    if plain is not None and _is_pkcs8(plain):
+        return plain
+    if alg["algorithm"].native == "pbes2" and not raw_password:
+        # NSS 3.21 gave PBKDF2 the password as a BMPString (PKCS#12's convention for its own KDF); pk12util still
+        # reads such files, so this is tried after the standard UTF-8 form fails, never written.
+        check_parameters(alg, budget)  # the fallback's derivation is charged like any other
+        with contextlib.suppress(_BadPadding, ValueError, KeyError, TypeError):
+            nss_plain = _decrypt_once(alg, encrypted, bmp_password(password), raw=False)
+            if _is_pkcs8(nss_plain):
+                return nss_plain
+    if plain is None:
+        raise WrongPassword("wrong password (decryption failed)")
+    # Padding can come out right by chance (1 in 256) with a wrong password: the structure tells.
+    raise WrongPassword("wrong password (the decrypted key is not a key)")
+
+
+def _is_pkcs8(plain: bytes) -> bool:
+    """Whether `plain` is a PrivateKeyInfo: its structure, and the key inside where asn1crypto knows the type (an
+    unknown algorithm, ML-DSA or GOST, is judged by the structure alone)."""
+    from asn1crypto import keys
+
+    from keystores.undecoded import private_key_info_algorithm
+
+    if private_key_info_algorithm(plain) is None:
+        return False
+    try:
+        info = keys.PrivateKeyInfo.load(plain, strict=True)
+        info["private_key"].parsed  # noqa: B018 - wrong keys give garbage here
+    except KeyError:
+        return True  # no asn1crypto spec for this algorithm
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2048, salt_length: int = 16,

@@ -7,10 +7,14 @@ Tests are gated on capabilities, never on backend names.
 from __future__ import annotations
 
 import pytest
-from helpers import key_pair_entry, same_key, trusted_entry
+from helpers import UNKNOWN_KEY_ALGORITHM, key_pair_entry, same_key, trusted_entry, undecodable_certificate
 
-from keystores.errors import CapabilityError, EntryExists, EntryNotFound
-from keystores.model import Entry, EntryKind, SecretKey
+from keystores.backends.memory import MemoryStore
+from keystores.chain import decode_certificate
+from keystores.errors import CapabilityError, EntriesRefused, EntryExists, EntryNotFound
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
+from keystores.ops.describe import entry_data, entry_row
+from keystores.ops.transfer import copy_entries
 
 
 class BackendContract:
@@ -118,3 +122,53 @@ class BackendContract:
             assert decrypter.decrypt(wrapped) == b"content key 0123456789abcdef012"
             with pytest.raises(KeystoreError):
                 store.decrypter("server2")
+
+    # --- entries are independent (issue 11) ------------------------------------------------------------------
+    @staticmethod
+    def _odd_entry() -> Entry:
+        """A trusted certificate cryptography cannot fully decode (a key algorithm no library knows)."""
+        return Entry(label="odd", kind=EntryKind.TRUSTED_CERT, chain=(decode_certificate(undecodable_certificate()),),
+                     trust=TRUST_ALL)
+
+    def test_undecodable_certificate_lists_shows_and_round_trips_byte_for_byte(self, opener):
+        store = opener(create=True, writable=True)
+        with store:
+            store.add(trusted_entry("root ca"))
+            if not store.capabilities.undecoded_entries:
+                with pytest.raises(CapabilityError) as info:
+                    store.add(self._odd_entry())
+                assert info.value.label == "odd" and "cannot be decoded" in info.value.reason
+                return
+            store.add(self._odd_entry())
+        with opener() as store:
+            odd = next(e for e in store.entries() if e.label.lower() == "odd")
+            assert odd.chain[0].public_bytes() == undecodable_certificate()
+            shown = entry_data(odd, detail=True)
+            assert shown["problem"] and UNKNOWN_KEY_ALGORITHM in shown["problem"]
+            assert shown["key_type"] == UNKNOWN_KEY_ALGORITHM and shown["subject"] == "O=keystores tests,CN=odd 0"
+            assert shown["serial"] and shown["not_after"] and shown["chain"][0]["problem"] == shown["problem"]
+            assert entry_row(odd)["subject"] == "O=keystores tests,CN=odd 0"
+            root = next(e for e in store.entries() if e.label.lower() == "root ca")
+            assert entry_data(root)["problem"] is None
+
+    def test_transfer_names_what_cannot_go_and_skip_unreadable_writes_the_rest(self, opener):
+        source = MemoryStore.open("memory")
+        source.add(trusted_entry("root ca"))
+        source.add(self._odd_entry())
+        with opener(create=True, writable=True) as dest:
+            if dest.capabilities.undecoded_entries:
+                assert sorted(copy_entries(source, dest)) == ["odd", "root ca"]
+                carried = True
+            else:
+                with pytest.raises(EntriesRefused) as info:
+                    copy_entries(source, dest)
+                assert [label for label, _ in info.value.refused] == ["odd"] and len(dest) == 0
+                left_out: list[tuple[str, str]] = []
+                assert copy_entries(source, dest, skip_unreadable=True, left_out=left_out) == ["root ca"]
+                assert [label for label, _ in left_out] == ["odd"]
+                carried = False
+        with opener() as store:
+            labels = sorted(label.lower() for label in store.labels())
+            assert labels == (["odd", "root ca"] if carried else ["root ca"])
+            if carried:
+                assert store.get("odd").chain[0].public_bytes() == undecodable_certificate()

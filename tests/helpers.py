@@ -81,3 +81,39 @@ def same_key(a, b) -> bool:
         return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     return spki(a) == spki(b)
+
+
+UNKNOWN_KEY_ALGORITHM = "1.3.6.1.4.1.55555.1.1"  # a private arc: no library knows it
+
+
+@cache
+def undecodable_certificate(index: int = 0, algorithm: str = UNKNOWN_KEY_ALGORITHM) -> bytes:
+    """The DER of a certificate cryptography cannot fully decode (its public key is of an algorithm no library
+    knows, or `algorithm`), properly issued by ca(index): the shape of a GOST or ML-DSA certificate in a store."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from keystores import der
+
+    ca_key, ca_cert = ca(index)
+    subject = f"odd {index}" if algorithm == UNKNOWN_KEY_ALGORITHM else f"{algorithm} {index}"
+    template = certificate(rsa_key(200 + index), subject, ca_key, ca_cert)
+    tbs = template.tbs_certificate_bytes
+    _, start, end = der.read(tbs)
+    fields = []
+    at = start
+    while at < end:
+        _, _, stop = der.read(tbs, at)
+        fields.append(tbs[at:stop])
+        at = stop
+    # version, serial, signature, issuer, validity, subject, SPKI, extensions: the SPKI gets an unknown algorithm
+    _, spki_start, spki_end = der.read(fields[6])
+    _, _, algorithm_end = der.read(fields[6], spki_start)
+    fields[6] = der.tlv(0x30, der.tlv(0x30, der.oid(algorithm)) + fields[6][algorithm_end:spki_end])
+    new_tbs = der.tlv(0x30, b"".join(fields))
+    signature = ca_key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
+    outer = template.public_bytes(serialization.Encoding.DER)
+    _, body, _ = der.read(outer)
+    _, _, after_tbs = der.read(outer, body)
+    _, _, after_alg = der.read(outer, after_tbs)
+    return der.tlv(0x30, new_tbs + outer[after_tbs:after_alg] + der.tlv(0x03, b"\x00" + signature))

@@ -96,47 +96,82 @@ def test_an_exit_code_typer_returns_is_passed_on():
 
 
 # --- 2. a failed or interrupted import onto a token leaves the token as it was ---------------------------------
-def _token_objects(token) -> int:
-    return len(token.objects())
+Objects = list[tuple[str, str, str]]
+
+
+def _token_objects(token) -> Objects:
+    """Every object on the token as `pkcs11-tool -O` lists it when logged in (private objects too): its class,
+    label and ID, sorted, a repeated object repeated."""
+    return sorted((o["type"], o.get("label", ""), o.get("ID", "")) for o in token.objects())
+
+
+def _written_for(entries) -> Objects:
+    """What importing these certificate entries puts on a token: one certificate object each, labelled as the
+    entry, with the CKA_ID OpenSC, NSS and Java give it (SHA-1 of the RSA modulus or the EC point)."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    def cka_id(public_key) -> str:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            n = public_key.public_numbers().n
+            return hashlib.sha1(n.to_bytes((n.bit_length() + 7) // 8, "big")).hexdigest()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        return hashlib.sha1(public_key.public_bytes(serialization.Encoding.X962,
+                                                    serialization.PublicFormat.UncompressedPoint)).hexdigest()
+
+    return sorted(("Certificate", e.label, cka_id(e.chain[0].public_key())) for e in entries)
 
 
 def test_failed_token_import_removes_what_it_created_and_a_rerun_works(softhsm, tmp_path):  # noqa: F811
     token = softhsm.make_token()
     src = tmp_path / "bulk.p12"
-    make_store("pkcs12", str(src), bulk_entries(40))
+    entries = bulk_entries(40)
+    make_store("pkcs12", str(src), entries)
     clash = tmp_path / "clash.p12"
-    make_store("pkcs12", str(clash), [bulk_entries(1, "other")[0].with_(label="bulk-0030")])
+    clashing = [bulk_entries(1, "other")[0].with_(label="bulk-0030")]
+    make_store("pkcs12", str(clash), clashing)
     env = {**token.env, **ENV}
     first = keystores("import", str(clash), token.uri, *PW, "--dest-password", token.password, env=env)
     assert first.code == 0, first.all
-    before = token.objects()
+    before = _token_objects(token)
+    assert before == _written_for(clashing)
     failed = keystores("import", str(src), token.uri, *PW, "--dest-password", token.password, env=env)
     assert failed.code == 1 and "bulk-0030" in failed.err, failed.all  # 30 entries went in before this one
-    assert token.objects() == before
+    assert _token_objects(token) == before
     assert keystores("delete", token.uri, "bulk-0030", "-p", token.password, env=env).code == 0
+    assert _token_objects(token) == []
     rerun = keystores("import", str(src), token.uri, *PW, "--dest-password", token.password, env=env)
     assert rerun.code == 0, rerun.all
-    assert _token_objects(token) == 40
+    assert _token_objects(token) == _written_for(entries)
 
 
 def test_interrupted_token_import_removes_what_it_created(softhsm, tmp_path):  # noqa: F811
     token = softhsm.make_token()
     src = tmp_path / "bulk.p12"
-    make_store("pkcs12", str(src), bulk_entries(400))
+    entries = bulk_entries(400)
+    make_store("pkcs12", str(src), entries)
+    env = {**token.env, **ENV}
+    kept = bulk_entries(1, "kept")  # the token is not empty: what was there before must stay, exactly
+    make_store("pkcs12", str(tmp_path / "kept.p12"), kept)
+    assert keystores("import", str(tmp_path / "kept.p12"), token.uri, *PW, "--dest-password", token.password,
+                     env=env).code == 0
+    before = _token_objects(token)
+    assert before == _written_for(kept)
     tokens = token.folder / "tokens"  # softhsm/mktoken's tokendir
     objects_at_start = len(list(tokens.rglob("*.object")))
 
     def some_written(proc: subprocess.Popen[str]) -> bool:  # SoftHSM keeps one file per token object
         return len(list(tokens.rglob("*.object"))) > objects_at_start + 5
 
-    env = {**token.env, **ENV}
     done = _interrupt(["import", str(src), token.uri, *PW, "--dest-password", token.password], some_written, env)
     assert done.returncode == 130, done.stderr
     assert done.stderr.splitlines() == ["keystores: interrupted; nothing was changed"], done.stderr
-    assert token.objects() == []
+    assert _token_objects(token) == before
     rerun = keystores("import", str(src), token.uri, *PW, "--dest-password", token.password, env=env)
     assert rerun.code == 0, rerun.all
-    assert _token_objects(token) == 400
+    assert _token_objects(token) == sorted(before + _written_for(entries))
 
 
 # --- 3. export writes the format its file name says; a contradiction is an error ---------------------------------

@@ -496,8 +496,10 @@ def test_cli_stash_set_default_trust_and_exit_codes(tmp_path):
     converted = keystores("convert", str(path), str(p12), "--dest-password", "env:NEW_PW", env=env)
     assert converted.code == 0, converted.all
     with open_store(p12, password="cli-new-pass") as exported:
-        # 'root ca' was set untrusted above: PKCS#12 keeps it as the key pairs' chain certificate only.
-        assert sorted(exported.labels()) == ["a", "b"]
+        # 'root ca' was set untrusted above: PKCS#12 keeps it as the key pairs' chain certificate, once, listed as
+        # an untrusted certificate by its common name (the bag has no friendlyName, as openssl -certfile writes it).
+        assert sorted(exported.labels()) == ["Test Root CA 0", "a", "b"]
+        assert exported.get("Test Root CA 0").kind is EntryKind.CERTIFICATE
         assert exported.get("a").chain[1] == trusted_entry("x").chain[0]
     data = bytearray(path.read_bytes())
     data[-5000 + 300] ^= 0x40

@@ -127,13 +127,28 @@ def test_damaged_certificate_with_right_password_is_integrity_error(good, tmp_pa
     assert type(error) is IntegrityError and "damaged" in str(error)
 
 
-def test_damaged_certificate_behind_a_valid_digest(good, tmp_path):
+def test_damaged_certificate_behind_a_valid_digest_is_an_entry_with_a_problem(good, tmp_path):
+    """Entries are independent: the digest vouches for the store, so a certificate that is no certificate is that
+    entry's problem, listed with its fingerprint and carried as the bytes it is; the other entries are whole."""
+    from keystores.ops.describe import entry_data
+
     data = bytearray(good["jks"])
     der = ca(0)[1].public_bytes(serialization.Encoding.DER)
     at = bytes(data).rindex(der)
     data[at : at + 4] = b"\x04\x82\x00\x01"  # no longer a certificate's SEQUENCE
-    error = _expect_error(tmp_path / "c.jks", "jks", _redigest(bytes(data)))
-    assert type(error) is CorruptStore and error.label == "root"
+    path = tmp_path / "c.jks"
+    path.write_bytes(_redigest(bytes(data)))
+    with _open(path, "jks") as store:
+        root = entry_data(store.get("root"))
+        assert root["problem"].startswith("not a readable X.509 certificate") and root["subject"] is None
+        assert entry_data(store.get("key"))["problem"] is None
+        assert entry_row(store.get("root"))["label"] == "root"
+    env = {"KS_PW": PASSWORD}
+    assert keystores("list", str(path), "-p", "env:KS_PW", env=env).code == 0
+    validated = keystores("validate", str(path), "root", "-p", "env:KS_PW", env=env)
+    assert validated.code == 1 and "cannot be validated" in validated.err and "Traceback" not in validated.err
+    audited = keystores("audit", str(path), "-p", "env:KS_PW", env=env)
+    assert audited.code == 5 and "root\tunreadable" in audited.out
 
 
 def test_damaged_key_behind_a_valid_digest_names_the_entry(good, tmp_path):
@@ -186,11 +201,26 @@ def test_wrong_magic_and_version(good, tmp_path):
         open_store(path, password=PASSWORD)
 
 
-def test_no_password(good, tmp_path):
+def test_no_password_lists_unchecked_and_asks_for_it_for_keys_and_writing(good, tmp_path):
+    """keytool -list without -storepass: labels and certificates, a warning that integrity was not checked."""
     path = tmp_path / "n.jks"
     path.write_bytes(good["jks"])
-    with pytest.raises(PasswordRequired):
-        _open(path, "jks", password=None)
+    with _open(path, "jks", password=None) as store:
+        assert store.labels() == ["key", "root"] and store.get("root").chain
+        assert any("integrity" in note and "not checked" in note for note in store.notes)
+        with pytest.raises(PasswordRequired):
+            _ = store.get("key").key
+    store = CLASSES["jks"].open(str(path), password=None, writable=True)
+    try:
+        store.rename("root", "ca")
+        with pytest.raises(PasswordRequired):
+            store.save()
+    finally:
+        store.close()
+    listed = keystores("list", str(path))
+    assert listed.code == 0 and "root" in listed.out and "not checked" in listed.err
+    exported = keystores("export", str(path), "key", "-o", str(tmp_path / "k.pem"), "--key")
+    assert exported.code == 3 and not (tmp_path / "k.pem").exists()
 
 
 def test_cli_one_line_errors(good, tmp_path):
@@ -244,3 +274,36 @@ def test_random_damage_in_jceks_keys_never_escapes(good, tmp_path, edits, redige
     start = data.index(b"\xac\xed\x00\x05")
     edits = [(start + offset % (len(data) - 20 - start), value) for offset, value in edits]
     _fuzz_once(good, tmp_path, "jceks", edits, redigest, open_keys=True)
+
+
+def _without_first_chain(data: bytes) -> bytes:
+    """The store with its first (key) entry's certificate chain removed, as keytool's own test stores have one."""
+    at = 12 + 4  # magic, version, count; the entry's tag
+    at += 2 + struct.unpack(">H", data[at : at + 2])[0] + 8  # alias, creation time
+    at += 4 + struct.unpack(">I", data[at : at + 4])[0]  # the protected key
+    count = struct.unpack(">I", data[at : at + 4])[0]
+    end = at + 4
+    for _ in range(count):
+        end += 2 + struct.unpack(">H", data[end : end + 2])[0]
+        end += 4 + struct.unpack(">I", data[end : end + 4])[0]
+    return _redigest(data[:at] + struct.pack(">I", 0) + data[end:])
+
+
+def test_key_entry_without_a_chain_lists_and_is_refused_by_name_where_a_key_needs_its_certificate(good, tmp_path):
+    path = tmp_path / "nochain.jks"
+    path.write_bytes(_without_first_chain(good["jks"]))
+    with _open(path, "jks") as store:
+        entry = store.get("key")
+        assert entry.kind is EntryKind.KEY_PAIR and entry.chain == () and entry.key is not None
+        assert entry_row(entry)["key_type"] == "EC-P256"
+    listed = keystores("list", str(path), "-p", "env:KS_PW", env={"KS_PW": PASSWORD})
+    assert listed.code == 0 and "key\tkey-pair" in listed.out
+    refused = keystores("convert", str(path), str(tmp_path / "out.jks"), "-p", "env:KS_PW", "--dest-password",
+                        "env:KS_PW", env={"KS_PW": PASSWORD})
+    assert refused.code == 1 and "'key'" in refused.err and "certificate" in refused.err
+    assert not (tmp_path / "out.jks").exists()
+    carried = keystores("convert", str(path), str(tmp_path / "out.p12"), "-p", "env:KS_PW", "--dest-password",
+                        "env:KS_PW", env={"KS_PW": PASSWORD})
+    assert carried.code == 0
+    with open_store(tmp_path / "out.p12", password=PASSWORD) as store:
+        assert store.get("key").chain == () and store.get("root").kind is EntryKind.TRUSTED_CERT

@@ -83,7 +83,8 @@ def openssl_made(tmp_path_factory) -> Path:
 @needs_openssl
 def test_reads_openssl_pkcs12_nodes_dump_whole(openssl_made):
     store = open_store(openssl_made / "nodes.pem")
-    assert summary(store) == [("my server", "key-pair", 2, True)]
+    # the CA after the key pair's leaf is an entry of its own too, untrusted (a chain trusts nothing)
+    assert summary(store) == [("my server", "key-pair", 2, True), ("Demo Root CA", "certificate", 1, False)]
     entry = store.get("my server")
     leaf = x509.load_pem_x509_certificate((openssl_made / "leaf.crt").read_bytes())
     root = x509.load_pem_x509_certificate((openssl_made / "ca.crt").read_bytes())
@@ -151,7 +152,7 @@ def test_tolerates_crlf_comments_blank_lines_and_junk(openssl_made, tmp_path):
              .replace("\n", "\r\n") + "\r\ntrailing words\r\n")
     path = tmp_path / "messy.pem"
     path.write_bytes(messy.encode())
-    assert summary(open_store(path)) == [("my server", "key-pair", 2, True)]
+    assert summary(open_store(path)) == [("my server", "key-pair", 2, True), ("Demo Root CA", "certificate", 1, False)]
 
 
 @needs_openssl
@@ -271,7 +272,7 @@ def test_openssl_reads_what_we_write(tmp_path):
     assert "Private-Key: (2048 bit" in key_text
     # storeutl exits 2 on any PEM that holds a key besides the certificates (it does so on its own pkcs12 dumps)
     listing = openssl("storeutl", "-noout", "-certs", "-passin", "env:KS_PW", str(store_path), check=False).stdout
-    assert "Total found: 5" in listing  # 2 leaves + 2 copies of the CA in their chains + the trusted root 1
+    assert "Total found: 4" in listing  # 2 leaves + their CA once (in the first chain) + the trusted root 1
     leaf = tmp_path / "leaf.pem"
     leaf.write_bytes(_pem(open_store(store_path, password=PASSWORD).get("server one").chain[0]))
     verified = openssl("verify", "-CAfile", str(bundle_path), str(leaf))
@@ -479,7 +480,8 @@ def test_cli_create_import_list_and_errors(tmp_path):
     import json
 
     entries = json.loads(listed.out)["entries"]
-    assert [(e["label"], e["kind"], e["key_type"]) for e in entries] == [("web", "key-pair", "RSA-2048")]
+    assert [(e["label"], e["kind"], e["key_type"]) for e in entries] == [("web", "key-pair", "RSA-2048"),
+                                                                         ("Test Root CA 0", "certificate", "RSA-2048")]
     wrong = keystores("list", str(bundle), "--password", "env:WRONG", env={"WRONG": "nope"})
     assert wrong.code == ExitCode.WRONG_PASSWORD and "Traceback" not in wrong.all and "nope" not in wrong.all
     damaged = tmp_path / "damaged.pem"
@@ -534,7 +536,7 @@ def test_non_ascii_labels_round_trip_and_trusted_chain_noted(tmp_path):
         store.add(pair)
         store.add(Entry("root with chain", EntryKind.TRUSTED_CERT, chain=(ca(1)[1], ca(0)[1]), trust=Trust()))
     assert any("not the 1 certificate(s) of its chain" in note for note in store.notes)
-    assert open_store(path).labels() == ["Zoë's server — ünïcode", "root with chain"]
+    assert open_store(path).labels() == ["Zoë's server — ünïcode", "Test Root CA 0", "root with chain"]
 
 
 @needs_openssl
@@ -570,7 +572,8 @@ def test_passwd_reencrypts_keys(tmp_path):
     with open_store(path, writable=True) as store:
         store.set_password(PASSWORD)
     assert "BEGIN ENCRYPTED PRIVATE KEY" in path.read_text()
-    assert summary(open_store(path, password=PASSWORD)) == [("k", "key-pair", 2, True)]
+    assert summary(open_store(path, password=PASSWORD)) == [("k", "key-pair", 2, True),
+                                                            ("Test Root CA 0", "certificate", 1, False)]
     with pytest.raises(PasswordRequired):
         open_store(path)
 

@@ -59,7 +59,7 @@ class TestPkcs11Contract(BackendContract):
 
         odd = Entry(label="odd", kind=EntryKind.KEY_PAIR, key=ed448.Ed448PrivateKey.generate(),
                     chain=key_pair_entry("x").chain)
-        with opener(writable=True) as store, pytest.raises(UsageError):
+        with opener(writable=True) as store, pytest.raises(CapabilityError, match="Ed448"):
             store.add(odd)
         with opener() as store:
             assert store.labels() == ["one"]
@@ -311,3 +311,24 @@ def test_a_token_is_found_by_serial_too(token):
     serial = next(t.serial for t in list_tokens(load_module(token.module)) if t.label == token.label)
     with open_store(f"pkcs11:serial={serial}?module-path={token.module}", password=token.pin) as store:
         assert store.token_label == token.label
+
+
+@needs_pkcs11_tool
+def test_certificate_written_by_another_program_that_cryptography_refuses_lists(softhsm, tmp_path):  # noqa: F811
+    """Entries are independent: a certificate pkcs11-tool stored whose key algorithm no library knows is listed
+    with its problem, and the token's other objects are unaffected."""
+    from helpers import UNKNOWN_KEY_ALGORITHM, undecodable_certificate
+
+    from keystores.ops.describe import entry_data
+
+    token = softhsm.make_token()
+    odd = tmp_path / "odd.der"
+    odd.write_bytes(undecodable_certificate())
+    assert token.tool("--write-object", str(odd), "--type", "cert", "--id", "0a", "--label", "odd").returncode == 0
+    with _open(token, writable=True) as store:
+        store.add(trusted_entry("root ca"))
+    with _open(token) as store:
+        shown = entry_data(store.get("odd"))
+        assert shown["key_type"] == UNKNOWN_KEY_ALGORITHM and UNKNOWN_KEY_ALGORITHM in shown["problem"]
+        assert store.get("odd").chain[0].public_bytes() == undecodable_certificate()
+        assert entry_data(store.get("root ca"))["problem"] is None

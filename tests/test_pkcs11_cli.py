@@ -152,3 +152,17 @@ def test_init_token_makes_a_token_keystores_then_opens(tmp_path):
                "--pin", f"file:{tmp_path / 'user-pin'}")
     assert again.returncode == 1 and "exists already" in again.stderr  # an existing token is never wiped
     assert ks(first, "list", first.uri, "--pin", first.password).returncode == 0
+
+
+@needs_tools
+def test_key_without_a_certificate_goes_onto_the_token(token, tmp_path):
+    """Issue 11 case 7: a PKCS#12 key without a certificate is carried where bare keys live; pkcs11-tool sees it."""
+    vectors = pytest.importorskip("cryptography_vectors")
+    source = Path(vectors.__file__).parent / "pkcs12" / "no-cert-key-aes256cbc.p12"
+    done = subprocess.run([sys.executable, "-m", "keystores", "import", str(source), token.uri, "-p", "env:SRC_PW",
+                           "--dest-password", token.password], capture_output=True, text=True,
+                          env={**token.env, "SRC_PW": "cryptography"}, check=False)
+    assert done.returncode == 0, done.stderr
+    objects = token.objects()
+    assert [o["type"] for o in objects].count("Private Key") == 1
+    assert "Certificate" not in [o["type"] for o in objects]

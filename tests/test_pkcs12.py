@@ -174,9 +174,9 @@ def test_non_ascii_label_and_empty_password(tmp_path):
         store.add(key_pair_entry("clé ü 鍵", index=1))
     assert crypto_pkcs12.load_pkcs12(path.read_bytes(), b"").key is not None
     with open_store(path, password="") as store:
-        assert store.labels() == ["clé ü 鍵"]
+        assert store.labels() == ["clé ü 鍵", "Test Root CA 0"]  # the key pair and its chain's CA
     with open_store(path, password=None) as store:  # no password given: the empty one is tried
-        assert store.labels() == ["clé ü 鍵"]
+        assert store.labels() == ["clé ü 鍵", "Test Root CA 0"]
 
 
 def test_password_less_truststore(tmp_path):
@@ -192,12 +192,13 @@ def test_password_less_truststore(tmp_path):
         store.add(key_pair_entry("k", index=1))
 
 
-def test_capabilities_refuse_secret_keys_and_token_keys(tmp_path):
+def test_capabilities_refuse_token_keys_and_secret_keys_without_an_oid(tmp_path):
     path = tmp_path / "c.p12"
-    store = open_store(path, password=PASSWORD, create=True)
+    store = open_store(path, password=PASSWORD, create=True, writable=True)
     try:
-        with pytest.raises(CapabilityError, match="secret keys"):
-            store.add(Entry("aes", EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16))))
+        with pytest.raises(CapabilityError, match="none is known for 'Twofish'"):
+            store.add(Entry("twofish", EntryKind.SECRET_KEY, secret=SecretKey("Twofish", bytes(16))))
+        store.add(Entry("aes", EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16))))
         entry = key_pair_entry("hsm", index=1)
         ref = KeyRef("hsm", b"\x01", entry.chain[0].public_key(), extractable=True)
         with pytest.raises(CapabilityError):
@@ -214,8 +215,9 @@ def test_openssl_style_bare_chain_certs_belong_to_the_key(tmp_path):
         b"leaf", entry.key, entry.chain[0], [entry.chain[1]],
         serialization.BestAvailableEncryption(PASSWORD.encode()))
     with open_store(_write(tmp_path, data), password=PASSWORD) as store:
-        assert store.labels() == ["leaf"]
+        assert store.labels() == ["leaf", "Test Root CA 0"]  # the CA bag is an entry too (openssl -info shows it)
         assert store.get("leaf").chain == entry.chain
+        assert store.get("Test Root CA 0").kind is EntryKind.CERTIFICATE
 
 
 def test_chain_is_built_by_signature_not_order(tmp_path):
@@ -230,10 +232,11 @@ def test_chain_is_built_by_signature_not_order(tmp_path):
         b"deep", leaf_key, leaf, [root, decoy, mid], serialization.BestAvailableEncryption(PASSWORD.encode()))
     with open_store(_write(tmp_path, data), password=PASSWORD) as store:
         assert store.get("deep").chain == (leaf, mid, root)
-        # The decoy is in no chain: it is kept, untrusted.
+        # Every bag is an entry, untrusted, in file order; the decoy is in no chain and is one too.
         others = [e for e in store.entries() if e.kind is EntryKind.CERTIFICATE]
-        assert [e.chain[0] for e in others] == [decoy]
-        assert others[0].trust is None
+        assert [e.chain[0] for e in others] == [root, decoy, mid]
+        assert [e.trust for e in others] == [None, None, None]
+        assert any("'Intermediate'" in note and "keytool does not list" in note for note in store.notes)
 
 
 # --- bad input ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_convert_asks_each_store_once_by_name_and_confirms_the_new_password(two_
     assert done.code == 0, done.transcript
     assert done.prompts == ["Password for s.p12:", "New password for d.p12:", "New password for d.p12 (again):"]
     with open_store(tmp_path / "d.p12", password=PW) as made:
-        assert sorted(made.labels()) == ["a", "b"]
+        assert sorted(made.labels()) == ["Test Root CA 0", "a", "b"]  # + the key pairs' chain CA
 
 
 def test_convert_decrypts_each_key_once_when_the_destination_password_is_asked_late(two_keys, tmp_path,
@@ -117,7 +117,7 @@ def test_export_to_pkcs12_asks_the_source_then_the_new_file_twice(two_keys, tmp_
     assert done.code == 0, done.transcript
     assert done.prompts == ["Password for s.p12:", "New password for a.p12:", "New password for a.p12 (again):"]
     with open_store(tmp_path / "a.p12", password=PW) as made:
-        assert made.labels() == ["a"]
+        assert made.labels() == ["a", "Test Root CA 0"]  # + its chain CA
 
 
 def test_an_encrypted_key_file_is_asked_for_by_its_name(tmp_path):
@@ -152,7 +152,7 @@ def test_an_nss_source_whose_keys_are_locked_is_asked_for_first(two_keys, tmp_pa
     assert done.code == 0, done.transcript
     assert done.prompts == ["Password for sql:db:", "New password for out.p12:", "New password for out.p12 (again):"]
     with open_store(tmp_path / "out.p12", password=PW) as made:
-        assert sorted(made.labels()) == ["a", "b"]
+        assert sorted(made.labels()) == ["Test Root CA 0", "a", "b"]
 
 
 def test_an_nss_destination_is_asked_for_its_password_before_the_first_entry(two_keys, tmp_path):
@@ -171,4 +171,4 @@ def test_passwd_asks_the_current_password_then_the_new_one_twice(two_keys, tmp_p
     assert done.code == 0, done.transcript
     assert done.prompts == ["Password for s.p12:", "New password for s.p12:", "New password for s.p12 (again):"]
     with open_store(two_keys, password="new pw") as store:
-        assert sorted(store.labels()) == ["a", "b"]
+        assert sorted(store.labels()) == ["Test Root CA 0", "a", "b"]

@@ -106,7 +106,7 @@ def test_every_command_family_keeps_secrets_out(tmp_path):
     assert "visible to other users" in runs["create, pass:"].err  # pass: warns
     for made in ("k.p12", "k.pem", "new.p12"):
         assert stat.S_IMODE((tmp_path / made).stat().st_mode) == 0o600, made
-    assert labels_of(str(tmp_path / "k.p12"), password=OUT) == {"old-key"}
+    assert labels_of(str(tmp_path / "k.p12"), password=OUT) == {"old-key", "test root ca 0"}  # + its chain's CA
 
 
 def test_a_bare_password_on_argv_is_refused_without_echo(tmp_path):

@@ -57,6 +57,10 @@ class BaseStore:
     def labels(self) -> list[str]:
         return list(self._entries)
 
+    def __iter__(self) -> Iterator[Entry]:
+        """`for entry in store`: the same as `store.entries()`."""
+        return self.entries()
+
     def _key(self, label: str) -> str:
         return label.lower() if self.case_insensitive_labels else label
 
@@ -97,10 +101,31 @@ class BaseStore:
                                   store=self.location, label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if (entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate) and not entry.chain:
+        if entry.kind is EntryKind.KEY_PAIR and not entry.chain and not caps.bare_keys:
+            raise CapabilityError("bare_keys", f"{self.format} stores hold a private key only with its certificate, "
+                                  "and this key has none", store=self.location, label=entry.label)
+        if entry.kind.is_certificate and not entry.chain:
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
         if not entry.label:
             raise UsageError("an entry needs a non-empty label", store=self.location)
+        self.check_decodable(entry)
+
+    def check_decodable(self, entry: Entry) -> None:
+        """CapabilityError when the entry holds a certificate or key cryptography could not decode (see
+        keystores.undecoded) and this format cannot store it as the bytes it is."""
+        if self.capabilities.undecoded_entries:
+            return
+        from keystores.undecoded import problem_of
+
+        parts: list[tuple[str, object]] = [("certificate", cert) for cert in entry.chain]
+        if entry.kind is EntryKind.KEY_PAIR:
+            parts.append(("private key", entry.key))
+        for what, part in parts:
+            problem = problem_of(part)
+            if problem is not None:
+                raise CapabilityError("undecoded_entries", f"{self.format} stores take a {what} apart to store "
+                                      f"it, and this one cannot be decoded: {problem}", store=self.location,
+                                      label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
@@ -162,6 +187,21 @@ class BaseStore:
         self._require_writable()
         del self._entries[self._find(label)]
         self._dirty = True
+
+    def _remove_with_chain(self, label: str) -> None:
+        """`remove` for formats whose untrusted chain certificates are entries only because the file lists them
+        beside the key pair (PKCS#12, PEM): they go with the key pair unless another key pair's chain still holds
+        them, as keytool -delete drops them. Trusted certificates stay."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        removed = self.get(label)
+        BaseStore.remove(self, label)
+        kept = {c.public_bytes(Encoding.DER) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                for c in e.chain[1:]}
+        chain = {c.public_bytes(Encoding.DER) for c in removed.chain[1:]} - kept
+        for other in [e for e in self._entries.values() if e.kind is EntryKind.CERTIFICATE]:
+            if other.chain[0].public_bytes(Encoding.DER) in chain:
+                del self._entries[other.label]
 
     def rename(self, old: str, new: str) -> None:
         self._require_writable()

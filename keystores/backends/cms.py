@@ -296,19 +296,19 @@ class CmsStore(FileStore):
         with contextlib.suppress(ValueError, KeyError, TypeError):
             self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
 
-    def _load_certificate(self, der: bytes, label: str, where: str) -> x509.Certificate:
-        from cryptography import x509
+    def _load_certificate(self, der: bytes, label: str, where: str) -> Any:
+        """The record's certificate; one cryptography refuses is kept as its bytes (keystores.undecoded), which
+        are also what is written back: a certificate with NULL ECDSA parameters (some Java tooling writes them) is
+        decoded through a repaired copy and keeps its bytes and its verifiable signature."""
+        from keystores.chain import decode_certificate
+        from keystores.undecoded import RawCertificate
 
-        try:
-            return fully_decoded(x509.load_der_x509_certificate(der))
-        except ValueError:
-            fixed = fmt.drop_ecdsa_null_parameters(der, store=where)
-            if fixed is None:
-                raise
-        self.notes.append(f"{where}: the certificate of '{label}' carries NULL ECDSA parameters, which strict "
-                          "parsers refuse; it is shown and exported without them (its signature no longer "
-                          "verifies), and kept as it was in this database")
-        return fully_decoded(x509.load_der_x509_certificate(fixed))
+        cert = decode_certificate(der)
+        if isinstance(cert, RawCertificate) and cert.problem is None:
+            kind = "ECDSA" if "ecdsa" in (cert.signature_algorithm_name or "").lower() else "DSA"
+            self.notes.append(f"{where}: the certificate of '{label}' carries NULL {kind} parameters, which strict "
+                              "parsers refuse; it is read as openssl reads it and kept as it is")
+        return cert
 
     def _decrypt_key(self, epki: bytes, label: str, where: str, password: str) -> Any:
         """The private key of a record, under the password the database was read with."""

@@ -275,35 +275,6 @@ def certificate_hashes(cert_der: bytes, *, store: str | None = None) -> bytes:
     return b"".join(b"\0\0\0\x14" + hashlib.sha1(p).digest() for p in pieces)
 
 
-_ECDSA_OID_PREFIX = bytes.fromhex("06082a8648ce3d0403")  # ecdsa-with-SHA224/256/384/512
-
-
-def drop_ecdsa_null_parameters(cert_der: bytes, *, store: str | None = None) -> bytes | None:
-    """The certificate with `NULL` removed from ECDSA AlgorithmIdentifiers (which RFC 5758 forbids and strict
-    parsers refuse; some Java tooling writes it), or None when there is none to remove."""
-
-    def fix(alg: bytes) -> bytes:
-        if alg.startswith(b"\x30\x0c" + _ECDSA_OID_PREFIX) and alg.endswith(b"\x05\x00"):
-            return tlv(0x30, alg[2:-2])
-        return alg
-
-    _, cstart, cend = read_tlv(cert_der, 0, store=store)
-    top = children(cert_der, cstart, cend, store=store)
-    if len(top) != 3:
-        return None
-    _, _, tbs_vstart, tbs_end = top[0]
-    tbs_parts = [cert_der[s:e] for _, s, _, e in children(cert_der, tbs_vstart, tbs_end, store=store)]
-    index = 2 if tbs_parts and tbs_parts[0][:1] == b"\xa0" else 1
-    if len(tbs_parts) <= index:
-        return None
-    outer_alg = cert_der[top[1][1]:top[1][3]]
-    new_inner, new_outer = fix(tbs_parts[index]), fix(outer_alg)
-    if new_inner == tbs_parts[index] and new_outer == outer_alg:
-        return None
-    tbs_parts[index] = new_inner
-    return tlv(0x30, tlv(0x30, b"".join(tbs_parts)) + new_outer + cert_der[top[2][1]:top[2][3]])
-
-
 # GSKit's own OID for its 3DES key encryption (the PKCS#12 v1.0 draft's pkcs-12 5.1.3), whose KDF takes the
 # password as raw bytes; the standard 1.2.840.113549.1.12.1.3 takes it as a BMPString. Same parameters.
 GSKIT_3DES_OID = bytes.fromhex("060b2a864886f70d010c050103")

@@ -436,9 +436,6 @@ class _JavaStore(FileStore):
         if data[:4] != self.magic:
             raise UnsupportedFormat(f"not a {self.format.upper()} store (magic {data[:4].hex()})",
                                     store=self.location)
-        if self.password is None:
-            raise PasswordRequired(f"the {self.format.upper()} store digest needs the store password",
-                                   store=self.location)
         try:
             entries, end = self._parse(data)
         except KeystoreError:
@@ -451,7 +448,12 @@ class _JavaStore(FileStore):
             raise CorruptStore("truncated: the store digest is missing", store=self.location)
         from keystores.legacy_java import store_digest
 
-        if store_digest(self.password, memoryview(data)[:end]) != digest:
+        if self.password is None:
+            # As keytool -list without -storepass: certificates and labels are shown unchecked; keys and writing
+            # ask for the password (PasswordRequired when they are first needed).
+            self.notes.append(f"{self.location}: opened without the password: the store's integrity (its digest) "
+                              "was not checked")
+        elif store_digest(self.password, memoryview(data)[:end]) != digest:
             self._explain_digest_failure(entries)
         if len(data) > end + _DIGEST_SIZE:
             self.notes.append(f"{self.location}: {len(data) - end - _DIGEST_SIZE} stray bytes after the store "
@@ -566,16 +568,17 @@ class _JavaStore(FileStore):
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
         if tag == _TAG_PRIVATE_KEY:
-            if not chain:
-                raise CorruptStore("private key entry without a certificate chain", store=self.location,
-                                   label=label)
-            password = self._read_key_password or ""
-            return sealed_entry(lambda: self._open_private_key(blob, password, label), blob, self, label=label,
-                                 kind=EntryKind.KEY_PAIR, chain=chain, created=created)
+            # A key entry with no chain (keytool's own test stores have one) is listed as the key it is.
+            return sealed_entry(lambda: self._open_private_key(blob, self._key_password_for(label), label), blob,
+                                self, label=label, kind=EntryKind.KEY_PAIR, chain=chain, created=created)
         sealed, raw_bytes = blob
-        password = self._read_key_password or ""
-        return sealed_entry(lambda: self._open_secret_key(sealed, password, label), raw_bytes, self, label=label,
-                             kind=EntryKind.SECRET_KEY, created=created)
+        return sealed_entry(lambda: self._open_secret_key(sealed, self._key_password_for(label), label), raw_bytes,
+                            self, label=label, kind=EntryKind.SECRET_KEY, created=created)
+
+    def _key_password_for(self, label: str) -> str:
+        if self._read_key_password is None:
+            raise PasswordRequired("the key needs the store password", store=self.location, label=label)
+        return self._read_key_password
 
     def _certificate(self, cert_type: str, der: bytes, label: str) -> Any:
         if cert_type != "X.509":
@@ -615,17 +618,12 @@ class _JavaStore(FileStore):
                                 label=label)
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
+        from keystores.undecoded import load_private_key
 
         pkcs8 = self._unprotect(epki_der, password, label)
         try:
-            return load_der_private_key(pkcs8, None)
+            return load_private_key(pkcs8)
         except (ValueError, TypeError) as exc:
-            from cryptography.exceptions import UnsupportedAlgorithm
-
-            if isinstance(exc, UnsupportedAlgorithm):
-                raise UnsupportedFormat(f"key type not supported ({exc})", store=self.location,
-                                        label=label) from exc
             # 3DES padding passes by chance for 1 in 256 wrong passwords: then the PKCS#8 does not parse.
             raise WrongPassword(f"the {self._key_password_name()} does not open this key (or the key is damaged)",
                                 store=self.location, label=label) from exc
@@ -783,7 +781,8 @@ class JksStore(_JavaStore):
     format: ClassVar[str] = "jks"
     magic: ClassVar[bytes] = b"\xfe\xed\xfe\xed"
     legacy_summary: ClassVar[str] = "SHA-1 store digest, SHA-1 XOR key protection"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, untrusted_certificates=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, untrusted_certificates=False,
+                                                        undecoded_entries=True)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
         from keystores import legacy_java
@@ -803,7 +802,8 @@ class JceksStore(_JavaStore):
     format: ClassVar[str] = "jceks"
     magic: ClassVar[bytes] = b"\xce\xce\xce\xce"
     legacy_summary: ClassVar[str] = "SHA-1 store digest, MD5/3DES key protection"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False,
+                                                        undecoded_entries=True)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
         from keystores import legacy_java

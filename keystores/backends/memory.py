@@ -10,7 +10,8 @@ from keystores.model import Capabilities
 
 class MemoryStore(BaseStore):
     format: ClassVar[str] = "memory"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, default_flag=True, pending_requests=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, default_flag=True, pending_requests=True,
+                                                        bare_keys=True, undecoded_entries=True)
 
     @classmethod
     def open(cls, location: str, *, writable: bool = True, **_: Any) -> MemoryStore:

@@ -37,6 +37,7 @@ from keystores.chain import decode_certificate, fully_decoded, serial_of
 from keystores.der import integer as der_integer
 from keystores.der import oid as der_oid
 from keystores.errors import (
+    CapabilityError,
     CorruptStore,
     EntryExists,
     EntryNotFound,
@@ -60,7 +61,8 @@ _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CK
                   db.CKA_NAME_HASH_ALGORITHM]
 _PRIVATE_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_KEY_TYPE, db.CKA_ID, db.CKA_VALUE, db.CKA_MODULUS,
                    db.CKA_PUBLIC_EXPONENT, db.CKA_PRIVATE_EXPONENT, db.CKA_PRIME_1, db.CKA_PRIME_2,
-                   db.CKA_EXPONENT_1, db.CKA_EXPONENT_2, db.CKA_COEFFICIENT, db.CKA_EC_PARAMS, db.CKA_NSS_DB]
+                   db.CKA_EXPONENT_1, db.CKA_EXPONENT_2, db.CKA_COEFFICIENT, db.CKA_EC_PARAMS, db.CKA_NSS_DB,
+                   db.CKA_PRIME, db.CKA_SUBPRIME, db.CKA_BASE]
 _NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_CLIENT_AUTH,
                     "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}
 _PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_PKCS_TRUST_CLIENT_AUTH,
@@ -129,7 +131,7 @@ class NssStore(BaseStore):
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
                                                         trust=True, trust_purposes=True, default_flag=False,
-                                                        pending_requests=False)
+                                                        pending_requests=False, bare_keys=True)
     #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
     lock_wait: ClassVar[float] = 10.0
 
@@ -691,6 +693,9 @@ class NssStore(BaseStore):
                 return numbers.private_key()
             if key_type == db.CKK_EC:
                 return ec.derive_private_key(secret(db.CKA_VALUE), self._curve(row, leaf, label))
+            if key_type == db.CKK_DSA:  # certutil -k dsa; the domain parameters are public and not MACed
+                return _dsa_key(*(int.from_bytes(row.get(attr) or b"", "big")
+                                  for attr in (db.CKA_PRIME, db.CKA_SUBPRIME, db.CKA_BASE)), secret(db.CKA_VALUE))
         except ValueError as exc:
             raise CorruptStore(f"the private key is inconsistent ({exc})", store=self.location,
                                label=label) from exc
@@ -759,9 +764,24 @@ class NssStore(BaseStore):
         return key
 
     def check_entry(self, entry: Entry) -> None:
-        """Also: every entry needs the password (asked for before the first add, not half-way through)."""
+        """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
+        a transfer writes anything (it reads DSA keys certutil made)."""
         super().check_entry(entry)
+        # Every entry needs the password (asked for before the first add, not half-way through).
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
+            from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+            key = entry.key
+            if not (isinstance(key, rsa.RSAPrivateKey)
+                    or (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES)):
+                from keystores.model import describe_key
+                from keystores.undecoded import UndecodedPrivateKey
+
+                kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+                raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "
+                                      f"from keystores, not {kind}",
+                                      store=self.location, label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
@@ -972,6 +992,9 @@ class NssStore(BaseStore):
 
     def _insert_entry(self, writer: db.Writer, entry: Entry) -> None:
         conn = writer.conn
+        if not entry.chain:  # a key without a certificate (PKCS#12 and PEM hold those too): the key alone
+            self._insert_key(writer, entry.key, None, entry.label)
+            return
         leaf = entry.chain[0]
         same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
         if same:
@@ -1058,7 +1081,7 @@ class NssStore(BaseStore):
 
         conn = writer.conn
         assert self._pass_key is not None
-        subject = leaf.subject.public_bytes()
+        subject = leaf.subject.public_bytes() if leaf is not None else b""
         common_private = {db.CKA_CLASS: db.ulong(db.CKO_PRIVATE_KEY), db.CKA_TOKEN: db.TRUE,
                           db.CKA_PRIVATE: db.TRUE, db.CKA_LABEL: label.encode("utf-8"), db.CKA_SUBJECT: subject,
                           db.CKA_SENSITIVE: db.TRUE, db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
@@ -1240,6 +1263,21 @@ def _checked(cert: Any) -> Any:
 
 class _Busy(Exception):
     """Another process holds a lock we need; the transaction was rolled back (internal: retried by _write)."""
+
+
+def _dsa_key(p: int, q: int, g: int, x: int) -> Any:
+    """A DSA private key from NSS's attributes; y, which NSS does not keep with the private key, is g^x mod p."""
+    import warnings
+
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    if not (p and q and g):
+        raise ValueError("the DSA domain parameters are missing")
+    with warnings.catch_warnings():  # "DSA is deprecated": cryptography's plan, not the user's concern
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        parameters = dsa.DSAParameterNumbers(p, q, g)
+        return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(pow(g, x, p), parameters)).private_key()
 
 
 def _is_readonly(exc: BaseException | None) -> bool:

@@ -9,6 +9,9 @@ How a file becomes entries (PEM has no entries of its own, so this is our docume
   certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
 - a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
   REQUEST without a key;
+- an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
+  a chain trusts nothing by being there), labelled as below, one per certificate however many chains hold it;
+  deleting the key pair removes it unless another key pair's chain holds it (keytool -delete's rule);
 - every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
   what users mean by a truststore. The one exception is read: OpenSSL's "TRUSTED CERTIFICATE" block (`openssl x509
   -trustout`), whose trusted/rejected purposes become the Trust and whose alias the label. The writer writes plain
@@ -44,6 +47,7 @@ import base64
 import binascii
 import bisect
 import contextlib
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,15 +77,18 @@ from keystores.model import (
     describe_key,
     public_key_fingerprint,
 )
+from keystores.undecoded import RawCertificate, UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 PEM_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
-                                pending_requests=True, multiple_entries=True, labels=False)
+                                pending_requests=True, multiple_entries=True, labels=False, bare_keys=True,
+                                undecoded_entries=True)
 DER_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
-                                pending_requests=True, multiple_entries=False, labels=False)
+                                pending_requests=True, multiple_entries=False, labels=False, bare_keys=True,
+                                undecoded_entries=True)
 
 # As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
 WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
@@ -130,10 +137,11 @@ class _Item:
     trust: Trust | None = TRUST_ALL
 
 
-def split_pem(data: bytes, location: str) -> list[_Block]:
+def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> list[_Block]:
     """The PEM blocks in `data`, in order, with Bag Attributes attached. Text outside blocks is skipped.
 
-    Raises CorruptStore for a block without its END line, a mismatched END, or bad base64.
+    Raises CorruptStore for a block without its END line, a mismatched END, or bad base64; with `skipped`, a block
+    with bad base64 is left out and the reason appended there instead.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM, as Windows PowerShell redirects write
         text = data.decode("utf-16", errors="replace")
@@ -185,8 +193,15 @@ def split_pem(data: bytes, location: str) -> list[_Block]:
                 continue
             in_headers = False
             body.append(line)
-        blocks.append(_Block(label, start, _decode_base64(body, label, start, location), headers, friendly,
-                             local_key_id))
+        try:
+            content = _decode_base64(body, label, start, location)
+        except CorruptStore as exc:
+            if skipped is None or label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in headers.get("Proc-Type", ""):
+                raise
+            skipped.append(exc.reason)
+            friendly, local_key_id = None, None
+            continue
+        blocks.append(_Block(label, start, content, headers, friendly, local_key_id))
         friendly, local_key_id = None, None
     return blocks
 
@@ -229,10 +244,29 @@ def _decode_base64(body: list[str], label: str, line: int, location: str) -> byt
 
 
 def derived_label(name: x509.Name, public_key: object) -> str:
-    """The label PEM/DER gives an object that has no friendlyName: CN, else first subject value, else a hash."""
+    """The label PEM/DER gives an object that has no friendlyName: CN, else first subject value, else a hash (of
+    the public key; of the certificate for one whose key cryptography does not load)."""
     from cryptography.x509.oid import NameOID
 
-    for attribute in name.get_attributes_for_oid(NameOID.COMMON_NAME):
+    from keystores.undecoded import RawCertificate
+
+    if isinstance(public_key, RawCertificate):
+        raw = public_key
+        name = raw.subject
+        try:
+            public_key = raw.public_key()
+        except ValueError:
+            public_key = None
+        if public_key is None:
+            label = _label_from_name(name, NameOID.COMMON_NAME)
+            return label or "cert-" + hashlib.sha256(raw.der).hexdigest()[:16]
+    return _label_from_name(name, NameOID.COMMON_NAME) or "cert-" + public_key_fingerprint(public_key).hex()[:16]
+
+
+def _label_from_name(name: Any, common_name: Any) -> str | None:
+    """The first non-empty CN, else the most specific non-empty attribute value, else None."""
+
+    for attribute in name.get_attributes_for_oid(common_name):
         value = str(attribute.value).strip()
         if value:
             return value
@@ -240,7 +274,7 @@ def derived_label(name: x509.Name, public_key: object) -> str:
         value = str(attribute.value).strip()
         if value:
             return value
-    return "cert-" + public_key_fingerprint(public_key).hex()[:16]
+    return None
 
 
 def _numbered(base: str, number: int) -> str:
@@ -324,14 +358,33 @@ class PemStore(FileStore):
         """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
         if not pem:
             return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
-        blocks = split_pem(data, self.location)
+        skipped: list[str] = []
+        blocks = split_pem(data, self.location, skipped)
+        if not blocks and skipped:
+            raise CorruptStore(skipped[0], store=self.location)
         if not blocks and data.strip():
             raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
         self._charge_encrypted_keys(blocks)
         items = []
         for position, block in enumerate(blocks, first):
-            for obj in self._decode_block(block):
+            try:
+                objects = self._decode_block(block)
+            except (CorruptStore, UnsupportedFormat) as exc:
+                # One malformed certificate (or foreign) block among good ones is skipped, as openssl's bundle
+                # readers do; a damaged key is an error (it is what the user keeps the file for), and so is a
+                # file with nothing readable. An unencrypted block that holds no key is junk like any other; an
+                # encrypted one that fails is the user's key, damaged or under another password.
+                encrypted_key = block.pem_label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.headers.get(
+                    "Proc-Type", "").upper()
+                if encrypted_key or len(blocks) + len(skipped) == 1:
+                    raise
+                skipped.append(exc.reason)
+                continue
+            for obj in objects:
                 items.append(_Item(position, obj, block.friendly_name, block.local_key_id, trust=block.trust))
+        if skipped and not items:
+            raise CorruptStore(f"no block is readable ({skipped[0]})", store=self.location)
+        self.notes.extend(f"{self.location}: skipped {reason}" for reason in skipped)
         return items
 
     @classmethod
@@ -392,11 +445,7 @@ class PemStore(FileStore):
                 except (ValueError, IndexError, TypeError) as exc:
                     raise CorruptStore(f"{block.where} has damaged trust settings", store=self.location) from exc
                 block.friendly_name = block.friendly_name or alias
-            try:
-                cert = x509.load_der_x509_certificate(der)
-            except (ValueError, x509.InvalidVersion) as exc:
-                raise CorruptStore(f"{block.where} is not a valid certificate", store=self.location) from exc
-            return [self._checked(cert, block.where)]
+            return [self._certificate(der, block.where)]
         if label in _REQUEST_LABELS:
             try:
                 request = x509.load_der_x509_csr(block.der)
@@ -404,10 +453,12 @@ class PemStore(FileStore):
                 raise CorruptStore(f"{block.where} is not a valid certificate request",
                                    store=self.location) from exc
             return [self._checked(request, block.where)]
+        encrypted = label == "ENCRYPTED PRIVATE KEY" or (
+            label in _KEY_LABELS and "ENCRYPTED" in block.headers.get("Proc-Type", "").upper())
         if label == "ENCRYPTED PRIVATE KEY":
             return [self._decrypt_pkcs8(block.der, block.where)]
         if label in _KEY_LABELS:
-            if "ENCRYPTED" in block.headers.get("Proc-Type", "").upper():
+            if encrypted:
                 return [self._decrypt_legacy(block)]
             return [self._plain_key(block.der, block.where)]
         if label == "PKCS7":
@@ -420,12 +471,10 @@ class PemStore(FileStore):
 
         if not data:
             return []
-        for loader in (x509.load_der_x509_certificate, x509.load_der_x509_csr):
-            try:
-                obj = loader(data)
-            except (ValueError, x509.InvalidVersion):
-                continue
-            return [_Item(0, self._checked(obj, "the DER object"), None, None)]
+        with contextlib.suppress(CorruptStore):
+            return [_Item(0, self._certificate(data, "the DER object"), None, None)]
+        with contextlib.suppress(ValueError, x509.InvalidVersion):
+            return [_Item(0, self._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
         key = self._maybe_key(data)
         if key is not None:
             return [_Item(0, key, None, None)]
@@ -436,9 +485,23 @@ class PemStore(FileStore):
         raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
                                 "(or it is damaged)", store=self.location)
 
+    def _certificate(self, der: bytes, where: str) -> Any:
+        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.undecoded),
+        bytes that are no certificate at all are damage."""
+        from keystores.chain import decode_certificate
+        from keystores.undecoded import RawCertificate
+
+        cert = decode_certificate(der)
+        if isinstance(cert, RawCertificate) and cert.parsed is None:
+            raise CorruptStore(f"{where} is not a valid certificate", store=self.location)
+        return cert
+
     def _checked(self, obj: Any, where: str) -> Any:
         """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
         from cryptography.exceptions import UnsupportedAlgorithm
+
+        if isinstance(obj, RawCertificate):
+            return obj  # written back byte for byte: nothing in it needs decoding
 
         from keystores.chain import fully_decoded
 
@@ -456,12 +519,12 @@ class PemStore(FileStore):
                                store=self.location) from exc
 
     def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
-        from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives import serialization
+        """The key in `der` (an UndecodedPrivateKey for a sound PKCS#8 of a type cryptography does not load)."""
+        from keystores.undecoded import load_private_key
 
         try:
-            return serialization.load_der_private_key(der, password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+            return load_private_key(der)  # type: ignore[no-any-return]
+        except (ValueError, TypeError):
             return None
 
     def _plain_key(self, der: bytes, where: str) -> PrivateKeyTypes:
@@ -573,12 +636,13 @@ class PemStore(FileStore):
         from keystores.chain import build_chain
         from keystores.limits import VerificationBudget
 
-        certs = [i for i in items if isinstance(i.obj, x509.Certificate)]
+        certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
-        keys = [i for i in items if not isinstance(i.obj, x509.Certificate | x509.CertificateSigningRequest)]
+        keys = [i for i in items if not isinstance(i.obj, x509.Certificate | RawCertificate
+                                                   | x509.CertificateSigningRequest)]
         certs_by_key: dict[bytes, list[_Item]] = {}
         for cert_item in certs:
-            certs_by_key.setdefault(public_key_fingerprint(cert_item.obj.public_key()), []).append(cert_item)
+            certs_by_key.setdefault(_key_hash(cert_item.obj), []).append(cert_item)
         requests_by_key: dict[bytes, list[_Item]] = {}
         for request_item in requests:
             requests_by_key.setdefault(public_key_fingerprint(request_item.obj.public_key()), []).append(request_item)
@@ -586,6 +650,22 @@ class PemStore(FileStore):
         # (position, friendly name, kind, leaf or request item, key) per future entry
         groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
         for key_item in keys:
+            if isinstance(key_item.obj, UndecodedPrivateKey):
+                # cryptography derives no public key from it: paired by the public key its PKCS#8 carries.
+                bits = key_item.obj.public_key_bits
+                leaf_item = next((c for c in certs if not c.used and bits is not None
+                                  and isinstance(c.obj, RawCertificate) and c.obj.public_key_bits == bits), None)
+                if leaf_item is not None:
+                    leaf_item.used = True
+                    groups.append((min(leaf_item.position, key_item.position),
+                                   leaf_item.friendly_name or key_item.friendly_name, EntryKind.KEY_PAIR, leaf_item,
+                                   key_item.obj))
+                    continue
+                self.loose_keys.append(key_item.obj)
+                self.notes.append(f"{self.location}: holds a {key_item.obj.key_type} private key that cryptography "
+                                  "cannot load, so it is not paired with a certificate; it is kept when the file "
+                                  "is rewritten")
+                continue
             spki = public_key_fingerprint(key_item.obj.public_key())
             matches = [c for c in certs_by_key.get(spki, ()) if not c.used]
             if matches:
@@ -611,6 +691,7 @@ class PemStore(FileStore):
         groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
+        chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
         by_subject: dict[x509.Name, list[_Item]] = {}  # each list in file order
         for cert_item in certs:
             by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
@@ -635,6 +716,7 @@ class PemStore(FileStore):
                 for cand in nearest(member.subject):
                     if not cand.used and cand.friendly_name is None and cand.obj == member:
                         cand.used = True
+                        chain_items.append(cand)
                         break
 
         note = verifications.note(self.location)
@@ -653,21 +735,33 @@ class PemStore(FileStore):
             groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
         if duplicates:
             self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
+        # A chain member is an entry of its own too, untrusted (a chain trusts nothing by being there): one per
+        # certificate, however many chains hold it, and none where the file also holds it trusted.
+        for cert_item in chain_items:
+            fingerprint = _fingerprint(cert_item.obj)
+            if fingerprint not in trusted_seen:
+                trusted_seen.add(fingerprint)
+                groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
 
         labels = UniqueLabels(_numbered)
         order = sorted(range(len(groups)), key=lambda n: groups[n][0])
         for number in order:
             _, friendly, kind, item, key = groups[number]
-            label = labels.add(friendly or derived_label(item.obj.subject, item.obj.public_key()))
+            label = labels.add(friendly or derived_label(item.obj.subject, _labelling_key(item.obj)))
             if kind is EntryKind.KEY_PAIR:
                 entry = Entry(label, kind, chain=chains[number], key=key)
             elif kind is EntryKind.REQUEST:
                 entry = Entry(label, kind, key=key, request=item.obj)
+            elif kind is EntryKind.CERTIFICATE:
+                entry = Entry(label, kind, chain=(item.obj,), trust=None)
             else:
                 entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
             self._entries[label] = entry
 
     # --- editing -------------------------------------------------------------------------------------------
+    def remove(self, label: str) -> None:
+        self._remove_with_chain(label)
+
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
         if isinstance(entry.key, KeyRef):
@@ -723,11 +817,32 @@ class PemStore(FileStore):
     def _key_der_or_pem(self, key: PrivateKeyTypes, encoding: Any) -> bytes:
         from cryptography.hazmat.primitives import serialization
 
+        if isinstance(key, UndecodedPrivateKey):
+            return self._undecoded_key(key, encoding)
         if self.password:
             protection: Any = serialization.BestAvailableEncryption(self.password.encode("utf-8"))
         else:
             protection = serialization.NoEncryption()
         return key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, protection)
+
+    def _undecoded_key(self, key: UndecodedPrivateKey, encoding: Any) -> bytes:
+        """A key cryptography does not load, as its PKCS#8 bytes (encrypted with PBES2 AES-256 under the store
+        password when there is one, as BestAvailableEncryption does for the others)."""
+        from cryptography.hazmat.primitives import serialization
+
+        from keystores import pbe
+
+        plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+        if not self.password:
+            return plain if encoding is serialization.Encoding.DER else key.private_bytes(
+                encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        der = pbe.encrypt_pkcs8(plain, self.password, iterations=2048)
+        if encoding is serialization.Encoding.DER:
+            return der
+        body = base64.encodebytes(der).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + lines + b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
 
     def _trust_note(self, entry: Entry) -> None:
         if entry.trust is None:
@@ -761,15 +876,43 @@ class PemStore(FileStore):
             if label is not None:
                 out.append(f"Bag Attributes\n    friendlyName: {label}\n".encode())
 
+        # Each chain member is written once, in the first chain holding it (reading finds it for the others). A
+        # certificate entry that is also a chain member is written there: a trusted one labelled (so it reads back
+        # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate").
+        in_chains = {_fingerprint(c) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                     for c in e.chain[1:]}
+        chain_entries: dict[bytes, Entry] = {}
+        for entry in self._entries.values():
+            if entry.kind.is_certificate and _fingerprint(entry.chain[0]) in in_chains:
+                chain_entries.setdefault(_fingerprint(entry.chain[0]), entry)
+        chain_written: set[bytes] = set()
+
         for entry in self._entries.values():
             subject_obj = entry.chain[0] if entry.chain else entry.request
-            assert subject_obj is not None  # check_entry guarantees a certificate or a request
-            derived = derived_labels.peek(derived_label(subject_obj.subject, subject_obj.public_key()))
+            if subject_obj is None:  # a key without a certificate: the key alone, under its label
+                attributes(entry.label)
+                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                derived_labels.taken.add(entry.label)
+                continue
+            if entry.kind.is_certificate and chain_entries.get(_fingerprint(entry.chain[0])) is entry:
+                continue
+            derived = derived_labels.peek(derived_label(subject_obj.subject, _labelling_key(subject_obj)))
             named = entry.label if entry.label != derived else None
             if entry.kind is EntryKind.KEY_PAIR:
                 attributes(named)
                 out.append(entry.chain[0].public_bytes(pem))
-                out.extend(cert.public_bytes(pem) for cert in entry.chain[1:])
+                derived_labels.taken.add(entry.label)
+                for cert in entry.chain[1:]:
+                    fingerprint = _fingerprint(cert)
+                    if fingerprint in chain_written:
+                        continue
+                    own = chain_entries.get(fingerprint)
+                    chain_written.add(fingerprint)
+                    if own is not None:
+                        attributes(own.label if own.trust is not None else None)
+                        derived_labels.taken.add(own.label)
+                        trusted_written.add(fingerprint)
+                    out.append(cert.public_bytes(pem))
                 attributes(named)
                 out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
             elif entry.kind is EntryKind.REQUEST:
@@ -857,6 +1000,23 @@ def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
         previous = hashlib.md5(previous + password + salt).digest()
         derived += previous
     return derived[:size]
+
+
+def _key_hash(cert: Any) -> bytes:
+    """public_key_fingerprint of the certificate's key; for a RawCertificate whose key cryptography does not load,
+    the SHA-256 of its SubjectPublicKeyInfo as encoded (the same for any key in its DER form)."""
+    if isinstance(cert, RawCertificate):
+        try:
+            return public_key_fingerprint(cert.public_key())
+        except ValueError:
+            spki = cert.parsed["tbs_certificate"]["subject_public_key_info"].dump() if cert.parsed else cert.der
+            return hashlib.sha256(spki).digest()
+    return public_key_fingerprint(cert.public_key())
+
+
+def _labelling_key(obj: Any) -> Any:
+    """What derived_label hashes for an unnamed object: its public key, or a RawCertificate itself."""
+    return obj if isinstance(obj, RawCertificate) else obj.public_key()
 
 
 def _fingerprint(cert: x509.Certificate) -> bytes:

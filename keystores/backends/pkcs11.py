@@ -97,7 +97,7 @@ class Pkcs11Store(BaseStore):
     format: ClassVar[str] = "pkcs11"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=False,
                                                         secret_keys=False, trust=True, key_generation=True,
-                                                        pin=True)
+                                                        pin=True, bare_keys=True)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -293,22 +293,19 @@ class Pkcs11Store(BaseStore):
         return label
 
     def _read_cert(self, obj: Any) -> _Cert | None:
-        from cryptography import x509
-        from cryptography.exceptions import UnsupportedAlgorithm
         from pkcs11 import Attribute
 
-        from keystores.chain import quietly_decoding
 
         attrs = obj.get_attributes([Attribute.VALUE, Attribute.ID, Attribute.LABEL, Attribute.TRUSTED,
                                     Attribute.CERTIFICATE_CATEGORY, Attribute.CERTIFICATE_TYPE])
         der = bytes(attrs.get(Attribute.VALUE, b""))
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
-        try:
-            with quietly_decoding():
-                cert = x509.load_der_x509_certificate(der)
-                cert.subject, cert.issuer  # noqa: B018 - decoded now, quietly; cryptography keeps them
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+        from keystores.chain import decode_certificate
+        from keystores.undecoded import RawCertificate
+
+        cert = decode_certificate(der)
+        if isinstance(cert, RawCertificate) and cert.parsed is None:  # bytes that are no certificate at all
             note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a readable "
                     "X.509 certificate; skipped")
             if note not in self.notes:
@@ -403,6 +400,14 @@ class Pkcs11Store(BaseStore):
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
         if entry.kind.is_certificate and not entry.chain:
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
+        self.check_decodable(entry)
+        if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
+            from keystores.backends.pkcs11_keys import private_key_template
+
+            try:  # a key type this writer does not lay out is refused here, before a transfer writes anything
+                private_key_template(entry.key)
+            except UsageError as exc:
+                raise CapabilityError("private_keys", exc.reason, store=self.location, label=entry.label) from exc
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         """Write the entry's objects; if any write fails, the objects made so far are destroyed again. An interrupt

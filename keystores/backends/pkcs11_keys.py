@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from keystores.errors import KeystoreError, UsageError
+from keystores.model import describe_key
 
 # DER of the named-curve OIDs, as CKA_EC_PARAMS holds them.
 CURVE_PARAMS = {
@@ -158,7 +159,10 @@ def private_key_template(key: Any) -> dict[Any, Any]:
         raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS, Attribute.VALUE: raw}
-    raise UsageError(f"keystores cannot write a {type(key).__name__} onto a token (RSA, EC and Ed25519 only)")
+    from keystores.undecoded import UndecodedPrivateKey
+
+    kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+    raise UsageError(f"keystores cannot write a {kind} key onto a token (RSA, EC and Ed25519 only)")
 
 
 def public_key_template(public_key: Any) -> dict[Any, Any]:
@@ -181,7 +185,7 @@ def public_key_template(public_key: Any) -> dict[Any, Any]:
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS,
                 Attribute.EC_POINT: der_octet_string(raw)}
-    raise UsageError(f"keystores cannot write a {type(public_key).__name__} onto a token")
+    raise UsageError(f"keystores cannot write a {describe_key(public_key)} key onto a token")
 
 
 class TokenSigner:

@@ -10,13 +10,17 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
   signature, never by file order;
 - a certificate bag with Java's trusted-certificate attribute (2.16.840.1.113894.746875.1.1) is a trusted-cert
   entry whose Trust says which extended key usages it lists;
-- any other certificate bag that is not a key's leaf and not in any key's chain (an OpenSSL `-nokeys` store, a
-  bag with only a friendlyName) is kept as a trusted-cert entry with `trust=None` ("present, not trusted"), and
-  the store's notes say keytool would not list it. Such bags are written back without the Java attribute.
+- any other certificate bag that is not a key's leaf is an entry of kind "certificate" (trust None: present, not
+  trusted), as `openssl pkcs12 -info` shows every bag: an OpenSSL `-nokeys` store, a bag with only a friendlyName,
+  and an issuer inside a key pair's chain (`openssl pkcs12 -export -certfile`); the notes say keytool lists the
+  ones outside a chain nowhere. They are written back without the Java attribute. A certificate that is both an
+  entry and a key pair's chain member is written once, in the chain, with the entry's attributes; deleting a key
+  pair removes the untrusted chain certificates no other key pair uses, as keytool -delete does.
 - labels are friendlyName; an unnamed key is called "1", "2", ... as keytool does; an unnamed certificate takes
   its subject's common name. localKeyId values are kept across a rewrite.
-- Java secret-key bags cannot be entries here (Capabilities.secret_keys is False); they are carried through a
-  rewrite unchanged (re-encrypted under a new password), and the notes say so.
+- a Java secret-key bag (keytool -genseckey -storetype PKCS12) is a secret-key entry: its PKCS#8 names the key's
+  algorithm by OID (AES, DESede, HmacSHA256 ...; an OID Java has no name for is kept as the dotted OID) and holds
+  the raw key; it is written back the way JDK 17 writes it (localKeyId "Time <ms>").
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores import der
@@ -59,6 +64,7 @@ from keystores.model import (
     EntryKind,
     KeyRef,
     SealedEntry,
+    SecretKey,
     Trust,
     UniqueLabels,
     sealed_entry,
@@ -144,10 +150,11 @@ class Pkcs12Store(FileStore):
     """A PKCS#12 file. Writes with `profile` "modern" (PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC)
     or "compat" (pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC); reads every cipher seen in the wild.
 
-    PKCS#12 cannot hold secret keys in a way this library models (see the module docstring)."""
+    Java's secret-key bags are secret-key entries (see the module docstring)."""
 
     format: ClassVar[str] = "pkcs12"
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=False, default_flag=False, trust_purposes=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, default_flag=False, trust_purposes=True,
+                                                        bare_keys=True, undecoded_entries=True)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
@@ -155,7 +162,6 @@ class Pkcs12Store(FileStore):
             raise UsageError(f"unknown PKCS#12 profile '{profile}'; profiles are {', '.join(PROFILES)}",
                              store=location)
         self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
-        self._secret_bags: list[_SecretBag] = []
         self._read_protection: dict[str, str] = {}
         self._read_password: str | None = None
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
@@ -171,7 +177,6 @@ class Pkcs12Store(FileStore):
             raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
         self._read_protection = parsed.protection
         self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
-        self._secret_bags = parsed.secrets
         entries, notes = _assemble(parsed, self.location, origin=self)
         self.notes.extend(parsed.notes + notes)
         for entry, local_key_id in entries:
@@ -186,6 +191,9 @@ class Pkcs12Store(FileStore):
         return _describe_profile(PROFILES[self.profile], self.password is None)
 
     # --- writing -------------------------------------------------------------------------------------------
+    def remove(self, label: str) -> None:
+        self._remove_with_chain(label)
+
     def check_entry(self, entry: Entry) -> None:
         if entry.kind is EntryKind.KEY_PAIR and self.password is None:
             raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=self.location)
@@ -193,12 +201,14 @@ class Pkcs12Store(FileStore):
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "
                                   "itself", store=self.location, label=entry.label)
+        if entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:
+            _secret_pkcs8(entry.secret, self.location, entry.label)  # an algorithm PKCS#12 has no OID for
 
     def _dump(self) -> bytes:
         try:
             # A key still sealed as read from this very file, under an unchanged password, is written back as is.
             reuse_from = self if self.password == self._read_password and self.password is not None else None
-            data = _serialize(list(self._entries.values()), self._secret_bags, self.password,
+            data = _serialize(list(self._entries.values()), self.password,
                               PROFILES[self.profile], self._local_key_ids, self.location, reuse_from)
         except KeystoreError:
             raise
@@ -464,6 +474,10 @@ def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: s
     except LimitExceeded as exc:
         exc.store, exc.label = location, label
         raise
+    except UnsupportedFormat as exc:
+        raise UnsupportedFormat(f"the key cannot be opened here: {exc.reason}", store=location, label=label) from exc
+    except CorruptStore as exc:
+        raise type(exc)(exc.reason, store=location, label=label) from exc
     except WrongPassword as exc:
         if mac_verified:
             raise WrongPassword("the key is protected with a password other than the store's",
@@ -521,8 +535,9 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
         return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location, parsed)
     from keystores.legacy import pkcs12_kdf
 
-    hash_name = digest_algorithm["algorithm"].native
-    if hash_name not in ("sha1", "sha224", "sha256", "sha384", "sha512", "md5"):
+    # by OID: asn1crypto names neither SM3 nor the SHA-512/t variants (openssl pkcs12 -macalg offers them all)
+    hash_name = _MAC_HASHES.get(digest_algorithm["algorithm"].dotted, "")
+    if not hash_name:
         raise UnsupportedFormat(f"unsupported MAC algorithm {digest_algorithm['algorithm'].dotted}",
                                 store=location)
     salt = mac_data["mac_salt"].native
@@ -587,6 +602,14 @@ def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str)
         parsed.notes.append(f"{location}: {note}")
 
 
+_MAC_HASHES = {"1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.4": "sha224", "2.16.840.1.101.3.4.2.1": "sha256",
+               "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512", "1.2.840.113549.2.5": "md5",
+               "2.16.840.1.101.3.4.2.5": "sha512_224", "2.16.840.1.101.3.4.2.6": "sha512_256",
+               "2.16.840.1.101.3.4.2.7": "sha3_224", "2.16.840.1.101.3.4.2.8": "sha3_256",
+               "2.16.840.1.101.3.4.2.9": "sha3_384", "2.16.840.1.101.3.4.2.10": "sha3_512",
+               "1.2.156.10197.1.401": "sm3"}
+
+
 def _mac_failed(password: str | None, location: str) -> None:
     if password is None:
         raise PasswordRequired("this PKCS#12 file is protected by a password; give one", store=location)
@@ -595,7 +618,9 @@ def _mac_failed(password: str | None, location: str) -> None:
 
 def _hash_label(name: str) -> str:
     return {"sha1": "SHA-1", "sha224": "SHA-224", "sha256": "SHA-256", "sha384": "SHA-384",
-            "sha512": "SHA-512", "md5": "MD5"}.get(name, name.upper())
+            "sha512": "SHA-512", "md5": "MD5", "sha512_224": "SHA-512/224", "sha512_256": "SHA-512/256",
+            "sha3_224": "SHA3-224", "sha3_256": "SHA3-256", "sha3_384": "SHA3-384", "sha3_512": "SHA3-512",
+            "sm3": "SM3"}.get(name, name.upper())
 
 
 def _describe_encryption(algorithm: Any) -> str:
@@ -626,6 +651,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     verifications = VerificationBudget()
     by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
+    leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
     results: list[tuple[Entry, bytes | None]] = []
     labels = UniqueLabels(lambda base, n: f"{base} ({n})")
     unnamed = 0
@@ -644,6 +670,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         if leaf is not None:
             chain = _build_chain(leaf, by_subject, verifications)
             used.update(b.der for b in chain)
+            leaves.add(leaf.der)
         label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
         if not label:
             unnamed += 1
@@ -662,19 +689,24 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
 
     untrusted: list[str] = []
     unproven: list[str] = []
+    listed: set[bytes] = set()  # bare certificates made entries: a second copy in the file is none
+    trusted = {bag.der for bag in parsed.certs if bag.trust_oids is not None}
     for bag in parsed.certs:
-        if bag.trust_oids is None and bag.der in used:
+        if bag.trust_oids is None and (bag.der in leaves or (bag.friendly_name is None and bag.der in listed)):
             continue
+        if bag.trust_oids is None and bag.der in used and bag.der in trusted:
+            continue  # keytool's copy of a trusted root in a key pair's chain: the trusted entry is that certificate
         if bag.trust_oids is None and bag.friendly_name is None:
-            used.add(bag.der)  # a bare certificate twice in the file is one entry
+            listed.add(bag.der)
         label = labels.add(bag.friendly_name or _common_name(bag.cert))
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
         if trust is not None and parsed.trust_unproven:
             unproven.append(label)
             trust = None
-        elif trust is None:
+        elif trust is None and bag.der not in used:
             untrusted.append(label)
-        results.append((Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(bag.cert,), trust=trust), None))
+        kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
+        results.append((Entry(label=label, kind=kind, chain=(bag.cert,), trust=trust), None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
@@ -685,8 +717,9 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
                      f"the trust of {shown} is not taken (kept as untrusted certificates); a file with a MAC, "
                      "or the certificate checked and trusted by hand, is needed to trust it")
     for secret in parsed.secrets:
-        notes.append(f"{location}: '{secret.friendly_name or '?'}' is a Java secret key; PKCS#12 secret keys are "
-                     "not supported here: it is kept unchanged on save but not listed or converted")
+        label = labels.add(secret.friendly_name or (secret.local_key_id or b"").hex() or "secret")
+        results.append((Entry(label=label, kind=EntryKind.SECRET_KEY, secret=_secret_key(secret.pkcs8),
+                              created=_java_time(secret.local_key_id)), None))
     if parsed.skipped:
         notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
                      "written back")
@@ -702,7 +735,6 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
 def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
               label: str | None = None, *, budget: KdfBudget) -> Any:
     """Decrypt (if shrouded) and load one private key."""
-    from cryptography.hazmat.primitives import serialization
 
     label = label or key_bag.friendly_name
     if key_bag.epki is not None:
@@ -711,14 +743,13 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
         pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
     else:
         pkcs8 = key_bag.pkcs8 or b""
+    from keystores.undecoded import load_private_key
+
     try:
         # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
-        return serialization.load_der_private_key(pkcs8, password=None, unsafe_skip_rsa_key_validation=True)
+        return load_private_key(pkcs8, skip_rsa_validation=True)
     except (ValueError, TypeError) as exc:
         raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location, label=label) from exc
-    except Exception as exc:
-        raise UnsupportedFormat(f"a private key of an unsupported type ({_why(exc)})", store=location,
-                                label=label) from exc
 
 
 def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
@@ -732,8 +763,11 @@ def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
 def _spki(key: Any) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    try:
+        return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    except ValueError:  # an UndecodedPrivateKey (keystores.undecoded): no public key to match by
+        return b""
 
 
 def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
@@ -746,7 +780,7 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
         try:
             spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
-        except (ValueError, TypeError):  # a certificate with a key type cryptography cannot load
+        except Exception:  # a certificate with a key type cryptography cannot load (keystores.undecoded)
             continue
         found.setdefault(spki, bag)
     return found
@@ -824,7 +858,7 @@ def _oids_from_trust(trust: Trust) -> list[str]:
 
 # --- writing --------------------------------------------------------------------------------------------------
 
-def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: str | None,
+def _serialize(entries: Iterable[Entry], password: str | None,
                profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
                reuse_from: object | None = None) -> bytes:
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
@@ -838,6 +872,13 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
     cert_bags: list[bytes] = []
     chain_written: set[bytes] = set()
     ids_used: set[bytes] = set()
+    entries = list(entries)
+    # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
+    in_chains = {c.public_bytes(as_der) for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    chain_entries: dict[bytes, Entry] = {}
+    for entry in entries:
+        if entry.kind.is_certificate and entry.chain[0].public_bytes(as_der) in in_chains:
+            chain_entries.setdefault(entry.chain[0].public_bytes(as_der), entry)
 
     for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR:
@@ -869,26 +910,27 @@ def _serialize(entries: Iterable[Entry], secrets: list[_SecretBag], password: st
                     cert_bags.append(_cert_bag(cert_der, attrs))
                 elif cert_der not in chain_written:
                     chain_written.add(cert_der)
-                    cert_bags.append(_cert_bag(cert_der, None))
+                    own = chain_entries.get(cert_der)
+                    cert_bags.append(_cert_bag(cert_der, _chain_member_attributes(own) if own else None))
+        elif entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:
+            if password is None:
+                raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
+            epki = pbe.encrypt_pkcs8(_secret_pkcs8(entry.secret, location, entry.label), password,
+                                     scheme=profile.key_scheme, iterations=profile.iterations,
+                                     salt_length=profile.salt_length)
+            value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
+            millis = int((entry.created or datetime.now(UTC)).timestamp() * 1000)
+            attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
+            key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
+                                            "bag_attributes": _loaded(attrs)}))
         elif entry.kind.is_certificate:
-            # A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor.
-            trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
-            attrs = _bag_attributes(entry.label, None, trust_oids)
-            cert_bags.append(_cert_bag(entry.chain[0].public_bytes(as_der), attrs))
+            cert_der = entry.chain[0].public_bytes(as_der)
+            if chain_entries.get(cert_der) is not entry:
+                cert_bags.append(_cert_bag(cert_der, _certificate_attributes(entry)))
         else:
             raise CapabilityError(entry.kind.value.replace("-", "_") + "s",
                                   f"PKCS#12 stores cannot hold {entry.kind.value} entries",
                                   store=location, label=entry.label)
-
-    for secret in secrets:
-        if password is None:
-            raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
-        epki = pbe.encrypt_pkcs8(secret.pkcs8, password, scheme=profile.key_scheme,
-                                 iterations=profile.iterations, salt_length=profile.salt_length)
-        value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
-        key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
-                                        "bag_attributes": _loaded(_bag_attributes(
-                                            secret.friendly_name, secret.local_key_id, None))}))
 
     infos: list[Any] = []
     if key_bags:
@@ -933,6 +975,68 @@ def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
     except (ValueError, KeyError, TypeError):
         return False
     return isinstance(iterations, int) and iterations >= profile.iterations
+
+
+# Java's names for the algorithms of secret keys, by the OID its PKCS12KeyStore writes (sun.security.util.KnownOIDs).
+_SECRET_ALGORITHMS = {"2.16.840.1.101.3.4.1": "AES", "1.3.14.3.2.17": "DESede", "1.2.840.113549.3.7": "DESede",
+                      "1.3.14.3.2.7": "DES", "1.2.840.113549.2.7": "HmacSHA1", "1.2.840.113549.2.8": "HmacSHA224",
+                      "1.2.840.113549.2.9": "HmacSHA256", "1.2.840.113549.2.10": "HmacSHA384",
+                      "1.2.840.113549.2.11": "HmacSHA512", "1.2.840.113549.3.2": "RC2", "1.2.840.113549.3.4": "RC4"}
+_SECRET_OIDS = {name.upper(): oid for oid, name in reversed(list(_SECRET_ALGORITHMS.items()))}
+
+
+def _secret_key(pkcs8: bytes) -> SecretKey:
+    """The SecretKey in a Java secret-key bag's PKCS#8: SEQUENCE { 0, AlgorithmIdentifier, OCTET STRING key }."""
+    _, body, end = der.read(pkcs8)
+    _, _, at = der.read(pkcs8, body, end)  # version
+    tag, alg_start, at_value = der.read(pkcs8, at, end)
+    _, oid_start, oid_end = der.read(pkcs8, alg_start, at_value)
+    tag, value_start, value_end = der.read(pkcs8, at_value, end)
+    if tag != 0x04:
+        raise ValueError("a secret key bag without its key")
+    dotted = _dotted(pkcs8[oid_start:oid_end])
+    return SecretKey(_SECRET_ALGORITHMS.get(dotted, dotted), pkcs8[value_start:value_end])
+
+
+def _dotted(content: bytes) -> str:
+    from asn1crypto import core
+
+    return core.ObjectIdentifier.load(der.tlv(0x06, content)).dotted
+
+
+def _secret_pkcs8(secret: SecretKey, location: str, label: str) -> bytes:
+    oid = _SECRET_OIDS.get(secret.algorithm.upper())
+    if oid is None and _OID_LIST.match(secret.algorithm) and "," not in secret.algorithm:
+        oid = secret.algorithm
+    if oid is None:
+        raise CapabilityError("secret_keys", f"PKCS#12 names a secret key's algorithm by OID, and none is known for "
+                              f"'{secret.algorithm}'", store=location, label=label)
+    algorithm = der.tlv(0x30, der.oid(oid) + (b"\x05\x00" if oid == "2.16.840.1.101.3.4.1" else b""))
+    return der.tlv(0x30, der.integer(0) + algorithm + der.tlv(0x04, secret.value))
+
+
+def _java_time(local_key_id: bytes | None) -> datetime | None:
+    """keytool's localKeyId for a secret key is "Time <milliseconds>": its creation time."""
+    if local_key_id and local_key_id.startswith(b"Time ") and local_key_id[5:].isdigit():
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(int(local_key_id[5:]) / 1000, UTC)
+    return None
+
+
+def _certificate_attributes(entry: Entry) -> bytes | None:
+    """A certificate entry's bag attributes: its label as friendlyName, and Java's trust attribute when trusted.
+    A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor."""
+    trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
+    return _bag_attributes(entry.label, None, trust_oids)
+
+
+def _chain_member_attributes(entry: Entry) -> bytes | None:
+    """The bag attributes of a certificate entry written as a key pair's chain member: as `_certificate_attributes`,
+    except that an untrusted one whose label is what reading derives from a bare bag (the common name) stays bare,
+    so that an OpenSSL `-certfile` chain is written back as it was."""
+    if entry.trust is None and entry.label == _common_name(entry.chain[0]):
+        return None
+    return _certificate_attributes(entry)
 
 
 def _scheme_family(epki_der: bytes) -> str | None:

@@ -75,7 +75,8 @@ def _label_from_name(path: str) -> str:
 def import_files(sources: list[str], dest: str, *, password: str | None = None, dest_password: str | None = None,
                  src_type: str | None = None, dest_type: str | None = None, replace: bool = False,
                  profile: str = "modern", progress: Progress | None = None, untrusted: str = "fail",
-                 trust_unverified: bool = False, ask: Ask | None = None) -> TransferResult:
+                 trust_unverified: bool = False, ask: Ask | None = None,
+                 skip_unreadable: bool = False) -> TransferResult:
     """Every entry of every file in `sources` (folders expanded) into `dest`, saved once, labelled by file name;
     `untrusted` as copy_entries takes it. A password given is for the sources that use one (PEM files mostly
     do not)."""
@@ -106,8 +107,10 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
         def fill(target: KeyStore, secret: str | None) -> list[str]:
             _refuse_unprotected(target, new, secret)
             result.skipped.clear()  # a second try (after the password was asked for) starts afresh
+            result.left_out.clear()
             return copy_entries(gathered, target, replace=replace, progress=progress, untrusted=untrusted,
-                                skipped=result.skipped, notes=result.notes, trust_unverified=trust_unverified)
+                                skipped=result.skipped, notes=result.notes, trust_unverified=trust_unverified,
+                                skip_unreadable=skip_unreadable, left_out=result.left_out)
 
         with destination(dest, dest_password):
             result.copied, notes = _write_asking(
@@ -121,7 +124,8 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
                   dest_password: str | None = None, src_type: str | None = None, dest_type: str | None = None,
                   profile: str = "modern", force: bool = False, progress: Progress | None = None,
                   dest_options: dict | None = None, untrusted: str = "fail",
-                  trust_unverified: bool = False, ask: Ask | None = None) -> TransferResult:
+                  trust_unverified: bool = False, ask: Ask | None = None,
+                  skip_unreadable: bool = False) -> TransferResult:
     """Each file of `sources` (folders expanded) into `folder` as `<name><extension of dest_type>`.
 
     Written into a hidden staging folder inside `folder` first and moved into place only when every file
@@ -162,12 +166,14 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
             try:
                 one = convert(path, str(staging / name), password=password, dest_password=dest_password,
                               src_type=src_type, dest_type=kind, profile=profile, dest_options=dest_options,
-                              untrusted=untrusted, trust_unverified=trust_unverified, ask=ask)
+                              untrusted=untrusted, trust_unverified=trust_unverified, ask=ask,
+                              skip_unreadable=skip_unreadable)
             except KeystoreError as exc:
                 exc.store = ours_to_theirs(exc.store) if exc.store else exc.store
                 raise
             result.notes += [ours_to_theirs(note) for note in one.notes]
             result.skipped += one.skipped
+            result.left_out += [(f"{path}: {label}", reason) for label, reason in one.left_out]
             result.copied.append(str(target / name))
             if progress:
                 progress(done, len(names))

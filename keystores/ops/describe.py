@@ -7,6 +7,7 @@ from typing import Any
 from keystores.chain import serial_of
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
+from keystores.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
 
 SCHEMA_VERSION = 1
 
@@ -34,15 +35,18 @@ def fingerprint(cert: Any) -> str:
 
 
 def certificate_data(cert: Any) -> dict[str, Any]:
+    if isinstance(cert, RawCertificate):
+        return _raw_certificate_data(cert)
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
         "serial": format(serial_of(cert), "x"),
         "not_before": _iso(cert.not_valid_before_utc),
         "not_after": _iso(cert.not_valid_after_utc),
-        "key_type": describe_key(cert.public_key()),
+        "key_type": _key_type(cert),
         "signature_algorithm": _signature_name(cert),
         "sha256": fingerprint(cert),
+        "problem": None,
     }
 
 
@@ -90,6 +94,10 @@ def certificate_details(cert: Any) -> dict[str, Any]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
+    if isinstance(cert, RawCertificate):  # cryptography could not decode it: its problem says why
+        return {"version": None, "key_size": None, "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
+                "subject_alt_names": None, "key_usage": None, "extended_key_usage": None, "basic_constraints": None,
+                "subject_key_identifier": None, "authority_key_identifier": None, "extensions_readable": False}
     details: dict[str, Any] = {
         "version": cert.version.value + 1,
         "key_size": _key_bits(cert.public_key()),
@@ -135,6 +143,46 @@ def _key_bits(public_key: Any) -> int | None:
         return 256
     if isinstance(public_key, ed448.Ed448PublicKey):
         return 456
+
+
+def _key_type(cert: Any) -> str:
+    """describe_key of the certificate's key; an RSA key restricted to RSASSA-PSS (cryptography loads it as a plain
+    RSA key) is named for what its certificate says it is."""
+    key_type = describe_key(cert.public_key())
+    if key_type.startswith("RSA-") and cert.public_key_algorithm_oid.dotted_string == "1.2.840.113549.1.1.10":
+        return "RSASSA-PSS-" + key_type[4:]
+    return key_type
+
+
+def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
+    """What a certificate cryptography refused says of itself, each field None where even its DER does not."""
+    serial = cert.serial_number
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    data = {
+        "subject": cert.subject.rfc4514_string() if cert.parsed is not None else None,
+        "issuer": cert.issuer.rfc4514_string() if cert.parsed is not None else None,
+        "serial": None if serial is None else format(serial, "x") if serial >= 0 else "-" + format(-serial, "x"),
+        "not_before": None if not_before is None else _iso(not_before),
+        "not_after": None if not_after is None else _iso(not_after),
+        "key_type": cert.key_type,
+        "signature_algorithm": cert.signature_algorithm_name,
+        "sha256": fingerprint(cert),
+        "problem": cert.problem,
+    }
+    return data
+
+
+def entry_problem(entry: Entry) -> str | None:
+    """What of the entry could not be decoded (its certificates, or a key already opened), in words; else None.
+    A sealed key is not opened for this: listing never pays for decryption."""
+    for index, cert in enumerate(entry.chain):
+        problem = problem_of(cert)
+        if problem is not None:
+            return problem if index == 0 else f"certificate {index + 1} of the chain: {problem}"
+    if entry.kind is EntryKind.KEY_PAIR and not getattr(entry, "sealed", False):
+        problem = problem_of(entry.key)
+        if problem is not None:
+            return f"private key: {problem}"
     return None
 
 
@@ -150,10 +198,14 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
              "key_type": None, "signature_algorithm": None, "sha256": None}
     cert = entry.certificate
     data.update(certificate_data(cert) if cert is not None else empty)
+    data.pop("problem", None)
     if cert is None:
-        public = entry.public_key
+        key = None if getattr(entry, "sealed", False) else entry.key
+        public = entry.public_key if problem_of(key) is None else None
         if public is not None:
             data["key_type"] = describe_key(public)
+        elif isinstance(key, UndecodedPrivateKey):
+            data["key_type"] = key.key_type
         if entry.request is not None:
             data["subject"] = _name(entry.request.subject)
         # A sealed secret key (JCEKS) costs 400,000 MD5 rounds to open: `list` leaves its type out, `show` opens it.
@@ -168,6 +220,7 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     data["on_token"] = entry.on_token
     data["chain_length"] = len(entry.chain)
     data["created"] = _iso(entry.created) if entry.created else None
+    data["problem"] = entry_problem(entry)
     if detail:
         data["chain"] = [{**certificate_data(c), **certificate_details(c)} for c in entry.chain]
         if entry.on_token and isinstance(entry.key, KeyRef):
@@ -188,11 +241,11 @@ def entry_row(entry: Entry) -> dict[str, Any]:
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
                     "key_type": key_type, "default": entry.default}
     cert = entry.certificate
-    if cert is None:
+    if cert is None or isinstance(cert, RawCertificate):
         full = entry_data(entry)
-        return {key: full[key] for key in ("label", "kind", "subject", "not_after", "key_type", "default")}
+        return {key: full[key] for key in ("label", "kind", "subject", "not_after", "key_type", "default", "problem")}
     return {"label": entry.label, "kind": str(entry.kind), "subject": _name(cert.subject),
-            "not_after": _iso(cert.not_valid_after_utc), "key_type": describe_key(cert.public_key()),
+            "not_after": _iso(cert.not_valid_after_utc), "key_type": _key_type(cert),
             "default": entry.default}
 
 

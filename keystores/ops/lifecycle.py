@@ -23,6 +23,7 @@ from keystores.errors import (
     IntegrityError,
     KeystoreError,
     NotFound,
+    UnsupportedFormat,
     UsageError,
 )
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
@@ -442,14 +443,18 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
 
 
 def _entry_public_key(entry: Entry) -> Any:
-    """The key an entry holds (the private key's, not a possibly stale certificate's)."""
+    """The key an entry holds (the private key's, not a possibly stale certificate's); None for a key cryptography
+    cannot load (keystores.undecoded), which nothing can be matched against."""
     if isinstance(entry.key, KeyRef):
         return entry.key.public_key
-    if entry.key is not None and hasattr(entry.key, "public_key"):
-        return entry.key.public_key()
-    if entry.request is not None:
-        return entry.request.public_key()
-    return entry.public_key
+    try:
+        if entry.key is not None and hasattr(entry.key, "public_key"):
+            return entry.key.public_key()
+        if entry.request is not None:
+            return entry.request.public_key()
+        return entry.public_key
+    except ValueError:
+        return None
 
 
 def _short_fp(public_key: Any) -> str:
@@ -521,8 +526,10 @@ def _anchors(store: KeyStore) -> list[x509.Certificate]:
     """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
     trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
     no_flags = not store.capabilities.trust
-    return [e.chain[0] for e in store.entries()
-            if e.kind.is_certificate and e.chain and (e.trust is not None or no_flags)]
+    entries = list(store.entries())
+    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}  # PEM lists them too
+    return [e.chain[0] for e in entries if e.kind.is_certificate and e.chain
+            and (e.trust is not None or (no_flags and e.chain[0] not in in_chains))]
 
 
 def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),
@@ -564,6 +571,11 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = 
 
     links: list[Link] = []
     for index, cert in enumerate(path):
+        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.undecoded
+            from keystores.undecoded import problem_of
+
+            raise UnsupportedFormat(f"certificate {index + 1} of the path cannot be read, so it cannot be validated "
+                                    f"({problem_of(cert)})", store=store.location, label=label)
         link = Link(describe(cert), _issuer_text(cert), cert.not_valid_before_utc, cert.not_valid_after_utc,
                     fingerprint(cert), trusted=_fp(cert) in anchor_fps)
         if cert.not_valid_after_utc < at:
@@ -700,6 +712,11 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             where = "" if position == 0 else f"chain certificate {who}"
             prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
+            if end is None:  # bytes that are no certificate (keystores.undecoded): nothing else can be checked
+                from keystores.undecoded import problem_of
+
+                add(entry.label, "unreadable", f"{prefix}cannot be checked: {problem_of(cert)}")
+                continue
             if end <= at:
                 add(entry.label, "expired", "error", f"{prefix}expired on {_iso(end)}", cert)
             elif end <= horizon:

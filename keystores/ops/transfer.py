@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keystores.errors import CapabilityError, KeystoreError, PasswordRequired, StoreExists, UsageError
+from keystores.errors import (
+    CapabilityError,
+    EntriesRefused,
+    KeystoreError,
+    PasswordRequired,
+    StoreExists,
+    UnsupportedFormat,
+    UsageError,
+)
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
@@ -25,6 +33,8 @@ class TransferResult:
     copied: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: list[Entry] = field(default_factory=list)  # untrusted certificates left out (untrusted="skip")
+    #: (label, reason) of each entry the destination could not hold, left out by `skip_unreadable`
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 # What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
@@ -135,20 +145,37 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
                  rename: dict[str, str] | None = None, replace: bool = False,
                  progress: Progress | None = None, untrusted: str = "fail",
                  skipped: list[Entry] | None = None, notes: list[str] | None = None,
-                 chosen: list[Entry] | None = None, trust_unverified: bool = False) -> list[str]:
+                 chosen: list[Entry] | None = None, trust_unverified: bool = False,
+                 skip_unreadable: bool = False, left_out: list[tuple[str, str]] | None = None) -> list[str]:
     """Add the chosen entries of `source` to `dest` (not saved here). Returns the labels written; untrusted
     certificates `dest` cannot hold are handled as `untrusted` says (UNTRUSTED_CHOICES), skipped ones appended to
     `skipped`, certificates trusted on request named in `notes`. `chosen`: the entries, already picked. Trust
-    whose integrity was not checked becomes trust in `dest` only with `trust_unverified` (see _portable)."""
+    whose integrity was not checked becomes trust in `dest` only with `trust_unverified` (see _portable).
+
+    Entries are independent: every entry `dest` cannot hold is found before anything is added, and then either
+    all of them are named in one EntriesRefused, or (`skip_unreadable`) they are left out and listed in
+    `left_out` while the rest are written."""
     _check_untrusted_choice(untrusted)
     chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
         chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
     prepared = []
+    refused: list[tuple[str, str]] = []
     for entry in chosen:
         new_label = (rename or {}).get(entry.label, entry.label)
-        portable = _portable(entry, dest, trust_unverified=trust_unverified)
-        prepared.append(portable if new_label == portable.label else portable.with_(label=new_label))
+        try:
+            portable = _portable(entry, dest, trust_unverified=trust_unverified)
+            if new_label != portable.label:
+                portable = portable.with_(label=new_label)
+            dest.check_entry(portable)
+        except (CapabilityError, UnsupportedFormat) as exc:  # what dest cannot hold; a key no one here can open
+            refused.append((new_label, exc.reason))
+            continue
+        prepared.append(portable)
+    if refused and not skip_unreadable:
+        raise EntriesRefused(refused, store=dest.location)
+    if left_out is not None:
+        left_out.extend(refused)
     if not dest.capabilities.multiple_entries and len(prepared) > 1:
         raise CapabilityError("multiple_entries", f"a {dest.format} file holds one entry, {len(prepared)} given",
                               store=dest.location)
@@ -205,7 +232,7 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
             src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
             force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
             labels: list[str] | None = None, untrusted: str = "fail", trust_unverified: bool = False,
-            ask: Ask | None = None) -> TransferResult:
+            ask: Ask | None = None, skip_unreadable: bool = False) -> TransferResult:
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
     name); `untrusted` and `trust_unverified` as copy_entries takes them. Both stores are open, and every secret
     asked for through `ask`, before the first entry is copied."""
@@ -220,7 +247,8 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
         return _transfer(source, chosen, lambda pw, asking: open_store(
             dest, password=pw, type=dest_type, create=True, fresh=force, profile=profile, ask=asking,
             **(dest_options or {})), dest, dest_password, ask, new, replace=force, progress=progress,
-            untrusted=untrusted, trust_unverified=trust_unverified)
+            untrusted=untrusted, trust_unverified=trust_unverified,
+            skip_unreadable=skip_unreadable)
 
     return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
                         work)
@@ -230,7 +258,7 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
                    src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
                    progress: Progress | None = None, untrusted: str = "fail", trust_unverified: bool = False,
-                   ask: Ask | None = None) -> TransferResult:
+                   ask: Ask | None = None, skip_unreadable: bool = False) -> TransferResult:
     """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` and
     `trust_unverified` as copy_entries takes them."""
     _check_untrusted_choice(untrusted)
@@ -248,7 +276,8 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
         return _transfer(source, chosen, lambda pw, asking: open_store(
             dest, password=pw, type=dest_type, writable=True, create=True, profile=profile, ask=asking), dest,
             dest_password, ask, not store_exists(dest), rename=rename, replace=replace, progress=progress,
-            untrusted=untrusted, trust_unverified=trust_unverified)
+            untrusted=untrusted, trust_unverified=trust_unverified,
+            skip_unreadable=skip_unreadable)
 
     return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
                         work)
@@ -263,8 +292,10 @@ def _transfer(source: KeyStore, chosen: list[Entry], open_dest: Callable[[str | 
     def fill(target: KeyStore, password: str | None) -> list[str]:
         _refuse_unprotected(target, new, password)
         result.skipped.clear()  # a second try (after the password was asked for) starts afresh
+        result.left_out.clear()
         trusted_notes.clear()
-        return copy_entries(source, target, chosen=chosen, skipped=result.skipped, notes=trusted_notes, **copy)
+        return copy_entries(source, target, chosen=chosen, skipped=result.skipped, left_out=result.left_out,
+                            notes=trusted_notes, **copy)
 
     with destination(dest, dest_password):
         result.copied, notes = _write_asking(open_dest, fill, dest_password, ask, new)
