@@ -1,0 +1,411 @@
+"""Bouncy Castle's BKS, UBER and BCFKS: the shared contract, and interop judged by keytool with the Bouncy Castle
+provider (Debian's libbcprov-java, installed by scripts/setup) and by a small Java program run against bcprov.
+
+keytool calls are slow (~1 s each with the provider), so keytool makes one store of each type per session: an RSA
+and an EC key pair, an AES secret key and a trusted certificate. bcprov 1.72 makes BKS version 1 stores only when
+the system property org.bouncycastle.bks.enable_v1 is true; keytool is given it for the BKS-V1 store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from backend_suite import BackendContract
+from cryptography.hazmat.primitives import serialization
+from helpers import ca, key_pair_entry, same_key, trusted_entry
+
+from keystores.backends.bcfks import BcfksStore
+from keystores.backends.bks import BksStore, UberStore
+from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
+from keystores.model import Entry, EntryKind, SecretKey
+from keystores.store import detect, open_store, sniff
+from keystores.twofish import Twofish
+
+PASSWORD = "changeit-Bc1"
+AES_VALUE = bytes(range(32))
+# Three-key 3DES with odd parity in every byte, as Java's DESede key factories leave it.
+DES_VALUE = bytes(b | (bin(b).count("1") % 2 == 0) for b in range(2, 50, 2))
+BC_JAR = Path("/usr/share/java/bcprov.jar")
+BC_PROVIDER = ["-providerpath", str(BC_JAR), "-providerclass", "org.bouncycastle.jce.provider.BouncyCastleProvider"]
+needs_bc = pytest.mark.skipif(shutil.which("keytool") is None or not BC_JAR.exists(),
+                              reason="keytool or Bouncy Castle (libbcprov-java) is not installed: run scripts/setup")
+KEYTOOL_TYPES = {"bks": "BKS", "bks-v1": "BKS-V1", "uber": "UBER", "bcfks": "BCFKS"}
+
+
+def keytool(*args: str) -> str:
+    done = subprocess.run(["keytool", "-J-Duser.language=en", "-J-Dorg.bouncycastle.bks.enable_v1=true", *args,
+                           *BC_PROVIDER], capture_output=True, text=True,
+                          check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert done.returncode == 0, f"keytool {' '.join(args[:2])} failed: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def keytool_listing(path: Path, store_type: str) -> dict[str, str]:
+    """alias -> entry type, from `keytool -list -v`."""
+    out = keytool("-list", "-v", "-keystore", str(path), "-storetype", store_type, "-storepass", PASSWORD)
+    found: dict[str, str] = {}
+    alias = None
+    for line in out.splitlines():
+        if line.startswith("Alias name: "):
+            alias = line.removeprefix("Alias name: ")
+        elif line.startswith("Entry type: ") and alias is not None:
+            found[alias] = line.removeprefix("Entry type: ")
+    return found
+
+
+JAVA_TOOL = r"""
+import java.io.*; import java.security.*; import java.security.cert.Certificate; import java.util.*;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+
+/** `read FILE TYPE PASS ...`: load each store with bcprov, open every key, print what is there. */
+public class BcTool {
+    public static void main(String[] a) throws Exception {
+        Provider bc = new BouncyCastleProvider();
+        Security.addProvider(bc);
+        for (int i = 1; i + 2 < a.length; i += 3) {
+            KeyStore ks = KeyStore.getInstance(a[i + 1], bc);
+            char[] pw = a[i + 2].toCharArray();
+            try (InputStream in = new FileInputStream(a[i])) { ks.load(in, pw); }
+            for (String alias : Collections.list(ks.aliases())) {
+                StringBuilder line = new StringBuilder(new File(a[i]).getName() + "|" + alias + "|");
+                if (ks.isKeyEntry(alias)) {
+                    Key k = ks.getKey(alias, pw);
+                    if (k instanceof PrivateKey) {
+                        Certificate c = ks.getCertificate(alias);
+                        String alg = "SHA256with" + (k.getAlgorithm().equals("EC") ? "ECDSA" : k.getAlgorithm());
+                        Signature s = Signature.getInstance(alg);
+                        s.initSign((PrivateKey) k);
+                        s.update(new byte[] {1, 2, 3});
+                        byte[] sig = s.sign();
+                        s.initVerify(c.getPublicKey());
+                        s.update(new byte[] {1, 2, 3});
+                        line.append("private|").append(ks.getCertificateChain(alias).length).append("|")
+                            .append(s.verify(sig) ? "signs" : "MISMATCH");
+                    } else {
+                        line.append("secret|").append(HexFormat.of().formatHex(k.getEncoded()));
+                    }
+                } else {
+                    line.append("trusted");
+                }
+                System.out.println(line);
+            }
+        }
+    }
+}
+"""
+
+
+def java_tool(folder: Path, *args: str) -> list[str]:
+    source = folder / "BcTool.java"
+    source.write_text(JAVA_TOOL)
+    done = subprocess.run(["java", "-cp", str(BC_JAR), str(source), *args], capture_output=True, text=True,
+                          check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def cli(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KS_PW": password, "KS_DEST_PW": password}
+    return subprocess.run([sys.executable, "-m", "keystores", *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+
+
+# --- the shared contract -------------------------------------------------------------------------------------
+def _opener(path: Path, cls):
+    def opener(create=False, writable=False):
+        return cls.open(str(path), password=PASSWORD, writable=writable or create, create=create)
+    return opener
+
+
+class TestBksContract(BackendContract):
+    @pytest.fixture
+    def opener(self, tmp_path):
+        return _opener(tmp_path / "store.bks", BksStore)
+
+
+class TestBcfksContract(BackendContract):
+    @pytest.fixture
+    def opener(self, tmp_path):
+        return _opener(tmp_path / "store.bcfks", BcfksStore)
+
+
+# --- Twofish (UBER's cipher) ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("key", "plain", "encrypted"), [
+    # Known-answer vectors from the Twofish paper's ecb_ival.txt / ecb_tbl.txt.
+    ("00" * 16, "00" * 16, "9F589F5CF6122C32B6BFEC2F2AE8C35A"),
+    ("00" * 32, "00" * 16, "57FF739D4DC92C1BD7FC01700CC8216F"),
+    ("9F589F5CF6122C32B6BFEC2F2AE8C35A", "D491DB16E7B1C39E86CB086B789F5419", "019F9809DE1711858FAAC3A3BA20FBC3"),
+])
+def test_twofish_known_answers(key, plain, encrypted):
+    assert Twofish(bytes.fromhex(key)).decrypt_block(bytes.fromhex(encrypted)) == bytes.fromhex(plain)
+
+
+# --- stores keytool made -------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def bc_made(tmp_path_factory) -> dict[str, Path]:
+    """keytool-BC: a BKS (versions 2 and 1), an UBER and a BCFKS, each with an RSA and an EC key pair, an AES-256
+    key and a trusted CA (one alias not ASCII)."""
+    if shutil.which("keytool") is None or not BC_JAR.exists():
+        pytest.skip("keytool or Bouncy Castle (libbcprov-java) is not installed: run scripts/setup")
+    folder = tmp_path_factory.mktemp("bc-made")
+    ca_file = folder / "ca.der"
+    ca_file.write_bytes(ca(0)[1].public_bytes(serialization.Encoding.DER))
+    made: dict[str, Path] = {}
+    for name, store_type in KEYTOOL_TYPES.items():
+        path = folder / f"made-{name}.{name.removesuffix('-v1')}"
+        common = ["-keystore", str(path), "-storetype", store_type, "-storepass", PASSWORD]
+        keytool("-genkeypair", *common, "-keypass", PASSWORD, "-alias", "rsa key", "-keyalg", "RSA", "-keysize",
+                "2048", "-dname", "CN=rsa,O=keystores tests", "-validity", "30")
+        keytool("-genkeypair", *common, "-keypass", PASSWORD, "-alias", "clé ec", "-keyalg", "EC", "-groupname",
+                "secp256r1", "-dname", "CN=ec,O=keystores tests", "-validity", "30")
+        keytool("-genseckey", *common, "-keypass", PASSWORD, "-alias", "aes", "-keyalg", "AES", "-keysize", "256")
+        keytool("-importcert", *common, "-noprompt", "-alias", "root ca", "-file", str(ca_file))
+        made[name] = path
+    made["folder"] = folder
+    return made
+
+
+def java_secret(folder: Path, path: Path, store_type: str, alias: str) -> str:
+    lines = java_tool(folder, "read", str(path), store_type, PASSWORD)
+    return next(line.split("|")[-1] for line in lines if line.split("|")[1] == alias)
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "bks-v1", "uber", "bcfks"])
+def test_we_read_what_keytool_bc_wrote(bc_made, name):
+    path = bc_made[name]
+    expected_type = "uber" if name == "uber" else "bcfks" if name == "bcfks" else "bks"
+    assert detect(str(path))[0] == expected_type
+    with open_store(path, password=PASSWORD) as store:
+        kinds = {entry.label: entry.kind for entry in store.entries()}
+        assert kinds == {"rsa key": EntryKind.KEY_PAIR, "clé ec": EntryKind.KEY_PAIR, "aes": EntryKind.SECRET_KEY,
+                         "root ca": EntryKind.TRUSTED_CERT}
+        for label in ("rsa key", "clé ec"):
+            entry = store.get(label)
+            assert same_key(entry.key, entry.chain[0].public_key())
+        assert store.get("root ca").chain[0] == ca(0)[1]
+        secret = store.get("aes").secret
+        assert secret.algorithm == "AES" and secret.size_bits == 256
+        reader_type = "BKS" if name == "bks-v1" else KEYTOOL_TYPES[name]  # BC's BKS reads versions 0, 1 and 2
+        assert secret.value.hex() == java_secret(bc_made["folder"], path, reader_type, "aes")
+        if name == "bks-v1":
+            assert any("version 1" in note for note in store.notes)
+
+
+def _our_store(path: Path) -> Path:
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(key_pair_entry("server", index=1))
+        store.add(key_pair_entry("ec server", index=2, use_ec=True))
+        store.add(trusted_entry("root ca"))
+        store.add(Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", AES_VALUE)))
+        store.add(Entry(label="Ünïcode des", kind=EntryKind.SECRET_KEY, secret=SecretKey("DESede", DES_VALUE)))
+    return path
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "bcfks"])
+def test_keytool_bc_lists_what_we_wrote_and_java_opens_every_key(tmp_path, name):
+    path = _our_store(tmp_path / f"ours.{name}")
+    assert keytool_listing(path, KEYTOOL_TYPES[name]) == {
+        "server": "PrivateKeyEntry", "ec server": "PrivateKeyEntry", "root ca": "trustedCertEntry",
+        "aes": "SecretKeyEntry", "Ünïcode des": "SecretKeyEntry"}
+    lines = set(java_tool(tmp_path, "read", str(path), KEYTOOL_TYPES[name], PASSWORD))
+    file = path.name
+    assert lines == {f"{file}|server|private|2|signs", f"{file}|ec server|private|2|signs",
+                     f"{file}|root ca|trusted", f"{file}|aes|secret|{AES_VALUE.hex()}",
+                     f"{file}|Ünïcode des|secret|{DES_VALUE.hex()}"}
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "bcfks"])
+def test_hmac_keys_are_kept_as_keytool_keeps_them(tmp_path, name):
+    """keytool -genseckey -keyalg HmacSHA256 records the key under its OID in BCFKS (which bcprov 1.72 then cannot
+    open itself: it has no key factory for that OID) and by name in BKS. We write what keytool writes."""
+    path = tmp_path / f"hmac.{name}"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(Entry(label="hmac", kind=EntryKind.SECRET_KEY, secret=SecretKey("HmacSHA256", AES_VALUE)))
+    assert keytool_listing(path, KEYTOOL_TYPES[name]) == {"hmac": "SecretKeyEntry"}
+    with open_store(path, password=PASSWORD) as store:
+        assert store.get("hmac").secret == SecretKey("HmacSHA256", AES_VALUE)
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "bcfks"])
+def test_unopened_keys_are_written_back_as_read_and_keytool_still_opens_them(bc_made, tmp_path, name):
+    path = tmp_path / f"copy.{name}"
+    path.write_bytes(bc_made[name].read_bytes())
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.rename("root ca", "renamed ca")
+    assert keytool_listing(path, KEYTOOL_TYPES[name])["renamed ca"] == "trustedCertEntry"
+    lines = java_tool(tmp_path, "read", str(path), KEYTOOL_TYPES[name], PASSWORD)
+    assert f"{path.name}|rsa key|private|1|signs" in lines
+
+
+@needs_bc
+@pytest.mark.parametrize(("source", "middle"), [("bks", "p12"), ("bks", "jks"), ("bcfks", "p12"),
+                                                ("bcfks", "jceks"), ("uber", "bcfks")])
+def test_convert_round_trips_through_other_formats(bc_made, tmp_path, source, middle):
+    """BC store -> PKCS#12/JKS/JCEKS/BCFKS -> BKS or BCFKS, by the CLI; keytool-BC lists the result. Secret keys go
+    where the middle format holds them (JCEKS, BCFKS); PKCS#12 and JKS get the key pairs and certificates."""
+    src = tmp_path / f"src.{source}"
+    src.write_bytes(bc_made[source].read_bytes())
+    if middle in ("p12", "jks"):
+        with open_store(src, password=PASSWORD, writable=True) as store:
+            store.remove("aes")
+    mid = tmp_path / f"mid.{middle}"
+    done = cli("convert", str(src), str(mid), "--password", "env:KS_PW", "--dest-password", "env:KS_DEST_PW")
+    assert done.returncode == 0, done.stderr
+    back_name = "bcfks" if source == "bks" else "bks"
+    back = tmp_path / f"back.{back_name}"
+    done = cli("convert", str(mid), str(back), "--password", "env:KS_PW", "--dest-password", "env:KS_DEST_PW")
+    assert done.returncode == 0, done.stderr
+    expected = {"rsa key": "PrivateKeyEntry", "clé ec": "PrivateKeyEntry", "root ca": "trustedCertEntry"}
+    if middle not in ("p12", "jks"):
+        expected["aes"] = "SecretKeyEntry"
+    if middle in ("jks", "jceks"):  # Java lower-cases aliases; "clé ec" stays as it is
+        expected = {alias.lower(): kind for alias, kind in expected.items()}
+    assert keytool_listing(back, KEYTOOL_TYPES[back_name]) == expected
+    with open_store(src, password=PASSWORD) as original, open_store(back, password=PASSWORD) as copy:
+        for entry in original.entries():
+            twin = copy.get(entry.label.lower() if middle in ("jks", "jceks") else entry.label)
+            if entry.kind is EntryKind.KEY_PAIR:
+                assert same_key(twin.key, entry.key) and twin.chain == entry.chain
+            elif entry.kind is EntryKind.SECRET_KEY:
+                assert twin.secret == entry.secret
+
+
+# --- wrong password, damage, bounds --------------------------------------------------------------------------
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "bks-v1", "uber", "bcfks"])
+def test_wrong_password_exits_3_without_echoing_it(bc_made, name):
+    done = cli("list", str(bc_made[name]), "--password", "env:KS_PW", password="NotTheP4ss")
+    assert done.returncode == 3, done.stderr
+    assert str(bc_made[name]) in done.stderr and "NotTheP4ss" not in done.stderr + done.stdout
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "uber", "bcfks"])
+def test_a_flipped_byte_is_damage_when_the_password_is_proven(bc_made, tmp_path, name):
+    """A byte flipped in the middle of the file: the password still opens a key (BKS) or decrypts the store (UBER,
+    BCFKS), so the file is called damaged (exit 1), not the password wrong."""
+    data = bc_made[name].read_bytes()
+    damaged = tmp_path / f"damaged.{name}"
+    damaged.write_bytes(_flip(data, len(data) // 2))
+    done = cli("list", str(damaged), "--password", "env:KS_PW")
+    assert done.returncode == 1, done.stderr
+    assert "damaged" in done.stderr and "Traceback" not in done.stderr
+
+
+@needs_bc
+@pytest.mark.parametrize("name", ["bks", "uber", "bcfks"])
+def test_every_truncation_fails_cleanly(bc_made, tmp_path, name):
+    data = bc_made[name].read_bytes()
+    cls = {"bks": BksStore, "uber": UberStore, "bcfks": BcfksStore}[name]
+    path = tmp_path / f"cut.{name}"
+    for size in (4, 31, 33, len(data) // 3, len(data) - 21, len(data) - 1):
+        path.write_bytes(data[:size])
+        with pytest.raises((CorruptStore, WrongPassword, UnsupportedFormat)):
+            cls.open(str(path), password=PASSWORD).close()
+
+
+def test_hostile_bks_iteration_count_is_refused_before_any_work(tmp_path):
+    path = _our_store(tmp_path / "ours.bks")
+    data = path.read_bytes()
+    path.write_bytes(data[:28] + struct.pack(">i", 0x7FFFFFFF) + data[32:])
+    with pytest.raises(CorruptStore, match="iterations"):
+        BksStore.open(str(path), password=PASSWORD).close()
+
+
+def test_hostile_bcfks_iteration_count_is_refused_before_any_work(tmp_path):
+    from asn1crypto import algos, core
+
+    from keystores.backends import bcfks
+
+    path = _our_store(tmp_path / "ours.bcfks")
+    outer = core.Sequence.load(path.read_bytes())
+    check = bcfks._PbkdMacIntegrityCheck.load(outer[1].dump())
+    kdf = algos.KdfAlgorithm.load(check["pbkd_algorithm"].dump())
+    params = kdf["parameters"].native
+    kdf = algos.KdfAlgorithm({"algorithm": "pbkdf2", "parameters": {
+        "salt": {"specified": params["salt"]}, "iteration_count": 2**31 - 1, "key_length": 64,
+        "prf": {"algorithm": "sha512", "parameters": None}}})
+    check = bcfks._PbkdMacIntegrityCheck({"mac_algorithm": check["mac_algorithm"],
+                                          "pbkd_algorithm": core.Any.load(kdf.dump()), "mac": check["mac"].native})
+    path.write_bytes(bcfks.der.tlv(0x30, outer[0].dump() + check.dump()))
+    with pytest.raises(CorruptStore, match="iterations"):
+        BcfksStore.open(str(path), password=PASSWORD).close()
+
+
+def test_uber_is_read_only_and_says_where_to_go(tmp_path):
+    with pytest.raises(Exception, match="convert"):
+        UberStore.open(str(tmp_path / "new.uber"), password=PASSWORD, create=True)
+
+
+def test_a_damaged_bks_mac_with_a_proven_password_is_an_integrity_error(tmp_path):
+    path = _our_store(tmp_path / "ours.bks")
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    with pytest.raises(IntegrityError, match="opens key"):
+        BksStore.open(str(path), password=PASSWORD).close()
+
+
+def test_a_damaged_bcfks_mac_with_a_proven_password_is_an_integrity_error(tmp_path):
+    path = _our_store(tmp_path / "ours.bcfks")
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    with pytest.raises(IntegrityError, match="decrypts the store"):
+        BcfksStore.open(str(path), password=PASSWORD).close()
+
+
+# --- detection -----------------------------------------------------------------------------------------------
+def test_bcfks_is_no_longer_taken_for_a_der_certificate(tmp_path):
+    path = _our_store(tmp_path / "ours.bcfks")
+    assert sniff(path.read_bytes()[:4096]) == "bcfks"
+    misnamed = tmp_path / "store.der"
+    misnamed.write_bytes(path.read_bytes())
+    found, notes = detect(str(misnamed))
+    assert found == "bcfks" and "BCFKS" in notes[0]
+
+
+def test_bks_is_detected_from_its_bytes_whatever_its_name(tmp_path):
+    path = _our_store(tmp_path / "ours.bks")
+    misnamed = tmp_path / "store.jks"
+    misnamed.write_bytes(path.read_bytes())
+    assert detect(str(misnamed))[0] == "bks"
+    empty = tmp_path / "empty.keystore"
+    with open_store(tmp_path / "empty.bks", password=PASSWORD, create=True):
+        pass
+    empty.write_bytes((tmp_path / "empty.bks").read_bytes())
+    assert detect(str(empty))[0] == "bks"
+
+
+# --- the CLI -------------------------------------------------------------------------------------------------
+def test_cli_lists_and_shows_a_bks(tmp_path):
+    path = _our_store(tmp_path / "x.bks")
+    done = cli("list", str(path), "--json", "--password", "env:KS_PW")
+    assert done.returncode == 0, done.stderr
+    entries = {e["label"]: e["kind"] for e in json.loads(done.stdout)["entries"]}
+    assert entries == {"server": "key-pair", "ec server": "key-pair", "root ca": "trusted-cert",
+                       "aes": "secret-key", "Ünïcode des": "secret-key"}
+    done = cli("show", str(path), "--password", "env:KS_PW")
+    assert done.returncode == 0, done.stderr
+    assert "HMAC-SHA1" in done.stdout
+
+
+def test_bks_without_a_password_lists_certificates_and_says_integrity_was_not_checked(tmp_path):
+    path = _our_store(tmp_path / "x.bks")
+    with BksStore.open(str(path)) as store:
+        assert store.get("root ca").chain[0] == ca(0)[1]
+        assert any("integrity was not checked" in note for note in store.notes)
+
