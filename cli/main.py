@@ -40,7 +40,8 @@ PasswordOpt = Annotated[str | None, typer.Option("--password", "--pin", "-p", he
 DestPasswordOpt = Annotated[str | None, typer.Option("--dest-password", help=f"Destination password. {SECRET_HELP}",
                                                      show_default=False)]
 TypeOpt = Annotated[str | None, typer.Option("--type", "-t", help="Store type when the bytes don't tell: pkcs12, "
-                                             "jks, jceks, pem, der, cms, nss, pkcs11.", show_default=False)]
+                                             "jks, jceks, bks, uber, bcfks, pem, der, cms, nss, pkcs11.",
+                                             show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in the README).")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Algorithms for what is written: modern, or compat "
                                          "(3DES/SHA-1 for old Java, Windows, macOS; weak, warns).")]
@@ -555,7 +556,7 @@ def export_cmd(
 def convert_cmd(
     src: Annotated[str, typer.Argument()],
     dest: Annotated[str, typer.Argument(help="New store; type from --dest-type or its extension (.p12 .pfx .jks "
-                                        ".jceks .pem .der .kdb, sql:DIR, pkcs11: URI).")],
+                                        ".jceks .bks .bcfks .pem .der .kdb, sql:DIR, pkcs11: URI).")],
     password: PasswordOpt = None,
     dest_password: DestPasswordOpt = None,
     store_type: TypeOpt = None,

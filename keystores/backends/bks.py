@@ -403,17 +403,15 @@ class BksStore(_BcStore):
     format: ClassVar[str] = "bks"
     display: ClassVar[str] = "BKS"
 
-    def _init_new(self) -> None:
-        super()._init_new()
-        self.version = 2
+    _read_version = 2
+    _mac_iterations = WRITE_ITERATIONS
 
     def _load(self, data: bytes) -> None:
         try:
             reader = _Reader(data)
-            self.version = reader.int()
-            if self.version not in (0, 1, 2):
-                raise UnsupportedFormat(f"BKS version {self.version} is unknown (0, 1 and 2 exist)",
-                                        store=self.location)
+            version = reader.int()
+            if version not in (0, 1, 2):
+                raise UnsupportedFormat(f"BKS version {version} is unknown (0, 1 and 2 exist)", store=self.location)
             salt = reader.chunk()
             iterations = reader.int()
             if not salt or not 1 <= iterations <= MAX_ITERATIONS:
@@ -433,7 +431,7 @@ class BksStore(_BcStore):
         if self.password is None:
             # BcKeyStoreSpi checks nothing without a password, and keytool -list then warns; we do the same.
             self.notes.append(f"{self.location}: no password given: the store's integrity was not checked")
-        elif not hmac.compare_digest(_bks_mac(self.password, salt, iterations, self.version,
+        elif not hmac.compare_digest(_bks_mac(self.password, salt, iterations, version,
                                               memoryview(data)[body_start:body_end]), mac):
             opened = self._prove_password(records)
             if opened is not None:
@@ -444,10 +442,11 @@ class BksStore(_BcStore):
         if len(data) > body_end + _MAC_SIZE:
             raise CorruptStore(f"{len(data) - body_end - _MAC_SIZE} unexpected bytes after the store MAC",
                                store=self.location)
-        if self.version < 2:
-            self.notes.append(f"{self.location}: BKS version {self.version}: its MAC key is 16 bits; rewriting "
+        if version < 2:
+            self.notes.append(f"{self.location}: BKS version {version}: its MAC key is 16 bits; rewriting "
                               "the store makes it version 2")
-            self.version = 2
+        self._read_version = version
+        self._mac_iterations = iterations
         self._take_entries(records)
 
     def _dump(self) -> bytes:
@@ -487,8 +486,22 @@ class BksStore(_BcStore):
         return _encode_key(_KEY_PRIVATE, "PKCS#8", _java_key_algorithm(pkcs8), pkcs8)
 
     def protection(self) -> dict[str, str]:
-        return {"mac": f"HMAC-SHA1 (PKCS#12 KDF), {WRITE_ITERATIONS} iterations",
-                "keys": f"PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES), {WRITE_ITERATIONS} iterations"}
+        """The MAC and key protection as read (BC writes 1024..2047 iterations), or what we write for a new store."""
+        counts = set()
+        for entry in self._entries.values():
+            blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
+            if blob is not None and blob[0] == _SEALED:
+                try:
+                    reader = _Reader(blob, 1)
+                    reader.chunk()
+                    counts.add(reader.int())
+                except _PARSE_ERRORS:
+                    continue  # a damaged key is reported when it is opened, not here
+        low, high = (min(counts), max(counts)) if counts else (WRITE_ITERATIONS, WRITE_ITERATIONS)
+        key_counts = f"{low}" + (f"-{high}" if high != low else "")
+        mac_key = "16-bit key (BKS version 1)" if self._read_version < 2 else "PKCS#12 KDF"
+        return {"mac": f"HMAC-SHA1 ({mac_key}), {self._mac_iterations} iterations",
+                "keys": f"PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES), {key_counts} iterations"}
 
 
 def _java_key_algorithm(pkcs8: bytes) -> str:
