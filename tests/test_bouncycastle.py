@@ -63,12 +63,41 @@ def keytool_listing(path: Path, store_type: str) -> dict[str, str]:
 JAVA_TOOL = r"""
 import java.io.*; import java.security.*; import java.security.cert.Certificate; import java.util.*;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.jcajce.BCFKSLoadStoreParameter;
+import org.bouncycastle.crypto.util.PBKDF2Config;
 
-/** `read FILE TYPE PASS ...`: load each store with bcprov, open every key, print what is there. */
+/** `read FILE TYPE PASS ...`: load each store with bcprov, open every key, print what is there.
+ *  `kwp SRC TYPE PASS DEST`: copy SRC into a BCFKS under AES key wrap and HMAC-SHA3-512 (not keytool's choice). */
 public class BcTool {
     public static void main(String[] a) throws Exception {
         Provider bc = new BouncyCastleProvider();
         Security.addProvider(bc);
+        if (a[0].equals("kwp")) {
+            char[] pw = a[3].toCharArray();
+            KeyStore src = KeyStore.getInstance(a[2], bc);
+            try (InputStream in = new FileInputStream(a[1])) { src.load(in, pw); }
+            PBKDF2Config kdf = new PBKDF2Config.Builder().withPRF(PBKDF2Config.PRF_SHA3_512).withIterationCount(2048)
+                .withSaltLength(32).build();
+            KeyStore out = KeyStore.getInstance("BCFKS", bc);
+            out.load(new BCFKSLoadStoreParameter.Builder((InputStream) null, pw)
+                .withStoreEncryptionAlgorithm(BCFKSLoadStoreParameter.EncryptionAlgorithm.AES256_KWP)
+                .withStoreMacAlgorithm(BCFKSLoadStoreParameter.MacAlgorithm.HmacSHA3_512)
+                .withStorePBKDFConfig(kdf).build());
+            for (String alias : Collections.list(src.aliases())) {
+                if (src.isCertificateEntry(alias)) {
+                    out.setCertificateEntry(alias, src.getCertificate(alias));
+                } else {
+                    out.setKeyEntry(alias, src.getKey(alias, pw), pw, src.getCertificateChain(alias));
+                }
+            }
+            try (OutputStream o = new FileOutputStream(a[4])) {
+                out.store(new BCFKSLoadStoreParameter.Builder(o, pw)
+                    .withStoreEncryptionAlgorithm(BCFKSLoadStoreParameter.EncryptionAlgorithm.AES256_KWP)
+                    .withStoreMacAlgorithm(BCFKSLoadStoreParameter.MacAlgorithm.HmacSHA3_512)
+                    .withStorePBKDFConfig(kdf).build());
+            }
+            return;
+        }
         for (int i = 1; i + 2 < a.length; i += 3) {
             KeyStore ks = KeyStore.getInstance(a[i + 1], bc);
             char[] pw = a[i + 2].toCharArray();
@@ -197,6 +226,26 @@ def test_we_read_what_keytool_bc_wrote(bc_made, name):
         assert secret.value.hex() == java_secret(bc_made["folder"], path, reader_type, "aes")
         if name == "bks-v1":
             assert any("version 1" in note for note in store.notes)
+
+
+@needs_bc
+def test_we_read_a_bcfks_bc_wrote_with_aes_key_wrap_and_sha3(bc_made, tmp_path):
+    """BCFKSLoadStoreParameter's other choices: AES-256 key wrap with padding, HMAC-SHA3-512, PBKDF2-HMAC-SHA3-512."""
+    path = tmp_path / "kwp.bcfks"
+    java_tool(tmp_path, "kwp", str(bc_made["bcfks"]), "BCFKS", PASSWORD, str(path))
+    with open_store(path, password=PASSWORD) as store, open_store(bc_made["bcfks"], password=PASSWORD) as original:
+        assert store.protection()["store"] == "PBES2 PBKDF2-HMAC-SHA3-512, 2048 iterations, AES-256 key wrap"
+        assert "HMAC-SHA3-512" in store.protection()["mac"] and "key wrap" in store.protection()["keys"]
+        assert sorted(store.labels()) == sorted(original.labels())
+        for entry in original.entries():
+            copy = store.get(entry.label)
+            assert copy.kind is entry.kind and copy.chain == entry.chain
+            if entry.kind is EntryKind.KEY_PAIR:
+                assert same_key(copy.key, entry.key)
+            elif entry.kind is EntryKind.SECRET_KEY:
+                assert copy.secret == entry.secret
+    with pytest.raises(WrongPassword):
+        BcfksStore.open(str(path), password="NotTheP4ss").close()
 
 
 def _our_store(path: Path) -> Path:
@@ -409,3 +458,58 @@ def test_bks_without_a_password_lists_certificates_and_says_integrity_was_not_ch
         assert store.get("root ca").chain[0] == ca(0)[1]
         assert any("integrity was not checked" in note for note in store.notes)
 
+
+
+# --- BKS entry types keytool does not write ------------------------------------------------------------------
+def _bks_file(*records: bytes, password: str = PASSWORD, version: int = 2) -> bytes:
+    """A BKS file around hand-built entry records, MACed as BcKeyStoreSpi does."""
+    from keystores.backends.bks import _bks_mac
+
+    salt, iterations = bytes(range(20)), 1500
+    body = b"".join(records) + b"\x00"
+    return struct.pack(">ii", version, len(salt)) + salt + struct.pack(">i", iterations) + body + _bks_mac(
+        password, salt, iterations, version, body)
+
+
+def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"", length_prefixed: bool = True) -> bytes:
+    from keystores.backends.jks import _cert_bytes, _utf
+
+    head = bytes([type_]) + _utf(alias) + struct.pack(">q", 1_700_000_000_000) + struct.pack(">i", len(chain))
+    head += b"".join(_cert_bytes(cert) for cert in chain)
+    return head + (struct.pack(">i", len(payload)) if length_prefixed else b"") + payload
+
+
+def test_bks_plain_key_entries_and_application_protected_ones_are_read_and_kept(tmp_path):
+    """Type 2 (a key in the clear: a private key, a secret key, a bare public key) and type 3 (bytes the
+    application protected itself) entries, which keytool never writes but BcKeyStoreSpi reads."""
+    from keystores.backends.bks import _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET, _encode_key
+
+    pair = key_pair_entry("plain", index=1)
+    pkcs8 = pair.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption())
+    spki = pair.chain[0].public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    path = tmp_path / "types.bks"
+    path.write_bytes(_bks_file(
+        _bks_record(2, "plain", pair.chain, _encode_key(_KEY_PRIVATE, "PKCS#8", "RSA", pkcs8), length_prefixed=False),
+        _bks_record(2, "plain aes", (), _encode_key(_KEY_SECRET, "RAW", "AES", AES_VALUE), length_prefixed=False),
+        _bks_record(2, "public", (), _encode_key(_KEY_PUBLIC, "X.509", "RSA", spki), length_prefixed=False),
+        _bks_record(3, "app protected", pair.chain, b"opaque bytes the application protected"),
+    ))
+    with open_store(path, password=PASSWORD) as store:
+        assert {e.label: e.kind for e in store.entries()} == {
+            "plain": EntryKind.KEY_PAIR, "plain aes": EntryKind.SECRET_KEY, "app protected": EntryKind.KEY_PAIR}
+        assert same_key(store.get("plain").key, pair.key)
+        assert store.get("plain aes").secret == SecretKey("AES", AES_VALUE)
+        with pytest.raises(UnsupportedFormat, match="application"):
+            _ = store.get("app protected").key
+        assert any("'public' holds a bare public key" in note for note in store.notes)
+    with open_store(path, password=PASSWORD, writable=True) as store:  # a rewrite under a new password
+        store.set_password("an0ther-Pass")
+        store.rename("plain aes", "aes")
+    with open_store(path, password="an0ther-Pass") as store:
+        assert sorted(store.labels()) == ["aes", "app protected", "plain"]
+        assert same_key(store.get("plain").key, pair.key)
+        assert store.get("aes").secret == SecretKey("AES", AES_VALUE)
+    assert b"opaque bytes the application protected" in path.read_bytes()
+    assert spki in path.read_bytes()  # the public key entry was carried unchanged

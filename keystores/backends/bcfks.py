@@ -474,25 +474,40 @@ class BcfksStore(BouncyCastleFileStore):
     # --- describing ------------------------------------------------------------------------------------------
     @staticmethod
     def _describe(mac_alg_der: bytes, kdf_der: bytes, alg_der: bytes) -> dict[str, str]:
-        def kdf_text(der: bytes) -> str:
-            params = algos.KdfAlgorithm.load(der)["parameters"]
-            prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(
-                _PRF_HASHES.get(params["prf"]["algorithm"].dotted, ""), "?")
-            return f"PBKDF2-HMAC-{prf}, {params['iteration_count'].native} iterations"
-
         mac_oid = core.ObjectIdentifier.load(core.Sequence.load(mac_alg_der)[0].dump()).dotted
         mac_name = {"sha512": "HMAC-SHA512", "sha3_512": "HMAC-SHA3-512"}.get(_PRF_HASHES.get(mac_oid, ""), mac_oid)
-        kdf_der_store, cipher, _ = _pbes2_parts(alg_der)
-        cipher_name = {_AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
-        return {"mac": f"{mac_name} ({kdf_text(kdf_der)})",
-                "store": f"PBES2 {kdf_text(kdf_der_store)}, {cipher_name}"}
+        return {"mac": f"{mac_name} ({_kdf_text(kdf_der)})", "store": _pbes2_text(alg_der)}
 
     def protection(self) -> dict[str, str]:
+        """The MAC, store and key protection as read; what we write for a new store (and for new keys)."""
         written = f"PBES2 PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} iterations, AES-256-CCM"
         found = dict(self._read_protection) or {"mac": f"HMAC-SHA512 (PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} "
                                                        "iterations)", "store": written}
-        found["keys"] = written
+        seen = set()
+        for entry in self._entries.values():
+            blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
+            if blob is None:
+                continue
+            try:
+                sealed = _EncryptedPrivateKeyData.load(blob[1:])["encrypted_private_key_info"].dump() \
+                    if blob[0] in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY) else blob[1:]
+                seen.add(_pbes2_text(_EncryptedData.load(sealed)["algorithm"].dump()))
+            except (KeystoreError, *_PARSE_ERRORS):
+                continue  # a damaged key is reported when it is opened, not here
+        found["keys"] = "; ".join(sorted(seen)) or written
         return found
+
+
+def _kdf_text(kdf_der: bytes) -> str:
+    params = algos.KdfAlgorithm.load(kdf_der)["parameters"]
+    prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(params["prf"]["algorithm"].dotted, ""), "?")
+    return f"PBKDF2-HMAC-{prf}, {params['iteration_count'].native} iterations"
+
+
+def _pbes2_text(alg_der: bytes) -> str:
+    kdf_der, cipher, _ = _pbes2_parts(alg_der)
+    cipher_name = {_AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
+    return f"PBES2 {_kdf_text(kdf_der)}, {cipher_name}"
 
 
 def _secret_oid(algorithm: str, location: str, label: str) -> str:
