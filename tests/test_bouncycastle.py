@@ -513,3 +513,18 @@ def test_bks_plain_key_entries_and_application_protected_ones_are_read_and_kept(
         assert store.get("aes").secret == SecretKey("AES", AES_VALUE)
     assert b"opaque bytes the application protected" in path.read_bytes()
     assert spki in path.read_bytes()  # the public key entry was carried unchanged
+
+
+@needs_bc
+@pytest.mark.parametrize("password", ["", "pässwörd-€-𝄞"])
+@pytest.mark.parametrize("name", ["bks", "bcfks"])
+def test_empty_and_non_ascii_passwords_as_bouncy_castle_encodes_them(tmp_path, name, password):
+    """BC turns a password into UTF-16 code units with a NUL terminator, and an empty one into no bytes at all."""
+    path = tmp_path / f"pw.{name}"
+    with open_store(path, password=password, create=True) as store:
+        store.add(key_pair_entry("server", index=1))
+        store.add(Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", AES_VALUE)))
+    lines = set(java_tool(tmp_path, "read", str(path), KEYTOOL_TYPES[name], password))
+    assert lines == {f"{path.name}|server|private|2|signs", f"{path.name}|aes|secret|{AES_VALUE.hex()}"}
+    with open_store(path, password=password) as store:
+        assert store.get("aes").secret.value == AES_VALUE

@@ -171,8 +171,9 @@ def _seal(encoded_key: bytes, password: str) -> bytes:
 
     from keystores import pbe
 
+    # BC turns an empty password into no bytes at all, not a BMPString's terminator: raw "" is exactly that.
     alg_der, encrypted = pbe.encrypt_with("pkcs12-3des", encoded_key, password, iterations=WRITE_ITERATIONS,
-                                          salt_length=_SALT_SIZE)
+                                          salt_length=_SALT_SIZE, raw_password=password == "")
     params = algos.EncryptionAlgorithm.load(alg_der)["parameters"]
     salt = params["salt"].native
     return struct.pack(">i", len(salt)) + salt + struct.pack(">i", params["iterations"].native) + encrypted
@@ -323,31 +324,30 @@ class _BcStore(BouncyCastleFileStore):
             return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),)}, leaf_der=der, label=label,
                                   kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
         chain = tuple(self._certificate(der, label) for der in record.chain)
-        if record.type == _KEY:
-            key_type, _, _, _ = _decode_key(record.payload)
-            if key_type == _KEY_PUBLIC:
-                return None
-            opened = self._open_key(_decode_key(record.payload), label)
-            if key_type == _KEY_SECRET:
-                return Entry(label=label, kind=EntryKind.SECRET_KEY, secret=opened, created=created)
-            return self._key_entry(label, opened, chain, created)
         password = self.password
         blob = bytes([record.type]) + record.payload
-        if record.type == _SECRET:
+        if record.type == _KEY:  # a key in the clear: decoded on first use, like a sealed one, so that a damaged
+            # one fails alone; it is sealed when the store is written
+            if record.payload[0] == _KEY_PUBLIC:
+                return None
+            kind = EntryKind.SECRET_KEY if record.payload[0] == _KEY_SECRET else EntryKind.KEY_PAIR
+
+            def unseal() -> Any:
+                return self._open_key(_decode_key(record.payload), label)
+        elif record.type == _SECRET:
+            # BC stores a private key only with its chain: an entry without one is a secret key.
+            kind = EntryKind.KEY_PAIR if chain else EntryKind.SECRET_KEY
+
             def unseal() -> Any:
                 raise UnsupportedFormat("this entry holds key bytes that the application which stored it protected "
                                         "itself (a BKS 'secret' entry); only that application can open them",
                                         store=self.location, label=label)
         else:
+            kind = EntryKind.KEY_PAIR if chain else EntryKind.SECRET_KEY
+
             def unseal() -> Any:
                 return self._open_sealed(record.payload, password, label)
-        # BC stores a private key only with its chain: a sealed entry without one is a secret key.
-        kind = EntryKind.KEY_PAIR if chain else EntryKind.SECRET_KEY
         return sealed_entry(unseal, blob, self, label=label, kind=kind, chain=chain, created=created)
-
-    @staticmethod
-    def _key_entry(label: str, key: Any, chain: tuple[Any, ...], created: Any) -> Entry:
-        return Entry(label=label, kind=EntryKind.KEY_PAIR, chain=chain, key=key, created=created)
 
     def _open_sealed(self, payload: bytes, password: str | None, label: str) -> Any:
         if password is None:
@@ -470,7 +470,7 @@ class BksStore(_BcStore):
         blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
         if blob is None or blob[0] != _SECRET:
             blob = self._reusable_blob(entry)
-        if blob is not None:
+        if blob is not None and blob[0] != _KEY:
             type_, payload = blob[0], blob[1:]
         else:
             type_, payload = _SEALED, _seal(self._encoded_key(entry), self.password or "")
