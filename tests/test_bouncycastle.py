@@ -528,3 +528,22 @@ def test_empty_and_non_ascii_passwords_as_bouncy_castle_encodes_them(tmp_path, n
     assert lines == {f"{path.name}|server|private|2|signs", f"{path.name}|aes|secret|{AES_VALUE.hex()}"}
     with open_store(path, password=password) as store:
         assert store.get("aes").secret.value == AES_VALUE
+
+
+@needs_bc
+def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
+    """UBER is read only, so the shared fuzz suite cannot make a seed: flip bytes across keytool's store instead.
+    Every damaged copy fails with a one-line KeystoreError: the digest covers the entries, the cipher the rest."""
+    from keystores.errors import KeystoreError
+
+    data = bc_made["uber"].read_bytes()
+    path = tmp_path / "flipped.uber"
+    for at in range(0, len(data), max(1, len(data) // 60)):
+        path.write_bytes(_flip(data, at))
+        try:
+            with UberStore.open(str(path), password=PASSWORD) as store:
+                list(store.entries())
+        except KeystoreError as exc:
+            assert str(exc).strip() and "\n" not in str(exc)
+        else:
+            raise AssertionError(f"a flip at byte {at} went unnoticed")
