@@ -66,6 +66,8 @@ _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET = 0, 1, 2
 _MAC_SIZE = 20
 #: The same bound the PKCS#12 reader puts on its MAC iterations: a hostile header cannot ask for 2**31 rounds.
 MAX_ITERATIONS = 10_000_000
+#: Keys tried to tell a wrong password from damage cost at most this many rounds (BC writes 1024..2047, we 10,000).
+_PROOF_MAX_ITERATIONS = 100_000
 #: BouncyCastleStore refuses more than MIN_ITERATIONS << 6 for UBER.
 UBER_MAX_ITERATIONS = 1024 << 6
 #: What we write: PKCS#12 (modern profile) uses the same count; BC itself writes 1024..2047.
@@ -236,8 +238,9 @@ def _decode_key_span(reader: _Reader) -> bytes:
 
 
 class BouncyCastleFileStore(FileStore):
-    """What Bouncy Castle's stores (BKS, UBER, BCFKS) share: a password for the store and, unless told otherwise,
-    its keys; Java's trusted-certificate entries (trusted for everything); keys copied out of tokens refused."""
+    """What Bouncy Castle's stores (BKS, UBER, BCFKS) share: one password for the store and its keys (keytool's
+    default; a key under another password fails alone, as a wrong password); Java's trusted-certificate entries,
+    trusted for everything; keys held on tokens refused."""
 
     capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True)
     display: ClassVar[str]
@@ -384,11 +387,18 @@ class _BcStore(BouncyCastleFileStore):
             raise CorruptStore(f"damaged private key ({exc})", store=self.location, label=label) from exc
 
     def _prove_password(self, records: list[_Record]) -> str | None:
-        """The alias of a sealed key the store password opens, if any: proof that the password is right."""
-        for record in records[:4]:
-            if record.type != _SEALED or self.password is None:
+        """The alias of a sealed key the store password opens, if any: proof that the password is right. At most
+        two keys are tried, and only keys of ordinary cost: a damaged file must not make the diagnosis expensive."""
+        tries = 2
+        for record in records:
+            if record.type != _SEALED or self.password is None or tries == 0:
                 continue
             try:
+                reader = _Reader(record.payload)
+                reader.chunk()
+                if reader.int() > _PROOF_MAX_ITERATIONS:
+                    continue
+                tries -= 1
                 _unseal(record.payload, self.password)
             except (KeystoreError, *_PARSE_ERRORS):
                 continue
