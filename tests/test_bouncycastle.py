@@ -547,3 +547,23 @@ def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
             assert str(exc).strip() and "\n" not in str(exc)
         else:
             raise AssertionError(f"a flip at byte {at} went unnoticed")
+
+
+def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path):
+    """asn1crypto's messages run over several lines ("... while parsing ..."); ours stay one (found by the fuzz)."""
+    from keystores import der
+    from keystores.backends.bcfks import _EncryptedData
+
+    path = _our_store(tmp_path / "ours.bcfks")
+    data = path.read_bytes()
+    _, body, end = der.read(data)
+    _, content, data_end = der.read(data, body)
+    algorithm_end = der.read(data, content)[2]
+    # the store data: its algorithm, then an OCTET STRING that claims 8 MB and holds 8 bytes
+    lying = der.tlv(0x30, data[content:algorithm_end] + b"\x04\x83\x7f\xff\xff" + bytes(8))
+    with pytest.raises(ValueError, match="\n"):
+        _EncryptedData.load(lying).native  # noqa: B018 - what the reader meets, in asn1crypto's words
+    path.write_bytes(der.tlv(0x30, lying + data[data_end:end]))
+    with pytest.raises(CorruptStore) as info:
+        BcfksStore.open(str(path), password=PASSWORD).close()
+    assert "\n" not in str(info.value) and "damaged" in str(info.value)

@@ -51,6 +51,7 @@ from keystores.errors import (
     UnsupportedFormat,
     UsageError,
     WrongPassword,
+    one_line,
 )
 from keystores.model import (
     TRUST_ALL,
@@ -297,7 +298,7 @@ class BcfksStore(BouncyCastleFileStore):
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged or truncated BCFKS store ({exc})", store=self.location) from exc
+            raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
         if not hmac.compare_digest(mac, stored_mac):
             self._explain_mac_failure(alg_der, ciphertext)
         try:
@@ -313,7 +314,7 @@ class BcfksStore(BouncyCastleFileStore):
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged BCFKS store data ({exc})", store=self.location) from exc
+            raise CorruptStore(f"damaged BCFKS store data ({one_line(exc)})", store=self.location) from exc
         self._read_protection = self._describe(mac_alg_der, kdf_der, alg_der)
         self._entries = {}
         for item in objects:
@@ -322,7 +323,7 @@ class BcfksStore(BouncyCastleFileStore):
             except KeystoreError:
                 raise
             except _PARSE_ERRORS as exc:
-                raise CorruptStore(f"damaged entry ({exc})", store=self.location) from exc
+                raise CorruptStore(f"damaged entry ({one_line(exc)})", store=self.location) from exc
             if entry.label in self._entries:
                 self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
             self._entries[entry.label] = entry
@@ -375,7 +376,7 @@ class BcfksStore(BouncyCastleFileStore):
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location, label=label) from exc
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged protected key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged protected key ({one_line(exc)})", store=self.location, label=label) from exc
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
         from cryptography.exceptions import UnsupportedAlgorithm
@@ -385,28 +386,29 @@ class BcfksStore(BouncyCastleFileStore):
             epki = _EncryptedData.load(epki_der)
             alg_der, encrypted = epki["algorithm"].dump(), epki["content"].native
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged protected key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged protected key ({one_line(exc)})", store=self.location, label=label) from exc
         pkcs8 = self._unprotect(alg_der, password, "PRIVATE_KEY_ENCRYPTION", encrypted, label)
         try:
             return load_der_private_key(pkcs8, None)
         except UnsupportedAlgorithm as exc:
-            raise UnsupportedFormat(f"key type not supported ({exc})", store=self.location, label=label) from exc
+            raise UnsupportedFormat(f"key type not supported ({one_line(exc)})", store=self.location,
+                                    label=label) from exc
         except (ValueError, TypeError) as exc:
-            raise CorruptStore(f"damaged private key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged private key ({one_line(exc)})", store=self.location, label=label) from exc
 
     def _open_secret_key(self, data: bytes, password: str, label: str) -> SecretKey:
         try:
             sealed = _EncryptedData.load(data)
             alg_der, encrypted = sealed["algorithm"].dump(), sealed["content"].native
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged secret key entry ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged secret key entry ({one_line(exc)})", store=self.location, label=label) from exc
         plain = self._unprotect(alg_der, password, "SECRET_KEY_ENCRYPTION", encrypted, label)
         try:
             key_data = _SecretKeyData.load(plain, strict=True)
             oid = key_data["key_algorithm"].dotted
             value = key_data["key_bytes"].native
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged secret key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged secret key ({one_line(exc)})", store=self.location, label=label) from exc
         return SecretKey(_SECRET_ALGORITHMS.get(oid, oid), value)
 
     # --- writing ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from keystores.errors import (
     UnsupportedFormat,
     UsageError,
     WrongPassword,
+    one_line,
 )
 from keystores.model import (
     TRUST_ALL,
@@ -262,7 +263,7 @@ class BouncyCastleFileStore(FileStore):
         try:
             return decode_certificate(der)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise CorruptStore(f"damaged certificate ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged certificate ({one_line(exc)})", store=self.location, label=label) from exc
 
     def _reusable_blob(self, entry: Entry) -> bytes | None:
         """The entry's protected key as this store read it, while unopened and the password unchanged."""
@@ -361,7 +362,7 @@ class _BcStore(BouncyCastleFileStore):
             raise WrongPassword("the store password does not open this key (or the key is damaged)",
                                 store=self.location, label=label) from exc
         except (CorruptStore, *_PARSE_ERRORS) as exc:
-            raise CorruptStore(f"damaged sealed key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged sealed key ({one_line(exc)})", store=self.location, label=label) from exc
         if decoded[0] == _KEY_PUBLIC:
             raise UnsupportedFormat("the sealed key is a bare public key", store=self.location, label=label)
         return self._open_key(decoded, label)
@@ -382,9 +383,10 @@ class _BcStore(BouncyCastleFileStore):
         try:
             return load_der_private_key(encoding, None)
         except UnsupportedAlgorithm as exc:
-            raise UnsupportedFormat(f"key type not supported ({exc})", store=self.location, label=label) from exc
+            raise UnsupportedFormat(f"key type not supported ({one_line(exc)})", store=self.location,
+                                    label=label) from exc
         except (ValueError, TypeError) as exc:
-            raise CorruptStore(f"damaged private key ({exc})", store=self.location, label=label) from exc
+            raise CorruptStore(f"damaged private key ({one_line(exc)})", store=self.location, label=label) from exc
 
     def _prove_password(self, records: list[_Record]) -> str | None:
         """The alias of a sealed key the store password opens, if any: proof that the password is right. At most
@@ -434,7 +436,7 @@ class BksStore(_BcStore):
                 raise type(exc)(exc.reason, store=self.location, label=exc.label) from exc
             raise
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"damaged or truncated BKS store ({exc})", store=self.location) from exc
+            raise CorruptStore(f"damaged or truncated BKS store ({one_line(exc)})", store=self.location) from exc
         mac = data[body_end : body_end + _MAC_SIZE]
         if len(mac) != _MAC_SIZE:
             raise CorruptStore("truncated: the store MAC is missing", store=self.location)
@@ -549,7 +551,7 @@ class UberStore(_BcStore):
             salt = reader.chunk()
             iterations = reader.int()
         except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"truncated UBER header ({exc})", store=self.location) from exc
+            raise CorruptStore(f"truncated UBER header ({one_line(exc)})", store=self.location) from exc
         if version == 0:
             raise UnsupportedFormat("UBER version 0 (Bouncy Castle before 2002, OldPBEWithSHAAndTwofish-CBC) is not "
                                     "read", store=self.location)
@@ -580,7 +582,7 @@ class UberStore(_BcStore):
         except _PARSE_ERRORS as exc:
             if _plausible_start(padded):
                 raise IntegrityError(f"the password is right (the store decrypts to entries) but the store is "
-                                     f"damaged ({exc})", store=self.location) from exc
+                                     f"damaged ({one_line(exc)})", store=self.location) from exc
             raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
                                 store=self.location) from exc
         if plain[end:] != hashlib.sha1(plain[:end]).digest():
