@@ -567,3 +567,34 @@ def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path
     with pytest.raises(CorruptStore) as info:
         BcfksStore.open(str(path), password=PASSWORD).close()
     assert "\n" not in str(info.value) and "damaged" in str(info.value)
+
+
+@pytest.mark.parametrize(("iterations", "derivations"), [(9_999_999, 0), (51_200, 1)])
+def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_cost(tmp_path, monkeypatch,
+                                                                                      iterations, derivations):
+    """A MAC that fails may be damage: the store key is derived (once) to see whether the password opens the store,
+    unless the store asks for an extraordinary count (the long fuzz hung on three 10-million-round derivations)."""
+    from asn1crypto import algos, core
+
+    from keystores import der
+    from keystores.backends import bcfks
+
+    path = _our_store(tmp_path / "ours.bcfks")
+    data = path.read_bytes()
+    _, body, end = der.read(data)
+    _, _, data_end = der.read(data, body)
+    store_data = bcfks._EncryptedData.load(data[body:data_end])
+    alg = algos.EncryptionAlgorithm.load(store_data["algorithm"].dump()).native
+    alg["parameters"]["key_derivation_func"]["parameters"]["iteration_count"] = iterations
+    salt = alg["parameters"]["key_derivation_func"]["parameters"]["salt"]
+    alg["parameters"]["key_derivation_func"]["parameters"]["salt"] = {"specified": salt[::-1]}  # the MAC fails
+    changed = bcfks._EncryptedData({"algorithm": core.Any.load(algos.EncryptionAlgorithm(alg).dump()),
+                                    "content": store_data["content"].native})
+    path.write_bytes(der.tlv(0x30, changed.dump() + data[data_end:end]))
+    purposes: list[str] = []
+    real_derive = bcfks._derive
+    monkeypatch.setattr(bcfks, "_derive", lambda kdf, pw, purpose, size: purposes.append(purpose) or (
+        bytes(32) if purpose == "STORE_ENCRYPTION" else real_derive(kdf, pw, purpose, size)))
+    with pytest.raises(WrongPassword, match="or the file is damaged"):
+        BcfksStore.open(str(path), password=PASSWORD).close()
+    assert purposes.count("STORE_ENCRYPTION") == derivations

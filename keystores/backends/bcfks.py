@@ -67,6 +67,8 @@ _CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECR
 #: The same bound the PKCS#12 reader puts on PBKDF2: a hostile header cannot ask for 2**31 rounds.
 MAX_ITERATIONS = 10_000_000
 _MAX_KEY_LENGTH = 1024
+#: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).
+_PROOF_MAX_ITERATIONS = 1_000_000
 #: BC's defaults (BcFKSKeyStoreSpi.generatePkbdAlgorithmIdentifier): what we write.
 WRITE_ITERATIONS = 50 * 1024
 _SALT_SIZE = 64
@@ -175,14 +177,15 @@ def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, Any]:
     return params["key_derivation_func"].dump(), scheme["algorithm"].dotted, scheme["parameters"]
 
 
-def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes) -> bytes:
-    """BcFKSKeyStoreSpi.decryptData. WrongPassword when the AES-CCM tag (or key unwrap check) fails."""
+def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: bytes | None = None) -> bytes:
+    """BcFKSKeyStoreSpi.decryptData (with `key`, its derivation is skipped). WrongPassword when the AES-CCM tag (or
+    key unwrap check) fails."""
     from cryptography.exceptions import InvalidTag
 
     kdf_der, cipher, cipher_params = _pbes2_parts(alg_der)
     if cipher not in (_AES256_CCM, _AES256_WRAP_PAD):
         raise UnsupportedFormat(f"encryption {cipher} is not one BCFKS uses (AES-256-CCM, AES-256 key wrap)")
-    key = _derive(kdf_der, password, purpose, 32)
+    key = key if key is not None else _derive(kdf_der, password, purpose, 32)
     if len(key) != 32:
         raise ValueError(f"derived a {len(key)}-byte key for AES-256")
     if cipher == _AES256_WRAP_PAD:
@@ -234,18 +237,17 @@ def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes) -> b
     return hmac.new(_derive(kdf_der, password, "INTEGRITY_CHECK", None), content, digest).digest()
 
 
-def _ccm_first_block(alg_der: bytes, password: str, purpose: str, data: bytes) -> bytes | None:
+def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
     """The first 16 plaintext bytes of AES-CCM data without checking its tag (CCM's payload is AES-CTR from counter
     block 1), or None for another cipher: enough to see whether the password is right when the tag says no."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    kdf_der, cipher, cipher_params = _pbes2_parts(alg_der)
+    _, cipher, cipher_params = _pbes2_parts(alg_der)
     if cipher != _AES256_CCM or len(data) < 16:
         return None
     nonce = algos.CcmParams.load(cipher_params.dump())["aes_nonce"].native
     size_bytes = 15 - len(nonce)
     counter = bytes([size_bytes - 1]) + nonce + (1).to_bytes(size_bytes, "big")
-    key = _derive(kdf_der, password, purpose, 32)
     decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
     return decryptor.update(data[:16])
 
@@ -330,16 +332,21 @@ class BcfksStore(BouncyCastleFileStore):
 
     def _explain_mac_failure(self, alg_der: bytes, ciphertext: bytes) -> None:
         """A wrong MAC is a wrong password or damage. Store data that decrypts (or whose first block decrypts to
-        the start of an ObjectStoreData) proves the password right: then the file is damaged."""
+        the start of an ObjectStoreData) proves the password right: then the file is damaged. The store key is
+        derived once, and only when its cost is ordinary: a damaged file must not make the diagnosis expensive."""
+        proven = False
         try:
-            _decrypt(alg_der, self.password or "", "STORE_ENCRYPTION", ciphertext)
-            proven = True
+            kdf_der, _, _ = _pbes2_parts(alg_der)
+            if algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native <= _PROOF_MAX_ITERATIONS:
+                key = _derive(kdf_der, self.password or "", "STORE_ENCRYPTION", 32)
+                try:
+                    _decrypt(alg_der, "", "STORE_ENCRYPTION", ciphertext, key=key)
+                    proven = True
+                except (KeystoreError, *_PARSE_ERRORS):
+                    first = _ccm_first_block(alg_der, key, ciphertext)
+                    proven = first is not None and _starts_like_store_data(first)
         except (KeystoreError, *_PARSE_ERRORS):
-            try:
-                first = _ccm_first_block(alg_der, self.password or "", "STORE_ENCRYPTION", ciphertext)
-            except (KeystoreError, *_PARSE_ERRORS):
-                first = None
-            proven = first is not None and _starts_like_store_data(first)
+            proven = False
         if proven:
             raise IntegrityError("the password is right (it decrypts the store) but the store MAC does not match: "
                                  "the file is damaged or was altered", store=self.location)
