@@ -23,7 +23,7 @@ from helpers import ca, key_pair_entry, same_key, trusted_entry
 
 from keystores.backends.bcfks import BcfksStore
 from keystores.backends.bks import BksStore, UberStore
-from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
+from keystores.errors import CapabilityError, CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 from keystores.model import Entry, EntryKind, SecretKey
 from keystores.store import detect, open_store, sniff
 from keystores.twofish import Twofish
@@ -397,7 +397,7 @@ def test_hostile_bcfks_iteration_count_is_refused_before_any_work(tmp_path):
 
 
 def test_uber_is_read_only_and_says_where_to_go(tmp_path):
-    with pytest.raises(Exception, match="convert"):
+    with pytest.raises(CapabilityError, match="convert"):
         UberStore.open(str(tmp_path / "new.uber"), password=PASSWORD, create=True)
 
 
@@ -598,3 +598,22 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     with pytest.raises(WrongPassword, match="or the file is damaged"):
         BcfksStore.open(str(path), password=PASSWORD).close()
     assert purposes.count("STORE_ENCRYPTION") == derivations
+
+
+def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
+    """Entries are independent: an ObjectData of a type BC may add later lists the rest and travels unchanged."""
+    from keystores.backends import bcfks
+
+    path = _our_store(tmp_path / "ours.bcfks")
+    with BcfksStore.open(str(path), password=PASSWORD, writable=True) as store:
+        store._carried.append(bcfks._ObjectData({  # what a reader of a newer BC store holds
+            "type": 9, "identifier": "future", "creation_date": bcfks._utc(None),
+            "last_modified_date": bcfks._utc(None), "data": b"tomorrow's bytes"}))
+        store.remove("aes")  # any edit: the store is written
+    with BcfksStore.open(str(path), password=PASSWORD, writable=True) as store:
+        assert "future" not in store.labels() and "aes" not in store.labels()
+        assert any("'future' is of a type keystores does not know (9)" in note for note in store.notes)
+        store.rename("root ca", "anchor")
+    with BcfksStore.open(str(path), password=PASSWORD) as store:
+        assert any("'future'" in note for note in store.notes) and "anchor" in store.labels()
+        assert [item["data"].native for item in store._carried] == [b"tomorrow's bytes"]

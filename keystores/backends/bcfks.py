@@ -267,6 +267,7 @@ class BcfksStore(BouncyCastleFileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
         self._created: dt.datetime | None = None
+        self._carried: list[_ObjectData] = []  # entries of types keystores does not know, written back as read
         self._read_protection: dict[str, str] = {}
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
@@ -319,6 +320,7 @@ class BcfksStore(BouncyCastleFileStore):
             raise CorruptStore(f"damaged BCFKS store data ({one_line(exc)})", store=self.location) from exc
         self._read_protection = self._describe(mac_alg_der, kdf_der, alg_der)
         self._entries = {}
+        self._carried = []
         for item in objects:
             try:
                 entry = self._entry(item)
@@ -326,6 +328,12 @@ class BcfksStore(BouncyCastleFileStore):
                 raise
             except _PARSE_ERRORS as exc:
                 raise CorruptStore(f"damaged entry ({one_line(exc)})", store=self.location) from exc
+            if entry is None:
+                self._carried.append(item)
+                self.notes.append(f"{self.location}: entry '{item['identifier'].native}' is of a type keystores "
+                                  f"does not know ({item['type'].native}); it is kept unchanged when the store is "
+                                  "rewritten")
+                continue
             if entry.label in self._entries:
                 self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
             self._entries[entry.label] = entry
@@ -353,7 +361,7 @@ class BcfksStore(BouncyCastleFileStore):
         raise WrongPassword("wrong store password, or the file is damaged (the store MAC does not match)",
                             store=self.location)
 
-    def _entry(self, item: _ObjectData) -> Entry:
+    def _entry(self, item: _ObjectData) -> Entry | None:
         type_ = item["type"].native
         label = item["identifier"].native
         created = item["last_modified_date"].native  # what BC's engineGetCreationDate returns
@@ -372,7 +380,7 @@ class BcfksStore(BouncyCastleFileStore):
         if type_ in (_SECRET_KEY, _PROTECTED_SECRET_KEY):
             return sealed_entry(lambda: self._open_secret_key(data, password, label), blob, self, label=label,
                                 kind=EntryKind.SECRET_KEY, created=created)
-        raise UnsupportedFormat(f"entry type {type_} is unknown (0 to 4 exist)", store=self.location, label=label)
+        return None  # a type a later BC may define: carried as it is
 
     def _unprotect(self, alg_der: bytes, password: str, purpose: str, data: bytes, label: str) -> bytes:
         try:
@@ -429,6 +437,7 @@ class BcfksStore(BouncyCastleFileStore):
             raise PasswordRequired("writing the store needs its password", store=self.location)
         now = _utc(None)
         objects = [self._object(label, entry) for label, entry in self._entries.items()]
+        objects += [item for item in self._carried if item["identifier"].native not in self._entries]
         store_data = _ObjectStoreData({
             "version": 1, "integrity_algorithm": core.Any.load(_HMAC_SHA512_DER),
             "creation_date": _utc(self._created or now), "last_modified_date": now,
