@@ -617,3 +617,17 @@ def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
     with BcfksStore.open(str(path), password=PASSWORD) as store:
         assert any("'future'" in note for note in store.notes) and "anchor" in store.labels()
         assert [item["data"].native for item in store._carried] == [b"tomorrow's bytes"]
+
+
+def test_bcfks_store_data_in_the_clear_is_refused_by_name(tmp_path):
+    from keystores import der
+
+    path = _our_store(tmp_path / "ours.bcfks")
+    data = path.read_bytes()
+    _, body, end = der.read(data)
+    _, _, data_end = der.read(data, body)
+    clear = der.tlv(0x30, der.integer(1) + der.tlv(0x30, b"") + der.tlv(0x18, b"20260101000000Z") * 2
+                    + der.tlv(0x30, b""))
+    path.write_bytes(der.tlv(0x30, clear + data[data_end:end]))
+    with pytest.raises(UnsupportedFormat, match="in the clear"):
+        BcfksStore.open(str(path), password=PASSWORD).close()

@@ -292,9 +292,9 @@ class BcfksStore(BouncyCastleFileStore):
             mac_alg_der = integrity["mac_algorithm"].dump()
             kdf_der = integrity["pbkd_algorithm"].dump()
             stored_mac = integrity["mac"].native
+            if _element_count(content) != 2:  # an ObjectStoreData in the clear: no BC release writes one
+                raise UnsupportedFormat("BCFKS store data in the clear (not encrypted) is not read")
             encrypted = _EncryptedData.load(content)
-            if len(encrypted) != 2:
-                raise UnsupportedFormat("an unencrypted BCFKS store data is not read", store=self.location)
             alg_der = encrypted["algorithm"].dump()
             ciphertext = encrypted["content"].native
             mac = _mac(mac_alg_der, kdf_der, self.password, content)
@@ -540,6 +540,16 @@ def _secret_oid(algorithm: str, location: str, label: str) -> str:
         raise CapabilityError("secret_keys", f"BCFKS cannot record a secret key of algorithm '{algorithm}' (it knows "
                               "AES, DESede, SEED and the HMAC-SHA family)", store=location, label=label)
     return oid
+
+
+def _element_count(sequence: bytes) -> int:
+    """How many elements the DER SEQUENCE `sequence` holds."""
+    _, at, end = der.read(sequence)
+    count = 0
+    while at < end:
+        at = der.read(sequence, at, end)[2]
+        count += 1
+    return count
 
 
 def _starts_like_store_data(first: bytes) -> bool:
