@@ -631,3 +631,24 @@ def test_bcfks_store_data_in_the_clear_is_refused_by_name(tmp_path):
     path.write_bytes(der.tlv(0x30, clear + data[data_end:end]))
     with pytest.raises(UnsupportedFormat, match="in the clear"):
         BcfksStore.open(str(path), password=PASSWORD).close()
+
+
+@pytest.mark.parametrize("cls", [BksStore, BcfksStore])
+def test_an_untrusted_certificate_is_refused_or_trusted_only_when_asked(tmp_path, cls):
+    """Java's trustedCertEntry means trusted for everything: a certificate held without trust is not promoted
+    silently (as for JKS): refused by add, and by a transfer unless --untrusted skip|trust says what to do."""
+    from keystores.backends.memory import MemoryStore
+    from keystores.ops.transfer import copy_entries
+
+    source = MemoryStore.open("memory")
+    source.add(trusted_entry("plain").with_(trust=None))
+    source.add(trusted_entry("root ca", index=1))
+    with cls.open(str(tmp_path / f"x.{cls.format}"), password=PASSWORD, create=True, writable=True) as store:
+        with pytest.raises(CapabilityError, match="not trusted"):
+            store.add(source.get("plain"))
+        with pytest.raises(CapabilityError, match="trusted certificates only"):
+            copy_entries(source, store)
+        assert copy_entries(source, store, untrusted="skip") == ["root ca"]
+        assert sorted(copy_entries(source, store, untrusted="trust", replace=True)) == ["plain", "root ca"]
+    with cls.open(str(tmp_path / f"x.{cls.format}"), password=PASSWORD) as store:
+        assert store.get("plain").kind is EntryKind.TRUSTED_CERT

@@ -243,7 +243,7 @@ class BouncyCastleFileStore(FileStore):
     default; a key under another password fails alone, as a wrong password); Java's trusted-certificate entries,
     trusted for everything; keys held on tokens refused."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False)
     display: ClassVar[str]
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
@@ -283,6 +283,9 @@ class BouncyCastleFileStore(FileStore):
 
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
+        if entry.kind is EntryKind.CERTIFICATE:
+            raise CapabilityError("trust", f"{self.display} holds only trusted certificates (trustedCertEntry); "
+                                  "this certificate is not trusted", store=self.location, label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise CapabilityError("extractable_keys", "the key is held on a token; export it first",
                                   store=self.location, label=entry.label)
