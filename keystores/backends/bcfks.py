@@ -53,6 +53,7 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.limits import MAX_ITERATIONS, MAX_KEY_LENGTH  # the ceilings every parser applies
 from keystores.model import (
     TRUST_ALL,
     Entry,
@@ -64,9 +65,6 @@ from keystores.model import (
 )
 
 _CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECRET_KEY = 0, 1, 2, 3, 4
-#: The same bound the PKCS#12 reader puts on PBKDF2: a hostile header cannot ask for 2**31 rounds.
-MAX_ITERATIONS = 10_000_000
-_MAX_KEY_LENGTH = 1024
 #: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).
 _PROOF_MAX_ITERATIONS = 1_000_000
 #: BC's defaults (BcFKSKeyStoreSpi.generatePkbdAlgorithmIdentifier): what we write.
@@ -159,7 +157,7 @@ def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | N
     length = params["key_length"].native if params["key_length"].native is not None else default_length
     if length is None:
         raise ValueError("PBKDF2 parameters without a key length")
-    if not 1 <= iterations <= MAX_ITERATIONS or not 1 <= length <= _MAX_KEY_LENGTH:
+    if not 1 <= iterations <= MAX_ITERATIONS or not 1 <= length <= MAX_KEY_LENGTH:
         raise ValueError(f"implausible PBKDF2 parameters ({iterations} iterations, {length}-byte key)")
     salt = params["salt"].chosen.native
     if not isinstance(salt, bytes):

@@ -50,6 +50,7 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
 from keystores.model import (
     TRUST_ALL,
     Capabilities,
@@ -65,8 +66,6 @@ from keystores.model import (
 _CERTIFICATE, _KEY, _SECRET, _SEALED = 1, 2, 3, 4
 _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET = 0, 1, 2
 _MAC_SIZE = 20
-#: The same bound the PKCS#12 reader puts on its MAC iterations: a hostile header cannot ask for 2**31 rounds.
-MAX_ITERATIONS = 10_000_000
 #: Keys tried to tell a wrong password from damage cost at most this many rounds (BC writes 1024..2047, we 10,000).
 _PROOF_MAX_ITERATIONS = 100_000
 #: BouncyCastleStore refuses more than MIN_ITERATIONS << 6 for UBER.
