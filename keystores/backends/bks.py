@@ -242,7 +242,8 @@ class BouncyCastleFileStore(FileStore):
     default; a key under another password fails alone, as a wrong password); Java's trusted-certificate entries,
     trusted for everything; keys held on tokens refused."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False)
+    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False,
+                                                        undecoded_entries=True)
     display: ClassVar[str]
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
