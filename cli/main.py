@@ -41,7 +41,8 @@ PasswordOpt = Annotated[str | None, typer.Option("--password", "--pin", "-p", he
 DestPasswordOpt = Annotated[str | None, typer.Option("--dest-password", help=f"Destination password. {SECRET_HELP}",
                                                      show_default=False)]
 TypeOpt = Annotated[str | None, typer.Option("--type", "-t", help="Store type when the bytes don't tell: pkcs12, "
-                                             "jks, jceks, pem, der, cms, nss, pkcs11.", show_default=False)]
+                                             "jks, jceks, bks, uber, bcfks, pem, der, cms, nss, pkcs11.",
+                                             show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in the README).")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Algorithms for what is written: modern, or compat "
                                          "(3DES/SHA-1 for old Java, Windows, macOS; weak, warns).")]
@@ -565,9 +566,10 @@ def export_cmd(
 @app.command("convert", epilog=EXIT_CODES_HELP)
 def convert_cmd(
     locations: Annotated[list[str], typer.Argument(
-        help="SRC DEST: DEST is a new store, its type from --dest-type or its extension (.p12 .pfx .jks .jceks .pem "
-             ".der .kdb, sql:DIR, pkcs11: URI). Several SRC files or folders of files, or a DEST folder (an "
-             "existing one, or a name ending in /), convert each file into DEST/<name>.<ext of --dest-type>.",
+        help="SRC DEST: DEST is a new store, its type from --dest-type or its extension (.p12 .pfx .jks .jceks "
+             ".bks .bcfks .pem .der .kdb, sql:DIR, pkcs11: URI). Several SRC files or folders of files, or a DEST "
+             "folder (an existing one, or a name ending in /), convert each file into DEST/<name>.<ext of "
+             "--dest-type>.",
         metavar="SRC... DEST")],
     password: PasswordOpt = None,
     dest_password: DestPasswordOpt = None,

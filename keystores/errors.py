@@ -140,3 +140,10 @@ class ChecksFailed(KeystoreError):
     """validate/audit found problems; the report has already been printed."""
 
     exit_code = ExitCode.CHECKS_FAILED
+
+
+def one_line(exc: BaseException, limit: int = 160) -> str:
+    """A library exception as a short clause for our messages: its first line (asn1crypto appends "while parsing"
+    lines), or its class name when it says nothing."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:limit]

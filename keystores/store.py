@@ -63,6 +63,9 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
     "pkcs12": ("keystores.backends.pkcs12:Pkcs12Store", None),
     "jks": ("keystores.backends.jks:JksStore", None),
     "jceks": ("keystores.backends.jks:JceksStore", None),
+    "bks": ("keystores.backends.bks:BksStore", None),
+    "uber": ("keystores.backends.bks:UberStore", None),
+    "bcfks": ("keystores.backends.bcfks:BcfksStore", None),
     "cms": ("keystores.backends.cms:CmsStore", None),
     "nss": ("keystores.backends.nss:NssStore", None),
     "pkcs11": ("keystores.backends.pkcs11:Pkcs11Store", "pip install python-pkcs11"),
@@ -73,13 +76,15 @@ _REGISTRY: dict[str, tuple[str, str | None]] = {
 BACKENDS: Mapping[str, tuple[str, str | None]] = MappingProxyType(_REGISTRY)
 
 TYPE_ALIASES = {"p12": "pkcs12", "pfx": "pkcs12", "pkcs12": "pkcs12", "jks": "jks", "jceks": "jceks",
+                "bks": "bks", "uber": "uber", "bcfks": "bcfks",
                 "pem": "pem", "crt": "pem", "cer": "pem", "key": "pem", "der": "der", "kdb": "cms", "cms": "cms",
                 "nss": "nss", "sql": "nss", "pkcs11": "pkcs11", "hsm": "pkcs11", "memory": "memory",
                 "ams": "ams"}
 
 _EXTENSIONS = {".p12": "pkcs12", ".pfx": "pkcs12", ".jks": "jks", ".jceks": "jceks", ".pem": "pem",
                ".crt": "pem", ".cer": "pem", ".key": "pem", ".csr": "pem", ".der": "der", ".kdb": "cms",
-               ".ks": "jks", ".keystore": "jks", ".truststore": "jks"}
+               ".ks": "jks", ".keystore": "jks", ".truststore": "jks", ".bks": "bks", ".uber": "uber",
+               ".bcfks": "bcfks"}
 
 
 def normalize_type(name: str) -> str:
@@ -138,6 +143,13 @@ def sniff(head: bytes) -> str | None:
         return "cms"
     if head[:1] == b"\x30" and _looks_like_pkcs12(head):
         return "pkcs12"
+    if head[:1] == b"\x30" and _looks_like_bcfks(head):
+        return "bcfks"
+    if head[:8] in (b"\x00\x00\x00\x00\x00\x00\x00\x14", b"\x00\x00\x00\x01\x00\x00\x00\x14",
+                    b"\x00\x00\x00\x02\x00\x00\x00\x14"):
+        # BKS and UBER: int version 0..2, int salt length 20 (what BC writes). A BKS body starts with an entry type
+        # (1..4) or its end marker (0) right after the iteration count; UBER's is encrypted.
+        return "bks" if len(head) > 32 and head[32] <= 4 and _bks_body_plausible(head) else "uber"
     stripped = head.lstrip()
     if b"-----BEGIN " in head or stripped.startswith((b"Bag Attributes", b"subject=", b"issuer=")):
         return "pem"
@@ -153,6 +165,35 @@ def _looks_like_pkcs12(head: bytes) -> bool:
     length_byte = head[1]
     offset = 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
     return head[offset : offset + 3] == b"\x02\x01\x03"
+
+
+# A BCFKS file opens SEQUENCE { SEQUENCE { SEQUENCE { OID PBES2 (1.2.840.113549.1.5.13) ... (EncryptedObjectStoreData).
+_PBES2_OID = bytes.fromhex("06092a864886f70d01050d")
+
+
+def _looks_like_bcfks(head: bytes) -> bool:
+    from keystores.der import DerError, read
+
+    try:
+        _, start, _ = read(head, 0, len(head) + (1 << 31))
+        _, start, _ = read(head, start, len(head) + (1 << 31))
+        tag, start, _ = read(head, start, len(head) + (1 << 31))
+    except (DerError, IndexError):
+        return False
+    return tag == 0x30 and head[start : start + len(_PBES2_OID)] == _PBES2_OID
+
+
+def _bks_body_plausible(head: bytes) -> bool:
+    """The first BKS entry after the header: type 0..4, an alias, a creation time in ms (before 2109), a chain
+    length (small). Random UBER ciphertext passes this with a probability far below one in a million."""
+    if head[32] == 0:
+        return len(head) == 53  # an empty BKS: end marker and MAC only
+    alias_end = 35 + int.from_bytes(head[33:35], "big")
+    if alias_end + 12 > len(head):
+        return alias_end < 4096
+    millis = int.from_bytes(head[alias_end : alias_end + 8], "big")
+    chain_length = int.from_bytes(head[alias_end + 8 : alias_end + 12], "big")
+    return millis < 1 << 42 and chain_length < 1000
 
 
 def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str]]:
@@ -185,8 +226,8 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
     found = sniff(head)
     by_name = type_from_extension(location)
     if found is None:
-        raise UnsupportedFormat("not a key store we recognise (not PKCS#12, JKS, JCEKS, CMS, PEM or DER)",
-                                store=location)
+        raise UnsupportedFormat("not a key store we recognise (not PKCS#12, JKS, JCEKS, BKS, UBER, BCFKS, CMS, PEM "
+                                "or DER)", store=location)
     if found == "der" and by_name == "pem":
         found = "der"
     elif found in ("pem", "der") and by_name in ("pem", "der"):

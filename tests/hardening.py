@@ -27,6 +27,8 @@ FILE_FORMATS: dict[str, str] = {
     "pkcs12": "{}/store.p12",
     "jks": "{}/store.jks",
     "jceks": "{}/store.jceks",
+    "bks": "{}/store.bks",
+    "bcfks": "{}/store.bcfks",
     "pem": "{}/store.pem",
     "cms": "{}/store.kdb",
     "nss": "sql:{}/nssdb",

@@ -1,5 +1,5 @@
-"""Hostile input through `open_store` for every file parser: PKCS#12, JKS, JCEKS, PEM/DER, CMS .kdb and .sth, and
-NSS (the database files and the contents of their rows).
+"""Hostile input through `open_store` for every file parser: PKCS#12, JKS, JCEKS, BKS, BCFKS, PEM/DER, CMS .kdb and
+.sth, and NSS (the database files and the contents of their rows).
 
 Seeds are real stores we wrote; hypothesis damages them (bit flips, truncation, inserted and random bytes, huge
 length fields, deep nesting). Opening, listing and describing (what `keystores list/show` do) must succeed or raise
@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 from keystores.errors import KeystoreError
 
-SHORT = {"pkcs12": 30, "jks": 30, "jceks": 30, "pem": 20, "cms": 30, "cms-stash": 20, "nss-file": 6, "nss-row": 6}
+SHORT = {"pkcs12": 30, "jks": 30, "jceks": 30, "bks": 30, "bcfks": 20,
+         "pem": 20, "cms": 30, "cms-stash": 20, "nss-file": 6, "nss-row": 6}
 LONG_EXAMPLES = 3000
 HANG_GUARD_S = 30  # not a speed goal: only a parser stuck in a loop trips it
 MEMORY_HEADROOM = 1 << 30  # bytes of address space a single parse may add before it counts as unbounded
@@ -169,7 +170,7 @@ def examples(request: pytest.FixtureRequest, name: str) -> settings:
 
 
 # --- the tests -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "pem", "cms"])
+@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "bks", "bcfks", "pem", "cms"])
 def test_damaged_store_file(fmt, seed_root, tmp_path, request):
     usable(fmt)
     seed_loc = location(fmt, seed_folder(fmt, seed_root))
@@ -304,7 +305,7 @@ def _hostile_certificates() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", ["bad-ec-point", "point-off-curve", "bad-utf8-name"])
-@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "pem", "cms", "nss"])
+@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "bks", "bcfks", "pem", "cms", "nss"])
 def test_hostile_certificate_behind_a_valid_mac(fmt, case, tmp_path):
     """A writer may refuse the certificate (KeystoreError) or write it; then reading must refuse it cleanly."""
     usable(fmt)

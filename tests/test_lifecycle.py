@@ -286,8 +286,8 @@ def test_load_certificates_reads_pem_bundles_der_and_pkcs7(ca_store):
 
 
 # --- every file backend: certreq, sign, receive, reopen ---------------------------------------------------------
-BACKENDS = {"pkcs12": "store.p12", "jks": "store.jks", "jceks": "store.jceks", "pem": "store.pem",
-            "cms": "store.kdb", "nss": "nssdb"}
+BACKENDS = {"pkcs12": "store.p12", "jks": "store.jks", "jceks": "store.jceks", "bks": "store.bks",
+            "bcfks": "store.bcfks", "pem": "store.pem", "cms": "store.kdb", "nss": "nssdb"}
 
 
 def _location(tmp_path: Path, backend: str) -> str:
@@ -353,9 +353,11 @@ def _judge_natively(backend: str, location: str, issued: lc.Issued) -> None:
         out = openssl("pkcs12", "-in", location, "-passin", f"pass:{PW}", "-nokeys").stdout
         assert "subject=C = GB, O = HW, CN = web.example.com" in out
         assert "subject=C = GB, O = keystores tests, CN = Lifecycle Root CA" in out
-    elif backend in ("jks", "jceks") and shutil.which("keytool"):
+    elif backend in ("jks", "jceks", "bks", "bcfks") and shutil.which("keytool"):
+        provider = ["-providerpath", "/usr/share/java/bcprov.jar", "-providerclass",
+                    "org.bouncycastle.jce.provider.BouncyCastleProvider"] if backend in ("bks", "bcfks") else []
         done = subprocess.run(["keytool", "-list", "-v", "-keystore", location, "-storetype", backend.upper(),
-                               "-storepass", PW], capture_output=True, text=True, check=False)
+                               "-storepass", PW, *provider], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Certificate chain length: 2" in done.stdout and "PrivateKeyEntry" in done.stdout
     elif backend == "cms" and gskit.available():

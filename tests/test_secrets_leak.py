@@ -26,7 +26,8 @@ ALL_SECRETS = (SECRET, WRONG, NEW, OUT)
 ENV = {"KS_PW": SECRET, "KS_WRONG": WRONG, "KS_NEW": NEW, "KS_OUT": OUT}
 
 # each format converts into the next, so every format is written as a destination once
-NEXT = {"pkcs12": "nss", "nss": "jks", "jks": "jceks", "jceks": "pem", "pem": "cms", "cms": "pkcs12"}
+NEXT = {"pkcs12": "nss", "nss": "jks", "jks": "jceks", "jceks": "pem", "pem": "cms", "cms": "bks", "bks": "bcfks",
+        "bcfks": "pkcs12"}
 
 
 def leaked(text: str) -> list[str]:

@@ -623,6 +623,8 @@ _ONE_ITERATION = re.compile(r"(?<![\d-])1 iterations?\b")
 _STRONGER = {
     "jks": "JKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
     "jceks": "JCEKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
+    "bks": "BKS has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores convert STORE new.bcfks`)",
+    "uber": "UBER has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores convert STORE new.bcfks`)",
     "cms": "a v6 database is HMAC-SHA384 and AES-256: `keystores convert STORE new.kdb --kdb-version 6`",
 }
 _STRONGER_DEFAULT = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"

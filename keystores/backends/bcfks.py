@@ -1,0 +1,558 @@
+"""Bouncy Castle's FIPS key store BCFKS, read and written without Java.
+
+The format is defined by org.bouncycastle.jcajce.provider.keystore.bcfks.BcFKSKeyStoreSpi and the ASN.1 classes of
+org.bouncycastle.asn1.bc (ObjectStore, ObjectStoreData, ObjectData, EncryptedPrivateKeyData, SecretKeyData,
+PbkdMacIntegrityCheck). Checked against bcprov 1.72 (Debian's libbcprov-java) through keytool, and against the
+bc-java 1.7x source, which has kept this layout since BCFKS appeared (BC 1.56).
+
+    ObjectStore ::= SEQUENCE { storeData EncryptedObjectStoreData, integrityCheck PbkdMacIntegrityCheck }
+    EncryptedObjectStoreData ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier, encryptedContent OCTET STRING }
+    PbkdMacIntegrityCheck ::= SEQUENCE { macAlgorithm AlgorithmIdentifier, pbkdAlgorithm KeyDerivationFunc, mac }
+    ObjectStoreData ::= SEQUENCE { version INTEGER (1), integrityAlgorithm AlgorithmIdentifier,
+        creationDate GeneralizedTime, lastModifiedDate GeneralizedTime, SEQUENCE OF ObjectData, comment OPTIONAL }
+    ObjectData ::= SEQUENCE { type INTEGER, identifier UTF8String, creationDate, lastModifiedDate, data OCTET STRING,
+        comment UTF8String OPTIONAL }
+
+Entry types: 0 certificate (data: its DER); 1 private key and 3 "protected" private key (data:
+EncryptedPrivateKeyData ::= SEQUENCE { EncryptedPrivateKeyInfo, SEQUENCE OF Certificate }); 2 secret key and 4
+"protected" secret key (data: SEQUENCE { AlgorithmIdentifier, OCTET STRING } whose plaintext is SecretKeyData ::=
+SEQUENCE { keyAlgorithm OID, keyBytes OCTET STRING }). Types 3 and 4 are what KeyStore.setKeyEntry(alias, byte[],
+chain) stores; BC opens them exactly like 1 and 2, and so do we.
+
+Every encryption is PBES2 with PBKDF2 (HMAC-SHA512 or HMAC-SHA3-512) and AES-256-CCM (or AES-256 key wrap with
+padding); the MAC is HMAC-SHA512 (or HMAC-SHA3-512) over the DER of the encrypted store data. Each key is derived from
+the password as a BMPString (PKCS12PasswordToBytes) followed by a purpose, also a BMPString: "INTEGRITY_CHECK",
+"STORE_ENCRYPTION", "PRIVATE_KEY_ENCRYPTION" or "SECRET_KEY_ENCRYPTION". We write what BC writes by default: PBKDF2
+with HMAC-SHA512, a 64-byte salt and 51,200 iterations, AES-256-CCM with a 12-byte nonce (we use a 16-byte tag).
+
+Not read: stores signed instead of MACed (BCFKSLoadStoreParameter with a signature key: reading one needs that key),
+and scrypt key derivation (which BC 1.72 derives with its block size as the parallelisation parameter); both are
+refused with a message naming them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from typing import Any, ClassVar
+
+from asn1crypto import algos, core
+
+from keystores import der
+from keystores.backends.bks import BouncyCastleFileStore
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    IntegrityError,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    UsageError,
+    WrongPassword,
+    one_line,
+)
+from keystores.limits import MAX_ITERATIONS, MAX_KEY_LENGTH  # the ceilings every parser applies
+from keystores.model import (
+    TRUST_ALL,
+    Entry,
+    EntryKind,
+    LazyEntry,
+    SealedEntry,
+    SecretKey,
+    sealed_entry,
+)
+
+_CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECRET_KEY = 0, 1, 2, 3, 4
+#: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).
+_PROOF_MAX_ITERATIONS = 1_000_000
+#: BC's defaults (BcFKSKeyStoreSpi.generatePkbdAlgorithmIdentifier): what we write.
+WRITE_ITERATIONS = 50 * 1024
+_SALT_SIZE = 64
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+_PRF_HASHES = {"1.2.840.113549.2.11": "sha512", "2.16.840.1.101.3.4.2.16": "sha3_512"}
+_AES256_CCM = "2.16.840.1.101.3.4.1.47"
+_AES256_WRAP_PAD = "2.16.840.1.101.3.4.1.48"
+_PBES2 = "1.2.840.113549.1.5.13"
+_PBKDF2 = "1.2.840.113549.1.5.12"
+_SCRYPT = "1.3.6.1.4.1.11591.4.11"
+_HMAC_SHA512_DER = bytes.fromhex("300c06082a864886f70d020b0500")
+# Secret key algorithm OIDs, as BcFKSKeyStoreSpi's oidMap names them (AES by its arc 2.16.840.1.101.3.4.1).
+_SECRET_ALGORITHMS = {
+    "2.16.840.1.101.3.4.1": "AES", "1.3.14.3.2.17": "DESede", "1.2.840.113549.2.7": "HmacSHA1",
+    "1.2.840.113549.2.8": "HmacSHA224", "1.2.840.113549.2.9": "HmacSHA256", "1.2.840.113549.2.10": "HmacSHA384",
+    "1.2.840.113549.2.11": "HmacSHA512", "1.2.840.113549.2.12": "HmacSHA512/224",
+    "1.2.840.113549.2.13": "HmacSHA512/256", "2.16.840.1.101.3.4.2.13": "HmacSHA3-224",
+    "2.16.840.1.101.3.4.2.14": "HmacSHA3-256", "2.16.840.1.101.3.4.2.15": "HmacSHA3-384",
+    "2.16.840.1.101.3.4.2.16": "HmacSHA3-512", "1.2.410.200004.1.4": "SEED",
+}
+_SECRET_OIDS = {name.upper(): oid for oid, name in _SECRET_ALGORITHMS.items()} | {"TRIPLEDES": "1.3.14.3.2.17",
+                                                                                  "TDEA": "1.3.14.3.2.17"}
+# Errors a parser of untrusted bytes may hit; all of them mean "damaged".
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+
+
+class _ObjectData(core.Sequence):
+    _fields: ClassVar[list[Any]] = [
+        ("type", core.Integer), ("identifier", core.UTF8String), ("creation_date", core.GeneralizedTime),
+        ("last_modified_date", core.GeneralizedTime), ("data", core.OctetString),
+        ("comment", core.UTF8String, {"optional": True})]
+
+
+class _ObjectDataSequence(core.SequenceOf):
+    _child_spec = _ObjectData
+
+
+class _ObjectStoreData(core.Sequence):
+    _fields: ClassVar[list[Any]] = [
+        ("version", core.Integer), ("integrity_algorithm", core.Any), ("creation_date", core.GeneralizedTime),
+        ("last_modified_date", core.GeneralizedTime), ("objects", _ObjectDataSequence),
+        ("comment", core.UTF8String, {"optional": True})]
+
+
+class _EncryptedData(core.Sequence):
+    """EncryptedObjectStoreData and EncryptedSecretKeyData: an AlgorithmIdentifier and the ciphertext."""
+
+    _fields: ClassVar[list[Any]] = [("algorithm", core.Any), ("content", core.OctetString)]
+
+
+class _PbkdMacIntegrityCheck(core.Sequence):
+    _fields: ClassVar[list[Any]] = [
+        ("mac_algorithm", core.Any), ("pbkd_algorithm", core.Any), ("mac", core.OctetString)]
+
+
+class _Certificates(core.SequenceOf):
+    _child_spec = core.Any
+
+
+class _EncryptedPrivateKeyData(core.Sequence):
+    _fields: ClassVar[list[Any]] = [("encrypted_private_key_info", core.Any), ("certificates", _Certificates)]
+
+
+class _SecretKeyData(core.Sequence):
+    _fields: ClassVar[list[Any]] = [("key_algorithm", core.ObjectIdentifier), ("key_bytes", core.OctetString)]
+
+
+def _password_bytes(text: str) -> bytes:
+    """PBEParametersGenerator.PKCS12PasswordToBytes: a BMPString with a NUL terminator, empty for ""."""
+    return text.encode("utf-16-be", "surrogatepass") + b"\x00\x00" if text else b""
+
+
+def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | None) -> bytes:
+    """BcFKSKeyStoreSpi.generateKey: PBKDF2 over the password and the purpose, each a BMPString."""
+    kdf = algos.KdfAlgorithm.load(kdf_der)
+    oid = kdf["algorithm"].dotted
+    if oid == _SCRYPT:
+        raise UnsupportedFormat("scrypt key derivation in BCFKS is not read (PBKDF2 is)")
+    if oid != _PBKDF2:
+        raise UnsupportedFormat(f"key derivation {oid} is not one BCFKS uses")
+    params = kdf["parameters"]
+    prf = _PRF_HASHES.get(params["prf"]["algorithm"].dotted)
+    if prf is None:
+        raise UnsupportedFormat(f"PBKDF2 with PRF {params['prf']['algorithm'].dotted} (BCFKS uses HMAC-SHA512 or "
+                                "HMAC-SHA3-512)")
+    iterations = params["iteration_count"].native
+    length = params["key_length"].native if params["key_length"].native is not None else default_length
+    if length is None:
+        raise ValueError("PBKDF2 parameters without a key length")
+    if not 1 <= iterations <= MAX_ITERATIONS or not 1 <= length <= MAX_KEY_LENGTH:
+        raise ValueError(f"implausible PBKDF2 parameters ({iterations} iterations, {length}-byte key)")
+    salt = params["salt"].chosen.native
+    if not isinstance(salt, bytes):
+        raise ValueError("PBKDF2 salt is not an octet string")
+    return hashlib.pbkdf2_hmac(prf, _password_bytes(password) + _password_bytes(purpose), salt, iterations, length)
+
+
+def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, Any]:
+    """(KDF DER, encryption OID, encryption parameters) of a PBES2 AlgorithmIdentifier."""
+    alg = algos.EncryptionAlgorithm.load(alg_der)
+    if alg["algorithm"].dotted != _PBES2:
+        raise UnsupportedFormat(f"protection algorithm {alg['algorithm'].dotted} is not PBES2 (BCFKS uses only PBES2)")
+    params = alg["parameters"]
+    scheme = params["encryption_scheme"]
+    return params["key_derivation_func"].dump(), scheme["algorithm"].dotted, scheme["parameters"]
+
+
+def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: bytes | None = None) -> bytes:
+    """BcFKSKeyStoreSpi.decryptData (with `key`, its derivation is skipped). WrongPassword when the AES-CCM tag (or
+    key unwrap check) fails."""
+    from cryptography.exceptions import InvalidTag
+
+    kdf_der, cipher, cipher_params = _pbes2_parts(alg_der)
+    if cipher not in (_AES256_CCM, _AES256_WRAP_PAD):
+        raise UnsupportedFormat(f"encryption {cipher} is not one BCFKS uses (AES-256-CCM, AES-256 key wrap)")
+    key = key if key is not None else _derive(kdf_der, password, purpose, 32)
+    if len(key) != 32:
+        raise ValueError(f"derived a {len(key)}-byte key for AES-256")
+    if cipher == _AES256_WRAP_PAD:
+        from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
+
+        try:
+            return aes_key_unwrap_with_padding(key, data)
+        except InvalidUnwrap as exc:
+            raise WrongPassword("wrong password (the key unwrap check fails)") from exc
+    from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+
+    params = algos.CcmParams.load(cipher_params.dump())
+    nonce, tag_length = params["aes_nonce"].native, params["aes_icvlen"].native
+    try:
+        return AESCCM(key, tag_length=tag_length).decrypt(nonce, data, None)
+    except InvalidTag as exc:
+        raise WrongPassword("wrong password (the AES-CCM tag does not match)") from exc
+
+
+def _encrypt(password: str, purpose: str, data: bytes) -> tuple[bytes, bytes]:
+    """(PBES2 AlgorithmIdentifier DER, ciphertext) as BC writes them: PBKDF2-HMAC-SHA512, AES-256-CCM."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+
+    kdf = _kdf(32)
+    key = _derive(kdf.dump(), password, purpose, 32)
+    nonce = os.urandom(_NONCE_SIZE)
+    encrypted = AESCCM(key, tag_length=_TAG_SIZE).encrypt(nonce, data, None)
+    alg = algos.EncryptionAlgorithm({
+        "algorithm": "pbes2",
+        "parameters": {"key_derivation_func": kdf,
+                       "encryption_scheme": {"algorithm": "aes256_ccm",
+                                             "parameters": {"aes_nonce": nonce, "aes_icvlen": _TAG_SIZE}}},
+    })
+    return alg.dump(), encrypted
+
+
+def _kdf(length: int) -> algos.KdfAlgorithm:
+    return algos.KdfAlgorithm({"algorithm": "pbkdf2", "parameters": {
+        "salt": {"specified": os.urandom(_SALT_SIZE)}, "iteration_count": WRITE_ITERATIONS, "key_length": length,
+        "prf": {"algorithm": "sha512", "parameters": None}}})
+
+
+def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes) -> bytes:
+    mac_alg = core.Sequence.load(mac_alg_der)
+    oid = core.ObjectIdentifier.load(mac_alg[0].dump()).dotted
+    digest = _PRF_HASHES.get(oid)
+    if digest is None:
+        raise UnsupportedFormat(f"MAC algorithm {oid} is not one BCFKS uses (HMAC-SHA512, HMAC-SHA3-512)")
+    return hmac.new(_derive(kdf_der, password, "INTEGRITY_CHECK", None), content, digest).digest()
+
+
+def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
+    """The first 16 plaintext bytes of AES-CCM data without checking its tag (CCM's payload is AES-CTR from counter
+    block 1), or None for another cipher: enough to see whether the password is right when the tag says no."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    _, cipher, cipher_params = _pbes2_parts(alg_der)
+    if cipher != _AES256_CCM or len(data) < 16:
+        return None
+    nonce = algos.CcmParams.load(cipher_params.dump())["aes_nonce"].native
+    size_bytes = 15 - len(nonce)
+    counter = bytes([size_bytes - 1]) + nonce + (1).to_bytes(size_bytes, "big")
+    decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
+    return decryptor.update(data[:16])
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime:
+    value = value or dt.datetime.now(dt.UTC)
+    return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+class BcfksStore(BouncyCastleFileStore):
+    """Bouncy Castle's BCFKS: key pairs, trusted certificates and secret keys, every part under AES-256 and
+    PBKDF2-HMAC-SHA512, the store under an HMAC-SHA512."""
+
+    format: ClassVar[str] = "bcfks"
+    display: ClassVar[str] = "BCFKS"
+
+    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
+                 profile: str = "modern") -> None:
+        self._created: dt.datetime | None = None
+        self._carried: list[_ObjectData] = []  # entries of types keystores does not know, written back as read
+        self._read_protection: dict[str, str] = {}
+        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+    def _load(self, data: bytes) -> None:
+        if self.password is None:
+            raise PasswordRequired("a BCFKS store is encrypted whole: reading it needs the store password",
+                                   store=self.location)
+        try:
+            _, body, end = der.read(data)
+            if end != len(data):
+                raise ValueError(f"{len(data) - end} bytes after the store")
+            _, _, data_end = der.read(data, body, end)
+            check_tag, _, check_end = der.read(data, data_end, end)
+            if check_tag == 0xA0:
+                raise UnsupportedFormat("this BCFKS store is signed rather than MACed; reading it needs the "
+                                        "signer's public key, which keystores does not take")
+            if check_tag != 0x30 or check_end != end:
+                raise ValueError("the integrity check is not a PbkdMacIntegrityCheck")
+            content = data[body:data_end]
+            integrity = _PbkdMacIntegrityCheck.load(data[data_end:end])
+            mac_alg_der = integrity["mac_algorithm"].dump()
+            kdf_der = integrity["pbkd_algorithm"].dump()
+            stored_mac = integrity["mac"].native
+            if _element_count(content) != 2:  # an ObjectStoreData in the clear: no BC release writes one
+                raise UnsupportedFormat("BCFKS store data in the clear (not encrypted) is not read")
+            encrypted = _EncryptedData.load(content)
+            alg_der = encrypted["algorithm"].dump()
+            ciphertext = encrypted["content"].native
+            mac = _mac(mac_alg_der, kdf_der, self.password, content)
+        except KeystoreError as exc:
+            raise type(exc)(exc.reason, store=self.location) from exc
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
+        if not hmac.compare_digest(mac, stored_mac):
+            self._explain_mac_failure(alg_der, ciphertext)
+        try:
+            plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext)
+            store_data = _ObjectStoreData.load(plain, strict=True)
+            if store_data["integrity_algorithm"].dump() != mac_alg_der:
+                raise ValueError("the store's integrity algorithm differs from its MAC's")
+            self._created = store_data["creation_date"].native
+            objects = list(store_data["objects"])
+        except WrongPassword as exc:
+            raise IntegrityError("the store MAC matches but the store data does not decrypt: the file was "
+                                 "altered", store=self.location) from exc
+        except KeystoreError as exc:
+            raise type(exc)(exc.reason, store=self.location) from exc
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged BCFKS store data ({one_line(exc)})", store=self.location) from exc
+        self._read_protection = self._describe(mac_alg_der, kdf_der, alg_der)
+        self._entries = {}
+        self._carried = []
+        for item in objects:
+            try:
+                entry = self._entry(item)
+            except KeystoreError:
+                raise
+            except _PARSE_ERRORS as exc:
+                raise CorruptStore(f"damaged entry ({one_line(exc)})", store=self.location) from exc
+            if entry is None:
+                self._carried.append(item)
+                self.notes.append(f"{self.location}: entry '{item['identifier'].native}' is of a type keystores "
+                                  f"does not know ({item['type'].native}); it is kept unchanged when the store is "
+                                  "rewritten")
+                continue
+            if entry.label in self._entries:
+                self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
+            self._entries[entry.label] = entry
+
+    def _explain_mac_failure(self, alg_der: bytes, ciphertext: bytes) -> None:
+        """A wrong MAC is a wrong password or damage. Store data that decrypts (or whose first block decrypts to
+        the start of an ObjectStoreData) proves the password right: then the file is damaged. The store key is
+        derived once, and only when its cost is ordinary: a damaged file must not make the diagnosis expensive."""
+        proven = False
+        try:
+            kdf_der, _, _ = _pbes2_parts(alg_der)
+            if algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native <= _PROOF_MAX_ITERATIONS:
+                key = _derive(kdf_der, self.password or "", "STORE_ENCRYPTION", 32)
+                try:
+                    _decrypt(alg_der, "", "STORE_ENCRYPTION", ciphertext, key=key)
+                    proven = True
+                except (KeystoreError, *_PARSE_ERRORS):
+                    first = _ccm_first_block(alg_der, key, ciphertext)
+                    proven = first is not None and _starts_like_store_data(first)
+        except (KeystoreError, *_PARSE_ERRORS):
+            proven = False
+        if proven:
+            raise IntegrityError("the password is right (it decrypts the store) but the store MAC does not match: "
+                                 "the file is damaged or was altered", store=self.location)
+        raise WrongPassword("wrong store password, or the file is damaged (the store MAC does not match)",
+                            store=self.location)
+
+    def _entry(self, item: _ObjectData) -> Entry | None:
+        type_ = item["type"].native
+        label = item["identifier"].native
+        created = item["last_modified_date"].native  # what BC's engineGetCreationDate returns
+        data = item["data"].native
+        if type_ == _CERTIFICATE:
+            return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),)}, leaf_der=data, label=label,
+                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
+        password = self.password or ""
+        blob = bytes([type_]) + data
+        if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
+            key_data = _EncryptedPrivateKeyData.load(data)
+            chain = tuple(self._certificate(cert.dump(), label) for cert in key_data["certificates"])
+            epki = key_data["encrypted_private_key_info"].dump()
+            return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self, label=label,
+                                kind=EntryKind.KEY_PAIR, chain=chain, created=created)
+        if type_ in (_SECRET_KEY, _PROTECTED_SECRET_KEY):
+            return sealed_entry(lambda: self._open_secret_key(data, password, label), blob, self, label=label,
+                                kind=EntryKind.SECRET_KEY, created=created)
+        return None  # a type a later BC may define: carried as it is
+
+    def _unprotect(self, alg_der: bytes, password: str, purpose: str, data: bytes, label: str) -> bytes:
+        try:
+            return _decrypt(alg_der, password, purpose, data)
+        except WrongPassword as exc:
+            raise WrongPassword("the store password does not open this key", store=self.location,
+                                label=label) from exc
+        except KeystoreError as exc:
+            raise type(exc)(exc.reason, store=self.location, label=label) from exc
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged protected key ({one_line(exc)})", store=self.location, label=label) from exc
+
+    def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        try:
+            epki = _EncryptedData.load(epki_der)
+            alg_der, encrypted = epki["algorithm"].dump(), epki["content"].native
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged protected key ({one_line(exc)})", store=self.location, label=label) from exc
+        pkcs8 = self._unprotect(alg_der, password, "PRIVATE_KEY_ENCRYPTION", encrypted, label)
+        try:
+            return load_der_private_key(pkcs8, None)
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"key type not supported ({one_line(exc)})", store=self.location,
+                                    label=label) from exc
+        except (ValueError, TypeError) as exc:
+            raise CorruptStore(f"damaged private key ({one_line(exc)})", store=self.location, label=label) from exc
+
+    def _open_secret_key(self, data: bytes, password: str, label: str) -> SecretKey:
+        try:
+            sealed = _EncryptedData.load(data)
+            alg_der, encrypted = sealed["algorithm"].dump(), sealed["content"].native
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged secret key entry ({one_line(exc)})", store=self.location, label=label) from exc
+        plain = self._unprotect(alg_der, password, "SECRET_KEY_ENCRYPTION", encrypted, label)
+        try:
+            key_data = _SecretKeyData.load(plain, strict=True)
+            oid = key_data["key_algorithm"].dotted
+            value = key_data["key_bytes"].native
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged secret key ({one_line(exc)})", store=self.location, label=label) from exc
+        return SecretKey(_SECRET_ALGORITHMS.get(oid, oid), value)
+
+    # --- writing ---------------------------------------------------------------------------------------------
+    def check_entry(self, entry: Entry) -> None:
+        super().check_entry(entry)
+        if entry.kind is EntryKind.SECRET_KEY and entry.secret is not None and not isinstance(entry, SealedEntry):
+            _secret_oid(entry.secret.algorithm, self.location, entry.label)
+
+    def _dump(self) -> bytes:
+        if self.password is None:
+            raise PasswordRequired("writing the store needs its password", store=self.location)
+        now = _utc(None)
+        objects = [self._object(label, entry) for label, entry in self._entries.items()]
+        objects += [item for item in self._carried if item["identifier"].native not in self._entries]
+        store_data = _ObjectStoreData({
+            "version": 1, "integrity_algorithm": core.Any.load(_HMAC_SHA512_DER),
+            "creation_date": _utc(self._created or now), "last_modified_date": now,
+            "objects": objects,
+        })
+        alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data.dump())
+        content = _EncryptedData({"algorithm": core.Any.load(alg_der), "content": encrypted}).dump()
+        kdf_der = _kdf(64).dump()
+        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content)
+        check = _PbkdMacIntegrityCheck({"mac_algorithm": core.Any.load(_HMAC_SHA512_DER),
+                                        "pbkd_algorithm": core.Any.load(kdf_der), "mac": mac})
+        return der.tlv(0x30, content + check.dump())
+
+    def _object(self, label: str, entry: Entry) -> _ObjectData:
+        created = _utc(entry.created)
+        if entry.kind is EntryKind.TRUSTED_CERT:
+            from cryptography.hazmat.primitives.serialization import Encoding
+
+            type_, data = _CERTIFICATE, entry.chain[0].public_bytes(Encoding.DER)
+        else:
+            blob = self._reusable_blob(entry)
+            if blob is not None:
+                type_, data = blob[0], blob[1:]  # unchanged since read under this password: as it was
+            elif entry.kind is EntryKind.KEY_PAIR:
+                type_, data = _PRIVATE_KEY, self._protect_private_key(entry)
+            else:
+                type_, data = _SECRET_KEY, self._protect_secret_key(entry)
+        return _ObjectData({"type": type_, "identifier": label, "creation_date": created,
+                            "last_modified_date": created, "data": data})
+
+    def _protect_private_key(self, entry: Entry) -> bytes:
+        from asn1crypto import keys
+        from cryptography.hazmat.primitives import serialization
+
+        pkcs8 = self._pkcs8(entry)
+        alg_der, encrypted = _encrypt(self.password or "", "PRIVATE_KEY_ENCRYPTION", pkcs8)
+        epki = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algos.EncryptionAlgorithm.load(alg_der),
+                                             "encrypted_data": encrypted})
+        certificates = [core.Any.load(cert.public_bytes(serialization.Encoding.DER)) for cert in entry.chain]
+        return _EncryptedPrivateKeyData({"encrypted_private_key_info": core.Any.load(epki.dump()),
+                                         "certificates": certificates}).dump()
+
+    def _protect_secret_key(self, entry: Entry) -> bytes:
+        secret = entry.secret
+        if secret is None:
+            raise UsageError("a secret-key entry needs its key", store=self.location, label=entry.label)
+        oid = _secret_oid(secret.algorithm, self.location, entry.label)
+        plain = _SecretKeyData({"key_algorithm": oid, "key_bytes": secret.value}).dump()
+        alg_der, encrypted = _encrypt(self.password or "", "SECRET_KEY_ENCRYPTION", plain)
+        return _EncryptedData({"algorithm": core.Any.load(alg_der), "content": encrypted}).dump()
+
+    # --- describing ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _describe(mac_alg_der: bytes, kdf_der: bytes, alg_der: bytes) -> dict[str, str]:
+        mac_oid = core.ObjectIdentifier.load(core.Sequence.load(mac_alg_der)[0].dump()).dotted
+        mac_name = {"sha512": "HMAC-SHA512", "sha3_512": "HMAC-SHA3-512"}.get(_PRF_HASHES.get(mac_oid, ""), mac_oid)
+        return {"mac": f"{mac_name} ({_kdf_text(kdf_der)})", "store": _pbes2_text(alg_der)}
+
+    def protection(self) -> dict[str, str]:
+        """The MAC, store and key protection as read; what we write for a new store (and for new keys)."""
+        written = f"PBES2 PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} iterations, AES-256-CCM"
+        found = dict(self._read_protection) or {"mac": f"HMAC-SHA512 (PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} "
+                                                       "iterations)", "store": written}
+        seen = set()
+        for entry in self._entries.values():
+            blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
+            if blob is None:
+                continue
+            try:
+                sealed = _EncryptedPrivateKeyData.load(blob[1:])["encrypted_private_key_info"].dump() \
+                    if blob[0] in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY) else blob[1:]
+                seen.add(_pbes2_text(_EncryptedData.load(sealed)["algorithm"].dump()))
+            except (KeystoreError, *_PARSE_ERRORS):
+                continue  # a damaged key is reported when it is opened, not here
+        found["keys"] = "; ".join(sorted(seen)) or written
+        return found
+
+
+def _kdf_text(kdf_der: bytes) -> str:
+    params = algos.KdfAlgorithm.load(kdf_der)["parameters"]
+    prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(params["prf"]["algorithm"].dotted, ""), "?")
+    return f"PBKDF2-HMAC-{prf}, {params['iteration_count'].native} iterations"
+
+
+def _pbes2_text(alg_der: bytes) -> str:
+    kdf_der, cipher, _ = _pbes2_parts(alg_der)
+    cipher_name = {_AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
+    return f"PBES2 {_kdf_text(kdf_der)}, {cipher_name}"
+
+
+def _secret_oid(algorithm: str, location: str, label: str) -> str:
+    """The OID BCFKS records a secret key algorithm under (BcFKSKeyStoreSpi.engineSetKeyEntry's rules)."""
+    name = algorithm.upper()
+    if "AES" in name:
+        return "2.16.840.1.101.3.4.1"
+    oid = _SECRET_OIDS.get(name)
+    if oid is None:
+        if name.replace(".", "").isdigit():
+            return algorithm
+        raise CapabilityError("secret_keys", f"BCFKS cannot record a secret key of algorithm '{algorithm}' (it knows "
+                              "AES, DESede, SEED and the HMAC-SHA family)", store=location, label=label)
+    return oid
+
+
+def _element_count(sequence: bytes) -> int:
+    """How many elements the DER SEQUENCE `sequence` holds."""
+    _, at, end = der.read(sequence)
+    count = 0
+    while at < end:
+        at = der.read(sequence, at, end)[2]
+        count += 1
+    return count
+
+
+def _starts_like_store_data(first: bytes) -> bool:
+    """Whether 16 decrypted bytes begin an ObjectStoreData: SEQUENCE, then INTEGER 1 (its version)."""
+    if len(first) < 8 or first[0] != 0x30:
+        return False
+    at = 2 if first[1] < 0x80 else 2 + (first[1] & 0x7F)
+    return first[at : at + 3] == b"\x02\x01\x01"
