@@ -28,6 +28,8 @@ def test_the_corpus_holds_what_the_issue_asks_for(real_world):  # noqa: F811
     assert {"keytool.p12", "keytool.jks", "keytool.jceks", "nssdb", "openssl-legacy.p12", "openssl-nomac.p12",
             "openssl-nokeys.p12", "openssl-descert.p12", "openssl-empty-password.p12",
             "vectors/pkcs12/no-cert-key-aes256cbc.p12", "vectors/x509/custom/two_basic_constraints.pem"} <= made
+    if "keytool-bc" not in manifest:  # Bouncy Castle's stores, where libbcprov-java is installed (scripts/setup)
+        assert {"keytool.bks", "keytool.uber", "keytool.bcfks"} <= made
     assert sum(name.startswith("openssl-macalg-") for name in made) >= 6
     assert len(made) > 150
 
