@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _ERRORS = ("ExitCode", "KeystoreError", "UsageError", "WrongPassword", "PasswordRequired", "NotFound",
            "StoreNotFound", "EntryNotFound", "TokenNotFound", "CorruptStore", "IntegrityError", "UnsupportedFormat",
            "EntryExists", "StoreExists", "StoreLocked", "BackendUnavailable", "CapabilityError", "KeyNotExtractable",
-           "ChecksFailed")
+           "ChecksFailed", "EntriesRefused")
 
 # public name -> (module, attribute there)
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         CapabilityError,
         ChecksFailed,
         CorruptStore,
+        EntriesRefused,
         EntryExists,
         EntryNotFound,
         ExitCode,
@@ -91,10 +92,10 @@ if TYPE_CHECKING:
     from keystores.store import KeyStore, open_store, store_exists
 
 __all__ = [
-    "BackendUnavailable", "CapabilityError", "ChecksFailed", "CorruptStore", "Entry", "EntryExists", "EntryKind",
-    "EntryNotFound", "ExitCode", "IntegrityError", "KeyNotExtractable", "KeySpec", "KeyStore", "KeystoreError",
-    "NotFound", "PasswordRequired", "StoreExists", "StoreLocked", "StoreNotFound", "TokenNotFound", "Trust",
-    "UnsupportedFormat", "UsageError", "VisibleSecretWarning", "WeakCryptoWarning", "WrongPassword", "audit",
+    "BackendUnavailable", "CapabilityError", "ChecksFailed", "CorruptStore", "EntriesRefused", "Entry", "EntryExists",
+    "EntryKind", "EntryNotFound", "ExitCode", "IntegrityError", "KeyNotExtractable", "KeySpec", "KeyStore",
+    "KeystoreError", "NotFound", "PasswordRequired", "StoreExists", "StoreLocked", "StoreNotFound", "TokenNotFound",
+    "Trust", "UnsupportedFormat", "UsageError", "VisibleSecretWarning", "WeakCryptoWarning", "WrongPassword", "audit",
     "certreq", "convert", "copy_entries", "entry_data", "export_entry", "import_entries", "import_pem_parts",
     "load_certificates", "load_request", "open_store", "receive", "secret", "selfsign", "sign", "store_exists",
     "validate"
