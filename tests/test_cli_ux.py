@@ -61,7 +61,8 @@ def test_piped_list_is_one_row_per_entry_whatever_the_label(evil):
     listed = keystores("list", str(evil), "-p", "env:KS_PW", env=ENV)
     assert listed.code == 0, listed.err
     lines = listed.out.splitlines()
-    assert len(lines) == 1  # the key pair's row and nothing forged
+    # the key pair's row, its CA's row (a chain certificate is an entry of its own) and nothing forged
+    assert len(lines) == 2 and lines[0].startswith("evil\\tforged\\nrow") and lines[1].startswith("Test Root CA 0\t")
     assert all(line.count("\t") == 5 for line in lines)
     assert "\x1b" not in listed.all and "\u202e" not in listed.all and "\x85" not in listed.all
     assert printable(EVIL) in listed.out

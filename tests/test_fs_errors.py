@@ -127,8 +127,9 @@ def test_disk_full_on_a_tiny_tmpfs(fmt, bulk_source):
         assert snapshot(dest) == before
         assert temp_files(mount) == []
         # CMS, NSS, PKCS#12 and PEM list the key pair's CA as an entry of its own (a signer certificate; a
-        # "certificate"); Java's stores keep it only inside the chain
-        chain_ca = {"nss": {"test root ca 0 - keystores tests"}, "jks": set(), "jceks": set()}.get(
+        # "certificate"); Java's and Bouncy Castle's stores keep it only inside the chain
+        chain_ca = {"nss": {"test root ca 0 - keystores tests"}, "jks": set(), "jceks": set(), "bks": set(),
+                    "bcfks": set()}.get(
             fmt, {"test root ca 0"})
         assert labels_of(dest) == {"old-key", "old-anchor"} | chain_ca
 

@@ -148,7 +148,7 @@ def test_damaged_certificate_behind_a_valid_digest_is_an_entry_with_a_problem(go
     validated = keystores("validate", str(path), "root", "-p", "env:KS_PW", env=env)
     assert validated.code == 1 and "cannot be validated" in validated.err and "Traceback" not in validated.err
     audited = keystores("audit", str(path), "-p", "env:KS_PW", env=env)
-    assert audited.code == 5 and "root\tunreadable" in audited.out
+    assert audited.code == 5 and "root\twarning\tunreadable" in audited.out
 
 
 def test_damaged_key_behind_a_valid_digest_names_the_entry(good, tmp_path):

@@ -717,7 +717,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if end is None:  # bytes that are no certificate (keystores.undecoded): nothing else can be checked
                 from keystores.undecoded import problem_of
 
-                add(entry.label, "unreadable", f"{prefix}cannot be checked: {problem_of(cert)}")
+                add(entry.label, "unreadable", "warning", f"{prefix}cannot be checked: {problem_of(cert)}")
                 continue
             if end <= at:
                 add(entry.label, "expired", "error", f"{prefix}expired on {_iso(end)}", cert)
