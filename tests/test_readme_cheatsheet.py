@@ -75,7 +75,8 @@ def seed(softhsm, tmp_path_factory):  # noqa: F811
     a = key_pair_entry("a", index=1)
     (folder / "reply.pem").write_bytes(_pem(certificate(rsa_key(1), "a signed", ca_key, ca_cert)))
     stores = {"ks.jks": [a, trusted_entry("root")], "ks.jceks": [a], "a.jks": [a], "s.p12": [a],
-              "x.p12": [key_pair_entry("x", index=4)], "existing.p12": [trusted_entry("root")],
+              "x.p12": [key_pair_entry("x", index=4)], "x.bks": [key_pair_entry("x", index=4)],
+              "existing.p12": [trusted_entry("root")],
               "srv.p12": [web], "ca.p12": [Entry("ca", EntryKind.KEY_PAIR, chain=(ca_cert,), key=ca_key)]}
     for file, entries in stores.items():
         with open_store(folder / file, password=pw, create=True) as store:
