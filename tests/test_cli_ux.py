@@ -182,3 +182,17 @@ def test_wide_labels_fit_the_window(tmp_path):
     assert all(_width(line) <= 60 for line in lines), lines
     assert lines[0].startswith("…") and lines[0].endswith("wide.p12 (pkcs12, 1 entry)")
     assert "日本語" in lines[3] and "…" in lines[3]
+
+
+def test_a_missing_label_costs_nothing_until_its_message_is_read():
+    """Stores raise EntryNotFound to test whether a label is free: comparing it with every label each time (the
+    "did you mean") made adding 2,000 entries quadratic. The labels are read only when the message is."""
+    from keystores.errors import EntryNotFound
+
+    class Untouchable:
+        def __iter__(self):
+            raise AssertionError("the labels were read before the message was wanted")
+
+    EntryNotFound("serverr", Untouchable(), store="s.p12")  # raised and caught as control flow: no work
+    wanted = EntryNotFound("serverr", ["server", "client"], store="s.p12")
+    assert "did you mean 'server'?" in str(wanted) and wanted.suggestions == ["server"]
