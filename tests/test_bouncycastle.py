@@ -379,7 +379,7 @@ def test_hostile_bks_iteration_count_is_refused_before_any_work(tmp_path):
 def test_hostile_bcfks_iteration_count_is_refused_before_any_work(tmp_path):
     from asn1crypto import algos, core
 
-    from keystores.backends import bcfks
+    from keystores.backends.bcfks import store as bcfks
 
     path = _our_store(tmp_path / "ours.bcfks")
     outer = core.Sequence.load(path.read_bytes())
@@ -463,7 +463,7 @@ def test_bks_without_a_password_lists_certificates_and_says_integrity_was_not_ch
 # --- BKS entry types keytool does not write ------------------------------------------------------------------
 def _bks_file(*records: bytes, password: str = PASSWORD, version: int = 2) -> bytes:
     """A BKS file around hand-built entry records, MACed as BcKeyStoreSpi does."""
-    from keystores.backends.bks import _bks_mac
+    from keystores.backends.bks.store import _bks_mac
 
     salt, iterations = bytes(range(20)), 1500
     body = b"".join(records) + b"\x00"
@@ -472,7 +472,7 @@ def _bks_file(*records: bytes, password: str = PASSWORD, version: int = 2) -> by
 
 
 def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"", length_prefixed: bool = True) -> bytes:
-    from keystores.backends.jks import _cert_bytes, _utf
+    from keystores.backends.jks.store import _cert_bytes, _utf
 
     head = bytes([type_]) + _utf(alias) + struct.pack(">q", 1_700_000_000_000) + struct.pack(">i", len(chain))
     head += b"".join(_cert_bytes(cert) for cert in chain)
@@ -482,7 +482,7 @@ def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"",
 def test_bks_plain_key_entries_and_application_protected_ones_are_read_and_kept(tmp_path):
     """Type 2 (a key in the clear: a private key, a secret key, a bare public key) and type 3 (bytes the
     application protected itself) entries, which keytool never writes but BcKeyStoreSpi reads."""
-    from keystores.backends.bks import _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET, _encode_key
+    from keystores.backends.bks.store import _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET, _encode_key
 
     pair = key_pair_entry("plain", index=1)
     pkcs8 = pair.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
@@ -552,7 +552,7 @@ def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
 def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path):
     """asn1crypto's messages run over several lines ("... while parsing ..."); ours stay one (found by the fuzz)."""
     from keystores import der
-    from keystores.backends.bcfks import _EncryptedData
+    from keystores.backends.bcfks.store import _EncryptedData
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -577,7 +577,7 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     from asn1crypto import algos, core
 
     from keystores import der
-    from keystores.backends import bcfks
+    from keystores.backends.bcfks import store as bcfks
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -602,7 +602,7 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
 
 def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
     """Entries are independent: an ObjectData of a type BC may add later lists the rest and travels unchanged."""
-    from keystores.backends import bcfks
+    from keystores.backends.bcfks import store as bcfks
 
     path = _our_store(tmp_path / "ours.bcfks")
     with BcfksStore.open(str(path), password=PASSWORD, writable=True) as store:

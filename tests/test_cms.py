@@ -19,8 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from helpers import ca, certificate, key_pair_entry, name, rsa_key, same_key, trusted_entry
 
-from keystores.backends import cms_format as fmt
-from keystores.backends import cms_stash
+from keystores.backends.cms import container as fmt
+from keystores.backends.cms import stash as cms_stash
 from keystores.errors import (
     CapabilityError,
     CorruptStore,

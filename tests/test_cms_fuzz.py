@@ -19,9 +19,9 @@ from helpers import key_pair_entry, name, rsa_key, trusted_entry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keystores.backends import cms_format as fmt
-from keystores.backends import cms_stash
 from keystores.backends.cms import CmsStore
+from keystores.backends.cms import container as fmt
+from keystores.backends.cms import stash as cms_stash
 from keystores.errors import KeystoreError
 from keystores.model import Entry, EntryKind
 

@@ -194,8 +194,8 @@ def cms_key_iterations() -> tuple[bytes, bytes]:
     from asn1crypto import keys
 
     from keystores import der
-    from keystores.backends import cms_format as fmt
-    from keystores.backends import cms_stash
+    from keystores.backends.cms import container as fmt
+    from keystores.backends.cms import stash as cms_stash
 
     epki = keys.EncryptedPrivateKeyInfo({
         "encryption_algorithm": {"algorithm": "pkcs12_sha1_tripledes_3key",

@@ -18,7 +18,7 @@ import gskit
 import pytest
 from clirun import keystores
 
-from keystores.backends import cms_stash
+from keystores.backends.cms import stash as cms_stash
 from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX, folder_lock
 
 OLD, NEW = "Commit-Old-Pw-1", "Commit-New-Pw-2"

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores import der
-from keystores.backends import cms_format as fmt
-from keystores.backends import cms_stash
 from keystores.backends.base import FileStore
+from keystores.backends.cms import container as fmt
+from keystores.backends.cms import stash as cms_stash
 from keystores.chain import build_chain, fully_decoded
 from keystores.errors import (
     CapabilityError,
