@@ -1,0 +1,161 @@
+"""PKCS#12 bag values and the attribute conventions (Java's trust OID, localKeyId times, secret-key OIDs)
+that reading and writing share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from keystores import der
+from keystores.limits import (
+    KdfBudget,
+    suspicious,
+)
+from keystores.model import (
+    TRUST_ALL,
+    SecretKey,
+    Trust,
+)
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+JAVA_TRUST_OID = "2.16.840.1.113894.746875.1.1"
+
+
+ANY_EKU = "2.5.29.37.0"
+
+
+_EKU_BY_PURPOSE = {"tls_server": "1.3.6.1.5.5.7.3.1", "tls_client": "1.3.6.1.5.5.7.3.2",
+                   "email": "1.3.6.1.5.5.7.3.4", "code_signing": "1.3.6.1.5.5.7.3.3"}
+
+
+@dataclass
+class _CertBag:
+    der: bytes
+    cert: x509.Certificate
+    friendly_name: str | None
+    local_key_id: bytes | None
+    trust_oids: list[str] | None  # None: no Java trust attribute
+
+
+@dataclass
+class _KeyBag:
+    pkcs8: bytes | None  # a plain key bag
+    epki: bytes | None  # a shrouded key bag, decrypted when the key is first used
+    friendly_name: str | None
+    local_key_id: bytes | None
+
+
+@dataclass
+class _SecretBag:
+    """A Java SecretKeyEntry: kept opaque (decrypted PKCS#8 form) so a rewrite does not lose it."""
+
+    pkcs8: bytes
+    friendly_name: str | None
+    local_key_id: bytes | None
+
+
+@dataclass
+class _Parsed:
+    keys: list[_KeyBag] = field(default_factory=list)
+    certs: list[_CertBag] = field(default_factory=list)
+    secrets: list[_SecretBag] = field(default_factory=list)
+    skipped: int = 0  # CRL and SDSI certificate bags
+    bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
+    mac_verified: bool = False
+    protection: dict[str, str] = field(default_factory=dict)
+    # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
+    # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
+    trust_unproven: bool = False
+    # Every derivation for this file: the top-level parts when the file is opened, keys when they are opened.
+    budget: KdfBudget = field(default_factory=KdfBudget)
+    notes: list[str] = field(default_factory=list)
+    suspicious: set[str] = field(default_factory=set)  # what already has a "suspicious iteration count" note
+
+
+def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | None]:
+    """(friendlyName, localKeyId, Java trust OIDs or None) of one bag."""
+    name = key_id = trust = None
+    if attributes is None or not hasattr(attributes, "__iter__"):
+        return name, key_id, trust
+    for attribute in attributes:
+        oid = attribute["type"].dotted
+        values = attribute["values"]
+        if not len(values):
+            continue
+        if oid == "1.2.840.113549.1.9.20":
+            name = values[0].native
+        elif oid == "1.2.840.113549.1.9.21":
+            key_id = values[0].native
+        elif oid == JAVA_TRUST_OID:
+            trust = [v.dotted for v in values]
+    return name, key_id, trust
+
+
+def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str) -> None:
+    """One note per kind of thing (`what`), however many of them the file holds."""
+    note = suspicious(iterations, what)
+    if note is not None and what not in parsed.suspicious:
+        parsed.suspicious.add(what)
+        parsed.notes.append(f"{location}: {note}")
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = names[0].value if names else ""
+    text = value if isinstance(value, str) else value.decode("utf-8", "replace")
+    return text or cert.fingerprint(_sha256()).hex()[:16]
+
+
+def _sha256() -> Any:
+    from cryptography.hazmat.primitives import hashes
+
+    return hashes.SHA256()
+
+
+def _trust_from_oids(oids: list[str]) -> Trust:
+    if not oids or ANY_EKU in oids:
+        return TRUST_ALL
+    flags = {purpose: oid in oids for purpose, oid in _EKU_BY_PURPOSE.items()}
+    return Trust(**flags, native=",".join(oids))
+
+
+# Java's names for the algorithms of secret keys, by the OID its PKCS12KeyStore writes (sun.security.util.KnownOIDs).
+_SECRET_ALGORITHMS = {"2.16.840.1.101.3.4.1": "AES", "1.3.14.3.2.17": "DESede", "1.2.840.113549.3.7": "DESede",
+                      "1.3.14.3.2.7": "DES", "1.2.840.113549.2.7": "HmacSHA1", "1.2.840.113549.2.8": "HmacSHA224",
+                      "1.2.840.113549.2.9": "HmacSHA256", "1.2.840.113549.2.10": "HmacSHA384",
+                      "1.2.840.113549.2.11": "HmacSHA512", "1.2.840.113549.3.2": "RC2", "1.2.840.113549.3.4": "RC4"}
+
+
+def _secret_key(pkcs8: bytes) -> SecretKey:
+    """The SecretKey in a Java secret-key bag's PKCS#8: SEQUENCE { 0, AlgorithmIdentifier, OCTET STRING key }."""
+    _, body, end = der.read(pkcs8)
+    _, _, at = der.read(pkcs8, body, end)  # version
+    tag, alg_start, at_value = der.read(pkcs8, at, end)
+    _, oid_start, oid_end = der.read(pkcs8, alg_start, at_value)
+    tag, value_start, value_end = der.read(pkcs8, at_value, end)
+    if tag != 0x04:
+        raise ValueError("a secret key bag without its key")
+    dotted = _dotted(pkcs8[oid_start:oid_end])
+    return SecretKey(_SECRET_ALGORITHMS.get(dotted, dotted), pkcs8[value_start:value_end])
+
+
+def _dotted(content: bytes) -> str:
+    from asn1crypto import core
+
+    return core.ObjectIdentifier.load(der.tlv(0x06, content)).dotted
+
+
+def _java_time(local_key_id: bytes | None) -> datetime | None:
+    """keytool's localKeyId for a secret key is "Time <milliseconds>": its creation time."""
+    if local_key_id and local_key_id.startswith(b"Time ") and local_key_id[5:].isdigit():
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(int(local_key_id[5:]) / 1000, UTC)
+    return None

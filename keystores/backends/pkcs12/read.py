@@ -1,0 +1,485 @@
+"""Reading a PKCS#12 file: PFX -> AuthenticatedSafe -> SafeContents -> bags, then bags -> entries
+(key pairs with their chains, trusted certificates, secret keys).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import TYPE_CHECKING, Any
+
+from keystores.backends.pkcs12.bags import (
+    _attributes,
+    _CertBag,
+    _common_name,
+    _java_time,
+    _KeyBag,
+    _note_suspicious,
+    _Parsed,
+    _secret_key,
+    _SecretBag,
+    _trust_from_oids,
+)
+from keystores.backends.pkcs12.mac import _verify_mac
+from keystores.errors import (
+    CorruptStore,
+    IntegrityError,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    WrongPassword,
+)
+from keystores.limits import (
+    MAX_CANDIDATES_PER_NAME,
+    KdfBudget,
+    LimitExceeded,
+    VerificationBudget,
+)
+from keystores.model import (
+    Entry,
+    EntryKind,
+    UniqueLabels,
+    sealed_entry,
+)
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
+    from asn1crypto import pkcs12
+
+    if data[:1] != b"\x30":
+        raise UnsupportedFormat("not a PKCS#12 file (it does not start with an ASN.1 SEQUENCE)", store=location)
+    try:
+        pfx = pkcs12.Pfx.load(data, strict=True)
+        version = pfx["version"].native
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise CorruptStore(f"not a readable PKCS#12 file ({_why(exc)})", store=location) from exc
+    if version != "v3":
+        raise UnsupportedFormat(f"PKCS#12 version {version} is not 3", store=location)
+    auth_safe = pfx["auth_safe"]
+    content_type = auth_safe["content_type"].native
+    if content_type != "data":
+        raise UnsupportedFormat(f"PKCS#12 in public-key integrity mode ({content_type}) is not supported",
+                                store=location)
+    content = auth_safe["content"].parsed if hasattr(auth_safe["content"], "parsed") else auth_safe["content"]
+    safe_bytes: bytes = content.native if content is not None else b""
+    if not isinstance(safe_bytes, bytes):
+        raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
+
+    parsed = _Parsed()
+    authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
+    _charge_encrypted_parts(authenticated_safe, parsed, location)
+    mac_data = pfx["mac_data"]
+    bag_password: str | None = password
+    mac_verified = False
+    if isinstance(mac_data, pkcs12.MacData):
+        mac_verified = True
+        try:
+            bag_password, description = _verify_mac(mac_data, safe_bytes, password, location, parsed)
+        except WrongPassword as exc:
+            if isinstance(exc, PasswordRequired) or not _password_opens_contents(safe_bytes, password or ""):
+                raise
+            raise IntegrityError("the MAC does not match although the password decrypts the contents: the "
+                                 "file was altered or damaged", store=location) from exc
+        parsed.protection["mac"] = description
+    else:
+        parsed.protection["mac"] = "none"
+
+    for info in authenticated_safe:
+        kind = info["content_type"].native
+        if kind == "data":
+            _read_safe_contents(info["content"].native, parsed, bag_password, mac_verified, location)
+        elif kind == "encrypted_data":
+            encrypted = info["content"]
+            eci = encrypted["encrypted_content_info"]
+            algorithm = eci["content_encryption_algorithm"]
+            parsed.protection.setdefault("certificates", _describe_encryption(algorithm))
+            ciphertext = eci["encrypted_content"].native
+            if bag_password is None:
+                raise PasswordRequired("this PKCS#12 file is encrypted; a password is needed", store=location)
+            plain = _decrypt_with(algorithm.dump(), ciphertext or b"", bag_password, mac_verified, location)
+            try:
+                _read_safe_contents(plain, parsed, bag_password, mac_verified, location)
+            except ValueError as exc:
+                if mac_verified:
+                    raise
+                # No MAC: the padding came out right by chance (1 in 256), the contents show it was the password.
+                raise WrongPassword("wrong password for this PKCS#12 file", store=location) from exc
+        elif kind == "enveloped_data":
+            raise UnsupportedFormat("PKCS#12 in public-key privacy mode (enveloped data) is not supported",
+                                    store=location)
+        else:
+            raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
+    parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
+    parsed.trust_unproven = bool(password) and not mac_verified
+    parsed.protection.setdefault("certificates", "none")
+    if not parsed.keys:
+        parsed.protection.setdefault("keys", "none (no private keys)")
+    return parsed
+
+
+def _charge_encrypted_parts(authenticated_safe: Any, parsed: _Parsed, location: str) -> None:
+    """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
+    of many parts at the iteration ceiling is refused at once, not after minutes of work."""
+    from keystores import pbe
+
+    try:
+        for info in authenticated_safe:
+            if info["content_type"].native == "encrypted_data":
+                algorithm = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+                pbe.check_parameters(algorithm, parsed.budget)
+                _note_suspicious(parsed, algorithm.kdf_iterations, "an encrypted part", location)
+    except LimitExceeded as exc:
+        exc.store = location
+        raise
+
+
+def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
+    """True when `password` decrypts the first encrypted part into well-formed DER: after a failed MAC, this tells a
+    damaged file (exit 1) from a wrong password (exit 3). One part only: a wrong password costs one more
+    derivation, not one per part."""
+    attempts = 1
+    from asn1crypto import pkcs12
+
+    from keystores import pbe
+
+    try:
+        infos = list(pkcs12.AuthenticatedSafe.load(safe_bytes))
+    except ValueError:
+        return False
+    for info in infos:
+        if attempts <= 0:
+            break
+        try:
+            if info["content_type"].native == "encrypted_data":
+                attempts -= 1
+                eci = info["content"]["encrypted_content_info"]
+                plain = pbe.decrypt_with(eci["content_encryption_algorithm"].dump(),
+                                         eci["encrypted_content"].native or b"", password)
+                pkcs12.SafeContents.load(plain, strict=True).native  # noqa: B018 - a full parse proves it
+                return True
+            if info["content_type"].native == "data":
+                for bag in pkcs12.SafeContents.load(info["content"].native):
+                    if bag["bag_id"].native == "pkcs8_shrouded_key_bag" and attempts > 0:
+                        attempts -= 1
+                        with contextlib.suppress(KeystoreError):
+                            pbe.decrypt_pkcs8(bag["bag_value"].untag().dump(), password)
+                            return True
+        except LimitExceeded:
+            raise
+        except (KeystoreError, ValueError, TypeError, KeyError):
+            continue
+    return False
+
+
+def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str,
+                  budget: KdfBudget | None = None, label: str | None = None) -> bytes:
+    """A part or secret bag; the file's top-level parts were charged to the budget when it was opened."""
+    from keystores import pbe
+
+    try:
+        return pbe.decrypt_with(alg_der, data, password, budget=budget)
+    except LimitExceeded as exc:
+        exc.store, exc.label = location, label
+        raise
+    except WrongPassword as exc:
+        if mac_verified:
+            # The MAC proved the password; a cipher that still fails means the bytes are bad.
+            raise IntegrityError("an encrypted part does not decrypt although the MAC matched",
+                                 store=location) from exc
+        raise WrongPassword("wrong password for this PKCS#12 file", store=location) from exc
+
+
+def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_verified: bool,
+                        location: str, depth: int = 0) -> None:
+    from asn1crypto import pkcs12
+
+    if depth > 8:
+        raise CorruptStore("SafeContents nested too deeply", store=location)
+    for bag in pkcs12.SafeContents.load(der, strict=True):
+        bag_id = bag["bag_id"].native
+        name, key_id, trust = _attributes(bag["bag_attributes"])
+        value = bag["bag_value"]
+        if bag_id == "cert_bag":
+            cert_bag = value
+            if cert_bag["cert_id"].native != "x509":
+                parsed.skipped += 1  # SDSI certificates: never seen in the wild
+                continue
+            cert_der = cert_bag["cert_value"].parsed.dump()
+            parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
+        elif bag_id == "key_bag":
+            parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
+            _note_key_protection(parsed, "none (unencrypted key bag)")
+        elif bag_id == "pkcs8_shrouded_key_bag":
+            _note_key_protection(parsed, _describe_encryption(value["encryption_algorithm"]))
+            with contextlib.suppress(ValueError, KeyError, TypeError):  # damage is reported when the key is opened
+                _note_suspicious(parsed, value["encryption_algorithm"].kdf_iterations, "a key bag", location)
+            if password is None:
+                raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
+                                       store=location)
+            parsed.keys.append(_KeyBag(None, value.untag().dump(), name, key_id))
+        elif bag_id == "secret_bag":
+            secret_value = value["secret_value"].native
+            if value["secret_type_id"].dotted != "1.2.840.113549.1.12.10.1.2":
+                parsed.skipped += 1  # only Java's shrouded secret keys are known
+                continue
+            if password is None:
+                raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
+                                       store=location)
+            parsed.secrets.append(_SecretBag(_decrypt_secret(secret_value, password, mac_verified, location,
+                                                             name, parsed.budget), name, key_id))
+        elif bag_id == "crl_bag":
+            parsed.skipped += 1
+        elif bag_id == "safe_contents":
+            _read_safe_contents(value.untag().dump(), parsed, password, mac_verified, location, depth + 1)
+        else:
+            raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
+
+
+def _note_key_protection(parsed: _Parsed, described: str) -> None:
+    """Every distinct key protection of the file, not only the first bag's: audit judges each (a file can hold a
+    well protected key beside a 1-iteration or an unencrypted one)."""
+    known = parsed.protection.get("keys")
+    if known is None:
+        parsed.protection["keys"] = described
+    elif described not in known.split("; "):
+        parsed.protection["keys"] = f"{known}; {described}"
+
+
+def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
+                 budget: KdfBudget) -> bytes:
+    from keystores import pbe
+
+    try:
+        return pbe.decrypt_pkcs8(epki_der, password, budget=budget)
+    except LimitExceeded as exc:
+        exc.store, exc.label = location, label
+        raise
+    except UnsupportedFormat as exc:
+        raise UnsupportedFormat(f"the key cannot be opened here: {exc.reason}", store=location, label=label) from exc
+    except CorruptStore as exc:
+        raise type(exc)(exc.reason, store=location, label=label) from exc
+    except WrongPassword as exc:
+        if mac_verified:
+            raise WrongPassword("the key is protected with a password other than the store's",
+                                store=location, label=label) from exc
+        raise WrongPassword("wrong password for this PKCS#12 file", store=location, label=label) from exc
+
+
+def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
+                    budget: KdfBudget) -> bytes:
+    """A Java secret-key bag: EncryptedPrivateKeyInfo around a PKCS#8 whose "private key" is the raw secret."""
+    from asn1crypto import core, keys
+
+    epki = keys.EncryptedPrivateKeyInfo.load(epki_der, strict=True)
+    plain = _decrypt_with(epki["encryption_algorithm"].dump(), epki["encrypted_data"].native, password,
+                          mac_verified, location, budget, label)
+    try:
+        core.Sequence.load(plain, strict=True)
+    except ValueError as exc:
+        raise (IntegrityError if mac_verified else WrongPassword)(
+            "a secret key does not decrypt", store=location, label=label) from exc
+    return plain
+
+
+def _load_cert(der: bytes) -> x509.Certificate:
+    from keystores.chain import decode_certificate
+
+    return decode_certificate(der)  # type: ignore[no-any-return]
+
+
+def _describe_encryption(algorithm: Any) -> str:
+    from keystores import pbe
+
+    return pbe.describe(algorithm)
+
+
+def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
+    """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
+
+    notes: list[str] = []
+    by_subject: dict[bytes, list[_CertBag]] = {}
+    for bag in parsed.certs:
+        by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
+    verifications = VerificationBudget()
+    by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
+    used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
+    leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
+    results: list[tuple[Entry, bytes | None]] = []
+    labels = UniqueLabels(lambda base, n: f"{base} ({n})")
+    unnamed = 0
+
+    for key_bag in parsed.keys:
+        leaf = _leaf_by_key_id(key_bag, parsed.certs)
+        lazy = leaf is not None and key_bag.epki is not None and parsed.mac_verified
+        key = None
+        if not lazy:
+            # Without a MAC, decrypting is the only password check; without a localKeyId, the key finds its leaf.
+            key = _open_key(key_bag, parsed.bag_password, parsed.mac_verified, location, budget=parsed.budget)
+            if leaf is None:
+                by_key = by_key if by_key is not None else _certs_by_public_key(parsed.certs)
+                leaf = by_key.get(_spki(key))
+        chain: list[_CertBag] = []
+        if leaf is not None:
+            chain = _build_chain(leaf, by_subject, verifications)
+            used.update(b.der for b in chain)
+            leaves.add(leaf.der)
+        label = key_bag.friendly_name or (leaf.friendly_name if leaf else None)
+        if not label:
+            unnamed += 1
+            label = str(unnamed)
+        label = labels.add(label)
+        if leaf is None:
+            notes.append(f"{location}: key '{label}' has no certificate in the file")
+        fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
+        if lazy:
+            unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label,
+                                       budget=parsed.budget)
+            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, **fields, key=None)
+        else:
+            entry = Entry(**fields, key=key)  # type: ignore[arg-type]
+        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
+
+    untrusted: list[str] = []
+    unproven: list[str] = []
+    listed: set[bytes] = set()  # bare certificates made entries: a second copy in the file is none
+    trusted = {bag.der for bag in parsed.certs if bag.trust_oids is not None}
+    for bag in parsed.certs:
+        if bag.trust_oids is None and (bag.der in leaves or (bag.friendly_name is None and bag.der in listed)):
+            continue
+        if bag.trust_oids is None and bag.der in used and bag.der in trusted:
+            continue  # keytool's copy of a trusted root in a key pair's chain: the trusted entry is that certificate
+        if bag.trust_oids is None and bag.friendly_name is None:
+            listed.add(bag.der)
+        label = labels.add(bag.friendly_name or _common_name(bag.cert))
+        trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
+        if trust is not None and parsed.trust_unproven:
+            unproven.append(label)
+            trust = None
+        elif trust is None and bag.der not in used:
+            untrusted.append(label)
+        kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
+        results.append((Entry(label=label, kind=kind, chain=(bag.cert,), trust=trust), None))
+    if untrusted:
+        shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
+        notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
+                     "certificate entries, which keytool does not list")
+    if unproven:
+        shown = ", ".join(repr(u) for u in unproven[:5]) + (" ..." if len(unproven) > 5 else "")
+        notes.append(f"{location}: the file has no MAC, so nothing shows that whoever knows the password wrote it: "
+                     f"the trust of {shown} is not taken (kept as untrusted certificates); a file with a MAC, "
+                     "or the certificate checked and trusted by hand, is needed to trust it")
+    for secret in parsed.secrets:
+        label = labels.add(secret.friendly_name or (secret.local_key_id or b"").hex() or "secret")
+        results.append((Entry(label=label, kind=EntryKind.SECRET_KEY, secret=_secret_key(secret.pkcs8),
+                              created=_java_time(secret.local_key_id)), None))
+    if parsed.skipped:
+        notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
+                     "written back")
+    renamed = labels.summary(location)
+    if renamed is not None:
+        notes.append(renamed)
+    cut_short = verifications.note(location)
+    if cut_short is not None:
+        notes.append(cut_short)
+    return results, notes
+
+
+def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
+              label: str | None = None, *, budget: KdfBudget) -> Any:
+    """Decrypt (if shrouded) and load one private key."""
+
+    label = label or key_bag.friendly_name
+    if key_bag.epki is not None:
+        if password is None:
+            raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
+        pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
+    else:
+        pkcs8 = key_bag.pkcs8 or b""
+    from keystores.undecoded import load_private_key
+
+    try:
+        # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
+        return load_private_key(pkcs8, skip_rsa_validation=True)
+    except (ValueError, TypeError) as exc:
+        raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location, label=label) from exc
+
+
+def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
+    if key_bag.local_key_id is not None:
+        for bag in certs:
+            if bag.local_key_id == key_bag.local_key_id:
+                return bag
+    return None
+
+
+def _spki(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    except ValueError:  # an UndecodedPrivateKey (keystores.undecoded): no public key to match by
+        return b""
+
+
+def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
+    """The first certificate bag holding each public key (SubjectPublicKeyInfo DER): made once, so matching many
+    keys to their certificates is linear, not keys x certificates."""
+    from cryptography.hazmat.primitives import serialization
+
+    found: dict[bytes, _CertBag] = {}
+    for bag in certs:
+        try:
+            spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+        except Exception:  # a certificate with a key type cryptography cannot load (keystores.undecoded)
+            continue
+        found.setdefault(spki, bag)
+    return found
+
+
+def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
+                 verifications: VerificationBudget) -> list[_CertBag]:
+    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
+
+    When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
+    and OpenSSL write chain members bare, while a named bag is an entry of its own. Bounded as
+    keystores.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    from keystores.chain import absurd_key, rsa_bits
+
+    chain = [leaf]
+    current = leaf
+    while current.cert.issuer != current.cert.subject and len(chain) < 16:
+        verified: list[_CertBag] = []
+        fallback = None
+        for candidate in by_subject.get(current.cert.issuer.public_bytes(), [])[:MAX_CANDIDATES_PER_NAME]:
+            if any(candidate.der == member.der for member in chain):
+                continue
+            try:
+                key = candidate.cert.public_key()
+                if absurd_key(key) is not None or not verifications.spend(rsa_bits(key)):
+                    continue
+                current.cert.verify_directly_issued_by(candidate.cert)
+                verified.append(candidate)
+            except InvalidSignature:
+                continue
+            except Exception:  # unsupported algorithm or key type: trust the name match
+                fallback = fallback or candidate
+        bare = [c for c in verified if c.friendly_name is None and c.trust_oids is None]
+        issuer = (bare or verified or [fallback])[0]
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return chain

@@ -1,0 +1,279 @@
+"""Writing a PKCS#12 file: the write profiles (which ciphers, KDF and MAC) and entries -> bags -> PFX."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from keystores import der
+from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
+from keystores.backends.pkcs12.mac import _hash_label, _make_mac
+from keystores.errors import (
+    CapabilityError,
+    PasswordRequired,
+)
+from keystores.model import (
+    Entry,
+    EntryKind,
+    KeyRef,
+    SealedEntry,
+    SecretKey,
+    Trust,
+)
+
+_OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")
+
+
+@dataclass(frozen=True)
+class _WriteProfile:
+    """The algorithms one write profile uses."""
+
+    key_scheme: str
+    cert_scheme: str
+    mac_hash: str
+    iterations: int
+    mac_iterations: int
+    salt_length: int = 16
+    mac_salt_length: int = 20
+
+
+# modern: what JDK 17 (11.0.12+) writes, and what OpenSSL 3 writes but with 10000 iterations instead of 2048.
+# compat: 3DES bags and a SHA-1 MAC, which Java 8 before 8u301, Windows before 2019 and macOS read.
+PROFILES: dict[str, _WriteProfile] = {
+    "modern": _WriteProfile("pbes2-aes256-sha256", "pbes2-aes256-sha256", "sha256", 10000, 10000),
+    "compat": _WriteProfile("pkcs12-3des", "pkcs12-3des", "sha1", 2048, 2048, salt_length=8),
+}
+
+
+def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, str]:
+    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",  # as pbe.describe spells it
+              "pkcs12-3des": "PKCS#12 PBE SHA-1 3DES"}
+    if no_password:
+        return {"mac": "none", "keys": "none (no private keys)", "certificates": "none"}
+    return {"mac": f"HMAC-{_hash_label(profile.mac_hash)} (PKCS#12 KDF), {profile.mac_iterations} iterations",
+            "keys": f"{scheme[profile.key_scheme]}, {profile.iterations} iterations",
+            "certificates": f"{scheme[profile.cert_scheme]}, {profile.iterations} iterations"}
+
+
+def _oids_from_trust(trust: Trust) -> list[str]:
+    if trust.native and _OID_LIST.match(trust.native):
+        return trust.native.split(",")
+    if all(getattr(trust, p) for p in _EKU_BY_PURPOSE):
+        return [ANY_EKU]
+    oids = [oid for purpose, oid in _EKU_BY_PURPOSE.items() if getattr(trust, purpose)]
+    return oids or [ANY_EKU]
+
+
+def _serialize(entries: Iterable[Entry], password: str | None,
+               profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
+               reuse_from: object | None = None) -> bytes:
+    """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
+    from asn1crypto import cms, core, pkcs12
+    from cryptography.hazmat.primitives import serialization
+
+    from keystores import pbe
+
+    as_der = serialization.Encoding.DER
+    key_bags: list[Any] = []
+    cert_bags: list[bytes] = []
+    chain_written: set[bytes] = set()
+    ids_used: set[bytes] = set()
+    entries = list(entries)
+    # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
+    in_chains = {c.public_bytes(as_der) for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    chain_entries: dict[bytes, Entry] = {}
+    for entry in entries:
+        if entry.kind.is_certificate and entry.chain[0].public_bytes(as_der) in in_chains:
+            chain_entries.setdefault(entry.chain[0].public_bytes(as_der), entry)
+
+    for entry in entries:
+        if entry.kind is EntryKind.KEY_PAIR:
+            if password is None:
+                raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
+            sealed = entry.sealed_blob(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
+            if sealed is not None and _kept_as_is(sealed, profile):
+                epki = sealed  # untouched key, same password, cipher and at least as many iterations: kept
+            else:
+                if isinstance(entry.key, KeyRef) or entry.key is None:
+                    raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
+                                          store=location, label=entry.label)
+                pkcs8 = entry.key.private_bytes(as_der, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())
+                epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
+                                         iterations=profile.iterations, salt_length=profile.salt_length)
+            leaf_der = entry.chain[0].public_bytes(as_der) if entry.chain else hashlib.sha256(epki).digest()
+            local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
+            while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
+                local_id = hashlib.sha1(local_id).digest()
+            ids_used.add(local_id)
+            attrs = _bag_attributes(entry.label, local_id, None)
+            key_bags.append(pkcs12.SafeBag({"bag_id": "pkcs8_shrouded_key_bag",
+                                            "bag_value": pkcs12.EncryptedPrivateKeyInfo.load(epki),
+                                            "bag_attributes": _loaded(attrs)}))
+            for index, cert in enumerate(entry.chain):
+                cert_der = cert.public_bytes(as_der)
+                if index == 0:
+                    cert_bags.append(_cert_bag(cert_der, attrs))
+                elif cert_der not in chain_written:
+                    chain_written.add(cert_der)
+                    own = chain_entries.get(cert_der)
+                    cert_bags.append(_cert_bag(cert_der, _chain_member_attributes(own) if own else None))
+        elif entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:
+            if password is None:
+                raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
+            epki = pbe.encrypt_pkcs8(_secret_pkcs8(entry.secret, location, entry.label), password,
+                                     scheme=profile.key_scheme, iterations=profile.iterations,
+                                     salt_length=profile.salt_length)
+            value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
+            millis = int((entry.created or datetime.now(UTC)).timestamp() * 1000)
+            attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
+            key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
+                                            "bag_attributes": _loaded(attrs)}))
+        elif entry.kind.is_certificate:
+            cert_der = entry.chain[0].public_bytes(as_der)
+            if chain_entries.get(cert_der) is not entry:
+                cert_bags.append(_cert_bag(cert_der, _certificate_attributes(entry)))
+        else:
+            raise CapabilityError(entry.kind.value.replace("-", "_") + "s",
+                                  f"PKCS#12 stores cannot hold {entry.kind.value} entries",
+                                  store=location, label=entry.label)
+
+    infos: list[Any] = []
+    if key_bags:
+        key_contents = der.tlv(0x30, b"".join(bag.dump() for bag in key_bags))
+        infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(key_contents)}))
+    if cert_bags:
+        plain = der.tlv(0x30, b"".join(cert_bags))
+        if password is None:
+            infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(plain)}))
+        else:
+            alg_der, ciphertext = pbe.encrypt_with(profile.cert_scheme, plain, password,
+                                                   iterations=profile.iterations,
+                                                   salt_length=profile.salt_length)
+            encrypted = cms.EncryptedData({
+                "version": "v0",
+                "encrypted_content_info": {
+                    "content_type": "data",
+                    "content_encryption_algorithm": cms.EncryptionAlgorithm.load(alg_der),
+                    "encrypted_content": ciphertext,
+                },
+            })
+            infos.append(cms.ContentInfo({"content_type": "encrypted_data", "content": encrypted}))
+    safe_bytes = pkcs12.AuthenticatedSafe(infos).dump()
+    pfx: dict[str, Any] = {"version": "v3",
+                           "auth_safe": cms.ContentInfo({"content_type": "data",
+                                                         "content": core.OctetString(safe_bytes)})}
+    if password is not None:
+        pfx["mac_data"] = _make_mac(safe_bytes, password, profile)
+    return pkcs12.Pfx(pfx).dump()
+
+
+def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
+    """Whether a key bag read from the file may be written back unchanged: only when it is as strong as what the
+    profile writes (its cipher family, and no fewer iterations). A rewrite upgrades a weaker one (1 iteration,
+    a legacy cipher) instead of carrying it on."""
+    from asn1crypto import keys
+
+    if _scheme_family(epki_der) != profile.key_scheme:
+        return False
+    try:
+        iterations = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"].kdf_iterations
+    except (ValueError, KeyError, TypeError):
+        return False
+    return isinstance(iterations, int) and iterations >= profile.iterations
+
+
+_SECRET_OIDS = {name.upper(): oid for oid, name in reversed(list(_SECRET_ALGORITHMS.items()))}
+
+
+def _secret_pkcs8(secret: SecretKey, location: str, label: str) -> bytes:
+    oid = _SECRET_OIDS.get(secret.algorithm.upper())
+    if oid is None and _OID_LIST.match(secret.algorithm) and "," not in secret.algorithm:
+        oid = secret.algorithm
+    if oid is None:
+        raise CapabilityError("secret_keys", f"PKCS#12 names a secret key's algorithm by OID, and none is known for "
+                              f"'{secret.algorithm}'", store=location, label=label)
+    algorithm = der.tlv(0x30, der.oid(oid) + (b"\x05\x00" if oid == "2.16.840.1.101.3.4.1" else b""))
+    return der.tlv(0x30, der.integer(0) + algorithm + der.tlv(0x04, secret.value))
+
+
+def _certificate_attributes(entry: Entry) -> bytes | None:
+    """A certificate entry's bag attributes: its label as friendlyName, and Java's trust attribute when trusted.
+    A trust for no purpose (NSS's p,p,p) is no trust: no attribute, so Java does not take it as an anchor."""
+    trust_oids = _oids_from_trust(entry.trust) if entry.trust is not None and entry.trust.purposes else None
+    return _bag_attributes(entry.label, None, trust_oids)
+
+
+def _chain_member_attributes(entry: Entry) -> bytes | None:
+    """The bag attributes of a certificate entry written as a key pair's chain member: as `_certificate_attributes`,
+    except that an untrusted one whose label is what reading derives from a bare bag (the common name) stays bare,
+    so that an OpenSSL `-certfile` chain is written back as it was."""
+    if entry.trust is None and entry.label == _common_name(entry.chain[0]):
+        return None
+    return _certificate_attributes(entry)
+
+
+def _scheme_family(epki_der: bytes) -> str | None:
+    """Which write scheme an EncryptedPrivateKeyInfo's algorithm belongs to, None for anything else."""
+    from asn1crypto import keys
+
+    try:
+        algorithm = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"]
+        oid = algorithm["algorithm"].dotted
+        if oid == "1.2.840.113549.1.12.1.3":
+            return "pkcs12-3des"
+        if oid == "1.2.840.113549.1.5.13" and algorithm.encryption_cipher == "aes" and algorithm.key_length == 32:
+            return "pbes2-aes256-" + (algorithm.kdf_hmac or "sha1")
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+_CERT_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.3")
+
+
+_X509_CERT_OID = der.oid("1.2.840.113549.1.9.22.1")
+
+
+def _cert_bag(cert_der: bytes, attrs: Any) -> bytes:
+    """SafeBag { certBag, [0] CertBag { x509Certificate, [0] OCTET STRING cert }, attributes } as DER, written by
+    hand: building it through asn1crypto was 90% of converting a 2,000-certificate store."""
+    cert_bag = der.tlv(0x30, _X509_CERT_OID + der.tlv(0xA0, der.tlv(0x04, cert_der)))
+    body = _CERT_BAG_OID + der.tlv(0xA0, cert_bag)
+    if attrs is not None:
+        body += attrs
+    return der.tlv(0x30, body)
+
+
+_FRIENDLY_NAME_OID = der.oid("1.2.840.113549.1.9.20")
+
+
+_LOCAL_KEY_ID_OID = der.oid("1.2.840.113549.1.9.21")
+
+
+_JAVA_TRUST_OID = der.oid("2.16.840.1.113894.746875.1.1")
+
+
+def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: list[str] | None) -> bytes | None:
+    """The bag's attribute SET as DER (friendlyName as BMPString, localKeyId, Java's trusted key usages); written
+    by hand for the same reason as _cert_bag."""
+    attributes = []
+    if name:
+        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, name.encode("utf-16-be")))))
+    if local_key_id is not None:
+        attributes.append(der.tlv(0x30, _LOCAL_KEY_ID_OID + der.tlv(0x31, der.tlv(0x04, local_key_id))))
+    if trust_oids is not None:
+        values = b"".join(der.oid(dotted) for dotted in trust_oids)
+        attributes.append(der.tlv(0x30, _JAVA_TRUST_OID + der.tlv(0x31, values)))
+    return der.tlv(0x31, b"".join(attributes)) if attributes else None
+
+
+def _loaded(attributes: bytes | None) -> Any:
+    """Hand-written attributes as the asn1crypto object a key bag (built with asn1crypto) takes."""
+    from asn1crypto import pkcs12
+
+    return None if attributes is None else pkcs12.Attributes.load(attributes)
