@@ -1,0 +1,77 @@
+"""PEM has no labels: how one is derived for a certificate, request or key (friendlyName, common name,
+fingerprint) and made unique, the same way when reading and when deciding what the writer must spell out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from keystores.model import (
+    public_key_fingerprint,
+)
+from keystores.undecoded import RawCertificate
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+
+def derived_label(name: x509.Name, public_key: object) -> str:
+    """The label PEM/DER gives an object that has no friendlyName: CN, else first subject value, else a hash (of
+    the public key; of the certificate for one whose key cryptography does not load)."""
+    from cryptography.x509.oid import NameOID
+
+    from keystores.undecoded import RawCertificate
+
+    if isinstance(public_key, RawCertificate):
+        raw = public_key
+        name = raw.subject
+        try:
+            public_key = raw.public_key()
+        except ValueError:
+            public_key = None
+        if public_key is None:
+            label = _label_from_name(name, NameOID.COMMON_NAME)
+            return label or "cert-" + hashlib.sha256(raw.der).hexdigest()[:16]
+    return _label_from_name(name, NameOID.COMMON_NAME) or "cert-" + public_key_fingerprint(public_key).hex()[:16]
+
+
+def _label_from_name(name: Any, common_name: Any) -> str | None:
+    """The first non-empty CN, else the most specific non-empty attribute value, else None."""
+
+    for attribute in name.get_attributes_for_oid(common_name):
+        value = str(attribute.value).strip()
+        if value:
+            return value
+    for attribute in reversed(list(name)):  # most specific RDN last in the encoding
+        value = str(attribute.value).strip()
+        if value:
+            return value
+    return None
+
+
+def _numbered(base: str, number: int) -> str:
+    return f"{base}-{number}"
+
+
+def _key_hash(cert: Any) -> bytes:
+    """public_key_fingerprint of the certificate's key; for a RawCertificate whose key cryptography does not load,
+    the SHA-256 of its SubjectPublicKeyInfo as encoded (the same for any key in its DER form)."""
+    if isinstance(cert, RawCertificate):
+        try:
+            return public_key_fingerprint(cert.public_key())
+        except ValueError:
+            spki = cert.parsed["tbs_certificate"]["subject_public_key_info"].dump() if cert.parsed else cert.der
+            return hashlib.sha256(spki).digest()
+    return public_key_fingerprint(cert.public_key())
+
+
+def _labelling_key(obj: Any) -> Any:
+    """What derived_label hashes for an unnamed object: its public key, or a RawCertificate itself."""
+    return obj if isinstance(obj, RawCertificate) else obj.public_key()
+
+
+def _fingerprint(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256())

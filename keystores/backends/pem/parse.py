@@ -1,0 +1,170 @@
+"""PEM text -> blocks: BEGIN/END framing, base64, and the junk other tools leave around blocks (Bag Attributes,
+subject= lines, comments, CRLF). Knows nothing of what a block holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from keystores.errors import (
+    CorruptStore,
+)
+from keystores.model import (
+    TRUST_ALL,
+    Trust,
+)
+
+_CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
+
+
+_KEY_LABELS = {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY"}
+
+
+_REQUEST_LABELS = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}
+
+
+# Blocks that carry nothing a store holds and that tools routinely write beside keys: skipped silently.
+_IGNORED_LABELS = {"EC PARAMETERS"}
+
+
+_BEGIN = re.compile(r"^-----BEGIN ([^-]*)-----\s*$")
+
+
+_END = re.compile(r"^-----END ([^-]*)-----\s*$")
+
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+
+
+@dataclass
+class _Block:
+    """One PEM block (or the single DER object), decoded to bytes, with the attributes written before it."""
+
+    pem_label: str
+    line: int
+    der: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    friendly_name: str | None = None
+    local_key_id: bytes | None = None
+    trust: Trust | None = TRUST_ALL  # PEM has no trust flags, except OpenSSL's TRUSTED CERTIFICATE aux data
+
+    @property
+    def where(self) -> str:
+        return f"the {self.pem_label} block at line {self.line}" if self.line else "the DER object"
+
+
+def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> list[_Block]:
+    """The PEM blocks in `data`, in order, with Bag Attributes attached. Text outside blocks is skipped.
+
+    Raises CorruptStore for a block without its END line, a mismatched END, or bad base64; with `skipped`, a block
+    with bad base64 is left out and the reason appended there instead.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM, as Windows PowerShell redirects write
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")  # Notepad's UTF-8 byte-order mark
+    blocks: list[_Block] = []
+    friendly: str | None = None
+    local_key_id: bytes | None = None
+    numbered = list(_text_lines(text))
+    lines = [line for _, line, _ in numbered]
+    index = 0
+    while index < len(lines):
+        raw = lines[index]
+        index += 1
+        begin = _BEGIN.match(raw) if raw.startswith("-----") else None
+        if begin is None:
+            if raw.startswith("Bag Attributes"):
+                friendly, local_key_id = None, None
+            elif raw.startswith("friendlyName:"):
+                friendly = raw.partition(":")[2].strip() or None
+            elif raw.startswith("localKeyID:"):
+                with contextlib.suppress(ValueError):
+                    local_key_id = bytes.fromhex(raw.partition(":")[2].replace(" ", "").replace(":", ""))
+            continue
+        label = begin.group(1).strip()
+        start = numbered[index - 1][0]
+        headers: dict[str, str] = {}
+        body: list[str] = []
+        in_headers = True
+        while True:
+            if index >= len(lines):
+                raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
+            line = lines[index]
+            if numbered[index][2]:
+                in_headers = False  # a blank line ends the headers (RFC 1421)
+            index += 1
+            marker = line.startswith("-----")
+            end = _END.match(line) if marker else None
+            if end is not None:
+                if end.group(1).strip() != label:
+                    raise CorruptStore(f"the {label} block at line {start} ends with END {end.group(1).strip()}",
+                                       store=location)
+                break
+            if marker and _BEGIN.match(line):
+                raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
+            if in_headers and ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip()] = value.strip()
+                continue
+            in_headers = False
+            body.append(line)
+        try:
+            content = _decode_base64(body, label, start, location)
+        except CorruptStore as exc:
+            if skipped is None or label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in headers.get("Proc-Type", ""):
+                raise
+            skipped.append(exc.reason)
+            friendly, local_key_id = None, None
+            continue
+        blocks.append(_Block(label, start, content, headers, friendly, local_key_id))
+        friendly, local_key_id = None, None
+    return blocks
+
+
+# What str.splitlines() splits at, and a line's text from its first non-space character to its end.
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+_LINE_TEXT = re.compile(f"\\S[^{_LINE_BREAKS}]*")
+
+
+def _text_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based line number, stripped line, whether a blank line came just before) for each non-blank line, as
+    str.splitlines() numbers them, without building a list of every line: a file of 256 MiB of newlines is one
+    regular expression scan and one count, not 256 million strings (2.6 GB)."""
+    number, end = 1, 0
+    for found in _LINE_TEXT.finditer(text):
+        start = found.start()
+        breaks = 0
+        if start > end:
+            newlines, returns = text.count("\n", end, start), text.count("\r", end, start)
+            breaks = newlines + returns - text.count("\r\n", end, start)
+            if newlines + returns < start - end:  # spaces, tabs or rarer line breaks in the gap
+                breaks += sum(text.count(ch, end, start) for ch in _LINE_BREAKS[2:])
+        number += breaks
+        yield number, found.group().rstrip(), breaks > 1
+        end = found.end()
+
+
+def _decode_base64(body: list[str], label: str, line: int, location: str) -> bytes:
+    joined = "".join(body)
+    if not joined:
+        raise CorruptStore(f"the {label} block at line {line} is empty", store=location)
+    if not _BASE64.match(joined):
+        raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location)
+    if len(joined) % 4:
+        raise CorruptStore(f"truncated base64 in the {label} block at line {line}", store=location)
+    try:
+        return base64.b64decode(joined, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location) from exc
+
+
+def _is_pem(data: bytes) -> bool:
+    return b"-----BEGIN " in data or not data.startswith(b"\x30")

@@ -1,0 +1,593 @@
+"""Reading PEM and DER: blocks or one DER object -> certificates, keys (plain, PKCS#8, scrypt, legacy
+Proc-Type encrypted), requests and PKCS#7 bundles -> entries (see the package docstring for the mapping).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.parse import (
+    _CERT_LABELS,
+    _IGNORED_LABELS,
+    _KEY_LABELS,
+    _REQUEST_LABELS,
+    _Block,
+    _is_pem,
+    split_pem,
+)
+from keystores.der import read as read_der
+from keystores.errors import (
+    CorruptStore,
+    KeystoreError,
+    PasswordRequired,
+    UnsupportedFormat,
+    WrongPassword,
+)
+from keystores.limits import LimitExceeded
+from keystores.model import (
+    TRUST_ALL,
+    Entry,
+    EntryKind,
+    Trust,
+    UniqueLabels,
+    describe_key,
+    public_key_fingerprint,
+)
+from keystores.undecoded import RawCertificate, UndecodedPrivateKey
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+
+# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.legacy cipher name, key size, block size).
+_LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24, 16), "AES-256-CBC": ("aes", 32, 16),
+                       "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
+
+
+_DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
+
+
+@dataclass
+class _Item:
+    """A decoded object at a position in the file."""
+
+    position: int
+    obj: Any  # x509.Certificate | x509.CertificateSigningRequest | private key
+    friendly_name: str | None
+    local_key_id: bytes | None
+    used: bool = False
+    trust: Trust | None = TRUST_ALL
+
+
+def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
+    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys."""
+
+    derived, previous = b"", b""
+    while len(derived) < size:
+        previous = hashlib.md5(previous + password + salt).digest()
+        derived += previous
+    return derived[:size]
+
+
+def _children(der: bytes) -> Iterator[tuple[int, bytes]]:
+    """(tag, contents) of each DER element in a run of them."""
+    offset = 0
+    while offset < len(der):
+        tag, start, end = read_der(der, offset)
+        yield tag, der[start:end]
+        offset = end
+
+
+def _firstread_der(der: bytes, where: str, location: str) -> bytes:
+    """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
+    try:
+        return der[: read_der(der, 0)[2]]
+    except ValueError as exc:
+        raise CorruptStore(f"{where} is not a valid certificate", store=location) from exc
+
+
+# Extended key usages OpenSSL's trust settings name -> the purposes of our Trust model.
+_EKU_PURPOSES = {"1.3.6.1.5.5.7.3.1": "tls_server", "1.3.6.1.5.5.7.3.2": "tls_client",
+                 "1.3.6.1.5.5.7.3.4": "email", "1.3.6.1.5.5.7.3.3": "code_signing"}
+
+
+_ANY_EKU = "2.5.29.37.0"
+
+
+def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
+    """(alias, trust) from OpenSSL's X509_CERT_AUX: SEQUENCE { trust SEQUENCE OF OID OPTIONAL, reject [0] SEQUENCE
+    OF OID OPTIONAL, alias UTF8String OPTIONAL, keyid OCTET STRING OPTIONAL, ... }.
+
+    Trust is TRUST_ALL when no purposes are listed, None when every purpose is rejected (present, not trusted).
+    """
+    if not aux:
+        return None, TRUST_ALL
+    from asn1crypto import core
+
+    tag, start, end = read_der(aux, 0)
+    if tag != 0x30:
+        raise ValueError("aux is not a SEQUENCE")
+    alias, trusted, rejected = None, None, set()
+    for tag, contents in _children(aux[start:end]):
+        if tag in (0x30, 0xA0):
+            oids = {core.ObjectIdentifier.load(_der(0x06, oid)).dotted for oid_tag, oid in _children(contents)
+                    if oid_tag == 0x06}
+            if tag == 0x30:
+                trusted = oids
+            else:
+                rejected = oids
+        elif tag == 0x0C:
+            alias = contents.decode("utf-8")
+    if trusted is None and not rejected:
+        return alias, TRUST_ALL
+    everything = tuple(_EKU_PURPOSES.values())
+    allowed = set(everything) if trusted is None or _ANY_EKU in trusted else {
+        _EKU_PURPOSES[oid] for oid in trusted if oid in _EKU_PURPOSES}
+    if _ANY_EKU in rejected:
+        allowed = set()
+    allowed -= {_EKU_PURPOSES[oid] for oid in rejected if oid in _EKU_PURPOSES}
+    if not allowed:
+        return alias, None
+    spelled = [f"trust={','.join(sorted(trusted))}" if trusted else "",
+               f"reject={','.join(sorted(rejected))}" if rejected else ""]
+    return alias, Trust(**{name: name in allowed for name in everything},
+                        native="openssl:" + ";".join(part for part in spelled if part))
+
+
+def _der(tag: int, contents: bytes) -> bytes:
+    length = len(contents)
+    if length < 0x80:
+        return bytes([tag, length]) + contents
+    size = (length.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + contents
+
+
+_SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
+
+
+#: scrypt's memory (128 * N * r bytes) at most: twice OpenSSL's own default ceiling (32 MiB), which `openssl
+#: pkcs8 -scrypt` (N=16384, r=8: 16 MiB) stays under.
+MAX_SCRYPT_MEMORY = 64 * 2**20
+
+
+def _scrypt_parameters(der: bytes) -> tuple[int, int, int] | None:
+    """(N, r, p) when an EncryptedPrivateKeyInfo is PBES2 with the scrypt KDF (RFC 7914), else None."""
+    from asn1crypto import core, keys
+
+    try:
+        alg = keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]
+        if alg["algorithm"].native != "pbes2":
+            return None
+        kdf = alg["parameters"]["key_derivation_func"]
+        if kdf["algorithm"].dotted != _SCRYPT_OID:
+            return None
+        params = core.Sequence.load(kdf["parameters"].dump())
+        return int(params[1].native), int(params[2].native), int(params[3].native)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _looks_encrypted_pkcs8(der: bytes) -> bool:
+    try:
+        from asn1crypto import keys
+
+        info = keys.EncryptedPrivateKeyInfo.load(der)
+        info["encryption_algorithm"]["algorithm"].native  # noqa: B018 - forces the parse
+        return isinstance(info["encrypted_data"].native, bytes)
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+class PemReading:
+    """The reading half of PemStore: file bytes -> decoded objects -> entries."""
+
+    def _load(self, data: bytes) -> None:
+        from keystores.chain import quietly_decoding
+
+        # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
+        # CLI). They are read as they are: warning about a root the user did not make helps nobody.
+        with quietly_decoding():
+            try:
+                self._load_objects(data)
+            except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+                if type(exc).__name__ != "PanicException":
+                    raise
+                raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+
+    def _load_objects(self, data: bytes) -> None:
+        # The bytes decide between the two spellings (`--type pem` on a DER file, or the reverse, just works);
+        # the store is then written back in the spelling it was read in.
+        is_pem = _is_pem(data)
+        if is_pem != (self.format == "pem") and data.strip():
+            self._set_format("pem" if is_pem else "der")
+        self._assemble(self._decode(data, pem=self.format == "pem"))
+
+    def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
+        """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
+        if not pem:
+            return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
+        skipped: list[str] = []
+        blocks = split_pem(data, self.location, skipped)
+        if not blocks and skipped:
+            raise CorruptStore(skipped[0], store=self.location)
+        if not blocks and data.strip():
+            raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
+        self._charge_encrypted_keys(blocks)
+        items = []
+        for position, block in enumerate(blocks, first):
+            try:
+                objects = self._decode_block(block)
+            except (CorruptStore, UnsupportedFormat) as exc:
+                # One malformed certificate (or foreign) block among good ones is skipped, as openssl's bundle
+                # readers do; a damaged key is an error (it is what the user keeps the file for), and so is a
+                # file with nothing readable. An unencrypted block that holds no key is junk like any other; an
+                # encrypted one that fails is the user's key, damaged or under another password.
+                encrypted_key = block.pem_label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.headers.get(
+                    "Proc-Type", "").upper()
+                if encrypted_key or len(blocks) + len(skipped) == 1:
+                    raise
+                skipped.append(exc.reason)
+                continue
+            for obj in objects:
+                items.append(_Item(position, obj, block.friendly_name, block.local_key_id, trust=block.trust))
+        if skipped and not items:
+            raise CorruptStore(f"no block is readable ({skipped[0]})", store=self.location)
+        self.notes.extend(f"{self.location}: skipped {reason}" for reason in skipped)
+        return items
+
+    def _charge_encrypted_keys(self, blocks: list[_Block]) -> None:
+        """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
+        at the iteration ceiling is refused at once. Damaged parameters are left for the block's own decoding."""
+        if not self.password or not any(b.pem_label == "ENCRYPTED PRIVATE KEY" for b in blocks):
+            return
+        from asn1crypto import keys
+
+        from keystores import pbe
+
+        for block in blocks:
+            if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
+                continue
+            try:
+                algorithm = keys.EncryptedPrivateKeyInfo.load(block.der)["encryption_algorithm"]
+                pbe.check_parameters(algorithm, self._kdf_budget)
+            except LimitExceeded as exc:
+                raise LimitExceeded(f"{block.where}: {exc.reason}", store=self.location) from exc
+            except (ValueError, KeyError, TypeError, KeystoreError):
+                continue
+
+    def _decode_block(self, block: _Block) -> list[Any]:
+        """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
+        from cryptography import x509
+
+        label = block.pem_label
+        if label in _IGNORED_LABELS:
+            return []
+        if label in _CERT_LABELS:
+            der = block.der
+            if label == "TRUSTED CERTIFICATE":  # OpenSSL's own: the certificate, then its X509_CERT_AUX
+                der = _firstread_der(der, block.where, self.location)
+                try:
+                    alias, block.trust = _openssl_cert_aux(block.der[len(der):])
+                except (ValueError, IndexError, TypeError) as exc:
+                    raise CorruptStore(f"{block.where} has damaged trust settings", store=self.location) from exc
+                block.friendly_name = block.friendly_name or alias
+            return [self._certificate(der, block.where)]
+        if label in _REQUEST_LABELS:
+            try:
+                request = x509.load_der_x509_csr(block.der)
+            except (ValueError, x509.InvalidVersion) as exc:
+                raise CorruptStore(f"{block.where} is not a valid certificate request",
+                                   store=self.location) from exc
+            return [self._checked(request, block.where)]
+        encrypted = label == "ENCRYPTED PRIVATE KEY" or (
+            label in _KEY_LABELS and "ENCRYPTED" in block.headers.get("Proc-Type", "").upper())
+        if label == "ENCRYPTED PRIVATE KEY":
+            return [self._decrypt_pkcs8(block.der, block.where)]
+        if label in _KEY_LABELS:
+            if encrypted:
+                return [self._decrypt_legacy(block)]
+            return [self._plain_key(block.der, block.where)]
+        if label == "PKCS7":
+            return self._pkcs7_certificates(block.der, block.where)
+        raise UnsupportedFormat(f"{block.where} is not a certificate, private key or certificate request "
+                                "(only those can be held in a store)", store=self.location)
+
+    def _decode_der(self, data: bytes) -> list[_Item]:
+        from cryptography import x509
+
+        if not data:
+            return []
+        with contextlib.suppress(CorruptStore):
+            return [_Item(0, self._certificate(data, "the DER object"), None, None)]
+        with contextlib.suppress(ValueError, x509.InvalidVersion):
+            return [_Item(0, self._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
+        key = self._maybe_key(data)
+        if key is not None:
+            return [_Item(0, key, None, None)]
+        if _looks_encrypted_pkcs8(data):
+            return [_Item(0, self._decrypt_pkcs8(data, "the DER object"), None, None)]
+        with contextlib.suppress(KeystoreError):
+            return [_Item(0, cert, None, None) for cert in self._pkcs7_certificates(data, "the DER object")]
+        raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
+                                "(or it is damaged)", store=self.location)
+
+    def _certificate(self, der: bytes, where: str) -> Any:
+        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.undecoded),
+        bytes that are no certificate at all are damage."""
+        from keystores.chain import decode_certificate
+        from keystores.undecoded import RawCertificate
+
+        cert = decode_certificate(der)
+        if isinstance(cert, RawCertificate) and cert.parsed is None:
+            raise CorruptStore(f"{where} is not a valid certificate", store=self.location)
+        return cert
+
+    def _checked(self, obj: Any, where: str) -> Any:
+        """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+
+        if isinstance(obj, RawCertificate):
+            return obj  # written back byte for byte: nothing in it needs decoding
+
+        from keystores.chain import fully_decoded
+
+        try:
+            obj.public_key()
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"{where} has a public key of a type we do not read", store=self.location) \
+                from exc
+        except ValueError as exc:
+            raise CorruptStore(f"{where} has a damaged public key", store=self.location) from exc
+        try:
+            return fully_decoded(obj)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise CorruptStore(f"{where} is damaged ({exc.__class__.__name__} while decoding it)",
+                               store=self.location) from exc
+
+    def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
+        """The key in `der` (an UndecodedPrivateKey for a sound PKCS#8 of a type cryptography does not load)."""
+        from keystores.undecoded import load_private_key
+
+        try:
+            return load_private_key(der)  # type: ignore[no-any-return]
+        except (ValueError, TypeError):
+            return None
+
+    def _plain_key(self, der: bytes, where: str) -> PrivateKeyTypes:
+        key = self._maybe_key(der)
+        if key is None:
+            raise CorruptStore(f"{where} is not a readable private key", store=self.location)
+        self._key_protection.add("none (unencrypted)")
+        return key
+
+    def _need_password(self, where: str) -> str:
+        self._encrypted_keys_read = True
+        if not self.password:
+            raise PasswordRequired(f"{where} is an encrypted private key; give the password", store=self.location)
+        return self.password
+
+    def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
+        """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
+        charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
+        keystores.pbe, which reads them all and tells a wrong password from damage."""
+        from keystores import pbe
+
+        password = self._need_password(where)
+        self._encrypted_pkcs8.append(der)
+        scrypt = _scrypt_parameters(der)
+        try:
+            if scrypt is not None:
+                return self._decrypt_scrypt(der, where, password, scrypt)
+            # PEM blocks were charged to the budget by _charge_encrypted_keys; a DER file's one key is charged here.
+            budget = self._kdf_budget if self.format == "der" else None
+            plain = pbe.decrypt_pkcs8(der, password, budget=budget)
+        except WrongPassword as exc:
+            raise WrongPassword(f"wrong password for {where}", store=self.location) from exc
+        except KeystoreError as exc:
+            raise type(exc)(f"{where}: {exc.reason}", store=self.location) from exc
+        key = self._maybe_key(plain)
+        if key is None:
+            raise CorruptStore(f"{where} decrypts to a key we cannot read", store=self.location)
+        return key
+
+    def _decrypt_scrypt(self, der: bytes, where: str, password: str, cost: tuple[int, int, int]) -> PrivateKeyTypes:
+        """`openssl pkcs8 -scrypt` keys, which keystores.pbe does not read: cryptography's loader, once its cost
+        (N, r, p) is known to be within what OpenSSL itself decrypts."""
+        from cryptography.hazmat.primitives import serialization
+
+        n, r, p = cost
+        if n < 2 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16 or 128 * n * r > MAX_SCRYPT_MEMORY:
+            raise LimitExceeded(f"scrypt cost N={n}, r={r}, p={p} is outside what OpenSSL decrypts (N a power of "
+                                f"two, 128*N*r at most {MAX_SCRYPT_MEMORY // 2**20} MiB, r <= 32, p <= 16)")
+        self._kdf_budget.charge(n * r, p, "scrypt")
+        try:
+            return serialization.load_der_private_key(der, password.encode("utf-8"))
+        except Exception as exc:  # cryptography reads scrypt; a failure is the password (or damage it cannot tell)
+            raise WrongPassword("decryption failed") from exc
+        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise CorruptStore("is damaged (cryptography could not parse it)") from None
+
+    def _decrypt_legacy(self, block: _Block) -> PrivateKeyTypes:
+        """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
+
+        Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
+        damaged IV instead of raising.
+        """
+        from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+        from keystores.legacy import block_cipher
+
+        dek_info = block.headers.get("DEK-Info", "")
+        if not _DEK_INFO.match(dek_info):
+            raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
+        cipher, _, iv_hex = dek_info.partition(",")
+        cipher = cipher.upper()
+        if cipher not in _LEGACY_PEM_CIPHERS:
+            raise UnsupportedFormat(f"{block.where} is encrypted with {cipher}, which we do not read",
+                                    store=self.location)
+        name, key_size, block_size = _LEGACY_PEM_CIPHERS[cipher]
+        iv = bytes.fromhex(iv_hex) if len(iv_hex) % 2 == 0 else b""
+        if len(iv) != block_size or not block.der or len(block.der) % block_size:
+            raise CorruptStore(f"{block.where} is damaged (IV or data length does not fit {cipher})",
+                               store=self.location)
+        password = self._need_password(block.where)
+        self._key_protection.add(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)")
+        key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
+        decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(block.der) + decryptor.finalize()
+        pad = padded[-1]
+        plain = padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
+        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
+        parsed = self._maybe_key(plain) if plain else None
+        if parsed is None:
+            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
+        return parsed
+
+    def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
+        try:
+            certs = pkcs7.load_der_pkcs7_certificates(der)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=self.location) from exc
+        return [self._checked(cert, where) for cert in certs]
+
+    def _assemble(self, items: list[_Item]) -> None:
+        """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
+        from cryptography import x509
+
+        from keystores.chain import build_chain
+        from keystores.limits import VerificationBudget
+
+        certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
+        requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
+        keys = [i for i in items if not isinstance(i.obj, x509.Certificate | RawCertificate
+                                                   | x509.CertificateSigningRequest)]
+        certs_by_key: dict[bytes, list[_Item]] = {}
+        for cert_item in certs:
+            certs_by_key.setdefault(_key_hash(cert_item.obj), []).append(cert_item)
+        requests_by_key: dict[bytes, list[_Item]] = {}
+        for request_item in requests:
+            requests_by_key.setdefault(public_key_fingerprint(request_item.obj.public_key()), []).append(request_item)
+
+        # (position, friendly name, kind, leaf or request item, key) per future entry
+        groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
+        for key_item in keys:
+            if isinstance(key_item.obj, UndecodedPrivateKey):
+                # cryptography derives no public key from it: paired by the public key its PKCS#8 carries.
+                bits = key_item.obj.public_key_bits
+                leaf_item = next((c for c in certs if not c.used and bits is not None
+                                  and isinstance(c.obj, RawCertificate) and c.obj.public_key_bits == bits), None)
+                if leaf_item is not None:
+                    leaf_item.used = True
+                    groups.append((min(leaf_item.position, key_item.position),
+                                   leaf_item.friendly_name or key_item.friendly_name, EntryKind.KEY_PAIR, leaf_item,
+                                   key_item.obj))
+                    continue
+                self.loose_keys.append(key_item.obj)
+                self.notes.append(f"{self.location}: holds a {key_item.obj.key_type} private key that cryptography "
+                                  "cannot load, so it is not paired with a certificate; it is kept when the file "
+                                  "is rewritten")
+                continue
+            spki = public_key_fingerprint(key_item.obj.public_key())
+            matches = [c for c in certs_by_key.get(spki, ()) if not c.used]
+            if matches:
+                leaf = min(matches, key=lambda c: (key_item.local_key_id is None
+                                                   or c.local_key_id != key_item.local_key_id,
+                                                   abs(c.position - key_item.position)))
+                leaf.used = True
+                groups.append((min(leaf.position, key_item.position), leaf.friendly_name or key_item.friendly_name,
+                               EntryKind.KEY_PAIR, leaf, key_item.obj))
+                continue
+            pending = [r for r in requests_by_key.get(spki, ()) if not r.used]
+            if pending:
+                request = min(pending, key=lambda r: abs(r.position - key_item.position))
+                request.used = True
+                groups.append((min(request.position, key_item.position),
+                               request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
+                               key_item.obj))
+                continue
+            self.loose_keys.append(key_item.obj)
+            self.notes.append(f"{self.location}: holds a private key ({describe_key(key_item.obj.public_key())}) "
+                              "that matches no certificate or request; it is not an entry, but it is kept when "
+                              "the file is rewritten")
+        groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
+
+        chains: dict[int, tuple[x509.Certificate, ...]] = {}
+        chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
+        by_subject: dict[x509.Name, list[_Item]] = {}  # each list in file order
+        for cert_item in certs:
+            by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
+        positions = {name: [c.position for c in same] for name, same in by_subject.items()}
+        verifications = VerificationBudget()
+        for number, (_, _, kind, leaf, _) in enumerate(groups):
+            if kind is not EntryKind.KEY_PAIR:
+                continue
+
+            def nearest(name: x509.Name, leaf: _Item = leaf) -> Iterator[_Item]:
+                # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
+                # it, nearest first. Lazy: a chain is usually found in the first block or two.
+                same = by_subject.get(name, [])
+                split = bisect.bisect_left(positions.get(name, []), leaf.position)
+                yield from same[split:]
+                yield from reversed(same[:split])
+
+            chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)),
+                                verifications)
+            chains[number] = chain
+            for member in chain[1:]:
+                for cand in nearest(member.subject):
+                    if not cand.used and cand.friendly_name is None and cand.obj == member:
+                        cand.used = True
+                        chain_items.append(cand)
+                        break
+
+        note = verifications.note(self.location)
+        if note is not None:
+            self.notes.append(note)
+        duplicates = 0
+        trusted_seen: set[bytes] = set()
+        for cert_item in certs:
+            if cert_item.used:
+                continue
+            fingerprint = _fingerprint(cert_item.obj)
+            if cert_item.friendly_name is None and fingerprint in trusted_seen:
+                duplicates += 1
+                continue
+            trusted_seen.add(fingerprint)
+            groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
+        if duplicates:
+            self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
+        # A chain member is an entry of its own too, untrusted (a chain trusts nothing by being there): one per
+        # certificate, however many chains hold it, and none where the file also holds it trusted.
+        for cert_item in chain_items:
+            fingerprint = _fingerprint(cert_item.obj)
+            if fingerprint not in trusted_seen:
+                trusted_seen.add(fingerprint)
+                groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
+
+        labels = UniqueLabels(_numbered)
+        order = sorted(range(len(groups)), key=lambda n: groups[n][0])
+        for number in order:
+            _, friendly, kind, item, key = groups[number]
+            label = labels.add(friendly or derived_label(item.obj.subject, _labelling_key(item.obj)))
+            if kind is EntryKind.KEY_PAIR:
+                entry = Entry(label, kind, chain=chains[number], key=key)
+            elif kind is EntryKind.REQUEST:
+                entry = Entry(label, kind, key=key, request=item.obj)
+            elif kind is EntryKind.CERTIFICATE:
+                entry = Entry(label, kind, chain=(item.obj,), trust=None)
+            else:
+                entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
+            self._entries[label] = entry

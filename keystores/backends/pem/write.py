@@ -1,0 +1,203 @@
+"""Writing PEM and DER: entries and loose keys -> clean PEM text (PKCS#8 keys, encrypted with the store password
+when there is one) or exactly one DER object.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from keystores.backends.pem.labels import _fingerprint, _labelling_key, _numbered, derived_label
+from keystores.errors import (
+    CapabilityError,
+    UsageError,
+)
+from keystores.model import (
+    Entry,
+    EntryKind,
+    UniqueLabels,
+)
+from keystores.undecoded import UndecodedPrivateKey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+
+# As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
+WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
+
+
+class PemWriting:
+    """The writing half of PemStore: entries and loose keys -> PEM text or one DER object."""
+
+    def _key_der_or_pem(self, key: PrivateKeyTypes, encoding: Any) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        if isinstance(key, UndecodedPrivateKey):
+            return self._undecoded_key(key, encoding)
+        if self.password:
+            protection: Any = serialization.BestAvailableEncryption(self.password.encode("utf-8"))
+        else:
+            protection = serialization.NoEncryption()
+        return key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, protection)
+
+    def _undecoded_key(self, key: UndecodedPrivateKey, encoding: Any) -> bytes:
+        """A key cryptography does not load, as its PKCS#8 bytes (encrypted with PBES2 AES-256 under the store
+        password when there is one, as BestAvailableEncryption does for the others)."""
+        from cryptography.hazmat.primitives import serialization
+
+        from keystores import pbe
+
+        plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+        if not self.password:
+            return plain if encoding is serialization.Encoding.DER else key.private_bytes(
+                encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        der = pbe.encrypt_pkcs8(plain, self.password, iterations=2048)
+        if encoding is serialization.Encoding.DER:
+            return der
+        body = base64.encodebytes(der).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + lines + b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
+
+    def _trust_note(self, entry: Entry) -> None:
+        if entry.trust is None:
+            self.notes.append(f"{self.location}: '{entry.label}' is not trusted in its source, but PEM has no trust "
+                              "flags: a certificate in a PEM file is trusted by whoever uses the file as a bundle")
+        elif len(entry.trust.purposes) < 4:
+            self.notes.append(f"{self.location}: '{entry.label}' is trusted only for "
+                              f"{', '.join(entry.trust.purposes)}, but PEM has no trust flags: it is written as a "
+                              "plain certificate")
+
+    def _dump(self) -> bytes:
+        self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
+        self.private_file = self._has_keys  # type: ignore[misc]  # (the DER writer may clear it: key left out)
+        if self._has_keys:
+            self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else "none (unencrypted)"}
+            self._encrypted_pkcs8 = []
+        if self.format == "der":
+            return self._dump_der()
+        return self._dump_pem()
+
+    def _dump_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        pem = serialization.Encoding.PEM
+        out: list[bytes] = []
+        derived_labels = UniqueLabels(_numbered)
+        has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
+        trusted_written: set[bytes] = set()
+
+        def attributes(label: str | None) -> None:
+            if label is not None:
+                out.append(f"Bag Attributes\n    friendlyName: {label}\n".encode())
+
+        # Each chain member is written once, in the first chain holding it (reading finds it for the others). A
+        # certificate entry that is also a chain member is written there: a trusted one labelled (so it reads back
+        # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate").
+        in_chains = {_fingerprint(c) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                     for c in e.chain[1:]}
+        chain_entries: dict[bytes, Entry] = {}
+        for entry in self._entries.values():
+            if entry.kind.is_certificate and _fingerprint(entry.chain[0]) in in_chains:
+                chain_entries.setdefault(_fingerprint(entry.chain[0]), entry)
+        chain_written: set[bytes] = set()
+
+        for entry in self._entries.values():
+            subject_obj = entry.chain[0] if entry.chain else entry.request
+            if subject_obj is None:  # a key without a certificate: the key alone, under its label
+                attributes(entry.label)
+                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                derived_labels.taken.add(entry.label)
+                continue
+            if entry.kind.is_certificate and chain_entries.get(_fingerprint(entry.chain[0])) is entry:
+                continue
+            derived = derived_labels.peek(derived_label(subject_obj.subject, _labelling_key(subject_obj)))
+            named = entry.label if entry.label != derived else None
+            if entry.kind is EntryKind.KEY_PAIR:
+                attributes(named)
+                out.append(entry.chain[0].public_bytes(pem))
+                derived_labels.taken.add(entry.label)
+                for cert in entry.chain[1:]:
+                    fingerprint = _fingerprint(cert)
+                    if fingerprint in chain_written:
+                        continue
+                    own = chain_entries.get(fingerprint)
+                    chain_written.add(fingerprint)
+                    if own is not None:
+                        attributes(own.label if own.trust is not None else None)
+                        derived_labels.taken.add(own.label)
+                        trusted_written.add(fingerprint)
+                    out.append(cert.public_bytes(pem))
+                attributes(named)
+                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+            elif entry.kind is EntryKind.REQUEST:
+                if entry.key is not None:
+                    attributes(named)
+                    out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                attributes(named)
+                out.append(entry.request.public_bytes(pem))  # type: ignore[union-attr]
+            else:
+                self._trust_note(entry)
+                if len(entry.chain) > 1:
+                    self.notes.append(f"{self.location}: '{entry.label}' is a trusted certificate: only it is "
+                                      f"written, not the {len(entry.chain) - 1} certificate(s) of its chain")
+                fingerprint = _fingerprint(entry.chain[0])
+                # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
+                # duplicates are skipped: label those so that the file reads back as the same entries.
+                if named is None and (has_key_pairs or fingerprint in trusted_written):
+                    named = entry.label
+                trusted_written.add(fingerprint)
+                attributes(named)
+                out.append(entry.chain[0].public_bytes(pem))
+            derived_labels.taken.add(entry.label)
+        out.extend(self._key_der_or_pem(key, pem) for key in self.loose_keys)
+        return b"".join(out)
+
+    def _dump_der(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        der = serialization.Encoding.DER
+        entries = list(self._entries.values())
+        if len(entries) + len(self.loose_keys) > 1:
+            raise CapabilityError("multiple_entries", f"a DER file holds one object, not {len(entries)} entries "
+                                  "and keys: write PEM or PKCS#12", store=self.location)
+        if self.loose_keys:
+            return self._key_der_or_pem(self.loose_keys[0], der)
+        if not entries:
+            raise UsageError("nothing to write: a DER file holds exactly one certificate, key or request "
+                             "(delete the file instead of emptying it)", store=self.location)
+        entry = entries[0]
+        self._check_fits_der(entry)
+        if entry.kind is EntryKind.KEY_PAIR:
+            if self.der_key:
+                self.notes.append(f"{self.location}: '{entry.label}' written as its private key only; the "
+                                  "certificate is not in the DER file")
+                return self._key_der_or_pem(entry.key, der)  # type: ignore[arg-type]
+            self.notes.append(f"{self.location}: '{entry.label}' written as its certificate only; the private key "
+                              "is not in the DER file (open the store with der_key=True to write the key)")
+            self._has_keys = self.private_file = False  # type: ignore[misc]
+            return entry.chain[0].public_bytes(der)
+        if entry.kind is EntryKind.REQUEST:
+            if entry.key is not None:
+                self.notes.append(f"{self.location}: '{entry.label}' written as its certificate request only; the "
+                                  "private key is not in the DER file")
+            self._has_keys = self.private_file = False  # type: ignore[misc]
+            return entry.request.public_bytes(der)  # type: ignore[union-attr]
+        self._trust_note(entry)
+        return entry.chain[0].public_bytes(der)
+
+    def _write(self) -> None:
+        from keystores.fileio import atomic_write
+
+        if self.format == "der" and not self._entries and not self.loose_keys and not self.path.exists():
+            # A new DER store stays a promise until it holds its one object: an empty file is not DER.
+            self.notes.append(f"{self.location}: not written yet: a DER file holds exactly one object")
+            return
+        data = self._dump()
+        clear_key = self._has_keys and not self.password
+        if not self._has_keys:
+            self._key_protection, self._encrypted_pkcs8 = set(), []
+        # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
+        # byte, whatever the old file's mode (which the user may not even be allowed to change).
+        atomic_write(self.path, data, private=self.private_file, clear_secret=clear_key)
