@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from keystores.backends import nss_crypto as nc
-from keystores.backends import nss_db as db
-from keystores.backends import nss_trust as nt
 from keystores.backends.base import BaseStore
+from keystores.backends.nss import crypto as nc
+from keystores.backends.nss import db
+from keystores.backends.nss import trust as nt
 from keystores.chain import decode_certificate, fully_decoded, serial_of
 from keystores.der import integer as der_integer
 from keystores.der import oid as der_oid
