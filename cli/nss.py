@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         and NSS tools using this database then load it. Refused while a browser has the profile open."""
         from keystores.cli.main import err
 
-        from keystores.ops.nss_modules import add_module
+        from keystores.backends.nss.modules import add_module
 
         add_module(store, name, library, mechanisms=mechanisms)
         err(f"module '{name}' registered in {store}")
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         """Unregister a PKCS#11 module (`modutil -delete`)."""
         from keystores.cli.main import err
 
-        from keystores.ops.nss_modules import remove_module
+        from keystores.backends.nss.modules import remove_module
 
         remove_module(store, name)
         err(f"module '{name}' removed from {store}")
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         """List the PKCS#11 modules registered with the database (`modutil -list`, without loading them)."""
         from keystores.cli.main import emit_json
 
-        from keystores.ops.nss_modules import list_modules
+        from keystores.backends.nss.modules import list_modules
 
         modules = list_modules(store)
         if as_json:

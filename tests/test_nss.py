@@ -413,8 +413,8 @@ class TestConcurrency:
 @needs_nss
 def test_pkcs11_trust_objects_are_read(tmp_path):
     """PKCS#11 3.2 CKO_TRUST (NSS >= 3.114) beside CKO_NSS_TRUST: convert our trust object and read it back."""
-    from keystores.backends import nss_crypto as nc
-    from keystores.backends import nss_db as db
+    from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import db
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -635,8 +635,8 @@ def test_damaged_databases_give_clear_errors(tmp_path, rounds):
 
 @needs_nss
 def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path):
-    from keystores.backends import nss_crypto as nc
-    from keystores.backends import nss_db as db
+    from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import db
 
     folder = tmp_path / "ours"
     _our_db(folder)

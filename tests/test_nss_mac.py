@@ -1,4 +1,4 @@
-"""nss_crypto.MacChecker (the fast MAC check listing uses) against a reference computed with hashlib.pbkdf2_hmac and
+"""nss.crypto.MacChecker (the fast MAC check listing uses) against a reference computed with hashlib.pbkdf2_hmac and
 hmac: every PRF and MAC hash NSS may write, one and many PBKDF2 iterations, truncated keys, wrong MACs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import pytest
 
 from keystores import der
-from keystores.backends import nss_crypto as nc
+from keystores.backends.nss import crypto as nc
 
 
 def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash_name: str, iterations: int,

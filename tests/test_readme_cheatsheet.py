@@ -55,8 +55,8 @@ def _request(key, cn: str) -> x509.CertificateSigningRequest:
 @pytest.fixture(scope="module")
 def seed(softhsm, tmp_path_factory):  # noqa: F811
     """The stores and files the cheat sheet names, every password from $PW unless the line says otherwise."""
+    from keystores.backends.nss.modules import add_module
     from keystores.ops.lifecycle import certreq, sign
-    from keystores.ops.nss_modules import add_module
 
     folder = tmp_path_factory.mktemp("cheatsheet")
     pw, dbpw = PASSWORDS["PW"], PASSWORDS["DBPW"]
@@ -146,7 +146,7 @@ def test_cheat_sheet_line_runs(line, seed, tmp_path):
         for companion in (target, target.with_suffix(".sth"), target.with_suffix(".rdb")):
             companion.unlink(missing_ok=True)
     if line.startswith("keystores nss add-module"):  # the seed has it registered, for remove-module
-        from keystores.ops.nss_modules import remove_module
+        from keystores.backends.nss.modules import remove_module
 
         remove_module(f"sql:{work / 'nssdb'}", "My HSM")
     env = {**token.env, **PASSWORDS, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1"}

@@ -18,7 +18,7 @@ def parse_trust(text: str) -> Trust | None:
     if text.count(",") != 2:
         raise UsageError(f"trust must be on, off or NSS trust letters such as CT,C,C, not '{text}'")
     # certutil's letters are NSS's own; their parser lives with the NSS backend, which writes them.
-    from keystores.backends.nss_trust import from_letters, to_model
+    from keystores.backends.nss.trust import from_letters, to_model
 
     return to_model(from_letters(text.strip()), user=False)
 

@@ -232,7 +232,7 @@ def nss_legacy_password_check(folder: Path) -> None:
     """key4.db's password check in NSS's legacy SHA-1/3DES PBE at 2**31 - 1 iterations (a Python SHA-1 loop:
     about 20 minutes before; NSS itself writes 1 or 10,000)."""
     from keystores import der
-    from keystores.backends import nss_crypto as nc
+    from keystores.backends.nss import crypto as nc
 
     _nss_database(folder)
     params = nc.der_seq(nc.der_octets(b"s" * 20), der.integer(2**31 - 1))
@@ -243,7 +243,7 @@ def nss_legacy_password_check(folder: Path) -> None:
 def nss_password_check_key_length(folder: Path) -> None:
     """The password check in PBES2 with PBKDF2 keyLength 2**24 for an AES-256 key (2**19 PBKDF2 runs)."""
     from keystores import der
-    from keystores.backends import nss_crypto as nc
+    from keystores.backends.nss import crypto as nc
 
     _nss_database(folder)
     kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(10000),
@@ -257,7 +257,7 @@ def nss_password_check_key_length(folder: Path) -> None:
 def nss_trust_mac_iterations(folder: Path) -> None:
     """Every trust MAC at 6,000,000 PBKDF2 iterations: just above the ceiling, seconds each before."""
     from keystores import der
-    from keystores.backends import nss_crypto as nc
+    from keystores.backends.nss import crypto as nc
 
     _nss_database(folder)
     kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(6_000_000),

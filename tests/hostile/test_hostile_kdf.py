@@ -93,7 +93,7 @@ def test_pkcs12_with_a_high_but_allowed_iteration_count_opens_with_a_note(tmp_pa
 def test_nss_budget_counts_only_derivations_above_nss_own_iteration_count() -> None:
     """A database NSS wrote (10,000 iterations everywhere) never runs out however many MACs it holds; one asking
     for more is refused once its total passes the budget, before the derivation that would pass it."""
-    from keystores.backends import nss_crypto as nc
+    from keystores.backends.nss import crypto as nc
     from keystores.limits import KdfBudget, LimitExceeded
 
     budget = KdfBudget(limit=30_000)

@@ -95,7 +95,7 @@ def list_modules(location: str) -> list[Module]:
 
 
 def _edit(location: str, change) -> list[Module]:  # type: ignore[no-untyped-def]
-    from keystores.backends.nss import browser_lock
+    from keystores.backends.nss.profile_lock import browser_lock
     from keystores.fileio import atomic_write, folder_lock
 
     folder = _folder(location)

@@ -1,0 +1,15 @@
+"""Mozilla NSS "sql:" databases (cert9.db + key4.db). NssStore (store.py) is assembled from one class per job:
+
+- store.py: opening, the reading API, the store's state; profile_lock.py: a running browser's profile lock
+- connection.py: sqlite connections and errors, change counters, MAC items; unlock.py: the password and passKey
+- index.py: the objects read at open, indexed; trust_macs.py: trust levels as read, integrity MAC checks
+- entries.py: lazy entries (chain, trust, key read on first access)
+- changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction;
+  writes.py: the rows and MAC items a change becomes
+- db.py: attribute numbers, rows and schema; crypto.py: NSS's PBE and MACs byte for byte; trust.py: trust levels
+  and certutil's letters; modules.py: pkcs11.txt module registration (modutil)
+"""
+
+from keystores.backends.nss.store import NssStore
+
+__all__ = ["NssStore"]

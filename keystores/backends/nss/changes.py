@@ -1,0 +1,116 @@
+"""The change log: add, remove, rename and password changes are checked and queued in _ops, and applied by the write
+transaction on save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keystores.backends.nss.entries import _CURVES
+from keystores.chain import fully_decoded
+from keystores.errors import (
+    CapabilityError,
+    CorruptStore,
+    EntryExists,
+    UsageError,
+)
+from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+
+
+class _NotReadable(Exception):
+    """A certificate's public key is of a type cryptography does not read."""
+
+
+def _checked(cert: Any) -> Any:
+    """`cert` after decoding everything cryptography decodes lazily; ValueError/TypeError when damaged."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return fully_decoded(cert)
+    except UnsupportedAlgorithm as exc:
+        raise _NotReadable(str(exc)) from exc
+
+
+class ChangeLog:
+    """The editing API: checks each change and queues it."""
+
+    def check_entry(self, entry: Entry) -> None:
+        """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
+        a transfer writes anything (it reads DSA keys certutil made)."""
+        super().check_entry(entry)
+        # Every entry needs the password (asked for before the first add, not half-way through).
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
+            from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+            key = entry.key
+            if not (isinstance(key, rsa.RSAPrivateKey)
+                    or (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES)):
+                from keystores.model import describe_key
+                from keystores.undecoded import UndecodedPrivateKey
+
+                kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+                raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "
+                                      f"from keystores, not {kind}",
+                                      store=self.location, label=entry.label)
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        self._require_writable()
+        self.check_entry(entry)
+        if entry.default:
+            self.notes.append(f"{self.location}: NSS databases have no default entry; '{entry.label}' is stored "
+                              "without the flag")
+            entry = entry.with_(default=False)
+        for cert in entry.chain:
+            try:
+                _checked(cert)
+            except (ValueError, TypeError, _NotReadable) as exc:
+                raise CorruptStore(f"a certificate of the entry is damaged ({exc.__class__.__name__} while "
+                                   "decoding it)", store=self.location, label=entry.label) from exc
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+            raise UsageError("the private key lives on a token and cannot be copied", store=self.location,
+                             label=entry.label)
+        if entry.key is not None and entry.chain:
+            from keystores.model import public_key_fingerprint
+
+            if public_key_fingerprint(entry.key.public_key()) != public_key_fingerprint(entry.chain[0].public_key()):
+                raise UsageError("the private key does not belong to the certificate", store=self.location,
+                                 label=entry.label)
+        if entry.label in self._entries:
+            if not replace:
+                raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
+                                  store=self.location, label=entry.label)
+            self.remove(entry.label)
+        self._entries[entry.label] = entry
+        self._ops.append(("add", entry))
+        self._dirty = True
+
+    def remove(self, label: str) -> None:
+        self._require_writable()
+        found = self._find(label)
+        self._ops.append(("remove", (found, self._entry_cert.pop(found, None))))
+        del self._entries[found]
+        self._dirty = True
+
+    def rename(self, old: str, new: str) -> None:
+        self._require_writable()
+        source = self._find(old)
+        if new in self._entries and new != source:
+            raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+        if not new:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
+        entry = self._entries[source]
+        self._entries = {(new if k == source else k): (v if k != source else
+                          (entry.with_(label=new) if entry is not None and not isinstance(entry, LazyEntry)
+                           else None))
+                         for k, v in self._entries.items()}
+        if source in self._entry_cert:
+            self._entry_cert[new] = self._entry_cert.pop(source)
+        self._dirty = True
+
+    def set_password(self, new_password: str) -> None:
+        self._require_writable()
+        self._need_key("change the password (the keys are re-encrypted with the new one)")
+        self._ops.append(("password", new_password))
+        self._dirty = True

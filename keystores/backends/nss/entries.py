@@ -1,0 +1,203 @@
+"""Lazy entries: an NSS entry's chain, trust and key, each read (decoded, decrypted, MAC-checked) on first access."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from keystores.backends.nss import crypto as nc
+from keystores.backends.nss import db
+from keystores.backends.nss.index import _Cert
+from keystores.backends.nss.trust_macs import _ATTR_NAMES
+from keystores.chain import decode_certificate
+from keystores.errors import (
+    CorruptStore,
+    IntegrityError,
+    PasswordRequired,
+    UnsupportedFormat,
+)
+from keystores.limits import LimitExceeded
+from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+
+_CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
+
+
+def _dsa_key(p: int, q: int, g: int, x: int) -> Any:
+    """A DSA private key from NSS's attributes; y, which NSS does not keep with the private key, is g^x mod p."""
+    import warnings
+
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    if not (p and q and g):
+        raise ValueError("the DSA domain parameters are missing")
+    with warnings.catch_warnings():  # "DSA is deprecated": cryptography's plan, not the user's concern
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        parameters = dsa.DSAParameterNumbers(p, q, g)
+        return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(pow(g, x, p), parameters)).private_key()
+
+
+class LazyEntries:
+    """Building LazyEntry objects and the loaders behind them."""
+
+    def _build(self, label: str) -> Entry:
+        cert = self._certs[self._entry_cert[label]]
+        trust_row = self._trust.get((cert.issuer, cert.serial))
+        key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
+        user = key_row is not None
+        loaders: dict[str, Callable[[], Any]] = {"chain": lambda: self._read_chain(cert, label, issuers=user)}
+        # The kind from the trust flags as stored; their MAC is checked when the trust itself is read.
+        kind = EntryKind.KEY_PAIR if user else \
+            EntryKind.TRUSTED_CERT if self._trust_levels_raw(cert) else EntryKind.CERTIFICATE
+        fields: dict[str, Any] = {"label": label, "kind": kind}
+        if trust_row is None:
+            fields["trust"] = self._trust_model(None, user=user)
+        else:
+            loaders["trust"] = lambda: self._read_trust(cert, trust_row, label, user=user)
+        if key_row is not None and self._pass_key is None:
+            # Locked: the key is there but unreadable without the password (certutil -L needs none either).
+            loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
+                                            public_key=self._certificate(cert, label).public_key(),
+                                            extractable=False, locked=True)
+        elif key_row is not None:
+            loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
+        return LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
+
+    def _read_chain(self, cert: _Cert, label: str, *, issuers: bool) -> tuple[Any, ...]:
+        leaf = self._certificate(cert, label)
+        return self._chain(leaf, cert) if issuers else (leaf,)
+
+    def _read_trust(self, cert: _Cert, row: db.Row, label: str, *, user: bool) -> Any:
+        """The entry's Trust from its trust object, once that object's MACs check out."""
+        try:
+            verified = self._verify_trust(row, label)
+            if self._trust_is_for(cert, row):
+                return self._trust_model(self._levels_of(row), user=user, verified=verified)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise CorruptStore(f"the trust object is damaged ({exc})", store=self.location, label=label) from exc
+        self.notes.append(f"{self.location}: '{label}': its trust object names another certificate (hash mismatch) "
+                          "and is ignored, as NSS ignores it")
+        return self._trust_model(None, user=user)
+
+    def _certificate(self, cert: _Cert, label: str) -> Any:
+        """The certificate object, once the parts cryptography decodes lazily (key, names, dates, extensions) are
+        known to decode: NSS does not MAC certificate objects, so cert9.db can hold anything. Decoded once per
+        object: a CA is in the chain of every key pair it issued."""
+        decoded = self._decoded.get(cert.id)
+        if decoded is not None:
+            return decoded
+        from cryptography.exceptions import UnsupportedAlgorithm
+
+        try:
+            decoded = self._decoded[cert.id] = decode_certificate(cert.der)
+            return decoded
+        except UnsupportedAlgorithm as exc:
+            raise UnsupportedFormat(f"the certificate has a public key of a type we do not read ({exc})",
+                                    store=self.location, label=label) from exc
+        except (ValueError, TypeError) as exc:
+            raise CorruptStore(f"the certificate is damaged ({exc.__class__.__name__} while decoding it)",
+                               store=self.location, label=label) from exc
+
+    def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
+        from keystores.chain import order_chain
+        from keystores.limits import MAX_CANDIDATES_PER_NAME
+
+        if self._by_subject is None:
+            self._by_subject = {}
+            for each in self._certs.values():
+                self._by_subject.setdefault(each.subject, []).append(each)
+        candidates = []
+        issuer, seen = cert.issuer, {cert.subject}
+        while issuer not in seen:
+            seen.add(issuer)
+            parents = self._by_subject.get(issuer, [])[:MAX_CANDIDATES_PER_NAME]
+            if not parents:
+                break
+            for parent in parents:
+                with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
+                    candidates.append(self._certificate(parent, parent.label or "chain certificate"))
+            issuer = parents[0].issuer
+        chain = order_chain(leaf, candidates, self._verifications)
+        note = self._verifications.note(self.location)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        return chain
+
+    def _guarded_private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+        try:
+            return self._private_key(row, label, leaf)
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise CorruptStore(f"the private key's objects are damaged ({exc})", store=self.location,
+                               label=label) from exc
+
+    def _private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        if self._pass_key is None:
+            raise PasswordRequired("the database password is needed to read private keys", store=self.location,
+                                   label=label)
+
+        def secret(attr: int) -> int:
+            blob = row.get(attr)
+            if blob is None:
+                raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
+                                   store=self.location, label=label)
+            try:
+                value = nc.decrypt_value(blob, self._pass_key, self._kdf_budget)  # type: ignore[arg-type]
+            except LimitExceeded as exc:
+                exc.store, exc.label = self.location, label
+                raise
+            except nc.DecryptFailed as exc:
+                raise IntegrityError(f"{_ATTR_NAMES.get(attr, hex(attr))} does not decrypt with the database "
+                                     "password: the key record is damaged", store=self.location,
+                                     label=label) from exc
+            except nc.DerError as exc:
+                raise CorruptStore(f"{_ATTR_NAMES.get(attr, hex(attr))} is malformed ({exc})",
+                                   store=self.location, label=label) from exc
+            self._check_mac("key", row.id, 0, attr, value, label, "private key")
+            return int.from_bytes(value, "big")
+
+        def public(attr: int) -> int:
+            value = row.get(attr)
+            if value is None:
+                raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
+                                   store=self.location, label=label)
+            self._check_mac("key", row.id, row.id, attr, value, label, "private key")
+            return int.from_bytes(value, "big")
+
+        key_type = db.read_ulong(row.get(db.CKA_KEY_TYPE))
+        try:
+            if key_type == db.CKK_RSA:
+                n, e = public(db.CKA_MODULUS), public(db.CKA_PUBLIC_EXPONENT)
+                numbers = rsa.RSAPrivateNumbers(
+                    p=secret(db.CKA_PRIME_1), q=secret(db.CKA_PRIME_2), d=secret(db.CKA_PRIVATE_EXPONENT),
+                    dmp1=secret(db.CKA_EXPONENT_1), dmq1=secret(db.CKA_EXPONENT_2),
+                    iqmp=secret(db.CKA_COEFFICIENT), public_numbers=rsa.RSAPublicNumbers(e, n))
+                return numbers.private_key()
+            if key_type == db.CKK_EC:
+                return ec.derive_private_key(secret(db.CKA_VALUE), self._curve(row, leaf, label))
+            if key_type == db.CKK_DSA:  # certutil -k dsa; the domain parameters are public and not MACed
+                return _dsa_key(*(int.from_bytes(row.get(attr) or b"", "big")
+                                  for attr in (db.CKA_PRIME, db.CKA_SUBPRIME, db.CKA_BASE)), secret(db.CKA_VALUE))
+        except ValueError as exc:
+            raise CorruptStore(f"the private key is inconsistent ({exc})", store=self.location,
+                               label=label) from exc
+        raise UnsupportedFormat(f"private keys of PKCS#11 key type {key_type} are not supported",
+                                store=self.location, label=label)
+
+    def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        params = row.get(db.CKA_EC_PARAMS)
+        names = {oid: name for name, oid in _CURVES.items()}
+        try:
+            if params:
+                tag, value, _, _ = nc.der_read(params)
+                name = names.get(nc.oid_text(value)) if tag == 0x06 else None
+                if name:
+                    return {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[name]()
+            return leaf.public_key().curve
+        except (nc.DerError, AttributeError) as exc:
+            raise CorruptStore("the EC key's curve is unknown or does not match its certificate",
+                               store=self.location, label=label) from exc

@@ -1,0 +1,154 @@
+"""The write transaction: applies the queued changes in one sqlite transaction over both files (in memory and committed
+whole for a new database), retrying while another writer holds a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+
+from keystores.backends.nss import db
+from keystores.backends.nss.connection import _is_busy
+from keystores.errors import (
+    CorruptStore,
+    KeystoreError,
+    StoreLocked,
+)
+
+
+class _Busy(Exception):
+    """Another process holds a lock we need; the transaction was rolled back (internal: retried by _write)."""
+
+
+class WriteTransaction:
+    """Saving: one transaction, retried on lock contention."""
+
+    def _write(self) -> None:
+        # A password change swaps these while applying; a failed write must leave them as they were.
+        saved = (self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta)
+        deadline = time.monotonic() + self.lock_wait
+        delay = 0.01
+        while True:
+            try:
+                if self._new:
+                    self._write_new()
+                else:
+                    self._write_in_place()
+                break
+            except _Busy as busy:
+                # Everything was rolled back and every lock released, so the other writer can finish; then retry.
+                self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+                if time.monotonic() > deadline:
+                    raise StoreLocked(f"another process has been writing the database for {self.lock_wait:.0f}s; "
+                                      "nothing was changed", store=self.location) from busy.__cause__
+                import random  # only here: a write that waits for another writer
+
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.25)
+            except BaseException:
+                self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+                raise
+        self._ops.clear()
+        # Our own commit moved the change counters: MAC items are read afresh, against the files as now written.
+        self._meta = None
+        self._versions = self._file_versions()
+
+    def _write_new(self) -> None:
+        """Build both databases in memory and commit them whole: no sqlite file or journal ever sits on disk
+        with sqlite's default 0644 mode, and a kill leaves nothing but temp files the next writer sweeps."""
+        from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX, atomic_write_many, changed
+
+        # Folders made for this database are removed again if the write fails or is interrupted.
+        made = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
+        try:
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            try:
+                conn.execute("ATTACH DATABASE ':memory:' AS cert")
+                conn.execute("BEGIN")
+                db.create_schema(conn, "main", db.PRIVATE_TABLE, with_meta=True)
+                db.create_schema(conn, "cert", db.PUBLIC_TABLE, with_meta=False)
+                self._apply(conn)
+                conn.execute("COMMIT")
+                images = {self.key_db: (conn.serialize(name="main"), True),
+                          self.cert_db: (conn.serialize(name="cert"), True)}
+            finally:
+                conn.close()
+            atomic_write_many(images)
+        except BaseException as exc:
+            if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
+                ours = [self.key_db, self.cert_db]
+                ours += [p for p in self.folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
+                changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
+                for path in ours:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                for folder in made:  # innermost first; one that holds anything else now is left alone
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+            if isinstance(exc, sqlite3.Error):
+                raise self._sql_error(exc, "create") from exc
+            raise
+        self._new = False
+
+    def _write_in_place(self) -> None:
+        """Apply the pending changes in one transaction over both files; _Busy when another writer is in the way.
+
+        NSS writes cert9.db and key4.db in separate transactions, so waiting for one file while holding the
+        other could deadlock with it: lock attempts here fail fast, roll back and release everything instead.
+        """
+        from keystores.fileio import atomic_write, changed
+
+        conn = self._connect(writable=True)
+        try:
+            conn.execute("PRAGMA busy_timeout = 100")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    raise _Busy from exc
+                raise
+            try:
+                # Through sqlite, never open()/close(): closing any descriptor of a database file drops this
+                # process's POSIX locks on it, and another writer (certutil) would then write under our feet.
+                cert_before = conn.serialize(name="cert")
+                self._apply(conn)
+                conn.execute("PRAGMA busy_timeout = 1000")  # COMMIT waits a little for readers to finish
+                conn.execute("COMMIT")
+                changed.append(self.location)
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                    raise _Busy from exc
+                raise
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "write") from exc
+        except (ValueError, TypeError, IndexError) as exc:
+            raise CorruptStore(f"cert9.db/key4.db hold damaged objects; nothing was changed ({exc})",
+                               store=self.location) from exc
+        finally:
+            conn.close()
+        # cert9.db (certificates and trust, nothing secret) is kept as it was before this write. key4.db is not:
+        # a copy would keep every key under the old password after a password change, and keys the user deleted.
+        with contextlib.suppress(KeystoreError):
+            atomic_write(self.cert_db.with_name("cert9.db.bak"), cert_before, private=True, record=False)
+        with contextlib.suppress(FileNotFoundError):
+            (self.key_db.with_name("key4.db.bak")).unlink()  # one an earlier keystores left holds the same secrets
+
+    def _apply(self, conn: sqlite3.Connection) -> None:
+        self._chain_written = set()
+        writer = db.Writer(conn)
+        ops = list(self._ops)
+        if self._new or any(op == "init-password" for op, _ in ops):
+            self._store_password(conn)
+        for op, arg in ops:
+            if op == "add":
+                self._insert_entry(writer, arg)
+            elif op == "remove":
+                self._delete_entry(writer, *arg)
+            elif op == "rename":
+                self._rename_entry(writer, *arg)
+            elif op == "password":
+                self._change_password(conn, writer, arg)

@@ -1,0 +1,299 @@
+"""The SQL writes of a save: certificate, trust and key objects as NSS lays them out, their integrity MACs, deletes,
+renames and re-encryption under a new password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from typing import Any
+
+from keystores.backends.nss import crypto as nc
+from keystores.backends.nss import db
+from keystores.backends.nss import trust as nt
+from keystores.backends.nss.entries import _CURVES
+from keystores.chain import serial_of
+from keystores.der import integer as der_integer
+from keystores.der import oid as der_oid
+from keystores.errors import (
+    EntryExists,
+    IntegrityError,
+    UsageError,
+)
+from keystores.model import Entry, EntryKind
+
+
+def _der() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.DER
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def _ec_point(public_key: Any) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+
+class SqlWrites:
+    """The rows and MAC items one queued change becomes."""
+
+    def _store_password(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1, item2) VALUES ('password', ?, ?)",
+                     (self._global_salt, self._password_check))
+
+    def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
+        assert self._pass_key is not None
+        blob = nc.make_mac(self._pass_key, mac_id, attr, value, iterations=self._iterations)
+        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)",
+                     (f"sig_{kind}_{object_id:08x}_{attr:08x}", blob))
+
+    @staticmethod
+    def _cert_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return conn.execute(f"SELECT id, a3, a11, a81, a82, a101, a102 FROM cert.nssPublic WHERE a0=? AND {where}",
+                            (db.ulong(db.CKO_CERTIFICATE), *args)).fetchall()
+
+    def _insert_entry(self, writer: db.Writer, entry: Entry) -> None:
+        conn = writer.conn
+        if not entry.chain:  # a key without a certificate (PKCS#12 and PEM hold those too): the key alone
+            self._insert_key(writer, entry.key, None, entry.label)
+            return
+        leaf = entry.chain[0]
+        same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
+        if same:
+            object_id, nickname = same[0][0], (db.plain(same[0][1]) or b"").decode("utf-8", "replace")
+            if nickname and object_id not in self._chain_only | self._chain_written and nickname != entry.label:
+                raise EntryExists(f"this certificate is already in the database as '{nickname}' (NSS keeps one "
+                                  "nickname per certificate)", store=self.location, label=entry.label)
+            # A chain certificate becomes an entry of its own: give it the entry's nickname.
+            conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (entry.label.encode("utf-8"), object_id))
+            leaf_id = object_id
+        else:
+            leaf_id = self._insert_cert(writer, leaf, entry.label)
+        if entry.kind is EntryKind.KEY_PAIR:
+            ckaid = self._insert_key(writer, entry.key, leaf, entry.label)
+            conn.execute("UPDATE cert.nssPublic SET a102=? WHERE id=?", (ckaid, leaf_id))
+            for cert in entry.chain[1:]:
+                if not self._cert_rows(conn, "a11=?", (cert.public_bytes(_der()),)):
+                    self._chain_written.add(self._insert_cert(writer, cert, self._free_nickname(conn, cert)))
+        levels = nt.from_model(entry.trust)
+        if levels is not None:
+            self._insert_trust(writer, leaf, levels)
+
+    def _free_nickname(self, conn: sqlite3.Connection, cert: Any) -> str:
+        """A nickname for a chain certificate, built from its subject as NSS does ("CN - O")."""
+        from cryptography.x509.oid import NameOID
+
+        same_subject = self._cert_rows(conn, "a101=?", (cert.subject.public_bytes(),))
+        if same_subject and same_subject[0][1]:
+            return db.plain(same_subject[0][1]).decode("utf-8", "replace")  # type: ignore[union-attr]
+        cn = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        org = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        base = " - ".join(str(v) for v in (cn[:1] + org[:1])) or cert.subject.rfc4514_string()
+        name, number = base, 2
+        while self._cert_rows(conn, "a3=?", (name.encode(),)) or name in self._entries:
+            name, number = f"{base} #{number}", number + 1
+        return name
+
+    def _insert_cert(self, writer: db.Writer, cert: Any, label: str) -> int:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        der = cert.public_bytes(_der())
+        pub = cert.public_key()
+        ckaid = b""
+        if isinstance(pub, rsa.RSAPublicKey):
+            ckaid = hashlib.sha1(_int_bytes(pub.public_numbers().n)).digest()
+        elif isinstance(pub, ec.EllipticCurvePublicKey):
+            ckaid = hashlib.sha1(_ec_point(pub)).digest()
+        object_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        writer.insert("cert", db.PUBLIC_TABLE, object_id, {
+            db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+            db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
+            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: der_integer(serial_of(cert)),
+            db.CKA_SUBJECT: cert.subject.public_bytes(), db.CKA_ID: ckaid, db.CKA_MODIFIABLE: db.TRUE,
+        })
+        return object_id
+
+    def _insert_trust(self, writer: db.Writer, cert: Any, levels: nt.Levels) -> None:
+        from cryptography.hazmat.primitives import hashes
+
+        conn = writer.conn
+        issuer, serial = cert.issuer.public_bytes(), der_integer(serial_of(cert))
+        for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
+                                      (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
+            writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
+        object_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        authenticated = {
+            db.CKA_TRUST_SERVER_AUTH: db.ulong(levels.server), db.CKA_TRUST_CLIENT_AUTH: db.ulong(levels.client),
+            db.CKA_TRUST_CODE_SIGNING: db.ulong(levels.code),
+            db.CKA_TRUST_EMAIL_PROTECTION: db.ulong(levels.email),
+            db.CKA_TRUST_STEP_UP_APPROVED: db.TRUE if levels.step_up else db.FALSE,
+            db.CKA_CERT_SHA1_HASH: cert.fingerprint(hashes.SHA1()),
+            db.CKA_CERT_MD5_HASH: cert.fingerprint(hashes.MD5()),
+        }
+        writer.insert("cert", db.PUBLIC_TABLE, object_id, {
+            db.CKA_CLASS: db.ulong(db.CKO_NSS_TRUST), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+            db.CKA_LABEL: b"", db.CKA_ISSUER: issuer, db.CKA_SERIAL_NUMBER: serial, db.CKA_MODIFIABLE: db.TRUE,
+            **authenticated,
+        })
+        for attr, value in authenticated.items():
+            self._mac(conn, "cert", object_id, object_id, attr, value)
+
+    def _insert_key(self, writer: db.Writer, key: Any, leaf: Any, label: str) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+        conn = writer.conn
+        assert self._pass_key is not None
+        subject = leaf.subject.public_bytes() if leaf is not None else b""
+        common_private = {db.CKA_CLASS: db.ulong(db.CKO_PRIVATE_KEY), db.CKA_TOKEN: db.TRUE,
+                          db.CKA_PRIVATE: db.TRUE, db.CKA_LABEL: label.encode("utf-8"), db.CKA_SUBJECT: subject,
+                          db.CKA_SENSITIVE: db.TRUE, db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
+                          db.CKA_EXTRACTABLE: db.TRUE, db.CKA_LOCAL: db.FALSE, db.CKA_NEVER_EXTRACTABLE: db.FALSE,
+                          db.CKA_ALWAYS_SENSITIVE: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
+        common_public = {db.CKA_CLASS: db.ulong(db.CKO_PUBLIC_KEY), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+                         db.CKA_LABEL: b"", db.CKA_SUBJECT: b"", db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
+                         db.CKA_LOCAL: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
+        clear: dict[int, bytes] = {}
+        secret: dict[int, bytes] = {}
+        if isinstance(key, rsa.RSAPrivateKey):
+            numbers = key.private_numbers()
+            modulus = _int_bytes(numbers.public_numbers.n)
+            exponent = _int_bytes(numbers.public_numbers.e)
+            ckaid = hashlib.sha1(modulus).digest()
+            clear = {db.CKA_MODULUS: modulus, db.CKA_PUBLIC_EXPONENT: exponent}
+            secret = {db.CKA_PRIVATE_EXPONENT: _int_bytes(numbers.d), db.CKA_PRIME_1: _int_bytes(numbers.p),
+                      db.CKA_PRIME_2: _int_bytes(numbers.q), db.CKA_EXPONENT_1: _int_bytes(numbers.dmp1),
+                      db.CKA_EXPONENT_2: _int_bytes(numbers.dmq1), db.CKA_COEFFICIENT: _int_bytes(numbers.iqmp)}
+            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
+                             db.CKA_DECRYPT: db.TRUE, db.CKA_UNWRAP: db.TRUE, db.CKA_SIGN: db.TRUE,
+                             db.CKA_SIGN_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear, db.CKA_NSS_DB: modulus}
+            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
+                            db.CKA_ENCRYPT: db.TRUE, db.CKA_WRAP: db.TRUE, db.CKA_VERIFY: db.TRUE,
+                            db.CKA_VERIFY_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear}
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            curve_oid = _CURVES.get(key.curve.name)
+            if curve_oid is None:
+                raise UsageError(f"NSS stores EC keys on P-256/P-384/P-521, not {key.curve.name}",
+                                 store=self.location, label=label)
+            point = _ec_point(key.public_key())
+            ckaid = hashlib.sha1(point).digest()
+            size = (key.curve.key_size + 7) // 8
+            secret = {db.CKA_VALUE: key.private_numbers().private_value.to_bytes(size, "big")}
+            params = der_oid(curve_oid)
+            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
+                             db.CKA_DECRYPT: db.FALSE, db.CKA_UNWRAP: db.FALSE, db.CKA_SIGN: db.TRUE,
+                             db.CKA_SIGN_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
+                             db.CKA_NSS_DB: point}
+            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
+                            db.CKA_ENCRYPT: db.FALSE, db.CKA_WRAP: db.FALSE, db.CKA_VERIFY: db.TRUE,
+                            db.CKA_VERIFY_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
+                            db.CKA_EC_POINT: nc.der_octets(point)}
+        else:
+            raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
+                             store=self.location, label=label)
+        # Replace a key already stored under this CKA_ID (same key imported again).
+        for (old_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
+            writer.delete("main", db.PRIVATE_TABLE, old_id, "main", "key")
+        for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
+                                      (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
+            writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
+        key_id = writer.new_id("main", db.PRIVATE_TABLE)
+        encrypted = {attr: nc.encrypt_value(value, self._pass_key, iterations=self._iterations, legacy=self._legacy)
+                     for attr, value in secret.items()}
+        writer.insert("main", db.PRIVATE_TABLE, key_id, {**private_attrs, **encrypted})
+        for attr, value in secret.items():
+            self._mac(conn, "key", key_id, 0, attr, value)
+        for attr, value in clear.items():
+            self._mac(conn, "key", key_id, key_id, attr, value)
+        pub_id = writer.new_id("cert", db.PUBLIC_TABLE)
+        writer.insert("cert", db.PUBLIC_TABLE, pub_id, public_attrs)
+        for attr, value in clear.items():
+            self._mac(conn, "cert", pub_id, pub_id, attr, value)
+        return ckaid
+
+    def _delete_entry(self, writer: db.Writer, label: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        # Entries read from disk are addressed by object id (their label may be a made-up one);
+        # entries added in this session by the nickname they were written with.
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
+        for object_id, _label, _der, issuer, serial, _subject, ckaid in rows:
+            writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
+            for (trust_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
+                                            (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
+                writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
+            if ckaid and db.plain(ckaid) and not conn.execute(
+                    "SELECT 1 FROM cert.nssPublic WHERE a0=? AND a102=?",
+                    (db.ulong(db.CKO_CERTIFICATE), ckaid)).fetchone():
+                # The last certificate of this key is gone: the key and its public half go with it.
+                for (key_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
+                    writer.delete("main", db.PRIVATE_TABLE, key_id, "main", "key")
+                for (pub_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
+                                              (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
+                    writer.delete("cert", db.PUBLIC_TABLE, pub_id, "main", "cert")
+
+    def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (old.encode("utf-8"),))
+        for object_id, _label, _der, _issuer, _serial, _subject, ckaid in rows:
+            conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
+            if ckaid:
+                conn.execute("UPDATE main.nssPrivate SET a3=? WHERE a102=? AND a3=?",
+                             (new.encode("utf-8"), ckaid, old.encode("utf-8")))
+
+    def _change_password(self, conn: sqlite3.Connection, writer: db.Writer, new_password: str) -> None:
+        """Re-encrypt every private attribute and re-MAC every authenticated one under the new password."""
+        old_key = self._need_key("change the password")
+        meta = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'")
+                if r[1] is not None}
+        private = db.select_rows(conn, "main", db.PRIVATE_TABLE, sorted({db.CKA_LABEL, *db.ENCRYPTED,
+                                                                          *db.AUTHENTICATED}))
+        public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, sorted({db.CKA_LABEL, *db.AUTHENTICATED}))
+        self._new_password(new_password)
+        new_key = self._pass_key
+        assert new_key is not None
+        self._store_password(conn)
+
+        def verified(kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str) -> None:
+            name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
+            blob = meta.get(name)
+            if blob is not None and not nc.check_mac(blob, old_key, mac_id, attr, value):
+                raise IntegrityError(f"the integrity MAC {name} does not match; the password is left unchanged",
+                                     store=self.location, label=label)
+            self._mac(conn, kind, object_id, mac_id, attr, value)
+
+        for row in private:
+            label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
+            updates: dict[int, bytes] = {}
+            for attr in db.ENCRYPTED:
+                blob = row.get(attr)
+                if blob is None:
+                    continue
+                try:
+                    value = nc.decrypt_value(blob, old_key)
+                except (nc.DecryptFailed, nc.DerError) as exc:
+                    raise IntegrityError("a private key attribute does not decrypt; the password is left "
+                                         "unchanged", store=self.location, label=label) from exc
+                updates[attr] = nc.encrypt_value(value, new_key, iterations=self._iterations, legacy=self._legacy)
+                verified("key", row.id, 0, attr, value, label)
+            for attr in db.AUTHENTICATED:
+                value = row.get(attr)
+                if value is not None:
+                    verified("key", row.id, row.id, attr, value, label)
+            if updates:
+                writer.update("main", db.PRIVATE_TABLE, row.id, updates)
+        for row in public:
+            for attr in db.AUTHENTICATED:
+                value = row.get(attr)
+                if value is not None and f"sig_cert_{row.id:08x}_{attr:08x}" in meta:
+                    verified("cert", row.id, row.id, attr, value, "")
+        self._meta = None
