@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         from keystores.cli.main import emit_json
         from keystores.cli.render import print_columns
 
-        from keystores.ops.hsm import list_tokens
+        from keystores.backends.pkcs11.admin import list_tokens
 
         found = list_tokens(module)
         infos = found.tokens
@@ -59,8 +59,8 @@ def register(app: typer.Typer) -> None:
         pip install 'keystores[admin]'. An existing token is never wiped."""
         from keystores.cli.main import err, secret_from
 
+        from keystores.backends.pkcs11.admin import init_token
         from keystores.errors import UsageError
-        from keystores.ops.hsm import init_token
         from keystores.secrets import prompt_secret
 
         def secret(source: str | None, what: str) -> str:
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         label is resolved to its slot now: run this again after re-initialising the token."""
         from keystores.cli.main import err
 
-        from keystores.ops.hsm import write_java_config
+        from keystores.backends.pkcs11.admin import write_java_config
 
         written = write_java_config(uri, out, module)
         err(f"wrote {written.config} and {written.security}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keystores.backends.pkcs11_uri import Pkcs11Uri
+from keystores.backends.pkcs11.uri import Pkcs11Uri
 from keystores.errors import UsageError
 
 

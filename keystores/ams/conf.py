@@ -246,7 +246,7 @@ def conf_text(kind: str, store: str, label: str, *, password: str | None = None,
         stem = store[:-4] if store.lower().endswith(".kdb") else store
         lines += [f"cms.keystore = {stem}", f"cms.certificate = {label}"]
     elif kind == "pkcs11":
-        from keystores.backends.pkcs11_uri import Pkcs11Uri
+        from keystores.backends.pkcs11.uri import Pkcs11Uri
 
         uri = Pkcs11Uri.parse(store)
         module = uri.module_path or os.environ.get("KEYSTORES_PKCS11_MODULE")

@@ -18,7 +18,7 @@ from clirun import keystores
 from hardening import PASSWORD, make_store
 from helpers import trusted_entry
 
-from keystores.backends.pkcs11_uri import Pkcs11Uri
+from keystores.backends.pkcs11.uri import Pkcs11Uri
 from keystores.errors import KeystoreError, UsageError
 
 LATIN1 = "Zürich-Secret-é".encode("latin-1")  # not UTF-8: ü and é are single bytes

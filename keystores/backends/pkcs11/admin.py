@@ -19,7 +19,7 @@ JAVA_PROVIDER_INDEX = 12
 @dataclass(frozen=True)
 class TokenList:
     module: str
-    tokens: list[Any]  # backends.pkcs11_token.TokenInfo: slot_id, label, serial, model, key_types, as_json()
+    tokens: list[Any]  # tokens.TokenInfo: slot_id, label, serial, model, key_types, as_json()
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class JavaConfig:
 
 
 def list_tokens(module: str | None) -> TokenList:
-    from keystores.backends.pkcs11_token import list_tokens as tokens_of
-    from keystores.backends.pkcs11_token import load_module, resolve_module
+    from keystores.backends.pkcs11.tokens import list_tokens as tokens_of
+    from keystores.backends.pkcs11.tokens import load_module, resolve_module
 
     path = resolve_module(None, None, module, store=None)
     return TokenList(path, tokens_of(load_module(path)))
@@ -50,9 +50,9 @@ def list_tokens(module: str | None) -> TokenList:
 
 def init_token(uri: str, module: str | None, *, so_pin: str, user_pin: str) -> tuple[str, str, str | None]:
     """Initialise a free slot as the token the URI names; (label, module path, serial)."""
-    from keystores.backends.pkcs11_admin import init_token as initialise
-    from keystores.backends.pkcs11_token import resolve_module
-    from keystores.backends.pkcs11_uri import Pkcs11Uri
+    from keystores.backends.pkcs11.init_token import init_token as initialise
+    from keystores.backends.pkcs11.tokens import resolve_module
+    from keystores.backends.pkcs11.uri import Pkcs11Uri
 
     parsed = Pkcs11Uri.parse(uri)
     if not parsed.token:
@@ -77,8 +77,8 @@ def _serial(token: object) -> str:
 def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     """OUT/<token>.cfg and OUT/java.security for SunPKCS11. SunPKCS11 has no token-label selector, so the label is
     resolved to its slot now (the files say so)."""
-    from keystores.backends.pkcs11_token import find_token, load_module, resolve_module
-    from keystores.backends.pkcs11_uri import Pkcs11Uri
+    from keystores.backends.pkcs11.tokens import find_token, load_module, resolve_module
+    from keystores.backends.pkcs11.uri import Pkcs11Uri
     from keystores.fileio import atomic_write
     from keystores.text import printable
 

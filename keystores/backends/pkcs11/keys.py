@@ -212,7 +212,7 @@ class TokenSigner:
         from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
         from pkcs11 import Mechanism, PKCS11Error
 
-        from keystores.backends.pkcs11_token import describe_error
+        from keystores.backends.pkcs11.tokens import describe_error
 
         hash_name = hash_name.lower().replace("-", "")
         public = self._public_key
@@ -262,7 +262,7 @@ class TokenDecrypter:
     def decrypt(self, data: bytes) -> bytes:
         from pkcs11 import Mechanism, PKCS11Error
 
-        from keystores.backends.pkcs11_token import describe_error
+        from keystores.backends.pkcs11.tokens import describe_error
 
         try:
             return bytes(self._key.decrypt(data, mechanism=Mechanism.RSA_PKCS))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from keystores.backends.base import BaseStore
-from keystores.backends.pkcs11_keys import (
+from keystores.backends.pkcs11.keys import (
     TokenDecrypter,
     TokenSigner,
     key_id_for,
@@ -38,7 +38,7 @@ from keystores.backends.pkcs11_keys import (
     public_key_from_attributes,
     public_key_template,
 )
-from keystores.backends.pkcs11_token import (
+from keystores.backends.pkcs11.tokens import (
     describe_error,
     find_token,
     load_module,
@@ -47,7 +47,7 @@ from keystores.backends.pkcs11_token import (
     session_closed,
     session_opened,
 )
-from keystores.backends.pkcs11_uri import Pkcs11Uri
+from keystores.backends.pkcs11.uri import Pkcs11Uri
 from keystores.errors import (
     CapabilityError,
     EntryExists,
@@ -402,7 +402,7 @@ class Pkcs11Store(BaseStore):
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
         self.check_decodable(entry)
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
-            from keystores.backends.pkcs11_keys import private_key_template
+            from keystores.backends.pkcs11.keys import private_key_template
 
             try:  # a key type this writer does not lay out is refused here, before a transfer writes anything
                 private_key_template(entry.key)
@@ -651,7 +651,7 @@ class Pkcs11Store(BaseStore):
         """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
         from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
 
-        from keystores.backends.pkcs11_keys import CURVE_PARAMS, ED25519_PARAMS
+        from keystores.backends.pkcs11.keys import CURVE_PARAMS, ED25519_PARAMS
 
         self._require_writable()
         if not label:
@@ -660,7 +660,7 @@ class Pkcs11Store(BaseStore):
             raise EntryExists("an entry with this label exists", store=self.location, label=label)
         lacking = missing_for(spec, self._token.slot, self._mechanisms)
         if lacking:
-            from keystores.backends.pkcs11_token import key_types
+            from keystores.backends.pkcs11.tokens import key_types
 
             can = ", ".join(key_types(self._token.slot, self._mechanisms)) or "none of ours"
             raise CapabilityError("key_generation", f"token '{self.token_label}' cannot make {spec} keys: it "

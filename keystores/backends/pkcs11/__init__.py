@@ -1,0 +1,23 @@
+"""PKCS#11 tokens (HSMs, smart cards, SoftHSM2): one file per job.
+
+    store.py        Pkcs11Store: token objects as entries, writes with rollback (the registry names it from here)
+    keys.py         key material <-> PKCS#11 attributes, CKA_ID convention, signing/decrypting with a token key
+    tokens.py       loading a module, finding a token by label or serial, what a token can do
+    uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
+    admin.py        token administration that is not a store operation: list tokens, initialise one, Java config
+    init_token.py   C_InitToken through the optional PyKCS11 (GPL), for `keystores init-token` only
+
+Pkcs11Store is imported on first use, so that the URI parser and the token commands do not load the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Pkcs11Store":
+        from keystores.backends.pkcs11.store import Pkcs11Store
+
+        return Pkcs11Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
