@@ -25,7 +25,7 @@ REHEARSAL_NOTE = ("It is not AMS's on-queue format (AMS adds its own header): it
 
 def register(app: typer.Typer) -> None:
     """Add the `ams` command group to the main app."""
-    from keystores.cli.main import EXIT_CODES_HELP, SECRET_HELP, JsonOpt, ModuleOpt
+    from keystores.cli.options import EXIT_CODES_HELP, SECRET_HELP, JsonOpt, ModuleOpt
 
     group = typer.Typer(help="IBM MQ Advanced Message Security: policies, keystore.conf, a doctor for 'missing "
                         "certificate', and a rehearsal of protect/unprotect.", no_args_is_help=True)
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a policy set as commands for one queue manager (keep one file per set of queues, regenerate per
         queue manager), or as JSON. Problems found while reading are shown on stderr."""
-        from keystores.cli.main import err
+        from keystores.cli.common import err
 
         from keystores.ams.policy import read_policies, render
 
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         matches nothing it names the nearest certificates and why each differs. Exit 5 when anything would fail."""
         import contextlib
 
-        from keystores.cli.main import emit_json, err
+        from keystores.cli.common import emit_json, err
 
         from keystores.ams.doctor import check
         from keystores.ams.policy import read_policies
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
         token sign on the token). """
         import contextlib
 
-        from keystores.cli.main import err
+        from keystores.cli.common import err
 
         from keystores.ams.policy import read_policies
         from keystores.ams.rehearse import protect, recipient_certificates
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         message. """
         import contextlib
 
-        from keystores.cli.main import err, show_notes
+        from keystores.cli.common import err, show_notes
 
         from keystores.ams.policy import read_policies
         from keystores.ams.rehearse import unprotect
@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
         private key. CMS files hold no password: AMS reads the stash beside the database."""
         from pathlib import Path
 
-        from keystores.cli.main import err, secret_from, show_notes
+        from keystores.cli.common import err, secret_from, show_notes
 
         from keystores.ams.conf import write_conf
         from keystores.errors import StoreExists
@@ -247,7 +247,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """MQ identity for a certificate: the RACDCERT MAP command (z/OS; SDNFILTER/IDNFILTER in RACF's dotted
         order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
-        from keystores.cli.main import emit_json, err, with_secret
+        from keystores.cli.common import emit_json, err, with_secret
 
         from keystores.ams.identity import mapping
         from keystores.errors import UsageError
@@ -291,7 +291,7 @@ def _side(stack: "contextlib.ExitStack", role: str, conf_path: str, password: st
     the CMS database of other parties' certificates it names, if that exists."""
     from pathlib import Path
 
-    from keystores.cli.main import show_notes, with_secret
+    from keystores.cli.common import show_notes, with_secret
 
     from keystores.ams.conf import open_conf_store, read_conf
     from keystores.ams.doctor import Side
@@ -308,7 +308,7 @@ def _side(stack: "contextlib.ExitStack", role: str, conf_path: str, password: st
 
 
 def _trust_stores(stack: "contextlib.ExitStack", locations: list[str], password: str | None) -> list[Any]:
-    from keystores.cli.main import secret_from, show_notes
+    from keystores.cli.common import secret_from, show_notes
 
     from keystores.store import open_store
 

@@ -13,7 +13,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
-    from keystores.cli.main import EXIT_CODES_HELP, PasswordOpt, TypeOpt
+    from keystores.cli.options import EXIT_CODES_HELP, PasswordOpt, TypeOpt
 
     @app.command("stash", epilog=EXIT_CODES_HELP)
     def stash_cmd(
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write STORE.sth beside the database so servers start without a password prompt. The stash is the
         password in thin disguise (anyone who can read it has the password): it is written 0600."""
-        from keystores.cli.main import err, show_notes, with_secret
+        from keystores.cli.common import err, show_notes, with_secret
 
         from keystores.errors import CapabilityError
         from keystores.store import open_store
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         store_type: TypeOpt = None,
     ) -> None:
         """Make LABEL the store's default entry (at most one is)."""
-        from keystores.cli.main import err, show_notes, with_secret
+        from keystores.cli.common import err, show_notes, with_secret
 
         from keystores.store import open_store
 
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         """Trust a certificate entry (on), keep it untrusted (off), or set NSS's per-purpose trust (CT,C,C): GSKit's
         -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. Refused: PEM (no trust flags), off in JKS
         (trusted certificates only: delete the entry), some purposes where a format trusts for all or none."""
-        from keystores.cli.main import err, show_notes, with_secret
+        from keystores.cli.common import err, show_notes, with_secret
 
         from keystores.ops.trust import describe_trust, parse_trust
         from keystores.store import open_store

@@ -2,8 +2,9 @@
 clear message and completed by the shell, each command's description in full in `keystores --help`, and an
 EXAMPLES section per command made of lines of the README's cheat sheet (tests/test_cli_help.py keeps them there).
 
-Applied to a command's click object when it is built (cli.main.click_app builds only the command a run invokes),
-so none of this costs start-up; the choices of --type are read from keystores.store when such a command is built.
+Applied to a command's click object when it is built (cli.command_table.click_app builds only the command a run
+invokes), so none of this costs start-up; the choices of --type are read from keystores.store when such a command
+is built.
 """
 
 from __future__ import annotations

@@ -111,7 +111,8 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
-    from keystores.cli.main import (
+    from keystores.cli.common import StorePrompts, emit_json, err, show_notes, store_options, with_secret
+    from keystores.cli.options import (
         EXIT_CODES_HELP,
         SECRET_HELP,
         DestPasswordOpt,
@@ -119,13 +120,7 @@ def register(app: typer.Typer) -> None:
         ModuleOpt,
         PasswordOpt,
         ProfileOpt,
-        StorePrompts,
         TypeOpt,
-        emit_json,
-        err,
-        show_notes,
-        store_options,
-        with_secret,
     )
 
     LabelOpt = Annotated[str, typer.Option("--label", "-l", help="Label (alias, friendly name, nickname, "

@@ -12,7 +12,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the `nss` command group to the main app."""
-    from keystores.cli.main import EXIT_CODES_HELP, JsonOpt
+    from keystores.cli.options import EXIT_CODES_HELP, JsonOpt
 
     group = typer.Typer(help="NSS databases: register PKCS#11 modules (HSMs) as modutil does.",
                         no_args_is_help=True)
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Register a PKCS#11 module (an HSM or smart card) with the database, as `modutil -add` does: browsers
         and NSS tools using this database then load it. Refused while a browser has the profile open."""
-        from keystores.cli.main import err
+        from keystores.cli.common import err
 
         from keystores.backends.nss.modules import add_module
 
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str, typer.Option("--name", help="The module to unregister.")],
     ) -> None:
         """Unregister a PKCS#11 module (`modutil -delete`)."""
-        from keystores.cli.main import err
+        from keystores.cli.common import err
 
         from keystores.backends.nss.modules import remove_module
 
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     @group.command("modules", epilog=EXIT_CODES_HELP)
     def modules_cmd(store: StoreArg, as_json: JsonOpt = False) -> None:
         """List the PKCS#11 modules registered with the database (`modutil -list`, without loading them)."""
-        from keystores.cli.main import emit_json
+        from keystores.cli.common import emit_json
 
         from keystores.backends.nss.modules import list_modules
 

@@ -12,13 +12,13 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
-    from keystores.cli.main import EXIT_CODES_HELP, JsonOpt, ModuleOpt
+    from keystores.cli.options import EXIT_CODES_HELP, JsonOpt, ModuleOpt
 
     @app.command("tokens", epilog=EXIT_CODES_HELP)
     def tokens_cmd(module: ModuleOpt = None, as_json: JsonOpt = False) -> None:
         """List the tokens a PKCS#11 module offers: slot (in hex, as pkcs11-tool -L shows it), label, serial,
         whether a PIN is needed, and the key types each can make (from its mechanism list). No PIN is asked."""
-        from keystores.cli.main import emit_json
+        from keystores.cli.common import emit_json
         from keystores.cli.render import print_columns
 
         from keystores.backends.pkcs11.admin import list_tokens
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """Initialise a free (uninitialised) token slot as a new token with the label from the URI, and set its
         SO and user PINs (softhsm2-util --init-token --free). Needs the optional PyKCS11 (GPL):
         pip install 'keystores[admin]'. An existing token is never wiped."""
-        from keystores.cli.main import err, secret_from
+        from keystores.cli.common import err, secret_from
 
         from keystores.backends.pkcs11.admin import init_token
         from keystores.errors import UsageError
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         """Write DIR/<token>.cfg (SunPKCS11 configuration) and DIR/java.security (provider override) so keytool
         and Java programs use the token; print the -D options. SunPKCS11 cannot select a token by label, so the
         label is resolved to its slot now: run this again after re-initialising the token."""
-        from keystores.cli.main import err
+        from keystores.cli.common import err
 
         from keystores.backends.pkcs11.admin import write_java_config
 

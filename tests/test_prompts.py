@@ -102,7 +102,7 @@ def test_without_a_terminal_no_prompt_and_exit_3(two_keys, tmp_path):
 
 
 def test_prompt_names_a_token_pin_without_the_module_path():
-    from keystores.cli.main import prompt_text
+    from keystores.cli.common import prompt_text
 
     assert prompt_text("pkcs11:token=T?module-path=/usr/lib/softhsm/libsofthsm2.so") == "PIN for pkcs11:token=T"
     assert prompt_text("qm1.kdb") == "Password for qm1.kdb"

@@ -1,0 +1,167 @@
+"""Helpers every command module shares: diagnostics, JSON output, secrets and prompts, notes, transfer reports,
+the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from keystores.errors import PasswordRequired
+
+T = TypeVar("T")
+
+
+def err(message: str) -> None:
+    """A diagnostic line on stderr (never data, never a secret); control characters a label or file name
+    brought in are escaped, so it stays one line that cannot drive the terminal."""
+    from keystores.text import printable
+
+    print(f"keystores: {printable(message)}", file=sys.stderr)
+
+
+def emit_json(data: Any) -> None:
+    import json  # here, not at start-up: only --json output needs it
+
+    # dumps, then one write: json.dump writes each of the (many thousand) pieces to stdout on its own.
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def secret_from(source: str | None, what: str) -> str | None:
+    if source is None:
+        return None
+    from keystores.secrets import resolve_secret
+
+    return resolve_secret(source, what=what)
+
+
+def prompt_text(store: str, *, new: bool = False) -> str:
+    """What a prompt for `store`'s secret says: "Password for qm1.kdb", "PIN for pkcs11:token=T", "New password
+    for b.p12" (a token URI's query, which may name a module path, is left out)."""
+    what = "PIN" if store.startswith("pkcs11:") else "password"
+    return f"{'New ' + what if new else what[0].upper() + what[1:]} for {store.split('?', 1)[0]}"
+
+
+class StorePrompts:
+    """open_store's `ask` for one command: a prompt per store naming it, each store asked once (a command that
+    runs again after a late PasswordRequired gets the earlier answers), a new store's password typed twice."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, str] = {}
+
+    def __call__(self, store: str, new: bool) -> str | None:
+        if store not in self._answers:
+            from keystores.secrets import prompt_secret
+
+            answer = prompt_secret(prompt_text(store, new=new), confirm=new)
+            if answer is None:
+                return None
+            self._answers[store] = answer
+        return self._answers[store]
+
+
+def with_secret(source: str | None, what: str, action: Callable[[str | None], T], *, confirm: bool = False) -> T:
+    """Run `action(secret)`; when the store needs a secret and none was given, prompt once on a terminal, naming
+    the store the error names (`confirm`: the secret is new, typed twice)."""
+    secret = secret_from(source, what)
+    try:
+        return action(secret)
+    except PasswordRequired as exc:
+        if source is not None:
+            raise
+        from keystores.secrets import prompt_secret
+
+        text = prompt_text(exc.store, new=confirm) if exc.store else what[0].upper() + what[1:]
+        asked = prompt_secret(text, confirm=confirm)
+        if asked is None:
+            raise
+        return action(asked)
+
+
+def store_options(module: str | None) -> dict[str, Any]:
+    return {"module": module} if module else {}
+
+
+def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
+    """Options a new CMS database takes; passed on only when given, so other formats never see them."""
+    options: dict[str, Any] = {}
+    if kdb_version is not None:
+        options["cms_version"] = kdb_version
+    if stash:
+        options["stash"] = True
+    return options
+
+
+def show_notes(notes: list[str]) -> None:
+    for note in dict.fromkeys(notes):
+        err(note)
+
+
+@contextlib.contextmanager
+def skip_unreadable_hint() -> Iterator[None]:
+    """A transfer that refused entries says how to write the others instead (the library names no CLI flags)."""
+    from keystores.errors import EntriesRefused
+
+    try:
+        yield
+    except EntriesRefused as exc:
+        exc.reason += "; --skip-unreadable writes the others and lists what it left out"
+        raise
+
+
+def show_left_out(left_out: list[tuple[str, str]]) -> None:
+    for label, reason in left_out:
+        err(f"left out '{label}': {reason}")
+
+
+def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
+                    what: tuple[str, str] = ("entry", "entries")) -> None:
+    """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
+    from keystores.ops.describe import skipped_data
+
+    show_notes(result.notes)
+    skipped = skipped_data(result.skipped)
+    for item in skipped:
+        err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
+    show_left_out(result.left_out)
+    if as_json:
+        emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped,
+                   "left_out": [{"label": label, "reason": reason} for label, reason in result.left_out]})
+        return
+    from keystores.cli.render import plural
+
+    count = len(result.copied)
+    err(f"{verb} {plural(count, *what)}" + (f" to {dest}" if verb == "wrote" else ": "
+        + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
+        + (f"; skipped {len(skipped)}" if skipped else "")
+        + (f"; left out {len(result.left_out)}" if result.left_out else ""))
+
+
+def progress_callback(enabled: bool, doing: str = "working") -> tuple[Callable[[int, int], None] | None,
+                                                                     Callable[[], None]]:
+    """A progress bar (count and time left) on a terminal's stderr for long work (50 items or more); nothing when
+    piped or for JSON output. It appears at the first item done, so any prompt has been answered by then."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    shown: list[Any] = []  # [Progress, task] once the bar is up
+
+    def update(done: int, total: int) -> None:
+        if total < 50:
+            return
+        if not shown:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("time left"), TimeRemainingColumn(), transient=True,
+                           console=Console(stderr=True))
+            shown.extend([bar, bar.add_task(doing, total=total)])
+            bar.start()
+        shown[0].update(shown[1], completed=done, total=total)
+
+    def stop() -> None:
+        if shown:
+            shown[0].stop()
+
+    return update, stop

@@ -1,0 +1,183 @@
+"""Commands that copy entries between stores: import, export, convert."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from keystores.cli.common import (
+    StorePrompts,
+    cms_options,
+    err,
+    progress_callback,
+    report_transfer,
+    secret_from,
+    show_notes,
+    skip_unreadable_hint,
+)
+from keystores.cli.main import app
+from keystores.cli.options import (
+    EXIT_CODES_HELP,
+    SECRET_HELP,
+    DestPasswordOpt,
+    JsonOpt,
+    ModuleOpt,
+    PasswordOpt,
+    ProfileOpt,
+    SkipUnreadableOpt,
+    TrustUnverifiedOpt,
+    TypeOpt,
+    UntrustedOpt,
+)
+
+from keystores.errors import UsageError
+
+
+@app.command("import", epilog=EXIT_CODES_HELP)
+def import_cmd(
+    locations: Annotated[list[str], typer.Argument(help="SRC DEST; several SRC files or folders of files (labels "
+                                                   "from the file names); or just DEST with --cert/--key.",
+                                                   metavar="[SRC...] DEST")],
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Label for the imported entry.")] = None,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Import only this source entry "
+                                                    "(repeatable).")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Private key file (PEM or DER).")] = None,
+    cert: Annotated[str | None, typer.Option("--cert", help="Certificate file (PEM or DER).")] = None,
+    chain: Annotated[list[str] | None, typer.Option("--chain", help="CA certificates (PEM bundle or DER; "
+                                                    "repeatable).")] = None,
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST if it is created.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite entries with the same label.")] = False,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+    untrusted: UntrustedOpt = "skip",
+    as_json: JsonOpt = False,
+    trust_unverified: TrustUnverifiedOpt = False,
+    skip_unreadable: SkipUnreadableOpt = False,
+) -> None:
+    """Import a whole store, chosen entries, or a key + certificate (+ chain) into a store (created if missing)."""
+    from keystores.ops import transfer
+
+    if cert or key:
+        if len(locations) != 1 or not cert:
+            raise UsageError("with --key/--cert give only DEST, and --cert is required")
+        dest = locations[0]
+        result = transfer.import_pem_parts(
+            dest, key=key, cert=cert, chain=chain or [], label=label,
+            key_password=secret_from(password, "key password"),
+            dest_password=secret_from(dest_password, "destination password"), dest_type=dest_type, replace=replace,
+            profile=profile, ask=StorePrompts())
+    else:
+        if len(locations) < 2:
+            raise UsageError("give SRC and DEST (or DEST with --cert/--key)")
+        *sources, dest = locations
+        if module:
+            os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+        from keystores.ops import batch
+
+        many = len(sources) > 1 or batch.is_file_folder(sources[0])
+        if many and (entry or label):
+            raise UsageError("--entry and --label choose within one source; several files are labelled by their "
+                             "names")
+        step, stop = progress_callback(True, "importing")
+
+        def copy(pw: str | None, dpw: str | None) -> transfer.TransferResult:
+            common = {"password": pw, "dest_password": dpw, "src_type": store_type, "dest_type": dest_type,
+                      "replace": replace, "profile": profile, "progress": step, "untrusted": untrusted,
+                      "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable,
+                      "ask": StorePrompts()}
+            if many:
+                return batch.import_files(sources, dest, **common)
+            return transfer.import_entries(sources[0], dest, labels=entry, new_label=label, **common)
+
+        with skip_unreadable_hint():
+            try:
+                result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
+            finally:
+                stop()
+    report_transfer(result, dest, "imported", as_json)
+
+
+@app.command("export", epilog=EXIT_CODES_HELP)
+def export_cmd(
+    store: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Argument()],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file.")],
+    out_format: Annotated[str | None, typer.Option("--format", "-f", help="pem, der or p12 (default: from the "
+                                                   "extension: .p12/.pfx, .der/.cer, else pem).",
+                                                   show_default=False)] = None,
+    include_chain: Annotated[bool, typer.Option("--chain", help="Include the CA chain.")] = False,
+    include_key: Annotated[bool, typer.Option("--key", help="Include the private key (PEM: encrypted with "
+                                              "--out-password when given).")] = False,
+    password: PasswordOpt = None,
+    out_password: Annotated[str | None, typer.Option("--out-password", "--dest-password",
+                                                     help=f"Password for the output. {SECRET_HELP}")] = None,
+    store_type: TypeOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """Export an entry's certificate, chain or key to PEM, DER or PKCS#12."""
+    from keystores.ops import transfer
+
+    if module:
+        os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+    result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
+                                   out_password=secret_from(out_password, "output password"),
+                                   out_format=out_format, include_chain=include_chain, include_key=include_key,
+                                   store_type=store_type, force=force, profile=profile, ask=StorePrompts())
+    show_notes(result.notes)
+    err(f"wrote {out}")
+
+
+@app.command("convert", epilog=EXIT_CODES_HELP)
+def convert_cmd(
+    locations: Annotated[list[str], typer.Argument(
+        help="SRC DEST: DEST is a new store, its type from --dest-type or its extension (.p12 .pfx .jks .jceks "
+             ".bks .bcfks .pem .der .kdb, sql:DIR, pkcs11: URI). Several SRC files or folders of files, or a DEST "
+             "folder (an existing one, or a name ending in /), convert each file into DEST/<name>.<ext of "
+             "--dest-type>.",
+        metavar="SRC... DEST")],
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST.")] = None,
+    profile: ProfileOpt = "modern",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing DEST.")] = False,
+    module: ModuleOpt = None,
+    kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS DEST only: 4 (default) or 6.")] = None,
+    stash: Annotated[bool, typer.Option("--stash", help="CMS DEST only: also write the .sth stash.")] = False,
+    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Convert only this entry "
+                                                    "(repeatable).")] = None,
+    untrusted: UntrustedOpt = "skip",
+    as_json: JsonOpt = False,
+    trust_unverified: TrustUnverifiedOpt = False,
+    skip_unreadable: SkipUnreadableOpt = False,
+) -> None:
+    """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
+    from keystores.ops import batch, transfer
+
+    if len(locations) < 2:
+        raise UsageError("give SRC and DEST")
+    *sources, dest = locations
+    if module:
+        os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
+    many = batch.converts_many(sources, dest, dest_type)
+    if many and entry:
+        raise UsageError("--entry chooses within one source; converting several files takes every entry of each")
+    step, stop = progress_callback(True, "converting")
+    with skip_unreadable_hint():
+        try:
+            result = (batch.convert_files if many else transfer.convert)(
+                sources if many else sources[0], dest, password=secret_from(password, "password"),
+                dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
+                dest_type=dest_type, profile=profile, force=force, progress=step,
+                dest_options=cms_options(kdb_version, stash), untrusted=untrusted,
+                trust_unverified=trust_unverified, skip_unreadable=skip_unreadable, ask=StorePrompts(),
+                **({} if many else {"labels": entry}))
+        finally:
+            stop()
+    report_transfer(result, dest, "wrote", as_json, what=("file", "files") if many else ("entry", "entries"))
