@@ -38,7 +38,7 @@ import time
 from typing import Any, ClassVar
 
 from keystores.backends.base import FileStore
-from keystores.backends.jks.store import _cert_bytes, _from_millis, _read_utf, _utf
+from keystores.backends.java_data import _cert_bytes, _from_millis, _read_utf, _utf
 from keystores.errors import (
     CapabilityError,
     CorruptStore,

@@ -1,0 +1,45 @@
+"""What CmsStore keeps per container record (_Record), how record kinds map to entry kinds, how a label's
+bytes become text, and the key scheme each database version writes natively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keystores.backends.cms import container as fmt
+from keystores.model import (
+    Entry,
+    EntryKind,
+)
+
+#: The scheme GSKit writes keys with, per format version, and how `protection()` names it.
+NATIVE_KEY_SCHEME = {3: "pkcs12-3des", 4: "pkcs12-3des", 6: "pbes2-aes256-sha384"}
+NATIVE_KEY_DESCRIPTION = {
+    3: "PKCS#12 PBE SHA-1 3DES (GSKit raw-ASCII password), 5 iterations",
+    4: "PKCS#12 PBE SHA-1 3DES (GSKit raw-ASCII password), 5 iterations",
+    6: "PBES2 PBKDF2-HMAC-SHA384 AES-256-CBC, 5 iterations",
+}
+_NATIVE_ITERATIONS = 5
+_NATIVE_SALT = 8
+_KINDS = {fmt.CERTIFICATE: EntryKind.TRUSTED_CERT, fmt.KEY_PAIR: EntryKind.KEY_PAIR,
+          fmt.REQUEST: EntryKind.REQUEST, fmt.SECRET: EntryKind.SECRET_KEY}
+
+
+@dataclass
+class _Record:
+    """A record as read: where it came from, its raw slot, its parsed parts and the Entry made from it."""
+
+    source: str  # "kdb" or "rdb"
+    position: int
+    raw: bytes  # the whole slot as read, padding included
+    slot: fmt.Slot
+    record: fmt.Record | None  # None for a slot we do not understand (kept as it is)
+    entry: Entry | None
+
+
+def _label_text(raw: bytes) -> str:
+    raw = raw[:-1] if raw.endswith(b"\0") else raw  # KeyStore Explorer writes a NUL terminator; GSKit does not
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")

@@ -1,0 +1,78 @@
+"""What java.io.DataOutputStream writes, shared by the Java key stores (JKS/JCEKS and Bouncy Castle's BKS/UBER):
+modified UTF-8 strings (writeUTF), certificates as type name + length + DER, dates as milliseconds.
+"""
+
+from __future__ import annotations
+
+import struct
+from datetime import UTC, datetime
+from typing import Any
+
+from keystores.errors import (
+    UsageError,
+)
+
+
+def _read_utf(data: bytes, pos: int) -> tuple[str, int]:
+    (size,) = struct.unpack_from(">H", data, pos)
+    pos += 2
+    raw = data[pos : pos + size]
+    if len(raw) != size:
+        raise ValueError("string runs past the end of the file")
+    if raw.isascii() and b"\x00" not in raw:
+        return raw.decode("ascii"), pos + size
+    return _decode_modified_utf8(raw), pos + size
+
+
+def _decode_modified_utf8(raw: bytes) -> str:
+    units: list[int] = []
+    i = 0
+    while i < len(raw):
+        b = raw[i]
+        if b < 0x80 and b != 0:
+            units.append(b)
+            i += 1
+        elif b & 0xE0 == 0xC0:
+            units.append(((b & 0x1F) << 6) | (raw[i + 1] & 0x3F))
+            i += 2
+        elif b & 0xF0 == 0xE0:
+            units.append(((b & 0x0F) << 12) | ((raw[i + 1] & 0x3F) << 6) | (raw[i + 2] & 0x3F))
+            i += 3
+        else:
+            raise ValueError("bad modified UTF-8 in a string")
+    return b"".join(u.to_bytes(2, "big") for u in units).decode("utf-16-be", "surrogatepass")
+
+
+def _utf(text: str) -> bytes:
+    """writeUTF: length-prefixed modified UTF-8 (NUL as C0 80, non-BMP characters as surrogate pairs)."""
+    if text.isascii() and "\x00" not in text:
+        raw = text.encode("ascii")
+    else:
+        utf16 = text.encode("utf-16-be", "surrogatepass")
+        out = bytearray()
+        for i in range(0, len(utf16), 2):
+            unit = int.from_bytes(utf16[i : i + 2], "big")
+            if 0 < unit < 0x80:
+                out.append(unit)
+            elif unit < 0x800:
+                out += bytes([0xC0 | unit >> 6, 0x80 | unit & 0x3F])
+            else:
+                out += bytes([0xE0 | unit >> 12, 0x80 | (unit >> 6) & 0x3F, 0x80 | unit & 0x3F])
+        raw = bytes(out)
+    if len(raw) > 0xFFFF:
+        raise UsageError("a Java store alias or name is limited to 65535 bytes")
+    return struct.pack(">H", len(raw)) + raw
+
+
+def _cert_bytes(cert: Any) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = cert.public_bytes(Encoding.DER)
+    return _utf("X.509") + struct.pack(">I", len(der)) + der
+
+
+def _from_millis(millis: int) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
