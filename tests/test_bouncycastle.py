@@ -482,7 +482,7 @@ def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"",
 def test_bks_plain_key_entries_and_application_protected_ones_are_read_and_kept(tmp_path):
     """Type 2 (a key in the clear: a private key, a secret key, a bare public key) and type 3 (bytes the
     application protected itself) entries, which keytool never writes but BcKeyStoreSpi reads."""
-    from keystores.backends.bks.store import _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET, _encode_key
+    from keystores.backends.bks.entries import _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET, _encode_key
 
     pair = key_pair_entry("plain", index=1)
     pkcs8 = pair.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,

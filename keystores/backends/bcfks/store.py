@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 from asn1crypto import algos, core
 
 from keystores import der
-from keystores.backends.bks.store import BouncyCastleFileStore
+from keystores.backends.bouncycastle import BouncyCastleFileStore
 from keystores.errors import (
     CapabilityError,
     CorruptStore,

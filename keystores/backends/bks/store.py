@@ -35,12 +35,27 @@ import hmac
 import os
 import struct
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from keystores.backends.base import FileStore
-from keystores.backends.java_data import _cert_bytes, _from_millis, _read_utf, _utf
+from keystores.backends.bks.entries import (
+    _CERTIFICATE,
+    _KEY,
+    _KEY_PRIVATE,
+    _KEY_SECRET,
+    _PARSE_ERRORS,
+    _SALT_SIZE,
+    _SEALED,
+    _SECRET,
+    WRITE_ITERATIONS,
+    _BcStore,
+    _encode_key,
+    _parse_entries,
+    _pkcs12_password,
+    _Reader,
+    _seal,
+)
+from keystores.backends.java_data import _cert_bytes, _utf
 from keystores.errors import (
-    CapabilityError,
     CorruptStore,
     IntegrityError,
     KeystoreError,
@@ -52,71 +67,12 @@ from keystores.errors import (
 )
 from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
 from keystores.model import (
-    TRUST_ALL,
-    Capabilities,
     Entry,
     EntryKind,
-    KeyRef,
-    LazyEntry,
     SealedEntry,
-    SecretKey,
-    sealed_entry,
 )
 
-_CERTIFICATE, _KEY, _SECRET, _SEALED = 1, 2, 3, 4
-_KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET = 0, 1, 2
 _MAC_SIZE = 20
-#: Keys tried to tell a wrong password from damage cost at most this many rounds (BC writes 1024..2047, we 10,000).
-_PROOF_MAX_ITERATIONS = 100_000
-#: BouncyCastleStore refuses more than MIN_ITERATIONS << 6 for UBER.
-UBER_MAX_ITERATIONS = 1024 << 6
-#: What we write: PKCS#12 (modern profile) uses the same count; BC itself writes 1024..2047.
-WRITE_ITERATIONS = 10_000
-_SALT_SIZE = 20
-# Errors a parser of untrusted bytes may hit; all of them mean "damaged".
-_PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
-
-
-class _Reader:
-    """java.io.DataInputStream over bytes, refusing lengths that run past the end."""
-
-    def __init__(self, data: bytes, pos: int = 0) -> None:
-        self.data = data
-        self.pos = pos
-
-    def int(self) -> int:
-        (value,) = struct.unpack_from(">i", self.data, self.pos)
-        self.pos += 4
-        return value
-
-    def long(self) -> int:
-        (value,) = struct.unpack_from(">q", self.data, self.pos)
-        self.pos += 8
-        return value
-
-    def byte(self) -> int:
-        if self.pos >= len(self.data):
-            raise ValueError("the entry list runs past the end of the file (no end marker)")
-        self.pos += 1
-        return self.data[self.pos - 1]
-
-    def utf(self) -> str:
-        text, self.pos = _read_utf(self.data, self.pos)
-        return text
-
-    def chunk(self) -> bytes:
-        size = self.int()
-        if size < 0 or size > len(self.data) - self.pos:
-            raise ValueError(f"length field {size} at offset {self.pos - 4} runs past the end of the data")
-        self.pos += size
-        return self.data[self.pos - size : self.pos]
-
-
-def _pkcs12_password(password: str) -> bytes:
-    """BC's PBEParametersGenerator.PKCS12PasswordToBytes: BMPString with a NUL terminator, empty for ""."""
-    from keystores.legacy import bmp_password
-
-    return bmp_password(password) if password else b""
 
 
 def _bks_mac(password: str, salt: bytes, iterations: int, version: int, body: bytes | memoryview) -> bytes:
@@ -124,291 +80,6 @@ def _bks_mac(password: str, salt: bytes, iterations: int, version: int, body: by
 
     key = pkcs12_kdf(_pkcs12_password(password), salt, 3, iterations, _MAC_SIZE if version == 2 else _MAC_SIZE // 8)
     return hmac.new(key, body, hashlib.sha1).digest()
-
-
-def _decode_key(data: bytes) -> tuple[int, str, str, bytes]:
-    """(key type, format, algorithm, encoding) of an encoded key (BcKeyStoreSpi.encodeKey)."""
-    reader = _Reader(data)
-    key_type = reader.byte()
-    key_format = reader.utf()
-    algorithm = reader.utf()
-    encoding = reader.chunk()
-    return key_type, key_format, algorithm, encoding
-
-
-def _encode_key(key_type: int, key_format: str, algorithm: str, encoding: bytes) -> bytes:
-    return bytes([key_type]) + _utf(key_format) + _utf(algorithm) + struct.pack(">i", len(encoding)) + encoding
-
-
-def _tdes_alg(salt: bytes, iterations: int) -> Any:
-    from asn1crypto import algos
-
-    return algos.EncryptionAlgorithm({"algorithm": "pkcs12_sha1_tripledes_3key",
-                                      "parameters": {"salt": salt, "iterations": iterations}})
-
-
-def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
-    """The encoded key inside a sealed (type 4) entry; WrongPassword when the password does not open it."""
-    from keystores import pbe
-
-    reader = _Reader(blob)
-    salt = reader.chunk()
-    iterations = reader.int()
-    if not 1 <= iterations <= MAX_ITERATIONS:
-        raise ValueError(f"implausible key iteration count {iterations}")
-    plain = pbe.decrypt_with(_tdes_alg(salt, iterations), blob[reader.pos :], password)
-    try:
-        decoded = _decode_key(plain)
-    except _PARSE_ERRORS as exc:
-        # 3DES padding comes out right by chance for 1 in 256 wrong passwords: then the key encoding does not parse.
-        raise WrongPassword("wrong password (the decrypted key is not a key)") from exc
-    if decoded[0] not in (_KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET):
-        raise WrongPassword("wrong password (the decrypted key is not a key)")
-    return decoded
-
-
-def _seal(encoded_key: bytes, password: str) -> bytes:
-    """A sealed entry's bytes: PBEWithSHAAnd3-KeyTripleDES-CBC with a 20-byte salt, as BC writes it."""
-    from asn1crypto import algos
-
-    from keystores import pbe
-
-    # BC turns an empty password into no bytes at all, not a BMPString's terminator: raw "" is exactly that.
-    alg_der, encrypted = pbe.encrypt_with("pkcs12-3des", encoded_key, password, iterations=WRITE_ITERATIONS,
-                                          salt_length=_SALT_SIZE, raw_password=password == "")
-    params = algos.EncryptionAlgorithm.load(alg_der)["parameters"]
-    salt = params["salt"].native
-    return struct.pack(">i", len(salt)) + salt + struct.pack(">i", params["iterations"].native) + encrypted
-
-
-class _Record:
-    """One entry as read: type, alias, time, chain DERs, and the type's own bytes (a certificate or a key)."""
-
-    __slots__ = ("alias", "chain", "millis", "payload", "raw", "type")
-
-    def __init__(self, type_: int, alias: str, millis: int, chain: list[bytes], payload: bytes, raw: bytes) -> None:
-        self.type = type_
-        self.alias = alias
-        self.millis = millis
-        self.chain = chain
-        self.payload = payload
-        self.raw = raw
-
-
-def _parse_entries(data: bytes, pos: int) -> tuple[list[_Record], int]:
-    """The entries from `pos` to the zero end marker; returns them and the position after the marker."""
-    reader = _Reader(data, pos)
-    records = []
-    while True:
-        start = reader.pos
-        type_ = reader.byte()
-        if type_ == 0:
-            return records, reader.pos
-        alias = reader.utf()
-        millis = reader.long()
-        chain_length = reader.int()
-        if not 0 <= chain_length <= (len(data) - reader.pos) // 6:
-            raise ValueError(f"chain length {chain_length} is more than the data can hold")
-        chain = [_certificate_der(reader, alias) for _ in range(chain_length)]
-        if type_ == _CERTIFICATE:
-            payload = _certificate_der(reader, alias)
-        elif type_ in (_KEY, _SECRET, _SEALED):
-            payload = _decode_key_span(reader) if type_ == _KEY else reader.chunk()
-        else:
-            raise ValueError(f"unknown entry type {type_} (entry '{alias}')")
-        records.append(_Record(type_, alias, millis, chain, payload, data[start : reader.pos]))
-
-
-def _certificate_der(reader: _Reader, alias: str) -> bytes:
-    cert_type = reader.utf()
-    der = reader.chunk()
-    if cert_type != "X.509":
-        raise UnsupportedFormat(f"certificate type '{cert_type}' is not supported (only X.509)", label=alias)
-    return der
-
-
-def _decode_key_span(reader: _Reader) -> bytes:
-    """The bytes of a clear key (type 2) entry's encoded key, which has no length prefix of its own."""
-    start = reader.pos
-    reader.byte()
-    reader.utf()
-    reader.utf()
-    reader.chunk()
-    return reader.data[start : reader.pos]
-
-
-class BouncyCastleFileStore(FileStore):
-    """What Bouncy Castle's stores (BKS, UBER, BCFKS) share: one password for the store and its keys (keytool's
-    default; a key under another password fails alone, as a wrong password); Java's trusted-certificate entries,
-    trusted for everything; keys held on tokens refused."""
-
-    capabilities: ClassVar[Capabilities] = Capabilities(secret_keys=True, untrusted_certificates=False,
-                                                        undecoded_entries=True)
-    display: ClassVar[str]
-
-    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
-                 profile: str = "modern") -> None:
-        self._read_password = password  # the password the sealed keys as read are protected with
-        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
-
-    def _init_new(self) -> None:
-        if self.password is None:
-            raise PasswordRequired("a new store needs a password", store=self.location)
-
-    def _certificate(self, der: bytes, label: str) -> Any:
-        from cryptography.exceptions import UnsupportedAlgorithm
-
-        from keystores.chain import decode_certificate
-
-        try:
-            return decode_certificate(der)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise CorruptStore(f"damaged certificate ({one_line(exc)})", store=self.location, label=label) from exc
-
-    def _reusable_blob(self, entry: Entry) -> bytes | None:
-        """The entry's protected key as this store read it, while unopened and the password unchanged."""
-        blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
-        return blob if blob is not None and self.password == self._read_password else None
-
-    def _pkcs8(self, entry: Entry) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        key = entry.key
-        try:
-            return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,  # type: ignore[union-attr]
-                                     serialization.NoEncryption())
-        except (AttributeError, ValueError, TypeError) as exc:
-            raise CapabilityError("private_keys", f"cannot store a {type(key).__name__} in {self.display}",
-                                  store=self.location, label=entry.label) from exc
-
-    def check_entry(self, entry: Entry) -> None:
-        super().check_entry(entry)
-        if entry.kind is EntryKind.CERTIFICATE:
-            raise CapabilityError("trust", f"{self.display} holds only trusted certificates (trustedCertEntry); "
-                                  "this certificate is not trusted", store=self.location, label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
-            raise CapabilityError("extractable_keys", "the key is held on a token; export it first",
-                                  store=self.location, label=entry.label)
-
-    def add(self, entry: Entry, *, replace: bool = False) -> None:
-        if entry.kind is EntryKind.TRUSTED_CERT and entry.trust is not None and len(entry.trust.purposes) < 4:
-            self.notes.append(f"{self.location}: '{entry.label}' is trusted for "
-                              f"{', '.join(entry.trust.purposes) or 'no purpose'} only; {self.display} trusts it "
-                              "for all purposes")
-        super().add(entry, replace=replace)
-
-
-class _BcStore(BouncyCastleFileStore):
-    """What BKS and UBER share: the entry list and how entries become keystores entries."""
-
-    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
-                 profile: str = "modern") -> None:
-        self._carried: list[_Record] = []  # entries keystores cannot list, written back as they were
-        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
-
-    def _take_entries(self, records: list[_Record]) -> None:
-        self._entries = {}
-        self._carried = []
-        for record in records:
-            try:
-                entry = self._entry(record)
-            except UnsupportedFormat as exc:
-                raise UnsupportedFormat(exc.reason, store=self.location, label=record.alias) from exc
-            if entry is None:
-                self._carried.append(record)
-                self.notes.append(f"{self.location}: entry '{record.alias}' holds a bare public key, which keystores "
-                                  "does not list; it is kept unchanged when the store is rewritten")
-                continue
-            if entry.label in self._entries:  # a Java Hashtable keeps the last one too
-                self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
-            self._entries[entry.label] = entry
-
-    def _entry(self, record: _Record) -> Entry | None:
-        created = _from_millis(record.millis)
-        label = record.alias
-        if record.type == _CERTIFICATE:
-            der = record.payload
-            return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),)}, leaf_der=der, label=label,
-                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
-        chain = tuple(self._certificate(der, label) for der in record.chain)
-        password = self.password
-        blob = bytes([record.type]) + record.payload
-        if record.type == _KEY:  # a key in the clear: decoded on first use, like a sealed one, so that a damaged
-            # one fails alone; it is sealed when the store is written
-            if record.payload[0] == _KEY_PUBLIC:
-                return None
-            kind = EntryKind.SECRET_KEY if record.payload[0] == _KEY_SECRET else EntryKind.KEY_PAIR
-
-            def unseal() -> Any:
-                return self._open_key(_decode_key(record.payload), label)
-        elif record.type == _SECRET:
-            # BC stores a private key only with its chain: an entry without one is a secret key.
-            kind = EntryKind.KEY_PAIR if chain else EntryKind.SECRET_KEY
-
-            def unseal() -> Any:
-                raise UnsupportedFormat("this entry holds key bytes that the application which stored it protected "
-                                        "itself (a BKS 'secret' entry); only that application can open them",
-                                        store=self.location, label=label)
-        else:
-            kind = EntryKind.KEY_PAIR if chain else EntryKind.SECRET_KEY
-
-            def unseal() -> Any:
-                return self._open_sealed(record.payload, password, label)
-        return sealed_entry(unseal, blob, self, label=label, kind=kind, chain=chain, created=created)
-
-    def _open_sealed(self, payload: bytes, password: str | None, label: str) -> Any:
-        if password is None:
-            raise PasswordRequired("opening a key needs the store password", store=self.location, label=label)
-        try:
-            decoded = _unseal(payload, password)
-        except WrongPassword as exc:
-            raise WrongPassword("the store password does not open this key (or the key is damaged)",
-                                store=self.location, label=label) from exc
-        except (CorruptStore, *_PARSE_ERRORS) as exc:
-            raise CorruptStore(f"damaged sealed key ({one_line(exc)})", store=self.location, label=label) from exc
-        if decoded[0] == _KEY_PUBLIC:
-            raise UnsupportedFormat("the sealed key is a bare public key", store=self.location, label=label)
-        return self._open_key(decoded, label)
-
-    def _open_key(self, decoded: tuple[int, str, str, bytes], label: str) -> Any:
-        key_type, key_format, algorithm, encoding = decoded
-        if key_type == _KEY_SECRET:
-            if key_format != "RAW":
-                raise UnsupportedFormat(f"secret key in format '{key_format}' (only RAW is read)",
-                                        store=self.location, label=label)
-            return SecretKey(algorithm, encoding)
-        if key_format not in ("PKCS#8", "PKCS8"):
-            raise UnsupportedFormat(f"private key in format '{key_format}' (only PKCS#8 is read)",
-                                    store=self.location, label=label)
-        from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-        try:
-            return load_der_private_key(encoding, None)
-        except UnsupportedAlgorithm as exc:
-            raise UnsupportedFormat(f"key type not supported ({one_line(exc)})", store=self.location,
-                                    label=label) from exc
-        except (ValueError, TypeError) as exc:
-            raise CorruptStore(f"damaged private key ({one_line(exc)})", store=self.location, label=label) from exc
-
-    def _prove_password(self, records: list[_Record]) -> str | None:
-        """The alias of a sealed key the store password opens, if any: proof that the password is right. At most
-        two keys are tried, and only keys of ordinary cost: a damaged file must not make the diagnosis expensive."""
-        tries = 2
-        for record in records:
-            if record.type != _SEALED or self.password is None or tries == 0:
-                continue
-            try:
-                reader = _Reader(record.payload)
-                reader.chunk()
-                if reader.int() > _PROOF_MAX_ITERATIONS:
-                    continue
-                tries -= 1
-                _unseal(record.payload, self.password)
-            except (KeystoreError, *_PARSE_ERRORS):
-                continue
-            return record.alias
-        return None
 
 
 class BksStore(_BcStore):
@@ -529,88 +200,3 @@ def _java_key_algorithm(pkcs8: bytes) -> str:
             "1.2.840.113549.1.1.10": "RSASSA-PSS"}.get(oid, oid)
 
 
-class UberStore(_BcStore):
-    """Bouncy Castle's UBER: the BKS entry list with a SHA-1 digest, encrypted whole with Twofish. Read only: a
-    store read from UBER is written as BKS or BCFKS (`keystores convert x.uber x.bcfks`)."""
-
-    format: ClassVar[str] = "uber"
-    display: ClassVar[str] = "UBER"
-
-    def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
-                 profile: str = "modern") -> None:
-        if writable or create:
-            raise CapabilityError("write", "UBER stores are read only here; convert to BKS or BCFKS to write "
-                                  "(`keystores convert STORE new.bcfks`)", store=location)
-        self._iterations = 0
-        super().__init__(location, password=password, writable=writable, create=create, profile=profile)
-
-    def _load(self, data: bytes) -> None:
-        from keystores.legacy import pkcs12_kdf
-        from keystores.twofish import Twofish
-
-        try:
-            reader = _Reader(data)
-            version = reader.int()
-            salt = reader.chunk()
-            iterations = reader.int()
-        except _PARSE_ERRORS as exc:
-            raise CorruptStore(f"truncated UBER header ({one_line(exc)})", store=self.location) from exc
-        if version == 0:
-            raise UnsupportedFormat("UBER version 0 (Bouncy Castle before 2002, OldPBEWithSHAAndTwofish-CBC) is not "
-                                    "read", store=self.location)
-        if version not in (1, 2):
-            raise UnsupportedFormat(f"UBER version {version} is unknown (0, 1 and 2 exist)", store=self.location)
-        if len(salt) != _SALT_SIZE or not 0 <= iterations <= UBER_MAX_ITERATIONS:
-            raise CorruptStore("damaged UBER header (Bouncy Castle writes a 20-byte salt and at most 65,536 "
-                               "iterations)", store=self.location)
-        if self.password is None:
-            raise PasswordRequired("an UBER store is encrypted whole: reading it needs the store password",
-                                   store=self.location)
-        encrypted = data[reader.pos :]
-        if not encrypted or len(encrypted) % 16:
-            raise CorruptStore("damaged or truncated UBER store (the encrypted part is not whole Twofish blocks)",
-                               store=self.location)
-        secret = _pkcs12_password(self.password)
-        key = pkcs12_kdf(secret, salt, 1, iterations, 32)
-        iv = pkcs12_kdf(secret, salt, 2, iterations, 16)
-        padded = Twofish(key).decrypt_cbc(iv, encrypted)
-        pad = padded[-1]
-        plain = padded[:-pad] if 1 <= pad <= 16 and padded[-pad:] == bytes([pad]) * pad else None
-        try:
-            if plain is None:
-                raise ValueError("bad padding")
-            records, end = _parse_entries(plain, 0)
-        except KeystoreError:
-            raise
-        except _PARSE_ERRORS as exc:
-            if _plausible_start(padded):
-                raise IntegrityError(f"the password is right (the store decrypts to entries) but the store is "
-                                     f"damaged ({one_line(exc)})", store=self.location) from exc
-            raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
-                                store=self.location) from exc
-        if plain[end:] != hashlib.sha1(plain[:end]).digest():
-            raise IntegrityError("the password is right (the store decrypts to entries) but the store digest "
-                                 "does not match: the file is damaged or was altered", store=self.location)
-        self._iterations = iterations
-        self._take_entries(records)
-
-    def protection(self) -> dict[str, str]:
-        return {"store": f"PBEWithSHAAndTwofish-CBC (PKCS#12 KDF, SHA-1, Twofish-256), {self._iterations} "
-                         "iterations; SHA-1 digest",
-                "keys": "PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES)"}
-
-
-def _plausible_start(plain: bytes) -> bool:
-    """Whether decrypted bytes begin like an entry list (type, alias, time, chain length), which a wrong key
-    produces with a probability far below one in a million: then damage, not the password, spoilt the rest."""
-    try:
-        reader = _Reader(plain)
-        type_ = reader.byte()
-        if type_ == 0:
-            return len(plain) >= 21
-        if type_ > 4:
-            return False
-        reader.utf()
-        return 0 <= reader.long() < 1 << 42 and 0 <= reader.int() < 1000
-    except _PARSE_ERRORS:
-        return False
