@@ -332,3 +332,35 @@ def test_certificate_written_by_another_program_that_cryptography_refuses_lists(
         assert shown["key_type"] == UNKNOWN_KEY_ALGORITHM and UNKNOWN_KEY_ALGORITHM in shown["problem"]
         assert store.get("odd").chain[0].public_bytes() == undecodable_certificate()
         assert entry_data(store.get("root ca"))["problem"] is None
+
+
+def test_a_certificate_copied_onto_the_token_holds_what_a_direct_create_gives(token):
+    """On SoftHSM a certificate is made as a session object and copied onto the token (one file write instead of
+    one per attribute): the token object holds, byte for byte, every attribute C_CreateObject of the same template
+    gives, so pkcs11-tool, NSS and Java read the same."""
+    import pkcs11
+    from pkcs11 import Attribute
+    from pkcs11.attributes import AttributeMapper
+
+    template = [Attribute.CLASS, Attribute.CERTIFICATE_TYPE, Attribute.TOKEN, Attribute.PRIVATE, Attribute.ID,
+                Attribute.SUBJECT, Attribute.ISSUER, Attribute.SERIAL_NUMBER, Attribute.VALUE,
+                Attribute.CERTIFICATE_CATEGORY]
+    defaults = [Attribute.MODIFIABLE, Attribute.COPYABLE, Attribute.DESTROYABLE, Attribute.TRUSTED,
+                Attribute.CHECK_VALUE, Attribute.START_DATE, Attribute.END_DATE, Attribute.URL,
+                Attribute.HASH_OF_SUBJECT_PUBLIC_KEY, Attribute.HASH_OF_ISSUER_PUBLIC_KEY,
+                Attribute.JAVA_MIDP_SECURITY_DOMAIN]
+    with _open(token, writable=True) as store:
+        assert store.protection()["token"].endswith("(SoftHSM project SoftHSM v2)")  # the copying kind of token
+        store.add(trusted_entry("copied"))
+    raw = AttributeMapper()  # every value as the token's bytes
+    for attribute in [*template, *defaults, Attribute.LABEL]:
+        raw.register_handler(attribute, bytes, bytes)
+    session = pkcs11.lib(token.module).get_token(token_label=token.label).open(rw=True, user_pin=token.pin,
+                                                                               attribute_mapper=raw)
+    with session:
+        (copied,) = session.get_objects({Attribute.LABEL: b"copied"})
+        direct = session.create_object({**copied.get_attributes(template), Attribute.LABEL: b"direct"})
+        assert copied.get_attributes(template + defaults) == direct.get_attributes(template + defaults)
+        assert copied[Attribute.TOKEN] == b"\x01"
+        assert [o[Attribute.LABEL] for o in session.get_objects({})] in ([b"copied", b"direct"],
+                                                                         [b"direct", b"copied"])
