@@ -334,33 +334,56 @@ def test_certificate_written_by_another_program_that_cryptography_refuses_lists(
         assert entry_data(store.get("root ca"))["problem"] is None
 
 
-def test_a_certificate_copied_onto_the_token_holds_what_a_direct_create_gives(token):
-    """On SoftHSM a certificate is made as a session object and copied onto the token (one file write instead of
-    one per attribute): the token object holds, byte for byte, every attribute C_CreateObject of the same template
-    gives, so pkcs11-tool, NSS and Java read the same."""
+
+_EVERY_ATTRIBUTE = ("CLASS", "TOKEN", "PRIVATE", "MODIFIABLE", "LABEL", "COPYABLE", "DESTROYABLE", "KEY_TYPE", "ID",
+                    "START_DATE", "END_DATE", "DERIVE", "LOCAL", "KEY_GEN_MECHANISM", "ALLOWED_MECHANISMS",
+                    "SUBJECT", "SENSITIVE", "DECRYPT", "SIGN", "SIGN_RECOVER", "UNWRAP", "EXTRACTABLE",
+                    "ALWAYS_SENSITIVE", "NEVER_EXTRACTABLE", "WRAP_WITH_TRUSTED", "ALWAYS_AUTHENTICATE", "EC_PARAMS",
+                    "EC_POINT", "MODULUS", "PUBLIC_EXPONENT", "ENCRYPT", "VERIFY", "VERIFY_RECOVER", "WRAP",
+                    "TRUSTED", "CERTIFICATE_TYPE", "CERTIFICATE_CATEGORY", "CHECK_VALUE", "ISSUER", "SERIAL_NUMBER",
+                    "VALUE", "URL", "HASH_OF_SUBJECT_PUBLIC_KEY", "HASH_OF_ISSUER_PUBLIC_KEY",
+                    "JAVA_MIDP_SECURITY_DOMAIN")
+
+
+def _token_objects(token) -> list[dict[str, object]]:
+    """Every object on the token as {attribute name: the token's bytes, or the error reading it gives}."""
     import pkcs11
-    from pkcs11 import Attribute
+    from pkcs11 import Attribute, PKCS11Error
     from pkcs11.attributes import AttributeMapper
 
-    template = [Attribute.CLASS, Attribute.CERTIFICATE_TYPE, Attribute.TOKEN, Attribute.PRIVATE, Attribute.ID,
-                Attribute.SUBJECT, Attribute.ISSUER, Attribute.SERIAL_NUMBER, Attribute.VALUE,
-                Attribute.CERTIFICATE_CATEGORY]
-    defaults = [Attribute.MODIFIABLE, Attribute.COPYABLE, Attribute.DESTROYABLE, Attribute.TRUSTED,
-                Attribute.CHECK_VALUE, Attribute.START_DATE, Attribute.END_DATE, Attribute.URL,
-                Attribute.HASH_OF_SUBJECT_PUBLIC_KEY, Attribute.HASH_OF_ISSUER_PUBLIC_KEY,
-                Attribute.JAVA_MIDP_SECURITY_DOMAIN]
-    with _open(token, writable=True) as store:
-        assert store.protection()["token"].endswith("(SoftHSM project SoftHSM v2)")  # the copying kind of token
-        store.add(trusted_entry("copied"))
-    raw = AttributeMapper()  # every value as the token's bytes
-    for attribute in [*template, *defaults, Attribute.LABEL]:
-        raw.register_handler(attribute, bytes, bytes)
-    session = pkcs11.lib(token.module).get_token(token_label=token.label).open(rw=True, user_pin=token.pin,
-                                                                               attribute_mapper=raw)
-    with session:
-        (copied,) = session.get_objects({Attribute.LABEL: b"copied"})
-        direct = session.create_object({**copied.get_attributes(template), Attribute.LABEL: b"direct"})
-        assert copied.get_attributes(template + defaults) == direct.get_attributes(template + defaults)
-        assert copied[Attribute.TOKEN] == b"\x01"
-        assert [o[Attribute.LABEL] for o in session.get_objects({})] in ([b"copied", b"direct"],
-                                                                         [b"direct", b"copied"])
+    raw = AttributeMapper()
+    for name in _EVERY_ATTRIBUTE:
+        raw.register_handler(Attribute[name], bytes, bytes)
+    found = []
+    with pkcs11.lib(token.module).get_token(token_label=token.label).open(user_pin=token.pin,
+                                                                         attribute_mapper=raw) as session:
+        for obj in session.get_objects({}):
+            attributes: dict[str, object] = {}
+            for name in _EVERY_ATTRIBUTE:
+                try:
+                    attributes[name] = obj[Attribute[name]]
+                except PKCS11Error as exc:
+                    attributes[name] = type(exc).__name__
+            found.append(attributes)
+    return sorted(found, key=lambda o: (o["CLASS"], o["LABEL"]))
+
+
+def test_objects_copied_onto_softhsm_hold_what_a_direct_create_gives(softhsm):  # noqa: F811
+    """On SoftHSM certificates and keys are made as session objects and copied onto the token (one file write
+    instead of one per attribute): every object holds, byte for byte, every attribute C_CreateObject of the same
+    template gives (a sensitive key's secret parts stay unreadable), so pkcs11-tool, NSS and Java read the same."""
+    entries = [key_pair_entry("pair", use_ec=True), trusted_entry("anchor", index=1)]
+    copied, created = softhsm.make_token(), softhsm.make_token()
+    for token, copies in ((copied, True), (created, False)):
+        with _open(token, writable=True) as store:
+            assert store.protection()["token"].endswith("(SoftHSM project SoftHSM v2)")  # a copying token
+            store._copy_onto_token = copies  # the way every other token writes
+            for entry in entries:
+                store.add(entry)
+    objects = _token_objects(copied)
+    # the issuer (untrusted, labelled by its CN), the trusted certificate, and the key pair's certificate,
+    # public key and private key (CKO_CERTIFICATE 1, CKO_PUBLIC_KEY 2, CKO_PRIVATE_KEY 3)
+    assert [(o["CLASS"][0], o["LABEL"]) for o in objects] == [(1, b"Test Root CA 0"), (1, b"anchor"), (1, b"pair"),
+                                                              (2, b"pair"), (3, b"pair")]
+    assert objects[-1]["SENSITIVE"] == b"\1" and objects[-1]["TOKEN"] == b"\1"
+    assert objects == _token_objects(created)

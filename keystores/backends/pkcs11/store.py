@@ -551,7 +551,7 @@ class Pkcs11Store(BaseStore):
                     Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
                     Attribute.SIGN: True}
         try:
-            created.append(self._session.create_object(template))
+            created.append(self._create_on_token(template))
         except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
                 ck.AttributeTypeInvalid, ck.FunctionNotSupported, ck.FunctionRejected, ck.DomainParamsInvalid,
                 ck.GeneralError) as exc:
@@ -559,9 +559,9 @@ class Pkcs11Store(BaseStore):
                                   f"private key ({describe_error(exc)}); make the key on the token "
                                   "(certreq/generate) or use the token's own wrapped-import tool",
                                   store=self.location, label=entry.label) from exc
-        created.append(self._session.create_object({**public_key_template(public), **common,
-                                                    Attribute.CLASS: ObjectClass.PUBLIC_KEY,
-                                                    Attribute.PRIVATE: False, Attribute.VERIFY: True}))
+        created.append(self._create_on_token({**public_key_template(public), **common,
+                                              Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False,
+                                              Attribute.VERIFY: True}))
         if entry.chain:
             self._write_chain(entry, key_id, created)
         return old.objects() if old else []
@@ -597,10 +597,10 @@ class Pkcs11Store(BaseStore):
             Attribute.CERTIFICATE_CATEGORY: category}))
 
     def _create_on_token(self, template: dict[Any, Any]) -> Any:
-        """C_CreateObject of a token object (a public one: the draft below lives in this session's memory). On
-        the tokens of COPY_ONTO_TOKEN_MAKERS it is made as a session object and copied onto the token with
-        C_CopyObject, which gives the same attributes for a tenth of the writes; a token that refuses the copy
-        gets C_CreateObject from then on."""
+        """C_CreateObject of a token object. On the tokens of COPY_ONTO_TOKEN_MAKERS it is made as a session object
+        and copied onto the token with C_CopyObject, which gives the same attributes for a tenth of the writes (a
+        private key's draft is as private and sensitive as the key, and lives only in this session's memory); a
+        token that refuses the copy gets C_CreateObject from then on."""
         from pkcs11 import Attribute, PKCS11Error
 
         if self._copy_onto_token:
