@@ -131,6 +131,9 @@ class Pkcs11Store(BaseStore):
         self._made: list[Any] = []  # objects created since open, destroyed again if the command fails
         self._groups: dict[str, _Group] = {}
         self._chain_only_certs: list[_Cert] = []
+        # What _scan read of each object, by handle, so that a scan after each added entry reads only the new
+        # objects; forgotten when we change or destroy an object (a handle names one object while it exists).
+        self._read: dict[int, Any] = {}
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
                                  store=location)
         self.token_label = self._token.label.strip()
@@ -228,7 +231,10 @@ class Pkcs11Store(BaseStore):
         try:
             for cls_, slot_name in ((ObjectClass.PRIVATE_KEY, "private"), (ObjectClass.PUBLIC_KEY, "public")):
                 for obj in self._session.get_objects({Attribute.CLASS: cls_}):
-                    attrs = obj.get_attributes([getattr(Attribute, a) for a in _KEY_ATTRIBUTES])
+                    attrs = self._read.get(obj.handle)
+                    if attrs is None:
+                        attrs = self._read[obj.handle] = obj.get_attributes([getattr(Attribute, a)
+                                                                             for a in _KEY_ATTRIBUTES])
                     key_id = bytes(attrs.get(Attribute.ID, b""))
                     label = attrs.get(Attribute.LABEL, "") or ""
                     group_key = key_id or b"label:" + label.encode()
@@ -239,8 +245,9 @@ class Pkcs11Store(BaseStore):
                     else:
                         group.public, group.public_attrs = obj, attrs
                         group.label = group.label or label
-            certs = [self._read_cert(obj) for obj in self._session.get_objects({Attribute.CLASS:
-                                                                                 ObjectClass.CERTIFICATE})]
+            certs = [self._read[obj.handle] if obj.handle in self._read else
+                     self._read.setdefault(obj.handle, self._read_cert(obj))
+                     for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})]
             unlisted = {what: sum(1 for _ in self._session.get_objects({Attribute.CLASS: cls_}))
                         for what, cls_ in (("secret key(s)", ObjectClass.SECRET_KEY),
                                            ("data object(s)", ObjectClass.DATA))}
@@ -458,6 +465,7 @@ class Pkcs11Store(BaseStore):
             self._undo(created)
             raise
         self._made += created
+        self._forget(to_destroy)
         for obj in to_destroy:
             with contextlib.suppress(PKCS11Error):
                 obj.destroy()
@@ -617,8 +625,14 @@ class Pkcs11Store(BaseStore):
     def _relabel(self, group: _Group, label: str) -> None:
         from pkcs11 import Attribute
 
+        self._forget(group.objects())
         for obj in group.objects():
             obj[Attribute.LABEL] = label
+
+    def _forget(self, objects: list[Any]) -> None:
+        """Drop what _scan read of objects about to change or go."""
+        for obj in objects:
+            self._read.pop(obj.handle, None)
 
     def remove(self, label: str) -> None:
         """Destroy the entry's key objects and certificate(s); issuer certificates stay."""
@@ -626,6 +640,7 @@ class Pkcs11Store(BaseStore):
 
         self._require_writable()
         group = self._groups[self._find(label)]
+        self._forget(group.objects())
         try:
             for obj in group.objects():
                 obj.destroy()
@@ -717,6 +732,7 @@ class Pkcs11Store(BaseStore):
              Attribute.EC_POINT]))
         if public_key is not None:
             # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
+            self._forget([public, private])
             with contextlib.suppress(PKCS11Error):
                 final = key_id_for(public_key)
                 private[Attribute.ID] = final
