@@ -1,6 +1,10 @@
 """PKCS#11 tokens (HSMs, smart cards, SoftHSM2): one file per job.
 
-    store.py        Pkcs11Store: token objects as entries, writes with rollback (the registry names it from here)
+    store.py        Pkcs11Store: the mapping of token objects to entries, the session, rollback (the registry
+                    names it from here); it takes its reading and writing halves from read.py and write.py
+    objects.py      the token objects behind one entry, and the helpers both halves share
+    read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs
+    write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there
     keys.py         key material <-> PKCS#11 attributes, CKA_ID convention, signing/decrypting with a token key
     tokens.py       loading a module, finding a token by label or serial, what a token can do
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)

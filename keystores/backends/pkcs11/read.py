@@ -1,0 +1,205 @@
+"""The reading half of Pkcs11Store: token objects -> groups paired by CKA_ID -> entries with chains and key refs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from keystores.backends.pkcs11.keys import (
+    TokenDecrypter,
+    TokenSigner,
+    private_key_from_attributes,
+    public_key_from_attributes,
+)
+from keystores.backends.pkcs11.objects import (
+    _KEY_ATTRIBUTES,
+    _SECRET_ATTRIBUTES,
+    CATEGORY_AUTHORITY,
+    _Cert,
+    _cn,
+    _Group,
+    _is_rsa,
+    _issued_by,
+)
+from keystores.backends.pkcs11.tokens import describe_error
+from keystores.errors import KeystoreError
+from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
+
+
+class Pkcs11Reading:
+    """Reads every certificate and key object of the token and pairs them (see store.py's docstring)."""
+
+    def _scan(self) -> None:
+        """Read every certificate and key object and pair them by CKA_ID."""
+        from pkcs11 import Attribute, ObjectClass, PKCS11Error
+
+        groups: dict[bytes, _Group] = {}
+        try:
+            for cls_, slot_name in ((ObjectClass.PRIVATE_KEY, "private"), (ObjectClass.PUBLIC_KEY, "public")):
+                for obj in self._session.get_objects({Attribute.CLASS: cls_}):
+                    attrs = self._read.get(obj.handle)
+                    if attrs is None:
+                        attrs = self._read[obj.handle] = obj.get_attributes([getattr(Attribute, a)
+                                                                             for a in _KEY_ATTRIBUTES])
+                    key_id = bytes(attrs.get(Attribute.ID, b""))
+                    label = attrs.get(Attribute.LABEL, "") or ""
+                    group_key = key_id or b"label:" + label.encode()
+                    group = groups.setdefault(group_key, _Group(label=label, key_id=key_id))
+                    if slot_name == "private":
+                        group.private, group.private_attrs = obj, attrs
+                        group.label = label or group.label
+                    else:
+                        group.public, group.public_attrs = obj, attrs
+                        group.label = group.label or label
+            certs = [self._read[obj.handle] if obj.handle in self._read else
+                     self._read.setdefault(obj.handle, self._read_cert(obj))
+                     for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})]
+            unlisted = {what: sum(1 for _ in self._session.get_objects({Attribute.CLASS: cls_}))
+                        for what, cls_ in (("secret key(s)", ObjectClass.SECRET_KEY),
+                                           ("data object(s)", ObjectClass.DATA))}
+        except PKCS11Error as exc:
+            raise KeystoreError(f"cannot read the objects of token '{self.token_label}' ({describe_error(exc)})",
+                                store=self.location) from exc
+        standalone: list[_Cert] = []
+        for cert in filter(None, certs):
+            group_key = cert.key_id or b"label:" + cert.label.encode()
+            group = groups.get(group_key)
+            if group is not None and (group.private is not None or group.public is not None):
+                group.certs.append(cert)
+                group.label = cert.label or group.label
+            else:
+                standalone.append(cert)
+        key_groups = [g for g in groups.values() if g.private is not None]
+        unlisted["public key(s) without their private key"] = sum(
+            1 for g in groups.values() if g.private is None and g.public is not None)
+        if any(unlisted.values()):
+            note = (f"token '{self.token_label}' also holds " + ", ".join(f"{n} {what}" for what, n in
+                                                                     unlisted.items() if n)
+                    + ", which keystores does not list")
+            if note not in self.notes:
+                self.notes.append(note)
+        # Public keys without a private key are not entries of their own (as in Java); their certs are.
+        for group in groups.values():
+            if group.private is None:
+                standalone.extend(group.certs)
+        all_certs = [c for g in key_groups for c in g.certs] + standalone
+        chains = {id(g): self._chain(g, all_certs) for g in key_groups}
+        members = [c.cert for chain in chains.values() for c in chain]
+        # An untrusted certificate that issued a member of a key pair's chain is part of that chain; it is also an
+        # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
+        # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
+        self._chain_only_certs = [c for c in standalone if not c.trusted and any(
+            m.issuer == c.cert.subject and m.subject != m.issuer and _issued_by(m, c.cert) for m in members)]
+        cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
+        self._groups = {}
+        self._entries = {}
+        for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
+            label = self._unique_label(group)
+            group.native_label, group.label = group.label, label
+            self._groups[label] = group
+            self._entries[label] = self._entry(group, chains.get(id(group)))
+
+    def _unique_label(self, group: _Group) -> str:
+        base = group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled")
+        if base not in self._groups:
+            return base
+        suffix = group.key_id.hex() or hashlib.sha1(group.certs[0].der).hexdigest()[:16]
+        label, n = f"{base}#{suffix}", 1
+        while label in self._groups:
+            n += 1
+            label = f"{base}#{suffix}-{n}"
+        return label
+
+    def _read_cert(self, obj: Any) -> _Cert | None:
+        from pkcs11 import Attribute
+
+
+        attrs = obj.get_attributes([Attribute.VALUE, Attribute.ID, Attribute.LABEL, Attribute.TRUSTED,
+                                    Attribute.CERTIFICATE_CATEGORY, Attribute.CERTIFICATE_TYPE])
+        der = bytes(attrs.get(Attribute.VALUE, b""))
+        if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
+            return None
+        from keystores.chain import decode_certificate
+        from keystores.undecoded import RawCertificate
+
+        cert = decode_certificate(der)
+        if isinstance(cert, RawCertificate) and cert.parsed is None:  # bytes that are no certificate at all
+            note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a readable "
+                    "X.509 certificate; skipped")
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
+        trusted = bool(attrs.get(Attribute.TRUSTED)) or attrs.get(Attribute.CERTIFICATE_CATEGORY) == \
+            CATEGORY_AUTHORITY
+        return _Cert(obj=obj, cert=cert, der=der, key_id=bytes(attrs.get(Attribute.ID, b"")),
+                     label=attrs.get(Attribute.LABEL, "") or _cn(cert), trusted=trusted)
+
+    def _chain(self, group: _Group, all_certs: list[_Cert]) -> list[_Cert]:
+        """The group's newest certificate, then its issuers found on the token by name (and signature)."""
+        if not group.certs:
+            return []
+        leaf = max(group.certs, key=lambda c: c.cert.not_valid_before_utc)
+        chain = [leaf]
+        while len(chain) < 10:
+            current = chain[-1].cert
+            if current.issuer == current.subject:
+                break
+            candidates = [c for c in all_certs if c.cert.subject == current.issuer and c not in chain]
+            verified = [c for c in candidates if _issued_by(current, c.cert)]
+            if not (verified or candidates):
+                break
+            chain.append((verified or candidates)[0])
+        return chain
+
+    def _entry(self, group: _Group, chain: list[_Cert] | None) -> Entry:
+        if group.private is None:
+            cert = group.certs[0]
+            return Entry(label=group.label, kind=EntryKind.TRUSTED_CERT, chain=(cert.cert,),
+                         trust=TRUST_ALL if cert.trusted else None)
+        return Entry(label=group.label, kind=EntryKind.KEY_PAIR, chain=tuple(c.cert for c in chain or []),
+                     key=self._key_of(group, chain))
+
+    def _key_of(self, group: _Group, chain: list[_Cert] | None) -> Any:
+        from pkcs11 import Attribute, PKCS11Error
+
+        attrs = group.private_attrs
+        sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
+        extractable = bool(attrs.get(Attribute.EXTRACTABLE, False))
+        if extractable and not sensitive:
+            try:
+                values = group.private.get_attributes([getattr(Attribute, a) for a in _SECRET_ATTRIBUTES])
+            except PKCS11Error:
+                values = {}
+            plain = private_key_from_attributes({**attrs, **values})
+            if plain is not None:
+                return plain
+        public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
+            or public_key_from_attributes(attrs) or (chain[0].cert.public_key() if chain else None)
+        signer = TokenSigner(group.private, public, self._mechanisms, where=self.location, label=group.label) \
+            if public is not None else None
+        decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \
+            if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
+        # KeyRef.extractable means "its plaintext can leave the token"; a sensitive but wrappable key cannot.
+        return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
+                      sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
+
+    def entries(self) -> Iterator[Entry]:
+        return iter([e for e in self._entries.values() if self._in_view(e.label)])
+
+    def labels(self) -> list[str]:
+        return [label for label in self._entries if self._in_view(label)]
+
+    def _in_view(self, label: str) -> bool:
+        """The URI's object=/id=/type= narrow what is listed (get() still finds every entry)."""
+        group = self._groups[label]
+        if self.uri.object is not None and group.label != self.uri.object:
+            return False
+        if self.uri.id is not None and group.key_id != self.uri.id:
+            return False
+        if self.uri.type in ("private", "public"):
+            return group.private is not None
+        if self.uri.type == "cert":
+            return bool(group.certs)
+        return True
+

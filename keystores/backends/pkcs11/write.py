@@ -1,0 +1,390 @@
+"""The writing half of Pkcs11Store: entries -> token objects, each add undone if it fails half-way; keys made on
+the token."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from keystores.backends.pkcs11.keys import (
+    key_id_for,
+    private_key_template,
+    public_key_from_attributes,
+    public_key_template,
+)
+from keystores.backends.pkcs11.objects import (
+    CATEGORY_AUTHORITY,
+    CATEGORY_TOKEN_USER,
+    CATEGORY_UNSPECIFIED,
+    _Cert,
+    _cn,
+    _Group,
+)
+from keystores.backends.pkcs11.tokens import (
+    describe_error,
+    missing_for,
+)
+from keystores.errors import (
+    CapabilityError,
+    EntryExists,
+    KeystoreError,
+    UsageError,
+)
+from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
+
+# Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
+# object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
+# transaction). bench/bench_pkcs11.py measures both against pkcs11-tool.
+COPY_ONTO_TOKEN_MAKERS = ("SoftHSM",)
+
+
+class Pkcs11Writing:
+    """Writes entries to the token at once (PKCS#11 has no transactions; see store.py's docstring)."""
+
+    def check_entry(self, entry: Entry) -> None:
+        """Like BaseStore's, but a key may come without a certificate, and a KeyRef of this token is welcome."""
+        if not entry.label:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        if entry.kind is EntryKind.SECRET_KEY:
+            raise CapabilityError("secret_keys", "keystores does not write secret keys to PKCS#11 tokens",
+                                  store=self.location, label=entry.label)
+        if entry.kind is EntryKind.REQUEST:
+            raise CapabilityError("pending_requests", "a token holds keys and certificates, not pending requests; "
+                                  "the key of a request is already on the token", store=self.location,
+                                  label=entry.label)
+        if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
+            raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
+        if entry.kind.is_certificate and not entry.chain:
+            raise UsageError("entry has no certificate", store=self.location, label=entry.label)
+        self.check_decodable(entry)
+        if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
+            from keystores.backends.pkcs11.keys import private_key_template
+
+            try:  # a key type this writer does not lay out is refused here, before a transfer writes anything
+                private_key_template(entry.key)
+            except UsageError as exc:
+                raise CapabilityError("private_keys", exc.reason, store=self.location, label=entry.label) from exc
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        """Write the entry's objects; if any write fails, the objects made so far are destroyed again. An interrupt
+        waits until the entry is whole and its objects are remembered for a rollback."""
+        from keystores.interrupts import shielded
+
+        self._require_writable()
+        self.check_entry(entry)
+        with shielded():
+            self._add(entry, replace)
+
+    def _add(self, entry: Entry, replace: bool) -> None:
+        from pkcs11 import PKCS11Error
+
+        created: list[Any] = []
+        try:
+            if entry.kind.is_certificate:
+                old = self._taken(entry.label, replace)
+                key_id = key_id_for(entry.chain[0].public_key())
+                trusted = entry.trust is not None
+                self._write_cert(entry.chain[0], label=entry.label, key_id=key_id,
+                                 category=CATEGORY_AUTHORITY if trusted else CATEGORY_UNSPECIFIED, created=created)
+                from cryptography.hazmat.primitives import serialization
+
+                der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                # The same certificate kept so far only as an untrusted issuer becomes this entry: no duplicate.
+                copies = [c.obj for c in self._chain_only_certs if c.der == der]
+                if old is None and not copies:
+                    # The common bulk case (a CA bundle): index the new object instead of re-reading the token.
+                    self._index_cert(entry, created[-1], key_id, trusted)
+                    self._made += created
+                    return
+                to_destroy = (old.objects() if old else []) + copies
+            elif isinstance(entry.key, KeyRef):
+                to_destroy = self._add_to_token_key(entry, replace, created)
+            else:
+                to_destroy = self._add_software_key(entry, replace, created)
+        except PKCS11Error as exc:
+            self._undo(created)
+            raise KeystoreError(f"token '{self.token_label}' refused the write ({describe_error(exc)}); nothing "
+                                "was changed", store=self.location, label=entry.label) from exc
+        except BaseException:
+            self._undo(created)
+            raise
+        self._made += created
+        self._forget(to_destroy)
+        for obj in to_destroy:
+            with contextlib.suppress(PKCS11Error):
+                obj.destroy()
+        self._scan()
+
+    def _index_cert(self, entry: Entry, obj: Any, key_id: bytes, trusted: bool) -> None:
+        from cryptography.hazmat.primitives import serialization
+
+        cert = entry.chain[0]
+        record = _Cert(obj=obj, cert=cert, der=cert.public_bytes(serialization.Encoding.DER), key_id=key_id,
+                       label=entry.label, trusted=trusted)
+        self._groups[entry.label] = _Group(label=entry.label, key_id=key_id, native_label=entry.label,
+                                           certs=[record])
+        self._entries[entry.label] = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
+                                           trust=TRUST_ALL if trusted else None)
+
+    def _taken(self, label: str, replace: bool, *, allow: _Group | None = None) -> _Group | None:
+        group = self._groups.get(label)
+        if group is None or group is allow:
+            return None
+        if not replace:
+            raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
+                              store=self.location, label=label)
+        if group.private is not None:
+            # A token key cannot be restored once destroyed: replacing never does it, deleting does.
+            raise EntryExists("this entry holds a private key on the token, which --replace never destroys; "
+                              "delete the entry first if the key should go", store=self.location, label=label)
+        return group
+
+    def _undo(self, created: list[Any]) -> None:
+        from pkcs11 import PKCS11Error
+
+        for obj in reversed(created):
+            with contextlib.suppress(PKCS11Error):
+                obj.destroy()
+
+    def _add_to_token_key(self, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
+        """`receive`: a new certificate for a key already on this token, written with the key's CKA_ID."""
+        ref = entry.key
+        assert isinstance(ref, KeyRef)
+        group = self._group_of(ref)
+        if group is None:
+            raise CapabilityError("extractable_keys", f"the private key '{ref.label}' is held on another token "
+                                  "and cannot be copied out of it", store=self.location, label=entry.label)
+        old = self._taken(entry.label, replace, allow=group)
+        if entry.chain:
+            from keystores.model import public_key_fingerprint
+
+            if public_key_fingerprint(entry.chain[0].public_key()) != public_key_fingerprint(ref.public_key):
+                raise UsageError("the certificate's public key is not the key's", store=self.location,
+                                 label=entry.label)
+            if group.certs and not replace:
+                raise EntryExists("the key has a certificate already (use --replace to replace it)",
+                                  store=self.location, label=entry.label)
+            label = group.native_label if entry.label == group.label else entry.label
+            self._write_chain(entry.with_(label=label or entry.label), group.key_id, created)
+        if entry.label != group.label:
+            self._relabel(group, entry.label)
+        stale = [c.obj for c in group.certs] if entry.chain else []
+        return stale + (old.objects() if old else [])
+
+    def _group_of(self, ref: KeyRef) -> _Group | None:
+        from keystores.model import public_key_fingerprint
+
+        want = public_key_fingerprint(ref.public_key) if ref.public_key is not None else None
+        for group in self._groups.values():
+            if group.private is None or (ref.key_id and group.key_id != ref.key_id):
+                continue
+            entry_key = self._entries[group.label].public_key
+            if want is None or (entry_key is not None and public_key_fingerprint(entry_key) == want):
+                return group
+        return None
+
+    def _add_software_key(self, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
+        from pkcs11 import Attribute, ObjectClass
+        from pkcs11 import exceptions as ck
+
+        key = entry.key
+        public = key.public_key()  # type: ignore[union-attr]
+        old = self._taken(entry.label, replace)
+        key_id = key_id_for(public)
+        for group in self._groups.values():
+            if group.private is not None and group.key_id == key_id and group is not old:
+                raise EntryExists(f"the token holds this key already, as entry '{group.label}'",
+                                  store=self.location, label=entry.label)
+        subject = entry.chain[0].subject.public_bytes() if entry.chain else None
+        common = {Attribute.TOKEN: True, Attribute.ID: key_id, Attribute.LABEL: entry.label}
+        if subject is not None:
+            common[Attribute.SUBJECT] = subject
+        template = {**private_key_template(key), **common, Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                    Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
+                    Attribute.SIGN: True}
+        try:
+            created.append(self._create_on_token(template))
+        except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
+                ck.AttributeTypeInvalid, ck.FunctionNotSupported, ck.FunctionRejected, ck.DomainParamsInvalid,
+                ck.GeneralError) as exc:
+            raise CapabilityError("private_keys", f"token '{self.token_label}' refuses to import a plaintext "
+                                  f"private key ({describe_error(exc)}); make the key on the token "
+                                  "(certreq/generate) or use the token's own wrapped-import tool",
+                                  store=self.location, label=entry.label) from exc
+        created.append(self._create_on_token({**public_key_template(public), **common,
+                                              Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False,
+                                              Attribute.VERIFY: True}))
+        if entry.chain:
+            self._write_chain(entry, key_id, created)
+        return old.objects() if old else []
+
+    def _write_chain(self, entry: Entry, key_id: bytes, created: list[Any]) -> None:
+        """The leaf with the key's CKA_ID and label; issuers the token lacks as untrusted certificates."""
+        self._write_cert(entry.chain[0], label=entry.label, key_id=key_id, category=CATEGORY_TOKEN_USER,
+                         created=created)
+        present = {c.der for g in self._groups.values() for c in g.certs} | {c.der for c in self._chain_only_certs}
+        from cryptography.hazmat.primitives import serialization
+
+        for issuer in entry.chain[1:]:
+            der = issuer.public_bytes(serialization.Encoding.DER)
+            if der in present:
+                continue
+            present.add(der)
+            self._write_cert(issuer, label=_cn(issuer), key_id=key_id_for(issuer.public_key()),
+                             category=CATEGORY_UNSPECIFIED, created=created)
+
+    def _write_cert(self, cert: Any, *, label: str, key_id: bytes, category: int, created: list[Any]) -> None:
+        from asn1crypto.core import Integer
+        from cryptography.hazmat.primitives import serialization
+        from pkcs11 import Attribute, CertificateType, ObjectClass
+
+        from keystores.chain import serial_of
+
+        created.append(self._create_on_token({
+            Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+            Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.LABEL: label, Attribute.ID: key_id,
+            Attribute.SUBJECT: cert.subject.public_bytes(), Attribute.ISSUER: cert.issuer.public_bytes(),
+            Attribute.SERIAL_NUMBER: Integer(serial_of(cert)).dump(),
+            Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
+            Attribute.CERTIFICATE_CATEGORY: category}))
+
+    def _create_on_token(self, template: dict[Any, Any]) -> Any:
+        """C_CreateObject of a token object. On the tokens of COPY_ONTO_TOKEN_MAKERS it is made as a session object
+        and copied onto the token with C_CopyObject, which gives the same attributes for a tenth of the writes (a
+        private key's draft is as private and sensitive as the key, and lives only in this session's memory); a
+        token that refuses the copy gets C_CreateObject from then on."""
+        from pkcs11 import Attribute, PKCS11Error
+
+        if self._copy_onto_token:
+            draft = self._session.create_object({**template, Attribute.TOKEN: False})
+            try:
+                return draft.copy({Attribute.TOKEN: True})
+            except PKCS11Error:
+                self._copy_onto_token = False
+            finally:
+                with contextlib.suppress(PKCS11Error):
+                    draft.destroy()
+        return self._session.create_object(template)
+
+    def _relabel(self, group: _Group, label: str) -> None:
+        from pkcs11 import Attribute
+
+        self._forget(group.objects())
+        for obj in group.objects():
+            obj[Attribute.LABEL] = label
+
+    def _forget(self, objects: list[Any]) -> None:
+        """Drop what _scan read of objects about to change or go."""
+        for obj in objects:
+            self._read.pop(obj.handle, None)
+
+    def remove(self, label: str) -> None:
+        """Destroy the entry's key objects and certificate(s); issuer certificates stay."""
+        from pkcs11 import PKCS11Error
+
+        self._require_writable()
+        group = self._groups[self._find(label)]
+        self._forget(group.objects())
+        try:
+            for obj in group.objects():
+                obj.destroy()
+        except PKCS11Error as exc:
+            raise KeystoreError(f"token '{self.token_label}' refused to delete ({describe_error(exc)})",
+                                store=self.location, label=label) from exc
+        finally:
+            self._scan()
+
+    def rename(self, old: str, new: str) -> None:
+        """Set CKA_LABEL on the private key, public key and certificate(s) of the entry."""
+        from pkcs11 import PKCS11Error
+
+        self._require_writable()
+        group = self._groups[self._find(old)]
+        if not new:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        if new in self._groups and self._groups[new] is not group:
+            raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+        try:
+            self._relabel(group, new)
+        except PKCS11Error as exc:
+            raise KeystoreError(f"token '{self.token_label}' refused to relabel ({describe_error(exc)})",
+                                store=self.location, label=old) from exc
+        finally:
+            self._scan()
+
+    def set_password(self, new_password: str) -> None:
+        """Change the user PIN (C_SetPIN with the PIN this store was opened with)."""
+        from pkcs11 import PKCS11Error
+        from pkcs11 import exceptions as ck
+
+        self._require_writable()
+        try:
+            self._session.set_pin(self._pin, new_password)
+        except (ck.PinLenRange, ck.PinInvalid) as exc:
+            raise UsageError(f"token '{self.token_label}' does not accept this new PIN (length or characters)",
+                             store=self.location) from exc
+        except PKCS11Error as exc:
+            raise KeystoreError(f"token '{self.token_label}' refused to change the PIN ({describe_error(exc)})",
+                                store=self.location) from exc
+        self._pin = new_password
+
+    # --- keys made on the token ----------------------------------------------------------------------------
+    def generate_key(self, label: str, spec: KeySpec) -> KeyRef:
+        """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
+        from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
+
+        from keystores.backends.pkcs11.keys import CURVE_PARAMS, ED25519_PARAMS
+
+        self._require_writable()
+        if not label:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        if label in self._groups:
+            raise EntryExists("an entry with this label exists", store=self.location, label=label)
+        lacking = missing_for(spec, self._token.slot, self._mechanisms)
+        if lacking:
+            from keystores.backends.pkcs11.tokens import key_types
+
+            can = ", ".join(key_types(self._token.slot, self._mechanisms)) or "none of ours"
+            raise CapabilityError("key_generation", f"token '{self.token_label}' cannot make {spec} keys: it "
+                                  f"lacks {', '.join(lacking)} (it can make: {can})", store=self.location,
+                                  label=label)
+        provisional = hashlib.sha1(label.encode() + b"\0" + str(spec).encode()).digest()
+        private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                            Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
+        public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
+        from keystores.interrupts import shielded
+
+        try:
+            if spec.algorithm == "rsa":
+                key_type, size, mechanism = KeyType.RSA, spec.size, None
+            elif spec.algorithm == "ec":
+                key_type, size, mechanism = KeyType.EC, None, Mechanism.EC_KEY_PAIR_GEN
+                public_template[Attribute.EC_PARAMS] = CURVE_PARAMS[spec.curve]
+            else:
+                key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
+                public_template[Attribute.EC_PARAMS] = ED25519_PARAMS
+            with shielded():  # made and remembered for a rollback, never one without the other
+                public, private = self._session.generate_keypair(
+                    key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
+                    public_template=public_template, private_template=private_template)
+                self._made += [public, private]
+        except PKCS11Error as exc:
+            raise KeystoreError(f"token '{self.token_label}' could not make a {spec} key ({describe_error(exc)})",
+                                store=self.location, label=label) from exc
+        public_key = public_key_from_attributes(public.get_attributes(
+            [Attribute.KEY_TYPE, Attribute.MODULUS, Attribute.PUBLIC_EXPONENT, Attribute.EC_PARAMS,
+             Attribute.EC_POINT]))
+        if public_key is not None:
+            # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
+            self._forget([public, private])
+            with contextlib.suppress(PKCS11Error):
+                final = key_id_for(public_key)
+                private[Attribute.ID] = final
+                public[Attribute.ID] = final
+        self._scan()
+        entry = self._entries[label]
+        assert isinstance(entry.key, KeyRef)
+        return entry.key
+
+
