@@ -387,3 +387,21 @@ def test_objects_copied_onto_softhsm_hold_what_a_direct_create_gives(softhsm):  
                                                               (2, b"pair"), (3, b"pair")]
     assert objects[-1]["SENSITIVE"] == b"\1" and objects[-1]["TOKEN"] == b"\1"
     assert objects == _token_objects(created)
+
+
+def test_entries_after_adds_in_one_session_are_what_a_fresh_open_lists(token):
+    """After each add the store lists what it made without listing the token again (and certificates without a
+    scan at all): what it then shows must be what a new open reads from the token."""
+    def seen(store):
+        return sorted((e.label, e.kind, e.trust is not None, tuple(c.serial_number for c in e.chain),
+                       e.public_key is not None) for e in store.entries())
+
+    with _open(token, writable=True) as store:
+        store.add(trusted_entry("anchor", index=2))
+        store.add(key_pair_entry("first", index=3, use_ec=True))
+        store.add(Entry(label="plain", kind=EntryKind.TRUSTED_CERT, chain=(ca(3)[1],)))
+        store.add(key_pair_entry("second", index=4, use_ec=True))
+        during = seen(store)
+    with _open(token) as store:
+        assert seen(store) == during
+    assert {label for label, *_ in during} >= {"anchor", "first", "plain", "second"}

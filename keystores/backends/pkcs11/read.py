@@ -30,14 +30,23 @@ from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
 class Pkcs11Reading:
     """Reads every certificate and key object of the token and pairs them (see store.py's docstring)."""
 
-    def _scan(self) -> None:
-        """Read every certificate and key object and pair them by CKA_ID."""
+    def _scan(self, added: list[Any] | None = None) -> None:
+        """Read every certificate and key object and pair them by CKA_ID. `added`: the objects this store has just
+        made, when it changed nothing else since the last scan; they join that scan's object list instead of the
+        token being listed again (python-pkcs11 reads ten attributes of every object it lists)."""
         from pkcs11 import Attribute, ObjectClass, PKCS11Error
 
         groups: dict[bytes, _Group] = {}
         try:
+            if added is None or not self._listed:
+                self._listed = {cls_: list(self._session.get_objects({Attribute.CLASS: cls_})) for cls_ in (
+                    ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE,
+                    ObjectClass.SECRET_KEY, ObjectClass.DATA)}
+            else:
+                for obj in added:
+                    self._listed[obj.object_class].append(obj)
             for cls_, slot_name in ((ObjectClass.PRIVATE_KEY, "private"), (ObjectClass.PUBLIC_KEY, "public")):
-                for obj in self._session.get_objects({Attribute.CLASS: cls_}):
+                for obj in self._listed[cls_]:
                     attrs = self._read.get(obj.handle)
                     if attrs is None:
                         attrs = self._read[obj.handle] = obj.get_attributes([getattr(Attribute, a)
@@ -54,10 +63,9 @@ class Pkcs11Reading:
                         group.label = group.label or label
             certs = [self._read[obj.handle] if obj.handle in self._read else
                      self._read.setdefault(obj.handle, self._read_cert(obj))
-                     for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})]
-            unlisted = {what: sum(1 for _ in self._session.get_objects({Attribute.CLASS: cls_}))
-                        for what, cls_ in (("secret key(s)", ObjectClass.SECRET_KEY),
-                                           ("data object(s)", ObjectClass.DATA))}
+                     for obj in self._listed[ObjectClass.CERTIFICATE]]
+            unlisted = {what: len(self._listed[cls_]) for what, cls_ in (("secret key(s)", ObjectClass.SECRET_KEY),
+                                                                         ("data object(s)", ObjectClass.DATA))}
         except PKCS11Error as exc:
             raise KeystoreError(f"cannot read the objects of token '{self.token_label}' ({describe_error(exc)})",
                                 store=self.location) from exc

@@ -86,6 +86,7 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
         # What _scan read of each object, by handle, so that a scan after each added entry reads only the new
         # objects; forgotten when we change or destroy an object (a handle names one object while it exists).
         self._read: dict[int, Any] = {}
+        self._listed: dict[Any, list[Any]] = {}  # the objects of the last listing, by class (see _scan)
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
                                  store=location)
         self.token_label = self._token.label.strip()

@@ -114,7 +114,8 @@ class Pkcs11Writing:
         for obj in to_destroy:
             with contextlib.suppress(PKCS11Error):
                 obj.destroy()
-        self._scan()
+        # A new software key changed nothing else on the token; receiving may have relabelled the key's objects.
+        self._scan(added=None if to_destroy or isinstance(entry.key, KeyRef) else created)
 
     def _index_cert(self, entry: Entry, obj: Any, key_id: bytes, trusted: bool) -> None:
         from cryptography.hazmat.primitives import serialization
@@ -122,6 +123,8 @@ class Pkcs11Writing:
         cert = entry.chain[0]
         record = _Cert(obj=obj, cert=cert, der=cert.public_bytes(serialization.Encoding.DER), key_id=key_id,
                        label=entry.label, trusted=trusted)
+        if self._listed:
+            self._listed[obj.object_class].append(obj)
         self._groups[entry.label] = _Group(label=entry.label, key_id=key_id, native_label=entry.label,
                                            certs=[record])
         self._entries[entry.label] = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
