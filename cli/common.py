@@ -39,7 +39,10 @@ def secret_from(source: str | None, what: str) -> str | None:
 def prompt_text(store: str, *, new: bool = False) -> str:
     """What a prompt for `store`'s secret says: "Password for qm1.kdb", "PIN for pkcs11:token=T", "New password
     for b.p12" (a token URI's query, which may name a module path, is left out)."""
-    what = "PIN" if store.startswith("pkcs11:") else "password"
+    from keystores import formats
+
+    addressed = formats.by_prefix(store)
+    what = "PIN" if addressed is not None and addressed.storage is formats.Storage.TOKEN else "password"
     return f"{'New ' + what if new else what[0].upper() + what[1:]} for {store.split('?', 1)[0]}"
 
 

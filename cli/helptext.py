@@ -3,8 +3,8 @@ clear message and completed by the shell, each command's description in full in 
 EXAMPLES section per command made of lines of the README's cheat sheet (tests/test_cli_help.py keeps them there).
 
 Applied to a command's click object when it is built (cli.command_table.click_app builds only the command a run
-invokes), so none of this costs start-up; the choices of --type are read from keystores.store when such a command
-is built.
+invokes), so none of this costs start-up; the choices of --type, and the lists of types and store names in help
+text, are read from the format records (keystores/formats.py) when such a command is built.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR"
 ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
                                      "request": "REQUEST", "certificate": "CERT", "a": "DN_A", "b": "DN_B"}
 
-# Enumerated values. --type's come from the store registry (every spelling it accepts, as the shell completes them).
+# Enumerated values. --type's come from the format records (every spelling they accept, as the shell completes them);
+# so do the lists of types and store names in help text written with {types} and {names}.
 WRITE_PROFILES = ("modern", "compat")
 HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
 # Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
@@ -48,9 +49,16 @@ KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521"
 
 
 def _store_types() -> list[str]:
-    from keystores.store import TYPE_ALIASES
+    from keystores import formats
 
-    return sorted(set(TYPE_ALIASES) - {"memory"})  # the in-memory store is for the Python API and tests
+    return formats.type_choices()
+
+
+def _filled(text: str) -> str:
+    """Help text with the format records' current lists in place of {types} and {names} (keystores/formats.py)."""
+    from keystores import formats
+
+    return text.replace("{types}", formats.type_help()).replace("{names}", formats.naming_help())
 
 
 CHOICES: dict[str, Callable[[], list[str]]] = {
@@ -166,6 +174,8 @@ def polish(command: Any, path: str) -> Any:
         command.short_help = command.short_help or first_sentence(command.help)
         command.epilog = examples_epilog(path, command.epilog)
     for param in command.params:
+        if param.help and "{" in param.help:
+            param.help = _filled(param.help)
         if param.param_type_name == "argument":
             metavar = param.metavar or ARGUMENT_METAVARS.get(param.name or "")
             if metavar is None:

@@ -14,8 +14,7 @@ PasswordOpt = Annotated[str | None, typer.Option("--password", "--pin", "-p", he
                                                  f"{SECRET_HELP}", show_default=False)]
 DestPasswordOpt = Annotated[str | None, typer.Option("--dest-password", help=f"Destination password. {SECRET_HELP}",
                                                      show_default=False)]
-TypeOpt = Annotated[str | None, typer.Option("--type", "-t", help="Store type when the bytes don't tell: pkcs12, "
-                                             "jks, jceks, bks, uber, bcfks, pem, der, cms, nss, pkcs11.",
+TypeOpt = Annotated[str | None, typer.Option("--type", "-t", help="Store type when the bytes don't tell: {types}.",
                                              show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (schema in the README).")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Algorithms for what is written: modern, or compat "

@@ -136,8 +136,8 @@ def export_cmd(
 @app.command("convert", epilog=EXIT_CODES_HELP)
 def convert_cmd(
     locations: Annotated[list[str], typer.Argument(
-        help="SRC DEST: DEST is a new store, its type from --dest-type or its extension (.p12 .pfx .jks .jceks "
-             ".bks .bcfks .pem .der .kdb, sql:DIR, pkcs11: URI). Several SRC files or folders of files, or a DEST "
+        help="SRC DEST: DEST is a new store, its type from --dest-type or its name ({names}). Several SRC "
+             "files or folders of files, or a DEST "
              "folder (an existing one, or a name ending in /), convert each file into DEST/<name>.<ext of "
              "--dest-type>.",
         metavar="SRC... DEST")],

@@ -161,11 +161,14 @@ def split_store_source(text: str, *, where: str) -> tuple[str, str]:
 
 def _canonical(location: str) -> str:
     """A store address in one spelling, so that `./a.p12` and `/abs/a.p12` name the same store."""
-    if location.startswith("pkcs11:"):
-        return location
-    if location.startswith("sql:"):
-        return "sql:" + os.path.realpath(location[4:])
-    return os.path.realpath(location)
+    from keystores import formats
+
+    addressed = formats.by_prefix(location)
+    if addressed is None:
+        return os.path.realpath(location)
+    if addressed.folder_files:  # sql:DIR
+        return f"{addressed.prefix}{os.path.realpath(addressed.folder_of(location))}"
+    return location  # a token URI, an ams: keystore.conf
 
 
 class StoreSecrets:

@@ -17,22 +17,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 from helpers import ec_key, key_pair_entry, trusted_entry
 
+from keystores import formats
 from keystores.fileio import TEMP_PREFIX
 from keystores.model import TRUST_ALL, Entry, EntryKind
 
 PASSWORD = "Hardening-Pw-1"
 
-# format -> how a store of that format is named inside a folder ("{}" is the folder)
-FILE_FORMATS: dict[str, str] = {
-    "pkcs12": "{}/store.p12",
-    "jks": "{}/store.jks",
-    "jceks": "{}/store.jceks",
-    "bks": "{}/store.bks",
-    "bcfks": "{}/store.bcfks",
-    "pem": "{}/store.pem",
-    "cms": "{}/store.kdb",
-    "nss": "sql:{}/nssdb",
-}
+# format -> how a store of that format is named inside a folder ("{}" is the folder): every local store we write,
+# from the format records (keystores/formats.py), so a new format is hardened as soon as its record exists
+FILE_FORMATS: dict[str, str] = {record.name: record.address_in("{}") for record in formats.file_formats()}
 
 
 def usable(fmt: str) -> None:
@@ -50,18 +43,19 @@ def location(fmt: str, folder: Path) -> str:
 
 def files_of(loc: str) -> list[Path]:
     """The files on disk that make up the store at `loc` (a CMS .kdb has companions, NSS is two databases)."""
-    if loc.startswith("sql:"):
-        folder = Path(loc[4:])
-        return [folder / "cert9.db", folder / "key4.db"]
+    addressed = formats.by_prefix(loc)
+    if addressed is not None:
+        folder = addressed.folder_of(loc)
+        return [folder / name for name in addressed.folder_files]
     path = Path(loc)
-    if path.suffix == ".kdb":
-        return [p for p in (path, path.with_suffix(".rdb"), path.with_suffix(".crl"), path.with_suffix(".sth"))
-                if p.exists()]
-    return [path]
+    record = formats.by_extension(loc)
+    companions = record.companions if record else ()
+    return [p for p in (path, *(path.with_suffix(suffix) for suffix in companions)) if p.exists()]
 
 
 def folder_of(loc: str) -> Path:
-    return Path(loc[4:]) if loc.startswith("sql:") else Path(loc).parent
+    addressed = formats.by_prefix(loc)
+    return addressed.folder_of(loc) if addressed is not None else Path(loc).parent
 
 
 def temp_files(folder: Path) -> list[str]:

@@ -19,3 +19,10 @@ def test_old_extras_still_resolve_and_pykcs11_stays_optional() -> None:
     assert "all" in extras and "pkcs11" in extras  # old install lines (`keystores[all]`) keep working
     assert "pykcs11" in _names(extras["admin"])
     assert "pykcs11" not in _names(PYPROJECT["project"]["dependencies"])
+
+
+def test_every_package_goes_into_the_wheel() -> None:
+    """setuptools installs the packages pyproject lists, no others: a format's new package must be listed there."""
+    root = Path(__file__).parent.parent
+    on_disk = {".".join(init.parent.relative_to(root).parts) for init in (root / "keystores").rglob("__init__.py")}
+    assert on_disk - set(PYPROJECT["tool"]["setuptools"]["packages"]) == set()

@@ -112,8 +112,9 @@ def test_protection_names_each_profile(tmp_path):
 
 
 def test_unknown_profile_is_a_usage_error(tmp_path):
-    with pytest.raises(UsageError):
-        Pkcs12Store.open(str(tmp_path / "x.p12"), password=PASSWORD, create=True, writable=True, profile="fast")
+    """Checked once, in open_store, for every format (tests/test_formats.py)."""
+    with pytest.raises(UsageError, match="unknown write profile 'fast'"):
+        open_store(str(tmp_path / "x.p12"), password=PASSWORD, create=True, profile="fast")
 
 
 def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):

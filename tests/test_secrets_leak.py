@@ -26,8 +26,7 @@ ALL_SECRETS = (SECRET, WRONG, NEW, OUT)
 ENV = {"KS_PW": SECRET, "KS_WRONG": WRONG, "KS_NEW": NEW, "KS_OUT": OUT}
 
 # each format converts into the next, so every format is written as a destination once
-NEXT = {"pkcs12": "nss", "nss": "jks", "jks": "jceks", "jceks": "pem", "pem": "cms", "cms": "bks", "bks": "bcfks",
-        "bcfks": "pkcs12"}
+NEXT = dict(zip(FILE_FORMATS, [*list(FILE_FORMATS)[1:], *list(FILE_FORMATS)[:1]], strict=True))
 
 
 def leaked(text: str) -> list[str]:

@@ -11,7 +11,8 @@ read back as text: the store then needs the secret from one of our sources, and 
 
 The file is found as AMS finds it: an explicit path, else `$MQS_KEYSTORE_CONF`, else `$HOME/.mqs/keystore.conf`.
 Every keystores command reaches the store it names through the address `ams:PATH` (`ams:` alone for the default),
-which the store registry resolves here. No password read from the file is ever printed or kept in a message.
+which its record (keystores/ams/format.py) resolves here. No password read from the file is ever printed or kept
+in a message.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from keystores import formats
 from keystores.errors import KeystoreError, PasswordRequired, StoreNotFound, UsageError
 
 if TYPE_CHECKING:
@@ -221,7 +223,7 @@ def open_conf_store(conf: KeystoreConf, *, password: str | None = None, writable
 
 
 class ConfAddress:
-    """The store registry's entry for `ams:PATH`: opening it opens the store the keystore.conf names."""
+    """The opener of the `ams:PATH` record (keystores/ams/format.py): it opens the store the keystore.conf names."""
 
     @classmethod
     def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
@@ -291,7 +293,7 @@ def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password:
         if entry.key is None:
             raise UsageError("has no private key: AMS needs the certificate and key that are 'me'", store=store,
                              label=label)
-    absolute = store if store.startswith("pkcs11:") else str(Path(store).resolve())
+    absolute = store if formats.by_prefix(store) is not None else str(Path(store).resolve())  # a URI stays as is
     if kind == "pkcs11" and module and "module-path=" not in absolute:
         absolute += ("&" if "?" in absolute else "?") + f"module-path={module}"
     notes = []

@@ -13,7 +13,9 @@ import contextlib
 import os
 from pathlib import Path
 
+from keystores import formats
 from keystores.errors import EntryExists, KeystoreError, StoreExists, UsageError
+from keystores.formats import Storage
 from keystores.ops.transfer import (
     Ask,
     Progress,
@@ -28,15 +30,18 @@ from keystores.ops.transfer import (
 )
 from keystores.store import KeyStore, backend_class, normalize_type, open_store, store_exists
 
-# The file a converted store becomes in a folder, by destination type.
-EXTENSIONS = {"pem": ".pem", "der": ".der", "pkcs12": ".p12", "jks": ".jks", "jceks": ".jceks", "cms": ".kdb"}
+
+def file_extensions() -> dict[str, str]:
+    """The file a converted store becomes in a folder, by destination type: each file format we write, named by
+    its record's first extension."""
+    return {r.name: r.extensions[0] for r in formats.listed()
+            if r.storage is Storage.FILE and r.writes and r.extensions}
 
 
 def is_file_folder(location: str) -> bool:
     """A folder of files (not an NSS database, which is a folder too)."""
     path = Path(location)
-    return (not location.startswith(("sql:", "pkcs11:")) and path.is_dir()
-            and not (path / "cert9.db").exists() and not (path / "key4.db").exists())
+    return formats.by_prefix(location) is None and path.is_dir() and formats.by_folder(path) is None
 
 
 def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
@@ -44,7 +49,8 @@ def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
     the source, or a folder as DEST (an existing one, or a name ending in "/"), unless DEST is an NSS database
     or a token."""
     many_sources = len(sources) > 1 or is_file_folder(sources[0])
-    if dest.startswith(("sql:", "pkcs11:")) or (dest_type and normalize_type(dest_type) in ("nss", "pkcs11")):
+    named = [formats.by_prefix(dest), formats.get(dest_type) if dest_type else None]
+    if any(record is not None and record.storage in (Storage.FOLDER, Storage.TOKEN) for record in named):
         if many_sources:
             raise UsageError("several files go into a token or NSS database by import: keystores import "
                              f"{' '.join(sources)} {dest}", store=dest)
@@ -136,16 +142,18 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
     from keystores.fileio import TEMP_PREFIX
 
     if dest_type is None:
-        raise UsageError(f"converting into a folder needs --dest-type ({', '.join(EXTENSIONS)})", store=folder)
+        raise UsageError(f"converting into a folder needs --dest-type ({', '.join(file_extensions())})",
+                         store=folder)
     kind = normalize_type(dest_type)
-    if kind not in EXTENSIONS:
-        raise UsageError(f"converting into a folder writes files: --dest-type {', '.join(EXTENSIONS)} (for a "
+    extensions = file_extensions()
+    if kind not in extensions:
+        raise UsageError(f"converting into a folder writes files: --dest-type {', '.join(extensions)} (for a "
                          "token or NSS database, import the files into it)", store=folder)
     target = Path(folder)
     files = expand(sources)
     names: dict[str, str] = {}
     for path in files:
-        name = _label_from_name(path) + EXTENSIONS[kind]
+        name = _label_from_name(path) + extensions[kind]
         if name in names:
             raise StoreExists(f"both {names[name]} and {path} would be written as {name}: rename one of them",
                               store=folder)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keystores import formats
 from keystores.errors import (
     CapabilityError,
     EntriesRefused,
@@ -21,6 +22,7 @@ from keystores.errors import (
     UnsupportedFormat,
     UsageError,
 )
+from keystores.formats import Storage
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.store import KeyStore, open_store, store_exists
 
@@ -237,7 +239,8 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
     name); `untrusted` and `trust_unverified` as copy_entries takes them. Both stores are open, and every secret
     asked for through `ask`, before the first entry is copied."""
     _check_untrusted_choice(untrusted)
-    if store_exists(dest) and not force and not dest.startswith("pkcs11:"):
+    addressed = formats.by_prefix(dest)
+    if store_exists(dest) and not force and not (addressed and addressed.storage is Storage.TOKEN):
         raise StoreExists("already exists; use --force to replace it", store=dest)
     new = force or not store_exists(dest)
 

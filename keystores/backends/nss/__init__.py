@@ -10,6 +10,8 @@
   and certutil's letters; modules.py: pkcs11.txt module registration (modutil)
 """
 
-from keystores.backends.nss.store import NssStore
+from keystores.formats import lazy_classes
 
 __all__ = ["NssStore"]
+# on first use: detection imports this package for its record (format.py) and must not load the store
+__getattr__ = lazy_classes(__name__, NssStore="store")

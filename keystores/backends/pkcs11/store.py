@@ -56,15 +56,6 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
                                                         pin=True, bare_keys=True)
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        """Why tokens cannot be used here (for `keystores backends`), or None."""
-        import importlib.util
-
-        if importlib.util.find_spec("pkcs11") is None:
-            return "python-pkcs11 (a dependency of keystores) is not installed: pip install python-pkcs11"
-        return None
-
-    @classmethod
     def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
              profile: str = "modern", format_name: str | None = None, **options: Any) -> Pkcs11Store:
         module = options.pop("module", None)

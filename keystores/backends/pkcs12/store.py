@@ -35,7 +35,6 @@ from keystores.errors import (
     CorruptStore,
     KeystoreError,
     PasswordRequired,
-    UsageError,
 )
 from keystores.model import (
     Capabilities,
@@ -57,9 +56,6 @@ class Pkcs12Store(FileStore):
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
-        if profile not in PROFILES:
-            raise UsageError(f"unknown PKCS#12 profile '{profile}'; profiles are {', '.join(PROFILES)}",
-                             store=location)
         self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
         self._read_protection: dict[str, str] = {}
         self._read_password: str | None = None

@@ -1,0 +1,20 @@
+"""What makes a PKCS#11 token a store format, for detection, --type and the tests (keystores/formats.py): imports
+nothing heavy (python-pkcs11 is looked for, not imported)."""
+
+from keystores.formats import FormatRecord, Storage
+
+
+def unavailable_reason() -> str | None:
+    """Why tokens cannot be used here (for `keystores backends`), or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("pkcs11") is None:
+        return "python-pkcs11 (a dependency of keystores) is not installed: pip install python-pkcs11"
+    return None
+
+
+RECORDS = (
+    FormatRecord("pkcs11", "PKCS#11", "keystores.backends.pkcs11:Pkcs11Store", storage=Storage.TOKEN,
+                 aliases=("hsm",), prefix="pkcs11:", options=("module",), install="pip install python-pkcs11",
+                 unavailable=unavailable_reason),
+)

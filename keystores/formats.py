@@ -1,0 +1,224 @@
+"""What makes a format a format, declared once per backend: the `FormatRecord`.
+
+Each backend package declares its records in `keystores/backends/<format>/format.py` (`RECORDS = (...)`); an
+address that opens another format's store declares its own beside its code (`keystores/ams/format.py` for `ams:`).
+They are found by looking for those files (one folder listing per package, no registration list to forget), and
+everything that knows formats reads them: detection and its sniff order, `--type` spellings and help text, the
+extensions a new store's name implies, address prefixes (`sql:`, `pkcs11:`), folders and companion files,
+`keystores backends`, profile and option checks in `open_store`, and the tests' tables of formats.
+
+Detection imports every record module, so they stay tiny: a record module imports nothing but this module (and the
+standard library), and its package's `__init__` imports nothing heavy either (`keystores list x.p12` must not load
+the NSS or PKCS#11 code; tests/test_formats.py checks it). The backend class itself is named by a dotted path and
+imported on first use (keystores.store.backend_class).
+
+Adding a format: the README, "Design" -> "Adding a format".
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keystores.errors import UsageError
+
+
+class Profile(enum.StrEnum):
+    """The algorithms a writer uses. Readers accept every profile; a format lists the ones whose writes differ."""
+
+    MODERN = "modern"  # the strongest the format has that current programs read
+    COMPAT = "compat"  # 3DES and SHA-1 for old Java, Windows and macOS (weak; warns)
+
+    @classmethod
+    def parse(cls, value: str | Profile) -> Profile:
+        try:
+            return cls(value)
+        except ValueError:
+            names = ", ".join(profile.value for profile in cls)
+            raise UsageError(f"unknown write profile '{value}'; profiles are {names}") from None
+
+
+class Storage(enum.Enum):
+    """Where a store of the format lives: what `exists`, locking and the test tables go by."""
+
+    FILE = "file"  # one file (with companions such as a .kdb's .sth/.rdb/.crl)
+    FOLDER = "folder"  # a folder of database files (NSS)
+    TOKEN = "token"  # a device reached through an address (PKCS#11): it exists when it answers, and is added to
+    INDIRECT = "indirect"  # an address naming another store (ams:PATH, a keystore.conf)
+    MEMORY = "memory"  # the Python API's and tests' store that lives in memory only
+
+
+@dataclass(frozen=True)
+class FormatRecord:
+    """One format (or one address form) as everything above its backend knows it."""
+
+    name: str  # the canonical type name: --type value, Entry/KeyStore.format, JSON
+    title: str  # as people write it in messages: "PKCS#12"
+    opener: str  # "module:Class" whose classmethod open() opens a store; imported on first use
+    storage: Storage = Storage.FILE
+    aliases: tuple[str, ...] = ()  # other --type spellings ("p12", "pfx")
+    extensions: tuple[str, ...] = ()  # lower case with the dot; the first is what a new store of the format is named
+    #: whether the first bytes of a file are this format: cheap, no backend import, no exceptions
+    sniff: Callable[[bytes], bool] | None = None
+    #: lower is tried first; formats whose checks could both match a file get different ranks (DER, the
+    #: catch-all for a leading SEQUENCE, comes last)
+    sniff_rank: int = 0
+    empty_ok: bool = False  # an empty file is an empty store of this format (a PEM bundle)
+    prefix: str | None = None  # the address prefix: "sql:", "pkcs11:", "ams:"
+    #: files that make a folder a store of this format; the first one's presence is what makes the store exist
+    folder_files: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()  # suffixes of files beside the store that belong to it (".sth", ".rdb")
+    profiles: tuple[Profile, ...] = (Profile.MODERN,)  # the write profiles whose writes differ; () writes nothing
+    options: tuple[str, ...] = ()  # keyword options open_store passes on to the opener
+    install: str | None = None  # what to install when the opener's import fails
+    unavailable: Callable[[], str | None] | None = None  # why the format cannot be used here, or None
+    variant_of: str | None = None  # another record's name whose backend reads and writes this one (DER: PEM)
+    listed: bool = True  # in --type choices, help text and `keystores backends` (not: the in-memory store)
+    #: where the test tables put a store of this format; "{}" is a folder (default: "{}/store" + first extension)
+    test_address: str = field(default="")
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.profiles)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def address_in(self, folder: Path | str) -> str:
+        """A store of this format in `folder`, as the test tables name it."""
+        return (self.test_address or "{}/store" + self.extensions[0]).format(folder)
+
+    def folder_of(self, location: str) -> Path:
+        """The folder named by a folder-format address (`sql:DIR` or `DIR`)."""
+        return Path(location.removeprefix(self.prefix or ""))
+
+
+# --- the records --------------------------------------------------------------------------------------------------
+# Packages holding a record module, searched in this order: each format's own package, then addresses that open
+# another format's store.
+_HOMES = ("keystores.backends", "keystores")
+_added: list[FormatRecord] = []  # records registered at run time (register()): a test's throw-away format
+_found: tuple[FormatRecord, ...] | None = None
+
+
+def _discover() -> tuple[FormatRecord, ...]:
+    found: list[FormatRecord] = []
+    for home in _HOMES:
+        package = importlib.import_module(home)
+        for folder in package.__path__:
+            with os.scandir(folder) as entries:
+                names = sorted(e.name for e in entries if e.is_dir() and os.path.isfile(os.path.join(e.path,
+                                                                                                     "format.py")))
+            for name in names:
+                found.extend(importlib.import_module(f"{home}.{name}.format").RECORDS)
+    return tuple(found)
+
+
+def records() -> tuple[FormatRecord, ...]:
+    """Every record: the declared ones, then those registered at run time."""
+    global _found
+    if _found is None:
+        _found = _discover()
+    return (*_found, *_added)
+
+
+def register(record: FormatRecord) -> Callable[[], None]:
+    """Add a format at run time (a plug-in, or a test's throw-away format); returns the function that removes it."""
+    if any(name in by_spelling() for name in record.spellings):
+        raise ValueError(f"format name '{record.name}' or one of its aliases is taken")
+    _added.append(record)
+    return lambda: _added.remove(record)
+
+
+def by_spelling() -> Mapping[str, FormatRecord]:
+    """Every --type spelling (names and aliases, lower case) -> its record."""
+    return {spelling: record for record in records() for spelling in record.spellings}
+
+
+def get(name: str) -> FormatRecord:
+    """The record for a type name or alias (`p12`, `.pfx`, `PKCS12`); UsageError listing the known ones."""
+    record = by_spelling().get(name.lower().lstrip("."))
+    if record is None:
+        known = ", ".join(r.name for r in records() if r.listed and r.storage is not Storage.INDIRECT)
+        raise UsageError(f"unknown store type '{name}'; known types: {known}")
+    return record
+
+
+def listed() -> Iterator[FormatRecord]:
+    """The records a user sees: --type choices, help text, `keystores backends`."""
+    return (record for record in records() if record.listed)
+
+
+def type_choices() -> list[str]:
+    """Every --type spelling a user may write (what the shell completes)."""
+    return sorted(spelling for record in listed() for spelling in record.spellings)
+
+
+def type_help() -> str:
+    """The --type values for help text: each format's name, aliases in parentheses."""
+    return ", ".join(record.name + (f" ({'/'.join(record.aliases)})" if record.aliases else "")
+                     for record in listed() if record.storage is not Storage.INDIRECT)
+
+
+def by_prefix(location: str) -> FormatRecord | None:
+    """The record whose address prefix `location` starts with (`sql:DIR` -> NSS)."""
+    return next((r for r in records() if r.prefix and location.startswith(r.prefix)), None)
+
+
+def by_extension(location: str) -> FormatRecord | None:
+    suffix = Path(location).suffix.lower()
+    return next((r for r in records() if suffix in r.extensions), None) if suffix else None
+
+
+def by_folder(folder: Path) -> FormatRecord | None:
+    """The folder format whose files are in `folder` (a folder holding cert9.db is an NSS database)."""
+    return next((r for r in records() if any((folder / name).exists() for name in r.folder_files)), None)
+
+
+def folder_formats() -> list[FormatRecord]:
+    return [r for r in records() if r.folder_files]
+
+
+def sniff(head: bytes) -> FormatRecord | None:
+    """The format of a file from its first bytes (up to 4096), tried in sniff order; None when nothing matches."""
+    ordered = sorted((r for r in records() if r.sniff is not None), key=lambda r: r.sniff_rank)
+    return next((r for r in ordered if r.sniff(head)), None)  # type: ignore[misc]
+
+
+def sniffed_titles() -> str:
+    """The formats detection recognises from bytes, for the message when none matches: "PKCS#12, JKS ... or DER"."""
+    ordered = sorted((r for r in records() if r.sniff is not None), key=lambda r: r.sniff_rank)
+    titles = [r.title for r in ordered]
+    return ", ".join(titles[:-1]) + " or " + titles[-1] if len(titles) > 1 else "".join(titles)
+
+
+def file_formats() -> list[FormatRecord]:
+    """The stores the hardening tests make and damage: local files and folders we write, one per backend."""
+    return [r for r in records() if r.storage in (Storage.FILE, Storage.FOLDER) and r.writes and not r.variant_of]
+
+
+def naming_help() -> str:
+    """How a new store's name says its type, for help text: ".p12 .jks ... .kdb, sql:DIR, pkcs11:URI"."""
+    named = [r for r in listed() if r.writes and r.storage is not Storage.INDIRECT]
+    extensions = " ".join(r.extensions[0] for r in named if r.extensions)
+    prefixes = ", ".join(f"{r.prefix}{'DIR' if r.folder_files else 'URI'}" for r in named if r.prefix)
+    return f"{extensions}, {prefixes}" if prefixes else extensions
+
+
+def lazy_classes(package: str, **modules: str) -> Callable[[str], Any]:
+    """A backend package's module `__getattr__` (PEP 562) that imports its classes on first use, e.g.
+    `__getattr__ = lazy_classes(__name__, NssStore="store")`: importing the package for its record (format.py)
+    then loads no backend code, and `from keystores.backends.nss import NssStore` still works."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in modules:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{modules[name]}"), name)
+
+    return __getattr__
