@@ -472,10 +472,10 @@ def _bks_file(*records: bytes, password: str = PASSWORD, version: int = 2) -> by
 
 
 def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"", length_prefixed: bool = True) -> bytes:
-    from keystores.backends.java_data import _cert_bytes, _utf
+    from keystores.backends.java_data import certificate_bytes, write_utf
 
-    head = bytes([type_]) + _utf(alias) + struct.pack(">q", 1_700_000_000_000) + struct.pack(">i", len(chain))
-    head += b"".join(_cert_bytes(cert) for cert in chain)
+    head = bytes([type_]) + write_utf(alias) + struct.pack(">q", 1_700_000_000_000) + struct.pack(">i", len(chain))
+    head += b"".join(certificate_bytes(cert) for cert in chain)
     return head + (struct.pack(">i", len(payload)) if length_prefixed else b"") + payload
 
 

@@ -8,12 +8,11 @@ import struct
 from datetime import UTC, datetime
 from typing import Any
 
-from keystores.errors import (
-    UsageError,
-)
+from keystores.errors import UsageError
 
 
-def _read_utf(data: bytes, pos: int) -> tuple[str, int]:
+def read_utf(data: bytes, pos: int) -> tuple[str, int]:
+    """readUTF at `pos`: (the string, the position after it); ValueError when it runs past the end."""
     (size,) = struct.unpack_from(">H", data, pos)
     pos += 2
     raw = data[pos : pos + size]
@@ -43,7 +42,7 @@ def _decode_modified_utf8(raw: bytes) -> str:
     return b"".join(u.to_bytes(2, "big") for u in units).decode("utf-16-be", "surrogatepass")
 
 
-def _utf(text: str) -> bytes:
+def write_utf(text: str) -> bytes:
     """writeUTF: length-prefixed modified UTF-8 (NUL as C0 80, non-BMP characters as surrogate pairs)."""
     if text.isascii() and "\x00" not in text:
         raw = text.encode("ascii")
@@ -64,14 +63,16 @@ def _utf(text: str) -> bytes:
     return struct.pack(">H", len(raw)) + raw
 
 
-def _cert_bytes(cert: Any) -> bytes:
+def certificate_bytes(cert: Any) -> bytes:
+    """A certificate as Java stores write it: writeUTF("X.509"), int length, DER."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     der = cert.public_bytes(Encoding.DER)
-    return _utf("X.509") + struct.pack(">I", len(der)) + der
+    return write_utf("X.509") + struct.pack(">I", len(der)) + der
 
 
-def _from_millis(millis: int) -> datetime | None:
+def from_millis(millis: int) -> datetime | None:
+    """A Java time in ms since the epoch; None for one no datetime can hold (a damaged or hostile date)."""
     try:
         return datetime.fromtimestamp(millis / 1000, UTC)
     except (OverflowError, OSError, ValueError):

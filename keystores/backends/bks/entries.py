@@ -8,7 +8,7 @@ import struct
 from typing import Any
 
 from keystores.backends.bouncycastle import BouncyCastleFileStore
-from keystores.backends.java_data import _from_millis, _read_utf, _utf
+from keystores.backends.java_data import from_millis, read_utf, write_utf
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -66,7 +66,7 @@ class _Reader:
         return self.data[self.pos - 1]
 
     def utf(self) -> str:
-        text, self.pos = _read_utf(self.data, self.pos)
+        text, self.pos = read_utf(self.data, self.pos)
         return text
 
     def chunk(self) -> bytes:
@@ -95,7 +95,8 @@ def _decode_key(data: bytes) -> tuple[int, str, str, bytes]:
 
 
 def _encode_key(key_type: int, key_format: str, algorithm: str, encoding: bytes) -> bytes:
-    return bytes([key_type]) + _utf(key_format) + _utf(algorithm) + struct.pack(">i", len(encoding)) + encoding
+    return (bytes([key_type]) + write_utf(key_format) + write_utf(algorithm)
+            + struct.pack(">i", len(encoding)) + encoding)
 
 
 def _tdes_alg(salt: bytes, iterations: int) -> Any:
@@ -221,7 +222,7 @@ class _BcStore(BouncyCastleFileStore):
             self._entries[entry.label] = entry
 
     def _entry(self, record: _Record) -> Entry | None:
-        created = _from_millis(record.millis)
+        created = from_millis(record.millis)
         label = record.alias
         if record.type == _CERTIFICATE:
             der = record.payload

@@ -54,7 +54,7 @@ from keystores.backends.bks.entries import (
     _Reader,
     _seal,
 )
-from keystores.backends.java_data import _cert_bytes, _utf
+from keystores.backends.java_data import certificate_bytes, write_utf
 from keystores.errors import (
     CorruptStore,
     IntegrityError,
@@ -147,9 +147,9 @@ class BksStore(_BcStore):
 
     def _record(self, label: str, entry: Entry) -> bytes:
         millis = int(entry.created.timestamp() * 1000) if entry.created else int(time.time() * 1000)
-        head = _utf(label) + struct.pack(">q", millis)
+        head = write_utf(label) + struct.pack(">q", millis)
         if entry.kind is EntryKind.TRUSTED_CERT:
-            return bytes([_CERTIFICATE]) + head + struct.pack(">i", 0) + _cert_bytes(entry.chain[0])
+            return bytes([_CERTIFICATE]) + head + struct.pack(">i", 0) + certificate_bytes(entry.chain[0])
         chain = entry.chain if entry.kind is EntryKind.KEY_PAIR else ()
         # A sealed key unchanged since it was read under the same password is written back as it was; a "secret"
         # entry's bytes were protected by the application that stored them, so they travel under any password.
@@ -160,7 +160,7 @@ class BksStore(_BcStore):
             type_, payload = blob[0], blob[1:]
         else:
             type_, payload = _SEALED, _seal(self._encoded_key(entry), self.password or "")
-        return (bytes([type_]) + head + struct.pack(">i", len(chain)) + b"".join(_cert_bytes(c) for c in chain)
+        return (bytes([type_]) + head + struct.pack(">i", len(chain)) + b"".join(certificate_bytes(c) for c in chain)
                 + struct.pack(">i", len(payload)) + payload)
 
     def _encoded_key(self, entry: Entry) -> bytes:

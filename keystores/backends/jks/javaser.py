@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from keystores.backends.java_data import _read_utf, _utf
+from keystores.backends.java_data import read_utf, write_utf
 
 _SC_WRITE_METHOD, _SC_SERIALIZABLE, _SC_EXTERNALIZABLE, _SC_BLOCK_DATA = 0x01, 0x02, 0x04, 0x08
 _PRIMITIVE_SIZES = {"B": 1, "C": 2, "D": 8, "F": 4, "I": 4, "J": 8, "S": 2, "Z": 1}
@@ -83,7 +83,7 @@ class _JavaReader:
                 raise ValueError(f"reference to unknown handle {handle}")
             return self.handles[handle]
         if tag == 0x74:  # TC_STRING
-            text, self.pos = _read_utf(self.data, self.pos)
+            text, self.pos = read_utf(self.data, self.pos)
             self.count(1)
             self.handles.append(text)
             return text
@@ -110,7 +110,7 @@ class _JavaReader:
         return found
 
     def class_desc_body(self, depth: int) -> _ClassDesc:
-        name, self.pos = _read_utf(self.data, self.pos)
+        name, self.pos = read_utf(self.data, self.pos)
         self.take(8)  # serialVersionUID
         desc = _ClassDesc(name)
         self.count(1)
@@ -118,7 +118,7 @@ class _JavaReader:
         desc.flags = self.unpack(">B")
         for _ in range(self.unpack(">H")):
             code = chr(self.unpack(">B"))
-            field_name, self.pos = _read_utf(self.data, self.pos)
+            field_name, self.pos = read_utf(self.data, self.pos)
             if code in "[L":
                 if not isinstance(self.content(depth + 1), str):
                     raise ValueError("field type is not a string")
@@ -207,31 +207,32 @@ class _JavaReader:
 
 def _java_byte_array(value: bytes) -> bytes:
     """TC_ARRAY of byte[] with a fresh class descriptor (the first byte[] in a stream)."""
-    return (b"\x75\x72" + _utf("[B") + _ARRAY_OF_BYTES_SUID + b"\x02\x00\x00\x78\x70"
+    return (b"\x75\x72" + write_utf("[B") + _ARRAY_OF_BYTES_SUID + b"\x02\x00\x00\x78\x70"
             + struct.pack(">i", len(value)) + value)
 
 
 def _serialize_secret_key_spec(algorithm: str, value: bytes) -> bytes:
     """A javax.crypto.spec.SecretKeySpec exactly as ObjectOutputStream writes it (what keytool -genseckey seals)."""
-    return (b"\xac\xed\x00\x05\x73\x72" + _utf("javax.crypto.spec.SecretKeySpec") + bytes.fromhex("5b470b66e230614d")
+    return (b"\xac\xed\x00\x05\x73\x72" + write_utf("javax.crypto.spec.SecretKeySpec")
+            + bytes.fromhex("5b470b66e230614d")
             + b"\x02\x00\x02"
-            + b"L" + _utf("algorithm") + b"\x74" + _utf("Ljava/lang/String;")
-            + b"[" + _utf("key") + b"\x74" + _utf("[B")
+            + b"L" + write_utf("algorithm") + b"\x74" + write_utf("Ljava/lang/String;")
+            + b"[" + write_utf("key") + b"\x74" + write_utf("[B")
             + b"\x78\x70"
-            + b"\x74" + _utf(algorithm)
+            + b"\x74" + write_utf(algorithm)
             + _java_byte_array(value))
 
 
 def _serialize_sealed_object(encoded_params: bytes, encrypted: bytes, algorithm: str) -> bytes:
     """com.sun.crypto.provider.SealedObjectForKeyProtector as JCEKS writes it; handle numbers match Java's."""
-    return (b"\xac\xed\x00\x05\x73\x72" + _utf("com.sun.crypto.provider.SealedObjectForKeyProtector")
+    return (b"\xac\xed\x00\x05\x73\x72" + write_utf("com.sun.crypto.provider.SealedObjectForKeyProtector")
             + bytes.fromhex("cd57ca59e730bb53") + b"\x02\x00\x00\x78"
-            + b"\x72" + _utf("javax.crypto.SealedObject") + bytes.fromhex("3e363da6c3b75470") + b"\x02\x00\x04"
-            + b"[" + _utf("encodedParams") + b"\x74" + _utf("[B")                    # handle 2: "[B"
-            + b"[" + _utf("encryptedContent") + b"\x71\x00\x7e\x00\x02"
-            + b"L" + _utf("paramsAlg") + b"\x74" + _utf("Ljava/lang/String;")       # handle 3
-            + b"L" + _utf("sealAlg") + b"\x71\x00\x7e\x00\x03"
+            + b"\x72" + write_utf("javax.crypto.SealedObject") + bytes.fromhex("3e363da6c3b75470") + b"\x02\x00\x04"
+            + b"[" + write_utf("encodedParams") + b"\x74" + write_utf("[B")                    # handle 2: "[B"
+            + b"[" + write_utf("encryptedContent") + b"\x71\x00\x7e\x00\x02"
+            + b"L" + write_utf("paramsAlg") + b"\x74" + write_utf("Ljava/lang/String;")       # handle 3
+            + b"L" + write_utf("sealAlg") + b"\x71\x00\x7e\x00\x03"
             + b"\x78\x70"
             + _java_byte_array(encoded_params)                                       # handles 5 (class), 6
             + b"\x75\x71\x00\x7e\x00\x05" + struct.pack(">i", len(encrypted)) + encrypted
-            + b"\x74" + _utf(algorithm) + b"\x74" + _utf(algorithm))
+            + b"\x74" + write_utf(algorithm) + b"\x74" + write_utf(algorithm))

@@ -17,7 +17,7 @@ import time
 from typing import Any, ClassVar
 
 from keystores.backends.base import FileStore
-from keystores.backends.java_data import _cert_bytes, _from_millis, _read_utf, _utf
+from keystores.backends.java_data import certificate_bytes, from_millis, read_utf, write_utf
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.backends.jks.javaser import (
     _JavaObject,
@@ -156,14 +156,14 @@ class _JavaStore(FileStore):
                 if data[at : at + 7] == b"\x00\x05X.509":  # nearly always: skip the general string reader
                     at += 7
                 else:
-                    cert_type, at = _read_utf(data, at)
+                    cert_type, at = read_utf(data, at)
             der, at = chunk(at)
             return (cert_type, der), at
 
         entries = []
         for _ in range(count):
             tag, = unpack(">I", data, pos)
-            alias, pos = _read_utf(data, pos + 4)
+            alias, pos = read_utf(data, pos + 4)
             (millis,) = unpack(">q", data, pos)
             pos += 8
             if tag == _TAG_PRIVATE_KEY:
@@ -215,7 +215,7 @@ class _JavaStore(FileStore):
     def _finish(self, alias: str, raw: tuple[Any, ...]) -> Entry:
         tag, millis, blob, chain_raw = raw
         label = alias.lower()
-        created = _from_millis(millis)
+        created = from_millis(millis)
         if tag == _TAG_TRUSTED_CERT and len(chain_raw) == 1 and chain_raw[0][0] == "X.509":
             # Decoded on first use of `chain`: a truststore of thousands lists without decoding any (the store
             # digest has already vouched for the bytes; a certificate cryptography refuses is reported then).
@@ -352,20 +352,20 @@ class _JavaStore(FileStore):
         for label, entry in self._entries.items():
             millis = int(entry.created.timestamp() * 1000) if entry.created else now
             if entry.kind is EntryKind.TRUSTED_CERT:
-                parts += [struct.pack(">I", _TAG_TRUSTED_CERT), _utf(label), struct.pack(">q", millis),
-                          _cert_bytes(entry.chain[0])]
+                parts += [struct.pack(">I", _TAG_TRUSTED_CERT), write_utf(label), struct.pack(">q", millis),
+                          certificate_bytes(entry.chain[0])]
             elif entry.kind is EntryKind.KEY_PAIR:
                 blob = self._sealed_blob(entry) if reuse else None
                 if blob is None:
                     blob = self._protect_private_key(entry, key_password)
-                parts += [struct.pack(">I", _TAG_PRIVATE_KEY), _utf(label), struct.pack(">q", millis),
+                parts += [struct.pack(">I", _TAG_PRIVATE_KEY), write_utf(label), struct.pack(">q", millis),
                           struct.pack(">I", len(blob)), blob, struct.pack(">I", len(entry.chain))]
-                parts += [_cert_bytes(cert) for cert in entry.chain]
+                parts += [certificate_bytes(cert) for cert in entry.chain]
             elif entry.kind is EntryKind.SECRET_KEY:
                 blob = self._sealed_blob(entry) if reuse else None
                 if blob is None:
                     blob = self._seal_secret_key(entry, key_password)
-                parts += [struct.pack(">I", _TAG_SECRET_KEY), _utf(label), struct.pack(">q", millis), blob]
+                parts += [struct.pack(">I", _TAG_SECRET_KEY), write_utf(label), struct.pack(">q", millis), blob]
             else:  # check_entry refused it on add; a defensive message rather than a silent drop
                 raise CapabilityError(entry.kind.value, f"{self.format.upper()} cannot hold a {entry.kind.value}",
                                       store=self.location, label=label)
