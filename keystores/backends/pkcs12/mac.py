@@ -20,7 +20,7 @@ from keystores.limits import (
 )
 
 if TYPE_CHECKING:
-    from keystores.backends.pkcs12.write import _WriteProfile
+    from keystores.backends.pkcs12.store import _WriteProfile
 
 PBMAC1_OID = "1.2.840.113549.1.5.14"
 

@@ -25,11 +25,13 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from keystores.backends.base import FileStore
+from keystores.backends.pkcs12.mac import _hash_label
 from keystores.backends.pkcs12.read import _assemble, _parse, _why
-from keystores.backends.pkcs12.write import PROFILES, _describe_profile, _secret_pkcs8, _serialize
+from keystores.backends.pkcs12.write import _secret_pkcs8, _serialize
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -42,6 +44,27 @@ from keystores.model import (
     EntryKind,
     KeyRef,
 )
+
+
+@dataclass(frozen=True)
+class _WriteProfile:
+    """The algorithms one write profile uses."""
+
+    key_scheme: str
+    cert_scheme: str
+    mac_hash: str
+    iterations: int
+    mac_iterations: int
+    salt_length: int = 16
+    mac_salt_length: int = 20
+
+
+# modern: what JDK 17 (11.0.12+) writes, and what OpenSSL 3 writes but with 10000 iterations instead of 2048.
+# compat: 3DES bags and a SHA-1 MAC, which Java 8 before 8u301, Windows before 2019 and macOS read.
+PROFILES: dict[str, _WriteProfile] = {
+    "modern": _WriteProfile("pbes2-aes256-sha256", "pbes2-aes256-sha256", "sha256", 10000, 10000),
+    "compat": _WriteProfile("pkcs12-3des", "pkcs12-3des", "sha1", 2048, 2048, salt_length=8),
+}
 
 
 class Pkcs12Store(FileStore):
@@ -130,3 +153,13 @@ def _der() -> Any:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
+
+def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, str]:
+    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",  # as pbe.describe spells it
+              "pkcs12-3des": "PKCS#12 PBE SHA-1 3DES"}
+    if no_password:
+        return {"mac": "none", "keys": "none (no private keys)", "certificates": "none"}
+    return {"mac": f"HMAC-{_hash_label(profile.mac_hash)} (PKCS#12 KDF), {profile.mac_iterations} iterations",
+            "keys": f"{scheme[profile.key_scheme]}, {profile.iterations} iterations",
+            "certificates": f"{scheme[profile.cert_scheme]}, {profile.iterations} iterations"}
