@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 from keystores.backends.base import FileStore
 from keystores.backends.pkcs12.mac import _hash_label
 from keystores.backends.pkcs12.read import _assemble, _parse, _why
-from keystores.backends.pkcs12.write import _secret_pkcs8, _serialize
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -120,9 +119,13 @@ class Pkcs12Store(FileStore):
             raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "
                                   "itself", store=self.location, label=entry.label)
         if entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:
+            from keystores.backends.pkcs12.write import _secret_pkcs8
+
             _secret_pkcs8(entry.secret, self.location, entry.label)  # an algorithm PKCS#12 has no OID for
 
     def _dump(self) -> bytes:
+        from keystores.backends.pkcs12.write import _serialize  # not on the read path: `list` never loads it
+
         try:
             # A key still sealed as read from this very file, under an unchanged password, is written back as is.
             reuse_from = self if self.password == self._read_password and self.password is not None else None
