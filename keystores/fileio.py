@@ -15,7 +15,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -272,7 +271,7 @@ def _stage(target: Path, data: bytes, *, private: bool, clear_secret: bool) -> _
     mode = stat.S_IMODE(existing.st_mode) if existing else (0o600 if private else 0o644 & ~_umask())
     if clear_secret:
         mode &= 0o700
-    tmp = folder / f"{TEMP_PREFIX}{target.name}.{secrets.token_hex(4)}"
+    tmp = folder / f"{TEMP_PREFIX}{target.name}.{os.urandom(4).hex()}"  # secrets.token_hex without importing random
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
