@@ -1,5 +1,9 @@
-"""PEM has no labels: how one is derived for a certificate, request or key (friendlyName, common name,
-fingerprint) and made unique, the same way when reading and when deciding what the writer must spell out.
+"""PEM has no labels, so they are derived: a "friendlyName" in the Bag Attributes before a block wins, else the
+certificate's (or request's) common name, else its first subject attribute, else "cert-" + fingerprint prefix;
+duplicates get "-2", "-3" in file order. The writer derives them the same way and adds a "Bag Attributes /
+friendlyName" line (as `openssl pkcs12 -nodes` does, and which every PEM reader skips) only where the derived label
+would differ from the entry's label, or where a trusted certificate could otherwise be mistaken for part of a key
+pair's chain: a CA bundle whose labels are the CAs' names stays pure PEM.
 """
 
 from __future__ import annotations

@@ -1,5 +1,23 @@
-"""Reading PEM and DER: blocks or one DER object -> certificates, keys (plain, PKCS#8, scrypt, legacy
-Proc-Type encrypted), requests and PKCS#7 bundles -> entries (see the package docstring for the mapping).
+"""Reading PEM and DER: blocks (parse.py) or one DER object -> certificates, keys, requests -> entries.
+
+How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
+- a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
+  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
+- a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
+  REQUEST without a key;
+- an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
+  a chain trusts nothing by being there), labelled as labels.py says, one per certificate however many chains hold
+  it; deleting the key pair removes it unless another key pair's chain holds it (keytool -delete's rule);
+- every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
+  what users mean by a truststore. The one exception is read: OpenSSL's "TRUSTED CERTIFICATE" block (`openssl x509
+  -trustout`), whose trusted/rejected purposes become the Trust and whose alias the label;
+- a private key that matches no certificate or request is not an entry (an entry needs a certificate or a request):
+  it is kept in `loose_keys`, named in `notes`, and written back when the file is rewritten.
+
+A DER file holds one certificate, private key or request (a DER PKCS#7 certificate bundle is read too). Encrypted
+keys are read in every scheme seen in the wild: the traditional "Proc-Type: 4,ENCRYPTED" form (AES-128/192/256,
+3DES, DES) and PKCS#8 (cryptography's loader, then keystores.pbe for PKCS#12 PBE, PBES1, RC2...; scrypt within a
+memory ceiling). All keys of a file are opened with the one store password.
 """
 
 from __future__ import annotations

@@ -1,44 +1,8 @@
-"""PEM and DER files as key stores: certificates, CA bundles, private keys (PKCS#8, PKCS#1, SEC1, encrypted) and
-certificate requests.
+"""PemStore: opening a PEM or DER file (or several PEM/DER files read as one bundle), editing, protection.
 
-Reading is tolerant of what other tools leave around PEM blocks ("Bag Attributes", "subject=" / "issuer=" lines,
-comments, CRLF line endings, blank lines, junk between blocks). Writing produces clean PEM (or one DER object).
-
-How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
-- a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
-  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
-- a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
-  REQUEST without a key;
-- an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
-  a chain trusts nothing by being there), labelled as below, one per certificate however many chains hold it;
-  deleting the key pair removes it unless another key pair's chain holds it (keytool -delete's rule);
-- every other certificate -> TRUSTED_CERT with trust TRUST_ALL: PEM has no trust flags, and a PEM bundle of CAs is
-  what users mean by a truststore. The one exception is read: OpenSSL's "TRUSTED CERTIFICATE" block (`openssl x509
-  -trustout`), whose trusted/rejected purposes become the Trust and whose alias the label. The writer writes plain
-  certificates only, so writing a certificate whose trust is None or partial adds a note to `notes`;
-- a private key that matches no certificate or request is not an entry (an entry needs a certificate or a request):
-  it is kept in `loose_keys`, named in `notes`, and written back when the file is rewritten.
-
-Labels: PEM has none, so they are derived: a "friendlyName" in the Bag Attributes before a block wins, else the
-certificate's (or request's) common name, else its first subject attribute, else "cert-" + fingerprint prefix;
-duplicates get "-2", "-3" in file order. The writer adds a "Bag Attributes / friendlyName" line (as `openssl pkcs12
--nodes` does, and which every PEM reader skips) only where the derived label would differ from the entry's label, or
-where a trusted certificate could otherwise be mistaken for part of a key pair's chain: a CA bundle whose labels are
-the CAs' names stays pure PEM.
-
-DER holds exactly one object: a certificate, a private key or a request (reading also accepts a DER PKCS#7
-certificate bundle). Writing more than one entry, or a key pair whose chain has more than the leaf, is a
-CapabilityError; a key pair is written as its certificate (the note says the key stayed out) unless the store was
-opened with `der_key=True`, which writes the private key (PKCS#8) instead.
-
-Keys are written as PKCS#8, encrypted with the store password when there is one (PBES2, PBKDF2-HMAC-SHA256,
-AES-256-CBC, as cryptography's BestAvailableEncryption writes it; both profiles: every OpenSSL since 1.0 and Java 8+
-read it); without a password they are written in the clear and the file is made 0600, even if it existed with a
-wider mode. Encrypted keys are read in every scheme seen in the wild: the traditional "Proc-Type: 4,ENCRYPTED"
-form (AES-128/192/256, 3DES, DES) and PKCS#8 (cryptography's loader, then keystores.pbe for PKCS#12 PBE, PBES1,
-RC2...). All keys of a file are opened with the one store password.
-
-The bytes decide between PEM and DER whatever the type asked for; the file is written back in the spelling read.
+Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate; `also=[paths]`
+(reading only) reads those files too. Reading and writing are the PemReading and PemWriting bases (read.py,
+write.py).
 """
 
 from __future__ import annotations

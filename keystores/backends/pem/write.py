@@ -1,5 +1,12 @@
-"""Writing PEM and DER: entries and loose keys -> clean PEM text (PKCS#8 keys, encrypted with the store password
-when there is one) or exactly one DER object.
+"""Writing PEM and DER: entries and loose keys -> clean PEM text, or exactly one DER object.
+
+Keys are written as PKCS#8, encrypted with the store password when there is one (PBES2, PBKDF2-HMAC-SHA256,
+AES-256-CBC, as cryptography's BestAvailableEncryption writes it; both profiles: every OpenSSL since 1.0 and Java 8+
+read it); without a password they are written in the clear and the file is made 0600, even if it existed with a
+wider mode. Only plain certificates are written, so a certificate whose trust is None or partial adds a note.
+DER: more than one entry, or a key pair whose chain has more than the leaf, is a CapabilityError; a key pair is
+written as its certificate (the note says the key stayed out) unless the store was opened with `der_key=True`,
+which writes the private key (PKCS#8) instead.
 """
 
 from __future__ import annotations

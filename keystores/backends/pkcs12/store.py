@@ -1,26 +1,7 @@
-"""PKCS#12 (.p12/.pfx) stores as Java and OpenSSL write them: several private keys and trusted certificates together.
+"""Pkcs12Store: opening a PKCS#12 file, the write profiles it honours, editing and what `protection()` reports.
 
-cryptography's own PKCS#12 API keeps one key and cannot write mixed stores, so the PFX / AuthenticatedSafe /
-SafeContents layers are read and written here with asn1crypto; the ciphers come from keystores.pbe and the
-PKCS#12 key derivation from keystores.legacy.
-
-How bags become entries (RFC 7292 says nothing about "entries"; this follows keytool where it can):
-- every private key bag is a key-pair entry; its leaf is the certificate bag with the same localKeyId (else the
-  one holding the same public key) and its chain is completed from *all* certificate bags by issuer name and
-  signature, never by file order;
-- a certificate bag with Java's trusted-certificate attribute (2.16.840.1.113894.746875.1.1) is a trusted-cert
-  entry whose Trust says which extended key usages it lists;
-- any other certificate bag that is not a key's leaf is an entry of kind "certificate" (trust None: present, not
-  trusted), as `openssl pkcs12 -info` shows every bag: an OpenSSL `-nokeys` store, a bag with only a friendlyName,
-  and an issuer inside a key pair's chain (`openssl pkcs12 -export -certfile`); the notes say keytool lists the
-  ones outside a chain nowhere. They are written back without the Java attribute. A certificate that is both an
-  entry and a key pair's chain member is written once, in the chain, with the entry's attributes; deleting a key
-  pair removes the untrusted chain certificates no other key pair uses, as keytool -delete does.
-- labels are friendlyName; an unnamed key is called "1", "2", ... as keytool does; an unnamed certificate takes
-  its subject's common name. localKeyId values are kept across a rewrite.
-- a Java secret-key bag (keytool -genseckey -storetype PKCS12) is a secret-key entry: its PKCS#8 names the key's
-  algorithm by OID (AES, DESede, HmacSHA256 ...; an OID Java has no name for is kept as the dotted OID) and holds
-  the raw key; it is written back the way JDK 17 writes it (localKeyId "Time <ms>").
+The ciphers come from keystores.pbe and the PKCS#12 key derivation from keystores.legacy; reading and writing are
+read.py and write.py beside this file.
 """
 
 from __future__ import annotations

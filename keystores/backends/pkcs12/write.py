@@ -1,4 +1,4 @@
-"""Writing a PKCS#12 file: the write profiles (which ciphers, KDF and MAC) and entries -> bags -> PFX."""
+"""Writing a PKCS#12 file: entries -> bags (keys still sealed as read kept as they are) -> PFX with its MAC."""
 
 from __future__ import annotations
 
