@@ -1,5 +1,6 @@
 """What java.io.DataOutputStream writes, shared by the Java key stores (JKS/JCEKS and Bouncy Castle's BKS/UBER):
-modified UTF-8 strings (writeUTF), certificates as type name + length + DER, dates as milliseconds.
+modified UTF-8 strings (writeUTF), certificates as type name + length + DER, dates as milliseconds, and the errors
+reading them may raise.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keystores.errors import UsageError
+
+#: What reading untrusted Java store bytes may raise (short data, bad lengths, bad modified UTF-8, nesting too
+#: deep); every one of them means "damaged".
+PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
 
 
 def read_utf(data: bytes, pos: int) -> tuple[str, int]:

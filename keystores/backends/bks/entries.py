@@ -8,7 +8,7 @@ import struct
 from typing import Any
 
 from keystores.backends.bouncycastle import BouncyCastleFileStore
-from keystores.backends.java_data import from_millis, read_utf, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, from_millis, read_utf, write_utf
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -38,8 +38,6 @@ _PROOF_MAX_ITERATIONS = 100_000
 #: What we write: PKCS#12 (modern profile) uses the same count; BC itself writes 1024..2047.
 WRITE_ITERATIONS = 10_000
 _SALT_SIZE = 20
-# Errors a parser of untrusted bytes may hit; all of them mean "damaged".
-_PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
 
 
 class _Reader:
@@ -118,7 +116,7 @@ def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
     plain = pbe.decrypt_with(_tdes_alg(salt, iterations), blob[reader.pos :], password)
     try:
         decoded = _decode_key(plain)
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         # 3DES padding comes out right by chance for 1 in 256 wrong passwords: then the key encoding does not parse.
         raise WrongPassword("wrong password (the decrypted key is not a key)") from exc
     if decoded[0] not in (_KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET):
@@ -262,7 +260,7 @@ class _BcStore(BouncyCastleFileStore):
         except WrongPassword as exc:
             raise WrongPassword("the store password does not open this key (or the key is damaged)",
                                 store=self.location, label=label) from exc
-        except (CorruptStore, *_PARSE_ERRORS) as exc:
+        except (CorruptStore, *PARSE_ERRORS) as exc:
             raise CorruptStore(f"damaged sealed key ({one_line(exc)})", store=self.location, label=label) from exc
         if decoded[0] == _KEY_PUBLIC:
             raise UnsupportedFormat("the sealed key is a bare public key", store=self.location, label=label)
@@ -303,7 +301,7 @@ class _BcStore(BouncyCastleFileStore):
                     continue
                 tries -= 1
                 _unseal(record.payload, self.password)
-            except (KeystoreError, *_PARSE_ERRORS):
+            except (KeystoreError, *PARSE_ERRORS):
                 continue
             return record.alias
         return None

@@ -42,7 +42,6 @@ from keystores.backends.bks.entries import (
     _KEY,
     _KEY_PRIVATE,
     _KEY_SECRET,
-    _PARSE_ERRORS,
     _SALT_SIZE,
     _SEALED,
     _SECRET,
@@ -54,7 +53,7 @@ from keystores.backends.bks.entries import (
     _Reader,
     _seal,
 )
-from keystores.backends.java_data import certificate_bytes, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, write_utf
 from keystores.errors import (
     CorruptStore,
     IntegrityError,
@@ -109,7 +108,7 @@ class BksStore(_BcStore):
             if exc.store is None:
                 raise type(exc)(exc.reason, store=self.location, label=exc.label) from exc
             raise
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged or truncated BKS store ({one_line(exc)})", store=self.location) from exc
         mac = data[body_end : body_end + _MAC_SIZE]
         if len(mac) != _MAC_SIZE:
@@ -181,7 +180,7 @@ class BksStore(_BcStore):
                     reader = _Reader(blob, 1)
                     reader.chunk()
                     counts.add(reader.int())
-                except _PARSE_ERRORS:
+                except PARSE_ERRORS:
                     continue  # a damaged key is reported when it is opened, not here
         low, high = (min(counts), max(counts)) if counts else (WRITE_ITERATIONS, WRITE_ITERATIONS)
         key_counts = f"{low}" + (f"-{high}" if high != low else "")

@@ -6,13 +6,13 @@ import hashlib
 from typing import ClassVar
 
 from keystores.backends.bks.entries import (
-    _PARSE_ERRORS,
     _SALT_SIZE,
     _BcStore,
     _parse_entries,
     _pkcs12_password,
     _Reader,
 )
+from keystores.backends.java_data import PARSE_ERRORS
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -52,7 +52,7 @@ class UberStore(_BcStore):
             version = reader.int()
             salt = reader.chunk()
             iterations = reader.int()
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise CorruptStore(f"truncated UBER header ({one_line(exc)})", store=self.location) from exc
         if version == 0:
             raise UnsupportedFormat("UBER version 0 (Bouncy Castle before 2002, OldPBEWithSHAAndTwofish-CBC) is not "
@@ -81,7 +81,7 @@ class UberStore(_BcStore):
             records, end = _parse_entries(plain, 0)
         except KeystoreError:
             raise
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             if _plausible_start(padded):
                 raise IntegrityError(f"the password is right (the store decrypts to entries) but the store is "
                                      f"damaged ({one_line(exc)})", store=self.location) from exc
@@ -111,5 +111,5 @@ def _plausible_start(plain: bytes) -> bool:
             return False
         reader.utf()
         return 0 <= reader.long() < 1 << 42 and 0 <= reader.int() < 1000
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return False

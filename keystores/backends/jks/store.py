@@ -17,7 +17,7 @@ import time
 from typing import Any, ClassVar
 
 from keystores.backends.base import FileStore
-from keystores.backends.java_data import certificate_bytes, from_millis, read_utf, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, write_utf
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.backends.jks.javaser import (
     _JavaObject,
@@ -54,8 +54,6 @@ _TAG_SECRET_KEY = 3
 _DIGEST_SIZE = 20
 # Smallest possible entry: tag(4) + alias length(2) + date(8) + one length(4).
 _MIN_ENTRY = 18
-# Errors a parser of untrusted bytes may hit; all of them mean "damaged".
-_PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
 
 
 # --- the stores ----------------------------------------------------------------------------------------------
@@ -98,7 +96,7 @@ class _JavaStore(FileStore):
             entries, end = self._parse(data)
         except KeystoreError:
             raise
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged or truncated {self.format.upper()} store ({exc})",
                                store=self.location) from exc
         digest = data[end : end + _DIGEST_SIZE]
@@ -270,7 +268,7 @@ class _JavaStore(FileStore):
                                 label=label) from exc
         except (UsageError, LimitExceeded) as exc:
             raise type(exc)(exc.reason, store=self.location, label=label) from exc
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged protected key ({exc})", store=self.location, label=label) from exc
         raise UnsupportedFormat(f"key protection algorithm {oid} is not one Java stores use", store=self.location,
                                 label=label)
@@ -303,7 +301,7 @@ class _JavaStore(FileStore):
                                 label=label) from exc
         except (UsageError, LimitExceeded) as exc:
             raise type(exc)(exc.reason, store=self.location, label=label) from exc
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged secret key entry ({exc})", store=self.location, label=label) from exc
         try:
             key = _JavaReader(plain, 0).stream()
@@ -317,7 +315,7 @@ class _JavaStore(FileStore):
                     raise ValueError(f"KeyRep of type {key_type} in format {key.fields.get('format')}")
                 return SecretKey(str(key.fields["algorithm"]), bytes(key.fields["encoded"]))
             raise ValueError(f"unexpected key class {key.class_name}")
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key (or the key is damaged)",
                                 store=self.location, label=label) from exc
 
@@ -419,7 +417,7 @@ class _JavaStore(FileStore):
                 else:
                     params = self._sealed_parameters(blob)
                 counts.add(_read_pbe_parameter(params or b"")[1])
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 continue  # a damaged key is reported when it is opened, not here
         if counts:
             low, high = min(counts), max(counts)
