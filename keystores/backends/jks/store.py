@@ -19,12 +19,6 @@ from typing import Any, ClassVar
 from keystores.backends.base import FileStore
 from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, write_utf
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
-from keystores.backends.jks.javaser import (
-    _JavaObject,
-    _JavaReader,
-    _serialize_sealed_object,
-    _serialize_secret_key_spec,
-)
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -180,6 +174,8 @@ class _JavaStore(FileStore):
                 cert, pos = certificate(pos)
                 entries.append((alias, (tag, millis, None, [cert])))
             elif tag == _TAG_SECRET_KEY and self.format == "jceks":
+                from keystores.backends.jks.javaser import _JavaReader  # only stores with secret keys need it
+
                 start = pos
                 reader = _JavaReader(data, pos)
                 sealed = reader.stream()
@@ -286,6 +282,7 @@ class _JavaStore(FileStore):
 
     def _open_secret_key(self, sealed: Any, password: str, label: str) -> SecretKey:
         from keystores import legacy_java
+        from keystores.backends.jks.javaser import _JavaObject, _JavaReader
 
         try:
             if not isinstance(sealed, _JavaObject) or "encryptedContent" not in sealed.fields:
@@ -427,6 +424,8 @@ class _JavaStore(FileStore):
 
     @staticmethod
     def _sealed_parameters(serialized: bytes) -> bytes:
+        from keystores.backends.jks.javaser import _JavaReader
+
         sealed = _JavaReader(serialized, 0).stream()
         return sealed.fields["encodedParams"]
 
@@ -469,6 +468,7 @@ class JceksStore(_JavaStore):
 
     def _seal_secret_key(self, entry: Entry, password: str) -> bytes:
         from keystores import legacy_java
+        from keystores.backends.jks.javaser import _serialize_sealed_object, _serialize_secret_key_spec
 
         secret = entry.secret
         if secret is None:
