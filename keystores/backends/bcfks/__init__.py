@@ -1,7 +1,8 @@
 """Bouncy Castle's FIPS key store BCFKS, read and written without Java.
 
-Where to look: store.py holds it all (the format description, the ASN.1 structures, key derivation, BcfksStore);
-what it shares with BKS and UBER is ../bouncycastle.py.
+Where to look: format.py declares the format (names, extensions, magic bytes) for detection and --type; store.py
+holds it all (the format description, the ASN.1 structures, key derivation, BcfksStore); what it shares with BKS and
+UBER is ../bouncycastle.py.
 """
 
 from keystores.formats import lazy_classes

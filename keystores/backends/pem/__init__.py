@@ -3,9 +3,10 @@ certificate requests. PEM has neither entries nor labels of its own; the mapping
 and labels.py. The bytes decide between PEM and DER whatever the type asked for; the file is written back in the
 spelling read.
 
-Where to look: store.py holds PemStore (open, several files read as one bundle, editing, protection); parse.py
-splits PEM text into blocks; read.py decodes blocks (or one DER object) and pairs keys, certificates and requests
-into entries; write.py writes them back; labels.py derives the labels both directions agree on.
+Where to look: format.py declares the format (names, extensions, magic bytes) for detection and --type; store.py
+holds PemStore (open, several files read as one bundle, editing, protection); parse.py splits PEM text into blocks;
+read.py decodes blocks (or one DER object) and pairs keys, certificates and requests into entries; write.py writes
+them back; labels.py derives the labels both directions agree on.
 """
 
 from keystores.formats import lazy_classes
