@@ -5,6 +5,7 @@
     objects.py      the token objects behind one entry, and the helpers both halves share
     read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs
     write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there
+    format.py       the format record (detection, --type, options), importing nothing heavy
     keys.py         key material <-> PKCS#11 attributes, CKA_ID convention, signing/decrypting with a token key
     tokens.py       loading a module, finding a token by label or serial, what a token can do
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
