@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # concurrent.futures is imported by the first write, not by every command that reads NSS
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # Below this many PBKDF2 iterations a derivation costs less than handing it to a thread (an empty password uses 1).
 _WORTH_A_THREAD = 1000
@@ -36,6 +38,8 @@ class KdfPool:
 
     def submit(self, iterations: int, call: Callable[..., bytes], /, *args: Any, **kwargs: Any) -> Future[bytes]:
         """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`, as a Future."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         if iterations < _WORTH_A_THREAD or self._cores < 2:
             done: Future[bytes] = Future()
             done.set_result(call(*args, **kwargs))

@@ -10,7 +10,6 @@ import time
 
 from keystores.backends.nss import db
 from keystores.backends.nss.connection import _is_busy
-from keystores.backends.nss.kdf_pool import KdfPool
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -144,6 +143,8 @@ class WriteTransaction:
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
+        from keystores.backends.nss.kdf_pool import KdfPool
+
         self._pending_macs = []
         with KdfPool() as self._kdf:
             for op, arg in ops:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -22,6 +21,9 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def _der() -> Any:
