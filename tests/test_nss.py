@@ -740,3 +740,72 @@ def test_chain_ca_then_the_same_ca_as_trusted_entry(tmp_path):
                 store_w.save()
             finally:
                 store_w.close()
+
+
+def _protection_items(folder: Path) -> tuple[dict[tuple[str, int, int], tuple], list[bytes]]:
+    """Every integrity MAC and encrypted attribute of the database, by (kind, object class, attribute): the DER
+    layout of its parameters (OIDs, iteration count, key length, salt and IV lengths; salts and MACs left out),
+    and every salt. Made with NSS's own DER helpers only, so it reads NSS's files and ours the same way."""
+    from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import db
+
+    salts: list[bytes] = []
+
+    def layout(blob: bytes) -> tuple:
+        found: list[bytes] = []
+
+        def walk(tlv: bytes) -> object:
+            tag, value, _, _ = nc.der_read(tlv)
+            if tag & 0x20:
+                return tuple(walk(whole) for _, _, whole in nc.der_children(value))
+            if tag == 0x06:
+                return nc.oid_text(value)
+            if tag == 0x02:
+                return int.from_bytes(value, "big")
+            found.append(value)
+            return ("octets", len(value))
+
+        parameters, _sealed = walk(blob)  # the MAC or ciphertext itself is left out
+        salts.append(found[0])  # the first OCTET STRING inside is the PBKDF2 salt
+        return parameters
+
+    items: dict[tuple[str, int, int], tuple] = {}
+    key_db = sqlite3.connect(folder / "key4.db")
+    cert_db = sqlite3.connect(folder / "cert9.db")
+    try:
+        classes = {("key", oid): db.read_ulong(cls) for oid, cls in key_db.execute("SELECT id, a0 FROM nssPrivate")}
+        classes |= {("cert", oid): db.read_ulong(cls) for oid, cls in cert_db.execute("SELECT id, a0 FROM nssPublic")}
+        for name, blob in key_db.execute("SELECT id, item1 FROM metaData WHERE id LIKE 'sig_%'"):
+            _, kind, object_id, attr = name.split("_")
+            items[("mac " + kind, classes[(kind, int(object_id, 16))], int(attr, 16))] = layout(bytes(blob))
+        for row in db.select_rows(key_db, "main", db.PRIVATE_TABLE, sorted(db.ENCRYPTED)):
+            for attr in db.ENCRYPTED:
+                if row.get(attr) is not None:
+                    items[("encrypted", db.CKO_PRIVATE_KEY, attr)] = layout(row.get(attr))
+    finally:
+        key_db.close()
+        cert_db.close()
+    return items, salts
+
+
+@needs_nss
+def test_we_write_the_salts_iterations_and_macs_nss_writes(nss_made, tmp_path):
+    """What certutil and pk12util wrote (NSS 3.x: PBES2/PBMAC1 with PBKDF2-HMAC-SHA-256, the password record's
+    10,000 iterations, a fresh 32-byte salt for every encrypted attribute and every MAC), we write too: the same
+    parameter layout per attribute, a MAC for every attribute NSS MACs, and no salt used twice."""
+    folder, _ = nss_made
+    ours = tmp_path / "ours"
+    with open_store(f"sql:{folder}", password=PW) as source, \
+            open_store(f"sql:{ours}", password=PW, create=True) as dest:
+        for item in source.entries():
+            dest.add(item)
+    theirs, their_salts = _protection_items(folder)
+    mine, my_salts = _protection_items(ours)
+    # Every (object class, attribute) NSS protects in this database, we protect, with the same parameters.
+    assert set(theirs) <= set(mine)
+    for what, parameters in theirs.items():
+        assert mine[what] == parameters, what
+    assert {parameters[1][0][1][1] for parameters in mine.values()} == {10_000}  # PBKDF2 iteration count
+    # A fresh salt for each item, as NSS makes them (no derived key shared between attributes).
+    assert len(their_salts) == len(set(their_salts)) > 20
+    assert len(my_salts) == len(set(my_salts)) > 20

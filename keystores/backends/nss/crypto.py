@@ -13,6 +13,7 @@ What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -34,6 +35,12 @@ OID_HMAC = {"1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.8": "sha224", "1.2.8
 _HMAC_OID = {v: k for k, v in OID_HMAC.items()}
 
 DEFAULT_ITERATIONS = 10000  # NSS_MIN_MP_PBE_ITERATION_COUNT's default; an empty password uses 1
+
+
+@functools.cache
+def _oid(dotted: str) -> bytes:
+    """der.oid, once per OID: every MAC and encrypted attribute a write makes names the same handful."""
+    return der.oid(dotted)
 
 
 def der_read(data: bytes, pos: int = 0) -> tuple[int, bytes, int, int]:
@@ -110,9 +117,9 @@ def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
 
 
 def _pbkdf2_alg(salt: bytes, iterations: int, key_length: int, hash_name: str = "sha256") -> bytes:
-    return der_seq(der.oid(OID_PBKDF2),
+    return der_seq(_oid(OID_PBKDF2),
                    der_seq(der_octets(salt), der.integer(iterations), der.integer(key_length),
-                           der_seq(der.oid(_HMAC_OID[hash_name]))))
+                           der_seq(_oid(_HMAC_OID[hash_name]))))
 
 
 # --- encrypted attributes ------------------------------------------------------------------------------------
@@ -222,16 +229,16 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
         pad = 8 - len(plain) % 8
         ciphertext = _cbc(block_cipher("tripledes", des_key), iv, plain + bytes([pad]) * pad, decrypt=False)
-        alg = der_seq(der.oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der.integer(iterations)))
+        alg = der_seq(_oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der.integer(iterations)))
         return der_seq(alg, der_octets(ciphertext))
     salt = os.urandom(32)
     iv_param = der_octets(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
     derived = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     pad = 16 - len(plain) % 16
     ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
-    alg = der_seq(der.oid(OID_PBES2),
+    alg = der_seq(_oid(OID_PBES2),
                   der_seq(_pbkdf2_alg(salt, iterations, 32),
-                          der_seq(der.oid("2.16.840.1.101.3.4.1.42"), iv_param)))
+                          der_seq(_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
     return der_seq(alg, der_octets(ciphertext))
 
 
@@ -268,8 +275,8 @@ def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterat
     salt = os.urandom(32)
     mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
-    alg = der_seq(der.oid(OID_PBMAC1),
-                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(der.oid(_HMAC_OID["sha256"]))))
+    alg = der_seq(_oid(OID_PBMAC1),
+                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(_oid(_HMAC_OID["sha256"]))))
     return der_seq(alg, der_octets(mac))
 
 

@@ -22,7 +22,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores.backends.base import BaseStore
 from keystores.backends.nss import crypto as nc
@@ -48,6 +48,11 @@ from keystores.errors import (
 )
 from keystores.limits import KdfBudget, VerificationBudget
 from keystores.model import Capabilities, Entry
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from keystores.backends.nss.kdf_pool import KdfPool
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -106,6 +111,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
+        self._kdf: KdfPool | None = None  # a write's PBKDF2 work, on every core (made by each write)
+        self._pending_macs: list[tuple[str, Future[bytes]]] = []  # MAC items being made, by metaData id
         self._new = create
         try:
             if not create and self.folder.is_dir():

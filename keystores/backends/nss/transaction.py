@@ -143,12 +143,18 @@ class WriteTransaction:
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
-        for op, arg in ops:
-            if op == "add":
-                self._insert_entry(writer, arg)
-            elif op == "remove":
-                self._delete_entry(writer, *arg)
-            elif op == "rename":
-                self._rename_entry(writer, *arg)
-            elif op == "password":
-                self._change_password(conn, writer, arg)
+        from keystores.backends.nss.kdf_pool import KdfPool
+
+        self._pending_macs = []
+        with KdfPool() as self._kdf:
+            for op, arg in ops:
+                if op == "add":
+                    self._insert_entry(writer, arg)
+                elif op == "remove":
+                    self._delete_entry(writer, *arg)
+                elif op == "rename":
+                    self._rename_entry(writer, *arg)
+                elif op == "password":
+                    self._change_password(conn, writer, arg)
+                # Before the next change, which may delete the objects these MACs belong to.
+                self._store_macs(conn)

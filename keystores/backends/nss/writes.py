@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -21,6 +21,9 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def _der() -> Any:
@@ -47,10 +50,24 @@ class SqlWrites:
                      (self._global_salt, self._password_check))
 
     def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
+        """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
+        _store_macs writes it."""
         assert self._pass_key is not None
-        blob = nc.make_mac(self._pass_key, mac_id, attr, value, iterations=self._iterations)
-        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)",
-                     (f"sig_{kind}_{object_id:08x}_{attr:08x}", blob))
+        mac = self._kdf.submit(self._iterations, nc.make_mac, self._pass_key, mac_id, attr, value,
+                               iterations=self._iterations)
+        self._pending_macs.append((f"sig_{kind}_{object_id:08x}_{attr:08x}", mac))
+
+    def _store_macs(self, conn: sqlite3.Connection) -> None:
+        """Write the MAC items _mac started, once they are made."""
+        items = [(name, mac.result()) for name, mac in self._pending_macs]
+        self._pending_macs = []
+        conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
+
+    def _encrypt(self, value: bytes, key: bytes) -> Future[bytes]:
+        """Start encrypting one private attribute under passKey `key` as NSS does (fresh salt, the database's
+        iteration count)."""
+        return self._kdf.submit(self._iterations, nc.encrypt_value, value, key, iterations=self._iterations,
+                                legacy=self._legacy)
 
     @staticmethod
     def _cert_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -202,13 +219,13 @@ class SqlWrites:
                                       (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
             writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
         key_id = writer.new_id("main", db.PRIVATE_TABLE)
-        encrypted = {attr: nc.encrypt_value(value, self._pass_key, iterations=self._iterations, legacy=self._legacy)
-                     for attr, value in secret.items()}
-        writer.insert("main", db.PRIVATE_TABLE, key_id, {**private_attrs, **encrypted})
+        encrypting = {attr: self._encrypt(value, self._pass_key) for attr, value in secret.items()}
         for attr, value in secret.items():
             self._mac(conn, "key", key_id, 0, attr, value)
         for attr, value in clear.items():
             self._mac(conn, "key", key_id, key_id, attr, value)
+        encrypted = {attr: done.result() for attr, done in encrypting.items()}
+        writer.insert("main", db.PRIVATE_TABLE, key_id, {**private_attrs, **encrypted})
         pub_id = writer.new_id("cert", db.PUBLIC_TABLE)
         writer.insert("cert", db.PUBLIC_TABLE, pub_id, public_attrs)
         for attr, value in clear.items():
@@ -273,7 +290,7 @@ class SqlWrites:
 
         for row in private:
             label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
-            updates: dict[int, bytes] = {}
+            updates: dict[int, Future[bytes]] = {}
             for attr in db.ENCRYPTED:
                 blob = row.get(attr)
                 if blob is None:
@@ -283,14 +300,14 @@ class SqlWrites:
                 except (nc.DecryptFailed, nc.DerError) as exc:
                     raise IntegrityError("a private key attribute does not decrypt; the password is left "
                                          "unchanged", store=self.location, label=label) from exc
-                updates[attr] = nc.encrypt_value(value, new_key, iterations=self._iterations, legacy=self._legacy)
+                updates[attr] = self._encrypt(value, new_key)
                 verified("key", row.id, 0, attr, value, label)
             for attr in db.AUTHENTICATED:
                 value = row.get(attr)
                 if value is not None:
                     verified("key", row.id, row.id, attr, value, label)
             if updates:
-                writer.update("main", db.PRIVATE_TABLE, row.id, updates)
+                writer.update("main", db.PRIVATE_TABLE, row.id, {attr: done.result() for attr, done in updates.items()})
         for row in public:
             for attr in db.AUTHENTICATED:
                 value = row.get(attr)
