@@ -145,7 +145,7 @@ def get(name: str) -> FormatRecord:
     """The record for a type name or alias (`p12`, `.pfx`, `PKCS12`); UsageError listing the known ones."""
     record = by_spelling().get(name.lower().lstrip("."))
     if record is None:
-        known = ", ".join(r.name for r in records() if r.listed and r.storage is not Storage.INDIRECT)
+        known = ", ".join(sorted(r.name for r in listed() if r.storage is not Storage.INDIRECT))
         raise UsageError(f"unknown store type '{name}'; known types: {known}")
     return record
 
