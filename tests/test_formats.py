@@ -182,3 +182,17 @@ def test_an_option_the_format_does_not_declare_is_refused(tmp_path: Path) -> Non
     with open_store(tmp_path / "a.kdb", password=PASSWORD, create=True, stash=True):
         pass
     assert (tmp_path / "a.sth").exists()
+
+
+def test_audit_gives_module_to_the_tokens_only(tmp_path: Path) -> None:
+    """One --module for many stores: a .p12 among them is not refused for an option tokens take."""
+    from clirun import keystores
+
+    location = str(tmp_path / "a.p12")
+    make_store("pkcs12", location, base_entries())
+    done = keystores("audit", location, "-p", "env:PW", "--module", "/nowhere/libtoken.so", "--skip", "expiring",
+                     env={"PW": PASSWORD})
+    assert done.code == 0, done.err
+    assert "audited 1 store(s)" in done.err
+    refused = keystores("list", location, "-p", "env:PW", "--module", "/nowhere/libtoken.so", env={"PW": PASSWORD})
+    assert refused.code == 2 and "a PKCS#12 store takes no option module" in refused.err
