@@ -37,7 +37,6 @@ ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE
 
 # Enumerated values. --type's come from the format records (every spelling they accept, as the shell completes them);
 # so do the lists of types and store names in help text written with {types} and {names}.
-WRITE_PROFILES = ("modern", "compat")
 HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
 # Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
 # tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
@@ -54,6 +53,12 @@ def _store_types() -> list[str]:
     return formats.type_choices()
 
 
+def _write_profiles() -> list[str]:
+    from keystores.formats import Profile
+
+    return [profile.value for profile in Profile]
+
+
 def _filled(text: str) -> str:
     """Help text with the format records' current lists in place of {types} and {names} (keystores/formats.py)."""
     from keystores import formats
@@ -62,7 +67,7 @@ def _filled(text: str) -> str:
 
 
 CHOICES: dict[str, Callable[[], list[str]]] = {
-    "--type": _store_types, "--dest-type": _store_types, "--profile": lambda: list(WRITE_PROFILES),
+    "--type": _store_types, "--dest-type": _store_types, "--profile": _write_profiles,
     "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
     "--fail-on": lambda: list(SEVERITIES),
 }

@@ -75,16 +75,17 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
-    from keystores.store import capabilities_of, open_store, store_exists
+    from keystores.store import capabilities_of, open_store, options_for, store_exists
 
     missing = [location for location in stores if not store_exists(location)]
     if missing:
         raise StoreNotFound("no such store" + (f" (nor {', '.join(missing[1:])})" if len(missing) > 1 else ""),
                             store=missing[0])
-    options = {"module": module} if module else {}
+    given = {"module": module} if module else {}
     opened: list[tuple[str, Any]] = []
     for location in stores:
         try:
+            options = options_for(location, given)  # --module is for the tokens among the stores
             own = secrets.source_for(location)
             if own is not None:
                 store = open_store(location, password=secrets.resolve(own, what=f"password for {location}"),

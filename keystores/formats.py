@@ -108,6 +108,12 @@ _found: tuple[FormatRecord, ...] | None = None
 
 
 def _discover() -> tuple[FormatRecord, ...]:
+    """The RECORDS of every `<home>/<package>/format.py`, packages in name order.
+
+    Found by file name rather than listed: a list of record modules would be one more place to edit for a new
+    format, and forgetting it fails silently (the format is simply never detected). Entry points would need a
+    reinstall before a new in-tree format is seen and read every installed distribution's metadata on each run;
+    a folder listing per home costs microseconds. register() is the door for formats from elsewhere."""
     found: list[FormatRecord] = []
     for home in _HOMES:
         package = importlib.import_module(home)
@@ -145,7 +151,7 @@ def get(name: str) -> FormatRecord:
     """The record for a type name or alias (`p12`, `.pfx`, `PKCS12`); UsageError listing the known ones."""
     record = by_spelling().get(name.lower().lstrip("."))
     if record is None:
-        known = ", ".join(r.name for r in records() if r.listed and r.storage is not Storage.INDIRECT)
+        known = ", ".join(sorted(r.name for r in listed() if r.storage is not Storage.INDIRECT))
         raise UsageError(f"unknown store type '{name}'; known types: {known}")
     return record
 

@@ -245,6 +245,16 @@ def _checked(record: FormatRecord, loc: str, profile: Profile, options: Mapping[
     return []
 
 
+def options_for(location: str, options: Mapping[str, Any], *, type: str | None = None) -> dict[str, Any]:
+    """Those of `options` the format of the store at `location` takes, for commands that open many stores with
+    one set of options (`audit --module` applies to the tokens among them, not to a .p12 beside them)."""
+    name, _ = detect(location, explicit=type)
+    record = formats.get(name)
+    if record.storage is Storage.INDIRECT:  # the store it names takes them or refuses them
+        return dict(options)
+    return {key: value for key, value in options.items() if key in record.options}
+
+
 def capabilities_of(location: str, *, type: str | None = None) -> Capabilities:
     """What the format of an existing store can do, from its address and bytes, without opening it (and so
     without its secret): e.g. whether it has a stash or takes a token PIN."""

@@ -134,14 +134,19 @@ def test_records_import_nothing_heavy() -> None:
 
 
 def test_listing_a_pkcs12_imports_no_other_backend(tmp_path: Path) -> None:
+    """`keystores list x.p12` reads every record (detection, --type's choices) and loads PKCS#12's code alone."""
     location = str(tmp_path / "x.p12")
     make_store("pkcs12", location, base_entries())
-    code = ("import sys\nfrom keystores.store import open_store\n"
-            f"with open_store({location!r}, password={PASSWORD!r}) as s:\n    list(s.entries())\n"
-            "print(sorted({m.split('.')[2] for m in sys.modules if m.startswith('keystores.backends.')\n"
-            "              and m.count('.') > 2 and not m.endswith('.format')}))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "['pkcs12']"
+    code = ("import atexit, sys\n"
+            "def loaded():\n"
+            "    print(sorted({m.split('.')[2] for m in sys.modules if m.startswith('keystores.backends.')\n"
+            "                  and m.count('.') > 2 and not m.endswith('.format')}), file=sys.stderr)\n"
+            "atexit.register(loaded)\n"
+            "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
+    done = subprocess.run([sys.executable, "-c", code, "list", location, "-p", "env:PW"], capture_output=True,
+                          text=True, check=False, env={"PATH": "/usr/bin:/bin", "PW": PASSWORD, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "['pkcs12']"
 
 
 # --- profiles and options, checked once in open_store ----------------------------------------------------------
@@ -177,3 +182,17 @@ def test_an_option_the_format_does_not_declare_is_refused(tmp_path: Path) -> Non
     with open_store(tmp_path / "a.kdb", password=PASSWORD, create=True, stash=True):
         pass
     assert (tmp_path / "a.sth").exists()
+
+
+def test_audit_gives_module_to_the_tokens_only(tmp_path: Path) -> None:
+    """One --module for many stores: a .p12 among them is not refused for an option tokens take."""
+    from clirun import keystores
+
+    location = str(tmp_path / "a.p12")
+    make_store("pkcs12", location, base_entries())
+    done = keystores("audit", location, "-p", "env:PW", "--module", "/nowhere/libtoken.so", "--skip", "expiring",
+                     env={"PW": PASSWORD})
+    assert done.code == 0, done.err
+    assert "audited 1 store(s)" in done.err
+    refused = keystores("list", location, "-p", "env:PW", "--module", "/nowhere/libtoken.so", env={"PW": PASSWORD})
+    assert refused.code == 2 and "a PKCS#12 store takes no option module" in refused.err

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hardening import PASSWORD, base_entries, bulk_entries, location, make_store, usable
+from hardening import FILE_FORMATS, PASSWORD, base_entries, bulk_entries, location, make_store, usable
 from helpers import key_pair_entry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -308,7 +308,7 @@ def _hostile_certificates() -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", ["bad-ec-point", "point-off-curve", "bad-utf8-name"])
-@pytest.mark.parametrize("fmt", ["pkcs12", "jks", "jceks", "bks", "bcfks", "pem", "cms", "nss"])
+@pytest.mark.parametrize("fmt", list(FILE_FORMATS))
 def test_hostile_certificate_behind_a_valid_mac(fmt, case, tmp_path):
     """A writer may refuse the certificate (KeystoreError) or write it; then reading must refuse it cleanly."""
     usable(fmt)
