@@ -7,9 +7,8 @@ sealed: int length and [int salt length, salt, int iterations, PBEWithSHAAnd3-Ke
 3-key 3DES-CBC) over the key]. A key (clear or sealed) is: byte 0 private / 1 public / 2 secret, UTF format
 ("PKCS#8", "X.509" or "RAW"), UTF algorithm, int length, encoding.
 
-What is not read: BC's "Broken"/"Old" key ciphers (a KDF bug in BC releases before 2002): refused with a message
-naming them. Entries holding a bare public key (type 2/4 with key type 1) have no place in the keystores model:
-they are named in the notes and written back unchanged.
+Entries holding a bare public key (type 2/4 with key type 1) have no place in the keystores model: they are named
+in the notes and written back unchanged.
 """
 
 from __future__ import annotations
