@@ -1,5 +1,14 @@
-"""The entry list BKS and UBER share (BcKeyStoreSpi's loadStore/saveStore): entry types, clear and sealed keys
-(PBEWithSHAAnd3-KeyTripleDES-CBC), and _BcStore, which turns them into keystores entries.
+"""The entry list BKS and UBER share (BcKeyStoreSpi's loadStore/saveStore), and _BcStore, which turns it into entries.
+
+An entry: byte type, modified-UTF-8 alias, long creation time (ms), int chain length, the chain (each certificate:
+UTF type "X.509", int length, DER), then by type: 1 certificate: one more certificate; 2 key: the key in the clear;
+3 secret: int length and bytes an application protected itself (KeyStore.setKeyEntry(alias, byte[], chain)); 4
+sealed: int length and [int salt length, salt, int iterations, PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1,
+3-key 3DES-CBC) over the key]. A key (clear or sealed) is: byte 0 private / 1 public / 2 secret, UTF format
+("PKCS#8", "X.509" or "RAW"), UTF algorithm, int length, encoding.
+
+Entries holding a bare public key (type 2/4 with key type 1) have no place in the keystores model: they are named
+in the notes and written back unchanged.
 """
 
 from __future__ import annotations

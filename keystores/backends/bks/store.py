@@ -1,31 +1,15 @@
-"""Bouncy Castle's own key stores BKS and UBER, read and written here (BKS) or read (UBER) without Java.
+"""BksStore: Bouncy Castle's BKS, read and written without Java.
 
 The format is defined by org.bouncycastle.jcajce.provider.keystore.bc.BcKeyStoreSpi (BKS: the Std and Version1
-inner classes; UBER: the BouncyCastleStore inner class). Checked against bcprov 1.72 (Debian's libbcprov-java)
-through keytool, and against the BcKeyStoreSpi source of bc-java 1.7x, which has not changed the layout since
-version 2 appeared (BC 1.47, 2012).
+inner classes; UBER, in uber.py: the BouncyCastleStore inner class). Checked against bcprov 1.72 (Debian's
+libbcprov-java) through keytool, and against the BcKeyStoreSpi source of bc-java 1.7x, which has not changed the
+layout since version 2 appeared (BC 1.47, 2012).
 
-BKS layout: int version (0, 1 or 2; BC writes 2), int salt length, salt, int iteration count, the entries, a zero
-byte, then an HMAC-SHA1 over the entries (from the first entry to the zero byte included). The MAC key comes from the
-PKCS#12 key derivation (RFC 7292 appendix B, SHA-1, purpose 3) over the password as a BMPString; version 2 derives a
-20-byte key, versions 0 and 1 a 2-byte key (BC passed the MAC size in bytes where bits were meant: BKS-V1's
-well-known weakness). BC checks the MAC only when a password is given; so do we (see `_load`).
-
-An entry: byte type, modified-UTF-8 alias, long creation time (ms), int chain length, the chain (each certificate:
-UTF type "X.509", int length, DER), then by type: 1 certificate: one more certificate; 2 key: the key in the clear;
-3 secret: int length and bytes an application protected itself (KeyStore.setKeyEntry(alias, byte[], chain)); 4
-sealed: int length and [int salt length, salt, int iterations, PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1,
-3-key 3DES-CBC) over the key]. A key (clear or sealed) is: byte 0 private / 1 public / 2 secret, UTF format
-("PKCS#8", "X.509" or "RAW"), UTF algorithm, int length, encoding.
-
-UBER is the same entry list, followed by a SHA-1 digest of it, all encrypted with PBEWithSHAAndTwofish-CBC (PKCS#12
-KDF, SHA-1, 256-bit key, 128-bit IV) after the clear header (version, salt, iterations); BC refuses more than
-65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish: keystores.twofish
-decrypts it. UBER stores are read only (written as BKS or BCFKS instead).
-
-What is not read: BC's "Broken"/"Old" key ciphers (a KDF bug in BC releases before 2002), and UBER version 0 (the
-same era): these are refused with a message naming them. Entries holding a bare public key (type 2/4 with key type
-1) have no place in the keystores model: they are named in the notes and written back unchanged.
+BKS layout: int version (0, 1 or 2; BC writes 2), int salt length, salt, int iteration count, the entries (see
+entries.py), a zero byte, then an HMAC-SHA1 over the entries (from the first entry to the zero byte included). The MAC
+key comes from the PKCS#12 key derivation (RFC 7292 appendix B, SHA-1, purpose 3) over the password as a BMPString;
+version 2 derives a 20-byte key, versions 0 and 1 a 2-byte key (BC passed the MAC size in bytes where bits were meant:
+BKS-V1's well-known weakness). BC checks the MAC only when a password is given; so do we (see `_load`).
 """
 
 from __future__ import annotations

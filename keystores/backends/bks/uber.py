@@ -1,4 +1,10 @@
-"""UBER: BKS's entry list encrypted with PBEWithSHAAndTwofish-CBC; read only (written as BKS or BCFKS instead)."""
+"""UberStore: Bouncy Castle's UBER, read only (written as BKS or BCFKS instead).
+
+UBER is BKS's entry list (entries.py), followed by a SHA-1 digest of it, all encrypted with PBEWithSHAAndTwofish-CBC
+(PKCS#12 KDF, SHA-1, 256-bit key, 128-bit IV) after the clear header (version, salt, iterations); BC refuses more
+than 65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish: keystores.twofish
+decrypts it. UBER version 0 (from before 2002) is refused with a message naming it.
+"""
 
 from __future__ import annotations
 
