@@ -3,9 +3,8 @@ the progress bar."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from keystores.errors import PasswordRequired
@@ -99,18 +98,6 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 def show_notes(notes: list[str]) -> None:
     for note in dict.fromkeys(notes):
         err(note)
-
-
-@contextlib.contextmanager
-def skip_unreadable_hint() -> Iterator[None]:
-    """A transfer that refused entries says how to write the others instead (the library names no CLI flags)."""
-    from keystores.errors import EntriesRefused
-
-    try:
-        yield
-    except EntriesRefused as exc:
-        exc.reason += "; --skip-unreadable writes the others and lists what it left out"
-        raise
 
 
 def show_left_out(left_out: list[tuple[str, str]]) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_ERRORS = ("ExitCode", "KeystoreError", "UsageError", "WrongPassword", "PasswordRequired", "NotFound",
+_ERRORS = ("ExitCode", "Hint", "KeystoreError", "UsageError", "WrongPassword", "PasswordRequired", "NotFound",
            "StoreNotFound", "EntryNotFound", "TokenNotFound", "CorruptStore", "IntegrityError", "UnsupportedFormat",
            "EntryExists", "StoreExists", "StoreLocked", "BackendUnavailable", "CapabilityError", "KeyNotExtractable",
            "ChecksFailed", "EntriesRefused")
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         EntryExists,
         EntryNotFound,
         ExitCode,
+        Hint,
         IntegrityError,
         KeyNotExtractable,
         KeystoreError,
@@ -93,7 +94,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendUnavailable", "CapabilityError", "ChecksFailed", "CorruptStore", "EntriesRefused", "Entry", "EntryExists",
-    "EntryKind", "EntryNotFound", "ExitCode", "IntegrityError", "KeyNotExtractable", "KeySpec", "KeyStore",
+    "EntryKind", "EntryNotFound", "ExitCode", "Hint", "IntegrityError", "KeyNotExtractable", "KeySpec", "KeyStore",
     "KeystoreError", "NotFound", "PasswordRequired", "StoreExists", "StoreLocked", "StoreNotFound", "TokenNotFound",
     "Trust", "UnsupportedFormat", "UsageError", "VisibleSecretWarning", "WeakCryptoWarning", "WrongPassword", "audit",
     "certreq", "convert", "copy_entries", "entry_data", "export_entry", "import_entries", "import_pem_parts",

@@ -99,3 +99,15 @@ def test_the_readme_lifecycle_runs_from_keystores_alone(tmp_path, monkeypatch: p
     with keystores.open_store("qm1.kdb", password="secret") as kdb:
         entry = kdb.get("ibmwebspheremqqm1")
         assert entry.kind is keystores.EntryKind.KEY_PAIR and entry.certificate == issued.certificate
+
+
+def test_an_error_hint_names_the_keyword_in_python_and_the_option_in_the_cli() -> None:
+    from keystores.cli.render import error_line
+
+    refused = keystores.EntriesRefused([("aes", "a JKS store holds no secret keys")], store="x.jks")
+    assert str(refused) == ("x.jks: cannot take 1 entry, so nothing was written ('aes': a JKS store holds no secret "
+                            "keys); skip_unreadable=True writes the others and lists what it left out")
+    assert error_line(refused) == ("x.jks: cannot take 1 entry, so nothing was written ('aes': a JKS store holds no "
+                                   "secret keys); --skip-unreadable writes the others and lists what it left out")
+    assert refused.hint == keystores.Hint("; {} writes the others and lists what it left out",
+                                          option="--skip-unreadable", keyword="skip_unreadable=True")
