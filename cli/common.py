@@ -96,8 +96,10 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 
 
 def show_notes(notes: list[str]) -> None:
+    from keystores.cli.render import said
+
     for note in dict.fromkeys(notes):
-        err(note)
+        err(said(note))
 
 
 def show_left_out(left_out: list[tuple[str, str]]) -> None:

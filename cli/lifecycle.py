@@ -75,6 +75,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
+    from keystores.ops.lifecycle import password_for
     from keystores.store import capabilities_of, open_store, options_for, store_exists
 
     missing = [location for location in stores if not store_exists(location)]
@@ -105,7 +106,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
             raise  # a token or module that is not there (exit 4, as a missing file), a bad secret source (exit 2)
         except KeystoreError as exc:
             if isinstance(exc, PasswordRequired):
-                exc.reason += f" (give --password-for {location}=SOURCE)"
+                exc.hint = password_for(location)
             opened.append((location, exc))
     return opened
 
@@ -419,13 +420,13 @@ def register(app: typer.Typer) -> None:
             for _, store in opened:
                 if not isinstance(store, Exception):
                     show_notes(store.notes)
-            report = audit(opened, within=window, skip=skip or [], fail_on=fail_on)
+            report = audit(dict(opened), within=window, skip=skip or [], fail_on=fail_on)
         if as_json:
-            emit_json(report.as_dict())
+            emit_json(report.as_dict("option"))
         else:
             from keystores.cli.render import tsv
 
-            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.message]
+            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.text("option")]
                  for finding in report.findings])
             counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                                 if (n := sum(f.severity == level for f in report.findings)))

@@ -84,7 +84,7 @@ def import_cmd(
         step, stop = progress_callback(True, "importing")
 
         def copy(pw: str | None, dpw: str | None) -> transfer.TransferResult:
-            common = {"password": pw, "dest_password": dpw, "src_type": store_type, "dest_type": dest_type,
+            common = {"password": pw, "dest_password": dpw, "type": store_type, "dest_type": dest_type,
                       "replace": replace, "profile": profile, "progress": step, "untrusted": untrusted,
                       "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable,
                       "ask": StorePrompts()}
@@ -124,9 +124,9 @@ def export_cmd(
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
     result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
-                                   out_password=secret_from(out_password, "output password"),
+                                   dest_password=secret_from(out_password, "output password"),
                                    out_format=out_format, include_chain=include_chain, include_key=include_key,
-                                   store_type=store_type, force=force, profile=profile, ask=StorePrompts())
+                                   type=store_type, force=force, profile=profile, ask=StorePrompts())
     show_notes(result.notes)
     err(f"wrote {out}")
 
@@ -170,7 +170,7 @@ def convert_cmd(
     try:
         result = (batch.convert_files if many else transfer.convert)(
             sources if many else sources[0], dest, password=secret_from(password, "password"),
-            dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
+            dest_password=secret_from(dest_password, "destination password"), type=store_type,
             dest_type=dest_type, profile=profile, force=force, progress=step,
             dest_options=cms_options(kdb_version, stash), untrusted=untrusted,
             trust_unverified=trust_unverified, skip_unreadable=skip_unreadable, ask=StorePrompts(),

@@ -31,6 +31,27 @@ class Hint:
         return self.text.replace("{}", self.option if naming == "option" else self.keyword)
 
 
+class Note(str):
+    """A note for the user (an operation's `notes`) whose hint names a parameter. As a str it states the keyword,
+    as a script reads it; the CLI prints `line("option")` (cli/render.py: said)."""
+
+    text: str
+    hint: Hint
+
+    def __new__(cls, text: str, hint: Hint) -> Note:
+        note = super().__new__(cls, text + hint.render())
+        note.text, note.hint = text, hint
+        return note
+
+    def line(self, naming: Naming = "keyword") -> str:
+        return self.text + self.hint.render(naming)
+
+
+def parameter(option: str, keyword: str) -> Hint:
+    """A hint that names the parameter the error is about: "bad subject alternative name 'x' (--san)"."""
+    return Hint(" ({})", option=option, keyword=keyword)
+
+
 # Hints more than one module gives.
 REPLACE = Hint(" (use {} to overwrite it)", option="--replace", keyword="replace=True")
 FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
