@@ -113,7 +113,7 @@ def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
     from keystores.ops.describe import skipped_data
 
     show_notes(result.notes)
-    skipped = skipped_data(result.skipped)
+    skipped = skipped_data(result.skipped, "option")
     for item in skipped:
         err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
     show_left_out(result.left_out)

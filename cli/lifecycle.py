@@ -358,8 +358,10 @@ def register(app: typer.Typer) -> None:
             report = open_reading(store, password, store_type, module,
                                   lambda s: validate(s, label, trust_stores=others, at=when))
         if as_json:
-            emit_json(report.as_dict())
+            emit_json(report.as_dict("option"))
         else:
+            from keystores.cli.render import said
+
             from keystores.text import printable
 
             for index, link in enumerate(report.links):
@@ -368,7 +370,7 @@ def register(app: typer.Typer) -> None:
                 print(f"          issuer {printable(link.issuer)}; valid {link.not_before:%Y-%m-%d} .. "
                       f"{link.not_after:%Y-%m-%d}")
                 for problem in link.problems:
-                    print(f"          problem: {printable(problem)}")
+                    print(f"          problem: {printable(said(problem))}")
                 for warning in link.warnings:
                     print(f"          warning: {printable(warning)}")
             print(f"{printable(report.label)}: {'valid' if report.ok else 'NOT valid'}")

@@ -152,6 +152,6 @@ def error_line(error: KeystoreError) -> str:
 
 def said(note: str) -> str:
     """A note as the CLI says it: one with a hint (keystores.errors.Note) names the option."""
-    from keystores.errors import Note
+    from keystores.errors import spoken
 
-    return note.line("option") if isinstance(note, Note) else note
+    return spoken(note, "option")

@@ -119,4 +119,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The API and the module's own dunders; not the helpers this file imports (TYPE_CHECKING, Any...)."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

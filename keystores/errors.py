@@ -47,6 +47,11 @@ class Note(str):
         return self.text + self.hint.render(naming)
 
 
+def spoken(text: str, naming: Naming = "keyword") -> str:
+    """A message as `naming` says it: a Note's hint names the keyword or the option; other text as it is."""
+    return text.line(naming) if isinstance(text, Note) else text
+
+
 def parameter(option: str, keyword: str) -> Hint:
     """A hint that names the parameter the error is about: "bad subject alternative name 'x' (--san)"."""
     return Hint(" ({})", option=option, keyword=keyword)

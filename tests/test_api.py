@@ -19,6 +19,8 @@ def test_all_matches_the_export_table_and_every_name_resolves() -> None:
     for name in keystores.__all__:
         assert getattr(keystores, name) is not None, name
     assert set(keystores.__all__) <= set(dir(keystores))
+    assert not {"TYPE_CHECKING", "Any", "annotations", "_EXPORTS"} & set(dir(keystores))
+    assert {name for name in dir(keystores) if not name.startswith("__")} == set(keystores.__all__)
 
 
 def test_every_error_class_is_importable_from_keystores() -> None:
@@ -205,3 +207,35 @@ def test_transfers_take_a_location_or_an_open_store(tmp_path) -> None:
     keystores.import_entries(source, tmp_path / "t.p12", password="pw", dest_password="pw3", labels=["server"])
     with keystores.open_store(tmp_path / "t.p12", password="pw3") as saved:
         assert sorted(saved.labels()) == ["ca", "server"]
+
+
+def test_a_validate_problem_names_the_keyword_and_the_cli_the_option(tmp_path) -> None:
+    from keystores.cli.render import said
+
+    keystores.selfsign(tmp_path / "ca.p12", "ca", "CN=Lonely CA", ca=True, days=30, password="pw")
+    report = keystores.validate(tmp_path / "ca.p12", "ca", password="pw")
+    [problem] = report.links[-1].problems
+    assert problem.endswith("(add it as a trusted certificate or pass trust_stores)")
+    assert said(problem).endswith("(add it as a trusted certificate or pass --trust)")
+    assert report.as_dict()["links"][-1]["problems"] == [str(problem)]
+    assert report.as_dict("option")["links"][-1]["problems"] == [said(problem)]
+
+
+def test_skipped_certificates_say_how_to_keep_them() -> None:
+    from keystores.ops.describe import skipped_data
+
+    [python] = skipped_data([trusted_entry("ca").with_(trust=None)])
+    [cli] = skipped_data([trusted_entry("ca").with_(trust=None)], "option")
+    assert python["reason"].endswith("(untrusted='trust' to keep it as trusted)")
+    assert cli["reason"].endswith("(--untrusted trust to keep it as trusted)")
+
+
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.jceks", "s.pem", "s.kdb", "s.bks", "s.bcfks", "nssdb"])
+def test_every_format_iterates_over_its_entries(tmp_path, name) -> None:
+    location = f"sql:{tmp_path / name}" if name == "nssdb" else tmp_path / name
+    with keystores.open_store(location, password="pw", create=True, **({"type": "nss"} if name == "nssdb" else {})) \
+            as store:
+        store.add(key_pair_entry("server"))
+    with keystores.open_store(location, password="pw") as store:
+        assert [e.label.lower() for e in store] == [e.label.lower() for e in store.entries()]
+        assert "server" in [e.label.lower() for e in store]

@@ -30,6 +30,7 @@ from keystores.errors import (
     UnsupportedFormat,
     UsageError,
     parameter,
+    spoken,
 )
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
 from keystores.ops import StoreArg, is_location, on_store, using
@@ -84,10 +85,11 @@ class Link:
     warnings: list[str] = field(default_factory=list)
     trusted: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"subject": self.subject, "issuer": self.issuer, "not_before": _iso(self.not_before),
                 "not_after": _iso(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
-                "ok": not self.problems, "problems": self.problems, "warnings": self.warnings}
+                "ok": not self.problems, "problems": [spoken(p, naming) for p in self.problems],
+                "warnings": self.warnings}
 
 
 @dataclass
@@ -101,9 +103,10 @@ class Validation:
     def ok(self) -> bool:
         return bool(self.links) and not any(link.problems for link in self.links)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
+        """The documented JSON; a problem's hint names a keyword, or an option (`naming="option"`) for the CLI."""
         return {"schema": VALIDATE_SCHEMA, "store": self.store, "label": self.label, "valid": self.ok,
-                "at": _iso(self.at), "links": [link.as_dict() for link in self.links]}
+                "at": _iso(self.at), "links": [link.as_dict(naming) for link in self.links]}
 
 
 VALIDATE_SCHEMA = 1
@@ -618,8 +621,8 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
                 f"signed with {hash_name.upper()}")
         if index == len(path) - 1 and not link.trusted:
             if is_self_signed(cert):
-                link.problems.append("self-signed and not trusted by the store (add it as a trusted certificate "
-                                     "or pass --trust)")
+                link.problems.append(Note("self-signed and not trusted by the store", Hint(
+                    " (add it as a trusted certificate or pass {})", option="--trust", keyword="trust_stores")))
             else:
                 link.problems.append(f"issuer {_issuer_text(cert)} not found in the entry's chain, the store or "
                                      "the trust stores")
