@@ -406,10 +406,11 @@ def register(app: typer.Typer) -> None:
         links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
         Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
         tokens), else a prompt naming it on a terminal."""
+        from keystores.cli.passwords import StoreSecrets
+
         from keystores.errors import ChecksFailed
         from keystores.ops.lifecycle import SEVERITIES, audit
         from keystores.pki.when import parse_duration
-        from keystores.secrets import StoreSecrets
 
         window = parse_duration(within)
         if fail_on not in SEVERITIES:
