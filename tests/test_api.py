@@ -239,3 +239,21 @@ def test_every_format_iterates_over_its_entries(tmp_path, name) -> None:
     with keystores.open_store(location, password="pw") as store:
         assert [e.label.lower() for e in store] == [e.label.lower() for e in store.entries()]
         assert "server" in [e.label.lower() for e in store]
+
+
+def test_pem_parts_go_into_a_location_or_an_open_store(tmp_path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    entry = key_pair_entry("web", index=3)
+    (tmp_path / "k.pem").write_bytes(entry.key.private_bytes(serialization.Encoding.PEM,
+                                                             serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
+    (tmp_path / "c.pem").write_bytes(entry.chain[0].public_bytes(serialization.Encoding.PEM))
+    keystores.import_pem_parts(tmp_path / "a.p12", key=tmp_path / "k.pem", cert=tmp_path / "c.pem", label="web",
+                               dest_password="pw")
+    with keystores.open_store(tmp_path / "b.jks", password="pw", create=True) as opened:
+        done = keystores.import_pem_parts(opened, key=tmp_path / "k.pem", cert=tmp_path / "c.pem", label="web")
+        assert done.copied == ["web"]
+    for name in ("a.p12", "b.jks"):
+        with keystores.open_store(tmp_path / name, password="pw") as store:
+            assert store.get("web").kind is keystores.EntryKind.KEY_PAIR

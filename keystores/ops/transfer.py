@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -388,32 +388,40 @@ def _write_asking(open_dest: Callable[[str | None, Ask | None], KeyStore],
     return attempt(answer, None)
 
 
-def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str], label: str | None,
+def import_pem_parts(dest: StoreArg, *, key: str | os.PathLike[str] | None, cert: str | os.PathLike[str],
+                     chain: Sequence[str | os.PathLike[str]] = (), label: str | None = None,
                      key_password: str | None = None, dest_password: str | None = None,
                      dest_type: str | None = None, replace: bool = False, profile: str = "modern",
                      ask: Ask | None = None) -> TransferResult:
     """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts read together, in memory, as one bundle
     whose key is paired with its certificate by public key; errors name the user's file and line. An encrypted
-    key's password is asked for (and named) as the key file's."""
-    parts = [p for p in (key, cert, *chain) if p]
+    key's password is asked for (and named) as the key file's. `dest` is the store written: a location (created
+    when missing) or an open store, which its owner saves."""
+    parts = [os.fspath(p) for p in (key, cert, *chain) if p]
     with open_store(parts[0], password=key_password, type="pem", ask=ask if key else None,
                     also=parts[1:]) as source:
         entries = list(source.entries())
         wanted = [e for e in entries if e.kind is EntryKind.KEY_PAIR] if key else entries
         if key and not wanted:
-            raise UsageError(f"the key matches none of the certificates given ({', '.join(parts[1:])})", store=key)
+            raise UsageError(f"the key matches none of the certificates given ({', '.join(parts[1:])})",
+                             store=parts[0])
         names = [e.label for e in wanted[:1]] if key else [e.label for e in wanted]
         rename = {names[0]: label} if label and names else None
-        new = not store_exists(dest)
+        if not is_location(dest):
+            chosen = chosen_entries(source, names)
+            return _into_open(source, chosen, dest, dest_password, dest_type,  # type: ignore[arg-type]
+                              rename=rename, replace=replace)
+        where = os.fspath(dest)  # type: ignore[arg-type]
+        new = not store_exists(where)
 
         def fill(target: KeyStore, password: str | None) -> list[str]:
             _refuse_unprotected(target, new, password)
             return copy_entries(source, target, labels=names, rename=rename, replace=replace)
 
         result = TransferResult(notes=list(source.notes))
-        with destination(dest, dest_password):
+        with destination(where, dest_password):
             result.copied, notes = _write_asking(
-                lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
+                lambda pw, asking: open_store(where, password=pw, type=dest_type, writable=True, create=True,
                                               profile=profile, ask=asking), fill, dest_password, ask, new)
         result.notes += notes
         return result
