@@ -3,9 +3,8 @@ the progress bar."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from keystores.errors import PasswordRequired
@@ -97,20 +96,10 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 
 
 def show_notes(notes: list[str]) -> None:
+    from keystores.cli.render import said
+
     for note in dict.fromkeys(notes):
-        err(note)
-
-
-@contextlib.contextmanager
-def skip_unreadable_hint() -> Iterator[None]:
-    """A transfer that refused entries says how to write the others instead (the library names no CLI flags)."""
-    from keystores.errors import EntriesRefused
-
-    try:
-        yield
-    except EntriesRefused as exc:
-        exc.reason += "; --skip-unreadable writes the others and lists what it left out"
-        raise
+        err(said(note))
 
 
 def show_left_out(left_out: list[tuple[str, str]]) -> None:
@@ -124,7 +113,7 @@ def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
     from keystores.ops.describe import skipped_data
 
     show_notes(result.notes)
-    skipped = skipped_data(result.skipped)
+    skipped = skipped_data(result.skipped, "option")
     for item in skipped:
         err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
     show_left_out(result.left_out)

@@ -75,6 +75,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
+    from keystores.ops.lifecycle import password_for
     from keystores.store import capabilities_of, open_store, options_for, store_exists
 
     missing = [location for location in stores if not store_exists(location)]
@@ -105,7 +106,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
             raise  # a token or module that is not there (exit 4, as a missing file), a bad secret source (exit 2)
         except KeystoreError as exc:
             if isinstance(exc, PasswordRequired):
-                exc.reason += f" (give --password-for {location}=SOURCE)"
+                exc.hint = password_for(location)
             opened.append((location, exc))
     return opened
 
@@ -357,8 +358,10 @@ def register(app: typer.Typer) -> None:
             report = open_reading(store, password, store_type, module,
                                   lambda s: validate(s, label, trust_stores=others, at=when))
         if as_json:
-            emit_json(report.as_dict())
+            emit_json(report.as_dict("option"))
         else:
+            from keystores.cli.render import said
+
             from keystores.text import printable
 
             for index, link in enumerate(report.links):
@@ -367,7 +370,7 @@ def register(app: typer.Typer) -> None:
                 print(f"          issuer {printable(link.issuer)}; valid {link.not_before:%Y-%m-%d} .. "
                       f"{link.not_after:%Y-%m-%d}")
                 for problem in link.problems:
-                    print(f"          problem: {printable(problem)}")
+                    print(f"          problem: {printable(said(problem))}")
                 for warning in link.warnings:
                     print(f"          warning: {printable(warning)}")
             print(f"{printable(report.label)}: {'valid' if report.ok else 'NOT valid'}")
@@ -403,10 +406,11 @@ def register(app: typer.Typer) -> None:
         links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
         Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
         tokens), else a prompt naming it on a terminal."""
+        from keystores.cli.passwords import StoreSecrets
+
         from keystores.errors import ChecksFailed
         from keystores.ops.lifecycle import SEVERITIES, audit
         from keystores.pki.when import parse_duration
-        from keystores.secrets import StoreSecrets
 
         window = parse_duration(within)
         if fail_on not in SEVERITIES:
@@ -419,13 +423,13 @@ def register(app: typer.Typer) -> None:
             for _, store in opened:
                 if not isinstance(store, Exception):
                     show_notes(store.notes)
-            report = audit(opened, within=window, skip=skip or [], fail_on=fail_on)
+            report = audit(dict(opened), within=window, skip=skip or [], fail_on=fail_on)
         if as_json:
-            emit_json(report.as_dict())
+            emit_json(report.as_dict("option"))
         else:
             from keystores.cli.render import tsv
 
-            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.message]
+            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.text("option")]
                  for finding in report.findings])
             counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                                 if (n := sum(f.severity == level for f in report.findings)))

@@ -132,7 +132,9 @@ def run(argv: list[str] | None = None) -> None:
     except KeystoreError as exc:
         if _debug:
             raise
-        err(f"error: {exc}")
+        from keystores.cli.render import error_line
+
+        err(f"error: {error_line(exc)}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # before our handler was installed, or raised by a library itself
         err(_interrupted_line())

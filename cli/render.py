@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from keystores.text import printable
+
+if TYPE_CHECKING:
+    from keystores.errors import KeystoreError
 
 SOON = dt.timedelta(days=30)  # "expiring soon" on a terminal: audit's default --within
 _RED, _YELLOW, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[0m"
@@ -140,3 +143,15 @@ def print_columns(title: str | None, headings: list[str], cells: list[list[str]]
 def tsv(rows: list[list[str]]) -> None:
     """Rows for a pipe: one tab-separated line each, every field escaped (a tab in a label cannot split it)."""
     sys.stdout.write("".join("\t".join(printable(field) for field in row) + "\n" for row in rows))
+
+
+def error_line(error: KeystoreError) -> str:
+    """An error's one line as the CLI says it: its hint names the option (`--replace`), not the keyword."""
+    return error.line("option")
+
+
+def said(note: str) -> str:
+    """A note as the CLI says it: one with a hint (keystores.errors.Note) names the option."""
+    from keystores.errors import spoken
+
+    return spoken(note, "option")

@@ -14,7 +14,6 @@ from keystores.cli.common import (
     report_transfer,
     secret_from,
     show_notes,
-    skip_unreadable_hint,
 )
 from keystores.cli.main import app
 from keystores.cli.options import (
@@ -85,7 +84,7 @@ def import_cmd(
         step, stop = progress_callback(True, "importing")
 
         def copy(pw: str | None, dpw: str | None) -> transfer.TransferResult:
-            common = {"password": pw, "dest_password": dpw, "src_type": store_type, "dest_type": dest_type,
+            common = {"password": pw, "dest_password": dpw, "type": store_type, "dest_type": dest_type,
                       "replace": replace, "profile": profile, "progress": step, "untrusted": untrusted,
                       "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable,
                       "ask": StorePrompts()}
@@ -93,11 +92,10 @@ def import_cmd(
                 return batch.import_files(sources, dest, **common)
             return transfer.import_entries(sources[0], dest, labels=entry, new_label=label, **common)
 
-        with skip_unreadable_hint():
-            try:
-                result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
-            finally:
-                stop()
+        try:
+            result = copy(secret_from(password, "password"), secret_from(dest_password, "destination password"))
+        finally:
+            stop()
     report_transfer(result, dest, "imported", as_json)
 
 
@@ -126,9 +124,9 @@ def export_cmd(
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
     result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
-                                   out_password=secret_from(out_password, "output password"),
+                                   dest_password=secret_from(out_password, "output password"),
                                    out_format=out_format, include_chain=include_chain, include_key=include_key,
-                                   store_type=store_type, force=force, profile=profile, ask=StorePrompts())
+                                   type=store_type, force=force, profile=profile, ask=StorePrompts())
     show_notes(result.notes)
     err(f"wrote {out}")
 
@@ -169,15 +167,14 @@ def convert_cmd(
     if many and entry:
         raise UsageError("--entry chooses within one source; converting several files takes every entry of each")
     step, stop = progress_callback(True, "converting")
-    with skip_unreadable_hint():
-        try:
-            result = (batch.convert_files if many else transfer.convert)(
-                sources if many else sources[0], dest, password=secret_from(password, "password"),
-                dest_password=secret_from(dest_password, "destination password"), src_type=store_type,
-                dest_type=dest_type, profile=profile, force=force, progress=step,
-                dest_options=cms_options(kdb_version, stash), untrusted=untrusted,
-                trust_unverified=trust_unverified, skip_unreadable=skip_unreadable, ask=StorePrompts(),
-                **({} if many else {"labels": entry}))
-        finally:
-            stop()
+    try:
+        result = (batch.convert_files if many else transfer.convert)(
+            sources if many else sources[0], dest, password=secret_from(password, "password"),
+            dest_password=secret_from(dest_password, "destination password"), type=store_type,
+            dest_type=dest_type, profile=profile, force=force, progress=step,
+            dest_options=cms_options(kdb_version, stash), untrusted=untrusted,
+            trust_unverified=trust_unverified, skip_unreadable=skip_unreadable, ask=StorePrompts(),
+            **({} if many else {"labels": entry}))
+    finally:
+        stop()
     report_transfer(result, dest, "wrote", as_json, what=("file", "files") if many else ("entry", "entries"))

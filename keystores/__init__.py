@@ -1,14 +1,17 @@
 """keystores: certificates and keys in every store a middleware admin meets.
 
     import keystores
-    with keystores.open_store("server.p12", password=keystores.secret("env:P12_PW")) as store:
+    password = keystores.secret("env:P12_PW")
+    with keystores.open_store("server.p12", password=password) as store:
         for entry in store:
             print(entry.label, entry.kind, entry.certificate.subject.rfc4514_string())
-    keystores.convert("server.p12", "server.jks", password="secret", dest_password="secret")
+    keystores.convert("server.p12", "server.jks", password=password, dest_password=password)
 
 Everything a script needs is importable from here (`dir(keystores)` lists it): stores (`open_store`), the data
 (`Entry`...), the operations (convert, import/export, certreq/sign/receive, validate, audit), secret sources
-(`secret`) and every error class. Names are imported lazily so that `import keystores` stays cheap.
+(`secret`) and every error class. Every operation takes the store it works on first, open or as a location opened
+with `password=` (keystores/ops/__init__.py says the whole convention); an error's `hint` names the keyword that
+gets past it. Names are imported lazily so that `import keystores` stays cheap.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_ERRORS = ("ExitCode", "KeystoreError", "UsageError", "WrongPassword", "PasswordRequired", "NotFound",
+_ERRORS = ("ExitCode", "Hint", "Note", "KeystoreError", "UsageError", "WrongPassword", "PasswordRequired", "NotFound",
            "StoreNotFound", "EntryNotFound", "TokenNotFound", "CorruptStore", "IntegrityError", "UnsupportedFormat",
            "EntryExists", "StoreExists", "StoreLocked", "BackendUnavailable", "CapabilityError", "KeyNotExtractable",
            "ChecksFailed", "EntriesRefused")
@@ -61,9 +64,11 @@ if TYPE_CHECKING:
         EntryExists,
         EntryNotFound,
         ExitCode,
+        Hint,
         IntegrityError,
         KeyNotExtractable,
         KeystoreError,
+        Note,
         NotFound,
         PasswordRequired,
         StoreExists,
@@ -92,13 +97,13 @@ if TYPE_CHECKING:
     from keystores.store import KeyStore, open_store, store_exists
 
 __all__ = [
-    "BackendUnavailable", "CapabilityError", "ChecksFailed", "CorruptStore", "EntriesRefused", "Entry", "EntryExists",
-    "EntryKind", "EntryNotFound", "ExitCode", "IntegrityError", "KeyNotExtractable", "KeySpec", "KeyStore",
-    "KeystoreError", "NotFound", "PasswordRequired", "StoreExists", "StoreLocked", "StoreNotFound", "TokenNotFound",
-    "Trust", "UnsupportedFormat", "UsageError", "VisibleSecretWarning", "WeakCryptoWarning", "WrongPassword", "audit",
-    "certreq", "convert", "copy_entries", "entry_data", "export_entry", "import_entries", "import_pem_parts",
-    "load_certificates", "load_request", "open_store", "receive", "secret", "selfsign", "sign", "store_exists",
-    "validate"
+    "BackendUnavailable", "CapabilityError", "ChecksFailed", "CorruptStore", "EntriesRefused", "Entry",
+    "EntryExists", "EntryKind", "EntryNotFound", "ExitCode", "Hint", "IntegrityError", "KeyNotExtractable",
+    "KeySpec", "KeyStore", "KeystoreError", "NotFound", "Note", "PasswordRequired", "StoreExists", "StoreLocked",
+    "StoreNotFound", "TokenNotFound", "Trust", "UnsupportedFormat", "UsageError", "VisibleSecretWarning",
+    "WeakCryptoWarning", "WrongPassword", "audit", "certreq", "convert", "copy_entries", "entry_data",
+    "export_entry", "import_entries", "import_pem_parts", "load_certificates", "load_request", "open_store",
+    "receive", "secret", "selfsign", "sign", "store_exists", "validate"
 ]  # the names of _EXPORTS (tests/test_api.py keeps the two equal)
 
 
@@ -114,4 +119,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The API and the module's own dunders; not the helpers this file imports (TYPE_CHECKING, Any...)."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

@@ -1,12 +1,65 @@
 """The error taxonomy. Every error carries the store (and label) it concerns and maps to one exit code.
 
-Messages never contain a password or PIN: callers pass paths and labels, never secrets.
+Messages never contain a password or PIN: callers pass paths and labels, never secrets. A message never names a
+command-line option either: what to give or change is a `Hint`, which the CLI renders as its option and the
+library states as its keyword.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Literal
+
+Naming = Literal["keyword", "option"]
+
+
+@dataclass(frozen=True)
+class Hint:
+    """What to give or change to get past an error, naming the parameter as the reader knows it: `option` as the
+    CLI spells it (`--replace`), `keyword` as a Python caller passes it (`replace=True`). `text` is the clause
+    that follows the error's reason, with {} where the name goes.
+
+    `str(error)` states the keyword; the CLI renders the option (cli/render.py: error_line)."""
+
+    text: str
+    option: str
+    keyword: str
+
+    def render(self, naming: Naming = "keyword") -> str:
+        return self.text.replace("{}", self.option if naming == "option" else self.keyword)
+
+
+class Note(str):
+    """A note for the user (an operation's `notes`) whose hint names a parameter. As a str it states the keyword,
+    as a script reads it; the CLI prints `line("option")` (cli/render.py: said)."""
+
+    text: str
+    hint: Hint
+
+    def __new__(cls, text: str, hint: Hint) -> Note:
+        note = super().__new__(cls, text + hint.render())
+        note.text, note.hint = text, hint
+        return note
+
+    def line(self, naming: Naming = "keyword") -> str:
+        return self.text + self.hint.render(naming)
+
+
+def spoken(text: str, naming: Naming = "keyword") -> str:
+    """A message as `naming` says it: a Note's hint names the keyword or the option; other text as it is."""
+    return text.line(naming) if isinstance(text, Note) else text
+
+
+def parameter(option: str, keyword: str) -> Hint:
+    """A hint that names the parameter the error is about: "bad subject alternative name 'x' (--san)"."""
+    return Hint(" ({})", option=option, keyword=keyword)
+
+
+# Hints more than one module gives.
+REPLACE = Hint(" (use {} to overwrite it)", option="--replace", keyword="replace=True")
+FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
 
 
 class ExitCode(IntEnum):
@@ -25,13 +78,19 @@ class KeystoreError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
 
-    def __init__(self, message: str, *, store: str | None = None, label: str | None = None) -> None:
+    def __init__(self, message: str, *, store: str | None = None, label: str | None = None,
+                 hint: Hint | None = None) -> None:
         self.store = store
         self.label = label
         self.reason = message
+        self.hint = hint
         super().__init__(message)
 
     def __str__(self) -> str:
+        return self.line()
+
+    def line(self, naming: Naming = "keyword") -> str:
+        """The one-line message: store, entry, reason, and the hint naming its parameter as `naming` says."""
         store = self.store
         if store and store[:7].lower() == "pkcs11:":  # a PIN typed into the URI never reaches a message
             from keystores.secrets import redact_uri_pins
@@ -39,7 +98,8 @@ class KeystoreError(Exception):
             store = redact_uri_pins(store)
         where = f"{store}: " if store else ""
         what = f"entry '{self.label}': " if self.label else ""
-        return f"{where}{what}{self.reason}"
+        hint = self.hint.render(naming) if self.hint is not None else ""
+        return f"{where}{what}{self.reason}{hint}"
 
 
 class UsageError(KeystoreError):
@@ -142,20 +202,23 @@ class BackendUnavailable(KeystoreError):
 class CapabilityError(KeystoreError):
     """The format cannot express what was asked (a secret key in PKCS#12, a second default in CMS...)."""
 
-    def __init__(self, capability: str, message: str, *, store: str | None = None, label: str | None = None):
+    def __init__(self, capability: str, message: str, *, store: str | None = None, label: str | None = None,
+                 hint: Hint | None = None) -> None:
         self.capability = capability
-        super().__init__(message, store=store, label=label)
+        super().__init__(message, store=store, label=label, hint=hint)
 
 
 class EntriesRefused(CapabilityError):
     """The destination cannot hold some entries of a transfer; `refused` is (label, reason) for every one of them.
-    Nothing was written. (The transfer's `skip_unreadable` writes the others; the CLI says how to ask for it.)"""
+    Nothing was written; the hint names the transfer's `skip_unreadable`, which writes the others."""
 
     def __init__(self, refused: list[tuple[str, str]], *, store: str | None = None) -> None:
         self.refused = refused
         listed = "; ".join(f"'{label}': {reason}" for label, reason in refused)
         count = f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'}"
-        super().__init__("entries", f"cannot take {count}, so nothing was written ({listed})", store=store)
+        super().__init__("entries", f"cannot take {count}, so nothing was written ({listed})", store=store,
+                         hint=Hint("; {} writes the others and lists what it left out", option="--skip-unreadable",
+                                   keyword="skip_unreadable=True"))
 
 
 class KeyNotExtractable(KeystoreError):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from keystores import formats
 from keystores.errors import (
     BackendUnavailable,
+    Hint,
     KeystoreError,
     PasswordRequired,
     StoreNotFound,
@@ -208,7 +209,8 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
         if name is None and exists:
             name, notes = detect(loc)
         if name is None:
-            raise UsageError(f"cannot tell which type of store to create from '{loc}'; give --type/--dest-type")
+            raise UsageError(f"cannot tell which type of store to create from '{loc}'",
+                             hint=Hint("; give {}", option="--type/--dest-type", keyword="type= or dest_type="))
         new = not exists or formats.get(name).storage not in (Storage.FOLDER, Storage.TOKEN)  # added to
     else:
         name, notes = detect(loc, explicit=type)

@@ -166,7 +166,9 @@ def test_sans_are_copied_only_when_asked(ca_store):
     plain = lc.sign(ca_store, "root", made.request)
     with pytest.raises(x509.ExtensionNotFound):
         plain.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    assert any("--copy-sans" in note for note in plain.notes)
+    [asked] = [note for note in plain.notes if "subject alternative names" in note]
+    assert asked.endswith("not copied without copy_sans=True") and "--" not in asked  # a script is told the keyword
+    assert asked.line("option").endswith("not copied without --copy-sans")  # the CLI the option (cli/render.said)
     copied = lc.sign(ca_store, "root", made.request, copy_sans=True, sans=["DNS:c.example.com"])
     names = copied.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["a.example.com", "b.example.com", "c.example.com"]
@@ -343,9 +345,9 @@ def test_certreq_sign_receive_on_every_backend(tmp_path, ca_store, backend):
         trust = MemoryStore.open("trust")
         trust.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(issued.chain[1],), trust=TRUST_ALL))
         assert lc.validate(store, entry.label, trust_stores=[trust]).ok
-        checks = {f.check for f in lc.audit([(location, store)], within="30d").findings}
+        checks = {f.check for f in lc.audit({location: store}, within="30d").findings}
         assert checks <= {"weak-protection"}, checks
-        assert not lc.audit([(location, store)], within="400d", skip=["weak-protection"]).ok  # leaf expires
+        assert not lc.audit({location: store}, within="400d", skip=["weak-protection"]).ok  # leaf expires
     _judge_natively(backend, location, issued)
 
 
@@ -454,18 +456,18 @@ def test_audit_finds_every_kind_of_problem(ca_store):
     store.add(Entry("Dup", EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
     store.add(Entry("dup", EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
 
-    report = lc.audit([("audited", store)], within="30d", at=NOW)
+    report = lc.audit({"audited": store}, within="30d", at=NOW)
     found = {(f.label, f.check) for f in report.findings}
     assert found == {("md5", "weak-signature"), ("sha1", "weak-signature"), ("expired", "expired"),
                      ("soon", "expiring"), ("weak", "weak-key"), ("orphan", "missing-link"),
                      ("Dup", "duplicate-label")}
     assert not report.ok and report.stores == 1
-    quieter = lc.audit([("audited", store)], within="30d", at=NOW, skip=["weak-signature", "duplicate-label"])
+    quieter = lc.audit({"audited": store}, within="30d", at=NOW, skip=["weak-signature", "duplicate-label"])
     assert {f.check for f in quieter.findings} == {"expired", "expiring", "weak-key", "missing-link"}
     with pytest.raises(UsageError, match="unknown check"):
-        lc.audit([("audited", store)], skip=["bogus"])
-    assert lc.audit([("ca", ca_store)], within="30d", at=NOW).ok
-    unreadable = lc.audit([("x.p12", KeystoreError("bad"))])
+        lc.audit({"audited": store}, skip=["bogus"])
+    assert lc.audit({"ca": ca_store}, within="30d", at=NOW).ok
+    unreadable = lc.audit({"x.p12": KeystoreError("bad")})
     assert [f.check for f in unreadable.findings] == ["unreadable"]
 
 
@@ -477,7 +479,7 @@ def test_audit_flags_legacy_store_protection(tmp_path):
         with open_store(location, password=PW, create=True, profile=profile) as store:
             store.add(key_pair_entry("server", index=1))
         with open_store(location, password=PW) as store:
-            report = lc.audit([(str(location), store)], within="1d")
+            report = lc.audit({str(location): store}, within="1d")
         flagged = [f for f in report.findings if f.check == "weak-protection"]
         assert bool(flagged) == weak, report.findings
         if weak:
@@ -527,7 +529,7 @@ def test_audit_flags_keys_anyone_can_read(tmp_path):
     with open_store(location, password="", type="nss", create=True) as store:
         store.add(key_pair_entry("a", index=1))
     with open_store(location, password="") as store:
-        report = lc.audit([(location, store)], within="1d")
+        report = lc.audit({location: store}, within="1d")
     assert [f.check for f in report.findings] == ["weak-protection"]
     assert "password" in report.findings[0].message
 

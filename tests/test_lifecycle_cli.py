@@ -114,3 +114,13 @@ def test_sign_with_a_non_ca_is_refused(flow, tmp_path):
                      env=ENV)
     assert done.code == 1 and "not a CA certificate" in done.err, done.all  # what the store holds: exit 1
     assert not out.exists()
+
+
+def test_hints_name_options(flow, tmp_path):
+    """The library's hints (tests/test_api.py) reach the user as options: in a note and in an error line."""
+    done = keystores("sign", str(flow / "ca.p12"), "--label", "root", str(flow / "req.csr"), "-o",
+                     str(tmp_path / "plain.pem"), "--days", "30", *PW, env=ENV)
+    assert done.code == 0 and "not copied without --copy-sans" in done.err and "copy_sans" not in done.err, done.all
+    again = keystores("selfsign", str(flow / "ca.p12"), "--label", "root", "--dn", "CN=again", *PW, env=ENV)
+    assert again.code == 1 and again.err.strip().endswith("an entry with this label exists (use --replace to "
+                                                          "overwrite it)"), again.all

@@ -85,7 +85,7 @@ def test_request_made_and_signed_on_the_token_then_received(softhsm, file_ca, tm
         entry = store.get("my_key3")
         assert entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef)
         assert entry.certificate == issued.certificate
-        report = lc.audit([(token.uri, store)], within="30d")
+        report = lc.audit({token.uri: store}, within="30d")
         assert report.ok, report.findings
         assert report.certificates == 2
 

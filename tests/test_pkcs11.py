@@ -237,7 +237,7 @@ def test_exporting_a_token_key_is_refused(token, tmp_path):
     with _open(token, writable=True) as store:
         store.add(key_pair_entry("server", index=1))
     with pytest.raises(CapabilityError) as info:
-        export_entry(token.uri, "server", str(tmp_path / "out.p12"), password=token.pin, out_password="x",
+        export_entry(token.uri, "server", str(tmp_path / "out.p12"), password=token.pin, dest_password="x",
                      out_format="p12")
     assert "non-extractable" in str(info.value) and info.value.exit_code == 1
     assert not (tmp_path / "out.p12").exists()

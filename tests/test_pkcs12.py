@@ -14,6 +14,7 @@ from backend_suite import BackendContract
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry
+from keystores.cli.render import said
 
 from keystores.backends.pkcs12 import Pkcs12Store
 from keystores.errors import (
@@ -124,7 +125,8 @@ def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.add(trusted_entry("b", index=1))
         store.save()
-        assert any("--profile compat" in note for note in store.notes)
+        assert any("profile='compat'" in note for note in store.notes)  # as a script reads it
+        assert any("--profile compat" in said(note) for note in store.notes)  # as the CLI prints it
     with open_store(path, password=PASSWORD) as store:
         assert "AES" in store.protection()["certificates"]
 

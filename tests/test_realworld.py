@@ -133,6 +133,7 @@ def test_java_secret_keys_in_pkcs12_list_and_travel_to_jceks_and_back(real_world
             assert copied.get(label).secret == original.get(label).secret
     refused = cli("convert", str(source), str(tmp_path / "no.jks"), *PW, *DEST_PW)
     assert refused.code == 1 and "'aes'" in refused.err and "'hmac'" in refused.err
+    assert "; --skip-unreadable writes the others" in refused.err and "skip_unreadable=" not in refused.err
     assert not (tmp_path / "no.jks").exists()
     skipped = cli("convert", str(source), str(tmp_path / "yes.jks"), *PW, *DEST_PW, "--skip-unreadable")
     assert skipped.code == 0 and "left out 'aes'" in skipped.err

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from keystores.errors import (
+    REPLACE,
     CapabilityError,
     EntryExists,
     EntryNotFound,
@@ -138,8 +139,8 @@ class BaseStore:
             existing = None
         if existing is not None:
             if not replace:
-                raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
-                                  store=self.location, label=entry.label)
+                raise EntryExists("an entry with this label exists", store=self.location, label=entry.label,
+                                  hint=REPLACE)
             del self._entries[existing]
         if entry.default:
             self._clear_default()

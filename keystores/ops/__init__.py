@@ -1,1 +1,79 @@
-"""Operations written once against the KeyStore protocol: they never ask which format they hold."""
+"""Operations written once against the KeyStore protocol: they never ask which format they hold.
+
+Every operation is called the same way (README: "Python API"):
+
+- Its first argument is the store it works on (a transfer's source): an open `KeyStore`, or where one is (a path,
+  `sql:DIR`, a `pkcs11:` URI, `ams:PATH`). Given a location, the operation opens it with `password=` and `type=`
+  and saves what it changed when it succeeds; given an open store, it works in it and the caller's `with` block
+  saves it.
+- The store a transfer writes (convert, import, export) is `dest`, with `dest_password=` and `dest_type=`.
+- Everything else is a keyword argument. Results are dataclasses whose `notes` say what the user should be told.
+- Errors are keystores.errors classes; a hint in one names the keyword that gets past it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from keystores.store import KeyStore
+
+StoreArg: TypeAlias = "KeyStore | str | os.PathLike[str]"
+
+
+def is_location(store: object) -> bool:
+    """Whether `store` says where a store is (rather than being an open one)."""
+    return isinstance(store, str | os.PathLike)
+
+
+@contextlib.contextmanager
+def using(store: StoreArg, *, password: str | None = None, type: str | None = None, writable: bool = False,
+          **options: Any) -> Iterator[KeyStore]:
+    """The store an operation works on: an open one as it is (its owner saves it), a location opened here with
+    `password` and `type` (and open_store's `options`), saved when the block ends without an error."""
+    if not is_location(store):
+        if password is not None or type is not None:
+            from keystores.errors import UsageError
+
+            raise UsageError("the store is open already: its password and type are given to open_store, or with "
+                             "its location instead of the open store", store=store.location)  # type: ignore[union-attr]
+        yield store  # type: ignore[misc]
+        return
+    from keystores.store import open_store
+
+    with open_store(store, password=password, type=type, writable=writable, **options) as opened:
+        yield opened
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def on_store(*, writable: bool = False, create: bool = False) -> Callable[[F], F]:
+    """The calling convention for an operation written for an open store (its first parameter): it also takes a
+    location, with `password=` and `type=` (see `using`; `create` makes a store that is not there yet). The
+    signature `help()` shows says so."""
+
+    def decorate(operation: F) -> F:
+        @functools.wraps(operation)
+        def wrapper(store: StoreArg, /, *args: Any, password: str | None = None, type: str | None = None,
+                    **kwargs: Any) -> Any:
+            with using(store, password=password, type=type, writable=writable,
+                       **({"create": True} if create else {})) as opened:
+                return operation(opened, *args, **kwargs)
+
+        import inspect
+
+        signature = inspect.signature(operation)
+        first, *rest = signature.parameters.values()
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        wrapper.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]
+            first.replace(annotation="KeyStore | str | os.PathLike[str]"), *rest,
+            inspect.Parameter("password", keyword, default=None, annotation="str | None"),
+            inspect.Parameter("type", keyword, default=None, annotation="str | None")])
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

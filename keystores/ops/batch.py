@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from keystores import formats
-from keystores.errors import EntryExists, KeystoreError, StoreExists, UsageError
+from keystores.errors import EntryExists, Hint, KeystoreError, StoreExists, UsageError
 from keystores.formats import Storage
 from keystores.ops.transfer import (
     Ask,
@@ -36,6 +36,10 @@ def file_extensions() -> dict[str, str]:
     its record's first extension."""
     return {r.name: r.extensions[0] for r in formats.listed()
             if r.storage is Storage.FILE and r.writes and r.extensions}
+
+
+def _dest_type() -> Hint:
+    return Hint(f" (give {{}} as one of {', '.join(file_extensions())})", option="--dest-type", keyword="dest_type")
 
 
 def is_file_folder(location: str) -> bool:
@@ -79,7 +83,7 @@ def _label_from_name(path: str) -> str:
 
 
 def import_files(sources: list[str], dest: str, *, password: str | None = None, dest_password: str | None = None,
-                 src_type: str | None = None, dest_type: str | None = None, replace: bool = False,
+                 type: str | None = None, dest_type: str | None = None, replace: bool = False,
                  profile: str = "modern", progress: Progress | None = None, untrusted: str = "fail",
                  trust_unverified: bool = False, ask: Ask | None = None,
                  skip_unreadable: bool = False) -> TransferResult:
@@ -93,7 +97,7 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
         came_from: dict[str, str] = {}
         opened = []
         for path in files:
-            source = stack.enter_context(open_store(path, password=password, type=src_type, ask=ask))
+            source = stack.enter_context(open_store(path, password=password, type=type, ask=ask))
             opened.append(source)
             result.notes += source.notes
             entries = chosen_entries(source)  # nothing to import in one file is an error naming it
@@ -101,9 +105,9 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
                 entries = [entries[0].with_(label=_label_from_name(path))]
             for entry in entries:
                 if entry.label in came_from:
-                    raise EntryExists(f"both {came_from[entry.label]} and {path} give the label '{entry.label}': "
-                                      "rename one of the files, or import it on its own with --label",
-                                      store=dest)
+                    raise EntryExists(f"both {came_from[entry.label]} and {path} give the label '{entry.label}'",
+                                      store=dest, hint=Hint(": rename one of the files, or import it on its own "
+                                                            "with {}", option="--label", keyword="new_label"))
                 came_from[entry.label] = path
                 gathered.add(entry)
         if not any(source.uses_password for source in opened):
@@ -127,7 +131,7 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
 
 
 def convert_files(sources: list[str], folder: str, *, password: str | None = None,
-                  dest_password: str | None = None, src_type: str | None = None, dest_type: str | None = None,
+                  dest_password: str | None = None, type: str | None = None, dest_type: str | None = None,
                   profile: str = "modern", force: bool = False, progress: Progress | None = None,
                   dest_options: dict | None = None, untrusted: str = "fail",
                   trust_unverified: bool = False, ask: Ask | None = None,
@@ -142,13 +146,13 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
     from keystores.fileio import TEMP_PREFIX
 
     if dest_type is None:
-        raise UsageError(f"converting into a folder needs --dest-type ({', '.join(file_extensions())})",
-                         store=folder)
+        raise UsageError("converting into a folder needs the type of the files to write", store=folder,
+                         hint=_dest_type())
     kind = normalize_type(dest_type)
     extensions = file_extensions()
     if kind not in extensions:
-        raise UsageError(f"converting into a folder writes files: --dest-type {', '.join(extensions)} (for a "
-                         "token or NSS database, import the files into it)", store=folder)
+        raise UsageError("converting into a folder writes files; a token or NSS database takes the files by "
+                         "import instead", store=folder, hint=_dest_type())
     target = Path(folder)
     files = expand(sources)
     names: dict[str, str] = {}
@@ -173,7 +177,7 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
         for done, (name, path) in enumerate(names.items(), 1):
             try:
                 one = convert(path, str(staging / name), password=password, dest_password=dest_password,
-                              src_type=src_type, dest_type=kind, profile=profile, dest_options=dest_options,
+                              type=type, dest_type=kind, profile=profile, dest_options=dest_options,
                               untrusted=untrusted, trust_unverified=trust_unverified, ask=ask,
                               skip_unreadable=skip_unreadable)
             except KeystoreError as exc:
@@ -188,8 +192,8 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
         written = sorted(os.listdir(staging))  # with a .kdb's .sth and .rdb
         taken = [name for name in written if (target / name).exists()]
         if taken and not force:
-            raise StoreExists(f"{', '.join(taken)} already exist(s) there; use --force to replace them",
-                              store=folder)
+            raise StoreExists(f"{', '.join(taken)} already exist(s) there", store=folder,
+                              hint=Hint("; use {} to replace them", option="--force", keyword="force=True"))
         for name in written:
             os.replace(staging / name, target / name)
     except BaseException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keystores.chain import serial_of
+from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
 from keystores.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
@@ -259,13 +260,15 @@ def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dic
     }
 
 
-def skipped_data(entries: list[Entry]) -> list[dict[str, Any]]:
-    """Certificates a convert/import left out (untrusted ones a JKS cannot hold): label, subject, sha256, reason."""
+def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[str, Any]]:
+    """Certificates a convert/import left out (untrusted ones a JKS cannot hold): label, subject, sha256, reason
+    (whose hint names the keyword, or the option for the CLI)."""
+    reason = Note("untrusted certificate: the destination holds trusted certificates only",
+                  Hint(" ({} to keep it as trusted)", option="--untrusted trust", keyword="untrusted='trust'"))
     skipped = []
     for entry in entries:
         cert = entry.certificate
         data = certificate_data(cert) if cert is not None else {}
         skipped.append({"label": entry.label, "subject": data.get("subject"), "sha256": data.get("sha256"),
-                        "reason": "untrusted certificate: the destination holds trusted certificates only "
-                                  "(--untrusted trust to keep it as trusted)"})
+                        "reason": reason.line(naming)})
     return skipped

@@ -12,21 +12,28 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from keystores.errors import (
+    REPLACE,
     CorruptStore,
     EntryExists,
     EntryNotFound,
+    Hint,
     IntegrityError,
     KeystoreError,
+    Naming,
+    Note,
     NotFound,
     UnsupportedFormat,
     UsageError,
+    parameter,
+    spoken,
 )
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
+from keystores.ops import StoreArg, is_location, on_store, using
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -78,10 +85,11 @@ class Link:
     warnings: list[str] = field(default_factory=list)
     trusted: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"subject": self.subject, "issuer": self.issuer, "not_before": _iso(self.not_before),
                 "not_after": _iso(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
-                "ok": not self.problems, "problems": self.problems, "warnings": self.warnings}
+                "ok": not self.problems, "problems": [spoken(p, naming) for p in self.problems],
+                "warnings": self.warnings}
 
 
 @dataclass
@@ -95,9 +103,10 @@ class Validation:
     def ok(self) -> bool:
         return bool(self.links) and not any(link.problems for link in self.links)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
+        """The documented JSON; a problem's hint names a keyword, or an option (`naming="option"`) for the CLI."""
         return {"schema": VALIDATE_SCHEMA, "store": self.store, "label": self.label, "valid": self.ok,
-                "at": _iso(self.at), "links": [link.as_dict() for link in self.links]}
+                "at": _iso(self.at), "links": [link.as_dict(naming) for link in self.links]}
 
 
 VALIDATE_SCHEMA = 1
@@ -109,7 +118,8 @@ SEVERITIES = ("notice", "warning", "error")  # in rising order; `audit --fail-on
 @dataclass(frozen=True)
 class Finding:
     """One audit finding. `check` is one of CHECKS; `severity` one of SEVERITIES. Findings about a certificate
-    carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint."""
+    carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint. A store that
+    could not be opened carries the hint of the error that stopped it; `text()` is the message with it."""
 
     store: str
     label: str | None
@@ -120,10 +130,14 @@ class Finding:
     not_after: dt.datetime | None = None
     days_left: int | None = None
     fingerprint: str | None = None
+    hint: Hint | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def text(self, naming: Naming = "keyword") -> str:
+        return self.message + (self.hint.render(naming) if self.hint is not None else "")
+
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"store": self.store, "label": self.label, "check": self.check, "severity": self.severity,
-                "message": self.message, "subject": self.subject,
+                "message": self.text(naming), "subject": self.subject,
                 "not_after": _iso(self.not_after) if self.not_after else None, "days_left": self.days_left,
                 "sha256": self.fingerprint}
 
@@ -147,12 +161,13 @@ class Audit:
     def ok(self) -> bool:
         return not self.failing
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
+        """The documented JSON; hints name keywords, or options (`naming="option"`) for the CLI."""
         return {"schema": AUDIT_SCHEMA, "ok": self.ok, "fail_on": self.fail_on, "stores": self.stores,
                 "certificates": self.certificates, "within_days": self.within.total_seconds() / 86400,
                 "at": _iso(self.at), "counts": {level: sum(f.severity == level for f in self.findings)
                                                 for level in SEVERITIES},
-                "findings": [f.as_dict() for f in self.findings]}
+                "findings": [f.as_dict(naming) for f in self.findings]}
 
 
 AUDIT_SCHEMA = 1
@@ -196,8 +211,7 @@ def _label_free(store: KeyStore, label: str, *, replace: bool) -> None:
         store.get(label)
     except EntryNotFound:
         return
-    raise EntryExists("an entry with this label exists (use --replace to overwrite it)", store=store.location,
-                      label=label)
+    raise EntryExists("an entry with this label exists", store=store.location, label=label, hint=REPLACE)
 
 
 def _new_key(store: KeyStore, label: str, spec: KeySpec) -> tuple[Signer, Any, bool]:
@@ -243,6 +257,7 @@ def _raw_name(der: bytes, which: str) -> bytes:
 
 
 # --- selfsign --------------------------------------------------------------------------------------------------
+@on_store(writable=True, create=True)
 def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
              not_after: dt.datetime | str | None = None, key_spec: KeySpec | str | None = None,
              md: str | None = None, sans: Sequence[str] = (), path_length: int | None = None,
@@ -274,6 +289,7 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
 
 
 # --- certreq ---------------------------------------------------------------------------------------------------
+@on_store(writable=True, create=True)
 def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySpec | str | None = None,
             sans: Sequence[str] = (), md: str | None = None, replace: bool = False,
             now: dt.datetime | None = None) -> Requested:
@@ -339,6 +355,7 @@ def load_request(data: bytes, *, source: str = "request") -> x509.CertificateSig
     return request
 
 
+@on_store()
 def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSigningRequest, *,
          days: int | None = None, not_after: dt.datetime | str | None = None, md: str | None = None,
          profile: str = "server", copy_sans: bool = False, sans: Sequence[str] = (),
@@ -364,8 +381,9 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or entry.key is None:
         raise KeystoreError("is not a CA key pair: signing needs a certificate and its private key", **where)
     if not is_ca(ca_cert):
-        raise KeystoreError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE); "
-                            "make one with `keystores selfsign --ca`", **where)
+        raise KeystoreError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE)",
+                            hint=Hint("; make one with {}", option="`keystores selfsign --ca`",
+                                      keyword="keystores.selfsign(..., ca=True)"), **where)
     if not may_sign_certificates(ca_cert):
         raise KeystoreError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
     start, end = validity(days=days, not_after=not_after, now=now)
@@ -388,7 +406,8 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
         alt_names = list(dict.fromkeys([*asked, *alt_names]))
     elif asked:
         shown = ", ".join(_general_name(n) for n in asked)
-        notes.append(f"the request asks for subject alternative names ({shown}); not copied without --copy-sans")
+        notes.append(Note(f"the request asks for subject alternative names ({shown}); not copied",
+                          Hint(" without {}", option="--copy-sans", keyword="copy_sans=True")))
     public_key = csr.public_key()
     extensions = profile_extensions(profile, public_key, issuer_public_key=ca_cert.public_key(),
                                     issuer_cert=ca_cert, sans=alt_names, path_length=path_length)
@@ -461,6 +480,7 @@ def _short_fp(public_key: Any) -> str:
     return public_key_fingerprint(public_key).hex()[:16]
 
 
+@on_store(writable=True)
 def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Sequence[x509.Certificate] = (),
             *, now: dt.datetime | None = None) -> Received:
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
@@ -509,8 +529,9 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         notes.append("ignored certificates that are not in this certificate's chain: "
                      + "; ".join(describe(c) for c in unused))
     if not is_self_signed(path[-1]):
-        notes.append(f"warning: the chain is incomplete: the issuer of {describe(path[-1])} is in neither the "
-                     "reply nor the store (give it with --chain, or import the CA certificate first)")
+        notes.append(Note(f"warning: the chain is incomplete: the issuer of {describe(path[-1])} is in neither the "
+                          "reply nor the store", Hint(" (give it with {}, or import the CA certificate first)",
+                                                      option="--chain", keyword="chain")))
     if leaf.not_valid_after_utc <= now:
         notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
     if target.certificate is not None and target.certificate == leaf:
@@ -532,10 +553,18 @@ def _anchors(store: KeyStore) -> list[x509.Certificate]:
             and (e.trust is not None or (no_flags and e.chain[0] not in in_chains))]
 
 
-def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = (),
+@on_store()
+def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = (),
              at: dt.datetime | None = None) -> Validation:
-    """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores, and
-    check each link: validity at `at`, signature, the issuer being a CA, and ending at a trusted certificate."""
+    """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores (open,
+    or locations opened without a password), and check each link: validity at `at`, signature, the issuer being a
+    CA, and ending at a trusted certificate."""
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(using(other)) for other in trust_stores]
+        return _validate(store, label, opened, at)
+
+
+def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
     from keystores.ops.describe import fingerprint
     from keystores.pki.chain import (
         describe,
@@ -552,7 +581,6 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = 
     if leaf is None:
         raise UsageError(f"holds no certificate to validate ({entry.kind.value})", store=store.location,
                          label=label)
-    trust_stores = list(trust_stores)
     anchors = _anchors(store)
     pool = list(entry.chain[1:]) + _certificates(store)
     for other in trust_stores:
@@ -593,8 +621,8 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[KeyStore] = 
                 f"signed with {hash_name.upper()}")
         if index == len(path) - 1 and not link.trusted:
             if is_self_signed(cert):
-                link.problems.append("self-signed and not trusted by the store (add it as a trusted certificate "
-                                     "or pass --trust)")
+                link.problems.append(Note("self-signed and not trusted by the store", Hint(
+                    " (add it as a trusted certificate or pass {})", option="--trust", keyword="trust_stores")))
             else:
                 link.problems.append(f"issuer {_issuer_text(cert)} not found in the entry's chain, the store or "
                                      "the trust stores")
@@ -779,11 +807,15 @@ CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection"
           "same-cn", "unreadable")
 
 
-def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.timedelta | str = "30d",
+def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *, password: str | None = None,
+          passwords: Mapping[str, str] | None = None, within: dt.timedelta | str = "30d",
           at: dt.datetime | None = None, skip: Iterable[str] = (), fail_on: str = "warning") -> Audit:
-    """Audit many stores of any formats at once. A store that could not be opened (wrong or missing password,
-    damage) is passed as the error that stopped it and becomes an `unreadable` error finding. `skip` names checks
-    not to report (see CHECKS); the audit fails (`ok` False) on findings of `fail_on` severity or above."""
+    """Audit many stores of any formats at once: open ones, or locations opened here, each with its own password
+    from `passwords` (location -> password) or else `password`. A store that cannot be opened (wrong or missing
+    password, damage) becomes an `unreadable` error finding; one that is not there stops the audit (StoreNotFound).
+    A caller that opens the stores itself passes a mapping of the name to report each under to its store, or to
+    the error that stopped it opening. `skip` names checks not to report (see CHECKS); the audit fails (`ok`
+    False) on findings of `fail_on` severity or above."""
     from keystores.pki.when import parse_duration
 
     skipped = set(skip)
@@ -791,16 +823,53 @@ def audit(stores: Iterable[tuple[str, KeyStore | KeystoreError]], *, within: dt.
     if unknown:
         raise UsageError(f"unknown check(s) {', '.join(sorted(unknown))}: checks are {', '.join(CHECKS)}")
     if fail_on not in SEVERITIES:
-        raise UsageError(f"unknown severity '{fail_on}' for --fail-on: use {', '.join(reversed(SEVERITIES))}")
+        raise UsageError(f"unknown severity '{fail_on}': use {', '.join(reversed(SEVERITIES))}",
+                         hint=parameter("--fail-on", "fail_on"))
     window = parse_duration(within) if isinstance(within, str) else within
     report = Audit(within=window, at=at or dt.datetime.now(dt.UTC), fail_on=fail_on)
-    for name, store in stores:
+    with contextlib.ExitStack() as stack:
+        named = stores if isinstance(stores, Mapping) else _open_audited(stores, password, passwords or {}, stack)
+        _audit_each(report, named, skipped)
+    return report
+
+
+def _open_audited(stores: Iterable[StoreArg], password: str | None, passwords: Mapping[str, str],
+                  stack: contextlib.ExitStack) -> dict[str, KeyStore | KeystoreError]:
+    """Each store by its name: opened (or as it was given), or the error that stopped it opening."""
+    import os
+
+    from keystores.errors import PasswordRequired
+
+    named: dict[str, KeyStore | KeystoreError] = {}
+    for store in stores:
+        if not is_location(store):
+            named[store.location] = store  # type: ignore[union-attr]
+            continue
+        location = os.fspath(store)  # type: ignore[arg-type]
+        try:
+            named[location] = stack.enter_context(using(location, password=passwords.get(location, password)))
+        except (NotFound, UsageError):
+            raise
+        except KeystoreError as exc:
+            if isinstance(exc, PasswordRequired):
+                exc.hint = password_for(location)
+            named[location] = exc
+    return named
+
+
+def password_for(location: str) -> Hint:
+    """The hint of an audited store that needs a password of its own."""
+    return Hint(" (give {})", option=f"--password-for {location}=SOURCE", keyword=f"passwords={{{location!r}: ...}}")
+
+
+def _audit_each(report: Audit, stores: Mapping[str, KeyStore | KeystoreError], skipped: set[str]) -> None:
+    for name, store in stores.items():
         report.stores += 1
         if isinstance(store, KeystoreError):
             if "unreadable" not in skipped:
-                report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}", "error"))
+                report.findings.append(Finding(name, None, "unreadable", f"cannot open: {store.reason}", "error",
+                                               hint=store.hint))
             continue
-        found, count = audit_store(name, store, within=window, at=report.at)
+        found, count = audit_store(name, store, within=report.within, at=report.at)
         report.findings += [f for f in found if f.check not in skipped]
         report.certificates += count
-    return report

@@ -7,23 +7,29 @@ every entry went in, so a failed transfer leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keystores import formats
 from keystores.errors import (
+    FORCE,
     CapabilityError,
     EntriesRefused,
+    Hint,
     KeystoreError,
+    Note,
     PasswordRequired,
     StoreExists,
     UnsupportedFormat,
     UsageError,
+    parameter,
 )
 from keystores.formats import Storage
 from keystores.model import Entry, EntryKind, KeyRef
+from keystores.ops import StoreArg, is_location, using
 from keystores.store import KeyStore, open_store, store_exists
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -61,7 +67,8 @@ def _portable(entry: Entry, dest: KeyStore, *, trust_unverified: bool = False) -
     if entry.trust is not None and not entry.trust.verified and entry.trust.purposes and not trust_unverified:
         raise UsageError("its trust was read without the source's password, so its integrity was not checked, and "
                          "it is not made a trust anchor: give the source password to verify it, or accept it "
-                         "unverified (--trust-unverified)", store=dest.location, label=entry.label)
+                         "unverified", store=dest.location, label=entry.label,
+                         hint=parameter("--trust-unverified", "trust_unverified=True"))
     # The key is looked at on the entry as read, before any copy is made of it: a sealed key is then decrypted
     # once, and a copy made afterwards carries the opened key (a copy of a sealed entry would decrypt it again).
     if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and not entry.key.extractable:
@@ -103,8 +110,9 @@ def output_format(out: str, asked: str | None, *, allowed: tuple[str, ...] = ("p
 def check_password_used(store: KeyStore, password: str | None) -> None:
     """A password given for a store that uses none is an error, not ignored: it was meant for the destination."""
     if password is not None and not store.uses_password:
-        raise UsageError("a password was given for it, but it uses none (it holds no encrypted key); a "
-                         "destination's password is given with --dest-password", store=store.location)
+        raise UsageError("a password was given for it, but it uses none (it holds no encrypted key)",
+                         store=store.location, hint=Hint("; a destination's password is given with {}",
+                                                         option="--dest-password", keyword="dest_password"))
 
 
 @contextlib.contextmanager
@@ -116,8 +124,9 @@ def destination(dest: str, dest_password: str | None) -> Iterator[None]:
         if dest_password is not None or exc.store != dest:
             raise
         # The backend's reason up to any hint of its own (a token's names --password, the source's option).
-        raise PasswordRequired(f"{exc.reason.split(':')[0]}; give the destination's password with "
-                               "--dest-password SOURCE", store=dest) from None
+        raise PasswordRequired(exc.reason.split(':')[0], store=dest, hint=Hint(
+            "; give the destination's password with {}", option="--dest-password SOURCE",
+            keyword="dest_password")) from None
 
 
 def _refuse_unprotected(target: KeyStore, new: bool, dest_password: str | None) -> None:
@@ -214,34 +223,37 @@ def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipp
     names = ", ".join(f"'{e.label}'" for e in doubtful[:10]) + (" ..." if len(doubtful) > 10 else "")
     if untrusted == "fail":
         raise CapabilityError("untrusted_certificates", f"a {dest.format} store holds trusted certificates only, and "
-                              f"{len(doubtful)} certificate(s) are not trusted: {names}; leave them out or trust "
-                              "them (--untrusted skip|trust)", store=dest.location)
+                              f"{len(doubtful)} certificate(s) are not trusted: {names}", store=dest.location,
+                              hint=Hint("; leave them out or trust them ({})", option="--untrusted skip|trust",
+                                        keyword="untrusted='skip' or 'trust'"))
     if untrusted == "trust":
         if notes is not None:
-            notes.append(f"{dest.location}: trusted for all purposes as asked (--untrusted trust): {names}")
+            notes.append(Note(f"{dest.location}: trusted for all purposes as asked: {names}",
+                              parameter("--untrusted trust", "untrusted='trust'")))
         return [e.with_(trust=TRUST_ALL) if is_untrusted_certificate(e) else e for e in chosen]
     if skipped is not None:
         skipped.extend(doubtful)
     kept = [e for e in chosen if not is_untrusted_certificate(e)]
     if not kept:
         raise KeystoreError(f"nothing to import: every certificate is untrusted and a {dest.format} store holds "
-                            f"trusted certificates only ({names}); trust them with --untrusted trust",
-                            store=dest.location)
+                            f"trusted certificates only ({names})", store=dest.location,
+                            hint=Hint("; trust them with {}", option="--untrusted trust", keyword="untrusted='trust'"))
     return kept
 
 
-def convert(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
-            src_type: str | None = None, dest_type: str | None = None, profile: str = "modern",
-            force: bool = False, progress: Progress | None = None, dest_options: dict | None = None,
-            labels: list[str] | None = None, untrusted: str = "fail", trust_unverified: bool = False,
-            ask: Ask | None = None, skip_unreadable: bool = False) -> TransferResult:
+def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None = None,
+            dest_password: str | None = None, type: str | None = None, dest_type: str | None = None,
+            profile: str = "modern", force: bool = False, progress: Progress | None = None,
+            dest_options: dict | None = None, labels: list[str] | None = None, untrusted: str = "fail",
+            trust_unverified: bool = False, ask: Ask | None = None, skip_unreadable: bool = False) -> TransferResult:
     """Write every entry of `src` (or those in `labels`) into a new store `dest` (its type from `dest_type` or its
     name); `untrusted` and `trust_unverified` as copy_entries takes them. Both stores are open, and every secret
     asked for through `ask`, before the first entry is copied."""
     _check_untrusted_choice(untrusted)
+    dest = os.fspath(dest)
     addressed = formats.by_prefix(dest)
     if store_exists(dest) and not force and not (addressed and addressed.storage is Storage.TOKEN):
-        raise StoreExists("already exists; use --force to replace it", store=dest)
+        raise StoreExists("already exists", store=dest, hint=FORCE)
     new = force or not store_exists(dest)
 
     def work(source: KeyStore) -> TransferResult:
@@ -253,18 +265,18 @@ def convert(src: str, dest: str, *, password: str | None = None, dest_password: 
             untrusted=untrusted, trust_unverified=trust_unverified,
             skip_unreadable=skip_unreadable)
 
-    return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
-                        work)
+    return _from_source(src, password, type, ask, work)
 
 
-def import_entries(src: str, dest: str, *, password: str | None = None, dest_password: str | None = None,
-                   src_type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
+def import_entries(src: StoreArg, dest: StoreArg, *, password: str | None = None, dest_password: str | None = None,
+                   type: str | None = None, dest_type: str | None = None, labels: list[str] | None = None,
                    new_label: str | None = None, replace: bool = False, profile: str = "modern",
                    progress: Progress | None = None, untrusted: str = "fail", trust_unverified: bool = False,
                    ask: Ask | None = None, skip_unreadable: bool = False) -> TransferResult:
-    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist; `untrusted` and
-    `trust_unverified` as copy_entries takes them."""
+    """Add entries of `src` (all, or `labels`) to `dest`, creating `dest` if it does not exist (an open `dest` is
+    added to and saved by its owner); `untrusted` and `trust_unverified` as copy_entries takes them."""
     _check_untrusted_choice(untrusted)
+    where = os.fspath(dest) if is_location(dest) else dest.location  # type: ignore[union-attr,arg-type]
 
     def work(source: KeyStore) -> TransferResult:
         check_password_used(source, password)
@@ -273,17 +285,39 @@ def import_entries(src: str, dest: str, *, password: str | None = None, dest_pas
         if new_label:
             picked = [e.label for e in chosen]
             if len(picked) != 1:
-                raise UsageError("--label NAME renames one entry; the source holds several (choose one with "
-                                 "--entry)", store=src)
+                raise UsageError("a new label renames one entry, and the source holds several", store=source.location,
+                                 hint=Hint(": choose one with {}", option="--entry", keyword="labels=[label]"))
             rename = {picked[0]: new_label}
+        copy = {"rename": rename, "replace": replace, "progress": progress, "untrusted": untrusted,
+                "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable}
+        if not is_location(dest):
+            return _into_open(source, chosen, dest, dest_password, dest_type, **copy)  # type: ignore[arg-type]
         return _transfer(source, chosen, lambda pw, asking: open_store(
-            dest, password=pw, type=dest_type, writable=True, create=True, profile=profile, ask=asking), dest,
-            dest_password, ask, not store_exists(dest), rename=rename, replace=replace, progress=progress,
-            untrusted=untrusted, trust_unverified=trust_unverified,
-            skip_unreadable=skip_unreadable)
+            where, password=pw, type=dest_type, writable=True, create=True, profile=profile, ask=asking), where,
+            dest_password, ask, not store_exists(where), **copy)
 
-    return _read_asking(lambda pw, asking: open_store(src, password=pw, type=src_type, ask=asking), password, ask,
+    return _from_source(src, password, type, ask, work)
+
+
+def _from_source(src: StoreArg, password: str | None, type: str | None, ask: Ask | None,
+                 work: Callable[[KeyStore], TransferResult]) -> TransferResult:
+    """`work` on the source: an open store as it is, a location opened here (see _read_asking)."""
+    if not is_location(src):
+        with using(src, password=password, type=type) as source:  # refuses a password for a store already open
+            return work(source)
+    location = os.fspath(src)  # type: ignore[arg-type]
+    return _read_asking(lambda pw, asking: open_store(location, password=pw, type=type, ask=asking), password, ask,
                         work)
+
+
+def _into_open(source: KeyStore, chosen: list[Entry], dest: KeyStore, dest_password: str | None,
+               dest_type: str | None, **copy: Any) -> TransferResult:
+    """copy_entries of `chosen` into a store the caller opened (and saves)."""
+    with using(dest, password=dest_password, type=dest_type):  # refuses a password for a store already open
+        result = TransferResult(notes=list(source.notes))
+        result.copied = copy_entries(source, dest, chosen=chosen, skipped=result.skipped, left_out=result.left_out,
+                                     notes=result.notes, **copy)
+    return result
 
 
 def _transfer(source: KeyStore, chosen: list[Entry], open_dest: Callable[[str | None, Ask | None], KeyStore],
@@ -354,50 +388,61 @@ def _write_asking(open_dest: Callable[[str | None, Ask | None], KeyStore],
     return attempt(answer, None)
 
 
-def import_pem_parts(dest: str, *, key: str | None, cert: str, chain: list[str], label: str | None,
+def import_pem_parts(dest: StoreArg, *, key: str | os.PathLike[str] | None, cert: str | os.PathLike[str],
+                     chain: Sequence[str | os.PathLike[str]] = (), label: str | None = None,
                      key_password: str | None = None, dest_password: str | None = None,
                      dest_type: str | None = None, replace: bool = False, profile: str = "modern",
                      ask: Ask | None = None) -> TransferResult:
     """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts read together, in memory, as one bundle
     whose key is paired with its certificate by public key; errors name the user's file and line. An encrypted
-    key's password is asked for (and named) as the key file's."""
-    parts = [p for p in (key, cert, *chain) if p]
+    key's password is asked for (and named) as the key file's. `dest` is the store written: a location (created
+    when missing) or an open store, which its owner saves."""
+    parts = [os.fspath(p) for p in (key, cert, *chain) if p]
     with open_store(parts[0], password=key_password, type="pem", ask=ask if key else None,
                     also=parts[1:]) as source:
         entries = list(source.entries())
         wanted = [e for e in entries if e.kind is EntryKind.KEY_PAIR] if key else entries
         if key and not wanted:
-            raise UsageError(f"the key matches none of the certificates given ({', '.join(parts[1:])})", store=key)
+            raise UsageError(f"the key matches none of the certificates given ({', '.join(parts[1:])})",
+                             store=parts[0])
         names = [e.label for e in wanted[:1]] if key else [e.label for e in wanted]
         rename = {names[0]: label} if label and names else None
-        new = not store_exists(dest)
+        if not is_location(dest):
+            chosen = chosen_entries(source, names)
+            return _into_open(source, chosen, dest, dest_password, dest_type,  # type: ignore[arg-type]
+                              rename=rename, replace=replace)
+        where = os.fspath(dest)  # type: ignore[arg-type]
+        new = not store_exists(where)
 
         def fill(target: KeyStore, password: str | None) -> list[str]:
             _refuse_unprotected(target, new, password)
             return copy_entries(source, target, labels=names, rename=rename, replace=replace)
 
         result = TransferResult(notes=list(source.notes))
-        with destination(dest, dest_password):
+        with destination(where, dest_password):
             result.copied, notes = _write_asking(
-                lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
+                lambda pw, asking: open_store(where, password=pw, type=dest_type, writable=True, create=True,
                                               profile=profile, ask=asking), fill, dest_password, ask, new)
         result.notes += notes
         return result
 
 
-def export_entry(store_location: str, label: str, out: str, *, password: str | None = None,
-                 out_password: str | None = None, out_format: str | None = None, include_chain: bool = False,
-                 include_key: bool = False, store_type: str | None = None, force: bool = False,
+def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, password: str | None = None,
+                 dest_password: str | None = None, out_format: str | None = None, include_chain: bool = False,
+                 include_key: bool = False, type: str | None = None, force: bool = False,
                  profile: str = "modern", ask: Ask | None = None) -> TransferResult:
-    """One entry to a file: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
-    as asked, else from the file's extension (output_format)."""
+    """One entry to a file `out`: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
+    as asked, else from the file's extension (output_format). `dest_password` protects a PKCS#12 `out`."""
+    out = os.fspath(out)
     out_format = output_format(out, out_format)
     if store_exists(out) and not force:
-        raise StoreExists("already exists; use --force to replace it", store=out)
-    with open_store(store_location, password=password, type=store_type, ask=ask) as store:
-        check_password_used(store, password)
-        entry = store.get(label)
-        notes = list(store.notes)
+        raise StoreExists("already exists", store=out, hint=FORCE)
+    opening = using(store, password=password, type=type, ask=ask) if is_location(store) else using(store)
+    with opening as opened:
+        check_password_used(opened, password)
+        entry = opened.get(label)
+        notes = list(opened.notes)
+        store_location = opened.location
     if out_format == "p12":
         include_key = include_key or entry.kind is EntryKind.KEY_PAIR
         include_chain = True if include_key else include_chain
@@ -417,8 +462,9 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
         exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=trust)  # or
         # CERTIFICATE, when it has no trust (Entry sets the kind from the trust)
     if out_format == "der" and (include_key or len(chain) > 1):
-        raise CapabilityError("multiple_entries", "DER holds one object: export the certificate alone, or use "
-                              "--format pem or p12 for a chain or key", store=out)
+        raise CapabilityError("multiple_entries", "DER holds one object", store=out, hint=Hint(
+            ": export the certificate alone, or use {} for a chain or key", option="--format pem or p12",
+            keyword="out_format='pem' or 'p12'"))
     dest_type = {"p12": "pkcs12"}.get(out_format, out_format)
 
     def fill(target: KeyStore, password: str | None) -> list[str]:
@@ -429,8 +475,8 @@ def export_entry(store_location: str, label: str, out: str, *, password: str | N
         target.add(portable, replace=True)
         return [entry.label]
 
-    with destination(out, out_password):
+    with destination(out, dest_password):
         copied, written_notes = _write_asking(
             lambda pw, asking: open_store(out, password=pw, type=dest_type, create=True, fresh=True,
-                                          profile=profile, ask=asking), fill, out_password, ask, True)
+                                          profile=profile, ask=asking), fill, dest_password, ask, True)
     return TransferResult(copied=copied, notes=notes + written_notes)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from keystores.errors import KeystoreError, UsageError
+from keystores.errors import KeystoreError, Note, UsageError, parameter
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -41,7 +41,8 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
 
     if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
         if md not in (None, "sha512"):
-            notes.append(f"--md {md} ignored: Ed25519/Ed448 signatures have their own hash")
+            notes.append(Note(f"the signature hash {md} is ignored: Ed25519/Ed448 signatures have their own hash",
+                              parameter("--md", "md")))
         return "sha512"
     if md is None:
         if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -49,7 +50,7 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
         return "sha256"
     name = md.lower().replace("-", "")
     if name not in HASHES:
-        raise UsageError(f"unknown --md '{md}': use one of {', '.join(HASHES)}")
+        raise UsageError(f"unknown signature hash '{md}': use one of {', '.join(HASHES)}", hint=parameter("--md", "md"))
     if name == "md5" and isinstance(public_key, ec.EllipticCurvePublicKey):
         raise UsageError("ECDSA with MD5 does not exist; use sha256 or stronger")
     if name in WEAK_HASHES:
@@ -192,6 +193,9 @@ def build_certificate(signer: Signer, *, subject: x509.Name | bytes, issuer: x50
     return result
 
 
+_SANS = parameter("--san", "sans")
+
+
 def parse_sans(values: Iterable[str]) -> list[x509.GeneralName]:
     """`DNS:x,IP:1.2.3.4,EMAIL:a@b,URI:https://...` (repeatable, comma-separated) -> GeneralNames."""
     import ipaddress
@@ -207,7 +211,8 @@ def parse_sans(values: Iterable[str]) -> list[x509.GeneralName]:
             kind = kind.strip().upper()
             text = text.strip()
             if not sep or not text:
-                raise UsageError(f"bad --san '{part}': write DNS:name, IP:address, EMAIL:address or URI:uri")
+                raise UsageError(f"bad subject alternative name '{part}': write DNS:name, IP:address, EMAIL:address "
+                                 "or URI:uri", hint=_SANS)
             try:
                 if kind == "DNS":
                     names.append(cx509.DNSName(text))
@@ -218,9 +223,10 @@ def parse_sans(values: Iterable[str]) -> list[x509.GeneralName]:
                 elif kind == "URI":
                     names.append(cx509.UniformResourceIdentifier(text))
                 else:
-                    raise UsageError(f"bad --san '{part}': kinds are DNS, IP, EMAIL, URI")
+                    raise UsageError(f"bad subject alternative name '{part}': kinds are DNS, IP, EMAIL, URI",
+                                     hint=_SANS)
             except ValueError as exc:
-                raise UsageError(f"bad --san '{part}': {exc}") from exc
+                raise UsageError(f"bad subject alternative name '{part}': {exc}", hint=_SANS) from exc
     return list(dict.fromkeys(names))
 
 

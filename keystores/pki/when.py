@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from keystores.errors import UsageError
+from keystores.errors import Hint, UsageError, parameter
 
 _GENERALIZED = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
 _UTCTIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
@@ -55,14 +55,16 @@ def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.d
              default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
     """(not_before, not_after) from `--days N` or `--not-after WHEN` (not both)."""
     if days is not None and not_after is not None:
-        raise UsageError("give --days or --not-after, not both")
+        raise UsageError("the validity is given twice", hint=Hint(": give {}, not both", option="--days or --not-after",
+                                                                  keyword="days or not_after"))
     start = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     if not_after is not None:
         end = parse_when(not_after) if isinstance(not_after, str) else not_after.astimezone(dt.UTC)
     else:
         count = default_days if days is None else days
         if count <= 0:
-            raise UsageError(f"--days must be positive, not {count}")
+            raise UsageError(f"the days of validity must be positive, not {count}",
+                             hint=parameter("--days", "days"))
         end = start + dt.timedelta(days=count)
     if end <= start:
         raise UsageError(f"the end of validity {end:%Y-%m-%dT%H:%M:%SZ} is not in the future")

@@ -9,6 +9,7 @@ from typing import Any
 from keystores.backends.nss.entries import _CURVES
 from keystores.chain import fully_decoded
 from keystores.errors import (
+    REPLACE,
     CapabilityError,
     CorruptStore,
     EntryExists,
@@ -78,8 +79,8 @@ class ChangeLog:
                                  label=entry.label)
         if entry.label in self._entries:
             if not replace:
-                raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
-                                  store=self.location, label=entry.label)
+                raise EntryExists("an entry with this label exists", store=self.location, label=entry.label,
+                                  hint=REPLACE)
             self.remove(entry.label)
         self._entries[entry.label] = entry
         self._ops.append(("add", entry))

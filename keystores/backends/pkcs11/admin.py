@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keystores.errors import StoreNotFound, UsageError
+from keystores.errors import Hint, StoreNotFound, UsageError, parameter
 
 # The unconfigured SunPKCS11 provider sits at index 12 in JDK 9..25's java.security; an override of that index
 # configures it instead of adding a second copy.
@@ -91,7 +91,7 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make this folder ({exc.strerror})") from exc
+        raise UsageError(f"{out}: cannot make this folder ({exc.strerror})", hint=parameter("--out", "out")) from exc
     name = _safe_name(label)
     cfg = (folder / f"{name}.cfg").resolve()
     security = (folder / "java.security").resolve()
@@ -100,8 +100,8 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
             raise UsageError(f"{printable(named)}: a path holding control characters cannot be written into a "
                              "SunPKCS11 configuration")
     if any(c in str(cfg) for c in ' "\\'):
-        raise UsageError(f"{cfg}: java.security cannot name a path with spaces, quotes or backslashes; "
-                         "choose another --out folder")
+        raise UsageError(f"{cfg}: java.security cannot name a path with spaces, quotes or backslashes",
+                         hint=Hint("; choose another {} folder", option="--out", keyword="out"))
     atomic_write(cfg, (
         f"# SunPKCS11 configuration written by `keystores java-config` for {parsed.format(with_module=False)}\n"
         # The label and serial are the token's, any bytes at all: escaped, so that they stay inside the comment.

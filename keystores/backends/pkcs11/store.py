@@ -39,6 +39,7 @@ from keystores.backends.pkcs11.tokens import (
 from keystores.backends.pkcs11.uri import Pkcs11Uri
 from keystores.backends.pkcs11.write import COPY_ONTO_TOKEN_MAKERS, Pkcs11Writing
 from keystores.errors import (
+    Hint,
     KeystoreError,
     PasswordRequired,
     UsageError,
@@ -98,8 +99,8 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
 
         needs_login = bool(self._token.flags & TokenFlag.LOGIN_REQUIRED)
         if pin is None and (needs_login or self.writable):
-            raise PasswordRequired(f"token '{self.token_label}' needs its user PIN: give --password SOURCE",
-                                   store=self.location)
+            raise PasswordRequired(f"token '{self.token_label}' needs its user PIN", store=self.location,
+                                   hint=Hint(": give {}", option="--password SOURCE", keyword="password"))
         mapper = _attribute_mapper()
         try:
             # One C_Login per open: a wrong PIN is reported at once, never retried (tokens lock after a few).

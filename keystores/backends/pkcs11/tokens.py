@@ -20,10 +20,12 @@ from typing import Any
 
 from keystores.errors import (
     BackendUnavailable,
+    Hint,
     StoreNotFound,
     TokenNotFound,
     UnsupportedFormat,
     UsageError,
+    parameter,
 )
 
 MODULE_ENV = "KEYSTORES_PKCS11_MODULE"
@@ -41,7 +43,8 @@ _OPEN_SESSIONS: Counter[str] = Counter()
 def resolve_module(uri_path: str | None, uri_name: str | None, option: str | None, *, store: str | None) -> str:
     """The module file to load: URI `module-path=`, else `module=` option, else $KEYSTORES_PKCS11_MODULE."""
     if uri_path and option and os.path.realpath(uri_path) != os.path.realpath(option):
-        raise UsageError(f"the URI names module {uri_path} and --module names {option}; give one", store=store)
+        raise UsageError(f"the URI names module {uri_path} and the module option names {option}; give one",
+                         store=store, hint=parameter("--module", "module="))
     chosen = uri_path or option
     if not chosen and uri_name:
         chosen = _module_by_name(uri_name, store=store)
@@ -49,8 +52,8 @@ def resolve_module(uri_path: str | None, uri_name: str | None, option: str | Non
     if not chosen:
         found = candidate_modules()
         hint = f" (modules on this machine: {', '.join(found)})" if found else ""
-        raise UsageError(f"no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI, pass --module, "
-                         f"or set {MODULE_ENV}{hint}", store=store)
+        raise UsageError(f"no PKCS#11 module given: add ?module-path=/path/to/module.so to the URI, set {MODULE_ENV}"
+                         f"{hint}", store=store, hint=Hint(", or pass {}", option="--module", keyword="module="))
     return chosen
 
 

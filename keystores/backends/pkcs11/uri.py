@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
-from keystores.errors import UsageError
+from keystores.errors import Hint, UsageError
 from keystores.secrets import is_pin_part
 
 PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
@@ -54,8 +54,9 @@ class Pkcs11Uri:
                 if is_pin_part(item):
                     # pin-value, pin-source, a mistyped pin-value:X or pin-value%3DX, a bare pin=: never echoed
                     raise UsageError("PKCS#11 URI: a PIN is never taken from the URI (it would land in shell "
-                                     "history and process lists); pass it with --password env:VAR, "
-                                     "file:PATH or fd:N")
+                                     "history and process lists)", hint=Hint(
+                                         "; pass it with {}", option="--password env:VAR, file:PATH or fd:N",
+                                         keyword="password=keystores.secret('env:VAR')"))
                 if not eq or not name:
                     # not echoed: a part that is not NAME=VALUE may be a secret typed in the wrong place
                     raise UsageError(f"PKCS#11 URI: a part of the {where} is not NAME=VALUE (parts are separated "

@@ -26,8 +26,10 @@ from keystores.backends.pkcs11.tokens import (
     missing_for,
 )
 from keystores.errors import (
+    REPLACE,
     CapabilityError,
     EntryExists,
+    Hint,
     KeystoreError,
     UsageError,
 )
@@ -135,12 +137,11 @@ class Pkcs11Writing:
         if group is None or group is allow:
             return None
         if not replace:
-            raise EntryExists("an entry with this label exists (use --replace to overwrite it)",
-                              store=self.location, label=label)
+            raise EntryExists("an entry with this label exists", store=self.location, label=label, hint=REPLACE)
         if group.private is not None:
             # A token key cannot be restored once destroyed: replacing never does it, deleting does.
-            raise EntryExists("this entry holds a private key on the token, which --replace never destroys; "
-                              "delete the entry first if the key should go", store=self.location, label=label)
+            raise EntryExists("this entry holds a private key on the token, which replacing never destroys; delete "
+                              "the entry first if the key should go", store=self.location, label=label)
         return group
 
     def _undo(self, created: list[Any]) -> None:
@@ -166,8 +167,8 @@ class Pkcs11Writing:
                 raise UsageError("the certificate's public key is not the key's", store=self.location,
                                  label=entry.label)
             if group.certs and not replace:
-                raise EntryExists("the key has a certificate already (use --replace to replace it)",
-                                  store=self.location, label=entry.label)
+                raise EntryExists("the key has a certificate already", store=self.location, label=entry.label,
+                                  hint=Hint(" (use {} to replace it)", option="--replace", keyword="replace=True"))
             label = group.native_label if entry.label == group.label else entry.label
             self._write_chain(entry.with_(label=label or entry.label), group.key_id, created)
         if entry.label != group.label:

@@ -15,7 +15,9 @@ from keystores.backends.pkcs12.read import _assemble, _parse, _why
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
+    Hint,
     KeystoreError,
+    Note,
     PasswordRequired,
 )
 from keystores.model import (
@@ -118,8 +120,10 @@ class Pkcs12Store(FileStore):
             raise KeystoreError(f"cannot write PKCS#12 ({_why(exc)})", store=self.location) from exc
         legacy = any(w in v for v in self._read_protection.values() for w in ("3DES", "RC2", "SHA-1", "RC4"))
         if self._read_protection and legacy and self.profile == "modern":
-            self.notes.append(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, HMAC-SHA256); "
-                              "use --profile compat to keep 3DES and SHA-1 for old Java, Windows or macOS")
+            self.notes.append(Note(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, "
+                                   "HMAC-SHA256)", Hint("; use {} to keep 3DES and SHA-1 for old Java, Windows or "
+                                                        "macOS", option="--profile compat",
+                                                        keyword="profile='compat'")))
         folded: dict[str, str] = {}
         for label in self._entries:
             other = folded.setdefault(label.casefold(), label)

@@ -203,7 +203,7 @@ def run(module: AnsibleModule) -> dict:
     at = parse_when(params["at"]) if params["at"] else None
     result: dict = {"changed": False, "stores": []}
     with contextlib.ExitStack() as stack:
-        opened: list = []
+        opened: dict = {}  # name -> open store, or the error that stopped it opening
         for target in _targets(params):
             try:
                 store = stack.enter_context(keystores.open_store(target["store"], password=target["password"],
@@ -211,11 +211,11 @@ def run(module: AnsibleModule) -> dict:
                 result["stores"].append(store_data(store, list(store), detail=params["detail"]))
                 for note in store.notes:
                     module.warn(note)
-                opened.append((target["store"], store))
+                opened[target["store"]] = store
             except keystores.KeystoreError as exc:
                 result["stores"].append({"store": target["store"], "error": str(exc), "rc": int(exc.exit_code),
                                          "error_kind": type(exc).__name__})
-                opened.append((target["store"], exc))
+                opened[target["store"]] = exc
         if params["audit"]:
             result["audit"] = keystores.audit(opened, within=params["within"], at=at, skip=params["skip"]).as_dict()
     return result

@@ -225,7 +225,7 @@ def present(module: AnsibleModule, result: dict) -> None:
             password_done, after = True, (before[0] if before else store_type or "new", source[1])
             if not check:
                 converted = keystores.convert(params["source"], location, password=params["source_password"],
-                                              dest_password=target_password, src_type=params["source_type"],
+                                              dest_password=target_password, type=params["source_type"],
                                               dest_type=store_type, profile=params["profile"], force=exists,
                                               dest_options=_cms_options(params) or None)
                 result["notes"] += converted.notes
