@@ -26,17 +26,12 @@ def register(app: typer.Typer) -> None:
         password in thin disguise (anyone who can read it has the password): it is written 0600."""
         from keystores.cli.common import err, show_notes, with_secret
 
-        from keystores.errors import CapabilityError
         from keystores.store import open_store
 
         def act(pw: str | None) -> str:
             with open_store(store, password=pw, type="cms", writable=True) as opened:
                 show_notes(opened.notes)
-                write = getattr(opened, "write_stash", None)
-                if write is None:
-                    raise CapabilityError("stash", "only CMS key databases have a stash file", store=store)
-                write(version)
-                return str(opened.stash_path)  # type: ignore[attr-defined]
+                return str(opened.write_stash(version))
 
         written = with_secret(password, "password", act)
         err(f"wrote {written} (v{version}, mode 0600): anyone who can read it has the password")
@@ -56,7 +51,7 @@ def register(app: typer.Typer) -> None:
         def act(pw: str | None) -> None:
             with open_store(store, password=pw, type=store_type, writable=True) as opened:
                 show_notes(opened.notes)
-                opened.set_default(label)  # type: ignore[attr-defined]
+                opened.set_default(label)
 
         with_secret(password, "password", act)
         err(f"'{label}' is now the default entry")

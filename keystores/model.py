@@ -6,7 +6,7 @@ This module sits at the bottom of the house: backends, pki, ops and the CLI all 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
@@ -84,6 +84,106 @@ class Capabilities:
     #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.undecoded)
     #: is carried unchanged; formats that must take a key or certificate apart to store it refuse such entries
     undecoded_entries: bool = False
+    #: a password (or a token's PIN) protects the store and set_password changes it (not a store in memory)
+    password: bool = True
+    #: changes wait for save() and a failed `with` block drops them; a token writes each change at once
+    transactional: bool = True
+
+
+class Strength(StrEnum):
+    """How well an algorithm protects a store today."""
+
+    SOUND = "sound"
+    DEPRECATED = "deprecated"  # still resists attack in practice; what old formats' own tools write
+    BROKEN = "broken"  # can be broken: a password guess or the key itself is within reach
+
+
+#: The algorithms that weaken a protection part, by the name a part lists them under (`ProtectionPart.algorithms`).
+#: Any other name (AES-256, PBKDF2, SHA-256, Twofish, scrypt ...) is sound.
+ALGORITHM_STRENGTH: dict[str, Strength] = {
+    "RC2": Strength.BROKEN, "RC4": Strength.BROKEN, "DES": Strength.BROKEN, "2-key 3DES": Strength.BROKEN,
+    "MD2": Strength.BROKEN,
+    "3DES": Strength.DEPRECATED, "SHA-1": Strength.DEPRECATED, "MD5": Strength.DEPRECATED,
+}
+
+
+@dataclass(frozen=True)
+class ProtectionPart:
+    """How one part of a store is protected (its MAC, its keys, its certificates, the stash beside it).
+
+    `text` is what `show` prints; the verdict comes from the other fields, never from the text: `algorithms`
+    names the primitives used (block ciphers without mode, hashes, KDFs: "3DES", "SHA-1", "AES-256", "PBKDF2"),
+    `iterations` the lowest count where it varies, `absent` says nothing protects it (no MAC, an unencrypted key)
+    and `open_to_all` that its secret is empty, so anyone can read it.
+    """
+
+    text: str
+    algorithms: tuple[str, ...] = ()
+    iterations: int | None = None
+    absent: bool = False
+    open_to_all: bool = False
+
+    @property
+    def broken(self) -> tuple[str, ...]:
+        """The algorithms here that can be broken."""
+        return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.BROKEN)
+
+    @property
+    def deprecated(self) -> tuple[str, ...]:
+        """The deprecated algorithms here (none that can be broken)."""
+        return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.DEPRECATED)
+
+    @property
+    def one_iteration(self) -> bool:
+        """A single KDF or MAC iteration makes each password guess nearly free."""
+        return self.iterations == 1
+
+    @property
+    def weak(self) -> bool:
+        """Protection that can be broken or is missing (deprecated algorithms alone are not weak)."""
+        return bool(self.absent or self.open_to_all or self.broken or self.one_iteration)
+
+    @classmethod
+    def joined(cls, parts: Iterable[ProtectionPart]) -> ProtectionPart:
+        """One part for several schemes found side by side (keys protected in two ways): the texts joined, every
+        algorithm, the lowest iteration count; absent or open when any of them is."""
+        unique = sorted(set(parts), key=lambda part: part.text)
+        counts = [part.iterations for part in unique if part.iterations is not None]
+        algorithms = dict.fromkeys(a for part in unique for a in part.algorithms)
+        return cls("; ".join(part.text for part in unique), tuple(algorithms), min(counts) if counts else None,
+                   absent=any(part.absent for part in unique), open_to_all=any(part.open_to_all for part in unique))
+
+
+#: The remedy of a format that writes strong protection when asked to (Protection.remedy).
+MODERN_PROFILE_REMEDY = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How a store protects itself, part by part, and what makes it stronger when it is weak.
+
+    `parts` maps a part's name ("mac", "keys", "certificates", "store", "stash", "password", "token", "format")
+    to how it is protected, in the order `show` prints them. `remedy` is this format's way to stronger protection
+    (a profile, a newer version, or converting to another format where it has nothing stronger).
+    """
+
+    parts: Mapping[str, ProtectionPart] = field(default_factory=dict)
+    remedy: str = MODERN_PROFILE_REMEDY
+
+    def __getitem__(self, name: str) -> ProtectionPart:
+        return self.parts[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.parts
+
+    @property
+    def weak(self) -> bool:
+        """Some part can be broken or is unprotected."""
+        return any(part.weak for part in self.parts.values())
+
+    def as_text(self) -> dict[str, str]:
+        """name -> text: what `show` prints and the JSON `protection` object holds."""
+        return {name: part.text for name, part in self.parts.items()}
 
 
 @dataclass(frozen=True)
@@ -219,6 +319,11 @@ class Entry:
     def on_token(self) -> bool:
         """The private key is a KeyRef: it stays on its token."""
         return isinstance(self.key, KeyRef)
+
+    @property
+    def sealed(self) -> bool:
+        """The key is still encrypted as read (SealedEntry): reading `key` would decrypt it."""
+        return False
 
     @property
     def public_key(self) -> PublicKeyTypes | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
 from keystores.legacy import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
@@ -36,8 +36,27 @@ class _BadPadding(Exception):
     pass
 
 
+class Scheme(NamedTuple):
+    """How an AlgorithmIdentifier protects: its description, the primitives it uses by the names
+    keystores.model.ALGORITHM_STRENGTH judges ("PBKDF2", "SHA-1", "3DES", "AES-256"), and its iteration count."""
+
+    text: str
+    algorithms: tuple[str, ...]
+    iterations: int | None
+
+
 def describe(alg: algos.EncryptionAlgorithm) -> str:
-    """A human description of an AlgorithmIdentifier, naming the weak parts as audit matches them."""
+    """A human description of an AlgorithmIdentifier."""
+    return scheme(alg).text
+
+
+# A cipher's family as ALGORITHM_STRENGTH names it, by its asn1crypto name (or the one _PBES2_OTHER_CIPHERS gives).
+_CIPHER_FAMILIES = {"tripledes_3key": "3DES", "des": "DES", "rc2": "RC2", "aes128_cbc": "AES-128",
+                    "aes192_cbc": "AES-192", "aes256_cbc": "AES-256"}
+
+
+def scheme(alg: algos.EncryptionAlgorithm) -> Scheme:
+    """What an AlgorithmIdentifier of PBES2, the PKCS#12 PBE family or PBES1 uses; "unknown" when it is none."""
     try:
         name = alg["algorithm"].native
         if name == "pbes2":
@@ -48,18 +67,26 @@ def describe(alg: algos.EncryptionAlgorithm) -> str:
             prf = alg.kdf_hmac.upper().replace("SHA", "SHA-") if alg.kdf_hmac else "SHA-1"
             cipher_text = {"tripledes_3key": "3DES-CBC", "des": "DES-CBC", "rc2": "RC2-CBC"}.get(
                 cipher, cipher.upper().replace("_", "-").replace("AES", "AES-"))
-            return f"PBES2 PBKDF2-HMAC-{prf} {cipher_text}, {alg.kdf_iterations} iterations"
+            iterations = alg.kdf_iterations
+            return Scheme(f"PBES2 PBKDF2-HMAC-{prf} {cipher_text}, {iterations} iterations",
+                          ("PBES2", "PBKDF2", prf, _CIPHER_FAMILIES.get(cipher, cipher_text)), iterations)
         if name.startswith("pkcs12_"):
-            kind = {"pkcs12_sha1_tripledes_3key": "3DES", "pkcs12_sha1_tripledes_2key": "2-key 3DES",
-                    "pkcs12_sha1_rc2_128": "RC2-128", "pkcs12_sha1_rc2_40": "RC2-40",
-                    "pkcs12_sha1_rc4_128": "RC4-128", "pkcs12_sha1_rc4_40": "RC4-40"}[name]
-            return f"PKCS#12 PBE SHA-1 {kind}, {alg.kdf_iterations} iterations"
+            kind, family = {"pkcs12_sha1_tripledes_3key": ("3DES", "3DES"),
+                            "pkcs12_sha1_tripledes_2key": ("2-key 3DES", "2-key 3DES"),
+                            "pkcs12_sha1_rc2_128": ("RC2-128", "RC2"), "pkcs12_sha1_rc2_40": ("RC2-40", "RC2"),
+                            "pkcs12_sha1_rc4_128": ("RC4-128", "RC4"), "pkcs12_sha1_rc4_40": ("RC4-40", "RC4")}[name]
+            iterations = alg.kdf_iterations
+            return Scheme(f"PKCS#12 PBE SHA-1 {kind}, {iterations} iterations", ("PKCS#12 KDF", "SHA-1", family),
+                          iterations)
         if name.startswith("pbes1_"):
             digest, cipher = name.split("_")[1:]
-            return f"PBES1 {digest.upper().replace('SHA1', 'SHA-1')} {cipher.upper()}, {alg.kdf_iterations} iterations"
-        return str(name)
+            digest_name = {"sha1": "SHA-1"}.get(digest, digest.upper())
+            iterations = alg.kdf_iterations
+            return Scheme(f"PBES1 {digest_name} {cipher.upper()}, {iterations} iterations",
+                          ("PBES1", digest_name, cipher.upper()), iterations)
+        return Scheme(str(name), (str(name),), None)
     except (KeyError, ValueError, TypeError):
-        return "unknown"
+        return Scheme("unknown", (), None)
 
 
 def _unpad(data: bytes, block: int) -> bytes:

@@ -29,7 +29,7 @@ from keystores.formats import FormatRecord, Profile, Storage
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Signer, Trust
+    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Protection, Signer, Trust
 
 
 @runtime_checkable
@@ -54,6 +54,9 @@ class KeyStore(Protocol):
     def decrypter(self, label: str) -> Decrypter: ...  # RSA key transport, on the token for PKCS#11
     def set_password(self, new_password: str) -> None: ...
     def set_trust(self, label: str, trust: Trust | None) -> None: ...  # CapabilityError where there is no trust
+    def set_default(self, label: str) -> None: ...  # CapabilityError where the format has no default entry
+    def write_stash(self, version: int = 8) -> Path: ...  # on save; CapabilityError where there is no stash
+    def protection(self) -> Protection: ...  # how the store protects itself, part by part, with a verdict
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...
     def __enter__(self) -> KeyStore: ...

@@ -234,8 +234,8 @@ def test_we_read_a_bcfks_bc_wrote_with_aes_key_wrap_and_sha3(bc_made, tmp_path):
     path = tmp_path / "kwp.bcfks"
     java_tool(tmp_path, "kwp", str(bc_made["bcfks"]), "BCFKS", PASSWORD, str(path))
     with open_store(path, password=PASSWORD) as store, open_store(bc_made["bcfks"], password=PASSWORD) as original:
-        assert store.protection()["store"] == "PBES2 PBKDF2-HMAC-SHA3-512, 2048 iterations, AES-256 key wrap"
-        assert "HMAC-SHA3-512" in store.protection()["mac"] and "key wrap" in store.protection()["keys"]
+        assert store.protection()["store"].text == "PBES2 PBKDF2-HMAC-SHA3-512, 2048 iterations, AES-256 key wrap"
+        assert "HMAC-SHA3-512" in store.protection()["mac"].text and "key wrap" in store.protection()["keys"].text
         assert sorted(store.labels()) == sorted(original.labels())
         for entry in original.entries():
             copy = store.get(entry.label)

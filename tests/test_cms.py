@@ -84,7 +84,7 @@ def test_vector_reads_whole(cms_vectors, relative):
                 assert same_key(entry.key, entry.chain[0].public_key())
             if entry.kind is EntryKind.TRUSTED_CERT:
                 assert entry.trust is TRUST_ALL  # every native sample has the trusted bit on
-        protection = store.protection()
+        protection = store.protection().as_text()
         assert protection["mac"].startswith({3: "MD5", 4: "HMAC-SHA1", 6: "HMAC-SHA384"}[version])
         if key_scheme:
             assert protection["keys"] == key_scheme

@@ -123,7 +123,7 @@ def test_we_read_whole_what_gskit_imports(tmp_path, fips):
         # no count of the defaults: GSKit drops each one when it expires, and one day none will be left
         assert {e.label for e in signers} == set(defaults) | {"my issuing ca"}
         assert all(e.trust is TRUST_ALL for e in signers if e.label != "my issuing ca")
-        assert "3DES" in store.protection()["keys"]
+        assert "3DES" in store.protection()["keys"].text
 
 
 def test_gskit_reopens_our_rewrite_of_its_database(tmp_path):

@@ -172,7 +172,7 @@ def test_keytool_stores_read_whole(keytool_stores, kind):
         if kind == "jceks":
             secret = store.get("aes").secret
             assert secret.algorithm == "AES" and len(secret.value) == 32
-        protection = store.protection()
+        protection = store.protection().as_text()
         assert "SHA-1" in protection["mac"]
         # JDK 17 protects keys with 200,000 iterations; the figure is read from the keys' own parameters.
         assert protection["keys"] == ("PBEWithMD5AndTripleDES (MD5, 3DES-CBC), 200000 iterations" if kind == "jceks"

@@ -116,7 +116,7 @@ class TestNssToolsReadWhatWeWrite:
         assert same_key(key, entry.key)
         assert entry.chain[0].public_bytes(serialization.Encoding.PEM).decode() in pem
         with open_store(f"sql:{folder}", password=PW) as store:
-            scheme = store.protection()["keys"]
+            scheme = store.protection()["keys"].text
             assert same_key(store.get(rsa_entry.label).key, rsa_entry.key)
         assert ("3DES" in scheme) == (profile == "compat")
 
@@ -152,7 +152,7 @@ class TestNssToolsReadWhatWeWrite:
         assert "k" in keys
         with open_store(f"sql:{folder}") as store:
             assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)
-            assert "empty" in store.protection()["password"]
+            assert "empty" in store.protection()["password"].text
 
 
     def test_empty_password_ca_list_checks_trust_macs_when_trust_is_read(self, tmp_path):
@@ -166,7 +166,7 @@ class TestNssToolsReadWhatWeWrite:
         run("certutil", "-A", "-d", f"sql:{folder}", "-n", "A Root", "-t", "C,,", "-i", str(tmp_path / "root.pem"))
         with open_store(f"sql:{folder}") as store:
             assert store.get("A Root").trust.native == "C,,"
-            assert "empty" in store.protection()["password"]
+            assert "empty" in store.protection()["password"].text
         with sqlite3.connect(folder / "cert9.db") as conn:  # server auth C -> P (a trusted peer), MAC left as it was
             conn.execute("UPDATE nssPublic SET ace536358=? WHERE ace536358 IS NOT NULL", (bytes.fromhex("ce534351"),))
         with open_store(f"sql:{folder}") as store, pytest.raises(IntegrityError) as info:
@@ -224,7 +224,7 @@ class TestWeReadWhatNssWrote:
             assert ec_leaf.key.public_key().public_numbers() == ec_leaf.chain[0].public_key().public_numbers()
             imported = store.get("imported")
             assert same_key(imported.key, entry.key) and imported.chain == entry.chain
-            assert "PBES2" in store.protection()["keys"]
+            assert "PBES2" in store.protection()["keys"].text
 
     def test_converts_to_pkcs12_that_openssl_reads(self, nss_made, tmp_path):
         folder, _ = nss_made

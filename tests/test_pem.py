@@ -103,7 +103,7 @@ def test_reads_openssl_req_newkey_output(openssl_made, tmp_path):
     entry = store.get("pending.example")
     assert entry.request.subject.rfc4514_string() == "O=Demo,CN=pending.example"
     assert same_key(entry.key, entry.request.public_key())
-    assert "PBES2" in store.protection()["keys"]
+    assert "PBES2" in store.protection()["keys"].text
     with pytest.raises(PasswordRequired) as info:
         open_store(both)
     assert str(both) in str(info.value)
@@ -130,7 +130,7 @@ def test_reads_legacy_encrypted_pem_key(openssl_made, tmp_path, cipher):
     bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + legacy.encode())
     store = open_store(bundle, password=PASSWORD)
     assert summary(store) == [("leaf.example", "key-pair", 1, True)]
-    assert f"legacy PEM encryption {LEGACY_CIPHERS[cipher]}" in store.protection()["keys"]
+    assert f"legacy PEM encryption {LEGACY_CIPHERS[cipher]}" in store.protection()["keys"].text
     with pytest.raises(WrongPassword):
         open_store(bundle, password="wrong")
     with pytest.raises(PasswordRequired):
@@ -290,7 +290,8 @@ def test_written_key_encryption_is_pbes2_aes256(tmp_path):
     structure = subprocess.run(["sh", "-c", f"sed -n '/BEGIN ENCRYPTED/,/END ENCRYPTED/p' '{path}' | "
                                 f"{OPENSSL} asn1parse"], capture_output=True, text=True).stdout
     assert "PBES2" in structure and "hmacWithSHA256" in structure and "aes-256-cbc" in structure
-    assert open_store(path, password=PASSWORD).protection()["keys"].startswith("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC")
+    keys = open_store(path, password=PASSWORD).protection()["keys"].text
+    assert keys.startswith("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC")
 
 
 def test_clear_key_makes_existing_file_private(tmp_path):
@@ -524,7 +525,7 @@ def test_reads_every_pkcs8_encryption_openssl_writes(openssl_made, tmp_path, sch
     bundle.write_bytes((openssl_made / "leaf.crt").read_bytes() + key.read_bytes())
     store = open_store(bundle, password=PASSWORD)
     assert summary(store) == [("leaf.example", "key-pair", 1, True)]
-    assert described in store.protection()["keys"]
+    assert described in store.protection()["keys"].text
     with pytest.raises(WrongPassword):
         open_store(bundle, password="wrong")
 

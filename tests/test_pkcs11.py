@@ -376,7 +376,7 @@ def test_objects_copied_onto_softhsm_hold_what_a_direct_create_gives(softhsm):  
     copied, created = softhsm.make_token(), softhsm.make_token()
     for token, copies in ((copied, True), (created, False)):
         with _open(token, writable=True) as store:
-            assert store.protection()["token"].endswith("(SoftHSM project SoftHSM v2)")  # a copying token
+            assert store.protection()["token"].text.endswith("(SoftHSM project SoftHSM v2)")  # a copying token
             store._copy_onto_token = copies  # the way every other token writes
             for entry in entries:
                 store.add(entry)

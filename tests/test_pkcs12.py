@@ -106,7 +106,7 @@ def test_protection_names_each_profile(tmp_path):
         with open_store(path, password=PASSWORD, create=True, profile=profile) as store:
             store.add(key_pair_entry("k", index=1))
         with open_store(path, password=PASSWORD) as store:
-            info = store.protection()
+            info = store.protection().as_text()
         assert expected[0] in info["mac"]
         assert expected[1] in info["keys"] and expected[1] in info["certificates"]
         assert "iterations" in info["mac"]
@@ -128,7 +128,7 @@ def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):
         assert any("profile='compat'" in note for note in store.notes)  # as a script reads it
         assert any("--profile compat" in said(note) for note in store.notes)  # as the CLI prints it
     with open_store(path, password=PASSWORD) as store:
-        assert "AES" in store.protection()["certificates"]
+        assert "AES" in store.protection()["certificates"].text
 
 
 def test_local_key_ids_survive_a_rewrite(tmp_path):
@@ -186,7 +186,7 @@ def test_password_less_truststore(tmp_path):
     path = tmp_path / "trust.p12"
     with open_store(path, password=None, create=True) as store:
         store.add(trusted_entry("root"))
-        assert store.protection()["mac"] == "none"
+        assert store.protection()["mac"].text == "none"
     with open_store(path, password=None) as store:
         assert store.get("root").trust == TRUST_ALL
     with open_store(path, password="anything") as store:  # no MAC: nothing to check the password against
@@ -367,7 +367,7 @@ def test_compat_keys_are_re_encrypted_for_modern(tmp_path):
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.add(trusted_entry("t"))
     with open_store(path, password=PASSWORD) as store:
-        assert "AES-256-CBC" in store.protection()["keys"]
+        assert "AES-256-CBC" in store.protection()["keys"].text
         assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)
 
 
@@ -400,7 +400,7 @@ def test_pbmac1_mac_is_read(tmp_path, mixed_store):
     good = with_mac(hmac.new(key, content, hashlib.sha256).digest())
     with open_store(_write(tmp_path, good), password=PASSWORD) as store:
         assert store.labels() == ["server1", "server2", "root ca", "other root"]
-        assert store.protection()["mac"].startswith("PBMAC1 HMAC-SHA-256 (PBKDF2-HMAC-SHA-256), 1000")
+        assert store.protection()["mac"].text.startswith("PBMAC1 HMAC-SHA-256 (PBKDF2-HMAC-SHA-256), 1000")
     with pytest.raises(WrongPassword):
         open_store(_write(tmp_path, good, "again.p12"), password="other")
     bad = with_mac(bytes(32))

@@ -70,4 +70,4 @@ def test_convert_to_modern_keytool_reads_it(store, tmp_path):
     assert "server, " in listed.stdout and "PrivateKeyEntry" in listed.stdout
     assert "root, " in listed.stdout and "trustedCertEntry" in listed.stdout
     with open_store(dest, password=PASSWORD) as converted:
-        assert "AES-256-CBC" in converted.protection()["keys"]
+        assert "AES-256-CBC" in converted.protection()["keys"].text

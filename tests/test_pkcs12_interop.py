@@ -143,7 +143,7 @@ def test_reads_keytool_store_whole(keytool_store):
             entry = store.get(label)
             assert entry.kind is EntryKind.TRUSTED_CERT and entry.trust == TRUST_ALL
             assert entry.chain == (ca(index)[1],)
-        info = store.protection()
+        info = store.protection().as_text()
         assert "HMAC-SHA-256" in info["mac"] and "AES-256-CBC" in info["keys"]
         assert store.notes == []
 
@@ -165,7 +165,7 @@ def test_reads_openssl_stores(openssl_stores, pem_material, variant):
         assert [c.public_bytes(serialization.Encoding.PEM) for c in entry.chain] == [
             pem_material["cert"].read_bytes(), pem_material["ca"].read_bytes()]
         assert same_key(entry.key, entry.chain[0].public_key())
-        info = store.protection()
+        info = store.protection().as_text()
     expected = {"default": ("AES-256-CBC", "AES-256-CBC", "SHA-256"),
                 "legacy-rc2-40": ("3DES", "RC2-40", "SHA-1"),
                 "aes-explicit": ("AES-256-CBC", "AES-256-CBC", "SHA-256"),
@@ -306,7 +306,7 @@ def test_reads_keytool_legacy_format(tmp_path, keytool_store):
         "-destkeystore", str(legacy), "-deststoretype", "PKCS12", "-deststorepass:env", "KS_PW")
     with open_store(legacy, password=PASSWORD) as store:
         assert sorted(store.labels()) == ["ec-key", "root one", "root zero", "rsa key"]
-        info = store.protection()
+        info = store.protection().as_text()
         assert "RC2-40" in info["certificates"] and "3DES" in info["keys"] and "HMAC-SHA-1" in info["mac"]
         entry = store.get("ec-key")
         assert same_key(entry.key, entry.chain[0].public_key())

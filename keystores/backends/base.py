@@ -21,12 +21,15 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import (
+    MODERN_PROFILE_REMEDY,
     Capabilities,
     Decrypter,
     Entry,
     EntryKind,
     KeyRef,
     KeySpec,
+    Protection,
+    ProtectionPart,
     Signer,
     Trust,
     private_key_decrypter,
@@ -42,6 +45,9 @@ class BaseStore:
     #: True when labels compare case-insensitively (JKS/JCEKS lower-case their aliases, as keytool does).
     case_insensitive_labels: ClassVar[bool] = False
 
+    #: What makes this format's protection stronger when audit finds it weak (Protection.remedy).
+    protection_remedy: ClassVar[str] = MODERN_PROFILE_REMEDY
+
     def __init__(self, location: str, *, writable: bool = False, profile: str = "modern") -> None:
         self.location = location
         self.writable = writable
@@ -50,6 +56,14 @@ class BaseStore:
         self._entries: dict[str, Entry] = {}
         self._dirty = False
         self._closed = False
+
+    @classmethod
+    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
+             profile: str = "modern", format_name: str | None = None, **options: Any) -> BaseStore:
+        """The one way `open_store` opens every backend: the options (checked by open_store against the format's
+        record, keystores.formats) go to the constructor as keywords."""
+        return cls(location, password=password, writable=writable, create=create,  # type: ignore[call-arg]
+                   profile=profile, **options)
 
     # --- reading -------------------------------------------------------------------------------------------
     def entries(self) -> Iterator[Entry]:
@@ -131,6 +145,7 @@ class BaseStore:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
+        entry = self._without_default(entry)
         if self.case_insensitive_labels and entry.label != entry.label.lower():
             entry = entry.with_(label=entry.label.lower())
         try:
@@ -147,12 +162,23 @@ class BaseStore:
         self._entries[entry.label] = entry
         self._dirty = True
 
+    def _without_default(self, entry: Entry) -> Entry:
+        """`entry` as this format can hold it: a default flag the format has no place for is refused with a note,
+        never dropped silently (README: a default is kept or a note says why not)."""
+        if not entry.default or self.capabilities.default_flag:
+            return entry
+        self.notes.append(f"{self.location}: {self.format} stores have no default entry; '{entry.label}' is "
+                          "stored without the flag")
+        return entry.with_(default=False)
+
     def _clear_default(self) -> None:
         for label, other in list(self._entries.items()):
             if other.default:
                 self._entries[label] = other.with_(default=False)
 
     def set_default(self, label: str) -> None:
+        """Make `label` the store's one default entry (GSKit's -setdefault); CapabilityError where the format has
+        no default."""
         if not self.capabilities.default_flag:
             raise CapabilityError("default_flag", f"{self.format} stores have no default entry",
                                   store=self.location, label=label)
@@ -250,11 +276,19 @@ class BaseStore:
         """Whether the store's password opens or protects anything in it (most formats: always)."""
         return True
 
-    def protection(self) -> dict[str, str]:
-        """How the store protects itself, for `show` and `audit`: e.g. {"mac": "HMAC-SHA256, 2048 iterations",
-        "keys": "PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC"}. Values name algorithms the way audit matches them
-        (RC2, DES, 3DES, SHA-1, MD5 are flagged as weak)."""
-        return {}
+    def protection(self) -> Protection:
+        """How the store protects itself, part by part, for `show` and `audit` (nothing, by default: a store that
+        lives in memory)."""
+        return self._protection({})
+
+    def _protection(self, parts: dict[str, ProtectionPart]) -> Protection:
+        return Protection(parts, remedy=self.protection_remedy)
+
+    def write_stash(self, version: int = 8) -> Path:
+        """Write the store's password stash beside it on save (a CMS .sth) and return its path; CapabilityError
+        where the format keeps no stash."""
+        raise CapabilityError("stash", f"{self.format} stores have no stash file (only CMS key databases do)",
+                              store=self.location)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     def save(self) -> None:
@@ -311,13 +345,6 @@ class FileStore(BaseStore):
         except BaseException:
             self.close()
             raise
-
-    @classmethod
-    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
-             profile: str = "modern", format_name: str | None = None, **options: Any) -> FileStore:
-        if options:
-            raise UsageError(f"{cls.format} stores take no option(s) {', '.join(sorted(options))}")
-        return cls(location, password=password, writable=writable, create=create, profile=profile)
 
     def _init_new(self) -> None:
         """Prepare an empty store (the default does nothing)."""

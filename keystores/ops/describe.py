@@ -180,7 +180,7 @@ def entry_problem(entry: Entry) -> str | None:
         problem = problem_of(cert)
         if problem is not None:
             return problem if index == 0 else f"certificate {index + 1} of the chain: {problem}"
-    if entry.kind is EntryKind.KEY_PAIR and not getattr(entry, "sealed", False):
+    if entry.kind is EntryKind.KEY_PAIR and not entry.sealed:
         problem = problem_of(entry.key)
         if problem is not None:
             return f"private key: {problem}"
@@ -201,7 +201,7 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     data.update(certificate_data(cert) if cert is not None else empty)
     data.pop("problem", None)
     if cert is None:
-        key = None if getattr(entry, "sealed", False) else entry.key
+        key = None if entry.sealed else entry.key
         public = entry.public_key if problem_of(key) is None else None
         if public is not None:
             data["key_type"] = describe_key(public)
@@ -210,7 +210,7 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         if entry.request is not None:
             data["subject"] = _name(entry.request.subject)
         # A sealed secret key (JCEKS) costs 400,000 MD5 rounds to open: `list` leaves its type out, `show` opens it.
-        opened = detail or not getattr(entry, "sealed", False)
+        opened = detail or not entry.sealed
         if entry.kind is EntryKind.SECRET_KEY and opened and entry.secret is not None:
             data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
     data["default"] = entry.default
@@ -255,7 +255,7 @@ def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dic
         "schema": SCHEMA_VERSION,
         "store": store.location,
         "type": store.format,
-        "protection": store.protection() if hasattr(store, "protection") else {},
+        "protection": store.protection().as_text(),
         "entries": [entry_data(e, detail=detail) for e in entries],
     }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -637,56 +636,42 @@ def _issuer_text(cert: x509.Certificate) -> str:
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
-# Store protection, judged from the algorithms a backend's protection() names. A warning is protection that can be
-# broken or is absent (anyone can change or read the store); a notice is a deprecated algorithm that still resists
-# attack in practice and is what the format's own tool writes by default (JKS's SHA-1 digest, GSKit's v4 .kdb,
-# JCEKS's MD5/3DES key protection): reported, but no failure under the default `--fail-on warning`, so a store
-# made by `keystores create` passes `keystores audit` (README: "audit").
-_BROKEN_PROTECTION = re.compile(r"\b(RC2|RC4|DES|MD2|2-key 3DES)\b", re.IGNORECASE)
-_DEPRECATED_PROTECTION = re.compile(r"\b(3DES|DESede|SHA-?1|MD5)\b", re.IGNORECASE)
-_ONE_ITERATION = re.compile(r"(?<![\d-])1 iterations?\b")
-
-
-# What makes a weakly protected store strong again depends on what its format can do at all.
-_STRONGER = {
-    "jks": "JKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
-    "jceks": "JCEKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE new.p12`)",
-    "bks": "BKS has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores convert STORE new.bcfks`)",
-    "uber": "UBER has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores convert STORE new.bcfks`)",
-    "cms": "a v6 database is HMAC-SHA384 and AES-256: `keystores convert STORE new.kdb --kdb-version 6`",
-}
-_STRONGER_DEFAULT = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"
+# Store protection, judged from the structured value a backend's protection() returns (model.Protection). A warning
+# is protection that can be broken or is absent (anyone can change or read the store); a notice is a deprecated
+# algorithm that still resists attack in practice and is what the format's own tool writes by default (JKS's SHA-1
+# digest, GSKit's v4 .kdb, JCEKS's MD5/3DES key protection): reported, but no failure under the default
+# `--fail-on warning`, so a store made by `keystores create` passes `keystores audit` (README: "audit").
 
 
 def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
     """(severity, message) for each weakness of the store's own protection."""
+    from keystores.model import MODERN_PROFILE_REMEDY
+
     found: list[tuple[str, str]] = []
-    stronger = _STRONGER.get(store.format, _STRONGER_DEFAULT)
     protection = store.protection()
+    stronger = protection.remedy
     # With an empty password (NSS then uses one iteration, as NSS does) the iteration count no longer matters.
-    open_to_all = any("anyone can read" in str(value) for value in protection.values())
-    for part, value in protection.items():
-        text = str(value)
-        if "anyone can read" in text:
-            found.append(("warning", f"{part}: {text}; set a password (`keystores passwd`)"))
-        if "unencrypted" in text:
-            found.append(("warning", f"{part}: {text}: anyone who can read the file has the key; "
-                          f"{_STRONGER_DEFAULT}"))
-        if part == "mac" and text == "none":
+    open_to_all = any(part.open_to_all for part in protection.parts.values())
+    for name, part in protection.parts.items():
+        text = part.text
+        if part.open_to_all:
+            found.append(("warning", f"{name}: {text}; set a password (`keystores passwd`)"))
+        if part.absent and name == "mac":
             found.append(("warning", "no integrity MAC: anyone can change the file (add a trusted root, swap a "
                           "certificate) without the password, and nothing tells; "
                           "rewrite it with a password (`keystores passwd`)"))
-        if _ONE_ITERATION.search(text) and not open_to_all:
-            found.append(("warning", f"{part} protected with {text}: one iteration makes each password guess "
+        elif part.absent:
+            found.append(("warning", f"{name}: {text}: anyone who can read the file has the key; "
+                          f"{MODERN_PROFILE_REMEDY}"))
+        if part.one_iteration and not open_to_all:
+            found.append(("warning", f"{name} protected with {text}: one iteration makes each password guess "
                           f"nearly free; {stronger}"))
-        broken = sorted({m.group(1).upper() for m in _BROKEN_PROTECTION.finditer(text)})
-        deprecated = sorted({m.group(1).upper() for m in _DEPRECATED_PROTECTION.finditer(text)})
-        if broken:
-            found.append(("warning", f"{part} protected with {text} ({', '.join(broken)} can be broken; "
-                          f"{stronger})"))
-        elif deprecated:
-            found.append(("notice", f"{part} protected with {text} ({', '.join(deprecated)} is deprecated; "
-                          f"{stronger})"))
+        if part.broken:
+            found.append(("warning", f"{name} protected with {text} ({', '.join(sorted(part.broken))} can be "
+                          f"broken; {stronger})"))
+        elif part.deprecated:
+            found.append(("notice", f"{name} protected with {text} ({', '.join(sorted(part.deprecated))} is "
+                          f"deprecated; {stronger})"))
     return found
 
 

@@ -75,9 +75,7 @@ def _portable(entry: Entry, dest: KeyStore, *, trust_unverified: bool = False) -
         raise CapabilityError("extractable_keys", "the private key is on a token and marked non-extractable: "
                               "it cannot be copied; export its certificate instead", store=dest.location,
                               label=entry.label)
-    if entry.default and not dest.capabilities.default_flag:
-        entry = entry.with_(default=False)  # a default flag has no meaning there; dropping it loses no data
-    return entry
+    return entry  # a default flag `dest` has no place for is refused by its add(), with a note
 
 
 # What an output file's name says it holds. .cer and .crt are written both ways in the wild: they suggest a

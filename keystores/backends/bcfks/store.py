@@ -59,6 +59,8 @@ from keystores.model import (
     Entry,
     EntryKind,
     LazyEntry,
+    Protection,
+    ProtectionPart,
     SealedEntry,
     SecretKey,
     sealed_entry,
@@ -266,7 +268,7 @@ class BcfksStore(BouncyCastleFileStore):
                  profile: str = "modern") -> None:
         self._created: dt.datetime | None = None
         self._carried: list[_ObjectData] = []  # entries of types keystores does not know, written back as read
-        self._read_protection: dict[str, str] = {}
+        self._read_protection: dict[str, ProtectionPart] = {}
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     # --- reading ---------------------------------------------------------------------------------------------
@@ -489,17 +491,23 @@ class BcfksStore(BouncyCastleFileStore):
 
     # --- describing ------------------------------------------------------------------------------------------
     @staticmethod
-    def _describe(mac_alg_der: bytes, kdf_der: bytes, alg_der: bytes) -> dict[str, str]:
+    def _describe(mac_alg_der: bytes, kdf_der: bytes, alg_der: bytes) -> dict[str, ProtectionPart]:
         mac_oid = core.ObjectIdentifier.load(core.Sequence.load(mac_alg_der)[0].dump()).dotted
-        mac_name = {"sha512": "HMAC-SHA512", "sha3_512": "HMAC-SHA3-512"}.get(_PRF_HASHES.get(mac_oid, ""), mac_oid)
-        return {"mac": f"{mac_name} ({_kdf_text(kdf_der)})", "store": _pbes2_text(alg_der)}
+        mac_hash = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(mac_oid, ""), mac_oid)
+        mac_name = {"SHA-512": "HMAC-SHA512", "SHA3-512": "HMAC-SHA3-512"}.get(mac_hash, mac_oid)
+        kdf = _kdf_protection(kdf_der)
+        return {"mac": ProtectionPart(f"{mac_name} ({kdf.text})", ("HMAC", mac_hash, *kdf.algorithms), kdf.iterations),
+                "store": _pbes2(alg_der)}
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         """The MAC, store and key protection as read; what we write for a new store (and for new keys)."""
-        written = f"PBES2 PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} iterations, AES-256-CCM"
-        found = dict(self._read_protection) or {"mac": f"HMAC-SHA512 (PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} "
-                                                       "iterations)", "store": written}
-        seen = set()
+        written = ProtectionPart(f"PBES2 PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} iterations, AES-256-CCM",
+                                 ("PBES2", "PBKDF2", "SHA-512", "AES-256-CCM"), WRITE_ITERATIONS)
+        found = dict(self._read_protection) or {
+            "mac": ProtectionPart(f"HMAC-SHA512 (PBKDF2-HMAC-SHA-512, {WRITE_ITERATIONS} iterations)",
+                                  ("HMAC", "SHA-512", "PBKDF2"), WRITE_ITERATIONS),
+            "store": written}
+        seen: set[ProtectionPart] = set()
         for entry in self._entries.values():
             blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
             if blob is None:
@@ -507,23 +515,25 @@ class BcfksStore(BouncyCastleFileStore):
             try:
                 sealed = _EncryptedPrivateKeyData.load(blob[1:])["encrypted_private_key_info"].dump() \
                     if blob[0] in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY) else blob[1:]
-                seen.add(_pbes2_text(_EncryptedData.load(sealed)["algorithm"].dump()))
+                seen.add(_pbes2(_EncryptedData.load(sealed)["algorithm"].dump()))
             except (KeystoreError, *_PARSE_ERRORS):
                 continue  # a damaged key is reported when it is opened, not here
-        found["keys"] = "; ".join(sorted(seen)) or written
-        return found
+        found["keys"] = ProtectionPart.joined(seen) if seen else written
+        return self._protection(found)
 
 
-def _kdf_text(kdf_der: bytes) -> str:
+def _kdf_protection(kdf_der: bytes) -> ProtectionPart:
     params = algos.KdfAlgorithm.load(kdf_der)["parameters"]
     prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(params["prf"]["algorithm"].dotted, ""), "?")
-    return f"PBKDF2-HMAC-{prf}, {params['iteration_count'].native} iterations"
+    iterations = params["iteration_count"].native
+    return ProtectionPart(f"PBKDF2-HMAC-{prf}, {iterations} iterations", ("PBKDF2", prf), iterations)
 
 
-def _pbes2_text(alg_der: bytes) -> str:
+def _pbes2(alg_der: bytes) -> ProtectionPart:
     kdf_der, cipher, _ = _pbes2_parts(alg_der)
     cipher_name = {_AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
-    return f"PBES2 {_kdf_text(kdf_der)}, {cipher_name}"
+    kdf = _kdf_protection(kdf_der)
+    return ProtectionPart(f"PBES2 {kdf.text}, {cipher_name}", ("PBES2", *kdf.algorithms, cipher_name), kdf.iterations)
 
 
 def _secret_oid(algorithm: str, location: str, label: str) -> str:

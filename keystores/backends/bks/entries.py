@@ -49,6 +49,10 @@ WRITE_ITERATIONS = 10_000
 _SALT_SIZE = 20
 
 
+# What BKS and UBER protect each key with: PBEWithSHAAnd3-KeyTripleDES-CBC.
+_KEY_ALGORITHMS = ("PKCS#12 KDF", "SHA-1", "3DES")
+
+
 class _Reader:
     """java.io.DataInputStream over bytes, refusing lengths that run past the end."""
 

@@ -24,6 +24,7 @@ from typing import ClassVar
 from keystores.backends.bks.entries import (
     _CERTIFICATE,
     _KEY,
+    _KEY_ALGORITHMS,
     _KEY_PRIVATE,
     _KEY_SECRET,
     _SALT_SIZE,
@@ -52,6 +53,8 @@ from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies 
 from keystores.model import (
     Entry,
     EntryKind,
+    Protection,
+    ProtectionPart,
     SealedEntry,
 )
 
@@ -71,6 +74,8 @@ class BksStore(_BcStore):
 
     format: ClassVar[str] = "bks"
     display: ClassVar[str] = "BKS"
+    protection_remedy: ClassVar[str] = ("BKS has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores "
+                                        "convert STORE new.bcfks`)")
 
     _read_version = 2
     _mac_iterations = WRITE_ITERATIONS
@@ -154,7 +159,7 @@ class BksStore(_BcStore):
         pkcs8 = self._pkcs8(entry)
         return _encode_key(_KEY_PRIVATE, "PKCS#8", _java_key_algorithm(pkcs8), pkcs8)
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         """The MAC and key protection as read (BC writes 1024..2047 iterations), or what we write for a new store."""
         counts = set()
         for entry in self._entries.values():
@@ -169,8 +174,11 @@ class BksStore(_BcStore):
         low, high = (min(counts), max(counts)) if counts else (WRITE_ITERATIONS, WRITE_ITERATIONS)
         key_counts = f"{low}" + (f"-{high}" if high != low else "")
         mac_key = "16-bit key (BKS version 1)" if self._read_version < 2 else "PKCS#12 KDF"
-        return {"mac": f"HMAC-SHA1 ({mac_key}), {self._mac_iterations} iterations",
-                "keys": f"PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES), {key_counts} iterations"}
+        return self._protection({
+            "mac": ProtectionPart(f"HMAC-SHA1 ({mac_key}), {self._mac_iterations} iterations",
+                                  ("HMAC", "SHA-1", "PKCS#12 KDF"), self._mac_iterations),
+            "keys": ProtectionPart(f"PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES), {key_counts} "
+                                   "iterations", _KEY_ALGORITHMS, low)})
 
 
 def _java_key_algorithm(pkcs8: bytes) -> str:

@@ -12,6 +12,7 @@ import hashlib
 from typing import ClassVar
 
 from keystores.backends.bks.entries import (
+    _KEY_ALGORITHMS,
     _SALT_SIZE,
     _BcStore,
     _parse_entries,
@@ -29,6 +30,7 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.model import Protection, ProtectionPart
 
 #: BouncyCastleStore refuses more than MIN_ITERATIONS << 6 for UBER.
 UBER_MAX_ITERATIONS = 1024 << 6
@@ -39,6 +41,8 @@ class UberStore(_BcStore):
     store read from UBER is written as BKS or BCFKS (`keystores convert x.uber x.bcfks`)."""
 
     format: ClassVar[str] = "uber"
+    protection_remedy: ClassVar[str] = ("UBER has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores "
+                                        "convert STORE new.bcfks`)")
     display: ClassVar[str] = "UBER"
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
@@ -99,10 +103,12 @@ class UberStore(_BcStore):
         self._iterations = iterations
         self._take_entries(records)
 
-    def protection(self) -> dict[str, str]:
-        return {"store": f"PBEWithSHAAndTwofish-CBC (PKCS#12 KDF, SHA-1, Twofish-256), {self._iterations} "
-                         "iterations; SHA-1 digest",
-                "keys": "PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES)"}
+    def protection(self) -> Protection:
+        return self._protection({
+            "store": ProtectionPart(f"PBEWithSHAAndTwofish-CBC (PKCS#12 KDF, SHA-1, Twofish-256), {self._iterations} "
+                                    "iterations; SHA-1 digest", ("PKCS#12 KDF", "SHA-1", "Twofish-256"),
+                                    self._iterations),
+            "keys": ProtectionPart("PBEWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 KDF, SHA-1, 3DES)", _KEY_ALGORITHMS)})
 
 
 def _plausible_start(plain: bytes) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.cms import container as fmt
-from keystores.backends.cms.records import _KINDS, NATIVE_KEY_DESCRIPTION, _label_text, _Record
+from keystores.backends.cms.records import _KINDS, NATIVE_KEY_PROTECTION, _label_text, _Record
 from keystores.chain import build_chain, fully_decoded
 from keystores.errors import (
     CorruptStore,
@@ -21,6 +21,7 @@ from keystores.model import (
     TRUST_ALL,
     Entry,
     EntryKind,
+    ProtectionPart,
     SecretKey,
     sealed_entry,
 )
@@ -146,10 +147,11 @@ class CmsReading:
 
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
         if standard is not None:
-            self._key_schemes.add(NATIVE_KEY_DESCRIPTION[4])
+            self._key_schemes.add(NATIVE_KEY_PROTECTION[4])
             return
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
+            scheme = pbe.scheme(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"])
+            self._key_schemes.add(ProtectionPart(*scheme))
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> Any:
         """The record's certificate; one cryptography refuses is kept as its bytes (keystores.undecoded), which

@@ -10,16 +10,23 @@ from keystores.backends.cms import container as fmt
 from keystores.model import (
     Entry,
     EntryKind,
+    ProtectionPart,
 )
 
 #: The scheme GSKit writes keys with, per format version, and how `protection()` names it.
 NATIVE_KEY_SCHEME = {3: "pkcs12-3des", 4: "pkcs12-3des", 6: "pbes2-aes256-sha384"}
-NATIVE_KEY_DESCRIPTION = {
-    3: "PKCS#12 PBE SHA-1 3DES (GSKit raw-ASCII password), 5 iterations",
-    4: "PKCS#12 PBE SHA-1 3DES (GSKit raw-ASCII password), 5 iterations",
-    6: "PBES2 PBKDF2-HMAC-SHA384 AES-256-CBC, 5 iterations",
-}
 _NATIVE_ITERATIONS = 5
+_GSKIT_3DES = ProtectionPart(f"PKCS#12 PBE SHA-1 3DES (GSKit raw-ASCII password), {_NATIVE_ITERATIONS} iterations",
+                             ("PKCS#12 KDF", "SHA-1", "3DES"), _NATIVE_ITERATIONS)
+#: How each database version protects the keys it holds natively.
+NATIVE_KEY_PROTECTION = {
+    3: _GSKIT_3DES,
+    4: _GSKIT_3DES,
+    6: ProtectionPart(f"PBES2 PBKDF2-HMAC-SHA384 AES-256-CBC, {_NATIVE_ITERATIONS} iterations",
+                      ("PBES2", "PBKDF2", "SHA-384", "AES-256"), _NATIVE_ITERATIONS),
+}
+#: The database's password check and integrity check, per version.
+_INTEGRITY_ALGORITHMS = {3: ("MD5",), 4: ("HMAC", "SHA-1"), 6: ("HMAC", "SHA-384")}
 _NATIVE_SALT = 8
 _KINDS = {fmt.CERTIFICATE: EntryKind.TRUSTED_CERT, fmt.KEY_PAIR: EntryKind.KEY_PAIR,
           fmt.REQUEST: EntryKind.REQUEST, fmt.SECRET: EntryKind.SECRET_KEY}

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from keystores.backends.base import FileStore
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
 from keystores.backends.cms.read import CmsReading
-from keystores.backends.cms.records import NATIVE_KEY_DESCRIPTION, _Record
+from keystores.backends.cms.records import _INTEGRITY_ALGORITHMS, NATIVE_KEY_PROTECTION, _Record
 from keystores.backends.cms.write import CmsWriting
 from keystores.errors import (
     CapabilityError,
@@ -34,6 +34,8 @@ from keystores.model import (
     Entry,
     EntryKind,
     KeyRef,
+    Protection,
+    ProtectionPart,
     Trust,
 )
 
@@ -46,6 +48,8 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
 
     format: ClassVar[str] = "cms"
     capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True, stash=True)
+    protection_remedy: ClassVar[str] = ("a v6 database is HMAC-SHA384 and AES-256: `keystores convert STORE new.kdb "
+                                        "--kdb-version 6`")
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", cms_version: int = 4, stash: bool = False,
@@ -68,7 +72,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         self._crl: bytes | None = None
         self._rekey = False
         self._pending_stash: int | None = None
-        self._key_schemes: set[str] = set()
+        self._key_schemes: set[ProtectionPart] = set()
         self._skipped = 0
         self._chain_labels: set[str] = set()  # signer records made from a key pair's chain this session
         self._kdf_budget = KdfBudget()  # keys are charged when their records are read, decrypted when first used
@@ -101,18 +105,6 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         if self._skipped:
             self.notes.append(f"{location}: {self._skipped} record(s) of a type we do not know are kept as they "
                               "are but not listed")
-
-    @classmethod
-    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
-             profile: str = "modern", format_name: str | None = None, **options: Any) -> CmsStore:
-        known = {"cms_version", "stash", "stash_version"}
-        unknown = set(options) - known
-        if unknown:
-            raise UsageError(f"cms stores take no option(s) {', '.join(sorted(unknown))}; known: "
-                             f"{', '.join(sorted(known))}")
-        return cls(location, password=password, writable=writable, create=create, profile=profile,
-                   cms_version=int(options.get("cms_version", 4)), stash=bool(options.get("stash", False)),
-                   stash_version=int(options.get("stash_version", 8)))
 
     # --- reading -------------------------------------------------------------------------------------------
     @property
@@ -204,26 +196,30 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             with contextlib.suppress(OSError):
                 self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
 
-    def write_stash(self, version: int = 8) -> None:
+    def write_stash(self, version: int = 8) -> Path:
         """Write the stash file (on save): the database password in thin disguise, 0600."""
         self._require_writable()
         if version not in (1, 8):
             raise UsageError("stash version must be 1 or 8", store=self.location)
         self._pending_stash = version
         self._dirty = True
+        return self.stash_path
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         assert self._kdb is not None
         version = self._kdb.version
-        keys = sorted(self._key_schemes) or [NATIVE_KEY_DESCRIPTION[version] + " (native for new keys)"]
-        found = {"format": f"GSKit CMS key database v{version}",
-                 "mac": fmt.INTEGRITY_NAME[version] + " (password check and integrity check)",
-                 "keys": "; ".join(keys)}
+        native = NATIVE_KEY_PROTECTION[version]
+        keys = ProtectionPart.joined(self._key_schemes) if self._key_schemes else \
+            native.__class__(native.text + " (native for new keys)", native.algorithms, native.iterations)
+        found = {"format": ProtectionPart(f"GSKit CMS key database v{version}"),
+                 "mac": ProtectionPart(fmt.INTEGRITY_NAME[version] + " (password check and integrity check)",
+                                       _INTEGRITY_ALGORITHMS[version]),
+                 "keys": keys}
         if self.stash_path.is_file():
             with contextlib.suppress(OSError):
-                found["stash"] = (f"v{cms_stash.version_of(self.stash_path.read_bytes()) or '?'} stash beside it "
-                                  f"({cms_stash.WARNING})")
-        return found
+                found["stash"] = ProtectionPart(f"v{cms_stash.version_of(self.stash_path.read_bytes()) or '?'} "
+                                                f"stash beside it ({cms_stash.WARNING})", ("stash obfuscation",))
+        return self._protection(found)
 
 
 def _cert_label(cert: x509.Certificate) -> str:

@@ -37,6 +37,8 @@ from keystores.model import (
     EntryKind,
     KeyRef,
     LazyEntry,
+    Protection,
+    ProtectionPart,
     SealedEntry,
     SecretKey,
     sealed_entry,
@@ -64,16 +66,6 @@ class _JavaStore(FileStore):
         # The password the keys as read are protected with; a blob is reused on write only under the same one.
         self._read_key_password: str | None = None
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
-
-    @classmethod
-    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
-             profile: str = "modern", format_name: str | None = None, key_password: str | None = None,
-             **options: Any) -> _JavaStore:
-        if options:
-            raise UsageError(f"{cls.format} stores take no option(s) {', '.join(sorted(options))}; "
-                             "they know key_password=")
-        return cls(location, password=password, writable=writable, create=create, profile=profile,
-                   key_password=key_password)
 
     # --- reading ---------------------------------------------------------------------------------------------
     def _init_new(self) -> None:
@@ -391,15 +383,16 @@ class _JavaStore(FileStore):
         raise CapabilityError("secret_keys", f"{self.format.upper()} stores cannot hold secret keys",
                               store=self.location, label=entry.label)
 
-    def _key_algorithm_name(self) -> str:
+    def _written_key_protection(self) -> ProtectionPart:
+        """How this format protects the keys it writes."""
         raise NotImplementedError
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         """The digest, and the key protection the keys as read actually use (iteration counts from their
         parameters: JDK 8 wrote 200 iterations, JDK 17 writes 200,000); what we write for new keys otherwise."""
         from keystores import legacy_java
 
-        seen: set[str] = set()
+        seen: set[ProtectionPart] = set()
         counts: set[int] = set()
         for entry in self._entries.values():
             blob = self._sealed_blob(entry)
@@ -409,7 +402,7 @@ class _JavaStore(FileStore):
                 if entry.kind is EntryKind.KEY_PAIR:
                     oid, params, _ = _read_epki(blob)
                     if oid == legacy_java.JKS_KEY_PROTECTOR_OID:
-                        seen.add(JksStore.key_protection)
+                        seen.add(ProtectionPart(JksStore.key_protection, JksStore.key_algorithms))
                         continue
                 else:
                     params = self._sealed_parameters(blob)
@@ -418,9 +411,11 @@ class _JavaStore(FileStore):
                 continue  # a damaged key is reported when it is opened, not here
         if counts:
             low, high = min(counts), max(counts)
-            seen.add(f"{JceksStore.key_protection}, {low}" + (f"-{high}" if high != low else "") + " iterations")
-        return {"mac": "SHA-1 keyed digest (password, \"Mighty Aphrodite\", store)",
-                "keys": "; ".join(sorted(seen)) or self._key_algorithm_name()}
+            seen.add(ProtectionPart(f"{JceksStore.key_protection}, {low}" + (f"-{high}" if high != low else "")
+                                    + " iterations", JceksStore.key_algorithms, low))
+        mac = ProtectionPart("SHA-1 keyed digest (password, \"Mighty Aphrodite\", store)", ("SHA-1",))
+        return self._protection({"mac": mac,
+                                 "keys": ProtectionPart.joined(seen) if seen else self._written_key_protection()})
 
     @staticmethod
     def _sealed_parameters(serialized: bytes) -> bytes:
@@ -446,9 +441,12 @@ class JksStore(_JavaStore):
         return _epki(legacy_java.JKS_KEY_PROTECTOR_OID, None, protected)
 
     key_protection: ClassVar[str] = "JKS key protector (SHA-1 keystream XOR, SHA-1 check)"
+    key_algorithms: ClassVar[tuple[str, ...]] = ("SHA-1",)
+    protection_remedy: ClassVar[str] = ("JKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE "
+                                        "new.p12`)")
 
-    def _key_algorithm_name(self) -> str:
-        return self.key_protection
+    def _written_key_protection(self) -> ProtectionPart:
+        return ProtectionPart(self.key_protection, self.key_algorithms)
 
 
 class JceksStore(_JavaStore):
@@ -486,10 +484,14 @@ class JceksStore(_JavaStore):
             raise UsageError(exc.reason, store=self.location, label=label) from exc
 
     key_protection: ClassVar[str] = "PBEWithMD5AndTripleDES (MD5, 3DES-CBC)"
+    key_algorithms: ClassVar[tuple[str, ...]] = ("MD5", "3DES")
+    protection_remedy: ClassVar[str] = ("JCEKS has nothing stronger: convert it to PKCS#12 (`keystores convert "
+                                        "STORE new.p12`)")
 
-    def _key_algorithm_name(self) -> str:
+    def _written_key_protection(self) -> ProtectionPart:
         from keystores.legacy_java import SUN_PBE_ITERATIONS
 
-        return f"{self.key_protection}, {SUN_PBE_ITERATIONS} iterations"
+        return ProtectionPart(f"{self.key_protection}, {SUN_PBE_ITERATIONS} iterations", self.key_algorithms,
+                              SUN_PBE_ITERATIONS)
 
 

@@ -58,10 +58,7 @@ class ChangeLog:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
-        if entry.default:
-            self.notes.append(f"{self.location}: NSS databases have no default entry; '{entry.label}' is stored "
-                              "without the flag")
-            entry = entry.with_(default=False)
+        entry = self._without_default(entry)
         for cert in entry.chain:
             try:
                 _checked(cert)

@@ -242,8 +242,9 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
     return der_seq(alg, der_octets(ciphertext))
 
 
-def describe_value(blob: bytes) -> tuple[str, int]:
-    """(algorithm as audit names it, iterations) of an encrypted attribute."""
+def describe_value(blob: bytes) -> tuple[str, int, tuple[str, ...]]:
+    """(description, iterations, primitives as keystores.model.ALGORITHM_STRENGTH names them) of an encrypted
+    attribute."""
     try:
         _, outer, _, _ = der_read(blob)
         alg = der_children(outer)[0][1]
@@ -255,14 +256,16 @@ def describe_value(blob: bytes) -> tuple[str, int]:
             cipher_oid = oid_text(der_children(scheme[1])[0][1])
             cipher = {16: "AES-128-CBC", 24: "AES-192-CBC", 32: "AES-256-CBC"}.get(OID_AES.get(cipher_oid, 0),
                                                                                   "3DES-CBC")
-            return f"PBES2 PBKDF2-HMAC-{hash_name.upper().replace('SHA', 'SHA-')} {cipher}", iterations
+            prf = hash_name.upper().replace("SHA", "SHA-")
+            return f"PBES2 PBKDF2-HMAC-{prf} {cipher}", iterations, ("PBES2", "PBKDF2", prf,
+                                                                      cipher.removesuffix("-CBC"))
         if oid == OID_NSS_LEGACY_3DES:
             params = der_children(alg_items[1][1])
             iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
-            return "NSS legacy PBE SHA-1 3DES-CBC", iterations
-        return oid, 0
+            return "NSS legacy PBE SHA-1 3DES-CBC", iterations, ("NSS legacy PBE", "SHA-1", "3DES")
+        return oid, 0, (oid,)
     except (DerError, IndexError, ValueError):
-        return "unknown", 0
+        return "unknown", 0, ()
 
 
 # --- MACs ----------------------------------------------------------------------------------------------------
@@ -465,7 +468,8 @@ def check_mac(blob: bytes, key: bytes, object_id: int, attr_type: int, value: by
     return MacChecker(key).check(blob, object_id, attr_type, value)
 
 
-def describe_mac(blob: bytes) -> tuple[str, int]:
+def describe_mac(blob: bytes) -> tuple[str, int, tuple[str, ...]]:
+    """(description, iterations, primitives) of a PBMAC1 attribute MAC."""
     try:
         _, outer, _, _ = der_read(blob)
         alg = der_children(outer)[0][1]
@@ -473,9 +477,10 @@ def describe_mac(blob: bytes) -> tuple[str, int]:
         kdf, mac_alg = der_children(alg_items[1][1])[:2]
         _, iterations, _, _ = _pbkdf2_params(kdf[1])
         hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]), "unknown")
-        return f"PBMAC1 HMAC-{hash_name.upper().replace('SHA', 'SHA-')}", iterations
+        mac_hash = hash_name.upper().replace("SHA", "SHA-")
+        return f"PBMAC1 HMAC-{mac_hash}", iterations, ("PBMAC1", "HMAC", mac_hash, "PBKDF2")
     except (DerError, IndexError, ValueError):
-        return "unknown", 0
+        return "unknown", 0, ()
 
 
 def as_corrupt(exc: Exception, store: str, what: str) -> CorruptStore:

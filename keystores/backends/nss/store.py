@@ -44,10 +44,9 @@ from keystores.errors import (
     StoreLocked,
     StoreNotFound,
     UnsupportedFormat,
-    UsageError,
 )
 from keystores.limits import KdfBudget, VerificationBudget
-from keystores.model import Capabilities, Entry
+from keystores.model import Capabilities, Entry, Protection, ProtectionPart
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -134,13 +133,6 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         except BaseException:
             self.close()
             raise
-
-    @classmethod
-    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
-             profile: str = "modern", format_name: str | None = None, **options: Any) -> NssStore:
-        if options:
-            raise UsageError(f"nss stores take no option(s) {', '.join(sorted(options))}")
-        return cls(location, password=password, writable=writable, create=create, profile=profile)
 
     # --- opening -------------------------------------------------------------------------------------------
     def _init_new(self, password: str | None) -> None:
@@ -234,27 +226,29 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
     def entries(self) -> Iterator[Entry]:
         return iter([self.get(label) for label in list(self._entries)])
 
-    def protection(self) -> dict[str, str]:
-        info: dict[str, str] = {}
+    def protection(self) -> Protection:
+        info: dict[str, ProtectionPart] = {}
         self._unlocked()
         if self._password_check is not None:
-            scheme, iterations = nc.describe_value(self._password_check)
+            scheme, iterations, algorithms = nc.describe_value(self._password_check)
             for row in self._keys.values():
                 blob = row.get(db.CKA_PRIVATE_EXPONENT) or row.get(db.CKA_VALUE)
                 if blob:
-                    scheme, iterations = nc.describe_value(blob)
+                    scheme, iterations, algorithms = nc.describe_value(blob)
                     break
-            info["keys"] = f"{scheme}, {iterations} iterations"
-            info["password"] = "empty (anyone can read the keys)" if self._pass_key is not None and \
-                self._pass_key == nc.pass_key(self._global_salt, "") else "set"
+            info["keys"] = ProtectionPart(f"{scheme}, {iterations} iterations", algorithms, iterations)
+            empty = self._pass_key is not None and self._pass_key == nc.pass_key(self._global_salt, "")
+            info["password"] = ProtectionPart("empty (anyone can read the keys)", open_to_all=True) if empty \
+                else ProtectionPart("set")
         meta = self._mac_items() if self._pass_key is not None and not self._new else {}
         if meta:
             blob = next(iter(meta.values()))
-            scheme, iterations = nc.describe_mac(blob)
-            info["mac"] = f"{scheme}, {iterations} iterations"
+            scheme, iterations, algorithms = nc.describe_mac(blob)
+            info["mac"] = ProtectionPart(f"{scheme}, {iterations} iterations", algorithms, iterations)
         elif self._pass_key is None and self._password_check is not None:
-            info["mac"] = "PBMAC1 HMAC-SHA-256 (not checked: no password given)"
-        return info
+            info["mac"] = ProtectionPart("PBMAC1 HMAC-SHA-256 (not checked: no password given)",
+                                         ("PBMAC1", "HMAC", "SHA-256", "PBKDF2"))
+        return self._protection(info)
 
     # -- live lookups inside the transaction (the database may hold more than we loaded) --
 

@@ -16,8 +16,12 @@ from keystores.errors import (
 )
 from keystores.model import (
     TRUST_ALL,
+    ProtectionPart,
     Trust,
 )
+
+#: How a key written or read without a password is protected: not at all.
+UNENCRYPTED = ProtectionPart("none (unencrypted)", absent=True)
 
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
 

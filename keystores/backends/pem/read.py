@@ -36,6 +36,7 @@ from keystores.backends.pem.parse import (
     _IGNORED_LABELS,
     _KEY_LABELS,
     _REQUEST_LABELS,
+    UNENCRYPTED,
     _Block,
     _is_pem,
     split_pem,
@@ -53,6 +54,7 @@ from keystores.model import (
     TRUST_ALL,
     Entry,
     EntryKind,
+    ProtectionPart,
     Trust,
     UniqueLabels,
     describe_key,
@@ -383,7 +385,7 @@ class PemReading:
         key = self._maybe_key(der)
         if key is None:
             raise CorruptStore(f"{where} is not a readable private key", store=self.location)
-        self._key_protection.add("none (unencrypted)")
+        self._key_protection.add(UNENCRYPTED)
         return key
 
     def _need_password(self, where: str) -> str:
@@ -459,7 +461,9 @@ class PemReading:
             raise CorruptStore(f"{block.where} is damaged (IV or data length does not fit {cipher})",
                                store=self.location)
         password = self._need_password(block.where)
-        self._key_protection.add(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)")
+        family = {"aes": f"AES-{key_size * 8}", "tripledes": "3DES", "des": "DES"}[name]
+        self._key_protection.add(ProtectionPart(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)",
+                                                ("EVP_BytesToKey", "MD5", family), 1))
         key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
         decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
         padded = decryptor.update(block.der) + decryptor.finalize()

@@ -25,6 +25,8 @@ from keystores.model import (
     Entry,
     EntryKind,
     KeyRef,
+    Protection,
+    ProtectionPart,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ class PemStore(PemReading, PemWriting, FileStore):
         self.der_key = der_key
         #: Private keys that match no certificate or request: not entries, but written back on save.
         self.loose_keys: list[PrivateKeyTypes] = []
-        self._key_protection: set[str] = set()
+        self._key_protection: set[ProtectionPart] = set()
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
         self._encrypted_keys_read = False
@@ -149,7 +151,7 @@ class PemStore(PemReading, PemWriting, FileStore):
                                       "write PEM or PKCS#12 for several", store=self.location, label=entry.label)
         super().add(entry, replace=replace)
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         described = set(self._key_protection)
         if self._encrypted_pkcs8:
             from asn1crypto import keys
@@ -158,10 +160,11 @@ class PemStore(PemReading, PemWriting, FileStore):
 
             for der in self._encrypted_pkcs8:
                 if _scrypt_parameters(der) is not None:
-                    described.add("PBES2 scrypt")
+                    described.add(ProtectionPart("PBES2 scrypt", ("PBES2", "scrypt")))
                     continue
                 try:
-                    described.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"]))
+                    scheme = pbe.scheme(keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"])
                 except (ValueError, KeyError, TypeError):
-                    described.add("unknown")
-        return {"keys": "; ".join(sorted(described))} if described else {}
+                    scheme = pbe.Scheme("unknown", (), None)
+                described.add(ProtectionPart(*scheme))
+        return self._protection({"keys": ProtectionPart.joined(described)} if described else {})

@@ -15,6 +15,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.parse import UNENCRYPTED
 from keystores.errors import (
     CapabilityError,
     UsageError,
@@ -22,6 +23,7 @@ from keystores.errors import (
 from keystores.model import (
     Entry,
     EntryKind,
+    ProtectionPart,
     UniqueLabels,
 )
 from keystores.undecoded import UndecodedPrivateKey
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 
 
 # As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
-WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
+WRITTEN_KEY_PROTECTION = ProtectionPart("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations",
+                                        ("PBES2", "PBKDF2", "SHA-256", "AES-256"), 2048)
 
 
 class PemWriting:
@@ -80,7 +83,7 @@ class PemWriting:
         self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
         self.private_file = self._has_keys  # type: ignore[misc]  # (the DER writer may clear it: key left out)
         if self._has_keys:
-            self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else "none (unencrypted)"}
+            self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else UNENCRYPTED}
             self._encrypted_pkcs8 = []
         if self.format == "der":
             return self._dump_der()

@@ -42,10 +42,9 @@ from keystores.errors import (
     Hint,
     KeystoreError,
     PasswordRequired,
-    UsageError,
     WrongPassword,
 )
-from keystores.model import Capabilities
+from keystores.model import Capabilities, Protection, ProtectionPart
 
 
 class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
@@ -54,19 +53,11 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
     format: ClassVar[str] = "pkcs11"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=False,
                                                         secret_keys=False, trust=True, key_generation=True,
-                                                        pin=True, bare_keys=True)
+                                                        pin=True, bare_keys=True, transactional=False)
 
-    @classmethod
-    def open(cls, location: str, *, password: str | None = None, writable: bool = False, create: bool = False,
-             profile: str = "modern", format_name: str | None = None, **options: Any) -> Pkcs11Store:
-        module = options.pop("module", None)
-        if options:
-            raise UsageError(f"pkcs11 stores take the option module=, not {', '.join(sorted(options))}",
-                             store=location)
-        return cls(location, password=password, writable=writable, module=module, profile=profile)
-
-    def __init__(self, location: str, *, password: str | None, writable: bool = False, module: str | None = None,
-                 profile: str = "modern") -> None:
+    def __init__(self, location: str, *, password: str | None, writable: bool = False, create: bool = False,
+                 module: str | None = None, profile: str = "modern") -> None:
+        """`create` changes nothing: a token is initialised by `keystores token init`, never by opening it."""
         super().__init__(location, writable=writable, profile=profile)
         self.uri = Pkcs11Uri.parse(location)
         self.module_path = resolve_module(self.uri.module_path, self.uri.module_name, module, store=location)
@@ -162,8 +153,9 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
     def _write(self) -> None:
         """Never called: see save()."""
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         token = self._token
-        return {"token": f"{self.token_label} ({token.manufacturer_id.strip()} {token.model.strip()})",
-                "keys": "held on the token; sensitive keys are used there and never exported"}
+        return self._protection({
+            "token": ProtectionPart(f"{self.token_label} ({token.manufacturer_id.strip()} {token.model.strip()})"),
+            "keys": ProtectionPart("held on the token; sensitive keys are used there and never exported")})
 

@@ -75,6 +75,7 @@ class Pkcs11Writing:
 
         self._require_writable()
         self.check_entry(entry)
+        entry = self._without_default(entry)
         with shielded():
             self._add(entry, replace)
 

@@ -16,6 +16,7 @@ from keystores.limits import (
 )
 from keystores.model import (
     TRUST_ALL,
+    ProtectionPart,
     SecretKey,
     Trust,
 )
@@ -68,7 +69,7 @@ class _Parsed:
     skipped: int = 0  # CRL and SDSI certificate bags
     bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
     mac_verified: bool = False
-    protection: dict[str, str] = field(default_factory=dict)
+    protection: dict[str, ProtectionPart] = field(default_factory=dict)
     # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
     # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
     trust_unproven: bool = False

@@ -18,6 +18,7 @@ from keystores.limits import (
     MAX_KEY_LENGTH,
     check_kdf,
 )
+from keystores.model import ProtectionPart
 
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
@@ -45,8 +46,8 @@ def _password_candidates(password: str | None) -> list[tuple[bytes, str | None]]
 
 
 def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: str,
-                parsed: _Parsed) -> tuple[str | None, str]:
-    """Check the MAC with each plausible password encoding; return (password for the bags, description)."""
+                parsed: _Parsed) -> tuple[str | None, ProtectionPart]:
+    """Check the MAC with each plausible password encoding; return (password for the bags, its protection)."""
     digest_algorithm = mac_data["mac"]["digest_algorithm"]
     expected = mac_data["mac"]["digest"].native
     if digest_algorithm["algorithm"].dotted == PBMAC1_OID:
@@ -63,7 +64,8 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
     size = hashlib.new(hash_name).digest_size
     check_kdf(iterations, size, max_key_length=size, what="PKCS#12 MAC")
     _note_suspicious(parsed, iterations, "the PKCS#12 MAC", location)
-    description = f"HMAC-{_hash_label(hash_name)} (PKCS#12 KDF), {iterations} iterations"
+    description = ProtectionPart(f"HMAC-{_hash_label(hash_name)} (PKCS#12 KDF), {iterations} iterations",
+                                 ("HMAC", _hash_label(hash_name), "PKCS#12 KDF"), iterations)
     for encoded, bag_password in _password_candidates(password):
         parsed.budget.charge(iterations, 1, "PKCS#12 MAC")
         key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
@@ -74,7 +76,7 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
 
 
 def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: str | None,
-                   location: str, parsed: _Parsed) -> tuple[str | None, str]:
+                   location: str, parsed: _Parsed) -> tuple[str | None, ProtectionPart]:
     """RFC 9579 PBMAC1: PBKDF2 over the UTF-8 password, then HMAC."""
     from asn1crypto import algos, core
     from cryptography.hazmat.primitives import hashes
@@ -106,8 +108,10 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
         key = PBKDF2HMAC(hash_classes[prf](), length, kdf_params["salt"].native, iterations).derive(
             pw.encode("utf-8"))
         if hmac.compare_digest(hmac.new(key, content, mac_hash).digest(), expected):
-            return pw, (f"PBMAC1 HMAC-{_hash_label(mac_hash)} (PBKDF2-HMAC-{_hash_label(prf)}), "
-                        f"{iterations} iterations")
+            return pw, ProtectionPart(f"PBMAC1 HMAC-{_hash_label(mac_hash)} (PBKDF2-HMAC-{_hash_label(prf)}), "
+                                      f"{iterations} iterations",
+                                      ("PBMAC1", "HMAC", _hash_label(mac_hash), "PBKDF2", _hash_label(prf)),
+                                      iterations)
     _mac_failed(password, location)
     raise AssertionError("unreachable")
 

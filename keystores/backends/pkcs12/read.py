@@ -55,6 +55,7 @@ from keystores.limits import (
 from keystores.model import (
     Entry,
     EntryKind,
+    ProtectionPart,
     UniqueLabels,
     sealed_entry,
 )
@@ -107,7 +108,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
                                  "file was altered or damaged", store=location) from exc
         parsed.protection["mac"] = description
     else:
-        parsed.protection["mac"] = "none"
+        parsed.protection["mac"] = ProtectionPart("none", absent=True)
 
     for info in authenticated_safe:
         kind = info["content_type"].native
@@ -117,7 +118,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
             encrypted = info["content"]
             eci = encrypted["encrypted_content_info"]
             algorithm = eci["content_encryption_algorithm"]
-            parsed.protection.setdefault("certificates", _describe_encryption(algorithm))
+            parsed.protection.setdefault("certificates", _scheme(algorithm))
             ciphertext = eci["encrypted_content"].native
             if bag_password is None:
                 raise PasswordRequired("this PKCS#12 file is encrypted; a password is needed", store=location)
@@ -136,9 +137,9 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
             raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
     parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
     parsed.trust_unproven = bool(password) and not mac_verified
-    parsed.protection.setdefault("certificates", "none")
+    parsed.protection.setdefault("certificates", ProtectionPart("none"))
     if not parsed.keys:
-        parsed.protection.setdefault("keys", "none (no private keys)")
+        parsed.protection.setdefault("keys", ProtectionPart("none (no private keys)"))
     return parsed
 
 
@@ -233,9 +234,9 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
         elif bag_id == "key_bag":
             parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
-            _note_key_protection(parsed, "none (unencrypted key bag)")
+            _note_key_protection(parsed, ProtectionPart("none (unencrypted key bag)", absent=True))
         elif bag_id == "pkcs8_shrouded_key_bag":
-            _note_key_protection(parsed, _describe_encryption(value["encryption_algorithm"]))
+            _note_key_protection(parsed, _scheme(value["encryption_algorithm"]))
             with contextlib.suppress(ValueError, KeyError, TypeError):  # damage is reported when the key is opened
                 _note_suspicious(parsed, value["encryption_algorithm"].kdf_iterations, "a key bag", location)
             if password is None:
@@ -260,14 +261,11 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
             raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
 
 
-def _note_key_protection(parsed: _Parsed, described: str) -> None:
+def _note_key_protection(parsed: _Parsed, described: ProtectionPart) -> None:
     """Every distinct key protection of the file, not only the first bag's: audit judges each (a file can hold a
     well protected key beside a 1-iteration or an unencrypted one)."""
     known = parsed.protection.get("keys")
-    if known is None:
-        parsed.protection["keys"] = described
-    elif described not in known.split("; "):
-        parsed.protection["keys"] = f"{known}; {described}"
+    parsed.protection["keys"] = described if known is None else ProtectionPart.joined([known, described])
 
 
 def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
@@ -312,10 +310,10 @@ def _load_cert(der: bytes) -> x509.Certificate:
     return decode_certificate(der)  # type: ignore[no-any-return]
 
 
-def _describe_encryption(algorithm: Any) -> str:
+def _scheme(algorithm: Any) -> ProtectionPart:
     from keystores import pbe
 
-    return pbe.describe(algorithm)
+    return ProtectionPart(*pbe.scheme(algorithm))
 
 
 def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:

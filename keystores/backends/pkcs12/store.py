@@ -25,6 +25,8 @@ from keystores.model import (
     Entry,
     EntryKind,
     KeyRef,
+    Protection,
+    ProtectionPart,
 )
 
 
@@ -62,7 +64,7 @@ class Pkcs12Store(FileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
         self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
-        self._read_protection: dict[str, str] = {}
+        self._read_protection: dict[str, ProtectionPart] = {}
         self._read_password: str | None = None
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
@@ -84,11 +86,11 @@ class Pkcs12Store(FileStore):
                 self._local_key_ids[entry.chain[0].public_bytes(_der())] = local_key_id
             self._entries[entry.label] = entry
 
-    def protection(self) -> dict[str, str]:
+    def protection(self) -> Protection:
         """The algorithms of the file as read; for a new or changed store, what the next save writes."""
         if self._read_protection and not self._dirty:
-            return dict(self._read_protection)
-        return _describe_profile(PROFILES[self.profile], self.password is None)
+            return self._protection(dict(self._read_protection))
+        return self._protection(_describe_profile(PROFILES[self.profile], self.password is None))
 
     # --- writing -------------------------------------------------------------------------------------------
     def remove(self, label: str) -> None:
@@ -118,7 +120,7 @@ class Pkcs12Store(FileStore):
             raise
         except (ValueError, TypeError) as exc:
             raise KeystoreError(f"cannot write PKCS#12 ({_why(exc)})", store=self.location) from exc
-        legacy = any(w in v for v in self._read_protection.values() for w in ("3DES", "RC2", "SHA-1", "RC4"))
+        legacy = any(part.broken or part.deprecated for part in self._read_protection.values())
         if self._read_protection and legacy and self.profile == "modern":
             self.notes.append(Note(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, "
                                    "HMAC-SHA256)", Hint("; use {} to keep 3DES and SHA-1 for old Java, Windows or "
@@ -143,11 +145,22 @@ def _der() -> Any:
     return Encoding.DER
 
 
-def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, str]:
-    scheme = {"pbes2-aes256-sha256": "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",  # as pbe.describe spells it
-              "pkcs12-3des": "PKCS#12 PBE SHA-1 3DES"}
+# What each writer scheme uses, as keystores.pbe.scheme names it (and spells it).
+_WRITTEN_SCHEMES = {"pbes2-aes256-sha256": ("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",
+                                            ("PBES2", "PBKDF2", "SHA-256", "AES-256")),
+                    "pkcs12-3des": ("PKCS#12 PBE SHA-1 3DES", ("PKCS#12 KDF", "SHA-1", "3DES"))}
+
+
+def _describe_profile(profile: _WriteProfile, no_password: bool) -> dict[str, ProtectionPart]:
     if no_password:
-        return {"mac": "none", "keys": "none (no private keys)", "certificates": "none"}
-    return {"mac": f"HMAC-{_hash_label(profile.mac_hash)} (PKCS#12 KDF), {profile.mac_iterations} iterations",
-            "keys": f"{scheme[profile.key_scheme]}, {profile.iterations} iterations",
-            "certificates": f"{scheme[profile.cert_scheme]}, {profile.iterations} iterations"}
+        return {"mac": ProtectionPart("none", absent=True), "keys": ProtectionPart("none (no private keys)"),
+                "certificates": ProtectionPart("none")}
+
+    def written(scheme: str) -> ProtectionPart:
+        text, algorithms = _WRITTEN_SCHEMES[scheme]
+        return ProtectionPart(f"{text}, {profile.iterations} iterations", algorithms, profile.iterations)
+
+    mac_hash = _hash_label(profile.mac_hash)
+    return {"mac": ProtectionPart(f"HMAC-{mac_hash} (PKCS#12 KDF), {profile.mac_iterations} iterations",
+                                  ("HMAC", mac_hash, "PKCS#12 KDF"), profile.mac_iterations),
+            "keys": written(profile.key_scheme), "certificates": written(profile.cert_scheme)}

@@ -253,7 +253,7 @@ def present(module: AnsibleModule, result: dict) -> None:
             if not check:
                 with keystores.open_store(location, password=target_password, type="cms",
                                           writable=True) as opened:
-                    opened.write_stash()  # type: ignore[attr-defined]
+                    opened.write_stash()
     result["format"] = after[0] if after else None
     result["labels"] = sorted(after[1]) if after else []
     result["diff"]["before"] = _describe(*before) if before else ""
