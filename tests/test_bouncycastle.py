@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from backend_suite import BackendContract
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, key_pair_entry, same_key, trusted_entry
 
@@ -144,25 +143,6 @@ def cli(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str
     env = {**os.environ, "KS_PW": password, "KS_DEST_PW": password}
     return subprocess.run([sys.executable, "-m", "keystores", *args], capture_output=True, text=True, env=env,
                           timeout=120, check=False)
-
-
-# --- the shared contract -------------------------------------------------------------------------------------
-def _opener(path: Path, cls):
-    def opener(create=False, writable=False):
-        return cls.open(str(path), password=PASSWORD, writable=writable or create, create=create)
-    return opener
-
-
-class TestBksContract(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener(tmp_path / "store.bks", BksStore)
-
-
-class TestBcfksContract(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener(tmp_path / "store.bcfks", BcfksStore)
 
 
 # --- Twofish (UBER's cipher) ---------------------------------------------------------------------------------
@@ -457,7 +437,6 @@ def test_bks_without_a_password_lists_certificates_and_says_integrity_was_not_ch
     with BksStore.open(str(path)) as store:
         assert store.get("root ca").chain[0] == ca(0)[1]
         assert any("integrity was not checked" in note for note in store.notes)
-
 
 
 # --- BKS entry types keytool does not write ------------------------------------------------------------------

@@ -13,7 +13,6 @@ import struct
 from pathlib import Path
 
 import pytest
-from backend_suite import BackendContract
 from clirun import keystores
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -179,26 +178,6 @@ def test_nothing_changed_means_nothing_written(cms_vectors, tmp_path):
     with open_store(path, password="password", writable=True) as store:
         store._dirty = True  # force the write path: unchanged records must give the same bytes
     assert path.read_bytes() == data
-
-
-# --- the shared contract ----------------------------------------------------------------------------------------
-def _opener_for(path: Path, **options):
-    def opener(create=False, writable=False):
-        return open_store(path, password=PASSWORD, create=create, writable=writable, fresh=create, **options)
-
-    return opener
-
-
-class TestCmsContractV4(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener_for(tmp_path / "contract.kdb")
-
-
-class TestCmsContractV6(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener_for(tmp_path / "contract.kdb", cms_version=6)
 
 
 # --- writing ----------------------------------------------------------------------------------------------------
@@ -464,11 +443,9 @@ def test_rdb_given_as_store_is_refused(tmp_path):
         open_store(path.with_suffix(".rdb"), password=PASSWORD)
 
 
-def test_key_ref_and_bad_options_refused(tmp_path):
+def test_a_kdb_version_gskit_does_not_write_is_refused(tmp_path):
     with pytest.raises(KeystoreError):
         open_store(tmp_path / "x.kdb", password=PASSWORD, create=True, cms_version=5)
-    with pytest.raises(KeystoreError):
-        open_store(tmp_path / "x.kdb", password=PASSWORD, create=True, colour="blue")
 
 
 # --- CLI --------------------------------------------------------------------------------------------------------

@@ -14,11 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from backend_suite import BackendContract
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, key_pair_entry, same_key, trusted_entry
 
-from keystores.backends.jks import JceksStore, JksStore
 from keystores.errors import CapabilityError, UsageError, WrongPassword
 from keystores.model import Entry, EntryKind, SecretKey, Trust
 from keystores.store import open_store
@@ -103,25 +101,6 @@ def java_read(folder: Path, *stores: tuple[Path, str, str, str]) -> set[str]:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.splitlines())
-
-
-# --- the shared contract -------------------------------------------------------------------------------------
-def _opener(path: Path, cls):
-    def opener(create=False, writable=False):
-        return cls.open(str(path), password=PASSWORD, writable=writable or create, create=create)
-    return opener
-
-
-class TestJksContract(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener(tmp_path / "store.jks", JksStore)
-
-
-class TestJceksContract(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener(tmp_path / "store.jceks", JceksStore)
 
 
 # --- stores keytool made -------------------------------------------------------------------------------------
@@ -303,13 +282,6 @@ def test_separate_key_password(our_stores):
         assert info.value.label == "separate" and str(our_stores["keypass"]) in str(info.value)
     with open_store(our_stores["keypass"], password=PASSWORD, key_password=KEY_PASSWORD) as store:
         assert same_key(store.get("separate").key, key_pair_entry("x", index=3).key)
-
-
-def test_secret_key_into_jks_is_a_capability_error(tmp_path):
-    with open_store(tmp_path / "s.jks", password=PASSWORD, create=True) as store, \
-            pytest.raises(CapabilityError) as info:
-        store.add(Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", AES_VALUE)))
-    assert info.value.capability == "secret_keys"
 
 
 def test_untrusted_certificate_is_refused_not_promoted(tmp_path):

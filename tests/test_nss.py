@@ -11,13 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from backend_suite import BackendContract
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from helpers import ca, key_pair_entry, same_key, trusted_entry
 
 from keystores.errors import (
-    CapabilityError,
     CorruptStore,
     EntryExists,
     IntegrityError,
@@ -25,7 +23,7 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.model import Entry, EntryKind, SecretKey, Trust
+from keystores.model import Entry, EntryKind, Trust
 from keystores.store import open_store
 
 PW = "nss-test-pw"
@@ -61,17 +59,6 @@ def pwfile(tmp_path: Path) -> Path:
     path = tmp_path / "pw.txt"
     path.write_text(PW + "\n")
     return path
-
-
-class TestNssContract(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        folder = tmp_path / "db"
-
-        def opener(create=False, writable=False):
-            return open_store(f"sql:{folder}", password=PW, create=create, writable=writable)
-
-        return opener
 
 
 def _our_db(folder: Path, *, profile: str = "modern", password: str = PW) -> tuple[Entry, Entry, Entry]:
@@ -332,12 +319,6 @@ class TestBadInput:
         with pytest.raises(UnsupportedFormat):
             open_store(f"sql:{tmp_path}", password=PW)
         assert snapshot(tmp_path) == before
-
-    def test_secret_keys_refused(self, tmp_path):
-        with open_store(f"sql:{tmp_path / 'db'}", password=PW, create=True) as store, \
-                pytest.raises(CapabilityError):
-            store.add(Entry(label="aes", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(32))))
-
 
 @needs_nss
 class TestConcurrency:

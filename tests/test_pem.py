@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from backend_suite import BackendContract
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, certificate, ec_key, key_pair_entry, rsa_key, same_key, trusted_entry
@@ -41,18 +40,6 @@ def openssl(*args: str, cwd: Path | None = None, check: bool = True) -> subproce
 
 def summary(store) -> list[tuple[str, str, int, bool]]:
     return [(e.label, e.kind.value, len(e.chain), e.key is not None) for e in store.entries()]
-
-
-# --- the shared contract ------------------------------------------------------------------------------------
-class TestPemContract(BackendContract):
-    @pytest.fixture(params=[None, PASSWORD], ids=["clear", "encrypted"])
-    def opener(self, request, tmp_path):
-        path = tmp_path / "store.pem"
-
-        def open_(create: bool = False, writable: bool = False):
-            return open_store(path, password=request.param, writable=writable, create=create, type="pem")
-
-        return open_
 
 
 # --- reading what openssl writes ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import pytest
-from backend_suite import BackendContract
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from helpers import ca, certificate, key_pair_entry, trusted_entry
@@ -37,32 +36,6 @@ def _open(token, *, writable=False, password=None):
 
 def _objects(token) -> list[dict[str, str]]:
     return token.objects()
-
-
-class TestPkcs11Contract(BackendContract):
-    """The shared suite: SoftHSM accepts plaintext key import, so the key-pair round trip applies."""
-
-    @pytest.fixture
-    def opener(self, softhsm):  # noqa: F811
-        token = softhsm.make_token()
-
-        def open_(create=False, writable=False):
-            return _open(token, writable=writable or create)
-
-        return open_
-
-    def test_failure_inside_context_writes_nothing(self, opener):
-        """Token writes are immediate (PKCS#11 has no transactions), so the contract's "raise inside the context"
-        case does not apply; what does: an add() that is refused leaves the token exactly as it was."""
-        self._fill(opener, trusted_entry("one"))
-        from cryptography.hazmat.primitives.asymmetric import ed448
-
-        odd = Entry(label="odd", kind=EntryKind.KEY_PAIR, key=ed448.Ed448PrivateKey.generate(),
-                    chain=key_pair_entry("x").chain)
-        with opener(writable=True) as store, pytest.raises(CapabilityError, match="Ed448"):
-            store.add(odd)
-        with opener() as store:
-            assert store.labels() == ["one"]
 
 
 @pytest.fixture
@@ -241,15 +214,6 @@ def test_exporting_a_token_key_is_refused(token, tmp_path):
                      out_format="p12")
     assert "non-extractable" in str(info.value) and info.value.exit_code == 1
     assert not (tmp_path / "out.p12").exists()
-
-
-def test_set_password_changes_the_user_pin(token):
-    with _open(token, writable=True) as store:
-        store.set_password("24682468")
-    with pytest.raises(WrongPassword):
-        _open(token)
-    with _open(token, password="24682468", writable=True) as store:
-        store.set_password(token.pin)
 
 
 def test_trusting_an_issuer_already_on_the_token_keeps_one_copy(token):

@@ -10,7 +10,6 @@ import os
 import random
 
 import pytest
-from backend_suite import BackendContract
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry
@@ -24,32 +23,12 @@ from keystores.errors import (
     KeystoreError,
     PasswordRequired,
     UnsupportedFormat,
-    UsageError,
     WrongPassword,
 )
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, SecretKey, Trust
 from keystores.store import open_store
 
 PASSWORD = "s3cret-Pässword"
-
-
-def _opener_for(path, profile):
-    def opener(create=False, writable=False):
-        return Pkcs12Store.open(str(path), password=PASSWORD, writable=writable or create, create=create,
-                                profile=profile)
-    return opener
-
-
-class TestPkcs12Modern(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener_for(tmp_path / "store.p12", "modern")
-
-
-class TestPkcs12Compat(BackendContract):
-    @pytest.fixture
-    def opener(self, tmp_path):
-        return _opener_for(tmp_path / "store.p12", "compat")
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +89,6 @@ def test_protection_names_each_profile(tmp_path):
         assert expected[0] in info["mac"]
         assert expected[1] in info["keys"] and expected[1] in info["certificates"]
         assert "iterations" in info["mac"]
-
-
-def test_unknown_profile_is_a_usage_error(tmp_path):
-    """Checked once, in open_store, for every format (tests/test_formats.py)."""
-    with pytest.raises(UsageError, match="unknown write profile 'fast'"):
-        open_store(str(tmp_path / "x.p12"), password=PASSWORD, create=True, profile="fast")
 
 
 def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):
