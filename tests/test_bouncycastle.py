@@ -652,3 +652,16 @@ def test_an_untrusted_certificate_is_refused_or_trusted_only_when_asked(tmp_path
         assert sorted(copy_entries(source, store, untrusted="trust", replace=True)) == ["plain", "root ca"]
     with cls.open(str(tmp_path / f"x.{cls.format}"), password=PASSWORD) as store:
         assert store.get("plain").kind is EntryKind.TRUSTED_CERT
+
+
+def test_an_end_marker_from_a_wrong_key_is_not_taken_for_an_empty_store():
+    """A wrong password decrypts UBER to noise that starts with the end marker (0) once in 256 tries; only the
+    digest of an empty store proves the key, so noise is a wrong password (exit 3), not damage (a flaky exit 1)."""
+    import hashlib
+
+    from keystores.backends.bks.uber import _plausible_start
+
+    noise = b"\x00" + bytes(range(1, 21)) + b"\x0b" * 11
+    empty = b"\x00" + hashlib.sha1(b"\x00").digest() + b"\x0b" * 11
+    assert not _plausible_start(noise)
+    assert _plausible_start(empty)

@@ -86,7 +86,10 @@ class UberStore(_BcStore):
                 raise ValueError("bad padding")
             records, end = _parse_entries(plain, 0)
         except KeystoreError:
-            raise
+            if _plausible_start(padded):
+                raise
+            raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
+                                store=self.location) from None
         except PARSE_ERRORS as exc:
             if _plausible_start(padded):
                 raise IntegrityError(f"the password is right (the store decrypts to entries) but the store is "
@@ -94,6 +97,9 @@ class UberStore(_BcStore):
             raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
                                 store=self.location) from exc
         if plain[end:] != hashlib.sha1(plain[:end]).digest():
+            if not _plausible_start(padded):  # a wrong key whose garbage happened to parse (an end marker first)
+                raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
+                                    store=self.location)
             raise IntegrityError("the password is right (the store decrypts to entries) but the store digest "
                                  "does not match: the file is damaged or was altered", store=self.location)
         self._iterations = iterations
@@ -112,7 +118,8 @@ def _plausible_start(plain: bytes) -> bool:
         reader = _Reader(plain)
         type_ = reader.byte()
         if type_ == 0:
-            return len(plain) >= 21
+            # An empty store: a wrong key starts with 0 once in 256 tries, so only the digest proves the key.
+            return plain[1:21] == hashlib.sha1(b"\x00").digest()
         if type_ > 4:
             return False
         reader.utf()
