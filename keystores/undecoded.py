@@ -79,7 +79,7 @@ def _algorithm_oid(data: bytes, index: int) -> str:
     (asn1crypto refuses to parse a key structure whose algorithm it does not know)."""
     from asn1crypto import core
 
-    from keystores.der import read, tlv
+    from keystores.crypto.der import read, tlv
 
     _, at, end = read(data)
     for _ in range(index):
@@ -289,7 +289,7 @@ class RawCertificate:
     @property
     def public_key_bits(self) -> bytes | None:
         """The SubjectPublicKeyInfo's BIT STRING content (without its unused-bits byte), or None."""
-        from keystores.der import read
+        from keystores.crypto.der import read
 
         spki = self._tbs("subject_public_key_info")
         if spki is None:
@@ -439,7 +439,7 @@ class UndecodedPrivateKey:
         """The public key as its certificate's SubjectPublicKeyInfo holds it, where the PKCS#8 carries it (an EC
         key's ECPrivateKey [1] publicKey, as openssl writes it), else None: how a key is paired with its
         certificate when cryptography cannot derive the public key."""
-        from keystores.der import read
+        from keystores.crypto.der import read
 
         try:
             _, start, end = read(self.pkcs8)
@@ -492,7 +492,7 @@ def private_key_info_algorithm(data: bytes) -> str | None:
     """The algorithm OID when `data` is exactly a PKCS#8 PrivateKeyInfo (version, AlgorithmIdentifier, OCTET STRING
     key, optional attributes and public key), else None. Read from the bytes: asn1crypto refuses the structure of
     an algorithm it does not know."""
-    from keystores.der import read
+    from keystores.crypto.der import read
 
     try:
         tag, start, end = read(data)

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from keystores import der
 from keystores.backends.nss import crypto as nc
+from keystores.crypto import der
 
 
 def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash_name: str, iterations: int,

@@ -8,8 +8,8 @@ from helpers import ca, key_pair_entry, undecodable_certificate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keystores import der
 from keystores.chain import decode_certificate, issued_by
+from keystores.crypto import der
 from keystores.model import Entry, EntryKind
 from keystores.ops.describe import entry_data
 from keystores.store import open_store

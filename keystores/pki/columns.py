@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from keystores.der import read
+from keystores.crypto.der import read
 
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
@@ -36,7 +36,7 @@ _ATTRIBUTE_NAMES: dict[bytes, str] = {}  # OID content -> printed name ("": not 
 
 
 class _Declined(ValueError):
-    """A form this reader leaves to cryptography, or a malformed one (as is keystores.der.DerError)."""
+    """A form this reader leaves to cryptography, or a malformed one (as is keystores.crypto.der.DerError)."""
 
 
 def _attribute_name(content: bytes) -> str:

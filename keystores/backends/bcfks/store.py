@@ -40,8 +40,8 @@ from typing import Any, ClassVar
 
 from asn1crypto import algos, core
 
-from keystores import der
 from keystores.backends.bouncycastle import BouncyCastleFileStore
+from keystores.crypto import der
 from keystores.errors import (
     CapabilityError,
     CorruptStore,

@@ -86,7 +86,7 @@ class _Reader:
 
 def _pkcs12_password(password: str) -> bytes:
     """BC's PBEParametersGenerator.PKCS12PasswordToBytes: BMPString with a NUL terminator, empty for ""."""
-    from keystores.legacy import bmp_password
+    from keystores.crypto.kdf import bmp_password
 
     return bmp_password(password) if password else b""
 
@@ -115,7 +115,7 @@ def _tdes_alg(salt: bytes, iterations: int) -> Any:
 
 def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
     """The encoded key inside a sealed (type 4) entry; WrongPassword when the password does not open it."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     reader = _Reader(blob)
     salt = reader.chunk()
@@ -137,7 +137,7 @@ def _seal(encoded_key: bytes, password: str) -> bytes:
     """A sealed entry's bytes: PBEWithSHAAnd3-KeyTripleDES-CBC with a 20-byte salt, as BC writes it."""
     from asn1crypto import algos
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     # BC turns an empty password into no bytes at all, not a BMPString's terminator: raw "" is exactly that.
     alg_der, encrypted = pbe.encrypt_with("pkcs12-3des", encoded_key, password, iterations=WRITE_ITERATIONS,

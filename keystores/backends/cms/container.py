@@ -13,8 +13,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-from keystores.der import DerError, integer, tlv
-from keystores.der import read as read_der
+from keystores.crypto.der import DerError, integer, tlv
+from keystores.crypto.der import read as read_der
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 
 MAGIC = b"\x37\x48"

@@ -142,7 +142,7 @@ class CmsReading:
         """Note how a key is protected (parameters are checked against keystores.limits when it is opened)."""
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
         if standard is not None:
@@ -169,7 +169,7 @@ class CmsReading:
         """The private key of a record, under the password the database was read with."""
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         # GSKit marks its raw-password 3DES scheme with its own OID; pbe knows the standard one.
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
@@ -195,7 +195,7 @@ class CmsReading:
     def _open_secret(self, epki: bytes, label: str, where: str, password: str) -> SecretKey:
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         epki = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where) or epki
         try:

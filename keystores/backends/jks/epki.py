@@ -4,7 +4,7 @@ hand-written TLV reader (small enough that this beats importing an ASN.1 library
 
 from __future__ import annotations
 
-from keystores import der
+from keystores.crypto import der
 
 
 def _der_read(data: bytes, pos: int, tag: int) -> tuple[bytes, int]:

@@ -2,7 +2,7 @@
 
 What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 - passKey = SHA-1(global salt ‖ password) (SHA-384 when the global salt is 48 bytes); it is the *password* fed
-  to every PBKDF2 below, as raw bytes. keystores.pbe takes text passwords, hence this small module.
+  to every PBKDF2 below, as raw bytes. keystores.crypto.pbe takes text passwords, hence this small module.
 - Encrypted attributes: SEQ{ PBES2{ PBKDF2(salt, iter, 32, HMAC-SHA256), AES-256-CBC(IV) }, OCTET } where the
   real AES IV is the whole DER encoding of the IV parameter (`04 0e` + 14 random bytes): an NSS quirk.
   Before NSS 3.49: 1.2.840.113549.1.12.5.1.3 with NSS's "PBKDF1 extended" KDF and 3DES-CBC.
@@ -18,9 +18,9 @@ import hashlib
 import hmac
 import os
 
-from keystores import der
-from keystores.der import DerError
-from keystores.der import read as read_der
+from keystores.crypto import der
+from keystores.crypto.der import DerError
+from keystores.crypto.der import read as read_der
 from keystores.errors import CorruptStore
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
 
@@ -170,7 +170,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
     Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
     keystores.limits (or past `budget`).
     """
-    from keystores.legacy import block_cipher
+    from keystores.crypto.kdf import block_cipher
 
     try:
         _, outer, _, _ = der_read(blob)
@@ -222,7 +222,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
 
 def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
     """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
-    from keystores.legacy import block_cipher
+    from keystores.crypto.kdf import block_cipher
 
     if legacy:
         salt = os.urandom(20)

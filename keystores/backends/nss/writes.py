@@ -13,8 +13,8 @@ from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.entries import _CURVES
 from keystores.chain import serial_of
-from keystores.der import integer as der_integer
-from keystores.der import oid as der_oid
+from keystores.crypto.der import integer as der_integer
+from keystores.crypto.der import oid as der_oid
 from keystores.errors import (
     EntryExists,
     IntegrityError,

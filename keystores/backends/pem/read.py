@@ -16,7 +16,7 @@ How a file becomes entries (PEM has no entries of its own, so this is our docume
 
 A DER file holds one certificate, private key or request (a DER PKCS#7 certificate bundle is read too). Encrypted
 keys are read in every scheme seen in the wild: the traditional "Proc-Type: 4,ENCRYPTED" form (AES-128/192/256,
-3DES, DES) and PKCS#8 (cryptography's loader, then keystores.pbe for PKCS#12 PBE, PBES1, RC2...; scrypt within a
+3DES, DES) and PKCS#8 (cryptography's loader, then keystores.crypto.pbe for PKCS#12 PBE, PBES1, RC2...; scrypt within a
 memory ceiling). All keys of a file are opened with the one store password.
 """
 
@@ -40,7 +40,7 @@ from keystores.backends.pem.parse import (
     _is_pem,
     split_pem,
 )
-from keystores.der import read as read_der
+from keystores.crypto.der import read as read_der
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
-# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.legacy cipher name, key size, block size).
+# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.crypto.kdf cipher name, key size, block size).
 _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24, 16), "AES-256-CBC": ("aes", 32, 16),
                        "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
 
@@ -268,7 +268,7 @@ class PemReading:
             return
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         for block in blocks:
             if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
@@ -395,8 +395,8 @@ class PemReading:
     def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
         """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
         charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
-        keystores.pbe, which reads them all and tells a wrong password from damage."""
-        from keystores import pbe
+        keystores.crypto.pbe, which reads them all and tells a wrong password from damage."""
+        from keystores.crypto import pbe
 
         password = self._need_password(where)
         self._encrypted_pkcs8.append(der)
@@ -417,7 +417,7 @@ class PemReading:
         return key
 
     def _decrypt_scrypt(self, der: bytes, where: str, password: str, cost: tuple[int, int, int]) -> PrivateKeyTypes:
-        """`openssl pkcs8 -scrypt` keys, which keystores.pbe does not read: cryptography's loader, once its cost
+        """`openssl pkcs8 -scrypt` keys, which keystores.crypto.pbe does not read: cryptography's loader, once its cost
         (N, r, p) is known to be within what OpenSSL itself decrypts."""
         from cryptography.hazmat.primitives import serialization
 
@@ -443,7 +443,7 @@ class PemReading:
         """
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-        from keystores.legacy import block_cipher
+        from keystores.crypto.kdf import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
         if not _DEK_INFO.match(dek_info):

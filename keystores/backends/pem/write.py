@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
-# As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
+# As keystores.crypto.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
 WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
 
 
@@ -53,7 +53,7 @@ class PemWriting:
         password when there is one, as BestAvailableEncryption does for the others)."""
         from cryptography.hazmat.primitives import serialization
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption())

@@ -33,7 +33,7 @@ DIGEST_INFO = {
 
 
 def der_octet_string(data: bytes) -> bytes:
-    from keystores.der import tlv
+    from keystores.crypto.der import tlv
 
     return tlv(0x04, data)
 

@@ -145,7 +145,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
 def _charge_encrypted_parts(authenticated_safe: Any, parsed: _Parsed, location: str) -> None:
     """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
     of many parts at the iteration ceiling is refused at once, not after minutes of work."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         for info in authenticated_safe:
@@ -165,7 +165,7 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
     attempts = 1
     from asn1crypto import pkcs12
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         infos = list(pkcs12.AuthenticatedSafe.load(safe_bytes))
@@ -199,7 +199,7 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
 def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str,
                   budget: KdfBudget | None = None, label: str | None = None) -> bytes:
     """A part or secret bag; the file's top-level parts were charged to the budget when it was opened."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         return pbe.decrypt_with(alg_der, data, password, budget=budget)
@@ -272,7 +272,7 @@ def _note_key_protection(parsed: _Parsed, described: str) -> None:
 
 def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
                  budget: KdfBudget) -> bytes:
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         return pbe.decrypt_pkcs8(epki_der, password, budget=budget)
@@ -313,7 +313,7 @@ def _load_cert(der: bytes) -> x509.Certificate:
 
 
 def _describe_encryption(algorithm: Any) -> str:
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     return pbe.describe(algorithm)
 

@@ -12,8 +12,8 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from keystores.crypto.kdf import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
-from keystores.legacy import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
 from keystores.limits import KdfBudget, blocks, check_kdf
 
 if TYPE_CHECKING:
