@@ -298,7 +298,7 @@ def register(app: typer.Typer) -> None:
             _write_output(out, blob)
         show_notes(result.notes)
         if out != "-":
-            from keystores.pki.chain import describe
+            from keystores.pki.certificates import describe
 
             err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
                 f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")

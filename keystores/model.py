@@ -81,7 +81,7 @@ class Capabilities:
     pin: bool = False
     #: a private key may be stored without a certificate (PKCS#12, PEM, NSS, PKCS#11; not JKS or CMS)
     bare_keys: bool = False
-    #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.undecoded)
+    #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.pki.undecoded)
     #: is carried unchanged; formats that must take a key or certificate apart to store it refuse such entries
     undecoded_entries: bool = False
 
@@ -462,7 +462,7 @@ def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if not isinstance(key, rsa.RSAPrivateKey):
-        from keystores.undecoded import UndecodedPrivateKey
+        from keystores.pki.undecoded import UndecodedPrivateKey
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
         raise UsageError(f"cannot decrypt with a {kind} key: key transport needs an RSA key")
@@ -509,7 +509,7 @@ class _SoftwareSigner:
             return key.sign(data, padding.PKCS1v15(), algorithm)
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, ec.ECDSA(algorithm))
-        from keystores.undecoded import UndecodedPrivateKey
+        from keystores.pki.undecoded import UndecodedPrivateKey
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
         raise UsageError(f"keystores cannot sign with a {kind} key")

@@ -1,4 +1,4 @@
-"""keystores.chain.order_chain: issuer by name AND signature, leaf first, cycle-safe."""
+"""keystores.pki.chain.order_chain: issuer by name AND signature, leaf first, cycle-safe."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from helpers import NOW, ca, certificate, ec_key, name, rsa_key
 
-from keystores.chain import issued_by, order_chain
+from keystores.pki.chain import issued_by, order_chain
 
 
 def _three_levels():

@@ -280,7 +280,7 @@ def _is_pkcs8(plain: bytes) -> bool:
     unknown algorithm, ML-DSA or GOST, is judged by the structure alone)."""
     from asn1crypto import keys
 
-    from keystores.undecoded import private_key_info_algorithm
+    from keystores.pki.undecoded import private_key_info_algorithm
 
     if private_key_info_algorithm(plain) is None:
         return False

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from keystores.chain import serial_of
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
+from keystores.pki.chain import serial_of
 from keystores.pki.columns import certificate_columns
-from keystores.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
+from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
 
 SCHEMA_VERSION = 1
 

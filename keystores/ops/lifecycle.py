@@ -338,7 +338,7 @@ def load_request(data: bytes, *, source: str = "request") -> x509.CertificateSig
     """A PKCS#10 request from PEM or DER whose own signature verifies; clear errors for anything else."""
     from cryptography import x509 as cx509
 
-    from keystores.pki.chain import signature_valid
+    from keystores.pki.certificates import signature_valid
 
     try:
         request = cx509.load_pem_x509_csr(data) if b"-----BEGIN" in data else cx509.load_der_x509_csr(data)
@@ -367,7 +367,7 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from cryptography.hazmat.primitives import serialization
 
     from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
-    from keystores.pki.chain import describe, is_ca, issued_by, may_sign_certificates
+    from keystores.pki.certificates import describe, is_ca, issued_by, may_sign_certificates
     from keystores.pki.when import validity
 
     if profile not in PROFILES:
@@ -436,7 +436,7 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from keystores.chain import quietly_decoding
+    from keystores.pki.chain import quietly_decoding
 
     try:
         with quietly_decoding():
@@ -463,7 +463,7 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
 
 def _entry_public_key(entry: Entry) -> Any:
     """The key an entry holds (the private key's, not a possibly stale certificate's); None for a key cryptography
-    cannot load (keystores.undecoded), which nothing can be matched against."""
+    cannot load (keystores.pki.undecoded), which nothing can be matched against."""
     if isinstance(entry.key, KeyRef):
         return entry.key.public_key
     try:
@@ -486,7 +486,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
-    from keystores.pki.chain import build_path, describe, is_self_signed
+    from keystores.pki.certificates import build_path, describe, is_self_signed
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -566,7 +566,7 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
     from keystores.ops.describe import fingerprint
-    from keystores.pki.chain import (
+    from keystores.pki.certificates import (
         describe,
         is_ca,
         is_self_signed,
@@ -599,8 +599,8 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
 
     links: list[Link] = []
     for index, cert in enumerate(path):
-        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.undecoded
-            from keystores.undecoded import problem_of
+        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.pki.undecoded
+            from keystores.pki.undecoded import problem_of
 
             raise UnsupportedFormat(f"certificate {index + 1} of the path cannot be read, so it cannot be validated "
                                     f"({problem_of(cert)})", store=store.location, label=label)
@@ -693,7 +693,7 @@ def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
     from keystores.ops.describe import fingerprint
-    from keystores.pki.chain import (
+    from keystores.pki.certificates import (
         build_path,
         describe,
         is_ca,
@@ -742,8 +742,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             where = "" if position == 0 else f"chain certificate {who}"
             prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
-            if end is None:  # bytes that are no certificate (keystores.undecoded): nothing else can be checked
-                from keystores.undecoded import problem_of
+            if end is None:  # bytes that are no certificate (keystores.pki.undecoded): nothing else can be checked
+                from keystores.pki.undecoded import problem_of
 
                 add(entry.label, "unreadable", "warning", f"{prefix}cannot be checked: {problem_of(cert)}")
                 continue

@@ -1,87 +1,255 @@
-"""Certificate facts the lifecycle needs: who signed whom, chain building, weak algorithms, short descriptions."""
+"""Certificate chain ordering: from a leaf up through whichever candidates actually issued it.
+
+Part of pki/, the bottom layer: pure functions over cryptography certificates, so backends (PEM, PKCS#12, CMS,
+NSS), ops and the rest of pki/ can all use it without importing upward.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from keystores.chain import issued_by, order_chain, public_key_of, signature_valid
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-WEAK_HASHES = ("md5", "sha1")
+    from keystores.limits import VerificationBudget
 
 
-def describe(cert: x509.Certificate) -> str:
-    """The subject in the MQ/RFC 4514 form."""
-    from keystores.pki.dn import DistinguishedName
-
-    return DistinguishedName.from_x509(cert.subject).normalized() or "(empty subject)"
+def is_self_issued(cert: x509.Certificate) -> bool:
+    """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
+    return cert.subject == cert.issuer
 
 
-def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
-    """"sha256", "sha1", "md5"...; None for Ed25519/Ed448 (no separate hash); "unknown" when unrecognised."""
-    from cryptography.exceptions import UnsupportedAlgorithm
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when `issuer`'s subject is `cert`'s issuer AND `issuer`'s key verifies `cert`'s signature.
 
-    try:
-        algorithm = obj.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        return "unknown"
-    return None if algorithm is None else algorithm.name.replace("-", "")
-
-
-
-
-def is_self_signed(cert: x509.Certificate) -> bool:
-    return issued_by(cert, cert)
+    Any failure to verify (wrong key, unknown algorithm, damaged signature) counts as "not issued by". MD5 and
+    SHA-1 signatures verify too: audit must be able to say "weak", not "broken".
+    """
+    if cert.issuer != issuer.subject:
+        return False
+    public_key = public_key_of(issuer)
+    return public_key is not None and signature_valid(cert, public_key)
 
 
+def absurd_key(public_key: object) -> str | None:
+    """Why a public key is never used to verify (keystores.limits: an RSA modulus or exponent no real key has), or
+    None. Checked before each verification, so a hostile file's keys cost nothing."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
+    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
 
-def weak_key(public_key: object) -> str | None:
-    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    from keystores.model import dsa_public_key_type
-
-    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
-        return f"RSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, dsa_public_key_type()) and public_key.key_size < 2048:  # type: ignore[attr-defined]
-        return f"DSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size < 256:
-        return f"EC key on {public_key.curve.name} (< 256 bits)"
+    # DSA needs no check here (OpenSSL verifies with at most 10,000-bit keys), and naming cryptography's DSA
+    # classes makes it print a deprecation warning.
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size > MAX_RSA_BITS:
+            return f"RSA modulus of {public_key.key_size} bits (more than {MAX_RSA_BITS})"
+        exponent_bits = public_key.public_numbers().e.bit_length()
+        if exponent_bits > MAX_RSA_EXPONENT_BITS:
+            return f"RSA public exponent of {exponent_bits} bits (more than {MAX_RSA_EXPONENT_BITS})"
     return None
 
 
-def is_ca(cert: x509.Certificate) -> bool:
-    """Basic constraints say CA (a v1 self-signed root without extensions counts, as every TLS stack allows)."""
+def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
+    """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
+    key (absurd_key) made none: it is not even tried."""
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+    from keystores.pki.undecoded import RawCertificate
+
+    if absurd_key(public_key) is not None:
+        return False
+
+    if isinstance(data, RawCertificate):
+        return _raw_signature_valid(data, public_key)
+    tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
+    try:
+        algorithm = data.signature_hash_algorithm
+        params = data.signature_algorithm_parameters
+        if isinstance(public_key, rsa.RSAPublicKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            # cryptography gives no parameters for md5WithRSAEncryption; it is PKCS#1 v1.5 all the same
+            params = params if params is not None else padding.PKCS1v15()
+            public_key.verify(data.signature, tbs, params, algorithm)  # type: ignore[arg-type]
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(data.signature, tbs, params)  # type: ignore[arg-type]
+        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(data.signature, tbs)
+        elif isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(data.signature, tbs, algorithm)  # type: ignore[arg-type]
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
+
+
+def rsa_bits(public_key: object) -> int | None:
+    """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
+
+
+def _raw_signature_valid(cert: Any, public_key: object) -> bool:
+    """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+    from keystores.model import dsa_public_key_type
+
+    try:
+        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+            return True
+        hash_name = cert.signature_hash_name
+        if hash_name is None:
+            return False
+        algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
+                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        elif isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
+
+
+def public_key_of(cert: x509.Certificate) -> object | None:
+    """The certificate's public key, or None when its algorithm is one cryptography does not know."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+
+
+
+def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
+                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
+    """`leaf` first, then its issuer, its issuer's issuer ... found among `candidates`.
+
+    An issuer counts only when its subject matches the issuer name AND its key verifies the signature. When several
+    candidates qualify (cross-signed CAs) the earliest in `candidates` wins, so callers express preference by order.
+    Stops at a self-issued certificate, when no candidate matches, or when a certificate would repeat (cycle-safe).
+    Candidates equal to the leaf and duplicates are ignored; candidates that are not part of the chain are left out.
+    """
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for cand in candidates:
+        by_subject.setdefault(cand.subject, []).append(cand)
+    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget)
+
+
+def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],
+                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
+    """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
+
+    For callers that chain many leaves against one large set (index it once by subject instead of per leaf).
+    Names and signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
+    MAX_CANDIDATES_PER_NAME candidates per issuer name, and one signature check per candidate charged to
+    `budget` (a store's, shared by all its chains); when it runs out the chain ends there.
+    """
+    import itertools
+
+    from cryptography.hazmat.primitives import hashes
+
+    from keystores.limits import MAX_CANDIDATES_PER_NAME
+
+    def fingerprint(cert: x509.Certificate) -> bytes:
+        return cert.fingerprint(hashes.SHA256())
+
+    chain = [leaf]
+    seen = {fingerprint(leaf)}
+    current = leaf
+    while not is_self_issued(current):
+        found = None
+        for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
+            print_ = fingerprint(cand)
+            if print_ in seen:
+                continue
+            if budget is not None and not budget.spend(rsa_bits(public_key_of(cand))):
+                break
+            if issued_by(current, cand):
+                found = cand
+                seen.add(print_)
+                break
+        if found is None:
+            break
+        chain.append(found)
+        current = found
+    return tuple(chain)
+
+
+@contextlib.contextmanager
+def quietly_decoding() -> Iterator[None]:
+    """cryptography's warnings about what it reads kept from the user: a negative serial number (common in old
+    roots) and a country name that is not two letters long are facts about someone else's certificate, warned
+    about once per process with a library's words. Only those are silenced, and only while decoding: names and
+    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+        warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+        yield
+
+
+def serial_of(cert: Any) -> int:
+    """The serial number, without cryptography's warning when it is not positive (it warns on every read)."""
+    with quietly_decoding():
+        return int(cert.serial_number)
+
+
+def decode_certificate(der: bytes) -> Any:
+    """The certificate in `der`, fully_decoded; one cryptography refuses in part or whole (an unknown key type,
+    a duplicated extension, a DSA signature with NULL parameters, bytes that are no certificate) comes back as a
+    keystores.pki.undecoded.RawCertificate carrying its DER and the problem: entries are independent, and a backend
+    lists it instead of refusing its store."""
     from cryptography import x509 as cx509
 
     try:
-        return bool(cert.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca)
-    except cx509.ExtensionNotFound:
-        return cert.version is cx509.Version.v1 and is_self_signed(cert)
-    except ValueError:  # malformed extensions: not a CA anyone should rely on
-        return False
+        with quietly_decoding():
+            return fully_decoded(cx509.load_der_x509_certificate(der))
+    except Exception as exc:  # ValueError, InvalidVersion, UnsupportedAlgorithm, DuplicateExtension ...
+        from keystores.pki.undecoded import tolerant_certificate
+
+        with quietly_decoding():
+            return tolerant_certificate(der, exc)
 
 
-def may_sign_certificates(cert: x509.Certificate) -> bool:
-    """Key usage, when present, allows keyCertSign."""
+def fully_decoded(obj: Any) -> Any:
+    """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
+    dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a
+    backend's parser can name the file and record, instead of later in `list` as an internal error."""
+
+    with quietly_decoding():
+        return _decode_lazy_parts(obj)
+
+
+def _decode_lazy_parts(obj: Any) -> Any:
     from cryptography import x509 as cx509
 
-    try:
-        return cert.extensions.get_extension_for_class(cx509.KeyUsage).value.key_cert_sign
-    except cx509.ExtensionNotFound:
-        return True
-    except ValueError:
-        return False
-
-
-def build_path(leaf: x509.Certificate, pool: Iterable[x509.Certificate]) -> list[x509.Certificate]:
-    """The issuer path from `leaf` through `pool` (leaf first): keystores.chain.order_chain, as a list."""
-    return list(order_chain(leaf, pool))
-
-
-__all__ = ["build_path", "describe", "is_ca", "is_self_signed", "issued_by", "may_sign_certificates",
-           "public_key_of", "signature_hash", "signature_valid", "weak_key"]
+    obj.public_key()
+    names = [obj.subject]
+    if isinstance(obj, cx509.Certificate):
+        names.append(obj.issuer)
+        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.signature_algorithm_oid)
+    _ = obj.extensions
+    for name in names:
+        for attribute in name:
+            _ = attribute.value
+    return obj

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms.records import _KINDS, NATIVE_KEY_DESCRIPTION, _label_text, _Record
-from keystores.chain import build_chain, fully_decoded
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -24,6 +23,7 @@ from keystores.model import (
     SecretKey,
     sealed_entry,
 )
+from keystores.pki.chain import build_chain, fully_decoded
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,7 +38,7 @@ class CmsReading:
     """The reading half of CmsStore: the .kdb (and .rdb) slots -> records -> entries, keys decrypted on first use."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.chain import quietly_decoding
+        from keystores.pki.chain import quietly_decoding
 
         with quietly_decoding():  # old CA certificates with negative serial numbers are common in CMS databases
             self._load_files(data)
@@ -152,11 +152,11 @@ class CmsReading:
             self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> Any:
-        """The record's certificate; one cryptography refuses is kept as its bytes (keystores.undecoded), which
+        """The record's certificate; one cryptography refuses is kept as its bytes (keystores.pki.undecoded), which
         are also what is written back: a certificate with NULL ECDSA parameters (some Java tooling writes them) is
         decoded through a repaired copy and keeps its bytes and its verifiable signature."""
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.chain import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.problem is None:

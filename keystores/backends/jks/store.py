@@ -238,7 +238,7 @@ class _JavaStore(FileStore):
                                     store=self.location, label=label)
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.chain import decode_certificate
+        from keystores.pki.chain import decode_certificate
 
         try:
             return decode_certificate(der)
@@ -270,7 +270,7 @@ class _JavaStore(FileStore):
                                 label=label)
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
-        from keystores.undecoded import load_private_key
+        from keystores.pki.undecoded import load_private_key
 
         pkcs8 = self._unprotect(epki_der, password, label)
         try:

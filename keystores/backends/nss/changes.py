@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from keystores.backends.nss.entries import _CURVES
-from keystores.chain import fully_decoded
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -16,6 +15,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+from keystores.pki.chain import fully_decoded
 
 
 class _NotReadable(Exception):
@@ -48,7 +48,7 @@ class ChangeLog:
             if not (isinstance(key, rsa.RSAPrivateKey)
                     or (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES)):
                 from keystores.model import describe_key
-                from keystores.undecoded import UndecodedPrivateKey
+                from keystores.pki.undecoded import UndecodedPrivateKey
 
                 kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
                 raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "

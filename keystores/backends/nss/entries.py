@@ -10,7 +10,6 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss.index import _Cert
 from keystores.backends.nss.trust_macs import _ATTR_NAMES
-from keystores.chain import decode_certificate
 from keystores.errors import (
     CorruptStore,
     IntegrityError,
@@ -19,6 +18,7 @@ from keystores.errors import (
 )
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+from keystores.pki.chain import decode_certificate
 
 _CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
 
@@ -100,8 +100,8 @@ class LazyEntries:
                                store=self.location, label=label) from exc
 
     def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
-        from keystores.chain import order_chain
         from keystores.limits import MAX_CANDIDATES_PER_NAME
+        from keystores.pki.chain import order_chain
 
         if self._by_subject is None:
             self._by_subject = {}

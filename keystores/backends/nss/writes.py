@@ -12,7 +12,6 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.entries import _CURVES
-from keystores.chain import serial_of
 from keystores.crypto.der import integer as der_integer
 from keystores.crypto.der import oid as der_oid
 from keystores.errors import (
@@ -21,6 +20,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
+from keystores.pki.chain import serial_of
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from keystores.model import (
     public_key_fingerprint,
 )
-from keystores.undecoded import RawCertificate
+from keystores.pki.undecoded import RawCertificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -25,7 +25,7 @@ def derived_label(name: x509.Name, public_key: object) -> str:
     the public key; of the certificate for one whose key cryptography does not load)."""
     from cryptography.x509.oid import NameOID
 
-    from keystores.undecoded import RawCertificate
+    from keystores.pki.undecoded import RawCertificate
 
     if isinstance(public_key, RawCertificate):
         raw = public_key

@@ -2,7 +2,7 @@
 
 How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
 - a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
-  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
+  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.pki.chain);
 - a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
   REQUEST without a key;
 - an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
@@ -58,7 +58,7 @@ from keystores.model import (
     describe_key,
     public_key_fingerprint,
 )
-from keystores.undecoded import RawCertificate, UndecodedPrivateKey
+from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -208,7 +208,7 @@ class PemReading:
     """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.chain import quietly_decoding
+        from keystores.pki.chain import quietly_decoding
 
         # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
         # CLI). They are read as they are: warning about a root the user did not make helps nobody.
@@ -338,10 +338,10 @@ class PemReading:
                                 "(or it is damaged)", store=self.location)
 
     def _certificate(self, der: bytes, where: str) -> Any:
-        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.undecoded),
+        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.pki.undecoded),
         bytes that are no certificate at all are damage."""
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.chain import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.parsed is None:
@@ -355,7 +355,7 @@ class PemReading:
         if isinstance(obj, RawCertificate):
             return obj  # written back byte for byte: nothing in it needs decoding
 
-        from keystores.chain import fully_decoded
+        from keystores.pki.chain import fully_decoded
 
         try:
             obj.public_key()
@@ -372,7 +372,7 @@ class PemReading:
 
     def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
         """The key in `der` (an UndecodedPrivateKey for a sound PKCS#8 of a type cryptography does not load)."""
-        from keystores.undecoded import load_private_key
+        from keystores.pki.undecoded import load_private_key
 
         try:
             return load_private_key(der)  # type: ignore[no-any-return]
@@ -485,8 +485,8 @@ class PemReading:
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
         from cryptography import x509
 
-        from keystores.chain import build_chain
         from keystores.limits import VerificationBudget
+        from keystores.pki.chain import build_chain
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]

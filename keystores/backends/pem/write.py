@@ -24,7 +24,7 @@ from keystores.model import (
     EntryKind,
     UniqueLabels,
 )
-from keystores.undecoded import UndecodedPrivateKey
+from keystores.pki.undecoded import UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes

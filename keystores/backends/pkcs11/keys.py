@@ -159,7 +159,7 @@ def private_key_template(key: Any) -> dict[Any, Any]:
         raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS, Attribute.VALUE: raw}
-    from keystores.undecoded import UndecodedPrivateKey
+    from keystores.pki.undecoded import UndecodedPrivateKey
 
     kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
     raise UsageError(f"keystores cannot write a {kind} key onto a token (RSA, EC and Ed25519 only)")

@@ -128,8 +128,8 @@ class Pkcs11Reading:
         der = bytes(attrs.get(Attribute.VALUE, b""))
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.chain import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.parsed is None:  # bytes that are no certificate at all

@@ -307,7 +307,7 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
 
 
 def _load_cert(der: bytes) -> x509.Certificate:
-    from keystores.chain import decode_certificate
+    from keystores.pki.chain import decode_certificate
 
     return decode_certificate(der)  # type: ignore[no-any-return]
 
@@ -420,7 +420,7 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
         pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
     else:
         pkcs8 = key_bag.pkcs8 or b""
-    from keystores.undecoded import load_private_key
+    from keystores.pki.undecoded import load_private_key
 
     try:
         # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
@@ -443,7 +443,7 @@ def _spki(key: Any) -> bytes:
     try:
         return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    except ValueError:  # an UndecodedPrivateKey (keystores.undecoded): no public key to match by
+    except ValueError:  # an UndecodedPrivateKey (keystores.pki.undecoded): no public key to match by
         return b""
 
 
@@ -457,7 +457,7 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
         try:
             spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
-        except Exception:  # a certificate with a key type cryptography cannot load (keystores.undecoded)
+        except Exception:  # a certificate with a key type cryptography cannot load (keystores.pki.undecoded)
             continue
         found.setdefault(spki, bag)
     return found
@@ -469,11 +469,11 @@ def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
 
     When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
     and OpenSSL write chain members bare, while a named bag is an entry of its own. Bounded as
-    keystores.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
+    keystores.pki.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
     """
     from cryptography.exceptions import InvalidSignature
 
-    from keystores.chain import absurd_key, rsa_bits
+    from keystores.pki.chain import absurd_key, rsa_bits
 
     chain = [leaf]
     current = leaf

@@ -2,12 +2,12 @@
 
 Entries are independent: a certificate with a binary-curve or post-quantum key, a duplicated extension, or a DSA
 signature algorithm with explicit NULL parameters (every JDK's keytool writes those) is still an entry. It is
-listed with what its DER says (keystores/undecoded.py reads the fields with asn1crypto, which parses leniently)
+listed with what its DER says (keystores/pki/undecoded.py reads the fields with asn1crypto, which parses leniently)
 and carried byte for byte: `public_bytes` returns the DER as read, so every writer that serialises a certificate
 copies it unchanged. `problem` says, in words, what could not be read; None means nothing is missing (a DSA
 certificate repaired for decoding, whose original bytes are kept).
 
-Bottom layer beside model.py and chain.py: nothing here imports backends, pki, ops or the CLI.
+Part of pki/, the bottom layer (beside model.py): nothing here imports backends, ops or the CLI.
 """
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ def tolerant_certificate(der: bytes, reason: BaseException) -> RawCertificate:
     is one peers accept ((EC)DSA signature algorithms with NULL parameters), else with `problem` saying why."""
     from cryptography import x509 as cx509
 
-    from keystores.chain import fully_decoded
+    from keystores.pki.chain import fully_decoded
 
     repaired = _without_null_parameters(der)
     if repaired is not None:
