@@ -14,7 +14,7 @@ from keystores.errors import CapabilityError, EntriesRefused, EntryExists, Entry
 from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 from keystores.ops.describe import entry_data, entry_row
 from keystores.ops.transfer import copy_entries
-from keystores.pki.chain import decode_certificate
+from keystores.pki.certificates import decode_certificate
 
 
 class BackendContract:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from keystores.crypto import der
 from keystores.model import Entry, EntryKind
 from keystores.ops.describe import entry_data
-from keystores.pki.chain import decode_certificate, issued_by
+from keystores.pki.certificates import decode_certificate
+from keystores.pki.chain import issued_by
 from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, key_type_of_pkcs8, load_private_key
 from keystores.store import open_store
 

@@ -43,7 +43,7 @@ class BouncyCastleFileStore(FileStore):
     def _certificate(self, der: bytes, label: str) -> Any:
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.pki.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
 
         try:
             return decode_certificate(der)

@@ -6,7 +6,7 @@ from typing import Any
 
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
-from keystores.pki.chain import serial_of
+from keystores.pki.certificates import serial_of
 from keystores.pki.columns import certificate_columns
 from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
 

@@ -338,7 +338,7 @@ def load_request(data: bytes, *, source: str = "request") -> x509.CertificateSig
     """A PKCS#10 request from PEM or DER whose own signature verifies; clear errors for anything else."""
     from cryptography import x509 as cx509
 
-    from keystores.pki.certificates import signature_valid
+    from keystores.pki.chain import signature_valid
 
     try:
         request = cx509.load_pem_x509_csr(data) if b"-----BEGIN" in data else cx509.load_der_x509_csr(data)
@@ -367,7 +367,8 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from cryptography.hazmat.primitives import serialization
 
     from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
-    from keystores.pki.certificates import describe, is_ca, issued_by, may_sign_certificates
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
     from keystores.pki.when import validity
 
     if profile not in PROFILES:
@@ -436,7 +437,7 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from keystores.pki.chain import quietly_decoding
+    from keystores.pki.certificates import quietly_decoding
 
     try:
         with quietly_decoding():
@@ -486,7 +487,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
-    from keystores.pki.certificates import build_path, describe, is_self_signed
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_self_signed, order_chain
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -523,7 +525,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         others = ", ".join(f"'{e.label}'" for e in match[1:])
         notes.append(f"the same key is also under {others}; attached to '{target.label}' only")
     pool = [c for c in given if c != leaf] + [c for c in _certificates(store) if c != leaf]
-    path = build_path(leaf, pool)
+    path = order_chain(leaf, pool)
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
@@ -566,14 +568,8 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
     from keystores.ops.describe import fingerprint
-    from keystores.pki.certificates import (
-        describe,
-        is_ca,
-        is_self_signed,
-        issued_by,
-        may_sign_certificates,
-        signature_hash,
-    )
+    from keystores.pki.certificates import describe, signature_hash
+    from keystores.pki.chain import is_ca, is_self_signed, issued_by, may_sign_certificates
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)
@@ -693,16 +689,8 @@ def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
     from keystores.ops.describe import fingerprint
-    from keystores.pki.certificates import (
-        build_path,
-        describe,
-        is_ca,
-        is_self_signed,
-        issued_by,
-        public_key_of,
-        signature_hash,
-        weak_key,
-    )
+    from keystores.pki.certificates import describe, public_key_of, signature_hash, weak_key
+    from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
 
     findings: list[Finding] = []
 
@@ -769,7 +757,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 if not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
                         f"{describe(parent)} did not sign {describe(child)}", child)
-            path = build_path(entry.chain[0], [*entry.chain[1:], *all_certs])
+            path = order_chain(entry.chain[0], [*entry.chain[1:], *all_certs])
             top = path[-1]
             if not is_self_signed(top):
                 add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "

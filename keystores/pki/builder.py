@@ -118,7 +118,7 @@ def build_request(signer: Signer, subject: x509.Name, *, sans: Sequence[x509.Gen
     from asn1crypto import csr as acsr
     from cryptography import x509 as cx509
 
-    from keystores.pki.certificates import signature_valid
+    from keystores.pki.chain import signature_valid
 
     notes = notes if notes is not None else []
     public_key = signer.public_key
@@ -164,7 +164,7 @@ def build_certificate(signer: Signer, *, subject: x509.Name | bytes, issuer: x50
     from asn1crypto import x509 as ax509
     from cryptography import x509 as cx509
 
-    from keystores.pki.certificates import signature_valid
+    from keystores.pki.chain import signature_valid
 
     notes = notes if notes is not None else []
     hash_name = check_hash(md, signer.public_key, notes)

@@ -1,11 +1,11 @@
-"""Certificate facts the lifecycle needs: who signed whom, chain building, weak algorithms, short descriptions."""
+"""Facts about one certificate: decoding that degrades to keystores.pki.undecoded instead of failing, its public key,
+subject in words, signature hash, and whether its key is too weak today."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from keystores.pki.chain import issued_by, order_chain, public_key_of, signature_valid
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -31,14 +31,6 @@ def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> st
     return None if algorithm is None else algorithm.name.replace("-", "")
 
 
-
-
-def is_self_signed(cert: x509.Certificate) -> bool:
-    return issued_by(cert, cert)
-
-
-
-
 def weak_key(public_key: object) -> str | None:
     """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -54,34 +46,81 @@ def weak_key(public_key: object) -> str | None:
     return None
 
 
-def is_ca(cert: x509.Certificate) -> bool:
-    """Basic constraints say CA (a v1 self-signed root without extensions counts, as every TLS stack allows)."""
+def public_key_of(cert: x509.Certificate) -> object | None:
+    """The certificate's public key, or None when its algorithm is one cryptography does not know."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        return cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+
+
+def rsa_bits(public_key: object) -> int | None:
+    """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
+
+
+@contextlib.contextmanager
+def quietly_decoding() -> Iterator[None]:
+    """cryptography's warnings about what it reads kept from the user: a negative serial number (common in old
+    roots) and a country name that is not two letters long are facts about someone else's certificate, warned
+    about once per process with a library's words. Only those are silenced, and only while decoding: names and
+    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
+        warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
+        yield
+
+
+def serial_of(cert: Any) -> int:
+    """The serial number, without cryptography's warning when it is not positive (it warns on every read)."""
+    with quietly_decoding():
+        return int(cert.serial_number)
+
+
+def decode_certificate(der: bytes) -> Any:
+    """The certificate in `der`, fully_decoded; one cryptography refuses in part or whole (an unknown key type,
+    a duplicated extension, a DSA signature with NULL parameters, bytes that are no certificate) comes back as a
+    keystores.pki.undecoded.RawCertificate carrying its DER and the problem: entries are independent, and a backend
+    lists it instead of refusing its store."""
     from cryptography import x509 as cx509
 
     try:
-        return bool(cert.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca)
-    except cx509.ExtensionNotFound:
-        return cert.version is cx509.Version.v1 and is_self_signed(cert)
-    except ValueError:  # malformed extensions: not a CA anyone should rely on
-        return False
+        with quietly_decoding():
+            return fully_decoded(cx509.load_der_x509_certificate(der))
+    except Exception as exc:  # ValueError, InvalidVersion, UnsupportedAlgorithm, DuplicateExtension ...
+        from keystores.pki.undecoded import tolerant_certificate
+
+        with quietly_decoding():
+            return tolerant_certificate(der, exc)
 
 
-def may_sign_certificates(cert: x509.Certificate) -> bool:
-    """Key usage, when present, allows keyCertSign."""
+def fully_decoded(obj: Any) -> Any:
+    """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
+    dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a
+    backend's parser can name the file and record, instead of later in `list` as an internal error."""
+
+    with quietly_decoding():
+        return _decode_lazy_parts(obj)
+
+
+def _decode_lazy_parts(obj: Any) -> Any:
     from cryptography import x509 as cx509
 
-    try:
-        return cert.extensions.get_extension_for_class(cx509.KeyUsage).value.key_cert_sign
-    except cx509.ExtensionNotFound:
-        return True
-    except ValueError:
-        return False
-
-
-def build_path(leaf: x509.Certificate, pool: Iterable[x509.Certificate]) -> list[x509.Certificate]:
-    """The issuer path from `leaf` through `pool` (leaf first): keystores.pki.chain.order_chain, as a list."""
-    return list(order_chain(leaf, pool))
-
-
-__all__ = ["build_path", "describe", "is_ca", "is_self_signed", "issued_by", "may_sign_certificates",
-           "public_key_of", "signature_hash", "signature_valid", "weak_key"]
+    obj.public_key()
+    names = [obj.subject]
+    if isinstance(obj, cx509.Certificate):
+        names.append(obj.issuer)
+        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.signature_algorithm_oid)
+    _ = obj.extensions
+    for name in names:
+        for attribute in name:
+            _ = attribute.value
+    return obj

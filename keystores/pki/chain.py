@@ -1,4 +1,5 @@
-"""Certificate chain ordering: from a leaf up through whichever candidates actually issued it.
+"""Who issued whom: issuer checks by name AND signature, and the one chain builder every backend and operation
+uses (order_chain over a list of candidates, build_chain over an index), bounded on hostile input.
 
 Part of pki/, the bottom layer: pure functions over cryptography certificates, so backends (PEM, PKCS#12, CMS,
 NSS), ops and the rest of pki/ can all use it without importing upward.
@@ -6,9 +7,10 @@ NSS), ops and the rest of pki/ can all use it without importing upward.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+
+from keystores.pki.certificates import public_key_of, rsa_bits
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
 def is_self_issued(cert: x509.Certificate) -> bool:
     """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
     return cert.subject == cert.issuer
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    return issued_by(cert, cert)
 
 
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -89,13 +95,6 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
     return True
 
 
-def rsa_bits(public_key: object) -> int | None:
-    """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
-
-
 def _raw_signature_valid(cert: Any, public_key: object) -> bool:
     """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -126,15 +125,28 @@ def _raw_signature_valid(cert: Any, public_key: object) -> bool:
     return True
 
 
-def public_key_of(cert: x509.Certificate) -> object | None:
-    """The certificate's public key, or None when its algorithm is one cryptography does not know."""
-    from cryptography.exceptions import UnsupportedAlgorithm
+def is_ca(cert: x509.Certificate) -> bool:
+    """Basic constraints say CA (a v1 self-signed root without extensions counts, as every TLS stack allows)."""
+    from cryptography import x509 as cx509
 
     try:
-        return cert.public_key()
-    except (UnsupportedAlgorithm, ValueError):
-        return None
+        return bool(cert.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca)
+    except cx509.ExtensionNotFound:
+        return cert.version is cx509.Version.v1 and is_self_signed(cert)
+    except ValueError:  # malformed extensions: not a CA anyone should rely on
+        return False
 
+
+def may_sign_certificates(cert: x509.Certificate) -> bool:
+    """Key usage, when present, allows keyCertSign."""
+    from cryptography import x509 as cx509
+
+    try:
+        return cert.extensions.get_extension_for_class(cx509.KeyUsage).value.key_cert_sign
+    except cx509.ExtensionNotFound:
+        return True
+    except ValueError:
+        return False
 
 
 def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
@@ -190,66 +202,3 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
         chain.append(found)
         current = found
     return tuple(chain)
-
-
-@contextlib.contextmanager
-def quietly_decoding() -> Iterator[None]:
-    """cryptography's warnings about what it reads kept from the user: a negative serial number (common in old
-    roots) and a country name that is not two letters long are facts about someone else's certificate, warned
-    about once per process with a library's words. Only those are silenced, and only while decoding: names and
-    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass."""
-    import warnings
-
-    from cryptography.utils import CryptographyDeprecationWarning
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
-        warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
-        yield
-
-
-def serial_of(cert: Any) -> int:
-    """The serial number, without cryptography's warning when it is not positive (it warns on every read)."""
-    with quietly_decoding():
-        return int(cert.serial_number)
-
-
-def decode_certificate(der: bytes) -> Any:
-    """The certificate in `der`, fully_decoded; one cryptography refuses in part or whole (an unknown key type,
-    a duplicated extension, a DSA signature with NULL parameters, bytes that are no certificate) comes back as a
-    keystores.pki.undecoded.RawCertificate carrying its DER and the problem: entries are independent, and a backend
-    lists it instead of refusing its store."""
-    from cryptography import x509 as cx509
-
-    try:
-        with quietly_decoding():
-            return fully_decoded(cx509.load_der_x509_certificate(der))
-    except Exception as exc:  # ValueError, InvalidVersion, UnsupportedAlgorithm, DuplicateExtension ...
-        from keystores.pki.undecoded import tolerant_certificate
-
-        with quietly_decoding():
-            return tolerant_certificate(der, exc)
-
-
-def fully_decoded(obj: Any) -> Any:
-    """`obj` (a certificate or CSR) after decoding every part cryptography decodes lazily: the public key, names,
-    dates, serial, extensions. Raises ValueError/TypeError (damaged) or UnsupportedAlgorithm here, where a
-    backend's parser can name the file and record, instead of later in `list` as an internal error."""
-
-    with quietly_decoding():
-        return _decode_lazy_parts(obj)
-
-
-def _decode_lazy_parts(obj: Any) -> Any:
-    from cryptography import x509 as cx509
-
-    obj.public_key()
-    names = [obj.subject]
-    if isinstance(obj, cx509.Certificate):
-        names.append(obj.issuer)
-        _ = (obj.not_valid_before_utc, obj.not_valid_after_utc, obj.serial_number, obj.signature_algorithm_oid)
-    _ = obj.extensions
-    for name in names:
-        for attribute in name:
-            _ = attribute.value
-    return obj

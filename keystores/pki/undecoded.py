@@ -364,7 +364,7 @@ def tolerant_certificate(der: bytes, reason: BaseException) -> RawCertificate:
     is one peers accept ((EC)DSA signature algorithms with NULL parameters), else with `problem` saying why."""
     from cryptography import x509 as cx509
 
-    from keystores.pki.chain import fully_decoded
+    from keystores.pki.certificates import fully_decoded
 
     repaired = _without_null_parameters(der)
     if repaired is not None:

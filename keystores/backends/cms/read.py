@@ -23,7 +23,8 @@ from keystores.model import (
     SecretKey,
     sealed_entry,
 )
-from keystores.pki.chain import build_chain, fully_decoded
+from keystores.pki.certificates import fully_decoded
+from keystores.pki.chain import build_chain
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,7 +39,7 @@ class CmsReading:
     """The reading half of CmsStore: the .kdb (and .rdb) slots -> records -> entries, keys decrypted on first use."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.pki.chain import quietly_decoding
+        from keystores.pki.certificates import quietly_decoding
 
         with quietly_decoding():  # old CA certificates with negative serial numbers are common in CMS databases
             self._load_files(data)
@@ -155,7 +156,7 @@ class CmsReading:
         """The record's certificate; one cryptography refuses is kept as its bytes (keystores.pki.undecoded), which
         are also what is written back: a certificate with NULL ECDSA parameters (some Java tooling writes them) is
         decoded through a repaired copy and keeps its bytes and its verifiable signature."""
-        from keystores.pki.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
         from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)

@@ -238,7 +238,7 @@ class _JavaStore(FileStore):
                                     store=self.location, label=label)
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.pki.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
 
         try:
             return decode_certificate(der)

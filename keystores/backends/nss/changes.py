@@ -15,7 +15,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
-from keystores.pki.chain import fully_decoded
+from keystores.pki.certificates import fully_decoded
 
 
 class _NotReadable(Exception):

@@ -20,7 +20,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
-from keystores.pki.chain import serial_of
+from keystores.pki.certificates import serial_of
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

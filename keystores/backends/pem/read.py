@@ -208,7 +208,7 @@ class PemReading:
     """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.pki.chain import quietly_decoding
+        from keystores.pki.certificates import quietly_decoding
 
         # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
         # CLI). They are read as they are: warning about a root the user did not make helps nobody.
@@ -340,7 +340,7 @@ class PemReading:
     def _certificate(self, der: bytes, where: str) -> Any:
         """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.pki.undecoded),
         bytes that are no certificate at all are damage."""
-        from keystores.pki.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
         from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
@@ -355,7 +355,7 @@ class PemReading:
         if isinstance(obj, RawCertificate):
             return obj  # written back byte for byte: nothing in it needs decoding
 
-        from keystores.pki.chain import fully_decoded
+        from keystores.pki.certificates import fully_decoded
 
         try:
             obj.public_key()

@@ -128,7 +128,7 @@ class Pkcs11Reading:
         der = bytes(attrs.get(Attribute.VALUE, b""))
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
-        from keystores.pki.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
         from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)

@@ -243,7 +243,7 @@ class Pkcs11Writing:
         from cryptography.hazmat.primitives import serialization
         from pkcs11 import Attribute, CertificateType, ObjectClass
 
-        from keystores.pki.chain import serial_of
+        from keystores.pki.certificates import serial_of
 
         created.append(self._create_on_token({
             Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,

@@ -307,7 +307,7 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
 
 
 def _load_cert(der: bytes) -> x509.Certificate:
-    from keystores.pki.chain import decode_certificate
+    from keystores.pki.certificates import decode_certificate
 
     return decode_certificate(der)  # type: ignore[no-any-return]
 
@@ -473,7 +473,8 @@ def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
     """
     from cryptography.exceptions import InvalidSignature
 
-    from keystores.pki.chain import absurd_key, rsa_bits
+    from keystores.pki.certificates import rsa_bits
+    from keystores.pki.chain import absurd_key
 
     chain = [leaf]
     current = leaf
