@@ -170,7 +170,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
     Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
     keystores.limits (or past `budget`).
     """
-    from keystores.crypto.kdf import block_cipher
+    from keystores.crypto.pbe import block_cipher
 
     try:
         _, outer, _, _ = der_read(blob)
@@ -222,7 +222,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
 
 def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
     """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
-    from keystores.crypto.kdf import block_cipher
+    from keystores.crypto.pbe import block_cipher
 
     if legacy:
         salt = os.urandom(20)

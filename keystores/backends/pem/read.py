@@ -443,7 +443,7 @@ class PemReading:
         """
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-        from keystores.crypto.kdf import block_cipher
+        from keystores.crypto.pbe import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
         if not _DEK_INFO.match(dek_info):
