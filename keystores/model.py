@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import UsageError
 
@@ -92,11 +92,7 @@ class KeySpec:
 
     algorithm: str  # "rsa", "ec", "ed25519"
     size: int = 0  # RSA modulus bits
-    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1"
-
-    CURVES: ClassVar[dict[str, str]] = {"p256": "secp256r1", "p384": "secp384r1", "p521": "secp521r1",
-              "prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
-              "secp521r1": "secp521r1"}
+    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1" (keystores.pki.curves)
 
     @classmethod
     def parse(cls, text: str) -> KeySpec:
@@ -110,10 +106,12 @@ class KeySpec:
                 raise UsageError(f"bad key type '{text}': RSA sizes are 2048..16384, e.g. rsa:2048")
             return cls("rsa", size=size)
         if algorithm in ("ec", "ecdsa"):
-            curve = cls.CURVES.get(param or "p256")
+            from keystores.pki.curves import curve_named
+
+            curve = curve_named(param or "p256")
             if curve is None:
                 raise UsageError(f"bad key type '{text}': curves are p256, p384, p521")
-            return cls("ec", curve=curve)
+            return cls("ec", curve=curve.name)
         if algorithm == "ed25519" and not param:
             return cls("ed25519")
         raise UsageError(f"bad key type '{text}': use rsa:2048|3072|4096, ec:p256|p384|p521 or ed25519")
@@ -122,8 +120,10 @@ class KeySpec:
         if self.algorithm == "rsa":
             return f"rsa:{self.size}"
         if self.algorithm == "ec":
-            short = {v: k for k, v in self.CURVES.items() if k.startswith("p") and len(k) == 4}
-            return f"ec:{short[self.curve]}"
+            from keystores.pki.curves import curve_named
+
+            curve = curve_named(self.curve)
+            return f"ec:{curve.short.lower() if curve is not None else self.curve}"
         return self.algorithm
 
 
@@ -384,8 +384,10 @@ def describe_key(public_key: object) -> str:
     if isinstance(public_key, rsa.RSAPublicKey):
         return f"RSA-{public_key.key_size}"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        names = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
-        return "EC-" + names.get(public_key.curve.name, public_key.curve.name)
+        from keystores.pki.curves import curve_named
+
+        curve = curve_named(public_key.curve.name)
+        return "EC-" + (curve.short if curve is not None else public_key.curve.name)
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return "Ed25519"
     if isinstance(public_key, ed448.Ed448PublicKey):

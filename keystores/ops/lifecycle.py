@@ -200,7 +200,12 @@ def _host_key(spec: KeySpec) -> Any:
     if spec.algorithm == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
     if spec.algorithm == "ec":
-        return ec.generate_private_key(getattr(ec, spec.curve.upper())())
+        from keystores.pki.curves import curve_named
+
+        curve = curve_named(spec.curve)
+        if curve is None:
+            raise UsageError(f"keystores makes EC keys on P-256, P-384 and P-521, not {spec.curve}")
+        return ec.generate_private_key(curve.cryptography_curve())
     return ed25519.Ed25519PrivateKey.generate()
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 
 from keystores.crypto.der import read
+from keystores.pki.curves import curve_of_params
 
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
@@ -26,8 +27,6 @@ _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O
 _TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
 _RSA = bytes.fromhex("2a864886f70d010101")
 _EC = bytes.fromhex("2a8648ce3d0201")
-_CURVES = {bytes.fromhex("2a8648ce3d030107"): ("P256", 32), bytes.fromhex("2b81040022"): ("P384", 48),
-           bytes.fromhex("2b81040023"): ("P521", 66)}
 _EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32), bytes.fromhex("2b6571"): ("Ed448", 57)}
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
                           "\0": "\\00"})
@@ -173,11 +172,11 @@ def _key_type(data: bytes, start: int, stop: int) -> str:
             raise _Declined
         return f"RSA-{int.from_bytes(key[modulus[0]:modulus[1]], 'big').bit_length()}"
     if algorithm == _EC:
-        tag, curve_start, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
-        curve = _CURVES.get(data[curve_start:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
+        tag, _, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
+        curve = curve_of_params(data[oid_stop:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
         if curve is None:
             raise _Declined
-        name, size = curve
+        name, size = curve.short, curve.size
         if not ((key[:1] == b"\x04" and len(key) == 1 + 2 * size) or (key[:1] in (b"\x02", b"\x03")
                                                                        and len(key) == 1 + size)):
             raise _Declined

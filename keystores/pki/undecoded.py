@@ -38,7 +38,6 @@ _KEY_ALGORITHMS = {
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
                 "2.5.4.6": "C", "2.5.4.9": "STREET", "0.9.2342.19200300.100.1.25": "DC",
                 "0.9.2342.19200300.100.1.1": "UID"}
-_NIST = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
 # DSA and ECDSA signature algorithms, whose parameters must be absent (RFC 3279, RFC 5758): every JDK's keytool
 # writes a NULL for DSA, and some older tools did for ECDSA; openssl and Java accept both, cryptography neither.
 _NULL_PARAMETER_SIGNATURES = ("1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2",
@@ -103,7 +102,12 @@ def _key_type(dotted: str, parameters: Any, bit_size: Any) -> str:
             curve = named.chosen.native if named.name == "named" else None
         except (ValueError, TypeError, AttributeError, KeyError):
             curve = None
-        return f"EC-{_NIST.get(curve, curve)}" if isinstance(curve, str) else "EC (explicit curve parameters)"
+        if not isinstance(curve, str):
+            return "EC (explicit curve parameters)"
+        from keystores.pki.curves import curve_named
+
+        known = curve_named(curve)
+        return f"EC-{known.short if known is not None else curve}"
     if name in ("RSA", "RSASSA-PSS", "DSA"):
         try:
             return f"{name}-{bit_size()}"
