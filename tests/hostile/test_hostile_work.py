@@ -11,7 +11,7 @@ import generators
 import pytest
 from bounded import assert_clean_refusal, run
 
-from keystores.model import UniqueLabels
+from keystores.pki.labels import UniqueLabels
 
 
 def test_chain_candidates_with_absurd_rsa_keys_are_never_verified(tmp_path: Path) -> None:

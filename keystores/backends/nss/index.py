@@ -5,7 +5,7 @@ chain-only certificates.
 from __future__ import annotations
 
 from keystores.backends.nss import db
-from keystores.model import UniqueLabels
+from keystores.pki.labels import UniqueLabels
 
 
 class _Cert:

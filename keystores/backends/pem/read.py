@@ -49,15 +49,8 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.limits import LimitExceeded
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    Trust,
-    UniqueLabels,
-    describe_key,
-    public_key_fingerprint,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, Trust, describe_key, public_key_fingerprint
+from keystores.pki.labels import UniqueLabels
 from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
 
 if TYPE_CHECKING:

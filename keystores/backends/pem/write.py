@@ -19,11 +19,8 @@ from keystores.errors import (
     CapabilityError,
     UsageError,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    UniqueLabels,
-)
+from keystores.model import Entry, EntryKind
+from keystores.pki.labels import UniqueLabels
 from keystores.pki.undecoded import UndecodedPrivateKey
 
 if TYPE_CHECKING:

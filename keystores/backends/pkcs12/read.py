@@ -52,12 +52,8 @@ from keystores.limits import (
     LimitExceeded,
     VerificationBudget,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    UniqueLabels,
-    sealed_entry,
-)
+from keystores.model import Entry, EntryKind, sealed_entry
+from keystores.pki.labels import UniqueLabels
 
 if TYPE_CHECKING:
     from cryptography import x509
