@@ -404,6 +404,25 @@ def test_validate_reports_each_link(issued_store, ca_store):
     assert data["valid"] is False and data["links"][0]["problems"]
 
 
+def test_validate_ends_the_path_at_a_trusted_intermediate():
+    """The one chain builder (keystores.pki.chain.build_chain) stops where validation says the path is complete:
+    at a trust anchor, even when the anchor's own issuer is in the pool."""
+    from helpers import certificate, rsa_key
+
+    root_key = rsa_key(31)
+    root = certificate(root_key, "Anchor Test Root", ca=True)
+    middle_key = rsa_key(32)
+    middle = certificate(middle_key, "Anchor Test Intermediate", root_key, root, ca=True)
+    leaf_key = rsa_key(33)
+    leaf = certificate(leaf_key, "anchor test leaf", middle_key, middle)
+    store = MemoryStore.open("anchored")
+    store.add(Entry("leaf", EntryKind.KEY_PAIR, chain=(leaf, middle, root), key=leaf_key))
+    trust = MemoryStore.open("trust")
+    trust.add(Entry("middle", EntryKind.TRUSTED_CERT, chain=(middle,), trust=TRUST_ALL))
+    report = lc.validate(store, "leaf", trust_stores=[trust], at=NOW)
+    assert report.ok
+    assert len(report.links) == 2 and report.links[1].trusted  # the root above the anchor is not part of the path
+
 def test_validate_names_the_missing_issuer(ca_store):
     store, made = _request()
     issued = lc.sign(ca_store, "root", made.request)

@@ -574,7 +574,7 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
     from keystores.ops.describe import fingerprint
     from keystores.pki.certificates import describe, signature_hash
-    from keystores.pki.chain import is_ca, is_self_signed, issued_by, may_sign_certificates
+    from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)
@@ -590,13 +590,7 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
     anchor_fps = {_fp(c) for c in anchors}
     candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
 
-    path = [leaf]
-    while _fp(path[-1]) not in anchor_fps and not is_self_signed(path[-1]):
-        current = path[-1]
-        issuer = next((c for c in candidates if c not in path and issued_by(current, c)), None)
-        if issuer is None:
-            break
-        path.append(issuer)
+    path = order_chain(leaf, candidates, complete=lambda cert: _fp(cert) in anchor_fps or is_self_signed(cert))
 
     links: list[Link] = []
     for index, cert in enumerate(path):

@@ -150,26 +150,30 @@ def may_sign_certificates(cert: x509.Certificate) -> bool:
 
 
 def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
-                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
+                budget: VerificationBudget | None = None, *,
+                complete: Callable[[x509.Certificate], bool] = is_self_issued) -> tuple[x509.Certificate, ...]:
     """`leaf` first, then its issuer, its issuer's issuer ... found among `candidates`.
 
     An issuer counts only when its subject matches the issuer name AND its key verifies the signature. When several
     candidates qualify (cross-signed CAs) the earliest in `candidates` wins, so callers express preference by order.
-    Stops at a self-issued certificate, when no candidate matches, or when a certificate would repeat (cycle-safe).
-    Candidates equal to the leaf and duplicates are ignored; candidates that are not part of the chain are left out.
+    Stops at a certificate `complete` accepts (a self-issued one by default; validation stops at a trust anchor),
+    when no candidate matches, or when a certificate would repeat (cycle-safe). Candidates equal to the leaf and
+    duplicates are ignored; candidates that are not part of the chain are left out.
     """
     by_subject: dict[x509.Name, list[x509.Certificate]] = {}
     for cand in candidates:
         by_subject.setdefault(cand.subject, []).append(cand)
-    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget)
+    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget, complete=complete)
 
 
 def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],
-                budget: VerificationBudget | None = None) -> tuple[x509.Certificate, ...]:
+                budget: VerificationBudget | None = None, *,
+                complete: Callable[[x509.Certificate], bool] = is_self_issued) -> tuple[x509.Certificate, ...]:
     """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
 
-    For callers that chain many leaves against one large set (index it once by subject instead of per leaf).
-    Names and signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
+    The one chain builder: backends chain their entries and operations build validation paths with it. For callers
+    that chain many leaves against one large set (index it once by subject instead of per leaf). Names and
+    signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
     MAX_CANDIDATES_PER_NAME candidates per issuer name, and one signature check per candidate charged to
     `budget` (a store's, shared by all its chains); when it runs out the chain ends there.
     """
@@ -185,7 +189,7 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
     chain = [leaf]
     seen = {fingerprint(leaf)}
     current = leaf
-    while not is_self_issued(current):
+    while not complete(current):
         found = None
         for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
             print_ = fingerprint(cand)
