@@ -1,6 +1,8 @@
-"""Hand-written DER for the few structures written or read in bulk (a bag or record per certificate, the columns
-`list` prints), where building asn1crypto objects costs more than the rest of the job. Reading is one function,
-`read`, walking spans of the caller's bytes; whole structures are parsed with asn1crypto."""
+"""Hand-written DER, the one set every module uses: for the few structures written or read in bulk (a bag or record
+per certificate, the columns `list` prints, NSS's and Java's small parameter blocks), where building asn1crypto
+objects costs more than the rest of the job. Reading is `read` (one element) and `elements` (the elements inside a
+span), walking spans of the caller's bytes; writing is `tlv` and the few encoders below. Whole structures are
+parsed with asn1crypto."""
 
 from __future__ import annotations
 
@@ -56,8 +58,8 @@ def integer(value: int) -> bytes:
 def oid(dotted: str) -> bytes:
     """An OBJECT IDENTIFIER, encoded (tag and length included)."""
     arcs = [int(part) for part in dotted.split(".")]
-    body = bytearray([40 * arcs[0] + arcs[1]])
-    for arc in arcs[2:]:
+    body = bytearray()
+    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:  # the first two arcs share one subidentifier (2.999 is 1079)
         chunk = [arc & 0x7F]
         arc >>= 7
         while arc:
@@ -65,3 +67,67 @@ def oid(dotted: str) -> bytes:
             arc >>= 7
         body += bytes(reversed(chunk))
     return tlv(0x06, bytes(body))
+
+
+def elements(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[int, int, int, int]]:
+    """The elements that fill `data[start:end]` one after another (the contents of a SEQUENCE or SET, say): (tag,
+    start of the element, start of its content, end of its content) each. DerError when they do not fill it."""
+    if end is None:
+        end = len(data)
+    found = []
+    at = start
+    while at < end:
+        tag, content_start, content_end = read(data, at, end)
+        found.append((tag, at, content_start, content_end))
+        at = content_end
+    return found
+
+
+def expect(data: bytes, at: int, tag: int) -> tuple[bytes, int]:
+    """(content, end) of the element at `at`, which must carry `tag`: for walking a structure of known shape."""
+    found, start, end = read(data, at)
+    if found != tag:
+        raise DerError(f"expected DER tag 0x{tag:02x}, found 0x{found:02x}")
+    return data[start:end], end
+
+
+def content_start(head: bytes, at: int = 0) -> int:
+    """Where the content of the element at `at` starts, from its header alone: for magic-byte checks that see only
+    the first bytes of a file, so the length is not checked against them."""
+    if at + 2 > len(head):
+        raise DerError("truncated DER")
+    first = head[at + 1]
+    return at + 2 + (first & 0x7F if first & 0x80 else 0)
+
+
+def oid_text(content: bytes, *, minimal: bool = False) -> str:
+    """The dotted form of an OBJECT IDENTIFIER's content (tag and length excluded). With `minimal`, an arc that is
+    not in its shortest form is refused, as DER requires."""
+    arcs: list[int] = []
+    value = 0
+    for position, byte in enumerate(content):
+        if minimal and byte == 0x80 and (position == 0 or not content[position - 1] & 0x80):
+            raise DerError("OID arc not in its shortest form")
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if not content or content[-1] & 0x80:
+        raise DerError("empty or truncated OID")
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(arc) for arc in head + arcs[1:])
+
+
+def integer_value(content: bytes) -> int:
+    """The value of an INTEGER's content (two's complement, big-endian)."""
+    return int.from_bytes(content, "big", signed=True)
+
+
+def sequence(*items: bytes) -> bytes:
+    """A SEQUENCE of already-encoded elements."""
+    return tlv(0x30, b"".join(items))
+
+
+def octet_string(value: bytes) -> bytes:
+    return tlv(0x04, value)

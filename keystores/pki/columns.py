@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from keystores.crypto.der import read
+from keystores.crypto.der import DerError, oid_text, read
 from keystores.pki.curves import curve_of_params
 
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
@@ -48,20 +48,10 @@ def _attribute_name(content: bytes) -> str:
 
 
 def _oid_name(content: bytes) -> str | None:
-    arcs: list[int] = []
-    value = 0
-    for position, byte in enumerate(content):
-        if byte == 0x80 and (position == 0 or not content[position - 1] & 0x80):
-            return None  # an arc that starts with 0x80 is not in its shortest form
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if not content or content[-1] & 0x80:
+    try:
+        dotted = oid_text(content, minimal=True)
+    except DerError:
         return None
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    dotted = ".".join(str(arc) for arc in head + arcs[1:])
     return _SHORT_NAMES.get(dotted, dotted)
 
 
