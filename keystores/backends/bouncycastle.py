@@ -13,13 +13,8 @@ from keystores.errors import (
     PasswordRequired,
     one_line,
 )
-from keystores.model import (
-    Capabilities,
-    Entry,
-    EntryKind,
-    KeyRef,
-    SealedEntry,
-)
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef
 
 
 class BouncyCastleFileStore(FileStore):

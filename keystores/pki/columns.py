@@ -8,6 +8,10 @@ and returns None for anything else, so the caller asks cryptography: where both 
 (tests/test_columns.py compares them on generated, damaged and real certificates). It checks only what it reads:
 damage in the issuer, extensions or signature, or a key value cryptography refuses (an EC point off its curve), is
 found when the certificate itself is decoded.
+
+A speed device, fenced here: only ops/describe.py calls it, on what keystores.lazy_entries leaves undecoded.
+Justified by bench/bench_nss.py (list of a 2,000-certificate NSS database) and bench/bench_java.py (2,000 trusted
+certificates in JKS); the README's Speed section has the figures.
 """
 
 from __future__ import annotations

@@ -53,16 +53,9 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import MAX_ITERATIONS, MAX_KEY_LENGTH  # the ceilings every parser applies
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    LazyEntry,
-    SealedEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 
 _CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECRET_KEY = 0, 1, 2, 3, 4
 #: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).

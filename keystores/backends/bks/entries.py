@@ -26,15 +26,9 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    LazyEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 
 _CERTIFICATE, _KEY, _SECRET, _SEALED = 1, 2, 3, 4
 _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET = 0, 1, 2

@@ -48,12 +48,9 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import SealedEntry
 from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
-from keystores.model import (
-    Entry,
-    EntryKind,
-    SealedEntry,
-)
+from keystores.model import Entry, EntryKind
 
 _MAC_SIZE = 20
 

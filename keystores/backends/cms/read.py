@@ -15,14 +15,9 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
+from keystores.lazy_entries import sealed_entry
 from keystores.limits import VerificationBudget
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 from keystores.pki.certificates import fully_decoded
 from keystores.pki.chain import build_chain
 

@@ -17,11 +17,8 @@ from keystores.backends.cms.records import (
     _Record,
 )
 from keystores.crypto import der
-from keystores.model import (
-    Entry,
-    EntryKind,
-    SealedEntry,
-)
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Entry, EntryKind
 
 
 def _primary(entry: Entry) -> object:

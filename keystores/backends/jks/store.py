@@ -29,18 +29,9 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import LimitExceeded
-from keystores.model import (
-    TRUST_ALL,
-    Capabilities,
-    Entry,
-    EntryKind,
-    KeyRef,
-    LazyEntry,
-    SealedEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SecretKey
 
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2

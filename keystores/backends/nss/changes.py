@@ -14,7 +14,8 @@ from keystores.errors import (
     EntryExists,
     UsageError,
 )
-from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+from keystores.lazy_entries import LazyEntry
+from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import fully_decoded
 
 

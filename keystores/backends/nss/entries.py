@@ -16,8 +16,9 @@ from keystores.errors import (
     PasswordRequired,
     UnsupportedFormat,
 )
+from keystores.lazy_entries import LazyEntry
 from keystores.limits import LimitExceeded
-from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import decode_certificate
 
 _CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}

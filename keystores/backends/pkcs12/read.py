@@ -46,13 +46,14 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
+from keystores.lazy_entries import sealed_entry
 from keystores.limits import (
     MAX_CANDIDATES_PER_NAME,
     KdfBudget,
     LimitExceeded,
     VerificationBudget,
 )
-from keystores.model import Entry, EntryKind, sealed_entry
+from keystores.model import Entry, EntryKind
 from keystores.pki.labels import UniqueLabels
 
 if TYPE_CHECKING:

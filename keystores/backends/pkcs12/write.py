@@ -15,14 +15,8 @@ from keystores.errors import (
     CapabilityError,
     PasswordRequired,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    KeyRef,
-    SealedEntry,
-    SecretKey,
-    Trust,
-)
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Entry, EntryKind, KeyRef, SecretKey, Trust
 
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
