@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from keystores.backends.nss.entries import _CURVES
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -45,9 +44,11 @@ class ChangeLog:
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
             from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+            from keystores.pki.curves import curve_named
+
             key = entry.key
             if not (isinstance(key, rsa.RSAPrivateKey)
-                    or (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES)):
+                    or (isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)):
                 from keystores.model import describe_key
                 from keystores.pki.undecoded import UndecodedPrivateKey
 

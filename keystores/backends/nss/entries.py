@@ -21,8 +21,6 @@ from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import decode_certificate
 
-_CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
-
 
 def _dsa_key(p: int, q: int, g: int, x: int) -> Any:
     """A DSA private key from NSS's attributes; y, which NSS does not keep with the private key, is g^x mod p."""
@@ -188,16 +186,16 @@ class LazyEntries:
                                 store=self.location, label=label)
 
     def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
-        from cryptography.hazmat.primitives.asymmetric import ec
+        from keystores.crypto.der import read
+        from keystores.pki.curves import curve_of_params
 
         params = row.get(db.CKA_EC_PARAMS)
-        names = {oid: name for name, oid in _CURVES.items()}
         try:
+            curve = curve_of_params(params) if params else None
+            if curve is not None:
+                return curve.cryptography_curve()
             if params:
-                tag, value, _, _ = nc.der_read(params)
-                name = names.get(nc.oid_text(value)) if tag == 0x06 else None
-                if name:
-                    return {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[name]()
+                read(params)  # damaged parameters are damage, not an unknown curve
             return leaf.public_key().curve
         except (nc.DerError, AttributeError) as exc:
             raise CorruptStore("the EC key's curve is unknown or does not match its certificate",
