@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
     _CERT_LABELS,
     _IGNORED_LABELS,
@@ -588,7 +588,7 @@ class PemReading:
                 trusted_seen.add(fingerprint)
                 groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
 
-        labels = UniqueLabels(_numbered)
+        labels = UniqueLabels()
         order = sorted(range(len(groups)), key=lambda n: groups[n][0])
         for number in order:
             _, friendly, kind, item, key = groups[number]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from keystores.backends.pem.labels import _fingerprint, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.labels import _fingerprint, _labelling_key, derived_label
 from keystores.errors import (
     CapabilityError,
     UsageError,
@@ -88,7 +88,7 @@ class PemWriting:
 
         pem = serialization.Encoding.PEM
         out: list[bytes] = []
-        derived_labels = UniqueLabels(_numbered)
+        derived_labels = UniqueLabels()
         has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
         trusted_written: set[bytes] = set()
 

@@ -26,7 +26,7 @@ class _Cert:
 class _Group:
     """The token objects behind one entry."""
 
-    label: str  # the entry label: CKA_LABEL, made unique with "#<hex id>" when labels repeat
+    label: str  # the entry label: CKA_LABEL, made unique as "label (2)" when labels repeat
     key_id: bytes
     native_label: str = ""  # CKA_LABEL as the token holds it
     private: Any = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from keystores.backends.pkcs11.objects import (
 from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
+from keystores.pki.labels import UniqueLabels
 
 
 class Pkcs11Reading:
@@ -102,22 +102,12 @@ class Pkcs11Reading:
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
+        labels = UniqueLabels()
         for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
-            label = self._unique_label(group)
+            label = labels.add(group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled"))
             group.native_label, group.label = group.label, label
             self._groups[label] = group
             self._entries[label] = self._entry(group, chains.get(id(group)))
-
-    def _unique_label(self, group: _Group) -> str:
-        base = group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled")
-        if base not in self._groups:
-            return base
-        suffix = group.key_id.hex() or hashlib.sha1(group.certs[0].der).hexdigest()[:16]
-        label, n = f"{base}#{suffix}", 1
-        while label in self._groups:
-            n += 1
-            label = f"{base}#{suffix}-{n}"
-        return label
 
     def _read_cert(self, obj: Any) -> _Cert | None:
         from pkcs11 import Attribute

@@ -327,7 +327,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
     results: list[tuple[Entry, bytes | None]] = []
-    labels = UniqueLabels(lambda base, n: f"{base} ({n})")
+    labels = UniqueLabels()
     unnamed = 0
 
     for key_bag in parsed.keys:
