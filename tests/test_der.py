@@ -53,3 +53,10 @@ def test_content_start_reads_headers_of_truncated_files():
     whole = der.sequence(der.octet_string(b"y" * 300))
     assert der.content_start(whole[:8]) == 4  # 30 82 01 30: a two-byte length
     assert der.content_start(der.integer(3)) == 2
+
+
+def test_children_and_value_give_bytes():
+    whole = der.sequence(der.integer(7), der.octet_string(b"abc"))
+    tag, content = der.value(whole)
+    assert tag == 0x30
+    assert der.children(content) == [(0x02, b"\x07", der.integer(7)), (0x04, b"abc", der.octet_string(b"abc"))]

@@ -83,6 +83,19 @@ def elements(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[
     return found
 
 
+def children(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """The elements that fill `data` as (tag, content, the whole element) bytes: for small structures read by
+    position (NSS's and OpenSSL's parameter blocks)."""
+    return [(tag, data[content_start:content_end], data[start:content_end])
+            for tag, start, content_start, content_end in elements(data)]
+
+
+def value(data: bytes, at: int = 0) -> tuple[int, bytes]:
+    """(tag, content) of the element at `at`."""
+    tag, start, end = read(data, at)
+    return tag, data[start:end]
+
+
 def expect(data: bytes, at: int, tag: int) -> tuple[bytes, int]:
     """(content, end) of the element at `at`, which must carry `tag`: for walking a structure of known shape."""
     found, start, end = read(data, at)

@@ -235,8 +235,8 @@ def nss_legacy_password_check(folder: Path) -> None:
     from keystores.crypto import der
 
     _nss_database(folder)
-    params = nc.der_seq(nc.der_octets(b"s" * 20), der.integer(2**31 - 1))
-    blob = nc.der_seq(nc.der_seq(der.oid(nc.OID_NSS_LEGACY_3DES), params), nc.der_octets(b"c" * 16))
+    params = der.sequence(der.octet_string(b"s" * 20), der.integer(2**31 - 1))
+    blob = der.sequence(der.sequence(der.oid(nc.OID_NSS_LEGACY_3DES), params), der.octet_string(b"c" * 16))
     _set_meta(folder, "password", blob, "item2")
 
 
@@ -246,12 +246,12 @@ def nss_password_check_key_length(folder: Path) -> None:
     from keystores.crypto import der
 
     _nss_database(folder)
-    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(10000),
+    kdf = der.sequence(der.oid(nc.OID_PBKDF2), der.sequence(der.octet_string(b"s" * 32), der.integer(10000),
                                                         der.integer(2**24),
-                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    scheme = nc.der_seq(der.oid("2.16.840.1.101.3.4.1.42"), nc.der_octets(b"i" * 14))
-    alg = nc.der_seq(der.oid(nc.OID_PBES2), nc.der_seq(kdf, scheme))
-    _set_meta(folder, "password", nc.der_seq(alg, nc.der_octets(b"c" * 32)), "item2")
+                                                        der.sequence(der.oid("1.2.840.113549.2.9"))))
+    scheme = der.sequence(der.oid("2.16.840.1.101.3.4.1.42"), der.octet_string(b"i" * 14))
+    alg = der.sequence(der.oid(nc.OID_PBES2), der.sequence(kdf, scheme))
+    _set_meta(folder, "password", der.sequence(alg, der.octet_string(b"c" * 32)), "item2")
 
 
 def nss_trust_mac_iterations(folder: Path) -> None:
@@ -260,11 +260,11 @@ def nss_trust_mac_iterations(folder: Path) -> None:
     from keystores.crypto import der
 
     _nss_database(folder)
-    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(6_000_000),
+    kdf = der.sequence(der.oid(nc.OID_PBKDF2), der.sequence(der.octet_string(b"s" * 32), der.integer(6_000_000),
                                                         der.integer(32),
-                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    _set_meta(folder, "sig_cert_%", nc.der_seq(alg, nc.der_octets(b"m" * 32)))
+                                                        der.sequence(der.oid("1.2.840.113549.2.9"))))
+    alg = der.sequence(der.oid(nc.OID_PBMAC1), der.sequence(kdf, der.sequence(der.oid("1.2.840.113549.2.9"))))
+    _set_meta(folder, "sig_cert_%", der.sequence(alg, der.octet_string(b"m" * 32)))
 
 
 # --- PEM ---------------------------------------------------------------------------------------------------------

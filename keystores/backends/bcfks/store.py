@@ -547,5 +547,5 @@ def _starts_like_store_data(first: bytes) -> bool:
     """Whether 16 decrypted bytes begin an ObjectStoreData: SEQUENCE, then INTEGER 1 (its version)."""
     if len(first) < 8 or first[0] != 0x30:
         return False
-    at = 2 if first[1] < 0x80 else 2 + (first[1] & 0x7F)
+    at = der.content_start(first)
     return first[at : at + 3] == b"\x02\x01\x01"

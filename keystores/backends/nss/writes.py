@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
+from keystores.crypto import der
 from keystores.crypto.der import integer as der_integer
 from keystores.errors import (
     EntryExists,
@@ -207,7 +208,7 @@ class SqlWrites:
             public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
                             db.CKA_ENCRYPT: db.FALSE, db.CKA_WRAP: db.FALSE, db.CKA_VERIFY: db.TRUE,
                             db.CKA_VERIFY_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
-                            db.CKA_EC_POINT: nc.der_octets(point)}
+                            db.CKA_EC_POINT: der.octet_string(point)}
         else:
             raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
                              store=self.location, label=label)

@@ -1,9 +1,9 @@
 """PEM has no labels, so they are derived: a "friendlyName" in the Bag Attributes before a block wins, else the
 certificate's (or request's) common name, else its first subject attribute, else "cert-" + fingerprint prefix;
 duplicates get " (2)", " (3)" in file order (keystores.pki.labels). The writer derives them the same way and adds a
-"Bag Attributes / friendlyName" line (as `openssl pkcs12 -nodes` does, and which every PEM reader skips) only where the derived label
-would differ from the entry's label, or where a trusted certificate could otherwise be mistaken for part of a key
-pair's chain: a CA bundle whose labels are the CAs' names stays pure PEM.
+"Bag Attributes / friendlyName" line (as `openssl pkcs12 -nodes` does, and which every PEM reader skips) only where
+the derived label would differ from the entry's label, or where a trusted certificate could otherwise be mistaken for
+part of a key pair's chain: a CA bundle whose labels are the CAs' names stays pure PEM.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from keystores.backends.pem.parse import (
     _is_pem,
     split_pem,
 )
+from keystores.crypto.der import children, oid_text
 from keystores.crypto.der import read as read_der
 from keystores.errors import (
     CorruptStore,
@@ -88,15 +89,6 @@ def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
     return derived[:size]
 
 
-def _children(der: bytes) -> Iterator[tuple[int, bytes]]:
-    """(tag, contents) of each DER element in a run of them."""
-    offset = 0
-    while offset < len(der):
-        tag, start, end = read_der(der, offset)
-        yield tag, der[start:end]
-        offset = end
-
-
 def _firstread_der(der: bytes, where: str, location: str) -> bytes:
     """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
     try:
@@ -121,16 +113,13 @@ def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
     """
     if not aux:
         return None, TRUST_ALL
-    from asn1crypto import core
-
     tag, start, end = read_der(aux, 0)
     if tag != 0x30:
         raise ValueError("aux is not a SEQUENCE")
     alias, trusted, rejected = None, None, set()
-    for tag, contents in _children(aux[start:end]):
+    for tag, contents, _ in children(aux[start:end]):
         if tag in (0x30, 0xA0):
-            oids = {core.ObjectIdentifier.load(_der(0x06, oid)).dotted for oid_tag, oid in _children(contents)
-                    if oid_tag == 0x06}
+            oids = {oid_text(oid) for oid_tag, oid, _ in children(contents) if oid_tag == 0x06}
             if tag == 0x30:
                 trusted = oids
             else:
@@ -151,14 +140,6 @@ def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
                f"reject={','.join(sorted(rejected))}" if rejected else ""]
     return alias, Trust(**{name: name in allowed for name in everything},
                         native="openssl:" + ";".join(part for part in spelled if part))
-
-
-def _der(tag: int, contents: bytes) -> bytes:
-    length = len(contents)
-    if length < 0x80:
-        return bytes([tag, length]) + contents
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + contents
 
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"

@@ -6,9 +6,11 @@ public point, so a key, its public key and its certificate written by any of the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
+from keystores.crypto import der
 from keystores.errors import KeystoreError, UsageError
 from keystores.model import describe_key
 from keystores.pki.curves import curve_named, curve_of_params
@@ -27,23 +29,12 @@ DIGEST_INFO = {
 }
 
 
-def der_octet_string(data: bytes) -> bytes:
-    from keystores.crypto.der import tlv
-
-    return tlv(0x04, data)
-
-
 def unwrap_point(value: bytes) -> bytes:
     """CKA_EC_POINT as the spec says (DER OCTET STRING) or as some tokens give it (the raw point)."""
-    if len(value) > 2 and value[0] == 0x04:
-        length = value[1]
-        offset = 2
-        if length & 0x80:
-            count = length & 0x7F
-            length = int.from_bytes(value[2:2 + count], "big")
-            offset = 2 + count
-        if offset + length == len(value):
-            return value[offset:]
+    with contextlib.suppress(der.DerError):
+        tag, start, end = der.read(value)
+        if tag == 0x04 and end == len(value):
+            return value[start:end]
     return value
 
 
@@ -182,11 +173,11 @@ def public_key_template(public_key: Any) -> dict[Any, Any]:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: ec_params_for(public_key.curve.name),
-                Attribute.EC_POINT: der_octet_string(point)}
+                Attribute.EC_POINT: der.octet_string(point)}
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS,
-                Attribute.EC_POINT: der_octet_string(raw)}
+                Attribute.EC_POINT: der.octet_string(raw)}
     raise UsageError(f"keystores cannot write a {describe_key(public_key)} key onto a token")
 
 
