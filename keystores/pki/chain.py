@@ -168,14 +168,17 @@ def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
 
 def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],
                 budget: VerificationBudget | None = None, *,
-                complete: Callable[[x509.Certificate], bool] = is_self_issued) -> tuple[x509.Certificate, ...]:
+                complete: Callable[[x509.Certificate], bool] = is_self_issued,
+                unverifiable: bool = False) -> tuple[x509.Certificate, ...]:
     """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
 
     The one chain builder: backends chain their entries and operations build validation paths with it. For callers
     that chain many leaves against one large set (index it once by subject instead of per leaf). Names and
     signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
     MAX_CANDIDATES_PER_NAME candidates per issuer name, and one signature check per candidate charged to
-    `budget` (a store's, shared by all its chains); when it runs out the chain ends there.
+    `budget` (a store's, shared by all its chains); when it runs out the chain ends there. With `unverifiable`, a
+    candidate whose signature cannot be checked at all (a key type or signature algorithm cryptography lacks) is
+    taken by its name when no candidate is proven: what a file says of its own chain (PKCS#12, tokens).
     """
     import itertools
 
@@ -190,7 +193,7 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
     seen = {fingerprint(leaf)}
     current = leaf
     while not complete(current):
-        found = None
+        found = by_name = None
         for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
             print_ = fingerprint(cand)
             if print_ in seen:
@@ -199,10 +202,40 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
                 break
             if issued_by(current, cand):
                 found = cand
-                seen.add(print_)
                 break
+            if unverifiable and by_name is None and current.issuer == cand.subject and not _checkable(current, cand):
+                by_name = cand
+        found = found if found is not None else by_name
         if found is None:
             break
+        seen.add(fingerprint(found))
         chain.append(found)
         current = found
     return tuple(chain)
+
+
+def _checkable(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether cryptography can check `issuer`'s signature on `cert` at all: it knows the issuer's key type and the
+    signature's algorithm. An absurd key counts as checked (and failed)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+
+    key = public_key_of(issuer)
+    if key is None:
+        return False
+    if absurd_key(key) is not None:
+        return True
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+                      | ed448.Ed448PublicKey | dsa_public_key_type()):
+        return False
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(cert, RawCertificate):
+        return cert.signature_hash_name is not None or isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
+    try:
+        cert.signature_hash_algorithm  # noqa: B018 - raises for an algorithm cryptography does not know
+    except UnsupportedAlgorithm:
+        return False
+    return True

@@ -66,14 +66,6 @@ def _cn(cert: Any) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()[:64]
 
 
-def _issued_by(cert: Any, issuer: Any) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except Exception:  # any failure (unsupported algorithm too) just means "not proven"
-        return False
-    return True
-
-
 def _is_rsa(public_key: Any) -> bool:
     from cryptography.hazmat.primitives.asymmetric import rsa
 

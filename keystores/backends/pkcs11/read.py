@@ -19,11 +19,11 @@ from keystores.backends.pkcs11.objects import (
     _cn,
     _Group,
     _is_rsa,
-    _issued_by,
 )
 from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
+from keystores.pki.chain import issued_by
 from keystores.pki.labels import UniqueLabels
 
 
@@ -98,7 +98,7 @@ class Pkcs11Reading:
         # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
         # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
         self._chain_only_certs = [c for c in standalone if not c.trusted and any(
-            m.issuer == c.cert.subject and m.subject != m.issuer and _issued_by(m, c.cert) for m in members)]
+            m.issuer == c.cert.subject and m.subject != m.issuer and issued_by(m, c.cert) for m in members)]
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
@@ -134,21 +134,20 @@ class Pkcs11Reading:
                      label=attrs.get(Attribute.LABEL, "") or _cn(cert), trusted=trusted)
 
     def _chain(self, group: _Group, all_certs: list[_Cert]) -> list[_Cert]:
-        """The group's newest certificate, then its issuers found on the token by name (and signature)."""
+        """The group's newest certificate, then its issuers found on the token by name and signature (by name alone
+        when the signature cannot be checked): keystores.pki.chain.build_chain over the token's certificates."""
+        from keystores.pki.chain import build_chain
+
         if not group.certs:
             return []
         leaf = max(group.certs, key=lambda c: c.cert.not_valid_before_utc)
-        chain = [leaf]
-        while len(chain) < 10:
-            current = chain[-1].cert
-            if current.issuer == current.subject:
-                break
-            candidates = [c for c in all_certs if c.cert.subject == current.issuer and c not in chain]
-            verified = [c for c in candidates if _issued_by(current, c.cert)]
-            if not (verified or candidates):
-                break
-            chain.append((verified or candidates)[0])
-        return chain
+        by_subject: dict[Any, list[_Cert]] = {}
+        for each in all_certs:
+            by_subject.setdefault(each.cert.subject, []).append(each)
+        held = {id(each.cert): each for each in [*all_certs, leaf]}
+        chain = build_chain(leaf.cert, lambda cert: [c.cert for c in by_subject.get(cert.issuer, [])],
+                            unverifiable=True)
+        return [held[id(cert)] for cert in chain]
 
     def _entry(self, group: _Group, chain: list[_Cert] | None) -> Entry:
         if group.private is None:

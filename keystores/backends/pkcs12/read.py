@@ -48,7 +48,6 @@ from keystores.errors import (
 )
 from keystores.lazy_entries import sealed_entry
 from keystores.limits import (
-    MAX_CANDIDATES_PER_NAME,
     KdfBudget,
     LimitExceeded,
     VerificationBudget,
@@ -462,39 +461,20 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
 
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
                  verifications: VerificationBudget) -> list[_CertBag]:
-    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
+    """Leaf first, then each issuer found by name and proven by signature (name alone when the signature cannot be
+    checked): keystores.pki.chain.build_chain over the file's bags, bounded as it is.
 
     When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
-    and OpenSSL write chain members bare, while a named bag is an entry of its own. Bounded as
-    keystores.pki.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
+    and OpenSSL write chain members bare, while a named bag is an entry of its own.
     """
-    from cryptography.exceptions import InvalidSignature
+    from keystores.pki.chain import build_chain
 
-    from keystores.pki.certificates import rsa_bits
-    from keystores.pki.chain import absurd_key
+    bag_of = {id(leaf.cert): leaf}
 
-    chain = [leaf]
-    current = leaf
-    while current.cert.issuer != current.cert.subject and len(chain) < 16:
-        verified: list[_CertBag] = []
-        fallback = None
-        for candidate in by_subject.get(current.cert.issuer.public_bytes(), [])[:MAX_CANDIDATES_PER_NAME]:
-            if any(candidate.der == member.der for member in chain):
-                continue
-            try:
-                key = candidate.cert.public_key()
-                if absurd_key(key) is not None or not verifications.spend(rsa_bits(key)):
-                    continue
-                current.cert.verify_directly_issued_by(candidate.cert)
-                verified.append(candidate)
-            except InvalidSignature:
-                continue
-            except Exception:  # unsupported algorithm or key type: trust the name match
-                fallback = fallback or candidate
-        bare = [c for c in verified if c.friendly_name is None and c.trust_oids is None]
-        issuer = (bare or verified or [fallback])[0]
-        if issuer is None:
-            break
-        chain.append(issuer)
-        current = issuer
-    return chain
+    def issuers(cert: Any) -> list[Any]:
+        bags = sorted(by_subject.get(cert.issuer.public_bytes(), []),
+                      key=lambda bag: bag.friendly_name is not None or bag.trust_oids is not None)  # bare first
+        bag_of.update((id(bag.cert), bag) for bag in bags)
+        return [bag.cert for bag in bags]
+
+    return [bag_of[id(cert)] for cert in build_chain(leaf.cert, issuers, verifications, unverifiable=True)]
