@@ -429,7 +429,7 @@ def register(app: typer.Typer) -> None:
         else:
             from keystores.cli.render import tsv
 
-            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.text("option")]
+            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.rendered("option")]
                  for finding in report.findings])
             counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                                 if (n := sum(f.severity == level for f in report.findings)))

@@ -270,5 +270,5 @@ def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[
         cert = entry.certificate
         data = certificate_data(cert) if cert is not None else {}
         skipped.append({"label": entry.label, "subject": data.get("subject"), "sha256": data.get("sha256"),
-                        "reason": reason.line(naming)})
+                        "reason": reason.rendered(naming)})
     return skipped

@@ -119,7 +119,7 @@ SEVERITIES = ("notice", "warning", "error")  # in rising order; `audit --fail-on
 class Finding:
     """One audit finding. `check` is one of CHECKS; `severity` one of SEVERITIES. Findings about a certificate
     carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint. A store that
-    could not be opened carries the hint of the error that stopped it; `text()` is the message with it."""
+    could not be opened carries the hint of the error that stopped it; `rendered()` is the message with it."""
 
     store: str
     label: str | None
@@ -132,12 +132,12 @@ class Finding:
     fingerprint: str | None = None
     hint: Hint | None = None
 
-    def text(self, naming: Naming = "keyword") -> str:
+    def rendered(self, naming: Naming = "keyword") -> str:
         return self.message + (self.hint.render(naming) if self.hint is not None else "")
 
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"store": self.store, "label": self.label, "check": self.check, "severity": self.severity,
-                "message": self.text(naming), "subject": self.subject,
+                "message": self.rendered(naming), "subject": self.subject,
                 "not_after": _iso(self.not_after) if self.not_after else None, "days_left": self.days_left,
                 "sha256": self.fingerprint}
 
