@@ -298,7 +298,7 @@ def register(app: typer.Typer) -> None:
             _write_output(out, blob)
         show_notes(result.notes)
         if out != "-":
-            from keystores.pki.chain import describe
+            from keystores.pki.certificates import describe
 
             err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
                 f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
@@ -429,7 +429,7 @@ def register(app: typer.Typer) -> None:
         else:
             from keystores.cli.render import tsv
 
-            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.text("option")]
+            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.rendered("option")]
                  for finding in report.findings])
             counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                                 if (n := sum(f.severity == level for f in report.findings)))

@@ -25,7 +25,6 @@ from helpers import UNKNOWN_KEY_ALGORITHM, ec_key, key_pair_entry, same_key, tru
 
 from keystores import formats
 from keystores.backends.memory import MemoryStore
-from keystores.chain import decode_certificate
 from keystores.errors import (
     CapabilityError,
     EntriesRefused,
@@ -40,6 +39,7 @@ from keystores.formats import Profile, Storage
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec, Protection, SecretKey, Trust
 from keystores.ops.describe import entry_data, entry_row, store_data
 from keystores.ops.transfer import copy_entries
+from keystores.pki.certificates import decode_certificate
 from keystores.secrets import WeakCryptoWarning
 from keystores.store import open_store
 

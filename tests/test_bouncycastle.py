@@ -22,10 +22,10 @@ from helpers import ca, key_pair_entry, same_key, trusted_entry
 
 from keystores.backends.bcfks import BcfksStore
 from keystores.backends.bks import BksStore, UberStore
+from keystores.crypto.decrepit.twofish import Twofish
 from keystores.errors import CapabilityError, CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 from keystores.model import Entry, EntryKind, SecretKey
 from keystores.store import detect, open_store, sniff
-from keystores.twofish import Twofish
 
 PASSWORD = "changeit-Bc1"
 AES_VALUE = bytes(range(32))
@@ -530,8 +530,8 @@ def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
 
 def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path):
     """asn1crypto's messages run over several lines ("... while parsing ..."); ours stay one (found by the fuzz)."""
-    from keystores import der
     from keystores.backends.bcfks.store import _EncryptedData
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -555,8 +555,8 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     unless the store asks for an extraordinary count (the long fuzz hung on three 10-million-round derivations)."""
     from asn1crypto import algos, core
 
-    from keystores import der
     from keystores.backends.bcfks import store as bcfks
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -599,7 +599,7 @@ def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
 
 
 def test_bcfks_store_data_in_the_clear_is_refused_by_name(tmp_path):
-    from keystores import der
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -631,3 +631,16 @@ def test_an_untrusted_certificate_is_refused_or_trusted_only_when_asked(tmp_path
         assert sorted(copy_entries(source, store, untrusted="trust", replace=True)) == ["plain", "root ca"]
     with cls.open(str(tmp_path / f"x.{cls.format}"), password=PASSWORD) as store:
         assert store.get("plain").kind is EntryKind.TRUSTED_CERT
+
+
+def test_an_end_marker_from_a_wrong_key_is_not_taken_for_an_empty_store():
+    """A wrong password decrypts UBER to noise that starts with the end marker (0) once in 256 tries; only the
+    digest of an empty store proves the key, so noise is a wrong password (exit 3), not damage (a flaky exit 1)."""
+    import hashlib
+
+    from keystores.backends.bks.uber import _plausible_start
+
+    noise = b"\x00" + bytes(range(1, 21)) + b"\x0b" * 11
+    empty = b"\x00" + hashlib.sha1(b"\x00").digest() + b"\x0b" * 11
+    assert not _plausible_start(noise)
+    assert _plausible_start(empty)

@@ -2,8 +2,8 @@
 
 UBER is BKS's entry list (entries.py), followed by a SHA-1 digest of it, all encrypted with PBEWithSHAAndTwofish-CBC
 (PKCS#12 KDF, SHA-1, 256-bit key, 128-bit IV) after the clear header (version, salt, iterations); BC refuses more
-than 65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish: keystores.twofish
-decrypts it. UBER version 0 (from before 2002) is refused with a message naming it.
+than 65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish:
+keystores.crypto.decrepit.twofish decrypts it. UBER version 0 (from before 2002) is refused with a message naming it.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ class UberStore(_BcStore):
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     def _load(self, data: bytes) -> None:
-        from keystores.legacy import pkcs12_kdf
-        from keystores.twofish import Twofish
+        from keystores.crypto.decrepit.twofish import Twofish
+        from keystores.crypto.kdf import pkcs12_kdf
 
         try:
             reader = _Reader(data)
@@ -90,7 +90,10 @@ class UberStore(_BcStore):
                 raise ValueError("bad padding")
             records, end = _parse_entries(plain, 0)
         except KeystoreError:
-            raise
+            if _plausible_start(padded):
+                raise
+            raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
+                                store=self.location) from None
         except PARSE_ERRORS as exc:
             if _plausible_start(padded):
                 raise IntegrityError(f"the password is right (the store decrypts to entries) but the store is "
@@ -98,6 +101,9 @@ class UberStore(_BcStore):
             raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
                                 store=self.location) from exc
         if plain[end:] != hashlib.sha1(plain[:end]).digest():
+            if not _plausible_start(padded):  # a wrong key whose garbage happened to parse (an end marker first)
+                raise WrongPassword("wrong store password, or the file is damaged (the store does not decrypt)",
+                                    store=self.location)
             raise IntegrityError("the password is right (the store decrypts to entries) but the store digest "
                                  "does not match: the file is damaged or was altered", store=self.location)
         self._iterations = iterations
@@ -118,7 +124,8 @@ def _plausible_start(plain: bytes) -> bool:
         reader = _Reader(plain)
         type_ = reader.byte()
         if type_ == 0:
-            return len(plain) >= 21
+            # An empty store: a wrong key starts with 0 once in 256 tries, so only the digest proves the key.
+            return plain[1:21] == hashlib.sha1(b"\x00").digest()
         if type_ > 4:
             return False
         reader.utf()

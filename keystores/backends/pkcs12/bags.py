@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from keystores import der
+from keystores.crypto import der
 from keystores.limits import (
     KdfBudget,
     suspicious,

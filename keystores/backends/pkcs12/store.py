@@ -1,7 +1,7 @@
 """Pkcs12Store: opening a PKCS#12 file, the write profiles it honours, editing and what `protection()` reports.
 
-The ciphers come from keystores.pbe and the PKCS#12 key derivation from keystores.legacy; reading and writing are
-read.py and write.py beside this file.
+The ciphers come from keystores.crypto.pbe and the PKCS#12 key derivation from keystores.crypto.kdf; reading and
+writing are read.py and write.py beside this file.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _der() -> Any:
     return Encoding.DER
 
 
-# What each writer scheme uses, as keystores.pbe.scheme names it (and spells it).
+# What each writer scheme uses, as keystores.crypto.pbe.scheme names it (and spells it).
 _WRITTEN_SCHEMES = {"pbes2-aes256-sha256": ("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC",
                                             ("PBES2", "PBKDF2", "SHA-256", "AES-256")),
                     "pkcs12-3des": ("PKCS#12 PBE SHA-1 3DES", ("PKCS#12 KDF", "SHA-1", "3DES"))}
