@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from keystores.errors import UsageError
+from keystores.errors import Hint, UsageError
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -157,7 +157,10 @@ class ProtectionPart:
 
 
 #: The remedy of a format that writes strong protection when asked to (Protection.remedy).
-MODERN_PROFILE_REMEDY = "rewrite it with the modern profile: `keystores passwd` or `keystores convert --profile modern`"
+MODERN_PROFILE_REMEDY = Hint("; rewrite it with the modern profile ({})",
+                             option="`keystores passwd` or `keystores convert --profile modern`",
+                             keyword="set_password on the store opened with profile='modern', or "
+                                     "keystores.convert(..., profile='modern')")
 
 
 @dataclass(frozen=True)
@@ -166,11 +169,12 @@ class Protection:
 
     `parts` maps a part's name ("mac", "keys", "certificates", "store", "stash", "password", "token", "format")
     to how it is protected, in the order `show` prints them. `remedy` is this format's way to stronger protection
-    (a profile, a newer version, or converting to another format where it has nothing stronger).
+    (a profile, a newer version, or converting to another format where it has nothing stronger), a Hint: the CLI
+    names the command and option, `remedy.render()` the Python call and keyword.
     """
 
     parts: Mapping[str, ProtectionPart] = field(default_factory=dict)
-    remedy: str = MODERN_PROFILE_REMEDY
+    remedy: Hint = MODERN_PROFILE_REMEDY
 
     def __getitem__(self, name: str) -> ProtectionPart:
         return self.parts[name]

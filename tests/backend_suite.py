@@ -30,6 +30,7 @@ from keystores.errors import (
     EntriesRefused,
     EntryExists,
     EntryNotFound,
+    Hint,
     KeystoreError,
     PasswordRequired,
     UsageError,
@@ -382,7 +383,9 @@ class BackendContract:
         self._fill(opener, key_pair_entry("server", index=1), trusted_entry("root ca"))
         with opener() as store:
             protection = store.protection()
-            assert isinstance(protection, Protection) and isinstance(protection.weak, bool) and protection.remedy
+            assert isinstance(protection, Protection) and isinstance(protection.weak, bool)
+            assert isinstance(protection.remedy, Hint) and protection.remedy.render() != protection.remedy.render(
+                "option")  # the remedy names the keyword in Python and the option in the CLI
             for name, part in protection.parts.items():
                 assert name and part.text and isinstance(part.weak, bool)
                 assert all(isinstance(algorithm, str) for algorithm in part.algorithms)

@@ -503,6 +503,9 @@ def test_audit_flags_legacy_store_protection(tmp_path):
         assert bool(flagged) == weak, report.findings
         if weak:
             assert any("3DES" in f.message for f in flagged)
+            # the remedy names what a script calls, and what the CLI renders names the command and option
+            assert all("profile='modern'" in f.rendered() and "--profile modern" in f.rendered("option")
+                       for f in flagged), [f.rendered() for f in flagged]
 
 
 _REAL_INPUTS: list[bytes] = []  # a request and a certificate, made once for all the examples

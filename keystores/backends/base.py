@@ -17,6 +17,7 @@ from keystores.errors import (
     CapabilityError,
     EntryExists,
     EntryNotFound,
+    Hint,
     KeystoreError,
     UsageError,
 )
@@ -46,7 +47,7 @@ class BaseStore:
     case_insensitive_labels: ClassVar[bool] = False
 
     #: What makes this format's protection stronger when audit finds it weak (Protection.remedy).
-    protection_remedy: ClassVar[str] = MODERN_PROFILE_REMEDY
+    protection_remedy: ClassVar[Hint] = MODERN_PROFILE_REMEDY
 
     def __init__(self, location: str, *, writable: bool = False, profile: str = "modern") -> None:
         self.location = location

@@ -638,11 +638,12 @@ def _issuer_text(cert: x509.Certificate) -> str:
 # `--fail-on warning`, so a store made by `keystores create` passes `keystores audit` (README: "audit").
 
 
-def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
-    """(severity, message) for each weakness of the store's own protection."""
+def _protection_findings(store: KeyStore) -> list[tuple[str, str, Hint]]:
+    """(severity, message, what to do) for each weakness of the store's own protection; the remedy is a Hint, so
+    the CLI names the command and option and the library the call and keyword."""
     from keystores.model import MODERN_PROFILE_REMEDY
 
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, Hint]] = []
     protection = store.protection()
     stronger = protection.remedy
     # With an empty password (NSS then uses one iteration, as NSS does) the iteration count no longer matters.
@@ -650,24 +651,28 @@ def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
     for name, part in protection.parts.items():
         text = part.text
         if part.open_to_all:
-            found.append(("warning", f"{name}: {text}; set a password (`keystores passwd`)"))
+            found.append(("warning", f"{name}: {text}", _SET_A_PASSWORD))
         if part.absent and name == "mac":
             found.append(("warning", "no integrity MAC: anyone can change the file (add a trusted root, swap a "
-                          "certificate) without the password, and nothing tells; "
-                          "rewrite it with a password (`keystores passwd`)"))
+                          "certificate) without the password, and nothing tells", _REWRITE_WITH_A_PASSWORD))
         elif part.absent:
-            found.append(("warning", f"{name}: {text}: anyone who can read the file has the key; "
-                          f"{MODERN_PROFILE_REMEDY}"))
+            found.append(("warning", f"{name}: {text}: anyone who can read the file has the key",
+                          MODERN_PROFILE_REMEDY))
         if part.one_iteration and not open_to_all:
             found.append(("warning", f"{name} protected with {text}: one iteration makes each password guess "
-                          f"nearly free; {stronger}"))
+                          "nearly free", stronger))
         if part.broken:
             found.append(("warning", f"{name} protected with {text} ({', '.join(sorted(part.broken))} can be "
-                          f"broken; {stronger})"))
+                          "broken)", stronger))
         elif part.deprecated:
             found.append(("notice", f"{name} protected with {text} ({', '.join(sorted(part.deprecated))} is "
-                          f"deprecated; {stronger})"))
+                          "deprecated)", stronger))
     return found
+
+
+_SET_A_PASSWORD = Hint("; set a password ({})", option="`keystores passwd`", keyword="store.set_password(...)")
+_REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`keystores passwd`",
+                                keyword="store.set_password(...)")
 
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
@@ -678,17 +683,18 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
 
     findings: list[Finding] = []
 
-    def add(label: str | None, check: str, severity: str, message: str, cert: x509.Certificate | None = None) -> None:
+    def add(label: str | None, check: str, severity: str, message: str, cert: x509.Certificate | None = None,
+            hint: Hint | None = None) -> None:
         if cert is None:
-            findings.append(Finding(name, label, check, message, severity))
+            findings.append(Finding(name, label, check, message, severity, hint=hint))
             return
         end = cert.not_valid_after_utc
         findings.append(Finding(name, label, check, message, severity, subject=cert.subject.rfc4514_string(),
                                 not_after=end,
                                 days_left=(end - at).days, fingerprint=fingerprint(cert)))
 
-    for severity, message in _protection_findings(store):
-        add(None, "weak-protection", severity, message)
+    for severity, message, remedy in _protection_findings(store):
+        add(None, "weak-protection", severity, message, hint=remedy)
     entries = list(store.entries())
     counts: dict[str, list[str]] = {}
     for entry in entries:

@@ -41,6 +41,7 @@ from keystores.backends.bks.entries import (
 from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, write_utf
 from keystores.errors import (
     CorruptStore,
+    Hint,
     IntegrityError,
     KeystoreError,
     PasswordRequired,
@@ -69,8 +70,9 @@ class BksStore(_BcStore):
 
     format: ClassVar[str] = "bks"
     display: ClassVar[str] = "BKS"
-    protection_remedy: ClassVar[str] = ("BKS has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores "
-                                        "convert STORE new.bcfks`)")
+    protection_remedy: ClassVar[Hint] = Hint("; BKS has nothing stronger: convert it to BCFKS or PKCS#12 ({})",
+                                         option="`keystores convert STORE new.bcfks`",
+                                         keyword="keystores.convert(store, 'new.bcfks')")
 
     _read_version = 2
     _mac_iterations = WRITE_ITERATIONS

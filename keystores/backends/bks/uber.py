@@ -23,6 +23,7 @@ from keystores.backends.java_data import PARSE_ERRORS
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
+    Hint,
     IntegrityError,
     KeystoreError,
     PasswordRequired,
@@ -41,8 +42,9 @@ class UberStore(_BcStore):
     store read from UBER is written as BKS or BCFKS (`keystores convert x.uber x.bcfks`)."""
 
     format: ClassVar[str] = "uber"
-    protection_remedy: ClassVar[str] = ("UBER has nothing stronger: convert it to BCFKS or PKCS#12 (`keystores "
-                                        "convert STORE new.bcfks`)")
+    protection_remedy: ClassVar[Hint] = Hint("; UBER has nothing stronger: convert it to BCFKS or PKCS#12 ({})",
+                                         option="`keystores convert STORE new.bcfks`",
+                                         keyword="keystores.convert(store, 'new.bcfks')")
     display: ClassVar[str] = "UBER"
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,

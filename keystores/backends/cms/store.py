@@ -23,6 +23,7 @@ from keystores.backends.cms.records import _INTEGRITY_ALGORITHMS, NATIVE_KEY_PRO
 from keystores.backends.cms.write import CmsWriting
 from keystores.errors import (
     CapabilityError,
+    Hint,
     PasswordRequired,
     UsageError,
     WrongPassword,
@@ -49,8 +50,10 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
 
     format: ClassVar[str] = "cms"
     capabilities: ClassVar[Capabilities] = Capabilities(default_flag=True, pending_requests=True, stash=True)
-    protection_remedy: ClassVar[str] = ("a v6 database is HMAC-SHA384 and AES-256: `keystores convert STORE new.kdb "
-                                        "--kdb-version 6`")
+    protection_remedy: ClassVar[Hint] = Hint("; a v6 database is HMAC-SHA384 and AES-256 ({})",
+                                             option="`keystores convert STORE new.kdb --kdb-version 6`",
+                                             keyword="keystores.convert(store, 'new.kdb', "
+                                                     "dest_options={'cms_version': 6})")
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", cms_version: int = 4, stash: bool = False,

@@ -22,6 +22,7 @@ from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
+    Hint,
     IntegrityError,
     KeystoreError,
     PasswordRequired,
@@ -431,8 +432,9 @@ class JksStore(_JavaStore):
 
     key_protection: ClassVar[str] = "JKS key protector (SHA-1 keystream XOR, SHA-1 check)"
     key_algorithms: ClassVar[tuple[str, ...]] = ("SHA-1",)
-    protection_remedy: ClassVar[str] = ("JKS has nothing stronger: convert it to PKCS#12 (`keystores convert STORE "
-                                        "new.p12`)")
+    protection_remedy: ClassVar[Hint] = Hint("; JKS has nothing stronger: convert it to PKCS#12 ({})",
+                                         option="`keystores convert STORE new.p12`",
+                                         keyword="keystores.convert(store, 'new.p12')")
 
     def _written_key_protection(self) -> ProtectionPart:
         return ProtectionPart(self.key_protection, self.key_algorithms)
@@ -474,8 +476,9 @@ class JceksStore(_JavaStore):
 
     key_protection: ClassVar[str] = "PBEWithMD5AndTripleDES (MD5, 3DES-CBC)"
     key_algorithms: ClassVar[tuple[str, ...]] = ("MD5", "3DES")
-    protection_remedy: ClassVar[str] = ("JCEKS has nothing stronger: convert it to PKCS#12 (`keystores convert "
-                                        "STORE new.p12`)")
+    protection_remedy: ClassVar[Hint] = Hint("; JCEKS has nothing stronger: convert it to PKCS#12 ({})",
+                                         option="`keystores convert STORE new.p12`",
+                                         keyword="keystores.convert(store, 'new.p12')")
 
     def _written_key_protection(self) -> ProtectionPart:
         from keystores.crypto.decrepit.java import SUN_PBE_ITERATIONS
