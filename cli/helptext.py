@@ -4,19 +4,14 @@ EXAMPLES section per command made of lines of the README's cheat sheet (tests/te
 
 Applied to a command's click object when it is built (cli.command_table.click_app builds only the command a run
 invokes), so none of this costs start-up; the choices of --type, and the lists of types and store names in help
-text, are read from the format records (keystores/formats.py) when such a command is built.
+text, are read from the format records (keystores/formats.py) when such a command is built. cli.quick_parse checks
+values against the same choices, so typer is imported here only inside functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-# What typer (0.26-0.28, as pyproject pins) builds its commands with: its vendored click and its choice type.
-from typer._click.shell_completion import CompletionItem
-from typer._click.types import ParamType, StringParamType
-from typer._types import TyperChoice
-from typer.core import TyperGroup
 
 # What an option's value is, by option name; (command path, option) overrides the name.
 METAVARS: dict[str, str] = {
@@ -138,19 +133,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Suggested(ParamType):
+def _suggested(values: tuple[str, ...]) -> Any:
     """A free-form value whose usual forms the shell completes (the command checks it)."""
+    from typer._click.shell_completion import CompletionItem
+    from typer._click.types import ParamType
 
-    name = "text"
+    class Suggested(ParamType):
+        name = "text"
 
-    def __init__(self, values: tuple[str, ...]) -> None:
-        self.values = values
+        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+            return value
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        return value
+        def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> list[Any]:
+            return [CompletionItem(v) for v in values if v.startswith(incomplete)]
 
-    def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> list[Any]:
-        return [CompletionItem(v) for v in self.values if v.startswith(incomplete)]
+    return Suggested()
 
 
 def first_sentence(text: str | None) -> str | None:
@@ -175,6 +172,11 @@ def examples_epilog(path: str, epilog: str | None) -> str | None:
 def polish(command: Any, path: str) -> Any:
     """Metavars, choices, completions, the full description and the examples on a built click command (and on
     the commands of a group below it)."""
+    # What typer (0.26-0.28, as pyproject pins) builds its commands with: its vendored click and its choice type.
+    from typer._click.types import StringParamType
+    from typer._types import TyperChoice
+    from typer.core import TyperGroup
+
     if path:
         command.short_help = command.short_help or first_sentence(command.help)
         command.epilog = examples_epilog(path, command.epilog)
@@ -201,7 +203,7 @@ def polish(command: Any, path: str) -> Any:
                 param.metavar = "TYPE"
             continue
         if long_name in SUGGESTIONS:
-            param.type = _Suggested(SUGGESTIONS[long_name])
+            param.type = _suggested(SUGGESTIONS[long_name])
         metavar = METAVAR_OVERRIDES.get((path, long_name)) or METAVARS.get(long_name)
         if metavar and param.metavar is None:
             param.metavar = metavar
