@@ -10,8 +10,9 @@ values against the same choices, so typer is imported here only inside functions
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+
+from keystores.cli.options import CHOICE_OVERRIDES, CHOICES, KEY_TYPES
 
 # What an option's value is, by option name; (command path, option) overrides the name.
 METAVARS: dict[str, str] = {
@@ -30,30 +31,6 @@ METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR"
 ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
                                      "request": "REQUEST", "certificate": "CERT", "a": "DN_A", "b": "DN_B"}
 
-# Enumerated values. --type's come from the format records (every spelling they accept, as the shell completes them);
-# so do the lists of types and store names in help text written with {types} and {names}.
-HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
-# Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
-# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
-# ops.lifecycle.SEVERITIES.
-CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
-UNTRUSTED = ("skip", "trust", "fail")
-SEVERITIES = ("error", "warning", "notice")
-KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
-
-
-def _store_types() -> list[str]:
-    from keystores import formats
-
-    return formats.type_choices()
-
-
-def _write_profiles() -> list[str]:
-    from keystores.formats import Profile
-
-    return [profile.value for profile in Profile]
-
-
 def _filled(text: str) -> str:
     """Help text with the format records' current lists in place of {types} and {names} (keystores/formats.py)."""
     from keystores import formats
@@ -61,17 +38,6 @@ def _filled(text: str) -> str:
     return text.replace("{types}", formats.type_help()).replace("{names}", formats.naming_help())
 
 
-CHOICES: dict[str, Callable[[], list[str]]] = {
-    "--type": _store_types, "--dest-type": _store_types, "--profile": _write_profiles,
-    "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
-    "--fail-on": lambda: list(SEVERITIES),
-}
-CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
-    ("sign", "--profile"): lambda: list(CERTIFICATE_PROFILES),
-    ("sign", "--format"): lambda: ["pem", "der"],
-    ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
-    ("ams render", "--as"): lambda: ["setmqspl", "mqsc", "dspmqspl", "json"],
-}
 SUGGESTIONS: dict[str, tuple[str, ...]] = {"--key-type": KEY_TYPES}  # completed, but checked by KeySpec.parse
 
 # Lines of the README's cheat sheet ("with keystores") or of its worked examples, by command path.

@@ -9,6 +9,7 @@ help says what that command writes) is written in that command's signature with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 
@@ -40,6 +41,43 @@ EXIT_CODES_HELP = ("Exit codes: 0 ok, 1 failure (bad or damaged input, refused),
                    "4 store/label/token not found, 5 checks found problems.")
 SECRET_HELP = "Secret source: env:VAR, file:PATH, fd:N, stdin, or pass:VALUE (visible to others; warns)."
 WHEN_HELP = "ISO 8601 (2030-01-30, 2030-01-30T16:46:00Z) or openssl's 20300130164600Z."
+
+# Enumerated values. --type's come from the format records (every spelling they accept, as the shell completes
+# them).
+HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
+# Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
+# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
+# ops.lifecycle.SEVERITIES.
+CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
+UNTRUSTED = ("skip", "trust", "fail")
+SEVERITIES = ("error", "warning", "notice")
+KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
+
+
+def _store_types() -> list[str]:
+    from keystores import formats
+
+    return formats.type_choices()
+
+
+def _write_profiles() -> list[str]:
+    from keystores.formats import Profile
+
+    return [profile.value for profile in Profile]
+
+
+CHOICES: dict[str, Callable[[], list[str]]] = {
+    "--type": _store_types, "--dest-type": _store_types, "--profile": _write_profiles,
+    "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
+    "--fail-on": lambda: list(SEVERITIES),
+}
+CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
+    ("sign", "--profile"): lambda: list(CERTIFICATE_PROFILES),
+    ("sign", "--format"): lambda: ["pem", "der"],
+    ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
+    ("ams render", "--as"): lambda: ["setmqspl", "mqsc", "dspmqspl", "json"],
+}
+
 
 # --- stores and their secrets ---------------------------------------------------------------------------------------
 StoreArg = Annotated[str, Argument(help="A file, sql:DIR, or a pkcs11: URI.")]

@@ -67,7 +67,7 @@ _KINDS = {"<class 'bool'>": "flag", "<class 'str'>": "text", "str | None": "text
 
 
 def _choices(path: str, long_name: str) -> Callable[[], list[str]] | None:
-    from keystores.cli.helptext import CHOICE_OVERRIDES, CHOICES
+    from keystores.cli.options import CHOICE_OVERRIDES, CHOICES
 
     return CHOICE_OVERRIDES.get((path, long_name)) or CHOICES.get(long_name)
 

@@ -132,6 +132,7 @@ def test_a_run_imports_no_typer_nor_rich(tmp_path: Any) -> None:
     for argv in (["version"], ["backends"], ["dn", "compare", "CN=a", "CN=b"]):
         loaded = _modules_after(argv, tmp_path)
         assert not [m for m in loaded if m.split(".")[0] in ("typer", "click", "rich")], argv
+        assert "keystores.cli.helptext" not in loaded, argv  # help text is for --help
         assert "keystores.cli.lifecycle" not in loaded or argv[0] == "dn"
 
 
