@@ -15,24 +15,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 
-class Call(NamedTuple):
-    """What a command line asks for: the command's function and its keyword arguments, and --debug."""
+class Call:
+    """What a command line asks for: the command's function and its keyword arguments, and --debug.
+    (Plain classes here: a NamedTuple costs more to define than this module's whole work.)"""
 
-    function: Callable[..., Any]
-    kwargs: dict[str, Any]
-    debug: bool
+    __slots__ = ("debug", "function", "kwargs")
+
+    def __init__(self, function: Callable[..., Any], kwargs: dict[str, Any], debug: bool) -> None:
+        self.function, self.kwargs, self.debug = function, kwargs, debug
 
 
-class _Param(NamedTuple):
-    name: str
-    decls: tuple[str, ...]
-    kind: str  # "flag", "text", "int", "texts" (repeatable option, or an argument taking the rest)
-    positional: bool
-    required: bool
-    default: Any
+class _Param:
+    __slots__ = ("decls", "default", "kind", "name", "positional", "required")
+
+    def __init__(self, name: str, decls: tuple[str, ...], kind: str, positional: bool, required: bool,
+                 default: Any) -> None:
+        self.name, self.decls, self.positional, self.required, self.default = name, decls, positional, required, default
+        self.kind = kind  # "flag", "text", "int", "texts" (repeatable option, or an argument taking the rest)
 
 
 def _params(function: Callable[..., Any]) -> list[_Param] | None:
