@@ -157,8 +157,20 @@ def _small_stores(folder: Path, ours: list[str], env: dict[str, str]) -> dict[st
     return files
 
 
+def _byte_compiled() -> None:
+    """Start-up as an installed package has it: byte-compiled. A checkout run with PYTHONDONTWRITEBYTECODE (as CI
+    and these sessions set it) would otherwise compile every changed module from source on every run."""
+    import compileall
+
+    import keystores.cli  # binds keystores too
+
+    for folder in {*keystores.__path__, *keystores.cli.__path__}:
+        compileall.compile_dir(folder, quiet=1)
+
+
 def startup_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int) -> list[str]:
     """Each command once per round, interleaved with `python -c pass`, keytool -list and openssl pkey."""
+    _byte_compiled()
     files = _small_stores(folder, ours, env)
     pw = ["--password", "env:BENCH_CORE_PW"]
     flow = folder / "flow"
