@@ -353,9 +353,20 @@ class SealedEntry(Entry):
         return copy
 
 
-def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, **entry_fields: Any) -> SealedEntry:
-    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin)."""
-    entry = SealedEntry(**entry_fields)
+class _SealedLazyEntry(SealedEntry, LazyEntry):
+    """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
+    neither its key nor its certificates."""
+
+
+def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
+                 chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
+                 **entry_fields: Any) -> SealedEntry:
+    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
+    `chain_loader` (and the leaf's DER) its chain is read on first use too."""
+    if chain_loader is not None and leaf_der is not None:
+        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
+    else:
+        entry = SealedEntry(**entry_fields)
     entry.__dict__["_unseal"] = unseal
     entry.__dict__["_blob"] = blob
     entry.__dict__["_origin"] = origin

@@ -223,3 +223,27 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return _name(der, subject_start, subject_stop), not_after, _key_type(der, spki_start, spki_stop)
     except (IndexError, ValueError):  # _Declined, DerError
         return None
+
+
+def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:
+    """(issuer, subject) of a certificate as they are encoded in it (each Name's whole DER), without decoding the
+    rest: what a chain is built by before any certificate is decoded. None when the DER is malformed."""
+    try:
+        tag, cert_start, cert_stop = read(der, 0, len(der), minimal=True)
+        if tag != 0x30 or cert_stop != len(der):
+            return None
+        tag, tbs_start, tbs_stop = read(der, cert_start, cert_stop, minimal=True)
+        if tag != 0x30:
+            return None
+        tag, _, at = read(der, tbs_start, tbs_stop, minimal=True)
+        if tag == 0xA0:  # [0] version
+            tag, _, at = read(der, at, tbs_stop, minimal=True)
+        alg_tag, _, issuer_at = read(der, at, tbs_stop, minimal=True)
+        issuer_tag, _, validity_at = read(der, issuer_at, tbs_stop, minimal=True)
+        validity_tag, _, subject_at = read(der, validity_at, tbs_stop, minimal=True)
+        subject_tag, _, subject_stop = read(der, subject_at, tbs_stop, minimal=True)
+    except ValueError:  # DerError
+        return None
+    if (tag, alg_tag, issuer_tag, validity_tag, subject_tag) != (2, 0x30, 0x30, 0x30, 0x30):
+        return None
+    return der[issuer_at:validity_at], der[subject_at:subject_stop]

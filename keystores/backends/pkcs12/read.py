@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from keystores.backends.pkcs12.bags import (
     _attributes,
@@ -55,12 +55,10 @@ from keystores.limits import (
 from keystores.model import (
     Entry,
     EntryKind,
+    LazyEntry,
     UniqueLabels,
     sealed_entry,
 )
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 
 def _why(exc: BaseException) -> str:
@@ -230,7 +228,7 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
                 parsed.skipped += 1  # SDSI certificates: never seen in the wild
                 continue
             cert_der = cert_bag["cert_value"].parsed.dump()
-            parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
+            parsed.certs.append(_CertBag(cert_der, name, key_id, trust))
         elif bag_id == "key_bag":
             parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
             _note_key_protection(parsed, "none (unencrypted key bag)")
@@ -306,30 +304,27 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
     return plain
 
 
-def _load_cert(der: bytes) -> x509.Certificate:
-    from keystores.chain import decode_certificate
-
-    return decode_certificate(der)  # type: ignore[no-any-return]
-
-
 def _describe_encryption(algorithm: Any) -> str:
     from keystores import pbe
 
     return pbe.describe(algorithm)
 
 
-def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
-    """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
+def _assemble(parsed: _Parsed, location: str, *,
+              origin: object) -> tuple[list[tuple[Entry, bytes | None, bytes | None]], list[str]]:
+    """Entries (with the localKeyId each came with and their leaf's DER) and notes, by the rules in the module
+    docstring. Certificates stay undecoded until an entry's chain is first read (model.LazyEntry)."""
 
     notes: list[str] = []
+    _name_certificates(parsed.certs)
     by_subject: dict[bytes, list[_CertBag]] = {}
     for bag in parsed.certs:
-        by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
+        by_subject.setdefault(bag.subject_name, []).append(bag)
     verifications = VerificationBudget()
     by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
-    results: list[tuple[Entry, bytes | None]] = []
+    results: list[tuple[Entry, bytes | None, bytes | None]] = []
     labels = UniqueLabels(lambda base, n: f"{base} ({n})")
     unnamed = 0
 
@@ -355,14 +350,16 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         label = labels.add(label)
         if leaf is None:
             notes.append(f"{location}: key '{label}' has no certificate in the file")
-        fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
         if lazy:
             unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label,
                                        budget=parsed.budget)
-            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, **fields, key=None)
+            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
+                                        key=None, chain_loader=functools.partial(_decoded, chain),
+                                        leaf_der=chain[0].der)
         else:
-            entry = Entry(**fields, key=key)  # type: ignore[arg-type]
-        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
+            entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=_decoded(chain), key=key)
+        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None),
+                        leaf.der if leaf else None))
 
     untrusted: list[str] = []
     unproven: list[str] = []
@@ -383,7 +380,8 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         elif trust is None and bag.der not in used:
             untrusted.append(label)
         kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
-        results.append((Entry(label=label, kind=kind, chain=(bag.cert,), trust=trust), None))
+        results.append((LazyEntry.lazy({"chain": functools.partial(_decoded, [bag])}, leaf_der=bag.der,
+                                       label=label, kind=kind, trust=trust), None, None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
@@ -396,7 +394,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     for secret in parsed.secrets:
         label = labels.add(secret.friendly_name or (secret.local_key_id or b"").hex() or "secret")
         results.append((Entry(label=label, kind=EntryKind.SECRET_KEY, secret=_secret_key(secret.pkcs8),
-                              created=_java_time(secret.local_key_id)), None))
+                              created=_java_time(secret.local_key_id)), None, None))
     if parsed.skipped:
         notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
                      "written back")
@@ -463,6 +461,24 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
     return found
 
 
+def _decoded(bags: list[_CertBag]) -> tuple[Any, ...]:
+    return tuple(bag.cert for bag in bags)
+
+
+def _name_certificates(certs: list[_CertBag]) -> None:
+    """Every bag's issuer and subject as encoded (keystores.pki.columns.certificate_names); if any certificate
+    cannot be walked so, all take the names cryptography re-encodes, so that names are compared one way."""
+    from keystores.pki.columns import certificate_names
+
+    found = [certificate_names(bag.der) for bag in certs]
+    if all(names is not None for names in found):
+        for bag, names in zip(certs, found, strict=True):
+            bag.issuer_name, bag.subject_name = names  # type: ignore[misc]
+        return
+    for bag in certs:
+        bag.issuer_name, bag.subject_name = bag.cert.issuer.public_bytes(), bag.cert.subject.public_bytes()
+
+
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
                  verifications: VerificationBudget) -> list[_CertBag]:
     """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
@@ -477,10 +493,10 @@ def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
 
     chain = [leaf]
     current = leaf
-    while current.cert.issuer != current.cert.subject and len(chain) < 16:
+    while current.issuer_name != current.subject_name and len(chain) < 16:
         verified: list[_CertBag] = []
         fallback = None
-        for candidate in by_subject.get(current.cert.issuer.public_bytes(), [])[:MAX_CANDIDATES_PER_NAME]:
+        for candidate in by_subject.get(current.issuer_name, [])[:MAX_CANDIDATES_PER_NAME]:
             if any(candidate.der == member.der for member in chain):
                 continue
             try:
