@@ -1,7 +1,8 @@
 """The `keystores` command: parse, resolve secrets, call one operation, render. No format logic here.
 
 One error boundary (`run`) maps KeystoreError families to the documented exit codes and prints one line;
-tracebacks only with --debug. Heavy modules are imported inside the commands.
+tracebacks only with --debug. A plain command line is read by cli.quick_parse and typer is never imported; --help,
+completion and usage errors go to typer (cli.command_table). Heavy modules are imported inside the commands.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Commands on one store and its entries: list, show, create, delete, rename, passwd; backends, version."""
+"""Commands on one store and its entries: list, show, create, delete, rename, passwd."""
 
 from __future__ import annotations
 
