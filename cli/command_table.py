@@ -122,7 +122,37 @@ def typer_app() -> Any:
                 groups[group[0]] = typer.Typer(help=GROUPS[group[0]], no_args_is_help=True)
                 app.add_typer(groups[group[0]], name=group[0])
             target = groups[group[0]]
-        target.command(name, epilog=None if path in NO_EPILOG else EXIT_CODES_HELP)(typer_ready(function(path)))
+        target.command(name, epilog=None if path in NO_EPILOG else EXIT_CODES_HELP)(_Pending(path))
+    return app
+
+
+class _Pending:
+    """A command registered by its path: its module is imported, and its function made typer_ready, when typer
+    builds that command (`keystores list --help` imports no lifecycle or AMS code)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def _ready(info: Any) -> Any:
+    if isinstance(info.callback, _Pending):
+        info.callback = typer_ready(function(info.callback.path))
+    return info
+
+
+def _ready_group(info: Any) -> Any:
+    resolved(info.typer_instance)
+    return info
+
+
+def resolved(app: Any) -> Any:
+    """`app` with every command's function in place, for typer's eager build of them all."""
+    for info in app.registered_commands:
+        _ready(info)
+    for info in app.registered_groups:
+        resolved(info.typer_instance)
     return app
 
 
@@ -165,7 +195,7 @@ def click_app(lazy: bool = True) -> Any:
     from keystores.cli.main import app
 
     if not lazy:
-        return polish(typer_main.get_command(app), "")
+        return polish(typer_main.get_command(resolved(app)), "")
     commands, groups = app.registered_commands, app.registered_groups
     app.registered_commands, app.registered_groups = [], []
     try:
@@ -176,11 +206,12 @@ def click_app(lazy: bool = True) -> Any:
     builders: dict[str, Callable[[], Any]] = {}
     for info in commands:  # the order typer's get_group_from_info adds them in: commands, then groups
         name = info.name or typer_main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
-        builders[name] = lambda info=info, name=name: polish(typer_main.get_command_from_info(info, **style), name)
+        builders[name] = lambda info=info, name=name: polish(typer_main.get_command_from_info(_ready(info), **style),
+                                                             name)
     for info in groups:
         if not isinstance(info.name, str) or not info.name:
-            return polish(typer_main.get_command(app), "")  # a nameless group merges its commands in
+            return polish(typer_main.get_command(resolved(app)), "")  # a nameless group merges its commands in
         builders[info.name] = lambda info=info: polish(typer_main.get_group_from_info(
-            info, suggest_commands=app.suggest_commands, **style), info.name)
+            _ready_group(info), suggest_commands=app.suggest_commands, **style), info.name)
     group.commands = _LazyCommands(builders)
     return group

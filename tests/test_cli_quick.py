@@ -33,7 +33,7 @@ def _typer_reading(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[st
 
     with monkeypatch.context() as patch:
         patch.setattr(command_table, "function", recording)
-        group = polish(typer.main.get_command(command_table.typer_app()), "")
+        group = polish(typer.main.get_command(command_table.resolved(command_table.typer_app())), "")
     group.main(args=argv, prog_name="keystores", standalone_mode=False)
     return recorded["path"], recorded["kwargs"]
 
