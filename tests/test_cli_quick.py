@@ -154,3 +154,15 @@ def test_listing_a_pkcs12_decodes_no_certificate(tmp_path: Any) -> None:
     assert "cryptography.x509" not in listed
     assert "keystores.pki.columns" in listed
     assert "cryptography.x509" in _modules_after(["show", "s.p12", "web", "-p", "env:QUICK_PW"], tmp_path, pw)
+
+
+def test_no_command_module_imports_typer() -> None:
+    """Every command's module (and cli.options, which declares their parameters) loads without typer, rich or the
+    help text: a new command written with typer.Option would put typer back into every run of its module."""
+    modules = sorted({f"keystores.cli.{target.split(':')[0]}" for target in command_table.COMMANDS.values()})
+    probe = (f"import sys\nfor name in {modules!r} + ['keystores.cli.main', 'keystores.cli.quick_parse']:\n"
+             "    __import__(name)\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click', 'rich') "
+             "or m == 'keystores.cli.helptext'))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
