@@ -287,7 +287,7 @@ def sign_cmd(
         _write_output(out, blob)
     show_notes(result.notes)
     if out != "-":
-        from keystores.pki.chain import describe
+        from keystores.pki.certificates import describe
 
         err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
             f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
@@ -412,7 +412,7 @@ def audit_cmd(
     else:
         from keystores.cli.render import tsv
 
-        tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.text("option")]
+        tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.rendered("option")]
              for finding in report.findings])
         counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
                             if (n := sum(f.severity == level for f in report.findings)))

@@ -147,7 +147,7 @@ def tsv(rows: list[list[str]]) -> None:
 
 def error_line(error: KeystoreError) -> str:
     """An error's one line as the CLI says it: its hint names the option (`--replace`), not the keyword."""
-    return error.line("option")
+    return error.rendered("option")
 
 
 def said(note: str) -> str:

@@ -8,24 +8,34 @@ library states as its keyword.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
 
 Naming = Literal["keyword", "option"]
 
 
-@dataclass(frozen=True)
 class Hint:
     """What to give or change to get past an error, naming the parameter as the reader knows it: `option` as the
     CLI spells it (`--replace`), `keyword` as a Python caller passes it (`replace=True`). `text` is the clause
     that follows the error's reason, with {} where the name goes.
 
-    `str(error)` states the keyword; the CLI renders the option (cli/render.py: error_line)."""
+    `str(error)` states the keyword; the CLI renders the option (cli/render.py: error_line). A plain class, not a
+    dataclass: this module is imported by every command, and dataclasses (with inspect) is not."""
 
-    text: str
-    option: str
-    keyword: str
+    __slots__ = ("keyword", "option", "text")
+
+    def __init__(self, text: str, option: str, keyword: str) -> None:
+        self.text, self.option, self.keyword = text, option, keyword
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hint) and (self.text, self.option, self.keyword) == (other.text, other.option,
+                                                                                       other.keyword)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.option, self.keyword))
+
+    def __repr__(self) -> str:
+        return f"Hint({self.text!r}, option={self.option!r}, keyword={self.keyword!r})"
 
     def render(self, naming: Naming = "keyword") -> str:
         return self.text.replace("{}", self.option if naming == "option" else self.keyword)
@@ -33,7 +43,7 @@ class Hint:
 
 class Note(str):
     """A note for the user (an operation's `notes`) whose hint names a parameter. As a str it states the keyword,
-    as a script reads it; the CLI prints `line("option")` (cli/render.py: said)."""
+    as a script reads it; the CLI prints `rendered("option")` (cli/render.py: said)."""
 
     text: str
     hint: Hint
@@ -43,13 +53,13 @@ class Note(str):
         note.text, note.hint = text, hint
         return note
 
-    def line(self, naming: Naming = "keyword") -> str:
+    def rendered(self, naming: Naming = "keyword") -> str:
         return self.text + self.hint.render(naming)
 
 
 def spoken(text: str, naming: Naming = "keyword") -> str:
     """A message as `naming` says it: a Note's hint names the keyword or the option; other text as it is."""
-    return text.line(naming) if isinstance(text, Note) else text
+    return text.rendered(naming) if isinstance(text, Note) else text
 
 
 def parameter(option: str, keyword: str) -> Hint:
@@ -87,9 +97,9 @@ class KeystoreError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
-        return self.line()
+        return self.rendered()
 
-    def line(self, naming: Naming = "keyword") -> str:
+    def rendered(self, naming: Naming = "keyword") -> str:
         """The one-line message: store, entry, reason, and the hint naming its parameter as `naming` says."""
         store = self.store
         if store and store[:7].lower() == "pkcs11:":  # a PIN typed into the URI never reaches a message

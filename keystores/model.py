@@ -1,16 +1,17 @@
 """The data every layer shares: entries, trust, capabilities, key specs, key references and signers.
 
-This module sits at the bottom of the house: backends, pki, ops and the CLI all import it, it imports none of them.
+This module sits at the bottom of the house: backends, pki, ops and the CLI all import it, it imports none of them
+but the curve table keystores.pki.curves, which imports nothing. Entries that read their parts on first use are
+in keystores.lazy_entries.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import UsageError
 
@@ -81,7 +82,7 @@ class Capabilities:
     pin: bool = False
     #: a private key may be stored without a certificate (PKCS#12, PEM, NSS, PKCS#11; not JKS or CMS)
     bare_keys: bool = False
-    #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.undecoded)
+    #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.pki.undecoded)
     #: is carried unchanged; formats that must take a key or certificate apart to store it refuse such entries
     undecoded_entries: bool = False
 
@@ -92,11 +93,7 @@ class KeySpec:
 
     algorithm: str  # "rsa", "ec", "ed25519"
     size: int = 0  # RSA modulus bits
-    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1"
-
-    CURVES: ClassVar[dict[str, str]] = {"p256": "secp256r1", "p384": "secp384r1", "p521": "secp521r1",
-              "prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
-              "secp521r1": "secp521r1"}
+    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1" (keystores.pki.curves)
 
     @classmethod
     def parse(cls, text: str) -> KeySpec:
@@ -110,10 +107,12 @@ class KeySpec:
                 raise UsageError(f"bad key type '{text}': RSA sizes are 2048..16384, e.g. rsa:2048")
             return cls("rsa", size=size)
         if algorithm in ("ec", "ecdsa"):
-            curve = cls.CURVES.get(param or "p256")
+            from keystores.pki.curves import curve_named
+
+            curve = curve_named(param or "p256")
             if curve is None:
                 raise UsageError(f"bad key type '{text}': curves are p256, p384, p521")
-            return cls("ec", curve=curve)
+            return cls("ec", curve=curve.name)
         if algorithm == "ed25519" and not param:
             return cls("ed25519")
         raise UsageError(f"bad key type '{text}': use rsa:2048|3072|4096, ec:p256|p384|p521 or ed25519")
@@ -122,8 +121,10 @@ class KeySpec:
         if self.algorithm == "rsa":
             return f"rsa:{self.size}"
         if self.algorithm == "ec":
-            short = {v: k for k, v in self.CURVES.items() if k.startswith("p") and len(k) == 4}
-            return f"ec:{short[self.curve]}"
+            from keystores.pki.curves import curve_named
+
+            curve = curve_named(self.curve)
+            return f"ec:{curve.short.lower() if curve is not None else self.curve}"
         return self.algorithm
 
 
@@ -235,144 +236,6 @@ class Entry:
         return None
 
 
-class _Deferred:
-    """A field of a LazyEntry: read by the loader stored beside it on first access, then kept."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot, self.loader = f"_{name}", f"_load_{name}"
-
-    def __get__(self, entry: Any, owner: type | None = None) -> Any:
-        if entry is None:
-            return None  # the dataclass default
-        state = entry.__dict__
-        if self.slot not in state:
-            state[self.slot] = state.pop(self.loader)()
-        return state[self.slot]
-
-    def __set__(self, entry: Any, value: Any) -> None:
-        entry.__dict__[self.slot] = value
-
-
-class LazyEntry(Entry):
-    """An Entry whose chain, key or trust a backend reads on first access, for stores of thousands of entries:
-    decoding certificates (and for NSS decrypting keys and checking trust MACs) is nearly all the cost of reading
-    one, and `list` needs none of it: it reads its columns from `undecoded_leaf`. The loaders raise the backend's
-    errors naming the entry, when the damaged part is first read."""
-
-    chain = _Deferred()  # type: ignore[assignment]
-    key = _Deferred()  # type: ignore[assignment]
-    trust = _Deferred()  # type: ignore[assignment]
-
-    @classmethod
-    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **entry_fields: Any) -> LazyEntry:
-        """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER.
-        The instance dict is filled directly: the frozen dataclass __init__ sets each field through
-        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
-        entry = object.__new__(cls)
-        state = entry.__dict__
-        state.update(_ENTRY_DEFAULTS)
-        for name, value in entry_fields.items():
-            state[f"_{name}" if name in _DEFERRED else name] = value
-        for name, loader in loaders.items():
-            del state[f"_{name}"]
-            state[f"_load_{name}"] = loader
-        state["_leaf_der"] = leaf_der
-        return entry
-
-    @property
-    def undecoded_leaf(self) -> bytes | None:
-        return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
-
-
-_DEFERRED = ("chain", "key", "trust")
-# Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
-_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in fields(Entry)
-                   if f.default is not MISSING}
-
-
-class SealedEntry(Entry):
-    """An Entry whose private or secret key is decrypted on first access of `key`/`secret`.
-
-    For backends whose keys cost a PBKDF run each (PKCS#12, JKS, CMS): listing a big store must not decrypt every
-    key. `blob` is the key's encrypted form as read and `origin` the store that read it: while the key stays sealed
-    the backend may write `blob` back unchanged into `origin`; anywhere else the key is opened and protected anew.
-    A wrong key password surfaces as WrongPassword on that first access.
-    """
-
-    @property  # type: ignore[override]
-    def key(self) -> Any:
-        self._open()
-        return self.__dict__.get("_key_value")
-
-    @key.setter
-    def key(self, value: Any) -> None:
-        self.__dict__["_key_value"] = value
-
-    @property  # type: ignore[override]
-    def secret(self) -> Any:
-        self._open()
-        return self.__dict__.get("_secret_value")
-
-    @secret.setter
-    def secret(self, value: Any) -> None:
-        self.__dict__["_secret_value"] = value
-
-    @property
-    def on_token(self) -> bool:
-        return False if self.sealed else super().on_token
-
-    def _open(self) -> None:
-        unseal = self.__dict__.pop("_unseal", None)
-        if unseal is None:
-            return
-        try:
-            opened = unseal()
-        except BaseException:
-            self.__dict__["_unseal"] = unseal  # still sealed: a later access may retry
-            raise
-        self.__dict__["_secret_value" if self.kind is EntryKind.SECRET_KEY else "_key_value"] = opened
-
-    @property
-    def sealed(self) -> bool:
-        return "_unseal" in self.__dict__
-
-    def sealed_blob(self, store: object) -> bytes | None:
-        """The encrypted key as read, when still sealed and `store` is the one that read it; else None."""
-        if self.sealed and self.__dict__.get("_origin") is store:
-            return self.__dict__.get("_blob")
-        return None
-
-    def with_(self, **changes: object) -> Entry:
-        """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
-        if not self.sealed or "key" in changes or "secret" in changes:
-            return replace(Entry(**{f.name: getattr(self, f.name) for f in fields(Entry)}), **changes)  # type: ignore[arg-type]
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("key", "secret")}
-        values.update(changes)
-        copy = SealedEntry(**values)  # type: ignore[arg-type]
-        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin") if k in self.__dict__})
-        return copy
-
-
-class _SealedLazyEntry(SealedEntry, LazyEntry):
-    """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
-    neither its key nor its certificates."""
-
-
-def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
-                 chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
-                 **entry_fields: Any) -> SealedEntry:
-    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
-    `chain_loader` (and the leaf's DER) its chain is read on first use too."""
-    if chain_loader is not None and leaf_der is not None:
-        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
-    else:
-        entry = SealedEntry(**entry_fields)
-    entry.__dict__["_unseal"] = unseal
-    entry.__dict__["_blob"] = blob
-    entry.__dict__["_origin"] = origin
-    return entry
-
-
 def dsa_public_key_type() -> type:
     """cryptography's DSAPublicKey, for isinstance checks. Naming it through the `dsa` module warns "DSA is
     deprecated", a note for developers that would reach users on every audit or list of a store holding a DSA
@@ -395,8 +258,10 @@ def describe_key(public_key: object) -> str:
     if isinstance(public_key, rsa.RSAPublicKey):
         return f"RSA-{public_key.key_size}"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        names = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
-        return "EC-" + names.get(public_key.curve.name, public_key.curve.name)
+        from keystores.pki.curves import curve_named
+
+        curve = curve_named(public_key.curve.name)
+        return "EC-" + (curve.short if curve is not None else public_key.curve.name)
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return "Ed25519"
     if isinstance(public_key, ed448.Ed448PublicKey):
@@ -410,47 +275,6 @@ def describe_key(public_key: object) -> str:
     if isinstance(public_key, x448.X448PublicKey):
         return "X448"
     return "unknown key type"  # never a Python class name: users read this
-
-
-class UniqueLabels:
-    """Labels made unique as a store is read: a taken one gets the first free `numbered(base, n)` form, n = 2, 3...
-
-    Linear in the number of labels (20,000 copies of one name cost 20,000 steps, not 200 million): each base
-    remembers where its numbering stopped. `renamed` lists (label as read, label given), for one summary note.
-    """
-
-    def __init__(self, numbered: Callable[[str, int], str]) -> None:
-        self.numbered = numbered
-        self.taken: set[str] = set()
-        self.renamed: list[tuple[str, str]] = []
-        self._next: dict[str, int] = {}
-
-    def add(self, base: str) -> str:
-        """`base`, or its first free numbered form; taken from now on."""
-        label = self.peek(base)
-        self.taken.add(label)
-        if label != base:
-            self.renamed.append((base, label))
-        return label
-
-    def peek(self, base: str) -> str:
-        """What add(base) would give, without taking it."""
-        if base not in self.taken:
-            return base
-        number = self._next.get(base, 2)
-        while (label := self.numbered(base, number)) in self.taken:
-            number += 1
-        self._next[base] = number  # every smaller number is taken, and `taken` only grows
-        return label
-
-    def summary(self, location: str, what: str = "entries") -> str | None:
-        """One note for every renaming, or None: "N entries share a name ... 'a' is shown as 'a (2)', ..."."""
-        if not self.renamed:
-            return None
-        shown = ", ".join(f"'{new}' for '{old}'" for old, new in self.renamed[:3])
-        more = f" and {len(self.renamed) - 3} more" if len(self.renamed) > 3 else ""
-        return (f"{location}: {len(self.renamed)} {what} share a name with an earlier one and are shown renamed: "
-                f"{shown}{more}")
 
 
 def public_key_fingerprint(public_key: object) -> bytes:
@@ -473,7 +297,7 @@ def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if not isinstance(key, rsa.RSAPrivateKey):
-        from keystores.undecoded import UndecodedPrivateKey
+        from keystores.pki.undecoded import UndecodedPrivateKey
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
         raise UsageError(f"cannot decrypt with a {kind} key: key transport needs an RSA key")
@@ -520,7 +344,7 @@ class _SoftwareSigner:
             return key.sign(data, padding.PKCS1v15(), algorithm)
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, ec.ECDSA(algorithm))
-        from keystores.undecoded import UndecodedPrivateKey
+        from keystores.pki.undecoded import UndecodedPrivateKey
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
         raise UsageError(f"keystores cannot sign with a {kind} key")

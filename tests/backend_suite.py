@@ -10,11 +10,11 @@ import pytest
 from helpers import UNKNOWN_KEY_ALGORITHM, key_pair_entry, same_key, trusted_entry, undecodable_certificate
 
 from keystores.backends.memory import MemoryStore
-from keystores.chain import decode_certificate
 from keystores.errors import CapabilityError, EntriesRefused, EntryExists, EntryNotFound
 from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 from keystores.ops.describe import entry_data, entry_row
 from keystores.ops.transfer import copy_entries
+from keystores.pki.certificates import decode_certificate
 
 
 class BackendContract:

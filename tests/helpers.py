@@ -93,7 +93,7 @@ def undecodable_certificate(index: int = 0, algorithm: str = UNKNOWN_KEY_ALGORIT
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    from keystores import der
+    from keystores.crypto import der
 
     ca_key, ca_cert = ca(index)
     subject = f"odd {index}" if algorithm == UNKNOWN_KEY_ALGORITHM else f"{algorithm} {index}"

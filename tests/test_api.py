@@ -158,9 +158,9 @@ def test_audit_opens_locations_each_with_its_password(tmp_path, monkeypatch: pyt
     report = keystores.audit(["a.p12", "b.p12"], passwords={"a.p12": "pw-a"})
     [unreadable] = [f for f in report.findings if f.check == "unreadable"]
     assert unreadable.store == "b.p12" and unreadable.severity == "error"
-    assert unreadable.text().endswith("(give passwords={'b.p12': ...})")
-    assert unreadable.text("option").endswith("(give --password-for b.p12=SOURCE)")
-    assert report.as_dict()["findings"][0]["message"] == unreadable.text()
+    assert unreadable.rendered().endswith("(give passwords={'b.p12': ...})")
+    assert unreadable.rendered("option").endswith("(give --password-for b.p12=SOURCE)")
+    assert report.as_dict()["findings"][0]["message"] == unreadable.rendered()
     with pytest.raises(keystores.StoreNotFound):
         keystores.audit(["a.p12", "missing.p12"], password="pw-a")
 

@@ -23,10 +23,10 @@ from helpers import ca, key_pair_entry, same_key, trusted_entry
 
 from keystores.backends.bcfks import BcfksStore
 from keystores.backends.bks import BksStore, UberStore
+from keystores.crypto.decrepit.twofish import Twofish
 from keystores.errors import CapabilityError, CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 from keystores.model import Entry, EntryKind, SecretKey
 from keystores.store import detect, open_store, sniff
-from keystores.twofish import Twofish
 
 PASSWORD = "changeit-Bc1"
 AES_VALUE = bytes(range(32))
@@ -551,8 +551,8 @@ def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
 
 def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path):
     """asn1crypto's messages run over several lines ("... while parsing ..."); ours stay one (found by the fuzz)."""
-    from keystores import der
     from keystores.backends.bcfks.store import _EncryptedData
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -576,8 +576,8 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     unless the store asks for an extraordinary count (the long fuzz hung on three 10-million-round derivations)."""
     from asn1crypto import algos, core
 
-    from keystores import der
     from keystores.backends.bcfks import store as bcfks
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()
@@ -620,7 +620,7 @@ def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
 
 
 def test_bcfks_store_data_in_the_clear_is_refused_by_name(tmp_path):
-    from keystores import der
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     data = path.read_bytes()

@@ -441,7 +441,7 @@ def test_certificates_cryptography_warns_about_list_quietly(tmp_path, fmt):
 
 
 def test_audit_says_nothing_about_dsa(tmp_path):
-    """pki/chain.py's weak-key check named cryptography's DSAPublicKey, which warns "DSA is deprecated" on every
+    """pki/certificates.py's weak-key check named cryptography's DSAPublicKey, which warns "DSA is deprecated" on every
     audit of any store."""
     from helpers import key_pair_entry
 

@@ -332,7 +332,7 @@ def test_unknown_records_survive_a_rewrite(tmp_path):
 
 
 def test_secret_key_records_are_read_and_writing_them_is_refused(tmp_path):
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     alg, ciphertext = pbe.encrypt_with("pbes2-aes256-sha384", bytes(range(32)), PASSWORD, iterations=5,
                                        salt_length=8)

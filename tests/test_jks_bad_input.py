@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keystores.backends.jks import JceksStore, JksStore
+from keystores.crypto.decrepit.java import store_digest
 from keystores.errors import (
     CorruptStore,
     IntegrityError,
@@ -25,7 +26,6 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.legacy_java import store_digest
 from keystores.model import Entry, EntryKind, SecretKey
 from keystores.ops.describe import entry_row
 from keystores.store import open_store

@@ -168,7 +168,7 @@ def test_sans_are_copied_only_when_asked(ca_store):
         plain.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     [asked] = [note for note in plain.notes if "subject alternative names" in note]
     assert asked.endswith("not copied without copy_sans=True") and "--" not in asked  # a script is told the keyword
-    assert asked.line("option").endswith("not copied without --copy-sans")  # the CLI the option (cli/render.said)
+    assert asked.rendered("option").endswith("not copied without --copy-sans")  # the CLI the option (cli/render.said)
     copied = lc.sign(ca_store, "root", made.request, copy_sans=True, sans=["DNS:c.example.com"])
     names = copied.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["a.example.com", "b.example.com", "c.example.com"]
@@ -403,6 +403,25 @@ def test_validate_reports_each_link(issued_store, ca_store):
     data = late.as_dict()
     assert data["valid"] is False and data["links"][0]["problems"]
 
+
+def test_validate_ends_the_path_at_a_trusted_intermediate():
+    """The one chain builder (keystores.pki.chain.build_chain) stops where validation says the path is complete:
+    at a trust anchor, even when the anchor's own issuer is in the pool."""
+    from helpers import certificate, rsa_key
+
+    root_key = rsa_key(31)
+    root = certificate(root_key, "Anchor Test Root", ca=True)
+    middle_key = rsa_key(32)
+    middle = certificate(middle_key, "Anchor Test Intermediate", root_key, root, ca=True)
+    leaf_key = rsa_key(33)
+    leaf = certificate(leaf_key, "anchor test leaf", middle_key, middle)
+    store = MemoryStore.open("anchored")
+    store.add(Entry("leaf", EntryKind.KEY_PAIR, chain=(leaf, middle, root), key=leaf_key))
+    trust = MemoryStore.open("trust")
+    trust.add(Entry("middle", EntryKind.TRUSTED_CERT, chain=(middle,), trust=TRUST_ALL))
+    report = lc.validate(store, "leaf", trust_stores=[trust], at=NOW)
+    assert report.ok
+    assert len(report.links) == 2 and report.links[1].trusted  # the root above the anchor is not part of the path
 
 def test_validate_names_the_missing_issuer(ca_store):
     store, made = _request()

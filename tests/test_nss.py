@@ -745,9 +745,9 @@ def test_chain_ca_then_the_same_ca_as_trusted_entry(tmp_path):
 def _protection_items(folder: Path) -> tuple[dict[tuple[str, int, int], tuple], list[bytes]]:
     """Every integrity MAC and encrypted attribute of the database, by (kind, object class, attribute): the DER
     layout of its parameters (OIDs, iteration count, key length, salt and IV lengths; salts and MACs left out),
-    and every salt. Made with NSS's own DER helpers only, so it reads NSS's files and ours the same way."""
-    from keystores.backends.nss import crypto as nc
+    and every salt. Made with keystores.crypto.der only, so it reads NSS's files and ours the same way."""
     from keystores.backends.nss import db
+    from keystores.crypto import der
 
     salts: list[bytes] = []
 
@@ -755,11 +755,11 @@ def _protection_items(folder: Path) -> tuple[dict[tuple[str, int, int], tuple], 
         found: list[bytes] = []
 
         def walk(tlv: bytes) -> object:
-            tag, value, _, _ = nc.der_read(tlv)
+            tag, value = der.value(tlv)
             if tag & 0x20:
-                return tuple(walk(whole) for _, _, whole in nc.der_children(value))
+                return tuple(walk(whole) for _, _, whole in der.children(value))
             if tag == 0x06:
-                return nc.oid_text(value)
+                return der.oid_text(value)
             if tag == 0x02:
                 return int.from_bytes(value, "big")
             found.append(value)

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from keystores import der
 from keystores.backends.nss import crypto as nc
+from keystores.crypto import der
 
 
 def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash_name: str, iterations: int,
@@ -20,13 +20,13 @@ def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash
     size = key_length or hashlib.new(hash_name).digest_size
     mac_key = hashlib.pbkdf2_hmac(prf, key, salt, iterations, size)
     mac = hmac.new(mac_key, nc.mac_input(object_id, attr, value), hash_name).digest()
-    params = [nc.der_octets(salt), der.integer(iterations)]
+    params = [der.octet_string(salt), der.integer(iterations)]
     if key_length is not None:
         params.append(der.integer(key_length))
-    params.append(nc.der_seq(der.oid(nc._HMAC_OID[prf])))
-    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(*params))
-    alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid(nc._HMAC_OID[hash_name]))))
-    return nc.der_seq(alg, nc.der_octets(mac))
+    params.append(der.sequence(der.oid(nc._HMAC_OID[prf])))
+    kdf = der.sequence(der.oid(nc.OID_PBKDF2), der.sequence(*params))
+    alg = der.sequence(der.oid(nc.OID_PBMAC1), der.sequence(kdf, der.sequence(der.oid(nc._HMAC_OID[hash_name]))))
+    return der.sequence(alg, der.octet_string(mac))
 
 
 @pytest.mark.parametrize("prf", ["sha1", "sha256", "sha384", "sha512"])

@@ -1,4 +1,4 @@
-"""keystores.pbe against openssl: what openssl encrypts we decrypt, and the other way round."""
+"""keystores.crypto.pbe against openssl: what openssl encrypts we decrypt, and the other way round."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from helpers import rsa_key
 
+from keystores.crypto.pbe import decrypt_pkcs8, encrypt_pkcs8
 from keystores.errors import WrongPassword
-from keystores.pbe import decrypt_pkcs8, encrypt_pkcs8
 
 PASSWORD = "s3cret pw"
 

@@ -174,7 +174,7 @@ def test_labels_from_cn_deduplicated_and_friendly_name_wins(tmp_path):
     twin = certificate(rsa_key(7), "Test Root CA 0")  # same CN, another key
     path = tmp_path / "bundle.pem"
     path.write_bytes(_pem(root) + _pem(twin) + b"Bag Attributes\n    friendlyName: chosen name\n" + _pem(ca(1)[1]))
-    assert open_store(path).labels() == ["Test Root CA 0", "Test Root CA 0-2", "chosen name"]
+    assert open_store(path).labels() == ["Test Root CA 0", "Test Root CA 0 (2)", "chosen name"]
 
 
 def test_ca_bundle_written_as_pure_pem(tmp_path):

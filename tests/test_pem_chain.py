@@ -1,4 +1,4 @@
-"""keystores.chain.order_chain: issuer by name AND signature, leaf first, cycle-safe."""
+"""keystores.pki.chain.order_chain and build_chain: issuer by name AND signature, leaf first, cycle-safe."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from helpers import NOW, ca, certificate, ec_key, name, rsa_key
 
-from keystores.chain import issued_by, order_chain
+from keystores.pki.chain import issued_by, order_chain
 
 
 def _three_levels():
@@ -64,3 +64,23 @@ def test_earliest_qualifying_candidate_wins():
     leaf = certificate(ec_key(25), "leaf.example", inter_key, inter_one)
     assert order_chain(leaf, [inter_two, inter_one, root])[1] == inter_two
     assert order_chain(leaf, [inter_one, inter_two, root])[1] == inter_one
+
+
+def test_an_issuer_whose_signature_cannot_be_checked_is_taken_by_name_only_when_asked():
+    """build_chain(unverifiable=True), as PKCS#12 and tokens chain: an issuer whose key type no library knows is
+    taken by its name; one whose signature can be checked and fails is never taken (PKCS#11 took it by name)."""
+    from helpers import undecodable_certificate
+
+    from keystores.pki.certificates import decode_certificate
+    from keystores.pki.chain import build_chain
+
+    odd_key = rsa_key(200)  # the key undecodable_certificate(0) certifies, under an algorithm OID no one knows
+    odd_template = certificate(odd_key, "odd 0", *ca(0), ca=True)
+    leaf = certificate(ec_key(23), "leaf under odd", odd_key, odd_template)
+    odd = decode_certificate(undecodable_certificate(0))
+    assert odd.subject == leaf.issuer
+    assert build_chain(leaf, lambda cert: [odd]) == (leaf,)
+    assert build_chain(leaf, lambda cert: [odd], unverifiable=True) == (leaf, odd)
+    impostor = certificate(ec_key(24), "odd 0", *ca(0), ca=True)  # checkable, and not the signer
+    assert build_chain(leaf, lambda cert: [impostor], unverifiable=True) == (leaf,)
+    assert build_chain(leaf, lambda cert: [impostor, odd_template], unverifiable=True)[1] == odd_template

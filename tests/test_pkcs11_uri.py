@@ -31,7 +31,7 @@ def test_a_pin_in_the_uri_is_refused_without_echoing_it(text):
     with pytest.raises(UsageError) as info:
         Pkcs11Uri.parse(text)
     assert "password=keystores.secret(" in str(info.value)  # the keyword in Python, the option in the CLI:
-    assert "--password env:VAR" in info.value.line("option")  # what render.error_line prints
+    assert "--password env:VAR" in info.value.rendered("option")  # what render.error_line prints
     assert "1234" not in str(info.value) and "/tmp/pin" not in str(info.value)
 
 

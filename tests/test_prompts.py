@@ -38,7 +38,7 @@ def test_convert_decrypts_each_key_once_when_the_destination_password_is_asked_l
                                                                                      monkeypatch):
     """A key into a PKCS#12 file without a password needs one: the destination is asked for and started again,
     and the source, still open, is not decrypted again (it was: every key twice, and the source asked twice)."""
-    from keystores import pbe
+    from keystores.crypto import pbe
     from keystores.ops import transfer
 
     decrypted: list[int] = []

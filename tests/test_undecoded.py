@@ -1,4 +1,4 @@
-"""keystores.undecoded: what cryptography cannot decode is named, kept as its bytes and carried unchanged."""
+"""keystores.pki.undecoded: what cryptography cannot decode is named, kept as its bytes and carried unchanged."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from helpers import ca, key_pair_entry, undecodable_certificate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keystores import der
-from keystores.chain import decode_certificate, issued_by
+from keystores.crypto import der
 from keystores.model import Entry, EntryKind
 from keystores.ops.describe import entry_data
+from keystores.pki.certificates import decode_certificate
+from keystores.pki.chain import issued_by
+from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, key_type_of_pkcs8, load_private_key
 from keystores.store import open_store
-from keystores.undecoded import RawCertificate, UndecodedPrivateKey, key_type_of_pkcs8, load_private_key
 
 ML_DSA_65 = "2.16.840.1.101.3.4.3.18"
 GOST_2012_256 = "1.2.643.7.1.1.1.1"

@@ -276,9 +276,10 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
 def validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at: dt.datetime) -> str | None:
     """Why `cert` cannot be validated with the certificates the getter holds and trusts (its chain to a
     self-signed certificate in `pool`, every link valid at `at`), or None."""
-    from keystores.pki.chain import build_path, describe, is_self_signed
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_self_signed, order_chain
 
-    path = build_path(cert, pool)
+    path = order_chain(cert, pool)
     for link in path:
         if link.not_valid_after_utc <= at:
             return f"{describe(link)} expired on {link.not_valid_after_utc.date().isoformat()}"

@@ -113,10 +113,10 @@ class BaseStore:
 
     def check_decodable(self, entry: Entry) -> None:
         """CapabilityError when the entry holds a certificate or key cryptography could not decode (see
-        keystores.undecoded) and this format cannot store it as the bytes it is."""
+        keystores.pki.undecoded) and this format cannot store it as the bytes it is."""
         if self.capabilities.undecoded_entries:
             return
-        from keystores.undecoded import problem_of
+        from keystores.pki.undecoded import problem_of
 
         parts: list[tuple[str, object]] = [("certificate", cert) for cert in entry.chain]
         if entry.kind is EntryKind.KEY_PAIR:

@@ -13,13 +13,8 @@ from keystores.errors import (
     PasswordRequired,
     one_line,
 )
-from keystores.model import (
-    Capabilities,
-    Entry,
-    EntryKind,
-    KeyRef,
-    SealedEntry,
-)
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef
 
 
 class BouncyCastleFileStore(FileStore):
@@ -43,7 +38,7 @@ class BouncyCastleFileStore(FileStore):
     def _certificate(self, der: bytes, label: str) -> Any:
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
 
         try:
             return decode_certificate(der)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from keystores.chain import serial_of
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
+from keystores.pki.certificates import serial_of
 from keystores.pki.columns import certificate_columns
-from keystores.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
+from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
 
 SCHEMA_VERSION = 1
 
@@ -270,5 +270,5 @@ def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[
         cert = entry.certificate
         data = certificate_data(cert) if cert is not None else {}
         skipped.append({"label": entry.label, "subject": data.get("subject"), "sha256": data.get("sha256"),
-                        "reason": reason.line(naming)})
+                        "reason": reason.rendered(naming)})
     return skipped

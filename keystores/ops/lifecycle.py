@@ -119,7 +119,7 @@ SEVERITIES = ("notice", "warning", "error")  # in rising order; `audit --fail-on
 class Finding:
     """One audit finding. `check` is one of CHECKS; `severity` one of SEVERITIES. Findings about a certificate
     carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint. A store that
-    could not be opened carries the hint of the error that stopped it; `text()` is the message with it."""
+    could not be opened carries the hint of the error that stopped it; `rendered()` is the message with it."""
 
     store: str
     label: str | None
@@ -132,12 +132,12 @@ class Finding:
     fingerprint: str | None = None
     hint: Hint | None = None
 
-    def text(self, naming: Naming = "keyword") -> str:
+    def rendered(self, naming: Naming = "keyword") -> str:
         return self.message + (self.hint.render(naming) if self.hint is not None else "")
 
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"store": self.store, "label": self.label, "check": self.check, "severity": self.severity,
-                "message": self.text(naming), "subject": self.subject,
+                "message": self.rendered(naming), "subject": self.subject,
                 "not_after": _iso(self.not_after) if self.not_after else None, "days_left": self.days_left,
                 "sha256": self.fingerprint}
 
@@ -200,7 +200,12 @@ def _host_key(spec: KeySpec) -> Any:
     if spec.algorithm == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
     if spec.algorithm == "ec":
-        return ec.generate_private_key(getattr(ec, spec.curve.upper())())
+        from keystores.pki.curves import curve_named
+
+        curve = curve_named(spec.curve)
+        if curve is None:
+            raise UsageError(f"keystores makes EC keys on P-256, P-384 and P-521, not {spec.curve}")
+        return ec.generate_private_key(curve.cryptography_curve())
     return ed25519.Ed25519PrivateKey.generate()
 
 
@@ -367,7 +372,8 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from cryptography.hazmat.primitives import serialization
 
     from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
-    from keystores.pki.chain import describe, is_ca, issued_by, may_sign_certificates
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
     from keystores.pki.when import validity
 
     if profile not in PROFILES:
@@ -436,7 +442,7 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from keystores.chain import quietly_decoding
+    from keystores.pki.certificates import quietly_decoding
 
     try:
         with quietly_decoding():
@@ -463,7 +469,7 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
 
 def _entry_public_key(entry: Entry) -> Any:
     """The key an entry holds (the private key's, not a possibly stale certificate's); None for a key cryptography
-    cannot load (keystores.undecoded), which nothing can be matched against."""
+    cannot load (keystores.pki.undecoded), which nothing can be matched against."""
     if isinstance(entry.key, KeyRef):
         return entry.key.public_key
     try:
@@ -486,7 +492,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
-    from keystores.pki.chain import build_path, describe, is_self_signed
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_self_signed, order_chain
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -523,7 +530,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         others = ", ".join(f"'{e.label}'" for e in match[1:])
         notes.append(f"the same key is also under {others}; attached to '{target.label}' only")
     pool = [c for c in given if c != leaf] + [c for c in _certificates(store) if c != leaf]
-    path = build_path(leaf, pool)
+    path = order_chain(leaf, pool)
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
@@ -566,14 +573,8 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
     from keystores.ops.describe import fingerprint
-    from keystores.pki.chain import (
-        describe,
-        is_ca,
-        is_self_signed,
-        issued_by,
-        may_sign_certificates,
-        signature_hash,
-    )
+    from keystores.pki.certificates import describe, signature_hash
+    from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)
@@ -589,18 +590,12 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
     anchor_fps = {_fp(c) for c in anchors}
     candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
 
-    path = [leaf]
-    while _fp(path[-1]) not in anchor_fps and not is_self_signed(path[-1]):
-        current = path[-1]
-        issuer = next((c for c in candidates if c not in path and issued_by(current, c)), None)
-        if issuer is None:
-            break
-        path.append(issuer)
+    path = order_chain(leaf, candidates, complete=lambda cert: _fp(cert) in anchor_fps or is_self_signed(cert))
 
     links: list[Link] = []
     for index, cert in enumerate(path):
-        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.undecoded
-            from keystores.undecoded import problem_of
+        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.pki.undecoded
+            from keystores.pki.undecoded import problem_of
 
             raise UnsupportedFormat(f"certificate {index + 1} of the path cannot be read, so it cannot be validated "
                                     f"({problem_of(cert)})", store=store.location, label=label)
@@ -693,16 +688,8 @@ def _protection_findings(store: KeyStore) -> list[tuple[str, str]]:
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
     from keystores.ops.describe import fingerprint
-    from keystores.pki.chain import (
-        build_path,
-        describe,
-        is_ca,
-        is_self_signed,
-        issued_by,
-        public_key_of,
-        signature_hash,
-        weak_key,
-    )
+    from keystores.pki.certificates import describe, public_key_of, signature_hash, weak_key
+    from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
 
     findings: list[Finding] = []
 
@@ -742,8 +729,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             where = "" if position == 0 else f"chain certificate {who}"
             prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
-            if end is None:  # bytes that are no certificate (keystores.undecoded): nothing else can be checked
-                from keystores.undecoded import problem_of
+            if end is None:  # bytes that are no certificate (keystores.pki.undecoded): nothing else can be checked
+                from keystores.pki.undecoded import problem_of
 
                 add(entry.label, "unreadable", "warning", f"{prefix}cannot be checked: {problem_of(cert)}")
                 continue
@@ -769,7 +756,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 if not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
                         f"{describe(parent)} did not sign {describe(child)}", child)
-            path = build_path(entry.chain[0], [*entry.chain[1:], *all_certs])
+            path = order_chain(entry.chain[0], [*entry.chain[1:], *all_certs])
             top = path[-1]
             if not is_self_signed(top):
                 add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "

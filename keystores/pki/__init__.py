@@ -1,1 +1,4 @@
-"""Certificate-level helpers: DNs, chains, and request/certificate building that works with token keys too."""
+"""The bottom layer of certificate knowledge, usable by backends, ops and the CLI alike: names (dn), chains and
+issuer checks (chain), certificate facts and tolerant decoding (certificates, undecoded), the `list` columns read
+straight from DER (columns), dates (when), and request/certificate building that works with token keys too
+(builder). Nothing here imports backends, ops or the CLI."""

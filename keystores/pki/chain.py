@@ -1,57 +1,128 @@
-"""Certificate facts the lifecycle needs: who signed whom, chain building, weak algorithms, short descriptions."""
+"""Who issued whom: issuer checks by name AND signature, and the one chain builder every backend and operation
+uses (order_chain over a list of candidates, build_chain over an index), bounded on hostile input.
+
+Part of pki/, the bottom layer: pure functions over cryptography certificates, so backends (PEM, PKCS#12, CMS,
+NSS), ops and the rest of pki/ can all use it without importing upward.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from keystores.chain import issued_by, order_chain, public_key_of, signature_valid
+from keystores.pki.certificates import public_key_of, rsa_bits
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-WEAK_HASHES = ("md5", "sha1")
+    from keystores.limits import VerificationBudget
 
 
-def describe(cert: x509.Certificate) -> str:
-    """The subject in the MQ/RFC 4514 form."""
-    from keystores.pki.dn import DistinguishedName
-
-    return DistinguishedName.from_x509(cert.subject).normalized() or "(empty subject)"
-
-
-def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
-    """"sha256", "sha1", "md5"...; None for Ed25519/Ed448 (no separate hash); "unknown" when unrecognised."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-
-    try:
-        algorithm = obj.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        return "unknown"
-    return None if algorithm is None else algorithm.name.replace("-", "")
-
-
+def is_self_issued(cert: x509.Certificate) -> bool:
+    """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
+    return cert.subject == cert.issuer
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     return issued_by(cert, cert)
 
 
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when `issuer`'s subject is `cert`'s issuer AND `issuer`'s key verifies `cert`'s signature.
+
+    Any failure to verify (wrong key, unknown algorithm, damaged signature) counts as "not issued by". MD5 and
+    SHA-1 signatures verify too: audit must be able to say "weak", not "broken".
+    """
+    if cert.issuer != issuer.subject:
+        return False
+    public_key = public_key_of(issuer)
+    return public_key is not None and signature_valid(cert, public_key)
 
 
-def weak_key(public_key: object) -> str | None:
-    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+def absurd_key(public_key: object) -> str | None:
+    """Why a public key is never used to verify (keystores.limits: an RSA modulus or exponent no real key has), or
+    None. Checked before each verification, so a hostile file's keys cost nothing."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
+
+    # DSA needs no check here (OpenSSL verifies with at most 10,000-bit keys), and naming cryptography's DSA
+    # classes makes it print a deprecation warning.
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size > MAX_RSA_BITS:
+            return f"RSA modulus of {public_key.key_size} bits (more than {MAX_RSA_BITS})"
+        exponent_bits = public_key.public_numbers().e.bit_length()
+        if exponent_bits > MAX_RSA_EXPONENT_BITS:
+            return f"RSA public exponent of {exponent_bits} bits (more than {MAX_RSA_EXPONENT_BITS})"
+    return None
+
+
+def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
+    """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
+    key (absurd_key) made none: it is not even tried."""
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+    from keystores.pki.undecoded import RawCertificate
+
+    if absurd_key(public_key) is not None:
+        return False
+
+    if isinstance(data, RawCertificate):
+        return _raw_signature_valid(data, public_key)
+    tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
+    try:
+        algorithm = data.signature_hash_algorithm
+        params = data.signature_algorithm_parameters
+        if isinstance(public_key, rsa.RSAPublicKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            # cryptography gives no parameters for md5WithRSAEncryption; it is PKCS#1 v1.5 all the same
+            params = params if params is not None else padding.PKCS1v15()
+            public_key.verify(data.signature, tbs, params, algorithm)  # type: ignore[arg-type]
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(data.signature, tbs, params)  # type: ignore[arg-type]
+        elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(data.signature, tbs)
+        elif isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(data.signature, tbs, algorithm)  # type: ignore[arg-type]
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
+
+
+def _raw_signature_valid(cert: Any, public_key: object) -> bool:
+    """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
     from keystores.model import dsa_public_key_type
 
-    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
-        return f"RSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, dsa_public_key_type()) and public_key.key_size < 2048:  # type: ignore[attr-defined]
-        return f"DSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size < 256:
-        return f"EC key on {public_key.curve.name} (< 256 bits)"
-    return None
+    try:
+        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+            return True
+        hash_name = cert.signature_hash_name
+        if hash_name is None:
+            return False
+        algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
+                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        elif isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
 
 
 def is_ca(cert: x509.Certificate) -> bool:
@@ -78,10 +149,93 @@ def may_sign_certificates(cert: x509.Certificate) -> bool:
         return False
 
 
-def build_path(leaf: x509.Certificate, pool: Iterable[x509.Certificate]) -> list[x509.Certificate]:
-    """The issuer path from `leaf` through `pool` (leaf first): keystores.chain.order_chain, as a list."""
-    return list(order_chain(leaf, pool))
+def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
+                budget: VerificationBudget | None = None, *,
+                complete: Callable[[x509.Certificate], bool] = is_self_issued) -> tuple[x509.Certificate, ...]:
+    """`leaf` first, then its issuer, its issuer's issuer ... found among `candidates`.
+
+    An issuer counts only when its subject matches the issuer name AND its key verifies the signature. When several
+    candidates qualify (cross-signed CAs) the earliest in `candidates` wins, so callers express preference by order.
+    Stops at a certificate `complete` accepts (a self-issued one by default; validation stops at a trust anchor),
+    when no candidate matches, or when a certificate would repeat (cycle-safe). Candidates equal to the leaf and
+    duplicates are ignored; candidates that are not part of the chain are left out.
+    """
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for cand in candidates:
+        by_subject.setdefault(cand.subject, []).append(cand)
+    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget, complete=complete)
 
 
-__all__ = ["build_path", "describe", "is_ca", "is_self_signed", "issued_by", "may_sign_certificates",
-           "public_key_of", "signature_hash", "signature_valid", "weak_key"]
+def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],
+                budget: VerificationBudget | None = None, *,
+                complete: Callable[[x509.Certificate], bool] = is_self_issued,
+                unverifiable: bool = False) -> tuple[x509.Certificate, ...]:
+    """order_chain over a lookup: `issuers(cert)` yields the candidates for `cert`'s issuer, preferred first.
+
+    The one chain builder: backends chain their entries and operations build validation paths with it. For callers
+    that chain many leaves against one large set (index it once by subject instead of per leaf). Names and
+    signatures are checked here whatever the lookup returns. Bounded on hostile input: at most
+    MAX_CANDIDATES_PER_NAME candidates per issuer name, and one signature check per candidate charged to
+    `budget` (a store's, shared by all its chains); when it runs out the chain ends there. With `unverifiable`, a
+    candidate whose signature cannot be checked at all (a key type or signature algorithm cryptography lacks) is
+    taken by its name when no candidate is proven: what a file says of its own chain (PKCS#12, tokens).
+    """
+    import itertools
+
+    from cryptography.hazmat.primitives import hashes
+
+    from keystores.limits import MAX_CANDIDATES_PER_NAME
+
+    def fingerprint(cert: x509.Certificate) -> bytes:
+        return cert.fingerprint(hashes.SHA256())
+
+    chain = [leaf]
+    seen = {fingerprint(leaf)}
+    current = leaf
+    while not complete(current):
+        found = by_name = None
+        for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
+            print_ = fingerprint(cand)
+            if print_ in seen:
+                continue
+            if budget is not None and not budget.spend(rsa_bits(public_key_of(cand))):
+                break
+            if issued_by(current, cand):
+                found = cand
+                break
+            if unverifiable and by_name is None and current.issuer == cand.subject and not _checkable(current, cand):
+                by_name = cand
+        found = found if found is not None else by_name
+        if found is None:
+            break
+        seen.add(fingerprint(found))
+        chain.append(found)
+        current = found
+    return tuple(chain)
+
+
+def _checkable(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether cryptography can check `issuer`'s signature on `cert` at all: it knows the issuer's key type and the
+    signature's algorithm. An absurd key counts as checked (and failed)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+
+    key = public_key_of(issuer)
+    if key is None:
+        return False
+    if absurd_key(key) is not None:
+        return True
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+                      | ed448.Ed448PublicKey | dsa_public_key_type()):
+        return False
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(cert, RawCertificate):
+        return cert.signature_hash_name is not None or isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
+    try:
+        cert.signature_hash_algorithm  # noqa: B018 - raises for an algorithm cryptography does not know
+    except UnsupportedAlgorithm:
+        return False
+    return True

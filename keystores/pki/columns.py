@@ -8,6 +8,10 @@ and returns None for anything else, so the caller asks cryptography: where both 
 (tests/test_columns.py compares them on generated, damaged and real certificates). It checks only what it reads:
 damage in the issuer, extensions or signature, or a key value cryptography refuses (an EC point off its curve), is
 found when the certificate itself is decoded.
+
+A speed device, fenced here: only ops/describe.py calls it, on what keystores.lazy_entries leaves undecoded.
+Justified by bench/bench_nss.py (list of a 2,000-certificate NSS database) and bench/bench_java.py (2,000 trusted
+certificates in JKS); the README's Speed section has the figures.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from keystores.der import read
+from keystores.crypto.der import DerError, oid_text, read
+from keystores.pki.curves import curve_of_params
 
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
@@ -26,8 +31,6 @@ _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O
 _TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
 _RSA = bytes.fromhex("2a864886f70d010101")
 _EC = bytes.fromhex("2a8648ce3d0201")
-_CURVES = {bytes.fromhex("2a8648ce3d030107"): ("P256", 32), bytes.fromhex("2b81040022"): ("P384", 48),
-           bytes.fromhex("2b81040023"): ("P521", 66)}
 _EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32), bytes.fromhex("2b6571"): ("Ed448", 57)}
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
                           "\0": "\\00"})
@@ -36,7 +39,7 @@ _ATTRIBUTE_NAMES: dict[bytes, str] = {}  # OID content -> printed name ("": not 
 
 
 class _Declined(ValueError):
-    """A form this reader leaves to cryptography, or a malformed one (as is keystores.der.DerError)."""
+    """A form this reader leaves to cryptography, or a malformed one (as is keystores.crypto.der.DerError)."""
 
 
 def _attribute_name(content: bytes) -> str:
@@ -49,20 +52,10 @@ def _attribute_name(content: bytes) -> str:
 
 
 def _oid_name(content: bytes) -> str | None:
-    arcs: list[int] = []
-    value = 0
-    for position, byte in enumerate(content):
-        if byte == 0x80 and (position == 0 or not content[position - 1] & 0x80):
-            return None  # an arc that starts with 0x80 is not in its shortest form
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if not content or content[-1] & 0x80:
+    try:
+        dotted = oid_text(content, minimal=True)
+    except DerError:
         return None
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    dotted = ".".join(str(arc) for arc in head + arcs[1:])
     return _SHORT_NAMES.get(dotted, dotted)
 
 
@@ -173,11 +166,11 @@ def _key_type(data: bytes, start: int, stop: int) -> str:
             raise _Declined
         return f"RSA-{int.from_bytes(key[modulus[0]:modulus[1]], 'big').bit_length()}"
     if algorithm == _EC:
-        tag, curve_start, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
-        curve = _CURVES.get(data[curve_start:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
+        tag, _, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
+        curve = curve_of_params(data[oid_stop:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
         if curve is None:
             raise _Declined
-        name, size = curve
+        name, size = curve.short, curve.size
         if not ((key[:1] == b"\x04" and len(key) == 1 + 2 * size) or (key[:1] in (b"\x02", b"\x03")
                                                                        and len(key) == 1 + size)):
             raise _Declined

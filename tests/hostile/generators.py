@@ -18,7 +18,7 @@ def _java_utf(text: str) -> bytes:
 
 
 def _java_digest(password: str, body: bytes) -> bytes:
-    from keystores.legacy_java import store_digest
+    from keystores.crypto.decrepit.java import store_digest
 
     return store_digest(password, body)
 
@@ -66,7 +66,7 @@ def _pfx(infos: list, *, mac_iterations: int = 2048, mac: object = "pkcs12") -> 
 
     from asn1crypto import cms, core, pkcs12
 
-    from keystores.legacy import bmp_password, pkcs12_kdf
+    from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     safe = pkcs12.AuthenticatedSafe(infos).dump()
     pfx: dict = {"version": "v3",
@@ -174,7 +174,7 @@ def _ec_certificate() -> bytes:
 def jceks_key_iterations() -> bytes:
     """A JCEKS private key protected with PBEWithMD5AndTripleDES at 2**31 - 1 iterations (JDK reads at most
     5,000,000)."""
-    from keystores import der
+    from keystores.crypto import der
 
     params = der.tlv(0x30, der.tlv(0x04, b"saltsalt") + der.integer(2**31 - 1))
     epki = der.tlv(0x30, der.tlv(0x30, der.oid("1.3.6.1.4.1.42.2.19.1") + params) + der.tlv(0x04, b"k" * 32))
@@ -193,9 +193,9 @@ def cms_key_iterations() -> tuple[bytes, bytes]:
     the PKCS#12 KDF at 2**64 - 1 iterations. `list` took the stash and decrypted the key at open (twice)."""
     from asn1crypto import keys
 
-    from keystores import der
     from keystores.backends.cms import container as fmt
     from keystores.backends.cms import stash as cms_stash
+    from keystores.crypto import der
 
     epki = keys.EncryptedPrivateKeyInfo({
         "encryption_algorithm": {"algorithm": "pkcs12_sha1_tripledes_3key",
@@ -231,40 +231,40 @@ def _set_meta(folder: Path, where: str, blob: bytes, column: str = "item1") -> N
 def nss_legacy_password_check(folder: Path) -> None:
     """key4.db's password check in NSS's legacy SHA-1/3DES PBE at 2**31 - 1 iterations (a Python SHA-1 loop:
     about 20 minutes before; NSS itself writes 1 or 10,000)."""
-    from keystores import der
     from keystores.backends.nss import crypto as nc
+    from keystores.crypto import der
 
     _nss_database(folder)
-    params = nc.der_seq(nc.der_octets(b"s" * 20), der.integer(2**31 - 1))
-    blob = nc.der_seq(nc.der_seq(der.oid(nc.OID_NSS_LEGACY_3DES), params), nc.der_octets(b"c" * 16))
+    params = der.sequence(der.octet_string(b"s" * 20), der.integer(2**31 - 1))
+    blob = der.sequence(der.sequence(der.oid(nc.OID_NSS_LEGACY_3DES), params), der.octet_string(b"c" * 16))
     _set_meta(folder, "password", blob, "item2")
 
 
 def nss_password_check_key_length(folder: Path) -> None:
     """The password check in PBES2 with PBKDF2 keyLength 2**24 for an AES-256 key (2**19 PBKDF2 runs)."""
-    from keystores import der
     from keystores.backends.nss import crypto as nc
+    from keystores.crypto import der
 
     _nss_database(folder)
-    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(10000),
+    kdf = der.sequence(der.oid(nc.OID_PBKDF2), der.sequence(der.octet_string(b"s" * 32), der.integer(10000),
                                                         der.integer(2**24),
-                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    scheme = nc.der_seq(der.oid("2.16.840.1.101.3.4.1.42"), nc.der_octets(b"i" * 14))
-    alg = nc.der_seq(der.oid(nc.OID_PBES2), nc.der_seq(kdf, scheme))
-    _set_meta(folder, "password", nc.der_seq(alg, nc.der_octets(b"c" * 32)), "item2")
+                                                        der.sequence(der.oid("1.2.840.113549.2.9"))))
+    scheme = der.sequence(der.oid("2.16.840.1.101.3.4.1.42"), der.octet_string(b"i" * 14))
+    alg = der.sequence(der.oid(nc.OID_PBES2), der.sequence(kdf, scheme))
+    _set_meta(folder, "password", der.sequence(alg, der.octet_string(b"c" * 32)), "item2")
 
 
 def nss_trust_mac_iterations(folder: Path) -> None:
     """Every trust MAC at 6,000,000 PBKDF2 iterations: just above the ceiling, seconds each before."""
-    from keystores import der
     from keystores.backends.nss import crypto as nc
+    from keystores.crypto import der
 
     _nss_database(folder)
-    kdf = nc.der_seq(der.oid(nc.OID_PBKDF2), nc.der_seq(nc.der_octets(b"s" * 32), der.integer(6_000_000),
+    kdf = der.sequence(der.oid(nc.OID_PBKDF2), der.sequence(der.octet_string(b"s" * 32), der.integer(6_000_000),
                                                         der.integer(32),
-                                                        nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    alg = nc.der_seq(der.oid(nc.OID_PBMAC1), nc.der_seq(kdf, nc.der_seq(der.oid("1.2.840.113549.2.9"))))
-    _set_meta(folder, "sig_cert_%", nc.der_seq(alg, nc.der_octets(b"m" * 32)))
+                                                        der.sequence(der.oid("1.2.840.113549.2.9"))))
+    alg = der.sequence(der.oid(nc.OID_PBMAC1), der.sequence(kdf, der.sequence(der.oid("1.2.840.113549.2.9"))))
+    _set_meta(folder, "sig_cert_%", der.sequence(alg, der.octet_string(b"m" * 32)))
 
 
 # --- PEM ---------------------------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def _encrypted_key(algorithm: dict) -> bytes:
 
 def pem_key_iterations() -> bytes:
     """An ENCRYPTED PRIVATE KEY block whose PBKDF2 asks for 2**64 - 1 iterations (cryptography tried it, then
-    keystores.pbe again)."""
+    keystores.crypto.pbe again)."""
     return _pem("ENCRYPTED PRIVATE KEY", _encrypted_key(_pbes2(2**64 - 1)))
 
 
@@ -381,7 +381,7 @@ def p12_same_label(copies: int) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding
     from helpers import certificate, ec_key
 
-    from keystores import der
+    from keystores.crypto import der
 
     cert = x509.Certificate.load(certificate(ec_key(9), "same").public_bytes(Encoding.DER))
     attrs = pkcs12.Attributes([{"type": "friendly_name", "values": ["same"]}])
@@ -414,7 +414,7 @@ def p12_suspicious_iterations() -> bytes:
     ceiling), but far above what any tool writes by default."""
     from asn1crypto import algos, cms, pkcs12
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     algorithm, ciphertext = pbe.encrypt_with("pbes2-aes256-sha256", pkcs12.SafeContents([]).dump(), PASSWORD,
                                              iterations=1_500_000)

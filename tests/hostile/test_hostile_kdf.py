@@ -31,7 +31,8 @@ def test_kdf_ceilings(tmp_path: Path, make, name: str, parameter: str) -> None:
 
 def test_pkcs12_wrong_password_decrypts_one_part_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a failed MAC, telling damage from a wrong password costs one decryption, not one per part."""
-    from keystores import open_store, pbe
+    from keystores import open_store
+    from keystores.crypto import pbe
     from keystores.errors import WrongPassword
 
     store = tmp_path / "three.p12"

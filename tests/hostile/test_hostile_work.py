@@ -11,7 +11,8 @@ import generators
 import pytest
 from bounded import assert_clean_refusal, run
 
-from keystores.model import UniqueLabels
+from keystores.pki import labels as labels_module
+from keystores.pki.labels import UniqueLabels
 
 
 def test_chain_candidates_with_absurd_rsa_keys_are_never_verified(tmp_path: Path) -> None:
@@ -44,14 +45,15 @@ def test_duplicate_labels_are_renamed_in_linear_time_with_one_note(tmp_path: Pat
     assert len(renaming) == 1 and "2999 entries" in renaming[0], outcome.err
 
 
-def test_unique_labels_cost_is_linear() -> None:
+def test_unique_labels_cost_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
     def numbered(base: str, number: int) -> str:
         calls.append(number)
         return f"{base} ({number})"
 
-    labels = UniqueLabels(numbered)
+    monkeypatch.setattr(labels_module, "numbered", numbered)  # counts the candidates tried
+    labels = UniqueLabels()
     given = [labels.add("same") for _ in range(20_000)]
     assert len(set(given)) == 20_000 and given[-1] == "same (20000)"
     assert len(calls) < 2 * 20_000

@@ -10,7 +10,7 @@ _PBES2_OID = bytes.fromhex("06092a864886f70d01050d")
 def looks_like_bcfks(head: bytes) -> bool:
     if head[:1] != b"\x30":
         return False
-    from keystores.der import DerError, read
+    from keystores.crypto.der import DerError, read
 
     try:
         _, start, _ = read(head, 0, len(head) + (1 << 31))

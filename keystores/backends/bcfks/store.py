@@ -40,8 +40,8 @@ from typing import Any, ClassVar
 
 from asn1crypto import algos, core
 
-from keystores import der
 from keystores.backends.bouncycastle import BouncyCastleFileStore
+from keystores.crypto import der
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -53,16 +53,9 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import MAX_ITERATIONS, MAX_KEY_LENGTH  # the ceilings every parser applies
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    LazyEntry,
-    SealedEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 
 _CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECRET_KEY = 0, 1, 2, 3, 4
 #: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).
@@ -554,5 +547,5 @@ def _starts_like_store_data(first: bytes) -> bool:
     """Whether 16 decrypted bytes begin an ObjectStoreData: SEQUENCE, then INTEGER 1 (its version)."""
     if len(first) < 8 or first[0] != 0x30:
         return False
-    at = 2 if first[1] < 0x80 else 2 + (first[1] & 0x7F)
+    at = der.content_start(first)
     return first[at : at + 3] == b"\x02\x01\x01"

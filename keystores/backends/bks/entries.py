@@ -26,15 +26,9 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    LazyEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
 
 _CERTIFICATE, _KEY, _SECRET, _SEALED = 1, 2, 3, 4
 _KEY_PRIVATE, _KEY_PUBLIC, _KEY_SECRET = 0, 1, 2
@@ -86,7 +80,7 @@ class _Reader:
 
 def _pkcs12_password(password: str) -> bytes:
     """BC's PBEParametersGenerator.PKCS12PasswordToBytes: BMPString with a NUL terminator, empty for ""."""
-    from keystores.legacy import bmp_password
+    from keystores.crypto.kdf import bmp_password
 
     return bmp_password(password) if password else b""
 
@@ -115,7 +109,7 @@ def _tdes_alg(salt: bytes, iterations: int) -> Any:
 
 def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
     """The encoded key inside a sealed (type 4) entry; WrongPassword when the password does not open it."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     reader = _Reader(blob)
     salt = reader.chunk()
@@ -137,7 +131,7 @@ def _seal(encoded_key: bytes, password: str) -> bytes:
     """A sealed entry's bytes: PBEWithSHAAnd3-KeyTripleDES-CBC with a 20-byte salt, as BC writes it."""
     from asn1crypto import algos
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     # BC turns an empty password into no bytes at all, not a BMPString's terminator: raw "" is exactly that.
     alg_der, encrypted = pbe.encrypt_with("pkcs12-3des", encoded_key, password, iterations=WRITE_ITERATIONS,

@@ -48,18 +48,15 @@ from keystores.errors import (
     WrongPassword,
     one_line,
 )
+from keystores.lazy_entries import SealedEntry
 from keystores.limits import MAX_ITERATIONS  # the ceiling every parser applies (a header cannot ask for 2**31)
-from keystores.model import (
-    Entry,
-    EntryKind,
-    SealedEntry,
-)
+from keystores.model import Entry, EntryKind
 
 _MAC_SIZE = 20
 
 
 def _bks_mac(password: str, salt: bytes, iterations: int, version: int, body: bytes | memoryview) -> bytes:
-    from keystores.legacy import pkcs12_kdf
+    from keystores.crypto.kdf import pkcs12_kdf
 
     key = pkcs12_kdf(_pkcs12_password(password), salt, 3, iterations, _MAC_SIZE if version == 2 else _MAC_SIZE // 8)
     return hmac.new(key, body, hashlib.sha1).digest()

@@ -2,8 +2,8 @@
 
 UBER is BKS's entry list (entries.py), followed by a SHA-1 digest of it, all encrypted with PBEWithSHAAndTwofish-CBC
 (PKCS#12 KDF, SHA-1, 256-bit key, 128-bit IV) after the clear header (version, salt, iterations); BC refuses more
-than 65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish: keystores.twofish
-decrypts it. UBER version 0 (from before 2002) is refused with a message naming it.
+than 65,536 iterations and a salt that is not 20 bytes, and so do we. cryptography has no Twofish:
+keystores.crypto.decrepit.twofish decrypts it. UBER version 0 (from before 2002) is refused with a message naming it.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class UberStore(_BcStore):
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     def _load(self, data: bytes) -> None:
-        from keystores.legacy import pkcs12_kdf
-        from keystores.twofish import Twofish
+        from keystores.crypto.decrepit.twofish import Twofish
+        from keystores.crypto.kdf import pkcs12_kdf
 
         try:
             reader = _Reader(data)

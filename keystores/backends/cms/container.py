@@ -13,8 +13,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-from keystores.der import DerError, integer, tlv
-from keystores.der import read as read_der
+from keystores.crypto.der import DerError, elements, integer, tlv
+from keystores.crypto.der import read as read_der
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
 
 MAGIC = b"\x37\x48"
@@ -190,16 +190,11 @@ def read_tlv(data: bytes, pos: int, *, store: str | None) -> tuple[int, int, int
 
 
 def children(data: bytes, start: int, end: int, *, store: str | None) -> list[tuple[int, int, int, int]]:
-    """The TLVs inside [start, end): (tag, tlv start, value start, value end)."""
-    found = []
-    pos = start
-    while pos < end:
-        tag, vstart, vend = read_tlv(data, pos, store=store)
-        if vend > end:
-            raise CorruptStore("damaged record (ASN.1 element runs past its parent)", store=store)
-        found.append((tag, pos, vstart, vend))
-        pos = vend
-    return found
+    """The TLVs inside [start, end): (tag, tlv start, value start, value end); CorruptStore on any malformation."""
+    try:
+        return elements(data, start, end)
+    except DerError as exc:
+        raise CorruptStore(f"damaged record ({exc})", store=store) from exc
 
 
 @dataclass

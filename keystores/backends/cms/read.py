@@ -9,21 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms.records import _KINDS, NATIVE_KEY_DESCRIPTION, _label_text, _Record
-from keystores.chain import build_chain, fully_decoded
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
     UnsupportedFormat,
     WrongPassword,
 )
+from keystores.lazy_entries import sealed_entry
 from keystores.limits import VerificationBudget
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Entry, EntryKind, SecretKey
+from keystores.pki.certificates import fully_decoded
+from keystores.pki.chain import build_chain
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,7 +34,7 @@ class CmsReading:
     """The reading half of CmsStore: the .kdb (and .rdb) slots -> records -> entries, keys decrypted on first use."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.chain import quietly_decoding
+        from keystores.pki.certificates import quietly_decoding
 
         with quietly_decoding():  # old CA certificates with negative serial numbers are common in CMS databases
             self._load_files(data)
@@ -142,7 +138,7 @@ class CmsReading:
         """Note how a key is protected (parameters are checked against keystores.limits when it is opened)."""
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
         if standard is not None:
@@ -152,11 +148,11 @@ class CmsReading:
             self._key_schemes.add(pbe.describe(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]))
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> Any:
-        """The record's certificate; one cryptography refuses is kept as its bytes (keystores.undecoded), which
+        """The record's certificate; one cryptography refuses is kept as its bytes (keystores.pki.undecoded), which
         are also what is written back: a certificate with NULL ECDSA parameters (some Java tooling writes them) is
         decoded through a repaired copy and keeps its bytes and its verifiable signature."""
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.certificates import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.problem is None:
@@ -169,7 +165,7 @@ class CmsReading:
         """The private key of a record, under the password the database was read with."""
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         # GSKit marks its raw-password 3DES scheme with its own OID; pbe knows the standard one.
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
@@ -195,7 +191,7 @@ class CmsReading:
     def _open_secret(self, epki: bytes, label: str, where: str, password: str) -> SecretKey:
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         epki = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where) or epki
         try:

@@ -36,6 +36,7 @@ from keystores.model import (
     KeyRef,
     Trust,
 )
+from keystores.pki.labels import free_label
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -169,19 +170,13 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             for cert in entry.chain[1:]:
                 if cert in present:
                     continue
-                label = self._free_label(_cert_label(cert))
+                label = free_label(_cert_label(cert), self._entries)
                 self._entries[label] = Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
                                              trust=TRUST_ALL)
                 present.add(cert)
                 self._chain_labels.add(label)
                 self.notes.append(f"{self.location}: added signer certificate '{label}' from the chain of "
                                   f"'{entry.label}'")
-
-    def _free_label(self, wanted: str) -> str:
-        label, n = wanted, 2
-        while label in self._entries:
-            label, n = f"{wanted} ({n})", n + 1
-        return label
 
     def set_trust(self, label: str, trust: Trust | None) -> None:
         """GSKit's -modify -trust on|off for a signer certificate: one bit, for all purposes or none."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keystores import der
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
 from keystores.backends.cms.records import (
@@ -17,11 +16,9 @@ from keystores.backends.cms.records import (
     _label_text,
     _Record,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    SealedEntry,
-)
+from keystores.crypto import der
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Entry, EntryKind
 
 
 def _primary(entry: Entry) -> object:
@@ -187,7 +184,7 @@ class CmsWriting:
     def _encrypt_key(self, entry: Entry) -> bytes:
         from cryptography.hazmat.primitives import serialization
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         assert self._kdb is not None
         pkcs8 = entry.key.private_bytes(serialization.Encoding.DER,  # type: ignore[union-attr]
@@ -204,7 +201,7 @@ class CmsWriting:
         return epki
 
     def _encrypt_secret(self, value: bytes) -> bytes:
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         assert self._kdb is not None
         scheme = NATIVE_KEY_SCHEME[self._kdb.version]

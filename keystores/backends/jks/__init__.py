@@ -3,7 +3,7 @@
 Where to look: format.py declares the format (names, extensions, magic bytes) for detection and --type; store.py
 holds the layout, JksStore and JceksStore (reading, key protection, writing); epki.py the DER wrapping of their
 keys; javaser.py the Java serialization of JCEKS secret keys (SealedObject); the DataOutputStream encodings they
-share with BKS are ../java_data.py, the legacy ciphers keystores/legacy_java.py.
+share with BKS are ../java_data.py, the legacy ciphers keystores/java.py.
 """
 
 from keystores.formats import lazy_classes

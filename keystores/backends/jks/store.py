@@ -29,18 +29,9 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import LimitExceeded
-from keystores.model import (
-    TRUST_ALL,
-    Capabilities,
-    Entry,
-    EntryKind,
-    KeyRef,
-    LazyEntry,
-    SealedEntry,
-    SecretKey,
-    sealed_entry,
-)
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, SecretKey
 
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2
@@ -96,7 +87,7 @@ class _JavaStore(FileStore):
         digest = data[end : end + _DIGEST_SIZE]
         if len(digest) != _DIGEST_SIZE:
             raise CorruptStore("truncated: the store digest is missing", store=self.location)
-        from keystores.legacy_java import store_digest
+        from keystores.crypto.decrepit.java import store_digest
 
         if self.password is None:
             # As keytool -list without -storepass: certificates and labels are shown unchecked; keys and writing
@@ -238,7 +229,7 @@ class _JavaStore(FileStore):
                                     store=self.location, label=label)
         from cryptography.exceptions import UnsupportedAlgorithm
 
-        from keystores.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
 
         try:
             return decode_certificate(der)
@@ -248,17 +239,17 @@ class _JavaStore(FileStore):
     # --- key protection --------------------------------------------------------------------------------------
     def _unprotect(self, epki_der: bytes, password: str, label: str) -> bytes:
         """PKCS#8 PrivateKeyInfo DER from a tag-1 blob. Both formats' algorithms are accepted in either store."""
-        from keystores import legacy_java
+        from keystores.crypto.decrepit import java
 
         try:
             oid, params, encrypted = _read_epki(epki_der)
-            if oid == legacy_java.JKS_KEY_PROTECTOR_OID:
-                return legacy_java.jks_unprotect_key(encrypted, password)
-            if oid == legacy_java.SUN_PBE_MD5_3DES_OID:
+            if oid == java.JKS_KEY_PROTECTOR_OID:
+                return java.jks_unprotect_key(encrypted, password)
+            if oid == java.SUN_PBE_MD5_3DES_OID:
                 if params is None:
                     raise ValueError("PBEWithMD5AndTripleDES without parameters")
                 salt, iterations = _read_pbe_parameter(params)
-                return legacy_java.sun_pbe_decrypt(encrypted, password, salt, iterations)
+                return java.sun_pbe_decrypt(encrypted, password, salt, iterations)
         except WrongPassword as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key", store=self.location,
                                 label=label) from exc
@@ -270,7 +261,7 @@ class _JavaStore(FileStore):
                                 label=label)
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
-        from keystores.undecoded import load_private_key
+        from keystores.pki.undecoded import load_private_key
 
         pkcs8 = self._unprotect(epki_der, password, label)
         try:
@@ -281,18 +272,18 @@ class _JavaStore(FileStore):
                                 store=self.location, label=label) from exc
 
     def _open_secret_key(self, sealed: Any, password: str, label: str) -> SecretKey:
-        from keystores import legacy_java
         from keystores.backends.jks.javaser import _JavaObject, _JavaReader
+        from keystores.crypto.decrepit import java
 
         try:
             if not isinstance(sealed, _JavaObject) or "encryptedContent" not in sealed.fields:
                 raise ValueError(f"a secret key entry holds a {type(sealed).__name__}, not a SealedObject")
             algorithm = sealed.fields.get("sealAlg")
-            if algorithm != legacy_java.SUN_PBE_NAME:
-                raise UnsupportedFormat(f"secret key sealed with '{algorithm}', not {legacy_java.SUN_PBE_NAME}",
+            if algorithm != java.SUN_PBE_NAME:
+                raise UnsupportedFormat(f"secret key sealed with '{algorithm}', not {java.SUN_PBE_NAME}",
                                         store=self.location, label=label)
             salt, iterations = _read_pbe_parameter(sealed.fields["encodedParams"])
-            plain = legacy_java.sun_pbe_decrypt(sealed.fields["encryptedContent"], password, salt, iterations)
+            plain = java.sun_pbe_decrypt(sealed.fields["encryptedContent"], password, salt, iterations)
         except WrongPassword as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key", store=self.location,
                                 label=label) from exc
@@ -365,7 +356,7 @@ class _JavaStore(FileStore):
                 raise CapabilityError(entry.kind.value, f"{self.format.upper()} cannot hold a {entry.kind.value}",
                                       store=self.location, label=label)
         body = b"".join(parts)
-        from keystores.legacy_java import store_digest
+        from keystores.crypto.decrepit.java import store_digest
 
         return body + store_digest(self.password, body)
 
@@ -397,7 +388,7 @@ class _JavaStore(FileStore):
     def protection(self) -> dict[str, str]:
         """The digest, and the key protection the keys as read actually use (iteration counts from their
         parameters: JDK 8 wrote 200 iterations, JDK 17 writes 200,000); what we write for new keys otherwise."""
-        from keystores import legacy_java
+        from keystores.crypto.decrepit import java
 
         seen: set[str] = set()
         counts: set[int] = set()
@@ -408,7 +399,7 @@ class _JavaStore(FileStore):
             try:
                 if entry.kind is EntryKind.KEY_PAIR:
                     oid, params, _ = _read_epki(blob)
-                    if oid == legacy_java.JKS_KEY_PROTECTOR_OID:
+                    if oid == java.JKS_KEY_PROTECTOR_OID:
                         seen.add(JksStore.key_protection)
                         continue
                 else:
@@ -440,10 +431,10 @@ class JksStore(_JavaStore):
                                                         undecoded_entries=True)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
-        from keystores import legacy_java
+        from keystores.crypto.decrepit import java
 
-        protected = legacy_java.jks_protect_key(self._pkcs8(entry), password)
-        return _epki(legacy_java.JKS_KEY_PROTECTOR_OID, None, protected)
+        protected = java.jks_protect_key(self._pkcs8(entry), password)
+        return _epki(java.JKS_KEY_PROTECTOR_OID, None, protected)
 
     key_protection: ClassVar[str] = "JKS key protector (SHA-1 keystream XOR, SHA-1 check)"
 
@@ -461,34 +452,34 @@ class JceksStore(_JavaStore):
                                                         undecoded_entries=True)
 
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
-        from keystores import legacy_java
+        from keystores.crypto.decrepit import java
 
         salt, iterations, encrypted = self._sun_encrypt(self._pkcs8(entry), password, entry.label)
-        return _epki(legacy_java.SUN_PBE_MD5_3DES_OID, _pbe_parameter(salt, iterations), encrypted)
+        return _epki(java.SUN_PBE_MD5_3DES_OID, _pbe_parameter(salt, iterations), encrypted)
 
     def _seal_secret_key(self, entry: Entry, password: str) -> bytes:
-        from keystores import legacy_java
         from keystores.backends.jks.javaser import _serialize_sealed_object, _serialize_secret_key_spec
+        from keystores.crypto.decrepit import java
 
         secret = entry.secret
         if secret is None:
             raise UsageError("a secret-key entry needs its key", store=self.location, label=entry.label)
         inner = _serialize_secret_key_spec(secret.algorithm, secret.value)
         salt, iterations, encrypted = self._sun_encrypt(inner, password, entry.label)
-        return _serialize_sealed_object(_pbe_parameter(salt, iterations), encrypted, legacy_java.SUN_PBE_NAME)
+        return _serialize_sealed_object(_pbe_parameter(salt, iterations), encrypted, java.SUN_PBE_NAME)
 
     def _sun_encrypt(self, data: bytes, password: str, label: str) -> tuple[bytes, int, bytes]:
-        from keystores import legacy_java
+        from keystores.crypto.decrepit import java
 
         try:
-            return legacy_java.sun_pbe_encrypt(data, password)
+            return java.sun_pbe_encrypt(data, password)
         except UsageError as exc:
             raise UsageError(exc.reason, store=self.location, label=label) from exc
 
     key_protection: ClassVar[str] = "PBEWithMD5AndTripleDES (MD5, 3DES-CBC)"
 
     def _key_algorithm_name(self) -> str:
-        from keystores.legacy_java import SUN_PBE_ITERATIONS
+        from keystores.crypto.decrepit.java import SUN_PBE_ITERATIONS
 
         return f"{self.key_protection}, {SUN_PBE_ITERATIONS} iterations"
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from keystores.backends.nss.entries import _CURVES
-from keystores.chain import fully_decoded
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -15,7 +13,9 @@ from keystores.errors import (
     EntryExists,
     UsageError,
 )
-from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
+from keystores.lazy_entries import LazyEntry
+from keystores.model import Entry, EntryKind, KeyRef
+from keystores.pki.certificates import fully_decoded
 
 
 class _NotReadable(Exception):
@@ -44,11 +44,13 @@ class ChangeLog:
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
             from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+            from keystores.pki.curves import curve_named
+
             key = entry.key
             if not (isinstance(key, rsa.RSAPrivateKey)
-                    or (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _CURVES)):
+                    or (isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)):
                 from keystores.model import describe_key
-                from keystores.undecoded import UndecodedPrivateKey
+                from keystores.pki.undecoded import UndecodedPrivateKey
 
                 kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
                 raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "

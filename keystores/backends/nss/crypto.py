@@ -2,7 +2,7 @@
 
 What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 - passKey = SHA-1(global salt ‖ password) (SHA-384 when the global salt is 48 bytes); it is the *password* fed
-  to every PBKDF2 below, as raw bytes. keystores.pbe takes text passwords, hence this small module.
+  to every PBKDF2 below, as raw bytes. keystores.crypto.pbe takes text passwords, hence this small module.
 - Encrypted attributes: SEQ{ PBES2{ PBKDF2(salt, iter, 32, HMAC-SHA256), AES-256-CBC(IV) }, OCTET } where the
   real AES IV is the whole DER encoding of the IV parameter (`04 0e` + 14 random bytes): an NSS quirk.
   Before NSS 3.49: 1.2.840.113549.1.12.5.1.3 with NSS's "PBKDF1 extended" KDF and 3DES-CBC.
@@ -18,9 +18,8 @@ import hashlib
 import hmac
 import os
 
-from keystores import der
-from keystores.der import DerError
-from keystores.der import read as read_der
+from keystores.crypto import der
+from keystores.crypto.der import DerError
 from keystores.errors import CorruptStore
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
 
@@ -43,48 +42,6 @@ def _oid(dotted: str) -> bytes:
     return der.oid(dotted)
 
 
-def der_read(data: bytes, pos: int = 0) -> tuple[int, bytes, int, int]:
-    """(tag, value, start of this TLV, end of this TLV) at `pos`."""
-    tag, start, end = read_der(data, pos)
-    return tag, data[start:end], pos, end
-
-
-def der_children(data: bytes) -> list[tuple[int, bytes, bytes]]:
-    """The (tag, value, whole TLV) items inside a constructed value."""
-    items = []
-    pos = 0
-    while pos < len(data):
-        tag, value, start, end = der_read(data, pos)
-        items.append((tag, value, data[start:end]))
-        pos = end
-    return items
-
-
-def der_seq(*items: bytes) -> bytes:
-    return der.tlv(0x30, b"".join(items))
-
-
-def der_octets(value: bytes) -> bytes:
-    return der.tlv(0x04, value)
-
-
-def oid_text(value: bytes) -> str:
-    if not value:
-        raise DerError("empty OID")
-    parts = [value[0] // 40, value[0] % 40]
-    acc = 0
-    for byte in value[1:]:
-        acc = (acc << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            parts.append(acc)
-            acc = 0
-    return ".".join(str(p) for p in parts)
-
-
-def der_integer_value(value: bytes) -> int:
-    return int.from_bytes(value, "big", signed=True)
-
-
 # --- passKey -------------------------------------------------------------------------------------------------
 def pass_key(global_salt: bytes, password: str) -> bytes:
     """The key NSS derives from the database password; 48-byte salts mean SHA-384 (newer NSS)."""
@@ -95,19 +52,19 @@ def pass_key(global_salt: bytes, password: str) -> bytes:
 # --- PBKDF2 parameters ---------------------------------------------------------------------------------------
 def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
     """(salt, iterations, key length or None, hash name) from the value of a PBKDF2 AlgorithmIdentifier."""
-    children = der_children(alg_tlv_value)
-    if oid_text(children[0][1]) != OID_PBKDF2:
+    children = der.children(alg_tlv_value)
+    if der.oid_text(children[0][1]) != OID_PBKDF2:
         raise DerError("key derivation is not PBKDF2")
-    params = der_children(children[1][1])
+    params = der.children(children[1][1])
     salt = params[0][1]
-    iterations = der_integer_value(params[1][1])
+    iterations = der.integer_value(params[1][1])
     key_length = None
     hash_name = "sha1"
     for tag, value, _ in params[2:]:
         if tag == 0x02:
-            key_length = der_integer_value(value)
+            key_length = der.integer_value(value)
         elif tag == 0x30:
-            prf_oid = oid_text(der_children(value)[0][1])
+            prf_oid = der.oid_text(der.children(value)[0][1])
             if prf_oid not in OID_HMAC:
                 raise DerError(f"unknown PBKDF2 PRF {prf_oid}")
             hash_name = OID_HMAC[prf_oid]
@@ -117,9 +74,9 @@ def _pbkdf2_params(alg_tlv_value: bytes) -> tuple[bytes, int, int | None, str]:
 
 
 def _pbkdf2_alg(salt: bytes, iterations: int, key_length: int, hash_name: str = "sha256") -> bytes:
-    return der_seq(_oid(OID_PBKDF2),
-                   der_seq(der_octets(salt), der.integer(iterations), der.integer(key_length),
-                           der_seq(_oid(_HMAC_OID[hash_name]))))
+    return der.sequence(_oid(OID_PBKDF2),
+                   der.sequence(der.octet_string(salt), der.integer(iterations), der.integer(key_length),
+                           der.sequence(_oid(_HMAC_OID[hash_name]))))
 
 
 # --- encrypted attributes ------------------------------------------------------------------------------------
@@ -170,21 +127,21 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
     Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
     keystores.limits (or past `budget`).
     """
-    from keystores.legacy import block_cipher
+    from keystores.crypto.pbe import block_cipher
 
     try:
-        _, outer, _, _ = der_read(blob)
-        (_, alg, _), (ctag, ciphertext, _) = der_children(outer)[:2]
+        _, outer = der.value(blob)
+        (_, alg, _), (ctag, ciphertext, _) = der.children(outer)[:2]
         if ctag != 0x04:
             raise DerError("ciphertext is not an OCTET STRING")
-        alg_items = der_children(alg)
-        oid = oid_text(alg_items[0][1])
+        alg_items = der.children(alg)
+        oid = der.oid_text(alg_items[0][1])
         if oid == OID_PBES2:
-            kdf, scheme = der_children(alg_items[1][1])[:2]
+            kdf, scheme = der.children(alg_items[1][1])[:2]
             salt, iterations, key_length, hash_name = _pbkdf2_params(kdf[1])
             check_iterations(iterations, "PBKDF2")
-            scheme_items = der_children(scheme[1])
-            cipher_oid = oid_text(scheme_items[0][1])
+            scheme_items = der.children(scheme[1])
+            cipher_oid = der.oid_text(scheme_items[0][1])
             iv_tlv = scheme_items[1][2]
             if cipher_oid in OID_AES:
                 size = key_length or OID_AES[cipher_oid]
@@ -203,9 +160,9 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 return _unpad(plain, 8)
             raise DerError(f"unsupported cipher {cipher_oid}")
         if oid == OID_NSS_LEGACY_3DES:
-            params = der_children(alg_items[1][1])
+            params = der.children(alg_items[1][1])
             salt = params[0][1]
-            iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
+            iterations = der.integer_value(params[1][1]) if len(params) > 1 else 1
             check_iterations(iterations, "NSS legacy 3DES PBE")
             _charge(budget, iterations, 1, "NSS legacy 3DES PBE")
             des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
@@ -222,43 +179,43 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
 
 def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
     """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
-    from keystores.legacy import block_cipher
+    from keystores.crypto.pbe import block_cipher
 
     if legacy:
         salt = os.urandom(20)
         des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
         pad = 8 - len(plain) % 8
         ciphertext = _cbc(block_cipher("tripledes", des_key), iv, plain + bytes([pad]) * pad, decrypt=False)
-        alg = der_seq(_oid(OID_NSS_LEGACY_3DES), der_seq(der_octets(salt), der.integer(iterations)))
-        return der_seq(alg, der_octets(ciphertext))
+        alg = der.sequence(_oid(OID_NSS_LEGACY_3DES), der.sequence(der.octet_string(salt), der.integer(iterations)))
+        return der.sequence(alg, der.octet_string(ciphertext))
     salt = os.urandom(32)
-    iv_param = der_octets(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
+    iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
     derived = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     pad = 16 - len(plain) % 16
     ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
-    alg = der_seq(_oid(OID_PBES2),
-                  der_seq(_pbkdf2_alg(salt, iterations, 32),
-                          der_seq(_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
-    return der_seq(alg, der_octets(ciphertext))
+    alg = der.sequence(_oid(OID_PBES2),
+                  der.sequence(_pbkdf2_alg(salt, iterations, 32),
+                          der.sequence(_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
+    return der.sequence(alg, der.octet_string(ciphertext))
 
 
 def describe_value(blob: bytes) -> tuple[str, int]:
     """(algorithm as audit names it, iterations) of an encrypted attribute."""
     try:
-        _, outer, _, _ = der_read(blob)
-        alg = der_children(outer)[0][1]
-        alg_items = der_children(alg)
-        oid = oid_text(alg_items[0][1])
+        _, outer = der.value(blob)
+        alg = der.children(outer)[0][1]
+        alg_items = der.children(alg)
+        oid = der.oid_text(alg_items[0][1])
         if oid == OID_PBES2:
-            kdf, scheme = der_children(alg_items[1][1])[:2]
+            kdf, scheme = der.children(alg_items[1][1])[:2]
             _, iterations, _, hash_name = _pbkdf2_params(kdf[1])
-            cipher_oid = oid_text(der_children(scheme[1])[0][1])
+            cipher_oid = der.oid_text(der.children(scheme[1])[0][1])
             cipher = {16: "AES-128-CBC", 24: "AES-192-CBC", 32: "AES-256-CBC"}.get(OID_AES.get(cipher_oid, 0),
                                                                                   "3DES-CBC")
             return f"PBES2 PBKDF2-HMAC-{hash_name.upper().replace('SHA', 'SHA-')} {cipher}", iterations
         if oid == OID_NSS_LEGACY_3DES:
-            params = der_children(alg_items[1][1])
-            iterations = der_integer_value(params[1][1]) if len(params) > 1 else 1
+            params = der.children(alg_items[1][1])
+            iterations = der.integer_value(params[1][1]) if len(params) > 1 else 1
             return "NSS legacy PBE SHA-1 3DES-CBC", iterations
         return oid, 0
     except (DerError, IndexError, ValueError):
@@ -275,9 +232,9 @@ def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterat
     salt = os.urandom(32)
     mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
     mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
-    alg = der_seq(_oid(OID_PBMAC1),
-                  der_seq(_pbkdf2_alg(salt, iterations, 32), der_seq(_oid(_HMAC_OID["sha256"]))))
-    return der_seq(alg, der_octets(mac))
+    alg = der.sequence(_oid(OID_PBMAC1),
+                  der.sequence(_pbkdf2_alg(salt, iterations, 32), der.sequence(_oid(_HMAC_OID["sha256"]))))
+    return der.sequence(alg, der.octet_string(mac))
 
 
 class _MacShape:
@@ -411,14 +368,14 @@ class MacChecker:
                 mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
                 return hmac.compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
         try:
-            _, outer, _, _ = der_read(blob)
-            (_, alg, _), (_, mac, _) = der_children(outer)[:2]
-            alg_items = der_children(alg)
-            if oid_text(alg_items[0][1]) != OID_PBMAC1:
+            _, outer = der.value(blob)
+            (_, alg, _), (_, mac, _) = der.children(outer)[:2]
+            alg_items = der.children(alg)
+            if der.oid_text(alg_items[0][1]) != OID_PBMAC1:
                 raise DerError("MAC algorithm is not PBMAC1")
-            kdf, mac_alg = der_children(alg_items[1][1])[:2]
+            kdf, mac_alg = der.children(alg_items[1][1])[:2]
             salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
-            hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]))
+            hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
             if hash_name is None:
                 raise DerError("unknown MAC algorithm")
             size = key_length or hashlib.new(hash_name).digest_size
@@ -467,12 +424,12 @@ def check_mac(blob: bytes, key: bytes, object_id: int, attr_type: int, value: by
 
 def describe_mac(blob: bytes) -> tuple[str, int]:
     try:
-        _, outer, _, _ = der_read(blob)
-        alg = der_children(outer)[0][1]
-        alg_items = der_children(alg)
-        kdf, mac_alg = der_children(alg_items[1][1])[:2]
+        _, outer = der.value(blob)
+        alg = der.children(outer)[0][1]
+        alg_items = der.children(alg)
+        kdf, mac_alg = der.children(alg_items[1][1])[:2]
         _, iterations, _, _ = _pbkdf2_params(kdf[1])
-        hash_name = OID_HMAC.get(oid_text(der_children(mac_alg[1])[0][1]), "unknown")
+        hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]), "unknown")
         return f"PBMAC1 HMAC-{hash_name.upper().replace('SHA', 'SHA-')}", iterations
     except (DerError, IndexError, ValueError):
         return "unknown", 0

@@ -10,17 +10,16 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss.index import _Cert
 from keystores.backends.nss.trust_macs import _ATTR_NAMES
-from keystores.chain import decode_certificate
 from keystores.errors import (
     CorruptStore,
     IntegrityError,
     PasswordRequired,
     UnsupportedFormat,
 )
+from keystores.lazy_entries import LazyEntry
 from keystores.limits import LimitExceeded
-from keystores.model import Entry, EntryKind, KeyRef, LazyEntry
-
-_CURVES = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34", "secp521r1": "1.3.132.0.35"}
+from keystores.model import Entry, EntryKind, KeyRef
+from keystores.pki.certificates import decode_certificate
 
 
 def _dsa_key(p: int, q: int, g: int, x: int) -> Any:
@@ -100,8 +99,8 @@ class LazyEntries:
                                store=self.location, label=label) from exc
 
     def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
-        from keystores.chain import order_chain
         from keystores.limits import MAX_CANDIDATES_PER_NAME
+        from keystores.pki.chain import order_chain
 
         if self._by_subject is None:
             self._by_subject = {}
@@ -187,16 +186,16 @@ class LazyEntries:
                                 store=self.location, label=label)
 
     def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
-        from cryptography.hazmat.primitives.asymmetric import ec
+        from keystores.crypto.der import read
+        from keystores.pki.curves import curve_of_params
 
         params = row.get(db.CKA_EC_PARAMS)
-        names = {oid: name for name, oid in _CURVES.items()}
         try:
+            curve = curve_of_params(params) if params else None
+            if curve is not None:
+                return curve.cryptography_curve()
             if params:
-                tag, value, _, _ = nc.der_read(params)
-                name = names.get(nc.oid_text(value)) if tag == 0x06 else None
-                if name:
-                    return {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[name]()
+                read(params)  # damaged parameters are damage, not an unknown curve
             return leaf.public_key().curve
         except (nc.DerError, AttributeError) as exc:
             raise CorruptStore("the EC key's curve is unknown or does not match its certificate",

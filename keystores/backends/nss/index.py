@@ -5,7 +5,7 @@ chain-only certificates.
 from __future__ import annotations
 
 from keystores.backends.nss import db
-from keystores.model import UniqueLabels
+from keystores.pki.labels import UniqueLabels
 
 
 class _Cert:
@@ -63,7 +63,7 @@ class Index:
                 issuer = nxt
         # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_chain_only` only
         # says that writing may treat them as part of the key pairs they serve.
-        labels = UniqueLabels(lambda base, number: f"{base} ({number})")
+        labels = UniqueLabels()
         labels.taken.update(self._entry_cert)
         for cert in certs:
             label = labels.add(cert.label or cert.subject.hex()[:16])

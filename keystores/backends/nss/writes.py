@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
-from keystores.backends.nss.entries import _CURVES
-from keystores.chain import serial_of
-from keystores.der import integer as der_integer
-from keystores.der import oid as der_oid
+from keystores.crypto import der
+from keystores.crypto.der import integer as der_integer
 from keystores.errors import (
     EntryExists,
     IntegrityError,
     UsageError,
 )
 from keystores.model import Entry, EntryKind
+from keystores.pki.certificates import serial_of
+from keystores.pki.curves import curve_named
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -192,15 +192,15 @@ class SqlWrites:
                             db.CKA_ENCRYPT: db.TRUE, db.CKA_WRAP: db.TRUE, db.CKA_VERIFY: db.TRUE,
                             db.CKA_VERIFY_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear}
         elif isinstance(key, ec.EllipticCurvePrivateKey):
-            curve_oid = _CURVES.get(key.curve.name)
-            if curve_oid is None:
+            curve = curve_named(key.curve.name)
+            if curve is None:
                 raise UsageError(f"NSS stores EC keys on P-256/P-384/P-521, not {key.curve.name}",
                                  store=self.location, label=label)
             point = _ec_point(key.public_key())
             ckaid = hashlib.sha1(point).digest()
             size = (key.curve.key_size + 7) // 8
             secret = {db.CKA_VALUE: key.private_numbers().private_value.to_bytes(size, "big")}
-            params = der_oid(curve_oid)
+            params = curve.params_der
             private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
                              db.CKA_DECRYPT: db.FALSE, db.CKA_UNWRAP: db.FALSE, db.CKA_SIGN: db.TRUE,
                              db.CKA_SIGN_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
@@ -208,7 +208,7 @@ class SqlWrites:
             public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
                             db.CKA_ENCRYPT: db.FALSE, db.CKA_WRAP: db.FALSE, db.CKA_VERIFY: db.TRUE,
                             db.CKA_VERIFY_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
-                            db.CKA_EC_POINT: nc.der_octets(point)}
+                            db.CKA_EC_POINT: der.octet_string(point)}
         else:
             raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
                              store=self.location, label=label)

@@ -1,9 +1,9 @@
 """PEM has no labels, so they are derived: a "friendlyName" in the Bag Attributes before a block wins, else the
 certificate's (or request's) common name, else its first subject attribute, else "cert-" + fingerprint prefix;
-duplicates get "-2", "-3" in file order. The writer derives them the same way and adds a "Bag Attributes /
-friendlyName" line (as `openssl pkcs12 -nodes` does, and which every PEM reader skips) only where the derived label
-would differ from the entry's label, or where a trusted certificate could otherwise be mistaken for part of a key
-pair's chain: a CA bundle whose labels are the CAs' names stays pure PEM.
+duplicates get " (2)", " (3)" in file order (keystores.pki.labels). The writer derives them the same way and adds a
+"Bag Attributes / friendlyName" line (as `openssl pkcs12 -nodes` does, and which every PEM reader skips) only where
+the derived label would differ from the entry's label, or where a trusted certificate could otherwise be mistaken for
+part of a key pair's chain: a CA bundle whose labels are the CAs' names stays pure PEM.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from keystores.model import (
     public_key_fingerprint,
 )
-from keystores.undecoded import RawCertificate
+from keystores.pki.undecoded import RawCertificate
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -25,7 +25,7 @@ def derived_label(name: x509.Name, public_key: object) -> str:
     the public key; of the certificate for one whose key cryptography does not load)."""
     from cryptography.x509.oid import NameOID
 
-    from keystores.undecoded import RawCertificate
+    from keystores.pki.undecoded import RawCertificate
 
     if isinstance(public_key, RawCertificate):
         raw = public_key
@@ -52,10 +52,6 @@ def _label_from_name(name: Any, common_name: Any) -> str | None:
         if value:
             return value
     return None
-
-
-def _numbered(base: str, number: int) -> str:
-    return f"{base}-{number}"
 
 
 def _key_hash(cert: Any) -> bytes:

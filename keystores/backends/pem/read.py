@@ -2,7 +2,7 @@
 
 How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
 - a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
-  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.chain);
+  certificates in the file that chain up from it (issuer name AND signature checked, see keystores.pki.chain);
 - a private key + a matching certificate request (and no certificate) -> REQUEST holding both; a request alone ->
   REQUEST without a key;
 - an unnamed certificate that is a key pair's chain member is also an entry of its own: CERTIFICATE (trust None:
@@ -16,7 +16,7 @@ How a file becomes entries (PEM has no entries of its own, so this is our docume
 
 A DER file holds one certificate, private key or request (a DER PKCS#7 certificate bundle is read too). Encrypted
 keys are read in every scheme seen in the wild: the traditional "Proc-Type: 4,ENCRYPTED" form (AES-128/192/256,
-3DES, DES) and PKCS#8 (cryptography's loader, then keystores.pbe for PKCS#12 PBE, PBES1, RC2...; scrypt within a
+3DES, DES) and PKCS#8 (cryptography's loader, then keystores.crypto.pbe for PKCS#12 PBE, PBES1, RC2...; scrypt within a
 memory ceiling). All keys of a file are opened with the one store password.
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
     _CERT_LABELS,
     _IGNORED_LABELS,
@@ -40,7 +40,8 @@ from keystores.backends.pem.parse import (
     _is_pem,
     split_pem,
 )
-from keystores.der import read as read_der
+from keystores.crypto.der import children, oid_text
+from keystores.crypto.der import read as read_der
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -49,23 +50,16 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.limits import LimitExceeded
-from keystores.model import (
-    TRUST_ALL,
-    Entry,
-    EntryKind,
-    Trust,
-    UniqueLabels,
-    describe_key,
-    public_key_fingerprint,
-)
-from keystores.undecoded import RawCertificate, UndecodedPrivateKey
+from keystores.model import TRUST_ALL, Entry, EntryKind, Trust, describe_key, public_key_fingerprint
+from keystores.pki.labels import UniqueLabels
+from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
-# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.legacy cipher name, key size, block size).
+# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.crypto.kdf cipher name, key size, block size).
 _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24, 16), "AES-256-CBC": ("aes", 32, 16),
                        "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
 
@@ -95,15 +89,6 @@ def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
     return derived[:size]
 
 
-def _children(der: bytes) -> Iterator[tuple[int, bytes]]:
-    """(tag, contents) of each DER element in a run of them."""
-    offset = 0
-    while offset < len(der):
-        tag, start, end = read_der(der, offset)
-        yield tag, der[start:end]
-        offset = end
-
-
 def _firstread_der(der: bytes, where: str, location: str) -> bytes:
     """The first DER element of `der` (a TRUSTED CERTIFICATE is a certificate followed by OpenSSL's aux data)."""
     try:
@@ -128,16 +113,13 @@ def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
     """
     if not aux:
         return None, TRUST_ALL
-    from asn1crypto import core
-
     tag, start, end = read_der(aux, 0)
     if tag != 0x30:
         raise ValueError("aux is not a SEQUENCE")
     alias, trusted, rejected = None, None, set()
-    for tag, contents in _children(aux[start:end]):
+    for tag, contents, _ in children(aux[start:end]):
         if tag in (0x30, 0xA0):
-            oids = {core.ObjectIdentifier.load(_der(0x06, oid)).dotted for oid_tag, oid in _children(contents)
-                    if oid_tag == 0x06}
+            oids = {oid_text(oid) for oid_tag, oid, _ in children(contents) if oid_tag == 0x06}
             if tag == 0x30:
                 trusted = oids
             else:
@@ -158,14 +140,6 @@ def _openssl_cert_aux(aux: bytes) -> tuple[str | None, Trust | None]:
                f"reject={','.join(sorted(rejected))}" if rejected else ""]
     return alias, Trust(**{name: name in allowed for name in everything},
                         native="openssl:" + ";".join(part for part in spelled if part))
-
-
-def _der(tag: int, contents: bytes) -> bytes:
-    length = len(contents)
-    if length < 0x80:
-        return bytes([tag, length]) + contents
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + contents
 
 
 _SCRYPT_OID = "1.3.6.1.4.1.11591.4.11"
@@ -208,7 +182,7 @@ class PemReading:
     """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.chain import quietly_decoding
+        from keystores.pki.certificates import quietly_decoding
 
         # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
         # CLI). They are read as they are: warning about a root the user did not make helps nobody.
@@ -268,7 +242,7 @@ class PemReading:
             return
         from asn1crypto import keys
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         for block in blocks:
             if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
@@ -338,10 +312,10 @@ class PemReading:
                                 "(or it is damaged)", store=self.location)
 
     def _certificate(self, der: bytes, where: str) -> Any:
-        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.undecoded),
+        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.pki.undecoded),
         bytes that are no certificate at all are damage."""
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.certificates import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.parsed is None:
@@ -355,7 +329,7 @@ class PemReading:
         if isinstance(obj, RawCertificate):
             return obj  # written back byte for byte: nothing in it needs decoding
 
-        from keystores.chain import fully_decoded
+        from keystores.pki.certificates import fully_decoded
 
         try:
             obj.public_key()
@@ -372,7 +346,7 @@ class PemReading:
 
     def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
         """The key in `der` (an UndecodedPrivateKey for a sound PKCS#8 of a type cryptography does not load)."""
-        from keystores.undecoded import load_private_key
+        from keystores.pki.undecoded import load_private_key
 
         try:
             return load_private_key(der)  # type: ignore[no-any-return]
@@ -395,8 +369,8 @@ class PemReading:
     def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
         """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
         charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
-        keystores.pbe, which reads them all and tells a wrong password from damage."""
-        from keystores import pbe
+        keystores.crypto.pbe, which reads them all and tells a wrong password from damage."""
+        from keystores.crypto import pbe
 
         password = self._need_password(where)
         self._encrypted_pkcs8.append(der)
@@ -417,7 +391,7 @@ class PemReading:
         return key
 
     def _decrypt_scrypt(self, der: bytes, where: str, password: str, cost: tuple[int, int, int]) -> PrivateKeyTypes:
-        """`openssl pkcs8 -scrypt` keys, which keystores.pbe does not read: cryptography's loader, once its cost
+        """`openssl pkcs8 -scrypt` keys, which keystores.crypto.pbe does not read: cryptography's loader, once its cost
         (N, r, p) is known to be within what OpenSSL itself decrypts."""
         from cryptography.hazmat.primitives import serialization
 
@@ -443,7 +417,7 @@ class PemReading:
         """
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-        from keystores.legacy import block_cipher
+        from keystores.crypto.pbe import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
         if not _DEK_INFO.match(dek_info):
@@ -485,8 +459,8 @@ class PemReading:
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
         from cryptography import x509
 
-        from keystores.chain import build_chain
         from keystores.limits import VerificationBudget
+        from keystores.pki.chain import build_chain
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
@@ -595,7 +569,7 @@ class PemReading:
                 trusted_seen.add(fingerprint)
                 groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
 
-        labels = UniqueLabels(_numbered)
+        labels = UniqueLabels()
         order = sorted(range(len(groups)), key=lambda n: groups[n][0])
         for number in order:
             _, friendly, kind, item, key = groups[number]

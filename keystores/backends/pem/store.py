@@ -154,7 +154,7 @@ class PemStore(PemReading, PemWriting, FileStore):
         if self._encrypted_pkcs8:
             from asn1crypto import keys
 
-            from keystores import pbe
+            from keystores.crypto import pbe
 
             for der in self._encrypted_pkcs8:
                 if _scrypt_parameters(der) is not None:

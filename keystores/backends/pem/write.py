@@ -14,23 +14,20 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from keystores.backends.pem.labels import _fingerprint, _labelling_key, _numbered, derived_label
+from keystores.backends.pem.labels import _fingerprint, _labelling_key, derived_label
 from keystores.errors import (
     CapabilityError,
     UsageError,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    UniqueLabels,
-)
-from keystores.undecoded import UndecodedPrivateKey
+from keystores.model import Entry, EntryKind
+from keystores.pki.labels import UniqueLabels
+from keystores.pki.undecoded import UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
-# As keystores.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
+# As keystores.crypto.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
 WRITTEN_KEY_PROTECTION = "PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 2048 iterations"
 
 
@@ -53,7 +50,7 @@ class PemWriting:
         password when there is one, as BestAvailableEncryption does for the others)."""
         from cryptography.hazmat.primitives import serialization
 
-        from keystores import pbe
+        from keystores.crypto import pbe
 
         plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption())
@@ -91,7 +88,7 @@ class PemWriting:
 
         pem = serialization.Encoding.PEM
         out: list[bytes] = []
-        derived_labels = UniqueLabels(_numbered)
+        derived_labels = UniqueLabels()
         has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
         trusted_written: set[bytes] = set()
 

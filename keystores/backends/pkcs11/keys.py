@@ -6,18 +6,15 @@ public point, so a key, its public key and its certificate written by any of the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
+from keystores.crypto import der
 from keystores.errors import KeystoreError, UsageError
 from keystores.model import describe_key
+from keystores.pki.curves import curve_named, curve_of_params
 
-# DER of the named-curve OIDs, as CKA_EC_PARAMS holds them.
-CURVE_PARAMS = {
-    "secp256r1": bytes.fromhex("06082a8648ce3d030107"),
-    "secp384r1": bytes.fromhex("06052b81040022"),
-    "secp521r1": bytes.fromhex("06052b81040023"),
-}
 ED25519_PARAMS = bytes.fromhex("06032b6570")  # OID 1.3.101.112
 # RFC 8410 allows tokens to spell the curve as a PrintableString too (SoftHSM accepts both).
 ED25519_NAMES = (ED25519_PARAMS, b"\x13\x0cedwards25519", b"\x13\x07Ed25519")
@@ -32,23 +29,12 @@ DIGEST_INFO = {
 }
 
 
-def der_octet_string(data: bytes) -> bytes:
-    from keystores.der import tlv
-
-    return tlv(0x04, data)
-
-
 def unwrap_point(value: bytes) -> bytes:
     """CKA_EC_POINT as the spec says (DER OCTET STRING) or as some tokens give it (the raw point)."""
-    if len(value) > 2 and value[0] == 0x04:
-        length = value[1]
-        offset = 2
-        if length & 0x80:
-            count = length & 0x7F
-            length = int.from_bytes(value[2:2 + count], "big")
-            offset = 2 + count
-        if offset + length == len(value):
-            return value[offset:]
+    with contextlib.suppress(der.DerError):
+        tag, start, end = der.read(value)
+        if tag == 0x04 and end == len(value):
+            return value[start:end]
     return value
 
 
@@ -71,10 +57,19 @@ def key_id_for(public_key: Any) -> bytes:
     return hashlib.sha1(material).digest()
 
 
+def ec_params_for(name: str) -> bytes:
+    """CKA_EC_PARAMS for the curve named `name` (keystores.pki.curves); UsageError for a curve not written."""
+    curve = curve_named(name)
+    if curve is None:
+        raise UsageError(f"EC curve {name} is not one keystores writes to tokens (P-256/384/521)")
+    return curve.params_der
+
+
 def curve_name(ec_params: bytes) -> str | None:
-    for name, der in CURVE_PARAMS.items():
-        if der == ec_params:
-            return name
+    """The curve CKA_EC_PARAMS names: a keystores.pki.curves name, "ed25519", or None."""
+    curve = curve_of_params(ec_params)
+    if curve is not None:
+        return curve.name
     if ec_params in ED25519_NAMES:
         return "ed25519"
     return None
@@ -96,9 +91,9 @@ def public_key_from_attributes(attrs: dict[Any, Any]) -> Any:
         return None
     curve = curve_name(params)
     raw = unwrap_point(point)
-    if key_type == KeyType.EC and curve in CURVE_PARAMS:
-        curve_class = {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[curve]
-        return ec.EllipticCurvePublicKey.from_encoded_point(curve_class(), raw)
+    named = curve_of_params(params)
+    if key_type == KeyType.EC and named is not None:
+        return ec.EllipticCurvePublicKey.from_encoded_point(named.cryptography_curve(), raw)
     if key_type == KeyType.EC_EDWARDS and curve == "ed25519":
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
     return None
@@ -121,9 +116,9 @@ def private_key_from_attributes(attrs: dict[Any, Any]) -> Any:
                 dmp1=number(Attribute.EXPONENT_1), dmq1=number(Attribute.EXPONENT_2),
                 iqmp=number(Attribute.COEFFICIENT), public_numbers=public).private_key()
         curve = curve_name(attrs.get(Attribute.EC_PARAMS) or b"")
-        if key_type == KeyType.EC and curve in CURVE_PARAMS:
-            curve_class = {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}[curve]
-            return ec.derive_private_key(number(Attribute.VALUE), curve_class())
+        named = curve_of_params(attrs.get(Attribute.EC_PARAMS) or b"")
+        if key_type == KeyType.EC and named is not None:
+            return ec.derive_private_key(number(Attribute.VALUE), named.cryptography_curve())
         if key_type == KeyType.EC_EDWARDS and curve == "ed25519":
             return ed25519.Ed25519PrivateKey.from_private_bytes(attrs[Attribute.VALUE])
     except (KeyError, ValueError):
@@ -148,9 +143,7 @@ def private_key_template(key: Any) -> dict[Any, Any]:
                 Attribute.EXPONENT_2: big(nums.dmq1), Attribute.COEFFICIENT: big(nums.iqmp),
                 Attribute.DECRYPT: True}
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        params = CURVE_PARAMS.get(key.curve.name)
-        if params is None:
-            raise UsageError(f"EC curve {key.curve.name} is not one keystores writes to tokens (P-256/384/521)")
+        params = ec_params_for(key.curve.name)
         size = (key.curve.key_size + 7) // 8
         return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: params,
                 Attribute.VALUE: key.private_numbers().private_value.to_bytes(size, "big"),
@@ -159,7 +152,7 @@ def private_key_template(key: Any) -> dict[Any, Any]:
         raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS, Attribute.VALUE: raw}
-    from keystores.undecoded import UndecodedPrivateKey
+    from keystores.pki.undecoded import UndecodedPrivateKey
 
     kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
     raise UsageError(f"keystores cannot write a {kind} key onto a token (RSA, EC and Ed25519 only)")
@@ -179,12 +172,12 @@ def public_key_template(public_key: Any) -> dict[Any, Any]:
                 Attribute.ENCRYPT: True}
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: CURVE_PARAMS[public_key.curve.name],
-                Attribute.EC_POINT: der_octet_string(point)}
+        return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: ec_params_for(public_key.curve.name),
+                Attribute.EC_POINT: der.octet_string(point)}
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS,
-                Attribute.EC_POINT: der_octet_string(raw)}
+                Attribute.EC_POINT: der.octet_string(raw)}
     raise UsageError(f"keystores cannot write a {describe_key(public_key)} key onto a token")
 
 

@@ -26,7 +26,7 @@ class _Cert:
 class _Group:
     """The token objects behind one entry."""
 
-    label: str  # the entry label: CKA_LABEL, made unique with "#<hex id>" when labels repeat
+    label: str  # the entry label: CKA_LABEL, made unique as "label (2)" when labels repeat
     key_id: bytes
     native_label: str = ""  # CKA_LABEL as the token holds it
     private: Any = None
@@ -64,14 +64,6 @@ def _cn(cert: Any) -> str:
 
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else cert.subject.rfc4514_string()[:64]
-
-
-def _issued_by(cert: Any, issuer: Any) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except Exception:  # any failure (unsupported algorithm too) just means "not proven"
-        return False
-    return True
 
 
 def _is_rsa(public_key: Any) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,11 +19,12 @@ from keystores.backends.pkcs11.objects import (
     _cn,
     _Group,
     _is_rsa,
-    _issued_by,
 )
 from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
+from keystores.pki.chain import issued_by
+from keystores.pki.labels import UniqueLabels
 
 
 class Pkcs11Reading:
@@ -98,26 +98,16 @@ class Pkcs11Reading:
         # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
         # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
         self._chain_only_certs = [c for c in standalone if not c.trusted and any(
-            m.issuer == c.cert.subject and m.subject != m.issuer and _issued_by(m, c.cert) for m in members)]
+            m.issuer == c.cert.subject and m.subject != m.issuer and issued_by(m, c.cert) for m in members)]
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
+        labels = UniqueLabels()
         for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
-            label = self._unique_label(group)
+            label = labels.add(group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled"))
             group.native_label, group.label = group.label, label
             self._groups[label] = group
             self._entries[label] = self._entry(group, chains.get(id(group)))
-
-    def _unique_label(self, group: _Group) -> str:
-        base = group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled")
-        if base not in self._groups:
-            return base
-        suffix = group.key_id.hex() or hashlib.sha1(group.certs[0].der).hexdigest()[:16]
-        label, n = f"{base}#{suffix}", 1
-        while label in self._groups:
-            n += 1
-            label = f"{base}#{suffix}-{n}"
-        return label
 
     def _read_cert(self, obj: Any) -> _Cert | None:
         from pkcs11 import Attribute
@@ -128,8 +118,8 @@ class Pkcs11Reading:
         der = bytes(attrs.get(Attribute.VALUE, b""))
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
-        from keystores.chain import decode_certificate
-        from keystores.undecoded import RawCertificate
+        from keystores.pki.certificates import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
 
         cert = decode_certificate(der)
         if isinstance(cert, RawCertificate) and cert.parsed is None:  # bytes that are no certificate at all
@@ -144,21 +134,20 @@ class Pkcs11Reading:
                      label=attrs.get(Attribute.LABEL, "") or _cn(cert), trusted=trusted)
 
     def _chain(self, group: _Group, all_certs: list[_Cert]) -> list[_Cert]:
-        """The group's newest certificate, then its issuers found on the token by name (and signature)."""
+        """The group's newest certificate, then its issuers found on the token by name and signature (by name alone
+        when the signature cannot be checked): keystores.pki.chain.build_chain over the token's certificates."""
+        from keystores.pki.chain import build_chain
+
         if not group.certs:
             return []
         leaf = max(group.certs, key=lambda c: c.cert.not_valid_before_utc)
-        chain = [leaf]
-        while len(chain) < 10:
-            current = chain[-1].cert
-            if current.issuer == current.subject:
-                break
-            candidates = [c for c in all_certs if c.cert.subject == current.issuer and c not in chain]
-            verified = [c for c in candidates if _issued_by(current, c.cert)]
-            if not (verified or candidates):
-                break
-            chain.append((verified or candidates)[0])
-        return chain
+        by_subject: dict[Any, list[_Cert]] = {}
+        for each in all_certs:
+            by_subject.setdefault(each.cert.subject, []).append(each)
+        held = {id(each.cert): each for each in [*all_certs, leaf]}
+        chain = build_chain(leaf.cert, lambda cert: [c.cert for c in by_subject.get(cert.issuer, [])],
+                            unverifiable=True)
+        return [held[id(cert)] for cert in chain]
 
     def _entry(self, group: _Group, chain: list[_Cert] | None) -> Entry:
         if group.private is None:

@@ -10,7 +10,8 @@ How objects become entries (the Java SunPKCS11 / NSS convention):
 - a certificate without a key is a TRUSTED_CERT when trusted: CKA_TRUSTED, or CKA_CERTIFICATE_CATEGORY "authority"
   (what we write: a user session may not set CKA_TRUSTED); else a CERTIFICATE (kind "certificate"), issuer
   certificates serving a key pair's chain included, as pkcs11-tool -O lists every certificate object.
-- labels that repeat get "#<hex id>" appended so every entry has its own label (never written to the token).
+- labels that repeat are shown as "label (2)", "label (3)" (keystores.pki.labels) so every entry has its own
+  label; the numbering follows (label, CKA_ID) order, and is never written to the token.
 - secret keys, data objects and public keys without their private key are not entries; a note says they exist.
 The user PIN is the store password; one login attempt per open. Writes go to the token at once (PKCS#11 has
 no transactions): save() does nothing, each add() removes what it created if it fails half-way, and a store

@@ -227,9 +227,6 @@ def _mechanism_names() -> dict[str, Any]:
             "ed_gen": Mechanism.EC_EDWARDS_KEY_PAIR_GEN, "eddsa": Mechanism.EDDSA}
 
 
-CURVE_BITS = {"secp256r1": 256, "secp384r1": 384, "secp521r1": 521}
-
-
 def missing_for(spec: Any, slot: Any, mechanisms: set[Any]) -> list[str]:
     """The CKM_ names (or size limits) the token lacks to make and sign with a `spec` key; [] when it can."""
     m = _mechanism_names()
@@ -246,7 +243,10 @@ def missing_for(spec: Any, slot: Any, mechanisms: set[Any]) -> list[str]:
             lacking.append(" or ".join(f"CKM_{m[name].name}" for name in alternatives))
     if lacking:
         return lacking
-    bits = spec.size if spec.algorithm == "rsa" else CURVE_BITS.get(spec.curve, 0)
+    from keystores.pki.curves import curve_named
+
+    curve = curve_named(spec.curve) if spec.algorithm == "ec" else None
+    bits = spec.size if spec.algorithm == "rsa" else curve.bits if curve is not None else 0
     if bits:
         generator = m["rsa_gen"] if spec.algorithm == "rsa" else m["ec_gen"]
         try:

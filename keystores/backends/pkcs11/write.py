@@ -243,7 +243,7 @@ class Pkcs11Writing:
         from cryptography.hazmat.primitives import serialization
         from pkcs11 import Attribute, CertificateType, ObjectClass
 
-        from keystores.chain import serial_of
+        from keystores.pki.certificates import serial_of
 
         created.append(self._create_on_token({
             Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
@@ -338,7 +338,7 @@ class Pkcs11Writing:
         """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
         from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
 
-        from keystores.backends.pkcs11.keys import CURVE_PARAMS, ED25519_PARAMS
+        from keystores.backends.pkcs11.keys import ED25519_PARAMS, ec_params_for
 
         self._require_writable()
         if not label:
@@ -364,7 +364,7 @@ class Pkcs11Writing:
                 key_type, size, mechanism = KeyType.RSA, spec.size, None
             elif spec.algorithm == "ec":
                 key_type, size, mechanism = KeyType.EC, None, Mechanism.EC_KEY_PAIR_GEN
-                public_template[Attribute.EC_PARAMS] = CURVE_PARAMS[spec.curve]
+                public_template[Attribute.EC_PARAMS] = ec_params_for(spec.curve)
             else:
                 key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
                 public_template[Attribute.EC_PARAMS] = ED25519_PARAMS

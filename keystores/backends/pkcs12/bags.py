@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from keystores import der
+from keystores.crypto import der
 from keystores.limits import (
     KdfBudget,
     suspicious,
@@ -49,7 +49,7 @@ class _CertBag:
     def cert(self) -> x509.Certificate:
         """Decoded on first use: `list` reads its columns from the DER (keystores.pki.columns), and a store that
         only lists never imports cryptography's x509 (bench/bench_core.py, list one.p12)."""
-        from keystores.chain import decode_certificate
+        from keystores.pki.certificates import decode_certificate
 
         return decode_certificate(self.der)  # type: ignore[no-any-return]
 

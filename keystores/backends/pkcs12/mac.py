@@ -31,7 +31,7 @@ def _password_candidates(password: str | None) -> list[tuple[bytes, str | None]]
     BMPString with a terminator is the standard; an empty password may also be OpenSSL's NULL (no bytes);
     OpenSSL 1.x turned each UTF-8 *byte* into one BMP character, so non-ASCII passwords from it need that too.
     """
-    from keystores.legacy import bmp_password
+    from keystores.crypto.kdf import bmp_password
 
     pw = password or ""
     candidates = [(bmp_password(pw), pw)]
@@ -51,7 +51,7 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
     expected = mac_data["mac"]["digest"].native
     if digest_algorithm["algorithm"].dotted == PBMAC1_OID:
         return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location, parsed)
-    from keystores.legacy import pkcs12_kdf
+    from keystores.crypto.kdf import pkcs12_kdf
 
     # by OID: asn1crypto names neither SM3 nor the SHA-512/t variants (openssl pkcs12 -macalg offers them all)
     hash_name = _MAC_HASHES.get(digest_algorithm["algorithm"].dotted, "")
@@ -136,7 +136,7 @@ def _hash_label(name: str) -> str:
 def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> Any:
     from asn1crypto import pkcs12
 
-    from keystores.legacy import bmp_password, pkcs12_kdf
+    from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     salt = os.urandom(profile.mac_salt_length)
     size = hashlib.new(profile.mac_hash).digest_size

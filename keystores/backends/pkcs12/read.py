@@ -46,19 +46,14 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
+from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.limits import (
-    MAX_CANDIDATES_PER_NAME,
     KdfBudget,
     LimitExceeded,
     VerificationBudget,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    LazyEntry,
-    UniqueLabels,
-    sealed_entry,
-)
+from keystores.model import Entry, EntryKind
+from keystores.pki.labels import UniqueLabels
 
 
 def _why(exc: BaseException) -> str:
@@ -143,7 +138,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
 def _charge_encrypted_parts(authenticated_safe: Any, parsed: _Parsed, location: str) -> None:
     """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
     of many parts at the iteration ceiling is refused at once, not after minutes of work."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         for info in authenticated_safe:
@@ -163,7 +158,7 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
     attempts = 1
     from asn1crypto import pkcs12
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         infos = list(pkcs12.AuthenticatedSafe.load(safe_bytes))
@@ -197,7 +192,7 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
 def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool, location: str,
                   budget: KdfBudget | None = None, label: str | None = None) -> bytes:
     """A part or secret bag; the file's top-level parts were charged to the budget when it was opened."""
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         return pbe.decrypt_with(alg_der, data, password, budget=budget)
@@ -270,7 +265,7 @@ def _note_key_protection(parsed: _Parsed, described: str) -> None:
 
 def _decrypt_key(epki_der: bytes, password: str, mac_verified: bool, location: str, label: str | None,
                  budget: KdfBudget) -> bytes:
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     try:
         return pbe.decrypt_pkcs8(epki_der, password, budget=budget)
@@ -305,7 +300,7 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
 
 
 def _describe_encryption(algorithm: Any) -> str:
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     return pbe.describe(algorithm)
 
@@ -313,7 +308,7 @@ def _describe_encryption(algorithm: Any) -> str:
 def _assemble(parsed: _Parsed, location: str, *,
               origin: object) -> tuple[list[tuple[Entry, bytes | None, bytes | None]], list[str]]:
     """Entries (with the localKeyId each came with and their leaf's DER) and notes, by the rules in the module
-    docstring. Certificates stay undecoded until an entry's chain is first read (model.LazyEntry)."""
+    docstring. Certificates stay undecoded until an entry's chain is first read (lazy_entries.LazyEntry)."""
 
     notes: list[str] = []
     _name_certificates(parsed.certs)
@@ -325,7 +320,7 @@ def _assemble(parsed: _Parsed, location: str, *,
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
     results: list[tuple[Entry, bytes | None, bytes | None]] = []
-    labels = UniqueLabels(lambda base, n: f"{base} ({n})")
+    labels = UniqueLabels()
     unnamed = 0
 
     for key_bag in parsed.keys:
@@ -418,7 +413,7 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
         pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
     else:
         pkcs8 = key_bag.pkcs8 or b""
-    from keystores.undecoded import load_private_key
+    from keystores.pki.undecoded import load_private_key
 
     try:
         # The MAC vouches for the bytes; RSA validation would cost ~35 ms per key on every open.
@@ -441,7 +436,7 @@ def _spki(key: Any) -> bytes:
     try:
         return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    except ValueError:  # an UndecodedPrivateKey (keystores.undecoded): no public key to match by
+    except ValueError:  # an UndecodedPrivateKey (keystores.pki.undecoded): no public key to match by
         return b""
 
 
@@ -455,7 +450,7 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
         try:
             spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
-        except Exception:  # a certificate with a key type cryptography cannot load (keystores.undecoded)
+        except Exception:  # a certificate with a key type cryptography cannot load (keystores.pki.undecoded)
             continue
         found.setdefault(spki, bag)
     return found
@@ -481,38 +476,29 @@ def _name_certificates(certs: list[_CertBag]) -> None:
 
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
                  verifications: VerificationBudget) -> list[_CertBag]:
-    """Leaf first, then each issuer found by name and proven by signature (name alone when unverifiable).
+    """Leaf first, then each issuer found by name and proven by signature (name alone when the signature cannot be
+    checked): keystores.pki.chain.build_chain over the file's bags, bounded as it is. Names are compared as
+    _name_certificates read them (as encoded, without decoding), by the lookup and by the rule that ends a chain.
 
     When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
-    and OpenSSL write chain members bare, while a named bag is an entry of its own. Bounded as
-    keystores.chain.build_chain is: candidates per name, signature checks per file, absurd keys never tried.
+    and OpenSSL write chain members bare, while a named bag is an entry of its own.
     """
-    from cryptography.exceptions import InvalidSignature
+    if leaf.issuer_name == leaf.subject_name:
+        return [leaf]  # where build_chain stops at once; the leaf stays undecoded, and listing decodes nothing
 
-    from keystores.chain import absurd_key, rsa_bits
+    from keystores.pki.chain import build_chain
 
-    chain = [leaf]
-    current = leaf
-    while current.issuer_name != current.subject_name and len(chain) < 16:
-        verified: list[_CertBag] = []
-        fallback = None
-        for candidate in by_subject.get(current.issuer_name, [])[:MAX_CANDIDATES_PER_NAME]:
-            if any(candidate.der == member.der for member in chain):
-                continue
-            try:
-                key = candidate.cert.public_key()
-                if absurd_key(key) is not None or not verifications.spend(rsa_bits(key)):
-                    continue
-                current.cert.verify_directly_issued_by(candidate.cert)
-                verified.append(candidate)
-            except InvalidSignature:
-                continue
-            except Exception:  # unsupported algorithm or key type: trust the name match
-                fallback = fallback or candidate
-        bare = [c for c in verified if c.friendly_name is None and c.trust_oids is None]
-        issuer = (bare or verified or [fallback])[0]
-        if issuer is None:
-            break
-        chain.append(issuer)
-        current = issuer
-    return chain
+    bag_of = {id(leaf.cert): leaf}
+
+    def issuers(cert: Any) -> list[Any]:
+        bags = sorted(by_subject.get(bag_of[id(cert)].issuer_name, []),
+                      key=lambda bag: bag.friendly_name is not None or bag.trust_oids is not None)  # bare first
+        bag_of.update((id(bag.cert), bag) for bag in bags)
+        return [bag.cert for bag in bags]
+
+    def self_issued(cert: Any) -> bool:
+        bag = bag_of[id(cert)]
+        return bag.issuer_name == bag.subject_name
+
+    return [bag_of[id(cert)] for cert in build_chain(leaf.cert, issuers, verifications, complete=self_issued,
+                                                     unverifiable=True)]

@@ -1,7 +1,7 @@
 """Pkcs12Store: opening a PKCS#12 file, the write profiles it honours, editing and what `protection()` reports.
 
-The ciphers come from keystores.pbe and the PKCS#12 key derivation from keystores.legacy; reading and writing are
-read.py and write.py beside this file.
+The ciphers come from keystores.crypto.pbe and the PKCS#12 key derivation from keystores.crypto.kdf; reading and
+writing are read.py and write.py beside this file.
 """
 
 from __future__ import annotations

@@ -8,21 +8,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from keystores import der
 from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
 from keystores.backends.pkcs12.mac import _make_mac
+from keystores.crypto import der
 from keystores.errors import (
     CapabilityError,
     PasswordRequired,
 )
-from keystores.model import (
-    Entry,
-    EntryKind,
-    KeyRef,
-    SealedEntry,
-    SecretKey,
-    Trust,
-)
+from keystores.lazy_entries import SealedEntry
+from keystores.model import Entry, EntryKind, KeyRef, SecretKey, Trust
 
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
@@ -46,7 +40,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     from asn1crypto import cms, core, pkcs12
     from cryptography.hazmat.primitives import serialization
 
-    from keystores import pbe
+    from keystores.crypto import pbe
 
     as_der = serialization.Encoding.DER
     key_bags: list[Any] = []

@@ -2,12 +2,12 @@
 
 Entries are independent: a certificate with a binary-curve or post-quantum key, a duplicated extension, or a DSA
 signature algorithm with explicit NULL parameters (every JDK's keytool writes those) is still an entry. It is
-listed with what its DER says (keystores/undecoded.py reads the fields with asn1crypto, which parses leniently)
+listed with what its DER says (keystores/pki/undecoded.py reads the fields with asn1crypto, which parses leniently)
 and carried byte for byte: `public_bytes` returns the DER as read, so every writer that serialises a certificate
 copies it unchanged. `problem` says, in words, what could not be read; None means nothing is missing (a DSA
 certificate repaired for decoding, whose original bytes are kept).
 
-Bottom layer beside model.py and chain.py: nothing here imports backends, pki, ops or the CLI.
+Part of pki/, the bottom layer (beside model.py): nothing here imports backends, ops or the CLI.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ _KEY_ALGORITHMS = {
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
                 "2.5.4.6": "C", "2.5.4.9": "STREET", "0.9.2342.19200300.100.1.25": "DC",
                 "0.9.2342.19200300.100.1.1": "UID"}
-_NIST = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}
 # DSA and ECDSA signature algorithms, whose parameters must be absent (RFC 3279, RFC 5758): every JDK's keytool
 # writes a NULL for DSA, and some older tools did for ECDSA; openssl and Java accept both, cryptography neither.
 _NULL_PARAMETER_SIGNATURES = ("1.2.840.10040.4.3", "2.16.840.1.101.3.4.3.1", "2.16.840.1.101.3.4.3.2",
@@ -79,7 +78,7 @@ def _algorithm_oid(data: bytes, index: int) -> str:
     (asn1crypto refuses to parse a key structure whose algorithm it does not know)."""
     from asn1crypto import core
 
-    from keystores.der import read, tlv
+    from keystores.crypto.der import read, tlv
 
     _, at, end = read(data)
     for _ in range(index):
@@ -103,7 +102,12 @@ def _key_type(dotted: str, parameters: Any, bit_size: Any) -> str:
             curve = named.chosen.native if named.name == "named" else None
         except (ValueError, TypeError, AttributeError, KeyError):
             curve = None
-        return f"EC-{_NIST.get(curve, curve)}" if isinstance(curve, str) else "EC (explicit curve parameters)"
+        if not isinstance(curve, str):
+            return "EC (explicit curve parameters)"
+        from keystores.pki.curves import curve_named
+
+        known = curve_named(curve)
+        return f"EC-{known.short if known is not None else curve}"
     if name in ("RSA", "RSASSA-PSS", "DSA"):
         try:
             return f"{name}-{bit_size()}"
@@ -289,7 +293,7 @@ class RawCertificate:
     @property
     def public_key_bits(self) -> bytes | None:
         """The SubjectPublicKeyInfo's BIT STRING content (without its unused-bits byte), or None."""
-        from keystores.der import read
+        from keystores.crypto.der import read
 
         spki = self._tbs("subject_public_key_info")
         if spki is None:
@@ -364,7 +368,7 @@ def tolerant_certificate(der: bytes, reason: BaseException) -> RawCertificate:
     is one peers accept ((EC)DSA signature algorithms with NULL parameters), else with `problem` saying why."""
     from cryptography import x509 as cx509
 
-    from keystores.chain import fully_decoded
+    from keystores.pki.certificates import fully_decoded
 
     repaired = _without_null_parameters(der)
     if repaired is not None:
@@ -439,7 +443,7 @@ class UndecodedPrivateKey:
         """The public key as its certificate's SubjectPublicKeyInfo holds it, where the PKCS#8 carries it (an EC
         key's ECPrivateKey [1] publicKey, as openssl writes it), else None: how a key is paired with its
         certificate when cryptography cannot derive the public key."""
-        from keystores.der import read
+        from keystores.crypto.der import read
 
         try:
             _, start, end = read(self.pkcs8)
@@ -492,7 +496,7 @@ def private_key_info_algorithm(data: bytes) -> str | None:
     """The algorithm OID when `data` is exactly a PKCS#8 PrivateKeyInfo (version, AlgorithmIdentifier, OCTET STRING
     key, optional attributes and public key), else None. Read from the bytes: asn1crypto refuses the structure of
     an algorithm it does not know."""
-    from keystores.der import read
+    from keystores.crypto.der import read
 
     try:
         tag, start, end = read(data)

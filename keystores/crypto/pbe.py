@@ -2,7 +2,9 @@
 
 One reader for every scheme seen in the wild (PBES2 with any PBKDF2 PRF and AES/3DES/DES/RC2, the PKCS#12
 PBE family, PBES1) and a writer for the few a profile asks for. cryptography's own PKCS#8 loader covers the
-common cases but not GSKit's raw-ASCII PKCS#12 KDF, RC2-40 or PBES1, hence this module.
+common cases but not GSKit's raw-ASCII PKCS#12 KDF, RC2-40 or PBES1, hence this module. block_cipher maps the
+cipher names PBE parameters use to cryptography's classes (PEM's DEK-Info and NSS's key database use it too); what
+only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/decrepit/ when a file names it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
-from keystores.legacy import block_cipher, bmp_password, pbkdf1, pkcs12_kdf, rc2_decrypt_cbc
 from keystores.limits import KdfBudget, blocks, check_kdf
 
 if TYPE_CHECKING:
@@ -62,6 +64,25 @@ def describe(alg: algos.EncryptionAlgorithm) -> str:
         return "unknown"
 
 
+def block_cipher(name: str, key: bytes):  # type: ignore[no-untyped-def]
+    """A cryptography cipher algorithm object for the legacy and modern names used in PBE parameters (camellia,
+    sm4, blowfish, cast5 and seed: the other PBES2 ciphers `openssl pkcs12 -keypbe/-certpbe` offers)."""
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+    from cryptography.hazmat.primitives.ciphers import algorithms
+
+    if name == "tripledes":
+        if len(key) == 16:  # two-key 3DES: K1 K2 K1
+            key = key + key[:8]
+        return old.TripleDES(key)
+    if name == "des":
+        return old.TripleDES(key * 3)  # single DES is 3DES with one key thrice
+    by_name = {"aes": algorithms.AES, "sm4": algorithms.SM4, "camellia": old.Camellia, "blowfish": old.Blowfish,
+               "cast5": old.CAST5, "seed": old.SEED, "rc2": old.RC2, "rc4": old.ARC4}
+    if name not in by_name:
+        raise ValueError(f"unsupported cipher {name}")
+    return by_name[name](key)
+
+
 def _unpad(data: bytes, block: int) -> bytes:
     if not data or len(data) % block:
         raise _BadPadding
@@ -91,6 +112,13 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
         return _unpad(context.update(data) + context.finalize(), block)
     context = Cipher(algorithm, modes.CBC(iv)).encryptor()
     return context.update(_pad(data, block)) + context.finalize()
+
+
+def _rc2_cbc(key: bytes, effective_bits: int, iv: bytes, data: bytes) -> bytes:
+    """RC2-CBC decryption with its padding removed (crypto.decrepit.rc2, imported only for files that use it)."""
+    from keystores.crypto.decrepit.rc2 import rc2_decrypt_cbc
+
+    return _unpad(rc2_decrypt_cbc(key, effective_bits, iv, data), 8)
 
 
 def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = None) -> None:
@@ -158,7 +186,7 @@ def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, 
             params = scheme["parameters"]
             version = params["rc2_parameter_version"].native if "rc2_parameter_version" in params else None
             bits = {160: 40, 120: 64, 58: 128}.get(version or 58, version or 128)
-            return _unpad(rc2_decrypt_cbc(key, bits, params["iv"].native, data), 8)
+            return _rc2_cbc(key, bits, params["iv"].native, data)
         return _cbc(cipher, key, alg.encryption_iv, data, decrypt=True)
     if name.startswith("pkcs12_"):
         salt, iterations = alg.kdf_salt, alg.kdf_iterations
@@ -169,20 +197,23 @@ def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, 
             return _cbc("rc4", key, b"", data, decrypt=True)
         iv = pkcs12_kdf(password, salt, 2, iterations, 8)
         if cipher == "rc2":
-            return _unpad(rc2_decrypt_cbc(key, key_length * 8, iv, data), 8)
+            return _rc2_cbc(key, key_length * 8, iv, data)
         return _cbc(cipher, key, iv, data, decrypt=True)
     if name.startswith("pbes1_"):
+        from keystores.crypto.decrepit.kdf import pbkdf1
+
         digest = alg.kdf_hmac
         derived = pbkdf1(password, alg.kdf_salt, alg.kdf_iterations, digest)
         cipher = alg.encryption_cipher
         if cipher == "rc2":
-            return _unpad(rc2_decrypt_cbc(derived[:8], 64, derived[8:16], data), 8)
+            return _rc2_cbc(derived[:8], 64, derived[8:16], data)
         return _cbc("des", derived[:8], derived[8:16], data, decrypt=True)
     raise UnsupportedFormat(f"encryption scheme {name} is not supported")
 
 
 # PBES2 ciphers OpenSSL writes that asn1crypto does not name (all CBC with the IV as an OCTET STRING, as OpenSSL
-# writes them): OID -> (name, legacy.block_cipher name, key bytes); no cipher where cryptography has none (ARIA).
+# writes them): OID -> (name, block_cipher name, key bytes); no cipher where cryptography has none
+# (ARIA).
 _PBES2_OTHER_CIPHERS: dict[str, tuple[str, str | None, int]] = {
     "1.2.392.200011.61.1.1.1.2": ("CAMELLIA-128-CBC", "camellia", 16),
     "1.2.392.200011.61.1.1.1.3": ("CAMELLIA-192-CBC", "camellia", 24),
@@ -280,7 +311,7 @@ def _is_pkcs8(plain: bytes) -> bool:
     unknown algorithm, ML-DSA or GOST, is judged by the structure alone)."""
     from asn1crypto import keys
 
-    from keystores.undecoded import private_key_info_algorithm
+    from keystores.pki.undecoded import private_key_info_algorithm
 
     if private_key_info_algorithm(plain) is None:
         return False

@@ -1,0 +1,146 @@
+"""Hand-written DER, the one set every module uses: for the few structures written or read in bulk (a bag or record
+per certificate, the columns `list` prints, NSS's and Java's small parameter blocks), where building asn1crypto
+objects costs more than the rest of the job. Reading is `read` (one element) and `elements` (the elements inside a
+span), walking spans of the caller's bytes; writing is `tlv` and the few encoders below. Whole structures are
+parsed with asn1crypto."""
+
+from __future__ import annotations
+
+
+class DerError(ValueError):
+    """Malformed DER."""
+
+
+def read(data: bytes, at: int = 0, end: int | None = None, *, minimal: bool = False) -> tuple[int, int, int]:
+    """(tag, start of the content, end of the content) of the element at `at`, which must end by `end` (the end
+    of `data` by default). High tag numbers and lengths over four bytes are refused; with `minimal`, so is a long
+    length form where a shorter one fits, as DER requires (BER readers tolerate it)."""
+    if end is None:
+        end = len(data)
+    if at + 2 > end:
+        raise DerError("truncated DER")
+    tag, first = data[at], data[at + 1]
+    if tag & 0x1F == 0x1F:
+        raise DerError("multi-byte ASN.1 tag")
+    if first < 0x80:
+        stop = at + 2 + first
+        if stop > end:
+            raise DerError("DER value runs past its container")
+        return tag, at + 2, stop
+    count = first & 0x7F
+    if count == 0 or count > 4 or at + 2 + count > end:
+        raise DerError("bad DER length")
+    length = int.from_bytes(data[at + 2 : at + 2 + count], "big")
+    if minimal and (length < 0x80 or data[at + 2] == 0):
+        raise DerError("DER length not in its shortest form")
+    start = at + 2 + count
+    if start + length > end:
+        raise DerError("DER value runs past its container")
+    return tag, start, start + length
+
+
+def encode_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def tlv(tag: int, value: bytes) -> bytes:
+    return bytes([tag]) + encode_length(len(value)) + value
+
+
+def integer(value: int) -> bytes:
+    """An INTEGER in its shortest two's-complement form (tag and length included)."""
+    return tlv(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+
+
+def oid(dotted: str) -> bytes:
+    """An OBJECT IDENTIFIER, encoded (tag and length included)."""
+    arcs = [int(part) for part in dotted.split(".")]
+    body = bytearray()
+    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:  # the first two arcs share one subidentifier (2.999 is 1079)
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        body += bytes(reversed(chunk))
+    return tlv(0x06, bytes(body))
+
+
+def elements(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[int, int, int, int]]:
+    """The elements that fill `data[start:end]` one after another (the contents of a SEQUENCE or SET, say): (tag,
+    start of the element, start of its content, end of its content) each. DerError when they do not fill it."""
+    if end is None:
+        end = len(data)
+    found = []
+    at = start
+    while at < end:
+        tag, content_start, content_end = read(data, at, end)
+        found.append((tag, at, content_start, content_end))
+        at = content_end
+    return found
+
+
+def children(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """The elements that fill `data` as (tag, content, the whole element) bytes: for small structures read by
+    position (NSS's and OpenSSL's parameter blocks)."""
+    return [(tag, data[content_start:content_end], data[start:content_end])
+            for tag, start, content_start, content_end in elements(data)]
+
+
+def value(data: bytes, at: int = 0) -> tuple[int, bytes]:
+    """(tag, content) of the element at `at`."""
+    tag, start, end = read(data, at)
+    return tag, data[start:end]
+
+
+def expect(data: bytes, at: int, tag: int) -> tuple[bytes, int]:
+    """(content, end) of the element at `at`, which must carry `tag`: for walking a structure of known shape."""
+    found, start, end = read(data, at)
+    if found != tag:
+        raise DerError(f"expected DER tag 0x{tag:02x}, found 0x{found:02x}")
+    return data[start:end], end
+
+
+def content_start(head: bytes, at: int = 0) -> int:
+    """Where the content of the element at `at` starts, from its header alone: for magic-byte checks that see only
+    the first bytes of a file, so the length is not checked against them."""
+    if at + 2 > len(head):
+        raise DerError("truncated DER")
+    first = head[at + 1]
+    return at + 2 + (first & 0x7F if first & 0x80 else 0)
+
+
+def oid_text(content: bytes, *, minimal: bool = False) -> str:
+    """The dotted form of an OBJECT IDENTIFIER's content (tag and length excluded). With `minimal`, an arc that is
+    not in its shortest form is refused, as DER requires."""
+    arcs: list[int] = []
+    value = 0
+    for position, byte in enumerate(content):
+        if minimal and byte == 0x80 and (position == 0 or not content[position - 1] & 0x80):
+            raise DerError("OID arc not in its shortest form")
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if not content or content[-1] & 0x80:
+        raise DerError("empty or truncated OID")
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(arc) for arc in head + arcs[1:])
+
+
+def integer_value(content: bytes) -> int:
+    """The value of an INTEGER's content (two's complement, big-endian)."""
+    return int.from_bytes(content, "big", signed=True)
+
+
+def sequence(*items: bytes) -> bytes:
+    """A SEQUENCE of already-encoded elements."""
+    return tlv(0x30, b"".join(items))
+
+
+def octet_string(value: bytes) -> bytes:
+    return tlv(0x04, value)

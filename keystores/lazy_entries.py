@@ -1,0 +1,155 @@
+"""Entries that read their parts on first use: a speed device, fenced here so nothing else depends on how it works.
+
+LazyEntry: the chain, key or trust a backend reads when first asked (NSS, JKS, BKS, BCFKS, PKCS#12), so `list` of a
+store of thousands decodes nothing it does not print. SealedEntry: a private or secret key decrypted on first
+access, so listing never runs a key's PBKDF (PKCS#12, JKS, CMS, BKS, BCFKS). Justified by bench/bench_nss.py (list
+of a 2,000-certificate NSS database), bench/bench_java.py (2,000 trusted certificates and 2,000 key entries in JKS),
+bench/bench_pkcs12.py (list of a 200-key PKCS#12) and bench/bench_core.py (list one.p12, which then imports no
+x509); tests/test_chain_entries.py and each backend's tests check that a lazy entry reads as the eager one would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import MISSING, fields, replace
+from typing import Any
+
+from keystores.model import Entry, EntryKind
+
+
+class _Deferred:
+    """A field of a LazyEntry: read by the loader stored beside it on first access, then kept."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot, self.loader = f"_{name}", f"_load_{name}"
+
+    def __get__(self, entry: Any, owner: type | None = None) -> Any:
+        if entry is None:
+            return None  # the dataclass default
+        state = entry.__dict__
+        if self.slot not in state:
+            state[self.slot] = state.pop(self.loader)()
+        return state[self.slot]
+
+    def __set__(self, entry: Any, value: Any) -> None:
+        entry.__dict__[self.slot] = value
+
+
+class LazyEntry(Entry):
+    """An Entry whose chain, key or trust a backend reads on first access, for stores of thousands of entries:
+    decoding certificates (and for NSS decrypting keys and checking trust MACs) is nearly all the cost of reading
+    one, and `list` needs none of it: it reads its columns from `undecoded_leaf`. The loaders raise the backend's
+    errors naming the entry, when the damaged part is first read."""
+
+    chain = _Deferred()  # type: ignore[assignment]
+    key = _Deferred()  # type: ignore[assignment]
+    trust = _Deferred()  # type: ignore[assignment]
+
+    @classmethod
+    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **entry_fields: Any) -> LazyEntry:
+        """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER.
+        The instance dict is filled directly: the frozen dataclass __init__ sets each field through
+        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
+        entry = object.__new__(cls)
+        state = entry.__dict__
+        state.update(_ENTRY_DEFAULTS)
+        for name, value in entry_fields.items():
+            state[f"_{name}" if name in _DEFERRED else name] = value
+        for name, loader in loaders.items():
+            del state[f"_{name}"]
+            state[f"_load_{name}"] = loader
+        state["_leaf_der"] = leaf_der
+        return entry
+
+    @property
+    def undecoded_leaf(self) -> bytes | None:
+        return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
+
+
+_DEFERRED = ("chain", "key", "trust")
+# Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
+_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in fields(Entry)
+                   if f.default is not MISSING}
+
+
+class SealedEntry(Entry):
+    """An Entry whose private or secret key is decrypted on first access of `key`/`secret`.
+
+    For backends whose keys cost a PBKDF run each (PKCS#12, JKS, CMS): listing a big store must not decrypt every
+    key. `blob` is the key's encrypted form as read and `origin` the store that read it: while the key stays sealed
+    the backend may write `blob` back unchanged into `origin`; anywhere else the key is opened and protected anew.
+    A wrong key password surfaces as WrongPassword on that first access.
+    """
+
+    @property  # type: ignore[override]
+    def key(self) -> Any:
+        self._open()
+        return self.__dict__.get("_key_value")
+
+    @key.setter
+    def key(self, value: Any) -> None:
+        self.__dict__["_key_value"] = value
+
+    @property  # type: ignore[override]
+    def secret(self) -> Any:
+        self._open()
+        return self.__dict__.get("_secret_value")
+
+    @secret.setter
+    def secret(self, value: Any) -> None:
+        self.__dict__["_secret_value"] = value
+
+    @property
+    def on_token(self) -> bool:
+        return False if self.sealed else super().on_token
+
+    def _open(self) -> None:
+        unseal = self.__dict__.pop("_unseal", None)
+        if unseal is None:
+            return
+        try:
+            opened = unseal()
+        except BaseException:
+            self.__dict__["_unseal"] = unseal  # still sealed: a later access may retry
+            raise
+        self.__dict__["_secret_value" if self.kind is EntryKind.SECRET_KEY else "_key_value"] = opened
+
+    @property
+    def sealed(self) -> bool:
+        return "_unseal" in self.__dict__
+
+    def sealed_blob(self, store: object) -> bytes | None:
+        """The encrypted key as read, when still sealed and `store` is the one that read it; else None."""
+        if self.sealed and self.__dict__.get("_origin") is store:
+            return self.__dict__.get("_blob")
+        return None
+
+    def with_(self, **changes: object) -> Entry:
+        """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        if not self.sealed or "key" in changes or "secret" in changes:
+            return replace(Entry(**{f.name: getattr(self, f.name) for f in fields(Entry)}), **changes)  # type: ignore[arg-type]
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("key", "secret")}
+        values.update(changes)
+        copy = SealedEntry(**values)  # type: ignore[arg-type]
+        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin") if k in self.__dict__})
+        return copy
+
+
+class _SealedLazyEntry(SealedEntry, LazyEntry):
+    """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
+    neither its key nor its certificates."""
+
+
+def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
+                 chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
+                 **entry_fields: Any) -> SealedEntry:
+    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
+    `chain_loader` (and the leaf's DER) its chain is read on first use too."""
+    if chain_loader is not None and leaf_der is not None:
+        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
+    else:
+        entry = SealedEntry(**entry_fields)
+    entry.__dict__["_unseal"] = unseal
+    entry.__dict__["_blob"] = blob
+    entry.__dict__["_origin"] = origin
+    return entry

@@ -1,0 +1,62 @@
+"""The elliptic curves keystores makes keys on and writes: one table (SEC 2 name, the short name key types use, OID,
+size) from which key-type parsing and display, the DER column reader, PKCS#11 EC_PARAMS and NSS key records all
+take what they need. Keys on other curves are read, and named by their OID or asn1crypto's name, never made here.
+
+Pure data with no import beyond the standard library at load time: `list` loads it with the column reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A named curve. `name` is SEC 2's and cryptography's ("secp256r1"); `short` is how key types spell it
+    ("EC-P256", `ec:p256`); `size` is the byte length of a coordinate or private scalar."""
+
+    name: str
+    short: str
+    oid: str
+    bits: int
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return (self.bits + 7) // 8
+
+    @property
+    def params_der(self) -> bytes:
+        """The named-curve OID as DER (tag and length included): ECParameters, PKCS#11 CKA_EC_PARAMS, NSS's
+        key records."""
+        return _PARAMS_DER[self.name]
+
+    def cryptography_curve(self) -> Any:
+        """A cryptography curve object (ec.SECP256R1() ...)."""
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        classes = {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}
+        return classes[self.name]()
+
+
+NIST_CURVES = (
+    Curve("secp256r1", "P256", "1.2.840.10045.3.1.7", 256, ("p256", "p-256", "prime256v1")),
+    Curve("secp384r1", "P384", "1.3.132.0.34", 384, ("p384", "p-384")),
+    Curve("secp521r1", "P521", "1.3.132.0.35", 521, ("p521", "p-521")),
+)
+# The OIDs' DER, written out so that loading this module costs no encoder (tests/test_curves.py checks them
+# against crypto.der.oid).
+_PARAMS_DER = {"secp256r1": bytes.fromhex("06082a8648ce3d030107"), "secp384r1": bytes.fromhex("06052b81040022"),
+               "secp521r1": bytes.fromhex("06052b81040023")}
+_BY_NAME = {alias: curve for curve in NIST_CURVES for alias in (curve.name, curve.short.lower(), *curve.aliases)}
+_BY_PARAMS = {curve.params_der: curve for curve in NIST_CURVES}
+
+
+def curve_named(name: str) -> Curve | None:
+    """The curve by any of its names ("secp256r1", "P256", "p-256", "prime256v1"; any case), or None."""
+    return _BY_NAME.get(name.lower())
+
+
+def curve_of_params(params_der: bytes) -> Curve | None:
+    """The curve whose named-curve OID DER (tag and length included) is `params_der`, or None."""
+    return _BY_PARAMS.get(bytes(params_der))

@@ -1,0 +1,62 @@
+"""keystores.crypto.der, the one hand-written DER set, judged by asn1crypto."""
+
+from __future__ import annotations
+
+import pytest
+from asn1crypto import core, parser
+
+from keystores.crypto import der
+
+
+@pytest.mark.parametrize("dotted", ["1.2.840.113549.1.1.1", "2.5.4.3", "0.9.2342.19200300.100.1.25", "2.999.3",
+                                    "1.3.132.0.34", "2.16.840.1.101.3.4.3.18"])
+def test_oids_round_trip_as_asn1crypto_reads_them(dotted):
+    encoded = der.oid(dotted)
+    assert core.ObjectIdentifier.load(encoded).dotted == dotted
+    _, start, end = der.read(encoded)
+    assert der.oid_text(encoded[start:end]) == dotted
+    assert der.oid_text(encoded[start:end], minimal=True) == dotted
+
+
+def test_non_minimal_oid_arcs_are_refused_only_when_asked():
+    content = bytes([0x2A, 0x80, 0x01])  # 1.2.1 with a padded arc
+    assert der.oid_text(content) == "1.2.1"
+    with pytest.raises(der.DerError):
+        der.oid_text(content, minimal=True)
+    with pytest.raises(der.DerError):
+        der.oid_text(b"\x2a\x86")  # truncated arc
+
+
+def test_elements_walk_a_sequence_and_refuse_overruns():
+    body = der.integer(5) + der.octet_string(b"x" * 200) + der.sequence(der.integer(-1))
+    whole = der.sequence(body)
+    contents = parser.parse(whole)[4]
+    children, at = [], 0
+    while at < len(contents):
+        _, _, _, header, content, trailer = parser.parse(contents[at:], strict=False)
+        children.append(header + content)
+        at += len(header) + len(content) + len(trailer)
+    assert children == [der.integer(5), der.octet_string(b"x" * 200), der.sequence(der.integer(-1))]
+    sequence_tag, start, end = der.read(whole)
+    assert sequence_tag == 0x30
+    found = der.elements(whole, start, end)
+    assert [item[0] for item in found] == [0x02, 0x04, 0x30]
+    assert der.integer_value(whole[found[0][2]:found[0][3]]) == 5
+    assert der.expect(whole, found[1][1], 0x04) == (b"x" * 200, found[1][3])
+    with pytest.raises(der.DerError):
+        der.expect(whole, found[1][1], 0x02)
+    with pytest.raises(der.DerError):
+        der.elements(whole, start, end - 1)
+
+
+def test_content_start_reads_headers_of_truncated_files():
+    whole = der.sequence(der.octet_string(b"y" * 300))
+    assert der.content_start(whole[:8]) == 4  # 30 82 01 30: a two-byte length
+    assert der.content_start(der.integer(3)) == 2
+
+
+def test_children_and_value_give_bytes():
+    whole = der.sequence(der.integer(7), der.octet_string(b"abc"))
+    tag, content = der.value(whole)
+    assert tag == 0x30
+    assert der.children(content) == [(0x02, b"\x07", der.integer(7)), (0x04, b"abc", der.octet_string(b"abc"))]
