@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from keystores.cli.common import emit_json
-from keystores.cli.main import app
 from keystores.cli.options import JsonOpt
 
 
-@app.command("backends")
 def backends_cmd(as_json: JsonOpt = False) -> None:
     """Which store formats are usable here, and why not where they are not."""
     from keystores.store import backend_status
@@ -20,7 +18,6 @@ def backends_cmd(as_json: JsonOpt = False) -> None:
         print(f"{name:8} {'available' if reason is None else 'unavailable: ' + reason}")
 
 
-@app.command("version")
 def version_cmd() -> None:
     """Print the version."""
     from keystores import __version__

@@ -10,10 +10,30 @@
 Nothing of keystores.ams is imported until one of these commands runs.
 """
 
+from __future__ import annotations
+
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
+from keystores.cli.options import (
+    SECRET_HELP,
+    Argument,
+    AtOpt,
+    ConfPasswordOpt,
+    ForceOpt,
+    GetterOpt,
+    JsonOpt,
+    MaybeGetterOpt,
+    MaybePutterOpt,
+    ModuleOpt,
+    Option,
+    PoliciesOpt,
+    PolicyOpt,
+    PutterOpt,
+    QmgrOpt,
+    TrustPasswordOpt,
+    TrustStoresOpt,
+)
 
 if TYPE_CHECKING:
     import contextlib
@@ -23,258 +43,231 @@ REHEARSAL_NOTE = ("It is not AMS's on-queue format (AMS adds its own header): it
                   "not on SYSTEM.PROTECTION.ERROR.QUEUE.")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `ams` command group to the main app."""
-    from keystores.cli.options import EXIT_CODES_HELP, SECRET_HELP, JsonOpt, ModuleOpt
+def render_cmd(
+    policies: PoliciesOpt,
+    qmgr: QmgrOpt = None,
+    form: Annotated[str, Option("--as", help="setmqspl, mqsc, dspmqspl or json.")] = "setmqspl",
+    out: Annotated[str | None, Option("--out", "-o", help="Write here instead of stdout.",
+                                            show_default=False)] = None,
+) -> None:
+    """Write a policy set as commands for one queue manager (keep one file per set of queues, regenerate per
+    queue manager), or as JSON. Problems found while reading are shown on stderr."""
+    from keystores.cli.common import err
 
-    group = typer.Typer(help="IBM MQ Advanced Message Security: policies, keystore.conf, a doctor for 'missing "
-                        "certificate', and a rehearsal of protect/unprotect.", no_args_is_help=True)
-    app.add_typer(group, name="ams")
-    PoliciesOpt = Annotated[str, typer.Option("--policies", help="Policy file: setmqspl lines, MQSC SET POLICY, or "
-                                              "dspmqspl / DISPLAY POLICY output.")]
-    QmgrOpt = Annotated[str | None, typer.Option("--qmgr", "-m", help="Queue manager: fills -m &QM placeholders "
-                                                 "and is written into rendered commands.", show_default=False)]
-    PolicyOpt = Annotated[str, typer.Option("--policy", "-p", help="The policy (queue) name.")]
-    AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this time (ISO 8601), not now.",
-                                               show_default=False)]
-    TrustOpt = Annotated[list[str] | None, typer.Option("--trust", help="A store whose certificates the getter "
-                                                        "trusts (repeatable).", show_default=False)]
-    TrustPasswordOpt = Annotated[str | None, typer.Option("--trust-password", help=f"Password of the --trust "
-                                                          f"stores. {SECRET_HELP}", show_default=False)]
+    from keystores.ams.policy import read_policies, render
 
-    @group.command("render", epilog=EXIT_CODES_HELP)
-    def render_cmd(
-        policies: PoliciesOpt,
-        qmgr: QmgrOpt = None,
-        form: Annotated[str, typer.Option("--as", help="setmqspl, mqsc, dspmqspl or json.")] = "setmqspl",
-        out: Annotated[str | None, typer.Option("--out", "-o", help="Write here instead of stdout.",
-                                                show_default=False)] = None,
-    ) -> None:
-        """Write a policy set as commands for one queue manager (keep one file per set of queues, regenerate per
-        queue manager), or as JSON. Problems found while reading are shown on stderr."""
-        from keystores.cli.common import err
+    parsed = read_policies(policies, qmgr=qmgr)
+    text = render(parsed, form, qmgr=qmgr)
+    for problem in parsed.notes:
+        err(problem.text(parsed.source))
+    if out:
+        from keystores.fileio import atomic_write
 
-        from keystores.ams.policy import read_policies, render
+        atomic_write(out, text.encode())
+        err(f"wrote {len(parsed.policies)} polic{'y' if len(parsed.policies) == 1 else 'ies'} to {out}")
+    else:
+        sys.stdout.write(text)
 
-        parsed = read_policies(policies, qmgr=qmgr)
-        text = render(parsed, form, qmgr=qmgr)
-        for problem in parsed.notes:
-            err(problem.text(parsed.source))
-        if out:
-            from keystores.fileio import atomic_write
+def check_cmd(
+    policies: PoliciesOpt,
+    qmgr: QmgrOpt = None,
+    putter: MaybePutterOpt = None,
+    getter: MaybeGetterOpt = None,
+    trust: TrustStoresOpt = None,
+    putter_password: Annotated[str | None, Option("--putter-password", help=f"Instead of the file's "
+                                                        f"password or PIN. {SECRET_HELP}",
+                                                        show_default=False)] = None,
+    getter_password: Annotated[str | None, Option("--getter-password", help=f"Instead of the file's "
+                                                        f"password or PIN. {SECRET_HELP}",
+                                                        show_default=False)] = None,
+    trust_password: TrustPasswordOpt = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The doctor: are the policies valid by IBM's rules, does the putter hold a usable RSA certificate of
+    its own and exactly one per recipient DN, can the getter decrypt and validate the signer? Where a DN
+    matches nothing it names the nearest certificates and why each differs. Exit 5 when anything would fail."""
+    import contextlib
 
-            atomic_write(out, text.encode())
-            err(f"wrote {len(parsed.policies)} polic{'y' if len(parsed.policies) == 1 else 'ies'} to {out}")
-        else:
-            sys.stdout.write(text)
+    from keystores.cli.common import emit_json, err
 
-    @group.command("check", epilog=EXIT_CODES_HELP)
-    def check_cmd(
-        policies: PoliciesOpt,
-        qmgr: QmgrOpt = None,
-        putter: Annotated[str | None, typer.Option("--putter", help="The putting application's keystore.conf.",
-                                                   show_default=False)] = None,
-        getter: Annotated[str | None, typer.Option("--getter", help="The getting application's keystore.conf.",
-                                                   show_default=False)] = None,
-        trust: TrustOpt = None,
-        putter_password: Annotated[str | None, typer.Option("--putter-password", help=f"Instead of the file's "
-                                                            f"password or PIN. {SECRET_HELP}",
-                                                            show_default=False)] = None,
-        getter_password: Annotated[str | None, typer.Option("--getter-password", help=f"Instead of the file's "
-                                                            f"password or PIN. {SECRET_HELP}",
-                                                            show_default=False)] = None,
-        trust_password: TrustPasswordOpt = None,
-        at: AtOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """The doctor: are the policies valid by IBM's rules, does the putter hold a usable RSA certificate of
-        its own and exactly one per recipient DN, can the getter decrypt and validate the signer? Where a DN
-        matches nothing it names the nearest certificates and why each differs. Exit 5 when anything would fail."""
-        import contextlib
+    from keystores.ams.doctor import check
+    from keystores.ams.policy import read_policies
+    from keystores.errors import ChecksFailed
 
-        from keystores.cli.common import emit_json, err
+    parsed = read_policies(policies, qmgr=qmgr)
+    with contextlib.ExitStack() as stack:
+        putter_side = _side(stack, "putter", putter, putter_password) if putter else None
+        getter_side = _side(stack, "getter", getter, getter_password) if getter else None
+        trusted = _trust_stores(stack, trust or [], trust_password)
+        report = check(parsed, putter=putter_side, getter=getter_side, trust=trusted, at=_when(at))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        _print_findings(report.findings, parsed.source)
+        errors = sum(f.severity == "error" for f in report.findings)
+        err(f"checked {report.policies} polic{'y' if report.policies == 1 else 'ies'}"
+            + "".join(f", the {name}" for name, given in (("putter", putter), ("getter", getter)) if given)
+            + f": {errors} error(s), {len(report.findings) - errors} warning(s)")
+    if not report.ok:
+        raise ChecksFailed("AMS protection would fail")
 
-        from keystores.ams.doctor import check
-        from keystores.ams.policy import read_policies
-        from keystores.errors import ChecksFailed
+def protect_cmd(
+    policies: PoliciesOpt,
+    policy: PolicyOpt,
+    putter: PutterOpt,
+    message: Annotated[str, Option("--in", "-i", help="The message ('-' for stdin).")] = "-",
+    out: Annotated[str, Option("--out", "-o", help="The protected message (DER CMS; .p7m).")] = "-",
+    qmgr: QmgrOpt = None,
+    password: ConfPasswordOpt = None,
+    at: AtOpt = None,
+) -> None:
+    """Protect a message as the putter's AMS would under POLICY: signed with the putter's key and the
+    policy's hash, and/or encrypted for every recipient's certificate with the policy's cipher (keys on a
+    token sign on the token). """
+    import contextlib
 
-        parsed = read_policies(policies, qmgr=qmgr)
-        with contextlib.ExitStack() as stack:
-            putter_side = _side(stack, "putter", putter, putter_password) if putter else None
-            getter_side = _side(stack, "getter", getter, getter_password) if getter else None
-            trusted = _trust_stores(stack, trust or [], trust_password)
-            report = check(parsed, putter=putter_side, getter=getter_side, trust=trusted, at=_when(at))
-        if as_json:
-            emit_json(report.as_dict())
-        else:
-            _print_findings(report.findings, parsed.source)
-            errors = sum(f.severity == "error" for f in report.findings)
-            err(f"checked {report.policies} polic{'y' if report.policies == 1 else 'ies'}"
-                + "".join(f", the {name}" for name, given in (("putter", putter), ("getter", getter)) if given)
-                + f": {errors} error(s), {len(report.findings) - errors} warning(s)")
-        if not report.ok:
-            raise ChecksFailed("AMS protection would fail")
+    from keystores.cli.common import err
 
-    @group.command("protect", epilog=EXIT_CODES_HELP)
-    def protect_cmd(
-        policies: PoliciesOpt,
-        policy: PolicyOpt,
-        putter: Annotated[str, typer.Option("--putter", help="The putting application's keystore.conf.")],
-        message: Annotated[str, typer.Option("--in", "-i", help="The message ('-' for stdin).")] = "-",
-        out: Annotated[str, typer.Option("--out", "-o", help="The protected message (DER CMS; .p7m).")] = "-",
-        qmgr: QmgrOpt = None,
-        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"Instead of the file's password "
-                                                     f"or PIN. {SECRET_HELP}", show_default=False)] = None,
-        at: AtOpt = None,
-    ) -> None:
-        """Protect a message as the putter's AMS would under POLICY: signed with the putter's key and the
-        policy's hash, and/or encrypted for every recipient's certificate with the policy's cipher (keys on a
-        token sign on the token). """
-        import contextlib
+    from keystores.ams.policy import read_policies
+    from keystores.ams.rehearse import protect, recipient_certificates
 
-        from keystores.cli.common import err
-
-        from keystores.ams.policy import read_policies
-        from keystores.ams.rehearse import protect, recipient_certificates
-
-        chosen = read_policies(policies, qmgr=qmgr).get(policy)
-        data = _read_input(message)
-        when = _when(at)
-        with contextlib.ExitStack() as stack:
-            side = _side(stack, "putter", putter, password)
-            signer = cert = None
-            if chosen.signs:
-                entry = side.store.get(side.label)
-                cert = entry.chain[0] if entry.chain else None
-                signer = side.store.signer(side.label)
-            recipients = recipient_certificates(chosen, side.certificates(), at=when) if chosen.encrypts else []
-            protected = protect(data, chosen, signer=signer, signer_cert=cert, recipients=recipients, at=when)
-        _write_output(out, protected)
-        err(f"protected {len(data)} bytes under {chosen.name} ({chosen.quality}"
-            + (f", {chosen.sign_algorithm}" if chosen.signs else "")
-            + (f", {chosen.encrypt_algorithm} for {len(recipients)} recipient(s)" if chosen.encrypts else "")
-            + f"){'' if out == '-' else ' into ' + out}")
-
-    protect_cmd.__doc__ = (protect_cmd.__doc__ or "") + REHEARSAL_NOTE
-
-    @group.command("unprotect", epilog=EXIT_CODES_HELP)
-    def unprotect_cmd(
-        policies: PoliciesOpt,
-        policy: PolicyOpt,
-        getter: Annotated[str, typer.Option("--getter", help="The getting application's keystore.conf.")],
-        message: Annotated[str, typer.Option("--in", "-i", help="The protected message: DER, PEM or S/MIME "
-                                             "('-' for stdin).")] = "-",
-        out: Annotated[str, typer.Option("--out", "-o", help="The message ('-' for stdout).")] = "-",
-        trust: TrustOpt = None,
-        trust_password: TrustPasswordOpt = None,
-        qmgr: QmgrOpt = None,
-        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"Instead of the file's password "
-                                                     f"or PIN. {SECRET_HELP}", show_default=False)] = None,
-        at: AtOpt = None,
-    ) -> None:
-        """Take a protected message as the getter's AMS would under POLICY: decrypt with the getter's key (on the
-        token for PKCS#11), verify the signature, accept the signer only if the policy's -a list is empty or
-        names it and the getter's store or --trust validates its certificate. Exit 5 when AMS would refuse the
-        message. """
-        import contextlib
-
-        from keystores.cli.common import err, show_notes
-
-        from keystores.ams.policy import read_policies
-        from keystores.ams.rehearse import unprotect
-
-        chosen = read_policies(policies, qmgr=qmgr).get(policy)
-        data = _read_input(message)
-        with contextlib.ExitStack() as stack:
-            side = _side(stack, "getter", getter, password)
+    chosen = read_policies(policies, qmgr=qmgr).get(policy)
+    data = _read_input(message)
+    when = _when(at)
+    with contextlib.ExitStack() as stack:
+        side = _side(stack, "putter", putter, password)
+        signer = cert = None
+        if chosen.signs:
             entry = side.store.get(side.label)
-            own = entry.chain[0] if entry.chain else None
-            decrypter = side.store.decrypter(side.label) if chosen.encrypts else None
-            trusted = [cert for _, cert in side.certificates()]
-            trusted += [c for store in _trust_stores(stack, trust or [], trust_password) for e in store.entries()
-                        for c in e.chain]
-            result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
-        _write_output(out, result.message)
-        show_notes(result.notes)
-        err(f"unprotected {len(result.message)} bytes under {chosen.name}"
-            + (f": decrypted ({result.encrypted_with})" if result.encrypted_with else "")
-            + (f"; signed by {result.signer}, accepted" if result.signer else ""))
+            cert = entry.chain[0] if entry.chain else None
+            signer = side.store.signer(side.label)
+        recipients = recipient_certificates(chosen, side.certificates(), at=when) if chosen.encrypts else []
+        protected = protect(data, chosen, signer=signer, signer_cert=cert, recipients=recipients, at=when)
+    _write_output(out, protected)
+    err(f"protected {len(data)} bytes under {chosen.name} ({chosen.quality}"
+        + (f", {chosen.sign_algorithm}" if chosen.signs else "")
+        + (f", {chosen.encrypt_algorithm} for {len(recipients)} recipient(s)" if chosen.encrypts else "")
+        + f"){'' if out == '-' else ' into ' + out}")
 
-    unprotect_cmd.__doc__ = (unprotect_cmd.__doc__ or "") + REHEARSAL_NOTE
+protect_cmd.__doc__ = (protect_cmd.__doc__ or "") + REHEARSAL_NOTE
 
-    @group.command("conf", epilog=EXIT_CODES_HELP)
-    def conf_cmd(
-        store: Annotated[str, typer.Argument(help="The store: a .kdb (stashed), .jks, .jceks, or a pkcs11: URI.")],
-        label: Annotated[str, typer.Option("--label", "-l", help="The certificate that is 'me' (with its key).")],
-        out: Annotated[str, typer.Option("--out", "-o", help="The keystore.conf to write (0600).")],
-        password: Annotated[str | None, typer.Option("--password", "--pin", help=f"The store password or PIN, "
-                                                     f"written into the file in clear as IBM's format has it "
-                                                     f"(protect it with runamscred). {SECRET_HELP}",
-                                                     show_default=False)] = None,
-        secondary: Annotated[str | None, typer.Option("--secondary", help="PKCS#11: the CMS database with the "
-                                                      "other parties' certificates.", show_default=False)] = None,
-        force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-        module: ModuleOpt = None,
-    ) -> None:
-        """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
-        private key. CMS files hold no password: AMS reads the stash beside the database."""
-        from pathlib import Path
+def unprotect_cmd(
+    policies: PoliciesOpt,
+    policy: PolicyOpt,
+    getter: GetterOpt,
+    message: Annotated[str, Option("--in", "-i", help="The protected message: DER, PEM or S/MIME "
+                                         "('-' for stdin).")] = "-",
+    out: Annotated[str, Option("--out", "-o", help="The message ('-' for stdout).")] = "-",
+    trust: TrustStoresOpt = None,
+    trust_password: TrustPasswordOpt = None,
+    qmgr: QmgrOpt = None,
+    password: ConfPasswordOpt = None,
+    at: AtOpt = None,
+) -> None:
+    """Take a protected message as the getter's AMS would under POLICY: decrypt with the getter's key (on the
+    token for PKCS#11), verify the signature, accept the signer only if the policy's -a list is empty or
+    names it and the getter's store or --trust validates its certificate. Exit 5 when AMS would refuse the
+    message. """
+    import contextlib
 
-        from keystores.cli.common import err, secret_from, show_notes
+    from keystores.cli.common import err, show_notes
 
-        from keystores.ams.conf import write_conf
-        from keystores.errors import StoreExists
+    from keystores.ams.policy import read_policies
+    from keystores.ams.rehearse import unprotect
 
-        if Path(out).exists() and not force:
-            raise StoreExists("already exists; use --force to replace it", store=out)
-        secret = secret_from(password, "password")
-        kind, notes = write_conf(store, label, out, password=secret, force=force, module=module,
-                                 secondary=secondary)
-        show_notes(notes)
-        err(f"wrote {out} (mode 0600): the {kind} store {store}, certificate '{label}'"
-            + ("; it holds the password in clear: protect it with runamscred" if secret and kind != "cms" else ""))
+    chosen = read_policies(policies, qmgr=qmgr).get(policy)
+    data = _read_input(message)
+    with contextlib.ExitStack() as stack:
+        side = _side(stack, "getter", getter, password)
+        entry = side.store.get(side.label)
+        own = entry.chain[0] if entry.chain else None
+        decrypter = side.store.decrypter(side.label) if chosen.encrypts else None
+        trusted = [cert for _, cert in side.certificates()]
+        trusted += [c for store in _trust_stores(stack, trust or [], trust_password) for e in store.entries()
+                    for c in e.chain]
+        result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
+    _write_output(out, result.message)
+    show_notes(result.notes)
+    err(f"unprotected {len(result.message)} bytes under {chosen.name}"
+        + (f": decrypted ({result.encrypted_with})" if result.encrypted_with else "")
+        + (f"; signed by {result.signer}, accepted" if result.signer else ""))
 
-    @group.command("map", epilog=EXIT_CODES_HELP)
-    def map_cmd(
-        store: Annotated[str, typer.Argument(help="A store, or a certificate file (PEM/DER).")],
-        label: Annotated[str | None, typer.Argument(help="The entry (omit for a one-certificate file).")] = None,
-        user: Annotated[str, typer.Option("--user", "-u", help="The user id to map to (RACF: 1..8 characters).")]
-        = "",
-        channel: Annotated[str, typer.Option("--channel", help="The channel for the CHLAUTH rule.")] = "*",
-        password: Annotated[str | None, typer.Option("--password", help=f"Store password. {SECRET_HELP}",
-                                                     show_default=False)] = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """MQ identity for a certificate: the RACDCERT MAP command (z/OS; SDNFILTER/IDNFILTER in RACF's dotted
-        order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
-        from keystores.cli.common import emit_json, err, with_secret
+unprotect_cmd.__doc__ = (unprotect_cmd.__doc__ or "") + REHEARSAL_NOTE
 
-        from keystores.ams.identity import mapping
-        from keystores.errors import UsageError
-        from keystores.store import open_store
+def conf_cmd(
+    store: Annotated[str, Argument(help="The store: a .kdb (stashed), .jks, .jceks, or a pkcs11: URI.")],
+    label: Annotated[str, Option("--label", "-l", help="The certificate that is 'me' (with its key).")],
+    out: Annotated[str, Option("--out", "-o", help="The keystore.conf to write (0600).")],
+    password: Annotated[str | None, Option("--password", "--pin", help=f"The store password or PIN, "
+                                                 f"written into the file in clear as IBM's format has it "
+                                                 f"(protect it with runamscred). {SECRET_HELP}",
+                                                 show_default=False)] = None,
+    secondary: Annotated[str | None, Option("--secondary", help="PKCS#11: the CMS database with the "
+                                                  "other parties' certificates.", show_default=False)] = None,
+    force: ForceOpt = False,
+    module: ModuleOpt = None,
+) -> None:
+    """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
+    private key. CMS files hold no password: AMS reads the stash beside the database."""
+    from pathlib import Path
 
-        if not user:
-            raise UsageError("give the user id to map to with --user")
+    from keystores.cli.common import err, secret_from, show_notes
 
-        def find(pw: str | None) -> Any:
-            with open_store(store, password=pw) as opened:
-                entries = [opened.get(label)] if label else [e for e in opened.entries() if e.chain]
-                if len(entries) != 1:
-                    raise UsageError(f"{store} holds {len(entries)} certificates: name the entry (LABEL)")
-                return entries[0]
+    from keystores.ams.conf import write_conf
+    from keystores.errors import StoreExists
 
-        entry = with_secret(password, "password", find)
-        result = mapping(entry.chain[0], userid=user, channel=channel, label=entry.label)
-        if as_json:
-            emit_json(result.as_dict())
-            return
-        from keystores.text import printable
+    if Path(out).exists() and not force:
+        raise StoreExists("already exists; use --force to replace it", store=out)
+    secret = secret_from(password, "password")
+    kind, notes = write_conf(store, label, out, password=secret, force=force, module=module,
+                             secondary=secondary)
+    show_notes(notes)
+    err(f"wrote {out} (mode 0600): the {kind} store {store}, certificate '{label}'"
+        + ("; it holds the password in clear: protect it with runamscred" if secret and kind != "cms" else ""))
 
-        for line in (f"* subject {result.subject}", f"* issuer  {result.issuer}", result.racdcert,
-                     "SETROPTS RACLIST(DIGTNMAP) REFRESH", f"* SSLPEER('{result.sslpeer}')", result.chlauth):
-            print(printable(line))  # a DN's control characters escaped: no line of its own, no terminal codes
-        for note in result.notes:
-            err(f"note: {note}")
+def map_cmd(
+    store: Annotated[str, Argument(help="A store, or a certificate file (PEM/DER).")],
+    label: Annotated[str | None, Argument(help="The entry (omit for a one-certificate file).")] = None,
+    user: Annotated[str, Option("--user", "-u", help="The user id to map to (RACF: 1..8 characters).")]
+    = "",
+    channel: Annotated[str, Option("--channel", help="The channel for the CHLAUTH rule.")] = "*",
+    password: Annotated[str | None, Option("--password", help=f"Store password. {SECRET_HELP}",
+                                                 show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """MQ identity for a certificate: the RACDCERT MAP command (z/OS; SDNFILTER/IDNFILTER in RACF's dotted
+    order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
+    from keystores.cli.common import emit_json, err, with_secret
+
+    from keystores.ams.identity import mapping
+    from keystores.errors import UsageError
+    from keystores.store import open_store
+
+    if not user:
+        raise UsageError("give the user id to map to with --user")
+
+    def find(pw: str | None) -> Any:
+        with open_store(store, password=pw) as opened:
+            entries = [opened.get(label)] if label else [e for e in opened.entries() if e.chain]
+            if len(entries) != 1:
+                raise UsageError(f"{store} holds {len(entries)} certificates: name the entry (LABEL)")
+            return entries[0]
+
+    entry = with_secret(password, "password", find)
+    result = mapping(entry.chain[0], userid=user, channel=channel, label=entry.label)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    from keystores.text import printable
+
+    for line in (f"* subject {result.subject}", f"* issuer  {result.issuer}", result.racdcert,
+                 "SETROPTS RACLIST(DIGTNMAP) REFRESH", f"* SSLPEER('{result.sslpeer}')", result.chlauth):
+        print(printable(line))  # a DN's control characters escaped: no line of its own, no terminal codes
+    for note in result.notes:
+        err(f"note: {note}")
+
+
 
 
 # --- helpers (run only inside the commands) ----------------------------------------------------------------------
@@ -286,7 +279,7 @@ def _when(at: str | None) -> Any:
     return parse_when(at) if at else dt.datetime.now(dt.UTC)
 
 
-def _side(stack: "contextlib.ExitStack", role: str, conf_path: str, password: str | None) -> Any:
+def _side(stack: contextlib.ExitStack, role: str, conf_path: str, password: str | None) -> Any:
     """Open the store a keystore.conf names (prompting on a terminal when its password cannot be read back) and
     the CMS database of other parties' certificates it names, if that exists."""
     from pathlib import Path
@@ -307,7 +300,7 @@ def _side(stack: "contextlib.ExitStack", role: str, conf_path: str, password: st
     return Side(role, conf.path, store, conf.label, others)
 
 
-def _trust_stores(stack: "contextlib.ExitStack", locations: list[str], password: str | None) -> list[Any]:
+def _trust_stores(stack: contextlib.ExitStack, locations: list[str], password: str | None) -> list[Any]:
     from keystores.cli.common import secret_from, show_notes
 
     from keystores.store import open_store

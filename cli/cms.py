@@ -1,4 +1,5 @@
-"""Commands that only make sense for cms stores; generic commands (list, import, ...) live in main.py.
+"""Commands that only make sense for cms stores; generic commands (list, import, ...) live in
+stores.py and transfer.py.
 
     keystores stash STORE.kdb [--version 1|8]      write STORE.sth (the password, obfuscated; 0600)
     keystores set-default STORE LABEL              GSKit's -setdefault
@@ -6,79 +7,76 @@
                                                    (it began as CMS's; certutil -M -t, PKCS#12's Java attribute)
 """
 
+from __future__ import annotations
+
 from typing import Annotated
 
-import typer
+from keystores.cli.options import Argument, Option, PasswordOpt, TypeOpt
 
 
-def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
-    from keystores.cli.options import EXIT_CODES_HELP, PasswordOpt, TypeOpt
+def stash_cmd(
+    store: Annotated[str, Argument(help="The CMS key database (.kdb).")],
+    version: Annotated[int, Option("--version", help="Stash format: 8 (GSKit's current default) or 1 "
+                                         "(old GSKit and z/OS).")] = 8,
+    password: PasswordOpt = None,
+) -> None:
+    """Write STORE.sth beside the database so servers start without a password prompt. The stash is the
+    password in thin disguise (anyone who can read it has the password): it is written 0600."""
+    from keystores.cli.common import err, show_notes, with_secret
 
-    @app.command("stash", epilog=EXIT_CODES_HELP)
-    def stash_cmd(
-        store: Annotated[str, typer.Argument(help="The CMS key database (.kdb).")],
-        version: Annotated[int, typer.Option("--version", help="Stash format: 8 (GSKit's current default) or 1 "
-                                             "(old GSKit and z/OS).")] = 8,
-        password: PasswordOpt = None,
-    ) -> None:
-        """Write STORE.sth beside the database so servers start without a password prompt. The stash is the
-        password in thin disguise (anyone who can read it has the password): it is written 0600."""
-        from keystores.cli.common import err, show_notes, with_secret
+    from keystores.store import open_store
 
-        from keystores.store import open_store
+    def act(pw: str | None) -> str:
+        with open_store(store, password=pw, type="cms", writable=True) as opened:
+            show_notes(opened.notes)
+            return str(opened.write_stash(version))
 
-        def act(pw: str | None) -> str:
-            with open_store(store, password=pw, type="cms", writable=True) as opened:
-                show_notes(opened.notes)
-                return str(opened.write_stash(version))
+    written = with_secret(password, "password", act)
+    err(f"wrote {written} (v{version}, mode 0600): anyone who can read it has the password")
 
-        written = with_secret(password, "password", act)
-        err(f"wrote {written} (v{version}, mode 0600): anyone who can read it has the password")
 
-    @app.command("set-default", epilog=EXIT_CODES_HELP)
-    def set_default_cmd(
-        store: Annotated[str, typer.Argument()],
-        label: Annotated[str, typer.Argument(help="The entry to make the default (the one servers present).")],
-        password: PasswordOpt = None,
-        store_type: TypeOpt = None,
-    ) -> None:
-        """Make LABEL the store's default entry (at most one is)."""
-        from keystores.cli.common import err, show_notes, with_secret
+def set_default_cmd(
+    store: Annotated[str, Argument()],
+    label: Annotated[str, Argument(help="The entry to make the default (the one servers present).")],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+) -> None:
+    """Make LABEL the store's default entry (at most one is)."""
+    from keystores.cli.common import err, show_notes, with_secret
 
-        from keystores.store import open_store
+    from keystores.store import open_store
 
-        def act(pw: str | None) -> None:
-            with open_store(store, password=pw, type=store_type, writable=True) as opened:
-                show_notes(opened.notes)
-                opened.set_default(label)
+    def act(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, writable=True) as opened:
+            show_notes(opened.notes)
+            opened.set_default(label)
 
-        with_secret(password, "password", act)
-        err(f"'{label}' is now the default entry")
+    with_secret(password, "password", act)
+    err(f"'{label}' is now the default entry")
 
-    @app.command("trust", epilog=EXIT_CODES_HELP)
-    def trust_cmd(
-        store: Annotated[str, typer.Argument(help="A store with trust: .kdb, PKCS#12, JKS/JCEKS, sql:DIR, token.")],
-        label: Annotated[str, typer.Argument(help="A certificate (signer, CA) entry.")],
-        state: Annotated[str, typer.Argument(help="on (every purpose), off (kept, not trusted), or NSS trust "
-                                             "letters as certutil -M -t takes them: CT,C,C", metavar="on|off|CT,C,C")],
-        password: PasswordOpt = None,
-        store_type: TypeOpt = None,
-    ) -> None:
-        """Trust a certificate entry (on), keep it untrusted (off), or set NSS's per-purpose trust (CT,C,C): GSKit's
-        -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. Refused: PEM (no trust flags), off in JKS
-        (trusted certificates only: delete the entry), some purposes where a format trusts for all or none."""
-        from keystores.cli.common import err, show_notes, with_secret
 
-        from keystores.ops.trust import describe_trust, parse_trust
-        from keystores.store import open_store
+def trust_cmd(
+    store: Annotated[str, Argument(help="A store with trust: .kdb, PKCS#12, JKS/JCEKS, sql:DIR, token.")],
+    label: Annotated[str, Argument(help="A certificate (signer, CA) entry.")],
+    state: Annotated[str, Argument(help="on (every purpose), off (kept, not trusted), or NSS trust "
+                                         "letters as certutil -M -t takes them: CT,C,C", metavar="on|off|CT,C,C")],
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+) -> None:
+    """Trust a certificate entry (on), keep it untrusted (off), or set NSS's per-purpose trust (CT,C,C): GSKit's
+    -modify -trust, certutil -M -t, Java's trust attribute in PKCS#12. Refused: PEM (no trust flags), off in JKS
+    (trusted certificates only: delete the entry), some purposes where a format trusts for all or none."""
+    from keystores.cli.common import err, show_notes, with_secret
 
-        trust = parse_trust(state)
+    from keystores.ops.trust import describe_trust, parse_trust
+    from keystores.store import open_store
 
-        def act(pw: str | None) -> None:
-            with open_store(store, password=pw, type=store_type, writable=True) as opened:
-                opened.set_trust(label, trust)
-                show_notes(opened.notes)
+    trust = parse_trust(state)
 
-        with_secret(password, "password", act)
-        err(f"'{label}' is {describe_trust(trust)}")
+    def act(pw: str | None) -> None:
+        with open_store(store, password=pw, type=store_type, writable=True) as opened:
+            opened.set_trust(label, trust)
+            show_notes(opened.notes)
+
+    with_secret(password, "password", act)
+    err(f"'{label}' is {describe_trust(trust)}")

@@ -1,11 +1,159 @@
-"""The lazy command table: typer builds the click object of the one command a run invokes, not of all of them."""
+"""The lazy command table: which function runs each command, and typer's objects made only for the one a run needs.
+
+A speed device (bench/bench_core.py, "CLI start-up"): building every command's click object (signatures, type
+hints, defaults) was a third of start-up, and importing typer itself most of what was left. A run that
+cli.quick_parse can read imports one command module and no typer; a run it cannot (--help, completion, a usage
+error) gets typer's full machinery from `click_app`, which still builds only the command invoked
+(tests/test_cli_lazy.py compares every command's help with typer's eager build).
+
+To add a command: write its function (parameters from cli.options) in the module of its group and add a line here.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from keystores.cli.main import app
+# Command path -> "module in keystores.cli:function", in the order `keystores --help` lists them.
+COMMANDS: dict[str, str] = {
+    "list": "stores:list_entries",
+    "show": "stores:show_entry",
+    "create": "stores:create_store",
+    "delete": "stores:delete_entry",
+    "rename": "stores:rename_entry",
+    "passwd": "stores:change_password",
+    "import": "transfer:import_cmd",
+    "export": "transfer:export_cmd",
+    "convert": "transfer:convert_cmd",
+    "backends": "about:backends_cmd",
+    "version": "about:version_cmd",
+    "stash": "cms:stash_cmd",
+    "set-default": "cms:set_default_cmd",
+    "trust": "cms:trust_cmd",
+    "nss add-module": "nss:add_module_cmd",
+    "nss remove-module": "nss:remove_module_cmd",
+    "nss modules": "nss:modules_cmd",
+    "tokens": "pkcs11:tokens_cmd",
+    "init-token": "pkcs11:init_token_cmd",
+    "java-config": "pkcs11:java_config_cmd",
+    "selfsign": "lifecycle:selfsign_cmd",
+    "certreq": "lifecycle:certreq_cmd",
+    "sign": "lifecycle:sign_cmd",
+    "receive": "lifecycle:receive_cmd",
+    "validate": "lifecycle:validate_cmd",
+    "audit": "lifecycle:audit_cmd",
+    "dn normalize": "lifecycle:dn_normalize",
+    "dn compare": "lifecycle:dn_compare",
+    "ams render": "ams:render_cmd",
+    "ams check": "ams:check_cmd",
+    "ams protect": "ams:protect_cmd",
+    "ams unprotect": "ams:unprotect_cmd",
+    "ams conf": "ams:conf_cmd",
+    "ams map": "ams:map_cmd",
+}
+# Command groups and the help `keystores GROUP --help` gives.
+GROUPS: dict[str, str] = {
+    "nss": "NSS databases: register PKCS#11 modules (HSMs) as modutil does.",
+    "dn": "Distinguished names as MQ, AMS and RACF want them.",
+    "ams": "IBM MQ Advanced Message Security: policies, keystore.conf, a doctor for 'missing certificate', and a "
+           "rehearsal of protect/unprotect.",
+}
+NO_EPILOG = frozenset({"backends", "version"})  # commands that cannot fail, so without the exit codes
+
+
+def function(path: str) -> Callable[..., Any]:
+    """The function that runs the command at `path` (importing its module, and nothing else)."""
+    module, name = COMMANDS[path].split(":")
+    return getattr(importlib.import_module(f"keystores.cli.{module}"), name)
+
+
+@functools.cache
+def typer_ready(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`command` as typer reads it: typer's own Option/Argument objects in its signature and annotations, made from
+    the cli.options records there (the function itself keeps the records, which cli.quick_parse reads)."""
+    import inspect
+    import typing
+
+    from keystores.cli.options import Option
+
+    hints = typing.get_type_hints(command, include_extras=True)
+    for name, hint in hints.items():
+        extras = getattr(hint, "__metadata__", ())
+        if extras and isinstance(extras[0], Option):
+            hints[name] = typing.Annotated[hint.__origin__, extras[0].typer()]
+
+    @functools.wraps(command)
+    def ready(*args: Any, **kwargs: Any) -> Any:
+        return command(*args, **kwargs)
+
+    signature = inspect.signature(command)
+    ready.__annotations__ = hints
+    ready.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(annotation=hints[p.name]) for p in signature.parameters.values()],
+        return_annotation=hints.get("return", signature.return_annotation))
+    return ready
+
+
+def typer_app() -> Any:
+    """The typer application: the group's options, then every command of the table and its group."""
+    import typer
+    from keystores.cli.main import main_options
+    from keystores.cli.options import EXIT_CODES_HELP
+
+    app = typer.Typer(
+        name="keystores",
+        help="Certificates and keys in every store: CMS .kdb, JKS/JCEKS, PKCS#12, PKCS#11 tokens, NSS, PEM/DER.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        add_completion=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(typer_ready(main_options))
+    groups: dict[str, Any] = {}
+    for path in COMMANDS:
+        *group, name = path.split(" ")
+        target = app
+        if group:
+            if group[0] not in groups:
+                groups[group[0]] = typer.Typer(help=GROUPS[group[0]], no_args_is_help=True)
+                app.add_typer(groups[group[0]], name=group[0])
+            target = groups[group[0]]
+        target.command(name, epilog=None if path in NO_EPILOG else EXIT_CODES_HELP)(_Pending(path))
+    return app
+
+
+class _Pending:
+    """A command registered by its path: its module is imported, and its function made typer_ready, when typer
+    builds that command (`keystores list --help` imports no lifecycle or AMS code)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def _ready(info: Any) -> Any:
+    if isinstance(info.callback, _Pending):
+        info.callback = typer_ready(function(info.callback.path))
+    return info
+
+
+def _ready_group(info: Any) -> Any:
+    resolved(info.typer_instance)
+    return info
+
+
+def resolved(app: Any) -> Any:
+    """`app` with every command's function in place, for typer's eager build of them all."""
+    for info in app.registered_commands:
+        _ready(info)
+    for info in app.registered_groups:
+        resolved(info.typer_instance)
+    return app
 
 
 class _LazyCommands(MutableMapping[str, Any]):
@@ -36,7 +184,7 @@ class _LazyCommands(MutableMapping[str, Any]):
 
 
 def click_app(lazy: bool = True) -> Any:
-    """The click group typer makes of `app`; with `lazy`, each command's click object is made on first use.
+    """The click group typer makes of the app; with `lazy`, each command's click object is made on first use.
 
     typer.main.get_command builds every command's parameters (signatures, type hints, defaults) on each run, which
     was a third of start-up; a run needs one. The group, its options, the command order, `--help` and the objects
@@ -44,9 +192,10 @@ def click_app(lazy: bool = True) -> Any:
     """
     import typer.main as typer_main
     from keystores.cli.helptext import polish
+    from keystores.cli.main import app
 
     if not lazy:
-        return polish(typer_main.get_command(app), "")
+        return polish(typer_main.get_command(resolved(app)), "")
     commands, groups = app.registered_commands, app.registered_groups
     app.registered_commands, app.registered_groups = [], []
     try:
@@ -57,11 +206,12 @@ def click_app(lazy: bool = True) -> Any:
     builders: dict[str, Callable[[], Any]] = {}
     for info in commands:  # the order typer's get_group_from_info adds them in: commands, then groups
         name = info.name or typer_main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
-        builders[name] = lambda info=info, name=name: polish(typer_main.get_command_from_info(info, **style), name)
+        builders[name] = lambda info=info, name=name: polish(typer_main.get_command_from_info(_ready(info), **style),
+                                                             name)
     for info in groups:
         if not isinstance(info.name, str) or not info.name:
-            return polish(typer_main.get_command(app), "")  # a nameless group merges its commands in
+            return polish(typer_main.get_command(resolved(app)), "")  # a nameless group merges its commands in
         builders[info.name] = lambda info=info: polish(typer_main.get_group_from_info(
-            info, suggest_commands=app.suggest_commands, **style), info.name)
+            _ready_group(info), suggest_commands=app.suggest_commands, **style), info.name)
     group.commands = _LazyCommands(builders)
     return group

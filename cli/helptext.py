@@ -4,19 +4,15 @@ EXAMPLES section per command made of lines of the README's cheat sheet (tests/te
 
 Applied to a command's click object when it is built (cli.command_table.click_app builds only the command a run
 invokes), so none of this costs start-up; the choices of --type, and the lists of types and store names in help
-text, are read from the format records (keystores/formats.py) when such a command is built.
+text, are read from the format records (keystores/formats.py) when such a command is built. cli.quick_parse checks
+values against the same choices, so typer is imported here only inside functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-# What typer (0.26-0.28, as pyproject pins) builds its commands with: its vendored click and its choice type.
-from typer._click.shell_completion import CompletionItem
-from typer._click.types import ParamType, StringParamType
-from typer._types import TyperChoice
-from typer.core import TyperGroup
+from keystores.cli.options import CHOICE_OVERRIDES, CHOICES, KEY_TYPES
 
 # What an option's value is, by option name; (command path, option) overrides the name.
 METAVARS: dict[str, str] = {
@@ -35,30 +31,6 @@ METAVAR_OVERRIDES: dict[tuple[str, str], str] = {("java-config", "--out"): "DIR"
 ARGUMENT_METAVARS: dict[str, str] = {"stores": "STORE...", "ca_store": "CA_STORE",
                                      "request": "REQUEST", "certificate": "CERT", "a": "DN_A", "b": "DN_B"}
 
-# Enumerated values. --type's come from the format records (every spelling they accept, as the shell completes them);
-# so do the lists of types and store names in help text written with {types} and {names}.
-HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
-# Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
-# tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
-# ops.lifecycle.SEVERITIES.
-CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
-UNTRUSTED = ("skip", "trust", "fail")
-SEVERITIES = ("error", "warning", "notice")
-KEY_TYPES = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
-
-
-def _store_types() -> list[str]:
-    from keystores import formats
-
-    return formats.type_choices()
-
-
-def _write_profiles() -> list[str]:
-    from keystores.formats import Profile
-
-    return [profile.value for profile in Profile]
-
-
 def _filled(text: str) -> str:
     """Help text with the format records' current lists in place of {types} and {names} (keystores/formats.py)."""
     from keystores import formats
@@ -66,17 +38,6 @@ def _filled(text: str) -> str:
     return text.replace("{types}", formats.type_help()).replace("{names}", formats.naming_help())
 
 
-CHOICES: dict[str, Callable[[], list[str]]] = {
-    "--type": _store_types, "--dest-type": _store_types, "--profile": _write_profiles,
-    "--md": lambda: list(HASHES), "--untrusted": lambda: list(UNTRUSTED),
-    "--fail-on": lambda: list(SEVERITIES),
-}
-CHOICE_OVERRIDES: dict[tuple[str, str], Callable[[], list[str]]] = {
-    ("sign", "--profile"): lambda: list(CERTIFICATE_PROFILES),
-    ("sign", "--format"): lambda: ["pem", "der"],
-    ("export", "--format"): lambda: ["pem", "der", "p12", "pkcs12"],
-    ("ams render", "--as"): lambda: ["setmqspl", "mqsc", "dspmqspl", "json"],
-}
 SUGGESTIONS: dict[str, tuple[str, ...]] = {"--key-type": KEY_TYPES}  # completed, but checked by KeySpec.parse
 
 # Lines of the README's cheat sheet ("with keystores") or of its worked examples, by command path.
@@ -138,19 +99,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Suggested(ParamType):
+def _suggested(values: tuple[str, ...]) -> Any:
     """A free-form value whose usual forms the shell completes (the command checks it)."""
+    from typer._click.shell_completion import CompletionItem
+    from typer._click.types import ParamType
 
-    name = "text"
+    class Suggested(ParamType):
+        name = "text"
 
-    def __init__(self, values: tuple[str, ...]) -> None:
-        self.values = values
+        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+            return value
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        return value
+        def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> list[Any]:
+            return [CompletionItem(v) for v in values if v.startswith(incomplete)]
 
-    def shell_complete(self, ctx: Any, param: Any, incomplete: str) -> list[Any]:
-        return [CompletionItem(v) for v in self.values if v.startswith(incomplete)]
+    return Suggested()
 
 
 def first_sentence(text: str | None) -> str | None:
@@ -175,6 +138,11 @@ def examples_epilog(path: str, epilog: str | None) -> str | None:
 def polish(command: Any, path: str) -> Any:
     """Metavars, choices, completions, the full description and the examples on a built click command (and on
     the commands of a group below it)."""
+    # What typer (0.26-0.28, as pyproject pins) builds its commands with: its vendored click and its choice type.
+    from typer._click.types import StringParamType
+    from typer._types import TyperChoice
+    from typer.core import TyperGroup
+
     if path:
         command.short_help = command.short_help or first_sentence(command.help)
         command.epilog = examples_epilog(path, command.epilog)
@@ -201,7 +169,7 @@ def polish(command: Any, path: str) -> Any:
                 param.metavar = "TYPE"
             continue
         if long_name in SUGGESTIONS:
-            param.type = _Suggested(SUGGESTIONS[long_name])
+            param.type = _suggested(SUGGESTIONS[long_name])
         metavar = METAVAR_OVERRIDES.get((path, long_name)) or METAVARS.get(long_name)
         if metavar and param.metavar is None:
             param.metavar = metavar

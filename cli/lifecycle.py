@@ -1,16 +1,39 @@
 """Certificate lifecycle commands: selfsign, certreq, sign, receive, validate, audit, dn normalize/compare.
 
-Thin: parse, resolve secrets through main's helpers, call one operation in keystores.ops.lifecycle, render.
+Thin: parse, resolve secrets through cli.common's helpers, call one operation in keystores.ops.lifecycle, render.
 validate, audit and dn compare print their report first and then raise ChecksFailed (exit 5) when it fails.
 """
 
-# No `from __future__ import annotations`: typer evaluates the option aliases made inside register().
+from __future__ import annotations
+
 import contextlib
+import sys
 from typing import Annotated, Any
 
-import typer
-
-WHEN_HELP = "ISO 8601 (2030-01-30, 2030-01-30T16:46:00Z) or openssl's 20300130164600Z."
+from keystores.cli.common import StorePrompts, emit_json, err, show_notes, store_options, with_secret
+from keystores.cli.options import (
+    SECRET_HELP,
+    Argument,
+    AtOpt,
+    DaysOpt,
+    DestPasswordOpt,
+    DnOpt,
+    JsonOpt,
+    KeyTypeOpt,
+    LabelOpt,
+    MdOpt,
+    ModuleOpt,
+    NotAfterOpt,
+    Option,
+    PasswordOpt,
+    PathLengthOpt,
+    ProfileOpt,
+    ReplaceOpt,
+    SanOpt,
+    TrustPasswordOpt,
+    TrustStoresOpt,
+    TypeOpt,
+)
 
 
 def _write_output(path: str, data: bytes) -> None:
@@ -111,367 +134,321 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     return opened
 
 
-def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
-    from keystores.cli.common import StorePrompts, emit_json, err, show_notes, store_options, with_secret
-    from keystores.cli.options import (
-        EXIT_CODES_HELP,
-        SECRET_HELP,
-        DestPasswordOpt,
-        JsonOpt,
-        ModuleOpt,
-        PasswordOpt,
-        ProfileOpt,
-        TypeOpt,
-    )
+def _store_password(password: str | None, dest_password: str | None) -> str | None:
+    """The store selfsign/certreq write is their destination: --dest-password names its password as well
+    as -p does (as import and convert take a new store's password), but not both at once."""
+    if password is not None and dest_password is not None:
+        from keystores.errors import UsageError
 
-    LabelOpt = Annotated[str, typer.Option("--label", "-l", help="Label (alias, friendly name, nickname, "
-                                           "CKA_LABEL) of the entry.")]
-    DnOpt = Annotated[str, typer.Option("--dn", help="Subject DN: \"CN=x,O=y,C=GB\" (RFC 4514/MQ), RACF's "
-                                        "\"CN=x.O=y.C=GB\" or openssl's \"/C=GB/O=y/CN=x\".")]
-    KeyTypeOpt = Annotated[str, typer.Option("--key-type", help="rsa:2048|3072|4096, ec:p256|p384|p521, ed25519.")]
-    MdOpt = Annotated[str | None, typer.Option("--md", help="Signature hash: sha256 (default; sha384/sha512 for "
-                                               "big EC keys), sha384, sha512; sha1/md5 only for old software "
-                                               "(warns).", show_default=False)]
-    SanOpt = Annotated[list[str] | None, typer.Option("--san", help="Subject alternative names: "
-                                                      "DNS:x,IP:y,EMAIL:z,URI:u (repeatable).")]
-    DaysOpt = Annotated[int | None, typer.Option("--days", help="Days of validity.", show_default=False)]
-    NotAfterOpt = Annotated[str | None, typer.Option("--not-after", help=f"End of validity: {WHEN_HELP}",
-                                                     show_default=False)]
-    ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Overwrite an entry with the same label.")]
+        raise UsageError("give the store's password once: --password or --dest-password")
+    return password if password is not None else dest_password
 
-    def store_password(password: str | None, dest_password: str | None) -> str | None:
-        """The store selfsign/certreq write is their destination: --dest-password names its password as well
-        as -p does (as import and convert take a new store's password), but not both at once."""
-        if password is not None and dest_password is not None:
-            from keystores.errors import UsageError
+def _open_writable(store: str, password: str | None, store_type: str | None, module: str | None,
+                  profile: str, action: Any, *, create: bool) -> Any:
+    from keystores.store import open_store
 
-            raise UsageError("give the store's password once: --password or --dest-password")
-        return password if password is not None else dest_password
+    def act(pw: str | None) -> Any:
+        with open_store(store, password=pw, type=store_type, writable=True, create=create, profile=profile,
+                        **store_options(module)) as opened:
+            show_notes(opened.notes)
+            return action(opened)
 
-    def open_writable(store: str, password: str | None, store_type: str | None, module: str | None,
-                      profile: str, action: Any, *, create: bool) -> Any:
-        from keystores.store import open_store
+    from keystores.store import store_exists
 
-        def act(pw: str | None) -> Any:
-            with open_store(store, password=pw, type=store_type, writable=True, create=create, profile=profile,
-                            **store_options(module)) as opened:
-                show_notes(opened.notes)
-                return action(opened)
+    return with_secret(password, "password", act, confirm=create and not store_exists(store))
 
-        from keystores.store import store_exists
+def _open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
+                 action: Any, what: str = "password") -> Any:
+    from keystores.store import open_store
 
-        return with_secret(password, "password", act, confirm=create and not store_exists(store))
+    def act(pw: str | None) -> Any:
+        with open_store(store, password=pw, type=store_type, **store_options(module)) as opened:
+            show_notes(opened.notes)
+            return action(opened)
 
-    def open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
-                     action: Any, what: str = "password") -> Any:
-        from keystores.store import open_store
+    return with_secret(password, what, act)
 
-        def act(pw: str | None) -> Any:
-            with open_store(store, password=pw, type=store_type, **store_options(module)) as opened:
-                show_notes(opened.notes)
-                return action(opened)
+def selfsign_cmd(
+    store: Annotated[str, Argument(help="The store (created if missing): file, sql:DIR or pkcs11: URI.")],
+    label: LabelOpt,
+    dn: DnOpt,
+    ca: Annotated[bool, Option("--ca", help="Make a CA certificate (keyCertSign, cRLSign) that "
+                                     "`keystores sign` can use.")] = False,
+    days: DaysOpt = None,
+    not_after: NotAfterOpt = None,
+    key_type: KeyTypeOpt = "rsa:2048",
+    md: MdOpt = None,
+    san: SanOpt = None,
+    path_length: PathLengthOpt = None,
+    out: Annotated[str | None, Option("--out", "-o", help="Also write the certificate (PEM) here.",
+                                            show_default=False)] = None,
+    replace: ReplaceOpt = False,
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """A key pair and a self-signed certificate (runmqakm -cert -create, keytool -genkeypair)."""
+    from keystores.ops.lifecycle import selfsign
 
-        return with_secret(password, what, act)
+    _check_output_folder(out)
+    _check_request_inputs(dn, key_type, san)
+    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
+                           lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after,
+                                              key_spec=key_type, md=md, sans=san or [],
+                                              path_length=path_length, replace=replace), create=True)
+    show_notes(result.notes)
+    if out:
+        _write_output(out, _pem_or_der([result.certificate], out, "pem"))
+    err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
+        f"{result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
 
-    @app.command("selfsign", epilog=EXIT_CODES_HELP)
-    def selfsign_cmd(
-        store: Annotated[str, typer.Argument(help="The store (created if missing): file, sql:DIR or pkcs11: URI.")],
-        label: LabelOpt,
-        dn: DnOpt,
-        ca: Annotated[bool, typer.Option("--ca", help="Make a CA certificate (keyCertSign, cRLSign) that "
-                                         "`keystores sign` can use.")] = False,
-        days: DaysOpt = None,
-        not_after: NotAfterOpt = None,
-        key_type: KeyTypeOpt = "rsa:2048",
-        md: MdOpt = None,
-        san: SanOpt = None,
-        path_length: Annotated[int | None, typer.Option("--path-length", help="CA path length constraint.",
-                                                        show_default=False)] = None,
-        out: Annotated[str | None, typer.Option("--out", "-o", help="Also write the certificate (PEM) here.",
-                                                show_default=False)] = None,
-        replace: ReplaceOpt = False,
-        password: PasswordOpt = None,
-        dest_password: DestPasswordOpt = None,
-        store_type: TypeOpt = None,
-        profile: ProfileOpt = "modern",
-        module: ModuleOpt = None,
-    ) -> None:
-        """A key pair and a self-signed certificate (runmqakm -cert -create, keytool -genkeypair)."""
-        from keystores.ops.lifecycle import selfsign
+def certreq_cmd(
+    store: Annotated[str, Argument(help="Store for the key (created if missing); on a pkcs11: URI the "
+                                         "key is made on the token.")],
+    label: LabelOpt,
+    dn: DnOpt,
+    out: Annotated[str, Option("--out", "-o", help="Request file to write (PEM; '-' for stdout).")],
+    key_type: KeyTypeOpt = "rsa:2048",
+    san: SanOpt = None,
+    md: MdOpt = None,
+    replace: ReplaceOpt = False,
+    password: PasswordOpt = None,
+    dest_password: DestPasswordOpt = None,
+    store_type: TypeOpt = None,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
+    from cryptography.hazmat.primitives import serialization
 
-        _check_output_folder(out)
-        _check_request_inputs(dn, key_type, san)
-        result = open_writable(store, store_password(password, dest_password), store_type, module, profile,
-                               lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after,
-                                                  key_spec=key_type, md=md, sans=san or [],
-                                                  path_length=path_length, replace=replace), create=True)
-        show_notes(result.notes)
-        if out:
-            _write_output(out, _pem_or_der([result.certificate], out, "pem"))
-        err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
-            f"{result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+    from keystores.ops.lifecycle import certreq
 
-    @app.command("certreq", epilog=EXIT_CODES_HELP)
-    def certreq_cmd(
-        store: Annotated[str, typer.Argument(help="Store for the key (created if missing); on a pkcs11: URI the "
-                                             "key is made on the token.")],
-        label: LabelOpt,
-        dn: DnOpt,
-        out: Annotated[str, typer.Option("--out", "-o", help="Request file to write (PEM; '-' for stdout).")],
-        key_type: KeyTypeOpt = "rsa:2048",
-        san: SanOpt = None,
-        md: MdOpt = None,
-        replace: ReplaceOpt = False,
-        password: PasswordOpt = None,
-        dest_password: DestPasswordOpt = None,
-        store_type: TypeOpt = None,
-        profile: ProfileOpt = "modern",
-        module: ModuleOpt = None,
-    ) -> None:
-        """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-        from cryptography.hazmat.primitives import serialization
+    _check_output_folder(out)
+    _check_request_inputs(dn, key_type, san)
+    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
+                           lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
+                                             replace=replace), create=True)
+    pem = result.request.public_bytes(serialization.Encoding.PEM)
+    if out == "-":
+        sys.stdout.write(pem.decode("ascii"))
+    else:
+        _write_output(out, pem)
+    show_notes(result.notes)
+    if out != "-":
+        err(f"wrote the request for '{result.label}' to {out}")
 
-        from keystores.ops.lifecycle import certreq
+def sign_cmd(
+    ca_store: Annotated[str, Argument(help="Store holding the CA key (any format, a token too).")],
+    request: Annotated[str, Argument(help="The certificate request (PEM or DER).")],
+    label: LabelOpt,
+    out: Annotated[str, Option("--out", "-o", help="Certificate file to write ('-' for stdout).")],
+    days: DaysOpt = None,
+    not_after: NotAfterOpt = None,
+    md: MdOpt = None,
+    cert_profile: Annotated[str, Option("--profile", help="server, client, server-client, email, "
+                                              "codesign, timestamp, ocsp or ca.")] = "server",
+    copy_sans: Annotated[bool, Option("--copy-sans", help="Copy the SANs the request asks for.")] = False,
+    san: SanOpt = None,
+    path_length: PathLengthOpt = None,
+    chain: Annotated[bool, Option("--chain", help="Write the CA chain after the certificate.")] = False,
+    out_format: Annotated[str | None, Option("--format", "-f", help="pem or der (default: from "
+                                                   "the extension, else pem).", show_default=False)] = None,
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    module: ModuleOpt = None,
+    force: Annotated[bool, Option("--force", help="Replace an existing output file.")] = False,
+) -> None:
+    """The CA signs a request (runmqakm -cert -sign, openssl ca); WHEN takes ISO 8601 or 20300130164600Z."""
+    from keystores.ops.lifecycle import sign
 
-        _check_output_folder(out)
-        _check_request_inputs(dn, key_type, san)
-        result = open_writable(store, store_password(password, dest_password), store_type, module, profile,
-                               lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
-                                                 replace=replace), create=True)
-        pem = result.request.public_bytes(serialization.Encoding.PEM)
-        if out == "-":
-            typer.echo(pem.decode("ascii"), nl=False)
-        else:
-            _write_output(out, pem)
-        show_notes(result.notes)
-        if out != "-":
-            err(f"wrote the request for '{result.label}' to {out}")
+    _check_output_folder(out)
+    if out != "-" and not force:
+        from pathlib import Path
 
-    @app.command("sign", epilog=EXIT_CODES_HELP)
-    def sign_cmd(
-        ca_store: Annotated[str, typer.Argument(help="Store holding the CA key (any format, a token too).")],
-        request: Annotated[str, typer.Argument(help="The certificate request (PEM or DER).")],
-        label: LabelOpt,
-        out: Annotated[str, typer.Option("--out", "-o", help="Certificate file to write ('-' for stdout).")],
-        days: DaysOpt = None,
-        not_after: NotAfterOpt = None,
-        md: MdOpt = None,
-        cert_profile: Annotated[str, typer.Option("--profile", help="server, client, server-client, email, "
-                                                  "codesign, timestamp, ocsp or ca.")] = "server",
-        copy_sans: Annotated[bool, typer.Option("--copy-sans", help="Copy the SANs the request asks for.")] = False,
-        san: SanOpt = None,
-        path_length: Annotated[int | None, typer.Option("--path-length", help="For --profile ca.",
-                                                        show_default=False)] = None,
-        chain: Annotated[bool, typer.Option("--chain", help="Write the CA chain after the certificate.")] = False,
-        out_format: Annotated[str | None, typer.Option("--format", "-f", help="pem or der (default: from "
-                                                       "the extension, else pem).", show_default=False)] = None,
-        password: PasswordOpt = None,
-        store_type: TypeOpt = None,
-        module: ModuleOpt = None,
-        force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
-    ) -> None:
-        """The CA signs a request (runmqakm -cert -sign, openssl ca); WHEN takes ISO 8601 or 20300130164600Z."""
-        from keystores.ops.lifecycle import sign
+        from keystores.errors import StoreExists
 
-        _check_output_folder(out)
-        if out != "-" and not force:
-            from pathlib import Path
+        if Path(out).exists():
+            raise StoreExists("already exists; use --force to replace it", store=out)
+    data = _read_input(request, "request")
+    result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
+        s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
+        sans=san or [], path_length=path_length, source=request))
+    certs = list(result.chain) if chain else [result.certificate]
+    if chain and (out_format or "").lower() == "der":
+        from keystores.errors import UsageError
 
-            from keystores.errors import StoreExists
+        raise UsageError("DER holds one certificate: use PEM for --chain")
+    blob = _pem_or_der(certs, None if out == "-" else out, out_format)
+    if out == "-":
+        sys.stdout.write(blob.decode("ascii"))
+    else:
+        _write_output(out, blob)
+    show_notes(result.notes)
+    if out != "-":
+        from keystores.pki.certificates import describe
 
-            if Path(out).exists():
-                raise StoreExists("already exists; use --force to replace it", store=out)
-        data = _read_input(request, "request")
-        result = open_reading(ca_store, password, store_type, module, lambda s: sign(
-            s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
-            sans=san or [], path_length=path_length, source=request))
-        certs = list(result.chain) if chain else [result.certificate]
-        if chain and (out_format or "").lower() == "der":
-            from keystores.errors import UsageError
+        err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
+            f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
 
-            raise UsageError("DER holds one certificate: use PEM for --chain")
-        blob = _pem_or_der(certs, None if out == "-" else out, out_format)
-        if out == "-":
-            typer.echo(blob.decode("ascii"), nl=False)
-        else:
-            _write_output(out, blob)
-        show_notes(result.notes)
-        if out != "-":
-            from keystores.pki.certificates import describe
+def receive_cmd(
+    store: Annotated[str, Argument(help="Store holding the key (a .kdb with its .rdb, a token...).")],
+    certificate: Annotated[str, Argument(help="The signed certificate (PEM, DER or PKCS#7; may "
+                                               "carry its chain).")],
+    chain: Annotated[list[str] | None, Option("--chain", help="CA certificates (PEM bundle, DER or "
+                                                    "PKCS#7; repeatable).")] = None,
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    profile: ProfileOpt = "modern",
+    module: ModuleOpt = None,
+) -> None:
+    """Attach a signed certificate and its chain to the key it was made for (found by public key)."""
+    from keystores.ops.lifecycle import load_certificates, receive
 
-            err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
-                f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+    certs = load_certificates(_read_input(certificate, "certificate"), source=certificate)
+    extra = [c for path in chain or [] for c in load_certificates(_read_input(path, "chain"), source=path)]
+    result = _open_writable(store, password, store_type, module, profile,
+                           lambda s: receive(s, certs, extra), create=False)
+    show_notes(result.notes)
+    err(f"received into '{result.label}' with a chain of {len(result.chain)}")
 
-    @app.command("receive", epilog=EXIT_CODES_HELP)
-    def receive_cmd(
-        store: Annotated[str, typer.Argument(help="Store holding the key (a .kdb with its .rdb, a token...).")],
-        certificate: Annotated[str, typer.Argument(help="The signed certificate (PEM, DER or PKCS#7; may "
-                                                   "carry its chain).")],
-        chain: Annotated[list[str] | None, typer.Option("--chain", help="CA certificates (PEM bundle, DER or "
-                                                        "PKCS#7; repeatable).")] = None,
-        password: PasswordOpt = None,
-        store_type: TypeOpt = None,
-        profile: ProfileOpt = "modern",
-        module: ModuleOpt = None,
-    ) -> None:
-        """Attach a signed certificate and its chain to the key it was made for (found by public key)."""
-        from keystores.ops.lifecycle import load_certificates, receive
+def validate_cmd(
+    store: Annotated[str, Argument()],
+    label: Annotated[str, Argument()],
+    trust: TrustStoresOpt = None,
+    trust_password: TrustPasswordOpt = None,
+    at: AtOpt = None,
+    password: PasswordOpt = None,
+    store_type: TypeOpt = None,
+    as_json: JsonOpt = False,
+    module: ModuleOpt = None,
+) -> None:
+    """Build and verify an entry's chain against the trusted certificates; exit 5 when it does not validate."""
+    import contextlib
 
-        certs = load_certificates(_read_input(certificate, "certificate"), source=certificate)
-        extra = [c for path in chain or [] for c in load_certificates(_read_input(path, "chain"), source=path)]
-        result = open_writable(store, password, store_type, module, profile,
-                               lambda s: receive(s, certs, extra), create=False)
-        show_notes(result.notes)
-        err(f"received into '{result.label}' with a chain of {len(result.chain)}")
+    from keystores.errors import ChecksFailed
+    from keystores.ops.lifecycle import validate
+    from keystores.pki.when import parse_when
+    from keystores.store import open_store
 
-    @app.command("validate", epilog=EXIT_CODES_HELP)
-    def validate_cmd(
-        store: Annotated[str, typer.Argument()],
-        label: Annotated[str, typer.Argument()],
-        trust: Annotated[list[str] | None, typer.Option("--trust", help="Another store whose trusted "
-                                                        "certificates count too (repeatable).")] = None,
-        trust_password: Annotated[str | None, typer.Option("--trust-password", help=f"Password of the --trust "
-                                                           f"stores. {SECRET_HELP}", show_default=False)] = None,
-        at: Annotated[str | None, typer.Option("--at", help=f"Validate at this time: {WHEN_HELP}",
-                                               show_default=False)] = None,
-        password: PasswordOpt = None,
-        store_type: TypeOpt = None,
-        as_json: JsonOpt = False,
-        module: ModuleOpt = None,
-    ) -> None:
-        """Build and verify an entry's chain against the trusted certificates; exit 5 when it does not validate."""
-        import contextlib
+    when = parse_when(at) if at else None
+    with contextlib.ExitStack() as stack:
+        others = []
+        for location in trust or []:
+            opened = with_secret(trust_password, "trust store password",
+                                 lambda pw, loc=location: open_store(loc, password=pw))
+            others.append(stack.enter_context(opened))
+        report = _open_reading(store, password, store_type, module,
+                              lambda s: validate(s, label, trust_stores=others, at=when))
+    if as_json:
+        emit_json(report.as_dict("option"))
+    else:
+        from keystores.cli.render import said
 
-        from keystores.errors import ChecksFailed
-        from keystores.ops.lifecycle import validate
-        from keystores.pki.when import parse_when
-        from keystores.store import open_store
+        from keystores.text import printable
 
-        when = parse_when(at) if at else None
-        with contextlib.ExitStack() as stack:
-            others = []
-            for location in trust or []:
-                opened = with_secret(trust_password, "trust store password",
-                                     lambda pw, loc=location: open_store(loc, password=pw))
-                others.append(stack.enter_context(opened))
-            report = open_reading(store, password, store_type, module,
-                                  lambda s: validate(s, label, trust_stores=others, at=when))
-        if as_json:
-            emit_json(report.as_dict("option"))
-        else:
-            from keystores.cli.render import said
+        for index, link in enumerate(report.links):
+            state = "trusted" if link.trusted and not link.problems else ("ok" if not link.problems else "FAIL")
+            print(f"[{index}] {state:7} {printable(link.subject)}")
+            print(f"          issuer {printable(link.issuer)}; valid {link.not_before:%Y-%m-%d} .. "
+                  f"{link.not_after:%Y-%m-%d}")
+            for problem in link.problems:
+                print(f"          problem: {printable(said(problem))}")
+            for warning in link.warnings:
+                print(f"          warning: {printable(warning)}")
+        print(f"{printable(report.label)}: {'valid' if report.ok else 'NOT valid'}")
+    if not report.ok:
+        raise ChecksFailed("the chain does not validate", store=store, label=report.label)
 
-            from keystores.text import printable
+def audit_cmd(
+    stores: Annotated[list[str], Argument(help="Stores of any formats.")],
+    within: Annotated[str, Option("--within", help="Report certificates expiring within this "
+                                        "window, in days unless a unit is given: 30, 30d, 12w, 3mo, 1y "
+                                        "(m is refused: minutes or months?).")] = "30d",
+    skip: Annotated[list[str] | None, Option("--skip", help="A check not to report (repeatable): "
+                                                   "expired, expiring, weak-signature, weak-key, "
+                                                   "weak-protection, missing-link, duplicate-label, "
+                                                   "same-cn, unreadable.")] = None,
+    fail_on: Annotated[str, Option("--fail-on", help="Exit 5 on findings of this severity or above: "
+                                         "error, warning or notice.")] = "warning",
+    password: Annotated[str | None, Option("--password", "-p", help="Password for every store without "
+                                                 f"a source of its own; never sent to a token. {SECRET_HELP}",
+                                                 show_default=False)] = None,
+    pin: Annotated[str | None, Option("--pin", help="PIN for every token without a source of its own.",
+                                            show_default=False)] = None,
+    password_for: Annotated[list[str] | None, Option("--password-for", help="STORE=SOURCE: the secret "
+                                                           "of one store (or a pattern: '*.p12=env:PW'); "
+                                                           "repeatable.", show_default=False)] = None,
+    passwords: Annotated[str | None, Option("--passwords", help="A file of STORE=SOURCE lines "
+                                                  "('#' comments).", show_default=False)] = None,
+    as_json: JsonOpt = False,
+    module: ModuleOpt = None,
+) -> None:
+    """Expiring/expired certificates, MD5/SHA-1 signatures, RSA < 2048, weak store protection, missing chain
+    links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
+    Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
+    tokens), else a prompt naming it on a terminal."""
+    from keystores.cli.passwords import StoreSecrets
 
-            for index, link in enumerate(report.links):
-                state = "trusted" if link.trusted and not link.problems else ("ok" if not link.problems else "FAIL")
-                print(f"[{index}] {state:7} {printable(link.subject)}")
-                print(f"          issuer {printable(link.issuer)}; valid {link.not_before:%Y-%m-%d} .. "
-                      f"{link.not_after:%Y-%m-%d}")
-                for problem in link.problems:
-                    print(f"          problem: {printable(said(problem))}")
-                for warning in link.warnings:
-                    print(f"          warning: {printable(warning)}")
-            print(f"{printable(report.label)}: {'valid' if report.ok else 'NOT valid'}")
-        if not report.ok:
-            raise ChecksFailed("the chain does not validate", store=store, label=report.label)
+    from keystores.errors import ChecksFailed
+    from keystores.ops.lifecycle import SEVERITIES, audit
+    from keystores.pki.when import parse_duration
 
-    @app.command("audit", epilog=EXIT_CODES_HELP)
-    def audit_cmd(
-        stores: Annotated[list[str], typer.Argument(help="Stores of any formats.")],
-        within: Annotated[str, typer.Option("--within", help="Report certificates expiring within this "
-                                            "window, in days unless a unit is given: 30, 30d, 12w, 3mo, 1y "
-                                            "(m is refused: minutes or months?).")] = "30d",
-        skip: Annotated[list[str] | None, typer.Option("--skip", help="A check not to report (repeatable): "
-                                                       "expired, expiring, weak-signature, weak-key, "
-                                                       "weak-protection, missing-link, duplicate-label, "
-                                                       "same-cn, unreadable.")] = None,
-        fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 5 on findings of this severity or above: "
-                                             "error, warning or notice.")] = "warning",
-        password: Annotated[str | None, typer.Option("--password", "-p", help="Password for every store without "
-                                                     f"a source of its own; never sent to a token. {SECRET_HELP}",
-                                                     show_default=False)] = None,
-        pin: Annotated[str | None, typer.Option("--pin", help="PIN for every token without a source of its own.",
-                                                show_default=False)] = None,
-        password_for: Annotated[list[str] | None, typer.Option("--password-for", help="STORE=SOURCE: the secret "
-                                                               "of one store (or a pattern: '*.p12=env:PW'); "
-                                                               "repeatable.", show_default=False)] = None,
-        passwords: Annotated[str | None, typer.Option("--passwords", help="A file of STORE=SOURCE lines "
-                                                      "('#' comments).", show_default=False)] = None,
-        as_json: JsonOpt = False,
-        module: ModuleOpt = None,
-    ) -> None:
-        """Expiring/expired certificates, MD5/SHA-1 signatures, RSA < 2048, weak store protection, missing chain
-        links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
-        Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
-        tokens), else a prompt naming it on a terminal."""
-        from keystores.cli.passwords import StoreSecrets
+    window = parse_duration(within)
+    if fail_on not in SEVERITIES:
+        from keystores.errors import UsageError
 
-        from keystores.errors import ChecksFailed
-        from keystores.ops.lifecycle import SEVERITIES, audit
-        from keystores.pki.when import parse_duration
+        raise UsageError(f"--fail-on takes error, warning or notice, not '{fail_on}'")
+    secrets = StoreSecrets(password_for or [], passwords)
+    with contextlib.ExitStack() as stack:
+        opened = _open_audited(stores, secrets, password, pin, module, StorePrompts(), stack)
+        for _, store in opened:
+            if not isinstance(store, Exception):
+                show_notes(store.notes)
+        report = audit(dict(opened), within=window, skip=skip or [], fail_on=fail_on)
+    if as_json:
+        emit_json(report.as_dict("option"))
+    else:
+        from keystores.cli.render import tsv
 
-        window = parse_duration(within)
-        if fail_on not in SEVERITIES:
-            from keystores.errors import UsageError
+        tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.rendered("option")]
+             for finding in report.findings])
+        counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
+                            if (n := sum(f.severity == level for f in report.findings)))
+        err(f"audited {report.stores} store(s), {report.certificates} certificate(s): "
+            f"{len(report.findings)} finding(s){f' ({counted})' if counted else ''}")
+    if not report.ok:
+        raise ChecksFailed(f"{len(report.failing)} finding(s) at or above {fail_on}")
 
-            raise UsageError(f"--fail-on takes error, warning or notice, not '{fail_on}'")
-        secrets = StoreSecrets(password_for or [], passwords)
-        with contextlib.ExitStack() as stack:
-            opened = _open_audited(stores, secrets, password, pin, module, StorePrompts(), stack)
-            for _, store in opened:
-                if not isinstance(store, Exception):
-                    show_notes(store.notes)
-            report = audit(dict(opened), within=window, skip=skip or [], fail_on=fail_on)
-        if as_json:
-            emit_json(report.as_dict("option"))
-        else:
-            from keystores.cli.render import tsv
+def dn_normalize(
+    dn: Annotated[str, Argument(help="A DN in RFC 4514/MQ, RACF dotted or openssl slash form.")],
+    racf: Annotated[bool, Option("--racf", help="RACF's dotted CN-first form: CN=x.O=y.C=GB.")] = False,
+) -> None:
+    """Upper-case attribute names, commas between parts, padding blanks removed, inner blanks and case kept."""
+    from keystores.pki.dn import normalize
 
-            tsv([[finding.store, finding.label or "-", finding.severity, finding.check, finding.rendered("option")]
-                 for finding in report.findings])
-            counted = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level in reversed(SEVERITIES)
-                                if (n := sum(f.severity == level for f in report.findings)))
-            err(f"audited {report.stores} store(s), {report.certificates} certificate(s): "
-                f"{len(report.findings)} finding(s){f' ({counted})' if counted else ''}")
-        if not report.ok:
-            raise ChecksFailed(f"{len(report.failing)} finding(s) at or above {fail_on}")
+    print(normalize(dn, racf=racf))
 
-    dn_app = typer.Typer(help="Distinguished names as MQ, AMS and RACF want them.", no_args_is_help=True)
+def dn_compare(
+    a: Annotated[str, Argument(help="First DN.")],
+    b: Annotated[str, Argument(help="Second DN.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Whether two DNs are equal as AMS compares them and, if not, why; exit 5 when they differ."""
+    from keystores.errors import ChecksFailed
+    from keystores.pki.dn import compare
 
-    @dn_app.command("normalize", epilog=EXIT_CODES_HELP)
-    def dn_normalize(
-        dn: Annotated[str, typer.Argument(help="A DN in RFC 4514/MQ, RACF dotted or openssl slash form.")],
-        racf: Annotated[bool, typer.Option("--racf", help="RACF's dotted CN-first form: CN=x.O=y.C=GB.")] = False,
-    ) -> None:
-        """Upper-case attribute names, commas between parts, padding blanks removed, inner blanks and case kept."""
-        from keystores.pki.dn import normalize
-
-        print(normalize(dn, racf=racf))
-
-    @dn_app.command("compare", epilog=EXIT_CODES_HELP)
-    def dn_compare(
-        a: Annotated[str, typer.Argument(help="First DN.")],
-        b: Annotated[str, typer.Argument(help="Second DN.")],
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Whether two DNs are equal as AMS compares them and, if not, why; exit 5 when they differ."""
-        from keystores.errors import ChecksFailed
-        from keystores.pki.dn import compare
-
-        result = compare(a, b)
-        if as_json:
-            emit_json(result.as_dict())
-        else:
-            print("equal" if result.equal else "not equal")
-            print(f"  A: {result.normal_a}")
-            print(f"  B: {result.normal_b}")
-            for reason in result.reasons:
-                print(f"  - {reason}")
-            for note in result.notes:
-                print(f"  ({note})")
-        if not result.equal:
-            raise ChecksFailed("the DNs differ")
-
-    app.add_typer(dn_app, name="dn")
+    result = compare(a, b)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        print("equal" if result.equal else "not equal")
+        print(f"  A: {result.normal_a}")
+        print(f"  B: {result.normal_b}")
+        for reason in result.reasons:
+            print(f"  - {reason}")
+        for note in result.notes:
+            print(f"  ({note})")
+    if not result.equal:
+        raise ChecksFailed("the DNs differ")

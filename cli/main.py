@@ -1,7 +1,8 @@
 """The `keystores` command: parse, resolve secrets, call one operation, render. No format logic here.
 
 One error boundary (`run`) maps KeystoreError families to the documented exit codes and prints one line;
-tracebacks only with --debug. Heavy modules are imported inside the commands.
+tracebacks only with --debug. A plain command line is read by cli.quick_parse and typer is never imported; --help,
+completion and usage errors go to typer (cli.command_table). Heavy modules are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -11,63 +12,42 @@ import sys
 import warnings
 from typing import Annotated, Any
 
-import typer
 from keystores.cli.common import err
+from keystores.cli.options import Option
 
 from keystores.errors import ExitCode, KeystoreError
-
-app = typer.Typer(
-    name="keystores",
-    help="Certificates and keys in every store: CMS .kdb, JKS/JCEKS, PKCS#12, PKCS#11 tokens, NSS, PEM/DER.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    add_completion=True,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
 _debug = False
 
 
-# --- commands ---------------------------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """`app`: the typer application, made on first use (a run that cli.quick_parse reads never makes it)."""
+    if name == "app":
+        from keystores.cli.command_table import typer_app
+
+        globals()["app"] = made = typer_app()
+        return made
+    raise AttributeError(name)
+
+
 def _print_version(asked: bool) -> None:
     if asked:
+        import typer
+
         from keystores import __version__
 
         print(f"keystores {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                          callback=_print_version)] = False,
+    debug: Annotated[bool, Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, Option("--version", help="Print the version and exit.", is_eager=True,
+                                    callback=_print_version)] = False,
 ) -> None:
     """keystores: one tool for certificates and keys in every store format."""
     global _debug
     _debug = debug
-
-
-def _register_groups() -> None:
-    # stores, transfer and about register their commands on import, in the order --help lists them.
-    from keystores.cli import (
-        about,  # noqa: F401
-        ams,
-        cms,
-        lifecycle,
-        nss,
-        pkcs11,
-        stores,  # noqa: F401
-        transfer,  # noqa: F401
-    )
-
-    for module in (cms, nss, pkcs11, lifecycle, ams):
-        module.register(app)
-
-
-_register_groups()
 
 
 def _warning_line(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
@@ -109,26 +89,10 @@ def run(argv: list[str] | None = None) -> None:
     # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
     warnings.filterwarnings("ignore", message="DSA is deprecated")
     try:
-        from keystores.cli.command_table import click_app
-
-        command = click_app()
-        # What start-up made (modules, the command tree) lives until exit: the cyclic collector need not walk it
-        # again on every full collection while a command reads thousands of entries.
-        gc.freeze()
-        code = command.main(args=argv, prog_name="keystores", standalone_mode=False)
-        if isinstance(code, int) and code:  # typer returns (rather than raises) an Exit's code here
-            sys.exit(code)
+        _dispatch(sys.argv[1:] if argv is None else list(argv))
     except _Interrupted:
         err(_interrupted_line())
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err("aborted")
-        sys.exit(ExitCode.FAILURE)
-    except typer.TyperException as exc:  # typer's (vendored click's) usage errors carry exit code 2
-        exc.show()
-        sys.exit(exc.exit_code)
     except KeystoreError as exc:
         if _debug:
             raise
@@ -141,9 +105,52 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
-    except Exception as exc:  # the last line of defence: one line, no traceback, no locals
+    except Exception as exc:  # typer's own exits and usage errors, else the last line of defence
+        code = _typer_exit(exc)
+        if code is not None:
+            sys.exit(code)
         if _debug:
             raise
         err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)")
         sys.exit(ExitCode.FAILURE)
     sys.exit(ExitCode.OK)
+
+
+def _dispatch(argv: list[str]) -> None:
+    """Run the command `argv` names: read by cli.quick_parse when it can (no typer imported), else by typer."""
+    global _debug
+    from keystores.cli.quick_parse import parse
+
+    call = parse(argv)
+    if call is not None:
+        # What start-up made (modules, the command tree) lives until exit: the cyclic collector need not walk it
+        # again on every full collection while a command reads thousands of entries.
+        gc.freeze()
+        _debug = call.debug
+        call.function(**call.kwargs)
+        return
+    from keystores.cli.command_table import click_app
+
+    command = click_app()
+    gc.freeze()
+    code = command.main(args=argv, prog_name="keystores", standalone_mode=False)
+    if isinstance(code, int) and code:  # typer returns (rather than raises) an Exit's code here
+        sys.exit(code)
+
+
+def _typer_exit(exc: Exception) -> int | None:
+    """The exit code of typer's Exit, Abort and usage errors (shown as typer shows them); None for any other
+    exception. typer is looked at only if a run imported it."""
+    if "typer" not in sys.modules:
+        return None
+    import typer
+
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, typer.Abort):
+        err("aborted")
+        return ExitCode.FAILURE
+    if isinstance(exc, typer.TyperException):  # typer's (vendored click's) usage errors carry exit code 2
+        exc.show()
+        return exc.exit_code
+    return None

@@ -1,11 +1,10 @@
-"""Commands on one store and its entries: list, show, create, delete, rename, passwd; backends, version."""
+"""Commands on one store and its entries: list, show, create, delete, rename, passwd."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import typer
 from keystores.cli.common import (
     StorePrompts,
     cms_options,
@@ -17,8 +16,20 @@ from keystores.cli.common import (
     store_options,
     with_secret,
 )
-from keystores.cli.main import app
-from keystores.cli.options import EXIT_CODES_HELP, SECRET_HELP, JsonOpt, ModuleOpt, PasswordOpt, ProfileOpt, TypeOpt
+from keystores.cli.options import (
+    SECRET_HELP,
+    Argument,
+    ForceOpt,
+    JsonOpt,
+    KdbVersionOpt,
+    ModuleOpt,
+    Option,
+    PasswordOpt,
+    ProfileOpt,
+    StashOpt,
+    StoreArg,
+    TypeOpt,
+)
 
 from keystores.errors import UsageError
 
@@ -30,9 +41,8 @@ def _open_read(store: str, password: str | None, store_type: str | None, module:
                                                                      **store_options(module)))
 
 
-@app.command("list", epilog=EXIT_CODES_HELP)
 def list_entries(
-    store: Annotated[str, typer.Argument(help="A file, sql:DIR, or a pkcs11: URI.")],
+    store: StoreArg,
     password: PasswordOpt = None,
     store_type: TypeOpt = None,
     as_json: JsonOpt = False,
@@ -63,10 +73,9 @@ def list_entries(
             ("key_type", "Key"), ("default", "Default")])
 
 
-@app.command("show", epilog=EXIT_CODES_HELP)
 def show_entry(
-    store: Annotated[str, typer.Argument(help="A file, sql:DIR, or a pkcs11: URI.")],
-    label: Annotated[str | None, typer.Argument(help="Entry label; omit to show the store itself.")] = None,
+    store: StoreArg,
+    label: Annotated[str | None, Argument(help="Entry label; omit to show the store itself.")] = None,
     password: PasswordOpt = None,
     store_type: TypeOpt = None,
     as_json: JsonOpt = False,
@@ -157,16 +166,14 @@ def certificate_lines(cert: dict[str, Any]) -> list[str]:
     return lines
 
 
-@app.command("create", epilog=EXIT_CODES_HELP)
 def create_store(
-    store: Annotated[str, typer.Argument(help="The new store: a file (type from its extension or --type) or sql:DIR.")],
+    store: Annotated[str, Argument(help="The new store: a file (type from its extension or --type) or sql:DIR.")],
     password: PasswordOpt = None,
     store_type: TypeOpt = None,
     profile: ProfileOpt = "modern",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing store.")] = False,
-    kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS only: 4 (default, as GSKit's FIPS "
-                                                    "mode) or 6 (HMAC-SHA384, AES-256 keys).")] = None,
-    stash: Annotated[bool, typer.Option("--stash", help="CMS only: also write the .sth stash (0600).")] = False,
+    force: ForceOpt = False,
+    kdb_version: KdbVersionOpt = None,
+    stash: StashOpt = False,
 ) -> None:
     """Create an empty store."""
     from keystores.errors import StoreExists
@@ -185,10 +192,9 @@ def create_store(
     err(f"created {store}")
 
 
-@app.command("delete", epilog=EXIT_CODES_HELP)
 def delete_entry(
-    store: Annotated[str, typer.Argument()],
-    label: Annotated[str, typer.Argument()],
+    store: Annotated[str, Argument()],
+    label: Annotated[str, Argument()],
     password: PasswordOpt = None,
     store_type: TypeOpt = None,
     module: ModuleOpt = None,
@@ -198,11 +204,10 @@ def delete_entry(
     err(f"deleted '{label}'")
 
 
-@app.command("rename", epilog=EXIT_CODES_HELP)
 def rename_entry(
-    store: Annotated[str, typer.Argument()],
-    old: Annotated[str, typer.Argument()],
-    new: Annotated[str, typer.Argument()],
+    store: Annotated[str, Argument()],
+    old: Annotated[str, Argument()],
+    new: Annotated[str, Argument()],
     password: PasswordOpt = None,
     store_type: TypeOpt = None,
     module: ModuleOpt = None,
@@ -225,11 +230,10 @@ def _edit(store: str, password: str | None, store_type: str | None, module: str 
     with_secret(password, "password", act)
 
 
-@app.command("passwd", epilog=EXIT_CODES_HELP)
 def change_password(
-    store: Annotated[str, typer.Argument()],
+    store: Annotated[str, Argument()],
     password: PasswordOpt = None,
-    new_password: Annotated[str | None, typer.Option("--new-password", help=f"The new password. {SECRET_HELP}",
+    new_password: Annotated[str | None, Option("--new-password", help=f"The new password. {SECRET_HELP}",
                                                      show_default=False)] = None,
     store_type: TypeOpt = None,
     profile: ProfileOpt = "modern",

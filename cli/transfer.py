@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-import typer
 from keystores.cli.common import (
     StorePrompts,
     cms_options,
@@ -15,16 +14,22 @@ from keystores.cli.common import (
     secret_from,
     show_notes,
 )
-from keystores.cli.main import app
 from keystores.cli.options import (
-    EXIT_CODES_HELP,
     SECRET_HELP,
+    Argument,
     DestPasswordOpt,
+    DestTypeOpt,
+    EntryOpt,
+    ForceOpt,
     JsonOpt,
+    KdbVersionOpt,
     ModuleOpt,
+    Option,
     PasswordOpt,
     ProfileOpt,
+    ReplaceOpt,
     SkipUnreadableOpt,
+    StashOpt,
     TrustUnverifiedOpt,
     TypeOpt,
     UntrustedOpt,
@@ -33,23 +38,21 @@ from keystores.cli.options import (
 from keystores.errors import UsageError
 
 
-@app.command("import", epilog=EXIT_CODES_HELP)
 def import_cmd(
-    locations: Annotated[list[str], typer.Argument(help="SRC DEST; several SRC files or folders of files (labels "
+    locations: Annotated[list[str], Argument(help="SRC DEST; several SRC files or folders of files (labels "
                                                    "from the file names); or just DEST with --cert/--key.",
                                                    metavar="[SRC...] DEST")],
-    label: Annotated[str | None, typer.Option("--label", "-l", help="Label for the imported entry.")] = None,
-    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Import only this source entry "
-                                                    "(repeatable).")] = None,
-    key: Annotated[str | None, typer.Option("--key", help="Private key file (PEM or DER).")] = None,
-    cert: Annotated[str | None, typer.Option("--cert", help="Certificate file (PEM or DER).")] = None,
-    chain: Annotated[list[str] | None, typer.Option("--chain", help="CA certificates (PEM bundle or DER; "
+    label: Annotated[str | None, Option("--label", "-l", help="Label for the imported entry.")] = None,
+    entry: EntryOpt = None,
+    key: Annotated[str | None, Option("--key", help="Private key file (PEM or DER).")] = None,
+    cert: Annotated[str | None, Option("--cert", help="Certificate file (PEM or DER).")] = None,
+    chain: Annotated[list[str] | None, Option("--chain", help="CA certificates (PEM bundle or DER; "
                                                     "repeatable).")] = None,
     password: PasswordOpt = None,
     dest_password: DestPasswordOpt = None,
     store_type: TypeOpt = None,
-    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST if it is created.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Overwrite entries with the same label.")] = False,
+    dest_type: DestTypeOpt = None,
+    replace: ReplaceOpt = False,
     profile: ProfileOpt = "modern",
     module: ModuleOpt = None,
     untrusted: UntrustedOpt = "skip",
@@ -99,22 +102,21 @@ def import_cmd(
     report_transfer(result, dest, "imported", as_json)
 
 
-@app.command("export", epilog=EXIT_CODES_HELP)
 def export_cmd(
-    store: Annotated[str, typer.Argument()],
-    label: Annotated[str, typer.Argument()],
-    out: Annotated[str, typer.Option("--out", "-o", help="Output file.")],
-    out_format: Annotated[str | None, typer.Option("--format", "-f", help="pem, der or p12 (default: from the "
+    store: Annotated[str, Argument()],
+    label: Annotated[str, Argument()],
+    out: Annotated[str, Option("--out", "-o", help="Output file.")],
+    out_format: Annotated[str | None, Option("--format", "-f", help="pem, der or p12 (default: from the "
                                                    "extension: .p12/.pfx, .der/.cer, else pem).",
                                                    show_default=False)] = None,
-    include_chain: Annotated[bool, typer.Option("--chain", help="Include the CA chain.")] = False,
-    include_key: Annotated[bool, typer.Option("--key", help="Include the private key (PEM: encrypted with "
+    include_chain: Annotated[bool, Option("--chain", help="Include the CA chain.")] = False,
+    include_key: Annotated[bool, Option("--key", help="Include the private key (PEM: encrypted with "
                                               "--out-password when given).")] = False,
     password: PasswordOpt = None,
-    out_password: Annotated[str | None, typer.Option("--out-password", "--dest-password",
+    out_password: Annotated[str | None, Option("--out-password", "--dest-password",
                                                      help=f"Password for the output. {SECRET_HELP}")] = None,
     store_type: TypeOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    force: ForceOpt = False,
     profile: ProfileOpt = "modern",
     module: ModuleOpt = None,
 ) -> None:
@@ -131,9 +133,8 @@ def export_cmd(
     err(f"wrote {out}")
 
 
-@app.command("convert", epilog=EXIT_CODES_HELP)
 def convert_cmd(
-    locations: Annotated[list[str], typer.Argument(
+    locations: Annotated[list[str], Argument(
         help="SRC DEST: DEST is a new store, its type from --dest-type or its name ({names}). Several SRC "
              "files or folders of files, or a DEST "
              "folder (an existing one, or a name ending in /), convert each file into DEST/<name>.<ext of "
@@ -142,14 +143,13 @@ def convert_cmd(
     password: PasswordOpt = None,
     dest_password: DestPasswordOpt = None,
     store_type: TypeOpt = None,
-    dest_type: Annotated[str | None, typer.Option("--dest-type", help="Type of DEST.")] = None,
+    dest_type: DestTypeOpt = None,
     profile: ProfileOpt = "modern",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing DEST.")] = False,
+    force: ForceOpt = False,
     module: ModuleOpt = None,
-    kdb_version: Annotated[int | None, typer.Option("--kdb-version", help="CMS DEST only: 4 (default) or 6.")] = None,
-    stash: Annotated[bool, typer.Option("--stash", help="CMS DEST only: also write the .sth stash.")] = False,
-    entry: Annotated[list[str] | None, typer.Option("--entry", "-e", help="Convert only this entry "
-                                                    "(repeatable).")] = None,
+    kdb_version: KdbVersionOpt = None,
+    stash: StashOpt = False,
+    entry: EntryOpt = None,
     untrusted: UntrustedOpt = "skip",
     as_json: JsonOpt = False,
     trust_unverified: TrustUnverifiedOpt = False,

@@ -1,11 +1,11 @@
 """Entries that read their parts on first use: a speed device, fenced here so nothing else depends on how it works.
 
-LazyEntry: the chain, key or trust a backend reads when first asked (NSS, JKS, BKS, BCFKS), so `list` of a store of
-thousands decodes nothing it does not print. SealedEntry: a private or secret key decrypted on first access, so
-listing never runs a key's PBKDF (PKCS#12, JKS, CMS, BKS, BCFKS). Justified by bench/bench_nss.py (list of a
-2,000-certificate NSS database), bench/bench_java.py (2,000 trusted certificates and 2,000 key entries in JKS) and
-bench/bench_pkcs12.py (list of a 200-key PKCS#12); tests/test_chain_entries.py and each backend's tests check that
-a lazy entry reads as the eager one would.
+LazyEntry: the chain, key or trust a backend reads when first asked (NSS, JKS, BKS, BCFKS, PKCS#12), so `list` of a
+store of thousands decodes nothing it does not print. SealedEntry: a private or secret key decrypted on first
+access, so listing never runs a key's PBKDF (PKCS#12, JKS, CMS, BKS, BCFKS). Justified by bench/bench_nss.py (list
+of a 2,000-certificate NSS database), bench/bench_java.py (2,000 trusted certificates and 2,000 key entries in JKS),
+bench/bench_pkcs12.py (list of a 200-key PKCS#12) and bench/bench_core.py (list one.p12, which then imports no
+x509); tests/test_chain_entries.py and each backend's tests check that a lazy entry reads as the eager one would.
 """
 
 from __future__ import annotations
@@ -135,9 +135,20 @@ class SealedEntry(Entry):
         return copy
 
 
-def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, **entry_fields: Any) -> SealedEntry:
-    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin)."""
-    entry = SealedEntry(**entry_fields)
+class _SealedLazyEntry(SealedEntry, LazyEntry):
+    """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
+    neither its key nor its certificates."""
+
+
+def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
+                 chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
+                 **entry_fields: Any) -> SealedEntry:
+    """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
+    `chain_loader` (and the leaf's DER) its chain is read on first use too."""
+    if chain_loader is not None and leaf_der is not None:
+        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
+    else:
+        entry = SealedEntry(**entry_fields)
     entry.__dict__["_unseal"] = unseal
     entry.__dict__["_blob"] = blob
     entry.__dict__["_origin"] = origin

@@ -135,8 +135,9 @@ def test_backends_lists_every_format():
 
 @pytest.mark.parametrize("kind", ["pkcs12", "nss", "jks"])
 def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
-    """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries and JKS trusted
-    certificates are still undecoded when the row is made (keystores.pki.columns reads it), the rest decoded."""
+    """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries, PKCS#12 entries of a
+    file with a MAC and JKS trusted certificates are still undecoded when the row is made (keystores.pki.columns
+    reads it), the rest decoded."""
     from keystores.ops.describe import entry_data, entry_row
 
     location = str(p12)
@@ -147,7 +148,7 @@ def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
                 copy.add(entry)
     with open_store(location, password=PW) as store:
         for entry in store.entries():
-            undecoded = kind == "nss" or (kind == "jks" and entry.kind is EntryKind.TRUSTED_CERT)
+            undecoded = kind in ("nss", "pkcs12") or (kind == "jks" and entry.kind is EntryKind.TRUSTED_CERT)
             assert (entry.undecoded_leaf is not None) == undecoded
             row = entry_row(entry)
             full = entry_data(entry)

@@ -96,13 +96,15 @@ def test_h_and_version():
 
 
 def test_choices_spelled_in_the_help_are_the_operations_own():
+    from keystores.cli import options
+
     from keystores.ops.lifecycle import SEVERITIES
     from keystores.ops.transfer import UNTRUSTED_CHOICES
     from keystores.pki.builder import PROFILES
 
-    assert tuple(PROFILES) == helptext.CERTIFICATE_PROFILES
-    assert helptext.UNTRUSTED == UNTRUSTED_CHOICES
-    assert set(helptext.SEVERITIES) == set(SEVERITIES)
+    assert tuple(PROFILES) == options.CERTIFICATE_PROFILES
+    assert options.UNTRUSTED == UNTRUSTED_CHOICES
+    assert set(options.SEVERITIES) == set(SEVERITIES)
 
 
 def test_help_imports_no_operation():

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keystores.model import describe_key
-from keystores.pki.columns import certificate_columns
+from keystores.pki.columns import certificate_columns, certificate_names
 
 pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")  # C=GBR: cryptography warns
 SHORT = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,7 +77,9 @@ def test_system_trust_store_matches_cryptography():
                       re.S)
     answered = 0
     for pem in pems:
-        der = x509.load_pem_x509_certificate(pem).public_bytes(DER)
+        cert = x509.load_pem_x509_certificate(pem)
+        der = cert.public_bytes(DER)
+        assert certificate_names(der) == (cert.issuer.public_bytes(), cert.subject.public_bytes())
         fast = certificate_columns(der)
         if fast is not None:
             answered += 1
@@ -170,3 +172,15 @@ def test_not_a_certificate():
     assert certificate_columns(b"") is None
     assert certificate_columns(b"\x30\x03\x02\x01\x01") is None
     assert certificate_columns(b"\x30\x81\x03\x02\x01\x01") is None  # a long length form where a short one fits
+
+
+def test_names_are_the_encoded_names_and_damage_says_none():
+    """certificate_names (what a PKCS#12 chain is built by before any certificate is decoded) gives the issuer and
+    subject as encoded; truncated or foreign bytes give None."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf"), x509.NameAttribute(NameOID.ORGANIZATION_NAME,
+                                                                                            "é+,;")])
+    der = build(subject)
+    cert = x509.load_der_x509_certificate(der)
+    assert certificate_names(der) == (cert.issuer.public_bytes(), subject.public_bytes())
+    assert certificate_names(der[:-1]) is None
+    assert certificate_names(b"\x04\x03abc") is None

@@ -5,6 +5,7 @@ that reading and writing share.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,10 +39,20 @@ _EKU_BY_PURPOSE = {"tls_server": "1.3.6.1.5.5.7.3.1", "tls_client": "1.3.6.1.5.5
 @dataclass
 class _CertBag:
     der: bytes
-    cert: x509.Certificate
     friendly_name: str | None
     local_key_id: bytes | None
     trust_oids: list[str] | None  # None: no Java trust attribute
+    # The certificate's issuer and subject (Name DER) as read/_assemble matches them, without decoding it.
+    issuer_name: bytes = b""
+    subject_name: bytes = b""
+
+    @functools.cached_property
+    def cert(self) -> x509.Certificate:
+        """Decoded on first use: `list` reads its columns from the DER (keystores.pki.columns), and a store that
+        only lists never imports cryptography's x509 (bench/bench_core.py, list one.p12)."""
+        from keystores.pki.certificates import decode_certificate
+
+        return decode_certificate(self.der)  # type: ignore[no-any-return]
 
 
 @dataclass

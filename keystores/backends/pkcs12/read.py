@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from keystores.backends.pkcs12.bags import (
     _attributes,
@@ -46,7 +46,7 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.lazy_entries import sealed_entry
+from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.limits import (
     KdfBudget,
     LimitExceeded,
@@ -54,9 +54,6 @@ from keystores.limits import (
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
 from keystores.pki.labels import UniqueLabels
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 
 def _why(exc: BaseException) -> str:
@@ -226,7 +223,7 @@ def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_v
                 parsed.skipped += 1  # SDSI certificates: never seen in the wild
                 continue
             cert_der = cert_bag["cert_value"].parsed.dump()
-            parsed.certs.append(_CertBag(cert_der, _load_cert(cert_der), name, key_id, trust))
+            parsed.certs.append(_CertBag(cert_der, name, key_id, trust))
         elif bag_id == "key_bag":
             parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
             _note_key_protection(parsed, ProtectionPart("none (unencrypted key bag)", absent=True))
@@ -299,30 +296,27 @@ def _decrypt_secret(epki_der: bytes, password: str, mac_verified: bool, location
     return plain
 
 
-def _load_cert(der: bytes) -> x509.Certificate:
-    from keystores.pki.certificates import decode_certificate
-
-    return decode_certificate(der)  # type: ignore[no-any-return]
-
-
 def _scheme(algorithm: Any) -> ProtectionPart:
     from keystores.crypto import pbe
 
     return ProtectionPart(*pbe.scheme(algorithm))
 
 
-def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[tuple[Entry, bytes | None]], list[str]]:
-    """Entries (with the localKeyId each came with) and notes, by the rules in the module docstring."""
+def _assemble(parsed: _Parsed, location: str, *,
+              origin: object) -> tuple[list[tuple[Entry, bytes | None, bytes | None]], list[str]]:
+    """Entries (with the localKeyId each came with and their leaf's DER) and notes, by the rules in the module
+    docstring. Certificates stay undecoded until an entry's chain is first read (lazy_entries.LazyEntry)."""
 
     notes: list[str] = []
+    _name_certificates(parsed.certs)
     by_subject: dict[bytes, list[_CertBag]] = {}
     for bag in parsed.certs:
-        by_subject.setdefault(bag.cert.subject.public_bytes(), []).append(bag)
+        by_subject.setdefault(bag.subject_name, []).append(bag)
     verifications = VerificationBudget()
     by_key: dict[bytes, _CertBag] | None = None  # made when a key without localKeyId needs its certificate
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
-    results: list[tuple[Entry, bytes | None]] = []
+    results: list[tuple[Entry, bytes | None, bytes | None]] = []
     labels = UniqueLabels()
     unnamed = 0
 
@@ -348,14 +342,16 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         label = labels.add(label)
         if leaf is None:
             notes.append(f"{location}: key '{label}' has no certificate in the file")
-        fields = {"label": label, "kind": EntryKind.KEY_PAIR, "chain": tuple(b.cert for b in chain)}
         if lazy:
             unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label,
                                        budget=parsed.budget)
-            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, **fields, key=None)
+            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
+                                        key=None, chain_loader=functools.partial(_decoded, chain),
+                                        leaf_der=chain[0].der)
         else:
-            entry = Entry(**fields, key=key)  # type: ignore[arg-type]
-        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None)))
+            entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=_decoded(chain), key=key)
+        results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None),
+                        leaf.der if leaf else None))
 
     untrusted: list[str] = []
     unproven: list[str] = []
@@ -376,7 +372,8 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
         elif trust is None and bag.der not in used:
             untrusted.append(label)
         kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
-        results.append((Entry(label=label, kind=kind, chain=(bag.cert,), trust=trust), None))
+        results.append((LazyEntry.lazy({"chain": functools.partial(_decoded, [bag])}, leaf_der=bag.der,
+                                       label=label, kind=kind, trust=trust), None, None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
@@ -389,7 +386,7 @@ def _assemble(parsed: _Parsed, location: str, *, origin: object) -> tuple[list[t
     for secret in parsed.secrets:
         label = labels.add(secret.friendly_name or (secret.local_key_id or b"").hex() or "secret")
         results.append((Entry(label=label, kind=EntryKind.SECRET_KEY, secret=_secret_key(secret.pkcs8),
-                              created=_java_time(secret.local_key_id)), None))
+                              created=_java_time(secret.local_key_id)), None, None))
     if parsed.skipped:
         notes.append(f"{location}: {parsed.skipped} CRL or non-X.509 certificate bag(s) ignored; they are not "
                      "written back")
@@ -456,22 +453,49 @@ def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
     return found
 
 
+def _decoded(bags: list[_CertBag]) -> tuple[Any, ...]:
+    return tuple(bag.cert for bag in bags)
+
+
+def _name_certificates(certs: list[_CertBag]) -> None:
+    """Every bag's issuer and subject as encoded (keystores.pki.columns.certificate_names); if any certificate
+    cannot be walked so, all take the names cryptography re-encodes, so that names are compared one way."""
+    from keystores.pki.columns import certificate_names
+
+    found = [certificate_names(bag.der) for bag in certs]
+    if all(names is not None for names in found):
+        for bag, names in zip(certs, found, strict=True):
+            bag.issuer_name, bag.subject_name = names  # type: ignore[misc]
+        return
+    for bag in certs:
+        bag.issuer_name, bag.subject_name = bag.cert.issuer.public_bytes(), bag.cert.subject.public_bytes()
+
+
 def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
                  verifications: VerificationBudget) -> list[_CertBag]:
     """Leaf first, then each issuer found by name and proven by signature (name alone when the signature cannot be
-    checked): keystores.pki.chain.build_chain over the file's bags, bounded as it is.
+    checked): keystores.pki.chain.build_chain over the file's bags, bounded as it is. Names are compared as
+    _name_certificates read them (as encoded, without decoding), by the lookup and by the rule that ends a chain.
 
     When several certificates qualify (a CA re-issued with the same key), a bag without attributes wins: Java
     and OpenSSL write chain members bare, while a named bag is an entry of its own.
     """
+    if leaf.issuer_name == leaf.subject_name:
+        return [leaf]  # where build_chain stops at once; the leaf stays undecoded, and listing decodes nothing
+
     from keystores.pki.chain import build_chain
 
     bag_of = {id(leaf.cert): leaf}
 
     def issuers(cert: Any) -> list[Any]:
-        bags = sorted(by_subject.get(cert.issuer.public_bytes(), []),
+        bags = sorted(by_subject.get(bag_of[id(cert)].issuer_name, []),
                       key=lambda bag: bag.friendly_name is not None or bag.trust_oids is not None)  # bare first
         bag_of.update((id(bag.cert), bag) for bag in bags)
         return [bag.cert for bag in bags]
 
-    return [bag_of[id(cert)] for cert in build_chain(leaf.cert, issuers, verifications, unverifiable=True)]
+    def self_issued(cert: Any) -> bool:
+        bag = bag_of[id(cert)]
+        return bag.issuer_name == bag.subject_name
+
+    return [bag_of[id(cert)] for cert in build_chain(leaf.cert, issuers, verifications, complete=self_issued,
+                                                     unverifiable=True)]

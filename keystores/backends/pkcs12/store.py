@@ -7,7 +7,7 @@ writing are read.py and write.py beside this file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from keystores.backends.base import FileStore
 from keystores.backends.pkcs12.mac import _hash_label
@@ -81,9 +81,9 @@ class Pkcs12Store(FileStore):
         self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
         entries, notes = _assemble(parsed, self.location, origin=self)
         self.notes.extend(parsed.notes + notes)
-        for entry, local_key_id in entries:
-            if local_key_id is not None and entry.chain:
-                self._local_key_ids[entry.chain[0].public_bytes(_der())] = local_key_id
+        for entry, local_key_id, leaf_der in entries:
+            if local_key_id is not None and leaf_der is not None:
+                self._local_key_ids[leaf_der] = local_key_id
             self._entries[entry.label] = entry
 
     def protection(self) -> Protection:
@@ -137,12 +137,6 @@ class Pkcs12Store(FileStore):
                               "ASCII; OpenSSL can")
         self._read_protection = {}
         return data
-
-
-def _der() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
 
 
 # What each writer scheme uses, as keystores.crypto.pbe.scheme names it (and spells it).
