@@ -1,5 +1,6 @@
 """PKCS#12 against the native tools, interleaved: `keystores list` vs `keytool -list` on a 1-entry store that
-keytool made (goal <= 0.4x) and on a 200-key store we wrote (keys stay encrypted until used), and
+keytool made (goal <= 0.2x, issue 15; bench_core times the same job beside start-up) and on a 200-key store
+we wrote (keys stay encrypted until used), and
 `keystores convert` vs `keytool -importkeystore` copying the 200-key store into a new PKCS#12.
 """
 
@@ -55,7 +56,7 @@ def main(quick: bool) -> list[str]:
         folder = Path(tmp)
         small, large = _make_stores(folder)
         rows = []
-        for label, store, goal in (("list, 1-entry PKCS#12 (keytool-made)", small, 0.4),
+        for label, store, goal in (("list, 1-entry PKCS#12 (keytool-made)", small, 0.2),
                                    (f"list, {KEYS}-key PKCS#12", large, None)):
             times = interleaved({
                 "keystores": [*ours, "list", str(store), "--password", "env:BENCH_PW"],
