@@ -57,11 +57,11 @@ class Storage(enum.Enum):
 class FormatRecord:
     """One format (or one address form) as everything above its backend knows it."""
 
-    name: str  # the canonical type name: --type value, Entry/KeyStore.format, JSON
+    name: str  # the canonical type name: `type=`/`--type` value, Entry/KeyStore.format, JSON
     title: str  # as people write it in messages: "PKCS#12"
     opener: str  # "module:Class" whose classmethod open() opens a store; imported on first use
     storage: Storage = Storage.FILE
-    aliases: tuple[str, ...] = ()  # other --type spellings ("p12", "pfx")
+    aliases: tuple[str, ...] = ()  # other `type=`/`--type` spellings ("p12", "pfx")
     extensions: tuple[str, ...] = ()  # lower case with the dot; the first is what a new store of the format is named
     #: whether the first bytes of a file are this format: cheap, no backend import, no exceptions
     sniff: Callable[[bytes], bool] | None = None
@@ -143,7 +143,7 @@ def register(record: FormatRecord) -> Callable[[], None]:
 
 
 def by_spelling() -> Mapping[str, FormatRecord]:
-    """Every --type spelling (names and aliases, lower case) -> its record."""
+    """Every `type=`/`--type` spelling (names and aliases, lower case) -> its record."""
     return {spelling: record for record in records() for spelling in record.spellings}
 
 

@@ -64,7 +64,7 @@ class KeyStore(Protocol):
 
 
 def normalize_type(name: str) -> str:
-    """The canonical type name for a --type spelling (`p12` -> `pkcs12`); UsageError naming the known ones."""
+    """The canonical type name for a `type=` spelling (`p12` -> `pkcs12`); UsageError naming the known ones."""
     return formats.get(name).name
 
 
@@ -162,7 +162,8 @@ def open_store(
     """Open (or, with `create`, make) a store. Use it as a context manager: it saves on success only.
 
     `create` makes the store when it does not exist; `fresh` (with `create`) starts a file store empty even when
-    the file exists, replacing it atomically on save (`convert --force`); folders and tokens are added to instead.
+    the file exists, replacing it atomically on save (what `convert(..., force=True)` does); folders and tokens are
+    added to instead.
     `profile` ("modern" or "compat", a `Profile`) chooses the algorithms a writer uses; readers accept every
     profile, and a format with one set of algorithms writes it under either (with a note under "compat").
     `options` are those the format's record declares (documented on each backend class), e.g. `module=` for
@@ -252,7 +253,7 @@ def _checked(record: FormatRecord, loc: str, profile: Profile, options: Mapping[
 
 def options_for(location: str, options: Mapping[str, Any], *, type: str | None = None) -> dict[str, Any]:
     """Those of `options` the format of the store at `location` takes, for commands that open many stores with
-    one set of options (`audit --module` applies to the tokens among them, not to a .p12 beside them)."""
+    one set of options (audit's `module=` applies to the tokens among them, not to a .p12 beside them)."""
     name, _ = detect(location, explicit=type)
     record = formats.get(name)
     if record.storage is Storage.INDIRECT:  # the store it names takes them or refuses them

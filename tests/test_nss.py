@@ -490,6 +490,25 @@ def test_ckaid_is_sha1_of_modulus(tmp_path):
     assert expected in ids
 
 
+def test_certificate_ckaid_follows_the_one_convention_for_ed25519_too(tmp_path):
+    """cert9.db's CKA_ID is keystores.pki.key_attributes.key_id, as on tokens: SHA-1 of the Ed25519 key (it was
+    empty before the mapping lived once; NSS 3.87's certutil cannot add such certificates, newer NSS hashes the
+    public value alike)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from helpers import certificate
+
+    ca_key, ca_cert = ca(0)
+    edwards = ed25519.Ed25519PrivateKey.generate()
+    cert = certificate(edwards, "ed25519 issuer", ca_key, ca_cert, ca=True)
+    folder = tmp_path / "ours"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(Entry(label="ed", kind=EntryKind.TRUSTED_CERT, chain=(cert,), trust=Trust()))
+    raw = edwards.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        ids = {bytes(r[0]) for r in conn.execute("SELECT a102 FROM nssPublic WHERE a3=?", (b"ed",))}
+    assert ids == {hashlib.sha1(raw).digest()}
+
+
 @needs_nss
 def test_cli_converts_certutil_database_to_jks_that_keytool_reads(nss_made, tmp_path):
     keytool = shutil.which("keytool")

@@ -1,4 +1,6 @@
-"""Many files in one command: `import a.pem b.pem certs/ DEST` and `convert certs/ out/ --dest-type der`.
+"""Many files in one call: `import_files(["a.pem", "b.pem", "certs/"], DEST)` and
+`convert_files(["certs/"], "out/", dest_type="der")` (the CLI's `import a.pem b.pem certs/ DEST` and
+`convert certs/ out/ --dest-type der`).
 
 Labels come from file names: a file holding one entry gives it its name without the extension (`ca1.pem` ->
 `ca1`); a file holding several (a CA bundle, a PKCS#12 with two keys) keeps their own labels. Two files giving one

@@ -69,8 +69,8 @@ def _key_id(value: bytes | None) -> str | None:
 
 
 def _general_name(general: Any) -> str:
-    """A subject alternative name in the notation `--san` takes (pki.builder.parse_sans reads it back): DNS:x,
-    IP:y, EMAIL:z, URI:u; others as DirName:, RID:, otherName:."""
+    """A subject alternative name in the notation `sans=` (CLI `--san`) takes (pki.builder.parse_sans reads it
+    back): DNS:x, IP:y, EMAIL:z, URI:u; others as DirName:, RID:, otherName:."""
     from cryptography import x509
 
     written = ((x509.DNSName, "DNS"), (x509.IPAddress, "IP"), (x509.RFC822Name, "EMAIL"),

@@ -111,7 +111,7 @@ class Validation:
 VALIDATE_SCHEMA = 1
 
 
-SEVERITIES = ("notice", "warning", "error")  # in rising order; `audit --fail-on` names one
+SEVERITIES = ("notice", "warning", "error")  # in rising order; `fail_on=` (CLI `audit --fail-on`) names one
 
 
 @dataclass(frozen=True)
@@ -635,7 +635,8 @@ def _issuer_text(cert: x509.Certificate) -> str:
 # is protection that can be broken or is absent (anyone can change or read the store); a notice is a deprecated
 # algorithm that still resists attack in practice and is what the format's own tool writes by default (JKS's SHA-1
 # digest, GSKit's v4 .kdb, JCEKS's MD5/3DES key protection): reported, but no failure under the default
-# `--fail-on warning`, so a store made by `keystores create` passes `keystores audit` (README: "audit").
+# `fail_on="warning"` (CLI `--fail-on warning`), so a store made by `keystores create` passes `keystores audit`
+# (README: "audit").
 
 
 def _protection_findings(store: KeyStore) -> list[tuple[str, str, Hint]]:

@@ -121,7 +121,7 @@ def destination(dest: str, dest_password: str | None) -> Iterator[None]:
     except PasswordRequired as exc:
         if dest_password is not None or exc.store != dest:
             raise
-        # The backend's reason up to any hint of its own (a token's names --password, the source's option).
+        # The backend's reason up to any hint of its own (a token's names the source's password, not the destination's).
         raise PasswordRequired(exc.reason.split(':')[0], store=dest, hint=Hint(
             "; give the destination's password with {}", option="--dest-password SOURCE",
             keyword="dest_password")) from None
@@ -391,10 +391,10 @@ def import_pem_parts(dest: StoreArg, *, key: str | os.PathLike[str] | None, cert
                      key_password: str | None = None, dest_password: str | None = None,
                      dest_type: str | None = None, replace: bool = False, profile: str = "modern",
                      ask: Ask | None = None) -> TransferResult:
-    """`import --key k.pem --cert c.pem --chain ca.pem DEST`: the parts read together, in memory, as one bundle
-    whose key is paired with its certificate by public key; errors name the user's file and line. An encrypted
-    key's password is asked for (and named) as the key file's. `dest` is the store written: a location (created
-    when missing) or an open store, which its owner saves."""
+    """`key=`, `cert=` and `chain=` files (CLI: `import --key k.pem --cert c.pem --chain ca.pem DEST`) read
+    together, in memory, as one bundle whose key is paired with its certificate by public key; errors name the
+    user's file and line. An encrypted key's password is asked for (and named) as the key file's. `dest` is the
+    store written: a location (created when missing) or an open store, which its owner saves."""
     parts = [os.fspath(p) for p in (key, cert, *chain) if p]
     with open_store(parts[0], password=key_password, type="pem", ask=ask if key else None,
                     also=parts[1:]) as source:

@@ -53,7 +53,7 @@ def parse_duration(text: str) -> dt.timedelta:
 
 def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
              default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
-    """(not_before, not_after) from `--days N` or `--not-after WHEN` (not both)."""
+    """(not_before, not_after) from `days` or `not_after` (CLI `--days N` or `--not-after WHEN`; not both)."""
     if days is not None and not_after is not None:
         raise UsageError("the validity is given twice", hint=Hint(": give {}, not both", option="--days or --not-after",
                                                                   keyword="days or not_after"))

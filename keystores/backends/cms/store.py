@@ -126,7 +126,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         if self._stash_on_create:
             self._pending_stash = self._stash_version
         elif self.stash_path.is_file():
-            # Replacing a database (convert --force): a stash left beside it must hold the new password.
+            # Replacing a database (convert with force=True): a stash left beside it must hold the new password.
             with contextlib.suppress(OSError):
                 self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
 

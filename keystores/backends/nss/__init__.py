@@ -6,7 +6,8 @@
 - entries.py: lazy entries (chain, trust, key read on first access)
 - changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction;
   writes.py: the rows and MAC items a change becomes
-- db.py: attribute numbers, rows and schema; crypto.py: NSS's PBE and MACs byte for byte; trust.py: trust levels
+- db.py: NSS's attribute numbers and encodings, rows and schema (keys <-> attributes: keystores.pki.key_attributes,
+  shared with the PKCS#11 backend); crypto.py: NSS's PBE and MACs byte for byte; trust.py: trust levels
   and certutil's letters; modules.py: pkcs11.txt module registration (modutil)
 """
 

@@ -20,21 +20,7 @@ from keystores.lazy_entries import LazyEntry
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import decode_certificate
-
-
-def _dsa_key(p: int, q: int, g: int, x: int) -> Any:
-    """A DSA private key from NSS's attributes; y, which NSS does not keep with the private key, is g^x mod p."""
-    import warnings
-
-    from cryptography.hazmat.primitives.asymmetric import dsa
-    from cryptography.utils import CryptographyDeprecationWarning
-
-    if not (p and q and g):
-        raise ValueError("the DSA domain parameters are missing")
-    with warnings.catch_warnings():  # "DSA is deprecated": cryptography's plan, not the user's concern
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        parameters = dsa.DSAParameterNumbers(p, q, g)
-        return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(pow(g, x, p), parameters)).private_key()
+from keystores.pki.key_attributes import private_key_from_attributes
 
 
 class LazyEntries:
@@ -131,19 +117,24 @@ class LazyEntries:
                                label=label) from exc
 
     def _private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
+        """The key from its record (keystores.pki.key_attributes builds it), each private value decrypted and each
+        value checked against its MAC as it is read."""
         if self._pass_key is None:
             raise PasswordRequired("the database password is needed to read private keys", store=self.location,
                                    label=label)
 
-        def secret(attr: int) -> int:
+        def value(attr: int) -> bytes:
+            if attr not in db.ENCRYPTED and attr not in db.AUTHENTICATED:
+                return row.get(attr) or b""  # e.g. DSA's domain parameters: public and not MACed
             blob = row.get(attr)
             if blob is None:
                 raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
                                    store=self.location, label=label)
+            if attr in db.AUTHENTICATED:
+                self._check_mac("key", row.id, row.id, attr, blob, label, "private key")
+                return blob
             try:
-                value = nc.decrypt_value(blob, self._pass_key, self._kdf_budget)  # type: ignore[arg-type]
+                plain = nc.decrypt_value(blob, self._pass_key, self._kdf_budget)  # type: ignore[arg-type]
             except LimitExceeded as exc:
                 exc.store, exc.label = self.location, label
                 raise
@@ -154,36 +145,19 @@ class LazyEntries:
             except nc.DerError as exc:
                 raise CorruptStore(f"{_ATTR_NAMES.get(attr, hex(attr))} is malformed ({exc})",
                                    store=self.location, label=label) from exc
-            self._check_mac("key", row.id, 0, attr, value, label, "private key")
-            return int.from_bytes(value, "big")
-
-        def public(attr: int) -> int:
-            value = row.get(attr)
-            if value is None:
-                raise CorruptStore(f"the private key lacks {_ATTR_NAMES.get(attr, hex(attr))}",
-                                   store=self.location, label=label)
-            self._check_mac("key", row.id, row.id, attr, value, label, "private key")
-            return int.from_bytes(value, "big")
+            self._check_mac("key", row.id, 0, attr, plain, label, "private key")
+            return plain
 
         key_type = db.read_ulong(row.get(db.CKA_KEY_TYPE))
         try:
-            if key_type == db.CKK_RSA:
-                n, e = public(db.CKA_MODULUS), public(db.CKA_PUBLIC_EXPONENT)
-                numbers = rsa.RSAPrivateNumbers(
-                    p=secret(db.CKA_PRIME_1), q=secret(db.CKA_PRIME_2), d=secret(db.CKA_PRIVATE_EXPONENT),
-                    dmp1=secret(db.CKA_EXPONENT_1), dmq1=secret(db.CKA_EXPONENT_2),
-                    iqmp=secret(db.CKA_COEFFICIENT), public_numbers=rsa.RSAPublicNumbers(e, n))
-                return numbers.private_key()
-            if key_type == db.CKK_EC:
-                return ec.derive_private_key(secret(db.CKA_VALUE), self._curve(row, leaf, label))
-            if key_type == db.CKK_DSA:  # certutil -k dsa; the domain parameters are public and not MACed
-                return _dsa_key(*(int.from_bytes(row.get(attr) or b"", "big")
-                                  for attr in (db.CKA_PRIME, db.CKA_SUBPRIME, db.CKA_BASE)), secret(db.CKA_VALUE))
+            key = private_key_from_attributes(key_type, value, curve=lambda: self._curve(row, leaf, label))
         except ValueError as exc:
             raise CorruptStore(f"the private key is inconsistent ({exc})", store=self.location,
                                label=label) from exc
-        raise UnsupportedFormat(f"private keys of PKCS#11 key type {key_type} are not supported",
-                                store=self.location, label=label)
+        if key is None:
+            raise UnsupportedFormat(f"private keys of PKCS#11 key type {key_type} are not supported",
+                                    store=self.location, label=label)
+        return key
 
     def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
         from keystores.crypto.der import read

@@ -4,14 +4,12 @@ renames and re-encryption under a new password.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
-from keystores.crypto import der
 from keystores.crypto.der import integer as der_integer
 from keystores.errors import (
     EntryExists,
@@ -19,8 +17,8 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
+from keystores.pki import key_attributes as ka
 from keystores.pki.certificates import serial_of
-from keystores.pki.curves import curve_named
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -32,14 +30,10 @@ def _der() -> Any:
     return Encoding.DER
 
 
-def _int_bytes(value: int) -> bytes:
-    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
-
-
-def _ec_point(public_key: Any) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+def _stored(attrs: dict[int, ka.Value]) -> dict[int, bytes]:
+    """Attribute values as NSS's columns hold them: CK_ULONG as 4 big-endian bytes, CK_BBOOL as one byte."""
+    return {attr: (db.TRUE if value else db.FALSE) if isinstance(value, bool)
+            else db.ulong(value) if isinstance(value, int) else value for attr, value in attrs.items()}
 
 
 class SqlWrites:
@@ -117,15 +111,8 @@ class SqlWrites:
         return name
 
     def _insert_cert(self, writer: db.Writer, cert: Any, label: str) -> int:
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
         der = cert.public_bytes(_der())
-        pub = cert.public_key()
-        ckaid = b""
-        if isinstance(pub, rsa.RSAPublicKey):
-            ckaid = hashlib.sha1(_int_bytes(pub.public_numbers().n)).digest()
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            ckaid = hashlib.sha1(_ec_point(pub)).digest()
+        ckaid = ka.key_id(cert.public_key()) or b""
         object_id = writer.new_id("cert", db.PUBLIC_TABLE)
         writer.insert("cert", db.PUBLIC_TABLE, object_id, {
             db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
@@ -161,57 +148,43 @@ class SqlWrites:
             self._mac(conn, "cert", object_id, object_id, attr, value)
 
     def _insert_key(self, writer: db.Writer, key: Any, leaf: Any, label: str) -> bytes:
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
+        """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
+        softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
         conn = writer.conn
         assert self._pass_key is not None
-        subject = leaf.subject.public_bytes() if leaf is not None else b""
-        common_private = {db.CKA_CLASS: db.ulong(db.CKO_PRIVATE_KEY), db.CKA_TOKEN: db.TRUE,
-                          db.CKA_PRIVATE: db.TRUE, db.CKA_LABEL: label.encode("utf-8"), db.CKA_SUBJECT: subject,
-                          db.CKA_SENSITIVE: db.TRUE, db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
-                          db.CKA_EXTRACTABLE: db.TRUE, db.CKA_LOCAL: db.FALSE, db.CKA_NEVER_EXTRACTABLE: db.FALSE,
-                          db.CKA_ALWAYS_SENSITIVE: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
-        common_public = {db.CKA_CLASS: db.ulong(db.CKO_PUBLIC_KEY), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
-                         db.CKA_LABEL: b"", db.CKA_SUBJECT: b"", db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
-                         db.CKA_LOCAL: db.FALSE, db.CKA_MODIFIABLE: db.TRUE}
-        clear: dict[int, bytes] = {}
-        secret: dict[int, bytes] = {}
-        if isinstance(key, rsa.RSAPrivateKey):
-            numbers = key.private_numbers()
-            modulus = _int_bytes(numbers.public_numbers.n)
-            exponent = _int_bytes(numbers.public_numbers.e)
-            ckaid = hashlib.sha1(modulus).digest()
-            clear = {db.CKA_MODULUS: modulus, db.CKA_PUBLIC_EXPONENT: exponent}
-            secret = {db.CKA_PRIVATE_EXPONENT: _int_bytes(numbers.d), db.CKA_PRIME_1: _int_bytes(numbers.p),
-                      db.CKA_PRIME_2: _int_bytes(numbers.q), db.CKA_EXPONENT_1: _int_bytes(numbers.dmp1),
-                      db.CKA_EXPONENT_2: _int_bytes(numbers.dmq1), db.CKA_COEFFICIENT: _int_bytes(numbers.iqmp)}
-            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
-                             db.CKA_DECRYPT: db.TRUE, db.CKA_UNWRAP: db.TRUE, db.CKA_SIGN: db.TRUE,
-                             db.CKA_SIGN_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear, db.CKA_NSS_DB: modulus}
-            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_RSA), db.CKA_ID: ckaid,
-                            db.CKA_ENCRYPT: db.TRUE, db.CKA_WRAP: db.TRUE, db.CKA_VERIFY: db.TRUE,
-                            db.CKA_VERIFY_RECOVER: db.TRUE, db.CKA_DERIVE: db.FALSE, **clear}
-        elif isinstance(key, ec.EllipticCurvePrivateKey):
-            curve = curve_named(key.curve.name)
-            if curve is None:
+        values = ka.private_key_attributes(key)
+        if values is None or values[ka.CKA_KEY_TYPE] not in (ka.CKK_RSA, ka.CKK_EC):
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            if isinstance(key, ec.EllipticCurvePrivateKey):
                 raise UsageError(f"NSS stores EC keys on P-256/P-384/P-521, not {key.curve.name}",
                                  store=self.location, label=label)
-            point = _ec_point(key.public_key())
-            ckaid = hashlib.sha1(point).digest()
-            size = (key.curve.key_size + 7) // 8
-            secret = {db.CKA_VALUE: key.private_numbers().private_value.to_bytes(size, "big")}
-            params = curve.params_der
-            private_attrs = {**common_private, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
-                             db.CKA_DECRYPT: db.FALSE, db.CKA_UNWRAP: db.FALSE, db.CKA_SIGN: db.TRUE,
-                             db.CKA_SIGN_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
-                             db.CKA_NSS_DB: point}
-            public_attrs = {**common_public, db.CKA_KEY_TYPE: db.ulong(db.CKK_EC), db.CKA_ID: ckaid,
-                            db.CKA_ENCRYPT: db.FALSE, db.CKA_WRAP: db.FALSE, db.CKA_VERIFY: db.TRUE,
-                            db.CKA_VERIFY_RECOVER: db.FALSE, db.CKA_DERIVE: db.TRUE, db.CKA_EC_PARAMS: params,
-                            db.CKA_EC_POINT: der.octet_string(point)}
-        else:
             raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
                              store=self.location, label=label)
+        key_type = int(values[ka.CKA_KEY_TYPE])
+        public_values = ka.public_key_attributes(key.public_key())
+        assert public_values is not None
+        ckaid = ka.key_id(key.public_key())
+        assert ckaid is not None
+        subject = leaf.subject.public_bytes() if leaf is not None else b""
+        stored = _stored(values)
+        secret = {attr: value for attr, value in stored.items() if attr in db.ENCRYPTED}
+        clear = {attr: value for attr, value in stored.items() if attr in db.AUTHENTICATED}
+        # CKA_NSS_DB: the public value NSS finds a private key by (the modulus, or the EC point without its wrapping).
+        public_stored = _stored(public_values)
+        nss_db = stored[ka.CKA_MODULUS] if key_type == ka.CKK_RSA else ka.unwrap_point(public_stored[ka.CKA_EC_POINT])
+        private_attrs = {
+            db.CKA_CLASS: db.ulong(db.CKO_PRIVATE_KEY), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.TRUE,
+            db.CKA_LABEL: label.encode("utf-8"), db.CKA_SUBJECT: subject, db.CKA_SENSITIVE: db.TRUE,
+            db.CKA_START_DATE: b"", db.CKA_END_DATE: b"", db.CKA_EXTRACTABLE: db.TRUE, db.CKA_LOCAL: db.FALSE,
+            db.CKA_NEVER_EXTRACTABLE: db.FALSE, db.CKA_ALWAYS_SENSITIVE: db.FALSE, db.CKA_MODIFIABLE: db.TRUE,
+            db.CKA_ID: ckaid, **_stored(ka.usage_flags(key_type, private=True, every_flag=True)),
+            **{attr: value for attr, value in stored.items() if attr not in secret}, db.CKA_NSS_DB: nss_db}
+        public_attrs = {
+            db.CKA_CLASS: db.ulong(db.CKO_PUBLIC_KEY), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
+            db.CKA_LABEL: b"", db.CKA_SUBJECT: b"", db.CKA_START_DATE: b"", db.CKA_END_DATE: b"",
+            db.CKA_LOCAL: db.FALSE, db.CKA_MODIFIABLE: db.TRUE, db.CKA_ID: ckaid,
+            **_stored(ka.usage_flags(key_type, private=False, every_flag=True)), **public_stored}
         # Replace a key already stored under this CKA_ID (same key imported again).
         for (old_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
             writer.delete("main", db.PRIVATE_TABLE, old_id, "main", "key")

@@ -204,7 +204,7 @@ class PemReading:
                 raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
 
     def _load_objects(self, data: bytes) -> None:
-        # The bytes decide between the two spellings (`--type pem` on a DER file, or the reverse, just works);
+        # The bytes decide between the two spellings (`type="pem"` on a DER file, or the reverse, just works);
         # the store is then written back in the spelling it was read in.
         is_pem = _is_pem(data)
         if is_pem != (self.format == "pem") and data.strip():

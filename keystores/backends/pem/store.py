@@ -94,7 +94,8 @@ class PemStore(PemReading, PemWriting, FileStore):
     @classmethod
     def from_files(cls, paths: list[str], *, password: str | None = None) -> PemStore:
         """One read-only store of the objects of several PEM or DER files, a key paired with its certificate and
-        chain across them as in one bundle (`import --key k.pem --cert c.pem --chain ca.pem`).
+        chain across them as in one bundle (ops.transfer.import_pem_parts; CLI `import --key k.pem --cert c.pem --chain
+        ca.pem`).
 
         Read in memory: no bundle is written anywhere (a clear key must not sit in a temporary file), and an error
         names the file, and the line of the block, where it is."""

@@ -6,7 +6,8 @@
     read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs
     write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there
     format.py       the format record (detection, --type, options), importing nothing heavy
-    keys.py         key material <-> PKCS#11 attributes, CKA_ID convention, signing/decrypting with a token key
+    keys.py         python-pkcs11's side of keystores.pki.key_attributes (the key <-> attribute mapping and CKA_ID
+                    convention NSS shares), signing/decrypting with a token key
     tokens.py       loading a module, finding a token by label or serial, what a token can do
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
     admin.py        token administration that is not a store operation: list tokens, initialise one, Java config

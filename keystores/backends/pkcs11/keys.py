@@ -1,23 +1,19 @@
-"""Key material between cryptography objects and PKCS#11 attributes, and signing with a token key.
+"""python-pkcs11's side of the key<->attribute mapping, and signing/decrypting with a token key.
 
-Object IDs follow the convention NSS, OpenSC and Java use: CKA_ID = SHA-1 of the RSA modulus or of the EC/EdDSA
-public point, so a key, its public key and its certificate written by any of them pair up.
+The mapping itself (values, usage flags, the CKA_ID convention, keys rebuilt from attributes) lives in
+keystores.pki.key_attributes, shared with the NSS backend; here its CKA_ numbers become python-pkcs11's Attribute
+enum, and a key it does not cover is refused in the words a token user reads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from typing import Any
 
-from keystores.crypto import der
 from keystores.errors import KeystoreError, UsageError
 from keystores.model import describe_key
-from keystores.pki.curves import curve_named, curve_of_params
-
-ED25519_PARAMS = bytes.fromhex("06032b6570")  # OID 1.3.101.112
-# RFC 8410 allows tokens to spell the curve as a PrintableString too (SoftHSM accepts both).
-ED25519_NAMES = (ED25519_PARAMS, b"\x13\x0cedwards25519", b"\x13\x07Ed25519")
+from keystores.pki import key_attributes as ka
+from keystores.pki.curves import curve_named
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {
@@ -29,32 +25,11 @@ DIGEST_INFO = {
 }
 
 
-def unwrap_point(value: bytes) -> bytes:
-    """CKA_EC_POINT as the spec says (DER OCTET STRING) or as some tokens give it (the raw point)."""
-    with contextlib.suppress(der.DerError):
-        tag, start, end = der.read(value)
-        if tag == 0x04 and end == len(value):
-            return value[start:end]
-    return value
+def template(attrs: dict[int, ka.Value]) -> dict[Any, Any]:
+    """A python-pkcs11 template (keyed by its Attribute enum) from attributes keyed by CKA_ number."""
+    from pkcs11 import Attribute
 
-
-def key_id_for(public_key: Any) -> bytes:
-    """SHA-1 of the RSA modulus or the EC/EdDSA public point (the NSS/OpenSC/Java CKA_ID convention)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
-    if isinstance(public_key, rsa.RSAPublicKey):
-        n = public_key.public_numbers().n
-        material = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    elif isinstance(public_key, ec.EllipticCurvePublicKey):
-        material = public_key.public_bytes(serialization.Encoding.X962,
-                                           serialization.PublicFormat.UncompressedPoint)
-    elif isinstance(public_key, ed25519.Ed25519PublicKey):
-        material = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    else:
-        material = public_key.public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha1(material).digest()
+    return {Attribute(attr): value for attr, value in attrs.items()}
 
 
 def ec_params_for(name: str) -> bytes:
@@ -65,120 +40,42 @@ def ec_params_for(name: str) -> bytes:
     return curve.params_der
 
 
-def curve_name(ec_params: bytes) -> str | None:
-    """The curve CKA_EC_PARAMS names: a keystores.pki.curves name, "ed25519", or None."""
-    curve = curve_of_params(ec_params)
-    if curve is not None:
-        return curve.name
-    if ec_params in ED25519_NAMES:
-        return "ed25519"
-    return None
-
-
-def public_key_from_attributes(attrs: dict[Any, Any]) -> Any:
-    """A cryptography public key from a key object's attributes; None when the token does not say enough."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from pkcs11 import Attribute, KeyType
-
-    key_type = attrs.get(Attribute.KEY_TYPE)
-    if key_type == KeyType.RSA and attrs.get(Attribute.MODULUS) and attrs.get(Attribute.PUBLIC_EXPONENT):
-        n = int.from_bytes(attrs[Attribute.MODULUS], "big")
-        e = int.from_bytes(attrs[Attribute.PUBLIC_EXPONENT], "big")
-        return rsa.RSAPublicNumbers(e, n).public_key()
-    point = attrs.get(Attribute.EC_POINT)
-    params = attrs.get(Attribute.EC_PARAMS)
-    if not point or not params:
-        return None
-    curve = curve_name(params)
-    raw = unwrap_point(point)
-    named = curve_of_params(params)
-    if key_type == KeyType.EC and named is not None:
-        return ec.EllipticCurvePublicKey.from_encoded_point(named.cryptography_curve(), raw)
-    if key_type == KeyType.EC_EDWARDS and curve == "ed25519":
-        return ed25519.Ed25519PublicKey.from_public_bytes(raw)
-    return None
-
-
-def private_key_from_attributes(attrs: dict[Any, Any]) -> Any:
-    """A cryptography private key from a non-sensitive, extractable key's attributes; None if not readable."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from pkcs11 import Attribute, KeyType
-
-    def number(attribute: Any) -> int:
-        return int.from_bytes(attrs[attribute], "big")
-
-    key_type = attrs.get(Attribute.KEY_TYPE)
-    try:
-        if key_type == KeyType.RSA:
-            public = rsa.RSAPublicNumbers(number(Attribute.PUBLIC_EXPONENT), number(Attribute.MODULUS))
-            return rsa.RSAPrivateNumbers(
-                p=number(Attribute.PRIME_1), q=number(Attribute.PRIME_2), d=number(Attribute.PRIVATE_EXPONENT),
-                dmp1=number(Attribute.EXPONENT_1), dmq1=number(Attribute.EXPONENT_2),
-                iqmp=number(Attribute.COEFFICIENT), public_numbers=public).private_key()
-        curve = curve_name(attrs.get(Attribute.EC_PARAMS) or b"")
-        named = curve_of_params(attrs.get(Attribute.EC_PARAMS) or b"")
-        if key_type == KeyType.EC and named is not None:
-            return ec.derive_private_key(number(Attribute.VALUE), named.cryptography_curve())
-        if key_type == KeyType.EC_EDWARDS and curve == "ed25519":
-            return ed25519.Ed25519PrivateKey.from_private_bytes(attrs[Attribute.VALUE])
-    except (KeyError, ValueError):
-        return None
-    return None
-
-
 def private_key_template(key: Any) -> dict[Any, Any]:
-    """CKA_ attributes holding a software private key's values (for C_CreateObject)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from pkcs11 import Attribute, KeyType
+    """A software private key's values and the usages a token is told (for C_CreateObject); UsageError for a key
+    the mapping does not cover."""
+    values = ka.private_key_attributes(key)
+    if values is None:
+        from cryptography.hazmat.primitives.asymmetric import ec
 
-    def big(value: int) -> bytes:
-        return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+        from keystores.pki.undecoded import UndecodedPrivateKey
 
-    if isinstance(key, rsa.RSAPrivateKey):
-        nums = key.private_numbers()
-        return {Attribute.KEY_TYPE: KeyType.RSA, Attribute.MODULUS: big(nums.public_numbers.n),
-                Attribute.PUBLIC_EXPONENT: big(nums.public_numbers.e), Attribute.PRIVATE_EXPONENT: big(nums.d),
-                Attribute.PRIME_1: big(nums.p), Attribute.PRIME_2: big(nums.q), Attribute.EXPONENT_1: big(nums.dmp1),
-                Attribute.EXPONENT_2: big(nums.dmq1), Attribute.COEFFICIENT: big(nums.iqmp),
-                Attribute.DECRYPT: True}
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        params = ec_params_for(key.curve.name)
-        size = (key.curve.key_size + 7) // 8
-        return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: params,
-                Attribute.VALUE: key.private_numbers().private_value.to_bytes(size, "big"),
-                Attribute.DERIVE: True}
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                serialization.NoEncryption())
-        return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS, Attribute.VALUE: raw}
-    from keystores.pki.undecoded import UndecodedPrivateKey
-
-    kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
-    raise UsageError(f"keystores cannot write a {kind} key onto a token (RSA, EC and Ed25519 only)")
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            ec_params_for(key.curve.name)  # refuses the curve by name
+        kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+        raise UsageError(f"keystores cannot write a {kind} key onto a token (RSA, EC and Ed25519 only)")
+    return template({**values, **ka.usage_flags(int(values[ka.CKA_KEY_TYPE]), private=True, every_flag=False)})
 
 
 def public_key_template(public_key: Any) -> dict[Any, Any]:
-    """CKA_ attributes of a public key object."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from pkcs11 import Attribute, KeyType
+    """A public key object's values and the usages a token is told; UsageError for a key the mapping does not
+    cover."""
+    values = ka.public_key_attributes(public_key)
+    if values is None:
+        from cryptography.hazmat.primitives.asymmetric import ec
 
-    if isinstance(public_key, rsa.RSAPublicKey):
-        nums = public_key.public_numbers()
-        return {Attribute.KEY_TYPE: KeyType.RSA, Attribute.MODULUS: nums.n.to_bytes((nums.n.bit_length() + 7) // 8,
-                                                                                  "big"),
-                Attribute.PUBLIC_EXPONENT: nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big"),
-                Attribute.ENCRYPT: True}
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        return {Attribute.KEY_TYPE: KeyType.EC, Attribute.EC_PARAMS: ec_params_for(public_key.curve.name),
-                Attribute.EC_POINT: der.octet_string(point)}
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
-        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {Attribute.KEY_TYPE: KeyType.EC_EDWARDS, Attribute.EC_PARAMS: ED25519_PARAMS,
-                Attribute.EC_POINT: der.octet_string(raw)}
-    raise UsageError(f"keystores cannot write a {describe_key(public_key)} key onto a token")
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            ec_params_for(public_key.curve.name)  # refuses the curve by name
+        raise UsageError(f"keystores cannot write a {describe_key(public_key)} key onto a token")
+    return template({**values, **ka.usage_flags(int(values[ka.CKA_KEY_TYPE]), private=False, every_flag=False)})
+
+
+def private_key_from_attributes(attrs: dict[Any, Any]) -> Any:
+    """A cryptography private key from a non-sensitive, extractable key's attributes (as python-pkcs11 gives
+    them); None if they do not make one."""
+    try:
+        return ka.private_key_from_attributes(attrs.get(ka.CKA_KEY_TYPE), attrs.__getitem__)
+    except (KeyError, ValueError):
+        return None
 
 
 class TokenSigner:

@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from keystores.backends.pkcs11.keys import (
-    TokenDecrypter,
-    TokenSigner,
-    private_key_from_attributes,
-    public_key_from_attributes,
-)
+from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner, private_key_from_attributes
 from keystores.backends.pkcs11.objects import (
     _KEY_ATTRIBUTES,
     _SECRET_ATTRIBUTES,
@@ -24,6 +19,7 @@ from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
 from keystores.pki.chain import issued_by
+from keystores.pki.key_attributes import public_key_from_attributes
 from keystores.pki.labels import UniqueLabels
 
 
@@ -49,8 +45,7 @@ class Pkcs11Reading:
                 for obj in self._listed[cls_]:
                     attrs = self._read.get(obj.handle)
                     if attrs is None:
-                        attrs = self._read[obj.handle] = obj.get_attributes([getattr(Attribute, a)
-                                                                             for a in _KEY_ATTRIBUTES])
+                        attrs = self._read[obj.handle] = obj.get_attributes([Attribute(a) for a in _KEY_ATTRIBUTES])
                     key_id = bytes(attrs.get(Attribute.ID, b""))
                     label = attrs.get(Attribute.LABEL, "") or ""
                     group_key = key_id or b"label:" + label.encode()
@@ -165,7 +160,7 @@ class Pkcs11Reading:
         extractable = bool(attrs.get(Attribute.EXTRACTABLE, False))
         if extractable and not sensitive:
             try:
-                values = group.private.get_attributes([getattr(Attribute, a) for a in _SECRET_ATTRIBUTES])
+                values = group.private.get_attributes([Attribute(a) for a in _SECRET_ATTRIBUTES])
             except PKCS11Error:
                 values = {}
             plain = private_key_from_attributes({**attrs, **values})

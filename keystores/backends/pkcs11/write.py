@@ -7,12 +7,7 @@ import contextlib
 import hashlib
 from typing import Any
 
-from keystores.backends.pkcs11.keys import (
-    key_id_for,
-    private_key_template,
-    public_key_from_attributes,
-    public_key_template,
-)
+from keystores.backends.pkcs11.keys import private_key_template, public_key_template
 from keystores.backends.pkcs11.objects import (
     CATEGORY_AUTHORITY,
     CATEGORY_TOKEN_USER,
@@ -34,6 +29,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
+from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
 
 # Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
 # object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
@@ -86,7 +82,7 @@ class Pkcs11Writing:
         try:
             if entry.kind.is_certificate:
                 old = self._taken(entry.label, replace)
-                key_id = key_id_for(entry.chain[0].public_key())
+                key_id = token_key_id(entry.chain[0].public_key())
                 trusted = entry.trust is not None
                 self._write_cert(entry.chain[0], label=entry.label, key_id=key_id,
                                  category=CATEGORY_AUTHORITY if trusted else CATEGORY_UNSPECIFIED, created=created)
@@ -196,7 +192,7 @@ class Pkcs11Writing:
         key = entry.key
         public = key.public_key()  # type: ignore[union-attr]
         old = self._taken(entry.label, replace)
-        key_id = key_id_for(public)
+        key_id = token_key_id(public)
         for group in self._groups.values():
             if group.private is not None and group.key_id == key_id and group is not old:
                 raise EntryExists(f"the token holds this key already, as entry '{group.label}'",
@@ -206,8 +202,7 @@ class Pkcs11Writing:
         if subject is not None:
             common[Attribute.SUBJECT] = subject
         template = {**private_key_template(key), **common, Attribute.CLASS: ObjectClass.PRIVATE_KEY,
-                    Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
-                    Attribute.SIGN: True}
+                    Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
         try:
             created.append(self._create_on_token(template))
         except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
@@ -218,8 +213,7 @@ class Pkcs11Writing:
                                   "(certreq/generate) or use the token's own wrapped-import tool",
                                   store=self.location, label=entry.label) from exc
         created.append(self._create_on_token({**public_key_template(public), **common,
-                                              Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False,
-                                              Attribute.VERIFY: True}))
+                                              Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False}))
         if entry.chain:
             self._write_chain(entry, key_id, created)
         return old.objects() if old else []
@@ -236,7 +230,7 @@ class Pkcs11Writing:
             if der in present:
                 continue
             present.add(der)
-            self._write_cert(issuer, label=_cn(issuer), key_id=key_id_for(issuer.public_key()),
+            self._write_cert(issuer, label=_cn(issuer), key_id=token_key_id(issuer.public_key()),
                              category=CATEGORY_UNSPECIFIED, created=created)
 
     def _write_cert(self, cert: Any, *, label: str, key_id: bytes, category: int, created: list[Any]) -> None:
@@ -339,7 +333,7 @@ class Pkcs11Writing:
         """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
         from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
 
-        from keystores.backends.pkcs11.keys import ED25519_PARAMS, ec_params_for
+        from keystores.backends.pkcs11.keys import ec_params_for
 
         self._require_writable()
         if not label:
@@ -384,7 +378,7 @@ class Pkcs11Writing:
             # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
             self._forget([public, private])
             with contextlib.suppress(PKCS11Error):
-                final = key_id_for(public_key)
+                final = token_key_id(public_key)
                 private[Attribute.ID] = final
                 public[Attribute.ID] = final
         self._scan()
