@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
@@ -76,16 +75,18 @@ _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24
 _DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
 
 
-@dataclass
 class _Item:
-    """A decoded object at a position in the file."""
+    """A decoded object at a position in the file. (A plain class: keystores.frozen says why.)"""
 
-    position: int
-    obj: Any  # x509.Certificate | x509.CertificateSigningRequest | private key
-    friendly_name: str | None
-    local_key_id: bytes | None
-    used: bool = False
-    trust: Trust | None = TRUST_ALL
+    __slots__ = ("friendly_name", "local_key_id", "obj", "position", "trust", "used")
+
+    def __init__(self, position: int, obj: Any, friendly_name: str | None, local_key_id: bytes | None,
+                 trust: Trust | None = TRUST_ALL) -> None:
+        self.position = position
+        self.obj = obj  # x509.Certificate | x509.CertificateSigningRequest | private key
+        self.friendly_name, self.local_key_id = friendly_name, local_key_id
+        self.used = False
+        self.trust = trust
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
