@@ -233,6 +233,16 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return None
 
 
+def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
+    """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
+    the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""
+    try:
+        layout = _Layout(der)
+    except (IndexError, ValueError):  # _Declined, DerError
+        return None
+    return der[slice(*layout.subject)], der[layout.subject[1]:layout.spki[1]]  # the key's TLV follows the subject
+
+
 def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:
     """(issuer, subject) of a certificate as they are encoded in it (each Name's whole DER), without decoding the
     rest: what a chain is built by before any certificate is decoded. None when the DER is malformed."""

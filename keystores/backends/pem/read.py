@@ -210,17 +210,32 @@ class PemReading:
         is_pem = _is_pem(data)
         if is_pem != (self.format == "pem") and data.strip():
             self._set_format("pem" if is_pem else "der")
-        self._assemble(self._decode(data, pem=self.format == "pem"))
+        if self.format != "pem":
+            self._assemble(self._decode(data, pem=False))
+            return
+        skipped: list[str] = []
+        blocks = split_pem(data, self.location, skipped)
+        if not skipped and not self.writable:
+            from keystores.backends.pem.lazy_read import read_lazily
+
+            if read_lazily(self, blocks):  # a key with its certificate, or certificates: none decoded yet
+                return
+        self._assemble(self._decode_blocks(blocks, skipped, blank=not data.strip()))
 
     def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
         """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
         if not pem:
             return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
         skipped: list[str] = []
-        blocks = split_pem(data, self.location, skipped)
+        return self._decode_blocks(split_pem(data, self.location, skipped), skipped, first, blank=not data.strip())
+
+    def _decode_blocks(self, blocks: list[_Block], skipped: list[str], first: int = 0, *,
+                       blank: bool) -> list[_Item]:
+        """The objects of a file's PEM blocks (split_pem's, with the reasons it skipped some), at positions from
+        `first` on; `blank`: the file holds nothing but white space."""
         if not blocks and skipped:
             raise CorruptStore(skipped[0], store=self.location)
-        if not blocks and data.strip():
+        if not blocks and not blank:
             raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
         self._charge_encrypted_keys(blocks)
         items = []
