@@ -200,3 +200,22 @@ def _base64_lines(der: bytes) -> bytes:
 
     text = base64.b64encode(der)
     return b"".join(text[i:i + 64] + b"\n" for i in range(0, len(text), 64))
+
+
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.skipif(not SYSTEM_BUNDLE.exists(), reason="no system CA bundle here")
+def test_the_system_ca_bundle_lists_the_same_either_way(tmp_path: Path) -> None:
+    """Real certificates (names in every string type, roots without a CN): every row `list` prints is the same
+    whether the certificates are decoded (read.py) or not."""
+    from keystores.ops.describe import entry_row
+
+    copy = tmp_path / "cas.pem"
+    copy.write_bytes(SYSTEM_BUNDLE.read_bytes())
+    with open_store(copy) as lazy:
+        lazy_rows = [entry_row(e) for e in lazy.entries()]
+        assert all(isinstance(e, LazyEntry) for e in lazy.entries())
+    with open_store(copy, writable=True) as full:
+        full_rows = [entry_row(e) for e in full.entries()]
+    assert lazy_rows == full_rows and len(lazy_rows) > 10
