@@ -221,3 +221,44 @@ def test_the_system_ca_bundle_lists_the_same_either_way(tmp_path: Path) -> None:
     with open_store(copy, writable=True) as full:
         full_rows = [entry_row(e) for e in full.entries()]
     assert lazy_rows == full_rows and len(lazy_rows) > 10
+
+
+def _outcome(path: Path, writable: bool) -> tuple:
+    """What a reader makes of a file: its error, or its rows (without the problem column, which read.py fills
+    only for certificates it decoded) and notes."""
+    from keystores.errors import KeystoreError
+    from keystores.ops.describe import entry_row
+
+    try:
+        with open_store(path, password=PASSWORD, writable=writable) as store:
+            rows = [{k: v for k, v in entry_row(e).items() if k != "problem"} for e in store.entries()]
+            return "ok", rows, list(store.notes)
+    except KeystoreError as exc:
+        return "error", type(exc).__name__, exc.reason
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_damaged_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One base64 character changed anywhere in a key with its certificate, or in a bundle: both readers give the
+    same error, or the same rows and notes. The one difference allowed is the documented one: a key whose private
+    value is damaged (cryptography refuses it) is listed as the key pair its public key says, where read.py keeps
+    it aside (see test_a_key_cryptography_refuses_fails_where_it_is_used)."""
+    import random
+
+    key = ec_key(15)
+    pair = key_pem(key) + pem_of(certificate(key, "web.example", *ca(0)))
+    bundle = b"".join(pem_of(ca(i)[1]) for i in range(3))
+    rng = random.Random(seed)
+    for n in range(40):
+        lines = (pair if n % 2 else bundle).split(b"\n")
+        body = [i for i, line in enumerate(lines) if line and not line.startswith(b"-----")]
+        at = rng.choice(body)
+        line = bytearray(lines[at])
+        line[rng.randrange(len(line))] = rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        lines[at] = bytes(line)
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(b"\n".join(lines))
+        lazy, full = _outcome(path, False), _outcome(path, True)
+        if lazy != full:
+            assert lazy[0] == full[0] == "ok" and [r["kind"] for r in lazy[1]] == ["key-pair"], (n, lazy, full)
+            assert "cryptography cannot load" in full[2][0], (n, lazy, full)

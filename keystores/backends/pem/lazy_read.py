@@ -13,7 +13,9 @@ certificate is decoded, by read.py's own decoder, on first use; `list` reads its
 What is checked: an encrypted key is decrypted with the store's password (its derivation charged to the file's
 KDF budget first), so a wrong password fails as it does in read.py, and paired with the certificate by the public
 key its PKCS#8 holds (RSA, EC on the curves of keystores.pki.curves), which a wrong password's garbage never
-matches; each certificate's structure is walked. As a PKCS#12 listing opens no key, cryptography loads the key on
+matches; each certificate's and key's framing is walked to its last element (read.py's decoders refuse damage
+anywhere in it). A certificate's label comes from labels.name_label, which read.py uses too for one cryptography
+refuses, so labels never depend on the reader. As a PKCS#12 listing opens no key, cryptography loads the key on
 its first use, and refuses it then, naming the block, if its private values are damaged (read.py, which loads every
 key on opening, would have kept such a key aside). Anything else (another block type, more than one key, a key
 that is not PKCS#8 PBES2/PBKDF2 or plain PKCS#8, an Ed25519 key with no public key in its PKCS#8, a name or key in a
@@ -27,6 +29,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from keystores.backends.pem.labels import name_label
 from keystores.backends.pem.parse import UNENCRYPTED
 from keystores.crypto.der import DerError, read
 from keystores.errors import CorruptStore, KeystoreError
@@ -43,13 +46,10 @@ if TYPE_CHECKING:
 
 _CERTIFICATES = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
 _KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY"})
-_COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3
 _PBES2 = bytes.fromhex("2a864886f70d01050d")  # 1.2.840.113549.1.5.13
 _PBKDF2 = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
 _RSA = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1
 _EC = bytes.fromhex("2a8648ce3d0201")  # 1.2.840.10045.2.1
-# The string types cryptography decodes as UTF-8 (keystores.pki.columns): other values leave the file to read.py.
-_TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
 
 
 class _NotHere(Exception):
@@ -102,33 +102,27 @@ def _add(store: PemReading, labels: UniqueLabels, block: _Block, label: str, loa
 
 
 def _derived_label(der: bytes) -> str:
-    """labels.derived_label from the DER: the first non-empty common name, else the most specific non-empty
-    attribute value. _NotHere where the columns reader declines the certificate, a value is not a plain string, an
-    RDN holds several attributes, or no value is non-empty (the label is then the key's hash)."""
-    parts = subject_and_key(der)
-    if parts is None or certificate_columns(der) is None:
+    """labels.derived_label, read from the DER (labels.name_label); _NotHere where that reader declines the name or
+    the columns reader the certificate (the label is then the key's hash, or cryptography's reading decides)."""
+    label = name_label(der)
+    if label is None or certificate_columns(der) is None or not _well_framed(der, 0, len(der)):
         raise _NotHere
-    name = parts[0]
-    values: list[tuple[bytes, str]] = []
+    return label
+
+
+def _well_framed(der: bytes, at: int, end: int, depth: int = 0) -> bool:
+    """Every element from `at` to `end`, and every element inside a constructed one, ends where its container
+    says: read.py's decoders refuse a certificate whose framing is damaged anywhere (in its extensions too), so
+    such a file is left to them."""
     try:
-        at = 0
-        while at < len(name):
-            tag, start, at = read(name, at)
-            tag, pair_start, pair_stop = read(name, start, at)
-            if tag != 0x30 or pair_stop != at:
-                raise _NotHere  # an empty or multi-valued RDN
-            tag, oid_start, oid_stop = read(name, pair_start, pair_stop)
-            value_tag, value_start, value_stop = read(name, oid_stop, pair_stop)
-            if tag != 0x06 or value_tag not in _TEXT_TAGS or value_stop != pair_stop:
-                raise _NotHere
-            values.append((name[oid_start:oid_stop], name[value_start:value_stop].decode("utf-8").strip()))
-    except (DerError, IndexError, UnicodeDecodeError):
-        raise _NotHere from None
-    found = next((value for oid, value in values if oid == _COMMON_NAME and value), None)
-    found = found or next((value for _, value in reversed(values) if value), None)
-    if found is None:
-        raise _NotHere
-    return found
+        while at < end:
+            tag, start, stop = read(der, at, end)
+            if tag & 0x20 and (depth > 16 or not _well_framed(der, start, stop, depth + 1)):
+                return False
+            at = stop
+    except DerError:
+        return False
+    return True
 
 
 def _paired_key(store: PemReading, block: _Block, certificate: bytes) -> Callable[[], Any]:
@@ -172,13 +166,15 @@ def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
         tag, oid_start, oid_stop = read(der, alg_start, alg_stop)
         algorithm = der[oid_start:oid_stop]
         key = der[key_start:key_stop]
+        if tag != 0x06 or not _well_framed(der, 0, len(der)) or not _well_framed(key, 0, len(key)):
+            raise _NotHere  # the structure read.py's decoders check, every element's framing
         tag, inner_start, inner_stop = read(key)
         if tag != 0x30 or inner_stop != len(key):
             raise _NotHere
         fields = [(tag, key[first:last]) for tag, first, last in _elements(key, inner_start, inner_stop)]
         if algorithm == _RSA and len(fields) == 9 and all(tag == 0x02 for tag, _ in fields):
             return algorithm, fields[1][1], fields[2][1]  # version, modulus, exponent, ...
-        curve = der[oid_stop:alg_stop]
+        curve = der[oid_stop:alg_stop]  # curve_of_params takes the whole OID element, tag included
         if algorithm == _EC and curve_of_params(curve) is not None and [tag for tag, _ in fields[:2]] == [2, 4]:
             public = next((value for tag, value in fields[2:] if tag == 0xA1), None)
             if public is not None:
