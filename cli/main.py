@@ -62,9 +62,9 @@ class _Interrupted(BaseException):
 
 
 def _on_interrupt(signum: int, frame: Any) -> None:
-    import signal
+    import _signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up of the first
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up of the first
     raise _Interrupted
 
 
@@ -82,9 +82,11 @@ def run(argv: list[str] | None = None) -> None:
     from keystores.secrets import no_core_dumps
 
     no_core_dumps()  # first: a crash's core file would hold every password read
-    import signal
+    # The C module that `signal` wraps: importing `signal` makes enums of every signal and handler (~0.6 ms of each
+    # run, bench/bench_core.py "start-up:" rows), none of which is used here.
+    import _signal
 
-    signal.signal(signal.SIGINT, _on_interrupt)
+    _signal.signal(_signal.SIGINT, _on_interrupt)
     warnings.showwarning = _warning_line
     # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
     warnings.filterwarnings("ignore", message="DSA is deprecated")

@@ -7,7 +7,6 @@ Imported by the commands that print tables, never at start-up.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -15,9 +14,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from keystores.text import printable
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from keystores.errors import KeystoreError
 
-SOON = dt.timedelta(days=30)  # "expiring soon" on a terminal: audit's default --within
+SOON_DAYS = 30  # "expiring soon" on a terminal: audit's default --within
 _RED, _YELLOW, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[0m"
 
 
@@ -32,7 +33,9 @@ def colour_wanted(stream: TextIO) -> bool:
 
 
 def expiry_colour(not_after: str | None, now: dt.datetime) -> str | None:
-    """Red for an expired certificate, yellow for one expiring within SOON, else None."""
+    """Red for an expired certificate, yellow for one expiring within SOON_DAYS, else None."""
+    import datetime as dt
+
     if not not_after:
         return None
     try:
@@ -41,7 +44,7 @@ def expiry_colour(not_after: str | None, now: dt.datetime) -> str | None:
         return None
     if when <= now:
         return _RED
-    return _YELLOW if when - now <= SOON else None
+    return _YELLOW if when - now <= dt.timedelta(days=SOON_DAYS) else None
 
 
 def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
@@ -53,6 +56,8 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]
         sys.stdout.write("".join("\t".join("" if (v := row.get(k)) is None or v is False else printable(str(v))
                                            for k in keys) + "\n" for row in rows))
         return
+    import datetime as dt  # a terminal's table only (its colours): piped output, what scripts read, needs none
+
     now = dt.datetime.now(dt.UTC)
     colour = colour_wanted(sys.stdout)
     cells, styles = [], []

@@ -21,11 +21,11 @@ import enum
 import importlib
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keystores.errors import UsageError
+from keystores.frozen import FrozenValue
 
 
 class Profile(enum.StrEnum):
@@ -53,34 +53,48 @@ class Storage(enum.Enum):
     MEMORY = "memory"  # the Python API's and tests' store that lives in memory only
 
 
-@dataclass(frozen=True)
-class FormatRecord:
-    """One format (or one address form) as everything above its backend knows it."""
+class FormatRecord(FrozenValue):
+    """One format (or one address form) as everything above its backend knows it. Frozen; equal when every field
+    is (keystores.frozen: a plain class rather than a dataclass, for start-up)."""
 
     name: str  # the canonical type name: `type=`/`--type` value, Entry/KeyStore.format, JSON
     title: str  # as people write it in messages: "PKCS#12"
     opener: str  # "module:Class" whose classmethod open() opens a store; imported on first use
-    storage: Storage = Storage.FILE
-    aliases: tuple[str, ...] = ()  # other `type=`/`--type` spellings ("p12", "pfx")
-    extensions: tuple[str, ...] = ()  # lower case with the dot; the first is what a new store of the format is named
+    storage: Storage  # FILE by default
+    aliases: tuple[str, ...]  # other `type=`/`--type` spellings ("p12", "pfx")
+    extensions: tuple[str, ...]  # lower case with the dot; the first is what a new store of the format is named
     #: whether the first bytes of a file are this format: cheap, no backend import, no exceptions
-    sniff: Callable[[bytes], bool] | None = None
+    sniff: Callable[[bytes], bool] | None
     #: lower is tried first; formats whose checks could both match a file get different ranks (DER, the
     #: catch-all for a leading SEQUENCE, comes last)
-    sniff_rank: int = 0
-    empty_ok: bool = False  # an empty file is an empty store of this format (a PEM bundle)
-    prefix: str | None = None  # the address prefix: "sql:", "pkcs11:", "ams:"
+    sniff_rank: int
+    empty_ok: bool  # an empty file is an empty store of this format (a PEM bundle)
+    prefix: str | None  # the address prefix: "sql:", "pkcs11:", "ams:"
     #: files that make a folder a store of this format; the first one's presence is what makes the store exist
-    folder_files: tuple[str, ...] = ()
-    companions: tuple[str, ...] = ()  # suffixes of files beside the store that belong to it (".sth", ".rdb")
-    profiles: tuple[Profile, ...] = (Profile.MODERN,)  # the write profiles whose writes differ; () writes nothing
-    options: tuple[str, ...] = ()  # keyword options open_store passes on to the opener
-    install: str | None = None  # what to install when the opener's import fails
-    unavailable: Callable[[], str | None] | None = None  # why the format cannot be used here, or None
-    variant_of: str | None = None  # another record's name whose backend reads and writes this one (DER: PEM)
-    listed: bool = True  # in --type choices, help text and `keystores backends` (not: the in-memory store)
+    folder_files: tuple[str, ...]
+    companions: tuple[str, ...]  # suffixes of files beside the store that belong to it (".sth", ".rdb")
+    profiles: tuple[Profile, ...]  # the write profiles whose writes differ (default: modern); () writes nothing
+    options: tuple[str, ...]  # keyword options open_store passes on to the opener
+    install: str | None  # what to install when the opener's import fails
+    unavailable: Callable[[], str | None] | None  # why the format cannot be used here, or None
+    variant_of: str | None  # another record's name whose backend reads and writes this one (DER: PEM)
+    listed: bool  # in --type choices, help text and `keystores backends` (not: the in-memory store)
     #: where the test tables put a store of this format; "{}" is a folder (default: "{}/store" + first extension)
-    test_address: str = field(default="")
+    test_address: str
+    _fields = ("name", "title", "opener", "storage", "aliases", "extensions", "sniff", "sniff_rank", "empty_ok",
+               "prefix", "folder_files", "companions", "profiles", "options", "install", "unavailable", "variant_of",
+               "listed", "test_address")
+
+    def __init__(self, name: str, title: str, opener: str, storage: Storage = Storage.FILE,
+                 aliases: tuple[str, ...] = (), extensions: tuple[str, ...] = (),
+                 sniff: Callable[[bytes], bool] | None = None, sniff_rank: int = 0, empty_ok: bool = False,
+                 prefix: str | None = None, folder_files: tuple[str, ...] = (), companions: tuple[str, ...] = (),
+                 profiles: tuple[Profile, ...] = (Profile.MODERN,), options: tuple[str, ...] = (),
+                 install: str | None = None, unavailable: Callable[[], str | None] | None = None,
+                 variant_of: str | None = None, listed: bool = True, test_address: str = "") -> None:
+        given = locals()
+        for field in self._fields:
+            object.__setattr__(self, field, given[field])
 
     @property
     def writes(self) -> bool:

@@ -11,9 +11,9 @@ x509); tests/test_chain_entries.py and each backend's tests check that a lazy en
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, fields, replace
 from typing import Any
 
+from keystores.frozen import field_defaults
 from keystores.model import Entry, EntryKind
 
 
@@ -25,7 +25,7 @@ class _Deferred:
 
     def __get__(self, entry: Any, owner: type | None = None) -> Any:
         if entry is None:
-            return None  # the dataclass default
+            return None  # read on the class: no value
         state = entry.__dict__
         if self.slot not in state:
             state[self.slot] = state.pop(self.loader)()
@@ -48,8 +48,8 @@ class LazyEntry(Entry):
     @classmethod
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **entry_fields: Any) -> LazyEntry:
         """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER.
-        The instance dict is filled directly: the frozen dataclass __init__ sets each field through
-        object.__setattr__ and the deferred ones through their descriptors, a third of building a listed entry."""
+        The instance dict is filled directly: Entry.__init__ sets each field through object.__setattr__ and the
+        deferred ones through their descriptors, a third of building a listed entry."""
         entry = object.__new__(cls)
         state = entry.__dict__
         state.update(_ENTRY_DEFAULTS)
@@ -68,8 +68,8 @@ class LazyEntry(Entry):
 
 _DEFERRED = ("chain", "key", "trust")
 # Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
-_ENTRY_DEFAULTS = {(f"_{f.name}" if f.name in _DEFERRED else f.name): f.default for f in fields(Entry)
-                   if f.default is not MISSING}
+_ENTRY_DEFAULTS = {(f"_{name}" if name in _DEFERRED else name): default
+                   for name, default in field_defaults(Entry).items()}
 
 
 class SealedEntry(Entry):
@@ -127,8 +127,8 @@ class SealedEntry(Entry):
     def with_(self, **changes: object) -> Entry:
         """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
         if not self.sealed or "key" in changes or "secret" in changes:
-            return replace(Entry(**{f.name: getattr(self, f.name) for f in fields(Entry)}), **changes)  # type: ignore[arg-type]
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("key", "secret")}
+            return Entry(**{name: getattr(self, name) for name in Entry._fields}).with_(**changes)
+        values = {name: getattr(self, name) for name in Entry._fields if name not in ("key", "secret")}
         values.update(changes)
         copy = SealedEntry(**values)  # type: ignore[arg-type]
         copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin") if k in self.__dict__})

@@ -7,16 +7,16 @@ in keystores.lazy_entries.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import Hint, UsageError
+from keystores.frozen import FrozenValue
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
@@ -34,8 +34,7 @@ class EntryKind(StrEnum):
         return self in (EntryKind.TRUSTED_CERT, EntryKind.CERTIFICATE)
 
 
-@dataclass(frozen=True)
-class Trust:
+class Trust(FrozenValue):
     """What a certificate entry is trusted to issue for; one model mapped onto every format.
 
     Java's trustedCertEntry and the CMS trusted bit mean "all purposes". NSS keeps per-purpose flags; `native`
@@ -45,12 +44,23 @@ class Trust:
     password): shown as it is, but never made a trust anchor elsewhere unless asked (ops.transfer).
     """
 
-    tls_server: bool = True
-    tls_client: bool = True
-    email: bool = True
-    code_signing: bool = True
-    native: str | None = None
-    verified: bool = True
+    tls_server: bool
+    tls_client: bool
+    email: bool
+    code_signing: bool
+    native: str | None
+    verified: bool
+    _fields = ("tls_server", "tls_client", "email", "code_signing", "native", "verified")
+
+    def __init__(self, tls_server: bool = True, tls_client: bool = True, email: bool = True,
+                 code_signing: bool = True, native: str | None = None, verified: bool = True) -> None:
+        init = object.__setattr__
+        init(self, "tls_server", tls_server)
+        init(self, "tls_client", tls_client)
+        init(self, "email", email)
+        init(self, "code_signing", code_signing)
+        init(self, "native", native)
+        init(self, "verified", verified)
 
     @property
     def purposes(self) -> list[str]:
@@ -61,35 +71,47 @@ class Trust:
 TRUST_ALL = Trust()
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(FrozenValue):
     """What a format can express. Operations check these once and raise CapabilityError naming the one missing."""
 
-    private_keys: bool = True
-    extractable_keys: bool = True
-    secret_keys: bool = False
-    trust: bool = True
-    default_flag: bool = False
-    pending_requests: bool = False
-    key_generation: bool = False
-    multiple_entries: bool = True
-    labels: bool = True
-    untrusted_certificates: bool = True  # a certificate held without trust (JKS/JCEKS hold trusted ones only)
+    private_keys: bool
+    extractable_keys: bool
+    secret_keys: bool
+    trust: bool
+    default_flag: bool
+    pending_requests: bool
+    key_generation: bool
+    multiple_entries: bool
+    labels: bool
+    untrusted_certificates: bool  # a certificate held without trust (JKS/JCEKS hold trusted ones only)
     #: Trust per purpose (NSS's flags, the EKU list of PKCS#12's Java attribute); else all purposes or none.
-    trust_purposes: bool = False
+    trust_purposes: bool
     #: The store keeps its own secret beside it (a CMS .sth stash), used when no password is given.
-    stash: bool = False
+    stash: bool
     #: The secret is a token's PIN, whose failed tries the token counts (and may lock it after).
-    pin: bool = False
+    pin: bool
     #: a private key may be stored without a certificate (PKCS#12, PEM, NSS, PKCS#11; not JKS or CMS)
-    bare_keys: bool = False
+    bare_keys: bool
     #: certificates and PKCS#8 keys are stored as bytes, so one cryptography cannot decode (keystores.pki.undecoded)
     #: is carried unchanged; formats that must take a key or certificate apart to store it refuse such entries
-    undecoded_entries: bool = False
+    undecoded_entries: bool
     #: a password (or a token's PIN) protects the store and set_password changes it (not a store in memory)
-    password: bool = True
+    password: bool
     #: changes wait for save() and a failed `with` block drops them; a token writes each change at once
-    transactional: bool = True
+    transactional: bool
+    _fields = ("private_keys", "extractable_keys", "secret_keys", "trust", "default_flag", "pending_requests",
+               "key_generation", "multiple_entries", "labels", "untrusted_certificates", "trust_purposes", "stash",
+               "pin", "bare_keys", "undecoded_entries", "password", "transactional")
+
+    def __init__(self, private_keys: bool = True, extractable_keys: bool = True, secret_keys: bool = False,
+                 trust: bool = True, default_flag: bool = False, pending_requests: bool = False,
+                 key_generation: bool = False, multiple_entries: bool = True, labels: bool = True,
+                 untrusted_certificates: bool = True, trust_purposes: bool = False, stash: bool = False,
+                 pin: bool = False, bare_keys: bool = False, undecoded_entries: bool = False, password: bool = True,
+                 transactional: bool = True) -> None:
+        given = locals()
+        for name in self._fields:
+            object.__setattr__(self, name, given[name])
 
 
 class Strength(StrEnum):
@@ -109,8 +131,7 @@ ALGORITHM_STRENGTH: dict[str, Strength] = {
 }
 
 
-@dataclass(frozen=True)
-class ProtectionPart:
+class ProtectionPart(FrozenValue):
     """How one part of a store is protected (its MAC, its keys, its certificates, the stash beside it).
 
     `text` is what `show` prints; the verdict comes from the other fields, never from the text: `algorithms`
@@ -120,10 +141,20 @@ class ProtectionPart:
     """
 
     text: str
-    algorithms: tuple[str, ...] = ()
-    iterations: int | None = None
-    absent: bool = False
-    open_to_all: bool = False
+    algorithms: tuple[str, ...]
+    iterations: int | None
+    absent: bool
+    open_to_all: bool
+    _fields = ("text", "algorithms", "iterations", "absent", "open_to_all")
+
+    def __init__(self, text: str, algorithms: tuple[str, ...] = (), iterations: int | None = None,
+                 absent: bool = False, open_to_all: bool = False) -> None:
+        init = object.__setattr__
+        init(self, "text", text)
+        init(self, "algorithms", algorithms)
+        init(self, "iterations", iterations)
+        init(self, "absent", absent)
+        init(self, "open_to_all", open_to_all)
 
     @property
     def broken(self) -> tuple[str, ...]:
@@ -163,8 +194,7 @@ MODERN_PROFILE_REMEDY = Hint("; rewrite it with the modern profile ({})",
                                      "keystores.convert(..., profile='modern')")
 
 
-@dataclass(frozen=True)
-class Protection:
+class Protection(FrozenValue):
     """How a store protects itself, part by part, and what makes it stronger when it is weak.
 
     `parts` maps a part's name ("mac", "keys", "certificates", "store", "stash", "password", "token", "format")
@@ -173,8 +203,14 @@ class Protection:
     names the command and option, `remedy.render()` the Python call and keyword.
     """
 
-    parts: Mapping[str, ProtectionPart] = field(default_factory=dict)
-    remedy: Hint = MODERN_PROFILE_REMEDY
+    parts: Mapping[str, ProtectionPart]
+    remedy: Hint
+    _fields = ("parts", "remedy")
+
+    def __init__(self, parts: Mapping[str, ProtectionPart] | None = None,
+                 remedy: Hint = MODERN_PROFILE_REMEDY) -> None:
+        object.__setattr__(self, "parts", {} if parts is None else parts)
+        object.__setattr__(self, "remedy", remedy)
 
     def __getitem__(self, name: str) -> ProtectionPart:
         return self.parts[name]
@@ -192,13 +228,18 @@ class Protection:
         return {name: part.text for name, part in self.parts.items()}
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(FrozenValue):
     """A key to make: `rsa:2048`, `ec:p256`, `ed25519`."""
 
     algorithm: str  # "rsa", "ec", "ed25519"
-    size: int = 0  # RSA modulus bits
-    curve: str = ""  # "secp256r1", "secp384r1", "secp521r1" (keystores.pki.curves)
+    size: int  # RSA modulus bits
+    curve: str  # "secp256r1", "secp384r1", "secp521r1" (keystores.pki.curves)
+    _fields = ("algorithm", "size", "curve")
+
+    def __init__(self, algorithm: str, size: int = 0, curve: str = "") -> None:
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "curve", curve)
 
     @classmethod
     def parse(cls, text: str) -> KeySpec:
@@ -258,58 +299,83 @@ class Decrypter(Protocol):
     def decrypt(self, data: bytes) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class KeyRef:
+class KeyRef(FrozenValue):
     """A private key that cannot leave its store (a token key); it signs through `signer` and decrypts through
     `decrypter` (RSA keys whose token allows it)."""
 
     label: str
     key_id: bytes
     public_key: PublicKeyTypes
-    signer: Signer | None = None
-    sensitive: bool = True
-    extractable: bool = False
-    decrypter: Decrypter | None = None
+    signer: Signer | None
+    sensitive: bool
+    extractable: bool
+    decrypter: Decrypter | None
     #: A key in a file store opened without its password (NSS): the store's password unlocks it, no token.
-    locked: bool = False
+    locked: bool
+    _fields = ("label", "key_id", "public_key", "signer", "sensitive", "extractable", "decrypter", "locked")
+
+    def __init__(self, label: str, key_id: bytes, public_key: PublicKeyTypes, signer: Signer | None = None,
+                 sensitive: bool = True, extractable: bool = False, decrypter: Decrypter | None = None,
+                 locked: bool = False) -> None:
+        given = locals()
+        for name in self._fields:
+            object.__setattr__(self, name, given[name])
 
 
-@dataclass(frozen=True)
-class SecretKey:
+class SecretKey(FrozenValue):
     """A symmetric key (JCEKS SecretKeyEntry, CMS secret key record)."""
 
     algorithm: str  # "AES", "DESede", "HmacSHA256" ...
-    value: bytes = field(repr=False)
+    value: bytes  # never in repr()
+    _fields = ("algorithm", "value")
+    _hidden = frozenset({"value"})
+
+    def __init__(self, algorithm: str, value: bytes) -> None:
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "value", value)
 
     @property
     def size_bits(self) -> int:
         return len(self.value) * 8
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One entry of a store. `chain` is leaf first. Frozen: change it with `dataclasses.replace` or `with_()`."""
+class Entry(FrozenValue):
+    """One entry of a store. `chain` is leaf first. Frozen: change it with `with_()`. Equal entries have equal
+    fields; `key` and `secret` are left out of repr()."""
 
     label: str
     kind: EntryKind
-    chain: tuple[x509.Certificate, ...] = ()
-    key: PrivateKeyTypes | KeyRef | None = field(default=None, repr=False)
-    secret: SecretKey | None = field(default=None, repr=False)
-    request: x509.CertificateSigningRequest | None = None
-    trust: Trust | None = None
-    default: bool = False
-    created: datetime | None = None
+    chain: tuple[x509.Certificate, ...]
+    key: PrivateKeyTypes | KeyRef | None
+    secret: SecretKey | None
+    request: x509.CertificateSigningRequest | None
+    trust: Trust | None
+    default: bool
+    created: datetime | None
+    _fields = ("label", "kind", "chain", "key", "secret", "request", "trust", "default", "created")
+    _hidden = frozenset({"key", "secret"})
 
-    def __post_init__(self) -> None:
+    def __init__(self, label: str, kind: EntryKind, chain: tuple[x509.Certificate, ...] = (),
+                 key: PrivateKeyTypes | KeyRef | None = None, secret: SecretKey | None = None,
+                 request: x509.CertificateSigningRequest | None = None, trust: Trust | None = None,
+                 default: bool = False, created: datetime | None = None) -> None:
         # A keyless certificate's kind says whether it is trusted: TRUSTED_CERT with trust, CERTIFICATE without.
         # Backends build both as they read them; trusting one (with_(trust=...)) makes it a TRUSTED_CERT.
-        if self.kind.is_certificate:
-            kind = EntryKind.CERTIFICATE if self.trust is None else EntryKind.TRUSTED_CERT
-            if kind is not self.kind:
-                object.__setattr__(self, "kind", kind)
+        if kind.is_certificate:
+            kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
+        init = object.__setattr__  # through the class: a subclass's descriptors (keystores.lazy_entries) apply
+        init(self, "label", label)
+        init(self, "kind", kind)
+        init(self, "chain", chain)
+        init(self, "key", key)
+        init(self, "secret", secret)
+        init(self, "request", request)
+        init(self, "trust", trust)
+        init(self, "default", default)
+        init(self, "created", created)
 
     def with_(self, **changes: object) -> Entry:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return super().with_(**changes)  # type: ignore[no-any-return]
 
     @property
     def certificate(self) -> x509.Certificate | None:
@@ -394,6 +460,8 @@ def public_key_fingerprint(public_key: object) -> bytes:
     spki = public_key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    import hashlib
+
     return hashlib.sha256(spki).digest()
 
 

@@ -166,3 +166,12 @@ def test_no_command_module_imports_typer() -> None:
              "or m == 'keystores.cli.helptext'))\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_start_up_every_command_pays_is_small(tmp_path: Any) -> None:
+    """`version` shows what every run imports before a command works: no cryptography, no model of entries, no
+    dataclasses, datetime or hashlib, nor the signal module's enums (bench/bench_core.py, the "start-up:" rows)."""
+    loaded = _modules_after(["version"], tmp_path)
+    heavy = {"cryptography", "keystores.model", "dataclasses", "inspect", "datetime", "hashlib", "signal",
+             "asn1crypto", "keystores.formats"}
+    assert heavy.isdisjoint(loaded), heavy & set(loaded)

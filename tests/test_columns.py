@@ -184,3 +184,28 @@ def test_names_are_the_encoded_names_and_damage_says_none():
     assert certificate_names(der) == (cert.issuer.public_bytes(), subject.public_bytes())
     assert certificate_names(der[:-1]) is None
     assert certificate_names(b"\x04\x03abc") is None
+
+
+def test_the_time_ranges_are_the_ones_datetime_checks() -> None:
+    """columns reads notAfter without importing datetime: its range checks agree with datetime()'s, leap years,
+    a 31 April and a 25th hour included."""
+    import datetime as dt
+
+    from keystores.pki import columns
+
+    for year in (1, 1950, 1999, 2000, 2024, 2100, 2400, 9999):
+        for month in range(14):
+            for day in (0, 1, 28, 29, 30, 31, 32):
+                for hour, minute, second in ((0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)):
+                    try:
+                        dt.datetime(year, month, day, hour, minute, second)
+                        valid = True
+                    except ValueError:
+                        valid = False
+                    text = f"{year:04d}{month:02d}{day:02d}{hour:02d}{minute:02d}{second:02d}Z".encode()
+                    try:
+                        columns._time(text, 0x18, 0, len(text))
+                        read = True
+                    except ValueError:
+                        read = False
+                    assert read == valid, text

@@ -16,7 +16,6 @@ certificates in JKS); the README's Speed section has the figures.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from keystores.crypto.der import DerError, oid_text, read
@@ -111,6 +110,9 @@ def _name(data: bytes, start: int, stop: int) -> str:
     return ",".join(reversed(parts))
 
 
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _time(data: bytes, tag: int, start: int, stop: int) -> str:
     text = data[start:stop]
     if tag == 0x17 and len(text) == 13:
@@ -124,10 +126,12 @@ def _time(data: bytes, tag: int, start: int, stop: int) -> str:
         raise _Declined
     if text[-1:] != b"Z" or not text[:-1].isdigit():
         raise _Declined
-    try:  # datetime() checks the ranges (a 31 April, a 25th hour)
-        dt.datetime(year, int(digits[:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:]))
-    except ValueError:
-        raise _Declined from None
+    month, day, hour, minute, second = (int(digits[at:at + 2]) for at in range(0, 10, 2))
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    # the ranges datetime() checks (a 31 April, a 25th hour), without importing datetime for it
+    if not (year >= 1 and 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1] - (month == 2 and not leap)
+            and hour < 24 and minute < 60 and second < 60):
+        raise _Declined
     d = digits.decode()
     return f"{year:04d}-{d[:2]}-{d[2:4]}T{d[4:6]}:{d[6:8]}:{d[8:]}Z"
 
@@ -231,6 +235,16 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return _name(der, *layout.subject), not_after, _key_type(der, *layout.spki)
     except (IndexError, ValueError):  # _Declined, DerError
         return None
+
+
+def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
+    """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
+    the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""
+    try:
+        layout = _Layout(der)
+    except (IndexError, ValueError):  # _Declined, DerError
+        return None
+    return der[slice(*layout.subject)], der[layout.subject[1]:layout.spki[1]]  # the key's TLV follows the subject
 
 
 def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:

@@ -2,16 +2,16 @@
 size) from which key-type parsing and display, the DER column reader, PKCS#11 EC_PARAMS and NSS key records all
 take what they need. Keys on other curves are read, and named by their OID or asn1crypto's name, never made here.
 
-Pure data with no import beyond the standard library at load time: `list` loads it with the column reader."""
+Pure data with no import beyond keystores.frozen at load time: `list` loads it with the column reader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from keystores.frozen import FrozenValue
 
-@dataclass(frozen=True)
-class Curve:
+
+class Curve(FrozenValue):
     """A named curve. `name` is SEC 2's and cryptography's ("secp256r1"); `short` is how key types spell it
     ("EC-P256", `ec:p256`); `size` is the byte length of a coordinate or private scalar."""
 
@@ -19,7 +19,16 @@ class Curve:
     short: str
     oid: str
     bits: int
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...]
+    _fields = ("name", "short", "oid", "bits", "aliases")
+
+    def __init__(self, name: str, short: str, oid: str, bits: int, aliases: tuple[str, ...] = ()) -> None:
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "short", short)
+        init(self, "oid", oid)
+        init(self, "bits", bits)
+        init(self, "aliases", aliases)
 
     @property
     def size(self) -> int:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Public-key algorithms by OID, as key types are spelled in the JSON schema; a key whose size or curve we can read
 # gets it appended (RSA-2048, EC-sect193r1, DSA-2048).

@@ -4,7 +4,6 @@ checked under the passKey.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from typing import Any
 
@@ -60,7 +59,7 @@ class TrustAndMacs:
         if key not in self._trust_models:
             trust = nt.to_model(levels, user=user)
             if trust is not None and not verified:
-                trust = dataclasses.replace(trust, verified=False)
+                trust = trust.with_(verified=False)
             self._trust_models[key] = trust
         return self._trust_models[key]
 

@@ -29,6 +29,9 @@ def derived_label(name: x509.Name, public_key: object) -> str:
 
     if isinstance(public_key, RawCertificate):
         raw = public_key
+        label = name_label(raw.der)  # as lazy_read labels it before (or without) any decoding
+        if label is not None:
+            return label
         name = raw.subject
         try:
             public_key = raw.public_key()
@@ -38,6 +41,43 @@ def derived_label(name: x509.Name, public_key: object) -> str:
             label = _label_from_name(name, NameOID.COMMON_NAME)
             return label or "cert-" + hashlib.sha256(raw.der).hexdigest()[:16]
     return _label_from_name(name, NameOID.COMMON_NAME) or "cert-" + public_key_fingerprint(public_key).hex()[:16]
+
+
+# The string types cryptography decodes as UTF-8 (keystores.pki.columns); other values are left to cryptography.
+_TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
+_COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3
+
+
+def name_label(certificate: bytes) -> str | None:
+    """derived_label read from a certificate's DER, without decoding it: the first non-empty common name, else the
+    most specific non-empty attribute value. None where the subject is not in the plain form read here (an RDN of
+    several attributes, a value that is not a UTF-8 string type) or no value is non-empty, and for malformed DER.
+    The one labelling of a certificate cryptography refuses (RawCertificate) and of one not decoded yet
+    (lazy_read.py), so that a file's labels never depend on which reader read it."""
+    from keystores.crypto.der import DerError, read
+    from keystores.pki.columns import subject_and_key
+
+    parts = subject_and_key(certificate)
+    if parts is None:
+        return None
+    name = parts[0]
+    values: list[tuple[bytes, str]] = []
+    try:
+        at = 0
+        while at < len(name):
+            tag, start, at = read(name, at)
+            tag, pair_start, pair_stop = read(name, start, at)
+            if tag != 0x30 or pair_stop != at:
+                return None  # an empty or multi-valued RDN
+            tag, oid_start, oid_stop = read(name, pair_start, pair_stop)
+            value_tag, value_start, value_stop = read(name, oid_stop, pair_stop)
+            if tag != 0x06 or value_tag not in _TEXT_TAGS or value_stop != pair_stop:
+                return None
+            values.append((name[oid_start:oid_stop], name[value_start:value_stop].decode("utf-8").strip()))
+    except (DerError, IndexError, UnicodeDecodeError):
+        return None
+    found = next((value for oid, value in values if oid == _COMMON_NAME and value), None)
+    return found or next((value for _, value in reversed(values) if value), None)
 
 
 def _label_from_name(name: Any, common_name: Any) -> str | None:

@@ -9,7 +9,6 @@ import binascii
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from keystores.errors import (
     CorruptStore,
@@ -45,17 +44,19 @@ _END = re.compile(r"^-----END ([^-]*)-----\s*$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 
 
-@dataclass
 class _Block:
-    """One PEM block (or the single DER object), decoded to bytes, with the attributes written before it."""
+    """One PEM block (or the single DER object), decoded to bytes, with the attributes written before it.
+    (A plain class: dataclasses costs start-up, keystores.frozen says why.)"""
 
-    pem_label: str
-    line: int
-    der: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    friendly_name: str | None = None
-    local_key_id: bytes | None = None
-    trust: Trust | None = TRUST_ALL  # PEM has no trust flags, except OpenSSL's TRUSTED CERTIFICATE aux data
+    __slots__ = ("der", "friendly_name", "headers", "line", "local_key_id", "pem_label", "trust")
+
+    def __init__(self, pem_label: str, line: int, der: bytes, headers: dict[str, str] | None = None,
+                 friendly_name: str | None = None, local_key_id: bytes | None = None) -> None:
+        self.pem_label, self.line, self.der = pem_label, line, der
+        self.headers = {} if headers is None else headers
+        self.friendly_name, self.local_key_id = friendly_name, local_key_id
+        #: PEM has no trust flags, except OpenSSL's TRUSTED CERTIFICATE aux data
+        self.trust: Trust | None = TRUST_ALL
 
     @property
     def where(self) -> str:

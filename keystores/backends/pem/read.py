@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
@@ -76,16 +75,18 @@ _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24
 _DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
 
 
-@dataclass
 class _Item:
-    """A decoded object at a position in the file."""
+    """A decoded object at a position in the file. (A plain class: keystores.frozen says why.)"""
 
-    position: int
-    obj: Any  # x509.Certificate | x509.CertificateSigningRequest | private key
-    friendly_name: str | None
-    local_key_id: bytes | None
-    used: bool = False
-    trust: Trust | None = TRUST_ALL
+    __slots__ = ("friendly_name", "local_key_id", "obj", "position", "trust", "used")
+
+    def __init__(self, position: int, obj: Any, friendly_name: str | None, local_key_id: bytes | None,
+                 trust: Trust | None = TRUST_ALL) -> None:
+        self.position = position
+        self.obj = obj  # x509.Certificate | x509.CertificateSigningRequest | private key
+        self.friendly_name, self.local_key_id = friendly_name, local_key_id
+        self.used = False
+        self.trust = trust
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
@@ -209,17 +210,32 @@ class PemReading:
         is_pem = _is_pem(data)
         if is_pem != (self.format == "pem") and data.strip():
             self._set_format("pem" if is_pem else "der")
-        self._assemble(self._decode(data, pem=self.format == "pem"))
+        if self.format != "pem":
+            self._assemble(self._decode(data, pem=False))
+            return
+        skipped: list[str] = []
+        blocks = split_pem(data, self.location, skipped)
+        if not skipped and not self.writable:
+            from keystores.backends.pem.lazy_read import read_lazily
+
+            if read_lazily(self, blocks):  # a key with its certificate, or certificates: none decoded yet
+                return
+        self._assemble(self._decode_blocks(blocks, skipped, blank=not data.strip()))
 
     def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
         """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
         if not pem:
             return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
         skipped: list[str] = []
-        blocks = split_pem(data, self.location, skipped)
+        return self._decode_blocks(split_pem(data, self.location, skipped), skipped, first, blank=not data.strip())
+
+    def _decode_blocks(self, blocks: list[_Block], skipped: list[str], first: int = 0, *,
+                       blank: bool) -> list[_Item]:
+        """The objects of a file's PEM blocks (split_pem's, with the reasons it skipped some), at positions from
+        `first` on; `blank`: the file holds nothing but white space."""
         if not blocks and skipped:
             raise CorruptStore(skipped[0], store=self.location)
-        if not blocks and data.strip():
+        if not blocks and not blank:
             raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
         self._charge_encrypted_keys(blocks)
         items = []

@@ -6,7 +6,6 @@ writing are read.py and write.py beside this file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from keystores.backends.base import FileStore
@@ -20,6 +19,7 @@ from keystores.errors import (
     Note,
     PasswordRequired,
 )
+from keystores.frozen import FrozenValue
 from keystores.model import (
     Capabilities,
     Entry,
@@ -30,17 +30,24 @@ from keystores.model import (
 )
 
 
-@dataclass(frozen=True)
-class _WriteProfile:
-    """The algorithms one write profile uses."""
+class _WriteProfile(FrozenValue):
+    """The algorithms one write profile uses. (Not a dataclass: keystores.frozen says why.)"""
 
     key_scheme: str
     cert_scheme: str
     mac_hash: str
     iterations: int
     mac_iterations: int
-    salt_length: int = 16
-    mac_salt_length: int = 20
+    salt_length: int
+    mac_salt_length: int
+    _fields = ("key_scheme", "cert_scheme", "mac_hash", "iterations", "mac_iterations", "salt_length",
+               "mac_salt_length")
+
+    def __init__(self, key_scheme: str, cert_scheme: str, mac_hash: str, iterations: int, mac_iterations: int,
+                 salt_length: int = 16, mac_salt_length: int = 20) -> None:
+        given = locals()
+        for name in self._fields:
+            object.__setattr__(self, name, given[name])
 
 
 # modern: what JDK 17 (11.0.12+) writes, and what OpenSSL 3 writes but with 10000 iterations instead of 2048.
