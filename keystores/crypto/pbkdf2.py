@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import sys
 from typing import Any
 
 _FEW = 10  # below this many iterations hashlib is as fast (2.5 us against 2.9 us for 1 iteration)
@@ -35,3 +37,10 @@ def pbkdf2_hmac(hash_name: str, password: bytes, salt: bytes, iterations: int, l
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
     return PBKDF2HMAC(_hash(hash_name)(), length, salt, iterations).derive(password)
+
+
+def usable_cores() -> int:
+    """How many derivations can run at once: the cores this process may run on (not the machine's)."""
+    if sys.platform.startswith("linux"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
