@@ -261,7 +261,7 @@ def _decrypt_other_pbes2(alg: algos.EncryptionAlgorithm, scheme: Any, prf: str, 
         raise UnsupportedFormat(f"PBES2 with {name} is not supported (the cryptography library has no ARIA)")
     kdf = alg["parameters"]["key_derivation_func"]["parameters"]
     key = pbkdf2_hmac(prf, password, kdf["salt"].native, kdf["iteration_count"].native,
-                              kdf["key_length"].native or size)
+                      kdf["key_length"].native or size)
     iv = core.OctetString.load(scheme["parameters"].dump()).native
     return _cbc(cipher, key, iv, data, decrypt=True)
 
