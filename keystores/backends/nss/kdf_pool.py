@@ -4,8 +4,9 @@
 NSS salts every encrypted attribute and every integrity MAC afresh (32 random bytes) and derives its key with the
 database's iteration count (10,000 where a password is set): a trusted certificate costs 7 derivations, an RSA key
 pair 16, each a few milliseconds. NSS's own KDF cache (lowpbe.c, bug 1606992) keys on the salt, so it saves nothing
-when writing, and NSS runs them one after another. keystores.crypto.pbkdf2 releases the GIL, so threads run them side by
-side; what is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
+when writing, and NSS runs them one after another. keystores.crypto.pbkdf2 releases the GIL, so threads run them
+side by side while the writer lays out the next objects (writes.SqlWrites._store_pending stores the results); what
+is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
 """
 
 from __future__ import annotations
