@@ -10,7 +10,7 @@ x509); tests/test_chain_entries.py and each backend's tests check that a lazy en
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from keystores.frozen import field_defaults
@@ -142,9 +142,10 @@ class _SealedLazyEntry(SealedEntry, LazyEntry):
 
 def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
                  chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
-                 **entry_fields: Any) -> SealedEntry:
+                 in_threads: bool = False, **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
-    `chain_loader` (and the leaf's DER) its chain is read on first use too."""
+    `chain_loader` (and the leaf's DER) its chain is read on first use too. `in_threads`: `unseal` may run in a
+    worker thread beside other keys' (it asks nothing and shares nothing unguarded), see open_keys."""
     if chain_loader is not None and leaf_der is not None:
         entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
     else:
@@ -152,4 +153,28 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
     entry.__dict__["_unseal"] = unseal
     entry.__dict__["_blob"] = blob
     entry.__dict__["_origin"] = origin
+    if in_threads:
+        entry.__dict__["_in_threads"] = True
     return entry
+
+
+def open_keys(entries: Iterable[Entry]) -> None:
+    """Open the sealed keys of `entries` whose backend lets them open in threads, side by side on every core:
+    each costs a PBKDF2 run that releases the GIL (keystores.crypto.pbkdf2), so copying a store of many keys does
+    not decrypt them one after another (bench/bench_nss.py, 200 key pairs from a PKCS#12). A key that does not
+    open stays sealed: its error is raised where the key is first used, in order, as without this; the keys
+    not yet started are then left alone."""
+    sealed = list({id(e): e for e in entries if isinstance(e, SealedEntry) and e.sealed
+                   and e.__dict__.get("_in_threads")}.values())
+    from keystores.crypto.pbkdf2 import usable_cores
+
+    workers = min(usable_cores(), len(sealed))
+    if workers < 2:
+        return
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="open-keys")
+    try:
+        wait([pool.submit(entry._open) for entry in sealed], return_when=FIRST_EXCEPTION)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -78,15 +78,19 @@ class KdfBudget:
     """The key-derivation work one store may spend: charged before each derivation, refused once spent."""
 
     def __init__(self, limit: int = MAX_KDF_WORK) -> None:
+        import threading
+
         self.limit = limit
         self.spent = 0
+        self._lock = threading.Lock()  # keys of one store may be opened in threads (lazy_entries.open_keys)
 
     def charge(self, iterations: int, blocks: int, what: str) -> None:
         cost = max(1, iterations) * max(1, blocks)
-        if self.spent + cost > self.limit:
-            raise LimitExceeded(f"{what}: the file's key derivations would exceed {self.limit:,} iteration-blocks "
-                                "in total (far more than any real store needs)")
-        self.spent += cost
+        with self._lock:
+            if self.spent + cost > self.limit:
+                raise LimitExceeded(f"{what}: the file's key derivations would exceed {self.limit:,} "
+                                    "iteration-blocks in total (far more than any real store needs)")
+            self.spent += cost
 
 
 def blocks(key_length: int, digest_size: int) -> int:

@@ -809,3 +809,28 @@ def test_we_write_the_salts_iterations_and_macs_nss_writes(nss_made, tmp_path):
     # A fresh salt for each item, as NSS makes them (no derived key shared between attributes).
     assert len(their_salts) == len(set(their_salts)) > 20
     assert len(my_salts) == len(set(my_salts)) > 20
+
+
+@needs_nss
+def test_a_key_replaced_within_one_write_leaves_no_stray_mac(tmp_path, pwfile):
+    """A write lays out the next objects while the MACs and encrypted attributes of the last ones are still being
+    made. The same key added twice in one write (a second certificate for it) replaces the key objects the first
+    add made: what was still being made for them goes with them, the new key gets all of its own, and NSS reads
+    the database."""
+    from keystores.backends.nss import db
+
+    folder = tmp_path / "ours"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(key_pair_entry("first", index=1))
+        store.add(key_pair_entry("second", index=1))  # the same RSA key, another certificate
+    with sqlite3.connect(folder / "key4.db") as key_db, sqlite3.connect(folder / "cert9.db") as cert_db:
+        objects = {("key", i) for (i,) in key_db.execute("SELECT id FROM nssPrivate")}
+        objects |= {("cert", i) for (i,) in cert_db.execute("SELECT id FROM nssPublic")}
+        macs = [name.split("_")[1:3] for (name,) in key_db.execute("SELECT id FROM metaData WHERE id LIKE 'sig_%'")]
+        keys = db.select_rows(key_db, "main", db.PRIVATE_TABLE, sorted(db.ENCRYPTED))
+    assert all((kind, int(object_id, 16)) in objects for kind, object_id in macs)
+    # One RSA key: 6 encrypted attributes, 8 MACs on the private key object, 2 on the public one (as pk12util).
+    assert len(keys) == 1 and sum(keys[0].get(attr) is not None for attr in db.ENCRYPTED) == 6
+    assert sorted(kind for kind, _ in macs) == ["cert"] * 2 + ["key"] * 8
+    listed = run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile)).stdout
+    assert listed.count("rsa") == 1, listed

@@ -1,6 +1,7 @@
 """Key derivation functions the standard library lacks: the PKCS#12 KDF (RFC 7292 appendix B.2) and the PKCS#12
 password encoding. The KDF serves modern files too (PKCS#12 MACs with SHA-256, GSKit key databases, Bouncy Castle
-stores), so it lives here and not in crypto/decrepit/; PBKDF2 is hashlib's. PBKDF1 is in crypto/decrepit/kdf.py."""
+stores), so it lives here and not in crypto/decrepit/; PBKDF2 is in crypto/pbkdf2.py. PBKDF1 is in
+crypto/decrepit/kdf.py."""
 
 from __future__ import annotations
 

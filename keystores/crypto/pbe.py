@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
+from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
 from keystores.limits import KdfBudget, blocks, check_kdf
 
@@ -199,7 +200,7 @@ def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, 
         except ValueError:
             raise UnsupportedFormat(f"PBES2 with the cipher {scheme['algorithm'].dotted} is not supported") from None
         key_length = alg.key_length
-        key = hashlib.pbkdf2_hmac(prf, password, alg.kdf_salt, alg.kdf_iterations, key_length)
+        key = pbkdf2_hmac(prf, password, alg.kdf_salt, alg.kdf_iterations, key_length)
         if cipher == "aes" and alg.encryption_mode in ("ofb", "cfb"):  # openssl -keypbe AES-*-OFB/CFB: no padding
             from asn1crypto import core
             from cryptography.hazmat.decrepit.ciphers import modes as old_modes
@@ -259,8 +260,8 @@ def _decrypt_other_pbes2(alg: algos.EncryptionAlgorithm, scheme: Any, prf: str, 
     if cipher is None:
         raise UnsupportedFormat(f"PBES2 with {name} is not supported (the cryptography library has no ARIA)")
     kdf = alg["parameters"]["key_derivation_func"]["parameters"]
-    key = hashlib.pbkdf2_hmac(prf, password, kdf["salt"].native, kdf["iteration_count"].native,
-                              kdf["key_length"].native or size)
+    key = pbkdf2_hmac(prf, password, kdf["salt"].native, kdf["iteration_count"].native,
+                      kdf["key_length"].native or size)
     iv = core.OctetString.load(scheme["parameters"].dump()).native
     return _cbc(cipher, key, iv, data, decrypt=True)
 
@@ -360,7 +361,7 @@ def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2
     salt = os.urandom(salt_length)
     if scheme in ("pbes2-aes256-sha256", "pbes2-aes256-sha384"):
         prf = "sha256" if scheme.endswith("sha256") else "sha384"
-        key = hashlib.pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
+        key = pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
         iv = os.urandom(16)
         ciphertext = _cbc("aes", key, iv, data, decrypt=False)
         alg = algos.EncryptionAlgorithm({

@@ -28,6 +28,7 @@ from keystores.errors import (
     parameter,
 )
 from keystores.formats import Storage
+from keystores.lazy_entries import open_keys
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import StoreArg, is_location, using
 from keystores.store import KeyStore, open_store, store_exists
@@ -143,6 +144,7 @@ def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> lis
     if not chosen:
         raise KeystoreError("nothing to import: it holds no certificate, key pair or secret key (a private key "
                             "without its certificate is not an entry)", store=source.location)
+    open_keys(chosen)  # each is opened below anyway; side by side first
     for entry in chosen:
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and entry.key.locked:
             raise PasswordRequired("the private keys are locked: the store's password is needed to copy them",

@@ -33,7 +33,6 @@ refused with a message naming them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import os
 from typing import Any, ClassVar
@@ -42,6 +41,7 @@ from asn1crypto import algos, core
 
 from keystores.backends.bouncycastle import BouncyCastleFileStore
 from keystores.crypto import der
+from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -155,7 +155,7 @@ def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | N
     salt = params["salt"].chosen.native
     if not isinstance(salt, bytes):
         raise ValueError("PBKDF2 salt is not an octet string")
-    return hashlib.pbkdf2_hmac(prf, _password_bytes(password) + _password_bytes(purpose), salt, iterations, length)
+    return pbkdf2_hmac(prf, _password_bytes(password) + _password_bytes(purpose), salt, iterations, length)
 
 
 def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, Any]:

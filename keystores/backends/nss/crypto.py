@@ -20,6 +20,7 @@ import os
 
 from keystores.crypto import der
 from keystores.crypto.der import DerError
+from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
 
@@ -147,7 +148,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 size = key_length or OID_AES[cipher_oid]
                 check_key_length(size, OID_AES[cipher_oid], "PBKDF2 (AES)")
                 _charge(budget, iterations, -(-size // _DIGEST_SIZES[hash_name]), "PBKDF2")
-                derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, size)
+                derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
                 # The quirk: NSS uses the IV parameter's DER encoding (tag and length included) as the IV.
                 iv = iv_tlv[:16] if len(iv_tlv) >= 16 else scheme_items[1][1]
                 plain = _cbc(block_cipher("aes", derived), iv, ciphertext, decrypt=True)
@@ -155,7 +156,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
             if cipher_oid == OID_DES3_CBC:
                 check_key_length(key_length or 24, 24, "PBKDF2 (3DES)")
                 _charge(budget, iterations, -(-(key_length or 24) // _DIGEST_SIZES[hash_name]), "PBKDF2")
-                derived = hashlib.pbkdf2_hmac(hash_name, key, salt, iterations, key_length or 24)
+                derived = pbkdf2_hmac(hash_name, key, salt, iterations, key_length or 24)
                 plain = _cbc(block_cipher("tripledes", derived), scheme_items[1][1][:8], ciphertext, decrypt=True)
                 return _unpad(plain, 8)
             raise DerError(f"unsupported cipher {cipher_oid}")
@@ -190,7 +191,7 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         return der.sequence(alg, der.octet_string(ciphertext))
     salt = os.urandom(32)
     iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
-    derived = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    derived = pbkdf2_hmac("sha256", key, salt, iterations, 32)
     pad = 16 - len(plain) % 16
     ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
     alg = der.sequence(_oid(OID_PBES2),
@@ -233,7 +234,7 @@ def mac_input(object_id: int, attr_type: int, value: bytes) -> bytes:
 def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterations: int) -> bytes:
     """The metaData item NSS stores for an authenticated attribute."""
     salt = os.urandom(32)
-    mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    mac_key = pbkdf2_hmac("sha256", key, salt, iterations, 32)
     mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
     alg = der.sequence(_oid(OID_PBMAC1),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32), der.sequence(_oid(_HMAC_OID["sha256"]))))
@@ -328,7 +329,7 @@ class MacChecker:
             check_iterations(iterations, "PBMAC1")  # a learned _MacShape reads counts without _pbkdf2_params
             check_key_length(size, MAX_KEY_LENGTH, "PBMAC1")
             _charge(self.budget, iterations, -(-size // _DIGEST_SIZES[prf]), "PBMAC1")
-            derived = hashlib.pbkdf2_hmac(prf, self.key, salt, iterations, size)
+            derived = pbkdf2_hmac(prf, self.key, salt, iterations, size)
             if len(self._derived) < 4096:
                 self._derived[cache_key] = derived
         return derived

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -170,11 +171,13 @@ def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[
 
 
 class Writer:
-    """Inserts and deletes inside the caller's transaction; adds a column when an attribute has none."""
+    """Inserts and deletes inside the caller's transaction; adds a column when an attribute has none.
+    `before_delete` runs before each delete (a writer finishing what it still has to write of the objects)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, before_delete: Callable[[], None] | None = None) -> None:
         self.conn = conn
         self._columns: dict[tuple[str, str], set[str]] = {}
+        self._before_delete = before_delete
 
     def _ensure(self, schema: str, table: str, attrs: list[int]) -> None:
         key = (schema, table)
@@ -207,5 +210,7 @@ class Writer:
                           (*(stored(v) for v in attrs.values()), object_id))
 
     def delete(self, schema: str, table: str, object_id: int, meta_schema: str, kind: str) -> None:
+        if self._before_delete is not None:
+            self._before_delete()
         self.conn.execute(f"DELETE FROM {schema}.{table} WHERE id=?", (object_id,))
         self.conn.execute(f"DELETE FROM {meta_schema}.metaData WHERE id LIKE ?", (f"sig_{kind}_{object_id:08x}_%",))

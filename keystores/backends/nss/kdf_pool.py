@@ -4,16 +4,17 @@
 NSS salts every encrypted attribute and every integrity MAC afresh (32 random bytes) and derives its key with the
 database's iteration count (10,000 where a password is set): a trusted certificate costs 7 derivations, an RSA key
 pair 16, each a few milliseconds. NSS's own KDF cache (lowpbe.c, bug 1606992) keys on the salt, so it saves nothing
-when writing, and NSS runs them one after another. hashlib.pbkdf2_hmac releases the GIL, so threads run them side by
-side; what is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
+when writing, and NSS runs them one after another. keystores.crypto.pbkdf2 releases the GIL, so threads run them
+side by side while the writer lays out the next objects (writes.SqlWrites._store_pending stores the results); what
+is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from keystores.crypto.pbkdf2 import usable_cores
 
 if TYPE_CHECKING:  # concurrent.futures is imported by the first write, not by every command that reads NSS
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,18 +23,12 @@ if TYPE_CHECKING:  # concurrent.futures is imported by the first write, not by e
 _WORTH_A_THREAD = 1000
 
 
-def _usable_cores() -> int:
-    if sys.platform.startswith("linux"):
-        return len(os.sched_getaffinity(0))  # the cores this process may run on, not the machine's
-    return os.cpu_count() or 1
-
-
 class KdfPool:
     """Runs derivation calls in worker threads when they are costly and there is more than one core; inline
     otherwise. Use as a context manager: leaving it waits for the running calls and drops the queued ones."""
 
     def __init__(self) -> None:
-        self._cores = _usable_cores()
+        self._cores = usable_cores()
         self._executor: ThreadPoolExecutor | None = None
 
     def submit(self, iterations: int, call: Callable[..., bytes], /, *args: Any, **kwargs: Any) -> Future[bytes]:

@@ -112,6 +112,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: KdfPool | None = None  # a write's PBKDF2 work, on every core (made by each write)
         self._pending_macs: list[tuple[str, Future[bytes]]] = []  # MAC items being made, by metaData id
+        # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
+        self._pending_values: list[tuple[str, str, int, dict[int, Future[bytes]]]] = []
         self._new = create
         try:
             if not create and self.folder.is_dir():

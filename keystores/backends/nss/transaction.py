@@ -139,15 +139,17 @@ class WriteTransaction:
 
     def _apply(self, conn: sqlite3.Connection) -> None:
         self._chain_written = set()
-        writer = db.Writer(conn)
+        writer = db.Writer(conn, before_delete=lambda: self._store_pending(writer))
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
         from keystores.backends.nss.kdf_pool import KdfPool
 
-        self._pending_macs = []
+        self._pending_macs, self._pending_values = [], []
         with KdfPool() as self._kdf:
             for op, arg in ops:
+                if op != "add":  # it reads back rows whose encrypted attributes and MACs may still be in the making
+                    self._store_pending(writer)
                 if op == "add":
                     self._insert_entry(writer, arg)
                 elif op == "remove":
@@ -156,5 +158,4 @@ class WriteTransaction:
                     self._rename_entry(writer, *arg)
                 elif op == "password":
                     self._change_password(conn, writer, arg)
-                # Before the next change, which may delete the objects these MACs belong to.
-                self._store_macs(conn)
+            self._store_pending(writer)

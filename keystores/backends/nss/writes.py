@@ -45,17 +45,23 @@ class SqlWrites:
 
     def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
         """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
-        _store_macs writes it."""
+        _store_pending writes it."""
         assert self._pass_key is not None
         mac = self._kdf.submit(self._iterations, nc.make_mac, self._pass_key, mac_id, attr, value,
                                iterations=self._iterations)
         self._pending_macs.append((f"sig_{kind}_{object_id:08x}_{attr:08x}", mac))
 
-    def _store_macs(self, conn: sqlite3.Connection) -> None:
-        """Write the MAC items _mac started, once they are made."""
+    def _store_pending(self, writer: db.Writer) -> None:
+        """Write the MAC items and encrypted attributes being made, once they are made. Until then the next
+        objects are laid out while the pool derives, so it is never left without work between two objects; this
+        runs before any row is deleted (db.Writer's hook: a deleted object's MACs must go with it), before an
+        operation other than an add reads rows back, and at the end of the write."""
         items = [(name, mac.result()) for name, mac in self._pending_macs]
         self._pending_macs = []
-        conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
+        writer.conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
+        values, self._pending_values = self._pending_values, []
+        for schema, table, object_id, attrs in values:
+            writer.update(schema, table, object_id, {attr: done.result() for attr, done in attrs.items()})
 
     def _encrypt(self, value: bytes, key: bytes) -> Future[bytes]:
         """Start encrypting one private attribute under passKey `key` as NSS does (fresh salt, the database's
@@ -197,8 +203,8 @@ class SqlWrites:
             self._mac(conn, "key", key_id, 0, attr, value)
         for attr, value in clear.items():
             self._mac(conn, "key", key_id, key_id, attr, value)
-        encrypted = {attr: done.result() for attr, done in encrypting.items()}
-        writer.insert("main", db.PRIVATE_TABLE, key_id, {**private_attrs, **encrypted})
+        writer.insert("main", db.PRIVATE_TABLE, key_id, private_attrs)
+        self._pending_values.append(("main", db.PRIVATE_TABLE, key_id, encrypting))  # filled by _store_pending
         pub_id = writer.new_id("cert", db.PUBLIC_TABLE)
         writer.insert("cert", db.PUBLIC_TABLE, pub_id, public_attrs)
         for attr, value in clear.items():
