@@ -36,6 +36,9 @@ def _built_wheel(tmp_path: Path, added: tuple[str, ...] = ()) -> set[str]:
     for name in added:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).touch()
+    import setuptools
+
+    assert int(setuptools.__version__.split(".")[0]) >= 77, "the test extra wants setuptools>=77: run scripts/setup"
     out = tmp_path / "wheel"
     code = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
     done = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source, capture_output=True, text=True,
