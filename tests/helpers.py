@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
 from functools import cache
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -117,3 +122,33 @@ def undecodable_certificate(index: int = 0, algorithm: str = UNKNOWN_KEY_ALGORIT
     _, _, after_tbs = der.read(outer, body)
     _, _, after_alg = der.read(outer, after_tbs)
     return der.tlv(0x30, new_tbs + outer[after_tbs:after_alg] + der.tlv(0x03, b"\x00" + signature))
+
+
+# --- native judges ---------------------------------------------------------------------------------------------------
+#: A format's native judge: the format's own tool reads, from the store at `location` opened with `password`, the key
+#: pair `label` with the certificate chain `chain` (leaf first), or the judge fails. Each format's test file declares
+#: its judges as `NATIVE_JUDGES = {format name: judge}`; tests/test_lifecycle.py finds them by that name.
+NativeJudge = Callable[[str, str, str, Sequence[x509.Certificate]], None]
+
+
+def judged_by_keytool(store_type: str, *provider: str) -> NativeJudge:
+    """The native judge of a Java store type (JKS, JCEKS, and with Bouncy Castle's `provider` options BKS, BCFKS):
+    `keytool -list -v` sees a PrivateKeyEntry with the whole chain, and `-exportcert` gives back its leaf."""
+
+    def judge(location: str, password: str, label: str, chain: Sequence[x509.Certificate]) -> None:
+        if shutil.which("keytool") is None:
+            pytest.skip("keytool (JDK) is not installed")
+        common = ["-keystore", location, "-storetype", store_type, "-storepass:env", "KS_JUDGE_PW", "-alias", label,
+                  *provider]
+        env = {**os.environ, "KS_JUDGE_PW": password, "LC_ALL": "C"}
+        listed = subprocess.run(["keytool", "-J-Duser.language=en", "-list", "-v", *common], capture_output=True,
+                                text=True, env=env, check=False)
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        assert "Entry type: PrivateKeyEntry" in listed.stdout
+        assert f"Certificate chain length: {len(chain)}" in listed.stdout
+        leaf = subprocess.run(["keytool", "-J-Duser.language=en", "-exportcert", "-rfc", *common],
+                              capture_output=True, text=True, env=env, check=False)
+        assert leaf.returncode == 0, leaf.stdout + leaf.stderr
+        assert x509.load_pem_x509_certificate(leaf.stdout.encode()) == chain[0]
+
+    return judge

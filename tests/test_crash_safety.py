@@ -31,6 +31,7 @@ from hardening import (
     usable,
 )
 
+from keystores import formats
 from keystores.fileio import TEMP_PREFIX, atomic_write, folder_lock
 
 # NSS writes row by row through sqlite and is far slower per entry than the one-blob formats.
@@ -104,8 +105,8 @@ def test_sigkill_leaves_old_or_new_store(fmt, command, sources, tmp_path, reques
     folder = folder_of(dest)
     old = labels_of(dest)
     bulk = {f"bulk-{i:04d}" for i in range(count)}
-    # convert --force starts a file store afresh; NSS folders are added to (open_store's `fresh` contract)
-    new = bulk | old if command == "import" or fmt == "nss" else bulk
+    # convert --force starts a file store afresh; a folder store (NSS) is added to (open_store's `fresh` contract)
+    new = bulk | old if command == "import" or formats.get(fmt).storage is formats.Storage.FOLDER else bulk
     saved = tmp_path / "saved"
     shutil.copytree(work, saved, symlinks=True)
 

@@ -3,11 +3,13 @@
 
 A throw-away format (tests/throwaway/hexlines.py) registered at run time goes through the real CLI (detect, list,
 convert, --type, `keystores backends`) with no other file touched; every write profile but the known ones is
-refused by every format; records stay cheap to import.
+refused by every format; records stay cheap to import. Issue 13's measure (a format touches its package, its tests
+and its fixture, nothing else): no literal table of formats outside the records (test_no_hand_written_table_of_formats).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -196,3 +198,56 @@ def test_audit_gives_module_to_the_tokens_only(tmp_path: Path) -> None:
     assert "audited 1 store(s)" in done.err
     refused = keystores("list", location, "-p", "env:PW", "--module", "/nowhere/libtoken.so", env={"PW": PASSWORD})
     assert refused.code == 2 and "a PKCS#12 store takes no option module" in refused.err
+
+
+# --- the measure: a format is named in its own places only --------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("keystores", "cli", "tests", "bench", "fixtures", "ansible_collections", "setup.py")
+#: a literal list, tuple, set or dict naming this many formats is a table of formats that a new format would have to
+#: join (and, where it is missed, silently not be in): derive it from formats.records() instead
+TABLE = 4
+#: tables that are someone else's facts, not ours, so a new format of ours does not join them
+NOT_OURS = {
+    "keystores/ams/conf.py": "the store types MQ AMS's keystore.conf can name (IBM's list)",
+    "tests/test_ams_doctor.py": "the keystore.conf store types the AMS doctor is tried with (IBM's list)",
+    "tests/test_cli.py": "a floor: `keystores backends` lists every record and at least these; a new one need not join",
+}
+
+
+def _format_tables() -> list[str]:
+    """`file:line: formats` for every literal display naming TABLE or more formats outside the formats' own package."""
+    spelled = {s: record for record in formats.records() for s in record.spellings}
+    found = []
+    paths = [p for name in SOURCES for p in [*sorted((ROOT / name).rglob("*.py")), ROOT / name] if p.is_file()]
+    for path in paths:
+        relative = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), relative)):
+            if isinstance(node, ast.List | ast.Tuple | ast.Set):
+                items = node.elts
+            elif isinstance(node, ast.Dict):
+                items = [key for key in node.keys if key is not None]
+            else:
+                continue
+            strings = [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+            named = {spelled[string.lower()] for string in strings if string.lower() in spelled}
+            packages = {record.opener.partition(":")[0].replace(".", "/") for record in named}
+            if len(named) >= TABLE and not (len(packages) == 1 and relative.startswith(packages.pop() + "/")):
+                found.append(f"{relative}:{node.lineno}: {', '.join(sorted(r.name for r in named))}")
+    return found
+
+
+def test_no_hand_written_table_of_formats() -> None:
+    """Issue 13's measure: adding a format touches its package, its tests and its fixture, nothing else. Every list
+    of formats is derived from the records (tests/hardening.py, tests/backend_suite.py, the CLI's help and --type)
+    and each format's native judge sits in its own test file (NATIVE_JUDGES), so a new table of formats shows here."""
+    tables = _format_tables()
+    assert [t for t in tables if t.partition(":")[0] not in NOT_OURS] == []
+    assert {t.partition(":")[0] for t in tables} == set(NOT_OURS)  # each exception is still needed
+
+
+def test_the_table_finder_sees_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measure's finder is not blind: a table like the one test_lifecycle.py had is found, by name or alias."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_new.py").write_text('JUDGES = {"p12": 1, "jks": 2, "jceks": 3, "pem": 4}\n')
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _format_tables() == ["tests/test_new.py:1: jceks, jks, pem, pkcs12"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from helpers import ca, key_pair_entry, same_key, trusted_entry
+from helpers import ca, judged_by_keytool, key_pair_entry, same_key, trusted_entry
 
 from keystores.errors import CapabilityError, UsageError, WrongPassword
 from keystores.model import Entry, EntryKind, SecretKey, Trust
@@ -28,6 +28,8 @@ HMAC_VALUE = bytes(range(100, 148))
 
 needs_keytool = pytest.mark.skipif(shutil.which("keytool") is None, reason="keytool (a JDK) is not installed")
 STORE_TYPES = {"jks": "JKS", "jceks": "JCEKS"}
+# what tests/test_lifecycle.py asks keytool about a key pair we wrote (tests/helpers.py, NativeJudge)
+NATIVE_JUDGES = {name: judged_by_keytool(store_type) for name, store_type in STORE_TYPES.items()}
 
 
 def keytool(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

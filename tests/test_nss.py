@@ -8,9 +8,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from helpers import ca, key_pair_entry, same_key, trusted_entry
@@ -29,6 +32,27 @@ from keystores.store import open_store
 PW = "nss-test-pw"
 NSS_TOOLS = all(shutil.which(t) for t in ("certutil", "pk12util", "modutil"))
 needs_nss = pytest.mark.skipif(not NSS_TOOLS, reason="libnss3-tools (certutil, pk12util, modutil) not installed")
+
+
+def judged_by_certutil(location: str, password: str, label: str, chain: Sequence[x509.Certificate]) -> None:
+    """`certutil -L -n` gives back the leaf under its nickname, and `certutil -K` lists its key under the same one."""
+    if not NSS_TOOLS:
+        pytest.skip("libnss3-tools (certutil) not installed")
+    leaf = subprocess.run(["certutil", "-L", "-d", location, "-n", label, "-a"], capture_output=True, text=True,
+                          check=False)
+    assert leaf.returncode == 0, leaf.stderr
+    assert x509.load_pem_x509_certificate(leaf.stdout.encode()) == chain[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".pw") as pwfile:
+        pwfile.write(password + "\n")
+        pwfile.flush()
+        keys = subprocess.run(["certutil", "-K", "-d", location, "-f", pwfile.name], capture_output=True, text=True,
+                              check=False)
+    assert keys.returncode == 0, keys.stderr
+    assert any(line.rstrip().endswith(label) for line in keys.stdout.splitlines()), keys.stdout
+
+
+# what tests/test_lifecycle.py asks of an NSS database we wrote (tests/helpers.py, NativeJudge)
+NATIVE_JUDGES = {"nss": judged_by_certutil}
 pytestmark = pytest.mark.interop
 
 

@@ -7,9 +7,11 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, key_pair_entry, same_key, trusted_entry
 
@@ -37,6 +39,23 @@ def run(*args: str, password: str = PASSWORD, check: bool = True) -> subprocess.
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def judged_by_openssl(location: str, password: str, label: str, chain: Sequence[x509.Certificate]) -> None:
+    """`openssl pkcs12` finds the chain with the label as its friendly name, and the key that goes with its leaf."""
+    if OPENSSL is None:
+        pytest.skip("openssl is not installed")
+    certificates = run("openssl", "pkcs12", "-in", location, "-passin", "env:KS_PW", "-nokeys",
+                       password=password).stdout
+    assert f"friendlyName: {label}" in certificates
+    assert set(chain) <= set(x509.load_pem_x509_certificates(certificates.encode()))
+    key = run("openssl", "pkcs12", "-in", location, "-passin", "env:KS_PW", "-nocerts", "-nodes",
+              password=password).stdout
+    assert same_key(serialization.load_pem_private_key(key.encode(), None), chain[0].public_key())
+
+
+# what tests/test_lifecycle.py asks of a PKCS#12 we wrote (tests/helpers.py, NativeJudge)
+NATIVE_JUDGES = {"pkcs12": judged_by_openssl}
 
 
 # A JVM that starts quickly: keytool's work is tiny, the JIT and GC set-up are most of its time.
