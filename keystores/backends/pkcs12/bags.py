@@ -90,25 +90,6 @@ class _Parsed:
     suspicious: set[str] = field(default_factory=set)  # what already has a "suspicious iteration count" note
 
 
-def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | None]:
-    """(friendlyName, localKeyId, Java trust OIDs or None) of one bag."""
-    name = key_id = trust = None
-    if attributes is None or not hasattr(attributes, "__iter__"):
-        return name, key_id, trust
-    for attribute in attributes:
-        oid = attribute["type"].dotted
-        values = attribute["values"]
-        if not len(values):
-            continue
-        if oid == "1.2.840.113549.1.9.20":
-            name = values[0].native
-        elif oid == "1.2.840.113549.1.9.21":
-            key_id = values[0].native
-        elif oid == JAVA_TRUST_OID:
-            trust = [v.dotted for v in values]
-    return name, key_id, trust
-
-
 def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str) -> None:
     """One note per kind of thing (`what`), however many of them the file holds."""
     note = suspicious(iterations, what)
