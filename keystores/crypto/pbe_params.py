@@ -11,7 +11,7 @@ keystores.crypto.pbe reads it with asn1crypto, as before, naming what is wrong o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keystores.crypto import der
 
@@ -32,8 +32,7 @@ _PKCS12_PBE = {"1.2.840.113549.1.12.1.3": ("pkcs12_sha1_tripledes_3key", 24),
 _SEQUENCE, _OCTET_STRING, _INTEGER, _OID, _NULL = 0x30, 0x04, 0x02, 0x06, 0x05
 
 
-@dataclass(frozen=True)
-class CommonPbe:
+class CommonPbe(NamedTuple):
     """One of the schemes this module reads, with the values keystores.crypto.pbe uses (asn1crypto's names)."""
 
     name: str  # "pbes2", "pkcs12_sha1_tripledes_3key" or "pkcs12_sha1_tripledes_2key"

@@ -8,7 +8,7 @@ import contextlib
 import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto import der
 from keystores.limits import (
@@ -55,16 +55,14 @@ class _CertBag:
         return decode_certificate(self.der)  # type: ignore[no-any-return]
 
 
-@dataclass
-class _KeyBag:
+class _KeyBag(NamedTuple):
     pkcs8: bytes | None  # a plain key bag
     epki: bytes | None  # a shrouded key bag, decrypted when the key is first used
     friendly_name: str | None
     local_key_id: bytes | None
 
 
-@dataclass
-class _SecretBag:
+class _SecretBag(NamedTuple):
     """A Java SecretKeyEntry: kept opaque (decrypted PKCS#8 form) so a rewrite does not lose it."""
 
     pkcs8: bytes

@@ -10,8 +10,7 @@ the same tuples, as read.py read it before: what is wrong is named in asn1crypto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from keystores.crypto import der
 
@@ -32,8 +31,7 @@ _SEQUENCE, _SET, _BMP_STRING = 0x30, 0x31, 0x1E
 _EXPLICIT_0, _IMPLICIT_0 = 0xA0, 0x80
 
 
-@dataclass(frozen=True)
-class Mac:
+class Mac(NamedTuple):
     """MacData: the digest's AlgorithmIdentifier (OID, and its parameters' DER for PBMAC1), the digest, salt and
     iteration count (1 when absent, its DEFAULT)."""
 
@@ -44,16 +42,14 @@ class Mac:
     iterations: int
 
 
-@dataclass(frozen=True)
-class Pfx:
+class Pfx(NamedTuple):
     version: Any  # 3, or what asn1crypto reads ("v3" is 3)
     content_type: str  # "data" for password integrity; asn1crypto's name of any other
     safe: Any  # the AuthenticatedSafe's DER (the data content); asn1crypto's value when it is not an OCTET STRING
     mac: Mac | None
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """One ContentInfo of the AuthenticatedSafe: "data" (its SafeContents DER) or "encrypted_data" (the
     AlgorithmIdentifier DER and the ciphertext); asn1crypto's name for any other kind."""
 
@@ -62,8 +58,7 @@ class Part:
     algorithm: bytes = b""
 
 
-@dataclass(frozen=True)
-class Bag:
+class Bag(NamedTuple):
     """One SafeBag: its type's name (asn1crypto's, or the dotted OID), the DER of its value (a certificate bag's
     certificate, a secret bag's EncryptedPrivateKeyInfo), the attributes a key store uses (friendlyName, localKeyId,
     Java's trusted key usages: None when absent), and whether it is one a key store ignores (a CRL, an SDSI
