@@ -78,9 +78,7 @@ def key_type_of_pkcs8(pkcs8: bytes) -> str | None:
 def _algorithm_oid(data: bytes, index: int) -> str:
     """The OID of the AlgorithmIdentifier that is element `index` of the SEQUENCE `data`, read from the bytes
     (asn1crypto refuses to parse a key structure whose algorithm it does not know)."""
-    from asn1crypto import core
-
-    from keystores.crypto.der import read, tlv
+    from keystores.crypto.der import oid_text, read
 
     _, at, end = read(data)
     for _ in range(index):
@@ -89,7 +87,7 @@ def _algorithm_oid(data: bytes, index: int) -> str:
     tag, oid_start, oid_end = read(data, alg_start, alg_end)
     if tag != 0x06:
         raise ValueError("no algorithm OID")
-    return core.ObjectIdentifier.load(tlv(0x06, data[oid_start:oid_end])).dotted
+    return oid_text(data[oid_start:oid_end])
 
 
 def _key_type(dotted: str, parameters: Any, bit_size: Any) -> str:

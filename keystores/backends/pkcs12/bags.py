@@ -139,9 +139,7 @@ def _secret_key(pkcs8: bytes) -> SecretKey:
 
 
 def _dotted(content: bytes) -> str:
-    from asn1crypto import core
-
-    return core.ObjectIdentifier.load(der.tlv(0x06, content)).dotted
+    return der.oid_text(content)
 
 
 def _java_time(local_key_id: bytes | None) -> datetime | None:
