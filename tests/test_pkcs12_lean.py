@@ -214,3 +214,23 @@ def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
     for plain in real + near:
         assert pbe._is_pkcs8(plain) == asn1crypto_says(plain), plain.hex()
     assert all(pbe._is_pkcs8(plain) for plain in real)
+
+
+@pytest.mark.parametrize(("hash_name", "openssl_name", "purpose", "iterations", "size"),
+                         [("sha1", "SHA1", 1, 2048, 24), ("sha1", "SHA1", 2, 1, 8), ("sha256", "SHA256", 3, 10000, 32),
+                          ("sha256", "SHA256", 1, 7, 70), ("sha512", "SHA512", 3, 3, 130)])
+def test_the_pkcs12_kdf_is_openssls(hash_name: str, openssl_name: str, purpose: int, iterations: int,
+                                    size: int) -> None:
+    """crypto/kdf.py's PKCS#12 KDF (its loop is tuned for speed) gives what `openssl kdf ... PKCS12KDF` gives, for
+    keys longer than one digest too."""
+    from keystores.crypto.kdf import bmp_password, pkcs12_kdf
+
+    password, salt = bmp_password("pässword"), bytes(range(1, 21))
+    done = subprocess.run(["openssl", "kdf", "-keylen", str(size), "-kdfopt", f"digest:{openssl_name}", "-kdfopt",
+                           f"hexpass:{password.hex()}", "-kdfopt", f"hexsalt:{salt.hex()}", "-kdfopt",
+                           f"iter:{iterations}", "-kdfopt", f"id:{purpose}", "PKCS12KDF"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"this openssl has no PKCS12KDF: {done.stderr.strip()[:80]}")
+    expected = bytes.fromhex(done.stdout.strip().replace(":", ""))
+    assert pkcs12_kdf(password, salt, purpose, iterations, size, hash_name) == expected
