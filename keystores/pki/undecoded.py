@@ -12,7 +12,6 @@ Part of pki/, the bottom layer (beside model.py): nothing here imports backends,
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 from typing import TYPE_CHECKING, Any
@@ -186,6 +185,8 @@ class RawCertificate:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         if encoding == Encoding.PEM:
+            import base64  # here: `list` imports this module and never writes PEM
+
             body = base64.encodebytes(self.der).replace(b"\n", b"")
             lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
             return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
@@ -470,6 +471,8 @@ class UndecodedPrivateKey:
         if not isinstance(encryption_algorithm, serialization.NoEncryption):
             raise ValueError(f"a {self.key_type} key is written unencrypted here and protected by its store")
         if encoding is serialization.Encoding.PEM:
+            import base64
+
             body = base64.encodebytes(self.pkcs8).replace(b"\n", b"")
             lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
             return b"-----BEGIN PRIVATE KEY-----\n" + lines + b"\n-----END PRIVATE KEY-----\n"
