@@ -3,9 +3,10 @@ read with keystores.crypto.der: a speed device. asn1crypto.pkcs12 imports asn1cr
 ~25 ms of a ~110 ms `keystores list one.p12` (bench/bench_core.py, "start-up: keystores list one.p12"; issue 15),
 to read a handful of SEQUENCEs.
 
-DER as keytool, OpenSSL, Windows and this package write it is read here. Anything else (BER's indefinite lengths and
-constructed strings, which some older tools write; an unknown content type; any damage) is read by asn1crypto into
-the same tuples, as read.py read it before: what is wrong is named in asn1crypto's words, as before.
+DER as keytool, OpenSSL and this package write it is read here. Anything else (BER's indefinite lengths and
+constructed strings, which older Windows and Netscape-era tools wrote; an unknown content type or bag; Java's secret
+keys; any damage) is read by asn1crypto into the same tuples, as read.py read it before: what is wrong is named in
+asn1crypto's words, as before. tests/test_pkcs12_lean.py holds the two readers to the same result.
 """
 
 from __future__ import annotations
