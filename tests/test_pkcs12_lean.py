@@ -234,3 +234,54 @@ def test_the_pkcs12_kdf_is_openssls(hash_name: str, openssl_name: str, purpose: 
         pytest.skip(f"this openssl has no PKCS12KDF: {done.stderr.strip()[:80]}")
     expected = bytes.fromhex(done.stdout.strip().replace(":", ""))
     assert pkcs12_kdf(password, salt, purpose, iterations, size, hash_name) == expected
+
+
+def test_on_damaged_bytes_the_der_reader_refuses_or_agrees(files: list[Path]) -> None:
+    """Bytes flipped at random (seeded) in keytool's PFX, in its decrypted SafeContents and in a PBE
+    AlgorithmIdentifier: the DER readers either hand the bytes to asn1crypto or read what asn1crypto reads; never
+    do they accept what asn1crypto refuses."""
+    import random
+
+    from asn1crypto import algos
+
+    data = files[2].read_bytes()
+    parts = structure.read_authenticated_safe(structure.read_pfx(data, "x").safe)
+    plains = [part.data if part.kind == "data" else pbe.decrypt_with(part.algorithm, part.data, PASSWORD)
+              for part in parts]
+    algorithm = next(part.algorithm for part in parts if part.kind == "encrypted_data")
+    chance = random.Random(15)
+
+    def damaged(original: bytes) -> bytes:
+        flipped = bytearray(original)
+        for _ in range(chance.choice((1, 1, 2, 3))):
+            flipped[chance.randrange(len(flipped))] = chance.randrange(256)
+        return bytes(flipped)
+
+    def bags(plain: bytes) -> list[structure.Bag]:
+        return [structure._bag(plain, element) for element in der.inside(plain, whole=True)]
+
+    def scheme(alg: bytes) -> tuple[object, ...]:
+        found = pbe_params.common(alg)
+        if found is None:
+            raise der.DerError("not common")
+        return found.name, found.prf, found.salt, found.iterations, found.key_length, found.cipher, found.iv
+
+    def asn1crypto_scheme(alg: bytes) -> tuple[object, ...]:
+        loaded = algos.EncryptionAlgorithm.load(alg, strict=True)
+        return (loaded["algorithm"].native, loaded.kdf_hmac, loaded.kdf_salt, loaded.kdf_iterations,
+                loaded.key_length, loaded.encryption_cipher, loaded.encryption_iv)
+
+    readers = [(data, structure._pfx, lambda d: structure._pfx_by_asn1crypto(d, "x")),
+               (algorithm, scheme, asn1crypto_scheme)] + [(plain, bags, structure._bags_by_asn1crypto)
+                                                           for plain in plains]
+    agreed = 0
+    for _ in range(300):
+        for original, ours, theirs in readers:
+            sample = damaged(original)
+            try:
+                read = ours(sample)
+            except (der.DerError, UnicodeDecodeError):
+                continue  # asn1crypto reads it
+            assert read == theirs(sample), sample.hex()
+            agreed += 1
+    assert agreed > 300  # most flips land in values both read alike
