@@ -17,8 +17,6 @@ from keystores.backends.pkcs12 import structure
 from keystores.crypto import der, pbe, pbe_params
 from keystores.store import open_store
 
-VECTORS = Path(__file__).resolve().parent.parent / ".venv" / "lib"
-
 
 def make_store(location: str, *, profile: str = "modern") -> None:
     with open_store(location, password=PASSWORD, type="pkcs12", create=True, profile=profile) as store:
@@ -148,10 +146,13 @@ def _sha256():  # type: ignore[no-untyped-def]
 def test_certificates_are_carried_as_the_file_holds_them() -> None:
     """PKITS' UIDCACert.p12 holds a certificate whose subjectUniqueID asn1crypto re-encodes when it dumps it; the
     entry's certificate is the file's bytes (openssl's fingerprint), not asn1crypto's re-encoding."""
-    vectors = list(VECTORS.glob("python3*/site-packages/cryptography_vectors/x509/PKITS_data/pkcs12/UIDCACert.p12"))
-    if not vectors:
+    import importlib.util
+
+    spec = importlib.util.find_spec("cryptography_vectors")
+    if spec is None or not spec.submodule_search_locations:
         pytest.skip("cryptography_vectors is not installed")
-    with open_store(vectors[0], password="password") as store:
+    vector = Path(next(iter(spec.submodule_search_locations))) / "x509/PKITS_data/pkcs12/UIDCACert.p12"
+    with open_store(vector, password="password") as store:
         (entry,) = store.entries()
         fingerprint = entry.chain[0].fingerprint(_sha256()).hex()
     assert fingerprint.startswith("bbcc8a4bd4e2723afc476e14dd95ef19")
@@ -171,7 +172,7 @@ def _modules_after_list(location: Path, *, command: str = "list", extra: tuple[s
 def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> None:
     """`list` of keytool's file (PBES2, AES-256, HMAC-SHA256) and of the compat profile (3DES, SHA-1): the MAC is
     checked (a wrong password fails), the certificates are decrypted with cryptography's AES, nothing else is
-    loaded."""
+    loaded. `convert` to PEM opens the key without asn1crypto too."""
     compat = files[2].parent / "kt-compat.p12"
     with open_store(files[2], password=PASSWORD) as source, \
             open_store(compat, password=PASSWORD, create=True, profile="compat") as copy:
@@ -181,6 +182,8 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
         loaded = _modules_after_list(path)
         assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], path
         assert "cryptography.x509" not in loaded and "keystores.backends.pkcs12.write" not in loaded, path
+    converted = _modules_after_list(files[2], command="convert", extra=(str(files[2].parent / "kt.pem"),))
+    assert not [m for m in converted if m.split(".")[0] == "asn1crypto"]  # the key is decrypted and judged by DER
     wrong = subprocess.run([sys.executable, "-m", "keystores", "list", str(files[2]), "-p", "env:PW"],
                            capture_output=True, text=True, check=False,
                            env={"PATH": os.environ["PATH"], "PW": "not the password", "NO_COLOR": "1"})
