@@ -144,3 +144,43 @@ def sequence(*items: bytes) -> bytes:
 
 def octet_string(value: bytes) -> bytes:
     return tlv(0x04, value)
+
+
+# Walking a structure of known shape by its elements (der.elements' tuples), strictly: a tag or length other than
+# the expected one's shortest DER form is a DerError, so a caller can hand anything else to asn1crypto.
+Element = tuple[int, int, int, int]  # tag, start of the element, start of its content, end of its content
+
+
+def inside(data: bytes, at: int = 0, end: int | None = None, tag: int = 0x30, *, whole: bool = False) -> list[Element]:
+    """The elements inside the element at `at`, which must carry `tag` (with `whole`, and end at `end`)."""
+    end = len(data) if end is None else end
+    found, start, stop = read(data, at, end, minimal=True)
+    if found != tag or (whole and stop != end):
+        raise DerError(f"expected DER tag 0x{tag:02x}, found 0x{found:02x}")
+    return elements(data, start, stop)
+
+
+def inside_element(data: bytes, element: Element, tag: int = 0x30) -> list[Element]:
+    """The elements inside `element`, which must carry `tag`."""
+    return inside(data, element[1], element[3], tag)
+
+
+def element_oid(data: bytes, element: Element) -> str:
+    """The dotted OID `element` holds (an OBJECT IDENTIFIER in its shortest form)."""
+    if element[0] != 0x06:
+        raise DerError("expected an OBJECT IDENTIFIER")
+    return oid_text(data[element[2] : element[3]], minimal=True)
+
+
+def element_octets(data: bytes, element: Element) -> bytes:
+    """The content of `element`, an OCTET STRING."""
+    if element[0] != 0x04:
+        raise DerError("expected an OCTET STRING")
+    return data[element[2] : element[3]]
+
+
+def element_integer(data: bytes, element: Element) -> int:
+    """The value of `element`, an INTEGER."""
+    if element[0] != 0x02 or element[2] == element[3]:
+        raise DerError("expected an INTEGER")
+    return integer_value(data[element[2] : element[3]])

@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
+from keystores.crypto.pbe_params import CommonPbe, common, encrypted_private_key_info
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
 from keystores.limits import KdfBudget, blocks, check_kdf
@@ -58,9 +59,13 @@ _CIPHER_FAMILIES = {"tripledes_3key": "3DES", "des": "DES", "rc2": "RC2", "aes12
                     "aes192_cbc": "AES-192", "aes256_cbc": "AES-256"}
 
 
-def scheme(alg: algos.EncryptionAlgorithm) -> Scheme:
-    """What an AlgorithmIdentifier of PBES2, the PKCS#12 PBE family or PBES1 uses; "unknown" when it is none."""
+def scheme(alg: algos.EncryptionAlgorithm | bytes) -> Scheme:
+    """What an AlgorithmIdentifier (asn1crypto's or DER) of PBES2, the PKCS#12 PBE family or PBES1 uses; "unknown"
+    when it is none."""
     try:
+        alg = _algorithm(alg)
+        if isinstance(alg, CommonPbe):
+            return _common_scheme(alg)
         name = alg["algorithm"].native
         if name == "pbes2":
             scheme_oid = alg["parameters"]["encryption_scheme"]["algorithm"].dotted
@@ -90,6 +95,32 @@ def scheme(alg: algos.EncryptionAlgorithm) -> Scheme:
         return Scheme(str(name), (str(name),), None)
     except (KeyError, ValueError, TypeError):
         return Scheme("unknown", (), None)
+
+
+def _common_scheme(alg: CommonPbe) -> Scheme:
+    """scheme() of what keystores.crypto.pbe_params reads, in the same words."""
+    if alg.name == "pbes2":
+        prf = alg.prf.upper().replace("SHA", "SHA-")
+        cipher_text = "3DES-CBC" if alg.cipher == "tripledes" else alg.cipher_name.upper().replace("_", "-").replace(
+            "AES", "AES-")
+        return Scheme(f"PBES2 PBKDF2-HMAC-{prf} {cipher_text}, {alg.iterations} iterations",
+                      ("PBES2", "PBKDF2", prf, _CIPHER_FAMILIES[alg.cipher_name]), alg.iterations)
+    kind = "3DES" if alg.key_length == 24 else "2-key 3DES"
+    return Scheme(f"PKCS#12 PBE SHA-1 {kind}, {alg.iterations} iterations", ("PKCS#12 KDF", "SHA-1", kind),
+                  alg.iterations)
+
+
+def _algorithm(alg: algos.EncryptionAlgorithm | bytes) -> algos.EncryptionAlgorithm | CommonPbe:
+    """DER read by keystores.crypto.pbe_params when it is a common scheme (no asn1crypto imported), else asn1crypto's
+    object."""
+    if not isinstance(alg, bytes):
+        return alg
+    found = common(alg)
+    if found is not None:
+        return found
+    from asn1crypto import algos
+
+    return algos.EncryptionAlgorithm.load(alg)
 
 
 def block_cipher(name: str, key: bytes):  # type: ignore[no-untyped-def]
@@ -149,9 +180,21 @@ def _rc2_cbc(key: bytes, effective_bits: int, iv: bytes, data: bytes) -> bytes:
     return _unpad(rc2_decrypt_cbc(key, effective_bits, iv, data), 8)
 
 
-def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = None) -> None:
+def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget | None = None) -> int:
     """Refuse an iteration count or key length no real tool writes (keystores.limits) before any derivation, and
-    charge one derivation to `budget`. LimitExceeded names the parameter."""
+    charge one derivation to `budget`. LimitExceeded names the parameter. Returns the iteration count."""
+    alg = _algorithm(alg)
+    if isinstance(alg, CommonPbe):
+        if alg.name == "pbes2":
+            check_kdf(alg.iterations, alg.key_length, max_key_length=_CIPHER_KEY_SIZES[alg.cipher],
+                      what=f"PBKDF2 ({alg.cipher.upper()})")
+            cost = blocks(alg.key_length, hashlib.new(alg.prf).digest_size)
+        else:
+            check_kdf(alg.iterations, alg.key_length, max_key_length=32, what="PKCS#12 key derivation")
+            cost = blocks(alg.key_length, 20) + 1  # key, then the IV
+        if budget is not None:
+            budget.charge(alg.iterations, cost, "key derivation")
+        return alg.iterations
     name = alg["algorithm"].native
     if name == "pbes2":
         prf = alg.kdf_hmac or "sha1"
@@ -184,9 +227,16 @@ def check_parameters(alg: algos.EncryptionAlgorithm, budget: KdfBudget | None = 
         raise UnsupportedFormat(f"encryption scheme {name} is not supported")
     if budget is not None:
         budget.charge(iterations, cost, "key derivation")
+    return iterations  # type: ignore[no-any-return]
 
 
-def _decrypt_once(alg: algos.EncryptionAlgorithm, data: bytes, password: bytes, *, raw: bool) -> bytes:
+def _decrypt_once(alg: algos.EncryptionAlgorithm | CommonPbe, data: bytes, password: bytes, *, raw: bool) -> bytes:
+    if isinstance(alg, CommonPbe):
+        if alg.name == "pbes2":
+            key = pbkdf2_hmac(alg.prf, password, alg.salt, alg.iterations, alg.key_length)
+            return _cbc(alg.cipher, key, alg.iv, data, decrypt=True)
+        key = pkcs12_kdf(password, alg.salt, 1, alg.iterations, alg.key_length)
+        return _cbc("tripledes", key, pkcs12_kdf(password, alg.salt, 2, alg.iterations, 8), data, decrypt=True)
     name = alg["algorithm"].native
     if name == "pbes2":
         prf = alg.kdf_hmac or "sha1"
@@ -266,8 +316,8 @@ def _decrypt_other_pbes2(alg: algos.EncryptionAlgorithm, scheme: Any, prf: str, 
     return _cbc(cipher, key, iv, data, decrypt=True)
 
 
-def _password_forms(alg: algos.EncryptionAlgorithm, password: str, raw_password: bool) -> list[bytes]:
-    name = alg["algorithm"].native
+def _password_forms(alg: algos.EncryptionAlgorithm | CommonPbe, password: str, raw_password: bool) -> list[bytes]:
+    name = alg.name if isinstance(alg, CommonPbe) else alg["algorithm"].native
     if name.startswith("pkcs12_"):
         if raw_password:
             return [password.encode("utf-8")]
@@ -285,10 +335,8 @@ def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_pas
     Raises WrongPassword when no password form gives valid padding, UnsupportedFormat for unknown schemes,
     LimitExceeded for parameters above keystores.limits (each derivation is charged to `budget` first).
     """
-    from asn1crypto import algos
-
     try:
-        alg = algos.EncryptionAlgorithm.load(alg_id_der) if isinstance(alg_id_der, bytes) else alg_id_der
+        alg = _algorithm(alg_id_der)
         forms = _password_forms(alg, password, raw_password)
         for form in forms:
             check_parameters(alg, budget)
@@ -306,21 +354,26 @@ def decrypt_with(alg_id_der: bytes | Any, data: bytes, password: str, *, raw_pas
 def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
                   budget: KdfBudget | None = None) -> bytes:
     """EncryptedPrivateKeyInfo -> PrivateKeyInfo DER. WrongPassword when the result is not a PKCS#8 key."""
-    from asn1crypto import keys
+    plain_der = encrypted_private_key_info(epki_der)
+    alg: algos.EncryptionAlgorithm | CommonPbe | None = None
+    if plain_der is not None:
+        alg, encrypted = common(plain_der[0]), plain_der[1]
+    if alg is None:
+        from asn1crypto import keys
 
-    try:
-        epki = keys.EncryptedPrivateKeyInfo.load(epki_der)
-        alg = epki["encryption_algorithm"]
-        encrypted = epki["encrypted_data"].native
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CorruptStore("damaged encrypted private key") from exc
+        try:
+            epki = keys.EncryptedPrivateKeyInfo.load(epki_der)
+            alg = epki["encryption_algorithm"]
+            encrypted = epki["encrypted_data"].native
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStore("damaged encrypted private key") from exc
     try:
         plain: bytes | None = decrypt_with(alg, encrypted, password, raw_password=raw_password, budget=budget)
     except WrongPassword:
         plain = None
     if plain is not None and _is_pkcs8(plain):
         return plain
-    if alg["algorithm"].native == "pbes2" and not raw_password:
+    if (alg.name if isinstance(alg, CommonPbe) else alg["algorithm"].native) == "pbes2" and not raw_password:
         # NSS 3.21 gave PBKDF2 the password as a BMPString (PKCS#12's convention for its own KDF); pk12util still
         # reads such files, so this is tried after the standard UTF-8 form fails, never written.
         check_parameters(alg, budget)  # the fallback's derivation is charged like any other
@@ -337,12 +390,15 @@ def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
 def _is_pkcs8(plain: bytes) -> bool:
     """Whether `plain` is a PrivateKeyInfo: its structure, and the key inside where asn1crypto knows the type (an
     unknown algorithm, ML-DSA or GOST, is judged by the structure alone)."""
-    from asn1crypto import keys
-
     from keystores.pki.undecoded import private_key_info_algorithm
 
-    if private_key_info_algorithm(plain) is None:
+    algorithm = private_key_info_algorithm(plain)
+    if algorithm is None:
         return False
+    if algorithm in _SEQUENCE_KEYS and _holds_one_sequence(plain):
+        return True  # as asn1crypto judges it, without importing it (keystores.crypto.pbe_params says why)
+    from asn1crypto import keys
+
     try:
         info = keys.PrivateKeyInfo.load(plain, strict=True)
         info["private_key"].parsed  # noqa: B018 - wrong keys give garbage here
@@ -351,6 +407,22 @@ def _is_pkcs8(plain: bytes) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+# RSA and EC keys: the private key is one SEQUENCE (RSAPrivateKey, ECPrivateKey)
+_SEQUENCE_KEYS = {"1.2.840.113549.1.1.1", "1.2.840.10045.2.1"}
+
+
+def _holds_one_sequence(info: bytes) -> bool:
+    """Whether the privateKey OCTET STRING of the PrivateKeyInfo `info` holds exactly one SEQUENCE in DER."""
+    from keystores.crypto import der
+
+    try:
+        key = der.element_octets(info, der.inside(info, whole=True)[2])
+        tag, _, end = der.read(key, 0, len(key), minimal=True)
+    except der.DerError:
+        return False
+    return tag == 0x30 and end == len(key)
 
 
 def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2048, salt_length: int = 16,

@@ -12,7 +12,6 @@ Part of pki/, the bottom layer (beside model.py): nothing here imports backends,
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 from typing import TYPE_CHECKING, Any
@@ -78,9 +77,7 @@ def key_type_of_pkcs8(pkcs8: bytes) -> str | None:
 def _algorithm_oid(data: bytes, index: int) -> str:
     """The OID of the AlgorithmIdentifier that is element `index` of the SEQUENCE `data`, read from the bytes
     (asn1crypto refuses to parse a key structure whose algorithm it does not know)."""
-    from asn1crypto import core
-
-    from keystores.crypto.der import read, tlv
+    from keystores.crypto.der import oid_text, read
 
     _, at, end = read(data)
     for _ in range(index):
@@ -89,7 +86,7 @@ def _algorithm_oid(data: bytes, index: int) -> str:
     tag, oid_start, oid_end = read(data, alg_start, alg_end)
     if tag != 0x06:
         raise ValueError("no algorithm OID")
-    return core.ObjectIdentifier.load(tlv(0x06, data[oid_start:oid_end])).dotted
+    return oid_text(data[oid_start:oid_end])
 
 
 def _key_type(dotted: str, parameters: Any, bit_size: Any) -> str:
@@ -188,6 +185,8 @@ class RawCertificate:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         if encoding == Encoding.PEM:
+            import base64  # here: `list` imports this module and never writes PEM
+
             body = base64.encodebytes(self.der).replace(b"\n", b"")
             lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
             return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
@@ -472,6 +471,8 @@ class UndecodedPrivateKey:
         if not isinstance(encryption_algorithm, serialization.NoEncryption):
             raise ValueError(f"a {self.key_type} key is written unencrypted here and protected by its store")
         if encoding is serialization.Encoding.PEM:
+            import base64
+
             body = base64.encodebytes(self.pkcs8).replace(b"\n", b"")
             lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
             return b"-----BEGIN PRIVATE KEY-----\n" + lines + b"\n-----END PRIVATE KEY-----\n"

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto import der
 from keystores.limits import (
@@ -36,15 +35,19 @@ _EKU_BY_PURPOSE = {"tls_server": "1.3.6.1.5.5.7.3.1", "tls_client": "1.3.6.1.5.5
                    "email": "1.3.6.1.5.5.7.3.4", "code_signing": "1.3.6.1.5.5.7.3.3"}
 
 
-@dataclass
 class _CertBag:
-    der: bytes
-    friendly_name: str | None
-    local_key_id: bytes | None
-    trust_oids: list[str] | None  # None: no Java trust attribute
-    # The certificate's issuer and subject (Name DER) as read/_assemble matches them, without decoding it.
-    issuer_name: bytes = b""
-    subject_name: bytes = b""
+    """A certificate bag as read. A plain class, not a dataclass: a dataclass costs ~0.5 ms to build at import, a
+    visible part of `list one.p12` (bench/bench_core.py start-up rows)."""
+
+    def __init__(self, der: bytes, friendly_name: str | None, local_key_id: bytes | None,
+                 trust_oids: list[str] | None) -> None:
+        self.der = der
+        self.friendly_name = friendly_name
+        self.local_key_id = local_key_id
+        self.trust_oids = trust_oids  # None: no Java trust attribute
+        # The certificate's issuer and subject (Name DER) as read/_assemble matches them, without decoding it.
+        self.issuer_name = b""
+        self.subject_name = b""
 
     @functools.cached_property
     def cert(self) -> x509.Certificate:
@@ -55,16 +58,14 @@ class _CertBag:
         return decode_certificate(self.der)  # type: ignore[no-any-return]
 
 
-@dataclass
-class _KeyBag:
+class _KeyBag(NamedTuple):
     pkcs8: bytes | None  # a plain key bag
     epki: bytes | None  # a shrouded key bag, decrypted when the key is first used
     friendly_name: str | None
     local_key_id: bytes | None
 
 
-@dataclass
-class _SecretBag:
+class _SecretBag(NamedTuple):
     """A Java SecretKeyEntry: kept opaque (decrypted PKCS#8 form) so a rewrite does not lose it."""
 
     pkcs8: bytes
@@ -72,41 +73,24 @@ class _SecretBag:
     local_key_id: bytes | None
 
 
-@dataclass
 class _Parsed:
-    keys: list[_KeyBag] = field(default_factory=list)
-    certs: list[_CertBag] = field(default_factory=list)
-    secrets: list[_SecretBag] = field(default_factory=list)
-    skipped: int = 0  # CRL and SDSI certificate bags
-    bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
-    mac_verified: bool = False
-    protection: dict[str, ProtectionPart] = field(default_factory=dict)
-    # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can append
-    # a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
-    trust_unproven: bool = False
-    # Every derivation for this file: the top-level parts when the file is opened, keys when they are opened.
-    budget: KdfBudget = field(default_factory=KdfBudget)
-    notes: list[str] = field(default_factory=list)
-    suspicious: set[str] = field(default_factory=set)  # what already has a "suspicious iteration count" note
+    """What reading the file's bags found (a plain class for the reason _CertBag gives)."""
 
-
-def _attributes(attributes: Any) -> tuple[str | None, bytes | None, list[str] | None]:
-    """(friendlyName, localKeyId, Java trust OIDs or None) of one bag."""
-    name = key_id = trust = None
-    if attributes is None or not hasattr(attributes, "__iter__"):
-        return name, key_id, trust
-    for attribute in attributes:
-        oid = attribute["type"].dotted
-        values = attribute["values"]
-        if not len(values):
-            continue
-        if oid == "1.2.840.113549.1.9.20":
-            name = values[0].native
-        elif oid == "1.2.840.113549.1.9.21":
-            key_id = values[0].native
-        elif oid == JAVA_TRUST_OID:
-            trust = [v.dotted for v in values]
-    return name, key_id, trust
+    def __init__(self) -> None:
+        self.keys: list[_KeyBag] = []
+        self.certs: list[_CertBag] = []
+        self.secrets: list[_SecretBag] = []
+        self.skipped = 0  # CRL and SDSI certificate bags
+        self.bag_password: str | None = None  # the password (in the encoding the MAC accepted) that opens the bags
+        self.mac_verified = False
+        self.protection: dict[str, ProtectionPart] = {}
+        # A password was given but the file has no MAC: nothing proves its owner wrote any of it, and anyone can
+        # append a certificate bag with Java's trust attribute (openssl: "MAC is absent"). Its trust is not taken.
+        self.trust_unproven = False
+        # Every derivation for this file: the top-level parts when the file is opened, keys when they are opened.
+        self.budget = KdfBudget()
+        self.notes: list[str] = []
+        self.suspicious: set[str] = set()  # what already has a "suspicious iteration count" note
 
 
 def _note_suspicious(parsed: _Parsed, iterations: int, what: str, location: str) -> None:
@@ -160,9 +144,7 @@ def _secret_key(pkcs8: bytes) -> SecretKey:
 
 
 def _dotted(content: bytes) -> str:
-    from asn1crypto import core
-
-    return core.ObjectIdentifier.load(der.tlv(0x06, content)).dotted
+    return der.oid_text(content)
 
 
 def _java_time(local_key_id: bytes | None) -> datetime | None:

@@ -22,6 +22,7 @@ from keystores.model import ProtectionPart
 
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
+    from keystores.backends.pkcs12.structure import Mac
 
 PBMAC1_OID = "1.2.840.113549.1.5.14"
 
@@ -45,22 +46,20 @@ def _password_candidates(password: str | None) -> list[tuple[bytes, str | None]]
     return candidates
 
 
-def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: str,
+def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
                 parsed: _Parsed) -> tuple[str | None, ProtectionPart]:
     """Check the MAC with each plausible password encoding; return (password for the bags, its protection)."""
-    digest_algorithm = mac_data["mac"]["digest_algorithm"]
-    expected = mac_data["mac"]["digest"].native
-    if digest_algorithm["algorithm"].dotted == PBMAC1_OID:
-        return _verify_pbmac1(digest_algorithm["parameters"], expected, content, password, location, parsed)
+    expected = mac.digest
+    if mac.algorithm == PBMAC1_OID:
+        return _verify_pbmac1(mac.parameters, expected, content, password, location, parsed)
     from keystores.crypto.kdf import pkcs12_kdf
 
     # by OID: asn1crypto names neither SM3 nor the SHA-512/t variants (openssl pkcs12 -macalg offers them all)
-    hash_name = _MAC_HASHES.get(digest_algorithm["algorithm"].dotted, "")
+    hash_name = _MAC_HASHES.get(mac.algorithm, "")
     if not hash_name:
-        raise UnsupportedFormat(f"unsupported MAC algorithm {digest_algorithm['algorithm'].dotted}",
-                                store=location)
-    salt = mac_data["mac_salt"].native
-    iterations = mac_data["iterations"].native
+        raise UnsupportedFormat(f"unsupported MAC algorithm {mac.algorithm}", store=location)
+    salt = mac.salt
+    iterations = mac.iterations
     size = hashlib.new(hash_name).digest_size
     check_kdf(iterations, size, max_key_length=size, what="PKCS#12 MAC")
     _note_suspicious(parsed, iterations, "the PKCS#12 MAC", location)
@@ -75,7 +74,7 @@ def _verify_mac(mac_data: Any, content: bytes, password: str | None, location: s
     raise AssertionError("unreachable")
 
 
-def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: str | None,
+def _verify_pbmac1(params_der: bytes, expected: bytes, content: bytes, password: str | None,
                    location: str, parsed: _Parsed) -> tuple[str | None, ProtectionPart]:
     """RFC 9579 PBMAC1: PBKDF2 over the UTF-8 password, then HMAC."""
     from asn1crypto import algos, core
@@ -86,7 +85,7 @@ def _verify_pbmac1(params_any: Any, expected: bytes, content: bytes, password: s
         _fields = [("key_derivation_func", algos.KdfAlgorithm),  # noqa: RUF012 - asn1crypto declares fields so
                    ("message_auth_scheme", algos.HmacAlgorithm)]
 
-    params = Pbmac1Params.load(params_any.dump(), strict=True)
+    params = Pbmac1Params.load(params_der, strict=True)
     kdf = params["key_derivation_func"]
     if kdf["algorithm"].native != "pbkdf2":
         raise UnsupportedFormat("PBMAC1 with a key derivation other than PBKDF2", store=location)

@@ -25,8 +25,8 @@ import contextlib
 import functools
 from typing import Any
 
+from keystores.backends.pkcs12 import structure
 from keystores.backends.pkcs12.bags import (
-    _attributes,
     _CertBag,
     _common_name,
     _java_time,
@@ -62,39 +62,29 @@ def _why(exc: BaseException) -> str:
 
 
 def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
-    from asn1crypto import pkcs12
-
     if data[:1] != b"\x30":
         raise UnsupportedFormat("not a PKCS#12 file (it does not start with an ASN.1 SEQUENCE)", store=location)
-    try:
-        pfx = pkcs12.Pfx.load(data, strict=True)
-        version = pfx["version"].native
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise CorruptStore(f"not a readable PKCS#12 file ({_why(exc)})", store=location) from exc
-    if version != "v3":
-        raise UnsupportedFormat(f"PKCS#12 version {version} is not 3", store=location)
-    auth_safe = pfx["auth_safe"]
-    content_type = auth_safe["content_type"].native
-    if content_type != "data":
-        raise UnsupportedFormat(f"PKCS#12 in public-key integrity mode ({content_type}) is not supported",
+    pfx = structure.read_pfx(data, location)
+    if pfx.version != 3:
+        raise UnsupportedFormat(f"PKCS#12 version {pfx.version} is not 3", store=location)
+    if pfx.content_type != "data":
+        raise UnsupportedFormat(f"PKCS#12 in public-key integrity mode ({pfx.content_type}) is not supported",
                                 store=location)
-    content = auth_safe["content"].parsed if hasattr(auth_safe["content"], "parsed") else auth_safe["content"]
-    safe_bytes: bytes = content.native if content is not None else b""
+    safe_bytes = pfx.safe
     if not isinstance(safe_bytes, bytes):
         raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
 
     parsed = _Parsed()
-    authenticated_safe = pkcs12.AuthenticatedSafe.load(safe_bytes, strict=True)
-    _charge_encrypted_parts(authenticated_safe, parsed, location)
-    mac_data = pfx["mac_data"]
+    parts = structure.read_authenticated_safe(safe_bytes)
+    _charge_encrypted_parts(parts, parsed, location)
     bag_password: str | None = password
     mac_verified = False
-    if isinstance(mac_data, pkcs12.MacData):
+    if pfx.mac is not None:
         mac_verified = True
         try:
-            bag_password, description = _verify_mac(mac_data, safe_bytes, password, location, parsed)
+            bag_password, description = _verify_mac(pfx.mac, safe_bytes, password, location, parsed)
         except WrongPassword as exc:
-            if isinstance(exc, PasswordRequired) or not _password_opens_contents(safe_bytes, password or ""):
+            if isinstance(exc, PasswordRequired) or not _password_opens_contents(parts, password or ""):
                 raise
             raise IntegrityError("the MAC does not match although the password decrypts the contents: the "
                                  "file was altered or damaged", store=location) from exc
@@ -102,19 +92,14 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     else:
         parsed.protection["mac"] = ProtectionPart("none", absent=True)
 
-    for info in authenticated_safe:
-        kind = info["content_type"].native
-        if kind == "data":
-            _read_safe_contents(info["content"].native, parsed, bag_password, mac_verified, location)
-        elif kind == "encrypted_data":
-            encrypted = info["content"]
-            eci = encrypted["encrypted_content_info"]
-            algorithm = eci["content_encryption_algorithm"]
-            parsed.protection.setdefault("certificates", _scheme(algorithm))
-            ciphertext = eci["encrypted_content"].native
+    for part in parts:
+        if part.kind == "data":
+            _read_safe_contents(part.data, parsed, bag_password, mac_verified, location)
+        elif part.kind == "encrypted_data":
+            parsed.protection.setdefault("certificates", _scheme(part.algorithm))
             if bag_password is None:
                 raise PasswordRequired("this PKCS#12 file is encrypted; a password is needed", store=location)
-            plain = _decrypt_with(algorithm.dump(), ciphertext or b"", bag_password, mac_verified, location)
+            plain = _decrypt_with(part.algorithm, part.data, bag_password, mac_verified, location)
             try:
                 _read_safe_contents(plain, parsed, bag_password, mac_verified, location)
             except ValueError as exc:
@@ -122,11 +107,11 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
                     raise
                 # No MAC: the padding came out right by chance (1 in 256), the contents show it was the password.
                 raise WrongPassword("wrong password for this PKCS#12 file", store=location) from exc
-        elif kind == "enveloped_data":
+        elif part.kind == "enveloped_data":
             raise UnsupportedFormat("PKCS#12 in public-key privacy mode (enveloped data) is not supported",
                                     store=location)
         else:
-            raise CorruptStore(f"unexpected content type {kind} in the AuthenticatedSafe", store=location)
+            raise CorruptStore(f"unexpected content type {part.kind} in the AuthenticatedSafe", store=location)
     parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
     parsed.trust_unproven = bool(password) and not mac_verified
     parsed.protection.setdefault("certificates", ProtectionPart("none"))
@@ -135,23 +120,22 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     return parsed
 
 
-def _charge_encrypted_parts(authenticated_safe: Any, parsed: _Parsed, location: str) -> None:
+def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:
     """Check the parameters of every encrypted part and charge their derivations before deriving anything: a file
     of many parts at the iteration ceiling is refused at once, not after minutes of work."""
     from keystores.crypto import pbe
 
     try:
-        for info in authenticated_safe:
-            if info["content_type"].native == "encrypted_data":
-                algorithm = info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
-                pbe.check_parameters(algorithm, parsed.budget)
-                _note_suspicious(parsed, algorithm.kdf_iterations, "an encrypted part", location)
+        for part in parts:
+            if part.kind == "encrypted_data":
+                iterations = pbe.check_parameters(part.algorithm, parsed.budget)
+                _note_suspicious(parsed, iterations, "an encrypted part", location)
     except LimitExceeded as exc:
         exc.store = location
         raise
 
 
-def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
+def _password_opens_contents(parts: list[structure.Part], password: str) -> bool:
     """True when `password` decrypts the first encrypted part into well-formed DER: after a failed MAC, this tells a
     damaged file (exit 1) from a wrong password (exit 3). One part only: a wrong password costs one more
     derivation, not one per part."""
@@ -160,27 +144,21 @@ def _password_opens_contents(safe_bytes: bytes, password: str) -> bool:
 
     from keystores.crypto import pbe
 
-    try:
-        infos = list(pkcs12.AuthenticatedSafe.load(safe_bytes))
-    except ValueError:
-        return False
-    for info in infos:
+    for part in parts:
         if attempts <= 0:
             break
         try:
-            if info["content_type"].native == "encrypted_data":
+            if part.kind == "encrypted_data":
                 attempts -= 1
-                eci = info["content"]["encrypted_content_info"]
-                plain = pbe.decrypt_with(eci["content_encryption_algorithm"].dump(),
-                                         eci["encrypted_content"].native or b"", password)
+                plain = pbe.decrypt_with(part.algorithm, part.data, password)
                 pkcs12.SafeContents.load(plain, strict=True).native  # noqa: B018 - a full parse proves it
                 return True
-            if info["content_type"].native == "data":
-                for bag in pkcs12.SafeContents.load(info["content"].native):
-                    if bag["bag_id"].native == "pkcs8_shrouded_key_bag" and attempts > 0:
+            if part.kind == "data":
+                for bag in structure.read_safe_contents(part.data):
+                    if bag.kind == "pkcs8_shrouded_key_bag" and attempts > 0:
                         attempts -= 1
                         with contextlib.suppress(KeystoreError):
-                            pbe.decrypt_pkcs8(bag["bag_value"].untag().dump(), password)
+                            pbe.decrypt_pkcs8(bag.value, password)
                             return True
         except LimitExceeded:
             raise
@@ -209,48 +187,52 @@ def _decrypt_with(alg_der: bytes, data: bytes, password: str, mac_verified: bool
 
 def _read_safe_contents(der: bytes, parsed: _Parsed, password: str | None, mac_verified: bool,
                         location: str, depth: int = 0) -> None:
-    from asn1crypto import pkcs12
-
     if depth > 8:
         raise CorruptStore("SafeContents nested too deeply", store=location)
-    for bag in pkcs12.SafeContents.load(der, strict=True):
-        bag_id = bag["bag_id"].native
-        name, key_id, trust = _attributes(bag["bag_attributes"])
-        value = bag["bag_value"]
-        if bag_id == "cert_bag":
-            cert_bag = value
-            if cert_bag["cert_id"].native != "x509":
-                parsed.skipped += 1  # SDSI certificates: never seen in the wild
-                continue
-            cert_der = cert_bag["cert_value"].parsed.dump()
-            parsed.certs.append(_CertBag(cert_der, name, key_id, trust))
-        elif bag_id == "key_bag":
-            parsed.keys.append(_KeyBag(value.untag().dump(), None, name, key_id))
+    for bag in structure.read_safe_contents(der):
+        if bag.ignored:
+            parsed.skipped += 1  # CRLs, SDSI certificates, secrets other than Java's
+        elif bag.kind == "cert_bag":
+            parsed.certs.append(_CertBag(bag.value, bag.friendly_name, bag.local_key_id, bag.trust_oids))
+        elif bag.kind == "key_bag":
+            parsed.keys.append(_KeyBag(bag.value, None, bag.friendly_name, bag.local_key_id))
             _note_key_protection(parsed, ProtectionPart("none (unencrypted key bag)", absent=True))
-        elif bag_id == "pkcs8_shrouded_key_bag":
-            _note_key_protection(parsed, _scheme(value["encryption_algorithm"]))
-            with contextlib.suppress(ValueError, KeyError, TypeError):  # damage is reported when the key is opened
-                _note_suspicious(parsed, value["encryption_algorithm"].kdf_iterations, "a key bag", location)
+        elif bag.kind == "pkcs8_shrouded_key_bag":
+            _note_shrouded_key(parsed, bag.value, location)
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
-            parsed.keys.append(_KeyBag(None, value.untag().dump(), name, key_id))
-        elif bag_id == "secret_bag":
-            secret_value = value["secret_value"].native
-            if value["secret_type_id"].dotted != "1.2.840.113549.1.12.10.1.2":
-                parsed.skipped += 1  # only Java's shrouded secret keys are known
-                continue
+            parsed.keys.append(_KeyBag(None, bag.value, bag.friendly_name, bag.local_key_id))
+        elif bag.kind == "secret_bag":
             if password is None:
                 raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed",
                                        store=location)
-            parsed.secrets.append(_SecretBag(_decrypt_secret(secret_value, password, mac_verified, location,
-                                                             name, parsed.budget), name, key_id))
-        elif bag_id == "crl_bag":
-            parsed.skipped += 1
-        elif bag_id == "safe_contents":
-            _read_safe_contents(value.untag().dump(), parsed, password, mac_verified, location, depth + 1)
+            parsed.secrets.append(_SecretBag(_decrypt_secret(bag.value, password, mac_verified, location,
+                                                             bag.friendly_name, parsed.budget),
+                                             bag.friendly_name, bag.local_key_id))
+        elif bag.kind == "safe_contents":
+            _read_safe_contents(bag.value, parsed, password, mac_verified, location, depth + 1)
         else:
-            raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag['bag_id'].dotted}", store=location)
+            raise UnsupportedFormat(f"unknown PKCS#12 bag type {bag.oid}", store=location)
+
+
+def _note_shrouded_key(parsed: _Parsed, epki: bytes, location: str) -> None:
+    """A shrouded key bag's protection, and a note when its iteration count is suspicious; a damaged one is
+    reported when the key is opened."""
+    from keystores.crypto import pbe
+    from keystores.crypto.pbe_params import encrypted_private_key_info
+
+    found = encrypted_private_key_info(epki)
+    if found is not None:
+        algorithm: Any = found[0]
+    else:
+        from asn1crypto import keys
+
+        algorithm = keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]
+    described = pbe.scheme(algorithm)
+    _note_key_protection(parsed, ProtectionPart(*described))
+    if described.iterations is not None:
+        _note_suspicious(parsed, described.iterations, "a key bag", location)
 
 
 def _note_key_protection(parsed: _Parsed, described: ProtectionPart) -> None:
