@@ -61,8 +61,9 @@ class WriteTransaction:
 
         # Folders made for this database are removed again if the write fails or is interrupted.
         made = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
         try:
+            # Inside the try: a Ctrl-C that lands just after mkdir returns still removes what it made.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
             conn = sqlite3.connect(":memory:", isolation_level=None)
             try:
                 conn.execute("ATTACH DATABASE ':memory:' AS cert")
@@ -79,7 +80,8 @@ class WriteTransaction:
         except BaseException as exc:
             if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
                 ours = [self.key_db, self.cert_db]
-                ours += [p for p in self.folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
+                with contextlib.suppress(FileNotFoundError):  # interrupted before mkdir made it
+                    ours += [p for p in self.folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
                 changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
                 for path in ours:
                     with contextlib.suppress(FileNotFoundError):
