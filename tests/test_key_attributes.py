@@ -155,3 +155,16 @@ def test_the_mapping_does_not_need_python_pkcs11():
             "assert 'pkcs11' not in sys.modules and 'cryptography' not in sys.modules, sorted(sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_listed_attributes_are_all_a_reader_needs(rsa_key):
+    """A backend asks a token for PUBLIC_KEY_VALUES (and PRIVATE_KEY_VALUES of an extractable key): enough."""
+    for key in _keys(rsa_key):
+        public = ka.public_key_attributes(key.public_key())
+        asked = {attr: value for attr, value in public.items() if attr in ka.PUBLIC_KEY_VALUES}
+        assert _public_der(ka.public_key_from_attributes(asked)) == _public_der(key.public_key())
+        private = ka.private_key_attributes(key)
+        wanted = set(ka.PUBLIC_KEY_VALUES) | set(ka.PRIVATE_KEY_VALUES)
+        asked = {attr: value for attr, value in private.items() if attr in wanted}
+        assert _private_der(ka.private_key_from_attributes(asked[ka.CKA_KEY_TYPE], asked.__getitem__)) == \
+            _private_der(key)

@@ -41,6 +41,13 @@ CKA_PRIME, CKA_SUBPRIME, CKA_BASE = 0x130, 0x131, 0x132
 CKA_EXTRACTABLE, CKA_LOCAL, CKA_NEVER_EXTRACTABLE, CKA_ALWAYS_SENSITIVE = 0x162, 0x163, 0x164, 0x165
 CKA_MODIFIABLE, CKA_EC_PARAMS, CKA_EC_POINT = 0x170, 0x180, 0x181
 
+#: What public_key_from_attributes reads of a key object.
+PUBLIC_KEY_VALUES = (CKA_KEY_TYPE, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_EC_PARAMS, CKA_EC_POINT)
+#: The private values of an RSA, EC or EdDSA private key object (a token gives them only when it is extractable and
+#: not sensitive).
+PRIVATE_KEY_VALUES = (CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
+                      CKA_VALUE)
+
 #: An attribute value as PKCS#11 defines it: CK_ULONG as int, CK_BBOOL as bool, the rest as bytes.
 Value = int | bool | bytes
 

@@ -10,10 +10,8 @@ from keystores.pki import key_attributes as ka
 
 CATEGORY_UNSPECIFIED, CATEGORY_TOKEN_USER, CATEGORY_AUTHORITY = 0, 1, 2
 # What is read of every key object, and of an extractable private key's values (keystores.pki.key_attributes).
-_KEY_ATTRIBUTES = (ka.CKA_KEY_TYPE, ka.CKA_ID, ka.CKA_LABEL, ka.CKA_MODULUS, ka.CKA_PUBLIC_EXPONENT, ka.CKA_EC_PARAMS,
-                   ka.CKA_EC_POINT, ka.CKA_SENSITIVE, ka.CKA_EXTRACTABLE)
-_SECRET_ATTRIBUTES = (ka.CKA_PRIVATE_EXPONENT, ka.CKA_PRIME_1, ka.CKA_PRIME_2, ka.CKA_EXPONENT_1, ka.CKA_EXPONENT_2,
-                      ka.CKA_COEFFICIENT, ka.CKA_VALUE)
+_KEY_ATTRIBUTES = (*ka.PUBLIC_KEY_VALUES, ka.CKA_ID, ka.CKA_LABEL, ka.CKA_SENSITIVE, ka.CKA_EXTRACTABLE)
+_SECRET_ATTRIBUTES = ka.PRIVATE_KEY_VALUES
 
 
 @dataclass

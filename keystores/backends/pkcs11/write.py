@@ -29,7 +29,12 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
-from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
+from keystores.pki.key_attributes import (
+    ED25519_PARAMS,
+    PUBLIC_KEY_VALUES,
+    public_key_from_attributes,
+    token_key_id,
+)
 
 # Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
 # object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
@@ -371,9 +376,7 @@ class Pkcs11Writing:
         except PKCS11Error as exc:
             raise KeystoreError(f"token '{self.token_label}' could not make a {spec} key ({describe_error(exc)})",
                                 store=self.location, label=label) from exc
-        public_key = public_key_from_attributes(public.get_attributes(
-            [Attribute.KEY_TYPE, Attribute.MODULUS, Attribute.PUBLIC_EXPONENT, Attribute.EC_PARAMS,
-             Attribute.EC_POINT]))
+        public_key = public_key_from_attributes(public.get_attributes([Attribute(a) for a in PUBLIC_KEY_VALUES]))
         if public_key is not None:
             # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
             self._forget([public, private])
