@@ -62,7 +62,7 @@ def _check_request_inputs(dn: str, key_type: str, sans: list[str] | None) -> Non
     from keystores.pki.builder import parse_sans
     from keystores.pki.dn import parse_dn
 
-    parse_dn(dn).to_x509()
+    parse_dn(dn).to_der()
     KeySpec.parse(key_type)
     parse_sans(sans or [])
 
@@ -221,7 +221,7 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     from keystores.ops.lifecycle import certreq
 
@@ -230,7 +230,7 @@ def certreq_cmd(
     result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
                            lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
                                              replace=replace), create=True)
-    pem = result.request.public_bytes(serialization.Encoding.PEM)
+    pem = result.request.public_bytes(Encoding.PEM)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:

@@ -37,6 +37,7 @@ from keystores.ops import StoreArg, is_location, on_store, using
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from keystores.pki.dn import DistinguishedName
     from keystores.store import KeyStore
 
 DEFAULT_KEY = "rsa:2048"
@@ -56,7 +57,9 @@ class Issued:
 
 @dataclass
 class Requested:
-    """A request made by certreq; `kept_as` says where the key waits for the signed certificate."""
+    """A request made by certreq; `kept_as` says where the key waits for the signed certificate. `request` is held
+    as its DER (keystores.pki.encoded.EncodedRequest: `public_bytes` from the bytes, anything else from
+    cryptography's CertificateSigningRequest of them)."""
 
     label: str
     request: x509.CertificateSigningRequest
@@ -183,14 +186,15 @@ def _spec(key_spec: KeySpec | str | None) -> KeySpec:
     return KeySpec.parse(key_spec or DEFAULT_KEY)
 
 
-def _subject(dn: str | x509.Name) -> x509.Name:
-    from cryptography import x509 as cx509
-
+def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
+    """The subject to build with: a DN as written, checked as cryptography would check it, or a Name as given."""
+    if not isinstance(dn, str):
+        return dn
     from keystores.pki.dn import parse_dn
 
-    if isinstance(dn, cx509.Name):
-        return dn
-    return parse_dn(dn).to_x509()
+    parsed = parse_dn(dn)
+    parsed.to_der()  # refuses what cannot go into a certificate (a two-letter C, a CN of 1 to 64 characters...)
+    return parsed
 
 
 def _host_key(spec: KeySpec) -> Any:
@@ -250,16 +254,6 @@ def _fp(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
 
 
-def _raw_name(der: bytes, which: str) -> bytes:
-    """A name's DER exactly as it sits in a request or certificate, so that chains match byte for byte."""
-    from asn1crypto import csr as acsr
-    from asn1crypto import x509 as ax509
-
-    if which == "request-subject":
-        return acsr.CertificationRequest.load(der)["certification_request_info"]["subject"].dump()
-    return ax509.Certificate.load(der)["tbs_certificate"]["subject"].dump()
-
-
 # --- selfsign --------------------------------------------------------------------------------------------------
 @on_store(writable=True, create=True)
 def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
@@ -300,7 +294,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     """Make a key in the store and a PKCS#10 request signed by it. The private key never leaves the store:
     on a token it is made there; in a format with pending requests (.kdb/.rdb) it waits as a REQUEST; elsewhere
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
-    from keystores.pki.builder import build_certificate, build_request, parse_sans
+    from keystores.pki.builder import build_certificate_der, build_request, parse_sans
+    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import validity
 
     spec = _spec(key_spec)
@@ -324,8 +319,9 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             kept_as = "as a pending request"
         else:
             start, end = validity(days=PLACEHOLDER_DAYS, not_after=None, now=now)
-            placeholder = build_certificate(signer, subject=subject, issuer=subject, public_key=signer.public_key,
-                                            not_before=start, not_after=end, md=None)
+            placeholder = EncodedCertificate(build_certificate_der(
+                signer, subject=subject, issuer=subject, public_key=signer.public_key, not_before=start,
+                not_after=end, md=None))
             store.add(Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(placeholder,), key=key), replace=replace)
             kept_as = "as a key pair with a self-signed placeholder certificate"
     except BaseException:
@@ -370,14 +366,26 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from cryptography import x509 as cx509
     from cryptography.hazmat.primitives import serialization
 
-    from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
+    from keystores.pki.builder import (
+        PROFILES,
+        build_certificate,
+        parse_sans,
+        profile_extensions,
+        request_sans,
+        request_subject,
+    )
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
+    from keystores.pki.columns import certificate_names
+    from keystores.pki.encoded import EncodedRequest
     from keystores.pki.when import validity
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
+    if isinstance(request, EncodedRequest):
+        request = request.decoded
     csr = request if isinstance(request, cx509.CertificateSigningRequest) else load_request(request, source=source)
+    csr_der = csr.public_bytes(serialization.Encoding.DER)
     notes: list[str] = []
     entry = ca_store.get(ca_label)
     ca_cert = entry.certificate
@@ -406,32 +414,23 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
         raise KeystoreError("the private key does not belong to the CA certificate", **where)
 
     alt_names = parse_sans(sans)
-    asked = request_sans(csr)
+    asked = request_sans(csr_der)
     if copy_sans:
         alt_names = list(dict.fromkeys([*asked, *alt_names]))
     elif asked:
-        shown = ", ".join(_general_name(n) for n in asked)
+        shown = ", ".join(str(n) for n in asked)
         notes.append(Note(f"the request asks for subject alternative names ({shown}); not copied",
                           Hint(" without {}", option="--copy-sans", keyword="copy_sans=True")))
     public_key = csr.public_key()
     extensions = profile_extensions(profile, public_key, issuer_public_key=ca_cert.public_key(),
                                     issuer_cert=ca_cert, sans=alt_names, path_length=path_length)
-    csr_der = csr.public_bytes(serialization.Encoding.DER)
+    names = certificate_names(ca_cert.public_bytes(serialization.Encoding.DER))
     cert = build_certificate(
-        signer, subject=_raw_name(csr_der, "request-subject"),
-        issuer=_raw_name(ca_cert.public_bytes(serialization.Encoding.DER), "certificate-subject"),
+        signer, subject=request_subject(csr_der), issuer=names[1] if names else ca_cert.subject.public_bytes(),
         public_key=public_key, not_before=start, not_after=end, extensions=extensions, md=md, notes=notes)
     if not issued_by(cert, ca_cert):
         raise KeystoreError("the new certificate does not verify against the CA certificate", **where)
     return Issued(ca_label, cert, (cert, *entry.chain), notes)
-
-
-def _general_name(name: x509.GeneralName) -> str:
-    from cryptography import x509 as cx509
-
-    prefix = {cx509.DNSName: "DNS", cx509.IPAddress: "IP", cx509.RFC822Name: "EMAIL",
-              cx509.UniformResourceIdentifier: "URI"}.get(type(name), type(name).__name__)
-    return f"{prefix}:{name.value}"
 
 
 # --- receive ---------------------------------------------------------------------------------------------------

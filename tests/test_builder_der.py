@@ -1,0 +1,207 @@
+"""keystores.pki.builder writes requests, certificates and their extensions with keystores.crypto.der (for start-up
+speed, bench/bench_core.py "start-up: keystores certreq"/"sign"). Judged here: byte for byte against cryptography's
+own builders given the same RSA keys (PKCS#1 v1.5 signatures are deterministic), names, serial and times; by
+openssl (req -verify, verify, x509 -text) and keytool -printcert; and certreq's start-up is guarded in a subprocess
+(no cryptography.x509 imported)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+
+from keystores.model import private_key_signer
+from keystores.pki import builder
+from keystores.pki.dn import parse_dn
+
+NOT_BEFORE = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+NOT_AFTER = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+AFTER_2050 = dt.datetime(2055, 6, 7, 8, 9, 10, tzinfo=dt.UTC)  # GeneralizedTime
+SERIAL = 0x1234567890ABCDEF1234
+SANS = ["DNS:web.example.com,IP:10.1.2.3,EMAIL:ops@example.com", "URI:https://example.com/x", "IP:2001:db8::1"]
+SUBJECT = "CN=web+OU=ops,O=Ex\\,ample,L=Town,ST=Shire,C=GB,DC=example,E=ops@example.com,SERIALNUMBER=42"
+
+EKUS = {"serverAuth": ExtendedKeyUsageOID.SERVER_AUTH, "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH,
+        "emailProtection": ExtendedKeyUsageOID.EMAIL_PROTECTION, "codeSigning": ExtendedKeyUsageOID.CODE_SIGNING,
+        "timeStamping": ExtendedKeyUsageOID.TIME_STAMPING, "OCSPSigning": ExtendedKeyUsageOID.OCSP_SIGNING}
+
+
+@pytest.fixture(scope="module")
+def keys() -> dict[str, object]:
+    return {"ca": rsa.generate_private_key(65537, 2048), "rsa": rsa.generate_private_key(65537, 2048),
+            "ec": ec.generate_private_key(ec.SECP384R1()), "ed25519": ed25519.Ed25519PrivateKey.generate()}
+
+
+def _general_names(sans: list[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for name in builder.parse_sans(sans):
+        names.append({"DNS": x509.DNSName, "EMAIL": x509.RFC822Name, "URI": x509.UniformResourceIdentifier}[name.kind](
+            name.value) if name.kind != "IP" else x509.IPAddress(ipaddress.ip_address(name.value)))
+    return names
+
+
+def _cryptography_certificate(profile: str, public_key: object, ca_key: rsa.RSAPrivateKey, *, ca_cert: object = None,
+                              not_after: dt.datetime = NOT_AFTER, path_length: int | None = None) -> bytes:
+    """What cryptography's CertificateBuilder makes of the profile: the judge of builder.profile_extensions."""
+    ekus, rsa_encipherment, eku_critical = builder.PROFILES[profile]
+    is_ca = profile == "ca"
+    usage = dict(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                 key_agreement=False, key_cert_sign=is_ca, crl_sign=is_ca, encipher_only=False, decipher_only=False)
+    if not is_ca and rsa_encipherment and isinstance(public_key, rsa.RSAPublicKey):
+        usage["key_encipherment"] = True
+    built = (x509.CertificateBuilder().subject_name(parse_dn(SUBJECT).to_x509())
+             .issuer_name(parse_dn("CN=Pinned CA,O=Example,C=GB").to_x509()).public_key(public_key)
+             .serial_number(SERIAL).not_valid_before(NOT_BEFORE).not_valid_after(not_after)
+             .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length if is_ca else None), True)
+             .add_extension(x509.KeyUsage(**usage), True))
+    if ekus:
+        built = built.add_extension(x509.ExtendedKeyUsage([EKUS[name] for name in ekus]), eku_critical)
+    built = built.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
+    if ca_cert is not None:
+        ski = ca_cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_KEY_IDENTIFIER).value
+        aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    else:
+        aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+    built = built.add_extension(aki, False)
+    if not is_ca:
+        built = built.add_extension(x509.SubjectAlternativeName(_general_names(SANS)), False)
+    return built.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def _ours(profile: str, public_key: object, ca_key: rsa.RSAPrivateKey, *, ca_cert: object = None,
+          not_after: dt.datetime = NOT_AFTER, path_length: int | None = None) -> bytes:
+    extensions = builder.profile_extensions(profile, public_key, issuer_public_key=ca_key.public_key(),
+                                            issuer_cert=ca_cert, path_length=path_length,
+                                            sans=() if profile == "ca" else builder.parse_sans(SANS))
+    return builder.build_certificate_der(private_key_signer(ca_key), subject=parse_dn(SUBJECT),
+                                         issuer=parse_dn("CN=Pinned CA,O=Example,C=GB"), public_key=public_key,
+                                         not_before=NOT_BEFORE, not_after=not_after, extensions=extensions,
+                                         serial=SERIAL)
+
+
+@pytest.mark.parametrize("profile", list(builder.PROFILES))
+@pytest.mark.parametrize("kind", ["rsa", "ec", "ed25519"])
+def test_certificates_are_byte_for_byte_what_cryptography_builds(keys: dict, profile: str, kind: str) -> None:
+    public_key = keys[kind].public_key()
+    path_length = 1 if profile == "ca" else None
+    assert _ours(profile, public_key, keys["ca"], path_length=path_length) == _cryptography_certificate(
+        profile, public_key, keys["ca"], path_length=path_length)
+
+
+def test_authority_key_identifier_comes_from_the_ca_certificate_and_2050_dates_are_generalized(keys: dict) -> None:
+    # a CA certificate whose subject key identifier is not SHA-1 of its key: the AKI must copy it, not recompute it
+    ca_cert = (x509.CertificateBuilder().subject_name(parse_dn("CN=Pinned CA,O=Example,C=GB").to_x509())
+               .issuer_name(parse_dn("CN=Pinned CA,O=Example,C=GB").to_x509()).public_key(keys["ca"].public_key())
+               .serial_number(1).not_valid_before(NOT_BEFORE).not_valid_after(AFTER_2050)
+               .add_extension(x509.SubjectKeyIdentifier(b"\x01" * 8), False).sign(keys["ca"], hashes.SHA256()))
+    public_key = keys["rsa"].public_key()
+    ours = _ours("server", public_key, keys["ca"], ca_cert=ca_cert, not_after=AFTER_2050)
+    assert ours == _cryptography_certificate("server", public_key, keys["ca"], ca_cert=ca_cert, not_after=AFTER_2050)
+    assert x509.load_der_x509_certificate(ours).not_valid_after_utc == AFTER_2050
+
+
+@pytest.mark.parametrize("sans", [[], SANS])
+def test_requests_are_byte_for_byte_what_cryptography_builds(keys: dict, sans: list[str]) -> None:
+    ours = builder.build_request(private_key_signer(keys["rsa"]), parse_dn(SUBJECT), sans=builder.parse_sans(sans))
+    theirs = x509.CertificateSigningRequestBuilder().subject_name(parse_dn(SUBJECT).to_x509())
+    if sans:
+        theirs = theirs.add_extension(x509.SubjectAlternativeName(_general_names(sans)), False)
+    assert ours.public_bytes(serialization.Encoding.DER) == theirs.sign(keys["rsa"], hashes.SHA256()).public_bytes(
+        serialization.Encoding.DER)
+    assert builder.request_sans(ours.der) == builder.parse_sans(sans)
+    assert builder.request_subject(ours.der) == parse_dn(SUBJECT).to_x509().public_bytes()
+    assert ours.subject == parse_dn(SUBJECT).to_x509()  # anything else is cryptography's answer
+    assert ours == ours.decoded and ours.decoded == ours
+
+
+@pytest.mark.parametrize("dn", [SUBJECT, "CN=a+O=b", "O=b+CN=a", "CN=é,O=Ünï", "OID.1.2.3.4=x,CN=y", "DNQ=q,C=US",
+                                "UID=u,DC=a,DC=b", "C=G_"])
+def test_names_are_encoded_as_cryptography_encodes_them(dn: str) -> None:
+    assert parse_dn(dn).to_der() == parse_dn(dn).to_x509().public_bytes()
+
+
+@pytest.mark.parametrize(("dn", "why"), [("C=GBR", "length must be >= 2 and <= 2"), ("CN=" + "x" * 65, "<= 64"),
+                                         ("E=é@example.com", "IA5String")])
+def test_names_cryptography_refuses_are_refused(dn: str, why: str) -> None:
+    from keystores.errors import UsageError
+
+    with pytest.raises(UsageError, match=why):
+        parse_dn(dn).to_der()
+
+
+def test_sans_read_from_an_openssl_request(tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is installed by scripts/setup")
+    key = tmp_path / "k.pem"
+    csr = tmp_path / "r.der"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-subj", "/CN=openssl", "-outform", "DER", "-out", str(csr), "-addext",
+                    "subjectAltName=DNS:a.example,IP:192.0.2.1,email:x@example.com,URI:urn:x,otherName:1.2.3;UTF8:z"],
+                   check=True, capture_output=True)
+    names = builder.request_sans(csr.read_bytes())
+    assert [str(n) for n in names[:4]] == ["DNS:a.example", "IP:192.0.2.1", "EMAIL:x@example.com", "URI:urn:x"]
+    assert names[4].kind == "otherName"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is installed by scripts/setup")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec", "ed25519"])
+def test_openssl_and_keytool_judge_what_certreq_and_sign_make(tmp_path: Path, kind: str) -> None:
+    """The whole flow through the CLI: openssl verifies the request and the chain and prints the extensions,
+    keytool -printcert reads the certificate."""
+    env = {**os.environ, "KS_PW": "builder pw1"}
+    key_type = {"rsa": "rsa:2048", "ec": "ec:p256", "ed25519": "ed25519"}[kind]
+
+    def ks(*argv: str) -> None:
+        subprocess.run([sys.executable, "-m", "keystores", *argv, "--password", "env:KS_PW"], check=True,
+                       capture_output=True, env=env, cwd=tmp_path)
+
+    ks("selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Judged CA,O=Example", "--ca", "--key-type", key_type)
+    ks("certreq", "web.p12", "--label", "web", "--dn", "CN=web,O=Example", "--key-type", key_type, "--san",
+       "DNS:web.example.com,IP:10.0.0.1", "-o", "web.csr")
+    verified = subprocess.run([_tool("openssl"), "req", "-in", "web.csr", "-verify", "-noout", "-text"], check=True,
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert "verify OK" in verified.stdout + verified.stderr and "DNS:web.example.com" in verified.stdout
+    ks("sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain", "--copy-sans")
+    text = subprocess.run([_tool("openssl"), "x509", "-in", "web.pem", "-noout", "-text"], check=True,
+                          capture_output=True, text=True, cwd=tmp_path).stdout
+    for shown in ("CA:FALSE", "TLS Web Server Authentication", "Subject Key Identifier", "Authority Key Identifier",
+                  "DNS:web.example.com, IP Address:10.0.0.1", "Subject: O = Example, CN = web"):
+        assert shown in text
+    chain = (tmp_path / "web.pem").read_text()
+    (tmp_path / "ca.pem").write_text(chain[chain.index("-----END CERTIFICATE-----") + 26:])
+    subprocess.run([_tool("openssl"), "verify", "-CAfile", "ca.pem", "-purpose", "sslserver", "web.pem"], check=True,
+                   capture_output=True, cwd=tmp_path)
+    printed = subprocess.run([_tool("keytool"), "-printcert", "-file", "web.pem"], check=True, capture_output=True,
+                             text=True, cwd=tmp_path).stdout
+    assert "Owner: CN=web, O=Example" in printed and "Issuer: CN=Judged CA, O=Example" in printed
+    ks("receive", "web.p12", "web.pem")
+
+
+def test_certreq_imports_no_x509_decoder(tmp_path: Path) -> None:
+    """certreq builds its request and placeholder with keystores.crypto.der (start-up speed): neither
+    cryptography.x509 nor asn1crypto's request module is imported."""
+    probe = ("import sys, runpy; sys.argv = ['keystores', 'certreq', 'web.p12', '--label', 'web', '--dn', 'CN=web',"
+             " '--key-type', 'ec:p256', '--san', 'DNS:web.example', '-o', 'web.csr', '--password', 'pass:probe pw1'];"
+             "\ntry:\n    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
+             "    assert not exit.code, exit.code\n"
+             "print(' '.join(m for m in sys.modules if m in ('cryptography.x509', 'asn1crypto.csr')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert done.stdout.strip() == ""
+    assert (tmp_path / "web.csr").read_bytes().startswith(b"-----BEGIN CERTIFICATE REQUEST-----")
+
