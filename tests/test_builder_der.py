@@ -246,3 +246,92 @@ def test_the_pkcs12_writer_writes_canonical_der_that_openssl_reads(tmp_path: Pat
         assert f"MAC: {'sha256' if profile == 'modern' else 'sha1'}" in read.stderr
         assert read.stdout.count("BEGIN CERTIFICATE") == 2 and "BEGIN PRIVATE KEY" in read.stdout
 
+
+# --- sign reads its request and CA certificate from their DER (keystores.pki.encoded) -------------------------
+def _v1_certificate(key: rsa.RSAPrivateKey, name: str) -> bytes:
+    """A v1 certificate (no version field, no extensions), which cryptography's builder cannot make."""
+    from keystores.crypto import der
+
+    subject = parse_dn(name).to_der()
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    algorithm = der.sequence(der.oid("1.2.840.113549.1.1.11"), b"\x05\x00")
+    times = der.sequence(der.tlv(0x17, b"260102030405Z"), der.tlv(0x18, b"20550102030405Z"))
+    tbs = der.sequence(der.integer(5), algorithm, subject, times, subject, spki)
+    signature = key.sign(tbs, __import__("cryptography.hazmat.primitives.asymmetric.padding").hazmat.primitives
+                         .asymmetric.padding.PKCS1v15(), hashes.SHA256())
+    return der.sequence(tbs, algorithm, der.tlv(0x03, b"\x00" + signature))
+
+
+def test_encoded_certificates_read_as_cryptography_reads_them(keys: dict) -> None:
+    from keystores.pki.certificates import describe
+    from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
+    from keystores.pki.encoded import EncodedCertificate
+
+    ca_der = _ours("ca", keys["ca"].public_key(), keys["ca"], path_length=0)
+    made = [ca_der, _v1_certificate(keys["ca"], "CN=v1 root,O=Example"),
+            _ours("server", keys["ec"].public_key(), keys["ca"], not_after=AFTER_2050),
+            _ours("codesign", keys["ed25519"].public_key(), keys["ca"])]
+    bmp = (x509.CertificateBuilder().subject_name(x509.Name([
+        x509.NameAttribute(x509.NameOID.COMMON_NAME, "bmp ü", x509.name._ASN1Type.BMPString),
+        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "t61", x509.name._ASN1Type.T61String)]))
+        .issuer_name(parse_dn("CN=x").to_x509()).public_key(keys["rsa"].public_key()).serial_number(3)
+        .not_valid_before(NOT_BEFORE).not_valid_after(NOT_AFTER).sign(keys["rsa"], hashes.SHA384()))
+    made.append(bmp.public_bytes(serialization.Encoding.DER))
+    for der_ in made:
+        ours, theirs = EncodedCertificate(der_), x509.load_der_x509_certificate(der_)
+        assert (ours.serial_number, ours.version, ours.not_valid_before_utc, ours.not_valid_after_utc) == (
+            theirs.serial_number, theirs.version.value, theirs.not_valid_before_utc, theirs.not_valid_after_utc)
+        assert (ours.subject_der, ours.issuer_der) == (theirs.subject.public_bytes(), theirs.issuer.public_bytes())
+        assert ours.tbs_certificate_bytes == theirs.tbs_certificate_bytes and ours.signature == theirs.signature
+        assert ours.public_key() == theirs.public_key() and describe(ours) == describe(theirs)
+        assert (is_ca(ours), may_sign_certificates(ours)) == (is_ca(theirs), may_sign_certificates(theirs))
+        ca = EncodedCertificate(ca_der)
+        assert issued_by(ours, ca) == issued_by(theirs, x509.load_der_x509_certificate(ca_der))
+        assert "_decoded" not in vars(ours) or ours._decoded is None  # all read from the DER
+    assert is_ca(EncodedCertificate(made[1])) and not is_ca(EncodedCertificate(made[2]))
+
+
+def test_sign_imports_no_x509_decoder_and_refuses_what_load_request_refuses(tmp_path: Path) -> None:
+    """sign reads the request and the CA certificate (kept undecoded by the PKCS#12 reader) from their DER;
+    a damaged request gives the same errors as load_request's."""
+    from keystores.errors import CorruptStore, IntegrityError
+    from keystores.ops import lifecycle as lc
+
+    env = {**os.environ, "KS_PW": "builder pw1"}
+    for argv in (["selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Probe CA", "--ca", "--key-type", "ec:p256"],
+                 ["certreq", "web.p12", "--label", "web", "--dn", "CN=web,O=Example", "--key-type", "ec:p256", "--san",
+                  "DNS:web.example,IP:10.0.0.1,EMAIL:web@example.com", "-o", "web.csr"]):
+        subprocess.run([sys.executable, "-m", "keystores", *argv, "--password", "env:KS_PW"], check=True, env=env,
+                       cwd=tmp_path, capture_output=True)
+    probe = ("import sys, runpy; sys.argv = ['keystores', 'sign', 'ca.p12', 'web.csr', '--label', 'ca', '-o',"
+             " 'web.pem', '--chain', '--password', 'env:KS_PW']\ntry:\n"
+             "    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
+             "    assert not exit.code, exit.code\nprint('cryptography.x509' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          check=True)
+    assert done.stdout.strip() == "False"
+    assert (tmp_path / "web.pem").read_text().count("BEGIN CERTIFICATE") == 2
+    request = (tmp_path / "web.csr").read_bytes()
+    der_ = __import__("base64").b64decode(b"".join(request.splitlines()[1:-1]))
+    with open_store_for_test(tmp_path / "ca.p12") as ca_store:
+        for position in range(len(der_)):
+            for bits in (0x41, 0x80):
+                damaged = bytearray(der_)
+                damaged[position] ^= bits
+                expected: Exception | None = None
+                try:
+                    lc.load_request(bytes(damaged))
+                except (CorruptStore, IntegrityError) as exc:
+                    expected = exc
+                if expected is None:
+                    lc.sign(ca_store, "ca", bytes(damaged))
+                else:
+                    with pytest.raises(type(expected)) as raised:
+                        lc.sign(ca_store, "ca", bytes(damaged))
+                    assert str(raised.value) == str(expected), position
+
+
+def open_store_for_test(path: Path):  # type: ignore[no-untyped-def]
+    from keystores.store import open_store
+
+    return open_store(path, password="builder pw1")

@@ -82,6 +82,17 @@ _SIGNATURE_OIDS = {
 _NULL = b"\x05\x00"
 
 
+def signature_hashes() -> dict[bytes, str]:
+    """The signature AlgorithmIdentifiers as this module writes them (DER) -> the hash each names."""
+    if not _SIGNATURE_HASHES:
+        for (kind, hash_name), dotted in _SIGNATURE_OIDS.items():
+            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
+    return _SIGNATURE_HASHES
+
+
+_SIGNATURE_HASHES: dict[bytes, str] = {}
+
+
 def _key_kind(public_key: object) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
@@ -409,6 +420,42 @@ def request_subject(request_der: bytes) -> bytes:
     for byte."""
     _, at, _, end = _request_info(request_der)[1]
     return request_der[at:end]
+
+
+def request_is_plain(request_der: bytes) -> bool:
+    """Whether a request's CertificationRequestInfo is laid out as keystores writes one: version, subject, key and
+    attributes that are none or one extensionRequest asking for subject alternative names only, each in a form
+    _alt_name reads. What is not (other extensions, unusual forms, damage) is for cryptography to judge."""
+    try:
+        fields = _request_info(request_der)
+        if [tag for tag, *_ in fields] != [0x02, 0x30, 0x30, 0xA0]:
+            return False
+        _, _, start, end = fields[3]
+        attributes = der.elements(request_der, start, end)
+        if not attributes:
+            return True
+        (tag, _, attr_start, attr_end), = attributes
+        (oid_tag, oid_at, _, oid_end), (values_tag, _, values_start, values_end) = der.elements(
+            request_der, attr_start, attr_end)
+        if (tag, oid_tag, values_tag) != (0x30, 0x06, 0x31) or request_der[oid_at:oid_end] != der.oid(
+                _EXTENSION_REQUEST):
+            return False
+        (list_tag, _, list_start, list_end), = der.elements(request_der, values_start, values_end)
+        (ext_tag, _, ext_start, ext_end), = der.elements(request_der, list_start, list_end)
+        parts = der.elements(request_der, ext_start, ext_end)
+        if (list_tag, ext_tag, [tag for tag, *_ in parts]) != (0x30, 0x30, [0x06, 0x04]):
+            return False
+        if request_der[parts[0][1] : parts[0][3]] != der.oid(_OIDS["subjectAltName"]):
+            return False
+        names = request_der[parts[1][2] : parts[1][3]]
+        tag, start, end = der.read(names)
+        found = der.elements(names, start, end)
+        return tag == 0x30 and end == len(names) and bool(found) and all(
+            (tag == 0x87 and value_end - value_start in (4, 16))
+            or (tag in (0x81, 0x82, 0x86) and names[value_start:value_end].isascii())  # IA5String
+            for tag, _, value_start, value_end in found)
+    except (der.DerError, ValueError, IndexError):
+        return False
 
 
 def request_sans(request_der: bytes) -> list[AltName]:

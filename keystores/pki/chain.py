@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from keystores.crypto import der
 from keystores.pki.certificates import public_key_of, rsa_bits
 
 if TYPE_CHECKING:
@@ -33,10 +34,21 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     Any failure to verify (wrong key, unknown algorithm, damaged signature) counts as "not issued by". MD5 and
     SHA-1 signatures verify too: audit must be able to say "weak", not "broken".
     """
-    if cert.issuer != issuer.subject:
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate) and isinstance(issuer, EncodedCertificate):  # names as encoded
+        try:
+            if cert.issuer_der != issuer.subject_der:
+                return False
+        except ValueError:
+            return False
+    elif cert.issuer != issuer.subject:
         return False
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
+
+
+_BASIC_CONSTRAINTS, _KEY_USAGE = "2.5.29.19", "2.5.29.15"
 
 
 def absurd_key(public_key: object) -> str | None:
@@ -60,11 +72,7 @@ def absurd_key(public_key: object) -> str | None:
 def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
     """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
     key (absurd_key) made none: it is not even tried."""
-    from cryptography import x509 as cx509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-
-    from keystores.model import dsa_public_key_type
+    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.undecoded import RawCertificate
 
     if absurd_key(public_key) is not None:
@@ -72,6 +80,20 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
 
     if isinstance(data, RawCertificate):
         return _raw_signature_valid(data, public_key)
+    if isinstance(data, EncodedCertificate):  # read from its DER where the OID names the hash (start-up speed)
+        try:
+            if data.signature_hash_name is not None:
+                return _raw_signature_valid(data, public_key)
+            data = data.decoded  # Ed25519 and RSA-PSS: as cryptography reads them
+        except ValueError:
+            return False
+
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+
     tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
         algorithm = data.signature_hash_algorithm
@@ -135,6 +157,17 @@ def signature_verifies(public_key: object, signature: bytes, data: bytes, hash_n
 
 def is_ca(cert: x509.Certificate) -> bool:
     """Basic constraints say CA (a v1 self-signed root without extensions counts, as every TLS stack allows)."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):  # read from its DER (start-up speed)
+        try:
+            found = cert.extension(_BASIC_CONSTRAINTS)
+            if found is None:
+                return cert.version == 0 and is_self_signed(cert)
+            tag, content = der.value(found[1])
+            return tag == 0x30 and content[:3] == b"\x01\x01\xff"  # cA TRUE first (DEFAULT FALSE is absent)
+        except ValueError:
+            return False
     from cryptography import x509 as cx509
 
     try:
@@ -147,6 +180,17 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 def may_sign_certificates(cert: x509.Certificate) -> bool:
     """Key usage, when present, allows keyCertSign."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):  # read from its DER (start-up speed)
+        try:
+            found = cert.extension(_KEY_USAGE)
+            if found is None:
+                return True
+            tag, bits = der.value(found[1])
+            return tag == 0x03 and len(bits) > 1 and bool(bits[1] & 0x04)  # keyCertSign is bit 5
+        except ValueError:
+            return False
     from cryptography import x509 as cx509
 
     try:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from typing import Any, ClassVar
+
+from keystores.crypto import der
 
 
 class Encoded:
@@ -70,20 +73,169 @@ class Encoded:
         return f"<{type(self).__name__} {len(self.der)} bytes>"
 
 
-class EncodedCertificate(Encoded):
-    """An X.509 certificate keystores made (keystores.pki.builder.build_certificate_der)."""
+def _check_minimal(data: bytes, at: int, end: int) -> None:
+    """DerError unless every element from `at` to `end`, and inside each constructed one, has its length in the
+    shortest form DER requires (as cryptography's parser checks)."""
+    while at < end:
+        tag, start, stop = der.read(data, at, end, minimal=True)
+        if tag & 0x20:
+            _check_minimal(data, start, stop)
+        at = stop
+
+
+class _Signed(Encoded):
+    """What a signed structure's DER says: SEQUENCE { to-be-signed, signatureAlgorithm, BIT STRING signature }."""
+
+    def _parts(self) -> list[tuple[int, int, int, int]]:
+        parts = self.__dict__.get("_parts_cache")
+        if parts is None:
+            tag, start, end = der.read(self.der)
+            if tag != 0x30 or end != len(self.der):
+                raise der.DerError("not one SEQUENCE")
+            _check_minimal(self.der, 0, end)
+            parts = der.elements(self.der, start, end)
+            if [tag for tag, *_ in parts] != [0x30, 0x30, 0x03] or self.der[parts[2][2] : parts[2][3]][:1] != b"\0":
+                raise der.DerError("not a signed structure")
+            self.__dict__["_parts_cache"] = parts
+        return parts
+
+    def _to_be_signed(self) -> tuple[bytes, list[tuple[int, int, int, int]]]:
+        _, at, start, end = self._parts()[0]
+        return self.der[at:end], der.elements(self.der, start, end)
+
+    @property
+    def signature(self) -> bytes:
+        _, _, start, end = self._parts()[2]
+        return self.der[start + 1 : end]
+
+    @property
+    def signature_hash_name(self) -> str | None:
+        """hashlib's name of the signature's hash for an AlgorithmIdentifier in the form keystores writes (RSA with
+        its NULL, ECDSA and DSA without parameters); None for any other (RSA-PSS, Ed25519, unusual parameters),
+        which cryptography then reads."""
+        from keystores.pki.builder import signature_hashes
+
+        _, at, _, end = self._parts()[1]
+        return signature_hashes().get(self.der[at:end])
+
+    def _field(self, index: int) -> bytes:
+        _, fields = self._to_be_signed()
+        _, at, _, end = fields[index]
+        return self.der[at:end]
+
+    def public_key(self) -> Any:
+        """The public key, loaded from the SubjectPublicKeyInfo (ValueError when it cannot be)."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        try:
+            return load_der_public_key(self.spki_der)
+        except UnsupportedAlgorithm as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def spki_der(self) -> bytes:
+        raise NotImplementedError
+
+
+class EncodedCertificate(_Signed):
+    """An X.509 certificate held as DER (one keystores made, or a store's not yet decoded). Besides the bytes,
+    what sign and receive need is read from the DER: names, serial, validity, key, signature, extensions; the rest
+    (and any date in a form not read here) comes from cryptography's Certificate."""
 
     pem_label = "CERTIFICATE"
 
     @staticmethod
     def _load(der: bytes) -> Any:
-        from cryptography import x509
+        from keystores.pki.certificates import decode_certificate
 
-        return x509.load_der_x509_certificate(der)
+        return decode_certificate(der)  # as backends decode: a RawCertificate for one cryptography refuses
+
+    def _tbs_field(self, name: str) -> bytes:
+        _, fields = self._to_be_signed()
+        offset = 1 if fields[0][0] == 0xA0 else 0  # [0] version, absent in v1
+        return self._field(offset + ("serial", "signature", "issuer", "validity", "subject", "spki").index(name))
+
+    @property
+    def version(self) -> int:
+        """0 for v1, 2 for v3 (the INTEGER in [0], as cryptography's Version values are)."""
+        _, fields = self._to_be_signed()
+        if fields[0][0] != 0xA0:
+            return 0
+        _, _, start, end = fields[0]
+        tag, content = der.value(self.der[start:end])
+        if tag != 0x02:
+            raise der.DerError("bad certificate version")
+        return der.integer_value(content)
+
+    @property
+    def tbs_certificate_bytes(self) -> bytes:
+        return self._to_be_signed()[0]
+
+    @property
+    def serial_number(self) -> int:
+        tag, content = der.value(self._tbs_field("serial"))
+        if tag != 0x02:
+            raise der.DerError("bad serial number")
+        return der.integer_value(content)
+
+    @property
+    def issuer_der(self) -> bytes:
+        return self._tbs_field("issuer")
+
+    @property
+    def subject_der(self) -> bytes:
+        return self._tbs_field("subject")
+
+    @property
+    def spki_der(self) -> bytes:
+        return self._tbs_field("spki")
+
+    def _time(self, index: int, which: str) -> datetime:
+        validity = self._tbs_field("validity")
+        _, start, end = der.read(validity)
+        tag, at, _, stop = der.elements(validity, start, end)[index]
+        text = validity[at:stop][2:].decode("ascii", "replace") if stop - at < 0x80 else ""
+        formats = {0x17: ("%y%m%d%H%M%SZ", 13), 0x18: ("%Y%m%d%H%M%SZ", 15)}
+        form, size = formats.get(tag, ("", 0))
+        if len(text) == size and text[:-1].isdigit():
+            try:  # strptime's %y is RFC 5280's rule (50-99 -> 19xx) too
+                return datetime.strptime(text, form).replace(tzinfo=UTC)
+            except ValueError:
+                pass
+        return getattr(self.decoded, which)  # type: ignore[no-any-return] # another form: cryptography reads it
+
+    @property
+    def not_valid_before_utc(self) -> datetime:
+        return self._time(0, "not_valid_before_utc")
+
+    @property
+    def not_valid_after_utc(self) -> datetime:
+        return self._time(1, "not_valid_after_utc")
+
+    def extension(self, oid: str) -> tuple[bool, bytes] | None:
+        """(critical, the extnValue's content) of extension `oid`, None when the certificate has none."""
+        _, fields = self._to_be_signed()
+        wanted = der.oid(oid)
+        for tag, _, start, end in fields:
+            if tag != 0xA3:
+                continue
+            _, list_start, list_end = der.read(self.der, start, end)
+            for _, _, ext_start, ext_end in der.elements(self.der, list_start, list_end):
+                parts = der.elements(self.der, ext_start, ext_end)
+                if self.der[parts[0][1] : parts[0][3]] != wanted:
+                    continue
+                critical = len(parts) == 3 and self.der[parts[1][2] : parts[1][3]] != b"\x00"
+                tag, _, value_start, value_end = parts[-1]
+                if tag != 0x04:
+                    raise der.DerError("bad extension value")
+                return critical, self.der[value_start:value_end]
+        return None
 
 
-class EncodedRequest(Encoded):
-    """A PKCS#10 request keystores made (keystores.pki.builder.build_request)."""
+class EncodedRequest(_Signed):
+    """A PKCS#10 request held as DER: keystores made it (keystores.pki.builder.build_request) or `sign` read it;
+    its subject, key and signature are read from the DER, the rest comes from cryptography's request."""
 
     pem_label = "CERTIFICATE REQUEST"
 
@@ -92,3 +244,22 @@ class EncodedRequest(Encoded):
         from cryptography import x509
 
         return x509.load_der_x509_csr(der)
+
+    @property
+    def tbs_certrequest_bytes(self) -> bytes:
+        return self._to_be_signed()[0]
+
+    @property
+    def version(self) -> int:
+        tag, content = der.value(self._field(0))
+        if tag != 0x02 or len(content) != 1:
+            raise der.DerError("bad request version")
+        return der.integer_value(content)
+
+    @property
+    def subject_der(self) -> bytes:
+        return self._field(1)
+
+    @property
+    def spki_der(self) -> bytes:
+        return self._field(2)

@@ -50,11 +50,12 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     ids_used: set[bytes] = set()
     entries = list(entries)
     # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
-    in_chains = {c.public_bytes(as_der) for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    chains = {id(e): _chain_der(e) for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
+    in_chains = {der_ for e in entries if e.kind is EntryKind.KEY_PAIR for der_ in chains[id(e)][1:]}
     chain_entries: dict[bytes, Entry] = {}
     for entry in entries:
-        if entry.kind.is_certificate and entry.chain[0].public_bytes(as_der) in in_chains:
-            chain_entries.setdefault(entry.chain[0].public_bytes(as_der), entry)
+        if entry.kind.is_certificate and chains[id(entry)][0] in in_chains:
+            chain_entries.setdefault(chains[id(entry)][0], entry)
 
     for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR:
@@ -70,15 +71,15 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                 pkcs8 = entry.key.private_bytes(as_der, PrivateFormat.PKCS8, NoEncryption())
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
-            leaf_der = entry.chain[0].public_bytes(as_der) if entry.chain else hashlib.sha256(epki).digest()
+            chain = chains[id(entry)]
+            leaf_der = chain[0] if chain else hashlib.sha256(epki).digest()
             local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
             while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
                 local_id = hashlib.sha1(local_id).digest()
             ids_used.add(local_id)
             attrs = _bag_attributes(entry.label, local_id, None)
             key_bags.append(_safe_bag(_SHROUDED_KEY_BAG_OID, epki, attrs))
-            for index, cert in enumerate(entry.chain):
-                cert_der = cert.public_bytes(as_der)
+            for index, cert_der in enumerate(chain):
                 if index == 0:
                     cert_bags.append(_cert_bag(cert_der, attrs))
                 elif cert_der not in chain_written:
@@ -97,7 +98,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
             key_bags.append(_safe_bag(_SECRET_BAG_OID, value, attrs))
         elif entry.kind.is_certificate:
-            cert_der = entry.chain[0].public_bytes(as_der)
+            cert_der = chains[id(entry)][0]
             if chain_entries.get(cert_der) is not entry:
                 cert_bags.append(_cert_bag(cert_der, _certificate_attributes(entry)))
         else:
@@ -133,6 +134,15 @@ _SECRET_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.5")
 def _data(content: bytes) -> bytes:
     """ContentInfo { data, [0] EXPLICIT OCTET STRING content }."""
     return der.sequence(_DATA_OID, der.tlv(0xA0, der.octet_string(content)))
+
+
+def _chain_der(entry: Entry) -> tuple[bytes, ...]:
+    """An entry's chain as DER: as read or made while still undecoded (keystores.lazy_entries), so that rewriting
+    a store decodes no certificate (receive, certreq: start-up speed), else each certificate's bytes."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    ders = entry.undecoded_chain
+    return ders if ders is not None else tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)
 
 
 def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
