@@ -306,10 +306,10 @@ def receive_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Attach a signed certificate and its chain to the key it was made for (found by public key)."""
-    from keystores.ops.lifecycle import load_certificates, receive
+    from keystores.ops.lifecycle import read_certificates, receive
 
-    certs = load_certificates(_read_input(certificate, "certificate"), source=certificate)
-    extra = [c for path in chain or [] for c in load_certificates(_read_input(path, "chain"), source=path)]
+    certs = read_certificates(_read_input(certificate, "certificate"), source=certificate)
+    extra = [c for path in chain or [] for c in read_certificates(_read_input(path, "chain"), source=path)]
     result = _open_writable(store, password, store_type, module, profile,
                            lambda s: receive(s, certs, extra), create=False)
     show_notes(result.notes)

@@ -197,14 +197,22 @@ def test_openssl_and_keytool_judge_what_certreq_and_sign_make(tmp_path: Path, ki
 def test_certreq_imports_no_x509_decoder(tmp_path: Path) -> None:
     """certreq builds its request and placeholder and writes its PKCS#12 with keystores.crypto.der (start-up
     speed): neither cryptography.x509 nor asn1crypto is imported."""
-    probe = ("import sys, runpy; sys.argv = ['keystores', 'certreq', 'web.p12', '--label', 'web', '--dn', 'CN=web',"
-             " '--key-type', 'ec:p256', '--san', 'DNS:web.example', '-o', 'web.csr', '--password', 'pass:probe pw1'];"
-             "\ntry:\n    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
-             "    assert not exit.code, exit.code\n"
-             "print(' '.join(m for m in sys.modules if m == 'cryptography.x509' or m.startswith('asn1crypto')))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
-    assert done.stdout.strip() == ""
+    done = _run_noting_imports(tmp_path, {**os.environ, "KS_PW": "probe pw1"}, "certreq", "web.p12", "--label", "web",
+                               "--dn", "CN=web", "--key-type", "ec:p256", "--san", "DNS:web.example", "-o",
+                               "web.csr")
+    assert not [m for m in done.stdout.split() if m == "cryptography.x509" or m.startswith("asn1crypto")]
     assert (tmp_path / "web.csr").read_bytes().startswith(b"-----BEGIN CERTIFICATE REQUEST-----")
+
+
+def _run_noting_imports(folder: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """`keystores ARGV --password env:KS_PW` in a fresh interpreter that then prints the modules it imported."""
+    probe = ("import sys, runpy\nsys.argv = ['keystores', *sys.argv[1:], '--password', 'env:KS_PW']\ntry:\n"
+             "    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
+             "    assert not exit.code, exit.code\nprint(' '.join(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=folder, env=env,
+                          check=True)
+    assert "keystores.ops.lifecycle" in done.stdout.split()  # the probe sees what the command imported
+    return done
 
 
 def test_the_pkcs12_writer_writes_canonical_der_that_openssl_reads(tmp_path: Path, keys: dict) -> None:
@@ -303,13 +311,8 @@ def test_sign_imports_no_x509_decoder_and_refuses_what_load_request_refuses(tmp_
                   "DNS:web.example,IP:10.0.0.1,EMAIL:web@example.com", "-o", "web.csr"]):
         subprocess.run([sys.executable, "-m", "keystores", *argv, "--password", "env:KS_PW"], check=True, env=env,
                        cwd=tmp_path, capture_output=True)
-    probe = ("import sys, runpy; sys.argv = ['keystores', 'sign', 'ca.p12', 'web.csr', '--label', 'ca', '-o',"
-             " 'web.pem', '--chain', '--password', 'env:KS_PW']\ntry:\n"
-             "    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
-             "    assert not exit.code, exit.code\nprint('cryptography.x509' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env,
-                          check=True)
-    assert done.stdout.strip() == "False"
+    done = _run_noting_imports(tmp_path, env, "sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain")
+    assert "cryptography.x509" not in done.stdout.split()
     assert (tmp_path / "web.pem").read_text().count("BEGIN CERTIFICATE") == 2
     request = (tmp_path / "web.csr").read_bytes()
     der_ = __import__("base64").b64decode(b"".join(request.splitlines()[1:-1]))
@@ -335,3 +338,62 @@ def open_store_for_test(path: Path):  # type: ignore[no-untyped-def]
     from keystores.store import open_store
 
     return open_store(path, password="builder pw1")
+
+
+# --- receive reads the reply from its DER -----------------------------------------------------------------------
+def test_receive_imports_no_x509_decoder_and_reads_what_load_certificates_reads(tmp_path: Path) -> None:
+    """receive takes a reply in the forms keystores writes from its DER (EncodedCertificate.is_plain) and writes
+    the PKCS#12 without decoding it; every damaged copy of such a reply is refused with load_certificates' own
+    words, or read as the same certificates."""
+    from keystores.errors import CorruptStore
+    from keystores.ops import lifecycle as lc
+
+    env = {**os.environ, "KS_PW": "builder pw1"}
+    for argv in (["selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Probe CA,O=Example", "--ca", "--key-type",
+                  "ec:p256"],
+                 ["certreq", "web.p12", "--label", "web", "--dn", "CN=web,C=GB", "--key-type", "ec:p256", "--san",
+                  "DNS:web.example,IP:10.0.0.1,EMAIL:web@example.com,URI:urn:x", "-o", "web.csr"],
+                 ["sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain", "--copy-sans"]):
+        subprocess.run([sys.executable, "-m", "keystores", *argv, "--password", "env:KS_PW"], check=True, env=env,
+                       cwd=tmp_path, capture_output=True)
+    done = _run_noting_imports(tmp_path, env, "receive", "web.p12", "web.pem")
+    assert "cryptography.x509" not in done.stdout.split() and "with a chain of 2" in done.stderr
+    listed = subprocess.run([_tool("keytool"), "-list", "-v", "-keystore", "web.p12", "-storetype", "PKCS12",
+                             "-storepass", "builder pw1"], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "Certificate chain length: 2" in listed.stdout and "Issuer: CN=Probe CA, O=Example" in listed.stdout
+
+    reply = (tmp_path / "web.pem").read_bytes()
+    leaf_der = lc.load_certificates(reply)[0].public_bytes(serialization.Encoding.DER)
+    for position in range(len(leaf_der)):
+        for bits in (0x41, 0x80):
+            damaged = bytearray(leaf_der)
+            damaged[position] ^= bits
+            expected: Exception | list[bytes]
+            try:
+                expected = [c.public_bytes(serialization.Encoding.DER) for c in lc.load_certificates(bytes(damaged))]
+            except CorruptStore as exc:
+                expected = exc
+            if isinstance(expected, Exception):
+                with pytest.raises(CorruptStore) as raised:
+                    lc.read_certificates(bytes(damaged))
+                assert str(raised.value) == str(expected), position
+            else:
+                got = lc.read_certificates(bytes(damaged))
+                assert [c.public_bytes(serialization.Encoding.DER) for c in got] == expected, position
+
+
+def test_a_certificate_with_a_duplicated_extension_is_refused_in_our_words(keys: dict) -> None:
+    """cryptography raises DuplicateExtension (no ValueError): load_certificates and read_certificates say
+    "damaged" instead of letting it escape."""
+    from keystores.errors import CorruptStore
+    from keystores.ops import lifecycle as lc
+
+    twice = builder.profile_extensions("server", keys["rsa"].public_key(), issuer_public_key=keys["ca"].public_key())
+    twice.append(twice[-2])  # the subject key identifier again
+    cert = builder.build_certificate_der(private_key_signer(keys["ca"]), subject=parse_dn("CN=twice"),
+                                         issuer=parse_dn("CN=Pinned CA,O=Example,C=GB"),
+                                         public_key=keys["rsa"].public_key(), not_before=NOT_BEFORE,
+                                         not_after=NOT_AFTER, extensions=twice, serial=SERIAL)
+    for read in (lc.load_certificates, lc.read_certificates):
+        with pytest.raises(CorruptStore, match="not a certificate"):
+            read(cert)

@@ -559,13 +559,40 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
             for cert in certs:  # the lazy parts now, so that damage shows here and not in the middle of receive
                 cert.public_key()
                 cert.subject, cert.issuer, cert.extensions  # noqa: B018
-    except (ValueError, TypeError, cx509.InvalidVersion) as exc:
+    except (ValueError, TypeError, cx509.InvalidVersion, cx509.DuplicateExtension) as exc:
         raise CorruptStore("not a certificate (PEM, DER or PKCS#7), or it is damaged", store=source) from exc
     except UnsupportedAlgorithm as exc:
         raise CorruptStore(f"cannot read the certificate: {exc}", store=source) from exc
     if not certs:
         raise CorruptStore("holds no certificate", store=source)
     return list(certs)
+
+
+def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
+    """load_certificates for `receive`: certificates in PEM or DER that are plain (EncodedCertificate.is_plain:
+    the forms keystores writes, checked as cryptography checks them) come back as EncodedCertificates, read from
+    their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
+    anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
+    import base64
+    import binascii
+    import re
+
+    from keystores.pki.encoded import EncodedCertificate
+
+    if b"-----BEGIN PKCS7-----" not in data:
+        if b"-----BEGIN" in data:
+            blocks = re.findall(rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----",
+                                data, re.DOTALL)
+            try:
+                ders = [base64.b64decode(b"".join(block.split()), validate=True) for block in blocks]
+            except (binascii.Error, ValueError):
+                ders = []
+        else:
+            ders = [data]
+        certs = [EncodedCertificate(der) for der in ders]
+        if certs and all(cert.is_plain() for cert in certs):
+            return certs
+    return load_certificates(data, source=source)
 
 
 def _entry_public_key(entry: Entry) -> Any:
@@ -593,8 +620,10 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
+    from keystores.lazy_entries import made_entry
     from keystores.pki.certificates import describe
-    from keystores.pki.chain import is_self_signed, order_chain
+    from keystores.pki.chain import is_self_issued, is_self_signed, order_chain
+    from keystores.pki.encoded import as_encoded
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -609,7 +638,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         by_key.setdefault(public_key_fingerprint(public_key), []).append(entry)
         kind = "pending request" if entry.kind is EntryKind.REQUEST else "key"
         tried.append(f"'{entry.label}' ({kind}, {describe_key(public_key)}, {_short_fp(public_key)})")
-    given = list(dict.fromkeys([*certificates, *chain]))
+    # One kind of certificate throughout, read from the DER where it can be (start-up speed)
+    given = list(dict.fromkeys(as_encoded(cert) for cert in [*certificates, *chain]))
     leaf = match = None
     for cert in given:
         found = by_key.get(public_key_fingerprint(cert.public_key()))
@@ -631,8 +661,12 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     if len(match) > 1:
         others = ", ".join(f"'{e.label}'" for e in match[1:])
         notes.append(f"the same key is also under {others}; attached to '{target.label}' only")
-    pool = [c for c in given if c != leaf] + [c for c in _certificates(store) if c != leaf]
+    # The reply's own certificates first; the store's are decoded and searched only when the reply's chain stops
+    # short of a self-issued certificate (the same path: the earliest candidate wins, and the reply's come first).
+    pool = [c for c in given if c != leaf]
     path = order_chain(leaf, pool)
+    if not is_self_issued(path[-1]):
+        path = order_chain(leaf, pool + [as_encoded(c) for c in _certificates(store) if c != leaf])
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
@@ -643,12 +677,22 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
                                                       option="--chain", keyword="chain")))
     if leaf.not_valid_after_utc <= now:
         notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
-    if target.certificate is not None and target.certificate == leaf:
+    if _leaf_der(target) == leaf.der:
         notes.append("this certificate was already there; its chain has been refreshed")
-    entry = Entry(label=target.label, kind=EntryKind.KEY_PAIR, chain=tuple(path), key=target.key,
-                  default=target.default, created=target.created)
+    entry = made_entry(tuple(cert.der for cert in path), label=target.label, kind=EntryKind.KEY_PAIR,
+                       key=target.key, default=target.default, created=target.created)
     store.add(entry, replace=True)
     return Received(target.label, tuple(path), notes)
+
+
+def _leaf_der(entry: Entry) -> bytes | None:
+    """The entry's certificate as DER, from its backend's bytes while undecoded."""
+    der = entry.undecoded_leaf
+    if der is None and entry.certificate is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        der = entry.certificate.public_bytes(Encoding.DER)
+    return der
 
 
 # --- validate --------------------------------------------------------------------------------------------------

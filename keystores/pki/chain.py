@@ -21,7 +21,20 @@ if TYPE_CHECKING:
 
 def is_self_issued(cert: x509.Certificate) -> bool:
     """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
-    return cert.subject == cert.issuer
+    return _names(cert, "subject") == _names(cert, "issuer")
+
+
+def _names(cert: Any, which: str) -> Any:
+    """A certificate's subject or issuer to compare and index by: as encoded for an EncodedCertificate (read from
+    its DER: start-up speed), else cryptography's Name. Certificates of one chain search are of one kind."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):
+        try:
+            return cert.subject_der if which == "subject" else cert.issuer_der
+        except ValueError:
+            pass
+    return getattr(cert, which)
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -212,10 +225,10 @@ def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
     when no candidate matches, or when a certificate would repeat (cycle-safe). Candidates equal to the leaf and
     duplicates are ignored; candidates that are not part of the chain are left out.
     """
-    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    by_subject: dict[Any, list[x509.Certificate]] = {}
     for cand in candidates:
-        by_subject.setdefault(cand.subject, []).append(cand)
-    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget, complete=complete)
+        by_subject.setdefault(_names(cand, "subject"), []).append(cand)
+    return build_chain(leaf, lambda cert: by_subject.get(_names(cert, "issuer"), ()), budget, complete=complete)
 
 
 def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],

@@ -233,6 +233,125 @@ class EncodedCertificate(_Signed):
         return None
 
 
+    def is_plain(self) -> bool:
+        """Whether the certificate is in the forms read here and, as far as they go, as cryptography checks them
+        when it loads one: DER lengths, a v3 (or extension-less v1) layout, a positive serial, names in UTF8String,
+        PrintableString or IA5String, times in their plain forms, a key cryptography loads, a signature algorithm
+        keystores writes, and only the extensions keystores writes (basic constraints, key usage, extended key
+        usage, key identifiers, subject alternative names), each well formed and once. What is not plain is left
+        to cryptography (keystores.ops.lifecycle.read_certificates)."""
+        from keystores.pki.builder import signature_hashes
+        from keystores.pki.dn import DistinguishedName
+
+        try:
+            _, fields = self._to_be_signed()
+            tags = [tag for tag, *_ in fields]
+            if tags not in ([0xA0, 2, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3], [2, 0x30, 0x30, 0x30, 0x30, 0x30]):
+                return False
+            if tags[0] == 0xA0 and self.version != 2:
+                return False
+            _, serial = der.value(self._tbs_field("serial"))
+            if not serial or serial[0] & 0x80 or (serial[0] == 0 and (len(serial) == 1 or not serial[1] & 0x80)):
+                return False
+            algorithm = self._tbs_field("signature")
+            _, at, _, end = self._parts()[1]
+            if algorithm != self.der[at:end] or algorithm not in signature_hashes():
+                return False
+            if any(DistinguishedName.from_der(name, strict=True) is None
+                   for name in (self.issuer_der, self.subject_der)):
+                return False
+            validity = self._tbs_field("validity")
+            _, start, end = der.read(validity)
+            if len(der.elements(validity, start, end)) != 2 or None in (self._plain_time(0), self._plain_time(1)):
+                return False
+            self.public_key()
+            return tags[0] != 0xA0 or _plain_extensions(self.der, fields[-1])
+        except ValueError:  # DerError, a key cryptography does not load
+            return False
+
+    def _plain_time(self, index: int) -> datetime | None:
+        validity = self._tbs_field("validity")
+        _, start, end = der.read(validity)
+        tag, at, _, stop = der.elements(validity, start, end)[index]
+        text = validity[at:stop][2:].decode("ascii", "replace") if stop - at < 0x80 else ""
+        form, size = {0x17: ("%y%m%d%H%M%SZ", 13), 0x18: ("%Y%m%d%H%M%SZ", 15)}.get(tag, ("", 0))
+        if len(text) != size or not text[:-1].isdigit():
+            return None
+        try:
+            return datetime.strptime(text, form).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+
+
+_KEY_ID_OIDS = (der.oid("2.5.29.14"), der.oid("2.5.29.35"))
+_PLAIN_EXTENSIONS = {der.oid(dotted) for dotted in ("2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14",
+                                                    "2.5.29.35", "2.5.29.17")}
+
+
+def _plain_extensions(data: bytes, extensions: tuple[int, int, int, int]) -> bool:
+    """EncodedCertificate.is_plain's check of the [3] Extensions: each of the kinds keystores writes, once, well
+    formed as cryptography parses them."""
+    _, _, start, end = extensions
+    tag, list_start, list_end = der.read(data, start, end)
+    if tag != 0x30 or list_end != end:
+        return False
+    seen: set[bytes] = set()
+    for tag, _, ext_start, ext_end in der.elements(data, list_start, list_end):
+        parts = der.elements(data, ext_start, ext_end)
+        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+            return False
+        oid = data[parts[0][1] : parts[0][3]]
+        if oid in seen or oid not in _PLAIN_EXTENSIONS:
+            return False
+        seen.add(oid)
+        if len(parts) == 3 and data[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out
+            return False
+        if not _plain_value(oid, data[parts[-1][2] : parts[-1][3]]):
+            return False
+    return True
+
+
+def _plain_value(oid: bytes, value: bytes) -> bool:
+    tag, start, end = der.read(value)
+    if end != len(value):
+        return False
+    content = value[start:end]
+    dotted = der.oid_text(oid[2:])
+    if dotted == "2.5.29.14":  # subjectKeyIdentifier
+        return tag == 0x04
+    if dotted == "2.5.29.15":  # keyUsage: the unused bits zero, no trailing zero byte
+        return (tag == 0x03 and 2 <= len(content) <= 3 and content[0] < 8 and content[-1] != 0
+                and not content[-1] & ((1 << content[0]) - 1))
+    parts = der.elements(value, start, end)
+    if tag != 0x30:
+        return False
+    if dotted == "2.5.29.19":  # basicConstraints: [cA TRUE] [pathLen]
+        if not parts:
+            return True
+        if value[parts[0][1] : parts[0][3]] != b"\x01\x01\xff":
+            return False
+        return len(parts) == 1 or (len(parts) == 2 and parts[1][0] == 0x02 and parts[1][3] - parts[1][2] == 1
+                                   and value[parts[1][2]] < 0x80)
+    if dotted == "2.5.29.37":  # extKeyUsage: OIDs (oid_text refuses a malformed one)
+        return bool(parts) and all(t == 0x06 and der.oid_text(value[s:e], minimal=True) for t, _, s, e in parts)
+    if dotted == "2.5.29.35":  # authorityKeyIdentifier: keyIdentifier only
+        return [t for t, *_ in parts] == [0x80]
+    return bool(parts) and all(  # subjectAltName, as keystores.pki.builder writes and reads them
+        (t == 0x87 and e - s in (4, 16)) or (t in (0x81, 0x82, 0x86) and value[s:e].isascii())
+        for t, _, s, e in parts)
+
+
+def as_encoded(cert: Any) -> EncodedCertificate:
+    """`cert` as an EncodedCertificate (one already is; a cryptography or RawCertificate by its DER)."""
+    if isinstance(cert, EncodedCertificate):
+        return cert
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    encoded = EncodedCertificate(cert.public_bytes(Encoding.DER))
+    encoded._decoded = cert
+    return encoded
+
+
 class EncodedRequest(_Signed):
     """A PKCS#10 request held as DER: keystores made it (keystores.pki.builder.build_request) or `sign` read it;
     its subject, key and signature are read from the DER, the rest comes from cryptography's request."""
