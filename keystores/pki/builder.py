@@ -67,32 +67,6 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
     return name
 
 
-# Signature AlgorithmIdentifiers by key kind and hash (RFC 3279, 4055, 5758, 8410); RSA's carry a NULL.
-_SIGNATURE_OIDS = {
-    ("rsa", "md5"): "1.2.840.113549.1.1.4", ("rsa", "sha1"): "1.2.840.113549.1.1.5",
-    ("rsa", "sha224"): "1.2.840.113549.1.1.14", ("rsa", "sha256"): "1.2.840.113549.1.1.11",
-    ("rsa", "sha384"): "1.2.840.113549.1.1.12", ("rsa", "sha512"): "1.2.840.113549.1.1.13",
-    ("ec", "sha1"): "1.2.840.10045.4.1", ("ec", "sha224"): "1.2.840.10045.4.3.1",
-    ("ec", "sha256"): "1.2.840.10045.4.3.2", ("ec", "sha384"): "1.2.840.10045.4.3.3",
-    ("ec", "sha512"): "1.2.840.10045.4.3.4",
-    ("dsa", "sha1"): "1.2.840.10040.4.3", ("dsa", "sha224"): "2.16.840.1.101.3.4.3.1",
-    ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2", ("dsa", "sha384"): "2.16.840.1.101.3.4.3.3",
-    ("dsa", "sha512"): "2.16.840.1.101.3.4.3.4",
-}
-_NULL = b"\x05\x00"
-
-
-def signature_hashes() -> dict[bytes, str]:
-    """The signature AlgorithmIdentifiers as this module writes them (DER) -> the hash each names."""
-    if not _SIGNATURE_HASHES:
-        for (kind, hash_name), dotted in _SIGNATURE_OIDS.items():
-            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
-    return _SIGNATURE_HASHES
-
-
-_SIGNATURE_HASHES: dict[bytes, str] = {}
-
-
 def _key_kind(public_key: object) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
@@ -113,15 +87,17 @@ def _key_kind(public_key: object) -> str:
 
 def _algorithm_id(public_key: object, hash_name: str) -> bytes:
     """The signature AlgorithmIdentifier's DER."""
+    from keystores.pki.encoded import SIGNATURE_OIDS
+
     kind = _key_kind(public_key)
     if kind == "ed25519":
         return der.sequence(der.oid("1.3.101.112"))
     if kind == "ed448":
         return der.sequence(der.oid("1.3.101.113"))
-    dotted = _SIGNATURE_OIDS.get((kind, hash_name))
+    dotted = SIGNATURE_OIDS.get((kind, hash_name))
     if dotted is None:
         raise UsageError(f"{kind.upper()} signatures with {hash_name.upper()} do not exist; use sha256 or stronger")
-    return der.sequence(der.oid(dotted), _NULL) if kind == "rsa" else der.sequence(der.oid(dotted))
+    return der.sequence(der.oid(dotted), b"\x05\x00") if kind == "rsa" else der.sequence(der.oid(dotted))
 
 
 def _spki(public_key: object) -> bytes:

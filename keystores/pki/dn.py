@@ -51,7 +51,6 @@ for _kw, _oid in KEYWORDS.items():
 _LENGTH_LIMITS = {"2.5.4.6": (2, 2), "1.3.6.1.4.1.311.60.2.1.3": (2, 2), "2.5.4.3": (1, 64)}
 _STRING_TAGS = {"2.5.4.6": 0x13, "1.3.6.1.4.1.311.60.2.1.3": 0x13, "2.5.4.5": 0x13, "2.5.4.46": 0x13,
                 "1.2.840.113549.1.9.1": 0x16, "0.9.2342.19200300.100.1.25": 0x16}
-_PRINTABLE = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")  # PrintableString's characters (X.680)
 _OID_RE = re.compile(r"^(?:OID\.)?([0-2](?:\.\d+)+)$", re.IGNORECASE)
 _SPECIAL = set(',+"\\<>;')
 
@@ -138,38 +137,17 @@ class DistinguishedName:
         raise UsageError(f"DN '{self.source or self.normalized()}' cannot go into a certificate: {why}")
 
     @classmethod
-    def from_der(cls, name: bytes, *, strict: bool = False) -> DistinguishedName | None:
+    def from_der(cls, name: bytes) -> DistinguishedName | None:
         """from_x509 of a Name's DER without cryptography.x509 (start-up speed: sign names the certificate it
         wrote), for attribute values in the string types cryptography reads as text; None for anything else (a
-        BIT STRING value, malformed DER), which the caller leaves to from_x509. `strict` takes only the types
-        keystores writes (UTF8String, PrintableString, IA5String) with the characters their types allow."""
-        from keystores.crypto import der
+        BIT STRING value, malformed DER), which the caller leaves to from_x509."""
+        from keystores.pki.encoded import name_rdns
 
         codecs = {0x0C: "utf-8", 0x12: "utf-8", 0x13: "utf-8", 0x14: "latin-1", 0x16: "utf-8", 0x1A: "utf-8",
                   0x1C: "utf-32-be", 0x1E: "utf-16-be"}
-        if strict:
-            codecs = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii"}
-        rdns = []
         try:
-            tag, start, end = der.read(name)
-            if tag != 0x30 or end != len(name):
-                return None
-            for tag, _, rdn_start, rdn_end in der.elements(name, start, end):
-                attrs = []
-                pairs = der.elements(name, rdn_start, rdn_end)
-                if tag != 0x31 or not pairs:
-                    return None
-                for pair_tag, _, pair_start, pair_end in pairs:
-                    (oid_tag, _, oid_start, oid_end), (tag, _, value_start, value_end) = der.elements(
-                        name, pair_start, pair_end)
-                    if (pair_tag, oid_tag) != (0x30, 0x06):
-                        return None
-                    oid = der.oid_text(name[oid_start:oid_end], minimal=strict)
-                    value = name[value_start:value_end].decode(codecs[tag])
-                    if strict and tag == 0x13 and not _PRINTABLE.fullmatch(value):
-                        return None
-                    attrs.append(Attribute(_CANONICAL.get(oid, oid), oid, value))
-                rdns.append(tuple(attrs))
+            rdns = [tuple(Attribute(_CANONICAL.get(oid, oid), oid, value.decode(codecs[tag]))
+                          for oid, tag, value in rdn) for rdn in name_rdns(name)]
         except (ValueError, KeyError):  # DerError and UnicodeDecodeError are ValueErrors
             return None
         return cls(tuple(reversed(rdns)))

@@ -17,6 +17,31 @@ from typing import Any, ClassVar
 
 from keystores.crypto import der
 
+# Signature AlgorithmIdentifiers by key kind and hash (RFC 3279, 4055, 5758, 8410); RSA's carry a NULL.
+SIGNATURE_OIDS = {
+    ("rsa", "md5"): "1.2.840.113549.1.1.4", ("rsa", "sha1"): "1.2.840.113549.1.1.5",
+    ("rsa", "sha224"): "1.2.840.113549.1.1.14", ("rsa", "sha256"): "1.2.840.113549.1.1.11",
+    ("rsa", "sha384"): "1.2.840.113549.1.1.12", ("rsa", "sha512"): "1.2.840.113549.1.1.13",
+    ("ec", "sha1"): "1.2.840.10045.4.1", ("ec", "sha224"): "1.2.840.10045.4.3.1",
+    ("ec", "sha256"): "1.2.840.10045.4.3.2", ("ec", "sha384"): "1.2.840.10045.4.3.3",
+    ("ec", "sha512"): "1.2.840.10045.4.3.4",
+    ("dsa", "sha1"): "1.2.840.10040.4.3", ("dsa", "sha224"): "2.16.840.1.101.3.4.3.1",
+    ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2", ("dsa", "sha384"): "2.16.840.1.101.3.4.3.3",
+    ("dsa", "sha512"): "2.16.840.1.101.3.4.3.4",
+}
+_NULL = b"\x05\x00"
+
+
+def signature_hashes() -> dict[bytes, str]:
+    """The signature AlgorithmIdentifiers as keystores.pki.builder writes them (DER) -> the hash each names."""
+    if not _SIGNATURE_HASHES:
+        for (kind, hash_name), dotted in SIGNATURE_OIDS.items():
+            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
+    return _SIGNATURE_HASHES
+
+
+_SIGNATURE_HASHES: dict[bytes, str] = {}
+
 
 class Encoded:
     """DER of an X.509 structure; cryptography's object of it is `decoded`, loaded on first use."""
@@ -113,8 +138,6 @@ class _Signed(Encoded):
         """hashlib's name of the signature's hash for an AlgorithmIdentifier in the form keystores writes (RSA with
         its NULL, ECDSA and DSA without parameters); None for any other (RSA-PSS, Ed25519, unusual parameters),
         which cryptography then reads."""
-        from keystores.pki.builder import signature_hashes
-
         _, at, _, end = self._parts()[1]
         return signature_hashes().get(self.der[at:end])
 
@@ -192,18 +215,8 @@ class EncodedCertificate(_Signed):
         return self._tbs_field("spki")
 
     def _time(self, index: int, which: str) -> datetime:
-        validity = self._tbs_field("validity")
-        _, start, end = der.read(validity)
-        tag, at, _, stop = der.elements(validity, start, end)[index]
-        text = validity[at:stop][2:].decode("ascii", "replace") if stop - at < 0x80 else ""
-        formats = {0x17: ("%y%m%d%H%M%SZ", 13), 0x18: ("%Y%m%d%H%M%SZ", 15)}
-        form, size = formats.get(tag, ("", 0))
-        if len(text) == size and text[:-1].isdigit():
-            try:  # strptime's %y is RFC 5280's rule (50-99 -> 19xx) too
-                return datetime.strptime(text, form).replace(tzinfo=UTC)
-            except ValueError:
-                pass
-        return getattr(self.decoded, which)  # type: ignore[no-any-return] # another form: cryptography reads it
+        found = self._plain_time(index)
+        return found if found is not None else getattr(self.decoded, which)  # another form: cryptography reads it
 
     @property
     def not_valid_before_utc(self) -> datetime:
@@ -240,9 +253,6 @@ class EncodedCertificate(_Signed):
         keystores writes, and only the extensions keystores writes (basic constraints, key usage, extended key
         usage, key identifiers, subject alternative names), each well formed and once. What is not plain is left
         to cryptography (keystores.ops.lifecycle.read_certificates)."""
-        from keystores.pki.builder import signature_hashes
-        from keystores.pki.dn import DistinguishedName
-
         try:
             _, fields = self._to_be_signed()
             tags = [tag for tag, *_ in fields]
@@ -257,8 +267,7 @@ class EncodedCertificate(_Signed):
             _, at, _, end = self._parts()[1]
             if algorithm != self.der[at:end] or algorithm not in signature_hashes():
                 return False
-            if any(DistinguishedName.from_der(name, strict=True) is None
-                   for name in (self.issuer_der, self.subject_der)):
+            if not (_plain_name(self.issuer_der) and _plain_name(self.subject_der)):
                 return False
             validity = self._tbs_field("validity")
             _, start, end = der.read(validity)
@@ -270,17 +279,63 @@ class EncodedCertificate(_Signed):
             return False
 
     def _plain_time(self, index: int) -> datetime | None:
+        """notBefore (0) or notAfter (1) in UTCTime's or GeneralizedTime's plain form (seconds, Z), else None."""
         validity = self._tbs_field("validity")
         _, start, end = der.read(validity)
-        tag, at, _, stop = der.elements(validity, start, end)[index]
-        text = validity[at:stop][2:].decode("ascii", "replace") if stop - at < 0x80 else ""
-        form, size = {0x17: ("%y%m%d%H%M%SZ", 13), 0x18: ("%Y%m%d%H%M%SZ", 15)}.get(tag, ("", 0))
-        if len(text) != size or not text[:-1].isdigit():
+        tag, _, content_start, stop = der.elements(validity, start, end)[index]
+        text = validity[content_start:stop]
+        if tag == 0x17 and len(text) == 13:
+            year = int(text[:2]) if text[:2].isdigit() else -1
+            year, digits = year + (1900 if year >= 50 else 2000), text[2:12]
+        elif tag == 0x18 and len(text) == 15:
+            year, digits = int(text[:4]) if text[:4].isdigit() else -1, text[4:14]
+        else:
             return None
-        try:
-            return datetime.strptime(text, form).replace(tzinfo=UTC)
+        if text[-1:] != b"Z" or not text[:-1].isdigit() or year < 1:
+            return None
+        try:  # datetime() checks the ranges (a 31 April, a 25th hour)
+            return datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=UTC)
         except ValueError:
             return None
+
+
+def name_rdns(name: bytes) -> list[list[tuple[str, int, bytes]]]:
+    """A Name's DER as its RDNs in encoded order, each a list of (dotted OID, string tag, value bytes); DerError
+    (a ValueError) when it is not SEQUENCE OF SET OF SEQUENCE { OID, value } in DER. The one Name walker of
+    keystores.pki.encoded and DistinguishedName.from_der."""
+    tag, start, end = der.read(name)
+    if tag != 0x30 or end != len(name):
+        raise der.DerError("not a Name")
+    rdns = []
+    for rdn_tag, _, rdn_start, rdn_end in der.elements(name, start, end):
+        pairs = der.elements(name, rdn_start, rdn_end)
+        if rdn_tag != 0x31 or not pairs:
+            raise der.DerError("not an RDN")
+        attributes = []
+        for pair_tag, _, pair_start, pair_end in pairs:
+            (oid_tag, _, oid_start, oid_end), (value_tag, _, value_start, value_end) = der.elements(
+                name, pair_start, pair_end)
+            if pair_tag != 0x30 or oid_tag != 0x06:
+                raise der.DerError("not an attribute")
+            attributes.append((der.oid_text(name[oid_start:oid_end], minimal=True), value_tag,
+                               name[value_start:value_end]))
+        rdns.append(attributes)
+    return rdns
+
+
+def _plain_name(name: bytes) -> bool:
+    """A Name as keystores writes them and cryptography reads them: RDNs of OID and UTF8String, PrintableString
+    (its characters only) or IA5String (ASCII)."""
+    for rdn in name_rdns(name):
+        for _, tag, value in rdn:
+            if tag == 0x0C:
+                value.decode("utf-8")  # UnicodeDecodeError is a ValueError
+            elif not ((tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE))):
+                return False
+    return True
+
+
+_PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
 
 
 _KEY_ID_OIDS = (der.oid("2.5.29.14"), der.oid("2.5.29.35"))
