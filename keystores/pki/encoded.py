@@ -1,11 +1,15 @@
-"""Certificates and requests keystores has just made, held as their DER until something else is asked of them.
+"""Certificates and requests held as their DER, with what certreq, sign and receive need read from it.
 
-For start-up speed (bench/bench_core.py rows "start-up: keystores certreq" and "sign"): a request and the
-placeholder certificate certreq writes are only ever turned back into bytes on the command line, and importing
-cryptography.x509 to decode them costs about a quarter of the command. `public_bytes` and `fingerprint` answer from
-the DER; anything else (subject, extensions, public_key(), ...) is answered by cryptography's object of the same
-bytes, loaded on first use. Equal to that object and to any certificate with the same DER, as
-keystores.pki.undecoded.RawCertificate is.
+A speed device, for start-up (bench/bench_core.py rows "start-up: keystores certreq", "sign" and "receive"):
+importing cryptography.x509 costs about 20 ms before a command does anything, and these commands only build,
+check and copy certificates. EncodedCertificate and EncodedRequest answer `public_bytes`, `fingerprint`, names,
+serial, validity, key, signature and extensions from the DER (with keystores.crypto.der and one Name walker,
+`name_rdns`); anything else (and a date in a form not read here) is answered by cryptography's object of the same
+bytes, loaded on first use (`decoded`). `EncodedCertificate.is_plain` says whether a certificate someone else sent
+is in the forms keystores writes and passes the checks cryptography makes on loading; what is not is decoded by
+cryptography as before. Equal to cryptography's object and to any certificate with the same DER, as
+keystores.pki.undecoded.RawCertificate is. Judged in tests/test_builder_der.py: the facts against cryptography's,
+and every byte of a request or reply damaged against cryptography's verdict.
 """
 
 from __future__ import annotations
