@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from keystores.backends.pkcs12.bags import _note_suspicious, _Parsed
 from keystores.errors import (
