@@ -7,7 +7,8 @@
   <= 0.2x) and `openssl pkey` on the same files: `version`, `list`/`show` of a 1-key PKCS#12 keytool made, `list`
   of a PEM with an encrypted key and its certificate, `export` of a certificate, `convert` to PEM, and `certreq`,
   `sign`, `receive` one by one. Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
-  cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py.
+  cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
+  keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
 
 (List of a small PKCS#12 and of 2,000-entry JKS stores against keytool are bench_pkcs12.py and bench_java.py.)
 Rows carry six cells: job | keystores median | native median | ratio | peak RSS (ours / native) | goal; time and

@@ -62,7 +62,7 @@ def _check_request_inputs(dn: str, key_type: str, sans: list[str] | None) -> Non
     from keystores.pki.builder import parse_sans
     from keystores.pki.dn import parse_dn
 
-    parse_dn(dn).to_x509()
+    parse_dn(dn).to_der()
     KeySpec.parse(key_type)
     parse_sans(sans or [])
 
@@ -200,9 +200,9 @@ def selfsign_cmd(
                                               path_length=path_length, replace=replace), create=True)
     show_notes(result.notes)
     if out:
-        _write_output(out, _pem_or_der([result.certificate], out, "pem"))
+        _write_output(out, _pem_or_der([result.encoded[0]], out, "pem"))
     err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
-        f"{result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+        f"{result.encoded[0].not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
 
 def certreq_cmd(
     store: Annotated[str, Argument(help="Store for the key (created if missing); on a pkcs11: URI the "
@@ -221,7 +221,7 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     from keystores.ops.lifecycle import certreq
 
@@ -230,7 +230,7 @@ def certreq_cmd(
     result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
                            lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
                                              replace=replace), create=True)
-    pem = result.request.public_bytes(serialization.Encoding.PEM)
+    pem = result.encoded.public_bytes(Encoding.PEM)  # as made: no cryptography.x509 import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:
@@ -275,7 +275,8 @@ def sign_cmd(
     result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
         s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
         sans=san or [], path_length=path_length, source=request))
-    certs = list(result.chain) if chain else [result.certificate]
+    # as made and as the CA's store keeps them: printed without importing cryptography.x509 (start-up speed)
+    certs = list(result.encoded) if chain else [result.encoded[0]]
     if chain and (out_format or "").lower() == "der":
         from keystores.errors import UsageError
 
@@ -289,8 +290,9 @@ def sign_cmd(
     if out != "-":
         from keystores.pki.certificates import describe
 
-        err(f"wrote {out}: {describe(result.certificate)}, serial {result.certificate.serial_number:x}, "
-            f"valid until {result.certificate.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+        made = result.encoded[0]
+        err(f"wrote {out}: {describe(made)}, serial {made.serial_number:x}, "
+            f"valid until {made.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
 
 def receive_cmd(
     store: Annotated[str, Argument(help="Store holding the key (a .kdb with its .rdb, a token...).")],
@@ -304,14 +306,14 @@ def receive_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Attach a signed certificate and its chain to the key it was made for (found by public key)."""
-    from keystores.ops.lifecycle import load_certificates, receive
+    from keystores.ops.lifecycle import read_certificates, receive
 
-    certs = load_certificates(_read_input(certificate, "certificate"), source=certificate)
-    extra = [c for path in chain or [] for c in load_certificates(_read_input(path, "chain"), source=path)]
+    certs = read_certificates(_read_input(certificate, "certificate"), source=certificate)
+    extra = [c for path in chain or [] for c in read_certificates(_read_input(path, "chain"), source=path)]
     result = _open_writable(store, password, store_type, module, profile,
                            lambda s: receive(s, certs, extra), create=False)
     show_notes(result.notes)
-    err(f"received into '{result.label}' with a chain of {len(result.chain)}")
+    err(f"received into '{result.label}' with a chain of {len(result.encoded)}")
 
 def validate_cmd(
     store: Annotated[str, Argument()],

@@ -46,8 +46,10 @@ class LazyEntry(Entry):
     trust = _Deferred()  # type: ignore[assignment]
 
     @classmethod
-    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes, **entry_fields: Any) -> LazyEntry:
-        """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER.
+    def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes,
+             chain_der: tuple[bytes, ...] | None = None, **entry_fields: Any) -> LazyEntry:
+        """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER
+        and `chain_der`, where the backend has it, the whole chain's (leaf first).
         The instance dict is filled directly: Entry.__init__ sets each field through object.__setattr__ and the
         deferred ones through their descriptors, a third of building a listed entry."""
         entry = object.__new__(cls)
@@ -59,11 +61,16 @@ class LazyEntry(Entry):
             del state[f"_{name}"]
             state[f"_load_{name}"] = loader
         state["_leaf_der"] = leaf_der
+        state["_chain_der"] = chain_der
         return entry
 
     @property
     def undecoded_leaf(self) -> bytes | None:
         return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
+
+    @property
+    def undecoded_chain(self) -> tuple[bytes, ...] | None:
+        return None if "_chain" in self.__dict__ else self.__dict__.get("_chain_der")
 
 
 _DEFERRED = ("chain", "key", "trust")
@@ -135,6 +142,20 @@ class SealedEntry(Entry):
         return copy
 
 
+def made_entry(chain_der: tuple[bytes, ...], **entry_fields: Any) -> LazyEntry:
+    """An entry whose chain keystores has just made or read as DER (ops.lifecycle: selfsign, certreq's
+    placeholder, receive), decoded on first use of `chain`; a backend that writes `undecoded_chain` (PKCS#12) writes
+    it without decoding it, so certreq and receive import no cryptography.x509 (start-up speed, bench/bench_core.py
+    "start-up: keystores certreq"/"receive")."""
+
+    def decoded() -> tuple[Any, ...]:
+        from keystores.pki.certificates import decode_certificate
+
+        return tuple(decode_certificate(der) for der in chain_der)
+
+    return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
+
+
 class _SealedLazyEntry(SealedEntry, LazyEntry):
     """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
     neither its key nor its certificates."""
@@ -142,12 +163,14 @@ class _SealedLazyEntry(SealedEntry, LazyEntry):
 
 def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
                  chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
-                 in_threads: bool = False, **entry_fields: Any) -> SealedEntry:
+                 chain_der: tuple[bytes, ...] | None = None, in_threads: bool = False,
+                 **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
     `chain_loader` (and the leaf's DER) its chain is read on first use too. `in_threads`: `unseal` may run in a
     worker thread beside other keys' (it asks nothing and shares nothing unguarded), see open_keys."""
     if chain_loader is not None and leaf_der is not None:
-        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, **entry_fields)
+        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, chain_der=chain_der,
+                                                   **entry_fields)
     else:
         entry = SealedEntry(**entry_fields)
     entry.__dict__["_unseal"] = unseal

@@ -388,6 +388,13 @@ class Entry(FrozenValue):
         return None
 
     @property
+    def undecoded_chain(self) -> tuple[bytes, ...] | None:
+        """The whole chain's DER, leaf first, while its backend has not decoded it yet and knows it (PKCS#12), else
+        None: what `sign` reads its CA from without importing cryptography.x509 (start-up speed, bench_core's
+        "start-up: keystores sign")."""
+        return None
+
+    @property
     def on_token(self) -> bool:
         """The private key is a KeyRef: it stays on its token."""
         return isinstance(self.key, KeyRef)

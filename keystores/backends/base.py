@@ -117,10 +117,11 @@ class BaseStore:
                                   store=self.location, label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and not entry.chain and not caps.bare_keys:
+        # undecoded_chain first: an entry keystores just made (lazy_entries.made_entry) is not decoded to be checked
+        if entry.kind is EntryKind.KEY_PAIR and not (entry.undecoded_chain or entry.chain) and not caps.bare_keys:
             raise CapabilityError("bare_keys", f"{self.format} stores hold a private key only with its certificate, "
                                   "and this key has none", store=self.location, label=entry.label)
-        if entry.kind.is_certificate and not entry.chain:
+        if entry.kind.is_certificate and not (entry.undecoded_chain or entry.chain):
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
         if not entry.label:
             raise UsageError("an entry needs a non-empty label", store=self.location)

@@ -427,8 +427,11 @@ def _holds_one_sequence(info: bytes) -> bool:
 
 def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2048, salt_length: int = 16,
                  raw_password: bool = False) -> tuple[bytes, bytes]:
-    """Encrypt `data`; returns (AlgorithmIdentifier DER, ciphertext)."""
-    from asn1crypto import algos
+    """Encrypt `data`; returns (AlgorithmIdentifier DER, ciphertext). The AlgorithmIdentifier is written with
+    keystores.crypto.der, not asn1crypto, for start-up speed: certreq and receive write a PKCS#12 and would import
+    asn1crypto's algorithms only for this (bench/bench_core.py "start-up: keystores certreq"); tests/test_pbe.py
+    has openssl read what it writes."""
+    from keystores.crypto import der
 
     salt = os.urandom(salt_length)
     if scheme in ("pbes2-aes256-sha256", "pbes2-aes256-sha384"):
@@ -436,39 +439,30 @@ def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2
         key = pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
         iv = os.urandom(16)
         ciphertext = _cbc("aes", key, iv, data, decrypt=False)
-        alg = algos.EncryptionAlgorithm({
-            "algorithm": "pbes2",
-            "parameters": {
-                "key_derivation_func": {
-                    "algorithm": "pbkdf2",
-                    "parameters": {"salt": {"specified": salt}, "iteration_count": iterations,
-                                   "prf": {"algorithm": prf, "parameters": None}},
-                },
-                "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
-            },
-        })
-        return alg.dump(), ciphertext
+        prf_id = der.sequence(der.oid(_HMAC_OIDS[prf]))  # no NULL parameters, as before (both are read)
+        kdf = der.sequence(der.oid(_PBKDF2), der.sequence(der.octet_string(salt), der.integer(iterations), prf_id))
+        cipher = der.sequence(der.oid(_AES256_CBC), der.octet_string(iv))
+        return der.sequence(der.oid(_PBES2), der.sequence(kdf, cipher)), ciphertext
     if scheme == "pkcs12-3des":
         secret = password.encode("utf-8") if raw_password else bmp_password(password)
         key = pkcs12_kdf(secret, salt, 1, iterations, 24)
         iv = pkcs12_kdf(secret, salt, 2, iterations, 8)
         ciphertext = _cbc("tripledes", key, iv, data, decrypt=False)
-        alg = algos.EncryptionAlgorithm({
-            "algorithm": "pkcs12_sha1_tripledes_3key",
-            "parameters": {"salt": salt, "iterations": iterations},
-        })
-        return alg.dump(), ciphertext
+        parameters = der.sequence(der.octet_string(salt), der.integer(iterations))
+        return der.sequence(der.oid(_PKCS12_3DES), parameters), ciphertext
     raise ValueError(f"unknown encryption scheme {scheme}")
+
+
+_PBES2, _PBKDF2, _AES256_CBC = "1.2.840.113549.1.5.13", "1.2.840.113549.1.5.12", "2.16.840.1.101.3.4.1.42"
+_HMAC_OIDS = {"sha256": "1.2.840.113549.2.9", "sha384": "1.2.840.113549.2.10"}
+_PKCS12_3DES = "1.2.840.113549.1.12.1.3"
 
 
 def encrypt_pkcs8(pkcs8_der: bytes, password: str, *, scheme: str = "pbes2-aes256-sha256", iterations: int = 2048,
                   salt_length: int = 16, raw_password: bool = False) -> bytes:
-    """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER."""
-    from asn1crypto import algos, keys
+    """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER (written as encrypt_with's AlgorithmIdentifier is)."""
+    from keystores.crypto import der
 
     alg_der, ciphertext = encrypt_with(scheme, pkcs8_der, password, iterations=iterations,
                                        salt_length=salt_length, raw_password=raw_password)
-    return keys.EncryptedPrivateKeyInfo({
-        "encryption_algorithm": algos.EncryptionAlgorithm.load(alg_der),
-        "encrypted_data": ciphertext,
-    }).dump()
+    return der.sequence(alg_der, der.octet_string(ciphertext))

@@ -37,6 +37,8 @@ from keystores.ops import StoreArg, is_location, on_store, using
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from keystores.pki.dn import DistinguishedName
+    from keystores.pki.encoded import EncodedRequest
     from keystores.store import KeyStore
 
 DEFAULT_KEY = "rsa:2048"
@@ -44,31 +46,59 @@ PLACEHOLDER_DAYS = 90  # keytool -genkeypair's default validity, for the certifi
 
 
 # --- results ---------------------------------------------------------------------------------------------------
+# The results hold what they carry as made or read, DER (keystores.pki.encoded), and give cryptography's objects of
+# it on first use: the CLI prints from the DER without importing cryptography.x509 (start-up speed, bench_core's
+# "start-up: keystores certreq"/"sign"/"receive").
+def _decoded(item: Any) -> Any:
+    from keystores.pki.encoded import Encoded
+
+    return item.decoded if isinstance(item, Encoded) else item
+
+
 @dataclass
 class Issued:
-    """A certificate made by selfsign or sign; `chain` is leaf first (the CA's chain after the leaf)."""
+    """A certificate made by selfsign or sign: `certificate` and `chain` (leaf first, the CA's chain after the
+    leaf) are cryptography's objects; `encoded` is the same chain as keystores.pki.encoded objects."""
 
     label: str
-    certificate: x509.Certificate
-    chain: tuple[x509.Certificate, ...]
+    encoded: tuple[Any, ...]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return tuple(_decoded(cert) for cert in self.encoded)
 
 
 @dataclass
 class Requested:
-    """A request made by certreq; `kept_as` says where the key waits for the signed certificate."""
+    """A request made by certreq; `kept_as` says where the key waits for the signed certificate. `request` is
+    cryptography's object, `encoded` the same request as a keystores.pki.encoded.EncodedRequest."""
 
     label: str
-    request: x509.CertificateSigningRequest
+    encoded: Any
     kept_as: str
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def request(self) -> x509.CertificateSigningRequest:
+        return _decoded(self.encoded)  # type: ignore[no-any-return]
 
 
 @dataclass
 class Received:
+    """The chain attached to `label`, leaf first: `chain` as cryptography's objects, `encoded` as received."""
+
     label: str
-    chain: tuple[x509.Certificate, ...]
+    encoded: tuple[Any, ...]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return tuple(_decoded(cert) for cert in self.encoded)
 
 
 @dataclass
@@ -183,14 +213,15 @@ def _spec(key_spec: KeySpec | str | None) -> KeySpec:
     return KeySpec.parse(key_spec or DEFAULT_KEY)
 
 
-def _subject(dn: str | x509.Name) -> x509.Name:
-    from cryptography import x509 as cx509
-
+def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
+    """The subject to build with: a DN as written, checked as cryptography would check it, or a Name as given."""
+    if not isinstance(dn, str):
+        return dn
     from keystores.pki.dn import parse_dn
 
-    if isinstance(dn, cx509.Name):
-        return dn
-    return parse_dn(dn).to_x509()
+    parsed = parse_dn(dn)
+    parsed.to_der()  # refuses what cannot go into a certificate (a two-letter C, a CN of 1 to 64 characters...)
+    return parsed
 
 
 def _host_key(spec: KeySpec) -> Any:
@@ -250,16 +281,6 @@ def _fp(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
 
 
-def _raw_name(der: bytes, which: str) -> bytes:
-    """A name's DER exactly as it sits in a request or certificate, so that chains match byte for byte."""
-    from asn1crypto import csr as acsr
-    from asn1crypto import x509 as ax509
-
-    if which == "request-subject":
-        return acsr.CertificationRequest.load(der)["certification_request_info"]["subject"].dump()
-    return ax509.Certificate.load(der)["tbs_certificate"]["subject"].dump()
-
-
 # --- selfsign --------------------------------------------------------------------------------------------------
 @on_store(writable=True, create=True)
 def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
@@ -268,7 +289,9 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
              replace: bool = False, now: dt.datetime | None = None) -> Issued:
     """A new key pair with a self-signed certificate under `label` (runmqakm -cert -create, keytool -genkeypair).
     With `ca` the certificate is a CA (keyCertSign, cRLSign) that `sign` can use."""
-    from keystores.pki.builder import build_certificate, parse_sans, profile_extensions
+    from keystores.lazy_entries import made_entry
+    from keystores.pki.builder import build_certificate_der, parse_sans, profile_extensions
+    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import validity
 
     spec = _spec(key_spec)
@@ -282,14 +305,15 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
         public_key = signer.public_key
         extensions = profile_extensions("ca" if ca else "server-client", public_key,
                                         issuer_public_key=public_key, sans=alt_names, path_length=path_length)
-        cert = build_certificate(signer, subject=subject, issuer=subject, public_key=public_key,
-                                 not_before=start, not_after=end, extensions=extensions, md=md, notes=notes)
-        store.add(Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(cert,), key=key), replace=replace or on_token)
+        cert = EncodedCertificate(build_certificate_der(
+            signer, subject=subject, issuer=subject, public_key=public_key, not_before=start, not_after=end,
+            extensions=extensions, md=md, notes=notes))
+        store.add(made_entry((cert.der,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace or on_token)
     except BaseException:
         if on_token:
             _forget_token_key(store, label)
         raise
-    return Issued(label, cert, (cert,), notes)
+    return Issued(label, (cert,), notes)
 
 
 # --- certreq ---------------------------------------------------------------------------------------------------
@@ -300,7 +324,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     """Make a key in the store and a PKCS#10 request signed by it. The private key never leaves the store:
     on a token it is made there; in a format with pending requests (.kdb/.rdb) it waits as a REQUEST; elsewhere
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
-    from keystores.pki.builder import build_certificate, build_request, parse_sans
+    from keystores.lazy_entries import made_entry
+    from keystores.pki.builder import build_certificate_der, build_request, parse_sans
     from keystores.pki.when import validity
 
     spec = _spec(key_spec)
@@ -324,9 +349,9 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             kept_as = "as a pending request"
         else:
             start, end = validity(days=PLACEHOLDER_DAYS, not_after=None, now=now)
-            placeholder = build_certificate(signer, subject=subject, issuer=subject, public_key=signer.public_key,
-                                            not_before=start, not_after=end, md=None)
-            store.add(Entry(label=label, kind=EntryKind.KEY_PAIR, chain=(placeholder,), key=key), replace=replace)
+            placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
+                                                not_before=start, not_after=end, md=None)
+            store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace)
             kept_as = "as a key pair with a self-signed placeholder certificate"
     except BaseException:
         if on_token:
@@ -367,20 +392,26 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     """The CA under `ca_label` (its key in any store, a token included) signs a request
     (runmqakm -cert -sign, openssl ca). Extensions follow `profile`; SANs are copied from the request only
     when `copy_sans`. Refuses a CA that is expired, not yet valid, or not a CA."""
-    from cryptography import x509 as cx509
-    from cryptography.hazmat.primitives import serialization
-
-    from keystores.pki.builder import PROFILES, build_certificate, parse_sans, profile_extensions, request_sans
+    from keystores.pki.builder import (
+        PROFILES,
+        build_certificate_der,
+        parse_sans,
+        profile_extensions,
+        request_sans,
+        request_subject,
+    )
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
+    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import validity
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
-    csr = request if isinstance(request, cx509.CertificateSigningRequest) else load_request(request, source=source)
+    csr = _request_to_sign(request, source)
     notes: list[str] = []
     entry = ca_store.get(ca_label)
-    ca_cert = entry.certificate
+    chain = _chain_as_encoded(entry)
+    ca_cert = chain[0] if chain else None
     where = {"store": ca_store.location, "label": ca_label}
     # What the store holds does not fit the request: a failure (exit 1), not a usage error.
     if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or entry.key is None:
@@ -402,36 +433,103 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
         notes.append(f"validity shortened to end with the CA's on {_iso(ca_cert.not_valid_after_utc)}")
         end = ca_cert.not_valid_after_utc
     signer = ca_store.signer(ca_label)
-    if public_key_fingerprint(signer.public_key) != public_key_fingerprint(ca_cert.public_key()):
+    ca_public_key = ca_cert.public_key()
+    if public_key_fingerprint(signer.public_key) != public_key_fingerprint(ca_public_key):
         raise KeystoreError("the private key does not belong to the CA certificate", **where)
 
     alt_names = parse_sans(sans)
-    asked = request_sans(csr)
+    asked = request_sans(csr.der)
     if copy_sans:
         alt_names = list(dict.fromkeys([*asked, *alt_names]))
     elif asked:
-        shown = ", ".join(_general_name(n) for n in asked)
+        shown = ", ".join(str(n) for n in asked)
         notes.append(Note(f"the request asks for subject alternative names ({shown}); not copied",
                           Hint(" without {}", option="--copy-sans", keyword="copy_sans=True")))
     public_key = csr.public_key()
-    extensions = profile_extensions(profile, public_key, issuer_public_key=ca_cert.public_key(),
-                                    issuer_cert=ca_cert, sans=alt_names, path_length=path_length)
-    csr_der = csr.public_bytes(serialization.Encoding.DER)
-    cert = build_certificate(
-        signer, subject=_raw_name(csr_der, "request-subject"),
-        issuer=_raw_name(ca_cert.public_bytes(serialization.Encoding.DER), "certificate-subject"),
-        public_key=public_key, not_before=start, not_after=end, extensions=extensions, md=md, notes=notes)
+    extensions = profile_extensions(profile, public_key, issuer_public_key=ca_public_key, issuer_cert=ca_cert,
+                                    sans=alt_names, path_length=path_length)
+    cert = EncodedCertificate(build_certificate_der(
+        signer, subject=request_subject(csr.der), public_key=public_key,
+        issuer=ca_cert.subject_der if isinstance(ca_cert, EncodedCertificate) else ca_cert.subject.public_bytes(),
+        not_before=start, not_after=end, extensions=extensions, md=md, notes=notes))
     if not issued_by(cert, ca_cert):
         raise KeystoreError("the new certificate does not verify against the CA certificate", **where)
-    return Issued(ca_label, cert, (cert, *entry.chain), notes)
+    return Issued(ca_label, (cert, *chain), notes)
 
 
-def _general_name(name: x509.GeneralName) -> str:
-    from cryptography import x509 as cx509
+def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: str) -> EncodedRequest:
+    """The request `sign` signs, as its DER, its own signature verified. Its subject, key and signature are read
+    from the DER (start-up speed: no cryptography.x509 import, bench_core's "start-up: keystores sign"); a request
+    in another form (a signature whose OID names no hash, as Ed25519 and RSA-PSS, a name in an unusual form) or
+    one that does not read so is left to load_request, which says what is wrong with it as cryptography sees it."""
+    from cryptography.hazmat.primitives.serialization import Encoding
 
-    prefix = {cx509.DNSName: "DNS", cx509.IPAddress: "IP", cx509.RFC822Name: "EMAIL",
-              cx509.UniformResourceIdentifier: "URI"}.get(type(name), type(name).__name__)
-    return f"{prefix}:{name.value}"
+    from keystores.pki.builder import request_is_plain
+    from keystores.pki.chain import signature_verifies
+    from keystores.pki.dn import DistinguishedName
+    from keystores.pki.encoded import EncodedRequest
+
+    if isinstance(request, EncodedRequest):
+        encoded = request
+    elif isinstance(request, bytes | bytearray):
+        encoded = EncodedRequest(_request_der(bytes(request)))
+    else:
+        encoded = EncodedRequest(request.public_bytes(Encoding.DER))
+    try:
+        readable = (request_is_plain(encoded.der) and encoded.version == 0
+                    and DistinguishedName.from_der(encoded.subject_der) is not None
+                    and encoded.signature_hash_name is not None)
+        public_key = encoded.public_key() if readable else None
+    except ValueError:
+        readable = False
+    if not readable:
+        load_request(encoded.der, source=source)
+        return encoded
+    if not signature_verifies(public_key, encoded.signature, encoded.tbs_certrequest_bytes,
+                              encoded.signature_hash_name):
+        raise IntegrityError("the request's signature does not verify: it was changed after signing or signed "
+                             "by another key", store=source)
+    return encoded
+
+
+def _request_der(data: bytes) -> bytes:
+    """A request's DER: the first PEM block labelled as one (as cryptography finds it), or the bytes as given.
+    Bytes that are neither come back as they are, for load_request to refuse."""
+    import base64
+    import binascii
+    import re
+
+    if b"-----BEGIN" not in data:
+        return data
+    found = re.search(rb"-----BEGIN (NEW )?CERTIFICATE REQUEST-----(.*?)-----END (NEW )?CERTIFICATE REQUEST-----",
+                      data, re.DOTALL)
+    if found is None:
+        return data
+    try:
+        return base64.b64decode(b"".join(found.group(2).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return data
+
+
+def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
+    """The entry's chain as EncodedCertificates: the DER its backend read while it is still undecoded (PKCS#12
+    keeps it), else re-encoded from the decoded chain; the decoded chain itself when its leaf does not read as DER
+    here (a certificate keystores.pki.undecoded keeps), so that the checks see it as before."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from keystores.pki.encoded import EncodedCertificate
+
+    ders = entry.undecoded_chain
+    if ders is None:
+        ders = tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)
+    chain = tuple(EncodedCertificate(der) for der in ders)
+    try:
+        if chain:
+            leaf = chain[0]
+            _ = (leaf.version, leaf.subject_der, leaf.spki_der, leaf.not_valid_before_utc, leaf.not_valid_after_utc)
+    except ValueError:
+        return tuple(entry.chain)
+    return chain
 
 
 # --- receive ---------------------------------------------------------------------------------------------------
@@ -439,31 +537,62 @@ def load_certificates(data: bytes, *, source: str = "certificate") -> list[x509.
     """Certificates from PEM (one or many), DER, or a PKCS#7 bundle (.p7b), in the order given."""
     from cryptography import x509 as cx509
     from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import pkcs7
 
     from keystores.pki.certificates import quietly_decoding
+
+    def pkcs7() -> Any:  # imported only for a .p7b: it brings the e-mail package (start-up speed)
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
+        return pkcs7
 
     try:
         with quietly_decoding():
             if b"-----BEGIN PKCS7-----" in data:
-                certs = pkcs7.load_pem_pkcs7_certificates(data)
+                certs = pkcs7().load_pem_pkcs7_certificates(data)
             elif b"-----BEGIN" in data:
                 certs = cx509.load_pem_x509_certificates(data)
             else:
                 try:
                     certs = [cx509.load_der_x509_certificate(data)]
                 except ValueError:
-                    certs = pkcs7.load_der_pkcs7_certificates(data)
+                    certs = pkcs7().load_der_pkcs7_certificates(data)
             for cert in certs:  # the lazy parts now, so that damage shows here and not in the middle of receive
                 cert.public_key()
                 cert.subject, cert.issuer, cert.extensions  # noqa: B018
-    except (ValueError, TypeError, cx509.InvalidVersion) as exc:
+    except (ValueError, TypeError, cx509.InvalidVersion, cx509.DuplicateExtension) as exc:
         raise CorruptStore("not a certificate (PEM, DER or PKCS#7), or it is damaged", store=source) from exc
     except UnsupportedAlgorithm as exc:
         raise CorruptStore(f"cannot read the certificate: {exc}", store=source) from exc
     if not certs:
         raise CorruptStore("holds no certificate", store=source)
     return list(certs)
+
+
+def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
+    """load_certificates for `receive`: certificates in PEM or DER that are plain (EncodedCertificate.is_plain:
+    the forms keystores writes, checked as cryptography checks them) come back as EncodedCertificates, read from
+    their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
+    anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
+    import base64
+    import binascii
+    import re
+
+    from keystores.pki.encoded import EncodedCertificate
+
+    if b"-----BEGIN PKCS7-----" not in data:
+        if b"-----BEGIN" in data:
+            blocks = re.findall(rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----",
+                                data, re.DOTALL)
+            try:
+                ders = [base64.b64decode(b"".join(block.split()), validate=True) for block in blocks]
+            except (binascii.Error, ValueError):
+                ders = []
+        else:
+            ders = [data]
+        certs = [EncodedCertificate(der) for der in ders]
+        if certs and all(cert.is_plain() for cert in certs):
+            return certs
+    return load_certificates(data, source=source)
 
 
 def _entry_public_key(entry: Entry) -> Any:
@@ -491,8 +620,10 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
+    from keystores.lazy_entries import made_entry
     from keystores.pki.certificates import describe
-    from keystores.pki.chain import is_self_signed, order_chain
+    from keystores.pki.chain import is_self_issued, is_self_signed, order_chain
+    from keystores.pki.encoded import as_encoded
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -507,7 +638,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         by_key.setdefault(public_key_fingerprint(public_key), []).append(entry)
         kind = "pending request" if entry.kind is EntryKind.REQUEST else "key"
         tried.append(f"'{entry.label}' ({kind}, {describe_key(public_key)}, {_short_fp(public_key)})")
-    given = list(dict.fromkeys([*certificates, *chain]))
+    # One kind of certificate throughout, read from the DER where it can be (start-up speed)
+    given = list(dict.fromkeys(as_encoded(cert) for cert in [*certificates, *chain]))
     leaf = match = None
     for cert in given:
         found = by_key.get(public_key_fingerprint(cert.public_key()))
@@ -523,13 +655,18 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
                        "Nothing was written", store=store.location)
     notes: list[str] = []
     # Prefer the entry still waiting (a request or a placeholder) when the same key sits under several labels.
-    match.sort(key=lambda e: 0 if e.kind is EntryKind.REQUEST or not e.chain or is_self_signed(e.chain[0]) else 1)
+    if len(match) > 1:  # (sorting one would decode its chain for nothing)
+        match.sort(key=lambda e: 0 if e.kind is EntryKind.REQUEST or not e.chain or is_self_signed(e.chain[0]) else 1)
     target = match[0]
     if len(match) > 1:
         others = ", ".join(f"'{e.label}'" for e in match[1:])
         notes.append(f"the same key is also under {others}; attached to '{target.label}' only")
-    pool = [c for c in given if c != leaf] + [c for c in _certificates(store) if c != leaf]
+    # The reply's own certificates first; the store's are decoded and searched only when the reply's chain stops
+    # short of a self-issued certificate (the same path: the earliest candidate wins, and the reply's come first).
+    pool = [c for c in given if c != leaf]
     path = order_chain(leaf, pool)
+    if not is_self_issued(path[-1]):
+        path = order_chain(leaf, pool + [as_encoded(c) for c in _certificates(store) if c != leaf])
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
@@ -540,12 +677,22 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
                                                       option="--chain", keyword="chain")))
     if leaf.not_valid_after_utc <= now:
         notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
-    if target.certificate is not None and target.certificate == leaf:
+    if _leaf_der(target) == leaf.der:
         notes.append("this certificate was already there; its chain has been refreshed")
-    entry = Entry(label=target.label, kind=EntryKind.KEY_PAIR, chain=tuple(path), key=target.key,
-                  default=target.default, created=target.created)
+    entry = made_entry(tuple(cert.der for cert in path), label=target.label, kind=EntryKind.KEY_PAIR,
+                       key=target.key, default=target.default, created=target.created)
     store.add(entry, replace=True)
     return Received(target.label, tuple(path), notes)
+
+
+def _leaf_der(entry: Entry) -> bytes | None:
+    """The entry's certificate as DER, from its backend's bytes while undecoded."""
+    der = entry.undecoded_leaf
+    if der is None and entry.certificate is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        der = entry.certificate.public_bytes(Encoding.DER)
+    return der
 
 
 # --- validate --------------------------------------------------------------------------------------------------

@@ -16,8 +16,14 @@ WEAK_HASHES = ("md5", "sha1")
 def describe(cert: x509.Certificate) -> str:
     """The subject in the MQ/RFC 4514 form."""
     from keystores.pki.dn import DistinguishedName
+    from keystores.pki.encoded import EncodedCertificate
 
-    return DistinguishedName.from_x509(cert.subject).normalized() or "(empty subject)"
+    name = None
+    if isinstance(cert, EncodedCertificate):  # from its DER where the names are in the usual forms
+        name = DistinguishedName.from_der(cert.subject_der)
+    if name is None:
+        name = DistinguishedName.from_x509(cert.subject)
+    return name.normalized() or "(empty subject)"
 
 
 def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:

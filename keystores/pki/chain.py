@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from keystores.crypto import der
 from keystores.pki.certificates import public_key_of, rsa_bits
 
 if TYPE_CHECKING:
@@ -20,7 +21,20 @@ if TYPE_CHECKING:
 
 def is_self_issued(cert: x509.Certificate) -> bool:
     """True when subject and issuer names are equal (a root, or a self-issued key-rollover certificate)."""
-    return cert.subject == cert.issuer
+    return _names(cert, "subject") == _names(cert, "issuer")
+
+
+def _names(cert: Any, which: str) -> Any:
+    """A certificate's subject or issuer to compare and index by: as encoded for an EncodedCertificate (read from
+    its DER: start-up speed), else cryptography's Name. Certificates of one chain search are of one kind."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):
+        try:
+            return cert.subject_der if which == "subject" else cert.issuer_der
+        except ValueError:
+            pass
+    return getattr(cert, which)
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
@@ -33,10 +47,21 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     Any failure to verify (wrong key, unknown algorithm, damaged signature) counts as "not issued by". MD5 and
     SHA-1 signatures verify too: audit must be able to say "weak", not "broken".
     """
-    if cert.issuer != issuer.subject:
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate) and isinstance(issuer, EncodedCertificate):  # names as encoded
+        try:
+            if cert.issuer_der != issuer.subject_der:
+                return False
+        except ValueError:
+            return False
+    elif cert.issuer != issuer.subject:
         return False
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
+
+
+_BASIC_CONSTRAINTS, _KEY_USAGE = "2.5.29.19", "2.5.29.15"
 
 
 def absurd_key(public_key: object) -> str | None:
@@ -60,11 +85,7 @@ def absurd_key(public_key: object) -> str | None:
 def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, public_key: object) -> bool:
     """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
     key (absurd_key) made none: it is not even tried."""
-    from cryptography import x509 as cx509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-
-    from keystores.model import dsa_public_key_type
+    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.undecoded import RawCertificate
 
     if absurd_key(public_key) is not None:
@@ -72,6 +93,20 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
 
     if isinstance(data, RawCertificate):
         return _raw_signature_valid(data, public_key)
+    if isinstance(data, EncodedCertificate):  # read from its DER where the OID names the hash (start-up speed)
+        try:
+            if data.signature_hash_name is not None:
+                return _raw_signature_valid(data, public_key)
+            data = data.decoded  # Ed25519 and RSA-PSS: as cryptography reads them
+        except ValueError:
+            return False
+
+    from cryptography import x509 as cx509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    from keystores.model import dsa_public_key_type
+
     tbs = data.tbs_certificate_bytes if isinstance(data, cx509.Certificate) else data.tbs_certrequest_bytes
     try:
         algorithm = data.signature_hash_algorithm
@@ -97,6 +132,17 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
 
 def _raw_signature_valid(cert: Any, public_key: object) -> bool:
     """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
+    hash_name = cert.signature_hash_name
+    if hash_name is None and not isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return False
+    return signature_verifies(public_key, cert.signature, cert.tbs_certificate_bytes, hash_name)
+
+
+def signature_verifies(public_key: object, signature: bytes, data: bytes, hash_name: str | None) -> bool:
+    """Whether `public_key` signed `data` with `hash_name` ("sha256"...; PKCS#1 v1.5 for RSA, ECDSA, DSA; ignored
+    for Ed25519/Ed448): for what is known as bytes (a RawCertificate, what keystores.pki.builder just signed)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
@@ -105,28 +151,36 @@ def _raw_signature_valid(cert: Any, public_key: object) -> bool:
 
     try:
         if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes)
+            public_key.verify(signature, data)
             return True
-        hash_name = cert.signature_hash_name
-        if hash_name is None:
-            return False
         algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
-                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
+                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name or ""]()
         if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+            public_key.verify(signature, data, ec.ECDSA(algorithm))
         elif isinstance(public_key, dsa_public_key_type()):
-            public_key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+            public_key.verify(signature, data, algorithm)
         else:
             return False
-    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError, KeyError):
         return False
     return True
 
 
 def is_ca(cert: x509.Certificate) -> bool:
     """Basic constraints say CA (a v1 self-signed root without extensions counts, as every TLS stack allows)."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):  # read from its DER (start-up speed)
+        try:
+            found = cert.extension(_BASIC_CONSTRAINTS)
+            if found is None:
+                return cert.version == 0 and is_self_signed(cert)
+            tag, content = der.value(found[1])
+            return tag == 0x30 and content[:3] == b"\x01\x01\xff"  # cA TRUE first (DEFAULT FALSE is absent)
+        except ValueError:
+            return False
     from cryptography import x509 as cx509
 
     try:
@@ -139,6 +193,17 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 def may_sign_certificates(cert: x509.Certificate) -> bool:
     """Key usage, when present, allows keyCertSign."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):  # read from its DER (start-up speed)
+        try:
+            found = cert.extension(_KEY_USAGE)
+            if found is None:
+                return True
+            tag, bits = der.value(found[1])
+            return tag == 0x03 and len(bits) > 1 and bool(bits[1] & 0x04)  # keyCertSign is bit 5
+        except ValueError:
+            return False
     from cryptography import x509 as cx509
 
     try:
@@ -160,10 +225,10 @@ def order_chain(leaf: x509.Certificate, candidates: Iterable[x509.Certificate],
     when no candidate matches, or when a certificate would repeat (cycle-safe). Candidates equal to the leaf and
     duplicates are ignored; candidates that are not part of the chain are left out.
     """
-    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    by_subject: dict[Any, list[x509.Certificate]] = {}
     for cand in candidates:
-        by_subject.setdefault(cand.subject, []).append(cand)
-    return build_chain(leaf, lambda cert: by_subject.get(cert.issuer, ()), budget, complete=complete)
+        by_subject.setdefault(_names(cand, "subject"), []).append(cand)
+    return build_chain(leaf, lambda cert: by_subject.get(_names(cert, "issuer"), ()), budget, complete=complete)
 
 
 def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], Iterable[x509.Certificate]],

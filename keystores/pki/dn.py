@@ -47,6 +47,10 @@ _CANONICAL: dict[str, str] = {}
 for _kw, _oid in KEYWORDS.items():
     _CANONICAL.setdefault(_oid, _kw)
 
+# What cryptography's NameAttribute checks and which string type it writes (cryptography.x509.name), for to_der.
+_LENGTH_LIMITS = {"2.5.4.6": (2, 2), "1.3.6.1.4.1.311.60.2.1.3": (2, 2), "2.5.4.3": (1, 64)}
+_STRING_TAGS = {"2.5.4.6": 0x13, "1.3.6.1.4.1.311.60.2.1.3": 0x13, "2.5.4.5": 0x13, "2.5.4.46": 0x13,
+                "1.2.840.113549.1.9.1": 0x16, "0.9.2342.19200300.100.1.25": 0x16}
 _OID_RE = re.compile(r"^(?:OID\.)?([0-2](?:\.\d+)+)$", re.IGNORECASE)
 _SPECIAL = set(',+"\\<>;')
 
@@ -103,6 +107,50 @@ class DistinguishedName:
             return x509.Name(rdns)
         except ValueError as exc:
             raise UsageError(f"DN '{self.source or self.normalized()}' cannot go into a certificate: {exc}") from exc
+
+    def to_der(self) -> bytes:
+        """The Name's DER exactly as cryptography encodes `to_x509()` (UTF8String, PrintableString for C,
+        serialNumber and dnQualifier, IA5String for e-mail and DC; a multi-valued RDN's SET sorted), written with
+        keystores.crypto.der: certreq, sign and receive build requests and certificates without importing
+        cryptography.x509, for start-up speed (bench/bench_core.py "start-up: keystores certreq"); judged
+        against to_x509() in tests/test_builder_der.py."""
+        from keystores.crypto import der
+
+        rdns = []
+        for rdn in reversed(self.rdns):
+            attributes = []
+            for attribute in rdn:
+                length_limits = _LENGTH_LIMITS.get(attribute.oid)
+                size = len(attribute.value.encode("utf-8"))
+                if length_limits is not None and not length_limits[0] <= size <= length_limits[1]:
+                    self._refuse(f"Attribute's length must be >= {length_limits[0]} and <= {length_limits[1]}, "
+                                 f"but it was {size}")
+                tag = _STRING_TAGS.get(attribute.oid, 0x0C)
+                if tag == 0x16 and not attribute.value.isascii():
+                    self._refuse("Name attribute value must be a valid IA5String")
+                value = der.tlv(tag, attribute.value.encode("utf-8"))
+                attributes.append(der.sequence(der.oid(attribute.oid), value))
+            rdns.append(der.tlv(0x31, b"".join(sorted(attributes))))
+        return der.sequence(*rdns)
+
+    def _refuse(self, why: str) -> None:
+        raise UsageError(f"DN '{self.source or self.normalized()}' cannot go into a certificate: {why}")
+
+    @classmethod
+    def from_der(cls, name: bytes) -> DistinguishedName | None:
+        """from_x509 of a Name's DER without cryptography.x509 (start-up speed: sign names the certificate it
+        wrote), for attribute values in the string types cryptography reads as text; None for anything else (a
+        BIT STRING value, malformed DER), which the caller leaves to from_x509."""
+        from keystores.pki.encoded import name_rdns
+
+        codecs = {0x0C: "utf-8", 0x12: "utf-8", 0x13: "utf-8", 0x14: "latin-1", 0x16: "utf-8", 0x1A: "utf-8",
+                  0x1C: "utf-32-be", 0x1E: "utf-16-be"}
+        try:
+            rdns = [tuple(Attribute(_CANONICAL.get(oid, oid), oid, value.decode(codecs[tag]))
+                          for oid, tag, value in rdn) for rdn in name_rdns(name)]
+        except (ValueError, KeyError):  # DerError and UnicodeDecodeError are ValueErrors
+            return None
+        return cls(tuple(reversed(rdns)))
 
     @classmethod
     def from_x509(cls, name: x509.Name) -> DistinguishedName:

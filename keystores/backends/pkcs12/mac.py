@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from keystores.backends.pkcs12.bags import _note_suspicious, _Parsed
 from keystores.errors import (
@@ -136,14 +136,20 @@ def _hash_label(name: str) -> str:
             "sm3": "SM3"}.get(name, name.upper())
 
 
-def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> Any:
-    from asn1crypto import pkcs12
-
+def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> bytes:
+    """The MacData DER, written with keystores.crypto.der (no asn1crypto import on the write path: start-up speed,
+    bench/bench_core.py "start-up: keystores certreq")."""
+    from keystores.crypto import der
     from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     salt = os.urandom(profile.mac_salt_length)
     size = hashlib.new(profile.mac_hash).digest_size
     key = pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
     digest = hmac.new(key, content, profile.mac_hash).digest()
-    return pkcs12.MacData({"mac": {"digest_algorithm": {"algorithm": profile.mac_hash}, "digest": digest},
-                           "mac_salt": salt, "iterations": profile.mac_iterations})
+    algorithm = der.sequence(der.oid(_HASH_OIDS[profile.mac_hash]), b"\x05\x00")  # with NULL, as before
+    return der.sequence(der.sequence(algorithm, der.octet_string(digest)), der.octet_string(salt),
+                        der.integer(profile.mac_iterations))
+
+
+_HASH_OIDS = {"sha1": "1.3.14.3.2.26", "sha224": "2.16.840.1.101.3.4.2.4", "sha256": "2.16.840.1.101.3.4.2.1",
+              "sha384": "2.16.840.1.101.3.4.2.2", "sha512": "2.16.840.1.101.3.4.2.3"}

@@ -329,7 +329,8 @@ def _assemble(parsed: _Parsed, location: str, *,
                                        budget=parsed.budget)
             entry: Entry = sealed_entry(unseal, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
                                         key=None, chain_loader=functools.partial(_decoded, chain),
-                                        leaf_der=chain[0].der, in_threads=True)
+                                        leaf_der=chain[0].der, chain_der=tuple(bag.der for bag in chain),
+                                        in_threads=True)
         else:
             entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=_decoded(chain), key=key)
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None),

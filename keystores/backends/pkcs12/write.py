@@ -36,24 +36,26 @@ def _oids_from_trust(trust: Trust) -> list[str]:
 def _serialize(entries: Iterable[Entry], password: str | None,
                profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
                reuse_from: object | None = None) -> bytes:
-    """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one."""
-    from asn1crypto import cms, core, pkcs12
-    from cryptography.hazmat.primitives import serialization
+    """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one. Written
+    with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
+    import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
     from keystores.crypto import pbe
 
-    as_der = serialization.Encoding.DER
-    key_bags: list[Any] = []
+    as_der = Encoding.DER
+    key_bags: list[bytes] = []
     cert_bags: list[bytes] = []
     chain_written: set[bytes] = set()
     ids_used: set[bytes] = set()
     entries = list(entries)
     # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
-    in_chains = {c.public_bytes(as_der) for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
+    chains = {id(e): _chain_der(e) for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
+    in_chains = {der_ for e in entries if e.kind is EntryKind.KEY_PAIR for der_ in chains[id(e)][1:]}
     chain_entries: dict[bytes, Entry] = {}
     for entry in entries:
-        if entry.kind.is_certificate and entry.chain[0].public_bytes(as_der) in in_chains:
-            chain_entries.setdefault(entry.chain[0].public_bytes(as_der), entry)
+        if entry.kind.is_certificate and chains[id(entry)][0] in in_chains:
+            chain_entries.setdefault(chains[id(entry)][0], entry)
 
     for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR:
@@ -66,21 +68,18 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                 if isinstance(entry.key, KeyRef) or entry.key is None:
                     raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
                                           store=location, label=entry.label)
-                pkcs8 = entry.key.private_bytes(as_der, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption())
+                pkcs8 = entry.key.private_bytes(as_der, PrivateFormat.PKCS8, NoEncryption())
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
-            leaf_der = entry.chain[0].public_bytes(as_der) if entry.chain else hashlib.sha256(epki).digest()
+            chain = chains[id(entry)]
+            leaf_der = chain[0] if chain else hashlib.sha256(epki).digest()
             local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
             while local_id in ids_used:  # the same certificate under two labels: keep the ids distinct
                 local_id = hashlib.sha1(local_id).digest()
             ids_used.add(local_id)
             attrs = _bag_attributes(entry.label, local_id, None)
-            key_bags.append(pkcs12.SafeBag({"bag_id": "pkcs8_shrouded_key_bag",
-                                            "bag_value": pkcs12.EncryptedPrivateKeyInfo.load(epki),
-                                            "bag_attributes": _loaded(attrs)}))
-            for index, cert in enumerate(entry.chain):
-                cert_der = cert.public_bytes(as_der)
+            key_bags.append(_safe_bag(_SHROUDED_KEY_BAG_OID, epki, attrs))
+            for index, cert_der in enumerate(chain):
                 if index == 0:
                     cert_bags.append(_cert_bag(cert_der, attrs))
                 elif cert_der not in chain_written:
@@ -93,13 +92,13 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             epki = pbe.encrypt_pkcs8(_secret_pkcs8(entry.secret, location, entry.label), password,
                                      scheme=profile.key_scheme, iterations=profile.iterations,
                                      salt_length=profile.salt_length)
-            value = pkcs12.SecretBag({"secret_type_id": "1.2.840.113549.1.12.10.1.2", "secret_value": epki})
+            # SecretBag { secretTypeId (Java's: the shrouded key bag OID), [0] EXPLICIT OCTET STRING epki }
+            value = der.sequence(_SHROUDED_KEY_BAG_OID, der.tlv(0xA0, der.octet_string(epki)))
             millis = int((entry.created or datetime.now(UTC)).timestamp() * 1000)
             attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
-            key_bags.append(pkcs12.SafeBag({"bag_id": "secret_bag", "bag_value": value,
-                                            "bag_attributes": _loaded(attrs)}))
+            key_bags.append(_safe_bag(_SECRET_BAG_OID, value, attrs))
         elif entry.kind.is_certificate:
-            cert_der = entry.chain[0].public_bytes(as_der)
+            cert_der = chains[id(entry)][0]
             if chain_entries.get(cert_der) is not entry:
                 cert_bags.append(_cert_bag(cert_der, _certificate_attributes(entry)))
         else:
@@ -107,34 +106,43 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                                   f"PKCS#12 stores cannot hold {entry.kind.value} entries",
                                   store=location, label=entry.label)
 
-    infos: list[Any] = []
+    infos: list[bytes] = []
     if key_bags:
-        key_contents = der.tlv(0x30, b"".join(bag.dump() for bag in key_bags))
-        infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(key_contents)}))
+        infos.append(_data(der.tlv(0x30, b"".join(key_bags))))
     if cert_bags:
         plain = der.tlv(0x30, b"".join(cert_bags))
         if password is None:
-            infos.append(cms.ContentInfo({"content_type": "data", "content": core.OctetString(plain)}))
+            infos.append(_data(plain))
         else:
             alg_der, ciphertext = pbe.encrypt_with(profile.cert_scheme, plain, password,
                                                    iterations=profile.iterations,
                                                    salt_length=profile.salt_length)
-            encrypted = cms.EncryptedData({
-                "version": "v0",
-                "encrypted_content_info": {
-                    "content_type": "data",
-                    "content_encryption_algorithm": cms.EncryptionAlgorithm.load(alg_der),
-                    "encrypted_content": ciphertext,
-                },
-            })
-            infos.append(cms.ContentInfo({"content_type": "encrypted_data", "content": encrypted}))
-    safe_bytes = pkcs12.AuthenticatedSafe(infos).dump()
-    pfx: dict[str, Any] = {"version": "v3",
-                           "auth_safe": cms.ContentInfo({"content_type": "data",
-                                                         "content": core.OctetString(safe_bytes)})}
-    if password is not None:
-        pfx["mac_data"] = _make_mac(safe_bytes, password, profile)
-    return pkcs12.Pfx(pfx).dump()
+            # EncryptedData { version 0, EncryptedContentInfo { data, algorithm, [0] IMPLICIT ciphertext } }
+            encrypted = der.sequence(der.integer(0), der.sequence(_DATA_OID, alg_der, der.tlv(0x80, ciphertext)))
+            infos.append(der.sequence(_ENCRYPTED_DATA_OID, der.tlv(0xA0, encrypted)))
+    safe_bytes = der.sequence(*infos)
+    mac = _make_mac(safe_bytes, password, profile) if password is not None else b""
+    return der.sequence(der.integer(3), _data(safe_bytes), mac)
+
+
+_DATA_OID = der.oid("1.2.840.113549.1.7.1")
+_ENCRYPTED_DATA_OID = der.oid("1.2.840.113549.1.7.6")
+_SHROUDED_KEY_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.2")
+_SECRET_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.5")
+
+
+def _data(content: bytes) -> bytes:
+    """ContentInfo { data, [0] EXPLICIT OCTET STRING content }."""
+    return der.sequence(_DATA_OID, der.tlv(0xA0, der.octet_string(content)))
+
+
+def _chain_der(entry: Entry) -> tuple[bytes, ...]:
+    """An entry's chain as DER: as read or made while still undecoded (keystores.lazy_entries), so that rewriting
+    a store decodes no certificate (receive, certreq: start-up speed), else each certificate's bytes."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    ders = entry.undecoded_chain
+    return ders if ders is not None else tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)
 
 
 def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
@@ -207,11 +215,12 @@ _X509_CERT_OID = der.oid("1.2.840.113549.1.9.22.1")
 def _cert_bag(cert_der: bytes, attrs: Any) -> bytes:
     """SafeBag { certBag, [0] CertBag { x509Certificate, [0] OCTET STRING cert }, attributes } as DER, written by
     hand: building it through asn1crypto was 90% of converting a 2,000-certificate store."""
-    cert_bag = der.tlv(0x30, _X509_CERT_OID + der.tlv(0xA0, der.tlv(0x04, cert_der)))
-    body = _CERT_BAG_OID + der.tlv(0xA0, cert_bag)
-    if attrs is not None:
-        body += attrs
-    return der.tlv(0x30, body)
+    return _safe_bag(_CERT_BAG_OID, der.tlv(0x30, _X509_CERT_OID + der.tlv(0xA0, der.tlv(0x04, cert_der))), attrs)
+
+
+def _safe_bag(bag_id: bytes, value: bytes, attrs: bytes | None) -> bytes:
+    """SafeBag { bagId, [0] EXPLICIT value, bagAttributes SET OPTIONAL } as DER."""
+    return der.sequence(bag_id, der.tlv(0xA0, value), attrs or b"")
 
 
 _FRIENDLY_NAME_OID = der.oid("1.2.840.113549.1.9.20")
@@ -236,9 +245,3 @@ def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: li
         attributes.append(der.tlv(0x30, _JAVA_TRUST_OID + der.tlv(0x31, values)))
     return der.tlv(0x31, b"".join(attributes)) if attributes else None
 
-
-def _loaded(attributes: bytes | None) -> Any:
-    """Hand-written attributes as the asn1crypto object a key bag (built with asn1crypto) takes."""
-    from asn1crypto import pkcs12
-
-    return None if attributes is None else pkcs12.Attributes.load(attributes)

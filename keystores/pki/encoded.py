@@ -1,0 +1,443 @@
+"""Certificates and requests held as their DER, with what certreq, sign and receive need read from it.
+
+A speed device, for start-up (bench/bench_core.py rows "start-up: keystores certreq", "sign" and "receive"):
+importing cryptography.x509 costs about 20 ms before a command does anything, and these commands only build,
+check and copy certificates. EncodedCertificate and EncodedRequest answer `public_bytes`, `fingerprint`, names,
+serial, validity, key, signature and extensions from the DER (with keystores.crypto.der and one Name walker,
+`name_rdns`); anything else (and a date in a form not read here) is answered by cryptography's object of the same
+bytes, loaded on first use (`decoded`). `EncodedCertificate.is_plain` says whether a certificate someone else sent
+is in the forms keystores writes and passes the checks cryptography makes on loading; what is not is decoded by
+cryptography as before. Equal to cryptography's object and to any certificate with the same DER, as
+keystores.pki.undecoded.RawCertificate is. Judged in tests/test_builder_der.py: the facts against cryptography's,
+and every byte of a request or reply damaged against cryptography's verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from keystores.crypto import der
+
+# Signature AlgorithmIdentifiers by key kind and hash (RFC 3279, 4055, 5758, 8410); RSA's carry a NULL.
+SIGNATURE_OIDS = {
+    ("rsa", "md5"): "1.2.840.113549.1.1.4", ("rsa", "sha1"): "1.2.840.113549.1.1.5",
+    ("rsa", "sha224"): "1.2.840.113549.1.1.14", ("rsa", "sha256"): "1.2.840.113549.1.1.11",
+    ("rsa", "sha384"): "1.2.840.113549.1.1.12", ("rsa", "sha512"): "1.2.840.113549.1.1.13",
+    ("ec", "sha1"): "1.2.840.10045.4.1", ("ec", "sha224"): "1.2.840.10045.4.3.1",
+    ("ec", "sha256"): "1.2.840.10045.4.3.2", ("ec", "sha384"): "1.2.840.10045.4.3.3",
+    ("ec", "sha512"): "1.2.840.10045.4.3.4",
+    ("dsa", "sha1"): "1.2.840.10040.4.3", ("dsa", "sha224"): "2.16.840.1.101.3.4.3.1",
+    ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2", ("dsa", "sha384"): "2.16.840.1.101.3.4.3.3",
+    ("dsa", "sha512"): "2.16.840.1.101.3.4.3.4",
+}
+_NULL = b"\x05\x00"
+
+
+def signature_hashes() -> dict[bytes, str]:
+    """The signature AlgorithmIdentifiers as keystores.pki.builder writes them (DER) -> the hash each names."""
+    if not _SIGNATURE_HASHES:
+        for (kind, hash_name), dotted in SIGNATURE_OIDS.items():
+            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
+    return _SIGNATURE_HASHES
+
+
+_SIGNATURE_HASHES: dict[bytes, str] = {}
+
+
+class Encoded:
+    """DER of an X.509 structure; cryptography's object of it is `decoded`, loaded on first use."""
+
+    pem_label: ClassVar[str]
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+        self._decoded: Any = None
+
+    def public_bytes(self, encoding: Any = None) -> bytes:
+        """DER, or PEM when `encoding` is cryptography's Encoding.PEM."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        if encoding == Encoding.PEM:
+            body = base64.b64encode(self.der)
+            lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+            label = self.pem_label.encode("ascii")
+            return b"-----BEGIN " + label + b"-----\n" + lines + b"\n-----END " + label + b"-----\n"
+        return self.der
+
+    def fingerprint(self, algorithm: Any) -> bytes:
+        return hashlib.new(algorithm.name, self.der).digest()
+
+    @property
+    def decoded(self) -> Any:
+        if self._decoded is None:
+            self._decoded = self._load(self.der)
+        return self._decoded
+
+    @staticmethod
+    def _load(der: bytes) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.decoded, name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Encoded):
+            return self.der == other.der
+        public_bytes = getattr(other, "public_bytes", None)  # cryptography's object, a RawCertificate
+        if public_bytes is None:
+            return NotImplemented
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return bool(public_bytes(Encoding.DER) == self.der)
+
+    def __hash__(self) -> int:
+        return hash(self.der)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {len(self.der)} bytes>"
+
+
+def _check_minimal(data: bytes, at: int, end: int) -> None:
+    """DerError unless every element from `at` to `end`, and inside each constructed one, has its length in the
+    shortest form DER requires (as cryptography's parser checks)."""
+    while at < end:
+        tag, start, stop = der.read(data, at, end, minimal=True)
+        if tag & 0x20:
+            _check_minimal(data, start, stop)
+        at = stop
+
+
+class _Signed(Encoded):
+    """What a signed structure's DER says: SEQUENCE { to-be-signed, signatureAlgorithm, BIT STRING signature }."""
+
+    def _parts(self) -> list[tuple[int, int, int, int]]:
+        parts = self.__dict__.get("_parts_cache")
+        if parts is None:
+            tag, start, end = der.read(self.der)
+            if tag != 0x30 or end != len(self.der):
+                raise der.DerError("not one SEQUENCE")
+            _check_minimal(self.der, 0, end)
+            parts = der.elements(self.der, start, end)
+            if [tag for tag, *_ in parts] != [0x30, 0x30, 0x03] or self.der[parts[2][2] : parts[2][3]][:1] != b"\0":
+                raise der.DerError("not a signed structure")
+            self.__dict__["_parts_cache"] = parts
+        return parts
+
+    def _to_be_signed(self) -> tuple[bytes, list[tuple[int, int, int, int]]]:
+        _, at, start, end = self._parts()[0]
+        return self.der[at:end], der.elements(self.der, start, end)
+
+    @property
+    def signature(self) -> bytes:
+        _, _, start, end = self._parts()[2]
+        return self.der[start + 1 : end]
+
+    @property
+    def signature_hash_name(self) -> str | None:
+        """hashlib's name of the signature's hash for an AlgorithmIdentifier in the form keystores writes (RSA with
+        its NULL, ECDSA and DSA without parameters); None for any other (RSA-PSS, Ed25519, unusual parameters),
+        which cryptography then reads."""
+        _, at, _, end = self._parts()[1]
+        return signature_hashes().get(self.der[at:end])
+
+    def _field(self, index: int) -> bytes:
+        _, fields = self._to_be_signed()
+        _, at, _, end = fields[index]
+        return self.der[at:end]
+
+    def public_key(self) -> Any:
+        """The public key, loaded from the SubjectPublicKeyInfo (ValueError when it cannot be)."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        try:
+            return load_der_public_key(self.spki_der)
+        except UnsupportedAlgorithm as exc:
+            raise ValueError(str(exc)) from exc
+
+    @property
+    def spki_der(self) -> bytes:
+        raise NotImplementedError
+
+
+class EncodedCertificate(_Signed):
+    """An X.509 certificate held as DER (one keystores made, or a store's not yet decoded). Besides the bytes,
+    what sign and receive need is read from the DER: names, serial, validity, key, signature, extensions; the rest
+    (and any date in a form not read here) comes from cryptography's Certificate."""
+
+    pem_label = "CERTIFICATE"
+
+    @staticmethod
+    def _load(der: bytes) -> Any:
+        from keystores.pki.certificates import decode_certificate
+
+        return decode_certificate(der)  # as backends decode: a RawCertificate for one cryptography refuses
+
+    def _tbs_field(self, name: str) -> bytes:
+        _, fields = self._to_be_signed()
+        offset = 1 if fields[0][0] == 0xA0 else 0  # [0] version, absent in v1
+        return self._field(offset + ("serial", "signature", "issuer", "validity", "subject", "spki").index(name))
+
+    @property
+    def version(self) -> int:
+        """0 for v1, 2 for v3 (the INTEGER in [0], as cryptography's Version values are)."""
+        _, fields = self._to_be_signed()
+        if fields[0][0] != 0xA0:
+            return 0
+        _, _, start, end = fields[0]
+        tag, content = der.value(self.der[start:end])
+        if tag != 0x02:
+            raise der.DerError("bad certificate version")
+        return der.integer_value(content)
+
+    @property
+    def tbs_certificate_bytes(self) -> bytes:
+        return self._to_be_signed()[0]
+
+    @property
+    def serial_number(self) -> int:
+        tag, content = der.value(self._tbs_field("serial"))
+        if tag != 0x02:
+            raise der.DerError("bad serial number")
+        return der.integer_value(content)
+
+    @property
+    def issuer_der(self) -> bytes:
+        return self._tbs_field("issuer")
+
+    @property
+    def subject_der(self) -> bytes:
+        return self._tbs_field("subject")
+
+    @property
+    def spki_der(self) -> bytes:
+        return self._tbs_field("spki")
+
+    def _time(self, index: int, which: str) -> datetime:
+        found = self._plain_time(index)
+        return found if found is not None else getattr(self.decoded, which)  # another form: cryptography reads it
+
+    @property
+    def not_valid_before_utc(self) -> datetime:
+        return self._time(0, "not_valid_before_utc")
+
+    @property
+    def not_valid_after_utc(self) -> datetime:
+        return self._time(1, "not_valid_after_utc")
+
+    def extension(self, oid: str) -> tuple[bool, bytes] | None:
+        """(critical, the extnValue's content) of extension `oid`, None when the certificate has none."""
+        _, fields = self._to_be_signed()
+        wanted = der.oid(oid)
+        for tag, _, start, end in fields:
+            if tag != 0xA3:
+                continue
+            _, list_start, list_end = der.read(self.der, start, end)
+            for _, _, ext_start, ext_end in der.elements(self.der, list_start, list_end):
+                parts = der.elements(self.der, ext_start, ext_end)
+                if self.der[parts[0][1] : parts[0][3]] != wanted:
+                    continue
+                critical = len(parts) == 3 and self.der[parts[1][2] : parts[1][3]] != b"\x00"
+                tag, _, value_start, value_end = parts[-1]
+                if tag != 0x04:
+                    raise der.DerError("bad extension value")
+                return critical, self.der[value_start:value_end]
+        return None
+
+
+    def is_plain(self) -> bool:
+        """Whether the certificate is in the forms read here and, as far as they go, as cryptography checks them
+        when it loads one: DER lengths, a v3 (or extension-less v1) layout, a positive serial, names in UTF8String,
+        PrintableString or IA5String, times in their plain forms, a key cryptography loads, a signature algorithm
+        keystores writes, and only the extensions keystores writes (basic constraints, key usage, extended key
+        usage, key identifiers, subject alternative names), each well formed and once. What is not plain is left
+        to cryptography (keystores.ops.lifecycle.read_certificates)."""
+        try:
+            _, fields = self._to_be_signed()
+            tags = [tag for tag, *_ in fields]
+            if tags not in ([0xA0, 2, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3], [2, 0x30, 0x30, 0x30, 0x30, 0x30]):
+                return False
+            if tags[0] == 0xA0 and self.version != 2:
+                return False
+            _, serial = der.value(self._tbs_field("serial"))
+            if not serial or serial[0] & 0x80 or (serial[0] == 0 and (len(serial) == 1 or not serial[1] & 0x80)):
+                return False
+            algorithm = self._tbs_field("signature")
+            _, at, _, end = self._parts()[1]
+            if algorithm != self.der[at:end] or algorithm not in signature_hashes():
+                return False
+            if not (_plain_name(self.issuer_der) and _plain_name(self.subject_der)):
+                return False
+            validity = self._tbs_field("validity")
+            _, start, end = der.read(validity)
+            if len(der.elements(validity, start, end)) != 2 or None in (self._plain_time(0), self._plain_time(1)):
+                return False
+            self.public_key()
+            return tags[0] != 0xA0 or _plain_extensions(self.der, fields[-1])
+        except ValueError:  # DerError, a key cryptography does not load
+            return False
+
+    def _plain_time(self, index: int) -> datetime | None:
+        """notBefore (0) or notAfter (1) in UTCTime's or GeneralizedTime's plain form (seconds, Z), else None."""
+        validity = self._tbs_field("validity")
+        _, start, end = der.read(validity)
+        tag, _, content_start, stop = der.elements(validity, start, end)[index]
+        text = validity[content_start:stop]
+        if tag == 0x17 and len(text) == 13:
+            year = int(text[:2]) if text[:2].isdigit() else -1
+            year, digits = year + (1900 if year >= 50 else 2000), text[2:12]
+        elif tag == 0x18 and len(text) == 15:
+            year, digits = int(text[:4]) if text[:4].isdigit() else -1, text[4:14]
+        else:
+            return None
+        if text[-1:] != b"Z" or not text[:-1].isdigit() or year < 1:
+            return None
+        try:  # datetime() checks the ranges (a 31 April, a 25th hour)
+            return datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=UTC)
+        except ValueError:
+            return None
+
+
+def name_rdns(name: bytes) -> list[list[tuple[str, int, bytes]]]:
+    """A Name's DER as its RDNs in encoded order, each a list of (dotted OID, string tag, value bytes); DerError
+    (a ValueError) when it is not SEQUENCE OF SET OF SEQUENCE { OID, value } in DER. The one Name walker of
+    keystores.pki.encoded and DistinguishedName.from_der."""
+    tag, start, end = der.read(name)
+    if tag != 0x30 or end != len(name):
+        raise der.DerError("not a Name")
+    rdns = []
+    for rdn_tag, _, rdn_start, rdn_end in der.elements(name, start, end):
+        pairs = der.elements(name, rdn_start, rdn_end)
+        if rdn_tag != 0x31 or not pairs:
+            raise der.DerError("not an RDN")
+        attributes = []
+        for pair_tag, _, pair_start, pair_end in pairs:
+            (oid_tag, _, oid_start, oid_end), (value_tag, _, value_start, value_end) = der.elements(
+                name, pair_start, pair_end)
+            if pair_tag != 0x30 or oid_tag != 0x06:
+                raise der.DerError("not an attribute")
+            attributes.append((der.oid_text(name[oid_start:oid_end], minimal=True), value_tag,
+                               name[value_start:value_end]))
+        rdns.append(attributes)
+    return rdns
+
+
+def _plain_name(name: bytes) -> bool:
+    """A Name as keystores writes them and cryptography reads them: RDNs of OID and UTF8String, PrintableString
+    (its characters only) or IA5String (ASCII)."""
+    for rdn in name_rdns(name):
+        for _, tag, value in rdn:
+            if tag == 0x0C:
+                value.decode("utf-8")  # UnicodeDecodeError is a ValueError
+            elif not ((tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE))):
+                return False
+    return True
+
+
+_PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
+
+
+_KEY_ID_OIDS = (der.oid("2.5.29.14"), der.oid("2.5.29.35"))
+_PLAIN_EXTENSIONS = {der.oid(dotted) for dotted in ("2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14",
+                                                    "2.5.29.35", "2.5.29.17")}
+
+
+def _plain_extensions(data: bytes, extensions: tuple[int, int, int, int]) -> bool:
+    """EncodedCertificate.is_plain's check of the [3] Extensions: each of the kinds keystores writes, once, well
+    formed as cryptography parses them."""
+    _, _, start, end = extensions
+    tag, list_start, list_end = der.read(data, start, end)
+    if tag != 0x30 or list_end != end:
+        return False
+    seen: set[bytes] = set()
+    for tag, _, ext_start, ext_end in der.elements(data, list_start, list_end):
+        parts = der.elements(data, ext_start, ext_end)
+        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+            return False
+        oid = data[parts[0][1] : parts[0][3]]
+        if oid in seen or oid not in _PLAIN_EXTENSIONS:
+            return False
+        seen.add(oid)
+        if len(parts) == 3 and data[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out
+            return False
+        if not _plain_value(oid, data[parts[-1][2] : parts[-1][3]]):
+            return False
+    return True
+
+
+def _plain_value(oid: bytes, value: bytes) -> bool:
+    tag, start, end = der.read(value)
+    if end != len(value):
+        return False
+    content = value[start:end]
+    dotted = der.oid_text(oid[2:])
+    if dotted == "2.5.29.14":  # subjectKeyIdentifier
+        return tag == 0x04
+    if dotted == "2.5.29.15":  # keyUsage: the unused bits zero, no trailing zero byte
+        return (tag == 0x03 and 2 <= len(content) <= 3 and content[0] < 8 and content[-1] != 0
+                and not content[-1] & ((1 << content[0]) - 1))
+    parts = der.elements(value, start, end)
+    if tag != 0x30:
+        return False
+    if dotted == "2.5.29.19":  # basicConstraints: [cA TRUE] [pathLen]
+        if not parts:
+            return True
+        if value[parts[0][1] : parts[0][3]] != b"\x01\x01\xff":
+            return False
+        return len(parts) == 1 or (len(parts) == 2 and parts[1][0] == 0x02 and parts[1][3] - parts[1][2] == 1
+                                   and value[parts[1][2]] < 0x80)
+    if dotted == "2.5.29.37":  # extKeyUsage: OIDs (oid_text refuses a malformed one)
+        return bool(parts) and all(t == 0x06 and der.oid_text(value[s:e], minimal=True) for t, _, s, e in parts)
+    if dotted == "2.5.29.35":  # authorityKeyIdentifier: keyIdentifier only
+        return [t for t, *_ in parts] == [0x80]
+    return bool(parts) and all(  # subjectAltName, as keystores.pki.builder writes and reads them
+        (t == 0x87 and e - s in (4, 16)) or (t in (0x81, 0x82, 0x86) and value[s:e].isascii())
+        for t, _, s, e in parts)
+
+
+def as_encoded(cert: Any) -> EncodedCertificate:
+    """`cert` as an EncodedCertificate (one already is; a cryptography or RawCertificate by its DER)."""
+    if isinstance(cert, EncodedCertificate):
+        return cert
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    encoded = EncodedCertificate(cert.public_bytes(Encoding.DER))
+    encoded._decoded = cert
+    return encoded
+
+
+class EncodedRequest(_Signed):
+    """A PKCS#10 request held as DER: keystores made it (keystores.pki.builder.build_request) or `sign` read it;
+    its subject, key and signature are read from the DER, the rest comes from cryptography's request."""
+
+    pem_label = "CERTIFICATE REQUEST"
+
+    @staticmethod
+    def _load(der: bytes) -> Any:
+        from cryptography import x509
+
+        return x509.load_der_x509_csr(der)
+
+    @property
+    def tbs_certrequest_bytes(self) -> bytes:
+        return self._to_be_signed()[0]
+
+    @property
+    def version(self) -> int:
+        tag, content = der.value(self._field(0))
+        if tag != 0x02 or len(content) != 1:
+            raise der.DerError("bad request version")
+        return der.integer_value(content)
+
+    @property
+    def subject_der(self) -> bytes:
+        return self._field(1)
+
+    @property
+    def spki_der(self) -> bytes:
+        return self._field(2)
