@@ -462,8 +462,7 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
     from the DER (start-up speed: no cryptography.x509 import, bench_core's "start-up: keystores sign"); a request
     in another form (a signature whose OID names no hash, as Ed25519 and RSA-PSS, a name in an unusual form) or
     one that does not read so is left to load_request, which says what is wrong with it as cryptography sees it."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from keystores.crypto.key_encoding import Encoding
     from keystores.pki.builder import request_is_plain
     from keystores.pki.chain import signature_verifies
     from keystores.pki.dn import DistinguishedName
@@ -515,8 +514,7 @@ def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
     """The entry's chain as EncodedCertificates: the DER its backend read while it is still undecoded (PKCS#12
     keeps it), else re-encoded from the decoded chain; the decoded chain itself when its leaf does not read as DER
     here (a certificate keystores.pki.undecoded keeps), so that the checks see it as before."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from keystores.crypto.key_encoding import Encoding
     from keystores.pki.encoded import EncodedCertificate
 
     ders = entry.undecoded_chain
@@ -689,8 +687,7 @@ def _leaf_der(entry: Entry) -> bytes | None:
     """The entry's certificate as DER, from its backend's bytes while undecoded."""
     der = entry.undecoded_leaf
     if der is None and entry.certificate is not None:
-        from cryptography.hazmat.primitives.serialization import Encoding
-
+        from keystores.crypto.key_encoding import Encoding
         der = entry.certificate.public_bytes(Encoding.DER)
     return der
 
