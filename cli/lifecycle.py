@@ -79,7 +79,7 @@ def _read_input(path: str, what: str) -> bytes:
 
 def _pem_or_der(certs: list[Any], out: str | None, out_format: str | None) -> bytes:
     from keystores.crypto.key_encoding import Encoding
-    from keystores.ops.transfer import output_format
+    from keystores.ops.outputs import output_format
 
     fmt = output_format(out or "-", out_format, allowed=("pem", "der"))
     if fmt == "der":
