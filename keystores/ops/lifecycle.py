@@ -57,9 +57,9 @@ def _decoded(item: Any) -> Any:
     return item.decoded if isinstance(item, Encoded) else item
 
 
-class Issued(Record):
-    """A certificate made by selfsign or sign: `certificate` and `chain` (leaf first, the CA's chain after the
-    leaf) are cryptography's objects; `encoded` is the same chain as keystores.pki.encoded objects."""
+class _Chain(Record):
+    """A chain under `label`, leaf first: `chain` as cryptography's objects, `encoded` as keystores.pki.encoded
+    objects; `notes` for the user."""
 
     label: str
     encoded: tuple[Any, ...]
@@ -72,12 +72,17 @@ class Issued(Record):
         self.notes = [] if notes is None else notes
 
     @property
-    def certificate(self) -> x509.Certificate:
-        return self.chain[0]
-
-    @property
     def chain(self) -> tuple[x509.Certificate, ...]:
         return tuple(_decoded(cert) for cert in self.encoded)
+
+
+class Issued(_Chain):
+    """A certificate made by selfsign or sign: `certificate` and `chain` (leaf first, the CA's chain after the
+    leaf) are cryptography's objects; `encoded` is the same chain as keystores.pki.encoded objects."""
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
 
 
 class Requested(Record):
@@ -101,22 +106,8 @@ class Requested(Record):
         return _decoded(self.encoded)  # type: ignore[no-any-return]
 
 
-class Received(Record):
+class Received(_Chain):
     """The chain attached to `label`, leaf first: `chain` as cryptography's objects, `encoded` as received."""
-
-    label: str
-    encoded: tuple[Any, ...]
-    notes: list[str]
-    _fields = ("label", "encoded", "notes")
-
-    def __init__(self, label: str, encoded: tuple[Any, ...], notes: list[str] | None = None) -> None:
-        self.label = label
-        self.encoded = encoded
-        self.notes = [] if notes is None else notes
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return tuple(_decoded(cert) for cert in self.encoded)
 
 
 class Link(Record):
