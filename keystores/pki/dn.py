@@ -51,7 +51,7 @@ for _kw, _oid in KEYWORDS.items():
 _LENGTH_LIMITS = {"2.5.4.6": (2, 2), "1.3.6.1.4.1.311.60.2.1.3": (2, 2), "2.5.4.3": (1, 64)}
 _STRING_TAGS = {"2.5.4.6": 0x13, "1.3.6.1.4.1.311.60.2.1.3": 0x13, "2.5.4.5": 0x13, "2.5.4.46": 0x13,
                 "1.2.840.113549.1.9.1": 0x16, "0.9.2342.19200300.100.1.25": 0x16}
-_OID_RE = re.compile(r"^(?:OID\.)?([0-2](?:\.\d+)+)$", re.IGNORECASE)
+_OID_RE = r"(?i)^(?:OID\.)?([0-2](?:\.\d+)+)$"  # compiled (and cached by re) when a DN names an OID
 _SPECIAL = set(',+"\\<>;')
 
 
@@ -201,7 +201,7 @@ def _resolve_keyword(raw: str, text: str) -> tuple[str, str]:
     upper = keyword.upper()
     if upper in KEYWORDS:
         return upper, KEYWORDS[upper]
-    match = _OID_RE.match(keyword)
+    match = re.match(_OID_RE, keyword)
     if match:
         oid = match.group(1)
         return _CANONICAL.get(oid, oid), oid
@@ -322,6 +322,8 @@ def _read_plain(text: str, i: int, separators: str) -> tuple[str, int]:
 
 def _split_racf(text: str) -> list[str] | None:
     """Split `CN=a.b.O=c.C=GB` at the dots that start a new `KEYWORD=`; None when it is not dotted."""
+    if "." not in text:  # no dot, nothing to split: the pattern is not compiled (start-up speed, `--dn CN=web`)
+        return None
     keyword_alternatives = "|".join(sorted((re.escape(k) for k in KEYWORDS), key=len, reverse=True))
     pattern = re.compile(rf"\.\s*(?=(?:{keyword_alternatives})\s*=)", re.IGNORECASE)
     parts = pattern.split(text)
