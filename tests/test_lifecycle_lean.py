@@ -24,9 +24,13 @@ SHED = {
 
 
 def _modules_after(folder: Path, *argv: str) -> list[str]:
-    """`keystores ARGV --password env:KS_PW` in a fresh interpreter; the modules it imported."""
+    """`keystores ARGV --password env:KS_PW` in a fresh interpreter; the modules it imported. The PKCS#12 KDF's
+    Python loop is refused in it: each of these commands derives its MAC key in libcrypto (crypto/kdf.py)."""
     probe = ("import atexit, json, sys\n"
              "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+             "from keystores.crypto import kdf\n"
+             "def refused(*args):\n    raise AssertionError('the PKCS#12 KDF ran in Python')\n"
+             "kdf.pkcs12_kdf_python = refused\n"
              "sys.argv = ['keystores', *sys.argv[1:], '--password', 'env:KS_PW']\n"
              "from keystores.cli.main import run\nsys.exit(run())\n")
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=folder,
