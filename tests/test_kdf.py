@@ -98,3 +98,15 @@ def test_importing_the_kdf_loads_no_ctypes() -> None:
     probe = "import sys\nimport keystores.crypto.kdf\nprint('ctypes' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_only_an_already_loaded_libcrypto_is_used() -> None:
+    """A libcrypto the interpreter has not loaded is never loaded for the KDF (RTLD_NOLOAD): no second OpenSSL in
+    the process. Here hashlib runs on its built-in hashes (no _hashlib), so no libcrypto is loaded: the Python loop
+    answers."""
+    probe = ("import sys\nsys.modules['_hashlib'] = None\nfrom keystores.crypto import kdf\n"
+             "print(kdf._libcrypto(), kdf.pkcs12_kdf(b'\\x00a\\x00\\x00', b'salt', 3, 10, 20).hex())")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    library, derived = done.stdout.split()
+    assert library == "None"
+    assert bytes.fromhex(derived) == kdf.pkcs12_kdf(b"\x00a\x00\x00", b"salt", 3, 10, 20)

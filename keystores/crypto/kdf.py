@@ -5,8 +5,8 @@ crypto/decrepit/kdf.py.
 
 cryptography exposes no PKCS#12 KDF, and hashlib has no iterated digest: the KDF's loop in Python costs ~4.4 ms per
 10,000 rounds (the MAC of a keytool or keystores file; receive derives it twice, once to check the file and once to
-write it). Where the interpreter's libcrypto is loaded (hashlib's OpenSSL) its PKCS12_key_gen_uni does the same
-work in ~1.1 ms, with the GIL released, through ctypes (~1.8 ms to import, paid once): a speed device for
+write it). Where the interpreter's libcrypto is loaded (hashlib's OpenSSL, on Linux and macOS) its PKCS12_key_gen_uni
+does the same work in ~1.1 ms, with the GIL released, through ctypes (~1.8 ms to import, paid once): a speed device for
 bench/bench_core.py's "start-up: keystores certreq"/"sign"/"receive" rows. Anything it cannot do (no such library,
 a digest it does not know, a failure) is done by the Python loop, which tests/test_kdf.py holds to the same known
 answers (`openssl kdf ... PKCS12KDF`) and to the library on random inputs.
@@ -25,10 +25,10 @@ _OPENSSL_NAMES = {"md5": b"MD5", "sha1": b"SHA1", "sha224": b"SHA224", "sha256":
                   "sha512": b"SHA512", "sha512_224": b"SHA512-224", "sha512_256": b"SHA512-256",
                   "sha3_224": b"SHA3-224", "sha3_256": b"SHA3-256", "sha3_384": b"SHA3-384", "sha3_512": b"SHA3-512",
                   "sm3": b"SM3"}
-# The shared library hashlib's _hashlib is linked against, by the names it goes by (loaded already, so no search)
-_LIBCRYPTO_NAMES = {"linux": ("libcrypto.so.3", "libcrypto.so.1.1"), "darwin": ("libcrypto.3.dylib",
-                                                                                 "libcrypto.1.1.dylib"),
-                    "win32": ("libcrypto-3-x64", "libcrypto-3", "libcrypto-1_1-x64", "libcrypto-1_1")}
+# The names of the shared library hashlib's _hashlib is linked against; only one already loaded is used (dlopen with
+# RTLD_NOLOAD): this never loads a library of its own, nor a second OpenSSL beside hashlib's
+_LIBCRYPTO_NAMES = {"linux": ("libcrypto.so.3", "libcrypto.so.1.1"),
+                    "darwin": ("libcrypto.3.dylib", "libcrypto.1.1.dylib")}
 
 
 def pkcs12_kdf(password: bytes, salt: bytes, purpose_id: int, iterations: int, size: int,
@@ -71,11 +71,16 @@ def _libcrypto() -> Any:
 
 
 def _load_libcrypto() -> Any:
+    import os
+
+    names = _LIBCRYPTO_NAMES.get(sys.platform, ())  # Linux and macOS, which both have RTLD_NOLOAD
+    if not names:
+        return None
     import ctypes
 
-    for name in _LIBCRYPTO_NAMES.get(sys.platform, ()):
+    for name in names:
         try:
-            library = ctypes.CDLL(name)
+            library = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)
             key_gen = library.PKCS12_key_gen_uni
             by_name = library.EVP_get_digestbyname
         except (OSError, AttributeError):
