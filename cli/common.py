@@ -96,6 +96,8 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 
 
 def show_notes(notes: list[str]) -> None:
+    if not notes:  # most runs: then the renderer is not imported (start-up speed)
+        return
     from keystores.cli.render import said
 
     for note in dict.fromkeys(notes):

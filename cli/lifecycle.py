@@ -78,14 +78,13 @@ def _read_input(path: str, what: str) -> bytes:
 
 
 def _pem_or_der(certs: list[Any], out: str | None, out_format: str | None) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    from keystores.ops.transfer import output_format
+    from keystores.crypto.key_encoding import Encoding
+    from keystores.ops.outputs import output_format
 
     fmt = output_format(out or "-", out_format, allowed=("pem", "der"))
     if fmt == "der":
-        return certs[0].public_bytes(serialization.Encoding.DER)
-    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+        return certs[0].public_bytes(Encoding.DER)
+    return b"".join(c.public_bytes(Encoding.PEM) for c in certs)
 
 
 def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: str | None, module: str | None,
@@ -221,8 +220,7 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from keystores.crypto.key_encoding import Encoding
     from keystores.ops.lifecycle import certreq
 
     _check_output_folder(out)

@@ -66,7 +66,23 @@ class FrozenValue:
         return type(self)(**values)
 
 
-def field_defaults(cls: type[FrozenValue]) -> dict[str, Any]:
+class Record:
+    """A result whose fields may be changed after it is made (what `@dataclass` without frozen=True generated):
+    `==` between instances of the same class compares `_fields` in order, `repr()` names them (without `_hidden`),
+    and it is unhashable. keystores.ops.lifecycle's results use it; tests/test_lifecycle_lean.py holds them to the
+    dataclasses they replaced."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _hidden: ClassVar[frozenset[str]] = frozenset()
+
+    _values = FrozenValue._values
+    __eq__ = FrozenValue.__eq__
+    __repr__ = FrozenValue.__repr__
+    __hash__ = None  # type: ignore[assignment]
+
+
+def field_defaults(cls: type[FrozenValue | Record]) -> dict[str, Any]:
     """The fields of `cls` that have a default, and the default, read from its `__init__`'s signature."""
     init = cls.__init__
     code = init.__code__

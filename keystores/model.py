@@ -462,14 +462,11 @@ def describe_key(public_key: object) -> str:
 
 def public_key_fingerprint(public_key: object) -> bytes:
     """SHA-256 of the SubjectPublicKeyInfo: how receive matches a certificate to its key in any store."""
-    from cryptography.hazmat.primitives import serialization
-
-    spki = public_key.public_bytes(  # type: ignore[attr-defined]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     import hashlib
 
-    return hashlib.sha256(spki).digest()
+    from keystores.crypto.key_encoding import spki_der
+
+    return hashlib.sha256(spki_der(public_key)).digest()
 
 
 def private_key_signer(key: PrivateKeyTypes) -> Signer:

@@ -7,7 +7,7 @@ Every operation is called the same way (README: "Python API"):
   and saves what it changed when it succeeds; given an open store, it works in it and the caller's `with` block
   saves it.
 - The store a transfer writes (convert, import, export) is `dest`, with `dest_password=` and `dest_type=`.
-- Everything else is a keyword argument. Results are dataclasses whose `notes` say what the user should be told.
+- Everything else is a keyword argument. Results are plain objects whose `notes` say what the user should be told.
 - Errors are keystores.errors classes; a hint in one names the keyword that gets past it.
 """
 
@@ -65,15 +65,33 @@ def on_store(*, writable: bool = False, create: bool = False) -> Callable[[F], F
                        **({"create": True} if create else {})) as opened:
                 return operation(opened, *args, **kwargs)
 
-        import inspect
-
-        signature = inspect.signature(operation)
-        first, *rest = signature.parameters.values()
-        keyword = inspect.Parameter.KEYWORD_ONLY
-        wrapper.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]
-            first.replace(annotation="KeyStore | str | os.PathLike[str]"), *rest,
-            inspect.Parameter("password", keyword, default=None, annotation="str | None"),
-            inspect.Parameter("type", keyword, default=None, annotation="str | None")])
+        wrapper.__wrapped__ = _Shown(operation)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+class _Shown:
+    """What `help()` and `inspect.signature()` show for an operation on_store wrapped: its own signature, the store
+    also a location, with `password=` and `type=`. inspect.signature() follows the wrapper's `__wrapped__` to this
+    object and stops at its `__signature__`, worked out on first use: working it out when the operation is defined
+    would import inspect (~6 ms) into every command that imports an operation (bench/bench_core.py's "start-up:"
+    rows). `__wrapped__` is the operation itself, as inspect.unwrap() expects."""
+
+    def __init__(self, operation: Callable[..., Any]) -> None:
+        self.__wrapped__ = operation
+        self._signature: Any = None
+
+    @property
+    def __signature__(self) -> Any:
+        if self._signature is None:
+            import inspect
+
+            signature = inspect.signature(self.__wrapped__)
+            first, *rest = signature.parameters.values()
+            keyword = inspect.Parameter.KEYWORD_ONLY
+            self._signature = signature.replace(parameters=[
+                first.replace(annotation="KeyStore | str | os.PathLike[str]"), *rest,
+                inspect.Parameter("password", keyword, default=None, annotation="str | None"),
+                inspect.Parameter("type", keyword, default=None, annotation="str | None")])
+        return self._signature

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from keystores.errors import (
@@ -31,6 +30,7 @@ from keystores.errors import (
     parameter,
     spoken,
 )
+from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
 from keystores.ops import StoreArg, is_location, on_store, using
 
@@ -48,61 +48,69 @@ PLACEHOLDER_DAYS = 90  # keytool -genkeypair's default validity, for the certifi
 # --- results ---------------------------------------------------------------------------------------------------
 # The results hold what they carry as made or read, DER (keystores.pki.encoded), and give cryptography's objects of
 # it on first use: the CLI prints from the DER without importing cryptography.x509 (start-up speed, bench_core's
-# "start-up: keystores certreq"/"sign"/"receive").
+# "start-up: keystores certreq"/"sign"/"receive"). They are keystores.frozen's Record and FrozenValue, not
+# dataclasses, for the same reason: dataclasses and inspect cost every lifecycle command ~10 ms to import and the
+# classes' generated methods ~3 ms to compile (tests/test_lifecycle_lean.py holds them to the dataclasses).
 def _decoded(item: Any) -> Any:
     from keystores.pki.encoded import Encoded
 
     return item.decoded if isinstance(item, Encoded) else item
 
 
-@dataclass
-class Issued:
-    """A certificate made by selfsign or sign: `certificate` and `chain` (leaf first, the CA's chain after the
-    leaf) are cryptography's objects; `encoded` is the same chain as keystores.pki.encoded objects."""
+class _Chain(Record):
+    """A chain under `label`, leaf first: `chain` as cryptography's objects, `encoded` as keystores.pki.encoded
+    objects; `notes` for the user."""
 
     label: str
     encoded: tuple[Any, ...]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
+    _fields = ("label", "encoded", "notes")
 
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self.chain[0]
+    def __init__(self, label: str, encoded: tuple[Any, ...], notes: list[str] | None = None) -> None:
+        self.label = label
+        self.encoded = encoded
+        self.notes = [] if notes is None else notes
 
     @property
     def chain(self) -> tuple[x509.Certificate, ...]:
         return tuple(_decoded(cert) for cert in self.encoded)
 
 
-@dataclass
-class Requested:
+class Issued(_Chain):
+    """A certificate made by selfsign or sign: `certificate` and `chain` (leaf first, the CA's chain after the
+    leaf) are cryptography's objects; `encoded` is the same chain as keystores.pki.encoded objects."""
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.chain[0]
+
+
+class Requested(Record):
     """A request made by certreq; `kept_as` says where the key waits for the signed certificate. `request` is
     cryptography's object, `encoded` the same request as a keystores.pki.encoded.EncodedRequest."""
 
     label: str
     encoded: Any
     kept_as: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
+    _fields = ("label", "encoded", "kept_as", "notes")
+
+    def __init__(self, label: str, encoded: Any, kept_as: str, notes: list[str] | None = None) -> None:
+        self.label = label
+        self.encoded = encoded
+        self.kept_as = kept_as
+        self.notes = [] if notes is None else notes
 
     @property
     def request(self) -> x509.CertificateSigningRequest:
         return _decoded(self.encoded)  # type: ignore[no-any-return]
 
 
-@dataclass
-class Received:
+class Received(_Chain):
     """The chain attached to `label`, leaf first: `chain` as cryptography's objects, `encoded` as received."""
 
-    label: str
-    encoded: tuple[Any, ...]
-    notes: list[str] = field(default_factory=list)
 
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return tuple(_decoded(cert) for cert in self.encoded)
-
-
-@dataclass
-class Link:
+class Link(Record):
     """One certificate of a validated path and what was found about it."""
 
     subject: str
@@ -110,9 +118,22 @@ class Link:
     not_before: dt.datetime
     not_after: dt.datetime
     fingerprint: str
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    trusted: bool = False
+    problems: list[str]
+    warnings: list[str]
+    trusted: bool
+    _fields = ("subject", "issuer", "not_before", "not_after", "fingerprint", "problems", "warnings", "trusted")
+
+    def __init__(self, subject: str, issuer: str, not_before: dt.datetime, not_after: dt.datetime,
+                 fingerprint: str, problems: list[str] | None = None, warnings: list[str] | None = None,
+                 trusted: bool = False) -> None:
+        self.subject = subject
+        self.issuer = issuer
+        self.not_before = not_before
+        self.not_after = not_after
+        self.fingerprint = fingerprint
+        self.problems = [] if problems is None else problems
+        self.warnings = [] if warnings is None else warnings
+        self.trusted = trusted
 
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"subject": self.subject, "issuer": self.issuer, "not_before": _iso(self.not_before),
@@ -121,12 +142,20 @@ class Link:
                 "warnings": self.warnings}
 
 
-@dataclass
-class Validation:
+class Validation(Record):
+    """What validate found: the path from `label`'s certificate up, one Link each, checked at `at`."""
+
     store: str
     label: str
     links: list[Link]
     at: dt.datetime
+    _fields = ("store", "label", "links", "at")
+
+    def __init__(self, store: str, label: str, links: list[Link], at: dt.datetime) -> None:
+        self.store = store
+        self.label = label
+        self.links = links
+        self.at = at
 
     @property
     def ok(self) -> bool:
@@ -144,8 +173,7 @@ VALIDATE_SCHEMA = 1
 SEVERITIES = ("notice", "warning", "error")  # in rising order; `fail_on=` (CLI `audit --fail-on`) names one
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenValue):
     """One audit finding. `check` is one of CHECKS; `severity` one of SEVERITIES. Findings about a certificate
     carry its subject, end of validity, days left (negative once expired) and SHA-256 fingerprint. A store that
     could not be opened carries the hint of the error that stopped it; `rendered()` is the message with it."""
@@ -154,12 +182,29 @@ class Finding:
     label: str | None
     check: str
     message: str
-    severity: str = "warning"
-    subject: str | None = None
-    not_after: dt.datetime | None = None
-    days_left: int | None = None
-    fingerprint: str | None = None
-    hint: Hint | None = None
+    severity: str
+    subject: str | None
+    not_after: dt.datetime | None
+    days_left: int | None
+    fingerprint: str | None
+    hint: Hint | None
+    _fields = ("store", "label", "check", "message", "severity", "subject", "not_after", "days_left", "fingerprint",
+               "hint")
+
+    def __init__(self, store: str, label: str | None, check: str, message: str, severity: str = "warning",
+                 subject: str | None = None, not_after: dt.datetime | None = None, days_left: int | None = None,
+                 fingerprint: str | None = None, hint: Hint | None = None) -> None:
+        init = object.__setattr__
+        init(self, "store", store)
+        init(self, "label", label)
+        init(self, "check", check)
+        init(self, "message", message)
+        init(self, "severity", severity)
+        init(self, "subject", subject)
+        init(self, "not_after", not_after)
+        init(self, "days_left", days_left)
+        init(self, "fingerprint", fingerprint)
+        init(self, "hint", hint)
 
     def rendered(self, naming: Naming = "keyword") -> str:
         return self.message + (self.hint.render(naming) if self.hint is not None else "")
@@ -171,14 +216,27 @@ class Finding:
                 "sha256": self.fingerprint}
 
 
-@dataclass
-class Audit:
-    findings: list[Finding] = field(default_factory=list)
-    stores: int = 0
-    certificates: int = 0
-    within: dt.timedelta = dt.timedelta(days=30)
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    fail_on: str = "warning"
+class Audit(Record):
+    """What audit found in `stores` stores holding `certificates` distinct certificates, looking `within` ahead of
+    `at`; it fails on findings of `fail_on` severity or above."""
+
+    findings: list[Finding]
+    stores: int
+    certificates: int
+    within: dt.timedelta
+    at: dt.datetime
+    fail_on: str
+    _fields = ("findings", "stores", "certificates", "within", "at", "fail_on")
+
+    def __init__(self, findings: list[Finding] | None = None, stores: int = 0, certificates: int = 0,
+                 within: dt.timedelta = dt.timedelta(days=30), at: dt.datetime | None = None,
+                 fail_on: str = "warning") -> None:
+        self.findings = [] if findings is None else findings
+        self.stores = stores
+        self.certificates = certificates
+        self.within = within
+        self.at = dt.datetime.now(dt.UTC) if at is None else at
+        self.fail_on = fail_on
 
     @property
     def failing(self) -> list[Finding]:
@@ -462,8 +520,7 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
     from the DER (start-up speed: no cryptography.x509 import, bench_core's "start-up: keystores sign"); a request
     in another form (a signature whose OID names no hash, as Ed25519 and RSA-PSS, a name in an unusual form) or
     one that does not read so is left to load_request, which says what is wrong with it as cryptography sees it."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from keystores.crypto.key_encoding import Encoding
     from keystores.pki.builder import request_is_plain
     from keystores.pki.chain import signature_verifies
     from keystores.pki.dn import DistinguishedName
@@ -515,8 +572,7 @@ def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
     """The entry's chain as EncodedCertificates: the DER its backend read while it is still undecoded (PKCS#12
     keeps it), else re-encoded from the decoded chain; the decoded chain itself when its leaf does not read as DER
     here (a certificate keystores.pki.undecoded keeps), so that the checks see it as before."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from keystores.crypto.key_encoding import Encoding
     from keystores.pki.encoded import EncodedCertificate
 
     ders = entry.undecoded_chain
@@ -689,8 +745,7 @@ def _leaf_der(entry: Entry) -> bytes | None:
     """The entry's certificate as DER, from its backend's bytes while undecoded."""
     der = entry.undecoded_leaf
     if der is None and entry.certificate is not None:
-        from cryptography.hazmat.primitives.serialization import Encoding
-
+        from keystores.crypto.key_encoding import Encoding
         der = entry.certificate.public_bytes(Encoding.DER)
     return der
 

@@ -101,9 +101,9 @@ def _algorithm_id(public_key: object, hash_name: str) -> bytes:
 
 
 def _spki(public_key: object) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from keystores.crypto.key_encoding import spki_der
 
-    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[attr-defined,no-any-return]
+    return spki_der(public_key)
 
 
 def _name_der(name: x509.Name | DistinguishedName | bytes) -> bytes:
@@ -344,7 +344,7 @@ def profile_extensions(profile: str, public_key: object, *, issuer_public_key: o
 
 def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     """The keyIdentifier of a certificate's subjectKeyIdentifier extension, read from its DER; None without one."""
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from keystores.crypto.key_encoding import Encoding
 
     value = _extension_in(certificate_extensions(cert.public_bytes(Encoding.DER)), _OIDS["subjectKeyIdentifier"])
     if value is None:

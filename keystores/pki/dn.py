@@ -10,10 +10,10 @@ drops the padding blanks around parts and keeps blanks inside values and the cas
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from keystores.errors import UsageError
+from keystores.frozen import FrozenValue
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -51,28 +51,44 @@ for _kw, _oid in KEYWORDS.items():
 _LENGTH_LIMITS = {"2.5.4.6": (2, 2), "1.3.6.1.4.1.311.60.2.1.3": (2, 2), "2.5.4.3": (1, 64)}
 _STRING_TAGS = {"2.5.4.6": 0x13, "1.3.6.1.4.1.311.60.2.1.3": 0x13, "2.5.4.5": 0x13, "2.5.4.46": 0x13,
                 "1.2.840.113549.1.9.1": 0x16, "0.9.2342.19200300.100.1.25": 0x16}
-_OID_RE = re.compile(r"^(?:OID\.)?([0-2](?:\.\d+)+)$", re.IGNORECASE)
+_OID_RE = r"(?i)^(?:OID\.)?([0-2](?:\.\d+)+)$"  # compiled (and cached by re) when a DN names an OID
 _SPECIAL = set(',+"\\<>;')
 
 
-@dataclass(frozen=True)
-class Attribute:
+# The value classes are keystores.frozen's, not dataclasses: certreq, sign and receive parse and write DNs, and
+# dataclasses (with inspect) cost them ~10 ms of start-up (bench/bench_core.py "start-up: keystores certreq").
+class Attribute(FrozenValue):
     """One `KEYWORD=value` part. `keyword` is upper-cased as written (ST and SP stay distinct spellings)."""
 
     keyword: str
     oid: str
     value: str
+    _fields = ("keyword", "oid", "value")
+
+    def __init__(self, keyword: str, oid: str, value: str) -> None:
+        init = object.__setattr__
+        init(self, "keyword", keyword)
+        init(self, "oid", oid)
+        init(self, "value", value)
 
     def text(self, *, escape: bool = True) -> str:
         return f"{self.keyword}={escape_value(self.value) if escape else self.value}"
 
 
-@dataclass(frozen=True)
-class DistinguishedName:
-    """A DN in written order (most specific first); each RDN is a tuple of attributes (usually one)."""
+class DistinguishedName(FrozenValue):
+    """A DN in written order (most specific first); each RDN is a tuple of attributes (usually one). `source` is
+    the text it was parsed from, for messages; it takes no part in equality."""
 
     rdns: tuple[tuple[Attribute, ...], ...]
-    source: str = field(default="", compare=False)
+    source: str
+    _fields = ("rdns", "source")
+
+    def __init__(self, rdns: tuple[tuple[Attribute, ...], ...], source: str = "") -> None:
+        object.__setattr__(self, "rdns", rdns)
+        object.__setattr__(self, "source", source)
+
+    def _values(self) -> tuple[object, ...]:  # what == and hash() compare: not `source`
+        return (self.rdns,)
 
     def __str__(self) -> str:
         return self.normalized()
@@ -185,7 +201,7 @@ def _resolve_keyword(raw: str, text: str) -> tuple[str, str]:
     upper = keyword.upper()
     if upper in KEYWORDS:
         return upper, KEYWORDS[upper]
-    match = _OID_RE.match(keyword)
+    match = re.match(_OID_RE, keyword)
     if match:
         oid = match.group(1)
         return _CANONICAL.get(oid, oid), oid
@@ -306,6 +322,8 @@ def _read_plain(text: str, i: int, separators: str) -> tuple[str, int]:
 
 def _split_racf(text: str) -> list[str] | None:
     """Split `CN=a.b.O=c.C=GB` at the dots that start a new `KEYWORD=`; None when it is not dotted."""
+    if "." not in text:  # no dot, nothing to split: the pattern is not compiled (start-up speed, `--dn CN=web`)
+        return None
     keyword_alternatives = "|".join(sorted((re.escape(k) for k in KEYWORDS), key=len, reverse=True))
     pattern = re.compile(rf"\.\s*(?=(?:{keyword_alternatives})\s*=)", re.IGNORECASE)
     parts = pattern.split(text)
@@ -363,15 +381,24 @@ def normalize(text: str, *, racf: bool = False) -> str:
     return dn.racf() if racf else dn.normalized()
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(FrozenValue):
     """The outcome of `dn compare`: equal as AMS compares them, and if not, each reason in words."""
 
     equal: bool
     normal_a: str
     normal_b: str
-    reasons: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    reasons: tuple[str, ...]
+    notes: tuple[str, ...]
+    _fields = ("equal", "normal_a", "normal_b", "reasons", "notes")
+
+    def __init__(self, equal: bool, normal_a: str, normal_b: str, reasons: tuple[str, ...] = (),
+                 notes: tuple[str, ...] = ()) -> None:
+        init = object.__setattr__
+        init(self, "equal", equal)
+        init(self, "normal_a", normal_a)
+        init(self, "normal_b", normal_b)
+        init(self, "reasons", reasons)
+        init(self, "notes", notes)
 
     def as_dict(self) -> dict[str, object]:
         return {"equal": self.equal, "a": self.normal_a, "b": self.normal_b, "reasons": list(self.reasons),

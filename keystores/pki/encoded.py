@@ -58,7 +58,7 @@ class Encoded:
 
     def public_bytes(self, encoding: Any = None) -> bytes:
         """DER, or PEM when `encoding` is cryptography's Encoding.PEM."""
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from keystores.crypto.key_encoding import Encoding
 
         if encoding == Encoding.PEM:
             body = base64.b64encode(self.der)
@@ -91,7 +91,7 @@ class Encoded:
         public_bytes = getattr(other, "public_bytes", None)  # cryptography's object, a RawCertificate
         if public_bytes is None:
             return NotImplemented
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from keystores.crypto.key_encoding import Encoding
 
         return bool(public_bytes(Encoding.DER) == self.der)
 
@@ -153,7 +153,8 @@ class _Signed(Encoded):
     def public_key(self) -> Any:
         """The public key, loaded from the SubjectPublicKeyInfo (ValueError when it cannot be)."""
         from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        from keystores.crypto.key_encoding import load_der_public_key
 
         try:
             return load_der_public_key(self.spki_der)
@@ -404,7 +405,7 @@ def as_encoded(cert: Any) -> EncodedCertificate:
     """`cert` as an EncodedCertificate (one already is; a cryptography or RawCertificate by its DER)."""
     if isinstance(cert, EncodedCertificate):
         return cert
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from keystores.crypto.key_encoding import Encoding
 
     encoded = EncodedCertificate(cert.public_bytes(Encoding.DER))
     encoded._decoded = cert

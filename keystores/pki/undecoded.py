@@ -524,7 +524,7 @@ def private_key_info_algorithm(data: bytes) -> str | None:
 def load_private_key(pkcs8: bytes, *, skip_rsa_validation: bool = False) -> Any:
     """A PKCS#8 PrivateKeyInfo as cryptography loads it, or an UndecodedPrivateKey when cryptography does not know
     its type (a binary curve, GOST, ML-DSA...) although the structure is sound. ValueError when it is not."""
-    from cryptography.hazmat.primitives.serialization import load_der_private_key
+    from keystores.crypto.key_encoding import load_der_private_key
 
     try:
         key = load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=skip_rsa_validation)

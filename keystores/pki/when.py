@@ -7,9 +7,11 @@ import re
 
 from keystores.errors import Hint, UsageError, parameter
 
-_GENERALIZED = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
-_UTCTIME = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$")
-_DURATION = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+# Patterns, compiled (and cached by re) when first matched: certreq and sign import this module for validity() and
+# match none of them (start-up speed, bench/bench_core.py "start-up: keystores certreq"/"sign").
+_GENERALIZED = r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
+_UTCTIME = r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
+_DURATION = r"(?i)^\s*(\d+)\s*([a-z]*)\s*$"
 # Expiry windows are counted in days, as `openssl x509 -checkend` users convert them: a bare number is days. A
 # month is 30 days and a year 365. `m` is refused: minutes or months, and a cron job that meant 1 month and got
 # 1 minute reports nothing for a month.
@@ -22,11 +24,11 @@ def parse_when(text: str) -> dt.datetime:
     openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
     value = text.strip()
     try:
-        match = _GENERALIZED.match(value)
+        match = re.match(_GENERALIZED, value)
         if match:
             year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
-        match = _UTCTIME.match(value)
+        match = re.match(_UTCTIME, value)
         if match:
             yy, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
             year = 1900 + yy if yy >= 50 else 2000 + yy  # RFC 5280's UTCTime window
@@ -41,7 +43,7 @@ def parse_when(text: str) -> dt.datetime:
 
 def parse_duration(text: str) -> dt.timedelta:
     """`30d`, `2w`, `3months`, `1y`, or a bare number of days; an ambiguous unit (`m`) is refused."""
-    match = _DURATION.match(text)
+    match = re.match(_DURATION, text)
     unit = match.group(2).lower() if match else ""
     if match and unit == "m":
         raise UsageError(f"ambiguous duration '{text}': m could be minutes or months; write {match.group(1)}mo "

@@ -411,11 +411,10 @@ def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
 
 
 def _spki(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+    from keystores.crypto.key_encoding import spki_der
 
     try:
-        return key.public_key().public_bytes(serialization.Encoding.DER,  # type: ignore[no-any-return]
-                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+        return spki_der(key.public_key())
     except ValueError:  # an UndecodedPrivateKey (keystores.pki.undecoded): no public key to match by
         return b""
 
@@ -423,13 +422,12 @@ def _spki(key: Any) -> bytes:
 def _certs_by_public_key(certs: list[_CertBag]) -> dict[bytes, _CertBag]:
     """The first certificate bag holding each public key (SubjectPublicKeyInfo DER): made once, so matching many
     keys to their certificates is linear, not keys x certificates."""
-    from cryptography.hazmat.primitives import serialization
+    from keystores.crypto.key_encoding import spki_der
 
     found: dict[bytes, _CertBag] = {}
     for bag in certs:
         try:
-            spki = bag.cert.public_key().public_bytes(serialization.Encoding.DER,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+            spki = spki_der(bag.cert.public_key())
         except Exception:  # a certificate with a key type cryptography cannot load (keystores.pki.undecoded)
             continue
         found.setdefault(spki, bag)

@@ -39,11 +39,9 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one. Written
     with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
     import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-
     from keystores.crypto import pbe
+    from keystores.pki.pkcs8 import pkcs8_der
 
-    as_der = Encoding.DER
     key_bags: list[bytes] = []
     cert_bags: list[bytes] = []
     chain_written: set[bytes] = set()
@@ -68,7 +66,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                 if isinstance(entry.key, KeyRef) or entry.key is None:
                     raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
                                           store=location, label=entry.label)
-                pkcs8 = entry.key.private_bytes(as_der, PrivateFormat.PKCS8, NoEncryption())
+                pkcs8 = pkcs8_der(entry.key)
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
             chain = chains[id(entry)]
@@ -139,7 +137,7 @@ def _data(content: bytes) -> bytes:
 def _chain_der(entry: Entry) -> tuple[bytes, ...]:
     """An entry's chain as DER: as read or made while still undecoded (keystores.lazy_entries), so that rewriting
     a store decodes no certificate (receive, certreq: start-up speed), else each certificate's bytes."""
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from keystores.crypto.key_encoding import Encoding
 
     ders = entry.undecoded_chain
     return ders if ders is not None else tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)

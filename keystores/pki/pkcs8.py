@@ -1,0 +1,72 @@
+"""A private key as an unencrypted PKCS#8 PrivateKeyInfo (DER), written with keystores.crypto.der from the key's
+numbers, byte for byte as cryptography's `private_bytes(DER, PKCS8, NoEncryption())` writes it.
+
+A speed device (bench/bench_core.py, the "start-up: keystores certreq" row; issue 15): cryptography's
+private_bytes imports the public cryptography.hazmat.primitives.serialization package to check its
+`encryption_algorithm` (and the package imports serialization.ssh, dataclasses and inspect: ~15 ms), while a
+key's numbers and its public point come without it. The key types keystores makes are written here: EC on the curves
+of keystores.pki.curves (RFC 5915 ECPrivateKey with the public key and without the curve, which the
+AlgorithmIdentifier names), RSA (RFC 8017 RSAPrivateKey, two primes) and Ed25519 (RFC 8410), each from what
+cryptography's interface for the type gives (private_numbers, private_bytes_raw). Any other key is cryptography's
+to write. tests/test_pkcs8.py holds the bytes to
+private_bytes for many keys of each type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keystores.crypto import der
+
+_RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")  # rsaEncryption, NULL parameters
+_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey
+_ED25519_ALGORITHM = bytes.fromhex("300506032b6570")  # id-Ed25519, no parameters
+_VERSION_0 = b"\x02\x01\x00"
+
+
+def pkcs8_der(private_key: Any) -> bytes:
+    """`private_key` (cryptography's) as PKCS#8 PrivateKeyInfo DER; see the module docstring."""
+    written = _written_here(private_key)
+    if written is not None:
+        return written
+    from keystores.crypto.key_encoding import Encoding, NoEncryption, PrivateFormat
+
+    return private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())  # type: ignore[no-any-return]
+
+
+def _written_here(private_key: Any) -> bytes | None:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return _ec(private_key)
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        seed = private_key.private_bytes_raw()
+        return der.sequence(_VERSION_0, _ED25519_ALGORITHM, der.octet_string(der.octet_string(seed)))
+    from cryptography.hazmat.primitives.asymmetric import rsa  # only now: it imports `random` (2 ms)
+
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return _rsa(private_key)
+    return None
+
+
+def _ec(private_key: Any) -> bytes | None:
+    from keystores.crypto.key_encoding import Encoding, PublicFormat
+    from keystores.pki.curves import curve_named
+
+    curve = curve_named(private_key.curve.name)
+    if curve is None or curve.name != private_key.curve.name:
+        return None
+    point = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    scalar = private_key.private_numbers().private_value.to_bytes(curve.size, "big")
+    ec_private_key = der.sequence(b"\x02\x01\x01", der.octet_string(scalar),
+                                  der.tlv(0xA1, der.tlv(0x03, b"\x00" + point)))
+    return der.sequence(_VERSION_0, der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der),
+                        der.octet_string(ec_private_key))
+
+
+def _rsa(private_key: Any) -> bytes:
+    numbers = private_key.private_numbers()
+    public = numbers.public_numbers
+    rsa_private_key = der.sequence(_VERSION_0, *(der.integer(value) for value in (
+        public.n, public.e, numbers.d, numbers.p, numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp)))
+    return der.sequence(_VERSION_0, _RSA_ALGORITHM, der.octet_string(rsa_private_key))

@@ -1,0 +1,256 @@
+"""certreq, sign and receive as bench/bench_core.py's start-up rows run them (an EC P-256 key into a new PKCS#12, a
+CA in a PKCS#12 signing with --chain, the reply received into the PKCS#12) import none of the modules they shed for
+start-up speed (issue 15), and still do their work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# What each command no longer imports, and why it once did:
+SHED = {
+    # the package's __init__ imports serialization.ssh (dataclasses, inspect, RSA padding, ciphers): ~15 ms.
+    # keystores.crypto.key_encoding and keystores.pki.pkcs8 reach the same objects without it.
+    "cryptography.hazmat.primitives.serialization",
+    # ~10 ms with inspect, for the result classes of ops/lifecycle and pki/dn (keystores.frozen's now); inspect
+    # also for on_store's signatures (worked out when help() asks)
+    "dataclasses", "inspect",
+}
+# What sign and receive, which have nothing to note here, no longer import: the renderer of notes
+SHED_WITHOUT_NOTES = {"keystores.cli.render"}
+
+
+def _modules_after(folder: Path, *argv: str) -> list[str]:
+    """`keystores ARGV --password env:KS_PW` in a fresh interpreter; the modules it imported. The PKCS#12 KDF's
+    Python loop is refused in it: each of these commands derives its MAC key in libcrypto (crypto/kdf.py)."""
+    probe = ("import atexit, json, sys\n"
+             "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+             "from keystores.crypto import kdf\n"
+             "def refused(*args):\n    raise AssertionError('the PKCS#12 KDF ran in Python')\n"
+             "kdf.pkcs12_kdf_python = refused\n"
+             "sys.argv = ['keystores', *sys.argv[1:], '--password', 'env:KS_PW']\n"
+             "from keystores.cli.main import run\nsys.exit(run())\n")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=folder,
+                          env={**os.environ, "KS_PW": "lean pw 15"}, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    folder = tmp_path_factory.mktemp("lifelean")
+    subprocess.run([sys.executable, "-m", "keystores", "selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Lean CA",
+                    "--ca", "--key-type", "ec:p256", "--password", "env:KS_PW"], cwd=folder, check=True,
+                   capture_output=True, env={**os.environ, "KS_PW": "lean pw 15"})
+    found = {
+        "certreq": _modules_after(folder, "certreq", "web.p12", "--label", "web", "--dn", "CN=web", "--key-type",
+                                  "ec:p256", "-o", "web.csr"),
+        "sign": _modules_after(folder, "sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain",
+                               "--force"),
+        "receive": _modules_after(folder, "receive", "web.p12", "web.pem"),
+    }
+    listed = subprocess.run([sys.executable, "-m", "keystores", "list", "web.p12", "--json", "--password",
+                             "env:KS_PW"], cwd=folder, check=True, capture_output=True, text=True,
+                            env={**os.environ, "KS_PW": "lean pw 15"})
+    [web] = [entry for entry in json.loads(listed.stdout)["entries"] if entry["label"] == "web"]
+    assert web["issuer"] == "CN=Lean CA" and web["chain_length"] == 2  # the reply and the CA went in
+    return found
+
+
+@pytest.mark.parametrize("command", ["certreq", "sign", "receive"])
+def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], command: str) -> None:
+    modules = loaded[command]
+    assert "keystores.ops.lifecycle" in modules  # the probe saw the command's own imports
+    assert not SHED & set(modules), SHED & set(modules)
+    if command != "certreq":  # certreq notes where the key waits
+        assert not SHED_WITHOUT_NOTES & set(modules)
+
+
+# --- the results and DNs are keystores.frozen's classes, as the dataclasses they replaced -------------------------
+def _old_classes() -> dict[str, type]:
+    """The dataclasses as they were (keystores/ops/lifecycle.py and pki/dn.py before issue 15's lifelean)."""
+    import dataclasses
+    import datetime as dt
+    from dataclasses import dataclass, field
+    from typing import Any
+
+    @dataclass
+    class Issued:
+        label: str
+        encoded: tuple[Any, ...]
+        notes: list[str] = field(default_factory=list)
+
+    @dataclass
+    class Requested:
+        label: str
+        encoded: Any
+        kept_as: str
+        notes: list[str] = field(default_factory=list)
+
+    @dataclass
+    class Received:
+        label: str
+        encoded: tuple[Any, ...]
+        notes: list[str] = field(default_factory=list)
+
+    @dataclass
+    class Link:
+        subject: str
+        issuer: str
+        not_before: dt.datetime
+        not_after: dt.datetime
+        fingerprint: str
+        problems: list[str] = field(default_factory=list)
+        warnings: list[str] = field(default_factory=list)
+        trusted: bool = False
+
+    @dataclass
+    class Validation:
+        store: str
+        label: str
+        links: list[Any]
+        at: dt.datetime
+
+    @dataclass(frozen=True)
+    class Finding:
+        store: str
+        label: str | None
+        check: str
+        message: str
+        severity: str = "warning"
+        subject: str | None = None
+        not_after: dt.datetime | None = None
+        days_left: int | None = None
+        fingerprint: str | None = None
+        hint: Any = None
+
+    @dataclass
+    class Audit:
+        findings: list[Any] = field(default_factory=list)
+        stores: int = 0
+        certificates: int = 0
+        within: dt.timedelta = dt.timedelta(days=30)
+        at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+        fail_on: str = "warning"
+
+    @dataclass(frozen=True)
+    class Attribute:
+        keyword: str
+        oid: str
+        value: str
+
+    @dataclass(frozen=True)
+    class DistinguishedName:
+        rdns: tuple[Any, ...]
+        source: str = field(default="", compare=False)
+
+    @dataclass(frozen=True)
+    class Comparison:
+        equal: bool
+        normal_a: str
+        normal_b: str
+        reasons: tuple[str, ...] = ()
+        notes: tuple[str, ...] = ()
+
+    classes = [Issued, Requested, Received, Link, Validation, Finding, Audit, Attribute, DistinguishedName,
+               Comparison]
+    assert all(dataclasses.is_dataclass(cls) for cls in classes)
+    return {cls.__name__: cls for cls in classes}
+
+
+def _samples() -> list[tuple[str, tuple[object, ...], dict[str, object]]]:
+    """(class name, positional, keyword) to make one of each, old and new alike."""
+    import datetime as dt
+
+    from keystores.errors import Hint
+
+    when = dt.datetime(2030, 1, 2, tzinfo=dt.UTC)
+    return [("Issued", ("web", (b"a",)), {}), ("Issued", ("web", ()), {"notes": ["n"]}),
+            ("Requested", ("web", b"r", "as a pending request"), {}),
+            ("Received", ("web", (b"a", b"b")), {"notes": ["x"]}),
+            ("Link", ("CN=a", "CN=b", when, when, "AB"), {"trusted": True}),
+            ("Validation", ("s.p12", "web", [], when), {}),
+            ("Finding", ("s.p12", "web", "expired", "gone"), {"severity": "error", "days_left": -3,
+                                                               "hint": Hint(" ({})", option="--x", keyword="x")}),
+            ("Audit", (), {"stores": 2, "at": when}),
+            ("Attribute", ("CN", "2.5.4.3", "web"), {}),
+            ("Comparison", (False, "CN=a", "CN=b"), {"reasons": ("value",)})]
+
+
+def _new_classes() -> dict[str, type]:
+    from keystores.ops import lifecycle
+    from keystores.pki import dn
+
+    return {name: getattr(lifecycle, name, None) or getattr(dn, name) for name in _old_classes()}
+
+
+@pytest.mark.parametrize("name", list(_old_classes()))
+def test_the_fields_and_defaults_are_the_dataclasses(name: str) -> None:
+    import dataclasses
+
+    from keystores.frozen import field_defaults
+
+    old, new = _old_classes()[name], _new_classes()[name]
+    assert new._fields == tuple(f.name for f in dataclasses.fields(old))
+    plain = {f.name: f.default for f in dataclasses.fields(old) if f.default is not dataclasses.MISSING}
+    made = {f.name for f in dataclasses.fields(old) if f.default_factory is not dataclasses.MISSING}
+    defaults = field_defaults(new)
+    assert {key: value for key, value in defaults.items() if key not in made} == plain
+    assert set(defaults) == set(plain) | made  # a factory's default is None, each instance gets its own
+    for fresh_name in made - {"at"}:
+        required = [f for f in dataclasses.fields(old) if f.name not in defaults]
+        one, two = new(*(["x"] * len(required))), new(*(["x"] * len(required)))
+        assert getattr(one, fresh_name) == getattr(old(*(["x"] * len(required))), fresh_name) == []
+        assert getattr(one, fresh_name) is not getattr(two, fresh_name)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), _samples(),
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_equality_hashing_and_repr_are_the_dataclasses(name: str, args: tuple, kwargs: dict) -> None:
+    old_class, new_class = _old_classes()[name], _new_classes()[name]
+    old, new = old_class(*args, **kwargs), new_class(*args, **kwargs)
+    assert repr(new) == repr(old).removeprefix("_old_classes.<locals>.")
+    assert new == new_class(*args, **kwargs) and new != object()
+    hashable = old_class.__hash__ is not None
+    assert (new_class.__hash__ is not None) == hashable
+    if hashable:
+        assert hash(new) == hash(new_class(*args, **kwargs))
+        with pytest.raises(AttributeError):
+            new.label = "other"  # type: ignore[misc]  # frozen, as the dataclass was
+    else:  # a result the operation fills in as it goes
+        changed = new_class(*args, **kwargs)
+        setattr(changed, new_class._fields[0], "changed")
+        assert changed != new
+
+
+def test_a_dn_compares_by_its_parts_not_by_how_it_was_written() -> None:
+    from keystores.pki.dn import parse_dn
+
+    a, b = parse_dn("CN=web, O=Example"), parse_dn("cn=web,o=Example")
+    assert a == b and hash(a) == hash(b) and a.source != b.source
+    assert a != parse_dn("CN=web,O=Other")
+    assert repr(a).startswith("DistinguishedName(rdns=((Attribute(keyword='CN', oid='2.5.4.3', value='web'),),")
+
+
+def test_operations_show_a_location_password_and_type_in_help() -> None:
+    """on_store works the signature out when asked (no inspect on import): as it was made before."""
+    import inspect
+
+    import keystores
+
+    for operation in (keystores.selfsign, keystores.certreq, keystores.sign, keystores.receive, keystores.validate):
+        own = inspect.signature(inspect.unwrap(operation))
+        first, *rest = own.parameters.values()
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        expected = own.replace(parameters=[
+            first.replace(annotation="KeyStore | str | os.PathLike[str]"), *rest,
+            inspect.Parameter("password", keyword, default=None, annotation="str | None"),
+            inspect.Parameter("type", keyword, default=None, annotation="str | None")])
+        assert inspect.signature(operation) == expected
+        assert f"{operation.__name__}({first.name}: 'KeyStore | str | os.PathLike[str]'" in \
+            __import__("pydoc").render_doc(operation, renderer=__import__("pydoc").plaintext)
