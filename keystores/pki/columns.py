@@ -237,6 +237,18 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return None
 
 
+def name_text(data: bytes, start: int, stop: int) -> str:
+    """The Name whose content is data[start:stop] as RFC 4514 text, exactly as cryptography's rfc4514_string
+    writes it; ValueError for a form left to cryptography (keystores.pki.shown checks the forms first)."""
+    return _name(data, start, stop)
+
+
+def plain_time(data: bytes, tag: int, start: int, stop: int) -> str:
+    """A UTCTime (tag 0x17) or GeneralizedTime (0x18) whose content is data[start:stop] as ISO 8601 UTC text
+    ("2030-01-31T12:00:00Z"), as describe writes cryptography's datetime; ValueError for any other form."""
+    return _time(data, tag, start, stop)
+
+
 def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
     """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
     the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""

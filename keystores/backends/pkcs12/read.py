@@ -356,7 +356,7 @@ def _assemble(parsed: _Parsed, location: str, *,
             untrusted.append(label)
         kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
         results.append((LazyEntry.lazy({"chain": functools.partial(_decoded, [bag])}, leaf_der=bag.der,
-                                       label=label, kind=kind, trust=trust), None, None))
+                                       chain_der=(bag.der,), label=label, kind=kind, trust=trust), None, None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "

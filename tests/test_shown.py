@@ -1,0 +1,281 @@
+"""keystores.pki.shown (what `show` prints, read from a certificate's DER) against describe's rendering of
+cryptography's objects, the reference: wherever the reader answers, the fields, their order and their values are
+the ones certificate_data and certificate_details give for the decoded certificate; where it cannot be sure, it
+answers None and cryptography decodes. Judged on every certificate of the cryptography-vectors x509/ folder, the
+system's CA bundle, certificates built here with every extension `show` prints, and damaged copies of them. And
+`show` of a small PKCS#12 imports no cryptography.x509."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import importlib.util
+import ipaddress
+import json
+import random
+import re
+import warnings
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hardening import PASSWORD
+from test_pkcs12_lean import _keytool_store, _modules_after_list, _openssl_store, make_store
+
+from keystores.ops.describe import certificate_data, certificate_details, entry_data, shown_certificate_data
+from keystores.pki.certificates import decode_certificate
+from keystores.pki.shown import PARSED_BY_CRYPTOGRAPHY, read_shown
+from keystores.store import open_store
+
+ROUNDS = 40
+SAMPLE = 60
+PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def reference(der: bytes) -> list[tuple[str, Any]]:
+    """What `show --json` says of the certificate through cryptography: certificate_data + certificate_details."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cert = decode_certificate(der)
+        return list({**certificate_data(cert), **certificate_details(cert)}.items())
+
+
+def lean(der: bytes) -> list[tuple[str, Any]] | None:
+    shown = read_shown(der)
+    return None if shown is None else list(shown_certificate_data(shown).items())
+
+
+def agree(der: bytes) -> bool:
+    """The reader answers what cryptography's path answers (order included), or declines; True when it answered."""
+    found = lean(der)
+    if found is not None:
+        assert found == reference(der), der.hex()
+    return found is not None
+
+
+@cache
+def vector_certificates() -> list[tuple[str, bytes]]:
+    """Every certificate of the cryptography-vectors x509/ folder: each PEM CERTIFICATE block, and each file that
+    is DER (certificates, and requests, CRLs and damaged files the reader must decline)."""
+    spec = importlib.util.find_spec("cryptography_vectors")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(next(iter(spec.submodule_search_locations))) / "x509"
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        blocks = PEM_BLOCK.findall(data)
+        for index, block in enumerate(blocks):
+            try:
+                found.append((f"{path.relative_to(root)}#{index}", base64.b64decode(block)))
+            except ValueError:
+                continue
+        if not blocks and data[:1] == b"\x30":
+            found.append((str(path.relative_to(root)), data))
+    return found
+
+
+def test_every_vector_certificate_reads_as_cryptography_reads_it() -> None:
+    certificates = vector_certificates()
+    if not certificates:
+        pytest.skip("cryptography_vectors is not installed")
+    answered = [name for name, der in certificates if agree(der)]
+    decoded = [name for name, der in certificates if dict(reference(der))["problem"] is None]
+    # the common forms are read here: most certificates cryptography decodes (PKITS' policy and name constraint
+    # tests, unusual algorithms and string types are left to it)
+    assert len(answered) >= 0.7 * len(decoded) and len(answered) > 350, (len(answered), len(decoded))
+    assert "PKITS_data/certs/GoodCACert.crt" in answered
+
+
+def test_the_system_bundle_reads_as_cryptography_reads_it() -> None:
+    if not SYSTEM_BUNDLE.exists():
+        pytest.skip("no system CA bundle")
+    blocks = [base64.b64decode(block) for block in PEM_BLOCK.findall(SYSTEM_BUNDLE.read_bytes())]
+    answered = sum(agree(der) for der in blocks)
+    assert answered >= 0.8 * len(blocks)
+
+
+@cache
+def keys() -> dict[str, Any]:
+    return {"p256": ec.generate_private_key(ec.SECP256R1()), "p384": ec.generate_private_key(ec.SECP384R1()),
+            "p521": ec.generate_private_key(ec.SECP521R1()), "k1": ec.generate_private_key(ec.SECP256K1()),
+            "rsa": rsa.generate_private_key(65537, 2048), "ed25519": ed25519.Ed25519PrivateKey.generate(),
+            "ed448": ed448.Ed448PrivateKey.generate()}
+
+
+def build(extensions: list[tuple[x509.ExtensionType, bool]] = (), *, key: str = "p256", signer: str = "p256",
+          subject: x509.Name | None = None, serial: int = 0x1234, hash_name: str | None = "sha256") -> bytes:
+    name = subject if subject is not None else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shown")])
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(keys()[key].public_key())
+               .serial_number(serial).not_valid_before(dt.datetime(2024, 1, 1))
+               .not_valid_after(dt.datetime(2060, 1, 1, 12, 30, 45)))
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    algorithm = None if hash_name is None else getattr(hashes, hash_name.upper())()
+    return builder.sign(keys()[signer], algorithm).public_bytes(serialization.Encoding.DER)
+
+
+def _usage(**chosen: bool) -> x509.KeyUsage:
+    flags = dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                           "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+    return x509.KeyUsage(**{**flags, **chosen})
+
+
+DIRECTORY = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Dir, \"Inc\""),
+                       x509.NameAttribute(NameOID.COMMON_NAME, " #lead and trail ")])
+BUILT: dict[str, list[tuple[x509.ExtensionType, bool]]] = {
+    "none": [],
+    "san": [(x509.SubjectAlternativeName([
+        x509.DNSName("a.example"), x509.DNSName("*.b.example"), x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("2001:db8::1")), x509.RFC822Name("x@example.org"),
+        x509.UniformResourceIdentifier("https://example.org/a?b=c"), x509.DirectoryName(DIRECTORY),
+        x509.RegisteredID(x509.ObjectIdentifier("1.2.3.4.5"))]), False)],
+    "other name": [(x509.SubjectAlternativeName([x509.OtherName(x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"),
+                                                                 b"\x0c\x03u@x")]), False)],
+    "key usage": [(_usage(digital_signature=True, key_encipherment=True), True)],
+    "key agreement": [(_usage(key_agreement=True, encipher_only=True), False)],
+    "decipher only": [(_usage(key_agreement=True, decipher_only=True, crl_sign=True), False)],
+    "every usage": [(_usage(**dict.fromkeys(("digital_signature", "content_commitment", "key_encipherment",
+                                              "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign",
+                                              "decipher_only"), True)), True)],
+    "eku": [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH,
+                                    x509.ObjectIdentifier("1.2.3.99")]), False)],
+    "ca": [(x509.BasicConstraints(ca=True, path_length=0), True)],
+    "ca no length": [(x509.BasicConstraints(ca=True, path_length=None), False)],
+    "ca long": [(x509.BasicConstraints(ca=True, path_length=300), True)],
+    "not ca": [(x509.BasicConstraints(ca=False, path_length=None), True)],
+    "key ids": [(x509.SubjectKeyIdentifier(b"\x01" * 20), False),
+                (x509.AuthorityKeyIdentifier(b"\x02" * 20, None, None), False)],
+    "aki issuer": [(x509.AuthorityKeyIdentifier(b"\x03" * 8, [x509.DirectoryName(DIRECTORY)], 77), False)],
+    "aki issuer only": [(x509.AuthorityKeyIdentifier(None, [x509.DNSName("ca.example")], 1), False)],
+    "web": [(x509.AuthorityInformationAccess([
+        x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
+                               x509.UniformResourceIdentifier("http://ocsp.example")),
+        x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                               x509.UniformResourceIdentifier("http://ca.example/ca.crt"))]), False),
+            (x509.CRLDistributionPoints([x509.DistributionPoint(
+                [x509.UniformResourceIdentifier("http://crl.example/ca.crl")], None, None, None)]), False),
+            (x509.CertificatePolicies([
+                x509.PolicyInformation(x509.ObjectIdentifier("2.23.140.1.2.1"), None),
+                x509.PolicyInformation(x509.ObjectIdentifier("1.3.6.1.4.1.44947.1.1.1"),
+                                       ["http://cps.example", x509.UserNotice(None, "explicit text")])]), False),
+            (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.77"), b"\x05\x00"), False)],
+    "notice reference": [(x509.CertificatePolicies([x509.PolicyInformation(
+        x509.ObjectIdentifier("1.2.3"), [x509.UserNotice(x509.NoticeReference("org", [1, 2]), "t")])]), False)],
+    "name constraints": [(x509.NameConstraints([x509.DNSName("example.org")], None), True)],
+    "crl reasons": [(x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier("http://crl.example/ca.crl")], None,
+        frozenset({x509.ReasonFlags.key_compromise}), None)]), False)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUILT))
+def test_every_extension_show_prints(case: str) -> None:
+    der = build(BUILT[case])
+    answered = agree(der)
+    assert answered == (case not in ("other name", "notice reference", "name constraints", "crl reasons")), case
+
+
+@pytest.mark.parametrize(("key", "signer", "hash_name"), [
+    ("rsa", "rsa", "sha256"), ("rsa", "p256", "sha384"), ("p384", "p384", "sha384"), ("p521", "p521", "sha512"),
+    ("k1", "p256", "sha256"), ("ed25519", "ed25519", None), ("ed448", "ed448", None), ("p256", "rsa", "sha256"),
+    ("p256", "p256", "sha224"), ("rsa", "rsa", "sha512")])
+def test_every_key_and_signature(key: str, signer: str, hash_name: str | None) -> None:
+    assert agree(build(BUILT["ca"], key=key, signer=signer, hash_name=hash_name))
+
+
+@pytest.mark.parametrize("subject", [
+    x509.Name([]),
+    x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "GB"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ü"),
+               x509.NameAttribute(NameOID.DOMAIN_COMPONENT, "example", x509.name._ASN1Type.IA5String),
+               x509.NameAttribute(x509.ObjectIdentifier("1.2.840.113549.1.9.1"), "a@b.example"),
+               x509.NameAttribute(NameOID.SERIAL_NUMBER, "007"), x509.NameAttribute(NameOID.COMMON_NAME, "a+b=c;<>")]),
+    x509.Name([x509.NameAttribute(x509.ObjectIdentifier("1.2.3.4"), "")]),
+    x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "\\back\x00slash")]),
+    x509.Name([x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.COMMON_NAME, "a"),
+                                              x509.NameAttribute(NameOID.USER_ID, "b")])]),
+    x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bmp", x509.name._ASN1Type.BMPString)]),
+])
+def test_names_read_as_rfc4514_string_writes_them(subject: x509.Name) -> None:
+    agree(build([], subject=subject))
+
+
+@pytest.mark.parametrize("serial", [1, 0x7F, 0x80, 0xFF, 2**159 - 1, 2**63])
+def test_serials(serial: int) -> None:
+    assert agree(build([], serial=serial))
+
+
+def _damaged(der: bytes, rng: random.Random) -> bytes:
+    at = rng.randrange(len(der))
+    how = rng.randrange(4)
+    if how == 0:
+        return der[:at] + bytes([der[at] ^ (1 << rng.randrange(8))]) + der[at + 1 :]
+    if how == 1:
+        return der[:at] + bytes([rng.randrange(256)]) + der[at + 1 :]
+    if how == 2:
+        return der[:at] + der[at + 1 :]
+    return der[:at] + bytes([rng.choice((0x00, 0x01, 0x05, 0x0C, 0x13, 0x16, 0x30, 0x80, 0xFF))]) + der[at:]
+
+
+def test_damaged_certificates_read_as_cryptography_reads_them_or_are_declined() -> None:
+    """Seeded damage to the certificates the reader answers for: each damaged copy reads as cryptography's path
+    reads it (a problem, or other facts), or is declined; never another answer."""
+    rng = random.Random(15)
+    answered = [der for der in (build(case) for case in BUILT.values()) if read_shown(der) is not None]
+    vectors = [der for _, der in vector_certificates() if read_shown(der) is not None]
+    answered += rng.sample(vectors, min(SAMPLE, len(vectors)))
+    still_read = 0
+    for der in answered:
+        for _ in range(ROUNDS):
+            still_read += agree(_damaged(der, rng))
+    assert still_read > 0  # some damage (inside a signature, a key identifier) keeps a readable certificate
+
+
+def test_the_extensions_cryptography_parses_are_known_here() -> None:
+    """An extension cryptography parses and the reader does not is declined: the list must be whole."""
+    from cryptography.x509.oid import ExtensionOID
+
+    parsed = {value.dotted_string for name, value in vars(ExtensionOID).items() if not name.startswith("_")}
+    assert parsed <= PARSED_BY_CRYPTOGRAPHY
+
+
+def test_the_key_loader_is_cryptographys() -> None:
+    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+
+    assert serialization.load_der_public_key is rust_openssl.keys.load_der_public_key
+
+
+def _json_of_show(store_path: Path, password: str, *, decode_first: bool) -> str:
+    with open_store(store_path, password=password) as store:
+        entries = list(store.entries())
+        if decode_first:
+            for entry in entries:
+                _ = entry.chain  # decoded: describe takes cryptography's path
+        return json.dumps([entry_data(e, detail=detail) for e in entries for detail in (False, True)])
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("shown")
+    made = folder / "ours.p12"
+    make_store(str(made))
+    return [_keytool_store(folder), _openssl_store(folder), made]
+
+
+def test_show_of_a_pkcs12_is_the_same_read_either_way(stores: list[Path]) -> None:
+    for path in stores:
+        assert _json_of_show(path, PASSWORD, decode_first=False) == _json_of_show(path, PASSWORD, decode_first=True)
+
+
+def test_showing_a_small_pkcs12_imports_no_x509(stores: list[Path]) -> None:
+    """`show` and `show --json` of keytool's file, and `list --json`: the certificate details come from the DER."""
+    for command, extra in (("show", ("server",)), ("show", ("server", "--json")), ("list", ("--json",))):
+        loaded = _modules_after_list(stores[0], command=command, extra=extra)
+        assert "cryptography.x509" not in loaded, (command, extra)
+        assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], (command, extra)
