@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hardening import PASSWORD
 from test_pkcs12_lean import _keytool_store, _modules_after_list, _openssl_store, make_store
 
+from keystores.crypto import der as der_codec
 from keystores.ops.describe import certificate_data, certificate_details, entry_data, shown_certificate_data
 from keystores.pki.certificates import decode_certificate
 from keystores.pki.shown import PARSED_BY_CRYPTOGRAPHY, read_shown
@@ -235,6 +236,48 @@ def test_damaged_certificates_read_as_cryptography_reads_them_or_are_declined() 
         for _ in range(ROUNDS):
             still_read += agree(_damaged(der, rng))
     assert still_read > 0  # some damage (inside a signature, a key identifier) keeps a readable certificate
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
+def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurve) -> None:
+    """ec_point_loads against cryptography's loader: real points (both encodings), random ones, coordinates at
+    or above p, points moved off the curve, compressed x without a y."""
+    from keystores.pki.shown import _NIST_FIELDS, ec_point_loads
+
+    key_type = f"EC-P{curve.key_size}"
+    p, _ = _NIST_FIELDS[key_type]
+    size = (curve.key_size + 7) // 8
+    rng = random.Random(curve.key_size)
+    real = ec.generate_private_key(curve).public_key()
+    template = real.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    numbers = real.public_numbers()
+    x, y = numbers.x, numbers.y
+    candidates = [(4, x, y), (4, x, p - y), (4, x, y + 1), (4, x + p, y), (4, x, y + p), (4, p, y), (2 + y % 2, x, 0),
+                  (3 - y % 2, x, 0), (2, p - 1, 0), (3, p, 0)]
+    candidates += [(rng.choice((2, 3, 4)), rng.randrange(2 ** (8 * size)), rng.randrange(2 ** (8 * size)))
+                   for _ in range(200)]
+    candidates += [(rng.choice((2, 3)), rng.randrange(p), 0) for _ in range(100)]
+    agreed = {True: 0, False: 0}
+    for form, px, py in candidates:
+        if px >= 2 ** (8 * size) or py >= 2 ** (8 * size):
+            continue
+        point = bytes([form]) + px.to_bytes(size, "big") + (py.to_bytes(size, "big") if form == 4 else b"")
+        spki = _spki_with(template, point)
+        try:
+            serialization.load_der_public_key(spki)
+            loads = True
+        except ValueError:
+            loads = False
+        _, start, stop = der_codec.read(spki)
+        assert ec_point_loads(key_type, spki[start:stop]) == loads, (form, px, py)
+        agreed[loads] += 1
+    assert agreed[True] > 40 and agreed[False] > 40
+
+
+def _spki_with(template: bytes, point: bytes) -> bytes:
+    """The SubjectPublicKeyInfo `template` with its point replaced by `point`."""
+    (_, at, _, stop), _ = der_codec.inside(template)
+    return der_codec.sequence(template[at:stop], der_codec.tlv(0x03, b"\0" + point))
 
 
 def test_the_extensions_cryptography_parses_are_known_here() -> None:

@@ -155,13 +155,14 @@ def shown_certificate_data(shown: Shown) -> dict[str, Any]:
     """{**certificate_data, **certificate_details} of a certificate keystores.pki.shown read from its DER: the same
     fields in the same order with the same values (tests/test_shown.py), without importing cryptography.x509."""
     key_usage = shown.key_usage
+    key_type, key_size = shown.key if shown.key is not None else (
+        _named_key_type(shown.public_key, shown.public_key_algorithm), _key_bits(shown.public_key))
     return {
         "subject": shown.subject, "issuer": shown.issuer, "serial": _serial_text(shown.serial),
-        "not_before": shown.not_before, "not_after": shown.not_after,
-        "key_type": _named_key_type(shown.public_key, shown.public_key_algorithm),
+        "not_before": shown.not_before, "not_after": shown.not_after, "key_type": key_type,
         "signature_algorithm": shown.signature_algorithm,
         "sha256": shown.fingerprint("sha256").hex(":").upper(), "problem": None,
-        "version": shown.version, "key_size": _key_bits(shown.public_key),
+        "version": shown.version, "key_size": key_size,
         "sha1": shown.fingerprint("sha1").hex(":").upper(),
         "subject_alt_names": None if shown.subject_alt_names is None else [
             _san_text(kind, value) for kind, value in shown.subject_alt_names],

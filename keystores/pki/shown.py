@@ -27,7 +27,7 @@ import hashlib
 from typing import Any
 
 from keystores.crypto.der import oid_text, read
-from keystores.pki.columns import name_text, plain_time
+from keystores.pki.columns import key_facts, name_text, plain_time
 
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
 # with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
@@ -65,9 +65,11 @@ class _Declined(ValueError):
 
 class Shown:
     """The facts of one certificate `show` prints, as keystores.ops.describe renders them: text where cryptography's
-    objects print as text (names, times, OIDs), numbers and bytes otherwise. `public_key` is cryptography's key."""
+    objects print as text (names, times, OIDs), numbers and bytes otherwise. `public_key` is cryptography's key
+    (None for a NIST curve's, whose point is checked here); `key` its type and size as keystores.pki.columns reads them from the DER (None where it leaves them to the
+    loaded key: naming the key's class imports the modules of every key type, 2 ms)."""
 
-    __slots__ = ("authority_key_identifier", "basic_constraints", "der", "extended_key_usage", "issuer",
+    __slots__ = ("authority_key_identifier", "basic_constraints", "der", "extended_key_usage", "issuer", "key",
                  "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm", "serial",
                  "signature_algorithm", "subject", "subject_alt_names", "subject_key_identifier", "version")
 
@@ -149,13 +151,52 @@ def _read(der: bytes) -> Shown:
         raise _Declined
     shown.not_before, shown.not_after = (plain_time(der, tag, start, stop) for tag, _, start, stop in times)
     spki_der = der[spki[1] : spki[3]]
-    shown.public_key = _public_key(spki_der)
+    try:
+        shown.key = key_facts(der, spki[2], spki[3])
+    except ValueError:
+        shown.key = None  # a key type columns leaves to cryptography: describe asks the loaded key
+    if shown.key is not None and shown.key[0] in _NIST_FIELDS:
+        shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
+        if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
+            raise _Declined
+    else:
+        shown.public_key = _public_key(spki_der)
     alg_start, _ = _inside(spki_der, 0, len(spki_der), 0x30)
     _, oid_start, oid_stop = read(spki_der, read(spki_der, alg_start, minimal=True)[1], minimal=True)
     shown.public_key_algorithm = oid_text(spki_der[oid_start:oid_stop], minimal=True)
     if extensions:
         _read_extensions(shown, der, extensions[0])
     return shown
+
+
+# y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4 D.1.2): (p, b) of the curves keystores.pki.curves knows, by key type.
+_NIST_FIELDS = {
+    "EC-P256": (2**256 - 2**224 + 2**192 + 2**96 - 1,
+                0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
+    "EC-P384": (2**384 - 2**128 - 2**96 + 2**32 - 1,
+                0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
+    "EC-P521": (2**521 - 1, int("51953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1"
+                                "652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00", 16)),
+}
+
+
+def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
+    """Whether cryptography loads the EC public key of a SubjectPublicKeyInfo (its content, in the form
+    keystores.pki.columns.key_facts read as `key_type`, a NIST curve): its point's coordinates are below p and it
+    lies on the curve (these curves have prime order, so no other point is refused). tests/test_shown.py compares
+    the verdict with cryptography's loader on real, random and damaged points."""
+    p, b = _NIST_FIELDS[key_type]
+    (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
+    point = spki_content[bits_start + 1 : bits_stop]
+    size = (p.bit_length() + 7) // 8
+    x = int.from_bytes(point[1 : 1 + size], "big")
+    if x >= p:
+        return False
+    right = (pow(x, 3, p) - 3 * x + b) % p
+    if point[0] == 4:
+        y = int.from_bytes(point[1 + size :], "big")
+        return y < p and y * y % p == right
+    return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
 
 
 def _signature_algorithm(algorithm: bytes) -> str:
