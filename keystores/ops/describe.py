@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
-from keystores.pki.certificates import serial_of
 from keystores.pki.columns import certificate_columns
-from keystores.pki.shown import Shown, read_shown
-from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
+
+if TYPE_CHECKING:
+    from keystores.pki.shown import Shown
+    from keystores.pki.undecoded import RawCertificate
+
+# keystores.pki.undecoded, .certificates and .shown are imported where used: `list` of a store whose certificates
+# keystores.pki.columns reads needs none of them, `show` of one keystores.pki.shown reads only the last (start-up).
 
 SCHEMA_VERSION = 1
 
@@ -37,6 +41,9 @@ def fingerprint(cert: Any) -> str:
 
 
 def certificate_data(cert: Any) -> dict[str, Any]:
+    from keystores.pki.certificates import serial_of
+    from keystores.pki.undecoded import RawCertificate
+
     if isinstance(cert, RawCertificate):
         return _raw_certificate_data(cert)
     return {
@@ -109,6 +116,8 @@ def certificate_details(cert: Any) -> dict[str, Any]:
     `extensions_readable` false (the certificate is still shown)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
+
+    from keystores.pki.undecoded import RawCertificate
 
     if isinstance(cert, RawCertificate):  # cryptography could not decode it: its problem says why
         return {"version": None, "key_size": None, "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
@@ -229,6 +238,8 @@ def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
 def entry_problem(entry: Entry) -> str | None:
     """What of the entry could not be decoded (its certificates, or a key already opened), in words; else None.
     A sealed key is not opened for this: listing never pays for decryption."""
+    from keystores.pki.undecoded import problem_of
+
     for index, cert in enumerate(entry.chain):
         problem = problem_of(cert)
         if problem is not None:
@@ -238,6 +249,8 @@ def entry_problem(entry: Entry) -> str | None:
 
 def _key_problem(entry: Entry) -> str | None:
     if entry.kind is EntryKind.KEY_PAIR and not entry.sealed:
+        from keystores.pki.undecoded import problem_of
+
         problem = problem_of(entry.key)
         if problem is not None:
             return f"private key: {problem}"
@@ -262,6 +275,8 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     data.update(certificate_data(cert) if cert is not None else empty)
     data.pop("problem", None)
     if cert is None:
+        from keystores.pki.undecoded import UndecodedPrivateKey, problem_of
+
         key = None if entry.sealed else entry.key
         public = entry.public_key if problem_of(key) is None else None
         if public is not None:
@@ -288,6 +303,8 @@ def _shown_chain(entry: Entry) -> list[dict[str, Any]] | None:
     chain_der = entry.undecoded_chain
     if not chain_der:
         return None
+    from keystores.pki.shown import read_shown
+
     shown = []
     for der in chain_der:
         facts = read_shown(der)
@@ -329,6 +346,8 @@ def entry_row(entry: Entry) -> dict[str, Any]:
             subject, not_after, key_type = columns
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
                     "key_type": key_type, "default": entry.default}
+    from keystores.pki.undecoded import RawCertificate
+
     cert = entry.certificate
     if cert is None or isinstance(cert, RawCertificate):
         full = entry_data(entry)
