@@ -212,6 +212,116 @@ def test_serials(serial: int) -> None:
     assert agree(build([], serial=serial))
 
 
+def _raw(oid: str, value: bytes, critical: bool = False) -> bytes:
+    """A certificate holding extension `oid` with `value` written as given (cryptography writes it unchecked)."""
+    return build([(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical)])
+
+
+def _tlv(tag: int, *content: bytes) -> bytes:
+    return der_codec.tlv(tag, b"".join(content))
+
+
+URI = _tlv(0x86, b"http://x.example/c")
+RAW_VALUES = {
+    "2.5.29.15": [_tlv(0x03, bytes([unused, byte])) for unused in range(9) for byte in range(0, 256, 3)]
+    + [_tlv(0x03, b"\x00"), _tlv(0x03, b"\x07\x80\x80"), _tlv(0x03, b"\x07\x08\x80"), _tlv(0x03, b"\x00\x08\x00"),
+       _tlv(0x03, b"\x00\x88\x80\x00"), _tlv(0x03, b"\x01\x80\x81"), _tlv(0x03), _tlv(0x04, b"\x00\x80")],
+    "2.5.29.19": [_tlv(0x30), _tlv(0x30, b"\x01\x01\xff"), _tlv(0x30, b"\x01\x01\x00"), _tlv(0x30, b"\x01\x01\x01"),
+                  _tlv(0x30, b"\x01\x01\xff\x02\x01\x00"), _tlv(0x30, b"\x01\x01\xff\x02\x01\xff"),
+                  _tlv(0x30, b"\x01\x01\xff\x02\x02\x00\x05"), _tlv(0x30, b"\x02\x01\x03"),
+                  _tlv(0x30, b"\x01\x01\xff", der_codec.integer(2**64 - 1)),
+                  _tlv(0x30, b"\x01\x01\xff", der_codec.integer(2**64)),
+                  _tlv(0x30, b"\x01\x01\xff\x02\x01\x01\x02\x01\x01"), _tlv(0x30, b"\x01\x01\xff\x04\x00")],
+    "2.5.29.37": [_tlv(0x30), _tlv(0x30, der_codec.oid("1.3.6.1.5.5.7.3.1") * 2), _tlv(0x30, b"\x06\x02\x2b\x80"),
+                  _tlv(0x30, b"\x06\x00"), _tlv(0x30, b"\x04\x01\x00"), _tlv(0x31, der_codec.oid("1.2.3"))],
+    "2.5.29.14": [_tlv(0x04), _tlv(0x04, b"\x01" * 20), _tlv(0x03, b"\x00\x01"), _tlv(0x04, b"\x01") + b"\x00"],
+    "2.5.29.35": [_tlv(0x30), _tlv(0x30, _tlv(0x80)), _tlv(0x30, _tlv(0x80, b"\x01")), _tlv(0x30, _tlv(0xA0, b"\x01")),
+                  _tlv(0x30, _tlv(0x82, b"\x01")), _tlv(0x30, _tlv(0xA1, URI)),
+                  _tlv(0x30, _tlv(0xA1, URI), _tlv(0x82, b"\x01")),
+                  _tlv(0x30, _tlv(0xA1, URI), _tlv(0x82, b"\x00\x01")),
+                  _tlv(0x30, _tlv(0xA1, URI), _tlv(0x82, b"\x80")), _tlv(0x30, _tlv(0xA1), _tlv(0x82, b"\x01")),
+                  _tlv(0x30, _tlv(0x82, b"\x01"), _tlv(0xA1, URI)),
+                  _tlv(0x30, _tlv(0x80, b"\x01"), _tlv(0x80, b"\x01"))],
+    "2.5.29.17": [_tlv(0x30), _tlv(0x30, _tlv(0x82)), _tlv(0x30, _tlv(0x82, "ü.example".encode())),
+                  _tlv(0x30, _tlv(0xA2, _tlv(0x16, b"a"))), _tlv(0x30, _tlv(0x81, b"a@b\x00")),
+                  _tlv(0x30, _tlv(0xA4, _tlv(0x30))), _tlv(0x30, _tlv(0xA4, _tlv(0x30), b"\x05\x00")),
+                  _tlv(0x30, _tlv(0xA4, _tlv(0x31))), _tlv(0x30, _tlv(0x88, b"\x2a\x03")),
+                  _tlv(0x30, _tlv(0x88, b"\x80\x01")), _tlv(0x30, _tlv(0x88)), _tlv(0x30, _tlv(0x86, b"no scheme")),
+                  _tlv(0x30, _tlv(0xA0, der_codec.oid("1.2.3"), _tlv(0xA0, _tlv(0x0C, b"u"))))]
+    + [_tlv(0x30, _tlv(0x87, bytes(range(length)))) for length in range(18)],
+    "2.5.29.31": [_tlv(0x30), _tlv(0x30, _tlv(0x30)), _tlv(0x30, _tlv(0x30, _tlv(0xA0, _tlv(0xA0, URI)))),
+                  _tlv(0x30, _tlv(0x30, _tlv(0xA0, _tlv(0xA0)))), _tlv(0x30, _tlv(0x30, _tlv(0xA0, _tlv(0xA1, URI)))),
+                  _tlv(0x30, _tlv(0x30, _tlv(0xA0, _tlv(0xA0, URI), _tlv(0xA0, URI)))),
+                  _tlv(0x30, _tlv(0x30, _tlv(0xA0, _tlv(0xA0, URI)), _tlv(0x81, b"\x07\x80")))],
+    "1.3.6.1.5.5.7.1.1": [_tlv(0x30), _tlv(0x30, _tlv(0x30, der_codec.oid("1.3.6.1.5.5.7.48.1"), URI)),
+                          _tlv(0x30, _tlv(0x30, der_codec.oid("1.3.6.1.5.5.7.48.1"))),
+                          _tlv(0x30, _tlv(0x30, der_codec.oid("1.3.6.1.5.5.7.48.1"), URI, URI)),
+                          _tlv(0x30, _tlv(0x30, URI, der_codec.oid("1.3.6.1.5.5.7.48.1")))],
+    "2.5.29.32": [_tlv(0x30), _tlv(0x30, _tlv(0x30, der_codec.oid("2.5.29.32.0"))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("2.5.29.32.0"), _tlv(0x30))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.3.6.1.5.5.7.2.1"), _tlv(0x16, b"http://cps"))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.3.6.1.5.5.7.2.1"), _tlv(0x0C, b"http://cps"))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.3.6.1.5.5.7.2.2"), _tlv(0x30, _tlv(0x0C, b"\xff")))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.3.6.1.5.5.7.2.2"), _tlv(0x30))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.3.6.1.5.5.7.2.2"), _tlv(0x30, _tlv(0x1A, b"visible")))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3"), _tlv(0x30, _tlv(
+                      0x30, der_codec.oid("1.2.4"), _tlv(0x16, b"other"))))),
+                  _tlv(0x30, _tlv(0x30, der_codec.oid("1.2.3")), _tlv(0x30, der_codec.oid("1.2.3")))],
+    "1.2.3.4.99": [b"", b"\x05\x00", b"\xff\xff"],  # unknown to cryptography: carried unread
+}
+
+
+@pytest.mark.parametrize("oid", sorted(RAW_VALUES))
+def test_extension_values_written_by_hand(oid: str) -> None:
+    """Each extension value near the forms read here, well formed or not, critical or not: the reader answers as
+    cryptography's path does (values, or a problem), or declines."""
+    answered = sum(agree(_raw(oid, value, critical)) for value in RAW_VALUES[oid] for critical in (False, True))
+    assert answered > 0
+
+
+def _with_names(name: bytes) -> bytes:
+    """A certificate whose issuer and subject are the Name DER `name` (the signature no longer matches: neither
+    describe nor the reader checks it)."""
+    base = build([])
+    (_, _, tbs_start, tbs_stop), algorithm, signature = der_codec.inside(base)
+    fields = [base[at:stop] for _, at, _, stop in der_codec.elements(base, tbs_start, tbs_stop)]
+    fields[3] = fields[5] = name
+    return der_codec.sequence(der_codec.sequence(*fields), base[algorithm[1] : algorithm[3]],
+                              base[signature[1] : signature[3]])
+
+
+def _rdn(oid: str, tag: int, value: bytes) -> bytes:
+    return _tlv(0x31, _tlv(0x30, der_codec.oid(oid), _tlv(tag, value)))
+
+
+STRING_TAGS = (0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A, 0x1C, 0x1E)
+NAMES = [_tlv(0x30)] + [_tlv(0x30, _rdn("2.5.4.3", tag, value)) for tag in STRING_TAGS
+                        for value in (b"", b"plain", b"a*b", b"a&b_c@d", b"\xc3\xbc", b"\xff\xfe", b"\x00a", b" #x ")]
+NAMES += [_tlv(0x30, _tlv(0x31)), _tlv(0x30, _tlv(0x31, _tlv(0x30, der_codec.oid("2.5.4.3"), _tlv(0x0C, b"a")),
+                                                 _tlv(0x30, der_codec.oid("2.5.4.10"), _tlv(0x0C, b"b")))),
+          _tlv(0x30, _rdn("2.5.4.45", 0x03, b"\x00\x01"), _rdn("2.5.4.45", 0x0C, b"x")),
+          _tlv(0x30, _rdn("2.5.4.6", 0x13, b"GBR"), _rdn("2.5.4.6", 0x13, b"G")),
+          _tlv(0x30, _tlv(0x31, _tlv(0x30, b"\x06\x03\x55\x80\x03", _tlv(0x0C, b"a")))),
+          _tlv(0x30, _tlv(0x31, _tlv(0x30, der_codec.oid("2.5.4.3")))),
+          _tlv(0x30, _tlv(0x31, _tlv(0x30, der_codec.oid("2.5.4.3"), _tlv(0x0C, b"a"), _tlv(0x0C, b"b")))),
+          _tlv(0x30, _rdn("0.9.2342.19200300.100.1.25", 0x16, b"dc"), _rdn("1.2.840.113549.1.9.1", 0x16, b"e@x"),
+               _rdn("2.5.4.3", 0x0C, "é,+\"\\<>;=".encode()))]
+
+
+def test_names_written_by_hand() -> None:
+    """String types, characters each type allows or not, empty and multi-valued RDNs, x500UniqueIdentifier, a
+    non-minimal OID: the reader answers as cryptography's path does, or declines."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        answered = sum(agree(_with_names(name)) for name in NAMES)
+    assert answered > 10
+
+
 def _damaged(der: bytes, rng: random.Random) -> bytes:
     at = rng.randrange(len(der))
     how = rng.randrange(4)
