@@ -12,14 +12,17 @@ import datetime as dt
 import importlib.util
 import ipaddress
 import json
+import os
 import random
 import re
+import shutil
 import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from corpusrun import location, real_world  # noqa: F401 - real_world is a fixture
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -28,6 +31,7 @@ from hardening import PASSWORD
 from test_pkcs12_lean import _keytool_store, _modules_after_list, _openssl_store, make_store
 
 from keystores.crypto import der as der_codec
+from keystores.lazy_entries import LazyEntry
 from keystores.ops.describe import certificate_data, certificate_details, entry_data, shown_certificate_data
 from keystores.pki.certificates import decode_certificate
 from keystores.pki.shown import PARSED_BY_CRYPTOGRAPHY, read_shown
@@ -424,6 +428,34 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_show_of_a_pkcs12_is_the_same_read_either_way(stores: list[Path]) -> None:
     for path in stores:
         assert _json_of_show(path, PASSWORD, decode_first=False) == _json_of_show(path, PASSWORD, decode_first=True)
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("keytool") and shutil.which("certutil")),
+                    reason="openssl, keytool and certutil make the corpus")
+def test_every_store_of_the_corpus_shows_the_same_either_way(real_world) -> None:  # noqa: F811
+    """Every store of the real-world corpus (fixtures/corpus.py: keytool, openssl, pk12util and the
+    cryptography-vectors stores) that opens: `show --json`'s and `list --json`'s data of each entry, read from the
+    DER where the backend still holds it, equal the data read through cryptography."""
+    folder, manifest = real_world
+    read_lean = 0
+    for name, facts in manifest.items():
+        if "skipped" in facts or facts["broken"] or facts["unsupported"] or facts["needs_password"]:
+            continue
+        password = os.environ[facts["password"]] if facts["password"] else None
+        where = location(folder, name, facts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with open_store(where, password=password) as store:
+                lean = [entry_data(e, detail=detail) for e in store.entries() for detail in (False, True)]
+                read_lean += sum(isinstance(e, LazyEntry) and e.undecoded_chain is not None for e in store.entries())
+            with open_store(where, password=password) as store:
+                entries = list(store.entries())
+                for entry in entries:
+                    _ = entry.chain
+                decoded = [entry_data(e, detail=detail) for e in entries for detail in (False, True)]
+        assert json.dumps(lean) == json.dumps(decoded), name
+    assert read_lean > 20
 
 
 def test_showing_a_small_pkcs12_imports_no_x509(stores: list[Path]) -> None:
