@@ -65,9 +65,10 @@ class _Declined(ValueError):
 
 class Shown:
     """The facts of one certificate `show` prints, as keystores.ops.describe renders them: text where cryptography's
-    objects print as text (names, times, OIDs), numbers and bytes otherwise. `public_key` is cryptography's key
-    (None for a NIST curve's, whose point is checked here); `key` its type and size as keystores.pki.columns reads them from the DER (None where it leaves them to the
-    loaded key: naming the key's class imports the modules of every key type, 2 ms)."""
+    objects print as text (names, times, OIDs), numbers and bytes otherwise. `key` is the key's type and size as
+    keystores.pki.columns reads them from the DER (naming a loaded key's class imports the modules of every key
+    type, 2 ms), None where it leaves them to `public_key`, cryptography's key (None for a NIST curve's, whose
+    point is checked here: loading it imports cryptography's `ec`, 2 ms)."""
 
     __slots__ = ("authority_key_identifier", "basic_constraints", "der", "extended_key_usage", "issuer", "key",
                  "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm", "serial",
@@ -161,9 +162,11 @@ def _read(der: bytes) -> Shown:
             raise _Declined
     else:
         shown.public_key = _public_key(spki_der)
-    alg_start, _ = _inside(spki_der, 0, len(spki_der), 0x30)
-    _, oid_start, oid_stop = read(spki_der, read(spki_der, alg_start, minimal=True)[1], minimal=True)
-    shown.public_key_algorithm = oid_text(spki_der[oid_start:oid_stop], minimal=True)
+    (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
+    oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
+    if oid_tag != 0x06:
+        raise _Declined
+    shown.public_key_algorithm = oid_text(der[oid_start:oid_stop], minimal=True)
     if extensions:
         _read_extensions(shown, der, extensions[0])
     return shown
