@@ -26,8 +26,11 @@ from corpusrun import location, real_world  # noqa: F401 - real_world is a fixtu
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hardening import PASSWORD
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_pkcs12_lean import _keytool_store, _modules_after_list, _openssl_store, make_store
 
 from keystores.crypto import der as der_codec
@@ -288,13 +291,15 @@ def test_extension_values_written_by_hand(oid: str) -> None:
     assert answered > 0
 
 
-def _with_names(name: bytes) -> bytes:
-    """A certificate whose issuer and subject are the Name DER `name` (the signature no longer matches: neither
-    describe nor the reader checks it)."""
-    base = build([])
+def _with_names(name: bytes, *, subject_of: bytes | None = None) -> bytes:
+    """A certificate whose issuer and subject are the Name DER `name`, or (`subject_of`) that certificate with
+    `name` as its issuer (the signature no longer matches: neither describe nor the reader checks it)."""
+    base = build([]) if subject_of is None else subject_of
     (_, _, tbs_start, tbs_stop), algorithm, signature = der_codec.inside(base)
     fields = [base[at:stop] for _, at, _, stop in der_codec.elements(base, tbs_start, tbs_stop)]
-    fields[3] = fields[5] = name
+    fields[3] = name
+    if subject_of is None:
+        fields[5] = name
     return der_codec.sequence(der_codec.sequence(*fields), base[algorithm[1] : algorithm[3]],
                               base[signature[1] : signature[3]])
 
@@ -324,6 +329,57 @@ def test_names_written_by_hand() -> None:
         warnings.simplefilter("ignore")
         answered = sum(agree(_with_names(name)) for name in NAMES)
     assert answered > 10
+
+
+TEXT_TYPES = [_ASN1Type.UTF8String, _ASN1Type.PrintableString, _ASN1Type.IA5String, _ASN1Type.BMPString,
+              _ASN1Type.T61String, _ASN1Type.VisibleString, _ASN1Type.NumericString]
+NAME_OIDS = [NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT,
+             NameOID.EMAIL_ADDRESS, NameOID.X500_UNIQUE_IDENTIFIER, x509.ObjectIdentifier("2.999.1")]
+TEXT = st.text(alphabet=st.sampled_from('aZ09 #"+,;<>\\=*&_@\0\x7fé€'), max_size=6)
+ATTRIBUTES = st.builds(lambda oid, value, kind: x509.NameAttribute(oid, value, kind, _validate=False),
+                       st.sampled_from(NAME_OIDS), TEXT, st.sampled_from(TEXT_TYPES))
+NAME_STRATEGY = st.lists(st.lists(ATTRIBUTES, min_size=1, max_size=2), max_size=3).map(
+    lambda rdns: x509.Name([x509.RelativeDistinguishedName(r) for r in rdns if len(set(r)) == len(r)]))
+GENERAL_NAMES = st.lists(st.one_of(
+    TEXT.map(x509.DNSName._init_without_validation), TEXT.map(x509.RFC822Name._init_without_validation),
+    TEXT.map(x509.UniformResourceIdentifier._init_without_validation),
+    st.ip_addresses().map(x509.IPAddress), NAME_STRATEGY.map(x509.DirectoryName),
+    st.sampled_from(["1.2.3", "2.999.4"]).map(lambda oid: x509.RegisteredID(x509.ObjectIdentifier(oid)))),
+    min_size=1, max_size=3)
+USAGES = st.fixed_dictionaries({flag: st.booleans() for flag in (
+    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+    "key_cert_sign", "crl_sign")}).flatmap(lambda flags: st.builds(
+        lambda encipher, decipher: _usage(**flags, encipher_only=encipher and flags["key_agreement"],
+                                          decipher_only=decipher and flags["key_agreement"]),
+        st.booleans(), st.booleans()))
+EXTENSIONS = st.lists(st.one_of(
+    GENERAL_NAMES.map(x509.SubjectAlternativeName), USAGES,
+    st.lists(st.sampled_from([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.OCSP_SIGNING,
+                              x509.ObjectIdentifier("1.2.3.4")]), min_size=1, max_size=3).map(x509.ExtendedKeyUsage),
+    st.builds(lambda ca, length: x509.BasicConstraints(ca, length if ca else None), st.booleans(),
+              st.none() | st.integers(0, 2**40)),
+    st.binary(max_size=24).map(x509.SubjectKeyIdentifier),
+    st.builds(lambda key_id, issuer: x509.AuthorityKeyIdentifier(key_id, issuer, 5 if issuer else None),
+              st.none() | st.binary(max_size=8), st.none() | GENERAL_NAMES)), max_size=5)
+
+
+@pytest.mark.filterwarnings("ignore")  # cryptography's about names it is asked to build (C=GBR)
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NAME_STRATEGY, NAME_STRATEGY, EXTENSIONS, st.booleans())
+def test_generated_certificates(subject: x509.Name, issuer: x509.Name, extensions: list[Any], critical: bool) -> None:
+    """Names of every string type and awkward characters, SANs, key usages, EKUs, basic constraints and key
+    identifiers in random combinations: the reader answers as cryptography's path does, or declines."""
+    unique = list({type(extension): extension for extension in extensions}.values())
+    try:
+        der = build([(extension, critical) for extension in unique], subject=subject)
+        der = _with_names(_name_der(issuer), subject_of=der)
+    except ValueError:  # a value its string type cannot encode: not a certificate
+        return
+    agree(der)
+
+
+def _name_der(name: x509.Name) -> bytes:
+    return name.public_bytes()
 
 
 def _damaged(der: bytes, rng: random.Random) -> bytes:
