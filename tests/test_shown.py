@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import warnings
 from functools import cache
 from pathlib import Path
@@ -478,7 +479,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("shown")
     made = folder / "ours.p12"
     make_store(str(made))
-    return [_keytool_store(folder), _openssl_store(folder), made]
+    chain = folder / "chain"
+    chain.mkdir()
+    return [_keytool_store(folder), _openssl_store(folder), made, _openssl_chain_store(chain)]
 
 
 def test_show_of_a_pkcs12_is_the_same_read_either_way(stores: list[Path]) -> None:
@@ -514,9 +517,73 @@ def test_every_store_of_the_corpus_shows_the_same_either_way(real_world) -> None
     assert read_lean > 20
 
 
+def _chain_listing(where: str | Path, password: str | None) -> list[tuple[str, str, tuple[bytes, ...]]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with open_store(where, password=password) as store:
+            return [(e.label, str(e.kind), e.undecoded_chain if e.undecoded_chain is not None else tuple(
+                c.public_bytes(serialization.Encoding.DER) for c in e.chain)) for e in store.entries()]
+
+
+def _pkcs12_files(folder: Path, manifest: dict[str, dict]) -> list[tuple[str, str | None]]:
+    return [(location(folder, name, facts), os.environ[facts["password"]] if facts["password"] else None)
+            for name, facts in manifest.items()
+            if "skipped" not in facts and facts["type"] == "pkcs12" and not (
+                facts["broken"] or facts["unsupported"] or facts["needs_password"])]
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("keytool") and shutil.which("certutil")),
+                    reason="openssl, keytool and certutil make the corpus")
+def test_pkcs12_chains_and_labels_are_the_same_built_from_the_der(real_world, stores, monkeypatch) -> None:  # noqa: F811
+    """A PKCS#12 file's chains are built over the certificates' DER where keystores.pki.shown reads them, and a
+    certificate without a friendlyName is labelled by its common name read so: every PKCS#12 file of the corpus
+    and openssl's file with a chain give the same entries, labels and chains as through cryptography's objects."""
+    from keystores.backends.pkcs12.bags import _CertBag, _common_name
+
+    files = [*_pkcs12_files(*real_world), *((str(path), PASSWORD) for path in stores)]
+    lean = [_chain_listing(where, password) for where, password in files]
+    monkeypatch.setattr(_CertBag, "for_chain", property(lambda bag: bag.cert))
+    monkeypatch.setattr(_CertBag, "common_name", property(lambda bag: _common_name(bag.cert)))
+    assert lean == [_chain_listing(where, password) for where, password in files]
+    assert sum(len(chain) > 1 for listing in lean for _, _, chain in listing) >= 2
+
+
+def _openssl_chain_store(folder: Path) -> Path:
+    """A PKCS#12 of a web server's RSA key, its certificate and the issuing and root CAs (EC), as openssl makes
+    it: the CAs carry no friendlyName."""
+    def run(*argv: str) -> None:
+        subprocess.run(argv, check=True, capture_output=True, cwd=folder)
+
+    ec_key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    run("openssl", "req", "-x509", *ec_key, "-subj", "/CN=Root CA/O=Test", "-keyout", "root.key", "-out",
+        "root.pem", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE")
+    (folder / "ca.ext").write_text("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n"
+                                   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+    run("openssl", "req", *ec_key, "-subj", "/CN=Issuing CA/O=Test", "-keyout", "ca.key", "-out", "ca.csr")
+    run("openssl", "x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "2",
+        "-out", "ca.pem", "-days", "30", "-extfile", "ca.ext")
+    (folder / "web.ext").write_text("subjectAltName=DNS:web.example,IP:10.1.2.3\nextendedKeyUsage=serverAuth\n"
+                                    "authorityInfoAccess=OCSP;URI:http://ocsp.example\n"
+                                    "crlDistributionPoints=URI:http://crl.example/ca.crl\n"
+                                    "certificatePolicies=2.23.140.1.2.1\n")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=web.example/O=Test", "-keyout", "web.key",
+        "-out", "web.csr")
+    run("openssl", "x509", "-req", "-in", "web.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "3",
+        "-out", "web.pem", "-days", "30", "-extfile", "web.ext")
+    (folder / "cas.pem").write_bytes((folder / "ca.pem").read_bytes() + (folder / "root.pem").read_bytes())
+    run("openssl", "pkcs12", "-export", "-in", "web.pem", "-inkey", "web.key", "-certfile", "cas.pem", "-name", "web",
+        "-out", "chain.p12", "-passout", f"pass:{PASSWORD}")
+    return folder / "chain.p12"
+
+
 def test_showing_a_small_pkcs12_imports_no_x509(stores: list[Path]) -> None:
-    """`show` and `show --json` of keytool's file, and `list --json`: the certificate details come from the DER."""
+    """`show` and `show --json` of keytool's file, and `list --json`: the certificate details come from the DER;
+    and `list` and `show` of openssl's file with a chain, which is built over the DER (the signatures checked)."""
     for command, extra in (("show", ("server",)), ("show", ("server", "--json")), ("list", ("--json",))):
         loaded = _modules_after_list(stores[0], command=command, extra=extra)
         assert "cryptography.x509" not in loaded, (command, extra)
         assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], (command, extra)
+    for command, extra in (("list", ()), ("show", ("web",)), ("show", ("Issuing CA", "--json"))):
+        loaded = _modules_after_list(stores[3], command=command, extra=extra)
+        assert "cryptography.x509" not in loaded, (command, extra)

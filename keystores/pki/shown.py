@@ -56,6 +56,7 @@ _AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1"
 _CPS, _USER_NOTICE = "1.3.6.1.5.5.7.2.1", "1.3.6.1.5.5.7.2.2"  # policy qualifiers
 _PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
 _UNIQUE_IDENTIFIER = "2.5.4.45"  # x500UniqueIdentifier: cryptography reads its BIT STRING as bytes
+_COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
 _GENERAL_NAME_KINDS = {0x81: "EMAIL", 0x82: "DNS", 0x86: "URI"}
 
 
@@ -65,14 +66,15 @@ class _Declined(ValueError):
 
 class Shown:
     """The facts of one certificate `show` prints, as keystores.ops.describe renders them: text where cryptography's
-    objects print as text (names, times, OIDs), numbers and bytes otherwise. `key` is the key's type and size as
+    objects print as text (names, times, OIDs), numbers and bytes otherwise; `common_name` is the subject's first
+    CN (None without one), as a PKCS#12 reader labels a certificate by it. `key` is the key's type and size as
     keystores.pki.columns reads them from the DER (naming a loaded key's class imports the modules of every key
     type, 2 ms), None where it leaves them to `public_key`, cryptography's key (None for a NIST curve's, whose
     point is checked here: loading it imports cryptography's `ec`, 2 ms)."""
 
-    __slots__ = ("authority_key_identifier", "basic_constraints", "der", "extended_key_usage", "issuer", "key",
-                 "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm", "serial",
-                 "signature_algorithm", "subject", "subject_alt_names", "subject_key_identifier", "version")
+    __slots__ = ("authority_key_identifier", "basic_constraints", "common_name", "der", "extended_key_usage",
+                 "issuer", "key", "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm",
+                 "serial", "signature_algorithm", "subject", "subject_alt_names", "subject_key_identifier", "version")
 
     def __init__(self, der: bytes) -> None:
         self.der = der
@@ -145,8 +147,8 @@ def _read(der: bytes) -> Shown:
     from cryptography.hazmat.bindings._rust import ObjectIdentifier
 
     shown.signature_algorithm = ObjectIdentifier(dotted)._name  # cryptography's name for it, as describe prints
-    shown.issuer = _name(der, issuer[1], issuer[3])
-    shown.subject = _name(der, subject[1], subject[3])
+    shown.issuer = _name(der, issuer[1], issuer[3])[0]
+    shown.subject, shown.common_name = _name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
     if len(times) != 2:
         raise _Declined
@@ -229,9 +231,11 @@ def _public_key(spki: bytes) -> Any:
         raise _Declined from exc
 
 
-def _name(der: bytes, at: int, end: int) -> str:
-    """A Name (the element at `at`) as RFC 4514 text, after checking it is in the forms read here."""
+def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
+    """A Name (the element at `at`) as RFC 4514 text, after checking it is in the forms read here, and the value
+    of its first common name (None without one)."""
     start, stop = _inside(der, at, end, 0x30)
+    common_name = None
     for rdn_tag, _, rdn_start, rdn_stop in _elements(der, start, stop):
         pairs = _elements(der, rdn_start, rdn_stop)
         if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
@@ -241,10 +245,14 @@ def _name(der: bytes, at: int, end: int) -> str:
             raise _Declined
         value = der[value_start:value_stop]
         if tag == 0x0C:
-            value.decode("utf-8")  # UnicodeDecodeError is a ValueError
-        elif not ((tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE))):
+            text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
+            text = value.decode("ascii")
+        else:
             raise _Declined
-    return name_text(der, start, stop)
+        if common_name is None and der[oid_start:oid_stop] == _COMMON_NAME:
+            common_name = text
+    return name_text(der, start, stop), common_name
 
 
 def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, int]) -> None:
@@ -407,7 +415,7 @@ def _general_name(value: bytes, name: tuple[int, int, int, int]) -> tuple[str, s
 
         return "IP", str(ipaddress.ip_address(content))
     if tag == 0xA4:
-        return "DirName", _name(value, start, stop)
+        return "DirName", _name(value, start, stop)[0]
     if tag == 0x88:
         return "RID", oid_text(content, minimal=True)
     raise _Declined  # otherName, x400Address, ediPartyName, an address range
