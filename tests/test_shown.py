@@ -577,6 +577,17 @@ def _openssl_chain_store(folder: Path) -> Path:
     return folder / "chain.p12"
 
 
+def test_show_leaves_the_key_sealed(stores: list[Path]) -> None:
+    """`show` says what the key is without decrypting it (its PBKDF2 run): the entry stays sealed."""
+    from keystores.ops.describe import store_data
+
+    with open_store(stores[0], password=PASSWORD) as store:
+        entries = list(store.entries())
+        data = store_data(store, entries, detail=True)
+        assert [e.sealed for e in entries] == [True]
+    assert data["entries"][0]["has_private_key"] and data["entries"][0]["key_type"] == "EC-P256"
+
+
 def test_showing_a_small_pkcs12_imports_no_x509(stores: list[Path]) -> None:
     """`show` and `show --json` of keytool's file, and `list --json`: the certificate details come from the DER;
     and `list` and `show` of openssl's file with a chain, which is built over the DER (the signatures checked)."""
