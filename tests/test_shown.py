@@ -459,10 +459,12 @@ def test_the_extensions_cryptography_parses_are_known_here() -> None:
     assert parsed <= PARSED_BY_CRYPTOGRAPHY
 
 
-def test_the_key_loader_is_cryptographys() -> None:
-    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
+def test_signature_algorithms_are_named_by_cryptographys_oid_class() -> None:
+    """pki/shown names a signature algorithm by the binding's ObjectIdentifier (cryptography.x509 is not
+    imported): it must be the class cryptography.x509 gives, whose `_name` describe prints."""
+    from cryptography.hazmat.bindings._rust import ObjectIdentifier
 
-    assert serialization.load_der_public_key is rust_openssl.keys.load_der_public_key
+    assert x509.ObjectIdentifier is ObjectIdentifier
 
 
 def _json_of_show(store_path: Path, password: str, *, decode_first: bool) -> str:

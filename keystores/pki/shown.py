@@ -217,16 +217,14 @@ def _signature_algorithm(algorithm: bytes) -> str:
 
 
 def _public_key(spki: bytes) -> Any:
-    """The key as cryptography's Certificate.public_key() loads it: by the loader that is
-    cryptography.hazmat.primitives.serialization.load_der_public_key (tests/test_shown.py checks they are one),
-    named by its binding because importing `serialization` loads its SSH support too (dataclasses, 10 ms)."""
-    from cryptography.hazmat.bindings._rust import openssl as rust_openssl
-
+    """The key as cryptography's Certificate.public_key() loads it (keystores.crypto.key_encoding's loader is
+    cryptography's own, without importing the `serialization` package)."""
+    from keystores.crypto.key_encoding import load_der_public_key
     from keystores.pki.certificates import quietly_decoding
 
     try:
         with quietly_decoding():  # as backends decode certificates: "DSA is deprecated" is not for users
-            return rust_openssl.keys.load_der_public_key(spki)
+            return load_der_public_key(spki)
     except Exception as exc:  # UnsupportedAlgorithm is no ValueError
         raise _Declined from exc
 
