@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
-from keystores.pki.certificates import serial_of
 from keystores.pki.columns import certificate_columns
-from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey, problem_of
+
+if TYPE_CHECKING:
+    from keystores.pki.shown import Shown
+    from keystores.pki.undecoded import RawCertificate
+
+# keystores.pki.undecoded, .certificates and .shown are imported where used: `list` of a store whose certificates
+# keystores.pki.columns reads needs none of them, `show` of one keystores.pki.shown reads only the last (start-up).
 
 SCHEMA_VERSION = 1
 
@@ -36,12 +41,15 @@ def fingerprint(cert: Any) -> str:
 
 
 def certificate_data(cert: Any) -> dict[str, Any]:
+    from keystores.pki.certificates import serial_of
+    from keystores.pki.undecoded import RawCertificate
+
     if isinstance(cert, RawCertificate):
         return _raw_certificate_data(cert)
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
-        "serial": format(serial_of(cert), "x"),
+        "serial": _serial_text(serial_of(cert)),
         "not_before": _iso(cert.not_valid_before_utc),
         "not_after": _iso(cert.not_valid_after_utc),
         "key_type": _key_type(cert),
@@ -51,10 +59,13 @@ def certificate_data(cert: Any) -> dict[str, Any]:
     }
 
 
-# Names as `openssl x509 -text` prints them, so that what `show` says reads the same as what admins know.
+# Names as `openssl x509 -text` prints them, so that what `show` says reads the same as what admins know; in the
+# order of the KeyUsage BIT STRING's bits (cryptography's attribute names beside them).
 _KEY_USAGES = (("digital_signature", "Digital Signature"), ("content_commitment", "Non Repudiation"),
                ("key_encipherment", "Key Encipherment"), ("data_encipherment", "Data Encipherment"),
-               ("key_agreement", "Key Agreement"), ("key_cert_sign", "Certificate Sign"), ("crl_sign", "CRL Sign"))
+               ("key_agreement", "Key Agreement"), ("key_cert_sign", "Certificate Sign"), ("crl_sign", "CRL Sign"),
+               ("encipher_only", "Encipher Only"), ("decipher_only", "Decipher Only"))
+_KEY_AGREEMENT = 4
 _EXTENDED_KEY_USAGES = {
     "1.3.6.1.5.5.7.3.1": "TLS Web Server Authentication", "1.3.6.1.5.5.7.3.2": "TLS Web Client Authentication",
     "1.3.6.1.5.5.7.3.3": "Code Signing", "1.3.6.1.5.5.7.3.4": "E-mail Protection",
@@ -77,14 +88,25 @@ def _general_name(general: Any) -> str:
                (x509.UniformResourceIdentifier, "URI"))
     for kind, prefix in written:
         if isinstance(general, kind):
-            return f"{prefix}:{general.value}"
+            return _san_text(prefix, general.value)
     if isinstance(general, x509.DirectoryName):
-        return f"DirName:{_name(general.value)}"
+        return _san_text("DirName", _name(general.value))
     if isinstance(general, x509.RegisteredID):
-        return f"RID:{general.value.dotted_string}"
+        return _san_text("RID", general.value.dotted_string)
     if isinstance(general, x509.OtherName):
-        return f"otherName:{general.type_id.dotted_string}"
+        return _san_text("otherName", general.type_id.dotted_string)
     return str(general)
+
+
+def _san_text(kind: str, value: Any) -> str:
+    return f"{kind}:{value}"
+
+
+def _key_usage_names(is_set: Any) -> list[str]:
+    """The key usages whose bit `is_set(bit)` says is set; encipher/decipher only are asked only with key
+    agreement (cryptography's KeyUsage refuses to say otherwise)."""
+    bits = range(len(_KEY_USAGES)) if is_set(_KEY_AGREEMENT) else range(_KEY_AGREEMENT + 3)
+    return [_KEY_USAGES[bit][1] for bit in bits if is_set(bit)]
 
 
 def certificate_details(cert: Any) -> dict[str, Any]:
@@ -94,6 +116,8 @@ def certificate_details(cert: Any) -> dict[str, Any]:
     `extensions_readable` false (the certificate is still shown)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
+
+    from keystores.pki.undecoded import RawCertificate
 
     if isinstance(cert, RawCertificate):  # cryptography could not decode it: its problem says why
         return {"version": None, "key_size": None, "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
@@ -116,22 +140,54 @@ def certificate_details(cert: Any) -> dict[str, Any]:
         if isinstance(value, x509.SubjectAlternativeName):
             details["subject_alt_names"] = [_general_name(g) for g in value]
         elif isinstance(value, x509.KeyUsage):
-            used = [text for attribute, text in _KEY_USAGES if getattr(value, attribute)]
-            if value.key_agreement:
-                used += [text for attribute, text in (("encipher_only", "Encipher Only"),
-                                                      ("decipher_only", "Decipher Only")) if getattr(value, attribute)]
-            details["key_usage"] = used
+            details["key_usage"] = _key_usage_names(lambda bit, usage=value: getattr(usage, _KEY_USAGES[bit][0]))
         elif isinstance(value, x509.ExtendedKeyUsage):
-            details["extended_key_usage"] = [_EXTENDED_KEY_USAGES.get(oid.dotted_string, oid.dotted_string)
-                                             for oid in value]
+            details["extended_key_usage"] = _extended_key_usage_names([oid.dotted_string for oid in value])
         elif isinstance(value, x509.BasicConstraints):
-            details["basic_constraints"] = {"ca": value.ca, "path_length": value.path_length,
-                                            "critical": extension.critical}
+            details["basic_constraints"] = _basic_constraints(value.ca, value.path_length, extension.critical)
         elif isinstance(value, x509.SubjectKeyIdentifier):
             details["subject_key_identifier"] = _key_id(value.digest)
         elif isinstance(value, x509.AuthorityKeyIdentifier):
             details["authority_key_identifier"] = _key_id(value.key_identifier)
     return details
+
+
+def _extended_key_usage_names(dotted: list[str]) -> list[str]:
+    return [_EXTENDED_KEY_USAGES.get(oid, oid) for oid in dotted]
+
+
+def _basic_constraints(ca: bool, path_length: int | None, critical: bool) -> dict[str, Any]:
+    return {"ca": ca, "path_length": path_length, "critical": critical}
+
+
+def shown_certificate_data(shown: Shown) -> dict[str, Any]:
+    """{**certificate_data, **certificate_details} of a certificate keystores.pki.shown read from its DER: the same
+    fields in the same order with the same values (tests/test_shown.py), without importing cryptography.x509."""
+    key_usage = shown.key_usage
+    key_type, key_size = shown.key if shown.key is not None else (
+        _named_key_type(shown.public_key, shown.public_key_algorithm), _key_bits(shown.public_key))
+    return {
+        "subject": shown.subject, "issuer": shown.issuer, "serial": _serial_text(shown.serial),
+        "not_before": shown.not_before, "not_after": shown.not_after, "key_type": key_type,
+        "signature_algorithm": shown.signature_algorithm,
+        "sha256": shown.fingerprint("sha256").hex(":").upper(), "problem": None,
+        "version": shown.version, "key_size": key_size,
+        "sha1": shown.fingerprint("sha1").hex(":").upper(),
+        "subject_alt_names": None if shown.subject_alt_names is None else [
+            _san_text(kind, value) for kind, value in shown.subject_alt_names],
+        "key_usage": None if key_usage is None else _key_usage_names(key_usage.__contains__),
+        "extended_key_usage": None if shown.extended_key_usage is None else _extended_key_usage_names(
+            shown.extended_key_usage),
+        "basic_constraints": None if shown.basic_constraints is None else _basic_constraints(
+            *shown.basic_constraints),
+        "subject_key_identifier": _key_id(shown.subject_key_identifier),
+        "authority_key_identifier": _key_id(shown.authority_key_identifier),
+        "extensions_readable": True,
+    }
+
+
+def _serial_text(serial: int) -> str:
+    return format(serial, "x")
 
 
 def _key_bits(public_key: Any) -> int | None:
@@ -149,10 +205,16 @@ def _key_bits(public_key: Any) -> int | None:
 def _key_type(cert: Any) -> str:
     """describe_key of the certificate's key; an RSA key restricted to RSASSA-PSS (cryptography loads it as a plain
     RSA key) is named for what its certificate says it is."""
-    key_type = describe_key(cert.public_key())
-    if key_type.startswith("RSA-") and cert.public_key_algorithm_oid.dotted_string == "1.2.840.113549.1.1.10":
-        return "RSASSA-PSS-" + key_type[4:]
-    return key_type
+    return _named_key_type(cert.public_key(), cert.public_key_algorithm_oid.dotted_string)
+
+
+def _named_key_type(public_key: Any, algorithm: str) -> str:
+    """_key_type of a key and the dotted OID of its SubjectPublicKeyInfo's algorithm."""
+    key_type = describe_key(public_key)
+    return "RSASSA-PSS-" + key_type[4:] if key_type.startswith("RSA-") and algorithm == _RSA_PSS else key_type
+
+
+_RSA_PSS = "1.2.840.113549.1.1.10"
 
 
 def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
@@ -176,11 +238,19 @@ def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
 def entry_problem(entry: Entry) -> str | None:
     """What of the entry could not be decoded (its certificates, or a key already opened), in words; else None.
     A sealed key is not opened for this: listing never pays for decryption."""
+    from keystores.pki.undecoded import problem_of
+
     for index, cert in enumerate(entry.chain):
         problem = problem_of(cert)
         if problem is not None:
             return problem if index == 0 else f"certificate {index + 1} of the chain: {problem}"
+    return _key_problem(entry)
+
+
+def _key_problem(entry: Entry) -> str | None:
     if entry.kind is EntryKind.KEY_PAIR and not entry.sealed:
+        from keystores.pki.undecoded import problem_of
+
         problem = problem_of(entry.key)
         if problem is not None:
             return f"private key: {problem}"
@@ -195,12 +265,18 @@ def _signature_name(cert: Any) -> str:
 def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     """One entry as the documented schema; `detail` adds the whole chain and key facts (for `show`)."""
     data: dict[str, Any] = {"label": entry.label, "kind": str(entry.kind)}
+    shown = _shown_chain(entry)
+    if shown is not None:  # every certificate read from its DER: none has a problem
+        data.update({name: shown[0][name] for name in _LISTED})
+        return _entry_rest(entry, data, detail, problem=_key_problem(entry), chain=shown)
     empty = {"subject": None, "issuer": None, "serial": None, "not_before": None, "not_after": None,
              "key_type": None, "signature_algorithm": None, "sha256": None}
     cert = entry.certificate
     data.update(certificate_data(cert) if cert is not None else empty)
     data.pop("problem", None)
     if cert is None:
+        from keystores.pki.undecoded import UndecodedPrivateKey, problem_of
+
         key = None if entry.sealed else entry.key
         public = entry.public_key if problem_of(key) is None else None
         if public is not None:
@@ -213,17 +289,46 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         opened = detail or not entry.sealed
         if entry.kind is EntryKind.SECRET_KEY and opened and entry.secret is not None:
             data["key_type"] = f"{entry.secret.algorithm}-{entry.secret.size_bits}"
+    return _entry_rest(entry, data, detail, problem=entry_problem(entry), chain=None)
+
+
+# certificate_data's fields that entry_data lists for the leaf (its problem is the entry's, given last)
+_LISTED = ("subject", "issuer", "serial", "not_before", "not_after", "key_type", "signature_algorithm", "sha256")
+
+
+def _shown_chain(entry: Entry) -> list[dict[str, Any]] | None:
+    """Every certificate of the chain as certificate_data and certificate_details give it, read from the DER its
+    backend still holds (keystores.pki.shown), so that `show` imports no cryptography.x509; None when the backend
+    holds no undecoded chain, or a certificate is in a form left to cryptography."""
+    chain_der = entry.undecoded_chain
+    if not chain_der:
+        return None
+    from keystores.pki.shown import read_shown
+
+    shown = []
+    for der in chain_der:
+        facts = read_shown(der)
+        if facts is None:
+            return None
+        shown.append(shown_certificate_data(facts))
+    return shown
+
+
+def _entry_rest(entry: Entry, data: dict[str, Any], detail: bool, *, problem: str | None,
+                chain: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """entry_data's fields after the leaf's certificate facts; `chain` is the chain's data where already read."""
     data["default"] = entry.default
     data["trust"] = None if entry.trust is None else {"purposes": entry.trust.purposes, "native": entry.trust.native,
                                                       "verified": entry.trust.verified}
     # Asked of the kind, not of `entry.key`: backends decrypt keys lazily, and listing must not pay for that.
     data["has_private_key"] = entry.kind is EntryKind.KEY_PAIR
     data["on_token"] = entry.on_token
-    data["chain_length"] = len(entry.chain)
+    data["chain_length"] = len(chain if chain is not None else entry.chain)
     data["created"] = _iso(entry.created) if entry.created else None
-    data["problem"] = entry_problem(entry)
+    data["problem"] = problem
     if detail:
-        data["chain"] = [{**certificate_data(c), **certificate_details(c)} for c in entry.chain]
+        data["chain"] = chain if chain is not None else [{**certificate_data(c), **certificate_details(c)}
+                                                         for c in entry.chain]
         if entry.on_token and isinstance(entry.key, KeyRef):
             data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
                            "extractable": entry.key.extractable}
@@ -241,6 +346,8 @@ def entry_row(entry: Entry) -> dict[str, Any]:
             subject, not_after, key_type = columns
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
                     "key_type": key_type, "default": entry.default}
+    from keystores.pki.undecoded import RawCertificate
+
     cert = entry.certificate
     if cert is None or isinstance(cert, RawCertificate):
         full = entry_data(entry)

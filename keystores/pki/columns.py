@@ -30,7 +30,7 @@ _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O
 _TEXT_TAGS = frozenset({0x0C, 0x12, 0x13, 0x14, 0x16, 0x1A})
 _RSA = bytes.fromhex("2a864886f70d010101")
 _EC = bytes.fromhex("2a8648ce3d0201")
-_EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32), bytes.fromhex("2b6571"): ("Ed448", 57)}
+_EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32, 256), bytes.fromhex("2b6571"): ("Ed448", 57, 456)}
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
                           "\0": "\\00"})
 _SPECIAL = re.compile('[\\\\"+,;<>\\x00]')
@@ -146,7 +146,10 @@ def _positive_integer(data: bytes, at: int, end: int) -> tuple[int, int]:
     return start, stop
 
 
-def _key_type(data: bytes, start: int, stop: int) -> str:
+def key_facts(data: bytes, start: int, stop: int) -> tuple[str, int]:
+    """(key type as describe_key spells it, size in bits as ops.describe's key_size gives it) of the
+    SubjectPublicKeyInfo whose content is data[start:stop]; ValueError for a form left to cryptography. Only the
+    form is checked: whether cryptography loads the key (an EC point on its curve) is the caller's to ask."""
     tag, alg_start, alg_stop = read(data, start, stop, minimal=True)
     if tag != 0x30:
         raise _Declined
@@ -168,7 +171,8 @@ def _key_type(data: bytes, start: int, stop: int) -> str:
         exponent = _positive_integer(key, modulus[1], seq_stop)
         if exponent[1] != seq_stop:
             raise _Declined
-        return f"RSA-{int.from_bytes(key[modulus[0]:modulus[1]], 'big').bit_length()}"
+        bits = int.from_bytes(key[modulus[0] : modulus[1]], "big").bit_length()
+        return f"RSA-{bits}", bits
     if algorithm == _EC:
         tag, _, curve_stop = read(data, oid_stop, alg_stop, minimal=True)
         curve = curve_of_params(data[oid_stop:curve_stop]) if tag == 0x06 and curve_stop == alg_stop else None
@@ -178,10 +182,10 @@ def _key_type(data: bytes, start: int, stop: int) -> str:
         if not ((key[:1] == b"\x04" and len(key) == 1 + 2 * size) or (key[:1] in (b"\x02", b"\x03")
                                                                        and len(key) == 1 + size)):
             raise _Declined
-        return f"EC-{name}"
+        return f"EC-{name}", curve.bits
     edwards = _EDWARDS.get(algorithm)
     if edwards is not None and oid_stop == alg_stop and len(key) == edwards[1]:
-        return edwards[0]
+        return edwards[0], edwards[2]
     raise _Declined
 
 
@@ -232,9 +236,21 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         if stop != validity_stop:
             return None
         not_after = _time(der, tag, start, stop)
-        return _name(der, *layout.subject), not_after, _key_type(der, *layout.spki)
+        return _name(der, *layout.subject), not_after, key_facts(der, *layout.spki)[0]
     except (IndexError, ValueError):  # _Declined, DerError
         return None
+
+
+def name_text(data: bytes, start: int, stop: int) -> str:
+    """The Name whose content is data[start:stop] as RFC 4514 text, exactly as cryptography's rfc4514_string
+    writes it; ValueError for a form left to cryptography (keystores.pki.shown checks the forms first)."""
+    return _name(data, start, stop)
+
+
+def plain_time(data: bytes, tag: int, start: int, stop: int) -> str:
+    """A UTCTime (tag 0x17) or GeneralizedTime (0x18) whose content is data[start:stop] as ISO 8601 UTC text
+    ("2030-01-31T12:00:00Z"), as describe writes cryptography's datetime; ValueError for any other form."""
+    return _time(data, tag, start, stop)
 
 
 def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:

@@ -45,9 +45,11 @@ class _CertBag:
         self.friendly_name = friendly_name
         self.local_key_id = local_key_id
         self.trust_oids = trust_oids  # None: no Java trust attribute
-        # The certificate's issuer and subject (Name DER) as read/_assemble matches them, without decoding it.
+        # The certificate's issuer and subject (Name DER) as read/_assemble matches them, without decoding it;
+        # `names_as_encoded`: as the certificate encodes them (else as cryptography re-encodes them).
         self.issuer_name = b""
         self.subject_name = b""
+        self.names_as_encoded = False
 
     @functools.cached_property
     def cert(self) -> x509.Certificate:
@@ -56,6 +58,34 @@ class _CertBag:
         from keystores.pki.certificates import decode_certificate
 
         return decode_certificate(self.der)  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def shown(self) -> Any:
+        """keystores.pki.shown's reading of the certificate (None where it leaves it to cryptography): where there
+        is one, cryptography decodes the certificate fully, and its names, key and signature read the same from
+        the DER, which start-up of `list`/`show` of a file with a chain uses instead of importing x509."""
+        from keystores.pki.shown import read_shown
+
+        return read_shown(self.der)
+
+    @functools.cached_property
+    def for_chain(self) -> Any:
+        """The certificate as read._build_chain has keystores.pki.chain check it: its DER (an EncodedCertificate)
+        when the names were matched as encoded and `shown` reads it, whose checks give what they give on `cert`;
+        else `cert`."""
+        if self.names_as_encoded and self.shown is not None:
+            from keystores.pki.encoded import EncodedCertificate
+
+            return EncodedCertificate(self.der)
+        return self.cert
+
+    @property
+    def common_name(self) -> str:
+        """_common_name of the certificate, from `shown` where there is one."""
+        shown = self.shown
+        if shown is None:
+            return _common_name(self.cert)
+        return shown.common_name or shown.fingerprint("sha256").hex()[:16]
 
 
 class _KeyBag(NamedTuple):

@@ -28,7 +28,6 @@ from typing import Any
 from keystores.backends.pkcs12 import structure
 from keystores.backends.pkcs12.bags import (
     _CertBag,
-    _common_name,
     _java_time,
     _KeyBag,
     _note_suspicious,
@@ -347,7 +346,7 @@ def _assemble(parsed: _Parsed, location: str, *,
             continue  # keytool's copy of a trusted root in a key pair's chain: the trusted entry is that certificate
         if bag.trust_oids is None and bag.friendly_name is None:
             listed.add(bag.der)
-        label = labels.add(bag.friendly_name or _common_name(bag.cert))
+        label = labels.add(bag.friendly_name or bag.common_name)
         trust = _trust_from_oids(bag.trust_oids) if bag.trust_oids is not None else None
         if trust is not None and parsed.trust_unproven:
             unproven.append(label)
@@ -356,7 +355,7 @@ def _assemble(parsed: _Parsed, location: str, *,
             untrusted.append(label)
         kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
         results.append((LazyEntry.lazy({"chain": functools.partial(_decoded, [bag])}, leaf_der=bag.der,
-                                       label=label, kind=kind, trust=trust), None, None))
+                                       chain_der=(bag.der,), label=label, kind=kind, trust=trust), None, None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")
         notes.append(f"{location}: certificate(s) {shown} carry no Java trust attribute: kept as untrusted "
@@ -447,6 +446,7 @@ def _name_certificates(certs: list[_CertBag]) -> None:
     if all(names is not None for names in found):
         for bag, names in zip(certs, found, strict=True):
             bag.issuer_name, bag.subject_name = names  # type: ignore[misc]
+            bag.names_as_encoded = True
         return
     for bag in certs:
         bag.issuer_name, bag.subject_name = bag.cert.issuer.public_bytes(), bag.cert.subject.public_bytes()
@@ -466,17 +466,17 @@ def _build_chain(leaf: _CertBag, by_subject: dict[bytes, list[_CertBag]],
 
     from keystores.pki.chain import build_chain
 
-    bag_of = {id(leaf.cert): leaf}
+    bag_of = {id(leaf.for_chain): leaf}
 
     def issuers(cert: Any) -> list[Any]:
         bags = sorted(by_subject.get(bag_of[id(cert)].issuer_name, []),
                       key=lambda bag: bag.friendly_name is not None or bag.trust_oids is not None)  # bare first
-        bag_of.update((id(bag.cert), bag) for bag in bags)
-        return [bag.cert for bag in bags]
+        bag_of.update((id(bag.for_chain), bag) for bag in bags)
+        return [bag.for_chain for bag in bags]
 
     def self_issued(cert: Any) -> bool:
         bag = bag_of[id(cert)]
         return bag.issuer_name == bag.subject_name
 
-    return [bag_of[id(cert)] for cert in build_chain(leaf.cert, issuers, verifications, complete=self_issued,
+    return [bag_of[id(cert)] for cert in build_chain(leaf.for_chain, issuers, verifications, complete=self_issued,
                                                      unverifiable=True)]

@@ -1,0 +1,420 @@
+"""What `show` prints of a certificate, read from its DER, for certificates in the common forms.
+
+A speed device, for start-up (bench/bench_core.py row "start-up: keystores show one.p12 server"): importing
+cryptography.x509 costs about 30 ms (names, general names, email.utils, the verification module), more than `show`
+of a small store does otherwise. keystores.ops.describe renders a certificate from cryptography's object; for one
+that a backend still holds as DER it asks `read_shown` first, which reads the same facts from the DER and answers
+only where it is sure cryptography would decode the certificate fully and give the same facts:
+
+- the whole certificate in strict DER: shortest lengths, a v1 (no extensions) or v3 layout without unique IDs, a
+  signature algorithm from `_SIGNATURE_ALGORITHMS` written the same inside and outside, a serial INTEGER in its
+  shortest form, times in UTCTime's or GeneralizedTime's plain form;
+- names of single-valued RDNs in UTF8String, PrintableString (its characters only) or IA5String (ASCII);
+- a public key cryptography loads (the key is loaded by cryptography's own loader, which checks EC points);
+- extensions once each, critical written TRUE or left out, and of the kinds cryptography parses only those read
+  here (subject alternative names, key usage, extended key usage, basic constraints, key identifiers), each well
+  formed and passing the checks cryptography's classes make (key usage's encipher/decipher only, a path length
+  only on a CA). An extension cryptography does not parse is carried by it unread, and so here.
+
+Anything else (unusual string types, multi-valued RDNs, other extensions, damage) gives None, and the caller asks
+cryptography: where both answer, the answers are the same (tests/test_shown.py compares them on every certificate
+of the cryptography-vectors package and on damaged copies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from keystores.crypto.der import oid_text, read
+from keystores.pki.columns import key_facts, name_text, plain_time
+
+# Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
+# with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
+_SIGNATURE_ALGORITHMS: dict[bytes, str] = {}
+_SIGNATURE_OIDS = {
+    "1.2.840.113549.1.1.4": True, "1.2.840.113549.1.1.5": True, "1.2.840.113549.1.1.14": True,
+    "1.2.840.113549.1.1.11": True, "1.2.840.113549.1.1.12": True, "1.2.840.113549.1.1.13": True,
+    "1.2.840.10045.4.1": False, "1.2.840.10045.4.3.1": False, "1.2.840.10045.4.3.2": False,
+    "1.2.840.10045.4.3.3": False, "1.2.840.10045.4.3.4": False, "1.2.840.10040.4.3": False,
+    "2.16.840.1.101.3.4.3.1": False, "2.16.840.1.101.3.4.3.2": False, "1.3.101.112": False, "1.3.101.113": False,
+}  # dotted -> whether the parameters are a NULL
+
+# The extensions cryptography parses when a certificate's extensions are read (cryptography.x509.oid.ExtensionOID,
+# tests/test_shown.py checks the list is whole): one of these that is not read here makes the reader decline.
+PARSED_BY_CRYPTOGRAPHY = frozenset({
+    "2.5.29.9", "2.5.29.14", "2.5.29.15", "2.5.29.16", "2.5.29.17", "2.5.29.18", "2.5.29.19", "2.5.29.20",
+    "2.5.29.27", "2.5.29.28", "2.5.29.30", "2.5.29.31", "2.5.29.32", "2.5.29.33", "2.5.29.35", "2.5.29.36",
+    "2.5.29.37", "2.5.29.46", "2.5.29.54", "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11", "1.3.6.1.5.5.7.48.1.5",
+    "1.3.6.1.5.5.7.1.24", "1.3.6.1.4.1.11129.2.4.2", "1.3.6.1.4.1.11129.2.4.3", "1.3.6.1.4.1.11129.2.4.5",
+    "1.3.6.1.4.1.311.21.7", "1.3.36.8.3.3",
+})
+_SAN, _KEY_USAGE, _EKU, _BASIC, _SKI, _AKI = ("2.5.29.17", "2.5.29.15", "2.5.29.37", "2.5.29.19", "2.5.29.14",
+                                               "2.5.29.35")
+_CRL_DISTRIBUTION_POINTS, _FRESHEST_CRL, _CERTIFICATE_POLICIES = "2.5.29.31", "2.5.29.46", "2.5.29.32"
+_AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11"
+_CPS, _USER_NOTICE = "1.3.6.1.5.5.7.2.1", "1.3.6.1.5.5.7.2.2"  # policy qualifiers
+_PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
+_UNIQUE_IDENTIFIER = "2.5.4.45"  # x500UniqueIdentifier: cryptography reads its BIT STRING as bytes
+_COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
+_GENERAL_NAME_KINDS = {0x81: "EMAIL", 0x82: "DNS", 0x86: "URI"}
+
+
+class _Declined(ValueError):
+    """A form this reader leaves to cryptography (or a malformed one, as is keystores.crypto.der.DerError)."""
+
+
+class Shown:
+    """The facts of one certificate `show` prints, as keystores.ops.describe renders them: text where cryptography's
+    objects print as text (names, times, OIDs), numbers and bytes otherwise; `common_name` is the subject's first
+    CN (None without one), as a PKCS#12 reader labels a certificate by it. `key` is the key's type and size as
+    keystores.pki.columns reads them from the DER (naming a loaded key's class imports the modules of every key
+    type, 2 ms), None where it leaves them to `public_key`, cryptography's key (None for a NIST curve's, whose
+    point is checked here: loading it imports cryptography's `ec`, 2 ms)."""
+
+    __slots__ = ("authority_key_identifier", "basic_constraints", "common_name", "der", "extended_key_usage",
+                 "issuer", "key", "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm",
+                 "serial", "signature_algorithm", "subject", "subject_alt_names", "subject_key_identifier", "version")
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+        self.subject_alt_names: list[tuple[str, str]] | None = None  # (kind as `--san` writes it, value)
+        self.key_usage: list[int] | None = None  # the bits set, 0 digitalSignature ... 8 decipherOnly
+        self.extended_key_usage: list[str] | None = None  # dotted OIDs
+        self.basic_constraints: tuple[bool, int | None, bool] | None = None  # ca, path length, critical
+        self.subject_key_identifier: bytes | None = None
+        self.authority_key_identifier: bytes | None = None
+
+    def fingerprint(self, hash_name: str) -> bytes:
+        return hashlib.new(hash_name, self.der).digest()
+
+
+def read_shown(der: bytes) -> Shown | None:
+    """The facts of the certificate in `der`, or None when it is not in a form read here (see the module
+    docstring): cryptography then decodes it."""
+    try:
+        return _read(der)
+    except (IndexError, ValueError):  # _Declined, DerError, a key cryptography does not load
+        return None
+
+
+def _inside(data: bytes, at: int, end: int, tag: int) -> tuple[int, int]:
+    """(start, end) of the content of the element at `at`, which must carry `tag` and end at `end`."""
+    found, start, stop = read(data, at, end, minimal=True)
+    if found != tag or stop != end:
+        raise _Declined
+    return start, stop
+
+
+def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """The elements filling data[start:end], lengths in their shortest form: (tag, at, content start, end)."""
+    found = []
+    at = start
+    while at < end:
+        tag, content_start, stop = read(data, at, end, minimal=True)
+        found.append((tag, at, content_start, stop))
+        at = stop
+    return found
+
+
+def _read(der: bytes) -> Shown:
+    shown = Shown(der)
+    cert_start, cert_end = _inside(der, 0, len(der), 0x30)
+    (tbs_tag, _, tbs_start, tbs_end), (alg_tag, alg_at, _, alg_end), (sig_tag, _, sig_start, _) = (
+        _elements(der, cert_start, cert_end))
+    if (tbs_tag, alg_tag, sig_tag) != (0x30, 0x30, 0x03) or der[sig_start:sig_start + 1] != b"\x00":
+        raise _Declined
+    fields = _elements(der, tbs_start, tbs_end)
+    tags = [tag for tag, *_ in fields]
+    if tags == [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3] or tags == [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30]:
+        if der[fields[0][2] : fields[0][3]] != b"\x02\x01\x02":  # v3 (v1 written out is not DER; v2 is rare)
+            raise _Declined
+        shown.version, fields = 3, fields[1:]
+    elif tags == [0x02, 0x30, 0x30, 0x30, 0x30, 0x30]:
+        shown.version = 1
+    else:
+        raise _Declined
+    serial, signature, issuer, validity, subject, spki, *extensions = fields
+    serial_bytes = der[serial[2] : serial[3]]
+    if not serial_bytes or (len(serial_bytes) > 1 and ((serial_bytes[0] == 0 and not serial_bytes[1] & 0x80)
+                                                       or (serial_bytes[0] == 0xFF and serial_bytes[1] & 0x80))):
+        raise _Declined  # an INTEGER not in its shortest form
+    shown.serial = int.from_bytes(serial_bytes, "big", signed=True)
+    algorithm = der[alg_at:alg_end]
+    dotted = _signature_algorithm(algorithm)
+    if der[signature[1] : signature[3]] != algorithm:
+        raise _Declined
+    from cryptography.hazmat.bindings._rust import ObjectIdentifier
+
+    shown.signature_algorithm = ObjectIdentifier(dotted)._name  # cryptography's name for it, as describe prints
+    shown.issuer = _name(der, issuer[1], issuer[3])[0]
+    shown.subject, shown.common_name = _name(der, subject[1], subject[3])
+    times = _elements(der, validity[2], validity[3])
+    if len(times) != 2:
+        raise _Declined
+    shown.not_before, shown.not_after = (plain_time(der, tag, start, stop) for tag, _, start, stop in times)
+    spki_der = der[spki[1] : spki[3]]
+    try:
+        shown.key = key_facts(der, spki[2], spki[3])
+    except ValueError:
+        shown.key = None  # a key type columns leaves to cryptography: describe asks the loaded key
+    if shown.key is not None and shown.key[0] in _NIST_FIELDS:
+        shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
+        if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
+            raise _Declined
+    else:
+        shown.public_key = _public_key(spki_der)
+    (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
+    oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
+    if oid_tag != 0x06:
+        raise _Declined
+    shown.public_key_algorithm = oid_text(der[oid_start:oid_stop], minimal=True)
+    if extensions:
+        _read_extensions(shown, der, extensions[0])
+    return shown
+
+
+# y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4 D.1.2): (p, b) of the curves keystores.pki.curves knows, by key type.
+_NIST_FIELDS = {
+    "EC-P256": (2**256 - 2**224 + 2**192 + 2**96 - 1,
+                0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
+    "EC-P384": (2**384 - 2**128 - 2**96 + 2**32 - 1,
+                0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
+    "EC-P521": (2**521 - 1, int("51953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1"
+                                "652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00", 16)),
+}
+
+
+def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
+    """Whether cryptography loads the EC public key of a SubjectPublicKeyInfo (its content, in the form
+    keystores.pki.columns.key_facts read as `key_type`, a NIST curve): its point's coordinates are below p and it
+    lies on the curve (these curves have prime order, so no other point is refused). tests/test_shown.py compares
+    the verdict with cryptography's loader on real, random and damaged points."""
+    p, b = _NIST_FIELDS[key_type]
+    (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
+    point = spki_content[bits_start + 1 : bits_stop]
+    size = (p.bit_length() + 7) // 8
+    x = int.from_bytes(point[1 : 1 + size], "big")
+    if x >= p:
+        return False
+    right = (pow(x, 3, p) - 3 * x + b) % p
+    if point[0] == 4:
+        y = int.from_bytes(point[1 + size :], "big")
+        return y < p and y * y % p == right
+    return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
+
+
+def _signature_algorithm(algorithm: bytes) -> str:
+    if not _SIGNATURE_ALGORITHMS:
+        from keystores.crypto import der as encode
+
+        for dotted, null in _SIGNATURE_OIDS.items():
+            _SIGNATURE_ALGORITHMS[encode.sequence(encode.oid(dotted), b"\x05\x00" if null else b"")] = dotted
+    dotted = _SIGNATURE_ALGORITHMS.get(algorithm)
+    if dotted is None:
+        raise _Declined
+    return dotted
+
+
+def _public_key(spki: bytes) -> Any:
+    """The key as cryptography's Certificate.public_key() loads it (keystores.crypto.key_encoding's loader is
+    cryptography's own, without importing the `serialization` package)."""
+    from keystores.crypto.key_encoding import load_der_public_key
+    from keystores.pki.certificates import quietly_decoding
+
+    try:
+        with quietly_decoding():  # as backends decode certificates: "DSA is deprecated" is not for users
+            return load_der_public_key(spki)
+    except Exception as exc:  # UnsupportedAlgorithm is no ValueError
+        raise _Declined from exc
+
+
+def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
+    """A Name (the element at `at`) as RFC 4514 text, after checking it is in the forms read here, and the value
+    of its first common name (None without one)."""
+    start, stop = _inside(der, at, end, 0x30)
+    common_name = None
+    for rdn_tag, _, rdn_start, rdn_stop in _elements(der, start, stop):
+        pairs = _elements(der, rdn_start, rdn_stop)
+        if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
+            raise _Declined  # empty and multi-valued RDNs: cryptography's rules for those are its own
+        (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
+        if oid_tag != 0x06 or oid_text(der[oid_start:oid_stop], minimal=True) == _UNIQUE_IDENTIFIER:
+            raise _Declined
+        value = der[value_start:value_stop]
+        if tag == 0x0C:
+            text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
+            text = value.decode("ascii")
+        else:
+            raise _Declined
+        if common_name is None and der[oid_start:oid_stop] == _COMMON_NAME:
+            common_name = text
+    return name_text(der, start, stop), common_name
+
+
+def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, int]) -> None:
+    list_start, list_stop = _inside(der, extensions[2], extensions[3], 0x30)
+    seen: set[str] = set()
+    for tag, _, start, stop in _elements(der, list_start, list_stop):
+        parts = _elements(der, start, stop)
+        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+            raise _Declined
+        dotted = oid_text(der[parts[0][2] : parts[0][3]], minimal=True)
+        if dotted in seen:
+            raise _Declined  # cryptography refuses a duplicated extension
+        seen.add(dotted)
+        critical = len(parts) == 3
+        if critical and der[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out, TRUE is 0xFF
+            raise _Declined
+        value = der[parts[-1][2] : parts[-1][3]]
+        if dotted in PARSED_BY_CRYPTOGRAPHY:
+            _read_extension(shown, dotted, value, critical)
+    if not seen:
+        raise _Declined  # an empty list of extensions
+
+
+def _read_extension(shown: Shown, dotted: str, value: bytes, critical: bool) -> None:
+    if dotted == _SKI:
+        start, stop = _inside(value, 0, len(value), 0x04)
+        shown.subject_key_identifier = value[start:stop]
+    elif dotted == _KEY_USAGE:
+        shown.key_usage = _key_usage(value)
+    elif dotted == _EKU:
+        usages = _elements(value, *_inside(value, 0, len(value), 0x30))
+        if not usages or any(tag != 0x06 for tag, *_ in usages):
+            raise _Declined
+        shown.extended_key_usage = [oid_text(value[s:e], minimal=True) for _, _, s, e in usages]
+    elif dotted == _BASIC:
+        parts = _elements(value, *_inside(value, 0, len(value), 0x30))
+        ca = bool(parts) and value[parts[0][1] : parts[0][3]] == b"\x01\x01\xff"
+        path = parts[1:] if ca else parts
+        if path:  # a path length needs cA TRUE (cryptography's BasicConstraints refuses it on a non-CA)
+            (tag, _, start, stop), = path
+            if not ca or tag != 0x02 or not _shortest_unsigned(value[start:stop], 8):
+                raise _Declined
+        length = int.from_bytes(value[path[0][2] : path[0][3]], "big") if path else None
+        shown.basic_constraints = (ca, length, critical)
+    elif dotted == _AKI:
+        parts = _elements(value, *_inside(value, 0, len(value), 0x30))
+        tags = [tag for tag, *_ in parts]
+        if tags not in ([], [0x80], [0xA1, 0x82], [0x80, 0xA1, 0x82]):
+            raise _Declined  # an issuer needs a serial and a serial an issuer (cryptography's rule)
+        if 0xA1 in tags:
+            _, _, start, stop = parts[-2]
+            _general_names(value, start, stop)
+            _, _, start, stop = parts[-1]
+            if not _shortest_unsigned(value[start:stop], len(value)):
+                raise _Declined
+        shown.authority_key_identifier = value[parts[0][2] : parts[0][3]] if tags[:1] == [0x80] else None
+    elif dotted == _SAN:
+        shown.subject_alt_names = _general_names(value, *_inside(value, 0, len(value), 0x30))
+    elif dotted in (_CRL_DISTRIBUTION_POINTS, _FRESHEST_CRL):
+        for tag, _, start, stop in _sequence_of(value):  # DistributionPoint { [0] { [0] fullName } } only
+            ((point_tag, _, point_start, point_stop),) = _elements(value, start, stop)
+            ((name_tag, _, name_start, name_stop),) = _elements(value, point_start, point_stop)
+            if (tag, point_tag, name_tag) != (0x30, 0xA0, 0xA0):
+                raise _Declined
+            _general_names(value, name_start, name_stop)
+    elif dotted in (_AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS):
+        for tag, _, start, stop in _sequence_of(value):  # AccessDescription { method, location }
+            (method_tag, _, method_start, method_stop), location = _elements(value, start, stop)
+            if tag != 0x30 or method_tag != 0x06:
+                raise _Declined
+            oid_text(value[method_start:method_stop], minimal=True)
+            _general_name(value, location)
+    elif dotted == _CERTIFICATE_POLICIES:
+        for tag, _, start, stop in _sequence_of(value):
+            policy = _elements(value, start, stop)
+            if tag != 0x30 or not 1 <= len(policy) <= 2 or policy[0][0] != 0x06:
+                raise _Declined
+            oid_text(value[policy[0][2] : policy[0][3]], minimal=True)
+            if len(policy) == 2:
+                _policy_qualifiers(value, policy[1])
+    else:
+        raise _Declined  # parsed by cryptography, not here
+
+
+def _sequence_of(value: bytes) -> list[tuple[int, int, int, int]]:
+    """The elements of the non-empty SEQUENCE that is the whole of `value`."""
+    found = _elements(value, *_inside(value, 0, len(value), 0x30))
+    if not found:
+        raise _Declined
+    return found
+
+
+def _policy_qualifiers(value: bytes, qualifiers: tuple[int, int, int, int]) -> None:
+    """A PolicyInformation's qualifiers, in the forms read here: a CPS URI, or a user notice of explicit text only
+    (UTF8String or IA5String); anything else is declined."""
+    tag, _, start, stop = qualifiers
+    found = _elements(value, start, stop)
+    if tag != 0x30 or not found:
+        raise _Declined
+    for qualifier_tag, _, qualifier_start, qualifier_stop in found:
+        (id_tag, _, id_start, id_stop), (text_tag, _, text_start, text_stop) = _elements(
+            value, qualifier_start, qualifier_stop)
+        if qualifier_tag != 0x30 or id_tag != 0x06:
+            raise _Declined
+        qualifier = oid_text(value[id_start:id_stop], minimal=True)
+        if qualifier == _CPS and text_tag == 0x16:
+            text = value[text_start:text_stop]
+        elif qualifier == _USER_NOTICE and text_tag == 0x30:
+            ((text_tag, _, start, stop),) = _elements(value, text_start, text_stop)
+            text = value[start:stop]
+            if text_tag == 0x0C:
+                text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+                continue
+            if text_tag != 0x16:
+                raise _Declined
+        else:
+            raise _Declined
+        if not text.isascii():
+            raise _Declined
+
+
+def _shortest_unsigned(content: bytes, size: int) -> bool:
+    """A non-negative INTEGER's content in its shortest form that fits `size` bytes unsigned."""
+    if not content or content[0] & 0x80 or (content[0] == 0 and len(content) > 1 and not content[1] & 0x80):
+        return False
+    return len(content.lstrip(b"\x00")) <= size
+
+
+def _key_usage(value: bytes) -> list[int]:
+    start, stop = _inside(value, 0, len(value), 0x03)
+    content = value[start:stop]
+    unused, bits = content[0], content[1:]
+    if not bits or unused > 7 or bits[-1] & ((1 << unused) - 1):
+        raise _Declined  # the unused bits are zero (an empty BIT STRING, all usages off, is left to cryptography)
+    used = [bit for bit in range(min(len(bits) * 8, 9)) if bits[bit // 8] & (0x80 >> (bit % 8))]
+    if (7 in used or 8 in used) and 4 not in used:
+        raise _Declined  # encipherOnly/decipherOnly without keyAgreement: cryptography's KeyUsage refuses it
+    return used
+
+
+def _general_names(value: bytes, start: int, stop: int) -> list[tuple[str, str]]:
+    """The GeneralNames filling value[start:stop] (at least one), each as _general_name gives it."""
+    names = [_general_name(value, name) for name in _elements(value, start, stop)]
+    if not names:
+        raise _Declined
+    return names
+
+
+def _general_name(value: bytes, name: tuple[int, int, int, int]) -> tuple[str, str]:
+    """One subject alternative name as (kind, value), the value as cryptography's GeneralName prints it."""
+    tag, _, start, stop = name
+    content = value[start:stop]
+    kind = _GENERAL_NAME_KINDS.get(tag)
+    if kind is not None:
+        if not content.isascii():
+            raise _Declined
+        return kind, content.decode("ascii")
+    if tag == 0x87 and len(content) in (4, 16):
+        import ipaddress
+
+        return "IP", str(ipaddress.ip_address(content))
+    if tag == 0xA4:
+        return "DirName", _name(value, start, stop)[0]
+    if tag == 0x88:
+        return "RID", oid_text(content, minimal=True)
+    raise _Declined  # otherName, x400Address, ediPartyName, an address range
+
