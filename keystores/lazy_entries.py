@@ -64,6 +64,11 @@ class LazyEntry(Entry):
         state["_chain_der"] = chain_der
         return entry
 
+    def with_(self, **changes: object) -> Entry:
+        """A relabelled copy (rename, set-default) reads nothing its parts have not read: a rewrite then writes
+        the certificates back as read, undecoded."""
+        return _relabelled(self, changes) or super().with_(**changes)
+
     @property
     def undecoded_leaf(self) -> bytes | None:
         return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
@@ -74,6 +79,19 @@ class LazyEntry(Entry):
 
 
 _DEFERRED = ("chain", "key", "trust")
+# Fields a copy may change without reading any part: none is deferred, and none decides the kind (trust does).
+_PLAIN_FIELDS = frozenset({"label", "default", "created"})
+
+
+def _relabelled(entry: Entry, changes: dict[str, object]) -> Entry | None:
+    """`entry` with `changes` to plain fields only, its parts (deferred, sealed) carried as they are; None when a
+    change needs the whole copy."""
+    if not changes.keys() <= _PLAIN_FIELDS:
+        return None
+    copy = object.__new__(type(entry))
+    copy.__dict__.update(entry.__dict__)
+    copy.__dict__.update(changes)
+    return copy
 # Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
 _ENTRY_DEFAULTS = {(f"_{name}" if name in _DEFERRED else name): default
                    for name, default in field_defaults(Entry).items()}
@@ -133,6 +151,9 @@ class SealedEntry(Entry):
 
     def with_(self, **changes: object) -> Entry:
         """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        relabelled = _relabelled(self, changes)
+        if relabelled is not None:
+            return relabelled
         if not self.sealed or "key" in changes or "secret" in changes:
             return Entry(**{name: getattr(self, name) for name in Entry._fields}).with_(**changes)
         values = {name: getattr(self, name) for name in Entry._fields if name not in ("key", "secret")}
