@@ -117,7 +117,7 @@ class CmsReading:
                 self._note_protection(parts[1], label, where)
                 return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
                                     parts[1], self, label=label, kind=kind, request=csr, default=record.default)
-            if not self.writable and _plainly_signed(parts[0]):
+            if _plainly_signed(parts[0]):
                 return self._lazy_entry(record, parts, kind, label, where, password)
             cert = self._load_certificate(parts[0], label, where)
             if kind is EntryKind.TRUSTED_CERT:
@@ -141,13 +141,14 @@ class CmsReading:
 
     def _lazy_entry(self, record: fmt.Record, parts: list[bytes], kind: EntryKind, label: str, where: str,
                     password: str) -> Entry:
-        """A certificate or key pair of a database opened read-only, its certificate decoded (and a key pair's
-        chain linked, _linked_chain) on first use of `chain`: `list` of a small database then imports no
-        cryptography.x509 (start-up speed, bench/bench_core.py "start-up: keystores list s.kdb"). Written
-        databases are read eagerly: CmsWriting matches records by their certificate objects."""
+        """A certificate or key pair whose certificate is decoded (and a key pair's chain linked, _linked_chain)
+        on first use of `chain`: `list` of a small database, and a rename, delete or set-default, then import no
+        cryptography.x509 (start-up speed, bench/bench_core.py "start-up: keystores list s.kdb"). Each chain is
+        decoded once, whichever copy of the entry asks (CmsWriting finds a record by its certificate object)."""
         der = parts[0]
         if kind is EntryKind.TRUSTED_CERT:
-            return LazyEntry.lazy({"chain": lambda: (self._load_certificate(der, label, where),)}, leaf_der=der,
+            decoded = functools.cache(lambda: (self._load_certificate(der, label, where),))
+            return LazyEntry.lazy({"chain": decoded}, leaf_der=der,
                                   chain_der=(der,), label=label,
                                   kind=EntryKind.TRUSTED_CERT if record.trusted else EntryKind.CERTIFICATE,
                                   trust=TRUST_ALL if record.trusted else None, default=record.default)
@@ -271,8 +272,8 @@ class CmsReading:
                 return leaves[entry.label] if entry.kind is EntryKind.KEY_PAIR and entry.label in leaves \
                     else entry.chain[0]
 
-            signers: dict[bytes, list[x509.Certificate]] = {}
-            for entry in self._entries.values():
+            signers: dict[bytes, list[x509.Certificate]] = {}  # the database as read, whatever was edited since
+            for entry in [r.entry for r in self._records if r.entry is not None]:
                 if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate:
                     cert = leaf_of(entry)
                     signers.setdefault(cert.subject.public_bytes(), []).append(cert)
