@@ -79,18 +79,25 @@ class LazyEntry(Entry):
 
 
 _DEFERRED = ("chain", "key", "trust")
-# Fields a copy may change without reading any part: none is deferred, and none decides the kind (trust does).
+# Fields a copy may change without reading any part: plain ones, and trust (which decides a certificate's kind).
 _PLAIN_FIELDS = frozenset({"label", "default", "created"})
 
 
 def _relabelled(entry: Entry, changes: dict[str, object]) -> Entry | None:
-    """`entry` with `changes` to plain fields only, its parts (deferred, sealed) carried as they are; None when a
-    change needs the whole copy."""
-    if not changes.keys() <= _PLAIN_FIELDS:
+    """`entry` with `changes` to plain fields or trust only, its other parts (deferred, sealed) carried as they
+    are; None when a change needs the whole copy. A new trust sets a certificate's kind as Entry() does."""
+    plain = {name: value for name, value in changes.items() if name in _PLAIN_FIELDS}
+    if len(plain) + ("trust" in changes) != len(changes):
         return None
     copy = object.__new__(type(entry))
-    copy.__dict__.update(entry.__dict__)
-    copy.__dict__.update(changes)
+    state = copy.__dict__
+    state.update(entry.__dict__)
+    state.update(plain)
+    if "trust" in changes:
+        state.pop("_load_trust", None)
+        object.__setattr__(copy, "trust", changes["trust"])  # through LazyEntry's descriptor, where it has one
+        if entry.kind.is_certificate:
+            state["kind"] = EntryKind.CERTIFICATE if changes["trust"] is None else EntryKind.TRUSTED_CERT
     return copy
 # Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
 _ENTRY_DEFAULTS = {(f"_{name}" if name in _DEFERRED else name): default

@@ -234,3 +234,20 @@ def test_renaming_a_cms_key_pair_keeps_its_record_as_it_was(stores: dict[str, Pa
     assert not [m for m in loaded if m in HEAVY]
     after = _cms_record_contents(path)
     assert after == {(b"site" if label == b"web" else label): content for label, content in before.items()}
+
+
+@pytest.mark.parametrize(("name", "state"), [("kdb", "off"), ("jceks", "on"), ("bcfks", "on")])
+def test_trusting_a_certificate_decodes_none(stores: dict[str, Path], entries: list[Entry], name: str, state: str,
+                                            tmp_path: Path) -> None:
+    """A trust change copies the entry with its parts unread (lazy_entries' with_), as a rename does."""
+    path = tmp_path / stores[name].name
+    for suffix in (".sth", ".rdb", ".crl", path.suffix):
+        if stores[name].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores[name].with_suffix(suffix).read_bytes())
+    assert "cryptography.x509" not in _modules_after(["trust", str(path), "root", state, "-p", "env:LEAN_PW"],
+                                                     tmp_path)
+    with open_store(path, password=PASSWORD) as store:
+        root = store.get("root")
+        assert (root.kind, root.trust) == ((EntryKind.CERTIFICATE, None) if state == "off" else
+                                           (EntryKind.TRUSTED_CERT, TRUST_ALL))
+        assert root.chain == entries[1].chain
