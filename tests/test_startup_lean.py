@@ -251,3 +251,18 @@ def test_trusting_a_certificate_decodes_none(stores: dict[str, Path], entries: l
         assert (root.kind, root.trust) == ((EntryKind.CERTIFICATE, None) if state == "off" else
                                            (EntryKind.TRUSTED_CERT, TRUST_ALL))
         assert root.chain == entries[1].chain
+
+
+def test_a_renamed_cms_key_pair_finds_its_chain_after_a_save(stores: dict[str, Path], entries: list[Entry],
+                                                              tmp_path: Path) -> None:
+    """A lazily read key pair's chain is found by its certificate, not its label: asked for after a rename and a
+    save (which re-reads the records), it is the whole chain."""
+    path = tmp_path / "s.kdb"
+    path.write_bytes(stores["kdb"].read_bytes())
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        store.rename("web", "site")
+        store.save()
+        assert store.get("site").chain == entries[0].chain
+        store.rename("site", "web2")
+    with open_store(path, password=PASSWORD) as store:
+        assert store.get("web2").chain == entries[0].chain

@@ -153,9 +153,9 @@ class CmsReading:
                                   kind=EntryKind.TRUSTED_CERT if record.trusted else EntryKind.CERTIFICATE,
                                   trust=TRUST_ALL if record.trusted else None, default=record.default)
         self._note_protection(parts[1], label, where)
-        self._lazy_leaves[label] = der
+        self._lazy_leaves.append(der)
         return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password), parts[1], self,
-                            chain_loader=functools.partial(self._linked_chain, label), leaf_der=der, label=label,
+                            chain_loader=functools.partial(self._linked_chain, der), leaf_der=der, label=label,
                             kind=kind, default=record.default)
 
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
@@ -252,8 +252,8 @@ class CmsReading:
         self._lazy_chains = {}
         for record, chain in self._chains():
             assert record.entry is not None
-            if record.entry.label in self._lazy_leaves:
-                self._lazy_chains[record.entry.label] = chain
+            if record.entry.undecoded_leaf is not None:
+                self._lazy_chains[record.entry.undecoded_leaf] = chain
                 continue
             linked = record.entry.with_(chain=chain)
             record.entry = linked
@@ -265,12 +265,15 @@ class CmsReading:
         from keystores.pki.chain import build_chain
 
         with quietly_decoding():
-            leaves = {label: self._load_certificate(der, label, self.location)
-                      for label, der in self._lazy_leaves.items()}
+            leaves: dict[bytes, Any] = {}  # a lazily read key pair's certificate, by its DER
 
             def leaf_of(entry: Entry) -> Any:
-                return leaves[entry.label] if entry.kind is EntryKind.KEY_PAIR and entry.label in leaves \
-                    else entry.chain[0]
+                der = entry.undecoded_leaf if entry.kind is EntryKind.KEY_PAIR else None
+                if der is None:
+                    return entry.chain[0]
+                if der not in leaves:
+                    leaves[der] = self._load_certificate(der, entry.label, self.location)
+                return leaves[der]
 
             signers: dict[bytes, list[x509.Certificate]] = {}  # the database as read, whatever was edited since
             for entry in [r.entry for r in self._records if r.entry is not None]:
@@ -291,12 +294,13 @@ class CmsReading:
             self.notes.append(note)
         return chains
 
-    def _linked_chain(self, label: str) -> tuple[Any, ...]:
-        """A lazily read key pair's chain: every one is linked on the first request (one signer index)."""
+    def _linked_chain(self, leaf_der: bytes) -> tuple[Any, ...]:
+        """A lazily read key pair's chain, found by its certificate's DER (whatever it was renamed to since): every
+        one is linked on the first request (one signer index)."""
         if self._lazy_chains is None:
-            self._lazy_chains = {record.entry.label: chain  # type: ignore[union-attr]
-                                 for record, chain in self._chains()}
-        return self._lazy_chains[label]
+            self._lazy_chains = {record.entry.undecoded_leaf: chain  # type: ignore[union-attr, misc]
+                                 for record, chain in self._chains() if record.entry.undecoded_leaf is not None}
+        return self._lazy_chains[leaf_der]
 
     def _budget_cannot_run_out(self) -> bool:
         """Whether linking every key pair's chain is sure to stay within keystores.limits' verification budget, so
