@@ -240,10 +240,9 @@ def _format_stores(folder: Path, env: dict[str, str]) -> dict[str, str]:
     entries = [Entry("server", EntryKind.KEY_PAIR, chain=(issue("server", key), ca), key=key),
                Entry("ca", EntryKind.TRUSTED_CERT, chain=(ca,), trust=TRUST_ALL)]
     (folder / "nss").mkdir()
-    stores = {"jks": str(folder / "s.jks"), "kdb": str(folder / "s.kdb"), "nss": f"sql:{folder / 'nss'}",
-              "bcfks": str(folder / "s.bcfks")}
+    stores = {name: str(folder / name) for name in ("s.jks", "s.kdb", "s.bcfks")} | {"sql:nss": f"sql:{folder / 'nss'}"}
     for name, location in stores.items():
-        with open_store(location, password=PASSWORD, create=True, **({"stash": True} if name == "kdb" else {})) \
+        with open_store(location, password=PASSWORD, create=True, **({"stash": True} if name == "s.kdb" else {})) \
                 as store:
             for entry in entries:
                 store.add(entry)
@@ -284,14 +283,14 @@ def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int) 
     extra = str(folder / "extra.pem")
     jobs = {
         "python": [sys.executable, "-c", "pass"],
-        "list s.jks": [*ours, "list", stores["jks"], *pw],
-        "import extra.pem s.jks": [*ours, "import", extra, stores["jks"], "--label", "extra", "--dest-password",
+        "list s.jks": [*ours, "list", stores["s.jks"], *pw],
+        "import extra.pem s.jks": [*ours, "import", extra, stores["s.jks"], "--label", "extra", "--dest-password",
                                    "env:BENCH_CORE_PW"],
-        "delete s.jks extra": [*ours, "delete", stores["jks"], "extra", *pw],
-        "list s.kdb (stash)": [*ours, "list", stores["kdb"]],
-        "audit s.kdb (stash)": [*ours, "audit", stores["kdb"]],
-        "list sql:nss": [*ours, "list", stores["nss"], *pw],
-        "list s.bcfks": [*ours, "list", stores["bcfks"], *pw],
+        "delete s.jks extra": [*ours, "delete", stores["s.jks"], "extra", *pw],
+        "list s.kdb (stash)": [*ours, "list", stores["s.kdb"]],
+        "audit s.kdb (stash)": [*ours, "audit", stores["s.kdb"]],
+        "list sql:nss": [*ours, "list", stores["sql:nss"], *pw],
+        "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
     }
     if token is not None:
         floor = (f"import pkcs11; s = pkcs11.lib({token['module']!r}).get_token(token_label='bench')"
