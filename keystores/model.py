@@ -401,7 +401,7 @@ class Entry(FrozenValue):
         ders = self.undecoded_chain
         if ders is not None:
             return ders
-        from cryptography.hazmat.primitives.serialization import Encoding
+        from keystores.crypto.key_encoding import Encoding
 
         return tuple(cert.public_bytes(Encoding.DER) for cert in self.chain)
 
