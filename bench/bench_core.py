@@ -6,7 +6,11 @@
   floor any Python CLI pays; goal <= 2.5x), in one interleaved run with `keytool -list` (goal for `list one.p12`:
   <= 0.2x) and `openssl pkey` on the same files: `version`, `list`/`show` of a 1-key PKCS#12 keytool made, `list`
   of a PEM with an encrypted key and its certificate, `export` of a certificate, `convert` to PEM, and `certreq`,
-  `sign`, `receive` one by one. Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
+  `sign`, `receive` one by one; then, in a second run (store_rows), what admins loop over on the other formats:
+  `list` of a JKS, a .kdb opened by its stash, an NSS database, a BCFKS and a SoftHSM token, `import` of a
+  certificate into the JKS and the token (and the `delete` undoing it), `audit` of the .kdb; token commands also
+  against a bare `import pkcs11` that logs in (python-pkcs11's and SoftHSM's own floor).
+  Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
   cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
 
@@ -136,6 +140,7 @@ def main(quick: bool) -> list[str]:
         rows.append(row6(f"convert {COUNT}-entry JKS -> PKCS#12", got["keystores"], got["keytool"],
                          "keytool -importkeystore"))
         rows += startup_rows(folder, ours, env, 5 if quick else 15)
+        rows += store_rows(folder, ours, env, 3 if quick else 11)
     return rows
 
 
@@ -208,6 +213,101 @@ def startup_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int
     rows.append(row6("list one.p12 (keytool-made)", got["list one.p12"], got["keytool -list"], "keytool -list", 0.2))
     rows.append(row6("list pair.pem (encrypted key + certificate)", got["list pair.pem (encrypted key)"],
                      got["openssl pkey"], "openssl pkey -noout"))
+    return rows
+
+
+def _format_stores(folder: Path, env: dict[str, str]) -> dict[str, str]:
+    """A small store of each other format an admin lists in a loop, made in-process (a key pair with its CA, and
+    the CA trusted): s.jks, s.kdb (with its stash), sql:nss, s.bcfks; and ca.pem, a certificate to import."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+    from keystores.store import open_store
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+
+    def issue(cn: str, subject_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+        return (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench CA")]))
+                .public_key(subject_key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + dt.timedelta(days=90)).sign(ca_key, hashes.SHA256()))
+
+    ca = issue("bench CA", ca_key)
+    entries = [Entry("server", EntryKind.KEY_PAIR, chain=(issue("server", key), ca), key=key),
+               Entry("ca", EntryKind.TRUSTED_CERT, chain=(ca,), trust=TRUST_ALL)]
+    (folder / "nss").mkdir()
+    stores = {name: str(folder / name) for name in ("s.jks", "s.kdb", "s.bcfks")} | {"sql:nss": f"sql:{folder / 'nss'}"}
+    for name, location in stores.items():
+        with open_store(location, password=PASSWORD, create=True, **({"stash": True} if name == "s.kdb" else {})) \
+                as store:
+            for entry in entries:
+                store.add(entry)
+    (folder / "extra.pem").write_bytes(issue("extra", key).public_bytes(serialization.Encoding.PEM))
+    return stores
+
+
+def _token(folder: Path, ours: list[str], env: dict[str, str], p12: Path) -> dict[str, str] | None:
+    """A SoftHSM token holding one.p12's key pair (softhsm/mktoken); its variables are added to `env`. None when
+    SoftHSM is not installed."""
+    import shutil
+    import subprocess
+
+    if shutil.which("softhsm2-util") is None:
+        return None
+    made = subprocess.run([str(Path(__file__).resolve().parents[1] / "softhsm" / "mktoken"), "--dir",
+                           str(folder / "hsm"), "--label", "bench"], check=True, capture_output=True, text=True)
+    for line in made.stdout.splitlines():
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value.strip("'")
+    pin = f"file:{folder / 'hsm' / 'pin'}"
+    subprocess.run([*ours, "import", str(p12), "pkcs11:token=bench", "--password", "env:BENCH_CORE_PW",
+                    "--dest-password", pin], check=True, capture_output=True, env=env)
+    return {"uri": "pkcs11:token=bench", "pin": pin, "module": env["KEYSTORES_PKCS11_MODULE"]}
+
+
+def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int) -> list[str]:
+    """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
+    keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
+    audit), each against `python -c pass` (goal 2.5x); token commands also against their floor, a bare
+    `import pkcs11` that loads SoftHSM and logs in, which python-pkcs11 and SoftHSM cost whatever we do.
+    An import is followed by the delete that undoes it, so each round starts from the same store."""
+    env = dict(env)
+    stores = _format_stores(folder, env)
+    token = _token(folder, ours, env, folder / "one.p12")
+    pw = ["--password", "env:BENCH_CORE_PW"]
+    extra = str(folder / "extra.pem")
+    jobs = {
+        "python": [sys.executable, "-c", "pass"],
+        "list s.jks": [*ours, "list", stores["s.jks"], *pw],
+        "import extra.pem s.jks": [*ours, "import", extra, stores["s.jks"], "--label", "extra", "--dest-password",
+                                   "env:BENCH_CORE_PW"],
+        "delete s.jks extra": [*ours, "delete", stores["s.jks"], "extra", *pw],
+        "list s.kdb (stash)": [*ours, "list", stores["s.kdb"]],
+        "audit s.kdb (stash)": [*ours, "audit", stores["s.kdb"]],
+        "list sql:nss": [*ours, "list", stores["sql:nss"], *pw],
+        "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
+    }
+    if token is not None:
+        floor = (f"import pkcs11; s = pkcs11.lib({token['module']!r}).get_token(token_label='bench')"
+                 f".open(user_pin=open({token['pin'][5:]!r}).read().strip()); s.close()")
+        jobs |= {"token floor": [sys.executable, "-c", floor],
+                 "list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
+                 "import extra.pem token": [*ours, "import", extra, token["uri"], "--label", "extra",
+                                            "--dest-password", token["pin"]],
+                 "delete token extra": [*ours, "delete", token["uri"], "extra", "--pin", token["pin"]]}
+    got = _measure_chained(jobs, rounds, env, {})
+    python = got["python"]
+    rows = [row6(f"start-up: keystores {name} (CPU {got[name][2] / python[2]:.2f}x)", got[name], python,
+                 "python -c pass", 2.5)
+            for name in jobs if name not in ("python", "token floor")]
+    if token is not None:
+        rows += [row6(f"{name} vs its floor", got[name], got["token floor"], "import pkcs11 + SoftHSM login")
+                 for name in ("list token", "import extra.pem token", "delete token extra")]
     return rows
 
 

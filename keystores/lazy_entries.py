@@ -64,6 +64,11 @@ class LazyEntry(Entry):
         state["_chain_der"] = chain_der
         return entry
 
+    def with_(self, **changes: object) -> Entry:
+        """A relabelled copy (rename, set-default) reads nothing its parts have not read: a rewrite then writes
+        the certificates back as read, undecoded."""
+        return _relabelled(self, changes) or super().with_(**changes)
+
     @property
     def undecoded_leaf(self) -> bytes | None:
         return None if "_chain" in self.__dict__ else self.__dict__["_leaf_der"]
@@ -74,6 +79,26 @@ class LazyEntry(Entry):
 
 
 _DEFERRED = ("chain", "key", "trust")
+# Fields a copy may change without reading any part: plain ones, and trust (which decides a certificate's kind).
+_PLAIN_FIELDS = frozenset({"label", "default", "created"})
+
+
+def _relabelled(entry: Entry, changes: dict[str, object]) -> Entry | None:
+    """`entry` with `changes` to plain fields or trust only, its other parts (deferred, sealed) carried as they
+    are; None when a change needs the whole copy. A new trust sets a certificate's kind as Entry() does."""
+    plain = {name: value for name, value in changes.items() if name in _PLAIN_FIELDS}
+    if len(plain) + ("trust" in changes) != len(changes):
+        return None
+    copy = object.__new__(type(entry))
+    state = copy.__dict__
+    state.update(entry.__dict__)
+    state.update(plain)
+    if "trust" in changes:
+        state.pop("_load_trust", None)
+        object.__setattr__(copy, "trust", changes["trust"])  # through LazyEntry's descriptor, where it has one
+        if entry.kind.is_certificate:
+            state["kind"] = EntryKind.CERTIFICATE if changes["trust"] is None else EntryKind.TRUSTED_CERT
+    return copy
 # Every Entry field at its default, as a LazyEntry's instance dict holds it (deferred ones under their slot names).
 _ENTRY_DEFAULTS = {(f"_{name}" if name in _DEFERRED else name): default
                    for name, default in field_defaults(Entry).items()}
@@ -133,6 +158,9 @@ class SealedEntry(Entry):
 
     def with_(self, **changes: object) -> Entry:
         """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        relabelled = _relabelled(self, changes)
+        if relabelled is not None:
+            return relabelled
         if not self.sealed or "key" in changes or "secret" in changes:
             return Entry(**{name: getattr(self, name) for name in Entry._fields}).with_(**changes)
         values = {name: getattr(self, name) for name in Entry._fields if name not in ("key", "secret")}

@@ -394,6 +394,17 @@ class Entry(FrozenValue):
         "start-up: keystores sign")."""
         return None
 
+    def chain_der(self) -> tuple[bytes, ...]:
+        """The chain as DER, leaf first: as its backend read it while still undecoded (keystores.lazy_entries), so
+        that rewriting a store decodes no certificate (delete, rename: start-up speed, bench/bench_core.py), else
+        each certificate's bytes."""
+        ders = self.undecoded_chain
+        if ders is not None:
+            return ders
+        from keystores.crypto.key_encoding import Encoding
+
+        return tuple(cert.public_bytes(Encoding.DER) for cert in self.chain)
+
     @property
     def on_token(self) -> bool:
         """The private key is a KeyRef: it stays on its token."""

@@ -457,7 +457,7 @@ def _bks_record(type_: int, alias: str, chain: tuple = (), payload: bytes = b"",
     from keystores.backends.java_data import certificate_bytes, write_utf
 
     head = bytes([type_]) + write_utf(alias) + struct.pack(">q", 1_700_000_000_000) + struct.pack(">i", len(chain))
-    head += b"".join(certificate_bytes(cert) for cert in chain)
+    head += b"".join(certificate_bytes(cert.public_bytes(serialization.Encoding.DER)) for cert in chain)
     return head + (struct.pack(">i", len(payload)) if length_prefixed else b"") + payload
 
 

@@ -9,7 +9,6 @@ import pytest
 from clirun import keystores
 from helpers import key_pair_entry, trusted_entry
 
-from keystores.model import EntryKind
 from keystores.store import open_store
 
 PW = "Str0ng pass"
@@ -136,8 +135,7 @@ def test_backends_lists_every_format():
 @pytest.mark.parametrize("kind", ["pkcs12", "nss", "jks"])
 def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
     """`list` without --json prints a cheaper row; its values must be the JSON ones. NSS entries, PKCS#12 entries of a
-    file with a MAC and JKS trusted certificates are still undecoded when the row is made (keystores.pki.columns
-    reads it), the rest decoded."""
+    file with a MAC and JKS entries are still undecoded when the row is made (keystores.pki.columns reads it)."""
     from keystores.ops.describe import entry_data, entry_row
 
     location = str(p12)
@@ -148,8 +146,7 @@ def test_table_rows_agree_with_the_json_schema(p12, tmp_path, kind):
                 copy.add(entry)
     with open_store(location, password=PW) as store:
         for entry in store.entries():
-            undecoded = kind in ("nss", "pkcs12") or (kind == "jks" and entry.kind is EntryKind.TRUSTED_CERT)
-            assert (entry.undecoded_leaf is not None) == undecoded
+            assert entry.undecoded_leaf is not None
             row = entry_row(entry)
             full = entry_data(entry)
             assert row == {key: full[key] for key in row}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import struct
 from datetime import UTC, datetime
-from typing import Any
 
 from keystores.errors import UsageError
 
@@ -68,12 +67,9 @@ def write_utf(text: str) -> bytes:
     return struct.pack(">H", len(raw)) + raw
 
 
-def certificate_bytes(cert: Any) -> bytes:
-    """A certificate as Java stores write it: writeUTF("X.509"), int length, DER."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    der = cert.public_bytes(Encoding.DER)
-    return write_utf("X.509") + struct.pack(">I", len(der)) + der
+def certificate_bytes(der: bytes) -> bytes:
+    """A certificate (its DER) as Java stores write it: writeUTF("X.509"), int length, DER."""
+    return b"\x00\x05X.509" + struct.pack(">I", len(der)) + der
 
 
 def from_millis(millis: int) -> datetime | None:

@@ -572,13 +572,9 @@ def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
     """The entry's chain as EncodedCertificates: the DER its backend read while it is still undecoded (PKCS#12
     keeps it), else re-encoded from the decoded chain; the decoded chain itself when its leaf does not read as DER
     here (a certificate keystores.pki.undecoded keeps), so that the checks see it as before."""
-    from keystores.crypto.key_encoding import Encoding
     from keystores.pki.encoded import EncodedCertificate
 
-    ders = entry.undecoded_chain
-    if ders is None:
-        ders = tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)
-    chain = tuple(EncodedCertificate(der) for der in ders)
+    chain = tuple(EncodedCertificate(der) for der in entry.chain_der())
     try:
         if chain:
             leaf = chain[0]

@@ -32,9 +32,11 @@ refused with a message naming them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import os
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from asn1crypto import algos, core
@@ -219,13 +221,59 @@ def _kdf(length: int) -> algos.KdfAlgorithm:
         "prf": {"algorithm": "sha512", "parameters": None}}})
 
 
-def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes) -> bytes:
+def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes, *, key: bytes | None = None) -> bytes:
+    """The store MAC (with `key`, its derivation is skipped)."""
     mac_alg = core.Sequence.load(mac_alg_der)
     oid = core.ObjectIdentifier.load(mac_alg[0].dump()).dotted
     digest = _PRF_HASHES.get(oid)
     if digest is None:
         raise UnsupportedFormat(f"MAC algorithm {oid} is not one BCFKS uses (HMAC-SHA512, HMAC-SHA3-512)")
-    return hmac.new(_derive(kdf_der, password, "INTEGRITY_CHECK", None), content, digest).digest()
+    key = key if key is not None else _derive(kdf_der, password, "INTEGRITY_CHECK", None)
+    return hmac.new(key, content, digest).digest()
+
+
+def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | None]:
+    """The store-encryption key derived in a thread while the caller derives the MAC's: each is a PBKDF2 run of
+    ~30 ms at BC's 51,200 iterations that releases the GIL (keystores.crypto.pbkdf2), and opening a store needs
+    both, one after the other until now (bench/bench_core.py, "start-up: keystores list s.bcfks"). Returns what
+    gives the key once derived, or None: with one core, a KDF this module does not derive here (the decryption
+    then says why), or a cost above what the diagnosis of a wrong MAC would pay anyway (_PROOF_MAX_ITERATIONS).
+    The MAC is still checked before anything is decrypted."""
+    try:
+        kdf_der, cipher, _ = _pbes2_parts(alg_der)
+        iterations = algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native
+    except (KeystoreError, *_PARSE_ERRORS):
+        return lambda: None
+    if cipher not in (_AES256_CCM, _AES256_WRAP_PAD) or not isinstance(iterations, int) \
+            or iterations > _PROOF_MAX_ITERATIONS:
+        return lambda: None
+    return _beside(lambda: _derive(kdf_der, password, "STORE_ENCRYPTION", 32))
+
+
+def _beside(derive: Callable[[], bytes]) -> Callable[[], bytes | None]:
+    """`derive()` run in a thread beside the caller's own derivation (see _store_key_beside; _dump derives the new
+    MAC key while it derives the store key and encrypts): what gives its key once done, or None when it failed (the
+    caller derives again and says why) or when this process has one core (nothing would run side by side)."""
+    from keystores.crypto.pbkdf2 import usable_cores
+
+    if usable_cores() < 2:
+        return lambda: None
+    import threading
+
+    derived: list[bytes] = []
+
+    def run() -> None:
+        with contextlib.suppress(KeystoreError, *_PARSE_ERRORS):
+            derived.append(derive())
+
+    worker = threading.Thread(target=run, name="bcfks-key", daemon=True)
+    worker.start()
+
+    def result() -> bytes | None:
+        worker.join()
+        return derived[0] if derived else None
+
+    return result
 
 
 def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
@@ -288,15 +336,16 @@ class BcfksStore(BouncyCastleFileStore):
             encrypted = _EncryptedData.load(content)
             alg_der = encrypted["algorithm"].dump()
             ciphertext = encrypted["content"].native
+            store_key = _store_key_beside(alg_der, self.password)
             mac = _mac(mac_alg_der, kdf_der, self.password, content)
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
         if not hmac.compare_digest(mac, stored_mac):
-            self._explain_mac_failure(alg_der, ciphertext)
+            self._explain_mac_failure(alg_der, ciphertext, store_key)
         try:
-            plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext)
+            plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext, key=store_key())
             store_data = _ObjectStoreData.load(plain, strict=True)
             if store_data["integrity_algorithm"].dump() != mac_alg_der:
                 raise ValueError("the store's integrity algorithm differs from its MAC's")
@@ -329,15 +378,16 @@ class BcfksStore(BouncyCastleFileStore):
                 self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
             self._entries[entry.label] = entry
 
-    def _explain_mac_failure(self, alg_der: bytes, ciphertext: bytes) -> None:
+    def _explain_mac_failure(self, alg_der: bytes, ciphertext: bytes, store_key: Callable[[], bytes | None]) -> None:
         """A wrong MAC is a wrong password or damage. Store data that decrypts (or whose first block decrypts to
         the start of an ObjectStoreData) proves the password right: then the file is damaged. The store key is
-        derived once, and only when its cost is ordinary: a damaged file must not make the diagnosis expensive."""
+        derived once (`store_key()`, when it was derived beside the MAC's), and only when its cost is ordinary: a
+        damaged file must not make the diagnosis expensive."""
         proven = False
         try:
             kdf_der, _, _ = _pbes2_parts(alg_der)
             if algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native <= _PROOF_MAX_ITERATIONS:
-                key = _derive(kdf_der, self.password or "", "STORE_ENCRYPTION", 32)
+                key = store_key() or _derive(kdf_der, self.password or "", "STORE_ENCRYPTION", 32)
                 try:
                     _decrypt(alg_der, "", "STORE_ENCRYPTION", ciphertext, key=key)
                     proven = True
@@ -358,16 +408,23 @@ class BcfksStore(BouncyCastleFileStore):
         created = item["last_modified_date"].native  # what BC's engineGetCreationDate returns
         data = item["data"].native
         if type_ == _CERTIFICATE:
-            return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),)}, leaf_der=data, label=label,
-                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
+            return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),)}, leaf_der=data,
+                                  chain_der=(data,), label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL,
+                                  created=created)
         password = self.password or ""
         blob = bytes([type_]) + data
         if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
             key_data = _EncryptedPrivateKeyData.load(data)
-            chain = tuple(self._certificate(cert.dump(), label) for cert in key_data["certificates"])
+            ders = tuple(cert.dump() for cert in key_data["certificates"])
             epki = key_data["encrypted_private_key_info"].dump()
-            return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self, label=label,
-                                kind=EntryKind.KEY_PAIR, chain=chain, created=created)
+            if not ders:
+                return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self, label=label,
+                                    kind=EntryKind.KEY_PAIR, created=created)
+            # the chain is decoded on first use, as a trusted certificate is (list decodes none)
+            return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self,
+                                chain_loader=lambda: tuple(self._certificate(der, label) for der in ders),
+                                leaf_der=ders[0], chain_der=ders, label=label, kind=EntryKind.KEY_PAIR,
+                                created=created)
         if type_ in (_SECRET_KEY, _PROTECTED_SECRET_KEY):
             return sealed_entry(lambda: self._open_secret_key(data, password, label), blob, self, label=label,
                                 kind=EntryKind.SECRET_KEY, created=created)
@@ -434,10 +491,11 @@ class BcfksStore(BouncyCastleFileStore):
             "creation_date": _utc(self._created or now), "last_modified_date": now,
             "objects": objects,
         })
+        kdf_der = _kdf(64).dump()
+        mac_key = _beside(lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK", None))
         alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data.dump())
         content = _EncryptedData({"algorithm": core.Any.load(alg_der), "content": encrypted}).dump()
-        kdf_der = _kdf(64).dump()
-        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content)
+        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key())
         check = _PbkdMacIntegrityCheck({"mac_algorithm": core.Any.load(_HMAC_SHA512_DER),
                                         "pbkd_algorithm": core.Any.load(kdf_der), "mac": mac})
         return der.tlv(0x30, content + check.dump())
@@ -445,9 +503,7 @@ class BcfksStore(BouncyCastleFileStore):
     def _object(self, label: str, entry: Entry) -> _ObjectData:
         created = _utc(entry.created)
         if entry.kind is EntryKind.TRUSTED_CERT:
-            from cryptography.hazmat.primitives.serialization import Encoding
-
-            type_, data = _CERTIFICATE, entry.chain[0].public_bytes(Encoding.DER)
+            type_, data = _CERTIFICATE, entry.chain_der()[0]
         else:
             blob = self._reusable_blob(entry)
             if blob is not None:
@@ -461,13 +517,12 @@ class BcfksStore(BouncyCastleFileStore):
 
     def _protect_private_key(self, entry: Entry) -> bytes:
         from asn1crypto import keys
-        from cryptography.hazmat.primitives import serialization
 
         pkcs8 = self._pkcs8(entry)
         alg_der, encrypted = _encrypt(self.password or "", "PRIVATE_KEY_ENCRYPTION", pkcs8)
         epki = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algos.EncryptionAlgorithm.load(alg_der),
                                              "encrypted_data": encrypted})
-        certificates = [core.Any.load(cert.public_bytes(serialization.Encoding.DER)) for cert in entry.chain]
+        certificates = [core.Any.load(der) for der in entry.chain_der()]
         return _EncryptedPrivateKeyData({"encrypted_private_key_info": core.Any.load(epki.dump()),
                                          "certificates": certificates}).dump()
 

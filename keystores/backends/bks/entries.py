@@ -231,9 +231,10 @@ class _BcStore(BouncyCastleFileStore):
         label = record.alias
         if record.type == _CERTIFICATE:
             der = record.payload
-            return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),)}, leaf_der=der, label=label,
-                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
-        chain = tuple(self._certificate(der, label) for der in record.chain)
+            return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),)}, leaf_der=der,
+                                  chain_der=(der,), label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL,
+                                  created=created)
+        chain = tuple(record.chain)  # DER, decoded on first use of the entry's `chain` (as above)
         password = self.password
         blob = bytes([record.type]) + record.payload
         if record.type == _KEY:  # a key in the clear: decoded on first use, like a sealed one, so that a damaged
@@ -257,7 +258,11 @@ class _BcStore(BouncyCastleFileStore):
 
             def unseal() -> Any:
                 return self._open_sealed(record.payload, password, label)
-        return sealed_entry(unseal, blob, self, label=label, kind=kind, chain=chain, created=created)
+        if not chain:
+            return sealed_entry(unseal, blob, self, label=label, kind=kind, created=created)
+        return sealed_entry(unseal, blob, self, chain_loader=lambda: tuple(self._certificate(der, label)
+                                                                           for der in chain),
+                            leaf_der=chain[0], chain_der=chain, label=label, kind=kind, created=created)
 
     def _open_sealed(self, payload: bytes, password: str | None, label: str) -> Any:
         if password is None:

@@ -134,8 +134,8 @@ class BksStore(_BcStore):
         millis = int(entry.created.timestamp() * 1000) if entry.created else int(time.time() * 1000)
         head = write_utf(label) + struct.pack(">q", millis)
         if entry.kind is EntryKind.TRUSTED_CERT:
-            return bytes([_CERTIFICATE]) + head + struct.pack(">i", 0) + certificate_bytes(entry.chain[0])
-        chain = entry.chain if entry.kind is EntryKind.KEY_PAIR else ()
+            return bytes([_CERTIFICATE]) + head + struct.pack(">i", 0) + certificate_bytes(entry.chain_der()[0])
+        chain = entry.chain_der() if entry.kind is EntryKind.KEY_PAIR else ()
         # A sealed key unchanged since it was read under the same password is written back as it was; a "secret"
         # entry's bytes were protected by the application that stored them, so they travel under any password.
         blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None

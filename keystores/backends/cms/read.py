@@ -15,11 +15,10 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.lazy_entries import sealed_entry
+from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.limits import VerificationBudget
 from keystores.model import TRUST_ALL, Entry, EntryKind, ProtectionPart, SecretKey
 from keystores.pki.certificates import fully_decoded
-from keystores.pki.chain import build_chain
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -101,9 +100,6 @@ class CmsReading:
     def _entry_from(self, record: fmt.Record, label: str, where: str) -> Entry:
         """The entry of one record. Keys stay sealed until a command uses them (`list` decrypts nothing); their
         parameters are checked against keystores.limits here."""
-        from cryptography import x509
-        from cryptography.exceptions import UnsupportedAlgorithm
-
         password = self.password or ""
         try:
             parts = record.parts(store=where)
@@ -115,10 +111,14 @@ class CmsReading:
             if len(parts) != (1 if kind is EntryKind.TRUSTED_CERT else 2):
                 raise CorruptStore("damaged record (unexpected number of parts)", store=where, label=label)
             if kind is EntryKind.REQUEST:
+                from cryptography import x509
+
                 csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
                 self._note_protection(parts[1], label, where)
                 return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
                                     parts[1], self, label=label, kind=kind, request=csr, default=record.default)
+            if _plainly_signed(parts[0]):
+                return self._lazy_entry(record, parts, kind, label, where, password)
             cert = self._load_certificate(parts[0], label, where)
             if kind is EntryKind.TRUSTED_CERT:
                 return Entry(label=label, kind=kind, chain=(cert,), trust=TRUST_ALL if record.trusted else None,
@@ -128,25 +128,54 @@ class CmsReading:
                                 parts[1], self, label=label, kind=kind, chain=(cert,), default=record.default)
         except KeystoreError:
             raise
-        except UnsupportedAlgorithm as exc:
-            raise UnsupportedFormat(f"a key or signature algorithm we do not read ({exc})", store=where,
-                                    label=label) from exc
-        except (ValueError, TypeError, IndexError, x509.InvalidVersion) as exc:
-            raise CorruptStore(f"damaged record ({exc.__class__.__name__})", store=where, label=label) from exc
+        except Exception as exc:  # cryptography's classes are looked at only when something failed (start-up speed)
+            from cryptography import x509
+            from cryptography.exceptions import UnsupportedAlgorithm
+
+            if isinstance(exc, UnsupportedAlgorithm):
+                raise UnsupportedFormat(f"a key or signature algorithm we do not read ({exc})", store=where,
+                                        label=label) from exc
+            if isinstance(exc, (ValueError, TypeError, IndexError, x509.InvalidVersion)):
+                raise CorruptStore(f"damaged record ({exc.__class__.__name__})", store=where, label=label) from exc
+            raise
+
+    def _lazy_entry(self, record: fmt.Record, parts: list[bytes], kind: EntryKind, label: str, where: str,
+                    password: str) -> Entry:
+        """A certificate or key pair whose certificate is decoded (and a key pair's chain linked, _linked_chain)
+        on first use of `chain`: `list` of a small database, and a rename, delete or set-default, then import no
+        cryptography.x509 (start-up speed, bench/bench_core.py "start-up: keystores list s.kdb"). Each chain is
+        decoded once, whichever copy of the entry asks (CmsWriting finds a record by its certificate object)."""
+        der = parts[0]
+        if kind is EntryKind.TRUSTED_CERT:
+            decoded = functools.cache(lambda: (self._load_certificate(der, label, where),))
+            return LazyEntry.lazy({"chain": decoded}, leaf_der=der,
+                                  chain_der=(der,), label=label,
+                                  kind=EntryKind.TRUSTED_CERT if record.trusted else EntryKind.CERTIFICATE,
+                                  trust=TRUST_ALL if record.trusted else None, default=record.default)
+        self._note_protection(parts[1], label, where)
+        self._lazy_leaves.append(der)
+        return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password), parts[1], self,
+                            chain_loader=functools.partial(self._linked_chain, der), leaf_der=der, label=label,
+                            kind=kind, default=record.default)
 
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
-        """Note how a key is protected (parameters are checked against keystores.limits when it is opened)."""
-        from asn1crypto import keys
-
-        from keystores.crypto import pbe
+        """Note how a key is protected (parameters are checked against keystores.limits when it is opened). Plain
+        DER is read by keystores.crypto.pbe_params (no asn1crypto: start-up speed), anything else by asn1crypto."""
+        from keystores.crypto import pbe, pbe_params
 
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
         if standard is not None:
             self._key_schemes.add(NATIVE_KEY_PROTECTION[4])
             return
+        parts = pbe_params.encrypted_private_key_info(epki)
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            scheme = pbe.scheme(keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"])
-            self._key_schemes.add(ProtectionPart(*scheme))
+            if parts is not None:
+                algorithm: Any = parts[0]
+            else:
+                from asn1crypto import keys
+
+                algorithm = keys.EncryptedPrivateKeyInfo.load(epki)["encryption_algorithm"]
+            self._key_schemes.add(ProtectionPart(*pbe.scheme(algorithm)))
 
     def _load_certificate(self, der: bytes, label: str, where: str) -> Any:
         """The record's certificate; one cryptography refuses is kept as its bytes (keystores.pki.undecoded), which
@@ -212,24 +241,94 @@ class CmsReading:
 
     def _link_chains(self) -> None:
         """Key pairs get their chain: the leaf, then the certificates in this database that issued it (signer
-        records, or a CA's own personal certificate)."""
-        if not any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values()):
+        records, or a CA's own personal certificate). Key pairs read lazily (_lazy_entry) are linked when a chain
+        is first asked for, unless one was read eagerly or chain building could run out of its budget (its note
+        is due now)."""
+        key_pairs = sum(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
+        if not key_pairs:
             return
-        signers: dict[bytes, list[x509.Certificate]] = {}
-        for entry in self._entries.values():
-            if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate:
-                cert = entry.chain[0]
-                signers.setdefault(cert.subject.public_bytes(), []).append(cert)
-        verifications = VerificationBudget()
-        for record in self._records:
-            entry = record.entry
-            if entry is None or entry.kind is not EntryKind.KEY_PAIR:
+        if len(self._lazy_leaves) == key_pairs and self._budget_cannot_run_out():
+            return
+        self._lazy_chains = {}
+        for record, chain in self._chains():
+            assert record.entry is not None
+            if record.entry.undecoded_leaf is not None:
+                self._lazy_chains[record.entry.undecoded_leaf] = chain
                 continue
-            linked = entry.with_(chain=build_chain(entry.chain[0],
-                                                   lambda cert: signers.get(cert.issuer.public_bytes(), []),
-                                                   verifications))
+            linked = record.entry.with_(chain=chain)
             record.entry = linked
-            self._entries[entry.label] = linked
+            self._entries[linked.label] = linked
+
+    def _chains(self) -> list[tuple[_Record, tuple[Any, ...]]]:
+        """Every key pair's record and chain, noting when the budget ran out."""
+        from keystores.pki.certificates import quietly_decoding
+        from keystores.pki.chain import build_chain
+
+        with quietly_decoding():
+            leaves: dict[bytes, Any] = {}  # a lazily read key pair's certificate, by its DER
+
+            def leaf_of(entry: Entry) -> Any:
+                der = entry.undecoded_leaf if entry.kind is EntryKind.KEY_PAIR else None
+                if der is None:
+                    return entry.chain[0]
+                if der not in leaves:
+                    leaves[der] = self._load_certificate(der, entry.label, self.location)
+                return leaves[der]
+
+            signers: dict[bytes, list[x509.Certificate]] = {}  # the database as read, whatever was edited since
+            for entry in [r.entry for r in self._records if r.entry is not None]:
+                if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate:
+                    cert = leaf_of(entry)
+                    signers.setdefault(cert.subject.public_bytes(), []).append(cert)
+            verifications = VerificationBudget()
+            chains = []
+            for record in self._records:
+                entry = record.entry
+                if entry is None or entry.kind is not EntryKind.KEY_PAIR:
+                    continue
+                chains.append((record, build_chain(leaf_of(entry),
+                                                   lambda cert: signers.get(cert.issuer.public_bytes(), []),
+                                                   verifications)))
         note = verifications.note(self.location)
         if note is not None:
             self.notes.append(note)
+        return chains
+
+    def _linked_chain(self, leaf_der: bytes) -> tuple[Any, ...]:
+        """A lazily read key pair's chain, found by its certificate's DER (whatever it was renamed to since): every
+        one is linked on the first request (one signer index)."""
+        if self._lazy_chains is None:
+            self._lazy_chains = {record.entry.undecoded_leaf: chain  # type: ignore[union-attr, misc]
+                                 for record, chain in self._chains() if record.entry.undecoded_leaf is not None}
+        return self._lazy_chains[leaf_der]
+
+    def _budget_cannot_run_out(self) -> bool:
+        """Whether linking every key pair's chain is sure to stay within keystores.limits' verification budget, so
+        that leaving it for later loses no note: at most (certificates)² checks per key pair, each costing at most
+        what an RSA key as long as the longest certificate would (VerificationBudget.spend)."""
+        from keystores.limits import MAX_VERIFICATION_WORK
+
+        ders = [e.undecoded_leaf for e in self._entries.values()
+                if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate]
+        if any(der is None for der in ders):
+            return False
+        longest = max(len(der) for der in ders if der is not None)
+        worst_check = max(1, longest * 8 // 2048) ** 2
+        return len(self._lazy_leaves) * len(ders) ** 2 * worst_check <= MAX_VERIFICATION_WORK
+
+
+_RSA_SIGNATURES = "1.2.840.113549.1.1."
+
+
+def _plainly_signed(cert_der: bytes) -> bool:
+    """Whether a certificate's signature algorithm is one keystores.pki.certificates.decode_certificate takes as
+    it is: an RSA one, or another without parameters. One with NULL (EC)DSA parameters is decoded through a
+    repaired copy, with a note, so its record is read eagerly, as are certificates this DER reader cannot read."""
+    from keystores.crypto import der
+
+    try:
+        top = der.inside(cert_der, whole=True)
+        algorithm = der.inside_element(cert_der, top[1])
+    except (der.DerError, IndexError):
+        return False
+    return len(algorithm) == 1 or der.element_oid(cert_der, algorithm[0]).startswith(_RSA_SIGNATURES)

@@ -4,8 +4,6 @@ bytes become text, and the key scheme each database version writes natively.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from keystores.backends.cms import container as fmt
 from keystores.model import (
     Entry,
@@ -32,16 +30,17 @@ _KINDS = {fmt.CERTIFICATE: EntryKind.TRUSTED_CERT, fmt.KEY_PAIR: EntryKind.KEY_P
           fmt.REQUEST: EntryKind.REQUEST, fmt.SECRET: EntryKind.SECRET_KEY}
 
 
-@dataclass
 class _Record:
-    """A record as read: where it came from, its raw slot, its parsed parts and the Entry made from it."""
+    """A record as read: where it came from ("kdb" or "rdb"), its raw slot (the whole slot as read, padding
+    included), its parsed parts (`record` None for a slot we do not understand, kept as it is) and the Entry made
+    from it. (A plain class: see container.Container.)"""
 
-    source: str  # "kdb" or "rdb"
-    position: int
-    raw: bytes  # the whole slot as read, padding included
-    slot: fmt.Slot
-    record: fmt.Record | None  # None for a slot we do not understand (kept as it is)
-    entry: Entry | None
+    __slots__ = ("entry", "position", "raw", "record", "slot", "source")
+
+    def __init__(self, source: str, position: int, raw: bytes, slot: fmt.Slot, record: fmt.Record | None,
+                 entry: Entry | None) -> None:
+        self.source, self.position, self.raw, self.slot, self.record, self.entry = (source, position, raw, slot,
+                                                                                    record, entry)
 
 
 def _label_text(raw: bytes) -> str:

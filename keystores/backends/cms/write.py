@@ -22,11 +22,16 @@ from keystores.model import Entry, EntryKind
 
 
 def _primary(entry: Entry) -> object:
-    """The object that identifies an entry's content across renames and flag changes."""
-    if entry.request is not None:
+    """The object that identifies an entry's content across renames and flag changes: its request, secret key or
+    certificate (its DER as read while the chain is undecoded, keystores.lazy_entries: a rename decodes nothing).
+    Asked by kind: a key pair's sealed key is not opened to find it."""
+    if entry.kind is EntryKind.REQUEST:
         return entry.request
-    if entry.secret is not None:
+    if entry.kind is EntryKind.SECRET_KEY:
         return entry.secret
+    leaf = entry.undecoded_leaf
+    if leaf is not None:
+        return leaf
     return entry.chain[0] if entry.chain else entry
 
 
@@ -142,8 +147,6 @@ class CmsWriting:
 
     def _encode(self, entry: Entry, old: _Record | None, record_id: int, zos: bool) -> bytes:
         """The slot body of `entry` with the new id; `old` is the record it came from (content kept if it can)."""
-        from cryptography.hazmat.primitives import serialization
-
         label = entry.label.encode("utf-8")
         keep_content = old is not None and old.record is not None and not (self._rekey and _holds_key(entry))
         trailer = record_id if zos else 0
@@ -155,7 +158,7 @@ class CmsWriting:
         else:
             hashes, trusted = b"", True
             if entry.kind.is_certificate:
-                cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                cert_der = entry.chain_der()[0]
                 content = der.tlv(0xA1, cert_der)
                 hashes = fmt.certificate_hashes(cert_der, store=self.location)
             elif entry.kind is EntryKind.KEY_PAIR:
@@ -164,10 +167,12 @@ class CmsWriting:
                     # Re-keyed only: keep the certificate's own bytes (a non-DER original stays as it was).
                     cert_der, hashes = old.record.parts(store=self.location)[0], old.slot.hashes
                 else:
-                    cert_der = entry.chain[0].public_bytes(serialization.Encoding.DER)
+                    cert_der = entry.chain_der()[0]
                     hashes = fmt.certificate_hashes(cert_der, store=self.location)
                 content = der.tlv(0xA2, der.tlv(0x30, cert_der + self._encrypt_key(entry)))
             elif entry.kind is EntryKind.REQUEST:
+                from cryptography.hazmat.primitives import serialization
+
                 assert entry.request is not None
                 csr_der = entry.request.public_bytes(serialization.Encoding.DER)
                 content = der.tlv(0xA0, der.tlv(0x30, csr_der + self._encrypt_key(entry)))

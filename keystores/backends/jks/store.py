@@ -192,12 +192,22 @@ class _JavaStore(FileStore):
         tag, millis, blob, chain_raw = raw
         label = alias.lower()
         created = from_millis(millis)
-        if tag == _TAG_TRUSTED_CERT and len(chain_raw) == 1 and chain_raw[0][0] == "X.509":
-            # Decoded on first use of `chain`: a truststore of thousands lists without decoding any (the store
-            # digest has already vouched for the bytes; a certificate cryptography refuses is reported then).
-            der = chain_raw[0][1]
-            return LazyEntry.lazy({"chain": lambda: (self._certificate("X.509", der, label),)}, leaf_der=der,
-                                  label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
+        # Certificates are decoded on first use of `chain`: a store of thousands lists without decoding any, and
+        # a rewrite (delete, rename) writes them back as read (a certificate cryptography refuses is reported
+        # then, as keystores.pki.certificates.decode_certificate degrades).
+        ders = tuple(der for cert_type, der in chain_raw if cert_type == "X.509")
+        lazy = bool(ders) and len(ders) == len(chain_raw)
+
+        def decoded() -> tuple[Any, ...]:
+            return tuple(self._certificate("X.509", der, label) for der in ders)
+
+        if tag == _TAG_TRUSTED_CERT and lazy and len(ders) == 1:
+            return LazyEntry.lazy({"chain": decoded}, leaf_der=ders[0], chain_der=ders, label=label,
+                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
+        if tag == _TAG_PRIVATE_KEY and lazy:
+            return sealed_entry(lambda: self._open_private_key(blob, self._key_password_for(label), label), blob,
+                                self, chain_loader=decoded, leaf_der=ders[0], chain_der=ders, label=label,
+                                kind=EntryKind.KEY_PAIR, created=created)
         chain = tuple(self._certificate(cert_type, der, label) for cert_type, der in chain_raw)
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
@@ -330,14 +340,15 @@ class _JavaStore(FileStore):
             millis = int(entry.created.timestamp() * 1000) if entry.created else now
             if entry.kind is EntryKind.TRUSTED_CERT:
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), write_utf(label), struct.pack(">q", millis),
-                          certificate_bytes(entry.chain[0])]
+                          certificate_bytes(entry.chain_der()[0])]
             elif entry.kind is EntryKind.KEY_PAIR:
                 blob = self._sealed_blob(entry) if reuse else None
                 if blob is None:
                     blob = self._protect_private_key(entry, key_password)
                 parts += [struct.pack(">I", _TAG_PRIVATE_KEY), write_utf(label), struct.pack(">q", millis),
-                          struct.pack(">I", len(blob)), blob, struct.pack(">I", len(entry.chain))]
-                parts += [certificate_bytes(cert) for cert in entry.chain]
+                          struct.pack(">I", len(blob)), blob]
+                chain = entry.chain_der()
+                parts += [struct.pack(">I", len(chain)), *(certificate_bytes(der) for der in chain)]
             elif entry.kind is EntryKind.SECRET_KEY:
                 blob = self._sealed_blob(entry) if reuse else None
                 if blob is None:

@@ -98,7 +98,8 @@ def _add(store: PemReading, labels: UniqueLabels, block: _Block, label: str, loa
             return (store._certificate(block.der, block.where),)
 
     unique = labels.add(label)
-    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=block.der, label=unique, **fields)
+    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=block.der, chain_der=(block.der,),
+                                            label=unique, **fields)
 
 
 def _derived_label(der: bytes) -> str:

@@ -48,7 +48,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     ids_used: set[bytes] = set()
     entries = list(entries)
     # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
-    chains = {id(e): _chain_der(e) for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
+    chains = {id(e): e.chain_der() for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
     in_chains = {der_ for e in entries if e.kind is EntryKind.KEY_PAIR for der_ in chains[id(e)][1:]}
     chain_entries: dict[bytes, Entry] = {}
     for entry in entries:
@@ -133,14 +133,6 @@ def _data(content: bytes) -> bytes:
     """ContentInfo { data, [0] EXPLICIT OCTET STRING content }."""
     return der.sequence(_DATA_OID, der.tlv(0xA0, der.octet_string(content)))
 
-
-def _chain_der(entry: Entry) -> tuple[bytes, ...]:
-    """An entry's chain as DER: as read or made while still undecoded (keystores.lazy_entries), so that rewriting
-    a store decodes no certificate (receive, certreq: start-up speed), else each certificate's bytes."""
-    from keystores.crypto.key_encoding import Encoding
-
-    ders = entry.undecoded_chain
-    return ders if ders is not None else tuple(cert.public_bytes(Encoding.DER) for cert in entry.chain)
 
 
 def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
