@@ -875,3 +875,115 @@ def test_ctrl_c_just_after_the_folder_is_made_leaves_no_folder(tmp_path, monkeyp
         store.add(trusted_entry("Test Root"))
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def _password_record(folder: Path) -> tuple[int, int]:
+    """(global salt length, iteration count of the password check) of key4.db."""
+    from keystores.backends.nss import crypto as nc
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        salt, check = conn.execute("SELECT item1, item2 FROM metaData WHERE id='password'").fetchone()
+    return len(salt), nc.describe_value(bytes(check))[1]
+
+
+@needs_nss
+def test_a_password_change_writes_what_certutil_w_writes(nss_made, tmp_path):
+    """On two copies of one certutil/pk12util-made database, `keystores` and `certutil -W` leave the same
+    protection items with the same parameters (iteration counts, lengths), every salt fresh; NSS reads ours with
+    the new password and refuses the old one."""
+    folder, entry = nss_made
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for copy in (ours, theirs):
+        copy.mkdir()
+        for name in ("cert9.db", "key4.db", "pkcs11.txt"):
+            shutil.copy(folder / name, copy / name)
+    new_pw = tmp_path / "new-pw"
+    new_pw.write_text("new-password\n")
+    run("certutil", "-W", "-d", f"sql:{theirs}", "-f", str(folder / "pw"), "-@", str(new_pw))
+    with open_store(f"sql:{ours}", password=PW, writable=True) as store:
+        store.set_password("new-password")
+    before, old_salts = _protection_items(folder)
+    mine, my_salts = _protection_items(ours)
+    their_items, _ = _protection_items(theirs)
+    assert mine == their_items == before
+    assert _password_record(ours) == _password_record(theirs) == _password_record(folder) == (20, 10_000)
+    assert len(my_salts) == len(set(my_salts)) == len(old_salts) > 20
+    assert not set(my_salts) & set(old_salts)
+    listed = run("certutil", "-K", "-d", f"sql:{ours}", "-f", str(new_pw)).stdout
+    assert listed.splitlines()[1:] == run("certutil", "-K", "-d", f"sql:{theirs}", "-f", str(new_pw)).stdout \
+        .splitlines()[1:]
+    assert "imported" in listed and "ec leaf" in listed
+    refused = run("certutil", "-K", "-d", f"sql:{ours}", "-f", str(folder / "pw"), ok=False)
+    assert refused.returncode != 0 and "SEC_ERROR_BAD_PASSWORD" in refused.stderr
+    out = tmp_path / "ec.p12"
+    run("pk12util", "-o", str(out), "-n", "ec leaf", "-d", f"sql:{ours}", "-k", str(new_pw), "-W", "x")
+    assert run("pk12util", "-o", str(tmp_path / "refused.p12"), "-n", "ec leaf", "-d", f"sql:{ours}", "-k",
+               str(folder / "pw"), "-W", "x", ok=False).returncode != 0
+    with open_store(f"sql:{ours}", password="new-password") as store:
+        assert same_key(store.get("imported").key, entry.key)
+        assert store.get("Other CA").trust.native == "C,,"  # its trust MACs hold under the new password
+
+
+@needs_nss
+@pytest.mark.parametrize("stop", ["interrupt", "failure"])
+def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, monkeypatch, stop):
+    """A Ctrl-C while the re-encrypted rows are being written (the main thread), or a derivation failing in a
+    pool thread, leaves both files byte for byte as they were: NSS still reads them with the old password."""
+    from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import db
+
+    folder = tmp_path / "ours"
+    _, rsa_entry, _ = _our_db(folder)
+    before = snapshot(folder)
+    if stop == "interrupt":
+        real_update, updates = db.Writer.update, iter(range(1000))
+
+        def update_then_interrupt(self, *args, **kwargs) -> None:
+            if next(updates) == 1:  # the first key's new values are written: half way
+                raise KeyboardInterrupt
+            real_update(self, *args, **kwargs)
+
+        monkeypatch.setattr(db.Writer, "update", update_then_interrupt)
+        expected: type[BaseException] = KeyboardInterrupt
+    else:
+        real_make_mac, macs = nc.make_mac, iter(range(1000))
+
+        def make_mac_failing(*args, **kwargs) -> bytes:
+            if next(macs) == 5:
+                raise OSError("no randomness left")
+            return real_make_mac(*args, **kwargs)
+
+        monkeypatch.setattr(nc, "make_mac", make_mac_failing)
+        expected = OSError
+    store = open_store(f"sql:{folder}", password=PW, writable=True)
+    try:
+        store.set_password("other")
+        with pytest.raises(expected):
+            store.save()
+    finally:
+        store.close()
+    monkeypatch.undo()
+    assert snapshot(folder) == before
+    assert "rsa server" in run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile)).stdout
+    with open_store(f"sql:{folder}", password=PW) as reopened:
+        assert same_key(reopened.get("rsa server").key, rsa_entry.key)
+
+
+@needs_nss
+def test_a_password_change_keeps_a_higher_iteration_count(tmp_path):
+    """A database made with more PBKDF2 iterations than NSS's default (NSS_MIN_MP_PBE_ITERATION_COUNT) keeps them
+    through a password change: certutil -W would write 10,000; we never write fewer than were there."""
+    folder = tmp_path / "strong"
+    folder.mkdir()
+    (tmp_path / "pw").write_text(PW + "\n")
+    subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "-f", str(tmp_path / "pw")], check=True,
+                   env={**os.environ, "NSS_MIN_MP_PBE_ITERATION_COUNT": "20000"})
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.add(key_pair_entry("k", index=1, use_ec=True))
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.set_password("new-password")
+    assert _password_record(folder) == (20, 20_000)
+    items, _ = _protection_items(folder)
+    assert {parameters[1][0][1][1] for parameters in items.values()} == {20_000}
+    (tmp_path / "new").write_text("new-password\n")
+    assert " k" in run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(tmp_path / "new")).stdout

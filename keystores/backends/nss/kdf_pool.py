@@ -12,12 +12,14 @@ is written is byte for byte what a sequential write would be, with the same fres
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from keystores.crypto.pbkdf2 import usable_cores
 
 if TYPE_CHECKING:  # concurrent.futures is imported by the first write, not by every command that reads NSS
     from concurrent.futures import Future, ThreadPoolExecutor
+
+_T = TypeVar("_T")
 
 # Below this many PBKDF2 iterations a derivation costs less than handing it to a thread (an empty password uses 1).
 _WORTH_A_THREAD = 1000
@@ -31,13 +33,17 @@ class KdfPool:
         self._cores = usable_cores()
         self._executor: ThreadPoolExecutor | None = None
 
-    def submit(self, iterations: int, call: Callable[..., bytes], /, *args: Any, **kwargs: Any) -> Future[bytes]:
-        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`, as a Future."""
+    def submit(self, iterations: int, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`, as a Future; what it raises, its result()
+        raises, whether it ran in a thread or inline."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
         if iterations < _WORTH_A_THREAD or self._cores < 2:
-            done: Future[bytes] = Future()
-            done.set_result(call(*args, **kwargs))
+            done: Future[_T] = Future()
+            try:
+                done.set_result(call(*args, **kwargs))
+            except Exception as exc:  # an interrupt is not stored: it stops the write at once
+                done.set_exception(exc)
             return done
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self._cores, thread_name_prefix="nss-kdf")
