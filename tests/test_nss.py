@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -987,3 +988,25 @@ def test_a_password_change_keeps_a_higher_iteration_count(tmp_path):
     assert {parameters[1][0][1][1] for parameters in items.values()} == {20_000}
     (tmp_path / "new").write_text("new-password\n")
     assert " k" in run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(tmp_path / "new")).stdout
+
+
+@needs_nss
+def test_listing_a_ca_list_imports_no_dataclasses_nor_x509(tmp_path):
+    """`list` of a browser-style CA list (empty password, "C,," trust) reads its columns from the stored DER and
+    its trust levels as stored: no cryptography, no dataclasses (and inspect) for trust levels (bench_nss's
+    "nss list 2,000 certs")."""
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    run("certutil", "-N", "-d", f"sql:{folder}", "--empty-password")
+    for number in (5, 6):
+        _, root = ca(number)
+        (tmp_path / "ca.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        run("certutil", "-A", "-d", f"sql:{folder}", "-n", f"CA {number}", "-t", "C,,", "-i", str(tmp_path / "ca.pem"))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "list", f"sql:{folder}"], capture_output=True, text=True,
+                          check=True)
+    assert "CA 5" in done.stdout and "CA 6" in done.stdout
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert not [m for m in loaded if m.split(".")[0] in ("cryptography", "dataclasses", "inspect", "asn1crypto")]
