@@ -94,7 +94,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
         self._verifications = VerificationBudget()  # signature checks of chain building, for all entries
         self._by_subject: dict[bytes, list[_Cert]] | None = None  # _certs by subject, made on first use
-        self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
+        self._levels_cache: dict[tuple[object, ...], nt.Levels] = {}  # by the values as stored (db.Row.raw)
         self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
         self._unverified_noted = False
         self._global_salt = b""

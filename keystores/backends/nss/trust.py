@@ -37,6 +37,7 @@ class Levels(FrozenValue):
     email: int
     code: int
     step_up: bool
+    trusted_anything: bool  # set any of them, or step-up
     _fields = ("server", "client", "email", "code", "step_up")
 
     def __init__(self, server: int = MUST_VERIFY, client: int = MUST_VERIFY, email: int = MUST_VERIFY,
@@ -47,11 +48,9 @@ class Levels(FrozenValue):
         init(self, "email", email)
         init(self, "code", code)
         init(self, "step_up", step_up)
-
-    @property
-    def trusted_anything(self) -> bool:
-        return any(v in (TRUSTED, TRUSTED_DELEGATOR, NOT_TRUSTED, VALID_DELEGATOR)
-                   for v in (self.server, self.client, self.email, self.code)) or self.step_up
+        # Not a field: listing asks it of every entry, and one Levels serves every trust object holding the same.
+        init(self, "trusted_anything", step_up or any(v in (TRUSTED, TRUSTED_DELEGATOR, NOT_TRUSTED, VALID_DELEGATOR)
+                                                      for v in (server, client, email, code)))
 
 
 def _flags(level: int) -> int:
