@@ -1010,3 +1010,24 @@ def test_listing_a_ca_list_imports_no_dataclasses_nor_x509(tmp_path):
     assert "CA 5" in done.stdout and "CA 6" in done.stdout
     loaded = json.loads(done.stderr.strip().splitlines()[-1])
     assert not [m for m in loaded if m.split(".")[0] in ("cryptography", "dataclasses", "inspect", "asn1crypto")]
+
+
+def test_the_kdf_pool_hands_back_what_a_call_raised_threaded_or_inline():
+    """A derivation that fails is reported by its Future whether it ran in a thread or inline (cheap iteration
+    counts, one core): a password change collects results after queueing every job. An interrupt is not held back."""
+    from keystores.backends.nss.kdf_pool import KdfPool
+
+    def failing() -> bytes:
+        raise ValueError("bad blob")
+
+    def interrupted() -> bytes:
+        raise KeyboardInterrupt
+
+    with KdfPool() as pool:
+        for iterations in (1, 10_000):
+            done = pool.submit(iterations, failing)
+            with pytest.raises(ValueError, match="bad blob"):
+                done.result()
+            assert pool.submit(iterations, bytes, 3).result() == b"\0\0\0"
+        with pytest.raises(KeyboardInterrupt):
+            pool.submit(1, interrupted)
