@@ -159,7 +159,10 @@ class Row:
         """The values of `attrs` as sqlite returned them, unchecked (None where there is no column): a cache key for
         what is decoded from them, cheaper than a get() per attribute; the decoding reads them through get()."""
         index, values = self._index, self._values
-        return tuple([values[index[attr]] if attr in index else None for attr in attrs])
+        found = []
+        for attr in attrs:  # a loop: Python 3.11 runs a comprehension as a function call
+            found.append(values[index[attr]] if attr in index else None)
+        return tuple(found)
 
 
 def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[int]) -> list[Row]:
