@@ -1031,3 +1031,79 @@ def test_the_kdf_pool_hands_back_what_a_call_raised_threaded_or_inline():
             assert pool.submit(iterations, bytes, 3).result() == b"\0\0\0"
         with pytest.raises(KeyboardInterrupt):
             pool.submit(1, interrupted)
+
+
+def test_leaving_the_kdf_pool_waits_for_running_calls_and_drops_queued_ones():
+    """A write that stops (an error, an interrupt) leaves the pool: calls already running finish, the queued ones
+    never run."""
+    import threading
+    import time
+
+    from keystores.backends.nss.kdf_pool import Cancelled, KdfPool
+
+    gate, started = threading.Event(), threading.Semaphore(0)
+
+    def held() -> bool:
+        started.release()
+        return gate.wait()
+
+    pool = KdfPool()
+    pool._cores = 2  # two worker threads, on any machine
+    with pool:
+        running = [pool.submit(10_000, held) for _ in range(2)]  # one per worker, each held at the gate
+        queued = pool.submit(10_000, bytes, 1)
+        for _ in running:
+            started.acquire()  # both workers run a call: `queued` waits in the queue
+        leaving = threading.Thread(target=pool.__exit__, args=(None, None, None))
+        leaving.start()
+        while not pool._closing:
+            time.sleep(0.001)
+        gate.set()
+        leaving.join()
+        assert [done.result() for done in running] == [True, True]
+        with pytest.raises(Cancelled):
+            queued.result()
+
+
+@needs_nss
+def test_a_small_nss_write_imports_no_concurrent_futures(tmp_path):
+    """Writing one trusted certificate into a password-protected database (7 MACs on the KDF pool's threads) loads
+    neither concurrent.futures nor the logging it imports: they cost more than the derivations."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (tmp_path / "pw").write_text(PW + "\n")
+    run("certutil", "-N", "-d", f"sql:{folder}", "-f", str(tmp_path / "pw"))
+    _, root = ca(5)
+    (tmp_path / "ca.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "import", str(tmp_path / "ca.pem"), f"sql:{folder}",
+                           "--dest-password", "env:NSS_PW"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "NSS_PW": PW})
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "concurrent.futures" not in loaded and "logging" not in loaded
+    assert list(certutil_trust(folder).values()) == ["CT,C,C"], certutil_trust(folder)
+    with open_store(f"sql:{folder}", password=PW) as store:  # every MAC the threads made checks
+        assert [entry.trust.verified for entry in store.entries()] == [True]
+
+
+def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(monkeypatch):
+    import threading
+
+    from keystores.backends.nss.kdf_pool import KdfPool
+
+    real_start, starts = threading.Thread.start, iter(range(10))
+
+    def start_then_interrupt(self: threading.Thread) -> None:
+        real_start(self)
+        if next(starts) == 0:  # the first worker runs, the second is never started
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    pool = KdfPool()
+    pool._cores = 2
+    with pytest.raises(KeyboardInterrupt), pool:
+        pool.submit(10_000, bytes, 1)
+    monkeypatch.undo()
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("nss-kdf")]

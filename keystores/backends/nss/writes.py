@@ -21,7 +21,7 @@ from keystores.pki import key_attributes as ka
 from keystores.pki.certificates import serial_of
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from keystores.backends.nss.kdf_pool import Pending
 
 
 def _der() -> Any:
@@ -63,7 +63,7 @@ class SqlWrites:
         for schema, table, object_id, attrs in values:
             writer.update(schema, table, object_id, {attr: done.result() for attr, done in attrs.items()})
 
-    def _encrypt(self, value: bytes, key: bytes) -> Future[bytes]:
+    def _encrypt(self, value: bytes, key: bytes) -> Pending[bytes]:
         """Start encrypting one private attribute under passKey `key` as NSS does (fresh salt, the database's
         iteration count)."""
         return self._kdf.submit(self._iterations, nc.encrypt_value, value, key, iterations=self._iterations,
@@ -265,13 +265,13 @@ class SqlWrites:
         self._store_password(conn)
         costliest = max(old_iterations, iterations)
 
-        def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Future[bytes]]:
+        def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Pending[bytes]]:
             name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
             return name, self._kdf.submit(costliest, _remac, meta.get(name), old_key, new_key, name, mac_id, attr,
                                           value, iterations)
 
         # Every job is queued before the first result is awaited: the pool never waits for this thread.
-        work: list[tuple[str, int, dict[int, Future[tuple[bytes, bytes]]], list[tuple[str, Future[bytes]]]]] = []
+        work: list[tuple[str, int, dict[int, Pending[tuple[bytes, bytes]]], list[tuple[str, Pending[bytes]]]]] = []
         for row in private:
             sealed = {attr: self._kdf.submit(costliest, _reseal, blob, meta.get(f"sig_key_{row.id:08x}_{attr:08x}"),
                                              old_key, new_key, f"sig_key_{row.id:08x}_{attr:08x}", attr, iterations,
