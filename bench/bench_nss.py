@@ -7,6 +7,10 @@ built once with certutil and cached in the temp folder; building it takes a minu
 PKCS#12 of 2,000 CA certificates, one of 200 RSA key pairs, and the certificates as a PEM bundle) are cached there
 too. Each import round writes into a new database: pk12util's, made by `certutil -N` with the password, untimed;
 ours is made by the import itself.
+
+Changing the password (`keystores passwd` vs `certutil -W`, reported: the issue sets no goal) of a database holding
+200 of those key pairs (50 in --quick), made by certutil -N and pk12util -i and cached: each round changes a fresh
+copy; both re-encrypt 6 attributes and re-make 10 MACs per key pair, checking each under the old password first.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from harness import interleaved, row, run_once  # noqa: E402
 COUNT = 2000
 KEYS = 200
 TRUSTED = 100  # trusted CA certificates from PEM: 7 MACs each, as `certutil -A -t` writes them
-WRITE_ENV = {"BENCH_NSS_PW": "bench-nss-password", "BENCH_P12_PW": "bench-p12-password"}
+WRITE_ENV = {"BENCH_NSS_PW": "bench-nss-password", "BENCH_P12_PW": "bench-p12-password",
+             "BENCH_NSS_NEW": "bench-nss-new-password"}
 
 
 def build(folder: Path, count: int) -> None:
@@ -110,6 +115,78 @@ def import_inputs() -> Path:
     return folder
 
 
+def _password_files(work: Path) -> tuple[Path, Path, Path]:
+    """Files holding the database password, the PKCS#12 password and the new database password (for -f, -k, -w,
+    -@ of NSS's tools)."""
+    files = []
+    for name in ("BENCH_NSS_PW", "BENCH_P12_PW", "BENCH_NSS_NEW"):
+        path = work / name.lower()
+        path.write_text(WRITE_ENV[name] + "\n")
+        files.append(path)
+    return files[0], files[1], files[2]
+
+
+def key_database(inputs: Path, keys: int) -> Path:
+    """A database holding the first `keys` key pairs of keys.p12 under BENCH_NSS_PW, as NSS makes it (certutil -N,
+    pk12util -i); cached beside the inputs."""
+    folder = inputs / f"passwd-{keys}"
+    if (folder / "key4.db").exists():
+        return folder
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    with tempfile.TemporaryDirectory(prefix="keystores-bench-nss-") as work:
+        pwfile, p12file, _ = _password_files(Path(work))
+        source = inputs / "keys.p12"
+        if keys < KEYS:
+            source = Path(work) / "some.p12"
+            entries = [arg for i in range(keys) for arg in ("--entry", f"server {i:03d}")]
+            subprocess.run([sys.executable, "-m", "keystores", "convert", str(inputs / "keys.p12"), str(source),
+                            "-p", "env:BENCH_P12_PW", "--dest-password", "env:BENCH_P12_PW", *entries],
+                           env={**os.environ, **WRITE_ENV}, check=True, capture_output=True)
+        subprocess.run(["certutil", "-N", "-d", f"sql:{partial}", "-f", str(pwfile)], check=True, capture_output=True)
+        subprocess.run(["pk12util", "-i", str(source), "-d", f"sql:{partial}", "-k", str(pwfile), "-w", str(p12file)],
+                       check=True, capture_output=True)
+    partial.rename(folder)
+    return folder
+
+
+def _password_changes(inputs: Path, work: Path, keys: int, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU (user + sys) seconds of `keystores passwd` and `certutil -W` on copies of one database of
+    `keys` key pairs, interleaved; the first round checks that NSS lists every key under the new password and
+    refuses the old one."""
+    import resource
+    import statistics
+
+    source = key_database(inputs, keys)
+    env = {**os.environ, **WRITE_ENV}
+    pwfile, _, newfile = _password_files(work)
+    jobs = {"ours": [sys.executable, "-m", "keystores", "passwd", "sql:{db}", "-p", "env:BENCH_NSS_PW",
+                     "--new-password", "env:BENCH_NSS_NEW"],
+            "certutil": ["certutil", "-W", "-d", "sql:{db}", "-f", str(pwfile), "-@", str(newfile)]}
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    cpu: dict[str, list[float]] = {name: [] for name in jobs}
+    for number in range(rounds):
+        for name, argv in jobs.items():
+            db = work / f"passwd-{name}-{number}"
+            shutil.copytree(source, db)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times[name].append(run_once([a.replace("{db}", str(db)) for a in argv], env))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            if number == 0:
+                listed = subprocess.run(["certutil", "-K", "-d", f"sql:{db}", "-f", str(newfile)], check=True,
+                                        capture_output=True)
+                if listed.stdout.count(b" rsa ") != keys:
+                    raise RuntimeError(f"{name}: certutil -K does not list {keys} keys under the new password")
+                if subprocess.run(["certutil", "-K", "-d", f"sql:{db}", "-f", str(pwfile)],
+                                  capture_output=True).returncode == 0:
+                    raise RuntimeError(f"{name}: certutil -K still takes the old password")
+            shutil.rmtree(db)
+    return ({name: statistics.median(values) for name, values in times.items()},
+            {name: statistics.median(values) for name, values in cpu.items()})
+
+
 def _imports(inputs: Path, work: Path, rounds: int, *, trusted: bool) -> tuple[dict[str, float], dict[str, float]]:
     """Median wall and CPU (user + sys) seconds of each import job, interleaved; every job writes into a database of
     its own each round. Wall time is the goal's measure: pk12util derives one key after another, keystores on every
@@ -119,10 +196,7 @@ def _imports(inputs: Path, work: Path, rounds: int, *, trusted: bool) -> tuple[d
     import statistics
 
     env = {**os.environ, **WRITE_ENV}
-    pwfile = work / "nss-password"
-    pwfile.write_text(WRITE_ENV["BENCH_NSS_PW"] + "\n")
-    p12file = work / "p12-password"
-    p12file.write_text(WRITE_ENV["BENCH_P12_PW"] + "\n")
+    pwfile, p12file, _ = _password_files(work)
     ours = [sys.executable, "-m", "keystores", "import"]
     jobs: dict[str, tuple[str, list[str]]] = {}  # name -> (native or ours, argv with {db} for the new database)
     for name, source in (("certs", "certs.p12"), ("keys", "keys.p12")):
@@ -179,6 +253,8 @@ def main(quick: bool) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="keystores-bench-nss-") as work:
         # --quick: one round; pk12util alone takes a minute or more here (a commit per object).
         written, cpu = _imports(inputs, Path(work), rounds=1 if quick else 5, trusted=not quick)
+        changed_keys = 50 if quick else KEYS
+        changed, changed_cpu = _password_changes(inputs, Path(work), changed_keys, rounds=3)
     return [row(f"nss import {COUNT:,} certs from PKCS#12 into a password-protected database", written["certs ours"],
                 written["certs pk12util"], "pk12util -i", goal=0.5),
             row(f"nss import {KEYS} RSA key pairs from PKCS#12 into a password-protected database",
@@ -188,6 +264,10 @@ def main(quick: bool) -> list[str]:
             *([row(f"nss import {TRUSTED} trusted CA certs from PEM (7 MACs each at the database's iteration count)",
                    written["trusted ours"], written["trusted certutil"], f"{TRUSTED} x certutil -A -t CT,C,C")]
               if "trusted ours" in written else []),
+            row(f"nss passwd of a database with {changed_keys} RSA key pairs (decrypt, check, re-encrypt, re-MAC)",
+                changed["ours"], changed["certutil"], "certutil -W"),
+            row(f"nss passwd of a database with {changed_keys} RSA key pairs, CPU user+sys", changed_cpu["ours"],
+                changed_cpu["certutil"], "certutil -W CPU"),
             row("nss list 2,000 certs", times["keystores"], times["certutil"], "certutil -L", goal=0.2),
             row("nss list --json 2,000 certs (all decoded, all trust MACs checked)", times["json"],
                 times["certutil"], "certutil -L"),

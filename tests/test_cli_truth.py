@@ -87,6 +87,38 @@ def test_interrupted_import_into_an_existing_store_keeps_it(big_p12, tmp_path):
     assert dest.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["trust.jks"]
 
 
+def _kdf_threads_running(pid: int) -> bool:
+    """True once a write's KDF pool (keystores/backends/nss/kdf_pool.py) runs: the process has more than one thread."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return any(line.startswith("Threads:") and int(line.split()[1]) > 1 for line in status.splitlines())
+
+
+def test_interrupted_nss_password_change_keeps_the_database(tmp_path):
+    """Ctrl-C while `passwd` re-encrypts and re-MACs an NSS database on the KDF pool: exit 130, both files as they
+    were, the old password still opens it."""
+    folder = tmp_path / "nssdb"
+    make_store("nss", f"sql:{folder}", bulk_entries(100, "pw"))
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    def reset() -> None:  # a run that finished before it could be interrupted changed the password
+        for path in folder.iterdir():
+            path.unlink()
+        for name, data in before.items():
+            (folder / name).write_bytes(data)
+
+    several_cores = len(os.sched_getaffinity(0)) > 1  # on one core the pool runs inline: no threads to wait for
+    done = _interrupt(["passwd", f"sql:{folder}", *PW, "--new-password", "env:KS_NEW"],
+                      lambda p: _kdf_threads_running(p.pid) if several_cores else _command_started(p.pid),
+                      {**os.environ, **ENV, "KS_NEW": "another password"}, reset)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.splitlines() == ["keystores: interrupted; nothing was changed"], done.stderr
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert keystores("list", f"sql:{folder}", "--json", *PW, env=ENV).code == 0  # every trust MAC checks
+
+
 def test_an_exit_code_typer_returns_is_passed_on():
     """Under standalone_mode=False typer returns (does not raise) an Exit's code: run() must not turn it into 0."""
     done = subprocess.run([sys.executable, "-c", "import sys, typer\nfrom keystores.cli import main\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -875,3 +876,234 @@ def test_ctrl_c_just_after_the_folder_is_made_leaves_no_folder(tmp_path, monkeyp
         store.add(trusted_entry("Test Root"))
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def _password_record(folder: Path) -> tuple[int, int]:
+    """(global salt length, iteration count of the password check) of key4.db."""
+    from keystores.backends.nss import crypto as nc
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        salt, check = conn.execute("SELECT item1, item2 FROM metaData WHERE id='password'").fetchone()
+    return len(salt), nc.describe_value(bytes(check))[1]
+
+
+@needs_nss
+def test_a_password_change_writes_what_certutil_w_writes(nss_made, tmp_path):
+    """On two copies of one certutil/pk12util-made database, `keystores` and `certutil -W` leave the same
+    protection items with the same parameters (iteration counts, lengths), every salt fresh; NSS reads ours with
+    the new password and refuses the old one."""
+    folder, entry = nss_made
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for copy in (ours, theirs):
+        copy.mkdir()
+        for name in ("cert9.db", "key4.db", "pkcs11.txt"):
+            shutil.copy(folder / name, copy / name)
+    new_pw = tmp_path / "new-pw"
+    new_pw.write_text("new-password\n")
+    run("certutil", "-W", "-d", f"sql:{theirs}", "-f", str(folder / "pw"), "-@", str(new_pw))
+    with open_store(f"sql:{ours}", password=PW, writable=True) as store:
+        store.set_password("new-password")
+    before, old_salts = _protection_items(folder)
+    mine, my_salts = _protection_items(ours)
+    their_items, _ = _protection_items(theirs)
+    assert mine == their_items == before
+    assert _password_record(ours) == _password_record(theirs) == _password_record(folder) == (20, 10_000)
+    assert len(my_salts) == len(set(my_salts)) == len(old_salts) > 20
+    assert not set(my_salts) & set(old_salts)
+    listed = run("certutil", "-K", "-d", f"sql:{ours}", "-f", str(new_pw)).stdout
+    assert listed.splitlines()[1:] == run("certutil", "-K", "-d", f"sql:{theirs}", "-f", str(new_pw)).stdout \
+        .splitlines()[1:]
+    assert "imported" in listed and "ec leaf" in listed
+    refused = run("certutil", "-K", "-d", f"sql:{ours}", "-f", str(folder / "pw"), ok=False)
+    assert refused.returncode != 0 and "SEC_ERROR_BAD_PASSWORD" in refused.stderr
+    out = tmp_path / "ec.p12"
+    run("pk12util", "-o", str(out), "-n", "ec leaf", "-d", f"sql:{ours}", "-k", str(new_pw), "-W", "x")
+    assert run("pk12util", "-o", str(tmp_path / "refused.p12"), "-n", "ec leaf", "-d", f"sql:{ours}", "-k",
+               str(folder / "pw"), "-W", "x", ok=False).returncode != 0
+    with open_store(f"sql:{ours}", password="new-password") as store:
+        assert same_key(store.get("imported").key, entry.key)
+        assert store.get("Other CA").trust.native == "C,,"  # its trust MACs hold under the new password
+
+
+@needs_nss
+@pytest.mark.parametrize("stop", ["interrupt", "failure"])
+def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, monkeypatch, stop):
+    """A Ctrl-C while the re-encrypted rows are being written (the main thread), or a derivation failing in a
+    pool thread, leaves both files byte for byte as they were: NSS still reads them with the old password."""
+    from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import db
+
+    folder = tmp_path / "ours"
+    _, rsa_entry, _ = _our_db(folder)
+    before = snapshot(folder)
+    if stop == "interrupt":
+        real_update, updates = db.Writer.update, iter(range(1000))
+
+        def update_then_interrupt(self, *args, **kwargs) -> None:
+            if next(updates) == 1:  # the first key's new values are written: half way
+                raise KeyboardInterrupt
+            real_update(self, *args, **kwargs)
+
+        monkeypatch.setattr(db.Writer, "update", update_then_interrupt)
+        expected: type[BaseException] = KeyboardInterrupt
+    else:
+        real_make_mac, macs = nc.make_mac, iter(range(1000))
+
+        def make_mac_failing(*args, **kwargs) -> bytes:
+            if next(macs) == 5:
+                raise OSError("no randomness left")
+            return real_make_mac(*args, **kwargs)
+
+        monkeypatch.setattr(nc, "make_mac", make_mac_failing)
+        expected = OSError
+    store = open_store(f"sql:{folder}", password=PW, writable=True)
+    try:
+        store.set_password("other")
+        with pytest.raises(expected):
+            store.save()
+    finally:
+        store.close()
+    monkeypatch.undo()
+    assert snapshot(folder) == before
+    assert "rsa server" in run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(pwfile)).stdout
+    with open_store(f"sql:{folder}", password=PW) as reopened:
+        assert same_key(reopened.get("rsa server").key, rsa_entry.key)
+
+
+@needs_nss
+def test_a_password_change_keeps_a_higher_iteration_count(tmp_path):
+    """A database made with more PBKDF2 iterations than NSS's default (NSS_MIN_MP_PBE_ITERATION_COUNT) keeps them
+    through a password change: certutil -W would write 10,000; we never write fewer than were there."""
+    folder = tmp_path / "strong"
+    folder.mkdir()
+    (tmp_path / "pw").write_text(PW + "\n")
+    subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "-f", str(tmp_path / "pw")], check=True,
+                   env={**os.environ, "NSS_MIN_MP_PBE_ITERATION_COUNT": "20000"})
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.add(key_pair_entry("k", index=1, use_ec=True))
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.set_password("new-password")
+    assert _password_record(folder) == (20, 20_000)
+    items, _ = _protection_items(folder)
+    assert {parameters[1][0][1][1] for parameters in items.values()} == {20_000}
+    (tmp_path / "new").write_text("new-password\n")
+    assert " k" in run("certutil", "-K", "-d", f"sql:{folder}", "-f", str(tmp_path / "new")).stdout
+
+
+@needs_nss
+def test_listing_a_ca_list_imports_no_dataclasses_nor_x509(tmp_path):
+    """`list` of a browser-style CA list (empty password, "C,," trust) reads its columns from the stored DER and
+    its trust levels as stored: no cryptography, no dataclasses (and inspect) for trust levels (bench_nss's
+    "nss list 2,000 certs")."""
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    run("certutil", "-N", "-d", f"sql:{folder}", "--empty-password")
+    for number in (5, 6):
+        _, root = ca(number)
+        (tmp_path / "ca.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+        run("certutil", "-A", "-d", f"sql:{folder}", "-n", f"CA {number}", "-t", "C,,", "-i", str(tmp_path / "ca.pem"))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "list", f"sql:{folder}"], capture_output=True, text=True,
+                          check=True)
+    assert "CA 5" in done.stdout and "CA 6" in done.stdout
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert not [m for m in loaded if m.split(".")[0] in ("cryptography", "dataclasses", "inspect", "asn1crypto")]
+
+
+def test_the_kdf_pool_hands_back_what_a_call_raised_threaded_or_inline():
+    """A derivation that fails is reported by its Future whether it ran in a thread or inline (cheap iteration
+    counts, one core): a password change collects results after queueing every job. An interrupt is not held back."""
+    from keystores.backends.nss.kdf_pool import KdfPool
+
+    def failing() -> bytes:
+        raise ValueError("bad blob")
+
+    def interrupted() -> bytes:
+        raise KeyboardInterrupt
+
+    with KdfPool() as pool:
+        for iterations in (1, 10_000):
+            done = pool.submit(iterations, failing)
+            with pytest.raises(ValueError, match="bad blob"):
+                done.result()
+            assert pool.submit(iterations, bytes, 3).result() == b"\0\0\0"
+        with pytest.raises(KeyboardInterrupt):
+            pool.submit(1, interrupted)
+
+
+def test_leaving_the_kdf_pool_waits_for_running_calls_and_drops_queued_ones():
+    """A write that stops (an error, an interrupt) leaves the pool: calls already running finish, the queued ones
+    never run."""
+    import threading
+    import time
+
+    from keystores.backends.nss.kdf_pool import Cancelled, KdfPool
+
+    gate, started = threading.Event(), threading.Semaphore(0)
+
+    def held() -> bool:
+        started.release()
+        return gate.wait()
+
+    pool = KdfPool()
+    pool._cores = 2  # two worker threads, on any machine
+    with pool:
+        running = [pool.submit(10_000, held) for _ in range(2)]  # one per worker, each held at the gate
+        queued = pool.submit(10_000, bytes, 1)
+        for _ in running:
+            started.acquire()  # both workers run a call: `queued` waits in the queue
+        leaving = threading.Thread(target=pool.__exit__, args=(None, None, None))
+        leaving.start()
+        while not pool._closing:
+            time.sleep(0.001)
+        gate.set()
+        leaving.join()
+        assert [done.result() for done in running] == [True, True]
+        with pytest.raises(Cancelled):
+            queued.result()
+
+
+@needs_nss
+def test_a_small_nss_write_imports_no_concurrent_futures(tmp_path):
+    """Writing one trusted certificate into a password-protected database (7 MACs on the KDF pool's threads) loads
+    neither concurrent.futures nor the logging it imports: they cost more than the derivations."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (tmp_path / "pw").write_text(PW + "\n")
+    run("certutil", "-N", "-d", f"sql:{folder}", "-f", str(tmp_path / "pw"))
+    _, root = ca(5)
+    (tmp_path / "ca.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "import", str(tmp_path / "ca.pem"), f"sql:{folder}",
+                           "--dest-password", "env:NSS_PW"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "NSS_PW": PW})
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "concurrent.futures" not in loaded and "logging" not in loaded
+    assert list(certutil_trust(folder).values()) == ["CT,C,C"], certutil_trust(folder)
+    with open_store(f"sql:{folder}", password=PW) as store:  # every MAC the threads made checks
+        assert [entry.trust.verified for entry in store.entries()] == [True]
+
+
+def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(monkeypatch):
+    import threading
+
+    from keystores.backends.nss.kdf_pool import KdfPool
+
+    real_start, starts = threading.Thread.start, iter(range(10))
+
+    def start_then_interrupt(self: threading.Thread) -> None:
+        real_start(self)
+        if next(starts) == 0:  # the first worker runs, the second is never started
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    pool = KdfPool()
+    pool._cores = 2
+    with pytest.raises(KeyboardInterrupt), pool:
+        pool.submit(10_000, bytes, 1)
+    monkeypatch.undo()
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("nss-kdf")]

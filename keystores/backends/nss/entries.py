@@ -33,8 +33,8 @@ class LazyEntries:
         user = key_row is not None
         loaders: dict[str, Callable[[], Any]] = {"chain": lambda: self._read_chain(cert, label, issuers=user)}
         # The kind from the trust flags as stored; their MAC is checked when the trust itself is read.
-        kind = EntryKind.KEY_PAIR if user else \
-            EntryKind.TRUSTED_CERT if self._trust_levels_raw(cert) else EntryKind.CERTIFICATE
+        kind = EntryKind.KEY_PAIR if user else EntryKind.TRUSTED_CERT \
+            if trust_row is not None and self._levels_of(trust_row).trusted_anything else EntryKind.CERTIFICATE
         fields: dict[str, Any] = {"label": label, "kind": kind}
         if trust_row is None:
             fields["trust"] = self._trust_model(None, user=user)

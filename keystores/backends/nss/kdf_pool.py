@@ -1,5 +1,5 @@
 """The PBKDF2 work of one NSS write, run on every core this process may use (a speed device; bench/bench_nss.py,
-"nss import" rows, justifies it).
+"nss import" and "nss passwd" rows, justifies it).
 
 NSS salts every encrypted attribute and every integrity MAC afresh (32 random bytes) and derives its key with the
 database's iteration count (10,000 where a password is set): a trusted certificate costs 7 derivations, an RSA key
@@ -7,20 +7,67 @@ pair 16, each a few milliseconds. NSS's own KDF cache (lowpbe.c, bug 1606992) ke
 when writing, and NSS runs them one after another. keystores.crypto.pbkdf2 releases the GIL, so threads run them
 side by side while the writer lays out the next objects (writes.SqlWrites._store_pending stores the results); what
 is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
+
+The threads are our own (threading and a SimpleQueue), not concurrent.futures: that imports logging, which costs
+more than the seven derivations of writing one trusted certificate (about 30 M instructions against `python -c
+pass`'s 90 M), and every NSS write would pay it. Pending is the part of a Future the writer uses: result().
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from keystores.crypto.pbkdf2 import usable_cores
 
-if TYPE_CHECKING:  # concurrent.futures is imported by the first write, not by every command that reads NSS
-    from concurrent.futures import Future, ThreadPoolExecutor
+if TYPE_CHECKING:
+    from queue import SimpleQueue
+
+_T = TypeVar("_T")
 
 # Below this many PBKDF2 iterations a derivation costs less than handing it to a thread (an empty password uses 1).
 _WORTH_A_THREAD = 1000
+
+
+class Cancelled(Exception):
+    """The call was dropped before it ran: the write it belonged to stopped."""
+
+
+class Pending(Generic[_T]):
+    """One call's outcome: result() waits for it, then returns what the call returned or raises what it raised."""
+
+    __slots__ = ("_args", "_call", "_done", "_error", "_kwargs", "_value")
+
+    def __init__(self, call: Callable[..., _T] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._call, self._args, self._kwargs = call, args, kwargs
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()  # released once the call ran (or was dropped)
+
+    def run(self) -> None:
+        """Make the call (in a worker thread, or inline)."""
+        try:
+            assert self._call is not None
+            self._value = self._call(*self._args, **self._kwargs)
+        except BaseException as exc:  # handed to whoever asks for the result, as a Future does
+            self._error = exc
+        finally:
+            self._call, self._args, self._kwargs = None, (), {}
+            self._done.release()
+
+    def drop(self) -> None:
+        self._error = Cancelled()
+        self._call, self._args, self._kwargs = None, (), {}
+        self._done.release()
+
+    def result(self) -> _T:
+        with self._done:
+            pass
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 class KdfPool:
@@ -29,24 +76,50 @@ class KdfPool:
 
     def __init__(self) -> None:
         self._cores = usable_cores()
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: SimpleQueue[Pending[Any] | None] | None = None
+        self._workers: list[threading.Thread] = []
+        self._closing = False
 
-    def submit(self, iterations: int, call: Callable[..., bytes], /, *args: Any, **kwargs: Any) -> Future[bytes]:
-        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`, as a Future."""
-        from concurrent.futures import Future, ThreadPoolExecutor
-
+    def submit(self, iterations: int, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
+        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`; what it raises, its result() raises,
+        whether it ran in a thread or inline. An interrupt (KeyboardInterrupt in this thread) is not held back."""
+        job = Pending(call, args, kwargs)
         if iterations < _WORTH_A_THREAD or self._cores < 2:
-            done: Future[bytes] = Future()
-            done.set_result(call(*args, **kwargs))
-            return done
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self._cores, thread_name_prefix="nss-kdf")
-        return self._executor.submit(call, *args, **kwargs)
+            job.run()
+            if isinstance(job._error, KeyboardInterrupt | SystemExit):
+                raise job._error
+            return job
+        if self._queue is None:
+            from queue import SimpleQueue
+
+            self._queue = SimpleQueue()
+            for number in range(self._cores):  # listed before it starts: an interrupt may land between two
+                worker = threading.Thread(target=self._work, args=(self._queue,), name=f"nss-kdf-{number}",
+                                          daemon=True)
+                self._workers.append(worker)
+                worker.start()
+        self._queue.put(job)
+        return job
+
+    def _work(self, queue: SimpleQueue[Pending[Any] | None]) -> None:
+        while True:
+            job = queue.get()
+            if job is None:
+                return
+            if self._closing:
+                job.drop()
+            else:
+                job.run()
 
     def __enter__(self) -> KdfPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if self._queue is not None:
+            self._closing = True
+            for _ in self._workers:
+                self._queue.put(None)  # behind every queued call: each worker drops those, then stops
+            for worker in self._workers:
+                if worker.ident is not None:  # started
+                    worker.join()
+            self._queue, self._workers, self._closing = None, [], False

@@ -49,9 +49,7 @@ from keystores.limits import KdfBudget, VerificationBudget
 from keystores.model import Capabilities, Entry, Protection, ProtectionPart
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from keystores.backends.nss.kdf_pool import KdfPool
+    from keystores.backends.nss.kdf_pool import KdfPool, Pending
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -94,7 +92,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
         self._verifications = VerificationBudget()  # signature checks of chain building, for all entries
         self._by_subject: dict[bytes, list[_Cert]] | None = None  # _certs by subject, made on first use
-        self._levels_cache: dict[tuple[bytes | None, ...], nt.Levels] = {}
+        self._levels_cache: dict[tuple[object, ...], nt.Levels] = {}  # by the values as stored (db.Row.raw)
         self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
         self._unverified_noted = False
         self._global_salt = b""
@@ -111,9 +109,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: KdfPool | None = None  # a write's PBKDF2 work, on every core (made by each write)
-        self._pending_macs: list[tuple[str, Future[bytes]]] = []  # MAC items being made, by metaData id
+        self._pending_macs: list[tuple[str, Pending[bytes]]] = []  # MAC items being made, by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
-        self._pending_values: list[tuple[str, str, int, dict[int, Future[bytes]]]] = []
+        self._pending_values: list[tuple[str, str, int, dict[int, Pending[bytes]]]] = []
         self._new = create
         try:
             if not create and self.folder.is_dir():

@@ -5,9 +5,8 @@ lib/certdb/certdb.c (CERT_EncodeTrustString).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from keystores.errors import UsageError
+from keystores.frozen import FrozenValue
 from keystores.model import Trust
 
 # Trust levels as NSS's CKO_NSS_TRUST objects store them (CKT_NSS + n).
@@ -28,20 +27,30 @@ _TERMINAL, _TRUSTED, _VALID_CA, _TRUSTED_CA, _USER, _CLIENT_CA, _GOVT = 1, 2, 8,
 PURPOSES = ("server", "client", "email", "code")
 
 
-@dataclass(frozen=True)
-class Levels:
-    """One trust object's four levels (NSS's CKT_NSS_* values) and the step-up flag."""
+class Levels(FrozenValue):
+    """One trust object's four levels (NSS's CKT_NSS_* values) and the step-up flag. A FrozenValue, not a
+    dataclass: reading an NSS database would otherwise import dataclasses (and inspect), a tenth of listing a
+    2,000-certificate database (bench/bench_nss.py)."""
 
-    server: int = MUST_VERIFY
-    client: int = MUST_VERIFY
-    email: int = MUST_VERIFY
-    code: int = MUST_VERIFY
-    step_up: bool = False
+    server: int
+    client: int
+    email: int
+    code: int
+    step_up: bool
+    trusted_anything: bool  # set any of them, or step-up
+    _fields = ("server", "client", "email", "code", "step_up")
 
-    @property
-    def trusted_anything(self) -> bool:
-        return any(v in (TRUSTED, TRUSTED_DELEGATOR, NOT_TRUSTED, VALID_DELEGATOR)
-                   for v in (self.server, self.client, self.email, self.code)) or self.step_up
+    def __init__(self, server: int = MUST_VERIFY, client: int = MUST_VERIFY, email: int = MUST_VERIFY,
+                 code: int = MUST_VERIFY, step_up: bool = False) -> None:
+        init = object.__setattr__
+        init(self, "server", server)
+        init(self, "client", client)
+        init(self, "email", email)
+        init(self, "code", code)
+        init(self, "step_up", step_up)
+        # Not a field: listing asks it of every entry, and one Levels serves every trust object holding the same.
+        init(self, "trusted_anything", step_up or any(v in (TRUSTED, TRUSTED_DELEGATOR, NOT_TRUSTED, VALID_DELEGATOR)
+                                                      for v in (server, client, email, code)))
 
 
 def _flags(level: int) -> int:

@@ -25,6 +25,9 @@ _PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_P
 _LEVEL_ATTRS = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED)
 
 
+_LEVEL_KEY = (db.CKA_CLASS, *_LEVEL_ATTRS)  # what a trust object's levels are decoded from
+
+
 _TRUST_MACED = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED,
                 db.CKA_CERT_SHA1_HASH, db.CKA_CERT_MD5_HASH, db.CKA_HASH_OF_CERTIFICATE, db.CKA_NAME_HASH_ALGORITHM)
 
@@ -47,7 +50,7 @@ class TrustAndMacs:
 
     def _levels_of(self, row: db.Row) -> nt.Levels:
         """The trust object's levels; objects holding the same values share one Levels (a CA list has a handful)."""
-        raw = (row.get(db.CKA_CLASS), *(row.get(attr) for attr in _LEVEL_ATTRS))
+        raw = row.raw(_LEVEL_KEY)
         levels = self._levels_cache.get(raw)
         if levels is None:
             levels = self._levels_cache[raw] = self._decode_levels(row)

@@ -18,10 +18,13 @@ from keystores.limits import LimitExceeded, suspicious
 class Unlock:
     """The database password: trying it, putting off the empty one, setting a new one."""
 
-    def _new_password(self, password: str) -> None:
-        self._global_salt = os.urandom(20)
+    def _new_password(self, password: str, *, salt_length: int = 20, at_least: int = 1) -> None:
+        """A fresh global salt of `salt_length` bytes (48 means a SHA-384 passKey, as newer NSS makes) and NSS's
+        iteration count, or `at_least` (a database's own count, kept when a password change would lower it);
+        an empty password takes 1, as NSS writes it."""
+        self._global_salt = os.urandom(salt_length)
         self._pass_key = nc.pass_key(self._global_salt, password)
-        self._iterations = nc.DEFAULT_ITERATIONS if password else 1
+        self._iterations = max(nc.DEFAULT_ITERATIONS, at_least) if password else 1
         self._password_check = nc.encrypt_value(b"password-check", self._pass_key, iterations=self._iterations,
                                                 legacy=self._legacy)
 

@@ -21,7 +21,7 @@ from keystores.pki import key_attributes as ka
 from keystores.pki.certificates import serial_of
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from keystores.backends.nss.kdf_pool import Pending
 
 
 def _der() -> Any:
@@ -63,7 +63,7 @@ class SqlWrites:
         for schema, table, object_id, attrs in values:
             writer.update(schema, table, object_id, {attr: done.result() for attr, done in attrs.items()})
 
-    def _encrypt(self, value: bytes, key: bytes) -> Future[bytes]:
+    def _encrypt(self, value: bytes, key: bytes) -> Pending[bytes]:
         """Start encrypting one private attribute under passKey `key` as NSS does (fresh salt, the database's
         iteration count)."""
         return self._kdf.submit(self._iterations, nc.encrypt_value, value, key, iterations=self._iterations,
@@ -247,49 +247,78 @@ class SqlWrites:
                              (new.encode("utf-8"), ckaid, old.encode("utf-8")))
 
     def _change_password(self, conn: sqlite3.Connection, writer: db.Writer, new_password: str) -> None:
-        """Re-encrypt every private attribute and re-MAC every authenticated one under the new password."""
+        """Re-encrypt every private attribute and re-MAC every authenticated one under the new password, as
+        `certutil -W` does: fresh salts, NSS's iteration count (the database's own when it is higher). Each
+        attribute is checked (decrypted, its MAC verified) under the old password and sealed under the new one in
+        one job on the KDF pool, all jobs side by side; the first that fails stops the change, and the transaction
+        is rolled back whole."""
         old_key = self._need_key("change the password")
         meta = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'")
                 if r[1] is not None}
         private = db.select_rows(conn, "main", db.PRIVATE_TABLE, sorted({db.CKA_LABEL, *db.ENCRYPTED,
                                                                           *db.AUTHENTICATED}))
         public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, sorted({db.CKA_LABEL, *db.AUTHENTICATED}))
-        self._new_password(new_password)
-        new_key = self._pass_key
+        old_iterations = self._iterations
+        self._new_password(new_password, salt_length=len(self._global_salt), at_least=old_iterations)
+        new_key, iterations, legacy = self._pass_key, self._iterations, self._legacy
         assert new_key is not None
         self._store_password(conn)
+        costliest = max(old_iterations, iterations)
 
-        def verified(kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str) -> None:
+        def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Pending[bytes]]:
             name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
-            blob = meta.get(name)
-            if blob is not None and not nc.check_mac(blob, old_key, mac_id, attr, value):
-                raise IntegrityError(f"the integrity MAC {name} does not match; the password is left unchanged",
-                                     store=self.location, label=label)
-            self._mac(conn, kind, object_id, mac_id, attr, value)
+            return name, self._kdf.submit(costliest, _remac, meta.get(name), old_key, new_key, name, mac_id, attr,
+                                          value, iterations)
 
+        # Every job is queued before the first result is awaited: the pool never waits for this thread.
+        work: list[tuple[str, int, dict[int, Pending[tuple[bytes, bytes]]], list[tuple[str, Pending[bytes]]]]] = []
         for row in private:
-            label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
-            updates: dict[int, Future[bytes]] = {}
-            for attr in db.ENCRYPTED:
-                blob = row.get(attr)
-                if blob is None:
-                    continue
-                try:
-                    value = nc.decrypt_value(blob, old_key)
-                except (nc.DecryptFailed, nc.DerError) as exc:
-                    raise IntegrityError("a private key attribute does not decrypt; the password is left "
-                                         "unchanged", store=self.location, label=label) from exc
-                updates[attr] = self._encrypt(value, new_key)
-                verified("key", row.id, 0, attr, value, label)
-            for attr in db.AUTHENTICATED:
-                value = row.get(attr)
-                if value is not None:
-                    verified("key", row.id, row.id, attr, value, label)
-            if updates:
-                writer.update("main", db.PRIVATE_TABLE, row.id, {attr: done.result() for attr, done in updates.items()})
+            sealed = {attr: self._kdf.submit(costliest, _reseal, blob, meta.get(f"sig_key_{row.id:08x}_{attr:08x}"),
+                                             old_key, new_key, f"sig_key_{row.id:08x}_{attr:08x}", attr, iterations,
+                                             legacy)
+                      for attr in db.ENCRYPTED if (blob := row.get(attr)) is not None}
+            macs = [remac("key", row.id, row.id, attr, value)
+                    for attr in db.AUTHENTICATED if (value := row.get(attr)) is not None]
+            work.append(((row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace"), row.id, sealed, macs))
         for row in public:
-            for attr in db.AUTHENTICATED:
-                value = row.get(attr)
-                if value is not None and f"sig_cert_{row.id:08x}_{attr:08x}" in meta:
-                    verified("cert", row.id, row.id, attr, value, "")
+            macs = [remac("cert", row.id, row.id, attr, value) for attr in db.AUTHENTICATED
+                    if (value := row.get(attr)) is not None and f"sig_cert_{row.id:08x}_{attr:08x}" in meta]
+            if macs:
+                work.append(("", row.id, {}, macs))
+        for label, object_id, sealed, macs in work:
+            try:
+                values = {attr: done.result() for attr, done in sealed.items()}
+                items = [(f"sig_key_{object_id:08x}_{attr:08x}", mac) for attr, (_, mac) in values.items()]
+                items += [(name, done.result()) for name, done in macs]
+            except _Refused as exc:
+                raise IntegrityError(f"{exc}; the password is left unchanged", store=self.location,
+                                     label=label) from exc
+            if values:
+                writer.update("main", db.PRIVATE_TABLE, object_id, {attr: blob for attr, (blob, _) in values.items()})
+            conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
         self._meta = None
+
+
+class _Refused(Exception):
+    """An attribute that does not decrypt, or whose integrity MAC does not match, under the old password (raised
+    in a KDF pool thread; _change_password names the entry)."""
+
+
+def _remac(old_mac: bytes | None, old_key: bytes, new_key: bytes, name: str, mac_id: int, attr: int, value: bytes,
+           iterations: int) -> bytes:
+    """The attribute's MAC under `new_key`, once its MAC under `old_key` (where it has one) is checked."""
+    if old_mac is not None and not nc.check_mac(old_mac, old_key, mac_id, attr, value):
+        raise _Refused(f"the integrity MAC {name} does not match")
+    return nc.make_mac(new_key, mac_id, attr, value, iterations=iterations)
+
+
+def _reseal(blob: bytes, old_mac: bytes | None, old_key: bytes, new_key: bytes, name: str, attr: int,
+            iterations: int, legacy: bool) -> tuple[bytes, bytes]:
+    """A private attribute decrypted and MAC-checked under `old_key`, then (encrypted, MAC) under `new_key`.
+    NSS MACs a private attribute's plaintext with object id 0."""
+    try:
+        value = nc.decrypt_value(blob, old_key)
+    except (nc.DecryptFailed, nc.DerError) as exc:
+        raise _Refused("a private key attribute does not decrypt") from exc
+    mac = _remac(old_mac, old_key, new_key, name, 0, attr, value, iterations)
+    return nc.encrypt_value(value, new_key, iterations=iterations, legacy=legacy), mac
