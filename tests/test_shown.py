@@ -459,12 +459,13 @@ def test_the_extensions_cryptography_parses_are_known_here() -> None:
     assert parsed <= PARSED_BY_CRYPTOGRAPHY
 
 
-def test_signature_algorithms_are_named_by_cryptographys_oid_class() -> None:
-    """pki/shown names a signature algorithm by the binding's ObjectIdentifier (cryptography.x509 is not
-    imported): it must be the class cryptography.x509 gives, whose `_name` describe prints."""
-    from cryptography.hazmat.bindings._rust import ObjectIdentifier
+def test_signature_algorithms_are_named_as_cryptography_names_them() -> None:
+    """pki/shown's names of signature algorithms are the `_name`s of cryptography's ObjectIdentifiers, which
+    describe prints."""
+    from keystores.pki.shown import _SIGNATURE_OIDS
 
-    assert x509.ObjectIdentifier is ObjectIdentifier
+    assert {dotted: name for dotted, (_, name) in _SIGNATURE_OIDS.items()} == {
+        dotted: x509.ObjectIdentifier(dotted)._name for dotted in _SIGNATURE_OIDS}
 
 
 def _json_of_show(store_path: Path, password: str, *, decode_first: bool) -> str:
@@ -600,3 +601,14 @@ def test_showing_a_small_pkcs12_imports_no_x509(stores: list[Path]) -> None:
     for command, extra in (("list", ()), ("show", ("web",)), ("show", ("Issuing CA", "--json"))):
         loaded = _modules_after_list(stores[3], command=command, extra=extra)
         assert "cryptography.x509" not in loaded, (command, extra)
+
+
+def test_showing_a_keytool_jks_imports_no_cryptography(tmp_path: Path) -> None:
+    """keytool's JKS with an EC key pair: its chain is held as DER (the JKS backend reads it on first use), the
+    details are read from it, the point checked on its curve: `show` imports nothing of cryptography."""
+    path = tmp_path / "kt.jks"
+    subprocess.run(["keytool", "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                    "-dname", "CN=server", "-storetype", "JKS", "-keystore", str(path), "-storepass:env", "PW"],
+                   check=True, capture_output=True, env={**os.environ, "PW": PASSWORD})
+    loaded = _modules_after_list(path, command="show", extra=("server", "--json"))
+    assert "keystores.pki.shown" in loaded and not [m for m in loaded if m.split(".")[0] == "cryptography"]

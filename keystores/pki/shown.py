@@ -32,13 +32,20 @@ from keystores.pki.columns import key_facts, name_text, plain_time
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
 # with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
 _SIGNATURE_ALGORITHMS: dict[bytes, str] = {}
+# dotted -> (whether the parameters are a NULL, cryptography's name for it as describe prints it: the `_name` of
+# its ObjectIdentifier, which tests/test_shown.py compares; written out so that a JKS needs no cryptography)
 _SIGNATURE_OIDS = {
-    "1.2.840.113549.1.1.4": True, "1.2.840.113549.1.1.5": True, "1.2.840.113549.1.1.14": True,
-    "1.2.840.113549.1.1.11": True, "1.2.840.113549.1.1.12": True, "1.2.840.113549.1.1.13": True,
-    "1.2.840.10045.4.1": False, "1.2.840.10045.4.3.1": False, "1.2.840.10045.4.3.2": False,
-    "1.2.840.10045.4.3.3": False, "1.2.840.10045.4.3.4": False, "1.2.840.10040.4.3": False,
-    "2.16.840.1.101.3.4.3.1": False, "2.16.840.1.101.3.4.3.2": False, "1.3.101.112": False, "1.3.101.113": False,
-}  # dotted -> whether the parameters are a NULL
+    "1.2.840.113549.1.1.4": (True, "md5WithRSAEncryption"), "1.2.840.113549.1.1.5": (True, "sha1WithRSAEncryption"),
+    "1.2.840.113549.1.1.14": (True, "sha224WithRSAEncryption"),
+    "1.2.840.113549.1.1.11": (True, "sha256WithRSAEncryption"),
+    "1.2.840.113549.1.1.12": (True, "sha384WithRSAEncryption"),
+    "1.2.840.113549.1.1.13": (True, "sha512WithRSAEncryption"),
+    "1.2.840.10045.4.1": (False, "ecdsa-with-SHA1"), "1.2.840.10045.4.3.1": (False, "ecdsa-with-SHA224"),
+    "1.2.840.10045.4.3.2": (False, "ecdsa-with-SHA256"), "1.2.840.10045.4.3.3": (False, "ecdsa-with-SHA384"),
+    "1.2.840.10045.4.3.4": (False, "ecdsa-with-SHA512"), "1.2.840.10040.4.3": (False, "dsa-with-sha1"),
+    "2.16.840.1.101.3.4.3.1": (False, "dsa-with-sha224"), "2.16.840.1.101.3.4.3.2": (False, "dsa-with-sha256"),
+    "1.3.101.112": (False, "ed25519"), "1.3.101.113": (False, "ed448"),
+}
 
 # The extensions cryptography parses when a certificate's extensions are read (cryptography.x509.oid.ExtensionOID,
 # tests/test_shown.py checks the list is whole): one of these that is not read here makes the reader decline.
@@ -144,9 +151,7 @@ def _read(der: bytes) -> Shown:
     dotted = _signature_algorithm(algorithm)
     if der[signature[1] : signature[3]] != algorithm:
         raise _Declined
-    from cryptography.hazmat.bindings._rust import ObjectIdentifier
-
-    shown.signature_algorithm = ObjectIdentifier(dotted)._name  # cryptography's name for it, as describe prints
+    shown.signature_algorithm = _SIGNATURE_OIDS[dotted][1]
     shown.issuer = _name(der, issuer[1], issuer[3])[0]
     shown.subject, shown.common_name = _name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
@@ -208,7 +213,7 @@ def _signature_algorithm(algorithm: bytes) -> str:
     if not _SIGNATURE_ALGORITHMS:
         from keystores.crypto import der as encode
 
-        for dotted, null in _SIGNATURE_OIDS.items():
+        for dotted, (null, _) in _SIGNATURE_OIDS.items():
             _SIGNATURE_ALGORITHMS[encode.sequence(encode.oid(dotted), b"\x05\x00" if null else b"")] = dotted
     dotted = _SIGNATURE_ALGORITHMS.get(algorithm)
     if dotted is None:
