@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -93,15 +94,13 @@ def test_a_bundle_of_certificates_with_names_and_duplicates(tmp_path: Path) -> N
     assert said["notes"] == [f"{path}: 1 duplicate certificate(s) skipped"]
 
 
-@pytest.mark.parametrize("shape", ["key matches no certificate", "two certificates", "request", "legacy key",
-                                   "no common name"])
+@pytest.mark.parametrize("shape", ["key matches no certificate", "request", "legacy key", "no common name"])
 def test_other_shapes_are_read_by_read_py(tmp_path: Path, shape: str) -> None:
     key, other = ec_key(9), ec_key(10)
     ca_key, ca_cert = ca(0)
     leaf = certificate(key, "leaf.example", ca_key, ca_cert)
     data = {
         "key matches no certificate": key_pem(other) + pem_of(leaf),
-        "two certificates": key_pem(key) + pem_of(leaf) + pem_of(ca_cert),
         "request": key_pem(key) + x509.CertificateSigningRequestBuilder().subject_name(leaf.subject).sign(
             key, leaf.signature_hash_algorithm).public_bytes(serialization.Encoding.PEM),
         "legacy key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
@@ -146,25 +145,33 @@ def test_a_damaged_certificate_beside_good_ones_is_skipped_as_before(tmp_path: P
     assert len(lazy) == 1 and "skipped" in said["notes"][0]
 
 
+def modules_listing(path: Path, *options: str) -> tuple[str, set[str]]:
+    """(what `keystores list path` prints, the modules it loaded), in a fresh interpreter."""
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    env = {**os.environ, "LAZY_PW": PASSWORD}
+    done = subprocess.run([sys.executable, "-c", probe, "list", str(path), "--password", "env:LAZY_PW", *options],
+                          capture_output=True, text=True, env=env, check=True)
+    return done.stdout, set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+UNUSED_BY_LIST = {"cryptography.x509", "cryptography.hazmat.primitives.serialization", "dataclasses", "typer",
+                  "rich", "asn1crypto"}
+
+
 def test_listing_a_key_and_its_certificate_decodes_no_certificate(tmp_path: Path) -> None:
     """`list` (table and --json) of an encrypted key with its certificate; the table imports no x509."""
     key = ec_key(12)
     path = tmp_path / "pair.pem"
     path.write_bytes(key_pem(key) + pem_of(certificate(key, "web.example")))
-    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
-             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    env = {**os.environ, "LAZY_PW": PASSWORD}
-    done = subprocess.run([sys.executable, "-c", probe, "list", str(path), "--password", "env:LAZY_PW"],
-                          capture_output=True, text=True, env=env, check=True)
-    assert done.stdout.split("\t")[:3] == ["web.example", "key-pair",
-                                                 "O=keystores tests,CN=web.example"]
-    loaded = json.loads(done.stderr.strip().splitlines()[-1])
-    unused = {"cryptography.x509", "cryptography.hazmat.primitives.serialization", "keystores.pki.chain",
-              "dataclasses", "typer", "rich"}
-    assert unused.isdisjoint(loaded), unused & set(loaded)
+    printed, loaded = modules_listing(path)
+    assert printed.split("\t")[:3] == ["web.example", "key-pair", "O=keystores tests,CN=web.example"]
+    unused = UNUSED_BY_LIST | {"keystores.pki.chain"}
+    assert unused.isdisjoint(loaded), unused & loaded
     listed = subprocess.run([sys.executable, "-m", "keystores", "list", str(path), "--password", "env:LAZY_PW",
-                             "--json"], capture_output=True, text=True, env=env, check=True)
+                             "--json"], capture_output=True, text=True, env={**os.environ, "LAZY_PW": PASSWORD},
+                            check=True)
     entry = json.loads(listed.stdout)["entries"][0]
     assert (entry["subject"], entry["key_type"], entry["chain_length"]) == ("O=keystores tests,CN=web.example",
                                                                            "EC-P256", 1)
@@ -250,15 +257,188 @@ def test_damaged_files_read_the_same_either_way(tmp_path: Path, seed: int) -> No
     bundle = b"".join(pem_of(ca(i)[1]) for i in range(3))
     rng = random.Random(seed)
     for n in range(40):
-        lines = (pair if n % 2 else bundle).split(b"\n")
-        body = [i for i, line in enumerate(lines) if line and not line.startswith(b"-----")]
-        at = rng.choice(body)
-        line = bytearray(lines[at])
-        line[rng.randrange(len(line))] = rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        lines[at] = bytes(line)
         path = tmp_path / f"{n}.pem"
-        path.write_bytes(b"\n".join(lines))
+        path.write_bytes(_damaged(pair if n % 2 else bundle, rng))
         lazy, full = _outcome(path, False), _outcome(path, True)
         if lazy != full:
             assert lazy[0] == full[0] == "ok" and [r["kind"] for r in lazy[1]] == ["key-pair"], (n, lazy, full)
             assert "cryptography cannot load" in full[2][0], (n, lazy, full)
+
+
+def _damaged(data: bytes, rng) -> bytes:
+    """`data` with one base64 character of one PEM block changed."""
+    lines = data.split(b"\n")
+    body = [i for i, line in enumerate(lines) if line and not line.startswith(b"-----")]
+    at = rng.choice(body)
+    line = bytearray(lines[at])
+    line[rng.randrange(len(line))] = rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    lines[at] = bytes(line)
+    return b"\n".join(lines)
+
+
+# --- a key with its chain --------------------------------------------------------------------------------------
+
+
+@cache
+def chain_pool() -> dict[str, x509.Certificate]:
+    """A leaf under an issuing CA under a root, and the certificates that make chain building hard: a second
+    issuing CA of the same name (another key), the root cross-signed by another root (same name and key, another
+    issuer), that other root, an unrelated CA, and a CA whose name is the issuing CA's in another string type
+    (equal as cryptography compares names, not in DER)."""
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID
+
+    root_key, issuing_key, other_key, cross_key = rsa_key(40), ec_key(41), ec_key(42), ec_key(43)
+    root = certificate(root_key, "Chain Root", ca=True)
+    issuing = certificate(issuing_key, "Chain Issuing CA", root_key, root, ca=True)
+    printable = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Chain Issuing CA", _ASN1Type.PrintableString),
+                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "keystores tests")])
+    other_root = certificate(cross_key, "Other Root", ca=True)
+    return {
+        "leaf": certificate(ec_key(44), "chain.example", issuing_key, issuing),
+        "issuing": issuing,
+        "root": root,
+        "same name": certificate(other_key, "Chain Issuing CA", root_key, root, ca=True),
+        "cross": certificate(root_key, "Chain Root", cross_key, other_root, ca=True),
+        "other root": other_root,
+        "unrelated": ca(3)[1],
+        "other string type": _renamed(certificate(other_key, "x", root_key, root, ca=True), printable, root_key),
+    }
+
+
+def _renamed(cert: x509.Certificate, subject: x509.Name, issuer_key) -> x509.Certificate:
+    from cryptography.hazmat.primitives import hashes
+
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(cert.issuer).public_key(cert.public_key())
+            .serial_number(cert.serial_number).not_valid_before(cert.not_valid_before_utc)
+            .not_valid_after(cert.not_valid_after_utc).sign(issuer_key, hashes.SHA256()))
+
+
+def chain_file(parts: list[str], *, password: str | None = PASSWORD, named: tuple[str, ...] = ()) -> bytes:
+    """The PEM of `parts` in order: "key" is the leaf's key, any other name a certificate of chain_pool (a name
+    in `named` gets a friendlyName)."""
+    pool = chain_pool()
+    out = b""
+    for part in parts:
+        if part == "key":
+            out += key_pem(ec_key(44), password)
+            continue
+        if part in named:
+            out += f"Bag Attributes\n    friendlyName: my {part}\n".encode()
+        out += pem_of(pool[part])
+    return out
+
+
+def assert_same_chains(lazy: list, full: list) -> None:
+    assert_same(lazy, full)
+    assert [e.kind.value for e in lazy] == [e.kind.value for e in full]
+    for one, other in zip(lazy, full, strict=True):
+        assert [c.public_bytes(serialization.Encoding.DER) for c in one.chain] == \
+            [c.public_bytes(serialization.Encoding.DER) for c in other.chain]
+
+
+@pytest.mark.parametrize(("parts", "labels"), [
+    (["key", "leaf", "issuing", "root"], [("chain.example", "key-pair", 3), ("Chain Issuing CA", "certificate", 1),
+                                          ("Chain Root", "certificate", 1)]),
+    (["root", "issuing", "leaf", "key"], [("Chain Root", "certificate", 1), ("Chain Issuing CA", "certificate", 1),
+                                          ("chain.example", "key-pair", 3)]),
+    (["issuing", "key", "root", "leaf", "issuing", "root"],
+     [("Chain Issuing CA", "trusted-cert", 1), ("chain.example", "key-pair", 3), ("Chain Root", "trusted-cert", 1)]),
+    (["key", "leaf", "same name", "issuing", "unrelated", "root"],
+     [("chain.example", "key-pair", 3), ("Chain Issuing CA", "trusted-cert", 1),
+      ("Chain Issuing CA (2)", "certificate", 1), ("Test Root CA 3", "trusted-cert", 1),
+      ("Chain Root", "certificate", 1)]),
+    (["key", "leaf", "issuing", "cross", "other root", "root"],
+     [("chain.example", "key-pair", 4), ("Chain Issuing CA", "certificate", 1), ("Chain Root", "certificate", 1),
+      ("Other Root", "certificate", 1), ("Chain Root (2)", "trusted-cert", 1)]),
+    (["key", "leaf", "root"], [("chain.example", "key-pair", 1), ("Chain Root", "trusted-cert", 1)]),
+], ids=["in order", "reversed", "shuffled with duplicates", "same-name CA", "cross-signed root", "chain gap"])
+@pytest.mark.parametrize("password", [PASSWORD, None], ids=["encrypted", "plain"])
+def test_a_key_with_its_chain(tmp_path: Path, parts: list[str], labels: list, password: str | None) -> None:
+    """Chains read lazily are read.py's: the same order (signatures decide between a same-name CA and the real
+    issuer, the cross-signed root or the self-signed one, as keystores.pki.chain does for both), the same
+    untrusted chain members and trusted others, the same labels; no certificate decoded until asked."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(parts, password=password))
+    lazy, full, _ = read_both(path, password)
+    assert all(isinstance(e, LazyEntry) for e in lazy)
+    assert all(e.undecoded_leaf is not None for e in lazy)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value, len(e.chain)) for e in lazy] == labels
+
+
+def test_named_chain_members_stay_trusted_entries(tmp_path: Path) -> None:
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "issuing", "root"], named=("issuing",)))
+    lazy, full, _ = read_both(path)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value) for e in lazy] == [("chain.example", "key-pair"), ("my issuing", "trusted-cert"),
+                                                       ("Chain Root", "certificate")]
+    assert isinstance(lazy[0], LazyEntry)
+
+
+def test_a_name_equal_only_as_cryptography_compares_names_goes_to_read_py(tmp_path: Path) -> None:
+    """An issuer name in another string type than the CA's subject (or alike names in two spellings) is equal to
+    cryptography and not in DER: read.py decides, as before."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "other string type", "issuing", "root"]))
+    lazy, full, _ = read_both(path)
+    assert_same_chains(lazy, full)
+    assert not any(isinstance(e, LazyEntry) for e in lazy)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """Seeded: the key and any of the pool's certificates, repeated, named or not, in any order; both readers
+    give the same entries (chains certificate for certificate), notes and protection."""
+    import random
+
+    rng = random.Random(seed)
+    names = [name for name in chain_pool() if name != "leaf"]
+    lazily = 0
+    for n in range(25):
+        parts = ["key", "leaf"] + [rng.choice(names) for _ in range(rng.randrange(0, 6))]
+        rng.shuffle(parts)
+        named = tuple(name for name in set(parts) if rng.random() < 0.15)
+        password = PASSWORD if n % 5 == 0 else None
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(chain_file(parts, password=password, named=named))
+        lazy, full, _ = read_both(path, password)
+        assert_same_chains(lazy, full)
+        lazily += isinstance(lazy[0], LazyEntry)
+    assert lazily > 10  # most shapes are read lazily (those with the other string type's CA are not)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_damaged_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One base64 character changed anywhere in a key with its chain: the same error, or the same rows and notes
+    (a damaged signature drops the CA from the chain in both). As for a key with its certificate, a key whose
+    private value is damaged is listed as its key pair where read.py keeps it aside."""
+    import random
+
+    data = chain_file(["key", "leaf", "issuing", "root"], password=None)
+    rng = random.Random(seed)
+    for n in range(60):
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(_damaged(data, rng))
+        lazy, full = _outcome(path, False), _outcome(path, True)
+        if lazy != full:
+            assert lazy[0] == full[0] == "ok" and lazy[1][0]["kind"] == "key-pair", (n, lazy, full)
+            assert "cryptography cannot load" in full[2][0], (n, lazy, full)
+
+
+def test_listing_a_key_and_its_chain_decodes_no_certificate(tmp_path: Path) -> None:
+    """`list` of an encrypted key with its chain checks the chain's signatures with cryptography's public keys,
+    and imports neither x509 nor serialization; --json prints what read.py's entries print."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "issuing", "root"]))
+    printed, loaded = modules_listing(path)
+    assert [line.split("\t")[:2] for line in printed.splitlines()] == [
+        ["chain.example", "key-pair"], ["Chain Issuing CA", "certificate"], ["Chain Root", "certificate"]]
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+    assert "keystores.pki.chain" in loaded  # the one chain builder built it
+    as_json = json.loads(modules_listing(path, "--json")[0])
+    with open_store(path, password=PASSWORD, writable=True) as full:
+        from keystores.ops.describe import store_data
+
+        assert as_json == json.loads(json.dumps(store_data(full, list(full.entries()))))

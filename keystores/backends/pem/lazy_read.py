@@ -1,32 +1,42 @@
-"""The two everyday PEM shapes read without decoding a certificate: a key with its certificate, and a bundle of
-certificates.
+"""The everyday PEM shapes read without decoding a certificate: a key with its certificate and chain, and a
+bundle of certificates.
 
 A speed device (bench/bench_core.py, "start-up: keystores list pair.pem (encrypted key)" and "list pair.pem" against
-`openssl pkey -noout`; bench/bench_pem.py, the CA bundle; issue 15): read.py decodes every certificate with
-cryptography's x509 (whose import alone is ~30 ms, more than Python's start-up) to pair keys by public key, build
-chains and derive labels. For these shapes none of that needs a decoded certificate: the label comes from the
-subject's DER, the pairing from comparing the key's SubjectPublicKeyInfo with the certificate's, and there is no
-chain to build (one certificate, or none with a key). The entries are keystores.lazy_entries.LazyEntry objects whose
-certificate is decoded, by read.py's own decoder, on first use; `list` reads its columns from the DER
-(keystores.pki.columns).
+`openssl pkey -noout`; bench/bench_pem.py, "list, encrypted key + chain PEM" and the CA bundle; issue 15): read.py
+decodes every certificate with cryptography's x509 (whose import alone is ~30 ms, more than Python's start-up) to
+pair keys by public key, build chains and derive labels. For these shapes none of that needs a decoded certificate:
+the label comes from the subject's DER, the pairing from comparing the key's SubjectPublicKeyInfo with the
+certificates', and the chain is built by read.py's own builder (keystores.pki.chain.build_chain: issuer name AND
+signature, the same candidates in the same order, the same signature budget) over certificates read from their DER
+(keystores.pki.encoded), their public keys built from the numbers read here. The entries are
+keystores.lazy_entries.LazyEntry objects whose certificates are decoded, by read.py's own decoder, on first use;
+`list` reads its columns from the DER (keystores.pki.columns).
 
 What is checked: an encrypted key is decrypted with the store's password (its derivation charged to the file's
-KDF budget first), so a wrong password fails as it does in read.py, and paired with the certificate by the public
+KDF budget first), so a wrong password fails as it does in read.py, and paired with a certificate by the public
 key its PKCS#8 holds (RSA, EC on the curves of keystores.pki.curves), which a wrong password's garbage never
 matches; each certificate's and key's framing is walked to its last element (read.py's decoders refuse damage
-anywhere in it). A certificate's label comes from labels.name_label, which read.py uses too for one cryptography
-refuses, so labels never depend on the reader. As a PKCS#12 listing opens no key, cryptography loads the key on
-its first use, and refuses it then, naming the block, if its private values are damaged (read.py, which loads every
-key on opening, would have kept such a key aside). Anything else (another block type, more than one key, a key
-that is not PKCS#8 PBES2/PBKDF2 or plain PKCS#8, an Ed25519 key with no public key in its PKCS#8, a name or key in a
-form read here only by cryptography, a pairing that fails, a wrong password) returns False and read.py reads the
-file as before, with its own messages. tests/test_pem_lazy.py holds both readers to the same entries.
+anywhere in it); every signature read.py checks to build the chain is checked. A certificate's label comes from
+labels.name_label, which read.py uses too for one cryptography refuses, so labels never depend on the reader. As a
+PKCS#12 listing opens no key, cryptography loads the key on its first use, and refuses it then, naming the block,
+if its private values are damaged (read.py, which loads every key on opening, would have kept such a key aside).
+
+Where this reading could differ from read.py's it declines (returns False, and read.py reads the file as before,
+with its own messages): another block type, more than one key, a key that is not PKCS#8 PBES2/PBKDF2 or plain
+PKCS#8, an Ed25519 key with no public key in its PKCS#8, a key that matches no certificate, a name or key in a form
+read here only by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
+compares them (x509.Name: attribute values as text) but not in DER (another string type), or a certificate not
+known to load in cryptography (keystores.pki.encoded's `is_plain`: read.py holds one cryptography refuses as a
+RawCertificate, which its chains pass over), or a signature algorithm or key not verified here. Same-name and
+cross-signed CAs are not declined: the signatures decide between them here as in read.py.
+tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import name_label
@@ -36,7 +46,7 @@ from keystores.errors import CorruptStore, KeystoreError
 from keystores.lazy_entries import LazyEntry
 from keystores.limits import KdfBudget
 from keystores.model import EntryKind
-from keystores.pki.columns import certificate_columns, subject_and_key
+from keystores.pki.columns import certificate_columns, certificate_names, subject_and_key
 from keystores.pki.curves import curve_of_params
 from keystores.pki.labels import UniqueLabels
 
@@ -58,48 +68,240 @@ class _NotHere(Exception):
 
 def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     """Fill `store`'s entries (and what it records of its keys) from `blocks` when they are a key with its
-    certificate or certificates only, decoding no certificate; False, with the store unchanged, otherwise."""
-    certificates = [b for b in blocks if b.pem_label in _CERTIFICATES and not b.headers]
-    keys = [b for b in blocks if b.pem_label in _KEYS and not b.headers]
-    if not certificates or len(certificates) + len(keys) != len(blocks) or len(keys) > 1 \
-            or (keys and len(certificates) != 1):
+    certificate and chain, or certificates only, decoding no certificate; False, with the store unchanged,
+    otherwise."""
+    certificate_blocks = [(position, b) for position, b in enumerate(blocks)
+                          if b.pem_label in _CERTIFICATES and not b.headers]
+    keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and not b.headers]
+    if not certificate_blocks or len(certificate_blocks) + len(keys) != len(blocks) or len(keys) > 1:
         return False
     try:
-        labelled = [(block, _derived_label(block.der)) for block in certificates]
+        certificates = [_Held(position, block) for position, block in certificate_blocks]
         if keys:
-            key = _paired_key(store, keys[0], certificates[0].der)
-            (leaf, label), = labelled
-            _add(store, UniqueLabels(), leaf, leaf.friendly_name or keys[0].friendly_name or label,
-                 {"key": key}, kind=EntryKind.KEY_PAIR)
+            _read_key_pair(store, keys[0], certificates)
             return True
     except _NotHere:
         store._kdf_budget = KdfBudget()  # read.py charges the key's derivation again
         return False
     labels, seen, duplicates = UniqueLabels(), set(), 0
-    for block, label in labelled:
+    for held in certificates:
+        block = held.block
         fingerprint = hashlib.sha256(block.der).digest()
         if block.friendly_name is None and fingerprint in seen:
             duplicates += 1
             continue
         seen.add(fingerprint)
-        _add(store, labels, block, block.friendly_name or label, {}, kind=EntryKind.TRUSTED_CERT,
+        _add(store, labels, (held,), block.friendly_name or held.label, {}, kind=EntryKind.TRUSTED_CERT,
              trust=block.trust)
     if duplicates:
         store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
     return True
 
 
-def _add(store: PemReading, labels: UniqueLabels, block: _Block, label: str, loaders: dict[str, Callable[[], Any]],
-         **fields: Any) -> None:
+class _Held:
+    """A certificate block at its position in the file, as read.py's _Item holds a decoded one."""
+
+    __slots__ = ("block", "issuer", "label", "position", "public", "subject", "used")
+
+    def __init__(self, position: int, block: _Block) -> None:
+        self.position, self.block = position, block
+        self.label = _derived_label(block.der)
+        self.issuer, self.subject = certificate_names(block.der) or (b"", b"")  # read, as the label was
+        self.used = False
+        self.public: tuple[bytes, ...] | None = None
+
+
+def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
+    """The entries read.py's _assemble makes of one key and certificates: the key pair (the key with the
+    certificate whose public key is the key's, its chain built as read.py builds it), the unnamed chain members as
+    untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
+    where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
+    position, block = key_at
+    public, load_key, protect = _key_of(store, block)
+    for held in certificates:
+        spki = subject_and_key(held.block.der)
+        held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
+    matches = [c for c in certificates if c.public == public]
+    if not matches:
+        raise _NotHere  # a loose key: read.py says so, describing the key with cryptography
+    leaf = min(matches, key=lambda c: (block.local_key_id is None or c.block.local_key_id != block.local_key_id,
+                                       abs(c.position - position)))
+    leaf.used = True
+    chain, note = _chain(store, leaf, certificates) if len(certificates) > 1 else ((leaf,), None)
+    chain_members = []  # the unnamed certificates that are the chain's, as read.py marks them
+    for member in chain[1:]:
+        for candidate in _nearest(certificates, member.subject, leaf.position):
+            if not candidate.used and candidate.block.friendly_name is None \
+                    and candidate.block.der == member.block.der:
+                candidate.used = True
+                chain_members.append(candidate)
+                break
+    protect()  # from here on the store is filled: nothing below declines
+    if note is not None:
+        store.notes.append(note)
+    groups: list[tuple[int, str, EntryKind, tuple[_Held, ...]]] = [
+        (min(leaf.position, position), leaf.block.friendly_name or block.friendly_name or leaf.label,
+         EntryKind.KEY_PAIR, chain)]
+    duplicates, trusted_seen = 0, set()
+    for held in certificates:
+        if held.used:
+            continue
+        fingerprint = hashlib.sha256(held.block.der).digest()
+        if held.block.friendly_name is None and fingerprint in trusted_seen:
+            duplicates += 1
+            continue
+        trusted_seen.add(fingerprint)
+        groups.append((held.position, held.block.friendly_name or held.label, EntryKind.TRUSTED_CERT, (held,)))
+    if duplicates:
+        store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
+    for held in chain_members:
+        fingerprint = hashlib.sha256(held.block.der).digest()
+        if fingerprint not in trusted_seen:
+            trusted_seen.add(fingerprint)
+            groups.append((held.position, held.label, EntryKind.CERTIFICATE, (held,)))
+    labels = UniqueLabels()
+    for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
+        if kind is EntryKind.KEY_PAIR:
+            _add(store, labels, members, label, {"key": load_key}, kind=kind)
+        else:
+            _add(store, labels, members, label, {}, kind=kind,
+                 trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
+
+
+def _nearest(certificates: list[_Held], subject: bytes, position: int) -> list[_Held]:
+    """The certificates whose subject is `subject` (as encoded), in read.py's order of preference: those after
+    `position` (where writers put a key pair's own chain), then those before it, nearest first."""
+    same = [c for c in certificates if c.subject == subject]
+    after = [c for c in same if c.position >= position]
+    return after + [c for c in reversed(same) if c.position < position]
+
+
+def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[tuple[_Held, ...], str | None]:
+    """The leaf's chain as read.py builds it (keystores.pki.chain.build_chain: issuer name AND signature, the
+    candidates after the leaf first), with build_chain itself over certificates read from their DER; and the
+    note read.py adds when the signature budget ran out. _NotHere where the names or keys of the file are not in
+    forms for which that gives read.py's answer."""
+    if not _names_agree([name for held in certificates for name in (held.issuer, held.subject)]):
+        raise _NotHere
+    if leaf.issuer not in {held.subject for held in certificates}:
+        return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
+    from keystores.limits import VerificationBudget
+    from keystores.pki.chain import build_chain
+
+    listed = {held.position: _listed_type()(held) for held in certificates}
+    if not all(cert.is_plain() for cert in listed.values()):
+        # read.py holds a certificate cryptography refuses in part as a RawCertificate, which its chains pass
+        # over (its name is no x509.Name): only certificates known to load are chained here
+        raise _NotHere
+
+    def issuers(cert: Any) -> Iterator[Any]:
+        for held in _nearest(certificates, cert.held.issuer, leaf.position):
+            yield listed[held.position]
+
+    verifications = VerificationBudget()
+    chain = build_chain(listed[leaf.position], issuers, verifications)
+    return tuple(cert.held for cert in chain), verifications.note(store.location)
+
+
+@cache
+def _listed_type() -> type:
+    """EncodedCertificate (names, signature and its hash read from the DER, as keystores.pki.chain compares and
+    verifies them) whose public key is built from the numbers read here, without cryptography's serialization;
+    _NotHere for what read.py would answer by cryptography's decoding: a signature algorithm or key not read
+    here, an encoding cryptography's parser refuses."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    class Listed(EncodedCertificate):
+        def __init__(self, held: _Held) -> None:
+            super().__init__(held.block.der)
+            self.held = held
+            try:
+                if (self.issuer_der, self.subject_der) != (held.issuer, held.subject) or not self.signature:
+                    raise _NotHere
+            except ValueError:  # DerError: not minimal DER, which cryptography refuses
+                raise _NotHere from None
+
+        def public_key(self) -> Any:
+            return _public_key(self.held.public)
+
+        @property
+        def signature_hash_name(self) -> str | None:
+            name = super().signature_hash_name
+            if name is None:
+                raise _NotHere  # RSA-PSS, Ed25519 ...: verified on cryptography's decoding, in read.py
+            return name
+
+    return Listed
+
+
+def _public_key(public: tuple[bytes, ...] | None) -> Any:
+    """cryptography's public key of _certificate_public_key's tuple, built from its numbers (as the certificate's
+    SubjectPublicKeyInfo loads it); _NotHere where it is not RSA or EC on a curve read here, or cryptography
+    refuses the numbers."""
+    if public is None:
+        raise _NotHere
+    try:
+        if public[0] == _RSA:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            return rsa.RSAPublicNumbers(int.from_bytes(public[2]), int.from_bytes(public[1])).public_key()
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        curve = curve_of_params(public[1])
+        if curve is None:
+            raise _NotHere
+        return ec.EllipticCurvePublicKey.from_encoded_point(curve.cryptography_curve(), public[2][1:])
+    except (ValueError, KeyError):
+        raise _NotHere from None
+
+
+_STRING_TAGS = frozenset({0x12, 0x13, 0x14, 0x16, 0x1A})  # Numeric, Printable, T61, IA5, VisibleString
+
+
+def _names_agree(names: list[bytes]) -> bool:
+    """Whether two of `names` are equal as cryptography's x509.Name compares them (read.py's chains) only where
+    their DER is equal (keystores.pki.chain's comparison of certificates read from their DER)."""
+    compared: dict[tuple[frozenset[tuple[bytes, str]], ...], bytes] = {}
+    return all(compared.setdefault(_as_compared(name), name) == name for name in set(names))
+
+
+def _as_compared(name: bytes) -> tuple[frozenset[tuple[bytes, str]], ...]:
+    """A Name as x509.Name compares it: its RDNs in order, each the set of its (OID, text value); _NotHere for a
+    value whose text only cryptography reads (another string type, or one outside ASCII but a UTF8String)."""
+    try:
+        tag, start, end = read(name)
+        if tag != 0x30 or end != len(name):
+            raise _NotHere
+        rdns = []
+        for rdn_tag, rdn_start, rdn_end in _elements(name, start, end):
+            attributes = set()
+            for pair_tag, pair_start, pair_end in _elements(name, rdn_start, rdn_end):
+                (oid_tag, oid_start, oid_end), (value_tag, value_start, value_end) = _elements(name, pair_start,
+                                                                                               pair_end)
+                value = name[value_start:value_end]
+                if rdn_tag != 0x31 or pair_tag != 0x30 or oid_tag != 0x06 \
+                        or not (value_tag == 0x0C or (value_tag in _STRING_TAGS and value.isascii())):
+                    raise _NotHere
+                attributes.add((name[oid_start:oid_end], value.decode("utf-8")))
+            rdns.append(frozenset(attributes))
+    except (DerError, ValueError):  # a pair that is not two elements; UnicodeDecodeError
+        raise _NotHere from None
+    return tuple(rdns)
+
+
+def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], label: str,
+         loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
+    """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder."""
     def chain() -> tuple[Any, ...]:
         from keystores.pki.certificates import quietly_decoding
 
         with quietly_decoding():
-            return (store._certificate(block.der, block.where),)
+            return tuple(store._certificate(held.block.der, held.block.where) for held in members)
 
     unique = labels.add(label)
-    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=block.der, chain_der=(block.der,),
-                                            label=unique, **fields)
+    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=members[0].block.der,
+                                            chain_der=tuple(held.block.der for held in members), label=unique,
+                                            **fields)
 
 
 def _derived_label(der: bytes) -> str:
@@ -126,18 +328,21 @@ def _well_framed(der: bytes, at: int, end: int, depth: int = 0) -> bool:
     return True
 
 
-def _paired_key(store: PemReading, block: _Block, certificate: bytes) -> Callable[[], Any]:
-    """What loads the block's key, once its public key, read from the (decrypted) PKCS#8, is the certificate's;
-    _NotHere otherwise. cryptography loads the key when it is first used, and refuses it then as read.py does."""
+def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None]]:
+    """(the public key the block's PKCS#8 holds, what loads the key, what records the key's protection in the
+    store once it is an entry); _NotHere for a key not read here. cryptography loads the key when it is first used,
+    and refuses it then as read.py does."""
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY"
     plain = _decrypted(store, block) if encrypted else block.der
-    spki = subject_and_key(certificate)
-    if spki is None or _pkcs8_public_key(plain) != _certificate_public_key(spki[1]):
+    public = _canonical(_pkcs8_public_key(plain))
+    if public is None:
         raise _NotHere
-    if encrypted:
-        store._encrypted_pkcs8.append(block.der)
-    else:
-        store._key_protection.add(UNENCRYPTED)
+
+    def protect() -> None:
+        if encrypted:
+            store._encrypted_pkcs8.append(block.der)
+        else:
+            store._key_protection.add(UNENCRYPTED)
 
     def key() -> Any:
         from keystores.pki.undecoded import UndecodedPrivateKey
@@ -148,7 +353,22 @@ def _paired_key(store: PemReading, block: _Block, certificate: bytes) -> Callabl
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
         return loaded
 
-    return key
+    return public, key, protect
+
+
+def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
+    """`public` (or None) when it is in the one form cryptography's public keys compare by, so that two keys are
+    equal here exactly when they are there: RSA numbers as minimal positive INTEGERs, an EC point uncompressed.
+    _NotHere otherwise."""
+    if public is None:
+        return None
+    if public[0] == _RSA:
+        for number in public[1:]:
+            if not number or number[0] & 0x80 or (number[0] == 0 and (len(number) == 1 or number[1] < 0x80)):
+                raise _NotHere
+    elif public[2][:2] != b"\x00\x04":  # no unused bits, uncompressed
+        raise _NotHere
+    return public
 
 
 def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
