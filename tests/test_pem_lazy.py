@@ -442,3 +442,38 @@ def test_listing_a_key_and_its_chain_decodes_no_certificate(tmp_path: Path) -> N
         from keystores.ops.describe import store_data
 
         assert as_json == json.loads(json.dumps(store_data(full, list(full.entries()))))
+
+
+# --- the other shapes a user lists ------------------------------------------------------------------------------
+
+
+def test_a_der_certificate(tmp_path: Path) -> None:
+    leaf = chain_pool()["leaf"]
+    path = tmp_path / "cert.der"
+    path.write_bytes(leaf.public_bytes(serialization.Encoding.DER))
+    lazy, full, _ = read_both(path, None)
+    assert isinstance(lazy[0], LazyEntry)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value) for e in lazy] == [("chain.example", "trusted-cert")]
+    printed, loaded = modules_listing(path)
+    assert printed.split("\t")[:2] == ["chain.example", "trusted-cert"]
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_damaged_der_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One byte of a DER certificate changed, or bytes added or cut at its end: both readers give the same error,
+    or the same rows and notes."""
+    import random
+
+    data = chain_pool()["leaf"].public_bytes(serialization.Encoding.DER)
+    rng = random.Random(seed)
+    for n in range(60):
+        damaged = bytearray(data)
+        if n % 10 == 0:
+            damaged = damaged + damaged[: rng.randrange(1, 40)] if n % 20 else damaged[: rng.randrange(len(data))]
+        else:
+            damaged[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"{n}.der"
+        path.write_bytes(bytes(damaged))
+        assert _outcome(path, False) == _outcome(path, True), n

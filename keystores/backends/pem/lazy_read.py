@@ -98,6 +98,18 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     return True
 
 
+def read_der_lazily(store: PemReading, data: bytes) -> bool:
+    """read_lazily for a DER file: one certificate (a key, request or PKCS#7 bundle goes to read.py)."""
+    from keystores.backends.pem.parse import _Block
+
+    try:
+        if read(data)[2] != len(data):
+            return False  # more than one object: read.py says what is wrong
+    except DerError:
+        return False
+    return read_lazily(store, [_Block("CERTIFICATE", 0, data)])
+
+
 class _Held:
     """A certificate block at its position in the file, as read.py's _Item holds a decoded one."""
 

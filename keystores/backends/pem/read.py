@@ -211,6 +211,11 @@ class PemReading:
         if is_pem != (self.format == "pem") and data.strip():
             self._set_format("pem" if is_pem else "der")
         if self.format != "pem":
+            if not self.writable:
+                from keystores.backends.pem.lazy_read import read_der_lazily
+
+                if read_der_lazily(self, data):  # a certificate: not decoded yet
+                    return
             self._assemble(self._decode(data, pem=False))
             return
         skipped: list[str] = []
