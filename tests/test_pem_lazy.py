@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -94,7 +95,7 @@ def test_a_bundle_of_certificates_with_names_and_duplicates(tmp_path: Path) -> N
     assert said["notes"] == [f"{path}: 1 duplicate certificate(s) skipped"]
 
 
-@pytest.mark.parametrize("shape", ["key matches no certificate", "request", "legacy key", "no common name"])
+@pytest.mark.parametrize("shape", ["key matches no certificate", "request", "no common name"])
 def test_other_shapes_are_read_by_read_py(tmp_path: Path, shape: str) -> None:
     key, other = ec_key(9), ec_key(10)
     ca_key, ca_cert = ca(0)
@@ -103,8 +104,6 @@ def test_other_shapes_are_read_by_read_py(tmp_path: Path, shape: str) -> None:
         "key matches no certificate": key_pem(other) + pem_of(leaf),
         "request": key_pem(key) + x509.CertificateSigningRequestBuilder().subject_name(leaf.subject).sign(
             key, leaf.signature_hash_algorithm).public_bytes(serialization.Encoding.PEM),
-        "legacy key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                        serialization.BestAvailableEncryption(PASSWORD.encode())) + pem_of(leaf),
         "no common name": key_pem(key) + pem_of(_no_name_certificate(key)),
     }[shape]
     path = tmp_path / "x.pem"
@@ -411,16 +410,20 @@ def test_random_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_damaged_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
-    """One base64 character changed anywhere in a key with its chain: the same error, or the same rows and notes
-    (a damaged signature drops the CA from the chain in both). As for a key with its certificate, a key whose
-    private value is damaged is listed as its key pair where read.py keeps it aside."""
+    """One base64 character changed anywhere in a key (PKCS#8, or traditional and encrypted) with its chain: the
+    same error, or the same rows and notes (a damaged signature drops the CA from the chain in both). As for a key
+    with its certificate, a key whose private value is damaged is listed as its key pair where read.py keeps it
+    aside."""
     import random
 
-    data = chain_file(["key", "leaf", "issuing", "root"], password=None)
+    traditional = ec_key(44).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.BestAvailableEncryption(PASSWORD.encode()))
+    forms = [chain_file(["key", "leaf", "issuing", "root"], password=None),
+             traditional + chain_file(["leaf", "issuing", "root"])]
     rng = random.Random(seed)
     for n in range(60):
         path = tmp_path / f"{n}.pem"
-        path.write_bytes(_damaged(data, rng))
+        path.write_bytes(_damaged(forms[n % 2], rng))
         lazy, full = _outcome(path, False), _outcome(path, True)
         if lazy != full:
             assert lazy[0] == full[0] == "ok" and lazy[1][0]["kind"] == "key-pair", (n, lazy, full)
@@ -477,3 +480,45 @@ def test_damaged_der_files_read_the_same_either_way(tmp_path: Path, seed: int) -
         path = tmp_path / f"{n}.der"
         path.write_bytes(bytes(damaged))
         assert _outcome(path, False) == _outcome(path, True), n
+
+
+@pytest.mark.parametrize("cipher", ["aes256", "des3", None])
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_a_traditional_key_with_its_chain(tmp_path: Path, kind: str, cipher: str | None) -> None:
+    """OpenSSL's 'BEGIN RSA PRIVATE KEY' / 'BEGIN EC PRIVATE KEY' blocks, plain or encrypted with a DEK-Info header
+    (`openssl rsa -aes256 -traditional`), with a certificate or a chain: read lazily, the same entries, notes and
+    protection as read.py's; a wrong or missing password fails as in read.py."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    pool = chain_pool()
+    key = ec_key(44) if kind == "ec" else rsa_key(45)
+    leaf = pool["leaf"] if kind == "ec" else certificate(key, "rsa.example", ec_key(41), pool["issuing"])
+    plain = tmp_path / "plain.key"
+    plain.write_bytes(key_pem(key, None))
+    command = ["openssl", kind, "-in", str(plain), "-traditional"] if kind == "rsa" else ["openssl", "ec", "-in",
+                                                                                           str(plain)]
+    if cipher:
+        command += [f"-{cipher}", "-passout", f"pass:{PASSWORD}"]
+    traditional = subprocess.run(command, capture_output=True, check=True).stdout
+    assert traditional.startswith(f"-----BEGIN {kind.upper()} PRIVATE KEY-----".encode())
+    assert (b"DEK-Info" in traditional) is bool(cipher)
+    for number, extra in enumerate([[], ["issuing", "root"]]):
+        path = tmp_path / f"{number}.pem"
+        path.write_bytes(traditional + pem_of(leaf) + b"".join(pem_of(pool[name]) for name in extra))
+        password = PASSWORD if cipher else None
+        lazy, full, said = read_both(path, password)
+        assert all(isinstance(e, LazyEntry) for e in lazy)
+        assert_same_chains(lazy, full)
+        assert len(lazy[0].chain) == 1 + len(extra) and same_key(lazy[0].key, key)
+        assert said["uses_password"] is bool(cipher)
+        if cipher:
+            for wrong in ("not it", None):
+                errors = []
+                for writable in (False, True):
+                    with pytest.raises((WrongPassword, PasswordRequired)) as caught:
+                        open_store(path, password=wrong, writable=writable)
+                    errors.append((type(caught.value), caught.value.reason))
+                assert errors[0] == errors[1]
+    printed, loaded = modules_listing(path)
+    assert printed.splitlines()[0].split("\t")[1] == "key-pair"
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded

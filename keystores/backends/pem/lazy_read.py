@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from keystores.backends.pem.read import PemReading
 
 _CERTIFICATES = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
-_KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY"})
+_KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
+_TRADITIONAL = frozenset({"RSA PRIVATE KEY", "EC PRIVATE KEY"})  # OpenSSL's PKCS#1 and SEC1 blocks
 _PBES2 = bytes.fromhex("2a864886f70d01050d")  # 1.2.840.113549.1.5.13
 _PBKDF2 = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
 _RSA = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1
@@ -72,7 +73,7 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     otherwise."""
     certificate_blocks = [(position, b) for position, b in enumerate(blocks)
                           if b.pem_label in _CERTIFICATES and not b.headers]
-    keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and not b.headers]
+    keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and _plain_headers(b)]
     if not certificate_blocks or len(certificate_blocks) + len(keys) != len(blocks) or len(keys) > 1:
         return False
     try:
@@ -108,6 +109,12 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
     except DerError:
         return False
     return read_lazily(store, [_Block("CERTIFICATE", 0, data)])
+
+
+def _plain_headers(block: _Block) -> bool:
+    """No RFC 1421 headers, or for a traditional key exactly the two OpenSSL writes when it encrypts one."""
+    return not block.headers or (block.pem_label in _TRADITIONAL and block.headers.keys() == {"Proc-Type", "DEK-Info"}
+                                 and block.headers["Proc-Type"].upper() == "4,ENCRYPTED")
 
 
 class _Held:
@@ -344,17 +351,22 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     """(the public key the block's PKCS#8 holds, what loads the key, what records the key's protection in the
     store once it is an entry); _NotHere for a key not read here. cryptography loads the key when it is first used,
     and refuses it then as read.py does."""
-    encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY"
-    plain = _decrypted(store, block) if encrypted else block.der
-    public = _canonical(_pkcs8_public_key(plain))
+    traditional = block.pem_label in _TRADITIONAL
+    encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
+    if traditional:
+        plain = _legacy_decrypted(store, block) if encrypted else block.der
+        public = _canonical(_traditional_public_key(plain, block.pem_label))
+    else:
+        plain = _decrypted(store, block) if encrypted else block.der
+        public = _canonical(_pkcs8_public_key(plain))
     if public is None:
         raise _NotHere
 
     def protect() -> None:
-        if encrypted:
-            store._encrypted_pkcs8.append(block.der)
-        else:
+        if not encrypted:
             store._key_protection.add(UNENCRYPTED)
+        elif not traditional:
+            store._encrypted_pkcs8.append(block.der)  # (read.py's _legacy_plain recorded a traditional one's)
 
     def key() -> Any:
         from keystores.pki.undecoded import UndecodedPrivateKey
@@ -401,13 +413,36 @@ def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
         key = der[key_start:key_stop]
         if tag != 0x06 or not _well_framed(der, 0, len(der)) or not _well_framed(key, 0, len(key)):
             raise _NotHere  # the structure read.py's decoders check, every element's framing
+        return _inner_public_key(algorithm, key, der[oid_stop:alg_stop])
+    except (DerError, IndexError):
+        raise _NotHere from None
+
+
+def _traditional_public_key(der: bytes, pem_label: str) -> tuple[bytes, ...]:
+    """_pkcs8_public_key of OpenSSL's traditional blocks: a PKCS#1 RSAPrivateKey, a SEC1 ECPrivateKey (whose
+    curve is in its [0] parameters)."""
+    if not _well_framed(der, 0, len(der)):
+        raise _NotHere
+    if pem_label == "RSA PRIVATE KEY":
+        return _inner_public_key(_RSA, der, b"")
+    try:
+        _, start, end = read(der)
+        curve = next((der[first:last] for tag, first, last in _elements(der, start, end) if tag == 0xA0), b"")
+    except (DerError, IndexError):
+        raise _NotHere from None
+    return _inner_public_key(_EC, der, curve)
+
+
+def _inner_public_key(algorithm: bytes, key: bytes, curve: bytes) -> tuple[bytes, ...]:
+    """_pkcs8_public_key's tuple from the key itself: an RSAPrivateKey's modulus and exponent, an ECPrivateKey's
+    optional publicKey, on `curve` (its OID element, tag included)."""
+    try:
         tag, inner_start, inner_stop = read(key)
         if tag != 0x30 or inner_stop != len(key):
             raise _NotHere
         fields = [(tag, key[first:last]) for tag, first, last in _elements(key, inner_start, inner_stop)]
         if algorithm == _RSA and len(fields) == 9 and all(tag == 0x02 for tag, _ in fields):
             return algorithm, fields[1][1], fields[2][1]  # version, modulus, exponent, ...
-        curve = der[oid_stop:alg_stop]  # curve_of_params takes the whole OID element, tag included
         if algorithm == _EC and curve_of_params(curve) is not None and [tag for tag, _ in fields[:2]] == [2, 4]:
             public = next((value for tag, value in fields[2:] if tag == 0xA1), None)
             if public is not None:
@@ -448,6 +483,18 @@ def _elements(data: bytes, at: int, end: int) -> list[tuple[int, int, int]]:
         tag, start, at = read(data, at, end)
         found.append((tag, start, at))
     return found
+
+
+def _legacy_decrypted(store: PemReading, block: _Block) -> bytes:
+    """The key of a traditional "Proc-Type: 4,ENCRYPTED" block, decrypted by read.py's own _legacy_plain (its
+    protection recorded); _NotHere where read.py would fail (a wrong password's padding, damage, no password)."""
+    try:
+        plain = store._legacy_plain(block)
+    except KeystoreError:
+        raise _NotHere from None
+    if not plain:
+        raise _NotHere
+    return plain
 
 
 def _decrypted(store: PemReading, block: _Block) -> bytes:

@@ -445,6 +445,16 @@ class PemReading:
         Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
         damaged IV instead of raising.
         """
+        plain = self._legacy_plain(block)
+        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
+        parsed = self._maybe_key(plain) if plain else None
+        if parsed is None:
+            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
+        return parsed
+
+    def _legacy_plain(self, block: _Block) -> bytes:
+        """_decrypt_legacy's decrypted DER (its protection recorded), b"" where the padding is wrong; raises for a
+        damaged header or data, a cipher not read here, or no password. lazy_read.py reads the key from it too."""
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
         from keystores.crypto.pbe import block_cipher
@@ -470,12 +480,7 @@ class PemReading:
         decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
         padded = decryptor.update(block.der) + decryptor.finalize()
         pad = padded[-1]
-        plain = padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
-        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
-        parsed = self._maybe_key(plain) if plain else None
-        if parsed is None:
-            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
-        return parsed
+        return padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
 
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
         from cryptography.exceptions import UnsupportedAlgorithm
