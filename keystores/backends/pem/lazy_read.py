@@ -1,5 +1,6 @@
-"""The everyday PEM shapes read without decoding a certificate: a key with its certificate and chain, and a
-bundle of certificates.
+"""The everyday PEM and DER shapes read without decoding a certificate or importing cryptography's x509 and
+serialization: a key (PKCS#8 or OpenSSL's traditional forms, plain or encrypted) with its certificate and chain, a
+key alone, a bundle of certificates, one certificate.
 
 A speed device (bench/bench_core.py, "start-up: keystores list pair.pem (encrypted key)" and "list pair.pem" against
 `openssl pkey -noout`; bench/bench_pem.py, "list, encrypted key + chain PEM" and the CA bundle; issue 15): read.py
@@ -17,14 +18,15 @@ KDF budget first), so a wrong password fails as it does in read.py, and paired w
 key its PKCS#8 holds (RSA, EC on the curves of keystores.pki.curves), which a wrong password's garbage never
 matches; each certificate's and key's framing is walked to its last element (read.py's decoders refuse damage
 anywhere in it); every signature read.py checks to build the chain is checked. A certificate's label comes from
-labels.name_label, which read.py uses too for one cryptography refuses, so labels never depend on the reader. As a
-PKCS#12 listing opens no key, cryptography loads the key on its first use, and refuses it then, naming the block,
-if its private values are damaged (read.py, which loads every key on opening, would have kept such a key aside).
+labels.name_label, which read.py uses too for one cryptography refuses, so labels never depend on the reader. A key's
+numbers are checked as cryptography's loader checks them, but for the primality of an RSA key's factors (see
+_private_key: ~50 ms of CPU); the key of a key pair is loaded by cryptography on its first use.
 
 Where this reading could differ from read.py's it declines (returns False, and read.py reads the file as before,
-with its own messages): another block type, more than one key, a key that is not PKCS#8 PBES2/PBKDF2 or plain
-PKCS#8, an Ed25519 key with no public key in its PKCS#8, a key that matches no certificate, a name or key in a form
-read here only by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
+with its own messages): another block type, more than one key, a key that is not RSA or EC (on the curves of
+keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
+cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
+by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
 compares them (x509.Name: attribute values as text) but not in DER (another string type), or a certificate not
 known to load in cryptography (keystores.pki.encoded's `is_plain`: read.py holds one cryptography refuses as a
 RawCertificate, which its chains pass over), or a signature algorithm or key not verified here. Same-name and
@@ -74,9 +76,12 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     certificate_blocks = [(position, b) for position, b in enumerate(blocks)
                           if b.pem_label in _CERTIFICATES and not b.headers]
     keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and _plain_headers(b)]
-    if not certificate_blocks or len(certificate_blocks) + len(keys) != len(blocks) or len(keys) > 1:
+    if not blocks or len(certificate_blocks) + len(keys) != len(blocks) or len(keys) > 1:
         return False
     try:
+        if not certificate_blocks:
+            _read_loose_key(store, keys[0][1])
+            return True
         certificates = [_Held(position, block) for position, block in certificate_blocks]
         if keys:
             _read_key_pair(store, keys[0], certificates)
@@ -100,7 +105,8 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
 
 
 def read_der_lazily(store: PemReading, data: bytes) -> bool:
-    """read_lazily for a DER file: one certificate (a key, request or PKCS#7 bundle goes to read.py)."""
+    """read_lazily for a DER file: one certificate, or one private key in PKCS#8, plain or encrypted (a request,
+    a PKCS#7 bundle or another key form goes to read.py)."""
     from keystores.backends.pem.parse import _Block
 
     try:
@@ -108,7 +114,57 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
             return False  # more than one object: read.py says what is wrong
     except DerError:
         return False
-    return read_lazily(store, [_Block("CERTIFICATE", 0, data)])
+    return any(read_lazily(store, [_Block(label, 0, data)])
+               for label in ("CERTIFICATE", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"))
+
+
+def _read_loose_key(store: PemReading, block: _Block) -> None:
+    """A key alone: read.py's loose key and its note. The key is built from its numbers, which cryptography checks
+    as its loader checks the key (read.py refuses a key cryptography refuses), without its serialization module."""
+    _, _, protect, inner = _key_of(store, block)
+    key = _private_key(*inner)
+    if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
+        protect()  # (read.py records no protection for a plain key in a DER file)
+    store._keep_loose_key(key)
+
+
+def _private_key(algorithm: bytes, key: bytes, curve: bytes) -> Any:
+    """cryptography's private key of an RSAPrivateKey or ECPrivateKey (with its public key), built from its numbers
+    once they are consistent; _NotHere where they are not (cryptography's loader refuses such a key, and read.py
+    with it), or not in DER's one form.
+
+    An EC key is checked by cryptography itself (its point is its private value's). An RSA key is checked here by
+    arithmetic, a few big-integer operations: n = pq, d inverts e modulo lcm(p-1, q-1), the CRT values are d's and
+    q's; that is what any damage breaks. cryptography's loader also tests that p and q are prime, which costs ~50 ms
+    of CPU for a 2048-bit key (more than Python's start-up; OpenSSL 3's SP 800-56B key check) and is not run here:
+    a key made of composite factors, which only someone crafting one writes, is refused when it is used instead of
+    when the file is listed."""
+    public = _inner_public_key(algorithm, key, curve)
+    try:
+        _, start, end = read(key)
+        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
+        if algorithm == _RSA:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            if numbers[0] != b"\x00" or not all(map(_positive, numbers[1:])):
+                raise _NotHere
+            _, n, e, d, p, q, dp, dq, qinv = (int.from_bytes(number) for number in numbers)
+            if not _rsa_consistent(n, e, d, p, q, dp, dq, qinv):
+                raise _NotHere
+            return rsa.RSAPrivateNumbers(p, q, d, dp, dq, qinv, rsa.RSAPublicNumbers(e, n)).private_key(
+                unsafe_skip_rsa_key_validation=True)
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        point = _canonical(public)[2][2:]  # type: ignore[index]
+        size = len(point) // 2
+        found = curve_of_params(curve)
+        if numbers[0] != b"\x01" or found is None or len(point) != 2 * size:
+            raise _NotHere
+        public_numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(point[:size]), int.from_bytes(point[size:]),
+                                                       found.cryptography_curve())
+        return ec.EllipticCurvePrivateNumbers(int.from_bytes(numbers[1]), public_numbers).private_key()
+    except (ValueError, KeyError, TypeError):
+        raise _NotHere from None
 
 
 def _plain_headers(block: _Block) -> bool:
@@ -136,7 +192,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
     where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
     position, block = key_at
-    public, load_key, protect = _key_of(store, block)
+    public, load_key, protect, _ = _key_of(store, block)
     for held in certificates:
         spki = subject_and_key(held.block.der)
         held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
@@ -347,20 +403,26 @@ def _well_framed(der: bytes, at: int, end: int, depth: int = 0) -> bool:
     return True
 
 
-def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None]]:
-    """(the public key the block's PKCS#8 holds, what loads the key, what records the key's protection in the
-    store once it is an entry); _NotHere for a key not read here. cryptography loads the key when it is first used,
-    and refuses it then as read.py does."""
+_Inner = tuple[bytes, bytes, bytes]  # (algorithm OID, RSAPrivateKey or ECPrivateKey, the curve's OID element or b"")
+
+
+def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
+                                                       _Inner]:
+    """(the public key the block's key holds, what loads the key, what records the key's protection in the store
+    once it is an entry or loose key, the key itself); _NotHere for a key not read here. cryptography loads the key
+    when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
     if traditional:
         plain = _legacy_decrypted(store, block) if encrypted else block.der
-        public = _canonical(_traditional_public_key(plain, block.pem_label))
+        inner = _traditional_inner(plain, block.pem_label)
     else:
         plain = _decrypted(store, block) if encrypted else block.der
-        public = _canonical(_pkcs8_public_key(plain))
+        inner = _pkcs8_inner(plain)
+    public = _canonical(_inner_public_key(*inner))
     if public is None:
         raise _NotHere
+    _private_key(*inner)  # consistent numbers: damage read.py's loader refuses is declined here
 
     def protect() -> None:
         if not encrypted:
@@ -377,7 +439,7 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
         return loaded
 
-    return public, key, protect
+    return public, key, protect, inner
 
 
 def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
@@ -387,55 +449,73 @@ def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
     if public is None:
         return None
     if public[0] == _RSA:
-        for number in public[1:]:
-            if not number or number[0] & 0x80 or (number[0] == 0 and (len(number) == 1 or number[1] < 0x80)):
-                raise _NotHere
+        if not all(map(_positive, public[1:])):
+            raise _NotHere
     elif public[2][:2] != b"\x00\x04":  # no unused bits, uncompressed
         raise _NotHere
     return public
 
 
-def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
-    """(algorithm OID, then what identifies the public key) of a PrivateKeyInfo: an RSA key's modulus and
-    exponent, an EC key's curve (one of keystores.pki.curves, which cryptography loads) and point (from its
-    optional publicKey field); _NotHere for other keys."""
+def _rsa_consistent(n: int, e: int, d: int, p: int, q: int, dp: int, dq: int, qinv: int) -> bool:
+    """The relations between an RSA key's numbers (RFC 8017, 3.2) that OpenSSL's key check tests besides
+    primality; see _private_key."""
+    import math
+
+    if min(p, q) < 3 or n != p * q or not 1 < e < n or not e & 1:
+        return False
+    lcm = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
+    return 1 < d < n and e * d % lcm == 1 and dp == d % (p - 1) and dq == d % (q - 1) and qinv * q % p == 1 \
+        and 0 < qinv < p
+
+
+def _positive(number: bytes) -> bool:
+    """An INTEGER's content that is positive and minimal (DER)."""
+    return bool(number) and not number[0] & 0x80 and not (number[0] == 0 and (len(number) == 1 or number[1] < 0x80))
+
+
+def _pkcs8_inner(der: bytes) -> _Inner:
+    """The key a PrivateKeyInfo holds, with its algorithm and (EC) curve; _NotHere where it is damaged."""
     try:
         tag, start, end = read(der)
         if tag != 0x30 or end != len(der):
             raise _NotHere
-        tag, _, at = read(der, start, end)
+        tag, version_start, at = read(der, start, end)
         tag_alg, alg_start, alg_stop = read(der, at, end)
         tag_key, key_start, key_stop = read(der, alg_stop, end)
-        if (tag, tag_alg, tag_key) != (0x02, 0x30, 0x04):
-            raise _NotHere
+        if (tag, tag_alg, tag_key) != (0x02, 0x30, 0x04) or der[version_start:at] != b"\x00":
+            raise _NotHere  # (version 1, OneAsymmetricKey, goes to cryptography)
         tag, oid_start, oid_stop = read(der, alg_start, alg_stop)
         algorithm = der[oid_start:oid_stop]
         key = der[key_start:key_stop]
         if tag != 0x06 or not _well_framed(der, 0, len(der)) or not _well_framed(key, 0, len(key)):
             raise _NotHere  # the structure read.py's decoders check, every element's framing
-        return _inner_public_key(algorithm, key, der[oid_stop:alg_stop])
+        parameters = der[oid_stop:alg_stop]
+        if algorithm == _RSA and parameters not in (b"", b"\x05\x00"):
+            raise _NotHere  # cryptography refuses other RSA parameters
+        return algorithm, key, parameters
     except (DerError, IndexError):
         raise _NotHere from None
 
 
-def _traditional_public_key(der: bytes, pem_label: str) -> tuple[bytes, ...]:
-    """_pkcs8_public_key of OpenSSL's traditional blocks: a PKCS#1 RSAPrivateKey, a SEC1 ECPrivateKey (whose
-    curve is in its [0] parameters)."""
+def _traditional_inner(der: bytes, pem_label: str) -> _Inner:
+    """_pkcs8_inner of OpenSSL's traditional blocks: a PKCS#1 RSAPrivateKey, a SEC1 ECPrivateKey (whose curve is
+    in its [0] parameters)."""
     if not _well_framed(der, 0, len(der)):
         raise _NotHere
     if pem_label == "RSA PRIVATE KEY":
-        return _inner_public_key(_RSA, der, b"")
+        return _RSA, der, b""
     try:
         _, start, end = read(der)
         curve = next((der[first:last] for tag, first, last in _elements(der, start, end) if tag == 0xA0), b"")
     except (DerError, IndexError):
         raise _NotHere from None
-    return _inner_public_key(_EC, der, curve)
+    return _EC, der, curve
 
 
 def _inner_public_key(algorithm: bytes, key: bytes, curve: bytes) -> tuple[bytes, ...]:
-    """_pkcs8_public_key's tuple from the key itself: an RSAPrivateKey's modulus and exponent, an ECPrivateKey's
-    optional publicKey, on `curve` (its OID element, tag included)."""
+    """(algorithm OID, then what identifies the public key) of a key: an RSAPrivateKey's modulus and exponent, an
+    ECPrivateKey's curve (`curve`, its OID element, one of keystores.pki.curves, which cryptography loads) and
+    point (from its optional publicKey field); _NotHere for other keys."""
     try:
         tag, inner_start, inner_stop = read(key)
         if tag != 0x30 or inner_stop != len(key):
@@ -455,7 +535,7 @@ def _inner_public_key(algorithm: bytes, key: bytes, curve: bytes) -> tuple[bytes
 
 
 def _certificate_public_key(spki: bytes) -> tuple[bytes, ...] | None:
-    """_pkcs8_public_key's tuple for a SubjectPublicKeyInfo, or None when it is not an RSA or EC key read here."""
+    """_inner_public_key's tuple for a SubjectPublicKeyInfo, or None when it is not an RSA or EC key read here."""
     try:
         _, start, end = read(spki)
         tag_alg, alg_start, alg_stop = read(spki, start, end)

@@ -482,6 +482,12 @@ class PemReading:
         pad = padded[-1]
         return padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
 
+    def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
+        """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
+        self.loose_keys.append(key)
+        self.notes.append(f"{self.location}: holds a private key ({describe_key(key.public_key())}) that matches no "
+                          "certificate or request; it is not an entry, but it is kept when the file is rewritten")
+
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
         from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives.serialization import pkcs7
@@ -547,10 +553,7 @@ class PemReading:
                                request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
                                key_item.obj))
                 continue
-            self.loose_keys.append(key_item.obj)
-            self.notes.append(f"{self.location}: holds a private key ({describe_key(key_item.obj.public_key())}) "
-                              "that matches no certificate or request; it is not an entry, but it is kept when "
-                              "the file is rewritten")
+            self._keep_loose_key(key_item.obj)
         groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
