@@ -141,18 +141,14 @@ def _private_key(algorithm: bytes, key: bytes, curve: bytes) -> Any:
     when the file is listed."""
     public = _inner_public_key(algorithm, key, curve)
     try:
-        _, start, end = read(key)
-        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
         if algorithm == _RSA:
             from cryptography.hazmat.primitives.asymmetric import rsa
 
-            if numbers[0] != b"\x00" or not all(map(_positive, numbers[1:])):
-                raise _NotHere
-            _, n, e, d, p, q, dp, dq, qinv = (int.from_bytes(number) for number in numbers)
-            if not _rsa_consistent(n, e, d, p, q, dp, dq, qinv):
-                raise _NotHere
+            n, e, d, p, q, dp, dq, qinv = _rsa_numbers(key)
             return rsa.RSAPrivateNumbers(p, q, d, dp, dq, qinv, rsa.RSAPublicNumbers(e, n)).private_key(
                 unsafe_skip_rsa_key_validation=True)
+        _, start, end = read(key)
+        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
         from cryptography.hazmat.primitives.asymmetric import ec
 
         point = _canonical(public)[2][2:]  # type: ignore[index]
@@ -422,7 +418,7 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     public = _canonical(_inner_public_key(*inner))
     if public is None:
         raise _NotHere
-    _private_key(*inner)  # consistent numbers: damage read.py's loader refuses is declined here
+    _checked(*inner)  # consistent numbers: damage read.py's loader refuses is declined here
 
     def protect() -> None:
         if not encrypted:
@@ -456,16 +452,32 @@ def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
     return public
 
 
-def _rsa_consistent(n: int, e: int, d: int, p: int, q: int, dp: int, dq: int, qinv: int) -> bool:
-    """The relations between an RSA key's numbers (RFC 8017, 3.2) that OpenSSL's key check tests besides
-    primality; see _private_key."""
-    import math
+def _checked(algorithm: bytes, key: bytes, curve: bytes) -> None:
+    """_private_key's checks, without building an RSA key (nor importing cryptography's RSA module)."""
+    if algorithm == _RSA:
+        _rsa_numbers(key)
+    else:
+        _private_key(algorithm, key, curve)
 
-    if min(p, q) < 3 or n != p * q or not 1 < e < n or not e & 1:
-        return False
-    lcm = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
-    return 1 < d < n and e * d % lcm == 1 and dp == d % (p - 1) and dq == d % (q - 1) and qinv * q % p == 1 \
-        and 0 < qinv < p
+
+def _rsa_numbers(key: bytes) -> tuple[int, ...]:
+    """(n, e, d, p, q, dP, dQ, qInv) of a two-prime RSAPrivateKey whose numbers are in DER's one form and hold
+    the relations of RFC 8017, 3.2 that cryptography's loader (OpenSSL's key check) tests besides primality:
+    n = pq, ed = 1 modulo p-1 and q-1 (so modulo their lcm), the CRT values are d's and q's; _NotHere otherwise
+    (see _private_key)."""
+    try:
+        _, start, end = read(key)
+        fields = [key[first:last] for _, first, last in _elements(key, start, end)]
+    except DerError:
+        raise _NotHere from None
+    if len(fields) != 9 or fields[0] != b"\x00" or not all(map(_positive, fields[1:])):
+        raise _NotHere
+    n, e, d, p, q, dp, dq, qinv = (int.from_bytes(field) for field in fields[1:])
+    if min(p, q) < 3 or n != p * q or not 1 < e < n or not e & 1 or not 1 < d < n or not 0 < qinv < p:
+        raise _NotHere
+    if (e * d - 1) % (p - 1) or (e * d - 1) % (q - 1) or dp != d % (p - 1) or dq != d % (q - 1) or qinv * q % p != 1:
+        raise _NotHere
+    return n, e, d, p, q, dp, dq, qinv
 
 
 def _positive(number: bytes) -> bool:
