@@ -586,3 +586,32 @@ def test_damaged_keys_alone_read_the_same_either_way(tmp_path: Path, seed: int) 
         path = tmp_path / f"{n}.{'pem' if data.startswith(b'-----') else 'der'}"
         path.write_bytes(data)
         assert _outcome(path, False) == _outcome(path, True), n
+
+
+def test_a_chain_of_certificates_without_extensions(tmp_path: Path) -> None:
+    """bench/bench_pem.py's file: keystores writes a key pair whose v3 certificates carry no extensions (as
+    cryptography's builder makes them given none), certificates first; read lazily, as read.py reads it."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+
+    from keystores.model import Entry, EntryKind
+
+    def bare(key, subject: str, issuer: str, issuer_key) -> x509.Certificate:
+        named = lambda cn: x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])  # noqa: E731
+        when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return (x509.CertificateBuilder().subject_name(named(subject)).issuer_name(named(issuer))
+                .public_key(key.public_key()).serial_number(7).not_valid_before(when)
+                .not_valid_after(when + dt.timedelta(days=30)).sign(issuer_key, hashes.SHA256()))
+
+    root_key, leaf_key = ec_key(47), ec_key(48)
+    root = bare(root_key, "Root", "Root", root_key)
+    path = tmp_path / "server.pem"
+    with open_store(path, create=True, password=PASSWORD) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(bare(leaf_key, "server", "Root", root_key), root),
+                        key=leaf_key))
+    lazy, full, _ = read_both(path)
+    assert all(isinstance(e, LazyEntry) for e in lazy)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value, len(e.chain)) for e in lazy] == [("server", "key-pair", 2),
+                                                                   ("Root", "certificate", 1)]
