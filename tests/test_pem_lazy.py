@@ -615,3 +615,16 @@ def test_a_chain_of_certificates_without_extensions(tmp_path: Path) -> None:
     assert_same_chains(lazy, full)
     assert [(e.label, e.kind.value, len(e.chain)) for e in lazy] == [("server", "key-pair", 2),
                                                                    ("Root", "certificate", 1)]
+
+
+def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> None:
+    """A certificate or a bundle (PEM or DER) is listed from its DER alone: neither cryptography (not even to quiet
+    its warnings: nothing is decoded) nor threading (a store's KDF budget locks with _thread) is imported."""
+    pool = chain_pool()
+    bundle, der = tmp_path / "bundle.pem", tmp_path / "root.der"
+    bundle.write_bytes(pem_of(pool["root"]) + pem_of(pool["issuing"]))
+    der.write_bytes(pool["root"].public_bytes(serialization.Encoding.DER))
+    for path in (bundle, der):
+        printed, loaded = modules_listing(path)
+        assert printed.splitlines()[0].split("\t")[:2] == ["Chain Root", "trusted-cert"]
+        assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path

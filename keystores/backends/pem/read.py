@@ -26,7 +26,7 @@ import bisect
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
@@ -192,17 +192,22 @@ class PemReading:
     """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
     def _load(self, data: bytes) -> None:
+        try:
+            self._load_objects(data)
+        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+
+    def _assemble_decoded(self, decode: Callable[[], list[_Item]]) -> None:
+        """_assemble(decode()), cryptography's warnings about what it decodes kept quiet: real CA bundles hold roots
+        with non-positive serial numbers, and cryptography warns on each (to stderr in the CLI). They are read as
+        they are: warning about a root the user did not make helps nobody. (Only here: lazy_read.py decodes
+        nothing, and its entries decode quietly too.)"""
         from keystores.pki.certificates import quietly_decoding
 
-        # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
-        # CLI). They are read as they are: warning about a root the user did not make helps nobody.
         with quietly_decoding():
-            try:
-                self._load_objects(data)
-            except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
-                if type(exc).__name__ != "PanicException":
-                    raise
-                raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+            self._assemble(decode())
 
     def _load_objects(self, data: bytes) -> None:
         # The bytes decide between the two spellings (`type="pem"` on a DER file, or the reverse, just works);
@@ -216,7 +221,7 @@ class PemReading:
 
                 if read_der_lazily(self, data):  # a certificate: not decoded yet
                     return
-            self._assemble(self._decode(data, pem=False))
+            self._assemble_decoded(lambda: self._decode(data, pem=False))
             return
         skipped: list[str] = []
         blocks = split_pem(data, self.location, skipped)
@@ -225,7 +230,7 @@ class PemReading:
 
             if read_lazily(self, blocks):  # a key with its certificate, or certificates: none decoded yet
                 return
-        self._assemble(self._decode_blocks(blocks, skipped, blank=not data.strip()))
+        self._assemble_decoded(lambda: self._decode_blocks(blocks, skipped, blank=not data.strip()))
 
     def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
         """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
