@@ -628,3 +628,65 @@ def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> No
         printed, loaded = modules_listing(path)
         assert printed.splitlines()[0].split("\t")[:2] == ["Chain Root", "trusted-cert"]
         assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path
+
+
+OPENSSL_EXTENSIONS = """[ca]
+basicConstraints=critical,CA:true
+keyUsage=critical,keyCertSign,cRLSign
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[leaf]
+basicConstraints=critical,CA:false
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:web.example
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+"""
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
+    """What users list: a root, an issuing CA and a leaf made by `openssl req`/`x509 -req`, the key as `openssl
+    pkcs8 -topk8 -v2 aes-256-cbc` and `openssl rsa -aes256 -traditional` write it, with its chain in any order, and
+    `openssl pkcs12` turned back into PEM (Bag Attributes, friendlyName, localKeyID; the key encrypted or not)."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "ext.cnf").write_text(OPENSSL_EXTENSIONS)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-subj",
+            "/O=Example/CN=Example Root CA", "-days", "3650", "-out", "root.crt")
+    for name, issuer, subject, extensions in (("inter", "root", "/O=Example/CN=Example Issuing CA", "ca"),
+                                              ("leaf", "inter", "/O=Example/CN=web.example", "leaf")):
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key",
+                "-subj", subject, "-out", f"{name}.csr")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key",
+                "-set_serial", "7", "-days", "365", "-extfile", "ext.cnf", "-extensions", extensions, "-out",
+                f"{name}.crt")
+    openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "leaf.key", "-passout", f"pass:{PASSWORD}", "-out",
+            "leaf.p8")
+    openssl("ec", "-in", "leaf.key", "-aes256", "-passout", f"pass:{PASSWORD}", "-out", "leaf.traditional")
+    openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.crt", "-certfile", "inter.crt", "-name",
+            "my server", "-passout", f"pass:{PASSWORD}", "-out", "chain.p12")
+    openssl("pkcs12", "-in", "chain.p12", "-passin", f"pass:{PASSWORD}", "-passout", f"pass:{PASSWORD}", "-out",
+            "from-p12.pem")
+    openssl("pkcs12", "-in", "chain.p12", "-passin", f"pass:{PASSWORD}", "-nodes", "-out", "from-p12-plain.pem")
+    read = lambda name: (tmp_path / name).read_bytes()  # noqa: E731
+    files = {
+        "key + chain": read("leaf.p8") + read("leaf.crt") + read("inter.crt") + read("root.crt"),
+        "chain, then the key": read("root.crt") + read("inter.crt") + read("leaf.crt") + read("leaf.p8"),
+        "traditional key + chain": read("leaf.traditional") + read("leaf.crt") + read("inter.crt") + read("root.crt"),
+        "plain key + chain": read("leaf.key") + read("leaf.crt") + read("inter.crt"),
+        "openssl pkcs12 out": read("from-p12.pem"),
+        "openssl pkcs12 -nodes out": read("from-p12-plain.pem"),
+        "bundle": read("root.crt") + read("inter.crt"),
+    }
+    for shape, data in files.items():
+        path = tmp_path / "listed.pem"
+        path.write_bytes(data)
+        lazy, full, _ = read_both(path)
+        assert all(isinstance(e, LazyEntry) for e in lazy), shape
+        assert_same_chains(lazy, full)
+        if shape != "bundle":
+            pair = next(e for e in lazy if e.kind.value == "key-pair")
+            assert len(pair.chain) == (2 if "pkcs12" in shape or shape == "plain key + chain" else 3), shape
