@@ -22,7 +22,6 @@ memory ceiling). All keys of a file are opened with the one store password.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import hashlib
 import re
@@ -72,7 +71,7 @@ _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24
                        "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
 
 
-_DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
+_DEK_INFO = r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$"  # compiled where a traditional encrypted key is read
 
 
 class _Item:
@@ -465,7 +464,7 @@ class PemReading:
         from keystores.crypto.pbe import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
-        if not _DEK_INFO.match(dek_info):
+        if not re.match(_DEK_INFO, dek_info):
             raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
         cipher, _, iv_hex = dek_info.partition(",")
         cipher = cipher.upper()
@@ -505,6 +504,8 @@ class PemReading:
 
     def _assemble(self, items: list[_Item]) -> None:
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
+        from bisect import bisect_left
+
         from cryptography import x509
 
         from keystores.limits import VerificationBudget
@@ -576,7 +577,7 @@ class PemReading:
                 # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
                 # it, nearest first. Lazy: a chain is usually found in the first block or two.
                 same = by_subject.get(name, [])
-                split = bisect.bisect_left(positions.get(name, []), leaf.position)
+                split = bisect_left(positions.get(name, []), leaf.position)
                 yield from same[split:]
                 yield from reversed(same[:split])
 
