@@ -147,10 +147,10 @@ def _private_key(algorithm: bytes, key: bytes, curve: bytes) -> Any:
             n, e, d, p, q, dp, dq, qinv = _rsa_numbers(key)
             return rsa.RSAPrivateNumbers(p, q, d, dp, dq, qinv, rsa.RSAPublicNumbers(e, n)).private_key(
                 unsafe_skip_rsa_key_validation=True)
-        _, start, end = read(key)
-        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
         from cryptography.hazmat.primitives.asymmetric import ec
 
+        _, start, end = read(key)
+        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
         point = _canonical(public)[2][2:]  # type: ignore[index]
         size = len(point) // 2
         found = curve_of_params(curve)
