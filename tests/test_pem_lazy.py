@@ -648,8 +648,9 @@ authorityKeyIdentifier=keyid
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
     """What users list: a root, an issuing CA and a leaf made by `openssl req`/`x509 -req`, the key as `openssl
-    pkcs8 -topk8 -v2 aes-256-cbc` and `openssl rsa -aes256 -traditional` write it, with its chain in any order, and
-    `openssl pkcs12` turned back into PEM (Bag Attributes, friendlyName, localKeyID; the key encrypted or not)."""
+    pkcs8 -topk8 -v2 aes-256-cbc` and `openssl ec -aes256` write it, with its chain in any order, `openssl pkcs12`
+    turned back into PEM (Bag Attributes, friendlyName, localKeyID; the key encrypted or not), and the key `openssl
+    ecparam -genkey` writes (an EC PARAMETERS block first), with its certificate or alone."""
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
 
@@ -663,6 +664,9 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key",
                 "-set_serial", "7", "-days", "365", "-extfile", "ext.cnf", "-extensions", extensions, "-out",
                 f"{name}.crt")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")  # EC PARAMETERS, EC PRIVATE KEY
+    openssl("req", "-new", "-x509", "-key", "ecparam.key", "-subj", "/CN=ecparam.example", "-days", "30", "-out",
+            "ecparam.crt")
     openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "leaf.key", "-passout", f"pass:{PASSWORD}", "-out",
             "leaf.p8")
     openssl("ec", "-in", "leaf.key", "-aes256", "-passout", f"pass:{PASSWORD}", "-out", "leaf.traditional")
@@ -680,13 +684,19 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
         "openssl pkcs12 out": read("from-p12.pem"),
         "openssl pkcs12 -nodes out": read("from-p12-plain.pem"),
         "bundle": read("root.crt") + read("inter.crt"),
+        "openssl ecparam -genkey key + certificate": read("ecparam.key") + read("ecparam.crt"),
+        "openssl ecparam -genkey key alone": read("ecparam.key"),
     }
+    assert read("ecparam.key").startswith(b"-----BEGIN EC PARAMETERS-----")
     for shape, data in files.items():
         path = tmp_path / "listed.pem"
         path.write_bytes(data)
-        lazy, full, _ = read_both(path)
+        lazy, full, said = read_both(path)
         assert all(isinstance(e, LazyEntry) for e in lazy), shape
         assert_same_chains(lazy, full)
-        if shape != "bundle":
+        if shape.endswith("alone"):
+            assert lazy == [] and "holds a private key (EC-P256)" in said["notes"][0]
+        elif shape != "bundle":
             pair = next(e for e in lazy if e.kind.value == "key-pair")
-            assert len(pair.chain) == (2 if "pkcs12" in shape or shape == "plain key + chain" else 3), shape
+            assert len(pair.chain) == (1 if "ecparam" in shape else 2 if "pkcs12" in shape or shape.startswith("plain")
+                                       else 3), shape

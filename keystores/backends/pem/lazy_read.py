@@ -42,7 +42,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import name_label
-from keystores.backends.pem.parse import UNENCRYPTED
+from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
 from keystores.crypto.der import DerError, read
 from keystores.errors import CorruptStore, KeystoreError
 from keystores.lazy_entries import LazyEntry
@@ -76,7 +76,9 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     certificate_blocks = [(position, b) for position, b in enumerate(blocks)
                           if b.pem_label in _CERTIFICATES and not b.headers]
     keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and _plain_headers(b)]
-    if not blocks or len(certificate_blocks) + len(keys) != len(blocks) or len(keys) > 1:
+    ignored = sum(b.pem_label in _IGNORED_LABELS for b in blocks)  # `openssl ecparam -genkey`'s EC PARAMETERS
+    if not (certificate_blocks or keys) or len(certificate_blocks) + len(keys) + ignored != len(blocks) \
+            or len(keys) > 1:
         return False
     try:
         if not certificate_blocks:
