@@ -9,7 +9,7 @@ pair keys by public key, build chains and derive labels. For these shapes none o
 the label comes from the subject's DER, the pairing from comparing the key's SubjectPublicKeyInfo with the
 certificates', and the chain is built by read.py's own builder (keystores.pki.chain.build_chain: issuer name AND
 signature, the same candidates in the same order, the same signature budget) over certificates read from their DER
-(keystores.pki.encoded), their public keys built from the numbers read here. The entries are
+(keystores.pki.encoded; public keys loaded without cryptography's serialization package). The entries are
 keystores.lazy_entries.LazyEntry objects whose certificates are decoded, by read.py's own decoder, on first use;
 `list` reads its columns from the DER (keystores.pki.columns).
 
@@ -20,7 +20,7 @@ matches; each certificate's and key's framing is walked to its last element (rea
 anywhere in it); every signature read.py checks to build the chain is checked. A certificate's label comes from
 labels.name_label, which read.py uses too for one cryptography refuses, so labels never depend on the reader. A key's
 numbers are checked as cryptography's loader checks them, but for the primality of an RSA key's factors (see
-_private_key: ~50 ms of CPU); the key of a key pair is loaded by cryptography on its first use.
+_loaded: ~50 ms of CPU); the key of a key pair is loaded by cryptography on its first use.
 
 Where this reading could differ from read.py's it declines (returns False, and read.py reads the file as before,
 with its own messages): another block type, more than one key, a key that is not RSA or EC (on the curves of
@@ -121,48 +121,37 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
 
 
 def _read_loose_key(store: PemReading, block: _Block) -> None:
-    """A key alone: read.py's loose key and its note. The key is built from its numbers, which cryptography checks
-    as its loader checks the key (read.py refuses a key cryptography refuses), without its serialization module."""
-    _, _, protect, inner = _key_of(store, block)
-    key = _private_key(*inner)
+    """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
+    _, _, protect, plain, inner = _key_of(store, block)
+    key = _loaded(plain, inner)
     if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
         protect()  # (read.py records no protection for a plain key in a DER file)
     store._keep_loose_key(key)
 
 
-def _private_key(algorithm: bytes, key: bytes, curve: bytes) -> Any:
-    """cryptography's private key of an RSAPrivateKey or ECPrivateKey (with its public key), built from its numbers
-    once they are consistent; _NotHere where they are not (cryptography's loader refuses such a key, and read.py
-    with it), or not in DER's one form.
+def _loaded(plain: bytes, inner: _Inner) -> Any:
+    """cryptography's key of `plain` (the block's PKCS#8 or traditional DER), loaded by read.py's loader
+    (keystores.pki.undecoded.load_private_key, without cryptography's serialization package:
+    keystores.crypto.key_encoding); _NotHere where cryptography refuses it, and read.py with it.
 
-    An EC key is checked by cryptography itself (its point is its private value's). An RSA key is checked here by
-    arithmetic, a few big-integer operations: n = pq, d inverts e modulo lcm(p-1, q-1), the CRT values are d's and
-    q's; that is what any damage breaks. cryptography's loader also tests that p and q are prime, which costs ~50 ms
-    of CPU for a 2048-bit key (more than Python's start-up; OpenSSL 3's SP 800-56B key check) and is not run here:
-    a key made of composite factors, which only someone crafting one writes, is refused when it is used instead of
-    when the file is listed."""
-    public = _inner_public_key(algorithm, key, curve)
+    cryptography checks an EC key (its point is its private value's) and an RSA key's numbers; for an RSA key those
+    checks are made here instead, by arithmetic (_rsa_numbers: n = pq, d inverts e modulo lcm(p-1, q-1), the CRT
+    values are d's and q's; what any damage breaks), because cryptography's also tests that p and q are prime, which
+    costs ~50 ms of CPU for a 2048-bit key (more than Python's start-up; OpenSSL 3's SP 800-56B key check). A key
+    made of composite factors, which only someone crafting one writes, is refused when it is used (read.py's loader
+    on first use), not when the file is listed."""
+    from keystores.pki.undecoded import UndecodedPrivateKey, load_private_key
+
+    rsa = inner[0] == _RSA
+    if rsa:
+        _rsa_numbers(inner[1])
     try:
-        if algorithm == _RSA:
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            n, e, d, p, q, dp, dq, qinv = _rsa_numbers(key)
-            return rsa.RSAPrivateNumbers(p, q, d, dp, dq, qinv, rsa.RSAPublicNumbers(e, n)).private_key(
-                unsafe_skip_rsa_key_validation=True)
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        _, start, end = read(key)
-        numbers = [key[first:last] for _, first, last in _elements(key, start, end)]
-        point = _canonical(public)[2][2:]  # type: ignore[index]
-        size = len(point) // 2
-        found = curve_of_params(curve)
-        if numbers[0] != b"\x01" or found is None or len(point) != 2 * size:
-            raise _NotHere
-        public_numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(point[:size]), int.from_bytes(point[size:]),
-                                                       found.cryptography_curve())
-        return ec.EllipticCurvePrivateNumbers(int.from_bytes(numbers[1]), public_numbers).private_key()
-    except (ValueError, KeyError, TypeError):
+        key = load_private_key(plain, skip_rsa_validation=rsa)
+    except ValueError:
         raise _NotHere from None
+    if isinstance(key, UndecodedPrivateKey):
+        raise _NotHere
+    return key
 
 
 def _plain_headers(block: _Block) -> bool:
@@ -190,7 +179,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
     where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
     position, block = key_at
-    public, load_key, protect, _ = _key_of(store, block)
+    public, load_key, protect, _, _ = _key_of(store, block)
     for held in certificates:
         spki = subject_and_key(held.block.der)
         held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
@@ -278,10 +267,9 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
 
 @cache
 def _listed_type() -> type:
-    """EncodedCertificate (names, signature and its hash read from the DER, as keystores.pki.chain compares and
-    verifies them) whose public key is built from the numbers read here, without cryptography's serialization;
-    _NotHere for what read.py would answer by cryptography's decoding: a signature algorithm or key not read
-    here, an encoding cryptography's parser refuses."""
+    """EncodedCertificate (names, key, signature and its hash read from the DER, as keystores.pki.chain compares and
+    verifies them) that knows its block; _NotHere for what read.py would answer by cryptography's decoding: a
+    signature algorithm not read here, an encoding cryptography's parser refuses."""
     from keystores.pki.encoded import EncodedCertificate
 
     class Listed(EncodedCertificate):
@@ -294,9 +282,6 @@ def _listed_type() -> type:
             except ValueError:  # DerError: not minimal DER, which cryptography refuses
                 raise _NotHere from None
 
-        def public_key(self) -> Any:
-            return _public_key(self.held.public)
-
         @property
         def signature_hash_name(self) -> str | None:
             name = super().signature_hash_name
@@ -305,27 +290,6 @@ def _listed_type() -> type:
             return name
 
     return Listed
-
-
-def _public_key(public: tuple[bytes, ...] | None) -> Any:
-    """cryptography's public key of _certificate_public_key's tuple, built from its numbers (as the certificate's
-    SubjectPublicKeyInfo loads it); _NotHere where it is not RSA or EC on a curve read here, or cryptography
-    refuses the numbers."""
-    if public is None:
-        raise _NotHere
-    try:
-        if public[0] == _RSA:
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            return rsa.RSAPublicNumbers(int.from_bytes(public[2]), int.from_bytes(public[1])).public_key()
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        curve = curve_of_params(public[1])
-        if curve is None:
-            raise _NotHere
-        return ec.EllipticCurvePublicKey.from_encoded_point(curve.cryptography_curve(), public[2][1:])
-    except (ValueError, KeyError):
-        raise _NotHere from None
 
 
 _STRING_TAGS = frozenset({0x12, 0x13, 0x14, 0x16, 0x1A})  # Numeric, Printable, T61, IA5, VisibleString
@@ -405,9 +369,10 @@ _Inner = tuple[bytes, bytes, bytes]  # (algorithm OID, RSAPrivateKey or ECPrivat
 
 
 def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
-                                                       _Inner]:
+                                                       bytes, _Inner]:
     """(the public key the block's key holds, what loads the key, what records the key's protection in the store
-    once it is an entry or loose key, the key itself); _NotHere for a key not read here. cryptography loads the key
+    once it is an entry or loose key, the key's DER decrypted, the key itself); _NotHere for a key not read here
+    or whose numbers cryptography's loader refuses (_loaded). cryptography loads the key
     when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
@@ -420,7 +385,10 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     public = _canonical(_inner_public_key(*inner))
     if public is None:
         raise _NotHere
-    _checked(*inner)  # consistent numbers: damage read.py's loader refuses is declined here
+    if inner[0] == _RSA:  # consistent numbers: damage read.py's loader refuses is declined here
+        _rsa_numbers(inner[1])
+    else:
+        _loaded(plain, inner)
 
     def protect() -> None:
         if not encrypted:
@@ -437,7 +405,7 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
         return loaded
 
-    return public, key, protect, inner
+    return public, key, protect, plain, inner
 
 
 def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
@@ -454,19 +422,11 @@ def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
     return public
 
 
-def _checked(algorithm: bytes, key: bytes, curve: bytes) -> None:
-    """_private_key's checks, without building an RSA key (nor importing cryptography's RSA module)."""
-    if algorithm == _RSA:
-        _rsa_numbers(key)
-    else:
-        _private_key(algorithm, key, curve)
-
-
 def _rsa_numbers(key: bytes) -> tuple[int, ...]:
     """(n, e, d, p, q, dP, dQ, qInv) of a two-prime RSAPrivateKey whose numbers are in DER's one form and hold
     the relations of RFC 8017, 3.2 that cryptography's loader (OpenSSL's key check) tests besides primality:
     n = pq, ed = 1 modulo p-1 and q-1 (so modulo their lcm), the CRT values are d's and q's; _NotHere otherwise
-    (see _private_key)."""
+    (see _loaded)."""
     try:
         _, start, end = read(key)
         fields = [key[first:last] for _, first, last in _elements(key, start, end)]
