@@ -1,5 +1,6 @@
 """PEM against openssl, interleaved: `keystores list` on a CA bundle vs `openssl storeutl -certs` (both parse every
-certificate), and on an encrypted key + chain vs `openssl pkey` decrypting the same key.
+certificate), and on an encrypted key + chain vs `openssl pkey` decrypting the same key; and the start-up of `list`
+on the other small PEM/DER files users list (issue 15 item 2) against `python -c pass`, goal 2.5x.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_core import _byte_compiled  # the one byte-compiling step of the start-up rows
 from harness import interleaved, row
 
 PASSWORD_ENV = {"BENCH_PW": "bench-password"}
@@ -47,10 +49,30 @@ def _make_files(folder: Path) -> tuple[Path, Path]:
     server = folder / "server.pem"
     root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     root = cert(root_key, "Root", "Root", root_key)
+    leaf = cert(leaf_key, "server", "Root", root_key)
     with open_store(server, create=True, password=PASSWORD_ENV["BENCH_PW"]) as store:
-        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(cert(leaf_key, "server", "Root", root_key), root),
-                        key=leaf_key))
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(leaf, root), key=leaf_key))
+    _small_files(folder, leaf, leaf_key)
     return bundle, server
+
+
+def _small_files(folder: Path, leaf, leaf_key) -> None:  # type: ignore[no-untyped-def]
+    """The other small files users list: a DER certificate, a key in OpenSSL's traditional encrypted form (DEK-Info)
+    with its certificate, an encrypted PKCS#8 key alone."""
+    from cryptography.hazmat.primitives import serialization
+
+    encryption = serialization.BestAvailableEncryption(PASSWORD_ENV["BENCH_PW"].encode())
+    (folder / "server.der").write_bytes(leaf.public_bytes(serialization.Encoding.DER))
+    (folder / "traditional.pem").write_bytes(
+        leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, encryption)
+        + leaf.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+
+
+STARTUP = {"list server.pem (encrypted key + chain)": "server.pem", "list server.der (a DER certificate)": "server.der",
+           "list traditional.pem (DEK-Info key + certificate)": "traditional.pem",
+           "list key.pem (encrypted key alone)": "key.pem"}
 
 
 def main(quick: bool) -> list[str]:
@@ -63,11 +85,18 @@ def main(quick: bool) -> list[str]:
             "openssl bundle": ["openssl", "storeutl", "-noout", "-certs", str(bundle)],
             "ours server": [*ours, "list", str(server), "--password", "env:BENCH_PW"],
             "openssl server": ["openssl", "pkey", "-in", str(server), "-passin", "env:BENCH_PW", "-noout"],
+            "python": [sys.executable, "-c", "pass"],
         }
+        jobs.update({name: [*ours, "list", str(Path(tmp) / file), "--password", "env:BENCH_PW"]
+                     for name, file in STARTUP.items() if file != "server.pem"})
+        _byte_compiled()
         times = interleaved(jobs, rounds, env={**os.environ, **PASSWORD_ENV})
+    times[next(iter(STARTUP))] = times["ours server"]
     return [
         row(f"list, {CAS}-CA PEM bundle", times["ours bundle"], times["openssl bundle"], "openssl storeutl -certs"),
         row("list, encrypted key + chain PEM", times["ours server"], times["openssl server"], "openssl pkey"),
+        *(row(f"start-up: keystores {name}", times[name], times["python"], "python -c pass", 2.5)
+          for name in STARTUP),
     ]
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -93,19 +95,15 @@ def test_a_bundle_of_certificates_with_names_and_duplicates(tmp_path: Path) -> N
     assert said["notes"] == [f"{path}: 1 duplicate certificate(s) skipped"]
 
 
-@pytest.mark.parametrize("shape", ["key matches no certificate", "two certificates", "request", "legacy key",
-                                   "no common name"])
+@pytest.mark.parametrize("shape", ["key matches no certificate", "request", "no common name"])
 def test_other_shapes_are_read_by_read_py(tmp_path: Path, shape: str) -> None:
     key, other = ec_key(9), ec_key(10)
     ca_key, ca_cert = ca(0)
     leaf = certificate(key, "leaf.example", ca_key, ca_cert)
     data = {
         "key matches no certificate": key_pem(other) + pem_of(leaf),
-        "two certificates": key_pem(key) + pem_of(leaf) + pem_of(ca_cert),
         "request": key_pem(key) + x509.CertificateSigningRequestBuilder().subject_name(leaf.subject).sign(
             key, leaf.signature_hash_algorithm).public_bytes(serialization.Encoding.PEM),
-        "legacy key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                        serialization.BestAvailableEncryption(PASSWORD.encode())) + pem_of(leaf),
         "no common name": key_pem(key) + pem_of(_no_name_certificate(key)),
     }[shape]
     path = tmp_path / "x.pem"
@@ -146,55 +144,72 @@ def test_a_damaged_certificate_beside_good_ones_is_skipped_as_before(tmp_path: P
     assert len(lazy) == 1 and "skipped" in said["notes"][0]
 
 
+def modules_listing(path: Path, *options: str) -> tuple[str, set[str]]:
+    """(what `keystores list path` prints, the modules it loaded), in a fresh interpreter."""
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    env = {**os.environ, "LAZY_PW": PASSWORD}
+    done = subprocess.run([sys.executable, "-c", probe, "list", str(path), "--password", "env:LAZY_PW", *options],
+                          capture_output=True, text=True, env=env, check=True)
+    return done.stdout, set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+UNUSED_BY_LIST = {"cryptography.x509", "cryptography.hazmat.primitives.serialization", "dataclasses", "typer",
+                  "rich", "asn1crypto"}
+
+
 def test_listing_a_key_and_its_certificate_decodes_no_certificate(tmp_path: Path) -> None:
     """`list` (table and --json) of an encrypted key with its certificate; the table imports no x509."""
     key = ec_key(12)
     path = tmp_path / "pair.pem"
     path.write_bytes(key_pem(key) + pem_of(certificate(key, "web.example")))
-    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
-             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
-             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    env = {**os.environ, "LAZY_PW": PASSWORD}
-    done = subprocess.run([sys.executable, "-c", probe, "list", str(path), "--password", "env:LAZY_PW"],
-                          capture_output=True, text=True, env=env, check=True)
-    assert done.stdout.split("\t")[:3] == ["web.example", "key-pair",
-                                                 "O=keystores tests,CN=web.example"]
-    loaded = json.loads(done.stderr.strip().splitlines()[-1])
-    unused = {"cryptography.x509", "cryptography.hazmat.primitives.serialization", "keystores.pki.chain",
-              "dataclasses", "typer", "rich"}
-    assert unused.isdisjoint(loaded), unused & set(loaded)
+    printed, loaded = modules_listing(path)
+    assert printed.split("\t")[:3] == ["web.example", "key-pair", "O=keystores tests,CN=web.example"]
+    unused = UNUSED_BY_LIST | {"keystores.pki.chain"}
+    assert unused.isdisjoint(loaded), unused & loaded
     listed = subprocess.run([sys.executable, "-m", "keystores", "list", str(path), "--password", "env:LAZY_PW",
-                             "--json"], capture_output=True, text=True, env=env, check=True)
+                             "--json"], capture_output=True, text=True, env={**os.environ, "LAZY_PW": PASSWORD},
+                            check=True)
     entry = json.loads(listed.stdout)["entries"][0]
     assert (entry["subject"], entry["key_type"], entry["chain_length"]) == ("O=keystores tests,CN=web.example",
                                                                            "EC-P256", 1)
 
 
-def test_a_key_cryptography_refuses_fails_where_it_is_used(tmp_path: Path) -> None:
-    """Listing reads a key only as far as pairing needs (its public key, from the decrypted PKCS#8), as a PKCS#12
-    listing opens no key at all: a key whose public half is the certificate's but whose private value is not
-    (cryptography refuses it) is listed as the key pair it claims to be, and the first use of the key fails naming
-    its block. (read.py, which loads every key, keeps such a key aside and lists the certificate alone.)"""
-    from keystores.crypto.pbe import encrypt_pkcs8
-    from keystores.errors import CorruptStore
-
+def _mixed_keys() -> dict[str, bytes]:
+    """PKCS#8 keys whose public half is ec_key(13)'s / rsa_key(13)'s but whose private values are not consistent
+    with it (cryptography refuses both): an EC point that is not the private value's, an RSA d changed by one."""
     key, other = ec_key(13), ec_key(14)
     point = lambda k: k.public_key().public_bytes(serialization.Encoding.X962,  # noqa: E731
                                                   serialization.PublicFormat.UncompressedPoint)
-    plain = other.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).replace(point(other), point(key))
+    plain = serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    mixed_ec = other.private_bytes(serialization.Encoding.DER, *plain).replace(point(other), point(key))
+    rsa = rsa_key(13)
+    d = rsa.private_numbers().d
+    d_bytes = d.to_bytes((d.bit_length() + 8) // 8)
+    good = rsa.private_bytes(serialization.Encoding.DER, *plain)
+    assert good.count(d_bytes) == 1
+    bad_d = (d + 2).to_bytes(len(d_bytes))
+    return {"ec": mixed_ec, "rsa": good.replace(d_bytes, bad_d)}
+
+
+@pytest.mark.parametrize("kind", ["ec", "rsa"])
+def test_a_key_cryptography_refuses_is_kept_aside_as_read_py_keeps_it(tmp_path: Path, kind: str) -> None:
+    """Listing checks a key's numbers (see lazy_read._private_key): a key whose public half is the certificate's
+    but whose private values are not (cryptography refuses it) is declined, and read.py keeps it aside and lists
+    the certificate alone, as it always did."""
+    from keystores.crypto.pbe import encrypt_pkcs8
+
+    plain = _mixed_keys()[kind]
     with pytest.raises(ValueError):  # cryptography itself refuses the mixed key
         serialization.load_der_private_key(plain, None)
+    public = (ec_key(13) if kind == "ec" else rsa_key(13))
     path = tmp_path / "pair.pem"
     path.write_bytes(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + _base64_lines(encrypt_pkcs8(plain, PASSWORD))
-                     + b"-----END ENCRYPTED PRIVATE KEY-----\n" + pem_of(certificate(key, "web")))
-    with open_store(path, password=PASSWORD) as store:
-        (entry,) = store.entries()
-        assert entry.kind.value == "key-pair"
-        with pytest.raises(CorruptStore, match="ENCRYPTED PRIVATE KEY block at line 1 decrypts to a key we cannot"):
-            entry.key  # noqa: B018
-    with open_store(path, password=PASSWORD, writable=True) as full:
-        assert [e.kind.value for e in full.entries()] == ["trusted-cert"] and "cannot load" in full.notes[0]
+                     + b"-----END ENCRYPTED PRIVATE KEY-----\n" + pem_of(certificate(public, "web")))
+    lazy, full, said = read_both(path)
+    assert_same(lazy, full)
+    assert [e.kind.value for e in lazy] == ["trusted-cert"] and "cannot load" in said["notes"][0]
 
 
 def _base64_lines(der: bytes) -> bytes:
@@ -240,9 +255,8 @@ def _outcome(path: Path, writable: bool) -> tuple:
 @pytest.mark.parametrize("seed", range(4))
 def test_damaged_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
     """One base64 character changed anywhere in a key with its certificate, or in a bundle: both readers give the
-    same error, or the same rows and notes. The one difference allowed is the documented one: a key whose private
-    value is damaged (cryptography refuses it) is listed as the key pair its public key says, where read.py keeps
-    it aside (see test_a_key_cryptography_refuses_fails_where_it_is_used)."""
+    same error, or the same rows and notes (a key whose private values are damaged is kept aside by both: see
+    test_a_key_cryptography_refuses_is_kept_aside_as_read_py_keeps_it)."""
     import random
 
     key = ec_key(15)
@@ -250,15 +264,439 @@ def test_damaged_files_read_the_same_either_way(tmp_path: Path, seed: int) -> No
     bundle = b"".join(pem_of(ca(i)[1]) for i in range(3))
     rng = random.Random(seed)
     for n in range(40):
-        lines = (pair if n % 2 else bundle).split(b"\n")
-        body = [i for i, line in enumerate(lines) if line and not line.startswith(b"-----")]
-        at = rng.choice(body)
-        line = bytearray(lines[at])
-        line[rng.randrange(len(line))] = rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        lines[at] = bytes(line)
         path = tmp_path / f"{n}.pem"
-        path.write_bytes(b"\n".join(lines))
+        path.write_bytes(_damaged(pair if n % 2 else bundle, rng))
         lazy, full = _outcome(path, False), _outcome(path, True)
-        if lazy != full:
-            assert lazy[0] == full[0] == "ok" and [r["kind"] for r in lazy[1]] == ["key-pair"], (n, lazy, full)
-            assert "cryptography cannot load" in full[2][0], (n, lazy, full)
+        assert lazy == full, n
+
+
+def _damaged(data: bytes, rng) -> bytes:
+    """`data` with one base64 character of one PEM block changed."""
+    lines = data.split(b"\n")
+    body = [i for i, line in enumerate(lines) if line and not line.startswith(b"-----")]
+    at = rng.choice(body)
+    line = bytearray(lines[at])
+    line[rng.randrange(len(line))] = rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    lines[at] = bytes(line)
+    return b"\n".join(lines)
+
+
+# --- a key with its chain --------------------------------------------------------------------------------------
+
+
+@cache
+def chain_pool() -> dict[str, x509.Certificate]:
+    """A leaf under an issuing CA under a root, and the certificates that make chain building hard: a second
+    issuing CA of the same name (another key), the root cross-signed by another root (same name and key, another
+    issuer), that other root, an unrelated CA, and a CA whose name is the issuing CA's in another string type
+    (equal as cryptography compares names, not in DER)."""
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID
+
+    root_key, issuing_key, other_key, cross_key = rsa_key(40), ec_key(41), ec_key(42), ec_key(43)
+    root = certificate(root_key, "Chain Root", ca=True)
+    issuing = certificate(issuing_key, "Chain Issuing CA", root_key, root, ca=True)
+    printable = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Chain Issuing CA", _ASN1Type.PrintableString),
+                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "keystores tests")])
+    other_root = certificate(cross_key, "Other Root", ca=True)
+    return {
+        "leaf": certificate(ec_key(44), "chain.example", issuing_key, issuing),
+        "issuing": issuing,
+        "root": root,
+        "same name": certificate(other_key, "Chain Issuing CA", root_key, root, ca=True),
+        "cross": certificate(root_key, "Chain Root", cross_key, other_root, ca=True),
+        "other root": other_root,
+        "unrelated": ca(3)[1],
+        "other string type": _renamed(certificate(other_key, "x", root_key, root, ca=True), printable, root_key),
+    }
+
+
+def _renamed(cert: x509.Certificate, subject: x509.Name, issuer_key) -> x509.Certificate:
+    from cryptography.hazmat.primitives import hashes
+
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(cert.issuer).public_key(cert.public_key())
+            .serial_number(cert.serial_number).not_valid_before(cert.not_valid_before_utc)
+            .not_valid_after(cert.not_valid_after_utc).sign(issuer_key, hashes.SHA256()))
+
+
+def chain_file(parts: list[str], *, password: str | None = PASSWORD, named: tuple[str, ...] = ()) -> bytes:
+    """The PEM of `parts` in order: "key" is the leaf's key, any other name a certificate of chain_pool (a name
+    in `named` gets a friendlyName)."""
+    pool = chain_pool()
+    out = b""
+    for part in parts:
+        if part == "key":
+            out += key_pem(ec_key(44), password)
+            continue
+        if part in named:
+            out += f"Bag Attributes\n    friendlyName: my {part}\n".encode()
+        out += pem_of(pool[part])
+    return out
+
+
+def assert_same_chains(lazy: list, full: list) -> None:
+    assert_same(lazy, full)
+    assert [e.kind.value for e in lazy] == [e.kind.value for e in full]
+    for one, other in zip(lazy, full, strict=True):
+        assert [c.public_bytes(serialization.Encoding.DER) for c in one.chain] == \
+            [c.public_bytes(serialization.Encoding.DER) for c in other.chain]
+
+
+@pytest.mark.parametrize(("parts", "labels"), [
+    (["key", "leaf", "issuing", "root"], [("chain.example", "key-pair", 3), ("Chain Issuing CA", "certificate", 1),
+                                          ("Chain Root", "certificate", 1)]),
+    (["root", "issuing", "leaf", "key"], [("Chain Root", "certificate", 1), ("Chain Issuing CA", "certificate", 1),
+                                          ("chain.example", "key-pair", 3)]),
+    (["issuing", "key", "root", "leaf", "issuing", "root"],
+     [("Chain Issuing CA", "trusted-cert", 1), ("chain.example", "key-pair", 3), ("Chain Root", "trusted-cert", 1)]),
+    (["key", "leaf", "same name", "issuing", "unrelated", "root"],
+     [("chain.example", "key-pair", 3), ("Chain Issuing CA", "trusted-cert", 1),
+      ("Chain Issuing CA (2)", "certificate", 1), ("Test Root CA 3", "trusted-cert", 1),
+      ("Chain Root", "certificate", 1)]),
+    (["key", "leaf", "issuing", "cross", "other root", "root"],
+     [("chain.example", "key-pair", 4), ("Chain Issuing CA", "certificate", 1), ("Chain Root", "certificate", 1),
+      ("Other Root", "certificate", 1), ("Chain Root (2)", "trusted-cert", 1)]),
+    (["key", "leaf", "root"], [("chain.example", "key-pair", 1), ("Chain Root", "trusted-cert", 1)]),
+], ids=["in order", "reversed", "shuffled with duplicates", "same-name CA", "cross-signed root", "chain gap"])
+@pytest.mark.parametrize("password", [PASSWORD, None], ids=["encrypted", "plain"])
+def test_a_key_with_its_chain(tmp_path: Path, parts: list[str], labels: list, password: str | None) -> None:
+    """Chains read lazily are read.py's: the same order (signatures decide between a same-name CA and the real
+    issuer, the cross-signed root or the self-signed one, as keystores.pki.chain does for both), the same
+    untrusted chain members and trusted others, the same labels; no certificate decoded until asked."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(parts, password=password))
+    lazy, full, _ = read_both(path, password)
+    assert all(isinstance(e, LazyEntry) for e in lazy)
+    assert all(e.undecoded_leaf is not None for e in lazy)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value, len(e.chain)) for e in lazy] == labels
+
+
+def test_named_chain_members_stay_trusted_entries(tmp_path: Path) -> None:
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "issuing", "root"], named=("issuing",)))
+    lazy, full, _ = read_both(path)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value) for e in lazy] == [("chain.example", "key-pair"), ("my issuing", "trusted-cert"),
+                                                       ("Chain Root", "certificate")]
+    assert isinstance(lazy[0], LazyEntry)
+
+
+def test_a_name_equal_only_as_cryptography_compares_names_goes_to_read_py(tmp_path: Path) -> None:
+    """An issuer name in another string type than the CA's subject (or alike names in two spellings) is equal to
+    cryptography and not in DER: read.py decides, as before."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "other string type", "issuing", "root"]))
+    lazy, full, _ = read_both(path)
+    assert_same_chains(lazy, full)
+    assert not any(isinstance(e, LazyEntry) for e in lazy)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """Seeded: the key and any of the pool's certificates, repeated, named or not, in any order; both readers
+    give the same entries (chains certificate for certificate), notes and protection."""
+    import random
+
+    rng = random.Random(seed)
+    names = list(chain_pool())  # the leaf too: a key matching two certificates
+    lazily = 0
+    for n in range(25):
+        parts = ["key", "leaf"] + [rng.choice(names) for _ in range(rng.randrange(0, 6))]
+        rng.shuffle(parts)
+        named = tuple(name for name in set(parts) if rng.random() < 0.15)
+        password = PASSWORD if n % 5 == 0 else None
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(chain_file(parts, password=password, named=named))
+        lazy, full, _ = read_both(path, password)
+        assert_same_chains(lazy, full)
+        lazily += isinstance(lazy[0], LazyEntry)
+    assert lazily > 10  # most shapes are read lazily (those with the other string type's CA are not)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_damaged_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One base64 character changed anywhere in a key (PKCS#8, or traditional and encrypted) with its chain: the
+    same error, or the same rows and notes (a damaged signature drops the CA from the chain in both; a damaged
+    traditional key is a wrong password to both)."""
+    import random
+
+    traditional = ec_key(44).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.BestAvailableEncryption(PASSWORD.encode()))
+    forms = [chain_file(["key", "leaf", "issuing", "root"], password=None),
+             traditional + chain_file(["leaf", "issuing", "root"])]
+    rng = random.Random(seed)
+    for n in range(60):
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(_damaged(forms[n % 2], rng))
+        lazy, full = _outcome(path, False), _outcome(path, True)
+        assert lazy == full, n
+
+
+def test_listing_a_key_and_its_chain_decodes_no_certificate(tmp_path: Path) -> None:
+    """`list` of an encrypted key with its chain checks the chain's signatures with cryptography's public keys,
+    and imports neither x509 nor serialization; --json prints what read.py's entries print."""
+    path = tmp_path / "chain.pem"
+    path.write_bytes(chain_file(["key", "leaf", "issuing", "root"]))
+    printed, loaded = modules_listing(path)
+    assert [line.split("\t")[:2] for line in printed.splitlines()] == [
+        ["chain.example", "key-pair"], ["Chain Issuing CA", "certificate"], ["Chain Root", "certificate"]]
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+    assert "keystores.pki.chain" in loaded  # the one chain builder built it
+    as_json = json.loads(modules_listing(path, "--json")[0])
+    with open_store(path, password=PASSWORD, writable=True) as full:
+        from keystores.ops.describe import store_data
+
+        assert as_json == json.loads(json.dumps(store_data(full, list(full.entries()))))
+
+
+# --- the other shapes a user lists ------------------------------------------------------------------------------
+
+
+def test_a_der_certificate(tmp_path: Path) -> None:
+    leaf = chain_pool()["leaf"]
+    path = tmp_path / "cert.der"
+    path.write_bytes(leaf.public_bytes(serialization.Encoding.DER))
+    lazy, full, _ = read_both(path, None)
+    assert isinstance(lazy[0], LazyEntry)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value) for e in lazy] == [("chain.example", "trusted-cert")]
+    printed, loaded = modules_listing(path)
+    assert printed.split("\t")[:2] == ["chain.example", "trusted-cert"]
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_damaged_der_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One byte of a DER certificate changed, or bytes added or cut at its end: both readers give the same error,
+    or the same rows and notes."""
+    import random
+
+    data = chain_pool()["leaf"].public_bytes(serialization.Encoding.DER)
+    rng = random.Random(seed)
+    for n in range(60):
+        damaged = bytearray(data)
+        if n % 10 == 0:
+            damaged = damaged + damaged[: rng.randrange(1, 40)] if n % 20 else damaged[: rng.randrange(len(data))]
+        else:
+            damaged[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"{n}.der"
+        path.write_bytes(bytes(damaged))
+        assert _outcome(path, False) == _outcome(path, True), n
+
+
+def assert_same_password_errors(path: Path) -> None:
+    """A wrong and a missing password fail alike whether the file is read lazily or by read.py."""
+    for wrong in ("not it", None):
+        errors = []
+        for writable in (False, True):
+            with pytest.raises((WrongPassword, PasswordRequired)) as caught:
+                open_store(path, password=wrong, writable=writable)
+            errors.append((type(caught.value), caught.value.reason))
+        assert errors[0] == errors[1], path
+
+
+@pytest.mark.parametrize("cipher", ["aes256", "des3", None])
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_a_traditional_key_with_its_chain(tmp_path: Path, kind: str, cipher: str | None) -> None:
+    """OpenSSL's 'BEGIN RSA PRIVATE KEY' / 'BEGIN EC PRIVATE KEY' blocks, plain or encrypted with a DEK-Info header
+    (`openssl rsa -aes256 -traditional`), with a certificate or a chain: read lazily, the same entries, notes and
+    protection as read.py's; a wrong or missing password fails as in read.py."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    pool = chain_pool()
+    key = ec_key(44) if kind == "ec" else rsa_key(45)
+    leaf = pool["leaf"] if kind == "ec" else certificate(key, "rsa.example", ec_key(41), pool["issuing"])
+    plain = tmp_path / "plain.key"
+    plain.write_bytes(key_pem(key, None))
+    command = ["openssl", kind, "-in", str(plain), "-traditional"] if kind == "rsa" else ["openssl", "ec", "-in",
+                                                                                           str(plain)]
+    if cipher:
+        command += [f"-{cipher}", "-passout", f"pass:{PASSWORD}"]
+    traditional = subprocess.run(command, capture_output=True, check=True).stdout
+    assert traditional.startswith(f"-----BEGIN {kind.upper()} PRIVATE KEY-----".encode())
+    assert (b"DEK-Info" in traditional) is bool(cipher)
+    for number, extra in enumerate([[], ["issuing", "root"]]):
+        path = tmp_path / f"{number}.pem"
+        path.write_bytes(traditional + pem_of(leaf) + b"".join(pem_of(pool[name]) for name in extra))
+        password = PASSWORD if cipher else None
+        lazy, full, said = read_both(path, password)
+        assert all(isinstance(e, LazyEntry) for e in lazy)
+        assert_same_chains(lazy, full)
+        assert len(lazy[0].chain) == 1 + len(extra) and same_key(lazy[0].key, key)
+        assert said["uses_password"] is bool(cipher)
+        if cipher:
+            assert_same_password_errors(path)
+    printed, loaded = modules_listing(path)
+    assert printed.splitlines()[0].split("\t")[1] == "key-pair"
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+
+
+def _key_forms(key) -> dict[str, bytes]:
+    encrypted = serialization.BestAvailableEncryption(PASSWORD.encode())
+    traditional, pkcs8 = serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8
+    pem, der = serialization.Encoding.PEM, serialization.Encoding.DER
+    return {"pkcs8.pem": key_pem(key), "plain pkcs8.pem": key_pem(key, None),
+            "traditional.pem": key.private_bytes(pem, traditional, encrypted),
+            "plain traditional.pem": key.private_bytes(pem, traditional, serialization.NoEncryption()),
+            "pkcs8.der": key.private_bytes(der, pkcs8, encrypted),
+            "plain pkcs8.der": key.private_bytes(der, pkcs8, serialization.NoEncryption())}
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_a_key_alone(tmp_path: Path, kind: str) -> None:
+    """A private key alone, in every form a user keeps one (PKCS#8 or traditional, PEM or DER, plain or
+    encrypted): read.py's loose key and note, the same protection; the key built from its numbers is the key; a
+    wrong or missing password fails as in read.py; listing imports neither x509 nor serialization."""
+    key = rsa_key(46) if kind == "rsa" else ec_key(46)
+    for form, data in _key_forms(key).items():
+        path = tmp_path / form.replace(" ", "-")
+        path.write_bytes(data)
+        stores = []
+        for writable in (False, True):
+            with open_store(path, password=PASSWORD, writable=writable) as store:
+                stores.append((list(store.entries()), list(store.notes), store.protection().as_text(),
+                               store.uses_password, len(store.loose_keys)))
+                assert same_key(store.loose_keys[0], key)
+        assert stores[0] == stores[1] and stores[0][0] == [] and stores[0][4] == 1, form
+        assert "holds a private key (RSA-2048)" in stores[0][1][0] if kind == "rsa" else "(EC-P256)" in stores[0][1][0]
+        if not form.startswith("plain"):
+            assert_same_password_errors(path)
+        printed, loaded = modules_listing(path)
+        assert printed == ""
+        assert UNUSED_BY_LIST.isdisjoint(loaded), (form, UNUSED_BY_LIST & loaded)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_damaged_keys_alone_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """A byte (DER) or base64 character (PEM) of a key alone changed: the same error, or the same notes. Here a
+    damaged private value is refused by both: the key is built from its numbers, which cryptography checks."""
+    import random
+
+    rng = random.Random(seed)
+    forms = [data for key in (rsa_key(46), ec_key(46)) for data in _key_forms(key).values()]
+    for n in range(80):
+        data = forms[n % len(forms)]
+        if data.startswith(b"-----"):
+            data = _damaged(data, rng)
+        else:
+            damaged = bytearray(data)
+            damaged[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(damaged)
+        path = tmp_path / f"{n}.{'pem' if data.startswith(b'-----') else 'der'}"
+        path.write_bytes(data)
+        assert _outcome(path, False) == _outcome(path, True), n
+
+
+def test_a_chain_of_certificates_without_extensions(tmp_path: Path) -> None:
+    """bench/bench_pem.py's file: keystores writes a key pair whose v3 certificates carry no extensions (as
+    cryptography's builder makes them given none), certificates first; read lazily, as read.py reads it."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import hashes
+
+    from keystores.model import Entry, EntryKind
+
+    def bare(key, subject: str, issuer: str, issuer_key) -> x509.Certificate:
+        named = lambda cn: x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])  # noqa: E731
+        when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return (x509.CertificateBuilder().subject_name(named(subject)).issuer_name(named(issuer))
+                .public_key(key.public_key()).serial_number(7).not_valid_before(when)
+                .not_valid_after(when + dt.timedelta(days=30)).sign(issuer_key, hashes.SHA256()))
+
+    root_key, leaf_key = ec_key(47), ec_key(48)
+    root = bare(root_key, "Root", "Root", root_key)
+    path = tmp_path / "server.pem"
+    with open_store(path, create=True, password=PASSWORD) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(bare(leaf_key, "server", "Root", root_key), root),
+                        key=leaf_key))
+    lazy, full, _ = read_both(path)
+    assert all(isinstance(e, LazyEntry) for e in lazy)
+    assert_same_chains(lazy, full)
+    assert [(e.label, e.kind.value, len(e.chain)) for e in lazy] == [("server", "key-pair", 2),
+                                                                   ("Root", "certificate", 1)]
+
+
+def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> None:
+    """A certificate or a bundle (PEM or DER) is listed from its DER alone: neither cryptography (not even to quiet
+    its warnings: nothing is decoded) nor threading (a store's KDF budget locks with _thread) is imported."""
+    pool = chain_pool()
+    bundle, der = tmp_path / "bundle.pem", tmp_path / "root.der"
+    bundle.write_bytes(pem_of(pool["root"]) + pem_of(pool["issuing"]))
+    der.write_bytes(pool["root"].public_bytes(serialization.Encoding.DER))
+    for path in (bundle, der):
+        printed, loaded = modules_listing(path)
+        assert printed.splitlines()[0].split("\t")[:2] == ["Chain Root", "trusted-cert"]
+        assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path
+
+
+OPENSSL_EXTENSIONS = """[ca]
+basicConstraints=critical,CA:true
+keyUsage=critical,keyCertSign,cRLSign
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[leaf]
+basicConstraints=critical,CA:false
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:web.example
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+"""
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
+    """What users list: a root, an issuing CA and a leaf made by `openssl req`/`x509 -req`, the key as `openssl
+    pkcs8 -topk8 -v2 aes-256-cbc` and `openssl ec -aes256` write it, with its chain in any order, `openssl pkcs12`
+    turned back into PEM (Bag Attributes, friendlyName, localKeyID; the key encrypted or not), and the key `openssl
+    ecparam -genkey` writes (an EC PARAMETERS block first), with its certificate or alone."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "ext.cnf").write_text(OPENSSL_EXTENSIONS)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-subj",
+            "/O=Example/CN=Example Root CA", "-days", "3650", "-out", "root.crt")
+    for name, issuer, subject, extensions in (("inter", "root", "/O=Example/CN=Example Issuing CA", "ca"),
+                                              ("leaf", "inter", "/O=Example/CN=web.example", "leaf")):
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key",
+                "-subj", subject, "-out", f"{name}.csr")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key",
+                "-set_serial", "7", "-days", "365", "-extfile", "ext.cnf", "-extensions", extensions, "-out",
+                f"{name}.crt")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.key")  # EC PARAMETERS, EC PRIVATE KEY
+    openssl("req", "-new", "-x509", "-key", "ecparam.key", "-subj", "/CN=ecparam.example", "-days", "30", "-out",
+            "ecparam.crt")
+    openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "leaf.key", "-passout", f"pass:{PASSWORD}", "-out",
+            "leaf.p8")
+    openssl("ec", "-in", "leaf.key", "-aes256", "-passout", f"pass:{PASSWORD}", "-out", "leaf.traditional")
+    openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.crt", "-certfile", "inter.crt", "-name",
+            "my server", "-passout", f"pass:{PASSWORD}", "-out", "chain.p12")
+    openssl("pkcs12", "-in", "chain.p12", "-passin", f"pass:{PASSWORD}", "-passout", f"pass:{PASSWORD}", "-out",
+            "from-p12.pem")
+    openssl("pkcs12", "-in", "chain.p12", "-passin", f"pass:{PASSWORD}", "-nodes", "-out", "from-p12-plain.pem")
+    read = lambda name: (tmp_path / name).read_bytes()  # noqa: E731
+    files = {
+        "key + chain": read("leaf.p8") + read("leaf.crt") + read("inter.crt") + read("root.crt"),
+        "chain, then the key": read("root.crt") + read("inter.crt") + read("leaf.crt") + read("leaf.p8"),
+        "traditional key + chain": read("leaf.traditional") + read("leaf.crt") + read("inter.crt") + read("root.crt"),
+        "plain key + chain": read("leaf.key") + read("leaf.crt") + read("inter.crt"),
+        "openssl pkcs12 out": read("from-p12.pem"),
+        "openssl pkcs12 -nodes out": read("from-p12-plain.pem"),
+        "bundle": read("root.crt") + read("inter.crt"),
+        "openssl ecparam -genkey key + certificate": read("ecparam.key") + read("ecparam.crt"),
+        "openssl ecparam -genkey key alone": read("ecparam.key"),
+    }
+    assert read("ecparam.key").startswith(b"-----BEGIN EC PARAMETERS-----")
+    for shape, data in files.items():
+        path = tmp_path / "listed.pem"
+        path.write_bytes(data)
+        lazy, full, said = read_both(path)
+        assert all(isinstance(e, LazyEntry) for e in lazy), shape
+        assert_same_chains(lazy, full)
+        if shape.endswith("alone"):
+            assert lazy == [] and "holds a private key (EC-P256)" in said["notes"][0]
+        elif shape != "bundle":
+            pair = next(e for e in lazy if e.kind.value == "key-pair")
+            assert len(pair.chain) == (1 if "ecparam" in shape else 2 if "pkcs12" in shape or shape.startswith("plain")
+                                       else 3), shape

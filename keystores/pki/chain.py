@@ -132,40 +132,52 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
 
 def _raw_signature_valid(cert: Any, public_key: object) -> bool:
     """signature_valid over a RawCertificate's original bytes: its hash is named by the signature OID."""
-    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
-
     hash_name = cert.signature_hash_name
-    if hash_name is None and not isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        return False
+    if hash_name is None:
+        from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
+        if not isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            return False
     return signature_verifies(public_key, cert.signature, cert.tbs_certificate_bytes, hash_name)
 
 
 def signature_verifies(public_key: object, signature: bytes, data: bytes, hash_name: str | None) -> bool:
     """Whether `public_key` signed `data` with `hash_name` ("sha256"...; PKCS#1 v1.5 for RSA, ECDSA, DSA; ignored
-    for Ed25519/Ed448): for what is known as bytes (a RawCertificate, what keystores.pki.builder just signed)."""
+    for Ed25519/Ed448): for what is known as bytes (a RawCertificate, what keystores.pki.builder just signed).
+    Each key type's module is imported when a key is not of the types before it (start-up: a chain of one key type
+    loads that type's module only)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from keystores.model import dsa_public_key_type
+    def algorithm() -> hashes.HashAlgorithm:
+        return {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+                "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name or ""]()
 
     try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            public_key.verify(signature, data, padding.PKCS1v15(), algorithm())
+            return True
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(algorithm()))
+            return True
+        from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
         if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
             public_key.verify(signature, data)
             return True
-        algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
-                     "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name or ""]()
-        if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, data, ec.ECDSA(algorithm))
-        elif isinstance(public_key, dsa_public_key_type()):
-            public_key.verify(signature, data, algorithm)
-        else:
-            return False
+        from keystores.model import dsa_public_key_type
+
+        if isinstance(public_key, dsa_public_key_type()):
+            public_key.verify(signature, data, algorithm())
+            return True
     except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError, KeyError):
         return False
-    return True
+    return False
 
 
 def is_ca(cert: x509.Certificate) -> bool:

@@ -253,7 +253,7 @@ class EncodedCertificate(_Signed):
 
     def is_plain(self) -> bool:
         """Whether the certificate is in the forms read here and, as far as they go, as cryptography checks them
-        when it loads one: DER lengths, a v3 (or extension-less v1) layout, a positive serial, names in UTF8String,
+        when it loads one: DER lengths, a v3 (extensions or none) or v1 layout, a positive serial, names in UTF8String,
         PrintableString or IA5String, times in their plain forms, a key cryptography loads, a signature algorithm
         keystores writes, and only the extensions keystores writes (basic constraints, key usage, extended key
         usage, key identifiers, subject alternative names), each well formed and once. What is not plain is left
@@ -261,8 +261,9 @@ class EncodedCertificate(_Signed):
         try:
             _, fields = self._to_be_signed()
             tags = [tag for tag, *_ in fields]
-            if tags not in ([0xA0, 2, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3], [2, 0x30, 0x30, 0x30, 0x30, 0x30]):
-                return False
+            if tags not in ([0xA0, 2, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3], [0xA0, 2, 0x30, 0x30, 0x30, 0x30, 0x30],
+                            [2, 0x30, 0x30, 0x30, 0x30, 0x30]):  # v3 (with extensions or, as cryptography's builder
+                return False  # writes one given none, without), v1
             if tags[0] == 0xA0 and self.version != 2:
                 return False
             _, serial = der.value(self._tbs_field("serial"))
@@ -279,7 +280,7 @@ class EncodedCertificate(_Signed):
             if len(der.elements(validity, start, end)) != 2 or None in (self._plain_time(0), self._plain_time(1)):
                 return False
             self.public_key()
-            return tags[0] != 0xA0 or _plain_extensions(self.der, fields[-1])
+            return tags[-1] != 0xA3 or _plain_extensions(self.der, fields[-1])
         except ValueError:  # DerError, a key cryptography does not load
             return False
 

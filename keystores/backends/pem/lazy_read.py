@@ -1,42 +1,54 @@
-"""The two everyday PEM shapes read without decoding a certificate: a key with its certificate, and a bundle of
-certificates.
+"""The everyday PEM and DER shapes read without decoding a certificate or importing cryptography's x509 and
+serialization: a key (PKCS#8 or OpenSSL's traditional forms, plain or encrypted) with its certificate and chain, a
+key alone, a bundle of certificates, one certificate.
 
 A speed device (bench/bench_core.py, "start-up: keystores list pair.pem (encrypted key)" and "list pair.pem" against
-`openssl pkey -noout`; bench/bench_pem.py, the CA bundle; issue 15): read.py decodes every certificate with
-cryptography's x509 (whose import alone is ~30 ms, more than Python's start-up) to pair keys by public key, build
-chains and derive labels. For these shapes none of that needs a decoded certificate: the label comes from the
-subject's DER, the pairing from comparing the key's SubjectPublicKeyInfo with the certificate's, and there is no
-chain to build (one certificate, or none with a key). The entries are keystores.lazy_entries.LazyEntry objects whose
-certificate is decoded, by read.py's own decoder, on first use; `list` reads its columns from the DER
-(keystores.pki.columns).
+`openssl pkey -noout`; bench/bench_pem.py, "list, encrypted key + chain PEM" and the CA bundle; issue 15): read.py
+decodes every certificate with cryptography's x509 (whose import alone is ~30 ms, more than Python's start-up) to
+pair keys by public key, build chains and derive labels. For these shapes none of that needs a decoded certificate:
+the label comes from the subject's DER, the pairing from comparing the key's SubjectPublicKeyInfo with the
+certificates', and the chain is built by read.py's own builder (keystores.pki.chain.build_chain: issuer name AND
+signature, the same candidates in the same order, the same signature budget) over certificates read from their DER
+(keystores.pki.encoded; public keys loaded without cryptography's serialization package). The entries are
+keystores.lazy_entries.LazyEntry objects whose certificates are decoded, by read.py's own decoder, on first use;
+`list` reads its columns from the DER (keystores.pki.columns).
 
 What is checked: an encrypted key is decrypted with the store's password (its derivation charged to the file's
-KDF budget first), so a wrong password fails as it does in read.py, and paired with the certificate by the public
+KDF budget first), so a wrong password fails as it does in read.py, and paired with a certificate by the public
 key its PKCS#8 holds (RSA, EC on the curves of keystores.pki.curves), which a wrong password's garbage never
 matches; each certificate's and key's framing is walked to its last element (read.py's decoders refuse damage
-anywhere in it). A certificate's label comes from labels.name_label, which read.py uses too for one cryptography
-refuses, so labels never depend on the reader. As a PKCS#12 listing opens no key, cryptography loads the key on
-its first use, and refuses it then, naming the block, if its private values are damaged (read.py, which loads every
-key on opening, would have kept such a key aside). Anything else (another block type, more than one key, a key
-that is not PKCS#8 PBES2/PBKDF2 or plain PKCS#8, an Ed25519 key with no public key in its PKCS#8, a name or key in a
-form read here only by cryptography, a pairing that fails, a wrong password) returns False and read.py reads the
-file as before, with its own messages. tests/test_pem_lazy.py holds both readers to the same entries.
+anywhere in it); every signature read.py checks to build the chain is checked. A certificate's label comes from
+labels.name_label, which read.py uses too for one cryptography refuses, so labels never depend on the reader. A key's
+numbers are checked as cryptography's loader checks them, but for the primality of an RSA key's factors (see
+_loaded: ~50 ms of CPU); the key of a key pair is loaded by cryptography on its first use.
+
+Where this reading could differ from read.py's it declines (returns False, and read.py reads the file as before,
+with its own messages): another block type, more than one key, a key that is not RSA or EC (on the curves of
+keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
+cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
+by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
+compares them (x509.Name: attribute values as text) but not in DER (another string type), or a certificate not
+known to load in cryptography (keystores.pki.encoded's `is_plain`: read.py holds one cryptography refuses as a
+RawCertificate, which its chains pass over), or a signature algorithm or key not verified here. Same-name and
+cross-signed CAs are not declined: the signatures decide between them here as in read.py.
+tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import name_label
-from keystores.backends.pem.parse import UNENCRYPTED
+from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
 from keystores.crypto.der import DerError, read
 from keystores.errors import CorruptStore, KeystoreError
 from keystores.lazy_entries import LazyEntry
 from keystores.limits import KdfBudget
 from keystores.model import EntryKind
-from keystores.pki.columns import certificate_columns, subject_and_key
+from keystores.pki.columns import certificate_columns, certificate_names, subject_and_key
 from keystores.pki.curves import curve_of_params
 from keystores.pki.labels import UniqueLabels
 
@@ -45,7 +57,8 @@ if TYPE_CHECKING:
     from keystores.backends.pem.read import PemReading
 
 _CERTIFICATES = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
-_KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY"})
+_KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
+_TRADITIONAL = frozenset({"RSA PRIVATE KEY", "EC PRIVATE KEY"})  # OpenSSL's PKCS#1 and SEC1 blocks
 _PBES2 = bytes.fromhex("2a864886f70d01050d")  # 1.2.840.113549.1.5.13
 _PBKDF2 = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
 _RSA = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1
@@ -58,48 +71,274 @@ class _NotHere(Exception):
 
 def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     """Fill `store`'s entries (and what it records of its keys) from `blocks` when they are a key with its
-    certificate or certificates only, decoding no certificate; False, with the store unchanged, otherwise."""
-    certificates = [b for b in blocks if b.pem_label in _CERTIFICATES and not b.headers]
-    keys = [b for b in blocks if b.pem_label in _KEYS and not b.headers]
-    if not certificates or len(certificates) + len(keys) != len(blocks) or len(keys) > 1 \
-            or (keys and len(certificates) != 1):
+    certificate and chain, or certificates only, decoding no certificate; False, with the store unchanged,
+    otherwise."""
+    certificate_blocks = [(position, b) for position, b in enumerate(blocks)
+                          if b.pem_label in _CERTIFICATES and not b.headers]
+    keys = [(position, b) for position, b in enumerate(blocks) if b.pem_label in _KEYS and _plain_headers(b)]
+    ignored = sum(b.pem_label in _IGNORED_LABELS for b in blocks)  # `openssl ecparam -genkey`'s EC PARAMETERS
+    if not (certificate_blocks or keys) or len(certificate_blocks) + len(keys) + ignored != len(blocks) \
+            or len(keys) > 1:
         return False
     try:
-        labelled = [(block, _derived_label(block.der)) for block in certificates]
+        if not certificate_blocks:
+            _read_loose_key(store, keys[0][1])
+            return True
+        certificates = [_Held(position, block) for position, block in certificate_blocks]
         if keys:
-            key = _paired_key(store, keys[0], certificates[0].der)
-            (leaf, label), = labelled
-            _add(store, UniqueLabels(), leaf, leaf.friendly_name or keys[0].friendly_name or label,
-                 {"key": key}, kind=EntryKind.KEY_PAIR)
+            _read_key_pair(store, keys[0], certificates)
             return True
     except _NotHere:
         store._kdf_budget = KdfBudget()  # read.py charges the key's derivation again
         return False
     labels, seen, duplicates = UniqueLabels(), set(), 0
-    for block, label in labelled:
+    for held in certificates:
+        block = held.block
         fingerprint = hashlib.sha256(block.der).digest()
         if block.friendly_name is None and fingerprint in seen:
             duplicates += 1
             continue
         seen.add(fingerprint)
-        _add(store, labels, block, block.friendly_name or label, {}, kind=EntryKind.TRUSTED_CERT,
+        _add(store, labels, (held,), block.friendly_name or held.label, {}, kind=EntryKind.TRUSTED_CERT,
              trust=block.trust)
     if duplicates:
         store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
     return True
 
 
-def _add(store: PemReading, labels: UniqueLabels, block: _Block, label: str, loaders: dict[str, Callable[[], Any]],
-         **fields: Any) -> None:
+def read_der_lazily(store: PemReading, data: bytes) -> bool:
+    """read_lazily for a DER file: one certificate, or one private key in PKCS#8, plain or encrypted (a request,
+    a PKCS#7 bundle or another key form goes to read.py)."""
+    from keystores.backends.pem.parse import _Block
+
+    try:
+        if read(data)[2] != len(data):
+            return False  # more than one object: read.py says what is wrong
+    except DerError:
+        return False
+    return any(read_lazily(store, [_Block(label, 0, data)])
+               for label in ("CERTIFICATE", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"))
+
+
+def _read_loose_key(store: PemReading, block: _Block) -> None:
+    """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
+    _, _, protect, plain, inner = _key_of(store, block)
+    key = _loaded(plain, inner)
+    if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
+        protect()  # (read.py records no protection for a plain key in a DER file)
+    store._keep_loose_key(key)
+
+
+def _loaded(plain: bytes, inner: _Inner) -> Any:
+    """cryptography's key of `plain` (the block's PKCS#8 or traditional DER), loaded by read.py's loader
+    (keystores.pki.undecoded.load_private_key, without cryptography's serialization package:
+    keystores.crypto.key_encoding); _NotHere where cryptography refuses it, and read.py with it.
+
+    cryptography checks an EC key (its point is its private value's) and an RSA key's numbers; for an RSA key those
+    checks are made here instead, by arithmetic (_rsa_numbers: n = pq, d inverts e modulo lcm(p-1, q-1), the CRT
+    values are d's and q's; what any damage breaks), because cryptography's also tests that p and q are prime, which
+    costs ~50 ms of CPU for a 2048-bit key (more than Python's start-up; OpenSSL 3's SP 800-56B key check). A key
+    made of composite factors, which only someone crafting one writes, is refused when it is used (read.py's loader
+    on first use), not when the file is listed."""
+    from keystores.pki.undecoded import UndecodedPrivateKey, load_private_key
+
+    rsa = inner[0] == _RSA
+    if rsa:
+        _rsa_numbers(inner[1])
+    try:
+        key = load_private_key(plain, skip_rsa_validation=rsa)
+    except ValueError:
+        raise _NotHere from None
+    if isinstance(key, UndecodedPrivateKey):
+        raise _NotHere
+    return key
+
+
+def _plain_headers(block: _Block) -> bool:
+    """No RFC 1421 headers, or for a traditional key exactly the two OpenSSL writes when it encrypts one."""
+    return not block.headers or (block.pem_label in _TRADITIONAL and block.headers.keys() == {"Proc-Type", "DEK-Info"}
+                                 and block.headers["Proc-Type"].upper() == "4,ENCRYPTED")
+
+
+class _Held:
+    """A certificate block at its position in the file, as read.py's _Item holds a decoded one."""
+
+    __slots__ = ("block", "issuer", "label", "position", "public", "subject", "used")
+
+    def __init__(self, position: int, block: _Block) -> None:
+        self.position, self.block = position, block
+        self.label = _derived_label(block.der)
+        self.issuer, self.subject = certificate_names(block.der) or (b"", b"")  # read, as the label was
+        self.used = False
+        self.public: tuple[bytes, ...] | None = None
+
+
+def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
+    """The entries read.py's _assemble makes of one key and certificates: the key pair (the key with the
+    certificate whose public key is the key's, its chain built as read.py builds it), the unnamed chain members as
+    untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
+    where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
+    position, block = key_at
+    public, load_key, protect, _, _ = _key_of(store, block)
+    for held in certificates:
+        spki = subject_and_key(held.block.der)
+        held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
+    matches = [c for c in certificates if c.public == public]
+    if not matches:
+        raise _NotHere  # a loose key: read.py says so, describing the key with cryptography
+    leaf = min(matches, key=lambda c: (block.local_key_id is None or c.block.local_key_id != block.local_key_id,
+                                       abs(c.position - position)))
+    leaf.used = True
+    chain, note = _chain(store, leaf, certificates) if len(certificates) > 1 else ((leaf,), None)
+    chain_members = []  # the unnamed certificates that are the chain's, as read.py marks them
+    for member in chain[1:]:
+        for candidate in _nearest(certificates, member.subject, leaf.position):
+            if not candidate.used and candidate.block.friendly_name is None \
+                    and candidate.block.der == member.block.der:
+                candidate.used = True
+                chain_members.append(candidate)
+                break
+    protect()  # from here on the store is filled: nothing below declines
+    if note is not None:
+        store.notes.append(note)
+    groups: list[tuple[int, str, EntryKind, tuple[_Held, ...]]] = [
+        (min(leaf.position, position), leaf.block.friendly_name or block.friendly_name or leaf.label,
+         EntryKind.KEY_PAIR, chain)]
+    duplicates, trusted_seen = 0, set()
+    for held in certificates:
+        if held.used:
+            continue
+        fingerprint = hashlib.sha256(held.block.der).digest()
+        if held.block.friendly_name is None and fingerprint in trusted_seen:
+            duplicates += 1
+            continue
+        trusted_seen.add(fingerprint)
+        groups.append((held.position, held.block.friendly_name or held.label, EntryKind.TRUSTED_CERT, (held,)))
+    if duplicates:
+        store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
+    for held in chain_members:
+        fingerprint = hashlib.sha256(held.block.der).digest()
+        if fingerprint not in trusted_seen:
+            trusted_seen.add(fingerprint)
+            groups.append((held.position, held.label, EntryKind.CERTIFICATE, (held,)))
+    labels = UniqueLabels()
+    for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
+        if kind is EntryKind.KEY_PAIR:
+            _add(store, labels, members, label, {"key": load_key}, kind=kind)
+        else:
+            _add(store, labels, members, label, {}, kind=kind,
+                 trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
+
+
+def _nearest(certificates: list[_Held], subject: bytes, position: int) -> list[_Held]:
+    """The certificates whose subject is `subject` (as encoded), in read.py's order of preference: those after
+    `position` (where writers put a key pair's own chain), then those before it, nearest first."""
+    same = [c for c in certificates if c.subject == subject]
+    after = [c for c in same if c.position >= position]
+    return after + [c for c in reversed(same) if c.position < position]
+
+
+def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[tuple[_Held, ...], str | None]:
+    """The leaf's chain as read.py builds it (keystores.pki.chain.build_chain: issuer name AND signature, the
+    candidates after the leaf first), with build_chain itself over certificates read from their DER; and the
+    note read.py adds when the signature budget ran out. _NotHere where the names or keys of the file are not in
+    forms for which that gives read.py's answer."""
+    if not _names_agree([name for held in certificates for name in (held.issuer, held.subject)]):
+        raise _NotHere
+    if leaf.issuer not in {held.subject for held in certificates}:
+        return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
+    from keystores.limits import VerificationBudget
+    from keystores.pki.chain import build_chain
+
+    listed = {held.position: _listed_type()(held) for held in certificates}
+    if not all(cert.is_plain() for cert in listed.values()):
+        # read.py holds a certificate cryptography refuses in part as a RawCertificate, which its chains pass
+        # over (its name is no x509.Name): only certificates known to load are chained here
+        raise _NotHere
+
+    def issuers(cert: Any) -> Iterator[Any]:
+        for held in _nearest(certificates, cert.held.issuer, leaf.position):
+            yield listed[held.position]
+
+    verifications = VerificationBudget()
+    chain = build_chain(listed[leaf.position], issuers, verifications)
+    return tuple(cert.held for cert in chain), verifications.note(store.location)
+
+
+@cache
+def _listed_type() -> type:
+    """EncodedCertificate (names, key, signature and its hash read from the DER, as keystores.pki.chain compares and
+    verifies them) that knows its block; _NotHere for what read.py would answer by cryptography's decoding: a
+    signature algorithm not read here, an encoding cryptography's parser refuses."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    class Listed(EncodedCertificate):
+        def __init__(self, held: _Held) -> None:
+            super().__init__(held.block.der)
+            self.held = held
+            try:
+                if (self.issuer_der, self.subject_der) != (held.issuer, held.subject) or not self.signature:
+                    raise _NotHere
+            except ValueError:  # DerError: not minimal DER, which cryptography refuses
+                raise _NotHere from None
+
+        @property
+        def signature_hash_name(self) -> str | None:
+            name = super().signature_hash_name
+            if name is None:
+                raise _NotHere  # RSA-PSS, Ed25519 ...: verified on cryptography's decoding, in read.py
+            return name
+
+    return Listed
+
+
+_STRING_TAGS = frozenset({0x12, 0x13, 0x14, 0x16, 0x1A})  # Numeric, Printable, T61, IA5, VisibleString
+
+
+def _names_agree(names: list[bytes]) -> bool:
+    """Whether two of `names` are equal as cryptography's x509.Name compares them (read.py's chains) only where
+    their DER is equal (keystores.pki.chain's comparison of certificates read from their DER)."""
+    compared: dict[tuple[frozenset[tuple[bytes, str]], ...], bytes] = {}
+    return all(compared.setdefault(_as_compared(name), name) == name for name in set(names))
+
+
+def _as_compared(name: bytes) -> tuple[frozenset[tuple[bytes, str]], ...]:
+    """A Name as x509.Name compares it: its RDNs in order, each the set of its (OID, text value); _NotHere for a
+    value whose text only cryptography reads (another string type, or one outside ASCII but a UTF8String)."""
+    try:
+        tag, start, end = read(name)
+        if tag != 0x30 or end != len(name):
+            raise _NotHere
+        rdns = []
+        for rdn_tag, rdn_start, rdn_end in _elements(name, start, end):
+            attributes = set()
+            for pair_tag, pair_start, pair_end in _elements(name, rdn_start, rdn_end):
+                (oid_tag, oid_start, oid_end), (value_tag, value_start, value_end) = _elements(name, pair_start,
+                                                                                               pair_end)
+                value = name[value_start:value_end]
+                if rdn_tag != 0x31 or pair_tag != 0x30 or oid_tag != 0x06 \
+                        or not (value_tag == 0x0C or (value_tag in _STRING_TAGS and value.isascii())):
+                    raise _NotHere
+                attributes.add((name[oid_start:oid_end], value.decode("utf-8")))
+            rdns.append(frozenset(attributes))
+    except (DerError, ValueError):  # a pair that is not two elements; UnicodeDecodeError
+        raise _NotHere from None
+    return tuple(rdns)
+
+
+def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], label: str,
+         loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
+    """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder."""
     def chain() -> tuple[Any, ...]:
         from keystores.pki.certificates import quietly_decoding
 
         with quietly_decoding():
-            return (store._certificate(block.der, block.where),)
+            return tuple(store._certificate(held.block.der, held.block.where) for held in members)
 
     unique = labels.add(label)
-    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=block.der, chain_der=(block.der,),
-                                            label=unique, **fields)
+    store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=members[0].block.der,
+                                            chain_der=tuple(held.block.der for held in members), label=unique,
+                                            **fields)
 
 
 def _derived_label(der: bytes) -> str:
@@ -126,18 +365,36 @@ def _well_framed(der: bytes, at: int, end: int, depth: int = 0) -> bool:
     return True
 
 
-def _paired_key(store: PemReading, block: _Block, certificate: bytes) -> Callable[[], Any]:
-    """What loads the block's key, once its public key, read from the (decrypted) PKCS#8, is the certificate's;
-    _NotHere otherwise. cryptography loads the key when it is first used, and refuses it then as read.py does."""
-    encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY"
-    plain = _decrypted(store, block) if encrypted else block.der
-    spki = subject_and_key(certificate)
-    if spki is None or _pkcs8_public_key(plain) != _certificate_public_key(spki[1]):
-        raise _NotHere
-    if encrypted:
-        store._encrypted_pkcs8.append(block.der)
+_Inner = tuple[bytes, bytes, bytes]  # (algorithm OID, RSAPrivateKey or ECPrivateKey, the curve's OID element or b"")
+
+
+def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
+                                                       bytes, _Inner]:
+    """(the public key the block's key holds, what loads the key, what records the key's protection in the store
+    once it is an entry or loose key, the key's DER decrypted, the key itself); _NotHere for a key not read here
+    or whose numbers cryptography's loader refuses (_loaded). cryptography loads the key
+    when it is first used, and refuses it then as read.py does."""
+    traditional = block.pem_label in _TRADITIONAL
+    encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
+    if traditional:
+        plain = _legacy_decrypted(store, block) if encrypted else block.der
+        inner = _traditional_inner(plain, block.pem_label)
     else:
-        store._key_protection.add(UNENCRYPTED)
+        plain = _decrypted(store, block) if encrypted else block.der
+        inner = _pkcs8_inner(plain)
+    public = _canonical(_inner_public_key(*inner))
+    if public is None:
+        raise _NotHere
+    if inner[0] == _RSA:  # consistent numbers: damage read.py's loader refuses is declined here
+        _rsa_numbers(inner[1])
+    else:
+        _loaded(plain, inner)
+
+    def protect() -> None:
+        if not encrypted:
+            store._key_protection.add(UNENCRYPTED)
+        elif not traditional:
+            store._encrypted_pkcs8.append(block.der)  # (read.py's _legacy_plain recorded a traditional one's)
 
     def key() -> Any:
         from keystores.pki.undecoded import UndecodedPrivateKey
@@ -148,34 +405,98 @@ def _paired_key(store: PemReading, block: _Block, certificate: bytes) -> Callabl
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
         return loaded
 
-    return key
+    return public, key, protect, plain, inner
 
 
-def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
-    """(algorithm OID, then what identifies the public key) of a PrivateKeyInfo: an RSA key's modulus and
-    exponent, an EC key's curve (one of keystores.pki.curves, which cryptography loads) and point (from its
-    optional publicKey field); _NotHere for other keys."""
+def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
+    """`public` (or None) when it is in the one form cryptography's public keys compare by, so that two keys are
+    equal here exactly when they are there: RSA numbers as minimal positive INTEGERs, an EC point uncompressed.
+    _NotHere otherwise."""
+    if public is None:
+        return None
+    if public[0] == _RSA:
+        if not all(map(_positive, public[1:])):
+            raise _NotHere
+    elif public[2][:2] != b"\x00\x04":  # no unused bits, uncompressed
+        raise _NotHere
+    return public
+
+
+def _rsa_numbers(key: bytes) -> tuple[int, ...]:
+    """(n, e, d, p, q, dP, dQ, qInv) of a two-prime RSAPrivateKey whose numbers are in DER's one form and hold
+    the relations of RFC 8017, 3.2 that cryptography's loader (OpenSSL's key check) tests besides primality:
+    n = pq, ed = 1 modulo p-1 and q-1 (so modulo their lcm), the CRT values are d's and q's; _NotHere otherwise
+    (see _loaded)."""
+    try:
+        _, start, end = read(key)
+        fields = [key[first:last] for _, first, last in _elements(key, start, end)]
+    except DerError:
+        raise _NotHere from None
+    if len(fields) != 9 or fields[0] != b"\x00" or not all(map(_positive, fields[1:])):
+        raise _NotHere
+    n, e, d, p, q, dp, dq, qinv = (int.from_bytes(field) for field in fields[1:])
+    if min(p, q) < 3 or n != p * q or not 1 < e < n or not e & 1 or not 1 < d < n or not 0 < qinv < p:
+        raise _NotHere
+    if (e * d - 1) % (p - 1) or (e * d - 1) % (q - 1) or dp != d % (p - 1) or dq != d % (q - 1) or qinv * q % p != 1:
+        raise _NotHere
+    return n, e, d, p, q, dp, dq, qinv
+
+
+def _positive(number: bytes) -> bool:
+    """An INTEGER's content that is positive and minimal (DER)."""
+    return bool(number) and not number[0] & 0x80 and not (number[0] == 0 and (len(number) == 1 or number[1] < 0x80))
+
+
+def _pkcs8_inner(der: bytes) -> _Inner:
+    """The key a PrivateKeyInfo holds, with its algorithm and (EC) curve; _NotHere where it is damaged."""
     try:
         tag, start, end = read(der)
         if tag != 0x30 or end != len(der):
             raise _NotHere
-        tag, _, at = read(der, start, end)
+        tag, version_start, at = read(der, start, end)
         tag_alg, alg_start, alg_stop = read(der, at, end)
         tag_key, key_start, key_stop = read(der, alg_stop, end)
-        if (tag, tag_alg, tag_key) != (0x02, 0x30, 0x04):
-            raise _NotHere
+        if (tag, tag_alg, tag_key) != (0x02, 0x30, 0x04) or der[version_start:at] != b"\x00":
+            raise _NotHere  # (version 1, OneAsymmetricKey, goes to cryptography)
         tag, oid_start, oid_stop = read(der, alg_start, alg_stop)
         algorithm = der[oid_start:oid_stop]
         key = der[key_start:key_stop]
         if tag != 0x06 or not _well_framed(der, 0, len(der)) or not _well_framed(key, 0, len(key)):
             raise _NotHere  # the structure read.py's decoders check, every element's framing
+        parameters = der[oid_stop:alg_stop]
+        if algorithm == _RSA and parameters not in (b"", b"\x05\x00"):
+            raise _NotHere  # cryptography refuses other RSA parameters
+        return algorithm, key, parameters
+    except (DerError, IndexError):
+        raise _NotHere from None
+
+
+def _traditional_inner(der: bytes, pem_label: str) -> _Inner:
+    """_pkcs8_inner of OpenSSL's traditional blocks: a PKCS#1 RSAPrivateKey, a SEC1 ECPrivateKey (whose curve is
+    in its [0] parameters)."""
+    if not _well_framed(der, 0, len(der)):
+        raise _NotHere
+    if pem_label == "RSA PRIVATE KEY":
+        return _RSA, der, b""
+    try:
+        _, start, end = read(der)
+        curve = next((der[first:last] for tag, first, last in _elements(der, start, end) if tag == 0xA0), b"")
+    except (DerError, IndexError):
+        raise _NotHere from None
+    return _EC, der, curve
+
+
+def _inner_public_key(algorithm: bytes, key: bytes, curve: bytes) -> tuple[bytes, ...]:
+    """(algorithm OID, then what identifies the public key) of a key: an RSAPrivateKey's modulus and exponent, an
+    ECPrivateKey's curve (`curve`, its OID element, one of keystores.pki.curves, which cryptography loads) and
+    point (from its optional publicKey field); _NotHere for other keys."""
+    try:
         tag, inner_start, inner_stop = read(key)
         if tag != 0x30 or inner_stop != len(key):
             raise _NotHere
         fields = [(tag, key[first:last]) for tag, first, last in _elements(key, inner_start, inner_stop)]
         if algorithm == _RSA and len(fields) == 9 and all(tag == 0x02 for tag, _ in fields):
             return algorithm, fields[1][1], fields[2][1]  # version, modulus, exponent, ...
-        curve = der[oid_stop:alg_stop]  # curve_of_params takes the whole OID element, tag included
         if algorithm == _EC and curve_of_params(curve) is not None and [tag for tag, _ in fields[:2]] == [2, 4]:
             public = next((value for tag, value in fields[2:] if tag == 0xA1), None)
             if public is not None:
@@ -188,7 +509,7 @@ def _pkcs8_public_key(der: bytes) -> tuple[bytes, ...]:
 
 
 def _certificate_public_key(spki: bytes) -> tuple[bytes, ...] | None:
-    """_pkcs8_public_key's tuple for a SubjectPublicKeyInfo, or None when it is not an RSA or EC key read here."""
+    """_inner_public_key's tuple for a SubjectPublicKeyInfo, or None when it is not an RSA or EC key read here."""
     try:
         _, start, end = read(spki)
         tag_alg, alg_start, alg_stop = read(spki, start, end)
@@ -216,6 +537,18 @@ def _elements(data: bytes, at: int, end: int) -> list[tuple[int, int, int]]:
         tag, start, at = read(data, at, end)
         found.append((tag, start, at))
     return found
+
+
+def _legacy_decrypted(store: PemReading, block: _Block) -> bytes:
+    """The key of a traditional "Proc-Type: 4,ENCRYPTED" block, decrypted by read.py's own _legacy_plain (its
+    protection recorded); _NotHere where read.py would fail (a wrong password's padding, damage, no password)."""
+    try:
+        plain = store._legacy_plain(block)
+    except KeystoreError:
+        raise _NotHere from None
+    if not plain:
+        raise _NotHere
+    return plain
 
 
 def _decrypted(store: PemReading, block: _Block) -> bytes:

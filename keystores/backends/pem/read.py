@@ -22,11 +22,10 @@ memory ceiling). All keys of a file are opened with the one store password.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
@@ -72,7 +71,7 @@ _LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24
                        "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
 
 
-_DEK_INFO = re.compile(r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$")
+_DEK_INFO = r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$"  # compiled where a traditional encrypted key is read
 
 
 class _Item:
@@ -192,17 +191,22 @@ class PemReading:
     """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
     def _load(self, data: bytes) -> None:
+        try:
+            self._load_objects(data)
+        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+
+    def _assemble_decoded(self, decode: Callable[[], list[_Item]]) -> None:
+        """_assemble(decode()), cryptography's warnings about what it decodes kept quiet: real CA bundles hold roots
+        with non-positive serial numbers, and cryptography warns on each (to stderr in the CLI). They are read as
+        they are: warning about a root the user did not make helps nobody. (Only here: lazy_read.py decodes
+        nothing, and its entries decode quietly too.)"""
         from keystores.pki.certificates import quietly_decoding
 
-        # Real CA bundles hold roots with non-positive serial numbers; cryptography warns on each (to stderr in the
-        # CLI). They are read as they are: warning about a root the user did not make helps nobody.
         with quietly_decoding():
-            try:
-                self._load_objects(data)
-            except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
-                if type(exc).__name__ != "PanicException":
-                    raise
-                raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+            self._assemble(decode())
 
     def _load_objects(self, data: bytes) -> None:
         # The bytes decide between the two spellings (`type="pem"` on a DER file, or the reverse, just works);
@@ -211,7 +215,12 @@ class PemReading:
         if is_pem != (self.format == "pem") and data.strip():
             self._set_format("pem" if is_pem else "der")
         if self.format != "pem":
-            self._assemble(self._decode(data, pem=False))
+            if not self.writable:
+                from keystores.backends.pem.lazy_read import read_der_lazily
+
+                if read_der_lazily(self, data):  # a certificate: not decoded yet
+                    return
+            self._assemble_decoded(lambda: self._decode(data, pem=False))
             return
         skipped: list[str] = []
         blocks = split_pem(data, self.location, skipped)
@@ -220,7 +229,7 @@ class PemReading:
 
             if read_lazily(self, blocks):  # a key with its certificate, or certificates: none decoded yet
                 return
-        self._assemble(self._decode_blocks(blocks, skipped, blank=not data.strip()))
+        self._assemble_decoded(lambda: self._decode_blocks(blocks, skipped, blank=not data.strip()))
 
     def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
         """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
@@ -440,12 +449,22 @@ class PemReading:
         Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
         damaged IV instead of raising.
         """
+        plain = self._legacy_plain(block)
+        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
+        parsed = self._maybe_key(plain) if plain else None
+        if parsed is None:
+            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
+        return parsed
+
+    def _legacy_plain(self, block: _Block) -> bytes:
+        """_decrypt_legacy's decrypted DER (its protection recorded), b"" where the padding is wrong; raises for a
+        damaged header or data, a cipher not read here, or no password. lazy_read.py reads the key from it too."""
         from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
         from keystores.crypto.pbe import block_cipher
 
         dek_info = block.headers.get("DEK-Info", "")
-        if not _DEK_INFO.match(dek_info):
+        if not re.match(_DEK_INFO, dek_info):
             raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
         cipher, _, iv_hex = dek_info.partition(",")
         cipher = cipher.upper()
@@ -465,12 +484,13 @@ class PemReading:
         decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
         padded = decryptor.update(block.der) + decryptor.finalize()
         pad = padded[-1]
-        plain = padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
-        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
-        parsed = self._maybe_key(plain) if plain else None
-        if parsed is None:
-            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
-        return parsed
+        return padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
+
+    def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
+        """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
+        self.loose_keys.append(key)
+        self.notes.append(f"{self.location}: holds a private key ({describe_key(key.public_key())}) that matches no "
+                          "certificate or request; it is not an entry, but it is kept when the file is rewritten")
 
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
         from cryptography.exceptions import UnsupportedAlgorithm
@@ -484,6 +504,8 @@ class PemReading:
 
     def _assemble(self, items: list[_Item]) -> None:
         """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
+        from bisect import bisect_left
+
         from cryptography import x509
 
         from keystores.limits import VerificationBudget
@@ -537,10 +559,7 @@ class PemReading:
                                request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
                                key_item.obj))
                 continue
-            self.loose_keys.append(key_item.obj)
-            self.notes.append(f"{self.location}: holds a private key ({describe_key(key_item.obj.public_key())}) "
-                              "that matches no certificate or request; it is not an entry, but it is kept when "
-                              "the file is rewritten")
+            self._keep_loose_key(key_item.obj)
         groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
@@ -558,7 +577,7 @@ class PemReading:
                 # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
                 # it, nearest first. Lazy: a chain is usually found in the first block or two.
                 same = by_subject.get(name, [])
-                split = bisect.bisect_left(positions.get(name, []), leaf.position)
+                split = bisect_left(positions.get(name, []), leaf.position)
                 yield from same[split:]
                 yield from reversed(same[:split])
 
