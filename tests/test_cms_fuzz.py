@@ -184,3 +184,11 @@ def test_raw_damage_long(seed, steps):
 @given(DEEP_SEEDS, st.lists(mutation, min_size=1, max_size=5))
 def test_record_damage_long(seed, steps):
     _run_deep(seed, steps)
+
+
+@pytest.mark.parametrize("where", [2015012, 2015013])
+def test_a_certificate_whose_signature_does_not_parse_issues_nothing(where):
+    """Found by the test above: a damaged certificate behind valid checks (its signature algorithm or value no longer
+    parses, which a RawCertificate reads lazily) raised ValueError from chain building when the database was opened;
+    it now proves no signature, as a damaged EncodedCertificate does (keystores.pki.chain.signature_valid)."""
+    _run_deep("v4", [(where, 0, "flip")])

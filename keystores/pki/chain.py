@@ -92,7 +92,10 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
         return False
 
     if isinstance(data, RawCertificate):
-        return _raw_signature_valid(data, public_key)
+        try:  # its fields are read (asn1crypto) only now: a damaged one is no signature, as for EncodedCertificate
+            return _raw_signature_valid(data, public_key)
+        except ValueError:
+            return False
     if isinstance(data, EncodedCertificate):  # read from its DER where the OID names the hash (start-up speed)
         try:
             if data.signature_hash_name is not None:
