@@ -197,7 +197,8 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
         assert "cryptography.x509" not in loaded and "dataclasses" not in loaded, argv
         assert "cryptography.hazmat.primitives.serialization" not in loaded, argv
     loaded = _modules_after("convert", str(source), str(converted))
-    assert "cryptography.x509" not in loaded
+    assert "cryptography.x509" not in loaded and "dataclasses" not in loaded  # the key too: keystores.pki.pkcs8
+    assert "cryptography.hazmat.primitives.serialization" not in loaded
     with open_store(source, password=PASSWORD) as store:
         expected = store.get("server").chain[0].public_bytes(serialization.Encoding.DER)
     assert chain.read_bytes() == expected
@@ -208,7 +209,7 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
                            "--key", "-p", "env:PW", "--out-password", "env:OUT"], capture_output=True, text=True,
                           env={**os.environ, "PW": PASSWORD, "OUT": OUT_PASSWORD})
     assert done.returncode == 0, done.stderr
-    for pem in (keyed, converted):
+    for pem in (keyed, converted):  # the converted key is in the clear: no password given for the output
         key = subprocess.run(["openssl", "pkey", "-in", str(pem), "-passin", f"pass:{OUT_PASSWORD}", "-pubout"],
                              capture_output=True, text=True, check=False)
         assert key.returncode == 0 and "BEGIN PUBLIC KEY" in key.stdout, key.stderr
@@ -239,3 +240,47 @@ def test_a_key_without_a_certificate_converts_to_der_as_that_key(tmp_path: Path)
     assert out.read_bytes() == key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption())
     assert out.stat().st_mode & 0o077 == 0
+
+
+def _keys() -> list[object]:
+    """Keys of every type keystores.pki.pkcs8 writes, and some it leaves to cryptography; EC scalars with leading
+    zero bytes, RSA with a small exponent."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+    from helpers import rsa_key
+
+    keys: list[object] = []
+    for curve in (ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1(), ec.SECP256K1()):
+        keys += [ec.derive_private_key(value, curve) for value in (1, 2**64 + 7, 2**200 + 3)]
+        keys += [ec.generate_private_key(curve) for _ in range(3)]
+    keys += [rsa_key(0), rsa_key(1), rsa_key(2, size=3072), rsa.generate_private_key(3, 1024)]
+    keys += [ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32))),
+             ed448.Ed448PrivateKey.from_private_bytes(bytes(57)), x25519.X25519PrivateKey.generate(),
+             x448.X448PrivateKey.generate(), dsa.generate_private_key(2048)]
+    return keys
+
+
+@pytest.mark.filterwarnings("ignore:DSA is deprecated")
+def test_keys_are_encrypted_as_cryptography_encrypts_them() -> None:
+    """keystores.pki.pkcs8.encrypted_pkcs8_der against cryptography's BestAvailableEncryption: the same plain key
+    once decrypted and the same protection (PBES2, PBKDF2-HMAC-SHA-256 with NULL parameters, 2048 iterations, a
+    16-byte salt, AES-256-CBC with a 16-byte IV), whether keystores or cryptography wrote it; openssl reads it with
+    the password. (The plain PKCS#8 bytes: tests/test_pkcs8.py.)"""
+    from keystores.pki.pkcs8 import _written_here, encrypted_pkcs8_der, pkcs8_der
+
+    written_here = 0
+    keys = _keys()
+    for key in keys:
+        plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,  # type: ignore[attr-defined]
+                                  serialization.NoEncryption())
+        assert der.pem_armor("PRIVATE KEY", pkcs8_der(key)) == key.private_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        theirs = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,  # type: ignore[attr-defined]
+                                   serialization.BestAvailableEncryption(OUT_PASSWORD.encode()))
+        ours = encrypted_pkcs8_der(key, OUT_PASSWORD)
+        assert pbe.decrypt_pkcs8(ours, OUT_PASSWORD) == plain and _shape(ours) == _shape(theirs)
+        written_here += _written_here(key) is not None
+    assert written_here == len(keys) - 10  # secp256k1's six, Ed448, X25519, X448 and DSA: cryptography's
+    pem = der.pem_armor("ENCRYPTED PRIVATE KEY", encrypted_pkcs8_der(keys[0], OUT_PASSWORD))
+    judged = subprocess.run(["openssl", "pkey", "-passin", f"pass:{OUT_PASSWORD}"], input=pem, capture_output=True,
+                            check=True)
+    assert judged.stdout == der.pem_armor("PRIVATE KEY", pkcs8_der(keys[0]))

@@ -38,18 +38,19 @@ class PemWriting:
     """The writing half of PemStore: entries and loose keys -> PEM text or one DER object."""
 
     def _key_der_or_pem(self, key: PrivateKeyTypes, *, pem: bool) -> bytes:
-        """A private key as PKCS#8, PEM or DER: encrypted under the store password when there is one
-        (BestAvailableEncryption: WRITTEN_KEY_PROTECTION), else in the clear."""
-        from keystores.crypto import key_encoding as serialization
-
-        encoding = serialization.Encoding.PEM if pem else serialization.Encoding.DER
+        """A private key as PKCS#8, PEM or DER: encrypted under the store password when there is one (as
+        BestAvailableEncryption protects it: WRITTEN_KEY_PROTECTION), else in the clear. Written by keystores.pki.pkcs8
+        as cryptography writes it, without importing its serialization package (start-up speed)."""
         if isinstance(key, UndecodedPrivateKey):
-            return self._undecoded_key(key, encoding)
-        if self.password:
-            protection: Any = serialization.BestAvailableEncryption(self.password.encode("utf-8"))
-        else:
-            protection = serialization.NoEncryption()
-        return key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, protection)
+            from keystores.crypto import key_encoding
+
+            return self._undecoded_key(key, key_encoding.Encoding.PEM if pem else key_encoding.Encoding.DER)
+        from keystores.pki.pkcs8 import encrypted_pkcs8_der, pkcs8_der
+
+        data = encrypted_pkcs8_der(key, self.password) if self.password else pkcs8_der(key)
+        if not pem:
+            return data
+        return pem_armor("ENCRYPTED PRIVATE KEY" if self.password else "PRIVATE KEY", data)
 
     def _undecoded_key(self, key: UndecodedPrivateKey, encoding: Any) -> bytes:
         """A key cryptography does not load, as its PKCS#8 bytes (encrypted with PBES2 AES-256 under the store
