@@ -198,8 +198,12 @@ def _once(chosen: list[Entry]) -> list[Entry]:
     if not any(e.kind is EntryKind.CERTIFICATE for e in chosen):
         return chosen
     in_chains = {der for e in chosen if e.kind is EntryKind.KEY_PAIR for der in e.chain_der()[1:]}
-    return [e for e in chosen if not (e.kind is EntryKind.CERTIFICATE and e.chain_der()[:1]
-                                      and e.chain_der()[0] in in_chains)]
+    return [e for e in chosen if not (e.kind is EntryKind.CERTIFICATE and _leaf_der(e) in in_chains)]
+
+
+def _leaf_der(entry: Entry) -> bytes | None:
+    ders = entry.chain_der()
+    return ders[0] if ders else None
 
 
 def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipped: list[Entry] | None,
