@@ -26,6 +26,7 @@ from keystores.errors import (
     parameter,
 )
 from keystores.formats import Storage
+from keystores.frozen import Record
 from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import StoreArg, is_location, using
@@ -36,32 +37,24 @@ Progress = Callable[[int, int], None]  # (done, total)
 Ask = Callable[[str, bool], "str | None"]  # open_store's `ask`: (store, new) -> the secret, asked once per store
 
 
-class TransferResult:
+class TransferResult(Record):
     """What a transfer did: the labels written, notes for the user, the untrusted certificates left out
     (untrusted="skip") and the (label, reason) of each entry the destination could not hold, left out by
-    `skip_unreadable`. A plain class, not a dataclass: export and convert of a small store import no dataclasses
-    (start-up speed, keystores.frozen says why)."""
+    `skip_unreadable`. A keystores.frozen Record, not a dataclass: export and convert of a small store import no
+    dataclasses (start-up speed)."""
 
-    __slots__ = ("copied", "left_out", "notes", "skipped")
+    copied: list[str]
+    notes: list[str]
+    skipped: list[Entry]
+    left_out: list[tuple[str, str]]
+    _fields = ("copied", "notes", "skipped", "left_out")
 
     def __init__(self, copied: list[str] | None = None, notes: list[str] | None = None,
                  skipped: list[Entry] | None = None, left_out: list[tuple[str, str]] | None = None) -> None:
-        self.copied: list[str] = [] if copied is None else copied
-        self.notes: list[str] = [] if notes is None else notes
-        self.skipped: list[Entry] = [] if skipped is None else skipped
-        self.left_out: list[tuple[str, str]] = [] if left_out is None else left_out
-
-    def _values(self) -> tuple[object, ...]:
-        return self.copied, self.notes, self.skipped, self.left_out
-
-    def __eq__(self, other: object) -> bool:
-        return self._values() == other._values() if isinstance(other, TransferResult) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
-
-    def __repr__(self) -> str:
-        return (f"TransferResult(copied={self.copied!r}, notes={self.notes!r}, skipped={self.skipped!r}, "
-                f"left_out={self.left_out!r})")
+        self.copied = [] if copied is None else copied
+        self.notes = [] if notes is None else notes
+        self.skipped = [] if skipped is None else skipped
+        self.left_out = [] if left_out is None else left_out
 
 
 # What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
