@@ -184,6 +184,20 @@ def made_entry(chain_der: tuple[bytes, ...], **entry_fields: Any) -> LazyEntry:
     return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
 
 
+def with_chain_cut(entry: Entry, length: int, **changes: Any) -> Entry:
+    """`entry.with_(chain=entry.chain[:length], **changes)`; a chain still held as DER stays so in the copy
+    (made_entry), so that exporting a key pair, or part of its chain, decodes no certificate. Such a copy carries
+    the opened key, as a copy made after opening it does."""
+    ders = entry.undecoded_chain
+    if ders is None:
+        return entry.with_(chain=entry.chain[:length], **changes)
+    fields = {name: changes[name] if name in changes else getattr(entry, name)
+              for name in Entry._fields if name != "chain"}
+    if fields["kind"].is_certificate:  # as Entry.__init__ decides it, which made_entry does not run
+        fields["kind"] = EntryKind.CERTIFICATE if fields["trust"] is None else EntryKind.TRUSTED_CERT
+    return made_entry(ders[:length], **fields)
+
+
 class _SealedLazyEntry(SealedEntry, LazyEntry):
     """A SealedEntry whose chain is also read on first access (LazyEntry): listing a PKCS#12 key pair decodes
     neither its key nor its certificates."""

@@ -184,3 +184,14 @@ def element_integer(data: bytes, element: Element) -> int:
     if element[0] != 0x02 or element[2] == element[3]:
         raise DerError("expected an INTEGER")
     return integer_value(data[element[2] : element[3]])
+
+
+def pem_armor(label: str, data: bytes) -> bytes:
+    """`data` as one PEM block under `label` ("CERTIFICATE"), as cryptography and OpenSSL write it: base64 in lines of
+    64 characters, "\\n" line ends."""
+    import base64
+
+    body = base64.b64encode(data)
+    lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    tag = label.encode("ascii")
+    return b"-----BEGIN " + tag + b"-----\n" + lines + b"\n-----END " + tag + b"-----\n"

@@ -426,11 +426,12 @@ def _holds_one_sequence(info: bytes) -> bool:
 
 
 def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2048, salt_length: int = 16,
-                 raw_password: bool = False) -> tuple[bytes, bytes]:
+                 raw_password: bool = False, prf_null: bool = False) -> tuple[bytes, bytes]:
     """Encrypt `data`; returns (AlgorithmIdentifier DER, ciphertext). The AlgorithmIdentifier is written with
     keystores.crypto.der, not asn1crypto, for start-up speed: certreq and receive write a PKCS#12 and would import
     asn1crypto's algorithms only for this (bench/bench_core.py "start-up: keystores certreq"); tests/test_pbe.py
-    has openssl read what it writes."""
+    has openssl read what it writes. `prf_null`: PBES2's PRF AlgorithmIdentifier with NULL parameters, as
+    cryptography's BestAvailableEncryption writes it (keystores.pki.pkcs8)."""
     from keystores.crypto import der
 
     salt = os.urandom(salt_length)
@@ -439,7 +440,8 @@ def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2
         key = pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
         iv = os.urandom(16)
         ciphertext = _cbc("aes", key, iv, data, decrypt=False)
-        prf_id = der.sequence(der.oid(_HMAC_OIDS[prf]))  # no NULL parameters, as before (both are read)
+        # no NULL parameters, as before, unless asked for (both are read)
+        prf_id = der.sequence(der.oid(_HMAC_OIDS[prf]), b"\x05\x00" if prf_null else b"")
         kdf = der.sequence(der.oid(_PBKDF2), der.sequence(der.octet_string(salt), der.integer(iterations), prf_id))
         cipher = der.sequence(der.oid(_AES256_CBC), der.octet_string(iv))
         return der.sequence(der.oid(_PBES2), der.sequence(kdf, cipher)), ciphertext
@@ -459,10 +461,10 @@ _PKCS12_3DES = "1.2.840.113549.1.12.1.3"
 
 
 def encrypt_pkcs8(pkcs8_der: bytes, password: str, *, scheme: str = "pbes2-aes256-sha256", iterations: int = 2048,
-                  salt_length: int = 16, raw_password: bool = False) -> bytes:
+                  salt_length: int = 16, raw_password: bool = False, prf_null: bool = False) -> bytes:
     """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER (written as encrypt_with's AlgorithmIdentifier is)."""
     from keystores.crypto import der
 
     alg_der, ciphertext = encrypt_with(scheme, pkcs8_der, password, iterations=iterations,
-                                       salt_length=salt_length, raw_password=raw_password)
+                                       salt_length=salt_length, raw_password=raw_password, prf_null=prf_null)
     return der.sequence(alg_der, der.octet_string(ciphertext))

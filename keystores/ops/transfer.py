@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from keystores import formats
@@ -27,7 +26,8 @@ from keystores.errors import (
     parameter,
 )
 from keystores.formats import Storage
-from keystores.lazy_entries import open_keys
+from keystores.frozen import Record
+from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import StoreArg, is_location, using
 from keystores.ops.outputs import output_format
@@ -37,13 +37,24 @@ Progress = Callable[[int, int], None]  # (done, total)
 Ask = Callable[[str, bool], "str | None"]  # open_store's `ask`: (store, new) -> the secret, asked once per store
 
 
-@dataclass
-class TransferResult:
-    copied: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    skipped: list[Entry] = field(default_factory=list)  # untrusted certificates left out (untrusted="skip")
-    #: (label, reason) of each entry the destination could not hold, left out by `skip_unreadable`
-    left_out: list[tuple[str, str]] = field(default_factory=list)
+class TransferResult(Record):
+    """What a transfer did: the labels written, notes for the user, the untrusted certificates left out
+    (untrusted="skip") and the (label, reason) of each entry the destination could not hold, left out by
+    `skip_unreadable`. A keystores.frozen Record, not a dataclass: export and convert of a small store import no
+    dataclasses (start-up speed)."""
+
+    copied: list[str]
+    notes: list[str]
+    skipped: list[Entry]
+    left_out: list[tuple[str, str]]
+    _fields = ("copied", "notes", "skipped", "left_out")
+
+    def __init__(self, copied: list[str] | None = None, notes: list[str] | None = None,
+                 skipped: list[Entry] | None = None, left_out: list[tuple[str, str]] | None = None) -> None:
+        self.copied = [] if copied is None else copied
+        self.notes = [] if notes is None else notes
+        self.skipped = [] if skipped is None else skipped
+        self.left_out = [] if left_out is None else left_out
 
 
 # What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
@@ -179,11 +190,13 @@ def _once(chosen: list[Entry]) -> list[Entry]:
     intermediate, listed on its own as certutil and pkcs11-tool list it) travels once, in that chain."""
     if not any(e.kind is EntryKind.CERTIFICATE for e in chosen):
         return chosen
-    from cryptography.hazmat.primitives.serialization import Encoding
+    in_chains = {der for e in chosen if e.kind is EntryKind.KEY_PAIR for der in e.chain_der()[1:]}
+    return [e for e in chosen if not (e.kind is EntryKind.CERTIFICATE and _leaf_der(e) in in_chains)]
 
-    in_chains = {c.public_bytes(Encoding.DER) for e in chosen if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}
-    return [e for e in chosen if not (e.kind is EntryKind.CERTIFICATE and e.chain
-                                      and e.chain[0].public_bytes(Encoding.DER) in in_chains)]
+
+def _leaf_der(entry: Entry) -> bytes | None:
+    ders = entry.chain_der()
+    return ders[0] if ders else None
 
 
 def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipped: list[Entry] | None,
@@ -422,19 +435,24 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
     if entry.kind is EntryKind.SECRET_KEY:
         raise CapabilityError("secret_keys", "a secret key has no certificate to export", store=store_location,
                               label=label)
-    if entry.certificate is None:
+    # The chain as DER while the store has not decoded it: what is written is its bytes (start-up speed).
+    held = entry.undecoded_chain if entry.undecoded_chain is not None else entry.chain
+    if not held:
         raise UsageError("entry has no certificate to export", store=store_location, label=label)
-    chain = entry.chain if include_chain else entry.chain[:1]
+    length = len(held) if include_chain else 1
     if include_key:
         if entry.key is None:
             raise UsageError("entry has no private key", store=store_location, label=label)
-        exported = entry.with_(chain=chain, default=False)
+        exported = with_chain_cut(entry, length, default=False)
     else:
         # Trust read without its integrity checked (NSS without the password) stays behind: the certificate goes.
         trust = entry.trust if entry.trust is None or entry.trust.verified else None
-        exported = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=trust)  # or
-        # CERTIFICATE, when it has no trust (Entry sets the kind from the trust)
-    if out_format == "der" and (include_key or len(chain) > 1):
+        kind = EntryKind.TRUSTED_CERT if trust is not None else EntryKind.CERTIFICATE
+        if entry.undecoded_chain is not None:
+            exported = made_entry(entry.undecoded_chain[:length], label=entry.label, kind=kind, trust=trust)
+        else:
+            exported = Entry(label=entry.label, kind=kind, chain=entry.chain[:length], trust=trust)
+    if out_format == "der" and (include_key or length > 1):
         raise CapabilityError("multiple_entries", "DER holds one object", store=out, hint=Hint(
             ": export the certificate alone, or use {} for a chain or key", option="--format pem or p12",
             keyword="out_format='pem' or 'p12'"))

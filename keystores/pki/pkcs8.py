@@ -9,7 +9,8 @@ of keystores.pki.curves (RFC 5915 ECPrivateKey with the public key and without t
 AlgorithmIdentifier names), RSA (RFC 8017 RSAPrivateKey, two primes) and Ed25519 (RFC 8410), each from what
 cryptography's interface for the type gives (private_numbers, private_bytes_raw). Any other key is cryptography's
 to write. tests/test_pkcs8.py holds the bytes to
-private_bytes for many keys of each type.
+private_bytes for many keys of each type. `encrypted_pkcs8_der` protects a key as BestAvailableEncryption does
+(export and convert to PEM or DER with a password).
 """
 
 from __future__ import annotations
@@ -70,3 +71,20 @@ def _rsa(private_key: Any) -> bytes:
     rsa_private_key = der.sequence(_VERSION_0, *(der.integer(value) for value in (
         public.n, public.e, numbers.d, numbers.p, numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp)))
     return der.sequence(_VERSION_0, _RSA_ALGORITHM, der.octet_string(rsa_private_key))
+
+
+def encrypted_pkcs8_der(private_key: Any, password: str) -> bytes:
+    """`private_key` as an EncryptedPrivateKeyInfo (DER) under `password`, protected as cryptography's
+    `private_bytes(DER, PKCS8, BestAvailableEncryption(password))` protects it: PBES2, PBKDF2-HMAC-SHA-256 (its PRF
+    written with NULL parameters) over 2048 iterations and a 16-byte salt, AES-256-CBC with a 16-byte IV
+    (keystores.crypto.pbe); a key not written here is encrypted by cryptography. tests/test_export_lean.py holds
+    both to cryptography's: the same plain key once decrypted, the same parameters but for the salt and IV."""
+    plain = _written_here(private_key)
+    if plain is None:
+        from keystores.crypto.key_encoding import BestAvailableEncryption, Encoding, PrivateFormat
+
+        return private_key.private_bytes(  # type: ignore[no-any-return]
+            Encoding.DER, PrivateFormat.PKCS8, BestAvailableEncryption(password.encode("utf-8")))
+    from keystores.crypto import pbe
+
+    return pbe.encrypt_pkcs8(plain, password, iterations=2048, salt_length=16, prf_null=True)

@@ -131,16 +131,18 @@ class PemStore(PemReading, PemWriting, FileStore):
                              label=entry.label)
         if self.format == "der":
             self._check_fits_der(entry)
-        # cryptography decodes certificates lazily: a damaged key or name would only fail while writing
-        for cert in entry.chain:
+        # cryptography decodes certificates lazily: a damaged key or name would only fail while writing. A chain
+        # still held as DER (Entry.chain_der) is written byte for byte, as a RawCertificate is: not decoded.
+        for cert in () if entry.undecoded_chain is not None else entry.chain:
             self._checked(cert, f"the certificate of entry '{entry.label}'")
         if entry.request is not None:
             self._checked(entry.request, f"the request of entry '{entry.label}'")
 
     def _check_fits_der(self, entry: Entry) -> None:
-        if len(entry.chain) > 1:
+        length = len(entry.chain_der())
+        if length > 1:
             raise CapabilityError("multiple_entries", f"a DER file holds one object; this entry has "
-                                  f"{len(entry.chain)} certificates (leaf + chain): write PEM or PKCS#12 instead",
+                                  f"{length} certificates (leaf + chain): write PEM or PKCS#12 instead",
                                   store=self.location, label=entry.label)
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:

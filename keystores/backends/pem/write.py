@@ -11,11 +11,12 @@ which writes the private key (PKCS#8) instead.
 
 from __future__ import annotations
 
-import base64
+import hashlib
 from typing import TYPE_CHECKING, Any
 
-from keystores.backends.pem.labels import _fingerprint, _labelling_key, derived_label
+from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
 from keystores.backends.pem.parse import UNENCRYPTED
+from keystores.crypto.der import pem_armor
 from keystores.errors import (
     CapabilityError,
     UsageError,
@@ -36,22 +37,25 @@ WRITTEN_KEY_PROTECTION = ProtectionPart("PBES2 PBKDF2-HMAC-SHA-256 AES-256-CBC, 
 class PemWriting:
     """The writing half of PemStore: entries and loose keys -> PEM text or one DER object."""
 
-    def _key_der_or_pem(self, key: PrivateKeyTypes, encoding: Any) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
+    def _key_der_or_pem(self, key: PrivateKeyTypes, *, pem: bool) -> bytes:
+        """A private key as PKCS#8, PEM or DER: encrypted under the store password when there is one (as
+        BestAvailableEncryption protects it: WRITTEN_KEY_PROTECTION), else in the clear. Written by keystores.pki.pkcs8
+        as cryptography writes it, without importing its serialization package (start-up speed)."""
         if isinstance(key, UndecodedPrivateKey):
-            return self._undecoded_key(key, encoding)
-        if self.password:
-            protection: Any = serialization.BestAvailableEncryption(self.password.encode("utf-8"))
-        else:
-            protection = serialization.NoEncryption()
-        return key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, protection)
+            from keystores.crypto import key_encoding
+
+            return self._undecoded_key(key, key_encoding.Encoding.PEM if pem else key_encoding.Encoding.DER)
+        from keystores.pki.pkcs8 import encrypted_pkcs8_der, pkcs8_der
+
+        data = encrypted_pkcs8_der(key, self.password) if self.password else pkcs8_der(key)
+        if not pem:
+            return data
+        return pem_armor("ENCRYPTED PRIVATE KEY" if self.password else "PRIVATE KEY", data)
 
     def _undecoded_key(self, key: UndecodedPrivateKey, encoding: Any) -> bytes:
         """A key cryptography does not load, as its PKCS#8 bytes (encrypted with PBES2 AES-256 under the store
         password when there is one, as BestAvailableEncryption does for the others)."""
-        from cryptography.hazmat.primitives import serialization
-
+        from keystores.crypto import key_encoding as serialization
         from keystores.crypto import pbe
 
         plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
@@ -62,9 +66,7 @@ class PemWriting:
         der = pbe.encrypt_pkcs8(plain, self.password, iterations=2048)
         if encoding is serialization.Encoding.DER:
             return der
-        body = base64.encodebytes(der).replace(b"\n", b"")
-        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-        return b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + lines + b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        return pem_armor("ENCRYPTED PRIVATE KEY", der)
 
     def _trust_note(self, entry: Entry) -> None:
         if entry.trust is None:
@@ -86,11 +88,12 @@ class PemWriting:
         return self._dump_pem()
 
     def _dump_pem(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        pem = serialization.Encoding.PEM
+        """Certificates are written from their DER, as the source holds them (Entry.chain_der): a chain its store
+        has not decoded yet is written without decoding it, so export and convert of a small store import no
+        cryptography.x509 (start-up speed, bench/bench_core.py; tests/test_export_lean.py)."""
         out: list[bytes] = []
         derived_labels = UniqueLabels()
+        chains = {label: entry.chain_der() for label, entry in self._entries.items()}
         has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
         trusted_written: set[bytes] = set()
 
@@ -101,31 +104,31 @@ class PemWriting:
         # Each chain member is written once, in the first chain holding it (reading finds it for the others). A
         # certificate entry that is also a chain member is written there: a trusted one labelled (so it reads back
         # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate").
-        in_chains = {_fingerprint(c) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
-                     for c in e.chain[1:]}
+        in_chains = {_sha256(der) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+                     for der in chains[e.label][1:]}
         chain_entries: dict[bytes, Entry] = {}
         for entry in self._entries.values():
-            if entry.kind.is_certificate and _fingerprint(entry.chain[0]) in in_chains:
-                chain_entries.setdefault(_fingerprint(entry.chain[0]), entry)
+            if entry.kind.is_certificate and _sha256(chains[entry.label][0]) in in_chains:
+                chain_entries.setdefault(_sha256(chains[entry.label][0]), entry)
         chain_written: set[bytes] = set()
 
         for entry in self._entries.values():
-            subject_obj = entry.chain[0] if entry.chain else entry.request
-            if subject_obj is None:  # a key without a certificate: the key alone, under its label
+            chain = chains[entry.label]
+            if not chain and entry.request is None:  # a key without a certificate: the key alone, under its label
                 attributes(entry.label)
-                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
                 derived_labels.taken.add(entry.label)
                 continue
-            if entry.kind.is_certificate and chain_entries.get(_fingerprint(entry.chain[0])) is entry:
+            if entry.kind.is_certificate and chain_entries.get(_sha256(chain[0])) is entry:
                 continue
-            derived = derived_labels.peek(derived_label(subject_obj.subject, _labelling_key(subject_obj)))
+            derived = derived_labels.peek(_derived_label(entry))
             named = entry.label if entry.label != derived else None
             if entry.kind is EntryKind.KEY_PAIR:
                 attributes(named)
-                out.append(entry.chain[0].public_bytes(pem))
+                out.append(_certificate_pem(chain[0]))
                 derived_labels.taken.add(entry.label)
-                for cert in entry.chain[1:]:
-                    fingerprint = _fingerprint(cert)
+                for cert in chain[1:]:
+                    fingerprint = _sha256(cert)
                     if fingerprint in chain_written:
                         continue
                     own = chain_entries.get(fingerprint)
@@ -134,64 +137,63 @@ class PemWriting:
                         attributes(own.label if own.trust is not None else None)
                         derived_labels.taken.add(own.label)
                         trusted_written.add(fingerprint)
-                    out.append(cert.public_bytes(pem))
+                    out.append(_certificate_pem(cert))
                 attributes(named)
-                out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
             elif entry.kind is EntryKind.REQUEST:
                 if entry.key is not None:
                     attributes(named)
-                    out.append(self._key_der_or_pem(entry.key, pem))  # type: ignore[arg-type]
+                    out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
                 attributes(named)
-                out.append(entry.request.public_bytes(pem))  # type: ignore[union-attr]
+                out.append(_request_bytes(entry, pem=True))
             else:
                 self._trust_note(entry)
-                if len(entry.chain) > 1:
+                if len(chain) > 1:
                     self.notes.append(f"{self.location}: '{entry.label}' is a trusted certificate: only it is "
-                                      f"written, not the {len(entry.chain) - 1} certificate(s) of its chain")
-                fingerprint = _fingerprint(entry.chain[0])
+                                      f"written, not the {len(chain) - 1} certificate(s) of its chain")
+                fingerprint = _sha256(chain[0])
                 # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
                 # duplicates are skipped: label those so that the file reads back as the same entries.
                 if named is None and (has_key_pairs or fingerprint in trusted_written):
                     named = entry.label
                 trusted_written.add(fingerprint)
                 attributes(named)
-                out.append(entry.chain[0].public_bytes(pem))
+                out.append(_certificate_pem(chain[0]))
             derived_labels.taken.add(entry.label)
-        out.extend(self._key_der_or_pem(key, pem) for key in self.loose_keys)
+        out.extend(self._key_der_or_pem(key, pem=True) for key in self.loose_keys)
         return b"".join(out)
 
     def _dump_der(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        der = serialization.Encoding.DER
         entries = list(self._entries.values())
         if len(entries) + len(self.loose_keys) > 1:
             raise CapabilityError("multiple_entries", f"a DER file holds one object, not {len(entries)} entries "
                                   "and keys: write PEM or PKCS#12", store=self.location)
         if self.loose_keys:
-            return self._key_der_or_pem(self.loose_keys[0], der)
+            return self._key_der_or_pem(self.loose_keys[0], pem=False)
         if not entries:
             raise UsageError("nothing to write: a DER file holds exactly one certificate, key or request "
                              "(delete the file instead of emptying it)", store=self.location)
         entry = entries[0]
         self._check_fits_der(entry)
         if entry.kind is EntryKind.KEY_PAIR:
+            if not entry.chain_der():  # a key without a certificate (PKCS#12 allows it): the key is the one object
+                return self._key_der_or_pem(entry.key, pem=False)  # type: ignore[arg-type]
             if self.der_key:
                 self.notes.append(f"{self.location}: '{entry.label}' written as its private key only; the "
                                   "certificate is not in the DER file")
-                return self._key_der_or_pem(entry.key, der)  # type: ignore[arg-type]
+                return self._key_der_or_pem(entry.key, pem=False)  # type: ignore[arg-type]
             self.notes.append(f"{self.location}: '{entry.label}' written as its certificate only; the private key "
                               "is not in the DER file (open the store with der_key=True to write the key)")
             self._has_keys = self.private_file = False  # type: ignore[misc]
-            return entry.chain[0].public_bytes(der)
+            return entry.chain_der()[0]
         if entry.kind is EntryKind.REQUEST:
             if entry.key is not None:
                 self.notes.append(f"{self.location}: '{entry.label}' written as its certificate request only; the "
                                   "private key is not in the DER file")
             self._has_keys = self.private_file = False  # type: ignore[misc]
-            return entry.request.public_bytes(der)  # type: ignore[union-attr]
+            return _request_bytes(entry, pem=False)
         self._trust_note(entry)
-        return entry.chain[0].public_bytes(der)
+        return entry.chain_der()[0]
 
     def _write(self) -> None:
         from keystores.fileio import atomic_write
@@ -207,3 +209,31 @@ class PemWriting:
         # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
         # byte, whatever the old file's mode (which the user may not even be allowed to change).
         atomic_write(self.path, data, private=self.private_file, clear_secret=clear_key)
+
+
+def _sha256(der: bytes) -> bytes:
+    """A certificate's SHA-256 fingerprint, from its DER."""
+    return hashlib.sha256(der).digest()
+
+
+def _certificate_pem(der: bytes) -> bytes:
+    return pem_armor("CERTIFICATE", der)
+
+
+def _derived_label(entry: Entry) -> str:
+    """The label reading derives for an entry's leaf (or request): while the chain is still DER, from its bytes
+    (labels.name_label, as lazy_read labels a file it reads) where the name is in the plain form read there, else
+    from the decoded certificate."""
+    ders = entry.undecoded_chain
+    if ders is not None:
+        label = name_label(ders[0])
+        if label is not None:
+            return label
+    subject_obj = entry.chain[0] if entry.chain else entry.request
+    return derived_label(subject_obj.subject, _labelling_key(subject_obj))  # type: ignore[union-attr]
+
+
+def _request_bytes(entry: Entry, *, pem: bool) -> bytes:
+    from keystores.crypto.key_encoding import Encoding
+
+    return entry.request.public_bytes(Encoding.PEM if pem else Encoding.DER)  # type: ignore[union-attr, no-any-return]
