@@ -217,6 +217,15 @@ def test_untrusted_certificate_written_with_note(tmp_path):
     assert open_store(path).labels() == ["signer", "email only"]
 
 
+def test_a_certificate_trusted_for_no_purpose_is_noted_as_not_trusted(tmp_path):
+    """NSS's "P,," (a valid peer, no CA trust) read as a Trust with no purposes once gave "trusted only for ,"."""
+    with open_store(tmp_path / "p.pem", create=True) as store:
+        store.add(trusted_entry("peer").with_(trust=Trust(False, False, False, False)))
+    assert [note for note in store.notes if "'peer'" in note] == [
+        f"{tmp_path / 'p.pem'}: 'peer' is not trusted in its source, but PEM has no trust flags: a certificate in a "
+        "PEM file is trusted by whoever uses the file as a bundle"]
+
+
 def test_loose_key_kept_on_rewrite(tmp_path):
     path = tmp_path / "k.pem"
     path.write_bytes(ec_key(5).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -69,7 +69,8 @@ class PemWriting:
         return pem_armor("ENCRYPTED PRIVATE KEY", der)
 
     def _trust_note(self, entry: Entry) -> None:
-        if entry.trust is None:
+        # A trust with no purpose (NSS "P,," on a peer's certificate) is, for a bundle's reader, no trust at all.
+        if entry.trust is None or not entry.trust.purposes:
             self.notes.append(f"{self.location}: '{entry.label}' is not trusted in its source, but PEM has no trust "
                               "flags: a certificate in a PEM file is trusted by whoever uses the file as a bundle")
         elif len(entry.trust.purposes) < 4:
