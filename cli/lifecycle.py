@@ -1,6 +1,7 @@
 """Certificate lifecycle commands: selfsign, certreq, sign, receive, validate, audit, dn normalize/compare.
 
-Thin: parse, resolve secrets through cli.common's helpers, call one operation in keystores.ops.lifecycle, render.
+Thin: parse, resolve secrets through cli.common's helpers, call one operation in keystores.ops.lifecycle (or
+keystores.ops.audit for validate and audit), render.
 validate, audit and dn compare print their report first and then raise ChecksFailed (exit 5) when it fails.
 """
 
@@ -97,7 +98,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
-    from keystores.ops.lifecycle import password_for
+    from keystores.ops.audit import password_for
     from keystores.store import capabilities_of, open_store, options_for, store_exists
 
     missing = [location for location in stores if not store_exists(location)]
@@ -328,7 +329,7 @@ def validate_cmd(
     import contextlib
 
     from keystores.errors import ChecksFailed
-    from keystores.ops.lifecycle import validate
+    from keystores.ops.audit import validate
     from keystores.pki.when import parse_when
     from keystores.store import open_store
 
@@ -392,7 +393,7 @@ def audit_cmd(
     from keystores.cli.passwords import StoreSecrets
 
     from keystores.errors import ChecksFailed
-    from keystores.ops.lifecycle import SEVERITIES, audit
+    from keystores.ops.audit import SEVERITIES, audit
     from keystores.pki.when import parse_duration
 
     window = parse_duration(within)

@@ -47,7 +47,7 @@ WHEN_HELP = "ISO 8601 (2030-01-30, 2030-01-30T16:46:00Z) or openssl's 2030013016
 HASHES = ("sha256", "sha384", "sha512", "sha1", "md5")
 # Spelled here so that `keystores --help` imports neither the certificate builder nor the transfer operations;
 # tests/test_cli_help.py checks them against keystores.pki.builder.PROFILES, ops.transfer.UNTRUSTED_CHOICES and
-# ops.lifecycle.SEVERITIES.
+# ops.audit.SEVERITIES.
 CERTIFICATE_PROFILES = ("server", "client", "server-client", "email", "codesign", "timestamp", "ocsp", "ca")
 UNTRUSTED = ("skip", "trust", "fail")
 SEVERITIES = ("error", "warning", "notice")

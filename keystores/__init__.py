@@ -46,8 +46,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "certreq": ("keystores.ops.lifecycle", "certreq"),
     "sign": ("keystores.ops.lifecycle", "sign"),
     "receive": ("keystores.ops.lifecycle", "receive"),
-    "validate": ("keystores.ops.lifecycle", "validate"),
-    "audit": ("keystores.ops.lifecycle", "audit"),
+    "validate": ("keystores.ops.audit", "validate"),
+    "audit": ("keystores.ops.audit", "audit"),
     "load_certificates": ("keystores.ops.lifecycle", "load_certificates"),
     "load_request": ("keystores.ops.lifecycle", "load_request"),
     "entry_data": ("keystores.ops.describe", "entry_data"),
@@ -80,17 +80,9 @@ if TYPE_CHECKING:
         WrongPassword,
     )
     from keystores.model import Entry, EntryKind, KeySpec, Trust
+    from keystores.ops.audit import audit, validate
     from keystores.ops.describe import entry_data
-    from keystores.ops.lifecycle import (
-        audit,
-        certreq,
-        load_certificates,
-        load_request,
-        receive,
-        selfsign,
-        sign,
-        validate,
-    )
+    from keystores.ops.lifecycle import certreq, load_certificates, load_request, receive, selfsign, sign
     from keystores.ops.transfer import convert, copy_entries, export_entry, import_entries, import_pem_parts
     from keystores.secrets import VisibleSecretWarning, WeakCryptoWarning
     from keystores.secrets import resolve_secret as secret

@@ -22,7 +22,7 @@ from ptyrun import on_terminal
 from keystores.backends.memory import MemoryStore
 from keystores.errors import UsageError
 from keystores.model import TRUST_ALL, Entry, EntryKind
-from keystores.ops import lifecycle as lc
+from keystores.ops.audit import audit
 from keystores.store import open_store
 from softhsm import softhsm  # noqa: F401  (pytest fixture)
 
@@ -50,7 +50,7 @@ def test_sha1_on_a_self_signed_end_entity_certificate_is_found_only_ca_roots_are
     store.add(Entry("qm1", EntryKind.KEY_PAIR, chain=(_cert(qm_key, "QM1", md="sha1"),), key=qm_key))
     store.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(_cert(root_key, "Old Root", md="sha1", ca=True),),
                     trust=TRUST_ALL))
-    report = lc.audit({"qm": store}, at=AT)
+    report = audit({"qm": store}, at=AT)
     flagged = {f.label: f for f in report.findings if f.check == "weak-signature"}
     assert set(flagged) == {"qm1"}, report.findings
     assert flagged["qm1"].severity == "warning" and "SHA1" in flagged["qm1"].message
@@ -62,7 +62,7 @@ def test_findings_carry_label_subject_expiry_days_left_and_the_fingerprint():
     key = ec_key(43)
     cert = _cert(key, "soon", days_to=12)
     store.add(Entry("soon", EntryKind.KEY_PAIR, chain=(cert,), key=key))
-    report = lc.audit({"m": store}, at=AT, within="30d")
+    report = audit({"m": store}, at=AT, within="30d")
     (finding,) = [f.as_dict() for f in report.findings]
     assert finding["check"] == "expiring" and finding["severity"] == "warning"
     assert finding["label"] == "soon" and finding["subject"] == "O=keystores tests,CN=soon"
@@ -77,10 +77,10 @@ def test_fail_on_levels():
     store = MemoryStore.open("m")
     key = ec_key(44)
     store.add(Entry("soon", EntryKind.KEY_PAIR, chain=(_cert(key, "soon", days_to=12),), key=key))
-    assert not lc.audit({"m": store}, at=AT, fail_on="warning").ok
-    assert lc.audit({"m": store}, at=AT, fail_on="error").ok
+    assert not audit({"m": store}, at=AT, fail_on="warning").ok
+    assert audit({"m": store}, at=AT, fail_on="error").ok
     with pytest.raises(UsageError):
-        lc.audit({"m": store}, at=AT, fail_on="loud")
+        audit({"m": store}, at=AT, fail_on="loud")
 
 
 @pytest.mark.parametrize("store_name", ["new.p12", "new.jks", "new.jceks", "new.kdb", "new.pem", "sql:nssdb"])

@@ -98,7 +98,7 @@ def test_h_and_version():
 def test_choices_spelled_in_the_help_are_the_operations_own():
     from keystores.cli import options
 
-    from keystores.ops.lifecycle import SEVERITIES
+    from keystores.ops.audit import SEVERITIES
     from keystores.ops.transfer import UNTRUSTED_CHOICES
     from keystores.pki.builder import PROFILES
 

@@ -33,6 +33,7 @@ from keystores.errors import (
 )
 from keystores.model import TRUST_ALL, Entry, EntryKind, private_key_signer
 from keystores.ops import lifecycle as lc
+from keystores.ops.audit import audit, validate
 from keystores.pki.builder import build_certificate, profile_extensions
 from keystores.pki.dn import parse_dn
 from keystores.store import backend_class, open_store
@@ -342,10 +343,10 @@ def test_certreq_sign_receive_on_every_backend(tmp_path, ca_store, backend):
         # validate and audit read every backend the same way
         trust = MemoryStore.open("trust")
         trust.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(issued.chain[1],), trust=TRUST_ALL))
-        assert lc.validate(store, entry.label, trust_stores=[trust]).ok
-        checks = {f.check for f in lc.audit({location: store}, within="30d").findings}
+        assert validate(store, entry.label, trust_stores=[trust]).ok
+        checks = {f.check for f in audit({location: store}, within="30d").findings}
         assert checks <= {"weak-protection"}, checks
-        assert not lc.audit({location: store}, within="400d", skip=["weak-protection"]).ok  # leaf expires
+        assert not audit({location: store}, within="400d", skip=["weak-protection"]).ok  # leaf expires
     _judge_natively(backend, location, got.label, issued)
 
 
@@ -396,15 +397,15 @@ def issued_store(ca_store):
 
 
 def test_validate_reports_each_link(issued_store, ca_store):
-    report = lc.validate(issued_store, "web", at=NOW)
+    report = validate(issued_store, "web", at=NOW)
     assert not report.ok
     assert [bool(link.problems) for link in report.links] == [False, True]
     assert "not trusted" in report.links[1].problems[0]
     trust = MemoryStore.open("trust")
     trust.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(ca_store.get("root").certificate,), trust=TRUST_ALL))
-    report = lc.validate(issued_store, "web", trust_stores=[trust], at=NOW)
+    report = validate(issued_store, "web", trust_stores=[trust], at=NOW)
     assert report.ok and report.links[1].trusted
-    late = lc.validate(issued_store, "web", trust_stores=[trust], at=NOW + dt.timedelta(days=90))
+    late = validate(issued_store, "web", trust_stores=[trust], at=NOW + dt.timedelta(days=90))
     assert not late.ok and "expired on" in late.links[0].problems[0]
     data = late.as_dict()
     assert data["valid"] is False and data["links"][0]["problems"]
@@ -425,7 +426,7 @@ def test_validate_ends_the_path_at_a_trusted_intermediate():
     store.add(Entry("leaf", EntryKind.KEY_PAIR, chain=(leaf, middle, root), key=leaf_key))
     trust = MemoryStore.open("trust")
     trust.add(Entry("middle", EntryKind.TRUSTED_CERT, chain=(middle,), trust=TRUST_ALL))
-    report = lc.validate(store, "leaf", trust_stores=[trust], at=NOW)
+    report = validate(store, "leaf", trust_stores=[trust], at=NOW)
     assert report.ok
     assert len(report.links) == 2 and report.links[1].trusted  # the root above the anchor is not part of the path
 
@@ -433,11 +434,11 @@ def test_validate_names_the_missing_issuer(ca_store):
     store, made = _request()
     issued = lc.sign(ca_store, "root", made.request)
     lc.receive(store, [issued.certificate])
-    report = lc.validate(store, "web")
+    report = validate(store, "web")
     assert not report.ok and "Lifecycle Root CA" in report.links[-1].problems[0]
     pending, _ = _request(label="req")
     with pytest.raises(UsageError, match="no certificate"):
-        lc.validate(pending, "req")
+        validate(pending, "req")
 
 
 # --- audit ------------------------------------------------------------------------------------------------------------
@@ -481,18 +482,18 @@ def test_audit_finds_every_kind_of_problem(ca_store):
     store.add(Entry("Dup", EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
     store.add(Entry("dup", EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))
 
-    report = lc.audit({"audited": store}, within="30d", at=NOW)
+    report = audit({"audited": store}, within="30d", at=NOW)
     found = {(f.label, f.check) for f in report.findings}
     assert found == {("md5", "weak-signature"), ("sha1", "weak-signature"), ("expired", "expired"),
                      ("soon", "expiring"), ("weak", "weak-key"), ("orphan", "missing-link"),
                      ("Dup", "duplicate-label")}
     assert not report.ok and report.stores == 1
-    quieter = lc.audit({"audited": store}, within="30d", at=NOW, skip=["weak-signature", "duplicate-label"])
+    quieter = audit({"audited": store}, within="30d", at=NOW, skip=["weak-signature", "duplicate-label"])
     assert {f.check for f in quieter.findings} == {"expired", "expiring", "weak-key", "missing-link"}
     with pytest.raises(UsageError, match="unknown check"):
-        lc.audit({"audited": store}, skip=["bogus"])
-    assert lc.audit({"ca": ca_store}, within="30d", at=NOW).ok
-    unreadable = lc.audit({"x.p12": KeystoreError("bad")})
+        audit({"audited": store}, skip=["bogus"])
+    assert audit({"ca": ca_store}, within="30d", at=NOW).ok
+    unreadable = audit({"x.p12": KeystoreError("bad")})
     assert [f.check for f in unreadable.findings] == ["unreadable"]
 
 
@@ -504,7 +505,7 @@ def test_audit_flags_legacy_store_protection(tmp_path):
         with open_store(location, password=PW, create=True, profile=profile) as store:
             store.add(key_pair_entry("server", index=1))
         with open_store(location, password=PW) as store:
-            report = lc.audit({str(location): store}, within="1d")
+            report = audit({str(location): store}, within="1d")
         flagged = [f for f in report.findings if f.check == "weak-protection"]
         assert bool(flagged) == weak, report.findings
         if weak:
@@ -557,7 +558,7 @@ def test_audit_flags_keys_anyone_can_read(tmp_path):
     with open_store(location, password="", type="nss", create=True) as store:
         store.add(key_pair_entry("a", index=1))
     with open_store(location, password="") as store:
-        report = lc.audit({location: store}, within="1d")
+        report = audit({location: store}, within="1d")
     assert [f.check for f in report.findings] == ["weak-protection"]
     assert "password" in report.findings[0].message
 
@@ -572,5 +573,5 @@ def test_a_chain_inside_a_pem_key_file_is_not_trust(tmp_path):
         store.add(trusted_entry("root"))
     with open_store(tmp_path / "k.pem") as store, open_store(tmp_path / "ca.pem") as bundle:
         label = store.labels()[0]
-        assert not lc.validate(store, label).ok
-        assert lc.validate(store, label, trust_stores=[bundle]).ok
+        assert not validate(store, label).ok
+        assert validate(store, label, trust_stores=[bundle]).ok

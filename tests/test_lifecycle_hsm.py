@@ -17,6 +17,7 @@ from keystores.backends.memory import MemoryStore
 from keystores.errors import NotFound
 from keystores.model import EntryKind, KeyRef
 from keystores.ops import lifecycle as lc
+from keystores.ops.audit import audit
 from keystores.store import open_store
 from softhsm import softhsm  # noqa: F401  (pytest fixture)
 
@@ -85,7 +86,7 @@ def test_request_made_and_signed_on_the_token_then_received(softhsm, file_ca, tm
         entry = store.get("my_key3")
         assert entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef)
         assert entry.certificate == issued.certificate
-        report = lc.audit({token.uri: store}, within="30d")
+        report = audit({token.uri: store}, within="30d")
         assert report.ok, report.findings
         assert report.certificates == 2
 

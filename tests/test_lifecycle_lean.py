@@ -187,10 +187,11 @@ def _samples() -> list[tuple[str, tuple[object, ...], dict[str, object]]]:
 
 
 def _new_classes() -> dict[str, type]:
-    from keystores.ops import lifecycle
+    from keystores.ops import audit, lifecycle
     from keystores.pki import dn
 
-    return {name: getattr(lifecycle, name, None) or getattr(dn, name) for name in _old_classes()}
+    return {name: getattr(lifecycle, name, None) or getattr(audit, name, None) or getattr(dn, name)
+            for name in _old_classes()}
 
 
 @pytest.mark.parametrize("name", list(_old_classes()))
