@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from keystores.crypto import kdf
+from keystores.crypto import kdf, libcrypto
 
 # The vectors OpenSSL's test/recipes/30-test_evp_data/evpkdf_pkcs12.txt and Bouncy Castle's PKCS12 tests carry:
 # (password, salt, purpose, iterations, size, hash, expected)
@@ -24,7 +24,7 @@ KNOWN = [
 @pytest.fixture(params=["libcrypto", "python"])
 def derive(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     if request.param == "libcrypto":
-        assert kdf._libcrypto() is not None, "hashlib's libcrypto is not found: the fast path is never taken"
+        assert libcrypto.library() is not None, "hashlib's libcrypto is not found: the fast path is never taken"
 
         def by_library(*args: object) -> bytes:
             derived = kdf._by_libcrypto(*args)  # type: ignore[arg-type]
@@ -79,7 +79,7 @@ def test_libcrypto_and_python_agree_on_random_inputs() -> None:
 
 
 def test_without_the_library_the_python_loop_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kdf, "_LOADED", [None])
+    monkeypatch.setattr(libcrypto, "_LOADED", [None])
     password, salt, purpose, iterations, size, hash_name, expected = KNOWN[2]
     assert kdf.pkcs12_kdf(kdf.bmp_password(password), bytes.fromhex(salt), purpose, iterations, size,
                           hash_name).hex().upper() == expected
@@ -104,8 +104,8 @@ def test_only_an_already_loaded_libcrypto_is_used() -> None:
     """A libcrypto the interpreter has not loaded is never loaded for the KDF (RTLD_NOLOAD): no second OpenSSL in
     the process. Here hashlib runs on its built-in hashes (no _hashlib), so no libcrypto is loaded: the Python loop
     answers."""
-    probe = ("import sys\nsys.modules['_hashlib'] = None\nfrom keystores.crypto import kdf\n"
-             "print(kdf._libcrypto(), kdf.pkcs12_kdf(b'\\x00a\\x00\\x00', b'salt', 3, 10, 20).hex())")
+    probe = ("import sys\nsys.modules['_hashlib'] = None\nfrom keystores.crypto import kdf, libcrypto\n"
+             "print(libcrypto.library(), kdf.pkcs12_kdf(b'\\x00a\\x00\\x00', b'salt', 3, 10, 20).hex())")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     library, derived = done.stdout.split()
     assert library == "None"

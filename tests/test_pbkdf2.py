@@ -26,3 +26,37 @@ def test_same_bytes_as_hashlib(hash_name: str, iterations: int) -> None:
     for length in (16, 32, 100):  # one block, and several (the last one cut short)
         assert pbkdf2_hmac(hash_name, password, salt, iterations, length) == hashlib.pbkdf2_hmac(
             hash_name, password, salt, iterations, length)
+
+
+def test_hashlib_derives_until_loading_cryptography_would_have_paid() -> None:
+    """Without cryptography loaded, hashlib derives (a small PKCS#12's certificates: no cryptography loaded at all)
+    until its extra cost reaches loading cryptography; a derivation that alone costs more (Bouncy Castle's 51,200
+    iterations of SHA-512) goes to cryptography at once; once loaded, cryptography derives. Same bytes throughout."""
+    import subprocess
+    import sys
+
+    probe = """if True:
+        import json, sys
+        from keystores.crypto import pbkdf2
+        seen = []
+        def derive(*args):
+            derived = pbkdf2.pbkdf2_hmac(*args)
+            seen.append(["cryptography" in sys.modules, derived.hex()])
+        derive("sha512", b"pw", b"salt", 51200, 64)
+        print(json.dumps(seen)); seen.clear()
+        """
+    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json_of(first.stdout) == [[True, hashlib.pbkdf2_hmac("sha512", b"pw", b"salt", 51200, 64).hex()]]
+    probe = probe.replace('derive("sha512", b"pw", b"salt", 51200, 64)',
+                          'for i in range(8): derive("sha256", b"pw", bytes([i]) * 16, 10000, 32)')
+    done = json_of(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                  check=True).stdout)
+    assert [loaded for loaded, _ in done] == [False] * 5 + [True] * 3
+    assert [derived for _, derived in done] == [
+        hashlib.pbkdf2_hmac("sha256", b"pw", bytes([i]) * 16, 10000, 32).hex() for i in range(8)]
+
+
+def json_of(text: str) -> list[list[object]]:
+    import json
+
+    return json.loads(text)  # type: ignore[no-any-return]

@@ -171,8 +171,9 @@ def _modules_after_list(location: Path, *, command: str = "list", extra: tuple[s
 
 def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> None:
     """`list` of keytool's file (PBES2, AES-256, HMAC-SHA256) and of the compat profile (3DES, SHA-1): the MAC is
-    checked (a wrong password fails), the certificates are decrypted with cryptography's AES, nothing else is
-    loaded. `convert` to PEM opens the key without asn1crypto too."""
+    checked (a wrong password fails), the certificates are decrypted by the interpreter's libcrypto
+    (keystores.crypto.libcrypto, hashlib's PBKDF2): no cryptography at all, as for `export` of the certificate.
+    `convert` to PEM opens the key without asn1crypto too."""
     compat = files[2].parent / "kt-compat.p12"
     with open_store(files[2], password=PASSWORD) as source, \
             open_store(compat, password=PASSWORD, create=True, profile="compat") as copy:
@@ -182,6 +183,11 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
         loaded = _modules_after_list(path)
         assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], path
         assert "cryptography.x509" not in loaded and "keystores.backends.pkcs12.write" not in loaded, path
+        assert not [m for m in loaded if m.split(".")[0] == "cryptography"], path
+        assert "datetime" not in loaded, path  # only a secret key's creation time needs it
+        exported = _modules_after_list(path, command="export",
+                                       extra=("server", "-o", str(path.parent / "kt-cert.pem"), "--force"))
+        assert not [m for m in exported if m.split(".")[0] == "cryptography"], path
     converted = _modules_after_list(files[2], command="convert", extra=(str(files[2].parent / "kt.pem"),))
     assert not [m for m in converted if m.split(".")[0] == "asn1crypto"]  # the key is decrypted and judged by DER
     wrong = subprocess.run([sys.executable, "-m", "keystores", "list", str(files[2]), "-p", "env:PW"],

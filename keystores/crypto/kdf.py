@@ -6,7 +6,7 @@ crypto/decrepit/kdf.py.
 cryptography exposes no PKCS#12 KDF, and hashlib has no iterated digest: the KDF's loop in Python costs ~4.4 ms per
 10,000 rounds (the MAC of a keytool or keystores file; receive derives it twice, once to check the file and once to
 write it). Where the interpreter's libcrypto is loaded (hashlib's OpenSSL, on Linux and macOS) its PKCS12_key_gen_uni
-does the same work in ~1.1 ms, with the GIL released, through ctypes (~1.8 ms to import, paid once): a speed device for
+does the same work in ~1.1 ms, with the GIL released, through ctypes (keystores.crypto.libcrypto): a speed device for
 bench/bench_core.py's "start-up: keystores certreq"/"sign"/"receive" rows. Anything it cannot do (no such library,
 a digest it does not know, a failure) is done by the Python loop, which tests/test_kdf.py holds to the same known
 answers (`openssl kdf ... PKCS12KDF`) and to the library on random inputs.
@@ -15,8 +15,9 @@ answers (`openssl kdf ... PKCS12KDF`) and to the library on random inputs.
 from __future__ import annotations
 
 import hashlib
-import sys
 from typing import Any
+
+from keystores.crypto import libcrypto
 
 _BLOCK = {"md5": 64, "sha1": 64, "sha224": 64, "sha256": 64, "sha384": 128, "sha512": 128, "sha512_224": 128,
           "sha512_256": 128, "sha3_224": 144, "sha3_256": 136, "sha3_384": 104, "sha3_512": 72, "sm3": 64}
@@ -25,10 +26,6 @@ _OPENSSL_NAMES = {"md5": b"MD5", "sha1": b"SHA1", "sha224": b"SHA224", "sha256":
                   "sha512": b"SHA512", "sha512_224": b"SHA512-224", "sha512_256": b"SHA512-256",
                   "sha3_224": b"SHA3-224", "sha3_256": b"SHA3-256", "sha3_384": b"SHA3-384", "sha3_512": b"SHA3-512",
                   "sm3": b"SM3"}
-# The names of the shared library hashlib's _hashlib is linked against; only one already loaded is used (dlopen with
-# RTLD_NOLOAD): this never loads a library of its own, nor a second OpenSSL beside hashlib's
-_LIBCRYPTO_NAMES = {"linux": ("libcrypto.so.3", "libcrypto.so.1.1"),
-                    "darwin": ("libcrypto.3.dylib", "libcrypto.1.1.dylib")}
 
 
 def pkcs12_kdf(password: bytes, salt: bytes, purpose_id: int, iterations: int, size: int,
@@ -45,7 +42,7 @@ def pkcs12_kdf(password: bytes, salt: bytes, purpose_id: int, iterations: int, s
 def _by_libcrypto(password: bytes, salt: bytes, purpose_id: int, iterations: int, size: int,
                   hash_name: str) -> bytes | None:
     """libcrypto's PKCS12_key_gen_uni, or None where it cannot be used."""
-    library = _libcrypto()
+    library = libcrypto.library()
     if library is None or not 0 < size <= 1 << 20 or not 0 <= iterations < 1 << 31:
         return None
     digest = _digest(library, hash_name)
@@ -60,39 +57,7 @@ def _by_libcrypto(password: bytes, salt: bytes, purpose_id: int, iterations: int
     return out.raw
 
 
-_LOADED: list[Any] = []  # [] until looked for; then [the library, or None]
 _DIGESTS: dict[str, int | None] = {}
-
-
-def _libcrypto() -> Any:
-    if not _LOADED:
-        _LOADED.append(_load_libcrypto())
-    return _LOADED[0]
-
-
-def _load_libcrypto() -> Any:
-    import os
-
-    names = _LIBCRYPTO_NAMES.get(sys.platform, ())  # Linux and macOS, which both have RTLD_NOLOAD
-    if not names:
-        return None
-    import ctypes
-
-    for name in names:
-        try:
-            library = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)
-            key_gen = library.PKCS12_key_gen_uni
-            by_name = library.EVP_get_digestbyname
-        except (OSError, AttributeError):
-            continue
-        pointer = ctypes.c_char_p
-        key_gen.argtypes = [pointer, ctypes.c_int, pointer, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                            pointer, ctypes.c_void_p]
-        key_gen.restype = ctypes.c_int
-        by_name.argtypes = [pointer]
-        by_name.restype = ctypes.c_void_p
-        return library
-    return None
 
 
 def _digest(library: Any, hash_name: str) -> int | None:

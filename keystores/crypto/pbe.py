@@ -157,6 +157,11 @@ def _pad(data: bytes, block: int) -> bytes:
 
 
 def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    """AES and 3DES through the interpreter's libcrypto where it is loaded (keystores.crypto.libcrypto: reading a
+    small PKCS#12 loads no cryptography), the others and anything libcrypto declines through cryptography."""
+    done = _cbc_by_libcrypto(cipher_name, key, iv, data, decrypt=decrypt)
+    if done is not None:
+        return done
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
     algorithm = block_cipher(cipher_name, key)
@@ -171,6 +176,30 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
         return _unpad(context.update(data) + context.finalize(), block)
     context = Cipher(algorithm, modes.CBC(iv)).encryptor()
     return context.update(_pad(data, block)) + context.finalize()
+
+
+def _cbc_by_libcrypto(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes | None:
+    """_cbc by keystores.crypto.libcrypto; None where it is not the one to do it (then cryptography does, and says
+    what is wrong with a key or an IV)."""
+    from keystores.crypto import libcrypto
+
+    if cipher_name == "des":  # as block_cipher makes them: single DES is 3DES with one key thrice,
+        cipher_name, key = "tripledes", key * 3
+    elif cipher_name == "tripledes" and len(key) == 16:  # two-key 3DES is K1 K2 K1
+        key += key[:8]
+    block = _BLOCK_SIZES.get(cipher_name)
+    if block is None or len(key) not in _KEY_LENGTHS[cipher_name]:
+        return None
+    if not decrypt:
+        return libcrypto.cbc(cipher_name, key, iv, _pad(data, block), decrypt=False)
+    if len(data) % block or not data:
+        raise _BadPadding
+    plain = libcrypto.cbc(cipher_name, key, iv, data, decrypt=True)
+    return None if plain is None else _unpad(plain, block)
+
+
+_BLOCK_SIZES = {"aes": 16, "tripledes": 8}
+_KEY_LENGTHS = {"aes": (16, 24, 32), "tripledes": (24,)}
 
 
 def _rc2_cbc(key: bytes, effective_bits: int, iv: bytes, data: bytes) -> bytes:

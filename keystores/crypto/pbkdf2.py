@@ -1,12 +1,16 @@
 """PBKDF2-HMAC (RFC 8018 5.2), the one way keystores derives a key with it (a speed device; bench/bench_nss.py's
-"nss import" rows and bench/bench_pkcs12.py's PKCS#12 rows justify it).
+"nss import" rows, bench/bench_pkcs12.py's PKCS#12 rows and bench/bench_core.py's "start-up" rows justify it).
 
 hashlib.pbkdf2_hmac runs on the interpreter's OpenSSL; cryptography's PBKDF2HMAC on the one its wheel bundles,
-which here derives twice as fast (10,000 iterations of HMAC-SHA-256: 1.6 ms against 3.0 ms; OpenSSL 3.0 copies
-an HMAC context per iteration). Same bytes either way (tests/test_pbkdf2.py), and both release the GIL, so
-derivations run side by side in threads (keystores/backends/nss/kdf_pool.py). A handful of iterations (an NSS
-database without a password uses 1) costs less than setting up cryptography's object, and needs no import: hashlib
-does those.
+which here derives twice as fast (10,000 iterations of HMAC-SHA-256: 1.6 ms against 3.3 ms; OpenSSL 3.0 copies
+an HMAC context per iteration). But loading cryptography's compiled module costs ~10 ms of CPU, more than the
+whole reading of a small PKCS#12 (one derivation for its certificates): so hashlib derives while cryptography is
+not loaded, until what its derivations cost beyond cryptography's would have paid for loading it (a derivation
+that alone costs more goes to cryptography at once; Bouncy Castle's 51,200 iterations of SHA-512 do). At worst a
+run pays twice what the better choice in hindsight would have cost. Same bytes either way (tests/test_pbkdf2.py),
+and both release the GIL, so derivations run side by side in threads (keystores/backends/nss/kdf_pool.py). A
+handful of iterations (an NSS database without a password uses 1) costs less than setting up cryptography's
+object: hashlib always does those.
 """
 
 from __future__ import annotations
@@ -22,6 +26,25 @@ _HASHES = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SH
            "sha512_224": "SHA512_224", "sha512_256": "SHA512_256"}
 
 
+# What loading cryptography's compiled module costs, counted in the hashlib iterations that cost as much beyond
+# cryptography's (~0.17 us each for SHA-1 and SHA-256 here; SHA-384 and SHA-512, with twice the block, count twice)
+_LOAD_WORTH = 50_000
+_BIG_BLOCK = {"sha384", "sha512", "sha512_224", "sha512_256"}
+_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "sha512_224": 28, "sha512_256": 32}
+_spent = [0]  # the iterations hashlib has run past _FEW (threads may race on it: a count off by one is harmless)
+
+
+def _hashlib_pays(hash_name: str, iterations: int, length: int) -> bool:
+    """Whether hashlib should run this derivation (see the module docstring), counting it if so."""
+    if "cryptography.hazmat.bindings._rust" in sys.modules:
+        return False
+    cost = iterations * -(-length // _SIZES[hash_name]) * (2 if hash_name in _BIG_BLOCK else 1)
+    if _spent[0] + cost > _LOAD_WORTH:
+        return False
+    _spent[0] += cost
+    return True
+
+
 @functools.cache
 def _hash(hash_name: str) -> Any:
     from cryptography.hazmat.primitives import hashes
@@ -32,7 +55,7 @@ def _hash(hash_name: str) -> Any:
 def pbkdf2_hmac(hash_name: str, password: bytes, salt: bytes, iterations: int, length: int) -> bytes:
     """PBKDF2 with HMAC-`hash_name` (hashlib's names), as hashlib.pbkdf2_hmac(hash_name, password, salt,
     iterations, length). The caller bounds iterations and length (keystores.limits)."""
-    if iterations < _FEW or hash_name not in _HASHES:
+    if iterations < _FEW or hash_name not in _HASHES or _hashlib_pays(hash_name, iterations, length):
         return hashlib.pbkdf2_hmac(hash_name, password, salt, iterations, length)
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 

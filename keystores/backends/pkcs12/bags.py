@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto import der
@@ -22,6 +21,8 @@ from keystores.model import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography import x509
 
 
@@ -178,8 +179,11 @@ def _dotted(content: bytes) -> str:
 
 
 def _java_time(local_key_id: bytes | None) -> datetime | None:
-    """keytool's localKeyId for a secret key is "Time <milliseconds>": its creation time."""
+    """keytool's localKeyId for a secret key is "Time <milliseconds>": its creation time. (datetime is imported
+    here: reading a store of key pairs needs none, start-up speed, bench/bench_core.py "list one.p12".)"""
     if local_key_id and local_key_id.startswith(b"Time ") and local_key_id[5:].isdigit():
+        from datetime import UTC, datetime
+
         with contextlib.suppress(OverflowError, OSError, ValueError):
             return datetime.fromtimestamp(int(local_key_id[5:]) / 1000, UTC)
     return None

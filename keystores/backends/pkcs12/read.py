@@ -389,6 +389,9 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
     if key_bag.epki is not None:
         if password is None:
             raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
+        # cryptography loads the key: loaded before the key's derivation, it runs that too, twice as fast as
+        # hashlib (keystores.crypto.pbkdf2)
+        import keystores.crypto.key_encoding  # noqa: F401
         pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
     else:
         pkcs8 = key_bag.pkcs8 or b""
