@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from keystores.crypto import der
+from keystores.frozen import FrozenValue
 from keystores.limits import (
     KdfBudget,
     suspicious,
@@ -89,19 +90,38 @@ class _CertBag:
         return shown.common_name or shown.fingerprint("sha256").hex()[:16]
 
 
-class _KeyBag(NamedTuple):
+class _KeyBag(FrozenValue):
+    """A key bag as read. (Values here and in structure.py are keystores.frozen values, not NamedTuples: defining
+    a NamedTuple costs ~0.2 ms each at start-up, bench/bench_core.py "list one.p12".)"""
+
     pkcs8: bytes | None  # a plain key bag
     epki: bytes | None  # a shrouded key bag, decrypted when the key is first used
     friendly_name: str | None
     local_key_id: bytes | None
+    _fields = ("pkcs8", "epki", "friendly_name", "local_key_id")
+
+    def __init__(self, pkcs8: bytes | None, epki: bytes | None, friendly_name: str | None,
+                 local_key_id: bytes | None) -> None:
+        init = object.__setattr__
+        init(self, "pkcs8", pkcs8)
+        init(self, "epki", epki)
+        init(self, "friendly_name", friendly_name)
+        init(self, "local_key_id", local_key_id)
 
 
-class _SecretBag(NamedTuple):
+class _SecretBag(FrozenValue):
     """A Java SecretKeyEntry: kept opaque (decrypted PKCS#8 form) so a rewrite does not lose it."""
 
     pkcs8: bytes
     friendly_name: str | None
     local_key_id: bytes | None
+    _fields = ("pkcs8", "friendly_name", "local_key_id")
+
+    def __init__(self, pkcs8: bytes, friendly_name: str | None, local_key_id: bytes | None) -> None:
+        init = object.__setattr__
+        init(self, "pkcs8", pkcs8)
+        init(self, "friendly_name", friendly_name)
+        init(self, "local_key_id", local_key_id)
 
 
 class _Parsed:

@@ -1,7 +1,7 @@
-"""The layers of a PKCS#12 file (PFX, AuthenticatedSafe, SafeContents, bags and their attributes) as plain tuples,
-read with keystores.crypto.der: a speed device. asn1crypto.pkcs12 imports asn1crypto's cms, x509, keys and algos,
-~25 ms of a ~110 ms `keystores list one.p12` (bench/bench_core.py, "start-up: keystores list one.p12"; issue 15),
-to read a handful of SEQUENCEs.
+"""The layers of a PKCS#12 file (PFX, AuthenticatedSafe, SafeContents, bags and their attributes) as plain values
+(keystores.frozen: defining a NamedTuple costs ~0.2 ms at start-up), read with keystores.crypto.der: a speed
+device. asn1crypto.pkcs12 imports asn1crypto's cms, x509, keys and algos, ~25 ms of a ~110 ms `keystores list
+one.p12` (bench/bench_core.py, "start-up: keystores list one.p12"; issue 15), to read a handful of SEQUENCEs.
 
 DER as keytool, OpenSSL and this package write it is read here. Anything else (BER's indefinite lengths and
 constructed strings, which older Windows and Netscape-era tools wrote; an unknown content type or bag; Java's secret
@@ -11,9 +11,10 @@ asn1crypto's words, as before. tests/test_pkcs12_lean.py holds the two readers t
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from keystores.crypto import der
+from keystores.frozen import FrozenValue
 
 _DATA = "1.2.840.113549.1.7.1"
 PBMAC1 = "1.2.840.113549.1.5.14"
@@ -32,7 +33,7 @@ _SEQUENCE, _SET, _BMP_STRING = 0x30, 0x31, 0x1E
 _EXPLICIT_0, _IMPLICIT_0 = 0xA0, 0x80
 
 
-class Mac(NamedTuple):
+class Mac(FrozenValue):
     """MacData: the digest's AlgorithmIdentifier (OID, and its parameters' DER for PBMAC1), the digest, salt and
     iteration count (1 when absent, its DEFAULT)."""
 
@@ -41,25 +42,49 @@ class Mac(NamedTuple):
     digest: bytes
     salt: bytes
     iterations: int
+    _fields = ("algorithm", "parameters", "digest", "salt", "iterations")
+
+    def __init__(self, algorithm: str, parameters: bytes, digest: bytes, salt: bytes, iterations: int) -> None:
+        init = object.__setattr__
+        init(self, "algorithm", algorithm)
+        init(self, "parameters", parameters)
+        init(self, "digest", digest)
+        init(self, "salt", salt)
+        init(self, "iterations", iterations)
 
 
-class Pfx(NamedTuple):
+class Pfx(FrozenValue):
     version: Any  # 3, or what asn1crypto reads ("v3" is 3)
     content_type: str  # "data" for password integrity; asn1crypto's name of any other
     safe: Any  # the AuthenticatedSafe's DER (the data content); asn1crypto's value when it is not an OCTET STRING
     mac: Mac | None
+    _fields = ("version", "content_type", "safe", "mac")
+
+    def __init__(self, version: Any, content_type: str, safe: Any, mac: Mac | None) -> None:
+        init = object.__setattr__
+        init(self, "version", version)
+        init(self, "content_type", content_type)
+        init(self, "safe", safe)
+        init(self, "mac", mac)
 
 
-class Part(NamedTuple):
+class Part(FrozenValue):
     """One ContentInfo of the AuthenticatedSafe: "data" (its SafeContents DER) or "encrypted_data" (the
     AlgorithmIdentifier DER and the ciphertext); asn1crypto's name for any other kind."""
 
     kind: str
-    data: bytes = b""
-    algorithm: bytes = b""
+    data: bytes
+    algorithm: bytes
+    _fields = ("kind", "data", "algorithm")
+
+    def __init__(self, kind: str, data: bytes = b"", algorithm: bytes = b"") -> None:
+        init = object.__setattr__
+        init(self, "kind", kind)
+        init(self, "data", data)
+        init(self, "algorithm", algorithm)
 
 
-class Bag(NamedTuple):
+class Bag(FrozenValue):
     """One SafeBag: its type's name (asn1crypto's, or the dotted OID), the DER of its value (a certificate bag's
     certificate, a secret bag's EncryptedPrivateKeyInfo), the attributes a key store uses (friendlyName, localKeyId,
     Java's trusted key usages: None when absent), and whether it is one a key store ignores (a CRL, an SDSI
@@ -71,7 +96,19 @@ class Bag(NamedTuple):
     friendly_name: str | None
     local_key_id: bytes | None
     trust_oids: list[str] | None
-    ignored: bool = False
+    ignored: bool
+    _fields = ("kind", "oid", "value", "friendly_name", "local_key_id", "trust_oids", "ignored")
+
+    def __init__(self, kind: str, oid: str, value: bytes, friendly_name: str | None, local_key_id: bytes | None,
+                 trust_oids: list[str] | None, ignored: bool = False) -> None:
+        init = object.__setattr__
+        init(self, "kind", kind)
+        init(self, "oid", oid)
+        init(self, "value", value)
+        init(self, "friendly_name", friendly_name)
+        init(self, "local_key_id", local_key_id)
+        init(self, "trust_oids", trust_oids)
+        init(self, "ignored", ignored)
 
 
 def _explicit(data: bytes, element: der.Element) -> der.Element:
