@@ -150,6 +150,12 @@ class SealedEntry(Entry):
     def sealed(self) -> bool:
         return "_unseal" in self.__dict__
 
+    def held_pkcs8(self) -> bytes | None:
+        """While sealed, what the backend's `held` (sealed_entry) gives: the key's PKCS#8 from its decrypted bytes,
+        or None (then `key` opens it as before)."""
+        held = self.__dict__.get("_held") if self.sealed else None
+        return None if held is None else held()  # type: ignore[no-any-return]
+
     def sealed_blob(self, store: object) -> bytes | None:
         """The encrypted key as read, when still sealed and `store` is the one that read it; else None."""
         if self.sealed and self.__dict__.get("_origin") is store:
@@ -166,7 +172,8 @@ class SealedEntry(Entry):
         values = {name: getattr(self, name) for name in Entry._fields if name not in ("key", "secret")}
         values.update(changes)
         copy = SealedEntry(**values)  # type: ignore[arg-type]
-        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin") if k in self.__dict__})
+        copy.__dict__.update({k: self.__dict__[k] for k in ("_unseal", "_blob", "_origin", "_held")
+                              if k in self.__dict__})
         return copy
 
 
@@ -206,10 +213,11 @@ class _SealedLazyEntry(SealedEntry, LazyEntry):
 def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
                  chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
                  chain_der: tuple[bytes, ...] | None = None, in_threads: bool = False,
-                 **entry_fields: Any) -> SealedEntry:
+                 held: Callable[[], bytes | None] | None = None, **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
     `chain_loader` (and the leaf's DER) its chain is read on first use too. `in_threads`: `unseal` may run in a
-    worker thread beside other keys' (it asks nothing and shares nothing unguarded), see open_keys."""
+    worker thread beside other keys' (it asks nothing and shares nothing unguarded), see open_keys. `held`: the
+    key's PKCS#8 without loading it, or None (Entry.held_pkcs8)."""
     if chain_loader is not None and leaf_der is not None:
         entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, chain_der=chain_der,
                                                    **entry_fields)
@@ -220,6 +228,8 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
     entry.__dict__["_origin"] = origin
     if in_threads:
         entry.__dict__["_in_threads"] = True
+    if held is not None:
+        entry.__dict__["_held"] = held
     return entry
 
 

@@ -415,6 +415,12 @@ class Entry(FrozenValue):
         """The key is still encrypted as read (SealedEntry): reading `key` would decrypt it."""
         return False
 
+    def held_pkcs8(self) -> bytes | None:
+        """The private key as keystores.pki.pkcs8.pkcs8_der writes it, where the entry gives it without loading the
+        key (a sealed PKCS#12 EC key: SealedEntry); else None, and `key` is the key. A key that cannot be decrypted
+        raises here what reading `key` raises."""
+        return None
+
     @property
     def public_key(self) -> PublicKeyTypes | None:
         if self.kind is EntryKind.SECRET_KEY:

@@ -25,12 +25,14 @@ DPW = ["--dest-password", "env:KS_PW"]
 
 # --- 1. Ctrl-C exits 130, says what it left, and leaves nothing half-made ---------------------------------------
 def _command_started(pid: int) -> bool:
-    """True once the command itself runs: start-up never imports cryptography (CLI start-up is measured), the
-    commands that read or write a store do, so its native library appears in the process's memory map."""
+    """True once the command itself runs: start-up never imports cryptography nor hashlib (CLI start-up is
+    measured), the commands that read or write a store do (a PKCS#12 is read with hashlib's libcrypto alone,
+    keystores.crypto.libcrypto), so one of their native libraries appears in the process's memory map."""
     try:
-        return "cryptography" in Path(f"/proc/{pid}/maps").read_text()
+        maps = Path(f"/proc/{pid}/maps").read_text()
     except OSError:
         return False
+    return "cryptography" in maps or "libcrypto" in maps
 
 
 def _interrupt(argv: list[str], ready: Callable[[subprocess.Popen[str]], bool], env: dict[str, str],

@@ -22,6 +22,7 @@ from test_pkcs12_lean import _keytool_store
 
 from keystores.crypto import der, pbe
 from keystores.errors import KeystoreError
+from keystores.model import EntryKind
 from keystores.ops import transfer
 from keystores.store import open_store
 
@@ -118,6 +119,8 @@ def _outputs(source: Path, password: str | None, folder: Path, *, decoded: bool)
         for entry in entries:
             if decoded:
                 assert entry.chain is not None and entry.undecoded_chain is None
+                if entry.kind is EntryKind.KEY_PAIR:  # and the key loaded by cryptography, not held as PKCS#8
+                    assert entry.key is not None and entry.held_pkcs8() is None
         cases = {"cert.pem": {}, "cert.der": {"out_format": "der"}, "chain.pem": {"include_chain": True},
                  "key.pem": {"include_key": True},
                  "key-chain-encrypted.pem": {"include_key": True, "include_chain": True,
@@ -199,6 +202,9 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
     loaded = _modules_after("convert", str(source), str(converted))
     assert "cryptography.x509" not in loaded and "dataclasses" not in loaded  # the key too: keystores.pki.pkcs8
     assert "cryptography.hazmat.primitives.serialization" not in loaded
+    # the EC key is written from its decrypted bytes (Entry.held_pkcs8), the certificate from its DER: no
+    # cryptography at all
+    assert not [m for m in loaded if m.split(".")[0] == "cryptography"]
     with open_store(source, password=PASSWORD) as store:
         expected = store.get("server").chain[0].public_bytes(serialization.Encoding.DER)
     assert chain.read_bytes() == expected

@@ -1,5 +1,6 @@
 """The interpreter's own libcrypto (the OpenSSL that hashlib's _hashlib is linked against), through ctypes, for
-what hashlib lacks: the PKCS#12 KDF (keystores.crypto.kdf) and CBC ciphers (keystores.crypto.pbe).
+what hashlib lacks: the PKCS#12 KDF (keystores.crypto.kdf), CBC ciphers (keystores.crypto.pbe) and an EC
+private key's public point (keystores.pki.pkcs8).
 
 A speed device (issue 15; bench/bench_core.py "start-up: keystores list one.p12", "export", "convert"): reading a
 small PKCS#12 needs one KDF run for its MAC and one AES-CBC decryption per encrypted bag, and cryptography's
@@ -29,6 +30,7 @@ def library() -> Any:
 
 
 def _load() -> Any:
+    import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os
 
     names = _NAMES.get(sys.platform, ())
@@ -48,6 +50,18 @@ def _load() -> Any:
         "EVP_CIPHER_CTX_set_padding": ([address, number], number),
         "EVP_CipherUpdate": ([address, pointer, ctypes.POINTER(number), pointer, number], number),
         "ERR_clear_error": ([], None),
+        "OBJ_txt2nid": ([pointer], number),
+        "EC_GROUP_new_by_curve_name": ([number], address),
+        "EC_GROUP_free": ([address], None),
+        "EC_GROUP_get0_order": ([address], address),
+        "BN_bin2bn": ([pointer, number, address], address),
+        "BN_is_zero": ([address], number),
+        "BN_cmp": ([address, address], number),
+        "BN_clear_free": ([address], None),
+        "EC_POINT_new": ([address], address),
+        "EC_POINT_clear_free": ([address], None),
+        "EC_POINT_mul": ([address, address, address, address, address, address], number),
+        "EC_POINT_point2oct": ([address, address, number, pointer, ctypes.c_size_t, address], ctypes.c_size_t),
     }
     for name in names:
         try:
@@ -91,3 +105,43 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
         return out.raw[:written.value]
     finally:
         found.EVP_CIPHER_CTX_free(context)
+
+
+_UNCOMPRESSED = 4  # POINT_CONVERSION_UNCOMPRESSED
+
+
+def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
+    """The uncompressed public point (04 || X || Y) of the private `scalar` (big-endian) on the named curve
+    `curve_oid`: scalar times the generator. None where libcrypto is not loaded, does not know the curve, or the
+    scalar is not a private key on it (zero, or not below the group's order), or anything fails."""
+    found = library()
+    if found is None or not scalar:
+        return None
+    nid = found.OBJ_txt2nid(curve_oid.encode("ascii"))
+    group = found.EC_GROUP_new_by_curve_name(nid) if nid else None
+    if not group:
+        found.ERR_clear_error()
+        return None
+    value = point = None
+    try:
+        import ctypes
+
+        value = found.BN_bin2bn(scalar, len(scalar), None)
+        order = found.EC_GROUP_get0_order(group)
+        point = found.EC_POINT_new(group)
+        if (not value or not order or not point or found.BN_is_zero(value) or found.BN_cmp(value, order) >= 0
+                or found.EC_POINT_mul(group, point, value, None, None, None) != 1):
+            found.ERR_clear_error()
+            return None
+        size = found.EC_POINT_point2oct(group, point, _UNCOMPRESSED, None, 0, None)
+        out = ctypes.create_string_buffer(max(size, 1))
+        if not size or found.EC_POINT_point2oct(group, point, _UNCOMPRESSED, out, size, None) != size:
+            found.ERR_clear_error()
+            return None
+        return out.raw[:size]
+    finally:
+        if point:
+            found.EC_POINT_clear_free(point)
+        if value:
+            found.BN_clear_free(value)
+        found.EC_GROUP_free(group)

@@ -83,7 +83,9 @@ def _portable(entry: Entry, dest: KeyStore, *, trust_unverified: bool = False) -
                          hint=parameter("--trust-unverified", "trust_unverified=True"))
     # The key is looked at on the entry as read, before any copy is made of it: a sealed key is then decrypted
     # once, and a copy made afterwards carries the opened key (a copy of a sealed entry would decrypt it again).
-    if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and not entry.key.extractable:
+    # A key given as PKCS#8 without loading it (Entry.held_pkcs8) is no token's.
+    if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and isinstance(entry.key, KeyRef) \
+            and not entry.key.extractable:
         raise CapabilityError("extractable_keys", "the private key is on a token and marked non-extractable: "
                               "it cannot be copied; export its certificate instead", store=dest.location,
                               label=entry.label)
@@ -130,7 +132,8 @@ def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> lis
                             "without its certificate is not an entry)", store=source.location)
     open_keys(chosen)  # each is opened below anyway; side by side first
     for entry in chosen:
-        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef) and entry.key.locked:
+        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and isinstance(entry.key, KeyRef) \
+                and entry.key.locked:
             raise PasswordRequired("the private keys are locked: the store's password is needed to copy them",
                                    store=source.location, label=entry.label)
     return chosen

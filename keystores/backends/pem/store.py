@@ -120,7 +120,7 @@ class PemStore(PemReading, PemWriting, FileStore):
 
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
-        if isinstance(entry.key, KeyRef):
+        if entry.held_pkcs8() is None and isinstance(entry.key, KeyRef):  # a key held as PKCS#8 is no token's
             raise CapabilityError("extractable_keys", "the private key is held on a token; a PEM/DER file can only "
                                   "hold a key it can write out", store=self.location, label=entry.label)
         if entry.kind is EntryKind.REQUEST and entry.request is None:

@@ -52,6 +52,17 @@ class PemWriting:
             return data
         return pem_armor("ENCRYPTED PRIVATE KEY" if self.password else "PRIVATE KEY", data)
 
+    def _entry_key(self, entry: Entry, *, pem: bool) -> bytes:
+        """The entry's key as _key_der_or_pem writes it: from Entry.held_pkcs8 where the entry gives it without
+        loading the key (a sealed PKCS#12 EC key: converting it to PEM loads no cryptography), else from `key`."""
+        plain = entry.held_pkcs8()
+        if plain is None:
+            return self._key_der_or_pem(entry.key, pem=pem)  # type: ignore[arg-type]
+        from keystores.pki.pkcs8 import encrypted_as_cryptography
+
+        data = encrypted_as_cryptography(plain, self.password) if self.password else plain
+        return pem_armor("ENCRYPTED PRIVATE KEY" if self.password else "PRIVATE KEY", data) if pem else data
+
     def _undecoded_key(self, key: UndecodedPrivateKey, encoding: Any) -> bytes:
         """A key cryptography does not load, as its PKCS#8 bytes (encrypted with PBES2 AES-256 under the store
         password when there is one, as BestAvailableEncryption does for the others)."""
@@ -79,7 +90,8 @@ class PemWriting:
                               "plain certificate")
 
     def _dump(self) -> bytes:
-        self._has_keys = bool(self.loose_keys) or any(e.key is not None for e in self._entries.values())
+        self._has_keys = bool(self.loose_keys) or any(e.held_pkcs8() is not None or e.key is not None
+                                                       for e in self._entries.values())
         self.private_file = self._has_keys  # type: ignore[misc]  # (the DER writer may clear it: key left out)
         if self._has_keys:
             self._key_protection = {WRITTEN_KEY_PROTECTION if self.password else UNENCRYPTED}
@@ -117,7 +129,7 @@ class PemWriting:
             chain = chains[entry.label]
             if not chain and entry.request is None:  # a key without a certificate: the key alone, under its label
                 attributes(entry.label)
-                out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
+                out.append(self._entry_key(entry, pem=True))
                 derived_labels.taken.add(entry.label)
                 continue
             if entry.kind.is_certificate and chain_entries.get(_sha256(chain[0])) is entry:
@@ -140,11 +152,11 @@ class PemWriting:
                         trusted_written.add(fingerprint)
                     out.append(_certificate_pem(cert))
                 attributes(named)
-                out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
+                out.append(self._entry_key(entry, pem=True))
             elif entry.kind is EntryKind.REQUEST:
                 if entry.key is not None:
                     attributes(named)
-                    out.append(self._key_der_or_pem(entry.key, pem=True))  # type: ignore[arg-type]
+                    out.append(self._entry_key(entry, pem=True))
                 attributes(named)
                 out.append(_request_bytes(entry, pem=True))
             else:
@@ -178,11 +190,11 @@ class PemWriting:
         self._check_fits_der(entry)
         if entry.kind is EntryKind.KEY_PAIR:
             if not entry.chain_der():  # a key without a certificate (PKCS#12 allows it): the key is the one object
-                return self._key_der_or_pem(entry.key, pem=False)  # type: ignore[arg-type]
+                return self._entry_key(entry, pem=False)
             if self.der_key:
                 self.notes.append(f"{self.location}: '{entry.label}' written as its private key only; the "
                                   "certificate is not in the DER file")
-                return self._key_der_or_pem(entry.key, pem=False)  # type: ignore[arg-type]
+                return self._entry_key(entry, pem=False)
             self.notes.append(f"{self.location}: '{entry.label}' written as its certificate only; the private key "
                               "is not in the DER file (open the store with der_key=True to write the key)")
             self._has_keys = self.private_file = False  # type: ignore[misc]

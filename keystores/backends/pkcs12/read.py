@@ -324,12 +324,11 @@ def _assemble(parsed: _Parsed, location: str, *,
         if leaf is None:
             notes.append(f"{location}: key '{label}' has no certificate in the file")
         if lazy:
-            unseal = functools.partial(_open_key, key_bag, parsed.bag_password, True, location, label,
-                                       budget=parsed.budget)
-            entry: Entry = sealed_entry(unseal, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
+            opening = _KeyOpening(key_bag, parsed.bag_password, location, label, parsed.budget)
+            entry: Entry = sealed_entry(opening.key, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
                                         key=None, chain_loader=functools.partial(_decoded, chain),
                                         leaf_der=chain[0].der, chain_der=tuple(bag.der for bag in chain),
-                                        in_threads=True)
+                                        in_threads=True, held=opening.held)
         else:
             entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=_decoded(chain), key=key)
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None),
@@ -384,17 +383,25 @@ def _assemble(parsed: _Parsed, location: str, *,
 def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
               label: str | None = None, *, budget: KdfBudget) -> Any:
     """Decrypt (if shrouded) and load one private key."""
-
     label = label or key_bag.friendly_name
     if key_bag.epki is not None:
-        if password is None:
-            raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
         # cryptography loads the key: loaded before the key's derivation, it runs that too, twice as fast as
         # hashlib (keystores.crypto.pbkdf2)
         import keystores.crypto.key_encoding  # noqa: F401
-        pkcs8 = _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
-    else:
-        pkcs8 = key_bag.pkcs8 or b""
+    return _load_key(_decrypted_key(key_bag, password, mac_verified, location, label, budget), location, label)
+
+
+def _decrypted_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str, label: str | None,
+                   budget: KdfBudget) -> bytes:
+    """The key bag's PrivateKeyInfo DER, decrypted if shrouded."""
+    if key_bag.epki is None:
+        return key_bag.pkcs8 or b""
+    if password is None:
+        raise PasswordRequired("this PKCS#12 file holds encrypted keys; a password is needed", store=location)
+    return _decrypt_key(key_bag.epki, password, mac_verified, location, label, budget)
+
+
+def _load_key(pkcs8: bytes, location: str, label: str | None) -> Any:
     from keystores.pki.undecoded import load_private_key
 
     try:
@@ -402,6 +409,37 @@ def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, locati
         return load_private_key(pkcs8, skip_rsa_validation=True)
     except (ValueError, TypeError) as exc:
         raise CorruptStore(f"a private key cannot be read ({_why(exc)})", store=location, label=label) from exc
+
+
+class _KeyOpening:
+    """A sealed key's two ways out (lazy_entries.sealed_entry): `key` loads it in cryptography; `held` gives its
+    PKCS#8 as keystores.pki.pkcs8 writes it from the decrypted bytes where it can (an EC key: `convert` and
+    `export` to PEM load no cryptography, bench/bench_core.py "start-up: keystores convert"), else None. Either
+    decrypts the bag, raising what opening the key raises, and once: `held` keeps its answer and the decrypted
+    bytes for `key` (ops.transfer asks `held` first whatever the destination), which keeps nothing."""
+
+    def __init__(self, key_bag: _KeyBag, password: str | None, location: str, label: str | None,
+                 budget: KdfBudget) -> None:
+        self._bag, self._password, self._location, self._label, self._budget = (key_bag, password, location,
+                                                                                  label or key_bag.friendly_name,
+                                                                                  budget)
+        self._held: list[bytes | None] = []
+        self._decrypted: bytes | None = None  # what `held` decrypted: `key` loads it
+
+    def key(self) -> Any:
+        plain, self._decrypted = self._decrypted, None
+        if plain is None:
+            return _open_key(self._bag, self._password, True, self._location, self._label, budget=self._budget)
+        return _load_key(plain, self._location, self._label)
+
+    def held(self) -> bytes | None:
+        if not self._held:
+            from keystores.pki.pkcs8 import pkcs8_of_ec_der
+
+            plain = _decrypted_key(self._bag, self._password, True, self._location, self._label, self._budget)
+            self._held.append(pkcs8_of_ec_der(plain))
+            self._decrypted = plain
+        return self._held[0]
 
 
 def _leaf_by_key_id(key_bag: _KeyBag, certs: list[_CertBag]) -> _CertBag | None:
