@@ -271,6 +271,9 @@ def sign_cmd(
         if Path(out).exists():
             raise StoreExists("already exists; use --force to replace it", store=out)
     data = _read_input(request, "request")
+    # The CA's key is loaded by cryptography: loaded before the store is read, it also derives the key of the
+    # store's certificates, twice as fast as hashlib would (keystores.crypto.pbkdf2)
+    import keystores.crypto.key_encoding  # noqa: F401
     result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
         s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
         sans=san or [], path_length=path_length, source=request))
