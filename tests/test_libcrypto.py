@@ -1,6 +1,7 @@
 """keystores.crypto.libcrypto: CBC through the interpreter's libcrypto gives what cryptography gives (pbe._cbc uses it
-for AES and 3DES; cryptography for the rest and wherever libcrypto declines), and without the library cryptography
-answers alone."""
+for AES and 3DES while cryptography is not loaded; cryptography for the rest and wherever libcrypto declines), and
+without the library cryptography answers alone. cryptography is loaded in this process, so the tests that compare
+the two ways ask for libcrypto's (`by_libcrypto`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import random
 import pytest
 
 from keystores.crypto import libcrypto, pbe
+
+
+@pytest.fixture
+def by_libcrypto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pbe, "_cipher_by_libcrypto", lambda: True)
 
 
 def _by_cryptography(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
@@ -29,6 +35,7 @@ def test_the_library_is_found() -> None:
 
 
 @pytest.mark.parametrize(("cipher", "key_length", "block"), CIPHERS)
+@pytest.mark.usefixtures("by_libcrypto")
 def test_cbc_is_cryptographys(cipher: str, key_length: int, block: int) -> None:
     generator = random.Random(f"{cipher}{key_length}")
     for length in (0, 1, block - 1, block, block + 1, 100, 1000):
@@ -42,6 +49,7 @@ def test_cbc_is_cryptographys(cipher: str, key_length: int, block: int) -> None:
 
 
 @pytest.mark.parametrize(("cipher", "key_length", "block"), CIPHERS)
+@pytest.mark.usefixtures("by_libcrypto")
 def test_bad_padding_and_lengths_are_refused_as_before(cipher: str, key_length: int, block: int,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A wrong password gives bad padding (pbe._BadPadding), a ragged or empty ciphertext too; what libcrypto
@@ -63,6 +71,7 @@ def test_bad_padding_and_lengths_are_refused_as_before(cipher: str, key_length: 
     assert outcomes[0][1:4] == ["_BadPadding", "_BadPadding", "ValueError"]
 
 
+@pytest.mark.usefixtures("by_libcrypto")
 def test_without_the_library_cryptography_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     key, iv, data = os.urandom(32), os.urandom(16), b"a certificate bag"
     sealed = pbe._cbc("aes", key, iv, data, decrypt=False)
@@ -108,6 +117,7 @@ def _read_all(path: object, password: str | None) -> list[object]:
         return [type(exc).__name__, str(exc)]
 
 
+@pytest.mark.usefixtures("by_libcrypto")
 def test_pkcs12_files_read_the_same_without_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every cryptography-vectors PKCS#12 file (AES, 3DES, RC2 bags; keys and certificates) and every 12th PKITS
     one read the same by libcrypto's ciphers as by cryptography's alone."""
@@ -120,3 +130,18 @@ def test_pkcs12_files_read_the_same_without_the_library(monkeypatch: pytest.Monk
     monkeypatch.setattr(libcrypto, "_LOADED", [None])
     assert [_read_all(path, password) for path, password in files] == by_library
     assert sum(isinstance(read, list) and bool(read) and isinstance(read[0], tuple) for read in by_library) > 30
+
+
+def test_once_cryptography_is_loaded_its_ciphers_answer() -> None:
+    """A command that has loaded cryptography (a PEM listing, for its key) decrypts with cryptography's ciphers: it
+    need not import hashlib for libcrypto (keystores.crypto.libcrypto never looks for the library)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nimport cryptography.hazmat.primitives.ciphers\nfrom keystores.crypto import pbe\n"
+             "from keystores.crypto import libcrypto\n"
+             "print(pbe._cbc('aes', bytes(32), bytes(16), b'key', decrypt=False).hex(), bool(libcrypto._LOADED))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    sealed, loaded = done.stdout.split()
+    assert loaded == "False"
+    assert bytes.fromhex(sealed) == _by_cryptography("aes", bytes(32), bytes(16), pbe._pad(b"key", 16), decrypt=False)

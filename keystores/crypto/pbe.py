@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
@@ -157,11 +158,14 @@ def _pad(data: bytes, block: int) -> bytes:
 
 
 def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
-    """AES and 3DES through the interpreter's libcrypto where it is loaded (keystores.crypto.libcrypto: reading a
-    small PKCS#12 loads no cryptography), the others and anything libcrypto declines through cryptography."""
-    done = _cbc_by_libcrypto(cipher_name, key, iv, data, decrypt=decrypt)
-    if done is not None:
-        return done
+    """AES and 3DES through the interpreter's libcrypto while cryptography is not loaded (keystores.crypto.libcrypto:
+    reading a small PKCS#12 loads no cryptography; once it is loaded its ciphers cost nothing more, and a PEM
+    listing that has it need not import hashlib for libcrypto), the others and anything libcrypto declines through
+    cryptography."""
+    if _cipher_by_libcrypto():
+        done = _cbc_by_libcrypto(cipher_name, key, iv, data, decrypt=decrypt)
+        if done is not None:
+            return done
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
     algorithm = block_cipher(cipher_name, key)
@@ -176,6 +180,10 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
         return _unpad(context.update(data) + context.finalize(), block)
     context = Cipher(algorithm, modes.CBC(iv)).encryptor()
     return context.update(_pad(data, block)) + context.finalize()
+
+
+def _cipher_by_libcrypto() -> bool:
+    return "cryptography.hazmat.bindings._rust" not in sys.modules
 
 
 def _cbc_by_libcrypto(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes | None:
