@@ -531,18 +531,24 @@ class _SoftwareSigner:
         return self._key.public_key()
 
     def sign(self, data: bytes, hash_name: str) -> bytes:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+        # Each key type's module is imported only for a key not of the types before it (start-up speed).
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from keystores.crypto.signatures import ecdsa, hash_algorithm
 
         key = self._key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ecdsa(hash_name))
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        if isinstance(key, rsa.RSAPrivateKey):
+            from cryptography.hazmat.primitives.asymmetric import padding
+
+            return key.sign(data, padding.PKCS1v15(), hash_algorithm(hash_name))
+        from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
         if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
             return key.sign(data)
-        algorithm = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-                     "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]()
-        if isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(data, padding.PKCS1v15(), algorithm)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ec.ECDSA(algorithm))
         from keystores.pki.undecoded import UndecodedPrivateKey
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())

@@ -129,17 +129,22 @@ def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
 
 
 def _host_key(spec: KeySpec) -> Any:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
+    """A new key of `spec` made here; only its type's module is imported (start-up speed)."""
     if spec.algorithm == "rsa":
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         return rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
     if spec.algorithm == "ec":
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         from keystores.pki.curves import curve_named
 
         curve = curve_named(spec.curve)
         if curve is None:
             raise UsageError(f"keystores makes EC keys on P-256, P-384 and P-521, not {spec.curve}")
         return ec.generate_private_key(curve.cryptography_curve())
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     return ed25519.Ed25519PrivateKey.generate()
 
 
@@ -528,14 +533,13 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     now = now or dt.datetime.now(dt.UTC)
     candidates = [e for e in store.entries() if e.kind in (EntryKind.KEY_PAIR, EntryKind.REQUEST)]
     by_key: dict[bytes, list[Entry]] = {}
-    tried: list[str] = []
+    tried: list[tuple[Entry, Any]] = []  # put in words only when nothing matches (describe_key imports every key type)
     for entry in candidates:
         public_key = _entry_public_key(entry)
         if public_key is None:
             continue
         by_key.setdefault(public_key_fingerprint(public_key), []).append(entry)
-        kind = "pending request" if entry.kind is EntryKind.REQUEST else "key"
-        tried.append(f"'{entry.label}' ({kind}, {describe_key(public_key)}, {_short_fp(public_key)})")
+        tried.append((entry, public_key))
     # One kind of certificate throughout, read from the DER where it can be (start-up speed)
     given = list(dict.fromkeys(as_encoded(cert) for cert in [*certificates, *chain]))
     leaf = match = None
@@ -548,7 +552,10 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         first = certificates[0]
         what = (f"the certificate {describe(first)} ({describe_key(first.public_key())}, "
                 f"{_short_fp(first.public_key())})")
-        keys = "; ".join(tried) if tried else "(the store holds no keys or pending requests)"
+        keys = "; ".join(
+            f"'{entry.label}' ({'pending request' if entry.kind is EntryKind.REQUEST else 'key'}, "
+            f"{describe_key(public_key)}, {_short_fp(public_key)})" for entry, public_key in tried
+        ) if tried else "(the store holds no keys or pending requests)"
         raise NotFound(f"no key in the store matches the public key of {what}; keys tried: {keys}. "
                        "Nothing was written", store=store.location)
     notes: list[str] = []

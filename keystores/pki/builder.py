@@ -45,21 +45,20 @@ PROFILES: dict[str, tuple[tuple[str, ...], bool, bool]] = {
 
 def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
     """The hash to sign with: `md` when given (weak ones noted), else one that matches the key's strength."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
-
-    if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+    kind = _key_kind(public_key)
+    if kind in ("ed25519", "ed448"):
         if md not in (None, "sha512"):
             notes.append(Note(f"the signature hash {md} is ignored: Ed25519/Ed448 signatures have their own hash",
                               parameter("--md", "md")))
         return "sha512"
     if md is None:
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            return {384: "sha384", 521: "sha512"}.get(public_key.curve.key_size, "sha256")
+        if kind == "ec":
+            return {384: "sha384", 521: "sha512"}.get(public_key.curve.key_size, "sha256")  # type: ignore[attr-defined]
         return "sha256"
     name = md.lower().replace("-", "")
     if name not in HASHES:
         raise UsageError(f"unknown signature hash '{md}': use one of {', '.join(HASHES)}", hint=parameter("--md", "md"))
-    if name == "md5" and isinstance(public_key, ec.EllipticCurvePublicKey):
+    if name == "md5" and kind == "ec":
         raise UsageError("ECDSA with MD5 does not exist; use sha256 or stronger")
     if name in WEAK_HASHES:
         notes.append(f"warning: signing with {name.upper()}, which is broken for signatures; use it only for "
@@ -67,22 +66,27 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
     return name
 
 
-def _key_kind(public_key: object) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+def _key_kind(public_key: object) -> str | None:
+    """"ec", "rsa", "ed25519", "ed448", "dsa", or None for another key. Each key type's module is imported only
+    for a key not of the types before it, EC first (start-up speed: certreq and sign of an EC key load no RSA
+    module)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keystores.model import dsa_public_key_type
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "ec"
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     if isinstance(public_key, rsa.RSAPublicKey):
         return "rsa"
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return "ec"
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
+
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return "ed25519"
     if isinstance(public_key, ed448.Ed448PublicKey):
         return "ed448"
-    if isinstance(public_key, dsa_public_key_type()):
-        return "dsa"
-    raise UsageError(f"cannot sign with a {type(public_key).__name__}")
+    from keystores.model import dsa_public_key_type
+
+    return "dsa" if isinstance(public_key, dsa_public_key_type()) else None
 
 
 def _algorithm_id(public_key: object, hash_name: str) -> bytes:
@@ -90,6 +94,8 @@ def _algorithm_id(public_key: object, hash_name: str) -> bytes:
     from keystores.pki.encoded import SIGNATURE_OIDS
 
     kind = _key_kind(public_key)
+    if kind is None:
+        raise UsageError(f"cannot sign with a {type(public_key).__name__}")
     if kind == "ed25519":
         return der.sequence(der.oid("1.3.101.112"))
     if kind == "ed448":
@@ -315,8 +321,6 @@ def profile_extensions(profile: str, public_key: object, *, issuer_public_key: o
     """The extensions a profile promises: basic constraints, key usage, extended key usage, subject and
     authority key identifiers (the issuer certificate's own subject key identifier when it has one), and the
     SANs given; encoded as cryptography encodes them (tests/test_builder_der.py)."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     if profile not in PROFILES:
         raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
     ekus, rsa_encipherment, eku_critical = PROFILES[profile]
@@ -326,7 +330,7 @@ def profile_extensions(profile: str, public_key: object, *, issuer_public_key: o
     usage = [_DIGITAL_SIGNATURE]
     if is_ca:
         usage += [_KEY_CERT_SIGN, _CRL_SIGN]
-    elif rsa_encipherment and isinstance(public_key, rsa.RSAPublicKey):
+    elif rsa_encipherment and _key_kind(public_key) == "rsa":
         usage.append(_KEY_ENCIPHERMENT)
     extensions.append(Extension(_OIDS["keyUsage"], True, _named_bits(usage)))
     if ekus:

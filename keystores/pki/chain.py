@@ -67,6 +67,10 @@ _BASIC_CONSTRAINTS, _KEY_USAGE = "2.5.29.19", "2.5.29.15"
 def absurd_key(public_key: object) -> str | None:
     """Why a public key is never used to verify (keystores.limits: an RSA modulus or exponent no real key has), or
     None. Checked before each verification, so a hostile file's keys cost nothing."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(public_key, ec.EllipticCurvePublicKey):  # (rsa's module is not imported for an EC key)
+        return None
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
@@ -86,16 +90,10 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
     """Whether `public_key` made the signature on a certificate or request, whatever its hash (MD5 too). An absurd
     key (absurd_key) made none: it is not even tried."""
     from keystores.pki.encoded import EncodedCertificate
-    from keystores.pki.undecoded import RawCertificate
 
     if absurd_key(public_key) is not None:
         return False
 
-    if isinstance(data, RawCertificate):
-        try:  # its fields are read (asn1crypto) only now: a damaged one is no signature, as for EncodedCertificate
-            return _raw_signature_valid(data, public_key)
-        except ValueError:
-            return False
     if isinstance(data, EncodedCertificate):  # read from its DER where the OID names the hash (start-up speed)
         try:
             if data.signature_hash_name is not None:
@@ -103,6 +101,14 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
             data = data.decoded  # Ed25519 and RSA-PSS: as cryptography reads them
         except ValueError:
             return False
+    else:
+        from keystores.pki.undecoded import RawCertificate
+
+        if isinstance(data, RawCertificate):
+            try:  # its fields are read (asn1crypto) only now: a damaged one is no signature, as for EncodedCertificate
+                return _raw_signature_valid(data, public_key)
+            except ValueError:
+                return False
 
     from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -147,26 +153,24 @@ def _raw_signature_valid(cert: Any, public_key: object) -> bool:
 def signature_verifies(public_key: object, signature: bytes, data: bytes, hash_name: str | None) -> bool:
     """Whether `public_key` signed `data` with `hash_name` ("sha256"...; PKCS#1 v1.5 for RSA, ECDSA, DSA; ignored
     for Ed25519/Ed448): for what is known as bytes (a RawCertificate, what keystores.pki.builder just signed).
-    Each key type's module is imported when a key is not of the types before it (start-up: a chain of one key type
-    loads that type's module only)."""
+    Each key type's module is imported when a key is not of the types before it, EC first (start-up: a chain of one
+    key type loads that type's module only; ECDSA through keystores.crypto.signatures, without cryptography's
+    openssl backend)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
 
-    def algorithm() -> hashes.HashAlgorithm:
-        return {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-                "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name or ""]()
+    from keystores.crypto.signatures import ecdsa, hash_algorithm
 
     try:
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ecdsa(hash_name or ""))
+            return True
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         if isinstance(public_key, rsa.RSAPublicKey):
             from cryptography.hazmat.primitives.asymmetric import padding
 
-            public_key.verify(signature, data, padding.PKCS1v15(), algorithm())
-            return True
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, data, ec.ECDSA(algorithm()))
+            public_key.verify(signature, data, padding.PKCS1v15(), hash_algorithm(hash_name or ""))
             return True
         from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 
@@ -176,7 +180,7 @@ def signature_verifies(public_key: object, signature: bytes, data: bytes, hash_n
         from keystores.model import dsa_public_key_type
 
         if isinstance(public_key, dsa_public_key_type()):
-            public_key.verify(signature, data, algorithm())
+            public_key.verify(signature, data, hash_algorithm(hash_name or ""))
             return True
     except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError, KeyError):
         return False

@@ -36,10 +36,12 @@ def pkcs8_der(private_key: Any) -> bytes:
 
 
 def _written_here(private_key: Any) -> bytes | None:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return _ec(private_key)
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # only for a key that is not EC (start-up speed)
+
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         seed = private_key.private_bytes_raw()
         return der.sequence(_VERSION_0, _ED25519_ALGORITHM, der.octet_string(der.octet_string(seed)))
