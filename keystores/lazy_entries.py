@@ -121,6 +121,7 @@ class SealedEntry(Entry):
     @key.setter
     def key(self, value: Any) -> None:
         self.__dict__["_key_value"] = value
+        self.__dict__.pop("_blob", None)  # another key: the encrypted one read is no longer this entry's
 
     @property  # type: ignore[override]
     def secret(self) -> Any:
@@ -162,6 +163,15 @@ class SealedEntry(Entry):
             return self.__dict__.get("_blob")
         return None
 
+    def key_as_read(self, store: object) -> bytes | None:
+        """The encrypted key as `store` read it, sealed or opened since (the key is then the one it decrypts to),
+        while the key was never set anew; else None. For a format whose encrypted form holds the key alone (PKCS#12's
+        shrouded key bag; not BCFKS's, which holds the chain too): a key opened only to be checked, as receive
+        proves that the key matches the certificate, is written back as read instead of encrypted anew."""
+        if self.__dict__.get("_origin") is store:
+            return self.__dict__.get("_blob")
+        return None
+
     def with_(self, **changes: object) -> Entry:
         """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
         relabelled = _relabelled(self, changes)
@@ -177,18 +187,29 @@ class SealedEntry(Entry):
         return copy
 
 
-def made_entry(chain_der: tuple[bytes, ...], **entry_fields: Any) -> LazyEntry:
+def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None, **entry_fields: Any) -> LazyEntry:
     """An entry whose chain keystores has just made or read as DER (ops.lifecycle: selfsign, certreq's
     placeholder, receive), decoded on first use of `chain`; a backend that writes `undecoded_chain` (PKCS#12) writes
     it without decoding it, so certreq and receive import no cryptography.x509 (start-up speed, bench/bench_core.py
-    "start-up: keystores certreq"/"receive")."""
+    "start-up: keystores certreq"/"receive"). With `key_of`, the entry holds that entry's private key, and a key
+    read encrypted (SealedEntry) keeps what it was read as (SealedEntry.key_as_read): receive's new chain for a key
+    PKCS#12 holds re-encrypts nothing (bench_core's "start-up: keystores receive")."""
 
     def decoded() -> tuple[Any, ...]:
         from keystores.pki.certificates import decode_certificate
 
         return tuple(decode_certificate(der) for der in chain_der)
 
-    return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
+    if not isinstance(key_of, SealedEntry):
+        if key_of is not None:
+            entry_fields["key"] = key_of.key
+        return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
+    entry = _SealedLazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
+    entry.__dict__["_key_value"] = key_of.key  # opened (and so checked) here, if it was not already
+    for name in ("_blob", "_origin"):
+        if name in key_of.__dict__:
+            entry.__dict__[name] = key_of.__dict__[name]
+    return entry
 
 
 def with_chain_cut(entry: Entry, length: int, **changes: Any) -> Entry:

@@ -584,8 +584,9 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
     if _leaf_der(target) == leaf.der:
         notes.append("this certificate was already there; its chain has been refreshed")
-    entry = made_entry(tuple(cert.der for cert in path), label=target.label, kind=EntryKind.KEY_PAIR,
-                       key=target.key, default=target.default, created=target.created)
+    # The key as the store read it (opened above to match it): PKCS#12 writes its key bag back unchanged.
+    entry = made_entry(tuple(cert.der for cert in path), key_of=target, label=target.label, kind=EntryKind.KEY_PAIR,
+                       default=target.default, created=target.created)
     store.add(entry, replace=True)
     return Received(target.label, tuple(path), notes)
 

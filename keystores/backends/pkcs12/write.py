@@ -59,9 +59,9 @@ def _serialize(entries: Iterable[Entry], password: str | None,
         if entry.kind is EntryKind.KEY_PAIR:
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
-            sealed = entry.sealed_blob(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
+            sealed = entry.key_as_read(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
             if sealed is not None and _kept_as_is(sealed, profile):
-                epki = sealed  # untouched key, same password, cipher and at least as many iterations: kept
+                epki = sealed  # the key as read, same password, cipher and at least as many iterations: kept
             else:
                 if isinstance(entry.key, KeyRef) or entry.key is None:
                     raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
@@ -139,15 +139,10 @@ def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
     """Whether a key bag read from the file may be written back unchanged: only when it is as strong as what the
     profile writes (its cipher family, and no fewer iterations). A rewrite upgrades a weaker one (1 iteration,
     a legacy cipher) instead of carrying it on."""
-    from asn1crypto import keys
-
-    if _scheme_family(epki_der) != profile.key_scheme:
+    read = _scheme_family(epki_der)
+    if read is None or read[0] != profile.key_scheme:
         return False
-    try:
-        iterations = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"].kdf_iterations
-    except (ValueError, KeyError, TypeError):
-        return False
-    return isinstance(iterations, int) and iterations >= profile.iterations
+    return isinstance(read[1], int) and read[1] >= profile.iterations
 
 
 _SECRET_OIDS = {name.upper(): oid for oid, name in reversed(list(_SECRET_ALGORITHMS.items()))}
@@ -180,20 +175,33 @@ def _chain_member_attributes(entry: Entry) -> bytes | None:
     return _certificate_attributes(entry)
 
 
-def _scheme_family(epki_der: bytes) -> str | None:
-    """Which write scheme an EncryptedPrivateKeyInfo's algorithm belongs to, None for anything else."""
+def _scheme_family(epki_der: bytes) -> tuple[str | None, int | None] | None:
+    """Which write scheme an EncryptedPrivateKeyInfo's algorithm belongs to (None for anything else) and its
+    iteration count; None when it does not read. Read with keystores.crypto.pbe_params where it can be (start-up
+    speed: receive writes back the key bag it read, and asn1crypto costs it ~10 ms), else with asn1crypto."""
+    from keystores.crypto.pbe_params import common, encrypted_private_key_info
+
+    parts = encrypted_private_key_info(epki_der)
+    lean = common(parts[0]) if parts is not None else None
+    if lean is not None:
+        if lean.name == "pkcs12_sha1_tripledes_3key":
+            return "pkcs12-3des", lean.iterations
+        if lean.name == "pbes2" and lean.cipher == "aes" and lean.key_length == 32:
+            return "pbes2-aes256-" + lean.prf, lean.iterations
+        return None, lean.iterations
     from asn1crypto import keys
 
     try:
         algorithm = keys.EncryptedPrivateKeyInfo.load(epki_der)["encryption_algorithm"]
         oid = algorithm["algorithm"].dotted
+        iterations = algorithm.kdf_iterations
         if oid == "1.2.840.113549.1.12.1.3":
-            return "pkcs12-3des"
+            return "pkcs12-3des", iterations
         if oid == "1.2.840.113549.1.5.13" and algorithm.encryption_cipher == "aes" and algorithm.key_length == 32:
-            return "pbes2-aes256-" + (algorithm.kdf_hmac or "sha1")
+            return "pbes2-aes256-" + (algorithm.kdf_hmac or "sha1"), iterations
+        return None, iterations
     except (ValueError, KeyError, TypeError):
-        pass
-    return None
+        return None
 
 
 _CERT_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.3")
