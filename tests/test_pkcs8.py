@@ -65,3 +65,25 @@ def test_writing_an_ec_key_imports_no_serialization_package() -> None:
              "print('cryptography.hazmat.primitives.serialization' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --- crypto.pbe_params.private_key_info_algorithm: the check of a decrypted key (moved from pki.undecoded) --------
+def test_a_private_key_info_is_told_by_its_algorithm() -> None:
+    from keystores.crypto import der
+    from keystores.crypto.pbe_params import private_key_info_algorithm
+
+    keys = {"1.2.840.10045.2.1": ec.generate_private_key(ec.SECP256R1()), "1.2.840.113549.1.1.1":
+            rsa.generate_private_key(65537, 1024), "1.3.101.112": ed25519.Ed25519PrivateKey.generate(),
+            "1.3.101.113": ed448.Ed448PrivateKey.generate(), "1.3.101.110": x25519.X25519PrivateKey.generate()}
+    for oid, key in keys.items():
+        info = _cryptographys(key)
+        assert private_key_info_algorithm(info) == oid
+        inner = info[der.read(info)[1]:]
+        # optional attributes [0] and public key [1] after the key (RFC 5958): still a PrivateKeyInfo
+        assert private_key_info_algorithm(der.sequence(inner, der.tlv(0xA0, b""), der.tlv(0x81, b"\x00"))) == oid
+        for damaged in (info + b"\x00", info[:-1], b"\x31" + info[1:], der.sequence(b"\x04\x00" + inner[3:]), b"",
+                        der.sequence(der.integer(0), der.sequence(der.integer(1)), der.octet_string(b"k"))):
+            assert private_key_info_algorithm(damaged) is None, damaged.hex()
+    # an algorithm nobody knows is told all the same (asn1crypto would refuse the structure)
+    unknown = der.sequence(der.integer(0), der.sequence(der.oid("1.2.3.4.5")), der.octet_string(b"opaque"))
+    assert private_key_info_algorithm(unknown) == "1.2.3.4.5"

@@ -427,7 +427,7 @@ def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
 def _is_pkcs8(plain: bytes) -> bool:
     """Whether `plain` is a PrivateKeyInfo: its structure, and the key inside where asn1crypto knows the type (an
     unknown algorithm, ML-DSA or GOST, is judged by the structure alone)."""
-    from keystores.pki.undecoded import private_key_info_algorithm
+    from keystores.crypto.pbe_params import private_key_info_algorithm
 
     algorithm = private_key_info_algorithm(plain)
     if algorithm is None:

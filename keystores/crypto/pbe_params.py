@@ -73,6 +73,34 @@ def encrypted_private_key_info(epki: bytes) -> tuple[bytes, bytes] | None:
         return None
 
 
+def private_key_info_algorithm(data: bytes) -> str | None:
+    """The algorithm OID when `data` is exactly a PKCS#8 PrivateKeyInfo (version, AlgorithmIdentifier, OCTET STRING
+    key, optional attributes and public key), else None. Read from the bytes: asn1crypto refuses the structure of
+    an algorithm it does not know. (Here, beside encrypted_private_key_info, for keystores.crypto.pbe's check of a
+    decrypted key: in keystores.pki.undecoded it cost every key's decryption that module's import.)"""
+    try:
+        tag, start, end = der.read(data)
+        if tag != _SEQUENCE or end != len(data):
+            return None
+        tag, _, at = der.read(data, start, end)
+        if tag != _INTEGER:
+            return None
+        tag, alg_start, at = der.read(data, at, end)
+        if tag != _SEQUENCE:
+            return None
+        tag, oid_start, oid_end = der.read(data, alg_start, at)
+        if tag != _OID:
+            return None
+        tag, _, at = der.read(data, at, end)
+        if tag != _OCTET_STRING:
+            return None
+        while at < end:
+            at = der.read(data, at, end)[2]
+        return der.oid_text(data[oid_start:oid_end])
+    except ValueError:
+        return None
+
+
 def _algorithm(data: bytes) -> CommonPbe:
     outer = der.inside(data, whole=True)
     if len(outer) != 2:

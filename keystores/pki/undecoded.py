@@ -495,32 +495,6 @@ def problem_of(obj: Any) -> str | None:
 _RSA_PSS_PKCS8 = bytes.fromhex("06092a864886f70d01010a")  # the RSASSA-PSS OID, encoded
 
 
-def private_key_info_algorithm(data: bytes) -> str | None:
-    """The algorithm OID when `data` is exactly a PKCS#8 PrivateKeyInfo (version, AlgorithmIdentifier, OCTET STRING
-    key, optional attributes and public key), else None. Read from the bytes: asn1crypto refuses the structure of
-    an algorithm it does not know."""
-    from keystores.crypto.der import read
-
-    try:
-        tag, start, end = read(data)
-        if tag != 0x30 or end != len(data):
-            return None
-        tag, _, at = read(data, start, end)
-        if tag != 0x02:
-            return None
-        tag, alg_start, at = read(data, at, end)
-        if tag != 0x30 or read(data, alg_start, at)[0] != 0x06:
-            return None
-        tag, _, at = read(data, at, end)
-        if tag != 0x04:
-            return None
-        while at < end:
-            at = read(data, at, end)[2]
-        return _algorithm_oid(data, 1)
-    except ValueError:
-        return None
-
-
 def load_private_key(pkcs8: bytes, *, skip_rsa_validation: bool = False) -> Any:
     """A PKCS#8 PrivateKeyInfo as cryptography loads it, or an UndecodedPrivateKey when cryptography does not know
     its type (a binary curve, GOST, ML-DSA...) although the structure is sound. ValueError when it is not."""
@@ -532,6 +506,8 @@ def load_private_key(pkcs8: bytes, *, skip_rsa_validation: bool = False) -> Any:
             return UndecodedPrivateKey(pkcs8, None, loaded=key)  # kept as RSASSA-PSS, not re-encoded as RSA
         return key
     except Exception as exc:  # UnsupportedAlgorithm is no ValueError
+        from keystores.crypto.pbe_params import private_key_info_algorithm
+
         if private_key_info_algorithm(pkcs8) is None:
             raise ValueError(str(exc) or type(exc).__name__) from exc
         return UndecodedPrivateKey(pkcs8, f"cryptography cannot load a {key_type_of_pkcs8(pkcs8)} key "
