@@ -10,7 +10,6 @@ from typing import ClassVar
 
 from keystores.backends.base import FileStore
 from keystores.backends.pkcs12.mac import _hash_label
-from keystores.backends.pkcs12.read import _assemble, _parse, _why
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -77,6 +76,9 @@ class Pkcs12Store(FileStore):
 
     # --- reading -------------------------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
+        # Imported here: a store being created (certreq, selfsign into a new file) reads nothing (start-up speed).
+        from keystores.backends.pkcs12.read import _assemble, _parse, _why
+
         try:
             parsed = _parse(data, self.password, self.location)
         except KeystoreError as exc:
@@ -126,6 +128,8 @@ class Pkcs12Store(FileStore):
         except KeystoreError:
             raise
         except (ValueError, TypeError) as exc:
+            from keystores.backends.pkcs12.read import _why
+
             raise KeystoreError(f"cannot write PKCS#12 ({_why(exc)})", store=self.location) from exc
         legacy = any(part.broken or part.deprecated for part in self._read_protection.values())
         if self._read_protection and legacy and self.profile == "modern":
