@@ -29,6 +29,11 @@ def library() -> Any:
     return _LOADED[0]
 
 
+def already_loaded() -> bool:
+    """Whether library() has been asked for and found the library: using it then costs nothing more."""
+    return bool(_LOADED) and _LOADED[0] is not None
+
+
 def _load() -> Any:
     import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os

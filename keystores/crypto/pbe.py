@@ -183,7 +183,14 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
 
 
 def _cipher_by_libcrypto() -> bool:
-    return "cryptography.hazmat.bindings._rust" not in sys.modules
+    """libcrypto while cryptography is not loaded, and also once libcrypto is in use (a PKCS#12 MAC's KDF found it):
+    then cryptography's cipher modules (ten of them, ~1.5 ms) are not imported for AES-CBC either (bench_core's
+    "start-up: keystores sign"/"receive", whose EC keys load cryptography)."""
+    if "cryptography.hazmat.bindings._rust" not in sys.modules:
+        return True
+    from keystores.crypto import libcrypto
+
+    return libcrypto.already_loaded()
 
 
 def _cbc_by_libcrypto(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes | None:
