@@ -90,8 +90,10 @@ def load_module(path: str, *, store: str | None = None) -> Any:
         raise StoreNotFound(f"PKCS#11 module {path} does not exist{hint}", store=store)
     if Path(path).is_dir():
         raise UnsupportedFormat(f"PKCS#11 module {path} is a folder, not a shared library", store=store)
+    from keystores.backends.pkcs11.library import import_pkcs11
+
     try:
-        import pkcs11
+        pkcs11 = import_pkcs11()
     except ImportError as exc:
         raise BackendUnavailable("PKCS#11 tokens need python-pkcs11, a dependency of keystores missing here: "
                                  "pip install python-pkcs11", store=store) from exc
