@@ -6,11 +6,24 @@ tokens holding our fixtures' keys and chains, same-name CAs and what pkcs11-tool
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+
+from keystores.model import TRUST_ALL, Entry, EntryKind
+from keystores.store import open_store
+from softhsm import SoftHsmToken, softhsm  # noqa: F401  (pytest fixtures)
+
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 LIBRARY_PROBE = textwrap.dedent("""
     import json, sys
@@ -20,6 +33,13 @@ LIBRARY_PROBE = textwrap.dedent("""
     print(json.dumps({"loaded": loaded, "bound": [getattr(pkcs11.util, n.rpartition(".")[2]) is sys.modules[n]
                                                   for n in DEFERRED]}))
     """)
+
+
+def _name(cn: str) -> Any:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
 def _run(code: str) -> dict:
@@ -99,3 +119,316 @@ def test_a_helper_that_moved_leaves_the_ordinary_import(tmp_path) -> None:
             " 'dsa': type(sys.modules['pkcs11.util.dsa']).__name__}))")
     got = _run(code)
     assert got == {"where": str(init), "asn1": True, "dsa": "module"}
+
+
+# --- the token commands: lean against the full path ------------------------------------------------------------
+
+# Run in a subprocess: `full` first puts back the full path (every certificate decoded by cryptography, chained as
+# its objects, written from its decoding) by switching off each lean step; `lean` runs the code as it is. Each
+# command's exit code, stdout, stderr and the files it wrote are reported.
+COMMANDS_PROBE = textwrap.dedent("""
+    import contextlib, io, json, os, sys
+    mode, folder, commands = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    if mode == "full":
+        from keystores.backends.pkcs11 import objects, read, write
+        read.encoded_names = lambda certs: False
+        read._common_name = lambda cert: objects._cn(cert.cert)
+        write._read_from_der = lambda entry: False
+        write._common_name = read._common_name
+        lean_chain = write._held_chain
+        write._held_chain = lambda entry: [objects._Cert(c.obj, c.der, c.key_id, c.label, c.trusted, cert=c.cert)
+                                           for c in lean_chain(entry)]
+    from keystores.cli.main import run
+    done = []
+    for argv in commands:
+        argv = [arg.replace("{out}", os.path.join(folder, mode)) for arg in argv]
+        out, err, code = io.StringIO(), io.StringIO(), 0
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                run(argv)
+            except SystemExit as exc:
+                code = exc.code
+        written = sorted(name for name in os.listdir(folder) if name.startswith(mode + "-"))
+        files = {name[len(mode):]: open(os.path.join(folder, name), "rb").read().hex() for name in written}
+        for name in written:
+            os.unlink(os.path.join(folder, name))
+        here = os.path.join(folder, mode)
+        done.append({"argv": [a.replace(here, "OUT") for a in argv], "code": code,
+                     "out": out.getvalue().replace(here, "OUT"), "err": err.getvalue().replace(here, "OUT"),
+                     "files": files})
+    print(json.dumps(done))
+    """)
+
+
+def _commands(token: SoftHsmToken, mode: str, folder: Path, commands: list[list[str]]) -> list[dict]:
+    done = subprocess.run([sys.executable, "-c", COMMANDS_PROBE, mode, str(folder), json.dumps(commands)],
+                          capture_output=True, text=True, check=False, env={**token.env, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _labels(token: SoftHsmToken) -> list[str]:
+    with open_store(token.uri, password=token.pin) as store:
+        return list(store.labels())
+
+
+def _read_commands(token: SoftHsmToken) -> list[list[str]]:
+    """list (table and JSON, and of the certificates only), and show (JSON and text) and export (certificate,
+    chain; PEM and DER) of every entry."""
+    uri, pin = token.uri, ["--pin", token.password]
+    narrowed = uri.replace("?", ";type=cert?", 1)
+    commands = [["list", uri, *pin], ["list", uri, *pin, "--json"], ["list", narrowed, *pin, "--json"]]
+    for label in _labels(token):
+        commands += [["show", uri, label, *pin, "--json"], ["show", uri, label, *pin],
+                     ["export", uri, label, *pin, "-o", "{out}-cert.pem"],
+                     ["export", uri, label, *pin, "--chain", "-o", "{out}-chain.pem"],
+                     ["export", uri, label, *pin, "-o", "{out}-cert.der"]]
+    return commands
+
+
+def _same_on_both_paths(token: SoftHsmToken, folder: Path, commands: list[list[str]]) -> list[dict]:
+    lean = _commands(token, "lean", folder, commands)
+    full = _commands(token, "full", folder, commands)
+    for mine, theirs in zip(lean, full, strict=True):
+        assert mine == theirs, mine["argv"]
+    return lean
+
+
+def _chain_certificates() -> dict[str, Any]:
+    """An EC root, an intermediate under it and leaves of each key type under the intermediate; two CAs of the
+    same name with different keys, each with a leaf; a certificate without a common name."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from helpers import certificate, ec_key, rsa_key
+
+    made: dict[str, Any] = {}
+    root_key, inter_key = ec_key(301), ec_key(302, "secp384r1")
+    made["root"] = certificate(root_key, "Lean Root", ca=True)
+    made["inter"] = certificate(inter_key, "Lean Issuing", root_key, made["root"], ca=True)
+    for label, key in (("ec", ec_key(303)), ("rsa", rsa_key(304)), ("ed", ed25519.Ed25519PrivateKey.generate())):
+        made[f"{label} key"] = key
+        made[label] = certificate(key, f"lean {label}", inter_key, made["inter"])
+    made["extra"] = certificate(ec_key(305), "lean extra", inter_key, made["inter"])  # never on a token here
+    for index in (1, 2):
+        ca_key = ec_key(310 + index)
+        made[f"same {index}"] = certificate(ca_key, "Same Name CA", ca=True, serial=index)
+        made[f"twin {index} key"] = ec_key(320 + index)
+        made[f"twin {index}"] = certificate(made[f"twin {index} key"], f"twin {index}", ca_key, made[f"same {index}"])
+    no_cn_key = ec_key(330)
+    no_cn = x509.Name.from_rfc4514_string("O=keystores tests,OU=no common name")
+    made["no cn"] = (x509.CertificateBuilder().subject_name(no_cn).issuer_name(no_cn)
+                     .public_key(no_cn_key.public_key()).serial_number(33).not_valid_before(WHEN)
+                     .not_valid_after(WHEN + dt.timedelta(days=30)).sign(no_cn_key, hashes.SHA256()))
+    return made
+
+
+@pytest.fixture(scope="module")
+def plain_token(softhsm, tmp_path_factory) -> SoftHsmToken:  # noqa: F811
+    """Our fixtures' keys and chains (RSA, EC, Ed25519), a trusted root that is also a chain member, same-name
+    CAs, and what pkcs11-tool wrote: a certificate without a label, a key pair and a certificate without a common
+    name. Every certificate is in the plain forms: the lean path reads this token."""
+    from helpers import key_pair_entry
+
+    token = softhsm.make_token()
+    made = _chain_certificates()
+    chain = (made["inter"], made["root"])
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        for label in ("ec", "rsa", "ed"):
+            store.add(Entry(label, EntryKind.KEY_PAIR, chain=(made[label], *chain), key=made[f"{label} key"]))
+        store.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(made["root"],), trust=TRUST_ALL))
+        for index in (1, 2):
+            store.add(Entry(f"twin {index}", EntryKind.KEY_PAIR, chain=(made[f"twin {index}"],),
+                            key=made[f"twin {index} key"]))
+            store.add(Entry(f"same {index}", EntryKind.CERTIFICATE, chain=(made[f"same {index}"],)))
+        store.add(key_pair_entry("fixture", index=7, use_ec=True))
+    folder = tmp_path_factory.mktemp("tool")
+    _tool_writes(token, folder, made)
+    return token
+
+
+def _tool_writes(token: SoftHsmToken, folder: Path, made: dict[str, Any]) -> None:
+    """pkcs11-tool's objects: a certificate without a label (an issuer), one without a common name, and a key
+    pair (private key, certificate) it wrote with one ID."""
+    if shutil.which("pkcs11-tool") is None:
+        pytest.skip("pkcs11-tool (opensc) is needed to write the token's other objects")
+    from cryptography.hazmat.primitives import serialization
+
+    (folder / "same.der").write_bytes(made["same 1"].public_bytes(serialization.Encoding.DER))
+    (folder / "nocn.der").write_bytes(made["no cn"].public_bytes(serialization.Encoding.DER))
+    key = made["twin 2 key"]
+    (folder / "key.der").write_bytes(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "twin.der").write_bytes(made["twin 2"].public_bytes(serialization.Encoding.DER))
+    for argv in (["--write-object", str(folder / "same.der"), "--type", "cert", "--id", "51"],
+                 ["--write-object", str(folder / "nocn.der"), "--type", "cert", "--id", "52"],
+                 ["--write-object", str(folder / "key.der"), "--type", "privkey", "--id", "53", "--label", "tool"],
+                 ["--write-object", str(folder / "twin.der"), "--type", "cert", "--id", "53", "--label", "tool"]):
+        done = token.tool(*argv)
+        assert done.returncode == 0, done.stderr
+
+
+def test_the_plain_token_is_read_from_the_der(plain_token: SoftHsmToken) -> None:
+    """(Else the differential below would compare the full path with itself.)"""
+    from keystores.backends.pkcs11 import objects
+
+    with open_store(plain_token.uri, password=plain_token.pin) as store:
+        certs = [c for g in store._groups.values() for c in g.certs]
+        assert len(certs) >= 12 and objects.encoded_names(certs)
+        assert store.get("ec").undecoded_chain is not None and len(store.get("ec").chain_der()) == 3
+
+
+def test_reading_a_plain_token_gives_what_the_full_path_gives(plain_token: SoftHsmToken, tmp_path: Path) -> None:
+    done = _same_on_both_paths(plain_token, tmp_path, _read_commands(plain_token))
+    assert all(each["code"] == 0 for each in done), [each for each in done if each["code"]]
+    listed = json.loads(done[1]["out"])["entries"]
+    chains = {e["label"]: e["chain_length"] for e in listed}
+    # The chains as the builder finds them: same-name CAs told apart by signature.
+    assert chains["ec"] == chains["rsa"] == 3 and chains["twin 1"] == 2 and chains["tool"] == 2, chains
+    twin = json.loads(next(d["out"] for d in done if d["argv"][:3] == ["show", plain_token.uri, "twin 1"]
+                           and "--json" in d["argv"]))
+    assert twin["entries"][0]["chain"][1]["serial"] == "1"
+
+
+@pytest.fixture(scope="module")
+def odd_token(softhsm, tmp_path_factory) -> SoftHsmToken:  # noqa: F811
+    """What the lean path leaves to the full one: a certificate cryptography refuses (an unknown key algorithm),
+    and a leaf whose issuer name is a UTF8String where its CA's subject is a PrintableString of the same text
+    (cryptography's Names are equal, the encodings are not)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.name import _ASN1Type
+    from cryptography.x509.oid import NameOID
+    from helpers import ec_key, undecodable_certificate
+
+    token = softhsm.make_token()
+    ca_key, leaf_key = ec_key(340), ec_key(341)
+    printable = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mixed CA", _type=_ASN1Type.PrintableString)])
+    utf8 = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mixed CA", _type=_ASN1Type.UTF8String)])
+    ca = (x509.CertificateBuilder().subject_name(printable).issuer_name(printable).public_key(ca_key.public_key())
+          .serial_number(40).not_valid_before(WHEN).not_valid_after(WHEN + dt.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(_name("mixed leaf")).issuer_name(utf8)
+            .public_key(leaf_key.public_key()).serial_number(41).not_valid_before(WHEN)
+            .not_valid_after(WHEN + dt.timedelta(days=30)).sign(ca_key, hashes.SHA256()))
+    assert ca.subject.public_bytes() != leaf.issuer.public_bytes() and ca.subject == leaf.issuer
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("mixed", EntryKind.KEY_PAIR, chain=(leaf, ca), key=leaf_key))
+    if shutil.which("pkcs11-tool") is not None:
+        odd = tmp_path_factory.mktemp("odd") / "odd.der"
+        odd.write_bytes(undecodable_certificate())
+        assert token.tool("--write-object", str(odd), "--type", "cert", "--id", "0a", "--label", "odd").returncode == 0
+    assert ca.public_bytes(serialization.Encoding.DER)
+    return token
+
+
+def test_reading_what_the_lean_path_declines_gives_what_the_full_path_gives(odd_token: SoftHsmToken,
+                                                                          tmp_path: Path) -> None:
+    from keystores.backends.pkcs11 import objects
+
+    with open_store(odd_token.uri, password=odd_token.pin) as store:
+        certs = [c for g in store._groups.values() for c in g.certs]
+        assert not objects.encoded_names(certs)
+        assert len(store.get("mixed").chain) == 2  # chained by cryptography's Names
+    done = _same_on_both_paths(odd_token, tmp_path, _read_commands(odd_token))
+    assert done[0]["code"] == 0
+
+
+def test_the_name_check_declines_names_equal_only_as_cryptography_compares_them(odd_token: SoftHsmToken) -> None:
+    """A token of plain certificates whose chain needs two encodings of one name compared equal: declined even
+    without the undecodable certificate."""
+    from keystores.backends.pkcs11 import objects
+
+    with open_store(odd_token.uri, password=odd_token.pin) as store:
+        mixed = [c for c in store._groups["mixed"].certs] + [c for c in store._chain_only_certs]
+        assert all(c.shown is not None for c in mixed) and not objects.encoded_names(mixed)
+
+
+def _token_certificates(token: SoftHsmToken) -> list[dict[str, str]]:
+    """Every certificate object's attributes as python-pkcs11 reads them, sorted."""
+    from keystores.backends.pkcs11.library import import_pkcs11
+
+    pkcs11 = import_pkcs11()
+    from pkcs11 import Attribute, ObjectClass
+
+    names = ("LABEL", "ID", "SUBJECT", "ISSUER", "SERIAL_NUMBER", "VALUE", "TRUSTED", "PRIVATE", "TOKEN",
+             "CERTIFICATE_TYPE")
+    with pkcs11.lib(token.module).get_token(token_label=token.label).open(user_pin=token.pin) as session:
+        got = []
+        for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+            values = obj.get_attributes([getattr(Attribute, n) for n in names])
+            got.append({n: (v.hex() if isinstance(v, bytes) else str(v)) for n, v in
+                        zip(names, [values.get(getattr(Attribute, n)) for n in names], strict=True)})
+    return sorted(got, key=lambda each: (each["LABEL"], each["VALUE"]))
+
+
+def test_import_and_delete_write_what_the_full_path_writes(plain_token: SoftHsmToken, tmp_path: Path) -> None:
+    """A PEM certificate (and a bundle, and one trusted), imported then deleted: the same output, and the token
+    holds the same objects with the same attributes after each step, on both paths (pkcs11-tool's CKA_ checked
+    by python-pkcs11)."""
+    from cryptography.hazmat.primitives import serialization
+
+    made = _chain_certificates()
+    extra = tmp_path / "extra.pem"
+    extra.write_bytes(made["extra"].public_bytes(serialization.Encoding.PEM))
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(made["no cn"].public_bytes(serialization.Encoding.PEM)
+                       + made["same 2"].public_bytes(serialization.Encoding.PEM))
+    uri, pin = plain_token.uri, ["--pin", plain_token.password]
+    before, original = _token_certificates(plain_token), set(_labels(plain_token))
+    steps = [[["import", str(extra), uri, "--label", "extra", "--dest-password", plain_token.password]],
+             [["list", uri, *pin]],
+             [["delete", uri, "extra", *pin]],
+             [["import", str(bundle), uri, "--dest-password", plain_token.password, "--untrusted", "keep"]],
+             [["list", uri, *pin, "--json"]]]
+    seen = {}
+    for mode in ("lean", "full"):
+        seen[mode] = []
+        for step in steps:
+            seen[mode].append((_commands(plain_token, mode, tmp_path, step), _token_certificates(plain_token)))
+        listed = json.loads(seen[mode][-1][0][0]["out"])["entries"]
+        added = [e["label"] for e in listed if e["label"] not in original]
+        with open_store(uri, password=plain_token.pin, writable=True) as store:
+            for label in added:
+                store.remove(label)
+        assert _token_certificates(plain_token) == before
+    assert seen["lean"] == seen["full"]
+    assert seen["lean"][0][0][0]["code"] == 0 and len(seen["lean"][0][1]) == len(before) + 1
+
+
+
+HEAVY = ("cryptography.x509", "asn1crypto", "dataclasses", "inspect")
+
+
+def _modules_after(token: SoftHsmToken, argv: list[str], cwd: Path) -> list[str]:
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=cwd,
+                          check=False, env=token.env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_the_everyday_token_commands_import_no_x509_asn1crypto_nor_dataclasses(softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """bench/bench_core.py's token rows on a token like its own (a key pair with its certificate): list, show,
+    export of the certificate and of the chain, import of one PEM certificate and its delete."""
+    from cryptography.hazmat.primitives import serialization
+
+    token = softhsm.make_token()
+    made = _chain_certificates()
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(made["ec"], made["inter"], made["root"]),
+                        key=made["ec key"]))
+    extra = tmp_path / "extra.pem"
+    extra.write_bytes(made["extra"].public_bytes(serialization.Encoding.PEM))
+    uri, pin = token.uri, ["--pin", token.password]
+    for argv in (["list", uri, *pin], ["list", uri, *pin, "--json"], ["show", uri, "server", *pin],
+                 ["show", uri, "server", *pin, "--json"], ["export", uri, "server", *pin, "-o", "cert.pem"],
+                 ["export", uri, "server", *pin, "--chain", "-o", "chain.pem"],
+                 ["import", str(extra), uri, "--label", "extra", "--dest-password", token.password],
+                 ["delete", uri, "extra", *pin]):
+        loaded = _modules_after(token, argv, tmp_path)
+        assert "keystores.backends.pkcs11.store" in loaded, argv  # the probe sees what the command loads
+        assert not [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY or m.startswith(HEAVY[0])], argv
+    assert _labels(token) == ["Lean Issuing", "Lean Root", "server"]
+    assert b"BEGIN CERTIFICATE" in (tmp_path / "cert.pem").read_bytes()

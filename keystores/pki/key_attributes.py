@@ -97,16 +97,18 @@ def curve_name(ec_params: bytes) -> str | None:
 
 
 def _public_material(public_key: Any) -> bytes | None:
-    """What the CKA_ID convention hashes: the RSA modulus, the EC point (X9.62 uncompressed), the Ed25519 key."""
-    from cryptography.hazmat.primitives import serialization
+    """What the CKA_ID convention hashes: the RSA modulus, the EC point (X9.62 uncompressed), the Ed25519 key.
+    (keystores.crypto.key_encoding: importing a certificate onto a token loads no serialization package.)"""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    from keystores.crypto.key_encoding import Encoding, PublicFormat
 
     if isinstance(public_key, rsa.RSAPublicKey):
         return int_bytes(public_key.public_numbers().n)
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     if isinstance(public_key, ed25519.Ed25519PublicKey):
-        return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return None
 
 
@@ -124,10 +126,9 @@ def token_key_id(public_key: Any) -> bytes:
     found = key_id(public_key)
     if found is not None:
         return found
-    from cryptography.hazmat.primitives import serialization
+    from keystores.crypto.key_encoding import spki_der
 
-    return hashlib.sha1(public_key.public_bytes(serialization.Encoding.DER,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
+    return hashlib.sha1(spki_der(public_key)).digest()
 
 
 def public_key_attributes(public_key: Any) -> dict[int, Value] | None:

@@ -11,9 +11,10 @@ from keystores.backends.pkcs11.objects import (
     _SECRET_ATTRIBUTES,
     CATEGORY_AUTHORITY,
     _Cert,
-    _cn,
+    _common_name,
     _Group,
     _is_rsa,
+    encoded_names,
 )
 from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
@@ -87,13 +88,20 @@ class Pkcs11Reading:
             if group.private is None:
                 standalone.extend(group.certs)
         all_certs = [c for g in key_groups for c in g.certs] + standalone
-        chains = {id(g): self._chain(g, all_certs) for g in key_groups}
-        members = [c.cert for chain in chains.values() for c in chain]
+        as_encoded = encoded_names(all_certs)
+        chains = {id(g): self._chain(g, all_certs, as_encoded) for g in key_groups}
+        members = [c for chain in chains.values() for c in chain]
         # An untrusted certificate that issued a member of a key pair's chain is part of that chain; it is also an
         # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
         # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
-        self._chain_only_certs = [c for c in standalone if not c.trusted and any(
-            m.issuer == c.cert.subject and m.subject != m.issuer and issued_by(m, c.cert) for m in members)]
+        if as_encoded:  # names compared as encoded: encoded_names found it gives what cryptography's Names give
+            self._chain_only_certs = [c for c in standalone if not c.trusted and any(
+                m.names[0] == c.names[1] and m.names[1] != m.names[0]  # type: ignore[index]
+                and issued_by(m.encoded, c.encoded) for m in members)]
+        else:
+            self._chain_only_certs = [c for c in standalone if not c.trusted and any(
+                m.cert.issuer == c.cert.subject and m.cert.subject != m.cert.issuer and issued_by(m.cert, c.cert)
+                for m in members)]
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
@@ -102,7 +110,7 @@ class Pkcs11Reading:
             label = labels.add(group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled"))
             group.native_label, group.label = group.label, label
             self._groups[label] = group
-            self._entries[label] = self._entry(group, chains.get(id(group)))
+            self._entries[label] = self._entry(group, chains.get(id(group)), as_encoded)
 
     def _read_cert(self, obj: Any) -> _Cert | None:
         from pkcs11 import Attribute
@@ -113,46 +121,65 @@ class Pkcs11Reading:
         der = bytes(attrs.get(Attribute.VALUE, b""))
         if not der or int(attrs.get(Attribute.CERTIFICATE_TYPE, 0)) != 0:  # CKC_X_509 only
             return None
-        from keystores.pki.certificates import decode_certificate
-        from keystores.pki.undecoded import RawCertificate
-
-        cert = decode_certificate(der)
-        if isinstance(cert, RawCertificate) and cert.parsed is None:  # bytes that are no certificate at all
-            note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a readable "
-                    "X.509 certificate; skipped")
-            if note not in self.notes:
-                self.notes.append(note)
-            return None
         trusted = bool(attrs.get(Attribute.TRUSTED)) or attrs.get(Attribute.CERTIFICATE_CATEGORY) == \
             CATEGORY_AUTHORITY
-        return _Cert(obj=obj, cert=cert, der=der, key_id=bytes(attrs.get(Attribute.ID, b"")),
-                     label=attrs.get(Attribute.LABEL, "") or _cn(cert), trusted=trusted)
+        cert = _Cert(obj=obj, der=der, key_id=bytes(attrs.get(Attribute.ID, b"")), label="", trusted=trusted)
+        if cert.shown is None:  # not read from the DER: decoded by cryptography, as every certificate was before
+            from keystores.pki.undecoded import RawCertificate
 
-    def _chain(self, group: _Group, all_certs: list[_Cert]) -> list[_Cert]:
+            decoded = cert.cert
+            if isinstance(decoded, RawCertificate) and decoded.parsed is None:  # bytes that are no certificate
+                note = (f"a certificate object labelled '{attrs.get(Attribute.LABEL, '')}' does not hold a "
+                        "readable X.509 certificate; skipped")
+                if note not in self.notes:
+                    self.notes.append(note)
+                return None
+        cert.label = attrs.get(Attribute.LABEL, "") or _common_name(cert)
+        return cert
+
+    def _chain(self, group: _Group, all_certs: list[_Cert], as_encoded: bool) -> list[_Cert]:
         """The group's newest certificate, then its issuers found on the token by name and signature (by name alone
-        when the signature cannot be checked): keystores.pki.chain.build_chain over the token's certificates."""
+        when the signature cannot be checked): keystores.pki.chain.build_chain over the token's certificates, as
+        their DER (EncodedCertificate) when `as_encoded` (see objects.encoded_names), else as cryptography's."""
         from keystores.pki.chain import build_chain
 
         if not group.certs:
             return []
-        leaf = max(group.certs, key=lambda c: c.cert.not_valid_before_utc)
+
+        def checked(each: _Cert) -> Any:
+            return each.encoded if as_encoded else each.cert
+
+        def subject(each: _Cert) -> Any:
+            return each.names[1] if as_encoded else each.cert.subject  # type: ignore[index]
+
+        leaf = max(group.certs, key=lambda c: checked(c).not_valid_before_utc)
         by_subject: dict[Any, list[_Cert]] = {}
         for each in all_certs:
-            by_subject.setdefault(each.cert.subject, []).append(each)
-        held = {id(each.cert): each for each in [*all_certs, leaf]}
-        chain = build_chain(leaf.cert, lambda cert: [c.cert for c in by_subject.get(cert.issuer, [])],
-                            unverifiable=True)
+            by_subject.setdefault(subject(each), []).append(each)
+        held = {id(checked(each)): each for each in [*all_certs, leaf]}
+        chain = build_chain(checked(leaf), lambda cert: [checked(c) for c in by_subject.get(
+            cert.issuer_der if as_encoded else cert.issuer, [])], unverifiable=True)
         return [held[id(cert)] for cert in chain]
 
-    def _entry(self, group: _Group, chain: list[_Cert] | None) -> Entry:
+    def _entry(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Entry:
+        """The group's entry; its chain decoded on first use (LazyEntry) when the certificates were read as DER,
+        so that `list`, `show` and `export` of a token decode none (keystores.pki.columns and .shown read them)."""
+        certs = group.certs[:1] if group.private is None else chain or []
+        fields: dict[str, Any]
         if group.private is None:
-            cert = group.certs[0]
-            return Entry(label=group.label, kind=EntryKind.TRUSTED_CERT, chain=(cert.cert,),
-                         trust=TRUST_ALL if cert.trusted else None)
-        return Entry(label=group.label, kind=EntryKind.KEY_PAIR, chain=tuple(c.cert for c in chain or []),
-                     key=self._key_of(group, chain))
+            trusted = certs[0].trusted
+            fields = {"kind": EntryKind.TRUSTED_CERT if trusted else EntryKind.CERTIFICATE,
+                      "trust": TRUST_ALL if trusted else None}
+        else:
+            fields = {"kind": EntryKind.KEY_PAIR, "key": self._key_of(group, chain, as_encoded)}
+        if not as_encoded or not certs:
+            return Entry(label=group.label, chain=tuple(c.cert for c in certs), **fields)
+        from keystores.lazy_entries import LazyEntry
 
-    def _key_of(self, group: _Group, chain: list[_Cert] | None) -> Any:
+        return LazyEntry.lazy({"chain": lambda: tuple(c.cert for c in certs)}, leaf_der=certs[0].der,
+                              chain_der=tuple(c.der for c in certs), label=group.label, **fields)
+
+    def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
         from pkcs11 import Attribute, PKCS11Error
 
         attrs = group.private_attrs
@@ -167,7 +194,8 @@ class Pkcs11Reading:
             if plain is not None:
                 return plain
         public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
-            or public_key_from_attributes(attrs) or (chain[0].cert.public_key() if chain else None)
+            or public_key_from_attributes(attrs) \
+            or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
         signer = TokenSigner(group.private, public, self._mechanisms, where=self.location, label=group.label) \
             if public is not None else None
         decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \

@@ -14,7 +14,6 @@ from __future__ import annotations
 import glob
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from keystores.errors import (
     UsageError,
     parameter,
 )
+from keystores.frozen import Record
 
 MODULE_ENV = "KEYSTORES_PKCS11_MODULE"
 
@@ -122,21 +122,27 @@ def session_closed(path: str) -> None:
         _OPEN_SESSIONS[real] -= 1
 
 
-@dataclass
-class TokenInfo:
-    """What `keystores tokens` shows about one slot's token."""
+class TokenInfo(Record):
+    """What `keystores tokens` shows about one slot's token (a keystores.frozen.Record, not a dataclass: this
+    module is on every token command's start-up path, bench/bench_core.py's token rows)."""
 
-    slot_id: int
-    label: str
-    serial: str
-    manufacturer: str
-    model: str
-    initialized: bool
-    login_required: bool
-    user_pin_initialized: bool
-    user_pin_locked: bool
-    write_protected: bool
-    key_types: list[str] = field(default_factory=list)
+    _fields = ("slot_id", "label", "serial", "manufacturer", "model", "initialized", "login_required",
+               "user_pin_initialized", "user_pin_locked", "write_protected", "key_types")
+
+    def __init__(self, slot_id: int, label: str, serial: str, manufacturer: str, model: str, initialized: bool,
+                 login_required: bool, user_pin_initialized: bool, user_pin_locked: bool, write_protected: bool,
+                 key_types: list[str] | None = None) -> None:
+        self.slot_id = slot_id
+        self.label = label
+        self.serial = serial
+        self.manufacturer = manufacturer
+        self.model = model
+        self.initialized = initialized
+        self.login_required = login_required
+        self.user_pin_initialized = user_pin_initialized
+        self.user_pin_locked = user_pin_locked
+        self.write_protected = write_protected
+        self.key_types: list[str] = [] if key_types is None else key_types
 
     def as_json(self) -> dict[str, Any]:
         return {"slot": self.slot_id, "label": self.label, "serial": self.serial,

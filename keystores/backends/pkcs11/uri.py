@@ -7,10 +7,10 @@ tokens are initialised, labels and serials do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
 from keystores.errors import Hint, UsageError
+from keystores.frozen import FrozenValue
 from keystores.secrets import is_pin_part
 
 PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
@@ -22,20 +22,31 @@ OBJECT_TYPES = ("cert", "private", "public", "secret-key", "data")
 _SAFE_PATH = "-._~!$&'()*+,=:@/"
 
 
-@dataclass(frozen=True)
-class Pkcs11Uri:
-    """The parts of a `pkcs11:` URI keystores uses; values are percent-decoded (`id` as bytes)."""
+class Pkcs11Uri(FrozenValue):
+    """The parts of a `pkcs11:` URI keystores uses; values are percent-decoded (`id` as bytes). A frozen value
+    (keystores.frozen, not a dataclass: start-up of every token command, bench/bench_core.py's token rows)."""
 
-    token: str | None = None
-    serial: str | None = None
-    manufacturer: str | None = None
-    model: str | None = None
-    object: str | None = None
-    type: str | None = None
-    id: bytes | None = None
-    module_path: str | None = None
-    module_name: str | None = None
-    other: dict[str, str] = field(default_factory=dict)
+    token: str | None
+    serial: str | None
+    manufacturer: str | None
+    model: str | None
+    object: str | None
+    type: str | None
+    id: bytes | None
+    module_path: str | None
+    module_name: str | None
+    other: dict[str, str]
+    _fields = ("token", "serial", "manufacturer", "model", "object", "type", "id", "module_path", "module_name",
+               "other")
+
+    def __init__(self, token: str | None = None, serial: str | None = None, manufacturer: str | None = None,
+                 model: str | None = None, object: str | None = None, type: str | None = None,
+                 id: bytes | None = None, module_path: str | None = None,
+                 module_name: str | None = None, other: dict[str, str] | None = None) -> None:
+        for name, value in (("token", token), ("serial", serial), ("manufacturer", manufacturer), ("model", model),
+                            ("object", object), ("type", type), ("id", id), ("module_path", module_path),
+                            ("module_name", module_name), ("other", {} if other is None else other)):
+            _set(self, name, value)
 
     @classmethod
     def parse(cls, text: str) -> Pkcs11Uri:
@@ -95,6 +106,9 @@ class Pkcs11Uri:
         if with_module and self.module_path:
             uri += "?module-path=" + quote(self.module_path, safe="/-._~")
         return uri
+
+
+_set = object.__setattr__  # Pkcs11Uri.__init__'s parameters `object` and `type` hide the builtins
 
 
 def _decode(raw: str) -> bytes:

@@ -13,7 +13,7 @@ from keystores.backends.pkcs11.objects import (
     CATEGORY_TOKEN_USER,
     CATEGORY_UNSPECIFIED,
     _Cert,
-    _cn,
+    _common_name,
     _Group,
 )
 from keystores.backends.pkcs11.tokens import (
@@ -28,7 +28,7 @@ from keystores.errors import (
     KeystoreError,
     UsageError,
 )
-from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
+from keystores.model import Entry, EntryKind, KeyRef, KeySpec
 from keystores.pki.key_attributes import (
     ED25519_PARAMS,
     PUBLIC_KEY_VALUES,
@@ -58,9 +58,10 @@ class Pkcs11Writing:
                                   label=entry.label)
         if entry.kind is EntryKind.KEY_PAIR and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
-        if entry.kind.is_certificate and not entry.chain:
+        if entry.kind.is_certificate and not (entry.undecoded_chain or entry.chain):
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
-        self.check_decodable(entry)
+        if not (entry.kind.is_certificate and _read_from_der(entry)):
+            self.check_decodable(entry)
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
             from keystores.backends.pkcs11.keys import private_key_template
 
@@ -87,18 +88,16 @@ class Pkcs11Writing:
         try:
             if entry.kind.is_certificate:
                 old = self._taken(entry.label, replace)
-                key_id = token_key_id(entry.chain[0].public_key())
+                leaf = _held_chain(entry)[0]
+                key_id = token_key_id(leaf.public_key())
                 trusted = entry.trust is not None
-                self._write_cert(entry.chain[0], label=entry.label, key_id=key_id,
+                self._write_cert(leaf, label=entry.label, key_id=key_id,
                                  category=CATEGORY_AUTHORITY if trusted else CATEGORY_UNSPECIFIED, created=created)
-                from cryptography.hazmat.primitives import serialization
-
-                der = entry.chain[0].public_bytes(serialization.Encoding.DER)
                 # The same certificate kept so far only as an untrusted issuer becomes this entry: no duplicate.
-                copies = [c.obj for c in self._chain_only_certs if c.der == der]
+                copies = [c.obj for c in self._chain_only_certs if c.der == leaf.der]
                 if old is None and not copies:
                     # The common bulk case (a CA bundle): index the new object instead of re-reading the token.
-                    self._index_cert(entry, created[-1], key_id, trusted)
+                    self._index_cert(entry, leaf, created[-1], key_id, trusted)
                     self._made += created
                     return
                 to_destroy = (old.objects() if old else []) + copies
@@ -121,18 +120,13 @@ class Pkcs11Writing:
         # A new software key changed nothing else on the token; receiving may have relabelled the key's objects.
         self._scan(added=None if to_destroy or isinstance(entry.key, KeyRef) else created)
 
-    def _index_cert(self, entry: Entry, obj: Any, key_id: bytes, trusted: bool) -> None:
-        from cryptography.hazmat.primitives import serialization
-
-        cert = entry.chain[0]
-        record = _Cert(obj=obj, cert=cert, der=cert.public_bytes(serialization.Encoding.DER), key_id=key_id,
-                       label=entry.label, trusted=trusted)
+    def _index_cert(self, entry: Entry, leaf: _Cert, obj: Any, key_id: bytes, trusted: bool) -> None:
+        leaf.obj, leaf.key_id, leaf.label, leaf.trusted = obj, key_id, entry.label, trusted
         if self._listed:
             self._listed[obj.object_class].append(obj)
-        self._groups[entry.label] = _Group(label=entry.label, key_id=key_id, native_label=entry.label,
-                                           certs=[record])
-        self._entries[entry.label] = Entry(label=entry.label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
-                                           trust=TRUST_ALL if trusted else None)
+        group = _Group(label=entry.label, key_id=key_id, native_label=entry.label, certs=[leaf])
+        self._groups[entry.label] = group
+        self._entries[entry.label] = self._entry(group, None, leaf.shown is not None)  # type: ignore[attr-defined]
 
     def _taken(self, label: str, replace: bool, *, allow: _Group | None = None) -> _Group | None:
         group = self._groups.get(label)
@@ -225,33 +219,25 @@ class Pkcs11Writing:
 
     def _write_chain(self, entry: Entry, key_id: bytes, created: list[Any]) -> None:
         """The leaf with the key's CKA_ID and label; issuers the token lacks as untrusted certificates."""
-        self._write_cert(entry.chain[0], label=entry.label, key_id=key_id, category=CATEGORY_TOKEN_USER,
-                         created=created)
+        chain = _held_chain(entry)
+        self._write_cert(chain[0], label=entry.label, key_id=key_id, category=CATEGORY_TOKEN_USER, created=created)
         present = {c.der for g in self._groups.values() for c in g.certs} | {c.der for c in self._chain_only_certs}
-        from cryptography.hazmat.primitives import serialization
-
-        for issuer in entry.chain[1:]:
-            der = issuer.public_bytes(serialization.Encoding.DER)
-            if der in present:
+        for issuer in chain[1:]:
+            if issuer.der in present:
                 continue
-            present.add(der)
-            self._write_cert(issuer, label=_cn(issuer), key_id=token_key_id(issuer.public_key()),
+            present.add(issuer.der)
+            self._write_cert(issuer, label=_common_name(issuer), key_id=token_key_id(issuer.public_key()),
                              category=CATEGORY_UNSPECIFIED, created=created)
 
-    def _write_cert(self, cert: Any, *, label: str, key_id: bytes, category: int, created: list[Any]) -> None:
-        from asn1crypto.core import Integer
-        from cryptography.hazmat.primitives import serialization
+    def _write_cert(self, cert: _Cert, *, label: str, key_id: bytes, category: int, created: list[Any]) -> None:
         from pkcs11 import Attribute, CertificateType, ObjectClass
 
-        from keystores.pki.certificates import serial_of
-
+        subject, issuer, serial = _certificate_attributes(cert)
         created.append(self._create_on_token({
             Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
             Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.LABEL: label, Attribute.ID: key_id,
-            Attribute.SUBJECT: cert.subject.public_bytes(), Attribute.ISSUER: cert.issuer.public_bytes(),
-            Attribute.SERIAL_NUMBER: Integer(serial_of(cert)).dump(),
-            Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
-            Attribute.CERTIFICATE_CATEGORY: category}))
+            Attribute.SUBJECT: subject, Attribute.ISSUER: issuer, Attribute.SERIAL_NUMBER: serial,
+            Attribute.VALUE: cert.der, Attribute.CERTIFICATE_CATEGORY: category}))
 
     def _create_on_token(self, template: dict[Any, Any]) -> Any:
         """C_CreateObject of a token object. On the tokens of COPY_ONTO_TOKEN_MAKERS it is made as a session object
@@ -390,3 +376,43 @@ class Pkcs11Writing:
         return entry.key
 
 
+
+
+def _read_from_der(entry: Entry) -> bool:
+    """Whether the entry's chain is held as DER (not decoded yet) and keystores.pki.shown reads every certificate of
+    it: cryptography would decode each fully, so check_decodable has nothing to find and need not decode them."""
+    ders = entry.undecoded_chain
+    if not ders:
+        return False
+    from keystores.pki.shown import read_shown
+
+    return all(read_shown(der) is not None for der in ders)
+
+
+def _held_chain(entry: Entry) -> list[_Cert]:
+    """The entry's chain as certificate records to write (no token object yet): over the DER its backend still
+    holds (so that writing decodes none), else over the decoded certificates."""
+    ders = entry.undecoded_chain
+    if ders is not None:
+        return [_Cert(obj=None, der=der, key_id=b"", label="", trusted=False) for der in ders]
+    return [_Cert(obj=None, der=der, key_id=b"", label="", trusted=False, cert=cert)
+            for der, cert in zip(entry.chain_der(), entry.chain, strict=True)]
+
+
+def _certificate_attributes(cert: _Cert) -> tuple[bytes, bytes, bytes]:
+    """CKA_SUBJECT, CKA_ISSUER and CKA_SERIAL_NUMBER (DER) of a certificate: read from its DER where
+    keystores.pki.shown reads it (strict DER in plain forms: as cryptography re-encodes the names, and the serial
+    as asn1crypto writes a non-negative INTEGER), else from cryptography's decoding, as before."""
+    if "cert" not in cert.__dict__ and cert.shown is not None and cert.names is not None:
+        serial = cert.encoded.serial_number
+        if serial >= 0:
+            from keystores.crypto import der
+
+            issuer, subject = cert.names
+            return subject, issuer, der.integer(serial)
+    from asn1crypto.core import Integer
+
+    from keystores.pki.certificates import serial_of
+
+    decoded = cert.cert
+    return decoded.subject.public_bytes(), decoded.issuer.public_bytes(), Integer(serial_of(decoded)).dump()
