@@ -8,8 +8,10 @@
   of a PEM with an encrypted key and its certificate, `export` of a certificate, `convert` to PEM, and `certreq`,
   `sign`, `receive` one by one; then, in a second run (store_rows), what admins loop over on the other formats:
   `list` of a JKS, a .kdb opened by its stash, an NSS database, a BCFKS and a SoftHSM token, `import` of a
-  certificate into the JKS and the token (and the `delete` undoing it), `audit` of the .kdb; token commands also
-  against a bare `import pkcs11` that logs in (python-pkcs11's and SoftHSM's own floor).
+  certificate into the JKS and the token (and the `delete` undoing it), `show` and `export` of the token's key pair,
+  `audit` of the .kdb; token commands also against their floor: python-pkcs11 imported as keystores imports it
+  (keystores/backends/pkcs11/library.py) that loads SoftHSM and logs in (the floor row and the eager `import pkcs11`
+  one are shown against `python -c pass` too).
   Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
   cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
@@ -327,8 +329,9 @@ def _token(folder: Path, ours: list[str], env: dict[str, str], p12: Path) -> dic
 def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
     """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
     keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
-    audit), each against `python -c pass` (goal 2.5x); token commands also against their floor, a bare
-    `import pkcs11` that loads SoftHSM and logs in, which python-pkcs11 and SoftHSM cost whatever we do.
+    audit), each against `python -c pass` (goal 2.5x); token commands also against their floor, python-pkcs11
+    imported as keystores imports it (its asn1crypto helpers deferred, backends/pkcs11/library.py) that loads SoftHSM
+    and logs in, which python-pkcs11 and SoftHSM cost whatever we do.
     An import is followed by the delete that undoes it, so each round starts from the same store."""
     env = dict(env)
     stores = _format_stores(folder, env)
@@ -347,21 +350,30 @@ def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, 
         "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
     }
     if token is not None:
-        floor = (f"import pkcs11; s = pkcs11.lib({token['module']!r}).get_token(token_label='bench')"
+        login = (f".lib({token['module']!r}).get_token(token_label='bench')"
                  f".open(user_pin=open({token['pin'][5:]!r}).read().strip()); s.close()")
-        jobs |= {"token floor": [sys.executable, "-c", floor],
+        jobs |= {"token floor": [sys.executable, "-c", "from keystores.backends.pkcs11.library import import_pkcs11; "
+                                 f"s = import_pkcs11(){login}"],
+                 "token floor, eager": [sys.executable, "-c", f"import pkcs11; s = pkcs11{login}"],
                  "list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
+                 "show token server": [*ours, "show", token["uri"], "server", "--pin", token["pin"]],
+                 "export token server": [*ours, "export", token["uri"], "server", "--pin", token["pin"], "-o",
+                                         str(folder / "token-server.pem"), "--force"],
                  "import extra.pem token": [*ours, "import", extra, token["uri"], "--label", "extra",
                                             "--dest-password", token["pin"]],
                  "delete token extra": [*ours, "delete", token["uri"], "extra", "--pin", token["pin"]]}
     # an import is undone by the delete after it: both run only in the rounds of every job
     paired = {"import extra.pem s.jks", "delete s.jks extra", "import extra.pem token", "delete token extra"}
     runs = _measure_chained(jobs, rounds, env, {}, repeatable=set(jobs) - paired, cheap_rounds=cheap_rounds)
+    floors = ("token floor", "token floor, eager")
     rows = [row6(f"start-up: keystores {name}", *runs.pair(name, "python"), "python -c pass", 2.5)
-            for name in jobs if name not in ("python", "token floor")]
+            for name in jobs if name != "python" and name not in floors]
     if token is not None:
-        rows += [row6(f"{name} vs its floor", *runs.pair(name, "token floor"), "import pkcs11 + SoftHSM login")
-                 for name in ("list token", "import extra.pem token", "delete token extra")]
+        rows += [row6(f"{name} (python-pkcs11 {how} + SoftHSM login)", *runs.pair(name, "python"), "python -c pass")
+                 for name, how in zip(floors, ("as keystores imports it", "as its authors import it"), strict=True)]
+        rows += [row6(f"{name} vs its floor", *runs.pair(name, "token floor"), "token floor")
+                 for name in ("list token", "show token server", "export token server", "import extra.pem token",
+                              "delete token extra")]
     return rows
 
 

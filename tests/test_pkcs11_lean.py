@@ -345,14 +345,14 @@ def test_the_name_check_declines_names_equal_only_as_cryptography_compares_them(
 
 def _token_certificates(token: SoftHsmToken) -> list[dict[str, str]]:
     """Every certificate object's attributes as python-pkcs11 reads them, sorted."""
-    from keystores.backends.pkcs11.library import import_pkcs11
-
-    pkcs11 = import_pkcs11()
     from pkcs11 import Attribute, ObjectClass
+
+    from keystores.backends.pkcs11.tokens import find_token, load_module
 
     names = ("LABEL", "ID", "SUBJECT", "ISSUER", "SERIAL_NUMBER", "VALUE", "TRUSTED", "PRIVATE", "TOKEN",
              "CERTIFICATE_TYPE")
-    with pkcs11.lib(token.module).get_token(token_label=token.label).open(user_pin=token.pin) as session:
+    found = find_token(load_module(token.module), token.module, label=token.label, serial=None, store=None)
+    with found.open(user_pin=token.pin) as session:
         got = []
         for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
             values = obj.get_attributes([getattr(Attribute, n) for n in names])
@@ -432,3 +432,31 @@ def test_the_everyday_token_commands_import_no_x509_asn1crypto_nor_dataclasses(s
         assert not [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY or m.startswith(HEAVY[0])], argv
     assert _labels(token) == ["Lean Issuing", "Lean Root", "server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "cert.pem").read_bytes()
+
+
+def test_listing_a_token_of_one_self_signed_key_pair_imports_no_cryptography(softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """bench/bench_core.py's token (keytool's one.p12 imported): nothing to chain (the certificate is
+    self-issued, where build_chain stops at once) and a key that never leaves the token, whose KeyRef is made when
+    first asked for (show, --json): a table listing decodes and loads nothing of cryptography."""
+    from helpers import ec_key
+
+    from keystores.model import KeyRef
+
+    token = softhsm.make_token()
+    key = ec_key(350)
+    cert = (x509_builder("bench server").public_key(key.public_key()).sign(key, hashes.SHA256()))
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(cert,), key=key))
+    loaded = _modules_after(token, ["list", token.uri, "--pin", token.password], tmp_path)
+    assert "keystores.backends.pkcs11.store" in loaded and not [m for m in loaded if m.startswith("cryptography")]
+    with open_store(token.uri, password=token.pin) as store:
+        entry = store.get("server")
+        assert isinstance(entry.key, KeyRef) and entry.key.public_key == key.public_key()
+        assert entry.chain == (cert,)
+
+
+def x509_builder(cn: str) -> Any:
+    from cryptography import x509
+
+    return (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn)).serial_number(9)
+            .not_valid_before(WHEN).not_valid_after(WHEN + dt.timedelta(days=30)))

@@ -156,27 +156,36 @@ class Pkcs11Reading:
         by_subject: dict[Any, list[_Cert]] = {}
         for each in all_certs:
             by_subject.setdefault(subject(each), []).append(each)
+        if as_encoded and (leaf.names[0] == leaf.names[1] or leaf.names[0] not in by_subject):  # type: ignore[index]
+            return [leaf]  # self-issued, or no certificate of its issuer's name: where build_chain stops at once
         held = {id(checked(each)): each for each in [*all_certs, leaf]}
         chain = build_chain(checked(leaf), lambda cert: [checked(c) for c in by_subject.get(
             cert.issuer_der if as_encoded else cert.issuer, [])], unverifiable=True)
         return [held[id(cert)] for cert in chain]
 
     def _entry(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Entry:
-        """The group's entry; its chain decoded on first use (LazyEntry) when the certificates were read as DER,
-        so that `list`, `show` and `export` of a token decode none (keystores.pki.columns and .shown read them)."""
+        """The group's entry. When the certificates were read as DER, its chain is decoded on first use (LazyEntry),
+        so that `list`, `show` and `export` of a token decode none (keystores.pki.columns and .shown read them), and
+        so is the KeyRef of a key that never leaves the token (it is made of attributes already read): a table
+        listing then imports nothing of cryptography's key classes."""
         certs = group.certs[:1] if group.private is None else chain or []
         fields: dict[str, Any]
+        loaders: dict[str, Any] = {}
         if group.private is None:
             trusted = certs[0].trusted
             fields = {"kind": EntryKind.TRUSTED_CERT if trusted else EntryKind.CERTIFICATE,
                       "trust": TRUST_ALL if trusted else None}
         else:
-            fields = {"kind": EntryKind.KEY_PAIR, "key": self._key_of(group, chain, as_encoded)}
+            fields = {"kind": EntryKind.KEY_PAIR}
+            if as_encoded and certs and not _may_leave(group):
+                loaders["key"] = lambda: self._key_of(group, chain, as_encoded)
+            else:
+                fields["key"] = self._key_of(group, chain, as_encoded)
         if not as_encoded or not certs:
             return Entry(label=group.label, chain=tuple(c.cert for c in certs), **fields)
         from keystores.lazy_entries import LazyEntry
 
-        return LazyEntry.lazy({"chain": lambda: tuple(c.cert for c in certs)}, leaf_der=certs[0].der,
+        return LazyEntry.lazy({"chain": lambda: tuple(c.cert for c in certs), **loaders}, leaf_der=certs[0].der,
                               chain_der=tuple(c.der for c in certs), label=group.label, **fields)
 
     def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
@@ -185,7 +194,7 @@ class Pkcs11Reading:
         attrs = group.private_attrs
         sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
         extractable = bool(attrs.get(Attribute.EXTRACTABLE, False))
-        if extractable and not sensitive:
+        if _may_leave(group):
             try:
                 values = group.private.get_attributes([Attribute(a) for a in _SECRET_ATTRIBUTES])
             except PKCS11Error:
@@ -223,3 +232,11 @@ class Pkcs11Reading:
             return bool(group.certs)
         return True
 
+
+def _may_leave(group: _Group) -> bool:
+    """The private key is extractable and not sensitive: its values are read from the token (while the session is
+    open) to make the plain key the entry holds."""
+    from pkcs11 import Attribute
+
+    attrs = group.private_attrs
+    return bool(attrs.get(Attribute.EXTRACTABLE, False)) and not bool(attrs.get(Attribute.SENSITIVE, True))
