@@ -18,7 +18,6 @@ python-pkcs11, so NSS works without it."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -117,6 +116,8 @@ def key_id(public_key: Any) -> bytes | None:
     its certificates written by any of them pair up: SHA-1 of the RSA modulus, of the EC point or of the Ed25519 key.
     None for other key types: NSS writes an empty CKA_ID then (it keeps no such keys from us)."""
     material = _public_material(public_key)
+    import hashlib  # here: listing a token hashes nothing, and hashlib loads OpenSSL's (start-up)
+
     return None if material is None else hashlib.sha1(material).digest()
 
 
@@ -126,6 +127,8 @@ def token_key_id(public_key: Any) -> bytes:
     found = key_id(public_key)
     if found is not None:
         return found
+    import hashlib
+
     from keystores.crypto.key_encoding import spki_der
 
     return hashlib.sha1(spki_der(public_key)).digest()

@@ -23,7 +23,6 @@ of the cryptography-vectors package and on damaged copies).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from keystores.crypto.der import oid_text, read
@@ -93,6 +92,8 @@ class Shown:
         self.authority_key_identifier: bytes | None = None
 
     def fingerprint(self, hash_name: str) -> bytes:
+        import hashlib  # here: a token listing reads certificates with this module and hashes none (start-up)
+
         return hashlib.new(hash_name, self.der).digest()
 
 

@@ -7,7 +7,6 @@ enum, and a key it does not cover is refused in the words a token user reads.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from keystores.errors import KeystoreError, UsageError
@@ -98,6 +97,8 @@ class TokenSigner:
         return self._public_key
 
     def sign(self, data: bytes, hash_name: str) -> bytes:
+        import hashlib  # here: a token listing signs nothing, and hashlib loads OpenSSL's (start-up)
+
         from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
         from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
         from pkcs11 import Mechanism, PKCS11Error

@@ -93,20 +93,32 @@ def encoded_names(certs: list[_Cert]) -> bool:
     equal as encoded exactly when cryptography's Names of them are equal (the same text in a UTF8String in one
     and a PrintableString in another compares equal there, not as encoded). Else every certificate is decoded
     and chained as cryptography's objects, as before this speed device."""
-    from keystores.pki.encoded import name_rdns
-
-    seen: dict[Any, bytes] = {}
+    names: set[bytes] = set()
     for cert in certs:
         if cert.shown is None or cert.names is None:
             return False
-        for name in cert.names:
+        names.update(cert.names)
+    # Names equal as cryptography compares them differ at most in their string tags: same length. Only names of
+    # one length are walked (a token of one self-signed certificate walks none, and imports no walker).
+    by_length: dict[int, list[bytes]] = {}
+    for name in names:
+        by_length.setdefault(len(name), []).append(name)
+    alike = [group for group in by_length.values() if len(group) > 1]
+    if not alike:
+        return True
+    from keystores.pki.encoded import name_rdns
+
+    for group in alike:
+        seen: set[Any] = set()
+        for name in group:
             try:
                 key = tuple(frozenset(("str" if tag in _STRING_TAGS else tag, oid, value) for oid, tag, value in rdn)
                             for rdn in name_rdns(name))
             except ValueError:
                 return False
-            if seen.setdefault(key, name) != name:
+            if key in seen:
                 return False
+            seen.add(key)
     return True
 
 

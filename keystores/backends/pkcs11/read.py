@@ -152,7 +152,8 @@ class Pkcs11Reading:
         def subject(each: _Cert) -> Any:
             return each.names[1] if as_encoded else each.cert.subject  # type: ignore[index]
 
-        leaf = max(group.certs, key=lambda c: checked(c).not_valid_before_utc)
+        leaf = group.certs[0] if len(group.certs) == 1 else max(group.certs,
+                                                                 key=lambda c: checked(c).not_valid_before_utc)
         by_subject: dict[Any, list[_Cert]] = {}
         for each in all_certs:
             by_subject.setdefault(subject(each), []).append(each)

@@ -4,7 +4,6 @@ the token."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from typing import Any
 
 from keystores.backends.pkcs11.keys import private_key_template, public_key_template
@@ -339,6 +338,8 @@ class Pkcs11Writing:
             raise CapabilityError("key_generation", f"token '{self.token_label}' cannot make {spec} keys: it "
                                   f"lacks {', '.join(lacking)} (it can make: {can})", store=self.location,
                                   label=label)
+        import hashlib
+
         provisional = hashlib.sha1(label.encode() + b"\0" + str(spec).encode()).digest()
         private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
                             Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
