@@ -460,3 +460,37 @@ def x509_builder(cn: str) -> Any:
 
     return (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn)).serial_number(9)
             .not_valid_before(WHEN).not_valid_after(WHEN + dt.timedelta(days=30)))
+
+
+def test_a_key_id_read_from_the_der_is_the_loaded_keys() -> None:
+    """keystores.pki.key_attributes.spki_key_id against token_key_id of the key cryptography loads: RSA (with and
+    without a leading zero byte in the modulus), EC on each curve, Ed25519; None for a compressed point and for
+    key types the convention does not cover, which the caller loads."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    from keystores.pki.key_attributes import spki_key_id, token_key_id
+
+    def spki(key: Any, form: Any = serialization.PublicFormat.SubjectPublicKeyInfo) -> bytes:
+        return key.public_key().public_bytes(serialization.Encoding.DER, form)
+
+    keys = [rsa.generate_private_key(65537, bits) for bits in (1024, 2048, 2047)]
+    keys += [ec.generate_private_key(curve) for curve in (ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1(),
+                                                            ec.SECP256K1())]
+    keys += [ed25519.Ed25519PrivateKey.generate()]
+    for key in keys:
+        assert spki_key_id(spki(key)) == token_key_id(key.public_key()), key
+    compressed = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    from keystores.crypto import der
+
+    point_spki = der.sequence(der.sequence(der.oid("1.2.840.10045.2.1"), der.oid("1.2.840.10045.3.1.7")),
+                              der.tlv(0x03, b"\x00" + compressed))
+    assert spki_key_id(point_spki) is None
+    assert spki_key_id(spki(ed448.Ed448PrivateKey.generate())) is None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cryptography's note that DSA is deprecated
+        assert spki_key_id(spki(dsa.generate_private_key(2048))) is None
+    assert spki_key_id(b"\x30\x03\x02\x01\x00") is None

@@ -121,6 +121,39 @@ def key_id(public_key: Any) -> bytes | None:
     return None if material is None else hashlib.sha1(material).digest()
 
 
+def spki_key_id(spki: bytes) -> bytes | None:
+    """`key_id` of the key in a SubjectPublicKeyInfo (DER) that keystores.pki.shown has read (cryptography loads
+    it), from its bytes: the modulus of an RSA key, the point of an EC key written uncompressed, an Ed25519 key.
+    None for any other form (a compressed point, another key type): the caller loads the key then. A speed device:
+    loading a key into cryptography initialises OpenSSL, about 10 ms of importing a certificate onto a token
+    (bench/bench_core.py's token rows); tests/test_pkcs11_lean.py holds it to `key_id` of the loaded key."""
+    try:
+        _, body, end = der.read(spki)
+        algorithm, key = der.elements(spki, body, end)
+        _, _, alg_start, alg_end = algorithm
+        _, _, oid_start, oid_end = der.elements(spki, alg_start, alg_end)[0]
+        oid = spki[oid_start:oid_end]
+        _, _, key_start, key_end = key
+        bits = spki[key_start + 1:key_end]  # after the BIT STRING's unused-bits byte (0 in a key shown reads)
+        if oid == _RSA_OID:
+            _, _, fields_start, fields_end = der.elements(bits)[0]  # RSAPublicKey: SEQUENCE { modulus, exponent }
+            _, _, modulus_start, modulus_end = der.elements(bits, fields_start, fields_end)[0]
+            material = int_bytes(der.integer_value(bits[modulus_start:modulus_end]))
+        elif (oid == _EC_OID and bits[:1] == b"\x04") or (oid == _ED25519_OID and len(bits) == 32):
+            material = bits  # the uncompressed point, the raw key: what _public_material gives of the loaded key
+        else:
+            return None
+    except (IndexError, ValueError):
+        return None
+    import hashlib
+
+    return hashlib.sha1(material).digest()
+
+
+_RSA_OID, _EC_OID, _ED25519_OID = (bytes.fromhex("2a864886f70d010101"), bytes.fromhex("2a8648ce3d0201"),
+                                   bytes.fromhex("2b6570"))
+
+
 def token_key_id(public_key: Any) -> bytes:
     """`key_id`, or for a key type the convention does not cover the SHA-1 of its SubjectPublicKeyInfo: every object
     we put on a token carries an ID, so a certificate and the key written with it stay paired."""

@@ -59,6 +59,15 @@ class _Cert:
 
         return certificate_names(self.der)
 
+    def token_key_id(self) -> bytes:
+        """keystores.pki.key_attributes.token_key_id of the certificate's key: from the DER while the certificate is
+        not decoded and `shown` reads it (spki_key_id), else of the loaded key."""
+        if "cert" not in self.__dict__ and self.shown is not None:
+            found = ka.spki_key_id(self.encoded.spki_der)
+            if found is not None:
+                return found
+        return ka.token_key_id(self.public_key())
+
     def public_key(self) -> Any:
         """The certificate's public key: loaded from the DER while the certificate is not decoded and `shown`
         reads it (the same key cryptography's certificate gives), else from the decoded certificate."""

@@ -88,7 +88,7 @@ class Pkcs11Writing:
             if entry.kind.is_certificate:
                 old = self._taken(entry.label, replace)
                 leaf = _held_chain(entry)[0]
-                key_id = token_key_id(leaf.public_key())
+                key_id = leaf.token_key_id()
                 trusted = entry.trust is not None
                 self._write_cert(leaf, label=entry.label, key_id=key_id,
                                  category=CATEGORY_AUTHORITY if trusted else CATEGORY_UNSPECIFIED, created=created)
@@ -225,7 +225,7 @@ class Pkcs11Writing:
             if issuer.der in present:
                 continue
             present.add(issuer.der)
-            self._write_cert(issuer, label=_common_name(issuer), key_id=token_key_id(issuer.public_key()),
+            self._write_cert(issuer, label=_common_name(issuer), key_id=issuer.token_key_id(),
                              category=CATEGORY_UNSPECIFIED, created=created)
 
     def _write_cert(self, cert: _Cert, *, label: str, key_id: bytes, category: int, created: list[Any]) -> None:
