@@ -434,10 +434,12 @@ def test_the_everyday_token_commands_import_no_x509_asn1crypto_nor_dataclasses(s
     assert b"BEGIN CERTIFICATE" in (tmp_path / "cert.pem").read_bytes()
 
 
-def test_listing_a_token_of_one_self_signed_key_pair_imports_no_cryptography(softhsm, tmp_path: Path) -> None:  # noqa: F811
+def test_listing_and_showing_one_self_signed_token_key_pair_import_no_cryptography(softhsm, tmp_path: Path) -> None:  # noqa: F811
     """bench/bench_core.py's token (keytool's one.p12 imported): nothing to chain (the certificate is
-    self-issued, where build_chain stops at once) and a key that never leaves the token, whose KeyRef is made when
-    first asked for (show, --json): a table listing decodes and loads nothing of cryptography."""
+    self-issued, where build_chain stops at once) and a key that never leaves the token, whose public key, signer
+    and decrypter are made when first used (keys.TokenKeyRef): listing and showing it (table and JSON) decode and
+    load nothing of cryptography; the key then signs."""
+    from cryptography.hazmat.primitives.asymmetric import ec
     from helpers import ec_key
 
     from keystores.model import KeyRef
@@ -447,12 +449,17 @@ def test_listing_a_token_of_one_self_signed_key_pair_imports_no_cryptography(sof
     cert = (x509_builder("bench server").public_key(key.public_key()).sign(key, hashes.SHA256()))
     with open_store(token.uri, password=token.pin, writable=True) as store:
         store.add(Entry("server", EntryKind.KEY_PAIR, chain=(cert,), key=key))
-    loaded = _modules_after(token, ["list", token.uri, "--pin", token.password], tmp_path)
-    assert "keystores.backends.pkcs11.store" in loaded and not [m for m in loaded if m.startswith("cryptography")]
+    pin = ["--pin", token.password]
+    for argv in (["list", token.uri, *pin], ["list", token.uri, *pin, "--json"], ["show", token.uri, "server", *pin],
+                 ["show", token.uri, "server", *pin, "--json"]):
+        loaded = _modules_after(token, argv, tmp_path)
+        assert "keystores.backends.pkcs11.store" in loaded and not [m for m in loaded if m.startswith("cryptography")]
     with open_store(token.uri, password=token.pin) as store:
         entry = store.get("server")
         assert isinstance(entry.key, KeyRef) and entry.key.public_key == key.public_key()
-        assert entry.chain == (cert,)
+        assert entry.key.signer is not None and entry.key.decrypter is None and entry.chain == (cert,)
+        signature = entry.key.signer.sign(b"signed on the token", "sha256")
+        key.public_key().verify(signature, b"signed on the token", ec.ECDSA(hashes.SHA256()))
 
 
 def x509_builder(cn: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner, private_key_from_attributes
+from keystores.backends.pkcs11.keys import TokenDecrypter, TokenKeyRef, TokenSigner, private_key_from_attributes
 from keystores.backends.pkcs11.objects import (
     _KEY_ATTRIBUTES,
     _SECRET_ATTRIBUTES,
@@ -203,6 +203,21 @@ class Pkcs11Reading:
             plain = private_key_from_attributes({**attrs, **values})
             if plain is not None:
                 return plain
+        # KeyRef.extractable means "its plaintext can leave the token"; a sensitive but wrappable key cannot.
+        if as_encoded:  # its public key (a cryptography object: OpenSSL is initialised) made when first used
+            return TokenKeyRef(label=group.label, key_id=group.key_id, sensitive=sensitive,
+                               extractable=extractable and not sensitive,
+                               make=lambda: self._key_parts(group, chain, as_encoded))
+        public, signer, decrypter = self._key_parts(group, chain, as_encoded)
+        return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
+                      sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
+
+    def _key_parts(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
+        """A token key's public key (from its public key object, else its own attributes, else its certificate),
+        the signer and, for an RSA key that may decrypt, the decrypter."""
+        from pkcs11 import Attribute
+
+        attrs = group.private_attrs
         public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
             or public_key_from_attributes(attrs) \
             or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
@@ -210,9 +225,7 @@ class Pkcs11Reading:
             if public is not None else None
         decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \
             if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
-        # KeyRef.extractable means "its plaintext can leave the token"; a sensitive but wrappable key cannot.
-        return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
-                      sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
+        return public, signer, decrypter
 
     def entries(self) -> Iterator[Entry]:
         return iter([e for e in self._entries.values() if self._in_view(e.label)])
