@@ -11,7 +11,6 @@ then still finds it).
 
 from __future__ import annotations
 
-import glob
 import os
 from collections import Counter
 from pathlib import Path
@@ -69,6 +68,7 @@ def _module_by_name(name: str, *, store: str | None) -> str:
 
 def candidate_modules() -> list[str]:
     """PKCS#11 modules that commonly exist on this machine (for hints only; none is loaded)."""
+    import glob
     patterns = ("libsofthsm2.so", "opensc-pkcs11.so", "p11-kit-proxy.so", "libykcs11.so", "libsc-hsm-pkcs11.so")
     found: list[str] = []
     for folder in MODULE_FOLDERS:
