@@ -501,3 +501,76 @@ def test_a_key_id_read_from_the_der_is_the_loaded_keys() -> None:
         warnings.simplefilter("ignore")  # cryptography's note that DSA is deprecated
         assert spki_key_id(spki(dsa.generate_private_key(2048))) is None
     assert spki_key_id(b"\x30\x03\x02\x01\x00") is None
+
+
+# --- PKITS on a token: real chains, same-name CAs, key rollovers, name encodings --------------------------------
+
+_KEYED = ("SelfIssued", "CertificatePath", "Rollover", "UTF8", "NameChaining", "NameUIDs", "SerialNumber",
+          "DSASignatures", "RFC3280", "MissingbasicConstraints", "keyUsage")
+
+
+def _pkits() -> list[Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("cryptography_vectors")
+    if spec is None:
+        pytest.skip("cryptography_vectors (a test dependency) is not installed")
+    return sorted((Path(next(iter(spec.submodule_search_locations))) / "x509" / "PKITS_data" / "certs").glob("*.crt"))
+
+
+def _pkits_token(softhsm, paths: list[Path]) -> SoftHsmToken:  # noqa: F811
+    """Every certificate of `paths` a token takes (CKA_ID from its key, labelled by its file name), and a token key
+    pair (EC, made on the token, sharing the certificate's CKA_ID) for the end-entity certificates of the tests
+    named in _KEYED: their chains are built from the token's certificates."""
+    from pkcs11 import Attribute, KeyType, Mechanism
+
+    from keystores.backends.pkcs11.keys import ec_params_for
+    from keystores.backends.pkcs11.tokens import find_token, load_module
+    from keystores.errors import CapabilityError
+    from keystores.pki.certificates import decode_certificate
+
+    token = softhsm.make_token()
+    keyed = []
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        for path in paths:
+            try:
+                store.add(Entry(path.stem, EntryKind.CERTIFICATE, chain=(decode_certificate(path.read_bytes()),)))
+            except CapabilityError:
+                continue  # a certificate cryptography cannot decode is not written onto a token
+            if path.stem.startswith("Valid") and path.stem.endswith("EE") and any(k in path.stem for k in _KEYED):
+                keyed.append((path.stem, store._groups[path.stem].key_id))
+    found = find_token(load_module(token.module), token.module, label=token.label, serial=None, store=None)
+    with found.open(rw=True, user_pin=token.pin) as session:
+        for label, key_id in keyed:
+            session.generate_keypair(KeyType.EC, id=key_id, label=label, store=True,
+                                     mechanism=Mechanism.EC_KEY_PAIR_GEN,
+                                     public_template={Attribute.EC_PARAMS: ec_params_for("secp256r1")},
+                                     private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False})
+    assert len(keyed) >= 15
+    return token
+
+
+def _pkits_commands(token: SoftHsmToken) -> list[list[str]]:
+    uri, pin = token.uri, ["--pin", token.password]
+    with open_store(token.uri, password=token.pin) as store:
+        keyed = [e.label for e in store.entries() if e.kind is EntryKind.KEY_PAIR]
+    return [["list", uri, *pin], ["list", uri, *pin, "--json"],
+            *(["show", uri, label, *pin, "--json"] for label in keyed)]
+
+
+def test_pkits_on_a_token_reads_as_the_full_path_reads_it(softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """PKITS' CA certificates and the end-entity certificates of the tests named in _KEYED, those
+    keystores.pki.shown reads less the CA whose name a rollover re-encodes from PrintableString to UTF8String
+    (which odd_token's test covers): read as DER, they give what the full path gives, the keyed certificates'
+    chains (self-issued CA certificates, key rollovers, same-name CAs) included."""
+    from keystores.backends.pkcs11 import objects
+    from keystores.pki.shown import read_shown
+
+    paths = [p for p in _pkits() if ("CACert" in p.stem or "TrustAnchor" in p.stem or any(k in p.stem for k in _KEYED))
+             and read_shown(p.read_bytes()) is not None and "PrintableStringtoUTF8" not in p.stem]
+    token = _pkits_token(softhsm, paths)
+    with open_store(token.uri, password=token.pin) as store:
+        assert objects.encoded_names([c for g in store._groups.values() for c in g.certs])
+    done = _same_on_both_paths(token, tmp_path, _pkits_commands(token))
+    listed = json.loads(done[1]["out"])["entries"]
+    assert max(e["chain_length"] for e in listed) >= 3 and sum(e["kind"] == "key-pair" for e in listed) >= 15
