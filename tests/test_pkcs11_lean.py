@@ -574,3 +574,21 @@ def test_pkits_on_a_token_reads_as_the_full_path_reads_it(softhsm, tmp_path: Pat
     done = _same_on_both_paths(token, tmp_path, _pkits_commands(token))
     listed = json.loads(done[1]["out"])["entries"]
     assert max(e["chain_length"] for e in listed) >= 3 and sum(e["kind"] == "key-pair" for e in listed) >= 15
+
+
+def test_the_p11_kit_trust_module_reads_as_the_full_path_reads_it(tmp_path: Path) -> None:
+    """p11-kit's trust module (scripts/setup installs p11-kit-modules): a read-only token of the system's CA
+    certificates, opened without a PIN. `list`, `list --json` and `show --json` of a few entries give what the
+    full path gives."""
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/*/pkcs11/p11-kit-trust.so") + glob.glob("/usr/lib/pkcs11/p11-kit-trust.so"))
+    if not found:
+        pytest.skip("p11-kit's trust module is not installed (apt install p11-kit-modules)")
+    uri = f"pkcs11:token=System%20Trust?module-path={found[0]}"
+    with open_store(uri, password=None) as store:
+        labels = list(store.labels())
+    commands = [["list", uri], ["list", uri, "--json"], *(["show", uri, label, "--json"] for label in labels[::20])]
+    trust = SoftHsmToken("System Trust", "", "", found[0], tmp_path / "none.conf", tmp_path)
+    done = _same_on_both_paths(trust, tmp_path, commands)
+    assert all(each["code"] == 0 for each in done) and len(json.loads(done[1]["out"])["entries"]) == len(labels)
