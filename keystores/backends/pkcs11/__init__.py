@@ -2,13 +2,15 @@
 
     store.py        Pkcs11Store: the mapping of token objects to entries, the session, rollback (the registry
                     names it from here); it takes its reading and writing halves from read.py and write.py
-    objects.py      the token objects behind one entry, and the helpers both halves share
-    read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs
+    objects.py      the token objects behind one entry (certificates held as DER), and the helpers both halves share
+    read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs (as DER where
+                    keystores.pki.shown reads every certificate: objects.encoded_names)
     write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there
     format.py       the format record (detection, --type, options), importing nothing heavy
     keys.py         python-pkcs11's side of keystores.pki.key_attributes (the key <-> attribute mapping and CKA_ID
                     convention NSS shares), signing/decrypting with a token key
     tokens.py       loading a module, finding a token by label or serial, what a token can do
+    library.py      python-pkcs11 imported without its asn1crypto helper modules until they are used (start-up)
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
     admin.py        token administration that is not a store operation: list tokens, initialise one, Java config
     init_token.py   C_InitToken through the optional PyKCS11 (GPL), for `keystores init-token` only
