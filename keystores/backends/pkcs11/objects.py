@@ -63,7 +63,10 @@ class _Cert:
         """keystores.pki.key_attributes.token_key_id of the certificate's key: from the DER while the certificate is
         not decoded and `shown` reads it (spki_key_id), else of the loaded key."""
         if "cert" not in self.__dict__ and self.shown is not None:
-            found = ka.spki_key_id(self.encoded.spki_der)
+            from keystores.pki.columns import subject_and_key
+
+            held = subject_and_key(self.der)
+            found = ka.spki_key_id(held[1]) if held is not None else None
             if found is not None:
                 return found
         return ka.token_key_id(self.public_key())

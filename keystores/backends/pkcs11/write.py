@@ -405,7 +405,7 @@ def _certificate_attributes(cert: _Cert) -> tuple[bytes, bytes, bytes]:
     keystores.pki.shown reads it (strict DER in plain forms: as cryptography re-encodes the names, and the serial
     as asn1crypto writes a non-negative INTEGER), else from cryptography's decoding, as before."""
     if "cert" not in cert.__dict__ and cert.shown is not None and cert.names is not None:
-        serial = cert.encoded.serial_number
+        serial = cert.shown.serial
         if serial >= 0:
             from keystores.crypto import der
 
