@@ -95,3 +95,23 @@ def test_receive_passes_over_a_key_it_cannot_match(tmp_path):
         store.add(Entry("pq", EntryKind.KEY_PAIR, chain=(cert,), key=load_private_key(_pkcs8(ML_DSA_65, bytes(32)))))
     with open_store(path, password=PASSWORD, writable=True) as store, pytest.raises(NotFound):
         receive(store, [ca(5)[1]])
+
+
+def test_a_dsa_issuers_key_loads_from_its_der_without_cryptographys_warning():
+    """Chains are checked over EncodedCertificate keys (tokens, PEM): a DSA CA's key made cryptography warn "DSA is
+    deprecated" to whoever called, which users must never see (a library's words)."""
+    import warnings
+
+    from cryptography.hazmat.primitives.asymmetric import dsa
+    from helpers import certificate
+
+    from keystores.pki.encoded import EncodedCertificate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # making the DSA CA here warns; what is judged is reading it below
+        key = dsa.generate_private_key(2048)
+        der = certificate(key, "DSA Root", ca=True).public_bytes(serialization.Encoding.DER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        public = EncodedCertificate(der).public_key()
+    assert public.key_size == 2048
