@@ -60,3 +60,39 @@ def test_children_and_value_give_bytes():
     tag, content = der.value(whole)
     assert tag == 0x30
     assert der.children(content) == [(0x02, b"\x07", der.integer(7)), (0x04, b"abc", der.octet_string(b"abc"))]
+
+
+def test_every_pem_writer_is_der_pem_armor_byte_for_byte() -> None:
+    """EncodedCertificate/EncodedRequest, RawCertificate and UndecodedPrivateKey write PEM with der.pem_armor (the
+    one way): byte for byte what their own copies wrote (base64 in 64-character lines) and what cryptography
+    writes, at every length around a line's end."""
+    import base64
+    import random
+
+    from cryptography.hazmat.primitives import serialization
+
+    from keystores.crypto.der import pem_armor
+    from keystores.pki.encoded import EncodedCertificate, EncodedRequest
+    from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
+
+    def old_copy(label: bytes, data: bytes) -> bytes:  # what pki/undecoded.py wrote before
+        body = base64.encodebytes(data).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN " + label + b"-----\n" + lines + b"\n-----END " + label + b"-----\n"
+
+    rng = random.Random(3)
+    for size in [*range(0, 200), 1000, 4096]:
+        data = rng.randbytes(size)
+        for label, written in ((b"CERTIFICATE", EncodedCertificate(data).public_bytes(serialization.Encoding.PEM)),
+                               (b"CERTIFICATE", RawCertificate(data, None).public_bytes(serialization.Encoding.PEM)),
+                               (b"CERTIFICATE REQUEST", EncodedRequest(data).public_bytes(serialization.Encoding.PEM)),
+                               (b"PRIVATE KEY", UndecodedPrivateKey(data, None).private_bytes(
+                                   serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))):
+            assert written == old_copy(label, data) == pem_armor(label.decode(), data), (label, size)
+    from helpers import certificate, ec_key
+
+    cert = certificate(ec_key(3), "armour.example")
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert EncodedCertificate(der).public_bytes(serialization.Encoding.PEM) == cert.public_bytes(
+        serialization.Encoding.PEM) == RawCertificate(der, None).public_bytes(serialization.Encoding.PEM)

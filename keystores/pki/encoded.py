@@ -14,7 +14,6 @@ and every byte of a request or reply damaged against cryptography's verdict.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -61,10 +60,7 @@ class Encoded:
         from keystores.crypto.key_encoding import Encoding
 
         if encoding == Encoding.PEM:
-            body = base64.b64encode(self.der)
-            lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-            label = self.pem_label.encode("ascii")
-            return b"-----BEGIN " + label + b"-----\n" + lines + b"\n-----END " + label + b"-----\n"
+            return der.pem_armor(self.pem_label, self.der)
         return self.der
 
     def fingerprint(self, algorithm: Any) -> bytes:

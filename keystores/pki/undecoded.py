@@ -185,11 +185,9 @@ class RawCertificate:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         if encoding == Encoding.PEM:
-            import base64  # here: `list` imports this module and never writes PEM
+            from keystores.crypto.der import pem_armor
 
-            body = base64.encodebytes(self.der).replace(b"\n", b"")
-            lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-            return b"-----BEGIN CERTIFICATE-----\n" + lines + b"\n-----END CERTIFICATE-----\n"
+            return pem_armor("CERTIFICATE", self.der)
         return self.der
 
     def fingerprint(self, algorithm: Any) -> bytes:
@@ -471,11 +469,9 @@ class UndecodedPrivateKey:
         if not isinstance(encryption_algorithm, serialization.NoEncryption):
             raise ValueError(f"a {self.key_type} key is written unencrypted here and protected by its store")
         if encoding is serialization.Encoding.PEM:
-            import base64
+            from keystores.crypto.der import pem_armor
 
-            body = base64.encodebytes(self.pkcs8).replace(b"\n", b"")
-            lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-            return b"-----BEGIN PRIVATE KEY-----\n" + lines + b"\n-----END PRIVATE KEY-----\n"
+            return pem_armor("PRIVATE KEY", self.pkcs8)
         return self.pkcs8
 
     def public_key(self) -> Any:
