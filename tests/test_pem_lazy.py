@@ -700,3 +700,69 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
             pair = next(e for e in lazy if e.kind.value == "key-pair")
             assert len(pair.chain) == (1 if "ecparam" in shape else 2 if "pkcs12" in shape or shape.startswith("plain")
                                        else 3), shape
+
+
+# --- a certificate cryptography refuses whole, as a chain issuer ---------------------------------------------------
+
+
+def _resigned(cert: x509.Certificate, issuer_key, change) -> bytes:
+    """`cert`'s DER with `change` applied to its TBSCertificate's fields (a list of their DER), signed again by
+    `issuer_key` (ECDSA or RSA PKCS#1 v1.5 with SHA-256, the algorithm `cert` names)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    from keystores.crypto import der
+
+    data = cert.public_bytes(serialization.Encoding.DER)
+    (_, _, tbs_start, tbs_end), (_, alg_at, _, alg_end), _ = der.elements(data, *der.read(data)[1:])
+    fields = [data[at:end] for _, at, _, end in der.elements(data, tbs_start, tbs_end)]
+    tbs = der.sequence(*change(fields))
+    if isinstance(issuer_key, ec.EllipticCurvePrivateKey):
+        signature = issuer_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    else:
+        signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    return der.sequence(tbs, data[alg_at:alg_end], der.tlv(0x03, b"\x00" + signature))
+
+
+@cache
+def refused_issuer_chain() -> dict[str, bytes]:
+    """A leaf under an issuing CA under a root, where cryptography refuses the issuing CA whole (its version is
+    the INTEGER 3, "v4": load_der_x509_certificate raises InvalidVersion), so read.py holds it as a RawCertificate
+    whose names are RawNames; everything else about it (names, key, signature) is sound."""
+    root_key, issuing_key, leaf_key = ec_key(60), ec_key(61), ec_key(62)
+    root = certificate(root_key, "Refused Root", ca=True)
+    issuing = certificate(issuing_key, "Refused Issuing CA", root_key, root, ca=True)
+    v4 = _resigned(issuing, root_key, lambda fields: [bytes.fromhex("a003020103"), *fields[1:]])
+    with pytest.raises(x509.InvalidVersion):
+        x509.load_der_x509_certificate(v4)
+    return {"key": key_pem(leaf_key, None), "leaf": pem_of(certificate(leaf_key, "refused.example", issuing_key,
+                                                                          issuing)),
+            "issuing": _pem_block("CERTIFICATE", v4), "root": pem_of(root)}
+
+
+def _pem_block(label: str, der: bytes) -> bytes:
+    return f"-----BEGIN {label}-----\n".encode() + _base64_lines(der) + f"-----END {label}-----\n".encode()
+
+
+@pytest.mark.parametrize("order", [["key", "leaf", "issuing", "root"], ["root", "issuing", "leaf", "key"],
+                                   ["issuing", "key", "root", "leaf"]])
+def test_a_certificate_cryptography_refuses_is_found_as_a_chain_issuer(tmp_path: Path, order: list[str]) -> None:
+    """read.py looked issuers up in a dict keyed by x509.Name, where a RawCertificate's RawName (equal to the name
+    of the same DER, hashed differently) was never found: the chain stopped at the leaf and the issuing CA was a
+    trusted certificate of its own. Both readers now chain through it to the root, and the lazy reader reads the
+    file itself (it declined such files, to agree with read.py)."""
+    from keystores.pki.undecoded import RawCertificate
+
+    parts = refused_issuer_chain()
+    path = tmp_path / "chain.pem"
+    path.write_bytes(b"".join(parts[name] for name in order))
+    lazy, full, _ = read_both(path, None)
+    pair = next(e for e in full if e.kind.value == "key-pair")
+    assert [c.subject.rfc4514_string() for c in pair.chain] == [
+        "O=keystores tests,CN=refused.example", "O=keystores tests,CN=Refused Issuing CA",
+        "O=keystores tests,CN=Refused Root"]
+    assert isinstance(pair.chain[1], RawCertificate)
+    assert sorted((e.label, e.kind.value) for e in full) == [
+        ("Refused Issuing CA", "certificate"), ("Refused Root", "certificate"), ("refused.example", "key-pair")]
+    assert_same_chains(lazy, full)
+    assert all(isinstance(e, LazyEntry) for e in lazy)

@@ -27,10 +27,11 @@ with its own messages): another block type, more than one key, a key that is not
 keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
 cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
 by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
-compares them (x509.Name: attribute values as text) but not in DER (another string type), or a certificate not
-known to load in cryptography (keystores.pki.encoded's `is_plain`: read.py holds one cryptography refuses as a
-RawCertificate, which its chains pass over), or a signature algorithm or key not verified here. Same-name and
-cross-signed CAs are not declined: the signatures decide between them here as in read.py.
+compares them (x509.Name: attribute values as text) but not in DER (another string type), a certificate not in
+strict DER, or a signature algorithm not verified here. A certificate's extensions are not read (those public CAs
+write, AIA, CRL distribution points, policies, SCT lists, included): read.py holds one cryptography refuses in
+part or whole as a RawCertificate, which its chains take as an issuer by the same name, key and signature as any
+other. Same-name and cross-signed CAs are not declined: the signatures decide between them here as in read.py.
 tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
@@ -250,11 +251,11 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
     from keystores.limits import VerificationBudget
     from keystores.pki.chain import build_chain
 
+    # Whether cryptography decodes a certificate (read.py's x509.Certificate) or refuses it in part or whole (its
+    # RawCertificate) does not matter here: read.py finds either as an issuer, by the same names (compared as
+    # _names_agree checked), key (cryptography's loader, of the same SubjectPublicKeyInfo) and signature (checked
+    # over the same bytes with the hash its OID names: Listed declines any other AlgorithmIdentifier).
     listed = {held.position: _listed_type()(held) for held in certificates}
-    if not all(cert.is_plain() for cert in listed.values()):
-        # read.py holds a certificate cryptography refuses in part as a RawCertificate, which its chains pass
-        # over (its name is no x509.Name): only certificates known to load are chained here
-        raise _NotHere
 
     def issuers(cert: Any) -> Iterator[Any]:
         for held in _nearest(certificates, cert.held.issuer, leaf.position):

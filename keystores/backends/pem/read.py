@@ -59,7 +59,7 @@ from keystores.model import (
     public_key_fingerprint,
 )
 from keystores.pki.labels import UniqueLabels
-from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
+from keystores.pki.undecoded import RawCertificate, RawName, UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -185,6 +185,32 @@ def _looks_encrypted_pkcs8(der: bytes) -> bool:
         return isinstance(info["encrypted_data"].native, bytes)
     except (ValueError, KeyError, TypeError):
         return False
+
+
+class _SubjectIndex:
+    """The certificates of a file by subject, found as keystores.pki.chain.issued_by compares names: a decoded
+    certificate's x509.Name as cryptography compares it, and the keystores.pki.undecoded.RawName of a certificate
+    cryptography refuses whole by its DER (a RawName equals any name of the same DER, but hashes as its DER, so a
+    dict of names alone never finds one by an x509.Name, nor an x509.Name by one)."""
+
+    def __init__(self, certs: list[_Item]) -> None:
+        self._decoded: dict[Any, list[_Item]] = {}  # x509.Name -> items, in file order
+        self._by_der: dict[bytes, list[_Item]] = {}  # a name's DER -> the items of a RawName subject, in file order
+        for item in certs:
+            subject = item.obj.subject
+            if isinstance(subject, RawName):
+                self._by_der.setdefault(subject.public_bytes(), []).append(item)
+            else:
+                self._decoded.setdefault(subject, []).append(item)
+
+    def named(self, name: Any) -> list[_Item]:
+        """The certificates whose subject equals `name`, in file order."""
+        raw = self._by_der.get(name.public_bytes(), []) if self._by_der else []
+        if isinstance(name, RawName):
+            decoded = [item for same in self._decoded.values() for item in same if item.obj.subject == name]
+        else:
+            decoded = self._decoded.get(name, [])
+        return sorted(decoded + raw, key=lambda item: item.position) if raw and decoded else decoded or raw
 
 
 class PemReading:
@@ -564,10 +590,7 @@ class PemReading:
 
         chains: dict[int, tuple[x509.Certificate, ...]] = {}
         chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
-        by_subject: dict[x509.Name, list[_Item]] = {}  # each list in file order
-        for cert_item in certs:
-            by_subject.setdefault(cert_item.obj.subject, []).append(cert_item)
-        positions = {name: [c.position for c in same] for name, same in by_subject.items()}
+        subjects = _SubjectIndex(certs)
         verifications = VerificationBudget()
         for number, (_, _, kind, leaf, _) in enumerate(groups):
             if kind is not EntryKind.KEY_PAIR:
@@ -576,8 +599,8 @@ class PemReading:
             def nearest(name: x509.Name, leaf: _Item = leaf) -> Iterator[_Item]:
                 # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
                 # it, nearest first. Lazy: a chain is usually found in the first block or two.
-                same = by_subject.get(name, [])
-                split = bisect_left(positions.get(name, []), leaf.position)
+                same = subjects.named(name)
+                split = bisect_left([c.position for c in same], leaf.position)
                 yield from same[split:]
                 yield from reversed(same[:split])
 
