@@ -630,11 +630,19 @@ def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> No
         assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path
 
 
-OPENSSL_EXTENSIONS = """[ca]
+# What public CAs write (AIA, CRL distribution points, policies with a CPS and a user notice, an SCT list: the
+# extnValue of badssl.com's certificate in cryptography-vectors, x509/badssl-sct.pem) besides the usual ones.
+SCT_LIST = ("047a0078007600a7ce4a4e6207e0addee5fdaa4b1f86768767b5d002a55d47310e7e670a95eab2000001586fffceb400000403"
+            "00473045022100b803ad34f6fc0f2cff84a086e5d7cf5af00a07626a7fb3a64464f195a448451102202f618d531b6f4ab80a67"
+            "b207e18f6dadd1044a5eb389ef7c60c26853f93d1f6d")
+OPENSSL_EXTENSIONS = f"""[ca]
 basicConstraints=critical,CA:true
 keyUsage=critical,keyCertSign,cRLSign
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
+authorityInfoAccess=OCSP;URI:http://ocsp.example.com,caIssuers;URI:http://crt.example.com/root.crt
+crlDistributionPoints=URI:http://crl.example.com/root.crl
+certificatePolicies=2.5.29.32.0
 [leaf]
 basicConstraints=critical,CA:false
 keyUsage=critical,digitalSignature,keyEncipherment
@@ -642,6 +650,16 @@ extendedKeyUsage=serverAuth
 subjectAltName=DNS:web.example
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid
+authorityInfoAccess=OCSP;URI:http://ocsp.example.com,caIssuers;URI:http://crt.example.com/issuing.crt
+crlDistributionPoints=URI:http://crl.example.com/issuing.crl
+certificatePolicies=2.23.140.1.2.2,@cps
+1.3.6.1.4.1.11129.2.4.2=DER:{SCT_LIST}
+[cps]
+policyIdentifier=1.3.6.1.4.1.44947.1.1.1
+CPS.1="https://www.example.com/cps"
+userNotice.1=@notice
+[notice]
+explicitText="UTF8:Relying parties: see the CPS"
 """
 
 
@@ -650,7 +668,8 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
     """What users list: a root, an issuing CA and a leaf made by `openssl req`/`x509 -req`, the key as `openssl
     pkcs8 -topk8 -v2 aes-256-cbc` and `openssl ec -aes256` write it, with its chain in any order, `openssl pkcs12`
     turned back into PEM (Bag Attributes, friendlyName, localKeyID; the key encrypted or not), and the key `openssl
-    ecparam -genkey` writes (an EC PARAMETERS block first), with its certificate or alone."""
+    ecparam -genkey` writes (an EC PARAMETERS block first), with its certificate or alone. The CAs and the leaf
+    carry the extensions public CAs write (OPENSSL_EXTENSIONS); listing the key with its chain imports no x509."""
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
 
@@ -688,6 +707,11 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
         "openssl ecparam -genkey key alone": read("ecparam.key"),
     }
     assert read("ecparam.key").startswith(b"-----BEGIN EC PARAMETERS-----")
+    public_ca_extensions = {"1.3.6.1.5.5.7.1.1", "2.5.29.31", "2.5.29.32"}  # AIA, CRL DP, policies
+    assert {e.oid.dotted_string for e in x509.load_pem_x509_certificate(read("leaf.crt")).extensions} >= {
+        *public_ca_extensions, "1.3.6.1.4.1.11129.2.4.2"}
+    assert {e.oid.dotted_string for e in x509.load_pem_x509_certificate(read("inter.crt")).extensions} >= \
+        public_ca_extensions
     for shape, data in files.items():
         path = tmp_path / "listed.pem"
         path.write_bytes(data)
@@ -700,6 +724,11 @@ def test_files_openssl_writes_read_the_same_either_way(tmp_path: Path) -> None:
             pair = next(e for e in lazy if e.kind.value == "key-pair")
             assert len(pair.chain) == (1 if "ecparam" in shape else 2 if "pkcs12" in shape or shape.startswith("plain")
                                        else 3), shape
+    path.write_bytes(files["key + chain"])
+    printed, loaded = modules_listing(path)
+    assert [line.split("\t")[:2] for line in printed.splitlines()] == [
+        ["web.example", "key-pair"], ["Example Issuing CA", "certificate"], ["Example Root CA", "certificate"]]
+    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
 
 
 # --- a certificate cryptography refuses whole, as a chain issuer ---------------------------------------------------
@@ -766,3 +795,137 @@ def test_a_certificate_cryptography_refuses_is_found_as_a_chain_issuer(tmp_path:
         ("Refused Issuing CA", "certificate"), ("Refused Root", "certificate"), ("refused.example", "key-pair")]
     assert_same_chains(lazy, full)
     assert all(isinstance(e, LazyEntry) for e in lazy)
+
+
+# --- real-world certificates in a key's chain ----------------------------------------------------------------------
+
+
+def _transplanted(data: bytes, subject_key, issuer_name: bytes, issuer_key, subject_name: bytes | None = None) -> bytes:
+    """A real certificate's TBSCertificate as it is (version, serial, validity, subject, every extension, byte for
+    byte) but for the key (`subject_key`'s), the issuer (`issuer_name`, DER) and, given, the subject; signed by
+    `issuer_key` with ECDSA-SHA256. What public CAs write, in a chain whose keys the test holds."""
+    from keystores.crypto import der
+
+    spki = subject_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    algorithm = der.sequence(der.oid("1.2.840.10045.4.3.2"))
+
+    def change(fields: list[bytes]) -> list[bytes]:
+        at = 1 if fields[0][:1] == b"\xa0" else 0  # [0] version, absent in v1
+        fields = list(fields)
+        fields[at + 1], fields[at + 2], fields[at + 5] = algorithm, issuer_name, spki
+        if subject_name is not None:
+            fields[at + 4] = subject_name
+        return fields
+
+    (_, _, tbs_start, tbs_end), _, _ = der.elements(data, *der.read(data)[1:])
+    fields = [data[at:end] for _, at, _, end in der.elements(data, tbs_start, tbs_end)]
+    tbs = der.sequence(*change(fields))
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return der.sequence(tbs, algorithm, der.tlv(0x03, b"\x00" + issuer_key.sign(tbs, ec.ECDSA(hashes.SHA256()))))
+
+
+def _real_world_certificates() -> list[tuple[str, bytes]]:
+    """Every certificate of the cryptography-vectors x509/ folder (public CAs' and the odd ones cryptography refuses)
+    but PKITS' (test_shown reads those), and the system CA bundle's."""
+    from test_shown import PEM_BLOCK, vector_certificates
+
+    found = [(name, der) for name, der in vector_certificates() if not name.startswith("PKITS_data")]
+    if SYSTEM_BUNDLE.exists():
+        import base64
+
+        found += [(f"system#{n}", base64.b64decode(block))
+                  for n, block in enumerate(PEM_BLOCK.findall(SYSTEM_BUNDLE.read_bytes()))]
+    return found
+
+
+@cache
+def _real_world_files() -> list[tuple[str, bytes]]:
+    """(name, PEM) of a key with its chain, for each real certificate in turn as the leaf and as the issuing CA
+    (_transplanted: its names, extensions and encodings in a chain of the test's keys), under a root of ours."""
+    from keystores.crypto import der
+
+    root_key, issuing_key, leaf_key = ec_key(63), ec_key(64), ec_key(65)
+    root = certificate(root_key, "Real Root", ca=True)
+    issuing = certificate(issuing_key, "Real Issuing CA", root_key, root, ca=True)
+    template = certificate(leaf_key, "real.example", issuing_key, issuing).public_bytes(serialization.Encoding.DER)
+    ours = key_pem(leaf_key)
+    files = []
+    for name, data in _real_world_certificates():
+        try:
+            _, tbs_start, tbs_end = der.read(data, der.read(data)[1])
+            fields = der.elements(data, tbs_start, tbs_end)
+            _, at, _, end = fields[(1 if fields[0][0] == 0xA0 else 0) + 4]
+            subject = data[at:end]
+            leaf = _transplanted(data, leaf_key, issuing.subject.public_bytes(), issuing_key)
+            their_ca = _transplanted(data, issuing_key, root.subject.public_bytes(), root_key)
+        except (ValueError, IndexError):
+            continue  # not a certificate (a request, a CRL, damage)
+        under_it = _transplanted(template, leaf_key, subject, issuing_key)
+        files.append((f"{name} as the leaf", ours + _pem_block("CERTIFICATE", leaf) + pem_of(issuing) + pem_of(root)))
+        files.append((f"{name} as the issuing CA", ours + _pem_block("CERTIFICATE", under_it)
+                      + _pem_block("CERTIFICATE", their_ca) + pem_of(root)))
+    return files
+
+
+def test_real_world_certificates_in_a_chain_read_the_same_either_way(tmp_path: Path) -> None:
+    """Every certificate of cryptography-vectors' x509/ folder and of the system CA bundle, as a key's leaf and as
+    its issuing CA (with AIA, CRL distribution points, policies, SCT lists, name constraints, unusual names and
+    encodings, and what cryptography refuses in part or whole): both readers give the same entries, chains
+    certificate for certificate, notes and protection; most are read lazily."""
+    files = _real_world_files()
+    if len(files) < 100:
+        pytest.skip("neither cryptography_vectors nor a system CA bundle is here")
+    lazily = []
+    for number, (name, data) in enumerate(files):
+        path = tmp_path / f"{number}.pem"
+        path.write_bytes(data)
+        lazy, full, _ = read_both(path)
+        assert_same_chains(lazy, full)
+        if all(isinstance(e, LazyEntry) for e in lazy):
+            lazily.append(name)
+    assert len(lazily) > 0.8 * len(files), (len(lazily), len(files))
+    assert {"cryptography-scts.pem#0 as the leaf", "badssl-sct.pem#0 as the leaf",
+            "letsencryptx3.pem#0 as the issuing CA", "custom/cp_cps_uri.pem#0 as the issuing CA"} <= set(lazily)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_damaged_real_world_chain_files_read_the_same_either_way(tmp_path: Path, seed: int) -> None:
+    """One base64 character changed anywhere in a key with a chain of public CAs' certificates (SCT lists, AIA,
+    CRL distribution points, policies; _real_world_files): both readers give the same error, or the same rows and
+    notes (a damaged extension makes the certificate one cryptography refuses in part, chained alike by both)."""
+    import random
+
+    wanted = ("cryptography-scts.pem#0 as the leaf", "badssl-sct.pem#0 as the leaf",
+              "letsencryptx3.pem#0 as the issuing CA", "rapidssl_sha256_ca_g3.pem#0 as the issuing CA")
+    forms = [data for name, data in _real_world_files() if name in wanted]
+    if len(forms) < len(wanted):
+        pytest.skip("cryptography_vectors is not installed")
+    rng = random.Random(seed)
+    for n in range(80):
+        path = tmp_path / f"{n}.pem"
+        path.write_bytes(_damaged(forms[n % len(forms)], rng))
+        assert _outcome(path, False) == _outcome(path, True), n
+
+
+def test_listing_a_key_with_a_public_ca_chain_imports_no_x509(tmp_path: Path) -> None:
+    """`list` of an encrypted key with a chain whose leaf carries an SCT list, AIA, CRL distribution points and
+    policies, and whose issuing CA is Let's Encrypt's (as _real_world_files makes them): table and --json as
+    read.py's entries print them, and neither x509 nor serialization imported."""
+    wanted = {"cryptography-scts.pem#0 as the leaf", "letsencryptx3.pem#0 as the issuing CA"}
+    files = {name: data for name, data in _real_world_files() if name in wanted}
+    if len(files) < len(wanted):
+        pytest.skip("cryptography_vectors is not installed")
+    from keystores.ops.describe import store_data
+
+    for name, data in files.items():
+        path = tmp_path / "chain.pem"
+        path.write_bytes(data)
+        printed, loaded = modules_listing(path)
+        assert [line.split("\t")[1] for line in printed.splitlines()] == ["key-pair", "certificate", "certificate"]
+        assert UNUSED_BY_LIST.isdisjoint(loaded), (name, UNUSED_BY_LIST & loaded)
+        with open_store(path, password=PASSWORD, writable=True) as full:
+            assert json.loads(modules_listing(path, "--json")[0]) == json.loads(json.dumps(
+                store_data(full, list(full.entries())))), name
