@@ -433,6 +433,16 @@ def test_damaged_chain_files_read_the_same_either_way(tmp_path: Path, seed: int)
         assert lazy == full, n
 
 
+# What a key with its chain is listed without (bench/bench_pem.py's server.pem and server-ca.pem rows): hashlib
+# (a second OpenSSL beside cryptography's: fingerprints and derivation costs come from cryptography and tables),
+# datetime (no date is read to chain), and cryptography's OpenSSL backend module (which ec.ECDSA() imports:
+# keystores.crypto.signatures verifies without it).
+# Nor the interpreter's libcrypto through ctypes (keystores.crypto.pbe's and pbkdf2's way while cryptography is not
+# loaded: lazy_read loads it first, as the key needs it).
+NOT_FOR_A_KEY_AND_ITS_CHAIN = {"hashlib", "_hashlib", "datetime", "cryptography.hazmat.backends.openssl.backend",
+                               "ctypes"}
+
+
 def test_listing_a_key_and_its_chain_decodes_no_certificate(tmp_path: Path) -> None:
     """`list` of an encrypted key with its chain checks the chain's signatures with cryptography's public keys,
     and imports neither x509 nor serialization; --json prints what read.py's entries print."""
@@ -441,7 +451,8 @@ def test_listing_a_key_and_its_chain_decodes_no_certificate(tmp_path: Path) -> N
     printed, loaded = modules_listing(path)
     assert [line.split("\t")[:2] for line in printed.splitlines()] == [
         ["chain.example", "key-pair"], ["Chain Issuing CA", "certificate"], ["Chain Root", "certificate"]]
-    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+    unused = UNUSED_BY_LIST | NOT_FOR_A_KEY_AND_ITS_CHAIN
+    assert unused.isdisjoint(loaded), unused & loaded
     assert "keystores.pki.chain" in loaded  # the one chain builder built it
     as_json = json.loads(modules_listing(path, "--json")[0])
     with open_store(path, password=PASSWORD, writable=True) as full:
@@ -529,7 +540,8 @@ def test_a_traditional_key_with_its_chain(tmp_path: Path, kind: str, cipher: str
             assert_same_password_errors(path)
     printed, loaded = modules_listing(path)
     assert printed.splitlines()[0].split("\t")[1] == "key-pair"
-    assert UNUSED_BY_LIST.isdisjoint(loaded), UNUSED_BY_LIST & loaded
+    unused = UNUSED_BY_LIST | NOT_FOR_A_KEY_AND_ITS_CHAIN  # (EVP_BytesToKey's MD5 is cryptography's)
+    assert unused.isdisjoint(loaded), unused & loaded
 
 
 def _key_forms(key) -> dict[str, bytes]:
@@ -925,7 +937,23 @@ def test_listing_a_key_with_a_public_ca_chain_imports_no_x509(tmp_path: Path) ->
         path.write_bytes(data)
         printed, loaded = modules_listing(path)
         assert [line.split("\t")[1] for line in printed.splitlines()] == ["key-pair", "certificate", "certificate"]
-        assert UNUSED_BY_LIST.isdisjoint(loaded), (name, UNUSED_BY_LIST & loaded)
+        unused = UNUSED_BY_LIST | NOT_FOR_A_KEY_AND_ITS_CHAIN
+        assert unused.isdisjoint(loaded), (name, unused & loaded)
         with open_store(path, password=PASSWORD, writable=True) as full:
             assert json.loads(modules_listing(path, "--json")[0]) == json.loads(json.dumps(
                 store_data(full, list(full.entries())))), name
+
+
+def test_pbe_compiles_no_annotation() -> None:
+    """keystores.crypto.pbe's Scheme is a NamedTuple made from types, not a class body of annotation strings
+    (typing would compile each: ~11 M instructions of an encrypted PEM key's listing): importing it compiles
+    no annotation."""
+    probe = ("import sys\nimport keystores.crypto.kdf, keystores.crypto.pbe_params, keystores.crypto.pbkdf2\n"
+             "compiled = []\nsys.addaudithook(lambda event, args: compiled.append(args[0]) if event == 'compile' "
+             "else None)\nimport keystores.crypto.pbe\nprint(compiled)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    import ast
+
+    compiled = {source if isinstance(source, bytes) else source.encode() for source in
+                ast.literal_eval(done.stdout)}  # (and the module itself, where no byte-compiled copy is written)
+    assert not compiled & {b"str", b"tuple[str, ...]", b"int | None"}, compiled

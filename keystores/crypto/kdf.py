@@ -14,7 +14,6 @@ answers (`openssl kdf ... PKCS12KDF`) and to the library on random inputs.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from keystores.crypto import libcrypto
@@ -70,6 +69,8 @@ def _digest(library: Any, hash_name: str) -> int | None:
 def pkcs12_kdf_python(password: bytes, salt: bytes, purpose_id: int, iterations: int, size: int,
                       hash_name: str = "sha1") -> bytes:
     """pkcs12_kdf in Python: where libcrypto cannot do it, and to check libcrypto against (tests/test_kdf.py)."""
+    import hashlib  # here: pbe imports this module, and a PEM listing derives no PKCS#12 key (start-up)
+
     u = hashlib.new(hash_name).digest_size
     v = _BLOCK[hash_name]
     d = bytes([purpose_id]) * v

@@ -10,7 +10,6 @@ only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -32,6 +31,9 @@ SCHEMES = {
 }
 
 _HASH_OBJECTS = {"sha1", "sha224", "sha256", "sha384", "sha512", "md5"}
+#: Their digest sizes, for a derivation's cost (written out: hashlib loads a second OpenSSL, ~11 M instructions of
+#: a PEM listing's start-up)
+_DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16}
 #: The longest key each PBES2 cipher takes (RC2's key may be 1..128 bytes, RFC 2268): a longer PBKDF2 keyLength
 #: only multiplies the derivation's work.
 _CIPHER_KEY_SIZES = {"aes": 32, "tripledes": 24, "des": 8, "rc2": 128}
@@ -41,13 +43,12 @@ class _BadPadding(Exception):
     pass
 
 
-class Scheme(NamedTuple):
-    """How an AlgorithmIdentifier protects: its description, the primitives it uses by the names
-    keystores.model.ALGORITHM_STRENGTH judges ("PBKDF2", "SHA-1", "3DES", "AES-256"), and its iteration count."""
-
-    text: str
-    algorithms: tuple[str, ...]
-    iterations: int | None
+# Written with types, not as a class body: under `from __future__ import annotations` typing.NamedTuple turns each
+# annotation string into a ForwardRef, compiling it, and the first compile of a process costs ~11 M instructions,
+# a fifth of `list` of an encrypted PEM key beyond Python's start-up.
+Scheme = NamedTuple("Scheme", [("text", str), ("algorithms", tuple[str, ...]), ("iterations", int | None)])  # noqa: UP014
+Scheme.__doc__ = """How an AlgorithmIdentifier protects: its description, the primitives it uses by the names
+keystores.model.ALGORITHM_STRENGTH judges ("PBKDF2", "SHA-1", "3DES", "AES-256"), and its iteration count."""
 
 
 def describe(alg: algos.EncryptionAlgorithm) -> str:
@@ -232,7 +233,7 @@ def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget |
         if alg.name == "pbes2":
             check_kdf(alg.iterations, alg.key_length, max_key_length=_CIPHER_KEY_SIZES[alg.cipher],
                       what=f"PBKDF2 ({alg.cipher.upper()})")
-            cost = blocks(alg.key_length, hashlib.new(alg.prf).digest_size)
+            cost = blocks(alg.key_length, _DIGEST_SIZES[alg.prf])
         else:
             check_kdf(alg.iterations, alg.key_length, max_key_length=32, what="PKCS#12 key derivation")
             cost = blocks(alg.key_length, 20) + 1  # key, then the IV
@@ -258,7 +259,7 @@ def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget |
             iterations, key_length = alg.kdf_iterations, alg.key_length
             max_key_length = _CIPHER_KEY_SIZES.get(cipher, 32)
         check_kdf(iterations, key_length, max_key_length=max_key_length, what=f"PBKDF2 ({cipher.upper()})")
-        cost = blocks(key_length, hashlib.new(prf).digest_size)
+        cost = blocks(key_length, _DIGEST_SIZES[prf])
     elif name.startswith("pkcs12_"):
         iterations = alg.kdf_iterations
         check_kdf(iterations, alg.key_length, max_key_length=32, what="PKCS#12 key derivation")

@@ -16,7 +16,6 @@ object: hashlib always does those.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 from typing import Any
@@ -56,6 +55,8 @@ def pbkdf2_hmac(hash_name: str, password: bytes, salt: bytes, iterations: int, l
     """PBKDF2 with HMAC-`hash_name` (hashlib's names), as hashlib.pbkdf2_hmac(hash_name, password, salt,
     iterations, length). The caller bounds iterations and length (keystores.limits)."""
     if iterations < _FEW or hash_name not in _HASHES or _hashlib_pays(hash_name, iterations, length):
+        import hashlib  # here: hashlib loads a second OpenSSL, which a run that has cryptography's needs not
+
         return hashlib.pbkdf2_hmac(hash_name, password, salt, iterations, length)
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 

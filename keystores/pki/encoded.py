@@ -14,11 +14,12 @@ and every byte of a request or reply damaged against cryptography's verdict.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores.crypto import der
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Signature AlgorithmIdentifiers by key kind and hash (RFC 3279, 4055, 5758, 8410); RSA's carry a NULL.
 SIGNATURE_OIDS = {
@@ -64,7 +65,13 @@ class Encoded:
         return self.der
 
     def fingerprint(self, algorithm: Any) -> bytes:
-        return hashlib.new(algorithm.name, self.der).digest()
+        """As cryptography's Certificate.fingerprint: `algorithm` (a cryptography HashAlgorithm) over the DER, by
+        cryptography's hashes (hashlib would load a second OpenSSL: ~11 M instructions of a PEM listing's start-up)."""
+        from cryptography.hazmat.primitives import hashes
+
+        digest = hashes.Hash(algorithm)
+        digest.update(self.der)
+        return digest.finalize()
 
     @property
     def decoded(self) -> Any:
@@ -297,6 +304,8 @@ class EncodedCertificate(_Signed):
             return None
         if text[-1:] != b"Z" or not text[:-1].isdigit() or year < 1:
             return None
+        from datetime import UTC, datetime  # here: a chain built from the DER reads no date (start-up)
+
         try:  # datetime() checks the ranges (a 31 April, a 25th hour)
             return datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=UTC)
         except ValueError:

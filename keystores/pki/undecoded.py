@@ -13,7 +13,6 @@ Part of pki/, the bottom layer (beside model.py): nothing here imports backends,
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -191,6 +190,8 @@ class RawCertificate:
         return self.der
 
     def fingerprint(self, algorithm: Any) -> bytes:
+        import hashlib  # here: `list` imports this module and hashes nothing (hashlib loads a second OpenSSL)
+
         return hashlib.new(algorithm.name, self.der).digest()
 
     def __eq__(self, other: object) -> bool:

@@ -8,7 +8,6 @@ part of a key pair's chain: a CA bundle whose labels are the CAs' names stays pu
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from keystores.model import (
@@ -39,6 +38,8 @@ def derived_label(name: x509.Name, public_key: object) -> str:
             public_key = None
         if public_key is None:
             label = _label_from_name(name, NameOID.COMMON_NAME)
+            import hashlib  # here: a listing that labels from the DER needs no hash (start-up)
+
             return label or "cert-" + hashlib.sha256(raw.der).hexdigest()[:16]
     return _label_from_name(name, NameOID.COMMON_NAME) or "cert-" + public_key_fingerprint(public_key).hex()[:16]
 
@@ -102,6 +103,8 @@ def _key_hash(cert: Any) -> bytes:
             return public_key_fingerprint(cert.public_key())
         except ValueError:
             spki = cert.parsed["tbs_certificate"]["subject_public_key_info"].dump() if cert.parsed else cert.der
+            import hashlib
+
             return hashlib.sha256(spki).digest()
     return public_key_fingerprint(cert.public_key())
 

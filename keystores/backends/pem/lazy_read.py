@@ -37,7 +37,6 @@ tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -95,11 +94,10 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     labels, seen, duplicates = UniqueLabels(), set(), 0
     for held in certificates:
         block = held.block
-        fingerprint = hashlib.sha256(block.der).digest()
-        if block.friendly_name is None and fingerprint in seen:
+        if block.friendly_name is None and block.der in seen:
             duplicates += 1
             continue
-        seen.add(fingerprint)
+        seen.add(block.der)
         _add(store, labels, (held,), block.friendly_name or held.label, {}, kind=EntryKind.TRUSTED_CERT,
              trust=block.trust)
     if duplicates:
@@ -209,18 +207,16 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     for held in certificates:
         if held.used:
             continue
-        fingerprint = hashlib.sha256(held.block.der).digest()
-        if held.block.friendly_name is None and fingerprint in trusted_seen:
+        if held.block.friendly_name is None and held.block.der in trusted_seen:
             duplicates += 1
             continue
-        trusted_seen.add(fingerprint)
+        trusted_seen.add(held.block.der)
         groups.append((held.position, held.block.friendly_name or held.label, EntryKind.TRUSTED_CERT, (held,)))
     if duplicates:
         store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
     for held in chain_members:
-        fingerprint = hashlib.sha256(held.block.der).digest()
-        if fingerprint not in trusted_seen:
-            trusted_seen.add(fingerprint)
+        if held.block.der not in trusted_seen:
+            trusted_seen.add(held.block.der)
             groups.append((held.position, held.label, EntryKind.CERTIFICATE, (held,)))
     labels = UniqueLabels()
     for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
@@ -377,6 +373,10 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
+    # cryptography loads the key whatever else happens (its numbers are checked by its loader): loaded first, it
+    # also derives and decrypts it (keystores.crypto.pbe and pbkdf2 use the interpreter's libcrypto and hashlib,
+    # ~15 M instructions more, only while cryptography is not loaded)
+    import cryptography.hazmat.bindings._rust  # noqa: F401
     if traditional:
         plain = _legacy_decrypted(store, block) if encrypted else block.der
         inner = _traditional_inner(plain, block.pem_label)

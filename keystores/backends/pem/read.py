@@ -23,7 +23,6 @@ memory ceiling). All keys of a file are opened with the one store password.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -91,9 +90,13 @@ class _Item:
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
     """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys."""
 
+    from cryptography.hazmat.primitives import hashes  # (hashlib would load a second OpenSSL: start-up)
+
     derived, previous = b"", b""
     while len(derived) < size:
-        previous = hashlib.md5(previous + password + salt).digest()
+        digest = hashes.Hash(hashes.MD5())
+        digest.update(previous + password + salt)
+        previous = digest.finalize()
         derived += previous
     return derived[:size]
 

@@ -11,7 +11,6 @@ which writes the private key (PKCS#8) instead.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
@@ -226,6 +225,8 @@ class PemWriting:
 
 def _sha256(der: bytes) -> bytes:
     """A certificate's SHA-256 fingerprint, from its DER."""
+    import hashlib  # here: `list` imports this module and hashes nothing (hashlib loads a second OpenSSL)
+
     return hashlib.sha256(der).digest()
 
 
