@@ -1,6 +1,7 @@
 """PEM against openssl, interleaved: `keystores list` on a CA bundle vs `openssl storeutl -certs` (both parse every
 certificate), and on an encrypted key + chain vs `openssl pkey` decrypting the same key; and the start-up of `list`
-on the other small PEM/DER files users list (issue 15 item 2) against `python -c pass`, goal 2.5x.
+on the other small PEM/DER files users list (issue 15 item 2) against `python -c pass`, goal 2.5x: among them a key
+with the chain a public CA issues (server-ca.pem: AIA, CRL distribution points, policies, an SCT list).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def _make_files(folder: Path) -> tuple[Path, Path]:
     with open_store(server, create=True, password=PASSWORD_ENV["BENCH_PW"]) as store:
         store.add(Entry("server", EntryKind.KEY_PAIR, chain=(leaf, root), key=leaf_key))
     _small_files(folder, leaf, leaf_key)
+    _public_ca_chain(folder)
     return bundle, server
 
 
@@ -70,7 +72,87 @@ def _small_files(folder: Path, leaf, leaf_key) -> None:  # type: ignore[no-untyp
         leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
 
 
-STARTUP = {"list server.pem (encrypted key + chain)": "server.pem", "list server.der (a DER certificate)": "server.der",
+# A Signed Certificate Timestamp list as public CAs embed one (the extnValue of badssl.com's certificate in the
+# cryptography-vectors package, x509/badssl-sct.pem): two SCTs' worth of bytes a listing reads past.
+_SCT_LIST = bytes.fromhex(
+    "047a0078007600a7ce4a4e6207e0addee5fdaa4b1f86768767b5d002a55d47310e7e670a95eab2000001586fffceb40000040300473045"
+    "022100b803ad34f6fc0f2cff84a086e5d7cf5af00a07626a7fb3a64464f195a448451102202f618d531b6f4ab80a67b207e18f6dadd104"
+    "4a5eb389ef7c60c26853f93d1f6d")
+
+
+def public_ca_chain() -> tuple[object, list[object]]:
+    """(the leaf's key, [leaf, issuing CA, root]) as a public CA issues them: RSA-2048 root and issuing CA, an EC
+    P-256 leaf, with the extensions public CAs write (authority information access, CRL distribution points,
+    certificate policies with a CPS, key identifiers, key usage, basic constraints; the leaf's SAN, EKU and SCT
+    list)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    keys = [ec.generate_private_key(ec.SECP256R1()), rsa.generate_private_key(65537, 2048),
+            rsa.generate_private_key(65537, 2048)]
+    names = [x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Trust Services"),
+                        x509.NameAttribute(NameOID.COMMON_NAME, common)])
+             for common in ("www.example.com", "Example TLS Issuing CA G2", "Example Root CA")]
+    certificates: list[x509.Certificate] = []
+    for depth in (2, 1, 0):
+        issuer = min(depth + 1, 2)
+        ca = depth > 0
+        builder = (x509.CertificateBuilder().subject_name(names[depth]).issuer_name(names[issuer])
+                   .public_key(keys[depth].public_key()).serial_number(0x1234567890ABCDEF + depth)
+                   .not_valid_before(when).not_valid_after(when + dt.timedelta(days=3650 if ca else 90))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if depth == 1 else None), critical=True)
+                   .add_extension(x509.KeyUsage(not ca, False, not ca, False, False, ca, ca, False, False),
+                                  critical=True)
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(keys[depth].public_key()),
+                                  critical=False))
+        if depth < 2:
+            builder = (builder
+                       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(keys[issuer].public_key()),
+                                      critical=False)
+                       .add_extension(x509.AuthorityInformationAccess([
+                           x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                                  x509.UniformResourceIdentifier("http://ocsp.example.com")),
+                           x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                                  x509.UniformResourceIdentifier("http://crt.example.com/ca.crt"))]),
+                           critical=False)
+                       .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                           [x509.UniformResourceIdentifier("http://crl.example.com/ca.crl")], None, None, None)]),
+                           critical=False)
+                       .add_extension(x509.CertificatePolicies([
+                           x509.PolicyInformation(x509.ObjectIdentifier("2.23.140.1.2.2"), None),
+                           x509.PolicyInformation(x509.ObjectIdentifier("1.3.6.1.4.1.44947.1.1.1"),
+                                                  ["https://www.example.com/cps"])]), critical=False))
+        if depth == 0:
+            builder = (builder
+                       .add_extension(x509.SubjectAlternativeName([x509.DNSName("www.example.com"),
+                                                                   x509.DNSName("example.com")]), critical=False)
+                       .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                                             ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                       .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"),
+                                                                 _SCT_LIST), critical=False))
+        certificates.insert(0, builder.sign(keys[issuer], hashes.SHA256()))
+    return keys[0], certificates
+
+
+def _public_ca_chain(folder: Path) -> None:
+    """server-ca.pem: an encrypted key with the chain public_ca_chain makes, as `keystores convert` writes it."""
+    from keystores.model import Entry, EntryKind
+    from keystores.store import open_store
+
+    key, chain = public_ca_chain()
+    with open_store(folder / "server-ca.pem", create=True, password=PASSWORD_ENV["BENCH_PW"]) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=tuple(chain), key=key))
+
+
+STARTUP = {"list server.pem (encrypted key + chain)": "server.pem",
+           "list server-ca.pem (encrypted key + public CA's chain)": "server-ca.pem",
+           "list server.der (a DER certificate)": "server.der",
            "list traditional.pem (DEK-Info key + certificate)": "traditional.pem",
            "list key.pem (encrypted key alone)": "key.pem"}
 
