@@ -603,3 +603,50 @@ def test_byte_order_marks_from_windows_editors(tmp_path):
     powershell = tmp_path / "powershell.pem"
     powershell.write_bytes(text.encode("utf-16"))  # `Out-File` / `>` in Windows PowerShell 5
     assert open_store(powershell, type="pem").labels() == ["Test Root CA 0"]
+
+
+def test_pem_framing_reads_as_the_regular_expressions_did() -> None:
+    """parse.py reads BEGIN/END lines and base64 bodies with string tests instead of regular expressions (compiling
+    them cost more than reading a small file): the same labels, and the same verdict and bytes for every body, on
+    seeded random lines and bodies near the edges (dashes, padding, other characters, lengths)."""
+    import base64
+    import binascii
+    import random
+    import re
+
+    from keystores.backends.pem.parse import _armour_label, _decode_base64
+    from keystores.errors import CorruptStore
+
+    begin, end = re.compile(r"^-----BEGIN ([^-]*)-----\s*$"), re.compile(r"^-----END ([^-]*)-----\s*$")
+    old_base64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+
+    def old_decode(joined: str) -> str | bytes:
+        if not old_base64.match(joined):
+            return "bad"
+        if len(joined) % 4:
+            return "truncated"
+        try:
+            return base64.b64decode(joined, validate=True)
+        except (binascii.Error, ValueError):
+            return "bad"
+
+    def new_decode(joined: str) -> str | bytes:
+        try:
+            return _decode_base64([joined], "X", 1, "f")
+        except CorruptStore as exc:
+            return "truncated" if "truncated" in exc.reason else "bad"
+
+    rng = random.Random(11)
+    pieces = ["-----", "BEGIN ", "END ", "CERTIFICATE", "-", " ", "X", "", "BEGIN", "\t", "é"]
+    for _ in range(20000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 7))).strip()
+        for kind, pattern in (("BEGIN ", begin), ("END ", end)):
+            found = pattern.match(line)
+            assert _armour_label(line, kind) == (found.group(1) if found else None), (line, kind)
+    alphabet = "AB+/=z9 -é\u00a0"
+    for _ in range(20000):
+        joined = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 13)))
+        assert new_decode(joined) == old_decode(joined), joined
+    for data in (rng.randbytes(n) for n in range(1, 40)):
+        joined = base64.b64encode(data).decode()
+        assert new_decode(joined) == data

@@ -4,7 +4,6 @@ subject= lines, comments, CRLF). Knows nothing of what a block holds.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import re
@@ -35,13 +34,19 @@ _REQUEST_LABELS = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}
 _IGNORED_LABELS = {"EC PARAMETERS"}
 
 
-_BEGIN = re.compile(r"^-----BEGIN ([^-]*)-----\s*$")
+def _armour_label(line: str, kind: str) -> str | None:
+    """The label of a "-----BEGIN label-----" (kind "BEGIN ") or "-----END label-----" line (stripped, as
+    _text_lines gives them), a label without dashes; None for any other line. (String tests, not a regular
+    expression: compiling one costs more than a small file's whole reading.)"""
+    head = "-----" + kind
+    if not (line.startswith(head) and line.endswith("-----")) or len(line) < len(head) + 5:
+        return None
+    label = line[len(head) : -5]
+    return None if "-" in label else label
 
 
-_END = re.compile(r"^-----END ([^-]*)-----\s*$")
-
-
-_BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+# base64's alphabet, without the padding
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 class _Block:
@@ -82,7 +87,7 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
     while index < len(lines):
         raw = lines[index]
         index += 1
-        begin = _BEGIN.match(raw) if raw.startswith("-----") else None
+        begin = _armour_label(raw, "BEGIN ") if raw.startswith("-----") else None
         if begin is None:
             if raw.startswith("Bag Attributes"):
                 friendly, local_key_id = None, None
@@ -92,7 +97,7 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
                 with contextlib.suppress(ValueError):
                     local_key_id = bytes.fromhex(raw.partition(":")[2].replace(" ", "").replace(":", ""))
             continue
-        label = begin.group(1).strip()
+        label = begin.strip()
         start = numbered[index - 1][0]
         headers: dict[str, str] = {}
         body: list[str] = []
@@ -105,13 +110,13 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
                 in_headers = False  # a blank line ends the headers (RFC 1421)
             index += 1
             marker = line.startswith("-----")
-            end = _END.match(line) if marker else None
+            end = _armour_label(line, "END ") if marker else None
             if end is not None:
-                if end.group(1).strip() != label:
-                    raise CorruptStore(f"the {label} block at line {start} ends with END {end.group(1).strip()}",
+                if end.strip() != label:
+                    raise CorruptStore(f"the {label} block at line {start} ends with END {end.strip()}",
                                        store=location)
                 break
-            if marker and _BEGIN.match(line):
+            if marker and _armour_label(line, "BEGIN ") is not None:
                 raise CorruptStore(f"truncated: the {label} block at line {start} has no END line", store=location)
             if in_headers and ":" in line:
                 name, _, value = line.partition(":")
@@ -161,12 +166,17 @@ def _decode_base64(body: list[str], label: str, line: int, location: str) -> byt
     joined = "".join(body)
     if not joined:
         raise CorruptStore(f"the {label} block at line {line} is empty", store=location)
-    if not _BASE64.match(joined):
+    try:
+        data = joined.encode("ascii")
+    except UnicodeEncodeError:
+        data = b"\xff"  # not base64
+    text = data.rstrip(b"=")
+    if len(data) - len(text) > 2 or text.translate(None, _BASE64_ALPHABET):
         raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location)
     if len(joined) % 4:
         raise CorruptStore(f"truncated base64 in the {label} block at line {line}", store=location)
     try:
-        return base64.b64decode(joined, validate=True)
+        return binascii.a2b_base64(data, strict_mode=True)  # base64.b64decode(validate=True), without base64
     except (binascii.Error, ValueError) as exc:
         raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location) from exc
 
