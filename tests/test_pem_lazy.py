@@ -957,3 +957,26 @@ def test_pbe_compiles_no_annotation() -> None:
     compiled = {source if isinstance(source, bytes) else source.encode() for source in
                 ast.literal_eval(done.stdout)}  # (and the module itself, where no byte-compiled copy is written)
     assert not compiled & {b"str", b"tuple[str, ...]", b"int | None"}, compiled
+
+
+def test_a_chain_of_ec_keys_is_listed_without_the_rsa_module(tmp_path: Path) -> None:
+    """bench/bench_pem.py's server.pem: an EC key under an EC root, listed without cryptography's rsa module (and
+    the `random` it imports): keystores.pki.certificates.is_rsa_public_key answers isinstance(key,
+    rsa.RSAPublicKey) without it, which it does for every kind of key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from keystores.pki.certificates import is_rsa_public_key
+
+    root_key, leaf_key = ec_key(71), ec_key(72)
+    root = certificate(root_key, "EC Root", ca=True)
+    path = tmp_path / "server.pem"
+    path.write_bytes(key_pem(leaf_key) + pem_of(certificate(leaf_key, "ec.example", root_key, root)) + pem_of(root))
+    printed, loaded = modules_listing(path)
+    assert [line.split("\t")[:2] for line in printed.splitlines()] == [["ec.example", "key-pair"],
+                                                                     ["EC Root", "certificate"]]
+    unused = UNUSED_BY_LIST | NOT_FOR_A_KEY_AND_ITS_CHAIN | {"cryptography.hazmat.primitives.asymmetric.rsa", "random"}
+    assert unused.isdisjoint(loaded), unused & loaded
+    keys = [rsa_key(3).public_key(), rsa_key(3), ec_key(3).public_key(), ed25519.Ed25519PrivateKey.generate(),
+            "not a key", None]
+    assert [is_rsa_public_key(key) for key in keys] == [isinstance(key, rsa.RSAPublicKey) for key in keys] == [
+        True, False, False, False, False, False]

@@ -64,9 +64,21 @@ def public_key_of(cert: x509.Certificate) -> object | None:
 
 def rsa_bits(public_key: object) -> int | None:
     """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    return public_key.key_size if is_rsa_public_key(public_key) else None  # type: ignore[attr-defined]
 
-    return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
+
+def is_rsa_public_key(key: object) -> bool:
+    """isinstance(key, rsa.RSAPublicKey), without importing cryptography's rsa module (it imports `random`: ~4.6 M
+    instructions of listing a chain of EC keys) for a key that cannot be one: the RSA keys cryptography loads are
+    its Rust class, and any other class can only be one through that module, which is then imported already."""
+    import sys
+
+    from cryptography.hazmat.bindings._rust import openssl
+
+    if isinstance(key, openssl.rsa.RSAPublicKey):
+        return True
+    rsa = sys.modules.get("cryptography.hazmat.primitives.asymmetric.rsa")
+    return rsa is not None and isinstance(key, rsa.RSAPublicKey)
 
 
 @contextlib.contextmanager
