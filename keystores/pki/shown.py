@@ -60,6 +60,7 @@ _SAN, _KEY_USAGE, _EKU, _BASIC, _SKI, _AKI = ("2.5.29.17", "2.5.29.15", "2.5.29.
 _CRL_DISTRIBUTION_POINTS, _FRESHEST_CRL, _CERTIFICATE_POLICIES = "2.5.29.31", "2.5.29.46", "2.5.29.32"
 _AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11"
 _CPS, _USER_NOTICE = "1.3.6.1.5.5.7.2.1", "1.3.6.1.5.5.7.2.2"  # policy qualifiers
+_PRECERTIFICATE_SCTS = "1.3.6.1.4.1.11129.2.4.2"
 _PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
 _UNIQUE_IDENTIFIER = "2.5.4.45"  # x500UniqueIdentifier: cryptography reads its BIT STRING as bytes
 _COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
@@ -337,8 +338,33 @@ def _read_extension(shown: Shown, dotted: str, value: bytes, critical: bool) -> 
             oid_text(value[policy[0][2] : policy[0][3]], minimal=True)
             if len(policy) == 2:
                 _policy_qualifiers(value, policy[1])
+    elif dotted == _PRECERTIFICATE_SCTS:
+        _signed_certificate_timestamps(value)
     else:
         raise _Declined  # parsed by cryptography, not here
+
+
+def _signed_certificate_timestamps(value: bytes) -> None:
+    """An SCT list (RFC 6962 3.3) in the form CT logs write, which cryptography parses (each SCT's version, log ID,
+    time, extensions, hash and signature algorithms and signature, by its lengths): an OCTET STRING holding the TLS
+    list's two-byte length, then SCTs each with its own, each v1 with SHA-256 and RSA or ECDSA and no byte left
+    over. Anything else (another hash or algorithm, which cryptography refuses in part, a trailing byte) is
+    declined. (Read by a small edit of pemext's: key and chain listings need cryptography's verdict on it.)"""
+    start, stop = _inside(value, 0, len(value), 0x04)
+    data = value[start:stop]
+    if len(data) < 2 or int.from_bytes(data[:2], "big") != len(data) - 2 or len(data) == 2:
+        raise _Declined
+    at = 2
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 2], "big")
+        sct, at = data[at + 2 : at + 2 + size], at + 2 + size
+        if len(sct) != size or len(sct) < 47 or sct[0] != 0:  # version, log ID, time, extensions' length
+            raise _Declined
+        extensions_end = 43 + int.from_bytes(sct[41:43], "big")
+        signature = sct[extensions_end + 2 :]
+        if sct[extensions_end : extensions_end + 2] not in (b"\x04\x01", b"\x04\x03") or len(signature) < 2 \
+                or int.from_bytes(signature[:2], "big") != len(signature) - 2:
+            raise _Declined
 
 
 def _sequence_of(value: bytes) -> list[tuple[int, int, int, int]]:

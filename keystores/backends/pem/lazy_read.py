@@ -27,11 +27,12 @@ with its own messages): another block type, more than one key, a key that is not
 keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
 cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
 by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
-compares them (x509.Name: attribute values as text) but not in DER (another string type), a certificate not in
-strict DER, or a signature algorithm not verified here. A certificate's extensions are not read (those public CAs
-write, AIA, CRL distribution points, policies, SCT lists, included): read.py holds one cryptography refuses in
-part or whole as a RawCertificate, which its chains take as an issuer by the same name, key and signature as any
-other. Same-name and cross-signed CAs are not declined: the signatures decide between them here as in read.py.
+compares them (x509.Name: attribute values as text) but not in DER (another string type), a signature algorithm
+not verified here, or a certificate keystores.pki.shown does not know cryptography decodes fully (read.py holds one
+it refuses in part or whole as a RawCertificate, chained as any other, but which `list` says could not be fully
+decoded); the extensions public CAs write (AIA, CRL distribution points, policies, SCT lists) are among those
+shown reads. Same-name and cross-signed CAs are not declined: the signatures decide between them here as in
+read.py.
 tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
@@ -246,11 +247,14 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
         return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
     from keystores.limits import VerificationBudget
     from keystores.pki.chain import build_chain
+    from keystores.pki.shown import read_shown
 
-    # Whether cryptography decodes a certificate (read.py's x509.Certificate) or refuses it in part or whole (its
-    # RawCertificate) does not matter here: read.py finds either as an issuer, by the same names (compared as
-    # _names_agree checked), key (cryptography's loader, of the same SubjectPublicKeyInfo) and signature (checked
-    # over the same bytes with the hash its OID names: Listed declines any other AlgorithmIdentifier).
+    if not all(read_shown(held.block.der) is not None for held in certificates):
+        # read.py would hold a certificate cryptography refuses in part or whole as a RawCertificate: it chains it
+        # as any other (by the same names, key and signature), but `list` then says the entry "could not be fully
+        # decoded", which only decoding can tell. keystores.pki.shown answers only for certificates cryptography
+        # decodes fully (its usual forms, with the extensions public CAs write, SCT lists included)
+        raise _NotHere
     listed = {held.position: _listed_type()(held) for held in certificates}
 
     def issuers(cert: Any) -> Iterator[Any]:
