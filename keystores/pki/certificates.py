@@ -28,11 +28,15 @@ def describe(cert: x509.Certificate) -> str:
 
 def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
     """"sha256", "sha1", "md5"...; None for Ed25519/Ed448 (no separate hash); "unknown" when unrecognised."""
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(obj, RawCertificate) and obj.view is None:  # cryptography refused it: its OID names the hash
+        return obj.signature_hash_name or "unknown"
     from cryptography.exceptions import UnsupportedAlgorithm
 
     try:
         algorithm = obj.signature_hash_algorithm
-    except UnsupportedAlgorithm:
+    except (UnsupportedAlgorithm, ValueError):  # ValueError: RSA-PSS without its parameters
         return "unknown"
     return None if algorithm is None else algorithm.name.replace("-", "")
 
