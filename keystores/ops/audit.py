@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -263,8 +264,10 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
 
 def _issuer_text(cert: x509.Certificate) -> str:
     from keystores.pki.dn import DistinguishedName
+    from keystores.pki.shown import ShownCertificate
 
-    return DistinguishedName.from_x509(cert.issuer).normalized()
+    name = DistinguishedName.from_der(cert.issuer_der) if isinstance(cert, ShownCertificate) else None
+    return (name if name is not None else DistinguishedName.from_x509(cert.issuer)).normalized()
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
@@ -327,7 +330,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             findings.append(Finding(name, label, check, message, severity, hint=hint))
             return
         end = cert.not_valid_after_utc
-        findings.append(Finding(name, label, check, message, severity, subject=cert.subject.rfc4514_string(),
+        findings.append(Finding(name, label, check, message, severity, subject=_subject_text(cert),
                                 not_after=end,
                                 days_left=(end - at).days, fingerprint=fingerprint(cert)))
 
@@ -341,15 +344,20 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
         if len(labels) > 1:
             add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
-    all_certs = _certificates(store)
+    chains = _chains_from_der(entries) or [entry.chain for entry in entries]
+    distinct: dict[bytes, Any] = {}
+    for chain in chains:
+        for cert in chain:
+            distinct.setdefault(_fp(cert), cert)
+    all_certs = list(distinct.values())
     seen: set[bytes] = set()
     horizon = at + within
-    for entry in entries:
+    for entry, chain in zip(entries, chains, strict=True):
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
             why = weak_key(entry.request.public_key())
             if why:
                 add(entry.label, "weak-key", "warning", f"pending request has a {why}")
-        for position, cert in enumerate(entry.chain):
+        for position, cert in enumerate(chain):
             fp = _fp(cert)
             if fp in seen:
                 continue
@@ -380,35 +388,60 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             why = weak_key(public_key_of(cert))
             if why:
                 add(entry.label, "weak-key", "warning", f"{prefix}{why}", cert)
-        if entry.kind is EntryKind.KEY_PAIR and entry.chain:
-            for child, parent in zip(entry.chain, entry.chain[1:], strict=False):
+        if entry.kind is EntryKind.KEY_PAIR and chain:
+            for child, parent in itertools.pairwise(chain):
                 if not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
                         f"{describe(parent)} did not sign {describe(child)}", child)
-            path = order_chain(entry.chain[0], [*entry.chain[1:], *all_certs])
+            path = order_chain(chain[0], [*chain[1:], *all_certs])
             top = path[-1]
             if not is_self_signed(top):
                 add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "
                     "in neither the entry's chain nor the store", top)
-    findings += same_cn_other_org(name, entries)
+    findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)
+                                         if chain])
     return findings, len(seen)
 
 
-def same_cn_other_org(name: str, entries: list[Entry]) -> list[Finding]:
+def _chains_from_der(entries: list[Entry]) -> list[tuple[Any, ...]] | None:
+    """Each entry's chain as keystores.pki.shown.ShownCertificate objects read from the DER its backend still holds,
+    so that audit of a small store imports no cryptography.x509 (start-up speed, bench/bench_core.py "start-up:
+    keystores audit s.kdb"): what audit reports of them, and the chains it builds over them, are what it reports of
+    cryptography's certificates (tests/test_audit_lean.py). None when an entry's chain is decoded already or is not
+    held as DER, or a certificate is in a form read only by cryptography: audit then reads `chain` as before."""
+    held: list[tuple[bytes, ...]] = []
+    for entry in entries:
+        ders = entry.undecoded_chain
+        if ders is None:
+            if entry.undecoded_leaf is not None or entry.chain:
+                return None  # a chain only its backend links (NSS), or one decoded already
+            ders = ()
+        held.append(ders)
+    from keystores.pki.shown import shown_certificates
+
+    certificates = shown_certificates(der for ders in held for der in ders)
+    if certificates is None:
+        return None
+    return [tuple(certificates[der] for der in ders) for ders in held]
+
+
+def _subject_text(cert: x509.Certificate) -> str:
+    """The subject in RFC 4514 as cryptography writes it (the last RDN first)."""
+    from keystores.pki.shown import ShownCertificate
+
+    return cert.shown.subject if isinstance(cert, ShownCertificate) else cert.subject.rfc4514_string()
+
+
+def same_cn_other_org(name: str, leaves: list[tuple[str, x509.Certificate]]) -> list[Finding]:
     """Certificates sharing a CN under different organisations: the MQ web server (off z/OS) takes the client
     certificate's CN as the user id, so `CN=COLIN,O=MY.ORG` and `CN=COLIN,O=YOUR.ORG` log in as one user (IBM MQ
-    docs, "Configuring TLS client certificate authentication for the REST API"; spec mq-identity.md)."""
-    from cryptography.x509.oid import NameOID
-
+    docs, "Configuring TLS client certificate authentication for the REST API"; spec mq-identity.md). `leaves` are
+    the entries' labels with their certificates (of those holding one)."""
     by_cn: dict[str, dict[str, str]] = {}  # CN -> organisation -> first label
-    for entry in entries:
-        if not entry.chain:
-            continue
-        subject = entry.chain[0].subject
-        cns = [str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-        orgs = ",".join(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+    for label, leaf in leaves:
+        cns, orgs = _names_of(leaf)
         for cn in cns:
-            by_cn.setdefault(cn, {}).setdefault(orgs, entry.label)
+            by_cn.setdefault(cn, {}).setdefault(orgs, label)
     found = []
     for cn, orgs in by_cn.items():
         if len(orgs) > 1:
@@ -417,6 +450,23 @@ def same_cn_other_org(name: str, entries: list[Entry]) -> list[Finding]:
                                  f"under different organisations: {listed}; the MQ web server maps a client "
                                  "certificate's CN to the user id, so they would log in as the same user"))
     return found
+
+
+_COMMON_NAME, _ORGANIZATION_NAME = "2.5.4.3", "2.5.4.10"
+
+
+def _names_of(cert: x509.Certificate) -> tuple[list[str], str]:
+    """The subject's common names, and its organisations joined by commas."""
+    from keystores.pki.shown import ShownCertificate, name_values
+
+    if isinstance(cert, ShownCertificate):
+        subject = cert.subject_der
+        return name_values(subject, _COMMON_NAME), ",".join(name_values(subject, _ORGANIZATION_NAME))
+    from cryptography.x509.oid import NameOID
+
+    subject = cert.subject
+    return ([str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)],
+            ",".join(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)))
 
 
 CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection", "missing-link", "duplicate-label",

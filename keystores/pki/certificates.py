@@ -28,6 +28,10 @@ def describe(cert: x509.Certificate) -> str:
 
 def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
     """"sha256", "sha1", "md5"...; None for Ed25519/Ed448 (no separate hash); "unknown" when unrecognised."""
+    from keystores.pki.shown import ShownCertificate
+
+    if isinstance(obj, ShownCertificate):  # read from its DER (start-up speed)
+        return obj.shown.signature_hash
     from keystores.pki.undecoded import RawCertificate
 
     if isinstance(obj, RawCertificate) and obj.view is None:  # cryptography refused it: its OID names the hash
