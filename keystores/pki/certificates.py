@@ -46,17 +46,20 @@ def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> st
 
 
 def weak_key(public_key: object) -> str | None:
-    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256. Each key type's module is
+    imported only for a key not of the types before it, EC first (start-up: audit of a store of EC keys)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
 
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC key on {public_key.curve.name} (< 256 bits)" if public_key.curve.key_size < 256 else None
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA key of {public_key.key_size} bits (< 2048)" if public_key.key_size < 2048 else None
     from keystores.model import dsa_public_key_type
 
-    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
-        return f"RSA key of {public_key.key_size} bits (< 2048)"
     if isinstance(public_key, dsa_public_key_type()) and public_key.key_size < 2048:  # type: ignore[attr-defined]
         return f"DSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size < 256:
-        return f"EC key on {public_key.curve.name} (< 256 bits)"
     return None
 
 
@@ -72,6 +75,10 @@ def public_key_of(cert: x509.Certificate) -> object | None:
 
 def rsa_bits(public_key: object) -> int | None:
     """The RSA modulus size of a public key (what a check by it costs), None for other keys."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(public_key, ec.EllipticCurvePublicKey):  # (rsa's module is not imported for an EC key)
+        return None
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return public_key.key_size if isinstance(public_key, rsa.RSAPublicKey) else None
