@@ -28,7 +28,7 @@ from test_shown import vector_certificates
 from keystores.backends.memory import MemoryStore
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind, private_key_signer
-from keystores.ops.audit import Audit, _chains_from_der, audit
+from keystores.ops.audit import Audit, Validation, _chains_from_der, audit, validate
 from keystores.pki.builder import build_certificate_der, profile_extensions
 from keystores.pki.certificates import decode_certificate
 from keystores.pki.shown import read_shown
@@ -135,6 +135,49 @@ def test_audit_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[
                                                        *(["missing-link"] if name == "s.jks" else [])}
 
 
+def validated(report: Validation) -> str:
+    """All the CLI prints of a validation (its JSON; the text lines are made of the same fields)."""
+    return json.dumps(report.as_dict("option"), indent=1)
+
+
+def validate_both_ways(where: str | Path, password: str | None, trust: str | Path | None = None) -> list[list[str]]:
+    """validate of every key pair of the store at `where` (against the store at `trust`): [the reports read from
+    the DER, the reports read through cryptography] (every entry's chain decoded first)."""
+    import contextlib
+
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for decode_first in (False, True):
+            with contextlib.ExitStack() as stack:
+                store = stack.enter_context(open_store(where, password=password))
+                others = [stack.enter_context(open_store(trust, password=password))] if trust is not None else []
+                for other in [store, *others]:
+                    for entry in other.entries() if decode_first else ():
+                        _ = entry.chain
+                labels = [e.label for e in store.entries() if e.kind is EntryKind.KEY_PAIR]
+                found.append([_validated_or_refused(store, label, others) for label in labels])
+    return found
+
+
+def _validated_or_refused(store: Any, label: str, others: list[Any]) -> str:
+    from keystores.errors import KeystoreError
+
+    try:
+        return validated(validate(store, label, trust_stores=others, at=AT))
+    except KeystoreError as exc:  # a key pair without a certificate, one that cannot be read
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "s.pem"])
+def test_validate_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[str, Path], name: str) -> None:
+    from_der, decoded = validate_both_ways(fixture_stores[name], PASSWORD)
+    assert from_der == decoded and len(from_der) >= 5
+    from_der, decoded = validate_both_ways(fixture_stores[name], PASSWORD, trust=fixture_stores["s.jks"])
+    assert from_der == decoded
+    assert any('"valid": true' in text for text in decoded) and any('"valid": false' in text for text in decoded)
+
+
 def test_a_memory_store_of_made_entries_reads_the_same_from_the_der() -> None:
     """Duplicate labels (a memory store keeps both spellings), a pending request and a key without certificate
     beside chains held as DER; and the same entries decoded."""
@@ -211,9 +254,14 @@ def test_the_vector_certificates_audit_the_same_from_the_der() -> None:
             for ders in (shown, group):
                 store = _made_store(ders, held=True)
                 lean += _chains_from_der(list(store.entries())) is not None
+                decoded = _made_store(ders, held=False)
                 for at in (AT, dt.datetime(2011, 1, 1, tzinfo=dt.UTC)):  # PKITS' certificates are valid in 2011
                     assert rendered(audit({"s": store}, at=at, within="400d")) == rendered(
-                        audit({"s": _made_store(ders, held=False)}, at=at, within="400d")), ders[0].hex()
+                        audit({"s": decoded}, at=at, within="400d")), ders[0].hex()
+                for label in [e.label for e in store.entries() if e.kind is EntryKind.KEY_PAIR][:3]:
+                    when = dt.datetime(2011, 1, 1, tzinfo=dt.UTC)
+                    assert validated(validate(store, label, at=when)) == validated(
+                        validate(decoded, label, at=when)), (label, ders[0].hex())
     assert lean >= len(groups)  # every group of certificates read from the DER was audited so
 
 
@@ -221,6 +269,7 @@ def test_the_vector_certificates_audit_the_same_from_the_der() -> None:
 @pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("keytool") and shutil.which("certutil")),
                     reason="openssl, keytool and certutil make the corpus")
 def test_every_store_of_the_corpus_audits_the_same_from_the_der(real_world) -> None:  # noqa: F811
+    """audit of each store, and validate of each of its key pairs."""
     folder, manifest = real_world
     lean = 0
     for name, facts in manifest.items():
@@ -230,6 +279,9 @@ def test_every_store_of_the_corpus_audits_the_same_from_the_der(real_world) -> N
         from_der, decoded, read_lean = both_ways(location(folder, name, facts), password, within="3650d")
         assert rendered(from_der) == rendered(decoded), name
         lean += read_lean
+        if facts["type"] != "pkcs11":
+            validated_from_der, validated_decoded = validate_both_ways(location(folder, name, facts), password)
+            assert validated_from_der == validated_decoded, name
     assert lean > 20
 
 
@@ -299,23 +351,28 @@ def small_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _modules_after_audit(argv: list[str], cwd: Path) -> list[str]:
-    """The modules `keystores audit ARGV` loaded, whatever its findings (exit 0 or 5)."""
+    """The modules `keystores ARGV` loaded, whatever its findings (exit 0 or 5)."""
     import subprocess
     import sys
 
     probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
              "except SystemExit as exc:\n    assert exc.code in (None, 0, 5), exc.code\n"
              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe, "audit", *argv], capture_output=True, text=True, cwd=cwd,
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=cwd,
                           check=False, env={**os.environ, "LEAN_PW": PASSWORD})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "orphan.jks"])
-def test_audit_of_a_small_store_imports_no_x509(small_stores: dict[str, Path], name: str, tmp_path: Path) -> None:
+def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[str, Path], name: str,
+                                                            tmp_path: Path) -> None:
     password = [] if name == "s.kdb" else ["-p", "env:LEAN_PW"]  # the stash opens the .kdb
     for extra in ([], ["--json"], ["--within", "500d", "--fail-on", "error"]):
-        loaded = _modules_after_audit([str(small_stores[name]), *password, *extra], tmp_path)
+        loaded = _modules_after_audit(["audit", str(small_stores[name]), *password, *extra], tmp_path)
         assert "keystores.ops.audit" in loaded  # the probe saw the command's own imports
+        assert "cryptography.x509" not in loaded, (name, extra)
+    for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
+        loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
+        assert "keystores.ops.audit" in loaded
         assert "cryptography.x509" not in loaded, (name, extra)

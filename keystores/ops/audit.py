@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystores.errors import (
@@ -27,7 +27,7 @@ from keystores.errors import (
 from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
-from keystores.ops.lifecycle import _certificates, _fp, _iso
+from keystores.ops.lifecycle import _fp, _iso
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -187,14 +187,33 @@ AUDIT_SCHEMA = 1
 
 
 # --- validate --------------------------------------------------------------------------------------------------
-def _anchors(store: KeyStore) -> list[x509.Certificate]:
+def _anchors(store: KeyStore, entries: list[Entry], chain_of: Callable[[Entry], tuple[Any, ...]]) -> list[Any]:
     """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
-    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
+    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there).
+    `entries` are the store's, `chain_of` gives each one's chain."""
     no_flags = not store.capabilities.trust
-    entries = list(store.entries())
-    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}  # PEM lists them too
-    return [e.chain[0] for e in entries if e.kind.is_certificate and e.chain
-            and (e.trust is not None or (no_flags and e.chain[0] not in in_chains))]
+    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in chain_of(e)[1:]}  # PEM lists them too
+    return [chain_of(e)[0] for e in entries if e.kind.is_certificate and chain_of(e)
+            and (e.trust is not None or (no_flags and chain_of(e)[0] not in in_chains))]
+
+
+def _distinct(chains: Iterable[tuple[Any, ...]]) -> list[Any]:
+    """The certificates of `chains`, each once (by its SHA-256 fingerprint), in the order first met."""
+    found: dict[bytes, Any] = {}
+    for chain in chains:
+        for cert in chain:
+            found.setdefault(_fp(cert), cert)
+    return list(found.values())
+
+
+def _chain_lookup(entries: list[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
+    """What gives each of `entries` its chain: read from the DER where _chains_from_der reads them all, else
+    each entry's `chain`."""
+    chains = _chains_from_der(entries)
+    if chains is None:
+        return lambda entry: entry.chain
+    by_entry = {id(entry): chain for entry, chain in zip(entries, chains, strict=True)}
+    return lambda entry: by_entry[id(entry)]
 
 
 @on_store()
@@ -215,15 +234,17 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)
-    leaf = entry.certificate
-    if leaf is None:
+    held = [(one, list(one.entries())) for one in (store, *trust_stores)]
+    chain_of = _chain_lookup([entry, *(e for _, entries in held for e in entries)])
+    if not chain_of(entry):
         raise UsageError(f"holds no certificate to validate ({entry.kind.value})", store=store.location,
                          label=label)
-    anchors = _anchors(store)
-    pool = list(entry.chain[1:]) + _certificates(store)
-    for other in trust_stores:
-        anchors += _anchors(other)
-        pool += _certificates(other)
+    leaf = chain_of(entry)[0]
+    anchors: list[Any] = []
+    pool = list(chain_of(entry)[1:])
+    for one, entries in held:
+        anchors += _anchors(one, entries, chain_of)
+        pool += _distinct(chain_of(e) for e in entries)
     anchor_fps = {_fp(c) for c in anchors}
     candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
 
@@ -345,11 +366,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
     chains = _chains_from_der(entries) or [entry.chain for entry in entries]
-    distinct: dict[bytes, Any] = {}
-    for chain in chains:
-        for cert in chain:
-            distinct.setdefault(_fp(cert), cert)
-    all_certs = list(distinct.values())
+    all_certs = _distinct(chains)
     seen: set[bytes] = set()
     horizon = at + within
     for entry, chain in zip(entries, chains, strict=True):
