@@ -110,22 +110,24 @@ def _entry(label: str, kind: EntryKind, chain: tuple[Any, ...], key: Any) -> Ent
 
 
 @pytest.fixture(scope="module")
-def fixture_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def fixture_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("audit-lean")
     chains = fixture_chains()
-    made = {}
-    for name, options in (("s.p12", {}), ("s.jks", {}), ("s.kdb", {"stash": True}), ("s.pem", {})):
-        with open_store(folder / name, password=PASSWORD, create=True, **options) as store:
+    made: dict[str, Any] = {}
+    (folder / "nss").mkdir()
+    for name, options in (("s.p12", {}), ("s.jks", {}), ("s.kdb", {"stash": True}), ("s.pem", {}), ("nss", {})):
+        where = f"sql:{folder / name}" if name == "nss" else folder / name
+        with open_store(where, password=PASSWORD, create=True, **options) as store:
             for label, kind, ders, key in chains:
                 store.add(_entry(label, kind, tuple(decode_certificate(der) for der in ders), key))
-        made[name] = folder / name
+        made[name] = where
     return made
 
 
-@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "s.pem"])
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "s.pem", "nss"])
 @pytest.mark.parametrize("options", [{}, {"within": "400d"}, {"within": "0d", "fail_on": "error"},
                                      {"skip": ["weak-signature", "same-cn"], "fail_on": "notice"}])
-def test_audit_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[str, Path], name: str,
+def test_audit_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[str, Any], name: str,
                                                             options: dict[str, Any]) -> None:
     from_der, decoded, lean = both_ways(fixture_stores[name], PASSWORD, **options)
     assert rendered(from_der) == rendered(decoded)
@@ -169,8 +171,8 @@ def _validated_or_refused(store: Any, label: str, others: list[Any]) -> str:
         return f"{type(exc).__name__}: {exc}"
 
 
-@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "s.pem"])
-def test_validate_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[str, Path], name: str) -> None:
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "s.pem", "nss"])
+def test_validate_of_our_fixtures_reads_the_same_from_the_der(fixture_stores: dict[str, Any], name: str) -> None:
     from_der, decoded = validate_both_ways(fixture_stores[name], PASSWORD)
     assert from_der == decoded and len(from_der) >= 5
     from_der, decoded = validate_both_ways(fixture_stores[name], PASSWORD, trust=fixture_stores["s.jks"])
@@ -322,9 +324,10 @@ def test_a_kdb_links_its_key_pairs_chains_over_the_der_as_over_decoded_certifica
 
 
 @pytest.fixture(scope="module")
-def small_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def small_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What an admin audits in a loop (bench_core's s.kdb): a key pair with its CA, and the CA trusted, valid for
-    a year around today (the CLI audits at the time it runs); as PKCS#12, JKS and .kdb with its stash; and a JKS
+    a year around today (the CLI audits at the time it runs); as PKCS#12, JKS, .kdb with its stash and an NSS
+    database; and a JKS
     of the key pair alone (a missing link)."""
     folder = tmp_path_factory.mktemp("audit-small")
     now = dt.datetime.now(dt.UTC)
@@ -338,12 +341,14 @@ def small_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     leaf = build_certificate_der(private_key_signer(ca_key), subject=_name("server"), issuer=ca_name,
                                  public_key=key.public_key(), not_before=now - dt.timedelta(days=1),
                                  not_after=now + dt.timedelta(days=400))
-    made = {}
-    for name, options in (("s.p12", {}), ("s.jks", {}), ("s.kdb", {"stash": True})):
-        with open_store(folder / name, password=PASSWORD, create=True, **options) as store:
+    made: dict[str, Any] = {}
+    (folder / "nss").mkdir()
+    for name, options in (("s.p12", {}), ("s.jks", {}), ("s.kdb", {"stash": True}), ("nss", {})):
+        where = f"sql:{folder / name}" if name == "nss" else folder / name
+        with open_store(where, password=PASSWORD, create=True, **options) as store:
             store.add(_entry("server", EntryKind.KEY_PAIR, (decode_certificate(leaf), decode_certificate(ca)), key))
             store.add(_entry("ca", EntryKind.TRUSTED_CERT, (decode_certificate(ca),), None))
-        made[name] = folder / name
+        made[name] = where
     with open_store(folder / "orphan.jks", password=PASSWORD, create=True) as store:  # its CA is in no store
         store.add(_entry("server", EntryKind.KEY_PAIR, (decode_certificate(leaf),), key))
     made["orphan.jks"] = folder / "orphan.jks"
@@ -364,8 +369,8 @@ def _modules_after_audit(argv: list[str], cwd: Path) -> list[str]:
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "orphan.jks"])
-def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[str, Path], name: str,
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.kdb", "nss", "orphan.jks"])
+def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[str, Any], name: str,
                                                             tmp_path: Path) -> None:
     password = [] if name == "s.kdb" else ["-p", "env:LEAN_PW"]  # the stash opens the .kdb
     for extra in ([], ["--json"], ["--within", "500d", "--fail-on", "error"]):

@@ -28,7 +28,7 @@ PASSWORD = "show-lean-1"
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """audit's fixture entries (chains through an intermediate, out of order, missing a link) in a .kdb with its
-    stash; and a key pair issued by a CA, with the CA trusted, in each."""
+    stash and in an NSS database; and a key pair issued by a CA, with the CA trusted, in each."""
     folder = tmp_path_factory.mktemp("show-lean")
     (folder / "nss").mkdir()
     made = {"kdb": str(folder / "s.kdb"), "nss": f"sql:{folder / 'nss'}"}
@@ -38,7 +38,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for name, location in made.items():
         with open_store(location, password=PASSWORD, create=True, **({"stash": True} if name == "kdb" else {})) \
                 as store:
-            chains = fixture_chains() if name == "kdb" else []
+            chains = fixture_chains()
             for label, kind, ders, entry_key in [*chains, ("server", EntryKind.KEY_PAIR, (leaf, ca), key),
                                                  ("ca", EntryKind.TRUSTED_CERT, (ca,), None)]:
                 store.add(_entry(label, kind, tuple(decode_certificate(der) for der in ders), entry_key))
@@ -55,7 +55,7 @@ def _shown(location: str, *, decode_first: bool) -> list[Any]:
             return [entry_data(e, detail=detail) for e in entries for detail in (False, True)]
 
 
-@pytest.mark.parametrize("name", ["kdb"])
+@pytest.mark.parametrize("name", ["kdb", "nss"])
 def test_show_of_key_pairs_reads_the_same_from_the_der(stores: dict[str, str], name: str) -> None:
     assert json.dumps(_shown(stores[name], decode_first=False)) == json.dumps(
         _shown(stores[name], decode_first=True))
@@ -71,7 +71,7 @@ def _modules_after(argv: list[str], cwd: Path) -> list[str]:
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", ["kdb"])
+@pytest.mark.parametrize("name", ["kdb", "nss"])
 def test_showing_a_key_pair_imports_no_x509(stores: dict[str, str], name: str, tmp_path: Path) -> None:
     password = [] if name == "kdb" else ["-p", "env:SHOW_PW"]
     for extra in ([], ["--json"]):
