@@ -434,7 +434,6 @@ def _general_name(value: bytes, name: tuple[int, int, int, int]) -> tuple[str, s
     raise _Declined  # otherName, x400Address, ediPartyName, an address range
 
 
-
 class ShownCertificate(EncodedCertificate):
     """A certificate read from its DER, with read_shown's facts (`shown`): keystores.pki.chain compares its names as
     encoded and verifies its signature over its bytes (EncodedCertificate), so nothing decodes it with cryptography
@@ -467,15 +466,9 @@ def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] |
 
 
 def _as_compared(name: bytes) -> tuple[tuple[bytes, str], ...]:
-    """A Name read_shown accepted (single-valued RDNs of UTF8String, PrintableString or IA5String) as x509.Name
-    compares it: each RDN's OID and text value, in order; the string type does not count."""
-    start, stop = _inside(name, 0, len(name), 0x30)
-    compared = []
-    for _, _, rdn_start, rdn_stop in _elements(name, start, stop):
-        ((_, _, pair_start, pair_stop),) = _elements(name, rdn_start, rdn_stop)
-        (_, oid_at, _, oid_stop), (_, _, value_start, value_stop) = _elements(name, pair_start, pair_stop)
-        compared.append((name[oid_at:oid_stop], name[value_start:value_stop].decode("utf-8")))
-    return tuple(compared)
+    """A Name read_shown accepted as x509.Name compares it: each RDN's OID and text value, in order; the string
+    type does not count."""
+    return tuple(_attributes(name))
 
 
 def name_values(name: bytes, dotted: str) -> list[str]:
@@ -484,11 +477,16 @@ def name_values(name: bytes, dotted: str) -> list[str]:
     from keystores.crypto import der as encode
 
     wanted = encode.oid(dotted)
+    return [text for oid, text in _attributes(name) if oid == wanted]
+
+
+def _attributes(name: bytes) -> list[tuple[bytes, str]]:
+    """(OID as encoded, text value) of each attribute of a Name read_shown accepted (single-valued RDNs of
+    UTF8String, PrintableString or IA5String), in order."""
     start, stop = _inside(name, 0, len(name), 0x30)
-    values = []
+    found = []
     for _, _, rdn_start, rdn_stop in _elements(name, start, stop):
         ((_, _, pair_start, pair_stop),) = _elements(name, rdn_start, rdn_stop)
         (_, oid_at, _, oid_stop), (_, _, value_start, value_stop) = _elements(name, pair_start, pair_stop)
-        if name[oid_at:oid_stop] == wanted:
-            values.append(name[value_start:value_stop].decode("utf-8"))
-    return values
+        found.append((name[oid_at:oid_stop], name[value_start:value_stop].decode("utf-8")))
+    return found
