@@ -365,7 +365,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
         if len(labels) > 1:
             add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
-    chains = _chains_from_der(entries) or [entry.chain for entry in entries]
+    chain_of = _chain_lookup(entries)
+    chains = [chain_of(entry) for entry in entries]
     all_certs = _distinct(chains)
     seen: set[bytes] = set()
     horizon = at + within
