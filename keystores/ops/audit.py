@@ -355,6 +355,11 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                                 not_after=end,
                                 days_left=(end - at).days, fingerprint=fingerprint(cert)))
 
+    def where(position: int, cert: Any) -> str:
+        """How a finding's message starts: naming a chain certificate (described only then: a store without
+        findings on its chains needs no DN), nothing for the entry's own."""
+        return f"chain certificate {describe(cert)}: " if position else ""
+
     for severity, message, remedy in _protection_findings(store):
         add(None, "weak-protection", severity, message, hint=remedy)
     entries = list(store.entries())
@@ -380,32 +385,30 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if fp in seen:
                 continue
             seen.add(fp)
-            who = describe(cert) if position else "certificate"
-            where = "" if position == 0 else f"chain certificate {who}"
-            prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
             if end is None:  # bytes that are no certificate (keystores.pki.undecoded): nothing else can be checked
                 from keystores.pki.undecoded import problem_of
 
-                add(entry.label, "unreadable", "warning", f"{prefix}cannot be checked: {problem_of(cert)}")
+                add(entry.label, "unreadable", "warning",
+                    f"{where(position, cert)}cannot be checked: {problem_of(cert)}")
                 continue
             if end <= at:
-                add(entry.label, "expired", "error", f"{prefix}expired on {_iso(end)}", cert)
+                add(entry.label, "expired", "error", f"{where(position, cert)}expired on {_iso(end)}", cert)
             elif end <= horizon:
                 days_left = (end - at).days
-                add(entry.label, "expiring", "warning", f"{prefix}expires on {_iso(end)} (in {days_left} days)",
-                    cert)
+                add(entry.label, "expiring", "warning",
+                    f"{where(position, cert)}expires on {_iso(end)} (in {days_left} days)", cert)
             hash_name = signature_hash(cert)
             # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
             # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.
             if hash_name in ("md5", "sha1") and not (is_self_signed(cert) and is_ca(cert)):
                 add(entry.label, "weak-signature", "error" if hash_name == "md5" else "warning",
-                    f"{prefix}signed with {hash_name.upper()}"
+                    f"{where(position, cert)}signed with {hash_name.upper()}"
                     + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
                     cert)
             why = weak_key(public_key_of(cert))
             if why:
-                add(entry.label, "weak-key", "warning", f"{prefix}{why}", cert)
+                add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and chain:
             for child, parent in itertools.pairwise(chain):
                 if not issued_by(child, parent):
