@@ -47,9 +47,11 @@ class LazyEntry(Entry):
 
     @classmethod
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes,
-             chain_der: tuple[bytes, ...] | None = None, **entry_fields: Any) -> LazyEntry:
+             chain_der: tuple[bytes, ...] | None = None,
+             find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, **entry_fields: Any) -> LazyEntry:
         """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER
-        and `chain_der`, where the backend has it, the whole chain's (leaf first).
+        and `chain_der`, where the backend has it, the whole chain's (leaf first); `find_chain_der`, where the
+        backend links a chain on first use, what finds its DER without decoding it (None where it cannot).
         The instance dict is filled directly: Entry.__init__ sets each field through object.__setattr__ and the
         deferred ones through their descriptors, a third of building a listed entry."""
         entry = object.__new__(cls)
@@ -62,6 +64,8 @@ class LazyEntry(Entry):
             state[f"_load_{name}"] = loader
         state["_leaf_der"] = leaf_der
         state["_chain_der"] = chain_der
+        if find_chain_der is not None:
+            state["_find_chain_der"] = find_chain_der
         return entry
 
     def with_(self, **changes: object) -> Entry:
@@ -75,7 +79,12 @@ class LazyEntry(Entry):
 
     @property
     def undecoded_chain(self) -> tuple[bytes, ...] | None:
-        return None if "_chain" in self.__dict__ else self.__dict__.get("_chain_der")
+        state = self.__dict__
+        if "_chain" in state:
+            return None
+        if "_find_chain_der" in state:
+            state["_chain_der"] = state.pop("_find_chain_der")()
+        return state.get("_chain_der")  # type: ignore[no-any-return]
 
 
 _DEFERRED = ("chain", "key", "trust")
@@ -233,7 +242,8 @@ class _SealedLazyEntry(SealedEntry, LazyEntry):
 
 def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
                  chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
-                 chain_der: tuple[bytes, ...] | None = None, in_threads: bool = False,
+                 chain_der: tuple[bytes, ...] | None = None,
+                 find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, in_threads: bool = False,
                  held: Callable[[], bytes | None] | None = None, **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
     `chain_loader` (and the leaf's DER) its chain is read on first use too. `in_threads`: `unseal` may run in a
@@ -241,7 +251,7 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
     key's PKCS#8 without loading it, or None (Entry.held_pkcs8)."""
     if chain_loader is not None and leaf_der is not None:
         entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, chain_der=chain_der,
-                                                   **entry_fields)
+                                                   find_chain_der=find_chain_der, **entry_fields)
     else:
         entry = SealedEntry(**entry_fields)
     entry.__dict__["_unseal"] = unseal

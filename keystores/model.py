@@ -452,18 +452,26 @@ def dsa_public_key_type() -> type:
 
 
 def describe_key(public_key: object) -> str:
-    """`RSA-2048`, `EC-P256`, `Ed25519`, ... as the JSON schema spells key types."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    """`RSA-2048`, `EC-P256`, `Ed25519`, ... as the JSON schema spells key types. Each key type's module is
+    imported only for a key not of the types before it, the common ones first (start-up: describing an EC key
+    loads no RSA, EdDSA or DSA module; `random` comes with rsa's)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
 
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return f"RSA-{public_key.key_size}"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         from keystores.pki.curves import curve_named
 
         curve = curve_named(public_key.curve.name)
         return "EC-" + (curve.short if curve is not None else public_key.curve.name)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA-{public_key.key_size}"
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return "Ed25519"
+    from cryptography.hazmat.primitives.asymmetric import ed448
+
     if isinstance(public_key, ed448.Ed448PublicKey):
         return "Ed448"
     if isinstance(public_key, dsa_public_key_type()):

@@ -259,3 +259,27 @@ def test_the_readme_documents_the_json_of_audit_validate_tokens_and_nss_modules(
 def test_a_bad_secret_source_is_a_usage_error_not_a_finding(two_passwords):
     done = keystores("audit", "a.p12", "-p", "env:NOT_SET_ANYWHERE", cwd=str(two_passwords))
     assert done.code == 2 and "not set" in done.err, done.all
+
+
+@pytest.mark.parametrize("vector", ["custom/invalid_version.pem#0", "custom/two_basic_constraints.pem#0",
+                                    "ed25519/ed25519-rfc8410.pem#0", "custom/rsa_pss_cert_no_sig_params.der"])
+def test_a_certificate_cryptography_refuses_in_part_is_audited(tmp_path, vector):
+    """A PEM file of one certificate of the cryptography-vectors (a store of the real-world corpus) that
+    cryptography refuses in part: audit crashed with an internal error naming its signature hash (AttributeError
+    for one held as keystores.pki.undecoded's RawCertificate, ValueError for RSA-PSS without its parameters) or
+    asking whether it is a CA (DuplicateExtension); each is audited now."""
+    import base64
+
+    from test_shown import vector_certificates
+
+    found = dict(vector_certificates()).get(vector)
+    if found is None:
+        pytest.skip("cryptography_vectors is not installed")
+    path = tmp_path / "one.pem"
+    path.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(found) + b"-----END CERTIFICATE-----\n")
+    with open_store(path) as store:
+        report = audit({"one.pem": store}, at=AT, within="3650d")
+    assert (report.stores, report.certificates) == (1, 1)
+    done = keystores("audit", str(path), "--json", env=ENV)
+    assert done.code in (0, 5) and json.loads(done.out)["certificates"] == 1, done.all
+

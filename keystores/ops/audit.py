@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from keystores.errors import (
@@ -26,7 +27,7 @@ from keystores.errors import (
 from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
-from keystores.ops.lifecycle import _certificates, _fp, _iso
+from keystores.ops.lifecycle import _fp, _iso
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -186,14 +187,33 @@ AUDIT_SCHEMA = 1
 
 
 # --- validate --------------------------------------------------------------------------------------------------
-def _anchors(store: KeyStore) -> list[x509.Certificate]:
+def _anchors(store: KeyStore, entries: list[Entry], chain_of: Callable[[Entry], tuple[Any, ...]]) -> list[Any]:
     """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
-    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there)."""
+    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there).
+    `entries` are the store's, `chain_of` gives each one's chain."""
     no_flags = not store.capabilities.trust
-    entries = list(store.entries())
-    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in e.chain[1:]}  # PEM lists them too
-    return [e.chain[0] for e in entries if e.kind.is_certificate and e.chain
-            and (e.trust is not None or (no_flags and e.chain[0] not in in_chains))]
+    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in chain_of(e)[1:]}  # PEM lists them too
+    return [chain_of(e)[0] for e in entries if e.kind.is_certificate and chain_of(e)
+            and (e.trust is not None or (no_flags and chain_of(e)[0] not in in_chains))]
+
+
+def _distinct(chains: Iterable[tuple[Any, ...]]) -> list[Any]:
+    """The certificates of `chains`, each once (by its SHA-256 fingerprint), in the order first met."""
+    found: dict[bytes, Any] = {}
+    for chain in chains:
+        for cert in chain:
+            found.setdefault(_fp(cert), cert)
+    return list(found.values())
+
+
+def _chain_lookup(entries: list[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
+    """What gives each of `entries` its chain: read from the DER where _chains_from_der reads them all, else
+    each entry's `chain`."""
+    chains = _chains_from_der(entries)
+    if chains is None:
+        return lambda entry: entry.chain
+    by_entry = {id(entry): chain for entry, chain in zip(entries, chains, strict=True)}
+    return lambda entry: by_entry[id(entry)]
 
 
 @on_store()
@@ -214,15 +234,17 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)
-    leaf = entry.certificate
-    if leaf is None:
+    held = [(one, list(one.entries())) for one in (store, *trust_stores)]
+    chain_of = _chain_lookup([entry, *(e for _, entries in held for e in entries)])
+    if not chain_of(entry):
         raise UsageError(f"holds no certificate to validate ({entry.kind.value})", store=store.location,
                          label=label)
-    anchors = _anchors(store)
-    pool = list(entry.chain[1:]) + _certificates(store)
-    for other in trust_stores:
-        anchors += _anchors(other)
-        pool += _certificates(other)
+    leaf = chain_of(entry)[0]
+    anchors: list[Any] = []
+    pool = list(chain_of(entry)[1:])
+    for one, entries in held:
+        anchors += _anchors(one, entries, chain_of)
+        pool += _distinct(chain_of(e) for e in entries)
     anchor_fps = {_fp(c) for c in anchors}
     candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
 
@@ -263,8 +285,10 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
 
 def _issuer_text(cert: x509.Certificate) -> str:
     from keystores.pki.dn import DistinguishedName
+    from keystores.pki.shown import ShownCertificate
 
-    return DistinguishedName.from_x509(cert.issuer).normalized()
+    name = DistinguishedName.from_der(cert.issuer_der) if isinstance(cert, ShownCertificate) else None
+    return (name if name is not None else DistinguishedName.from_x509(cert.issuer)).normalized()
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
@@ -327,9 +351,14 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             findings.append(Finding(name, label, check, message, severity, hint=hint))
             return
         end = cert.not_valid_after_utc
-        findings.append(Finding(name, label, check, message, severity, subject=cert.subject.rfc4514_string(),
+        findings.append(Finding(name, label, check, message, severity, subject=_subject_text(cert),
                                 not_after=end,
                                 days_left=(end - at).days, fingerprint=fingerprint(cert)))
+
+    def where(position: int, cert: Any) -> str:
+        """How a finding's message starts: naming a chain certificate (described only then: a store without
+        findings on its chains needs no DN), nothing for the entry's own."""
+        return f"chain certificate {describe(cert)}: " if position else ""
 
     for severity, message, remedy in _protection_findings(store):
         add(None, "weak-protection", severity, message, hint=remedy)
@@ -341,74 +370,99 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
         if len(labels) > 1:
             add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
-    all_certs = _certificates(store)
+    chain_of = _chain_lookup(entries)
+    chains = [chain_of(entry) for entry in entries]
+    all_certs = _distinct(chains)
     seen: set[bytes] = set()
     horizon = at + within
-    for entry in entries:
+    for entry, chain in zip(entries, chains, strict=True):
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
             why = weak_key(entry.request.public_key())
             if why:
                 add(entry.label, "weak-key", "warning", f"pending request has a {why}")
-        for position, cert in enumerate(entry.chain):
+        for position, cert in enumerate(chain):
             fp = _fp(cert)
             if fp in seen:
                 continue
             seen.add(fp)
-            who = describe(cert) if position else "certificate"
-            where = "" if position == 0 else f"chain certificate {who}"
-            prefix = f"{where}: " if where else ""
             end = cert.not_valid_after_utc
             if end is None:  # bytes that are no certificate (keystores.pki.undecoded): nothing else can be checked
                 from keystores.pki.undecoded import problem_of
 
-                add(entry.label, "unreadable", "warning", f"{prefix}cannot be checked: {problem_of(cert)}")
+                add(entry.label, "unreadable", "warning",
+                    f"{where(position, cert)}cannot be checked: {problem_of(cert)}")
                 continue
             if end <= at:
-                add(entry.label, "expired", "error", f"{prefix}expired on {_iso(end)}", cert)
+                add(entry.label, "expired", "error", f"{where(position, cert)}expired on {_iso(end)}", cert)
             elif end <= horizon:
                 days_left = (end - at).days
-                add(entry.label, "expiring", "warning", f"{prefix}expires on {_iso(end)} (in {days_left} days)",
-                    cert)
+                add(entry.label, "expiring", "warning",
+                    f"{where(position, cert)}expires on {_iso(end)} (in {days_left} days)", cert)
             hash_name = signature_hash(cert)
             # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
             # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.
             if hash_name in ("md5", "sha1") and not (is_self_signed(cert) and is_ca(cert)):
                 add(entry.label, "weak-signature", "error" if hash_name == "md5" else "warning",
-                    f"{prefix}signed with {hash_name.upper()}"
+                    f"{where(position, cert)}signed with {hash_name.upper()}"
                     + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
                     cert)
             why = weak_key(public_key_of(cert))
             if why:
-                add(entry.label, "weak-key", "warning", f"{prefix}{why}", cert)
-        if entry.kind is EntryKind.KEY_PAIR and entry.chain:
-            for child, parent in zip(entry.chain, entry.chain[1:], strict=False):
+                add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
+        if entry.kind is EntryKind.KEY_PAIR and chain:
+            for child, parent in itertools.pairwise(chain):
                 if not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
                         f"{describe(parent)} did not sign {describe(child)}", child)
-            path = order_chain(entry.chain[0], [*entry.chain[1:], *all_certs])
+            path = order_chain(chain[0], [*chain[1:], *all_certs])
             top = path[-1]
             if not is_self_signed(top):
                 add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "
                     "in neither the entry's chain nor the store", top)
-    findings += same_cn_other_org(name, entries)
+    findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)
+                                         if chain])
     return findings, len(seen)
 
 
-def same_cn_other_org(name: str, entries: list[Entry]) -> list[Finding]:
+def _chains_from_der(entries: list[Entry]) -> list[tuple[Any, ...]] | None:
+    """Each entry's chain as keystores.pki.shown.ShownCertificate objects read from the DER its backend still holds,
+    so that audit of a small store imports no cryptography.x509 (start-up speed, bench/bench_core.py "start-up:
+    keystores audit s.kdb"): what audit reports of them, and the chains it builds over them, are what it reports of
+    cryptography's certificates (tests/test_audit_lean.py). None when an entry's chain is decoded already or is not
+    held as DER, or a certificate is in a form read only by cryptography: audit then reads `chain` as before."""
+    held: list[tuple[bytes, ...]] = []
+    for entry in entries:
+        ders = entry.undecoded_chain
+        if ders is None:
+            if entry.undecoded_leaf is not None or entry.chain:
+                return None  # a chain only its backend links (NSS), or one decoded already
+            ders = ()
+        held.append(ders)
+    from keystores.pki.shown import shown_certificates
+
+    certificates = shown_certificates(der for ders in held for der in ders)
+    if certificates is None:
+        return None
+    return [tuple(certificates[der] for der in ders) for ders in held]
+
+
+def _subject_text(cert: x509.Certificate) -> str:
+    """The subject in RFC 4514 as cryptography writes it (the last RDN first)."""
+    from keystores.pki.shown import ShownCertificate
+
+    return cert.shown.subject if isinstance(cert, ShownCertificate) else cert.subject.rfc4514_string()
+
+
+def same_cn_other_org(name: str, leaves: list[tuple[str, x509.Certificate]]) -> list[Finding]:
     """Certificates sharing a CN under different organisations: the MQ web server (off z/OS) takes the client
     certificate's CN as the user id, so `CN=COLIN,O=MY.ORG` and `CN=COLIN,O=YOUR.ORG` log in as one user (IBM MQ
-    docs, "Configuring TLS client certificate authentication for the REST API"; spec mq-identity.md)."""
-    from cryptography.x509.oid import NameOID
-
+    docs, "Configuring TLS client certificate authentication for the REST API"; spec mq-identity.md). `leaves` are
+    the entries' labels with their certificates (of those holding one)."""
     by_cn: dict[str, dict[str, str]] = {}  # CN -> organisation -> first label
-    for entry in entries:
-        if not entry.chain:
-            continue
-        subject = entry.chain[0].subject
-        cns = [str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-        orgs = ",".join(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+    for label, leaf in leaves:
+        cns, orgs = _names_of(leaf)
         for cn in cns:
-            by_cn.setdefault(cn, {}).setdefault(orgs, entry.label)
+            by_cn.setdefault(cn, {}).setdefault(orgs, label)
     found = []
     for cn, orgs in by_cn.items():
         if len(orgs) > 1:
@@ -417,6 +471,23 @@ def same_cn_other_org(name: str, entries: list[Entry]) -> list[Finding]:
                                  f"under different organisations: {listed}; the MQ web server maps a client "
                                  "certificate's CN to the user id, so they would log in as the same user"))
     return found
+
+
+_COMMON_NAME, _ORGANIZATION_NAME = "2.5.4.3", "2.5.4.10"
+
+
+def _names_of(cert: x509.Certificate) -> tuple[list[str], str]:
+    """The subject's common names, and its organisations joined by commas."""
+    from keystores.pki.shown import ShownCertificate, name_values
+
+    if isinstance(cert, ShownCertificate):
+        subject = cert.subject_der
+        return name_values(subject, _COMMON_NAME), ",".join(name_values(subject, _ORGANIZATION_NAME))
+    from cryptography.x509.oid import NameOID
+
+    subject = cert.subject
+    return ([str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)],
+            ",".join(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)))
 
 
 CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection", "missing-link", "duplicate-label",

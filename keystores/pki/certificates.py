@@ -28,27 +28,38 @@ def describe(cert: x509.Certificate) -> str:
 
 def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
     """"sha256", "sha1", "md5"...; None for Ed25519/Ed448 (no separate hash); "unknown" when unrecognised."""
+    from keystores.pki.shown import ShownCertificate
+
+    if isinstance(obj, ShownCertificate):  # read from its DER (start-up speed)
+        return obj.shown.signature_hash
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(obj, RawCertificate) and obj.view is None:  # cryptography refused it: its OID names the hash
+        return obj.signature_hash_name or "unknown"
     from cryptography.exceptions import UnsupportedAlgorithm
 
     try:
         algorithm = obj.signature_hash_algorithm
-    except UnsupportedAlgorithm:
+    except (UnsupportedAlgorithm, ValueError):  # ValueError: RSA-PSS without its parameters
         return "unknown"
     return None if algorithm is None else algorithm.name.replace("-", "")
 
 
 def weak_key(public_key: object) -> str | None:
-    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    """Why a key is too weak today, or None: RSA/DSA below 2048 bits, EC below 256. Each key type's module is
+    imported only for a key not of the types before it, EC first (start-up: audit of a store of EC keys)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
 
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC key on {public_key.curve.name} (< 256 bits)" if public_key.curve.key_size < 256 else None
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA key of {public_key.key_size} bits (< 2048)" if public_key.key_size < 2048 else None
     from keystores.model import dsa_public_key_type
 
-    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
-        return f"RSA key of {public_key.key_size} bits (< 2048)"
     if isinstance(public_key, dsa_public_key_type()) and public_key.key_size < 2048:  # type: ignore[attr-defined]
         return f"DSA key of {public_key.key_size} bits (< 2048)"
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size < 256:
-        return f"EC key on {public_key.curve.name} (< 256 bits)"
     return None
 
 

@@ -202,11 +202,15 @@ def is_ca(cert: x509.Certificate) -> bool:
             return False
     from cryptography import x509 as cx509
 
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(cert, RawCertificate) and cert.view is None:
+        return False  # cryptography reads none of its extensions: not a CA anyone should rely on
     try:
         return bool(cert.extensions.get_extension_for_class(cx509.BasicConstraints).value.ca)
     except cx509.ExtensionNotFound:
         return cert.version is cx509.Version.v1 and is_self_signed(cert)
-    except ValueError:  # malformed extensions: not a CA anyone should rely on
+    except (ValueError, cx509.DuplicateExtension):  # malformed extensions: not a CA anyone should rely on
         return False
 
 
@@ -225,11 +229,15 @@ def may_sign_certificates(cert: x509.Certificate) -> bool:
             return False
     from cryptography import x509 as cx509
 
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(cert, RawCertificate) and cert.view is None:
+        return False  # cryptography reads none of its extensions
     try:
         return cert.extensions.get_extension_for_class(cx509.KeyUsage).value.key_cert_sign
     except cx509.ExtensionNotFound:
         return True
-    except ValueError:
+    except (ValueError, cx509.DuplicateExtension):
         return False
 
 

@@ -23,10 +23,12 @@ of the cryptography-vectors package and on damaged copies).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from keystores.crypto.der import oid_text, read
 from keystores.pki.columns import key_facts, name_text, plain_time
+from keystores.pki.encoded import EncodedCertificate
 
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
 # with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
@@ -45,6 +47,12 @@ _SIGNATURE_OIDS = {
     "2.16.840.1.101.3.4.3.1": (False, "dsa-with-sha224"), "2.16.840.1.101.3.4.3.2": (False, "dsa-with-sha256"),
     "1.3.101.112": (False, "ed25519"), "1.3.101.113": (False, "ed448"),
 }
+
+# dotted -> the signature's hash as cryptography's `signature_hash_algorithm.name` gives it (None: EdDSA hashes
+# inside the algorithm); tests/test_audit_lean.py compares it on every certificate of the cryptography-vectors package
+_SIGNATURE_HASHES = {dotted: next((h for h in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+                                   if h in name.lower().replace("-", "")), None)
+                     for dotted, (_, name) in _SIGNATURE_OIDS.items()}
 
 # The extensions cryptography parses when a certificate's extensions are read (cryptography.x509.oid.ExtensionOID,
 # tests/test_shown.py checks the list is whole): one of these that is not read here makes the reader decline.
@@ -81,7 +89,8 @@ class Shown:
 
     __slots__ = ("authority_key_identifier", "basic_constraints", "common_name", "der", "extended_key_usage",
                  "issuer", "key", "key_usage", "not_after", "not_before", "public_key", "public_key_algorithm",
-                 "serial", "signature_algorithm", "subject", "subject_alt_names", "subject_key_identifier", "version")
+                 "serial", "signature_algorithm", "signature_hash", "subject", "subject_alt_names",
+                 "subject_key_identifier", "version")
 
     def __init__(self, der: bytes) -> None:
         self.der = der
@@ -154,6 +163,7 @@ def _read(der: bytes) -> Shown:
     if der[signature[1] : signature[3]] != algorithm:
         raise _Declined
     shown.signature_algorithm = _SIGNATURE_OIDS[dotted][1]
+    shown.signature_hash = _SIGNATURE_HASHES[dotted]
     shown.issuer = _name(der, issuer[1], issuer[3])[0]
     shown.subject, shown.common_name = _name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
@@ -450,3 +460,60 @@ def _general_name(value: bytes, name: tuple[int, int, int, int]) -> tuple[str, s
         return "RID", oid_text(content, minimal=True)
     raise _Declined  # otherName, x400Address, ediPartyName, an address range
 
+
+class ShownCertificate(EncodedCertificate):
+    """A certificate read from its DER, with read_shown's facts (`shown`): keystores.pki.chain compares its names as
+    encoded and verifies its signature over its bytes (EncodedCertificate), so nothing decodes it with cryptography
+    but a signature read only there (Ed25519, Ed448)."""
+
+    def __init__(self, der: bytes, shown: Shown) -> None:
+        super().__init__(der)
+        self.shown = shown
+
+
+def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] | None:
+    """Each certificate of `ders` (by its DER) as keystores.pki.chain compares and verifies it from its DER, with
+    the facts read_shown read; None when one is in a form left to cryptography, or when two of their names (issuers
+    and subjects) are equal as cryptography's x509.Name compares them but not as encoded: names then compare the
+    same both ways, so chains built and checked over these are the chains built over cryptography's certificates
+    (keystores.ops.audit, keystores.backends.cms.read)."""
+    found: dict[bytes, ShownCertificate] = {}
+    compared: dict[tuple[tuple[bytes, str], ...], bytes] = {}
+    for der in ders:
+        if der in found:
+            continue
+        shown = read_shown(der)
+        if shown is None:
+            return None
+        cert = found[der] = ShownCertificate(der, shown)
+        for name in (cert.issuer_der, cert.subject_der):
+            if compared.setdefault(_as_compared(name), name) != name:
+                return None
+    return found
+
+
+def _as_compared(name: bytes) -> tuple[tuple[bytes, str], ...]:
+    """A Name read_shown accepted as x509.Name compares it: each RDN's OID and text value, in order; the string
+    type does not count."""
+    return tuple(_attributes(name))
+
+
+def name_values(name: bytes, dotted: str) -> list[str]:
+    """The text values of the attributes `dotted` of a Name read_shown accepted, in order, as str() of
+    cryptography's `get_attributes_for_oid(...)` values gives them."""
+    from keystores.crypto import der as encode
+
+    wanted = encode.oid(dotted)
+    return [text for oid, text in _attributes(name) if oid == wanted]
+
+
+def _attributes(name: bytes) -> list[tuple[bytes, str]]:
+    """(OID as encoded, text value) of each attribute of a Name read_shown accepted (single-valued RDNs of
+    UTF8String, PrintableString or IA5String), in order."""
+    start, stop = _inside(name, 0, len(name), 0x30)
+    found = []
+    for _, _, rdn_start, rdn_stop in _elements(name, start, stop):
+        ((_, _, pair_start, pair_stop),) = _elements(name, rdn_start, rdn_stop)
+        (_, oid_at, _, oid_stop), (_, _, value_start, value_stop) = _elements(name, pair_start, pair_stop)
+        found.append((name[oid_at:oid_stop], name[value_start:value_stop].decode("utf-8")))
+    return found

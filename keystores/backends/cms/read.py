@@ -156,7 +156,8 @@ class CmsReading:
         self._lazy_leaves.append(der)
         return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password), parts[1], self,
                             chain_loader=functools.partial(self._linked_chain, der), leaf_der=der, label=label,
-                            kind=kind, default=record.default)
+                            find_chain_der=functools.partial(self._linked_chain_der, der), kind=kind,
+                            default=record.default)
 
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
         """Note how a key is protected (parameters are checked against keystores.limits when it is opened). Plain
@@ -301,6 +302,44 @@ class CmsReading:
             self._lazy_chains = {record.entry.undecoded_leaf: chain  # type: ignore[union-attr, misc]
                                  for record, chain in self._chains() if record.entry.undecoded_leaf is not None}
         return self._lazy_chains[leaf_der]
+
+    def _linked_chain_der(self, leaf_der: bytes) -> tuple[bytes, ...] | None:
+        """A lazily read key pair's chain as DER, linked as _chains links it but over the certificates' DER
+        (keystores.pki.shown.shown_certificates: names compared as encoded, signatures verified over the bytes),
+        so that audit, show or export of a small database decode no certificate (start-up speed, bench_core's
+        "start-up: keystores audit s.kdb"); None where that could differ from _chains: a record read eagerly or
+        decoded since, a certificate in a form left to cryptography, names equal only as cryptography compares
+        them, a signature budget that ran out (whose note _chains adds)."""
+        if self._lazy_chain_ders is None:
+            self._lazy_chain_ders = self._chains_over_der() or {}
+        return self._lazy_chain_ders.get(leaf_der)
+
+    def _chains_over_der(self) -> dict[bytes, tuple[bytes, ...]] | None:
+        """_chains over the DER of the database as read: each lazily read key pair's chain by its certificate's DER,
+        or None (see _linked_chain_der)."""
+        from keystores.pki.chain import build_chain
+        from keystores.pki.shown import ShownCertificate, shown_certificates
+
+        entries = [r.entry for r in self._records if r.entry is not None
+                   and (r.entry.kind is EntryKind.KEY_PAIR or r.entry.kind.is_certificate)]
+        leaves: list[bytes] = []
+        for entry in entries:
+            if entry.undecoded_leaf is None:
+                return None
+            leaves.append(entry.undecoded_leaf)
+        certificates = shown_certificates(leaves)
+        if certificates is None:
+            return None
+        signers: dict[bytes, list[ShownCertificate]] = {}
+        for der in leaves:  # one candidate per record, as _chains has (each charged to the budget)
+            signers.setdefault(certificates[der].subject_der, []).append(certificates[der])
+        verifications = VerificationBudget()
+        chains = {}
+        for entry, der in zip(entries, leaves, strict=True):
+            if entry.kind is EntryKind.KEY_PAIR:
+                chain = build_chain(certificates[der], lambda cert: signers.get(cert.issuer_der, []), verifications)
+                chains[der] = tuple(cert.der for cert in chain)
+        return None if verifications.note(self.location) is not None else chains
 
     def _budget_cannot_run_out(self) -> bool:
         """Whether linking every key pair's chain is sure to stay within keystores.limits' verification budget, so

@@ -80,6 +80,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         self._skipped = 0
         self._lazy_leaves: list[bytes] = []  # the certificates of key pairs read lazily (CmsReading._lazy_entry)
         self._lazy_chains: dict[bytes, tuple[x509.Certificate, ...]] | None = None  # their chains, by that DER
+        self._lazy_chain_ders: dict[bytes, tuple[bytes, ...]] | None = None  # their chains' DER, where read so
         self._chain_labels: set[str] = set()  # signer records made from a key pair's chain this session
         self._kdf_budget = KdfBudget()  # keys are charged when their records are read, decrypted when first used
         used_stash = False

@@ -43,11 +43,12 @@ class LazyEntries:
         if key_row is not None and self._pass_key is None:
             # Locked: the key is there but unreadable without the password (certutil -L needs none either).
             loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
-                                            public_key=self._certificate(cert, label).public_key(),
+                                            public_key=self._leaf_public_key(cert, label),
                                             extractable=False, locked=True)
         elif key_row is not None:
-            loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._certificate(cert, label))
-        return LazyEntry.lazy(loaders, leaf_der=cert.der, **fields)
+            loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._leaf_for_key(cert, label))
+        return LazyEntry.lazy(loaders, leaf_der=cert.der, find_chain_der=lambda: self._chain_der(cert, issuers=user),
+                              **fields)
 
     def _read_chain(self, cert: _Cert, label: str, *, issuers: bool) -> tuple[Any, ...]:
         leaf = self._certificate(cert, label)
@@ -85,8 +86,40 @@ class LazyEntries:
                                store=self.location, label=label) from exc
 
     def _chain(self, leaf: Any, cert: _Cert) -> tuple[Any, ...]:
-        from keystores.limits import MAX_CANDIDATES_PER_NAME
         from keystores.pki.chain import order_chain
+
+        candidates = []
+        for parent in self._chain_candidates(cert):
+            with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
+                candidates.append(self._certificate(parent, parent.label or "chain certificate"))
+        chain = order_chain(leaf, candidates, self._verifications)
+        note = self._verifications.note(self.location)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        return chain
+
+    def _chain_der(self, cert: _Cert, *, issuers: bool) -> tuple[bytes, ...] | None:
+        """The chain _read_chain reads, as DER, built over the certificates' DER (keystores.pki.shown: names
+        compared as encoded, signatures verified over the bytes), so that show or audit of a small database decode
+        no certificate (start-up speed); None where that could differ from _read_chain: a certificate in a form
+        left to cryptography (one it refuses, or that _certificate would refuse), names equal only as
+        cryptography compares them, this reading's own signature budget spent (its note is _chain's)."""
+        from keystores.pki.chain import order_chain
+        from keystores.pki.shown import shown_certificates
+
+        parents = self._chain_candidates(cert) if issuers else []
+        certificates = shown_certificates([cert.der, *(parent.der for parent in parents)])
+        if certificates is None:
+            return None
+        if not issuers:
+            return (cert.der,)
+        chain = order_chain(certificates[cert.der], [certificates[parent.der] for parent in parents],
+                            self._der_verifications)
+        return None if self._der_verifications.note(self.location) is not None else tuple(c.der for c in chain)
+
+    def _chain_candidates(self, cert: _Cert) -> list[_Cert]:
+        """The certificates _chain offers order_chain as `cert`'s issuers, up the names the database records."""
+        from keystores.limits import MAX_CANDIDATES_PER_NAME
 
         if self._by_subject is None:
             self._by_subject = {}
@@ -99,24 +132,36 @@ class LazyEntries:
             parents = self._by_subject.get(issuer, [])[:MAX_CANDIDATES_PER_NAME]
             if not parents:
                 break
-            for parent in parents:
-                with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
-                    candidates.append(self._certificate(parent, parent.label or "chain certificate"))
+            candidates += parents
             issuer = parents[0].issuer
-        chain = order_chain(leaf, candidates, self._verifications)
-        note = self._verifications.note(self.location)
-        if note is not None and note not in self.notes:
-            self.notes.append(note)
-        return chain
+        return candidates
 
-    def _guarded_private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+    def _leaf_for_key(self, cert: _Cert, label: str) -> Callable[[], Any]:
+        """What gives a key's certificate (its curve, when the key record names none), decoded on first use: show
+        of a key pair then decodes no certificate. One keystores.pki.shown does not read is decoded now, so that a
+        certificate _certificate refuses fails reading the key as before."""
+        from keystores.pki.shown import read_shown
+
+        if read_shown(cert.der) is None:
+            leaf = self._certificate(cert, label)
+            return lambda: leaf
+        return lambda: self._certificate(cert, label)
+
+    def _leaf_public_key(self, cert: _Cert, label: str) -> Any:
+        """The public key of a key's certificate, read from its DER where keystores.pki.shown reads it."""
+        from keystores.pki.shown import shown_certificates
+
+        found = shown_certificates([cert.der])
+        return (found[cert.der] if found is not None else self._certificate(cert, label)).public_key()
+
+    def _guarded_private_key(self, row: db.Row, label: str, leaf: Callable[[], Any]) -> Any:
         try:
             return self._private_key(row, label, leaf)
         except (TypeError, ValueError, IndexError, AttributeError) as exc:
             raise CorruptStore(f"the private key's objects are damaged ({exc})", store=self.location,
                                label=label) from exc
 
-    def _private_key(self, row: db.Row, label: str, leaf: Any) -> Any:
+    def _private_key(self, row: db.Row, label: str, leaf: Callable[[], Any]) -> Any:
         """The key from its record (keystores.pki.key_attributes builds it), each private value decrypted and each
         value checked against its MAC as it is read."""
         if self._pass_key is None:
@@ -159,7 +204,7 @@ class LazyEntries:
                                     store=self.location, label=label)
         return key
 
-    def _curve(self, row: db.Row, leaf: Any, label: str) -> Any:
+    def _curve(self, row: db.Row, leaf: Callable[[], Any], label: str) -> Any:
         from keystores.crypto.der import read
         from keystores.pki.curves import curve_of_params
 
@@ -170,7 +215,7 @@ class LazyEntries:
                 return curve.cryptography_curve()
             if params:
                 read(params)  # damaged parameters are damage, not an unknown curve
-            return leaf.public_key().curve
+            return leaf().public_key().curve
         except (nc.DerError, AttributeError) as exc:
             raise CorruptStore("the EC key's curve is unknown or does not match its certificate",
                                store=self.location, label=label) from exc

@@ -91,6 +91,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
         self._verifications = VerificationBudget()  # signature checks of chain building, for all entries
+        self._der_verifications = VerificationBudget()  # the same, of chains built over the DER (_chain_der)
         self._by_subject: dict[bytes, list[_Cert]] | None = None  # _certs by subject, made on first use
         self._levels_cache: dict[tuple[object, ...], nt.Levels] = {}  # by the values as stored (db.Row.raw)
         self._trust_models: dict[tuple[nt.Levels | None, bool, bool], Any] = {}
