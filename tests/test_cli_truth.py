@@ -90,7 +90,7 @@ def test_interrupted_import_into_an_existing_store_keeps_it(big_p12, tmp_path):
 
 
 def _kdf_threads_running(pid: int) -> bool:
-    """True once a write's KDF pool (keystores/backends/nss/kdf_pool.py) runs: the process has more than one thread."""
+    """True once a write's KDF pool (keystores/crypto/kdf_pool.py) runs: the process has more than one thread."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:

@@ -1015,7 +1015,7 @@ def test_listing_a_ca_list_imports_no_dataclasses_nor_x509(tmp_path):
 def test_the_kdf_pool_hands_back_what_a_call_raised_threaded_or_inline():
     """A derivation that fails is reported by its Future whether it ran in a thread or inline (cheap iteration
     counts, one core): a password change collects results after queueing every job. An interrupt is not held back."""
-    from keystores.backends.nss.kdf_pool import KdfPool
+    from keystores.crypto.kdf_pool import KdfPool
 
     def failing() -> bytes:
         raise ValueError("bad blob")
@@ -1039,7 +1039,7 @@ def test_leaving_the_kdf_pool_waits_for_running_calls_and_drops_queued_ones():
     import threading
     import time
 
-    from keystores.backends.nss.kdf_pool import Cancelled, KdfPool
+    from keystores.crypto.kdf_pool import Cancelled, KdfPool
 
     gate, started = threading.Event(), threading.Semaphore(0)
 
@@ -1091,7 +1091,7 @@ def test_a_small_nss_write_imports_no_concurrent_futures(tmp_path):
 def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(monkeypatch):
     import threading
 
-    from keystores.backends.nss.kdf_pool import KdfPool
+    from keystores.crypto.kdf_pool import KdfPool
 
     real_start, starts = threading.Thread.start, iter(range(10))
 

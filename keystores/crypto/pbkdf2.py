@@ -8,7 +8,7 @@ whole reading of a small PKCS#12 (one derivation for its certificates): so hashl
 not loaded, until what its derivations cost beyond cryptography's would have paid for loading it (a derivation
 that alone costs more goes to cryptography at once; Bouncy Castle's 51,200 iterations of SHA-512 do). At worst a
 run pays twice what the better choice in hindsight would have cost. Same bytes either way (tests/test_pbkdf2.py),
-and both release the GIL, so derivations run side by side in threads (keystores/backends/nss/kdf_pool.py). A
+and both release the GIL, so derivations run side by side in threads (keystores/crypto/kdf_pool.py). A
 handful of iterations (an NSS database without a password uses 1) costs less than setting up cryptography's
 object: hashlib always does those.
 """

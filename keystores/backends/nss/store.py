@@ -49,7 +49,7 @@ from keystores.limits import KdfBudget, VerificationBudget
 from keystores.model import Capabilities, Entry, Protection, ProtectionPart
 
 if TYPE_CHECKING:
-    from keystores.backends.nss.kdf_pool import KdfPool, Pending
+    from keystores.crypto.kdf_pool import KdfPool, Pending
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,

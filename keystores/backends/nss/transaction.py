@@ -145,7 +145,7 @@ class WriteTransaction:
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
-        from keystores.backends.nss.kdf_pool import KdfPool
+        from keystores.crypto.kdf_pool import KdfPool
 
         self._pending_macs, self._pending_values = [], []
         with KdfPool() as self._kdf:

@@ -21,7 +21,7 @@ from keystores.pki import key_attributes as ka
 from keystores.pki.certificates import serial_of
 
 if TYPE_CHECKING:
-    from keystores.backends.nss.kdf_pool import Pending
+    from keystores.crypto.kdf_pool import Pending
 
 
 def _der() -> Any:
