@@ -362,19 +362,20 @@ def test_hostile_bks_iteration_count_is_refused_before_any_work(tmp_path):
 def test_hostile_bcfks_iteration_count_is_refused_before_any_work(tmp_path):
     from asn1crypto import algos, core
 
-    from keystores.backends.bcfks import store as bcfks
+    from keystores.backends.bcfks import asn1
+    from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
     outer = core.Sequence.load(path.read_bytes())
-    check = bcfks._PbkdMacIntegrityCheck.load(outer[1].dump())
+    check = asn1.PbkdMacIntegrityCheck.load(outer[1].dump())
     kdf = algos.KdfAlgorithm.load(check["pbkd_algorithm"].dump())
     params = kdf["parameters"].native
     kdf = algos.KdfAlgorithm({"algorithm": "pbkdf2", "parameters": {
         "salt": {"specified": params["salt"]}, "iteration_count": 2**31 - 1, "key_length": 64,
         "prf": {"algorithm": "sha512", "parameters": None}}})
-    check = bcfks._PbkdMacIntegrityCheck({"mac_algorithm": check["mac_algorithm"],
-                                          "pbkd_algorithm": core.Any.load(kdf.dump()), "mac": check["mac"].native})
-    path.write_bytes(bcfks.der.tlv(0x30, outer[0].dump() + check.dump()))
+    check = asn1.PbkdMacIntegrityCheck({"mac_algorithm": check["mac_algorithm"],
+                                        "pbkd_algorithm": core.Any.load(kdf.dump()), "mac": check["mac"].native})
+    path.write_bytes(der.tlv(0x30, outer[0].dump() + check.dump()))
     with pytest.raises(CorruptStore, match="iterations"):
         BcfksStore.open(str(path), password=PASSWORD).close()
 
@@ -533,7 +534,7 @@ def test_damage_anywhere_in_an_uber_store_fails_cleanly(bc_made, tmp_path):
 
 def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path):
     """asn1crypto's messages run over several lines ("... while parsing ..."); ours stay one (found by the fuzz)."""
-    from keystores.backends.bcfks.store import _EncryptedData
+    from keystores.backends.bcfks.asn1 import EncryptedData
     from keystores.crypto import der
 
     path = _our_store(tmp_path / "ours.bcfks")
@@ -544,7 +545,7 @@ def test_a_bcfks_field_running_past_its_container_is_one_line_of_damage(tmp_path
     # the store data: its algorithm, then an OCTET STRING that claims 8 MB and holds 8 bytes
     lying = der.tlv(0x30, data[content:algorithm_end] + b"\x04\x83\x7f\xff\xff" + bytes(8))
     with pytest.raises(ValueError, match="\n"):
-        _EncryptedData.load(lying).native  # noqa: B018 - what the reader meets, in asn1crypto's words
+        EncryptedData.load(lying).native  # noqa: B018 - what the reader meets, in asn1crypto's words
     path.write_bytes(der.tlv(0x30, lying + data[data_end:end]))
     with pytest.raises(CorruptStore) as info:
         BcfksStore.open(str(path), password=PASSWORD).close()
@@ -558,6 +559,7 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     unless the store asks for an extraordinary count (the long fuzz hung on three 10-million-round derivations)."""
     from asn1crypto import algos, core
 
+    from keystores.backends.bcfks import asn1
     from keystores.backends.bcfks import store as bcfks
     from keystores.crypto import der
 
@@ -565,13 +567,13 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
     data = path.read_bytes()
     _, body, end = der.read(data)
     _, _, data_end = der.read(data, body)
-    store_data = bcfks._EncryptedData.load(data[body:data_end])
+    store_data = asn1.EncryptedData.load(data[body:data_end])
     alg = algos.EncryptionAlgorithm.load(store_data["algorithm"].dump()).native
     alg["parameters"]["key_derivation_func"]["parameters"]["iteration_count"] = iterations
     salt = alg["parameters"]["key_derivation_func"]["parameters"]["salt"]
     alg["parameters"]["key_derivation_func"]["parameters"]["salt"] = {"specified": salt[::-1]}  # the MAC fails
-    changed = bcfks._EncryptedData({"algorithm": core.Any.load(algos.EncryptionAlgorithm(alg).dump()),
-                                    "content": store_data["content"].native})
+    changed = asn1.EncryptedData({"algorithm": core.Any.load(algos.EncryptionAlgorithm(alg).dump()),
+                                  "content": store_data["content"].native})
     path.write_bytes(der.tlv(0x30, changed.dump() + data[data_end:end]))
     purposes: list[str] = []
     real_derive = bcfks._derive
@@ -584,13 +586,14 @@ def test_bcfks_damage_diagnosis_derives_the_store_key_once_and_only_at_ordinary_
 
 def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
     """Entries are independent: an ObjectData of a type BC may add later lists the rest and travels unchanged."""
+    from keystores.backends.bcfks import asn1
     from keystores.backends.bcfks import store as bcfks
+    from keystores.backends.bcfks.structure import object_data_der
 
     path = _our_store(tmp_path / "ours.bcfks")
     with BcfksStore.open(str(path), password=PASSWORD, writable=True) as store:
-        store._carried.append(bcfks._ObjectData({  # what a reader of a newer BC store holds
-            "type": 9, "identifier": "future", "creation_date": bcfks._utc(None),
-            "last_modified_date": bcfks._utc(None), "data": b"tomorrow's bytes"}))
+        # what a reader of a newer BC store holds
+        store._carried.append(("future", object_data_der(9, "future", bcfks._utc(None), b"tomorrow's bytes")))
         store.remove("aes")  # any edit: the store is written
     with BcfksStore.open(str(path), password=PASSWORD, writable=True) as store:
         assert "future" not in store.labels() and "aes" not in store.labels()
@@ -598,7 +601,7 @@ def test_a_bcfks_entry_of_an_unknown_type_is_named_and_kept(tmp_path):
         store.rename("root ca", "anchor")
     with BcfksStore.open(str(path), password=PASSWORD) as store:
         assert any("'future'" in note for note in store.notes) and "anchor" in store.labels()
-        assert [item["data"].native for item in store._carried] == [b"tomorrow's bytes"]
+        assert [asn1.ObjectData.load(item)["data"].native for _, item in store._carried] == [b"tomorrow's bytes"]
 
 
 def test_bcfks_store_data_in_the_clear_is_refused_by_name(tmp_path):

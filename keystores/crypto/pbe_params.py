@@ -17,7 +17,8 @@ from keystores.frozen import FrozenValue
 PBES2 = "1.2.840.113549.1.5.13"
 _PBKDF2 = "1.2.840.113549.1.5.12"
 # PBKDF2's PRFs by OID, as asn1crypto names them (HmacAlgorithmId)
-_PRFS = {"1.2.840.113549.2.7": "sha1", "1.2.840.113549.2.8": "sha224", "1.2.840.113549.2.9": "sha256",
+HMAC_SHA1 = "1.2.840.113549.2.7"
+_PRFS = {HMAC_SHA1: "sha1", "1.2.840.113549.2.8": "sha224", "1.2.840.113549.2.9": "sha256",
          "1.2.840.113549.2.10": "sha384", "1.2.840.113549.2.11": "sha512"}
 # PBES2's ciphers read here: OID -> (asn1crypto's name, cipher family for keystores.crypto.pbe, key bytes, IV bytes)
 _CIPHERS = {"2.16.840.1.101.3.4.1.2": ("aes128_cbc", "aes", 16, 16),
@@ -119,23 +120,10 @@ def _algorithm(data: bytes) -> CommonPbe:
     kdf_parts = der.inside_element(data, kdf)
     if len(kdf_parts) != 2 or der.element_oid(data, kdf_parts[0]) != _PBKDF2:
         raise der.DerError("not read here")
-    pbkdf2 = der.inside_element(data, kdf_parts[1])
-    if not 2 <= len(pbkdf2) <= 4:
+    salt, iterations, key_length, prf_oid = pbkdf2_fields(data, kdf_parts[1])
+    prf = _PRFS.get(prf_oid, "")
+    if not prf:
         raise der.DerError("not read here")
-    salt, iterations = der.element_octets(data, pbkdf2[0]), der.element_integer(data, pbkdf2[1])
-    rest = pbkdf2[2:]
-    key_length = None
-    if rest and rest[0][0] == _INTEGER:
-        key_length = der.element_integer(data, rest[0])
-        rest = rest[1:]
-    prf = "sha1"  # PBKDF2-params' DEFAULT
-    if rest:
-        prf_parts = der.inside_element(data, rest[0])
-        if len(rest) != 1 or not 1 <= len(prf_parts) <= 2 or (len(prf_parts) == 2 and prf_parts[1][0] != _NULL):
-            raise der.DerError("not read here")
-        prf = _PRFS.get(der.element_oid(data, prf_parts[0]), "")
-        if not prf:
-            raise der.DerError("not read here")
     scheme_parts = der.inside_element(data, scheme)
     if len(scheme_parts) != 2:
         raise der.DerError("not read here")
@@ -148,6 +136,29 @@ def _algorithm(data: bytes) -> CommonPbe:
         raise der.DerError("not read here")
     return CommonPbe("pbes2", prf, salt, iterations, size if key_length is None else key_length, cipher, cipher_name,
                      iv)
+
+
+def pbkdf2_fields(data: bytes, element: der.Element) -> tuple[bytes, int, int | None, str]:
+    """(salt, iteration count, key length or None, the PRF's OID) of PBKDF2-params in plain DER (`element`), the
+    salt specified and the PRF's parameters absent or NULL; DerError for anything else (asn1crypto reads it)."""
+    pbkdf2 = der.inside_element(data, element)
+    if not 2 <= len(pbkdf2) <= 4:
+        raise der.DerError("not read here")
+    salt, iterations = der.element_octets(data, pbkdf2[0]), der.element_integer(data, pbkdf2[1])
+    rest = pbkdf2[2:]
+    key_length = None
+    if rest and rest[0][0] == _INTEGER:
+        key_length = der.element_integer(data, rest[0])
+        rest = rest[1:]
+    prf = HMAC_SHA1  # PBKDF2-params' DEFAULT
+    if rest:
+        prf_parts = der.inside_element(data, rest[0])
+        if len(rest) != 1 or not 1 <= len(prf_parts) <= 2 or (len(prf_parts) == 2 and prf_parts[1][0] != _NULL):
+            raise der.DerError("not read here")
+        if len(prf_parts) == 2 and prf_parts[1][2] != prf_parts[1][3]:
+            raise der.DerError("not read here")
+        prf = der.element_oid(data, prf_parts[0])
+    return salt, iterations, key_length, prf
 
 
 def _pair(data: bytes, element: der.Element) -> tuple[der.Element, ...]:

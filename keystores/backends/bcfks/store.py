@@ -39,8 +39,7 @@ import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from asn1crypto import algos, core
-
+from keystores.backends.bcfks import structure
 from keystores.backends.bouncycastle import BouncyCastleFileStore
 from keystores.crypto import der
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
@@ -89,47 +88,6 @@ _SECRET_OIDS = {name.upper(): oid for oid, name in _SECRET_ALGORITHMS.items()} |
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
 
 
-class _ObjectData(core.Sequence):
-    _fields: ClassVar[list[Any]] = [
-        ("type", core.Integer), ("identifier", core.UTF8String), ("creation_date", core.GeneralizedTime),
-        ("last_modified_date", core.GeneralizedTime), ("data", core.OctetString),
-        ("comment", core.UTF8String, {"optional": True})]
-
-
-class _ObjectDataSequence(core.SequenceOf):
-    _child_spec = _ObjectData
-
-
-class _ObjectStoreData(core.Sequence):
-    _fields: ClassVar[list[Any]] = [
-        ("version", core.Integer), ("integrity_algorithm", core.Any), ("creation_date", core.GeneralizedTime),
-        ("last_modified_date", core.GeneralizedTime), ("objects", _ObjectDataSequence),
-        ("comment", core.UTF8String, {"optional": True})]
-
-
-class _EncryptedData(core.Sequence):
-    """EncryptedObjectStoreData and EncryptedSecretKeyData: an AlgorithmIdentifier and the ciphertext."""
-
-    _fields: ClassVar[list[Any]] = [("algorithm", core.Any), ("content", core.OctetString)]
-
-
-class _PbkdMacIntegrityCheck(core.Sequence):
-    _fields: ClassVar[list[Any]] = [
-        ("mac_algorithm", core.Any), ("pbkd_algorithm", core.Any), ("mac", core.OctetString)]
-
-
-class _Certificates(core.SequenceOf):
-    _child_spec = core.Any
-
-
-class _EncryptedPrivateKeyData(core.Sequence):
-    _fields: ClassVar[list[Any]] = [("encrypted_private_key_info", core.Any), ("certificates", _Certificates)]
-
-
-class _SecretKeyData(core.Sequence):
-    _fields: ClassVar[list[Any]] = [("key_algorithm", core.ObjectIdentifier), ("key_bytes", core.OctetString)]
-
-
 def _password_bytes(text: str) -> bytes:
     """PBEParametersGenerator.PKCS12PasswordToBytes: a BMPString with a NUL terminator, empty for ""."""
     return text.encode("utf-16-be", "surrogatepass") + b"\x00\x00" if text else b""
@@ -137,37 +95,30 @@ def _password_bytes(text: str) -> bytes:
 
 def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | None) -> bytes:
     """BcFKSKeyStoreSpi.generateKey: PBKDF2 over the password and the purpose, each a BMPString."""
-    kdf = algos.KdfAlgorithm.load(kdf_der)
-    oid = kdf["algorithm"].dotted
+    oid, prf_oid, salt, iterations, key_length = structure.kdf(kdf_der)
     if oid == _SCRYPT:
         raise UnsupportedFormat("scrypt key derivation in BCFKS is not read (PBKDF2 is)")
     if oid != _PBKDF2:
         raise UnsupportedFormat(f"key derivation {oid} is not one BCFKS uses")
-    params = kdf["parameters"]
-    prf = _PRF_HASHES.get(params["prf"]["algorithm"].dotted)
+    prf = _PRF_HASHES.get(prf_oid)
     if prf is None:
-        raise UnsupportedFormat(f"PBKDF2 with PRF {params['prf']['algorithm'].dotted} (BCFKS uses HMAC-SHA512 or "
-                                "HMAC-SHA3-512)")
-    iterations = params["iteration_count"].native
-    length = params["key_length"].native if params["key_length"].native is not None else default_length
+        raise UnsupportedFormat(f"PBKDF2 with PRF {prf_oid} (BCFKS uses HMAC-SHA512 or HMAC-SHA3-512)")
+    length = key_length if key_length is not None else default_length
     if length is None:
         raise ValueError("PBKDF2 parameters without a key length")
     if not 1 <= iterations <= MAX_ITERATIONS or not 1 <= length <= MAX_KEY_LENGTH:
         raise ValueError(f"implausible PBKDF2 parameters ({iterations} iterations, {length}-byte key)")
-    salt = params["salt"].chosen.native
     if not isinstance(salt, bytes):
         raise ValueError("PBKDF2 salt is not an octet string")
     return pbkdf2_hmac(prf, _password_bytes(password) + _password_bytes(purpose), salt, iterations, length)
 
 
-def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, Any]:
-    """(KDF DER, encryption OID, encryption parameters) of a PBES2 AlgorithmIdentifier."""
-    alg = algos.EncryptionAlgorithm.load(alg_der)
-    if alg["algorithm"].dotted != _PBES2:
-        raise UnsupportedFormat(f"protection algorithm {alg['algorithm'].dotted} is not PBES2 (BCFKS uses only PBES2)")
-    params = alg["parameters"]
-    scheme = params["encryption_scheme"]
-    return params["key_derivation_func"].dump(), scheme["algorithm"].dotted, scheme["parameters"]
+def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, bytes]:
+    """(KDF DER, encryption OID, encryption parameters' DER) of a PBES2 AlgorithmIdentifier."""
+    oid, kdf_der, cipher, cipher_params = structure.pbes2(alg_der)
+    if oid != _PBES2:
+        raise UnsupportedFormat(f"protection algorithm {oid} is not PBES2 (BCFKS uses only PBES2)")
+    return kdf_der, cipher, cipher_params
 
 
 def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: bytes | None = None) -> bytes:
@@ -190,8 +141,7 @@ def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: b
             raise WrongPassword("wrong password (the key unwrap check fails)") from exc
     from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-    params = algos.CcmParams.load(cipher_params.dump())
-    nonce, tag_length = params["aes_nonce"].native, params["aes_icvlen"].native
+    nonce, tag_length = structure.ccm_parameters(cipher_params)
     try:
         return AESCCM(key, tag_length=tag_length).decrypt(nonce, data, None)
     except InvalidTag as exc:
@@ -202,29 +152,21 @@ def _encrypt(password: str, purpose: str, data: bytes) -> tuple[bytes, bytes]:
     """(PBES2 AlgorithmIdentifier DER, ciphertext) as BC writes them: PBKDF2-HMAC-SHA512, AES-256-CCM."""
     from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-    kdf = _kdf(32)
-    key = _derive(kdf.dump(), password, purpose, 32)
+    kdf_der = _kdf(32)
+    key = _derive(kdf_der, password, purpose, 32)
     nonce = os.urandom(_NONCE_SIZE)
     encrypted = AESCCM(key, tag_length=_TAG_SIZE).encrypt(nonce, data, None)
-    alg = algos.EncryptionAlgorithm({
-        "algorithm": "pbes2",
-        "parameters": {"key_derivation_func": kdf,
-                       "encryption_scheme": {"algorithm": "aes256_ccm",
-                                             "parameters": {"aes_nonce": nonce, "aes_icvlen": _TAG_SIZE}}},
-    })
-    return alg.dump(), encrypted
+    return structure.pbes2_ccm_der(kdf_der, nonce, _TAG_SIZE), encrypted
 
 
-def _kdf(length: int) -> algos.KdfAlgorithm:
-    return algos.KdfAlgorithm({"algorithm": "pbkdf2", "parameters": {
-        "salt": {"specified": os.urandom(_SALT_SIZE)}, "iteration_count": WRITE_ITERATIONS, "key_length": length,
-        "prf": {"algorithm": "sha512", "parameters": None}}})
+def _kdf(length: int) -> bytes:
+    """The DER of a fresh PBKDF2 as BC writes it: HMAC-SHA512, a 64-byte salt, 51,200 iterations."""
+    return structure.pbkdf2_der(os.urandom(_SALT_SIZE), WRITE_ITERATIONS, length)
 
 
 def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes, *, key: bytes | None = None) -> bytes:
     """The store MAC (with `key`, its derivation is skipped)."""
-    mac_alg = core.Sequence.load(mac_alg_der)
-    oid = core.ObjectIdentifier.load(mac_alg[0].dump()).dotted
+    oid = structure.algorithm_oid(mac_alg_der)
     digest = _PRF_HASHES.get(oid)
     if digest is None:
         raise UnsupportedFormat(f"MAC algorithm {oid} is not one BCFKS uses (HMAC-SHA512, HMAC-SHA3-512)")
@@ -241,7 +183,7 @@ def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | Non
     The MAC is still checked before anything is decrypted."""
     try:
         kdf_der, cipher, _ = _pbes2_parts(alg_der)
-        iterations = algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native
+        iterations = structure.kdf(kdf_der)[3]
     except (KeystoreError, *_PARSE_ERRORS):
         return lambda: None
     if cipher not in (_AES256_CCM, _AES256_WRAP_PAD) or not isinstance(iterations, int) \
@@ -284,7 +226,7 @@ def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
     _, cipher, cipher_params = _pbes2_parts(alg_der)
     if cipher != _AES256_CCM or len(data) < 16:
         return None
-    nonce = algos.CcmParams.load(cipher_params.dump())["aes_nonce"].native
+    nonce = structure.ccm_parameters(cipher_params)[0]
     size_bytes = 15 - len(nonce)
     counter = bytes([size_bytes - 1]) + nonce + (1).to_bytes(size_bytes, "big")
     decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
@@ -306,7 +248,7 @@ class BcfksStore(BouncyCastleFileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
         self._created: dt.datetime | None = None
-        self._carried: list[_ObjectData] = []  # entries of types keystores does not know, written back as read
+        self._carried: list[tuple[str, bytes]] = []  # entries of types keystores does not know (label, DER as read)
         self._read_protection: dict[str, ProtectionPart] = {}
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
@@ -327,15 +269,10 @@ class BcfksStore(BouncyCastleFileStore):
             if check_tag != 0x30 or check_end != end:
                 raise ValueError("the integrity check is not a PbkdMacIntegrityCheck")
             content = data[body:data_end]
-            integrity = _PbkdMacIntegrityCheck.load(data[data_end:end])
-            mac_alg_der = integrity["mac_algorithm"].dump()
-            kdf_der = integrity["pbkd_algorithm"].dump()
-            stored_mac = integrity["mac"].native
+            mac_alg_der, kdf_der, stored_mac = structure.integrity_check(data[data_end:end])
             if _element_count(content) != 2:  # an ObjectStoreData in the clear: no BC release writes one
                 raise UnsupportedFormat("BCFKS store data in the clear (not encrypted) is not read")
-            encrypted = _EncryptedData.load(content)
-            alg_der = encrypted["algorithm"].dump()
-            ciphertext = encrypted["content"].native
+            alg_der, ciphertext = structure.encrypted_data(content)
             store_key = _store_key_beside(alg_der, self.password)
             mac = _mac(mac_alg_der, kdf_der, self.password, content)
         except KeystoreError as exc:
@@ -346,11 +283,9 @@ class BcfksStore(BouncyCastleFileStore):
             self._explain_mac_failure(alg_der, ciphertext, store_key)
         try:
             plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext, key=store_key())
-            store_data = _ObjectStoreData.load(plain, strict=True)
-            if store_data["integrity_algorithm"].dump() != mac_alg_der:
+            integrity_der, self._created, objects = structure.store_data(plain)
+            if integrity_der != mac_alg_der:
                 raise ValueError("the store's integrity algorithm differs from its MAC's")
-            self._created = store_data["creation_date"].native
-            objects = list(store_data["objects"])
         except WrongPassword as exc:
             raise IntegrityError("the store MAC matches but the store data does not decrypt: the file was "
                                  "altered", store=self.location) from exc
@@ -363,16 +298,16 @@ class BcfksStore(BouncyCastleFileStore):
         self._carried = []
         for item in objects:
             try:
-                entry = self._entry(item)
+                fields = structure.object_data(item)
+                entry = self._entry(fields)
             except KeystoreError:
                 raise
             except _PARSE_ERRORS as exc:
                 raise CorruptStore(f"damaged entry ({one_line(exc)})", store=self.location) from exc
             if entry is None:
-                self._carried.append(item)
-                self.notes.append(f"{self.location}: entry '{item['identifier'].native}' is of a type keystores "
-                                  f"does not know ({item['type'].native}); it is kept unchanged when the store is "
-                                  "rewritten")
+                self._carried.append((fields[1], fields[4]))
+                self.notes.append(f"{self.location}: entry '{fields[1]}' is of a type keystores does not know "
+                                  f"({fields[0]}); it is kept unchanged when the store is rewritten")
                 continue
             if entry.label in self._entries:
                 self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
@@ -386,7 +321,7 @@ class BcfksStore(BouncyCastleFileStore):
         proven = False
         try:
             kdf_der, _, _ = _pbes2_parts(alg_der)
-            if algos.KdfAlgorithm.load(kdf_der)["parameters"]["iteration_count"].native <= _PROOF_MAX_ITERATIONS:
+            if structure.kdf(kdf_der)[3] <= _PROOF_MAX_ITERATIONS:
                 key = store_key() or _derive(kdf_der, self.password or "", "STORE_ENCRYPTION", 32)
                 try:
                     _decrypt(alg_der, "", "STORE_ENCRYPTION", ciphertext, key=key)
@@ -402,11 +337,8 @@ class BcfksStore(BouncyCastleFileStore):
         raise WrongPassword("wrong store password, or the file is damaged (the store MAC does not match)",
                             store=self.location)
 
-    def _entry(self, item: _ObjectData) -> Entry | None:
-        type_ = item["type"].native
-        label = item["identifier"].native
-        created = item["last_modified_date"].native  # what BC's engineGetCreationDate returns
-        data = item["data"].native
+    def _entry(self, item: structure.ObjectData) -> Entry | None:
+        type_, label, created, data, _ = item  # created: the last modified date, as BC's engineGetCreationDate
         if type_ == _CERTIFICATE:
             return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),)}, leaf_der=data,
                                   chain_der=(data,), label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL,
@@ -414,9 +346,7 @@ class BcfksStore(BouncyCastleFileStore):
         password = self.password or ""
         blob = bytes([type_]) + data
         if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
-            key_data = _EncryptedPrivateKeyData.load(data)
-            ders = tuple(cert.dump() for cert in key_data["certificates"])
-            epki = key_data["encrypted_private_key_info"].dump()
+            epki, ders = structure.key_data(data)
             if not ders:
                 return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self, label=label,
                                     kind=EntryKind.KEY_PAIR, created=created)
@@ -446,8 +376,7 @@ class BcfksStore(BouncyCastleFileStore):
         from cryptography.hazmat.primitives.serialization import load_der_private_key
 
         try:
-            epki = _EncryptedData.load(epki_der)
-            alg_der, encrypted = epki["algorithm"].dump(), epki["content"].native
+            alg_der, encrypted = structure.encrypted_data(epki_der)
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged protected key ({one_line(exc)})", store=self.location, label=label) from exc
         pkcs8 = self._unprotect(alg_der, password, "PRIVATE_KEY_ENCRYPTION", encrypted, label)
@@ -461,15 +390,12 @@ class BcfksStore(BouncyCastleFileStore):
 
     def _open_secret_key(self, data: bytes, password: str, label: str) -> SecretKey:
         try:
-            sealed = _EncryptedData.load(data)
-            alg_der, encrypted = sealed["algorithm"].dump(), sealed["content"].native
+            alg_der, encrypted = structure.encrypted_data(data)
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged secret key entry ({one_line(exc)})", store=self.location, label=label) from exc
         plain = self._unprotect(alg_der, password, "SECRET_KEY_ENCRYPTION", encrypted, label)
         try:
-            key_data = _SecretKeyData.load(plain, strict=True)
-            oid = key_data["key_algorithm"].dotted
-            value = key_data["key_bytes"].native
+            oid, value = structure.secret_key_data(plain)
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged secret key ({one_line(exc)})", store=self.location, label=label) from exc
         return SecretKey(_SECRET_ALGORITHMS.get(oid, oid), value)
@@ -485,22 +411,16 @@ class BcfksStore(BouncyCastleFileStore):
             raise PasswordRequired("writing the store needs its password", store=self.location)
         now = _utc(None)
         objects = [self._object(label, entry) for label, entry in self._entries.items()]
-        objects += [item for item in self._carried if item["identifier"].native not in self._entries]
-        store_data = _ObjectStoreData({
-            "version": 1, "integrity_algorithm": core.Any.load(_HMAC_SHA512_DER),
-            "creation_date": _utc(self._created or now), "last_modified_date": now,
-            "objects": objects,
-        })
-        kdf_der = _kdf(64).dump()
+        objects += [item for label, item in self._carried if label not in self._entries]
+        store_data = structure.store_data_der(_HMAC_SHA512_DER, _utc(self._created or now), now, objects)
+        kdf_der = _kdf(64)
         mac_key = _beside(lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK", None))
-        alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data.dump())
-        content = _EncryptedData({"algorithm": core.Any.load(alg_der), "content": encrypted}).dump()
+        alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data)
+        content = structure.encrypted_data_der(alg_der, encrypted)
         mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key())
-        check = _PbkdMacIntegrityCheck({"mac_algorithm": core.Any.load(_HMAC_SHA512_DER),
-                                        "pbkd_algorithm": core.Any.load(kdf_der), "mac": mac})
-        return der.tlv(0x30, content + check.dump())
+        return der.tlv(0x30, content + structure.integrity_check_der(_HMAC_SHA512_DER, kdf_der, mac))
 
-    def _object(self, label: str, entry: Entry) -> _ObjectData:
+    def _object(self, label: str, entry: Entry) -> bytes:
         created = _utc(entry.created)
         if entry.kind is EntryKind.TRUSTED_CERT:
             type_, data = _CERTIFICATE, entry.chain_der()[0]
@@ -512,33 +432,26 @@ class BcfksStore(BouncyCastleFileStore):
                 type_, data = _PRIVATE_KEY, self._protect_private_key(entry)
             else:
                 type_, data = _SECRET_KEY, self._protect_secret_key(entry)
-        return _ObjectData({"type": type_, "identifier": label, "creation_date": created,
-                            "last_modified_date": created, "data": data})
+        return structure.object_data_der(type_, label, created, data)
 
     def _protect_private_key(self, entry: Entry) -> bytes:
-        from asn1crypto import keys
-
         pkcs8 = self._pkcs8(entry)
         alg_der, encrypted = _encrypt(self.password or "", "PRIVATE_KEY_ENCRYPTION", pkcs8)
-        epki = keys.EncryptedPrivateKeyInfo({"encryption_algorithm": algos.EncryptionAlgorithm.load(alg_der),
-                                             "encrypted_data": encrypted})
-        certificates = [core.Any.load(der) for der in entry.chain_der()]
-        return _EncryptedPrivateKeyData({"encrypted_private_key_info": core.Any.load(epki.dump()),
-                                         "certificates": certificates}).dump()
+        return structure.key_data_der(structure.encrypted_data_der(alg_der, encrypted), entry.chain_der())
 
     def _protect_secret_key(self, entry: Entry) -> bytes:
         secret = entry.secret
         if secret is None:
             raise UsageError("a secret-key entry needs its key", store=self.location, label=entry.label)
         oid = _secret_oid(secret.algorithm, self.location, entry.label)
-        plain = _SecretKeyData({"key_algorithm": oid, "key_bytes": secret.value}).dump()
+        plain = structure.secret_key_data_der(oid, secret.value)
         alg_der, encrypted = _encrypt(self.password or "", "SECRET_KEY_ENCRYPTION", plain)
-        return _EncryptedData({"algorithm": core.Any.load(alg_der), "content": encrypted}).dump()
+        return structure.encrypted_data_der(alg_der, encrypted)
 
     # --- describing ------------------------------------------------------------------------------------------
     @staticmethod
     def _describe(mac_alg_der: bytes, kdf_der: bytes, alg_der: bytes) -> dict[str, ProtectionPart]:
-        mac_oid = core.ObjectIdentifier.load(core.Sequence.load(mac_alg_der)[0].dump()).dotted
+        mac_oid = structure.algorithm_oid(mac_alg_der)
         mac_hash = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(mac_oid, ""), mac_oid)
         mac_name = {"SHA-512": "HMAC-SHA512", "SHA3-512": "HMAC-SHA3-512"}.get(mac_hash, mac_oid)
         kdf = _kdf_protection(kdf_der)
@@ -559,9 +472,9 @@ class BcfksStore(BouncyCastleFileStore):
             if blob is None:
                 continue
             try:
-                sealed = _EncryptedPrivateKeyData.load(blob[1:])["encrypted_private_key_info"].dump() \
-                    if blob[0] in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY) else blob[1:]
-                seen.add(_pbes2(_EncryptedData.load(sealed)["algorithm"].dump()))
+                sealed = structure.key_data(blob[1:])[0] if blob[0] in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY) \
+                    else blob[1:]
+                seen.add(_pbes2(structure.encrypted_data(sealed)[0]))
             except (KeystoreError, *_PARSE_ERRORS):
                 continue  # a damaged key is reported when it is opened, not here
         found["keys"] = ProtectionPart.joined(seen) if seen else written
@@ -569,9 +482,8 @@ class BcfksStore(BouncyCastleFileStore):
 
 
 def _kdf_protection(kdf_der: bytes) -> ProtectionPart:
-    params = algos.KdfAlgorithm.load(kdf_der)["parameters"]
-    prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(params["prf"]["algorithm"].dotted, ""), "?")
-    iterations = params["iteration_count"].native
+    _, prf_oid, _, iterations, _ = structure.kdf(kdf_der)
+    prf = {"sha512": "SHA-512", "sha3_512": "SHA3-512"}.get(_PRF_HASHES.get(prf_oid, ""), "?")
     return ProtectionPart(f"PBKDF2-HMAC-{prf}, {iterations} iterations", ("PBKDF2", prf), iterations)
 
 
