@@ -104,6 +104,26 @@ def test_delete_and_rename_import_no_x509(stores: dict[str, Path], name: str, tm
         assert len(store.get("web").chain) == 3 and store.get("other").key is not None
 
 
+@pytest.mark.parametrize(("source", "argv"), [
+    ("bks", ["export", "{src}", "web", "--key", "-o", "{out}.pem"]),
+    ("bcfks", ["export", "{src}", "web", "--key", "-o", "{out}.pem"]),
+    ("bcfks", ["convert", "{src}", "{out}.bks", "--dest-password", "env:LEAN_PW"]),
+    ("bks", ["convert", "{src}", "{out}.bcfks", "--dest-password", "env:LEAN_PW"]),
+])
+def test_bouncy_castle_keys_open_and_seal_without_asn1crypto(stores: dict[str, Path], source: str, argv: list[str],
+                                                            tmp_path: Path) -> None:
+    """A BKS key is opened and sealed, and a BCFKS written, through keystores.crypto.der (issue 15)."""
+    out = tmp_path / "out"
+    loaded = _modules_after([part.format(src=stores[source], out=out) for part in argv] + ["-p", "env:LEAN_PW"],
+                            tmp_path)
+    assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], argv
+    written = next(tmp_path.glob("out.*"))
+    if written.suffix != ".pem":
+        with open_store(written, password=PASSWORD) as copy, open_store(stores[source], password=PASSWORD) as original:
+            assert copy.get("web").chain == original.get("web").chain
+            assert copy.get("rsa").key.private_numbers() == original.get("rsa").key.private_numbers()
+
+
 def _decoded(store: Any) -> None:
     """Every entry's chain read as the eager readers did."""
     for entry in store.entries():

@@ -99,16 +99,20 @@ def _decode_key(data: bytes) -> tuple[int, str, str, bytes]:
     return key_type, key_format, algorithm, encoding
 
 
+_PKCS12_3DES = "1.2.840.113549.1.12.1.3"  # pbeWithSHAAnd3-KeyTripleDES-CBC
+
+
 def _encode_key(key_type: int, key_format: str, algorithm: str, encoding: bytes) -> bytes:
     return (bytes([key_type]) + write_utf(key_format) + write_utf(algorithm)
             + struct.pack(">i", len(encoding)) + encoding)
 
 
-def _tdes_alg(salt: bytes, iterations: int) -> Any:
-    from asn1crypto import algos
+def _tdes_alg(salt: bytes, iterations: int) -> bytes:
+    """The AlgorithmIdentifier (DER) of PBEWithSHAAnd3-KeyTripleDES-CBC with these parameters, for
+    keystores.crypto.pbe (which reads it without asn1crypto: keystores.crypto.pbe_params)."""
+    from keystores.crypto import der
 
-    return algos.EncryptionAlgorithm({"algorithm": "pkcs12_sha1_tripledes_3key",
-                                      "parameters": {"salt": salt, "iterations": iterations}})
+    return der.sequence(der.oid(_PKCS12_3DES), der.sequence(der.octet_string(salt), der.integer(iterations)))
 
 
 def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
@@ -133,16 +137,15 @@ def _unseal(blob: bytes, password: str) -> tuple[int, str, str, bytes]:
 
 def _seal(encoded_key: bytes, password: str) -> bytes:
     """A sealed entry's bytes: PBEWithSHAAnd3-KeyTripleDES-CBC with a 20-byte salt, as BC writes it."""
-    from asn1crypto import algos
-
     from keystores.crypto import pbe
+    from keystores.crypto.pbe_params import common
 
     # BC turns an empty password into no bytes at all, not a BMPString's terminator: raw "" is exactly that.
     alg_der, encrypted = pbe.encrypt_with("pkcs12-3des", encoded_key, password, iterations=WRITE_ITERATIONS,
                                           salt_length=_SALT_SIZE, raw_password=password == "")
-    params = algos.EncryptionAlgorithm.load(alg_der)["parameters"]
-    salt = params["salt"].native
-    return struct.pack(">i", len(salt)) + salt + struct.pack(">i", params["iterations"].native) + encrypted
+    params = common(alg_der)  # what encrypt_with wrote: read by keystores.crypto.pbe_params, always
+    assert params is not None
+    return struct.pack(">i", len(params.salt)) + params.salt + struct.pack(">i", params.iterations) + encrypted
 
 
 class _Record:

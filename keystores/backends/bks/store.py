@@ -179,10 +179,17 @@ class BksStore(_BcStore):
 
 
 def _java_key_algorithm(pkcs8: bytes) -> str:
-    """The algorithm name Java's key factories know a PKCS#8 key by (what BC's encodeKey writes)."""
-    from asn1crypto import keys
+    """The algorithm name Java's key factories know a PKCS#8 key by (what BC's encodeKey writes). The OID is read with
+    keystores.crypto.der (asn1crypto's keys module costs a third of a small `import` or `convert`; issue 15), by
+    asn1crypto when that declines."""
+    from keystores.crypto import der
 
-    oid = keys.PrivateKeyInfo.load(pkcs8)["private_key_algorithm"]["algorithm"].dotted
+    try:
+        oid = der.element_oid(pkcs8, der.inside_element(pkcs8, der.inside(pkcs8, whole=True)[1])[0])
+    except (der.DerError, IndexError):
+        from asn1crypto import keys
+
+        oid = keys.PrivateKeyInfo.load(pkcs8)["private_key_algorithm"]["algorithm"].dotted
     return {"1.2.840.113549.1.1.1": "RSA", "1.2.840.10045.2.1": "EC", "1.2.840.10040.4.1": "DSA",
             "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448", "1.3.101.110": "X25519", "1.3.101.111": "X448",
             "1.2.840.113549.1.1.10": "RSASSA-PSS"}.get(oid, oid)
