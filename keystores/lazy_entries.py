@@ -267,20 +267,20 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
 def open_keys(entries: Iterable[Entry]) -> None:
     """Open the sealed keys of `entries` whose backend lets them open in threads, side by side on every core:
     each costs a PBKDF2 run that releases the GIL (keystores.crypto.pbkdf2), so copying a store of many keys does
-    not decrypt them one after another (bench/bench_nss.py, 200 key pairs from a PKCS#12). A key that does not
-    open stays sealed: its error is raised where the key is first used, in order, as without this; the keys
-    not yet started are then left alone."""
+    not decrypt them one after another (bench/bench_nss.py, 200 key pairs from a PKCS#12). Every key is queued
+    before the first is awaited. A key that does not open stays sealed: its error is raised where the key is first
+    used, in order, as without this; the keys not yet started are then left alone. The threads are
+    keystores.crypto.kdf_pool's (concurrent.futures would import logging, which costs more than a small store's
+    keys: bench/bench_pkcs12.py)."""
     sealed = list({id(e): e for e in entries if isinstance(e, SealedEntry) and e.sealed
                    and e.__dict__.get("_in_threads")}.values())
     from keystores.crypto.pbkdf2 import usable_cores
 
-    workers = min(usable_cores(), len(sealed))
-    if workers < 2:
+    if min(usable_cores(), len(sealed)) < 2:
         return
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from keystores.crypto.kdf_pool import KdfPool
 
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="open-keys")
-    try:
-        wait([pool.submit(entry._open) for entry in sealed], return_when=FIRST_EXCEPTION)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with KdfPool("open-keys", most=len(sealed), stop_at_failure=True) as pool:
+        jobs = [pool.submit(None, entry._open) for entry in sealed]
+        for job in jobs:
+            job.wait()

@@ -4,6 +4,9 @@ without open_keys; keys of backends that may ask for a key password are left to 
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -52,3 +55,72 @@ def test_keys_open_side_by_side_and_a_bad_one_fails_where_it_is_used():
     assert bad.sealed  # still: a later use raises again
     assert same_key(asking.key, ec_key(5))
     assert threading.current_thread().name in threads  # the one left out was opened here, when used
+
+
+needs_cores = pytest.mark.skipif(usable_cores() < 2, reason="on one core open_keys opens nothing ahead")
+
+
+def test_open_keys_imports_neither_concurrent_futures_nor_logging():
+    """Its threads are keystores.crypto.kdf_pool's: concurrent.futures imports logging, which costs more than a small
+    store's keys (issue 15)."""
+    probe = ("import sys\nfrom keystores.lazy_entries import open_keys, sealed_entry\nfrom keystores.model import "
+             "EntryKind\nkeys = [sealed_entry(lambda i=i: i, None, None, in_threads=True, label=str(i), "
+             "kind=EntryKind.KEY_PAIR, key=None) for i in range(4)]\nopen_keys(keys)\n"
+             "assert [k.key for k in keys] == [0, 1, 2, 3]\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('concurrent', 'logging'))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@needs_cores
+def test_after_the_first_failure_the_calls_still_queued_are_dropped():
+    """stop_at_failure, as concurrent.futures' FIRST_EXCEPTION with cancel_futures was: a call that raises stops
+    the queued ones from starting (the running ones finish)."""
+    from keystores.crypto.kdf_pool import Cancelled, KdfPool
+
+    release, ran = threading.Event(), []
+
+    def fail():
+        raise WrongPassword("not this one")
+
+    def blocker():
+        release.wait(30)
+        ran.append("blocker")
+
+    with KdfPool("test", most=2, stop_at_failure=True) as pool:
+        jobs = [pool.submit(None, fail), pool.submit(None, blocker),
+                *(pool.submit(None, ran.append, n) for n in range(3))]
+        jobs[0].wait()
+        release.set()
+        for job in jobs:
+            job.wait()
+    with pytest.raises(WrongPassword):
+        jobs[0].result()
+    assert set(ran) <= {"blocker"}
+    for job in jobs[2:]:
+        with pytest.raises(Cancelled):
+            job.result()
+
+
+@needs_cores
+def test_an_interrupt_while_keys_open_reaches_the_caller_and_leaves_no_thread():
+    """Ctrl-C while open_keys waits: KeyboardInterrupt reaches the caller once the running keys are done (the queued
+    ones are dropped: test_nss.py's pool tests), no worker thread is left, and every key still opens when used."""
+    main = threading.get_ident()
+    threads: set[str] = set()
+    entries = [_sealed(i, threads=threads)[1] for i in range(8)]
+    interrupted = threading.Event()
+
+    def interrupt():
+        if not interrupted.is_set():
+            interrupted.set()
+            signal.pthread_kill(main, signal.SIGINT)
+        return ec_key(0)
+
+    entries[0].__dict__["_unseal"] = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        open_keys(entries)
+    assert not [t for t in threading.enumerate() if t.name.startswith("open-keys")]
+    for index, entry in enumerate(entries[1:], start=1):
+        assert same_key(entry.key, ec_key(index))  # each opens when used

@@ -1,5 +1,6 @@
-"""The PBKDF2 work of one NSS write, run on every core this process may use (a speed device; bench/bench_nss.py,
-"nss import" and "nss passwd" rows, justifies it).
+"""Key derivations run on every core this process may use (a speed device): the PBKDF2 work of one NSS write
+(bench/bench_nss.py, "nss import" and "nss passwd" rows, justify it), and the sealed keys a transfer opens
+(keystores.lazy_entries.open_keys; bench/bench_pkcs12.py's 200-key rows).
 
 NSS salts every encrypted attribute and every integrity MAC afresh (32 random bytes) and derives its key with the
 database's iteration count (10,000 where a password is set): a trusted certificate costs 7 derivations, an RSA key
@@ -31,13 +32,14 @@ _WORTH_A_THREAD = 1000
 
 
 class Cancelled(Exception):
-    """The call was dropped before it ran: the write it belonged to stopped."""
+    """The call was dropped before it ran: the job it belonged to stopped (the pool was left, or with
+    stop_at_failure an earlier call failed)."""
 
 
 class Pending(Generic[_T]):
     """One call's outcome: result() waits for it, then returns what the call returned or raises what it raised."""
 
-    __slots__ = ("_args", "_call", "_done", "_error", "_kwargs", "_value")
+    __slots__ = ("_args", "_call", "_done", "_error", "_kwargs", "_on_failure", "_value")
 
     def __init__(self, call: Callable[..., _T] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self._call, self._args, self._kwargs = call, args, kwargs
@@ -45,6 +47,7 @@ class Pending(Generic[_T]):
         self._error: BaseException | None = None
         self._done = threading.Lock()
         self._done.acquire()  # released once the call ran (or was dropped)
+        self._on_failure: Callable[[], None] | None = None  # called before result() can see a failure
 
     def run(self) -> None:
         """Make the call (in a worker thread, or inline)."""
@@ -53,6 +56,8 @@ class Pending(Generic[_T]):
             self._value = self._call(*self._args, **self._kwargs)
         except BaseException as exc:  # handed to whoever asks for the result, as a Future does
             self._error = exc
+            if self._on_failure is not None:
+                self._on_failure()
         finally:
             self._call, self._args, self._kwargs = None, (), {}
             self._done.release()
@@ -62,9 +67,13 @@ class Pending(Generic[_T]):
         self._call, self._args, self._kwargs = None, (), {}
         self._done.release()
 
-    def result(self) -> _T:
+    def wait(self) -> None:
+        """Wait until the call ran or was dropped, whatever its outcome."""
         with self._done:
             pass
+
+    def result(self) -> _T:
+        self.wait()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
@@ -72,19 +81,26 @@ class Pending(Generic[_T]):
 
 class KdfPool:
     """Runs derivation calls in worker threads when they are costly and there is more than one core; inline
-    otherwise. Use as a context manager: leaving it waits for the running calls and drops the queued ones."""
+    otherwise. Use as a context manager: leaving it waits for the running calls and drops the queued ones.
 
-    def __init__(self) -> None:
-        self._cores = usable_cores()
+    `name` names the threads; `most` bounds how many start; with `stop_at_failure`, a call that raises makes the
+    workers drop the calls still queued (their result() raises Cancelled), as concurrent.futures' FIRST_EXCEPTION
+    with cancel_futures did for keystores.lazy_entries.open_keys."""
+
+    def __init__(self, name: str = "nss-kdf", *, most: int | None = None, stop_at_failure: bool = False) -> None:
+        self._cores = usable_cores() if most is None else min(usable_cores(), most)
+        self._name = name
+        self._stop_at_failure = stop_at_failure
         self._queue: SimpleQueue[Pending[Any] | None] | None = None
         self._workers: list[threading.Thread] = []
         self._closing = False
 
-    def submit(self, iterations: int, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
-        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations`; what it raises, its result() raises,
-        whether it ran in a thread or inline. An interrupt (KeyboardInterrupt in this thread) is not held back."""
+    def submit(self, iterations: int | None, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
+        """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations` (None: a count not known here, taken as
+        worth a thread); what it raises, its result() raises, whether it ran in a thread or inline. An interrupt
+        (KeyboardInterrupt in this thread) is not held back."""
         job = Pending(call, args, kwargs)
-        if iterations < _WORTH_A_THREAD or self._cores < 2:
+        if (iterations is not None and iterations < _WORTH_A_THREAD) or self._cores < 2:
             job.run()
             if isinstance(job._error, KeyboardInterrupt | SystemExit):
                 raise job._error
@@ -94,12 +110,18 @@ class KdfPool:
 
             self._queue = SimpleQueue()
             for number in range(self._cores):  # listed before it starts: an interrupt may land between two
-                worker = threading.Thread(target=self._work, args=(self._queue,), name=f"nss-kdf-{number}",
+                worker = threading.Thread(target=self._work, args=(self._queue,), name=f"{self._name}-{number}",
                                           daemon=True)
                 self._workers.append(worker)
                 worker.start()
+        if self._stop_at_failure:
+            job._on_failure = self._stop
         self._queue.put(job)
         return job
+
+    def _stop(self) -> None:
+        """The first failure (with stop_at_failure): the calls still queued are dropped."""
+        self._closing = True
 
     def _work(self, queue: SimpleQueue[Pending[Any] | None]) -> None:
         while True:
