@@ -110,3 +110,66 @@ def test_only_an_already_loaded_libcrypto_is_used() -> None:
     library, derived = done.stdout.split()
     assert library == "None"
     assert bytes.fromhex(derived) == kdf.pkcs12_kdf(b"\x00a\x00\x00", b"salt", 3, 10, 20)
+
+
+# --- PBKDF1's loop by libcrypto (EVP_BytesToKey): PBES1 and NSS's legacy PBE ("compat" NSS databases) ---------------
+# David Ireland's PBKDF1 example (di-mgt.com.au/cryptoKDFs.html, also in PyCryptodome's tests): "password", salt
+# 78578E5A5D63CB06, 1,000 SHA-1 rounds, first 16 bytes DC19847E05C64D2FAF10EBFB4A3D2A20; the 4 bytes after them,
+# and the NSS legacy key and IV below, are this module's own answers, held on both paths.
+PBKDF1_KNOWN = ("DC19847E05C64D2FAF10EBFB4A3D2A20", "B4E35EFE")
+NSS_LEGACY_KNOWN = ("4440e48caf9f07bbc80678cd8b94b78da953d895e6a50430", "68541dd82eebb72c")
+
+
+@pytest.fixture(params=["libcrypto", "python"])
+def pbkdf1_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each path of keystores.crypto.decrepit.kdf.pbkdf1: libcrypto's must answer (no silent fallback), Python's is
+    forced by taking libcrypto away."""
+    from keystores.crypto.decrepit import kdf as decrepit
+
+    if request.param == "libcrypto":
+        assert libcrypto.library() is not None, "hashlib's libcrypto is not found: the fast path is never taken"
+        monkeypatch.setattr(decrepit, "pbkdf1_python", lambda *args: pytest.fail("the Python loop ran"))
+    else:
+        monkeypatch.setattr(libcrypto, "_LOADED", [None])
+    return str(request.param)
+
+
+def test_pbkdf1_gives_the_published_answer(pbkdf1_path: str) -> None:
+    from keystores.crypto.decrepit.kdf import pbkdf1
+
+    derived = pbkdf1(b"password", bytes.fromhex("78578E5A5D63CB06"), 1000, "sha1").hex().upper()
+    assert (derived[:32], derived[32:]) == PBKDF1_KNOWN
+
+
+def test_nss_legacy_key_and_iv_are_the_known_ones(pbkdf1_path: str) -> None:
+    """What the NSS "compat" profile encrypts under (10,000 rounds, a database with a password): pk12util reading
+    what we wrote is tests/test_nss.py's test_pk12util_exports_our_keys_and_openssl_reads_them[compat]."""
+    from keystores.backends.nss.crypto import _legacy_3des_key_iv
+
+    key, iv = _legacy_3des_key_iv(bytes(range(20)), bytes(range(100, 120)), 10_000)
+    assert (key.hex(), iv.hex()) == NSS_LEGACY_KNOWN
+
+
+def test_pbkdf1_libcrypto_and_python_agree_on_random_inputs() -> None:
+    from keystores.crypto.decrepit.kdf import pbkdf1_python
+
+    seeded = random.Random(8018)
+    for hash_name in ("md5", "sha1"):
+        for _ in range(12):
+            password, salt = seeded.randbytes(seeded.randrange(0, 90)), seeded.randbytes(seeded.choice([0, 8, 20]))
+            iterations = seeded.choice([0, 1, 2, 3, 1000, 10_000])
+            by_library = kdf.iterated_digest(password + salt, iterations, hash_name)
+            if not password + salt:
+                assert by_library is None  # nothing to hash: the Python loop answers
+                continue
+            assert by_library == pbkdf1_python(password, salt, iterations, hash_name), (password, salt, iterations)
+    assert kdf.iterated_digest(b"data", 5, "sha256") is None  # no one-block cipher for 32 bytes: Python's
+
+
+def test_pbkdf1_without_an_already_loaded_libcrypto_is_python_s() -> None:
+    probe = ("import sys\nsys.modules['_hashlib'] = None\nfrom keystores.crypto import libcrypto\n"
+             "from keystores.crypto.decrepit.kdf import pbkdf1\n"
+             "print(libcrypto.library(), pbkdf1(b'password', bytes.fromhex('78578E5A5D63CB06'), 1000, 'sha1').hex())")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    library, derived = done.stdout.split()
+    assert library == "None" and derived.upper() == "".join(PBKDF1_KNOWN)

@@ -1,6 +1,7 @@
 """The interpreter's own libcrypto (the OpenSSL that hashlib's _hashlib is linked against), through ctypes, for
-what hashlib lacks: the PKCS#12 KDF (keystores.crypto.kdf), CBC ciphers (keystores.crypto.pbe) and an EC
-private key's public point (keystores.pki.pkcs8).
+what hashlib lacks: the PKCS#12 KDF and PBKDF1's rounds (keystores.crypto.kdf, which declares the OpenSSL 3 calls
+the latter needs itself), CBC ciphers (keystores.crypto.pbe) and an EC private key's public point
+(keystores.pki.pkcs8).
 
 A speed device (issue 15; bench/bench_core.py "start-up: keystores list one.p12", "export", "convert"): reading a
 small PKCS#12 needs one KDF run for its MAC and one AES-CBC decryption per encrypted bag, and cryptography's

@@ -103,10 +103,12 @@ def _cbc(algorithm: object, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
 
 
 def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
-    """NSS's PBKDF1 extended by its PKCS#12-draft HMAC construction (lowpbe.c nsspkcs5_PFXPBE)."""
-    digest = hashlib.sha1(key + salt).digest()
-    for _ in range(max(1, iterations) - 1):
-        digest = hashlib.sha1(digest).digest()
+    """NSS's PBKDF1 extended by its PKCS#12-draft HMAC construction (lowpbe.c nsspkcs5_PBKDF1Extended and
+    nsspkcs5_PFXPBE). PBKDF1's SHA-1 rounds (the database's count, 10,000 with a password) are the cost: libcrypto
+    does them where loaded (keystores.crypto.decrepit.kdf.pbkdf1)."""
+    from keystores.crypto.decrepit.kdf import pbkdf1
+
+    digest = pbkdf1(key, salt, iterations, "sha1")
     state = salt.ljust(20, b"\x00") if len(salt) < 20 else salt
     out = b""
     for _ in range(2):  # 24 key bytes + 8 IV bytes need two SHA-1 blocks
