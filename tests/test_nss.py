@@ -1107,3 +1107,37 @@ def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(
         pool.submit(10_000, bytes, 1)
     monkeypatch.undo()
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("nss-kdf")]
+
+
+def test_a_compat_database_opens_the_same_with_libcrypto_s_sha1_rounds_and_python_s(tmp_path, monkeypatch):
+    """NSS's legacy PBE (the compat profile; NSS < 3.49 wrote it) derives its keys with PBKDF1's SHA-1 rounds, which
+    libcrypto does where loaded (keystores.crypto.kdf.iterated_digest): every key of a compat database we wrote, and
+    of any old NSS database ../shared/vectors holds (nss*/ folders, password in their README), opens to the same key
+    both ways."""
+    from keystores.crypto import libcrypto
+
+    folder = tmp_path / "compat"
+    _our_db(folder, profile="compat")
+    databases = [(f"sql:{folder}", PW)]
+    vectors = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+    for old in sorted(vectors.glob("nss*/*/key4.db")) if vectors.is_dir() else []:
+        readme = old.parent.parent / "README.md"
+        password = next((line.split("`")[1] for line in readme.read_text().splitlines()
+                         if "password" in line.lower() and "`" in line), "") if readme.exists() else ""
+        databases.append((f"sql:{old.parent}", password))
+
+    def keys(location: str, password: str) -> dict[str, bytes]:
+        with open_store(location, password=password) as store:
+            return {entry.label: entry.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption())
+                    for entry in store.entries() if entry.kind is EntryKind.KEY_PAIR}
+
+    for location, password in databases:
+        assert libcrypto.library() is not None
+        by_library = keys(location, password)
+        with monkeypatch.context() as patch:
+            patch.setattr(libcrypto, "_LOADED", [None])
+            assert keys(location, password) == by_library, location
+        assert by_library
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert "3DES" in store.protection()["keys"].text
