@@ -11,7 +11,8 @@
   certificate into the JKS and the token (and the `delete` undoing it), `show` and `export` of the token's key pair,
   `audit` of the .kdb; token commands also against their floor: python-pkcs11 imported as keystores imports it
   (keystores/backends/pkcs11/library.py) that loads SoftHSM and logs in (the floor row and the eager `import pkcs11`
-  one are shown against `python -c pass` too).
+  one are shown against `python -c pass` too); and the BCFKS list against a bare python running its two PBKDF2
+  derivations (Bouncy Castle's 51,200 iterations: its floor).
   Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
   cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
@@ -326,6 +327,16 @@ def _token(folder: Path, ours: list[str], env: dict[str, str], p12: Path) -> dic
     return {"uri": "pkcs11:token=bench", "pin": pin, "module": env["KEYSTORES_PKCS11_MODULE"]}
 
 
+# What opening any BCFKS costs whatever the reader: Bouncy Castle's two PBKDF2-HMAC-SHA512 runs at the 51,200
+# iterations it writes (the MAC key and the store key), side by side as keystores derives them, in a bare python
+# with cryptography's PBKDF2 (the one keystores.crypto.pbkdf2 uses)
+_BCFKS_FLOOR = ("import threading\nfrom cryptography.hazmat.primitives import hashes\n"
+                "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
+                "def derive(purpose):\n    PBKDF2HMAC(hashes.SHA512(), 64, bytes(64), 51200).derive(purpose)\n"
+                "worker = threading.Thread(target=derive, args=(b'store',))\nworker.start()\nderive(b'mac')\n"
+                "worker.join()\n")
+
+
 def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
     """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
     keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
@@ -348,6 +359,7 @@ def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, 
         "audit s.kdb (stash)": [*ours, "audit", stores["s.kdb"]],
         "list sql:nss": [*ours, "list", stores["sql:nss"], *pw],
         "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
+        "bcfks floor": [sys.executable, "-c", _BCFKS_FLOOR],
     }
     if token is not None:
         login = (f".lib({token['module']!r}).get_token(token_label='bench')"
@@ -367,7 +379,10 @@ def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, 
     runs = _measure_chained(jobs, rounds, env, {}, repeatable=set(jobs) - paired, cheap_rounds=cheap_rounds)
     floors = ("token floor", "token floor, eager")
     rows = [row6(f"start-up: keystores {name}", *runs.pair(name, "python"), "python -c pass", 2.5)
-            for name in jobs if name != "python" and name not in floors]
+            for name in jobs if name != "python" and name not in floors and name != "bcfks floor"]
+    rows += [row6("BCFKS floor: two PBKDF2-HMAC-SHA512 (51,200) side by side", *runs.pair("bcfks floor", "python"),
+                  "python -c pass"),
+             row6("list s.bcfks vs its floor", *runs.pair("list s.bcfks", "bcfks floor"), "the two derivations alone")]
     if token is not None:
         rows += [row6(f"{name} (python-pkcs11 {how} + SoftHSM login)", *runs.pair(name, "python"), "python -c pass")
                  for name, how in zip(floors, ("as keystores imports it", "as its authors import it"), strict=True)]
