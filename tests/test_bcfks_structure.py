@@ -109,7 +109,7 @@ def _structures(path: Path) -> dict[str, Any]:
             sealed_alg, _ = found[f"{number} sealed"] = structure.encrypted_data(sealed)
             found[f"{number} pbes2"] = parts = structure.pbes2(sealed_alg)
             found[f"{number} kdf"] = structure.kdf(parts[1])
-            if parts[2] == bcfks._AES256_CCM:
+            if parts[2] == structure.AES256_CCM:
                 found[f"{number} ccm"] = structure.ccm_parameters(parts[3])
         if type_ in (2, 4):
             secret = bcfks._decrypt(sealed_alg, PASSWORD, "SECRET_KEY_ENCRYPTION", found[f"{number} sealed"][1])

@@ -67,10 +67,7 @@ _SALT_SIZE = 64
 _NONCE_SIZE = 12
 _TAG_SIZE = 16
 _PRF_HASHES = {"1.2.840.113549.2.11": "sha512", "2.16.840.1.101.3.4.2.16": "sha3_512"}
-_AES256_CCM = "2.16.840.1.101.3.4.1.47"
 _AES256_WRAP_PAD = "2.16.840.1.101.3.4.1.48"
-_PBES2 = "1.2.840.113549.1.5.13"
-_PBKDF2 = "1.2.840.113549.1.5.12"
 _SCRYPT = "1.3.6.1.4.1.11591.4.11"
 _HMAC_SHA512_DER = bytes.fromhex("300c06082a864886f70d020b0500")
 # Secret key algorithm OIDs, as BcFKSKeyStoreSpi's oidMap names them (AES by its arc 2.16.840.1.101.3.4.1).
@@ -98,7 +95,7 @@ def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | N
     oid, prf_oid, salt, iterations, key_length = structure.kdf(kdf_der)
     if oid == _SCRYPT:
         raise UnsupportedFormat("scrypt key derivation in BCFKS is not read (PBKDF2 is)")
-    if oid != _PBKDF2:
+    if oid != structure.PBKDF2:
         raise UnsupportedFormat(f"key derivation {oid} is not one BCFKS uses")
     prf = _PRF_HASHES.get(prf_oid)
     if prf is None:
@@ -116,7 +113,7 @@ def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | N
 def _pbes2_parts(alg_der: bytes) -> tuple[bytes, str, bytes]:
     """(KDF DER, encryption OID, encryption parameters' DER) of a PBES2 AlgorithmIdentifier."""
     oid, kdf_der, cipher, cipher_params = structure.pbes2(alg_der)
-    if oid != _PBES2:
+    if oid != structure.PBES2:
         raise UnsupportedFormat(f"protection algorithm {oid} is not PBES2 (BCFKS uses only PBES2)")
     return kdf_der, cipher, cipher_params
 
@@ -127,7 +124,7 @@ def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: b
     from cryptography.exceptions import InvalidTag
 
     kdf_der, cipher, cipher_params = _pbes2_parts(alg_der)
-    if cipher not in (_AES256_CCM, _AES256_WRAP_PAD):
+    if cipher not in (structure.AES256_CCM, _AES256_WRAP_PAD):
         raise UnsupportedFormat(f"encryption {cipher} is not one BCFKS uses (AES-256-CCM, AES-256 key wrap)")
     key = key if key is not None else _derive(kdf_der, password, purpose, 32)
     if len(key) != 32:
@@ -186,7 +183,7 @@ def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | Non
         iterations = structure.kdf(kdf_der)[3]
     except (KeystoreError, *_PARSE_ERRORS):
         return lambda: None
-    if cipher not in (_AES256_CCM, _AES256_WRAP_PAD) or not isinstance(iterations, int) \
+    if cipher not in (structure.AES256_CCM, _AES256_WRAP_PAD) or not isinstance(iterations, int) \
             or iterations > _PROOF_MAX_ITERATIONS:
         return lambda: None
     return _beside(lambda: _derive(kdf_der, password, "STORE_ENCRYPTION", 32))
@@ -224,7 +221,7 @@ def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     _, cipher, cipher_params = _pbes2_parts(alg_der)
-    if cipher != _AES256_CCM or len(data) < 16:
+    if cipher != structure.AES256_CCM or len(data) < 16:
         return None
     nonce = structure.ccm_parameters(cipher_params)[0]
     size_bytes = 15 - len(nonce)
@@ -489,7 +486,7 @@ def _kdf_protection(kdf_der: bytes) -> ProtectionPart:
 
 def _pbes2(alg_der: bytes) -> ProtectionPart:
     kdf_der, cipher, _ = _pbes2_parts(alg_der)
-    cipher_name = {_AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
+    cipher_name = {structure.AES256_CCM: "AES-256-CCM", _AES256_WRAP_PAD: "AES-256 key wrap"}.get(cipher, cipher)
     kdf = _kdf_protection(kdf_der)
     return ProtectionPart(f"PBES2 {kdf.text}, {cipher_name}", ("PBES2", *kdf.algorithms, cipher_name), kdf.iterations)
 
