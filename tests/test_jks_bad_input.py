@@ -307,3 +307,37 @@ def test_key_entry_without_a_chain_lists_and_is_refused_by_name_where_a_key_need
     assert carried.code == 0
     with open_store(tmp_path / "out.p12", password=PASSWORD) as store:
         assert store.get("key").chain == () and store.get("root").kind is EntryKind.TRUSTED_CERT
+
+
+def test_a_wrong_password_whose_padding_passes_by_chance_is_still_a_wrong_password(tmp_path, monkeypatch):
+    """A bad JCEKS digest is explained by trying a key: PBEWithMD5AndTripleDES's padding passes for about 1 wrong
+    password in 256, and that chance used to be taken for "the password is right: the file is damaged" (exit 1;
+    test_secrets_leak failed so now and then). The decryption must also be a PKCS#8 PrivateKeyInfo."""
+    from functools import partial
+
+    from keystores.backends.jks.epki import _read_epki
+    from keystores.backends.jks.store import _read_pbe_parameter
+    from keystores.crypto.decrepit import java
+
+    # A few iterations for the key (the reader takes any count), so that the search below is quick
+    monkeypatch.setattr(java, "sun_pbe_encrypt", partial(java.sun_pbe_encrypt, iterations=8))
+    path = tmp_path / "k.jceks"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(key_pair_entry("key", index=1, use_ec=True))
+    data = path.read_bytes()
+    start = data.index(b"\x30", data.index(b"key") + 3 + 8)  # the EncryptedPrivateKeyInfo after alias and date
+    oid, params, encrypted = _read_epki(data[start:])
+    assert oid == java.SUN_PBE_MD5_3DES_OID
+    salt, iterations = _read_pbe_parameter(params)
+    assert iterations == 8
+
+    def padding_passes(password: str) -> bool:
+        try:
+            java.sun_pbe_decrypt(encrypted, password, salt, iterations)
+        except WrongPassword:
+            return False
+        return True
+
+    lucky = next(f"wrong-{n}" for n in range(100_000) if padding_passes(f"wrong-{n}"))
+    error = _expect_error(path, "jceks", data, password=lucky)
+    assert type(error) is WrongPassword and error.exit_code == 3

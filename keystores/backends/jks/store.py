@@ -241,6 +241,7 @@ class _JavaStore(FileStore):
     def _unprotect(self, epki_der: bytes, password: str, label: str) -> bytes:
         """PKCS#8 PrivateKeyInfo DER from a tag-1 blob. Both formats' algorithms are accepted in either store."""
         from keystores.crypto.decrepit import java
+        from keystores.crypto.pbe_params import private_key_info_algorithm
 
         try:
             oid, params, encrypted = _read_epki(epki_der)
@@ -250,7 +251,11 @@ class _JavaStore(FileStore):
                 if params is None:
                     raise ValueError("PBEWithMD5AndTripleDES without parameters")
                 salt, iterations = _read_pbe_parameter(params)
-                return java.sun_pbe_decrypt(encrypted, password, salt, iterations)
+                pkcs8 = java.sun_pbe_decrypt(encrypted, password, salt, iterations)
+                if private_key_info_algorithm(pkcs8) is None:
+                    # 3DES padding passes by chance for 1 in 256 wrong passwords; a PrivateKeyInfo does not
+                    raise WrongPassword("the decrypted key is no PKCS#8 PrivateKeyInfo")
+                return pkcs8
         except WrongPassword as exc:
             raise WrongPassword(f"the {self._key_password_name()} does not open this key", store=self.location,
                                 label=label) from exc
@@ -268,7 +273,8 @@ class _JavaStore(FileStore):
         try:
             return load_private_key(pkcs8)
         except (ValueError, TypeError) as exc:
-            # 3DES padding passes by chance for 1 in 256 wrong passwords: then the PKCS#8 does not parse.
+            # _unprotect checks the PrivateKeyInfo's frame; its contents (a wrong password's luck twice over, or
+            # damage) are checked only by loading them.
             raise WrongPassword(f"the {self._key_password_name()} does not open this key (or the key is damaged)",
                                 store=self.location, label=label) from exc
 
