@@ -27,7 +27,8 @@ from keystores.errors import (
 from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
-from keystores.ops.lifecycle import _fp, _iso
+from keystores.pki.fingerprints import distinct_certificates, sha256_fingerprint
+from keystores.pki.when import iso_utc
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -62,8 +63,8 @@ class Link(Record):
         self.trusted = trusted
 
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
-        return {"subject": self.subject, "issuer": self.issuer, "not_before": _iso(self.not_before),
-                "not_after": _iso(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
+        return {"subject": self.subject, "issuer": self.issuer, "not_before": iso_utc(self.not_before),
+                "not_after": iso_utc(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
                 "ok": not self.problems, "problems": [spoken(p, naming) for p in self.problems],
                 "warnings": self.warnings}
 
@@ -90,7 +91,7 @@ class Validation(Record):
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         """The documented JSON; a problem's hint names a keyword, or an option (`naming="option"`) for the CLI."""
         return {"schema": VALIDATE_SCHEMA, "store": self.store, "label": self.label, "valid": self.ok,
-                "at": _iso(self.at), "links": [link.as_dict(naming) for link in self.links]}
+                "at": iso_utc(self.at), "links": [link.as_dict(naming) for link in self.links]}
 
 
 VALIDATE_SCHEMA = 1
@@ -138,7 +139,7 @@ class Finding(FrozenValue):
     def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
         return {"store": self.store, "label": self.label, "check": self.check, "severity": self.severity,
                 "message": self.rendered(naming), "subject": self.subject,
-                "not_after": _iso(self.not_after) if self.not_after else None, "days_left": self.days_left,
+                "not_after": iso_utc(self.not_after) if self.not_after else None, "days_left": self.days_left,
                 "sha256": self.fingerprint}
 
 
@@ -178,7 +179,7 @@ class Audit(Record):
         """The documented JSON; hints name keywords, or options (`naming="option"`) for the CLI."""
         return {"schema": AUDIT_SCHEMA, "ok": self.ok, "fail_on": self.fail_on, "stores": self.stores,
                 "certificates": self.certificates, "within_days": self.within.total_seconds() / 86400,
-                "at": _iso(self.at), "counts": {level: sum(f.severity == level for f in self.findings)
+                "at": iso_utc(self.at), "counts": {level: sum(f.severity == level for f in self.findings)
                                                 for level in SEVERITIES},
                 "findings": [f.as_dict(naming) for f in self.findings]}
 
@@ -195,15 +196,6 @@ def _anchors(store: KeyStore, entries: list[Entry], chain_of: Callable[[Entry], 
     in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in chain_of(e)[1:]}  # PEM lists them too
     return [chain_of(e)[0] for e in entries if e.kind.is_certificate and chain_of(e)
             and (e.trust is not None or (no_flags and chain_of(e)[0] not in in_chains))]
-
-
-def _distinct(chains: Iterable[tuple[Any, ...]]) -> list[Any]:
-    """The certificates of `chains`, each once (by its SHA-256 fingerprint), in the order first met."""
-    found: dict[bytes, Any] = {}
-    for chain in chains:
-        for cert in chain:
-            found.setdefault(_fp(cert), cert)
-    return list(found.values())
 
 
 def _chain_lookup(entries: list[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
@@ -244,11 +236,12 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
     pool = list(chain_of(entry)[1:])
     for one, entries in held:
         anchors += _anchors(one, entries, chain_of)
-        pool += _distinct(chain_of(e) for e in entries)
-    anchor_fps = {_fp(c) for c in anchors}
-    candidates = list({_fp(c): c for c in [*anchors, *pool]}.values())
+        pool += distinct_certificates(chain_of(e) for e in entries)
+    anchor_fps = {sha256_fingerprint(c) for c in anchors}
+    candidates = list({sha256_fingerprint(c): c for c in [*anchors, *pool]}.values())
 
-    path = order_chain(leaf, candidates, complete=lambda cert: _fp(cert) in anchor_fps or is_self_signed(cert))
+    path = order_chain(leaf, candidates,
+                       complete=lambda cert: sha256_fingerprint(cert) in anchor_fps or is_self_signed(cert))
 
     links: list[Link] = []
     for index, cert in enumerate(path):
@@ -258,11 +251,11 @@ def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.
             raise UnsupportedFormat(f"certificate {index + 1} of the path cannot be read, so it cannot be validated "
                                     f"({problem_of(cert)})", store=store.location, label=label)
         link = Link(describe(cert), _issuer_text(cert), cert.not_valid_before_utc, cert.not_valid_after_utc,
-                    fingerprint(cert), trusted=_fp(cert) in anchor_fps)
+                    fingerprint(cert), trusted=sha256_fingerprint(cert) in anchor_fps)
         if cert.not_valid_after_utc < at:
-            link.problems.append(f"expired on {_iso(cert.not_valid_after_utc)}")
+            link.problems.append(f"expired on {iso_utc(cert.not_valid_after_utc)}")
         if cert.not_valid_before_utc > at:
-            link.problems.append(f"not valid before {_iso(cert.not_valid_before_utc)}")
+            link.problems.append(f"not valid before {iso_utc(cert.not_valid_before_utc)}")
         if index > 0 and not link.trusted:
             if not is_ca(cert):
                 link.problems.append("issues certificates but is not a CA (basic constraints)")
@@ -372,7 +365,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
     chain_of = _chain_lookup(entries)
     chains = [chain_of(entry) for entry in entries]
-    all_certs = _distinct(chains)
+    all_certs = distinct_certificates(chains)
     seen: set[bytes] = set()
     horizon = at + within
     for entry, chain in zip(entries, chains, strict=True):
@@ -381,7 +374,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if why:
                 add(entry.label, "weak-key", "warning", f"pending request has a {why}")
         for position, cert in enumerate(chain):
-            fp = _fp(cert)
+            fp = sha256_fingerprint(cert)
             if fp in seen:
                 continue
             seen.add(fp)
@@ -393,11 +386,11 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                     f"{where(position, cert)}cannot be checked: {problem_of(cert)}")
                 continue
             if end <= at:
-                add(entry.label, "expired", "error", f"{where(position, cert)}expired on {_iso(end)}", cert)
+                add(entry.label, "expired", "error", f"{where(position, cert)}expired on {iso_utc(end)}", cert)
             elif end <= horizon:
                 days_left = (end - at).days
                 add(entry.label, "expiring", "warning",
-                    f"{where(position, cert)}expires on {_iso(end)} (in {days_left} days)", cert)
+                    f"{where(position, cert)}expires on {iso_utc(end)} (in {days_left} days)", cert)
             hash_name = signature_hash(cert)
             # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
             # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.

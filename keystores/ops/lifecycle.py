@@ -106,10 +106,6 @@ class Received(_Chain):
     """The chain attached to `label`, leaf first: `chain` as cryptography's objects, `encoded` as received."""
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # --- shared helpers --------------------------------------------------------------------------------------------
 def _spec(key_spec: KeySpec | str | None) -> KeySpec:
     if isinstance(key_spec, KeySpec):
@@ -174,20 +170,6 @@ def _forget_token_key(store: KeyStore, label: str) -> None:
     """Best effort: remove a key just made on a token when the rest of the operation failed."""
     with contextlib.suppress(KeystoreError):
         store.remove(label)
-
-
-def _certificates(store: KeyStore) -> list[x509.Certificate]:
-    seen: dict[bytes, x509.Certificate] = {}
-    for entry in store.entries():
-        for cert in entry.chain:
-            seen.setdefault(_fp(cert), cert)
-    return list(seen.values())
-
-
-def _fp(cert: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-
-    return cert.fingerprint(hashes.SHA256())
 
 
 # --- selfsign --------------------------------------------------------------------------------------------------
@@ -312,7 +294,7 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
     from keystores.pki.encoded import EncodedCertificate
-    from keystores.pki.when import validity
+    from keystores.pki.when import iso_utc, validity
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
@@ -334,12 +316,12 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     start, end = validity(days=days, not_after=not_after, now=now)
     if ca_cert.not_valid_after_utc <= start:
         raise KeystoreError(f"the CA certificate {describe(ca_cert)} expired on "
-                            f"{_iso(ca_cert.not_valid_after_utc)}; renew the CA before signing", **where)
+                            f"{iso_utc(ca_cert.not_valid_after_utc)}; renew the CA before signing", **where)
     if ca_cert.not_valid_before_utc > start:
         raise KeystoreError(f"the CA certificate {describe(ca_cert)} is not valid before "
-                            f"{_iso(ca_cert.not_valid_before_utc)}", **where)
+                            f"{iso_utc(ca_cert.not_valid_before_utc)}", **where)
     if end > ca_cert.not_valid_after_utc:
-        notes.append(f"validity shortened to end with the CA's on {_iso(ca_cert.not_valid_after_utc)}")
+        notes.append(f"validity shortened to end with the CA's on {iso_utc(ca_cert.not_valid_after_utc)}")
         end = ca_cert.not_valid_after_utc
     signer = ca_store.signer(ca_label)
     ca_public_key = ca_cert.public_key()
@@ -527,6 +509,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_self_issued, is_self_signed, order_chain
     from keystores.pki.encoded import as_encoded
+    from keystores.pki.fingerprints import distinct_certificates
+    from keystores.pki.when import iso_utc
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
@@ -571,7 +555,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     pool = [c for c in given if c != leaf]
     path = order_chain(leaf, pool)
     if not is_self_issued(path[-1]):
-        path = order_chain(leaf, pool + [as_encoded(c) for c in _certificates(store) if c != leaf])
+        held = distinct_certificates(entry.chain for entry in store.entries())
+        path = order_chain(leaf, pool + [as_encoded(c) for c in held if c != leaf])
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
@@ -581,7 +566,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
                           "reply nor the store", Hint(" (give it with {}, or import the CA certificate first)",
                                                       option="--chain", keyword="chain")))
     if leaf.not_valid_after_utc <= now:
-        notes.append(f"warning: the certificate expired on {_iso(leaf.not_valid_after_utc)}")
+        notes.append(f"warning: the certificate expired on {iso_utc(leaf.not_valid_after_utc)}")
     if _leaf_der(target) == leaf.der:
         notes.append("this certificate was already there; its chain has been refreshed")
     # The key as the store read it (opened above to match it): PKCS#12 writes its key bag back unchanged.

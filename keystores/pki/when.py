@@ -53,6 +53,11 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(days=int(match.group(1)) * _DAYS[unit])
 
 
+def iso_utc(value: dt.datetime) -> str:
+    """A point in time as every output of keystores writes it: UTC to the second, `2030-01-30T16:46:00Z`."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
              default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
     """(not_before, not_after) from `days` or `not_after` (CLI `--days N` or `--not-after WHEN`; not both)."""

@@ -1,0 +1,26 @@
+"""Certificates by their SHA-256 fingerprint, as bytes: what ops compare certificates by, and a store's or chains'
+certificates each counted once (ops/lifecycle.py's receive, ops/audit.py's audit and validate). The colon-separated
+hex that outputs print is keystores.ops.describe.fingerprint."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+
+def sha256_fingerprint(cert: Any) -> bytes:
+    """The certificate's SHA-256 fingerprint: cryptography's certificates and keystores' DER-read ones alike."""
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256())  # type: ignore[no-any-return]
+
+
+def distinct_certificates(chains: Iterable[Iterable[Any]]) -> list[Any]:
+    """The certificates of `chains`, each once (by its SHA-256 fingerprint), in the order first met."""
+    found: dict[bytes, Any] = {}
+    for chain in chains:
+        for cert in chain:
+            found.setdefault(sha256_fingerprint(cert), cert)
+    return list(found.values())
