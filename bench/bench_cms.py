@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from harness import interleaved, row
+from harness import interleaved, row, user_install
 
 PASSWORD = "bench-password"
 ENV = {"BENCH_PW": PASSWORD}
@@ -58,7 +58,7 @@ def _make_stores(folder: Path) -> dict[str, Path]:
 
 def main(quick: bool) -> list[str]:
     rounds = 3 if quick else 7
-    ours = [sys.executable, "-m", "keystores"]
+    ours = user_install().keystores
     pw = ["--password", "env:BENCH_PW"]
     rows: list[str] = []
     import gskit

@@ -2,18 +2,21 @@
 
 - convert a 2,000-entry JKS (1,990 trusted certificates + 10 EC keys) to PKCS#12: `keystores convert` against
   `keytool -importkeystore`, the everyday Java migration;
-- CLI start-up (issue 15 item 2): every everyday command on a small store against a bare `python -c pass` (the
-  floor any Python CLI pays; goal <= 2.5x), in one interleaved run with `keytool -list` (goal for `list one.p12`:
-  <= 0.2x) and `openssl pkey` on the same files: `version`, `list`/`show` of a 1-key PKCS#12 keytool made, `list`
-  of a PEM with an encrypted key and its certificate, `export` of a certificate, `convert` to PEM, and `certreq`,
-  `sign`, `receive` one by one; then, in a second run (store_rows), what admins loop over on the other formats:
-  `list` of a JKS, a .kdb opened by its stash, an NSS database, a BCFKS and a SoftHSM token, `import` of a
+- CLI start-up (issue 15 item 2), as users get it: the `keystores` console script of a wheel installed in a clean
+  venv (harness.user_install), every everyday command on a small store against that venv's bare `python -c pass`
+  (the least any Python CLI pays; goal <= 2.5x), in one interleaved run with `keytool -list` (goal for `list
+  one.p12`: <= 0.2x) and `openssl pkey` on the same files: `version`, `list`/`show` of a 1-key PKCS#12 keytool made,
+  `list` of a PEM with an encrypted key and its certificate, `export` of a certificate, `convert` to PEM, and
+  `certreq`, `sign`, `receive` one by one; then, in a second run (store_rows), what admins loop over on the other
+  formats: `list` of a JKS, a .kdb opened by its stash, an NSS database, a BCFKS and a SoftHSM token, `import` of a
   certificate into the JKS and the token (and the `delete` undoing it), `show` and `export` of the token's key pair,
-  `audit` of the .kdb; token commands also against their floor: python-pkcs11 imported as keystores imports it
-  (keystores/backends/pkcs11/library.py) that loads SoftHSM and logs in (the floor row and the eager `import pkcs11`
-  one are shown against `python -c pass` too); and the BCFKS list against a bare python running its two PBKDF2
-  derivations (Bouncy Castle's 51,200 iterations: its floor).
-  Where the time goes: `python -X importtime -m keystores ...`; what keeps it small:
+  `audit` of the .kdb.
+- Each command also against its floor, measured in the same rounds (harness.FLOORS): pip's launcher alone for
+  `version`; + hashlib/hmac and one HMAC for the file stores; + cryptography's EC module, a P-256 key and a
+  signature for certreq/sign/receive; + Bouncy Castle's two PBKDF2 derivations (51,200 iterations) for the BCFKS;
+  + python-pkcs11 imported as keystores imports it (keystores/backends/pkcs11/library.py), SoftHSM loaded and one
+  login for the token (the eager `import pkcs11` beside it).
+  Where the time goes: `python -X importtime <venv>/bin/keystores ...`; what keeps it small:
   cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
 
@@ -21,20 +24,22 @@
 Rows carry six cells: job | keystores median | native median | ratio | peak RSS (ours / native) | goal; time,
 CPU time and peak memory come from the same interleaved runs (wait4), so memory costs no extra runs. The job's
 name carries the CPU ratio (user + sys), which a busy machine disturbs less than the wall ratio the goals are set
-in. The start-up rows' cheap commands, `python -c pass` among them, run in more rounds than the rest
-(measure_runs), and each ratio is taken over the rounds both of its sides ran in.
+in, and each median its CPU milliseconds. The start-up rows' cheap commands, `python -c pass` and the floors among
+them, run in more rounds than the rest (harness.measure_runs), and each ratio is taken over the rounds both of its
+sides ran in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Iterable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Install, command_rows, measure, measure_runs, row6, startup_note, startup_row, user_install
 
 COUNT = 2000
 KEYS = 10
@@ -71,110 +76,10 @@ def _make_jks(path: Path) -> None:
             store.add(Entry(label=f"key {i:04d}", kind=EntryKind.KEY_PAIR, chain=(issue(COUNT + i, key),), key=key))
 
 
-GNU_TIME = "/usr/bin/time"
-
-
-def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS MiB, CPU seconds) of one run of argv, output discarded; raises when it fails.
-
-    The peak comes from GNU time, a small process, when present: a child forked from this (big) interpreter
-    inherits its resident pages until exec, and Linux keeps that high-water mark across exec, so wait4's ru_maxrss
-    would report the benchmark's own size rather than the command's.
-    """
-    with tempfile.NamedTemporaryFile(prefix="bench-rss-") as report:
-        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *argv] if os.access(GNU_TIME, os.X_OK) else argv
-        started = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # child
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            os.execvpe(wrapped[0], wrapped, env)
-        _, status, usage = os.wait4(pid, 0)
-        elapsed = time.perf_counter() - started
-        if status != 0:
-            raise RuntimeError(f"{' '.join(argv[:4])} ... failed (status {status})")
-        text = Path(report.name).read_text().strip().splitlines()
-        kib = int(text[-1]) if wrapped is not argv and text and text[-1].isdigit() else usage.ru_maxrss
-    return elapsed, kib / 1024, usage.ru_utime + usage.ru_stime
-
-
-class Runs:
-    """What interleaved runs measured: per job, each round's (wall s, CPU s) by round number, and its peak RSS."""
-
-    def __init__(self) -> None:
-        self.by_round: dict[str, dict[int, tuple[float, float]]] = {}
-        self.peaks: dict[str, float] = {}
-
-    def add(self, name: str, round_number: int, elapsed: float, used: float, rss: float) -> None:
-        self.by_round.setdefault(name, {})[round_number] = (elapsed, used)
-        self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
-
-    def summary(self, name: str, rounds: Iterable[int] | None = None) -> tuple[float, float, float]:
-        """(median s, peak MiB, median CPU s) of `name`, over `rounds` (default: every round it ran in)."""
-        runs = self.by_round[name]
-        chosen = [runs[r] for r in (runs if rounds is None else rounds) if r in runs]
-        return (statistics.median(w for w, _ in chosen), self.peaks[name], statistics.median(c for _, c in chosen))
-
-    def pair(self, name: str, base: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-        """`name` and `base` over the rounds both ran in: a ratio compares runs that met the same machine."""
-        shared = [r for r in self.by_round[name] if r in self.by_round[base]]
-        return self.summary(name, shared), self.summary(base, shared)
-
-
-def measure(jobs: dict[str, list[str]], rounds: int, env: dict[str, str], *, warmup: int,
-            before: dict[str, Path] | None = None) -> dict[str, tuple[float, float, float]]:
-    """Interleaved like harness.interleaved, but one run gives time, memory and CPU: name -> (median s, peak MiB,
-    median CPU s). `before[name]` is a file removed before each run of that job (convert refuses to overwrite)."""
-    runs = measure_runs(jobs, rounds, env, warmup=warmup, before=before)
-    return {name: runs.summary(name) for name in jobs}
-
-
-def measure_runs(jobs: dict[str, list[str]], rounds: int, env: dict[str, str], *, warmup: int,
-                 before: dict[str, Path] | None = None, repeatable: Iterable[str] = (), cheap_rounds: int = 0,
-                 cheap: float = 6.0, base: str = "python") -> Runs:
-    """`rounds` interleaved rounds of every job (after `warmup` unmeasured ones); then, up to `cheap_rounds` in
-    all, more rounds of the `repeatable` jobs whose median is under `cheap` times the `base` job's (`python -c
-    pass`): a start-up row is cheap, noise is most of what it measures, and a dozen more runs cost a second or two
-    (keytool's 0.4 s is left out). Still interleaved, with `base` among them, so that each ratio compares runs
-    that met the same machine (Runs.pair). Jobs that depend on each other's files or undo each other
-    (certreq/sign/receive, import/delete) are left out of `repeatable`."""
-    runs = Runs()
-    _rounds(jobs, range(-warmup, rounds), env, before, runs)
-    limit = cheap * runs.summary(base)[0] if base in jobs else 0.0
-    fast = {name: argv for name, argv in jobs.items() if name in set(repeatable) and runs.summary(name)[0] < limit}
-    if len(fast) > 1:
-        _rounds(fast, range(rounds, max(rounds, cheap_rounds)), env, before, runs)
-    return runs
-
-
-def _rounds(jobs: dict[str, list[str]], numbers: Iterable[int], env: dict[str, str],
-            before: dict[str, Path] | None, runs: Runs) -> None:
-    """Each job once per round, in order; negative round numbers are a warm-up, not kept."""
-    for number in numbers:
-        for name, argv in jobs.items():
-            if before and name in before:
-                before[name].unlink(missing_ok=True)
-            elapsed, rss, used = run_measured(argv, env)
-            if number >= 0:
-                runs.add(name, number, elapsed, used, rss)
-
-
-def row6(job: str, ours: tuple[float, ...], theirs: tuple[float, ...], native: str,
-         goal: float | None = None) -> str:
-    """A table row; the CPU ratio beside the job's name, where both sides' CPU time was measured (CPU time is
-    disturbed less than wall time by a busy machine; wall time is what the goal is set in)."""
-    ratio = ours[0] / theirs[0] if theirs[0] else float("nan")
-    verdict = "" if goal is None else (f"<= {goal}x ok" if ratio <= goal else f"<= {goal}x MISSED")
-    if len(ours) > 2 and len(theirs) > 2 and theirs[2]:
-        job = f"{job} (CPU {ours[2] / theirs[2]:.2f}x)"
-    return (f"| {job} | {ours[0] * 1000:.0f} ms | {native} {theirs[0] * 1000:.0f} ms | {ratio:.2f}x | "
-            f"{ours[1]:.0f} / {theirs[1]:.0f} MiB | {verdict} |")
-
-
 def main(quick: bool) -> list[str]:
     env = {**os.environ, **ENV}
-    ours = [sys.executable, "-m", "keystores"]
+    install = user_install()
+    ours = install.keystores
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-core-") as tmp:
         folder = Path(tmp)
@@ -192,11 +97,16 @@ def main(quick: bool) -> list[str]:
         got = measure(convert, 2 if quick else 7, env, warmup=0 if quick else 1, before=outputs)
         rows.append(row6(f"convert {COUNT}-entry JKS -> PKCS#12", got["keystores"], got["keytool"],
                          "keytool -importkeystore"))
-        # quick: 5 rounds of every start-up job, 15 of the cheap ones (3 and 11 for the other formats, whose token
-        # jobs take 0.2 s each); full: 15 and 31 (11 and 21)
-        rows += startup_rows(folder, ours, env, *((5, 15) if quick else (15, 31)))
-        rows += store_rows(folder, ours, env, *((3, 11) if quick else (11, 21)))
+        rows.append(startup_note(install))
+        rows += startup_rows(folder, install, env, *STARTUP_ROUNDS[quick])
+        rows += store_rows(folder, install, env, *STORE_ROUNDS[quick])
     return rows
+
+
+# (rounds of every job, rounds of the cheap ones) by quick. Each ratio is a median over interleaved rounds of both
+# sides; the chained and paired jobs (certreq/sign/receive, import/delete) run in the first number of rounds only.
+STARTUP_ROUNDS = {True: (6, 17), False: (15, 41)}
+STORE_ROUNDS = {True: (4, 13), False: (11, 31)}
 
 
 def _small_stores(folder: Path, ours: list[str], env: dict[str, str]) -> dict[str, Path]:
@@ -220,27 +130,16 @@ def _small_stores(folder: Path, ours: list[str], env: dict[str, str]) -> dict[st
     return files
 
 
-def _byte_compiled() -> None:
-    """Start-up as an installed package has it: byte-compiled. A checkout run with PYTHONDONTWRITEBYTECODE (as CI
-    and these sessions set it) would otherwise compile every changed module from source on every run."""
-    import compileall
-
-    import keystores.cli  # binds keystores too
-
-    for folder in {*keystores.__path__, *keystores.cli.__path__}:
-        compileall.compile_dir(folder, quiet=1)
-
-
-def startup_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
-    """Each command once per round, interleaved with `python -c pass`, keytool -list and openssl pkey; the cheap
-    ones in more rounds (measure_runs), each ratio over the rounds both sides ran in."""
-    _byte_compiled()
+def startup_rows(folder: Path, install: Install, env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
+    """Each command once per round, interleaved with `python -c pass`, its floor, keytool -list and openssl pkey;
+    the cheap ones in more rounds (measure_runs), each ratio over the rounds both sides ran in."""
+    ours = install.keystores
     files = _small_stores(folder, ours, env)
     pw = ["--password", "env:BENCH_CORE_PW"]
     flow = folder / "flow"
     flow.mkdir()
-    jobs = {
-        "python": [sys.executable, "-c", "pass"],
+    floors = ("console-script floor", "MAC floor", "cryptography floor")
+    commands = {
         "version": [*ours, "version"],
         "list one.p12": [*ours, "list", str(files["one.p12"]), *pw],
         "show one.p12 server": [*ours, "show", str(files["one.p12"]), "server", *pw],
@@ -253,23 +152,25 @@ def startup_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int
         "sign": [*ours, "sign", str(files["ca.p12"]), str(flow / "web.csr"), "--label", "ca", "-o",
                  str(flow / "web.pem"), "--chain", "--force", *pw],
         "receive": [*ours, "receive", str(flow / "web.p12"), str(flow / "web.pem"), *pw],
-        "keytool -list": ["keytool", "-list", "-storetype", "PKCS12", "-keystore", str(files["one.p12"]),
-                          "-storepass:env", "BENCH_CORE_PW"],
-        "openssl pkey": ["openssl", "pkey", "-in", str(files["pair.pem"]), "-passin", "env:BENCH_CORE_PW",
-                         "-noout"],
     }
+    jobs = {"python": install.pass_(), **{name: install.floor(name) for name in floors}, **commands,
+            "keytool -list": ["keytool", "-list", "-storetype", "PKCS12", "-keystore", str(files["one.p12"]),
+                              "-storepass:env", "BENCH_CORE_PW"],
+            "openssl pkey": ["openssl", "pkey", "-in", str(files["pair.pem"]), "-passin", "env:BENCH_CORE_PW",
+                             "-noout"]}
     # certreq makes web.p12 and web.csr, sign web.pem, receive changes web.p12; convert refuses an existing DEST
     before = {"certreq (EC P-256, new PKCS#12)": flow / "web.p12", "convert one.p12 to PEM": flow / "conv.pem"}
     # certreq, sign and receive depend on each other's files: they run only in the rounds of every job
     chained = {"certreq (EC P-256, new PKCS#12)", "sign", "receive"}
-    runs = _measure_chained(jobs, rounds, env, before, repeatable=set(jobs) - chained, cheap_rounds=cheap_rounds)
-    # Wall time is the goal's measure; CPU time, which a busy machine disturbs less, is given beside the name.
-    rows = [row6(f"start-up: keystores {name}", *runs.pair(name, "python"), "python -c pass", 2.5)
-            for name in jobs if name not in ("python", "keytool -list", "openssl pkey")]
-    rows.append(row6("list one.p12 (keytool-made)", *runs.pair("list one.p12", "keytool -list"), "keytool -list",
-                     0.2))
-    rows.append(row6("list pair.pem (encrypted key + certificate)",
-                     *runs.pair("list pair.pem (encrypted key)", "openssl pkey"), "openssl pkey -noout"))
+    runs = measure_runs(jobs, rounds, env, warmup=1, before=before, repeatable=set(jobs) - chained,
+                        cheap_rounds=cheap_rounds)
+    floor_of = {name: "cryptography floor" if name in chained else "MAC floor" for name in commands}
+    floor_of["version"] = "console-script floor"
+    rows = command_rows(install, runs, commands, floor_of)
+    rows.append(startup_row("list one.p12 (keytool-made)", runs, "list one.p12", "keytool -list", "keytool -list",
+                            0.2))
+    rows.append(startup_row("list pair.pem (encrypted key + certificate)", runs, "list pair.pem (encrypted key)",
+                            "openssl pkey", "openssl pkey -noout"))
     return rows
 
 
@@ -327,30 +228,21 @@ def _token(folder: Path, ours: list[str], env: dict[str, str], p12: Path) -> dic
     return {"uri": "pkcs11:token=bench", "pin": pin, "module": env["KEYSTORES_PKCS11_MODULE"]}
 
 
-# What opening any BCFKS costs whatever the reader: Bouncy Castle's two PBKDF2-HMAC-SHA512 runs at the 51,200
-# iterations it writes (the MAC key and the store key), side by side as keystores derives them, in a bare python
-# with cryptography's PBKDF2 (the one keystores.crypto.pbkdf2 uses)
-_BCFKS_FLOOR = ("import threading\nfrom cryptography.hazmat.primitives import hashes\n"
-                "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
-                "def derive(purpose):\n    PBKDF2HMAC(hashes.SHA512(), 64, bytes(64), 51200).derive(purpose)\n"
-                "worker = threading.Thread(target=derive, args=(b'store',))\nworker.start()\nderive(b'mac')\n"
-                "worker.join()\n")
-
-
-def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
+def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
     """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
     keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
-    audit), each against `python -c pass` (goal 2.5x); token commands also against their floor, python-pkcs11
-    imported as keystores imports it (its asn1crypto helpers deferred, backends/pkcs11/library.py) that loads SoftHSM
-    and logs in, which python-pkcs11 and SoftHSM cost whatever we do.
+    audit), each against `python -c pass` (goal 2.5x) and against its floor: the MAC floor for the file stores,
+    BCFKS's two derivations for the BCFKS, and for the token python-pkcs11 imported as keystores imports it (its
+    asn1crypto helpers deferred, backends/pkcs11/library.py) that loads SoftHSM and logs in, which python-pkcs11 and
+    SoftHSM cost whatever we do (the eager import beside it).
     An import is followed by the delete that undoes it, so each round starts from the same store."""
     env = dict(env)
+    ours = install.keystores
     stores = _format_stores(folder, env)
     token = _token(folder, ours, env, folder / "one.p12")
     pw = ["--password", "env:BENCH_CORE_PW"]
     extra = str(folder / "extra.pem")
-    jobs = {
-        "python": [sys.executable, "-c", "pass"],
+    commands = {
         "list s.jks": [*ours, "list", stores["s.jks"], *pw],
         "import extra.pem s.jks": [*ours, "import", extra, stores["s.jks"], "--label", "extra", "--dest-password",
                                    "env:BENCH_CORE_PW"],
@@ -359,45 +251,31 @@ def store_rows(folder: Path, ours: list[str], env: dict[str, str], rounds: int, 
         "audit s.kdb (stash)": [*ours, "audit", stores["s.kdb"]],
         "list sql:nss": [*ours, "list", stores["sql:nss"], *pw],
         "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
-        "bcfks floor": [sys.executable, "-c", _BCFKS_FLOOR],
     }
+    floor_of = {name: "BCFKS floor" if name == "list s.bcfks" else "MAC floor" for name in commands}
+    jobs = {"python": install.pass_(), "MAC floor": install.floor("MAC floor"),
+            "BCFKS floor": install.floor("BCFKS floor")}
     if token is not None:
-        login = (f".lib({token['module']!r}).get_token(token_label='bench')"
-                 f".open(user_pin=open({token['pin'][5:]!r}).read().strip()); s.close()")
-        jobs |= {"token floor": [sys.executable, "-c", "from keystores.backends.pkcs11.library import import_pkcs11; "
-                                 f"s = import_pkcs11(){login}"],
-                 "token floor, eager": [sys.executable, "-c", f"import pkcs11; s = pkcs11{login}"],
-                 "list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
-                 "show token server": [*ours, "show", token["uri"], "server", "--pin", token["pin"]],
-                 "export token server": [*ours, "export", token["uri"], "server", "--pin", token["pin"], "-o",
-                                         str(folder / "token-server.pem"), "--force"],
-                 "import extra.pem token": [*ours, "import", extra, token["uri"], "--label", "extra",
-                                            "--dest-password", token["pin"]],
-                 "delete token extra": [*ours, "delete", token["uri"], "extra", "--pin", token["pin"]]}
+        login = (f"s = pkcs11.lib({token['module']!r}).get_token(token_label='bench')"
+                 f".open(user_pin=open({token['pin'][5:]!r}).read().strip())\ns.close()\n")
+        jobs |= {"token floor": install.floor("token floor", "from keystores.backends.pkcs11.library import "
+                                              "import_pkcs11\npkcs11 = import_pkcs11()\n" + login),
+                 "token floor, eager": install.floor("token floor, eager", "import pkcs11\n" + login)}
+        tokens = {"list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
+                  "show token server": [*ours, "show", token["uri"], "server", "--pin", token["pin"]],
+                  "export token server": [*ours, "export", token["uri"], "server", "--pin", token["pin"], "-o",
+                                          str(folder / "token-server.pem"), "--force"],
+                  "import extra.pem token": [*ours, "import", extra, token["uri"], "--label", "extra",
+                                             "--dest-password", token["pin"]],
+                  "delete token extra": [*ours, "delete", token["uri"], "extra", "--pin", token["pin"]]}
+        commands |= tokens
+        floor_of |= dict.fromkeys(tokens, "token floor")
+    jobs |= commands
     # an import is undone by the delete after it: both run only in the rounds of every job
     paired = {"import extra.pem s.jks", "delete s.jks extra", "import extra.pem token", "delete token extra"}
-    runs = _measure_chained(jobs, rounds, env, {}, repeatable=set(jobs) - paired, cheap_rounds=cheap_rounds)
-    floors = ("token floor", "token floor, eager")
-    rows = [row6(f"start-up: keystores {name}", *runs.pair(name, "python"), "python -c pass", 2.5)
-            for name in jobs if name != "python" and name not in floors and name != "bcfks floor"]
-    rows += [row6("BCFKS floor: two PBKDF2-HMAC-SHA512 (51,200) side by side", *runs.pair("bcfks floor", "python"),
-                  "python -c pass"),
-             row6("list s.bcfks vs its floor", *runs.pair("list s.bcfks", "bcfks floor"), "the two derivations alone")]
-    if token is not None:
-        rows += [row6(f"{name} (python-pkcs11 {how} + SoftHSM login)", *runs.pair(name, "python"), "python -c pass")
-                 for name, how in zip(floors, ("as keystores imports it", "as its authors import it"), strict=True)]
-        rows += [row6(f"{name} vs its floor", *runs.pair(name, "token floor"), "token floor")
-                 for name in ("list token", "show token server", "export token server", "import extra.pem token",
-                              "delete token extra")]
-    return rows
-
-
-def _measure_chained(jobs: dict[str, list[str]], rounds: int, env: dict[str, str], before: dict[str, Path], *,
-                     repeatable: set[str], cheap_rounds: int) -> Runs:
-    """measure_runs() with a warm-up round, the jobs in the given order each round (certreq, sign, receive depend
-    on each other), files in `before` removed before their job runs; the cheap `repeatable` ones (`python -c
-    pass` among them) in more rounds, up to `cheap_rounds`."""
-    return measure_runs(jobs, rounds, env, warmup=1, before=before, repeatable=repeatable, cheap_rounds=cheap_rounds)
+    runs = measure_runs(jobs, rounds, env, warmup=1, before={}, repeatable=set(jobs) - paired,
+                        cheap_rounds=cheap_rounds)
+    return command_rows(install, runs, commands, floor_of, ("token floor, eager",) if token is not None else ())
 
 
 if __name__ == "__main__":

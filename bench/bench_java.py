@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import interleaved, row
+from harness import interleaved, row, user_install
 
 COUNT = 2000
 PASSWORD = "bench-java-pass"
@@ -103,12 +103,13 @@ def main(quick: bool) -> list[str]:
         stores = _make_stores(Path(tmp))
         env = {**os.environ, "KS_BENCH_PASS": PASSWORD}
         jobs = {}
+        install = user_install()
         for name, path in stores.items():
-            jobs[f"ours-{name}"] = [sys.executable, "-m", "keystores", "list", str(path),
+            jobs[f"ours-{name}"] = [*install.keystores, "list", str(path),
                                     "--password", "env:KS_BENCH_PASS"]
             jobs[f"keytool-{name}"] = ["keytool", "-list", "-keystore", str(path), "-storetype", "JKS",
                                        "-storepass", PASSWORD]
-        jobs["library-trust"] = [sys.executable, "-c", LIBRARY_LISTING, str(stores["trust"]), PASSWORD]
+        jobs["library-trust"] = install.code(LIBRARY_LISTING, str(stores["trust"]), PASSWORD)
         times = interleaved(jobs, rounds=3 if quick else 7, env=env)
         cpu = {name: cpu_seconds(list(jobs[name]), env, 3 if quick else 5) for name in ("ours-trust", "keytool-trust")}
     return [

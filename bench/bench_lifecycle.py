@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import interleaved, row
+from harness import interleaved, row, user_install
 
 PW = "bench pass 1"
 
 
 def _ks(*args: str) -> list[str]:
-    return [sys.executable, "-m", "keystores", *args]
+    return [*user_install().keystores, *args]
 
 
 def main(quick: bool) -> list[str]:

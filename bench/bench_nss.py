@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import interleaved, row, run_once  # noqa: E402
+from harness import interleaved, row, run_once, user_install  # noqa: E402
 
 COUNT = 2000
 KEYS = 200
@@ -161,7 +161,7 @@ def _password_changes(inputs: Path, work: Path, keys: int, rounds: int) -> tuple
     source = key_database(inputs, keys)
     env = {**os.environ, **WRITE_ENV}
     pwfile, _, newfile = _password_files(work)
-    jobs = {"ours": [sys.executable, "-m", "keystores", "passwd", "sql:{db}", "-p", "env:BENCH_NSS_PW",
+    jobs = {"ours": [*user_install().keystores, "passwd", "sql:{db}", "-p", "env:BENCH_NSS_PW",
                      "--new-password", "env:BENCH_NSS_NEW"],
             "certutil": ["certutil", "-W", "-d", "sql:{db}", "-f", str(pwfile), "-@", str(newfile)]}
     times: dict[str, list[float]] = {name: [] for name in jobs}
@@ -197,7 +197,7 @@ def _imports(inputs: Path, work: Path, rounds: int, *, trusted: bool) -> tuple[d
 
     env = {**os.environ, **WRITE_ENV}
     pwfile, p12file, _ = _password_files(work)
-    ours = [sys.executable, "-m", "keystores", "import"]
+    ours = [*user_install().keystores, "import"]
     jobs: dict[str, tuple[str, list[str]]] = {}  # name -> (native or ours, argv with {db} for the new database)
     for name, source in (("certs", "certs.p12"), ("keys", "keys.p12")):
         jobs[f"{name} ours"] = ("ours", [*ours, str(inputs / source), "sql:{db}", "-p", "env:BENCH_P12_PW",
@@ -244,9 +244,10 @@ def main(quick: bool) -> list[str]:
     library = ("from keystores.store import open_store\n"
                f"entries = list(open_store('sql:{folder}').entries())\n"
                "print(len(entries), sum(e.trust is not None for e in entries))")
-    jobs = {"keystores": [sys.executable, "-m", "keystores", "list", f"sql:{folder}"],
-            "json": [sys.executable, "-m", "keystores", "list", f"sql:{folder}", "--json"],
-            "library": [sys.executable, "-c", library],
+    install = user_install()
+    jobs = {"keystores": [*install.keystores, "list", f"sql:{folder}"],
+            "json": [*install.keystores, "list", f"sql:{folder}", "--json"],
+            "library": install.code(library),
             "certutil": ["certutil", "-L", "-d", f"sql:{folder}"]}
     times = interleaved(jobs, rounds=3 if quick else 7)
     inputs = import_inputs()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import row, run_once
+from harness import row, run_once, user_install
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT = 100
@@ -80,7 +80,7 @@ def main(quick: bool) -> list[str]:
         module = env["KEYSTORES_PKCS11_MODULE"]
         _make_certificates(folder)
         pin_file = folder / "hsm" / "pin"
-        ours = _script(folder, f'{sys.executable} -m keystores import bundle.pem "pkcs11:token=$label" '
+        ours = _script(folder, f'{" ".join(user_install().keystores)} import bundle.pem "pkcs11:token=$label" '
                                f'--dest-password file:{pin_file}')
         writes = "\n".join(
             f'pkcs11-tool --module {module} --token-label "$label" --login --pin "$(cat {pin_file})" '

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import interleaved_cpu, row
+from harness import interleaved_cpu, row, user_install
 
 PASSWORD_ENV = {"BENCH_PW": "bench-password"}
 KEYS = 200
@@ -51,7 +51,7 @@ def _make_stores(folder: Path) -> tuple[Path, Path]:
 
 def main(quick: bool) -> list[str]:
     rounds = 3 if quick else 7
-    ours = [sys.executable, "-m", "keystores"]
+    ours = user_install().keystores
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         small, large = _make_stores(folder)

@@ -1,16 +1,36 @@
 """Interleaved timing of keystores against a native tool: ratios, not absolute times.
 
 Each round runs every command once, in turn, so machine noise falls on all of them alike.
+
+Start-up rows (issue 15 item 2) are measured as users get them, one way for every bench module:
+- `user_install()` builds a wheel of this checkout offline (`pip wheel --no-deps --no-build-isolation`) and installs
+  it into a clean venv made from the base interpreter, whose dependencies come from the development venv through a
+  plain path line in a .pth (so no editable finder, no ibm_db or setuptools .pth hooks run at start-up: the
+  development venv's `python -c pass` carries ~20 ms of them, which flattered every ratio about 2x). Commands run
+  as the `keystores` console script pip wrote; the baseline is that venv's own `python -c pass`. If the wheel
+  cannot be built or does not work, the development venv is used and every start-up row says so.
+- `Install.floor()` writes a floor script beside the console script, its launcher with keystores' import replaced
+  by the least work a command of a kind must do (FLOORS), so that each command is also measured against its floor.
+- `measure_runs()` runs jobs interleaved, keeping each run's wall time, CPU time (user + sys) and peak memory; the
+  cheap ones in more rounds; `startup_row()` is the one row format: wall ratio, CPU ratio beside it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import subprocess
+import sys
+import sysconfig
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_once(argv: Sequence[str], env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> float:
@@ -51,10 +71,298 @@ def interleaved_cpu(jobs: Mapping[str, Sequence[str]], rounds: int = 7, *, env: 
 
 def row(job: str, ours: float, theirs: float, native: str, goal: float | None = None, *,
         cpu: tuple[float, float] | None = None) -> str:
-    """A table row; `cpu` (ours, theirs) puts the CPU ratio beside the job's name, as bench_core's rows have it."""
+    """A table row; `cpu` (ours, theirs) puts the CPU ratio beside the job's name, as the start-up rows have it."""
     ratio = ours / theirs if theirs else float("nan")
     if cpu is not None and cpu[1]:
         job = f"{job} (CPU {cpu[0] / cpu[1]:.2f}x)"
     verdict = "" if goal is None else ("  ok" if ratio <= goal else f"  MISSES goal {goal}x")
     return f"| {job} | {ours * 1000:.0f} ms | {native} {theirs * 1000:.0f} ms | {ratio:.2f}x |{verdict}"
 
+
+# --- keystores as users get it -------------------------------------------------------------------------------------
+
+# What each floor script does between its launcher's `import sys` and its exit: the least a command of that kind
+# must load and do, whatever the tool (each command row is also shown against its floor).
+FLOORS = {
+    # pip's console-script launcher alone (whatever it imports: `re` in older pips, `sys` in newer)
+    "console-script floor": "",
+    # a store's MAC or keyed digest, a stash, a password-based key: hashlib and hmac, one HMAC
+    "MAC floor": "import hashlib, hmac\nhmac.new(b'key', b'store', hashlib.sha256).digest()\n",
+    # certreq/sign/receive: cryptography's EC module (its Rust binding, hashes, serialization with it), one P-256
+    # key made and one signature, with an ECDSA that skips ECDSA.__init__'s import of the openssl backend module
+    # (it is needed only for deterministic signing; keystores/crypto/signatures.py does the same)
+    "cryptography floor": (
+        "from cryptography.hazmat.primitives import hashes\n"
+        "from cryptography.hazmat.primitives.asymmetric import ec\n"
+        "class ECDSA(ec.ECDSA):\n"
+        "    def __init__(self, algorithm):\n        self._algorithm = algorithm\n"
+        "    algorithm = property(lambda self: self._algorithm)\n"
+        "    deterministic_signing = property(lambda self: False)\n"
+        "ec.generate_private_key(ec.SECP256R1()).sign(b'request', ECDSA(hashes.SHA256()))\n"),
+    # what opening any BCFKS costs whatever the reader: Bouncy Castle's two PBKDF2-HMAC-SHA512 runs at the 51,200
+    # iterations it writes (the MAC key and the store key), side by side as keystores derives them, with
+    # cryptography's PBKDF2 (the one keystores.crypto.pbkdf2 uses at that count)
+    "BCFKS floor": (
+        "import threading\nfrom cryptography.hazmat.primitives import hashes\n"
+        "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
+        "def derive(purpose):\n    PBKDF2HMAC(hashes.SHA512(), 64, bytes(64), 51200).derive(purpose)\n"
+        "worker = threading.Thread(target=derive, args=(b'store',))\nworker.start()\nderive(b'mac')\n"
+        "worker.join()\n"),
+}
+
+# pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv
+PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import run\n"
+                "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                "    sys.exit(run())\n")
+
+
+class Install:
+    """Where the start-up rows run keystores: `keystores` is the command's argv prefix, `python` that
+    environment's interpreter (its `python -c pass` is the baseline), `where` what the table says about it."""
+
+    def __init__(self, python: str, keystores: list[str], where: str, launcher: str, folder: Path,
+                 wheel: bool) -> None:
+        self.python, self.keystores, self.where, self.wheel = python, keystores, where, wheel
+        self._launcher, self._folder = launcher, folder
+
+    @property
+    def baseline(self) -> str:
+        """The baseline's name in a row: the dev venv's is labelled, as its `pass` carries the editable finder."""
+        return "python -c pass" if self.wheel else "python -c pass (dev venv)"
+
+    def pass_(self) -> list[str]:
+        return [self.python, "-c", "pass"]
+
+    def code(self, source: str, *args: str) -> list[str]:
+        """argv running `source` with keystores as installed (-P: not the checkout's keystores/ from the working
+        directory, which `python -c` would put first on sys.path)."""
+        return [self.python, "-P", "-c", source, *args]
+
+    def floor(self, name: str, body: str | None = None) -> list[str]:
+        """argv of a floor script: the launcher with its keystores import and call replaced by `body` (default
+        FLOORS[name]), run with the same interpreter the same way as the console script."""
+        lines = self._launcher.splitlines()
+        index = next(i for i, line in enumerate(lines) if line.startswith(("from keystores", "import keystores")))
+        entry = lines[index].split()[-1]
+        text = "\n".join([*lines[:index], (FLOORS[name] if body is None else body).rstrip("\n"),
+                          *(line.replace(f"{entry}()", "0") for line in lines[index + 1:])]) + "\n"
+        path = self._folder / ("floor-" + "".join(c if c.isalnum() else "-" for c in name))
+        path.write_text(text)
+        if self.wheel:
+            path.chmod(0o755)
+            return [str(path)]
+        return [self.python, str(path)]
+
+
+_INSTALL: Install | None = None
+
+
+def user_install() -> Install:
+    """keystores installed from a wheel of this checkout into a clean venv (made once per process, removed at
+    exit); the development venv, labelled, when that cannot be done."""
+    global _INSTALL
+    if _INSTALL is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-install-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _INSTALL = build_install(ROOT, folder)
+    return _INSTALL
+
+
+def build_install(root: Path, folder: Path) -> Install:
+    """`root`'s wheel installed into folder/venv (see the module docstring), or the development venv with the
+    reason it had to be used."""
+    try:
+        return _wheel_install(root, folder)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        print(f"bench: keystores could not be installed from a wheel ({reason}); start-up rows run in the dev venv",
+              file=sys.stderr)
+        _byte_compiled()
+        return Install(sys.executable, [sys.executable, "-m", "keystores"],
+                       f"development venv (`python -m keystores`; the wheel failed: {reason})", PIP_LAUNCHER, folder,
+                       wheel=False)
+
+
+def _wheel_install(root: Path, folder: Path) -> Install:
+    def run(argv: list[str]) -> str:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=folder)
+        if done.returncode != 0:
+            raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])}: {(done.stderr or done.stdout)[-300:]}")
+        return done.stdout
+
+    source = folder / "source"  # a copy: a build writes build/ and *.egg-info beside its sources
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy2(root / name, source / name)
+    for name in ("keystores", "cli"):
+        shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(folder / "wheel"),
+         str(source)])
+    wheels = sorted((folder / "wheel").glob("keystores-*.whl"))
+    if len(wheels) != 1:
+        raise RuntimeError(f"pip wheel made {len(wheels)} keystores wheels")
+    venv = folder / "venv"
+    run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)])
+    python = venv / "bin" / "python"
+    site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip())
+    # the dependencies as installed in the development venv, on a plain path line: its .pth files do not run
+    (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    run([*pip, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheels[0])])  # compiles
+    script = venv / "bin" / "keystores"
+    where = run([str(python), "-P", "-c", "import keystores, sys; print(keystores.__file__); "
+                 "print(any('editable' in name for name in sys.modules))"]).split()
+    if not where[0].startswith(str(venv)) or where[1] != "False":
+        raise RuntimeError(f"the venv imports keystores from {where[0]}, editable finder loaded: {where[1]}")
+    run([str(script), "version"])
+    return Install(str(python), [str(script)], "wheel installed in a clean venv (`keystores` console script)",
+                   script.read_text(), folder, wheel=True)
+
+
+def _byte_compiled() -> None:
+    """Start-up as an installed package has it: byte-compiled. A checkout run with PYTHONDONTWRITEBYTECODE (as CI
+    and these sessions set it) would otherwise compile every changed module from source on every run."""
+    import compileall
+
+    import keystores.cli  # binds keystores too
+
+    for folder in {*keystores.__path__, *keystores.cli.__path__}:
+        compileall.compile_dir(folder, quiet=1)
+
+
+# --- interleaved runs with CPU time and peak memory ---------------------------------------------------------------
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(argv: list[str], env: Mapping[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds) of one run of argv, output discarded; raises when it fails.
+
+    The peak comes from GNU time, a small process, when present: a child forked from this (big) interpreter
+    inherits its resident pages until exec, and Linux keeps that high-water mark across exec, so wait4's ru_maxrss
+    would report the benchmark's own size rather than the command's.
+    """
+    with tempfile.NamedTemporaryFile(prefix="bench-rss-") as report:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *argv] if os.access(GNU_TIME, os.X_OK) else argv
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # child
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.execvpe(wrapped[0], wrapped, env)
+        _, status, usage = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - started
+        if status != 0:
+            raise RuntimeError(f"{' '.join(argv[:4])} ... failed (status {status})")
+        text = Path(report.name).read_text().strip().splitlines()
+        kib = int(text[-1]) if wrapped is not argv and text and text[-1].isdigit() else usage.ru_maxrss
+    return elapsed, kib / 1024, usage.ru_utime + usage.ru_stime
+
+
+class Runs:
+    """What interleaved runs measured: per job, each round's (wall s, CPU s) by round number, and its peak RSS."""
+
+    def __init__(self) -> None:
+        self.by_round: dict[str, dict[int, tuple[float, float]]] = {}
+        self.peaks: dict[str, float] = {}
+
+    def add(self, name: str, round_number: int, elapsed: float, used: float, rss: float) -> None:
+        self.by_round.setdefault(name, {})[round_number] = (elapsed, used)
+        self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
+
+    def summary(self, name: str, rounds: Iterable[int] | None = None) -> tuple[float, float, float]:
+        """(median s, peak MiB, median CPU s) of `name`, over `rounds` (default: every round it ran in)."""
+        runs = self.by_round[name]
+        chosen = [runs[r] for r in (runs if rounds is None else rounds) if r in runs]
+        return (statistics.median(w for w, _ in chosen), self.peaks[name], statistics.median(c for _, c in chosen))
+
+    def pair(self, name: str, base: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """`name` and `base` over the rounds both ran in: a ratio compares runs that met the same machine."""
+        shared = [r for r in self.by_round[name] if r in self.by_round[base]]
+        return self.summary(name, shared), self.summary(base, shared)
+
+
+def measure(jobs: dict[str, list[str]], rounds: int, env: Mapping[str, str], *, warmup: int,
+            before: dict[str, Path] | None = None) -> dict[str, tuple[float, float, float]]:
+    """Interleaved like interleaved(), but one run gives time, memory and CPU: name -> (median s, peak MiB,
+    median CPU s). `before[name]` is a file removed before each run of that job (convert refuses to overwrite)."""
+    runs = measure_runs(jobs, rounds, env, warmup=warmup, before=before)
+    return {name: runs.summary(name) for name in jobs}
+
+
+def measure_runs(jobs: dict[str, list[str]], rounds: int, env: Mapping[str, str], *, warmup: int,
+                 before: dict[str, Path] | None = None, repeatable: Iterable[str] = (), cheap_rounds: int = 0,
+                 cheap: float = 8.0, base: str = "python") -> Runs:
+    """`rounds` interleaved rounds of every job (after `warmup` unmeasured ones); then, up to `cheap_rounds` in
+    all, more rounds of the `repeatable` jobs whose median is under `cheap` times the `base` job's (`python -c
+    pass`): a start-up row is cheap, noise is most of what it measures, and more runs cost a second or two
+    (keytool's 0.4 s is left out). Still interleaved, with `base` among them, so that each ratio compares runs
+    that met the same machine (Runs.pair). Jobs that depend on each other's files or undo each other
+    (certreq/sign/receive, import/delete) are left out of `repeatable`."""
+    runs = Runs()
+    _rounds(jobs, range(-warmup, rounds), env, before, runs)
+    limit = cheap * runs.summary(base)[0] if base in jobs else 0.0
+    fast = {name: argv for name, argv in jobs.items() if name in set(repeatable) and runs.summary(name)[0] < limit}
+    if len(fast) > 1:
+        _rounds(fast, range(rounds, max(rounds, cheap_rounds)), env, before, runs)
+    return runs
+
+
+def _rounds(jobs: dict[str, list[str]], numbers: Iterable[int], env: Mapping[str, str],
+            before: dict[str, Path] | None, runs: Runs) -> None:
+    """Each job once per round, in order; negative round numbers are a warm-up, not kept."""
+    for number in numbers:
+        for name, argv in jobs.items():
+            if before and name in before:
+                before[name].unlink(missing_ok=True)
+            elapsed, rss, used = run_measured(argv, env)
+            if number >= 0:
+                runs.add(name, number, elapsed, used, rss)
+
+
+def row6(job: str, ours: tuple[float, ...], theirs: tuple[float, ...], native: str,
+         goal: float | None = None) -> str:
+    """A table row of six cells; the CPU ratio beside the job's name where both sides' CPU time was measured (CPU
+    time is disturbed less than wall time by a busy machine; wall time is what the goals are set in)."""
+    ratio = ours[0] / theirs[0] if theirs[0] else float("nan")
+    verdict = "" if goal is None else (f"<= {goal}x ok" if ratio <= goal else f"<= {goal}x MISSED")
+    mine, other = f"{ours[0] * 1000:.0f} ms", f"{theirs[0] * 1000:.0f} ms"
+    if len(ours) > 2 and len(theirs) > 2 and theirs[2]:
+        job = f"{job} (CPU {ours[2] / theirs[2]:.2f}x)"
+        mine, other = f"{mine} (CPU {ours[2] * 1000:.0f})", f"{other} (CPU {theirs[2] * 1000:.0f})"
+    return f"| {job} | {mine} | {native} {other} | {ratio:.2f}x | {ours[1]:.0f} / {theirs[1]:.0f} MiB | {verdict} |"
+
+
+def startup_row(job: str, runs: Runs, name: str, base: str, native: str, goal: float | None = None) -> str:
+    """The one start-up row: `name` against `base` over the rounds both ran in, wall ratio (the goal's measure)
+    and CPU ratio beside it."""
+    return row6(job, *runs.pair(name, base), native, goal)
+
+
+def startup_note(install: Install) -> str:
+    """The row that says where the start-up rows below it ran."""
+    return f"| start-up rows below: {install.where}; baseline: that environment's `python -c pass` | | | | | |"
+
+
+# What each floor row says it is (FLOORS holds what each does; the token floors' code is the caller's)
+FLOOR_WHAT = {
+    "console-script floor": "pip's `keystores` launcher without keystores",
+    "MAC floor": "the launcher + hashlib, hmac and one HMAC",
+    "cryptography floor": "the launcher + cryptography's EC module, one P-256 key made, one signature",
+    "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",
+    "token floor": "the launcher + python-pkcs11 as keystores imports it + SoftHSM login",
+    "token floor, eager": "the launcher + python-pkcs11 as its authors import it + SoftHSM login",
+}
+
+
+def command_rows(install: Install, runs: Runs, commands: dict[str, list[str]], floor_of: dict[str, str],
+                 shown: tuple[str, ...] = ()) -> list[str]:
+    """Each command against `python -c pass` (goal 2.5x), each floor it is held to (and the `shown` ones) against
+    `python -c pass`, and each command against its floor; `runs` holds them all, `python -c pass` as "python"."""
+    rows = [startup_row(f"start-up: keystores {name}", runs, name, "python", install.baseline, 2.5)
+            for name in commands]
+    rows += [startup_row(f"{floor} ({FLOOR_WHAT[floor]})", runs, floor, "python", install.baseline)
+             for floor in dict.fromkeys([*floor_of.values(), *shown])]
+    rows += [startup_row(f"{name} vs its floor", runs, name, floor, floor) for name, floor in floor_of.items()]
+    return rows

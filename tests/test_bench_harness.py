@@ -1,0 +1,104 @@
+"""bench/harness.py measures start-up as users get it (issue 15 item 2): keystores from a wheel installed in a clean
+venv, run as its console script, against that venv's `python -c pass` and against floor scripts made from the same
+launcher; and says so when it had to fall back to the development venv. What is measured, not how long it takes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import harness  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def install(tmp_path_factory: pytest.TempPathFactory) -> harness.Install:
+    return harness.build_install(ROOT, tmp_path_factory.mktemp("bench-install"))
+
+
+def _modules(argv: list[str], cwd: Path) -> set[str]:
+    """The modules a run imports, from `-X importtime` (argv[0] is a script run by its shebang's python, or a
+    python)."""
+    script = Path(argv[0])
+    if script.name != "python" and not script.name.startswith("python"):
+        argv = [script.read_text().splitlines()[0].removeprefix("#!"), *argv]
+    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, cwd=cwd,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_keystores_runs_from_a_wheel_in_a_clean_venv_as_its_console_script(install: harness.Install,
+                                                                          tmp_path: Path) -> None:
+    assert install.wheel and install.baseline == "python -c pass"
+    venv = Path(install.python).parent.parent
+    assert install.keystores == [str(venv / "bin" / "keystores")]
+    where = subprocess.run(install.code("import keystores, sys; print(keystores.__file__); print(sorted(sys.modules))"),
+                           capture_output=True, text=True, cwd=ROOT, check=True).stdout.splitlines()
+    # not the checkout (-P: even from the top of the tree), byte-compiled as pip installs it
+    assert where[0].startswith(str(venv)) and not where[0].startswith(str(ROOT))
+    assert list((Path(where[0]).parent / "__pycache__").glob("*.pyc"))
+    # none of the development venv's .pth hooks: no editable finder, no setuptools distutils hack, no ibm_db
+    loaded = _modules(install.pass_(), tmp_path)
+    assert not {name for name in loaded if "editable" in name or "distutils" in name or "ibm_db" in name}
+    assert "pathlib" not in loaded and "urllib" not in loaded
+    ours = subprocess.run([*install.keystores, "version"], capture_output=True, text=True, check=True)
+    dev = subprocess.run([sys.executable, "-m", "keystores", "version"], capture_output=True, text=True, check=True)
+    assert ours.stdout == dev.stdout and ours.stdout.strip()
+
+
+def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, tmp_path: Path) -> None:
+    launcher = Path(install.keystores[0]).read_text()
+    for name in harness.FLOORS:
+        argv = install.floor(name)
+        text = Path(argv[0]).read_text()
+        assert text.splitlines()[0] == launcher.splitlines()[0]  # the same interpreter, started the same way
+        assert "keystores" not in text.split("\n", 1)[1]
+        loaded = _modules(argv, tmp_path)
+        assert not {module for module in loaded if module.startswith("keystores")}, name
+    # the cryptography floor signs without ECDSA.__init__'s import of the openssl backend, as keystores does
+    loaded = _modules(install.floor("cryptography floor"), tmp_path)
+    assert "cryptography.hazmat.primitives.asymmetric.ec" in loaded
+    assert not {module for module in loaded if "backends.openssl" in module}
+    # a floor with a body of the caller's own
+    argv = install.floor("token floor", "import hashlib\n")
+    assert "hashlib" in _modules(argv, tmp_path)
+
+
+def test_without_a_wheel_the_rows_say_they_ran_in_the_development_venv(tmp_path: Path) -> None:
+    empty = tmp_path / "not-a-project"
+    empty.mkdir()
+    fallback = harness.build_install(empty, tmp_path)
+    assert not fallback.wheel
+    assert fallback.keystores == [sys.executable, "-m", "keystores"]
+    assert fallback.where.startswith("development venv") and "wheel failed" in fallback.where
+    assert fallback.baseline == "python -c pass (dev venv)"
+    assert "development venv" in harness.startup_note(fallback)
+    argv = fallback.floor("MAC floor")
+    assert argv[0] == sys.executable
+    assert subprocess.run(argv, check=False).returncode == 0
+
+
+def test_a_start_up_row_compares_the_rounds_both_sides_ran_in_and_shows_cpu_beside_wall() -> None:
+    runs = harness.Runs()
+    for number in range(5):  # python ran in five rounds, the command in the first two only
+        runs.add("python", number, 0.010 if number < 2 else 0.100, 0.008, 8.0)
+    for number in range(2):
+        runs.add("cmd", number, 0.030, 0.024, 17.0)
+    line = harness.startup_row("start-up: keystores cmd", runs, "cmd", "python", "python -c pass", 2.5)
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    assert cells == ["start-up: keystores cmd (CPU 3.00x)", "30 ms (CPU 24)", "python -c pass 10 ms (CPU 8)",
+                     "3.00x", "17 / 8 MiB", "<= 2.5x MISSED"]
+
+
+def test_measure_runs_gives_the_cheap_jobs_more_rounds_and_keeps_chained_ones_to_the_first() -> None:
+    true = ["true"]
+    runs = harness.measure_runs({"python": true, "cheap": true, "chained": true}, 2, {}, warmup=1,
+                                repeatable={"python", "cheap"}, cheap_rounds=5)
+    assert sorted(runs.by_round["python"]) == sorted(runs.by_round["cheap"]) == [0, 1, 2, 3, 4]
+    assert sorted(runs.by_round["chained"]) == [0, 1]
