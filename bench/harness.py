@@ -235,15 +235,18 @@ def _byte_compiled() -> None:
 GNU_TIME = "/usr/bin/time"
 
 
-def run_measured(argv: list[str], env: Mapping[str, str]) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS MiB, CPU seconds) of one run of argv, output discarded; raises when it fails.
+def run_measured(argv: list[str], env: Mapping[str, str], *, peak: bool = True) -> tuple[float, float | None, float]:
+    """(wall seconds, peak RSS MiB or None when not `peak`, CPU seconds) of one run of argv, output discarded;
+    raises when it fails.
 
     The peak comes from GNU time, a small process, when present: a child forked from this (big) interpreter
     inherits its resident pages until exec, and Linux keeps that high-water mark across exec, so wait4's ru_maxrss
-    would report the benchmark's own size rather than the command's.
+    would report the benchmark's own size rather than the command's. GNU time costs about 1 ms of CPU and more of
+    wall time of its own, which would be counted as the command's (a tenth of `python -c pass`), so a run whose time
+    is kept is not wrapped (`peak` False) where another run gives the peak (measure_runs).
     """
     with tempfile.NamedTemporaryFile(prefix="bench-rss-") as report:
-        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *argv] if os.access(GNU_TIME, os.X_OK) else argv
+        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *argv] if peak and os.access(GNU_TIME, os.X_OK) else argv
         started = time.perf_counter()
         pid = os.fork()
         if pid == 0:  # child
@@ -257,7 +260,7 @@ def run_measured(argv: list[str], env: Mapping[str, str]) -> tuple[float, float,
             raise RuntimeError(f"{' '.join(argv[:4])} ... failed (status {status})")
         text = Path(report.name).read_text().strip().splitlines()
         kib = int(text[-1]) if wrapped is not argv and text and text[-1].isdigit() else usage.ru_maxrss
-    return elapsed, kib / 1024, usage.ru_utime + usage.ru_stime
+    return elapsed, kib / 1024 if peak else None, usage.ru_utime + usage.ru_stime
 
 
 class Runs:
@@ -267,9 +270,12 @@ class Runs:
         self.by_round: dict[str, dict[int, tuple[float, float]]] = {}
         self.peaks: dict[str, float] = {}
 
-    def add(self, name: str, round_number: int, elapsed: float, used: float, rss: float) -> None:
-        self.by_round.setdefault(name, {})[round_number] = (elapsed, used)
-        self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
+    def add(self, name: str, round_number: int | None, elapsed: float, used: float, rss: float | None) -> None:
+        """One run; a warm-up (round None) gives only its peak."""
+        if round_number is not None:
+            self.by_round.setdefault(name, {})[round_number] = (elapsed, used)
+        if rss is not None:
+            self.peaks[name] = max(self.peaks.get(name, 0.0), rss)
 
     def summary(self, name: str, rounds: Iterable[int] | None = None) -> tuple[float, float, float]:
         """(median s, peak MiB, median CPU s) of `name`, over `rounds` (default: every round it ran in)."""
@@ -311,14 +317,15 @@ def measure_runs(jobs: dict[str, list[str]], rounds: int, env: Mapping[str, str]
 
 def _rounds(jobs: dict[str, list[str]], numbers: Iterable[int], env: Mapping[str, str],
             before: dict[str, Path] | None, runs: Runs) -> None:
-    """Each job once per round, in order; negative round numbers are a warm-up, not kept."""
+    """Each job once per round, in order; negative round numbers are a warm-up, whose times are not kept. The peak
+    memory comes from the warm-up runs (in GNU time), the kept times from bare runs; a job with no warm-up gets its
+    peak from its first kept run, wrapped (about 1 ms more: only for jobs that take far longer than that)."""
     for number in numbers:
         for name, argv in jobs.items():
             if before and name in before:
                 before[name].unlink(missing_ok=True)
-            elapsed, rss, used = run_measured(argv, env)
-            if number >= 0:
-                runs.add(name, number, elapsed, used, rss)
+            elapsed, rss, used = run_measured(argv, env, peak=number < 0 or name not in runs.peaks)
+            runs.add(name, number if number >= 0 else None, elapsed, used, rss)
 
 
 def row6(job: str, ours: tuple[float, ...], theirs: tuple[float, ...], native: str,

@@ -102,3 +102,10 @@ def test_measure_runs_gives_the_cheap_jobs_more_rounds_and_keeps_chained_ones_to
                                 repeatable={"python", "cheap"}, cheap_rounds=5)
     assert sorted(runs.by_round["python"]) == sorted(runs.by_round["cheap"]) == [0, 1, 2, 3, 4]
     assert sorted(runs.by_round["chained"]) == [0, 1]
+    assert all(runs.peaks[name] > 0 for name in ("python", "cheap", "chained"))  # from the warm-up round
+
+
+def test_a_run_whose_time_is_kept_is_not_wrapped_in_gnu_time() -> None:
+    """GNU time's own millisecond of CPU would be counted as the command's; peaks come from other runs."""
+    assert harness.run_measured(["true"], {}, peak=False)[1] is None
+    assert harness.run_measured(["true"], {})[1] > 0
