@@ -21,8 +21,9 @@
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
 
 (List of a small PKCS#12 and of 2,000-entry JKS stores against keytool are bench_pkcs12.py and bench_java.py.)
-Rows carry six cells: job | keystores median | native median | ratio | peak RSS (ours / native) | goal; time,
-CPU time and peak memory come from the same interleaved runs (wait4), so memory costs no extra runs. The job's
+Rows carry six cells: job | keystores median | native median | ratio | peak RSS (ours / native) | goal; time and
+CPU time come from interleaved bare runs (wait4), peak memory from each job's warm-up run in GNU time, so memory
+costs no extra runs and GNU time's own cost is not counted as the command's (harness.run_measured). The job's
 name carries the CPU ratio (user + sys), which a busy machine disturbs less than the wall ratio the goals are set
 in, and each median its CPU milliseconds. The start-up rows' cheap commands, `python -c pass` and the floors among
 them, run in more rounds than the rest (harness.measure_runs), and each ratio is taken over the rounds both of its
