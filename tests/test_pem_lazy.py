@@ -1018,3 +1018,38 @@ def test_sct_lists_are_read_only_where_cryptography_decodes_them() -> None:
                 else:
                     declined += 1
     assert still_read > 100 and declined > 50, (still_read, declined)  # log IDs, times, signatures; the framing
+
+
+@cache
+def refused_files() -> dict[str, bytes]:
+    """Files of each shape read lazily holding a certificate cryptography refuses whole (its version is "v4", as
+    refused_issuer_chain's issuing CA): a bundle, a key with that certificate (its own), the certificate alone in
+    PEM and in DER."""
+    key = ec_key(66)
+    leaf = _resigned(certificate(key, "refused leaf.example", *ca(0)), ca(0)[0],
+                     lambda fields: [bytes.fromhex("a003020103"), *fields[1:]])
+    parts = refused_issuer_chain()
+    return {"bundle": parts["root"] + parts["issuing"] + pem_of(ca(1)[1]),
+            "key with its certificate": key_pem(key) + _pem_block("CERTIFICATE", leaf),
+            "certificate alone": _pem_block("CERTIFICATE", leaf), "der": leaf}
+
+
+@pytest.mark.parametrize("shape", ["bundle", "key with its certificate", "certificate alone", "der"])
+def test_a_certificate_cryptography_refuses_is_listed_as_not_fully_decoded(tmp_path: Path, shape: str) -> None:
+    """`list` says "1 entry could not be fully decoded" of a file holding a certificate cryptography refuses,
+    whichever reader reads it: the lazy reader, which printed no such line for a bundle, a key with one certificate
+    or a certificate alone (it read their columns from the DER), leaves the file to read.py."""
+    from keystores.ops.describe import entry_row
+
+    path = tmp_path / ("refused.der" if shape == "der" else "refused.pem")
+    path.write_bytes(refused_files()[shape])
+    rows = {}
+    for writable in (False, True):  # a writable store is read by read.py
+        with open_store(path, password=PASSWORD, writable=writable) as store:
+            rows[writable] = [entry_row(e) for e in store.entries()]
+    assert rows[False] == rows[True]
+    assert [row["label"] for row in rows[False] if row.get("problem")] != []
+    listed = subprocess.run([sys.executable, "-m", "keystores", "list", str(path), "--password", "env:LAZY_PW"],
+                            capture_output=True, text=True, env={**os.environ, "LAZY_PW": PASSWORD}, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "1 entry could not be fully decoded" in listed.stderr

@@ -445,6 +445,41 @@ def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurv
     assert agreed[True] > 40 and agreed[False] > 40
 
 
+def test_rsa_keys_are_judged_as_cryptography_judges_them() -> None:
+    """rsa_key_loads against cryptography's loader: real keys, small moduli and exponents around its limits (n < 3,
+    e < 3, e >= n, an even e), even moduli, random values, with NULL and absent parameters."""
+    from keystores.pki.columns import key_facts
+    from keystores.pki.shown import rsa_key_loads
+
+    rng = random.Random(2048)
+    real = rsa.generate_private_key(65537, 2048).public_key().public_numbers().n
+    pairs = [(real, 65537), (real, 3), (real, 1), (real, 2), (real, 4), (real, 0), (real, real), (real, real - 2),
+             (real, real + 2), (real - 1, 65537), (3, 1), (4, 3), (5, 3), (3, 3), (2, 1), (1, 1), (5, 4), (7, 5)]
+    pairs += [(rng.randrange(1, 2 ** rng.choice((8, 64, 512, 2048))), rng.randrange(0, 2 ** rng.choice((2, 17, 64))))
+              for _ in range(300)]
+    agreed = {True: 0, False: 0}
+    for n, e in pairs:
+        if n < 1:
+            continue
+        for parameters in (b"\x05\x00", b""):
+            key = der_codec.sequence(der_codec.integer(n), der_codec.integer(e))
+            spki = der_codec.sequence(der_codec.sequence(der_codec.oid("1.2.840.113549.1.1.1") + parameters),
+                                      der_codec.tlv(0x03, b"\0" + key))
+            _, start, stop = der_codec.read(spki)
+            try:
+                key_facts(spki, start, stop)
+            except ValueError:
+                continue  # a form left to cryptography (e = 0, not the shortest form): shown asks cryptography
+            try:
+                serialization.load_der_public_key(spki)
+                loads = True
+            except ValueError:
+                loads = False
+            assert rsa_key_loads(spki[start:stop]) == loads, (n, e, parameters)
+            agreed[loads] += 1
+    assert agreed[True] > 100 and agreed[False] > 100
+
+
 def _spki_with(template: bytes, point: bytes) -> bytes:
     """The SubjectPublicKeyInfo `template` with its point replaced by `point`."""
     (_, at, _, stop), _ = der_codec.inside(template)

@@ -75,6 +75,17 @@ _COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
 _GENERAL_NAME_KINDS = {0x81: "EMAIL", 0x82: "DNS", 0x86: "URI"}
 
 
+_DOTTED: dict[bytes, str] = {}  # an OID's content -> its dotted text: a bundle's names repeat a few OIDs
+
+
+def _dotted(content: bytes) -> str:
+    """oid_text(content, minimal=True), remembered (DerError for an OID not in its shortest form, each time)."""
+    dotted = _DOTTED.get(content)
+    if dotted is None:
+        dotted = _DOTTED[content] = oid_text(content, minimal=True)
+    return dotted
+
+
 class _Declined(ValueError):
     """A form this reader leaves to cryptography (or a malformed one, as is keystores.crypto.der.DerError)."""
 
@@ -179,13 +190,17 @@ def _read(der: bytes) -> Shown:
         shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
         if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
             raise _Declined
+    elif shown.key is not None and shown.key[0].startswith("RSA-"):
+        shown.public_key = None  # checked as cryptography checks it, without loading cryptography (~10 ms)
+        if not rsa_key_loads(der[spki[2] : spki[3]]):
+            raise _Declined
     else:
         shown.public_key = _public_key(spki_der)
     (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
     oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
     if oid_tag != 0x06:
         raise _Declined
-    shown.public_key_algorithm = oid_text(der[oid_start:oid_stop], minimal=True)
+    shown.public_key_algorithm = _dotted(der[oid_start:oid_stop])
     if extensions:
         _read_extensions(shown, der, extensions[0])
     return shown
@@ -219,6 +234,20 @@ def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
         y = int.from_bytes(point[1 + size :], "big")
         return y < p and y * y % p == right
     return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
+
+
+def rsa_key_loads(spki_content: bytes) -> bool:
+    """Whether cryptography loads the RSA public key of a SubjectPublicKeyInfo (its content, in the form
+    keystores.pki.columns.key_facts read: n and e positive INTEGERs in their shortest form, NULL or no
+    parameters): its loader refuses n < 3, e < 3, e >= n and an even e, and nothing else of such a key.
+    tests/test_shown.py compares the verdict with cryptography's loader on real, small and damaged keys."""
+    (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
+    key = spki_content[bits_start + 1 : bits_stop]
+    (_, _, modulus_start, modulus_stop), (_, _, exponent_start, exponent_stop) = _elements(
+        key, *_inside(key, 0, len(key), 0x30))
+    n = int.from_bytes(key[modulus_start:modulus_stop], "big")
+    e = int.from_bytes(key[exponent_start:exponent_stop], "big")
+    return n >= 3 and 3 <= e < n and bool(e & 1)
 
 
 def _signature_algorithm(algorithm: bytes) -> str:
@@ -256,7 +285,7 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
         if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
             raise _Declined  # empty and multi-valued RDNs: cryptography's rules for those are its own
         (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
-        if oid_tag != 0x06 or oid_text(der[oid_start:oid_stop], minimal=True) == _UNIQUE_IDENTIFIER:
+        if oid_tag != 0x06 or _dotted(der[oid_start:oid_stop]) == _UNIQUE_IDENTIFIER:
             raise _Declined
         value = der[value_start:value_stop]
         if tag == 0x0C:
@@ -277,7 +306,7 @@ def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, 
         parts = _elements(der, start, stop)
         if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
             raise _Declined
-        dotted = oid_text(der[parts[0][2] : parts[0][3]], minimal=True)
+        dotted = _dotted(der[parts[0][2] : parts[0][3]])
         if dotted in seen:
             raise _Declined  # cryptography refuses a duplicated extension
         seen.add(dotted)

@@ -26,13 +26,13 @@ Where this reading could differ from read.py's it declines (returns False, and r
 with its own messages): another block type, more than one key, a key that is not RSA or EC (on the curves of
 keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
 cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
-by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
+by cryptography, a wrong password, a certificate cryptography refuses in part or whole (read.py holds it as a
+RawCertificate, which `list` says "could not be fully decoded": _Held.decodes_fully asks keystores.pki.shown, and
+cryptography only for a certificate in another form); and, where a chain is to be built, names equal as cryptography
 compares them (x509.Name: attribute values as text) but not in DER (another string type), a signature algorithm
-not verified here, or a certificate keystores.pki.shown does not know cryptography decodes fully (read.py holds one
-it refuses in part or whole as a RawCertificate, chained as any other, but which `list` says could not be fully
-decoded); the extensions public CAs write (AIA, CRL distribution points, policies, SCT lists) are among those
-shown reads. Same-name and cross-signed CAs are not declined: the signatures decide between them here as in
-read.py.
+not verified here, or a certificate keystores.pki.shown does not read; the extensions public CAs write (AIA, CRL
+distribution points, policies, SCT lists) are among those shown reads. Same-name and cross-signed CAs are not
+declined: the signatures decide between them here as in read.py.
 tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
@@ -86,6 +86,8 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
             _read_loose_key(store, keys[0][1])
             return True
         certificates = [_Held(position, block) for position, block in certificate_blocks]
+        if not all(held.decodes_fully() for held in certificates):
+            raise _NotHere  # read.py holds it as a RawCertificate, which `list` says could not be fully decoded
         if keys:
             _read_key_pair(store, keys[0], certificates)
             return True
@@ -163,7 +165,7 @@ def _plain_headers(block: _Block) -> bool:
 class _Held:
     """A certificate block at its position in the file, as read.py's _Item holds a decoded one."""
 
-    __slots__ = ("block", "issuer", "label", "position", "public", "subject", "used")
+    __slots__ = ("block", "issuer", "label", "position", "public", "shown", "subject", "used")
 
     def __init__(self, position: int, block: _Block) -> None:
         self.position, self.block = position, block
@@ -171,6 +173,22 @@ class _Held:
         self.issuer, self.subject = certificate_names(block.der) or (b"", b"")  # read, as the label was
         self.used = False
         self.public: tuple[bytes, ...] | None = None
+        self.shown = False  # keystores.pki.shown reads it: cryptography decodes it fully (decodes_fully)
+
+    def decodes_fully(self) -> bool:
+        """Whether read.py holds this certificate decoded, not as a RawCertificate (cryptography refuses it in part
+        or whole), which `list` says "could not be fully decoded": keystores.pki.shown knows it for the usual forms
+        (no cryptography for RSA and NIST-curve keys); for another form cryptography decodes it (read.py's decoder,
+        keystores.pki.certificates.decode_certificate), which only such a certificate pays for."""
+        from keystores.pki.shown import read_shown
+
+        self.shown = read_shown(self.block.der) is not None
+        if self.shown:
+            return True
+        from keystores.pki.certificates import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
+
+        return not isinstance(decode_certificate(self.block.der), RawCertificate)
 
 
 def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
@@ -247,13 +265,10 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
         return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
     from keystores.limits import VerificationBudget
     from keystores.pki.chain import build_chain
-    from keystores.pki.shown import read_shown
 
-    if not all(read_shown(held.block.der) is not None for held in certificates):
-        # read.py would hold a certificate cryptography refuses in part or whole as a RawCertificate: it chains it
-        # as any other (by the same names, key and signature), but `list` then says the entry "could not be fully
-        # decoded", which only decoding can tell. keystores.pki.shown answers only for certificates cryptography
-        # decodes fully (its usual forms, with the extensions public CAs write, SCT lists included)
+    if not all(held.shown for held in certificates):
+        # Chains are built here over certificates keystores.pki.shown reads (its usual forms, with the extensions
+        # public CAs write, SCT lists included); one cryptography decodes in another form is chained by read.py
         raise _NotHere
     listed = {held.position: _listed_type()(held) for held in certificates}
 
