@@ -1053,3 +1053,32 @@ def test_a_certificate_cryptography_refuses_is_listed_as_not_fully_decoded(tmp_p
                             capture_output=True, text=True, env={**os.environ, "LAZY_PW": PASSWORD}, check=False)
     assert listed.returncode == 0, listed.stderr
     assert "1 entry could not be fully decoded" in listed.stderr
+
+
+def test_listing_an_ec_key_with_its_certificate_loads_no_cryptography(tmp_path: Path) -> None:
+    """bench_core's pair.pem and bench_pem's traditional.pem: an EC key with its certificate, as PKCS#8 (encrypted or
+    not, PEM or DER-in-PEM as openssl and cryptography write it) or OpenSSL's traditional form (encrypted with AES
+    or 3DES, or not), is listed without loading cryptography at all: decrypted by hashlib and the interpreter's
+    libcrypto, the key's private value checked against its point by libcrypto (keystores.pki.pkcs8.pkcs8_of_ec_der,
+    cryptography's check). The entries are read.py's (the same key, loaded when used)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    key = ec_key(67)
+    cert = pem_of(certificate(key, "pair.example"))
+    plain = tmp_path / "plain.key"
+    plain.write_bytes(key_pem(key, None))
+    forms = {"pkcs8 encrypted": (key_pem(key), PASSWORD), "pkcs8": (key_pem(key, None), None)}
+    for cipher in ("aes256", "des3", None):
+        command = ["openssl", "ec", "-in", str(plain)] + ([f"-{cipher}", "-passout", f"pass:{PASSWORD}"] if cipher
+                                                          else [])
+        forms[f"traditional {cipher}"] = (subprocess.run(command, capture_output=True, check=True).stdout,
+                                          PASSWORD if cipher else None)
+    for form, (data, password) in forms.items():
+        path = tmp_path / f"{form.replace(' ', '-')}.pem"
+        path.write_bytes(data + cert)
+        lazy, full, _ = read_both(path, password)
+        assert_same(lazy, full)
+        assert isinstance(lazy[0], LazyEntry) and same_key(lazy[0].key, key)
+        printed, loaded = modules_listing(path)
+        assert printed.split("\t")[:2] == ["pair.example", "key-pair"], form
+        assert not [name for name in loaded if name.split(".")[0] == "cryptography"], form

@@ -38,6 +38,7 @@ tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,11 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
         if not all(held.decodes_fully() for held in certificates):
             raise _NotHere  # read.py holds it as a RawCertificate, which `list` says could not be fully decoded
         if keys:
+            if _chain_ahead(certificates):
+                # its signatures are checked by cryptography: loaded first, it also derives and decrypts the key
+                # (keystores.crypto.pbe and pbkdf2 take the interpreter's libcrypto and hashlib only while it is not
+                # loaded, ~15 M instructions more); a key with its certificate alone loads none of it
+                import cryptography.hazmat.bindings._rust  # noqa: F401
             _read_key_pair(store, keys[0], certificates)
             return True
     except _NotHere:
@@ -106,6 +112,12 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     if duplicates:
         store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
     return True
+
+
+def _chain_ahead(certificates: list[_Held]) -> bool:
+    """Whether a certificate of the file names another as its issuer: a chain may be built, checking signatures."""
+    subjects = {held.subject for held in certificates}
+    return any(held.issuer in subjects and held.issuer != held.subject for held in certificates)
 
 
 def read_der_lazily(store: PemReading, data: bytes) -> bool:
@@ -392,10 +404,8 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
-    # cryptography loads the key whatever else happens (its numbers are checked by its loader): loaded first, it
-    # also derives and decrypts it (keystores.crypto.pbe and pbkdf2 use the interpreter's libcrypto and hashlib,
-    # ~15 M instructions more, only while cryptography is not loaded)
-    import cryptography.hazmat.bindings._rust  # noqa: F401
+    # Decrypted by hashlib and the interpreter's libcrypto while cryptography is not loaded (keystores.crypto.pbe,
+    # pbkdf2), which an EC key's check (_ec_key_sound) and listing never load: its compiled module costs ~10 ms
     if traditional:
         plain = _legacy_decrypted(store, block) if encrypted else block.der
         inner = _traditional_inner(plain, block.pem_label)
@@ -407,8 +417,8 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
         raise _NotHere
     if inner[0] == _RSA:  # consistent numbers: damage read.py's loader refuses is declined here
         _rsa_numbers(inner[1])
-    else:
-        _loaded(plain, inner)
+    elif "cryptography.hazmat.bindings._rust" in sys.modules or not _ec_key_sound(plain, inner, traditional):
+        _loaded(plain, inner)  # (once cryptography is loaded, its loader costs less than libcrypto's)
 
     def protect() -> None:
         if not encrypted:
@@ -426,6 +436,23 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
         return loaded
 
     return public, key, protect, plain, inner
+
+
+_EC_ALGORITHM_OID = b"\x06\x07" + _EC  # id-ecPublicKey, as an OID element
+
+
+def _ec_key_sound(plain: bytes, inner: _Inner, traditional: bool) -> bool:
+    """Whether cryptography's loader takes the EC key `plain` (PKCS#8, or SEC1 where `traditional`), known without
+    loading cryptography: keystores.pki.pkcs8.pkcs8_of_ec_der reads the plain forms keytool, OpenSSL and keystores
+    write and has the interpreter's libcrypto compute the public point of its private value, which refuses a value
+    that is no private key of the curve (0, the group's order or above) as cryptography's key check does; the point
+    the key holds must be that one. False where it cannot tell (another form, no libcrypto): cryptography judges."""
+    from keystores.crypto import der
+    from keystores.pki.pkcs8 import pkcs8_of_ec_der
+
+    if traditional:  # the SEC1 key in the PrivateKeyInfo that names its curve (_traditional_inner read it)
+        plain = der.sequence(b"\x02\x01\x00", der.sequence(_EC_ALGORITHM_OID, inner[2]), der.octet_string(plain))
+    return pkcs8_of_ec_der(plain) is not None
 
 
 def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -88,15 +89,25 @@ class _Item:
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
-    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys."""
+    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys: by
+    cryptography where it is loaded, else by hashlib (listing such a key loads no cryptography, lazy_read.py; either
+    way one OpenSSL is loaded, not two)."""
+    if "cryptography.hazmat.bindings._rust" in sys.modules:
+        from cryptography.hazmat.primitives import hashes
 
-    from cryptography.hazmat.primitives import hashes  # (hashlib would load a second OpenSSL: start-up)
+        def md5(data: bytes) -> bytes:
+            digest = hashes.Hash(hashes.MD5())
+            digest.update(data)
+            return digest.finalize()
+    else:
+        import hashlib
+
+        def md5(data: bytes) -> bytes:
+            return hashlib.md5(data, usedforsecurity=False).digest()
 
     derived, previous = b"", b""
     while len(derived) < size:
-        digest = hashes.Hash(hashes.MD5())
-        digest.update(previous + password + salt)
-        previous = digest.finalize()
+        previous = md5(previous + password + salt)
         derived += previous
     return derived[:size]
 
@@ -488,9 +499,7 @@ class PemReading:
     def _legacy_plain(self, block: _Block) -> bytes:
         """_decrypt_legacy's decrypted DER (its protection recorded), b"" where the padding is wrong; raises for a
         damaged header or data, a cipher not read here, or no password. lazy_read.py reads the key from it too."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
-        from keystores.crypto.pbe import block_cipher
+        from keystores.crypto.pbe import cbc_decrypt
 
         dek_info = block.headers.get("DEK-Info", "")
         if not re.match(_DEK_INFO, dek_info):
@@ -510,10 +519,7 @@ class PemReading:
         self._key_protection.add(ProtectionPart(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)",
                                                 ("EVP_BytesToKey", "MD5", family), 1))
         key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
-        decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
-        padded = decryptor.update(block.der) + decryptor.finalize()
-        pad = padded[-1]
-        return padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
+        return cbc_decrypt(name, key, iv, block.der) or b""
 
     def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
         """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
