@@ -1082,3 +1082,32 @@ def test_listing_an_ec_key_with_its_certificate_loads_no_cryptography(tmp_path: 
         printed, loaded = modules_listing(path)
         assert printed.split("\t")[:2] == ["pair.example", "key-pair"], form
         assert not [name for name in loaded if name.split(".")[0] == "cryptography"], form
+
+
+def test_listing_an_ec_key_alone_loads_no_cryptography(tmp_path: Path) -> None:
+    """bench_pem's key.pem: an EC key alone (encrypted or plain PKCS#8, PEM or DER) is listed with read.py's note
+    without loading cryptography; the key itself is loaded when `loose_keys` is first used, and is the key (here,
+    where cryptography is loaded already, it is loaded at once; the loader's way is held to read.py by the probe
+    below, which also loads it)."""
+    key = ec_key(68)
+    encrypted = key_pem(key)
+    plain_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+    for name, data in {"key.pem": encrypted, "plain.pem": key_pem(key, None), "key.der": plain_der}.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with open_store(path, password=PASSWORD) as lazy:
+            notes = list(lazy.notes)
+            assert same_key(lazy.loose_keys[0], key)
+        with open_store(path, password=PASSWORD, writable=True) as full:
+            assert notes == list(full.notes) and "(EC-P256)" in notes[0]
+        printed, loaded = modules_listing(path)
+        assert printed == ""
+        assert not [module for module in loaded if module.split(".")[0] == "cryptography"], name
+        probe = ("import sys\nfrom keystores.store import open_store\n"
+                 "with open_store(sys.argv[1], password=sys.argv[2]) as store:\n"
+                 "    assert store._loose_key_loaders and 'cryptography.hazmat.bindings._rust' not in sys.modules\n"
+                 "    print(store.loose_keys[0].private_numbers().private_value)\n")
+        done = subprocess.run([sys.executable, "-c", probe, str(path), PASSWORD], capture_output=True, text=True,
+                              check=True)
+        assert int(done.stdout) == key.private_numbers().private_value

@@ -137,10 +137,14 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
 def _read_loose_key(store: PemReading, block: _Block) -> None:
     """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
     _, _, protect, plain, inner = _key_of(store, block)
-    key = _loaded(plain, inner)
+    curve = curve_of_params(inner[2]) if inner[0] == _EC else None
+    if curve is not None and "cryptography.hazmat.bindings._rust" not in sys.modules:
+        # _key_of judged it without cryptography (_ec_key_sound): loaded when used, named as describe_key names it
+        store._keep_loose_key_unloaded(lambda: _loaded(plain, inner), f"EC-{curve.short}")
+    else:
+        store._keep_loose_key(_loaded(plain, inner))
     if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
         protect()  # (read.py records no protection for a plain key in a DER file)
-    store._keep_loose_key(key)
 
 
 def _loaded(plain: bytes, inner: _Inner) -> Any:

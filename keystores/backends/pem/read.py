@@ -524,8 +524,17 @@ class PemReading:
     def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
         """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
         self.loose_keys.append(key)
-        self.notes.append(f"{self.location}: holds a private key ({describe_key(key.public_key())}) that matches no "
-                          "certificate or request; it is not an entry, but it is kept when the file is rewritten")
+        self._loose_key_note(describe_key(key.public_key()))
+
+    def _keep_loose_key_unloaded(self, load: Callable[[], PrivateKeyTypes], key_type: str) -> None:
+        """_keep_loose_key of a key of `key_type` (describe_key's words) known to load, loaded on first use of
+        `loose_keys` (lazy_read.py: listing it loads no cryptography)."""
+        self._loose_key_loaders.append(load)
+        self._loose_key_note(key_type)
+
+    def _loose_key_note(self, key_type: str) -> None:
+        self.notes.append(f"{self.location}: holds a private key ({key_type}) that matches no certificate or "
+                          "request; it is not an entry, but it is kept when the file is rewritten")
 
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
         from cryptography.exceptions import UnsupportedAlgorithm

@@ -30,6 +30,8 @@ from keystores.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 PEM_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
@@ -59,14 +61,23 @@ class PemStore(PemReading, PemWriting, FileStore):
             raise UsageError(f"PemStore reads pem or der, not {format_name}")
         self._set_format(format_name)
         self.der_key = der_key
-        #: Private keys that match no certificate or request: not entries, but written back on save.
-        self.loose_keys: list[PrivateKeyTypes] = []
+        self._loose_keys: list[PrivateKeyTypes] = []
+        self._loose_key_loaders: list[Callable[[], PrivateKeyTypes]] = []  # lazy_read.py's, loaded on first use
         self._key_protection: set[ProtectionPart] = set()
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
         self._encrypted_keys_read = False
         self._kdf_budget = KdfBudget()
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    @property
+    def loose_keys(self) -> list[PrivateKeyTypes]:
+        """Private keys that match no certificate or request: not entries, but written back on save. A key listed
+        without cryptography (keystores.backends.pem.lazy_read) is loaded here, on first use."""
+        if self._loose_key_loaders:
+            self._loose_keys += [load() for load in self._loose_key_loaders]
+            self._loose_key_loaders.clear()
+        return self._loose_keys
 
     @property
     def uses_password(self) -> bool:
