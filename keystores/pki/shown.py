@@ -9,10 +9,13 @@ only where it is sure cryptography would decode the certificate fully and give t
 - the whole certificate in strict DER: shortest lengths, a v1 (no extensions) or v3 layout without unique IDs, a
   signature algorithm from `_SIGNATURE_ALGORITHMS` written the same inside and outside, a serial INTEGER in its
   shortest form, times in UTCTime's or GeneralizedTime's plain form;
-- names of single-valued RDNs in UTF8String, PrintableString (its characters only) or IA5String (ASCII);
-- a public key cryptography loads (the key is loaded by cryptography's own loader, which checks EC points);
+- names of single-valued RDNs in UTF8String, PrintableString (its characters only), IA5String (ASCII) or T61String
+  (which cryptography decodes as UTF-8);
+- a public key cryptography loads (an RSA key's numbers and a NIST curve's point checked here as its loader
+  checks them, other keys loaded by its own loader);
 - extensions once each, critical written TRUE or left out, and of the kinds cryptography parses only those read
-  here (subject alternative names, key usage, extended key usage, basic constraints, key identifiers), each well
+  here (subject alternative names, key usage, extended key usage, basic constraints, key identifiers, CRL
+  distribution points, policies, authority information access, SCT lists, the private key usage period), each well
   formed and passing the checks cryptography's classes make (key usage's encipher/decipher only, a path length
   only on a CA). An extension cryptography does not parse is carried by it unread, and so here.
 
@@ -69,6 +72,7 @@ _CRL_DISTRIBUTION_POINTS, _FRESHEST_CRL, _CERTIFICATE_POLICIES = "2.5.29.31", "2
 _AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11"
 _CPS, _USER_NOTICE = "1.3.6.1.5.5.7.2.1", "1.3.6.1.5.5.7.2.2"  # policy qualifiers
 _PRECERTIFICATE_SCTS = "1.3.6.1.4.1.11129.2.4.2"
+_PRIVATE_KEY_USAGE_PERIOD = "2.5.29.16"
 _PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
 _UNIQUE_IDENTIFIER = "2.5.4.45"  # x500UniqueIdentifier: cryptography reads its BIT STRING as bytes
 _COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
@@ -288,7 +292,7 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
         if oid_tag != 0x06 or _dotted(der[oid_start:oid_stop]) == _UNIQUE_IDENTIFIER:
             raise _Declined
         value = der[value_start:value_stop]
-        if tag == 0x0C:
+        if tag in (0x0C, 0x14):  # UTF8String; T61String, which cryptography decodes as UTF-8 (real roots hold it)
             text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
         elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
             text = value.decode("ascii")
@@ -379,6 +383,13 @@ def _read_extension(shown: Shown, dotted: str, value: bytes, critical: bool) -> 
                 _policy_qualifiers(value, policy[1])
     elif dotted == _PRECERTIFICATE_SCTS:
         _signed_certificate_timestamps(value)
+    elif dotted == _PRIVATE_KEY_USAGE_PERIOD:  # (old roots): [0] and/or [1] GeneralizedTime, in order
+        times = _elements(value, *_inside(value, 0, len(value), 0x30))
+        if [tag for tag, *_ in times] not in ([0x80], [0x81], [0x80, 0x81]):
+            raise _Declined
+        when = [plain_time(value, 0x18, start, stop) for _, _, start, stop in times]
+        if len(when) == 2 and when[0] > when[1]:
+            raise _Declined  # cryptography: "not_before must be before not_after"
     else:
         raise _Declined  # parsed by cryptography, not here
 
@@ -416,7 +427,8 @@ def _sequence_of(value: bytes) -> list[tuple[int, int, int, int]]:
 
 def _policy_qualifiers(value: bytes, qualifiers: tuple[int, int, int, int]) -> None:
     """A PolicyInformation's qualifiers, in the forms read here: a CPS URI, or a user notice of explicit text only
-    (UTF8String or IA5String); anything else is declined."""
+    (UTF8String, IA5String, VisibleString or BMPString, as real roots write it; cryptography refuses the text where
+    it does not decode); anything else is declined."""
     tag, _, start, stop = qualifiers
     found = _elements(value, start, stop)
     if tag != 0x30 or not found:
@@ -432,8 +444,11 @@ def _policy_qualifiers(value: bytes, qualifiers: tuple[int, int, int, int]) -> N
         elif qualifier == _USER_NOTICE and text_tag == 0x30:
             ((text_tag, _, start, stop),) = _elements(value, text_start, text_stop)
             text = value[start:stop]
-            if text_tag == 0x0C:
+            if text_tag in (0x0C, 0x1A):  # UTF8String; VisibleString, which cryptography takes as UTF-8 too
                 text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+                continue
+            if text_tag == 0x1E:  # BMPString: UTF-16 with its surrogates paired, an even length
+                text.decode("utf-16-be")
                 continue
             if text_tag != 0x16:
                 raise _Declined
@@ -538,7 +553,7 @@ def name_values(name: bytes, dotted: str) -> list[str]:
 
 def _attributes(name: bytes) -> list[tuple[bytes, str]]:
     """(OID as encoded, text value) of each attribute of a Name read_shown accepted (single-valued RDNs of
-    UTF8String, PrintableString or IA5String), in order."""
+    UTF8String, PrintableString, IA5String or T61String), in order."""
     start, stop = _inside(name, 0, len(name), 0x30)
     found = []
     for _, _, rdn_start, rdn_stop in _elements(name, start, stop):
