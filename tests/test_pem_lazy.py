@@ -1111,3 +1111,25 @@ def test_listing_an_ec_key_alone_loads_no_cryptography(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-c", probe, str(path), PASSWORD], capture_output=True, text=True,
                               check=True)
         assert int(done.stdout) == key.private_numbers().private_value
+
+
+def test_what_shown_reads_with_its_key_is_well_framed() -> None:
+    """lazy_read skips _well_framed for a certificate keystores.pki.shown read with its key (it walked every
+    constructed element in DER's shortest lengths): held over cryptography-vectors' certificates, the system
+    bundle's and damaged copies of each."""
+    import random
+
+    from test_shown import _damaged
+
+    from keystores.backends.pem.lazy_read import _well_framed
+    from keystores.pki.shown import read_shown
+
+    rng = random.Random(7)
+    checked = 0
+    for _, der in _real_world_certificates():
+        for data in [der, *(_damaged(der, rng) for _ in range(8))]:
+            shown = read_shown(data)
+            if shown is not None and shown.key is not None:
+                assert _well_framed(data, 0, len(data)), data.hex()
+                checked += 1
+    assert checked > 300

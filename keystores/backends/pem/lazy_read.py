@@ -184,21 +184,22 @@ class _Held:
     __slots__ = ("block", "issuer", "label", "position", "public", "shown", "subject", "used")
 
     def __init__(self, position: int, block: _Block) -> None:
+        from keystores.pki.shown import read_shown
+
         self.position, self.block = position, block
-        self.label = _derived_label(block.der)
+        shown = read_shown(block.der)
+        self.shown = shown is not None  # cryptography decodes it fully (decodes_fully)
+        # read_shown walked every constructed element of it, in DER's shortest lengths, where it read the key
+        self.label = _derived_label(block.der, framed=shown is not None and shown.key is not None)
         self.issuer, self.subject = certificate_names(block.der) or (b"", b"")  # read, as the label was
         self.used = False
         self.public: tuple[bytes, ...] | None = None
-        self.shown = False  # keystores.pki.shown reads it: cryptography decodes it fully (decodes_fully)
 
     def decodes_fully(self) -> bool:
         """Whether read.py holds this certificate decoded, not as a RawCertificate (cryptography refuses it in part
         or whole), which `list` says "could not be fully decoded": keystores.pki.shown knows it for the usual forms
         (no cryptography for RSA and NIST-curve keys); for another form cryptography decodes it (read.py's decoder,
         keystores.pki.certificates.decode_certificate), which only such a certificate pays for."""
-        from keystores.pki.shown import read_shown
-
-        self.shown = read_shown(self.block.der) is not None
         if self.shown:
             return True
         from keystores.pki.certificates import decode_certificate
@@ -373,11 +374,12 @@ def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], la
                                             **fields)
 
 
-def _derived_label(der: bytes) -> str:
+def _derived_label(der: bytes, *, framed: bool = False) -> str:
     """labels.derived_label, read from the DER (labels.name_label); _NotHere where that reader declines the name or
-    the columns reader the certificate (the label is then the key's hash, or cryptography's reading decides)."""
+    the columns reader the certificate (the label is then the key's hash, or cryptography's reading decides), or
+    its framing is damaged (_well_framed, unless the caller knows it `framed`)."""
     label = name_label(der)
-    if label is None or certificate_columns(der) is None or not _well_framed(der, 0, len(der)):
+    if label is None or certificate_columns(der) is None or not (framed or _well_framed(der, 0, len(der))):
         raise _NotHere
     return label
 
