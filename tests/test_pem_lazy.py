@@ -640,6 +640,7 @@ def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> No
         printed, loaded = modules_listing(path)
         assert printed.splitlines()[0].split("\t")[:2] == ["Chain Root", "trusted-cert"]
         assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path
+        assert "keystores.pki.undecoded" not in loaded, path  # read.py's decoding path only
 
 
 # What public CAs write (AIA, CRL distribution points, policies with a CPS and a user notice, an SCT list: the
@@ -1082,6 +1083,7 @@ def test_listing_an_ec_key_with_its_certificate_loads_no_cryptography(tmp_path: 
         printed, loaded = modules_listing(path)
         assert printed.split("\t")[:2] == ["pair.example", "key-pair"], form
         assert not [name for name in loaded if name.split(".")[0] == "cryptography"], form
+        assert "keystores.pki.undecoded" not in loaded, form  # read.py's decoding path only
 
 
 def test_listing_an_ec_key_alone_loads_no_cryptography(tmp_path: Path) -> None:

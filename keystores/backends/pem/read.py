@@ -59,7 +59,6 @@ from keystores.model import (
     public_key_fingerprint,
 )
 from keystores.pki.labels import UniqueLabels
-from keystores.pki.undecoded import RawCertificate, RawName, UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -208,6 +207,8 @@ class _SubjectIndex:
     dict of names alone never finds one by an x509.Name, nor an x509.Name by one)."""
 
     def __init__(self, certs: list[_Item]) -> None:
+        from keystores.pki.undecoded import RawName  # (read.py's decoding path only: a lazy listing needs none)
+
         self._decoded: dict[Any, list[_Item]] = {}  # x509.Name -> items, in file order
         self._by_der: dict[bytes, list[_Item]] = {}  # a name's DER -> the items of a RawName subject, in file order
         for item in certs:
@@ -219,6 +220,8 @@ class _SubjectIndex:
 
     def named(self, name: Any) -> list[_Item]:
         """The certificates whose subject equals `name`, in file order."""
+        from keystores.pki.undecoded import RawName
+
         raw = self._by_der.get(name.public_bytes(), []) if self._by_der else []
         if isinstance(name, RawName):
             decoded = [item for same in self._decoded.values() for item in same if item.obj.subject == name]
@@ -400,6 +403,8 @@ class PemReading:
         """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
         from cryptography.exceptions import UnsupportedAlgorithm
 
+        from keystores.pki.undecoded import RawCertificate
+
         if isinstance(obj, RawCertificate):
             return obj  # written back byte for byte: nothing in it needs decoding
 
@@ -554,6 +559,7 @@ class PemReading:
 
         from keystores.limits import VerificationBudget
         from keystores.pki.chain import build_chain
+        from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]

@@ -23,10 +23,11 @@ from keystores.errors import (
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
 from keystores.pki.labels import UniqueLabels
-from keystores.pki.undecoded import UndecodedPrivateKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    from keystores.pki.undecoded import UndecodedPrivateKey
 
 
 # As keystores.crypto.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
@@ -41,6 +42,8 @@ class PemWriting:
         """A private key as PKCS#8, PEM or DER: encrypted under the store password when there is one (as
         BestAvailableEncryption protects it: WRITTEN_KEY_PROTECTION), else in the clear. Written by keystores.pki.pkcs8
         as cryptography writes it, without importing its serialization package (start-up speed)."""
+        from keystores.pki.undecoded import UndecodedPrivateKey  # here: a PEM listing imports it for nothing
+
         if isinstance(key, UndecodedPrivateKey):
             from keystores.crypto import key_encoding
 
