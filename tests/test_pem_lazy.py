@@ -1135,3 +1135,19 @@ def test_what_shown_reads_with_its_key_is_well_framed() -> None:
                 assert _well_framed(data, 0, len(data)), data.hex()
                 checked += 1
     assert checked > 300
+
+
+def test_pem_token_and_certificate_modules_import_no_typing_at_run_time() -> None:
+    """The PEM and token backends and the certificate readers they use name typing's types in annotations only
+    (the house convention: `TYPE_CHECKING = False` / `if TYPE_CHECKING:`), so that a command that loads nothing
+    else of typing (its import costs about one `python -c pass`) does not load it for them."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "keystores"
+    modules = [*sorted((root / "backends" / "pem").glob("*.py")),
+               *(path for path in sorted((root / "backends" / "pkcs11").glob("*.py")) if path.name != "admin.py"),
+               *(root / "pki" / f"{name}.py" for name in ("shown", "encoded", "undecoded", "chain", "certificates"))]
+    for path in modules:
+        for node in ast.parse(path.read_text()).body:  # top-level statements: an `if TYPE_CHECKING:` body is not
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            assert not (isinstance(node, ast.ImportFrom) and node.module == "typing") and "typing" not in names, path

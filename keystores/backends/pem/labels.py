@@ -8,13 +8,14 @@ part of a key pair's chain: a CA bundle whose labels are the CAs' names stays pu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from keystores.model import (
     public_key_fingerprint,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
@@ -54,7 +53,10 @@ from keystores.pki.columns import certificate_columns, certificate_names, subjec
 from keystores.pki.curves import curve_of_params
 from keystores.pki.labels import UniqueLabels
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keystores.backends.pem.parse import _Block
     from keystores.backends.pem.read import PemReading
 

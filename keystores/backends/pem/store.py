@@ -8,7 +8,6 @@ write.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from keystores.backends.base import FileStore
 from keystores.backends.pem.parse import _is_pem
@@ -29,8 +28,10 @@ from keystores.model import (
     ProtectionPart,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any, ClassVar
 
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 

@@ -12,8 +12,6 @@ which writes the private key (PKCS#8) instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
 from keystores.backends.pem.parse import UNENCRYPTED
 from keystores.crypto.der import pem_armor
@@ -24,7 +22,10 @@ from keystores.errors import (
 from keystores.model import Entry, EntryKind, ProtectionPart
 from keystores.pki.labels import UniqueLabels
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
     from keystores.pki.undecoded import UndecodedPrivateKey

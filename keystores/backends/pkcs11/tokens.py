@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from keystores.errors import (
     BackendUnavailable,
@@ -26,6 +25,10 @@ from keystores.errors import (
     parameter,
 )
 from keystores.frozen import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODULE_ENV = "KEYSTORES_PKCS11_MODULE"
 
