@@ -1140,7 +1140,8 @@ def test_what_shown_reads_with_its_key_is_well_framed() -> None:
 def test_pem_token_and_certificate_modules_import_no_typing_at_run_time() -> None:
     """The PEM and token backends and the certificate readers they use name typing's types in annotations only
     (the house convention: `TYPE_CHECKING = False` / `if TYPE_CHECKING:`), so that a command that loads nothing
-    else of typing (its import costs about one `python -c pass`) does not load it for them."""
+    else of typing (its import costs about one `python -c pass`) does not load it for them; nor do they import
+    pathlib, dataclasses or enum at their top (os.path does what they need)."""
     import ast
 
     root = Path(__file__).resolve().parents[1] / "keystores"
@@ -1150,4 +1151,6 @@ def test_pem_token_and_certificate_modules_import_no_typing_at_run_time() -> Non
     for path in modules:
         for node in ast.parse(path.read_text()).body:  # top-level statements: an `if TYPE_CHECKING:` body is not
             names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            assert not (isinstance(node, ast.ImportFrom) and node.module == "typing") and "typing" not in names, path
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module]
+            assert not {"typing", "pathlib", "dataclasses", "enum"} & set(names), path

@@ -7,7 +7,7 @@ write.py).
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from keystores.backends.base import FileStore
 from keystores.backends.pem.parse import _is_pem
@@ -57,7 +57,7 @@ class PemStore(PemReading, PemWriting, FileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", format_name: str | None = None, der_key: bool = False) -> None:
         if format_name is None:
-            format_name = "der" if Path(location).suffix.lower() == ".der" else "pem"
+            format_name = "der" if os.path.splitext(location)[1].lower() == ".der" else "pem"
         if format_name not in ("pem", "der"):
             raise UsageError(f"PemStore reads pem or der, not {format_name}")
         self._set_format(format_name)
