@@ -640,6 +640,7 @@ def test_listing_certificates_loads_no_cryptography_at_all(tmp_path: Path) -> No
         printed, loaded = modules_listing(path)
         assert printed.splitlines()[0].split("\t")[:2] == ["Chain Root", "trusted-cert"]
         assert not {name for name in loaded if name.split(".")[0] in ("cryptography", "threading")}, path
+        assert "keystores.pki.undecoded" not in loaded, path  # read.py's decoding path only
 
 
 # What public CAs write (AIA, CRL distribution points, policies with a CPS and a user notice, an SCT list: the
@@ -1018,3 +1019,138 @@ def test_sct_lists_are_read_only_where_cryptography_decodes_them() -> None:
                 else:
                     declined += 1
     assert still_read > 100 and declined > 50, (still_read, declined)  # log IDs, times, signatures; the framing
+
+
+@cache
+def refused_files() -> dict[str, bytes]:
+    """Files of each shape read lazily holding a certificate cryptography refuses whole (its version is "v4", as
+    refused_issuer_chain's issuing CA): a bundle, a key with that certificate (its own), the certificate alone in
+    PEM and in DER."""
+    key = ec_key(66)
+    leaf = _resigned(certificate(key, "refused leaf.example", *ca(0)), ca(0)[0],
+                     lambda fields: [bytes.fromhex("a003020103"), *fields[1:]])
+    parts = refused_issuer_chain()
+    return {"bundle": parts["root"] + parts["issuing"] + pem_of(ca(1)[1]),
+            "key with its certificate": key_pem(key) + _pem_block("CERTIFICATE", leaf),
+            "certificate alone": _pem_block("CERTIFICATE", leaf), "der": leaf}
+
+
+@pytest.mark.parametrize("shape", ["bundle", "key with its certificate", "certificate alone", "der"])
+def test_a_certificate_cryptography_refuses_is_listed_as_not_fully_decoded(tmp_path: Path, shape: str) -> None:
+    """`list` says "1 entry could not be fully decoded" of a file holding a certificate cryptography refuses,
+    whichever reader reads it: the lazy reader, which printed no such line for a bundle, a key with one certificate
+    or a certificate alone (it read their columns from the DER), leaves the file to read.py."""
+    from keystores.ops.describe import entry_row
+
+    path = tmp_path / ("refused.der" if shape == "der" else "refused.pem")
+    path.write_bytes(refused_files()[shape])
+    rows = {}
+    for writable in (False, True):  # a writable store is read by read.py
+        with open_store(path, password=PASSWORD, writable=writable) as store:
+            rows[writable] = [entry_row(e) for e in store.entries()]
+    assert rows[False] == rows[True]
+    assert [row["label"] for row in rows[False] if row.get("problem")] != []
+    listed = subprocess.run([sys.executable, "-m", "keystores", "list", str(path), "--password", "env:LAZY_PW"],
+                            capture_output=True, text=True, env={**os.environ, "LAZY_PW": PASSWORD}, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert "1 entry could not be fully decoded" in listed.stderr
+
+
+def test_listing_an_ec_key_with_its_certificate_loads_no_cryptography(tmp_path: Path) -> None:
+    """bench_core's pair.pem and bench_pem's traditional.pem: an EC key with its certificate, as PKCS#8 (encrypted or
+    not, PEM or DER-in-PEM as openssl and cryptography write it) or OpenSSL's traditional form (encrypted with AES
+    or 3DES, or not), is listed without loading cryptography at all: decrypted by hashlib and the interpreter's
+    libcrypto, the key's private value checked against its point by libcrypto (keystores.pki.pkcs8.pkcs8_of_ec_der,
+    cryptography's check). The entries are read.py's (the same key, loaded when used)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    key = ec_key(67)
+    cert = pem_of(certificate(key, "pair.example"))
+    plain = tmp_path / "plain.key"
+    plain.write_bytes(key_pem(key, None))
+    forms = {"pkcs8 encrypted": (key_pem(key), PASSWORD), "pkcs8": (key_pem(key, None), None)}
+    for cipher in ("aes256", "des3", None):
+        command = ["openssl", "ec", "-in", str(plain)] + ([f"-{cipher}", "-passout", f"pass:{PASSWORD}"] if cipher
+                                                          else [])
+        forms[f"traditional {cipher}"] = (subprocess.run(command, capture_output=True, check=True).stdout,
+                                          PASSWORD if cipher else None)
+    for form, (data, password) in forms.items():
+        path = tmp_path / f"{form.replace(' ', '-')}.pem"
+        path.write_bytes(data + cert)
+        lazy, full, _ = read_both(path, password)
+        assert_same(lazy, full)
+        assert isinstance(lazy[0], LazyEntry) and same_key(lazy[0].key, key)
+        printed, loaded = modules_listing(path)
+        assert printed.split("\t")[:2] == ["pair.example", "key-pair"], form
+        assert not [name for name in loaded if name.split(".")[0] == "cryptography"], form
+        assert "keystores.pki.undecoded" not in loaded, form  # read.py's decoding path only
+
+
+def test_listing_an_ec_key_alone_loads_no_cryptography(tmp_path: Path) -> None:
+    """bench_pem's key.pem: an EC key alone (encrypted or plain PKCS#8, PEM or DER) is listed with read.py's note
+    without loading cryptography; the key itself is loaded when `loose_keys` is first used, and is the key (here,
+    where cryptography is loaded already, it is loaded at once; the loader's way is held to read.py by the probe
+    below, which also loads it)."""
+    key = ec_key(68)
+    encrypted = key_pem(key)
+    plain_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+    for name, data in {"key.pem": encrypted, "plain.pem": key_pem(key, None), "key.der": plain_der}.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with open_store(path, password=PASSWORD) as lazy:
+            notes = list(lazy.notes)
+            assert same_key(lazy.loose_keys[0], key)
+        with open_store(path, password=PASSWORD, writable=True) as full:
+            assert notes == list(full.notes) and "(EC-P256)" in notes[0]
+        printed, loaded = modules_listing(path)
+        assert printed == ""
+        assert not [module for module in loaded if module.split(".")[0] == "cryptography"], name
+        probe = ("import sys\nfrom keystores.store import open_store\n"
+                 "with open_store(sys.argv[1], password=sys.argv[2]) as store:\n"
+                 "    assert store._loose_key_loaders and 'cryptography.hazmat.bindings._rust' not in sys.modules\n"
+                 "    print(store.loose_keys[0].private_numbers().private_value)\n")
+        done = subprocess.run([sys.executable, "-c", probe, str(path), PASSWORD], capture_output=True, text=True,
+                              check=True)
+        assert int(done.stdout) == key.private_numbers().private_value
+
+
+def test_what_shown_reads_with_its_key_is_well_framed() -> None:
+    """lazy_read skips _well_framed for a certificate keystores.pki.shown read with its key (it walked every
+    constructed element in DER's shortest lengths): held over cryptography-vectors' certificates, the system
+    bundle's and damaged copies of each."""
+    import random
+
+    from test_shown import _damaged
+
+    from keystores.backends.pem.lazy_read import _well_framed
+    from keystores.pki.shown import read_shown
+
+    rng = random.Random(7)
+    checked = 0
+    for _, der in _real_world_certificates():
+        for data in [der, *(_damaged(der, rng) for _ in range(8))]:
+            shown = read_shown(data)
+            if shown is not None and shown.key is not None:
+                assert _well_framed(data, 0, len(data)), data.hex()
+                checked += 1
+    assert checked > 300
+
+
+def test_pem_token_and_certificate_modules_import_no_typing_at_run_time() -> None:
+    """The PEM and token backends and the certificate readers they use name typing's types in annotations only
+    (the house convention: `TYPE_CHECKING = False` / `if TYPE_CHECKING:`), so that a command that loads nothing
+    else of typing (its import costs about one `python -c pass`) does not load it for them; nor do they import
+    pathlib, dataclasses or enum at their top (os.path does what they need)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "keystores"
+    modules = [*sorted((root / "backends" / "pem").glob("*.py")),
+               *(path for path in sorted((root / "backends" / "pkcs11").glob("*.py")) if path.name != "admin.py"),
+               *(root / "pki" / f"{name}.py" for name in ("shown", "encoded", "undecoded", "chain", "certificates"))]
+    for path in modules:
+        for node in ast.parse(path.read_text()).body:  # top-level statements: an `if TYPE_CHECKING:` body is not
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module]
+            assert not {"typing", "pathlib", "dataclasses", "enum"} & set(names), path

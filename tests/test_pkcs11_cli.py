@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from helpers import ca, certificate
+from helpers import ca, certificate, ec_key
 
 from softhsm import SoftHsm, softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
 
@@ -166,3 +166,28 @@ def test_key_without_a_certificate_goes_onto_the_token(token, tmp_path):
     objects = token.objects()
     assert [o["type"] for o in objects].count("Private Key") == 1
     assert "Certificate" not in [o["type"] for o in objects]
+
+
+def test_export_chain_of_a_token_key_pair_writes_the_chain(token, tmp_path):
+    """`export --chain` of a key pair whose key stays on the token writes its certificate and then its chain, each
+    as a certificate (as `openssl pkcs12 -nokeys` does), and says nothing about "a trusted certificate": it used to
+    write the certificate alone, saying "'server' is a trusted certificate: only it is written"."""
+    from keystores.model import Entry, EntryKind
+    from keystores.store import open_store
+
+    root_key, root = ca(0)
+    inter_key = ec_key(1)
+    inter = certificate(inter_key, "Chain Inter", root_key, root, ca=True)
+    leaf_key = ec_key(2)
+    leaf = certificate(leaf_key, "chain.example", inter_key, inter)
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(leaf, inter, root), key=leaf_key))
+    out = tmp_path / "chain.pem"
+    done = ks(token, "export", token.uri, "server", "--chain", "-o", str(out), "--password", token.password)
+    assert done.returncode == 0, done.stderr
+    assert "only it is written" not in done.stderr and "trusted certificate" not in done.stderr
+    written = x509.load_pem_x509_certificates(out.read_bytes())
+    assert written == [leaf, inter, root]
+    alone = ks(token, "export", token.uri, "server", "-o", str(tmp_path / "leaf.pem"), "--password", token.password)
+    assert alone.returncode == 0 and x509.load_pem_x509_certificates((tmp_path / "leaf.pem").read_bytes()) == [leaf]
+

@@ -445,6 +445,94 @@ def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurv
     assert agreed[True] > 40 and agreed[False] > 40
 
 
+def test_rsa_keys_are_judged_as_cryptography_judges_them() -> None:
+    """rsa_key_loads against cryptography's loader: real keys, small moduli and exponents around its limits (n < 3,
+    e < 3, e >= n, an even e), even moduli, random values, with NULL and absent parameters."""
+    from keystores.pki.columns import key_facts
+    from keystores.pki.shown import rsa_key_loads
+
+    rng = random.Random(2048)
+    real = rsa.generate_private_key(65537, 2048).public_key().public_numbers().n
+    pairs = [(real, 65537), (real, 3), (real, 1), (real, 2), (real, 4), (real, 0), (real, real), (real, real - 2),
+             (real, real + 2), (real - 1, 65537), (3, 1), (4, 3), (5, 3), (3, 3), (2, 1), (1, 1), (5, 4), (7, 5)]
+    pairs += [(rng.randrange(1, 2 ** rng.choice((8, 64, 512, 2048))), rng.randrange(0, 2 ** rng.choice((2, 17, 64))))
+              for _ in range(300)]
+    agreed = {True: 0, False: 0}
+    for n, e in pairs:
+        if n < 1:
+            continue
+        for parameters in (b"\x05\x00", b""):
+            key = der_codec.sequence(der_codec.integer(n), der_codec.integer(e))
+            spki = der_codec.sequence(der_codec.sequence(der_codec.oid("1.2.840.113549.1.1.1") + parameters),
+                                      der_codec.tlv(0x03, b"\0" + key))
+            _, start, stop = der_codec.read(spki)
+            try:
+                key_facts(spki, start, stop)
+            except ValueError:
+                continue  # a form left to cryptography (e = 0, not the shortest form): shown asks cryptography
+            try:
+                serialization.load_der_public_key(spki)
+                loads = True
+            except ValueError:
+                loads = False
+            assert rsa_key_loads(spki[start:stop]) == loads, (n, e, parameters)
+            agreed[loads] += 1
+    assert agreed[True] > 100 and agreed[False] > 100
+
+
+def _with_extension(oid: str, value: bytes, subject: x509.Name | None = None) -> bytes:
+    """A certificate holding the extension `oid` with the raw `value` (and `subject`, given)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = subject or x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "forms")])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(5).not_valid_before(dt.datetime(2020, 1, 1)).not_valid_after(dt.datetime(2030, 1, 1))
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
+            .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+
+
+def _accepted(der: bytes) -> bool:
+    return dict(reference(der))["problem"] is None
+
+
+def test_the_forms_real_roots_write_are_read_as_cryptography_reads_them() -> None:
+    """The system bundle's roots read_shown once declined (so that listing it loaded cryptography.x509 to learn
+    whether any is refused): user notices in VisibleString or BMPString, T61String names, the private key usage
+    period; each next to the damaged forms cryptography refuses, which are declined."""
+    tlv, sequence = der_codec.tlv, der_codec.sequence
+
+    def policies(text: bytes) -> bytes:
+        notice = sequence(der_codec.oid("1.3.6.1.5.5.7.2.2"), sequence(text))
+        return sequence(sequence(der_codec.oid("2.5.29.32.0"), sequence(notice)))
+
+    def period(*times: tuple[int, bytes]) -> bytes:
+        return sequence(*(tlv(tag, when) for tag, when in times))
+
+    cases = [("2.5.29.32", policies(tlv(tag, text))) for tag, text in [
+        (0x1A, b"Any use"), (0x1A, b"\x00\x1f ~\x7f"), (0x1A, "é".encode()), (0x1A, b"\xe9"),
+        (0x1E, "Any use é".encode("utf-16-be")), (0x1E, "\U0001f600".encode("utf-16-be")), (0x1E, b"\x00A\x00"),
+        (0x1E, b"\xdc\x00\x00A"), (0x1E, b"\x00A\xd8\x3d"), (0x0C, b"\xe9"), (0x16, "é".encode())]]
+    cases += [("2.5.29.16", period(*times)) for times in [
+        [(0x80, b"20200101000000Z"), (0x81, b"20300101000000Z")], [(0x80, b"20200101000000Z")],
+        [(0x81, b"20300101000000Z")], [], [(0x80, b"20200101000000.5Z")], [(0x80, b"20201301000000Z")],
+        [(0x80, b"200101000000Z")], [(0x81, b"20300101000000Z"), (0x80, b"20200101000000Z")],
+        [(0x80, b"20200101000000Z"), (0x81, b"20200101000000Z")], [(0x80, b"20300101000000Z"),
+                                                                   (0x81, b"20200101000000Z")],
+        [(0x80, b"00000101000000Z")], [(0x80, b"00010101000000Z")], [(0x80, b"20240229000000Z")],
+        [(0x80, b"20230229000000Z")]]]
+    ders = [_with_extension(oid, value) for oid, value in cases]
+    t61 = x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATIONAL_UNIT_NAME, "(c) 1999 T61",
+                                        x509.name._ASN1Type.T61String),
+                     x509.NameAttribute(x509.NameOID.COMMON_NAME, "forms")])
+    named = _with_extension("1.2.3.4", b"\x05\x00", t61)
+    ders += [named] + [named.replace(b"(c) 1999 T61", text) for text in (b"(c) 1999 \xc3\xa9T", b"(c) 1999 \xe9T6",
+                                                                          b"(c) 1999\x00T61", b"(c)\\1999+T61")]
+    answered = 0
+    for der in ders:
+        assert agree(der) is _accepted(der), der.hex()  # read where cryptography reads it, with the same facts
+        answered += agree(der)
+    assert answered >= 12  # (15 here: the forms real roots write, and their damage cryptography still takes)
+
+
 def _spki_with(template: bytes, point: bytes) -> bytes:
     """The SubjectPublicKeyInfo `template` with its point replaced by `point`."""
     (_, at, _, stop), _ = der_codec.inside(template)

@@ -183,6 +183,16 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     return context.update(_pad(data, block)) + context.finalize()
 
 
+def cbc_decrypt(cipher_name: str, key: bytes, iv: bytes, data: bytes) -> bytes | None:
+    """`data` decrypted in CBC mode with `cipher_name` (block_cipher's names) and unpadded, as _cbc does it; None
+    where the padding is wrong (OpenSSL's traditional encrypted PEM keys, keystores/backends/pem/read.py, which
+    has no integrity check but the padding)."""
+    try:
+        return _cbc(cipher_name, key, iv, data, decrypt=True)
+    except _BadPadding:
+        return None
+
+
 def _cipher_by_libcrypto() -> bool:
     """libcrypto while cryptography is not loaded, and also once libcrypto is in use (a PKCS#12 MAC's KDF found it):
     then cryptography's cipher modules (ten of them, ~1.5 ms) are not imported for AES-CBC either (bench_core's

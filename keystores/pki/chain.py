@@ -8,12 +8,14 @@ NSS), ops and the rest of pki/ can all use it without importing upward.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from keystores.crypto import der
 from keystores.pki.certificates import public_key_of, rsa_bits
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.limits import VerificationBudget

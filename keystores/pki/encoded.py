@@ -14,12 +14,12 @@ and every byte of a request or reply damaged against cryptography's verdict.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
-
 from keystores.crypto import der
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any, ClassVar
 
 # Signature AlgorithmIdentifiers by key kind and hash (RFC 3279, 4055, 5758, 8410); RSA's carry a NULL.
 SIGNATURE_OIDS = {

@@ -9,10 +9,13 @@ only where it is sure cryptography would decode the certificate fully and give t
 - the whole certificate in strict DER: shortest lengths, a v1 (no extensions) or v3 layout without unique IDs, a
   signature algorithm from `_SIGNATURE_ALGORITHMS` written the same inside and outside, a serial INTEGER in its
   shortest form, times in UTCTime's or GeneralizedTime's plain form;
-- names of single-valued RDNs in UTF8String, PrintableString (its characters only) or IA5String (ASCII);
-- a public key cryptography loads (the key is loaded by cryptography's own loader, which checks EC points);
+- names of single-valued RDNs in UTF8String, PrintableString (its characters only), IA5String (ASCII) or T61String
+  (which cryptography decodes as UTF-8);
+- a public key cryptography loads (an RSA key's numbers and a NIST curve's point checked here as its loader
+  checks them, other keys loaded by its own loader);
 - extensions once each, critical written TRUE or left out, and of the kinds cryptography parses only those read
-  here (subject alternative names, key usage, extended key usage, basic constraints, key identifiers), each well
+  here (subject alternative names, key usage, extended key usage, basic constraints, key identifiers, CRL
+  distribution points, policies, authority information access, SCT lists, the private key usage period), each well
   formed and passing the checks cryptography's classes make (key usage's encipher/decipher only, a path length
   only on a CA). An extension cryptography does not parse is carried by it unread, and so here.
 
@@ -24,11 +27,14 @@ of the cryptography-vectors package and on damaged copies).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from keystores.crypto.der import oid_text, read
 from keystores.pki.columns import key_facts, name_text, plain_time
 from keystores.pki.encoded import EncodedCertificate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
 # with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
@@ -69,10 +75,22 @@ _CRL_DISTRIBUTION_POINTS, _FRESHEST_CRL, _CERTIFICATE_POLICIES = "2.5.29.31", "2
 _AUTHORITY_INFORMATION_ACCESS, _SUBJECT_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11"
 _CPS, _USER_NOTICE = "1.3.6.1.5.5.7.2.1", "1.3.6.1.5.5.7.2.2"  # policy qualifiers
 _PRECERTIFICATE_SCTS = "1.3.6.1.4.1.11129.2.4.2"
+_PRIVATE_KEY_USAGE_PERIOD = "2.5.29.16"
 _PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
 _UNIQUE_IDENTIFIER = "2.5.4.45"  # x500UniqueIdentifier: cryptography reads its BIT STRING as bytes
 _COMMON_NAME = bytes.fromhex("550403")  # 2.5.4.3, encoded
 _GENERAL_NAME_KINDS = {0x81: "EMAIL", 0x82: "DNS", 0x86: "URI"}
+
+
+_DOTTED: dict[bytes, str] = {}  # an OID's content -> its dotted text: a bundle's names repeat a few OIDs
+
+
+def _dotted(content: bytes) -> str:
+    """oid_text(content, minimal=True), remembered (DerError for an OID not in its shortest form, each time)."""
+    dotted = _DOTTED.get(content)
+    if dotted is None:
+        dotted = _DOTTED[content] = oid_text(content, minimal=True)
+    return dotted
 
 
 class _Declined(ValueError):
@@ -179,13 +197,17 @@ def _read(der: bytes) -> Shown:
         shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
         if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
             raise _Declined
+    elif shown.key is not None and shown.key[0].startswith("RSA-"):
+        shown.public_key = None  # checked as cryptography checks it, without loading cryptography (~10 ms)
+        if not rsa_key_loads(der[spki[2] : spki[3]]):
+            raise _Declined
     else:
         shown.public_key = _public_key(spki_der)
     (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
     oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
     if oid_tag != 0x06:
         raise _Declined
-    shown.public_key_algorithm = oid_text(der[oid_start:oid_stop], minimal=True)
+    shown.public_key_algorithm = _dotted(der[oid_start:oid_stop])
     if extensions:
         _read_extensions(shown, der, extensions[0])
     return shown
@@ -219,6 +241,20 @@ def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
         y = int.from_bytes(point[1 + size :], "big")
         return y < p and y * y % p == right
     return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
+
+
+def rsa_key_loads(spki_content: bytes) -> bool:
+    """Whether cryptography loads the RSA public key of a SubjectPublicKeyInfo (its content, in the form
+    keystores.pki.columns.key_facts read: n and e positive INTEGERs in their shortest form, NULL or no
+    parameters): its loader refuses n < 3, e < 3, e >= n and an even e, and nothing else of such a key.
+    tests/test_shown.py compares the verdict with cryptography's loader on real, small and damaged keys."""
+    (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
+    key = spki_content[bits_start + 1 : bits_stop]
+    (_, _, modulus_start, modulus_stop), (_, _, exponent_start, exponent_stop) = _elements(
+        key, *_inside(key, 0, len(key), 0x30))
+    n = int.from_bytes(key[modulus_start:modulus_stop], "big")
+    e = int.from_bytes(key[exponent_start:exponent_stop], "big")
+    return n >= 3 and 3 <= e < n and bool(e & 1)
 
 
 def _signature_algorithm(algorithm: bytes) -> str:
@@ -256,10 +292,10 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
         if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
             raise _Declined  # empty and multi-valued RDNs: cryptography's rules for those are its own
         (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
-        if oid_tag != 0x06 or oid_text(der[oid_start:oid_stop], minimal=True) == _UNIQUE_IDENTIFIER:
+        if oid_tag != 0x06 or _dotted(der[oid_start:oid_stop]) == _UNIQUE_IDENTIFIER:
             raise _Declined
         value = der[value_start:value_stop]
-        if tag == 0x0C:
+        if tag in (0x0C, 0x14):  # UTF8String; T61String, which cryptography decodes as UTF-8 (real roots hold it)
             text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
         elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
             text = value.decode("ascii")
@@ -277,7 +313,7 @@ def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, 
         parts = _elements(der, start, stop)
         if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
             raise _Declined
-        dotted = oid_text(der[parts[0][2] : parts[0][3]], minimal=True)
+        dotted = _dotted(der[parts[0][2] : parts[0][3]])
         if dotted in seen:
             raise _Declined  # cryptography refuses a duplicated extension
         seen.add(dotted)
@@ -350,6 +386,13 @@ def _read_extension(shown: Shown, dotted: str, value: bytes, critical: bool) -> 
                 _policy_qualifiers(value, policy[1])
     elif dotted == _PRECERTIFICATE_SCTS:
         _signed_certificate_timestamps(value)
+    elif dotted == _PRIVATE_KEY_USAGE_PERIOD:  # (old roots): [0] and/or [1] GeneralizedTime, in order
+        times = _elements(value, *_inside(value, 0, len(value), 0x30))
+        if [tag for tag, *_ in times] not in ([0x80], [0x81], [0x80, 0x81]):
+            raise _Declined
+        when = [plain_time(value, 0x18, start, stop) for _, _, start, stop in times]
+        if len(when) == 2 and when[0] > when[1]:
+            raise _Declined  # cryptography: "not_before must be before not_after"
     else:
         raise _Declined  # parsed by cryptography, not here
 
@@ -387,7 +430,8 @@ def _sequence_of(value: bytes) -> list[tuple[int, int, int, int]]:
 
 def _policy_qualifiers(value: bytes, qualifiers: tuple[int, int, int, int]) -> None:
     """A PolicyInformation's qualifiers, in the forms read here: a CPS URI, or a user notice of explicit text only
-    (UTF8String or IA5String); anything else is declined."""
+    (UTF8String, IA5String, VisibleString or BMPString, as real roots write it; cryptography refuses the text where
+    it does not decode); anything else is declined."""
     tag, _, start, stop = qualifiers
     found = _elements(value, start, stop)
     if tag != 0x30 or not found:
@@ -403,8 +447,11 @@ def _policy_qualifiers(value: bytes, qualifiers: tuple[int, int, int, int]) -> N
         elif qualifier == _USER_NOTICE and text_tag == 0x30:
             ((text_tag, _, start, stop),) = _elements(value, text_start, text_stop)
             text = value[start:stop]
-            if text_tag == 0x0C:
+            if text_tag in (0x0C, 0x1A):  # UTF8String; VisibleString, which cryptography takes as UTF-8 too
                 text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+                continue
+            if text_tag == 0x1E:  # BMPString: UTF-16 with its surrogates paired, an even length
+                text.decode("utf-16-be")
                 continue
             if text_tag != 0x16:
                 raise _Declined
@@ -509,7 +556,7 @@ def name_values(name: bytes, dotted: str) -> list[str]:
 
 def _attributes(name: bytes) -> list[tuple[bytes, str]]:
     """(OID as encoded, text value) of each attribute of a Name read_shown accepted (single-valued RDNs of
-    UTF8String, PrintableString or IA5String), in order."""
+    UTF8String, PrintableString, IA5String or T61String), in order."""
     start, stop = _inside(name, 0, len(name), 0x30)
     found = []
     for _, _, rdn_start, rdn_stop in _elements(name, start, stop):

@@ -13,10 +13,11 @@ Part of pki/, the bottom layer (beside model.py): nothing here imports backends,
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any
 
 # Public-key algorithms by OID, as key types are spelled in the JSON schema; a key whose size or curve we can read
 # gets it appended (RSA-2048, EC-sect193r1, DSA-2048).

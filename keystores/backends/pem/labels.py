@@ -8,14 +8,14 @@ part of a key pair's chain: a CA bundle whose labels are the CAs' names stays pu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from keystores.model import (
     public_key_fingerprint,
 )
-from keystores.pki.undecoded import RawCertificate
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
 
@@ -98,6 +98,8 @@ def _label_from_name(name: Any, common_name: Any) -> str | None:
 def _key_hash(cert: Any) -> bytes:
     """public_key_fingerprint of the certificate's key; for a RawCertificate whose key cryptography does not load,
     the SHA-256 of its SubjectPublicKeyInfo as encoded (the same for any key in its DER form)."""
+    from keystores.pki.undecoded import RawCertificate  # here: listing from the DER holds none (start-up)
+
     if isinstance(cert, RawCertificate):
         try:
             return public_key_fingerprint(cert.public_key())
@@ -111,6 +113,8 @@ def _key_hash(cert: Any) -> bytes:
 
 def _labelling_key(obj: Any) -> Any:
     """What derived_label hashes for an unnamed object: its public key, or a RawCertificate itself."""
+    from keystores.pki.undecoded import RawCertificate
+
     return obj if isinstance(obj, RawCertificate) else obj.public_key()
 
 

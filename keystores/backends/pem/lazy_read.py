@@ -26,21 +26,21 @@ Where this reading could differ from read.py's it declines (returns False, and r
 with its own messages): another block type, more than one key, a key that is not RSA or EC (on the curves of
 keystores.pki.curves) in plain PKCS#8, PBES2/PBKDF2 PKCS#8 or OpenSSL's traditional form, a key whose numbers
 cryptography would refuse, a key with certificates none of which is its own, a name or key in a form read here only
-by cryptography, a wrong password; and, where a chain is to be built, names equal as cryptography
+by cryptography, a wrong password, a certificate cryptography refuses in part or whole (read.py holds it as a
+RawCertificate, which `list` says "could not be fully decoded": _Held.decodes_fully asks keystores.pki.shown, and
+cryptography only for a certificate in another form); and, where a chain is to be built, names equal as cryptography
 compares them (x509.Name: attribute values as text) but not in DER (another string type), a signature algorithm
-not verified here, or a certificate keystores.pki.shown does not know cryptography decodes fully (read.py holds one
-it refuses in part or whole as a RawCertificate, chained as any other, but which `list` says could not be fully
-decoded); the extensions public CAs write (AIA, CRL distribution points, policies, SCT lists) are among those
-shown reads. Same-name and cross-signed CAs are not declined: the signatures decide between them here as in
-read.py.
+not verified here, or a certificate keystores.pki.shown does not read; the extensions public CAs write (AIA, CRL
+distribution points, policies, SCT lists) are among those shown reads. Same-name and cross-signed CAs are not
+declined: the signatures decide between them here as in read.py.
 tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain shapes and damage.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
@@ -53,7 +53,10 @@ from keystores.pki.columns import certificate_columns, certificate_names, subjec
 from keystores.pki.curves import curve_of_params
 from keystores.pki.labels import UniqueLabels
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keystores.backends.pem.parse import _Block
     from keystores.backends.pem.read import PemReading
 
@@ -86,7 +89,14 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
             _read_loose_key(store, keys[0][1])
             return True
         certificates = [_Held(position, block) for position, block in certificate_blocks]
+        if not all(held.decodes_fully() for held in certificates):
+            raise _NotHere  # read.py holds it as a RawCertificate, which `list` says could not be fully decoded
         if keys:
+            if _chain_ahead(certificates):
+                # its signatures are checked by cryptography: loaded first, it also derives and decrypts the key
+                # (keystores.crypto.pbe and pbkdf2 take the interpreter's libcrypto and hashlib only while it is not
+                # loaded, ~15 M instructions more); a key with its certificate alone loads none of it
+                import cryptography.hazmat.bindings._rust  # noqa: F401
             _read_key_pair(store, keys[0], certificates)
             return True
     except _NotHere:
@@ -106,6 +116,12 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     return True
 
 
+def _chain_ahead(certificates: list[_Held]) -> bool:
+    """Whether a certificate of the file names another as its issuer: a chain may be built, checking signatures."""
+    subjects = {held.subject for held in certificates}
+    return any(held.issuer in subjects and held.issuer != held.subject for held in certificates)
+
+
 def read_der_lazily(store: PemReading, data: bytes) -> bool:
     """read_lazily for a DER file: one certificate, or one private key in PKCS#8, plain or encrypted (a request,
     a PKCS#7 bundle or another key form goes to read.py)."""
@@ -123,10 +139,14 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
 def _read_loose_key(store: PemReading, block: _Block) -> None:
     """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
     _, _, protect, plain, inner = _key_of(store, block)
-    key = _loaded(plain, inner)
+    curve = curve_of_params(inner[2]) if inner[0] == _EC else None
+    if curve is not None and "cryptography.hazmat.bindings._rust" not in sys.modules:
+        # _key_of judged it without cryptography (_ec_key_sound): loaded when used, named as describe_key names it
+        store._keep_loose_key_unloaded(lambda: _loaded(plain, inner), f"EC-{curve.short}")
+    else:
+        store._keep_loose_key(_loaded(plain, inner))
     if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
         protect()  # (read.py records no protection for a plain key in a DER file)
-    store._keep_loose_key(key)
 
 
 def _loaded(plain: bytes, inner: _Inner) -> Any:
@@ -163,14 +183,31 @@ def _plain_headers(block: _Block) -> bool:
 class _Held:
     """A certificate block at its position in the file, as read.py's _Item holds a decoded one."""
 
-    __slots__ = ("block", "issuer", "label", "position", "public", "subject", "used")
+    __slots__ = ("block", "issuer", "label", "position", "public", "shown", "subject", "used")
 
     def __init__(self, position: int, block: _Block) -> None:
+        from keystores.pki.shown import read_shown
+
         self.position, self.block = position, block
-        self.label = _derived_label(block.der)
+        shown = read_shown(block.der)
+        self.shown = shown is not None  # cryptography decodes it fully (decodes_fully)
+        # read_shown walked every constructed element of it, in DER's shortest lengths, where it read the key
+        self.label = _derived_label(block.der, framed=shown is not None and shown.key is not None)
         self.issuer, self.subject = certificate_names(block.der) or (b"", b"")  # read, as the label was
         self.used = False
         self.public: tuple[bytes, ...] | None = None
+
+    def decodes_fully(self) -> bool:
+        """Whether read.py holds this certificate decoded, not as a RawCertificate (cryptography refuses it in part
+        or whole), which `list` says "could not be fully decoded": keystores.pki.shown knows it for the usual forms
+        (no cryptography for RSA and NIST-curve keys); for another form cryptography decodes it (read.py's decoder,
+        keystores.pki.certificates.decode_certificate), which only such a certificate pays for."""
+        if self.shown:
+            return True
+        from keystores.pki.certificates import decode_certificate
+        from keystores.pki.undecoded import RawCertificate
+
+        return not isinstance(decode_certificate(self.block.der), RawCertificate)
 
 
 def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
@@ -247,13 +284,10 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
         return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
     from keystores.limits import VerificationBudget
     from keystores.pki.chain import build_chain
-    from keystores.pki.shown import read_shown
 
-    if not all(read_shown(held.block.der) is not None for held in certificates):
-        # read.py would hold a certificate cryptography refuses in part or whole as a RawCertificate: it chains it
-        # as any other (by the same names, key and signature), but `list` then says the entry "could not be fully
-        # decoded", which only decoding can tell. keystores.pki.shown answers only for certificates cryptography
-        # decodes fully (its usual forms, with the extensions public CAs write, SCT lists included)
+    if not all(held.shown for held in certificates):
+        # Chains are built here over certificates keystores.pki.shown reads (its usual forms, with the extensions
+        # public CAs write, SCT lists included); one cryptography decodes in another form is chained by read.py
         raise _NotHere
     listed = {held.position: _listed_type()(held) for held in certificates}
 
@@ -342,11 +376,12 @@ def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], la
                                             **fields)
 
 
-def _derived_label(der: bytes) -> str:
+def _derived_label(der: bytes, *, framed: bool = False) -> str:
     """labels.derived_label, read from the DER (labels.name_label); _NotHere where that reader declines the name or
-    the columns reader the certificate (the label is then the key's hash, or cryptography's reading decides)."""
+    the columns reader the certificate (the label is then the key's hash, or cryptography's reading decides), or
+    its framing is damaged (_well_framed, unless the caller knows it `framed`)."""
     label = name_label(der)
-    if label is None or certificate_columns(der) is None or not _well_framed(der, 0, len(der)):
+    if label is None or certificate_columns(der) is None or not (framed or _well_framed(der, 0, len(der))):
         raise _NotHere
     return label
 
@@ -377,10 +412,8 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
-    # cryptography loads the key whatever else happens (its numbers are checked by its loader): loaded first, it
-    # also derives and decrypts it (keystores.crypto.pbe and pbkdf2 use the interpreter's libcrypto and hashlib,
-    # ~15 M instructions more, only while cryptography is not loaded)
-    import cryptography.hazmat.bindings._rust  # noqa: F401
+    # Decrypted by hashlib and the interpreter's libcrypto while cryptography is not loaded (keystores.crypto.pbe,
+    # pbkdf2), which an EC key's check (_ec_key_sound) and listing never load: its compiled module costs ~10 ms
     if traditional:
         plain = _legacy_decrypted(store, block) if encrypted else block.der
         inner = _traditional_inner(plain, block.pem_label)
@@ -392,8 +425,8 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
         raise _NotHere
     if inner[0] == _RSA:  # consistent numbers: damage read.py's loader refuses is declined here
         _rsa_numbers(inner[1])
-    else:
-        _loaded(plain, inner)
+    elif "cryptography.hazmat.bindings._rust" in sys.modules or not _ec_key_sound(plain, inner, traditional):
+        _loaded(plain, inner)  # (once cryptography is loaded, its loader costs less than libcrypto's)
 
     def protect() -> None:
         if not encrypted:
@@ -411,6 +444,23 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
         return loaded
 
     return public, key, protect, plain, inner
+
+
+_EC_ALGORITHM_OID = b"\x06\x07" + _EC  # id-ecPublicKey, as an OID element
+
+
+def _ec_key_sound(plain: bytes, inner: _Inner, traditional: bool) -> bool:
+    """Whether cryptography's loader takes the EC key `plain` (PKCS#8, or SEC1 where `traditional`), known without
+    loading cryptography: keystores.pki.pkcs8.pkcs8_of_ec_der reads the plain forms keytool, OpenSSL and keystores
+    write and has the interpreter's libcrypto compute the public point of its private value, which refuses a value
+    that is no private key of the curve (0, the group's order or above) as cryptography's key check does; the point
+    the key holds must be that one. False where it cannot tell (another form, no libcrypto): cryptography judges."""
+    from keystores.crypto import der
+    from keystores.pki.pkcs8 import pkcs8_of_ec_der
+
+    if traditional:  # the SEC1 key in the PrivateKeyInfo that names its curve (_traditional_inner read it)
+        plain = der.sequence(b"\x02\x01\x00", der.sequence(_EC_ALGORITHM_OID, inner[2]), der.octet_string(plain))
+    return pkcs8_of_ec_der(plain) is not None
 
 
 def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:

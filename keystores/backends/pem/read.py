@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
@@ -58,9 +58,11 @@ from keystores.model import (
     public_key_fingerprint,
 )
 from keystores.pki.labels import UniqueLabels
-from keystores.pki.undecoded import RawCertificate, RawName, UndecodedPrivateKey
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -88,15 +90,25 @@ class _Item:
 
 
 def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
-    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys."""
+    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys: by
+    cryptography where it is loaded, else by hashlib (listing such a key loads no cryptography, lazy_read.py; either
+    way one OpenSSL is loaded, not two)."""
+    if "cryptography.hazmat.bindings._rust" in sys.modules:
+        from cryptography.hazmat.primitives import hashes
 
-    from cryptography.hazmat.primitives import hashes  # (hashlib would load a second OpenSSL: start-up)
+        def md5(data: bytes) -> bytes:
+            digest = hashes.Hash(hashes.MD5())
+            digest.update(data)
+            return digest.finalize()
+    else:
+        import hashlib
+
+        def md5(data: bytes) -> bytes:
+            return hashlib.md5(data, usedforsecurity=False).digest()
 
     derived, previous = b"", b""
     while len(derived) < size:
-        digest = hashes.Hash(hashes.MD5())
-        digest.update(previous + password + salt)
-        previous = digest.finalize()
+        previous = md5(previous + password + salt)
         derived += previous
     return derived[:size]
 
@@ -197,6 +209,8 @@ class _SubjectIndex:
     dict of names alone never finds one by an x509.Name, nor an x509.Name by one)."""
 
     def __init__(self, certs: list[_Item]) -> None:
+        from keystores.pki.undecoded import RawName  # (read.py's decoding path only: a lazy listing needs none)
+
         self._decoded: dict[Any, list[_Item]] = {}  # x509.Name -> items, in file order
         self._by_der: dict[bytes, list[_Item]] = {}  # a name's DER -> the items of a RawName subject, in file order
         for item in certs:
@@ -208,6 +222,8 @@ class _SubjectIndex:
 
     def named(self, name: Any) -> list[_Item]:
         """The certificates whose subject equals `name`, in file order."""
+        from keystores.pki.undecoded import RawName
+
         raw = self._by_der.get(name.public_bytes(), []) if self._by_der else []
         if isinstance(name, RawName):
             decoded = [item for same in self._decoded.values() for item in same if item.obj.subject == name]
@@ -389,6 +405,8 @@ class PemReading:
         """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
         from cryptography.exceptions import UnsupportedAlgorithm
 
+        from keystores.pki.undecoded import RawCertificate
+
         if isinstance(obj, RawCertificate):
             return obj  # written back byte for byte: nothing in it needs decoding
 
@@ -488,9 +506,7 @@ class PemReading:
     def _legacy_plain(self, block: _Block) -> bytes:
         """_decrypt_legacy's decrypted DER (its protection recorded), b"" where the padding is wrong; raises for a
         damaged header or data, a cipher not read here, or no password. lazy_read.py reads the key from it too."""
-        from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
-        from keystores.crypto.pbe import block_cipher
+        from keystores.crypto.pbe import cbc_decrypt
 
         dek_info = block.headers.get("DEK-Info", "")
         if not re.match(_DEK_INFO, dek_info):
@@ -510,16 +526,22 @@ class PemReading:
         self._key_protection.add(ProtectionPart(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)",
                                                 ("EVP_BytesToKey", "MD5", family), 1))
         key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
-        decryptor = Cipher(block_cipher(name, key), modes.CBC(iv)).decryptor()
-        padded = decryptor.update(block.der) + decryptor.finalize()
-        pad = padded[-1]
-        return padded[:-pad] if 1 <= pad <= block_size and padded.endswith(bytes([pad]) * pad) else b""
+        return cbc_decrypt(name, key, iv, block.der) or b""
 
     def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
         """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
         self.loose_keys.append(key)
-        self.notes.append(f"{self.location}: holds a private key ({describe_key(key.public_key())}) that matches no "
-                          "certificate or request; it is not an entry, but it is kept when the file is rewritten")
+        self._loose_key_note(describe_key(key.public_key()))
+
+    def _keep_loose_key_unloaded(self, load: Callable[[], PrivateKeyTypes], key_type: str) -> None:
+        """_keep_loose_key of a key of `key_type` (describe_key's words) known to load, loaded on first use of
+        `loose_keys` (lazy_read.py: listing it loads no cryptography)."""
+        self._loose_key_loaders.append(load)
+        self._loose_key_note(key_type)
+
+    def _loose_key_note(self, key_type: str) -> None:
+        self.notes.append(f"{self.location}: holds a private key ({key_type}) that matches no certificate or "
+                          "request; it is not an entry, but it is kept when the file is rewritten")
 
     def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
         from cryptography.exceptions import UnsupportedAlgorithm
@@ -539,6 +561,7 @@ class PemReading:
 
         from keystores.limits import VerificationBudget
         from keystores.pki.chain import build_chain
+        from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
 
         certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
         requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]

@@ -7,8 +7,7 @@ write.py).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+import os
 
 from keystores.backends.base import FileStore
 from keystores.backends.pem.parse import _is_pem
@@ -29,7 +28,11 @@ from keystores.model import (
     ProtectionPart,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar
+
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 PEM_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=False, default_flag=False,
@@ -54,19 +57,28 @@ class PemStore(PemReading, PemWriting, FileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", format_name: str | None = None, der_key: bool = False) -> None:
         if format_name is None:
-            format_name = "der" if Path(location).suffix.lower() == ".der" else "pem"
+            format_name = "der" if os.path.splitext(location)[1].lower() == ".der" else "pem"
         if format_name not in ("pem", "der"):
             raise UsageError(f"PemStore reads pem or der, not {format_name}")
         self._set_format(format_name)
         self.der_key = der_key
-        #: Private keys that match no certificate or request: not entries, but written back on save.
-        self.loose_keys: list[PrivateKeyTypes] = []
+        self._loose_keys: list[PrivateKeyTypes] = []
+        self._loose_key_loaders: list[Callable[[], PrivateKeyTypes]] = []  # lazy_read.py's, loaded on first use
         self._key_protection: set[ProtectionPart] = set()
         self._encrypted_pkcs8: list[bytes] = []  # described lazily by protection(): asn1crypto only when asked
         self._has_keys = False
         self._encrypted_keys_read = False
         self._kdf_budget = KdfBudget()
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
+
+    @property
+    def loose_keys(self) -> list[PrivateKeyTypes]:
+        """Private keys that match no certificate or request: not entries, but written back on save. A key listed
+        without cryptography (keystores.backends.pem.lazy_read) is loaded here, on first use."""
+        if self._loose_key_loaders:
+            self._loose_keys += [load() for load in self._loose_key_loaders]
+            self._loose_key_loaders.clear()
+        return self._loose_keys
 
     @property
     def uses_password(self) -> bool:

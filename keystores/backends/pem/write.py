@@ -3,15 +3,14 @@
 Keys are written as PKCS#8, encrypted with the store password when there is one (PBES2, PBKDF2-HMAC-SHA256,
 AES-256-CBC, as cryptography's BestAvailableEncryption writes it; both profiles: every OpenSSL since 1.0 and Java 8+
 read it); without a password they are written in the clear and the file is made 0600, even if it existed with a
-wider mode. Only plain certificates are written, so a certificate whose trust is None or partial adds a note.
+wider mode. Only plain certificates are written, so a certificate whose trust is None or partial adds a note; a
+certificate entry holding a chain (`export --chain` without the key) is written with its chain after it.
 DER: more than one entry, or a key pair whose chain has more than the leaf, is a CapabilityError; a key pair is
 written as its certificate (the note says the key stayed out) unless the store was opened with `der_key=True`,
 which writes the private key (PKCS#8) instead.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
 from keystores.backends.pem.parse import UNENCRYPTED
@@ -22,10 +21,14 @@ from keystores.errors import (
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
 from keystores.pki.labels import UniqueLabels
-from keystores.pki.undecoded import UndecodedPrivateKey
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    from keystores.pki.undecoded import UndecodedPrivateKey
 
 
 # As keystores.crypto.pbe.describe spells what cryptography's BestAvailableEncryption writes (checked by the tests).
@@ -40,6 +43,8 @@ class PemWriting:
         """A private key as PKCS#8, PEM or DER: encrypted under the store password when there is one (as
         BestAvailableEncryption protects it: WRITTEN_KEY_PROTECTION), else in the clear. Written by keystores.pki.pkcs8
         as cryptography writes it, without importing its serialization package (start-up speed)."""
+        from keystores.pki.undecoded import UndecodedPrivateKey  # here: a PEM listing imports it for nothing
+
         if isinstance(key, UndecodedPrivateKey):
             from keystores.crypto import key_encoding
 
@@ -160,9 +165,6 @@ class PemWriting:
                 out.append(_request_bytes(entry, pem=True))
             else:
                 self._trust_note(entry)
-                if len(chain) > 1:
-                    self.notes.append(f"{self.location}: '{entry.label}' is a trusted certificate: only it is "
-                                      f"written, not the {len(chain) - 1} certificate(s) of its chain")
                 fingerprint = _sha256(chain[0])
                 # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
                 # duplicates are skipped: label those so that the file reads back as the same entries.
@@ -171,6 +173,13 @@ class PemWriting:
                 trusted_written.add(fingerprint)
                 attributes(named)
                 out.append(_certificate_pem(chain[0]))
+                # A certificate with its chain (`export --chain` of a key pair without its key): the chain follows,
+                # each certificate once, as `openssl pkcs12 -nokeys` writes one; read back, each is a certificate.
+                for cert in chain[1:]:
+                    member = _sha256(cert)
+                    if member not in trusted_written and member not in chain_written:
+                        trusted_written.add(member)
+                        out.append(_certificate_pem(cert))
             derived_labels.taken.add(entry.label)
         out.extend(self._key_der_or_pem(key, pem=True) for key in self.loose_keys)
         return b"".join(out)

@@ -20,7 +20,9 @@ Pkcs11Store is imported on first use, so that the URI parser and the token comma
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def __getattr__(name: str) -> Any:

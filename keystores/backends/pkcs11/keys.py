@@ -7,12 +7,14 @@ enum, and a key it does not cover is refused in the words a token user reads.
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.errors import KeystoreError, UsageError
 from keystores.model import KeyRef, describe_key
 from keystores.pki import key_attributes as ka
 from keystores.pki.curves import curve_named
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {

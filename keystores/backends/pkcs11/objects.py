@@ -4,9 +4,12 @@ certificate), the attributes read of them, and the helpers the reading and writi
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from keystores.pki import key_attributes as ka
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CATEGORY_UNSPECIFIED, CATEGORY_TOKEN_USER, CATEGORY_AUTHORITY = 0, 1, 2
 # What is read of every key object, and of an extractable private key's values (keystores.pki.key_attributes).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from keystores.backends.pkcs11.keys import TokenDecrypter, TokenKeyRef, TokenSigner, private_key_from_attributes
 from keystores.backends.pkcs11.objects import (
@@ -22,6 +21,10 @@ from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
 from keystores.pki.chain import issued_by
 from keystores.pki.key_attributes import public_key_from_attributes
 from keystores.pki.labels import UniqueLabels
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Pkcs11Reading:

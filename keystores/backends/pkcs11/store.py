@@ -24,7 +24,6 @@ Open options: module=PATH.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ClassVar
 
 from keystores.backends.base import BaseStore
 from keystores.backends.pkcs11.objects import _attribute_mapper, _Cert, _gone_errors, _Group
@@ -46,6 +45,10 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.model import Capabilities, Protection, ProtectionPart
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from pathlib import Path
-from typing import Any
 
 from keystores.errors import (
     BackendUnavailable,
@@ -26,6 +24,10 @@ from keystores.errors import (
     parameter,
 )
 from keystores.frozen import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODULE_ENV = "KEYSTORES_PKCS11_MODULE"
 
@@ -88,7 +90,7 @@ def load_module(path: str, *, store: str | None = None) -> Any:
         found = candidate_modules()
         hint = f"; modules on this machine: {', '.join(found)}" if found else ""
         raise StoreNotFound(f"PKCS#11 module {path} does not exist{hint}", store=store)
-    if Path(path).is_dir():
+    if os.path.isdir(path):
         raise UnsupportedFormat(f"PKCS#11 module {path} is a folder, not a shared library", store=store)
     from keystores.backends.pkcs11.library import import_pkcs11
 

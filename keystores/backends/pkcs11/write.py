@@ -4,7 +4,6 @@ the token."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from keystores.backends.pkcs11.keys import private_key_template, public_key_template
 from keystores.backends.pkcs11.objects import (
@@ -34,6 +33,10 @@ from keystores.pki.key_attributes import (
     public_key_from_attributes,
     token_key_id,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
 # object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
