@@ -425,11 +425,21 @@ class BcfksStore(BouncyCastleFileStore):
             blob = self._reusable_blob(entry)
             if blob is not None:
                 type_, data = blob[0], blob[1:]  # unchanged since read under this password: as it was
+                if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
+                    data = self._with_chain(data, entry)
             elif entry.kind is EntryKind.KEY_PAIR:
                 type_, data = _PRIVATE_KEY, self._protect_private_key(entry)
             else:
                 type_, data = _SECRET_KEY, self._protect_secret_key(entry)
         return structure.object_data_der(type_, label, created, data)
+
+    def _with_chain(self, data: bytes, entry: Entry) -> bytes:
+        """A sealed key's EncryptedPrivateKeyData as read, holding the entry's chain: the chain sits beside the
+        encrypted key, not inside it, so an entry given a new chain while its key stays sealed (SealedEntry.with_)
+        keeps its encrypted key and is written with the new chain; an unchanged chain keeps the bytes as read."""
+        chain = entry.chain_der()
+        epki, ders = structure.key_data(data)  # read once already, when the store was opened
+        return data if ders == chain else structure.key_data_der(epki, chain)
 
     def _protect_private_key(self, entry: Entry) -> bytes:
         pkcs8 = self._pkcs8(entry)
