@@ -370,7 +370,8 @@ class BcfksStore(BouncyCastleFileStore):
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
         from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        from keystores.crypto.key_encoding import load_der_private_key
 
         try:
             alg_der, encrypted = structure.encrypted_data(epki_der)
