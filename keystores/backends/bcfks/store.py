@@ -438,8 +438,10 @@ class BcfksStore(BouncyCastleFileStore):
         """A sealed key's EncryptedPrivateKeyData as read, holding the entry's chain: the chain sits beside the
         encrypted key, not inside it, so an entry given a new chain while its key stays sealed (SealedEntry.with_)
         keeps its encrypted key and is written with the new chain; an unchanged chain keeps the bytes as read."""
-        chain = entry.chain_der()
         epki, ders = structure.key_data(data)  # read once already, when the store was opened
+        chain = entry.undecoded_chain
+        if chain is None:
+            chain = entry.chain_der() if entry.chain else ()
         return data if ders == chain else structure.key_data_der(epki, chain)
 
     def _protect_private_key(self, entry: Entry) -> bytes:
