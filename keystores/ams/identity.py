@@ -140,7 +140,7 @@ def mapping(cert: x509.Certificate, *, userid: str, channel: str = "*", label: s
 def entry_mapping(entry: Entry, *, userid: str, channel: str = "*") -> Mapping:
     """mapping() of an entry's certificate, labelled with the entry's label. Its names are read from the DER its
     backend still holds when keystores.pki.shown reads the certificate (cryptography then decodes it fully and reads
-    the same names: tests/test_ams_identity.py), so that `keystores ams map` imports no cryptography.x509 (start-up
+    the same names: tests/test_ams_identity_lean.py), so that `keystores ams map` imports no cryptography.x509 (start-up
     speed, issue 15); else from cryptography's certificate, as before."""
     from keystores.pki.dn import DistinguishedName
 
