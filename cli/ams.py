@@ -240,7 +240,7 @@ def map_cmd(
     order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
     from keystores.cli.common import emit_json, err, with_secret
 
-    from keystores.ams.identity import mapping
+    from keystores.ams.identity import entry_mapping
     from keystores.errors import UsageError
     from keystores.store import open_store
 
@@ -249,13 +249,14 @@ def map_cmd(
 
     def find(pw: str | None) -> Any:
         with open_store(store, password=pw) as opened:
-            entries = [opened.get(label)] if label else [e for e in opened.entries() if e.chain]
+            entries = [opened.get(label)] if label else [e for e in opened.entries()
+                                                          if e.undecoded_leaf is not None or e.chain]
             if len(entries) != 1:
                 raise UsageError(f"{store} holds {len(entries)} certificates: name the entry (LABEL)")
             return entries[0]
 
     entry = with_secret(password, "password", find)
-    result = mapping(entry.chain[0], userid=user, channel=channel, label=entry.label)
+    result = entry_mapping(entry, userid=user, channel=channel)
     if as_json:
         emit_json(result.as_dict())
         return

@@ -650,3 +650,26 @@ def test_an_end_marker_from_a_wrong_key_is_not_taken_for_an_empty_store():
     empty = b"\x00" + hashlib.sha1(b"\x00").digest() + b"\x0b" * 11
     assert not _plausible_start(noise)
     assert _plausible_start(empty)
+
+
+@pytest.mark.parametrize("name", ["bks", "bcfks"])
+def test_a_new_chain_on_a_sealed_key_is_the_chain_written(tmp_path, name):
+    """BCFKS keeps a key pair's chain inside the entry's data beside the encrypted key (EncryptedPrivateKeyData): a
+    copy given a new chain while its key is still sealed must be written with that chain, not the one read, its
+    encrypted key as read (never decrypted). store.add opens a key to check it today (backends/base.py,
+    check_entry), which hides this; the copy is put in place as a backend's own edits put theirs, still sealed."""
+    path = _our_store(tmp_path / f"chain.{name}")
+    _, other_ca = ca(3)
+    new_ca_der = other_ca.public_bytes(serialization.Encoding.DER)
+    with open_store(path, password=PASSWORD, writable=True) as store:
+        entry = store.get("server")
+        leaf_der, old_ca_der = entry.chain_der()
+        assert new_ca_der != old_ca_der
+        copy = entry.with_(chain=(entry.chain[0], other_ca))
+        assert copy.sealed
+        store._entries["server"] = copy
+        store._dirty = True
+    with open_store(path, password=PASSWORD) as store:
+        entry = store.get("server")
+        assert entry.chain_der() == (leaf_der, new_ca_der)
+        assert same_key(entry.key, entry.chain[0].public_key())

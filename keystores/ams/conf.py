@@ -18,15 +18,17 @@ in a message.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from keystores import formats
 from keystores.errors import KeystoreError, PasswordRequired, StoreNotFound, UsageError
+from keystores.frozen import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keystores.store import KeyStore
 
 KINDS = ("cms", "pkcs11", "jks", "jceks", "pem", "jceracfks")
@@ -51,16 +53,20 @@ def default_path() -> Path:
     return Path.home() / ".mqs" / "keystore.conf"
 
 
-@dataclass
-class KeystoreConf:
+class KeystoreConf(Record):
     """A parsed keystore.conf. `values` holds the chosen prefix's keys without the prefix; secrets stay in it and
     never reach `describe()`, `repr()` or a message."""
 
-    path: str
-    kind: str
-    values: dict[str, str] = field(repr=False)
-    lines: dict[str, int] = field(default_factory=dict, repr=False)
-    notes: list[str] = field(default_factory=list)
+    _fields = ("path", "kind", "values", "lines", "notes")
+    _hidden = frozenset({"values", "lines"})
+
+    def __init__(self, path: str, kind: str, values: dict[str, str], lines: dict[str, int] | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.path = path
+        self.kind = kind
+        self.values = values
+        self.lines: dict[str, int] = {} if lines is None else lines
+        self.notes: list[str] = [] if notes is None else notes
 
     @property
     def label(self) -> str:

@@ -12,11 +12,11 @@ a policy that writes S=, SP= or EMAIL= for them names "another keyword for the s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from keystores.errors import UsageError
+from keystores.frozen import FrozenValue
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cryptography import x509
 
@@ -113,13 +113,15 @@ def differences(text: str, cert_dn: str) -> list[str]:
     return reasons
 
 
-@dataclass(frozen=True)
-class Near:
+class Near(FrozenValue):
     """A certificate close to a policy DN: where it is, its DN and why it differs."""
 
-    label: str
-    dn: str
-    reasons: tuple[str, ...]
+    _fields = ("label", "dn", "reasons")
+
+    def __init__(self, label: str, dn: str, reasons: tuple[str, ...]) -> None:
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "dn", dn)
+        object.__setattr__(self, "reasons", reasons)
 
     def as_dict(self) -> dict[str, object]:
         return {"label": self.label, "dn": self.dn, "reasons": list(self.reasons)}

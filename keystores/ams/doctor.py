@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from keystores.errors import EntryNotFound, KeystoreError
+from keystores.frozen import FrozenValue, Record
 from keystores.model import EntryKind
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.ams.policy import Policy, PolicySet
@@ -30,16 +32,19 @@ if TYPE_CHECKING:
 EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4"
 
 
-@dataclass
-class Side:
+class Side(Record):
     """One end of the message flow: its store (opened from keystore.conf), the label of its own certificate, and
     stores with the other parties' certificates (pkcs11.secondary_keystore)."""
 
-    role: str  # "putter" or "getter"
-    where: str  # the keystore.conf path, for messages
-    store: KeyStore
-    label: str
-    others: list[KeyStore] = field(default_factory=list)
+    _fields = ("role", "where", "store", "label", "others")
+
+    def __init__(self, role: str, where: str, store: KeyStore, label: str, others: list[KeyStore] | None = None
+                 ) -> None:
+        self.role = role  # "putter" or "getter"
+        self.where = where  # the keystore.conf path, for messages
+        self.store = store
+        self.label = label
+        self.others: list[KeyStore] = [] if others is None else others
 
     def certificates(self) -> list[tuple[str, x509.Certificate]]:
         """(label, leaf certificate) of every entry with a certificate, the other stores' included."""
@@ -52,28 +57,34 @@ class Side:
         return found
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenValue):
     """One result of the doctor. `severity` is error (protection would fail) or warning."""
 
-    side: str  # policy, putter, getter
-    policy: str | None
-    check: str
-    severity: str
-    message: str
-    nearest: tuple[Any, ...] = ()
-    line: int = 0
+    _fields = ("side", "policy", "check", "severity", "message", "nearest", "line")
+
+    def __init__(self, side: str, policy: str | None, check: str, severity: str, message: str,
+                 nearest: tuple[Any, ...] = (), line: int = 0) -> None:
+        object.__setattr__(self, "side", side)  # policy, putter, getter
+        object.__setattr__(self, "policy", policy)
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "nearest", nearest)
+        object.__setattr__(self, "line", line)
 
     def as_dict(self) -> dict[str, Any]:
         return {"side": self.side, "policy": self.policy, "check": self.check, "severity": self.severity,
                 "message": self.message, "line": self.line, "nearest": [n.as_dict() for n in self.nearest]}
 
 
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    policies: int = 0
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+class Report(Record):
+    _fields = ("findings", "policies", "at")
+
+    def __init__(self, findings: list[Finding] | None = None, policies: int = 0, at: dt.datetime | None = None
+                 ) -> None:
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.policies = policies
+        self.at = dt.datetime.now(dt.UTC) if at is None else at
 
     @property
     def ok(self) -> bool:

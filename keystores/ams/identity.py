@@ -13,29 +13,34 @@ CHLAUTH SSLPEERMAP rule that match it (channels).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from keystores.errors import UsageError
+from keystores.frozen import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from keystores.model import Entry
+    from keystores.pki.dn import DistinguishedName
 
 # The attribute types an SSLPEER value may use (IBM MQ docs, "IBM MQ rules for SSLPEER values").
 SSLPEER_KEYWORDS = {"SERIALNUMBER", "MAIL", "E", "UID", "USERID", "CN", "T", "OU", "DC", "O", "STREET", "L", "ST",
                     "SP", "S", "PC", "C", "UNSTRUCTUREDNAME", "UNSTRUCTUREDADDRESS", "DNQ"}
 
 
-@dataclass
-class Mapping:
+class Mapping(Record):
     """The commands for one certificate; `notes` say what could not be expressed exactly."""
 
-    subject: str
-    issuer: str
-    racdcert: str
-    sslpeer: str
-    chlauth: str
-    notes: list[str] = field(default_factory=list)
+    _fields = ("subject", "issuer", "racdcert", "sslpeer", "chlauth", "notes")
+
+    def __init__(self, subject: str, issuer: str, racdcert: str, sslpeer: str, chlauth: str,
+                 notes: list[str] | None = None) -> None:
+        self.subject = subject
+        self.issuer = issuer
+        self.racdcert = racdcert
+        self.sslpeer = sslpeer
+        self.chlauth = chlauth
+        self.notes: list[str] = [] if notes is None else notes
 
     def as_dict(self) -> dict[str, object]:
         return {"subject": self.subject, "issuer": self.issuer, "racdcert_map": self.racdcert,
@@ -48,9 +53,10 @@ def _racf_quote(value: str) -> str:
 
 def racf_filter(name: x509.Name, notes: list[str], what: str) -> str:
     """RACF's dotted, most-specific-first filter for a certificate name."""
-    from keystores.pki.dn import DistinguishedName
+    return _racf_filter(_dn(name), notes, what)
 
-    dn = DistinguishedName.from_x509(name)
+
+def _racf_filter(dn: DistinguishedName, notes: list[str], what: str) -> str:
     dotted = [a for a in dn.attributes() if "." in a.value]
     if dotted:
         notes.append(f"{what}: {', '.join(a.text() for a in dotted)} holds a dot, which RACF reads as a part "
@@ -63,6 +69,12 @@ def racf_filter(name: x509.Name, notes: list[str], what: str) -> str:
 def racdcert_map(cert: x509.Certificate, userid: str, *, label: str | None = None, subject: bool = True,
                  issuer: bool = True, notes: list[str] | None = None) -> str:
     """`RACDCERT ID(userid) MAP SDNFILTER(..) IDNFILTER(..) WITHLABEL(..)` matching `cert`."""
+    return _racdcert(_dn(cert.subject), _dn(cert.issuer), userid, label=label, subject=subject, issuer=issuer,
+                     notes=notes)
+
+
+def _racdcert(subject_dn: DistinguishedName, issuer_dn: DistinguishedName, userid: str, *, label: str | None,
+              subject: bool = True, issuer: bool = True, notes: list[str] | None = None) -> str:
     notes = notes if notes is not None else []
     if not (subject or issuer):
         raise UsageError("a RACF mapping needs the subject filter, the issuer filter or both")
@@ -70,9 +82,9 @@ def racdcert_map(cert: x509.Certificate, userid: str, *, label: str | None = Non
         raise UsageError(f"'{userid}' is not a RACF user id (1..8 characters)")
     parts = [f"RACDCERT ID({userid.upper()}) MAP"]
     if subject:
-        parts.append(f"SDNFILTER('{_racf_quote(racf_filter(cert.subject, notes, 'subject'))}')")
+        parts.append(f"SDNFILTER('{_racf_quote(_racf_filter(subject_dn, notes, 'subject'))}')")
     if issuer:
-        parts.append(f"IDNFILTER('{_racf_quote(racf_filter(cert.issuer, notes, 'issuer'))}')")
+        parts.append(f"IDNFILTER('{_racf_quote(_racf_filter(issuer_dn, notes, 'issuer'))}')")
     if label:
         parts.append(f"WITHLABEL('{_racf_quote(label[:32])}')")
         if len(label) > 32:
@@ -82,11 +94,13 @@ def racdcert_map(cert: x509.Certificate, userid: str, *, label: str | None = Non
 
 def sslpeer_value(name: x509.Name, notes: list[str] | None = None) -> str:
     """The SSLPEER value naming exactly this DN (attributes MQ does not list are left out, with a note)."""
-    from keystores.pki.dn import DistinguishedName
+    return _sslpeer(_dn(name), notes)
 
+
+def _sslpeer(dn: DistinguishedName, notes: list[str] | None = None) -> str:
     notes = notes if notes is not None else []
     parts = []
-    for attr in DistinguishedName.from_x509(name).attributes():
+    for attr in dn.attributes():
         if attr.keyword not in SSLPEER_KEYWORDS:
             notes.append(f"SSLPEER cannot name {attr.keyword}={attr.value}: left out")
             continue
@@ -104,23 +118,57 @@ def _mqsc_quote(value: str) -> str:
 def chlauth_rule(cert: x509.Certificate, channel: str, user: str, *, issuer: bool = True,
                  notes: list[str] | None = None) -> str:
     """`SET CHLAUTH(..) TYPE(SSLPEERMAP)` mapping this certificate (and its issuer) to `user`."""
+    return _chlauth(_dn(cert.subject), _dn(cert.issuer) if issuer else None, channel, user, notes=notes)
+
+
+def _chlauth(subject_dn: DistinguishedName, issuer_dn: DistinguishedName | None, channel: str, user: str, *,
+             notes: list[str] | None = None) -> str:
     notes = notes if notes is not None else []
     parts = [f"SET CHLAUTH({_mqsc_quote(channel)}) TYPE(SSLPEERMAP)",
-             f"SSLPEER({_mqsc_quote(sslpeer_value(cert.subject, notes))})"]
-    if issuer:
-        parts.append(f"SSLCERTI({_mqsc_quote(sslpeer_value(cert.issuer, notes))})")
+             f"SSLPEER({_mqsc_quote(_sslpeer(subject_dn, notes))})"]
+    if issuer_dn is not None:
+        parts.append(f"SSLCERTI({_mqsc_quote(_sslpeer(issuer_dn, notes))})")
     parts += ["USERSRC(MAP)", f"MCAUSER({_mqsc_quote(user)})", "ACTION(REPLACE)"]
     return " ".join(parts)
 
 
 def mapping(cert: x509.Certificate, *, userid: str, channel: str = "*", label: str | None = None) -> Mapping:
     """Every mapping command for one certificate."""
+    return _mapping(_dn(cert.subject), _dn(cert.issuer), userid=userid, channel=channel, label=label)
+
+
+def entry_mapping(entry: Entry, *, userid: str, channel: str = "*") -> Mapping:
+    """mapping() of an entry's certificate, labelled with the entry's label. Its names are read from the DER its
+    backend still holds when keystores.pki.shown reads the certificate (cryptography then decodes it fully and reads
+    the same names: tests/test_ams_identity_lean.py), so that `keystores ams map` imports no cryptography.x509 (start-up
+    speed, issue 15); else from cryptography's certificate, as before."""
     from keystores.pki.dn import DistinguishedName
 
+    leaf = entry.undecoded_leaf
+    if leaf is not None:
+        from keystores.pki.shown import ShownCertificate, read_shown
+
+        shown = read_shown(leaf)
+        if shown is not None:
+            cert = ShownCertificate(leaf, shown)
+            subject, issuer = DistinguishedName.from_der(cert.subject_der), DistinguishedName.from_der(cert.issuer_der)
+            if subject is not None and issuer is not None:
+                return _mapping(subject, issuer, userid=userid, channel=channel, label=entry.label)
+    if not entry.chain:
+        raise UsageError("has no certificate to map", label=entry.label)
+    return mapping(entry.chain[0], userid=userid, channel=channel, label=entry.label)
+
+
+def _mapping(subject: DistinguishedName, issuer: DistinguishedName, *, userid: str, channel: str,
+             label: str | None) -> Mapping:
     notes: list[str] = []
-    racdcert = racdcert_map(cert, userid, label=label, notes=notes)
-    sslpeer = sslpeer_value(cert.subject, notes)
-    chlauth = chlauth_rule(cert, channel, userid, notes=notes)
-    return Mapping(DistinguishedName.from_x509(cert.subject).normalized(),
-                   DistinguishedName.from_x509(cert.issuer).normalized(), racdcert, sslpeer, chlauth,
-                   list(dict.fromkeys(notes)))
+    racdcert = _racdcert(subject, issuer, userid, label=label, notes=notes)
+    sslpeer = _sslpeer(subject, notes)
+    chlauth = _chlauth(subject, issuer, channel, userid, notes=notes)
+    return Mapping(subject.normalized(), issuer.normalized(), racdcert, sslpeer, chlauth, list(dict.fromkeys(notes)))
+
+
+def _dn(name: x509.Name) -> DistinguishedName:
+    from keystores.pki.dn import DistinguishedName
+
+    return DistinguishedName.from_x509(name)

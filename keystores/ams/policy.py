@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from keystores.errors import KeystoreError, UsageError
+from keystores.frozen import FrozenValue, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 SIGN_ALGORITHMS = ("NONE", "MD5", "SHA1", "SHA256", "SHA384", "SHA512")
 ENCRYPT_ALGORITHMS = ("NONE", "RC2", "DES", "3DES", "AES128", "AES256")
@@ -48,21 +51,25 @@ class PolicyFileError(KeystoreError):
         self.line = line
 
 
-@dataclass
-class Policy:
+class Policy(Record):
     """One AMS policy. Algorithm, toleration and key-reuse values are kept as written so that validation can say
     what is wrong with them; `sign_algorithm`/`encrypt_algorithm` are the values AMS would use."""
 
-    name: str
-    sign: str = "NONE"
-    encrypt: str = "NONE"
-    recipients: list[str] = field(default_factory=list)
-    signers: list[str] = field(default_factory=list)
-    tolerate: str = "0"
-    key_reuse: str = "0"
-    qmgr: str | None = None
-    line: int = 0
-    form: str = "setmqspl"
+    _fields = ("name", "sign", "encrypt", "recipients", "signers", "tolerate", "key_reuse", "qmgr", "line", "form")
+
+    def __init__(self, name: str, sign: str = "NONE", encrypt: str = "NONE", recipients: list[str] | None = None,
+                 signers: list[str] | None = None, tolerate: str = "0", key_reuse: str = "0",
+                 qmgr: str | None = None, line: int = 0, form: str = "setmqspl") -> None:
+        self.name = name
+        self.sign = sign
+        self.encrypt = encrypt
+        self.recipients: list[str] = [] if recipients is None else recipients
+        self.signers: list[str] = [] if signers is None else signers
+        self.tolerate = tolerate
+        self.key_reuse = key_reuse
+        self.qmgr = qmgr
+        self.line = line
+        self.form = form
 
     @property
     def sign_algorithm(self) -> str:
@@ -114,15 +121,17 @@ class Policy:
                 "line": self.line}
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(FrozenValue):
     """A finding about a policy: `severity` error (AMS refuses the command, or messages will fail) or warning."""
 
-    line: int
-    policy: str | None
-    severity: str
-    message: str
-    ams: str  # what AMS (setmqspl, or the interceptor at put/get time) would do
+    _fields = ("line", "policy", "severity", "message", "ams")
+
+    def __init__(self, line: int, policy: str | None, severity: str, message: str, ams: str) -> None:
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "policy", policy)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "ams", ams)  # what AMS (setmqspl, or the interceptor at put/get time) would do
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "policy": self.policy, "severity": self.severity, "message": self.message,
@@ -134,14 +143,17 @@ class Problem:
         return f"{where}{self.severity}: {who}{self.message} ({self.ams})"
 
 
-@dataclass
-class PolicySet:
+class PolicySet(Record):
     """The policies of one file, by name, in the order they were defined; `notes` are the parser's findings
     (a policy defined twice, MQSC upper-casing a value) that validation reports beside its own."""
 
-    source: str
-    policies: dict[str, Policy] = field(default_factory=dict)
-    notes: list[Problem] = field(default_factory=list)
+    _fields = ("source", "policies", "notes")
+
+    def __init__(self, source: str, policies: dict[str, Policy] | None = None, notes: list[Problem] | None = None
+                 ) -> None:
+        self.source = source
+        self.policies: dict[str, Policy] = {} if policies is None else policies
+        self.notes: list[Problem] = [] if notes is None else notes
 
     def get(self, name: str) -> Policy:
         try:
@@ -178,6 +190,13 @@ def read_policies(path: str | Path, *, qmgr: str | None = None) -> PolicySet:
     return parse_policies(text, source=source, qmgr=qmgr)
 
 
+def _file_name(path: str) -> str:
+    """pathlib.PurePosixPath(path).name without importing pathlib (start-up of `ams render` and `ams check`): the
+    last part that is not empty or '.'."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return parts[-1] if parts else ""
+
+
 def parse_policies(text: str, *, source: str = "<policies>", qmgr: str | None = None) -> PolicySet:
     """Parse policy text in any of the four forms into a PolicySet, in definition order."""
     result = PolicySet(source)
@@ -190,7 +209,7 @@ def parse_policies(text: str, *, source: str = "<policies>", qmgr: str | None = 
             index += 1
             continue
         first = stripped.split(None, 1)[0]
-        if Path(first).name.lower() in ("setmqspl", "setmqspl.exe"):
+        if _file_name(first).lower() in ("setmqspl", "setmqspl.exe"):
             statement, index = _join(lines, index, "\\")
             _setmqspl(statement, line_no, result, qmgr)
         elif re.match(r"(?i)^(SET|DELETE|DEF|DEFINE)\s+POLICY\b", stripped):

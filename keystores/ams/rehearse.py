@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from keystores.errors import CorruptStore, ExitCode, KeystoreError, UsageError
+from keystores.frozen import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.ams.policy import Policy
@@ -43,12 +45,15 @@ class MessageRefused(KeystoreError):
     exit_code = ExitCode.CHECKS_FAILED
 
 
-@dataclass
-class Unprotected:
-    message: bytes
-    signer: str | None = None  # the signer's DN, when signed
-    encrypted_with: str | None = None  # the content cipher, when encrypted
-    notes: list[str] = field(default_factory=list)
+class Unprotected(Record):
+    _fields = ("message", "signer", "encrypted_with", "notes")
+
+    def __init__(self, message: bytes, signer: str | None = None, encrypted_with: str | None = None,
+                 notes: list[str] | None = None) -> None:
+        self.message = message
+        self.signer = signer  # the signer's DN, when signed
+        self.encrypted_with = encrypted_with  # the content cipher, when encrypted
+        self.notes: list[str] = [] if notes is None else notes
 
 
 def protect(message: bytes, policy: Policy, *, signer: Signer | None, signer_cert: x509.Certificate | None,

@@ -370,7 +370,8 @@ class BcfksStore(BouncyCastleFileStore):
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
         from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        from keystores.crypto.key_encoding import load_der_private_key
 
         try:
             alg_der, encrypted = structure.encrypted_data(epki_der)
@@ -425,11 +426,23 @@ class BcfksStore(BouncyCastleFileStore):
             blob = self._reusable_blob(entry)
             if blob is not None:
                 type_, data = blob[0], blob[1:]  # unchanged since read under this password: as it was
+                if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
+                    data = self._with_chain(data, entry)
             elif entry.kind is EntryKind.KEY_PAIR:
                 type_, data = _PRIVATE_KEY, self._protect_private_key(entry)
             else:
                 type_, data = _SECRET_KEY, self._protect_secret_key(entry)
         return structure.object_data_der(type_, label, created, data)
+
+    def _with_chain(self, data: bytes, entry: Entry) -> bytes:
+        """A sealed key's EncryptedPrivateKeyData as read, holding the entry's chain: the chain sits beside the
+        encrypted key, not inside it, so an entry given a new chain while its key stays sealed (SealedEntry.with_)
+        keeps its encrypted key and is written with the new chain; an unchanged chain keeps the bytes as read."""
+        epki, ders = structure.key_data(data)  # read once already, when the store was opened
+        chain = entry.undecoded_chain
+        if chain is None:
+            chain = entry.chain_der() if entry.chain else ()
+        return data if ders == chain else structure.key_data_der(epki, chain)
 
     def _protect_private_key(self, entry: Entry) -> bytes:
         pkcs8 = self._pkcs8(entry)

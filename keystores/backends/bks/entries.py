@@ -292,7 +292,8 @@ class _BcStore(BouncyCastleFileStore):
             raise UnsupportedFormat(f"private key in format '{key_format}' (only PKCS#8 is read)",
                                     store=self.location, label=label)
         from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        from keystores.crypto.key_encoding import load_der_private_key
 
         try:
             return load_der_private_key(encoding, None)

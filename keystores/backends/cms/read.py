@@ -194,9 +194,8 @@ class CmsReading:
 
     def _decrypt_key(self, epki: bytes, label: str, where: str, password: str) -> Any:
         """The private key of a record, under the password the database was read with."""
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
-
         from keystores.crypto import pbe
+        from keystores.crypto.key_encoding import load_der_private_key
 
         # GSKit marks its raw-password 3DES scheme with its own OID; pbe knows the standard one.
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)

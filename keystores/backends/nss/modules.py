@@ -7,10 +7,14 @@ under the folder lock, and refused while a browser holds the profile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 
 from keystores.errors import EntryExists, EntryNotFound, StoreLocked, StoreNotFound, UsageError
+from keystores.frozen import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MECHANISMS = ("RSA", "DSA", "ECC", "DH", "RC2", "RC4", "DES", "RANDOM", "SHA1", "MD5", "MD2", "SSL", "TLS", "AES",
               "Camellia", "SEED", "SHA256", "SHA512")
@@ -23,15 +27,18 @@ _INTERNAL = ("library=\nname=NSS Internal PKCS #11 Module\n"
              "RC2,RC4,DES,RANDOM,SHA1,MD5,MD2,SSL,TLS,AES,Camellia,SEED,SHA256,SHA512] askpw=any timeout=30}})\n")
 
 
-@dataclass
-class Module:
-    """One block of pkcs11.txt."""
+class Module(Record):
+    """One block of pkcs11.txt. A Record, not a dataclass: `keystores nss modules` and `add-module` would import
+    dataclasses (and with it inspect) for this class alone (start-up speed; tests/test_nss_modules_lean.py)."""
 
-    name: str
-    library: str = ""
-    parameters: str = ""
-    nss: str = ""
-    lines: list[str] = field(default_factory=list, repr=False)
+    __slots__ = ("library", "lines", "name", "nss", "parameters")
+    _fields = ("name", "library", "parameters", "nss", "lines")
+    _hidden = frozenset({"lines"})
+
+    def __init__(self, name: str, library: str = "", parameters: str = "", nss: str = "",
+                 lines: list[str] | None = None) -> None:
+        self.name, self.library, self.parameters, self.nss = name, library, parameters, nss
+        self.lines = [] if lines is None else lines
 
     @property
     def internal(self) -> bool:
@@ -42,11 +49,11 @@ class Module:
                 "parameters": self.parameters or None, "nss": self.nss or None}
 
 
-def _folder(location: str) -> Path:
-    folder = Path(location[4:] if location.startswith("sql:") else location)
-    if not folder.is_dir():
+def _folder(location: str) -> str:
+    folder = location[4:] if location.startswith("sql:") else location
+    if not os.path.isdir(folder):
         raise StoreNotFound("no such folder", store=location)
-    if not (folder / "cert9.db").exists():
+    if not os.path.exists(os.path.join(folder, "cert9.db")):
         raise StoreNotFound("is not an NSS database (no cert9.db)", store=location)
     return folder
 
@@ -86,26 +93,28 @@ def render(modules: list[Module]) -> str:
 
 def list_modules(location: str) -> list[Module]:
     folder = _folder(location)
-    path = folder / "pkcs11.txt"
-    if not path.exists():
+    path = os.path.join(folder, "pkcs11.txt")
+    if not os.path.exists(path):
         return parse(_INTERNAL.format(configdir=f"sql:{folder}"))
     from keystores.fileio import read_bytes
 
     return parse(read_bytes(path).decode("utf-8", "replace"))
 
 
-def _edit(location: str, change) -> list[Module]:  # type: ignore[no-untyped-def]
+def _edit(location: str, change: Callable[[list[Module]], list[Module]]) -> list[Module]:
+    from pathlib import Path
+
     from keystores.backends.nss.profile_lock import browser_lock
     from keystores.fileio import atomic_write, folder_lock
 
     folder = _folder(location)
     with folder_lock(folder):
-        reason = browser_lock(folder)
+        reason = browser_lock(Path(folder))
         if reason:
             raise StoreLocked(f"{reason}; close it before changing its modules", store=location)
         modules = list_modules(location)
         modules = change(modules)
-        atomic_write(folder / "pkcs11.txt", render(modules).encode("utf-8"), private=True)
+        atomic_write(os.path.join(folder, "pkcs11.txt"), render(modules).encode("utf-8"), private=True)
     return modules
 
 
@@ -119,8 +128,7 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
     """
     if not name.strip() or "\n" in name or "\n" in library:
         raise UsageError("a module needs a one-line, non-empty name and library path")
-    lib = Path(library)
-    if not lib.is_file():
+    if not os.path.isfile(library):
         raise StoreNotFound("no such PKCS#11 library", store=library)
     lines = [f"library={library}", f"name={name}"]
     if mechanisms:
@@ -146,10 +154,12 @@ def add_module(location: str, name: str, library: str, *, mechanisms: str | None
 
 
 def _module_slots(library: str) -> list[int] | None:
-    """The slot ids a PKCS#11 library reports, or None when it cannot be loaded in this process."""
+    """The slot ids a PKCS#11 library reports, or None when it cannot be loaded in this process. python-pkcs11 is
+    imported as the token backend imports it (its helpers, and asn1crypto with them, on first use)."""
     try:
-        import pkcs11
+        from keystores.backends.pkcs11.library import import_pkcs11
 
+        pkcs11 = import_pkcs11()
         return [slot.slot_id for slot in pkcs11.lib(library).get_slots()]
     except Exception:  # a native library can fail in many ways; the fallback (slot 0) is fine for all of them
         return None

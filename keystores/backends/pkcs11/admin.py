@@ -4,31 +4,41 @@ SunPKCS11 configuration that lets Java use a token. The CLI renders; this decide
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from keystores.errors import Hint, StoreNotFound, UsageError, parameter
+from keystores.frozen import FrozenValue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 # The unconfigured SunPKCS11 provider sits at index 12 in JDK 9..25's java.security; an override of that index
 # configures it instead of adding a second copy.
 JAVA_PROVIDER_INDEX = 12
 
 
-@dataclass(frozen=True)
-class TokenList:
-    module: str
-    tokens: list[Any]  # tokens.TokenInfo: slot_id, label, serial, model, key_types, as_json()
+# Frozen values, not dataclasses: `keystores tokens` and `java-config` would import dataclasses (and with it
+# inspect) for these two classes alone (start-up speed; tests/test_nss_modules_lean.py).
+class TokenList(FrozenValue):
+    __slots__ = ("module", "tokens")
+    _fields = ("module", "tokens")
+
+    def __init__(self, module: str, tokens: list[Any]) -> None:
+        object.__setattr__(self, "module", module)
+        object.__setattr__(self, "tokens", tokens)  # tokens.TokenInfo: slot_id, label, serial, model, key_types
 
 
-@dataclass(frozen=True)
-class JavaConfig:
-    config: Path
-    security: Path
-    label: str
-    slot: int
-    softhsm_conf: str | None  # SOFTHSM2_CONF Java must see too, when the module is SoftHSM
+class JavaConfig(FrozenValue):
+    __slots__ = ("config", "label", "security", "slot", "softhsm_conf")
+    _fields = ("config", "security", "label", "slot", "softhsm_conf")
+
+    def __init__(self, config: Path, security: Path, label: str, slot: int, softhsm_conf: str | None) -> None:
+        object.__setattr__(self, "config", config)
+        object.__setattr__(self, "security", security)
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "slot", slot)
+        object.__setattr__(self, "softhsm_conf", softhsm_conf)  # SOFTHSM2_CONF Java must see too, for SoftHSM
 
     @property
     def java_options(self) -> str:
@@ -64,9 +74,21 @@ def init_token(uri: str, module: str | None, *, so_pin: str, user_pin: str) -> t
     return parsed.token, path, serial
 
 
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
 def _safe_name(label: str) -> str:
-    """A token label as a SunPKCS11 `name` and a file name: letters, digits, '-', '_' and '.' only."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "token"
+    """A token label as a SunPKCS11 `name` and a file name: letters, digits, '-', '_' and '.' only; each run of
+    other characters becomes one '-' (re.sub(r"[^A-Za-z0-9._-]+", "-", label), without importing re)."""
+    kept: list[str] = []
+    in_run = False
+    for character in label:
+        if character in _NAME_CHARACTERS:
+            kept.append(character)
+        elif not in_run:
+            kept.append("-")
+        in_run = character not in _NAME_CHARACTERS
+    return "".join(kept).strip("-.") or "token"
 
 
 def _serial(token: object) -> str:
@@ -77,6 +99,8 @@ def _serial(token: object) -> str:
 def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     """OUT/<token>.cfg and OUT/java.security for SunPKCS11. SunPKCS11 has no token-label selector, so the label is
     resolved to its slot now (the files say so)."""
+    from pathlib import Path
+
     from keystores.backends.pkcs11.tokens import find_token, load_module, resolve_module
     from keystores.backends.pkcs11.uri import Pkcs11Uri
     from keystores.fileio import atomic_write
