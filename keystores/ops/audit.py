@@ -10,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
 from keystores.errors import (
     Hint,
@@ -30,7 +29,11 @@ from keystores.ops import StoreArg, is_location, on_store, using
 from keystores.pki.fingerprints import distinct_certificates, sha256_fingerprint
 from keystores.pki.when import iso_utc
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.store import KeyStore

@@ -12,16 +12,16 @@ MD5 and SHA-1 are used only when asked for, and the caller is told they are weak
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
 from keystores.crypto import der
 from keystores.errors import KeystoreError, Note, UsageError, parameter
 from keystores.frozen import FrozenValue
 
+# datetime, hashlib and typing are imported where used (start-up speed, tests/test_lifecycle_lean.py)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Sequence
+
     from cryptography import x509
 
     from keystores.model import Signer
@@ -182,6 +182,8 @@ _EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 
 
 def _time(value: dt.datetime) -> bytes:
+    import datetime as dt  # loaded already: `value` is one
+
     value = value.astimezone(dt.UTC)
     # RFC 5280: UTCTime up to 2049, GeneralizedTime from 2050.
     if value.year < 2050:
@@ -322,6 +324,8 @@ def _named_bits(bits: Iterable[int]) -> bytes:
 def key_identifier(public_key: object) -> bytes:
     """RFC 5280's method 1, as cryptography's SubjectKeyIdentifier.from_public_key: SHA-1 of the subjectPublicKey
     BIT STRING's bits."""
+    import hashlib
+
     spki = _spki(public_key)
     _, start, end = der.read(spki)
     _, bits_start, bits_end = der.read(spki, der.read(spki, start, end)[2], end)
