@@ -57,6 +57,20 @@ def integer(value: int) -> bytes:
 
 def oid(dotted: str) -> bytes:
     """An OBJECT IDENTIFIER, encoded (tag and length included)."""
+    encoded = _OIDS_ENCODED.get(dotted)
+    if encoded is None:
+        encoded = _encode_oid(dotted)
+        if len(_OIDS_ENCODED) < 256:  # bounded: a long-lived process may meet any OID in the DNs it is given
+            _OIDS_ENCODED[dotted] = encoded
+    return encoded
+
+
+# The few OIDs a command writes or looks for, each encoded once (sign asks for ~36: names, extensions, algorithms;
+# start-up speed, bench/bench_core.py "start-up: keystores sign")
+_OIDS_ENCODED: dict[str, bytes] = {}
+
+
+def _encode_oid(dotted: str) -> bytes:
     arcs = [int(part) for part in dotted.split(".")]
     body = bytearray()
     for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:  # the first two arcs share one subidentifier (2.999 is 1079)

@@ -26,7 +26,7 @@ from keystores.errors import (
 from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
-from keystores.pki.fingerprints import distinct_certificates, sha256_fingerprint
+from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
 from keystores.pki.when import iso_utc
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
@@ -223,7 +223,6 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
-    from keystores.ops.describe import fingerprint
     from keystores.pki.certificates import describe, signature_hash
     from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
 
@@ -335,7 +334,6 @@ _REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`ke
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.ops.describe import fingerprint
     from keystores.pki.certificates import describe, public_key_of, signature_hash, weak_key
     from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
 
