@@ -221,7 +221,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
     from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
-    from keystores.pki.when import validity
+    from keystores.pki.when import build_validity
 
     spec = _spec(key_spec)
     subject = _subject(dn)
@@ -243,7 +243,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             store.add(Entry(label=label, kind=EntryKind.REQUEST, key=key, request=request), replace=replace)
             kept_as = "as a pending request"
         else:
-            start, end = validity(days=PLACEHOLDER_DAYS, not_after=None, now=now)
+            start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
             store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace)

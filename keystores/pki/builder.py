@@ -181,19 +181,28 @@ def build_request(signer: Signer, subject: x509.Name | DistinguishedName | bytes
 _EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 
 
-def _time(value: dt.datetime) -> bytes:
-    import datetime as dt  # loaded already: `value` is one
+def _time(value: dt.datetime | int) -> bytes:
+    """A Time: `value` an aware datetime, or POSIX seconds (keystores.pki.when.build_validity)."""
+    if isinstance(value, int):
+        import time
 
-    value = value.astimezone(dt.UTC)
+        utc = time.gmtime(value)
+        year, written = utc.tm_year, lambda form: time.strftime(form, utc)
+    else:
+        import datetime as dt  # loaded already: `value` is one
+
+        value = value.astimezone(dt.UTC)
+        year, written = value.year, value.strftime
     # RFC 5280: UTCTime up to 2049, GeneralizedTime from 2050.
-    if value.year < 2050:
-        return der.tlv(0x17, value.strftime("%y%m%d%H%M%SZ").encode("ascii"))
-    return der.tlv(0x18, value.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+    if year < 2050:
+        return der.tlv(0x17, written("%y%m%d%H%M%SZ").encode("ascii"))
+    return der.tlv(0x18, written("%Y%m%d%H%M%SZ").encode("ascii"))
 
 
 def build_certificate_der(signer: Signer, *, subject: x509.Name | DistinguishedName | bytes,
                           issuer: x509.Name | DistinguishedName | bytes, public_key: object,
-                          not_before: dt.datetime, not_after: dt.datetime, extensions: Sequence[Extension] = (),
+                          not_before: dt.datetime | int, not_after: dt.datetime | int,
+                          extensions: Sequence[Extension] = (),
                           md: str | None = None, serial: int | None = None,
                           notes: list[str] | None = None) -> bytes:
     """The DER of an X.509 v3 certificate for `public_key`, signed by `signer` (the issuer's key), written with
