@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.hashes import HashAlgorithm

@@ -5,7 +5,7 @@ Apart from keystores.ops.transfer so that `sign -o` decides its format without i
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 from keystores.errors import UsageError
 
@@ -19,7 +19,7 @@ _FORMAT_NAMES = {"p12": "PKCS#12", "der": "DER", "pem": "PEM"}
 def output_format(out: str, asked: str | None, *, allowed: tuple[str, ...] = ("pem", "der", "p12")) -> str:
     """The format to write `out` in: the one asked for, else what the file's extension says, else PEM.
     A format asked for under another format's extension (`x.p12` as DER) is refused."""
-    suffix = name_suffix(out).lower() if out != "-" else ""
+    suffix = Path(out).suffix.lower() if out != "-" else ""
     by_name = OUTPUT_EXTENSIONS.get(suffix)
     if asked is None:
         fmt = by_name or "pem"
@@ -34,13 +34,3 @@ def output_format(out: str, asked: str | None, *, allowed: tuple[str, ...] = ("p
         raise UsageError(f"format {fmt} was asked for, but the name ends in {suffix} ({_FORMAT_NAMES[by_name]}); "
                          "rename the file or leave the format out", store=out)
     return fmt
-
-
-def name_suffix(path: str) -> str:
-    """pathlib's `PurePath(path).suffix` without importing pathlib (start-up speed: `sign -o`, bench/bench_core.py
-    "start-up: keystores sign"): the last component's final `.ext`, none for `.hidden` or `name.`."""
-    parts = path.replace(os.altsep, os.sep).split(os.sep) if os.altsep else path.split(os.sep)
-    names = [part for part in parts if part not in ("", ".")]
-    name = names[-1] if names else ""
-    dot = name.rfind(".")
-    return name[dot:] if 0 < dot < len(name) - 1 else ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from keystores.crypto import der
 
-TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
