@@ -200,6 +200,42 @@ def test_a_memory_store_of_made_entries_reads_the_same_from_the_der() -> None:
             audit({"s": decoded}, at=AT, within=within))
 
 
+def test_audit_checks_each_link_of_a_key_pairs_chain_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five key pairs under one intermediate and root: order_chain proves each link it takes, so audit does not
+    verify those again, nor the shared root's self-signature per chain (2 signature checks a key pair and 1 for the
+    root, against 5 a key pair before); a chain out of order and a broken link are still found."""
+    from keystores.pki import chain as chain_module
+
+    root_key, inter_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    root = _issue(_name("Count Root"), root_key, _name("Count Root"), root_key, ca=True)
+    inter = _issue(_name("Count Issuing"), inter_key, _name("Count Root"), root_key, ca=True)
+    store = MemoryStore.open("count")
+    for index in range(5):
+        key = ec.generate_private_key(ec.SECP256R1())
+        leaf = _issue(_name(f"server {index}"), key, _name("Count Issuing"), inter_key)
+        store.add(made_entry((leaf, inter, root), label=f"server {index}", kind=EntryKind.KEY_PAIR, key=key))
+    assert _chains_from_der(list(store.entries())) is not None
+    checks = []
+    verifies = chain_module.signature_verifies
+
+    def counted(*args: Any) -> bool:
+        checks.append(args)
+        return verifies(*args)
+
+    monkeypatch.setattr(chain_module, "signature_verifies", counted)
+    report = audit({"s": store}, at=AT)
+    assert len(checks) == 2 * 5 + 1
+    assert not [f for f in report.findings if f.check == "missing-link"]
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _issue(_name("server 5"), key, _name("Count Issuing"), inter_key)
+    store.add(made_entry((leaf, root, inter), label="out of order", kind=EntryKind.KEY_PAIR, key=key))
+    report = audit({"s": store}, at=AT)
+    assert [f.rendered() for f in report.findings if f.check == "missing-link"] == [
+        "the chain is out of order or broken: CN=Count Root did not sign CN=server 5",
+        "the chain is out of order or broken: CN=Count Issuing did not sign CN=Count Root"]
+
+
 @cache
 def _vector_stores() -> list[tuple[list[bytes], list[bytes]]]:
     """The cryptography-vectors x509/ certificates cryptography decodes, in groups: certificates that name an issuer
@@ -378,8 +414,10 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         assert "keystores.ops.audit" in loaded  # the probe saw the command's own imports
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded  # what both use lives below both (pki/fingerprints, when)
+        assert "keystores.ops.describe" not in loaded  # its fingerprint text is pki/fingerprints'; its columns unused
     for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
         assert "keystores.ops.audit" in loaded
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded
+        assert "keystores.ops.describe" not in loaded

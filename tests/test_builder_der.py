@@ -111,6 +111,23 @@ def test_authority_key_identifier_comes_from_the_ca_certificate_and_2050_dates_a
     assert x509.load_der_x509_certificate(ours).not_valid_after_utc == AFTER_2050
 
 
+@pytest.mark.parametrize("when", [NOT_BEFORE, dt.datetime(2049, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+                                  dt.datetime(2050, 1, 1, tzinfo=dt.UTC), AFTER_2050,
+                                  dt.datetime(1970, 1, 1, tzinfo=dt.UTC)])
+def test_times_given_as_posix_seconds_are_written_as_the_same_datetimes(keys: dict, when: dt.datetime) -> None:
+    """certreq's placeholder takes its validity as POSIX seconds (pki.when.build_validity, no datetime import): the
+    same certificate, byte for byte, as with datetimes of the same instants, UTCTime and GeneralizedTime alike."""
+    signer, public_key = private_key_signer(keys["ca"]), keys["rsa"].public_key()  # RSA: the same signature each time
+
+    def built(not_before: dt.datetime | int, not_after: dt.datetime | int) -> bytes:
+        return builder.build_certificate_der(signer, subject=parse_dn(SUBJECT), issuer=parse_dn(SUBJECT),
+                                             public_key=public_key, not_before=not_before, not_after=not_after,
+                                             serial=SERIAL)
+
+    end = when + dt.timedelta(days=90)
+    assert built(int(when.timestamp()), int(end.timestamp())) == built(when, end)
+
+
 @pytest.mark.parametrize("sans", [[], SANS])
 def test_requests_are_byte_for_byte_what_cryptography_builds(keys: dict, sans: list[str]) -> None:
     ours = builder.build_request(private_key_signer(keys["rsa"]), parse_dn(SUBJECT), sans=builder.parse_sans(sans))

@@ -18,6 +18,18 @@ def test_oids_round_trip_as_asn1crypto_reads_them(dotted):
     assert der.oid_text(encoded[start:end], minimal=True) == dotted
 
 
+def test_an_oid_is_encoded_once_and_the_memo_stays_small():
+    """der.oid answers from its memo what it encoded before (sign asks for the same ~36 OIDs), the same bytes as
+    encoding anew; OIDs past the memo's bound are still encoded, just not kept."""
+    first = der.oid("1.2.840.10045.4.3.2")
+    assert der.oid("1.2.840.10045.4.3.2") is first and first == der._encode_oid("1.2.840.10045.4.3.2")
+    for arc in range(1000):
+        assert der.oid(f"1.3.6.1.4.1.99999.{arc}") == der._encode_oid(f"1.3.6.1.4.1.99999.{arc}")
+    assert len(der._OIDS_ENCODED) <= 256
+    with pytest.raises(ValueError):
+        der.oid("1.2.x")
+
+
 def test_non_minimal_oid_arcs_are_refused_only_when_asked():
     content = bytes([0x2A, 0x80, 0x01])  # 1.2.1 with a padded arc
     assert der.oid_text(content) == "1.2.1"

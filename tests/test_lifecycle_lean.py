@@ -20,6 +20,9 @@ SHED = {
     # ~10 ms with inspect, for the result classes of ops/lifecycle and pki/dn (keystores.frozen's now); inspect
     # also for on_store's signatures (worked out when help() asks)
     "dataclasses", "inspect",
+    # PEM is written and read with binascii (base64.b64encode and b64decode(validate=True) are binascii's
+    # b2a_base64 and a2b_base64 in strict mode): base64 is a module more for nothing
+    "base64",
 }
 # What an EC key's certreq, sign, receive and selfsign no longer import: cryptography's openssl backend, which
 # `ec.ECDSA()` imports in its __init__ (keystores.crypto.signatures makes ECDSA without it: ~17 M instructions),
@@ -35,15 +38,27 @@ SHED_WHEN_CREATING = {"keystores.backends.pkcs12.read", "keystores.backends.pkcs
 SHED_CIPHERS = {"cryptography.hazmat.primitives.ciphers", "cryptography.hazmat.decrepit"}
 # What sign and receive, which have nothing to note here, no longer import: the renderer of notes
 SHED_WITHOUT_NOTES = {"keystores.cli.render"}
+# certreq's placeholder certificate takes its validity as POSIX seconds (pki.when.build_validity) and the PKCS#12
+# writer dates only a secret key: datetime runs its pure-Python module before its C one (~6.7 M instructions)
+SHED_BY_CERTREQ = {"datetime", "_datetime"}
 # sign decides its output format with keystores.ops.outputs, not the transfer machinery
 SHED_BY_SIGN = {"keystores.ops.transfer"}
 
 
-def _modules_after(folder: Path, *argv: str) -> list[str]:
-    """`keystores ARGV --password env:KS_PW` in a fresh interpreter; the modules it imported. The PKCS#12 KDF's
-    Python loop is refused in it: each of these commands derives its MAC key in libcrypto (crypto/kdf.py)."""
-    probe = ("import atexit, json, sys\n"
-             "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+def _run(folder: Path, *argv: str, exits: tuple[int, ...] = (0,)) -> tuple[list[str], list[list[str]]]:
+    """`keystores ARGV --password env:KS_PW` in a fresh interpreter: the modules it imported, and each import
+    statement keystores' own modules ran ([importer, module, the function running it or "<module>"]). The PKCS#12
+    KDF's Python loop is refused in it: each of these commands derives its MAC key in libcrypto (crypto/kdf.py)."""
+    probe = ("import atexit, builtins, json, sys\n"
+             "ran = []\n"
+             "plain_import = builtins.__import__\n"
+             "def spied(name, globals=None, locals=None, fromlist=(), level=0):\n"
+             "    importer = (globals or {}).get('__name__', '')\n"
+             "    if importer.startswith('keystores'):\n"
+             "        ran.append([importer, name, sys._getframe(1).f_code.co_name])\n"
+             "    return plain_import(name, globals, locals, fromlist, level)\n"
+             "builtins.__import__ = spied\n"
+             "atexit.register(lambda: print(json.dumps([sorted(sys.modules), ran]), file=sys.stderr))\n"
              "from keystores.crypto import kdf\n"
              "def refused(*args):\n    raise AssertionError('the PKCS#12 KDF ran in Python')\n"
              "kdf.pkcs12_kdf_python = refused\n"
@@ -51,21 +66,24 @@ def _modules_after(folder: Path, *argv: str) -> list[str]:
              "from keystores.cli.main import run\nsys.exit(run())\n")
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=folder,
                           env={**os.environ, "KS_PW": "lean pw 15"}, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stderr.strip().splitlines()[-1])
+    assert done.returncode in exits, done.stderr
+    modules, ran = json.loads(done.stderr.strip().splitlines()[-1])
+    return modules, ran
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str], list[list[str]]]]:
     folder = tmp_path_factory.mktemp("lifelean")
     found = {
-        "selfsign": _modules_after(folder, "selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Lean CA", "--ca",
-                                   "--key-type", "ec:p256"),
-        "certreq": _modules_after(folder, "certreq", "web.p12", "--label", "web", "--dn", "CN=web", "--key-type",
-                                  "ec:p256", "-o", "web.csr"),
-        "sign": _modules_after(folder, "sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain",
-                               "--force"),
-        "receive": _modules_after(folder, "receive", "web.p12", "web.pem"),
+        "selfsign": _run(folder, "selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Lean CA", "--ca", "--key-type",
+                         "ec:p256"),
+        "certreq": _run(folder, "certreq", "web.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256",
+                        "-o", "web.csr"),
+        "sign": _run(folder, "sign", "ca.p12", "web.csr", "--label", "ca", "-o", "web.pem", "--chain", "--force"),
+        "receive": _run(folder, "receive", "web.p12", "web.pem"),
+        "audit": _run(folder, "audit", "web.p12", "ca.p12"),
+        # the CA is a key pair, trusted by nobody: the chain is built and checked, and fails (exit 5)
+        "validate": _run(folder, "validate", "web.p12", "web", exits=(5,)),
     }
     listed = subprocess.run([sys.executable, "-m", "keystores", "list", "web.p12", "--json", "--password",
                              "env:KS_PW"], cwd=folder, check=True, capture_output=True, text=True,
@@ -73,6 +91,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     [web] = [entry for entry in json.loads(listed.stdout)["entries"] if entry["label"] == "web"]
     assert web["issuer"] == "CN=Lean CA" and web["chain_length"] == 2  # the reply and the CA went in
     return found
+
+
+@pytest.fixture(scope="module")
+def loaded(runs: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, list[str]]:
+    return {command: modules for command, (modules, _) in runs.items()}
 
 
 @pytest.mark.parametrize("command", ["selfsign", "certreq", "sign", "receive"])
@@ -90,6 +113,36 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
         assert not SHED_WITHOUT_NOTES & set(modules)
     if command == "sign":
         assert not SHED_BY_SIGN & set(modules)
+    if command == "certreq":
+        assert not SHED_BY_CERTREQ & set(modules)
+
+
+# What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type
+# checkers only, under TYPE_CHECKING), pathlib, dataclasses, base64; and what they import only in the functions that
+# use it, never when the module loads: datetime (certreq makes its placeholder without it), contextlib, hashlib. Each
+# is a module a user install would otherwise load for them (cryptography loads typing, contextlib and functools for
+# the commands that use it; a token's or a .kdb's certreq does not). ops/outputs is not among them: its pathlib goes
+# with leanstore's keystores.paths, one way for every module.
+OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.audit", "keystores.pki.builder", "keystores.pki.dn",
+               "keystores.pki.when", "keystores.pki.pkcs8", "keystores.pki.fingerprints", "keystores.crypto.signatures",
+               "keystores.crypto.key_encoding"}
+NEVER_IMPORTED_BY_OWN = {"typing", "pathlib", "dataclasses", "base64"}
+IMPORTED_WHERE_USED = {"keystores.ops.lifecycle": {"datetime", "contextlib", "hashlib"},
+                       "keystores.pki.builder": {"datetime", "contextlib", "hashlib"}}
+
+
+@pytest.mark.parametrize("command", ["selfsign", "certreq", "sign", "receive", "audit", "validate"])
+def test_the_lifecycle_modules_import_only_what_they_use(runs: dict[str, tuple[list[str], list[list[str]]]],
+                                                         command: str) -> None:
+    modules, ran = runs[command]
+    assert OWN_MODULES & set(modules)  # the probe saw them load
+    assert [importer for importer, _, _ in ran if importer in OWN_MODULES]  # and their import statements run
+    never = [(importer, name, where) for importer, name, where in ran
+             if importer in OWN_MODULES and name.partition(".")[0] in NEVER_IMPORTED_BY_OWN]
+    assert not never, never
+    on_load = [(importer, name) for importer, name, where in ran
+               if where == "<module>" and name in IMPORTED_WHERE_USED.get(importer, ())]
+    assert not on_load, on_load
 
 
 # --- the results and DNs are keystores.frozen's classes, as the dataclasses they replaced -------------------------
@@ -276,3 +329,58 @@ def test_operations_show_a_location_password_and_type_in_help() -> None:
         assert inspect.signature(operation) == expected
         assert f"{operation.__name__}({first.name}: 'KeyStore | str | os.PathLike[str]'" in \
             __import__("pydoc").render_doc(operation, renderer=__import__("pydoc").plaintext)
+
+
+# --- what replaced base64 does what it did ------------------------------------------------------------------------
+def test_pem_bodies_decode_and_encode_as_base64_did() -> None:
+    """binascii's strict a2b_base64 and b2a_base64 without a newline, as lifecycle and crypto.der use them, against
+    base64.b64decode(validate=True) and b64encode over good and bad bodies."""
+    import base64
+    import binascii
+    import random
+
+    from keystores.crypto.der import pem_armor
+
+    rng = random.Random(15)
+    bodies = [b"", b"QQ==", b"QQ", b"QUI=", b"Q===", b"=QQ=", b"QQ==QQ==", b"Q Q=", b"QQ=\n", b"*QQ=", b"QUJD"]
+    for _ in range(400):
+        bodies.append(bytes(rng.choice(b"ABCab+/=01 \n-*") for _ in range(rng.randrange(12))))
+        raw = rng.randbytes(rng.randrange(1, 120))
+        bodies.append(base64.b64encode(raw))
+        pem = pem_armor("CERTIFICATE", raw)
+        lines = pem.splitlines()
+        assert b"".join(lines[1:-1]) == base64.b64encode(raw) and all(len(line) <= 64 for line in lines)
+    for body in bodies:
+        try:
+            expected: bytes | type[Exception] = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            expected = ValueError
+        try:
+            got: bytes | type[Exception] = binascii.a2b_base64(body, strict_mode=True)
+        except (binascii.Error, ValueError):
+            got = ValueError
+        assert got == expected, body
+
+
+def test_build_validity_is_validitys_span_in_posix_seconds() -> None:
+    """Without `now`: whole seconds of the clock and `days` later, refused as validity() refuses; with `now`,
+    validity() itself."""
+    import datetime as dt
+    import time
+
+    from keystores.errors import UsageError
+    from keystores.pki.when import build_validity, validity
+
+    before = int(time.time())
+    start, end = build_validity(days=90)
+    assert isinstance(start, int) and before <= start <= time.time() and end - start == 90 * 86400
+    start, end = build_validity(days=None, default_days=3650)
+    assert end - start == 3650 * 86400
+    pinned = dt.datetime(2030, 1, 30, 16, 46, 0, 123456, tzinfo=dt.UTC)
+    assert build_validity(days=7, now=pinned) == validity(days=7, not_after=None, now=pinned)
+    for days in (0, -1):
+        with pytest.raises(UsageError) as theirs:
+            validity(days=days, not_after=None)
+        with pytest.raises(UsageError) as ours:
+            build_validity(days=days)
+        assert str(ours.value) == str(theirs.value) and ours.value.hint == theirs.value.hint

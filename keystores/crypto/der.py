@@ -57,6 +57,20 @@ def integer(value: int) -> bytes:
 
 def oid(dotted: str) -> bytes:
     """An OBJECT IDENTIFIER, encoded (tag and length included)."""
+    encoded = _OIDS_ENCODED.get(dotted)
+    if encoded is None:
+        encoded = _encode_oid(dotted)
+        if len(_OIDS_ENCODED) < 256:  # bounded: a long-lived process may meet any OID in the DNs it is given
+            _OIDS_ENCODED[dotted] = encoded
+    return encoded
+
+
+# The few OIDs a command writes or looks for, each encoded once (sign asks for ~36: names, extensions, algorithms;
+# start-up speed, bench/bench_core.py "start-up: keystores sign")
+_OIDS_ENCODED: dict[str, bytes] = {}
+
+
+def _encode_oid(dotted: str) -> bytes:
     arcs = [int(part) for part in dotted.split(".")]
     body = bytearray()
     for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:  # the first two arcs share one subidentifier (2.999 is 1079)
@@ -189,9 +203,9 @@ def element_integer(data: bytes, element: Element) -> int:
 def pem_armor(label: str, data: bytes) -> bytes:
     """`data` as one PEM block under `label` ("CERTIFICATE"), as cryptography and OpenSSL write it: base64 in lines of
     64 characters, "\\n" line ends."""
-    import base64
+    import binascii  # base64.b64encode, without base64's import of struct (start-up speed)
 
-    body = base64.b64encode(data)
+    body = binascii.b2a_base64(data, newline=False)
     lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     tag = label.encode("ascii")
     return b"-----BEGIN " + tag + b"-----\n" + lines + b"\n-----END " + tag + b"-----\n"

@@ -13,8 +13,8 @@ with it as with its own (tests/test_signatures.py signs with each and verifies w
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.hashes import HashAlgorithm

@@ -10,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
 from keystores.errors import (
     Hint,
@@ -27,10 +26,14 @@ from keystores.errors import (
 from keystores.frozen import FrozenValue, Record
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
-from keystores.pki.fingerprints import distinct_certificates, sha256_fingerprint
+from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
 from keystores.pki.when import iso_utc
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.store import KeyStore
@@ -220,7 +223,6 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
-    from keystores.ops.describe import fingerprint
     from keystores.pki.certificates import describe, signature_hash
     from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
 
@@ -332,7 +334,6 @@ _REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`ke
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.ops.describe import fingerprint
     from keystores.pki.certificates import describe, public_key_of, signature_hash, weak_key
     from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
 
@@ -367,6 +368,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     chains = [chain_of(entry) for entry in entries]
     all_certs = distinct_certificates(chains)
     seen: set[bytes] = set()
+    self_signed: dict[int, bool] = {}  # by id: every certificate stays alive in `chains` while audit_store runs
     horizon = at + within
     for entry, chain in zip(entries, chains, strict=True):
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
@@ -403,13 +405,18 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if why:
                 add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and chain:
+            # order_chain takes a link only when its names match and its signature verifies: the entry's own links
+            # it took are not verified a second time, nor a root shared by many chains (one signature check each)
+            path = order_chain(chain[0], [*chain[1:], *all_certs])
+            proven = {(id(child), id(parent)) for child, parent in itertools.pairwise(path)}
             for child, parent in itertools.pairwise(chain):
-                if not issued_by(child, parent):
+                if (id(child), id(parent)) not in proven and not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
                         f"{describe(parent)} did not sign {describe(child)}", child)
-            path = order_chain(chain[0], [*chain[1:], *all_certs])
             top = path[-1]
-            if not is_self_signed(top):
+            if id(top) not in self_signed:
+                self_signed[id(top)] = is_self_signed(top)
+            if not self_signed[id(top)]:
                 add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "
                     "in neither the entry's chain nor the store", top)
     findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
+from keystores.pki.fingerprints import fingerprint
 
 if TYPE_CHECKING:
     from keystores.pki.shown import Shown
@@ -25,19 +26,6 @@ def _name(name: Any) -> str:
 
 def _iso(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
-
-
-_SHA256: list[Any] = []  # one hashes.SHA256(), made on first use (cryptography is not imported with this module)
-
-
-def fingerprint(cert: Any) -> str:
-    """The SHA-256 fingerprint as every output of keystores writes it: upper-case hex pairs joined by colons
-    (`AB:CD:...`), as keytool -list -v and openssl x509 -fingerprint print it."""
-    if not _SHA256:
-        from cryptography.hazmat.primitives import hashes
-
-        _SHA256.append(hashes.SHA256())
-    return cert.fingerprint(_SHA256[0]).hex(":").upper()
 
 
 def certificate_data(cert: Any) -> dict[str, Any]:

@@ -9,11 +9,6 @@ Operations raise keystores errors and return results whose `notes` the CLI print
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
 from keystores.errors import (
     REPLACE,
     CorruptStore,
@@ -30,7 +25,14 @@ from keystores.frozen import Record
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
 from keystores.ops import on_store
 
+# datetime, contextlib and typing are imported where used (start-up speed: certreq into a new store needs none of
+# them; tests/test_lifecycle_lean.py)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Sequence
+    from typing import Any
+
     from cryptography import x509
 
     from keystores.pki.dn import DistinguishedName
@@ -168,6 +170,8 @@ def _new_key(store: KeyStore, label: str, spec: KeySpec) -> tuple[Signer, Any, b
 
 def _forget_token_key(store: KeyStore, label: str) -> None:
     """Best effort: remove a key just made on a token when the rest of the operation failed."""
+    import contextlib
+
     with contextlib.suppress(KeystoreError):
         store.remove(label)
 
@@ -217,7 +221,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
     from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
-    from keystores.pki.when import validity
+    from keystores.pki.when import build_validity
 
     spec = _spec(key_spec)
     subject = _subject(dn)
@@ -239,7 +243,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             store.add(Entry(label=label, kind=EntryKind.REQUEST, key=key, request=request), replace=replace)
             kept_as = "as a pending request"
         else:
-            start, end = validity(days=PLACEHOLDER_DAYS, not_after=None, now=now)
+            start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
             store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace)
@@ -385,8 +389,7 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
 def _request_der(data: bytes) -> bytes:
     """A request's DER: the first PEM block labelled as one (as cryptography finds it), or the bytes as given.
     Bytes that are neither come back as they are, for load_request to refuse."""
-    import base64
-    import binascii
+    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
     import re
 
     if b"-----BEGIN" not in data:
@@ -396,7 +399,7 @@ def _request_der(data: bytes) -> bytes:
     if found is None:
         return data
     try:
-        return base64.b64decode(b"".join(found.group(2).split()), validate=True)
+        return binascii.a2b_base64(b"".join(found.group(2).split()), strict_mode=True)
     except (binascii.Error, ValueError):
         return data
 
@@ -458,8 +461,7 @@ def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
     the forms keystores writes, checked as cryptography checks them) come back as EncodedCertificates, read from
     their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
     anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
-    import base64
-    import binascii
+    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
     import re
 
     from keystores.pki.encoded import EncodedCertificate
@@ -469,7 +471,7 @@ def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
             blocks = re.findall(rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----",
                                 data, re.DOTALL)
             try:
-                ders = [base64.b64decode(b"".join(block.split()), validate=True) for block in blocks]
+                ders = [binascii.a2b_base64(b"".join(block.split()), strict_mode=True) for block in blocks]
             except (binascii.Error, ValueError):
                 ders = []
         else:
@@ -514,7 +516,10 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
-    now = now or dt.datetime.now(dt.UTC)
+    if now is None:
+        import datetime as dt
+
+        now = dt.datetime.now(dt.UTC)
     candidates = [e for e in store.entries() if e.kind in (EntryKind.KEY_PAIR, EntryKind.REQUEST)]
     by_key: dict[bytes, list[Entry]] = {}
     tried: list[tuple[Entry, Any]] = []  # put in words only when nothing matches (describe_key imports every key type)

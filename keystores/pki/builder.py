@@ -12,16 +12,16 @@ MD5 and SHA-1 are used only when asked for, and the caller is told they are weak
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
 from keystores.crypto import der
 from keystores.errors import KeystoreError, Note, UsageError, parameter
 from keystores.frozen import FrozenValue
 
+# datetime, hashlib and typing are imported where used (start-up speed, tests/test_lifecycle_lean.py)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Sequence
+
     from cryptography import x509
 
     from keystores.model import Signer
@@ -181,17 +181,28 @@ def build_request(signer: Signer, subject: x509.Name | DistinguishedName | bytes
 _EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 
 
-def _time(value: dt.datetime) -> bytes:
-    value = value.astimezone(dt.UTC)
+def _time(value: dt.datetime | int) -> bytes:
+    """A Time: `value` an aware datetime, or POSIX seconds (keystores.pki.when.build_validity)."""
+    if isinstance(value, int):
+        import time
+
+        utc = time.gmtime(value)
+        year, written = utc.tm_year, lambda form: time.strftime(form, utc)
+    else:
+        import datetime as dt  # loaded already: `value` is one
+
+        value = value.astimezone(dt.UTC)
+        year, written = value.year, value.strftime
     # RFC 5280: UTCTime up to 2049, GeneralizedTime from 2050.
-    if value.year < 2050:
-        return der.tlv(0x17, value.strftime("%y%m%d%H%M%SZ").encode("ascii"))
-    return der.tlv(0x18, value.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+    if year < 2050:
+        return der.tlv(0x17, written("%y%m%d%H%M%SZ").encode("ascii"))
+    return der.tlv(0x18, written("%Y%m%d%H%M%SZ").encode("ascii"))
 
 
 def build_certificate_der(signer: Signer, *, subject: x509.Name | DistinguishedName | bytes,
                           issuer: x509.Name | DistinguishedName | bytes, public_key: object,
-                          not_before: dt.datetime, not_after: dt.datetime, extensions: Sequence[Extension] = (),
+                          not_before: dt.datetime | int, not_after: dt.datetime | int,
+                          extensions: Sequence[Extension] = (),
                           md: str | None = None, serial: int | None = None,
                           notes: list[str] | None = None) -> bytes:
     """The DER of an X.509 v3 certificate for `public_key`, signed by `signer` (the issuer's key), written with
@@ -322,6 +333,8 @@ def _named_bits(bits: Iterable[int]) -> bytes:
 def key_identifier(public_key: object) -> bytes:
     """RFC 5280's method 1, as cryptography's SubjectKeyIdentifier.from_public_key: SHA-1 of the subjectPublicKey
     BIT STRING's bits."""
+    import hashlib
+
     spki = _spki(public_key)
     _, start, end = der.read(spki)
     _, bits_start, bits_end = der.read(spki, der.read(spki, start, end)[2], end)

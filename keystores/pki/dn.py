@@ -10,11 +10,11 @@ drops the padding blanks around parts and keeps blanks inside values and the cas
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from keystores.errors import UsageError
 from keystores.frozen import FrozenValue
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
     from cryptography import x509
 

@@ -1,6 +1,6 @@
-"""Certificates by their SHA-256 fingerprint, as bytes: what ops compare certificates by, and a store's or chains'
-certificates each counted once (ops/lifecycle.py's receive, ops/audit.py's audit and validate). The colon-separated
-hex that outputs print is keystores.ops.describe.fingerprint."""
+"""Certificates by their SHA-256 fingerprint: as bytes, what ops compare certificates by, and a store's or chains'
+certificates each counted once (ops/lifecycle.py's receive, ops/audit.py's audit and validate); as text, what every
+output prints (ops/describe.py, audit and validate: apart from describe, whose columns audit does not need)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ def sha256_fingerprint(cert: Any) -> bytes:
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256())  # type: ignore[no-any-return]
+
+
+def fingerprint(cert: Any) -> str:
+    """The SHA-256 fingerprint as every output of keystores writes it: upper-case hex pairs joined by colons
+    (`AB:CD:...`), as keytool -list -v and openssl x509 -fingerprint print it."""
+    return sha256_fingerprint(cert).hex(":").upper()
 
 
 def distinct_certificates(chains: Iterable[Iterable[Any]]) -> list[Any]:

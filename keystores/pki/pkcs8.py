@@ -15,9 +15,11 @@ private_bytes for many keys of each type. `encrypted_pkcs8_der` protects a key a
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.crypto import der
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")  # rsaEncryption, NULL parameters
 _EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey

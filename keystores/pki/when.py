@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from keystores.errors import Hint, UsageError, parameter
+
+# datetime is imported where used: certreq's placeholder certificate takes its validity as POSIX seconds
+# (build_validity) and loads no datetime (start-up speed, bench/bench_core.py "start-up: keystores certreq")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as dt
 
 # Patterns, compiled (and cached by re) when first matched: certreq and sign import this module for validity() and
 # match none of them (start-up speed, bench/bench_core.py "start-up: keystores certreq"/"sign").
@@ -22,6 +27,8 @@ _DAYS = {"": 1, "d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "mo"
 def parse_when(text: str) -> dt.datetime:
     """An aware UTC datetime from ISO 8601 (`2030-01-30`, `2030-01-30T16:46:00+01:00`; no zone means UTC) or
     openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
+    import datetime as dt
+
     value = text.strip()
     try:
         match = re.match(_GENERALIZED, value)
@@ -43,6 +50,8 @@ def parse_when(text: str) -> dt.datetime:
 
 def parse_duration(text: str) -> dt.timedelta:
     """`30d`, `2w`, `3months`, `1y`, or a bare number of days; an ambiguous unit (`m`) is refused."""
+    import datetime as dt
+
     match = re.match(_DURATION, text)
     unit = match.group(2).lower() if match else ""
     if match and unit == "m":
@@ -55,12 +64,16 @@ def parse_duration(text: str) -> dt.timedelta:
 
 def iso_utc(value: dt.datetime) -> str:
     """A point in time as every output of keystores writes it: UTC to the second, `2030-01-30T16:46:00Z`."""
+    import datetime as dt  # loaded already: `value` is one
+
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
              default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
     """(not_before, not_after) from `days` or `not_after` (CLI `--days N` or `--not-after WHEN`; not both)."""
+    import datetime as dt
+
     if days is not None and not_after is not None:
         raise UsageError("the validity is given twice", hint=Hint(": give {}, not both", option="--days or --not-after",
                                                                   keyword="days or not_after"))
@@ -68,11 +81,28 @@ def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.d
     if not_after is not None:
         end = parse_when(not_after) if isinstance(not_after, str) else not_after.astimezone(dt.UTC)
     else:
-        count = default_days if days is None else days
-        if count <= 0:
-            raise UsageError(f"the days of validity must be positive, not {count}",
-                             hint=parameter("--days", "days"))
-        end = start + dt.timedelta(days=count)
+        end = start + dt.timedelta(days=_day_count(days, default_days))
     if end <= start:
         raise UsageError(f"the end of validity {end:%Y-%m-%dT%H:%M:%SZ} is not in the future")
     return start, end
+
+
+def build_validity(*, days: int | None, now: dt.datetime | None = None,
+                   default_days: int = 365) -> tuple[dt.datetime | int, dt.datetime | int]:
+    """validity() for `days` of validity from `now`, for a certificate that is only built (keystores.pki.builder
+    takes POSIX seconds as well as datetimes): without `now`, POSIX seconds from the clock, whole seconds as
+    validity() has them, so that certreq's placeholder loads no datetime (start-up speed)."""
+    if now is not None:
+        return validity(days=days, not_after=None, now=now, default_days=default_days)
+    import time
+
+    start = int(time.time())
+    return start, start + _day_count(days, default_days) * 86400
+
+
+def _day_count(days: int | None, default_days: int) -> int:
+    """The days of validity asked for (`days`), else `default_days`; refused unless positive."""
+    count = default_days if days is None else days
+    if count <= 0:
+        raise UsageError(f"the days of validity must be positive, not {count}", hint=parameter("--days", "days"))
+    return count

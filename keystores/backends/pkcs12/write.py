@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
@@ -96,7 +96,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                                      salt_length=profile.salt_length)
             # SecretBag { secretTypeId (Java's: the shrouded key bag OID), [0] EXPLICIT OCTET STRING epki }
             value = der.sequence(_SHROUDED_KEY_BAG_OID, der.tlv(0xA0, der.octet_string(epki)))
-            millis = int((entry.created or datetime.now(UTC)).timestamp() * 1000)
+            millis = int(entry.created.timestamp() * 1000) if entry.created else time.time_ns() // 1_000_000
             attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
             key_bags.append(_safe_bag(_SECRET_BAG_OID, value, attrs))
         elif entry.kind.is_certificate:
