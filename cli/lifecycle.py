@@ -7,13 +7,12 @@ validate, audit and dn compare print their report first and then raise ChecksFai
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from typing import Annotated, Any
 
 from keystores.cli.common import StorePrompts, emit_json, err, show_notes, store_options, with_secret
 from keystores.cli.options import (
     SECRET_HELP,
+    Annotated,
     Argument,
     AtOpt,
     DaysOpt,
@@ -35,6 +34,10 @@ from keystores.cli.options import (
     TrustStoresOpt,
     TypeOpt,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _write_output(path: str, data: bytes) -> None:
@@ -97,6 +100,8 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     Whose secret: the store's own source (--password-for, --passwords) first; else a store with a stash (a .kdb)
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
+    import contextlib
+
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
     from keystores.ops.audit import password_for
     from keystores.store import capabilities_of, open_store, options_for, store_exists
@@ -393,6 +398,8 @@ def audit_cmd(
     links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
     Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
     tokens), else a prompt naming it on a terminal."""
+    import contextlib
+
     from keystores.cli.passwords import StoreSecrets
 
     from keystores.errors import ChecksFailed
