@@ -158,3 +158,24 @@ def test_the_dsa_filter_reads_as_filterwarnings_would() -> None:
              "warnings.warn('something else', UserWarning)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stderr == "keystores: warning: something else\n"
+
+
+@pytest.mark.parametrize("path", ["x", "d/x", "d/e/x", "nope/x", "d/e/", "d/nope/", "/", "/tmp/", "d//x", "d/./x",
+                                  "d/../x", "nope/../x", "../x", "//x", "/nope/x", "d/e//"])
+def test_output_folders_are_checked_as_pathlib_did(path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """certreq/sign/selfsign check where they write with os.path (pathlib imports re, urllib and ipaddress)."""
+    from keystores.cli import lifecycle
+
+    from keystores.errors import UsageError
+
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    for check, expected in ((lambda: lifecycle._write_output(path, b""), Path(path).parent.exists()),
+                            (lambda: lifecycle._check_output_folder(path), Path(path).resolve().parent.is_dir())):
+        monkeypatch.setattr("keystores.fileio.atomic_write", lambda *args: None)
+        try:
+            check()
+            passed = True
+        except UsageError:
+            passed = False
+        assert passed == expected
