@@ -14,7 +14,7 @@ import warnings
 from keystores.cli.common import err
 from keystores.cli.options import Annotated, Option
 
-from keystores.errors import KeystoreError
+from keystores.errors import KeystoreError, exit_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def run(argv: list[str] | None = None) -> None:
         from keystores.cli.render import error_line
 
         err(f"error: {error_line(exc)}")
-        sys.exit(exc.exit_code)
+        sys.exit(exit_status(exc))
     except KeyboardInterrupt:  # before our handler was installed, or raised by a library itself
         err(_interrupted_line())
         sys.exit(130)

@@ -101,6 +101,16 @@ class _ExitCodeOf:
         return ExitCode(self.code)
 
 
+def exit_status(error: KeystoreError) -> int:
+    """The process exit status of `error`, `int(error.exit_code)`, read without making its ExitCode member: the
+    CLI's error boundary exits with it, so that a run that fails needs the enum module no more than one that
+    succeeds (keystores.exit_codes)."""
+    code = vars(error).get("exit_code")
+    if code is None:
+        code = next(vars(cls)["exit_code"] for cls in type(error).__mro__ if "exit_code" in vars(cls))
+    return code.code if isinstance(code, _ExitCodeOf) else int(code)
+
+
 class KeystoreError(Exception):
     """Base of every error keystores raises on purpose; `str()` is a one-line message for the user."""
 

@@ -75,10 +75,10 @@ def test_a_command_is_called_with_only_the_front_loaded(installed: UserInstall, 
 
 
 def test_a_failing_command_exits_with_its_code(installed: UserInstall, tmp_path: Path) -> None:
-    """The exit code of an error is read from keystores.exit_codes, which only a failing run imports."""
+    """The error boundary reads an error's exit status without making its ExitCode (errors.exit_status)."""
     done, loaded = installed.run(["list", "missing.p12"], cwd=tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (4, "", "keystores: error: missing.p12: no such file\n")
-    assert "keystores.exit_codes" in loaded
+    assert "keystores.exit_codes" not in loaded
     done, _ = installed.run(["list", "missing.p12", "--type", "nonesuch"], cwd=tmp_path)
     assert done.returncode == 2 and "Invalid value for '--type'" in done.stderr
 
@@ -97,6 +97,27 @@ def test_every_errors_exit_code_is_the_enums_member(error: type[errors.KeystoreE
     assert error.exit_code is expected
     made = error.__new__(error)
     assert made.exit_code is expected and isinstance(made.exit_code, enum.IntEnum)
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: error.__name__)
+def test_every_errors_exit_status_is_its_exit_code(error: type[errors.KeystoreError]) -> None:
+    made = error.__new__(error)
+    assert errors.exit_status(made) == int(made.exit_code) and type(errors.exit_status(made)) is int
+
+
+def test_an_exit_code_set_by_a_caller_is_the_exit_status() -> None:
+    from keystores.exit_codes import ExitCode
+
+    class Mine(errors.KeystoreError):
+        exit_code = ExitCode.CHECKS_FAILED
+
+    class Plain(errors.UsageError):
+        exit_code = 7  # a plain number, as a caller may write it
+
+    assert (errors.exit_status(Mine("x")), errors.exit_status(Plain("x"))) == (5, 7)
+    error = errors.UsageError("x")
+    error.exit_code = ExitCode.NOT_FOUND  # on the instance
+    assert errors.exit_status(error) == 4 and error.exit_code is ExitCode.NOT_FOUND
 
 
 def test_exit_code_is_the_same_enum_everywhere() -> None:
