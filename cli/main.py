@@ -95,7 +95,17 @@ def _interrupted_line() -> str:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console entry point: the one error boundary."""
+    """Console entry point: the one error boundary. Without `argv` it runs the process's own command line, and the
+    process ends when it returns: what the run made is then frozen for the cyclic collector, which Python would
+    otherwise walk through in full on the way out (~3% of `keystores list one.p12`'s instructions, callgrind)."""
+    try:
+        _run(argv)
+    finally:
+        if argv is None:
+            gc.freeze()
+
+
+def _run(argv: list[str] | None) -> None:
     from keystores.secrets import no_core_dumps
 
     no_core_dumps()  # first: a crash's core file would hold every password read

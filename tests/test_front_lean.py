@@ -209,3 +209,18 @@ def test_json_output_loads_neither_json_nor_re(installed: UserInstall, tmp_path:
     done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, '{\n  "schema": 1,\n  "entries": [\n    null\n  ]\n}\n',
                                                            "[]\n")
+
+
+def test_a_run_of_the_process_command_line_leaves_the_collector_nothing_to_walk_at_exit(tmp_path: Path) -> None:
+    """main.run() without argv (the console script, `python -m keystores`) freezes what the run made, so Python's
+    collection at exit walks nothing of it; run(argv), as tests and scripts call it in a process that goes on,
+    leaves what the command made to the collector."""
+    probe = ("import gc, sys\nfrom keystores.cli import main\nsys.argv[1:] = ['list', 'missing.p12']\n"
+             "made = [[] for _ in range(1000)]\ntry:\n    main.run({})\nexcept SystemExit as exc:\n"
+             "    assert exc.code == 4\nprint(len(gc.get_objects()), file=sys.stderr)\n")
+    counts = []
+    for argv in ("", "['list', 'missing.p12']"):
+        done = subprocess.run([sys.executable, "-c", probe.format(argv)], capture_output=True, text=True,
+                              cwd=tmp_path, check=True)
+        counts.append(int(done.stderr.strip().splitlines()[-1]))
+    assert counts[0] < 100 < 1000 < counts[1]
