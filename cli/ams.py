@@ -13,10 +13,10 @@ Nothing of keystores.ams is imported until one of these commands runs.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
 
 from keystores.cli.options import (
     SECRET_HELP,
+    Annotated,
     Argument,
     AtOpt,
     ConfPasswordOpt,
@@ -35,8 +35,10 @@ from keystores.cli.options import (
     TrustStoresOpt,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import contextlib
+    from typing import Any
 
 REHEARSAL_NOTE = ("It is not AMS's on-queue format (AMS adds its own header): it is standard CMS (RFC 5652) made "
                   "with the same cryptography and the same keys, so a key or certificate problem shows here and "

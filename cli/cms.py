@@ -9,9 +9,7 @@ stores.py and transfer.py.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from keystores.cli.options import Argument, Option, PasswordOpt, TypeOpt
+from keystores.cli.options import Annotated, Argument, Option, PasswordOpt, TypeOpt
 
 
 def stash_cmd(

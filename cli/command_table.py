@@ -11,10 +11,10 @@ To add a command: write its function (parameters from cli.options) in the module
 
 from __future__ import annotations
 
-import functools
-import importlib
-from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, MutableMapping
+    from typing import Any
 
 # Command path -> "module in keystores.cli:function", in the order `keystores --help` lists them.
 COMMANDS: dict[str, str] = {
@@ -66,19 +66,39 @@ NO_EPILOG = frozenset({"backends", "version"})  # commands that cannot fail, so 
 def function(path: str) -> Callable[..., Any]:
     """The function that runs the command at `path` (importing its module, and nothing else)."""
     module, name = COMMANDS[path].split(":")
-    return getattr(importlib.import_module(f"keystores.cli.{module}"), name)
+    # __import__ rather than importlib.import_module: importlib is one more module on every run.
+    return getattr(__import__(f"keystores.cli.{module}", fromlist=[name]), name)
 
 
-@functools.cache
+_typer_ready: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
 def typer_ready(command: Callable[..., Any]) -> Callable[..., Any]:
     """`command` as typer reads it: typer's own Option/Argument objects in its signature and annotations, made from
-    the cli.options records there (the function itself keeps the records, which cli.quick_parse reads)."""
+    the cli.options records there (the function itself keeps the records, which cli.quick_parse reads); made once
+    per command."""
+    made = _typer_ready.get(command)
+    if made is None:
+        made = _typer_ready[command] = _made_typer_ready(command)
+    return made
+
+
+def _made_typer_ready(command: Callable[..., Any]) -> Callable[..., Any]:
+    import functools
     import inspect
     import typing
 
-    from keystores.cli.options import Option
+    from keystores.cli.options import Annotated, Option
 
-    hints = typing.get_type_hints(command, include_extras=True)
+    def typing_form(value: Any) -> Any:
+        """typing's own Annotated of cli.options' run-time one (what typer and get_type_hints understand)."""
+        if isinstance(value, Annotated):
+            return typing.Annotated[(value.__origin__, *value.__metadata__)]
+        return value
+
+    namespace = {name: typing_form(value) for name, value in command.__globals__.items()}
+    namespace["Annotated"] = typing.Annotated
+    hints = typing.get_type_hints(command, globalns=namespace, include_extras=True)
     for name, hint in hints.items():
         extras = getattr(hint, "__metadata__", ())
         if extras and isinstance(extras[0], Option):
@@ -156,31 +176,37 @@ def resolved(app: Any) -> Any:
     return app
 
 
-class _LazyCommands(MutableMapping[str, Any]):
-    """A click group's commands, each built by typer when first asked for (by name, or all of them for --help)."""
+def _lazy_commands(builders: dict[str, Callable[[], Any]]) -> MutableMapping[str, Any]:
+    """A click group's commands, each built by typer when first asked for (by name, or all of them for --help).
+    (The class is made here, on typer's path: its base, collections.abc, is one more import on every run.)"""
+    from collections.abc import MutableMapping
+    from typing import Any
 
-    def __init__(self, builders: dict[str, Callable[[], Any]]) -> None:
-        self._builders = builders
-        self._built: dict[str, Any] = {}
+    class LazyCommands(MutableMapping[str, Any]):
+        def __init__(self, builders: dict[str, Callable[[], Any]]) -> None:
+            self._builders = builders
+            self._built: dict[str, Any] = {}
 
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built:
-            self._built[name] = self._builders[name]()
-        return self._built[name]
+        def __getitem__(self, name: str) -> Any:
+            if name not in self._built:
+                self._built[name] = self._builders[name]()
+            return self._built[name]
 
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._builders[name] = lambda: command
-        self._built[name] = command
+        def __setitem__(self, name: str, command: Any) -> None:
+            self._builders[name] = lambda: command
+            self._built[name] = command
 
-    def __delitem__(self, name: str) -> None:
-        del self._builders[name]
-        self._built.pop(name, None)
+        def __delitem__(self, name: str) -> None:
+            del self._builders[name]
+            self._built.pop(name, None)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._builders)
+        def __iter__(self) -> Iterator[str]:
+            return iter(self._builders)
 
-    def __len__(self) -> int:
-        return len(self._builders)
+        def __len__(self) -> int:
+            return len(self._builders)
+
+    return LazyCommands(builders)
 
 
 def click_app(lazy: bool = True) -> Any:
@@ -213,5 +239,5 @@ def click_app(lazy: bool = True) -> Any:
             return polish(typer_main.get_command(resolved(app)), "")  # a nameless group merges its commands in
         builders[info.name] = lambda info=info: polish(typer_main.get_group_from_info(
             _ready_group(info), suggest_commands=app.suggest_commands, **style), info.name)
-    group.commands = _LazyCommands(builders)
+    group.commands = _lazy_commands(builders)
     return group

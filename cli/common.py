@@ -4,12 +4,15 @@ the progress bar."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from keystores.errors import PasswordRequired
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 def err(message: str) -> None:
@@ -21,10 +24,10 @@ def err(message: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    import json  # here, not at start-up: only --json output needs it
+    from keystores.cli.json_output import dumps  # json.dumps(data, indent=2, default=str), without json's `re`
 
     # dumps, then one write: json.dump writes each of the (many thousand) pieces to stdout on its own.
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.write(dumps(data) + "\n")
 
 
 def secret_from(source: str | None, what: str) -> str | None:

@@ -10,9 +10,11 @@ values against the same choices, so typer is imported here only inside functions
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.cli.options import CHOICE_OVERRIDES, CHOICES, KEY_TYPES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # What an option's value is, by option name; (command path, option) overrides the name.
 METAVARS: dict[str, str] = {

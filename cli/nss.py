@@ -8,9 +8,7 @@ stores.py and transfer.py.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from keystores.cli.options import Argument, JsonOpt, Option
+from keystores.cli.options import Annotated, Argument, JsonOpt, Option
 
 NssStoreArg = Annotated[str, Argument(help="The NSS database: sql:DIR or DIR.")]
 

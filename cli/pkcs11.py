@@ -8,9 +8,7 @@ stores.py and transfer.py.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from keystores.cli.options import Argument, JsonOpt, ModuleOpt, Option
+from keystores.cli.options import Annotated, Argument, JsonOpt, ModuleOpt, Option
 
 
 def tokens_cmd(module: ModuleOpt = None, as_json: JsonOpt = False) -> None:

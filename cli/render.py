@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
 
 from keystores.text import printable
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as dt
+    from typing import Any, TextIO
 
     from keystores.errors import KeystoreError
 

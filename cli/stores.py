@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
-
 from keystores.cli.common import (
     StorePrompts,
     cms_options,
@@ -18,6 +15,7 @@ from keystores.cli.common import (
 )
 from keystores.cli.options import (
     SECRET_HELP,
+    Annotated,
     Argument,
     ForceOpt,
     JsonOpt,
@@ -32,6 +30,11 @@ from keystores.cli.options import (
 )
 
 from keystores.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def _open_read(store: str, password: str | None, store_type: str | None, module: str | None = None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
 
 from keystores.cli.common import (
     StorePrompts,
@@ -16,6 +15,7 @@ from keystores.cli.common import (
 )
 from keystores.cli.options import (
     SECRET_HELP,
+    Annotated,
     Argument,
     DestPasswordOpt,
     DestTypeOpt,

@@ -16,7 +16,9 @@ gets past it. Names are imported lazily so that `import keystores` stays cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 
@@ -103,9 +105,7 @@ def __getattr__(name: str) -> Any:
     found = _EXPORTS.get(name)
     if found is None:
         raise AttributeError(f"module 'keystores' has no attribute '{name}'")
-    import importlib
-
-    value = getattr(importlib.import_module(found[0]), found[1])
+    value = getattr(__import__(found[0], fromlist=[found[1]]), found[1])
     globals()[name] = value  # the next look-up is a plain attribute
     return value
 

@@ -7,11 +7,16 @@ library states as its keyword.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from enum import IntEnum
-from typing import Literal
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Literal
 
-Naming = Literal["keyword", "option"]
+    from keystores.exit_codes import ExitCode
+
+    Naming = Literal["keyword", "option"]
+else:
+    Naming = str  # a name other modules import; type checkers see the Literal
 
 
 class Hint:
@@ -72,21 +77,44 @@ REPLACE = Hint(" (use {} to overwrite it)", option="--replace", keyword="replace
 FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
 
 
-class ExitCode(IntEnum):
-    """Documented process exit codes (README: "Exit codes")."""
+def __getattr__(name: str) -> Any:
+    """`ExitCode` (keystores.exit_codes), imported when first asked for."""
+    if name == "ExitCode":
+        from keystores.exit_codes import ExitCode
 
-    OK = 0
-    FAILURE = 1
-    USAGE = 2
-    WRONG_PASSWORD = 3
-    NOT_FOUND = 4
-    CHECKS_FAILED = 5
+        return ExitCode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _ExitCodeOf:
+    """An error class's `exit_code`, read from the class or an instance: the ExitCode member of `code`. The enum
+    module behind ExitCode is imported when one is first read (keystores.exit_codes says why)."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def __get__(self, instance: object, owner: type | None = None) -> ExitCode:
+        from keystores.exit_codes import ExitCode
+
+        return ExitCode(self.code)
+
+
+def exit_status(error: KeystoreError) -> int:
+    """The process exit status of `error`, `int(error.exit_code)`, read without making its ExitCode member: the
+    CLI's error boundary exits with it, so that a run that fails needs the enum module no more than one that
+    succeeds (keystores.exit_codes)."""
+    code = vars(error).get("exit_code")
+    if code is None:
+        code = next(vars(cls)["exit_code"] for cls in type(error).__mro__ if "exit_code" in vars(cls))
+    return code.code if isinstance(code, _ExitCodeOf) else int(code)
 
 
 class KeystoreError(Exception):
     """Base of every error keystores raises on purpose; `str()` is a one-line message for the user."""
 
-    exit_code: ExitCode = ExitCode.FAILURE
+    exit_code = _ExitCodeOf(1)  # ExitCode.FAILURE
 
     def __init__(self, message: str, *, store: str | None = None, label: str | None = None,
                  hint: Hint | None = None) -> None:
@@ -115,13 +143,13 @@ class KeystoreError(Exception):
 class UsageError(KeystoreError):
     """The request itself is wrong (conflicting options, unknown type)."""
 
-    exit_code = ExitCode.USAGE
+    exit_code = _ExitCodeOf(2)  # ExitCode.USAGE
 
 
 class WrongPassword(KeystoreError):
     """The password or PIN does not open the store or key."""
 
-    exit_code = ExitCode.WRONG_PASSWORD
+    exit_code = _ExitCodeOf(3)  # ExitCode.WRONG_PASSWORD
 
 
 class PasswordRequired(WrongPassword):
@@ -129,7 +157,7 @@ class PasswordRequired(WrongPassword):
 
 
 class NotFound(KeystoreError):
-    exit_code = ExitCode.NOT_FOUND
+    exit_code = _ExitCodeOf(4)  # ExitCode.NOT_FOUND
 
 
 class StoreNotFound(NotFound):
@@ -238,7 +266,7 @@ class KeyNotExtractable(KeystoreError):
 class ChecksFailed(KeystoreError):
     """validate/audit found problems; the report has already been printed."""
 
-    exit_code = ExitCode.CHECKS_FAILED
+    exit_code = _ExitCodeOf(5)  # ExitCode.CHECKS_FAILED
 
 
 def one_line(exc: BaseException, limit: int = 160) -> str:

@@ -17,7 +17,9 @@ tests/test_frozen.py holds these classes to what dataclasses did for them.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class FrozenInstanceError(AttributeError):

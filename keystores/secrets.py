@@ -5,10 +5,8 @@ A secret never comes from an argument value unless the user writes `pass:` and a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-import warnings
 
 from keystores.errors import UsageError
 
@@ -58,6 +56,8 @@ def resolve_secret(source: str, *, what: str = "password") -> str:
             raise UsageError(f"{what}: the file descriptor after fd: cannot be read ({exc.strerror})") from None
         return _text(line, what, "what the file descriptor after fd: holds").rstrip("\r\n")
     if kind == "pass":
+        import warnings
+
         warnings.warn(f"{what} given as pass:VALUE is visible to other users (ps, shell history); "
                       "prefer env:, file: or fd:", VisibleSecretWarning, stacklevel=2)
         return _text(os.fsencode(rest), what, "the pass: value")  # argv bytes that are not UTF-8 arrive escaped
@@ -98,8 +98,10 @@ def no_core_dumps() -> None:
     """Make this process leave no core file (it would hold the passwords in memory): RLIMIT_CORE 0, soft and hard."""
     import resource
 
-    with contextlib.suppress(ValueError, OSError):
+    try:  # noqa: SIM105 (contextlib.suppress would make contextlib one more module on every run)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
 
 
 def is_pin_part(part: str) -> bool:
