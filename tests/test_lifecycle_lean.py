@@ -126,7 +126,8 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
 OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.audit", "keystores.pki.builder", "keystores.pki.dn",
                "keystores.pki.when", "keystores.pki.pkcs8", "keystores.pki.fingerprints", "keystores.crypto.signatures",
                "keystores.crypto.key_encoding"}
-NEVER_IMPORTED_BY_OWN = {"typing", "pathlib", "dataclasses", "base64"}
+NEVER_IMPORTED_BY_OWN = {"typing", "pathlib", "dataclasses", "base64",
+                         "ipaddress"}  # (only for an IP address SAN: these runs have none)
 IMPORTED_WHERE_USED = {"keystores.ops.lifecycle": {"datetime", "contextlib", "hashlib"},
                        "keystores.pki.builder": {"datetime", "contextlib", "hashlib"}}
 

@@ -267,8 +267,6 @@ _OTHER_KINDS = {0: "otherName", 3: "x400Address", 4: "directoryName", 5: "ediPar
 def parse_sans(values: Iterable[str]) -> list[AltName]:
     """`DNS:x,IP:1.2.3.4,EMAIL:a@b,URI:https://...` (repeatable, comma-separated) -> AltNames, each once. Names
     are ASCII, as cryptography's GeneralNames require (international domain names as A-labels)."""
-    import ipaddress
-
     names: list[AltName] = []
     for value in values:
         for part in (p.strip() for p in value.split(",")):
@@ -285,6 +283,8 @@ def parse_sans(values: Iterable[str]) -> list[AltName]:
                 raise UsageError(f"bad subject alternative name '{part}': kinds are DNS, IP, EMAIL, URI", hint=_SANS)
             try:
                 if kind == "IP":
+                    import ipaddress  # here: only an IP address needs it (start-up speed: certreq without one)
+
                     address = ipaddress.ip_address(text)
                     names.append(AltName(kind, str(address), der.tlv(0x87, address.packed)))
                     continue
