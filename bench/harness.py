@@ -183,38 +183,48 @@ def build_install(root: Path, folder: Path) -> Install:
                        wheel=False)
 
 
-def _wheel_install(root: Path, folder: Path) -> Install:
-    def run(argv: list[str]) -> str:
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=folder)
-        if done.returncode != 0:
-            raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])}: {(done.stderr or done.stdout)[-300:]}")
-        return done.stdout
+def _run(argv: list[str], folder: Path) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=folder)
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])}: {(done.stderr or done.stdout)[-300:]}")
+    return done.stdout
 
+
+def install_wheel(root: Path, folder: Path) -> tuple[Path, Path, Path]:
+    """A wheel of `root` built offline and installed into folder/venv, a clean venv of the base interpreter whose
+    dependencies are the running interpreter's site-packages on a plain path line (their .pth files do not run):
+    (its python, its `keystores` console script, its site-packages). RuntimeError when a step fails. The one way
+    bench/ and tests/user_install.py make a user's install."""
     source = folder / "source"  # a copy: a build writes build/ and *.egg-info beside its sources
     source.mkdir()
-    for name in ("pyproject.toml", "setup.py", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):  # pyproject.toml reads README.md
         shutil.copy2(root / name, source / name)
     for name in ("keystores", "cli"):
         shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(folder / "wheel"),
-         str(source)])
+    _run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(folder / "wheel"),
+          str(source)], folder)
     wheels = sorted((folder / "wheel").glob("keystores-*.whl"))
     if len(wheels) != 1:
         raise RuntimeError(f"pip wheel made {len(wheels)} keystores wheels")
     venv = folder / "venv"
-    run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)])
+    _run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(venv)], folder)
     python = venv / "bin" / "python"
-    site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip())
-    # the dependencies as installed in the development venv, on a plain path line: its .pth files do not run
+    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], folder).strip())
     (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run([*pip, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheels[0])])  # compiles
-    script = venv / "bin" / "keystores"
-    where = run([str(python), "-P", "-c", "import keystores, sys; print(keystores.__file__); "
-                 "print(any('editable' in name for name in sys.modules))"]).split()
-    if not where[0].startswith(str(venv)) or where[1] != "False":
+    # pip byte-compiles what it installs, as for a user
+    _run([*pip, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheels[0])], folder)
+    return python, venv / "bin" / "keystores", site
+
+
+def _wheel_install(root: Path, folder: Path) -> Install:
+    python, script, _ = install_wheel(root, folder)
+    venv = str(python.parent.parent)
+    where = _run([str(python), "-P", "-c", "import keystores, sys; print(keystores.__file__); "
+                  "print(any('editable' in name for name in sys.modules))"], folder).split()
+    if not where[0].startswith(venv) or where[1] != "False":
         raise RuntimeError(f"the venv imports keystores from {where[0]}, editable finder loaded: {where[1]}")
-    run([str(script), "version"])
+    _run([str(script), "version"], folder)
     return Install(str(python), [str(script)], "wheel installed in a clean venv (`keystores` console script)",
                    script.read_text(), folder, wheel=True)
 

@@ -4,22 +4,22 @@ The development venv's editable install makes every interpreter load pathlib, re
 runs (`python -c pass` included), so there a test that a command does not import `re` proves nothing. Here a wheel
 of this tree is installed into a new venv with the `keystores` console script pip writes; the dependencies are the
 running interpreter's site-packages on a plain path line, with no .pth hook of theirs (as /work/wt/userenv.sh and
-bench/ do). A second path file records `sys.modules` when the interpreter exits, if the run asks for it.
-Offline: the wheel is built with setuptools' own build_meta (as tests/test_install.py does), pip installs it by path.
+bench/ do: bench/harness.install_wheel, offline). A second path file records `sys.modules` when the interpreter
+exits, if the run asks for it.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# What the wheel is built from (pyproject.toml reads README.md).
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "keystores", "cli")
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import install_wheel  # noqa: E402  (bench/'s one way to make a user's install)
+
 MODULES_TO = "KEYSTORES_TEST_MODULES_TO"
 # A path file's line that starts with "import" runs at start-up: it only registers the record, when asked for.
 PROBE = (f"import os; {MODULES_TO!r} in os.environ and __import__('atexit').register(lambda: "
@@ -45,26 +45,6 @@ class UserInstall:
 
 
 def user_install(folder: Path) -> UserInstall:
-    source, wheels = folder / "source", folder / "wheels"
-    for name in SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            source.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / name, source / name)
-    code = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
-    built = subprocess.run([sys.executable, "-c", code, str(wheels)], cwd=source, capture_output=True, text=True,
-                           check=False)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    wheel = wheels / built.stdout.strip().splitlines()[-1]
-    installed = UserInstall(folder)
-    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    subprocess.run([str(base), "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
-    site = Path(subprocess.run([str(installed.python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                                "['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
-    (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _, _, site = install_wheel(ROOT, folder)
     (site / "zz_modules_record.pth").write_text(PROBE)
-    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(installed.python), "install", "-q",
-                           "--no-deps", "--no-index", str(wheel)], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return installed
+    return UserInstall(folder)
