@@ -75,6 +75,23 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]
     print_columns(title, [heading for _, heading in columns], cells, styles)
 
 
+def terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, as shutil works it out (a positive COLUMNS, else the size of the terminal
+    on sys.__stdout__, else 80), without importing shutil: it imports fnmatch, collections, bz2 and lzma, ~90% of
+    Python's own start-up in instructions, for a table a person at a terminal waits for."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
 def _fit(widths: list[int], floors: list[int], room: int) -> list[int]:
     """Narrow the widest columns, one character at a time, until the row fits `room` or every column is at its
     floor (the heading's width, at least 8)."""
@@ -121,13 +138,11 @@ def print_columns(title: str | None, headings: list[str], cells: list[list[str]]
 
     Plain text rather than rich's Table, which measures and wraps every cell: 3 s for a 2,000-entry store, twice
     what certutil -L takes to list it."""
-    import shutil
-
     shown = [i for i in range(len(headings)) if i == 0 or any(row[i] for row in cells)]  # no all-empty columns
     headings = [headings[i] for i in shown]
     cells = [[printable(row[i]) for i in shown] for row in cells]
     gap = "  "
-    columns = shutil.get_terminal_size().columns
+    columns = terminal_columns()
     widths = [max([len(heading), *(_width(row[i]) for row in cells)]) for i, heading in enumerate(headings)]
     floors = [min(w, max(len(h), 8)) for w, h in zip(widths, headings, strict=True)]
     widths = _fit(widths, floors, columns - len(gap) * (len(widths) - 1))

@@ -224,3 +224,35 @@ def test_a_run_of_the_process_command_line_leaves_the_collector_nothing_to_walk_
                               cwd=tmp_path, check=True)
         counts.append(int(done.stderr.strip().splitlines()[-1]))
     assert counts[0] < 100 < 1000 < counts[1]
+
+
+@pytest.mark.parametrize("columns_env", [None, "120", "0", "-3", "wide", ""])
+@pytest.mark.parametrize("terminal", [None, (100, 40), (0, 0), (0, 30)])
+def test_terminal_columns_are_shutils(columns_env: str | None, terminal: tuple[int, int] | None,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli.render's tables measure the terminal as shutil.get_terminal_size did, without importing shutil."""
+    import os
+    import shutil
+
+    from keystores.cli.render import terminal_columns
+
+    for name, value in (("COLUMNS", columns_env), ("LINES", None)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+    def measured(fd: int) -> os.terminal_size:
+        if terminal is None:
+            raise OSError("not a terminal")
+        return os.terminal_size(terminal)
+
+    monkeypatch.setattr(os, "get_terminal_size", measured)
+    assert terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_a_terminal_table_loads_no_shutil(installed: UserInstall, tmp_path: Path) -> None:
+    probe = ("import sys\nfrom keystores.cli.render import print_columns\nprint_columns('t', ['a'], [['x']])\n"
+             "print(sorted({'shutil', 'bz2', 'lzma', 'fnmatch'} & set(sys.modules)), file=sys.stderr)\n")
+    done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False, env={"COLUMNS": "40"})
+    assert (done.returncode, done.stdout, done.stderr) == (0, "t\na\n─\nx\n", "[]\n")
