@@ -17,10 +17,14 @@ import fcntl
 import os
 import stat
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
+from keystores import paths
 from keystores.errors import KeystoreError, StoreLocked
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 TEMP_PREFIX = ".keystores-tmp-"
 
@@ -29,11 +33,11 @@ TEMP_PREFIX = ".keystores-tmp-"
 changed: list[str] = []
 
 
-def _io_error(path: Path, exc: OSError, doing: str) -> KeystoreError:
+def _io_error(path: str | os.PathLike[str], exc: OSError, doing: str) -> KeystoreError:
     reason = {errno.ENOSPC: "disk full", errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
               errno.EPERM: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0,
                                                                                          exc.strerror or str(exc))
-    return KeystoreError(f"cannot {doing}: {reason}", store=str(path))
+    return KeystoreError(f"cannot {doing}: {reason}", store=paths.normal(path))
 
 
 # Folders this process holds locked: realpath -> [fd, count]. folder_lock is re-entrant within a process, so
@@ -50,9 +54,9 @@ def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Itera
     """
     # The lock belongs to the folder of the *resolved* path: a writer through a symlink and one through the real
     # path must take the same lock, as both write beside the real file.
-    target = Path(os.path.realpath(path))
-    folder = target if target.is_dir() else target.parent
-    key = str(folder)
+    target = os.path.realpath(path)
+    folder = target if paths.is_dir(target) else paths.parent(target)
+    key = folder
     if key in _held:
         _held[key][1] += 1
     else:
@@ -70,7 +74,7 @@ def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Itera
         _release(key)
 
 
-def _acquire(folder: Path, path: str | os.PathLike[str], timeout: float) -> int:
+def _acquire(folder: str, path: str | os.PathLike[str], timeout: float) -> int:
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
@@ -83,7 +87,8 @@ def _acquire(folder: Path, path: str | os.PathLike[str], timeout: float) -> int:
         except BlockingIOError:
             if time.monotonic() > deadline:
                 os.close(fd)
-                raise StoreLocked(f"another process has held the lock for {timeout:.0f}s", store=str(path)) from None
+                raise StoreLocked(f"another process has held the lock for {timeout:.0f}s", store=paths.normal(path)) \
+                    from None
             time.sleep(0.01)
 
 
@@ -105,21 +110,21 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
     new path is written: a FIFO or device at `path` is refused, never replaced. `record=False` leaves the file
     out of `changed` (a backup beside a store, a commit's intent record).
     """
-    target = _write_target(Path(path))
+    target = _write_target(paths.normal(path))
     staged = _stage(target, data, private=private, clear_secret=clear_secret)
     try:
         try:
             os.replace(staged.tmp, target)  # while still flocked, so the temp file is never unguarded
         except OSError as exc:
             raise _io_error(target, exc, "write") from exc
-        if record and not Path(path).name.startswith(TEMP_PREFIX):
-            changed.append(str(path))
+        if record and not paths.name(path).startswith(TEMP_PREFIX):
+            changed.append(os.fspath(path))
     finally:
         staged.discard()
-    _fsync_folder(target.parent)
+    _fsync_folder(paths.parent(target))
 
 
-def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
+def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[bytes, bool]]) -> None:
     """Write several companion files (a .kdb with its .rdb and .sth, NSS's two databases) as one commit.
 
     Every temp file is written and synced first; then an intent record naming them is written, and from that
@@ -128,20 +133,20 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
     `finish_interrupted_commit`) renames the rest, so the files never stay split across two passwords.
     Ctrl-C during the renames (a few milliseconds) is too late to stop the commit and is ignored.
     """
-    targets = [_write_target(path) for path in files]
+    targets = [_write_target(paths.normal(path)) for path in files]
     staged: list[_Staged] = []
     decided = False
     try:
         for target, (data, private) in zip(targets, files.values(), strict=True):
             staged.append(_stage(target, data, private=private, clear_secret=False))
-        folders = {t.parent for t in targets}
+        folders = {paths.parent(t) for t in targets}
         for folder in folders:
             _fsync_folder(folder)
         if len(folders) != 1:  # companions always share a folder; a record could not name them otherwise
-            raise KeystoreError("companion files of one store must share a folder", store=str(targets[0]))
-        folder = targets[0].parent
-        intent = folder / f"{INTENT_PREFIX}{targets[0].name}"
-        lines = "".join(f"{s.tmp.name}\t{t.name}\n" for s, t in zip(staged, targets, strict=True))
+            raise KeystoreError("companion files of one store must share a folder", store=targets[0])
+        folder = paths.parent(targets[0])
+        intent = paths.join(folder, f"{INTENT_PREFIX}{paths.name(targets[0])}")
+        lines = "".join(f"{paths.name(s.tmp)}\t{paths.name(t)}\n" for s, t in zip(staged, targets, strict=True))
         try:
             # An interrupt up to here leaves the files as they were: the staged files are discarded, and a record
             # naming only missing files completes to nothing.
@@ -150,7 +155,7 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
             with _interrupts_held():
                 for item, target in zip(staged, targets, strict=True):
                     os.replace(item.tmp, target)
-                    changed.append(str(target))
+                    changed.append(target)
                 _fsync_folder(folder)
                 os.unlink(intent)
         except OSError as exc:
@@ -158,7 +163,7 @@ def atomic_write_many(files: dict[Path, tuple[bytes, bool]]) -> None:
     finally:
         for item in staged:
             item.discard(keep=decided)  # a decided commit's files are the record's to finish, not litter
-    for folder in {t.parent for t in targets}:
+    for folder in {paths.parent(t) for t in targets}:
         _fsync_folder(folder)
 
 
@@ -170,8 +175,8 @@ def finish_interrupted_commit(path: str | os.PathLike[str]) -> None:
 
     Taking the folder lock completes it (`_complete_commits`); a reader that may not lock the folder is told why.
     """
-    folder = Path(os.path.realpath(path))
-    folder = folder if folder.is_dir() else folder.parent
+    folder = os.path.realpath(path)
+    folder = folder if paths.is_dir(folder) else paths.parent(folder)
     try:
         pending = any(n.startswith(INTENT_PREFIX) for n in os.listdir(folder))
     except OSError:
@@ -181,22 +186,23 @@ def finish_interrupted_commit(path: str | os.PathLike[str]) -> None:
             pass
 
 
-def _complete_commits(folder: Path) -> None:
+def _complete_commits(folder: str) -> None:
     """Rename what intent records in `folder` name, then drop the records (called with the folder lock held)."""
     try:
         records = sorted(n for n in os.listdir(folder) if n.startswith(INTENT_PREFIX))
     except OSError:
         return
     for name in records:
-        record = folder / name
+        record = paths.join(folder, name)
         try:
-            moves = [line.partition("\t")[::2] for line in record.read_text("utf-8").splitlines()]
+            with open(record, "rb") as file:
+                moves = [line.partition("\t")[::2] for line in file.read().decode("utf-8").splitlines()]
             for tmp_name, target_name in moves:  # all checked before any is done: our temp files, this folder
                 if "/" in tmp_name + target_name or not tmp_name.startswith(TEMP_PREFIX) or not target_name:
                     raise ValueError(tmp_name)
             for tmp_name, target_name in moves:
                 with contextlib.suppress(FileNotFoundError):  # renamed before the writer died
-                    os.replace(folder / tmp_name, folder / target_name)
+                    os.replace(paths.join(folder, tmp_name), paths.join(folder, target_name))
             _fsync_folder(folder)  # the renames are on disk before the record that asks for them goes
             os.unlink(record)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -225,7 +231,7 @@ def _interrupts_held() -> Iterator[None]:
 class _Staged:
     """A temp file written, synced and flocked beside its target; `discard` closes it and removes what is left."""
 
-    def __init__(self, tmp: Path, fd: int) -> None:
+    def __init__(self, tmp: str, fd: int) -> None:
         self.tmp = tmp
         self.fd = fd
 
@@ -238,10 +244,11 @@ class _Staged:
             self.fd = -1
 
 
-def _write_target(target: Path) -> Path:
-    """The path a write really replaces: through a symlink (the link stays), and only a regular file or nothing."""
-    if target.is_symlink():
-        target = Path(os.path.realpath(target))  # the rename happens beside the real file
+def _write_target(target: str) -> str:
+    """The path a write really replaces: through a symlink (the link stays), and only a regular file or nothing.
+    `target` is in pathlib's spelling (paths.normal), and so is the answer."""
+    if paths.is_symlink(target):
+        target = paths.normal(os.path.realpath(target))  # the rename happens beside the real file
     try:
         existing = os.stat(target)
     except FileNotFoundError:
@@ -249,19 +256,19 @@ def _write_target(target: Path) -> Path:
     except OSError as exc:
         raise _io_error(target, exc, "read the file's mode") from exc
     if stat.S_ISDIR(existing.st_mode):
-        raise KeystoreError("is a folder, not a file", store=str(target))
+        raise KeystoreError("is a folder, not a file", store=target)
     if not stat.S_ISREG(existing.st_mode):
         kind = "a FIFO" if stat.S_ISFIFO(existing.st_mode) else "a socket" if stat.S_ISSOCK(existing.st_mode) \
             else "a device"
         raise KeystoreError(f"is {kind}, not a regular file; only regular files (or new paths) are written",
-                            store=str(target))
+                            store=target)
     return target
 
 
-def _stage(target: Path, data: bytes, *, private: bool, clear_secret: bool) -> _Staged:
+def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _Staged:
     """Write `data` to a new temp file beside `target`: created 0600 (before the first byte), given the final
     mode and owner, synced, and left open and flocked ("alive": the sweeper leaves it alone)."""
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = paths.parent(target)
     try:
         existing: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
@@ -271,7 +278,8 @@ def _stage(target: Path, data: bytes, *, private: bool, clear_secret: bool) -> _
     mode = stat.S_IMODE(existing.st_mode) if existing else (0o600 if private else 0o644 & ~_umask())
     if clear_secret:
         mode &= 0o700
-    tmp = folder / f"{TEMP_PREFIX}{target.name}.{os.urandom(4).hex()}"  # secrets.token_hex without importing random
+    # os.urandom: secrets.token_hex without importing random
+    tmp = paths.join(folder, f"{TEMP_PREFIX}{paths.name(target)}.{os.urandom(4).hex()}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
@@ -306,7 +314,7 @@ def _keep_owner(fd: int, existing: os.stat_result) -> None:
             os.fchown(fd, -1, existing.st_gid)
 
 
-def _sweep_stale_temps(folder: Path, locked_at: float) -> None:
+def _sweep_stale_temps(folder: str, locked_at: float) -> None:
     """Remove temp files that killed writers left in `folder` (called with the folder lock held).
 
     Only files older than the lock and not flocked by a live writer go: whoever made them held this lock
@@ -317,7 +325,7 @@ def _sweep_stale_temps(folder: Path, locked_at: float) -> None:
     except OSError:
         return
     for name in names:
-        path = folder / name
+        path = paths.join(folder, name)
         with contextlib.suppress(OSError):
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
@@ -330,7 +338,7 @@ def _sweep_stale_temps(folder: Path, locked_at: float) -> None:
                 os.close(fd)
 
 
-def _fsync_folder(folder: Path) -> None:
+def _fsync_folder(folder: str) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
@@ -354,13 +362,13 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> byt
     from keystores.limits import MAX_FILE_BYTES
 
     limit = MAX_FILE_BYTES if limit is None else limit
-    target = Path(path)
+    target = paths.normal(path)
     with open_source(target) as fd:
         try:
             size = os.fstat(fd).st_size
             if size > limit:
                 raise KeystoreError(f"file is {size} bytes, larger than any store we read ({limit} bytes)",
-                                    store=str(target))
+                                    store=target)
             chunks = []
             remaining = limit + 1
             while remaining > 0:
@@ -373,12 +381,12 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> byt
             raise _io_error(target, exc, "read") from exc
     data = b"".join(chunks)
     if len(data) > limit:
-        raise KeystoreError(f"file is larger than any store we read ({limit} bytes)", store=str(target))
+        raise KeystoreError(f"file is larger than any store we read ({limit} bytes)", store=target)
     return data
 
 
 @contextlib.contextmanager
-def open_source(path: Path) -> Iterator[int]:
+def open_source(path: str | os.PathLike[str]) -> Iterator[int]:
     """A read-only descriptor of the regular file at `path`; a clear error for anything else.
 
     Opened non-blocking, so a FIFO is refused instead of waiting for a writer; the flag does not matter for a
@@ -389,18 +397,18 @@ def open_source(path: Path) -> Iterator[int]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        raise StoreNotFound("no such file", store=str(path)) from exc
+        raise StoreNotFound("no such file", store=paths.normal(path)) from exc
     except IsADirectoryError as exc:
-        raise UnsupportedFormat("is a folder, not a key store file", store=str(path)) from exc
+        raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path)) from exc
     except OSError as exc:
         raise _io_error(path, exc, "read") from exc
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise UnsupportedFormat("is a folder, not a key store file", store=str(path))
+            raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path))
         if not stat.S_ISREG(mode):
             raise UnsupportedFormat(f"is a {_kind(mode)}, not a regular file: key stores are read from files only",
-                                    store=str(path))
+                                    store=paths.normal(path))
         yield fd
     finally:
         os.close(fd)

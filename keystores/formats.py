@@ -20,12 +20,16 @@ from __future__ import annotations
 import enum
 import importlib
 import os
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import Any
 
+from keystores import paths
 from keystores.errors import UsageError
 from keystores.frozen import FrozenValue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from pathlib import Path
+    from typing import Any
 
 
 class Profile(enum.StrEnum):
@@ -109,8 +113,14 @@ class FormatRecord(FrozenValue):
         return (self.test_address or "{}/store" + self.extensions[0]).format(folder)
 
     def folder_of(self, location: str) -> Path:
-        """The folder named by a folder-format address (`sql:DIR` or `DIR`)."""
-        return Path(location.removeprefix(self.prefix or ""))
+        """The folder named by a folder-format address (`sql:DIR` or `DIR`), as a Path."""
+        from pathlib import Path
+
+        return Path(self.folder_path(location))
+
+    def folder_path(self, location: str) -> str:
+        """The folder named by a folder-format address, as `str(folder_of(location))` spells it (no pathlib)."""
+        return paths.normal(location.removeprefix(self.prefix or ""))
 
 
 # --- the records --------------------------------------------------------------------------------------------------
@@ -192,13 +202,14 @@ def by_prefix(location: str) -> FormatRecord | None:
 
 
 def by_extension(location: str) -> FormatRecord | None:
-    suffix = Path(location).suffix.lower()
+    suffix = paths.suffix(location).lower()
     return next((r for r in records() if suffix in r.extensions), None) if suffix else None
 
 
-def by_folder(folder: Path) -> FormatRecord | None:
+def by_folder(folder: str | os.PathLike[str]) -> FormatRecord | None:
     """The folder format whose files are in `folder` (a folder holding cert9.db is an NSS database)."""
-    return next((r for r in records() if any((folder / name).exists() for name in r.folder_files)), None)
+    return next((r for r in records() if any(paths.exists(paths.join(folder, name)) for name in r.folder_files)),
+                None)
 
 
 def folder_formats() -> list[FormatRecord]:

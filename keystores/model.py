@@ -7,18 +7,22 @@ in keystores.lazy_entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from keystores.errors import Hint, UsageError
 from keystores.frozen import FrozenValue
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from datetime import datetime
+    from typing import Any
 
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+
+    from keystores.protocols import Decrypter as Decrypter
+    from keystores.protocols import Signer as Signer
 
 
 class EntryKind(StrEnum):
@@ -274,31 +278,6 @@ class KeySpec(FrozenValue):
         return self.algorithm
 
 
-@runtime_checkable
-class Signer(Protocol):
-    """Signs with a private key wherever it lives (a file key or a token key).
-
-    `sign` returns the signature as X.509 wants it: PKCS#1 v1.5 for RSA, DER ECDSA-Sig-Value for EC, raw Ed25519.
-    `hash_name` is a hashlib name ("sha256"); Ed25519 ignores it.
-    """
-
-    @property
-    def public_key(self) -> PublicKeyTypes: ...
-
-    def sign(self, data: bytes, hash_name: str) -> bytes: ...
-
-
-@runtime_checkable
-class Decrypter(Protocol):
-    """Decrypts with an RSA private key wherever it lives: PKCS#1 v1.5 key transport, what a CMS
-    KeyTransRecipientInfo holds (openssl cms -encrypt, IBM MQ AMS). Raises KeystoreError when the key refuses."""
-
-    @property
-    def public_key(self) -> PublicKeyTypes: ...
-
-    def decrypt(self, data: bytes) -> bytes: ...
-
-
 class KeyRef(FrozenValue):
     """A private key that cannot leave its store (a token key); it signs through `signer` and decrypts through
     `decrypter` (RSA keys whose token allows it)."""
@@ -434,6 +413,16 @@ class Entry(FrozenValue):
         if self.key is not None:
             return self.key.public_key()
         return None
+
+
+def __getattr__(name: str) -> object:
+    """`Signer` and `Decrypter`, the protocols (typing's Protocol), live in keystores.protocols, which only type
+    checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15)."""
+    if name in ("Signer", "Decrypter"):
+        from keystores import protocols
+
+        return getattr(protocols, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def dsa_public_key_type() -> type:

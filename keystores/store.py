@@ -1,4 +1,5 @@
-"""The KeyStore protocol, format detection, and `open_store()` over the format records (keystores/formats.py).
+"""Format detection and `open_store()` over the format records (keystores/formats.py); the KeyStore protocol
+(kept in keystores.protocols, given here on first use).
 
 Everything here that knows a format reads it from its record: names and aliases, extensions, the magic-byte
 checks in their sniff order, address prefixes and folders, profiles and options. Backend classes are named there
@@ -10,11 +11,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from keystores import formats
+from keystores import formats, paths
 from keystores.errors import (
     BackendUnavailable,
     Hint,
@@ -26,41 +24,23 @@ from keystores.errors import (
 )
 from keystores.formats import FormatRecord, Profile, Storage
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
-    from keystores.model import Capabilities, Decrypter, Entry, KeyRef, KeySpec, Protection, Signer, Trust
+    from keystores.model import Capabilities
+    from keystores.protocols import KeyStore as KeyStore
 
 
-@runtime_checkable
-class KeyStore(Protocol):
-    """What every backend provides. Operations are written once against this and never ask the format."""
+def __getattr__(name: str) -> object:
+    """`KeyStore`, the protocol (typing's Protocol), lives in keystores.protocols, imported only when asked for:
+    no command needs typing or the protocol at run time (start-up, issue 15)."""
+    if name == "KeyStore":
+        from keystores.protocols import KeyStore
 
-    format: str
-    location: str
-    capabilities: Capabilities
-    notes: list[str]  # things the user should be told (format guessed, mapping applied); never secrets
-    uses_password: bool  # the password opens or protects something here (False: a PEM without encrypted keys)
-
-    def entries(self) -> Iterator[Entry]: ...
-    def __iter__(self) -> Iterator[Entry]: ...  # the same as entries()
-    def labels(self) -> list[str]: ...
-    def get(self, label: str) -> Entry: ...  # EntryNotFound lists the labels that do exist
-    def add(self, entry: Entry, *, replace: bool = False) -> None: ...
-    def remove(self, label: str) -> None: ...
-    def rename(self, old: str, new: str) -> None: ...
-    def generate_key(self, label: str, spec: KeySpec) -> KeyRef: ...  # on the token; CapabilityError elsewhere
-    def signer(self, label: str) -> Signer: ...
-    def decrypter(self, label: str) -> Decrypter: ...  # RSA key transport, on the token for PKCS#11
-    def set_password(self, new_password: str) -> None: ...
-    def set_trust(self, label: str, trust: Trust | None) -> None: ...  # CapabilityError where there is no trust
-    def set_default(self, label: str) -> None: ...  # CapabilityError where the format has no default entry
-    def write_stash(self, version: int = 8) -> Path: ...  # on save; CapabilityError where there is no stash
-    def protection(self) -> Protection: ...  # how the store protects itself, part by part, with a verdict
-    def save(self) -> None: ...  # atomic; also done by the context manager on success
-    def close(self) -> None: ...
-    def __enter__(self) -> KeyStore: ...
-    def __exit__(self, *exc: object) -> None: ...
+        return KeyStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def normalize_type(name: str) -> str:
@@ -116,22 +96,21 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
     addressed = formats.by_prefix(location)
     if addressed is not None:
         return addressed.name, notes
-    path = Path(location)
-    if path.is_dir():
-        folder_format = formats.by_folder(path)
+    if paths.is_dir(location):
+        folder_format = formats.by_folder(location)
         if folder_format is not None:
             return folder_format.name, notes
         kinds = ", ".join(f"{'/'.join(r.folder_files)} ({r.title})" for r in formats.folder_formats())
         raise UnsupportedFormat(f"is a folder without {kinds}, not a store", store=location)
-    if not path.exists():
+    if not paths.exists(location):
         raise StoreNotFound("no such file", store=location)
     from keystores.fileio import _io_error, open_source
 
-    with open_source(path) as fd:
+    with open_source(location) as fd:
         try:
             head = os.read(fd, 4096)
         except OSError as exc:
-            raise _io_error(path, exc, "read") from exc
+            raise _io_error(location, exc, "read") from exc
     by_name = formats.by_prefix(location) or formats.by_extension(location)
     if not head:
         if by_name is not None and by_name.empty_ok:
@@ -200,8 +179,7 @@ def _open_locked(loc: str, password: str | None, type: str | None, writable: boo
 def _is_plain_path(location: str) -> bool:
     if formats.by_prefix(location) is not None:
         return False
-    path = Path(location)
-    return not path.is_dir() and path.parent.is_dir()
+    return not paths.is_dir(location) and paths.is_dir(paths.parent(location))
 
 
 def _open(loc: str, password: str | None, type: str | None, writable: bool, create: bool, fresh: bool,
@@ -277,10 +255,9 @@ def store_exists(location: str) -> bool:
         return True
     try:
         if addressed is not None:
-            return (addressed.folder_of(location) / addressed.folder_files[0]).exists()
-        path = Path(location)
-        if path.is_dir():
-            return any((path / r.folder_files[0]).exists() for r in formats.folder_formats())
-        return path.exists()
+            return paths.exists(paths.join(addressed.folder_path(location), addressed.folder_files[0]))
+        if paths.is_dir(location):
+            return any(paths.exists(paths.join(location, r.folder_files[0])) for r in formats.folder_formats())
+        return paths.exists(location)
     except PermissionError as exc:  # a folder on the way that we may not search
         raise KeystoreError("permission denied", store=location) from exc

@@ -15,7 +15,7 @@ from keystores.crypto import libcrypto, pbe
 
 @pytest.fixture
 def by_libcrypto(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pbe, "_cipher_by_libcrypto", lambda: True)
+    monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: True)
 
 
 def _by_cryptography(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:

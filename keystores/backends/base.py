@@ -8,10 +8,8 @@ A file backend implements `_load(data: bytes)` (fill `self._entries`) and `_dump
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, ClassVar
 
+from keystores import paths
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -24,18 +22,24 @@ from keystores.errors import (
 from keystores.model import (
     MODERN_PROFILE_REMEDY,
     Capabilities,
-    Decrypter,
     Entry,
     EntryKind,
     KeyRef,
     KeySpec,
     Protection,
     ProtectionPart,
-    Signer,
     Trust,
     private_key_decrypter,
     private_key_signer,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any, ClassVar
+
+    from keystores.protocols import Decrypter, Signer
 
 
 class BaseStore:
@@ -221,16 +225,14 @@ class BaseStore:
     def _remove_with_chain(self, label: str) -> None:
         """`remove` for formats whose untrusted chain certificates are entries only because the file lists them
         beside the key pair (PKCS#12, PEM): they go with the key pair unless another key pair's chain still holds
-        them, as keytool -delete drops them. Trusted certificates stay."""
-        from cryptography.hazmat.primitives.serialization import Encoding
-
+        them, as keytool -delete drops them. Trusted certificates stay. Certificates are compared as DER, as read
+        where the backend still holds it (Entry.chain_der): a delete decodes no certificate (start-up speed)."""
         removed = self.get(label)
         BaseStore.remove(self, label)
-        kept = {c.public_bytes(Encoding.DER) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
-                for c in e.chain[1:]}
-        chain = {c.public_bytes(Encoding.DER) for c in removed.chain[1:]} - kept
+        kept = {der for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR for der in e.chain_der()[1:]}
+        chain = set(removed.chain_der()[1:]) - kept
         for other in [e for e in self._entries.values() if e.kind is EntryKind.CERTIFICATE]:
-            if other.chain[0].public_bytes(Encoding.DER) in chain:
+            if other.chain_der()[0] in chain:
                 del self._entries[other.label]
 
     def rename(self, old: str, new: str) -> None:
@@ -329,14 +331,14 @@ class FileStore(BaseStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
         super().__init__(location, writable=writable, profile=profile)
-        self.path = Path(location)
+        self.file = paths.normal(location)  # str(Path(location)): what is read, locked and written
         self.password = password
         self._lock: contextlib.ExitStack | None = None
         if writable:
             from keystores.fileio import folder_lock
 
             self._lock = contextlib.ExitStack()
-            self._lock.enter_context(folder_lock(self.path))
+            self._lock.enter_context(folder_lock(self.file))
         try:
             if create:
                 self._dirty = True
@@ -344,10 +346,17 @@ class FileStore(BaseStore):
             else:
                 from keystores.fileio import read_bytes
 
-                self._load(read_bytes(self.path))
+                self._load(read_bytes(self.file))
         except BaseException:
             self.close()
             raise
+
+    @property
+    def path(self) -> Path:
+        """The store's file as a Path (`file` is its str, which the backends use: no pathlib on opening)."""
+        from pathlib import Path
+
+        return Path(self.file)
 
     def _init_new(self) -> None:
         """Prepare an empty store (the default does nothing)."""
@@ -361,7 +370,7 @@ class FileStore(BaseStore):
     def _write(self) -> None:
         from keystores.fileio import atomic_write
 
-        atomic_write(self.path, self._dump(), private=self.private_file)
+        atomic_write(self.file, self._dump(), private=self.private_file)
 
     def set_password(self, new_password: str) -> None:
         self._require_writable()

@@ -163,7 +163,7 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     reading a small PKCS#12 loads no cryptography; once it is loaded its ciphers cost nothing more, and a PEM
     listing that has it need not import hashlib for libcrypto), the others and anything libcrypto declines through
     cryptography."""
-    if _cipher_by_libcrypto():
+    if cipher_by_libcrypto():
         done = _cbc_by_libcrypto(cipher_name, key, iv, data, decrypt=decrypt)
         if done is not None:
             return done
@@ -193,7 +193,7 @@ def cbc_decrypt(cipher_name: str, key: bytes, iv: bytes, data: bytes) -> bytes |
         return None
 
 
-def _cipher_by_libcrypto() -> bool:
+def cipher_by_libcrypto() -> bool:
     """libcrypto while cryptography is not loaded, and also once libcrypto is in use (a PKCS#12 MAC's KDF found it):
     then cryptography's cipher modules (ten of them, ~1.5 ms) are not imported for AES-CBC either (bench_core's
     "start-up: keystores sign"/"receive", whose EC keys load cryptography)."""

@@ -16,13 +16,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from keystores.store import KeyStore
+    from collections.abc import Callable, Iterator
+    from typing import Any, TypeAlias, TypeVar
 
-StoreArg: TypeAlias = "KeyStore | str | os.PathLike[str]"
+    from keystores.protocols import KeyStore
+
+    StoreArg: TypeAlias = "KeyStore | str | os.PathLike[str]"
+    F = TypeVar("F", bound=Callable[..., Any])
+else:  # the alias by name for run time imports; only type checkers read it (no typing at run time: issue 15)
+    StoreArg = "KeyStore | str | os.PathLike[str]"
 
 
 def is_location(store: object) -> bool:
@@ -47,9 +52,6 @@ def using(store: StoreArg, *, password: str | None = None, type: str | None = No
 
     with open_store(store, password=password, type=type, writable=writable, **options) as opened:
         yield opened
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def on_store(*, writable: bool = False, create: bool = False) -> Callable[[F], F]:

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 
-from keystores import formats
+from keystores import formats, paths
 from keystores.errors import EntryExists, Hint, KeystoreError, StoreExists, UsageError
 from keystores.formats import Storage
 from keystores.ops.transfer import (
-    Ask,
-    Progress,
     TransferResult,
     _refuse_unprotected,
     _write_asking,
@@ -30,7 +27,12 @@ from keystores.ops.transfer import (
     copy_entries,
     destination,
 )
-from keystores.store import KeyStore, backend_class, normalize_type, open_store, store_exists
+from keystores.store import backend_class, normalize_type, open_store, store_exists
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from keystores.ops.transfer import Ask, Progress
+    from keystores.protocols import KeyStore
 
 
 def file_extensions() -> dict[str, str]:
@@ -46,8 +48,7 @@ def _dest_type() -> Hint:
 
 def is_file_folder(location: str) -> bool:
     """A folder of files (not an NSS database, which is a folder too)."""
-    path = Path(location)
-    return formats.by_prefix(location) is None and path.is_dir() and formats.by_folder(path) is None
+    return formats.by_prefix(location) is None and paths.is_dir(location) and formats.by_folder(location) is None
 
 
 def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
@@ -71,6 +72,8 @@ def expand(locations: list[str]) -> list[str]:
         if not is_file_folder(location):
             files.append(location)
             continue
+        from pathlib import Path  # a folder of files only: one store needs no pathlib (keystores.paths)
+
         inside = sorted(p for p in Path(location).iterdir() if p.is_file() and not p.name.startswith("."))
         if not inside:
             raise UsageError("the folder holds no files to read", store=location)
@@ -79,8 +82,9 @@ def expand(locations: list[str]) -> list[str]:
 
 
 def _label_from_name(path: str) -> str:
-    name = Path(path).name
-    stem = Path(name).stem
+    name = paths.name(path)
+    suffix = paths.suffix(name)
+    stem = name[:-len(suffix)] if suffix else name  # Path(name).stem
     return stem or name
 
 
@@ -155,6 +159,8 @@ def convert_files(sources: list[str], folder: str, *, password: str | None = Non
     if kind not in extensions:
         raise UsageError("converting into a folder writes files; a token or NSS database takes the files by "
                          "import instead", store=folder, hint=_dest_type())
+    from pathlib import Path
+
     target = Path(folder)
     files = expand(sources)
     names: dict[str, str] = {}

@@ -22,7 +22,7 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.frozen import Record
-from keystores.model import Entry, EntryKind, KeyRef, KeySpec, Signer, describe_key, public_key_fingerprint
+from keystores.model import Entry, EntryKind, KeyRef, KeySpec, describe_key, public_key_fingerprint
 from keystores.ops import on_store
 
 # datetime, contextlib and typing are imported where used (start-up speed: certreq into a new store needs none of
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from keystores.pki.dn import DistinguishedName
     from keystores.pki.encoded import EncodedRequest
+    from keystores.protocols import Signer
     from keystores.store import KeyStore
 
 DEFAULT_KEY = "rsa:2048"

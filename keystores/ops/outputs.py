@@ -5,8 +5,7 @@ Apart from keystores.ops.transfer so that `sign -o` decides its format without i
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from keystores import paths
 from keystores.errors import UsageError
 
 # What an output file's name says it holds. .cer and .crt are written both ways in the wild: they suggest a
@@ -19,7 +18,7 @@ _FORMAT_NAMES = {"p12": "PKCS#12", "der": "DER", "pem": "PEM"}
 def output_format(out: str, asked: str | None, *, allowed: tuple[str, ...] = ("pem", "der", "p12")) -> str:
     """The format to write `out` in: the one asked for, else what the file's extension says, else PEM.
     A format asked for under another format's extension (`x.p12` as DER) is refused."""
-    suffix = Path(out).suffix.lower() if out != "-" else ""
+    suffix = paths.suffix(out).lower() if out != "-" else ""
     by_name = OUTPUT_EXTENSIONS.get(suffix)
     if asked is None:
         fmt = by_name or "pem"

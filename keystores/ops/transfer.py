@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
 from keystores import formats
 from keystores.errors import (
@@ -29,12 +27,20 @@ from keystores.formats import Storage
 from keystores.frozen import Record
 from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.ops import StoreArg, is_location, using
+from keystores.ops import is_location, using
 from keystores.ops.outputs import output_format
-from keystores.store import KeyStore, open_store, store_exists
+from keystores.store import open_store, store_exists
 
-Progress = Callable[[int, int], None]  # (done, total)
-Ask = Callable[[str, bool], "str | None"]  # open_store's `ask`: (store, new) -> the secret, asked once per store
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
+
+    from keystores.ops import StoreArg
+    from keystores.protocols import KeyStore
+
+    Progress = Callable[[int, int], None]  # (done, total)
+    Ask = Callable[[str, bool], "str | None"]  # open_store's `ask`: (store, new) -> the secret, asked once per store
 
 
 class TransferResult(Record):

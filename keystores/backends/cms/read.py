@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from keystores import paths
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms.records import _KINDS, NATIVE_KEY_PROTECTION, _label_text, _Record
 from keystores.errors import (
@@ -20,7 +19,10 @@ from keystores.limits import VerificationBudget
 from keystores.model import TRUST_ALL, Entry, EntryKind, ProtectionPart, SecretKey
 from keystores.pki.certificates import fully_decoded
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography import x509
 
 
@@ -42,15 +44,15 @@ class CmsReading:
         from keystores.fileio import read_bytes
 
         password = self.password or ""
-        self._originals[self.path] = data
-        kdb = fmt.parse_container(data, password, store=str(self.path))
+        self._originals[self.file] = data
+        kdb = fmt.parse_container(data, password, store=self.file)
         if kdb.tag != fmt.TAG_KDB:
             raise UnsupportedFormat("is a GSKit request or CRL database; open the .kdb beside it instead",
-                                    store=str(self.path))
+                                    store=self.file)
         self._kdb = kdb
         for position, raw in enumerate(kdb.slots):
-            self._read_slot("kdb", position, raw, self.path)
-        if self.rdb_path.is_file():
+            self._read_slot("kdb", position, raw, self.file)
+        if paths.is_file(self.rdb_path):
             try:
                 self._load_requests(read_bytes(self.rdb_path), password)
             except KeystoreError as exc:
@@ -61,19 +63,19 @@ class CmsReading:
                 self._records = [r for r in self._records if r.source == "kdb"]
                 self._entries = {r.entry.label: r.entry for r in self._records if r.entry is not None}
                 self.notes.append(f"{self.rdb_path}: pending requests not read ({exc.reason})")
-        if self.crl_path.is_file() and self.writable:
+        if paths.is_file(self.crl_path) and self.writable:
             self._crl = read_bytes(self.crl_path)
             self._originals[self.crl_path] = self._crl
         self._link_chains()
 
     def _load_requests(self, rdb_bytes: bytes, password: str) -> None:
         self._originals[self.rdb_path] = rdb_bytes
-        self._rdb = fmt.parse_container(rdb_bytes, password, store=str(self.rdb_path))
+        self._rdb = fmt.parse_container(rdb_bytes, password, store=self.rdb_path)
         for position, raw in enumerate(self._rdb.slots):
             self._read_slot("rdb", position, raw, self.rdb_path)
 
-    def _read_slot(self, source: str, position: int, raw: bytes, path: Path) -> None:
-        where = str(path)
+    def _read_slot(self, source: str, position: int, raw: bytes, path: str) -> None:
+        where = path
         if len(raw) >= 8 and raw[:4] != b"\0\0\0\1":
             # A slot type we do not know: its layout past the id is unknown, so it is kept whole.
             unknown = fmt.Slot(int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big"), b"", b"", 0, b"")

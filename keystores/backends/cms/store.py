@@ -12,9 +12,8 @@ writes; 6 as gskcapicmd does); `stash=True` writes a stash beside a new database
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
 
+from keystores import paths
 from keystores.backends.base import FileStore
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
@@ -41,7 +40,11 @@ from keystores.model import (
 )
 from keystores.pki.labels import free_label
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import ClassVar
+
     from cryptography import x509
 
 
@@ -58,10 +61,11 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern", cms_version: int = 4, stash: bool = False,
                  stash_version: int = 8) -> None:
-        kdb = Path(location)
-        self.rdb_path = kdb.with_suffix(".rdb")
-        self.crl_path = kdb.with_suffix(".crl")
-        self.stash_path = kdb.with_suffix(".sth")
+        kdb = paths.normal(location)
+        # the companions' names, as str(Path(location).with_suffix(...)) spells them
+        self.rdb_path = paths.with_suffix(kdb, ".rdb")
+        self.crl_path = paths.with_suffix(kdb, ".crl")
+        self.stash_path = paths.with_suffix(kdb, ".sth")
         if cms_version not in fmt.CHECK_SIZE:
             raise UsageError(f"cms_version must be 3, 4 or 6, not {cms_version}", store=location)
         if stash_version not in (1, 8):
@@ -72,7 +76,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         self._records: list[_Record] = []
         self._kdb: fmt.Container | None = None
         self._rdb: fmt.Container | None = None
-        self._originals: dict[Path, bytes] = {}
+        self._originals: dict[str, bytes] = {}
         self._crl: bytes | None = None
         self._rekey = False
         self._pending_stash: int | None = None
@@ -89,10 +93,10 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             from keystores.fileio import finish_interrupted_commit
 
             finish_interrupted_commit(kdb)  # a killed writer's .kdb/.rdb/.sth commit, before any of them is read
-        if password is None and not create and self.stash_path.is_file():
+        if password is None and not create and paths.is_file(self.stash_path):
             from keystores.fileio import read_bytes
 
-            password = cms_stash.decode(read_bytes(self.stash_path), store=str(self.stash_path))
+            password = cms_stash.decode(read_bytes(self.stash_path), store=self.stash_path)
             self._loaded_password = password
             used_stash = True
         if password is None:
@@ -104,7 +108,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             super().__init__(location, password=password, writable=writable, create=create, profile=profile)
         except WrongPassword as exc:
             if used_stash:
-                raise WrongPassword(f"the password in the stash file {self.stash_path.name} does not open the "
+                raise WrongPassword(f"the password in the stash file {paths.name(self.stash_path)} does not open the "
                                     "database (stale stash?)", store=location) from exc
             raise
         if used_stash:
@@ -128,10 +132,10 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         self._crl = fmt.build_container(crl, self.password or "")
         if self._stash_on_create:
             self._pending_stash = self._stash_version
-        elif self.stash_path.is_file():
+        elif paths.is_file(self.stash_path):
             # Replacing a database (convert with force=True): a stash left beside it must hold the new password.
             with contextlib.suppress(OSError):
-                self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
+                self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
 
     # --- editing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
@@ -193,9 +197,9 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             raise UsageError("a CMS key database needs a non-empty password", store=self.location)
         super().set_password(new_password)
         self._rekey = True
-        if self.stash_path.is_file() and self._pending_stash is None:
+        if paths.is_file(self.stash_path) and self._pending_stash is None:
             with contextlib.suppress(OSError):
-                self._pending_stash = cms_stash.version_of(self.stash_path.read_bytes()) or 8
+                self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
 
     def write_stash(self, version: int = 8) -> Path:
         """Write the stash file (on save): the database password in thin disguise, 0600."""
@@ -204,7 +208,9 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             raise UsageError("stash version must be 1 or 8", store=self.location)
         self._pending_stash = version
         self._dirty = True
-        return self.stash_path
+        from pathlib import Path
+
+        return Path(self.stash_path)
 
     def protection(self) -> Protection:
         assert self._kdb is not None
@@ -216,11 +222,16 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
                  "mac": ProtectionPart(fmt.INTEGRITY_NAME[version] + " (password check and integrity check)",
                                        _INTEGRITY_ALGORITHMS[version]),
                  "keys": keys}
-        if self.stash_path.is_file():
+        if paths.is_file(self.stash_path):
             with contextlib.suppress(OSError):
-                found["stash"] = ProtectionPart(f"v{cms_stash.version_of(self.stash_path.read_bytes()) or '?'} "
+                found["stash"] = ProtectionPart(f"v{cms_stash.version_of(_read(self.stash_path)) or '?'} "
                                                 f"stash beside it ({cms_stash.WARNING})", ("stash obfuscation",))
         return self._protection(found)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _cert_label(cert: x509.Certificate) -> str:

@@ -4,8 +4,7 @@ keys encrypted with the version's native scheme; the .rdb and .crl are rewritten
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from keystores import paths
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
 from keystores.backends.cms.records import (
@@ -55,11 +54,11 @@ class CmsWriting:
         assert self._kdb is not None
         password = self.password or ""
         kdb_slots, rdb_slots = self._plan()
-        files: dict[Path, tuple[bytes, bool]] = {}
+        files: dict[str, tuple[bytes, bool]] = {}
         self._kdb.slots = self._fit(self._kdb, kdb_slots)
         if self._rekey:
             self._kdb.salt = fmt.new_salt()
-        files[self.path] = (fmt.build_container(self._kdb, password), True)
+        files[self.file] = (fmt.build_container(self._kdb, password), True)
         if self._rdb is None and rdb_slots:
             self._rdb = fmt.Container(self._kdb.version, fmt.KIND_OTHER, fmt.TAG_RDB, fmt.DEFAULT_SLOT,
                                       fmt.new_salt(), [])
@@ -67,11 +66,11 @@ class CmsWriting:
             self._rdb.slots = self._fit(self._rdb, rdb_slots)
             files[self.rdb_path] = (fmt.build_container(self._rdb, password), True)
         if self._crl is not None and (self._rekey or self.crl_path not in self._originals):
-            crl = fmt.parse_container(self._crl, self._crl_password(), store=str(self.crl_path))
+            crl = fmt.parse_container(self._crl, self._crl_password(), store=self.crl_path)
             files[self.crl_path] = (fmt.build_container(crl, password), True)
         if self._pending_stash is not None:
             files[self.stash_path] = (cms_stash.encode(password, version=self._pending_stash), True)
-        changed = {p: v for p, v in files.items() if self._originals.get(p) != v[0] or not p.exists()}
+        changed = {p: v for p, v in files.items() if self._originals.get(p) != v[0] or not paths.exists(p)}
         if changed:
             atomic_write_many(changed)  # a new stash is 0600; an existing one keeps its mode and group, as the .kdb
         for path, (data, _) in files.items():
@@ -223,14 +222,14 @@ class CmsWriting:
         container.slot_size = fmt.grown_slot_size(container.slot_size, needed)
         return [fmt.pad_slot(s, container.slot_size) for s in slots]
 
-    def _refresh_records(self, files: dict[Path, tuple[bytes, bool]]) -> None:
+    def _refresh_records(self, files: dict[str, tuple[bytes, bool]]) -> None:
         """After a write the files on disk are the new baseline (a second save writes only new changes)."""
         self._records = []
         self._loaded_password = self.password
         saved = dict(self._entries)
         self._entries = {}
         self._skipped = 0
-        for source, path in (("kdb", self.path), ("rdb", self.rdb_path)):
+        for source, path in (("kdb", self.file), ("rdb", self.rdb_path)):
             if path not in files:
                 continue
             container = self._kdb if source == "kdb" else self._rdb

@@ -94,10 +94,22 @@ def _unpad(data: bytes, block: int) -> bytes:
     return data[:-pad]
 
 
-def _cbc(algorithm: object, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    """`data` (whole blocks; padding is the caller's) through AES or 3DES in CBC mode: by the interpreter's libcrypto
+    where keystores.crypto.pbe would use it (listing a database then loads no cryptography: ~10 ms of every
+    `keystores list sql:DIR`), else, and for anything libcrypto declines (a bad length), by cryptography, which
+    says what is wrong."""
+    from keystores.crypto.pbe import block_cipher, cipher_by_libcrypto
+
+    if cipher_by_libcrypto():
+        from keystores.crypto import libcrypto
+
+        done = libcrypto.cbc(cipher_name, key, iv, data, decrypt=decrypt)
+        if done is not None:
+            return done
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
-    cipher = Cipher(algorithm, modes.CBC(iv))  # type: ignore[arg-type]
+    cipher = Cipher(block_cipher(cipher_name, key), modes.CBC(iv))
     ctx = cipher.decryptor() if decrypt else cipher.encryptor()
     return ctx.update(data) + ctx.finalize()
 
@@ -130,8 +142,6 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
     Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
     keystores.limits (or past `budget`).
     """
-    from keystores.crypto.pbe import block_cipher
-
     try:
         _, outer = der.value(blob)
         (_, alg, _), (ctag, ciphertext, _) = der.children(outer)[:2]
@@ -153,13 +163,13 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
                 # The quirk: NSS uses the IV parameter's DER encoding (tag and length included) as the IV.
                 iv = iv_tlv[:16] if len(iv_tlv) >= 16 else scheme_items[1][1]
-                plain = _cbc(block_cipher("aes", derived), iv, ciphertext, decrypt=True)
+                plain = _cbc("aes", derived, iv, ciphertext, decrypt=True)
                 return _unpad(plain, 16)
             if cipher_oid == OID_DES3_CBC:
                 check_key_length(key_length or 24, 24, "PBKDF2 (3DES)")
                 _charge(budget, iterations, -(-(key_length or 24) // _DIGEST_SIZES[hash_name]), "PBKDF2")
                 derived = pbkdf2_hmac(hash_name, key, salt, iterations, key_length or 24)
-                plain = _cbc(block_cipher("tripledes", derived), scheme_items[1][1][:8], ciphertext, decrypt=True)
+                plain = _cbc("tripledes", derived, scheme_items[1][1][:8], ciphertext, decrypt=True)
                 return _unpad(plain, 8)
             raise DerError(f"unsupported cipher {cipher_oid}")
         if oid == OID_NSS_LEGACY_3DES:
@@ -169,7 +179,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
             check_iterations(iterations, "NSS legacy 3DES PBE")
             _charge(budget, iterations, 1, "NSS legacy 3DES PBE")
             des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
-            plain = _cbc(block_cipher("tripledes", des_key), iv, ciphertext, decrypt=True)
+            plain = _cbc("tripledes", des_key, iv, ciphertext, decrypt=True)
             return _unpad(plain, 8)
         raise DerError(f"unsupported encryption algorithm {oid}")
     except (IndexError, KeyError) as exc:
@@ -182,20 +192,18 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
 
 def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
     """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
-    from keystores.crypto.pbe import block_cipher
-
     if legacy:
         salt = os.urandom(20)
         des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
         pad = 8 - len(plain) % 8
-        ciphertext = _cbc(block_cipher("tripledes", des_key), iv, plain + bytes([pad]) * pad, decrypt=False)
+        ciphertext = _cbc("tripledes", des_key, iv, plain + bytes([pad]) * pad, decrypt=False)
         alg = der.sequence(_oid(OID_NSS_LEGACY_3DES), der.sequence(der.octet_string(salt), der.integer(iterations)))
         return der.sequence(alg, der.octet_string(ciphertext))
     salt = os.urandom(32)
     iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
     derived = pbkdf2_hmac("sha256", key, salt, iterations, 32)
     pad = 16 - len(plain) % 16
-    ciphertext = _cbc(block_cipher("aes", derived), iv_param, plain + bytes([pad]) * pad, decrypt=False)
+    ciphertext = _cbc("aes", derived, iv_param, plain + bytes([pad]) * pad, decrypt=False)
     alg = der.sequence(_oid(OID_PBES2),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32),
                           der.sequence(_oid("2.16.840.1.101.3.4.1.42"), iv_param)))

@@ -4,11 +4,10 @@ the object tables in one SELECT each, and inserting objects (adding columns newe
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import quote
 
 # NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.key_attributes' (the
 # mapping shared with the PKCS#11 backend); the NSS modules name them through this module, beside NSS's own.
@@ -122,8 +121,21 @@ def create_schema(conn: sqlite3.Connection, schema: str, table: str, *, with_met
         conn.execute(f"CREATE TABLE {schema}.metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)")
 
 
-def db_uri(path: Path, *, writable: bool) -> str:
-    return f"file:{quote(str(path.resolve()))}?mode={'rw' if writable else 'ro'}"
+def db_uri(path: str, *, writable: bool) -> str:
+    """sqlite's URI of the database file at `path`, resolved, as `quote(str(Path(path).resolve()))` spells it
+    (without pathlib and urllib.parse, which cost more to import than opening a small database: issue 15)."""
+    resolved = os.path.realpath(path)
+    try:
+        os.stat(resolved)
+    except OSError as exc:  # Path.resolve's check: a symlink loop raises, anything else is sqlite's to report
+        if exc.errno == errno.ELOOP:
+            raise RuntimeError(f"Symlink loop from {exc.filename!r}") from None
+    quoted = "".join(chr(b) if b in _URI_SAFE else f"%{b:02X}" for b in resolved.encode("utf-8"))
+    return f"file:{quoted}?mode={'rw' if writable else 'ro'}"
+
+
+#: what urllib.parse.quote leaves as it is (its unreserved characters and its default safe "/")
+_URI_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
 
 
 def table_columns(conn: sqlite3.Connection, schema: str, table: str) -> set[str]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-from pathlib import Path
+
+from keystores import paths
 
 
-def browser_lock(folder: Path) -> str | None:
+def browser_lock(folder: str) -> str | None:
     """Why a running application holds this profile folder (Firefox's lock files), or None."""
-    link = folder / "lock"
-    if link.is_symlink():
+    link = paths.join(folder, "lock")
+    if paths.is_symlink(link):
         target = os.readlink(link)
         pid_text = target.rpartition("+")[2]
         if pid_text.isdigit():
@@ -22,8 +23,8 @@ def browser_lock(folder: Path) -> str | None:
                 pass
             except PermissionError:
                 return f"a running browser (pid {pid_text}) holds the profile lock"
-    parent = folder / ".parentlock"
-    if parent.exists():
+    parent = paths.join(folder, ".parentlock")
+    if paths.exists(parent):
         try:
             fd = os.open(parent, os.O_RDONLY)
         except OSError:

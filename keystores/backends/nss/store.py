@@ -20,10 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
 
+from keystores import paths
 from keystores.backends.base import BaseStore
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -48,7 +46,11 @@ from keystores.errors import (
 from keystores.limits import KdfBudget, VerificationBudget
 from keystores.model import Capabilities, Entry, Protection, ProtectionPart
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, ClassVar
+
     from keystores.crypto.kdf_pool import KdfPool, Pending
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -63,8 +65,9 @@ _PRIVATE_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_KEY_TYPE, db.CKA_ID, db.CK
                    db.CKA_PRIME, db.CKA_SUBPRIME, db.CKA_BASE]
 
 
-def _folder_of(location: str) -> Path:
-    return Path(location[4:] if location.startswith("sql:") else location)
+def _folder_of(location: str) -> str:
+    """The database's folder, as `str(Path(...))` spells it (keystores.paths: no pathlib on opening)."""
+    return paths.normal(location[4:] if location.startswith("sql:") else location)
 
 
 class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, WriteTransaction, SqlWrites, BaseStore):
@@ -81,8 +84,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
                  profile: str = "modern") -> None:
         super().__init__(location, writable=writable, profile=profile)
         self.folder = _folder_of(location)
-        self.cert_db = self.folder / "cert9.db"
-        self.key_db = self.folder / "key4.db"
+        self.cert_db = paths.join(self.folder, "cert9.db")
+        self.key_db = paths.join(self.folder, "key4.db")
         self._password = password
         self._lock: contextlib.ExitStack | None = None
         self._ops: list[tuple[str, Any]] = []
@@ -115,7 +118,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._pending_values: list[tuple[str, str, int, dict[int, Pending[bytes]]]] = []
         self._new = create
         try:
-            if not create and self.folder.is_dir():
+            if not create and paths.is_dir(self.folder):
                 from keystores.fileio import finish_interrupted_commit
 
                 finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
@@ -123,8 +126,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
                 from keystores.fileio import folder_lock
 
                 self._lock = contextlib.ExitStack()
-                self._lock.enter_context(folder_lock(self.folder if self.folder.is_dir() else self.folder.parent))
-                reason = browser_lock(self.folder) if self.folder.is_dir() else None
+                here = paths.is_dir(self.folder)
+                self._lock.enter_context(folder_lock(self.folder if here else paths.parent(self.folder)))
+                reason = browser_lock(self.folder) if here else None
                 if reason:
                     raise StoreLocked(f"{reason}; close it before changing the database", store=location)
             if create:
@@ -137,7 +141,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
 
     # --- opening -------------------------------------------------------------------------------------------
     def _init_new(self, password: str | None) -> None:
-        if self.cert_db.exists():
+        if paths.exists(self.cert_db):
             raise KeystoreError("a database exists already", store=self.location)
         self._new_password(password or "")
         self._meta = {}
@@ -153,14 +157,14 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         return self.profile == "compat"
 
     def _load(self) -> None:
-        if not self.folder.is_dir():
+        if not paths.is_dir(self.folder):
             raise StoreNotFound("no such folder", store=self.location)
-        if not self.cert_db.exists():
-            if (self.folder / "cert8.db").exists():
+        if not paths.exists(self.cert_db):
+            if paths.exists(paths.join(self.folder, "cert8.db")):
                 raise UnsupportedFormat("is a legacy DBM database (cert8.db/key3.db); upgrade it first with "
                                         f"certutil -K -d sql:{self.folder}", store=self.location)
             raise UnsupportedFormat("is not an NSS database: the folder has no cert9.db", store=self.location)
-        if not self.key_db.exists():
+        if not paths.exists(self.key_db):
             raise CorruptStore("cert9.db has no key4.db beside it", store=self.location)
         from keystores.fileio import _io_error, open_source
 
@@ -171,7 +175,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
                 except OSError as exc:
                     raise _io_error(path, exc, "read") from exc
             if head != b"SQLite format 3\x00":
-                raise CorruptStore(f"{path.name} is not an SQLite database (damaged or truncated)",
+                raise CorruptStore(f"{paths.name(path)} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
         # Read-only first; a writer killed mid-transaction leaves a hot journal that only a read-write connection
         # may roll back (as NSS does on open), so then read through one when the files allow it.

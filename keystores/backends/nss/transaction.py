@@ -5,6 +5,7 @@ whole for a new database), retrying while another writer holds a lock.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 
@@ -57,13 +58,16 @@ class WriteTransaction:
     def _write_new(self) -> None:
         """Build both databases in memory and commit them whole: no sqlite file or journal ever sits on disk
         with sqlite's default 0644 mode, and a kill leaves nothing but temp files the next writer sweeps."""
+        # Folders made for this database are removed again if the write fails or is interrupted.
+        from pathlib import Path  # creating a database only: opening one needs no pathlib (keystores.paths)
+
         from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX, atomic_write_many, changed
 
-        # Folders made for this database are removed again if the write fails or is interrupted.
-        made = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
+        folder = Path(self.folder)
+        made = [f for f in (folder, *folder.parents) if not f.exists()]
         try:
             # Inside the try: a Ctrl-C that lands just after mkdir returns still removes what it made.
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
             conn = sqlite3.connect(":memory:", isolation_level=None)
             try:
                 conn.execute("ATTACH DATABASE ':memory:' AS cert")
@@ -79,9 +83,9 @@ class WriteTransaction:
             atomic_write_many(images)
         except BaseException as exc:
             if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
-                ours = [self.key_db, self.cert_db]
+                ours = [Path(self.key_db), Path(self.cert_db)]
                 with contextlib.suppress(FileNotFoundError):  # interrupted before mkdir made it
-                    ours += [p for p in self.folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
+                    ours += [p for p in folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
                 changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
                 for path in ours:
                     with contextlib.suppress(FileNotFoundError):
@@ -135,9 +139,9 @@ class WriteTransaction:
         # cert9.db (certificates and trust, nothing secret) is kept as it was before this write. key4.db is not:
         # a copy would keep every key under the old password after a password change, and keys the user deleted.
         with contextlib.suppress(KeystoreError):
-            atomic_write(self.cert_db.with_name("cert9.db.bak"), cert_before, private=True, record=False)
+            atomic_write(self.cert_db + ".bak", cert_before, private=True, record=False)
         with contextlib.suppress(FileNotFoundError):
-            (self.key_db.with_name("key4.db.bak")).unlink()  # one an earlier keystores left holds the same secrets
+            os.unlink(self.key_db + ".bak")  # one an earlier keystores left holds the same secrets
 
     def _apply(self, conn: sqlite3.Connection) -> None:
         self._chain_written = set()

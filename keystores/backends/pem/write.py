@@ -12,6 +12,7 @@ which writes the private key (PKCS#8) instead.
 
 from __future__ import annotations
 
+from keystores import paths
 from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
 from keystores.backends.pem.parse import UNENCRYPTED
 from keystores.crypto.der import pem_armor
@@ -219,7 +220,7 @@ class PemWriting:
     def _write(self) -> None:
         from keystores.fileio import atomic_write
 
-        if self.format == "der" and not self._entries and not self.loose_keys and not self.path.exists():
+        if self.format == "der" and not self._entries and not self.loose_keys and not paths.exists(self.file):
             # A new DER store stays a promise until it holds its one object: an empty file is not DER.
             self.notes.append(f"{self.location}: not written yet: a DER file holds exactly one object")
             return
@@ -229,7 +230,7 @@ class PemWriting:
             self._key_protection, self._encrypted_pkcs8 = set(), []
         # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
         # byte, whatever the old file's mode (which the user may not even be allowed to change).
-        atomic_write(self.path, data, private=self.private_file, clear_secret=clear_key)
+        atomic_write(self.file, data, private=self.private_file, clear_secret=clear_key)
 
 
 def _sha256(der: bytes) -> bytes:

@@ -1,0 +1,175 @@
+"""What opening a store costs in a user install (issue 15): list, show, export, convert, import and delete on small
+PKCS#12, JKS, JCEKS, CMS (.kdb with its stash) and NSS stores import no pathlib (nor the urllib.parse and ipaddress it
+brings), and not keystores.protocols (typing's Protocol classes, given by name only to type checkers and callers who
+ask); deleting a PKCS#12 key pair decodes no certificate; listing an NSS database loads no cryptography (its
+password check decrypts through libcrypto).
+
+The commands run as a user's install runs them: `python -S` with this checkout and the dependencies on a plain
+path, without the development venv's editable finder (which imports pathlib and re itself) or its .pth hooks.
+NSS's CBC through libcrypto is held to cryptography's, both ways, and declines what cryptography refuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from keystores.model import TRUST_ALL, Entry, EntryKind
+from keystores.store import open_store
+
+PASSWORD = "lean-store-1"
+ENV = {"LEAN_PW": PASSWORD}
+PW = ["--password", "env:LEAN_PW"]
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+ROOT = Path(__file__).resolve().parent.parent
+NEVER = ("pathlib", "urllib.parse", "ipaddress", "keystores.protocols")
+
+
+def _unwanted(modules: set[str]) -> set[str]:
+    """Those of NEVER a run loaded; urllib.parse and ipaddress are cryptography.x509's own where a command needs
+    it (import decodes the certificate it is given)."""
+    brought = {"urllib.parse", "ipaddress"} if "cryptography.x509" in modules else set()
+    return modules & (set(NEVER) - brought)
+
+# Runs the CLI as the console script does and reports the modules it loaded (sys.modules at exit).
+_RUN = ("import json, sys\n"
+        "from keystores.cli.main import run\n"
+        "try:\n    code = run(sys.argv[1:])\n"
+        "except SystemExit as exc:\n    code = exc.code\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)\n")
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _issue(subject: str, key: Any, issuer_key: Any, serial: int) -> x509.Certificate:
+    return (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name("Lean CA"))
+            .public_key(key.public_key()).serial_number(serial).not_valid_before(WHEN)
+            .not_valid_after(WHEN + dt.timedelta(days=365)).sign(issuer_key, hashes.SHA256()))
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A key pair with its CA and the CA trusted, in each format; extra.pem, a certificate to import."""
+    folder = tmp_path_factory.mktemp("lean-store")
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _issue("Lean CA", ca_key, ca_key, 1)
+    entries = [Entry("server", EntryKind.KEY_PAIR, chain=(_issue("server", key, ca_key, 2), ca), key=key),
+               Entry("ca", EntryKind.TRUSTED_CERT, chain=(ca,), trust=TRUST_ALL)]
+    (folder / "nss").mkdir()
+    found = {name: str(folder / name) for name in ("s.p12", "s.jks", "s.jceks", "s.kdb")}
+    found["nss"] = f"sql:{folder / 'nss'}"
+    for name, location in found.items():
+        with open_store(location, password=PASSWORD, create=True, **({"stash": True} if name == "s.kdb" else {})) \
+                as store:
+            for entry in entries:
+                store.add(entry)
+    (folder / "extra.pem").write_bytes(_issue("extra", key, ca_key, 3).public_bytes(serialization.Encoding.PEM))
+    found["extra"] = str(folder / "extra.pem")
+    found["folder"] = str(folder)
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The package laid out as a wheel installs it (cli/ inside keystores/), by symbolic links to this checkout."""
+    site = tmp_path_factory.mktemp("site")
+    package = site / "keystores"
+    package.mkdir()
+    for item in (ROOT / "keystores").iterdir():
+        if item.name != "__pycache__":
+            (package / item.name).symlink_to(item)
+    (package / "cli").symlink_to(ROOT / "cli")
+    return str(site)
+
+
+def _as_user(installed: str, args: list[str]) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Run `keystores ARGS` as a user's install would (see the module docstring); (modules loaded, the run)."""
+    path = os.pathsep.join([installed, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    env = {**os.environ, **ENV, "PYTHONPATH": path}
+    run = subprocess.run([sys.executable, "-S", "-c", _RUN, *args], capture_output=True, text=True, env=env,
+                         cwd=installed, timeout=120)
+    assert run.returncode == 0, run.stderr
+    *_, modules = run.stderr.strip().splitlines()
+    return set(json.loads(modules)), run
+
+
+def test_the_user_install_baseline_itself_loads_none_of_them(installed: str) -> None:
+    """Without the editable finder, `pass` loads none of NEVER: what a command loads, the command loads."""
+    path = os.pathsep.join([installed, sysconfig.get_paths()["purelib"]])
+    run = subprocess.run([sys.executable, "-S", "-c", "import sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}, check=True)
+    assert not set(run.stdout.split()) & {*NEVER, "re", "typing"}
+
+
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.jceks", "s.kdb", "nss"])
+def test_reading_commands_load_no_pathlib(installed: str, stores: dict[str, str], name: str) -> None:
+    location = stores[name]
+    pw = [] if name == "s.kdb" else PW  # the stash opens it
+    out = os.path.join(stores["folder"], f"out-{name.replace(':', '')}")
+    for args in (["list", location, *pw], ["show", location, "server", *pw],
+                 ["export", location, "server", "-o", out + ".pem", "--force", *pw],
+                 ["convert", location, out + "-conv.pem", "--force", *pw]):
+        modules, _ = _as_user(installed, args)
+        assert not _unwanted(modules), (args, _unwanted(modules))
+
+
+@pytest.mark.parametrize("name", ["s.p12", "s.jks", "s.jceks", "s.kdb", "nss"])
+def test_import_and_delete_load_no_pathlib(installed: str, stores: dict[str, str], name: str) -> None:
+    location = stores[name]
+    pw = [] if name == "s.kdb" else PW
+    dest_pw = [] if name == "s.kdb" else ["--dest-password", "env:LEAN_PW"]
+    for args in (["import", stores["extra"], location, "--label", "extra", *dest_pw],
+                 ["delete", location, "extra", *pw]):
+        modules, _ = _as_user(installed, args)
+        assert not _unwanted(modules), (args, _unwanted(modules))
+
+
+def test_deleting_a_key_pair_decodes_no_certificate(installed: str, stores: dict[str, str], tmp_path: Path) -> None:
+    """Which chain certificates go with a deleted key pair is decided on their DER (Entry.chain_der)."""
+    copy = tmp_path / "two.p12"
+    copy.write_bytes(Path(stores["s.p12"]).read_bytes())
+    modules, _ = _as_user(installed, ["delete", str(copy), "server", *PW])
+    assert "cryptography.x509" not in modules
+    with open_store(copy, password=PASSWORD) as store:
+        assert store.labels() == ["ca"]
+
+
+def test_listing_an_nss_database_loads_no_cryptography(installed: str, stores: dict[str, str]) -> None:
+    modules, run = _as_user(installed, ["list", stores["nss"], *PW])
+    assert "server\tkey-pair\tCN=server" in run.stdout
+    assert not {m for m in modules if m.startswith("cryptography")}
+
+
+@pytest.mark.parametrize("cipher, key_length, block", [("aes", 32, 16), ("aes", 16, 16), ("tripledes", 24, 8)])
+def test_nss_cbc_by_libcrypto_is_cryptographys(cipher: str, key_length: int, block: int) -> None:
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    from keystores.backends.nss import crypto as nc
+    from keystores.crypto import libcrypto
+    from keystores.crypto.pbe import block_cipher
+
+    assert libcrypto.library() is not None  # this interpreter's hashlib is OpenSSL's: the lean path is taken
+    for size in (block, 3 * block, 64 * block):
+        key, iv, data = os.urandom(key_length), os.urandom(block), os.urandom(size)
+        reference = Cipher(block_cipher(cipher, key), modes.CBC(iv))
+        encrypted = reference.encryptor().update(data)
+        assert nc._cbc(cipher, key, iv, data, decrypt=False) == encrypted
+        assert nc._cbc(cipher, key, iv, encrypted, decrypt=True) == data
+    # what libcrypto declines goes to cryptography, which refuses it as before (DecryptFailed above it)
+    with pytest.raises(ValueError):
+        nc._cbc(cipher, os.urandom(key_length), os.urandom(block), os.urandom(block + 1), decrypt=True)
