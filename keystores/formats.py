@@ -17,13 +17,13 @@ Adding a format: the README, "Design" -> "Adding a format".
 
 from __future__ import annotations
 
-import enum
 import importlib
 import os
 
 from keystores import paths
 from keystores.errors import UsageError
 from keystores.frozen import FrozenValue
+from keystores.named import NamedStr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-class Profile(enum.StrEnum):
+class Profile(NamedStr):
     """The algorithms a writer uses. Readers accept every profile; a format lists the ones whose writes differ."""
 
     MODERN = "modern"  # the strongest the format has that current programs read
@@ -47,7 +47,7 @@ class Profile(enum.StrEnum):
             raise UsageError(f"unknown write profile '{value}'; profiles are {names}") from None
 
 
-class Storage(enum.Enum):
+class Storage(NamedStr):
     """Where a store of the format lives: what `exists`, locking and the test tables go by."""
 
     FILE = "file"  # one file (with companions such as a .kdb's .sth/.rdb/.crl)

@@ -10,11 +10,13 @@ x509); tests/test_chain_entries.py and each backend's tests check that a lazy en
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
 from keystores.frozen import field_defaults
 from keystores.model import Entry, EntryKind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
 
 class _Deferred:

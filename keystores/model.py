@@ -7,10 +7,9 @@ in keystores.lazy_entries.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from keystores.errors import Hint, UsageError
 from keystores.frozen import FrozenValue
+from keystores.named import NamedStr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from keystores.protocols import Signer as Signer
 
 
-class EntryKind(StrEnum):
+class EntryKind(NamedStr):
     KEY_PAIR = "key-pair"
     TRUSTED_CERT = "trusted-cert"  # a certificate without a key, trusted (Java's trustedCertEntry, NSS "CT,C,C")
     CERTIFICATE = "certificate"  # a certificate without a key and without trust (NSS ",,", an untrusted issuer)
@@ -118,7 +117,7 @@ class Capabilities(FrozenValue):
             object.__setattr__(self, name, given[name])
 
 
-class Strength(StrEnum):
+class Strength(NamedStr):
     """How well an algorithm protects a store today."""
 
     SOUND = "sound"

@@ -173,3 +173,19 @@ def test_nss_cbc_by_libcrypto_is_cryptographys(cipher: str, key_length: int, blo
     # what libcrypto declines goes to cryptography, which refuses it as before (DecryptFailed above it)
     with pytest.raises(ValueError):
         nc._cbc(cipher, os.urandom(key_length), os.urandom(block), os.urandom(block + 1), decrypt=True)
+
+
+def test_a_pbe_scheme_is_the_namedtuple_it_was() -> None:
+    from typing import NamedTuple
+
+    from keystores.crypto.pbe import Scheme
+
+    was = NamedTuple("Scheme", [("text", str), ("algorithms", tuple[str, ...]), ("iterations", int | None)])  # noqa: UP014
+    for args in (("PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC, 10000 iterations", ("PBKDF2", "AES-256"), 10000),
+                 ("unknown", (), None)):
+        ours, theirs = Scheme(*args), was(*args)
+        assert ours == theirs and hash(ours) == hash(theirs) and tuple(ours) == tuple(theirs)
+        assert (ours.text, ours.algorithms, ours.iterations) == (theirs.text, theirs.algorithms, theirs.iterations)
+        assert repr(ours) == repr(theirs)
+        text, algorithms, iterations = ours
+        assert (text, algorithms, iterations) == args

@@ -20,9 +20,11 @@ digest is a fetched one (OpenSSL 3's EVP_MD_fetch: a legacy EVP_MD costs a provi
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.crypto import libcrypto
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _BLOCK = {"md5": 64, "sha1": 64, "sha224": 64, "sha256": 64, "sha384": 128, "sha512": 128, "sha512_224": 128,
           "sha512_256": 128, "sha3_224": 144, "sha3_256": 136, "sha3_384": 104, "sha3_512": 72, "sm3": 64}

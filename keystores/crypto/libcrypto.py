@@ -15,7 +15,10 @@ failing call gives None, never a guess, and the caller does the same.
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The names of the shared library hashlib's _hashlib is linked against (Linux and macOS both have RTLD_NOLOAD)
 _NAMES = {"linux": ("libcrypto.so.3", "libcrypto.so.1.1"), "darwin": ("libcrypto.3.dylib", "libcrypto.1.1.dylib")}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 from keystores.crypto.pbe_params import CommonPbe, common, encrypted_private_key_info
@@ -20,7 +19,10 @@ from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
 from keystores.limits import KdfBudget, blocks, check_kdf
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from asn1crypto import algos
 
 #: Writers' schemes: name -> (description for `protection()`, weak?)
@@ -43,12 +45,33 @@ class _BadPadding(Exception):
     pass
 
 
-# Written with types, not as a class body: under `from __future__ import annotations` typing.NamedTuple turns each
-# annotation string into a ForwardRef, compiling it, and the first compile of a process costs ~11 M instructions,
-# a fifth of `list` of an encrypted PEM key beyond Python's start-up.
-Scheme = NamedTuple("Scheme", [("text", str), ("algorithms", tuple[str, ...]), ("iterations", int | None)])  # noqa: UP014
-Scheme.__doc__ = """How an AlgorithmIdentifier protects: its description, the primitives it uses by the names
-keystores.model.ALGORITHM_STRENGTH judges ("PBKDF2", "SHA-1", "3DES", "AES-256"), and its iteration count."""
+class Scheme(tuple):  # type: ignore[type-arg]
+    """How an AlgorithmIdentifier protects: its description, the primitives it uses by the names
+    keystores.model.ALGORITHM_STRENGTH judges ("PBKDF2", "SHA-1", "3DES", "AES-256"), and its iteration count.
+
+    The (text, algorithms, iterations) tuple typing.NamedTuple made, written by hand: a NamedTuple needs typing at
+    run time (and compiles its annotations), which opening a PKCS#12 or a .kdb does not otherwise import (issue 15).
+    Equal, hashed, unpacked and shown as that NamedTuple was (tests/test_store_lean.py)."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, algorithms: tuple[str, ...], iterations: int | None) -> Scheme:
+        return tuple.__new__(cls, (text, algorithms, iterations))
+
+    @property
+    def text(self) -> str:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return self[1]  # type: ignore[no-any-return]
+
+    @property
+    def iterations(self) -> int | None:
+        return self[2]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Scheme(text={self[0]!r}, algorithms={self[1]!r}, iterations={self[2]!r})"
 
 
 def describe(alg: algos.EncryptionAlgorithm) -> str:

@@ -18,7 +18,10 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _FEW = 10  # below this many iterations hashlib is as fast (2.5 us against 2.9 us for 1 iteration)
 _HASHES = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512",

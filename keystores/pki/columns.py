@@ -16,8 +16,6 @@ certificates in JKS); the README's Speed section has the figures.
 
 from __future__ import annotations
 
-import re
-
 from keystores.crypto.der import DerError, oid_text, read
 from keystores.pki.curves import curve_of_params
 
@@ -33,7 +31,7 @@ _EC = bytes.fromhex("2a8648ce3d0201")
 _EDWARDS = {bytes.fromhex("2b6570"): ("Ed25519", 32, 256), bytes.fromhex("2b6571"): ("Ed448", 57, 456)}
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>",
                           "\0": "\\00"})
-_SPECIAL = re.compile('[\\\\"+,;<>\\x00]')
+_SPECIAL = frozenset('\\"+,;<>\x00')  # what RFC 4514 escapes anywhere in a value
 _ATTRIBUTE_NAMES: dict[bytes, str] = {}  # OID content -> printed name ("": not a well-formed OID)
 
 
@@ -103,7 +101,7 @@ def _name(data: bytes, start: int, stop: int) -> str:
         except UnicodeDecodeError:
             raise _Declined from None
         name = _ATTRIBUTE_NAMES.get(oid) or _attribute_name(oid)
-        if value and (_SPECIAL.search(value) is not None or value[0] in "# " or value[-1] == " "):
+        if value and (not _SPECIAL.isdisjoint(value) or value[0] in "# " or value[-1] == " "):
             value = _escape(value)
         parts.append(f"{name}={value}")
         at = rdn_stop

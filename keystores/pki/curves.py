@@ -6,9 +6,11 @@ Pure data with no import beyond keystores.frozen at load time: `list` loads it w
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.frozen import FrozenValue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Curve(FrozenValue):

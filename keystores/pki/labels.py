@@ -8,7 +8,9 @@ into its own file follow that format's own rule instead (NSS gives a second CA n
 
 from __future__ import annotations
 
-from collections.abc import Container
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Container
 
 
 def numbered(base: str, number: int) -> str:

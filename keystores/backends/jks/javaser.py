@@ -5,9 +5,12 @@ the exact bytes ObjectOutputStream writes for a SealedObjectForKeyProtector arou
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from keystores.backends.java_data import read_utf, write_utf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _SC_WRITE_METHOD, _SC_SERIALIZABLE, _SC_EXTERNALIZABLE, _SC_BLOCK_DATA = 0x01, 0x02, 0x04, 0x08
 _PRIMITIVE_SIZES = {"B": 1, "C": 2, "D": 8, "F": 4, "I": 4, "J": 8, "S": 2, "Z": 1}

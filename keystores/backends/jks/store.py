@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import struct
 import time
-from typing import Any, ClassVar
 
 from keystores.backends.base import FileStore
 from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, write_utf
@@ -33,6 +32,10 @@ from keystores.errors import (
 from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import LimitExceeded
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart, SecretKey
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2

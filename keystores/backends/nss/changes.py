@@ -4,8 +4,6 @@ transaction on save.
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -16,6 +14,10 @@ from keystores.errors import (
 from keystores.lazy_entries import LazyEntry
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import fully_decoded
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _NotReadable(Exception):

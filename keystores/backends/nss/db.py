@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Callable
 
 # NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.key_attributes' (the
 # mapping shared with the PKCS#11 backend); the NSS modules name them through this module, beside NSS's own.
@@ -47,6 +46,10 @@ from keystores.pki.key_attributes import (  # noqa: F401  (re-exported for the N
     CKO_PRIVATE_KEY,
     CKO_PUBLIC_KEY,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CKA_NAME_HASH_ALGORITHM, CKA_HASH_OF_CERTIFICATE, CKA_SEED = 0x8C, 0x635, 0x637
 CKA_PKCS_TRUST_SERVER_AUTH, CKA_PKCS_TRUST_CLIENT_AUTH = 0x62C, 0x62D

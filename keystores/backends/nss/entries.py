@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -21,6 +19,11 @@ from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import decode_certificate
 from keystores.pki.key_attributes import private_key_from_attributes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 class LazyEntries:

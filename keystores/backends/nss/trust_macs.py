@@ -5,7 +5,6 @@ checked under the passKey.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -13,6 +12,10 @@ from keystores.backends.nss import trust as nt
 from keystores.backends.nss.index import _Cert
 from keystores.errors import IntegrityError
 from keystores.limits import LimitExceeded
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_CLIENT_AUTH,
                     "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}

@@ -5,7 +5,6 @@ renames and re-encryption under a new password.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
@@ -20,7 +19,10 @@ from keystores.model import Entry, EntryKind
 from keystores.pki import key_attributes as ka
 from keystores.pki.certificates import serial_of
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from keystores.crypto.kdf_pool import Pending
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any
 
 from keystores.crypto import der
 from keystores.frozen import FrozenValue
@@ -21,8 +20,10 @@ from keystores.model import (
     Trust,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any
 
     from cryptography import x509
 

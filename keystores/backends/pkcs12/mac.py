@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import TYPE_CHECKING
 
 from keystores.backends.pkcs12.bags import _note_suspicious, _Parsed
 from keystores.errors import (
@@ -20,6 +19,7 @@ from keystores.limits import (
 )
 from keystores.model import ProtectionPart
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
     from keystores.backends.pkcs12.structure import Mac

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any
 
 from keystores.backends.pkcs12 import structure
 from keystores.backends.pkcs12.bags import (
@@ -53,6 +52,10 @@ from keystores.limits import (
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
 from keystores.pki.labels import UniqueLabels
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _why(exc: BaseException) -> str:

@@ -6,8 +6,6 @@ writing are read.py and write.py beside this file.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from keystores.backends.base import FileStore
 from keystores.backends.pkcs12.mac import _hash_label
 from keystores.errors import (
@@ -27,6 +25,10 @@ from keystores.model import (
     Protection,
     ProtectionPart,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class _WriteProfile(FrozenValue):

@@ -11,10 +11,12 @@ asn1crypto's words, as before. tests/test_pkcs12_lean.py holds the two readers t
 
 from __future__ import annotations
 
-from typing import Any
-
 from keystores.crypto import der
 from keystores.frozen import FrozenValue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _DATA = "1.2.840.113549.1.7.1"
 PBMAC1 = "1.2.840.113549.1.5.14"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
 from keystores.backends.pkcs12.mac import _make_mac
@@ -18,7 +16,11 @@ from keystores.errors import (
 from keystores.lazy_entries import SealedEntry
 from keystores.model import Entry, EntryKind, KeyRef, SecretKey, Trust
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
     from keystores.backends.pkcs12.store import _WriteProfile
 
 _OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")
@@ -136,7 +138,6 @@ _SECRET_BAG_OID = der.oid("1.2.840.113549.1.12.10.1.5")
 def _data(content: bytes) -> bytes:
     """ContentInfo { data, [0] EXPLICIT OCTET STRING content }."""
     return der.sequence(_DATA_OID, der.tlv(0xA0, der.octet_string(content)))
-
 
 
 def _kept_as_is(epki_der: bytes, profile: _WriteProfile) -> bool:
