@@ -11,7 +11,6 @@ file (one not under this folder lock) is never taken for a dead one.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -20,10 +19,10 @@ import time
 
 from keystores import paths
 from keystores.errors import KeystoreError, StoreLocked
+from keystores.lightweight import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 TEMP_PREFIX = ".keystores-tmp-"
@@ -46,32 +45,41 @@ def _io_error(path: str | os.PathLike[str], exc: OSError, doing: str) -> Keystor
 _held: dict[str, list[int]] = {}
 
 
-@contextlib.contextmanager
-def folder_lock(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive lock on the folder that holds `path` (or on `path` itself if it is a folder).
+class folder_lock:
+    """Hold an exclusive lock on the folder that holds `path` (or on `path` itself if it is a folder), from
+    entering the `with` block to leaving it.
 
-    Re-entrant within one process (not across threads of it: the CLI is single-threaded).
+    Re-entrant within one process (not across threads of it: the CLI is single-threaded). A class rather than a
+    contextlib.contextmanager: contextlib (with collections and functools) is not imported to open a store
+    (keystores.lightweight).
     """
-    # The lock belongs to the folder of the *resolved* path: a writer through a symlink and one through the real
-    # path must take the same lock, as both write beside the real file.
-    target = os.path.realpath(path)
-    folder = target if paths.is_dir(target) else paths.parent(target)
-    key = folder
-    if key in _held:
-        _held[key][1] += 1
-    else:
-        _held[key] = [_acquire(folder, path, timeout), 1]
-        try:
-            locked_at = time.time()
-            _complete_commits(folder)  # before the sweep, which would take a decided commit's files for litter
-            _sweep_stale_temps(folder, locked_at)
-        except BaseException:
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self._path, self._timeout = path, timeout
+        self._key: str | None = None
+
+    def __enter__(self) -> None:
+        # The lock belongs to the folder of the *resolved* path: a writer through a symlink and one through the
+        # real path must take the same lock, as both write beside the real file.
+        target = os.path.realpath(self._path)
+        folder = target if paths.is_dir(target) else paths.parent(target)
+        if folder in _held:
+            _held[folder][1] += 1
+        else:
+            _held[folder] = [_acquire(folder, self._path, self._timeout), 1]
+            try:
+                locked_at = time.time()
+                _complete_commits(folder)  # before the sweep, which would take a decided commit's files for litter
+                _sweep_stale_temps(folder, locked_at)
+            except BaseException:
+                _release(folder)
+                raise
+        self._key = folder
+
+    def __exit__(self, *exc: object) -> None:
+        key, self._key = self._key, None
+        if key is not None:
             _release(key)
-            raise
-    try:
-        yield
-    finally:
-        _release(key)
 
 
 def _acquire(folder: str, path: str | os.PathLike[str], timeout: float) -> int:
@@ -201,7 +209,7 @@ def _complete_commits(folder: str) -> None:
                 if "/" in tmp_name + target_name or not tmp_name.startswith(TEMP_PREFIX) or not target_name:
                     raise ValueError(tmp_name)
             for tmp_name, target_name in moves:
-                with contextlib.suppress(FileNotFoundError):  # renamed before the writer died
+                with suppress(FileNotFoundError):  # renamed before the writer died
                     os.replace(paths.join(folder, tmp_name), paths.join(folder, target_name))
             _fsync_folder(folder)  # the renames are on disk before the record that asks for them goes
             os.unlink(record)
@@ -212,20 +220,22 @@ def _complete_commits(folder: str) -> None:
         _fsync_folder(folder)
 
 
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
+class _interrupts_held:
     """Ignore SIGINT while a decided commit renames its files (main thread only; others cannot set handlers)."""
-    import signal
-    import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _Staged:
@@ -238,7 +248,7 @@ class _Staged:
     def discard(self, *, keep: bool = False) -> None:
         if self.fd >= 0:
             if not keep:
-                with contextlib.suppress(OSError):
+                with suppress(OSError):
                     os.unlink(self.tmp)  # gone already when it was renamed into place
             os.close(self.fd)
             self.fd = -1
@@ -307,10 +317,10 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
 def _keep_owner(fd: int, existing: os.stat_result) -> None:
     """Give the temp file the old file's owner (root only) and group (anyone who belongs to it may)."""
     if os.geteuid() == 0:
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             os.fchown(fd, existing.st_uid, existing.st_gid)
     elif existing.st_gid != os.getegid():
-        with contextlib.suppress(OSError):  # EPERM: we are not in that group, and the file becomes ours
+        with suppress(OSError):  # EPERM: we are not in that group, and the file becomes ours
             os.fchown(fd, -1, existing.st_gid)
 
 
@@ -326,7 +336,7 @@ def _sweep_stale_temps(folder: str, locked_at: float) -> None:
         return
     for name in names:
         path = paths.join(folder, name)
-        with contextlib.suppress(OSError):
+        with suppress(OSError):
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
                 info = os.fstat(fd)
@@ -339,7 +349,7 @@ def _sweep_stale_temps(folder: str, locked_at: float) -> None:
 
 
 def _fsync_folder(folder: str) -> None:
-    with contextlib.suppress(OSError):
+    with suppress(OSError):
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(fd)
@@ -385,33 +395,47 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> byt
     return data
 
 
-@contextlib.contextmanager
-def open_source(path: str | os.PathLike[str]) -> Iterator[int]:
-    """A read-only descriptor of the regular file at `path`; a clear error for anything else.
+class open_source:
+    """A read-only descriptor of the regular file at `path`, closed when the `with` block ends; a clear error for
+    anything else.
 
     Opened non-blocking, so a FIFO is refused instead of waiting for a writer; the flag does not matter for a
-    regular file.
+    regular file. A class rather than a contextlib.contextmanager (start-up: see folder_lock).
     """
-    from keystores.errors import StoreNotFound, UnsupportedFormat
 
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError as exc:
-        raise StoreNotFound("no such file", store=paths.normal(path)) from exc
-    except IsADirectoryError as exc:
-        raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path)) from exc
-    except OSError as exc:
-        raise _io_error(path, exc, "read") from exc
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path))
-        if not stat.S_ISREG(mode):
-            raise UnsupportedFormat(f"is a {_kind(mode)}, not a regular file: key stores are read from files only",
-                                    store=paths.normal(path))
-        yield fd
-    finally:
-        os.close(fd)
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = path
+        self._fd = -1
+
+    def __enter__(self) -> int:
+        from keystores.errors import StoreNotFound, UnsupportedFormat
+
+        path = self._path
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError as exc:
+            raise StoreNotFound("no such file", store=paths.normal(path)) from exc
+        except IsADirectoryError as exc:
+            raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path)) from exc
+        except OSError as exc:
+            raise _io_error(path, exc, "read") from exc
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path))
+            if not stat.S_ISREG(mode):
+                raise UnsupportedFormat(f"is a {_kind(mode)}, not a regular file: key stores are read from files "
+                                        "only", store=paths.normal(path))
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return fd
+
+    def __exit__(self, *exc: object) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 def _kind(mode: int) -> str:

@@ -17,8 +17,8 @@ Adding a format: the README, "Design" -> "Adding a format".
 
 from __future__ import annotations
 
-import importlib
 import os
+import sys
 
 from keystores import paths
 from keystores.errors import UsageError
@@ -140,14 +140,20 @@ def _discover() -> tuple[FormatRecord, ...]:
     a folder listing per home costs microseconds. register() is the door for formats from elsewhere."""
     found: list[FormatRecord] = []
     for home in _HOMES:
-        package = importlib.import_module(home)
+        package = _module(home)
         for folder in package.__path__:
             with os.scandir(folder) as entries:
                 names = sorted(e.name for e in entries if e.is_dir() and os.path.isfile(os.path.join(e.path,
                                                                                                      "format.py")))
             for name in names:
-                found.extend(importlib.import_module(f"{home}.{name}.format").RECORDS)
+                found.extend(_module(f"{home}.{name}.format").RECORDS)
     return tuple(found)
+
+
+def _module(name: str) -> Any:
+    """importlib.import_module(name) for an absolute name, without importing importlib (start-up, issue 15)."""
+    __import__(name)
+    return sys.modules[name]
 
 
 def records() -> tuple[FormatRecord, ...]:
@@ -250,6 +256,6 @@ def lazy_classes(package: str, **modules: str) -> Callable[[str], Any]:
     def __getattr__(name: str) -> Any:
         if name not in modules:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{modules[name]}"), name)
+        return getattr(_module(f"{package}.{modules[name]}"), name)
 
     return __getattr__

@@ -9,8 +9,8 @@ missing optional dependency becomes an "install X" message.
 
 from __future__ import annotations
 
-import importlib
 import os
+import sys
 
 from keystores import formats, paths
 from keystores.errors import (
@@ -53,7 +53,8 @@ def backend_class(name: str) -> Any:
     record = formats.get(name)
     module_name, _, attr = record.opener.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        __import__(module_name)  # importlib.import_module, without importing importlib (start-up)
+        module = sys.modules[module_name]
     except ImportError as exc:
         missing = exc.name or module_name
         advice = f"; install it with: {record.install}" if record.install else ""

@@ -7,8 +7,6 @@ A file backend implements `_load(data: bytes)` (fill `self._entries`) and `_dump
 
 from __future__ import annotations
 
-import contextlib
-
 from keystores import paths
 from keystores.errors import (
     REPLACE,
@@ -19,6 +17,7 @@ from keystores.errors import (
     KeystoreError,
     UsageError,
 )
+from keystores.lightweight import suppress
 from keystores.model import (
     MODERN_PROFILE_REMEDY,
     Capabilities,
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, ClassVar
 
+    from keystores.fileio import folder_lock
     from keystores.protocols import Decrypter, Signer
 
 
@@ -240,7 +240,7 @@ class BaseStore:
         source = self._find(old)
         if self.case_insensitive_labels:
             new = new.lower()
-        with contextlib.suppress(EntryNotFound):
+        with suppress(EntryNotFound):
             if self._find(new) != source:
                 raise EntryExists("an entry with the new label exists", store=self.location, label=new)
         renamed = self._entries[source].with_(label=new)
@@ -333,12 +333,12 @@ class FileStore(BaseStore):
         super().__init__(location, writable=writable, profile=profile)
         self.file = paths.normal(location)  # str(Path(location)): what is read, locked and written
         self.password = password
-        self._lock: contextlib.ExitStack | None = None
+        self._lock: folder_lock | None = None
         if writable:
             from keystores.fileio import folder_lock
 
-            self._lock = contextlib.ExitStack()
-            self._lock.enter_context(folder_lock(self.file))
+            self._lock = folder_lock(self.file)
+            self._lock.__enter__()  # held until close()
         try:
             if create:
                 self._dirty = True
@@ -379,6 +379,6 @@ class FileStore(BaseStore):
 
     def close(self) -> None:
         if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+            lock, self._lock = self._lock, None
+            lock.__exit__(None, None, None)
         super().close()

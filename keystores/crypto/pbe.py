@@ -9,7 +9,6 @@ only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -17,6 +16,7 @@ from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 from keystores.crypto.pbe_params import CommonPbe, common, encrypted_private_key_info
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
+from keystores.lightweight import suppress
 from keystores.limits import KdfBudget, blocks, check_kdf
 
 TYPE_CHECKING = False
@@ -455,7 +455,7 @@ def decrypt_pkcs8(epki_der: bytes, password: str, *, raw_password: bool = False,
         # NSS 3.21 gave PBKDF2 the password as a BMPString (PKCS#12's convention for its own KDF); pk12util still
         # reads such files, so this is tried after the standard UTF-8 form fails, never written.
         check_parameters(alg, budget)  # the fallback's derivation is charged like any other
-        with contextlib.suppress(_BadPadding, ValueError, KeyError, TypeError):
+        with suppress(_BadPadding, ValueError, KeyError, TypeError):
             nss_plain = _decrypt_once(alg, encrypted, bmp_password(password), raw=False)
             if _is_pkcs8(nss_plain):
                 return nss_plain

@@ -15,7 +15,6 @@ object: hashlib always does those.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 
@@ -47,7 +46,6 @@ def _hashlib_pays(hash_name: str, iterations: int, length: int) -> bool:
     return True
 
 
-@functools.cache
 def _hash(hash_name: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 

@@ -13,13 +13,11 @@ Every operation is called the same way (README: "Python API"):
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from typing import Any, TypeAlias, TypeVar
 
     from keystores.protocols import KeyStore
@@ -35,23 +33,39 @@ def is_location(store: object) -> bool:
     return isinstance(store, str | os.PathLike)
 
 
-@contextlib.contextmanager
-def using(store: StoreArg, *, password: str | None = None, type: str | None = None, writable: bool = False,
-          **options: Any) -> Iterator[KeyStore]:
+class using:
     """The store an operation works on: an open one as it is (its owner saves it), a location opened here with
-    `password` and `type` (and open_store's `options`), saved when the block ends without an error."""
-    if not is_location(store):
-        if password is not None or type is not None:
-            from keystores.errors import UsageError
+    `password` and `type` (and open_store's `options`), saved when the block ends without an error.
 
-            raise UsageError("the store is open already: its password and type are given to open_store, or with "
-                             "its location instead of the open store", store=store.location)  # type: ignore[union-attr]
-        yield store  # type: ignore[misc]
-        return
-    from keystores.store import open_store
+    A class rather than a contextlib.contextmanager: export, convert and import import no contextlib (start-up,
+    keystores.lightweight)."""
 
-    with open_store(store, password=password, type=type, writable=writable, **options) as opened:
-        yield opened
+    def __init__(self, store: StoreArg, *, password: str | None = None, type: str | None = None,
+                 writable: bool = False, **options: Any) -> None:
+        self._store, self._password, self._type, self._writable, self._options = store, password, type, writable, \
+            options
+        self._opened: KeyStore | None = None
+
+    def __enter__(self) -> KeyStore:
+        store = self._store
+        if not is_location(store):
+            if self._password is not None or self._type is not None:
+                from keystores.errors import UsageError
+
+                raise UsageError("the store is open already: its password and type are given to open_store, or "
+                                 "with its location instead of the open store",
+                                 store=store.location)  # type: ignore[union-attr]
+            return store  # type: ignore[return-value]
+        from keystores.store import open_store
+
+        self._opened = open_store(store, password=self._password, type=self._type, writable=self._writable,
+                                  **self._options)
+        return self._opened.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.__exit__(*exc)
 
 
 def on_store(*, writable: bool = False, create: bool = False) -> Callable[[F], F]:
@@ -60,13 +74,16 @@ def on_store(*, writable: bool = False, create: bool = False) -> Callable[[F], F
     signature `help()` shows says so."""
 
     def decorate(operation: F) -> F:
-        @functools.wraps(operation)
         def wrapper(store: StoreArg, /, *args: Any, password: str | None = None, type: str | None = None,
                     **kwargs: Any) -> Any:
             with using(store, password=password, type=type, writable=writable,
                        **({"create": True} if create else {})) as opened:
                 return operation(opened, *args, **kwargs)
 
+        # functools.wraps, without functools (start-up): the operation's names, docstring and attributes
+        for name in ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__"):
+            setattr(wrapper, name, getattr(operation, name))
+        wrapper.__dict__.update(operation.__dict__)
         wrapper.__wrapped__ = _Shown(operation)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 

@@ -11,8 +11,8 @@ import into one store, and a convert into a folder alike, are all or nothing).
 
 from __future__ import annotations
 
-import contextlib
 import os
+import sys
 
 from keystores import formats, paths
 from keystores.errors import EntryExists, Hint, KeystoreError, StoreExists, UsageError
@@ -98,12 +98,12 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
     do not)."""
     files = expand(sources)
     result = TransferResult()
-    with contextlib.ExitStack() as stack:
+    opened: list[KeyStore] = []  # each source stays open until the import is written (contextlib's ExitStack
+    try:                         # did this; not imported: start-up, keystores.lightweight)
         gathered = backend_class("memory")(f"{len(files)} files", writable=True)
         came_from: dict[str, str] = {}
-        opened = []
         for path in files:
-            source = stack.enter_context(open_store(path, password=password, type=type, ask=ask))
+            source = open_store(path, password=password, type=type, ask=ask).__enter__()
             opened.append(source)
             result.notes += source.notes
             entries = chosen_entries(source)  # nothing to import in one file is an error naming it
@@ -133,6 +133,10 @@ def import_files(sources: list[str], dest: str, *, password: str | None = None, 
                 lambda pw, asking: open_store(dest, password=pw, type=dest_type, writable=True, create=True,
                                               profile=profile, ask=asking), fill, dest_password, ask, new)
         result.notes += notes
+    finally:
+        failure = sys.exc_info()
+        for source in reversed(opened):
+            source.__exit__(*failure)
     return result
 
 

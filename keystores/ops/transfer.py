@@ -6,7 +6,6 @@ every entry went in, so a failed transfer leaves the destination as it was.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from keystores import formats
@@ -33,7 +32,7 @@ from keystores.store import open_store, store_exists
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
     from keystores.ops import StoreArg
@@ -106,16 +105,21 @@ def check_password_used(store: KeyStore, password: str | None) -> None:
                                                          option="--dest-password", keyword="dest_password"))
 
 
-@contextlib.contextmanager
-def destination(dest: str, dest_password: str | None) -> Iterator[None]:
-    """Around the work on a destination: one that needs a password and got none says which option gives it."""
-    try:
-        yield
-    except PasswordRequired as exc:
-        if dest_password is not None or exc.store != dest:
-            raise
+class destination:
+    """Around the work on a destination: one that needs a password and got none says which option gives it.
+    (A class rather than a contextlib.contextmanager: start-up, keystores.lightweight.)"""
+
+    def __init__(self, dest: str, dest_password: str | None) -> None:
+        self._dest, self._dest_password = dest, dest_password
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if not isinstance(exc, PasswordRequired) or self._dest_password is not None or exc.store != self._dest:
+            return  # nothing raised, or not this: it goes on as it was
         # The backend's reason up to any hint of its own (a token's names the source's password, not the destination's).
-        raise PasswordRequired(exc.reason.split(':')[0], store=dest, hint=Hint(
+        raise PasswordRequired(exc.reason.split(':')[0], store=self._dest, hint=Hint(
             "; give the destination's password with {}", option="--dest-password SOURCE",
             keyword="dest_password")) from None
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
 from keystores import paths
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms.records import _KINDS, NATIVE_KEY_PROTECTION, _label_text, _Record
@@ -15,15 +12,34 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.lazy_entries import LazyEntry, sealed_entry
+from keystores.lightweight import suppress
 from keystores.limits import VerificationBudget
 from keystores.model import TRUST_ALL, Entry, EntryKind, ProtectionPart, SecretKey
 from keystores.pki.certificates import fully_decoded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from cryptography import x509
+
+
+def _call(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """functools.partial(function, *args), without functools (start-up: keystores.lightweight)."""
+    return lambda: function(*args)
+
+
+def _once(function: Callable[[], Any]) -> Callable[[], Any]:
+    """functools.cache of a function without arguments: called once, then its answer."""
+    answer: list[Any] = []
+
+    def cached() -> Any:
+        if not answer:
+            answer.append(function())
+        return answer[0]
+
+    return cached
 
 
 def _guess_secret_algorithm(value: bytes) -> str:
@@ -108,7 +124,7 @@ class CmsReading:
             kind = _KINDS[record.content_tag]
             if kind is EntryKind.SECRET_KEY:
                 self._note_protection(parts[0], label, where)
-                return sealed_entry(functools.partial(self._open_secret, parts[0], label, where, password),
+                return sealed_entry(_call(self._open_secret, parts[0], label, where, password),
                                     parts[0], self, label=label, kind=kind, default=record.default)
             if len(parts) != (1 if kind is EntryKind.TRUSTED_CERT else 2):
                 raise CorruptStore("damaged record (unexpected number of parts)", store=where, label=label)
@@ -117,7 +133,7 @@ class CmsReading:
 
                 csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
                 self._note_protection(parts[1], label, where)
-                return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
+                return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password),
                                     parts[1], self, label=label, kind=kind, request=csr, default=record.default)
             if _plainly_signed(parts[0]):
                 return self._lazy_entry(record, parts, kind, label, where, password)
@@ -126,7 +142,7 @@ class CmsReading:
                 return Entry(label=label, kind=kind, chain=(cert,), trust=TRUST_ALL if record.trusted else None,
                              default=record.default)
             self._note_protection(parts[1], label, where)
-            return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password),
+            return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password),
                                 parts[1], self, label=label, kind=kind, chain=(cert,), default=record.default)
         except KeystoreError:
             raise
@@ -149,16 +165,16 @@ class CmsReading:
         decoded once, whichever copy of the entry asks (CmsWriting finds a record by its certificate object)."""
         der = parts[0]
         if kind is EntryKind.TRUSTED_CERT:
-            decoded = functools.cache(lambda: (self._load_certificate(der, label, where),))
+            decoded = _once(lambda: (self._load_certificate(der, label, where),))
             return LazyEntry.lazy({"chain": decoded}, leaf_der=der,
                                   chain_der=(der,), label=label,
                                   kind=EntryKind.TRUSTED_CERT if record.trusted else EntryKind.CERTIFICATE,
                                   trust=TRUST_ALL if record.trusted else None, default=record.default)
         self._note_protection(parts[1], label, where)
         self._lazy_leaves.append(der)
-        return sealed_entry(functools.partial(self._decrypt_key, parts[1], label, where, password), parts[1], self,
-                            chain_loader=functools.partial(self._linked_chain, der), leaf_der=der, label=label,
-                            find_chain_der=functools.partial(self._linked_chain_der, der), kind=kind,
+        return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password), parts[1], self,
+                            chain_loader=_call(self._linked_chain, der), leaf_der=der, label=label,
+                            find_chain_der=_call(self._linked_chain_der, der), kind=kind,
                             default=record.default)
 
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
@@ -171,7 +187,7 @@ class CmsReading:
             self._key_schemes.add(NATIVE_KEY_PROTECTION[4])
             return
         parts = pbe_params.encrypted_private_key_info(epki)
-        with contextlib.suppress(ValueError, KeyError, TypeError):
+        with suppress(ValueError, KeyError, TypeError):
             if parts is not None:
                 algorithm: Any = parts[0]
             else:

@@ -11,8 +11,6 @@ writes; 6 as gskcapicmd does); `stash=True` writes a stash beside a new database
 
 from __future__ import annotations
 
-import contextlib
-
 from keystores import paths
 from keystores.backends.base import FileStore
 from keystores.backends.cms import container as fmt
@@ -27,6 +25,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.lightweight import suppress
 from keystores.limits import KdfBudget
 from keystores.model import (
     TRUST_ALL,
@@ -134,7 +133,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             self._pending_stash = self._stash_version
         elif paths.is_file(self.stash_path):
             # Replacing a database (convert with force=True): a stash left beside it must hold the new password.
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
 
     # --- editing -------------------------------------------------------------------------------------------
@@ -198,7 +197,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         super().set_password(new_password)
         self._rekey = True
         if paths.is_file(self.stash_path) and self._pending_stash is None:
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
 
     def write_stash(self, version: int = 8) -> Path:
@@ -223,7 +222,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
                                        _INTEGRITY_ALGORITHMS[version]),
                  "keys": keys}
         if paths.is_file(self.stash_path):
-            with contextlib.suppress(OSError):
+            with suppress(OSError):
                 found["stash"] = ProtectionPart(f"v{cms_stash.version_of(_read(self.stash_path)) or '?'} "
                                                 f"stash beside it ({cms_stash.WARNING})", ("stash obfuscation",))
         return self._protection(found)

@@ -12,8 +12,6 @@ What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import hmac
 import os
@@ -22,6 +20,7 @@ from keystores.crypto import der
 from keystores.crypto.der import DerError
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore
+from keystores.lightweight import suppress
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
@@ -37,10 +36,15 @@ _HMAC_OID = {v: k for k, v in OID_HMAC.items()}
 DEFAULT_ITERATIONS = 10000  # NSS_MIN_MP_PBE_ITERATION_COUNT's default; an empty password uses 1
 
 
-@functools.cache
 def _oid(dotted: str) -> bytes:
     """der.oid, once per OID: every MAC and encrypted attribute a write makes names the same handful."""
-    return der.oid(dotted)
+    found = _OIDS.get(dotted)
+    if found is None:
+        found = _OIDS[dotted] = der.oid(dotted)
+    return found
+
+
+_OIDS: dict[str, bytes] = {}
 
 
 # --- passKey -------------------------------------------------------------------------------------------------
@@ -396,7 +400,7 @@ class MacChecker:
             mac_key = self.derive(prf, salt, iterations, size)
             expected = _hmac(hash_name, mac_key, message)
             if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
-                with contextlib.suppress(ValueError):
+                with suppress(ValueError):
                     shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
                     if shape.read(blob) == (salt, iterations, mac):
                         _MAC_SHAPES.append(shape)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss.index import _Cert
@@ -15,6 +13,7 @@ from keystores.errors import (
     UnsupportedFormat,
 )
 from keystores.lazy_entries import LazyEntry
+from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.pki.certificates import decode_certificate
@@ -93,7 +92,7 @@ class LazyEntries:
 
         candidates = []
         for parent in self._chain_candidates(cert):
-            with contextlib.suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
+            with suppress(CorruptStore, UnsupportedFormat):  # a damaged issuer is no issuer
                 candidates.append(self._certificate(parent, parent.label or "chain certificate"))
         chain = order_chain(leaf, candidates, self._verifications)
         note = self._verifications.note(self.location)

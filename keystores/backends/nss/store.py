@@ -17,7 +17,6 @@ Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
     from keystores.crypto.kdf_pool import KdfPool, Pending
+    from keystores.fileio import folder_lock
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -87,7 +87,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self.cert_db = paths.join(self.folder, "cert9.db")
         self.key_db = paths.join(self.folder, "key4.db")
         self._password = password
-        self._lock: contextlib.ExitStack | None = None
+        self._lock: folder_lock | None = None
         self._ops: list[tuple[str, Any]] = []
         self._pass_key: bytes | None = None
         self._empty_password_untried = False  # see _check_password
@@ -125,9 +125,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
             if writable:
                 from keystores.fileio import folder_lock
 
-                self._lock = contextlib.ExitStack()
                 here = paths.is_dir(self.folder)
-                self._lock.enter_context(folder_lock(self.folder if here else paths.parent(self.folder)))
+                self._lock = folder_lock(self.folder if here else paths.parent(self.folder))
+                self._lock.__enter__()  # held until close()
                 reason = browser_lock(self.folder) if here else None
                 if reason:
                     raise StoreLocked(f"{reason}; close it before changing the database", store=location)
@@ -261,8 +261,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
 
     def close(self) -> None:
         if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+            lock, self._lock = self._lock, None
+            lock.__exit__(None, None, None)
         super().close()
 
     def labels(self) -> list[str]:

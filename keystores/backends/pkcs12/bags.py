@@ -4,11 +4,9 @@ that reading and writing share.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
 from keystores.crypto import der
 from keystores.frozen import FrozenValue
+from keystores.lightweight import cached_property, suppress
 from keystores.limits import (
     KdfBudget,
     suspicious,
@@ -54,7 +52,7 @@ class _CertBag:
         self.subject_name = b""
         self.names_as_encoded = False
 
-    @functools.cached_property
+    @cached_property
     def cert(self) -> x509.Certificate:
         """Decoded on first use: `list` reads its columns from the DER (keystores.pki.columns), and a store that
         only lists never imports cryptography's x509 (bench/bench_core.py, list one.p12)."""
@@ -62,7 +60,7 @@ class _CertBag:
 
         return decode_certificate(self.der)  # type: ignore[no-any-return]
 
-    @functools.cached_property
+    @cached_property
     def shown(self) -> Any:
         """keystores.pki.shown's reading of the certificate (None where it leaves it to cryptography): where there
         is one, cryptography decodes the certificate fully, and its names, key and signature read the same from
@@ -71,7 +69,7 @@ class _CertBag:
 
         return read_shown(self.der)
 
-    @functools.cached_property
+    @cached_property
     def for_chain(self) -> Any:
         """The certificate as read._build_chain has keystores.pki.chain check it: its DER (an EncodedCertificate)
         when the names were matched as encoded and `shown` reads it, whose checks give what they give on `cert`;
@@ -205,6 +203,6 @@ def _java_time(local_key_id: bytes | None) -> datetime | None:
     if local_key_id and local_key_id.startswith(b"Time ") and local_key_id[5:].isdigit():
         from datetime import UTC, datetime
 
-        with contextlib.suppress(OverflowError, OSError, ValueError):
+        with suppress(OverflowError, OSError, ValueError):
             return datetime.fromtimestamp(int(local_key_id[5:]) / 1000, UTC)
     return None

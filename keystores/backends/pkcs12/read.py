@@ -21,9 +21,6 @@ How bags become entries (RFC 7292 says nothing about "entries"; this follows key
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
 from keystores.backends.pkcs12 import structure
 from keystores.backends.pkcs12.bags import (
     _CertBag,
@@ -45,6 +42,7 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.lazy_entries import LazyEntry, sealed_entry
+from keystores.lightweight import suppress
 from keystores.limits import (
     KdfBudget,
     LimitExceeded,
@@ -159,7 +157,7 @@ def _password_opens_contents(parts: list[structure.Part], password: str) -> bool
                 for bag in structure.read_safe_contents(part.data):
                     if bag.kind == "pkcs8_shrouded_key_bag" and attempts > 0:
                         attempts -= 1
-                        with contextlib.suppress(KeystoreError):
+                        with suppress(KeystoreError):
                             pbe.decrypt_pkcs8(bag.value, password)
                             return True
         except LimitExceeded:
@@ -329,7 +327,7 @@ def _assemble(parsed: _Parsed, location: str, *,
         if lazy:
             opening = _KeyOpening(key_bag, parsed.bag_password, location, label, parsed.budget)
             entry: Entry = sealed_entry(opening.key, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
-                                        key=None, chain_loader=functools.partial(_decoded, chain),
+                                        key=None, chain_loader=lambda chain=chain: _decoded(chain),
                                         leaf_der=chain[0].der, chain_der=tuple(bag.der for bag in chain),
                                         in_threads=True, held=opening.held)
         else:
@@ -356,7 +354,7 @@ def _assemble(parsed: _Parsed, location: str, *,
         elif trust is None and bag.der not in used:
             untrusted.append(label)
         kind = EntryKind.CERTIFICATE if trust is None else EntryKind.TRUSTED_CERT
-        results.append((LazyEntry.lazy({"chain": functools.partial(_decoded, [bag])}, leaf_der=bag.der,
+        results.append((LazyEntry.lazy({"chain": lambda bags=[bag]: _decoded(bags)}, leaf_der=bag.der,
                                        chain_der=(bag.der,), label=label, kind=kind, trust=trust), None, None))
     if untrusted:
         shown = ", ".join(repr(u) for u in untrusted[:5]) + (" ..." if len(untrusted) > 5 else "")

@@ -1,0 +1,47 @@
+"""Stand-ins for contextlib.suppress and functools.cached_property, for the modules that open a store.
+
+A speed device (issue 15, a user install): contextlib imports collections and functools, and with them operator,
+keyword, reprlib and itertools (about 3 ms of CPU, a quarter of starting Python); opening a store used them for
+these two things only. Each does what the standard one does (tests/test_lightweight.py holds them to it); code off
+the hot path may use the standard ones.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+class suppress:
+    """`with suppress(OSError): ...`: the exceptions named (and their subclasses) end the block silently."""
+
+    __slots__ = ("_exceptions",)
+
+    def __init__(self, *exceptions: type[BaseException]) -> None:
+        self._exceptions = exceptions
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        return kind is not None and issubclass(kind, self._exceptions)
+
+
+class cached_property:
+    """A property computed on first access and kept in the instance's __dict__ (which then answers directly)."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
