@@ -18,11 +18,14 @@ python-pkcs11, so NSS works without it."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from keystores.crypto import der
 from keystores.pki.curves import curve_named, curve_of_params
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 # PKCS#11 object classes and key types (pkcs11t.h).
 CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY = 1, 2, 3

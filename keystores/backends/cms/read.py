@@ -15,7 +15,6 @@ from keystores.lazy_entries import LazyEntry, sealed_entry
 from keystores.lightweight import suppress
 from keystores.limits import VerificationBudget
 from keystores.model import TRUST_ALL, Entry, EntryKind, ProtectionPart, SecretKey
-from keystores.pki.certificates import fully_decoded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,10 +50,11 @@ class CmsReading:
     """The reading half of CmsStore: the .kdb (and .rdb) slots -> records -> entries, keys decrypted on first use."""
 
     def _load(self, data: bytes) -> None:
-        from keystores.pki.certificates import quietly_decoding
-
-        with quietly_decoding():  # old CA certificates with negative serial numbers are common in CMS databases
-            self._load_files(data)
+        """Old CA certificates with negative serial numbers are common in CMS databases: cryptography's warnings
+        about them are kept from the user where a certificate or request is decoded (decode_certificate, _chains
+        and the request below each decode under keystores.pki.certificates.quietly_decoding), not around the whole
+        reading, which for a database read lazily decodes nothing (start-up: no cryptography, no contextlib)."""
+        self._load_files(data)
 
     def _load_files(self, data: bytes) -> None:
         from keystores.fileio import read_bytes
@@ -131,7 +131,10 @@ class CmsReading:
             if kind is EntryKind.REQUEST:
                 from cryptography import x509
 
-                csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
+                from keystores.pki.certificates import fully_decoded, quietly_decoding
+
+                with quietly_decoding():
+                    csr = fully_decoded(x509.load_der_x509_csr(parts[0]))
                 self._note_protection(parts[1], label, where)
                 return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password),
                                     parts[1], self, label=label, kind=kind, request=csr, default=record.default)

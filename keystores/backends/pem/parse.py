@@ -7,7 +7,6 @@ from __future__ import annotations
 import binascii
 import contextlib
 import re
-from collections.abc import Iterator
 
 from keystores.errors import (
     CorruptStore,
@@ -17,6 +16,10 @@ from keystores.model import (
     ProtectionPart,
     Trust,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: How a key written or read without a password is protected: not at all.
 UNENCRYPTED = ProtectionPart("none (unencrypted)", absent=True)
