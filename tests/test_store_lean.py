@@ -78,6 +78,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                 as store:
             for entry in entries:
                 store.add(entry)
+    with open_store(folder / "one.p12", password=PASSWORD, create=True) as store:  # as keytool -genkeypair makes
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(_issue("Lean CA", ca_key, ca_key, 4),), key=ca_key))
+    found["one.p12"] = str(folder / "one.p12")
     (folder / "extra.pem").write_bytes(_issue("extra", key, ca_key, 3).public_bytes(serialization.Encoding.PEM))
     found["extra"] = str(folder / "extra.pem")
     found["folder"] = str(folder)
@@ -147,6 +150,52 @@ def test_deleting_a_key_pair_decodes_no_certificate(installed: str, stores: dict
     assert "cryptography.x509" not in modules
     with open_store(copy, password=PASSWORD) as store:
         assert store.labels() == ["ca"]
+
+
+# What opening a store must not need: each costs a share of starting Python (typing and re most, with enum,
+# functools and collections behind them). The front of every command (cli/, keystores/__init__) keeps them out too.
+BANNED = ("typing", "enum", "re", "contextlib", "functools", "collections", "collections.abc", "importlib",
+          "dataclasses", "pathlib", "urllib.parse")
+FRONT = ("keystores", "keystores.cli", "keystores.errors", "keystores.frozen", "keystores.secrets", "keystores.text",
+         "keystores.exit_codes")
+
+
+def _module_file(name: str) -> Path:
+    parts = name.split(".")
+    base = ROOT / "cli" if parts[:2] == ["keystores", "cli"] else ROOT / "keystores"
+    rest = parts[2:] if parts[:2] == ["keystores", "cli"] else parts[1:]
+    folder = base.joinpath(*rest)
+    return folder / "__init__.py" if folder.is_dir() else folder.with_suffix(".py")
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The modules `path` imports when it is imported (top level, outside `if TYPE_CHECKING:`)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("name", ["one.p12", "s.jks", "s.jceks", "s.kdb", "nss"])
+def test_the_modules_that_open_a_store_import_nothing_banned(installed: str, stores: dict[str, str],
+                                                              name: str) -> None:
+    """Every keystores module `list` and `show` load (the front's aside) imports none of BANNED when imported: so
+    with a lean front, opening a store adds none of them (sqlite3 brings datetime and collections for NSS; JKS's
+    dates need datetime). `show` of a key pair proves its chain by signature, which needs cryptography (and so
+    typing): its certificate entry is shown here, and PKCS#12's self-signed key pair."""
+    pw = [] if name == "s.kdb" else PW
+    shown = "server" if name == "one.p12" else "ca"
+    for args in (["list", stores[name], *pw], ["show", stores[name], shown, *pw]):
+        modules, _ = _as_user(installed, args)
+        ours = sorted(m for m in modules if m.startswith("keystores.") and m not in FRONT
+                      and not m.startswith("keystores.cli"))
+        offenders = {m: sorted(_runtime_imports(_module_file(m)) & set(BANNED)) for m in ours}
+        assert not {m: found for m, found in offenders.items() if found}, args
 
 
 def test_listing_an_nss_database_loads_no_cryptography(installed: str, stores: dict[str, str]) -> None:

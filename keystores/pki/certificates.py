@@ -3,9 +3,6 @@ subject in words, signature hash, and whether its key is too weak today."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -94,20 +91,25 @@ def is_rsa_public_key(key: object) -> bool:
     return rsa is not None and isinstance(key, rsa.RSAPublicKey)
 
 
-@contextlib.contextmanager
-def quietly_decoding() -> Iterator[None]:
+class quietly_decoding:
     """cryptography's warnings about what it reads kept from the user: a negative serial number (common in old
     roots) and a country name that is not two letters long are facts about someone else's certificate, warned
     about once per process with a library's words. Only those are silenced, and only while decoding: names and
-    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass."""
-    import warnings
+    serials are decoded here once and kept by cryptography, so later uses do not warn. Our own warnings pass.
+    (A class rather than a contextlib.contextmanager: opening a store imports no contextlib, start-up.)"""
 
-    from cryptography.utils import CryptographyDeprecationWarning
+    def __enter__(self) -> None:
+        import warnings
 
-    with warnings.catch_warnings():
+        from cryptography.utils import CryptographyDeprecationWarning
+
+        self._caught = warnings.catch_warnings()
+        self._caught.__enter__()
         warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
         warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
-        yield
+
+    def __exit__(self, *exc: object) -> None:
+        self._caught.__exit__(*exc)
 
 
 def serial_of(cert: Any) -> int:

@@ -17,9 +17,8 @@ python-pkcs11, so NSS works without it."""
 
 from __future__ import annotations
 
-import contextlib
-
 from keystores.crypto import der
+from keystores.lightweight import suppress
 from keystores.pki.curves import curve_named, curve_of_params
 
 TYPE_CHECKING = False
@@ -81,7 +80,7 @@ def int_bytes(value: int) -> bytes:
 
 def unwrap_point(value: bytes) -> bytes:
     """CKA_EC_POINT as the spec says (DER OCTET STRING) or as some tokens give it (the raw point)."""
-    with contextlib.suppress(der.DerError):
+    with suppress(der.DerError):
         tag, start, end = der.read(value)
         if tag == 0x04 and end == len(value):
             return value[start:end]

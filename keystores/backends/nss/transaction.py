@@ -4,7 +4,6 @@ whole for a new database), retrying while another writer holds a lock.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import time
@@ -16,6 +15,7 @@ from keystores.errors import (
     KeystoreError,
     StoreLocked,
 )
+from keystores.lightweight import suppress
 
 
 class _Busy(Exception):
@@ -84,14 +84,14 @@ class WriteTransaction:
         except BaseException as exc:
             if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
                 ours = [Path(self.key_db), Path(self.cert_db)]
-                with contextlib.suppress(FileNotFoundError):  # interrupted before mkdir made it
+                with suppress(FileNotFoundError):  # interrupted before mkdir made it
                     ours += [p for p in folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
                 changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
                 for path in ours:
-                    with contextlib.suppress(FileNotFoundError):
+                    with suppress(FileNotFoundError):
                         path.unlink()
                 for folder in made:  # innermost first; one that holds anything else now is left alone
-                    with contextlib.suppress(OSError):
+                    with suppress(OSError):
                         folder.rmdir()
             if isinstance(exc, sqlite3.Error):
                 raise self._sql_error(exc, "create") from exc
@@ -124,7 +124,7 @@ class WriteTransaction:
                 conn.execute("COMMIT")
                 changed.append(self.location)
             except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
+                with suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
                     raise _Busy from exc
@@ -138,9 +138,9 @@ class WriteTransaction:
             conn.close()
         # cert9.db (certificates and trust, nothing secret) is kept as it was before this write. key4.db is not:
         # a copy would keep every key under the old password after a password change, and keys the user deleted.
-        with contextlib.suppress(KeystoreError):
+        with suppress(KeystoreError):
             atomic_write(self.cert_db + ".bak", cert_before, private=True, record=False)
-        with contextlib.suppress(FileNotFoundError):
+        with suppress(FileNotFoundError):
             os.unlink(self.key_db + ".bak")  # one an earlier keystores left holds the same secrets
 
     def _apply(self, conn: sqlite3.Connection) -> None:
