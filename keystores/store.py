@@ -107,7 +107,7 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
         raise StoreNotFound("no such file", store=location)
     from keystores.fileio import _io_error, open_source
 
-    with open_source(location) as fd:
+    with open_source(paths.normal(location)) as fd:  # as pathlib spells it: "x.p12/" is x.p12
         try:
             head = os.read(fd, 4096)
         except OSError as exc:

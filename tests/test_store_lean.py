@@ -238,3 +238,12 @@ def test_a_pbe_scheme_is_the_namedtuple_it_was() -> None:
         assert repr(ours) == repr(theirs)
         text, algorithms, iterations = ours
         assert (text, algorithms, iterations) == args
+
+
+def test_a_store_named_with_a_trailing_slash_is_read_as_pathlib_names_it(stores: dict[str, str]) -> None:
+    """`list x.p12/` read x.p12 when detection used pathlib (which drops the slash); it still does."""
+    from keystores.store import detect
+
+    assert detect(stores["one.p12"] + "/")[0] == "pkcs12"
+    with open_store(stores["one.p12"] + "/", password=PASSWORD) as store:
+        assert store.labels() == ["server"]
