@@ -223,7 +223,9 @@ def test_a_run_of_the_process_command_line_leaves_the_collector_nothing_to_walk_
         done = subprocess.run([sys.executable, "-c", probe.format(argv)], capture_output=True, text=True,
                               cwd=tmp_path, check=True)
         counts.append(int(done.stderr.strip().splitlines()[-1]))
-    assert counts[0] < 100 < 1000 < counts[1]
+    # what the command made after start-up's freeze: a few hundred objects (fewer as opening a store imports
+    # less; the 1,000 lists made before the run are frozen with start-up)
+    assert counts[0] < 100 < counts[1]
 
 
 @pytest.mark.parametrize("columns_env", [None, "120", "0", "-3", "wide", ""])

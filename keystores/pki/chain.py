@@ -7,13 +7,12 @@ NSS), ops and the rest of pki/ can all use it without importing upward.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 from keystores.crypto import der
 from keystores.pki.certificates import public_key_of, rsa_bits
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from cryptography import x509

@@ -26,14 +26,13 @@ of the cryptography-vectors package and on damaged copies).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from keystores.crypto.der import oid_text, read
 from keystores.pki.columns import key_facts, name_text, plain_time
 from keystores.pki.encoded import EncodedCertificate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5

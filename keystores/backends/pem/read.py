@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Callable, Iterator
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
@@ -61,6 +60,7 @@ from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from cryptography import x509
