@@ -44,11 +44,13 @@ def _unwanted(modules: set[str]) -> set[str]:
     return modules & (set(NEVER) - brought)
 
 # Runs the CLI as the console script does and reports the modules it loaded (sys.modules at exit).
-_RUN = ("import json, sys\n"
+_RUN = ("import sys\n"
         "from keystores.cli.main import run\n"
         "try:\n    code = run(sys.argv[1:])\n"
         "except SystemExit as exc:\n    code = exc.code\n"
-        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "loaded = sorted(sys.modules)\n"
+        "import json\n"  # after: json imports re
+        "print(json.dumps(loaded), file=sys.stderr)\n"
         "sys.exit(code)\n")
 
 
@@ -247,3 +249,32 @@ def test_a_store_named_with_a_trailing_slash_is_read_as_pathlib_names_it(stores:
     assert detect(stores["one.p12"] + "/")[0] == "pkcs12"
     with open_store(stores["one.p12"] + "/", password=PASSWORD) as store:
         assert store.labels() == ["server"]
+
+
+# What the whole command loads, front included, where it loads no cryptography (which itself imports typing, re ...).
+FREE_OF = ("typing", "enum", "re", "contextlib", "functools", "collections", "importlib", "dataclasses", "pathlib",
+           "urllib.parse", "ipaddress")
+
+
+@pytest.mark.parametrize("name", ["one.p12", "s.jks", "s.jceks", "s.kdb"])
+def test_commands_on_a_small_store_load_none_of_the_standard_librarys_heavy_modules(
+        installed: str, stores: dict[str, str], name: str) -> None:
+    """list, show of a certificate or self-signed key pair, export of a certificate to PEM and convert to PEM: with
+    the front and the store layer lean, none of FREE_OF is loaded (a user's install; `python -S`). NSS's sqlite3
+    brings collections and datetime, so an NSS listing is held to no typing, re or enum instead (below)."""
+    pw = [] if name == "s.kdb" else PW
+    shown = "server" if name == "one.p12" else "ca"
+    out = os.path.join(stores["folder"], f"free-{name}")
+    for args in (["list", stores[name], *pw], ["show", stores[name], shown, *pw],
+                 ["export", stores[name], shown, "-o", out + ".pem", "--force", *pw],
+                 ["convert", stores[name], out + "-conv.pem", "--force", *pw]):
+        modules, _ = _as_user(installed, args)
+        if args[0] == "convert" and name != "one.p12":  # a JKS or CMS key is written by cryptography (PKCS#8)
+            assert "cryptography.hazmat.bindings._rust" in modules
+            continue
+        assert not modules & set(FREE_OF), (args, sorted(modules & set(FREE_OF)))
+
+
+def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:
+    modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
+    assert not modules & {"typing", "re", "enum", "contextlib", "importlib", "pathlib"}

@@ -5,12 +5,11 @@ subject= lines, comments, CRLF). Knows nothing of what a block holds.
 from __future__ import annotations
 
 import binascii
-import contextlib
-import re
 
 from keystores.errors import (
     CorruptStore,
 )
+from keystores.lightweight import suppress
 from keystores.model import (
     TRUST_ALL,
     ProtectionPart,
@@ -20,6 +19,7 @@ from keystores.model import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
 #: How a key written or read without a password is protected: not at all.
 UNENCRYPTED = ProtectionPart("none (unencrypted)", absent=True)
@@ -97,7 +97,7 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
             elif raw.startswith("friendlyName:"):
                 friendly = raw.partition(":")[2].strip() or None
             elif raw.startswith("localKeyID:"):
-                with contextlib.suppress(ValueError):
+                with suppress(ValueError):
                     local_key_id = bytes.fromhex(raw.partition(":")[2].replace(" ", "").replace(":", ""))
             continue
         label = begin.strip()
@@ -144,7 +144,15 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-_LINE_TEXT = re.compile(f"\\S[^{_LINE_BREAKS}]*")
+_LINE_TEXT: list[Any] = []  # the compiled expression, made on first use: writing a PEM file needs no `re` (start-up)
+
+
+def _line_text() -> Any:
+    if not _LINE_TEXT:
+        import re
+
+        _LINE_TEXT.append(re.compile(f"\\S[^{_LINE_BREAKS}]*"))
+    return _LINE_TEXT[0]
 
 
 def _text_lines(text: str) -> Iterator[tuple[int, str, bool]]:
@@ -152,7 +160,7 @@ def _text_lines(text: str) -> Iterator[tuple[int, str, bool]]:
     str.splitlines() numbers them, without building a list of every line: a file of 256 MiB of newlines is one
     regular expression scan and one count, not 256 million strings (2.6 GB)."""
     number, end = 1, 0
-    for found in _LINE_TEXT.finditer(text):
+    for found in _line_text().finditer(text):
         start = found.start()
         breaks = 0
         if start > end:

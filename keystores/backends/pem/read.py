@@ -22,8 +22,6 @@ memory ceiling). All keys of a file are opened with the one store password.
 
 from __future__ import annotations
 
-import contextlib
-import re
 import sys
 
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
@@ -46,6 +44,7 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
+from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import (
     TRUST_ALL,
@@ -376,16 +375,16 @@ class PemReading:
 
         if not data:
             return []
-        with contextlib.suppress(CorruptStore):
+        with suppress(CorruptStore):
             return [_Item(0, self._certificate(data, "the DER object"), None, None)]
-        with contextlib.suppress(ValueError, x509.InvalidVersion):
+        with suppress(ValueError, x509.InvalidVersion):
             return [_Item(0, self._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
         key = self._maybe_key(data)
         if key is not None:
             return [_Item(0, key, None, None)]
         if _looks_encrypted_pkcs8(data):
             return [_Item(0, self._decrypt_pkcs8(data, "the DER object"), None, None)]
-        with contextlib.suppress(KeystoreError):
+        with suppress(KeystoreError):
             return [_Item(0, cert, None, None) for cert in self._pkcs7_certificates(data, "the DER object")]
         raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
                                 "(or it is damaged)", store=self.location)
@@ -509,6 +508,8 @@ class PemReading:
         from keystores.crypto.pbe import cbc_decrypt
 
         dek_info = block.headers.get("DEK-Info", "")
+        import re  # here: writing a PEM file (export, convert) imports the reader but needs no `re` (start-up)
+
         if not re.match(_DEK_INFO, dek_info):
             raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
         cipher, _, iv_hex = dek_info.partition(",")
