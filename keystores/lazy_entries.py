@@ -46,6 +46,8 @@ class LazyEntry(Entry):
     chain = _Deferred()  # type: ignore[assignment]
     key = _Deferred()  # type: ignore[assignment]
     trust = _Deferred()  # type: ignore[assignment]
+    #: a date kept as the file stores it until asked for (JKS: `list` then imports no datetime, start-up)
+    created = _Deferred()  # type: ignore[assignment]
 
     @classmethod
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes,
@@ -89,7 +91,7 @@ class LazyEntry(Entry):
         return state.get("_chain_der")  # type: ignore[no-any-return]
 
 
-_DEFERRED = ("chain", "key", "trust")
+_DEFERRED = ("chain", "key", "trust", "created")
 # Fields a copy may change without reading any part: plain ones, and trust (which decides a certificate's kind).
 _PLAIN_FIELDS = frozenset({"label", "default", "created"})
 
@@ -103,7 +105,12 @@ def _relabelled(entry: Entry, changes: dict[str, object]) -> Entry | None:
     copy = object.__new__(type(entry))
     state = copy.__dict__
     state.update(entry.__dict__)
-    state.update(plain)
+    for name, value in plain.items():
+        if name in _DEFERRED and isinstance(entry, LazyEntry):  # the descriptor's slot, its loader dropped
+            state.pop(f"_load_{name}", None)
+            state[f"_{name}"] = value
+        else:
+            state[name] = value
     if "trust" in changes:
         state.pop("_load_trust", None)
         object.__setattr__(copy, "trust", changes["trust"])  # through LazyEntry's descriptor, where it has one
@@ -244,17 +251,22 @@ class _SealedLazyEntry(SealedEntry, LazyEntry):
 
 def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, *,
                  chain_loader: Callable[[], Any] | None = None, leaf_der: bytes | None = None,
+                 created_loader: Callable[[], Any] | None = None,
                  chain_der: tuple[bytes, ...] | None = None,
                  find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, in_threads: bool = False,
                  held: Callable[[], bytes | None] | None = None, **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
-    `chain_loader` (and the leaf's DER) its chain is read on first use too. `in_threads`: `unseal` may run in a
-    worker thread beside other keys' (it asks nothing and shares nothing unguarded), see open_keys. `held`: the
-    key's PKCS#8 without loading it, or None (Entry.held_pkcs8)."""
+    `chain_loader` (and the leaf's DER) its chain is read on first use too, and with `created_loader` its date.
+    `in_threads`: `unseal` may run in a worker thread beside other keys' (it asks nothing and shares nothing
+    unguarded), see open_keys. `held`: the key's PKCS#8 without loading it, or None (Entry.held_pkcs8)."""
     if chain_loader is not None and leaf_der is not None:
-        entry: SealedEntry = _SealedLazyEntry.lazy({"chain": chain_loader}, leaf_der=leaf_der, chain_der=chain_der,
+        loaders = {"chain": chain_loader} if created_loader is None else {"chain": chain_loader,
+                                                                          "created": created_loader}
+        entry: SealedEntry = _SealedLazyEntry.lazy(loaders, leaf_der=leaf_der, chain_der=chain_der,
                                                    find_chain_der=find_chain_der, **entry_fields)
     else:
+        if created_loader is not None:
+            entry_fields["created"] = created_loader()
         entry = SealedEntry(**entry_fields)
     entry.__dict__["_unseal"] = unseal
     entry.__dict__["_blob"] = blob

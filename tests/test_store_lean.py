@@ -278,3 +278,25 @@ def test_commands_on_a_small_store_load_none_of_the_standard_librarys_heavy_modu
 def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"typing", "re", "enum", "contextlib", "importlib", "pathlib"}
+
+
+def test_a_jks_entrys_date_is_read_on_first_use_and_is_the_same(installed: str, stores: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """JKS keeps each entry's date as milliseconds until `created` is asked for: `list` imports no datetime; the
+    date, a relabelled copy's date and a rewrite's bytes are as before."""
+    from keystores.backends.java_data import from_millis
+
+    modules, _ = _as_user(installed, ["list", stores["s.jks"], *PW])
+    assert "datetime" not in modules
+    copy = tmp_path / "copy.jks"
+    copy.write_bytes(Path(stores["s.jks"]).read_bytes())
+    with open_store(copy, password=PASSWORD, writable=True) as store:
+        entries = {entry.label: entry for entry in store}
+        for entry in entries.values():
+            assert "_created" not in entry.__dict__  # still milliseconds
+            assert entry.created is not None and entry.created == from_millis(int(entry.created.timestamp() * 1000))
+            assert entry.with_(label="renamed").created == entry.created
+        store.rename("ca", "ca2")
+    with open_store(copy, password=PASSWORD) as store:
+        assert store.get("ca2").created == entries["ca"].created and store.get("server").created == \
+            entries["server"].created

@@ -6,9 +6,12 @@ reading them may raise.
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
 
 from keystores.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
 
 #: What reading untrusted Java store bytes may raise (short data, bad lengths, bad modified UTF-8, nesting too
 #: deep); every one of them means "damaged".
@@ -73,7 +76,10 @@ def certificate_bytes(der: bytes) -> bytes:
 
 
 def from_millis(millis: int) -> datetime | None:
-    """A Java time in ms since the epoch; None for one no datetime can hold (a damaged or hostile date)."""
+    """A Java time in ms since the epoch; None for one no datetime can hold (a damaged or hostile date). (datetime is
+    imported here: JKS entries read their date on first use, and `list` uses none: start-up.)"""
+    from datetime import UTC, datetime
+
     try:
         return datetime.fromtimestamp(millis / 1000, UTC)
     except (OverflowError, OSError, ValueError):

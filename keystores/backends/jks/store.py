@@ -194,7 +194,6 @@ class _JavaStore(FileStore):
     def _finish(self, alias: str, raw: tuple[Any, ...]) -> Entry:
         tag, millis, blob, chain_raw = raw
         label = alias.lower()
-        created = from_millis(millis)
         # Certificates are decoded on first use of `chain`: a store of thousands lists without decoding any, and
         # a rewrite (delete, rename) writes them back as read (a certificate cryptography refuses is reported
         # then, as keystores.pki.certificates.decode_certificate degrades).
@@ -204,13 +203,17 @@ class _JavaStore(FileStore):
         def decoded() -> tuple[Any, ...]:
             return tuple(self._certificate("X.509", der, label) for der in ders)
 
+        def date() -> Any:
+            return from_millis(millis)
+
         if tag == _TAG_TRUSTED_CERT and lazy and len(ders) == 1:
-            return LazyEntry.lazy({"chain": decoded}, leaf_der=ders[0], chain_der=ders, label=label,
-                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL, created=created)
+            return LazyEntry.lazy({"chain": decoded, "created": date}, leaf_der=ders[0], chain_der=ders, label=label,
+                                  kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL)
         if tag == _TAG_PRIVATE_KEY and lazy:
             return sealed_entry(lambda: self._open_private_key(blob, self._key_password_for(label), label), blob,
-                                self, chain_loader=decoded, leaf_der=ders[0], chain_der=ders, label=label,
-                                kind=EntryKind.KEY_PAIR, created=created)
+                                self, chain_loader=decoded, leaf_der=ders[0], chain_der=ders, created_loader=date,
+                                label=label, kind=EntryKind.KEY_PAIR)
+        created = date()
         chain = tuple(self._certificate(cert_type, der, label) for cert_type, der in chain_raw)
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
