@@ -137,9 +137,13 @@ class BaseStore:
         keystores.pki.undecoded) and this format cannot store it as the bytes it is."""
         if self.capabilities.undecoded_entries:
             return
-        from keystores.pki.undecoded import problem_of
+        from keystores.pki.undecoded import decodes_fully, problem_of
 
-        parts: list[tuple[str, object]] = [("certificate", cert) for cert in entry.chain]
+        # a chain still held as DER is judged from it where keystores.pki.shown reads it: decoding it would import
+        # cryptography.x509 (~30 ms of an import into a .kdb, start-up, issue 15) to find nothing
+        ders = entry.undecoded_chain
+        as_read = ders is not None and all(decodes_fully(der) for der in ders)
+        parts: list[tuple[str, object]] = [] if as_read else [("certificate", cert) for cert in entry.chain]
         if entry.kind is EntryKind.KEY_PAIR:
             parts.append(("private key", entry.key))
         for what, part in parts:

@@ -62,8 +62,7 @@ class Pkcs11Writing:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
         if entry.kind.is_certificate and not (entry.undecoded_chain or entry.chain):
             raise UsageError("entry has no certificate", store=self.location, label=entry.label)
-        if not (entry.kind.is_certificate and _read_from_der(entry)):
-            self.check_decodable(entry)
+        self.check_decodable(entry)
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
             from keystores.backends.pkcs11.keys import private_key_template
 
@@ -380,17 +379,6 @@ class Pkcs11Writing:
         return entry.key
 
 
-
-
-def _read_from_der(entry: Entry) -> bool:
-    """Whether the entry's chain is held as DER (not decoded yet) and keystores.pki.shown reads every certificate of
-    it: cryptography would decode each fully, so check_decodable has nothing to find and need not decode them."""
-    ders = entry.undecoded_chain
-    if not ders:
-        return False
-    from keystores.pki.shown import read_shown
-
-    return all(read_shown(der) is not None for der in ders)
 
 
 def _held_chain(entry: Entry) -> list[_Cert]:
