@@ -162,7 +162,7 @@ class CmsWriting:
                 hashes = fmt.certificate_hashes(cert_der, store=self.location)
             elif entry.kind is EntryKind.KEY_PAIR:
                 if old is not None and old.record is not None and old.entry is not None \
-                        and old.entry.chain[0] is entry.chain[0]:
+                        and _primary(old.entry) is _primary(entry):  # its DER as read: passwd decodes nothing
                     # Re-keyed only: keep the certificate's own bytes (a non-DER original stays as it was).
                     cert_der, hashes = old.record.parts(store=self.location)[0], old.slot.hashes
                 else:
