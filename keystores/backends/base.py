@@ -355,6 +355,23 @@ class FileStore(BaseStore):
             self.close()
             raise
 
+    def _pkcs8(self, entry: Entry) -> bytes:
+        """The entry's private key as PKCS#8: from a sealed PKCS#12 key's decrypted bytes without loading it
+        (Entry.held_pkcs8), else written by keystores.pki.pkcs8, byte for byte as cryptography writes it, without
+        importing cryptography's serialization package (start-up speed: convert and import into BKS/BCFKS, JKS,
+        JCEKS and CMS, passwd of them)."""
+        held = entry.held_pkcs8()
+        if held is not None:
+            return held
+        from keystores.pki.pkcs8 import pkcs8_der
+
+        key = entry.key
+        try:
+            return pkcs8_der(key)
+        except (AttributeError, ValueError, TypeError) as exc:
+            raise CapabilityError("private_keys", f"cannot store a {type(key).__name__} in {self.format.upper()}",
+                                  store=self.location, label=entry.label) from exc
+
     @property
     def path(self) -> Path:
         """The store's file as a Path (`file` is its str, which the backends use: no pathlib on opening)."""

@@ -50,22 +50,6 @@ class BouncyCastleFileStore(FileStore):
         blob = entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
         return blob if blob is not None and self.password == self._read_password else None
 
-    def _pkcs8(self, entry: Entry) -> bytes:
-        """The entry's private key as PKCS#8: from a sealed PKCS#12 key's decrypted bytes without loading it
-        (Entry.held_pkcs8), else written by keystores.pki.pkcs8, byte for byte as cryptography writes it, without
-        importing cryptography's serialization package (start-up speed: convert and import into BKS/BCFKS)."""
-        held = entry.held_pkcs8()
-        if held is not None:
-            return held
-        from keystores.pki.pkcs8 import pkcs8_der
-
-        key = entry.key
-        try:
-            return pkcs8_der(key)
-        except (AttributeError, ValueError, TypeError) as exc:
-            raise CapabilityError("private_keys", f"cannot store a {type(key).__name__} in {self.display}",
-                                  store=self.location, label=entry.label) from exc
-
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
         if entry.kind is EntryKind.CERTIFICATE:
