@@ -4,13 +4,23 @@ the same stores as before (each command's own tests check the contents; here the
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 from test_store_lean import PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
 
+from keystores.lazy_entries import made_entry
+from keystores.model import TRUST_ALL, Entry, EntryKind
 from keystores.store import open_store
+
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 NEW_PASSWORD = "lean-store-2"
 
@@ -27,16 +37,80 @@ def _chains(location: Path, password: str) -> dict[str, tuple[bytes, ...]]:
         return {entry.label: entry.chain_der() for entry in store.entries()}
 
 
+def _passwd(installed: str, location: Path, monkeypatch: pytest.MonkeyPatch) -> set[str]:  # noqa: F811
+    monkeypatch.setenv("LEAN_NEW_PW", NEW_PASSWORD)
+    modules, _ = _as_user(installed, ["passwd", str(location), "--password", "env:LEAN_PW", "--new-password",
+                                      "env:LEAN_NEW_PW"])
+    return modules
+
+
 @pytest.mark.parametrize("name", ["s.kdb"])
 def test_passwd_decodes_no_certificate(installed: str, stores: dict[str, str], name: str,  # noqa: F811
-                                       tmp_path: Path) -> None:
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = _copy(stores, name, tmp_path)
     before = _chains(copy, PASSWORD)
-    os.environ["LEAN_NEW_PW"] = NEW_PASSWORD
-    try:
-        modules, _ = _as_user(installed, ["passwd", str(copy), "--password", "env:LEAN_PW", "--new-password",
-                                          "env:LEAN_NEW_PW"])
-    finally:
-        del os.environ["LEAN_NEW_PW"]
+    modules = _passwd(installed, copy, monkeypatch)
     assert "cryptography.x509" not in modules
     assert _chains(copy, NEW_PASSWORD) == before
+
+
+def _certificate(subject: x509.Name, issuer: x509.Name, key: Any, issuer_key: Any, serial: int) -> x509.Certificate:
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+            .serial_number(serial).not_valid_before(WHEN).not_valid_after(WHEN + dt.timedelta(days=365))
+            .sign(issuer_key, hashes.SHA256()))
+
+
+def test_a_key_pairs_chain_becomes_signer_records_labelled_from_the_der(tmp_path: Path) -> None:
+    """CmsStore.add compares and labels chain certificates by their DER: the first common name, else the subject
+    as RFC 4514 text (a name in BMPString, which keystores.pki.shown leaves to cryptography, is labelled the same
+    way through it); a chain member already present is not added again; a later entry of the same certificate
+    takes the signer's place. Nothing is decoded to do so."""
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(4)]
+    root_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Root Org"),
+                           x509.NameAttribute(NameOID.COUNTRY_NAME, "DE")])
+    middle_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Middle CA", _ASN1Type.BMPString)])
+    other_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Other CA")])
+    root = _certificate(root_name, root_name, keys[0], keys[0], 1)
+    middle = _certificate(middle_name, root_name, keys[1], keys[0], 2)
+    other = _certificate(other_name, other_name, keys[3], keys[3], 4)
+    leaf = _certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]), middle_name, keys[2],
+                        keys[1], 3)
+    location = tmp_path / "c.kdb"
+    with open_store(location, password=PASSWORD, create=True) as store:
+        store.add(Entry("other", EntryKind.TRUSTED_CERT, chain=(other,), trust=TRUST_ALL))
+        store.add(made_entry(tuple(c.public_bytes(serialization.Encoding.DER) for c in (leaf, middle, root, other)),
+                             label="leaf", kind=EntryKind.KEY_PAIR, key=keys[2]))
+        assert store.labels() == ["other", "leaf", "Middle CA", "C=DE,O=Root Org"]
+        store.add(Entry("root", EntryKind.TRUSTED_CERT, chain=(root,), trust=TRUST_ALL))  # displaces its signer
+        assert store.labels() == ["other", "leaf", "Middle CA", "root"]
+    with open_store(location, password=PASSWORD) as store:
+        assert store.labels() == ["other", "leaf", "Middle CA", "root"]
+        assert store.get("Middle CA").chain_der() == (middle.public_bytes(serialization.Encoding.DER),)
+        assert store.get("leaf").chain_der() == tuple(c.public_bytes(serialization.Encoding.DER)
+                                                      for c in (leaf, middle, root))
+
+
+def test_converting_a_pkcs12_key_pair_into_a_kdb_loads_no_cryptography(installed: str,  # noqa: F811
+                                                                        stores: dict[str, str],  # noqa: F811
+                                                                        tmp_path: Path) -> None:
+    """The key goes from the PKCS#12's decrypted PKCS#8 (Entry.held_pkcs8) into the .kdb's record, and its
+    certificate as read: nothing is loaded in cryptography to check or write either."""
+    out = tmp_path / "x.kdb"
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW",
+                                      "--dest-password", "env:LEAN_PW"])
+    assert not {name for name in modules if name.startswith("cryptography")}
+    with open_store(stores["one.p12"], password=PASSWORD) as source, open_store(out, password=PASSWORD) as copy:
+        (read,), (written,) = source.entries(), copy.entries()
+        assert written.chain_der() == read.chain_der()
+        assert written.key.private_numbers() == read.key.private_numbers()
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks", "s.kdb"])
+def test_passwd_writes_keys_without_the_serialization_package(installed: str, stores: dict[str, str],  # noqa: F811
+                                                              name: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are written as PKCS#8 by keystores.pki.pkcs8 (FileStore._pkcs8), not by cryptography's private_bytes,
+    whose package imports its ssh module (~15 ms)."""
+    copy = _copy(stores, name, tmp_path)
+    modules = _passwd(installed, copy, monkeypatch)
+    assert "cryptography.hazmat.primitives.serialization" not in modules

@@ -144,7 +144,7 @@ class BaseStore:
         ders = entry.undecoded_chain
         as_read = ders is not None and all(decodes_fully(der) for der in ders)
         parts: list[tuple[str, object]] = [] if as_read else [("certificate", cert) for cert in entry.chain]
-        if entry.kind is EntryKind.KEY_PAIR:
+        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None:  # a key it holds, cryptography loads
             parts.append(("private key", entry.key))
         for what, part in parts:
             problem = problem_of(part)

@@ -12,7 +12,7 @@ Part of pki/, the bottom layer (beside model.py): nothing here imports backends,
 
 from __future__ import annotations
 
-import contextlib
+from keystores.lightweight import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -373,10 +373,10 @@ def tolerant_certificate(der: bytes, reason: BaseException) -> RawCertificate:
 
     repaired = _without_null_parameters(der)
     if repaired is not None:
-        with contextlib.suppress(Exception):  # any failure: fall through to the unrepaired view
+        with suppress(Exception):  # any failure: fall through to the unrepaired view
             return RawCertificate(der, None, fully_decoded(cx509.load_der_x509_certificate(repaired)))
     view = None
-    with contextlib.suppress(Exception):  # no view: every field comes from asn1crypto
+    with suppress(Exception):  # no view: every field comes from asn1crypto
         view = cx509.load_der_x509_certificate(der)
     raw = RawCertificate(der, _reason_text(reason), view)
     if raw.parsed is None:

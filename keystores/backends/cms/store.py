@@ -25,6 +25,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
+from keystores.lazy_entries import made_entry
 from keystores.lightweight import suppress
 from keystores.limits import KdfBudget
 from keystores.model import (
@@ -32,7 +33,6 @@ from keystores.model import (
     Capabilities,
     Entry,
     EntryKind,
-    KeyRef,
     Protection,
     ProtectionPart,
     Trust,
@@ -139,7 +139,7 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
     # --- editing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:
         super().check_entry(entry)
-        if isinstance(entry.key, KeyRef):
+        if entry.on_token:  # asked without opening a sealed key (which is never a token's)
             raise CapabilityError("extractable_keys", "the key is held on a token; a CMS database stores the key "
                                   "itself", store=self.location, label=entry.label)
         if entry.kind is EntryKind.REQUEST and (entry.request is None or entry.key is None):
@@ -153,8 +153,10 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
         session (a CA's own key pair, or the CA under its own label).
         """
         self._chain_labels &= set(self._entries)  # forget ones removed or renamed since
+        # compared by their DER (as cryptography's certificates compare): adding decodes no certificate (start-up)
+        chain = entry.chain_der() if entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate else ()
         displaced = {label: self._entries[label] for label in self._chain_labels
-                     if entry.chain and self._entries[label].chain[0] == entry.chain[0]}
+                     if chain and _leaf_der(self._entries[label]) == chain[0]}
         for label in displaced:
             del self._entries[label]
         try:
@@ -167,14 +169,14 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             self.notes[:] = [n for n in self.notes if f"signer certificate '{label}' from" not in n]
         self._chain_labels.discard(entry.label)
         if entry.kind is EntryKind.KEY_PAIR:
-            present = {e.chain[0] for e in self._entries.values() if e.chain}
-            for cert in entry.chain[1:]:
-                if cert in present:
+            present = {_leaf_der(e) for e in self._entries.values()}
+            for cert_der in chain[1:]:
+                if cert_der in present:
                     continue
-                label = free_label(_cert_label(cert), self._entries)
-                self._entries[label] = Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=(cert,),
-                                             trust=TRUST_ALL)
-                present.add(cert)
+                label = free_label(_cert_label(cert_der), self._entries)
+                self._entries[label] = made_entry((cert_der,), label=label, kind=EntryKind.TRUSTED_CERT,
+                                                  trust=TRUST_ALL)
+                present.add(cert_der)
                 self._chain_labels.add(label)
                 self.notes.append(f"{self.location}: added signer certificate '{label}' from the chain of "
                                   f"'{entry.label}'")
@@ -233,9 +235,33 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _cert_label(cert: x509.Certificate) -> str:
+def _leaf_der(entry: Entry) -> bytes | None:
+    """The DER of an entry's certificate (a key pair's or a certificate entry's), None for other entries: as read
+    while its chain is undecoded (keystores.lazy_entries), without linking or decoding the chain."""
+    if not (entry.kind is EntryKind.KEY_PAIR or entry.kind.is_certificate):
+        return None
+    leaf = entry.undecoded_leaf
+    if leaf is not None:
+        return leaf
+    chain = entry.chain_der()
+    return chain[0] if chain else None
+
+
+def _cert_label(cert_der: bytes) -> str:
+    """The label GSKit gives a signer certificate taken from a chain: its subject's first common name, else the
+    whole subject as RFC 4514 text; read from the DER by keystores.pki.shown where it reads the certificate (the
+    same text cryptography gives), else from the certificate cryptography decodes."""
+    from keystores.pki.shown import read_shown
+
+    shown = read_shown(cert_der)
+    if shown is not None:
+        text = shown.common_name if shown.common_name is not None else shown.subject
+        return text or "signer"
     from cryptography.x509.oid import NameOID
 
+    from keystores.pki.certificates import decode_certificate
+
+    cert = decode_certificate(cert_der)
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     text = names[0].value if names else cert.subject.rfc4514_string()
     return str(text) or "signer"

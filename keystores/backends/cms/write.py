@@ -186,13 +186,10 @@ class CmsWriting:
         return fmt.slot_body(slot)
 
     def _encrypt_key(self, entry: Entry) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
         from keystores.crypto import pbe
 
         assert self._kdb is not None
-        pkcs8 = entry.key.private_bytes(serialization.Encoding.DER,  # type: ignore[union-attr]
-                                        serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pkcs8 = self._pkcs8(entry)  # type: ignore[attr-defined]  # FileStore's
         scheme = NATIVE_KEY_SCHEME[self._kdb.version]
         epki = pbe.encrypt_pkcs8(pkcs8, self.password or "", scheme=scheme, iterations=_NATIVE_ITERATIONS,
                                  salt_length=_NATIVE_SALT, raw_password=True)

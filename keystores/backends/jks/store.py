@@ -378,17 +378,6 @@ class _JavaStore(FileStore):
         """The entry's protected key exactly as this store read it, while nobody has opened it; else None."""
         return entry.sealed_blob(self) if isinstance(entry, SealedEntry) else None
 
-    def _pkcs8(self, entry: Entry) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        key = entry.key
-        try:
-            return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,  # type: ignore[union-attr]
-                                     serialization.NoEncryption())
-        except (AttributeError, ValueError, TypeError) as exc:
-            raise CapabilityError("private_keys", f"cannot store a {type(key).__name__} in "
-                                  f"{self.format.upper()}", store=self.location, label=entry.label) from exc
-
     def _protect_private_key(self, entry: Entry, password: str) -> bytes:
         raise NotImplementedError
 
