@@ -190,6 +190,17 @@ def test_a_large_text_is_scanned_not_split(monkeypatch):
     assert list(parse._text_lines("a\nb")) == [(1, "a", False), (2, "b", False)]
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["AES-128-CBC", "DES-EDE3-CBC", ",", "0A", "ff", "g", "-", "\n", " ", "\u0660", "\xb2",
+                                 "z", "9"]), max_size=8).map("".join))
+def test_a_dek_info_header_is_judged_as_the_regular_expression_judges_it(value):
+    import re
+
+    from keystores.backends.pem.read import _DEK_INFO, dek_info_sound
+
+    assert dek_info_sound(value) == bool(re.match(_DEK_INFO, value))
+
+
 @needs_openssl
 def test_pkcs7_bundle_read(openssl_made, tmp_path):
     p7 = tmp_path / "bundle.p7b"

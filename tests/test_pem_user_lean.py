@@ -66,9 +66,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _run(installed: UserInstall, files: Path, argv: list[str]) -> tuple[str, set[str]]:
+def _run(installed: UserInstall, files: Path, argv: list[str], stderr: str = "") -> tuple[str, set[str]]:
     done, loaded = installed.run(argv, cwd=files, env=ENV)
-    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.returncode == 0 and done.stderr == stderr, done.stderr
     return done.stdout, loaded
 
 
@@ -83,5 +83,22 @@ def test_python_alone_loads_none_of_them(installed: UserInstall, tmp_path: Path)
 def test_listing_a_certificate_loads_no_heavy_module(installed: UserInstall, files: Path, name: str) -> None:
     printed, loaded = _run(installed, files, ["list", name])
     assert printed.startswith("server\ttrusted-cert\tCN=server\t2027-01-01T00:00:00Z\tEC-P256")
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
+
+
+LOOSE_KEY = ("keystores: key.pem: holds a private key (EC-P256) that matches no certificate or request; it is not an "
+             "entry, but it is kept when the file is rewritten\n")
+
+
+@pytest.mark.parametrize(("name", "first"), [("pair.pem", "server\tkey-pair\tCN=server\t"),
+                                             ("traditional.pem", "server\tkey-pair\tCN=server\t"),
+                                             ("key.pem", "")])
+def test_listing_an_encrypted_ec_key_loads_no_heavy_module(installed: UserInstall, files: Path, name: str,
+                                                           first: str) -> None:
+    """The key is decrypted by hashlib and libcrypto (PBES2, or OpenSSL's DEK-Info header read without `re`) and
+    judged by libcrypto: no cryptography either."""
+    printed, loaded = _run(installed, files, ["list", name, *PW], "" if first else LOOSE_KEY)
+    assert printed.startswith(first) and (first or printed == "")
     assert not HEAVY & loaded, HEAVY & loaded
     assert not {module for module in loaded if module.startswith("cryptography")}
