@@ -13,6 +13,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, certificate, ec_key, key_pair_entry, rsa_key, same_key, trusted_entry
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keystores.backends.pem import PemStore
 from keystores.errors import (
@@ -160,6 +162,43 @@ def test_tolerates_crlf_comments_blank_lines_and_junk(openssl_made, tmp_path):
     path = tmp_path / "messy.pem"
     path.write_bytes(messy.encode())
     assert summary(open_store(path)) == [("my server", "key-pair", 2, True), ("Demo Root CA", "certificate", 1, False)]
+
+
+# Every character str.splitlines() breaks at, spaces str.strip() strips (Unicode ones too) and text around them
+_LINE_PIECES = st.lists(st.sampled_from(["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
+                                         "\u2028", "\u2029", " ", "\t", "\xa0", "\u3000", "a", "-----BEGIN X-----",
+                                         "b c", "\u00e9"]), max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LINE_PIECES)
+def test_small_texts_are_split_into_the_lines_the_scan_finds(text):
+    """A small PEM text is split by str.splitlines() (no `re` at start-up), a large one scanned by a regular
+    expression: both give the same numbered, stripped lines and blank-line marks."""
+    from keystores.backends.pem.parse import _scanned_lines, _text_lines
+
+    assert list(_text_lines(text)) == list(_scanned_lines(text))
+
+
+def test_a_large_text_is_scanned_not_split(monkeypatch):
+    from keystores.backends.pem import parse
+
+    monkeypatch.setattr(parse, "_SPLIT_LIMIT", 4)
+    assert list(parse._text_lines("a\n\n\n b \r\nc")) == [(1, "a", False), (4, "b", True), (5, "c", False)]
+    monkeypatch.setattr(parse, "_scanned_lines", lambda text: iter([(9, "scanned", False)]))
+    assert list(parse._text_lines("a\nb\nc")) == [(9, "scanned", False)]
+    assert list(parse._text_lines("a\nb")) == [(1, "a", False), (2, "b", False)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["AES-128-CBC", "DES-EDE3-CBC", ",", "0A", "ff", "g", "-", "\n", " ", "\u0660", "\xb2",
+                                 "z", "9"]), max_size=8).map("".join))
+def test_a_dek_info_header_is_judged_as_the_regular_expression_judges_it(value):
+    import re
+
+    from keystores.backends.pem.read import _DEK_INFO, dek_info_sound
+
+    assert dek_info_sound(value) == bool(re.match(_DEK_INFO, value))
 
 
 @needs_openssl

@@ -39,8 +39,6 @@ tests/test_pem_lazy.py holds both readers to the same entries, seeded over chain
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from functools import cache
 
 from keystores.backends.pem.labels import name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
@@ -55,6 +53,7 @@ from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from keystores.backends.pem.parse import _Block
@@ -300,11 +299,15 @@ def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[t
     return tuple(cert.held for cert in chain), verifications.note(store.location)
 
 
-@cache
+_LISTED: list[type] = []  # the class, made once (functools.cache's import is start-up a listing does not need)
+
+
 def _listed_type() -> type:
     """EncodedCertificate (names, key, signature and its hash read from the DER, as keystores.pki.chain compares and
     verifies them) that knows its block; _NotHere for what read.py would answer by cryptography's decoding: a
     signature algorithm not read here, an encoding cryptography's parser refuses."""
+    if _LISTED:
+        return _LISTED[0]
     from keystores.pki.encoded import EncodedCertificate
 
     class Listed(EncodedCertificate):
@@ -324,6 +327,7 @@ def _listed_type() -> type:
                 raise _NotHere  # RSA-PSS, Ed25519 ...: verified on cryptography's decoding, in read.py
             return name
 
+    _LISTED.append(Listed)
     return Listed
 
 

@@ -144,7 +144,11 @@ def split_pem(data: bytes, location: str, skipped: list[str] | None = None) -> l
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-_LINE_TEXT: list[Any] = []  # the compiled expression, made on first use: writing a PEM file needs no `re` (start-up)
+_LINE_TEXT: list[Any] = []  # the compiled expression, made on first use: small files need no `re` (start-up)
+
+# Up to this many characters a text is split by str.splitlines() (a list of at most this many lines); a longer one
+# is scanned by a regular expression, whose import and compiling cost more than a small file's whole reading.
+_SPLIT_LIMIT = 1 << 20
 
 
 def _line_text() -> Any:
@@ -157,8 +161,22 @@ def _line_text() -> Any:
 
 def _text_lines(text: str) -> Iterator[tuple[int, str, bool]]:
     """(1-based line number, stripped line, whether a blank line came just before) for each non-blank line, as
-    str.splitlines() numbers them, without building a list of every line: a file of 256 MiB of newlines is one
-    regular expression scan and one count, not 256 million strings (2.6 GB)."""
+    str.splitlines() numbers them. A small text is split (what users list: no `re` to import); a large one is
+    scanned (_scanned_lines), without a list of every line. (tests/test_pem.py holds the two to the same lines.)"""
+    if len(text) > _SPLIT_LIMIT:
+        yield from _scanned_lines(text)
+        return
+    previous = 1  # (the first line counts as after a blank one from line 3 on, as _scanned_lines counts it)
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()  # (what str.strip() strips is what the expression's \S is not: str.isspace())
+        if stripped:
+            yield number, stripped, number - previous > 1
+            previous = number
+
+
+def _scanned_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """_text_lines by a regular expression scan: a file of 256 MiB of newlines is one scan and one count, not 256
+    million strings (2.6 GB)."""
     number, end = 1, 0
     for found in _line_text().finditer(text):
         start = found.start()

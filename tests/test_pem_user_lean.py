@@ -1,0 +1,104 @@
+"""What listing, showing and exporting the small PEM and DER files users list costs in a user's install (issue 15,
+"start-up"; tests/user_install.py: in the development venv the editable install's finder loads most of these
+modules in every run): a certificate, a key alone, a key with its certificate or chain (PKCS#8 or OpenSSL's
+traditional form, encrypted), a DER certificate. Each run's output is checked too, so a run that failed early
+cannot pass for a lean one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from user_install import UserInstall, user_install
+
+from keystores.model import Entry, EntryKind
+from keystores.store import open_store
+
+PASSWORD = "bench-password"  # bench/bench_pem.py's, which made key.pem and traditional.pem
+ENV = {"BENCH_PW": PASSWORD}
+PW = ["--password", "env:BENCH_PW"]
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# The standard library's modules Python's start-up does not load and these commands do not need (each 0.5-6 ms of
+# CPU of a run); re, enum, functools and collections came in with the line scan of a PEM file's text.
+HEAVY = {"typing", "re", "enum", "collections", "functools", "contextlib", "importlib", "dataclasses", "inspect",
+         "pathlib", "datetime", "json", "ipaddress", "urllib.parse"}
+
+
+def _certificate(subject: str, key: Any, issuer: str, issuer_key: Any) -> x509.Certificate:
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    return (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+            .public_key(key.public_key()).serial_number(11).not_valid_before(WHEN)
+            .not_valid_after(WHEN + dt.timedelta(days=365)).sign(issuer_key, hashes.SHA256()))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> UserInstall:
+    return user_install(tmp_path_factory.mktemp("user-install"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bench/bench_pem.py's small files: cert.pem, server.pem (an encrypted key with its chain), pair.pem (an
+    encrypted key with its certificate), key.pem (an encrypted key alone), traditional.pem (OpenSSL's DEK-Info form
+    with its certificate), server.der."""
+    from bench_pem import PASSWORD_ENV, _small_files  # (tests/user_install.py put bench/ on the path)
+
+    assert PASSWORD_ENV == ENV
+    folder = tmp_path_factory.mktemp("pem-files")
+    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    root = _certificate("Root", root_key, "Root", root_key)
+    leaf = _certificate("server", leaf_key, "Root", root_key)
+    with open_store(folder / "server.pem", create=True, password=PASSWORD) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(leaf, root), key=leaf_key))
+    with open_store(folder / "pair.pem", create=True, password=PASSWORD) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(leaf,), key=leaf_key))
+    (folder / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    _small_files(folder, leaf, leaf_key)  # server.der, traditional.pem, key.pem
+    return folder
+
+
+def _run(installed: UserInstall, files: Path, argv: list[str], stderr: str = "") -> tuple[str, set[str]]:
+    done, loaded = installed.run(argv, cwd=files, env=ENV)
+    assert done.returncode == 0 and done.stderr == stderr, done.stderr
+    return done.stdout, loaded
+
+
+def test_python_alone_loads_none_of_them(installed: UserInstall, tmp_path: Path) -> None:
+    """Else the tests below would pass whatever keystores imports."""
+    done, loaded = installed.run(["-c", "pass"], cwd=tmp_path, console_script=False)
+    assert done.returncode == 0 and "sys" in loaded, done.stderr
+    assert not HEAVY & loaded
+
+
+@pytest.mark.parametrize("name", ["cert.pem", "server.der"])
+def test_listing_a_certificate_loads_no_heavy_module(installed: UserInstall, files: Path, name: str) -> None:
+    printed, loaded = _run(installed, files, ["list", name])
+    assert printed.startswith("server\ttrusted-cert\tCN=server\t2027-01-01T00:00:00Z\tEC-P256")
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
+
+
+LOOSE_KEY = ("keystores: key.pem: holds a private key (EC-P256) that matches no certificate or request; it is not an "
+             "entry, but it is kept when the file is rewritten\n")
+
+
+@pytest.mark.parametrize(("name", "first"), [("pair.pem", "server\tkey-pair\tCN=server\t"),
+                                             ("traditional.pem", "server\tkey-pair\tCN=server\t"),
+                                             ("key.pem", "")])
+def test_listing_an_encrypted_ec_key_loads_no_heavy_module(installed: UserInstall, files: Path, name: str,
+                                                           first: str) -> None:
+    """The key is decrypted by hashlib and libcrypto (PBES2, or OpenSSL's DEK-Info header read without `re`) and
+    judged by libcrypto: no cryptography either."""
+    printed, loaded = _run(installed, files, ["list", name, *PW], "" if first else LOOSE_KEY)
+    assert printed.startswith(first) and (first or printed == "")
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
