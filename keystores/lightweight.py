@@ -45,3 +45,36 @@ class cached_property:
             return self
         value = instance.__dict__[self.name] = self.function(instance)
         return value
+
+
+class ExitStack:
+    """`with ExitStack() as stack: x = stack.enter_context(cm)`: contextlib.ExitStack's part that opens several
+    stores for one command (audit, validate), without importing contextlib. On leaving, each context entered is
+    exited, the last first, with the exception in flight: one that returns true suppresses it, one that raises
+    replaces it for those exited after it, and the last such exception is raised."""
+
+    def __init__(self) -> None:
+        self._exits: list[Callable[..., Any]] = []
+
+    def enter_context(self, context: Any) -> Any:
+        kind = type(context)
+        value = kind.__enter__(context)
+        self._exits.append(lambda *details: kind.__exit__(context, *details))
+        return value
+
+    def __enter__(self) -> ExitStack:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        received = kind is not None
+        details: tuple[Any, Any, Any] = (kind, exc, tb)
+        suppressed = pending = False
+        while self._exits:
+            try:
+                if self._exits.pop()(*details):
+                    suppressed, pending, details = True, False, (None, None, None)
+            except BaseException as raised:  # handed to the next exit, raised at the end
+                pending, details = True, (type(raised), raised, raised.__traceback__)
+        if pending:
+            raise details[1]
+        return received and suppressed

@@ -401,7 +401,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                     f"{where(position, cert)}signed with {hash_name.upper()}"
                     + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
                     cert)
-            why = weak_key(public_key_of(cert))
+            why = _weak_key_of(cert, weak_key, public_key_of)
             if why:
                 add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and chain:
@@ -444,6 +444,25 @@ def _chains_from_der(entries: list[Entry]) -> list[tuple[Any, ...]] | None:
     if certificates is None:
         return None
     return [tuple(certificates[der] for der in ders) for ders in held]
+
+
+_STRONG_KEYS = frozenset({"EC-P256", "EC-P384", "EC-P521", "Ed25519", "Ed448"})
+
+
+def _weak_key_of(cert: Any, weak_key: Callable[[object], str | None],
+                 public_key_of: Callable[[Any], object]) -> str | None:
+    """weak_key of the certificate's key: from the key's type and size keystores.pki.shown read from the DER for a
+    ShownCertificate of an RSA key or a key at least 256 bits strong (start-up speed: no key loaded, no
+    cryptography imported); else of the key cryptography loads."""
+    from keystores.pki.shown import ShownCertificate
+
+    if isinstance(cert, ShownCertificate) and cert.shown.key is not None:
+        kind, bits = cert.shown.key
+        if kind in _STRONG_KEYS:
+            return None
+        if kind.startswith("RSA-"):
+            return f"RSA key of {bits} bits (< 2048)" if bits < 2048 else None
+    return weak_key(public_key_of(cert))
 
 
 def _subject_text(cert: x509.Certificate) -> str:

@@ -56,10 +56,122 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
                 return False
         except ValueError:
             return False
-    elif cert.issuer != issuer.subject:
+        return _issued_by_der(cert, issuer)
+    if cert.issuer != issuer.subject:
         return False
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
+
+
+# The signature half of issued_by between two certificates held as DER, by (certificate DER, issuer DER): a pure
+# function of the two, so each link is checked once per process (a store's reader links its key pairs' chains while
+# reading, then audit, validate or receive checks the same links again; a CA shared by many chains is checked once).
+_LINKS: dict[tuple[bytes, bytes], bool] = {}
+
+
+def _issued_by_der(cert: Any, issuer: Any) -> bool:
+    link = (cert.der, issuer.der)
+    verdict = _LINKS.get(link)
+    if verdict is None:
+        verdict = _LINKS[link] = _signed_by_der(cert, issuer)
+    return verdict
+
+
+def _signed_by_der(cert: Any, issuer: Any) -> bool:
+    """Whether `issuer`'s key made `cert`'s signature (both EncodedCertificates): by the interpreter's libcrypto
+    (keystores.crypto.verify) for an RSA key or an EC key on a NIST curve, read from the DER and judged loadable as
+    cryptography judges it, under a hash the signature's OID names (start-up speed: no cryptography import for a
+    chain of such keys, bench_core's "start-up: keystores audit s.kdb"); else, or where libcrypto cannot say, as
+    cryptography verifies it (signature_valid). Where cryptography is loaded and libcrypto not yet (a PEM key
+    decrypted by cryptography), cryptography verifies: ctypes and hashlib would cost more than its key type's
+    module. The verdicts are the same (tests/test_verify.py)."""
+    import sys
+
+    from keystores.crypto import libcrypto
+
+    if not libcrypto.already_loaded() and "cryptography.hazmat.bindings._rust" in sys.modules:
+        public_key = public_key_of(issuer)
+        return public_key is not None and signature_valid(cert, public_key)
+    try:
+        hash_name = cert.signature_hash_name
+        key = _key_from_der(issuer.spki_der) if hash_name is not None else None
+        if key is not None:
+            if key[1]:
+                return False  # an absurd key (absurd_key) made no signature
+            from keystores.crypto.verify import verify
+
+            verdict = verify(issuer.spki_der, cert.signature, cert.tbs_certificate_bytes, hash_name)
+            if verdict is not None:
+                return verdict
+    except ValueError:
+        pass  # signature_valid says what a damaged certificate or key is
+    public_key = public_key_of(issuer)
+    return public_key is not None and signature_valid(cert, public_key)
+
+
+_NIST_KEYS = ("EC-P256", "EC-P384", "EC-P521")
+_KEYS_FROM_DER: dict[bytes, tuple[int | None, bool] | None] = {}
+
+
+def _key_from_der(spki: bytes) -> tuple[int | None, bool] | None:
+    """(the RSA modulus' bits, or None for an EC key; whether absurd_key refuses the key) of a SubjectPublicKeyInfo
+    that cryptography loads as an RSA key or an EC key on P-256, P-384 or P-521, read from its DER
+    (keystores.pki.columns.key_facts, keystores.pki.shown's loadability checks, each held to cryptography's loader);
+    None for any other key, which is left to cryptography."""
+    if spki not in _KEYS_FROM_DER:
+        from keystores.pki.columns import key_facts
+        from keystores.pki.shown import ec_point_loads, rsa_key_loads
+
+        found: tuple[int | None, bool] | None = None
+        try:
+            tag, start, stop = der.read(spki, 0, len(spki), minimal=True)
+            if tag == 0x30 and stop == len(spki):
+                kind, bits = key_facts(spki, start, stop)
+                content = spki[start:stop]
+                if kind in _NIST_KEYS and ec_point_loads(kind, content):
+                    found = (None, False)
+                elif kind.startswith("RSA-") and rsa_key_loads(content):
+                    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
+
+                    found = (bits, bits > MAX_RSA_BITS or _rsa_exponent_bits(content) > MAX_RSA_EXPONENT_BITS)
+        except (ValueError, IndexError):
+            found = None
+        _KEYS_FROM_DER[spki] = found
+    return _KEYS_FROM_DER[spki]
+
+
+def _rsa_exponent_bits(spki_content: bytes) -> int:
+    """The public exponent's size of an RSA SubjectPublicKeyInfo's content key_facts read."""
+    _, (_, _, bits_start, bits_stop) = der.elements(spki_content, 0, len(spki_content))
+    key = spki_content[bits_start + 1 : bits_stop]
+    _, start, stop = der.read(key, 0, len(key))
+    _, (_, _, exponent_start, exponent_stop) = der.elements(key, start, stop)
+    return int.from_bytes(key[exponent_start:exponent_stop], "big").bit_length()
+
+
+def _rsa_bits_of(cert: Any) -> int | None:
+    """rsa_bits(public_key_of(cert)), read from the DER where _key_from_der can (no key loaded)."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):
+        try:
+            key = _key_from_der(cert.spki_der)
+        except ValueError:
+            key = None
+        if key is not None:
+            return key[0]
+    return rsa_bits(public_key_of(cert))
+
+
+def _identity(cert: Any) -> bytes:
+    """What build_chain tells certificates apart by: the DER (equal DER, equal SHA-256 fingerprint)."""
+    from keystores.pki.encoded import Encoded
+
+    if isinstance(cert, Encoded):
+        return cert.der
+    from keystores.crypto.key_encoding import Encoding
+
+    return cert.public_bytes(Encoding.DER)  # type: ignore[no-any-return]
 
 
 _BASIC_CONSTRAINTS, _KEY_USAGE = "2.5.29.19", "2.5.29.15"
@@ -99,17 +211,16 @@ def signature_valid(data: x509.Certificate | x509.CertificateSigningRequest, pub
         try:
             if data.signature_hash_name is not None:
                 return _raw_signature_valid(data, public_key)
-            data = data.decoded  # Ed25519 and RSA-PSS: as cryptography reads them
+            data = data.decoded  # Ed25519 and RSA-PSS: as cryptography reads them (a RawCertificate if damaged)
         except ValueError:
             return False
-    else:
-        from keystores.pki.undecoded import RawCertificate
+    from keystores.pki.undecoded import RawCertificate
 
-        if isinstance(data, RawCertificate):
-            try:  # its fields are read (asn1crypto) only now: a damaged one is no signature, as for EncodedCertificate
-                return _raw_signature_valid(data, public_key)
-            except ValueError:
-                return False
+    if isinstance(data, RawCertificate):
+        try:  # its fields are read (asn1crypto) only now: a damaged one is no signature, as for EncodedCertificate
+            return _raw_signature_valid(data, public_key)
+        except ValueError:
+            return False
 
     from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -275,23 +386,17 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
     """
     import itertools
 
-    from cryptography.hazmat.primitives import hashes
-
     from keystores.limits import MAX_CANDIDATES_PER_NAME
 
-    def fingerprint(cert: x509.Certificate) -> bytes:
-        return cert.fingerprint(hashes.SHA256())
-
     chain = [leaf]
-    seen = {fingerprint(leaf)}
+    seen = {_identity(leaf)}
     current = leaf
     while not complete(current):
         found = by_name = None
         for cand in itertools.islice(issuers(current), MAX_CANDIDATES_PER_NAME):
-            print_ = fingerprint(cand)
-            if print_ in seen:
+            if _identity(cand) in seen:
                 continue
-            if budget is not None and not budget.spend(rsa_bits(public_key_of(cand))):
+            if budget is not None and not budget.spend(_rsa_bits_of(cand)):
                 break
             if issued_by(current, cand):
                 found = cand
@@ -301,7 +406,7 @@ def build_chain(leaf: x509.Certificate, issuers: Callable[[x509.Certificate], It
         found = found if found is not None else by_name
         if found is None:
             break
-        seen.add(fingerprint(found))
+        seen.add(_identity(found))
         chain.append(found)
         current = found
     return tuple(chain)

@@ -11,7 +11,17 @@ if TYPE_CHECKING:
 
 
 def sha256_fingerprint(cert: Any) -> bytes:
-    """The certificate's SHA-256 fingerprint: cryptography's certificates and keystores' DER-read ones alike."""
+    """The certificate's SHA-256 fingerprint: cryptography's certificates and keystores' DER-read ones alike; the
+    latter's by hashlib where cryptography's hashes are not loaded (start-up speed: audit of a .kdb imports no
+    cryptography; where they are, hashlib would load a second OpenSSL)."""
+    import sys
+
+    from keystores.pki.encoded import Encoded
+
+    if isinstance(cert, Encoded) and "cryptography.hazmat.primitives.hashes" not in sys.modules:
+        import hashlib
+
+        return hashlib.sha256(cert.der).digest()
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256())  # type: ignore[no-any-return]
