@@ -131,6 +131,7 @@ def protect_cmd(
 
     from keystores.cli.common import err
 
+    from keystores.ams.doctor import held_leaf
     from keystores.ams.policy import read_policies
     from keystores.ams.rehearse import protect, recipient_certificates
 
@@ -141,8 +142,7 @@ def protect_cmd(
         side = _side(stack, "putter", putter, password)
         signer = cert = None
         if chosen.signs:
-            entry = side.store.get(side.label)
-            cert = entry.chain[0] if entry.chain else None
+            cert = held_leaf(side.store.get(side.label))
             signer = side.store.signer(side.label)
         recipients = recipient_certificates(chosen, side.certificates(), at=when) if chosen.encrypts else []
         protected = protect(data, chosen, signer=signer, signer_cert=cert, recipients=recipients, at=when)
@@ -175,6 +175,7 @@ def unprotect_cmd(
 
     from keystores.cli.common import err, show_notes
 
+    from keystores.ams.doctor import held_chain, held_leaf
     from keystores.ams.policy import read_policies
     from keystores.ams.rehearse import unprotect
 
@@ -182,12 +183,11 @@ def unprotect_cmd(
     data = _read_input(message)
     with contextlib.ExitStack() as stack:
         side = _side(stack, "getter", getter, password)
-        entry = side.store.get(side.label)
-        own = entry.chain[0] if entry.chain else None
+        own = held_leaf(side.store.get(side.label))
         decrypter = side.store.decrypter(side.label) if chosen.encrypts else None
         trusted = [cert for _, cert in side.certificates()]
         trusted += [c for store in _trust_stores(stack, trust or [], trust_password) for e in store.entries()
-                    for c in e.chain]
+                    for c in held_chain(e)]
         result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
     _write_output(out, result.message)
     show_notes(result.notes)

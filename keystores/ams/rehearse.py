@@ -76,10 +76,9 @@ def protect(message: bytes, policy: Policy, *, signer: Signer | None, signer_cer
 def _signed_data(content: bytes, algorithm: str, signer: Signer, cert: x509.Certificate, at: dt.datetime) -> bytes:
     from asn1crypto import cms, core
     from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     hash_name = algorithm.lower()
-    certificate = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
+    certificate = ax509.Certificate.load(_der(cert))
     digest = hashlib.new(hash_name, content).digest()
     attrs = cms.CMSAttributes([
         cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
@@ -111,7 +110,6 @@ def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certif
     from asn1crypto import algos, cms
     from asn1crypto import x509 as ax509
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     name, size = CIPHERS[algorithm]
     key = os.urandom(size)
@@ -121,7 +119,7 @@ def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certif
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise UsageError(f"recipient {cert.subject.rfc4514_string()} has no RSA key: AMS needs RSA")
-        parsed = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
+        parsed = ax509.Certificate.load(_der(cert))
         infos.append(cms.RecipientInfo({"ktri": cms.KeyTransRecipientInfo({
             "version": "v0",
             "rid": cms.RecipientIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
@@ -256,9 +254,8 @@ def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cer
 
 def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str]:
     from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
-    mine = ax509.Certificate.load(own_cert.public_bytes(Encoding.DER))
+    mine = ax509.Certificate.load(_der(own_cert))
     wrapped = None
     for recipient in enveloped["recipient_infos"]:
         if recipient.name != "ktri":
@@ -294,7 +291,6 @@ def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certific
 
 def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     """The content and the signer's certificate of a SignedData whose one signature verifies."""
-    from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -319,7 +315,7 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
         else:
             hit = parsed.key_identifier == sid.chosen.native
         if hit:
-            cert = cx509.load_der_x509_certificate(parsed.dump())
+            cert = _certificate(parsed.dump())
             break
     if cert is None:
         raise MessageRefused("the signer's certificate is not in the message")
@@ -347,6 +343,30 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     except InvalidSignature as exc:
         raise MessageRefused("bad signature: it does not verify with the signer's certificate") from exc
     return content, cert
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    """The certificate's DER: as held (keystores.pki.encoded), else as cryptography writes it."""
+    from keystores.pki.encoded import Encoded
+
+    if isinstance(cert, Encoded):
+        return cert.der
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def _certificate(der: bytes) -> x509.Certificate:
+    """A certificate from a message: read from its DER by keystores.pki.shown when it reads it (the checks then
+    import no cryptography.x509), else loaded by cryptography (ValueError for one it refuses)."""
+    from keystores.pki.shown import ShownCertificate, read_shown
+
+    shown = read_shown(der)
+    if shown is not None:
+        return ShownCertificate(der, shown)  # type: ignore[return-value]
+    from cryptography import x509 as cx509
+
+    return cx509.load_der_x509_certificate(der)
 
 
 def recipient_certificates(policy: Policy, candidates: list[tuple[str, x509.Certificate]],
