@@ -163,3 +163,16 @@ def test_check_protect_and_unprotect_import_no_x509(ends: Path, at: str) -> None
         assert sorted((f["side"], f["policy"] or "-", f["check"]) for f in report["findings"]) == [
             ("getter", "-", "expired"), ("getter", "PAY.IN", "signer-trust"), ("getter", "PAY.OUT", "signer-trust"),
             ("putter", "-", "expired"), ("putter", "PAY.IN", "expired")]
+
+
+
+def test_a_check_in_a_user_install_reads_keystore_conf_without_pathlib(ends: Path,
+                                                                        tmp_path_factory: pytest.TempPathFactory
+                                                                        ) -> None:
+    from user_install import user_install
+
+    installed = user_install(tmp_path_factory.mktemp("user-install"))
+    done, loaded = installed.run(["ams", "check", "--policies", "pay.spl", "--at", "2026-06-01", "--putter",
+                                  "alice-jks.conf", "--getter", "bob-cms.conf"], cwd=ends)
+    assert done.returncode == 0 and done.stdout == "no problems found\n", done.stderr
+    assert "keystores.ams.conf" in loaded and not {"pathlib", "cryptography.x509"} & loaded
