@@ -131,6 +131,7 @@ def protect_cmd(
 
     from keystores.cli.common import err
 
+    from keystores.ams.doctor import held_leaf
     from keystores.ams.policy import read_policies
     from keystores.ams.rehearse import protect, recipient_certificates
 
@@ -141,8 +142,7 @@ def protect_cmd(
         side = _side(stack, "putter", putter, password)
         signer = cert = None
         if chosen.signs:
-            entry = side.store.get(side.label)
-            cert = entry.chain[0] if entry.chain else None
+            cert = held_leaf(side.store.get(side.label))
             signer = side.store.signer(side.label)
         recipients = recipient_certificates(chosen, side.certificates(), at=when) if chosen.encrypts else []
         protected = protect(data, chosen, signer=signer, signer_cert=cert, recipients=recipients, at=when)
@@ -175,6 +175,7 @@ def unprotect_cmd(
 
     from keystores.cli.common import err, show_notes
 
+    from keystores.ams.doctor import held_chain, held_leaf
     from keystores.ams.policy import read_policies
     from keystores.ams.rehearse import unprotect
 
@@ -182,12 +183,11 @@ def unprotect_cmd(
     data = _read_input(message)
     with contextlib.ExitStack() as stack:
         side = _side(stack, "getter", getter, password)
-        entry = side.store.get(side.label)
-        own = entry.chain[0] if entry.chain else None
+        own = held_leaf(side.store.get(side.label))
         decrypter = side.store.decrypter(side.label) if chosen.encrypts else None
         trusted = [cert for _, cert in side.certificates()]
         trusted += [c for store in _trust_stores(stack, trust or [], trust_password) for e in store.entries()
-                    for c in e.chain]
+                    for c in held_chain(e)]
         result = unprotect(data, chosen, decrypter=decrypter, own_cert=own, trusted=trusted, at=_when(at))
     _write_output(out, result.message)
     show_notes(result.notes)
@@ -212,14 +212,13 @@ def conf_cmd(
 ) -> None:
     """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
     private key. CMS files hold no password: AMS reads the stash beside the database."""
-    from pathlib import Path
-
     from keystores.cli.common import err, secret_from, show_notes
 
+    from keystores import paths
     from keystores.ams.conf import write_conf
     from keystores.errors import StoreExists
 
-    if Path(out).exists() and not force:
+    if paths.exists(out) and not force:
         raise StoreExists("already exists; use --force to replace it", store=out)
     secret = secret_from(password, "password")
     kind, notes = write_conf(store, label, out, password=secret, force=force, module=module,
@@ -285,10 +284,9 @@ def _when(at: str | None) -> Any:
 def _side(stack: contextlib.ExitStack, role: str, conf_path: str, password: str | None) -> Any:
     """Open the store a keystore.conf names (prompting on a terminal when its password cannot be read back) and
     the CMS database of other parties' certificates it names, if that exists."""
-    from pathlib import Path
-
     from keystores.cli.common import show_notes, with_secret
 
+    from keystores import paths
     from keystores.ams.conf import open_conf_store, read_conf
     from keystores.ams.doctor import Side
     from keystores.store import open_store
@@ -298,7 +296,7 @@ def _side(stack: contextlib.ExitStack, role: str, conf_path: str, password: str 
                                             lambda pw: open_conf_store(conf, password=pw)))
     show_notes(store.notes)
     others = []
-    if conf.secondary and Path(conf.secondary).exists():
+    if conf.secondary and paths.exists(conf.secondary):
         others.append(stack.enter_context(open_store(conf.secondary)))
     return Side(role, conf.path, store, conf.label, others)
 

@@ -64,13 +64,17 @@ def backend_class(name: str) -> Any:
 
 def backend_status() -> dict[str, str | None]:
     """name -> None when usable, else why not (for `keystores backends`): one line per backend, so a format read
-    and written by another's backend (DER by PEM's) and addresses of other stores (`ams:`) are not listed."""
+    and written by another's backend (DER by PEM's) and addresses of other stores (`ams:`) are not listed. A
+    backend with an optional dependency (its record's `install`) is imported to see that it loads; the others need
+    only keystores' own dependencies, which its installation brings (importing them all was 3x a bare
+    interpreter's start-up: issue 15)."""
     status: dict[str, str | None] = {}
     for record in formats.listed():
         if record.variant_of or record.storage is Storage.INDIRECT:
             continue
         try:
-            backend_class(record.name)
+            if record.install:
+                backend_class(record.name)
             status[record.name] = record.unavailable() if record.unavailable else None
         except BackendUnavailable as exc:
             status[record.name] = exc.reason

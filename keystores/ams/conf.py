@@ -18,10 +18,8 @@ in a message.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from urllib.parse import quote
 
-from keystores import formats
+from keystores import formats, paths
 from keystores.errors import KeystoreError, PasswordRequired, StoreNotFound, UsageError
 from keystores.frozen import Record
 
@@ -45,12 +43,14 @@ _SECRET_KEYS = ("token_pin", "keystore_pass", "key_pass", "password")
 _MAX_BYTES = 64 * 1024
 
 
-def default_path() -> Path:
-    """Where AMS looks: $MQS_KEYSTORE_CONF, else $HOME/.mqs/keystore.conf."""
+def default_path() -> str:
+    """Where AMS looks: $MQS_KEYSTORE_CONF, else $HOME/.mqs/keystore.conf (spelled as pathlib spells it: paths are
+    handled with keystores.paths, as opening a store does, rather than pathlib, whose import costs about as much
+    CPU as starting Python)."""
     env = os.environ.get("MQS_KEYSTORE_CONF")
     if env:
-        return Path(env)
-    return Path.home() / ".mqs" / "keystore.conf"
+        return paths.normal(env)
+    return paths.join(os.path.expanduser("~"), ".mqs", "keystore.conf")
 
 
 class KeystoreConf(Record):
@@ -89,6 +89,8 @@ class KeystoreConf(Record):
             token = self.values.get("token")
             if not token:
                 raise UsageError("no pkcs11.token line", store=self.path)
+            from urllib.parse import quote
+
             uri = f"pkcs11:token={quote(token, safe='')}"
             library = self.values.get("library")
             return f"{uri}?module-path={library}" if library else uri
@@ -98,7 +100,7 @@ class KeystoreConf(Record):
                                  store=self.path)
             given = self._path_value("keystore")
             for candidate in (given, f"{given}.{self.kind}", f"{given}.jks"):
-                if Path(candidate).exists():
+                if paths.exists(candidate):
                     return candidate
             return given
         if self.kind == "pem":
@@ -124,13 +126,13 @@ class KeystoreConf(Record):
         value = self.values.get(key)
         if not value:
             raise UsageError(f"no {self.kind}.{key} line", store=self.path)
-        path = Path(os.path.expanduser(value))
-        if not path.is_absolute():
-            path = Path(self.path).parent / path  # AMS resolves relative to its working folder; we to the file's
-            note = f"{self.path}: {self.kind}.{key} is relative; read from {path}"
+        path = paths.normal(os.path.expanduser(value))
+        if not path.startswith("/"):
+            path = paths.join(paths.parent(self.path), path)  # AMS resolves relative to its working folder; we to
+            note = f"{self.path}: {self.kind}.{key} is relative; read from {path}"  # the file's
             if note not in self.notes:
                 self.notes.append(note)
-        return str(path)
+        return path
 
     def secret(self) -> str | None:
         """The store password or PIN the file holds in clear; None when it holds none (CMS: the stash).
@@ -161,10 +163,9 @@ class KeystoreConf(Record):
 def read_conf(path: str | os.PathLike[str] | None = None) -> KeystoreConf:
     """Parse a keystore.conf (the default one when `path` is None). One store prefix per file; unknown keys of a
     known prefix are refused by name with their line."""
-    where = Path(path) if path else default_path()
-    source = str(where)
+    source = paths.normal(path) if path else default_path()
     try:
-        with open(where, "rb") as handle:
+        with open(source, "rb") as handle:
             raw = handle.read(_MAX_BYTES + 1)
     except FileNotFoundError:
         raise StoreNotFound("no such keystore.conf" + ("" if path else " (set MQS_KEYSTORE_CONF or give a path)"),
@@ -287,7 +288,7 @@ def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password:
     from keystores.fileio import atomic_write
     from keystores.store import open_store
 
-    if Path(out).exists() and not force:
+    if paths.exists(out) and not force:
         from keystores.errors import StoreExists
 
         raise StoreExists("already exists (replace it with force)", store=str(out))
@@ -299,13 +300,13 @@ def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password:
         if entry.key is None:
             raise UsageError("has no private key: AMS needs the certificate and key that are 'me'", store=store,
                              label=label)
-    absolute = store if formats.by_prefix(store) is not None else str(Path(store).resolve())  # a URI stays as is
+    absolute = store if formats.by_prefix(store) is not None else paths.normal(os.path.realpath(store))  # a URI: as is
     if kind == "pkcs11" and module and "module-path=" not in absolute:
         absolute += ("&" if "?" in absolute else "?") + f"module-path={module}"
     notes = []
     if kind == "cms":
         password = None  # it opened the database; AMS reads the stash instead
-        if not Path(absolute[:-4] + ".sth").exists():
+        if not paths.exists(absolute[:-4] + ".sth"):
             notes.append(f"{absolute}: no stash beside it, and AMS opens a CMS database only through its stash")
     atomic_write(out, conf_text(kind, absolute, label, password=password, secondary=secondary).encode(),
                  private=True)

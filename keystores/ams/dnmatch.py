@@ -24,10 +24,15 @@ _ATTRIBUTE_NAME = re.compile(r"(?:^|(?<=[,;+]))\s*([A-Za-z][A-Za-z0-9-]*)\s*=")
 
 
 def certificate_dn(cert: x509.Certificate) -> str:
-    """The subject as AMS compares it: `CN=x,O=y,C=GB`, most specific part first."""
+    """The subject as AMS compares it: `CN=x,O=y,C=GB`, most specific part first (read from the DER of a
+    certificate held as DER, as keystores.pki.certificates.describe reads it)."""
     from keystores.pki.dn import DistinguishedName
+    from keystores.pki.encoded import EncodedCertificate
 
-    return DistinguishedName.from_x509(cert.subject).normalized()
+    name = DistinguishedName.from_der(cert.subject_der) if isinstance(cert, EncodedCertificate) else None
+    if name is None:
+        name = DistinguishedName.from_x509(cert.subject)
+    return name.normalized()
 
 
 def lower_case_names(text: str) -> list[str]:

@@ -9,6 +9,10 @@ certificate per recipient DN. The getter ignores `-r`, decrypts with its own key
 empty or lists the signer's DN, and must validate the signer's certificate with what it trusts.
 
 Everything here works on open stores through the KeyStore protocol; the CLI opens them from keystore.conf files.
+Certificates are read from the DER their backends still hold where keystores.pki.shown reads them (held_leaf,
+held_chain: a ShownCertificate, whose facts and chains are cryptography's: tests/test_ams_lean.py), so that a check
+or a rehearsal of a small store imports no cryptography.x509 (start-up speed, issue 15); else from the entry's
+decoded chain, as before.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from keystores.ams.policy import Policy, PolicySet
+    from keystores.model import Entry
     from keystores.store import KeyStore
 
 EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4"
@@ -52,9 +57,48 @@ class Side(Record):
         for store in [self.store, *self.others]:
             prefix = "" if store is self.store else f"{store.location}:"
             for entry in store.entries():
-                if entry.chain:
-                    found.append((prefix + entry.label, entry.chain[0]))
+                leaf = held_leaf(entry)
+                if leaf is not None:
+                    found.append((prefix + entry.label, leaf))
         return found
+
+
+def held_leaf(entry: Entry) -> x509.Certificate | None:
+    """The entry's certificate: a keystores.pki.shown.ShownCertificate read from the DER its backend still holds
+    when pki.shown reads it, else the decoded chain's first (None for an entry without one)."""
+    der = entry.undecoded_leaf
+    if der is not None:
+        from keystores.pki.shown import ShownCertificate, read_shown
+
+        shown = read_shown(der)
+        if shown is not None:
+            return ShownCertificate(der, shown)  # type: ignore[return-value]
+    return entry.chain[0] if entry.chain else None
+
+
+def held_chain(entry: Entry) -> tuple[x509.Certificate, ...]:
+    """The entry's chain as held_leaf reads its certificate: each from its DER when pki.shown reads them all, else
+    the decoded chain."""
+    ders = entry.undecoded_chain
+    if ders is not None:
+        from keystores.pki.shown import ShownCertificate, read_shown
+
+        shown = [read_shown(der) for der in ders]
+        if None not in shown:
+            return tuple(ShownCertificate(der, facts) for der, facts in zip(ders, shown, strict=True))  # type: ignore
+    return entry.chain
+
+
+def _of_one_kind(certs: list[Any]) -> list[Any]:
+    """`certs` as they are when each is a ShownCertificate and pki.shown reads them as one set (their names compare
+    alike as encoded and as cryptography compares them), else each as cryptography's: keystores.pki.chain compares
+    the names of one chain search in one kind."""
+    from keystores.pki.encoded import EncodedCertificate
+    from keystores.pki.shown import ShownCertificate, shown_certificates
+
+    if all(isinstance(c, ShownCertificate) for c in certs) and shown_certificates(c.der for c in certs) is not None:
+        return certs
+    return [c.decoded if isinstance(c, EncodedCertificate) else c for c in certs]
 
 
 class Finding(FrozenValue):
@@ -102,13 +146,73 @@ def certificate_problems(cert: x509.Certificate, *, uses: Iterable[str], sign_ha
                          at: dt.datetime) -> list[tuple[str, str]]:
     """(check, message) for every way `cert` falls short of AMS's requirements for `uses` (any of "sign",
     "privacy", "confidentiality"); `sign_hash` is the policy's signature algorithm when the certificate signs."""
+    from keystores.pki.shown import ShownCertificate
+
+    shown = cert.shown if isinstance(cert, ShownCertificate) else None
+    found: list[tuple[str, str]] = []
+    if shown is not None and shown.key is not None and shown.key[0].startswith("RSA-"):
+        rsa_size: int | None = shown.key[1]  # read from the DER as cryptography's key_size
+    else:
+        rsa_size = _rsa_size(cert, found)
+    if rsa_size is not None and sign_hash in ("SHA384", "SHA512") and rsa_size <= 768:
+        found.append(("key-size", f"{sign_hash} signing needs a key longer than 768 bits; this one has {rsa_size}"))
+    if cert.not_valid_after_utc <= at:
+        found.append(("expired", f"expired on {cert.not_valid_after_utc.date().isoformat()}"))
+    elif cert.not_valid_before_utc > at:
+        found.append(("not-yet-valid", f"valid only from {cert.not_valid_before_utc.date().isoformat()}"))
+    if shown is not None:  # pki.shown read both extensions as cryptography decodes them, or declined the certificate
+        bits = shown.key_usage
+        usage = None if bits is None else (0 in bits or 1 in bits, 2 in bits, 3 in bits)
+        extended, extended_problem = shown.extended_key_usage, None
+    else:
+        usage, extended, extended_problem = _usages(cert, found)
+    wanted = set(uses)
+    if usage is not None:
+        signs, enciphers_keys, enciphers_data = usage
+        if "sign" in wanted and not signs:
+            found.append(("key-usage", "signing (integrity) needs key usage digitalSignature or nonRepudiation"))
+        if "privacy" in wanted and not enciphers_keys:
+            found.append(("key-usage", "privacy needs key usage keyEncipherment"))
+        if "confidentiality" in wanted and not enciphers_data:
+            found.append(("key-usage", "confidentiality needs key usage dataEncipherment"))
+    if extended is not None and EMAIL_PROTECTION not in extended:
+        found.append(("extended-key-usage", "its extended key usage lacks emailProtection"))
+    if extended_problem:
+        found.append(("extended-key-usage", extended_problem))
+    return found
+
+
+def _usages(cert: x509.Certificate, found: list[tuple[str, str]]
+            ) -> tuple[tuple[bool, bool, bool] | None, list[str] | None, str | None]:
+    """(key usage as (signs, enciphers keys, enciphers data), extended key usage as dotted OIDs, why the extended
+    key usage cannot be decoded) as cryptography decodes them; None for an absent extension. A key usage that
+    cannot be decoded is a finding at once."""
     from cryptography import x509 as cx509
+
+    try:
+        value = cert.extensions.get_extension_for_class(cx509.KeyUsage).value
+        usage = (value.digital_signature or value.content_commitment, value.key_encipherment, value.data_encipherment)
+    except cx509.ExtensionNotFound:
+        usage = None
+    except ValueError:
+        found.append(("key-usage", "its key usage extension cannot be decoded"))
+        usage = None
+    try:
+        extended = [oid.dotted_string for oid in cert.extensions.get_extension_for_class(cx509.ExtendedKeyUsage).value]
+    except cx509.ExtensionNotFound:
+        extended = None
+    except ValueError:
+        return usage, None, "its extended key usage extension cannot be decoded"
+    return usage, extended, None
+
+
+def _rsa_size(cert: x509.Certificate, found: list[tuple[str, str]]) -> int | None:
+    """The size of the certificate's RSA key as cryptography loads it; None, with the finding, for any other."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from keystores.model import describe_key
 
-    found: list[tuple[str, str]] = []
     try:
         key: Any = cert.public_key()
     except (UnsupportedAlgorithm, ValueError):
@@ -117,37 +221,9 @@ def certificate_problems(cert: x509.Certificate, *, uses: Iterable[str], sign_ha
         found.append(("rsa", "its public key cannot be read; AMS needs an RSA key"))
     elif not isinstance(key, rsa.RSAPublicKey):
         found.append(("rsa", f"the key is {describe_key(key)}; AMS needs an RSA key"))
-    elif sign_hash in ("SHA384", "SHA512") and key.key_size <= 768:
-        found.append(("key-size", f"{sign_hash} signing needs a key longer than 768 bits; this one has "
-                      f"{key.key_size}"))
-    if cert.not_valid_after_utc <= at:
-        found.append(("expired", f"expired on {cert.not_valid_after_utc.date().isoformat()}"))
-    elif cert.not_valid_before_utc > at:
-        found.append(("not-yet-valid", f"valid only from {cert.not_valid_before_utc.date().isoformat()}"))
-    try:
-        usage = cert.extensions.get_extension_for_class(cx509.KeyUsage).value
-    except cx509.ExtensionNotFound:
-        usage = None
-    except ValueError:
-        found.append(("key-usage", "its key usage extension cannot be decoded"))
-        usage = None
-    wanted = set(uses)
-    if usage is not None:
-        if "sign" in wanted and not (usage.digital_signature or usage.content_commitment):
-            found.append(("key-usage", "signing (integrity) needs key usage digitalSignature or nonRepudiation"))
-        if "privacy" in wanted and not usage.key_encipherment:
-            found.append(("key-usage", "privacy needs key usage keyEncipherment"))
-        if "confidentiality" in wanted and not usage.data_encipherment:
-            found.append(("key-usage", "confidentiality needs key usage dataEncipherment"))
-    try:
-        extended = cert.extensions.get_extension_for_class(cx509.ExtendedKeyUsage).value
-        if EMAIL_PROTECTION not in {oid.dotted_string for oid in extended}:
-            found.append(("extended-key-usage", "its extended key usage lacks emailProtection"))
-    except cx509.ExtensionNotFound:
-        pass
-    except ValueError:
-        found.append(("extended-key-usage", "its extended key usage extension cannot be decoded"))
-    return found
+    else:
+        return key.key_size  # type: ignore[no-any-return]
+    return None
 
 
 def check(policies: PolicySet, *, putter: Side | None = None, getter: Side | None = None,
@@ -159,7 +235,7 @@ def check(policies: PolicySet, *, putter: Side | None = None, getter: Side | Non
     for problem in validate(policies):
         report.findings.append(Finding("policy", problem.policy, "policy", problem.severity,
                                        f"{problem.message} ({problem.ams})", line=problem.line))
-    trusted = [cert for store in trust for entry in store.entries() for cert in entry.chain]
+    trusted = [cert for store in trust for entry in store.entries() for cert in held_chain(entry)]
     if putter is not None:
         report.findings += _check_putter(policies, putter, report.at)
     if getter is not None:
@@ -168,20 +244,21 @@ def check(policies: PolicySet, *, putter: Side | None = None, getter: Side | Non
 
 
 def _own(side: Side, at: dt.datetime, uses: set[str], sign_hash: str | None) -> tuple[Any, list[Finding]]:
-    """The side's own entry and the findings about it."""
+    """The side's own certificate (None when it has none) and the findings about it."""
     found: list[Finding] = []
     try:
         entry = side.store.get(side.label)
     except EntryNotFound as exc:
         return None, [Finding(side.role, None, "own-certificate", "error", f"{side.where}: the certificate "
                               f"'{side.label}' is not in {side.store.location} ({exc.reason})")]
-    if entry.kind is not EntryKind.KEY_PAIR or not entry.chain:
+    leaf = held_leaf(entry) if entry.kind is EntryKind.KEY_PAIR else None
+    if leaf is None:
         return None, [Finding(side.role, None, "own-certificate", "error", f"'{side.label}' in "
                               f"{side.store.location} is a {entry.kind.value} entry: AMS needs a certificate with "
                               "its private key")]
-    for check_name, message in certificate_problems(entry.chain[0], uses=uses, sign_hash=sign_hash, at=at):
+    for check_name, message in certificate_problems(leaf, uses=uses, sign_hash=sign_hash, at=at):
         found.append(Finding(side.role, None, check_name, "error", f"own certificate '{side.label}': {message}"))
-    return entry, found
+    return leaf, found
 
 
 def _check_putter(policies: PolicySet, side: Side, at: dt.datetime) -> list[Finding]:
@@ -236,9 +313,8 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
 
     encrypting = [p for p in policies.policies.values() if p.encrypts]
     uses = {p.quality for p in encrypting}
-    entry, found = _own(side, at, uses, None)
-    if entry is not None and encrypting:
-        mine = entry.chain[0]
+    mine, found = _own(side, at, uses, None)
+    if mine is not None and encrypting:
         for policy in encrypting:
             if not any(dnmatch.matches(dn, mine) for dn in policy.recipients):
                 found.append(Finding(side.role, policy.name, "not-a-recipient", "error" if putter else "warning",
@@ -250,8 +326,7 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
     signer_cert = None
     if putter is not None:
         try:
-            putter_entry = putter.store.get(putter.label)
-            signer_cert = putter_entry.chain[0] if putter_entry.chain else None
+            signer_cert = held_leaf(putter.store.get(putter.label))
         except KeystoreError:
             signer_cert = None
     for policy in policies.policies.values():
@@ -289,7 +364,9 @@ def validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at:
     self-signed certificate in `pool`, every link valid at `at`), or None."""
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_self_signed, order_chain
+    from keystores.pki.encoded import EncodedCertificate
 
+    cert, *pool = _of_one_kind([cert, *pool])
     path = order_chain(cert, pool)
     for link in path:
         if link.not_valid_after_utc <= at:
@@ -298,7 +375,10 @@ def validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at:
     if not is_self_signed(top):
         from keystores.pki.dn import DistinguishedName
 
-        return f"its issuer {DistinguishedName.from_x509(top.issuer).normalized()} is not in the getter's stores"
+        issuer = DistinguishedName.from_der(top.issuer_der) if isinstance(top, EncodedCertificate) else None
+        if issuer is None:
+            issuer = DistinguishedName.from_x509(top.issuer)
+        return f"its issuer {issuer.normalized()} is not in the getter's stores"
     fingerprints = {c.fingerprint(_sha256()) for c in pool}
     if top.fingerprint(_sha256()) not in fingerprints:
         return f"the root {describe(top)} is not in the getter's stores"

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import os
 
+from keystores.crypto import der
 from keystores.errors import CorruptStore, ExitCode, KeystoreError, UsageError
 from keystores.frozen import Record
 
@@ -74,46 +75,33 @@ def protect(message: bytes, policy: Policy, *, signer: Signer | None, signer_cer
 
 
 def _signed_data(content: bytes, algorithm: str, signer: Signer, cert: x509.Certificate, at: dt.datetime) -> bytes:
-    from asn1crypto import cms, core
-    from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     hash_name = algorithm.lower()
-    certificate = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
+    certificate = _der(cert)
     digest = hashlib.new(hash_name, content).digest()
-    attrs = cms.CMSAttributes([
-        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-        cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": at})]}),
-        cms.CMSAttribute({"type": "message_digest", "values": [core.OctetString(digest)]}),
-    ])
-    info = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
-            "issuer": certificate.issuer, "serial_number": certificate.serial_number})}),
-        "digest_algorithm": {"algorithm": hash_name},
-        "signed_attrs": attrs,
-        "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
-        "signature": b"",
-    })
-    to_sign = b"\x31" + info["signed_attrs"].dump()[1:]  # signed over the attributes as a SET OF (RFC 5652 5.4)
-    info["signature"] = signer.sign(to_sign, hash_name)
-    signed = cms.SignedData({
-        "version": "v1",
-        "digest_algorithms": [{"algorithm": hash_name}],
-        "encap_content_info": {"content_type": "data", "content": content},
-        "certificates": [certificate],
-        "signer_infos": [info],
-    })
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    attributes = [_attribute(_CONTENT_TYPE, der.oid(_DATA)), _attribute(_SIGNING_TIME, _signing_time(at)),
+                  _attribute(_MESSAGE_DIGEST, der.octet_string(digest))]
+    signed_attributes = b"".join(attributes)
+    # signed over the attributes as a SET OF (RFC 5652 5.4); carried as [0] IMPLICIT
+    signature = signer.sign(der.tlv(0x31, signed_attributes), hash_name)
+    # parameters NULL, as asn1crypto and openssl write them, but for MD5 (absent, as asn1crypto writes it)
+    digest_algorithm = der.sequence(der.oid(_DIGESTS[hash_name]), *([] if hash_name == "md5" else [der.tlv(5, b"")]))
+    info = der.sequence(der.integer(1), _issuer_and_serial(certificate), digest_algorithm,
+                        der.tlv(0xA0, signed_attributes), der.sequence(der.oid(_RSA), der.tlv(0x05, b"")),
+                        der.octet_string(signature))
+    signed = der.sequence(
+        der.integer(1),
+        der.tlv(0x31, digest_algorithm),
+        der.sequence(der.oid(_DATA), der.tlv(0xA0, der.octet_string(content))),
+        der.tlv(0xA0, certificate),
+        der.tlv(0x31, info),
+    )
+    return der.sequence(der.oid(_SIGNED_DATA), der.tlv(0xA0, signed))
 
 
 def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certificate]) -> bytes:
-    from asn1crypto import algos, cms
-    from asn1crypto import x509 as ax509
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.serialization import Encoding
 
-    name, size = CIPHERS[algorithm]
+    size = CIPHERS[algorithm][1]
     key = os.urandom(size)
     iv = os.urandom(8 if algorithm in ("3DES", "DES", "RC2") else 16)
     infos = []
@@ -121,27 +109,56 @@ def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certif
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise UsageError(f"recipient {cert.subject.rfc4514_string()} has no RSA key: AMS needs RSA")
-        parsed = ax509.Certificate.load(cert.public_bytes(Encoding.DER))
-        infos.append(cms.RecipientInfo({"ktri": cms.KeyTransRecipientInfo({
-            "version": "v0",
-            "rid": cms.RecipientIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber({
-                "issuer": parsed.issuer, "serial_number": parsed.serial_number})}),
-            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
-            "encrypted_key": public.encrypt(key, padding.PKCS1v15()),
-        })}))
-    parameters: Any = iv
+        infos.append(der.sequence(der.integer(0), _issuer_and_serial(_der(cert)),
+                                  der.sequence(der.oid(_RSA), der.tlv(0x05, b"")),
+                                  der.octet_string(public.encrypt(key, padding.PKCS1v15()))))
+    return _envelope(infos, algorithm, iv, _cipher(algorithm, key, iv, content, encrypt=True))
+
+
+def _envelope(recipient_infos: list[bytes], algorithm: str, iv: bytes, encrypted: bytes) -> bytes:
+    """The ContentInfo of an EnvelopedData (RFC 5652 6.1), v0, its recipients' KeyTransRecipientInfos as given."""
+    parameters = der.octet_string(iv)
     if algorithm == "RC2":
-        parameters = algos.Rc2Params({"rc2_parameter_version": 58, "iv": iv})  # 58: 128 effective key bits
-    enveloped = cms.EnvelopedData({
-        "version": "v0",
-        "recipient_infos": infos,
-        "encrypted_content_info": {
-            "content_type": "data",
-            "content_encryption_algorithm": {"algorithm": name, "parameters": parameters},
-            "encrypted_content": _cipher(algorithm, key, iv, content, encrypt=True),
-        },
-    })
-    return cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+        parameters = der.sequence(der.integer(58), parameters)  # RC2-CBC parameter version 58: 128 effective bits
+    enveloped = der.sequence(
+        der.integer(0),
+        der.tlv(0x31, b"".join(recipient_infos)),
+        der.sequence(der.oid(_DATA), der.sequence(der.oid(_CIPHER_OIDS[algorithm]), parameters),
+                     der.tlv(0x80, encrypted)),
+    )
+    return der.sequence(der.oid(_ENVELOPED_DATA), der.tlv(0xA0, enveloped))
+
+
+# What protect writes, encoded here with keystores.crypto.der (asn1crypto's cms module, which unprotect reads with,
+# costs more CPU to import than starting Python twice; tests/test_ams_rehearse_der.py holds the bytes to it).
+_DATA, _SIGNED_DATA, _ENVELOPED_DATA = "1.2.840.113549.1.7.1", "1.2.840.113549.1.7.2", "1.2.840.113549.1.7.3"
+_CONTENT_TYPE, _MESSAGE_DIGEST, _SIGNING_TIME = "1.2.840.113549.1.9.3", "1.2.840.113549.1.9.4", "1.2.840.113549.1.9.5"
+_RSA = "1.2.840.113549.1.1.1"  # rsaEncryption: the signature and key transport algorithm openssl cms writes
+_DIGESTS = {"md5": "1.2.840.113549.2.5", "sha1": "1.3.14.3.2.26", "sha224": "2.16.840.1.101.3.4.2.4",
+            "sha256": "2.16.840.1.101.3.4.2.1", "sha384": "2.16.840.1.101.3.4.2.2", "sha512": "2.16.840.1.101.3.4.2.3"}
+_CIPHER_OIDS = {"AES128": "2.16.840.1.101.3.4.1.2", "AES256": "2.16.840.1.101.3.4.1.42",
+                "3DES": "1.2.840.113549.3.7", "DES": "1.3.14.3.2.7", "RC2": "1.2.840.113549.3.2"}
+
+
+def _attribute(oid: str, value: bytes) -> bytes:
+    return der.sequence(der.oid(oid), der.tlv(0x31, value))
+
+
+def _signing_time(at: dt.datetime) -> bytes:
+    """`at` to the second as RFC 5652 11.3 has it: a UTCTime from 1950 to 2049 (as asn1crypto wrote it), else a
+    GeneralizedTime (asn1crypto refused those years, and protect ended in an internal error)."""
+    at = at.astimezone(dt.UTC)
+    if 1950 <= at.year <= 2049:
+        return der.tlv(0x17, at.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return der.tlv(0x18, f"{at.year:04d}{at:%m%d%H%M%S}Z".encode("ascii"))
+
+
+def _issuer_and_serial(certificate: bytes) -> bytes:
+    """IssuerAndSerialNumber of a certificate's DER: its issuer Name as encoded, its serial re-encoded."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    held = EncodedCertificate(certificate)
+    return der.sequence(held.issuer_der, der.integer(held.serial_number))
 
 
 def _cipher(algorithm: str, key: bytes, iv: bytes, data: bytes, *, encrypt: bool) -> bytes:
@@ -256,9 +273,8 @@ def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cer
 
 def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str]:
     from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives.serialization import Encoding
 
-    mine = ax509.Certificate.load(own_cert.public_bytes(Encoding.DER))
+    mine = ax509.Certificate.load(_der(own_cert))
     wrapped = None
     for recipient in enveloped["recipient_infos"]:
         if recipient.name != "ktri":
@@ -294,7 +310,6 @@ def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certific
 
 def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     """The content and the signer's certificate of a SignedData whose one signature verifies."""
-    from cryptography import x509 as cx509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -319,7 +334,7 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
         else:
             hit = parsed.key_identifier == sid.chosen.native
         if hit:
-            cert = cx509.load_der_x509_certificate(parsed.dump())
+            cert = _certificate(parsed.dump())
             break
     if cert is None:
         raise MessageRefused("the signer's certificate is not in the message")
@@ -347,6 +362,30 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     except InvalidSignature as exc:
         raise MessageRefused("bad signature: it does not verify with the signer's certificate") from exc
     return content, cert
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    """The certificate's DER: as held (keystores.pki.encoded), else as cryptography writes it."""
+    from keystores.pki.encoded import Encoded
+
+    if isinstance(cert, Encoded):
+        return cert.der
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def _certificate(data: bytes) -> x509.Certificate:
+    """A certificate from a message: read from its DER by keystores.pki.shown when it reads it (the checks then
+    import no cryptography.x509), else loaded by cryptography (ValueError for one it refuses)."""
+    from keystores.pki.shown import ShownCertificate, read_shown
+
+    shown = read_shown(data)
+    if shown is not None:
+        return ShownCertificate(data, shown)  # type: ignore[return-value]
+    from cryptography import x509 as cx509
+
+    return cx509.load_der_x509_certificate(data)
 
 
 def recipient_certificates(policy: Policy, candidates: list[tuple[str, x509.Certificate]],

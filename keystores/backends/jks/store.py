@@ -273,11 +273,17 @@ class _JavaStore(FileStore):
                                 label=label)
 
     def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
+        from keystores.crypto.decrepit import java
         from keystores.pki.undecoded import load_private_key
 
         pkcs8 = self._unprotect(epki_der, password, label)
+        # JKS's key protector ends with SHA-1(password || key), which _unprotect checked: these are the bytes the
+        # writer protected, loaded as keytool loads them. cryptography's RSA validation (~55 ms of CPU per 2048-bit
+        # key, a third of `keystores ams protect`) proves nothing more, as for a PKCS#12 whose MAC passed and a .kdb
+        # whose integrity check did. JCEKS's 3DES carries no such check: its key is still validated on load.
+        vouched = _read_epki(epki_der)[0] == java.JKS_KEY_PROTECTOR_OID
         try:
-            return load_private_key(pkcs8)
+            return load_private_key(pkcs8, skip_rsa_validation=vouched)
         except (ValueError, TypeError) as exc:
             # _unprotect checks the PrivateKeyInfo's frame; its contents (a wrong password's luck twice over, or
             # damage) are checked only by loading them.

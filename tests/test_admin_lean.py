@@ -1,0 +1,43 @@
+"""Start-up of the commands outside the stores' core (issue 15 item 2, in a user install): `keystores backends`
+imports only the backends with an optional dependency (each other one needs only keystores' own dependencies) and
+says what importing every backend says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from keystores import formats
+from keystores.errors import BackendUnavailable
+from keystores.store import backend_class, backend_status
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory):
+    from user_install import user_install
+
+    return user_install(tmp_path_factory.mktemp("user-install"))
+
+
+def test_backends_says_what_importing_every_backend_says() -> None:
+    imported: dict[str, str | None] = {}
+    for record in formats.listed():
+        if record.variant_of or record.storage is formats.Storage.INDIRECT:
+            continue
+        try:
+            backend_class(record.name)
+            imported[record.name] = record.unavailable() if record.unavailable else None
+        except BackendUnavailable as exc:
+            imported[record.name] = exc.reason
+    assert backend_status() == imported
+
+
+def test_backends_in_a_user_install_imports_no_store_backend(installed, tmp_path: Path) -> None:
+    done, loaded = installed.run(["backends", "--json"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {name: {"available": reason is None, "reason": reason}
+                                       for name, reason in backend_status().items()}
+    stores = sorted(m for m in loaded if m.startswith("keystores.backends.") and m.endswith(".store"))
+    assert stores == ["keystores.backends.pkcs11.store"]  # python-pkcs11 is optional: imported to see that it loads
