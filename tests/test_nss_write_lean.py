@@ -11,6 +11,7 @@ and trust objects as one written from decoded ones.
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from test_shown import _damaged, vector_certificates
-from test_store_lean import _issue
+from test_store_lean import PW, _as_user, _issue, installed, stores  # noqa: F401 - fixtures
 
 from keystores.backends.nss.writes import _Held, held_chain
 from keystores.lazy_entries import made_entry
@@ -100,3 +101,37 @@ def test_a_database_written_from_der_holds_what_one_written_from_decoded_certifi
             assert store.labels() == ["ca", "server"]
             assert store.get("server").key.private_numbers() == key.private_numbers()
     assert written["der"] == written["decoded"]
+
+
+@pytest.mark.parametrize("count, loaded", [(1, False), (7, True)])
+def test_derivations_expected_together_go_to_cryptography_from_the_first(count: int, loaded: bool) -> None:
+    """crypto/pbkdf2.expect: 7 derivations of 10,000 cost hashlib more than loading cryptography, so the first
+    goes to cryptography; one does not."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom keystores.crypto import pbkdf2\n"
+             f"pbkdf2.expect('sha256', 10000, {count})\n"
+             "import hashlib\nassert pbkdf2.pbkdf2_hmac('sha256', b'k', b's' * 16, 10000, 32) == "
+             "hashlib.pbkdf2_hmac('sha256', b'k', b's' * 16, 10000, 32)\n"
+             "print('cryptography.hazmat.bindings._rust' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == str(loaded)
+
+
+def _copy(made: dict[str, str], tmp_path: Path) -> str:
+    copy = tmp_path / "nss"
+    shutil.copytree(made["nss"].removeprefix("sql:"), copy)
+    return f"sql:{copy}"
+
+
+def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15)."""
+    location = _copy(stores, tmp_path)
+    for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool"}, args
+    with open_store(location, password="lean-store-1") as store:
+        assert store.labels() == ["ca"]
+

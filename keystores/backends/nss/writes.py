@@ -10,6 +10,7 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.crypto.der import integer as der_integer
+from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     EntryExists,
     IntegrityError,
@@ -339,6 +340,9 @@ class SqlWrites:
         assert new_key is not None
         self._store_password(conn)
         costliest = max(old_iterations, iterations)
+        # Each encrypted attribute is decrypted and encrypted again, each MAC checked and made again.
+        sealed = sum(row.get(attr) is not None for row in private for attr in db.ENCRYPTED)
+        expect("sha256", costliest, 2 * (len(meta) + sealed))
 
         def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Pending[bytes]]:
             name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
