@@ -19,15 +19,24 @@ wait() for open_keys, which leaves a key's failure to be raised where the key is
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from keystores.crypto.pbkdf2 import usable_cores
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from queue import SimpleQueue
+    from typing import Any, Generic, TypeVar
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
+    _Generic = Generic
+else:
+    # typing for type checkers only: it imports re and enum, more than an NSS write's derivations cost (issue 15)
+    class _Generic:
+        def __class_getitem__(cls, item: object) -> type:
+            return cls
+
+    _T = None
 
 # Below this many PBKDF2 iterations a derivation costs less than handing it to a thread (an empty password uses 1).
 _WORTH_A_THREAD = 1000
@@ -38,7 +47,7 @@ class Cancelled(Exception):
     stop_at_failure an earlier call failed)."""
 
 
-class Pending(Generic[_T]):
+class Pending(_Generic[_T]):
     """One call's outcome: result() waits for it, then returns what the call returned or raises what it raised."""
 
     __slots__ = ("_args", "_call", "_done", "_error", "_kwargs", "_on_failure", "_value")

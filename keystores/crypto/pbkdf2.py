@@ -46,6 +46,17 @@ def _hashlib_pays(hash_name: str, iterations: int, length: int) -> bool:
     return True
 
 
+def expect(hash_name: str, iterations: int, count: int, length: int = 32) -> None:
+    """The caller is about to run `count` such derivations: when hashlib would run them all for more than loading
+    cryptography costs, each goes to cryptography from the first, instead of after hashlib has run its share (a
+    write into NSS knows its derivations before the first: 7 for a trusted certificate). A few lines in p12list's
+    file (nsswrite, issue 15)."""
+    if iterations >= _FEW and hash_name in _HASHES:
+        cost = iterations * -(-length // _SIZES[hash_name]) * (2 if hash_name in _BIG_BLOCK else 1)
+        if _spent[0] + count * cost > _LOAD_WORTH:
+            _spent[0] = _LOAD_WORTH  # every further derivation pays for the load
+
+
 def _hash(hash_name: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 

@@ -4,6 +4,7 @@ transaction on save.
 
 from __future__ import annotations
 
+from keystores.backends.nss.writes import held_chain
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -63,21 +64,32 @@ class ChangeLog:
         self._require_writable()
         self.check_entry(entry)
         entry = self._without_default(entry)
-        for cert in entry.chain:
+        # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
+        # (writes.held_chain then lays it out from the DER, importing no cryptography.x509: start-up, issue 15).
+        chain = held_chain(entry)
+        for held in chain:
+            if held.cert is None:
+                continue
             try:
-                _checked(cert)
+                _checked(held.cert)
             except (ValueError, TypeError, _NotReadable) as exc:
                 raise CorruptStore(f"a certificate of the entry is damaged ({exc.__class__.__name__} while "
                                    "decoding it)", store=self.location, label=entry.label) from exc
         if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise UsageError("the private key lives on a token and cannot be copied", store=self.location,
                              label=entry.label)
-        if entry.key is not None and entry.chain:
-            from keystores.model import public_key_fingerprint
+        if entry.key is not None and chain:
+            from keystores.crypto.key_encoding import spki_der
 
-            if public_key_fingerprint(entry.key.public_key()) != public_key_fingerprint(entry.chain[0].public_key()):
-                raise UsageError("the private key does not belong to the certificate", store=self.location,
-                                 label=entry.label)
+            # The same SubjectPublicKeyInfo bytes are the same key; other bytes are compared as loaded keys.
+            key_spki = spki_der(entry.key.public_key())
+            if key_spki != chain[0].spki():
+                from keystores.model import public_key_fingerprint
+
+                if public_key_fingerprint(entry.key.public_key()) != public_key_fingerprint(
+                        chain[0].decoded().public_key()):
+                    raise UsageError("the private key does not belong to the certificate", store=self.location,
+                                     label=entry.label)
         if entry.label in self._entries:
             if not replace:
                 raise EntryExists("an entry with this label exists", store=self.location, label=entry.label,

@@ -9,7 +9,9 @@ import sqlite3
 import time
 
 from keystores.backends.nss import db
+from keystores.backends.nss import trust as nt
 from keystores.backends.nss.connection import _is_busy
+from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -149,9 +151,19 @@ class WriteTransaction:
         ops = list(self._ops)
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
+        self._pending_macs, self._pending_values = [], []
+        if all(op in ("remove", "rename") for op, _ in ops):  # a delete or rename derives no key: no pool
+            for op, arg in ops:
+                if op == "remove":
+                    self._delete_entry(writer, *arg)
+                else:
+                    self._rename_entry(writer, *arg)
+            return
+        trusted = sum(1 for op, arg in ops if op == "add" and nt.from_model(arg.trust) is not None)
+        if trusted:  # 7 MACs each: hashlib or cryptography is chosen for them all at once (crypto/pbkdf2.py)
+            expect("sha256", self._iterations, 7 * trusted)
         from keystores.crypto.kdf_pool import KdfPool
 
-        self._pending_macs, self._pending_values = [], []
         with KdfPool() as self._kdf:
             for op, arg in ops:
                 if op != "add":  # it reads back rows whose encrypted attributes and MACs may still be in the making

@@ -10,6 +10,7 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.crypto.der import integer as der_integer
+from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     EntryExists,
     IntegrityError,
@@ -26,10 +27,89 @@ if TYPE_CHECKING:
     from keystores.crypto.kdf_pool import Pending
 
 
-def _der() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
+class _Held:
+    """A certificate as the writer lays it out: its DER, issuer and subject (each Name's DER) and serial (a DER
+    INTEGER) as NSS stores them, its CKA_ID, fingerprints and the name parts of a nickname. Read from the DER where
+    keystores.pki.shown reads the certificate (cryptography then decodes it fully and re-encodes the names and
+    serial to these same bytes: tests/test_nss_write_lean.py holds the two readings equal over the
+    cryptography-vectors certificates), so that an import into NSS or a trust change decodes no certificate:
+    importing cryptography.x509 was a third of such a write's start-up (issue 15). Else read from cryptography's
+    certificate, as before."""
 
-    return Encoding.DER
+    __slots__ = ("cert", "der", "issuer", "serial", "shown", "subject")
+
+    def __init__(self, der: bytes, shown: Any = None, cert: Any = None) -> None:
+        self.der, self.shown, self.cert = der, shown, cert
+        if shown is not None:
+            from keystores.pki.columns import certificate_names
+
+            names = certificate_names(der)
+            assert names is not None  # shown read the same layout
+            self.issuer, self.subject = names
+            self.serial = der_integer(shown.serial)
+        else:
+            self.issuer, self.subject = cert.issuer.public_bytes(), cert.subject.public_bytes()
+            self.serial = der_integer(serial_of(cert))
+
+    def key_id(self) -> bytes:
+        """CKA_ID of the certificate's key (keystores.pki.key_attributes.key_id; empty for a key type it does not
+        cover), from the DER where spki_key_id reads it."""
+        if self.shown is not None:
+            from keystores.pki.columns import subject_and_key
+
+            held = subject_and_key(self.der)
+            found = ka.spki_key_id(held[1]) if held is not None else None
+            if found is not None:
+                return found
+        return ka.key_id(self.decoded().public_key()) or b""
+
+    def spki(self) -> bytes | None:
+        """The SubjectPublicKeyInfo as encoded in the certificate, where shown read it; else None."""
+        if self.shown is None:
+            return None
+        from keystores.pki.columns import subject_and_key
+
+        held = subject_and_key(self.der)
+        return held[1] if held is not None else None
+
+    def fingerprint(self, hash_name: str) -> bytes:
+        import hashlib
+
+        return hashlib.new(hash_name, self.der).digest()
+
+    def nickname_parts(self) -> tuple[list[str], list[str], str]:
+        """The subject's CNs, Os and RFC 4514 text, as cryptography's Name gives them."""
+        if self.shown is not None:
+            from keystores.pki.shown import name_values
+
+            return (name_values(self.subject, "2.5.4.3"), name_values(self.subject, "2.5.4.10"),
+                    self.shown.subject)
+        from cryptography.x509.oid import NameOID
+
+        subject = self.decoded().subject
+        return ([str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)],
+                [str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)],
+                subject.rfc4514_string())
+
+    def decoded(self) -> Any:
+        if self.cert is None:
+            from keystores.pki.certificates import decode_certificate
+
+            self.cert = decode_certificate(self.der)
+        return self.cert
+
+
+def held_chain(entry: Entry) -> list[_Held]:
+    """The entry's chain as the writer lays it out: over the DER its source still holds where keystores.pki.shown
+    reads every certificate of it (nothing is decoded), else over the decoded certificates."""
+    ders = entry.undecoded_chain
+    if ders is not None:
+        from keystores.pki.shown import read_shown
+
+        shown = [read_shown(der) for der in ders]
+        if None not in shown:
+            return [_Held(der, each) for der, each in zip(ders, shown, strict=True)]
+    return [_Held(der, cert=cert) for der, cert in zip(entry.chain_der(), entry.chain, strict=True)]
 
 
 def _stored(attrs: dict[int, ka.Value]) -> dict[int, bytes]:
@@ -78,11 +158,12 @@ class SqlWrites:
 
     def _insert_entry(self, writer: db.Writer, entry: Entry) -> None:
         conn = writer.conn
-        if not entry.chain:  # a key without a certificate (PKCS#12 and PEM hold those too): the key alone
-            self._insert_key(writer, entry.key, None, entry.label)
+        if not (entry.undecoded_chain or entry.chain):  # a key without a certificate (PKCS#12 and PEM hold those
+            self._insert_key(writer, entry.key, None, entry.label)  # too): the key alone
             return
-        leaf = entry.chain[0]
-        same = self._cert_rows(conn, "a11=?", (leaf.public_bytes(_der()),))
+        chain = held_chain(entry)
+        leaf = chain[0]
+        same = self._cert_rows(conn, "a11=?", (leaf.der,))
         if same:
             object_id, nickname = same[0][0], (db.plain(same[0][1]) or b"").decode("utf-8", "replace")
             if nickname and object_id not in self._chain_only | self._chain_written and nickname != entry.label:
@@ -96,45 +177,38 @@ class SqlWrites:
         if entry.kind is EntryKind.KEY_PAIR:
             ckaid = self._insert_key(writer, entry.key, leaf, entry.label)
             conn.execute("UPDATE cert.nssPublic SET a102=? WHERE id=?", (ckaid, leaf_id))
-            for cert in entry.chain[1:]:
-                if not self._cert_rows(conn, "a11=?", (cert.public_bytes(_der()),)):
+            for cert in chain[1:]:
+                if not self._cert_rows(conn, "a11=?", (cert.der,)):
                     self._chain_written.add(self._insert_cert(writer, cert, self._free_nickname(conn, cert)))
         levels = nt.from_model(entry.trust)
         if levels is not None:
             self._insert_trust(writer, leaf, levels)
 
-    def _free_nickname(self, conn: sqlite3.Connection, cert: Any) -> str:
+    def _free_nickname(self, conn: sqlite3.Connection, cert: _Held) -> str:
         """A nickname for a chain certificate, built from its subject as NSS does ("CN - O")."""
-        from cryptography.x509.oid import NameOID
-
-        same_subject = self._cert_rows(conn, "a101=?", (cert.subject.public_bytes(),))
+        same_subject = self._cert_rows(conn, "a101=?", (cert.subject,))
         if same_subject and same_subject[0][1]:
             return db.plain(same_subject[0][1]).decode("utf-8", "replace")  # type: ignore[union-attr]
-        cn = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-        org = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
-        base = " - ".join(str(v) for v in (cn[:1] + org[:1])) or cert.subject.rfc4514_string()
+        cn, org, text = cert.nickname_parts()
+        base = " - ".join(cn[:1] + org[:1]) or text
         name, number = base, 2
         while self._cert_rows(conn, "a3=?", (name.encode(),)) or name in self._entries:
             name, number = f"{base} #{number}", number + 1
         return name
 
-    def _insert_cert(self, writer: db.Writer, cert: Any, label: str) -> int:
-        der = cert.public_bytes(_der())
-        ckaid = ka.key_id(cert.public_key()) or b""
+    def _insert_cert(self, writer: db.Writer, cert: _Held, label: str) -> int:
         object_id = writer.new_id("cert", db.PUBLIC_TABLE)
         writer.insert("cert", db.PUBLIC_TABLE, object_id, {
             db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
-            db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
-            db.CKA_ISSUER: cert.issuer.public_bytes(), db.CKA_SERIAL_NUMBER: der_integer(serial_of(cert)),
-            db.CKA_SUBJECT: cert.subject.public_bytes(), db.CKA_ID: ckaid, db.CKA_MODIFIABLE: db.TRUE,
+            db.CKA_LABEL: label.encode("utf-8"), db.CKA_VALUE: cert.der, db.CKA_CERTIFICATE_TYPE: db.ulong(0),
+            db.CKA_ISSUER: cert.issuer, db.CKA_SERIAL_NUMBER: cert.serial,
+            db.CKA_SUBJECT: cert.subject, db.CKA_ID: cert.key_id(), db.CKA_MODIFIABLE: db.TRUE,
         })
         return object_id
 
-    def _insert_trust(self, writer: db.Writer, cert: Any, levels: nt.Levels) -> None:
-        from cryptography.hazmat.primitives import hashes
-
+    def _insert_trust(self, writer: db.Writer, cert: _Held, levels: nt.Levels) -> None:
         conn = writer.conn
-        issuer, serial = cert.issuer.public_bytes(), der_integer(serial_of(cert))
+        issuer, serial = cert.issuer, cert.serial
         for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
                                       (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
             writer.delete("cert", db.PUBLIC_TABLE, old_id, "main", "cert")
@@ -144,8 +218,8 @@ class SqlWrites:
             db.CKA_TRUST_CODE_SIGNING: db.ulong(levels.code),
             db.CKA_TRUST_EMAIL_PROTECTION: db.ulong(levels.email),
             db.CKA_TRUST_STEP_UP_APPROVED: db.TRUE if levels.step_up else db.FALSE,
-            db.CKA_CERT_SHA1_HASH: cert.fingerprint(hashes.SHA1()),
-            db.CKA_CERT_MD5_HASH: cert.fingerprint(hashes.MD5()),
+            db.CKA_CERT_SHA1_HASH: cert.fingerprint("sha1"),
+            db.CKA_CERT_MD5_HASH: cert.fingerprint("md5"),
         }
         writer.insert("cert", db.PUBLIC_TABLE, object_id, {
             db.CKA_CLASS: db.ulong(db.CKO_NSS_TRUST), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
@@ -155,7 +229,7 @@ class SqlWrites:
         for attr, value in authenticated.items():
             self._mac(conn, "cert", object_id, object_id, attr, value)
 
-    def _insert_key(self, writer: db.Writer, key: Any, leaf: Any, label: str) -> bytes:
+    def _insert_key(self, writer: db.Writer, key: Any, leaf: _Held | None, label: str) -> bytes:
         """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
         softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
         conn = writer.conn
@@ -174,7 +248,7 @@ class SqlWrites:
         assert public_values is not None
         ckaid = ka.key_id(key.public_key())
         assert ckaid is not None
-        subject = leaf.subject.public_bytes() if leaf is not None else b""
+        subject = leaf.subject if leaf is not None else b""
         stored = _stored(values)
         secret = {attr: value for attr, value in stored.items() if attr in db.ENCRYPTED}
         clear = {attr: value for attr, value in stored.items() if attr in db.AUTHENTICATED}
@@ -266,6 +340,9 @@ class SqlWrites:
         assert new_key is not None
         self._store_password(conn)
         costliest = max(old_iterations, iterations)
+        # Each encrypted attribute is decrypted and encrypted again, each MAC checked and made again.
+        sealed = sum(row.get(attr) is not None for row in private for attr in db.ENCRYPTED)
+        expect("sha256", costliest, 2 * (len(meta) + sealed))
 
         def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Pending[bytes]]:
             name = f"sig_{kind}_{object_id:08x}_{attr:08x}"

@@ -1,0 +1,137 @@
+"""Writing into an NSS database lays certificates out from the DER their source holds (keystores.backends.nss.writes
+held_chain) where keystores.pki.shown reads them, instead of from cryptography's decoded certificate: an import or
+a trust change then imports no cryptography.x509 (issue 15: a third of such a write's start-up).
+
+Held to the decoded reading: over every certificate of the cryptography-vectors x509/ folder and damaged copies of
+them, each one shown reads gives the same issuer, subject, serial, CKA_ID, fingerprints and nickname parts from its
+DER as from cryptography's certificate; and a database written from DER-held entries holds the same certificate
+and trust objects as one written from decoded ones.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import warnings
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from test_shown import _damaged, vector_certificates
+from test_store_lean import PW, _as_user, _issue, installed, stores  # noqa: F401 - fixtures
+
+from keystores.backends.nss.writes import _Held, held_chain
+from keystores.lazy_entries import made_entry
+from keystores.model import TRUST_ALL, Entry, EntryKind
+from keystores.pki.certificates import decode_certificate
+from keystores.pki.shown import read_shown
+from keystores.pki.undecoded import RawCertificate
+from keystores.store import open_store
+
+PASSWORD = "nss-write-1"
+
+
+def _readable() -> list[bytes]:
+    ders = [der for _, der in vector_certificates()]
+    rng = random.Random(15)
+    ders += [_damaged(der, rng) for der in list(ders) for _ in range(3)]
+    return [der for der in ders if read_shown(der) is not None]
+
+
+def _facts(held: _Held) -> tuple[object, ...]:
+    return (held.issuer, held.subject, held.serial, held.key_id(), held.fingerprint("sha1"),
+            held.fingerprint("md5"), held.nickname_parts())
+
+
+def test_a_certificate_is_laid_out_from_its_der_as_from_its_decoding() -> None:
+    ders = _readable()
+    if len(ders) < 100:
+        pytest.skip("cryptography-vectors is not installed")
+    compared = 0
+    for der in ders:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cert = decode_certificate(der)
+            if isinstance(cert, RawCertificate):  # shown reads only what cryptography decodes fully
+                pytest.fail(f"shown read a certificate cryptography refuses: {der.hex()[:80]}")
+            decoded = _facts(_Held(der, cert=cert))
+        assert _facts(_Held(der, read_shown(der))) == decoded
+        compared += 1
+    assert compared > 100
+
+
+def test_the_chain_is_held_as_der_only_where_shown_reads_every_certificate() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = _issue("held", key, key, 7).public_bytes(serialization.Encoding.DER)
+    held = held_chain(made_entry((der,), label="held", kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL))
+    assert held[0].cert is None and held[0].der == der
+    decoded = held_chain(Entry("held", EntryKind.TRUSTED_CERT, chain=(decode_certificate(der),), trust=TRUST_ALL))
+    assert decoded[0].cert is not None and _facts(decoded[0]) == _facts(held[0])
+
+
+def _objects(folder: Path) -> list[tuple[object, ...]]:
+    """Every certificate and trust object of cert9.db, by its attributes (object ids and MAC salts aside)."""
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        columns = [c[1] for c in conn.execute("PRAGMA table_info(nssPublic)") if c[1] != "id"]
+        return sorted(conn.execute(f"SELECT {', '.join(columns)} FROM nssPublic").fetchall(),
+                      key=lambda row: repr(row))
+
+
+def test_a_database_written_from_der_holds_what_one_written_from_decoded_certificates_holds(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca, leaf = _issue("Lean CA", ca_key, ca_key, 1), _issue("server", key, ca_key, 2)
+    ders = tuple(c.public_bytes(serialization.Encoding.DER) for c in (leaf, ca))
+    written = {}
+    for how in ("der", "decoded"):
+        folder = tmp_path / how
+        with open_store(f"sql:{folder}", password=PASSWORD, create=True) as store:
+            if how == "der":
+                store.add(made_entry(ders[1:], label="ca", kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL))
+                store.add(made_entry(ders, label="server", kind=EntryKind.KEY_PAIR, key=key))
+            else:
+                store.add(Entry("ca", EntryKind.TRUSTED_CERT, chain=(decode_certificate(ders[1]),), trust=TRUST_ALL))
+                store.add(Entry("server", EntryKind.KEY_PAIR, chain=tuple(map(decode_certificate, ders)), key=key))
+        written[how] = _objects(folder)
+        with open_store(f"sql:{folder}", password=PASSWORD) as store:
+            assert store.labels() == ["ca", "server"]
+            assert store.get("server").key.private_numbers() == key.private_numbers()
+    assert written["der"] == written["decoded"]
+
+
+@pytest.mark.parametrize("count, loaded", [(1, False), (7, True)])
+def test_derivations_expected_together_go_to_cryptography_from_the_first(count: int, loaded: bool) -> None:
+    """crypto/pbkdf2.expect: 7 derivations of 10,000 cost hashlib more than loading cryptography, so the first
+    goes to cryptography; one does not."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom keystores.crypto import pbkdf2\n"
+             f"pbkdf2.expect('sha256', 10000, {count})\n"
+             "import hashlib\nassert pbkdf2.pbkdf2_hmac('sha256', b'k', b's' * 16, 10000, 32) == "
+             "hashlib.pbkdf2_hmac('sha256', b'k', b's' * 16, 10000, 32)\n"
+             "print('cryptography.hazmat.bindings._rust' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == str(loaded)
+
+
+def _copy(made: dict[str, str], tmp_path: Path) -> str:
+    copy = tmp_path / "nss"
+    shutil.copytree(made["nss"].removeprefix("sql:"), copy)
+    return f"sql:{copy}"
+
+
+def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15)."""
+    location = _copy(stores, tmp_path)
+    for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool"}, args
+    with open_store(location, password="lean-store-1") as store:
+        assert store.labels() == ["ca"]
+
