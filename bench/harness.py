@@ -111,16 +111,19 @@ FLOORS = {
 }
 
 
-def derivation_floor(count: int, iterations: int = 10_000) -> str:
+def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None = None) -> str:
     """The name of a floor (made on first use) that does `count` key derivations at `iterations`, the least a
     command on a password-protected store must derive whatever the tool: PBKDF2-HMAC-SHA256 through hashlib (the
     interpreter's OpenSSL), standing in for each PBKDF2 and PKCS#12 KDF the format mandates at that count (a PKCS#12
     KDF round hashes one block, a PBKDF2 round two: the stand-in is no cheaper). Which count each command is held
-    to is the caller's (bench_commands.py says why for each)."""
-    name = f"{count} derivation{'s' if count != 1 else ''} floor"
-    FLOORS.setdefault(name, f"import hashlib\nfor salt in range({count}):\n    hashlib.pbkdf2_hmac('sha256', "
-                            f"b'benchpass1', salt.to_bytes(16, 'big'), {iterations}, 32)\n")
-    FLOOR_WHAT.setdefault(name, f"the launcher + hashlib, {count} PBKDF2-HMAC-SHA256 at {iterations:,}")
+    to is the caller's (bench_commands.py says why for each). `after` names a floor whose work comes first (a
+    command that must also load cryptography)."""
+    derived = f"{count} derivation{'s' if count != 1 else ''}"
+    name = f"{after} + {derived}" if after else f"{derived} floor"
+    FLOORS.setdefault(name, (FLOORS[after] if after else "") + f"import hashlib\nfor salt in range({count}):\n"
+                      f"    hashlib.pbkdf2_hmac('sha256', b'benchpass1', salt.to_bytes(16, 'big'), {iterations}, 32)\n")
+    what = f"{count} PBKDF2-HMAC-SHA256 at {iterations:,}"
+    FLOOR_WHAT.setdefault(name, f"the {after} + {what}" if after else f"the launcher + hashlib, {what}")
     return name
 
 

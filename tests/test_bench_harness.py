@@ -139,6 +139,10 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
     done = subprocess.run([*install.floor(name, counted)], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[10000, 10000, 10000]"
+    signed = harness.derivation_floor(3, after="cryptography floor")
+    assert signed == "cryptography floor + 3 derivations"
+    assert harness.FLOORS[signed].startswith(harness.FLOORS["cryptography floor"])
+    assert harness.FLOORS[signed].endswith(harness.FLOORS[name])
 
 
 def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:
