@@ -160,3 +160,20 @@ def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:
     light = harness.command_rows(install, runs, {"cmd": []}, {"cmd": "light floor"})[-1]
     assert heavy.endswith("| 1.33x | 10 / 9 MiB | <= 1.25x MISSED |")
     assert light.endswith("| 2.67x | 10 / 9 MiB |  |")  # no goal: 2.5x of python -c pass is the command's
+
+
+def test_every_command_of_the_cli_has_a_start_up_row_or_says_why_not() -> None:
+    """bench_core.py and bench_commands.py run `[*ours, "COMMAND", ...]`: each command of cli/command_table.py is
+    among them, or in bench_commands.NOT_TIMED with its reason."""
+    import re
+
+    import bench_commands
+    from keystores.cli.command_table import COMMANDS
+
+    timed = set()
+    for module in ("bench_core.py", "bench_commands.py"):
+        for words in re.findall(r'\[\*ours, "([a-z-]+)"(?:, "([a-z-]+)")?', (ROOT / "bench" / module).read_text()):
+            timed |= {words[0], " ".join(words).strip()}
+    missing = set(COMMANDS) - timed - set(bench_commands.NOT_TIMED)
+    assert not missing, missing
+    assert set(bench_commands.NOT_TIMED) <= set(COMMANDS)
