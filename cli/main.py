@@ -14,7 +14,7 @@ import warnings
 from keystores.cli.common import err
 from keystores.cli.options import Annotated, Option
 
-from keystores.errors import KeystoreError, exit_status
+from keystores.errors import KeystoreError, exit_status, path_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,6 +141,12 @@ def _run(argv: list[str] | None) -> None:
             sys.exit(code)
         if _debug:
             raise
+        known = path_error(exc) if isinstance(exc, OSError) else None
+        if known is not None:
+            from keystores.cli.render import error_line
+
+            err(f"error: {error_line(known)}")
+            sys.exit(exit_status(known))
         err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; please report it)")
         sys.exit(1)  # ExitCode.FAILURE
     # ExitCode.OK, spelled as the number: keystores.exit_codes (and the enum module) is for runs that fail.

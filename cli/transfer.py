@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from keystores.cli.common import (
     StorePrompts,
@@ -105,7 +106,8 @@ def import_cmd(
 def export_cmd(
     store: Annotated[str, Argument()],
     label: Annotated[str, Argument()],
-    out: Annotated[str, Option("--out", "-o", help="Output file.")],
+    out: Annotated[str, Option("--out", "-o", help="Output file ('-' for stdout: DER and PKCS#12 only when it is "
+                                                   "not a terminal).")],
     out_format: Annotated[str | None, Option("--format", "-f", help="pem, der or p12 (default: from the "
                                                    "extension: .p12/.pfx, .der/.cer, else pem).",
                                                    show_default=False)] = None,
@@ -123,6 +125,8 @@ def export_cmd(
     """Export an entry's certificate, chain or key to PEM, DER or PKCS#12."""
     from keystores.ops import transfer
 
+    if out == transfer.STDOUT:
+        _refuse_binary_on_a_terminal(out_format)
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
     result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
@@ -130,7 +134,23 @@ def export_cmd(
                                    out_format=out_format, include_chain=include_chain, include_key=include_key,
                                    type=store_type, force=force, profile=profile, ask=StorePrompts())
     show_notes(result.notes)
-    err(f"wrote {out}")
+    if result.encoded is None:
+        err(f"wrote {out}")
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(result.encoded)
+    sys.stdout.buffer.flush()
+
+
+def _refuse_binary_on_a_terminal(out_format: str | None) -> None:
+    """DER and PKCS#12 are binary: written to stdout only when it is not a terminal (a pipe or a file), as
+    `openssl pkcs12` refuses nothing but garbles the screen; PEM is text and goes anywhere."""
+    from keystores.ops.outputs import output_format
+
+    chosen = output_format("-", out_format)
+    if chosen != "pem" and sys.stdout.isatty():
+        raise UsageError(f"{'DER' if chosen == 'der' else 'PKCS#12'} is binary and stdout is a terminal: redirect it "
+                         "(-o - > FILE, or a pipe) or give a file name with -o")
 
 
 def convert_cmd(

@@ -274,3 +274,16 @@ def one_line(exc: BaseException, limit: int = 160) -> str:
     lines), or its class name when it says nothing."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:limit]
+
+
+def path_error(exc: OSError) -> KeystoreError | None:
+    """An OSError about a named file that reached the CLI's boundary unexplained (e.g. a stat of a name longer than
+    the file system allows, ENAMETOOLONG) as our error naming the file, with the exit code an unreadable or
+    unwritable path gets (1); None when it names no file, which stays an internal error."""
+    if exc.filename is None:
+        return None
+    import errno
+
+    reason = {errno.ENAMETOOLONG: "file name too long", errno.EACCES: "permission denied",
+              errno.EPERM: "permission denied"}.get(exc.errno or 0, (exc.strerror or type(exc).__name__).lower())
+    return KeystoreError(reason, store=str(exc.filename))

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 
 import pytest
@@ -16,11 +17,20 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from keystores.model import TRUST_ALL, Entry, EntryKind
+from keystores.secrets import WeakCryptoWarning
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 # A point a few years after this run, at a fixed time of day: `--not-after` values that never fall into the past.
 LATER = (NOW + dt.timedelta(days=3 * 365)).replace(hour=16, minute=46, second=0)
 
+
+
+def warned_of(profile: str) -> AbstractContextManager[object]:
+    """What writing a store in `profile` warns, expected (pytest.warns) where a test writes the compat profile on
+    purpose: keystores' WeakCryptoWarning, which pyproject's pytest config makes an error anywhere else."""
+    if profile != "compat":
+        return nullcontext()
+    return pytest.warns(WeakCryptoWarning, match="profile compat writes weak algorithms")
 
 def openssl_enddate(when: dt.datetime) -> str:
     """What `openssl x509 -noout -enddate` prints for a notAfter of `when` (UTC)."""

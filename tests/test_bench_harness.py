@@ -109,3 +109,71 @@ def test_a_run_whose_time_is_kept_is_not_wrapped_in_gnu_time() -> None:
     """GNU time's own millisecond of CPU would be counted as the command's; peaks come from other runs."""
     assert harness.run_measured(["true"], {}, peak=False)[1] is None
     assert harness.run_measured(["true"], {})[1] > 0
+
+
+def test_a_write_starts_from_a_fresh_copy_made_before_each_run_outside_its_time(tmp_path: Path) -> None:
+    """A write job's `before` callable makes its files afresh before every run (the write below fails on a store it
+    has already written); the copy is not in the job's time: the callable runs outside run_measured."""
+    store = tmp_path / "work" / "store"
+    prepared = []
+
+    def fresh() -> None:
+        store.parent.mkdir(exist_ok=True)
+        store.write_text("pristine")
+        prepared.append(True)
+
+    write = ["sh", "-c", f"grep -q pristine {store} && echo written > {store}"]
+    runs = harness.measure_runs({"python": ["true"], "write": write}, 3, {}, warmup=1, before={"write": fresh})
+    assert sorted(runs.by_round["write"]) == [0, 1, 2] and len(prepared) == 4  # the warm-up's too
+    assert store.read_text() == "written\n"
+
+
+def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: harness.Install,
+                                                                    tmp_path: Path) -> None:
+    name = harness.derivation_floor(3)
+    assert name == "3 derivations floor" and harness.derivation_floor(1) == "1 derivation floor"
+    assert "PBKDF2-HMAC-SHA256 at 10,000" in harness.FLOOR_WHAT[name]
+    counted = ("import hashlib\ncalls = []\nreal = hashlib.pbkdf2_hmac\n"
+               "hashlib.pbkdf2_hmac = lambda *a: calls.append(a[3]) or real(*a)\n"
+               + harness.FLOORS[name] + "print(calls)\n")
+    done = subprocess.run([*install.floor(name, counted)], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[10000, 10000, 10000]"
+    signed = harness.derivation_floor(3, after="cryptography floor")
+    assert signed == "cryptography floor + 3 derivations"
+    assert harness.FLOORS[signed].startswith(harness.FLOORS["cryptography floor"])
+    assert harness.FLOORS[signed].endswith(harness.FLOORS[name])
+
+
+def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:
+    runs = harness.Runs()
+    for number in range(3):
+        runs.add("python", number, 0.010, 0.010, 8.0)
+        runs.add("heavy floor", number, 0.030, 0.030, 9.0)  # 3x python: the command is held to 1.25x of it
+        runs.add("light floor", number, 0.015, 0.015, 9.0)
+        runs.add("cmd", number, 0.040, 0.040, 10.0)
+    assert harness.over_floor(runs, "heavy floor") and not harness.over_floor(runs, "light floor")
+    harness.FLOOR_WHAT.setdefault("heavy floor", "heavy")
+    harness.FLOOR_WHAT.setdefault("light floor", "light")
+    install = harness.Install("python", ["keystores"], "here", harness.PIP_LAUNCHER, Path("."), wheel=True)
+    heavy = harness.command_rows(install, runs, {"cmd": []}, {"cmd": "heavy floor"})[-1]
+    light = harness.command_rows(install, runs, {"cmd": []}, {"cmd": "light floor"})[-1]
+    assert heavy.endswith("| 1.33x | 10 / 9 MiB | <= 1.25x MISSED |")
+    assert light.endswith("| 2.67x | 10 / 9 MiB |  |")  # no goal: 2.5x of python -c pass is the command's
+
+
+def test_every_command_of_the_cli_has_a_start_up_row_or_says_why_not() -> None:
+    """bench_core.py and bench_commands.py run `[*ours, "COMMAND", ...]`: each command of cli/command_table.py is
+    among them, or in bench_commands.NOT_TIMED with its reason."""
+    import re
+
+    import bench_commands
+    from keystores.cli.command_table import COMMANDS
+
+    timed = set()
+    for module in ("bench_core.py", "bench_commands.py"):
+        for words in re.findall(r'\[\*ours, "([a-z-]+)"(?:, "([a-z-]+)")?', (ROOT / "bench" / module).read_text()):
+            timed |= {words[0], " ".join(words).strip()}
+    missing = set(COMMANDS) - timed - set(bench_commands.NOT_TIMED)
+    assert not missing, missing
+    assert set(bench_commands.NOT_TIMED) <= set(COMMANDS)

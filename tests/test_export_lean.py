@@ -227,7 +227,7 @@ def test_a_transfer_result_is_a_plain_value() -> None:
     first.copied.append("a")
     assert second.copied == [] and first != second
     assert transfer.TransferResult(copied=["a"]) == first
-    assert repr(first) == "TransferResult(copied=['a'], notes=[], skipped=[], left_out=[])"
+    assert repr(first) == "TransferResult(copied=['a'], notes=[], skipped=[], left_out=[], encoded=None)"
 
 
 def test_a_key_without_a_certificate_converts_to_der_as_that_key(tmp_path: Path) -> None:

@@ -254,3 +254,23 @@ def test_store_in_a_folder_the_user_cannot_enter(shared_folder):
     make_store("pkcs12", str(hidden / "s.p12"), base_entries())
     result = run("list", str(hidden / "s.p12"), "-p", "env:KS_PW", user="nobody")
     assert_clean_failure(result, "permission denied")
+
+
+@pytest.mark.parametrize("command", ["list", "show", "convert-into", "export-to", "import-into", "create"])
+def test_a_file_name_longer_than_the_file_system_allows_is_one_line_naming_it(command, tmp_path):
+    """A name over NAME_MAX (255 bytes here) fails the first stat with ENAMETOOLONG: as any unusable path, one
+    line naming the file and exit 1, nothing written; it was "internal error: OSError ... File name too long"."""
+    source = tmp_path / "s.p12"
+    make_store("pkcs12", str(source), base_entries())
+    long = str(tmp_path / ("n" * 300 + {"export-to": ".pem", "import-into": ".jks"}.get(command, ".p12")))
+    argv = {"list": ("list", long, "-p", "env:KS_PW"),
+            "show": ("show", long, "old-key", "-p", "env:KS_PW"),
+            "convert-into": ("convert", str(source), long, "-p", "env:KS_PW", "--dest-password", "env:KS_PW"),
+            "export-to": ("export", str(source), "old-key", "-o", long, "-p", "env:KS_PW"),
+            "import-into": ("import", str(source), long, "-p", "env:KS_PW", "--dest-password", "env:KS_PW"),
+            "create": ("create", long, "--password", "env:KS_PW")}[command]
+    before = sorted(os.listdir(tmp_path))
+    result = run(*argv)
+    assert_clean_failure(result, "file name too long")
+    assert f"keystores: error: {long}: file name too long" in result.err
+    assert sorted(os.listdir(tmp_path)) == before

@@ -498,11 +498,11 @@ def test_audit_finds_every_kind_of_problem(ca_store):
 
 
 def test_audit_flags_legacy_store_protection(tmp_path):
-    from helpers import key_pair_entry
+    from helpers import key_pair_entry, warned_of
 
     for profile, weak in (("compat", True), ("modern", False)):
         location = tmp_path / f"{profile}.p12"
-        with open_store(location, password=PW, create=True, profile=profile) as store:
+        with warned_of(profile), open_store(location, password=PW, create=True, profile=profile) as store:
             store.add(key_pair_entry("server", index=1))
         with open_store(location, password=PW) as store:
             report = audit({str(location): store}, within="1d")

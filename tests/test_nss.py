@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from helpers import ca, key_pair_entry, same_key, trusted_entry
+from helpers import ca, key_pair_entry, same_key, trusted_entry, warned_of
 
 from keystores.errors import (
     CorruptStore,
@@ -91,7 +91,7 @@ def _our_db(folder: Path, *, profile: str = "modern", password: str = PW) -> tup
     root = trusted_entry("Test Root")
     rsa_entry = key_pair_entry("rsa server", index=1)
     ec_entry = key_pair_entry("ec server", index=2, use_ec=True)
-    with open_store(f"sql:{folder}", password=password, create=True, profile=profile) as store:
+    with warned_of(profile), open_store(f"sql:{folder}", password=password, create=True, profile=profile) as store:
         store.add(root)
         store.add(rsa_entry)
         store.add(ec_entry)

@@ -12,7 +12,7 @@ import random
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
-from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry
+from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry, warned_of
 from keystores.cli.render import said
 
 from keystores.backends.pkcs12 import Pkcs12Store
@@ -82,7 +82,7 @@ def test_mixed_store_reads_back_whole(tmp_path, mixed_store):
 def test_protection_names_each_profile(tmp_path):
     for profile, expected in (("modern", ("HMAC-SHA-256", "AES-256-CBC")), ("compat", ("HMAC-SHA-1", "3DES"))):
         path = tmp_path / f"{profile}.p12"
-        with open_store(path, password=PASSWORD, create=True, profile=profile) as store:
+        with warned_of(profile), open_store(path, password=PASSWORD, create=True, profile=profile) as store:
             store.add(key_pair_entry("k", index=1))
         with open_store(path, password=PASSWORD) as store:
             info = store.protection().as_text()
@@ -93,7 +93,7 @@ def test_protection_names_each_profile(tmp_path):
 
 def test_rewriting_a_compat_store_with_modern_says_so(tmp_path):
     path = tmp_path / "old.p12"
-    with open_store(path, password=PASSWORD, create=True, profile="compat") as store:
+    with warned_of("compat"), open_store(path, password=PASSWORD, create=True, profile="compat") as store:
         store.add(trusted_entry("a"))
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.add(trusted_entry("b", index=1))
@@ -335,7 +335,7 @@ def test_untouched_keys_are_written_back_without_decrypting(tmp_path, mixed_stor
 
 def test_compat_keys_are_re_encrypted_for_modern(tmp_path):
     path = tmp_path / "c.p12"
-    with open_store(path, password=PASSWORD, create=True, profile="compat") as store:
+    with warned_of("compat"), open_store(path, password=PASSWORD, create=True, profile="compat") as store:
         store.add(key_pair_entry("k", index=1))
     with open_store(path, password=PASSWORD, writable=True) as store:
         store.add(trusted_entry("t"))
@@ -387,7 +387,7 @@ def test_openssl_1_non_ascii_password_form_is_read_and_healed(tmp_path):
     typed = "pässwörd"
     legacy_form = typed.encode("utf-8").decode("latin-1")
     path = tmp_path / "old-openssl.p12"
-    with open_store(path, password=legacy_form, create=True, profile="compat") as store:
+    with warned_of("compat"), open_store(path, password=legacy_form, create=True, profile="compat") as store:
         store.add(key_pair_entry("k", index=1))
     with open_store(path, password=typed, writable=True) as store:
         assert same_key(store.get("k").key, key_pair_entry("k", index=1).key)

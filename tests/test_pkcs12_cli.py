@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import key_pair_entry, trusted_entry
+from helpers import key_pair_entry, trusted_entry, warned_of
 
 from keystores.store import open_store
 
@@ -26,7 +26,7 @@ def cli(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "mixed.p12"
-    with open_store(path, password=PASSWORD, create=True, profile="compat") as opened:
+    with warned_of("compat"), open_store(path, password=PASSWORD, create=True, profile="compat") as opened:
         opened.add(key_pair_entry("server", index=1))
         opened.add(trusted_entry("root"))
     return path

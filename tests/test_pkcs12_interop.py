@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from helpers import ca, key_pair_entry, same_key, trusted_entry
+from helpers import ca, key_pair_entry, same_key, trusted_entry, warned_of
 
 from keystores.errors import WrongPassword
 from keystores.model import TRUST_ALL, EntryKind
@@ -226,7 +226,7 @@ def test_openssl_cert_only_store_keeps_its_certificates(tmp_path, pem_material):
 @pytest.fixture(scope="session", params=["modern", "compat"])
 def our_store(request, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("ours") / f"{request.param}.p12"
-    with open_store(path, password=PASSWORD, create=True, profile=request.param) as store:
+    with warned_of(request.param), open_store(path, password=PASSWORD, create=True, profile=request.param) as store:
         store.add(key_pair_entry("server one", index=1))
         store.add(key_pair_entry("server-ec", index=2, use_ec=True))
         store.add(trusted_entry("root zero"))
@@ -298,7 +298,8 @@ def test_non_ascii_password_both_ways(tmp_path, pem_material, legacy):
     with open_store(made, password=NON_ASCII) as store:
         assert store.labels() == ["ü"] and store.get("ü").key is not None
     ours = tmp_path / "ours.p12"
-    with open_store(ours, password=NON_ASCII, create=True, profile="compat" if legacy else "modern") as store:
+    profile = "compat" if legacy else "modern"
+    with warned_of(profile), open_store(ours, password=NON_ASCII, create=True, profile=profile) as store:
         store.add(key_pair_entry("k", index=1))
     assert "BEGIN PRIVATE KEY" in openssl_dump(ours, password=NON_ASCII)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hardening import PASSWORD, base_entries
+from helpers import warned_of
 
 from keystores.backends.pkcs12 import structure
 from keystores.crypto import der, pbe, pbe_params
@@ -19,7 +20,8 @@ from keystores.store import open_store
 
 
 def make_store(location: str, *, profile: str = "modern") -> None:
-    with open_store(location, password=PASSWORD, type="pkcs12", create=True, profile=profile) as store:
+    with warned_of(profile), \
+            open_store(location, password=PASSWORD, type="pkcs12", create=True, profile=profile) as store:
         for entry in base_entries():
             store.add(entry)
 
@@ -176,7 +178,7 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
     `convert` to PEM opens the key without asn1crypto too."""
     compat = files[2].parent / "kt-compat.p12"
     with open_store(files[2], password=PASSWORD) as source, \
-            open_store(compat, password=PASSWORD, create=True, profile="compat") as copy:
+            warned_of("compat"), open_store(compat, password=PASSWORD, create=True, profile="compat") as copy:
         for entry in source.entries():
             copy.add(entry)
     for path in (files[2], compat):

@@ -80,6 +80,7 @@ def test_showing_a_key_pair_imports_no_x509(stores: dict[str, str], name: str, t
         assert "cryptography.x509" not in loaded, extra
 
 
+@pytest.mark.filterwarnings("ignore:DSA is deprecated")  # a DSA key made on purpose, as keytool still makes them
 def test_describe_key_names_every_key_type() -> None:
     keys = {"RSA-1024": rsa.generate_private_key(65537, 1024), "EC-P384": ec.generate_private_key(ec.SECP384R1()),
             "EC-secp256k1": ec.generate_private_key(ec.SECP256K1()), "Ed25519": ed25519.Ed25519PrivateKey.generate(),

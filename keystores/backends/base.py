@@ -299,6 +299,12 @@ class BaseStore:
         raise CapabilityError("stash", f"{self.format} stores have no stash file (only CMS key databases do)",
                               store=self.location)
 
+    def take_encoded(self) -> bytes:
+        """The store as the bytes its file would hold, taken instead of saving them: what was changed is not
+        written (export to stdout). CapabilityError for a store that is no single file."""
+        raise CapabilityError("encoded", f"{self.format} stores are not one file that can be written to stdout",
+                              store=self.location)
+
     # --- lifecycle -----------------------------------------------------------------------------------------
     def save(self) -> None:
         """Write the store if anything changed. Subclasses that are files implement `_write`."""
@@ -392,6 +398,11 @@ class FileStore(BaseStore):
         from keystores.fileio import atomic_write
 
         atomic_write(self.file, self._dump(), private=self.private_file)
+
+    def take_encoded(self) -> bytes:
+        encoded = self._dump()
+        self._dirty = False  # taken, not saved: the file (if any) stays as it was
+        return encoded
 
     def set_password(self, new_password: str) -> None:
         self._require_writable()

@@ -52,15 +52,21 @@ class TransferResult(Record):
     notes: list[str]
     skipped: list[Entry]
     left_out: list[tuple[str, str]]
-    _fields = ("copied", "notes", "skipped", "left_out")
+    encoded: bytes | None  # what an export to stdout ("-") writes there: the output file's bytes
+    _fields = ("copied", "notes", "skipped", "left_out", "encoded")
 
     def __init__(self, copied: list[str] | None = None, notes: list[str] | None = None,
-                 skipped: list[Entry] | None = None, left_out: list[tuple[str, str]] | None = None) -> None:
+                 skipped: list[Entry] | None = None, left_out: list[tuple[str, str]] | None = None,
+                 encoded: bytes | None = None) -> None:
         self.copied = [] if copied is None else copied
         self.notes = [] if notes is None else notes
         self.skipped = [] if skipped is None else skipped
         self.left_out = [] if left_out is None else left_out
+        self.encoded = encoded
 
+
+# The output name that means standard output (export): no file is written
+STDOUT = "-"
 
 # What to do with a certificate held without trust when the destination holds trusted certificates only (JKS):
 # leave it out and say so, trust it because the user said so, or fail. Trust is never raised silently.
@@ -431,10 +437,13 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
                  include_key: bool = False, type: str | None = None, force: bool = False,
                  profile: str = "modern", ask: Ask | None = None) -> TransferResult:
     """One entry to a file `out`: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
-    as asked, else from the file's extension (output_format). `dest_password` protects a PKCS#12 `out`."""
+    as asked, else from the file's extension (output_format). `dest_password` protects a PKCS#12 `out`. `out` "-"
+    writes no file: the bytes it would hold are the result's `encoded` (for stdout, as `openssl x509` without -out
+    and `keytool -exportcert` without -file write there); PEM unless a format is asked for."""
     out = os.fspath(out)
     out_format = output_format(out, out_format)
-    if store_exists(out) and not force:
+    to_stdout = out == STDOUT
+    if not to_stdout and store_exists(out) and not force:
         raise StoreExists("already exists", store=out, hint=FORCE)
     opening = using(store, password=password, type=type, ask=ask) if is_location(store) else using(store)
     with opening as opened:
@@ -477,10 +486,14 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
         portable = _portable(exported, target)
         target.check_entry(portable)  # a password the output needs for the key: asked before anything is written
         target.add(portable, replace=True)
+        if to_stdout:
+            encoded.append(target.take_encoded())
         return [entry.label]
+
+    encoded: list[bytes] = []  # an export to stdout: the file's bytes, taken from the store instead of saved
 
     with destination(out, dest_password):
         copied, written_notes = _write_asking(
             lambda pw, asking: open_store(out, password=pw, type=dest_type, create=True, fresh=True,
                                           profile=profile, ask=asking), fill, dest_password, ask, True)
-    return TransferResult(copied=copied, notes=notes + written_notes)
+    return TransferResult(copied=copied, notes=notes + written_notes, encoded=encoded[-1] if encoded else None)
