@@ -5,7 +5,6 @@ from __future__ import annotations
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
-from keystores.pki.fingerprints import fingerprint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,8 +13,8 @@ if TYPE_CHECKING:
     from keystores.pki.shown import Shown
     from keystores.pki.undecoded import RawCertificate
 
-# keystores.pki.undecoded, .certificates and .shown are imported where used: `list` of a store whose certificates
-# keystores.pki.columns reads needs none of them, `show` of one keystores.pki.shown reads only the last (start-up).
+# keystores.pki.undecoded, .certificates, .fingerprints and .shown are imported where used: `list` of a store whose
+# certificates keystores.pki.columns and .shown read needs only those two, `show` of one only .shown (start-up).
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +30,7 @@ def _iso(value: Any) -> str:
 
 def certificate_data(cert: Any) -> dict[str, Any]:
     from keystores.pki.certificates import serial_of
+    from keystores.pki.fingerprints import fingerprint
     from keystores.pki.undecoded import RawCertificate
 
     if isinstance(cert, RawCertificate):
@@ -208,6 +208,8 @@ _RSA_PSS = "1.2.840.113549.1.1.10"
 
 def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
     """What a certificate cryptography refused says of itself, each field None where even its DER does not."""
+    from keystores.pki.fingerprints import fingerprint
+
     serial = cert.serial_number
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     data = {
