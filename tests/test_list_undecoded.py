@@ -6,6 +6,8 @@ asked nothing more (PKCS#12, JKS, JCEKS, BCFKS), or judged the leaf alone (PEM),
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,8 @@ def _source(tmp_path: Path, shape: str) -> Path:
     return path
 
 
-def _problems(location: str) -> list[str]:
-    listed = keystores("list", location, "--password", "env:UNDECODED_PW", "--json", env=ENV)
+def _problems(location: str, *password: str) -> list[str]:
+    listed = keystores("list", location, *(password or ("--password", "env:UNDECODED_PW")), "--json", env=ENV)
     assert listed.code == 0, listed.err
     return [entry["label"] for entry in json.loads(listed.out)["entries"] if entry["problem"]]
 
@@ -79,3 +81,30 @@ def test_a_store_whose_certificates_all_decode_lists_no_problem_and_links_no_cha
         assert [row["problem"] for row in rows] == [None] * len(entries)
         assert all(entry.undecoded_leaf is not None for entry in entries)  # nothing was decoded
         assert [entry.held_chain_der for entry in entries if entry.kind is EntryKind.KEY_PAIR] == [None]  # unlinked
+
+
+def test_an_nss_database_pk12util_filled_names_the_certificate_nss_took(tmp_path: Path) -> None:
+    """NSS takes a certificate cryptography refuses (pk12util imports the key pair and its "v4" issuing CA): the
+    table names the entries JSON gives a problem, judging the key pair's chain, which NSS links on first use,
+    once a certificate of the database has one."""
+    if shutil.which("pk12util") is None or shutil.which("certutil") is None:
+        pytest.skip("NSS's tools are not installed")
+    source = _source(tmp_path, "chain")
+    p12 = tmp_path / "chain.p12"
+    made = keystores("convert", str(source), str(p12), "--dest-password", "env:UNDECODED_PW", env=ENV)
+    assert made.code == 0, made.err
+    folder = tmp_path / "nss"
+    folder.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["pk12util", "-i", str(p12), "-d", f"sql:{folder}", "-W", PW], check=True, capture_output=True)
+    location = f"sql:{folder}"
+    problems = _problems(location, "--password", "pass:")  # the database's password is empty
+    assert problems == ["Refused Issuing CA - keystores tests"]
+    listed = keystores("list", location, "--password", "pass:", env=ENV)
+    assert listed.code == 0, listed.err
+    assert "1 entry could not be fully decoded ('Refused Issuing CA - keystores tests')" in listed.err
+    from keystores.ops.describe import entry_data, entry_rows
+
+    with open_store(location, password="") as store:
+        entries = list(store.entries())
+        assert [row["problem"] for row in entry_rows(entries)] == [entry_data(e)["problem"] for e in entries]
