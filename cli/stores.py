@@ -52,7 +52,7 @@ def list_entries(
     module: ModuleOpt = None,
 ) -> None:
     """List the entries of a store."""
-    from keystores.ops.describe import entry_row, store_data
+    from keystores.ops.describe import entry_rows, store_data
 
     with _open_read(store, password, store_type, module) as opened:
         show_notes(opened.notes)
@@ -62,7 +62,7 @@ def list_entries(
             emit_json(store_data(opened, entries))
             show_notes(opened.notes[shown:])  # what reading the entries found (e.g. NSS trust left unverified)
             return
-        rows = [entry_row(e) for e in entries]
+        rows = entry_rows(entries)
         kind = opened.format
     from keystores.cli.render import plural, table
 

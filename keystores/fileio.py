@@ -12,7 +12,6 @@ file (one not under this folder lock) is never taken for a dead one.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat
 import time
@@ -87,6 +86,8 @@ def _acquire(folder: str, path: str | os.PathLike[str], timeout: float) -> int:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise _io_error(folder, exc, "open the folder") from exc
+    import fcntl  # here: a command that only reads locks nothing, and fcntl is a shared library to load (start-up)
+
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -296,6 +297,8 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
         raise _io_error(target, exc, "write") from exc
     staged = _Staged(tmp, fd)
     try:
+        import fcntl  # see _acquire
+
         fcntl.flock(fd, fcntl.LOCK_EX)
         view = memoryview(data)
         while view:
@@ -334,6 +337,8 @@ def _sweep_stale_temps(folder: str, locked_at: float) -> None:
         names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
     except OSError:
         return
+    import fcntl  # see _acquire
+
     for name in names:
         path = paths.join(folder, name)
         with suppress(OSError):

@@ -90,6 +90,11 @@ class LazyEntry(Entry):
             state["_chain_der"] = state.pop("_find_chain_der")()
         return state.get("_chain_der")  # type: ignore[no-any-return]
 
+    @property
+    def held_chain_der(self) -> tuple[bytes, ...] | None:
+        state = self.__dict__
+        return None if "_chain" in state or "_find_chain_der" in state else state.get("_chain_der")
+
 
 _DEFERRED = ("chain", "key", "trust", "created")
 # Fields a copy may change without reading any part: plain ones, and trust (which decides a certificate's kind).

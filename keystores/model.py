@@ -372,6 +372,13 @@ class Entry(FrozenValue):
         "start-up: keystores sign")."""
         return None
 
+    @property
+    def held_chain_der(self) -> tuple[bytes, ...] | None:
+        """undecoded_chain where its backend holds it as read (PKCS#12, JKS, BKS, BCFKS, PEM; a chain linked
+        already), else None: what asking undecoded_chain would not link (NSS and CMS link a key pair's chain on
+        first use, checking signatures), for `list` (keystores.ops.describe.entry_rows)."""
+        return None
+
     def chain_der(self) -> tuple[bytes, ...]:
         """The chain as DER, leaf first: as its backend read it while still undecoded (keystores.lazy_entries), so
         that rewriting a store decodes no certificate (delete, rename: start-up speed, bench/bench_core.py), else

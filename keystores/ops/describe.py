@@ -5,7 +5,6 @@ from __future__ import annotations
 from keystores.errors import Hint, Naming, Note
 from keystores.model import Entry, EntryKind, KeyRef, describe_key
 from keystores.pki.columns import certificate_columns
-from keystores.pki.fingerprints import fingerprint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,8 +13,8 @@ if TYPE_CHECKING:
     from keystores.pki.shown import Shown
     from keystores.pki.undecoded import RawCertificate
 
-# keystores.pki.undecoded, .certificates and .shown are imported where used: `list` of a store whose certificates
-# keystores.pki.columns reads needs none of them, `show` of one keystores.pki.shown reads only the last (start-up).
+# keystores.pki.undecoded, .certificates, .fingerprints and .shown are imported where used: `list` of a store whose
+# certificates keystores.pki.columns and .shown read needs only those two, `show` of one only .shown (start-up).
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +30,7 @@ def _iso(value: Any) -> str:
 
 def certificate_data(cert: Any) -> dict[str, Any]:
     from keystores.pki.certificates import serial_of
+    from keystores.pki.fingerprints import fingerprint
     from keystores.pki.undecoded import RawCertificate
 
     if isinstance(cert, RawCertificate):
@@ -208,6 +208,8 @@ _RSA_PSS = "1.2.840.113549.1.1.10"
 
 def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
     """What a certificate cryptography refused says of itself, each field None where even its DER does not."""
+    from keystores.pki.fingerprints import fingerprint
+
     serial = cert.serial_number
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     data = {
@@ -324,17 +326,20 @@ def _entry_rest(entry: Entry, data: dict[str, Any], detail: bool, *, problem: st
     return data
 
 
-def entry_row(entry: Entry) -> dict[str, Any]:
-    """The columns `list` prints as a table: the same values as entry_data, without the fields only JSON shows
-    (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store. A certificate its
-    backend has not decoded yet is read by keystores.pki.columns, which does not decode the rest of it."""
+def entry_row(entry: Entry, *, link: bool = False) -> dict[str, Any]:
+    """The columns `list` prints as a table, and the entry's problem: the same values as entry_data, without the
+    fields only JSON shows (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store. A
+    certificate its backend has not decoded yet is read by keystores.pki.columns, which does not decode the rest of
+    it. A chain its backend links on first use (NSS, CMS key pairs: signatures checked) is linked only with `link`;
+    without it only the leaf is judged (entry_rows says when to link)."""
     undecoded = entry.undecoded_leaf
     if undecoded is not None:
         columns = certificate_columns(undecoded)
         if columns is not None:
             subject, not_after, key_type = columns
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
-                    "key_type": key_type, "default": entry.default}
+                    "key_type": key_type, "default": entry.default, "problem": _listed_problem(entry, undecoded,
+                                                                                               link=link)}
     from keystores.pki.undecoded import RawCertificate
 
     cert = entry.certificate
@@ -343,7 +348,35 @@ def entry_row(entry: Entry) -> dict[str, Any]:
         return {key: full[key] for key in ("label", "kind", "subject", "not_after", "key_type", "default", "problem")}
     return {"label": entry.label, "kind": str(entry.kind), "subject": _name(cert.subject),
             "not_after": _iso(cert.not_valid_after_utc), "key_type": _key_type(cert),
-            "default": entry.default}
+            "default": entry.default, "problem": entry_problem(entry)}
+
+
+def entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    """entry_row of each entry, with the problem entry_data gives it (`list` and `list --json` name the same
+    entries as not fully decoded). A chain its backend links from the store's own certificates (NSS, CMS) holds
+    only certificates the store lists as entries: while none of those has a problem, no linked chain has one, and
+    none is linked (linking checks signatures: `list` of a small NSS database or .kdb would load cryptography);
+    once one has, every linked chain is linked and judged."""
+    rows = [entry_row(entry) for entry in entries]
+    if any(row["problem"] for row in rows):
+        rows = [entry_row(entry, link=True) if entry.undecoded_leaf is not None and entry.held_chain_der is None
+                else row for entry, row in zip(entries, rows, strict=True)]
+    return rows
+
+
+def _listed_problem(entry: Entry, leaf: bytes, *, link: bool) -> str | None:
+    """entry_data's problem of an entry whose backend still holds its certificates as DER, without rendering them:
+    None where keystores.pki.shown reads every certificate of the chain (it answers only where cryptography decodes
+    one fully), else what decoding them finds (entry_problem, as entry_data asks it). Without `link`, a chain the
+    backend has yet to link is judged by its leaf. A key is not opened for this (NSS's are read on first use):
+    one cryptography cannot load is named by `show` and `list --json`, which open it."""
+    from keystores.pki.shown import read_shown
+
+    held = entry.held_chain_der
+    ders = held if held is not None else entry.undecoded_chain if link else (leaf,)
+    if ders and all(read_shown(der) is not None for der in ders):
+        return None
+    return entry_problem(entry)
 
 
 def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dict[str, Any]:
