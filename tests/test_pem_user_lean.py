@@ -102,3 +102,18 @@ def test_listing_an_encrypted_ec_key_loads_no_heavy_module(installed: UserInstal
     assert printed.startswith(first) and (first or printed == "")
     assert not HEAVY & loaded, HEAVY & loaded
     assert not {module for module in loaded if module.startswith("cryptography")}
+
+
+def test_showing_and_exporting_a_certificate_load_no_hashlib(installed: UserInstall, files: Path) -> None:
+    """The fingerprints `show` prints are hashed by the interpreter's built-in SHA modules, and the PEM writer tells
+    certificates apart by their DER: hashlib (which loads OpenSSL's libcrypto) is not imported."""
+    printed, loaded = _run(installed, files, ["show", "cert.pem", "server"])
+    leaf = x509.load_pem_x509_certificate((files / "cert.pem").read_bytes())
+    assert f"  SHA-256 fingerprint: {leaf.fingerprint(hashes.SHA256()).hex(':').upper()}\n" in printed
+    assert f"  SHA-1 fingerprint: {leaf.fingerprint(hashes.SHA1()).hex(':').upper()}\n" in printed
+    assert not (HEAVY | {"hashlib"}) & loaded, (HEAVY | {"hashlib"}) & loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
+    _, loaded = _run(installed, files, ["export", "cert.pem", "server", "-o", "out.pem", "--force"],
+                     "keystores: wrote out.pem\n")
+    assert (files / "out.pem").read_bytes() == (files / "cert.pem").read_bytes()
+    assert not (HEAVY | {"hashlib"}) & loaded, (HEAVY | {"hashlib"}) & loaded

@@ -111,7 +111,7 @@ class PemWriting:
         cryptography.x509 (start-up speed, bench/bench_core.py; tests/test_export_lean.py)."""
         out: list[bytes] = []
         derived_labels = UniqueLabels()
-        chains = {label: entry.chain_der() for label, entry in self._entries.items()}
+        chains = {label: tuple(map(bytes, entry.chain_der())) for label, entry in self._entries.items()}  # (hashable)
         has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in self._entries.values())
         trusted_written: set[bytes] = set()
 
@@ -121,13 +121,14 @@ class PemWriting:
 
         # Each chain member is written once, in the first chain holding it (reading finds it for the others). A
         # certificate entry that is also a chain member is written there: a trusted one labelled (so it reads back
-        # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate").
-        in_chains = {_sha256(der) for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
+        # as trusted), an untrusted one bare (so it reads back as a chain member, kind "certificate"). Certificates
+        # are told apart by their DER itself (no hashlib to import: export's start-up).
+        in_chains = {der for e in self._entries.values() if e.kind is EntryKind.KEY_PAIR
                      for der in chains[e.label][1:]}
         chain_entries: dict[bytes, Entry] = {}
         for entry in self._entries.values():
-            if entry.kind.is_certificate and _sha256(chains[entry.label][0]) in in_chains:
-                chain_entries.setdefault(_sha256(chains[entry.label][0]), entry)
+            if entry.kind.is_certificate and chains[entry.label][0] in in_chains:
+                chain_entries.setdefault(chains[entry.label][0], entry)
         chain_written: set[bytes] = set()
 
         for entry in self._entries.values():
@@ -137,7 +138,7 @@ class PemWriting:
                 out.append(self._entry_key(entry, pem=True))
                 derived_labels.taken.add(entry.label)
                 continue
-            if entry.kind.is_certificate and chain_entries.get(_sha256(chain[0])) is entry:
+            if entry.kind.is_certificate and chain_entries.get(chain[0]) is entry:
                 continue
             derived = derived_labels.peek(_derived_label(entry))
             named = entry.label if entry.label != derived else None
@@ -146,15 +147,14 @@ class PemWriting:
                 out.append(_certificate_pem(chain[0]))
                 derived_labels.taken.add(entry.label)
                 for cert in chain[1:]:
-                    fingerprint = _sha256(cert)
-                    if fingerprint in chain_written:
+                    if cert in chain_written:
                         continue
-                    own = chain_entries.get(fingerprint)
-                    chain_written.add(fingerprint)
+                    own = chain_entries.get(cert)
+                    chain_written.add(cert)
                     if own is not None:
                         attributes(own.label if own.trust is not None else None)
                         derived_labels.taken.add(own.label)
-                        trusted_written.add(fingerprint)
+                        trusted_written.add(cert)
                     out.append(_certificate_pem(cert))
                 attributes(named)
                 out.append(self._entry_key(entry, pem=True))
@@ -166,20 +166,18 @@ class PemWriting:
                 out.append(_request_bytes(entry, pem=True))
             else:
                 self._trust_note(entry)
-                fingerprint = _sha256(chain[0])
                 # Unlabelled certificates may be read back as part of a key pair's chain, and unlabelled
                 # duplicates are skipped: label those so that the file reads back as the same entries.
-                if named is None and (has_key_pairs or fingerprint in trusted_written):
+                if named is None and (has_key_pairs or chain[0] in trusted_written):
                     named = entry.label
-                trusted_written.add(fingerprint)
+                trusted_written.add(chain[0])
                 attributes(named)
                 out.append(_certificate_pem(chain[0]))
                 # A certificate with its chain (`export --chain` of a key pair without its key): the chain follows,
                 # each certificate once, as `openssl pkcs12 -nokeys` writes one; read back, each is a certificate.
                 for cert in chain[1:]:
-                    member = _sha256(cert)
-                    if member not in trusted_written and member not in chain_written:
-                        trusted_written.add(member)
+                    if cert not in trusted_written and cert not in chain_written:
+                        trusted_written.add(cert)
                         out.append(_certificate_pem(cert))
             derived_labels.taken.add(entry.label)
         out.extend(self._key_der_or_pem(key, pem=True) for key in self.loose_keys)
@@ -231,13 +229,6 @@ class PemWriting:
         # An unencrypted key must not land in a file others can read: the new file is owner-only from its first
         # byte, whatever the old file's mode (which the user may not even be allowed to change).
         atomic_write(self.file, data, private=self.private_file, clear_secret=clear_key)
-
-
-def _sha256(der: bytes) -> bytes:
-    """A certificate's SHA-256 fingerprint, from its DER."""
-    import hashlib  # here: `list` imports this module and hashes nothing (hashlib loads a second OpenSSL)
-
-    return hashlib.sha256(der).digest()
 
 
 def _certificate_pem(der: bytes) -> bytes:
