@@ -31,8 +31,13 @@ from keystores.pki.encoded import EncodedCertificate
 from keystores.pki.spki import key_from_der, key_print
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-# chain._signed_by_der asks libcrypto once it is loaded (in a test process cryptography always is)
 LIBCRYPTO = libcrypto.library()
+
+
+@pytest.fixture(autouse=True)
+def _by_libcrypto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """chain._signed_by_der asks libcrypto where cryptography's keys are not loaded (in a test process they are)."""
+    monkeypatch.setattr(chain, "_keys_loaded", lambda: False)
 
 
 def _name(common_name: str) -> x509.Name:

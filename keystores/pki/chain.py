@@ -83,14 +83,10 @@ def _signed_by_der(cert: Any, issuer: Any) -> bool:
     (keystores.crypto.verify) for an RSA key or an EC key on a NIST curve, read from the DER and judged loadable as
     cryptography judges it (keystores.pki.spki), under a hash the signature's OID names (start-up speed: no
     cryptography import for a chain of such keys, bench_core's "start-up: keystores audit s.kdb"); else, or where
-    libcrypto cannot say, as cryptography verifies it (signature_valid). Where cryptography is loaded and libcrypto
-    not yet (a PEM key decrypted by cryptography), cryptography verifies: ctypes and hashlib would cost more than
-    its key type's module. The verdicts are the same (tests/test_verify.py)."""
-    import sys
-
-    from keystores.crypto import libcrypto
-
-    if not libcrypto.already_loaded() and "cryptography.hazmat.bindings._rust" in sys.modules:
+    libcrypto cannot say, as cryptography verifies it (signature_valid). Where a command has loaded cryptography's
+    keys already (sign, a PEM key cryptography decrypted), cryptography verifies (_keys_loaded): ctypes and
+    keystores.pki.shown would cost more than it. The verdicts are the same (tests/test_verify.py)."""
+    if _keys_loaded():
         public_key = public_key_of(issuer)
         return public_key is not None and signature_valid(cert, public_key)
     try:
@@ -108,6 +104,17 @@ def _signed_by_der(cert: Any, issuer: Any) -> bool:
         pass  # signature_valid says what a damaged certificate or key is
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
+
+
+def _keys_loaded() -> bool:
+    """Whether cryptography's key modules are loaded (a key has been made, read or signed with), or cryptography is
+    and the interpreter's libcrypto not yet (loading ctypes and hashlib would cost more than a key type's module)."""
+    import sys
+
+    from keystores.crypto import libcrypto
+
+    return "cryptography.hazmat.primitives.asymmetric" in sys.modules or (
+        "cryptography.hazmat.bindings._rust" in sys.modules and not libcrypto.already_loaded())
 
 
 def _rsa_bits_of(cert: Any) -> int | None:
