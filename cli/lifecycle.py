@@ -101,9 +101,8 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
     Whose secret: the store's own source (--password-for, --passwords) first; else a store with a stash (a .kdb)
     opens with it; else --password, or --pin for a token (a PIN counts failed tries, so a token is never sent a
     password given for other stores); else a prompt naming the store, on a terminal."""
-    import contextlib
-
     from keystores.errors import KeystoreError, NotFound, PasswordRequired, StoreNotFound, UsageError
+    from keystores.lightweight import suppress
     from keystores.ops.audit import password_for
     from keystores.store import capabilities_of, open_store, options_for, store_exists
 
@@ -125,7 +124,7 @@ def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: st
                 general = pin if caps.pin else password
                 store = None
                 if caps.stash:
-                    with contextlib.suppress(PasswordRequired):
+                    with suppress(PasswordRequired):
                         store = open_store(location, password=None, **options)
                 if store is None:
                     secret = secrets.resolve(general, what="PIN" if caps.pin else "password") if general else None
@@ -333,15 +332,14 @@ def validate_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Build and verify an entry's chain against the trusted certificates; exit 5 when it does not validate."""
-    import contextlib
-
     from keystores.errors import ChecksFailed
+    from keystores.lightweight import ExitStack
     from keystores.ops.audit import validate
     from keystores.pki.when import parse_when
     from keystores.store import open_store
 
     when = parse_when(at) if at else None
-    with contextlib.ExitStack() as stack:
+    with ExitStack() as stack:
         others = []
         for location in trust or []:
             opened = with_secret(trust_password, "trust store password",
@@ -397,11 +395,10 @@ def audit_cmd(
     links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
     Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
     tokens), else a prompt naming it on a terminal."""
-    import contextlib
-
     from keystores.cli.passwords import StoreSecrets
 
     from keystores.errors import ChecksFailed
+    from keystores.lightweight import ExitStack
     from keystores.ops.audit import SEVERITIES, audit
     from keystores.pki.when import parse_duration
 
@@ -411,7 +408,7 @@ def audit_cmd(
 
         raise UsageError(f"--fail-on takes error, warning or notice, not '{fail_on}'")
     secrets = StoreSecrets(password_for or [], passwords)
-    with contextlib.ExitStack() as stack:
+    with ExitStack() as stack:
         opened = _open_audited(stores, secrets, password, pin, module, StorePrompts(), stack)
         for _, store in opened:
             if not isinstance(store, Exception):

@@ -215,8 +215,8 @@ def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None, **e
     placeholder, receive), decoded on first use of `chain`; a backend that writes `undecoded_chain` (PKCS#12) writes
     it without decoding it, so certreq and receive import no cryptography.x509 (start-up speed, bench/bench_core.py
     "start-up: keystores certreq"/"receive"). With `key_of`, the entry holds that entry's private key, and a key
-    read encrypted (SealedEntry) keeps what it was read as (SealedEntry.key_as_read): receive's new chain for a key
-    PKCS#12 holds re-encrypts nothing (bench_core's "start-up: keystores receive")."""
+    read encrypted (SealedEntry) keeps what it was read as (SealedEntry.key_as_read), sealed if it still is: receive's
+    new chain for a key PKCS#12 holds decrypts and re-encrypts nothing (bench_core's "start-up: keystores receive")."""
 
     def decoded() -> tuple[Any, ...]:
         from keystores.pki.certificates import decode_certificate
@@ -228,7 +228,11 @@ def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None, **e
             entry_fields["key"] = key_of.key
         return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
     entry = _SealedLazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
-    entry.__dict__["_key_value"] = key_of.key  # opened (and so checked) here, if it was not already
+    if key_of.sealed:  # still sealed as read (receive matched it by its certificate's key): it stays so, no derivation
+        entry.__dict__.update({name: key_of.__dict__[name] for name in ("_unseal", "_blob", "_origin", "_held")
+                               if name in key_of.__dict__})
+        return entry
+    entry.__dict__["_key_value"] = key_of.key  # opened already (and so checked)
     for name in ("_blob", "_origin"):
         if name in key_of.__dict__:
             entry.__dict__[name] = key_of.__dict__[name]

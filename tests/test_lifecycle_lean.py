@@ -385,3 +385,43 @@ def test_build_validity_is_validitys_span_in_posix_seconds() -> None:
         with pytest.raises(UsageError) as ours:
             build_validity(days=days)
         assert str(ours.value) == str(theirs.value) and ours.value.hint == theirs.value.hint
+
+
+_PEM_PIECES = [b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"-----BEGIN X509 CERTIFICATE-----",
+               b"-----END X509 CERTIFICATE-----", b"-----BEGIN CERTIFICATE REQUEST-----",
+               b"-----END NEW CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----",
+               b"-----END CERTIFICATE REQUEST-----", b"-----BEGIN ", b"-----END ", b"-----", b"MIIB", b"\n", b" ",
+               b"X509 ", b"CERTIFICATE", b"\r\n", b"=="]
+
+
+def _pieces() -> object:
+    from hypothesis import strategies as st
+
+    return st.lists(st.sampled_from(_PEM_PIECES), max_size=14).map(b"".join)
+
+
+def test_pem_bodies_find_what_the_expressions_found() -> None:
+    """ops.lifecycle.pem_bodies (receive's certificates, sign's request) is re.findall of the expressions it
+    replaced (start-up speed: no re), over random texts of PEM markers and the corners: no END, an END of the other
+    label, nested BEGINs, empty bodies."""
+    import re
+
+    from hypothesis import given, settings
+
+    from keystores.ops.lifecycle import pem_bodies
+
+    certificates = re.compile(rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----",
+                              re.DOTALL)
+    requests = re.compile(rb"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(.*?)-----END (?:NEW )?CERTIFICATE "
+                          rb"REQUEST-----", re.DOTALL)
+
+    def agree(data: bytes) -> None:
+        assert pem_bodies(data, (b"CERTIFICATE", b"X509 CERTIFICATE")) == certificates.findall(data), data
+        assert pem_bodies(data, (b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST")) == requests.findall(data), data
+
+    for corner in (b"", b"-----BEGIN CERTIFICATE-----", b"-----BEGIN CERTIFICATE----------END CERTIFICATE-----",
+                   b"-----BEGIN CERTIFICATE-----a-----BEGIN X509 CERTIFICATE-----b-----END CERTIFICATE-----c"
+                   b"-----END X509 CERTIFICATE-----", b"x-----BEGIN X509 CERTIFICATE-----\nMII\n-----END CERTIFICATE-"
+                   b"----y-----BEGIN CERTIFICATE-----z", b"-----END CERTIFICATE----------BEGIN CERTIFICATE-----"):
+        agree(corner)
+    settings(max_examples=600, deadline=None)(given(_pieces())(agree))()

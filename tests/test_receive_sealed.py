@@ -1,8 +1,9 @@
 """receive writes a PKCS#12 key bag back as it read it (issue 15: start-up speed; one PBKDF2 run and the key's
-encryption less), and nothing else changes: the MAC is still checked on reading, the key is still opened and proven
-to match the received certificate, and the file is what the old path (the key encrypted anew) wrote once both are
-decrypted, as openssl sees them. A key bag weaker than the profile writes is still upgraded; other formats still
-write the new chain beside the same key."""
+encryption less), and nothing else changes: the MAC is still checked on reading, and the file is what the old path
+(the key encrypted anew) wrote once both are decrypted, as openssl sees them. The key stays sealed: it is matched by
+its certificate's key, as keytool -importcert matches a reply (a certificate for another key still matches nothing),
+so its derivation is not paid either. A key bag weaker than the profile writes is still upgraded; other formats
+still write the new chain beside the same key."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_a_key_bag_weaker_than_the_profile_is_still_encrypted_anew(tmp_path: Pat
 
 def test_the_mac_is_still_checked_and_the_key_still_matched(tmp_path: Path, ca: str) -> None:
     """A file changed after its MAC was made is refused before anything is written; a certificate for another key
-    matches nothing (the key is opened and compared, not taken on the certificate's word)."""
+    matches nothing (the key pair's certificate, which the MAC covers with its key, names another key)."""
     placed = tmp_path / "web.p12"
     made = lc.certreq(str(placed), "web", "CN=web", key_spec="ec:p256", password=PW, now=NOW)
     issued = lc.sign(ca, "ca", made.encoded.der, password=PW, days=30, now=NOW)
@@ -134,6 +135,24 @@ def test_a_key_set_anew_is_not_written_as_read(tmp_path: Path) -> None:
         assert isinstance(renamed, SealedEntry) and renamed.key_as_read(store) is not None
         changed = entry.with_(key=key)  # set anew (even to the same key): no longer
         assert not isinstance(changed, SealedEntry) or changed.key_as_read(store) is None
+
+
+@pytest.mark.parametrize("key_spec", ["ec:p256", "rsa:2048"])
+def test_receive_opens_no_key(tmp_path: Path, ca: str, key_spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key certreq left in the PKCS#12 is neither decrypted to be matched nor to be written back: receive pays
+    the file's MAC (read and written) and its certificates' encryption only (4 derivations, 5 before)."""
+    placed = tmp_path / "web.p12"
+    made = lc.certreq(str(placed), "web", "CN=web", key_spec=key_spec, password=PW, now=NOW)
+    issued = lc.sign(ca, "ca", made.encoded.der, password=PW, days=30, now=NOW)
+    before = _key_bags(placed.read_bytes())
+    opened = []
+    monkeypatch.setattr(SealedEntry, "_open", lambda self: opened.append(self.label))
+    lc.receive(str(placed), [issued.certificate], issued.chain[1:], password=PW, now=NOW)
+    assert opened == []
+    monkeypatch.undo()
+    assert _key_bags(placed.read_bytes()) == before
+    key, cert, more = pkcs12.load_key_and_certificates(placed.read_bytes(), PW.encode())
+    assert cert == issued.certificate and same_key(key, cert.public_key()) and more == list(issued.chain[1:])
 
 
 @pytest.mark.parametrize("location", ["web.jks", "web.bcfks", "web.kdb", "web.bks"])

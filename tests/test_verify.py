@@ -28,10 +28,16 @@ from keystores.pki import chain
 from keystores.pki.builder import build_certificate_der
 from keystores.pki.certificates import public_key_of
 from keystores.pki.encoded import EncodedCertificate
+from keystores.pki.spki import key_from_der, key_print
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-# chain._signed_by_der asks libcrypto once it is loaded (in a test process cryptography always is)
 LIBCRYPTO = libcrypto.library()
+
+
+@pytest.fixture(autouse=True)
+def _by_libcrypto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """chain._signed_by_der asks libcrypto where cryptography's keys are not loaded (in a test process they are)."""
+    monkeypatch.setattr(chain, "_keys_loaded", lambda: False)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -150,10 +156,10 @@ def test_a_link_is_judged_as_cryptography_judges_it(made: list[tuple[str, bytes,
         asked.append((kind, verdict))
         if answered and libcrypto.library() is not None:
             assert verdict is True, kind  # libcrypto's own answer, not cryptography's
-            assert chain._key_from_der(issuer.spki_der) is not None, kind
+            assert key_from_der(issuer.spki_der) is not None, kind
         if not answered:
             # left to cryptography: a key it does not take, or a signature whose OID names no hash (RSA-PSS)
-            assert chain._key_from_der(issuer.spki_der) is None or cert.signature_hash_name is None, kind
+            assert key_from_der(issuer.spki_der) is None or cert.signature_hash_name is None, kind
     assert checked == len(made) * 16
     if LIBCRYPTO is not None:  # the links of RSA and NIST EC keys were libcrypto's to judge, and it answered
         assert len(answers) > checked // 2 and None not in answers, (len(answers), checked)
@@ -185,7 +191,7 @@ def test_an_absurd_rsa_key_verifies_nothing_without_being_tried() -> None:
         private_key_signer(ca_key), subject=_name("absurd"), issuer=_name("CA"), public_key=absurd,
         not_before=START, not_after=START + dt.timedelta(days=30)))
     leaf = EncodedCertificate(_certificate("leaf", ca_key, "absurd", ca_key, hashes.SHA256()))
-    assert chain._key_from_der(issuer.spki_der) == (2048, True)
+    assert key_from_der(issuer.spki_der) == (2048, True)
     assert chain._signed_by_der(leaf, issuer) is False
     assert _cryptographys(leaf, issuer) is False
 
@@ -215,7 +221,41 @@ def test_the_vector_certificates_link_as_cryptography_links_them() -> None:
             pairs += 1
             verified += expected
             with contextlib.suppress(ValueError):
-                by_libcrypto += (chain._key_from_der(issuer.spki_der) is not None
+                by_libcrypto += (key_from_der(issuer.spki_der) is not None
                                  and cert.signature_hash_name is not None)
     assert pairs > 500 and verified > 100 and by_libcrypto > 100, (pairs, verified, by_libcrypto)
     print(f"{pairs} pairs, {verified} verified, {by_libcrypto} by libcrypto")
+
+
+def test_a_key_print_from_the_der_is_cryptographys_key_fingerprint(made: list[tuple[str, bytes, bytes, bytes, bool]]
+                                                                   ) -> None:
+    """keystores.pki.spki.key_print is public_key_fingerprint of cryptography's key where it answers: for RSA and NIST
+    EC keys as cryptography writes them; a compressed point, RSA without its NULL and other key types are left to
+    the loaded key (None)."""
+    from keystores.crypto import der
+    from keystores.model import public_key_fingerprint
+
+    answered = 0
+    for kind, leaf_der, issuer_der, _, _ in made:
+        for spki in (EncodedCertificate(leaf_der).spki_der, EncodedCertificate(issuer_der).spki_der):
+            found = key_print(spki)
+            if found is not None:
+                answered += 1
+                assert found == public_key_fingerprint(public_key_of(EncodedCertificate(issuer_der))) or \
+                    found == public_key_fingerprint(public_key_of(EncodedCertificate(leaf_der)))
+            assert (found is not None) == (kind not in ("ed25519", "dsa", "secp256k1") or spki in (
+                EncodedCertificate(leaf_der).spki_der,)), kind
+    assert answered >= len(made)
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    compressed = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    uncompressed = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    algorithm = der.elements(uncompressed, *der.read(uncompressed)[1:])[0]
+    spki = der.sequence(uncompressed[algorithm[1] : algorithm[3]], der.tlv(0x03, b"\0" + compressed))
+    assert key_from_der(spki) == (None, False) and key_print(spki) is None
+    assert key_print(uncompressed) == public_key_fingerprint(key)
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    full = rsa_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    bare = full.replace(bytes.fromhex("300d06092a864886f70d0101010500"), bytes.fromhex("300b06092a864886f70d010101"))
+    bare = der.tlv(0x30, bare[4:])  # the outer length, two bytes shorter
+    assert key_from_der(bare) == (2048, False) and key_print(bare) is None
+    assert key_print(full) == public_key_fingerprint(rsa_key)

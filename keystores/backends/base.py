@@ -113,14 +113,15 @@ class BaseStore:
         if entry.kind is EntryKind.KEY_PAIR and not caps.private_keys:
             raise CapabilityError("private_keys", f"{self.format} stores cannot hold private keys",
                                   store=self.location, label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and isinstance(entry.key, KeyRef) \
-                and not entry.key.extractable:
+        # a key still sealed as read is there and is no token's (checking it would cost its derivation: receive)
+        if entry.kind is EntryKind.KEY_PAIR and not entry.sealed and entry.held_pkcs8() is None \
+                and isinstance(entry.key, KeyRef) and not entry.key.extractable:
             raise CapabilityError("extractable_keys", "the private key is held on a token and cannot be copied "
                                   "out of it", store=self.location, label=entry.label)
         if entry.kind is EntryKind.REQUEST and not caps.pending_requests:
             raise CapabilityError("pending_requests", f"{self.format} stores cannot hold pending requests",
                                   store=self.location, label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and entry.key is None:
+        if entry.kind is EntryKind.KEY_PAIR and not entry.sealed and entry.held_pkcs8() is None and entry.key is None:
             raise UsageError("a key-pair entry needs its private key", store=self.location, label=entry.label)
         # undecoded_chain first: an entry keystores just made (lazy_entries.made_entry) is not decoded to be checked
         if entry.kind is EntryKind.KEY_PAIR and not (entry.undecoded_chain or entry.chain) and not caps.bare_keys:

@@ -7,10 +7,9 @@ Operations raise keystores errors and return results (Validation, Audit) whose J
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Mapping
+from _collections_abc import Mapping  # collections.abc's own; importing collections.abc imports collections
 
 from keystores.errors import (
     Hint,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from keystores.lightweight import ExitStack
     from keystores.store import KeyStore
 
 
@@ -217,7 +217,9 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
     """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores (open,
     or locations opened without a password), and check each link: validity at `at`, signature, the issuer being a
     CA, and ending at a trusted certificate."""
-    with contextlib.ExitStack() as stack:
+    from keystores.lightweight import ExitStack  # (contextlib's, without importing contextlib: start-up speed)
+
+    with ExitStack() as stack:
         opened = [stack.enter_context(using(other)) for other in trust_stores]
         return _validate(store, label, opened, at)
 
@@ -533,14 +535,16 @@ def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *
                          hint=parameter("--fail-on", "fail_on"))
     window = parse_duration(within) if isinstance(within, str) else within
     report = Audit(within=window, at=at or dt.datetime.now(dt.UTC), fail_on=fail_on)
-    with contextlib.ExitStack() as stack:
+    from keystores.lightweight import ExitStack  # (contextlib's, without importing contextlib: start-up speed)
+
+    with ExitStack() as stack:
         named = stores if isinstance(stores, Mapping) else _open_audited(stores, password, passwords or {}, stack)
         _audit_each(report, named, skipped)
     return report
 
 
 def _open_audited(stores: Iterable[StoreArg], password: str | None, passwords: Mapping[str, str],
-                  stack: contextlib.ExitStack) -> dict[str, KeyStore | KeystoreError]:
+                  stack: ExitStack) -> dict[str, KeyStore | KeystoreError]:
     """Each store by its name: opened (or as it was given), or the error that stopped it opening."""
     import os
 

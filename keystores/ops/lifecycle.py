@@ -391,18 +391,40 @@ def _request_der(data: bytes) -> bytes:
     """A request's DER: the first PEM block labelled as one (as cryptography finds it), or the bytes as given.
     Bytes that are neither come back as they are, for load_request to refuse."""
     import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
-    import re
 
     if b"-----BEGIN" not in data:
         return data
-    found = re.search(rb"-----BEGIN (NEW )?CERTIFICATE REQUEST-----(.*?)-----END (NEW )?CERTIFICATE REQUEST-----",
-                      data, re.DOTALL)
-    if found is None:
+    found = pem_bodies(data, (b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"))
+    if not found:
         return data
     try:
-        return binascii.a2b_base64(b"".join(found.group(2).split()), strict_mode=True)
+        return binascii.a2b_base64(b"".join(found[0].split()), strict_mode=True)
     except (binascii.Error, ValueError):
         return data
+
+
+def pem_bodies(data: bytes, labels: tuple[bytes, ...]) -> list[bytes]:
+    """What lies between each `-----BEGIN L-----` and the first `-----END M-----` after it, L and M any of `labels`,
+    in order: re.findall of BEGIN (labels)(.*?) END (labels) with DOTALL, without re (start-up speed: sign and
+    receive import no re; tests/test_lifecycle_lean.py holds it to the expression)."""
+    begins = [b"-----BEGIN " + label + b"-----" for label in labels]
+    ends = [b"-----END " + label + b"-----" for label in labels]
+    found, at = [], 0
+    while True:
+        begin = _earliest(data, begins, at)
+        if begin is None:
+            return found
+        end = _earliest(data, ends, begin[1])
+        if end is None:  # no END after this BEGIN, so none after any later one
+            return found
+        found.append(data[begin[1] : end[0]])
+        at = end[1]
+
+
+def _earliest(data: bytes, markers: list[bytes], at: int) -> tuple[int, int] | None:
+    """(start, end) of the first of `markers` found in `data` from `at` on, or None."""
+    spans = [(start, start + len(marker)) for marker in markers if (start := data.find(marker, at)) >= 0]
+    return min(spans) if spans else None
 
 
 def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
@@ -463,14 +485,12 @@ def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
     their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
     anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
     import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
-    import re
 
     from keystores.pki.encoded import EncodedCertificate
 
     if b"-----BEGIN PKCS7-----" not in data:
         if b"-----BEGIN" in data:
-            blocks = re.findall(rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----",
-                                data, re.DOTALL)
+            blocks = pem_bodies(data, (b"CERTIFICATE", b"X509 CERTIFICATE"))
             try:
                 ders = [binascii.a2b_base64(b"".join(block.split()), strict_mode=True) for block in blocks]
             except (binascii.Error, ValueError):
@@ -498,6 +518,32 @@ def _entry_public_key(entry: Entry) -> Any:
         return None
 
 
+def _entry_key_print(entry: Entry) -> bytes | None:
+    """public_key_fingerprint of the key an entry holds, as receive matches a certificate to it. A key pair whose
+    key is still sealed as read (PKCS#12, JKS, CMS) is matched by its certificate's key, as keytool -importcert
+    matches a reply: the key stays sealed, and its derivation (a PBKDF2 run for PKCS#12) is not paid (start-up
+    speed, bench_core's "start-up: keystores receive"); the certificate is the one the store's integrity check
+    covers with the key (certreq's placeholder). Any other entry by the key it holds (_entry_public_key)."""
+    if entry.sealed and entry.kind is EntryKind.KEY_PAIR and entry.undecoded_leaf is not None:
+        from keystores.pki.encoded import EncodedCertificate
+
+        try:
+            return _certificate_key_print(EncodedCertificate(entry.undecoded_leaf))
+        except ValueError:
+            pass  # a certificate whose key cannot be read: the key it holds, as for every other entry
+    public_key = _entry_public_key(entry)
+    return None if public_key is None else public_key_fingerprint(public_key)
+
+
+def _certificate_key_print(cert: Any) -> bytes:
+    """public_key_fingerprint of a certificate's key (an EncodedCertificate): from the DER where keystores.pki.spki
+    reads it (no key loaded), else of the key cryptography loads (ValueError when it cannot)."""
+    from keystores.pki.spki import key_print
+
+    found = key_print(cert.spki_der)
+    return found if found is not None else public_key_fingerprint(cert.public_key())
+
+
 def _short_fp(public_key: Any) -> str:
     return public_key_fingerprint(public_key).hex()[:16]
 
@@ -523,22 +569,22 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         now = dt.datetime.now(dt.UTC)
     candidates = [e for e in store.entries() if e.kind in (EntryKind.KEY_PAIR, EntryKind.REQUEST)]
     by_key: dict[bytes, list[Entry]] = {}
-    tried: list[tuple[Entry, Any]] = []  # put in words only when nothing matches (describe_key imports every key type)
     for entry in candidates:
-        public_key = _entry_public_key(entry)
-        if public_key is None:
-            continue
-        by_key.setdefault(public_key_fingerprint(public_key), []).append(entry)
-        tried.append((entry, public_key))
+        print_ = _entry_key_print(entry)
+        if print_ is not None:
+            by_key.setdefault(print_, []).append(entry)
     # One kind of certificate throughout, read from the DER where it can be (start-up speed)
     given = list(dict.fromkeys(as_encoded(cert) for cert in [*certificates, *chain]))
     leaf = match = None
     for cert in given:
-        found = by_key.get(public_key_fingerprint(cert.public_key()))
+        found = by_key.get(_certificate_key_print(cert))
         if found:
             leaf, match = cert, found
             break
     if leaf is None or match is None:
+        # put in words only now (describe_key imports every key type; a sealed key is opened to be described)
+        tried = [(entry, public_key) for entry in candidates
+                 if (public_key := _entry_public_key(entry)) is not None]
         first = certificates[0]
         what = (f"the certificate {describe(first)} ({describe_key(first.public_key())}, "
                 f"{_short_fp(first.public_key())})")

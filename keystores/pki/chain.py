@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from keystores.crypto import der
 from keystores.pki.certificates import public_key_of, rsa_bits
+from keystores.pki.spki import key_from_der
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,21 +81,17 @@ def _issued_by_der(cert: Any, issuer: Any) -> bool:
 def _signed_by_der(cert: Any, issuer: Any) -> bool:
     """Whether `issuer`'s key made `cert`'s signature (both EncodedCertificates): by the interpreter's libcrypto
     (keystores.crypto.verify) for an RSA key or an EC key on a NIST curve, read from the DER and judged loadable as
-    cryptography judges it, under a hash the signature's OID names (start-up speed: no cryptography import for a
-    chain of such keys, bench_core's "start-up: keystores audit s.kdb"); else, or where libcrypto cannot say, as
-    cryptography verifies it (signature_valid). Where cryptography is loaded and libcrypto not yet (a PEM key
-    decrypted by cryptography), cryptography verifies: ctypes and hashlib would cost more than its key type's
-    module. The verdicts are the same (tests/test_verify.py)."""
-    import sys
-
-    from keystores.crypto import libcrypto
-
-    if not libcrypto.already_loaded() and "cryptography.hazmat.bindings._rust" in sys.modules:
+    cryptography judges it (keystores.pki.spki), under a hash the signature's OID names (start-up speed: no
+    cryptography import for a chain of such keys, bench_core's "start-up: keystores audit s.kdb"); else, or where
+    libcrypto cannot say, as cryptography verifies it (signature_valid). Where a command has loaded cryptography's
+    keys already (sign, a PEM key cryptography decrypted), cryptography verifies (_keys_loaded): ctypes and
+    keystores.pki.shown would cost more than it. The verdicts are the same (tests/test_verify.py)."""
+    if _keys_loaded():
         public_key = public_key_of(issuer)
         return public_key is not None and signature_valid(cert, public_key)
     try:
         hash_name = cert.signature_hash_name
-        key = _key_from_der(issuer.spki_der) if hash_name is not None else None
+        key = key_from_der(issuer.spki_der) if hash_name is not None else None
         if key is not None:
             if key[1]:
                 return False  # an absurd key (absurd_key) made no signature
@@ -109,53 +106,24 @@ def _signed_by_der(cert: Any, issuer: Any) -> bool:
     return public_key is not None and signature_valid(cert, public_key)
 
 
-_NIST_KEYS = ("EC-P256", "EC-P384", "EC-P521")
-_KEYS_FROM_DER: dict[bytes, tuple[int | None, bool] | None] = {}
+def _keys_loaded() -> bool:
+    """Whether cryptography's key modules are loaded (a key has been made, read or signed with), or cryptography is
+    and the interpreter's libcrypto not yet (loading ctypes and hashlib would cost more than a key type's module)."""
+    import sys
 
+    from keystores.crypto import libcrypto
 
-def _key_from_der(spki: bytes) -> tuple[int | None, bool] | None:
-    """(the RSA modulus' bits, or None for an EC key; whether absurd_key refuses the key) of a SubjectPublicKeyInfo
-    that cryptography loads as an RSA key or an EC key on P-256, P-384 or P-521, read from its DER
-    (keystores.pki.columns.key_facts, keystores.pki.shown's loadability checks, each held to cryptography's loader);
-    None for any other key, which is left to cryptography."""
-    if spki not in _KEYS_FROM_DER:
-        from keystores.pki.columns import key_facts
-        from keystores.pki.shown import ec_point_loads, rsa_key_loads
-
-        found: tuple[int | None, bool] | None = None
-        try:
-            tag, start, stop = der.read(spki, 0, len(spki), minimal=True)
-            if tag == 0x30 and stop == len(spki):
-                kind, bits = key_facts(spki, start, stop)
-                content = spki[start:stop]
-                if kind in _NIST_KEYS and ec_point_loads(kind, content):
-                    found = (None, False)
-                elif kind.startswith("RSA-") and rsa_key_loads(content):
-                    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
-
-                    found = (bits, bits > MAX_RSA_BITS or _rsa_exponent_bits(content) > MAX_RSA_EXPONENT_BITS)
-        except (ValueError, IndexError):
-            found = None
-        _KEYS_FROM_DER[spki] = found
-    return _KEYS_FROM_DER[spki]
-
-
-def _rsa_exponent_bits(spki_content: bytes) -> int:
-    """The public exponent's size of an RSA SubjectPublicKeyInfo's content key_facts read."""
-    _, (_, _, bits_start, bits_stop) = der.elements(spki_content, 0, len(spki_content))
-    key = spki_content[bits_start + 1 : bits_stop]
-    _, start, stop = der.read(key, 0, len(key))
-    _, (_, _, exponent_start, exponent_stop) = der.elements(key, start, stop)
-    return int.from_bytes(key[exponent_start:exponent_stop], "big").bit_length()
+    return "cryptography.hazmat.primitives.asymmetric" in sys.modules or (
+        "cryptography.hazmat.bindings._rust" in sys.modules and not libcrypto.already_loaded())
 
 
 def _rsa_bits_of(cert: Any) -> int | None:
-    """rsa_bits(public_key_of(cert)), read from the DER where _key_from_der can (no key loaded)."""
+    """rsa_bits(public_key_of(cert)), read from the DER where keystores.pki.spki can (no key loaded)."""
     from keystores.pki.encoded import EncodedCertificate
 
     if isinstance(cert, EncodedCertificate):
         try:
-            key = _key_from_der(cert.spki_der)
+            key = key_from_der(cert.spki_der)
         except ValueError:
             key = None
         if key is not None:

@@ -284,7 +284,10 @@ class EncodedCertificate(_Signed):
             _, start, end = der.read(validity)
             if len(der.elements(validity, start, end)) != 2 or None in (self._plain_time(0), self._plain_time(1)):
                 return False
-            self.public_key()
+            from keystores.pki.spki import key_from_der
+
+            if key_from_der(self.spki_der) is None:  # (an RSA or NIST EC key is judged loadable from the DER)
+                self.public_key()
             return tags[-1] != 0xA3 or _plain_extensions(self.der, fields[-1])
         except ValueError:  # DerError, a key cryptography does not load
             return False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from keystores.errors import Hint, UsageError, parameter
 
 # datetime is imported where used: certreq's placeholder certificate takes its validity as POSIX seconds
@@ -12,22 +10,24 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as dt
 
-# Patterns, compiled (and cached by re) when first matched: certreq and sign import this module for validity() and
-# match none of them (start-up speed, bench/bench_core.py "start-up: keystores certreq"/"sign").
+# Patterns, compiled (and cached by re) when first matched, re imported then: certreq, sign and audit import this
+# module for validity() and parse_duration and match none of them (start-up speed, bench/bench_core.py "start-up:
+# keystores certreq"/"sign"/"audit s.kdb").
 _GENERALIZED = r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
 _UTCTIME = r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
-_DURATION = r"(?i)^\s*(\d+)\s*([a-z]*)\s*$"
 # Expiry windows are counted in days, as `openssl x509 -checkend` users convert them: a bare number is days. A
 # month is 30 days and a year 365. `m` is refused: minutes or months, and a cron job that meant 1 month and got
 # 1 minute reports nothing for a month.
 _DAYS = {"": 1, "d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30,
          "y": 365, "year": 365, "years": 365}
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def parse_when(text: str) -> dt.datetime:
     """An aware UTC datetime from ISO 8601 (`2030-01-30`, `2030-01-30T16:46:00+01:00`; no zone means UTC) or
     openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
     import datetime as dt
+    import re
 
     value = text.strip()
     try:
@@ -52,14 +52,27 @@ def parse_duration(text: str) -> dt.timedelta:
     """`30d`, `2w`, `3months`, `1y`, or a bare number of days; an ambiguous unit (`m`) is refused."""
     import datetime as dt
 
-    match = re.match(_DURATION, text)
-    unit = match.group(2).lower() if match else ""
-    if match and unit == "m":
-        raise UsageError(f"ambiguous duration '{text}': m could be minutes or months; write {match.group(1)}mo "
-                         f"(months of 30 days) or {match.group(1)}d")
-    if not match or unit not in _DAYS:
+    count, unit = _duration_parts(text)
+    if count is not None and unit.lower() == "m":
+        raise UsageError(f"ambiguous duration '{text}': m could be minutes or months; write {count}mo "
+                         f"(months of 30 days) or {count}d")
+    if count is None or unit.lower() not in _DAYS:
         raise UsageError(f"bad duration '{text}': use days (30 or 30d), weeks (2w), months (3mo) or years (1y)")
-    return dt.timedelta(days=int(match.group(1)) * _DAYS[unit])
+    return dt.timedelta(days=int(count) * _DAYS[unit.lower()])
+
+
+def _duration_parts(text: str) -> tuple[str | None, str]:
+    """(the digits, the unit as written) of a duration, as the pattern (?i)^\\s*(\\d+)\\s*([a-z]*)\\s*$ reads them,
+    or (None, "") where it does not match; without re (start-up speed: audit's default window `30d` is parsed on
+    every run). tests/test_when.py holds it to that pattern."""
+    body = text.strip()
+    digits = 0
+    while digits < len(body) and body[digits].isdecimal():
+        digits += 1
+    unit = body[digits:].lstrip()
+    if not digits or not all(character in _LETTERS for character in unit):
+        return None, ""
+    return body[:digits], unit
 
 
 def iso_utc(value: dt.datetime) -> str:

@@ -1,0 +1,71 @@
+"""What keystores.pki.chain and keystores.ops.lifecycle need of a SubjectPublicKeyInfo, read from its DER for the
+keys certificates mostly hold (RSA, EC on P-256/P-384/P-521) without loading the key: whether cryptography would load
+it, its RSA size, whether keystores.limits refuses it, and its fingerprint as cryptography's key would give it.
+
+A speed device (issue 15; bench/bench_core.py "start-up: keystores audit s.kdb", "receive"): loading a key means
+importing cryptography (~10 ms of CPU). The loadability checks are keystores.pki.columns.key_facts' and
+keystores.pki.shown's, each held to cryptography's loader (tests/test_shown.py); the rest is tested against
+cryptography's keys in tests/test_verify.py. Any other key, or form, gives None: the caller loads the key.
+"""
+
+from __future__ import annotations
+
+from keystores.crypto import der
+
+_NIST_KEYS = ("EC-P256", "EC-P384", "EC-P521")
+_RSA_PARAMETERS = bytes.fromhex("06092a864886f70d0101010500")  # rsaEncryption with its NULL, as cryptography writes
+_FACTS: dict[bytes, tuple[int | None, bool, bool] | None] = {}
+
+
+def _facts(spki: bytes) -> tuple[int | None, bool, bool] | None:
+    """(RSA modulus bits or None for EC, absurd, in the form cryptography writes) or None; remembered per key."""
+    if spki not in _FACTS:
+        from keystores.pki.columns import key_facts
+        from keystores.pki.shown import ec_point_loads, rsa_key_loads
+
+        found: tuple[int | None, bool, bool] | None = None
+        try:
+            tag, start, stop = der.read(spki, 0, len(spki), minimal=True)
+            if tag == 0x30 and stop == len(spki):
+                kind, bits = key_facts(spki, start, stop)
+                content = spki[start:stop]
+                (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, _) = der.elements(content)
+                if kind in _NIST_KEYS and ec_point_loads(kind, content):
+                    found = (None, False, content[bits_start + 1 : bits_start + 2] == b"\x04")  # uncompressed
+                elif kind.startswith("RSA-") and rsa_key_loads(content):
+                    from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
+
+                    absurd = bits > MAX_RSA_BITS or _exponent_bits(content) > MAX_RSA_EXPONENT_BITS
+                    found = (bits, absurd, content[algorithm_start:algorithm_stop] == _RSA_PARAMETERS)
+        except (ValueError, IndexError):
+            found = None
+        _FACTS[spki] = found
+    return _FACTS[spki]
+
+
+def key_from_der(spki: bytes) -> tuple[int | None, bool] | None:
+    """(the RSA modulus' bits, or None for an EC key; whether keystores.pki.chain.absurd_key refuses the key) of a
+    SubjectPublicKeyInfo cryptography loads as an RSA key or an EC key on P-256, P-384 or P-521; None for any other
+    key, or one cryptography would not load."""
+    found = _facts(spki)
+    return None if found is None else (found[0], found[1])
+
+
+def key_print(spki: bytes) -> bytes | None:
+    """keystores.model.public_key_fingerprint of the key, from the DER where it is the key as cryptography writes it
+    (an RSA key with its NULL parameters, an EC point uncompressed): SHA-256 of these very bytes; else None."""
+    found = _facts(spki)
+    if found is None or not found[2]:
+        return None
+    import hashlib
+
+    return hashlib.sha256(spki).digest()
+
+
+def _exponent_bits(spki_content: bytes) -> int:
+    """The public exponent's size of an RSA SubjectPublicKeyInfo's content key_facts read."""
+    _, (_, _, bits_start, bits_stop) = der.elements(spki_content, 0, len(spki_content))
+    key = spki_content[bits_start + 1 : bits_stop]
+    _, start, stop = der.read(key, 0, len(key))
+    _, (_, _, exponent_start, exponent_stop) = der.elements(key, start, stop)
+    return int.from_bytes(key[exponent_start:exponent_stop], "big").bit_length()
