@@ -146,3 +146,23 @@ def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serializa
     assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization"}
     with open_store(dest, password="lean-store-1") as store:
         assert store.labels() == ["server"] and store.get("server").key is not None
+
+
+def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """The trust object is laid out from the certificate's DER (its 7 MACs load cryptography's PBKDF2, no x509)."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["trust", location, "ca", "C,C,C", *PW])
+    assert "cryptography.x509" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust.native == "C,C,C"
+
+
+def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """The certificate is laid out from its DER (writes.held_chain), judged decodable from it (check_decodable)."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["import", stores["extra"], location, "--label", "extra",
+                                        "--dest-password", "env:LEAN_PW"])
+    assert "cryptography.x509" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("extra").trust is not None and store.get("extra").certificate.subject.rfc4514_string() \
+            == "CN=extra"
