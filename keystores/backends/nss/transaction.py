@@ -5,11 +5,11 @@ whole for a new database), retrying while another writer holds a lock.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from keystores import paths
 from keystores.backends.nss import db
+from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.connection import _is_busy
 from keystores.crypto.pbkdf2 import expect
