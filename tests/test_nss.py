@@ -864,14 +864,14 @@ def test_a_key_replaced_within_one_write_leaves_no_stray_mac(tmp_path, pwfile):
 def test_ctrl_c_just_after_the_folder_is_made_leaves_no_folder(tmp_path, monkeypatch):
     """A Ctrl-C can land between mkdir returning and the write's cleanup taking charge (a loaded machine showed it
     in test_cli_truth): the folders made for a new database go again, whenever the interrupt comes."""
-    real_mkdir = Path.mkdir
+    real_makedirs = os.makedirs
 
-    def mkdir_then_interrupt(self: Path, *args, **kwargs) -> None:
-        real_mkdir(self, *args, **kwargs)
+    def makedirs_then_interrupt(*args, **kwargs) -> None:
+        real_makedirs(*args, **kwargs)
         raise KeyboardInterrupt
 
     folder = tmp_path / "new" / "nssdb"
-    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupt)
+    monkeypatch.setattr(os, "makedirs", makedirs_then_interrupt)  # the new database's folders are made by it
     with pytest.raises(KeyboardInterrupt), open_store(f"sql:{folder}", password=PW, create=True) as store:
         store.add(trusted_entry("Test Root"))
     monkeypatch.undo()

@@ -135,3 +135,49 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
     with open_store(location, password="lean-store-1") as store:
         assert store.labels() == ["ca"]
 
+
+
+def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serialization_package(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """A new database's folders are made with os and keystores.paths; the key's attributes are read without the
+    serialization package (its ssh module, ~15 ms), which only an Ed25519 key's seed needs (issue 15)."""
+    dest = f"sql:{tmp_path / 'new' / 'nss'}"
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], dest, *PW, "--dest-password", "env:LEAN_PW"])
+    assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization"}
+    with open_store(dest, password="lean-store-1") as store:
+        assert store.labels() == ["server"] and store.get("server").key is not None
+
+
+def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """The trust object is laid out from the certificate's DER (its 7 MACs load cryptography's PBKDF2, no x509)."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["trust", location, "ca", "C,C,C", *PW])
+    assert "cryptography.x509" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust.native == "C,C,C"
+
+
+def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """The certificate is laid out from its DER (writes.held_chain), judged decodable from it (check_decodable)."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["import", stores["extra"], location, "--label", "extra",
+                                        "--dest-password", "env:LEAN_PW"])
+    assert "cryptography.x509" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("extra").trust is not None and store.get("extra").certificate.subject.rfc4514_string() \
+            == "CN=extra"
+
+
+def test_the_nss_backend_takes_sqlite3_s_own_objects() -> None:
+    import sqlite3
+
+    from keystores.backends.nss import sqlite
+
+    assert (sqlite.connect, sqlite.Connection, sqlite.Error, sqlite.OperationalError) == (
+        sqlite3.connect, sqlite3.Connection, sqlite3.Error, sqlite3.OperationalError)
+
+
+def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: dict[str, str]) -> None:  # noqa: F811
+    """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/sqlite.py)."""
+    modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
+    assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}

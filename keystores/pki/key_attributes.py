@@ -194,7 +194,6 @@ def private_key_attributes(key: Any) -> dict[int, Value] | None:
     """CKA_KEY_TYPE and the values of a private key object: RSA n, e, d, p, q, dP, dQ, qInv; EC CKA_EC_PARAMS and
     CKA_VALUE (the scalar, as long as a coordinate); Ed25519 CKA_EC_PARAMS and CKA_VALUE (the 32-byte seed). None
     for a key this mapping does not cover (the caller refuses it in its own words)."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     if isinstance(key, rsa.RSAPrivateKey):
@@ -211,6 +210,9 @@ def private_key_attributes(key: Any) -> dict[int, Value] | None:
         return {CKA_KEY_TYPE: CKK_EC, CKA_EC_PARAMS: curve.params_der,
                 CKA_VALUE: key.private_numbers().private_value.to_bytes(curve.size, "big")}
     if isinstance(key, ed25519.Ed25519PrivateKey):
+        # here: the serialization package (its ssh module, ~15 ms) only where private_bytes needs it anyway
+        from cryptography.hazmat.primitives import serialization
+
         seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                  serialization.NoEncryption())
         return {CKA_KEY_TYPE: CKK_EC_EDWARDS, CKA_EC_PARAMS: ED25519_PARAMS, CKA_VALUE: seed}

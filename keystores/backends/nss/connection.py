@@ -5,9 +5,9 @@ the files' change counters, and the metaData MAC items read on first use.
 from __future__ import annotations
 
 import os
-import sqlite3
 
 from keystores.backends.nss import db
+from keystores.backends.nss import sqlite as sqlite3
 from keystores.errors import (
     CorruptStore,
     KeystoreError,

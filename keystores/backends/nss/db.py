@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
+
+from keystores.backends.nss import sqlite as sqlite3
 
 # NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.key_attributes' (the
 # mapping shared with the PKCS#11 backend); the NSS modules name them through this module, beside NSS's own.

@@ -18,12 +18,12 @@ Options: none (profile "compat" encrypts keys as NSS < 3.49 did: SHA-1 + 3DES).
 from __future__ import annotations
 
 import os
-import sqlite3
 
 from keystores import paths
 from keystores.backends.base import BaseStore
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
+from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.connection import Connection, _is_readonly

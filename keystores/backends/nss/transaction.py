@@ -5,10 +5,11 @@ whole for a new database), retrying while another writer holds a lock.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
+from keystores import paths
 from keystores.backends.nss import db
+from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.connection import _is_busy
 from keystores.crypto.pbkdf2 import expect
@@ -61,15 +62,19 @@ class WriteTransaction:
         """Build both databases in memory and commit them whole: no sqlite file or journal ever sits on disk
         with sqlite's default 0644 mode, and a kill leaves nothing but temp files the next writer sweeps."""
         # Folders made for this database are removed again if the write fails or is interrupted.
-        from pathlib import Path  # creating a database only: opening one needs no pathlib (keystores.paths)
-
         from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX, atomic_write_many, changed
 
-        folder = Path(self.folder)
-        made = [f for f in (folder, *folder.parents) if not f.exists()]
+        folder = self.folder
+        made = []  # the folder and those of its parents that do not exist yet, innermost first (as Path.parents)
+        each = folder
+        while not paths.exists(each):
+            made.append(each)
+            if paths.parent(each) == each:
+                break
+            each = paths.parent(each)
         try:
             # Inside the try: a Ctrl-C that lands just after mkdir returns still removes what it made.
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder only its user can enter
+            os.makedirs(folder, mode=0o700, exist_ok=True)  # a new folder only its user can enter
             conn = sqlite3.connect(":memory:", isolation_level=None)
             try:
                 conn.execute("ATTACH DATABASE ':memory:' AS cert")
@@ -85,16 +90,17 @@ class WriteTransaction:
             atomic_write_many(images)
         except BaseException as exc:
             if made:  # a folder made for this database holds nothing of anyone else's, even half a commit
-                ours = [Path(self.key_db), Path(self.cert_db)]
+                ours = [self.key_db, self.cert_db]
                 with suppress(FileNotFoundError):  # interrupted before mkdir made it
-                    ours += [p for p in folder.iterdir() if p.name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
-                changed[:] = [c for c in changed if c not in (str(self.key_db), str(self.cert_db))]
+                    ours += [paths.join(folder, name) for name in os.listdir(folder)
+                             if name.startswith((TEMP_PREFIX, INTENT_PREFIX))]
+                changed[:] = [c for c in changed if c not in (self.key_db, self.cert_db)]
                 for path in ours:
                     with suppress(FileNotFoundError):
-                        path.unlink()
-                for folder in made:  # innermost first; one that holds anything else now is left alone
+                        os.unlink(path)
+                for empty in made:  # innermost first; one that holds anything else now is left alone
                     with suppress(OSError):
-                        folder.rmdir()
+                        os.rmdir(empty)
             if isinstance(exc, sqlite3.Error):
                 raise self._sql_error(exc, "create") from exc
             raise

@@ -4,10 +4,9 @@ renames and re-encryption under a new password.
 
 from __future__ import annotations
 
-import sqlite3
-
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
+from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.crypto.der import integer as der_integer
 from keystores.crypto.pbkdf2 import expect
