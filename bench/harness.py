@@ -125,7 +125,7 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     GIL: two cores) where there are two or more, as keystores derives them. Which count each command is held to is
     the caller's (bench_commands.py says why for each). `after` names a floor whose work comes first (a command that
     must also load cryptography)."""
-    derived = f"{count} derivation{'s' if count != 1 else ''}"
+    derived = f"{count} derivation{'s' if count != 1 else ''}" + (f" at {iterations:,}" if iterations != 10_000 else "")
     name = f"{after} + {derived}" if after else f"{derived} floor"
     if name in FLOORS:
         return name
