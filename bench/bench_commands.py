@@ -20,7 +20,7 @@ for commands that read no store; + hashlib/hmac and one HMAC (the MAC floor) for
 derivations are negligible (JKS: one SHA-1 over the file; .kdb v4: the stash, and GSKit's 5-iteration PKCS#12 KDF
 for a key); and where the format mandates key derivations at the counts the native tool writes (PBKDF2 and the
 PKCS#12 KDF at 10,000: keytool's PKCS#12 and our modern profile, certutil's NSS), that many PBKDF2-HMAC-SHA256 at
-10,000 through hashlib (harness.derivation_floor), counted as below. The counts are what keystores derives today
+10,000 done the cheapest way (harness.derivation_floor), counted as below. The counts are what keystores derives today
 (counted by wrapping keystores.crypto.pbkdf2.pbkdf2_hmac and keystores.crypto.kdf.pkcs12_kdf): reading keytool's
 one.p12 derives 3 (its MAC, its certificate bag, its key bag), writing a PKCS#12 3 (key bag, certificate bag, MAC),
 opening a password-protected NSS database 1 (its password check); NSS's import of a trusted certificate 7 more (a

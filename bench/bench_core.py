@@ -12,8 +12,10 @@
   certificate into the JKS and the token (and the `delete` undoing it), `show` and `export` of the token's key pair,
   `audit` of the .kdb.
 - Each command also against its floor, measured in the same rounds (harness.FLOORS): pip's launcher alone for
-  `version`; + hashlib/hmac and one HMAC for the file stores; + cryptography's EC module, a P-256 key and a
-  signature for certreq/sign/receive; + Bouncy Castle's two PBKDF2 derivations (51,200 iterations) for the BCFKS;
+  `version`; + hashlib/hmac and one HMAC for the JKS and .kdb; + the key derivations the file mandates at the
+  count it holds for the PKCS#12, PEM and NSS rows (harness.derivation_floor; the counts by each job); +
+  cryptography's EC module, a P-256 key and a signature, and the PKCS#12's derivations, for certreq/sign/receive;
+  + Bouncy Castle's two PBKDF2 derivations (51,200 iterations) for the BCFKS;
   + python-pkcs11 imported as keystores imports it (keystores/backends/pkcs11/library.py), SoftHSM loaded and one
   login for the token (the eager `import pkcs11` beside it).
   Where the time goes: `python -X importtime <venv>/bin/keystores ...`; what keeps it small:
@@ -40,7 +42,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Install, command_rows, measure, measure_runs, row6, startup_note, startup_row, user_install
+from harness import (
+    Install,
+    command_rows,
+    derivation_floor,
+    measure,
+    measure_runs,
+    row6,
+    startup_note,
+    startup_row,
+    user_install,
+)
 
 COUNT = 2000
 KEYS = 10
@@ -139,7 +151,6 @@ def startup_rows(folder: Path, install: Install, env: dict[str, str], rounds: in
     pw = ["--password", "env:BENCH_CORE_PW"]
     flow = folder / "flow"
     flow.mkdir()
-    floors = ("console-script floor", "MAC floor", "cryptography floor")
     commands = {
         "version": [*ours, "version"],
         "list one.p12": [*ours, "list", str(files["one.p12"]), *pw],
@@ -154,6 +165,22 @@ def startup_rows(folder: Path, install: Install, env: dict[str, str], rounds: in
                  str(flow / "web.pem"), "--chain", "--force", *pw],
         "receive": [*ours, "receive", str(flow / "web.p12"), str(flow / "web.pem"), *pw],
     }
+    # certreq, sign and receive depend on each other's files: they run only in the rounds of every job
+    chained = {"certreq (EC P-256, new PKCS#12)", "sign", "receive"}
+    floor_of = {name: "cryptography floor" if name in chained else "MAC floor" for name in commands}
+    # What each must derive whatever the tool, at the counts the files hold (bench_commands.py says how counted):
+    # keytool's one.p12 its MAC and certificate bag, and its key bag to convert the key; openssl's pair.pem its key
+    # (PBKDF2 at 2,048); certreq writes a PKCS#12 (key bag, certificate bag, MAC), sign reads ca.p12 (MAC,
+    # certificate and key bags), receive reads web.p12's MAC and certificate bag and writes both again (its key bag
+    # can be carried as read: keystores derives 5 today)
+    floor_of |= {"version": "console-script floor", "list one.p12": derivation_floor(2),
+                 "show one.p12 server": derivation_floor(2), "export one.p12 server -o cert.pem": derivation_floor(2),
+                 "convert one.p12 to PEM": derivation_floor(3),
+                 "list pair.pem (encrypted key)": derivation_floor(1, 2048),
+                 "certreq (EC P-256, new PKCS#12)": derivation_floor(3, after="cryptography floor"),
+                 "sign": derivation_floor(3, after="cryptography floor"),
+                 "receive": derivation_floor(4, after="cryptography floor")}
+    floors = dict.fromkeys(["MAC floor", "cryptography floor", *floor_of.values()])  # the first two shown beside
     jobs = {"python": install.pass_(), **{name: install.floor(name) for name in floors}, **commands,
             "keytool -list": ["keytool", "-list", "-storetype", "PKCS12", "-keystore", str(files["one.p12"]),
                               "-storepass:env", "BENCH_CORE_PW"],
@@ -161,13 +188,9 @@ def startup_rows(folder: Path, install: Install, env: dict[str, str], rounds: in
                              "-noout"]}
     # certreq makes web.p12 and web.csr, sign web.pem, receive changes web.p12; convert refuses an existing DEST
     before = {"certreq (EC P-256, new PKCS#12)": flow / "web.p12", "convert one.p12 to PEM": flow / "conv.pem"}
-    # certreq, sign and receive depend on each other's files: they run only in the rounds of every job
-    chained = {"certreq (EC P-256, new PKCS#12)", "sign", "receive"}
     runs = measure_runs(jobs, rounds, env, warmup=1, before=before, repeatable=set(jobs) - chained,
                         cheap_rounds=cheap_rounds)
-    floor_of = {name: "cryptography floor" if name in chained else "MAC floor" for name in commands}
-    floor_of["version"] = "console-script floor"
-    rows = command_rows(install, runs, commands, floor_of)
+    rows = command_rows(install, runs, commands, floor_of, ("MAC floor", "cryptography floor"))
     rows.append(startup_row("list one.p12 (keytool-made)", runs, "list one.p12", "keytool -list", "keytool -list",
                             0.2))
     rows.append(startup_row("list pair.pem (encrypted key + certificate)", runs, "list pair.pem (encrypted key)",
@@ -254,7 +277,9 @@ def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int,
         "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
     }
     floor_of = {name: "BCFKS floor" if name == "list s.bcfks" else "MAC floor" for name in commands}
-    jobs = {"python": install.pass_(), "MAC floor": install.floor("MAC floor"),
+    floor_of["list sql:nss"] = derivation_floor(1)  # its password check, at certutil's 10,000
+    jobs = {"python": install.pass_(), "MAC floor": install.floor("MAC floor"), floor_of["list sql:nss"]:
+            install.floor(floor_of["list sql:nss"]),
             "BCFKS floor": install.floor("BCFKS floor")}
     if token is not None:
         login = (f"s = pkcs11.lib({token['module']!r}).get_token(token_label='bench')"

@@ -132,7 +132,7 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
                                                                     tmp_path: Path) -> None:
     name = harness.derivation_floor(3)
     assert name == "3 derivations floor" and harness.derivation_floor(1) == "1 derivation floor"
-    assert "PBKDF2-HMAC-SHA256 at 10,000" in harness.FLOOR_WHAT[name]
+    assert "3 PBKDF2-HMAC-SHA256 at 10,000 (hashlib, two side by side)" in harness.FLOOR_WHAT[name]
     counted = ("import hashlib\ncalls = []\nreal = hashlib.pbkdf2_hmac\n"
                "hashlib.pbkdf2_hmac = lambda *a: calls.append(a[3]) or real(*a)\n"
                + harness.FLOORS[name] + "print(calls)\n")
@@ -142,7 +142,16 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
     signed = harness.derivation_floor(3, after="cryptography floor")
     assert signed == "cryptography floor + 3 derivations"
     assert harness.FLOORS[signed].startswith(harness.FLOORS["cryptography floor"])
-    assert harness.FLOORS[signed].endswith(harness.FLOORS[name])
+    many = harness.derivation_floor(harness.CRYPTOGRAPHY_FROM)  # then cryptography's PBKDF2 is the cheaper
+    counted = ("from cryptography.hazmat.primitives.kdf import pbkdf2\ncalls = []\nreal = pbkdf2.PBKDF2HMAC\n"
+               "pbkdf2.PBKDF2HMAC = lambda *args: calls.append(args[3]) or real(*args)\n"  # one made per derivation
+               + harness.FLOORS[many] + "print(len(calls))\n")
+    for floor in (many, signed):
+        body = counted.replace(harness.FLOORS[many], harness.FLOORS[floor])
+        done = subprocess.run([*install.floor(floor, body)], capture_output=True, text=True, cwd=tmp_path,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str(harness.CRYPTOGRAPHY_FROM if floor == many else 3)
 
 
 def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:
