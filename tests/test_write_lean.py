@@ -5,6 +5,7 @@ the same stores as before (each command's own tests check the contents; here the
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +106,45 @@ def test_converting_a_pkcs12_key_pair_into_a_kdb_loads_no_cryptography(installed
         assert written.key.private_numbers() == read.key.private_numbers()
 
 
-@pytest.mark.parametrize("name", ["s.jks", "s.jceks", "s.kdb"])
-def test_passwd_writes_keys_without_the_serialization_package(installed: str, stores: dict[str, str],  # noqa: F811
-                                                              name: str, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keys are written as PKCS#8 by keystores.pki.pkcs8 (FileStore._pkcs8), not by cryptography's private_bytes,
-    whose package imports its ssh module (~15 ms)."""
+@pytest.mark.parametrize("name", ["one.p12", "s.jks", "s.jceks", "s.kdb"])
+def test_passwd_loads_no_cryptography(installed: str, stores: dict[str, str], name: str,  # noqa: F811
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key is carried to its new password as the PKCS#8 it decrypts to (KeyOpening.held, Entry.held_pkcs8),
+    checked by libcrypto, not loaded in cryptography; keys are written by keystores.pki.pkcs8 (FileStore._pkcs8),
+    not by cryptography's private_bytes, whose package imports its ssh module (~15 ms)."""
     copy = _copy(stores, name, tmp_path)
+    before = _keys(copy, PASSWORD)
     modules = _passwd(installed, copy, monkeypatch)
-    assert "cryptography.hazmat.primitives.serialization" not in modules
+    assert not {module for module in modules if module.startswith("cryptography")}
+    assert _keys(copy, NEW_PASSWORD) == before
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks"])
+def test_converting_a_pkcs12_key_pair_into_java_stores_loads_no_cryptography(installed: str,  # noqa: F811
+                                                                             stores: dict[str, str],  # noqa: F811
+                                                                             name: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW",
+                                      "--dest-password", "env:LEAN_PW"])
+    assert not {module for module in modules if module.startswith("cryptography")}
+    assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
+
+
+def _keys(location: Path, password: str) -> dict[str, tuple[object, tuple[bytes, ...]]]:
+    with open_store(location, password=password) as store:
+        return {entry.label: (entry.key.private_numbers(), entry.chain_der()) for entry in store.entries()
+                if entry.kind is EntryKind.KEY_PAIR}
+
+
+@pytest.mark.parametrize("decrypt", [False, True])
+def test_jceks_3des_through_libcrypto_is_cryptographys(decrypt: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """crypto.decrepit.java's 3DES-CBC (JCEKS keys) through libcrypto gives what cryptography gives."""
+    from keystores.crypto import pbe
+    from keystores.crypto.decrepit import java
+
+    rng = random.Random(7)
+    cases = [(rng.randbytes(24), rng.randbytes(8), rng.randbytes(8 * rng.randint(1, 40))) for _ in range(60)]
+    monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: True)
+    by_libcrypto = [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]
+    monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: False)
+    assert by_libcrypto == [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]

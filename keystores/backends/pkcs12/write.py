@@ -69,10 +69,12 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             if sealed is not None and _kept_as_is(sealed, profile):
                 epki = sealed  # the key as read, same password, cipher and at least as many iterations: kept
             else:
-                if isinstance(entry.key, KeyRef) or entry.key is None:
-                    raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
-                                          store=location, label=entry.label)
-                pkcs8 = pkcs8_der(entry.key)
+                pkcs8 = entry.held_pkcs8()  # a sealed key's, without loading it (passwd, convert: start-up)
+                if pkcs8 is None:
+                    if isinstance(entry.key, KeyRef) or entry.key is None:
+                        raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
+                                              store=location, label=entry.label)
+                    pkcs8 = pkcs8_der(entry.key)
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
             chain = chains[id(entry)]
