@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_store_lean import PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.lazy_entries import made_entry
@@ -148,3 +151,24 @@ def test_jceks_3des_through_libcrypto_is_cryptographys(decrypt: bool, monkeypatc
     by_libcrypto = [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]
     monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: False)
     assert by_libcrypto == [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]
+
+
+OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")  # what the PKCS#12 writer matched before
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789.,\n x٣۲"), max_size=14) | st.text(max_size=8))
+def test_the_pkcs12_writers_oid_lists_are_the_expressions(text: str) -> None:
+    from keystores.backends.pkcs12.write import _is_oid_list
+
+    assert _is_oid_list(text) == bool(OID_LIST.match(text))
+
+
+@pytest.mark.parametrize("command", [["rename", "server", "renamed"], ["delete", "server"],
+                                     ["passwd", "--new-password", "env:LEAN_PW"]])
+def test_rewriting_a_pkcs12_loads_no_re(installed: str, stores: dict[str, str], command: list[str],  # noqa: F811
+                                        tmp_path: Path) -> None:
+    """The PKCS#12 writer imports no re (nor the enum, functools and collections it brings)."""
+    copy = _copy(stores, "one.p12", tmp_path)
+    modules, _ = _as_user(installed, [command[0], str(copy), *command[1:], "--password", "env:LEAN_PW"])
+    assert not modules & {"re", "enum", "functools", "collections", "cryptography"}

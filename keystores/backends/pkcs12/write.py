@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 
 from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
@@ -23,11 +22,18 @@ if TYPE_CHECKING:
 
     from keystores.backends.pkcs12.store import _WriteProfile
 
-_OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")
+
+def _is_oid_list(text: str) -> bool:
+    r"""Whether `text` is dotted OIDs (two arcs or more) joined by commas, as re.match of
+    ^\d+(\.\d+)+(,\d+(\.\d+)+)*$ says (a final newline allowed, digits of any script), without importing re
+    (start-up: every PKCS#12 write imports this module; tests/test_write_lean.py holds it to the expression)."""
+    text = text[:-1] if text.endswith("\n") else text
+    return all(len(arcs) >= 2 and all(arc.isdecimal() for arc in arcs)
+               for arcs in (oid.split(".") for oid in text.split(",")))
 
 
 def _oids_from_trust(trust: Trust) -> list[str]:
-    if trust.native and _OID_LIST.match(trust.native):
+    if trust.native and _is_oid_list(trust.native):
         return trust.native.split(",")
     if all(getattr(trust, p) for p in _EKU_BY_PURPOSE):
         return [ANY_EKU]
@@ -157,7 +163,7 @@ _SECRET_OIDS = {name.upper(): oid for oid, name in reversed(list(_SECRET_ALGORIT
 
 def _secret_pkcs8(secret: SecretKey, location: str, label: str) -> bytes:
     oid = _SECRET_OIDS.get(secret.algorithm.upper())
-    if oid is None and _OID_LIST.match(secret.algorithm) and "," not in secret.algorithm:
+    if oid is None and _is_oid_list(secret.algorithm) and "," not in secret.algorithm:
         oid = secret.algorithm
     if oid is None:
         raise CapabilityError("secret_keys", f"PKCS#12 names a secret key's algorithm by OID, and none is known for "
