@@ -172,3 +172,37 @@ def test_rewriting_a_pkcs12_loads_no_re(installed: str, stores: dict[str, str], 
     copy = _copy(stores, "one.p12", tmp_path)
     modules, _ = _as_user(installed, [command[0], str(copy), *command[1:], "--password", "env:LEAN_PW"])
     assert not modules & {"re", "enum", "functools", "collections", "cryptography"}
+
+
+def test_a_commits_renames_ignore_interrupts_in_the_main_thread_only() -> None:
+    """fileio._interrupts_held through `_signal`: SIGINT ignored inside, the handler as before after; another
+    thread (which may set no handler) leaves it alone."""
+    import signal
+    import threading
+
+    from keystores.fileio import _interrupts_held
+
+    before = signal.getsignal(signal.SIGINT)
+    with _interrupts_held():
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before
+    seen = []
+
+    def elsewhere() -> None:
+        with _interrupts_held():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join()
+    assert seen == [before]
+
+
+@pytest.mark.parametrize("command", [["rename", "ca", "renamed"], ["delete", "ca"], ["trust", "ca", "off"]])
+def test_rewriting_a_kdb_loads_no_enum(installed: str, stores: dict[str, str], command: list[str],  # noqa: F811
+                                       tmp_path: Path) -> None:
+    """A .kdb's companion files are committed without the signal module (and the enum, functools and collections
+    it brings), and without cryptography."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    modules, _ = _as_user(installed, [command[0], str(copy), *command[1:]])
+    assert not modules & {"signal", "enum", "functools", "collections", "re", "cryptography"}
