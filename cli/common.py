@@ -115,10 +115,12 @@ def show_left_out(left_out: list[tuple[str, str]]) -> None:
 def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
                     what: tuple[str, str] = ("entry", "entries")) -> None:
     """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
-    from keystores.ops.describe import skipped_data
-
     show_notes(result.notes)
-    skipped = skipped_data(result.skipped, "option")
+    skipped: list[dict[str, Any]] = []
+    if result.skipped:  # most runs skip none: then ops.describe is not imported (start-up: import, convert)
+        from keystores.ops.describe import skipped_data
+
+        skipped = skipped_data(result.skipped, "option")
     for item in skipped:
         err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
     show_left_out(result.left_out)

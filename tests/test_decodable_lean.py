@@ -129,6 +129,7 @@ def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, 
         args += ["--dest-password", "env:LEAN_PW"]
     modules, _ = _as_user(installed, args)
     assert "cryptography.x509" not in modules
+    assert "keystores.ops.describe" not in modules  # nothing skipped: no certificate to describe
     with open_store(copy, password=PASSWORD_OF_STORES) as store:
         assert store.get("extra").chain_der() == (_pem_der(stores["extra"]),)
 

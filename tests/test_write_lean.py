@@ -5,6 +5,8 @@ the same stores as before (each command's own tests check the contents; here the
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_store_lean import PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.lazy_entries import made_entry
@@ -105,12 +109,100 @@ def test_converting_a_pkcs12_key_pair_into_a_kdb_loads_no_cryptography(installed
         assert written.key.private_numbers() == read.key.private_numbers()
 
 
-@pytest.mark.parametrize("name", ["s.jks", "s.jceks", "s.kdb"])
-def test_passwd_writes_keys_without_the_serialization_package(installed: str, stores: dict[str, str],  # noqa: F811
-                                                              name: str, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keys are written as PKCS#8 by keystores.pki.pkcs8 (FileStore._pkcs8), not by cryptography's private_bytes,
-    whose package imports its ssh module (~15 ms)."""
+@pytest.mark.parametrize("name", ["one.p12", "s.jks", "s.jceks", "s.kdb"])
+def test_passwd_loads_no_cryptography(installed: str, stores: dict[str, str], name: str,  # noqa: F811
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key is carried to its new password as the PKCS#8 it decrypts to (KeyOpening.held, Entry.held_pkcs8),
+    checked by libcrypto, not loaded in cryptography; keys are written by keystores.pki.pkcs8 (FileStore._pkcs8),
+    not by cryptography's private_bytes, whose package imports its ssh module (~15 ms)."""
     copy = _copy(stores, name, tmp_path)
+    before = _keys(copy, PASSWORD)
     modules = _passwd(installed, copy, monkeypatch)
-    assert "cryptography.hazmat.primitives.serialization" not in modules
+    assert not {module for module in modules if module.startswith("cryptography")}
+    assert _keys(copy, NEW_PASSWORD) == before
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks"])
+def test_converting_a_pkcs12_key_pair_into_java_stores_loads_no_cryptography(installed: str,  # noqa: F811
+                                                                             stores: dict[str, str],  # noqa: F811
+                                                                             name: str, tmp_path: Path) -> None:
+    out = tmp_path / name
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW",
+                                      "--dest-password", "env:LEAN_PW"])
+    assert not {module for module in modules if module.startswith("cryptography")}
+    assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
+
+
+def _keys(location: Path, password: str) -> dict[str, tuple[object, tuple[bytes, ...]]]:
+    with open_store(location, password=password) as store:
+        return {entry.label: (entry.key.private_numbers(), entry.chain_der()) for entry in store.entries()
+                if entry.kind is EntryKind.KEY_PAIR}
+
+
+@pytest.mark.parametrize("decrypt", [False, True])
+def test_jceks_3des_through_libcrypto_is_cryptographys(decrypt: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """crypto.decrepit.java's 3DES-CBC (JCEKS keys) through libcrypto gives what cryptography gives."""
+    from keystores.crypto import pbe
+    from keystores.crypto.decrepit import java
+
+    rng = random.Random(7)
+    cases = [(rng.randbytes(24), rng.randbytes(8), rng.randbytes(8 * rng.randint(1, 40))) for _ in range(60)]
+    monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: True)
+    by_libcrypto = [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]
+    monkeypatch.setattr(pbe, "cipher_by_libcrypto", lambda: False)
+    assert by_libcrypto == [java._tdes_cbc(key, iv, data, decrypt=decrypt) for key, iv, data in cases]
+
+
+OID_LIST = re.compile(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$")  # what the PKCS#12 writer matched before
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789.,\n x٣۲"), max_size=14) | st.text(max_size=8))
+def test_the_pkcs12_writers_oid_lists_are_the_expressions(text: str) -> None:
+    from keystores.backends.pkcs12.write import _is_oid_list
+
+    assert _is_oid_list(text) == bool(OID_LIST.match(text))
+
+
+@pytest.mark.parametrize("command", [["rename", "server", "renamed"], ["delete", "server"],
+                                     ["passwd", "--new-password", "env:LEAN_PW"]])
+def test_rewriting_a_pkcs12_loads_no_re(installed: str, stores: dict[str, str], command: list[str],  # noqa: F811
+                                        tmp_path: Path) -> None:
+    """The PKCS#12 writer imports no re (nor the enum, functools and collections it brings)."""
+    copy = _copy(stores, "one.p12", tmp_path)
+    modules, _ = _as_user(installed, [command[0], str(copy), *command[1:], "--password", "env:LEAN_PW"])
+    assert not modules & {"re", "enum", "functools", "collections", "cryptography"}
+
+
+def test_a_commits_renames_ignore_interrupts_in_the_main_thread_only() -> None:
+    """fileio._interrupts_held through `_signal`: SIGINT ignored inside, the handler as before after; another
+    thread (which may set no handler) leaves it alone."""
+    import signal
+    import threading
+
+    from keystores.fileio import _interrupts_held
+
+    before = signal.getsignal(signal.SIGINT)
+    with _interrupts_held():
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before
+    seen = []
+
+    def elsewhere() -> None:
+        with _interrupts_held():
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join()
+    assert seen == [before]
+
+
+@pytest.mark.parametrize("command", [["rename", "ca", "renamed"], ["delete", "ca"], ["trust", "ca", "off"]])
+def test_rewriting_a_kdb_loads_no_enum(installed: str, stores: dict[str, str], command: list[str],  # noqa: F811
+                                       tmp_path: Path) -> None:
+    """A .kdb's companion files are committed without the signal module (and the enum, functools and collections
+    it brings), and without cryptography."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    modules, _ = _as_user(installed, [command[0], str(copy), *command[1:]])
+    assert not modules & {"signal", "enum", "functools", "collections", "re", "cryptography"}

@@ -34,7 +34,7 @@ from keystores.model import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
     from typing import Any, ClassVar
 
@@ -329,6 +329,35 @@ class BaseStore:
                 self.save()
         finally:
             self.close()
+
+
+class KeyOpening:
+    """A sealed key's two ways out (keystores.lazy_entries.sealed_entry's `unseal` and `held`): `key` loads it as
+    the backend does (`load`, over the bytes `decrypt` gives); `held` gives its PKCS#8 as keystores.pki.pkcs8 writes
+    it, from the decrypted bytes where it can (an EC key on a curve it knows, checked by libcrypto), else None. Either
+    decrypts, raising what opening the key raises, and once: `held` keeps the decrypted bytes for `key`. So a write
+    that carries a key to another store, or under a new password (convert, passwd), loads no cryptography for it
+    (start-up speed); keystores.backends.pkcs12.read._KeyOpening does the same for PKCS#12's key bags."""
+
+    __slots__ = ("_decrypt", "_decrypted", "_held", "_load")
+
+    def __init__(self, decrypt: Callable[[], bytes], load: Callable[[bytes], Any]) -> None:
+        self._decrypt, self._load = decrypt, load
+        self._held: list[bytes | None] = []
+        self._decrypted: bytes | None = None  # what `held` decrypted: `key` loads it
+
+    def key(self) -> Any:
+        plain, self._decrypted = self._decrypted, None
+        return self._load(self._decrypt() if plain is None else plain)
+
+    def held(self) -> bytes | None:
+        if not self._held:
+            from keystores.pki.pkcs8 import pkcs8_of_ec_der
+
+            plain = self._decrypt()
+            self._held.append(pkcs8_of_ec_der(plain))
+            self._decrypted = plain
+        return self._held[0]
 
 
 class FileStore(BaseStore):

@@ -14,7 +14,7 @@ from keystores.errors import (
     one_line,
 )
 from keystores.lazy_entries import SealedEntry
-from keystores.model import Capabilities, Entry, EntryKind, KeyRef
+from keystores.model import Capabilities, Entry, EntryKind
 
 
 class BouncyCastleFileStore(FileStore):
@@ -55,7 +55,7 @@ class BouncyCastleFileStore(FileStore):
         if entry.kind is EntryKind.CERTIFICATE:
             raise CapabilityError("trust", f"{self.display} holds only trusted certificates (trustedCertEntry); "
                                   "this certificate is not trusted", store=self.location, label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+        if entry.kind is EntryKind.KEY_PAIR and entry.on_token:  # a sealed key is not opened to ask
             raise CapabilityError("extractable_keys", "the key is held on a token; export it first",
                                   store=self.location, label=entry.label)
 

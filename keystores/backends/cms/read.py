@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keystores import paths
+from keystores.backends.base import KeyOpening
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms.records import _KINDS, NATIVE_KEY_PROTECTION, _label_text, _Record
 from keystores.errors import (
@@ -145,8 +146,9 @@ class CmsReading:
                 return Entry(label=label, kind=kind, chain=(cert,), trust=TRUST_ALL if record.trusted else None,
                              default=record.default)
             self._note_protection(parts[1], label, where)
-            return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password),
-                                parts[1], self, label=label, kind=kind, chain=(cert,), default=record.default)
+            opening = self._key_opening(parts[1], label, where, password)
+            return sealed_entry(opening.key, parts[1], self, label=label, kind=kind, chain=(cert,),
+                                default=record.default, held=opening.held)
         except KeystoreError:
             raise
         except Exception as exc:  # cryptography's classes are looked at only when something failed (start-up speed)
@@ -175,10 +177,10 @@ class CmsReading:
                                   trust=TRUST_ALL if record.trusted else None, default=record.default)
         self._note_protection(parts[1], label, where)
         self._lazy_leaves.append(der)
-        return sealed_entry(_call(self._decrypt_key, parts[1], label, where, password), parts[1], self,
-                            chain_loader=_call(self._linked_chain, der), leaf_der=der, label=label,
-                            find_chain_der=_call(self._linked_chain_der, der), kind=kind,
-                            default=record.default)
+        opening = self._key_opening(parts[1], label, where, password)
+        return sealed_entry(opening.key, parts[1], self, chain_loader=_call(self._linked_chain, der), leaf_der=der,
+                            label=label, find_chain_der=_call(self._linked_chain_der, der), kind=kind,
+                            default=record.default, held=opening.held)
 
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
         """Note how a key is protected (parameters are checked against keystores.limits when it is opened). Plain
@@ -215,8 +217,16 @@ class CmsReading:
 
     def _decrypt_key(self, epki: bytes, label: str, where: str, password: str) -> Any:
         """The private key of a record, under the password the database was read with."""
+        return self._load_key(self._decrypt_pkcs8(epki, label, where, password), label, where)
+
+    def _key_opening(self, epki: bytes, label: str, where: str, password: str) -> KeyOpening:
+        """A key pair's key, sealed (KeyOpening: `held` gives an EC key's PKCS#8 without loading it)."""
+        return KeyOpening(_call(self._decrypt_pkcs8, epki, label, where, password),
+                          lambda plain: self._load_key(plain, label, where))
+
+    def _decrypt_pkcs8(self, epki: bytes, label: str, where: str, password: str) -> bytes:
+        """A record's PKCS#8 PrivateKeyInfo, decrypted under the password the database was read with."""
         from keystores.crypto import pbe
-        from keystores.crypto.key_encoding import load_der_private_key
 
         # GSKit marks its raw-password 3DES scheme with its own OID; pbe knows the standard one.
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
@@ -232,6 +242,11 @@ class CmsReading:
         except KeystoreError as exc:
             exc.store, exc.label = where, label
             raise
+        return plain
+
+    def _load_key(self, plain: bytes, label: str, where: str) -> Any:
+        from keystores.crypto.key_encoding import load_der_private_key
+
         try:
             # The integrity check has passed, so these are the bytes the database's writer stored; cryptography's
             # RSA validation would cost over a second per 4096-bit key (the z/OS sample) and proves nothing more.

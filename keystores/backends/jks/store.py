@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 import time
 
-from keystores.backends.base import FileStore
+from keystores.backends.base import FileStore, KeyOpening
 from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, write_utf
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.errors import (
@@ -31,7 +31,7 @@ from keystores.errors import (
 )
 from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import LimitExceeded
-from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart, SecretKey
+from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, Protection, ProtectionPart, SecretKey
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -209,18 +209,20 @@ class _JavaStore(FileStore):
         if tag == _TAG_TRUSTED_CERT and lazy and len(ders) == 1:
             return LazyEntry.lazy({"chain": decoded, "created": date}, leaf_der=ders[0], chain_der=ders, label=label,
                                   kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL)
+        if tag == _TAG_PRIVATE_KEY:
+            opening = KeyOpening(lambda: self._unprotect(blob, self._key_password_for(label), label),
+                                 lambda pkcs8: self._load_private_key(pkcs8, label, blob))
         if tag == _TAG_PRIVATE_KEY and lazy:
-            return sealed_entry(lambda: self._open_private_key(blob, self._key_password_for(label), label), blob,
-                                self, chain_loader=decoded, leaf_der=ders[0], chain_der=ders, created_loader=date,
-                                label=label, kind=EntryKind.KEY_PAIR)
+            return sealed_entry(opening.key, blob, self, chain_loader=decoded, leaf_der=ders[0], chain_der=ders,
+                                created_loader=date, label=label, kind=EntryKind.KEY_PAIR, held=opening.held)
         created = date()
         chain = tuple(self._certificate(cert_type, der, label) for cert_type, der in chain_raw)
         if tag == _TAG_TRUSTED_CERT:
             return Entry(label=label, kind=EntryKind.TRUSTED_CERT, chain=chain, trust=TRUST_ALL, created=created)
         if tag == _TAG_PRIVATE_KEY:
             # A key entry with no chain (keytool's own test stores have one) is listed as the key it is.
-            return sealed_entry(lambda: self._open_private_key(blob, self._key_password_for(label), label), blob,
-                                self, label=label, kind=EntryKind.KEY_PAIR, chain=chain, created=created)
+            return sealed_entry(opening.key, blob, self, label=label, kind=EntryKind.KEY_PAIR, chain=chain,
+                                created=created, held=opening.held)
         sealed, raw_bytes = blob
         return sealed_entry(lambda: self._open_secret_key(sealed, self._key_password_for(label), label), raw_bytes,
                             self, label=label, kind=EntryKind.SECRET_KEY, created=created)
@@ -272,11 +274,11 @@ class _JavaStore(FileStore):
         raise UnsupportedFormat(f"key protection algorithm {oid} is not one Java stores use", store=self.location,
                                 label=label)
 
-    def _open_private_key(self, epki_der: bytes, password: str, label: str) -> Any:
+    def _load_private_key(self, pkcs8: bytes, label: str, epki_der: bytes) -> Any:
+        """The key of a PKCS#8 PrivateKeyInfo _unprotect gave from `epki_der`."""
         from keystores.crypto.decrepit import java
         from keystores.pki.undecoded import load_private_key
 
-        pkcs8 = self._unprotect(epki_der, password, label)
         # JKS's key protector ends with SHA-1(password || key), which _unprotect checked: these are the bytes the
         # writer protected, loaded as keytool loads them. cryptography's RSA validation (~55 ms of CPU per 2048-bit
         # key, a third of `keystores ams protect`) proves nothing more, as for a PKCS#12 whose MAC passed and a .kdb
@@ -336,7 +338,7 @@ class _JavaStore(FileStore):
             raise CapabilityError("trust", f"{self.format.upper()} holds only trusted certificates "
                                   "(trustedCertEntry); this certificate is not trusted", store=self.location,
                                   label=entry.label)
-        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+        if entry.kind is EntryKind.KEY_PAIR and entry.on_token:  # a sealed key is not opened to ask
             raise CapabilityError("extractable_keys", "the key is held on a token; export it first",
                                   store=self.location, label=entry.label)
 

@@ -21,7 +21,6 @@ from keystores.model import (
     Capabilities,
     Entry,
     EntryKind,
-    KeyRef,
     Protection,
     ProtectionPart,
 )
@@ -111,8 +110,7 @@ class Pkcs12Store(FileStore):
         if entry.kind is EntryKind.KEY_PAIR and self.password is None:
             raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=self.location)
         super().check_entry(entry)
-        # (a key still sealed as read is this file's, never a token's: not opened to be asked)
-        if entry.kind is EntryKind.KEY_PAIR and not entry.sealed and isinstance(entry.key, KeyRef):
+        if entry.kind is EntryKind.KEY_PAIR and entry.on_token:  # a sealed key is not opened to ask
             raise CapabilityError("extractable_keys", "the private key is held on a token; PKCS#12 needs the key "
                                   "itself", store=self.location, label=entry.label)
         if entry.kind is EntryKind.SECRET_KEY and entry.secret is not None:

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 
 def _is_oid_list(text: str) -> bool:
-    """Whether `text` is dotted OIDs joined by commas (re imported here: receive writes a file without it)."""
-    import re
-
-    return re.match(r"^\d+(\.\d+)+(,\d+(\.\d+)+)*$", text) is not None
+    r"""Whether `text` is dotted OIDs (two arcs or more) joined by commas, as re.match of
+    ^\d+(\.\d+)+(,\d+(\.\d+)+)*$ says (a final newline allowed, digits of any script), without importing re
+    (start-up: every PKCS#12 write imports this module; tests/test_write_lean.py holds it to the expression)."""
+    text = text[:-1] if text.endswith("\n") else text
+    return all(len(arcs) >= 2 and all(arc.isdecimal() for arc in arcs)
+               for arcs in (oid.split(".") for oid in text.split(",")))
 
 
 def _oids_from_trust(trust: Trust) -> list[str]:
@@ -73,10 +75,12 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             if sealed is not None and _kept_as_is(sealed, profile):
                 epki = sealed  # the key as read, same password, cipher and at least as many iterations: kept
             else:
-                if isinstance(entry.key, KeyRef) or entry.key is None:
-                    raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
-                                          store=location, label=entry.label)
-                pkcs8 = pkcs8_der(entry.key)
+                pkcs8 = entry.held_pkcs8()  # a sealed key's, without loading it (passwd, convert: start-up)
+                if pkcs8 is None:
+                    if isinstance(entry.key, KeyRef) or entry.key is None:
+                        raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
+                                              store=location, label=entry.label)
+                    pkcs8 = pkcs8_der(entry.key)
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
             chain = chains[id(entry)]

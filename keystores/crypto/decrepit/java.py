@@ -113,6 +113,16 @@ def _salt_variants(salt: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _tdes_cbc(key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
+    """Three-key 3DES-CBC of whole blocks (the padding is the caller's): through the interpreter's libcrypto where
+    keystores.crypto.pbe does its CBC so (a JCEKS key's passwd or convert then loads no cryptography, start-up),
+    else, or where libcrypto declines, through cryptography."""
+    from keystores.crypto import libcrypto
+    from keystores.crypto.pbe import cipher_by_libcrypto
+
+    if cipher_by_libcrypto():
+        done = libcrypto.cbc("tripledes", key, iv, data, decrypt=decrypt)
+        if done is not None:
+            return done
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
