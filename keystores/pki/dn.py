@@ -9,8 +9,6 @@ drops the padding blanks around parts and keeps blanks inside values and the cas
 
 from __future__ import annotations
 
-import re
-
 from keystores.errors import UsageError
 from keystores.frozen import FrozenValue
 
@@ -201,6 +199,8 @@ def _resolve_keyword(raw: str, text: str) -> tuple[str, str]:
     upper = keyword.upper()
     if upper in KEYWORDS:
         return upper, KEYWORDS[upper]
+    import re  # here: a DN of known keywords needs none of it (start-up of `keystores dn`, `ams map`)
+
     match = re.match(_OID_RE, keyword)
     if match:
         oid = match.group(1)
@@ -324,6 +324,8 @@ def _split_racf(text: str) -> list[str] | None:
     """Split `CN=a.b.O=c.C=GB` at the dots that start a new `KEYWORD=`; None when it is not dotted."""
     if "." not in text:  # no dot, nothing to split: the pattern is not compiled (start-up speed, `--dn CN=web`)
         return None
+    import re
+
     keyword_alternatives = "|".join(sorted((re.escape(k) for k in KEYWORDS), key=len, reverse=True))
     pattern = re.compile(rf"\.\s*(?=(?:{keyword_alternatives})\s*=)", re.IGNORECASE)
     parts = pattern.split(text)
@@ -338,6 +340,8 @@ def parse_dn(text: str) -> DistinguishedName:
         raise UsageError("bad DN: it is empty")
     if stripped.startswith("/"):
         # openssl -subj form: root first; turn it into the written, most-specific-first order.
+        import re
+
         parts = [p for p in re.split(r"(?<!\\)/", stripped[1:]) if p.strip()]
         rdns = [rdn for part in parts for rdn in _parse_rfc4514(part, "")]
         rdns.reverse()
