@@ -423,14 +423,13 @@ def _verify_lean(signed: Any) -> tuple[bytes, x509.Certificate] | None:
     """_verify of a SignedData keystores.ams.cms_der read (a Signed), or None when its certificates' names are ones
     only asn1crypto compares (the caller then reads the message with asn1crypto)."""
     from keystores.ams.cms_der import plain_name
-    from keystores.pki.shown import ShownCertificate, read_shown
+    from keystores.ams.doctor import held_certificate
 
     cert = None
     for data in signed.certificates:
-        facts = read_shown(data)
-        if facts is None:
+        candidate = held_certificate(data)
+        if candidate is None:
             return None
-        candidate = ShownCertificate(data, facts)
         try:
             issuer, serial = candidate.issuer_der, candidate.serial_number
         except ValueError:
@@ -488,11 +487,11 @@ def _der(cert: x509.Certificate) -> bytes:
 def _certificate(data: bytes) -> x509.Certificate:
     """A certificate from a message: read from its DER by keystores.pki.shown when it reads it (the checks then
     import no cryptography.x509), else loaded by cryptography (ValueError for one it refuses)."""
-    from keystores.pki.shown import ShownCertificate, read_shown
+    from keystores.ams.doctor import held_certificate
 
-    shown = read_shown(data)
-    if shown is not None:
-        return ShownCertificate(data, shown)  # type: ignore[return-value]
+    held = held_certificate(data)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
     from cryptography import x509 as cx509
 
     return cx509.load_der_x509_certificate(data)
