@@ -302,6 +302,8 @@ def _side(stack: contextlib.ExitStack, role: str, conf_path: str, password: str 
 
 
 def _trust_stores(stack: contextlib.ExitStack, locations: list[str], password: str | None) -> list[Any]:
+    if not locations and password is None:
+        return []  # nothing of the store machinery imported (a check of the policies alone: start-up)
     from keystores.cli.common import secret_from, show_notes
 
     from keystores.store import open_store

@@ -41,3 +41,22 @@ def test_backends_in_a_user_install_imports_no_store_backend(installed, tmp_path
                                        for name, reason in backend_status().items()}
     stores = sorted(m for m in loaded if m.startswith("keystores.backends.") and m.endswith(".store"))
     assert stores == ["keystores.backends.pkcs11.store"]  # python-pkcs11 is optional: imported to see that it loads
+
+
+def test_dn_commands_and_ams_map_in_a_user_install_import_no_re(installed, tmp_path: Path) -> None:
+    """keystores.pki.dn imports `re` only for a dotted OID keyword, RACF's dotted form and openssl's slash form."""
+    from ams_material import cert_entry, make_cert, rsa_key
+
+    from keystores.store import open_store
+
+    with open_store(tmp_path / "s.kdb", password="lean-dn-1", create=True, stash=True) as store:
+        store.add(cert_entry("web", make_cert(rsa_key("lean-dn"), "CN=web,OU=MQ,O=MyOrg,C=GB")))
+    for argv, out in ((["dn", "normalize", "cn=Alice , o=MyOrg,c=GB"], "CN=Alice,O=MyOrg,C=GB\n"),
+                      (["dn", "compare", "CN=a,O=b", "cn=a, o=b"], None),
+                      (["ams", "map", "s.kdb", "web", "--user", "WEB"], None)):
+        done, loaded = installed.run(argv, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert out is None or done.stdout == out
+        assert "re" not in loaded, argv
+    done, loaded = installed.run(["dn", "normalize", "/C=GB/O=MyOrg/CN=Alice"], cwd=tmp_path)
+    assert done.stdout == "CN=Alice,O=MyOrg,C=GB\n" and "re" in loaded  # the slash form still splits with re

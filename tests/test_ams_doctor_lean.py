@@ -159,6 +159,7 @@ def test_check_protect_and_unprotect_import_no_x509(ends: Path, at: str) -> None
         out, loaded = _run(["ams", "unprotect", *policies, "--policy", "PAY.IN", "--getter", "bob-cms.conf", "-i",
                             "message.p7m", "-o", "-"], ends)
         assert out == "payment 1" and "cryptography.x509" not in loaded
+        assert not [m for m in loaded if m.startswith("asn1crypto")]  # read with keystores.ams.cms_der
     else:  # every certificate expired: the same findings as the decoded path's, by check and side
         assert not report["ok"]
         assert sorted((f["side"], f["policy"] or "-", f["check"]) for f in report["findings"]) == [
@@ -177,3 +178,6 @@ def test_a_check_in_a_user_install_reads_keystore_conf_without_pathlib(ends: Pat
                                   "alice-jks.conf", "--getter", "bob-cms.conf"], cwd=ends)
     assert done.returncode == 0 and done.stdout == "no problems found\n", done.stderr
     assert "keystores.ams.conf" in loaded and not {"pathlib", "cryptography.x509"} & loaded
+    # the policies alone: no store is opened, and nothing of the store machinery imported
+    done, loaded = installed.run(["ams", "check", "--policies", "pay.spl"], cwd=ends)
+    assert done.returncode == 0 and "keystores.ams.doctor" in loaded and "keystores.store" not in loaded

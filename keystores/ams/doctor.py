@@ -67,13 +67,26 @@ def held_leaf(entry: Entry) -> x509.Certificate | None:
     """The entry's certificate: a keystores.pki.shown.ShownCertificate read from the DER its backend still holds
     when pki.shown reads it, else the decoded chain's first (None for an entry without one)."""
     der = entry.undecoded_leaf
-    if der is not None:
+    held = None if der is None else held_certificate(der)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    return entry.chain[0] if entry.chain else None
+
+
+_HELD: dict[bytes, Any] = {}  # DER -> its ShownCertificate (or None): each read once, its parse kept with it
+
+
+def held_certificate(der: bytes) -> Any:
+    """The certificate in `der` as a keystores.pki.shown.ShownCertificate, or None when pki.shown does not read it;
+    one object per DER for the run, so that what it has read and checked (pki.encoded's caches) is done once."""
+    if der not in _HELD:
         from keystores.pki.shown import ShownCertificate, read_shown
 
+        if len(_HELD) > 4096:  # a library caller's long run: the memo is for one command's few certificates
+            _HELD.clear()
         shown = read_shown(der)
-        if shown is not None:
-            return ShownCertificate(der, shown)  # type: ignore[return-value]
-    return entry.chain[0] if entry.chain else None
+        _HELD[der] = None if shown is None else ShownCertificate(der, shown)
+    return _HELD[der]
 
 
 def held_chain(entry: Entry) -> tuple[x509.Certificate, ...]:
@@ -81,11 +94,9 @@ def held_chain(entry: Entry) -> tuple[x509.Certificate, ...]:
     the decoded chain."""
     ders = entry.undecoded_chain
     if ders is not None:
-        from keystores.pki.shown import ShownCertificate, read_shown
-
-        shown = [read_shown(der) for der in ders]
-        if None not in shown:
-            return tuple(ShownCertificate(der, facts) for der, facts in zip(ders, shown, strict=True))  # type: ignore
+        held = [held_certificate(der) for der in ders]
+        if None not in held:
+            return tuple(held)
     return entry.chain
 
 
@@ -96,9 +107,18 @@ def _of_one_kind(certs: list[Any]) -> list[Any]:
     from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.shown import ShownCertificate, shown_certificates
 
-    if all(isinstance(c, ShownCertificate) for c in certs) and shown_certificates(c.der for c in certs) is not None:
-        return certs
+    if all(isinstance(c, ShownCertificate) for c in certs):
+        ders = frozenset(c.der for c in certs)
+        if ders not in _ONE_KIND:
+            if len(_ONE_KIND) > 4096:
+                _ONE_KIND.clear()
+            _ONE_KIND[ders] = shown_certificates(ders) is not None
+        if _ONE_KIND[ders]:
+            return certs
     return [c.decoded if isinstance(c, EncodedCertificate) else c for c in certs]
+
+
+_ONE_KIND: dict[frozenset[bytes], bool] = {}  # the DER of a set of certificates -> whether shown reads them as one
 
 
 class Finding(FrozenValue):
@@ -361,7 +381,24 @@ def _check_getter(policies: PolicySet, side: Side, putter: Side | None, trusted:
 
 def validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at: dt.datetime) -> str | None:
     """Why `cert` cannot be validated with the certificates the getter holds and trusts (its chain to a
-    self-signed certificate in `pool`, every link valid at `at`), or None."""
+    self-signed certificate in `pool`, every link valid at `at`), or None. Certificates held as DER are judged
+    once per run for each pool and time (a check asks for the signer once per signing policy)."""
+    from keystores.pki.shown import ShownCertificate
+
+    if not (isinstance(cert, ShownCertificate) and all(isinstance(c, ShownCertificate) for c in pool)):
+        return _validation_problem(cert, pool, at)
+    key = (cert.der, tuple(c.der for c in pool), at)  # type: ignore[attr-defined]
+    if key not in _VALIDATED:
+        if len(_VALIDATED) > 4096:
+            _VALIDATED.clear()
+        _VALIDATED[key] = _validation_problem(cert, pool, at)
+    return _VALIDATED[key]
+
+
+_VALIDATED: dict[tuple[bytes, tuple[bytes, ...], dt.datetime], str | None] = {}
+
+
+def _validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at: dt.datetime) -> str | None:
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_self_signed, order_chain
     from keystores.pki.encoded import EncodedCertificate

@@ -198,16 +198,8 @@ def load_message(data: bytes) -> Any:
 
     if len(data) > _MAX_INPUT:
         raise UsageError(f"larger than {_MAX_INPUT // 1024 // 1024} MiB: not a rehearsal message")
-    import base64
-
-    stripped = data.lstrip()
     try:
-        if stripped.startswith(b"-----BEGIN"):
-            body = b"".join(line for line in stripped.splitlines()[1:] if not line.startswith(b"-----"))
-            data = base64.b64decode(body, validate=False)
-        elif stripped[:13].lower() in (b"mime-version:", b"content-type:"):
-            data = base64.b64decode(stripped.replace(b"\r\n", b"\n").partition(b"\n\n")[2], validate=False)
-        info = cms.ContentInfo.load(data)
+        info = cms.ContentInfo.load(_unarmored(data))
         kind = info["content_type"].native
         if kind not in ("signed_data", "enveloped_data", "data"):
             raise MessageRefused(f"a CMS {kind}: AMS protection is signed or enveloped data")
@@ -233,27 +225,67 @@ def unprotect(data: bytes, policy: Policy, *, decrypter: Decrypter | None, own_c
         raise CorruptStore(f"not a CMS message, or a damaged one ({type(exc).__name__}: {exc})") from exc
 
 
+def _unarmored(data: bytes) -> bytes:
+    """The DER/BER of a message given as such, as PEM or as S/MIME (ValueError when its base64 is not)."""
+    stripped = data.lstrip()
+    if stripped.startswith(b"-----BEGIN"):
+        import base64
+
+        body = b"".join(line for line in stripped.splitlines()[1:] if not line.startswith(b"-----"))
+        return base64.b64decode(body, validate=False)
+    if stripped[:13].lower() in (b"mime-version:", b"content-type:"):
+        import base64
+
+        return base64.b64decode(stripped.replace(b"\r\n", b"\n").partition(b"\n\n")[2], validate=False)
+    return data
+
+
+def _read_lean(data: bytes) -> Any:
+    """The message as keystores.ams.cms_der reads it (an Envelope or a Signed), or None: asn1crypto reads it."""
+    if len(data) > _MAX_INPUT:
+        return None
+    from keystores.ams.cms_der import read_message
+
+    try:
+        return read_message(_unarmored(data))
+    except ValueError:  # base64's binascii.Error
+        return None
+
+
 # What asn1crypto (and cryptography's loaders) raise on bytes that are not what they claim to be.
 _DECODING_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cert: x509.Certificate | None,
                trusted: list[x509.Certificate], when: dt.datetime) -> Unprotected:
+    """Each message is read by keystores.ams.cms_der where it can (`lean`), else by asn1crypto (`info`), so that
+    what unprotect says of a message is what asn1crypto's reading says (tests/test_ams_unprotect_der.py)."""
     from keystores.ams import dnmatch
+    from keystores.ams.cms_der import Envelope, Signed
     from keystores.ams.doctor import validation_problem
 
-    info = load_message(data)
+    lean = _read_lean(data)
+    if lean is None:
+        info = load_message(data)
+        kind = info["content_type"].native
+    else:
+        info, kind = None, "enveloped_data" if isinstance(lean, Envelope) else "signed_data"
     result = Unprotected(b"")
-    kind = info["content_type"].native
     if policy.encrypts:
         if kind != "enveloped_data":
             raise MessageRefused(f"policy {policy.name} expects an encrypted message; this is {kind}")
         if decrypter is None or own_cert is None:
             raise UsageError("the getter's key and certificate are needed to decrypt")
-        content, result.encrypted_with = _open_envelope(info["content"], decrypter, own_cert)
+        opened = None if lean is None else _open_lean_envelope(lean, decrypter, own_cert)
+        if opened is None:
+            info = info if info is not None else load_message(data)
+            opened = _open_envelope(info["content"], decrypter, own_cert)
+        content, result.encrypted_with = opened
         if policy.signs:
-            info = load_message(content)
-            kind = info["content_type"].native
+            data, lean, kind = content, _read_lean(content), "signed_data"
+            if not isinstance(lean, Signed):
+                lean, info = None, load_message(content)
+                kind = info["content_type"].native
         else:
             result.message = content
             return result
@@ -261,7 +293,10 @@ def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cer
         raise MessageRefused(f"policy {policy.name} does not encrypt, yet the message is encrypted")
     if kind != "signed_data":
         raise MessageRefused(f"policy {policy.name} expects a signed message; this is {kind}")
-    result.message, signer_cert = _verify(info["content"])
+    verified = None if lean is None else _verify_lean(lean)
+    if verified is None:
+        verified = _verify((info if info is not None and lean is None else load_message(data))["content"])
+    result.message, signer_cert = verified
     result.signer = dnmatch.certificate_dn(signer_cert)
     if policy.signers and not any(dnmatch.matches(dn, signer_cert) for dn in policy.signers):
         raise MessageRefused(f"the signer {result.signer} is not among the accepted signers {policy.signers}")
@@ -269,6 +304,43 @@ def _unprotect(data: bytes, policy: Policy, decrypter: Decrypter | None, own_cer
     if why:
         raise MessageRefused(f"the signer {result.signer} cannot be validated: {why}")
     return result
+
+
+def _open_lean_envelope(envelope: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str] | None:
+    """_open_envelope of an EnvelopedData keystores.ams.cms_der read (an Envelope), or None, before anything is
+    decrypted, when a name is one only asn1crypto compares (the caller then reads the message with asn1crypto)."""
+    from keystores.ams.cms_der import plain_name
+    from keystores.pki.encoded import EncodedCertificate
+
+    try:
+        mine = EncodedCertificate(_der(own_cert))
+        mine_issuer, mine_serial = mine.issuer_der, mine.serial_number
+    except ValueError:
+        return None
+    if not plain_name(mine_issuer):
+        return None
+    wrapped = None
+    for issuer, serial, encrypted_key in envelope.recipients:
+        if serial == mine_serial:
+            if issuer != mine_issuer:
+                return None  # names asn1crypto may call equal though their bytes differ
+            wrapped = encrypted_key
+            break
+    key = _unwrapped(wrapped, decrypter, own_cert)
+    name = envelope.cipher
+    if len(key) != CIPHERS[name][1]:
+        raise MessageRefused(f"the wrapped key has {len(key)} bytes; {name} needs {CIPHERS[name][1]}")
+    return _cipher(name, key, envelope.iv, envelope.encrypted, encrypt=False), name
+
+
+def _unwrapped(wrapped: bytes | None, decrypter: Decrypter, own_cert: x509.Certificate) -> bytes:
+    """The content key the getter's key unwraps from `wrapped`, its recipient's encrypted key (None: none is)."""
+    if wrapped is None:
+        raise MessageRefused(f"not a recipient: the message is not encrypted for {own_cert.subject.rfc4514_string()}")
+    try:
+        return decrypter.decrypt(wrapped)
+    except KeystoreError as exc:
+        raise MessageRefused(f"the key does not open the message ({exc.reason})") from exc
 
 
 def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str]:
@@ -287,12 +359,7 @@ def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certific
         if hit:
             wrapped = recipient.chosen["encrypted_key"].native
             break
-    if wrapped is None:
-        raise MessageRefused(f"not a recipient: the message is not encrypted for {own_cert.subject.rfc4514_string()}")
-    try:
-        key = decrypter.decrypt(wrapped)
-    except KeystoreError as exc:
-        raise MessageRefused(f"the key does not open the message ({exc.reason})") from exc
+    key = _unwrapped(wrapped, decrypter, own_cert)
     content_info = enveloped["encrypted_content_info"]
     algorithm = content_info["content_encryption_algorithm"]
     name = algorithm["algorithm"].native
@@ -309,11 +376,8 @@ def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certific
 
 
 def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
-    """The content and the signer's certificate of a SignedData whose one signature verifies."""
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
+    """The content and the signer's certificate of a SignedData (as asn1crypto reads it) whose one signature
+    verifies."""
     content = signed["encap_content_info"]["content"].native
     if content is None:
         raise MessageRefused("the signature is detached: AMS messages carry their content (openssl -nodetach)")
@@ -339,9 +403,7 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     if cert is None:
         raise MessageRefused("the signer's certificate is not in the message")
     hash_name = info["digest_algorithm"]["algorithm"].native
-    hash_class = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-                  "sha384": hashes.SHA384, "sha512": hashes.SHA512}.get(hash_name)
-    if hash_class is None:
+    if hash_name not in _HASHES:
         raise MessageRefused(f"digest {hash_name} is not one AMS uses")
     signed_attrs = info["signed_attrs"]
     if signed_attrs:
@@ -351,6 +413,53 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
             raise MessageRefused("bad signature: the content does not match its signed digest")
     else:
         to_verify = content
+    return _signature_checked(content, cert, hash_name, to_verify, lambda: info["signature"].native)
+
+
+_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+
+
+def _verify_lean(signed: Any) -> tuple[bytes, x509.Certificate] | None:
+    """_verify of a SignedData keystores.ams.cms_der read (a Signed), or None when its certificates' names are ones
+    only asn1crypto compares (the caller then reads the message with asn1crypto)."""
+    from keystores.ams.cms_der import plain_name
+    from keystores.ams.doctor import held_certificate
+
+    cert = None
+    for data in signed.certificates:
+        candidate = held_certificate(data)
+        if candidate is None:
+            return None
+        try:
+            issuer, serial = candidate.issuer_der, candidate.serial_number
+        except ValueError:
+            return None
+        if not plain_name(issuer) or (serial == signed.serial and issuer != signed.issuer):
+            return None  # names asn1crypto may call equal though their bytes differ
+        if serial == signed.serial:
+            cert = candidate
+            break
+    if cert is None:
+        raise MessageRefused("the signer's certificate is not in the message")
+    content = signed.content
+    to_verify = content
+    if signed.signed_attributes is not None:
+        to_verify = signed.signed_attributes
+        if signed.digests != [hashlib.new(signed.hash_name, content).digest()]:
+            raise MessageRefused("bad signature: the content does not match its signed digest")
+    return _signature_checked(content, cert, signed.hash_name, to_verify,  # type: ignore[arg-type]
+                              lambda: signed.signature)
+
+
+def _signature_checked(content: bytes, cert: x509.Certificate, hash_name: str, to_verify: bytes,
+                       signature: Any) -> tuple[bytes, x509.Certificate]:
+    """(content, cert) when `signature()` over `to_verify` verifies with the RSA key of `cert` under `hash_name`."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    hash_class = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+                  "sha384": hashes.SHA384, "sha512": hashes.SHA512}[hash_name]
     try:
         public = cert.public_key()
     except UnsupportedAlgorithm as exc:
@@ -358,7 +467,7 @@ def _verify(signed: Any) -> tuple[bytes, x509.Certificate]:
     if not isinstance(public, rsa.RSAPublicKey):
         raise MessageRefused("the signer's key is not RSA: AMS signs with RSA")
     try:
-        public.verify(info["signature"].native, to_verify, padding.PKCS1v15(), hash_class())
+        public.verify(signature(), to_verify, padding.PKCS1v15(), hash_class())
     except InvalidSignature as exc:
         raise MessageRefused("bad signature: it does not verify with the signer's certificate") from exc
     return content, cert
@@ -378,11 +487,11 @@ def _der(cert: x509.Certificate) -> bytes:
 def _certificate(data: bytes) -> x509.Certificate:
     """A certificate from a message: read from its DER by keystores.pki.shown when it reads it (the checks then
     import no cryptography.x509), else loaded by cryptography (ValueError for one it refuses)."""
-    from keystores.pki.shown import ShownCertificate, read_shown
+    from keystores.ams.doctor import held_certificate
 
-    shown = read_shown(data)
-    if shown is not None:
-        return ShownCertificate(data, shown)  # type: ignore[return-value]
+    held = held_certificate(data)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
     from cryptography import x509 as cx509
 
     return cx509.load_der_x509_certificate(data)
