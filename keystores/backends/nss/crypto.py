@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import os
 
-from keystores.backends.nss import aes as _aes
 from keystores.crypto import der
 from keystores.crypto.der import DerError
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
@@ -100,14 +99,10 @@ def _unpad(data: bytes, block: int) -> bytes:
 
 
 def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes:
-    """`data` (whole blocks; padding is the caller's) through AES or 3DES in CBC mode: a few AES blocks to decrypt
-    before either library below is loaded (the password check) by keystores.backends.nss.aes; else by the
-    interpreter's libcrypto where keystores.crypto.pbe would use it (listing a database then loads no cryptography:
-    ~10 ms of every `keystores list sql:DIR`), else, and for anything libcrypto declines (a bad length), by
-    cryptography, which says what is wrong."""
-    if (cipher_name == "aes" and decrypt and len(key) in (16, 24, 32) and len(iv) == 16
-            and 0 < len(data) <= _aes.MOST_BLOCKS * 16 and not len(data) % 16 and not _cipher_loaded()):
-        return _aes.cbc_decrypt(key, iv, data)  # the password check, before anything loaded AES (nss/aes.py)
+    """`data` (whole blocks; padding is the caller's) through AES or 3DES in CBC mode: by the interpreter's libcrypto
+    where keystores.crypto.pbe would use it (listing a database then loads no cryptography: ~10 ms of every
+    `keystores list sql:DIR`), else, and for anything libcrypto declines (a bad length), by cryptography, which
+    says what is wrong."""
     from keystores.crypto.pbe import block_cipher, cipher_by_libcrypto
 
     if cipher_by_libcrypto():
@@ -121,15 +116,6 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     cipher = Cipher(block_cipher(cipher_name, key), modes.CBC(iv))
     ctx = cipher.decryptor() if decrypt else cipher.encryptor()
     return ctx.update(data) + ctx.finalize()
-
-
-def _cipher_loaded() -> bool:
-    """Whether libcrypto's or cryptography's AES is in reach already: then it decrypts, whatever the length."""
-    import sys
-
-    from keystores.crypto import libcrypto
-
-    return libcrypto.already_loaded() or "cryptography.hazmat.bindings._rust" in sys.modules
 
 
 def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
