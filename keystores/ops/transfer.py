@@ -27,7 +27,6 @@ from keystores.frozen import Record
 from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import is_location, using
-from keystores.ops.outputs import output_format
 from keystores.store import open_store, store_exists
 
 TYPE_CHECKING = False
@@ -433,6 +432,8 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
     """One entry to a file `out`: its certificate (and chain, and key when asked) as PEM, DER or PKCS#12; the format
     as asked, else from the file's extension (output_format). `dest_password` protects a PKCS#12 `out`."""
     out = os.fspath(out)
+    from keystores.ops.outputs import output_format  # here: import and convert do not need it (start-up)
+
     out_format = output_format(out, out_format)
     if store_exists(out) and not force:
         raise StoreExists("already exists", store=out, hint=FORCE)
