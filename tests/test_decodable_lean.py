@@ -136,6 +136,7 @@ def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, 
     modules, _ = _as_user(installed, args)
     assert "cryptography.x509" not in modules
     assert "keystores.ops.describe" not in modules  # nothing skipped: no certificate to describe
+    assert "keystores.pki.undecoded" not in modules  # nothing to decode
     with open_store(copy, password=PASSWORD_OF_STORES) as store:
         assert store.get("extra").chain_der() == (_pem_der(stores["extra"]),)
 
