@@ -48,7 +48,6 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
     import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
     from keystores.crypto import pbe
-    from keystores.pki.pkcs8 import pkcs8_der
 
     if password is not None:  # the MAC's KDF looks for the interpreter's libcrypto in any case: looked for first,
         from keystores.crypto import libcrypto  # it does the bags' CBC too (crypto/pbe), and cryptography's
@@ -80,6 +79,8 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                     if isinstance(entry.key, KeyRef) or entry.key is None:
                         raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
                                               store=location, label=entry.label)
+                    from keystores.pki.pkcs8 import pkcs8_der  # only for a key held loaded (start-up)
+
                     pkcs8 = pkcs8_der(entry.key)
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
