@@ -107,7 +107,9 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                                      salt_length=profile.salt_length)
             # SecretBag { secretTypeId (Java's: the shrouded key bag OID), [0] EXPLICIT OCTET STRING epki }
             value = der.sequence(_SHROUDED_KEY_BAG_OID, der.tlv(0xA0, der.octet_string(epki)))
-            millis = int(entry.created.timestamp() * 1000) if entry.created else time.time_ns() // 1_000_000
+            from keystores.backends.java_data import to_millis
+
+            millis = to_millis(entry.created) if entry.created else time.time_ns() // 1_000_000
             attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
             key_bags.append(_safe_bag(_SECRET_BAG_OID, value, attrs))
         elif entry.kind.is_certificate:
