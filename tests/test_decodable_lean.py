@@ -1,11 +1,11 @@
 """check_decodable (keystores.backends.base) judges a chain still held as DER from its bytes: a certificate
-keystores.pki.shown reads is one cryptography decodes fully (keystores.pki.undecoded.decodes_fully), so writing it
+keystores.pki.shown reads is one cryptography decodes fully, so writing it
 into a .kdb, an NSS database or a token imports no cryptography.x509 to find nothing (issue 15: ~30 ms of an import
 into a .kdb). Where shown declines, the chain is decoded as before.
 
 Held to decoding's verdicts: over every certificate of the cryptography-vectors x509/ folder, the certificates of the
 shared GSKit CMS vectors, certificates cryptography refuses in part (DSA with NULL parameters, a duplicated
-extension, an unknown key type) and seeded damaged copies of all of them, `decodes_fully` never says True where
+extension, an unknown key type) and seeded damaged copies of all of them, read_shown never answers where
 decoding finds a problem, and check_decodable on a .kdb says the same (the same CapabilityError text, or nothing)
 for an entry whose chain is held as DER as for the same entry decoded. And in a user's install, importing a
 certificate into a .kdb, JKS or PKCS#12 loads no cryptography.x509.
@@ -25,7 +25,8 @@ from keystores.errors import CapabilityError
 from keystores.lazy_entries import LazyEntry
 from keystores.model import Entry, EntryKind
 from keystores.pki.certificates import decode_certificate
-from keystores.pki.undecoded import decodes_fully, problem_of
+from keystores.pki.shown import read_shown
+from keystores.pki.undecoded import problem_of
 from keystores.store import open_store
 
 SHARED_CMS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors" / "cms"
@@ -68,6 +69,11 @@ def corpus() -> list[bytes]:
     rng = random.Random(15)
     damaged = [_damaged(der, rng) for der in ders if decodes_fully(der) for _ in range(DAMAGED_ROUNDS)]
     return ders + damaged
+
+
+def decodes_fully(der: bytes) -> bool:
+    """What check_decodable takes for a certificate cryptography decodes fully."""
+    return read_shown(der) is not None
 
 
 def _problem(der: bytes) -> str | None:
@@ -130,6 +136,7 @@ def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, 
     modules, _ = _as_user(installed, args)
     assert "cryptography.x509" not in modules
     assert "keystores.ops.describe" not in modules  # nothing skipped: no certificate to describe
+    assert "keystores.pki.undecoded" not in modules  # nothing to decode
     with open_store(copy, password=PASSWORD_OF_STORES) as store:
         assert store.get("extra").chain_der() == (_pem_der(stores["extra"]),)
 

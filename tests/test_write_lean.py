@@ -206,3 +206,30 @@ def test_rewriting_a_kdb_loads_no_enum(installed: str, stores: dict[str, str], c
     copy = _copy(stores, "s.kdb", tmp_path)
     modules, _ = _as_user(installed, [command[0], str(copy), *command[1:]])
     assert not modules & {"signal", "enum", "functools", "collections", "re", "cryptography"}
+
+
+def test_java_dates_go_back_as_they_were_read() -> None:
+    """to_millis(from_millis(m)) == m (float arithmetic was a millisecond short for about one date in 170)."""
+    from keystores.backends.java_data import from_millis, to_millis
+
+    rng = random.Random(170)
+    for millis in [rng.randrange(-10**12, 4 * 10**12) for _ in range(20000)] + [0, 1, -1, 1078625331860]:
+        assert to_millis(from_millis(millis)) == millis
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks"])
+def test_rewriting_a_java_store_keeps_the_other_entries_dates(stores: dict[str, str], name: str,  # noqa: F811
+                                                              tmp_path: Path) -> None:
+    """A date float arithmetic moved (1078625331860 ms) is written back as read when another entry is renamed."""
+    from keystores.backends.java_data import from_millis
+
+    location = tmp_path / name
+    with open_store(stores[name], password=PASSWORD) as source, \
+            open_store(location, password=PASSWORD, create=True) as copy:
+        for entry in source.entries():
+            copy.add(entry.with_(created=from_millis(1078625331860)))
+    with open_store(location, password=PASSWORD, writable=True) as store:
+        store.rename("ca", "renamed")
+    with open_store(location, password=PASSWORD) as store:
+        assert {entry.label: entry.created for entry in store.entries()} == {
+            "server": from_millis(1078625331860), "renamed": from_millis(1078625331860)}

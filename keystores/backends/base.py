@@ -138,15 +138,21 @@ class BaseStore:
         keystores.pki.undecoded) and this format cannot store it as the bytes it is."""
         if self.capabilities.undecoded_entries:
             return
-        from keystores.pki.undecoded import decodes_fully, problem_of
+        from keystores.pki.shown import read_shown
 
-        # a chain still held as DER is judged from it where keystores.pki.shown reads it: decoding it would import
-        # cryptography.x509 (~30 ms of an import into a .kdb, start-up, issue 15) to find nothing
+        # A chain still held as DER is judged from it: a certificate keystores.pki.shown reads is one cryptography
+        # decodes fully (tests/test_decodable_lean.py holds the two to the same verdicts), so decoding it would
+        # import cryptography.x509 (~30 ms of an import into a .kdb, start-up, issue 15) to find nothing. Where
+        # shown declines, the chain is decoded as before.
         ders = entry.undecoded_chain
-        as_read = ders is not None and all(decodes_fully(der) for der in ders)
+        as_read = ders is not None and all(read_shown(der) is not None for der in ders)
         parts: list[tuple[str, object]] = [] if as_read else [("certificate", cert) for cert in entry.chain]
         if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None:  # a key it holds, cryptography loads
             parts.append(("private key", entry.key))
+        if not parts:
+            return
+        from keystores.pki.undecoded import problem_of
+
         for what, part in parts:
             problem = problem_of(part)
             if problem is not None:

@@ -84,3 +84,14 @@ def from_millis(millis: int) -> datetime | None:
         return datetime.fromtimestamp(millis / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def to_millis(when: datetime) -> int:
+    """`when` as Java stores it: whole milliseconds since the epoch, exactly, so that from_millis(m) gives back m.
+    (int(when.timestamp() * 1000), float arithmetic, came out a millisecond short for about one date in 170: every
+    rewrite of a store moved such entries' dates.) A naive `when` is local time, as timestamp() takes it."""
+    from datetime import UTC, datetime, timedelta
+
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)

@@ -27,7 +27,6 @@ from keystores.frozen import Record
 from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import is_location, using
-from keystores.ops.outputs import output_format
 from keystores.store import open_store, store_exists
 
 TYPE_CHECKING = False
@@ -441,6 +440,8 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
     writes no file: the bytes it would hold are the result's `encoded` (for stdout, as `openssl x509` without -out
     and `keytool -exportcert` without -file write there); PEM unless a format is asked for."""
     out = os.fspath(out)
+    from keystores.ops.outputs import output_format  # here: import and convert do not need it (start-up)
+
     out_format = output_format(out, out_format)
     to_stdout = out == STDOUT
     if not to_stdout and store_exists(out) and not force:

@@ -490,15 +490,6 @@ def problem_of(obj: Any) -> str | None:
     return obj.problem if isinstance(obj, RawCertificate | UndecodedPrivateKey) else None
 
 
-def decodes_fully(der: bytes) -> bool:
-    """True where keystores.pki.shown reads the certificate in `der` from its DER: cryptography then decodes it
-    fully, so problem_of its decoding is None (tests/test_decodable_lean.py holds the two to the same verdicts).
-    False where shown declines: only decoding can tell, and the caller decodes it as before."""
-    from keystores.pki.shown import read_shown
-
-    return read_shown(der) is not None
-
-
 _RSA_PSS_PKCS8 = bytes.fromhex("06092a864886f70d01010a")  # the RSASSA-PSS OID, encoded
 
 

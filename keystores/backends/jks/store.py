@@ -16,7 +16,7 @@ import struct
 import time
 
 from keystores.backends.base import FileStore, KeyOpening
-from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, to_millis, write_utf
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.errors import (
     CapabilityError,
@@ -357,7 +357,7 @@ class _JavaStore(FileStore):
         parts = [self.magic, struct.pack(">II", 2, len(self._entries))]
         now = int(time.time() * 1000)
         for label, entry in self._entries.items():
-            millis = int(entry.created.timestamp() * 1000) if entry.created else now
+            millis = to_millis(entry.created) if entry.created else now
             if entry.kind is EntryKind.TRUSTED_CERT:
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), write_utf(label), struct.pack(">q", millis),
                           certificate_bytes(entry.chain_der()[0])]

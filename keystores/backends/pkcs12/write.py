@@ -48,7 +48,6 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
     import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
     from keystores.crypto import pbe
-    from keystores.pki.pkcs8 import pkcs8_der
 
     if password is not None:  # the MAC's KDF looks for the interpreter's libcrypto in any case: looked for first,
         from keystores.crypto import libcrypto  # it does the bags' CBC too (crypto/pbe), and cryptography's
@@ -80,6 +79,8 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                     if isinstance(entry.key, KeyRef) or entry.key is None:
                         raise CapabilityError("extractable_keys", "PKCS#12 needs the private key itself",
                                               store=location, label=entry.label)
+                    from keystores.pki.pkcs8 import pkcs8_der  # only for a key held loaded (start-up)
+
                     pkcs8 = pkcs8_der(entry.key)
                 epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
                                          iterations=profile.iterations, salt_length=profile.salt_length)
@@ -106,7 +107,9 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                                      salt_length=profile.salt_length)
             # SecretBag { secretTypeId (Java's: the shrouded key bag OID), [0] EXPLICIT OCTET STRING epki }
             value = der.sequence(_SHROUDED_KEY_BAG_OID, der.tlv(0xA0, der.octet_string(epki)))
-            millis = int(entry.created.timestamp() * 1000) if entry.created else time.time_ns() // 1_000_000
+            from keystores.backends.java_data import to_millis
+
+            millis = to_millis(entry.created) if entry.created else time.time_ns() // 1_000_000
             attrs = _bag_attributes(entry.label, f"Time {millis}".encode(), None)
             key_bags.append(_safe_bag(_SECRET_BAG_OID, value, attrs))
         elif entry.kind.is_certificate:
