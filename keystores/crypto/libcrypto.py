@@ -49,31 +49,19 @@ class _Types:
     def __init__(self) -> None:
         import _ctypes
 
-        class c_int(_ctypes._SimpleCData):  # ctypes' names
-            _type_ = "i"
-
-        class c_void_p(_ctypes._SimpleCData):
-            _type_ = "P"
-
-        class c_char_p(_ctypes._SimpleCData):
-            _type_ = "z"
-
-        class c_char(_ctypes._SimpleCData):
-            _type_ = "c"
-
-        class c_ulong(_ctypes._SimpleCData):
-            _type_ = "L"
-
-        class c_ulonglong(_ctypes._SimpleCData):
-            _type_ = "Q"
+        simple = type(_ctypes._SimpleCData)  # the metaclass that makes a C scalar type of a `_type_` code
+        made = {name: simple(name, (_ctypes._SimpleCData,), {"_type_": code}) for name, code in (
+            ("c_int", "i"), ("c_void_p", "P"), ("c_char_p", "z"), ("c_char", "c"), ("c_ulong", "L"),
+            ("c_ulonglong", "Q"))}
+        c_int, c_void_p, c_ulong = made["c_int"], made["c_void_p"], made["c_ulong"]
 
         class Function(_ctypes.CFuncPtr):
             _flags_ = _ctypes.FUNCFLAG_CDECL
             _restype_ = c_int
 
-        self.c_int, self.c_void_p, self.c_char_p, self._c_char = c_int, c_void_p, c_char_p, c_char
+        self.c_int, self.c_void_p, self.c_char_p, self._c_char = c_int, c_void_p, made["c_char_p"], made["c_char"]
         # ctypes' c_size_t: the unsigned integer as wide as a pointer
-        self.c_size_t = c_ulong if _ctypes.sizeof(c_ulong) == _ctypes.sizeof(c_void_p) else c_ulonglong
+        self.c_size_t = c_ulong if _ctypes.sizeof(c_ulong) == _ctypes.sizeof(c_void_p) else made["c_ulonglong"]
         self.byref, self.POINTER = _ctypes.byref, _ctypes.POINTER
         self._function, self._dlopen = Function, _ctypes.dlopen
 
