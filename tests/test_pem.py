@@ -581,6 +581,16 @@ def test_reads_every_pkcs8_encryption_openssl_writes(openssl_made, tmp_path, sch
     store = open_store(bundle, password=PASSWORD)
     assert summary(store) == [("leaf.example", "key-pair", 1, True)]
     assert described in store.protection()["keys"].text
+    if scheme != "scrypt":  # described from the DER where it is a common scheme: in asn1crypto's words
+        from asn1crypto import keys
+
+        from keystores.backends.pem.parse import split_pem
+        from keystores.crypto import pbe
+        from keystores.model import ProtectionPart
+
+        epki = keys.EncryptedPrivateKeyInfo.load(split_pem(key.read_bytes(), str(key))[0].der)
+        as_asn1crypto_reads_it = ProtectionPart(*pbe.scheme(epki["encryption_algorithm"]))
+        assert store.protection()["keys"].text == ProtectionPart.joined({as_asn1crypto_reads_it}).text
     with pytest.raises(WrongPassword):
         open_store(bundle, password="wrong")
 

@@ -117,3 +117,12 @@ def test_showing_and_exporting_a_certificate_load_no_hashlib(installed: UserInst
                      "keystores: wrote out.pem\n")
     assert (files / "out.pem").read_bytes() == (files / "cert.pem").read_bytes()
     assert not (HEAVY | {"hashlib"}) & loaded, (HEAVY | {"hashlib"}) & loaded
+
+
+def test_listing_a_key_with_its_chain_loads_no_cryptography(installed: UserInstall, files: Path) -> None:
+    """The chain's signatures are verified by the interpreter's libcrypto, which decrypted the key already."""
+    printed, loaded = _run(installed, files, ["list", "server.pem", *PW])
+    assert [line.split("\t")[:2] for line in printed.splitlines()] == [["server", "key-pair"], ["Root", "certificate"]]
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
+    assert "keystores.pki.chain" in loaded  # (the chain was built, not skipped)

@@ -91,11 +91,6 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
         if not all(held.decodes_fully() for held in certificates):
             raise _NotHere  # read.py holds it as a RawCertificate, which `list` says could not be fully decoded
         if keys:
-            if _chain_ahead(certificates):
-                # its signatures are checked by cryptography: loaded first, it also derives and decrypts the key
-                # (keystores.crypto.pbe and pbkdf2 take the interpreter's libcrypto and hashlib only while it is not
-                # loaded, ~15 M instructions more); a key with its certificate alone loads none of it
-                import cryptography.hazmat.bindings._rust  # noqa: F401
             _read_key_pair(store, keys[0], certificates)
             return True
     except _NotHere:
@@ -113,12 +108,6 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     if duplicates:
         store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
     return True
-
-
-def _chain_ahead(certificates: list[_Held]) -> bool:
-    """Whether a certificate of the file names another as its issuer: a chain may be built, checking signatures."""
-    subjects = {held.subject for held in certificates}
-    return any(held.issuer in subjects and held.issuer != held.subject for held in certificates)
 
 
 def read_der_lazily(store: PemReading, data: bytes) -> bool:

@@ -169,11 +169,16 @@ class PemStore(PemReading, PemWriting, FileStore):
     def protection(self) -> Protection:
         described = set(self._key_protection)
         if self._encrypted_pkcs8:
-            from asn1crypto import keys
-
             from keystores.crypto import pbe
+            from keystores.crypto.pbe_params import common, encrypted_private_key_info
 
             for der in self._encrypted_pkcs8:
+                found = encrypted_private_key_info(der)
+                if found is not None and common(found[0]) is not None:  # read from the DER: asn1crypto's import
+                    described.add(ProtectionPart(*pbe.scheme(found[0])))  # costs more than a show (start-up)
+                    continue
+                from asn1crypto import keys
+
                 if _scrypt_parameters(der) is not None:
                     described.add(ProtectionPart("PBES2 scrypt", ("PBES2", "scrypt")))
                     continue
