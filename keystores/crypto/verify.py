@@ -41,7 +41,6 @@ def _declare(found: Any) -> Any:
     pointer, number, address, size = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
     prototypes = {  # name: (argument types, result type)
         "d2i_PUBKEY": ([address, ctypes.POINTER(pointer), ctypes.c_long], address),
-        "EVP_PKEY_free": ([address], None),
         "EVP_MD_CTX_new": ([], address),
         "EVP_MD_CTX_free": ([address], None),
         "EVP_DigestVerifyInit": ([address, address, address, address, address], number),
@@ -63,15 +62,9 @@ def verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> bo
     name = _DIGEST_NAMES.get(hash_name)
     if found is None or name is None or not spki_der:
         return None
-    import ctypes
-
     digest = found.EVP_get_digestbyname(name)
-    if not digest:
-        found.ERR_clear_error()
-        return None
-    start = ctypes.c_char_p(spki_der)
-    key = found.d2i_PUBKEY(None, ctypes.byref(start), len(spki_der))
-    if not key:
+    key = _key(found, spki_der)
+    if not digest or not key:
         found.ERR_clear_error()
         return None
     context = found.EVP_MD_CTX_new()
@@ -87,4 +80,19 @@ def verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> bo
     finally:
         if context:
             found.EVP_MD_CTX_free(context)
-        found.EVP_PKEY_free(key)
+
+
+# Each key decoded once per process (OpenSSL 3's decoder costs more than an ECDSA check: a store's CA verifies all
+# its chains). Kept for the process; as many as the distinct keys a command verifies with (keystores.limits bounds
+# the checks of a store).
+_KEYS: dict[bytes, int | None] = {}
+
+
+def _key(found: Any, spki_der: bytes) -> int | None:
+    """The EVP_PKEY of a SubjectPublicKeyInfo, or None where libcrypto does not decode it."""
+    if spki_der not in _KEYS:
+        import ctypes
+
+        start = ctypes.c_char_p(spki_der)
+        _KEYS[spki_der] = found.d2i_PUBKEY(None, ctypes.byref(start), len(spki_der)) or None
+    return _KEYS[spki_der]

@@ -137,6 +137,10 @@ def _identity(cert: Any) -> bytes:
 
     if isinstance(cert, Encoded):
         return cert.der
+    from keystores.pki.undecoded import RawCertificate
+
+    if isinstance(cert, RawCertificate):  # (its public_bytes imports cryptography's serialization package)
+        return cert.der
     from keystores.crypto.key_encoding import Encoding
 
     return cert.public_bytes(Encoding.DER)  # type: ignore[no-any-return]
