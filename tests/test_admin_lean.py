@@ -60,3 +60,19 @@ def test_dn_commands_and_ams_map_in_a_user_install_import_no_re(installed, tmp_p
         assert "re" not in loaded, argv
     done, loaded = installed.run(["dn", "normalize", "/C=GB/O=MyOrg/CN=Alice"], cwd=tmp_path)
     assert done.stdout == "CN=Alice,O=MyOrg,C=GB\n" and "re" in loaded  # the slash form still splits with re
+
+
+def test_nss_module_commands_in_a_user_install_import_no_pathlib_or_re(installed, tmp_path: Path) -> None:
+    from keystores.store import open_store
+
+    (tmp_path / "db").mkdir()
+    store = f"sql:{tmp_path / 'db'}"
+    with open_store(store, password="lean-nss-1", create=True):
+        pass
+    library = "/usr/lib/softhsm/libsofthsm2.so"
+    for argv in (["nss", "add-module", store, "--name", "HSM", "--library", library], ["nss", "modules", store],
+                 ["nss", "remove-module", store, "--name", "HSM"]):
+        done, loaded = installed.run(argv, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "keystores.backends.nss.modules" in loaded and not {"pathlib", "re"} & loaded, argv
+    assert "HSM" not in (tmp_path / "db" / "pkcs11.txt").read_text()
