@@ -65,19 +65,15 @@ def backend_class(name: str) -> Any:
 def backend_status() -> dict[str, str | None]:
     """name -> None when usable, else why not (for `keystores backends`): one line per backend, so a format read
     and written by another's backend (DER by PEM's) and addresses of other stores (`ams:`) are not listed. A
-    backend with an optional dependency (its record's `install`) is imported to see that it loads; the others need
-    only keystores' own dependencies, which its installation brings (importing them all was 3x a bare
-    interpreter's start-up: issue 15)."""
+    format with an optional dependency says whether it is installed through its record's `unavailable` (pkcs11:
+    python-pkcs11, found without importing it, which is what importing the backend's module told: that module
+    imports python-pkcs11 only when a token is opened); the others need only keystores' own dependencies. No
+    backend module is imported (importing them all was 3-5x a bare interpreter's start-up: issue 15)."""
     status: dict[str, str | None] = {}
     for record in formats.listed():
         if record.variant_of or record.storage is Storage.INDIRECT:
             continue
-        try:
-            if record.install:
-                backend_class(record.name)
-            status[record.name] = record.unavailable() if record.unavailable else None
-        except BackendUnavailable as exc:
-            status[record.name] = exc.reason
+        status[record.name] = record.unavailable() if record.unavailable else None
     return status
 
 

@@ -1,6 +1,6 @@
 """Start-up of the commands outside the stores' core (issue 15 item 2, in a user install): `keystores backends`
-imports only the backends with an optional dependency (each other one needs only keystores' own dependencies) and
-says what importing every backend says."""
+imports no backend and says what importing every backend says; `dn`, `ams map` and the `nss` module commands
+import no re or pathlib."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def test_backends_in_a_user_install_imports_no_store_backend(installed, tmp_path
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {name: {"available": reason is None, "reason": reason}
                                        for name, reason in backend_status().items()}
-    stores = sorted(m for m in loaded if m.startswith("keystores.backends.") and m.endswith(".store"))
-    assert stores == ["keystores.backends.pkcs11.store"]  # python-pkcs11 is optional: imported to see that it loads
+    assert not [m for m in loaded if m.startswith("keystores.backends.") and m.endswith(".store")]
+    assert "pkcs11" not in loaded  # python-pkcs11 is found, not imported
 
 
 def test_dn_commands_and_ams_map_in_a_user_install_import_no_re(installed, tmp_path: Path) -> None:
@@ -60,3 +60,19 @@ def test_dn_commands_and_ams_map_in_a_user_install_import_no_re(installed, tmp_p
         assert "re" not in loaded, argv
     done, loaded = installed.run(["dn", "normalize", "/C=GB/O=MyOrg/CN=Alice"], cwd=tmp_path)
     assert done.stdout == "CN=Alice,O=MyOrg,C=GB\n" and "re" in loaded  # the slash form still splits with re
+
+
+def test_nss_module_commands_in_a_user_install_import_no_pathlib_or_re(installed, tmp_path: Path) -> None:
+    from keystores.store import open_store
+
+    (tmp_path / "db").mkdir()
+    store = f"sql:{tmp_path / 'db'}"
+    with open_store(store, password="lean-nss-1", create=True):
+        pass
+    library = "/usr/lib/softhsm/libsofthsm2.so"
+    for argv in (["nss", "add-module", store, "--name", "HSM", "--library", library], ["nss", "modules", store],
+                 ["nss", "remove-module", store, "--name", "HSM"]):
+        done, loaded = installed.run(argv, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "keystores.backends.nss.modules" in loaded and not {"pathlib", "re"} & loaded, argv
+    assert "HSM" not in (tmp_path / "db" / "pkcs11.txt").read_text()

@@ -102,14 +102,12 @@ def list_modules(location: str) -> list[Module]:
 
 
 def _edit(location: str, change: Callable[[list[Module]], list[Module]]) -> list[Module]:
-    from pathlib import Path
-
     from keystores.backends.nss.profile_lock import browser_lock
     from keystores.fileio import atomic_write, folder_lock
 
     folder = _folder(location)
     with folder_lock(folder):
-        reason = browser_lock(Path(folder))
+        reason = browser_lock(folder)
         if reason:
             raise StoreLocked(f"{reason}; close it before changing its modules", store=location)
         modules = list_modules(location)
