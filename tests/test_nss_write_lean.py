@@ -140,10 +140,11 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
 def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serialization_package(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """A new database's folders are made with os and keystores.paths; the key's attributes are read without the
-    serialization package (its ssh module, ~15 ms), which only an Ed25519 key's seed needs (issue 15)."""
+    serialization package (its ssh module, ~15 ms), which only an Ed25519 key's seed needs, nor an EC key the rsa
+    module (which imports random) (issue 15)."""
     dest = f"sql:{tmp_path / 'new' / 'nss'}"
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], dest, *PW, "--dest-password", "env:LEAN_PW"])
-    assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization"}
+    assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization", "random"}
     with open_store(dest, password="lean-store-1") as store:
         assert store.labels() == ["server"] and store.get("server").key is not None
 
@@ -181,3 +182,19 @@ def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: d
     """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/sqlite.py)."""
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
+
+
+def test_a_damaged_decoded_certificate_is_refused_naming_the_entry(tmp_path: Path) -> None:
+    """A certificate cryptography loads but cannot fully decode (a subject that is no UTF-8) is refused as damaged
+    before the writer reads its names (writes._Held reads a decoded certificate's names on first use)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.errors import CorruptStore
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = _issue("AAAAZZZZ", key, key, 9).public_bytes(serialization.Encoding.DER)
+    cert = x509.load_der_x509_certificate(der.replace(b"AAAAZZZZ", b"\xff\xfeAAZZZZ"))
+    with (open_store(f"sql:{tmp_path / 'nss'}", password=PASSWORD, create=True) as store,
+          pytest.raises(CorruptStore, match="a certificate of the entry is damaged")):
+        store.add(Entry("bad", EntryKind.TRUSTED_CERT, chain=(cert,), trust=TRUST_ALL))

@@ -100,14 +100,16 @@ def curve_name(ec_params: bytes) -> str | None:
 def _public_material(public_key: Any) -> bytes | None:
     """What the CKA_ID convention hashes: the RSA modulus, the EC point (X9.62 uncompressed), the Ed25519 key.
     (keystores.crypto.key_encoding: importing a certificate onto a token loads no serialization package.)"""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     from keystores.crypto.key_encoding import Encoding, PublicFormat
 
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return int_bytes(public_key.public_numbers().n)
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         return public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa  # not for EC keys: rsa imports random
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return int_bytes(public_key.public_numbers().n)
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return None
@@ -172,19 +174,21 @@ def token_key_id(public_key: Any) -> bytes:
 def public_key_attributes(public_key: Any) -> dict[int, Value] | None:
     """CKA_KEY_TYPE and the values of a public key object (RSA, EC on a pki.curves curve, Ed25519); None for a key
     this mapping does not cover (the caller refuses it in its own words)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     material = _public_material(public_key)
     if material is None:
         return None
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return {CKA_KEY_TYPE: CKK_RSA, CKA_MODULUS: material,
-                CKA_PUBLIC_EXPONENT: int_bytes(public_key.public_numbers().e)}
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         curve = curve_named(public_key.curve.name)
         if curve is None:
             return None
         return {CKA_KEY_TYPE: CKK_EC, CKA_EC_PARAMS: curve.params_der, CKA_EC_POINT: der.octet_string(material)}
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa  # not for EC keys: rsa imports random
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return {CKA_KEY_TYPE: CKK_RSA, CKA_MODULUS: material,
+                CKA_PUBLIC_EXPONENT: int_bytes(public_key.public_numbers().e)}
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return {CKA_KEY_TYPE: CKK_EC_EDWARDS, CKA_EC_PARAMS: ED25519_PARAMS, CKA_EC_POINT: der.octet_string(material)}
     return None
@@ -194,7 +198,15 @@ def private_key_attributes(key: Any) -> dict[int, Value] | None:
     """CKA_KEY_TYPE and the values of a private key object: RSA n, e, d, p, q, dP, dQ, qInv; EC CKA_EC_PARAMS and
     CKA_VALUE (the scalar, as long as a coordinate); Ed25519 CKA_EC_PARAMS and CKA_VALUE (the 32-byte seed). None
     for a key this mapping does not cover (the caller refuses it in its own words)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        curve = curve_named(key.curve.name)
+        if curve is None:
+            return None
+        return {CKA_KEY_TYPE: CKK_EC, CKA_EC_PARAMS: curve.params_der,
+                CKA_VALUE: key.private_numbers().private_value.to_bytes(curve.size, "big")}
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa  # not for EC keys: rsa imports random
 
     if isinstance(key, rsa.RSAPrivateKey):
         numbers = key.private_numbers()
@@ -203,12 +215,6 @@ def private_key_attributes(key: Any) -> dict[int, Value] | None:
                 CKA_PRIME_1: int_bytes(numbers.p), CKA_PRIME_2: int_bytes(numbers.q),
                 CKA_EXPONENT_1: int_bytes(numbers.dmp1), CKA_EXPONENT_2: int_bytes(numbers.dmq1),
                 CKA_COEFFICIENT: int_bytes(numbers.iqmp)}
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        curve = curve_named(key.curve.name)
-        if curve is None:
-            return None
-        return {CKA_KEY_TYPE: CKK_EC, CKA_EC_PARAMS: curve.params_der,
-                CKA_VALUE: key.private_numbers().private_value.to_bytes(curve.size, "big")}
     if isinstance(key, ed25519.Ed25519PrivateKey):
         # here: the serialization package (its ssh module, ~15 ms) only where private_bytes needs it anyway
         from cryptography.hazmat.primitives import serialization
@@ -236,10 +242,10 @@ def usage_flags(key_type: int, *, private: bool, every_flag: bool) -> dict[int, 
 def public_key_from_attributes(attrs: Mapping[int, Any]) -> Any:
     """A cryptography public key from a key object's attributes (keyed by CKA_ number; python-pkcs11's Attribute
     keys work too, being ints); None when they do not say enough or name a type or curve we do not read."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
     key_type = attrs.get(CKA_KEY_TYPE)
     if key_type == CKK_RSA and attrs.get(CKA_MODULUS) and attrs.get(CKA_PUBLIC_EXPONENT):
+        from cryptography.hazmat.primitives.asymmetric import rsa  # each type's module for its keys only
+
         n = int.from_bytes(attrs[CKA_MODULUS], "big")
         e = int.from_bytes(attrs[CKA_PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
@@ -250,8 +256,12 @@ def public_key_from_attributes(attrs: Mapping[int, Any]) -> Any:
     raw = unwrap_point(point)
     named = curve_of_params(params)
     if key_type == CKK_EC and named is not None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         return ec.EllipticCurvePublicKey.from_encoded_point(named.cryptography_curve(), raw)
     if key_type == CKK_EC_EDWARDS and curve_name(params) == "ed25519":
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
     return None
 
@@ -266,18 +276,20 @@ def private_key_from_attributes(key_type: int | None, value: Callable[[int], byt
     does after decrypting and checking each MAC, or KeyError) and its errors pass through, as does cryptography's
     ValueError for inconsistent values. `curve()` gives an EC key's cryptography curve where the caller knows better
     than CKA_EC_PARAMS (NSS falls back to the certificate's curve); by default CKA_EC_PARAMS names it."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
     def number(attr: int) -> int:
         return int.from_bytes(value(attr), "big")
 
     if key_type == CKK_RSA:
+        from cryptography.hazmat.primitives.asymmetric import rsa  # each type's module for its keys only
+
         n, e = number(CKA_MODULUS), number(CKA_PUBLIC_EXPONENT)
         return rsa.RSAPrivateNumbers(
             p=number(CKA_PRIME_1), q=number(CKA_PRIME_2), d=number(CKA_PRIVATE_EXPONENT),
             dmp1=number(CKA_EXPONENT_1), dmq1=number(CKA_EXPONENT_2), iqmp=number(CKA_COEFFICIENT),
             public_numbers=rsa.RSAPublicNumbers(e, n)).private_key()
     if key_type == CKK_EC:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         if curve is None:
             named = curve_of_params(value(CKA_EC_PARAMS))
             if named is None:
@@ -285,6 +297,8 @@ def private_key_from_attributes(key_type: int | None, value: Callable[[int], byt
             return ec.derive_private_key(number(CKA_VALUE), named.cryptography_curve())
         return ec.derive_private_key(number(CKA_VALUE), curve())
     if key_type == CKK_EC_EDWARDS and curve_name(value(CKA_EC_PARAMS)) == "ed25519":
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         return ed25519.Ed25519PrivateKey.from_private_bytes(value(CKA_VALUE))
     if key_type == CKK_DSA:
         return _dsa_key(number(CKA_PRIME), number(CKA_SUBPRIME), number(CKA_BASE), number(CKA_VALUE))

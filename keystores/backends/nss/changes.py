@@ -35,6 +35,14 @@ def _checked(cert: Any) -> Any:
         raise _NotReadable(str(exc)) from exc
 
 
+def _is_rsa(key: Any) -> bool:
+    """isinstance(key, rsa.RSAPrivateKey), the rsa module (which imports random) imported only for a key that is no
+    EC key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return isinstance(key, rsa.RSAPrivateKey)
+
+
 class ChangeLog:
     """The editing API: checks each change and queues it."""
 
@@ -45,13 +53,13 @@ class ChangeLog:
         # Every entry needs the password (asked for before the first add, not half-way through).
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
-            from cryptography.hazmat.primitives.asymmetric import ec, rsa
+            from cryptography.hazmat.primitives.asymmetric import ec
 
             from keystores.pki.curves import curve_named
 
             key = entry.key
-            if not (isinstance(key, rsa.RSAPrivateKey)
-                    or (isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)):
+            if not ((isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)
+                    or _is_rsa(key)):
                 from keystores.model import describe_key
                 from keystores.pki.undecoded import UndecodedPrivateKey
 

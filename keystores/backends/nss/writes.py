@@ -46,9 +46,16 @@ class _Held:
             assert names is not None  # shown read the same layout
             self.issuer, self.subject = names
             self.serial = der_integer(shown.serial)
-        else:
-            self.issuer, self.subject = cert.issuer.public_bytes(), cert.subject.public_bytes()
-            self.serial = der_integer(serial_of(cert))
+
+    def __getattr__(self, name: str) -> Any:
+        """issuer, subject and serial of a decoded certificate, read on first use: after ChangeLog.add has checked
+        the certificate (a damaged one is refused there, naming the entry, before anything reads it)."""
+        if name not in ("issuer", "subject", "serial") or self.cert is None:
+            raise AttributeError(name)
+        cert = self.cert
+        self.issuer, self.subject = cert.issuer.public_bytes(), cert.subject.public_bytes()
+        self.serial = der_integer(serial_of(cert))
+        return getattr(self, name)
 
     def key_id(self) -> bytes:
         """CKA_ID of the certificate's key (keystores.pki.key_attributes.key_id; empty for a key type it does not
