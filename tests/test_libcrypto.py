@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 
 import pytest
 
@@ -147,46 +145,3 @@ def test_once_cryptography_is_loaded_its_ciphers_answer() -> None:
     sealed, loaded = done.stdout.split()
     assert loaded == "False"
     assert bytes.fromhex(sealed) == _by_cryptography("aes", bytes(32), bytes(16), pbe._pad(b"key", 16), decrypt=False)
-
-
-def test_the_types_are_ctypes() -> None:
-    """libcrypto.types() stands in for the ctypes package (start-up): each type has ctypes' size and C code, takes and
-    gives what ctypes' does, and a library opened through it calls what ctypes.CDLL calls."""
-    import ctypes
-
-    c = libcrypto.types()
-    assert c is not None
-    for name in ("c_int", "c_void_p", "c_char_p", "c_size_t"):
-        ours, theirs = getattr(c, name), getattr(ctypes, name)
-        assert (ctypes.sizeof(ours), ours._type_) == (ctypes.sizeof(theirs), theirs._type_), name
-    for value in (0, 1, -1, 2**31 - 1, -(2**31)):
-        assert c.c_int(value).value == ctypes.c_int(value).value
-    assert c.c_size_t(2**64 - 1).value == ctypes.c_size_t(2**64 - 1).value
-    assert c.c_char_p(b"text").value == b"text" and c.c_void_p(None).value is None
-    buffer = c.create_string_buffer(5)
-    assert (buffer.raw, len(buffer), ctypes.sizeof(buffer)) == (bytes(5), 5, 5)
-    with pytest.raises(OSError):
-        c.library("libkeystores-no-such-library.so", os.RTLD_NOLOAD)
-    ours = c.library("libcrypto.so.3", os.RTLD_NOLOAD)
-    theirs = ctypes.CDLL("libcrypto.so.3", mode=os.RTLD_NOLOAD)
-    with pytest.raises(AttributeError):
-        ours.keystores_no_such_function  # noqa: B018
-    assert ours.OpenSSL_version_num is ours.OpenSSL_version_num  # made once
-    ours.OpenSSL_version_num.restype = theirs.OpenSSL_version_num.restype = ctypes.c_ulong
-    assert ours.OpenSSL_version_num() == theirs.OpenSSL_version_num()
-    declared = ours.EVP_get_digestbyname
-    declared.argtypes, declared.restype = [c.c_char_p], c.c_void_p
-    theirs.EVP_get_digestbyname.argtypes, theirs.EVP_get_digestbyname.restype = [ctypes.c_char_p], ctypes.c_void_p
-    assert declared(b"SHA256") == theirs.EVP_get_digestbyname(b"SHA256") != 0
-    written = c.c_int(0)
-    assert c.byref(written) is not None and c.POINTER(c.c_int) is c.POINTER(c.c_int)
-
-
-def test_reading_a_pkcs12_loads_no_ctypes_package() -> None:
-    """The MAC's KDF and the certificates' AES go through _ctypes, not the ctypes package (start-up)."""
-    probe = ("import sys\nfrom keystores.crypto import kdf, pbe\n"
-             "key = kdf.pkcs12_kdf(kdf.bmp_password('pw'), b'salt', 3, 2048, 32, 'sha256')\n"
-             "print(pbe.cipher_by_libcrypto(), 'ctypes' in sys.modules, '_ctypes' in sys.modules, "
-             "kdf.pkcs12_kdf_python(kdf.bmp_password('pw'), b'salt', 3, 2048, 32, 'sha256') == key)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["True", "False", "True", "True"]

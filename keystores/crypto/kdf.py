@@ -6,7 +6,7 @@ crypto/pbkdf2.py. PBKDF1 is in crypto/decrepit/kdf.py.
 cryptography exposes no PKCS#12 KDF, and hashlib has no iterated digest: the KDF's loop in Python costs ~4.4 ms per
 10,000 rounds (the MAC of a keytool or keystores file; receive derives it twice, once to check the file and once to
 write it). Where the interpreter's libcrypto is loaded (hashlib's OpenSSL, on Linux and macOS) its PKCS12_key_gen_uni
-does the same work in ~1.1 ms, with the GIL released, through _ctypes (keystores.crypto.libcrypto): a speed device for
+does the same work in ~1.1 ms, with the GIL released, through ctypes (keystores.crypto.libcrypto): a speed device for
 bench/bench_core.py's "start-up: keystores certreq"/"sign"/"receive" rows. Anything it cannot do (no such library,
 a digest it does not know, a failure) is done by the Python loop, which tests/test_kdf.py holds to the same known
 answers (`openssl kdf ... PKCS12KDF`) and to the library on random inputs.
@@ -55,7 +55,9 @@ def _by_libcrypto(password: bytes, salt: bytes, purpose_id: int, iterations: int
     digest = _digest(library, hash_name)
     if not digest:
         return None
-    out = libcrypto.types().create_string_buffer(size)
+    import ctypes
+
+    out = ctypes.create_string_buffer(size)
     if library.PKCS12_key_gen_uni(password, len(password), salt, len(salt), purpose_id, max(1, iterations), size,
                                   out, digest) != 1:
         return None
@@ -81,9 +83,10 @@ def iterated_digest(data: bytes, iterations: int, hash_name: str) -> bytes | Non
     found = _ITERATED[hash_name]
     if found is None:
         return None
-    c = libcrypto.types()
+    import ctypes
+
     cipher, digest, key_length = found
-    key, iv = c.create_string_buffer(key_length), c.create_string_buffer(16)
+    key, iv = ctypes.create_string_buffer(key_length), ctypes.create_string_buffer(16)
     if library.EVP_BytesToKey(cipher, digest, None, data, len(data), max(1, iterations), key, iv) != key_length:
         return None
     size = _DIGEST_SIZES[hash_name]
@@ -95,24 +98,25 @@ _DIGEST_SIZES = {"md5": 16, "sha1": 20}
 
 def _one_block(library: Any, hash_name: str) -> tuple[int, int, int] | None:
     """(cipher, fetched digest, the cipher's key length) for iterated_digest, or None."""
-    c = libcrypto.types()
+    import ctypes
+
     size = _DIGEST_SIZES.get(hash_name)
     name = _OPENSSL_NAMES.get(hash_name)
     if size is None or name is None:
         return None
-    pointer, handle = c.c_char_p, c.c_void_p
+    pointer, handle = ctypes.c_char_p, ctypes.c_void_p
     try:
         bytes_to_key, by_name = library.EVP_BytesToKey, library.EVP_get_cipherbyname
         fetch, key_length, iv_length = library.EVP_MD_fetch, library.EVP_CIPHER_get_key_length, \
             library.EVP_CIPHER_get_iv_length
     except AttributeError:  # OpenSSL before 3.0: the Python loop
         return None
-    bytes_to_key.argtypes = [handle, handle, pointer, pointer, c.c_int, c.c_int, pointer, pointer]
-    bytes_to_key.restype = c.c_int
+    bytes_to_key.argtypes = [handle, handle, pointer, pointer, ctypes.c_int, ctypes.c_int, pointer, pointer]
+    bytes_to_key.restype = ctypes.c_int
     by_name.argtypes, by_name.restype = [pointer], handle
     fetch.argtypes, fetch.restype = [handle, pointer, pointer], handle
-    key_length.argtypes, key_length.restype = [handle], c.c_int
-    iv_length.argtypes, iv_length.restype = [handle], c.c_int
+    key_length.argtypes, key_length.restype = [handle], ctypes.c_int
+    iv_length.argtypes, iv_length.restype = [handle], ctypes.c_int
     cipher = by_name(_ONE_BLOCK_CIPHERS[size])
     digest = fetch(None, name, None)  # held for the life of the process, as hashlib holds its own
     if not cipher or not digest or key_length(cipher) + iv_length(cipher) != size or iv_length(cipher) > 16:

@@ -1,4 +1,4 @@
-"""The interpreter's own libcrypto (the OpenSSL that hashlib's _hashlib is linked against), through _ctypes, for
+"""The interpreter's own libcrypto (the OpenSSL that hashlib's _hashlib is linked against), through ctypes, for
 what hashlib lacks: the PKCS#12 KDF and PBKDF1's rounds (keystores.crypto.kdf, which declares the OpenSSL 3 calls
 the latter needs itself), CBC ciphers (keystores.crypto.pbe) and an EC private key's public point
 (keystores.pki.pkcs8).
@@ -7,12 +7,9 @@ A speed device (issue 15; bench/bench_core.py "start-up: keystores list one.p12"
 small PKCS#12 needs one KDF run for its MAC and one AES-CBC decryption per encrypted bag, and cryptography's
 compiled module, loaded for nothing else on that path, costs ~10 ms of CPU to load (more than the reading itself).
 Only a library already in the process is used (dlopen with RTLD_NOLOAD): this never loads a library of its own,
-nor a second OpenSSL beside hashlib's. The calls go through `types()`: the few ctypes types keystores passes, made
-from _ctypes, the C module the ctypes package is written over (the package defines ~40 classes and imports struct
-and types: ~8 M instructions, ~2 ms of CPU on every PKCS#12 command, more than the cipher work it serves). Where no
-such library is loaded, or no _ctypes (Windows, another build of Python), `library()` is None and the callers use
-cryptography or Python instead; a failing call gives None, never a guess, and the caller does the same.
-tests/test_libcrypto.py holds `types()` to ctypes.
+nor a second OpenSSL beside hashlib's. ctypes costs ~1.8 ms to import, paid once. Where no such library is loaded
+(Windows, another build of Python) `library()` is None and the callers use cryptography or Python instead; a
+failing call gives None, never a guess, and the caller does the same.
 """
 
 from __future__ import annotations
@@ -41,77 +38,16 @@ def already_loaded() -> bool:
     return bool(_LOADED) and _LOADED[0] is not None
 
 
-class _Types:
-    """What keystores uses of ctypes, under ctypes' names, made from _ctypes as the ctypes package makes them: C int,
-    size_t, pointer and NUL-terminated string arguments, char buffers, byref and POINTER, and a shared library whose
-    attributes are its C functions (cdecl, returning int until told otherwise), as ctypes.CDLL gives them."""
-
-    def __init__(self) -> None:
-        import _ctypes
-
-        simple = type(_ctypes._SimpleCData)  # the metaclass that makes a C scalar type of a `_type_` code
-        made = {name: simple(name, (_ctypes._SimpleCData,), {"_type_": code}) for name, code in (
-            ("c_int", "i"), ("c_void_p", "P"), ("c_char_p", "z"), ("c_char", "c"), ("c_ulong", "L"),
-            ("c_ulonglong", "Q"))}
-        c_int, c_void_p, c_ulong = made["c_int"], made["c_void_p"], made["c_ulong"]
-
-        class Function(_ctypes.CFuncPtr):
-            _flags_ = _ctypes.FUNCFLAG_CDECL
-            _restype_ = c_int
-
-        self.c_int, self.c_void_p, self.c_char_p, self._c_char = c_int, c_void_p, made["c_char_p"], made["c_char"]
-        # ctypes' c_size_t: the unsigned integer as wide as a pointer
-        self.c_size_t = c_ulong if _ctypes.sizeof(c_ulong) == _ctypes.sizeof(c_void_p) else made["c_ulonglong"]
-        self.byref, self.POINTER = _ctypes.byref, _ctypes.POINTER
-        self._function, self._dlopen = Function, _ctypes.dlopen
-
-    def create_string_buffer(self, size: int) -> Any:
-        """ctypes.create_string_buffer(size): `size` zero bytes, read back as `.raw`."""
-        return (self._c_char * size)()
-
-    def library(self, name: str, mode: int) -> Any:
-        """ctypes.CDLL(name, mode=mode); OSError when it cannot be opened."""
-        return _Library(self._dlopen(name, mode), self._function)
-
-
-class _Library:
-    """A shared library opened by _Types.library: each attribute is the C function of that name (AttributeError when
-    the library has none), made once, as ctypes.CDLL makes them."""
-
-    def __init__(self, handle: int, function: type) -> None:
-        self._handle = handle  # the attribute the function type's constructor looks the symbol up in
-        self._function = function
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        found = self._function((name, self))
-        setattr(self, name, found)
-        return found
-
-
-_TYPES: list[_Types | None] = []  # [] until made; then [the types, or None without _ctypes]
-
-
-def types() -> Any:
-    """The ctypes types and helpers the callers of library() pass and read (see _Types), or None without _ctypes."""
-    if not _TYPES:
-        try:
-            _TYPES.append(_Types())
-        except (ImportError, AttributeError, TypeError):  # no _ctypes, or not the one this is written for
-            _TYPES.append(None)
-    return _TYPES[0]
-
-
 def _load() -> Any:
     import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os
 
     names = _NAMES.get(sys.platform, ())
-    c = types()
-    if not names or c is None:
+    if not names:
         return None
-    pointer, number, address = c.c_char_p, c.c_int, c.c_void_p
+    import ctypes
+
+    pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
     prototypes = {  # name: (argument types, result type)
         "PKCS12_key_gen_uni": ([pointer, number, pointer, number, number, number, number, pointer, address], number),
         "EVP_get_digestbyname": ([pointer], address),
@@ -121,7 +57,7 @@ def _load() -> Any:
         "EVP_CIPHER_CTX_free": ([address], None),
         "EVP_CipherInit_ex": ([address, address, address, pointer, pointer, number], number),
         "EVP_CIPHER_CTX_set_padding": ([address, number], number),
-        "EVP_CipherUpdate": ([address, pointer, c.POINTER(number), pointer, number], number),
+        "EVP_CipherUpdate": ([address, pointer, ctypes.POINTER(number), pointer, number], number),
         "ERR_clear_error": ([], None),
         "OBJ_txt2nid": ([pointer], number),
         "EC_GROUP_new_by_curve_name": ([number], address),
@@ -134,11 +70,11 @@ def _load() -> Any:
         "EC_POINT_new": ([address], address),
         "EC_POINT_clear_free": ([address], None),
         "EC_POINT_mul": ([address, address, address, address, address, address], number),
-        "EC_POINT_point2oct": ([address, address, number, pointer, c.c_size_t, address], c.c_size_t),
+        "EC_POINT_point2oct": ([address, address, number, pointer, ctypes.c_size_t, address], ctypes.c_size_t),
     }
     for name in names:
         try:
-            found = c.library(name, os.RTLD_NOLOAD)
+            found = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)
             for function, (arguments, result) in prototypes.items():
                 declared = getattr(found, function)
                 declared.argtypes, declared.restype = arguments, result
@@ -161,16 +97,17 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
     cipher_function = by_length.get(len(key))
     if found is None or cipher_function is None or len(iv) != block or len(data) % block:
         return None
-    c = types()
+    import ctypes
+
     context = found.EVP_CIPHER_CTX_new()
     if not context:
         return None
     try:
-        out = c.create_string_buffer(len(data) + block)
-        written = c.c_int(0)
+        out = ctypes.create_string_buffer(len(data) + block)
+        written = ctypes.c_int(0)
         if (found.EVP_CipherInit_ex(context, getattr(found, cipher_function)(), None, key, iv, 0 if decrypt else 1)
                 != 1 or found.EVP_CIPHER_CTX_set_padding(context, 0) != 1
-                or found.EVP_CipherUpdate(context, out, c.byref(written), data, len(data)) != 1
+                or found.EVP_CipherUpdate(context, out, ctypes.byref(written), data, len(data)) != 1
                 or written.value != len(data)):
             found.ERR_clear_error()  # what failed is answered by the caller's other way, not by a stale error
             return None
@@ -196,6 +133,8 @@ def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
         return None
     value = point = None
     try:
+        import ctypes
+
         value = found.BN_bin2bn(scalar, len(scalar), None)
         order = found.EC_GROUP_get0_order(group)
         point = found.EC_POINT_new(group)
@@ -204,7 +143,7 @@ def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
             found.ERR_clear_error()
             return None
         size = found.EC_POINT_point2oct(group, point, _UNCOMPRESSED, None, 0, None)
-        out = types().create_string_buffer(max(size, 1))
+        out = ctypes.create_string_buffer(max(size, 1))
         if not size or found.EC_POINT_point2oct(group, point, _UNCOMPRESSED, out, size, None) != size:
             found.ERR_clear_error()
             return None
