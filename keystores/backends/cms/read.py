@@ -185,12 +185,12 @@ class CmsReading:
     def _note_protection(self, epki: bytes, label: str, where: str) -> None:
         """Note how a key is protected (parameters are checked against keystores.limits when it is opened). Plain
         DER is read by keystores.crypto.pbe_params (no asn1crypto: start-up speed), anything else by asn1crypto."""
-        from keystores.crypto import pbe, pbe_params
-
         standard = fmt.replace_epki_oid(epki, fmt.GSKIT_3DES_OID, fmt.PKCS12_3DES_OID, store=where)
         if standard is not None:
             self._key_schemes.add(NATIVE_KEY_PROTECTION[4])
-            return
+            return  # GSKit's own scheme (v3/v4): crypto.pbe is not imported (start-up: list, rename of a .kdb)
+        from keystores.crypto import pbe, pbe_params
+
         parts = pbe_params.encrypted_private_key_info(epki)
         with suppress(ValueError, KeyError, TypeError):
             if parts is not None:
