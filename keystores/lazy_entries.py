@@ -52,10 +52,12 @@ class LazyEntry(Entry):
     @classmethod
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes,
              chain_der: tuple[bytes, ...] | None = None,
-             find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, **entry_fields: Any) -> LazyEntry:
+             find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, key_loadable: bool = False,
+             **entry_fields: Any) -> LazyEntry:
         """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER
         and `chain_der`, where the backend has it, the whole chain's (leaf first); `find_chain_der`, where the
-        backend links a chain on first use, what finds its DER without decoding it (None where it cannot).
+        backend links a chain on first use, what finds its DER without decoding it (None where it cannot);
+        `key_loadable`: the key's loader gives a software key the backend has judged to load (key_known_loadable).
         The instance dict is filled directly: Entry.__init__ sets each field through object.__setattr__ and the
         deferred ones through their descriptors, a third of building a listed entry."""
         entry = object.__new__(cls)
@@ -70,7 +72,17 @@ class LazyEntry(Entry):
         state["_chain_der"] = chain_der
         if find_chain_der is not None:
             state["_find_chain_der"] = find_chain_der
+        if key_loadable:
+            state["_key_loadable"] = True
         return entry
+
+    def key_known_loadable(self) -> bool:
+        state = self.__dict__
+        return "_load_key" in state and state.get("_key_loadable", False)  # type: ignore[no-any-return]
+
+    @property
+    def on_token(self) -> bool:
+        return False if self.key_known_loadable() else super().on_token
 
     def with_(self, **changes: object) -> Entry:
         """A relabelled copy (rename, set-default) reads nothing its parts have not read: a rewrite then writes

@@ -395,6 +395,11 @@ class Entry(FrozenValue):
         """The private key is a KeyRef: it stays on its token."""
         return isinstance(self.key, KeyRef)
 
+    def key_known_loadable(self) -> bool:
+        """Whether the key is one in software, not loaded yet, that its backend judged to load (LazyEntry): `show`
+        then says it has no problem and is on no token without loading it."""
+        return False
+
     @property
     def sealed(self) -> bool:
         """The key is still encrypted as read (SealedEntry): reading `key` would decrypt it."""

@@ -39,4 +39,18 @@ def test_the_built_in_modules_hash_where_there_are(monkeypatch: pytest.MonkeyPat
     fake = type(sys)("_sha256")
     fake.sha256 = Recorded  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "_sha256", fake)
+    monkeypatch.delitem(sys.modules, "hashlib")
     assert digests.digest("sha256", b"cert") == b"built-in" and calls == [b"cert"]
+
+
+def test_once_hashlib_is_loaded_it_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Another module to load would cost more than hashlib's object.)"""
+    def refused(data: bytes) -> None:
+        raise AssertionError("the built-in module hashed")
+
+    unused = type(sys)("_sha256")
+    unused.sha256 = refused  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "_sha256", unused)
+    monkeypatch.setitem(sys.modules, "_sha2", unused)
+    assert "hashlib" in sys.modules
+    assert digests.digest("sha256", b"x") == hashlib.sha256(b"x").digest()

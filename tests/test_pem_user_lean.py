@@ -8,6 +8,7 @@ cannot pass for a lean one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,23 @@ def test_listing_a_key_with_its_chain_loads_no_cryptography(installed: UserInsta
     assert not HEAVY & loaded, HEAVY & loaded
     assert not {module for module in loaded if module.startswith("cryptography")}
     assert "keystores.pki.chain" in loaded  # (the chain was built, not skipped)
+
+
+@pytest.mark.parametrize(("name", "label"), [("pair.pem", "server"), ("server.pem", "server"),
+                                             ("traditional.pem", "server")])
+def test_showing_an_ec_key_pair_loads_no_cryptography(installed: UserInstall, files: Path, name: str, label: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key, judged loadable by libcrypto while the file was read (an EC key), is not loaded to say it has no
+    problem and is on no token; the store's protection is read from the DER (no asn1crypto)."""
+    printed, loaded = _run(installed, files, ["show", name, label, *PW])
+    assert "kind: key-pair\n" in printed and "private key: yes\non token: no\n" in printed
+    assert "problem" not in printed
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith(("cryptography", "asn1crypto"))}
+    monkeypatch.chdir(files)
+    with open_store(name, password=PASSWORD, writable=True) as store:  # read.py's reading: the same facts
+        from keystores.ops.describe import store_data
+
+        full = store_data(store, [store.get(label)], detail=True)
+    shown, _ = _run(installed, files, ["show", name, label, "--json", *PW])
+    assert json.loads(shown) == json.loads(json.dumps(full, default=str))

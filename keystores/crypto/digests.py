@@ -15,7 +15,9 @@ _BUILT_IN = {"sha1": ("_sha1",), "sha224": ("_sha256", "_sha2"), "sha256": ("_sh
 
 def digest(name: str, data: bytes) -> bytes:
     """hashlib.new(name, data).digest(), for any name hashlib knows."""
-    for module_name in _BUILT_IN.get(name, ()):
+    import sys
+
+    for module_name in () if "hashlib" in sys.modules else _BUILT_IN.get(name, ()):  # (once loaded, it costs less)
         try:
             module = __import__(module_name)
         except ImportError:

@@ -239,7 +239,7 @@ def entry_problem(entry: Entry) -> str | None:
 
 
 def _key_problem(entry: Entry) -> str | None:
-    if entry.kind is EntryKind.KEY_PAIR and not entry.sealed:
+    if entry.kind is EntryKind.KEY_PAIR and not entry.sealed and not entry.key_known_loadable():
         from keystores.pki.undecoded import problem_of
 
         problem = problem_of(entry.key)

@@ -204,7 +204,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
     where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
     position, block = key_at
-    public, load_key, protect, _, _ = _key_of(store, block)
+    public, load_key, protect, _, inner = _key_of(store, block)
     for held in certificates:
         spki = subject_and_key(held.block.der)
         held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
@@ -247,7 +247,8 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     labels = UniqueLabels()
     for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
         if kind is EntryKind.KEY_PAIR:
-            _add(store, labels, members, label, {"key": load_key}, kind=kind)
+            # an EC key is judged here to load (_key_of), an RSA key's primes are not (_loaded): `show` loads it
+            _add(store, labels, members, label, {"key": load_key}, kind=kind, key_loadable=inner[0] == _EC)
         else:
             _add(store, labels, members, label, {}, kind=kind,
                  trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
