@@ -89,8 +89,6 @@ def check_cmd(
     """The doctor: are the policies valid by IBM's rules, does the putter hold a usable RSA certificate of
     its own and exactly one per recipient DN, can the getter decrypt and validate the signer? Where a DN
     matches nothing it names the nearest certificates and why each differs. Exit 5 when anything would fail."""
-    import contextlib
-
     from keystores.cli.common import emit_json, err
 
     from keystores.ams.doctor import check
@@ -98,11 +96,16 @@ def check_cmd(
     from keystores.errors import ChecksFailed
 
     parsed = read_policies(policies, qmgr=qmgr)
-    with contextlib.ExitStack() as stack:
-        putter_side = _side(stack, "putter", putter, putter_password) if putter else None
-        getter_side = _side(stack, "getter", getter, getter_password) if getter else None
-        trusted = _trust_stores(stack, trust or [], trust_password)
-        report = check(parsed, putter=putter_side, getter=getter_side, trust=trusted, at=_when(at))
+    if not (putter or getter or trust or trust_password is not None):  # the policies alone: no store to open
+        report = check(parsed, at=_when(at))
+    else:
+        import contextlib
+
+        with contextlib.ExitStack() as stack:
+            putter_side = _side(stack, "putter", putter, putter_password) if putter else None
+            getter_side = _side(stack, "getter", getter, getter_password) if getter else None
+            trusted = _trust_stores(stack, trust or [], trust_password)
+            report = check(parsed, putter=putter_side, getter=getter_side, trust=trusted, at=_when(at))
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -178,6 +178,7 @@ def test_a_check_in_a_user_install_reads_keystore_conf_without_pathlib(ends: Pat
                                   "alice-jks.conf", "--getter", "bob-cms.conf"], cwd=ends)
     assert done.returncode == 0 and done.stdout == "no problems found\n", done.stderr
     assert "keystores.ams.conf" in loaded and not {"pathlib", "cryptography.x509"} & loaded
+    assert "cryptography.hazmat.primitives.hashes" not in loaded  # a root is found in the pool by its DER
     # the policies alone: no store is opened, and nothing of the store machinery imported
     done, loaded = installed.run(["ams", "check", "--policies", "pay.spl"], cwd=ends)
     assert done.returncode == 0 and "keystores.ams.doctor" in loaded and "keystores.store" not in loaded

@@ -18,7 +18,6 @@ decoded chain, as before.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from keystores.errors import EntryNotFound, KeystoreError
 from keystores.frozen import FrozenValue, Record
@@ -26,6 +25,7 @@ from keystores.model import EntryKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from cryptography import x509
@@ -416,13 +416,17 @@ def _validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at
         if issuer is None:
             issuer = DistinguishedName.from_x509(top.issuer)
         return f"its issuer {issuer.normalized()} is not in the getter's stores"
-    fingerprints = {c.fingerprint(_sha256()) for c in pool}
-    if top.fingerprint(_sha256()) not in fingerprints:
+    if certificate_der(top) not in {certificate_der(c) for c in pool}:  # equal DER: equal SHA-256 fingerprints
         return f"the root {describe(top)} is not in the getter's stores"
     return None
 
 
-def _sha256() -> Any:
-    from cryptography.hazmat.primitives import hashes
+def certificate_der(cert: x509.Certificate) -> bytes:
+    """The certificate's DER: as held (keystores.pki.encoded), else as cryptography writes it."""
+    from keystores.pki.encoded import Encoded
 
-    return hashes.SHA256()
+    if isinstance(cert, Encoded):
+        return cert.der
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)  # type: ignore[no-any-return]

@@ -22,9 +22,6 @@ and line; everything else becomes a Problem with its line and what AMS would do.
 
 from __future__ import annotations
 
-import re
-import shlex
-
 from keystores.errors import KeystoreError, UsageError
 from keystores.frozen import FrozenValue, Record
 
@@ -40,7 +37,13 @@ MAX_KEY_REUSE = 9_999_999
 UNLIMITED = -1
 FORMS = ("setmqspl", "mqsc", "dspmqspl", "json")
 _MAX_FILE_BYTES = 4 * 1024 * 1024  # policy files are text written by people: far below this
-_OBJECT_NAME = re.compile(r"^[A-Za-z0-9._/%]{1,48}$")
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/%")
+
+
+def _is_object_name(name: str) -> bool:
+    """re.match(r"^[A-Za-z0-9._/%]{1,48}$", name), without re: `$` also matches before one final newline."""
+    name = name[:-1] if name.endswith("\n") else name
+    return 1 <= len(name) <= 48 and all(c in _NAME_CHARACTERS for c in name)
 
 
 class PolicyFileError(KeystoreError):
@@ -212,14 +215,14 @@ def parse_policies(text: str, *, source: str = "<policies>", qmgr: str | None = 
         if _file_name(first).lower() in ("setmqspl", "setmqspl.exe"):
             statement, index = _join(lines, index, "\\")
             _setmqspl(statement, line_no, result, qmgr)
-        elif re.match(r"(?i)^(SET|DELETE|DEF|DEFINE)\s+POLICY\b", stripped):
+        elif _command(stripped, ("SET", "DELETE", "DEF", "DEFINE")):
             statement, index = _join_mqsc(lines, index)
             _mqsc(statement, line_no, result)
-        elif re.match(r"(?i)^(DIS|DISPLAY)\s+POLICY\b", stripped):
+        elif _command(stripped, ("DIS", "DISPLAY")):
             _, index = _join_mqsc(lines, index)  # the command itself; its output follows
         elif stripped.lower().startswith("policy details:"):
             index = _dspmqspl(lines, index + 1, result)
-        elif re.match(r"(?i)^POLICY\s*\(", stripped):
+        elif _policy_attribute(stripped):
             index = _display(lines, index, result)
         else:
             raise PolicyFileError(source, line_no, f"not a policy statement: '{_short(stripped)}' (expected setmqspl, "
@@ -231,13 +234,61 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_CHATTER = re.compile(r"^(AMQ\d{4}[A-Z]?:|\d+\s*:\s|5724-H72|Starting MQSC|One MQSC|No commands have|All valid|"
-                      r"- - -|-{3,}|MQSC\b|End of)", re.IGNORECASE)
+# The patterns of what policy files hold besides policies. A line in ASCII (every policy file we have seen) is
+# matched here without `re`, which with enum, functools and collections was a third of `ams render`'s start-up
+# (issue 15); any other line by the patterns themselves. tests/test_ams_policy_lean.py holds each to its pattern.
+_CHATTER = (r"^(AMQ\d{4}[A-Z]?:|\d+\s*:\s|5724-H72|Starting MQSC|One MQSC|No commands have|All valid|"
+            r"- - -|-{3,}|MQSC\b|End of)")
+_CHATTER_TEXTS = ("5724-h72", "starting mqsc", "one mqsc", "no commands have", "all valid", "- - -", "---", "end of")
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what `\s` matches among ASCII characters
+_DIGITS = "0123456789"
 
 
 def _is_tool_chatter(line: str) -> bool:
     """runmqsc banners, echoed command numbers, AMQ messages, dspmqspl separators: not policy content."""
-    return bool(_CHATTER.match(line))
+    if not line.isascii():
+        import re
+
+        return bool(re.match(_CHATTER, line, re.IGNORECASE))
+    lower = line.lower()
+    if lower.startswith(_CHATTER_TEXTS):
+        return True
+    if lower.startswith("amq") and len(lower) >= 8 and all(c in _DIGITS for c in lower[3:7]):
+        rest = lower[7:]
+        return rest.startswith(":") or (rest[:1].isalpha() and rest[1:2] == ":")
+    if lower.startswith("mqsc"):
+        return not (lower[4:5].isalnum() or lower[4:5] == "_")
+    digits = len(lower) - len(lower.lstrip(_DIGITS))
+    if digits:
+        rest = lower[digits:].lstrip(_ASCII_SPACE)
+        return rest[:1] == ":" and rest[1:2] != "" and rest[1] in _ASCII_SPACE
+    return False
+
+
+def _command(line: str, verbs: tuple[str, ...]) -> bool:
+    r"""re.match(r"(?i)^(VERB|...)\s+POLICY\b", line) for `verbs`."""
+    if not line.isascii():
+        import re
+
+        return bool(re.match(rf"(?i)^({'|'.join(verbs)})\s+POLICY\b", line))
+    upper = line.upper()
+    for verb in verbs:
+        rest = upper[len(verb):]
+        if upper.startswith(verb) and rest[:1] != "" and rest[0] in _ASCII_SPACE:
+            rest = rest.lstrip(_ASCII_SPACE)
+            if rest.startswith("POLICY") and not (rest[6:7].isalnum() or rest[6:7] == "_"):
+                return True
+    return False
+
+
+def _policy_attribute(line: str) -> bool:
+    r"""re.match(r"(?i)^POLICY\s*\(", line): DISPLAY POLICY's output."""
+    if not line.isascii():
+        import re
+
+        return bool(re.match(r"(?i)^POLICY\s*\(", line))
+    upper = line.upper()
+    return upper.startswith("POLICY") and upper[6:].lstrip(_ASCII_SPACE).startswith("(")
 
 
 def _join(lines: list[str], index: int, mark: str) -> tuple[str, int]:
@@ -282,7 +333,7 @@ _FLAGS = {"-m": "qmgr", "-p": "name", "-policy": "name", "-s": "sign", "-e": "en
 def _setmqspl(statement: str, line: int, result: PolicySet, qmgr: str | None) -> None:
     source = result.source
     try:
-        tokens = shlex.split(statement, comments=True, posix=True)
+        tokens = shell_words(statement)
     except ValueError as exc:
         raise PolicyFileError(source, line, f"setmqspl: {exc} (a quote is not closed)") from None
     values: dict[str, Any] = {"recipients": [], "signers": []}
@@ -347,6 +398,8 @@ def mqsc_words(text: str, *, source: str, line: int) -> list[tuple[str, str | No
         if text[i].isspace() or text[i] == ",":
             i += 1
             continue
+        import re  # here: MQSC statements only
+
         match = re.match(r"[A-Za-z0-9_.*]+", text[i:])
         if not match:
             raise PolicyFileError(source, line, f"unexpected '{text[i]}' in '{_short(text.strip())}'")
@@ -507,7 +560,7 @@ def _display(lines: list[str], index: int, result: PolicySet) -> int:
     index += 1
     while index < len(lines):
         stripped = lines[index].strip()
-        if not stripped or _is_tool_chatter(stripped) or re.match(r"(?i)^POLICY\s*\(", stripped):
+        if not stripped or _is_tool_chatter(stripped) or _policy_attribute(stripped):
             break
         parts.append(stripped)
         index += 1
@@ -547,7 +600,7 @@ def validate_policy(policy: Policy) -> list[Problem]:
     def add(severity: str, message: str, ams: str) -> None:
         found.append(Problem(policy.line, policy.name, severity, message, ams))
 
-    if not _OBJECT_NAME.match(policy.name):
+    if not _is_object_name(policy.name):
         add("error", f"'{policy.name}' is not an MQ queue name (1..48 of A-Z a-z 0-9 . / _ %)",
             "the command is refused: the policy name is the name of the queue it protects")
     for flag, value, allowed in (("-s", policy.sign, SIGN_ALGORITHMS), ("-e", policy.encrypt, ENCRYPT_ALGORITHMS)):
@@ -630,10 +683,10 @@ def render(policies: PolicySet, form: str, *, qmgr: str | None = None) -> str:
 def _shell_quote(value: str) -> str:
     """Double quotes as IBM's examples write DNs; single quotes (shlex) when the value holds what a shell would
     expand or unescape inside double quotes ($, `, \\)."""
-    if re.fullmatch(r"[A-Za-z0-9._/%&-]+", value):
+    if value and all(c in _NAME_CHARACTERS or c in "&-" for c in value):
         return value
-    if re.search(r"[$`\\]", value):
-        return shlex.quote(value)
+    if any(c in "$`\\" for c in value):
+        return "'" + value.replace("'", "'\"'\"'") + "'"  # shlex.quote of a value it must quote
     return '"' + value.replace('"', '\\"') + '"'
 
 
@@ -679,3 +732,61 @@ def _as_dspmqspl(policy: Policy, qmgr: str | None) -> str:
             f"Toleration: {1 if policy.tolerates else 0}\n"
             f"Key Reuse Count: {'UNLIMITED' if reuse == UNLIMITED else reuse or 0}\n"
             "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -\n")
+
+
+_SHELL_SPACE, _QUOTES = " \t\r\n", "'\""
+
+
+def shell_words(text: str) -> list[str]:
+    """shlex.split(text, comments=True, posix=True): its tokenizer (shlex.shlex.read_token in POSIX mode with
+    whitespace_split, CPython 3.11) transcribed without the shlex module, which imports re (start-up, issue 15;
+    tests/test_ams_policy_lean.py holds it to shlex.split). ValueError as shlex raises it."""
+    words: list[str] = []
+    state: str | None = " "
+    at, end = 0, len(text)
+    while True:
+        token, quoted, escaped_state = "", False, " "
+        while True:
+            char = text[at] if at < end else ""
+            at += 1 if at < end else 0
+            if state is None:
+                token = ""
+                break
+            if state in (" ", "a"):  # between words, in a word (shlex's two states, merged: between words no token
+                if not char:  # is open and nothing was quoted, so what differs between them never applies there)
+                    state = None
+                    break
+                if char in _SHELL_SPACE or char == "#":
+                    if char == "#":  # a comment runs to the end of its line
+                        newline = text.find("\n", at)
+                        at = end if newline < 0 else newline + 1
+                    state = " "
+                    if token or quoted:
+                        break
+                    continue
+                if char == "\\":
+                    escaped_state, state = "a", char
+                elif char in _QUOTES:
+                    state = char
+                else:
+                    token, state = token + char, "a"
+            elif state in _QUOTES:
+                quoted = True
+                if not char:
+                    raise ValueError("No closing quotation")
+                if char == state:
+                    state = "a"
+                elif char == "\\" and state == '"':
+                    escaped_state, state = state, char
+                else:
+                    token += char
+            elif state == "\\":
+                if not char:
+                    raise ValueError("No escaped character")
+                if escaped_state in _QUOTES and char != state and char != escaped_state:
+                    token += state
+                token += char
+                state = escaped_state
+        if not quoted and token == "":
+            return words
+        words.append(token)

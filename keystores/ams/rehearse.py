@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import os
 
+from keystores.ams.doctor import certificate_der
 from keystores.crypto import der
 from keystores.errors import CorruptStore, ExitCode, KeystoreError, UsageError
 from keystores.frozen import Record
@@ -76,7 +77,7 @@ def protect(message: bytes, policy: Policy, *, signer: Signer | None, signer_cer
 
 def _signed_data(content: bytes, algorithm: str, signer: Signer, cert: x509.Certificate, at: dt.datetime) -> bytes:
     hash_name = algorithm.lower()
-    certificate = _der(cert)
+    certificate = certificate_der(cert)
     digest = hashlib.new(hash_name, content).digest()
     attributes = [_attribute(_CONTENT_TYPE, der.oid(_DATA)), _attribute(_SIGNING_TIME, _signing_time(at)),
                   _attribute(_MESSAGE_DIGEST, der.octet_string(digest))]
@@ -109,7 +110,7 @@ def _enveloped_data(content: bytes, algorithm: str, recipients: list[x509.Certif
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise UsageError(f"recipient {cert.subject.rfc4514_string()} has no RSA key: AMS needs RSA")
-        infos.append(der.sequence(der.integer(0), _issuer_and_serial(_der(cert)),
+        infos.append(der.sequence(der.integer(0), _issuer_and_serial(certificate_der(cert)),
                                   der.sequence(der.oid(_RSA), der.tlv(0x05, b"")),
                                   der.octet_string(public.encrypt(key, padding.PKCS1v15()))))
     return _envelope(infos, algorithm, iv, _cipher(algorithm, key, iv, content, encrypt=True))
@@ -313,7 +314,7 @@ def _open_lean_envelope(envelope: Any, decrypter: Decrypter, own_cert: x509.Cert
     from keystores.pki.encoded import EncodedCertificate
 
     try:
-        mine = EncodedCertificate(_der(own_cert))
+        mine = EncodedCertificate(certificate_der(own_cert))
         mine_issuer, mine_serial = mine.issuer_der, mine.serial_number
     except ValueError:
         return None
@@ -346,7 +347,7 @@ def _unwrapped(wrapped: bytes | None, decrypter: Decrypter, own_cert: x509.Certi
 def _open_envelope(enveloped: Any, decrypter: Decrypter, own_cert: x509.Certificate) -> tuple[bytes, str]:
     from asn1crypto import x509 as ax509
 
-    mine = ax509.Certificate.load(_der(own_cert))
+    mine = ax509.Certificate.load(certificate_der(own_cert))
     wrapped = None
     for recipient in enveloped["recipient_infos"]:
         if recipient.name != "ktri":
@@ -471,17 +472,6 @@ def _signature_checked(content: bytes, cert: x509.Certificate, hash_name: str, t
     except InvalidSignature as exc:
         raise MessageRefused("bad signature: it does not verify with the signer's certificate") from exc
     return content, cert
-
-
-def _der(cert: x509.Certificate) -> bytes:
-    """The certificate's DER: as held (keystores.pki.encoded), else as cryptography writes it."""
-    from keystores.pki.encoded import Encoded
-
-    if isinstance(cert, Encoded):
-        return cert.der
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return cert.public_bytes(Encoding.DER)
 
 
 def _certificate(data: bytes) -> x509.Certificate:
