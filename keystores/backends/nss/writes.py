@@ -341,14 +341,15 @@ class SqlWrites:
                                                                           *db.AUTHENTICATED}))
         public = db.select_rows(conn, "cert", db.PUBLIC_TABLE, sorted({db.CKA_LABEL, *db.AUTHENTICATED}))
         old_iterations = self._iterations
+        # Each encrypted attribute is decrypted and encrypted again, each MAC checked and made again, after the new
+        # password check is made: the derivation engine is chosen for them all before the first (crypto/pbkdf2.py).
+        sealed = sum(row.get(attr) is not None for row in private for attr in db.ENCRYPTED)
+        expect("sha256", old_iterations, 1 + 2 * (len(meta) + sealed))
         self._new_password(new_password, salt_length=len(self._global_salt), at_least=old_iterations)
         new_key, iterations, legacy = self._pass_key, self._iterations, self._legacy
         assert new_key is not None
         self._store_password(conn)
         costliest = max(old_iterations, iterations)
-        # Each encrypted attribute is decrypted and encrypted again, each MAC checked and made again.
-        sealed = sum(row.get(attr) is not None for row in private for attr in db.ENCRYPTED)
-        expect("sha256", costliest, 2 * (len(meta) + sealed))
 
         def remac(kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> tuple[str, Pending[bytes]]:
             name = f"sig_{kind}_{object_id:08x}_{attr:08x}"
