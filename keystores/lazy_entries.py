@@ -53,11 +53,12 @@ class LazyEntry(Entry):
     def lazy(cls, loaders: dict[str, Callable[[], Any]], *, leaf_der: bytes,
              chain_der: tuple[bytes, ...] | None = None,
              find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, key_loadable: bool = False,
-             **entry_fields: Any) -> LazyEntry:
+             held_pkcs8: bytes | None = None, **entry_fields: Any) -> LazyEntry:
         """`loaders` maps "chain", "key" or "trust" to what reads it; `leaf_der` is the leaf certificate's DER
         and `chain_der`, where the backend has it, the whole chain's (leaf first); `find_chain_der`, where the
         backend links a chain on first use, what finds its DER without decoding it (None where it cannot);
-        `key_loadable`: the key's loader gives a software key the backend has judged to load (key_known_loadable).
+        `key_loadable`: the key's loader gives a software key the backend has judged to load (key_known_loadable);
+        `held_pkcs8`: that key as keystores.pki.pkcs8.pkcs8_der writes it, given while it is not loaded.
         The instance dict is filled directly: Entry.__init__ sets each field through object.__setattr__ and the
         deferred ones through their descriptors, a third of building a listed entry."""
         entry = object.__new__(cls)
@@ -74,7 +75,13 @@ class LazyEntry(Entry):
             state["_find_chain_der"] = find_chain_der
         if key_loadable:
             state["_key_loadable"] = True
+        if held_pkcs8 is not None:
+            state["_held_pkcs8"] = held_pkcs8
         return entry
+
+    def held_pkcs8(self) -> bytes | None:
+        state = self.__dict__
+        return state.get("_held_pkcs8") if "_load_key" in state else None
 
     def key_known_loadable(self) -> bool:
         state = self.__dict__
@@ -258,11 +265,18 @@ def with_chain_cut(entry: Entry, length: int, **changes: Any) -> Entry:
     ders = entry.undecoded_chain
     if ders is None:
         return entry.with_(chain=entry.chain[:length], **changes)
+    # a key not loaded yet whose PKCS#8 the backend holds (a PEM EC key: LazyEntry.held_pkcs8) stays so in the copy
+    deferred_key = "key" not in changes and {"_load_key", "_held_pkcs8"} <= entry.__dict__.keys()
     fields = {name: changes[name] if name in changes else getattr(entry, name)
-              for name in Entry._fields if name != "chain"}
+              for name in Entry._fields if name != "chain" and not (deferred_key and name == "key")}
     if fields["kind"].is_certificate:  # as Entry.__init__ decides it, which made_entry does not run
         fields["kind"] = EntryKind.CERTIFICATE if fields["trust"] is None else EntryKind.TRUSTED_CERT
-    return made_entry(ders[:length], **fields)
+    copy = made_entry(ders[:length], **fields)
+    if deferred_key:
+        state = copy.__dict__
+        del state["_key"]
+        state.update({name: entry.__dict__[name] for name in ("_load_key", "_key_loadable", "_held_pkcs8")})
+    return copy
 
 
 class _SealedLazyEntry(SealedEntry, LazyEntry):

@@ -147,3 +147,22 @@ def test_showing_an_ec_key_pair_loads_no_cryptography(installed: UserInstall, fi
         full = store_data(store, [store.get(label)], detail=True)
     shown, _ = _run(installed, files, ["show", name, label, "--json", *PW])
     assert json.loads(shown) == json.loads(json.dumps(full, default=str))
+
+
+@pytest.mark.parametrize("name", ["pair.pem", "server.pem", "traditional.pem"])
+def test_exporting_an_ec_key_pair_with_its_key_loads_no_cryptography(installed: UserInstall, files: Path,
+                                                                     name: str) -> None:
+    """The key, judged by libcrypto while the file was read, is written from the PKCS#8 it gives as cryptography
+    writes it (LazyEntry.held_pkcs8), not loaded; what is written is the key and chain read."""
+    out = f"key-{name}"
+    _, loaded = _run(installed, files, ["export", name, "server", "--key", "--chain", "-o", out, "--force", *PW],
+                     f"keystores: wrote {out}\n")
+    assert not HEAVY & loaded, HEAVY & loaded
+    assert not {module for module in loaded if module.startswith(("cryptography", "asn1crypto"))}
+    written = (files / out).read_bytes()
+    with open_store(files / name, password=PASSWORD, writable=True) as store:  # read.py's reading
+        entry = store.get("server")
+        expected_key = entry.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption())
+        expected_chain = [cert.public_bytes(serialization.Encoding.PEM) for cert in entry.chain]
+    assert expected_key in written and all(cert in written for cert in expected_chain)

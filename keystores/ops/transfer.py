@@ -464,7 +464,7 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
         raise UsageError("entry has no certificate to export", store=store_location, label=label)
     length = len(held) if include_chain else 1
     if include_key:
-        if entry.key is None:
+        if entry.held_pkcs8() is None and entry.key is None:  # (a key held as PKCS#8 is there, not loaded)
             raise UsageError("entry has no private key", store=store_location, label=label)
         exported = with_chain_cut(entry, length, default=False)
     else:

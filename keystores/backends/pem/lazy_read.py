@@ -126,10 +126,10 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
 
 def _read_loose_key(store: PemReading, block: _Block) -> None:
     """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
-    _, _, protect, plain, inner = _key_of(store, block)
+    _, _, protect, plain, inner, _ = _key_of(store, block)
     curve = curve_of_params(inner[2]) if inner[0] == _EC else None
     if curve is not None and "cryptography.hazmat.bindings._rust" not in sys.modules:
-        # _key_of judged it without cryptography (_ec_key_sound): loaded when used, named as describe_key names it
+        # _key_of judged it without cryptography (_ec_key_pkcs8): loaded when used, named as describe_key names it
         store._keep_loose_key_unloaded(lambda: _loaded(plain, inner), f"EC-{curve.short}")
     else:
         store._keep_loose_key(_loaded(plain, inner))
@@ -204,7 +204,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
     where the key matches no certificate or the chain cannot be built here exactly as read.py builds it."""
     position, block = key_at
-    public, load_key, protect, _, inner = _key_of(store, block)
+    public, load_key, protect, _, inner, key_pkcs8 = _key_of(store, block)
     for held in certificates:
         spki = subject_and_key(held.block.der)
         held.public = _canonical(_certificate_public_key(spki[1])) if spki is not None else None
@@ -247,8 +247,10 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     labels = UniqueLabels()
     for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
         if kind is EntryKind.KEY_PAIR:
-            # an EC key is judged here to load (_key_of), an RSA key's primes are not (_loaded): `show` loads it
-            _add(store, labels, members, label, {"key": load_key}, kind=kind, key_loadable=inner[0] == _EC)
+            # an EC key is judged here to load (_key_of), an RSA key's primes are not (_loaded): `show` loads it;
+            # its PKCS#8 as cryptography writes it is at hand where libcrypto judged it (export --key: no cryptography)
+            _add(store, labels, members, label, {"key": load_key}, kind=kind, key_loadable=inner[0] == _EC,
+                 held_pkcs8=key_pkcs8)
         else:
             _add(store, labels, members, label, {}, kind=kind,
                  trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
@@ -399,15 +401,16 @@ _Inner = tuple[bytes, bytes, bytes]  # (algorithm OID, RSAPrivateKey or ECPrivat
 
 
 def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
-                                                       bytes, _Inner]:
+                                                       bytes, _Inner, bytes | None]:
     """(the public key the block's key holds, what loads the key, what records the key's protection in the store
-    once it is an entry or loose key, the key's DER decrypted, the key itself); _NotHere for a key not read here
+    once it is an entry or loose key, the key's DER decrypted, the key itself, and for an EC key judged without
+    cryptography its PKCS#8 as keystores.pki.pkcs8.pkcs8_der writes it); _NotHere for a key not read here
     or whose numbers cryptography's loader refuses (_loaded). cryptography loads the key
     when it is first used, and refuses it then as read.py does."""
     traditional = block.pem_label in _TRADITIONAL
     encrypted = block.pem_label == "ENCRYPTED PRIVATE KEY" or bool(block.headers)
     # Decrypted by hashlib and the interpreter's libcrypto while cryptography is not loaded (keystores.crypto.pbe,
-    # pbkdf2), which an EC key's check (_ec_key_sound) and listing never load: its compiled module costs ~10 ms
+    # pbkdf2), which an EC key's check (_ec_key_pkcs8) and listing never load: its compiled module costs ~10 ms
     if traditional:
         plain = _legacy_decrypted(store, block) if encrypted else block.der
         inner = _traditional_inner(plain, block.pem_label)
@@ -417,9 +420,11 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     public = _canonical(_inner_public_key(*inner))
     if public is None:
         raise _NotHere
+    held = None
     if inner[0] == _RSA:  # consistent numbers: damage read.py's loader refuses is declined here
         _rsa_numbers(inner[1])
-    elif "cryptography.hazmat.bindings._rust" in sys.modules or not _ec_key_sound(plain, inner, traditional):
+    elif "cryptography.hazmat.bindings._rust" in sys.modules or (held := _ec_key_pkcs8(plain, inner,
+                                                                                         traditional)) is None:
         _loaded(plain, inner)  # (once cryptography is loaded, its loader costs less than libcrypto's)
 
     def protect() -> None:
@@ -437,24 +442,25 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
         return loaded
 
-    return public, key, protect, plain, inner
+    return public, key, protect, plain, inner, held
 
 
 _EC_ALGORITHM_OID = b"\x06\x07" + _EC  # id-ecPublicKey, as an OID element
 
 
-def _ec_key_sound(plain: bytes, inner: _Inner, traditional: bool) -> bool:
-    """Whether cryptography's loader takes the EC key `plain` (PKCS#8, or SEC1 where `traditional`), known without
-    loading cryptography: keystores.pki.pkcs8.pkcs8_of_ec_der reads the plain forms keytool, OpenSSL and keystores
-    write and has the interpreter's libcrypto compute the public point of its private value, which refuses a value
-    that is no private key of the curve (0, the group's order or above) as cryptography's key check does; the point
-    the key holds must be that one. False where it cannot tell (another form, no libcrypto): cryptography judges."""
+def _ec_key_pkcs8(plain: bytes, inner: _Inner, traditional: bool) -> bytes | None:
+    """The EC key `plain` (PKCS#8, or SEC1 where `traditional`) as pkcs8_der writes it, where cryptography's loader
+    takes it, known without loading cryptography: keystores.pki.pkcs8.pkcs8_of_ec_der reads the plain forms keytool,
+    OpenSSL and keystores write and has the interpreter's libcrypto compute the public point of its private value,
+    which refuses a value that is no private key of the curve (0, the group's order or above) as cryptography's key
+    check does; the point the key holds must be that one. None where it cannot tell (another form, no libcrypto):
+    cryptography judges."""
     from keystores.crypto import der
     from keystores.pki.pkcs8 import pkcs8_of_ec_der
 
     if traditional:  # the SEC1 key in the PrivateKeyInfo that names its curve (_traditional_inner read it)
         plain = der.sequence(b"\x02\x01\x00", der.sequence(_EC_ALGORITHM_OID, inner[2]), der.octet_string(plain))
-    return pkcs8_of_ec_der(plain) is not None
+    return pkcs8_of_ec_der(plain)
 
 
 def _canonical(public: tuple[bytes, ...] | None) -> tuple[bytes, ...] | None:
