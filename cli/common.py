@@ -23,6 +23,25 @@ def err(message: str) -> None:
     print(f"keystores: {printable(message)}", file=sys.stderr)
 
 
+
+def to_stdout(data: bytes, fmt: str) -> None:
+    """Write an output file's bytes to stdout (`-o -`). DER and PKCS#12 are binary: written only where stdout is
+    not a terminal (a pipe or a file), else a usage error before anything is written; PEM is text and goes
+    anywhere. `fmt` is the output's format: pem, der or p12 (keystores.ops.outputs.output_format)."""
+    refuse_binary_on_a_terminal(fmt)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def refuse_binary_on_a_terminal(fmt: str) -> None:
+    """UsageError when `fmt` (pem, der or p12) is binary and stdout is a terminal: asked before the work is done."""
+    if fmt != "pem" and sys.stdout.isatty():
+        from keystores.errors import UsageError
+
+        raise UsageError(f"{'DER' if fmt == 'der' else 'PKCS#12'} is binary and stdout is a terminal: redirect it "
+                         "(-o - > FILE, or a pipe) or give a file name with -o")
+
 def emit_json(data: Any) -> None:
     from keystores.cli.json_output import dumps  # json.dumps(data, indent=2, default=str), without json's `re`
 

@@ -288,7 +288,12 @@ def sign_cmd(
         raise UsageError("DER holds one certificate: use PEM for --chain")
     blob = _pem_or_der(certs, None if out == "-" else out, out_format)
     if out == "-":
-        sys.stdout.write(blob.decode("ascii"))
+        from keystores.cli.common import to_stdout
+
+        from keystores.ops.outputs import output_format
+
+        # DER is binary: written as bytes (it was decoded as ASCII: an internal error), never to a terminal
+        to_stdout(blob, output_format(out, out_format, allowed=("pem", "der")))
     else:
         _write_output(out, blob)
     show_notes(result.notes)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from keystores.cli.common import (
     StorePrompts,
     cms_options,
     err,
     progress_callback,
+    refuse_binary_on_a_terminal,
     report_transfer,
     secret_from,
     show_notes,
+    to_stdout,
 )
 from keystores.cli.options import (
     SECRET_HELP,
@@ -126,7 +127,9 @@ def export_cmd(
     from keystores.ops import transfer
 
     if out == transfer.STDOUT:
-        _refuse_binary_on_a_terminal(out_format)
+        from keystores.ops.outputs import output_format
+
+        refuse_binary_on_a_terminal(output_format(out, out_format))
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
     result = transfer.export_entry(store, label, out, password=secret_from(password, "password"),
@@ -137,20 +140,9 @@ def export_cmd(
     if result.encoded is None:
         err(f"wrote {out}")
         return
-    sys.stdout.flush()
-    sys.stdout.buffer.write(result.encoded)
-    sys.stdout.buffer.flush()
-
-
-def _refuse_binary_on_a_terminal(out_format: str | None) -> None:
-    """DER and PKCS#12 are binary: written to stdout only when it is not a terminal (a pipe or a file), as
-    `openssl pkcs12` refuses nothing but garbles the screen; PEM is text and goes anywhere."""
     from keystores.ops.outputs import output_format
 
-    chosen = output_format("-", out_format)
-    if chosen != "pem" and sys.stdout.isatty():
-        raise UsageError(f"{'DER' if chosen == 'der' else 'PKCS#12'} is binary and stdout is a terminal: redirect it "
-                         "(-o - > FILE, or a pipe) or give a file name with -o")
+    to_stdout(result.encoded, output_format(out, out_format))
 
 
 def convert_cmd(

@@ -76,3 +76,27 @@ def test_pem_to_a_terminal_is_shown(store, tmp_path) -> None:
     assert done.code == 0, done.out
     assert "-----BEGIN CERTIFICATE-----" in done.out and "-----END CERTIFICATE-----" in done.out
     assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def request_and_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("sign")
+    for argv in (("selfsign", "ca.p12", "--label", "ca", "--dn", "CN=Stdout CA", "--ca", "--key-type", "ec:p256"),
+                 ("certreq", "web.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256", "-o",
+                  "web.csr")):
+        done = run(*argv, "--password", "env:KS_PW", cwd=folder)
+        assert done.returncode == 0, done.stderr
+    return folder / "ca.p12", folder / "web.csr"
+
+
+def test_sign_writes_der_to_stdout_as_bytes(request_and_ca, tmp_path) -> None:
+    """`sign -o - --format der` decoded the DER as ASCII: an internal error."""
+    ca, csr = request_and_ca
+    done = run("sign", str(ca), str(csr), "--label", "ca", "-o", "-", "--format", "der", *PW, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    from cryptography import x509
+
+    assert x509.load_der_x509_certificate(done.stdout).subject.rfc4514_string() == "CN=web"
+    terminal = keystores_tty("sign", str(ca), str(csr), "--label", "ca", "-o", "-", "--format", "der", *PW, env=ENV,
+                             cwd=str(tmp_path))
+    assert terminal.code == 2 and "DER is binary and stdout is a terminal" in terminal.out, terminal.out
