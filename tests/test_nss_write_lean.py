@@ -198,3 +198,26 @@ def test_a_damaged_decoded_certificate_is_refused_naming_the_entry(tmp_path: Pat
     with (open_store(f"sql:{tmp_path / 'nss'}", password=PASSWORD, create=True) as store,
           pytest.raises(CorruptStore, match="a certificate of the entry is damaged")):
         store.add(Entry("bad", EntryKind.TRUSTED_CERT, chain=(cert,), trust=TRUST_ALL))
+
+
+def test_an_import_reads_each_certificate_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pki.shown remembers what it read: an import into NSS asks about each certificate several times (decodable?
+    its columns, its names and serial), and importing 2,000 read each five times (bench_nss's import row doubled)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.pki import shown
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    ders = [_issue(f"Read once {i}", key, key, 7000 + i).public_bytes(serialization.Encoding.DER) for i in range(12)]
+    reads: list[bytes] = []
+    real_read = shown._read
+
+    def counted(der: bytes) -> shown.Shown:
+        reads.append(der)
+        return real_read(der)
+
+    monkeypatch.setattr(shown, "_read", counted)
+    with open_store(f"sql:{tmp_path}", password=PASSWORD, create=True) as store:
+        for index, der in enumerate(ders):
+            store.add(made_entry((der,), label=f"read once {index}", kind=EntryKind.TRUSTED_CERT))
+    assert sorted(reads) == sorted(ders)
