@@ -126,8 +126,8 @@ class Shown:
 
 # The facts read of each certificate, by its DER: a write asks about one certificate several times (whether it
 # decodes, its names and serial for NSS's columns, the listing's columns), and reading it costs ~70 us in Python
-# (importing 2,000 certificates into NSS read each five times). Facts are never changed once read. Bounded: a store
-# larger than this reads the rest each time it asks.
+# (importing 2,000 certificates into NSS read each five times). Facts are never changed once read. Bounded: when
+# full it starts again.
 _READ: dict[bytes, Shown | None] = {}
 _READ_AT_MOST = 8192
 
@@ -143,7 +143,9 @@ def read_shown(der: bytes) -> Shown | None:
         shown: Shown | None = _read(der)
     except (IndexError, ValueError):  # _Declined, DerError, a key cryptography does not load
         shown = None
-    if type(der) is bytes and len(_READ) < _READ_AT_MOST:
+    if type(der) is bytes:
+        if len(_READ) >= _READ_AT_MOST:
+            _READ.clear()  # the certificates a command is working through now are the ones asked again
         _READ[der] = shown
     return shown
 
