@@ -258,7 +258,13 @@ def public_key_from_attributes(attrs: Mapping[int, Any]) -> Any:
     if key_type == CKK_EC and named is not None:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        return ec.EllipticCurvePublicKey.from_encoded_point(named.cryptography_curve(), raw)
+        curve = named.cryptography_curve()
+        size = (curve.key_size + 7) // 8
+        # A raw point (a token that leaves out the OCTET STRING) whose first coordinate byte happens to equal its
+        # own remaining length reads as DER too (1 in 256 P-384 keys): a value of a raw point's length is one.
+        if (len(point) == 1 + 2 * size and point[0] == 4) or (len(point) == 1 + size and point[0] in (2, 3)):
+            raw = point
+        return ec.EllipticCurvePublicKey.from_encoded_point(curve, raw)
     if key_type == CKK_EC_EDWARDS and curve_name(params) == "ed25519":
         from cryptography.hazmat.primitives.asymmetric import ed25519
 
