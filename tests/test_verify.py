@@ -134,18 +134,23 @@ def test_a_link_is_judged_as_cryptography_judges_it(made: list[tuple[str, bytes,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from keystores.crypto import verify as verify_module
 
-    answers: list[bool | None] = []
+    answers: list[bool | None] = []  # libcrypto's verdicts on intact signatures
+    signature_damaged = False  # the link being checked carries a damaged signature
 
     def counted(*args: Any) -> bool | None:
-        answers.append(verify(*args))
-        return answers[-1]
+        answer = verify(*args)
+        if not signature_damaged:  # a damaged ECDSA signature may be malformed DER: libcrypto errs, cryptography says
+            answers.append(answer)  # no (the link's verdict is held to cryptography's above either way)
+        return answer
 
     monkeypatch.setattr(verify_module, "verify", counted)
     asked: list[Any] = []
     checked = 0
     for kind, leaf_der, issuer_der, stranger_der, answered in made:
         issuer, stranger = EncodedCertificate(issuer_der), EncodedCertificate(stranger_der)
-        for der in (leaf_der, *_damaged(leaf_der), issuer_der, *_damaged(issuer_der)):
+        leaf_damaged, issuer_damaged = _damaged(leaf_der), _damaged(issuer_der)
+        for der in (leaf_der, *leaf_damaged, issuer_der, *issuer_damaged):
+            signature_damaged = der in (*leaf_damaged[:2], *issuer_damaged[:2])  # _damaged: signature bytes first
             cert = EncodedCertificate(der)
             for by in (issuer, stranger):
                 expected = _cryptographys(cert, by)
@@ -162,7 +167,7 @@ def test_a_link_is_judged_as_cryptography_judges_it(made: list[tuple[str, bytes,
             assert key_from_der(issuer.spki_der) is None or cert.signature_hash_name is None, kind
     assert checked == len(made) * 16
     if LIBCRYPTO is not None:  # the links of RSA and NIST EC keys were libcrypto's to judge, and it answered
-        assert len(answers) > checked // 2 and None not in answers, (len(answers), checked)
+        assert len(answers) > checked // 4 and None not in answers, (len(answers), checked)
     assert {kind for kind, _ in asked} == set(KINDS)
 
 
