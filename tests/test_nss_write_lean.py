@@ -184,6 +184,33 @@ def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: d
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
 
 
+def test_the_nss_backend_takes_hmac_s_own_compare_digest() -> None:
+    import hmac
+
+    from keystores.backends.nss import crypto
+
+    assert crypto.compare_digest is hmac.compare_digest
+
+
+@pytest.mark.parametrize("command", ["list", "rename", "delete"])
+def test_reading_or_relabelling_a_database_loads_no_pbe_hmac_or_profile_lock(
+        installed: str, stores: dict[str, str], tmp_path: Path, command: str) -> None:  # noqa: F811
+    """The password check's AES goes to libcrypto without keystores.crypto.pbe (and its KDF modules), MACs are
+    checked without the hmac module, and only a write looks for a browser's profile lock (fcntl): ~6 M instructions
+    of every NSS command's start-up (issue 15)."""
+    location = stores["nss"]
+    if command != "list":
+        shutil.copytree(location.removeprefix("sql:"), tmp_path / "db")
+        location = f"sql:{tmp_path / 'db'}"
+    args = {"list": ["list", location], "rename": ["rename", location, "ca", "root"],
+            "delete": ["delete", location, "ca"]}[command]
+    modules, _ = _as_user(installed, [*args, *PW])
+    assert "keystores.crypto.libcrypto" in modules  # the key was decrypted (the password checked) here
+    assert not modules & {"keystores.crypto.pbe", "keystores.crypto.kdf", "keystores.crypto.pbe_params", "hmac"}
+    if command == "list":
+        assert not modules & {"keystores.backends.nss.profile_lock", "fcntl"}
+
+
 def test_a_damaged_decoded_certificate_is_refused_naming_the_entry(tmp_path: Path) -> None:
     """A certificate cryptography loads but cannot fully decode (a subject that is no UTF-8) is refused as damaged
     before the writer reads its names (writes._Held reads a decoded certificate's names on first use)."""

@@ -38,6 +38,14 @@ def already_loaded() -> bool:
     return bool(_LOADED) and _LOADED[0] is not None
 
 
+def cipher_by_libcrypto() -> bool:
+    """Whether CBC goes to libcrypto: while cryptography is not loaded, and also once libcrypto is in use (a PKCS#12
+    MAC's KDF found it): then cryptography's cipher modules (ten of them, ~1.5 ms) are not imported for AES-CBC
+    either (bench_core's "start-up: keystores sign"/"receive", whose EC keys load cryptography). Here, not in
+    keystores.crypto.pbe, so that the NSS backend asks without importing the PBE modules (issue 15)."""
+    return "cryptography.hazmat.bindings._rust" not in sys.modules or already_loaded()
+
+
 def _load() -> Any:
     import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os

@@ -10,9 +10,9 @@ only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/
 from __future__ import annotations
 
 import os
-import sys
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
+from keystores.crypto.libcrypto import cipher_by_libcrypto
 from keystores.crypto.pbe_params import CommonPbe, common, encrypted_private_key_info
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore, KeystoreError, UnsupportedFormat, WrongPassword
@@ -214,17 +214,6 @@ def cbc_decrypt(cipher_name: str, key: bytes, iv: bytes, data: bytes) -> bytes |
         return _cbc(cipher_name, key, iv, data, decrypt=True)
     except _BadPadding:
         return None
-
-
-def cipher_by_libcrypto() -> bool:
-    """libcrypto while cryptography is not loaded, and also once libcrypto is in use (a PKCS#12 MAC's KDF found it):
-    then cryptography's cipher modules (ten of them, ~1.5 ms) are not imported for AES-CBC either (bench_core's
-    "start-up: keystores sign"/"receive", whose EC keys load cryptography)."""
-    if "cryptography.hazmat.bindings._rust" not in sys.modules:
-        return True
-    from keystores.crypto import libcrypto
-
-    return libcrypto.already_loaded()
 
 
 def _cbc_by_libcrypto(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> bytes | None:

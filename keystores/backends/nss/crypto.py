@@ -13,7 +13,6 @@ What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 
 from keystores.crypto import der
@@ -22,6 +21,11 @@ from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore
 from keystores.lightweight import suppress
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
+
+try:  # hmac's own compare_digest, which it re-exports from _hashlib: importing hmac costs ~2 M instructions
+    from _hashlib import compare_digest
+except ImportError:  # pragma: no cover - a Python built without OpenSSL's hashlib
+    from hmac import compare_digest
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
 OID_PBKDF2 = "1.2.840.113549.1.5.12"
@@ -103,15 +107,15 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     where keystores.crypto.pbe would use it (listing a database then loads no cryptography: ~10 ms of every
     `keystores list sql:DIR`), else, and for anything libcrypto declines (a bad length), by cryptography, which
     says what is wrong."""
-    from keystores.crypto.pbe import block_cipher, cipher_by_libcrypto
+    from keystores.crypto import libcrypto  # not keystores.crypto.pbe: its modules cost ~3 M instructions here
 
-    if cipher_by_libcrypto():
-        from keystores.crypto import libcrypto
-
+    if libcrypto.cipher_by_libcrypto():
         done = libcrypto.cbc(cipher_name, key, iv, data, decrypt=decrypt)
         if done is not None:
             return done
     from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    from keystores.crypto.pbe import block_cipher
 
     cipher = Cipher(block_cipher(cipher_name, key), modes.CBC(iv))
     ctx = cipher.decryptor() if decrypt else cipher.encryptor()
@@ -127,6 +131,8 @@ def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes
     digest = pbkdf1(key, salt, iterations, "sha1")
     state = salt.ljust(20, b"\x00") if len(salt) < 20 else salt
     out = b""
+    import hmac  # here: reading and most writes need none of it (~2 M instructions to import)
+
     for _ in range(2):  # 24 key bytes + 8 IV bytes need two SHA-1 blocks
         out += hmac.new(digest, state + salt, hashlib.sha1).digest()
         state = hmac.new(digest, state, hashlib.sha1).digest()
@@ -249,6 +255,8 @@ def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterat
     """The metaData item NSS stores for an authenticated attribute."""
     salt = os.urandom(32)
     mac_key = pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    import hmac  # here: reading and writes without MACs need none of it
+
     mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
     alg = der.sequence(_oid(OID_PBMAC1),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32), der.sequence(_oid(_HMAC_OID["sha256"]))))
@@ -382,9 +390,9 @@ class MacChecker:
                     mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
                     hasher = shape.hasher
                     expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
-                    return hmac.compare_digest(expected.digest(), mac)
+                    return compare_digest(expected.digest(), mac)
                 mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
-                return hmac.compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
+                return compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
         try:
             _, outer = der.value(blob)
             (_, alg, _), (_, mac, _) = der.children(outer)[:2]
@@ -404,7 +412,7 @@ class MacChecker:
                     shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
                     if shape.read(blob) == (salt, iterations, mac):
                         _MAC_SHAPES.append(shape)
-            return hmac.compare_digest(expected, mac)
+            return compare_digest(expected, mac)
         except (IndexError, KeyError, ValueError) as exc:
             if isinstance(exc, DerError):
                 raise

@@ -29,7 +29,6 @@ from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.connection import Connection, _is_readonly
 from keystores.backends.nss.entries import LazyEntries
 from keystores.backends.nss.index import Index, _Cert
-from keystores.backends.nss.profile_lock import browser_lock
 from keystores.backends.nss.transaction import WriteTransaction
 from keystores.backends.nss.trust_macs import TrustAndMacs
 from keystores.backends.nss.unlock import Unlock
@@ -123,6 +122,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
 
                 finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
             if writable:
+                from keystores.backends.nss.profile_lock import browser_lock  # here: reading needs no fcntl
                 from keystores.fileio import folder_lock
 
                 here = paths.is_dir(self.folder)
