@@ -154,6 +154,7 @@ def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str,
     location = _copy(stores, tmp_path)
     modules, run = _as_user(installed, ["trust", location, "ca", "C,C,C", *PW])
     assert "cryptography.x509" not in modules, run.stderr
+    assert "keystores.crypto.kdf_pool" in modules and not modules & {"queue", "heapq"}  # _queue's SimpleQueue
     with open_store(location, password="lean-store-1") as store:
         assert store.get("ca").trust.native == "C,C,C"
 
@@ -182,6 +183,17 @@ def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: d
     """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/sqlite.py)."""
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
+
+
+def test_the_kdf_pool_takes_queue_s_own_simple_queue() -> None:
+    import queue
+
+    from keystores.crypto.kdf_pool import KdfPool
+
+    with KdfPool() as pool:
+        pool._cores = 2  # threads even on one core
+        assert pool.submit(None, sum, (1, 2)).result() == 3
+        assert type(pool._queue) is queue.SimpleQueue
 
 
 def test_the_nss_backend_takes_hmac_s_own_compare_digest() -> None:

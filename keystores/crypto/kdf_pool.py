@@ -117,7 +117,10 @@ class KdfPool:
                 raise job._error
             return job
         if self._queue is None:
-            from queue import SimpleQueue
+            try:  # queue's own SimpleQueue, re-exported from _queue: the queue module imports heapq too (~2 M instr.)
+                from _queue import SimpleQueue
+            except ImportError:  # pragma: no cover - a Python without the C module
+                from queue import SimpleQueue
 
             self._queue = SimpleQueue()
             for number in range(self._cores):  # listed before it starts: an interrupt may land between two
