@@ -107,7 +107,7 @@ def no_core_dumps() -> None:
 def is_pin_part(part: str) -> bool:
     """Whether a `pkcs11:` URI part names a PIN, however spelled: case, percent-encoding, a typo for '='
     (`pin-value:X`, `pin-value%3DX`, `pin=X`)."""
-    from urllib.parse import unquote_to_bytes
+    from keystores.percent import unquote_to_bytes
 
     return unquote_to_bytes(part.strip()).decode("utf-8", "replace").strip().lower().startswith("pin")
 

@@ -592,3 +592,43 @@ def test_the_p11_kit_trust_module_reads_as_the_full_path_reads_it(tmp_path: Path
     trust = SoftHsmToken("System Trust", "", "", found[0], tmp_path / "none.conf", tmp_path)
     done = _same_on_both_paths(trust, tmp_path, commands)
     assert all(each["code"] == 0 for each in done) and len(json.loads(done[1]["out"])["entries"]) == len(labels)
+
+
+# --- in a user's install (tests/user_install.py): what the dev venv's editable finder loads anyway is seen --------
+
+# What none of bench/bench_core.py's token commands needs: urllib.parse (and the ipaddress it imports) for the URI's
+# percent-encoding (keystores/percent.py)
+NOT_FOR_A_TOKEN = ("urllib", "urllib.parse", "ipaddress")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory):
+    from user_install import user_install
+
+    return user_install(tmp_path_factory.mktemp("user-install"))
+
+
+def test_the_token_commands_in_a_user_install_load_no_urllib(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """bench/bench_core.py's token rows, run by the console script of a user's install: list, show, export, import
+    and the delete undoing it load none of NOT_FOR_A_TOKEN, and do their job."""
+    from cryptography.hazmat.primitives import serialization
+    from helpers import ec_key
+
+    token = softhsm.make_token()
+    key = ec_key(360)
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(x509_builder("bench server").public_key(key.public_key())
+                                                             .sign(key, hashes.SHA256()),), key=key))
+    extra = tmp_path / "extra.pem"
+    extra.write_bytes(_chain_certificates()["extra"].public_bytes(serialization.Encoding.PEM))
+    pin = ["--pin", token.password]
+    for argv in (["list", token.uri, *pin], ["show", token.uri, "server", *pin],
+                 ["export", token.uri, "server", *pin, "-o", str(tmp_path / "server.pem")],
+                 ["import", str(extra), token.uri, "--label", "extra", "--dest-password", token.password],
+                 ["delete", token.uri, "extra", *pin]):
+        done, loaded = installed.run(argv, cwd=tmp_path, env=token.env)
+        assert done.returncode == 0, (argv, done.stderr)
+        assert "keystores.backends.pkcs11.store" in loaded, argv
+        assert not set(NOT_FOR_A_TOKEN) & loaded, (argv, set(NOT_FOR_A_TOKEN) & loaded)
+    assert _labels(token) == ["server"]
+    assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()

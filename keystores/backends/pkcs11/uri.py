@@ -7,10 +7,9 @@ tokens are initialised, labels and serials do not.
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote_to_bytes
-
 from keystores.errors import Hint, UsageError
 from keystores.frozen import FrozenValue
+from keystores.percent import quote, unquote_to_bytes
 from keystores.secrets import is_pin_part
 
 PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
