@@ -18,7 +18,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_store_lean import PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
+from test_store_lean import FREE_OF, PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind
@@ -234,3 +234,18 @@ def test_rewriting_a_java_store_keeps_the_other_entries_dates(stores: dict[str, 
     with open_store(location, password=PASSWORD) as store:
         assert {entry.label: entry.created for entry in store.entries()} == {
             "server": from_millis(1078625331860), "renamed": from_millis(1078625331860)}
+
+
+def test_stash_loads_no_pathlib(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`stash` names the stash it wrote from the str the backend gives (write_stash returns a str): it loads none
+    of the standard library's heavy modules (test_store_lean.FREE_OF), nor cryptography, and writes the stash."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    stash = copy.with_suffix(".sth")
+    stash.unlink()
+    modules, run = _as_user(installed, ["stash", str(copy), "--password", "env:LEAN_PW"])
+    assert not modules & {*FREE_OF, "cryptography"}, sorted(modules & {*FREE_OF, "cryptography"})
+    assert run.stderr.splitlines()[0] == f"keystores: wrote {stash} (v8, mode 0600): anyone who can read it has " \
+        "the password"
+    with open_store(copy, password=None) as store:  # the stash opens it
+        assert "server" in store.labels()
+
