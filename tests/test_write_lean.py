@@ -249,3 +249,15 @@ def test_stash_loads_no_pathlib(installed: str, stores: dict[str, str], tmp_path
     with open_store(copy, password=None) as store:  # the stash opens it
         assert "server" in store.labels()
 
+
+def test_ams_conf_of_a_kdb_loads_no_cryptography(installed: str, stores: dict[str, str],  # noqa: F811
+                                                 tmp_path: Path) -> None:
+    """`ams conf` checks that the label has its key by decrypting it to a PKCS#8 libcrypto checked
+    (Entry.held_pkcs8), as convert and passwd carry keys, not by loading it in cryptography (~25 ms of a user's
+    start-up with the typing, re and enum it brings); it writes the file it wrote before."""
+    conf = tmp_path / "keystore.conf"
+    kdb = Path(stores["s.kdb"])
+    modules, _ = _as_user(installed, ["ams", "conf", str(kdb), "--label", "server", "-o", str(conf)])
+    assert not {name for name in modules if name.startswith("cryptography")} and not modules & set(FREE_OF)
+    assert conf.read_text() == (f"# keystore.conf for IBM MQ AMS, written by keystores: the cms store {kdb}\n"
+                                f"cms.keystore = {kdb.with_suffix('')}\ncms.certificate = server\n")
