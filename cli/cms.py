@@ -27,7 +27,7 @@ def stash_cmd(
     def act(pw: str | None) -> str:
         with open_store(store, password=pw, type="cms", writable=True) as opened:
             show_notes(opened.notes)
-            return str(opened.write_stash(version))
+            return opened.write_stash(version)
 
     written = with_secret(password, "password", act)
     err(f"wrote {written} (v{version}, mode 0600): anyone who can read it has the password")

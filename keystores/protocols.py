@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
@@ -42,7 +41,7 @@ class KeyStore(Protocol):
     def set_password(self, new_password: str) -> None: ...
     def set_trust(self, label: str, trust: Trust | None) -> None: ...  # CapabilityError where there is no trust
     def set_default(self, label: str) -> None: ...  # CapabilityError where the format has no default entry
-    def write_stash(self, version: int = 8) -> Path: ...  # on save; CapabilityError where there is no stash
+    def write_stash(self, version: int = 8) -> str: ...  # on save (its path); CapabilityError where there is no stash
     def protection(self) -> Protection: ...  # how the store protects itself, part by part, with a verdict
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...

@@ -18,7 +18,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_store_lean import PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
+from test_store_lean import FREE_OF, PASSWORD, _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind
@@ -234,3 +234,30 @@ def test_rewriting_a_java_store_keeps_the_other_entries_dates(stores: dict[str, 
     with open_store(location, password=PASSWORD) as store:
         assert {entry.label: entry.created for entry in store.entries()} == {
             "server": from_millis(1078625331860), "renamed": from_millis(1078625331860)}
+
+
+def test_stash_loads_no_pathlib(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`stash` names the stash it wrote from the str the backend gives (write_stash returns a str): it loads none
+    of the standard library's heavy modules (test_store_lean.FREE_OF), nor cryptography, and writes the stash."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    stash = copy.with_suffix(".sth")
+    stash.unlink()
+    modules, run = _as_user(installed, ["stash", str(copy), "--password", "env:LEAN_PW"])
+    assert not modules & {*FREE_OF, "cryptography"}, sorted(modules & {*FREE_OF, "cryptography"})
+    assert run.stderr.splitlines()[0] == f"keystores: wrote {stash} (v8, mode 0600): anyone who can read it has " \
+        "the password"
+    with open_store(copy, password=None) as store:  # the stash opens it
+        assert "server" in store.labels()
+
+
+def test_ams_conf_of_a_kdb_loads_no_cryptography(installed: str, stores: dict[str, str],  # noqa: F811
+                                                 tmp_path: Path) -> None:
+    """`ams conf` checks that the label has its key by decrypting it to a PKCS#8 libcrypto checked
+    (Entry.held_pkcs8), as convert and passwd carry keys, not by loading it in cryptography (~25 ms of a user's
+    start-up with the typing, re and enum it brings); it writes the file it wrote before."""
+    conf = tmp_path / "keystore.conf"
+    kdb = Path(stores["s.kdb"])
+    modules, _ = _as_user(installed, ["ams", "conf", str(kdb), "--label", "server", "-o", str(conf)])
+    assert not {name for name in modules if name.startswith("cryptography")} and not modules & set(FREE_OF)
+    assert conf.read_text() == (f"# keystore.conf for IBM MQ AMS, written by keystores: the cms store {kdb}\n"
+                                f"cms.keystore = {kdb.with_suffix('')}\ncms.certificate = server\n")

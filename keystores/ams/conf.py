@@ -297,7 +297,7 @@ def write_conf(store: str, label: str, out: str | os.PathLike[str], *, password:
                     **options) as opened:
         kind = opened.format
         entry = opened.get(label)
-        if entry.key is None:
+        if entry.held_pkcs8() is None and entry.key is None:  # a key held as PKCS#8 is there, and checked, unloaded
             raise UsageError("has no private key: AMS needs the certificate and key that are 'me'", store=store,
                              label=label)
     absolute = store if formats.by_prefix(store) is not None else paths.normal(os.path.realpath(store))  # a URI: as is

@@ -300,9 +300,10 @@ class BaseStore:
     def _protection(self, parts: dict[str, ProtectionPart]) -> Protection:
         return Protection(parts, remedy=self.protection_remedy)
 
-    def write_stash(self, version: int = 8) -> Path:
-        """Write the store's password stash beside it on save (a CMS .sth) and return its path; CapabilityError
-        where the format keeps no stash."""
+    def write_stash(self, version: int = 8) -> str:
+        """Write the store's password stash beside it on save (a CMS .sth) and return its path (a str, as the
+        backends spell paths: `keystores stash` imports no pathlib); CapabilityError where the format keeps no
+        stash."""
         raise CapabilityError("stash", f"{self.format} stores have no stash file (only CMS key databases do)",
                               store=self.location)
 

@@ -41,7 +41,6 @@ from keystores.pki.labels import free_label
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import ClassVar
 
     from cryptography import x509
@@ -202,16 +201,14 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             with suppress(OSError):
                 self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
 
-    def write_stash(self, version: int = 8) -> Path:
-        """Write the stash file (on save): the database password in thin disguise, 0600."""
+    def write_stash(self, version: int = 8) -> str:
+        """Write the stash file (on save): the database password in thin disguise, 0600. Returns its path."""
         self._require_writable()
         if version not in (1, 8):
             raise UsageError("stash version must be 1 or 8", store=self.location)
         self._pending_stash = version
         self._dirty = True
-        from pathlib import Path
-
-        return Path(self.stash_path)
+        return self.stash_path
 
     def protection(self) -> Protection:
         assert self._kdb is not None
