@@ -108,3 +108,49 @@ def test_an_nss_database_pk12util_filled_names_the_certificate_nss_took(tmp_path
     with open_store(location, password="") as store:
         entries = list(store.entries())
         assert [row["problem"] for row in entry_rows(entries)] == [entry_data(e)["problem"] for e in entries]
+
+
+@pytest.mark.parametrize("location", ["store.jks", "store.p12", "store.kdb", "nss"])
+def test_a_listing_reads_each_certificate_once(tmp_path: Path, location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table's columns and its problem come from one reading of each certificate's DER: judging whether it
+    decodes with keystores.pki.shown and reading its columns again with keystores.pki.columns made listing a
+    2,000-entry JKS, NSS database, .kdb or PKCS#12 take 2.5-5 times as long (bench_java, bench_nss, bench_cms)."""
+    from helpers import ca, certificate, ec_key
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+    from keystores.ops import describe
+    from keystores.pki import shown
+
+    root_key, root = ca(3)
+    key = ec_key(5)
+    trusted = [certificate(ec_key(6), f"Read once {index}", root_key, root) for index in range(4)]
+    where = f"sql:{tmp_path / location}" if location == "nss" else str(tmp_path / location)
+    if location == "nss":
+        (tmp_path / location).mkdir()
+    with open_store(where, password=PW, create=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(certificate(key, "server.example", root_key, root), root),
+                        key=key))
+        for index, cert in enumerate(trusted):
+            store.add(Entry(f"trusted {index}", EntryKind.TRUSTED_CERT, chain=(cert,), trust=TRUST_ALL))
+    reads: list[bytes] = []
+    real_read, real_columns = shown._read, describe.certificate_columns
+
+    def read(der: bytes) -> shown.Shown:
+        reads.append(der)
+        return real_read(der)
+
+    def columns(der: bytes) -> tuple[str, str, str] | None:
+        reads.append(der)
+        return real_columns(der)
+
+    monkeypatch.setattr(shown, "_read", read)
+    monkeypatch.setattr(describe, "certificate_columns", columns)
+    monkeypatch.setattr(shown, "_READ", {})  # whatever the tests before read
+    with open_store(where, password=PW) as store:
+        entries = list(store.entries())
+        rows = describe.entry_rows(entries)
+    assert [row["problem"] for row in rows] == [None] * len(entries)
+    leaves = [entry.undecoded_leaf for entry in entries]
+    assert None not in leaves  # read from the DER: nothing was decoded
+    assert sorted(set(reads)) == sorted(reads)  # none read twice
+    assert set(leaves) <= set(reads)

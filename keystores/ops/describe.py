@@ -329,12 +329,12 @@ def _entry_rest(entry: Entry, data: dict[str, Any], detail: bool, *, problem: st
 def entry_row(entry: Entry, *, link: bool = False) -> dict[str, Any]:
     """The columns `list` prints as a table, and the entry's problem: the same values as entry_data, without the
     fields only JSON shows (fingerprint, issuer, serial...), which cost two thirds of listing a 2,000-entry store. A
-    certificate its backend has not decoded yet is read by keystores.pki.columns, which does not decode the rest of
-    it. A chain its backend links on first use (NSS, CMS key pairs: signatures checked) is linked only with `link`;
-    without it only the leaf is judged (entry_rows says when to link)."""
+    certificate its backend has not decoded yet is read from its DER once, for its columns and its problem alike
+    (_leaf_columns), and not decoded. A chain its backend links on first use (NSS, CMS key pairs: signatures
+    checked) is linked only with `link`; without it only the leaf is judged (entry_rows says when to link)."""
     undecoded = entry.undecoded_leaf
     if undecoded is not None:
-        columns = certificate_columns(undecoded)
+        columns = _leaf_columns(undecoded)
         if columns is not None:
             subject, not_after, key_type = columns
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
@@ -349,6 +349,19 @@ def entry_row(entry: Entry, *, link: bool = False) -> dict[str, Any]:
     return {"label": entry.label, "kind": str(entry.kind), "subject": _name(cert.subject),
             "not_after": _iso(cert.not_valid_after_utc), "key_type": _key_type(cert),
             "default": entry.default, "problem": entry_problem(entry)}
+
+
+def _leaf_columns(der: bytes) -> tuple[str, str, str] | None:
+    """certificate_columns of a leaf its backend holds as DER, read once with what _listed_problem asks of it: where
+    keystores.pki.shown reads the certificate (and remembers it), the same three facts from what it read (its
+    columns come from the same readers), else keystores.pki.columns' lighter reading, which answers for some forms
+    shown leaves to cryptography. A key type shown leaves to cryptography is one columns leaves to it too."""
+    from keystores.pki.shown import read_shown
+
+    shown = read_shown(der)
+    if shown is None:
+        return certificate_columns(der)
+    return None if shown.key is None else (shown.subject, shown.not_after, shown.key[0])
 
 
 def entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:

@@ -100,12 +100,21 @@ def _name(data: bytes, start: int, stop: int) -> str:
             value = data[value_start:rdn_stop].decode("utf-8")
         except UnicodeDecodeError:
             raise _Declined from None
-        name = _ATTRIBUTE_NAMES.get(oid) or _attribute_name(oid)
-        if value and (not _SPECIAL.isdisjoint(value) or value[0] in "# " or value[-1] == " "):
-            value = _escape(value)
-        parts.append(f"{name}={value}")
+        parts.append(_attribute(_ATTRIBUTE_NAMES.get(oid) or _attribute_name(oid), value))
         at = rdn_stop
     return ",".join(reversed(parts))
+
+
+def _attribute(name: str, value: str) -> str:
+    if value and (not _SPECIAL.isdisjoint(value) or value[0] in "# " or value[-1] == " "):
+        value = _escape(value)
+    return f"{name}={value}"
+
+
+def attribute_text(dotted: str, value: str) -> str:
+    """One attribute of a Name (its type's dotted OID, its value's text) as cryptography's rfc4514_string writes
+    it: the short name where it has one, the value escaped as RFC 4514 says."""
+    return _attribute(_SHORT_NAMES.get(dotted, dotted), value)
 
 
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -113,24 +122,23 @@ _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def _time(data: bytes, tag: int, start: int, stop: int) -> str:
     text = data[start:stop]
+    if text[-1:] != b"Z" or not text[:-1].isdigit():
+        raise _Declined
     if tag == 0x17 and len(text) == 13:
         year = int(text[:2])
         year += 1900 if year >= 50 else 2000
-        digits = text[2:12]
+        d = text[2:12].decode()
     elif tag == 0x18 and len(text) == 15:
         year = int(text[:4])
-        digits = text[4:14]
+        d = text[4:14].decode()
     else:
         raise _Declined
-    if text[-1:] != b"Z" or not text[:-1].isdigit():
-        raise _Declined
-    month, day, hour, minute, second = (int(digits[at:at + 2]) for at in range(0, 10, 2))
+    month, day, hour, minute, second = int(d[:2]), int(d[2:4]), int(d[4:6]), int(d[6:8]), int(d[8:])
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     # the ranges datetime() checks (a 31 April, a 25th hour), without importing datetime for it
     if not (year >= 1 and 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1] - (month == 2 and not leap)
             and hour < 24 and minute < 60 and second < 60):
         raise _Declined
-    d = digits.decode()
     return f"{year:04d}-{d[:2]}-{d[2:4]}T{d[4:6]}:{d[6:8]}:{d[8:]}Z"
 
 
@@ -237,12 +245,6 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return _name(der, *layout.subject), not_after, key_facts(der, *layout.spki)[0]
     except (IndexError, ValueError):  # _Declined, DerError
         return None
-
-
-def name_text(data: bytes, start: int, stop: int) -> str:
-    """The Name whose content is data[start:stop] as RFC 4514 text, exactly as cryptography's rfc4514_string
-    writes it; ValueError for a form left to cryptography (keystores.pki.shown checks the forms first)."""
-    return _name(data, start, stop)
 
 
 def plain_time(data: bytes, tag: int, start: int, stop: int) -> str:

@@ -27,7 +27,7 @@ of the cryptography-vectors package and on damaged copies).
 from __future__ import annotations
 
 from keystores.crypto.der import oid_text, read
-from keystores.pki.columns import key_facts, name_text, plain_time
+from keystores.pki.columns import attribute_text, key_facts, plain_time
 from keystores.pki.encoded import EncodedCertificate
 
 TYPE_CHECKING = False
@@ -163,8 +163,15 @@ def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int, in
     found = []
     at = start
     while at < end:
-        tag, content_start, stop = read(data, at, end, minimal=True)
-        found.append((tag, at, content_start, stop))
+        length = data[at + 1] if at + 2 <= end else 0x80
+        if length < 0x80 and data[at] & 0x1F != 0x1F:  # the short form, read here: read's checks, without a call
+            stop = at + 2 + length
+            if stop > end:
+                raise _Declined
+            found.append((data[at], at, at + 2, stop))
+        else:
+            tag, content_start, stop = read(data, at, end, minimal=True)
+            found.append((tag, at, content_start, stop))
         at = stop
     return found
 
@@ -177,7 +184,7 @@ def _read(der: bytes) -> Shown:
     if (tbs_tag, alg_tag, sig_tag) != (0x30, 0x30, 0x03) or der[sig_start:sig_start + 1] != b"\x00":
         raise _Declined
     fields = _elements(der, tbs_start, tbs_end)
-    tags = [tag for tag, *_ in fields]
+    tags = [field[0] for field in fields]
     if tags == [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30, 0xA3] or tags == [0xA0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30]:
         if der[fields[0][2] : fields[0][3]] != b"\x02\x01\x02":  # v3 (v1 written out is not DER; v2 is rare)
             raise _Declined
@@ -303,23 +310,41 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
     of its first common name (None without one)."""
     start, stop = _inside(der, at, end, 0x30)
     common_name = None
-    for rdn_tag, _, rdn_start, rdn_stop in _elements(der, start, stop):
-        pairs = _elements(der, rdn_start, rdn_stop)
-        if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
-            raise _Declined  # empty and multi-valued RDNs: cryptography's rules for those are its own
-        (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
-        if oid_tag != 0x06 or _dotted(der[oid_start:oid_stop]) == _UNIQUE_IDENTIFIER:
+    parts = []
+    at = start
+    while at < stop:
+        # The usual RDN, every length in short form: SET { SEQUENCE { OID, value } }, read in one step (a valid
+        # one has 8 bytes at least, so no index below runs past the DER where the RDN is whole).
+        rdn_length, oid_length = der[at + 1], der[at + 5]
+        rdn_stop = at + 2 + rdn_length
+        value_at = at + 6 + oid_length
+        if (der[at] == 0x31 and rdn_length < 0x80 and der[at + 2] == 0x30 and der[at + 3] == rdn_length - 2
+                and der[at + 4] == 0x06 and oid_length < 0x80 and value_at + 2 <= rdn_stop <= stop
+                and der[value_at + 1] < 0x80 and value_at + 2 + der[value_at + 1] == rdn_stop):
+            oid, tag, value = der[at + 6 : value_at], der[value_at], der[value_at + 2 : rdn_stop]
+        else:
+            rdn_tag, rdn_start, rdn_stop = read(der, at, stop, minimal=True)
+            pairs = _elements(der, rdn_start, rdn_stop)
+            if rdn_tag != 0x31 or len(pairs) != 1 or pairs[0][0] != 0x30:
+                raise _Declined  # empty and multi-valued RDNs: cryptography's rules for those are its own
+            (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
+            if oid_tag != 0x06:
+                raise _Declined
+            oid, value = der[oid_start:oid_stop], der[value_start:value_stop]
+        dotted = _dotted(oid)
+        if dotted == _UNIQUE_IDENTIFIER:
             raise _Declined
-        value = der[value_start:value_stop]
         if tag in (0x0C, 0x14):  # UTF8String; T61String, which cryptography decodes as UTF-8 (real roots hold it)
             text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
         elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
             text = value.decode("ascii")
         else:
             raise _Declined
-        if common_name is None and der[oid_start:oid_stop] == _COMMON_NAME:
+        if common_name is None and oid == _COMMON_NAME:
             common_name = text
-    return name_text(der, start, stop), common_name
+        parts.append(attribute_text(dotted, text))
+        at = rdn_stop
+    return ",".join(reversed(parts)), common_name
 
 
 def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, int]) -> None:
