@@ -136,6 +136,24 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         assert store.labels() == ["ca"]
 
 
+def test_a_write_deriving_nothing_in_threads_loads_no_threading(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """Taking trust away writes no MAC: the pool runs nothing in a thread, so threading is not imported (its Pending
+    locks are _thread's allocate_lock, which threading.Lock is)."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["trust", location, "ca", "off", *PW])
+    assert "keystores.crypto.kdf_pool" in modules and "threading" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust is None
+
+
+def test_the_kdf_pool_locks_are_threading_s() -> None:
+    import threading
+
+    from keystores.crypto.kdf_pool import Pending
+
+    assert type(Pending(sum, ((),), {})._done) is type(threading.Lock())
+
 
 def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serialization_package(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811

@@ -18,12 +18,13 @@ wait() for open_keys, which leaves a key's failure to be raised where the key is
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # threading.Lock itself (threading re-exports it): see KdfPool.submit
 
 from keystores.crypto.pbkdf2 import usable_cores
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable
     from queue import SimpleQueue
     from typing import Any, Generic, TypeVar
@@ -56,7 +57,7 @@ class Pending(_Generic[_T]):
         self._call, self._args, self._kwargs = call, args, kwargs
         self._value: _T | None = None
         self._error: BaseException | None = None
-        self._done = threading.Lock()
+        self._done = allocate_lock()
         self._done.acquire()  # released once the call ran (or was dropped)
         self._on_failure: Callable[[], None] | None = None  # called before result() can see a failure
 
@@ -123,6 +124,9 @@ class KdfPool:
                 from queue import SimpleQueue
 
             self._queue = SimpleQueue()
+            import threading  # here: a write whose derivations all run inline (no trust set, an empty password)
+            # imports none of it (~4 M instructions, functools loaded already; issue 15)
+
             for number in range(self._cores):  # listed before it starts: an interrupt may land between two
                 worker = threading.Thread(target=self._work, args=(self._queue,), name=f"{self._name}-{number}",
                                           daemon=True)
