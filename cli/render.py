@@ -35,7 +35,9 @@ def colour_wanted(stream: TextIO) -> bool:
 
 def expiry_colour(not_after: str | None, now: dt.datetime) -> str | None:
     """Red for an expired certificate, yellow for one expiring within SOON_DAYS, else None."""
-    import datetime as dt
+    from keystores.lightweight import dates
+
+    dt = dates()
 
     if not not_after:
         return None
@@ -57,8 +59,9 @@ def table(title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]]
         sys.stdout.write("".join("\t".join("" if (v := row.get(k)) is None or v is False else printable(str(v))
                                            for k in keys) + "\n" for row in rows))
         return
-    import datetime as dt  # a terminal's table only (its colours): piped output, what scripts read, needs none
+    from keystores.lightweight import dates  # a terminal's table only (its colours): piped output needs none
 
+    dt = dates()
     now = dt.datetime.now(dt.UTC)
     colour = colour_wanted(sys.stdout)
     cells, styles = [], []

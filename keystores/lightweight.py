@@ -1,4 +1,5 @@
-"""Stand-ins for contextlib.suppress and functools.cached_property, for the modules that open a store.
+"""Stand-ins for contextlib.suppress and functools.cached_property, for the modules that open a store; datetime's
+classes without the datetime module (`dates`).
 
 A speed device (issue 15, a user install): contextlib imports collections and functools, and with them operator,
 keyword, reprlib and itertools (about 3 ms of CPU, a quarter of starting Python); opening a store used them for
@@ -78,3 +79,17 @@ class ExitStack:
         if pending:
             raise details[1]
         return received and suppressed
+
+
+def dates() -> Any:
+    """The datetime module's classes (datetime, date, timedelta, timezone, UTC...) as its C accelerator `_datetime`
+    holds them: the very objects `datetime` re-exports (`datetime.datetime is _datetime.datetime`). Importing
+    `datetime` first defines each of them in Python, then replaces them with these: ~5.6 M instructions, a twentieth
+    of `audit s.kdb` (callgrind, a user install). `datetime` itself where there is no accelerator. Every module on
+    a path that uses dates takes them from here: one `import datetime` on it loads the module all the same
+    (tests/test_store_lean.py)."""
+    try:
+        import _datetime as found
+    except ImportError:  # an interpreter without the accelerator
+        import datetime as found
+    return found

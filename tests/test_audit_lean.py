@@ -419,9 +419,11 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded  # what both use lives below both (pki/fingerprints, when)
         assert "keystores.ops.describe" not in loaded  # its fingerprint text is pki/fingerprints'; its columns unused
+        assert "datetime" not in loaded, (name, extra)  # its classes come from _datetime (lightweight.dates)
     for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
         assert "keystores.ops.audit" in loaded
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded
         assert "keystores.ops.describe" not in loaded
+        assert "datetime" not in loaded, (name, extra)

@@ -173,3 +173,16 @@ def test_pbkdf1_without_an_already_loaded_libcrypto_is_python_s() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     library, derived = done.stdout.split()
     assert library == "None" and derived.upper() == "".join(PBKDF1_KNOWN)
+
+
+@pytest.mark.parametrize("password", ["", "changeit", "pässword", "密码", "emoji \U0001f511 key", "\x00nul", "\uffff",
+                                      "a" * 300])
+def test_bmp_password_is_the_utf_16_be_codecs(password: str) -> None:
+    """bmp_password encodes by codecs.utf_16_be_encode, the function the utf-16-be codec calls (start-up: the
+    codec's module is not imported): the same bytes, and the same refusal of a lone surrogate."""
+    assert kdf.bmp_password(password) == password.encode("utf-16-be") + b"\x00\x00"
+    with pytest.raises(UnicodeEncodeError) as ours:
+        kdf.bmp_password(password + "\ud800")
+    with pytest.raises(UnicodeEncodeError) as codec:
+        (password + "\ud800").encode("utf-16-be")
+    assert str(ours.value) == str(codec.value)

@@ -105,3 +105,17 @@ def test_exit_stack_stops_at_a_failing_enter() -> None:
             stack.enter_context(_Context(make.__name__, log))
             stack.enter_context(Refusing())
     assert log == [("enter", "ExitStack"), ("exit", "ExitStack", "cannot open")] * 2
+
+
+def test_dates_are_the_datetime_modules_own_classes() -> None:
+    """lightweight.dates() hands out the very classes `datetime` re-exports from its accelerator: values made from
+    either are the same type, compare, hash and print alike."""
+    import datetime
+
+    from keystores.lightweight import dates
+
+    found = dates()
+    for name in ("date", "datetime", "time", "timedelta", "timezone", "tzinfo", "UTC", "MINYEAR", "MAXYEAR"):
+        assert getattr(found, name) is getattr(datetime, name), name
+    assert found.datetime(2030, 1, 30, 16, 46, tzinfo=found.UTC) == datetime.datetime(2030, 1, 30, 16, 46,
+                                                                                      tzinfo=datetime.UTC)

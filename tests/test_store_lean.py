@@ -200,6 +200,16 @@ def test_the_modules_that_open_a_store_import_nothing_banned(installed: str, sto
         assert not {m: found for m, found in offenders.items() if found}, args
 
 
+@pytest.mark.parametrize("name", ["one.p12", "s.p12"])
+def test_opening_a_pkcs12_loads_no_codec_module(installed: str, stores: dict[str, str], name: str) -> None:
+    """Its password (bmp_password) and friendly names are UTF-16BE, encoded and decoded by the functions the codec
+    calls, without importing encodings.utf_16_be (~0.9 M instructions)."""
+    for args in (["list", stores[name], *PW], ["show", stores[name], "server", *PW]):
+        modules, run = _as_user(installed, args)
+        assert "server" in run.stdout
+        assert "encodings.utf_16_be" not in modules, args
+
+
 def test_listing_an_nss_database_loads_no_cryptography(installed: str, stores: dict[str, str]) -> None:
     modules, run = _as_user(installed, ["list", stores["nss"], *PW])
     assert "server\tkey-pair\tCN=server" in run.stdout

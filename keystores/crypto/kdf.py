@@ -171,5 +171,9 @@ def pkcs12_kdf_python(password: bytes, salt: bytes, purpose_id: int, iterations:
 
 
 def bmp_password(password: str) -> bytes:
-    """The PKCS#12 password encoding: UTF-16BE with a two-byte NUL terminator."""
-    return password.encode("utf-16-be") + b"\x00\x00"
+    """The PKCS#12 password encoding: UTF-16BE with a two-byte NUL terminator. Encoded by the function the
+    utf-16-be codec calls (`encodings.utf_16_be.encode is codecs.utf_16_be_encode`), without importing the codec's
+    module (~0.9 M instructions of opening a PKCS#12; codecs is loaded with Python)."""
+    import codecs
+
+    return codecs.utf_16_be_encode(password)[0] + b"\x00\x00"

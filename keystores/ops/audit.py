@@ -7,7 +7,6 @@ Operations raise keystores errors and return results (Validation, Audit) whose J
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from _collections_abc import Mapping  # collections.abc's own; importing collections.abc imports collections
 
@@ -23,6 +22,7 @@ from keystores.errors import (
     spoken,
 )
 from keystores.frozen import FrozenValue, Record
+from keystores.lightweight import dates
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, is_location, on_store, using
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
@@ -30,6 +30,7 @@ from keystores.pki.when import iso_utc
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterable
     from typing import Any
 
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 
     from keystores.lightweight import ExitStack
     from keystores.store import KeyStore
-
+else:
+    dt = dates()  # datetime's classes without the datetime module (start-up speed)
 
 # --- results ---------------------------------------------------------------------------------------------------
 class Link(Record):
@@ -146,6 +148,9 @@ class Finding(FrozenValue):
                 "sha256": self.fingerprint}
 
 
+_MONTH = dt.timedelta(days=30)  # how far ahead an Audit looks unless told
+
+
 class Audit(Record):
     """What audit found in `stores` stores holding `certificates` distinct certificates, looking `within` ahead of
     `at`; it fails on findings of `fail_on` severity or above."""
@@ -159,7 +164,7 @@ class Audit(Record):
     _fields = ("findings", "stores", "certificates", "within", "at", "fail_on")
 
     def __init__(self, findings: list[Finding] | None = None, stores: int = 0, certificates: int = 0,
-                 within: dt.timedelta = dt.timedelta(days=30), at: dt.datetime | None = None,
+                 within: dt.timedelta = _MONTH, at: dt.datetime | None = None,
                  fail_on: str = "warning") -> None:
         self.findings = [] if findings is None else findings
         self.stores = stores

@@ -307,10 +307,11 @@ class EncodedCertificate(_Signed):
             return None
         if text[-1:] != b"Z" or not text[:-1].isdigit() or year < 1:
             return None
-        from datetime import UTC, datetime  # here: a chain built from the DER reads no date (start-up)
+        from keystores.lightweight import dates  # here: a chain built from the DER reads no date (start-up)
 
+        dt = dates()
         try:  # datetime() checks the ranges (a 31 April, a 25th hour)
-            return datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=UTC)
+            return dt.datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=dt.UTC)
         except ValueError:
             return None
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from keystores.errors import Hint, UsageError, parameter
 
-# datetime is imported where used: certreq's placeholder certificate takes its validity as POSIX seconds
-# (build_validity) and loads no datetime (start-up speed, bench/bench_core.py "start-up: keystores certreq")
+# datetime's classes are taken where used, from keystores.lightweight.dates (not the datetime module): certreq's
+# placeholder certificate takes its validity as POSIX seconds (build_validity) and loads none (start-up speed,
+# bench/bench_core.py "start-up: keystores certreq")
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as dt
@@ -26,8 +27,11 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 def parse_when(text: str) -> dt.datetime:
     """An aware UTC datetime from ISO 8601 (`2030-01-30`, `2030-01-30T16:46:00+01:00`; no zone means UTC) or
     openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
-    import datetime as dt
     import re
+
+    from keystores.lightweight import dates
+
+    dt = dates()
 
     value = text.strip()
     try:
@@ -50,7 +54,9 @@ def parse_when(text: str) -> dt.datetime:
 
 def parse_duration(text: str) -> dt.timedelta:
     """`30d`, `2w`, `3months`, `1y`, or a bare number of days; an ambiguous unit (`m`) is refused."""
-    import datetime as dt
+    from keystores.lightweight import dates
+
+    dt = dates()
 
     count, unit = _duration_parts(text)
     if count is not None and unit.lower() == "m":
@@ -77,7 +83,9 @@ def _duration_parts(text: str) -> tuple[str | None, str]:
 
 def iso_utc(value: dt.datetime) -> str:
     """A point in time as every output of keystores writes it: UTC to the second, `2030-01-30T16:46:00Z`."""
-    import datetime as dt  # loaded already: `value` is one
+    from keystores.lightweight import dates  # datetime's classes, loaded already: `value` is one
+
+    dt = dates()
 
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -85,7 +93,9 @@ def iso_utc(value: dt.datetime) -> str:
 def validity(*, days: int | None, not_after: dt.datetime | str | None, now: dt.datetime | None = None,
              default_days: int = 365) -> tuple[dt.datetime, dt.datetime]:
     """(not_before, not_after) from `days` or `not_after` (CLI `--days N` or `--not-after WHEN`; not both)."""
-    import datetime as dt
+    from keystores.lightweight import dates
+
+    dt = dates()
 
     if days is not None and not_after is not None:
         raise UsageError("the validity is given twice", hint=Hint(": give {}, not both", option="--days or --not-after",

@@ -11,6 +11,8 @@ asn1crypto's words, as before. tests/test_pkcs12_lean.py holds the two readers t
 
 from __future__ import annotations
 
+import codecs
+
 from keystores.crypto import der
 from keystores.frozen import FrozenValue
 
@@ -305,7 +307,8 @@ def _attributes(data: bytes, element: der.Element) -> tuple[str | None, bytes | 
         if oid == FRIENDLY_NAME:
             if any(value[0] != _BMP_STRING or (value[3] - value[2]) % 2 for value in values):
                 raise der.DerError("not read here")
-            name = data[values[0][2] : values[0][3]].decode("utf-16-be")
+            # bytes.decode("utf-16-be") as its codec does it, without importing the codec's module (bmp_password)
+            name = codecs.utf_16_be_decode(data[values[0][2] : values[0][3]], "strict", True)[0]
         elif oid == LOCAL_KEY_ID:
             key_id = der.element_octets(data, values[0])
         elif oid == JAVA_TRUST:
