@@ -226,7 +226,6 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from keystores.crypto.key_encoding import Encoding
     from keystores.ops.lifecycle import certreq
 
     _check_output_folder(out)
@@ -234,7 +233,7 @@ def certreq_cmd(
     result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
                            lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
                                              replace=replace), create=True)
-    pem = result.encoded.public_bytes(Encoding.PEM)  # as made: no cryptography.x509 import (start-up speed)
+    pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:

@@ -18,6 +18,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 # The names of the shared library hashlib's _hashlib is linked against (Linux and macOS both have RTLD_NOLOAD)
@@ -36,6 +37,28 @@ def library() -> Any:
 def already_loaded() -> bool:
     """Whether library() has been asked for and found the library: using it then costs nothing more."""
     return bool(_LOADED) and _LOADED[0] is not None
+
+
+def declared(caller: str, prototypes: Callable[[Any], dict[str, tuple[list[Any], Any]]]) -> Any:
+    """library() with the calls `prototypes(ctypes)` gives ({name: (argument types, result type)}) declared as
+    well, or None where it is not loaded or lacks one of them (an older OpenSSL): the calls keystores.crypto.verify
+    and ec_keys make. Declared once per `caller`."""
+    if caller not in _DECLARED:
+        found = library()
+        if found is not None:
+            import ctypes
+
+            try:
+                for function, (arguments, result) in prototypes(ctypes).items():
+                    declared = getattr(found, function)
+                    declared.argtypes, declared.restype = arguments, result
+            except AttributeError:
+                found = None
+        _DECLARED[caller] = found
+    return _DECLARED[caller]
+
+
+_DECLARED: dict[str, Any] = {}  # caller -> the library with its calls declared, or None
 
 
 def _load() -> Any:

@@ -127,8 +127,18 @@ def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
     return parsed
 
 
-def _host_key(spec: KeySpec) -> Any:
-    """A new key of `spec` made here; only its type's module is imported (start-up speed)."""
+def _host_key(spec: KeySpec, *, as_pkcs8: bool = False) -> Any:
+    """A new key of `spec` made here; only its type's module is imported (start-up speed). With `as_pkcs8` (a key
+    the store writes as its PKCS#8), an EC key is made by libcrypto and held so (keystores.pki.pkcs8.MadeEcKey:
+    no cryptography import), where libcrypto makes it."""
+    if as_pkcs8 and spec.algorithm == "ec":
+        from keystores.pki.curves import curve_named
+        from keystores.pki.pkcs8 import made_ec_key
+
+        curve = curve_named(spec.curve)
+        made = made_ec_key(curve) if curve is not None else None
+        if made is not None:
+            return made
     if spec.algorithm == "rsa":
         from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -157,16 +167,31 @@ def _label_free(store: KeyStore, label: str, *, replace: bool) -> None:
     raise EntryExists("an entry with this label exists", store=store.location, label=label, hint=REPLACE)
 
 
-def _new_key(store: KeyStore, label: str, spec: KeySpec) -> tuple[Signer, Any, bool]:
-    """(signer, key for the entry, made on the token?) for a new key under `label`."""
-    from keystores.model import private_key_signer
-
+def _new_key(store: KeyStore, label: str, spec: KeySpec, *, as_pkcs8: bool = True) -> tuple[Signer, Any, bool]:
+    """(signer, key for the entry, made on the token?) for a new key under `label`; the key a MadeEcKey where
+    `as_pkcs8` allows it (see _host_key; _key_fields puts it in an entry)."""
     if store.capabilities.key_generation:
         ref = store.generate_key(label, spec)
         signer = ref.signer if ref.signer is not None else store.signer(label)
         return signer, ref, True
-    key = _host_key(spec)
+    key = _host_key(spec, as_pkcs8=as_pkcs8)
+    from keystores.pki.pkcs8 import MadeEcKey
+
+    if isinstance(key, MadeEcKey):
+        return key, key, False
+    from keystores.model import private_key_signer
+
     return private_key_signer(key), key, False
+
+
+def _key_fields(key: Any) -> dict[str, Any]:
+    """made_entry's fields for the key _new_key made: a MadeEcKey as its PKCS#8, which the store writes without
+    loading it (cryptography loads it only where asked for the key itself), any other as it is."""
+    from keystores.pki.pkcs8 import MadeEcKey
+
+    if isinstance(key, MadeEcKey):
+        return {"held_pkcs8": key.pkcs8, "load_key": key.loaded}
+    return {"key": key}
 
 
 def _forget_token_key(store: KeyStore, label: str) -> None:
@@ -204,7 +229,8 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
         cert = EncodedCertificate(build_certificate_der(
             signer, subject=subject, issuer=subject, public_key=public_key, not_before=start, not_after=end,
             extensions=extensions, md=md, notes=notes))
-        store.add(made_entry((cert.der,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace or on_token)
+        store.add(made_entry((cert.der,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
+                  replace=replace or on_token)
     except BaseException:
         if on_token:
             _forget_token_key(store, label)
@@ -235,7 +261,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
 
         raise CapabilityError("private_keys", f"{store.format} stores cannot keep the private key a request "
                               "needs", store=store.location, label=label)
-    signer, key, on_token = _new_key(store, label, spec)
+    # a pending request keeps the key as an object (the formats that have them load it anyway)
+    signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
         request = build_request(signer, subject, sans=alt_names, md=md, notes=notes)
         if on_token:
@@ -247,7 +274,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
-            store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace)
+            store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
+                      replace=replace)
             kept_as = "as a key pair with a self-signed placeholder certificate"
     except BaseException:
         if on_token:

@@ -74,6 +74,49 @@ def _ec_pkcs8(curve: Any, scalar: bytes, point: bytes) -> bytes:
                         der.octet_string(ec_private_key))
 
 
+class MadeEcKey:
+    """A new EC private key made by libcrypto (keystores.crypto.ec_keys), held as its PKCS#8 (as pkcs8_der writes
+    it), and a Signer (keystores.protocols) over it: certreq and selfsign make and use a file's EC key without
+    cryptography (start-up speed, bench/bench_core.py "start-up: keystores certreq"). `public_key` is a
+    keystores.pki.spki.SpkiKey; `loaded` gives cryptography's key (a store that keeps key objects, a pending
+    request), and a signature libcrypto declines is cryptography's."""
+
+    __slots__ = ("pkcs8", "public_key")
+
+    def __init__(self, pkcs8: bytes, public_key: Any) -> None:
+        self.pkcs8, self.public_key = pkcs8, public_key
+
+    def sign(self, data: bytes, hash_name: str) -> bytes:
+        from keystores.crypto import ec_keys
+
+        signature = ec_keys.sign(self.pkcs8, data, hash_name)
+        if signature is not None:
+            return signature
+        from keystores.model import private_key_signer
+
+        return private_key_signer(self.loaded()).sign(data, hash_name)
+
+    def loaded(self) -> Any:
+        from keystores.crypto.key_encoding import load_der_private_key
+
+        return load_der_private_key(self.pkcs8, None)
+
+
+def made_ec_key(curve: Any) -> MadeEcKey | None:
+    """A new key on `curve` (keystores.pki.curves) made by libcrypto, its public point computed by libcrypto from
+    the scalar (keystores.crypto.libcrypto.ec_public_point, which also refuses a scalar that is no key on the
+    curve); None where libcrypto does not do it: the caller makes the key with cryptography."""
+    from keystores.crypto import ec_keys, libcrypto
+    from keystores.pki.spki import SpkiKey
+
+    scalar = ec_keys.generate(curve.oid, curve.size)
+    point = libcrypto.ec_public_point(curve.oid, scalar) if scalar is not None else None
+    if scalar is None or point is None:
+        return None
+    spki = der.sequence(der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der), der.tlv(0x03, b"\x00" + point))
+    return MadeEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits))
+
+
 def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
     """What pkcs8_der writes for the key in the PrivateKeyInfo DER `plain`, read from its bytes without loading it
     in cryptography: a speed device for `convert`/`export` of a PKCS#12 EC key to PEM (cryptography's compiled module,

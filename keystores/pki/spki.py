@@ -13,6 +13,23 @@ from __future__ import annotations
 from keystores.crypto import der
 
 _NIST_KEYS = ("EC-P256", "EC-P384", "EC-P521")
+
+
+class SpkiKey:
+    """A public key held as its SubjectPublicKeyInfo DER, as cryptography writes it, with what keystores.pki.builder
+    asks of a key: its kind ("ec") and size in bits. The public key of keystores.pki.pkcs8.MadeEcKey, a key
+    libcrypto made, which no cryptography object stands for (start-up speed: certreq and selfsign load no
+    cryptography); `loaded` gives cryptography's key where one is needed after all."""
+
+    __slots__ = ("bits", "der", "kind")
+
+    def __init__(self, der: bytes, kind: str, bits: int) -> None:
+        self.der, self.kind, self.bits = der, kind, bits
+
+    def loaded(self) -> object:
+        from keystores.crypto.key_encoding import load_der_public_key
+
+        return load_der_public_key(self.der)
 _RSA_PARAMETERS = bytes.fromhex("06092a864886f70d0101010500")  # rsaEncryption with its NULL, as cryptography writes
 _FACTS: dict[bytes, tuple[int | None, bool, bool] | None] = {}
 
