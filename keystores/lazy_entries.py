@@ -235,7 +235,7 @@ def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None,
     placeholder, receive), decoded on first use of `chain`; a backend that writes `undecoded_chain` (PKCS#12) writes
     it without decoding it, so certreq and receive import no cryptography.x509 (start-up speed, bench/bench_core.py
     "start-up: keystores certreq"/"receive"). With `load_key` and `held_pkcs8`, the entry holds a key keystores
-    made as its PKCS#8 (ops.lifecycle's MadeEcKey), loaded by `load_key` only where asked for. With `key_of`, the
+    made as its PKCS#8 (ops.lifecycle's HeldEcKey), loaded by `load_key` only where asked for. With `key_of`, the
     entry holds that entry's private key, and a key
     read encrypted (SealedEntry) keeps what it was read as (SealedEntry.key_as_read), sealed if it still is: receive's
     new chain for a key PKCS#12 holds decrypts and re-encrypts nothing (bench_core's "start-up: keystores receive")."""

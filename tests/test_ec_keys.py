@@ -1,4 +1,4 @@
-"""keystores.crypto.ec_keys and keystores.pki.pkcs8.MadeEcKey: EC keys libcrypto makes for certreq and selfsign,
+"""keystores.crypto.ec_keys and keystores.pki.pkcs8.HeldEcKey: EC keys libcrypto makes for certreq and selfsign,
 and their signatures, held to cryptography's: cryptography loads the PKCS#8 and writes it back byte for byte, its
 public key is the SpkiKey's, it verifies every signature libcrypto makes (and libcrypto cryptography's), and openssl
 reads a PKCS#12 certreq wrote with such a key. Where libcrypto cannot (a digest it is not asked for, a damaged
@@ -24,7 +24,7 @@ from keystores.crypto import ec_keys, libcrypto
 from keystores.crypto.verify import verify
 from keystores.pki.builder import _key_kind, check_hash, key_identifier
 from keystores.pki.curves import NIST_CURVES
-from keystores.pki.pkcs8 import MadeEcKey, made_ec_key, pkcs8_der
+from keystores.pki.pkcs8 import HeldEcKey, made_ec_key, pkcs8_der
 from keystores.pki.spki import SpkiKey
 
 pytestmark = pytest.mark.skipif(libcrypto.library() is None or ec_keys._library() is None,
@@ -38,7 +38,7 @@ HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
 def test_a_made_key_is_the_key_cryptography_reads(curve) -> None:
     for _ in range(20):
         made = made_ec_key(curve)
-        assert isinstance(made, MadeEcKey)
+        assert isinstance(made, HeldEcKey)
         key = load_der_private_key(made.pkcs8, None)
         assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == curve.name
         assert pkcs8_der(key) == made.pkcs8 == key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
@@ -86,7 +86,7 @@ def test_what_libcrypto_does_not_do_is_none_or_cryptographys() -> None:
     # a digest libcrypto is not asked for: the key signs through cryptography, as keystores.model's signer does
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     plain = rsa_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    assert MadeEcKey(plain, SpkiKey(b"", "rsa", 2048)).sign(b"data", "sha256") == ec_keys.sign(plain, b"data",
+    assert HeldEcKey(plain, SpkiKey(b"", "rsa", 2048)).sign(b"data", "sha256") == ec_keys.sign(plain, b"data",
                                                                                                "sha256")
 
 
@@ -106,3 +106,36 @@ def test_openssl_reads_what_certreq_wrote_with_it(tmp_path) -> None:
         key = opened.get("web").key
     assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
     assert key.public_key() == requested.request.public_key()
+
+
+def test_sign_refuses_a_ca_key_that_is_not_the_certificates(tmp_path) -> None:
+    """sign's CA key, held as its PKCS#8 and signing through libcrypto, is still matched to the CA certificate."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    import keystores
+    from keystores.errors import KeystoreError
+    from keystores.model import Entry, EntryKind
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mismatched CA")])
+    ca_key, other_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ca_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(ca_key.public_key())
+               .serial_number(7).not_valid_before(start).not_valid_after(start + dt.timedelta(days=3650))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    for key, refused in ((other_key, True), (ca_key, False)):
+        store = tmp_path / f"ca-{refused}.p12"
+        with keystores.open_store(str(store), password="ca pw 1", writable=True, create=True) as made:
+            made.add(Entry(label="ca", kind=EntryKind.KEY_PAIR, key=key, chain=(ca_cert,)))
+        request = keystores.certreq(str(tmp_path / f"req-{refused}.p12"), "web", "CN=web", key_spec="ec:p256",
+                                    password="req pw 1")
+        at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+        if refused:
+            with pytest.raises(KeystoreError, match="does not belong to the CA certificate"):
+                keystores.sign(str(store), "ca", request.encoded.der, password="ca pw 1", now=at)
+        else:
+            issued = keystores.sign(str(store), "ca", request.encoded.der, password="ca pw 1", now=at)
+            issued.certificate.verify_directly_issued_by(ca_cert)

@@ -168,23 +168,17 @@ def _sign(signer: Signer, tbs_der: bytes, hash_name: str) -> bytes:
 def _signed(signer: Signer, tbs: bytes, hash_name: str, what: str) -> bytes:
     """SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }, its signature checked with the signer's key."""
     signature = _sign(signer, tbs, hash_name)
-    if not _verifies(signer.public_key, signature, tbs, hash_name):
+    if not verifies(signer.public_key, signature, tbs, hash_name):
         raise KeystoreError(f"the {what}'s signature does not verify: the key signed wrongly")
     return der.sequence(tbs, _algorithm_id(signer.public_key, hash_name), der.tlv(0x03, b"\x00" + signature))
 
 
-def _verifies(public_key: object, signature: bytes, data: bytes, hash_name: str) -> bool:
-    """keystores.pki.chain.signature_verifies; a key held as DER (SpkiKey) is asked of libcrypto first
-    (keystores.crypto.verify), and loaded in cryptography only where libcrypto cannot say."""
+def verifies(public_key: object, signature: bytes, data: bytes, hash_name: str) -> bool:
+    """keystores.pki.chain.signature_verifies; a key held as DER (SpkiKey) checks itself (libcrypto first)."""
     from keystores.pki.spki import SpkiKey
 
     if isinstance(public_key, SpkiKey):
-        from keystores.crypto.verify import verify
-
-        verdict = verify(public_key.der, signature, data, hash_name)
-        if verdict is not None:
-            return verdict
-        public_key = public_key.loaded()
+        return public_key.verifies(signature, data, hash_name)
     from keystores.pki.chain import signature_verifies
 
     return signature_verifies(public_key, signature, data, hash_name)
@@ -409,9 +403,15 @@ def profile_extensions(profile: str, public_key: object, *, issuer_public_key: o
 
 def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     """The keyIdentifier of a certificate's subjectKeyIdentifier extension, read from its DER; None without one."""
-    from keystores.crypto.key_encoding import Encoding
+    from keystores.pki.encoded import Encoded
 
-    value = _extension_in(certificate_extensions(cert.public_bytes(Encoding.DER)), _OIDS["subjectKeyIdentifier"])
+    if isinstance(cert, Encoded):  # its DER as held (start-up speed: sign imports no cryptography)
+        cert_der = cert.der
+    else:
+        from keystores.crypto.key_encoding import Encoding
+
+        cert_der = cert.public_bytes(Encoding.DER)
+    value = _extension_in(certificate_extensions(cert_der), _OIDS["subjectKeyIdentifier"])
     if value is None:
         return None
     try:
