@@ -83,10 +83,14 @@ def _read_input(path: str, what: str) -> bytes:
 
 
 def _pem_or_der(certs: list[Any], out: str | None, out_format: str | None) -> bytes:
-    from keystores.crypto.key_encoding import Encoding
     from keystores.ops.outputs import output_format
+    from keystores.pki.encoded import Encoded
 
     fmt = output_format(out or "-", out_format, allowed=("pem", "der"))
+    if all(isinstance(c, Encoded) for c in certs):  # as made or held: no cryptography import (start-up: sign)
+        return certs[0].der if fmt == "der" else b"".join(c.pem() for c in certs)
+    from keystores.crypto.key_encoding import Encoding
+
     if fmt == "der":
         return certs[0].public_bytes(Encoding.DER)
     return b"".join(c.public_bytes(Encoding.PEM) for c in certs)
@@ -226,7 +230,6 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from keystores.crypto.key_encoding import Encoding
     from keystores.ops.lifecycle import certreq
 
     _check_output_folder(out)
@@ -234,7 +237,7 @@ def certreq_cmd(
     result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
                            lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
                                              replace=replace), create=True)
-    pem = result.encoded.public_bytes(Encoding.PEM)  # as made: no cryptography.x509 import (start-up speed)
+    pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:
@@ -274,9 +277,6 @@ def sign_cmd(
         if os.path.exists(out):
             raise StoreExists("already exists; use --force to replace it", store=out)
     data = _read_input(request, "request")
-    # The CA's key is loaded by cryptography: loaded before the store is read, it also derives the key of the
-    # store's certificates, twice as fast as hashlib would (keystores.crypto.pbkdf2)
-    import keystores.crypto.key_encoding  # noqa: F401
     result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
         s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
         sans=san or [], path_length=path_length, source=request))

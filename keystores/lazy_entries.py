@@ -229,11 +229,14 @@ class SealedEntry(Entry):
         return copy
 
 
-def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None, **entry_fields: Any) -> LazyEntry:
+def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None,
+               load_key: Callable[[], Any] | None = None, **entry_fields: Any) -> LazyEntry:
     """An entry whose chain keystores has just made or read as DER (ops.lifecycle: selfsign, certreq's
     placeholder, receive), decoded on first use of `chain`; a backend that writes `undecoded_chain` (PKCS#12) writes
     it without decoding it, so certreq and receive import no cryptography.x509 (start-up speed, bench/bench_core.py
-    "start-up: keystores certreq"/"receive"). With `key_of`, the entry holds that entry's private key, and a key
+    "start-up: keystores certreq"/"receive"). With `load_key` and `held_pkcs8`, the entry holds a key keystores
+    made as its PKCS#8 (ops.lifecycle's HeldEcKey), loaded by `load_key` only where asked for. With `key_of`, the
+    entry holds that entry's private key, and a key
     read encrypted (SealedEntry) keeps what it was read as (SealedEntry.key_as_read), sealed if it still is: receive's
     new chain for a key PKCS#12 holds decrypts and re-encrypts nothing (bench_core's "start-up: keystores receive")."""
 
@@ -245,7 +248,9 @@ def made_entry(chain_der: tuple[bytes, ...], *, key_of: Entry | None = None, **e
     if not isinstance(key_of, SealedEntry):
         if key_of is not None:
             entry_fields["key"] = key_of.key
-        return LazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
+        loaders = {"chain": decoded} if load_key is None else {"chain": decoded, "key": load_key}
+        return LazyEntry.lazy(loaders, leaf_der=chain_der[0], chain_der=chain_der, key_loadable=load_key is not None,
+                              **entry_fields)
     entry = _SealedLazyEntry.lazy({"chain": decoded}, leaf_der=chain_der[0], chain_der=chain_der, **entry_fields)
     if key_of.sealed:  # still sealed as read (receive matched it by its certificate's key): it stays so, no derivation
         entry.__dict__.update({name: key_of.__dict__[name] for name in ("_unseal", "_blob", "_origin", "_held")

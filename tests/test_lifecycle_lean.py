@@ -425,3 +425,13 @@ def test_pem_bodies_find_what_the_expressions_found() -> None:
                    b"----y-----BEGIN CERTIFICATE-----z", b"-----END CERTIFICATE----------BEGIN CERTIFICATE-----"):
         agree(corner)
     settings(max_examples=600, deadline=None)(given(_pieces())(agree))()
+
+
+@pytest.mark.parametrize("command", ["selfsign", "certreq", "sign"])
+def test_an_ec_key_for_a_file_is_made_without_cryptography(loaded: dict[str, list[str]], command: str) -> None:
+    """The key is made and signs by libcrypto (keystores.crypto.ec_keys), and the store writes it as its PKCS#8:
+    certreq and selfsign of an EC key into a PKCS#12 import no cryptography at all (~20 ms of CPU, bench_core's
+    "start-up: keystores certreq"), nor does sign with the EC CA key a PKCS#12 holds (the request's signature is
+    checked by libcrypto too); what they wrote is judged by the sign, receive, audit and list of `runs`."""
+    assert "keystores.crypto.ec_keys" in loaded[command]
+    assert not [module for module in loaded[command] if module.startswith("cryptography")]

@@ -18,6 +18,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 # The names of the shared library hashlib's _hashlib is linked against (Linux and macOS both have RTLD_NOLOAD)
@@ -44,6 +45,28 @@ def cipher_by_libcrypto() -> bool:
     either (bench_core's "start-up: keystores sign"/"receive", whose EC keys load cryptography). Here, not in
     keystores.crypto.pbe, so that the NSS backend asks without importing the PBE modules (issue 15)."""
     return "cryptography.hazmat.bindings._rust" not in sys.modules or already_loaded()
+
+
+def declared(caller: str, prototypes: Callable[[Any], dict[str, tuple[list[Any], Any]]]) -> Any:
+    """library() with the calls `prototypes(ctypes)` gives ({name: (argument types, result type)}) declared as
+    well, or None where it is not loaded or lacks one of them (an older OpenSSL): the calls keystores.crypto.verify
+    and ec_keys make. Declared once per `caller`."""
+    if caller not in _DECLARED:
+        found = library()
+        if found is not None:
+            import ctypes
+
+            try:
+                for function, (arguments, result) in prototypes(ctypes).items():
+                    declared = getattr(found, function)
+                    declared.argtypes, declared.restype = arguments, result
+            except AttributeError:
+                found = None
+        _DECLARED[caller] = found
+    return _DECLARED[caller]
+
+
+_DECLARED: dict[str, Any] = {}  # caller -> the library with its calls declared, or None
 
 
 def _load() -> Any:

@@ -21,45 +21,31 @@ if TYPE_CHECKING:
     from typing import Any
 
 # hashlib's names (keystores.pki.encoded.signature_hashes) -> OpenSSL's
-_DIGEST_NAMES = {"md5": b"MD5", "sha1": b"SHA1", "sha224": b"SHA224", "sha256": b"SHA256", "sha384": b"SHA384",
-                 "sha512": b"SHA512"}
-_DECLARED: list[Any] = []  # [] until declared; then [the library with these calls declared, or None]
+OPENSSL_DIGESTS = {"md5": b"MD5", "sha1": b"SHA1", "sha224": b"SHA224", "sha256": b"SHA256",
+                   "sha384": b"SHA384", "sha512": b"SHA512"}
 
 
 def _library() -> Any:
     """libcrypto with the calls below declared, or None."""
-    if not _DECLARED:
-        _DECLARED.append(_declare(libcrypto.library()))
-    return _DECLARED[0]
+    return libcrypto.declared(__name__, _prototypes)
 
 
-def _declare(found: Any) -> Any:
-    if found is None:
-        return None
-    import ctypes
-
+def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
     pointer, number, address, size = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
-    prototypes = {  # name: (argument types, result type)
+    return {  # name: (argument types, result type)
         "d2i_PUBKEY": ([address, ctypes.POINTER(pointer), ctypes.c_long], address),
         "EVP_MD_CTX_new": ([], address),
         "EVP_MD_CTX_free": ([address], None),
         "EVP_DigestVerifyInit": ([address, address, address, address, address], number),
         "EVP_DigestVerify": ([address, pointer, size, pointer, size], number),
     }
-    try:
-        for function, (arguments, result) in prototypes.items():
-            declared = getattr(found, function)
-            declared.argtypes, declared.restype = arguments, result
-    except AttributeError:
-        return None
-    return found
 
 
 def verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> bool | None:
     """Whether the key of `spki_der` made `signature` over `data` with `hash_name` ("sha256"...): True, False (it
     does not verify, or is no signature at all), or None where libcrypto cannot say (see the module docstring)."""
     found = _library()
-    name = _DIGEST_NAMES.get(hash_name)
+    name = OPENSSL_DIGESTS.get(hash_name)
     if found is None or name is None or not spki_der:
         return None
     digest = found.EVP_get_digestbyname(name)

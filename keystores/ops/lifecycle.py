@@ -127,8 +127,18 @@ def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
     return parsed
 
 
-def _host_key(spec: KeySpec) -> Any:
-    """A new key of `spec` made here; only its type's module is imported (start-up speed)."""
+def _host_key(spec: KeySpec, *, as_pkcs8: bool = False) -> Any:
+    """A new key of `spec` made here; only its type's module is imported (start-up speed). With `as_pkcs8` (a key
+    the store writes as its PKCS#8), an EC key is made by libcrypto and held so (keystores.pki.pkcs8.HeldEcKey:
+    no cryptography import), where libcrypto makes it."""
+    if as_pkcs8 and spec.algorithm == "ec":
+        from keystores.pki.curves import curve_named
+        from keystores.pki.pkcs8 import made_ec_key
+
+        curve = curve_named(spec.curve)
+        made = made_ec_key(curve) if curve is not None else None
+        if made is not None:
+            return made
     if spec.algorithm == "rsa":
         from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -157,16 +167,31 @@ def _label_free(store: KeyStore, label: str, *, replace: bool) -> None:
     raise EntryExists("an entry with this label exists", store=store.location, label=label, hint=REPLACE)
 
 
-def _new_key(store: KeyStore, label: str, spec: KeySpec) -> tuple[Signer, Any, bool]:
-    """(signer, key for the entry, made on the token?) for a new key under `label`."""
-    from keystores.model import private_key_signer
-
+def _new_key(store: KeyStore, label: str, spec: KeySpec, *, as_pkcs8: bool = True) -> tuple[Signer, Any, bool]:
+    """(signer, key for the entry, made on the token?) for a new key under `label`; the key a HeldEcKey where
+    `as_pkcs8` allows it (see _host_key; _key_fields puts it in an entry)."""
     if store.capabilities.key_generation:
         ref = store.generate_key(label, spec)
         signer = ref.signer if ref.signer is not None else store.signer(label)
         return signer, ref, True
-    key = _host_key(spec)
+    key = _host_key(spec, as_pkcs8=as_pkcs8)
+    from keystores.pki.pkcs8 import HeldEcKey
+
+    if isinstance(key, HeldEcKey):
+        return key, key, False
+    from keystores.model import private_key_signer
+
     return private_key_signer(key), key, False
+
+
+def _key_fields(key: Any) -> dict[str, Any]:
+    """made_entry's fields for the key _new_key made: a HeldEcKey as its PKCS#8, which the store writes without
+    loading it (cryptography loads it only where asked for the key itself), any other as it is."""
+    from keystores.pki.pkcs8 import HeldEcKey
+
+    if isinstance(key, HeldEcKey):
+        return {"held_pkcs8": key.pkcs8, "load_key": key.loaded}
+    return {"key": key}
 
 
 def _forget_token_key(store: KeyStore, label: str) -> None:
@@ -204,7 +229,8 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
         cert = EncodedCertificate(build_certificate_der(
             signer, subject=subject, issuer=subject, public_key=public_key, not_before=start, not_after=end,
             extensions=extensions, md=md, notes=notes))
-        store.add(made_entry((cert.der,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace or on_token)
+        store.add(made_entry((cert.der,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
+                  replace=replace or on_token)
     except BaseException:
         if on_token:
             _forget_token_key(store, label)
@@ -235,7 +261,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
 
         raise CapabilityError("private_keys", f"{store.format} stores cannot keep the private key a request "
                               "needs", store=store.location, label=label)
-    signer, key, on_token = _new_key(store, label, spec)
+    # a pending request keeps the key as an object (the formats that have them load it anyway)
+    signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
         request = build_request(signer, subject, sans=alt_names, md=md, notes=notes)
         if on_token:
@@ -247,7 +274,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
-            store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, key=key), replace=replace)
+            store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
+                      replace=replace)
             kept_as = "as a key pair with a self-signed placeholder certificate"
     except BaseException:
         if on_token:
@@ -310,7 +338,7 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     ca_cert = chain[0] if chain else None
     where = {"store": ca_store.location, "label": ca_label}
     # What the store holds does not fit the request: a failure (exit 1), not a usage error.
-    if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or entry.key is None:
+    if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or (entry.held_pkcs8() is None and entry.key is None):
         raise KeystoreError("is not a CA key pair: signing needs a certificate and its private key", **where)
     if not is_ca(ca_cert):
         raise KeystoreError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE)",
@@ -328,9 +356,9 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     if end > ca_cert.not_valid_after_utc:
         notes.append(f"validity shortened to end with the CA's on {iso_utc(ca_cert.not_valid_after_utc)}")
         end = ca_cert.not_valid_after_utc
-    signer = ca_store.signer(ca_label)
-    ca_public_key = ca_cert.public_key()
-    if public_key_fingerprint(signer.public_key) != public_key_fingerprint(ca_public_key):
+    signer = _signer(ca_store, entry, ca_label)
+    ca_public_key = _certificate_key(ca_cert)
+    if _key_print(signer.public_key) != _key_print(ca_public_key):
         raise KeystoreError("the private key does not belong to the CA certificate", **where)
 
     alt_names = parse_sans(sans)
@@ -341,7 +369,7 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
         shown = ", ".join(str(n) for n in asked)
         notes.append(Note(f"the request asks for subject alternative names ({shown}); not copied",
                           Hint(" without {}", option="--copy-sans", keyword="copy_sans=True")))
-    public_key = csr.public_key()
+    public_key = _certificate_key(csr)
     extensions = profile_extensions(profile, public_key, issuer_public_key=ca_public_key, issuer_cert=ca_cert,
                                     sans=alt_names, path_length=path_length)
     cert = EncodedCertificate(build_certificate_der(
@@ -353,14 +381,47 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     return Issued(ca_label, (cert, *chain), notes)
 
 
+def _signer(store: KeyStore, entry: Entry, label: str) -> Signer:
+    """store.signer(label); a key the store holds as its PKCS#8 (an EC key a file keeps: Entry.held_pkcs8) signs
+    through libcrypto without being loaded (keystores.pki.pkcs8.HeldEcKey; start-up speed, bench_core's "start-up:
+    keystores sign")."""
+    held = entry.held_pkcs8()
+    if held is not None:
+        from keystores.pki.pkcs8 import held_ec_key
+
+        key = held_ec_key(held)
+        if key is not None:
+            return key
+    return store.signer(label)
+
+
+def _certificate_key(item: Any) -> Any:
+    """The public key of a certificate or request: as its DER (keystores.pki.spki.SpkiKey) where it is an RSA or
+    NIST EC key in the form cryptography writes, else loaded by cryptography (start-up speed: sign)."""
+    from keystores.pki.encoded import Encoded
+    from keystores.pki.spki import spki_key
+
+    found = spki_key(item.spki_der) if isinstance(item, Encoded) else None
+    return found if found is not None else item.public_key()
+
+
+def _key_print(public_key: Any) -> bytes:
+    """public_key_fingerprint, from the DER of a key held so (the form cryptography writes: the same bytes)."""
+    from keystores.pki.spki import SpkiKey
+
+    if not isinstance(public_key, SpkiKey):
+        return public_key_fingerprint(public_key)
+    import hashlib
+
+    return hashlib.sha256(public_key.der).digest()
+
+
 def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: str) -> EncodedRequest:
     """The request `sign` signs, as its DER, its own signature verified. Its subject, key and signature are read
     from the DER (start-up speed: no cryptography.x509 import, bench_core's "start-up: keystores sign"); a request
     in another form (a signature whose OID names no hash, as Ed25519 and RSA-PSS, a name in an unusual form) or
     one that does not read so is left to load_request, which says what is wrong with it as cryptography sees it."""
-    from keystores.crypto.key_encoding import Encoding
-    from keystores.pki.builder import request_is_plain
-    from keystores.pki.chain import signature_verifies
+    from keystores.pki.builder import request_is_plain, verifies
     from keystores.pki.dn import DistinguishedName
     from keystores.pki.encoded import EncodedRequest
 
@@ -369,19 +430,20 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
     elif isinstance(request, bytes | bytearray):
         encoded = EncodedRequest(_request_der(bytes(request)))
     else:
+        from keystores.crypto.key_encoding import Encoding
+
         encoded = EncodedRequest(request.public_bytes(Encoding.DER))
     try:
         readable = (request_is_plain(encoded.der) and encoded.version == 0
                     and DistinguishedName.from_der(encoded.subject_der) is not None
                     and encoded.signature_hash_name is not None)
-        public_key = encoded.public_key() if readable else None
+        public_key = _certificate_key(encoded) if readable else None
     except ValueError:
         readable = False
     if not readable:
         load_request(encoded.der, source=source)
         return encoded
-    if not signature_verifies(public_key, encoded.signature, encoded.tbs_certrequest_bytes,
-                              encoded.signature_hash_name):
+    if not verifies(public_key, encoded.signature, encoded.tbs_certrequest_bytes, encoded.signature_hash_name):
         raise IntegrityError("the request's signature does not verify: it was changed after signing or signed "
                              "by another key", store=source)
     return encoded

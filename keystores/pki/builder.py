@@ -54,7 +54,7 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
         return "sha512"
     if md is None:
         if kind == "ec":
-            return {384: "sha384", 521: "sha512"}.get(public_key.curve.key_size, "sha256")  # type: ignore[attr-defined]
+            return {384: "sha384", 521: "sha512"}.get(_ec_bits(public_key), "sha256")
         return "sha256"
     name = md.lower().replace("-", "")
     if name not in HASHES:
@@ -67,10 +67,22 @@ def check_hash(md: str | None, public_key: object, notes: list[str]) -> str:
     return name
 
 
+def _ec_bits(public_key: object) -> int:
+    from keystores.pki.spki import SpkiKey
+
+    if isinstance(public_key, SpkiKey):
+        return public_key.bits
+    return public_key.curve.key_size  # type: ignore[attr-defined,no-any-return]
+
+
 def _key_kind(public_key: object) -> str | None:
     """"ec", "rsa", "ed25519", "ed448", "dsa", or None for another key. Each key type's module is imported only
     for a key not of the types before it, EC first (start-up speed: certreq and sign of an EC key load no RSA
-    module)."""
+    module); a key held as DER (keystores.pki.spki.SpkiKey: one libcrypto made) says its kind itself."""
+    from keystores.pki.spki import SpkiKey
+
+    if isinstance(public_key, SpkiKey):
+        return public_key.kind
     from cryptography.hazmat.primitives.asymmetric import ec
 
     if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -108,6 +120,10 @@ def _algorithm_id(public_key: object, hash_name: str) -> bytes:
 
 
 def _spki(public_key: object) -> bytes:
+    from keystores.pki.spki import SpkiKey
+
+    if isinstance(public_key, SpkiKey):
+        return public_key.der
     from keystores.crypto.key_encoding import spki_der
 
     return spki_der(public_key)
@@ -151,12 +167,21 @@ def _sign(signer: Signer, tbs_der: bytes, hash_name: str) -> bytes:
 
 def _signed(signer: Signer, tbs: bytes, hash_name: str, what: str) -> bytes:
     """SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }, its signature checked with the signer's key."""
-    from keystores.pki.chain import signature_verifies
-
     signature = _sign(signer, tbs, hash_name)
-    if not signature_verifies(signer.public_key, signature, tbs, hash_name):
+    if not verifies(signer.public_key, signature, tbs, hash_name):
         raise KeystoreError(f"the {what}'s signature does not verify: the key signed wrongly")
     return der.sequence(tbs, _algorithm_id(signer.public_key, hash_name), der.tlv(0x03, b"\x00" + signature))
+
+
+def verifies(public_key: object, signature: bytes, data: bytes, hash_name: str) -> bool:
+    """keystores.pki.chain.signature_verifies; a key held as DER (SpkiKey) checks itself (libcrypto first)."""
+    from keystores.pki.spki import SpkiKey
+
+    if isinstance(public_key, SpkiKey):
+        return public_key.verifies(signature, data, hash_name)
+    from keystores.pki.chain import signature_verifies
+
+    return signature_verifies(public_key, signature, data, hash_name)
 
 
 def build_request(signer: Signer, subject: x509.Name | DistinguishedName | bytes, *,
@@ -378,9 +403,15 @@ def profile_extensions(profile: str, public_key: object, *, issuer_public_key: o
 
 def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     """The keyIdentifier of a certificate's subjectKeyIdentifier extension, read from its DER; None without one."""
-    from keystores.crypto.key_encoding import Encoding
+    from keystores.pki.encoded import Encoded
 
-    value = _extension_in(certificate_extensions(cert.public_bytes(Encoding.DER)), _OIDS["subjectKeyIdentifier"])
+    if isinstance(cert, Encoded):  # its DER as held (start-up speed: sign imports no cryptography)
+        cert_der = cert.der
+    else:
+        from keystores.crypto.key_encoding import Encoding
+
+        cert_der = cert.public_bytes(Encoding.DER)
+    value = _extension_in(certificate_extensions(cert_der), _OIDS["subjectKeyIdentifier"])
     if value is None:
         return None
     try:

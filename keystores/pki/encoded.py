@@ -61,8 +61,12 @@ class Encoded:
         from keystores.crypto.key_encoding import Encoding
 
         if encoding == Encoding.PEM:
-            return der.pem_armor(self.pem_label, self.der)
+            return self.pem()
         return self.der
+
+    def pem(self) -> bytes:
+        """public_bytes(Encoding.PEM) without importing cryptography (start-up speed: certreq)."""
+        return der.pem_armor(self.pem_label, self.der)
 
     def fingerprint(self, algorithm: Any) -> bytes:
         """As cryptography's Certificate.fingerprint: `algorithm` (a cryptography HashAlgorithm) over the DER, by

@@ -74,6 +74,62 @@ def _ec_pkcs8(curve: Any, scalar: bytes, point: bytes) -> bytes:
                         der.octet_string(ec_private_key))
 
 
+class HeldEcKey:
+    """An EC private key held as its PKCS#8 (as pkcs8_der writes it), and a Signer (keystores.protocols) over it
+    that signs through libcrypto (keystores.crypto.ec_keys): a key libcrypto made for certreq and selfsign
+    (made_ec_key), or a CA's key sign reads from a file (held_ec_key), used without cryptography (start-up speed,
+    bench/bench_core.py "start-up: keystores certreq"/"sign"). `public_key` is a keystores.pki.spki.SpkiKey;
+    `loaded` gives cryptography's key (a store that keeps key objects, a pending request), and a signature
+    libcrypto declines is cryptography's."""
+
+    __slots__ = ("pkcs8", "public_key")
+
+    def __init__(self, pkcs8: bytes, public_key: Any) -> None:
+        self.pkcs8, self.public_key = pkcs8, public_key
+
+    def sign(self, data: bytes, hash_name: str) -> bytes:
+        from keystores.crypto import ec_keys
+
+        signature = ec_keys.sign(self.pkcs8, data, hash_name)
+        if signature is not None:
+            return signature
+        from keystores.model import private_key_signer
+
+        return private_key_signer(self.loaded()).sign(data, hash_name)
+
+    def loaded(self) -> Any:
+        from keystores.crypto.key_encoding import load_der_private_key
+
+        return load_der_private_key(self.pkcs8, None)
+
+
+def made_ec_key(curve: Any) -> HeldEcKey | None:
+    """A new key on `curve` (keystores.pki.curves) made by libcrypto, its public point computed by libcrypto from
+    the scalar (keystores.crypto.libcrypto.ec_public_point, which also refuses a scalar that is no key on the
+    curve); None where libcrypto does not do it: the caller makes the key with cryptography."""
+    from keystores.crypto import ec_keys, libcrypto
+
+    scalar = ec_keys.generate(curve.oid, curve.size)
+    point = libcrypto.ec_public_point(curve.oid, scalar) if scalar is not None else None
+    if scalar is None or point is None:
+        return None
+    return _held(curve, scalar, point)
+
+
+def held_ec_key(plain: bytes) -> HeldEcKey | None:
+    """The EC key of the PrivateKeyInfo DER `plain` as a HeldEcKey, where pkcs8_of_ec_der reads it (checked by
+    libcrypto); None for any other key, which the caller loads with cryptography."""
+    parts = _ec_parts(plain)
+    return None if parts is None else _held(*parts)
+
+
+def _held(curve: Any, scalar: bytes, point: bytes) -> HeldEcKey:
+    from keystores.pki.spki import SpkiKey
+
+    spki = der.sequence(der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der), der.tlv(0x03, b"\x00" + point))
+    return HeldEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits))
+
+
 def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
     """What pkcs8_der writes for the key in the PrivateKeyInfo DER `plain`, read from its bytes without loading it
     in cryptography: a speed device for `convert`/`export` of a PKCS#12 EC key to PEM (cryptography's compiled module,
@@ -84,6 +140,12 @@ def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
     public point is computed by the interpreter's libcrypto (keystores.crypto.libcrypto), which also refuses a
     scalar that is no private key on the curve; a point the key holds must be that one, uncompressed. Anything
     else is None: cryptography's to load and judge, as before. tests/test_pkcs8.py holds this to pkcs8_der."""
+    parts = _ec_parts(plain)
+    return None if parts is None else _ec_pkcs8(*parts)
+
+
+def _ec_parts(plain: bytes) -> tuple[Any, bytes, bytes] | None:
+    """(curve, scalar, public point) of the EC key pkcs8_of_ec_der reads from `plain`, or None."""
     from keystores.crypto import libcrypto
     from keystores.pki.curves import curve_of_params
 
@@ -118,7 +180,7 @@ def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
     point = libcrypto.ec_public_point(curve.oid, scalar_bytes)
     if point is None or held_point not in (None, point):
         return None
-    return _ec_pkcs8(curve, scalar_bytes, point)
+    return curve, scalar_bytes, point
 
 
 def _rsa(private_key: Any) -> bytes:

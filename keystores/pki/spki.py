@@ -13,17 +13,48 @@ from __future__ import annotations
 from keystores.crypto import der
 
 _NIST_KEYS = ("EC-P256", "EC-P384", "EC-P521")
+
+
+class SpkiKey:
+    """A public key held as its SubjectPublicKeyInfo DER, as cryptography writes it, with what keystores.pki.builder
+    asks of a key: its kind ("ec", "rsa") and size in bits. The public key of keystores.pki.pkcs8.HeldEcKey (a key
+    libcrypto made or signs with) and of a request sign signs, which no cryptography object stands for (start-up
+    speed: certreq, selfsign and sign load no cryptography); `loaded` gives cryptography's key where one is needed
+    after all."""
+
+    __slots__ = ("bits", "der", "kind")
+
+    def __init__(self, der: bytes, kind: str, bits: int) -> None:
+        self.der, self.kind, self.bits = der, kind, bits
+
+    def loaded(self) -> object:
+        from keystores.crypto.key_encoding import load_der_public_key
+
+        return load_der_public_key(self.der)
+
+    def verifies(self, signature: bytes, data: bytes, hash_name: str) -> bool:
+        """keystores.pki.chain.signature_verifies for this key: libcrypto's verdict (keystores.crypto.verify), or
+        where libcrypto cannot say, cryptography's over the loaded key."""
+        from keystores.crypto.verify import verify
+
+        verdict = verify(self.der, signature, data, hash_name)
+        if verdict is not None:
+            return verdict
+        from keystores.pki.chain import signature_verifies
+
+        return signature_verifies(self.loaded(), signature, data, hash_name)
 _RSA_PARAMETERS = bytes.fromhex("06092a864886f70d0101010500")  # rsaEncryption with its NULL, as cryptography writes
-_FACTS: dict[bytes, tuple[int | None, bool, bool] | None] = {}
+_FACTS: dict[bytes, tuple[int | None, bool, bool, int] | None] = {}
 
 
-def _facts(spki: bytes) -> tuple[int | None, bool, bool] | None:
-    """(RSA modulus bits or None for EC, absurd, in the form cryptography writes) or None; remembered per key."""
+def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
+    """(RSA modulus bits or None for EC, absurd, in the form cryptography writes, size in bits) or None; remembered
+    per key."""
     if spki not in _FACTS:
         from keystores.pki.columns import key_facts
         from keystores.pki.shown import ec_point_loads, rsa_key_loads
 
-        found: tuple[int | None, bool, bool] | None = None
+        found: tuple[int | None, bool, bool, int] | None = None
         try:
             tag, start, stop = der.read(spki, 0, len(spki), minimal=True)
             if tag == 0x30 and stop == len(spki):
@@ -31,16 +62,26 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool] | None:
                 content = spki[start:stop]
                 (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, _) = der.elements(content)
                 if kind in _NIST_KEYS and ec_point_loads(kind, content):
-                    found = (None, False, content[bits_start + 1 : bits_start + 2] == b"\x04")  # uncompressed
+                    found = (None, False, content[bits_start + 1 : bits_start + 2] == b"\x04", bits)  # uncompressed
                 elif kind.startswith("RSA-") and rsa_key_loads(content):
                     from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
 
                     absurd = bits > MAX_RSA_BITS or _exponent_bits(content) > MAX_RSA_EXPONENT_BITS
-                    found = (bits, absurd, content[algorithm_start:algorithm_stop] == _RSA_PARAMETERS)
+                    found = (bits, absurd, content[algorithm_start:algorithm_stop] == _RSA_PARAMETERS, bits)
         except (ValueError, IndexError):
             found = None
         _FACTS[spki] = found
     return _FACTS[spki]
+
+
+def spki_key(spki: bytes) -> SpkiKey | None:
+    """The key of a SubjectPublicKeyInfo as an SpkiKey, where it is an RSA key or an EC key on P-256, P-384 or P-521
+    that cryptography loads, is not absurd (keystores.limits), and is in the form cryptography writes (so that a
+    certificate made for it carries the bytes cryptography's key would write); else None: the caller loads it."""
+    found = _facts(spki)
+    if found is None or found[1] or not found[2]:
+        return None
+    return SpkiKey(spki, "ec" if found[0] is None else "rsa", found[3])
 
 
 def key_from_der(spki: bytes) -> tuple[int | None, bool] | None:

@@ -1,0 +1,114 @@
+"""EC keys made, and signatures made with them, by the interpreter's own libcrypto (keystores.crypto.libcrypto's
+loader): what certreq and selfsign need of a new key on P-256, P-384 or P-521 kept in a file, and what sign needs
+of a CA's EC key read from one, without importing cryptography.
+
+A speed device (issue 15; bench/bench_core.py "start-up: keystores certreq", bench_commands.py "selfsign"): making
+a key and signing with it through cryptography means importing its compiled module, its hashes and its EC module
+(~20 ms of CPU, more than everything else certreq does but the key derivations), where the libcrypto hashlib
+loaded, which also derives the PKCS#12 MAC's key, is in the process already. The key is OpenSSL's own
+(EVP_PKEY_keygen on the named curve, from OpenSSL's random generator, as cryptography asks its OpenSSL) and the
+signature EVP_DigestSign's (ECDSA with a random nonce, DER ECDSA-Sig-Value: what cryptography's `sign` gives).
+Keys leave here as their private scalar only, and come back as the PKCS#8 keystores.pki.pkcs8 writes; each
+EVP_PKEY lives for one call. Nothing here guesses: None wherever libcrypto is not loaded, is older than OpenSSL 3,
+does not know the curve or digest, or fails; the caller then does it with cryptography.
+tests/test_ec_keys.py has cryptography verify and load what is made here, and openssl judge the files.
+"""
+
+from __future__ import annotations
+
+from keystores.crypto import libcrypto
+from keystores.crypto.verify import OPENSSL_DIGESTS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_EVP_PKEY_EC = 408  # NID_X9_62_id_ecPublicKey, EVP_PKEY_EC
+
+
+def _library() -> Any:
+    """libcrypto with the calls below declared, or None (OpenSSL before 3.0 lacks EVP_PKEY_get_bn_param)."""
+    return libcrypto.declared(__name__, _prototypes)
+
+
+def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
+    pointer, number, address, size = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
+    return {  # name: (argument types, result type)
+        "EVP_PKEY_CTX_new_id": ([number, address], address),
+        "EVP_PKEY_CTX_free": ([address], None),
+        "EVP_PKEY_keygen_init": ([address], number),
+        "EVP_PKEY_CTX_set_ec_paramgen_curve_nid": ([address, number], number),
+        "EVP_PKEY_keygen": ([address, ctypes.POINTER(address)], number),
+        "EVP_PKEY_get_bn_param": ([address, pointer, ctypes.POINTER(address)], number),
+        "BN_bn2binpad": ([address, pointer, number], number),
+        "EVP_PKEY_free": ([address], None),
+        "d2i_AutoPrivateKey": ([address, ctypes.POINTER(pointer), ctypes.c_long], address),
+        "EVP_MD_CTX_new": ([], address),
+        "EVP_MD_CTX_free": ([address], None),
+        "EVP_DigestSignInit": ([address, address, address, address, address], number),
+        "EVP_DigestSign": ([address, pointer, ctypes.POINTER(size), pointer, size], number),
+    }
+
+
+def generate(curve_oid: str, size: int) -> bytes | None:
+    """The private scalar (big-endian, `size` bytes) of a new key libcrypto makes on the named curve `curve_oid`,
+    or None (see the module docstring)."""
+    found = _library()
+    if found is None:
+        return None
+    import ctypes
+
+    nid = found.OBJ_txt2nid(curve_oid.encode("ascii"))
+    context = found.EVP_PKEY_CTX_new_id(_EVP_PKEY_EC, None) if nid else None
+    key = ctypes.c_void_p()
+    scalar = ctypes.c_void_p()
+    try:
+        if (not context or found.EVP_PKEY_keygen_init(context) != 1
+                or found.EVP_PKEY_CTX_set_ec_paramgen_curve_nid(context, nid) != 1
+                or found.EVP_PKEY_keygen(context, ctypes.byref(key)) != 1 or not key
+                or found.EVP_PKEY_get_bn_param(key, b"priv", ctypes.byref(scalar)) != 1 or not scalar):
+            found.ERR_clear_error()
+            return None
+        out = ctypes.create_string_buffer(size)
+        if found.BN_bn2binpad(scalar, out, size) != size:
+            found.ERR_clear_error()
+            return None
+        return out.raw
+    finally:
+        if scalar:
+            found.BN_clear_free(scalar)
+        if key:
+            found.EVP_PKEY_free(key)
+        if context:
+            found.EVP_PKEY_CTX_free(context)
+
+
+def sign(pkcs8: bytes, data: bytes, hash_name: str) -> bytes | None:
+    """The signature of the key in the PrivateKeyInfo DER `pkcs8` over `data` with `hash_name` ("sha256"...): its
+    type's default scheme, ECDSA for an EC key; or None (see the module docstring)."""
+    found = _library()
+    name = OPENSSL_DIGESTS.get(hash_name)
+    if found is None or name is None:
+        return None
+    import ctypes
+
+    digest = found.EVP_get_digestbyname(name)
+    start = ctypes.c_char_p(pkcs8)
+    key = found.d2i_AutoPrivateKey(None, ctypes.byref(start), len(pkcs8)) if digest else None
+    context = found.EVP_MD_CTX_new() if key else None
+    try:
+        length = ctypes.c_size_t(0)
+        if (not context or found.EVP_DigestSignInit(context, None, digest, None, key) != 1
+                or found.EVP_DigestSign(context, None, ctypes.byref(length), data, len(data)) != 1):
+            found.ERR_clear_error()
+            return None
+        out = ctypes.create_string_buffer(max(length.value, 1))
+        if found.EVP_DigestSign(context, out, ctypes.byref(length), data, len(data)) != 1:
+            found.ERR_clear_error()
+            return None
+        return out.raw[:length.value]
+    finally:
+        if context:
+            found.EVP_MD_CTX_free(context)
+        if key:
+            found.EVP_PKEY_free(key)
