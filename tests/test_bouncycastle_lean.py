@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from helpers import ca, certificate
 
-from keystores.model import Entry, EntryKind
+from keystores.model import TRUST_ALL, Entry, EntryKind
 from keystores.store import open_store
 
 PASSWORD = "bc-lean-1"
@@ -89,3 +89,47 @@ def test_convert_export_and_ams_conf_import_no_serialization_package(tmp_path: P
     for name in ("bks", "bcfks"):
         written = serialization.load_pem_private_key((tmp_path / f"{name}.key.pem").read_bytes(), None)
         assert _pkcs8(written) == _pkcs8(key)
+
+
+# --- opening a BCFKS (bench/bench_core.py's "list s.bcfks", held to its floor: Bouncy Castle's two derivations) ---
+
+# What reading a BCFKS needs none of: the standard library's hmac (which loads hashlib and a second OpenSSL) for the
+# store MAC, cryptography's ciphers package for the AES-CCM it re-exports from its compiled module
+NOT_FOR_A_BCFKS = ("hmac", "hashlib", "_hashlib", "cryptography.hazmat.primitives.ciphers")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory):
+    from user_install import user_install
+
+    return user_install(tmp_path_factory.mktemp("user-install"))
+
+
+def test_the_store_cipher_is_cryptographys_aesccm() -> None:
+    from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+
+    from keystores.backends.bcfks.store import _aes_ccm
+
+    assert _aes_ccm() is AESCCM
+
+
+def test_listing_a_bcfks_in_a_user_install_loads_no_stdlib_hmac_nor_cipher_package(installed, tmp_path: Path) -> None:
+    """bench_core's BCFKS (a key pair with its CA, and the CA trusted), listed and shown by the console script of a
+    user's install, and a wrong password still told from damage."""
+    ca_key, ca_cert = ca(0)
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open_store(tmp_path / "s.bcfks", password=PASSWORD, create=True) as store:
+        store.add(Entry(label="server", kind=EntryKind.KEY_PAIR, key=key,
+                        chain=(certificate(key, "s", ca_key, ca_cert), ca_cert)))
+        store.add(Entry(label="ca", kind=EntryKind.TRUSTED_CERT, chain=(ca_cert,), trust=TRUST_ALL))
+    env = {"LEAN_PW": PASSWORD, "WRONG_PW": PASSWORD + "x"}
+    for argv in (["list", "s.bcfks", "-p", "env:LEAN_PW"], ["show", "s.bcfks", "server", "-p", "env:LEAN_PW"]):
+        done, loaded = installed.run(argv, cwd=tmp_path, env=env)
+        assert done.returncode == 0, (argv, done.stderr)
+        assert "keystores.backends.bcfks.store" in loaded, argv
+        assert not set(NOT_FOR_A_BCFKS) & loaded, (argv, set(NOT_FOR_A_BCFKS) & loaded)
+    assert [line.split("\t")[:2] for line in installed.run(["list", "s.bcfks", "-p", "env:LEAN_PW"], cwd=tmp_path,
+                                                           env=env)[0].stdout.splitlines()] == \
+        [["server", "key-pair"], ["ca", "trusted-cert"]]
+    done, _ = installed.run(["list", "s.bcfks", "-p", "env:WRONG_PW"], cwd=tmp_path, env=env)
+    assert done.returncode == 3 and "wrong store password" in done.stderr, done.stderr

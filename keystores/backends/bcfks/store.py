@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hmac
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -136,24 +135,36 @@ def _decrypt(alg_der: bytes, password: str, purpose: str, data: bytes, *, key: b
             return aes_key_unwrap_with_padding(key, data)
         except InvalidUnwrap as exc:
             raise WrongPassword("wrong password (the key unwrap check fails)") from exc
-    from cryptography.hazmat.primitives.ciphers.aead import AESCCM
-
     nonce, tag_length = structure.ccm_parameters(cipher_params)
     try:
-        return AESCCM(key, tag_length=tag_length).decrypt(nonce, data, None)
+        return _aes_ccm()(key, tag_length=tag_length).decrypt(nonce, data, None)
     except InvalidTag as exc:
         raise WrongPassword("wrong password (the AES-CCM tag does not match)") from exc
 
 
 def _encrypt(password: str, purpose: str, data: bytes) -> tuple[bytes, bytes]:
     """(PBES2 AlgorithmIdentifier DER, ciphertext) as BC writes them: PBKDF2-HMAC-SHA512, AES-256-CCM."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESCCM
-
     kdf_der = _kdf(32)
     key = _derive(kdf_der, password, purpose, 32)
     nonce = os.urandom(_NONCE_SIZE)
-    encrypted = AESCCM(key, tag_length=_TAG_SIZE).encrypt(nonce, data, None)
+    encrypted = _aes_ccm()(key, tag_length=_TAG_SIZE).encrypt(nonce, data, None)
     return structure.pbes2_ccm_der(kdf_der, nonce, _TAG_SIZE), encrypted
+
+
+def _aes_ccm() -> Any:
+    """cryptography's AESCCM, taken from the compiled module that cryptography.hazmat.primitives.ciphers.aead
+    re-exports it from (`AESCCM = rust_openssl.aead.AESCCM`): importing that module loads the whole ciphers package
+    (~10 M instructions, a tenth of a bare interpreter's start-up, on every BCFKS open: bench/bench_core.py's
+    "list s.bcfks"). The very same class (tests/test_bouncycastle_lean.py); the public module where a cryptography
+    release keeps it elsewhere."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        return openssl.aead.AESCCM
+    except (ImportError, AttributeError):  # pragma: no cover - another layout of cryptography
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM
+
+        return AESCCM
 
 
 def _kdf(length: int) -> bytes:
@@ -161,14 +172,33 @@ def _kdf(length: int) -> bytes:
     return structure.pbkdf2_der(os.urandom(_SALT_SIZE), WRITE_ITERATIONS, length)
 
 
-def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes, *, key: bytes | None = None) -> bytes:
-    """The store MAC (with `key`, its derivation is skipped)."""
+def _mac(mac_alg_der: bytes, kdf_der: bytes, password: str, content: bytes, *, key: bytes | None = None) -> Any:
+    """The store MAC over `content` as cryptography's HMAC, not yet finalized: `.finalize()` gives it and
+    `.verify(mac)` checks one in constant time (with `key`, its derivation is skipped). cryptography is loaded
+    for the store's AES anyway; the standard library's hmac would load hashlib and a second OpenSSL (~12 M
+    instructions) for this one MAC."""
     oid = structure.algorithm_oid(mac_alg_der)
     digest = _PRF_HASHES.get(oid)
     if digest is None:
         raise UnsupportedFormat(f"MAC algorithm {oid} is not one BCFKS uses (HMAC-SHA512, HMAC-SHA3-512)")
     key = key if key is not None else _derive(kdf_der, password, "INTEGRITY_CHECK", None)
-    return hmac.new(key, content, digest).digest()
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.hmac import HMAC
+
+    mac = HMAC(key, hashes.SHA512() if digest == "sha512" else hashes.SHA3_512())
+    mac.update(content)
+    return mac
+
+
+def _verified(mac: Any, stored: bytes) -> bool:
+    """Whether the HMAC `mac` (_mac) equals `stored`, compared in constant time."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        mac.verify(stored)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | None]:
@@ -276,7 +306,7 @@ class BcfksStore(BouncyCastleFileStore):
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
-        if not hmac.compare_digest(mac, stored_mac):
+        if not _verified(mac, stored_mac):
             self._explain_mac_failure(alg_der, ciphertext, store_key)
         try:
             plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext, key=store_key())
@@ -415,7 +445,7 @@ class BcfksStore(BouncyCastleFileStore):
         mac_key = _beside(lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK", None))
         alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data)
         content = structure.encrypted_data_der(alg_der, encrypted)
-        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key())
+        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key()).finalize()
         return der.tlv(0x30, content + structure.integrity_check_der(_HMAC_SHA512_DER, kdf_der, mac))
 
     def _object(self, label: str, entry: Entry) -> bytes:
