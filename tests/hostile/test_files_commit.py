@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -114,13 +115,30 @@ def test_sigint_before_the_commit_changes_nothing(made, tmp_path):
     _check_whole(kdb, OLD)
 
 
-def test_a_reader_who_may_not_finish_the_commit_is_told_why(made, tmp_path_factory):
+def _folder_another_user_can_enter() -> Path:
+    """A new folder (0755) in /tmp, which another user can reach (pytest's own temp folders are root's only), named
+    afresh for each run: two suites at once must not share it (it was /tmp/keystores-commit-reader0 in every run)."""
+    folder = Path(tempfile.mkdtemp(prefix="keystores-commit-reader-", dir="/tmp"))
+    folder.chmod(0o755)
+    return folder
+
+
+def test_the_other_users_folder_is_new_for_each_run() -> None:
+    folders = [_folder_another_user_can_enter() for _ in range(2)]
+    try:
+        assert folders[0] != folders[1]
+        assert all(folder.parent == Path("/tmp") and folder.stat().st_mode & 0o777 == 0o755 for folder in folders)
+    finally:
+        for folder in folders:
+            folder.rmdir()
+
+
+def test_a_reader_who_may_not_finish_the_commit_is_told_why(made):
     """A killed root writer's commit, read by a user who may not rename in the folder: a clear error, no guess."""
     reason = cli_as.root_can_drop()
     if reason:
         pytest.skip(reason)
-    folder = Path("/tmp") / f"keystores-commit-{tmp_path_factory.mktemp('reader').name}"
-    folder.mkdir(mode=0o755)
+    folder = _folder_another_user_can_enter()
     try:
         kdb = _fresh_copy(made, folder)
         proc = cli_as.start("passwd", str(kdb), "--password", "env:PW", "--new-password", "env:NEWPW", env=ENV,
