@@ -293,3 +293,18 @@ def test_a_java_date_is_written_back_as_read_only_where_the_round_trip_is_exact(
     for millis in (_EXACT_MILLIS, -_EXACT_MILLIS, 253402300799999, 2**62):
         assert JavaDate(millis).as_written() is None
         assert JavaDate(millis)() == from_millis(millis)
+
+
+def test_importing_or_converting_one_store_loads_no_batch_module(installed: str, stores: dict[str, str],  # noqa: F811
+                                                                  tmp_path: Path) -> None:
+    """Whether a command copies many files is decided in ops.transfer; keystores.ops.batch is imported only when it
+    does (start-up)."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    for argv in (["import", stores["extra"], str(copy), "--label", "extra"],
+                 ["convert", stores["one.p12"], str(tmp_path / "c.jks"), "--password", "env:LEAN_PW",
+                  "--dest-password", "env:LEAN_PW"]):
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.ops.batch" not in modules, argv
+    (tmp_path / "many").mkdir()
+    modules, _ = _as_user(installed, ["convert", stores["extra"], str(tmp_path / "many") + "/", "--dest-type", "der"])
+    assert "keystores.ops.batch" in modules and (tmp_path / "many" / "extra.der").is_file()
