@@ -43,7 +43,7 @@ def refuse_binary_on_a_terminal(fmt: str) -> None:
                          "(-o - > FILE, or a pipe) or give a file name with -o")
 
 def emit_json(data: Any) -> None:
-    from keystores.cli.json_output import dumps  # json.dumps(data, indent=2, default=str), without json's `re`
+    from keystores.json_output import dumps  # json.dumps(data, indent=2, default=str), without json's `re`
 
     # dumps, then one write: json.dump writes each of the (many thousand) pieces to stdout on its own.
     sys.stdout.write(dumps(data) + "\n")

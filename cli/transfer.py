@@ -80,9 +80,7 @@ def import_cmd(
         *sources, dest = locations
         if module:
             os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-        from keystores.ops import batch
-
-        many = len(sources) > 1 or batch.is_file_folder(sources[0])
+        many = len(sources) > 1 or transfer.is_file_folder(sources[0])
         if many and (entry or label):
             raise UsageError("--entry and --label choose within one source; several files are labelled by their "
                              "names")
@@ -94,6 +92,8 @@ def import_cmd(
                       "trust_unverified": trust_unverified, "skip_unreadable": skip_unreadable,
                       "ask": StorePrompts()}
             if many:
+                from keystores.ops import batch  # several files only (start-up)
+
                 return batch.import_files(sources, dest, **common)
             return transfer.import_entries(sources[0], dest, labels=entry, new_label=label, **common)
 
@@ -168,17 +168,19 @@ def convert_cmd(
     skip_unreadable: SkipUnreadableOpt = False,
 ) -> None:
     """Convert a store to another format, keeping labels, chains, trust and the default flag where expressible."""
-    from keystores.ops import batch, transfer
+    from keystores.ops import transfer
 
     if len(locations) < 2:
         raise UsageError("give SRC and DEST")
     *sources, dest = locations
     if module:
         os.environ.setdefault("KEYSTORES_PKCS11_MODULE", module)
-    many = batch.converts_many(sources, dest, dest_type)
+    many = transfer.converts_many(sources, dest, dest_type)
     if many and entry:
         raise UsageError("--entry chooses within one source; converting several files takes every entry of each")
     step, stop = progress_callback(True, "converting")
+    if many:
+        from keystores.ops import batch  # several files only (start-up)
     try:
         result = (batch.convert_files if many else transfer.convert)(
             sources if many else sources[0], dest, password=secret_from(password, "password"),

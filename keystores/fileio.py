@@ -141,8 +141,25 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     between two renames leaves the record, and the next process to lock the folder (or to open the store:
     `finish_interrupted_commit`) renames the rest, so the files never stay split across two passwords.
     Ctrl-C during the renames (a few milliseconds) is too late to stop the commit and is ignored.
+
+    One file (a .kdb changed without its companions: import, trust, delete) is committed by its rename alone, which
+    is atomic: no intent record, so 4 fsyncs fewer (start-up of a .kdb write).
     """
     targets = [_write_target(paths.normal(path)) for path in files]
+    if len(targets) == 1:
+        ((data, private),) = files.values()
+        alone = _stage(targets[0], data, private=private, clear_secret=False)
+        try:
+            with _interrupts_held():
+                try:
+                    os.replace(alone.tmp, targets[0])
+                except OSError as exc:
+                    raise _io_error(targets[0], exc, "write") from exc
+                changed.append(targets[0])
+        finally:
+            alone.discard()
+        _fsync_folder(paths.parent(targets[0]))
+        return
     staged: list[_Staged] = []
     decided = False
     try:

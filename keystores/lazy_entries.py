@@ -83,6 +83,11 @@ class LazyEntry(Entry):
         state = self.__dict__
         return state.get("_held_pkcs8") if "_load_key" in state else None
 
+    def unread(self, name: str) -> Callable[[], Any] | None:
+        """The loader of the deferred field `name` while it is not read yet, else None: a backend writing back what
+        it read may take what the loader holds instead (JKS's date, as its milliseconds: java_data.JavaDate)."""
+        return self.__dict__.get(f"_load_{name}")  # type: ignore[no-any-return]
+
     def key_known_loadable(self) -> bool:
         state = self.__dict__
         return "_load_key" in state and state.get("_key_loadable", False)  # type: ignore[no-any-return]

@@ -84,3 +84,24 @@ def test_render_and_check_of_policies_in_a_user_install_import_no_re(tmp_path, t
         assert done.returncode == 0, done.stderr
         assert "keystores.ams.policy" in loaded and not {"re", "shlex", "contextlib"} & loaded, argv
     assert "SHA1 is deprecated" in done.stdout
+
+
+def test_render_as_json_in_a_user_install_imports_no_json_and_writes_what_json_wrote(tmp_path,
+                                                                                        tmp_path_factory) -> None:
+    """`ams render --as json` is written by keystores.json_output: no json (nor its re), and the text is
+    json.dumps(policies.as_dict(qmgr), indent=2) as before."""
+    import json
+
+    from user_install import user_install
+
+    installed = user_install(tmp_path_factory.mktemp("user-install"))
+    spl = tmp_path / "pay.spl"
+    spl.write_text("setmqspl -m QM1 -p PAY.IN -s SHA256 -e AES256 -r 'CN=bob,O=Other \\\"x\\\",C=GB' "
+                   "-a \"CN=alice,O=MyOrg,C=GB\" -t 0\nsetmqspl -m QM1 -p PAY.OUT -s SHA1 -c 5\n")
+    done, loaded = installed.run(["ams", "render", "--policies", str(spl), "--as", "json", "--qmgr", "QM1"],
+                                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not {"json", "re"} & loaded
+    parsed = policy.read_policies(str(spl), qmgr="QM1")
+    assert done.stdout == json.dumps(parsed.as_dict("QM1"), indent=2) + "\n"
+    assert json.loads(done.stdout)["policies"][0]["recipients"]

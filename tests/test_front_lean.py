@@ -203,7 +203,7 @@ def test_output_folders_are_checked_as_pathlib_did(path: str, tmp_path: Path, mo
 
 
 def test_json_output_loads_neither_json_nor_re(installed: UserInstall, tmp_path: Path) -> None:
-    """--json output (cli.common.emit_json) is written by cli.json_output (tests/test_json_output.py)."""
+    """--json output (cli.common.emit_json) is written by keystores.json_output (tests/test_json_output.py)."""
     probe = ("import sys\nfrom keystores.cli.common import emit_json\nemit_json({'schema': 1, 'entries': [None]})\n"
              "print(sorted({'json', 're', 'json.encoder'} & set(sys.modules)), file=sys.stderr)\n")
     done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False)

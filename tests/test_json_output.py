@@ -1,4 +1,4 @@
-"""cli.json_output.dumps writes what `json.dumps(data, indent=2, default=str)` writes (the CLI's --json output,
+"""keystores.json_output.dumps writes what `json.dumps(data, indent=2, default=str)` writes (the CLI's --json output,
 without importing json and its `re`): over generated data, json's own edge cases, and real `list --json` and
 `show --json` output."""
 
@@ -12,7 +12,8 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from keystores.cli.json_output import dumps
+
+from keystores.json_output import dumps
 
 
 def _json(data: object) -> str:

@@ -11,6 +11,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_store_lean import _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.errors import UsageError
 from keystores.pki.when import _DAYS, parse_duration
@@ -53,3 +54,61 @@ def test_a_duration_reads_as_the_pattern_read_it(text: str) -> None:
                max_size=10))
 def test_any_text_reads_as_the_pattern_read_it(text: str) -> None:
     assert _answer(text) == _by_the_pattern(text)
+
+
+def _when_by_the_patterns(text: str) -> dt.datetime | str:
+    """What parse_when answered when it matched its patterns with re (its code before this issue's change)."""
+    from keystores.pki.when import _GENERALIZED, _UTCTIME
+
+    value = text.strip()
+    try:
+        match = re.match(_GENERALIZED, value)
+        if match:
+            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        match = re.match(_UTCTIME, value)
+        if match:
+            yy, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            year = 1900 + yy if yy >= 50 else 2000 + yy
+            return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return f"bad time '{text}': use ISO 8601 (2030-01-30T16:46:00Z) or 20300130164600Z"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _when(text: str) -> dt.datetime | str:
+    from keystores.pki.when import parse_when
+
+    try:
+        return parse_when(text)
+    except UsageError as exc:
+        return exc.reason
+
+
+TIMES = ["20300130164600Z", "203001301646Z", "300130164600Z", "3001301646Z", "500130164600Z", "490130164600Z",
+         " 20300130164600Z\n", "20300130164600Z\n", "20300130164600z", "20300130164600", "2030013016460Z",
+         "203001301646000Z", "20301330164600Z", "20300230164600Z", "20300130246000Z", "\u0662\u0660\u0663\u0660"
+         "0130164600Z", "\uff12030013016460\uff10Z", "\u00b2030013016460Z", "2030-01-30", "2030-01-30T16:46:00+01:00",
+         "2030-01-30T16:46:00z", "2030-01-30 16:46", "", "Z", "12345678Z", "1234567890Z", "123456789012Z",
+         "+030013016460Z", "-30013016460Z", "3001301646 Z", "30 01301646Z", "0000013016460Z", "00000130164600Z"]
+
+
+@pytest.mark.parametrize("text", TIMES)
+def test_a_time_reads_as_the_patterns_read_it(text: str) -> None:
+    assert _when(text) == _when_by_the_patterns(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789012345Zz \n-+:T\u0660\u0662\uff10\u00b2x")), max_size=17))
+def test_any_time_reads_as_the_patterns_read_it(text: str) -> None:
+    assert _when(text) == _when_by_the_patterns(text)
+
+
+def test_validate_at_a_time_loads_no_re(installed: str, stores: dict[str, str]) -> None:  # noqa: F811
+    """parse_when reads openssl's times without re: `validate --at` loads none (a user's install)."""
+    for at in ("20260601120000Z", "2026-06-01T12:00:00Z"):  # within the certificates' year
+        modules, _ = _as_user(installed, ["validate", stores["s.kdb"], "server", "--at", at])
+        assert "keystores.pki.when" in modules and "re" not in modules, at

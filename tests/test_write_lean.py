@@ -261,3 +261,50 @@ def test_ams_conf_of_a_kdb_loads_no_cryptography(installed: str, stores: dict[st
     assert not {name for name in modules if name.startswith("cryptography")} and not modules & set(FREE_OF)
     assert conf.read_text() == (f"# keystore.conf for IBM MQ AMS, written by keystores: the cms store {kdb}\n"
                                 f"cms.keystore = {kdb.with_suffix('')}\ncms.certificate = server\n")
+
+
+def test_importing_into_a_jks_loads_no_datetime_and_keeps_the_dates(installed: str,  # noqa: F811
+                                                                     stores: dict[str, str],  # noqa: F811
+                                                                     tmp_path: Path) -> None:
+    """A JKS rewrite writes each entry's date back as the milliseconds it read while the entry has not made it a
+    datetime (java_data.JavaDate): importing a certificate imports no datetime, and the other entries keep their
+    dates, byte for byte."""
+    copy = _copy(stores, "s.jks", tmp_path)
+    with open_store(copy, password=PASSWORD) as store:
+        before = {entry.label: entry.created for entry in store.entries()}
+    modules, _ = _as_user(installed, ["import", stores["extra"], str(copy), "--label", "extra", "--dest-password",
+                                      "env:LEAN_PW"])
+    assert "datetime" not in modules
+    with open_store(copy, password=PASSWORD) as store:
+        after = {entry.label: entry.created for entry in store.entries()}
+    assert after.pop("extra") is not None and after == before
+
+
+def test_a_java_date_is_written_back_as_read_only_where_the_round_trip_is_exact() -> None:
+    """JavaDate.as_written gives the milliseconds read only where to_millis(from_millis(m)) is m (so a rewrite
+    writes what it wrote before), and None farther out, where a rewrite makes the datetime as before."""
+    from keystores.backends.java_data import _EXACT_MILLIS, JavaDate, from_millis, to_millis
+
+    rng = random.Random(15)
+    inside = [rng.randrange(-_EXACT_MILLIS + 1, _EXACT_MILLIS) for _ in range(300_000)]
+    inside += [sign * (_EXACT_MILLIS - k) for sign in (1, -1) for k in range(1, 3000)] + [0, 1078625331860]
+    for millis in inside:
+        assert JavaDate(millis).as_written() == millis == to_millis(from_millis(millis))  # type: ignore[arg-type]
+    for millis in (_EXACT_MILLIS, -_EXACT_MILLIS, 253402300799999, 2**62):
+        assert JavaDate(millis).as_written() is None
+        assert JavaDate(millis)() == from_millis(millis)
+
+
+def test_importing_or_converting_one_store_loads_no_batch_module(installed: str, stores: dict[str, str],  # noqa: F811
+                                                                  tmp_path: Path) -> None:
+    """Whether a command copies many files is decided in ops.transfer; keystores.ops.batch is imported only when it
+    does (start-up)."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    for argv in (["import", stores["extra"], str(copy), "--label", "extra"],
+                 ["convert", stores["one.p12"], str(tmp_path / "c.jks"), "--password", "env:LEAN_PW",
+                  "--dest-password", "env:LEAN_PW"]):
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.ops.batch" not in modules, argv
+    (tmp_path / "many").mkdir()
+    modules, _ = _as_user(installed, ["convert", stores["extra"], str(tmp_path / "many") + "/", "--dest-type", "der"])
+    assert "keystores.ops.batch" in modules and (tmp_path / "many" / "extra.der").is_file()

@@ -669,10 +669,10 @@ def dn_text_problems(flag: str, dn: str) -> list[tuple[str, str, str]]:
 def render(policies: PolicySet, form: str, *, qmgr: str | None = None) -> str:
     """The policy set as setmqspl commands, MQSC SET POLICY commands, dspmqspl-style text or JSON, for `qmgr`
     (setmqspl keeps a policy's own -m, else writes `&QM` for a later fill when none is given)."""
-    if form == "json":
-        import json
+    if form == "json":  # json.dumps(..., indent=2) of str, int, None and lists, without importing json (start-up)
+        from keystores.json_output import dumps
 
-        return json.dumps(policies.as_dict(qmgr), indent=2) + "\n"
+        return dumps(policies.as_dict(qmgr)) + "\n"
     writer = {"setmqspl": _as_setmqspl, "mqsc": _as_mqsc, "dspmqspl": _as_dspmqspl}.get(form)
     if writer is None:
         raise UsageError(f"unknown policy form '{form}': use {', '.join(FORMS)}")

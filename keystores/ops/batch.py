@@ -26,6 +26,7 @@ from keystores.ops.transfer import (
     convert,
     copy_entries,
     destination,
+    is_file_folder,
 )
 from keystores.store import backend_class, normalize_type, open_store, store_exists
 
@@ -44,25 +45,6 @@ def file_extensions() -> dict[str, str]:
 
 def _dest_type() -> Hint:
     return Hint(f" (give {{}} as one of {', '.join(file_extensions())})", option="--dest-type", keyword="dest_type")
-
-
-def is_file_folder(location: str) -> bool:
-    """A folder of files (not an NSS database, which is a folder too)."""
-    return formats.by_prefix(location) is None and paths.is_dir(location) and formats.by_folder(location) is None
-
-
-def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
-    """Whether `convert SOURCES DEST` converts file by file into a folder: several sources, a folder of files as
-    the source, or a folder as DEST (an existing one, or a name ending in "/"), unless DEST is an NSS database
-    or a token."""
-    many_sources = len(sources) > 1 or is_file_folder(sources[0])
-    named = [formats.by_prefix(dest), formats.get(dest_type) if dest_type else None]
-    if any(record is not None and record.storage in (Storage.FOLDER, Storage.TOKEN) for record in named):
-        if many_sources:
-            raise UsageError("several files go into a token or NSS database by import: keystores import "
-                             f"{' '.join(sources)} {dest}", store=dest)
-        return False
-    return many_sources or dest.endswith(("/", os.sep)) or is_file_folder(dest)
 
 
 def expand(locations: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from keystores import formats
+from keystores import formats, paths
 from keystores.errors import (
     FORCE,
     CapabilityError,
@@ -243,6 +243,25 @@ def _decide_untrusted(chosen: list[Entry], dest: KeyStore, untrusted: str, skipp
                             f"trusted certificates only ({names})", store=dest.location,
                             hint=Hint("; trust them with {}", option="--untrusted trust", keyword="untrusted='trust'"))
     return kept
+
+
+def is_file_folder(location: str) -> bool:
+    """A folder of files (not an NSS database, which is a folder too)."""
+    return formats.by_prefix(location) is None and paths.is_dir(location) and formats.by_folder(location) is None
+
+
+def converts_many(sources: list[str], dest: str, dest_type: str | None) -> bool:
+    """Whether `convert SOURCES DEST` converts file by file into a folder: several sources, a folder of files as
+    the source, or a folder as DEST (an existing one, or a name ending in "/"), unless DEST is an NSS database
+    or a token."""
+    many_sources = len(sources) > 1 or is_file_folder(sources[0])
+    named = [formats.by_prefix(dest), formats.get(dest_type) if dest_type else None]
+    if any(record is not None and record.storage in (Storage.FOLDER, Storage.TOKEN) for record in named):
+        if many_sources:
+            raise UsageError("several files go into a token or NSS database by import: keystores import "
+                             f"{' '.join(sources)} {dest}", store=dest)
+        return False
+    return many_sources or dest.endswith(("/", os.sep)) or is_file_folder(dest)
 
 
 def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None = None,

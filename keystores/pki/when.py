@@ -11,9 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as dt
 
-# Patterns, compiled (and cached by re) when first matched, re imported then: certreq, sign and audit import this
-# module for validity() and parse_duration and match none of them (start-up speed, bench/bench_core.py "start-up:
-# keystores certreq"/"sign"/"audit s.kdb").
+# The patterns openssl's times match (_zulu_time reads them without re: validate --at, start-up; tests/test_when.py
+# holds it to them).
 _GENERALIZED = r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
 _UTCTIME = r"^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$"
 # Expiry windows are counted in days, as `openssl x509 -checkend` users convert them: a bare number is days. A
@@ -27,21 +26,19 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 def parse_when(text: str) -> dt.datetime:
     """An aware UTC datetime from ISO 8601 (`2030-01-30`, `2030-01-30T16:46:00+01:00`; no zone means UTC) or
     openssl's GeneralizedTime/UTCTime (`20300130164600Z`, `300130164600Z`)."""
-    import re
-
     from keystores.lightweight import dates
 
     dt = dates()
 
     value = text.strip()
     try:
-        match = re.match(_GENERALIZED, value)
-        if match:
-            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+        fields = _zulu_time(value, 4)
+        if fields:
+            year, month, day, hour, minute, second = fields
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
-        match = re.match(_UTCTIME, value)
-        if match:
-            yy, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+        fields = _zulu_time(value, 2)
+        if fields:
+            yy, month, day, hour, minute, second = fields
             year = 1900 + yy if yy >= 50 else 2000 + yy  # RFC 5280's UTCTime window
             return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
         parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
@@ -50,6 +47,17 @@ def parse_when(text: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
+
+
+def _zulu_time(value: str, year_digits: int) -> list[int] | None:
+    """The numbers _GENERALIZED (4 year digits) or _UTCTIME (2) matches in `value` (seconds 0 where left out), or
+    None where it does not match: digits (any Unicode decimal digit, as \\d), then Z. Without re (start-up)."""
+    body = value[:-1]
+    if not value.endswith("Z") or len(body) not in (year_digits + 8, year_digits + 10) or not body.isdecimal():
+        return None
+    numbers = [int(body[:year_digits])]
+    numbers += [int(body[start:start + 2]) for start in range(year_digits, len(body), 2)]
+    return numbers + [0] * (6 - len(numbers))
 
 
 def parse_duration(text: str) -> dt.timedelta:

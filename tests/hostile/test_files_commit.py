@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -114,13 +115,49 @@ def test_sigint_before_the_commit_changes_nothing(made, tmp_path):
     _check_whole(kdb, OLD)
 
 
-def test_a_reader_who_may_not_finish_the_commit_is_told_why(made, tmp_path_factory):
+def test_a_change_to_the_kdb_alone_is_committed_by_its_one_rename(made, tmp_path):
+    """A rename changes the .kdb alone: its rename is the whole commit, with no intent record (which costs four
+    fsyncs). Killed before it, nothing changed; a kill at a second rename never comes, the run ends."""
+    kdb = _fresh_copy(made, tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in FILES}
+    proc = cli_as.start("rename", str(kdb), "server", "renamed", "--password", "env:PW", env=ENV, kill_at_replace=1)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert {name: (tmp_path / name).read_bytes() for name in FILES} == before
+    proc = cli_as.start("rename", str(kdb), "server", "renamed", "--password", "env:PW", env=ENV, kill_at_replace=2)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    after = {name: (tmp_path / name).read_bytes() for name in FILES}
+    assert [name for name in FILES if after[name] != before[name]] == ["key.kdb"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((INTENT_PREFIX, TEMP_PREFIX))]
+    done = keystores("list", str(kdb), "--json", env=ENV)  # the stash opens it
+    assert done.code == 0 and '"renamed"' in done.out and '"pending"' in done.out, done.err
+
+
+def _folder_another_user_can_enter() -> Path:
+    """A new folder (0755) in /tmp, which another user can reach (pytest's own temp folders are root's only), named
+    afresh for each run: two suites at once must not share it (it was /tmp/keystores-commit-reader0 in every run)."""
+    folder = Path(tempfile.mkdtemp(prefix="keystores-commit-reader-", dir="/tmp"))
+    folder.chmod(0o755)
+    return folder
+
+
+def test_the_other_users_folder_is_new_for_each_run() -> None:
+    folders = [_folder_another_user_can_enter() for _ in range(2)]
+    try:
+        assert folders[0] != folders[1]
+        assert all(folder.parent == Path("/tmp") and folder.stat().st_mode & 0o777 == 0o755 for folder in folders)
+    finally:
+        for folder in folders:
+            folder.rmdir()
+
+
+def test_a_reader_who_may_not_finish_the_commit_is_told_why(made):
     """A killed root writer's commit, read by a user who may not rename in the folder: a clear error, no guess."""
     reason = cli_as.root_can_drop()
     if reason:
         pytest.skip(reason)
-    folder = Path("/tmp") / f"keystores-commit-{tmp_path_factory.mktemp('reader').name}"
-    folder.mkdir(mode=0o755)
+    folder = _folder_another_user_can_enter()
     try:
         kdb = _fresh_copy(made, folder)
         proc = cli_as.start("passwd", str(kdb), "--password", "env:PW", "--new-password", "env:NEWPW", env=ENV,

@@ -16,7 +16,14 @@ import struct
 import time
 
 from keystores.backends.base import FileStore, KeyOpening
-from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, from_millis, read_utf, to_millis, write_utf
+from keystores.backends.java_data import (
+    PARSE_ERRORS,
+    JavaDate,
+    certificate_bytes,
+    read_utf,
+    to_millis,
+    write_utf,
+)
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.errors import (
     CapabilityError,
@@ -203,9 +210,7 @@ class _JavaStore(FileStore):
         def decoded() -> tuple[Any, ...]:
             return tuple(self._certificate("X.509", der, label) for der in ders)
 
-        def date() -> Any:
-            return from_millis(millis)
-
+        date = JavaDate(millis)
         if tag == _TAG_TRUSTED_CERT and lazy and len(ders) == 1:
             return LazyEntry.lazy({"chain": decoded, "created": date}, leaf_der=ders[0], chain_der=ders, label=label,
                                   kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL)
@@ -357,7 +362,7 @@ class _JavaStore(FileStore):
         parts = [self.magic, struct.pack(">II", 2, len(self._entries))]
         now = int(time.time() * 1000)
         for label, entry in self._entries.items():
-            millis = to_millis(entry.created) if entry.created else now
+            millis = _written_date(entry, now)
             if entry.kind is EntryKind.TRUSTED_CERT:
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), write_utf(label), struct.pack(">q", millis),
                           certificate_bytes(entry.chain_der()[0])]
@@ -507,3 +512,13 @@ class JceksStore(_JavaStore):
                               SUN_PBE_ITERATIONS)
 
 
+
+
+def _written_date(entry: Entry, now: int) -> int:
+    """The date `entry` is written with (ms): the one read, as read, while the entry has not made it a datetime
+    (JavaDate: no datetime import for a rewrite, start-up); else its `created`; else now."""
+    loader = entry.unread("created") if isinstance(entry, LazyEntry) else None
+    written = loader.as_written() if isinstance(loader, JavaDate) else None
+    if written is not None:
+        return written
+    return to_millis(entry.created) if entry.created else now
