@@ -160,18 +160,20 @@ def _inside(data: bytes, at: int, end: int, tag: int) -> tuple[int, int]:
 
 def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
     """The elements filling data[start:end], lengths in their shortest form: (tag, at, content start, end)."""
-    found = []
+    found: list[tuple[int, int, int, int]] = []
+    append = found.append
     at = start
     while at < end:
+        tag = data[at]
         length = data[at + 1] if at + 2 <= end else 0x80
-        if length < 0x80 and data[at] & 0x1F != 0x1F:  # the short form, read here: read's checks, without a call
+        if length < 0x80 and tag & 0x1F != 0x1F:  # the short form, read here: read's checks, without a call
             stop = at + 2 + length
             if stop > end:
                 raise _Declined
-            found.append((data[at], at, at + 2, stop))
+            append((tag, at, at + 2, stop))
         else:
             tag, content_start, stop = read(data, at, end, minimal=True)
-            found.append((tag, at, content_start, stop))
+            append((tag, at, content_start, stop))
         at = stop
     return found
 
@@ -205,28 +207,27 @@ def _read(der: bytes) -> Shown:
         raise _Declined
     shown.signature_algorithm = _SIGNATURE_OIDS[dotted][1]
     shown.signature_hash = _SIGNATURE_HASHES[dotted]
-    shown.issuer = _name(der, issuer[1], issuer[3])[0]
-    shown.subject, shown.common_name = _name(der, subject[1], subject[3])
+    shown.issuer = _known_name(der, issuer[1], issuer[3])[0]
+    shown.subject, shown.common_name = _known_name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
     if len(times) != 2:
         raise _Declined
     shown.not_before, shown.not_after = (plain_time(der, tag, start, stop) for tag, _, start, stop in times)
-    spki_der = der[spki[1] : spki[3]]
+    (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, bits_stop) = _elements(der, spki[2], spki[3])
     try:
         shown.key = key_facts(der, spki[2], spki[3])
     except ValueError:
         shown.key = None  # a key type columns leaves to cryptography: describe asks the loaded key
     if shown.key is not None and shown.key[0] in _NIST_FIELDS:
         shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
-        if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
+        if not _point_loads(shown.key[0], der[bits_start + 1 : bits_stop]):
             raise _Declined
     elif shown.key is not None and shown.key[0].startswith("RSA-"):
         shown.public_key = None  # checked as cryptography checks it, without loading cryptography (~10 ms)
-        if not rsa_key_loads(der[spki[2] : spki[3]]):
+        if not _rsa_numbers_load(der[bits_start + 1 : bits_stop]):
             raise _Declined
     else:
-        shown.public_key = _public_key(spki_der)
-    (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
+        shown.public_key = _public_key(der[spki[1] : spki[3]])
     oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
     if oid_tag != 0x06:
         raise _Declined
@@ -252,9 +253,13 @@ def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
     keystores.pki.columns.key_facts read as `key_type`, a NIST curve): its point's coordinates are below p and it
     lies on the curve (these curves have prime order, so no other point is refused). tests/test_shown.py compares
     the verdict with cryptography's loader on real, random and damaged points."""
-    p, b = _NIST_FIELDS[key_type]
     (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
-    point = spki_content[bits_start + 1 : bits_stop]
+    return _point_loads(key_type, spki_content[bits_start + 1 : bits_stop])
+
+
+def _point_loads(key_type: str, point: bytes) -> bool:
+    """ec_point_loads of the point (the key's BIT STRING after its unused-bits byte)."""
+    p, b = _NIST_FIELDS[key_type]
     size = (p.bit_length() + 7) // 8
     x = int.from_bytes(point[1 : 1 + size], "big")
     if x >= p:
@@ -272,7 +277,11 @@ def rsa_key_loads(spki_content: bytes) -> bool:
     parameters): its loader refuses n < 3, e < 3, e >= n and an even e, and nothing else of such a key.
     tests/test_shown.py compares the verdict with cryptography's loader on real, small and damaged keys."""
     (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
-    key = spki_content[bits_start + 1 : bits_stop]
+    return _rsa_numbers_load(spki_content[bits_start + 1 : bits_stop])
+
+
+def _rsa_numbers_load(key: bytes) -> bool:
+    """rsa_key_loads of the key (its BIT STRING after the unused-bits byte: the RSAPublicKey)."""
     (_, _, modulus_start, modulus_stop), (_, _, exponent_start, exponent_stop) = _elements(
         key, *_inside(key, 0, len(key), 0x30))
     n = int.from_bytes(key[modulus_start:modulus_stop], "big")
@@ -303,6 +312,23 @@ def _public_key(spki: bytes) -> Any:
             return load_der_public_key(spki)
     except Exception as exc:  # UnsupportedAlgorithm is no ValueError
         raise _Declined from exc
+
+
+# The names read (issuers and subjects, by their DER): a store's certificates share a few issuers, and a root's
+# subject is its issuer. Only names read here are remembered; bounded, as _READ.
+_NAMES: dict[bytes, tuple[str, str | None]] = {}
+
+
+def _known_name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
+    """_name of the Name der[at:end], remembered."""
+    encoded = der[at:end]
+    found = _NAMES.get(encoded)
+    if found is None:
+        found = _name(der, at, end)
+        if len(_NAMES) >= _READ_AT_MOST:
+            _NAMES.clear()
+        _NAMES[encoded] = found
+    return found
 
 
 def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
@@ -352,7 +378,7 @@ def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, 
     seen: set[str] = set()
     for tag, _, start, stop in _elements(der, list_start, list_stop):
         parts = _elements(der, start, stop)
-        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+        if tag != 0x30 or [part[0] for part in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
             raise _Declined
         dotted = _dotted(der[parts[0][2] : parts[0][3]])
         if dotted in seen:
