@@ -150,6 +150,8 @@ class _Signed(Encoded):
 
     def _field(self, index: int) -> bytes:
         _, fields = self._to_be_signed()
+        if index >= len(fields):  # a to-be-signed cut short: malformed, as any other DerError says
+            raise der.DerError("to-be-signed structure too short")
         _, at, _, end = fields[index]
         return self.der[at:end]
 
