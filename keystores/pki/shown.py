@@ -608,8 +608,17 @@ def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] |
 
 def _as_compared(name: bytes) -> tuple[tuple[bytes, str], ...]:
     """A Name read_shown accepted as x509.Name compares it: each RDN's OID and text value, in order; the string
-    type does not count."""
-    return tuple(_attributes(name))
+    type does not count. Remembered by its DER, as _known_name (a database's chains share their issuers)."""
+    found = _COMPARED.get(name)
+    if found is None:
+        found = tuple(_attributes(name))
+        if len(_COMPARED) >= _READ_AT_MOST:
+            _COMPARED.clear()
+        _COMPARED[name] = found
+    return found
+
+
+_COMPARED: dict[bytes, tuple[tuple[bytes, str], ...]] = {}
 
 
 def name_values(name: bytes, dotted: str) -> list[str]:
