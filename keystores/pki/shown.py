@@ -376,20 +376,35 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
 def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, int]) -> None:
     list_start, list_stop = _inside(der, extensions[2], extensions[3], 0x30)
     seen: set[str] = set()
-    for tag, _, start, stop in _elements(der, list_start, list_stop):
-        parts = _elements(der, start, stop)
-        if tag != 0x30 or [part[0] for part in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
-            raise _Declined
-        dotted = _dotted(der[parts[0][2] : parts[0][3]])
+    at = list_start
+    while at < list_stop:
+        # The usual extension, every length in short form: SEQUENCE { OID, [BOOLEAN TRUE,] OCTET STRING }, read in
+        # one step (a valid one has 7 bytes at least: no index below runs past the DER where it is whole); any
+        # other form is read element by element.
+        length, oid_length = der[at + 1], der[at + 3]
+        stop, value_at = at + 2 + length, at + 4 + oid_length
+        critical = der[value_at : value_at + 3] == b"\x01\x01\xff"  # DER: FALSE is left out, TRUE is 0xFF
+        if critical:
+            value_at += 3
+        if (der[at] == 0x30 and length < 0x80 and stop <= list_stop and der[at + 2] == 0x06 and oid_length < 0x80
+                and value_at + 2 <= stop and der[value_at] == 0x04 and value_at + 2 + der[value_at + 1] == stop):
+            oid, value = der[at + 4 : at + 4 + oid_length], der[value_at + 2 : stop]
+        else:
+            tag, start, stop = read(der, at, list_stop, minimal=True)
+            parts = _elements(der, start, stop)
+            if tag != 0x30 or [part[0] for part in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+                raise _Declined
+            critical = len(parts) == 3
+            if critical and der[parts[1][2] : parts[1][3]] != b"\xff":
+                raise _Declined
+            oid, value = der[parts[0][2] : parts[0][3]], der[parts[-1][2] : parts[-1][3]]
+        dotted = _dotted(oid)
         if dotted in seen:
             raise _Declined  # cryptography refuses a duplicated extension
         seen.add(dotted)
-        critical = len(parts) == 3
-        if critical and der[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out, TRUE is 0xFF
-            raise _Declined
-        value = der[parts[-1][2] : parts[-1][3]]
         if dotted in PARSED_BY_CRYPTOGRAPHY:
             _read_extension(shown, dotted, value, critical)
+        at = stop
     if not seen:
         raise _Declined  # an empty list of extensions
 
