@@ -414,3 +414,18 @@ def test_a_certificate_with_a_duplicated_extension_is_refused_in_our_words(keys:
     for read in (lc.load_certificates, lc.read_certificates):
         with pytest.raises(CorruptStore, match="not a certificate"):
             read(cert)
+
+
+def test_a_short_to_be_signed_is_malformed_der_not_an_index_error() -> None:
+    """A certificate whose TBSCertificate ends before its key (or names) is malformed: reading a field it lacks
+    raises DerError, a ValueError, as every other malformation does, where callers catch it (an IndexError was raised,
+    which they do not)."""
+    from keystores.crypto import der
+    from keystores.pki.encoded import EncodedCertificate
+
+    tbs = der.sequence(der.tlv(0xA0, der.integer(2)), der.integer(7), der.sequence(der.oid("1.2.840.10045.4.3.2")))
+    cert = EncodedCertificate(der.sequence(tbs, der.sequence(der.oid("1.2.840.10045.4.3.2")), der.tlv(0x03, b"\0")))
+    for field in ("spki_der", "subject_der", "issuer_der"):
+        with pytest.raises(der.DerError):
+            getattr(cert, field)
+    assert cert.serial_number == 7

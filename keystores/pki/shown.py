@@ -4,7 +4,9 @@ A speed device, for start-up (bench/bench_core.py row "start-up: keystores show 
 cryptography.x509 costs about 30 ms (names, general names, email.utils, the verification module), more than `show`
 of a small store does otherwise. keystores.ops.describe renders a certificate from cryptography's object; for one
 that a backend still holds as DER it asks `read_shown` first, which reads the same facts from the DER and answers
-only where it is sure cryptography would decode the certificate fully and give the same facts:
+only where it is sure cryptography would decode the certificate fully and give the same facts (so `list` judges
+with it whether each entry decodes, and takes its columns from the same reading: bench_nss, bench_java and bench_cms
+list 2,000 certificates, where its speed per certificate is most of the command's time):
 
 - the whole certificate in strict DER: shortest lengths, a v1 (no extensions) or v3 layout without unique IDs, a
   signature algorithm from `_SIGNATURE_ALGORITHMS` written the same inside and outside, a serial INTEGER in its
@@ -160,18 +162,20 @@ def _inside(data: bytes, at: int, end: int, tag: int) -> tuple[int, int]:
 
 def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
     """The elements filling data[start:end], lengths in their shortest form: (tag, at, content start, end)."""
-    found = []
+    found: list[tuple[int, int, int, int]] = []
+    append = found.append
     at = start
     while at < end:
+        tag = data[at]
         length = data[at + 1] if at + 2 <= end else 0x80
-        if length < 0x80 and data[at] & 0x1F != 0x1F:  # the short form, read here: read's checks, without a call
+        if length < 0x80 and tag & 0x1F != 0x1F:  # the short form, read here: read's checks, without a call
             stop = at + 2 + length
             if stop > end:
                 raise _Declined
-            found.append((data[at], at, at + 2, stop))
+            append((tag, at, at + 2, stop))
         else:
             tag, content_start, stop = read(data, at, end, minimal=True)
-            found.append((tag, at, content_start, stop))
+            append((tag, at, content_start, stop))
         at = stop
     return found
 
@@ -205,28 +209,27 @@ def _read(der: bytes) -> Shown:
         raise _Declined
     shown.signature_algorithm = _SIGNATURE_OIDS[dotted][1]
     shown.signature_hash = _SIGNATURE_HASHES[dotted]
-    shown.issuer = _name(der, issuer[1], issuer[3])[0]
-    shown.subject, shown.common_name = _name(der, subject[1], subject[3])
+    shown.issuer = _known_name(der, issuer[1], issuer[3])[0]
+    shown.subject, shown.common_name = _known_name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
     if len(times) != 2:
         raise _Declined
     shown.not_before, shown.not_after = (plain_time(der, tag, start, stop) for tag, _, start, stop in times)
-    spki_der = der[spki[1] : spki[3]]
+    (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, bits_stop) = _elements(der, spki[2], spki[3])
     try:
         shown.key = key_facts(der, spki[2], spki[3])
     except ValueError:
         shown.key = None  # a key type columns leaves to cryptography: describe asks the loaded key
     if shown.key is not None and shown.key[0] in _NIST_FIELDS:
         shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
-        if not ec_point_loads(shown.key[0], der[spki[2] : spki[3]]):
+        if not _point_loads(shown.key[0], der[bits_start + 1 : bits_stop]):
             raise _Declined
     elif shown.key is not None and shown.key[0].startswith("RSA-"):
         shown.public_key = None  # checked as cryptography checks it, without loading cryptography (~10 ms)
-        if not rsa_key_loads(der[spki[2] : spki[3]]):
+        if not _rsa_numbers_load(der[bits_start + 1 : bits_stop]):
             raise _Declined
     else:
-        shown.public_key = _public_key(spki_der)
-    (_, _, algorithm_start, algorithm_stop), _ = _elements(der, spki[2], spki[3])
+        shown.public_key = _public_key(der[spki[1] : spki[3]])
     oid_tag, oid_start, oid_stop = read(der, algorithm_start, algorithm_stop, minimal=True)
     if oid_tag != 0x06:
         raise _Declined
@@ -252,9 +255,13 @@ def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
     keystores.pki.columns.key_facts read as `key_type`, a NIST curve): its point's coordinates are below p and it
     lies on the curve (these curves have prime order, so no other point is refused). tests/test_shown.py compares
     the verdict with cryptography's loader on real, random and damaged points."""
-    p, b = _NIST_FIELDS[key_type]
     (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
-    point = spki_content[bits_start + 1 : bits_stop]
+    return _point_loads(key_type, spki_content[bits_start + 1 : bits_stop])
+
+
+def _point_loads(key_type: str, point: bytes) -> bool:
+    """ec_point_loads of the point (the key's BIT STRING after its unused-bits byte)."""
+    p, b = _NIST_FIELDS[key_type]
     size = (p.bit_length() + 7) // 8
     x = int.from_bytes(point[1 : 1 + size], "big")
     if x >= p:
@@ -272,7 +279,11 @@ def rsa_key_loads(spki_content: bytes) -> bool:
     parameters): its loader refuses n < 3, e < 3, e >= n and an even e, and nothing else of such a key.
     tests/test_shown.py compares the verdict with cryptography's loader on real, small and damaged keys."""
     (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
-    key = spki_content[bits_start + 1 : bits_stop]
+    return _rsa_numbers_load(spki_content[bits_start + 1 : bits_stop])
+
+
+def _rsa_numbers_load(key: bytes) -> bool:
+    """rsa_key_loads of the key (its BIT STRING after the unused-bits byte: the RSAPublicKey)."""
     (_, _, modulus_start, modulus_stop), (_, _, exponent_start, exponent_stop) = _elements(
         key, *_inside(key, 0, len(key), 0x30))
     n = int.from_bytes(key[modulus_start:modulus_stop], "big")
@@ -303,6 +314,23 @@ def _public_key(spki: bytes) -> Any:
             return load_der_public_key(spki)
     except Exception as exc:  # UnsupportedAlgorithm is no ValueError
         raise _Declined from exc
+
+
+# The names read (issuers and subjects, by their DER): a store's certificates share a few issuers, and a root's
+# subject is its issuer. Only names read here are remembered; bounded, as _READ.
+_NAMES: dict[bytes, tuple[str, str | None]] = {}
+
+
+def _known_name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
+    """_name of the Name der[at:end], remembered."""
+    encoded = der[at:end]
+    found = _NAMES.get(encoded)
+    if found is None:
+        found = _name(der, at, end)
+        if len(_NAMES) >= _READ_AT_MOST:
+            _NAMES.clear()
+        _NAMES[encoded] = found
+    return found
 
 
 def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
@@ -350,20 +378,35 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
 def _read_extensions(shown: Shown, der: bytes, extensions: tuple[int, int, int, int]) -> None:
     list_start, list_stop = _inside(der, extensions[2], extensions[3], 0x30)
     seen: set[str] = set()
-    for tag, _, start, stop in _elements(der, list_start, list_stop):
-        parts = _elements(der, start, stop)
-        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
-            raise _Declined
-        dotted = _dotted(der[parts[0][2] : parts[0][3]])
+    at = list_start
+    while at < list_stop:
+        # The usual extension, every length in short form: SEQUENCE { OID, [BOOLEAN TRUE,] OCTET STRING }, read in
+        # one step (a valid one has 7 bytes at least: no index below runs past the DER where it is whole); any
+        # other form is read element by element.
+        length, oid_length = der[at + 1], der[at + 3]
+        stop, value_at = at + 2 + length, at + 4 + oid_length
+        critical = der[value_at : value_at + 3] == b"\x01\x01\xff"  # DER: FALSE is left out, TRUE is 0xFF
+        if critical:
+            value_at += 3
+        if (der[at] == 0x30 and length < 0x80 and stop <= list_stop and der[at + 2] == 0x06 and oid_length < 0x80
+                and value_at + 2 <= stop and der[value_at] == 0x04 and value_at + 2 + der[value_at + 1] == stop):
+            oid, value = der[at + 4 : at + 4 + oid_length], der[value_at + 2 : stop]
+        else:
+            tag, start, stop = read(der, at, list_stop, minimal=True)
+            parts = _elements(der, start, stop)
+            if tag != 0x30 or [part[0] for part in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
+                raise _Declined
+            critical = len(parts) == 3
+            if critical and der[parts[1][2] : parts[1][3]] != b"\xff":
+                raise _Declined
+            oid, value = der[parts[0][2] : parts[0][3]], der[parts[-1][2] : parts[-1][3]]
+        dotted = _dotted(oid)
         if dotted in seen:
             raise _Declined  # cryptography refuses a duplicated extension
         seen.add(dotted)
-        critical = len(parts) == 3
-        if critical and der[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out, TRUE is 0xFF
-            raise _Declined
-        value = der[parts[-1][2] : parts[-1][3]]
         if dotted in PARSED_BY_CRYPTOGRAPHY:
             _read_extension(shown, dotted, value, critical)
+        at = stop
     if not seen:
         raise _Declined  # an empty list of extensions
 
@@ -582,8 +625,17 @@ def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] |
 
 def _as_compared(name: bytes) -> tuple[tuple[bytes, str], ...]:
     """A Name read_shown accepted as x509.Name compares it: each RDN's OID and text value, in order; the string
-    type does not count."""
-    return tuple(_attributes(name))
+    type does not count. Remembered by its DER, as _known_name (a database's chains share their issuers)."""
+    found = _COMPARED.get(name)
+    if found is None:
+        found = tuple(_attributes(name))
+        if len(_COMPARED) >= _READ_AT_MOST:
+            _COMPARED.clear()
+        _COMPARED[name] = found
+    return found
+
+
+_COMPARED: dict[bytes, tuple[tuple[bytes, str], ...]] = {}
 
 
 def name_values(name: bytes, dotted: str) -> list[str]:
