@@ -163,6 +163,9 @@ def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serializa
     dest = f"sql:{tmp_path / 'new' / 'nss'}"
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], dest, *PW, "--dest-password", "env:LEAN_PW"])
     assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization", "random"}
+    # The EC key is laid out from the PKCS#8 it is sealed as (writes._key_values): no cryptography at all, and its
+    # derivations go to hashlib.
+    assert not {name for name in modules if name.startswith("cryptography")}
     with open_store(dest, password="lean-store-1") as store:
         assert store.labels() == ["server"] and store.get("server").key is not None
 
@@ -279,3 +282,82 @@ def test_an_import_reads_each_certificate_once(tmp_path: Path, monkeypatch: pyte
         for index, der in enumerate(ders):
             store.add(made_entry((der,), label=f"read once {index}", kind=EntryKind.TRUSTED_CERT))
     assert sorted(reads) == sorted(ders)
+
+
+def _key_objects(folder: Path) -> list[tuple[object, ...]]:
+    """Every key object of key4.db and public key object of cert9.db, by the attributes that are not encrypted
+    (object ids and salts aside)."""
+    found = []
+    for name, table in (("key4.db", "nssPrivate"), ("cert9.db", "nssPublic")):
+        with sqlite3.connect(folder / name) as conn:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
+                       if c[1] not in ("id", "a11", "a122", "a123", "a124", "a125", "a126", "a127", "a128")]
+            found += conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE a0 IN (?, ?)",
+                                  (bytes.fromhex("00000002"), bytes.fromhex("00000003"))).fetchall()
+    return sorted(found, key=repr)
+
+
+@pytest.mark.parametrize("curve", ["secp256r1", "secp384r1", "secp521r1"])
+def test_a_key_held_as_pkcs8_is_laid_out_as_the_loaded_key(curve: str) -> None:
+    """writes._key_values of an EC key the entry holds as PKCS#8 (not loaded) equals what key_attributes gives of
+    the loaded key, and its SubjectPublicKeyInfo what cryptography writes, whichever PKCS#8 layout it came in."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.backends.nss.writes import _held_ec_values, held_ec_spki
+    from keystores.crypto.key_encoding import spki_der
+    from keystores.pki import key_attributes as ka
+    from keystores.pki.curves import curve_named
+    from keystores.pki.pkcs8 import pkcs8_der, pkcs8_of_ec_der
+
+    for _ in range(25):
+        key = ec.generate_private_key(curve_named(curve).cryptography_curve())
+        public = key.public_key()
+        expected = (ka.private_key_attributes(key), ka.public_key_attributes(public), ka.key_id(public))
+        for plain in (pkcs8_der(key), key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption())):
+            held = pkcs8_of_ec_der(plain)
+            assert held is not None
+            assert _held_ec_values(held) == expected
+            assert held_ec_spki(held) == spki_der(public)
+
+
+def test_a_pkcs8_of_another_layout_is_left_to_the_loaded_key() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from keystores.backends.nss.writes import _held_ec, held_ec_spki
+    from keystores.pki.pkcs8 import pkcs8_der
+
+    held = pkcs8_der(ec.generate_private_key(ec.SECP256R1()))
+    assert _held_ec(held) is not None
+    for other in (pkcs8_der(rsa.generate_private_key(65537, 2048)), held[:-1], held + b"\x00", held[:40], b"",
+                  pkcs8_der(ec.generate_private_key(ec.SECP256K1()))):
+        assert _held_ec(other) is None and held_ec_spki(other) is None
+
+
+def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Converting a PKCS#12's EC key pair into NSS lays the key out from the PKCS#8 it holds sealed, without
+    loading it: the database holds the same key objects as when the key is loaded (writes._held_ec declining)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.backends.nss import writes
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    p12 = tmp_path / "one.p12"
+    with open_store(p12, password=PASSWORD, create=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(_issue("server", key, key, 9),), key=key))
+    written = {}
+    for how in ("held", "loaded"):
+        if how == "loaded":
+            monkeypatch.setattr(writes, "_held_ec", lambda pkcs8: None)
+        folder = tmp_path / how
+        with open_store(p12, password=PASSWORD) as source, \
+                open_store(f"sql:{folder}", password=PASSWORD, create=True) as store:
+            entry = source.get("server")
+            assert entry.sealed and entry.held_pkcs8() is not None
+            store.add(entry)
+            assert entry.sealed == (how == "held")  # the held way never loads it
+        written[how] = (_key_objects(folder), _objects(folder))
+        with open_store(f"sql:{folder}", password=PASSWORD) as store:
+            assert store.get("server").key.private_numbers() == key.private_numbers()
+    assert written["held"] == written["loaded"] and written["held"][0]

@@ -4,7 +4,7 @@ transaction on save.
 
 from __future__ import annotations
 
-from keystores.backends.nss.writes import held_chain
+from keystores.backends.nss.writes import held_chain, held_ec_spki
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -14,7 +14,6 @@ from keystores.errors import (
 )
 from keystores.lazy_entries import LazyEntry
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.pki.certificates import fully_decoded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,6 +27,8 @@ class _NotReadable(Exception):
 def _checked(cert: Any) -> Any:
     """`cert` after decoding everything cryptography decodes lazily; ValueError/TypeError when damaged."""
     from cryptography.exceptions import UnsupportedAlgorithm
+
+    from keystores.pki.certificates import fully_decoded
 
     try:
         return fully_decoded(cert)
@@ -52,7 +53,9 @@ class ChangeLog:
         super().check_entry(entry)
         # Every entry needs the password (asked for before the first add, not half-way through).
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
-        if entry.kind is EntryKind.KEY_PAIR and not isinstance(entry.key, KeyRef):
+        # A key the entry holds as PKCS#8 without loading it is an EC key on a keystores.pki.curves curve, which
+        # NSS takes (writes._key_values lays it out from those bytes): it is not loaded to be judged.
+        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and not isinstance(entry.key, KeyRef):
             from cryptography.hazmat.primitives.asymmetric import ec
 
             from keystores.pki.curves import curve_named
@@ -83,14 +86,18 @@ class ChangeLog:
             except (ValueError, TypeError, _NotReadable) as exc:
                 raise CorruptStore(f"a certificate of the entry is damaged ({exc.__class__.__name__} while "
                                    "decoding it)", store=self.location, label=entry.label) from exc
-        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
+        # A key held as PKCS#8 (not loaded: writes._key_values) is compared with the certificate by its bytes.
+        held = entry.held_pkcs8() if entry.kind is EntryKind.KEY_PAIR else None
+        if held is None and entry.kind is EntryKind.KEY_PAIR and isinstance(entry.key, KeyRef):
             raise UsageError("the private key lives on a token and cannot be copied", store=self.location,
                              label=entry.label)
-        if entry.key is not None and chain:
-            from keystores.crypto.key_encoding import spki_der
-
+        if chain and (held is not None or entry.key is not None):
             # The same SubjectPublicKeyInfo bytes are the same key; other bytes are compared as loaded keys.
-            key_spki = spki_der(entry.key.public_key())
+            key_spki = held_ec_spki(held) if held is not None else None
+            if key_spki is None:
+                from keystores.crypto.key_encoding import spki_der
+
+                key_spki = spki_der(entry.key.public_key())
             if key_spki != chain[0].spki():
                 from keystores.model import public_key_fingerprint
 

@@ -16,7 +16,6 @@ from keystores.lazy_entries import LazyEntry
 from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.pki.certificates import decode_certificate
 from keystores.pki.key_attributes import private_key_from_attributes
 
 TYPE_CHECKING = False
@@ -76,6 +75,8 @@ class LazyEntries:
         if decoded is not None:
             return decoded
         from cryptography.exceptions import UnsupportedAlgorithm
+
+        from keystores.pki.certificates import decode_certificate  # here, as cryptography: a listing decodes none
 
         try:
             decoded = self._decoded[cert.id] = decode_certificate(cert.der)

@@ -8,6 +8,7 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.crypto import der
 from keystores.crypto.der import integer as der_integer
 from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
@@ -17,7 +18,6 @@ from keystores.errors import (
 )
 from keystores.model import Entry, EntryKind
 from keystores.pki import key_attributes as ka
-from keystores.pki.certificates import serial_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ class _Held:
         the certificate (a damaged one is refused there, naming the entry, before anything reads it)."""
         if name not in ("issuer", "subject", "serial") or self.cert is None:
             raise AttributeError(name)
+        from keystores.pki.certificates import serial_of
+
         cert = self.cert
         self.issuer, self.subject = cert.issuer.public_bytes(), cert.subject.public_bytes()
         self.serial = der_integer(serial_of(cert))
@@ -165,7 +167,7 @@ class SqlWrites:
     def _insert_entry(self, writer: db.Writer, entry: Entry) -> None:
         conn = writer.conn
         if not (entry.undecoded_chain or entry.chain):  # a key without a certificate (PKCS#12 and PEM hold those
-            self._insert_key(writer, entry.key, None, entry.label)  # too): the key alone
+            self._insert_key(writer, entry, None, entry.label)  # too): the key alone
             return
         chain = held_chain(entry)
         leaf = chain[0]
@@ -181,7 +183,7 @@ class SqlWrites:
         else:
             leaf_id = self._insert_cert(writer, leaf, entry.label)
         if entry.kind is EntryKind.KEY_PAIR:
-            ckaid = self._insert_key(writer, entry.key, leaf, entry.label)
+            ckaid = self._insert_key(writer, entry, leaf, entry.label)
             conn.execute("UPDATE cert.nssPublic SET a102=? WHERE id=?", (ckaid, leaf_id))
             for cert in chain[1:]:
                 if not self._cert_rows(conn, "a11=?", (cert.der,)):
@@ -235,11 +237,17 @@ class SqlWrites:
         for attr, value in authenticated.items():
             self._mac(conn, "cert", object_id, object_id, attr, value)
 
-    def _insert_key(self, writer: db.Writer, key: Any, leaf: _Held | None, label: str) -> bytes:
-        """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
-        softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
-        conn = writer.conn
-        assert self._pass_key is not None
+    def _key_values(self, entry: Entry, label: str) -> tuple[dict[int, ka.Value], dict[int, ka.Value], bytes]:
+        """The private key's values, its public key's values and its CKA_ID, as keystores.pki.key_attributes lays
+        them out: from the PKCS#8 the entry holds without loading the key where it gives one (an EC key still sealed
+        as read, keystores.pki.pkcs8.pkcs8_of_ec_der; cryptography is then not loaded for it: convert, import), else
+        from the loaded key. tests/test_nss_write_lean.py holds the first to the second."""
+        held = entry.held_pkcs8()
+        if held is not None:
+            found = _held_ec_values(held)
+            if found is not None:
+                return found
+        key = entry.key
         values = ka.private_key_attributes(key)
         if values is None or values[ka.CKA_KEY_TYPE] not in (ka.CKK_RSA, ka.CKK_EC):
             from cryptography.hazmat.primitives.asymmetric import ec
@@ -249,11 +257,19 @@ class SqlWrites:
                                  store=self.location, label=label)
             raise UsageError(f"NSS databases hold RSA and EC keys here, not {type(key).__name__}",
                              store=self.location, label=label)
-        key_type = int(values[ka.CKA_KEY_TYPE])
         public_values = ka.public_key_attributes(key.public_key())
         assert public_values is not None
         ckaid = ka.key_id(key.public_key())
         assert ckaid is not None
+        return values, public_values, ckaid
+
+    def _insert_key(self, writer: db.Writer, entry: Entry, leaf: _Held | None, label: str) -> bytes:
+        """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
+        softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
+        conn = writer.conn
+        assert self._pass_key is not None
+        values, public_values, ckaid = self._key_values(entry, label)
+        key_type = int(values[ka.CKA_KEY_TYPE])
         subject = leaf.subject if leaf is not None else b""
         stored = _stored(values)
         secret = {attr: value for attr, value in stored.items() if attr in db.ENCRYPTED}
@@ -383,6 +399,60 @@ class SqlWrites:
                 writer.update("main", db.PRIVATE_TABLE, object_id, {attr: blob for attr, (blob, _) in values.items()})
             conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
         self._meta = None
+
+
+def _held_ec(pkcs8: bytes) -> tuple[Any, bytes, bytes] | None:
+    """(curve, scalar, uncompressed public point) of an EC key in the PKCS#8 keystores.pki.pkcs8 writes for it (its
+    curve named, the scalar at the curve's length, the point libcrypto computed from it); None for any other layout
+    (the caller loads the key then)."""
+    from keystores.pki.curves import curve_of_params
+
+    try:
+        version, algorithm, key = der.inside(pkcs8, whole=True)
+        oid, params = der.inside_element(pkcs8, algorithm)
+        curve = curve_of_params(pkcs8[params[1]:params[3]])
+        ec_private_key = der.element_octets(pkcs8, key)
+        ec_version, scalar, public = der.inside(ec_private_key, whole=True)
+        point_bits = ec_private_key[public[2]:public[3]]
+        tag, start, end = der.read(point_bits, minimal=True)
+        if (pkcs8[version[1]:version[3]] != b"\x02\x01\x00" or pkcs8[oid[1]:oid[3]] != _EC_PUBLIC_KEY
+                or curve is None or ec_private_key[ec_version[1]:ec_version[3]] != b"\x02\x01\x01"
+                or public[0] != 0xA1 or tag != 0x03 or end != len(point_bits) or point_bits[start] != 0):
+            return None
+        value = der.element_octets(ec_private_key, scalar)
+        point = point_bits[start + 1:end]
+    except (der.DerError, ValueError, IndexError):
+        return None
+    if len(value) != curve.size or point[:1] != b"\x04" or len(point) != 1 + 2 * curve.size:
+        return None
+    return curve, value, point
+
+
+def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Value], bytes] | None:
+    """`_key_values` of an EC key from its PKCS#8 as `_held_ec` reads it: what private_key_attributes,
+    public_key_attributes and key_id give of the loaded key; None where `_held_ec` gives None."""
+    import hashlib
+
+    found = _held_ec(pkcs8)
+    if found is None:
+        return None
+    curve, value, point = found
+    return ({ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_VALUE: value},
+            {ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_EC_POINT: der.octet_string(point)},
+            hashlib.sha1(point).digest())
+
+
+def held_ec_spki(pkcs8: bytes) -> bytes | None:
+    """The SubjectPublicKeyInfo (DER) of an EC key in its PKCS#8 as `_held_ec` reads it, as cryptography writes it
+    for the loaded key (the curve named, the point uncompressed); None where `_held_ec` gives None."""
+    found = _held_ec(pkcs8)
+    if found is None:
+        return None
+    curve, _, point = found
+    return der.sequence(der.sequence(_EC_PUBLIC_KEY, curve.params_der), der.tlv(0x03, b"\x00" + point))
+
+
+_EC_PUBLIC_KEY = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey, as keystores.pki.pkcs8 writes it
 
 
 class _Refused(Exception):
