@@ -1082,6 +1082,7 @@ def test_listing_an_ec_key_with_its_certificate_loads_no_cryptography(tmp_path: 
         assert printed.split("\t")[:2] == ["pair.example", "key-pair"], form
         assert not [name for name in loaded if name.split(".")[0] == "cryptography"], form
         assert "keystores.pki.undecoded" not in loaded, form  # read.py's decoding path only
+        assert "keystores.backends.pem.write" not in loaded, form  # a listing writes nothing
 
 
 def test_listing_an_ec_key_alone_loads_no_cryptography(tmp_path: Path) -> None:

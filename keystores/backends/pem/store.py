@@ -1,8 +1,8 @@
 """PemStore: opening a PEM or DER file (or several PEM/DER files read as one bundle), editing, protection.
 
 Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate; `also=[paths]`
-(reading only) reads those files too. Reading and writing are the PemReading and PemWriting bases (read.py,
-write.py).
+(reading only) reads those files too. Reading is the PemReading base (read.py); writing is write.py's functions,
+imported when the store is written (a listing loads no writer: start-up speed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 from keystores.backends.base import FileStore
 from keystores.backends.pem.parse import _is_pem
 from keystores.backends.pem.read import PemReading, _Item, _scrypt_parameters
-from keystores.backends.pem.write import PemWriting
 from keystores.errors import (
     CapabilityError,
     UnsupportedFormat,
@@ -43,7 +42,7 @@ DER_CAPABILITIES = Capabilities(private_keys=True, secret_keys=False, trust=Fals
                                 undecoded_entries=True)
 
 
-class PemStore(PemReading, PemWriting, FileStore):
+class PemStore(PemReading, FileStore):
     """A PEM file (any number of certificates, keys and requests) or a DER file (exactly one object).
 
     Options: `der_key=True` makes a DER store write a key pair's private key instead of its certificate;
@@ -125,6 +124,17 @@ class PemStore(PemReading, PemWriting, FileStore):
         store.location = paths[0]
         store._assemble(items)
         return store
+
+    # --- writing (write.py) ----------------------------------------------------------------------------------
+    def _dump(self) -> bytes:
+        from keystores.backends.pem import write
+
+        return write.dump(self)
+
+    def _write(self) -> None:
+        from keystores.backends.pem import write
+
+        write.write(self)
 
     # --- editing -------------------------------------------------------------------------------------------
     def remove(self, label: str) -> None:
