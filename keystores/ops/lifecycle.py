@@ -386,9 +386,10 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     return Issued(ca_label, (cert, *chain), notes)
 
 
-def _seconds(value: dt.datetime | int) -> int:
-    """POSIX seconds of what validity() or build_validity() gave (whole seconds either way)."""
-    return value if isinstance(value, int) else int(value.timestamp())
+def _seconds(value: dt.datetime | int) -> float:
+    """POSIX seconds of what validity() or build_validity() gave (a time given to the microsecond keeps them, so
+    that it compares with the CA's as the datetime did)."""
+    return value if isinstance(value, int) else value.timestamp()
 
 
 def _validity_seconds(cert: Any) -> tuple[int, int]:
