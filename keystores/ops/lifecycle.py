@@ -392,13 +392,13 @@ def _seconds(value: dt.datetime | int) -> float:
     return value if isinstance(value, int) else value.timestamp()
 
 
-def _validity_seconds(cert: Any) -> tuple[int, int]:
+def _validity_seconds(cert: Any) -> tuple[float, float]:
     """(notBefore, notAfter) of a certificate as POSIX seconds: from the DER of one held so."""
     from keystores.pki.encoded import EncodedCertificate
 
     if isinstance(cert, EncodedCertificate):
         return cert.validity_seconds()
-    return int(cert.not_valid_before_utc.timestamp()), int(cert.not_valid_after_utc.timestamp())
+    return cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
 
 
 def _signer(store: KeyStore, entry: Entry, label: str) -> Signer:

@@ -296,13 +296,14 @@ class EncodedCertificate(_Signed):
         except ValueError:  # DerError, a key cryptography does not load
             return False
 
-    def validity_seconds(self) -> tuple[int, int]:
+    def validity_seconds(self) -> tuple[float, float]:
         """(notBefore, notAfter) as POSIX seconds, without datetime where the times are in their plain forms
-        (keystores.pki.when.posix_seconds; start-up speed: sign and receive compare them with the clock)."""
-        found = []
+        (keystores.pki.when.posix_seconds; start-up speed: sign and receive compare them with the clock); another
+        form as cryptography reads it, to the microsecond."""
+        found: list[float] = []
         for index, which in ((0, "not_valid_before_utc"), (1, "not_valid_after_utc")):
             seconds = self._plain_seconds(index)
-            found.append(seconds if seconds is not None else int(self._time(index, which).timestamp()))
+            found.append(seconds if seconds is not None else self._time(index, which).timestamp())
         return found[0], found[1]
 
     def _plain_seconds(self, index: int) -> int | None:

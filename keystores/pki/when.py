@@ -149,7 +149,7 @@ def posix_seconds(year: int, month: int, day: int, hour: int, minute: int, secon
     return (days - 719_162) * 86_400 + hour * 3600 + minute * 60 + second  # 719,162 days to 1970-01-01
 
 
-def iso_utc_seconds(seconds: int) -> str:
+def iso_utc_seconds(seconds: float) -> str:
     """iso_utc of a time given as POSIX seconds, without datetime (time.strftime is what datetime's strftime
     calls)."""
     import time
