@@ -210,8 +210,10 @@ def selfsign_cmd(
     show_notes(result.notes)
     if out:
         _write_output(out, _pem_or_der([result.encoded[0]], out, "pem"))
+    from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
+
     err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
-        f"{result.encoded[0].not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+        f"{iso_utc_seconds(result.encoded[0].validity_seconds()[1])}")
 
 def certreq_cmd(
     store: Annotated[str, Argument(help="Store for the key (created if missing); on a pkcs11: URI the "
@@ -299,10 +301,11 @@ def sign_cmd(
     show_notes(result.notes)
     if out != "-":
         from keystores.pki.certificates import describe
+        from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
 
         made = result.encoded[0]
         err(f"wrote {out}: {describe(made)}, serial {made.serial_number:x}, "
-            f"valid until {made.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}")
+            f"valid until {iso_utc_seconds(made.validity_seconds()[1])}")
 
 def receive_cmd(
     store: Annotated[str, Argument(help="Store holding the key (a .kdb with its .rdb, a token...).")],

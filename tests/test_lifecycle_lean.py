@@ -39,8 +39,10 @@ SHED_CIPHERS = {"cryptography.hazmat.primitives.ciphers", "cryptography.hazmat.d
 # What sign and receive, which have nothing to note here, no longer import: the renderer of notes
 SHED_WITHOUT_NOTES = {"keystores.cli.render"}
 # certreq's placeholder certificate takes its validity as POSIX seconds (pki.when.build_validity) and the PKCS#12
-# writer dates only a secret key: datetime runs its pure-Python module before its C one (~6.7 M instructions)
-SHED_BY_CERTREQ = {"datetime", "_datetime"}
+# writer dates only a secret key: datetime runs its pure-Python module before its C one (~6.7 M instructions).
+# selfsign and sign take theirs so too where no time is given, and sign and receive compare the certificates' times
+# with the clock as POSIX seconds read from the DER (EncodedCertificate.validity_seconds)
+SHED_DATES = {"datetime", "_datetime"}
 # sign decides its output format with keystores.ops.outputs, not the transfer machinery
 SHED_BY_SIGN = {"keystores.ops.transfer"}
 
@@ -113,8 +115,7 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
         assert not SHED_WITHOUT_NOTES & set(modules)
     if command == "sign":
         assert not SHED_BY_SIGN & set(modules)
-    if command == "certreq":
-        assert not SHED_BY_CERTREQ & set(modules)
+    assert not SHED_DATES & set(modules), command
 
 
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type
@@ -435,3 +436,27 @@ def test_an_ec_key_for_a_file_is_made_without_cryptography(loaded: dict[str, lis
     checked by libcrypto too); what they wrote is judged by the sign, receive, audit and list of `runs`."""
     assert "keystores.crypto.ec_keys" in loaded[command]
     assert not [module for module in loaded[command] if module.startswith("cryptography")]
+
+
+def test_sign_compares_times_in_seconds_as_it_compared_datetimes(tmp_path: Path) -> None:
+    """sign reads the CA's validity as POSIX seconds (no datetime), and a --not-after given to the microsecond
+    still compares with the CA's end as the datetimes did: half a second past it is shortened, with the note."""
+    import datetime as dt
+
+    import keystores
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ca = str(tmp_path / "ca.p12")
+    ca_end = keystores.selfsign(ca, "ca", "CN=CA", ca=True, key_spec="ec:p256", days=30, password="pw pw 12",
+                                now=now).encoded[0].not_valid_after_utc
+    request = keystores.certreq(str(tmp_path / "w.p12"), "w", "CN=w", key_spec="ec:p256", password="pw pw 12")
+    later = now + dt.timedelta(days=1)
+    for past_the_end, shortened in ((dt.timedelta(microseconds=500_000), True), (dt.timedelta(0), False),
+                                    (dt.timedelta(seconds=-1), False)):
+        issued = keystores.sign(ca, "ca", request.encoded.der, not_after=ca_end + past_the_end, now=later,
+                                password="pw pw 12")
+        assert any("validity shortened" in note for note in issued.notes) is shortened, past_the_end
+        assert issued.encoded[0].validity_seconds()[1] == int((ca_end + min(past_the_end, dt.timedelta(0)))
+                                                              .timestamp())
+    with pytest.raises(keystores.KeystoreError, match="expired on 2026-01-31T00:00:00Z"):
+        keystores.sign(ca, "ca", request.encoded.der, days=1, now=ca_end, password="pw pw 12")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from test_store_lean import _as_user, installed, stores  # noqa: F401 - fixtures
 
 from keystores.errors import UsageError
-from keystores.pki.when import _DAYS, parse_duration
+from keystores.pki.when import _DAYS, iso_utc, iso_utc_seconds, parse_duration, posix_seconds
 
 _PATTERN = r"(?i)^\s*(\d+)\s*([a-z]*)\s*$"
 
@@ -112,3 +112,32 @@ def test_validate_at_a_time_loads_no_re(installed: str, stores: dict[str, str]) 
     for at in ("20260601120000Z", "2026-06-01T12:00:00Z"):  # within the certificates' year
         modules, _ = _as_user(installed, ["validate", stores["s.kdb"], "server", "--at", at])
         assert "keystores.pki.when" in modules and "re" not in modules, at
+
+
+def _by_datetime(fields: tuple[int, ...]) -> int | None:
+    try:
+        return int(dt.datetime(*fields, tzinfo=dt.UTC).timestamp())
+    except ValueError:
+        return None
+
+
+_FIELDS = st.tuples(st.integers(-1, 10_001), st.integers(-1, 13), st.integers(-1, 32), st.integers(-1, 25),
+                    st.integers(-1, 61), st.integers(-1, 61))
+
+
+@settings(max_examples=5000)
+@given(_FIELDS)
+def test_posix_seconds_are_datetimes_and_refuse_what_it_refuses(fields: tuple[int, ...]) -> None:
+    """posix_seconds (sign and receive compare certificate times with the clock without datetime) gives the
+    timestamp datetime gives, and None for every time datetime refuses."""
+    assert posix_seconds(*fields) == _by_datetime(fields)
+
+
+@pytest.mark.parametrize("fields", [(1, 1, 1, 0, 0, 0), (9999, 12, 31, 23, 59, 59), (1970, 1, 1, 0, 0, 0),
+                                    (2000, 2, 29, 12, 0, 0), (1900, 2, 29, 0, 0, 0), (2100, 2, 29, 0, 0, 0),
+                                    (2400, 2, 29, 0, 0, 0), (2049, 12, 31, 23, 59, 59), (2050, 1, 1, 0, 0, 0),
+                                    (2026, 4, 31, 0, 0, 0), (2026, 6, 30, 24, 0, 0), (0, 1, 1, 0, 0, 0)])
+def test_posix_seconds_at_the_corners(fields: tuple[int, ...]) -> None:
+    assert posix_seconds(*fields) == _by_datetime(fields)
+    if _by_datetime(fields) is not None:
+        assert iso_utc_seconds(posix_seconds(*fields)) == iso_utc(dt.datetime(*fields, tzinfo=dt.UTC))

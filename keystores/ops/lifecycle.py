@@ -213,12 +213,14 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
     from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, parse_sans, profile_extensions
     from keystores.pki.encoded import EncodedCertificate
-    from keystores.pki.when import validity
+    from keystores.pki.when import build_validity, validity
 
     spec = _spec(key_spec)
     subject = _subject(dn)
     alt_names = parse_sans(sans)
-    start, end = validity(days=days, not_after=not_after, now=now, default_days=3650 if ca else 365)
+    default_days = 3650 if ca else 365  # POSIX seconds where no time is given: no datetime (start-up speed)
+    start, end = (build_validity(days=days, default_days=default_days) if not_after is None and now is None
+                  else validity(days=days, not_after=not_after, now=now, default_days=default_days))
     _label_free(store, label, replace=replace)
     notes: list[str] = []
     signer, key, on_token = _new_key(store, label, spec)
@@ -327,7 +329,7 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
     from keystores.pki.encoded import EncodedCertificate
-    from keystores.pki.when import iso_utc, validity
+    from keystores.pki.when import build_validity, iso_utc_seconds, validity
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile '{profile}': use one of {', '.join(PROFILES)}")
@@ -346,16 +348,19 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
                                       keyword="keystores.selfsign(..., ca=True)"), **where)
     if not may_sign_certificates(ca_cert):
         raise KeystoreError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
-    start, end = validity(days=days, not_after=not_after, now=now)
-    if ca_cert.not_valid_after_utc <= start:
+    # in POSIX seconds where no time is given: the CA's validity read from its DER, no datetime (start-up speed)
+    start, end = (build_validity(days=days) if not_after is None and now is None
+                  else validity(days=days, not_after=not_after, now=now))
+    ca_start, ca_end = _validity_seconds(ca_cert)
+    if ca_end <= _seconds(start):
         raise KeystoreError(f"the CA certificate {describe(ca_cert)} expired on "
-                            f"{iso_utc(ca_cert.not_valid_after_utc)}; renew the CA before signing", **where)
-    if ca_cert.not_valid_before_utc > start:
+                            f"{iso_utc_seconds(ca_end)}; renew the CA before signing", **where)
+    if ca_start > _seconds(start):
         raise KeystoreError(f"the CA certificate {describe(ca_cert)} is not valid before "
-                            f"{iso_utc(ca_cert.not_valid_before_utc)}", **where)
-    if end > ca_cert.not_valid_after_utc:
-        notes.append(f"validity shortened to end with the CA's on {iso_utc(ca_cert.not_valid_after_utc)}")
-        end = ca_cert.not_valid_after_utc
+                            f"{iso_utc_seconds(ca_start)}", **where)
+    if _seconds(end) > ca_end:
+        notes.append(f"validity shortened to end with the CA's on {iso_utc_seconds(ca_end)}")
+        end = ca_end
     signer = _signer(ca_store, entry, ca_label)
     ca_public_key = _certificate_key(ca_cert)
     if _key_print(signer.public_key) != _key_print(ca_public_key):
@@ -379,6 +384,21 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     if not issued_by(cert, ca_cert):
         raise KeystoreError("the new certificate does not verify against the CA certificate", **where)
     return Issued(ca_label, (cert, *chain), notes)
+
+
+def _seconds(value: dt.datetime | int) -> float:
+    """POSIX seconds of what validity() or build_validity() gave (a time given to the microsecond keeps them, so
+    that it compares with the CA's as the datetime did)."""
+    return value if isinstance(value, int) else value.timestamp()
+
+
+def _validity_seconds(cert: Any) -> tuple[float, float]:
+    """(notBefore, notAfter) of a certificate as POSIX seconds: from the DER of one held so."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    if isinstance(cert, EncodedCertificate):
+        return cert.validity_seconds()
+    return cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
 
 
 def _signer(store: KeyStore, entry: Entry, label: str) -> Signer:
@@ -499,7 +519,7 @@ def _chain_as_encoded(entry: Entry) -> tuple[Any, ...]:
     try:
         if chain:
             leaf = chain[0]
-            _ = (leaf.version, leaf.subject_der, leaf.spki_der, leaf.not_valid_before_utc, leaf.not_valid_after_utc)
+            _ = (leaf.version, leaf.subject_der, leaf.spki_der, leaf.validity_seconds())
     except ValueError:
         return tuple(entry.chain)
     return chain
@@ -625,10 +645,13 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
 
     if not certificates:
         raise UsageError("no certificate to receive", store=store.location)
+    # the clock as POSIX seconds, and the leaf's end read so: datetime only for a warning (start-up speed)
     if now is None:
-        import datetime as dt
+        import time
 
-        now = dt.datetime.now(dt.UTC)
+        clock = time.time()
+    else:
+        clock = now.timestamp()
     candidates = [e for e in store.entries() if e.kind in (EntryKind.KEY_PAIR, EntryKind.REQUEST)]
     by_key: dict[bytes, list[Entry]] = {}
     for entry in candidates:
@@ -679,7 +702,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         notes.append(Note(f"warning: the chain is incomplete: the issuer of {describe(path[-1])} is in neither the "
                           "reply nor the store", Hint(" (give it with {}, or import the CA certificate first)",
                                                       option="--chain", keyword="chain")))
-    if leaf.not_valid_after_utc <= now:
+    if leaf.validity_seconds()[1] <= clock:
         notes.append(f"warning: the certificate expired on {iso_utc(leaf.not_valid_after_utc)}")
     if _leaf_der(target) == leaf.der:
         notes.append("this certificate was already there; its chain has been refreshed")

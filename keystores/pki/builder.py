@@ -206,9 +206,10 @@ def build_request(signer: Signer, subject: x509.Name | DistinguishedName | bytes
 _EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 
 
-def _time(value: dt.datetime | int) -> bytes:
-    """A Time: `value` an aware datetime, or POSIX seconds (keystores.pki.when.build_validity)."""
-    if isinstance(value, int):
+def _time(value: dt.datetime | float) -> bytes:
+    """A Time: `value` an aware datetime, or POSIX seconds (keystores.pki.when.build_validity, a certificate's
+    EncodedCertificate.validity_seconds), to the second as a datetime is written."""
+    if isinstance(value, int | float):
         import time
 
         utc = time.gmtime(value)

@@ -306,7 +306,7 @@ class EncodedCertificate(_Signed):
                 return False
             validity = self._tbs_field("validity")
             _, start, end = der.read(validity)
-            if len(der.elements(validity, start, end)) != 2 or None in (self._plain_time(0), self._plain_time(1)):
+            if len(der.elements(validity, start, end)) != 2 or None in (self._plain_seconds(0), self._plain_seconds(1)):
                 return False
             from keystores.pki.spki import key_from_der
 
@@ -316,8 +316,38 @@ class EncodedCertificate(_Signed):
         except ValueError:  # DerError, a key cryptography does not load
             return False
 
+    def validity_seconds(self) -> tuple[float, float]:
+        """(notBefore, notAfter) as POSIX seconds, without datetime where the times are in their plain forms
+        (keystores.pki.when.posix_seconds; start-up speed: sign and receive compare them with the clock); another
+        form as cryptography reads it, to the microsecond."""
+        found: list[float] = []
+        for index, which in ((0, "not_valid_before_utc"), (1, "not_valid_after_utc")):
+            seconds = self._plain_seconds(index)
+            found.append(seconds if seconds is not None else self._time(index, which).timestamp())
+        return found[0], found[1]
+
+    def _plain_seconds(self, index: int) -> int | None:
+        """_plain_time as POSIX seconds (None where it is None), without datetime."""
+        from keystores.pki.when import posix_seconds
+
+        fields = self._plain_fields(index)
+        return posix_seconds(*fields) if fields is not None else None
+
     def _plain_time(self, index: int) -> datetime | None:
         """notBefore (0) or notAfter (1) in UTCTime's or GeneralizedTime's plain form (seconds, Z), else None."""
+        fields = self._plain_fields(index)
+        if fields is None:
+            return None
+        from keystores.lightweight import dates  # here: a chain built from the DER reads no date (start-up)
+
+        dt = dates()
+        try:  # datetime() checks the ranges (a 31 April, a 25th hour)
+            return dt.datetime(*fields, tzinfo=dt.UTC)
+        except ValueError:
+            return None
+
+    def _plain_fields(self, index: int) -> tuple[int, int, int, int, int, int] | None:
+        """(year, month, day, hour, minute, second) of _plain_time's time as written (ranges unchecked), or None."""
         validity = self._tbs_field("validity")
         _, start, end = der.read(validity)
         tag, _, content_start, stop = der.elements(validity, start, end)[index]
@@ -331,13 +361,8 @@ class EncodedCertificate(_Signed):
             return None
         if text[-1:] != b"Z" or not text[:-1].isdigit() or year < 1:
             return None
-        from keystores.lightweight import dates  # here: a chain built from the DER reads no date (start-up)
-
-        dt = dates()
-        try:  # datetime() checks the ranges (a 31 April, a 25th hour)
-            return dt.datetime(year, *(int(digits[i : i + 2]) for i in range(0, 10, 2)), tzinfo=dt.UTC)
-        except ValueError:
-            return None
+        month, day, hour, minute, second = (int(digits[i : i + 2]) for i in range(0, 10, 2))
+        return year, month, day, hour, minute, second
 
 
 def name_rdns(name: bytes) -> list[list[tuple[str, int, bytes]]]:
