@@ -9,9 +9,16 @@ KeyboardInterrupt).
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
-from collections.abc import Iterator
+
+try:  # the C module `signal` wraps, whose very functions it re-exports: importing `signal` makes enums of every
+    import _signal as signal  # signal and handler (~0.6 ms of a token import, bench/bench_core.py), none used here
+except ImportError:  # pragma: no cover - an interpreter without it
+    import signal  # type: ignore[no-redef]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ import pytest
 from asn1crypto import algos, core, keys
 from cryptography.hazmat.primitives import serialization
 from helpers import ca, key_pair_entry, trusted_entry
+from hypothesis import example, given
+from hypothesis import strategies as st
 from test_bouncycastle import BC_JAR, PASSWORD, java_tool, keytool
 
 from keystores.backends.bcfks import asn1, structure
@@ -94,10 +96,9 @@ def _structures(path: Path) -> dict[str, Any]:
     mac_alg, kdf_der, mac = structure.integrity_check(data[data_end:end])
     alg, ciphertext = structure.encrypted_data(data[body:data_end])
     plain = bcfks._decrypt(alg, PASSWORD, "STORE_ENCRYPTION", ciphertext)
-    integrity, created, objects = structure.store_data(plain)
     found: dict[str, Any] = {"integrity check": (mac_alg, kdf_der, mac), "mac kdf": structure.kdf(kdf_der),
                              "mac algorithm": structure.algorithm_oid(mac_alg), "store pbes2": structure.pbes2(alg)}
-    found["store data"] = (integrity, created, [structure.object_data(item) for item in objects])
+    found["store data"] = _store_data(plain)
     for number, (type_, label, _, blob, _) in enumerate(found["store data"][2]):
         sealed = None
         if type_ in (1, 3):
@@ -199,8 +200,11 @@ def test_damaged_store_data_reads_as_asn1crypto_reads_it_or_goes_to_it(stores: d
 
 
 def _store_data(plain: bytes) -> Any:
+    """store_data and object_data, each date made a datetime (structure.when): the lean reader keeps a date's text
+    until it is asked for, asn1crypto gives the datetime."""
     integrity, created, objects = structure.store_data(plain)
-    return integrity, created, [structure.object_data(item) for item in objects]
+    read = [structure.object_data(item) for item in objects]
+    return integrity, structure.when(created), [(*each[:2], structure.when(each[2]), *each[3:]) for each in read]
 
 
 @pytest.mark.parametrize("text", ["20260304050607Z", "20260304050607.5Z", "20260304050607.123456Z",
@@ -251,3 +255,27 @@ def test_what_is_written_is_asn1crypto_s_encoding(when: dt.datetime, label: str)
         assert structure.store_data_der(bcfks._HMAC_SHA512_DER, when, WHEN, objects) == asn1.ObjectStoreData({
             "version": 1, "integrity_algorithm": core.Any.load(bcfks._HMAC_SHA512_DER), "creation_date": when,
             "last_modified_date": WHEN, "objects": [asn1.ObjectData.load(o) for o in objects]}).dump()
+
+
+@given(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99),
+       st.integers(0, 99))
+@example(2000, 2, 29, 23, 59, 59)
+@example(1900, 2, 29, 0, 0, 0)
+@example(2024, 2, 29, 0, 0, 0)
+@example(2023, 2, 29, 0, 0, 0)
+@example(1, 1, 1, 0, 0, 0)
+@example(9999, 12, 31, 23, 59, 59)
+@example(2026, 4, 31, 0, 0, 0)
+@example(2026, 1, 1, 24, 0, 0)
+@example(2026, 1, 1, 0, 0, 60)
+def test_a_moment_is_checked_as_datetime_checks_it(year: int, month: int, day: int, hour: int, minute: int,
+                                                   second: int) -> None:
+    """structure._real_moment, which keeps a date as text without importing datetime, takes what datetime's
+    constructor takes."""
+    whole = f"{year:04d}{month:02d}{day:02d}{hour:02d}{minute:02d}{second:02d}".encode()
+    try:
+        dt.datetime(year, month, day, hour, minute, second)
+        takes = True
+    except ValueError:
+        takes = False
+    assert structure._real_moment(whole) is takes

@@ -94,7 +94,8 @@ def test_convert_export_and_ams_conf_import_no_serialization_package(tmp_path: P
 # --- opening a BCFKS (bench/bench_core.py's "list s.bcfks", held to its floor: Bouncy Castle's two derivations) ---
 
 # What reading a BCFKS needs none of: the standard library's hmac (which loads hashlib and a second OpenSSL) for the
-# store MAC, cryptography's ciphers package for the AES-CCM it re-exports from its compiled module
+# store MAC, cryptography's ciphers package for the AES-CCM it re-exports from its compiled module; and a listing
+# needs no datetime
 NOT_FOR_A_BCFKS = ("hmac", "hashlib", "_hashlib", "cryptography.hazmat.primitives.ciphers")
 
 
@@ -128,6 +129,8 @@ def test_listing_a_bcfks_in_a_user_install_loads_no_stdlib_hmac_nor_cipher_packa
         assert done.returncode == 0, (argv, done.stderr)
         assert "keystores.backends.bcfks.store" in loaded, argv
         assert not set(NOT_FOR_A_BCFKS) & loaded, (argv, set(NOT_FOR_A_BCFKS) & loaded)
+        # the table shows no entry's date: a listing keeps them as the file has them (structure.when)
+        assert ("datetime" in loaded) is (argv[0] == "show"), argv
     assert [line.split("\t")[:2] for line in installed.run(["list", "s.bcfks", "-p", "env:LEAN_PW"], cwd=tmp_path,
                                                            env=env)[0].stdout.splitlines()] == \
         [["server", "key-pair"], ["ca", "trusted-cert"]]

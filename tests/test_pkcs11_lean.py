@@ -597,8 +597,9 @@ def test_the_p11_kit_trust_module_reads_as_the_full_path_reads_it(tmp_path: Path
 # --- in a user's install (tests/user_install.py): what the dev venv's editable finder loads anyway is seen --------
 
 # What none of bench/bench_core.py's token commands needs: urllib.parse (and the ipaddress it imports) for the URI's
-# percent-encoding (keystores/percent.py)
-NOT_FOR_A_TOKEN = ("urllib", "urllib.parse", "ipaddress")
+# percent-encoding (keystores/percent.py), hashlib (which loads OpenSSL's libcrypto) for a new object's CKA_ID
+# (keystores.crypto.digests), `signal` (enums of every signal) to hold Ctrl-C while an object is made (_signal)
+NOT_FOR_A_TOKEN = ("urllib", "urllib.parse", "ipaddress", "hashlib", "_hashlib", "signal")
 
 
 @pytest.fixture(scope="module")
@@ -608,7 +609,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory):
     return user_install(tmp_path_factory.mktemp("user-install"))
 
 
-def test_the_token_commands_in_a_user_install_load_no_urllib(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
+def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
     """bench/bench_core.py's token rows, run by the console script of a user's install: list, show, export, import
     and the delete undoing it load none of NOT_FOR_A_TOKEN, and do their job."""
     from cryptography.hazmat.primitives import serialization
@@ -632,3 +633,33 @@ def test_the_token_commands_in_a_user_install_load_no_urllib(installed, softhsm,
         assert not set(NOT_FOR_A_TOKEN) & loaded, (argv, set(NOT_FOR_A_TOKEN) & loaded)
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
+
+
+def test_a_token_write_holds_a_ctrl_c_until_its_object_is_remembered() -> None:
+    """keystores.interrupts.shielded through `_signal`: a SIGINT inside is held, then delivered to the handler
+    that was there, which is back in place; in another thread it does nothing."""
+    import signal
+    import threading
+
+    from keystores.interrupts import shielded
+
+    delivered: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: delivered.append(signum))
+    try:
+        mine = signal.getsignal(signal.SIGINT)
+        with shielded():
+            signal.raise_signal(signal.SIGINT)
+            assert delivered == []
+        assert delivered == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is mine
+        seen = []
+
+        def elsewhere() -> None:
+            with shielded():
+                seen.append(signal.getsignal(signal.SIGINT))
+
+        worker = threading.Thread(target=elsewhere)
+        worker.start()
+        worker.join()
+        assert seen == [mine] and delivered == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, before)

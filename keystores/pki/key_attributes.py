@@ -120,9 +120,11 @@ def key_id(public_key: Any) -> bytes | None:
     its certificates written by any of them pair up: SHA-1 of the RSA modulus, of the EC point or of the Ed25519 key.
     None for other key types: NSS writes an empty CKA_ID then (it keeps no such keys from us)."""
     material = _public_material(public_key)
-    import hashlib  # here: listing a token hashes nothing, and hashlib loads OpenSSL's (start-up)
+    if material is None:
+        return None
+    from keystores.crypto.digests import digest  # not hashlib, which loads OpenSSL's libcrypto (start-up)
 
-    return None if material is None else hashlib.sha1(material).digest()
+    return digest("sha1", material)
 
 
 def spki_key_id(spki: bytes) -> bytes | None:
@@ -149,9 +151,9 @@ def spki_key_id(spki: bytes) -> bytes | None:
             return None
     except (IndexError, ValueError):
         return None
-    import hashlib
+    from keystores.crypto.digests import digest  # not hashlib (a token's import of a certificate, start-up)
 
-    return hashlib.sha1(material).digest()
+    return digest("sha1", material)
 
 
 _RSA_OID, _EC_OID, _ED25519_OID = (bytes.fromhex("2a864886f70d010101"), bytes.fromhex("2a8648ce3d0201"),
@@ -164,11 +166,10 @@ def token_key_id(public_key: Any) -> bytes:
     found = key_id(public_key)
     if found is not None:
         return found
-    import hashlib
-
+    from keystores.crypto.digests import digest
     from keystores.crypto.key_encoding import spki_der
 
-    return hashlib.sha1(spki_der(public_key)).digest()
+    return digest("sha1", spki_der(public_key))
 
 
 def public_key_attributes(public_key: Any) -> dict[int, Value] | None:

@@ -33,7 +33,6 @@ refused with a message naming them.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -56,6 +55,10 @@ from keystores.errors import (
 from keystores.lazy_entries import LazyEntry, SealedEntry, sealed_entry
 from keystores.limits import MAX_ITERATIONS, MAX_KEY_LENGTH  # the ceilings every parser applies
 from keystores.model import TRUST_ALL, Entry, EntryKind, Protection, ProtectionPart, SecretKey
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as dt
 
 _CERTIFICATE, _PRIVATE_KEY, _SECRET_KEY, _PROTECTED_PRIVATE_KEY, _PROTECTED_SECRET_KEY = 0, 1, 2, 3, 4
 #: The store key is derived to tell damage from a wrong password only at up to this cost (BC writes 51,200).
@@ -261,6 +264,8 @@ def _ccm_first_block(alg_der: bytes, key: bytes, data: bytes) -> bytes | None:
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime:
+    import datetime as dt
+
     value = value or dt.datetime.now(dt.UTC)
     return value.astimezone(dt.UTC).replace(microsecond=0)
 
@@ -274,7 +279,7 @@ class BcfksStore(BouncyCastleFileStore):
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:
-        self._created: dt.datetime | None = None
+        self._created: structure.Time | None = None
         self._carried: list[tuple[str, bytes]] = []  # entries of types keystores does not know (label, DER as read)
         self._read_protection: dict[str, ProtectionPart] = {}
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
@@ -365,26 +370,27 @@ class BcfksStore(BouncyCastleFileStore):
                             store=self.location)
 
     def _entry(self, item: structure.ObjectData) -> Entry | None:
-        type_, label, created, data, _ = item  # created: the last modified date, as BC's engineGetCreationDate
+        type_, label, read_time, data, _ = item  # the last modified date, as BC's engineGetCreationDate
+        created = lambda: structure.when(read_time)  # noqa: E731 (datetime is imported once a date is asked for)
         if type_ == _CERTIFICATE:
-            return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),)}, leaf_der=data,
-                                  chain_der=(data,), label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL,
-                                  created=created)
+            return LazyEntry.lazy({"chain": lambda: (self._certificate(data, label),), "created": created},
+                                  leaf_der=data, chain_der=(data,), label=label, kind=EntryKind.TRUSTED_CERT,
+                                  trust=TRUST_ALL)
         password = self.password or ""
         blob = bytes([type_]) + data
         if type_ in (_PRIVATE_KEY, _PROTECTED_PRIVATE_KEY):
             epki, ders = structure.key_data(data)
             if not ders:
                 return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self, label=label,
-                                    kind=EntryKind.KEY_PAIR, created=created)
+                                    kind=EntryKind.KEY_PAIR, created_loader=created)
             # the chain is decoded on first use, as a trusted certificate is (list decodes none)
             return sealed_entry(lambda: self._open_private_key(epki, password, label), blob, self,
                                 chain_loader=lambda: tuple(self._certificate(der, label) for der in ders),
                                 leaf_der=ders[0], chain_der=ders, label=label, kind=EntryKind.KEY_PAIR,
-                                created=created)
+                                created_loader=created)
         if type_ in (_SECRET_KEY, _PROTECTED_SECRET_KEY):
             return sealed_entry(lambda: self._open_secret_key(data, password, label), blob, self, label=label,
-                                kind=EntryKind.SECRET_KEY, created=created)
+                                kind=EntryKind.SECRET_KEY, created_loader=created)
         return None  # a type a later BC may define: carried as it is
 
     def _unprotect(self, alg_der: bytes, password: str, purpose: str, data: bytes, label: str) -> bytes:
@@ -440,7 +446,8 @@ class BcfksStore(BouncyCastleFileStore):
         now = _utc(None)
         objects = [self._object(label, entry) for label, entry in self._entries.items()]
         objects += [item for label, item in self._carried if label not in self._entries]
-        store_data = structure.store_data_der(_HMAC_SHA512_DER, _utc(self._created or now), now, objects)
+        created = structure.when(self._created) if self._created is not None else now
+        store_data = structure.store_data_der(_HMAC_SHA512_DER, _utc(created), now, objects)
         kdf_der = _kdf(64)
         mac_key = _beside(lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK", None))
         alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data)

@@ -12,11 +12,14 @@ encoding of the same values.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from keystores.crypto import der
 from keystores.crypto.pbe_params import pbkdf2_fields
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as dt
 
 PBKDF2 = "1.2.840.113549.1.5.12"
 PBES2 = "1.2.840.113549.1.5.13"
@@ -143,14 +146,18 @@ def ccm_parameters(blob: bytes) -> tuple[Any, Any]:
         return params["aes_nonce"].native, params["aes_icvlen"].native
 
 
-# One ObjectData as store.py uses it: (type, identifier, last modified, data, the whole element's DER)
-ObjectData = tuple[int, str, dt.datetime, bytes, bytes]
+if TYPE_CHECKING:
+    # A GeneralizedTime as read: its text, checked (made a datetime by `when`, on first use), or the datetime
+    # asn1crypto read. Kept as text, a listing imports no datetime (start-up: bench/bench_core.py's "list s.bcfks").
+    Time = bytes | dt.datetime
+    # One ObjectData as store.py uses it: (type, identifier, last modified, data, the whole element's DER)
+    ObjectData = tuple[int, str, Time, bytes, bytes]
 
 
-def store_data(plain: bytes) -> tuple[bytes, dt.datetime, list[Any]]:
+def store_data(plain: bytes) -> tuple[bytes, Time, list[Any]]:
     """ObjectStoreData: (the integrity AlgorithmIdentifier's DER, the creation date, its objects). Each object is an
     ObjectData, or (read by asn1crypto) what object_data() turns into one, so that damage in one object is named as
-    that object's."""
+    that object's. Dates are Times: `when` gives each as a datetime."""
     try:
         parts = der.inside(plain, whole=True)
         if len(parts) not in (5, 6) or (len(parts) == 6 and parts[5][0] != _UTF8_STRING):
@@ -188,23 +195,46 @@ def _object(data: bytes, element: der.Element) -> ObjectData:
             _whole(data, element))
 
 
-def _time(data: bytes, element: der.Element) -> dt.datetime:
-    """A GeneralizedTime in its plain UTC form (YYYYMMDDHHMMSS, up to six decimals of a second, Z), as asn1crypto
-    reads it."""
+def _time(data: bytes, element: der.Element) -> bytes:
+    """The text of a GeneralizedTime in its plain UTC form (YYYYMMDDHHMMSS, up to six decimals of a second, Z) of a
+    moment datetime holds (`when` reads it as asn1crypto does); DerError for anything else."""
     text = data[_expect(element, _GENERALIZED_TIME)[2] : element[3]]
     whole, fraction = text[:14], text[15:-1]
     if len(text) < 15 or not whole.isdigit() or text[-1:] != b"Z":
         raise der.DerError("not read here")
     if len(text) > 15 and (text[14:15] != b"." or not fraction.isdigit() or len(fraction) > 6):
         raise der.DerError("not read here")
-    try:
-        value = dt.datetime(int(whole[:4]), int(whole[4:6]), int(whole[6:8]), int(whole[8:10]), int(whole[10:12]),
-                            int(whole[12:14]), tzinfo=dt.UTC)
-    except ValueError as exc:  # year 0 (asn1crypto's extended_datetime) or a day that does not exist
-        raise der.DerError("not read here") from exc
+    if not _real_moment(whole):  # year 0 (asn1crypto's extended_datetime) or a day that does not exist
+        raise der.DerError("not read here")
+    return text
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _real_moment(whole: bytes) -> bool:
+    """Whether YYYYMMDDHHMMSS (digits) is a moment datetime.datetime takes: what its constructor checks, without
+    importing datetime (tests/test_bcfks_structure.py holds it to the constructor)."""
+    year, month, day = int(whole[:4]), int(whole[4:6]), int(whole[6:8])
+    if year < 1 or not 1 <= month <= 12:
+        return False
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 1 <= day <= _DAYS[month - 1] + leap and int(whole[8:10]) < 24 and int(whole[10:12]) < 60 \
+        and int(whole[12:14]) < 60
+
+
+def when(value: Time) -> dt.datetime:
+    """A Time as the datetime asn1crypto reads: UTC, with its fraction of a second."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value
+    whole, fraction = value[:14], value[15:-1]
+    moment = dt.datetime(int(whole[:4]), int(whole[4:6]), int(whole[6:8]), int(whole[8:10]), int(whole[10:12]),
+                         int(whole[12:14]), tzinfo=dt.UTC)
     if fraction and int(fraction):
-        value += dt.timedelta(microseconds=int(fraction.ljust(6, b"0")))
-    return value
+        moment += dt.timedelta(microseconds=int(fraction.ljust(6, b"0")))
+    return moment
 
 
 def key_data(blob: bytes) -> tuple[bytes, tuple[bytes, ...]]:
@@ -280,6 +310,8 @@ def store_data_der(integrity_der: bytes, created: dt.datetime, modified: dt.date
 
 def _time_der(value: dt.datetime) -> bytes:
     """A GeneralizedTime as asn1crypto writes a UTC datetime."""
+    import datetime as dt
+
     value = value.astimezone(dt.UTC)
     fraction = "." + str(value.microsecond).zfill(6).rstrip("0") if value.microsecond else ""
     return der.tlv(_GENERALIZED_TIME, (value.strftime("%Y%m%d%H%M%S") + fraction + "Z").encode("ascii"))
