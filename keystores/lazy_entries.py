@@ -333,9 +333,11 @@ def open_keys(entries: Iterable[Entry]) -> None:
     keys: bench/bench_pkcs12.py)."""
     sealed = list({id(e): e for e in entries if isinstance(e, SealedEntry) and e.sealed
                    and e.__dict__.get("_in_threads")}.values())
+    if len(sealed) < 2:  # (before importing crypto.pbkdf2: a certificate's import loads no derivation module)
+        return
     from keystores.crypto.pbkdf2 import usable_cores
 
-    if min(usable_cores(), len(sealed)) < 2:
+    if usable_cores() < 2:
         return
     from keystores.crypto.kdf_pool import KdfPool
 

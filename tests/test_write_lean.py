@@ -308,3 +308,24 @@ def test_importing_or_converting_one_store_loads_no_batch_module(installed: str,
     (tmp_path / "many").mkdir()
     modules, _ = _as_user(installed, ["convert", stores["extra"], str(tmp_path / "many") + "/", "--dest-type", "der"])
     assert "keystores.ops.batch" in modules and (tmp_path / "many" / "extra.der").is_file()
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.kdb"])
+def test_importing_a_certificate_loads_no_derivation_module(installed: str, stores: dict[str, str],  # noqa: F811
+                                                            name: str, tmp_path: Path) -> None:
+    """lazy_entries.open_keys has no sealed key to open side by side: it imports nothing to count the cores."""
+    copy = _copy(stores, name, tmp_path)
+    dest_pw = ["--dest-password", "env:LEAN_PW"] if name == "s.jks" else []
+    modules, _ = _as_user(installed, ["import", stores["extra"], str(copy), "--label", "extra", *dest_pw])
+    assert "keystores.ops.transfer" in modules and "keystores.crypto.pbkdf2" not in modules
+
+
+@pytest.mark.parametrize("command", [["trust", "ca", "off"], ["rename", "ca", "root"], ["delete", "ca"],
+                                     ["set-default", "server"]])
+def test_editing_a_kdb_loads_no_pki_package(installed: str, stores: dict[str, str], command: list[str],  # noqa: F811
+                                            tmp_path: Path) -> None:
+    """The CMS store imports pki.labels only where it labels a chain's certificate as a signer (CmsStore.add):
+    an edit that adds no key pair loads nothing of keystores.pki."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    modules, _ = _as_user(installed, [command[0], str(copy), *command[1:]])
+    assert "keystores.backends.cms.store" in modules and not {m for m in modules if m.startswith("keystores.pki")}

@@ -37,7 +37,6 @@ from keystores.model import (
     ProtectionPart,
     Trust,
 )
-from keystores.pki.labels import free_label
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -172,6 +171,8 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             for cert_der in chain[1:]:
                 if cert_der in present:
                     continue
+                from keystores.pki.labels import free_label  # only here: most writes add no signer (start-up)
+
                 label = free_label(_cert_label(cert_der), self._entries)
                 self._entries[label] = made_entry((cert_der,), label=label, kind=EntryKind.TRUSTED_CERT,
                                                   trust=TRUST_ALL)
