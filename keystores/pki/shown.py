@@ -333,6 +333,25 @@ def _known_name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
     return found
 
 
+# The RDNs read, by their DER (as _attribute gives them): a store's names repeat their organizations and countries.
+_RDNS: dict[bytes, tuple[str, str | None]] = {}
+
+
+def _attribute(oid: bytes, tag: int, value: bytes) -> tuple[str, str | None]:
+    """(the attribute as RFC 4514 text, its value if it is a common name) of a single-valued RDN's OID (content),
+    value's tag and value's content, after checking they are in the forms read here."""
+    dotted = _dotted(oid)
+    if dotted == _UNIQUE_IDENTIFIER:
+        raise _Declined
+    if tag in (0x0C, 0x14):  # UTF8String; T61String, which cryptography decodes as UTF-8 (real roots hold it)
+        text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
+        text = value.decode("ascii")
+    else:
+        raise _Declined
+    return attribute_text(dotted, text), text if oid == _COMMON_NAME else None
+
+
 def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
     """A Name (the element at `at`) as RFC 4514 text, after checking it is in the forms read here, and the value
     of its first common name (None without one)."""
@@ -349,7 +368,13 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
         if (der[at] == 0x31 and rdn_length < 0x80 and der[at + 2] == 0x30 and der[at + 3] == rdn_length - 2
                 and der[at + 4] == 0x06 and oid_length < 0x80 and value_at + 2 <= rdn_stop <= stop
                 and der[value_at + 1] < 0x80 and value_at + 2 + der[value_at + 1] == rdn_stop):
-            oid, tag, value = der[at + 6 : value_at], der[value_at], der[value_at + 2 : rdn_stop]
+            rdn = der[at:rdn_stop]
+            attribute = _RDNS.get(rdn)
+            if attribute is None:
+                attribute = _attribute(der[at + 6 : value_at], der[value_at], der[value_at + 2 : rdn_stop])
+                if len(_RDNS) >= _READ_AT_MOST:
+                    _RDNS.clear()
+                _RDNS[rdn] = attribute
         else:
             rdn_tag, rdn_start, rdn_stop = read(der, at, stop, minimal=True)
             pairs = _elements(der, rdn_start, rdn_stop)
@@ -358,19 +383,11 @@ def _name(der: bytes, at: int, end: int) -> tuple[str, str | None]:
             (oid_tag, _, oid_start, oid_stop), (tag, _, value_start, value_stop) = _elements(der, *pairs[0][2:])
             if oid_tag != 0x06:
                 raise _Declined
-            oid, value = der[oid_start:oid_stop], der[value_start:value_stop]
-        dotted = _dotted(oid)
-        if dotted == _UNIQUE_IDENTIFIER:
-            raise _Declined
-        if tag in (0x0C, 0x14):  # UTF8String; T61String, which cryptography decodes as UTF-8 (real roots hold it)
-            text = value.decode("utf-8")  # UnicodeDecodeError is a ValueError
-        elif (tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE)):
-            text = value.decode("ascii")
-        else:
-            raise _Declined
-        if common_name is None and oid == _COMMON_NAME:
-            common_name = text
-        parts.append(attribute_text(dotted, text))
+            attribute = _attribute(der[oid_start:oid_stop], tag, der[value_start:value_stop])
+        text, common = attribute
+        if common_name is None:
+            common_name = common
+        parts.append(text)
         at = rdn_stop
     return ",".join(reversed(parts)), common_name
 
