@@ -18,7 +18,6 @@ from keystores.backends.pkcs11.objects import (
 from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef
-from keystores.pki.chain import issued_by
 from keystores.pki.key_attributes import public_key_from_attributes
 from keystores.pki.labels import UniqueLabels
 
@@ -97,12 +96,19 @@ class Pkcs11Reading:
         # An untrusted certificate that issued a member of a key pair's chain is part of that chain; it is also an
         # entry of its own (kind "certificate"), as pkcs11-tool -O lists it. A second copy of an issuer (same name
         # and key) counts too. Writing treats these as chain certificates (no duplicates, replaced by an entry).
-        if as_encoded:  # names compared as encoded: encoded_names found it gives what cryptography's Names give
-            self._chain_only_certs = [c for c in standalone if not c.trusted and any(
+        untrusted = [c for c in standalone if not c.trusted]
+        if not untrusted or not members:  # nothing to check: keystores.pki.chain (and what it loads) stays unloaded
+            self._chain_only_certs = []
+        elif as_encoded:  # names compared as encoded: encoded_names found it gives what cryptography's Names give
+            from keystores.pki.chain import issued_by
+
+            self._chain_only_certs = [c for c in untrusted if any(
                 m.names[0] == c.names[1] and m.names[1] != m.names[0]  # type: ignore[index]
                 and issued_by(m.encoded, c.encoded) for m in members)]
         else:
-            self._chain_only_certs = [c for c in standalone if not c.trusted and any(
+            from keystores.pki.chain import issued_by
+
+            self._chain_only_certs = [c for c in untrusted if any(
                 m.cert.issuer == c.cert.subject and m.cert.subject != m.cert.issuer and issued_by(m.cert, c.cert)
                 for m in members)]
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
@@ -144,8 +150,6 @@ class Pkcs11Reading:
         """The group's newest certificate, then its issuers found on the token by name and signature (by name alone
         when the signature cannot be checked): keystores.pki.chain.build_chain over the token's certificates, as
         their DER (EncodedCertificate) when `as_encoded` (see objects.encoded_names), else as cryptography's."""
-        from keystores.pki.chain import build_chain
-
         if not group.certs:
             return []
 
@@ -162,6 +166,8 @@ class Pkcs11Reading:
             by_subject.setdefault(subject(each), []).append(each)
         if as_encoded and (leaf.names[0] == leaf.names[1] or leaf.names[0] not in by_subject):  # type: ignore[index]
             return [leaf]  # self-issued, or no certificate of its issuer's name: where build_chain stops at once
+        from keystores.pki.chain import build_chain
+
         held = {id(checked(each)): each for each in [*all_certs, leaf]}
         chain = build_chain(checked(leaf), lambda cert: [checked(c) for c in by_subject.get(
             cert.issuer_der if as_encoded else cert.issuer, [])], unverifiable=True)
