@@ -341,3 +341,23 @@ def test_a_wrong_password_whose_padding_passes_by_chance_is_still_a_wrong_passwo
     lucky = next(f"wrong-{n}" for n in range(100_000) if padding_passes(f"wrong-{n}"))
     error = _expect_error(path, "jceks", data, password=lucky)
     assert type(error) is WrongPassword and error.exit_code == 3
+
+
+def test_a_rewrite_carries_every_date_as_read(good, tmp_path):
+    """Bug: a rewrite (here a delete of another entry) wrote a date no datetime can hold as the time of the rewrite,
+    and moved about half the dates after ~2242 by a millisecond (the datetime round trip). Dates are carried as
+    read."""
+    data = good["jks"]
+    # The first entry: tag (4 bytes), its alias (2-byte length, then the bytes), then its date (8 bytes).
+    (alias_length,) = struct.unpack_from(">H", data, 16)
+    at = 18 + alias_length
+    alias = data[18:at].decode()
+    for millis in (2**62, 2**33 * 1000 * 3 + 7, -(2**40) * 1000 - 3):
+        path = tmp_path / "dated.jks"
+        path.write_bytes(_redigest(_with_int(data, at, millis, ">q")))
+        with open_store(path, password=PASSWORD) as store:
+            other = next(entry.label for entry in store.entries() if entry.label != alias)
+        assert keystores("delete", str(path), other, "--password", "env:JKS_PW", env={"JKS_PW": PASSWORD}).code == 0
+        written = path.read_bytes()
+        assert written[16:at] == data[16:at]  # the same entry is still first
+        assert struct.unpack_from(">q", written, at)[0] == millis

@@ -86,17 +86,12 @@ def from_millis(millis: int) -> datetime | None:
         return None
 
 
-# Within this many milliseconds of the epoch (about the years 1697 to 2242), from_millis(m) is a datetime that
-# to_millis turns back into m exactly: m / 1000 seconds is a float within half a microsecond of m's time, so
-# datetime's rounding to microseconds lands on it (tests/test_write_lean.py tries the edges and 300,000 others).
-# Farther out the float is coarser, and the round trip may move a date by a millisecond.
-_EXACT_MILLIS = 2**33 * 1000
-
-
 class JavaDate:
     """An entry's date as a Java store holds it, the loader of a LazyEntry's `created`: the datetime is made on first
-    use (from_millis), and a store written while it is not yet made writes `millis` back, which is what
-    to_millis(from_millis(millis)) gives within _EXACT_MILLIS (so a rewrite imports no datetime: start-up)."""
+    use (from_millis), and a store written while it is not yet made writes `millis` back as read. (Within about the
+    years 1697 to 2242, to_millis(from_millis(m)) is m; farther out the float seconds are coarser and that round trip
+    may move a date by a millisecond, and a date no datetime holds has no datetime at all: carried as read, neither
+    is changed by a rewrite. A rewrite also imports no datetime: start-up.)"""
 
     __slots__ = ("millis",)
 
@@ -106,10 +101,9 @@ class JavaDate:
     def __call__(self) -> datetime | None:
         return from_millis(self.millis)
 
-    def as_written(self) -> int | None:
-        """The milliseconds a rewrite writes for this date, without making it; None where only making it tells
-        (far from the epoch, or no datetime can hold it)."""
-        return self.millis if -_EXACT_MILLIS < self.millis < _EXACT_MILLIS else None
+    def as_written(self) -> int:
+        """The milliseconds a rewrite writes for this date: those read."""
+        return self.millis
 
 
 def to_millis(when: datetime) -> int:

@@ -518,7 +518,6 @@ def _written_date(entry: Entry, now: int) -> int:
     """The date `entry` is written with (ms): the one read, as read, while the entry has not made it a datetime
     (JavaDate: no datetime import for a rewrite, start-up); else its `created`; else now."""
     loader = entry.unread("created") if isinstance(entry, LazyEntry) else None
-    written = loader.as_written() if isinstance(loader, JavaDate) else None
-    if written is not None:
-        return written
+    if isinstance(loader, JavaDate):
+        return loader.as_written()
     return to_millis(entry.created) if entry.created else now
