@@ -96,7 +96,7 @@ def test_convert_export_and_ams_conf_import_no_serialization_package(tmp_path: P
 # What reading a BCFKS needs none of: the standard library's hmac (which loads hashlib and a second OpenSSL) for the
 # store MAC, cryptography's ciphers package for the AES-CCM it re-exports from its compiled module; and a listing
 # needs no datetime
-NOT_FOR_A_BCFKS = ("hmac", "hashlib", "_hashlib", "cryptography.hazmat.primitives.ciphers")
+NOT_FOR_A_BCFKS = ("hmac", "hashlib", "_hashlib", "cryptography.hazmat.primitives.ciphers", "encodings.utf_16_be")
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +136,12 @@ def test_listing_a_bcfks_in_a_user_install_loads_no_stdlib_hmac_nor_cipher_packa
         [["server", "key-pair"], ["ca", "trusted-cert"]]
     done, _ = installed.run(["list", "s.bcfks", "-p", "env:WRONG_PW"], cwd=tmp_path, env=env)
     assert done.returncode == 3 and "wrong store password" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("password", ["", "bc-lean-1", "clé", "\U0001f511 key", "\ud800lone", "\udfff", "a\x00b"])
+def test_a_password_is_encoded_as_the_utf_16_be_codec_encodes_it(password: str) -> None:
+    """(Bouncy Castle writes each char as it is: a lone surrogate too.)"""
+    from keystores.backends.bcfks.store import _password_bytes
+
+    assert _password_bytes(password) == (password.encode("utf-16-be", "surrogatepass") + b"\x00\x00" if password
+                                         else b"")

@@ -88,8 +88,12 @@ _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, Rec
 
 
 def _password_bytes(text: str) -> bytes:
-    """PBEParametersGenerator.PKCS12PasswordToBytes: a BMPString with a NUL terminator, empty for ""."""
-    return text.encode("utf-16-be", "surrogatepass") + b"\x00\x00" if text else b""
+    """PBEParametersGenerator.PKCS12PasswordToBytes: a BMPString with a NUL terminator, empty for "". Encoded by
+    the function the utf-16-be codec calls, without importing the codec's module (as keystores.crypto.kdf's
+    bmp_password, which keeps no lone surrogate and always ends in NULs: BC writes each char as it is)."""
+    import codecs
+
+    return codecs.utf_16_be_encode(text, "surrogatepass")[0] + b"\x00\x00" if text else b""
 
 
 def _derive(kdf_der: bytes, password: str, purpose: str, default_length: int | None) -> bytes:
