@@ -89,7 +89,7 @@ class KeystoreConf(Record):
             token = self.values.get("token")
             if not token:
                 raise UsageError("no pkcs11.token line", store=self.path)
-            from urllib.parse import quote
+            from keystores.percent import quote
 
             uri = f"pkcs11:token={quote(token, safe='')}"
             library = self.values.get("library")

@@ -134,12 +134,9 @@ def db_uri(path: str, *, writable: bool) -> str:
     except OSError as exc:  # Path.resolve's check: a symlink loop raises, anything else is sqlite's to report
         if exc.errno == errno.ELOOP:
             raise RuntimeError(f"Symlink loop from {exc.filename!r}") from None
-    quoted = "".join(chr(b) if b in _URI_SAFE else f"%{b:02X}" for b in resolved.encode("utf-8"))
-    return f"file:{quoted}?mode={'rw' if writable else 'ro'}"
+    from keystores.percent import quote
 
-
-#: what urllib.parse.quote leaves as it is (its unreserved characters and its default safe "/")
-_URI_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+    return f"file:{quote(resolved)}?mode={'rw' if writable else 'ro'}"
 
 
 def table_columns(conn: sqlite3.Connection, schema: str, table: str) -> set[str]:
