@@ -28,7 +28,7 @@ MAC per trust attribute, each with its own salt, as NSS writes them), a key pair
 database 2 (its encrypted value and that value's MAC), a new password over the small NSS database 19 (its password
 check made again; its one key decrypted and encrypted again; its 8 MACs checked and made again). These counts were
 9 and 34 until 2026-12-07 (measured again by wrapping, as above: too kind to us).
-`selfsign` into a new PKCS#12 is held to the cryptography floor (bench_core) + its 3. A count that is more than the
+`selfsign` into a new PKCS#12 is held to the libcrypto EC floor (bench_core) + its 3. A count that is more than the
 format mandates makes the floor too kind to us, never too strict.
 """
 
@@ -140,7 +140,7 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
                                              str(w / "keystore.conf")], [], mac),
         "selfsign new.p12 (EC P-256)": (lambda w: [*ours, "selfsign", str(w / "new.p12"), "--label", "me", "--dn",
                                                    "CN=me", "--key-type", "ec:p256", *pw], [],
-                                        derivation_floor(p12_write, after="cryptography floor")),
+                                        derivation_floor(p12_write, after="libcrypto EC floor")),
     }
     reads: dict[str, tuple[list[str], str]] = {
         "validate s.kdb server (stash)": ([*ours, "validate", stores["s.kdb"], "server"], mac),

@@ -99,6 +99,27 @@ FLOORS = {
         "    algorithm = property(lambda self: self._algorithm)\n"
         "    deterministic_signing = property(lambda self: False)\n"
         "ec.generate_private_key(ec.SECP256R1()).sign(b'request', ECDSA(hashes.SHA256()))\n"),
+    # certreq/sign/receive/selfsign with an EC key in a file, the cheapest way there is: the interpreter's own
+    # libcrypto (loaded with hashlib, reached through ctypes, as keystores.crypto.ec_keys does), one P-256 key made
+    # and one signature. The cryptography floor above costs more; keystores no longer loads cryptography for these
+    # (2026-12-07), so they are held to this one.
+    "libcrypto EC floor": (
+        "import hashlib, os, ctypes\n"
+        "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
+        "p, n, size_p = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)\n"
+        "for name, args, res in (('EVP_PKEY_CTX_new_id', [n, p], p), ('EVP_PKEY_keygen_init', [p], n),\n"
+        "        ('EVP_PKEY_CTX_set_ec_paramgen_curve_nid', [p, n], n),\n"
+        "        ('EVP_PKEY_keygen', [p, ctypes.POINTER(p)], n),\n"
+        "        ('EVP_sha256', [], p), ('EVP_MD_CTX_new', [], p), ('EVP_DigestSignInit', [p, p, p, p, p], n),\n"
+        "        ('EVP_DigestSign', [p, ctypes.c_char_p, size_p, ctypes.c_char_p, ctypes.c_size_t], n)):\n"
+        "    getattr(lib, name).argtypes, getattr(lib, name).restype = args, res\n"
+        "ctx, key, size = lib.EVP_PKEY_CTX_new_id(408, None), p(), ctypes.c_size_t(0)\n"
+        "lib.EVP_PKEY_keygen_init(ctx); lib.EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, 415)\n"
+        "lib.EVP_PKEY_keygen(ctx, ctypes.byref(key))\n"
+        "md = lib.EVP_MD_CTX_new()\nlib.EVP_DigestSignInit(md, None, lib.EVP_sha256(), None, key)\n"
+        "lib.EVP_DigestSign(md, None, ctypes.byref(size), b'request', 7)\n"
+        "signature = ctypes.create_string_buffer(size.value)\n"
+        "assert lib.EVP_DigestSign(md, signature, ctypes.byref(size), b'request', 7) == 1\n"),
     # what opening any BCFKS costs whatever the reader: Bouncy Castle's two PBKDF2-HMAC-SHA512 runs at the 51,200
     # iterations it writes (the MAC key and the store key), side by side as keystores derives them, with
     # cryptography's PBKDF2 (the one keystores.crypto.pbkdf2 uses at that count)
@@ -114,6 +135,8 @@ FLOORS = {
 # From this many derivations on, loading cryptography (~8 ms of CPU here) for its PBKDF2 (its bundled OpenSSL: ~1.7
 # ms per PBKDF2-HMAC-SHA256 at 10,000 against hashlib's ~3.2 ms) is the cheaper way (keystores.crypto.pbkdf2 says so)
 CRYPTOGRAPHY_FROM = 6
+# The floors whose work loads cryptography anyway: derivations after them use its PBKDF2
+_LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 
 
 def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None = None) -> str:
@@ -121,7 +144,8 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     command on a password-protected store must derive whatever the tool: PBKDF2-HMAC-SHA256, standing in for each
     PBKDF2 and PKCS#12 KDF the format mandates at that count (a PKCS#12 KDF round hashes one block, a PBKDF2 round
     two: the stand-in is no cheaper), the cheapest way: through hashlib, or cryptography's PBKDF2 from
-    CRYPTOGRAPHY_FROM derivations on or when `after` loads cryptography anyway; two side by side (each releases the
+    CRYPTOGRAPHY_FROM derivations on or when `after` loads cryptography anyway
+    (_LOADS_CRYPTOGRAPHY); two side by side (each releases the
     GIL: two cores) where there are two or more, as keystores derives them. Which count each command is held to is
     the caller's (bench_commands.py says why for each). `after` names a floor whose work comes first (a command that
     must also load cryptography)."""
@@ -129,7 +153,7 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     name = f"{after} + {derived}" if after else f"{derived} floor"
     if name in FLOORS:
         return name
-    if after is not None or count >= CRYPTOGRAPHY_FROM:
+    if after in _LOADS_CRYPTOGRAPHY or count >= CRYPTOGRAPHY_FROM:
         engine = ("from cryptography.hazmat.primitives import hashes\n"
                   "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
                   f"derive = lambda salt: PBKDF2HMAC(hashes.SHA256(), 32, salt.to_bytes(16, 'big'), {iterations})"
@@ -415,6 +439,7 @@ FLOOR_WHAT = {
     "console-script floor": "pip's `keystores` launcher without keystores",
     "MAC floor": "the launcher + hashlib, hmac and one HMAC",
     "cryptography floor": "the launcher + cryptography's EC module, one P-256 key made, one signature",
+    "libcrypto EC floor": "the launcher + hashlib's libcrypto through ctypes, one P-256 key made, one signature",
     "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",
     "token floor": "the launcher + python-pkcs11 as keystores imports it + SoftHSM login",
     "token floor, eager": "the launcher + python-pkcs11 as its authors import it + SoftHSM login",

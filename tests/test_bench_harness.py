@@ -65,6 +65,13 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
     loaded = _modules(install.floor("cryptography floor"), tmp_path)
     assert "cryptography.hazmat.primitives.asymmetric.ec" in loaded
     assert not {module for module in loaded if "backends.openssl" in module}
+    # the libcrypto EC floor makes its key and signs through the interpreter's libcrypto, loading no cryptography,
+    # and its derivations go to hashlib
+    loaded = _modules(install.floor("libcrypto EC floor"), tmp_path)
+    assert "ctypes" in loaded and not {module for module in loaded if module.startswith("cryptography")}
+    lean = harness.derivation_floor(3, after="libcrypto EC floor")
+    loaded = _modules(install.floor(lean), tmp_path)
+    assert "hashlib" in loaded and not {module for module in loaded if module.startswith("cryptography")}
     # a floor with a body of the caller's own
     argv = install.floor("token floor", "import hashlib\n")
     assert "hashlib" in _modules(argv, tmp_path)
