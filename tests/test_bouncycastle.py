@@ -673,3 +673,34 @@ def test_a_new_chain_on_a_sealed_key_is_the_chain_written(tmp_path, name):
         entry = store.get("server")
         assert entry.chain_der() == (leaf_der, new_ca_der)
         assert same_key(entry.key, entry.chain[0].public_key())
+
+
+def test_a_bks_rewrite_carries_every_date_as_read(tmp_path):
+    """Bug: a BKS rewrite (here a delete of another entry) wrote a date no datetime can hold as the time of the
+    rewrite, and moved about half the dates after ~2242 by a millisecond (the datetime round trip). Dates are carried
+    as read (java_data.written_millis), as in JKS."""
+    from keystores.backends.bks.store import _bks_mac
+
+    password = "bks-dates-pass"
+    path = tmp_path / "dated.bks"
+    with open_store(path, password=password, create=True, type="bks") as store:
+        store.add(trusted_entry("first"))
+        store.add(trusted_entry("second", index=2))
+    data = path.read_bytes()
+    # version, salt length, salt, iterations; then the first record: type (1 byte), alias (2-byte length, bytes), date
+    (salt_length,) = struct.unpack_from(">i", data, 4)
+    salt, body_at = data[8:8 + salt_length], 12 + salt_length
+    (iterations,) = struct.unpack_from(">i", data, 8 + salt_length)
+    (alias_length,) = struct.unpack_from(">H", data, body_at + 1)
+    at = body_at + 3 + alias_length
+    alias = data[body_at + 3:at].decode()
+    for millis in (2**62, 2**33 * 1000 * 3 + 7, -(2**40) * 1000 - 3):
+        body = data[body_at:-20][:at - body_at] + struct.pack(">q", millis) + data[at + 8:-20]
+        path.write_bytes(data[:body_at] + body + _bks_mac(password, salt, iterations, 2, body))
+        other = "second" if alias == "first" else "first"
+        # named: detection takes a first entry dated after 2109 for UBER ciphertext (bks/format.py)
+        with open_store(path, password=password, writable=True, type="bks") as store:
+            store.remove(other)
+        written = path.read_bytes()
+        assert written[body_at + 3:at].decode() == alias
+        assert struct.unpack_from(">q", written, at)[0] == millis

@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from keystores.model import Entry
+
 #: What reading untrusted Java store bytes may raise (short data, bad lengths, bad modified UTF-8, nesting too
 #: deep); every one of them means "damaged".
 PARSE_ERRORS = (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError, KeyError, RecursionError)
@@ -104,6 +106,17 @@ class JavaDate:
     def as_written(self) -> int:
         """The milliseconds a rewrite writes for this date: those read."""
         return self.millis
+
+
+def written_millis(entry: Entry, now: int) -> int:
+    """The date `entry` is written with (ms) in a Java store (JKS, JCEKS, BKS): the one read, as read, while the entry
+    has not made it a datetime (its loader is a JavaDate); else its `created`; else `now`."""
+    from keystores.lazy_entries import LazyEntry
+
+    loader = entry.unread("created") if isinstance(entry, LazyEntry) else None
+    if isinstance(loader, JavaDate):
+        return loader.as_written()
+    return to_millis(entry.created) if entry.created else now
 
 
 def to_millis(when: datetime) -> int:

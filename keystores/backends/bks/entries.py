@@ -17,7 +17,7 @@ import struct
 from typing import Any
 
 from keystores.backends.bouncycastle import BouncyCastleFileStore
-from keystores.backends.java_data import PARSE_ERRORS, from_millis, read_utf, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, JavaDate, read_utf, write_utf
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
@@ -230,13 +230,14 @@ class _BcStore(BouncyCastleFileStore):
             self._entries[entry.label] = entry
 
     def _entry(self, record: _Record) -> Entry | None:
-        created = from_millis(record.millis)
+        # the date is made on first use, and a rewrite writes it back as read (java_data.written_millis)
+        created = JavaDate(record.millis)
         label = record.alias
         if record.type == _CERTIFICATE:
             der = record.payload
-            return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),)}, leaf_der=der,
-                                  chain_der=(der,), label=label, kind=EntryKind.TRUSTED_CERT, trust=TRUST_ALL,
-                                  created=created)
+            return LazyEntry.lazy({"chain": lambda: (self._certificate(der, label),), "created": created},
+                                  leaf_der=der, chain_der=(der,), label=label, kind=EntryKind.TRUSTED_CERT,
+                                  trust=TRUST_ALL)
         chain = tuple(record.chain)  # DER, decoded on first use of the entry's `chain` (as above)
         password = self.password
         blob = bytes([record.type]) + record.payload
@@ -262,10 +263,10 @@ class _BcStore(BouncyCastleFileStore):
             def unseal() -> Any:
                 return self._open_sealed(record.payload, password, label)
         if not chain:
-            return sealed_entry(unseal, blob, self, label=label, kind=kind, created=created)
+            return sealed_entry(unseal, blob, self, label=label, kind=kind, created_loader=created)
         return sealed_entry(unseal, blob, self, chain_loader=lambda: tuple(self._certificate(der, label)
                                                                            for der in chain),
-                            leaf_der=chain[0], chain_der=chain, label=label, kind=kind, created=created)
+                            leaf_der=chain[0], chain_der=chain, label=label, kind=kind, created_loader=created)
 
     def _open_sealed(self, payload: bytes, password: str | None, label: str) -> Any:
         if password is None:

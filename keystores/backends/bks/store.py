@@ -38,7 +38,7 @@ from keystores.backends.bks.entries import (
     _Reader,
     _seal,
 )
-from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, to_millis, write_utf
+from keystores.backends.java_data import PARSE_ERRORS, certificate_bytes, write_utf, written_millis
 from keystores.errors import (
     CorruptStore,
     Hint,
@@ -131,7 +131,7 @@ class BksStore(_BcStore):
         return header + body + _bks_mac(self.password, salt, WRITE_ITERATIONS, 2, body)
 
     def _record(self, label: str, entry: Entry) -> bytes:
-        millis = to_millis(entry.created) if entry.created else int(time.time() * 1000)
+        millis = written_millis(entry, int(time.time() * 1000))
         head = write_utf(label) + struct.pack(">q", millis)
         if entry.kind is EntryKind.TRUSTED_CERT:
             return bytes([_CERTIFICATE]) + head + struct.pack(">i", 0) + certificate_bytes(entry.chain_der()[0])

@@ -21,8 +21,8 @@ from keystores.backends.java_data import (
     JavaDate,
     certificate_bytes,
     read_utf,
-    to_millis,
     write_utf,
+    written_millis,
 )
 from keystores.backends.jks.epki import _epki, _pbe_parameter, _read_epki, _read_pbe_parameter
 from keystores.errors import (
@@ -362,7 +362,7 @@ class _JavaStore(FileStore):
         parts = [self.magic, struct.pack(">II", 2, len(self._entries))]
         now = int(time.time() * 1000)
         for label, entry in self._entries.items():
-            millis = _written_date(entry, now)
+            millis = written_millis(entry, now)
             if entry.kind is EntryKind.TRUSTED_CERT:
                 parts += [struct.pack(">I", _TAG_TRUSTED_CERT), write_utf(label), struct.pack(">q", millis),
                           certificate_bytes(entry.chain_der()[0])]
@@ -510,14 +510,3 @@ class JceksStore(_JavaStore):
 
         return ProtectionPart(f"{self.key_protection}, {SUN_PBE_ITERATIONS} iterations", self.key_algorithms,
                               SUN_PBE_ITERATIONS)
-
-
-
-
-def _written_date(entry: Entry, now: int) -> int:
-    """The date `entry` is written with (ms): the one read, as read, while the entry has not made it a datetime
-    (JavaDate: no datetime import for a rewrite, start-up); else its `created`; else now."""
-    loader = entry.unread("created") if isinstance(entry, LazyEntry) else None
-    if isinstance(loader, JavaDate):
-        return loader.as_written()
-    return to_millis(entry.created) if entry.created else now
