@@ -39,6 +39,38 @@ def test_non_minimal_oid_arcs_are_refused_only_when_asked():
         der.oid_text(b"\x2a\x86")  # truncated arc
 
 
+def test_oid_text_answers_from_its_memo_as_it_reads():
+    """oid_text remembers the text of contents read before (a large store names the same OIDs ~10,000 times), and
+    its answers, verdicts included, are those of reading anew, asked in either order, with `minimal` or without."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    def read(content: bytes, minimal: bool) -> str | type[Exception]:
+        try:
+            return der._oid_text(content, minimal)
+        except der.DerError:
+            return der.DerError
+
+    def asked(content: bytes, minimal: bool) -> str | type[Exception]:
+        try:
+            return der.oid_text(content, minimal=minimal)
+        except der.DerError:
+            return der.DerError
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.binary(max_size=12) | st.sampled_from([b"\x2a\x80\x01", b"\x2a\x81\x80\x01", b"\x55\x04\x03"]),
+           st.booleans())
+    def check(content: bytes, minimal_first: bool) -> None:
+        for minimal in (minimal_first, not minimal_first, minimal_first):
+            assert asked(content, minimal) == read(content, minimal)
+
+    check()
+    for arc in range(3000):  # past the memo's bound, which it clears
+        content = der.oid(f"1.3.6.1.4.1.99999.{arc}")[2:]
+        assert der.oid_text(content) == f"1.3.6.1.4.1.99999.{arc}"
+    assert len(der._OID_TEXTS) <= der._OID_TEXTS_AT_MOST
+
+
 def test_elements_walk_a_sequence_and_refuse_overruns():
     body = der.integer(5) + der.octet_string(b"x" * 200) + der.sequence(der.integer(-1))
     whole = der.sequence(body)
