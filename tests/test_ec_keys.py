@@ -24,7 +24,7 @@ from keystores.crypto import ec_keys, libcrypto
 from keystores.crypto.verify import verify
 from keystores.pki.builder import _key_kind, check_hash, key_identifier
 from keystores.pki.curves import NIST_CURVES
-from keystores.pki.pkcs8 import HeldEcKey, made_ec_key, pkcs8_der
+from keystores.pki.pkcs8 import HeldEcKey, held_ec_key, made_ec_key, pkcs8_der
 from keystores.pki.spki import SpkiKey
 
 pytestmark = pytest.mark.skipif(libcrypto.library() is None or ec_keys._library() is None,
@@ -66,6 +66,31 @@ def test_its_signatures_are_ecdsa_as_cryptography_checks_them(curve, hash_name: 
     other = made_ec_key(curve)
     with pytest.raises(InvalidSignature):
         load_der_private_key(other.pkcs8, None).public_key().verify(signature, data, ec.ECDSA(HASHES[hash_name]()))
+
+
+@pytest.mark.parametrize("curve", NIST_CURVES, ids=lambda curve: curve.short)
+def test_a_held_key_signs_from_its_numbers_as_from_its_pkcs8(curve) -> None:
+    """A key made here or read from a PKCS#8 (held_ec_key) signs from its curve, scalar and point (sign_ec: the key
+    made by EVP_PKEY_fromdata, not decoded): signatures cryptography verifies, as those of the decoded PKCS#8."""
+    made = made_ec_key(curve)
+    read = held_ec_key(made.pkcs8)
+    assert read is not None and read.pkcs8 == made.pkcs8 and read.public_key.der == made.public_key.der
+    public_key = load_der_private_key(made.pkcs8, None).public_key()
+    _, scalar, point = made._parts
+    assert read._parts == made._parts
+    assert point == public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    for hash_name, hash_ in HASHES.items():
+        data = b"signed from its numbers " + hash_name.encode()
+        for signature in (made.sign(data, hash_name), read.sign(data, hash_name),
+                          ec_keys.sign_ec(curve.oid, scalar, point, data, hash_name),
+                          ec_keys.sign(made.pkcs8, data, hash_name)):
+            public_key.verify(signature, data, ec.ECDSA(hash_()))
+            with pytest.raises(InvalidSignature):
+                public_key.verify(signature, data + b"!", ec.ECDSA(hash_()))
+    # what sign_ec does not do: None (a digest it is not asked for, a curve not named here, a point off the curve)
+    assert ec_keys.sign_ec(curve.oid, scalar, point, b"data", "md4") is None
+    assert ec_keys.sign_ec("1.3.132.0.10", scalar, point, b"data", "sha256") is None  # secp256k1
+    assert ec_keys.sign_ec(curve.oid, scalar, point[:-1] + bytes([point[-1] ^ 1]), b"data", "sha256") is None
 
 
 def test_the_builder_takes_the_key_as_it_takes_cryptographys() -> None:

@@ -264,3 +264,42 @@ def test_a_key_print_from_the_der_is_cryptographys_key_fingerprint(made: list[tu
     bare = der.tlv(0x30, bare[4:])  # the outer length, two bytes shorter
     assert key_from_der(bare) == (2048, False) and key_print(bare) is None
     assert key_print(full) == public_key_fingerprint(rsa_key)
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda curve: curve.name)
+def test_an_ec_key_made_from_its_point_judges_as_the_decoded_key(curve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An EC key in the form cryptography writes is made from its point (verify._ec_public_key, EVP_PKEY_fromdata),
+    not decoded (d2i_PUBKEY): the verdicts are the decoded key's; a point that is not on the curve is refused by both
+    (None: libcrypto cannot say, and the caller asks cryptography), and one compressed or cut short is not made from
+    its point."""
+    from keystores.crypto import verify as verify_module
+
+    if LIBCRYPTO is None:
+        pytest.skip("no libcrypto loaded by hashlib in this interpreter")
+    spki_of = {}
+    for _ in range(10):
+        key = ec.generate_private_key(curve)
+        spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+        spki_of[spki] = key
+        assert verify_module._ec_public_key(spki) is not None
+        off_curve = bytearray(spki)
+        off_curve[-1] ^= 0x01  # y changed: no point on the curve has it (y and -y differ in their lowest bit)
+        point_at = len(spki) - 2 * ((curve.key_size + 7) // 8) - 1  # where 04 || X || Y starts
+        assert spki[point_at] == 0x04
+        for other in (bytes(off_curve), spki[:-1], spki[:point_at] + b"\x02" + spki[point_at + 1:],
+                      spki[:point_at] + b"\x02" + spki[point_at + 1:point_at + 1 + (len(spki) - point_at) // 2]):
+            assert verify_module._ec_public_key(other) is None
+    data = b"to be signed"
+    for decoded in (False, True):
+        verify_module._KEYS.clear()
+        if decoded:
+            monkeypatch.setattr(verify_module, "_ec_public_key", lambda spki: None)
+        for spki, key in spki_of.items():
+            signature = key.sign(data, ec.ECDSA(hashes.SHA256()))
+            assert verify(spki, signature, data, "sha256") is True
+            assert verify(spki, signature, data + b"!", "sha256") is False
+            off_curve = bytearray(spki)
+            off_curve[-1] ^= 0x01
+            assert verify(bytes(off_curve), signature, data, "sha256") is None
+    verify_module._KEYS.clear()

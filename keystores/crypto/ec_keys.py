@@ -17,7 +17,7 @@ tests/test_ec_keys.py has cryptography verify and load what is made here, and op
 from __future__ import annotations
 
 from keystores.crypto import libcrypto
-from keystores.crypto.verify import OPENSSL_DIGESTS
+from keystores.crypto.verify import EC_GROUPS, OPENSSL_DIGESTS, ec_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,15 +87,33 @@ def sign(pkcs8: bytes, data: bytes, hash_name: str) -> bytes | None:
     """The signature of the key in the PrivateKeyInfo DER `pkcs8` over `data` with `hash_name` ("sha256"...): its
     type's default scheme, ECDSA for an EC key; or None (see the module docstring)."""
     found = _library()
-    name = OPENSSL_DIGESTS.get(hash_name)
-    if found is None or name is None:
+    if found is None or hash_name not in OPENSSL_DIGESTS:
         return None
     import ctypes
 
-    digest = found.EVP_get_digestbyname(name)
     start = ctypes.c_char_p(pkcs8)
-    key = found.d2i_AutoPrivateKey(None, ctypes.byref(start), len(pkcs8)) if digest else None
-    context = found.EVP_MD_CTX_new() if key else None
+    return _signed(found, found.d2i_AutoPrivateKey(None, ctypes.byref(start), len(pkcs8)), data, hash_name)
+
+
+def sign_ec(curve_oid: str, scalar: bytes, point: bytes, data: bytes, hash_name: str) -> bytes | None:
+    """sign() for the EC key on the named curve `curve_oid` of the private `scalar` and its public `point` (as
+    keystores.pki.pkcs8 reads a PKCS#8 it writes): the key is made from them (EVP_PKEY_fromdata, ~0.03 ms), not
+    decoded from the PKCS#8 (OpenSSL 3's decoders, ~0.45 ms a key: certreq signs twice). The same signature; None
+    where libcrypto does not do it (before OpenSSL 3.0, a curve other than P-256, P-384, P-521)."""
+    group = EC_GROUPS.get(curve_oid)
+    found = _library()
+    if found is None or group is None or hash_name not in OPENSSL_DIGESTS:
+        return None
+    return _signed(found, ec_key(group, point, scalar), data, hash_name)
+
+
+def _signed(found: Any, key: int | None, data: bytes, hash_name: str) -> bytes | None:
+    """The signature of the EVP_PKEY `key` (freed here) over `data`, or None where there is no key or libcrypto
+    fails."""
+    import ctypes
+
+    digest = found.EVP_get_digestbyname(OPENSSL_DIGESTS[hash_name]) if key else None
+    context = found.EVP_MD_CTX_new() if digest else None
     try:
         length = ctypes.c_size_t(0)
         if (not context or found.EVP_DigestSignInit(context, None, digest, None, key) != 1

@@ -82,15 +82,21 @@ class HeldEcKey:
     `loaded` gives cryptography's key (a store that keeps key objects, a pending request), and a signature
     libcrypto declines is cryptography's."""
 
-    __slots__ = ("pkcs8", "public_key")
+    __slots__ = ("_parts", "pkcs8", "public_key")
 
-    def __init__(self, pkcs8: bytes, public_key: Any) -> None:
-        self.pkcs8, self.public_key = pkcs8, public_key
+    def __init__(self, pkcs8: bytes, public_key: Any, parts: tuple[Any, bytes, bytes] | None = None) -> None:
+        """`parts`: (curve, scalar, public point) of the key, as _ec_parts reads them: it signs from them, without
+        libcrypto decoding the PKCS#8 (keystores.crypto.ec_keys.sign_ec)."""
+        self.pkcs8, self.public_key, self._parts = pkcs8, public_key, parts
 
     def sign(self, data: bytes, hash_name: str) -> bytes:
         from keystores.crypto import ec_keys
 
-        signature = ec_keys.sign(self.pkcs8, data, hash_name)
+        if self._parts is not None:
+            curve, scalar, point = self._parts
+            signature = ec_keys.sign_ec(curve.oid, scalar, point, data, hash_name)
+        else:
+            signature = ec_keys.sign(self.pkcs8, data, hash_name)
         if signature is not None:
             return signature
         from keystores.model import private_key_signer
@@ -127,7 +133,7 @@ def _held(curve: Any, scalar: bytes, point: bytes) -> HeldEcKey:
     from keystores.pki.spki import SpkiKey
 
     spki = der.sequence(der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der), der.tlv(0x03, b"\x00" + point))
-    return HeldEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits))
+    return HeldEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits), (curve, scalar, point))
 
 
 def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
