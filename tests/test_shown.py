@@ -413,10 +413,11 @@ def test_damaged_certificates_read_as_cryptography_reads_them_or_are_declined() 
 def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurve) -> None:
     """ec_point_loads against cryptography's loader: real points (both encodings), random ones, coordinates at
     or above p, points moved off the curve, compressed x without a y."""
-    from keystores.pki.shown import _NIST_FIELDS, ec_point_loads
+    from keystores.pki.columns import NIST_FIELDS
+    from keystores.pki.shown import ec_point_loads
 
     key_type = f"EC-P{curve.key_size}"
-    p, _ = _NIST_FIELDS[key_type]
+    p, _ = NIST_FIELDS[key_type]
     size = (curve.key_size + 7) // 8
     rng = random.Random(curve.key_size)
     real = ec.generate_private_key(curve).public_key()

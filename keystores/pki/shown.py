@@ -29,7 +29,7 @@ of the cryptography-vectors package and on damaged copies).
 from __future__ import annotations
 
 from keystores.crypto.der import oid_text, read
-from keystores.pki.columns import attribute_text, key_facts, plain_time
+from keystores.pki.columns import NIST_FIELDS, attribute_text, ec_point_on_curve, key_facts, plain_time
 from keystores.pki.encoded import EncodedCertificate
 
 TYPE_CHECKING = False
@@ -220,9 +220,9 @@ def _read(der: bytes) -> Shown:
         shown.key = key_facts(der, spki[2], spki[3])
     except ValueError:
         shown.key = None  # a key type columns leaves to cryptography: describe asks the loaded key
-    if shown.key is not None and shown.key[0] in _NIST_FIELDS:
+    if shown.key is not None and shown.key[0] in NIST_FIELDS:
         shown.public_key = None  # checked as cryptography checks it, without loading `ec` (2 ms)
-        if not _point_loads(shown.key[0], der[bits_start + 1 : bits_stop]):
+        if not ec_point_on_curve(shown.key[0], der[bits_start + 1 : bits_stop]):
             raise _Declined
     elif shown.key is not None and shown.key[0].startswith("RSA-"):
         shown.public_key = None  # checked as cryptography checks it, without loading cryptography (~10 ms)
@@ -239,38 +239,13 @@ def _read(der: bytes) -> Shown:
     return shown
 
 
-# y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4 D.1.2): (p, b) of the curves keystores.pki.curves knows, by key type.
-_NIST_FIELDS = {
-    "EC-P256": (2**256 - 2**224 + 2**192 + 2**96 - 1,
-                0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
-    "EC-P384": (2**384 - 2**128 - 2**96 + 2**32 - 1,
-                0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
-    "EC-P521": (2**521 - 1, int("51953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1"
-                                "652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00", 16)),
-}
-
-
 def ec_point_loads(key_type: str, spki_content: bytes) -> bool:
     """Whether cryptography loads the EC public key of a SubjectPublicKeyInfo (its content, in the form
     keystores.pki.columns.key_facts read as `key_type`, a NIST curve): its point's coordinates are below p and it
     lies on the curve (these curves have prime order, so no other point is refused). tests/test_shown.py compares
     the verdict with cryptography's loader on real, random and damaged points."""
     (_, _, _, _), (_, _, bits_start, bits_stop) = _elements(spki_content, 0, len(spki_content))
-    return _point_loads(key_type, spki_content[bits_start + 1 : bits_stop])
-
-
-def _point_loads(key_type: str, point: bytes) -> bool:
-    """ec_point_loads of the point (the key's BIT STRING after its unused-bits byte)."""
-    p, b = _NIST_FIELDS[key_type]
-    size = (p.bit_length() + 7) // 8
-    x = int.from_bytes(point[1 : 1 + size], "big")
-    if x >= p:
-        return False
-    right = (pow(x, 3, p) - 3 * x + b) % p
-    if point[0] == 4:
-        y = int.from_bytes(point[1 + size :], "big")
-        return y < p and y * y % p == right
-    return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
+    return ec_point_on_curve(key_type, spki_content[bits_start + 1 : bits_stop])
 
 
 def rsa_key_loads(spki_content: bytes) -> bool:
