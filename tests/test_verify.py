@@ -303,3 +303,43 @@ def test_an_ec_key_made_from_its_point_judges_as_the_decoded_key(curve: Any, mon
             off_curve[-1] ^= 0x01
             assert verify(bytes(off_curve), signature, data, "sha256") is None
     verify_module._KEYS.clear()
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda curve: curve.name)
+def test_an_ec_key_is_judged_loadable_as_cryptography_loads_it(curve: Any) -> None:
+    """keystores.pki.spki judges an EC key's point with keystores.pki.columns.ec_point_on_curve (no
+    keystores.pki.shown): key_from_der answers for the keys cryptography loads, and only those, over real points,
+    the other y, coordinates at or above p, points moved off the curve, compressed and random ones."""
+    import random
+
+    from test_shown import _spki_with
+
+    from keystores.pki import spki as spki_module
+
+    p = {256: 2**256 - 2**224 + 2**192 + 2**96 - 1, 384: 2**384 - 2**128 - 2**96 + 2**32 - 1,
+         521: 2**521 - 1}[curve.key_size]
+    size = (curve.key_size + 7) // 8
+    rng = random.Random(curve.key_size)
+    verdicts = {True: 0, False: 0}
+    for _ in range(5):
+        real = ec.generate_private_key(curve).public_key()
+        template = real.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        x, y = real.public_numbers().x, real.public_numbers().y
+        candidates = [(4, x, y), (4, x, p - y), (4, x, y + 1), (4, x + p, y), (4, x, y + p), (4, p, y), (4, x, 0),
+                      (2 + y % 2, x, 0), (3 - y % 2, x, 0), (2, p - 1, 0), (3, p, 0)]
+        candidates += [(rng.choice((2, 3, 4)), rng.randrange(2 ** (8 * size)), rng.randrange(2 ** (8 * size)))
+                       for _ in range(20)]
+        for form, px, py in candidates:
+            if px >= 2 ** (8 * size) or py >= 2 ** (8 * size):
+                continue
+            point = bytes([form]) + px.to_bytes(size, "big") + (py.to_bytes(size, "big") if form == 4 else b"")
+            spki = _spki_with(template, point)
+            try:
+                serialization.load_der_public_key(spki)
+                loads = True
+            except ValueError:
+                loads = False
+            assert (key_from_der(spki) is not None) is loads, (form, px, py)
+            assert (spki_module.key_print(spki) is not None) is (loads and form == 4), (form, px, py)
+            verdicts[loads] += 1
+    assert verdicts[True] >= 15 and verdicts[False] > 40

@@ -326,7 +326,6 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
         request_sans,
         request_subject,
     )
-    from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
     from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import build_validity, iso_utc_seconds, validity
@@ -343,20 +342,20 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     if ca_cert is None or entry.kind is not EntryKind.KEY_PAIR or (entry.held_pkcs8() is None and entry.key is None):
         raise KeystoreError("is not a CA key pair: signing needs a certificate and its private key", **where)
     if not is_ca(ca_cert):
-        raise KeystoreError(f"{describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE)",
+        raise KeystoreError(f"{_describe(ca_cert)} is not a CA certificate (basic constraints say CA:FALSE)",
                             hint=Hint("; make one with {}", option="`keystores selfsign --ca`",
                                       keyword="keystores.selfsign(..., ca=True)"), **where)
     if not may_sign_certificates(ca_cert):
-        raise KeystoreError(f"{describe(ca_cert)}: its key usage does not allow signing certificates", **where)
+        raise KeystoreError(f"{_describe(ca_cert)}: its key usage does not allow signing certificates", **where)
     # in POSIX seconds where no time is given: the CA's validity read from its DER, no datetime (start-up speed)
     start, end = (build_validity(days=days) if not_after is None and now is None
                   else validity(days=days, not_after=not_after, now=now))
     ca_start, ca_end = _validity_seconds(ca_cert)
     if ca_end <= _seconds(start):
-        raise KeystoreError(f"the CA certificate {describe(ca_cert)} expired on "
+        raise KeystoreError(f"the CA certificate {_describe(ca_cert)} expired on "
                             f"{iso_utc_seconds(ca_end)}; renew the CA before signing", **where)
     if ca_start > _seconds(start):
-        raise KeystoreError(f"the CA certificate {describe(ca_cert)} is not valid before "
+        raise KeystoreError(f"the CA certificate {_describe(ca_cert)} is not valid before "
                             f"{iso_utc_seconds(ca_start)}", **where)
     if _seconds(end) > ca_end:
         notes.append(f"validity shortened to end with the CA's on {iso_utc_seconds(ca_end)}")
@@ -384,6 +383,14 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     if not issued_by(cert, ca_cert):
         raise KeystoreError("the new certificate does not verify against the CA certificate", **where)
     return Issued(ca_label, (cert, *chain), notes)
+
+
+def _describe(cert: Any) -> str:
+    """keystores.pki.certificates.describe, imported only where a message names a certificate: sign and receive
+    load none of that module otherwise (start-up speed)."""
+    from keystores.pki.certificates import describe
+
+    return describe(cert)
 
 
 def _seconds(value: dt.datetime | int) -> float:
@@ -637,10 +644,8 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
     from keystores.lazy_entries import made_entry
-    from keystores.pki.certificates import describe
     from keystores.pki.chain import is_self_issued, is_self_signed, order_chain
     from keystores.pki.encoded import as_encoded
-    from keystores.pki.fingerprints import distinct_certificates
     from keystores.pki.when import iso_utc
 
     if not certificates:
@@ -671,7 +676,7 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         tried = [(entry, public_key) for entry in candidates
                  if (public_key := _entry_public_key(entry)) is not None]
         first = certificates[0]
-        what = (f"the certificate {describe(first)} ({describe_key(first.public_key())}, "
+        what = (f"the certificate {_describe(first)} ({describe_key(first.public_key())}, "
                 f"{_short_fp(first.public_key())})")
         keys = "; ".join(
             f"'{entry.label}' ({'pending request' if entry.kind is EntryKind.REQUEST else 'key'}, "
@@ -692,14 +697,16 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     pool = [c for c in given if c != leaf]
     path = order_chain(leaf, pool)
     if not is_self_issued(path[-1]):
+        from keystores.pki.fingerprints import distinct_certificates
+
         held = distinct_certificates(entry.chain for entry in store.entries())
         path = order_chain(leaf, pool + [as_encoded(c) for c in held if c != leaf])
     unused = [c for c in given if c not in path]
     if unused:
         notes.append("ignored certificates that are not in this certificate's chain: "
-                     + "; ".join(describe(c) for c in unused))
+                     + "; ".join(_describe(c) for c in unused))
     if not is_self_signed(path[-1]):
-        notes.append(Note(f"warning: the chain is incomplete: the issuer of {describe(path[-1])} is in neither the "
+        notes.append(Note(f"warning: the chain is incomplete: the issuer of {_describe(path[-1])} is in neither the "
                           "reply nor the store", Hint(" (give it with {}, or import the CA certificate first)",
                                                       option="--chain", keyword="chain")))
     if leaf.validity_seconds()[1] <= clock:

@@ -8,8 +8,10 @@ NSS), ops and the rest of pki/ can all use it without importing upward.
 from __future__ import annotations
 
 from keystores.crypto import der
-from keystores.pki.certificates import public_key_of, rsa_bits
 from keystores.pki.spki import key_from_der
+
+# keystores.pki.certificates is imported where a key is loaded: a chain of keys keystores.pki.spki reads is checked
+# without it (start-up speed: sign and receive)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
         return _issued_by_der(cert, issuer)
     if cert.issuer != issuer.subject:
         return False
+    from keystores.pki.certificates import public_key_of
+
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
 
@@ -87,6 +91,8 @@ def _signed_by_der(cert: Any, issuer: Any) -> bool:
     keys already (sign, a PEM key cryptography decrypted), cryptography verifies (_keys_loaded): ctypes and
     keystores.pki.shown would cost more than it. The verdicts are the same (tests/test_verify.py)."""
     if _keys_loaded():
+        from keystores.pki.certificates import public_key_of
+
         public_key = public_key_of(issuer)
         return public_key is not None and signature_valid(cert, public_key)
     try:
@@ -102,6 +108,8 @@ def _signed_by_der(cert: Any, issuer: Any) -> bool:
                 return verdict
     except ValueError:
         pass  # signature_valid says what a damaged certificate or key is
+    from keystores.pki.certificates import public_key_of
+
     public_key = public_key_of(issuer)
     return public_key is not None and signature_valid(cert, public_key)
 
@@ -128,6 +136,8 @@ def _rsa_bits_of(cert: Any) -> int | None:
             key = None
         if key is not None:
             return key[0]
+    from keystores.pki.certificates import public_key_of, rsa_bits
+
     return rsa_bits(public_key_of(cert))
 
 
@@ -391,6 +401,7 @@ def _checkable(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     from keystores.model import dsa_public_key_type
+    from keystores.pki.certificates import public_key_of
 
     key = public_key_of(issuer)
     if key is None:

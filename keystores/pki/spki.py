@@ -3,9 +3,10 @@ keys certificates mostly hold (RSA, EC on P-256/P-384/P-521) without loading the
 it, its RSA size, whether keystores.limits refuses it, and its fingerprint as cryptography's key would give it.
 
 A speed device (issue 15; bench/bench_core.py "start-up: keystores audit s.kdb", "receive"): loading a key means
-importing cryptography (~10 ms of CPU). The loadability checks are keystores.pki.columns.key_facts' and
-keystores.pki.shown's, each held to cryptography's loader (tests/test_shown.py); the rest is tested against
-cryptography's keys in tests/test_verify.py. Any other key, or form, gives None: the caller loads the key.
+importing cryptography (~10 ms of CPU). The loadability checks are keystores.pki.columns' (key_facts, and
+ec_point_on_curve for an EC point) and keystores.pki.shown's (an RSA key's numbers), each held to cryptography's
+loader (tests/test_shown.py); the rest is tested against cryptography's keys in tests/test_verify.py. Any other
+key, or form, gives None: the caller loads the key.
 """
 
 from __future__ import annotations
@@ -51,8 +52,7 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
     """(RSA modulus bits or None for EC, absurd, in the form cryptography writes, size in bits) or None; remembered
     per key."""
     if spki not in _FACTS:
-        from keystores.pki.columns import key_facts
-        from keystores.pki.shown import ec_point_loads, rsa_key_loads
+        from keystores.pki.columns import ec_point_on_curve, key_facts
 
         found: tuple[int | None, bool, bool, int] | None = None
         try:
@@ -60,10 +60,12 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
             if tag == 0x30 and stop == len(spki):
                 kind, bits = key_facts(spki, start, stop)
                 content = spki[start:stop]
-                (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, _) = der.elements(content)
-                if kind in _NIST_KEYS and ec_point_loads(kind, content):
+                (_, _, algorithm_start, algorithm_stop), (_, _, bits_start, bits_stop) = der.elements(content)
+                # an EC key: keystores.pki.shown.ec_point_loads of the content, without importing shown (sign and
+                # receive of EC keys read no certificate with it: start-up speed)
+                if kind in _NIST_KEYS and ec_point_on_curve(kind, content[bits_start + 1 : bits_stop]):
                     found = (None, False, content[bits_start + 1 : bits_start + 2] == b"\x04", bits)  # uncompressed
-                elif kind.startswith("RSA-") and rsa_key_loads(content):
+                elif kind.startswith("RSA-") and _rsa_key_loads(content):
                     from keystores.limits import MAX_RSA_BITS, MAX_RSA_EXPONENT_BITS
 
                     absurd = bits > MAX_RSA_BITS or _exponent_bits(content) > MAX_RSA_EXPONENT_BITS
@@ -72,6 +74,12 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
             found = None
         _FACTS[spki] = found
     return _FACTS[spki]
+
+
+def _rsa_key_loads(content: bytes) -> bool:
+    from keystores.pki.shown import rsa_key_loads  # (imported for an RSA key only)
+
+    return rsa_key_loads(content)
 
 
 def spki_key(spki: bytes) -> SpkiKey | None:
