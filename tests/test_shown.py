@@ -412,9 +412,12 @@ def test_damaged_certificates_read_as_cryptography_reads_them_or_are_declined() 
 @pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
 def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurve) -> None:
     """ec_point_loads against cryptography's loader: real points (both encodings), random ones, coordinates at
-    or above p, points moved off the curve, compressed x without a y."""
+    or above p, points moved off the curve, compressed x without a y. And keystores.pki.spki's verdict, which judges
+    the point with columns.ec_point_on_curve without importing shown: key_from_der answers for the keys cryptography
+    loads and only those, key_print for those with an uncompressed point."""
     from keystores.pki.columns import NIST_FIELDS
     from keystores.pki.shown import ec_point_loads
+    from keystores.pki.spki import key_from_der, key_print
 
     key_type = f"EC-P{curve.key_size}"
     p, _ = NIST_FIELDS[key_type]
@@ -442,6 +445,8 @@ def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurv
             loads = False
         _, start, stop = der_codec.read(spki)
         assert ec_point_loads(key_type, spki[start:stop]) == loads, (form, px, py)
+        assert (key_from_der(spki) is not None) is loads, (form, px, py)
+        assert (key_print(spki) is not None) is (loads and form == 4), (form, px, py)
         agreed[loads] += 1
     assert agreed[True] > 40 and agreed[False] > 40
 
