@@ -93,6 +93,23 @@ def test_a_held_key_signs_from_its_numbers_as_from_its_pkcs8(curve) -> None:
     assert ec_keys.sign_ec(curve.oid, scalar, point[:-1] + bytes([point[-1] ^ 1]), b"data", "sha256") is None
 
 
+def test_a_key_libcrypto_does_not_make_from_its_numbers_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where libcrypto does not make the key from its numbers (verify.ec_key gives None), the held key signs
+    through libcrypto's decoding of its PKCS#8, not through cryptography."""
+    import keystores.model
+
+    made = made_ec_key(NIST_CURVES[0])
+    monkeypatch.setattr(ec_keys, "ec_key", lambda *args: None)
+
+    def refused(*args: object) -> None:
+        raise AssertionError("signed through cryptography")
+
+    monkeypatch.setattr(keystores.model, "private_key_signer", refused)
+    assert ec_keys.sign_ec(NIST_CURVES[0].oid, *made._parts[1:], b"data", "sha256") is None
+    signature = made.sign(b"data", "sha256")
+    load_der_private_key(made.pkcs8, None).public_key().verify(signature, b"data", ec.ECDSA(hashes.SHA256()))
+
+
 def test_the_builder_takes_the_key_as_it_takes_cryptographys() -> None:
     for curve in NIST_CURVES:
         made = made_ec_key(curve)

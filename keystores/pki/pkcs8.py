@@ -92,10 +92,11 @@ class HeldEcKey:
     def sign(self, data: bytes, hash_name: str) -> bytes:
         from keystores.crypto import ec_keys
 
+        signature = None
         if self._parts is not None:
             curve, scalar, point = self._parts
             signature = ec_keys.sign_ec(curve.oid, scalar, point, data, hash_name)
-        else:
+        if signature is None:  # (no parts, or libcrypto did not make the key from them: it decodes the PKCS#8)
             signature = ec_keys.sign(self.pkcs8, data, hash_name)
         if signature is not None:
             return signature
