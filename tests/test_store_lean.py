@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -281,6 +282,23 @@ def test_commands_on_a_small_store_load_none_of_the_standard_librarys_heavy_modu
         modules, _ = _as_user(installed, args)
         # (convert of a JKS or CMS key pair loaded cryptography to verify its chain; keystores.crypto.verify does)
         assert not modules & set(FREE_OF), (args, sorted(modules & set(FREE_OF)))
+
+
+def test_reading_an_nss_database_loads_no_write_module(installed: str, stores: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """The write transaction and the SQL writes (nss/transaction.py, writes.py) come with a store opened to be
+    written (WritableNssStore), never with a read; a write still has them and writes."""
+    writing = {"keystores.backends.nss.transaction", "keystores.backends.nss.writes"}
+    for args in (["list", stores["nss"], *PW], ["show", stores["nss"], "server", *PW],
+                 ["export", stores["nss"], "server", "-o", str(tmp_path / "server.pem"), *PW]):
+        modules, _ = _as_user(installed, args)
+        assert not modules & writing, args
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    modules, _ = _as_user(installed, ["rename", f"sql:{copy}", "ca", "root", *PW])
+    assert writing <= modules
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert sorted(store.labels()) == ["root", "server"]
 
 
 def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:

@@ -4,9 +4,10 @@
 - connection.py: sqlite connections and errors, change counters, MAC items; unlock.py: the password and passKey
 - index.py: the objects read at open, indexed; trust_macs.py: trust levels as read, integrity MAC checks
 - entries.py: lazy entries (chain, trust, key read on first access)
-- changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction;
-  writes.py: the rows and MAC items a change becomes (a password change too), their PBKDF2 work on every core
-  through keystores/crypto/kdf_pool.py
+- changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction, and
+  WritableNssStore, the NssStore a write opens (a read loads neither it nor writes.py); writes.py: the rows and MAC
+  items a change becomes (a password change too), their PBKDF2 work on every core through
+  keystores/crypto/kdf_pool.py
 - db.py: NSS's attribute numbers and encodings, rows and schema (keys <-> attributes: keystores.pki.key_attributes,
   shared with the PKCS#11 backend); crypto.py: NSS's PBE and MACs byte for byte; trust.py: trust levels
   and certutil's letters; modules.py: pkcs11.txt module registration (modutil)

@@ -29,10 +29,8 @@ from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.connection import Connection, _is_readonly
 from keystores.backends.nss.entries import LazyEntries
 from keystores.backends.nss.index import Index, _Cert
-from keystores.backends.nss.transaction import WriteTransaction
 from keystores.backends.nss.trust_macs import TrustAndMacs
 from keystores.backends.nss.unlock import Unlock
-from keystores.backends.nss.writes import SqlWrites
 from keystores.errors import (
     CorruptStore,
     EntryNotFound,
@@ -69,8 +67,9 @@ def _folder_of(location: str) -> str:
     return paths.normal(location[4:] if location.startswith("sql:") else location)
 
 
-class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, WriteTransaction, SqlWrites, BaseStore):
-    """An NSS sql: database as a key store."""
+class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, BaseStore):
+    """An NSS sql: database as a key store. One opened to be written (or made) is a WritableNssStore
+    (transaction.py), which adds the write transaction and the SQL writes: a read loads neither."""
 
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
@@ -78,6 +77,15 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
                                                         pending_requests=False, bare_keys=True)
     #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
     lock_wait: ClassVar[float] = 10.0
+
+    def __new__(cls, location: str, *, writable: bool = False, create: bool = False, **options: Any) -> NssStore:
+        """A WritableNssStore where the store may be written: its two modules are ~60 KB of bytecode that a list
+        or show (issue 15) need not load."""
+        if (writable or create) and cls is NssStore:
+            from keystores.backends.nss.transaction import WritableNssStore
+
+            cls = WritableNssStore
+        return super().__new__(cls)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:

@@ -1,5 +1,5 @@
 """The write transaction: applies the queued changes in one sqlite transaction over both files (in memory and committed
-whole for a new database), retrying while another writer holds a lock.
+whole for a new database), retrying while another writer holds a lock; WritableNssStore, the NssStore a write opens.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.connection import _is_busy
+from keystores.backends.nss.store import NssStore
+from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     CorruptStore,
@@ -183,3 +185,8 @@ class WriteTransaction:
                 elif op == "password":
                     self._change_password(conn, writer, arg)
             self._store_pending(writer)
+
+
+class WritableNssStore(WriteTransaction, SqlWrites, NssStore):
+    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with its save, the
+    write transaction above and the rows and MACs writes.py lays out, which reading never loads."""
