@@ -1141,3 +1141,21 @@ def test_a_compat_database_opens_the_same_with_libcrypto_s_sha1_rounds_and_pytho
         assert by_library
     with open_store(f"sql:{folder}", password=PW) as store:
         assert "3DES" in store.protection()["keys"].text
+
+
+def test_table_columns_are_the_names_pragma_table_info_gives(tmp_path):
+    """db.table_columns reads a table's columns from an empty SELECT *: the same names as PRAGMA table_info, on our
+    tables, on a column a newer NSS adds (ALTER TABLE, as db.Writer does) and on an empty table."""
+    from keystores.backends.nss import db
+
+    with open_store(f"sql:{tmp_path}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", index=2))
+    conn = sqlite3.connect(tmp_path / "key4.db")
+    conn.execute("ATTACH DATABASE ? AS cert", (str(tmp_path / "cert9.db"),))
+    conn.execute("ALTER TABLE cert.nssPublic ADD COLUMN a62c")
+    conn.execute("CREATE TABLE main.empty (id PRIMARY KEY, a0)")
+    for schema, table in (("main", "nssPrivate"), ("cert", "nssPublic"), ("main", "metaData"), ("main", "empty")):
+        named = {row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
+        assert db.table_columns(conn, schema, table) == named and len(named) > 1
+    assert "a62c" in db.table_columns(conn, "cert", "nssPublic")
+    conn.close()
