@@ -1159,3 +1159,29 @@ def test_table_columns_are_the_names_pragma_table_info_gives(tmp_path):
         assert db.table_columns(conn, schema, table) == named and len(named) > 1
     assert "a62c" in db.table_columns(conn, "cert", "nssPublic")
     conn.close()
+
+
+def test_renaming_a_certificate_without_a_key_leaves_key4_db_to_its_writer(tmp_path, monkeypatch):
+    """A change that writes cert9.db alone write-locks cert9.db alone (the transaction is deferred; the key's label
+    is looked for before it is updated): a rename of a CA goes through while another program holds key4.db's write
+    lock, and commits with no master journal over both files. A rename of a key pair needs key4.db: refused, and
+    nothing changed."""
+    from keystores.backends.nss import NssStore
+
+    monkeypatch.setattr(NssStore, "lock_wait", 0.3)
+    _our_db(tmp_path)
+    other = sqlite3.connect(tmp_path / "key4.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with open_store(f"sql:{tmp_path}", password=PW, writable=True) as store:
+            store.rename("Test Root", "Root renamed")
+        key4 = (tmp_path / "key4.db").read_bytes()
+        with pytest.raises(StoreLocked), open_store(f"sql:{tmp_path}", password=PW, writable=True) as store:
+            store.rename("ec server", "ec renamed")
+        assert (tmp_path / "key4.db").read_bytes() == key4
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with open_store(f"sql:{tmp_path}", password=PW) as store:
+        assert sorted(store.labels()) == ["Root renamed", "ec server", "rsa server"]
+        assert store.get("Root renamed").trust.native == "CT,C,C"  # its MACs still verify
