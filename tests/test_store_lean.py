@@ -301,6 +301,24 @@ def test_reading_an_nss_database_loads_no_write_module(installed: str, stores: d
         assert sorted(store.labels()) == ["root", "server"]
 
 
+def test_a_certificate_entry_of_an_nss_database_builds_no_chain(installed: str, stores: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """A certificate entry's chain is itself: export and trust of the CA load no keystores.pki.chain (its chain
+    building, certificates and spki); a key pair's export still builds its chain."""
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    for args in (["export", f"sql:{copy}", "ca", "-o", str(tmp_path / "ca.pem"), *PW],
+                 ["trust", f"sql:{copy}", "ca", "off", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert "keystores.pki.chain" not in modules, args
+    modules, _ = _as_user(installed, ["export", f"sql:{copy}", "server", "--chain", "-o",
+                                      str(tmp_path / "server.pem"), *PW])
+    assert "keystores.pki.chain" in modules
+    assert (tmp_path / "server.pem").read_text().count("BEGIN CERTIFICATE") == 2
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert store.get("ca").trust is None or not store.get("ca").trust.purposes
+
+
 def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"typing", "re", "enum", "contextlib", "importlib", "pathlib"}

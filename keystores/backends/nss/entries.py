@@ -107,7 +107,6 @@ class LazyEntries:
         no certificate (start-up speed); None where that could differ from _read_chain: a certificate in a form
         left to cryptography (one it refuses, or that _certificate would refuse), names equal only as
         cryptography compares them, this reading's own signature budget spent (its note is _chain's)."""
-        from keystores.pki.chain import order_chain
         from keystores.pki.shown import shown_certificates
 
         parents = self._chain_candidates(cert) if issuers else []
@@ -116,6 +115,8 @@ class LazyEntries:
             return None
         if not issuers:
             return (cert.der,)
+        from keystores.pki.chain import order_chain  # here: a certificate entry's chain is itself (trust, export)
+
         chain = order_chain(certificates[cert.der], [certificates[parent.der] for parent in parents],
                             self._der_verifications)
         return None if self._der_verifications.note(self.location) is not None else tuple(c.der for c in chain)
