@@ -319,6 +319,20 @@ def test_a_certificate_entry_of_an_nss_database_builds_no_chain(installed: str, 
         assert store.get("ca").trust is None or not store.get("ca").trust.purposes
 
 
+def test_writing_an_nss_databases_macs_loads_no_hmac(installed: str, stores: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """The integrity MACs an import or a trust change writes are HMAC-SHA256 made by two hash calls
+    (nss/crypto.py _hmac, held to hmac by test_nss_mac): the hmac module is not imported for them."""
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    for args in (["import", stores["extra"], f"sql:{copy}", "--label", "extra", "--dest-password", "env:LEAN_PW"],
+                 ["trust", f"sql:{copy}", "ca", "C,,", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert "hmac" not in modules, args
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert store.get("ca").trust.native == "C,,"  # its seven MACs verify
+
+
 def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"typing", "re", "enum", "contextlib", "importlib", "pathlib"}
