@@ -11,8 +11,7 @@ from keystores import paths
 from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
-from keystores.backends.nss.connection import _is_busy
-from keystores.backends.nss.store import NssStore
+from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
