@@ -13,7 +13,9 @@
   `audit` of the .kdb.
 - Each command also against its floor, measured in the same rounds (harness.FLOORS): pip's launcher alone for
   `version`; + hashlib/hmac and one HMAC for the JKS and .kdb; + the key derivations the file mandates at the
-  count it holds for the PKCS#12, PEM and NSS rows (harness.derivation_floor; the counts by each job); +
+  count it holds for the PKCS#12 and PEM rows (harness.derivation_floor; the counts by each job); for the NSS
+  database, its two files opened by `_sqlite3` with one query each, its password check's one derivation and
+  AES-CBC through libcrypto (harness.nss_floor); +
   cryptography's EC module, a P-256 key and a signature, and the PKCS#12's derivations, for certreq/sign/receive;
   + Bouncy Castle's two PBKDF2 derivations (51,200 iterations) for the BCFKS;
   + python-pkcs11 imported as keystores imports it (keystores/backends/pkcs11/library.py), SoftHSM loaded and one
@@ -48,6 +50,7 @@ from harness import (
     derivation_floor,
     measure,
     measure_runs,
+    nss_floor,
     row6,
     startup_note,
     startup_row,
@@ -279,7 +282,8 @@ def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int,
         "list s.bcfks": [*ours, "list", stores["s.bcfks"], *pw],
     }
     floor_of = {name: "BCFKS floor" if name == "list s.bcfks" else "MAC floor" for name in commands}
-    floor_of["list sql:nss"] = derivation_floor(1)  # its password check, at certutil's 10,000
+    # its two files opened and its password check (one derivation at certutil's 10,000 and an AES-CBC)
+    floor_of["list sql:nss"] = nss_floor(folder / "nss", "BENCH_CORE_PW")
     jobs = {"python": install.pass_(), "MAC floor": install.floor("MAC floor"), floor_of["list sql:nss"]:
             install.floor(floor_of["list sql:nss"]),
             "BCFKS floor": install.floor("BCFKS floor")}

@@ -175,6 +175,61 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     return name
 
 
+NSS_FLOOR = "NSS floor"
+
+
+def nss_floor(folder: Path, password_variable: str) -> str:
+    """The name of the floor (made again for each `folder`) of a command that opens a password-protected NSS
+    database, the cheapest way whatever the tool: `_sqlite3` (the engine alone, not the sqlite3 package) opening
+    folder's key4.db and cert9.db with one query each (the password-check record; the certificate objects), the one
+    derivation of its password check (NSS's passKey, SHA-1 of global salt and password, through PBKDF2-HMAC-SHA256
+    at the record's own count, by hashlib) and the check's AES-256-CBC decryption by the interpreter's libcrypto
+    through ctypes; it fails unless the password in `password_variable` (as the command is given it) opens the
+    database. The 1-derivation NSS commands are held to it rather than to the plain 1-derivation floor, whose
+    PBKDF2 alone leaves out what no tool can skip (~2.2x of `python -c pass` before any tool's own code). A
+    database made or changed by the command is held to this too: a read is the least of it."""
+    FLOORS[NSS_FLOOR] = (
+        "import _sqlite3, ctypes, hashlib, os\n"
+        f"folder = {str(folder)!r}\n"
+        "salt, check = _sqlite3.connect(folder + '/key4.db').execute(\n"
+        "    \"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
+        "objects = _sqlite3.connect(folder + '/cert9.db').execute('SELECT id, a0, a3, a11 FROM nssPublic').fetchall()\n"
+        "def children(der):  # (contents, whole TLV) of each DER value in `der`\n"
+        "    found, at = [], 0\n"
+        "    while at < len(der):\n"
+        "        size, start = der[at + 1], at + 2\n"
+        "        if size & 0x80:\n"
+        "            start += size & 0x7F\n"
+        "            size = int.from_bytes(der[at + 2:start], 'big')\n"
+        "        found.append((der[start:start + size], der[at:start + size]))\n"
+        "        at = start + size\n"
+        "    return found\n"
+        "# SEQ{ SEQ{ PBES2, SEQ{ SEQ{ PBKDF2, SEQ{ salt, count, ... } }, SEQ{ AES-256-CBC, iv } } }, ciphertext }\n"
+        "(algorithm, _), (ciphertext, _) = children(children(check)[0][0])\n"
+        "kdf, cipher = (contents for contents, _ in children(children(algorithm)[1][0]))\n"
+        "kdf_salt, count = (contents for contents, _ in children(children(kdf)[1][0])[:2])\n"
+        "iv = children(cipher)[1][1][:16]  # NSS's quirk: the IV parameter's whole encoding\n"
+        f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
+        "key = hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, int.from_bytes(count, 'big'), 32)\n"
+        "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
+        "p, n = ctypes.c_void_p, ctypes.c_int\n"
+        "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
+        "lib.EVP_DecryptInit_ex.argtypes = [p, p, p, ctypes.c_char_p, ctypes.c_char_p]\n"
+        "lib.EVP_DecryptUpdate.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(n), ctypes.c_char_p, n]\n"
+        "lib.EVP_DecryptFinal_ex.argtypes = [p, p, ctypes.POINTER(n)]\n"
+        "context, out, size, last = lib.EVP_CIPHER_CTX_new(), ctypes.create_string_buffer(len(ciphertext) + 16), "
+        "n(), n()\n"
+        "lib.EVP_DecryptInit_ex(context, lib.EVP_aes_256_cbc(), None, key, iv)\n"
+        "lib.EVP_DecryptUpdate(context, out, ctypes.byref(size), ciphertext, len(ciphertext))\n"
+        "if (lib.EVP_DecryptFinal_ex(context, ctypes.addressof(out) + size.value, ctypes.byref(last)) != 1\n"
+        "        or out.raw[:size.value + last.value] != b'password-check'):\n"
+        "    raise SystemExit('NSS floor: the password does not open the database')\n")
+    FLOOR_WHAT[NSS_FLOOR] = ("the launcher + _sqlite3 opening key4.db and cert9.db (one query each) + 1 PBKDF2-HMAC-"
+                             "SHA256 at the database's 10,000 (hashlib) + its password check's AES-256-CBC (libcrypto "
+                             "through ctypes)")
+    return NSS_FLOOR
+
+
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv
 PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import run\n"
                 "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"

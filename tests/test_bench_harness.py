@@ -4,11 +4,13 @@ launcher; and says so when it had to fall back to the development venv. What is 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -21,14 +23,14 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> harness.Install:
     return harness.build_install(ROOT, tmp_path_factory.mktemp("bench-install"))
 
 
-def _modules(argv: list[str], cwd: Path) -> set[str]:
+def _modules(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> set[str]:
     """The modules a run imports, from `-X importtime` (argv[0] is a script run by its shebang's python, or a
-    python)."""
+    python), in `env` (default: this one's)."""
     script = Path(argv[0])
     if script.name != "python" and not script.name.startswith("python"):
         argv = [script.read_text().splitlines()[0].removeprefix("#!"), *argv]
     done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, cwd=cwd,
-                          check=False)
+                          env=env, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
 
@@ -159,6 +161,49 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
                               check=False)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == str(harness.CRYPTOGRAPHY_FROM if floor == many else 3)
+
+
+def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_password_once(
+        install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The NSS floor does what opening a password-protected NSS database costs whatever the tool, counted: two
+    `_sqlite3` connections (key4.db, cert9.db) with one query each, one PBKDF2 at the database's own count, the
+    password check's AES-CBC by libcrypto (a wrong password fails it); it loads _sqlite3, hashlib and ctypes, and
+    neither the sqlite3 package, cryptography nor keystores."""
+    from test_store_lean import _issue
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+    from keystores.store import open_store
+
+    monkeypatch.setattr(harness, "FLOORS", dict(harness.FLOORS))  # the floor names a folder of this test only
+    monkeypatch.setattr(harness, "FLOOR_WHAT", dict(harness.FLOOR_WHAT))
+    key = ec.generate_private_key(ec.SECP256R1())
+    folder = tmp_path / "nss"
+    folder.mkdir()
+    with open_store(f"sql:{folder}", password="floor-pass", create=True) as store:
+        store.add(Entry("ca", EntryKind.TRUSTED_CERT, chain=(_issue("Lean CA", key, key, 1),), trust=TRUST_ALL))
+    name = harness.nss_floor(folder, "FLOOR_PW")
+    assert name == harness.NSS_FLOOR and "_sqlite3 opening key4.db and cert9.db" in harness.FLOOR_WHAT[name]
+    counted = ("import _sqlite3, hashlib\nconnected, queries, derived = [], [], []\nconnect = _sqlite3.connect\n"
+               "def counted(path, *args, **kwargs):\n"
+               "    connection = connect(path, *args, **kwargs)\n"
+               "    connected.append(path.rsplit('/', 1)[-1])\n"
+               "    connection.set_trace_callback(queries.append)\n"
+               "    return connection\n"
+               "_sqlite3.connect = counted\npbkdf2 = hashlib.pbkdf2_hmac\n"
+               "hashlib.pbkdf2_hmac = lambda *args: derived.append(args[3]) or pbkdf2(*args)\n"
+               + harness.FLOORS[name] + "print(sorted(connected), len(queries), derived, len(objects))\n")
+    right = {**os.environ, "FLOOR_PW": "floor-pass"}
+    done = subprocess.run(install.floor(name, counted), capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env=right)
+    assert done.returncode == 0, done.stderr
+    # one query each, one derivation at the count certutil (and keystores) write; the certificate and its trust
+    assert done.stdout.strip() == "['cert9.db', 'key4.db'] 2 [10000] 2"
+    wrong = subprocess.run(install.floor(name), capture_output=True, text=True, cwd=tmp_path, check=False,
+                           env={**os.environ, "FLOOR_PW": "not-it"})
+    assert wrong.returncode != 0 and "the password does not open the database" in wrong.stderr
+    loaded = _modules(install.floor(name), tmp_path, right)
+    assert {"_sqlite3", "hashlib", "ctypes"} <= loaded
+    assert not {module for module in loaded if module.split(".")[0] in ("sqlite3", "cryptography", "keystores")}
 
 
 def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:

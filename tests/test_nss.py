@@ -1141,3 +1141,47 @@ def test_a_compat_database_opens_the_same_with_libcrypto_s_sha1_rounds_and_pytho
         assert by_library
     with open_store(f"sql:{folder}", password=PW) as store:
         assert "3DES" in store.protection()["keys"].text
+
+
+def test_table_columns_are_the_names_pragma_table_info_gives(tmp_path):
+    """db.table_columns reads a table's columns from an empty SELECT *: the same names as PRAGMA table_info, on our
+    tables, on a column a newer NSS adds (ALTER TABLE, as db.Writer does) and on an empty table."""
+    from keystores.backends.nss import db
+
+    with open_store(f"sql:{tmp_path}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", index=2))
+    conn = sqlite3.connect(tmp_path / "key4.db")
+    conn.execute("ATTACH DATABASE ? AS cert", (str(tmp_path / "cert9.db"),))
+    conn.execute("ALTER TABLE cert.nssPublic ADD COLUMN a62c")
+    conn.execute("CREATE TABLE main.empty (id PRIMARY KEY, a0)")
+    for schema, table in (("main", "nssPrivate"), ("cert", "nssPublic"), ("main", "metaData"), ("main", "empty")):
+        named = {row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
+        assert db.table_columns(conn, schema, table) == named and len(named) > 1
+    assert "a62c" in db.table_columns(conn, "cert", "nssPublic")
+    conn.close()
+
+
+def test_renaming_a_certificate_without_a_key_leaves_key4_db_to_its_writer(tmp_path, monkeypatch):
+    """A change that writes cert9.db alone write-locks cert9.db alone (the transaction is deferred; the key's label
+    is looked for before it is updated): a rename of a CA goes through while another program holds key4.db's write
+    lock, and commits with no master journal over both files. A rename of a key pair needs key4.db: refused, and
+    nothing changed."""
+    from keystores.backends.nss import NssStore
+
+    monkeypatch.setattr(NssStore, "lock_wait", 0.3)
+    _our_db(tmp_path)
+    other = sqlite3.connect(tmp_path / "key4.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with open_store(f"sql:{tmp_path}", password=PW, writable=True) as store:
+            store.rename("Test Root", "Root renamed")
+        key4 = (tmp_path / "key4.db").read_bytes()
+        with pytest.raises(StoreLocked), open_store(f"sql:{tmp_path}", password=PW, writable=True) as store:
+            store.rename("ec server", "ec renamed")
+        assert (tmp_path / "key4.db").read_bytes() == key4
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with open_store(f"sql:{tmp_path}", password=PW) as store:
+        assert sorted(store.labels()) == ["Root renamed", "ec server", "rsa server"]
+        assert store.get("Root renamed").trust.native == "CT,C,C"  # its MACs still verify

@@ -58,3 +58,21 @@ def test_first_failure_names_the_attribute() -> None:
     assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) == values[1][0]
     meta[f"sig_cert_{7:08x}_{values[1][0]:08x}"] = b"\x30\x03\x02\x01\x01"  # not a MAC at all
     assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) == values[1][0]
+
+
+@pytest.mark.parametrize("hash_name", ["sha1", "sha256", "sha384", "sha512"])
+def test_the_hmac_made_without_the_hmac_module_is_hmacs(hash_name: str) -> None:
+    """nc._hmac, which make_mac (every MAC a write makes) and the legacy 3DES key use instead of importing hmac, is
+    hmac's HMAC: keys shorter than, as long as and longer than a block, empty and long messages; and a MAC make_mac
+    writes is the one hmac computes over what it names."""
+    for key_length in (0, 1, 20, 32, 64, 127, 128, 129, 300):
+        for message in (b"", os.urandom(1), os.urandom(57), os.urandom(1000)):
+            key = os.urandom(key_length)
+            assert nc._hmac(hash_name, key, message) == hmac.new(key, message, hash_name).digest()
+    key = os.urandom(20)
+    blob = nc.make_mac(key, 0x1234, 0xCE536358, b"\x00\x00\x00\x01", iterations=3)
+    _, outer = der.value(blob)
+    (_, alg, _), (_, mac, _) = der.children(outer)[:2]
+    salt = der.children(der.children(der.children(der.children(alg)[1][1])[0][1])[1][1])[0][1]
+    mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, 3, 32)
+    assert mac == hmac.new(mac_key, nc.mac_input(0x1234, 0xCE536358, b"\x00\x00\x00\x01"), "sha256").digest()

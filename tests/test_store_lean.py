@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -281,6 +282,55 @@ def test_commands_on_a_small_store_load_none_of_the_standard_librarys_heavy_modu
         modules, _ = _as_user(installed, args)
         # (convert of a JKS or CMS key pair loaded cryptography to verify its chain; keystores.crypto.verify does)
         assert not modules & set(FREE_OF), (args, sorted(modules & set(FREE_OF)))
+
+
+def test_reading_an_nss_database_loads_no_write_module(installed: str, stores: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """The write transaction and the SQL writes (nss/transaction.py, writes.py) come with a store opened to be
+    written (WritableNssStore), never with a read; a write still has them and writes."""
+    writing = {"keystores.backends.nss.transaction", "keystores.backends.nss.writes"}
+    for args in (["list", stores["nss"], *PW], ["show", stores["nss"], "server", *PW],
+                 ["export", stores["nss"], "server", "-o", str(tmp_path / "server.pem"), *PW]):
+        modules, _ = _as_user(installed, args)
+        assert not modules & writing, args
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    modules, _ = _as_user(installed, ["rename", f"sql:{copy}", "ca", "root", *PW])
+    assert writing <= modules
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert sorted(store.labels()) == ["root", "server"]
+
+
+def test_a_certificate_entry_of_an_nss_database_builds_no_chain(installed: str, stores: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """A certificate entry's chain is itself: export and trust of the CA load no keystores.pki.chain (its chain
+    building, certificates and spki); a key pair's export still builds its chain."""
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    for args in (["export", f"sql:{copy}", "ca", "-o", str(tmp_path / "ca.pem"), *PW],
+                 ["trust", f"sql:{copy}", "ca", "off", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert "keystores.pki.chain" not in modules, args
+    modules, _ = _as_user(installed, ["export", f"sql:{copy}", "server", "--chain", "-o",
+                                      str(tmp_path / "server.pem"), *PW])
+    assert "keystores.pki.chain" in modules
+    assert (tmp_path / "server.pem").read_text().count("BEGIN CERTIFICATE") == 2
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert store.get("ca").trust is None or not store.get("ca").trust.purposes
+
+
+def test_writing_an_nss_databases_macs_loads_no_hmac(installed: str, stores: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """The integrity MACs an import or a trust change writes are HMAC-SHA256 made by two hash calls
+    (nss/crypto.py _hmac, held to hmac by test_nss_mac): the hmac module is not imported for them."""
+    copy = tmp_path / "nss"
+    shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
+    for args in (["import", stores["extra"], f"sql:{copy}", "--label", "extra", "--dest-password", "env:LEAN_PW"],
+                 ["trust", f"sql:{copy}", "ca", "C,,", *PW]):
+        modules, _ = _as_user(installed, args)
+        assert "hmac" not in modules, args
+    with open_store(f"sql:{copy}", password=PASSWORD) as store:
+        assert store.get("ca").trust.native == "C,,"  # its seven MACs verify
 
 
 def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stores: dict[str, str]) -> None:

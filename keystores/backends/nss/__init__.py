@@ -1,12 +1,15 @@
-"""Mozilla NSS "sql:" databases (cert9.db + key4.db). NssStore (store.py) is assembled from one class per job:
+"""Mozilla NSS "sql:" databases (cert9.db + key4.db). NssStore (store.py) is assembled from one class per job, the
+classes of a read in two modules (each module a command loads costs ~0.37 M instructions of its own: issue 15):
 
-- store.py: opening, the reading API, the store's state; profile_lock.py: a running browser's profile lock
-- connection.py: sqlite connections and errors, change counters, MAC items; unlock.py: the password and passKey
-- index.py: the objects read at open, indexed; trust_macs.py: trust levels as read, integrity MAC checks
-- entries.py: lazy entries (chain, trust, key read on first access)
-- changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction;
-  writes.py: the rows and MAC items a change becomes (a password change too), their PBKDF2 work on every core
-  through keystores/crypto/kdf_pool.py
+- store.py: opening, the reading API, the store's state; its classes Connection (sqlite connections and errors,
+  change counters, MAC items), Unlock (the password and passKey) and Index (the objects read at open, indexed);
+  profile_lock.py: a running browser's profile lock
+- entries.py: TrustAndMacs (trust levels as read, integrity MAC checks) and LazyEntries (chain, trust, key read on
+  first access)
+- changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction, and
+  WritableNssStore, the NssStore a write opens (a read loads neither it nor writes.py); writes.py: the rows and MAC
+  items a change becomes (a password change too), their PBKDF2 work on every core through
+  keystores/crypto/kdf_pool.py
 - db.py: NSS's attribute numbers and encodings, rows and schema (keys <-> attributes: keystores.pki.key_attributes,
   shared with the PKCS#11 backend); crypto.py: NSS's PBE and MACs byte for byte; trust.py: trust levels
   and certutil's letters; modules.py: pkcs11.txt module registration (modutil)

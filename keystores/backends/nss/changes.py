@@ -4,7 +4,6 @@ transaction on save.
 
 from __future__ import annotations
 
-from keystores.backends.nss.writes import held_chain, held_ec_spki
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -74,6 +73,8 @@ class ChangeLog:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
+        from keystores.backends.nss.writes import held_chain, held_ec_spki  # a writable store's: loaded by now
+
         entry = self._without_default(entry)
         # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
         # (writes.held_chain then lays it out from the DER, importing no cryptography.x509: start-up, issue 15).

@@ -131,11 +131,9 @@ def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes
     digest = pbkdf1(key, salt, iterations, "sha1")
     state = salt.ljust(20, b"\x00") if len(salt) < 20 else salt
     out = b""
-    import hmac  # here: reading and most writes need none of it (~2 M instructions to import)
-
-    for _ in range(2):  # 24 key bytes + 8 IV bytes need two SHA-1 blocks
-        out += hmac.new(digest, state + salt, hashlib.sha1).digest()
-        state = hmac.new(digest, state, hashlib.sha1).digest()
+    for _ in range(2):  # 24 key bytes + 8 IV bytes need two SHA-1 blocks (HMAC-SHA1 without importing hmac)
+        out += _hmac("sha1", digest, state + salt)
+        state = _hmac("sha1", digest, state)
     return out[:24], out[-8:]
 
 
@@ -255,9 +253,7 @@ def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterat
     """The metaData item NSS stores for an authenticated attribute."""
     salt = os.urandom(32)
     mac_key = pbkdf2_hmac("sha256", key, salt, iterations, 32)
-    import hmac  # here: reading and writes without MACs need none of it
-
-    mac = hmac.new(mac_key, mac_input(object_id, attr_type, value), hashlib.sha256).digest()
+    mac = _hmac("sha256", mac_key, mac_input(object_id, attr_type, value))  # HMAC-SHA256 without importing hmac
     alg = der.sequence(_oid(OID_PBMAC1),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32), der.sequence(_oid(_HMAC_OID["sha256"]))))
     return der.sequence(alg, der.octet_string(mac))

@@ -140,7 +140,9 @@ def db_uri(path: str, *, writable: bool) -> str:
 
 
 def table_columns(conn: sqlite3.Connection, schema: str, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
+    """The table's column names, from a SELECT * that returns no row (its description): the names PRAGMA table_info
+    gives, for a sixth of the time (it makes a row of six values per column, and NSS's tables have ~100)."""
+    return {column[0] for column in conn.execute(f"SELECT * FROM {schema}.{table} LIMIT 0").description}
 
 
 class Row:

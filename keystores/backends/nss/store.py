@@ -26,23 +26,20 @@ from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.changes import ChangeLog
-from keystores.backends.nss.connection import Connection, _is_readonly
-from keystores.backends.nss.entries import LazyEntries
-from keystores.backends.nss.index import Index, _Cert
-from keystores.backends.nss.transaction import WriteTransaction
-from keystores.backends.nss.trust_macs import TrustAndMacs
-from keystores.backends.nss.unlock import Unlock
-from keystores.backends.nss.writes import SqlWrites
+from keystores.backends.nss.entries import LazyEntries, TrustAndMacs
 from keystores.errors import (
     CorruptStore,
     EntryNotFound,
     KeystoreError,
+    PasswordRequired,
     StoreLocked,
     StoreNotFound,
     UnsupportedFormat,
+    WrongPassword,
 )
-from keystores.limits import KdfBudget, VerificationBudget
+from keystores.limits import KdfBudget, LimitExceeded, VerificationBudget, suspicious
 from keystores.model import Capabilities, Entry, Protection, ProtectionPart
+from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,8 +66,236 @@ def _folder_of(location: str) -> str:
     return paths.normal(location[4:] if location.startswith("sql:") else location)
 
 
-class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, WriteTransaction, SqlWrites, BaseStore):
-    """An NSS sql: database as a key store."""
+# --- the sqlite side: connections over key4.db with cert9.db attached, what sqlite's errors mean to the user, the
+# files' change counters, and the metaData MAC items read on first use ------------------------------------------
+def _is_readonly(exc: BaseException | None) -> bool:
+    """SQLite refusing a read-only connection because a hot journal must be rolled back first."""
+    return isinstance(exc, sqlite3.Error) and "readonly" in str(exc).lower().replace(" ", "")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Connection:
+    """Opening sqlite connections to both files and reading what they say about themselves."""
+
+    def _connect(self, *, writable: bool) -> sqlite3.Connection:
+        try:
+            # Readers (and ATTACH) wait for a commit in progress; writers shorten this in _write_in_place.
+            conn = sqlite3.connect(db.db_uri(self.key_db, writable=writable), uri=True, timeout=5.0,
+                                   isolation_level=None)
+            conn.execute("ATTACH DATABASE ? AS cert", (db.db_uri(self.cert_db, writable=writable),))
+            return conn
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "open") from exc
+        except UnicodeError as exc:  # a damaged header can declare a text encoding the file does not use
+            raise CorruptStore(f"cert9.db/key4.db is damaged ({exc})", store=self.location) from exc
+
+    def _sql_error(self, exc: sqlite3.Error, doing: str) -> KeystoreError:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return StoreLocked(f"another process is writing the database ({exc}); try again when it is done",
+                               store=self.location)
+        if "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text:
+            return CorruptStore(f"cert9.db/key4.db is damaged or not an NSS database ({exc})", store=self.location)
+        if "readonly" in text.replace(" ", ""):
+            return KeystoreError(f"cannot {doing} the database: {exc} (no write access; an interrupted write "
+                                 "can only be rolled back by a process that may write the files)", store=self.location)
+        if "unable to open" in text:
+            return KeystoreError(f"cannot {doing} the database: {exc}", store=self.location)
+        return CorruptStore(f"cannot {doing} the database: {exc}", store=self.location)
+
+    def _file_versions(self) -> tuple[bytes, bytes]:
+        """SQLite's file change counters (header offset 24), which every committed write moves."""
+        versions = []
+        for path in (self.key_db, self.cert_db):
+            try:
+                with open(path, "rb") as handle:
+                    versions.append(handle.read(28)[24:])
+            except OSError as exc:
+                from keystores.fileio import _io_error
+
+                raise _io_error(path, exc, "read") from exc
+        return versions[0], versions[1]
+
+    def _mac_items(self) -> dict[str, bytes]:
+        """The metaData MAC items (sig_...), read on the first MAC check rather than at open: a CA list of 2,000
+        certificates has 14,000, a third of the time to open it, and listing checks none. They must belong to the
+        objects read at open, so the files' change counters are compared inside both read transactions."""
+        if self._meta is not None:
+            return self._meta
+        conn = self._connect(writable=False)
+        try:
+            conn.execute("BEGIN")
+            # dict() over the cursor: a large database has a MAC row per authenticated attribute.
+            meta = dict(conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%' "
+                                     "AND item1 IS NOT NULL"))
+            versions = self._file_versions()
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._sql_error(exc, "read") from exc
+        finally:
+            conn.close()
+        if versions != self._versions:
+            raise StoreLocked("another program changed the database after it was opened; open it again",
+                              store=self.location)
+        try:
+            if not all(type(blob) is bytes for blob in meta.values()):
+                meta = {name: bytes(blob) for name, blob in meta.items()}
+        except TypeError as exc:
+            raise CorruptStore(f"key4.db holds a damaged MAC item ({exc})", store=self.location) from exc
+        self._meta = meta
+        return meta
+
+    def _files_writable(self) -> bool:
+        return all(os.access(p, os.W_OK) for p in (self.folder, self.cert_db, self.key_db))
+
+
+# --- unlocking: the passKey from the password (or the empty one), checked against the password-check record; a new
+# password's salt and check record -------------------------------------------------------------------------------
+class Unlock:
+    """The database password: trying it, putting off the empty one, setting a new one."""
+
+    def _new_password(self, password: str, *, salt_length: int = 20, at_least: int = 1) -> None:
+        """A fresh global salt of `salt_length` bytes (48 means a SHA-384 passKey, as newer NSS makes) and NSS's
+        iteration count, or `at_least` (a database's own count, kept when a password change would lower it);
+        an empty password takes 1, as NSS writes it."""
+        self._global_salt = os.urandom(salt_length)
+        self._pass_key = nc.pass_key(self._global_salt, password)
+        self._iterations = max(nc.DEFAULT_ITERATIONS, at_least) if password else 1
+        self._password_check = nc.encrypt_value(b"password-check", self._pass_key, iterations=self._iterations,
+                                                legacy=self._legacy)
+
+    def _check_password(self, found: tuple[bytes, bytes] | None, *, now: bool = True) -> None:
+        """Sets _pass_key from the password given, or from the empty one when none was given and the database
+        has one. Without `now` (no password given, no private keys) trying the empty one waits for the first
+        MAC check: listing a CA list needs neither it nor the AES it takes."""
+        if found is None or found[0] is None or found[1] is None:
+            # Never initialised (NSS made the files but no password was ever set): nothing is encrypted yet.
+            self._new_password(self._password or "")
+            self._ops.append(("init-password", None))
+            return
+        self._global_salt, self._password_check = bytes(found[0]), bytes(found[1])
+        self._iterations = nc.describe_value(self._password_check)[1] or nc.DEFAULT_ITERATIONS
+        note = suspicious(self._iterations, "the database password")
+        if note is not None:
+            self.notes.append(f"{self.location}: {note}")
+        if not now:
+            self._empty_password_untried = True
+            return
+        self._try_passwords()
+
+    def _unlocked(self) -> bytes | None:
+        """_pass_key, once the empty password has been tried if that was put off."""
+        if self._empty_password_untried:
+            self._empty_password_untried = False
+            self._try_passwords()
+        return self._pass_key
+
+    def _try_passwords(self) -> None:
+        assert self._password_check is not None
+        candidates = [self._password] if self._password is not None else [""]
+        for candidate in candidates:
+            key = nc.pass_key(self._global_salt, candidate)
+            try:
+                if nc.decrypt_value(self._password_check, key, self._kdf_budget) == b"password-check":
+                    self._pass_key = key
+                    return
+            except nc.DecryptFailed:
+                pass
+            except LimitExceeded as exc:
+                exc.store = self.location
+                raise
+            except nc.DerError as exc:
+                raise CorruptStore(f"the password check record is malformed ({exc})", store=self.location) from exc
+        if self._password is not None:
+            raise WrongPassword("wrong password for the NSS database", store=self.location)
+
+    def _need_key(self, what: str) -> bytes:
+        key = self._unlocked()
+        if key is None:
+            raise PasswordRequired(f"the database password is needed to {what}", store=self.location)
+        return key
+
+
+# --- indexing the objects read at open: certificates, trust objects, public and private keys; entries and their
+# labels; chain-only certificates --------------------------------------------------------------------------------
+class _Cert:
+    __slots__ = ("ckaid", "der", "id", "issuer", "label", "serial", "subject")
+
+    def __init__(self, row: db.Row) -> None:
+        self.id = row.id
+        self.label = (row.get(db.CKA_LABEL) or b"").decode("utf-8", "replace")
+        self.der = row.get(db.CKA_VALUE) or b""
+        self.issuer = row.get(db.CKA_ISSUER) or b""
+        self.serial = row.get(db.CKA_SERIAL_NUMBER) or b""
+        self.subject = row.get(db.CKA_SUBJECT) or b""
+        self.ckaid = row.get(db.CKA_ID) or b""
+
+
+class Index:
+    """Building the store's indexes from the rows read at open."""
+
+    def _index(self, public: list[db.Row], private: list[db.Row]) -> None:
+        self._by_subject = None
+        certs: list[_Cert] = []
+        for row in public:
+            klass = db.read_ulong(row.get(db.CKA_CLASS))
+            if klass == db.CKO_CERTIFICATE:
+                cert = _Cert(row)
+                if cert.der:
+                    certs.append(cert)
+                    self._certs[cert.id] = cert
+            elif klass in (db.CKO_NSS_TRUST, db.CKO_TRUST):
+                key = (row.get(db.CKA_ISSUER) or b"", row.get(db.CKA_SERIAL_NUMBER) or b"")
+                self._trust[key] = row
+            elif klass == db.CKO_PUBLIC_KEY:
+                self._pubkeys.setdefault(row.get(db.CKA_ID) or b"", []).append(row.id)
+        for row in private:
+            if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_PRIVATE_KEY:
+                self._keys[row.get(db.CKA_ID) or b""] = row
+        # Untrusted, keyless certificates that only serve as issuers in some key pair's chain.
+        by_subject: dict[bytes, list[_Cert]] = {}
+        for cert in certs:
+            by_subject.setdefault(cert.subject, []).append(cert)
+        for cert in certs:
+            if cert.ckaid not in self._keys:
+                continue
+            issuer, seen = cert.issuer, {cert.subject}
+            while issuer not in seen:
+                seen.add(issuer)
+                parents = by_subject.get(issuer, [])
+                nxt = None
+                for parent in parents:
+                    if parent.ckaid not in self._keys and not self._trust_levels_raw(parent):
+                        self._chain_only.add(parent.id)
+                    nxt = parent.issuer
+                if nxt is None:
+                    break
+                issuer = nxt
+        # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_chain_only` only
+        # says that writing may treat them as part of the key pairs they serve.
+        labels = UniqueLabels()
+        labels.taken.update(self._entry_cert)
+        for cert in certs:
+            label = labels.add(cert.label or cert.subject.hex()[:16])
+            self._entry_cert[label] = cert.id
+            self._entries[label] = None  # type: ignore[assignment]  # built on demand
+        if self._pass_key is None and self._keys:
+            self.notes.append(f"{self.location}: the private keys are locked; give the database password to "
+                              "read or copy them")
+        with_certificate = {c.ckaid for c in certs}  # a set: keys x certificates was quadratic
+        orphans = [k for k in self._keys if k not in with_certificate]
+        if orphans:
+            self.notes.append(f"{self.location}: {len(orphans)} private key(s) have no certificate and are not "
+                              "shown (certutil -K lists them as orphans)")
+
+
+class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, BaseStore):
+    """An NSS sql: database as a key store. One opened to be written (or made) is a WritableNssStore
+    (transaction.py), which adds the write transaction and the SQL writes: a read loads neither."""
 
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
@@ -78,6 +303,15 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
                                                         pending_requests=False, bare_keys=True)
     #: Seconds a write waits for other writers (NSS tools, browsers) before StoreLocked.
     lock_wait: ClassVar[float] = 10.0
+
+    def __new__(cls, location: str, *, writable: bool = False, create: bool = False, **options: Any) -> NssStore:
+        """A WritableNssStore where the store may be written: its two modules are ~60 KB of bytecode that a list
+        or show (issue 15) need not load."""
+        if (writable or create) and cls is NssStore:
+            from keystores.backends.nss.transaction import WritableNssStore
+
+            cls = WritableNssStore
+        return super().__new__(cls)
 
     def __init__(self, location: str, *, password: str | None, writable: bool, create: bool,
                  profile: str = "modern") -> None:

@@ -340,7 +340,10 @@ class SqlWrites:
             rows = self._cert_rows(conn, "a3=?", (old.encode("utf-8"),))
         for object_id, _label, _der, _issuer, _serial, _subject, ckaid in rows:
             conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
-            if ckaid:
+            # Looked for before it is updated: an UPDATE write-locks key4.db even when it matches no row, and a
+            # certificate without a key then commits cert9.db alone (transaction.py's _write_in_place).
+            if ckaid and conn.execute("SELECT 1 FROM main.nssPrivate WHERE a102=? AND a3=?",
+                                      (ckaid, old.encode("utf-8"))).fetchone() is not None:
                 conn.execute("UPDATE main.nssPrivate SET a3=? WHERE a102=? AND a3=?",
                              (new.encode("utf-8"), ckaid, old.encode("utf-8")))
 
