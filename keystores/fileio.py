@@ -164,7 +164,8 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     decided = False
     try:
         for target, (data, private) in zip(targets, files.values(), strict=True):
-            staged.append(_stage(target, data, private=private, clear_secret=False))
+            staged.append(_stage(target, data, private=private, clear_secret=False, sync=False))
+        _sync_side_by_side(staged, targets)  # every one synced before the folder is, and the record is written
         folders = {paths.parent(t) for t in targets}
         for folder in folders:
             _fsync_folder(folder)
@@ -294,9 +295,10 @@ def _write_target(target: str) -> str:
     return target
 
 
-def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _Staged:
+def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool, sync: bool = True) -> _Staged:
     """Write `data` to a new temp file beside `target`: created 0600 (before the first byte), given the final
-    mode and owner, synced, and left open and flocked ("alive": the sweeper leaves it alone)."""
+    mode and owner, synced (unless `sync` is False: the caller syncs it, _sync_side_by_side), and left open and
+    flocked ("alive": the sweeper leaves it alone)."""
     folder = paths.parent(target)
     try:
         existing: os.stat_result | None = os.stat(target)
@@ -325,7 +327,8 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
         if existing is not None:
             _keep_owner(fd, existing)
         os.fchmod(fd, mode)  # after fchown, which may clear set-id bits
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError as exc:
         staged.discard()
         raise _io_error(target, exc, "write") from exc
@@ -333,6 +336,57 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
         staged.discard()
         raise
     return staged
+
+
+def _sync_side_by_side(staged: list[_Staged], targets: list[str]) -> None:
+    """fsync every staged file, the first in this thread and each other one in a thread of its own (`_thread`:
+    fsync releases the GIL, and threading would cost more to import than it saves), and return when all are synced.
+    A journaling file system commits once for the fsyncs that wait together, where one after another each waits for
+    a commit of its own: a new .kdb's four files took four journal commits. Nothing is weaker: every file is on disk
+    before the folder is synced and the intent record written. An interrupt while they run is raised once every
+    fsync has returned (the caller then closes and removes the files), as is the first failure, named by its
+    target; a thread that cannot be started leaves its file to this one."""
+    import _thread
+
+    failures: dict[int, OSError] = {}
+
+    def sync(index: int, done: _thread.LockType | None) -> None:
+        try:
+            os.fsync(staged[index].fd)
+        except OSError as exc:
+            failures[index] = exc
+        finally:
+            if done is not None:
+                done.release()
+
+    running: list[_thread.LockType] = []
+    interrupt: BaseException | None = None
+    try:
+        for index in range(1, len(staged)):
+            done = _thread.allocate_lock()
+            done.acquire()  # released by the thread when its fsync returned
+            try:
+                _thread.start_new_thread(sync, (index, done))
+            except RuntimeError:  # no thread to be had: synced here instead
+                sync(index, None)
+                continue
+            running.append(done)
+        if staged:
+            sync(0, None)
+    except BaseException as exc:  # an interrupt: the files stay open until every thread is done with them
+        interrupt = exc
+    for done in running:
+        while True:
+            try:
+                done.acquire()
+                break
+            except BaseException as exc:  # an interrupt while waiting: the others are waited for all the same
+                interrupt = interrupt or exc
+    if interrupt is not None:
+        raise interrupt
+    if failures:
+        first = min(failures)
+        raise _io_error(targets[first], failures[first], "write")
 
 
 def _keep_owner(fd: int, existing: os.stat_result) -> None:
