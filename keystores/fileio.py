@@ -160,25 +160,33 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
             alone.discard()
         _fsync_folder(paths.parent(targets[0]))
         return
+    if len({paths.parent(t) for t in targets}) != 1:  # a record could not name them otherwise
+        raise KeystoreError("companion files of one store must share a folder", store=targets[0])
+    folder = paths.parent(targets[0])
+    intent = _write_target(paths.join(folder, f"{INTENT_PREFIX}{paths.name(targets[0])}"))
     staged: list[_Staged] = []
     decided = False
     try:
         for target, (data, private) in zip(targets, files.values(), strict=True):
             staged.append(_stage(target, data, private=private, clear_secret=False, sync=False))
-        _sync_side_by_side(staged, targets)  # every one synced before the folder is, and the record is written
-        folders = {paths.parent(t) for t in targets}
-        for folder in folders:
-            _fsync_folder(folder)
-        if len(folders) != 1:  # companions always share a folder; a record could not name them otherwise
-            raise KeystoreError("companion files of one store must share a folder", store=targets[0])
-        folder = paths.parent(targets[0])
-        intent = paths.join(folder, f"{INTENT_PREFIX}{paths.name(targets[0])}")
         lines = "".join(f"{paths.name(s.tmp)}\t{paths.name(t)}\n" for s, t in zip(staged, targets, strict=True))
+        # The record is staged with the files and synced beside them (one wait, not two); until its rename it is a
+        # temp file like them, and the folder is synced before it: it never names a file that may not be on disk.
+        record = _stage(intent, lines.encode("utf-8"), private=True, clear_secret=False, sync=False)
         try:
+            _sync_side_by_side([*staged, record], [*targets, intent])
+            _fsync_folder(folder)
             # An interrupt up to here leaves the files as they were: the staged files are discarded, and a record
             # naming only missing files completes to nothing.
-            atomic_write(intent, lines.encode("utf-8"), private=True, record=False)
-            decided = True
+            try:
+                os.replace(record.tmp, intent)
+            except OSError as exc:
+                raise _io_error(intent, exc, "write") from exc
+        finally:
+            record.discard()
+        _fsync_folder(folder)
+        decided = True
+        try:
             with _interrupts_held():
                 for item, target in zip(staged, targets, strict=True):
                     os.replace(item.tmp, target)
@@ -190,8 +198,7 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     finally:
         for item in staged:
             item.discard(keep=decided)  # a decided commit's files are the record's to finish, not litter
-    for folder in {paths.parent(t) for t in targets}:
-        _fsync_folder(folder)
+    _fsync_folder(folder)
 
 
 INTENT_PREFIX = ".keystores-commit-"
