@@ -356,3 +356,19 @@ def test_java_stores_load_no_utf_16_codec_module(installed: str, stores: dict[st
     modules, _ = _as_user(installed, ["passwd", str(copy), "--password", "env:LEAN_PW", "--new-password",
                                       "env:LEAN_NEW_PW"])
     assert "encodings.utf_16_be" not in modules and _keys(copy, new_password) == before
+
+
+def test_reading_a_kdb_loads_no_writer(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """CmsStore imports its writing half (cms.write) when it writes: a command that only reads a .kdb loads none
+    of it, and one that writes still writes what GSKit reads (the commands' own tests; here, the entries)."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    for argv in (["list", str(copy)], ["show", str(copy), "server"], ["validate", str(copy), "server"],
+                 ["audit", str(copy), "--fail-on", "error"],
+                 ["export", str(copy), "server", "-o", str(tmp_path / "out.pem")]):
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.backends.cms.write" not in modules, argv
+    before = _chains(copy, PASSWORD)
+    modules, _ = _as_user(installed, ["rename", str(copy), "ca", "root"])
+    assert "keystores.backends.cms.write" in modules
+    before["root"] = before.pop("ca")
+    assert _chains(copy, PASSWORD) == before
