@@ -375,3 +375,46 @@ def test_an_interrupt_while_files_sync_changes_nothing_once_every_sync_returned(
     assert closing >= 2 and events[:closing] == ["synced"] * closing and "synced" not in events[closing:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.kdb"]
     assert (tmp_path / "a.kdb").read_bytes() == b"old kdb"
+
+
+def test_a_commit_does_not_wait_for_its_records_removal(tmp_path, monkeypatch):
+    """The last thing a multi-file commit does is remove its intent record: the files were synced, renamed and the
+    folder synced before it, and no fsync waits for the removal (a record that comes back after a crash completes
+    to nothing: the next test)."""
+    from keystores.fileio import INTENT_PREFIX, atomic_write_many
+
+    files = {str(tmp_path / name): (b"new " + name.encode(), False) for name in ("a.kdb", "a.rdb")}
+    events = _commit_events(monkeypatch)
+    atomic_write_many(files)
+    monkeypatch.undo()
+    renamed = [i for i, e in enumerate(events) if e[0] == "rename" and not e[1].startswith(INTENT_PREFIX)]
+    assert events[renamed[-1] + 1][:2] == ("fsync", tmp_path.name)  # the renames are on disk first
+    assert events[-1][:2] == ("unlink", INTENT_PREFIX + "a.kdb")
+
+
+@pytest.mark.parametrize("reader_may_remove_it", [False, True])
+def test_a_finished_commits_record_that_came_back_completes_to_nothing(tmp_path, monkeypatch, reader_may_remove_it):
+    """A crash right after a commit may bring its record back (its removal was not synced): the temp files it names
+    are gone, so nothing is renamed; whoever may remove the record does, and a reader who may not opens the files
+    as they are, whole, without an error."""
+    import errno
+
+    from keystores.fileio import INTENT_PREFIX, finish_interrupted_commit
+
+    (tmp_path / "a.kdb").write_bytes(b"new kdb")
+    (tmp_path / "a.rdb").write_bytes(b"new rdb")
+    record = tmp_path / f"{INTENT_PREFIX}a.kdb"
+    record.write_text(f"{TEMP_PREFIX}a.kdb.0badf00d\ta.kdb\n{TEMP_PREFIX}a.rdb.0badf00d\ta.rdb\n")
+    real_unlink = os.unlink
+
+    def unlink(path: str) -> None:
+        if os.path.basename(path) == record.name:
+            raise OSError(errno.EACCES, "Permission denied")
+        real_unlink(path)
+
+    if not reader_may_remove_it:
+        monkeypatch.setattr(os, "unlink", unlink)
+    finish_interrupted_commit(tmp_path / "a.kdb")
+    monkeypatch.undo()
+    assert record.exists() != reader_may_remove_it
+    assert (tmp_path / "a.kdb").read_bytes() == b"new kdb" and (tmp_path / "a.rdb").read_bytes() == b"new rdb"
