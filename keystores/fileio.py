@@ -160,24 +160,33 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
             alone.discard()
         _fsync_folder(paths.parent(targets[0]))
         return
+    if len({paths.parent(t) for t in targets}) != 1:  # a record could not name them otherwise
+        raise KeystoreError("companion files of one store must share a folder", store=targets[0])
+    folder = paths.parent(targets[0])
+    intent = _write_target(paths.join(folder, f"{INTENT_PREFIX}{paths.name(targets[0])}"))
     staged: list[_Staged] = []
     decided = False
     try:
         for target, (data, private) in zip(targets, files.values(), strict=True):
-            staged.append(_stage(target, data, private=private, clear_secret=False))
-        folders = {paths.parent(t) for t in targets}
-        for folder in folders:
-            _fsync_folder(folder)
-        if len(folders) != 1:  # companions always share a folder; a record could not name them otherwise
-            raise KeystoreError("companion files of one store must share a folder", store=targets[0])
-        folder = paths.parent(targets[0])
-        intent = paths.join(folder, f"{INTENT_PREFIX}{paths.name(targets[0])}")
+            staged.append(_stage(target, data, private=private, clear_secret=False, sync=False))
         lines = "".join(f"{paths.name(s.tmp)}\t{paths.name(t)}\n" for s, t in zip(staged, targets, strict=True))
+        # The record is staged with the files and synced beside them (one wait, not two); until its rename it is a
+        # temp file like them, and the folder is synced before it: it never names a file that may not be on disk.
+        record = _stage(intent, lines.encode("utf-8"), private=True, clear_secret=False, sync=False)
         try:
+            _sync_side_by_side([*staged, record], [*targets, intent])
+            _fsync_folder(folder)
             # An interrupt up to here leaves the files as they were: the staged files are discarded, and a record
             # naming only missing files completes to nothing.
-            atomic_write(intent, lines.encode("utf-8"), private=True, record=False)
-            decided = True
+            try:
+                os.replace(record.tmp, intent)
+            except OSError as exc:
+                raise _io_error(intent, exc, "write") from exc
+        finally:
+            record.discard()
+        _fsync_folder(folder)
+        decided = True
+        try:
             with _interrupts_held():
                 for item, target in zip(staged, targets, strict=True):
                     os.replace(item.tmp, target)
@@ -189,8 +198,9 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     finally:
         for item in staged:
             item.discard(keep=decided)  # a decided commit's files are the record's to finish, not litter
-    for folder in {paths.parent(t) for t in targets}:
-        _fsync_folder(folder)
+    # The record's removal is not waited for: the files are on disk, renamed, and the folder synced after the renames;
+    # a record that comes back after a crash names temp files that are gone, and completes to nothing (a reader who
+    # may not remove it leaves it, _complete_commits). One wait fewer per commit.
 
 
 INTENT_PREFIX = ".keystores-commit-"
@@ -226,11 +236,20 @@ def _complete_commits(folder: str) -> None:
             for tmp_name, target_name in moves:  # all checked before any is done: our temp files, this folder
                 if "/" in tmp_name + target_name or not tmp_name.startswith(TEMP_PREFIX) or not target_name:
                     raise ValueError(tmp_name)
+            moved = False
             for tmp_name, target_name in moves:
                 with suppress(FileNotFoundError):  # renamed before the writer died
                     os.replace(paths.join(folder, tmp_name), paths.join(folder, target_name))
+                    moved = True
             _fsync_folder(folder)  # the renames are on disk before the record that asks for them goes
-            os.unlink(record)
+            try:
+                os.unlink(record)
+            except OSError as exc:
+                # A record that named nothing left to rename belongs to a commit that finished: only its removal
+                # had not reached the disk (atomic_write_many does not wait for it). A reader who may not change
+                # the folder (or a read-only file system) leaves it to the next writer; the files are whole.
+                if moved or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             reason = exc if isinstance(exc, OSError) else OSError(errno.EINVAL, "the record is damaged")
             raise _io_error(record, reason, "complete an interrupted write") from None
@@ -294,9 +313,10 @@ def _write_target(target: str) -> str:
     return target
 
 
-def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _Staged:
+def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool, sync: bool = True) -> _Staged:
     """Write `data` to a new temp file beside `target`: created 0600 (before the first byte), given the final
-    mode and owner, synced, and left open and flocked ("alive": the sweeper leaves it alone)."""
+    mode and owner, synced (unless `sync` is False: the caller syncs it, _sync_side_by_side), and left open and
+    flocked ("alive": the sweeper leaves it alone)."""
     folder = paths.parent(target)
     try:
         existing: os.stat_result | None = os.stat(target)
@@ -325,7 +345,8 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
         if existing is not None:
             _keep_owner(fd, existing)
         os.fchmod(fd, mode)  # after fchown, which may clear set-id bits
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError as exc:
         staged.discard()
         raise _io_error(target, exc, "write") from exc
@@ -333,6 +354,57 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool) -> _S
         staged.discard()
         raise
     return staged
+
+
+def _sync_side_by_side(staged: list[_Staged], targets: list[str]) -> None:
+    """fsync every staged file, the first in this thread and each other one in a thread of its own (`_thread`:
+    fsync releases the GIL, and threading would cost more to import than it saves), and return when all are synced.
+    A journaling file system commits once for the fsyncs that wait together, where one after another each waits for
+    a commit of its own: a new .kdb's four files took four journal commits. Nothing is weaker: every file is on disk
+    before the folder is synced and the intent record written. An interrupt while they run is raised once every
+    fsync has returned (the caller then closes and removes the files), as is the first failure, named by its
+    target; a thread that cannot be started leaves its file to this one."""
+    import _thread
+
+    failures: dict[int, OSError] = {}
+
+    def sync(index: int, done: _thread.LockType | None) -> None:
+        try:
+            os.fsync(staged[index].fd)
+        except OSError as exc:
+            failures[index] = exc
+        finally:
+            if done is not None:
+                done.release()
+
+    running: list[_thread.LockType] = []
+    interrupt: BaseException | None = None
+    try:
+        for index in range(1, len(staged)):
+            done = _thread.allocate_lock()
+            done.acquire()  # released by the thread when its fsync returned
+            try:
+                _thread.start_new_thread(sync, (index, done))
+            except RuntimeError:  # no thread to be had: synced here instead
+                sync(index, None)
+                continue
+            running.append(done)
+        if staged:
+            sync(0, None)
+    except BaseException as exc:  # an interrupt: the files stay open until every thread is done with them
+        interrupt = exc
+    for done in running:
+        while True:
+            try:
+                done.acquire()
+                break
+            except BaseException as exc:  # an interrupt while waiting: the others are waited for all the same
+                interrupt = interrupt or exc
+    if interrupt is not None:
+        raise interrupt
+    if failures:
+        first = min(failures)
+        raise _io_error(targets[first], failures[first], "write")
 
 
 def _keep_owner(fd: int, existing: os.stat_result) -> None:

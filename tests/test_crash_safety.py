@@ -249,3 +249,172 @@ def test_nss_writer_after_a_writer_killed_mid_transaction(tmp_path):
     with open_store(loc, password=PASSWORD, writable=True) as store:
         store.add(bulk_entries(1, "after")[0])
     assert labels_of(loc) == before | {"after-0000"}
+
+
+def _commit_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
+    """(what, the file or folder's name, the thread) of each fsync, rename and unlink a commit makes, in order."""
+    import _thread
+
+    events: list[tuple[str, str, int]] = []
+    guard = _thread.allocate_lock()
+    real_fsync, real_replace, real_unlink = os.fsync, os.replace, os.unlink
+
+    def note(what: str, name: str) -> None:
+        with guard:
+            events.append((what, os.path.basename(name), _thread.get_ident()))
+
+    def fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        real_fsync(fd)
+        note("fsync", name)
+
+    def replace(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        note("rename", dst)
+
+    def unlink(path: str) -> None:
+        real_unlink(path)
+        note("unlink", path)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    return events
+
+
+def test_a_multi_file_commit_syncs_its_files_side_by_side_before_the_record(tmp_path, monkeypatch):
+    """atomic_write_many fsyncs the staged files and the staged intent record each in a thread of its own (a
+    journaling file system then commits once for all of them), and all of them before the folder is synced and the
+    record is put in place: the record never names a file that might not be on disk. The files hold what was
+    given, with their modes."""
+    from keystores.fileio import INTENT_PREFIX, atomic_write_many
+
+    files = {str(tmp_path / name): (name.encode() * 100, name.endswith(".sth"))
+             for name in ("a.kdb", "a.rdb", "a.crl", "a.sth")}
+    events = _commit_events(monkeypatch)
+    atomic_write_many(files)
+    monkeypatch.undo()
+    staged = [e for e in events if e[0] == "fsync" and e[1].startswith(TEMP_PREFIX + "a.")]
+    assert sorted(name[len(TEMP_PREFIX):].split(".")[1] for _, name, _ in staged) == ["crl", "kdb", "rdb", "sth"]
+    staged += [e for e in events if e[0] == "fsync" and e[1].startswith(TEMP_PREFIX + INTENT_PREFIX)]
+    assert len(staged) == 5 and len({thread for *_, thread in staged}) == 5  # the record's too: side by side
+    folder_synced = events.index(("fsync", tmp_path.name, events[-1][2]))
+    record_in_place = next(i for i, e in enumerate(events) if e[:2] == ("rename", INTENT_PREFIX + "a.kdb"))
+    assert max(events.index(e) for e in staged) < folder_synced < record_in_place
+    assert all(e[0] != "rename" or e[1].startswith(INTENT_PREFIX) for e in events[:record_in_place + 1])
+    for path, (data, private) in files.items():
+        assert Path(path).read_bytes() == data
+        assert (os.stat(path).st_mode & 0o777) == (0o600 if private else 0o644 & ~_umask())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.crl", "a.kdb", "a.rdb", "a.sth"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("failing", ["a.kdb", "a.sth"])
+def test_a_file_that_cannot_be_synced_fails_the_commit_by_its_name(tmp_path, monkeypatch, capfd, failing):
+    """An fsync that fails (in this thread or another) fails the whole commit before anything is renamed: the
+    error names that file, the targets are as they were, no temp file stays, and no thread prints a traceback."""
+    import errno
+
+    from keystores.errors import KeystoreError
+    from keystores.fileio import atomic_write_many
+
+    (tmp_path / "a.kdb").write_bytes(b"old kdb")
+    files = {str(tmp_path / name): (b"new " + name.encode(), False) for name in ("a.kdb", "a.rdb", "a.crl", "a.sth")}
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(TEMP_PREFIX + failing):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(KeystoreError) as raised:
+        atomic_write_many(files)
+    monkeypatch.undo()
+    assert raised.value.store == str(tmp_path / failing) and "Input/output error" in raised.value.reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.kdb"]
+    assert (tmp_path / "a.kdb").read_bytes() == b"old kdb"
+    assert capfd.readouterr().err == ""
+
+
+def test_an_interrupt_while_files_sync_changes_nothing_once_every_sync_returned(tmp_path, monkeypatch):
+    """Ctrl-C while the staged files sync (here: in this thread's fsync) is raised once the other threads' fsyncs
+    have returned, and only then are the temp files closed and removed: nothing is renamed, nothing stays."""
+    import _thread
+
+    from keystores.fileio import atomic_write_many
+
+    (tmp_path / "a.kdb").write_bytes(b"old kdb")
+    files = {str(tmp_path / name): (b"new", False) for name in ("a.kdb", "a.rdb", "a.crl")}
+    main = _thread.get_ident()
+    events: list[str] = []
+    real_fsync, real_close = os.fsync, os.close
+
+    def fsync(fd: int) -> None:
+        if _thread.get_ident() == main and os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(TEMP_PREFIX):
+            raise KeyboardInterrupt
+        time.sleep(0.2)
+        real_fsync(fd)
+        events.append("synced")
+
+    def close(fd: int) -> None:
+        events.append("closed")
+        real_close(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "close", close)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_many(files)
+    monkeypatch.undo()
+    closing = events.index("closed")  # the other files (and the record) synced, in threads, before any closes
+    assert closing >= 2 and events[:closing] == ["synced"] * closing and "synced" not in events[closing:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.kdb"]
+    assert (tmp_path / "a.kdb").read_bytes() == b"old kdb"
+
+
+def test_a_commit_does_not_wait_for_its_records_removal(tmp_path, monkeypatch):
+    """The last thing a multi-file commit does is remove its intent record: the files were synced, renamed and the
+    folder synced before it, and no fsync waits for the removal (a record that comes back after a crash completes
+    to nothing: the next test)."""
+    from keystores.fileio import INTENT_PREFIX, atomic_write_many
+
+    files = {str(tmp_path / name): (b"new " + name.encode(), False) for name in ("a.kdb", "a.rdb")}
+    events = _commit_events(monkeypatch)
+    atomic_write_many(files)
+    monkeypatch.undo()
+    renamed = [i for i, e in enumerate(events) if e[0] == "rename" and not e[1].startswith(INTENT_PREFIX)]
+    assert events[renamed[-1] + 1][:2] == ("fsync", tmp_path.name)  # the renames are on disk first
+    assert events[-1][:2] == ("unlink", INTENT_PREFIX + "a.kdb")
+
+
+@pytest.mark.parametrize("reader_may_remove_it", [False, True])
+def test_a_finished_commits_record_that_came_back_completes_to_nothing(tmp_path, monkeypatch, reader_may_remove_it):
+    """A crash right after a commit may bring its record back (its removal was not synced): the temp files it names
+    are gone, so nothing is renamed; whoever may remove the record does, and a reader who may not opens the files
+    as they are, whole, without an error."""
+    import errno
+
+    from keystores.fileio import INTENT_PREFIX, finish_interrupted_commit
+
+    (tmp_path / "a.kdb").write_bytes(b"new kdb")
+    (tmp_path / "a.rdb").write_bytes(b"new rdb")
+    record = tmp_path / f"{INTENT_PREFIX}a.kdb"
+    record.write_text(f"{TEMP_PREFIX}a.kdb.0badf00d\ta.kdb\n{TEMP_PREFIX}a.rdb.0badf00d\ta.rdb\n")
+    real_unlink = os.unlink
+
+    def unlink(path: str) -> None:
+        if os.path.basename(path) == record.name:
+            raise OSError(errno.EACCES, "Permission denied")
+        real_unlink(path)
+
+    if not reader_may_remove_it:
+        monkeypatch.setattr(os, "unlink", unlink)
+    finish_interrupted_commit(tmp_path / "a.kdb")
+    monkeypatch.undo()
+    assert record.exists() != reader_may_remove_it
+    assert (tmp_path / "a.kdb").read_bytes() == b"new kdb" and (tmp_path / "a.rdb").read_bytes() == b"new rdb"

@@ -331,3 +331,44 @@ def test_editing_a_kdb_loads_no_pki_package(installed: str, stores: dict[str, st
     copy = _copy(stores, "s.kdb", tmp_path)
     modules, _ = _as_user(installed, [command[0], str(copy), *command[1:]])
     assert "keystores.backends.cms.store" in modules and not {m for m in modules if m.startswith("keystores.pki")}
+
+
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks"])
+def test_java_stores_load_no_utf_16_codec_module(installed: str, stores: dict[str, str], name: str,  # noqa: F811
+                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Java store's password (its store digest, JKS's key protector) and its non-ASCII aliases go through the
+    functions the utf-16-be codec calls (codecs.utf_16_be_encode/_decode): reading, rewriting or writing one
+    imports no encodings.utf_16_be (start-up), and what is written still opens with the password."""
+    copy = _copy(stores, name, tmp_path)
+    out = tmp_path / f"c{Path(name).suffix}"
+    for argv in (["list", str(copy), "--password", "env:LEAN_PW"],
+                 ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW", "--dest-password",
+                  "env:LEAN_PW"],
+                 ["rename", str(copy), "ca", "rené ☃ 𝄞", "--password", "env:LEAN_PW"]):
+        modules, _ = _as_user(installed, argv)
+        assert "encodings.utf_16_be" not in modules, argv
+    assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
+    with open_store(copy, password=PASSWORD) as store:
+        assert {entry.label for entry in store.entries()} == {"server", "rené ☃ 𝄞"}
+    before = _keys(copy, PASSWORD)
+    new_password = "pässwörd ☃ 𝄞" if name == "s.jks" else "lean-store-3"  # JCEKS keys take printable ASCII
+    monkeypatch.setenv("LEAN_NEW_PW", new_password)
+    modules, _ = _as_user(installed, ["passwd", str(copy), "--password", "env:LEAN_PW", "--new-password",
+                                      "env:LEAN_NEW_PW"])
+    assert "encodings.utf_16_be" not in modules and _keys(copy, new_password) == before
+
+
+def test_reading_a_kdb_loads_no_writer(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """CmsStore imports its writing half (cms.write) when it writes: a command that only reads a .kdb loads none
+    of it, and one that writes still writes what GSKit reads (the commands' own tests; here, the entries)."""
+    copy = _copy(stores, "s.kdb", tmp_path)
+    for argv in (["list", str(copy)], ["show", str(copy), "server"], ["validate", str(copy), "server"],
+                 ["audit", str(copy), "--fail-on", "error"],
+                 ["export", str(copy), "server", "-o", str(tmp_path / "out.pem")]):
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.backends.cms.write" not in modules, argv
+    before = _chains(copy, PASSWORD)
+    modules, _ = _as_user(installed, ["rename", str(copy), "ca", "root"])
+    assert "keystores.backends.cms.write" in modules
+    before["root"] = before.pop("ca")
+    assert _chains(copy, PASSWORD) == before

@@ -5,6 +5,7 @@ reading them may raise.
 
 from __future__ import annotations
 
+import codecs
 import struct
 
 from keystores.errors import UsageError
@@ -48,7 +49,8 @@ def _decode_modified_utf8(raw: bytes) -> str:
             i += 3
         else:
             raise ValueError("bad modified UTF-8 in a string")
-    return b"".join(u.to_bytes(2, "big") for u in units).decode("utf-16-be", "surrogatepass")
+    # what bytes.decode("utf-16-be", "surrogatepass") calls, without importing encodings.utf_16_be (start-up)
+    return codecs.utf_16_be_decode(b"".join(u.to_bytes(2, "big") for u in units), "surrogatepass", True)[0]
 
 
 def write_utf(text: str) -> bytes:
@@ -56,7 +58,7 @@ def write_utf(text: str) -> bytes:
     if text.isascii() and "\x00" not in text:
         raw = text.encode("ascii")
     else:
-        utf16 = text.encode("utf-16-be", "surrogatepass")
+        utf16 = codecs.utf_16_be_encode(text, "surrogatepass")[0]  # str.encode's codec, not imported (start-up)
         out = bytearray()
         for i in range(0, len(utf16), 2):
             unit = int.from_bytes(utf16[i : i + 2], "big")

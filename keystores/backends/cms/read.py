@@ -167,7 +167,7 @@ class CmsReading:
         """A certificate or key pair whose certificate is decoded (and a key pair's chain linked, _linked_chain)
         on first use of `chain`: `list` of a small database, and a rename, delete or set-default, then import no
         cryptography.x509 (start-up speed, bench/bench_core.py "start-up: keystores list s.kdb"). Each chain is
-        decoded once, whichever copy of the entry asks (CmsWriting finds a record by its certificate object)."""
+        decoded once, whichever copy of the entry asks (cms.write finds a record by its certificate object)."""
         der = parts[0]
         if kind is EntryKind.TRUSTED_CERT:
             decoded = _once(lambda: (self._load_certificate(der, label, where),))

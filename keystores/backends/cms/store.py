@@ -17,7 +17,6 @@ from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
 from keystores.backends.cms.read import CmsReading
 from keystores.backends.cms.records import _INTEGRITY_ALGORITHMS, NATIVE_KEY_PROTECTION, _Record
-from keystores.backends.cms.write import CmsWriting
 from keystores.errors import (
     CapabilityError,
     Hint,
@@ -45,7 +44,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
 
-class CmsStore(CmsReading, CmsWriting, FileStore):
+class CmsStore(CmsReading, FileStore):
     """A GSKit CMS key database (.kdb) and its companions beside it."""
 
     format: ClassVar[str] = "cms"
@@ -133,6 +132,12 @@ class CmsStore(CmsReading, CmsWriting, FileStore):
             # Replacing a database (convert with force=True): a stash left beside it must hold the new password.
             with suppress(OSError):
                 self._pending_stash = cms_stash.version_of(_read(self.stash_path)) or 8
+
+    def _write(self) -> None:
+        # the writing half, imported only when the database is written: a read loads no writer (start-up)
+        from keystores.backends.cms.write import write_database
+
+        write_database(self)
 
     # --- editing -------------------------------------------------------------------------------------------
     def check_entry(self, entry: Entry) -> None:

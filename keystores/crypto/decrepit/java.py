@@ -12,6 +12,7 @@ request). These functions raise WrongPassword when a check value or padding fail
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 
@@ -27,8 +28,11 @@ SUN_PBE_ITERATIONS = 200_000
 
 
 def java_password_bytes(password: str) -> bytes:
-    """A Java char[] as bytes: each UTF-16 code unit big-endian (non-BMP characters become surrogate pairs)."""
-    return password.encode("utf-16-be", "surrogatepass")
+    """A Java char[] as bytes: each UTF-16 code unit big-endian (non-BMP characters become surrogate pairs, a lone
+    surrogate is written as it is). Encoded by the function the utf-16-be codec calls (`encodings.utf_16_be.encode
+    is codecs.utf_16_be_encode`), without importing the codec's module: every JKS/JCEKS store digest starts here
+    (start-up, as crypto.kdf.bmp_password)."""
+    return codecs.utf_16_be_encode(password, "surrogatepass")[0]
 
 
 def store_digest(password: str, *parts: bytes | memoryview) -> bytes:
