@@ -32,7 +32,8 @@ class Pkcs11Reading:
     def _scan(self, added: list[Any] | None = None) -> None:
         """Read every certificate and key object and pair them by CKA_ID. `added`: the objects this store has just
         made, when it changed nothing else since the last scan; they join that scan's object list instead of the
-        token being listed again (python-pkcs11 reads ten attributes of every object it lists)."""
+        token being listed again (python-pkcs11 reads ten attributes of every object it lists). A delete passes []
+        once it has taken the objects it destroyed out of that list."""
         from pkcs11 import Attribute, ObjectClass, PKCS11Error
 
         groups: dict[bytes, _Group] = {}

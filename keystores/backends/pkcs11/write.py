@@ -276,15 +276,23 @@ class Pkcs11Writing:
 
         self._require_writable()
         group = self._groups[self._find(label)]
-        self._forget(group.objects())
+        objects = group.objects()
+        self._forget(objects)
+        gone = False
         try:
-            for obj in group.objects():
+            for obj in objects:
                 obj.destroy()
+            gone = True
         except PKCS11Error as exc:
             raise KeystoreError(f"token '{self.token_label}' refused to delete ({describe_error(exc)})",
                                 store=self.location, label=label) from exc
         finally:
-            self._scan()
+            if gone:  # only these went: the token's other objects are taken as listed, not listed again (five
+                # C_FindObjects and what python-pkcs11 reads of every object found, on each delete)
+                handles = {obj.handle for obj in objects}
+                self._listed = {cls_: [obj for obj in listed if obj.handle not in handles]
+                                for cls_, listed in self._listed.items()}
+            self._scan(added=[] if gone else None)  # else some may be gone, some not: the token is listed again
 
     def rename(self, old: str, new: str) -> None:
         """Set CKA_LABEL on the private key, public key and certificate(s) of the entry."""
