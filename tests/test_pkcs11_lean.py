@@ -637,6 +637,14 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
 
 
+def test_the_interrupt_shield_imports_no_threading() -> None:
+    """It tells the main thread by the ValueError a handler set elsewhere raises (as keystores.fileio does): a
+    writer that runs no thread of its own loads no threading for it (python-pkcs11 happens to load it today)."""
+    code = "import sys, keystores.interrupts as i\nwith i.shielded():\n    pass\nprint('threading' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
+
+
 def test_a_token_write_holds_a_ctrl_c_until_its_object_is_remembered() -> None:
     """keystores.interrupts.shielded through `_signal`: a SIGINT inside is held, then delivered to the handler
     that was there, which is back in place; in another thread it does nothing."""
