@@ -633,6 +633,8 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert not set(NOT_FOR_A_TOKEN) & loaded, (argv, set(NOT_FOR_A_TOKEN) & loaded)
         # a self-issued certificate alone has no chain to build, nor other certificates to place in one
         assert argv[0] in ("import", "delete") or "keystores.pki.chain" not in loaded, argv
+        # keys.py (token keys, key templates) only where a key is made or shown: none is here but show's
+        assert ("keystores.backends.pkcs11.keys" in loaded) is (argv[0] == "show"), argv
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from keystores.backends.pkcs11.keys import TokenDecrypter, TokenKeyRef, TokenSigner, private_key_from_attributes
 from keystores.backends.pkcs11.objects import (
     _KEY_ATTRIBUTES,
     _SECRET_ATTRIBUTES,
@@ -202,6 +201,9 @@ class Pkcs11Reading:
     def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
         from pkcs11 import Attribute, PKCS11Error
 
+        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keys.py
+        from keystores.backends.pkcs11.keys import TokenKeyRef, private_key_from_attributes
+
         attrs = group.private_attrs
         sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
         extractable = bool(attrs.get(Attribute.EXTRACTABLE, False))
@@ -226,6 +228,8 @@ class Pkcs11Reading:
         """A token key's public key (from its public key object, else its own attributes, else its certificate),
         the signer and, for an RSA key that may decrypt, the decrypter."""
         from pkcs11 import Attribute
+
+        from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner
 
         attrs = group.private_attrs
         public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \

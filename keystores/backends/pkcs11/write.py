@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 
-from keystores.backends.pkcs11.keys import private_key_template, public_key_template
 from keystores.backends.pkcs11.objects import (
     CATEGORY_AUTHORITY,
     CATEGORY_TOKEN_USER,
@@ -188,6 +187,8 @@ class Pkcs11Writing:
     def _add_software_key(self, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
         from pkcs11 import Attribute, ObjectClass
         from pkcs11 import exceptions as ck
+
+        from keystores.backends.pkcs11.keys import private_key_template, public_key_template
 
         key = entry.key
         public = key.public_key()  # type: ignore[union-attr]
