@@ -1,5 +1,11 @@
 """The writing half of Pkcs11Store: entries -> token objects, each add undone if it fails half-way; keys made on
-the token."""
+the token.
+
+A token has no transactions: an object is made by one call, and remembered (to be removed again if the command
+fails) by the next line. A Ctrl-C landing between the two would leave an object nobody knows about. `shielded()`
+holds SIGINT for such a step and delivers it right after, to whatever handler was there (the CLI's, or Python's
+KeyboardInterrupt).
+"""
 
 from __future__ import annotations
 
@@ -33,14 +39,39 @@ from keystores.pki.key_attributes import (
     token_key_id,
 )
 
+try:  # the C module `signal` wraps, whose very functions it re-exports: importing `signal` makes enums of every
+    import _signal as signal  # signal and handler (~0.6 ms of a token import, bench/bench_core.py), none used here
+except ImportError:  # pragma: no cover - an interpreter without it
+    import signal  # type: ignore[no-redef]
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 # Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
 # object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
 # transaction). bench/bench_pkcs11.py measures both against pkcs11-tool.
 COPY_ONTO_TOKEN_MAKERS = ("SoftHSM",)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Hold SIGINT until the block ends, then deliver it. Only the main thread receives signals: elsewhere this
+    does nothing (setting a handler there raises ValueError, as keystores.fileio's commit finds it, with no
+    threading imported to ask which thread this is)."""
+    held: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
 
 
 class Pkcs11Writing:
@@ -73,8 +104,6 @@ class Pkcs11Writing:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         """Write the entry's objects; if any write fails, the objects made so far are destroyed again. An interrupt
         waits until the entry is whole and its objects are remembered for a rollback."""
-        from keystores.interrupts import shielded
-
         self._require_writable()
         self.check_entry(entry)
         entry = self._without_default(entry)
@@ -355,8 +384,6 @@ class Pkcs11Writing:
         private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
                             Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
         public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
-        from keystores.interrupts import shielded
-
         try:
             if spec.algorithm == "rsa":
                 key_type, size, mechanism = KeyType.RSA, spec.size, None
