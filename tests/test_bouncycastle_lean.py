@@ -145,3 +145,33 @@ def test_a_password_is_encoded_as_the_utf_16_be_codec_encodes_it(password: str) 
 
     assert _password_bytes(password) == (password.encode("utf-16-be", "surrogatepass") + b"\x00\x00" if password
                                          else b"")
+
+
+def test_a_bcfks_derives_its_second_key_through_kdf_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a BCFKS hands the store key to keystores.crypto.kdf_pool (the one way derivations run side by side)
+    while it derives the MAC key; writing one hands the MAC key: no thread of its own. A wrong password is still
+    told from damage."""
+    from keystores.crypto import kdf_pool
+
+    submitted: list[int | None] = []
+    submit = kdf_pool.KdfPool.submit
+
+    def counted(self: kdf_pool.KdfPool, iterations: int | None, call: object, /, *args: object,
+                **kwargs: object) -> object:
+        submitted.append(iterations)
+        return submit(self, iterations, call, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kdf_pool.KdfPool, "submit", counted)
+    _, ca_cert = ca(0)
+    path = tmp_path / "s.bcfks"
+    with open_store(path, password=PASSWORD, create=True) as store:
+        store.add(Entry(label="ca", kind=EntryKind.TRUSTED_CERT, chain=(ca_cert,), trust=TRUST_ALL))
+    assert submitted == [51_200]
+    submitted.clear()
+    with open_store(path, password=PASSWORD) as store:
+        assert [entry.chain_der() for entry in store.entries()] == [(ca_cert.public_bytes(serialization.Encoding.DER),)]
+    assert submitted == [51_200]
+    from keystores.errors import WrongPassword
+
+    with pytest.raises(WrongPassword):
+        open_store(path, password=PASSWORD + "x")

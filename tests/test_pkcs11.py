@@ -167,6 +167,45 @@ def test_rename_relabels_all_three_objects_and_remove_destroys_them(token):
     assert not [o for o in _objects(token) if o.get("label") in ("old", "new")]
 
 
+class _Listing:
+    """A session that notes each search (C_FindObjects) made through it."""
+
+    def __init__(self, session, listed: list) -> None:
+        self._session, self._listed = session, listed
+
+    def get_objects(self, *args, **kwargs):
+        self._listed.append(args)
+        return self._session.get_objects(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+
+def _seen(store) -> list[tuple[str, str, tuple[bytes, ...], object]]:
+    return [(e.label, e.kind.value, e.chain_der(), e.trust) for e in store.entries()]
+
+
+def test_a_delete_lists_the_token_no_more_and_leaves_the_entries_a_fresh_open_reads(token, monkeypatch):
+    """remove() takes the objects it destroyed out of the open's listing instead of listing the token again (five
+    C_FindObjects, and python-pkcs11's reads of every object found); what the store then holds is what opening
+    the token afresh reads: an issuer written as a chain certificate stays, as its own entry."""
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("pair", index=1))  # with its CA, written as an untrusted chain certificate
+        store.add(trusted_entry("anchor", index=2))
+        store.add(key_pair_entry("other", index=3))
+    for label in ("pair", "anchor", "other"):
+        with _open(token, writable=True) as store:
+            listed = []
+            session = store._session
+            monkeypatch.setattr(store, "_session", _Listing(session, listed))
+            store.remove(label)
+            monkeypatch.setattr(store, "_session", session)
+            assert listed == []
+            after = _seen(store)
+        with _open(token) as fresh:
+            assert after == _seen(fresh) and label not in fresh.labels()
+
+
 def test_trusted_certificates_keep_their_trust(token):
     with _open(token, writable=True) as store:
         store.add(trusted_entry("anchor"))

@@ -633,17 +633,28 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert not set(NOT_FOR_A_TOKEN) & loaded, (argv, set(NOT_FOR_A_TOKEN) & loaded)
         # a self-issued certificate alone has no chain to build, nor other certificates to place in one
         assert argv[0] in ("import", "delete") or "keystores.pki.chain" not in loaded, argv
+        # keys.py (token keys, key templates) only where a key is made or shown: none is here but show's
+        assert ("keystores.backends.pkcs11.keys" in loaded) is (argv[0] == "show"), argv
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
 
 
+def test_the_interrupt_shield_imports_no_threading() -> None:
+    """It tells the main thread by the ValueError a handler set elsewhere raises (as keystores.fileio does): a
+    writer that runs no thread of its own loads no threading for it (python-pkcs11 happens to load it today)."""
+    code = ("import sys, keystores.backends.pkcs11.write as w\nwith w.shielded():\n    pass\n"
+            "print('threading' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
+
+
 def test_a_token_write_holds_a_ctrl_c_until_its_object_is_remembered() -> None:
-    """keystores.interrupts.shielded through `_signal`: a SIGINT inside is held, then delivered to the handler
-    that was there, which is back in place; in another thread it does nothing."""
+    """keystores.backends.pkcs11.write.shielded through `_signal`: a SIGINT inside is held, then delivered to the
+    handler that was there, which is back in place; in another thread it does nothing."""
     import signal
     import threading
 
-    from keystores.interrupts import shielded
+    from keystores.backends.pkcs11.write import shielded
 
     delivered: list[int] = []
     before = signal.signal(signal.SIGINT, lambda signum, frame: delivered.append(signum))

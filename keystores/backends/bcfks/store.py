@@ -32,7 +32,6 @@ refused with a message naming them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -40,6 +39,7 @@ from typing import Any, ClassVar
 from keystores.backends.bcfks import structure
 from keystores.backends.bouncycastle import BouncyCastleFileStore
 from keystores.crypto import der
+from keystores.crypto.kdf_pool import KdfPool
 from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import (
     CapabilityError,
@@ -208,13 +208,13 @@ def _verified(mac: Any, stored: bytes) -> bool:
     return True
 
 
-def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | None]:
-    """The store-encryption key derived in a thread while the caller derives the MAC's: each is a PBKDF2 run of
+def _store_key_beside(pool: KdfPool, alg_der: bytes, password: str) -> Callable[[], bytes | None]:
+    """The store-encryption key derived beside the MAC's, which the caller derives meanwhile: each is a PBKDF2 run of
     ~30 ms at BC's 51,200 iterations that releases the GIL (keystores.crypto.pbkdf2), and opening a store needs
     both, one after the other until now (bench/bench_core.py, "start-up: keystores list s.bcfks"). Returns what
-    gives the key once derived, or None: with one core, a KDF this module does not derive here (the decryption
-    then says why), or a cost above what the diagnosis of a wrong MAC would pay anyway (_PROOF_MAX_ITERATIONS).
-    The MAC is still checked before anything is decrypted."""
+    gives the key once derived, or None: a KDF this module does not derive here (the decryption then says why), or
+    a cost above what the diagnosis of a wrong MAC would pay anyway (_PROOF_MAX_ITERATIONS). The MAC is still
+    checked before anything is decrypted."""
     try:
         kdf_der, cipher, _ = _pbes2_parts(alg_der)
         iterations = structure.kdf(kdf_der)[3]
@@ -223,31 +223,21 @@ def _store_key_beside(alg_der: bytes, password: str) -> Callable[[], bytes | Non
     if cipher not in (structure.AES256_CCM, _AES256_WRAP_PAD) or not isinstance(iterations, int) \
             or iterations > _PROOF_MAX_ITERATIONS:
         return lambda: None
-    return _beside(lambda: _derive(kdf_der, password, "STORE_ENCRYPTION", 32))
+    return _beside(pool, iterations, lambda: _derive(kdf_der, password, "STORE_ENCRYPTION", 32))
 
 
-def _beside(derive: Callable[[], bytes]) -> Callable[[], bytes | None]:
-    """`derive()` run in a thread beside the caller's own derivation (see _store_key_beside; _dump derives the new
-    MAC key while it derives the store key and encrypts): what gives its key once done, or None when it failed (the
-    caller derives again and says why) or when this process has one core (nothing would run side by side)."""
-    from keystores.crypto.pbkdf2 import usable_cores
-
-    if usable_cores() < 2:
-        return lambda: None
-    import threading
-
-    derived: list[bytes] = []
-
-    def run() -> None:
-        with contextlib.suppress(KeystoreError, *_PARSE_ERRORS):
-            derived.append(derive())
-
-    worker = threading.Thread(target=run, name="bcfks-key", daemon=True)
-    worker.start()
+def _beside(pool: KdfPool, iterations: int, derive: Callable[[], bytes]) -> Callable[[], bytes | None]:
+    """`derive()`, a PBKDF2 run of `iterations`, handed to `pool` (keystores.crypto.kdf_pool, the one way
+    derivations run side by side): in a thread beside the caller's own derivation (see _store_key_beside; _dump
+    derives the new MAC key while it derives the store key and encrypts), inline when this process has one core.
+    What gives its key once done, or None when it failed (the caller derives again and says why)."""
+    pending = pool.submit(iterations, derive)
 
     def result() -> bytes | None:
-        worker.join()
-        return derived[0] if derived else None
+        try:
+            return pending.result()
+        except (KeystoreError, *_PARSE_ERRORS):
+            return None
 
     return result
 
@@ -309,22 +299,16 @@ class BcfksStore(BouncyCastleFileStore):
             if _element_count(content) != 2:  # an ObjectStoreData in the clear: no BC release writes one
                 raise UnsupportedFormat("BCFKS store data in the clear (not encrypted) is not read")
             alg_der, ciphertext = structure.encrypted_data(content)
-            store_key = _store_key_beside(alg_der, self.password)
-            mac = _mac(mac_alg_der, kdf_der, self.password, content)
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
             raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
-        if not _verified(mac, stored_mac):
-            self._explain_mac_failure(alg_der, ciphertext, store_key)
+        with KdfPool("bcfks") as pool:  # left once both keys are taken (or at an error, once the thread is done)
+            plain = self._verified_data(pool, mac_alg_der, kdf_der, stored_mac, content, alg_der, ciphertext)
         try:
-            plain = _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext, key=store_key())
             integrity_der, self._created, objects = structure.store_data(plain)
             if integrity_der != mac_alg_der:
                 raise ValueError("the store's integrity algorithm differs from its MAC's")
-        except WrongPassword as exc:
-            raise IntegrityError("the store MAC matches but the store data does not decrypt: the file was "
-                                 "altered", store=self.location) from exc
         except KeystoreError as exc:
             raise type(exc)(exc.reason, store=self.location) from exc
         except _PARSE_ERRORS as exc:
@@ -348,6 +332,29 @@ class BcfksStore(BouncyCastleFileStore):
             if entry.label in self._entries:
                 self.notes.append(f"{self.location}: alias '{entry.label}' appears twice; the later entry wins")
             self._entries[entry.label] = entry
+
+    def _verified_data(self, pool: KdfPool, mac_alg_der: bytes, kdf_der: bytes, stored_mac: bytes, content: bytes,
+                       alg_der: bytes, ciphertext: bytes) -> bytes:
+        """The store data decrypted, once the MAC over `content` matches; the two keys derived side by side."""
+        assert self.password is not None
+        try:
+            store_key = _store_key_beside(pool, alg_der, self.password)
+            mac = _mac(mac_alg_der, kdf_der, self.password, content)
+        except KeystoreError as exc:
+            raise type(exc)(exc.reason, store=self.location) from exc
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged or truncated BCFKS store ({one_line(exc)})", store=self.location) from exc
+        if not _verified(mac, stored_mac):
+            self._explain_mac_failure(alg_der, ciphertext, store_key)
+        try:
+            return _decrypt(alg_der, self.password, "STORE_ENCRYPTION", ciphertext, key=store_key())
+        except WrongPassword as exc:
+            raise IntegrityError("the store MAC matches but the store data does not decrypt: the file was "
+                                 "altered", store=self.location) from exc
+        except KeystoreError as exc:
+            raise type(exc)(exc.reason, store=self.location) from exc
+        except _PARSE_ERRORS as exc:
+            raise CorruptStore(f"damaged BCFKS store data ({one_line(exc)})", store=self.location) from exc
 
     def _explain_mac_failure(self, alg_der: bytes, ciphertext: bytes, store_key: Callable[[], bytes | None]) -> None:
         """A wrong MAC is a wrong password or damage. Store data that decrypts (or whose first block decrypts to
@@ -453,10 +460,12 @@ class BcfksStore(BouncyCastleFileStore):
         created = structure.when(self._created) if self._created is not None else now
         store_data = structure.store_data_der(_HMAC_SHA512_DER, _utc(created), now, objects)
         kdf_der = _kdf(64)
-        mac_key = _beside(lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK", None))
-        alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data)
-        content = structure.encrypted_data_der(alg_der, encrypted)
-        mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key()).finalize()
+        with KdfPool("bcfks") as pool:
+            mac_key = _beside(pool, WRITE_ITERATIONS, lambda: _derive(kdf_der, self.password or "", "INTEGRITY_CHECK",
+                                                                      None))
+            alg_der, encrypted = _encrypt(self.password, "STORE_ENCRYPTION", store_data)
+            content = structure.encrypted_data_der(alg_der, encrypted)
+            mac = _mac(_HMAC_SHA512_DER, kdf_der, self.password, content, key=mac_key()).finalize()
         return der.tlv(0x30, content + structure.integrity_check_der(_HMAC_SHA512_DER, kdf_der, mac))
 
     def _object(self, label: str, entry: Entry) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from keystores.backends.pkcs11.keys import TokenDecrypter, TokenKeyRef, TokenSigner, private_key_from_attributes
 from keystores.backends.pkcs11.objects import (
     _KEY_ATTRIBUTES,
     _SECRET_ATTRIBUTES,
@@ -32,7 +31,8 @@ class Pkcs11Reading:
     def _scan(self, added: list[Any] | None = None) -> None:
         """Read every certificate and key object and pair them by CKA_ID. `added`: the objects this store has just
         made, when it changed nothing else since the last scan; they join that scan's object list instead of the
-        token being listed again (python-pkcs11 reads ten attributes of every object it lists)."""
+        token being listed again (python-pkcs11 reads ten attributes of every object it lists). A delete passes []
+        once it has taken the objects it destroyed out of that list."""
         from pkcs11 import Attribute, ObjectClass, PKCS11Error
 
         groups: dict[bytes, _Group] = {}
@@ -201,6 +201,9 @@ class Pkcs11Reading:
     def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
         from pkcs11 import Attribute, PKCS11Error
 
+        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keys.py
+        from keystores.backends.pkcs11.keys import TokenKeyRef, private_key_from_attributes
+
         attrs = group.private_attrs
         sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
         extractable = bool(attrs.get(Attribute.EXTRACTABLE, False))
@@ -225,6 +228,8 @@ class Pkcs11Reading:
         """A token key's public key (from its public key object, else its own attributes, else its certificate),
         the signer and, for an RSA key that may decrypt, the decrypter."""
         from pkcs11 import Attribute
+
+        from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner
 
         attrs = group.private_attrs
         public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \

@@ -1,11 +1,16 @@
 """The writing half of Pkcs11Store: entries -> token objects, each add undone if it fails half-way; keys made on
-the token."""
+the token.
+
+A token has no transactions: an object is made by one call, and remembered (to be removed again if the command
+fails) by the next line. A Ctrl-C landing between the two would leave an object nobody knows about. `shielded()`
+holds SIGINT for such a step and delivers it right after, to whatever handler was there (the CLI's, or Python's
+KeyboardInterrupt).
+"""
 
 from __future__ import annotations
 
 import contextlib
 
-from keystores.backends.pkcs11.keys import private_key_template, public_key_template
 from keystores.backends.pkcs11.objects import (
     CATEGORY_AUTHORITY,
     CATEGORY_TOKEN_USER,
@@ -34,14 +39,39 @@ from keystores.pki.key_attributes import (
     token_key_id,
 )
 
+try:  # the C module `signal` wraps, whose very functions it re-exports: importing `signal` makes enums of every
+    import _signal as signal  # signal and handler (~0.6 ms of a token import, bench/bench_core.py), none used here
+except ImportError:  # pragma: no cover - an interpreter without it
+    import signal  # type: ignore[no-redef]
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 # Tokens whose C_CreateObject persists each attribute it sets by default one at a time: SoftHSM2 rewrites the
 # object's file about 26 times per certificate, and C_CopyObject of a session object once (it copies inside one
 # transaction). bench/bench_pkcs11.py measures both against pkcs11-tool.
 COPY_ONTO_TOKEN_MAKERS = ("SoftHSM",)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Hold SIGINT until the block ends, then deliver it. Only the main thread receives signals: elsewhere this
+    does nothing (setting a handler there raises ValueError, as keystores.fileio's commit finds it, with no
+    threading imported to ask which thread this is)."""
+    held: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
 
 
 class Pkcs11Writing:
@@ -74,8 +104,6 @@ class Pkcs11Writing:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         """Write the entry's objects; if any write fails, the objects made so far are destroyed again. An interrupt
         waits until the entry is whole and its objects are remembered for a rollback."""
-        from keystores.interrupts import shielded
-
         self._require_writable()
         self.check_entry(entry)
         entry = self._without_default(entry)
@@ -189,6 +217,8 @@ class Pkcs11Writing:
         from pkcs11 import Attribute, ObjectClass
         from pkcs11 import exceptions as ck
 
+        from keystores.backends.pkcs11.keys import private_key_template, public_key_template
+
         key = entry.key
         public = key.public_key()  # type: ignore[union-attr]
         old = self._taken(entry.label, replace)
@@ -276,15 +306,23 @@ class Pkcs11Writing:
 
         self._require_writable()
         group = self._groups[self._find(label)]
-        self._forget(group.objects())
+        objects = group.objects()
+        self._forget(objects)
+        gone = False
         try:
-            for obj in group.objects():
+            for obj in objects:
                 obj.destroy()
+            gone = True
         except PKCS11Error as exc:
             raise KeystoreError(f"token '{self.token_label}' refused to delete ({describe_error(exc)})",
                                 store=self.location, label=label) from exc
         finally:
-            self._scan()
+            if gone:  # only these went: the token's other objects are taken as listed, not listed again (five
+                # C_FindObjects and what python-pkcs11 reads of every object found, on each delete)
+                handles = {obj.handle for obj in objects}
+                self._listed = {cls_: [obj for obj in listed if obj.handle not in handles]
+                                for cls_, listed in self._listed.items()}
+            self._scan(added=[] if gone else None)  # else some may be gone, some not: the token is listed again
 
     def rename(self, old: str, new: str) -> None:
         """Set CKA_LABEL on the private key, public key and certificate(s) of the entry."""
@@ -346,8 +384,6 @@ class Pkcs11Writing:
         private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
                             Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
         public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
-        from keystores.interrupts import shielded
-
         try:
             if spec.algorithm == "rsa":
                 key_type, size, mechanism = KeyType.RSA, spec.size, None
