@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from asn1crypto import algos
 
+    from keystores.crypto.kdf_pool import KdfPool, Pending
+
 #: Writers' schemes: name -> (description for `protection()`, weak?)
 SCHEMES = {
     "pbes2-aes256-sha256": ("PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC", False),
@@ -297,13 +299,73 @@ def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget |
     return iterations  # type: ignore[no-any-return]
 
 
+# Derivations started before they are needed (Ahead), by what they derive: taken by the decryption that needs them.
+# Only the thread that started them reads or changes it; the keys hold the password's bytes, and leaving Ahead
+# drops them.
+_AHEAD: dict[tuple[Any, ...], Pending[bytes]] = {}
+
+
+def _common_derivations(alg: CommonPbe, password: bytes) -> list[tuple[Any, ...]]:
+    """What decrypting under `alg` with `password` derives, in order: ("pbkdf2", PBKDF2's arguments) or
+    ("pkcs12", the PKCS#12 KDF's). The one list _decrypt_once and Ahead.decryption both follow."""
+    if alg.name == "pbes2":
+        return [("pbkdf2", alg.prf, password, alg.salt, alg.iterations, alg.key_length)]
+    return [("pkcs12", password, alg.salt, 1, alg.iterations, alg.key_length),
+            ("pkcs12", password, alg.salt, 2, alg.iterations, 8)]
+
+
+def _derive(derivation: tuple[Any, ...]) -> bytes:
+    """One derivation of _common_derivations: its result if Ahead started it, else derived now."""
+    if _AHEAD:
+        started = _AHEAD.pop(derivation, None)
+        if started is not None:
+            return started.result()
+    if derivation[0] == "pbkdf2":
+        return pbkdf2_hmac(*derivation[1:])
+    return pkcs12_kdf(*derivation[1:])
+
+
+class Ahead:
+    """Derivations started on a keystores.crypto.kdf_pool pool before they are needed, so that they run beside the
+    caller's own (a PKCS#12's encrypted part's key beside its MAC's: bench/bench_core.py "start-up: keystores list
+    one.p12"); decrypt_with takes their results. Nothing is decrypted ahead: only keys are derived, and a caller
+    decrypts as it did before (after the MAC). A derivation not taken is dropped when the block is left (the pool,
+    left after, waits for a running one). Use as a context manager around the pool's use."""
+
+    __slots__ = ("_pool", "_started")
+
+    def __init__(self, pool: KdfPool) -> None:
+        self._pool = pool
+        self._started: list[tuple[Any, ...]] = []
+
+    def decryption(self, alg_id_der: bytes, password: str) -> None:
+        """Start what decrypt_with(alg_id_der, ..., password) derives first (its first password form), for the
+        schemes keystores.crypto.pbe_params reads (PBES2 with PBKDF2, the PKCS#12 3DES PBE); others are derived
+        when decrypted. The caller has checked the parameters against keystores.limits (check_parameters)."""
+        alg = common(alg_id_der)
+        if alg is None:
+            return
+        for derivation in _common_derivations(alg, _password_forms(alg, password, False)[0]):
+            if derivation not in _AHEAD:
+                call = pbkdf2_hmac if derivation[0] == "pbkdf2" else pkcs12_kdf
+                _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
+                self._started.append(derivation)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for derivation in self._started:
+            _AHEAD.pop(derivation, None)
+        self._started.clear()
+
+
 def _decrypt_once(alg: algos.EncryptionAlgorithm | CommonPbe, data: bytes, password: bytes, *, raw: bool) -> bytes:
     if isinstance(alg, CommonPbe):
+        derived = [_derive(derivation) for derivation in _common_derivations(alg, password)]
         if alg.name == "pbes2":
-            key = pbkdf2_hmac(alg.prf, password, alg.salt, alg.iterations, alg.key_length)
-            return _cbc(alg.cipher, key, alg.iv, data, decrypt=True)
-        key = pkcs12_kdf(password, alg.salt, 1, alg.iterations, alg.key_length)
-        return _cbc("tripledes", key, pkcs12_kdf(password, alg.salt, 2, alg.iterations, 8), data, decrypt=True)
+            return _cbc(alg.cipher, derived[0], alg.iv, data, decrypt=True)
+        return _cbc("tripledes", derived[0], derived[1], data, decrypt=True)
     name = alg["algorithm"].native
     if name == "pbes2":
         prf = alg.kdf_hmac or "sha1"
