@@ -161,3 +161,109 @@ def test_a_listing_as_users_run_it_imports_no_threading(stores: dict[str, Path])
         loaded = json.loads(done.stderr.strip().splitlines()[-1])
         assert "keystores.crypto.kdf_pool" in loaded and "threading" not in loaded, name
 
+
+@pytest.mark.parametrize("profile", ["modern", "compat"])
+def test_a_write_derives_its_bags_keys_beside_the_mac_with_fresh_salts(
+        tmp_path: Path, two_cores: None, log: list[tuple[str, int]], profile: str) -> None:
+    """Writing a key pair and a trusted certificate: the key bag's and the certificates' keys are derived on the
+    pool's threads while this thread derives the MAC's; as many derivations as one after the other (PBKDF2 once per
+    bag, or the PKCS#12 KDF's key and IV for 3DES), each salt its own, and the file reads back (openssl reads what
+    this writes: test_pkcs12_interop)."""
+    from hardening import PASSWORD as STORE_PASSWORD
+    from hardening import base_entries
+    from helpers import warned_of
+
+    from keystores.backends.pkcs12 import structure
+    from keystores.crypto import pbe_params
+
+    path = tmp_path / f"{profile}.p12"
+    main = _thread.get_ident()
+    with warned_of(profile), open_store(path, password=STORE_PASSWORD, type="pkcs12", create=True,
+                                        profile=profile) as store:
+        for entry in base_entries():
+            store.add(entry)
+    bags = [(kind, ident) for kind, ident in log if kind in ("pbkdf2", "part-kdf")]
+    assert len(bags) == (2 if profile == "modern" else 4), log
+    assert all(ident != main for _, ident in bags), log  # on the pool's threads
+    assert [event for event in log if event[0] == "mac-kdf"] == [("mac-kdf", main)], log
+    assert not pbe._AHEAD
+    pfx = structure.read_pfx(path.read_bytes(), "x")
+    salts = [pfx.mac.salt]  # type: ignore[union-attr]
+    for part in structure.read_authenticated_safe(pfx.safe):
+        if part.kind == "encrypted_data":
+            salts.append(pbe_params.common(part.algorithm).salt)  # type: ignore[union-attr]
+        else:
+            for bag in structure.read_safe_contents(part.data):
+                algorithm, _ = pbe_params.encrypted_private_key_info(bag.value)  # type: ignore[misc]
+                salts.append(pbe_params.common(algorithm).salt)  # type: ignore[union-attr]
+    assert len(salts) == 3 and len(set(salts)) == 3
+    with open_store(path, password=STORE_PASSWORD) as store:
+        assert {"old-anchor", "old-key"} <= set(store.labels()) and store.get("old-key").key is not None
+
+
+def test_a_rename_derives_no_key_bag_anew(tmp_path: Path, two_cores: None, log: list[tuple[str, int]]) -> None:
+    """A key bag written back as read derives nothing: the certificates' part and the MAC only."""
+    from hardening import PASSWORD as STORE_PASSWORD
+    from hardening import base_entries
+
+    path = tmp_path / "r.p12"
+    with open_store(path, password=STORE_PASSWORD, type="pkcs12", create=True) as store:
+        for entry in base_entries():
+            store.add(entry)
+    with open_store(path, password=STORE_PASSWORD, writable=True) as store:
+        log.clear()
+        store.rename("old-key", "renamed")
+    written = [kind for kind, _ in log if kind in ("pbkdf2", "part-kdf", "mac-kdf")]
+    assert sorted(written) == ["mac-kdf", "pbkdf2"], log
+
+
+def test_a_sealer_encrypts_once() -> None:
+    sealer = pbe.Sealer("pbes2-aes256-sha256", "pw", iterations=1000)
+    algorithm, ciphertext = sealer.encrypt(b"data")
+    assert pbe.decrypt_with(algorithm, ciphertext, "pw") == b"data"
+    with pytest.raises(ValueError, match="once"):
+        sealer.encrypt(b"again")
+
+
+def test_an_interrupt_while_a_write_derives_on_the_pool_exits_130_and_changes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C while `passwd` of a 30-key PKCS#12 derives on the pool's threads (reading derives its part's key ahead,
+    writing every key bag's): exit 130, the file as it was, nothing beside it."""
+    import signal
+    import time
+
+    from hardening import PASSWORD as STORE_PASSWORD
+    from helpers import key_pair_entry
+
+    path = tmp_path / "keys.p12"
+    with open_store(path, password=STORE_PASSWORD, type="pkcs12", create=True) as store:
+        for index in range(30):
+            store.add(key_pair_entry(f"key-{index}", index=index, use_ec=True))
+    before = path.read_bytes()
+
+    def threads(pid: int) -> int:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return 0
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:"))
+
+    env = {**os.environ, "PW": STORE_PASSWORD, "NEW": "another-pass-2", "NO_COLOR": "1"}
+    for _ in range(20):  # a run that ends before its threads are seen is started again
+        proc = subprocess.Popen([sys.executable, "-m", "keystores", "passwd", str(path), "-p", "env:PW",
+                                 "--new-password", "env:NEW"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        while proc.poll() is None and threads(proc.pid) < 2:
+            time.sleep(0.0005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 130, err
+            assert err.splitlines() == ["keystores: interrupted; nothing was changed"], err
+            break
+        proc.communicate()
+        path.write_bytes(before)  # it finished: the password changed; again from the same file
+    else:
+        raise AssertionError("the command always finished before it could be interrupted")
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["keys.p12"]
+    with open_store(path, password=STORE_PASSWORD) as store:
+        assert len(store.labels()) >= 30

@@ -136,16 +136,23 @@ def _hash_label(name: str) -> str:
             "sm3": "SM3"}.get(name, name.upper())
 
 
-def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> bytes:
-    """The MacData DER, written with keystores.crypto.der (no asn1crypto import on the write path: start-up speed,
-    bench/bench_core.py "start-up: keystores certreq")."""
-    from keystores.crypto import der
+def _mac_key(password: str, profile: _WriteProfile) -> tuple[bytes, bytes]:
+    """(a fresh salt, the MAC key derived from it): derived before the content is known, so that a writer derives it
+    beside its bags' keys (keystores.backends.pkcs12.write)."""
     from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     salt = os.urandom(profile.mac_salt_length)
     size = hashlib.new(profile.mac_hash).digest_size
-    key = pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
-    digest = hmac.new(key, content, profile.mac_hash).digest()
+    return salt, pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
+
+
+def _make_mac(content: bytes, password: str, profile: _WriteProfile, key: tuple[bytes, bytes] | None = None) -> bytes:
+    """The MacData DER, written with keystores.crypto.der (no asn1crypto import on the write path: start-up speed,
+    bench/bench_core.py "start-up: keystores certreq"); `key` is _mac_key's, made now when not given."""
+    from keystores.crypto import der
+
+    salt, mac_key = key if key is not None else _mac_key(password, profile)
+    digest = hmac.new(mac_key, content, profile.mac_hash).digest()
     algorithm = der.sequence(der.oid(_HASH_OIDS[profile.mac_hash]), b"\x05\x00")  # with NULL, as before
     return der.sequence(der.sequence(algorithm, der.octet_string(digest)), der.octet_string(salt),
                         der.integer(profile.mac_iterations))
