@@ -118,8 +118,8 @@ def test_a_wrong_password_fails_as_before_deriving_at_most_the_part_s_key_more(
     side_by_side = derivations(2)
     if name == "3des":
         assert side_by_side == alone
-    else:
-        assert side_by_side == sorted([*alone, "pbkdf2"])
+    else:  # (none more when the pool was left before a worker took the call: it is then dropped)
+        assert side_by_side in (alone, sorted([*alone, "pbkdf2"]))
 
 
 def test_a_damaged_mac_is_still_an_integrity_error(stores: dict[str, Path], two_cores: None,
