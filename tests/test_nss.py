@@ -1089,24 +1089,30 @@ def test_a_small_nss_write_imports_no_concurrent_futures(tmp_path):
 
 
 def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(monkeypatch):
-    import threading
+    import _thread
+    import time
 
+    from keystores.crypto import kdf_pool
     from keystores.crypto.kdf_pool import KdfPool
 
-    real_start, starts = threading.Thread.start, iter(range(10))
+    real_start, starts, before = kdf_pool.start_new_thread, iter(range(10)), _thread._count()
 
-    def start_then_interrupt(self: threading.Thread) -> None:
-        real_start(self)
+    def start_then_interrupt(*args: object) -> int:
+        started = real_start(*args)
         if next(starts) == 0:  # the first worker runs, the second is never started
             raise KeyboardInterrupt
+        return started
 
-    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    monkeypatch.setattr(kdf_pool, "start_new_thread", start_then_interrupt)
     pool = KdfPool()
     pool._cores = 2
     with pytest.raises(KeyboardInterrupt), pool:
         pool.submit(10_000, bytes, 1)
     monkeypatch.undo()
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("nss-kdf")]
+    deadline = time.monotonic() + 5  # (its workers are _thread's, which threading does not list)
+    while _thread._count() > before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert _thread._count() == before
 
 
 def test_a_compat_database_opens_the_same_with_libcrypto_s_sha1_rounds_and_python_s(tmp_path, monkeypatch):

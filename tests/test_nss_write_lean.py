@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -175,7 +177,7 @@ def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str,
     location = _copy(stores, tmp_path)
     modules, run = _as_user(installed, ["trust", location, "ca", "C,C,C", *PW])
     assert "cryptography.x509" not in modules, run.stderr
-    assert "keystores.crypto.kdf_pool" in modules and not modules & {"queue", "heapq"}  # _queue's SimpleQueue
+    assert "keystores.crypto.kdf_pool" in modules and not modules & {"queue", "heapq", "_queue"}  # a deque
     with open_store(location, password="lean-store-1") as store:
         assert store.get("ca").trust.native == "C,C,C"
 
@@ -206,15 +208,21 @@ def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: d
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
 
 
-def test_the_kdf_pool_takes_queue_s_own_simple_queue() -> None:
-    import queue
+def test_the_kdf_pool_loads_no_queue_module() -> None:
+    """Its calls wait in _collections' deque (builtin), not _queue's SimpleQueue (a shared library to load)."""
+    import collections
 
     from keystores.crypto.kdf_pool import KdfPool
 
     with KdfPool() as pool:
         pool._cores = 2  # threads even on one core
         assert pool.submit(None, sum, (1, 2)).result() == 3
-        assert type(pool._queue) is queue.SimpleQueue
+        assert type(pool._jobs) is collections.deque
+    probe = ("import sys\nfrom keystores.crypto.kdf_pool import KdfPool\nwith KdfPool() as pool:\n"
+             "    pool._cores = 2\n    assert pool.submit(None, sum, (1, 2)).result() == 3\n"
+             "print(sorted(set(sys.modules) & {'_queue', 'queue', 'threading'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 
 
 def test_the_nss_backend_takes_hmac_s_own_compare_digest() -> None:

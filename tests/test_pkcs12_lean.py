@@ -187,6 +187,7 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
         assert "cryptography.x509" not in loaded and "keystores.backends.pkcs12.write" not in loaded, path
         assert not [m for m in loaded if m.split(".")[0] == "cryptography"], path
         assert "datetime" not in loaded, path  # only a secret key's creation time needs it
+        assert "hmac" not in loaded, path  # the MAC by _hashlib's own HMAC (mac._hmac)
         exported = _modules_after_list(path, command="export",
                                        extra=("server", "-o", str(path.parent / "kt-cert.pem"), "--force"))
         assert not [m for m in exported if m.split(".")[0] == "cryptography"], path
@@ -296,3 +297,35 @@ def test_on_damaged_bytes_the_der_reader_refuses_or_agrees(files: list[Path]) ->
             assert read == theirs(sample), sample.hex()
             agreed += 1
     assert agreed > 300  # most flips land in values both read alike
+
+
+def test_the_mac_s_hmac_is_hmac_s() -> None:
+    """mac._hmac (OpenSSL's HMAC through _hashlib, as hmac.digest does it) gives hmac.new's digest for every MAC hash
+    a PKCS#12 may name, falling back to hmac where OpenSSL lacks one; compare_digest is hmac's."""
+    import hmac
+    import random
+
+    from keystores.backends.pkcs12 import mac
+
+    assert mac.compare_digest is hmac.compare_digest
+    chance = random.Random(15)
+    for name in sorted(set(mac._MAC_HASHES.values())):
+        for size in (0, 1, 63, 64, 65, 200, 5000):
+            key, content = chance.randbytes(chance.choice([0, 20, 32, 64, 200])), chance.randbytes(size)
+            try:
+                expected = hmac.new(key, content, name).digest()
+            except ValueError:  # not in this interpreter at all
+                continue
+            assert mac._hmac(key, content, name) == expected, name
+
+
+def test_a_digest_openssl_lacks_falls_back_to_hmac(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac
+
+    from keystores.backends.pkcs12 import mac
+
+    def unsupported(key: bytes, content: bytes, name: str) -> bytes:
+        raise ValueError(f"unsupported hash type {name}")  # as _hashlib.UnsupportedDigestmodError
+
+    monkeypatch.setattr(mac, "_openssl_hmac", unsupported)
+    assert mac._hmac(b"key", b"content", "sha256") == hmac.new(b"key", b"content", "sha256").digest()

@@ -10,23 +10,30 @@ side by side while the writer lays out the next objects (writes.SqlWrites._store
 legacy PBE of the compat profile too, whose SHA-1 rounds libcrypto runs without the GIL: crypto/kdf.py); what
 is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
 
-The threads are our own (threading and a SimpleQueue), not concurrent.futures: that imports logging, which costs
-more than the seven derivations of writing one trusted certificate (about 30 M instructions against `python -c
-pass`'s 90 M), and every NSS write would pay it. Pending is the part of a Future its users need: result(), and
-wait() for open_keys, which leaves a key's failure to be raised where the key is used.
+The threads are our own (_thread's, fed through a deque), not concurrent.futures: that imports logging,
+which costs more than the seven derivations of writing one trusted certificate (about 30 M instructions against
+`python -c pass`'s 90 M), and every NSS write would pay it. Nor threading's: importing it costs ~3.6 ms (~16 M
+instructions), about what a second core saves on the two derivations of reading a small PKCS#12, and a worker here
+needs nothing of it (no name, no join by object): each worker holds a lock of its own while it runs, and leaving
+the pool waits for those locks, as Thread.join waits for the lock threading keeps for it. Nor queue's SimpleQueue:
+its _queue is a shared library to load (~0.2 ms of reading a small PKCS#12); the calls wait in a deque (a builtin
+module's), and a worker with none waits on a lock of its own that each new call releases. Pending is the part of a
+Future its users need: result(), and wait() for open_keys, which leaves a key's failure to be raised where the key
+is used.
 """
 
 from __future__ import annotations
 
-from _thread import allocate_lock  # threading.Lock itself (threading re-exports it): see KdfPool.submit
+from _collections import deque  # collections.deque itself (collections re-exports it), without collections
+from _thread import allocate_lock, start_new_thread  # threading.Lock itself, and what threading starts a thread by
 
 from keystores.crypto.pbkdf2 import usable_cores
+from keystores.lightweight import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import threading
+    from _thread import LockType
     from collections.abc import Callable
-    from queue import SimpleQueue
     from typing import Any, Generic, TypeVar
 
     _T = TypeVar("_T")
@@ -95,17 +102,23 @@ class KdfPool:
     """Runs derivation calls in worker threads when they are costly and there is more than one core; inline
     otherwise. Use as a context manager: leaving it waits for the running calls and drops the queued ones.
 
-    `name` names the threads; `most` bounds how many start; with `stop_at_failure`, a call that raises makes the
-    workers drop the calls still queued (their result() raises Cancelled), as concurrent.futures' FIRST_EXCEPTION
-    with cancel_futures did for keystores.lazy_entries.open_keys."""
+    `name` says whose pool it is (in a repr); `most` bounds how many threads start (one per call submitted, up to
+    the cores); with `stop_at_failure`, a call
+    that raises makes the workers drop the calls still queued (their result() raises Cancelled), as
+    concurrent.futures' FIRST_EXCEPTION with cancel_futures did for keystores.lazy_entries.open_keys."""
 
     def __init__(self, name: str = "nss-kdf", *, most: int | None = None, stop_at_failure: bool = False) -> None:
         self._cores = usable_cores() if most is None else min(usable_cores(), most)
         self._name = name
         self._stop_at_failure = stop_at_failure
-        self._queue: SimpleQueue[Pending[Any] | None] | None = None
-        self._workers: list[threading.Thread] = []
+        self._jobs: deque[Pending[Any] | None] | None = None  # the calls not taken yet; None: a worker's end
+        self._wakes: list[LockType] = []  # each started worker's, released when there may be calls to take
+        self._started = 0  # threads asked for: leaving puts as many ends in the queue
+        self._running: list[LockType] = []  # each started worker's lock, held by it until it returns
         self._closing = False
+
+    def __repr__(self) -> str:
+        return f"KdfPool({self._name!r}, {len(self._running)} of {self._cores} threads running)"
 
     def submit(self, iterations: int | None, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
         """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations` (None: a count not known here, taken as
@@ -117,49 +130,62 @@ class KdfPool:
             if isinstance(job._error, KeyboardInterrupt | SystemExit):
                 raise job._error
             return job
-        if self._queue is None:
-            try:  # queue's own SimpleQueue, re-exported from _queue: the queue module imports heapq too (~2 M instr.)
-                from _queue import SimpleQueue
-            except ImportError:  # pragma: no cover - a Python without the C module
-                from queue import SimpleQueue
-
-            self._queue = SimpleQueue()
-            import threading  # here: a write whose derivations all run inline (no trust set, an empty password)
-            # imports none of it (~4 M instructions, functools loaded already; issue 15)
-
-            for number in range(self._cores):  # listed before it starts: an interrupt may land between two
-                worker = threading.Thread(target=self._work, args=(self._queue,), name=f"{self._name}-{number}",
-                                          daemon=True)
-                self._workers.append(worker)
-                worker.start()
         if self._stop_at_failure:
             job._on_failure = self._stop
-        self._queue.put(job)
+        if self._jobs is None:
+            self._jobs = deque()
+        self._jobs.append(job)
+        self._wake()
+        if self._started < self._cores:  # a worker per call up to the cores: one call ahead of the caller's own
+            # work (a PKCS#12's part key beside its MAC) starts one thread
+            wake = allocate_lock()
+            wake.acquire()  # released when a call is added
+            self._wakes.append(wake)
+            self._started += 1  # counted before: an interrupt between the two leaves one end too many, harmless
+            start_new_thread(self._work, (self._jobs, wake, self._running))
         return job
+
+    def _wake(self) -> None:
+        """Every worker waiting for calls looks again (a wake already released stays so: the worker will look)."""
+        for wake in self._wakes:
+            with suppress(RuntimeError):  # not held: released already, not yet taken
+                wake.release()
 
     def _stop(self) -> None:
         """The first failure (with stop_at_failure): the calls still queued are dropped."""
         self._closing = True
 
-    def _work(self, queue: SimpleQueue[Pending[Any] | None]) -> None:
-        while True:
-            job = queue.get()
-            if job is None:
-                return
-            if self._closing:
-                job.drop()
-            else:
-                job.run()
+    def _work(self, jobs: deque[Pending[Any] | None], wake: LockType, listed: list[LockType]) -> None:
+        """A worker: takes calls until it takes an end, waiting on `wake` while there are none. Never interrupted
+        (signals reach the main thread only), so once it is listed it releases its lock whatever the calls do."""
+        running = allocate_lock()
+        running.acquire()
+        listed.append(running)
+        try:
+            while True:
+                try:
+                    job = jobs.popleft()
+                except IndexError:
+                    wake.acquire()  # until a call (or an end) is added
+                    continue
+                if job is None:
+                    return
+                if self._closing or jobs is not self._jobs:  # left (the pool may be in use again since)
+                    job.drop()
+                else:
+                    job.run()
+        finally:
+            running.release()
 
     def __enter__(self) -> KdfPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._queue is not None:
+        if self._jobs is not None:
             self._closing = True
-            for _ in self._workers:
-                self._queue.put(None)  # behind every queued call: each worker drops those, then stops
-            for worker in self._workers:
-                if worker.ident is not None:  # started
-                    worker.join()
-            self._queue, self._workers, self._closing = None, [], False
+            self._jobs.extend([None] * self._started)  # behind every queued call: each worker drops those, then stops
+            self._wake()
+            for running in list(self._running):  # a worker not yet listed has run no call: it takes an end and stops
+                with running:
+                    pass
+            self._jobs, self._wakes, self._started, self._running, self._closing = None, [], 0, [], False

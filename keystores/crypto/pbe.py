@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from asn1crypto import algos
 
+    from keystores.crypto.kdf_pool import KdfPool, Pending
+
 #: Writers' schemes: name -> (description for `protection()`, weak?)
 SCHEMES = {
     "pbes2-aes256-sha256": ("PBES2 PBKDF2-HMAC-SHA256 AES-256-CBC", False),
@@ -297,13 +299,73 @@ def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget |
     return iterations  # type: ignore[no-any-return]
 
 
+# Derivations started before they are needed (Ahead), by what they derive: taken by the decryption that needs them.
+# Only the thread that started them reads or changes it; the keys hold the password's bytes, and leaving Ahead
+# drops them.
+_AHEAD: dict[tuple[Any, ...], Pending[bytes]] = {}
+
+
+def _common_derivations(alg: CommonPbe, password: bytes) -> list[tuple[Any, ...]]:
+    """What decrypting under `alg` with `password` derives, in order: ("pbkdf2", PBKDF2's arguments) or
+    ("pkcs12", the PKCS#12 KDF's). The one list _decrypt_once and Ahead.decryption both follow."""
+    if alg.name == "pbes2":
+        return [("pbkdf2", alg.prf, password, alg.salt, alg.iterations, alg.key_length)]
+    return [("pkcs12", password, alg.salt, 1, alg.iterations, alg.key_length),
+            ("pkcs12", password, alg.salt, 2, alg.iterations, 8)]
+
+
+def _derive(derivation: tuple[Any, ...]) -> bytes:
+    """One derivation of _common_derivations: its result if Ahead started it, else derived now."""
+    if _AHEAD:
+        started = _AHEAD.pop(derivation, None)
+        if started is not None:
+            return started.result()
+    if derivation[0] == "pbkdf2":
+        return pbkdf2_hmac(*derivation[1:])
+    return pkcs12_kdf(*derivation[1:])
+
+
+class Ahead:
+    """Derivations started on a keystores.crypto.kdf_pool pool before they are needed, so that they run beside the
+    caller's own (a PKCS#12's encrypted part's key beside its MAC's: bench/bench_core.py "start-up: keystores list
+    one.p12"); decrypt_with takes their results. Nothing is decrypted ahead: only keys are derived, and a caller
+    decrypts as it did before (after the MAC). A derivation not taken is dropped when the block is left (the pool,
+    left after, waits for a running one). Use as a context manager around the pool's use."""
+
+    __slots__ = ("_pool", "_started")
+
+    def __init__(self, pool: KdfPool) -> None:
+        self._pool = pool
+        self._started: list[tuple[Any, ...]] = []
+
+    def decryption(self, alg_id_der: bytes, password: str) -> None:
+        """Start what decrypt_with(alg_id_der, ..., password) derives first (its first password form), for the
+        schemes keystores.crypto.pbe_params reads (PBES2 with PBKDF2, the PKCS#12 3DES PBE); others are derived
+        when decrypted. The caller has checked the parameters against keystores.limits (check_parameters)."""
+        alg = common(alg_id_der)
+        if alg is None:
+            return
+        for derivation in _common_derivations(alg, _password_forms(alg, password, False)[0]):
+            if derivation not in _AHEAD:
+                call = pbkdf2_hmac if derivation[0] == "pbkdf2" else pkcs12_kdf
+                _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
+                self._started.append(derivation)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for derivation in self._started:
+            _AHEAD.pop(derivation, None)
+        self._started.clear()
+
+
 def _decrypt_once(alg: algos.EncryptionAlgorithm | CommonPbe, data: bytes, password: bytes, *, raw: bool) -> bytes:
     if isinstance(alg, CommonPbe):
+        derived = [_derive(derivation) for derivation in _common_derivations(alg, password)]
         if alg.name == "pbes2":
-            key = pbkdf2_hmac(alg.prf, password, alg.salt, alg.iterations, alg.key_length)
-            return _cbc(alg.cipher, key, alg.iv, data, decrypt=True)
-        key = pkcs12_kdf(password, alg.salt, 1, alg.iterations, alg.key_length)
-        return _cbc("tripledes", key, pkcs12_kdf(password, alg.salt, 2, alg.iterations, 8), data, decrypt=True)
+            return _cbc(alg.cipher, derived[0], alg.iv, data, decrypt=True)
+        return _cbc("tripledes", derived[0], derived[1], data, decrypt=True)
     name = alg["algorithm"].native
     if name == "pbes2":
         prf = alg.kdf_hmac or "sha1"
@@ -499,27 +561,58 @@ def encrypt_with(scheme: str, data: bytes, password: str, *, iterations: int = 2
     asn1crypto's algorithms only for this (bench/bench_core.py "start-up: keystores certreq"); tests/test_pbe.py
     has openssl read what it writes. `prf_null`: PBES2's PRF AlgorithmIdentifier with NULL parameters, as
     cryptography's BestAvailableEncryption writes it (keystores.pki.pkcs8)."""
-    from keystores.crypto import der
+    return Sealer(scheme, password, iterations=iterations, salt_length=salt_length,
+                  raw_password=raw_password).encrypt(data, prf_null=prf_null)
 
-    salt = os.urandom(salt_length)
-    if scheme in ("pbes2-aes256-sha256", "pbes2-aes256-sha384"):
-        prf = "sha256" if scheme.endswith("sha256") else "sha384"
-        key = pbkdf2_hmac(prf, password.encode("utf-8"), salt, iterations, 32)
+
+class Sealer:
+    """One encryption under a writer's `scheme`: its fresh salt is drawn and its key derived when it is made, on
+    `pool` (a keystores.crypto.kdf_pool pool: beside the caller's other work) when one is given, else at once; its
+    data is encrypted later, once (encrypt). encrypt_with is a Sealer made and used at once; a writer that knows its
+    encryptions before their data makes them first (keystores.backends.pkcs12.write: a key bag, the certificates
+    and the MAC derived side by side, bench/bench_core.py "start-up: keystores certreq"). The same salts, counts
+    and bytes as one after the other."""
+
+    __slots__ = ("_derived", "_iterations", "_salt", "_scheme")
+
+    def __init__(self, scheme: str, password: str, *, iterations: int = 2048, salt_length: int = 16,
+                 raw_password: bool = False, pool: KdfPool | None = None) -> None:
+        salt = os.urandom(salt_length)
+        if scheme in ("pbes2-aes256-sha256", "pbes2-aes256-sha384"):
+            prf = "sha256" if scheme.endswith("sha256") else "sha384"
+            calls: list[tuple[Any, tuple[Any, ...]]] = [(pbkdf2_hmac, (prf, password.encode("utf-8"), salt,
+                                                                         iterations, 32))]
+        elif scheme == "pkcs12-3des":
+            secret = password.encode("utf-8") if raw_password else bmp_password(password)
+            calls = [(pkcs12_kdf, (secret, salt, 1, iterations, 24)), (pkcs12_kdf, (secret, salt, 2, iterations, 8))]
+        else:
+            raise ValueError(f"unknown encryption scheme {scheme}")
+        self._scheme, self._salt, self._iterations = scheme, salt, iterations
+        self._derived: list[Any] | None = [call(*args) if pool is None else pool.submit(iterations, call, *args)
+                                           for call, args in calls]
+
+    def encrypt(self, data: bytes, *, prf_null: bool = False) -> tuple[bytes, bytes]:
+        """(AlgorithmIdentifier DER, ciphertext), as encrypt_with returns them. Once only: a second encryption under
+        the same salt (and, for the PKCS#12 PBE, the same IV) is refused."""
+        from keystores.crypto import der
+
+        if self._derived is None:
+            raise ValueError("a Sealer encrypts once")
+        derived = [found if isinstance(found, bytes) else found.result() for found in self._derived]
+        self._derived = None
+        salt, iterations = self._salt, self._iterations
+        if self._scheme == "pkcs12-3des":
+            ciphertext = _cbc("tripledes", derived[0], derived[1], data, decrypt=False)
+            parameters = der.sequence(der.octet_string(salt), der.integer(iterations))
+            return der.sequence(der.oid(_PKCS12_3DES), parameters), ciphertext
+        prf = "sha256" if self._scheme.endswith("sha256") else "sha384"
         iv = os.urandom(16)
-        ciphertext = _cbc("aes", key, iv, data, decrypt=False)
+        ciphertext = _cbc("aes", derived[0], iv, data, decrypt=False)
         # no NULL parameters, as before, unless asked for (both are read)
         prf_id = der.sequence(der.oid(_HMAC_OIDS[prf]), b"\x05\x00" if prf_null else b"")
         kdf = der.sequence(der.oid(_PBKDF2), der.sequence(der.octet_string(salt), der.integer(iterations), prf_id))
         cipher = der.sequence(der.oid(_AES256_CBC), der.octet_string(iv))
         return der.sequence(der.oid(_PBES2), der.sequence(kdf, cipher)), ciphertext
-    if scheme == "pkcs12-3des":
-        secret = password.encode("utf-8") if raw_password else bmp_password(password)
-        key = pkcs12_kdf(secret, salt, 1, iterations, 24)
-        iv = pkcs12_kdf(secret, salt, 2, iterations, 8)
-        ciphertext = _cbc("tripledes", key, iv, data, decrypt=False)
-        parameters = der.sequence(der.octet_string(salt), der.integer(iterations))
-        return der.sequence(der.oid(_PKCS12_3DES), parameters), ciphertext
-    raise ValueError(f"unknown encryption scheme {scheme}")
 
 
 _PBES2, _PBKDF2, _AES256_CBC = "1.2.840.113549.1.5.13", "1.2.840.113549.1.5.12", "2.16.840.1.101.3.4.1.42"
@@ -528,10 +621,13 @@ _PKCS12_3DES = "1.2.840.113549.1.12.1.3"
 
 
 def encrypt_pkcs8(pkcs8_der: bytes, password: str, *, scheme: str = "pbes2-aes256-sha256", iterations: int = 2048,
-                  salt_length: int = 16, raw_password: bool = False, prf_null: bool = False) -> bytes:
-    """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER (written as encrypt_with's AlgorithmIdentifier is)."""
+                  salt_length: int = 16, raw_password: bool = False, prf_null: bool = False,
+                  sealer: Sealer | None = None) -> bytes:
+    """PrivateKeyInfo DER -> EncryptedPrivateKeyInfo DER (written as encrypt_with's AlgorithmIdentifier is); with
+    `sealer`, under its salt and key (the other encryption arguments are then its own)."""
     from keystores.crypto import der
 
-    alg_der, ciphertext = encrypt_with(scheme, pkcs8_der, password, iterations=iterations,
-                                       salt_length=salt_length, raw_password=raw_password, prf_null=prf_null)
+    if sealer is None:
+        sealer = Sealer(scheme, password, iterations=iterations, salt_length=salt_length, raw_password=raw_password)
+    alg_der, ciphertext = sealer.encrypt(pkcs8_der, prf_null=prf_null)
     return der.sequence(alg_der, der.octet_string(ciphertext))

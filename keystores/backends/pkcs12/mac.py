@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 
 from keystores.backends.pkcs12.bags import _note_suspicious, _Parsed
@@ -19,12 +18,32 @@ from keystores.limits import (
 )
 from keystores.model import ProtectionPart
 
+try:  # hmac's own C functions (hmac.compare_digest is _hashlib.compare_digest; hmac.digest calls hmac_digest for a
+    # digest named by str), without importing hmac (~0.2 ms of opening any PKCS#12, bench/bench_core.py "list one.p12")
+    from _hashlib import compare_digest
+    from _hashlib import hmac_digest as _openssl_hmac
+except ImportError:  # pragma: no cover - an interpreter without OpenSSL
+    from hmac import compare_digest
+    from hmac import digest as _openssl_hmac
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keystores.backends.pkcs12.store import _WriteProfile
     from keystores.backends.pkcs12.structure import Mac
 
 PBMAC1_OID = "1.2.840.113549.1.5.14"
+
+
+def _hmac(key: bytes, content: bytes, hash_name: str) -> bytes:
+    """HMAC-`hash_name` of `content`, as hmac.new(key, content, hash_name).digest(): by OpenSSL's HMAC as hmac.digest
+    does it, or by hmac for a digest the interpreter's OpenSSL does not offer (UnsupportedDigestmodError is a
+    ValueError), as hmac falls back."""
+    try:
+        return _openssl_hmac(key, content, hash_name)  # type: ignore[no-any-return]
+    except ValueError:
+        import hmac
+
+        return hmac.new(key, content, hash_name).digest()
 
 
 def _password_candidates(password: str | None) -> list[tuple[bytes, str | None]]:
@@ -68,7 +87,7 @@ def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
     for encoded, bag_password in _password_candidates(password):
         parsed.budget.charge(iterations, 1, "PKCS#12 MAC")
         key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
-        if hmac.compare_digest(hmac.new(key, content, hash_name).digest(), expected):
+        if compare_digest(_hmac(key, content, hash_name), expected):
             return bag_password, description
     _mac_failed(password, location)
     raise AssertionError("unreachable")
@@ -106,7 +125,7 @@ def _verify_pbmac1(params_der: bytes, expected: bytes, content: bytes, password:
         parsed.budget.charge(iterations, -(-length // hashlib.new(prf).digest_size), "PBMAC1")
         key = PBKDF2HMAC(hash_classes[prf](), length, kdf_params["salt"].native, iterations).derive(
             pw.encode("utf-8"))
-        if hmac.compare_digest(hmac.new(key, content, mac_hash).digest(), expected):
+        if compare_digest(_hmac(key, content, mac_hash), expected):
             return pw, ProtectionPart(f"PBMAC1 HMAC-{_hash_label(mac_hash)} (PBKDF2-HMAC-{_hash_label(prf)}), "
                                       f"{iterations} iterations",
                                       ("PBMAC1", "HMAC", _hash_label(mac_hash), "PBKDF2", _hash_label(prf)),
@@ -136,16 +155,23 @@ def _hash_label(name: str) -> str:
             "sm3": "SM3"}.get(name, name.upper())
 
 
-def _make_mac(content: bytes, password: str, profile: _WriteProfile) -> bytes:
-    """The MacData DER, written with keystores.crypto.der (no asn1crypto import on the write path: start-up speed,
-    bench/bench_core.py "start-up: keystores certreq")."""
-    from keystores.crypto import der
+def _mac_key(password: str, profile: _WriteProfile) -> tuple[bytes, bytes]:
+    """(a fresh salt, the MAC key derived from it): derived before the content is known, so that a writer derives it
+    beside its bags' keys (keystores.backends.pkcs12.write)."""
     from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     salt = os.urandom(profile.mac_salt_length)
     size = hashlib.new(profile.mac_hash).digest_size
-    key = pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
-    digest = hmac.new(key, content, profile.mac_hash).digest()
+    return salt, pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
+
+
+def _make_mac(content: bytes, password: str, profile: _WriteProfile, key: tuple[bytes, bytes] | None = None) -> bytes:
+    """The MacData DER, written with keystores.crypto.der (no asn1crypto import on the write path: start-up speed,
+    bench/bench_core.py "start-up: keystores certreq"); `key` is _mac_key's, made now when not given."""
+    from keystores.crypto import der
+
+    salt, mac_key = key if key is not None else _mac_key(password, profile)
+    digest = _hmac(mac_key, content, profile.mac_hash)
     algorithm = der.sequence(der.oid(_HASH_OIDS[profile.mac_hash]), b"\x05\x00")  # with NULL, as before
     return der.sequence(der.sequence(algorithm, der.octet_string(digest)), der.octet_string(salt),
                         der.integer(profile.mac_iterations))

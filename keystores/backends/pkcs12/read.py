@@ -77,6 +77,26 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
     parsed = _Parsed()
     parts = structure.read_authenticated_safe(safe_bytes)
     _charge_encrypted_parts(parts, parsed, location)
+    encrypted = [part.algorithm for part in parts if part.kind == "encrypted_data"]
+    ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
+    if ahead is None:
+        _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+    else:
+        pool, keys = ahead
+        with pool, keys:
+            for algorithm in encrypted:
+                keys.decryption(algorithm, password)
+            _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+    parsed.trust_unproven = bool(password) and not parsed.mac_verified
+    parsed.protection.setdefault("certificates", ProtectionPart("none"))
+    if not parsed.keys:
+        parsed.protection.setdefault("keys", ProtectionPart("none (no private keys)"))
+    return parsed
+
+
+def _open_parts(pfx: structure.Pfx, parts: list[structure.Part], safe_bytes: bytes, parsed: _Parsed,
+                password: str | None, location: str) -> None:
+    """The MAC checked, then every part's bags read (decrypted where encrypted) into `parsed`."""
     bag_password: str | None = password
     mac_verified = False
     if pfx.mac is not None:
@@ -113,11 +133,24 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         else:
             raise CorruptStore(f"unexpected content type {part.kind} in the AuthenticatedSafe", store=location)
     parsed.bag_password, parsed.mac_verified = bag_password, mac_verified
-    parsed.trust_unproven = bool(password) and not mac_verified
-    parsed.protection.setdefault("certificates", ProtectionPart("none"))
-    if not parsed.keys:
-        parsed.protection.setdefault("keys", ProtectionPart("none (no private keys)"))
-    return parsed
+
+
+def _ahead() -> tuple[Any, Any] | None:
+    """(a KDF pool, a pbe.Ahead on it) to derive the encrypted parts' keys on another core while this thread derives
+    the MAC's (keystores.crypto.kdf_pool; bench/bench_core.py "start-up: keystores list one.p12": 2 derivations in
+    the time of one), or None on one core. Only keys are derived ahead: every part is still decrypted, and its bags
+    read, after the MAC matched; a wrong password's check (_password_opens_contents) takes the key derived for it.
+    The parts' parameters were checked and charged first (_charge_encrypted_parts), so nothing is derived that
+    opening would have refused."""
+    from keystores.crypto.pbkdf2 import usable_cores
+
+    if usable_cores() < 2:
+        return None
+    from keystores.crypto import pbe
+    from keystores.crypto.kdf_pool import KdfPool
+
+    pool = KdfPool("pkcs12-read")
+    return pool, pbe.Ahead(pool)
 
 
 def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import time
 
 from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
-from keystores.backends.pkcs12.mac import _make_mac
+from keystores.backends.pkcs12.mac import _mac_key, _make_mac
 from keystores.crypto import der
 from keystores.errors import (
     CapabilityError,
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.backends.pkcs12.store import _WriteProfile
+    from keystores.crypto.kdf_pool import KdfPool
 
 
 def _is_oid_list(text: str) -> bool:
@@ -47,16 +48,10 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one. Written
     with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
     import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
-    from keystores.crypto import pbe
-
     if password is not None:  # the MAC's KDF looks for the interpreter's libcrypto in any case: looked for first,
         from keystores.crypto import libcrypto  # it does the bags' CBC too (crypto/pbe), and cryptography's
 
         libcrypto.library()  # cipher modules are not imported (certreq, selfsign: ~1.5 ms of start-up)
-    key_bags: list[bytes] = []
-    cert_bags: list[bytes] = []
-    chain_written: set[bytes] = set()
-    ids_used: set[bytes] = set()
     entries = list(entries)
     # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
     chains = {id(e): e.chain_der() for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
@@ -65,15 +60,63 @@ def _serialize(entries: Iterable[Entry], password: str | None,
     for entry in entries:
         if entry.kind.is_certificate and chains[id(entry)][0] in in_chains:
             chain_entries.setdefault(chains[id(entry)][0], entry)
+    kept: dict[int, bytes] = {}  # id(key pair entry) -> its key bag as read, written back unchanged
+    for entry in entries:
+        if entry.kind is EntryKind.KEY_PAIR and isinstance(entry, SealedEntry) and reuse_from:
+            sealed = entry.key_as_read(reuse_from)
+            if sealed is not None and _kept_as_is(sealed, profile):
+                kept[id(entry)] = sealed
+    # What this write encrypts anew: each key bag not kept, each secret bag, and the certificates' part (written
+    # when a key pair has a chain or a certificate entry is there, as _laid_out lays them out)
+    sealed_anew = [id(entry) for entry in entries if (entry.kind is EntryKind.KEY_PAIR and id(entry) not in kept)
+                   or (entry.kind is EntryKind.SECRET_KEY and entry.secret is not None)]
+    certificates = any(chains[id(entry)] if entry.kind is EntryKind.KEY_PAIR else entry.kind.is_certificate
+                       for entry in entries)
+    laid_out = (entries, password, profile, local_key_ids, location, chains, chain_entries, kept, sealed_anew,
+                certificates)
+    if password is None or not (sealed_anew or certificates):
+        return _laid_out(*laid_out, None)  # the MAC's derivation alone, if any
+    from keystores.crypto.pbkdf2 import usable_cores
 
+    if usable_cores() < 2:
+        return _laid_out(*laid_out, None)
+    from keystores.crypto.kdf_pool import KdfPool
+
+    with KdfPool("pkcs12-write") as pool:
+        return _laid_out(*laid_out, pool)
+
+
+def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile, local_key_ids: dict[bytes, bytes],
+              location: str, chains: dict[int, tuple[bytes, ...]], chain_entries: dict[bytes, Entry],
+              kept: dict[int, bytes], sealed_anew: list[int], with_certificates: bool, pool: KdfPool | None) -> bytes:
+    """The PFX's bytes. With a password, every key this write derives (the bags in `sealed_anew` by id, the
+    certificates' part, the MAC) is derived first, side by side: the bags' on `pool`'s threads while this thread
+    derives the MAC's (bench/bench_core.py "start-up: keystores certreq": 3 derivations in the time of 2 on two
+    cores), each with its own fresh salt, as before; the bags' encryptions then take them as they come
+    (pbe.Sealer)."""
+    from keystores.crypto import pbe
+
+    sealers: dict[int, pbe.Sealer] = {}  # id(entry) -> the encryption of its key bag or secret bag
+    certificates: pbe.Sealer | None = None
+    mac_key: tuple[bytes, bytes] | None = None
+    if password is not None:
+        for anew in sealed_anew:
+            sealers[anew] = pbe.Sealer(profile.key_scheme, password, iterations=profile.iterations,
+                                       salt_length=profile.salt_length, pool=pool)
+        if with_certificates:
+            certificates = pbe.Sealer(profile.cert_scheme, password, iterations=profile.iterations,
+                                      salt_length=profile.salt_length, pool=pool)
+        mac_key = _mac_key(password, profile)  # here, beside the bags' on the pool
+    key_bags: list[bytes] = []
+    cert_bags: list[bytes] = []
+    chain_written: set[bytes] = set()
+    ids_used: set[bytes] = set()
     for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR:
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with private keys needs a password", store=location)
-            sealed = entry.key_as_read(reuse_from) if isinstance(entry, SealedEntry) and reuse_from else None
-            if sealed is not None and _kept_as_is(sealed, profile):
-                epki = sealed  # the key as read, same password, cipher and at least as many iterations: kept
-            else:
+            epki = kept.get(id(entry))  # the key as read, same password, cipher and at least as many iterations
+            if epki is None:
                 pkcs8 = entry.held_pkcs8()  # a sealed key's, without loading it (passwd, convert: start-up)
                 if pkcs8 is None:
                     if isinstance(entry.key, KeyRef) or entry.key is None:
@@ -82,8 +125,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                     from keystores.pki.pkcs8 import pkcs8_der  # only for a key held loaded (start-up)
 
                     pkcs8 = pkcs8_der(entry.key)
-                epki = pbe.encrypt_pkcs8(pkcs8, password, scheme=profile.key_scheme,
-                                         iterations=profile.iterations, salt_length=profile.salt_length)
+                epki = pbe.encrypt_pkcs8(pkcs8, password, sealer=sealers[id(entry)])
             chain = chains[id(entry)]
             leaf_der = chain[0] if chain else hashlib.sha256(epki).digest()
             local_id = local_key_ids.get(leaf_der) or hashlib.sha1(leaf_der).digest()
@@ -103,8 +145,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
             if password is None:
                 raise PasswordRequired("a PKCS#12 file with secret keys needs a password", store=location)
             epki = pbe.encrypt_pkcs8(_secret_pkcs8(entry.secret, location, entry.label), password,
-                                     scheme=profile.key_scheme, iterations=profile.iterations,
-                                     salt_length=profile.salt_length)
+                                     sealer=sealers[id(entry)])
             # SecretBag { secretTypeId (Java's: the shrouded key bag OID), [0] EXPLICIT OCTET STRING epki }
             value = der.sequence(_SHROUDED_KEY_BAG_OID, der.tlv(0xA0, der.octet_string(epki)))
             from keystores.backends.java_data import to_millis
@@ -129,14 +170,15 @@ def _serialize(entries: Iterable[Entry], password: str | None,
         if password is None:
             infos.append(_data(plain))
         else:
-            alg_der, ciphertext = pbe.encrypt_with(profile.cert_scheme, plain, password,
-                                                   iterations=profile.iterations,
-                                                   salt_length=profile.salt_length)
+            if certificates is None:  # (the part is foreseen above: never)
+                certificates = pbe.Sealer(profile.cert_scheme, password, iterations=profile.iterations,
+                                          salt_length=profile.salt_length)
+            alg_der, ciphertext = certificates.encrypt(plain)
             # EncryptedData { version 0, EncryptedContentInfo { data, algorithm, [0] IMPLICIT ciphertext } }
             encrypted = der.sequence(der.integer(0), der.sequence(_DATA_OID, alg_der, der.tlv(0x80, ciphertext)))
             infos.append(der.sequence(_ENCRYPTED_DATA_OID, der.tlv(0xA0, encrypted)))
     safe_bytes = der.sequence(*infos)
-    mac = _make_mac(safe_bytes, password, profile) if password is not None else b""
+    mac = _make_mac(safe_bytes, password, profile, mac_key) if password is not None else b""
     return der.sequence(der.integer(3), _data(safe_bytes), mac)
 
 

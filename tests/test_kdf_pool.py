@@ -1,0 +1,60 @@
+"""keystores.crypto.kdf_pool: derivations side by side on _thread's threads, without importing threading (issue 15)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys, _thread, hashlib
+from keystores.crypto.kdf_pool import KdfPool
+
+main = _thread.get_ident()
+def derive(salt):
+    return _thread.get_ident(), hashlib.pbkdf2_hmac("sha256", b"pool", salt, 10_000, 32)
+
+with KdfPool("probe") as pool:
+    pool._cores = 2  # threads even on one core
+    jobs = [pool.submit(10_000, derive, bytes([n]) * 16) for n in range(6)]
+    got = [job.result() for job in jobs]
+assert [key for _, key in got] == [hashlib.pbkdf2_hmac("sha256", b"pool", bytes([n]) * 16, 10_000, 32)
+                                   for n in range(6)]
+assert main not in {ident for ident, _ in got}, "every call ran in a worker"
+print("threading" in sys.modules)
+"""
+
+
+def test_the_pool_runs_calls_in_threads_without_importing_threading():
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_leaving_the_pool_waits_for_every_worker_it_started():
+    """A worker lets the pool go only when it has returned from its last call; after leaving, no call runs."""
+    import _thread
+    import time
+
+    from keystores.crypto.kdf_pool import KdfPool
+
+    before, ran = _thread._count(), []
+
+    def slow(n: int) -> int:
+        time.sleep(0.02)
+        ran.append(n)
+        return n
+
+    pool = KdfPool("test")
+    pool._cores = 2
+    with pool:
+        jobs = [pool.submit(None, slow, n) for n in range(4)]
+        assert jobs[0].result() == 0
+    finished = list(ran)
+    time.sleep(0.05)
+    assert ran == finished, "a queued call ran after the pool was left"
+    deadline = time.monotonic() + 5
+    while _thread._count() > before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert _thread._count() == before
+    with pool:  # usable again: new workers
+        assert pool.submit(None, slow, 9).result() == 9
