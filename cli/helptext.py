@@ -2,7 +2,7 @@
 clear message and completed by the shell, each command's description in full in `keystores --help`, and an
 EXAMPLES section per command made of lines of the README's cheat sheet (tests/test_cli_help.py keeps them there).
 
-Applied to a command's click object when it is built (cli.command_table.click_app builds only the command a run
+Applied to a command's click object when it is built (cli.typer_app.click_app builds only the command a run
 invokes), so none of this costs start-up; the choices of --type, and the lists of types and store names in help
 text, are read from the format records (keystores/formats.py) when such a command is built. cli.quick_parse checks
 values against the same choices, so typer is imported here only inside functions.

@@ -2,7 +2,7 @@
 
 One error boundary (`run`) maps KeystoreError families to the documented exit codes and prints one line;
 tracebacks only with --debug. A plain command line is read by cli.quick_parse and typer is never imported; --help,
-completion and usage errors go to typer (cli.command_table). Heavy modules are imported inside the commands.
+completion and usage errors go to typer (cli.typer_app). Heavy modules are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _debug = False
 def __getattr__(name: str) -> Any:
     """`app`: the typer application, made on first use (a run that cli.quick_parse reads never makes it)."""
     if name == "app":
-        from keystores.cli.command_table import typer_app
+        from keystores.cli.typer_app import typer_app
 
         globals()["app"] = made = typer_app()
         return made
@@ -180,7 +180,7 @@ def _dispatch(argv: list[str]) -> None:
         _debug = call.debug
         call.function(**call.kwargs)
         return
-    from keystores.cli.command_table import click_app
+    from keystores.cli.typer_app import click_app
 
     command = click_app()
     gc.freeze()

@@ -3,7 +3,7 @@
 A command's parameters read `password: PasswordOpt = None`: an Annotated (typing's, as type checkers see it) with
 an `Option` record, which holds what `typer.Option` takes without importing typer. Typer sees its own objects only
 when it builds a command (for --help, completion, and runs quick_parse leaves to it:
-cli.command_table.typer_ready), and cli.quick_parse reads the same records to run a command without typer at all.
+cli.typer_app.typer_ready), and cli.quick_parse reads the same records to run a command without typer at all.
 An option peculiar to one command (its --out, say, whose help says what that command writes) is written in that
 command's signature with the same `Option`.
 """
@@ -20,7 +20,7 @@ else:
         """typing.Annotated at run time without the typing module, whose import is ~10 ms of CPU (as much as
         Python's own start-up in a user's install; bench/bench_core.py, "start-up:" rows). `Annotated[T, record]`
         keeps what typing's keeps and what is read of it: T as `__origin__` and the records as
-        `__metadata__` (cli.quick_parse). cli.command_table.typer_ready makes typing's own Annotated of it when
+        `__metadata__` (cli.quick_parse). cli.typer_app.typer_ready makes typing's own Annotated of it when
         typer builds a command. Every command module takes its Annotated from here."""
 
         __slots__ = ("__metadata__", "__origin__")

@@ -10,7 +10,7 @@ from clirun import keystores
 
 
 def test_start_up_imports_nothing_of_ams() -> None:
-    probe = ("import sys; from keystores.cli import command_table; group = command_table.click_app(); "
+    probe = ("import sys; from keystores.cli import typer_app; group = typer_app.click_app(); "
              "print(sorted(m for m in sys.modules if m.startswith('keystores.ams')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

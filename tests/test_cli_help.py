@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from clirun import keystores
-from keystores.cli import command_table, helptext
+from keystores.cli import helptext, typer_app
 from test_cli_lazy import _walk
 
 from keystores import __version__
@@ -21,7 +21,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 @pytest.fixture(scope="module")
 def helps() -> dict[str, str]:
-    return _walk(command_table.click_app(), [])
+    return _walk(typer_app.click_app(), [])
 
 
 def test_every_command_has_examples_from_the_readme(helps):

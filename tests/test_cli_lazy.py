@@ -1,4 +1,4 @@
-"""The CLI builds each command's click object on first use (cli.command_table.click_app): what it builds must be
+"""The CLI builds each command's click object on first use (cli.typer_app.click_app): what it builds must be
 what typer's eager get_command builds, command for command, so that deferring changes no option, help text or order."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from keystores.cli import command_table
+from keystores.cli import typer_app
 
 
 def _help(command: Any, path: list[str]) -> str:
@@ -29,8 +29,8 @@ def _walk(command: Any, path: list[str]) -> dict[str, str]:
 
 
 def test_lazy_group_builds_what_typer_builds() -> None:
-    eager = _walk(command_table.click_app(lazy=False), [])
-    lazy = _walk(command_table.click_app(), [])
+    eager = _walk(typer_app.click_app(lazy=False), [])
+    lazy = _walk(typer_app.click_app(), [])
     assert list(lazy) == list(eager)  # same commands, same order
     assert len(eager) > 20
     for path, text in eager.items():
@@ -39,7 +39,7 @@ def test_lazy_group_builds_what_typer_builds() -> None:
 
 @pytest.mark.parametrize("name", ["list", "nss", "version"])
 def test_one_command_is_built_alone(name: str) -> None:
-    group = command_table.click_app()
+    group = typer_app.click_app()
     with group.make_context("keystores", [], resilient_parsing=True) as ctx:
         command = group.get_command(ctx, name)
     assert command is not None and command.name == name

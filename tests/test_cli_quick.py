@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 import pytest
-from keystores.cli import command_table, quick_parse
+from keystores.cli import command_table, quick_parse, typer_app
 from keystores.cli.helptext import polish
 
 
@@ -23,7 +23,7 @@ def _typer_reading(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[st
     real = command_table.function
 
     def recording(path: str) -> Any:
-        ready = command_table.typer_ready(real(path))
+        ready = typer_app.typer_ready(real(path))
 
         @functools.wraps(ready)
         def record(**kwargs: Any) -> None:
@@ -33,7 +33,7 @@ def _typer_reading(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[st
 
     with monkeypatch.context() as patch:
         patch.setattr(command_table, "function", recording)
-        group = polish(typer.main.get_command(command_table.resolved(command_table.typer_app())), "")
+        group = polish(typer.main.get_command(typer_app.resolved(typer_app.typer_app())), "")
     group.main(args=argv, prog_name="keystores", standalone_mode=False)
     return recorded["path"], recorded["kwargs"]
 
@@ -120,8 +120,17 @@ def test_a_run_imports_no_typer_nor_rich(tmp_path: Any) -> None:
         assert "keystores.cli.lifecycle" not in loaded or argv[0] == "dn"
 
 
+def test_a_quick_run_loads_no_typer_machinery(tmp_path: Any) -> None:
+    """A run cli.quick_parse reads takes the command table (cli.command_table) and not the typer machinery beside it
+    (cli.typer_app), which --help and usage errors use."""
+    for argv in (["version"], ["dn", "compare", "CN=a", "cn=a"]):
+        loaded = _modules_after(argv, tmp_path)
+        assert "keystores.cli.command_table" in loaded and "keystores.cli.typer_app" not in loaded, argv
+
+
 def test_help_still_uses_typer(tmp_path: Any) -> None:
-    assert "typer" in _modules_after(["list", "--help"], tmp_path)
+    loaded = _modules_after(["list", "--help"], tmp_path)
+    assert "typer" in loaded and "keystores.cli.typer_app" in loaded
 
 
 def test_listing_a_pkcs12_decodes_no_certificate(tmp_path: Any) -> None:
@@ -155,6 +164,8 @@ def test_listing_a_pkcs12_decodes_no_certificate(tmp_path: Any) -> None:
     assert "keystores.pki.columns" in listed
     shown = _modules_after(["show", "s.p12", "web", "-p", "env:QUICK_PW"], tmp_path, pw)
     assert "cryptography.x509" not in shown and "keystores.pki.shown" in shown
+    # what only `receive` asks of a certificate (EncodedCertificate.is_plain's checks) stays out of both
+    assert "keystores.pki.encoded" in listed and "keystores.pki.plain" not in listed + shown
 
 
 def test_no_command_module_imports_typer() -> None:

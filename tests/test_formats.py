@@ -135,6 +135,28 @@ def test_records_import_nothing_heavy() -> None:
     assert done.stdout.strip() == "[] []"
 
 
+def test_detection_loads_no_format_package_and_an_import_gets_the_records_module() -> None:
+    """Reading the records imports no format's package (formats._RecordModules): `keystores list x.p12` imports
+    PKCS#12's alone. A record module imported by name afterwards, in every spelling, is the module detection read
+    (its RECORDS are formats.records()'), with its package imported first; the finder leaves once all are."""
+    code = ("import sys\nfrom keystores import formats\nrecords = formats.records()\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('keystores.backends.', 'keystores.ams'))))\n"
+            "import keystores.backends.nss.format as nss\n"
+            "from keystores.backends.jks import format as jks\n"
+            "import keystores.backends.pem.format\n"
+            "import keystores.ams.format as ams\n"
+            "assert nss.RECORDS[0] is formats.get('nss') and jks.RECORDS[0] is formats.get('jks')\n"
+            "assert keystores.backends.pem.format.RECORDS[0] is formats.get('pem') and ams.RECORDS[0] is "
+            "formats.get('ams')\n"
+            "assert 'keystores.backends.nss' in sys.modules and nss.__spec__.loader is nss.__loader__\n"
+            "for name in ('bcfks', 'bks', 'cms', 'memory', 'pkcs11', 'pkcs12'):\n"
+            "    module = __import__(f'keystores.backends.{name}.format', fromlist=['RECORDS'])\n"
+            "    assert all(any(r is s for s in records) for r in module.RECORDS), name\n"
+            "print(sum(type(f).__module__ == 'keystores.formats' for f in sys.meta_path))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "0"], done.stdout
+
+
 def test_listing_a_pkcs12_imports_no_other_backend(tmp_path: Path) -> None:
     """`keystores list x.p12` reads every record (detection, --type's choices) and loads PKCS#12's code alone."""
     location = str(tmp_path / "x.p12")

@@ -287,6 +287,8 @@ class EncodedCertificate(_Signed):
         keystores writes, and only the extensions keystores writes (basic constraints, key usage, extended key
         usage, key identifiers, subject alternative names), each well formed and once. What is not plain is left
         to cryptography (keystores.ops.lifecycle.read_certificates)."""
+        from keystores.pki.plain import plain_extensions, plain_name
+
         try:
             _, fields = self._to_be_signed()
             tags = [tag for tag, *_ in fields]
@@ -302,7 +304,7 @@ class EncodedCertificate(_Signed):
             _, at, _, end = self._parts()[1]
             if algorithm != self.der[at:end] or algorithm not in signature_hashes():
                 return False
-            if not (_plain_name(self.issuer_der) and _plain_name(self.subject_der)):
+            if not (plain_name(self.issuer_der) and plain_name(self.subject_der)):
                 return False
             validity = self._tbs_field("validity")
             _, start, end = der.read(validity)
@@ -312,7 +314,7 @@ class EncodedCertificate(_Signed):
 
             if key_from_der(self.spki_der) is None:  # (an RSA or NIST EC key is judged loadable from the DER)
                 self.public_key()
-            return tags[-1] != 0xA3 or _plain_extensions(self.der, fields[-1])
+            return tags[-1] != 0xA3 or plain_extensions(self.der, fields[-1])
         except ValueError:  # DerError, a key cryptography does not load
             return False
 
@@ -387,79 +389,6 @@ def name_rdns(name: bytes) -> list[list[tuple[str, int, bytes]]]:
                                name[value_start:value_end]))
         rdns.append(attributes)
     return rdns
-
-
-def _plain_name(name: bytes) -> bool:
-    """A Name as keystores writes them and cryptography reads them: RDNs of OID and UTF8String, PrintableString
-    (its characters only) or IA5String (ASCII)."""
-    for rdn in name_rdns(name):
-        for _, tag, value in rdn:
-            if tag == 0x0C:
-                value.decode("utf-8")  # UnicodeDecodeError is a ValueError
-            elif not ((tag == 0x16 and value.isascii()) or (tag == 0x13 and not value.translate(None, _PRINTABLE))):
-                return False
-    return True
-
-
-_PRINTABLE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"  # PrintableString (X.680)
-
-
-_KEY_ID_OIDS = (der.oid("2.5.29.14"), der.oid("2.5.29.35"))
-_PLAIN_EXTENSIONS = {der.oid(dotted) for dotted in ("2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14",
-                                                    "2.5.29.35", "2.5.29.17")}
-
-
-def _plain_extensions(data: bytes, extensions: tuple[int, int, int, int]) -> bool:
-    """EncodedCertificate.is_plain's check of the [3] Extensions: each of the kinds keystores writes, once, well
-    formed as cryptography parses them."""
-    _, _, start, end = extensions
-    tag, list_start, list_end = der.read(data, start, end)
-    if tag != 0x30 or list_end != end:
-        return False
-    seen: set[bytes] = set()
-    for tag, _, ext_start, ext_end in der.elements(data, list_start, list_end):
-        parts = der.elements(data, ext_start, ext_end)
-        if tag != 0x30 or [t for t, *_ in parts] not in ([0x06, 0x04], [0x06, 0x01, 0x04]):
-            return False
-        oid = data[parts[0][1] : parts[0][3]]
-        if oid in seen or oid not in _PLAIN_EXTENSIONS:
-            return False
-        seen.add(oid)
-        if len(parts) == 3 and data[parts[1][2] : parts[1][3]] != b"\xff":  # DER: FALSE is left out
-            return False
-        if not _plain_value(oid, data[parts[-1][2] : parts[-1][3]]):
-            return False
-    return True
-
-
-def _plain_value(oid: bytes, value: bytes) -> bool:
-    tag, start, end = der.read(value)
-    if end != len(value):
-        return False
-    content = value[start:end]
-    dotted = der.oid_text(oid[2:])
-    if dotted == "2.5.29.14":  # subjectKeyIdentifier
-        return tag == 0x04
-    if dotted == "2.5.29.15":  # keyUsage: the unused bits zero, no trailing zero byte
-        return (tag == 0x03 and 2 <= len(content) <= 3 and content[0] < 8 and content[-1] != 0
-                and not content[-1] & ((1 << content[0]) - 1))
-    parts = der.elements(value, start, end)
-    if tag != 0x30:
-        return False
-    if dotted == "2.5.29.19":  # basicConstraints: [cA TRUE] [pathLen]
-        if not parts:
-            return True
-        if value[parts[0][1] : parts[0][3]] != b"\x01\x01\xff":
-            return False
-        return len(parts) == 1 or (len(parts) == 2 and parts[1][0] == 0x02 and parts[1][3] - parts[1][2] == 1
-                                   and value[parts[1][2]] < 0x80)
-    if dotted == "2.5.29.37":  # extKeyUsage: OIDs (oid_text refuses a malformed one)
-        return bool(parts) and all(t == 0x06 and der.oid_text(value[s:e], minimal=True) for t, _, s, e in parts)
-    if dotted == "2.5.29.35":  # authorityKeyIdentifier: keyIdentifier only
-        return [t for t, *_ in parts] == [0x80]
-    return bool(parts) and all(  # subjectAltName, as keystores.pki.builder writes and reads them
-        (t == 0x87 and e - s in (4, 16)) or (t in (0x81, 0x82, 0x86) and value[s:e].isascii())
-        for t, _, s, e in parts)
 
 
 def as_encoded(cert: Any) -> EncodedCertificate:

@@ -56,10 +56,18 @@ _SIGNATURE_OIDS = {
 }
 
 # dotted -> the signature's hash as cryptography's `signature_hash_algorithm.name` gives it (None: EdDSA hashes
-# inside the algorithm); tests/test_audit_lean.py compares it on every certificate of the cryptography-vectors package
-_SIGNATURE_HASHES = {dotted: next((h for h in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
-                                   if h in name.lower().replace("-", "")), None)
-                     for dotted, (_, name) in _SIGNATURE_OIDS.items()}
+# inside the algorithm); tests/test_audit_lean.py compares it on every certificate of the cryptography-vectors package.
+# Worked out for an algorithm when first met (_signature_hash): a run meets one or two (start-up, issue 15).
+_SIGNATURE_HASHES: dict[str, str | None] = {}
+
+
+def _signature_hash(dotted: str) -> str | None:
+    """The hash of the signature algorithm `dotted` (one of _SIGNATURE_OIDS), by its name."""
+    if dotted not in _SIGNATURE_HASHES:
+        name = _SIGNATURE_OIDS[dotted][1].lower().replace("-", "")
+        _SIGNATURE_HASHES[dotted] = next((h for h in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+                                          if h in name), None)
+    return _SIGNATURE_HASHES[dotted]
 
 # The extensions cryptography parses when a certificate's extensions are read (cryptography.x509.oid.ExtensionOID,
 # tests/test_shown.py checks the list is whole): one of these that is not read here makes the reader decline.
@@ -208,7 +216,7 @@ def _read(der: bytes) -> Shown:
     if der[signature[1] : signature[3]] != algorithm:
         raise _Declined
     shown.signature_algorithm = _SIGNATURE_OIDS[dotted][1]
-    shown.signature_hash = _SIGNATURE_HASHES[dotted]
+    shown.signature_hash = _signature_hash(dotted)
     shown.issuer = _known_name(der, issuer[1], issuer[3])[0]
     shown.subject, shown.common_name = _known_name(der, subject[1], subject[3])
     times = _elements(der, validity[2], validity[3])
