@@ -267,3 +267,21 @@ def test_an_interrupt_while_a_write_derives_on_the_pool_exits_130_and_changes_no
     assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["keys.p12"]
     with open_store(path, password=STORE_PASSWORD) as store:
         assert len(store.labels()) >= 30
+
+
+def test_creating_an_empty_file_loads_no_pbe_module(tmp_path: Path) -> None:
+    """A new empty PKCS#12 encrypts nothing: its MAC's KDF is keystores.crypto.kdf's, and keystores.crypto.pbe (with
+    pbe_params and pbkdf2) is not loaded, nor the KDF pool (one derivation)."""
+    probe = ("import atexit, json, sys\n"
+             "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+             "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
+    path = tmp_path / "new.p12"
+    done = subprocess.run([sys.executable, "-c", probe, "create", str(path), "-p", "env:PW"], capture_output=True,
+                          text=True, check=False, env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert not {"keystores.crypto.pbe", "keystores.crypto.pbkdf2", "keystores.crypto.kdf_pool"} & set(loaded)
+    with open_store(path, password=PASSWORD) as store:
+        assert store.labels() == []
+    with pytest.raises(WrongPassword):
+        open_store(path, password="not the password")

@@ -300,8 +300,8 @@ def check_parameters(alg: algos.EncryptionAlgorithm | bytes, budget: KdfBudget |
 
 
 # Derivations started before they are needed (Ahead), by what they derive: taken by the decryption that needs them.
-# Only the thread that started them reads or changes it; the keys hold the password's bytes, and leaving Ahead
-# drops them.
+# The keys hold the password's bytes; leaving Ahead drops them. Two threads reading at once may take each other's:
+# the same derivation is the same key (each dict step is atomic).
 _AHEAD: dict[tuple[Any, ...], Pending[bytes]] = {}
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.backends.pkcs12.store import _WriteProfile
+    from keystores.crypto import pbe
     from keystores.crypto.kdf_pool import KdfPool
 
 
@@ -93,19 +94,21 @@ def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile
     certificates' part, the MAC) is derived first, side by side: the bags' on `pool`'s threads while this thread
     derives the MAC's (bench/bench_core.py "start-up: keystores certreq": 3 derivations in the time of 2 on two
     cores), each with its own fresh salt, as before; the bags' encryptions then take them as they come
-    (pbe.Sealer)."""
-    from keystores.crypto import pbe
-
+    (pbe.Sealer). A write that encrypts nothing (a new empty file: `create`) loads no PBE module: the MAC's KDF is
+    keystores.crypto.kdf's."""
     sealers: dict[int, pbe.Sealer] = {}  # id(entry) -> the encryption of its key bag or secret bag
     certificates: pbe.Sealer | None = None
     mac_key: tuple[bytes, bytes] | None = None
-    if password is not None:
+    if password is not None and (sealed_anew or with_certificates):
+        from keystores.crypto import pbe
+
         for anew in sealed_anew:
             sealers[anew] = pbe.Sealer(profile.key_scheme, password, iterations=profile.iterations,
                                        salt_length=profile.salt_length, pool=pool)
         if with_certificates:
             certificates = pbe.Sealer(profile.cert_scheme, password, iterations=profile.iterations,
                                       salt_length=profile.salt_length, pool=pool)
+    if password is not None:
         mac_key = _mac_key(password, profile)  # here, beside the bags' on the pool
     key_bags: list[bytes] = []
     cert_bags: list[bytes] = []
@@ -171,6 +174,8 @@ def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile
             infos.append(_data(plain))
         else:
             if certificates is None:  # (the part is foreseen above: never)
+                from keystores.crypto import pbe
+
                 certificates = pbe.Sealer(profile.cert_scheme, password, iterations=profile.iterations,
                                           salt_length=profile.salt_length)
             alg_der, ciphertext = certificates.encrypt(plain)
