@@ -11,6 +11,7 @@ from keystores import paths
 from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
@@ -187,6 +188,7 @@ class WriteTransaction:
             self._store_pending(writer)
 
 
-class WritableNssStore(WriteTransaction, SqlWrites, NssStore):
-    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with its save, the
-    write transaction above and the rows and MACs writes.py lays out, which reading never loads."""
+class WritableNssStore(WriteTransaction, SqlWrites, ChangeLog, NssStore):
+    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with the change log
+    (changes.py), its save (the write transaction above) and the rows and MACs writes.py lays out, which reading
+    never loads."""
