@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any, ClassVar
 
-    from keystores.crypto.kdf_pool import KdfPool, Pending
+    from keystores.backends.nss.transaction import _PoolOnFirstUse
+    from keystores.crypto.kdf_pool import Pending
     from keystores.fileio import folder_lock
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -353,7 +354,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
-        self._kdf: KdfPool | None = None  # a write's PBKDF2 work, on every core (made by each write)
+        self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
         self._pending_macs: list[tuple[str, Pending[bytes]]] = []  # MAC items being made, by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
         self._pending_values: list[tuple[str, str, int, dict[int, Pending[bytes]]]] = []

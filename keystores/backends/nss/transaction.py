@@ -22,6 +22,15 @@ from keystores.errors import (
 )
 from keystores.lightweight import suppress
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from keystores.crypto.kdf_pool import KdfPool, Pending
+
+    _T = TypeVar("_T")
+
 
 class _Busy(Exception):
     """Another process holds a lock we need; the transaction was rolled back (internal: retried by _write)."""
@@ -171,9 +180,7 @@ class WriteTransaction:
         trusted = sum(1 for op, arg in ops if op == "add" and nt.from_model(arg.trust) is not None)
         if trusted:  # 7 MACs each: hashlib or cryptography is chosen for them all at once (crypto/pbkdf2.py)
             expect("sha256", self._iterations, 7 * trusted)
-        from keystores.crypto.kdf_pool import KdfPool
-
-        with KdfPool() as self._kdf:
+        with _PoolOnFirstUse() as self._kdf:
             for op, arg in ops:
                 if op != "add":  # it reads back rows whose encrypted attributes and MACs may still be in the making
                     self._store_pending(writer)
@@ -186,6 +193,29 @@ class WriteTransaction:
                 elif op == "password":
                     self._change_password(conn, writer, arg)
             self._store_pending(writer)
+
+
+class _PoolOnFirstUse:
+    """The write's keystores.crypto.kdf_pool.KdfPool, made on the first derivation submitted to it: a write that
+    derives nothing (a certificate laid out again without trust, as `trust LABEL off` writes it) imports none of it
+    (~0.9 M instructions)."""
+
+    def __init__(self) -> None:
+        self._pool: KdfPool | None = None
+
+    def submit(self, iterations: int | None, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
+        if self._pool is None:
+            from keystores.crypto.kdf_pool import KdfPool
+
+            self._pool = KdfPool()
+        return self._pool.submit(iterations, call, *args, **kwargs)
+
+    def __enter__(self) -> _PoolOnFirstUse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:  # waits for the running calls, drops the queued ones (KdfPool.__exit__)
+            self._pool.__exit__(*exc_info)
 
 
 class WritableNssStore(WriteTransaction, SqlWrites, ChangeLog, NssStore):
