@@ -1191,3 +1191,30 @@ def test_renaming_a_certificate_without_a_key_leaves_key4_db_to_its_writer(tmp_p
     with open_store(f"sql:{tmp_path}", password=PW) as store:
         assert sorted(store.labels()) == ["Root renamed", "ec server", "rsa server"]
         assert store.get("Root renamed").trust.native == "CT,C,C"  # its MACs still verify
+
+
+def test_a_database_opened_to_read_refuses_every_change_as_before(tmp_path):
+    """A store opened to read is an NssStore without the change log (WritableNssStore has it): every change is
+    refused as read-only, as the change log refused it, and check_entry still says what the format takes."""
+    from keystores.errors import CapabilityError, UsageError
+
+    _our_db(tmp_path)
+    with open_store(f"sql:{tmp_path}", password=PW) as store:
+        assert type(store).__name__ == "NssStore"
+        for change in (lambda: store.add(trusted_entry("new", index=5)), lambda: store.remove("Test Root"),
+                       lambda: store.rename("Test Root", "other"), lambda: store.set_password("new-password"),
+                       lambda: store.set_trust("Test Root", None)):
+            with pytest.raises(UsageError, match="read-only"):
+                change()
+        store.check_entry(trusted_entry("fine", index=6))
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        entry = key_pair_entry("secp256k1", index=7)
+        odd = Entry("odd", EntryKind.KEY_PAIR, chain=entry.chain, key=ec.generate_private_key(ec.SECP256K1()))
+        with pytest.raises(CapabilityError, match="RSA and EC"):
+            store.check_entry(odd)
+    with open_store(f"sql:{tmp_path}", password=PW, writable=True) as store:
+        assert type(store).__name__ == "WritableNssStore"
+        store.set_password("new-password")
+    with open_store(f"sql:{tmp_path}", password="new-password") as store:
+        assert "Test Root" in store.labels()

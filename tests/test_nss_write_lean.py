@@ -140,11 +140,11 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
 
 def test_a_write_deriving_nothing_in_threads_loads_no_threading(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    """Taking trust away writes no MAC: the pool runs nothing in a thread, so threading is not imported (its Pending
-    locks are _thread's allocate_lock, which threading.Lock is)."""
+    """Taking trust away writes no MAC: no derivation is submitted, so the write's pool is never made
+    (transaction._PoolOnFirstUse) and neither kdf_pool nor threading is imported."""
     location = _copy(stores, tmp_path)
     modules, run = _as_user(installed, ["trust", location, "ca", "off", *PW])
-    assert "keystores.crypto.kdf_pool" in modules and "threading" not in modules, run.stderr
+    assert "keystores.crypto.kdf_pool" not in modules and "threading" not in modules, run.stderr
     with open_store(location, password="lean-store-1") as store:
         assert store.get("ca").trust is None
 

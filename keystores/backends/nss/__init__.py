@@ -7,7 +7,7 @@ classes of a read in two modules (each module a command loads costs ~0.37 M inst
 - entries.py: TrustAndMacs (trust levels as read, integrity MAC checks) and LazyEntries (chain, trust, key read on
   first access)
 - changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction, and
-  WritableNssStore, the NssStore a write opens (a read loads neither it nor writes.py); writes.py: the rows and MAC
+  WritableNssStore, the NssStore a write opens (a read loads none of these three); writes.py: the rows and MAC
   items a change becomes (a password change too), their PBKDF2 work on every core through
   keystores/crypto/kdf_pool.py
 - db.py: NSS's attribute numbers and encodings, rows and schema (keys <-> attributes: keystores.pki.key_attributes,

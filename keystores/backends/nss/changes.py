@@ -1,12 +1,11 @@
 """The change log: add, remove, rename and password changes are checked and queued in _ops, and applied by the write
-transaction on save.
+transaction on save. A base of WritableNssStore (transaction.py) only: a read does not load it.
 """
 
 from __future__ import annotations
 
 from keystores.errors import (
     REPLACE,
-    CapabilityError,
     CorruptStore,
     EntryExists,
     UsageError,
@@ -35,40 +34,9 @@ def _checked(cert: Any) -> Any:
         raise _NotReadable(str(exc)) from exc
 
 
-def _is_rsa(key: Any) -> bool:
-    """isinstance(key, rsa.RSAPrivateKey), the rsa module (which imports random) imported only for a key that is no
-    EC key."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return isinstance(key, rsa.RSAPrivateKey)
-
-
 class ChangeLog:
-    """The editing API: checks each change and queues it."""
-
-    def check_entry(self, entry: Entry) -> None:
-        """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
-        a transfer writes anything (it reads DSA keys certutil made)."""
-        super().check_entry(entry)
-        # Every entry needs the password (asked for before the first add, not half-way through).
-        self._need_key("add entries (NSS authenticates trust and keys with the password)")
-        # A key the entry holds as PKCS#8 without loading it is an EC key on a keystores.pki.curves curve, which
-        # NSS takes (writes._key_values lays it out from those bytes): it is not loaded to be judged.
-        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and not isinstance(entry.key, KeyRef):
-            from cryptography.hazmat.primitives.asymmetric import ec
-
-            from keystores.pki.curves import curve_named
-
-            key = entry.key
-            if not ((isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)
-                    or _is_rsa(key)):
-                from keystores.model import describe_key
-                from keystores.pki.undecoded import UndecodedPrivateKey
-
-                kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
-                raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "
-                                      f"from keystores, not {kind}",
-                                      store=self.location, label=entry.label)
+    """The editing API of a WritableNssStore: checks each change (NssStore.check_entry: what the format takes) and
+    queues it. A store opened to read has BaseStore's add, remove and rename, which refuse as these do."""
 
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()

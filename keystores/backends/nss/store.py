@@ -25,9 +25,9 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
-from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.entries import LazyEntries, TrustAndMacs
 from keystores.errors import (
+    CapabilityError,
     CorruptStore,
     EntryNotFound,
     KeystoreError,
@@ -38,7 +38,7 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.limits import KdfBudget, LimitExceeded, VerificationBudget, suspicious
-from keystores.model import Capabilities, Entry, Protection, ProtectionPart
+from keystores.model import Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart
 from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any, ClassVar
 
-    from keystores.crypto.kdf_pool import KdfPool, Pending
+    from keystores.backends.nss.transaction import _PoolOnFirstUse
+    from keystores.crypto.kdf_pool import Pending
     from keystores.fileio import folder_lock
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -293,9 +294,17 @@ class Index:
                               "shown (certutil -K lists them as orphans)")
 
 
-class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, BaseStore):
+def _is_rsa(key: Any) -> bool:
+    """isinstance(key, rsa.RSAPrivateKey), the rsa module (which imports random) imported only for a key that is no
+    EC key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return isinstance(key, rsa.RSAPrivateKey)
+
+
+class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     """An NSS sql: database as a key store. One opened to be written (or made) is a WritableNssStore
-    (transaction.py), which adds the write transaction and the SQL writes: a read loads neither."""
+    (transaction.py), which adds the change log, the write transaction and the SQL writes: a read loads none."""
 
     format: ClassVar[str] = "nss"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=True, secret_keys=False,
@@ -305,7 +314,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
     lock_wait: ClassVar[float] = 10.0
 
     def __new__(cls, location: str, *, writable: bool = False, create: bool = False, **options: Any) -> NssStore:
-        """A WritableNssStore where the store may be written: its two modules are ~60 KB of bytecode that a list
+        """A WritableNssStore where the store may be written: its three modules are ~70 KB of bytecode that a list
         or show (issue 15) need not load."""
         if (writable or create) and cls is NssStore:
             from keystores.backends.nss.transaction import WritableNssStore
@@ -345,7 +354,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
-        self._kdf: KdfPool | None = None  # a write's PBKDF2 work, on every core (made by each write)
+        self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
         self._pending_macs: list[tuple[str, Pending[bytes]]] = []  # MAC items being made, by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
         self._pending_values: list[tuple[str, str, int, dict[int, Pending[bytes]]]] = []
@@ -507,4 +516,31 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, ChangeLog, 
             return label
         raise EntryNotFound(label, self._entries, store=self.location)
 
+    # --- what the format takes (the editing API itself is ChangeLog's, changes.py, a base of WritableNssStore) --
+    def check_entry(self, entry: Entry) -> None:
+        """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
+        a transfer writes anything (it reads DSA keys certutil made)."""
+        super().check_entry(entry)
+        # Every entry needs the password (asked for before the first add, not half-way through).
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        # A key the entry holds as PKCS#8 without loading it is an EC key on a keystores.pki.curves curve, which
+        # NSS takes (writes._key_values lays it out from those bytes): it is not loaded to be judged.
+        if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and not isinstance(entry.key, KeyRef):
+            from cryptography.hazmat.primitives.asymmetric import ec
 
+            from keystores.pki.curves import curve_named
+
+            key = entry.key
+            if not ((isinstance(key, ec.EllipticCurvePrivateKey) and curve_named(key.curve.name) is not None)
+                    or _is_rsa(key)):
+                from keystores.model import describe_key
+                from keystores.pki.undecoded import UndecodedPrivateKey
+
+                kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
+                raise CapabilityError("private_keys", f"NSS databases get RSA and EC (P-256, P-384, P-521) keys "
+                                      f"from keystores, not {kind}",
+                                      store=self.location, label=entry.label)
+
+    def set_password(self, new_password: str) -> None:
+        """Refused where the store was opened to read (WritableNssStore has ChangeLog.set_password)."""
+        self._require_writable()

@@ -11,6 +11,7 @@ from keystores import paths
 from keystores.backends.nss import db
 from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
@@ -20,6 +21,15 @@ from keystores.errors import (
     StoreLocked,
 )
 from keystores.lightweight import suppress
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from keystores.crypto.kdf_pool import KdfPool, Pending
+
+    _T = TypeVar("_T")
 
 
 class _Busy(Exception):
@@ -170,9 +180,7 @@ class WriteTransaction:
         trusted = sum(1 for op, arg in ops if op == "add" and nt.from_model(arg.trust) is not None)
         if trusted:  # 7 MACs each: hashlib or cryptography is chosen for them all at once (crypto/pbkdf2.py)
             expect("sha256", self._iterations, 7 * trusted)
-        from keystores.crypto.kdf_pool import KdfPool
-
-        with KdfPool() as self._kdf:
+        with _PoolOnFirstUse() as self._kdf:
             for op, arg in ops:
                 if op != "add":  # it reads back rows whose encrypted attributes and MACs may still be in the making
                     self._store_pending(writer)
@@ -187,6 +195,30 @@ class WriteTransaction:
             self._store_pending(writer)
 
 
-class WritableNssStore(WriteTransaction, SqlWrites, NssStore):
-    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with its save, the
-    write transaction above and the rows and MACs writes.py lays out, which reading never loads."""
+class _PoolOnFirstUse:
+    """The write's keystores.crypto.kdf_pool.KdfPool, made on the first derivation submitted to it: a write that
+    derives nothing (a certificate laid out again without trust, as `trust LABEL off` writes it) imports none of it
+    (~0.9 M instructions)."""
+
+    def __init__(self) -> None:
+        self._pool: KdfPool | None = None
+
+    def submit(self, iterations: int | None, call: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Pending[_T]:
+        if self._pool is None:
+            from keystores.crypto.kdf_pool import KdfPool
+
+            self._pool = KdfPool()
+        return self._pool.submit(iterations, call, *args, **kwargs)
+
+    def __enter__(self) -> _PoolOnFirstUse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:  # waits for the running calls, drops the queued ones (KdfPool.__exit__)
+            self._pool.__exit__(*exc_info)
+
+
+class WritableNssStore(WriteTransaction, SqlWrites, ChangeLog, NssStore):
+    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with the change log
+    (changes.py), its save (the write transaction above) and the rows and MACs writes.py lays out, which reading
+    never loads."""
