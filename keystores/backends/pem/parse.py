@@ -12,7 +12,6 @@ from keystores.errors import (
 from keystores.lightweight import suppress
 from keystores.model import (
     TRUST_ALL,
-    ProtectionPart,
     Trust,
 )
 
@@ -20,9 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
-
-#: How a key written or read without a password is protected: not at all.
-UNENCRYPTED = ProtectionPart("none (unencrypted)", absent=True)
 
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
 
