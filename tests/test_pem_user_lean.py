@@ -192,3 +192,11 @@ def test_exporting_and_converting_into_a_new_pem_or_der_file_load_no_reader(inst
         assert "keystores.backends.pem.write" in loaded, argv
         assert not {"keystores.backends.pem.parse", "keystores.backends.pem.read"} & loaded, argv
     assert b"PRIVATE KEY-----" in (tmp_path / "conv.pem").read_bytes()  # (the key went too)
+
+
+def test_a_der_certificate_is_listed_and_shown_without_binascii(installed: UserInstall, files: Path) -> None:
+    """A DER file holds no base64: the PEM parser's decoder (binascii, a shared library to load) is not imported."""
+    for argv in (["list", "server.der"], ["list", "server.der", "--json"], ["show", "server.der", "server"]):
+        printed, loaded = _run(installed, files, argv)
+        assert "server" in printed and "keystores.backends.pem.lazy_read" in loaded, argv
+        assert "binascii" not in loaded, argv

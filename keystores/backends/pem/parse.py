@@ -4,8 +4,6 @@ subject= lines, comments, CRLF). Knows nothing of what a block holds.
 
 from __future__ import annotations
 
-import binascii
-
 from keystores.errors import (
     CorruptStore,
 )
@@ -200,6 +198,8 @@ def _decode_base64(body: list[str], label: str, line: int, location: str) -> byt
         raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location)
     if len(joined) % 4:
         raise CorruptStore(f"truncated base64 in the {label} block at line {line}", store=location)
+    import binascii  # here: listing a DER file, which parse.py only names a _Block, needs none (start-up)
+
     try:
         return binascii.a2b_base64(data, strict_mode=True)  # base64.b64decode(validate=True), without base64
     except (binascii.Error, ValueError) as exc:
