@@ -166,3 +166,37 @@ def test_exporting_an_ec_key_pair_with_its_key_loads_no_cryptography(installed: 
                                                serialization.NoEncryption())
         expected_chain = [cert.public_bytes(serialization.Encoding.PEM) for cert in entry.chain]
     assert expected_key in written and all(cert in written for cert in expected_chain)
+
+
+@pytest.mark.parametrize("name", ["pair.pem", "server.pem", "traditional.pem", "key.pem", "cert.pem", "server.der"])
+def test_a_file_the_lazy_reader_reads_is_listed_without_the_decoders(installed: UserInstall, files: Path,
+                                                                      name: str) -> None:
+    """read.py's decoders (~40 KB of bytecode) read what lazy_read.py declines; a listing of the everyday shapes
+    does not import them."""
+    done, loaded = installed.run(["list", name, *PW], cwd=files, env=ENV)
+    assert done.returncode == 0 and (done.stdout or name == "key.pem"), done.stderr
+    assert "keystores.backends.pem.store" in loaded and "keystores.backends.pem.read" not in loaded
+
+
+def test_exporting_and_converting_into_a_new_pem_or_der_file_load_no_reader(installed: UserInstall, files: Path,
+                                                                           tmp_path: Path) -> None:
+    """A new PEM or DER file is written, never read: neither the PEM parser nor the decoders are imported."""
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    with open_store(tmp_path / "one.p12", create=True, password=PASSWORD) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(_certificate("server", leaf_key, "server", leaf_key),),
+                        key=leaf_key))
+    for argv in (["export", "one.p12", "server", "-o", "cert.pem"], ["export", "one.p12", "server", "-o", "cert.der"],
+                 ["convert", "one.p12", "conv.pem"]):
+        done, loaded = installed.run([*argv, *PW], cwd=tmp_path, env=ENV)
+        assert done.returncode == 0 and done.stderr.rstrip().endswith(argv[-1]), done.stderr
+        assert "keystores.backends.pem.write" in loaded, argv
+        assert not {"keystores.backends.pem.parse", "keystores.backends.pem.read"} & loaded, argv
+    assert b"PRIVATE KEY-----" in (tmp_path / "conv.pem").read_bytes()  # (the key went too)
+
+
+def test_a_der_certificate_is_listed_and_shown_without_binascii(installed: UserInstall, files: Path) -> None:
+    """A DER file holds no base64: the PEM parser's decoder (binascii, a shared library to load) is not imported."""
+    for argv in (["list", "server.der"], ["list", "server.der", "--json"], ["show", "server.der", "server"]):
+        printed, loaded = _run(installed, files, argv)
+        assert "server" in printed and "keystores.backends.pem.lazy_read" in loaded, argv
+        assert "binascii" not in loaded, argv

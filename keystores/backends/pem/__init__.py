@@ -5,8 +5,9 @@ spelling read.
 
 Where to look: format.py declares the format (names, extensions, magic bytes) for detection and --type; store.py
 holds PemStore (open, several files read as one bundle, editing, protection); parse.py splits PEM text into blocks;
-read.py decodes blocks (or one DER object) and pairs keys, certificates and requests into entries; write.py writes
-them back; labels.py derives the labels both directions agree on.
+lazy_read.py reads the everyday shapes without decoding, else read.py decodes blocks (or one DER object) and pairs
+keys, certificates and requests into entries; write.py writes them back; labels.py derives the labels both
+directions agree on.
 """
 
 from keystores.formats import lazy_classes

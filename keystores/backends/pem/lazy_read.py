@@ -41,7 +41,8 @@ from __future__ import annotations
 import sys
 
 from keystores.backends.pem.labels import name_label
-from keystores.backends.pem.parse import _IGNORED_LABELS, UNENCRYPTED
+from keystores.backends.pem.parse import _IGNORED_LABELS
+from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import DerError, read
 from keystores.errors import CorruptStore, KeystoreError
 from keystores.lazy_entries import LazyEntry
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.backends.pem.parse import _Block
-    from keystores.backends.pem.read import PemReading
+    from keystores.backends.pem.store import PemReading
 
 _CERTIFICATES = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
 _KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
@@ -359,7 +360,8 @@ def _as_compared(name: bytes) -> tuple[frozenset[tuple[bytes, str]], ...]:
 
 def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], label: str,
          loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
-    """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder."""
+    """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder
+    (PemReading._certificate)."""
     def chain() -> tuple[Any, ...]:
         from keystores.pki.certificates import quietly_decoding
 
@@ -431,7 +433,7 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
         if not encrypted:
             store._key_protection.add(UNENCRYPTED)
         elif not traditional:
-            store._encrypted_pkcs8.append(block.der)  # (read.py's _legacy_plain recorded a traditional one's)
+            store._encrypted_pkcs8.append(block.der)  # (_legacy_plain recorded a traditional one's)
 
     def key() -> Any:
         from keystores.pki.undecoded import UndecodedPrivateKey
@@ -595,8 +597,9 @@ def _elements(data: bytes, at: int, end: int) -> list[tuple[int, int, int]]:
 
 
 def _legacy_decrypted(store: PemReading, block: _Block) -> bytes:
-    """The key of a traditional "Proc-Type: 4,ENCRYPTED" block, decrypted by read.py's own _legacy_plain (its
-    protection recorded); _NotHere where read.py would fail (a wrong password's padding, damage, no password)."""
+    """The key of a traditional "Proc-Type: 4,ENCRYPTED" block, decrypted as read.py decrypts it
+    (PemReading._legacy_plain: its protection recorded); _NotHere where read.py would fail (a wrong password's
+    padding, damage, no password)."""
     try:
         plain = store._legacy_plain(block)
     except KeystoreError:

@@ -4,15 +4,12 @@ subject= lines, comments, CRLF). Knows nothing of what a block holds.
 
 from __future__ import annotations
 
-import binascii
-
 from keystores.errors import (
     CorruptStore,
 )
 from keystores.lightweight import suppress
 from keystores.model import (
     TRUST_ALL,
-    ProtectionPart,
     Trust,
 )
 
@@ -20,9 +17,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
-
-#: How a key written or read without a password is protected: not at all.
-UNENCRYPTED = ProtectionPart("none (unencrypted)", absent=True)
 
 _CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
 
@@ -204,6 +198,8 @@ def _decode_base64(body: list[str], label: str, line: int, location: str) -> byt
         raise CorruptStore(f"bad base64 in the {label} block at line {line}", store=location)
     if len(joined) % 4:
         raise CorruptStore(f"truncated base64 in the {label} block at line {line}", store=location)
+    import binascii  # here: listing a DER file, which parse.py only names a _Block, needs none (start-up)
+
     try:
         return binascii.a2b_base64(data, strict_mode=True)  # base64.b64decode(validate=True), without base64
     except (binascii.Error, ValueError) as exc:

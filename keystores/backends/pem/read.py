@@ -1,4 +1,6 @@
-"""Reading PEM and DER: blocks (parse.py) or one DER object -> certificates, keys, requests -> entries.
+"""Decoding PEM and DER: blocks (parse.py) or one DER object -> certificates, keys, requests -> entries; functions of
+the store (store.py's PemReading), imported only when a file is decoded (lazy_read.py reads the everyday shapes
+without them).
 
 How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
 - a private key + the certificate whose public key matches -> KEY_PAIR; its chain is the leaf followed by the
@@ -22,25 +24,21 @@ memory ceiling). All keys of a file are opened with the one store password.
 
 from __future__ import annotations
 
-import sys
-
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
     _CERT_LABELS,
     _IGNORED_LABELS,
     _KEY_LABELS,
     _REQUEST_LABELS,
-    UNENCRYPTED,
     _Block,
-    _is_pem,
     split_pem,
 )
+from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import children, oid_text
 from keystores.crypto.der import read as read_der
 from keystores.errors import (
     CorruptStore,
     KeystoreError,
-    PasswordRequired,
     UnsupportedFormat,
     WrongPassword,
 )
@@ -50,9 +48,7 @@ from keystores.model import (
     TRUST_ALL,
     Entry,
     EntryKind,
-    ProtectionPart,
     Trust,
-    describe_key,
     public_key_fingerprint,
 )
 from keystores.pki.labels import UniqueLabels
@@ -65,23 +61,7 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-
-# OpenSSL's traditional encrypted-PEM ciphers -> (keystores.crypto.kdf cipher name, key size, block size).
-_LEGACY_PEM_CIPHERS = {"AES-128-CBC": ("aes", 16, 16), "AES-192-CBC": ("aes", 24, 16), "AES-256-CBC": ("aes", 32, 16),
-                       "DES-EDE3-CBC": ("tripledes", 24, 8), "DES-CBC": ("des", 8, 8)}
-
-
-_DEK_INFO = r"^[A-Za-z0-9-]+,[0-9A-Fa-f]+$"  # what dek_info_sound accepts (tests/test_pem.py holds it to it)
-_CIPHER_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
-_HEX_CHARACTERS = frozenset("0123456789ABCDEFabcdef")
-
-
-def dek_info_sound(value: str) -> bool:
-    """Whether a DEK-Info header is a cipher's name and a hexadecimal IV, as re.match(_DEK_INFO, value) says, by
-    string tests: listing a traditional encrypted key needs no `re` (start-up)."""
-    cipher, comma, iv = value.removesuffix("\n").partition(",")  # ($ matches before a final newline too)
-    return bool(comma and cipher and iv) and _CIPHER_NAME_CHARACTERS.issuperset(cipher) \
-        and _HEX_CHARACTERS.issuperset(iv)
+    from keystores.backends.pem.store import PemReading
 
 
 class _Item:
@@ -96,30 +76,6 @@ class _Item:
         self.friendly_name, self.local_key_id = friendly_name, local_key_id
         self.used = False
         self.trust = trust
-
-
-def _evp_bytes_to_key(password: bytes, salt: bytes, size: int) -> bytes:
-    """OpenSSL's EVP_BytesToKey with MD5 and one iteration, as the traditional encrypted PEM form derives keys: by
-    cryptography where it is loaded, else by hashlib (listing such a key loads no cryptography, lazy_read.py; either
-    way one OpenSSL is loaded, not two)."""
-    if "cryptography.hazmat.bindings._rust" in sys.modules:
-        from cryptography.hazmat.primitives import hashes
-
-        def md5(data: bytes) -> bytes:
-            digest = hashes.Hash(hashes.MD5())
-            digest.update(data)
-            return digest.finalize()
-    else:
-        import hashlib
-
-        def md5(data: bytes) -> bytes:
-            return hashlib.md5(data, usedforsecurity=False).digest()
-
-    derived, previous = b"", b""
-    while len(derived) < size:
-        previous = md5(previous + password + salt)
-        derived += previous
-    return derived[:size]
 
 
 def _firstread_der(der: bytes, where: str, location: str) -> bytes:
@@ -241,449 +197,338 @@ class _SubjectIndex:
         return sorted(decoded + raw, key=lambda item: item.position) if raw and decoded else decoded or raw
 
 
-class PemReading:
-    """The reading half of PemStore: file bytes -> decoded objects -> entries."""
 
-    def _load(self, data: bytes) -> None:
+def decode(store: PemReading, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
+    """The objects of one file's bytes, at positions from `first` on; errors name `store.location`."""
+    if not pem:
+        return [_Item(first + i.position, i.obj, None, None) for i in _decode_der(store, data)]
+    skipped: list[str] = []
+    return decode_blocks(store, split_pem(data, store.location, skipped), skipped, first, blank=not data.strip())
+
+
+def decode_blocks(store: PemReading, blocks: list[_Block], skipped: list[str], first: int = 0, *,
+                   blank: bool) -> list[_Item]:
+    """The objects of a file's PEM blocks (split_pem's, with the reasons it skipped some), at positions from
+    `first` on; `blank`: the file holds nothing but white space."""
+    if not blocks and skipped:
+        raise CorruptStore(skipped[0], store=store.location)
+    if not blocks and not blank:
+        raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=store.location)
+    _charge_encrypted_keys(store, blocks)
+    items = []
+    for position, block in enumerate(blocks, first):
         try:
-            self._load_objects(data)
-        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
-            if type(exc).__name__ != "PanicException":
+            objects = _decode_block(store, block)
+        except (CorruptStore, UnsupportedFormat) as exc:
+            # One malformed certificate (or foreign) block among good ones is skipped, as openssl's bundle
+            # readers do; a damaged key is an error (it is what the user keeps the file for), and so is a
+            # file with nothing readable. An unencrypted block that holds no key is junk like any other; an
+            # encrypted one that fails is the user's key, damaged or under another password.
+            encrypted_key = block.pem_label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.headers.get(
+                "Proc-Type", "").upper()
+            if encrypted_key or len(blocks) + len(skipped) == 1:
                 raise
-            raise CorruptStore("is damaged (cryptography could not parse it)", store=self.location) from None
+            skipped.append(exc.reason)
+            continue
+        for obj in objects:
+            items.append(_Item(position, obj, block.friendly_name, block.local_key_id, trust=block.trust))
+    if skipped and not items:
+        raise CorruptStore(f"no block is readable ({skipped[0]})", store=store.location)
+    store.notes.extend(f"{store.location}: skipped {reason}" for reason in skipped)
+    return items
 
-    def _assemble_decoded(self, decode: Callable[[], list[_Item]]) -> None:
-        """_assemble(decode()), cryptography's warnings about what it decodes kept quiet: real CA bundles hold roots
-        with non-positive serial numbers, and cryptography warns on each (to stderr in the CLI). They are read as
-        they are: warning about a root the user did not make helps nobody. (Only here: lazy_read.py decodes
-        nothing, and its entries decode quietly too.)"""
-        from keystores.pki.certificates import quietly_decoding
 
-        with quietly_decoding():
-            self._assemble(decode())
+def _charge_encrypted_keys(store: PemReading, blocks: list[_Block]) -> None:
+    """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
+    at the iteration ceiling is refused at once. Damaged parameters are left for the block's own decoding."""
+    if not store.password or not any(b.pem_label == "ENCRYPTED PRIVATE KEY" for b in blocks):
+        return
+    from asn1crypto import keys
 
-    def _load_objects(self, data: bytes) -> None:
-        # The bytes decide between the two spellings (`type="pem"` on a DER file, or the reverse, just works);
-        # the store is then written back in the spelling it was read in.
-        is_pem = _is_pem(data)
-        if is_pem != (self.format == "pem") and data.strip():
-            self._set_format("pem" if is_pem else "der")
-        if self.format != "pem":
-            if not self.writable:
-                from keystores.backends.pem.lazy_read import read_der_lazily
+    from keystores.crypto import pbe
 
-                if read_der_lazily(self, data):  # a certificate: not decoded yet
-                    return
-            self._assemble_decoded(lambda: self._decode(data, pem=False))
-            return
-        skipped: list[str] = []
-        blocks = split_pem(data, self.location, skipped)
-        if not skipped and not self.writable:
-            from keystores.backends.pem.lazy_read import read_lazily
+    for block in blocks:
+        if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
+            continue
+        try:
+            algorithm = keys.EncryptedPrivateKeyInfo.load(block.der)["encryption_algorithm"]
+            pbe.check_parameters(algorithm, store._kdf_budget)
+        except LimitExceeded as exc:
+            raise LimitExceeded(f"{block.where}: {exc.reason}", store=store.location) from exc
+        except (ValueError, KeyError, TypeError, KeystoreError):
+            continue
 
-            if read_lazily(self, blocks):  # a key with its certificate, or certificates: none decoded yet
-                return
-        self._assemble_decoded(lambda: self._decode_blocks(blocks, skipped, blank=not data.strip()))
 
-    def _decode(self, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
-        """The objects of one file's bytes, at positions from `first` on; errors name `self.location`."""
-        if not pem:
-            return [_Item(first + i.position, i.obj, None, None) for i in self._decode_der(data)]
-        skipped: list[str] = []
-        return self._decode_blocks(split_pem(data, self.location, skipped), skipped, first, blank=not data.strip())
+def _decode_block(store: PemReading, block: _Block) -> list[Any]:
+    """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
+    from cryptography import x509
 
-    def _decode_blocks(self, blocks: list[_Block], skipped: list[str], first: int = 0, *,
-                       blank: bool) -> list[_Item]:
-        """The objects of a file's PEM blocks (split_pem's, with the reasons it skipped some), at positions from
-        `first` on; `blank`: the file holds nothing but white space."""
-        if not blocks and skipped:
-            raise CorruptStore(skipped[0], store=self.location)
-        if not blocks and not blank:
-            raise UnsupportedFormat("no PEM block (-----BEGIN ...-----) found", store=self.location)
-        self._charge_encrypted_keys(blocks)
-        items = []
-        for position, block in enumerate(blocks, first):
+    label = block.pem_label
+    if label in _IGNORED_LABELS:
+        return []
+    if label in _CERT_LABELS:
+        der = block.der
+        if label == "TRUSTED CERTIFICATE":  # OpenSSL's own: the certificate, then its X509_CERT_AUX
+            der = _firstread_der(der, block.where, store.location)
             try:
-                objects = self._decode_block(block)
-            except (CorruptStore, UnsupportedFormat) as exc:
-                # One malformed certificate (or foreign) block among good ones is skipped, as openssl's bundle
-                # readers do; a damaged key is an error (it is what the user keeps the file for), and so is a
-                # file with nothing readable. An unencrypted block that holds no key is junk like any other; an
-                # encrypted one that fails is the user's key, damaged or under another password.
-                encrypted_key = block.pem_label == "ENCRYPTED PRIVATE KEY" or "ENCRYPTED" in block.headers.get(
-                    "Proc-Type", "").upper()
-                if encrypted_key or len(blocks) + len(skipped) == 1:
-                    raise
-                skipped.append(exc.reason)
-                continue
-            for obj in objects:
-                items.append(_Item(position, obj, block.friendly_name, block.local_key_id, trust=block.trust))
-        if skipped and not items:
-            raise CorruptStore(f"no block is readable ({skipped[0]})", store=self.location)
-        self.notes.extend(f"{self.location}: skipped {reason}" for reason in skipped)
-        return items
-
-    def _charge_encrypted_keys(self, blocks: list[_Block]) -> None:
-        """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
-        at the iteration ceiling is refused at once. Damaged parameters are left for the block's own decoding."""
-        if not self.password or not any(b.pem_label == "ENCRYPTED PRIVATE KEY" for b in blocks):
-            return
-        from asn1crypto import keys
-
-        from keystores.crypto import pbe
-
-        for block in blocks:
-            if block.pem_label != "ENCRYPTED PRIVATE KEY" or _scrypt_parameters(block.der) is not None:
-                continue
-            try:
-                algorithm = keys.EncryptedPrivateKeyInfo.load(block.der)["encryption_algorithm"]
-                pbe.check_parameters(algorithm, self._kdf_budget)
-            except LimitExceeded as exc:
-                raise LimitExceeded(f"{block.where}: {exc.reason}", store=self.location) from exc
-            except (ValueError, KeyError, TypeError, KeystoreError):
-                continue
-
-    def _decode_block(self, block: _Block) -> list[Any]:
-        """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
-        from cryptography import x509
-
-        label = block.pem_label
-        if label in _IGNORED_LABELS:
-            return []
-        if label in _CERT_LABELS:
-            der = block.der
-            if label == "TRUSTED CERTIFICATE":  # OpenSSL's own: the certificate, then its X509_CERT_AUX
-                der = _firstread_der(der, block.where, self.location)
-                try:
-                    alias, block.trust = _openssl_cert_aux(block.der[len(der):])
-                except (ValueError, IndexError, TypeError) as exc:
-                    raise CorruptStore(f"{block.where} has damaged trust settings", store=self.location) from exc
-                block.friendly_name = block.friendly_name or alias
-            return [self._certificate(der, block.where)]
-        if label in _REQUEST_LABELS:
-            try:
-                request = x509.load_der_x509_csr(block.der)
-            except (ValueError, x509.InvalidVersion) as exc:
-                raise CorruptStore(f"{block.where} is not a valid certificate request",
-                                   store=self.location) from exc
-            return [self._checked(request, block.where)]
-        encrypted = label == "ENCRYPTED PRIVATE KEY" or (
-            label in _KEY_LABELS and "ENCRYPTED" in block.headers.get("Proc-Type", "").upper())
-        if label == "ENCRYPTED PRIVATE KEY":
-            return [self._decrypt_pkcs8(block.der, block.where)]
-        if label in _KEY_LABELS:
-            if encrypted:
-                return [self._decrypt_legacy(block)]
-            return [self._plain_key(block.der, block.where)]
-        if label == "PKCS7":
-            return self._pkcs7_certificates(block.der, block.where)
-        raise UnsupportedFormat(f"{block.where} is not a certificate, private key or certificate request "
-                                "(only those can be held in a store)", store=self.location)
-
-    def _decode_der(self, data: bytes) -> list[_Item]:
-        from cryptography import x509
-
-        if not data:
-            return []
-        with suppress(CorruptStore):
-            return [_Item(0, self._certificate(data, "the DER object"), None, None)]
-        with suppress(ValueError, x509.InvalidVersion):
-            return [_Item(0, self._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
-        key = self._maybe_key(data)
-        if key is not None:
-            return [_Item(0, key, None, None)]
-        if _looks_encrypted_pkcs8(data):
-            return [_Item(0, self._decrypt_pkcs8(data, "the DER object"), None, None)]
-        with suppress(KeystoreError):
-            return [_Item(0, cert, None, None) for cert in self._pkcs7_certificates(data, "the DER object")]
-        raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
-                                "(or it is damaged)", store=self.location)
-
-    def _certificate(self, der: bytes, where: str) -> Any:
-        """The certificate in `der`; one cryptography refuses in part is a RawCertificate (see keystores.pki.undecoded),
-        bytes that are no certificate at all are damage."""
-        from keystores.pki.certificates import decode_certificate
-        from keystores.pki.undecoded import RawCertificate
-
-        cert = decode_certificate(der)
-        if isinstance(cert, RawCertificate) and cert.parsed is None:
-            raise CorruptStore(f"{where} is not a valid certificate", store=self.location)
-        return cert
-
-    def _checked(self, obj: Any, where: str) -> Any:
-        """`obj` once the parts cryptography decodes lazily (key, names, dates) are known to decode."""
-        from cryptography.exceptions import UnsupportedAlgorithm
-
-        from keystores.pki.undecoded import RawCertificate
-
-        if isinstance(obj, RawCertificate):
-            return obj  # written back byte for byte: nothing in it needs decoding
-
-        from keystores.pki.certificates import fully_decoded
-
+                alias, block.trust = _openssl_cert_aux(block.der[len(der):])
+            except (ValueError, IndexError, TypeError) as exc:
+                raise CorruptStore(f"{block.where} has damaged trust settings", store=store.location) from exc
+            block.friendly_name = block.friendly_name or alias
+        return [store._certificate(der, block.where)]
+    if label in _REQUEST_LABELS:
         try:
-            obj.public_key()
-        except UnsupportedAlgorithm as exc:
-            raise UnsupportedFormat(f"{where} has a public key of a type we do not read", store=self.location) \
-                from exc
-        except ValueError as exc:
-            raise CorruptStore(f"{where} has a damaged public key", store=self.location) from exc
-        try:
-            return fully_decoded(obj)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise CorruptStore(f"{where} is damaged ({exc.__class__.__name__} while decoding it)",
-                               store=self.location) from exc
+            request = x509.load_der_x509_csr(block.der)
+        except (ValueError, x509.InvalidVersion) as exc:
+            raise CorruptStore(f"{block.where} is not a valid certificate request",
+                               store=store.location) from exc
+        return [store._checked(request, block.where)]
+    encrypted = label == "ENCRYPTED PRIVATE KEY" or (
+        label in _KEY_LABELS and "ENCRYPTED" in block.headers.get("Proc-Type", "").upper())
+    if label == "ENCRYPTED PRIVATE KEY":
+        return [_decrypt_pkcs8(store, block.der, block.where)]
+    if label in _KEY_LABELS:
+        if encrypted:
+            return [_decrypt_legacy(store, block)]
+        return [_plain_key(store, block.der, block.where)]
+    if label == "PKCS7":
+        return _pkcs7_certificates(store, block.der, block.where)
+    raise UnsupportedFormat(f"{block.where} is not a certificate, private key or certificate request "
+                            "(only those can be held in a store)", store=store.location)
 
-    def _maybe_key(self, der: bytes) -> PrivateKeyTypes | None:
-        """The key in `der` (an UndecodedPrivateKey for a sound PKCS#8 of a type cryptography does not load)."""
-        from keystores.pki.undecoded import load_private_key
 
-        try:
-            return load_private_key(der)  # type: ignore[no-any-return]
-        except (ValueError, TypeError):
-            return None
+def _decode_der(store: PemReading, data: bytes) -> list[_Item]:
+    from cryptography import x509
 
-    def _plain_key(self, der: bytes, where: str) -> PrivateKeyTypes:
-        key = self._maybe_key(der)
-        if key is None:
-            raise CorruptStore(f"{where} is not a readable private key", store=self.location)
-        self._key_protection.add(UNENCRYPTED)
-        return key
+    if not data:
+        return []
+    with suppress(CorruptStore):
+        return [_Item(0, store._certificate(data, "the DER object"), None, None)]
+    with suppress(ValueError, x509.InvalidVersion):
+        return [_Item(0, store._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
+    key = store._maybe_key(data)
+    if key is not None:
+        return [_Item(0, key, None, None)]
+    if _looks_encrypted_pkcs8(data):
+        return [_Item(0, _decrypt_pkcs8(store, data, "the DER object"), None, None)]
+    with suppress(KeystoreError):
+        return [_Item(0, cert, None, None) for cert in _pkcs7_certificates(store, data, "the DER object")]
+    raise UnsupportedFormat("not a DER certificate, private key, certificate request or PKCS#7 bundle "
+                            "(or it is damaged)", store=store.location)
 
-    def _need_password(self, where: str) -> str:
-        self._encrypted_keys_read = True
-        if not self.password:
-            raise PasswordRequired(f"{where} is an encrypted private key; give the password", store=self.location)
-        return self.password
 
-    def _decrypt_pkcs8(self, der: bytes, where: str) -> PrivateKeyTypes:
-        """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
-        charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
-        keystores.crypto.pbe, which reads them all and tells a wrong password from damage."""
-        from keystores.crypto import pbe
+def _plain_key(store: PemReading, der: bytes, where: str) -> PrivateKeyTypes:
+    key = store._maybe_key(der)
+    if key is None:
+        raise CorruptStore(f"{where} is not a readable private key", store=store.location)
+    store._key_protection.add(UNENCRYPTED)
+    return key
 
-        password = self._need_password(where)
-        self._encrypted_pkcs8.append(der)
-        scrypt = _scrypt_parameters(der)
-        try:
-            if scrypt is not None:
-                return self._decrypt_scrypt(der, where, password, scrypt)
-            # PEM blocks were charged to the budget by _charge_encrypted_keys; a DER file's one key is charged here.
-            budget = self._kdf_budget if self.format == "der" else None
-            plain = pbe.decrypt_pkcs8(der, password, budget=budget)
-        except WrongPassword as exc:
-            raise WrongPassword(f"wrong password for {where}", store=self.location) from exc
-        except KeystoreError as exc:
-            raise type(exc)(f"{where}: {exc.reason}", store=self.location) from exc
-        key = self._maybe_key(plain)
-        if key is None:
-            raise CorruptStore(f"{where} decrypts to a key we cannot read", store=self.location)
-        return key
 
-    def _decrypt_scrypt(self, der: bytes, where: str, password: str, cost: tuple[int, int, int]) -> PrivateKeyTypes:
-        """`openssl pkcs8 -scrypt` keys, which keystores.crypto.pbe does not read: cryptography's loader, once its cost
-        (N, r, p) is known to be within what OpenSSL itself decrypts."""
-        from cryptography.hazmat.primitives import serialization
+def _decrypt_pkcs8(store: PemReading, der: bytes, where: str) -> PrivateKeyTypes:
+    """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
+    charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
+    keystores.crypto.pbe, which reads them all and tells a wrong password from damage."""
+    from keystores.crypto import pbe
 
-        n, r, p = cost
-        if n < 2 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16 or 128 * n * r > MAX_SCRYPT_MEMORY:
-            raise LimitExceeded(f"scrypt cost N={n}, r={r}, p={p} is outside what OpenSSL decrypts (N a power of "
-                                f"two, 128*N*r at most {MAX_SCRYPT_MEMORY // 2**20} MiB, r <= 32, p <= 16)")
-        self._kdf_budget.charge(n * r, p, "scrypt")
-        try:
-            return serialization.load_der_private_key(der, password.encode("utf-8"))
-        except Exception as exc:  # cryptography reads scrypt; a failure is the password (or damage it cannot tell)
-            raise WrongPassword("decryption failed") from exc
-        except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
-            if type(exc).__name__ != "PanicException":
-                raise
-            raise CorruptStore("is damaged (cryptography could not parse it)") from None
+    password = store._need_password(where)
+    store._encrypted_pkcs8.append(der)
+    scrypt = _scrypt_parameters(der)
+    try:
+        if scrypt is not None:
+            return _decrypt_scrypt(store, der, where, password, scrypt)
+        # PEM blocks were charged to the budget by _charge_encrypted_keys; a DER file's one key is charged here.
+        budget = store._kdf_budget if store.format == "der" else None
+        plain = pbe.decrypt_pkcs8(der, password, budget=budget)
+    except WrongPassword as exc:
+        raise WrongPassword(f"wrong password for {where}", store=store.location) from exc
+    except KeystoreError as exc:
+        raise type(exc)(f"{where}: {exc.reason}", store=store.location) from exc
+    key = store._maybe_key(plain)
+    if key is None:
+        raise CorruptStore(f"{where} decrypts to a key we cannot read", store=store.location)
+    return key
 
-    def _decrypt_legacy(self, block: _Block) -> PrivateKeyTypes:
-        """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
 
-        Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
-        damaged IV instead of raising.
-        """
-        plain = self._legacy_plain(block)
-        # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
-        parsed = self._maybe_key(plain) if plain else None
-        if parsed is None:
-            raise WrongPassword(f"wrong password for {block.where}", store=self.location)
-        return parsed
+def _decrypt_scrypt(store: PemReading, der: bytes, where: str, password: str,
+                    cost: tuple[int, int, int]) -> PrivateKeyTypes:
+    """`openssl pkcs8 -scrypt` keys, which keystores.crypto.pbe does not read: cryptography's loader, once its cost
+    (N, r, p) is known to be within what OpenSSL itself decrypts."""
+    from cryptography.hazmat.primitives import serialization
 
-    def _legacy_plain(self, block: _Block) -> bytes:
-        """_decrypt_legacy's decrypted DER (its protection recorded), b"" where the padding is wrong; raises for a
-        damaged header or data, a cipher not read here, or no password. lazy_read.py reads the key from it too."""
-        from keystores.crypto.pbe import cbc_decrypt
+    n, r, p = cost
+    if n < 2 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16 or 128 * n * r > MAX_SCRYPT_MEMORY:
+        raise LimitExceeded(f"scrypt cost N={n}, r={r}, p={p} is outside what OpenSSL decrypts (N a power of "
+                            f"two, 128*N*r at most {MAX_SCRYPT_MEMORY // 2**20} MiB, r <= 32, p <= 16)")
+    store._kdf_budget.charge(n * r, p, "scrypt")
+    try:
+        return serialization.load_der_private_key(der, password.encode("utf-8"))
+    except Exception as exc:  # cryptography reads scrypt; a failure is the password (or damage it cannot tell)
+        raise WrongPassword("decryption failed") from exc
+    except BaseException as exc:  # cryptography's Rust code can panic on hostile input (PanicException)
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise CorruptStore("is damaged (cryptography could not parse it)") from None
 
-        dek_info = block.headers.get("DEK-Info", "")
-        if not dek_info_sound(dek_info):
-            raise CorruptStore(f"{block.where} has a damaged DEK-Info header", store=self.location)
-        cipher, _, iv_hex = dek_info.partition(",")
-        cipher = cipher.upper()
-        if cipher not in _LEGACY_PEM_CIPHERS:
-            raise UnsupportedFormat(f"{block.where} is encrypted with {cipher}, which we do not read",
-                                    store=self.location)
-        name, key_size, block_size = _LEGACY_PEM_CIPHERS[cipher]
-        iv = bytes.fromhex(iv_hex) if len(iv_hex) % 2 == 0 else b""
-        if len(iv) != block_size or not block.der or len(block.der) % block_size:
-            raise CorruptStore(f"{block.where} is damaged (IV or data length does not fit {cipher})",
-                               store=self.location)
-        password = self._need_password(block.where)
-        family = {"aes": f"AES-{key_size * 8}", "tripledes": "3DES", "des": "DES"}[name]
-        self._key_protection.add(ProtectionPart(f"legacy PEM encryption {cipher} (MD5 key derivation, 1 iteration)",
-                                                ("EVP_BytesToKey", "MD5", family), 1))
-        key = _evp_bytes_to_key(password.encode("utf-8"), iv[:8], key_size)
-        return cbc_decrypt(name, key, iv, block.der) or b""
 
-    def _keep_loose_key(self, key: PrivateKeyTypes) -> None:
-        """A private key that matches no certificate or request: kept, and named in a note (lazy_read.py too)."""
-        self.loose_keys.append(key)
-        self._loose_key_note(describe_key(key.public_key()))
+def _decrypt_legacy(store: PemReading, block: _Block) -> PrivateKeyTypes:
+    """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
 
-    def _keep_loose_key_unloaded(self, load: Callable[[], PrivateKeyTypes], key_type: str) -> None:
-        """_keep_loose_key of a key of `key_type` (describe_key's words) known to load, loaded on first use of
-        `loose_keys` (lazy_read.py: listing it loads no cryptography)."""
-        self._loose_key_loaders.append(load)
-        self._loose_key_note(key_type)
+    Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
+    damaged IV instead of raising.
+    """
+    plain = store._legacy_plain(block)
+    # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
+    parsed = store._maybe_key(plain) if plain else None
+    if parsed is None:
+        raise WrongPassword(f"wrong password for {block.where}", store=store.location)
+    return parsed
 
-    def _loose_key_note(self, key_type: str) -> None:
-        self.notes.append(f"{self.location}: holds a private key ({key_type}) that matches no certificate or "
-                          "request; it is not an entry, but it is kept when the file is rewritten")
 
-    def _pkcs7_certificates(self, der: bytes, where: str) -> list[x509.Certificate]:
-        from cryptography.exceptions import UnsupportedAlgorithm
-        from cryptography.hazmat.primitives.serialization import pkcs7
+def _pkcs7_certificates(store: PemReading, der: bytes, where: str) -> list[x509.Certificate]:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import pkcs7
 
-        try:
-            certs = pkcs7.load_der_pkcs7_certificates(der)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=self.location) from exc
-        return [self._checked(cert, where) for cert in certs]
+    try:
+        certs = pkcs7.load_der_pkcs7_certificates(der)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=store.location) from exc
+    return [store._checked(cert, where) for cert in certs]
 
-    def _assemble(self, items: list[_Item]) -> None:
-        """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
-        from bisect import bisect_left
 
-        from cryptography import x509
+def assemble_decoded(store: PemReading, decoding: Callable[[], list[_Item]]) -> None:
+    """assemble(store, decoding()), cryptography's warnings about what it decodes kept quiet: real CA bundles hold roots
+    with non-positive serial numbers, and cryptography warns on each (to stderr in the CLI). They are read as
+    they are: warning about a root the user did not make helps nobody. (Only here: lazy_read.py decodes
+    nothing, and its entries decode quietly too.)"""
+    from keystores.pki.certificates import quietly_decoding
 
-        from keystores.limits import VerificationBudget
-        from keystores.pki.chain import build_chain
-        from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
+    with quietly_decoding():
+        assemble(store, decoding())
 
-        certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
-        requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
-        keys = [i for i in items if not isinstance(i.obj, x509.Certificate | RawCertificate
-                                                   | x509.CertificateSigningRequest)]
-        certs_by_key: dict[bytes, list[_Item]] = {}
-        for cert_item in certs:
-            certs_by_key.setdefault(_key_hash(cert_item.obj), []).append(cert_item)
-        requests_by_key: dict[bytes, list[_Item]] = {}
-        for request_item in requests:
-            requests_by_key.setdefault(public_key_fingerprint(request_item.obj.public_key()), []).append(request_item)
 
-        # (position, friendly name, kind, leaf or request item, key) per future entry
-        groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
-        for key_item in keys:
-            if isinstance(key_item.obj, UndecodedPrivateKey):
-                # cryptography derives no public key from it: paired by the public key its PKCS#8 carries.
-                bits = key_item.obj.public_key_bits
-                leaf_item = next((c for c in certs if not c.used and bits is not None
-                                  and isinstance(c.obj, RawCertificate) and c.obj.public_key_bits == bits), None)
-                if leaf_item is not None:
-                    leaf_item.used = True
-                    groups.append((min(leaf_item.position, key_item.position),
-                                   leaf_item.friendly_name or key_item.friendly_name, EntryKind.KEY_PAIR, leaf_item,
-                                   key_item.obj))
-                    continue
-                self.loose_keys.append(key_item.obj)
-                self.notes.append(f"{self.location}: holds a {key_item.obj.key_type} private key that cryptography "
-                                  "cannot load, so it is not paired with a certificate; it is kept when the file "
-                                  "is rewritten")
-                continue
-            spki = public_key_fingerprint(key_item.obj.public_key())
-            matches = [c for c in certs_by_key.get(spki, ()) if not c.used]
-            if matches:
-                leaf = min(matches, key=lambda c: (key_item.local_key_id is None
-                                                   or c.local_key_id != key_item.local_key_id,
-                                                   abs(c.position - key_item.position)))
-                leaf.used = True
-                groups.append((min(leaf.position, key_item.position), leaf.friendly_name or key_item.friendly_name,
-                               EntryKind.KEY_PAIR, leaf, key_item.obj))
-                continue
-            pending = [r for r in requests_by_key.get(spki, ()) if not r.used]
-            if pending:
-                request = min(pending, key=lambda r: abs(r.position - key_item.position))
-                request.used = True
-                groups.append((min(request.position, key_item.position),
-                               request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
+def assemble(store: PemReading, items: list[_Item]) -> None:
+    """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
+    from bisect import bisect_left
+
+    from cryptography import x509
+
+    from keystores.limits import VerificationBudget
+    from keystores.pki.chain import build_chain
+    from keystores.pki.undecoded import RawCertificate, UndecodedPrivateKey
+
+    certs = [i for i in items if isinstance(i.obj, x509.Certificate | RawCertificate)]
+    requests = [i for i in items if isinstance(i.obj, x509.CertificateSigningRequest)]
+    keys = [i for i in items if not isinstance(i.obj, x509.Certificate | RawCertificate
+                                               | x509.CertificateSigningRequest)]
+    certs_by_key: dict[bytes, list[_Item]] = {}
+    for cert_item in certs:
+        certs_by_key.setdefault(_key_hash(cert_item.obj), []).append(cert_item)
+    requests_by_key: dict[bytes, list[_Item]] = {}
+    for request_item in requests:
+        requests_by_key.setdefault(public_key_fingerprint(request_item.obj.public_key()), []).append(request_item)
+
+    # (position, friendly name, kind, leaf or request item, key) per future entry
+    groups: list[tuple[int, str | None, EntryKind, _Item, Any]] = []
+    for key_item in keys:
+        if isinstance(key_item.obj, UndecodedPrivateKey):
+            # cryptography derives no public key from it: paired by the public key its PKCS#8 carries.
+            bits = key_item.obj.public_key_bits
+            leaf_item = next((c for c in certs if not c.used and bits is not None
+                              and isinstance(c.obj, RawCertificate) and c.obj.public_key_bits == bits), None)
+            if leaf_item is not None:
+                leaf_item.used = True
+                groups.append((min(leaf_item.position, key_item.position),
+                               leaf_item.friendly_name or key_item.friendly_name, EntryKind.KEY_PAIR, leaf_item,
                                key_item.obj))
                 continue
-            self._keep_loose_key(key_item.obj)
-        groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
+            store.loose_keys.append(key_item.obj)
+            store.notes.append(f"{store.location}: holds a {key_item.obj.key_type} private key that cryptography "
+                              "cannot load, so it is not paired with a certificate; it is kept when the file "
+                              "is rewritten")
+            continue
+        spki = public_key_fingerprint(key_item.obj.public_key())
+        matches = [c for c in certs_by_key.get(spki, ()) if not c.used]
+        if matches:
+            leaf = min(matches, key=lambda c: (key_item.local_key_id is None
+                                               or c.local_key_id != key_item.local_key_id,
+                                               abs(c.position - key_item.position)))
+            leaf.used = True
+            groups.append((min(leaf.position, key_item.position), leaf.friendly_name or key_item.friendly_name,
+                           EntryKind.KEY_PAIR, leaf, key_item.obj))
+            continue
+        pending = [r for r in requests_by_key.get(spki, ()) if not r.used]
+        if pending:
+            request = min(pending, key=lambda r: abs(r.position - key_item.position))
+            request.used = True
+            groups.append((min(request.position, key_item.position),
+                           request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
+                           key_item.obj))
+            continue
+        store._keep_loose_key(key_item.obj)
+    groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
-        chains: dict[int, tuple[x509.Certificate, ...]] = {}
-        chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
-        subjects = _SubjectIndex(certs)
-        verifications = VerificationBudget()
-        for number, (_, _, kind, leaf, _) in enumerate(groups):
-            if kind is not EntryKind.KEY_PAIR:
-                continue
+    chains: dict[int, tuple[x509.Certificate, ...]] = {}
+    chain_items: list[_Item] = []  # unnamed certificates that are a key pair's chain members
+    subjects = _SubjectIndex(certs)
+    verifications = VerificationBudget()
+    for number, (_, _, kind, leaf, _) in enumerate(groups):
+        if kind is not EntryKind.KEY_PAIR:
+            continue
 
-            def nearest(name: x509.Name, leaf: _Item = leaf) -> Iterator[_Item]:
-                # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
-                # it, nearest first. Lazy: a chain is usually found in the first block or two.
-                same = subjects.named(name)
-                split = bisect_left([c.position for c in same], leaf.position)
-                yield from same[split:]
-                yield from reversed(same[:split])
+        def nearest(name: x509.Name, leaf: _Item = leaf) -> Iterator[_Item]:
+            # Blocks right after the leaf first (where writers put a key pair's own chain), then those before
+            # it, nearest first. Lazy: a chain is usually found in the first block or two.
+            same = subjects.named(name)
+            split = bisect_left([c.position for c in same], leaf.position)
+            yield from same[split:]
+            yield from reversed(same[:split])
 
-            chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)),
-                                verifications)
-            chains[number] = chain
-            for member in chain[1:]:
-                for cand in nearest(member.subject):
-                    if not cand.used and cand.friendly_name is None and cand.obj == member:
-                        cand.used = True
-                        chain_items.append(cand)
-                        break
+        chain = build_chain(leaf.obj, lambda cert, nearest=nearest: (c.obj for c in nearest(cert.issuer)),
+                            verifications)
+        chains[number] = chain
+        for member in chain[1:]:
+            for cand in nearest(member.subject):
+                if not cand.used and cand.friendly_name is None and cand.obj == member:
+                    cand.used = True
+                    chain_items.append(cand)
+                    break
 
-        note = verifications.note(self.location)
-        if note is not None:
-            self.notes.append(note)
-        duplicates = 0
-        trusted_seen: set[bytes] = set()
-        for cert_item in certs:
-            if cert_item.used:
-                continue
-            fingerprint = _fingerprint(cert_item.obj)
-            if cert_item.friendly_name is None and fingerprint in trusted_seen:
-                duplicates += 1
-                continue
+    note = verifications.note(store.location)
+    if note is not None:
+        store.notes.append(note)
+    duplicates = 0
+    trusted_seen: set[bytes] = set()
+    for cert_item in certs:
+        if cert_item.used:
+            continue
+        fingerprint = _fingerprint(cert_item.obj)
+        if cert_item.friendly_name is None and fingerprint in trusted_seen:
+            duplicates += 1
+            continue
+        trusted_seen.add(fingerprint)
+        groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
+    if duplicates:
+        store.notes.append(f"{store.location}: {duplicates} duplicate certificate(s) skipped")
+    # A chain member is an entry of its own too, untrusted (a chain trusts nothing by being there): one per
+    # certificate, however many chains hold it, and none where the file also holds it trusted.
+    for cert_item in chain_items:
+        fingerprint = _fingerprint(cert_item.obj)
+        if fingerprint not in trusted_seen:
             trusted_seen.add(fingerprint)
-            groups.append((cert_item.position, cert_item.friendly_name, EntryKind.TRUSTED_CERT, cert_item, None))
-        if duplicates:
-            self.notes.append(f"{self.location}: {duplicates} duplicate certificate(s) skipped")
-        # A chain member is an entry of its own too, untrusted (a chain trusts nothing by being there): one per
-        # certificate, however many chains hold it, and none where the file also holds it trusted.
-        for cert_item in chain_items:
-            fingerprint = _fingerprint(cert_item.obj)
-            if fingerprint not in trusted_seen:
-                trusted_seen.add(fingerprint)
-                groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
+            groups.append((cert_item.position, None, EntryKind.CERTIFICATE, cert_item, None))
 
-        labels = UniqueLabels()
-        order = sorted(range(len(groups)), key=lambda n: groups[n][0])
-        for number in order:
-            _, friendly, kind, item, key = groups[number]
-            label = labels.add(friendly or derived_label(item.obj.subject, _labelling_key(item.obj)))
-            if kind is EntryKind.KEY_PAIR:
-                entry = Entry(label, kind, chain=chains[number], key=key)
-            elif kind is EntryKind.REQUEST:
-                entry = Entry(label, kind, key=key, request=item.obj)
-            elif kind is EntryKind.CERTIFICATE:
-                entry = Entry(label, kind, chain=(item.obj,), trust=None)
-            else:
-                entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
-            self._entries[label] = entry
+    labels = UniqueLabels()
+    order = sorted(range(len(groups)), key=lambda n: groups[n][0])
+    for number in order:
+        _, friendly, kind, item, key = groups[number]
+        label = labels.add(friendly or derived_label(item.obj.subject, _labelling_key(item.obj)))
+        if kind is EntryKind.KEY_PAIR:
+            entry = Entry(label, kind, chain=chains[number], key=key)
+        elif kind is EntryKind.REQUEST:
+            entry = Entry(label, kind, key=key, request=item.obj)
+        elif kind is EntryKind.CERTIFICATE:
+            entry = Entry(label, kind, chain=(item.obj,), trust=None)
+        else:
+            entry = Entry(label, kind, chain=(item.obj,), trust=item.trust)
+        store._entries[label] = entry

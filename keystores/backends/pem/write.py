@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from keystores import paths
 from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
-from keystores.backends.pem.parse import UNENCRYPTED
+from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import pem_armor
 from keystores.errors import (
     CapabilityError,
