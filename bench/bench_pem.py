@@ -15,7 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import FLOOR_WHAT, FLOORS, command_rows, measure_runs, startup_note, startup_row, user_install
+from harness import (
+    DER_CHILDREN,
+    FLOOR_WHAT,
+    FLOORS,
+    command_rows,
+    measure_runs,
+    startup_note,
+    startup_row,
+    user_install,
+)
 
 PASSWORD_ENV = {"BENCH_PW": "bench-password"}
 CAS = 300
@@ -173,16 +182,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
         "    blocks.setdefault(label, []).append((headers, binascii.a2b_base64(body)))\n"
         "(headers, der), = (found for label, found in blocks.items() if label.endswith(b'PRIVATE KEY')).__next__()\n"
         "ders = [der for label, found in blocks.items() if not label.endswith(b'PRIVATE KEY') for _, der in found]\n"
-        "def children(der):  # (contents, whole TLV) of each DER value in `der`\n"
-        "    found, at = [], 0\n"
-        "    while at < len(der):\n"
-        "        size, start = der[at + 1], at + 2\n"
-        "        if size & 0x80:\n"
-        "            start += size & 0x7F\n"
-        "            size = int.from_bytes(der[at + 2:start], 'big')\n"
-        "        found.append((der[start:start + size], der[at:start + size]))\n"
-        "        at = start + size\n"
-        "    return found\n"
+        + DER_CHILDREN +
         f"password = os.environ[{password_variable!r}].encode()\n"
         "if headers:  # Proc-Type: 4,ENCRYPTED / DEK-Info: AES-256-CBC,<iv>: EVP_BytesToKey, one MD5 round\n"
         "    cipher, _, iv_hex = headers.partition(b'DEK-Info: ')[2].partition(b'\\n')[0].partition(b',')\n"

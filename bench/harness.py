@@ -181,6 +181,21 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     return name
 
 
+# A floor script's DER reader, the least a floor needs to find a value in a structure it knows: children(der) gives
+# (contents, whole TLV) of each value in `der` (the NSS floor here, bench_pem's PEM key floor).
+DER_CHILDREN = (
+    "def children(der):  # (contents, whole TLV) of each DER value in `der`\n"
+    "    found, at = [], 0\n"
+    "    while at < len(der):\n"
+    "        size, start = der[at + 1], at + 2\n"
+    "        if size & 0x80:\n"
+    "            start += size & 0x7F\n"
+    "            size = int.from_bytes(der[at + 2:start], 'big')\n"
+    "        found.append((der[start:start + size], der[at:start + size]))\n"
+    "        at = start + size\n"
+    "    return found\n"
+)
+
 NSS_FLOOR = "NSS floor"
 
 
@@ -200,16 +215,7 @@ def nss_floor(folder: Path, password_variable: str) -> str:
         "salt, check = _sqlite3.connect(folder + '/key4.db').execute(\n"
         "    \"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
         "objects = _sqlite3.connect(folder + '/cert9.db').execute('SELECT id, a0, a3, a11 FROM nssPublic').fetchall()\n"
-        "def children(der):  # (contents, whole TLV) of each DER value in `der`\n"
-        "    found, at = [], 0\n"
-        "    while at < len(der):\n"
-        "        size, start = der[at + 1], at + 2\n"
-        "        if size & 0x80:\n"
-        "            start += size & 0x7F\n"
-        "            size = int.from_bytes(der[at + 2:start], 'big')\n"
-        "        found.append((der[start:start + size], der[at:start + size]))\n"
-        "        at = start + size\n"
-        "    return found\n"
+        + DER_CHILDREN +
         "# SEQ{ SEQ{ PBES2, SEQ{ SEQ{ PBKDF2, SEQ{ salt, count, ... } }, SEQ{ AES-256-CBC, iv } } }, ciphertext }\n"
         "(algorithm, _), (ciphertext, _) = children(children(check)[0][0])\n"
         "kdf, cipher = (contents for contents, _ in children(children(algorithm)[1][0]))\n"
