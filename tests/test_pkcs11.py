@@ -232,6 +232,19 @@ def test_a_token_opened_read_only_refuses_every_change_as_the_writing_half_does(
         assert store.labels() == ["Test Root CA 0", "pair"]  # the pair's CA is on the token too
 
 
+def test_the_mechanism_list_is_read_when_a_key_is_used_not_to_list(token):
+    """C_GetMechanismList (and python-pkcs11's enum of each mechanism) only where a token key signs or is made."""
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("pair", index=1, use_ec=True))
+        assert "_mechanisms" not in vars(store)
+    with _open(token) as store:
+        assert [entry.label for entry in store.entries()][-1] == "pair" and "_mechanisms" not in vars(store)
+        signature = store.signer("pair").sign(b"payload", "sha256")
+        assert "_mechanisms" in vars(store)
+    public = store.get("pair").chain[0].public_key()
+    public.verify(signature, b"payload", ec.ECDSA(hashes.SHA256()))
+
+
 def test_trusted_certificates_keep_their_trust(token):
     with _open(token, writable=True) as store:
         store.add(trusted_entry("anchor"))

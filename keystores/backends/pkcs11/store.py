@@ -24,6 +24,7 @@ Open options: module=PATH.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from keystores.backends.base import BaseStore
 from keystores.backends.pkcs11.objects import _attribute_mapper, _Cert, _gone_errors, _Group
@@ -89,7 +90,6 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
                                  store=location)
         self.token_label = self._token.label.strip()
-        self._mechanisms = self._token.slot.get_mechanisms()
         self._pin = password
         self._login(password)
         try:
@@ -97,6 +97,12 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         except BaseException:
             self.close()
             raise
+
+    @functools.cached_property
+    def _mechanisms(self) -> set[Any]:
+        """What the token can do (C_GetMechanismList, made into python-pkcs11's Mechanism enum), read when a key is
+        made or used there: a listing, an export, an import of a certificate and a delete need none of it."""
+        return self._token.slot.get_mechanisms()
 
     # --- session -------------------------------------------------------------------------------------------
     def _login(self, pin: str | None) -> None:
