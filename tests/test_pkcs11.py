@@ -20,7 +20,7 @@ from keystores.errors import (
     UsageError,
     WrongPassword,
 )
-from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec
+from keystores.model import TRUST_ALL, Entry, EntryKind, KeyRef, KeySpec, SecretKey
 from keystores.store import open_store
 from softhsm import softhsm, softhsm_token  # noqa: F401  (pytest fixtures)
 
@@ -204,6 +204,45 @@ def test_a_delete_lists_the_token_no_more_and_leaves_the_entries_a_fresh_open_re
             after = _seen(store)
         with _open(token) as fresh:
             assert after == _seen(fresh) and label not in fresh.labels()
+
+
+def test_a_token_opened_read_only_refuses_every_change_as_the_writing_half_does(token):
+    """Opened read-only, the store is a Pkcs11Store without its writing half (write.py, loaded by writable opens
+    only): each change is refused as read-only, and check_entry still judges an entry as a writable store does."""
+    from keystores.backends.pkcs11.store import Pkcs11Store
+    from keystores.backends.pkcs11.write import WritablePkcs11Store
+
+    secret = Entry(label="s", kind=EntryKind.SECRET_KEY, secret=SecretKey("AES", bytes(16)))
+    with _open(token, writable=True) as store:
+        assert isinstance(store, WritablePkcs11Store) and isinstance(store, Pkcs11Store)
+        store.add(key_pair_entry("pair", index=1))
+        with pytest.raises(CapabilityError) as writable_refusal:
+            store.check_entry(secret)
+    with _open(token) as store:
+        assert type(store) is Pkcs11Store
+        with pytest.raises(CapabilityError) as read_only_refusal:
+            store.check_entry(secret)
+        assert read_only_refusal.value.reason == writable_refusal.value.reason
+        store.check_entry(trusted_entry("anchor"))
+        for change in (lambda: store.add(trusted_entry("anchor")), lambda: store.remove("pair"),
+                       lambda: store.rename("pair", "other"), lambda: store.set_password("123456"),
+                       lambda: store.generate_key("k", KeySpec.parse("ec:p256"))):
+            with pytest.raises(UsageError, match="read-only"):
+                change()
+        assert store.labels() == ["Test Root CA 0", "pair"]  # the pair's CA is on the token too
+
+
+def test_the_mechanism_list_is_read_when_a_key_is_used_not_to_list(token):
+    """C_GetMechanismList (and python-pkcs11's enum of each mechanism) only where a token key signs or is made."""
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("pair", index=1, use_ec=True))
+        assert "_mechanisms" not in vars(store)
+    with _open(token) as store:
+        assert [entry.label for entry in store.entries()][-1] == "pair" and "_mechanisms" not in vars(store)
+        signature = store.signer("pair").sign(b"payload", "sha256")
+        assert "_mechanisms" in vars(store)
+    public = store.get("pair").chain[0].public_key()
+    public.verify(signature, b"payload", ec.ECDSA(hashes.SHA256()))
 
 
 def test_trusted_certificates_keep_their_trust(token):

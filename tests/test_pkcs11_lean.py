@@ -635,6 +635,8 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert argv[0] in ("import", "delete") or "keystores.pki.chain" not in loaded, argv
         # keys.py (token keys, key templates) only where a key is made or shown: none is here but show's
         assert ("keystores.backends.pkcs11.keys" in loaded) is (argv[0] == "show"), argv
+        # the writing half only where the token is written (a read-only open is a plain Pkcs11Store)
+        assert ("keystores.backends.pkcs11.write" in loaded) is (argv[0] in ("import", "delete")), argv
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
 

@@ -24,6 +24,7 @@ Open options: module=PATH.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from keystores.backends.base import BaseStore
 from keystores.backends.pkcs11.objects import _attribute_mapper, _Cert, _gone_errors, _Group
@@ -37,7 +38,6 @@ from keystores.backends.pkcs11.tokens import (
     session_opened,
 )
 from keystores.backends.pkcs11.uri import Pkcs11Uri
-from keystores.backends.pkcs11.write import COPY_ONTO_TOKEN_MAKERS, Pkcs11Writing
 from keystores.errors import (
     Hint,
     KeystoreError,
@@ -50,14 +50,27 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, ClassVar
 
+    from keystores.model import Entry, KeyRef, KeySpec
 
-class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
-    """One token, logged in with the store password as user PIN; see the module docstring for the mapping."""
+
+class Pkcs11Store(Pkcs11Reading, BaseStore):
+    """One token, logged in with the store password as user PIN; see the module docstring for the mapping.
+
+    Opened writable it is a write.WritablePkcs11Store, which adds the writing half (write.Pkcs11Writing): a
+    read-only open (list, show, export) loads no writing code (bench/bench_core.py's token rows). Opened read-only,
+    every change is refused as the writing half refuses it, and check_entry is the writing half's."""
 
     format: ClassVar[str] = "pkcs11"
     capabilities: ClassVar[Capabilities] = Capabilities(private_keys=True, extractable_keys=False,
                                                         secret_keys=False, trust=True, key_generation=True,
                                                         pin=True, bare_keys=True, transactional=False)
+
+    def __new__(cls, location: str, **options: Any) -> Pkcs11Store:
+        if options.get("writable") and cls is Pkcs11Store:
+            from keystores.backends.pkcs11.write import WritablePkcs11Store
+
+            cls = WritablePkcs11Store
+        return super().__new__(cls)
 
     def __init__(self, location: str, *, password: str | None, writable: bool = False, create: bool = False,
                  module: str | None = None, profile: str = "modern") -> None:
@@ -77,8 +90,6 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
         self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
                                  store=location)
         self.token_label = self._token.label.strip()
-        self._mechanisms = self._token.slot.get_mechanisms()
-        self._copy_onto_token = self._token.manufacturer_id.strip().startswith(COPY_ONTO_TOKEN_MAKERS)
         self._pin = password
         self._login(password)
         try:
@@ -86,6 +97,12 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
         except BaseException:
             self.close()
             raise
+
+    @functools.cached_property
+    def _mechanisms(self) -> set[Any]:
+        """What the token can do (C_GetMechanismList, made into python-pkcs11's Mechanism enum), read when a key is
+        made or used there: a listing, an export, an import of a certificate and a delete need none of it."""
+        return self._token.slot.get_mechanisms()
 
     # --- session -------------------------------------------------------------------------------------------
     def _login(self, pin: str | None) -> None:
@@ -150,6 +167,20 @@ class Pkcs11Store(Pkcs11Reading, Pkcs11Writing, BaseStore):
         if left:
             warnings.warn(f"{self.location}: {left} object(s) this command created could not be removed from "
                           f"token '{self.token_label}'", stacklevel=2)
+
+    # --- opened read-only (a writable open is a WritablePkcs11Store, whose writing half comes first) -----------
+    def check_entry(self, entry: Entry) -> None:
+        from keystores.backends.pkcs11.write import Pkcs11Writing
+
+        Pkcs11Writing.check_entry(self, entry)  # type: ignore[arg-type]
+
+    def generate_key(self, label: str, spec: KeySpec) -> KeyRef:
+        self._require_writable()
+        raise AssertionError("a token store opened writable is a WritablePkcs11Store")
+
+    def set_password(self, new_password: str) -> None:
+        self._require_writable()
+        raise AssertionError("a token store opened writable is a WritablePkcs11Store")
 
     def save(self) -> None:
         """Nothing to do: every change was written to the token when it was made."""

@@ -19,6 +19,7 @@ from keystores.backends.pkcs11.objects import (
     _common_name,
     _Group,
 )
+from keystores.backends.pkcs11.store import Pkcs11Store
 from keystores.backends.pkcs11.tokens import (
     describe_error,
     missing_for,
@@ -444,3 +445,11 @@ def _certificate_attributes(cert: _Cert) -> tuple[bytes, bytes, bytes]:
 
     decoded = cert.cert
     return decoded.subject.public_bytes(), decoded.issuer.public_bytes(), Integer(serial_of(decoded)).dump()
+
+
+class WritablePkcs11Store(Pkcs11Writing, Pkcs11Store):
+    """A Pkcs11Store opened writable (Pkcs11Store.__new__ makes one): the token with its writing half."""
+
+    def __init__(self, location: str, **options: Any) -> None:
+        super().__init__(location, **options)
+        self._copy_onto_token = self._token.manufacturer_id.strip().startswith(COPY_ONTO_TOKEN_MAKERS)
