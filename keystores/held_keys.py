@@ -15,14 +15,18 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 
-class SoftwareDecrypter:
-    def __init__(self, key: Any) -> None:
-        self._key = key
+class _HeldKey:
+    """A private key held in memory, and its public key (what Signer and Decrypter share)."""
+
+    def __init__(self, key: PrivateKeyTypes) -> None:
+        self._key: Any = key
 
     @property
     def public_key(self) -> PublicKeyTypes:
         return self._key.public_key()
 
+
+class SoftwareDecrypter(_HeldKey):
     def decrypt(self, data: bytes) -> bytes:
         from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -34,14 +38,7 @@ class SoftwareDecrypter:
             raise KeystoreError("the key does not decrypt this (not encrypted for it, or damaged)") from exc
 
 
-class SoftwareSigner:
-    def __init__(self, key: PrivateKeyTypes) -> None:
-        self._key = key
-
-    @property
-    def public_key(self) -> PublicKeyTypes:
-        return self._key.public_key()
-
+class SoftwareSigner(_HeldKey):
     def sign(self, data: bytes, hash_name: str) -> bytes:
         # Each key type's module is imported only for a key not of the types before it (start-up speed).
         from cryptography.hazmat.primitives.asymmetric import ec
