@@ -15,7 +15,7 @@ def tokens_cmd(module: ModuleOpt = None, as_json: JsonOpt = False) -> None:
     """List the tokens a PKCS#11 module offers: slot (in hex, as pkcs11-tool -L shows it), label, serial,
     whether a PIN is needed, and the key types each can make (from its mechanism list). No PIN is asked."""
     from keystores.cli.common import emit_json
-    from keystores.cli.render import print_columns
+    from keystores.cli.terminal import print_columns
 
     from keystores.backends.pkcs11.admin import list_tokens
 

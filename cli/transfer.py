@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from keystores.cli.common import (
     StorePrompts,
     cms_options,
+    emit_json,
     err,
-    progress_callback,
     refuse_binary_on_a_terminal,
-    report_transfer,
     secret_from,
     show_notes,
     to_stdout,
@@ -38,6 +38,11 @@ from keystores.cli.options import (
 )
 
 from keystores.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 def import_cmd(
@@ -192,3 +197,62 @@ def convert_cmd(
     finally:
         stop()
     report_transfer(result, dest, "wrote", as_json, what=("file", "files") if many else ("entry", "entries"))
+
+
+def show_left_out(left_out: list[tuple[str, str]]) -> None:
+    for label, reason in left_out:
+        err(f"left out '{label}': {reason}")
+
+
+def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
+                    what: tuple[str, str] = ("entry", "entries")) -> None:
+    """What convert/import did: notes and each skipped certificate on stderr, the summary on stderr or as JSON."""
+    show_notes(result.notes)
+    skipped: list[dict[str, Any]] = []
+    if result.skipped:  # most runs skip none: then ops.describe is not imported (start-up: import, convert)
+        from keystores.ops.describe import skipped_data
+
+        skipped = skipped_data(result.skipped, "option")
+    for item in skipped:
+        err(f"skipped '{item['label']}' ({item['subject']}): {item['reason']}")
+    show_left_out(result.left_out)
+    if as_json:
+        emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped,
+                   "left_out": [{"label": label, "reason": reason} for label, reason in result.left_out]})
+        return
+    from keystores.cli.render import plural
+
+    count = len(result.copied)
+    err(f"{verb} {plural(count, *what)}" + (f" to {dest}" if verb == "wrote" else ": "
+        + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
+        + (f"; skipped {len(skipped)}" if skipped else "")
+        + (f"; left out {len(result.left_out)}" if result.left_out else ""))
+
+
+def progress_callback(enabled: bool, doing: str = "working") -> tuple[Callable[[int, int], None] | None,
+                                                                     Callable[[], None]]:
+    """A progress bar (count and time left) on a terminal's stderr for long work (50 items or more); nothing when
+    piped or for JSON output. It appears at the first item done, so any prompt has been answered by then."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    shown: list[Any] = []  # [Progress, task] once the bar is up
+
+    def update(done: int, total: int) -> None:
+        if total < 50:
+            return
+        if not shown:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("time left"), TimeRemainingColumn(), transient=True,
+                           console=Console(stderr=True))
+            shown.extend([bar, bar.add_task(doing, total=total)])
+            bar.start()
+        shown[0].update(shown[1], completed=done, total=total)
+
+    def stop() -> None:
+        if shown:
+            shown[0].stop()
+
+    return update, stop

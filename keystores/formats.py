@@ -165,9 +165,9 @@ class _RecordModules:
     that hands each over when something imports it by name (its package is imported first then, as for any module).
 
     A speed device (issue 15, a user install): importing a record module imports its package first, and those
-    packages are what a run does not need: `keystores list x.p12` imports PKCS#12's alone. Loading the 11 record
+    packages are what a run does not need: `keystores list x.p12` imports PKCS#12's alone. Loading the 10 record
     files alone halves detection's cost (~2.2 -> ~1.0 ms a run, ~4% of `keystores list one.p12`; the import
-    system's own work for 11 more modules and a finder per package folder). Each module is made once and is the
+    system's own work for their 10 packages and a finder per package folder). Each module is made once and is the
     one an import by name gets (tests/test_formats.py), so `formats.records()` and the module's RECORDS are the
     same objects. The finder stands first in sys.meta_path while a module waits (a dictionary look-up per
     import) and leaves when none does."""

@@ -15,7 +15,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
-    from typing import Any
 
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
@@ -496,7 +495,9 @@ def public_key_fingerprint(public_key: object) -> bytes:
 
 def private_key_signer(key: PrivateKeyTypes) -> Signer:
     """A Signer over a key held in memory (any file format)."""
-    return _SoftwareSigner(key)
+    from keystores.held_keys import SoftwareSigner
+
+    return SoftwareSigner(key)
 
 
 def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
@@ -508,56 +509,6 @@ def private_key_decrypter(key: PrivateKeyTypes) -> Decrypter:
 
         kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
         raise UsageError(f"cannot decrypt with a {kind} key: key transport needs an RSA key")
-    return _SoftwareDecrypter(key)
+    from keystores.held_keys import SoftwareDecrypter
 
-
-class _SoftwareDecrypter:
-    def __init__(self, key: Any) -> None:
-        self._key = key
-
-    @property
-    def public_key(self) -> PublicKeyTypes:
-        return self._key.public_key()
-
-    def decrypt(self, data: bytes) -> bytes:
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        from keystores.errors import KeystoreError
-
-        try:
-            return self._key.decrypt(data, padding.PKCS1v15())
-        except ValueError as exc:
-            raise KeystoreError("the key does not decrypt this (not encrypted for it, or damaged)") from exc
-
-
-class _SoftwareSigner:
-    def __init__(self, key: PrivateKeyTypes) -> None:
-        self._key = key
-
-    @property
-    def public_key(self) -> PublicKeyTypes:
-        return self._key.public_key()
-
-    def sign(self, data: bytes, hash_name: str) -> bytes:
-        # Each key type's module is imported only for a key not of the types before it (start-up speed).
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        from keystores.crypto.signatures import ecdsa, hash_algorithm
-
-        key = self._key
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ecdsa(hash_name))
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        if isinstance(key, rsa.RSAPrivateKey):
-            from cryptography.hazmat.primitives.asymmetric import padding
-
-            return key.sign(data, padding.PKCS1v15(), hash_algorithm(hash_name))
-        from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
-
-        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
-            return key.sign(data)
-        from keystores.pki.undecoded import UndecodedPrivateKey
-
-        kind = key.key_type if isinstance(key, UndecodedPrivateKey) else describe_key(key.public_key())
-        raise UsageError(f"keystores cannot sign with a {kind} key")
+    return SoftwareDecrypter(key)

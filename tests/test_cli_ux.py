@@ -176,7 +176,7 @@ def test_wide_labels_fit_the_window(tmp_path):
                                                                                   tzinfo=dt.UTC)))
     shown = keystores_tty("list", str(store), "-p", "env:KS_PW", env=ENV, columns=60)
     assert shown.code == 0, shown.out
-    from keystores.cli.render import _width
+    from keystores.cli.terminal import _width
 
     lines = [ANSI.sub("", line) for line in shown.out.splitlines()]
     assert all(_width(line) <= 60 for line in lines), lines

@@ -248,7 +248,7 @@ def test_terminal_columns_are_shutils(columns_env: str | None, terminal: tuple[i
     import os
     import shutil
 
-    from keystores.cli.render import terminal_columns
+    from keystores.cli.terminal import terminal_columns
 
     for name, value in (("COLUMNS", columns_env), ("LINES", None)):
         if value is None:
@@ -266,7 +266,7 @@ def test_terminal_columns_are_shutils(columns_env: str | None, terminal: tuple[i
 
 
 def test_a_terminal_table_loads_no_shutil(installed: UserInstall, tmp_path: Path) -> None:
-    probe = ("import sys\nfrom keystores.cli.render import print_columns\nprint_columns('t', ['a'], [['x']])\n"
+    probe = ("import sys\nfrom keystores.cli.terminal import print_columns\nprint_columns('t', ['a'], [['x']])\n"
              "print(sorted({'shutil', 'bz2', 'lzma', 'fnmatch'} & set(sys.modules)), file=sys.stderr)\n")
     done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False, env={"COLUMNS": "40"})
     assert (done.returncode, done.stdout, done.stderr) == (0, "t\na\n─\nx\n", "[]\n")
