@@ -1,11 +1,14 @@
 """Checking commands: validate (one entry's chain) and audit (many stores at once).
 
-Thin: parse, resolve secrets through cli.common's helpers, call keystores.ops.audit, render; each prints its
-report first and then raises ChecksFailed (exit 5) when it fails. Apart from cli.lifecycle's commands, which write
-(start-up speed, issue 15: validate and audit load only this module of the CLI's).
+Thin: parse, resolve secrets through cli.common's helpers, call keystores.ops.validate or keystores.ops.audit,
+render; each prints its report first and then raises ChecksFailed (exit 5) when it fails. Apart from
+cli.lifecycle's commands, which write (start-up speed, issue 15: validate and audit load only this module of the
+CLI's). The audit's per-store secrets (StoreSecrets) are here too: no other command takes them.
 """
 
 from __future__ import annotations
+
+import os
 
 from keystores.cli.common import StorePrompts, emit_json, err, show_notes, store_options, with_secret
 from keystores.cli.options import (
@@ -22,9 +25,78 @@ from keystores.cli.options import (
     TypeOpt,
 )
 
+from keystores.errors import UsageError
+from keystores.secrets import resolve_secret
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+# --- the audit's per-store secrets: `--password-for STORE=SOURCE` and a `--passwords FILE` of such lines (CLI
+# options, so they live with the CLI; each SOURCE is read by keystores.secrets) ------------------------------------
+_SOURCE_PREFIXES = ("env:", "file:", "fd:", "pass:")
+
+
+def split_store_source(text: str, *, where: str) -> tuple[str, str]:
+    """`STORE=SOURCE` as `--password-for` and a `--passwords` file line write it: split at the first '=' that is
+    followed by a secret source (a pkcs11: URI holds '=' of its own). Errors never echo the text: it may hold
+    a pass: secret."""
+    for index, char in enumerate(text):
+        if char == "=" and index > 0:
+            rest = text[index + 1:]
+            if rest == "stdin" or rest.startswith(_SOURCE_PREFIXES):
+                return text[:index], rest
+    raise UsageError(f"{where}: expected STORE=SOURCE, SOURCE being env:VAR, file:PATH, fd:N, stdin or pass:VALUE")
+
+
+def _canonical(location: str) -> str:
+    """A store address in one spelling, so that `./a.p12` and `/abs/a.p12` name the same store."""
+    from keystores import formats
+
+    addressed = formats.by_prefix(location)
+    if addressed is None:
+        return os.path.realpath(location)
+    if addressed.folder_files:  # sql:DIR
+        return f"{addressed.prefix}{os.path.realpath(addressed.folder_of(location))}"
+    return location  # a token URI, an ams: keystore.conf
+
+
+class StoreSecrets:
+    """Which secret source belongs to which store, for commands that open many (`audit`): `--password-for
+    STORE=SOURCE` (repeatable) first, then the lines of a `--passwords FILE` (`STORE=SOURCE` per line; blank
+    lines and lines starting with '#' are skipped). STORE is a store as written on the command line, the same
+    store by another path, or a shell pattern (`*.p12`); the first that matches wins. Each source is read once,
+    so `stdin` can serve several stores."""
+
+    def __init__(self, pairs: list[str], file: str | None = None) -> None:
+        self._rules = [split_store_source(text, where="--password-for") for text in pairs]
+        if file is not None:
+            try:
+                with open(file, encoding="utf-8") as handle:
+                    lines = handle.read().splitlines()
+            except OSError as exc:
+                raise UsageError(f"--passwords: cannot read {file}: {exc.strerror}") from None
+            for number, line in enumerate(lines, 1):
+                if line.strip() and not line.lstrip().startswith("#"):
+                    self._rules.append(split_store_source(line.strip(), where=f"{file} line {number}"))
+        self._read: dict[str, str] = {}
+
+    def source_for(self, location: str) -> str | None:
+        if not self._rules:
+            return None  # (fnmatch imports re: audit without --password-for loads neither, start-up speed)
+        from fnmatch import fnmatchcase
+
+        canonical = _canonical(location)
+        for pattern, source in self._rules:
+            if fnmatchcase(location, pattern) or fnmatchcase(canonical, _canonical(pattern)):
+                return source
+        return None
+
+    def resolve(self, source: str, *, what: str) -> str:
+        if source not in self._read:
+            self._read[source] = resolve_secret(source, what=what)
+        return self._read[source]
 
 
 def _open_audited(stores: list[str], secrets: Any, password: str | None, pin: str | None, module: str | None,
@@ -88,7 +160,7 @@ def validate_cmd(
     """Build and verify an entry's chain against the trusted certificates; exit 5 when it does not validate."""
     from keystores.errors import ChecksFailed
     from keystores.lightweight import ExitStack
-    from keystores.ops.audit import validate
+    from keystores.ops.validate import validate
     from keystores.pki.when import parse_when
     from keystores.store import open_store
 
@@ -154,8 +226,6 @@ def audit_cmd(
     links and duplicate labels across many stores; exit 5 when a finding reaches --fail-on (for cron and CI).
     Each store gets its own secret: --password-for/--passwords, a .kdb's stash, else --password (--pin for
     tokens), else a prompt naming it on a terminal."""
-    from keystores.cli.passwords import StoreSecrets
-
     from keystores.errors import ChecksFailed
     from keystores.lightweight import ExitStack
     from keystores.ops.audit import SEVERITIES, audit
