@@ -161,10 +161,13 @@ def validate_cmd(
     from keystores.errors import ChecksFailed
     from keystores.lightweight import ExitStack
     from keystores.ops.validate import validate
-    from keystores.pki.when import parse_when
     from keystores.store import open_store
 
-    when = parse_when(at) if at else None
+    when = None
+    if at:
+        from keystores.pki.when import parse_when  # (only for --at: start-up speed)
+
+        when = parse_when(at)
     with ExitStack() as stack:
         others = []
         for location in trust or []:

@@ -13,7 +13,6 @@ from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, on_store, using
 from keystores.ops.chains import chain_lookup, issuer_text
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
-from keystores.pki.when import iso_utc
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
@@ -24,6 +23,14 @@ if TYPE_CHECKING:
     from keystores.store import KeyStore
 else:
     dt = dates()  # datetime's classes without the datetime module (start-up speed)
+
+def iso_utc(moment: dt.datetime) -> str:
+    """keystores.pki.when's, imported only where a date is written as text (JSON, a problem): a text listing of a
+    valid chain prints its dates by format and loads none of pki.when (start-up speed, issue 15)."""
+    from keystores.pki.when import iso_utc as written
+
+    return written(moment)
+
 
 # --- results ---------------------------------------------------------------------------------------------------
 class Link(Record):
