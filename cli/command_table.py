@@ -51,8 +51,8 @@ COMMANDS: dict[str, str] = {
     "ams check": "ams:check_cmd",
     "ams protect": "ams:protect_cmd",
     "ams unprotect": "ams:unprotect_cmd",
-    "ams conf": "ams:conf_cmd",
-    "ams map": "ams:map_cmd",
+    "ams conf": "ams_store:conf_cmd",
+    "ams map": "ams_store:map_cmd",
 }
 # Command groups and the help `keystores GROUP --help` gives.
 GROUPS: dict[str, str] = {
