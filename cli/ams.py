@@ -1,11 +1,11 @@
-"""IBM MQ Advanced Message Security: policies, keystore.conf, the doctor and a rehearsal of protect/unprotect.
+"""IBM MQ Advanced Message Security: policies, the doctor and a rehearsal of protect/unprotect (keystore.conf and
+the MQ identity of a certificate: cli.ams_store).
 
     keystores ams render    --policies FILE [--qmgr QM] [--as setmqspl|mqsc|dspmqspl|json]
     keystores ams check     --policies FILE [--qmgr QM] [--putter CONF] [--getter CONF] [--trust STORE]... [--json]
     keystores ams protect   --policies FILE --policy NAME --putter CONF [-i MESSAGE] -o OUT.p7m
     keystores ams unprotect --policies FILE --policy NAME --getter CONF [-i IN.p7m] -o MESSAGE
-    keystores ams conf      STORE --label LABEL -o keystore.conf
-    keystores ams map       STORE LABEL --user USER [--channel CHL] [--json]
+    keystores ams conf, keystores ams map: cli.ams_store
 
 Nothing of keystores.ams is imported until one of these commands runs.
 """
@@ -17,15 +17,12 @@ import sys
 from keystores.cli.options import (
     SECRET_HELP,
     Annotated,
-    Argument,
     AtOpt,
     ConfPasswordOpt,
-    ForceOpt,
     GetterOpt,
     JsonOpt,
     MaybeGetterOpt,
     MaybePutterOpt,
-    ModuleOpt,
     Option,
     PoliciesOpt,
     PolicyOpt,
@@ -199,79 +196,6 @@ def unprotect_cmd(
         + (f"; signed by {result.signer}, accepted" if result.signer else ""))
 
 unprotect_cmd.__doc__ = (unprotect_cmd.__doc__ or "") + REHEARSAL_NOTE
-
-def conf_cmd(
-    store: Annotated[str, Argument(help="The store: a .kdb (stashed), .jks, .jceks, or a pkcs11: URI.")],
-    label: Annotated[str, Option("--label", "-l", help="The certificate that is 'me' (with its key).")],
-    out: Annotated[str, Option("--out", "-o", help="The keystore.conf to write (0600).")],
-    password: Annotated[str | None, Option("--password", "--pin", help=f"The store password or PIN, "
-                                                 f"written into the file in clear as IBM's format has it "
-                                                 f"(protect it with runamscred). {SECRET_HELP}",
-                                                 show_default=False)] = None,
-    secondary: Annotated[str | None, Option("--secondary", help="PKCS#11: the CMS database with the "
-                                                  "other parties' certificates.", show_default=False)] = None,
-    force: ForceOpt = False,
-    module: ModuleOpt = None,
-) -> None:
-    """Write a keystore.conf naming STORE and LABEL, after checking that the store opens and LABEL has its
-    private key. CMS files hold no password: AMS reads the stash beside the database."""
-    from keystores.cli.common import err, secret_from, show_notes
-
-    from keystores import paths
-    from keystores.ams.conf import write_conf
-    from keystores.errors import StoreExists
-
-    if paths.exists(out) and not force:
-        raise StoreExists("already exists; use --force to replace it", store=out)
-    secret = secret_from(password, "password")
-    kind, notes = write_conf(store, label, out, password=secret, force=force, module=module,
-                             secondary=secondary)
-    show_notes(notes)
-    err(f"wrote {out} (mode 0600): the {kind} store {store}, certificate '{label}'"
-        + ("; it holds the password in clear: protect it with runamscred" if secret and kind != "cms" else ""))
-
-def map_cmd(
-    store: Annotated[str, Argument(help="A store, or a certificate file (PEM/DER).")],
-    label: Annotated[str | None, Argument(help="The entry (omit for a one-certificate file).")] = None,
-    user: Annotated[str, Option("--user", "-u", help="The user id to map to (RACF: 1..8 characters).")]
-    = "",
-    channel: Annotated[str, Option("--channel", help="The channel for the CHLAUTH rule.")] = "*",
-    password: Annotated[str | None, Option("--password", help=f"Store password. {SECRET_HELP}",
-                                                 show_default=False)] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """MQ identity for a certificate: the RACDCERT MAP command (z/OS; SDNFILTER/IDNFILTER in RACF's dotted
-    order, WITHLABEL), the SSLPEER value and the CHLAUTH SSLPEERMAP rule that match it."""
-    from keystores.cli.common import emit_json, err, with_secret
-
-    from keystores.ams.identity import entry_mapping
-    from keystores.errors import UsageError
-    from keystores.store import open_store
-
-    if not user:
-        raise UsageError("give the user id to map to with --user")
-
-    def find(pw: str | None) -> Any:
-        with open_store(store, password=pw) as opened:
-            entries = [opened.get(label)] if label else [e for e in opened.entries()
-                                                          if e.undecoded_leaf is not None or e.chain]
-            if len(entries) != 1:
-                raise UsageError(f"{store} holds {len(entries)} certificates: name the entry (LABEL)")
-            return entries[0]
-
-    entry = with_secret(password, "password", find)
-    result = entry_mapping(entry, userid=user, channel=channel)
-    if as_json:
-        emit_json(result.as_dict())
-        return
-    from keystores.text import printable
-
-    for line in (f"* subject {result.subject}", f"* issuer  {result.issuer}", result.racdcert,
-                 "SETROPTS RACLIST(DIGTNMAP) REFRESH", f"* SSLPEER('{result.sslpeer}')", result.chlauth):
-        print(printable(line))  # a DN's control characters escaped: no line of its own, no terminal codes
-    for note in result.notes:
-        err(f"note: {note}")
-
 
 
 

@@ -43,16 +43,16 @@ COMMANDS: dict[str, str] = {
     "certreq": "lifecycle:certreq_cmd",
     "sign": "lifecycle:sign_cmd",
     "receive": "lifecycle:receive_cmd",
-    "validate": "lifecycle:validate_cmd",
-    "audit": "lifecycle:audit_cmd",
+    "validate": "audit:validate_cmd",
+    "audit": "audit:audit_cmd",
     "dn normalize": "lifecycle:dn_normalize",
     "dn compare": "lifecycle:dn_compare",
     "ams render": "ams:render_cmd",
     "ams check": "ams:check_cmd",
     "ams protect": "ams:protect_cmd",
     "ams unprotect": "ams:unprotect_cmd",
-    "ams conf": "ams:conf_cmd",
-    "ams map": "ams:map_cmd",
+    "ams conf": "ams_store:conf_cmd",
+    "ams map": "ams_store:map_cmd",
 }
 # Command groups and the help `keystores GROUP --help` gives.
 GROUPS: dict[str, str] = {

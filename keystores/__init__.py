@@ -48,7 +48,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "certreq": ("keystores.ops.lifecycle", "certreq"),
     "sign": ("keystores.ops.lifecycle", "sign"),
     "receive": ("keystores.ops.lifecycle", "receive"),
-    "validate": ("keystores.ops.audit", "validate"),
+    "validate": ("keystores.ops.validate", "validate"),
     "audit": ("keystores.ops.audit", "audit"),
     "load_certificates": ("keystores.ops.lifecycle", "load_certificates"),
     "load_request": ("keystores.ops.lifecycle", "load_request"),
@@ -82,10 +82,11 @@ if TYPE_CHECKING:
         WrongPassword,
     )
     from keystores.model import Entry, EntryKind, KeySpec, Trust
-    from keystores.ops.audit import audit, validate
+    from keystores.ops.audit import audit
     from keystores.ops.describe import entry_data
     from keystores.ops.lifecycle import certreq, load_certificates, load_request, receive, selfsign, sign
     from keystores.ops.transfer import convert, copy_entries, export_entry, import_entries, import_pem_parts
+    from keystores.ops.validate import validate
     from keystores.secrets import VisibleSecretWarning, WeakCryptoWarning
     from keystores.secrets import resolve_secret as secret
     from keystores.store import KeyStore, open_store, store_exists

@@ -28,7 +28,8 @@ from test_shown import vector_certificates
 from keystores.backends.memory import MemoryStore
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind, private_key_signer
-from keystores.ops.audit import Audit, Validation, _chains_from_der, audit, validate
+from keystores.ops.audit import Audit, Validation, audit, validate
+from keystores.ops.chains import chains_from_der as _chains_from_der
 from keystores.pki.builder import build_certificate_der, profile_extensions
 from keystores.pki.certificates import decode_certificate
 from keystores.pki.shown import read_shown
@@ -420,9 +421,14 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         assert "keystores.ops.lifecycle" not in loaded  # what both use lives below both (pki/fingerprints, when)
         assert "keystores.ops.describe" not in loaded  # its fingerprint text is pki/fingerprints'; its columns unused
         assert "datetime" not in loaded, (name, extra)  # its classes come from _datetime (lightweight.dates)
+        assert "ctypes" not in loaded, (name, extra)  # libcrypto's signature checks by crypto.ctypes_lean
     for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
-        assert "keystores.ops.audit" in loaded
+        assert "keystores.ops.validate" in loaded
+        assert "keystores.ops.audit" not in loaded  # audit's own module is audit's alone
+        assert "ctypes" not in loaded, (name, extra)
+        if "--json" not in extra:  # a text listing prints its dates by format: pki.when writes JSON's and --at's
+            assert "keystores.pki.when" not in loaded, (name, extra)
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded
         assert "keystores.ops.describe" not in loaded

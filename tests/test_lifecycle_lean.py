@@ -134,7 +134,8 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
 # is a module a user install would otherwise load for them (cryptography loads typing, contextlib and functools for
 # the commands that use it; a token's or a .kdb's certreq does not). ops/outputs is not among them: its pathlib goes
 # with leanstore's keystores.paths, one way for every module.
-OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.audit", "keystores.pki.builder", "keystores.pki.dn",
+OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.audit", "keystores.ops.validate", "keystores.ops.chains",
+               "keystores.pki.builder", "keystores.pki.dn",
                "keystores.pki.when", "keystores.pki.pkcs8", "keystores.pki.fingerprints", "keystores.crypto.signatures",
                "keystores.crypto.key_encoding", "keystores.crypto.ec_keys", "keystores.crypto.verify",
                "keystores.pki.spki"}

@@ -1,8 +1,9 @@
-"""Audit and validate, written once against the KeyStore protocol: `validate` builds and checks one entry's chain
-against the store and trust stores; `audit` looks over many stores of any formats at once for expired and expiring
-certificates, weak signatures, keys and store protection, missing chain links, duplicate labels and shared CNs.
+"""Audit, written once against the KeyStore protocol: look over many stores of any formats at once for expired and
+expiring certificates, weak signatures, keys and store protection, missing chain links, duplicate labels and shared
+CNs. `validate` (one entry's chain against the store and trust stores) is keystores.ops.validate's, and is found
+here as well, as are its results.
 
-Operations raise keystores errors and return results (Validation, Audit) whose JSON is documented in the README.
+Operations raise keystores errors and return results (Audit) whose JSON is documented in the README.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from keystores.errors import (
     Hint,
     KeystoreError,
     Naming,
-    Note,
     NotFound,
-    UnsupportedFormat,
     UsageError,
     parameter,
-    spoken,
 )
 from keystores.frozen import FrozenValue, Record
 from keystores.lightweight import dates
-from keystores.model import Entry, EntryKind
-from keystores.ops import StoreArg, is_location, on_store, using
+from keystores.model import EntryKind
+from keystores.ops import StoreArg, is_location, using
+from keystores.ops.chains import chain_lookup, issuer_text
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
 from keystores.pki.when import iso_utc
 
@@ -42,66 +41,6 @@ else:
     dt = dates()  # datetime's classes without the datetime module (start-up speed)
 
 # --- results ---------------------------------------------------------------------------------------------------
-class Link(Record):
-    """One certificate of a validated path and what was found about it."""
-
-    subject: str
-    issuer: str
-    not_before: dt.datetime
-    not_after: dt.datetime
-    fingerprint: str
-    problems: list[str]
-    warnings: list[str]
-    trusted: bool
-    _fields = ("subject", "issuer", "not_before", "not_after", "fingerprint", "problems", "warnings", "trusted")
-
-    def __init__(self, subject: str, issuer: str, not_before: dt.datetime, not_after: dt.datetime,
-                 fingerprint: str, problems: list[str] | None = None, warnings: list[str] | None = None,
-                 trusted: bool = False) -> None:
-        self.subject = subject
-        self.issuer = issuer
-        self.not_before = not_before
-        self.not_after = not_after
-        self.fingerprint = fingerprint
-        self.problems = [] if problems is None else problems
-        self.warnings = [] if warnings is None else warnings
-        self.trusted = trusted
-
-    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
-        return {"subject": self.subject, "issuer": self.issuer, "not_before": iso_utc(self.not_before),
-                "not_after": iso_utc(self.not_after), "sha256": self.fingerprint, "trusted": self.trusted,
-                "ok": not self.problems, "problems": [spoken(p, naming) for p in self.problems],
-                "warnings": self.warnings}
-
-
-class Validation(Record):
-    """What validate found: the path from `label`'s certificate up, one Link each, checked at `at`."""
-
-    store: str
-    label: str
-    links: list[Link]
-    at: dt.datetime
-    _fields = ("store", "label", "links", "at")
-
-    def __init__(self, store: str, label: str, links: list[Link], at: dt.datetime) -> None:
-        self.store = store
-        self.label = label
-        self.links = links
-        self.at = at
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.links) and not any(link.problems for link in self.links)
-
-    def as_dict(self, naming: Naming = "keyword") -> dict[str, Any]:
-        """The documented JSON; a problem's hint names a keyword, or an option (`naming="option"`) for the CLI."""
-        return {"schema": VALIDATE_SCHEMA, "store": self.store, "label": self.label, "valid": self.ok,
-                "at": iso_utc(self.at), "links": [link.as_dict(naming) for link in self.links]}
-
-
-VALIDATE_SCHEMA = 1
-
-
 SEVERITIES = ("notice", "warning", "error")  # in rising order; `fail_on=` (CLI `audit --fail-on`) names one
 
 
@@ -195,104 +134,6 @@ class Audit(Record):
 AUDIT_SCHEMA = 1
 
 
-# --- validate --------------------------------------------------------------------------------------------------
-def _anchors(store: KeyStore, entries: list[Entry], chain_of: Callable[[Entry], tuple[Any, ...]]) -> list[Any]:
-    """The certificates a store trusts: its trusted-certificate entries with trust set; in a format without
-    trust flags (PEM) every certificate entry of its own (a key pair's chain is never trusted by being there).
-    `entries` are the store's, `chain_of` gives each one's chain."""
-    no_flags = not store.capabilities.trust
-    in_chains = {c for e in entries if e.kind is EntryKind.KEY_PAIR for c in chain_of(e)[1:]}  # PEM lists them too
-    return [chain_of(e)[0] for e in entries if e.kind.is_certificate and chain_of(e)
-            and (e.trust is not None or (no_flags and chain_of(e)[0] not in in_chains))]
-
-
-def _chain_lookup(entries: list[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
-    """What gives each of `entries` its chain: read from the DER where _chains_from_der reads them all, else
-    each entry's `chain`."""
-    chains = _chains_from_der(entries)
-    if chains is None:
-        return lambda entry: entry.chain
-    by_entry = {id(entry): chain for entry, chain in zip(entries, chains, strict=True)}
-    return lambda entry: by_entry[id(entry)]
-
-
-@on_store()
-def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = (),
-             at: dt.datetime | None = None) -> Validation:
-    """Build the chain of `label`'s certificate through the entry's chain, the store and the trust stores (open,
-    or locations opened without a password), and check each link: validity at `at`, signature, the issuer being a
-    CA, and ending at a trusted certificate."""
-    from keystores.lightweight import ExitStack  # (contextlib's, without importing contextlib: start-up speed)
-
-    with ExitStack() as stack:
-        opened = [stack.enter_context(using(other)) for other in trust_stores]
-        return _validate(store, label, opened, at)
-
-
-def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
-    from keystores.pki.certificates import describe, signature_hash
-    from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
-
-    at = at or dt.datetime.now(dt.UTC)
-    entry = store.get(label)
-    held = [(one, list(one.entries())) for one in (store, *trust_stores)]
-    chain_of = _chain_lookup([entry, *(e for _, entries in held for e in entries)])
-    if not chain_of(entry):
-        raise UsageError(f"holds no certificate to validate ({entry.kind.value})", store=store.location,
-                         label=label)
-    leaf = chain_of(entry)[0]
-    anchors: list[Any] = []
-    pool = list(chain_of(entry)[1:])
-    for one, entries in held:
-        anchors += _anchors(one, entries, chain_of)
-        pool += distinct_certificates(chain_of(e) for e in entries)
-    anchor_fps = {sha256_fingerprint(c) for c in anchors}
-    candidates = list({sha256_fingerprint(c): c for c in [*anchors, *pool]}.values())
-
-    path = order_chain(leaf, candidates,
-                       complete=lambda cert: sha256_fingerprint(cert) in anchor_fps or is_self_signed(cert))
-
-    links: list[Link] = []
-    for index, cert in enumerate(path):
-        if cert.not_valid_before_utc is None or cert.not_valid_after_utc is None:  # keystores.pki.undecoded
-            from keystores.pki.undecoded import problem_of
-
-            raise UnsupportedFormat(f"certificate {index + 1} of the path cannot be read, so it cannot be validated "
-                                    f"({problem_of(cert)})", store=store.location, label=label)
-        link = Link(describe(cert), _issuer_text(cert), cert.not_valid_before_utc, cert.not_valid_after_utc,
-                    fingerprint(cert), trusted=sha256_fingerprint(cert) in anchor_fps)
-        if cert.not_valid_after_utc < at:
-            link.problems.append(f"expired on {iso_utc(cert.not_valid_after_utc)}")
-        if cert.not_valid_before_utc > at:
-            link.problems.append(f"not valid before {iso_utc(cert.not_valid_before_utc)}")
-        if index > 0 and not link.trusted:
-            if not is_ca(cert):
-                link.problems.append("issues certificates but is not a CA (basic constraints)")
-            elif not may_sign_certificates(cert):
-                link.problems.append("issues certificates but its key usage lacks keyCertSign")
-        hash_name = signature_hash(cert)
-        if hash_name in ("md5", "sha1") and not (link.trusted and is_self_signed(cert)):
-            (link.problems if hash_name == "md5" else link.warnings).append(
-                f"signed with {hash_name.upper()}")
-        if index == len(path) - 1 and not link.trusted:
-            if is_self_signed(cert):
-                link.problems.append(Note("self-signed and not trusted by the store", Hint(
-                    " (add it as a trusted certificate or pass {})", option="--trust", keyword="trust_stores")))
-            else:
-                link.problems.append(f"issuer {_issuer_text(cert)} not found in the entry's chain, the store or "
-                                     "the trust stores")
-        links.append(link)
-    return Validation(store.location, entry.label, links, at)
-
-
-def _issuer_text(cert: x509.Certificate) -> str:
-    from keystores.pki.dn import DistinguishedName
-    from keystores.pki.shown import ShownCertificate
-
-    name = DistinguishedName.from_der(cert.issuer_der) if isinstance(cert, ShownCertificate) else None
-    return (name if name is not None else DistinguishedName.from_x509(cert.issuer)).normalized()
-
-
 # --- audit -----------------------------------------------------------------------------------------------------
 # Store protection, judged from the structured value a backend's protection() returns (model.Protection). A warning
 # is protection that can be broken or is absent (anyone can change or read the store); a notice is a deprecated
@@ -371,7 +212,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
         if len(labels) > 1:
             add(labels[0], "duplicate-label", "warning", f"{len(labels)} entries share the label "
                 f"({', '.join(repr(x) for x in labels)}); tools that ignore case will see only one")
-    chain_of = _chain_lookup(entries)
+    chain_of = chain_lookup(entries)
     chains = [chain_of(entry) for entry in entries]
     all_certs = distinct_certificates(chains)
     seen: set[bytes] = set()
@@ -424,33 +265,11 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             if id(top) not in self_signed:
                 self_signed[id(top)] = is_self_signed(top)
             if not self_signed[id(top)]:
-                add(entry.label, "missing-link", "warning", f"the issuer {_issuer_text(top)} of {describe(top)} is "
+                add(entry.label, "missing-link", "warning", f"the issuer {issuer_text(top)} of {describe(top)} is "
                     "in neither the entry's chain nor the store", top)
     findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)
                                          if chain])
     return findings, len(seen)
-
-
-def _chains_from_der(entries: list[Entry]) -> list[tuple[Any, ...]] | None:
-    """Each entry's chain as keystores.pki.shown.ShownCertificate objects read from the DER its backend still holds,
-    so that audit of a small store imports no cryptography.x509 (start-up speed, bench/bench_core.py "start-up:
-    keystores audit s.kdb"): what audit reports of them, and the chains it builds over them, are what it reports of
-    cryptography's certificates (tests/test_audit_lean.py). None when an entry's chain is decoded already or is not
-    held as DER, or a certificate is in a form read only by cryptography: audit then reads `chain` as before."""
-    held: list[tuple[bytes, ...]] = []
-    for entry in entries:
-        ders = entry.undecoded_chain
-        if ders is None:
-            if entry.undecoded_leaf is not None or entry.chain:
-                return None  # a chain only its backend links (NSS), or one decoded already
-            ders = ()
-        held.append(ders)
-    from keystores.pki.shown import shown_certificates
-
-    certificates = shown_certificates(der for ders in held for der in ders)
-    if certificates is None:
-        return None
-    return [tuple(certificates[der] for der in ders) for ders in held]
 
 
 _STRONG_KEYS = frozenset({"EC-P256", "EC-P384", "EC-P521", "Ed25519", "Ed448"})
@@ -588,3 +407,13 @@ def _audit_each(report: Audit, stores: Mapping[str, KeyStore | KeystoreError], s
         found, count = audit_store(name, store, within=report.within, at=report.at)
         report.findings += [f for f in found if f.check not in skipped]
         report.certificates += count
+
+
+def __getattr__(name: str) -> object:
+    """validate and its results, where they were before they had a module of their own: validate's command loads
+    keystores.ops.validate alone, not audit's module as well (start-up speed, issue 15)."""
+    if name in ("validate", "Link", "Validation", "VALIDATE_SCHEMA"):
+        from keystores.ops import validate
+
+        return getattr(validate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
