@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from keystores.crypto import ctypes_lean
 
-TYPES = ("c_int", "c_uint", "c_long", "c_ulong", "c_char", "c_char_p", "c_void_p", "c_size_t")
+TYPES = ("c_int", "c_uint", "c_long", "c_ulong", "c_char", "c_char_p", "c_void_p", "c_size_t", "py_object")
 
 
 @pytest.mark.parametrize("name", TYPES)
@@ -27,7 +27,7 @@ def test_each_type_is_made_as_ctypes_makes_it(name: str) -> None:
 
 
 def test_what_ctypes_re_exports_is_the_very_object() -> None:
-    for name in ("POINTER", "Structure", "addressof", "byref", "sizeof"):
+    for name in ("POINTER", "Structure", "byref", "sizeof"):
         assert getattr(ctypes_lean, name) is getattr(ctypes, name)
 
 

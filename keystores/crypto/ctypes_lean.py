@@ -18,16 +18,7 @@ from __future__ import annotations
 import sys
 from _ctypes import FUNCFLAG_CDECL as _FUNCFLAG_CDECL
 from _ctypes import FUNCFLAG_PYTHONAPI as _FUNCFLAG_PYTHONAPI
-from _ctypes import (  # noqa: F401 - POINTER, Structure, addressof, byref, sizeof: re-exported, as ctypes does
-    POINTER,
-    Structure,
-    _cast_addr,
-    _memset_addr,
-    _SimpleCData,
-    addressof,
-    byref,
-    sizeof,
-)
+from _ctypes import POINTER, Structure, _cast_addr, _memset_addr, _SimpleCData, byref, sizeof  # noqa: F401 - re-exported, as ctypes does
 from _ctypes import CFuncPtr as _CFuncPtr
 from _ctypes import dlopen as _dlopen
 
@@ -69,6 +60,10 @@ class c_void_p(_SimpleCData):
     _type_ = "P"
 
 
+class py_object(_SimpleCData):
+    _type_ = "O"
+
+
 # size_t as ctypes picks it (its third choice, unsigned long long, is 64-bit Windows': libcrypto is not looked for)
 c_size_t = c_uint if sizeof(c_uint) == sizeof(c_void_p) else c_ulong
 
@@ -90,7 +85,7 @@ def create_string_buffer(init: bytes | int, size: int | None = None) -> Any:
 
 
 def _function_type(restype: Any, argtypes: tuple[Any, ...], flags: int) -> Any:
-    """ctypes.CFUNCTYPE / PYFUNCTYPE's class, for memset and cast."""
+    """ctypes.CFUNCTYPE / PYFUNCTYPE's class, for the two C functions below."""
 
     class FunctionType(_CFuncPtr):  # type: ignore[misc,valid-type]
         _argtypes_ = argtypes
@@ -100,28 +95,13 @@ def _function_type(restype: Any, argtypes: tuple[Any, ...], flags: int) -> Any:
     return FunctionType
 
 
-# memset and cast are made on their first use, where ctypes makes them at import: each C type and function type is
-# a class whose making costs ~0.3 M instructions, and a signature check needs neither (start-up speed, issue 15)
-_MADE: dict[str, Any] = {}
-
-
-def memset(destination: Any, byte: int, count: int) -> Any:
-    """ctypes.memset."""
-    if "memset" not in _MADE:
-        _MADE["memset"] = _function_type(c_void_p, (c_void_p, c_int, c_size_t), _FUNCFLAG_CDECL)(_memset_addr)
-    return _MADE["memset"](destination, byte, count)
+memset = _function_type(c_void_p, (c_void_p, c_int, c_size_t), _FUNCFLAG_CDECL)(_memset_addr)
+_cast = _function_type(py_object, (c_void_p, py_object, py_object), _FUNCFLAG_CDECL | _FUNCFLAG_PYTHONAPI)(_cast_addr)
 
 
 def cast(obj: Any, typ: Any) -> Any:
     """ctypes.cast."""
-    if "cast" not in _MADE:
-
-        class py_object(_SimpleCData):  # (ctypes' name)
-            _type_ = "O"
-
-        _MADE["cast"] = _function_type(py_object, (c_void_p, py_object, py_object),
-                                       _FUNCFLAG_CDECL | _FUNCFLAG_PYTHONAPI)(_cast_addr)
-    return _MADE["cast"](obj, obj, typ)
+    return _cast(obj, obj, typ)
 
 
 class CDLL:

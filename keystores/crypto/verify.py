@@ -123,16 +123,14 @@ def ec_key(group: bytes, point: bytes, scalar: bytes | None = None) -> int | Non
     parameter = _parameter_type(ctypes)
     parameters = (parameter * 4)()
     group_name, point_bytes = ctypes.create_string_buffer(group), ctypes.create_string_buffer(point, len(point))
-    # Each parameter points at its buffer by address (ctypes.cast's pointer without its function type, made on
-    # first use): the buffers are this function's own and outlive the EVP_PKEY_fromdata call that reads them
-    parameters[0] = parameter(b"group", _UTF8_STRING, ctypes.c_void_p(ctypes.addressof(group_name)), len(group), 0)
-    parameters[1] = parameter(b"pub", _OCTET_STRING, ctypes.c_void_p(ctypes.addressof(point_bytes)), len(point), 0)
+    parameters[0] = parameter(b"group", _UTF8_STRING, ctypes.cast(group_name, ctypes.c_void_p), len(group), 0)
+    parameters[1] = parameter(b"pub", _OCTET_STRING, ctypes.cast(point_bytes, ctypes.c_void_p), len(point), 0)
     secret, selection = None, _PUBLIC_KEY
     if scalar is not None:  # an unsigned integer in the machine's byte order, as OSSL_PARAM holds one
         import sys
 
         secret = ctypes.create_string_buffer(scalar if sys.byteorder == "big" else scalar[::-1], len(scalar))
-        parameters[2] = parameter(b"priv", _UNSIGNED_INTEGER, ctypes.c_void_p(ctypes.addressof(secret)), len(scalar), 0)
+        parameters[2] = parameter(b"priv", _UNSIGNED_INTEGER, ctypes.cast(secret, ctypes.c_void_p), len(scalar), 0)
         selection = _KEYPAIR
     context = found.EVP_PKEY_CTX_new_from_name(None, b"EC", None)
     key = ctypes.c_void_p()
