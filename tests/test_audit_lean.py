@@ -421,12 +421,10 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         assert "keystores.ops.lifecycle" not in loaded  # what both use lives below both (pki/fingerprints, when)
         assert "keystores.ops.describe" not in loaded  # its fingerprint text is pki/fingerprints'; its columns unused
         assert "datetime" not in loaded, (name, extra)  # its classes come from _datetime (lightweight.dates)
-        assert "ctypes" not in loaded, (name, extra)  # libcrypto's signature checks by crypto.ctypes_lean
     for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
         assert "keystores.ops.validate" in loaded
         assert "keystores.ops.audit" not in loaded  # audit's own module is audit's alone
-        assert "ctypes" not in loaded, (name, extra)
         if "--json" not in extra:  # a text listing prints its dates by format: pki.when writes JSON's and --at's
             assert "keystores.pki.when" not in loaded, (name, extra)
         assert "cryptography.x509" not in loaded, (name, extra)

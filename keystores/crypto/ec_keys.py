@@ -56,7 +56,7 @@ def generate(curve_oid: str, size: int) -> bytes | None:
     found = _library()
     if found is None:
         return None
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     nid = found.OBJ_txt2nid(curve_oid.encode("ascii"))
     context = found.EVP_PKEY_CTX_new_id(_EVP_PKEY_EC, None) if nid else None
@@ -89,7 +89,7 @@ def sign(pkcs8: bytes, data: bytes, hash_name: str) -> bytes | None:
     found = _library()
     if found is None or hash_name not in OPENSSL_DIGESTS:
         return None
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     start = ctypes.c_char_p(pkcs8)
     return _signed(found, found.d2i_AutoPrivateKey(None, ctypes.byref(start), len(pkcs8)), data, hash_name)
@@ -110,7 +110,7 @@ def sign_ec(curve_oid: str, scalar: bytes, point: bytes, data: bytes, hash_name:
 def _signed(found: Any, key: int | None, data: bytes, hash_name: str) -> bytes | None:
     """The signature of the EVP_PKEY `key` (freed here) over `data`, or None where there is no key or libcrypto
     fails."""
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     digest = found.EVP_get_digestbyname(OPENSSL_DIGESTS[hash_name]) if key else None
     context = found.EVP_MD_CTX_new() if digest else None

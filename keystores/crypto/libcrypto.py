@@ -54,7 +54,7 @@ def declared(caller: str, prototypes: Callable[[Any], dict[str, tuple[list[Any],
     if caller not in _DECLARED:
         found = library()
         if found is not None:
-            from keystores.crypto import ctypes_lean as ctypes
+            import ctypes
 
             try:
                 for function, (arguments, result) in prototypes(ctypes).items():
@@ -76,7 +76,7 @@ def _load() -> Any:
     names = _NAMES.get(sys.platform, ())
     if not names:
         return None
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
     prototypes = {  # name: (argument types, result type)
@@ -128,7 +128,7 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
     cipher_function = by_length.get(len(key))
     if found is None or cipher_function is None or len(iv) != block or len(data) % block:
         return None
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     context = found.EVP_CIPHER_CTX_new()
     if not context:
@@ -164,7 +164,7 @@ def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
         return None
     value = point = None
     try:
-        from keystores.crypto import ctypes_lean as ctypes
+        import ctypes
 
         value = found.BN_bin2bn(scalar, len(scalar), None)
         order = found.EC_GROUP_get0_order(group)

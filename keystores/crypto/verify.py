@@ -79,7 +79,7 @@ def _key(found: Any, spki_der: bytes) -> int | None:
     if spki_der not in _KEYS:
         key = _ec_public_key(spki_der)
         if key is None:
-            from keystores.crypto import ctypes_lean as ctypes
+            import ctypes
 
             start = ctypes.c_char_p(spki_der)
             key = found.d2i_PUBKEY(None, ctypes.byref(start), len(spki_der)) or None
@@ -118,7 +118,7 @@ def ec_key(group: bytes, point: bytes, scalar: bytes | None = None) -> int | Non
     found = libcrypto.declared(f"{__name__}.ec_key", _fromdata_prototypes)
     if found is None:
         return None
-    from keystores.crypto import ctypes_lean as ctypes
+    import ctypes
 
     parameter = _parameter_type(ctypes)
     parameters = (parameter * 4)()
