@@ -178,9 +178,10 @@ def startup_rows(folder: Path, install: Install, env: dict[str, str], rounds: in
     # PKCS#12 (key bag, certificate bag, MAC), sign reads ca.p12 (MAC, certificate and key bags), receive reads
     # web.p12's MAC and certificate bag and writes both again (its key bag is carried as read: keystores derives 4).
     # Their EC key is made, used and checked through libcrypto, without cryptography: the libcrypto EC floor.
-    floor_of |= {"version": "console-script floor", "list one.p12": derivation_floor(2),
-                 "show one.p12 server": derivation_floor(2), "export one.p12 server -o cert.pem": derivation_floor(2),
-                 "convert one.p12 to PEM": derivation_floor(3),
+    floor_of |= {"version": "console-script floor", "list one.p12": derivation_floor(2, ciphers=1),
+                 "show one.p12 server": derivation_floor(2, ciphers=1),
+                 "export one.p12 server -o cert.pem": derivation_floor(2, ciphers=1),
+                 "convert one.p12 to PEM": derivation_floor(3, ciphers=2),
                  "list pair.pem (encrypted key)": pem_key_floor(files["pair.pem"], "BENCH_CORE_PW"),
                  "certreq (EC P-256, new PKCS#12)": derivation_floor(3, after="libcrypto EC floor"),
                  "sign": derivation_floor(3, after="libcrypto EC floor"),

@@ -145,7 +145,23 @@ CRYPTOGRAPHY_FROM = 6
 _LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 
 
-def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None = None) -> str:
+# `ciphers` AES-256-CBC decryptions of 1 KiB by the interpreter's libcrypto (loaded by hashlib, reached through ctypes):
+# what a floor pays to decrypt a store's encrypted parts without cryptography (derivation_floor's `ciphers`)
+_AES_CBC = (
+    "import ctypes, hashlib, os\n"
+    "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
+    "p, n = ctypes.c_void_p, ctypes.c_int\n"
+    "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
+    "lib.EVP_DecryptInit_ex.argtypes = [p, p, p, ctypes.c_char_p, ctypes.c_char_p]\n"
+    "lib.EVP_DecryptUpdate.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(n), ctypes.c_char_p, n]\n"
+    "for _ in range({count}):\n"
+    "    context, out, size = lib.EVP_CIPHER_CTX_new(), ctypes.create_string_buffer(1040), n()\n"
+    "    lib.EVP_DecryptInit_ex(context, lib.EVP_aes_256_cbc(), None, bytes(32), bytes(16))\n"
+    "    assert lib.EVP_DecryptUpdate(context, out, ctypes.byref(size), bytes(1024), 1024) == 1\n"
+)
+
+
+def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None = None, ciphers: int = 0) -> str:
     """The name of a floor (made on first use) that does `count` key derivations at `iterations`, the least a
     command on a password-protected store must derive whatever the tool: PBKDF2-HMAC-SHA256, standing in for each
     PBKDF2 and PKCS#12 KDF the format mandates at that count (a PKCS#12 KDF round hashes one block, a PBKDF2 round
@@ -154,8 +170,13 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     (_LOADS_CRYPTOGRAPHY); two side by side (each releases the
     GIL: two cores) where there are two or more, as keystores derives them. Which count each command is held to is
     the caller's (bench_commands.py says why for each). `after` names a floor whose work comes first (a command that
-    must also load cryptography)."""
+    must also load cryptography). `ciphers`: how many AES-256-CBC operations on the store's encrypted parts the
+    format mandates besides (keytool's PKCS#12: its certificate bag to list it, its key bag too to read it whole,
+    both again to write one), done as any tool must without cryptography: by the interpreter's libcrypto through
+    ctypes (the NSS and PEM key floors decrypt the same way), each over 1 KiB (one.p12's bags are smaller)."""
     derived = f"{count} derivation{'s' if count != 1 else ''}" + (f" at {iterations:,}" if iterations != 10_000 else "")
+    if ciphers:
+        derived += f" + {ciphers} AES-CBC"
     name = f"{after} + {derived}" if after else f"{derived} floor"
     if name in FLOORS:
         return name
@@ -175,8 +196,12 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
                 f"for salt in range(1, {count}, 2):\n    derive(salt)\ndone.acquire()\n")
     else:
         work = "derive(0)\n"
+    if ciphers:
+        work += _AES_CBC.format(count=ciphers)
     FLOORS[name] = (FLOORS[after] if after else "") + engine + work
     what = f"{count} PBKDF2-HMAC-SHA256 at {iterations:,} ({how}{', two side by side' if count > 1 else ''})"
+    if ciphers:
+        what += f" + {ciphers} AES-256-CBC (libcrypto through ctypes)"
     FLOOR_WHAT[name] = f"the {after} + {what}" if after else f"the launcher + {what}"
     return name
 

@@ -165,6 +165,21 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
         assert done.stdout.strip() == str(harness.CRYPTOGRAPHY_FROM if floor == many else 3)
 
 
+def test_a_floor_with_ciphers_decrypts_that_many_times_through_libcrypto(install: harness.Install,
+                                                                         tmp_path: Path) -> None:
+    """keytool's PKCS#12 mandates AES-256-CBC besides its derivations (its certificate bag to list it): the floor
+    pays it as any tool must without cryptography, by libcrypto through ctypes, as many times as it is named for."""
+    name = harness.derivation_floor(2, ciphers=1)
+    assert name == "2 derivations + 1 AES-CBC floor" and "+ 1 AES-256-CBC" in harness.FLOOR_WHAT[name]
+    counted = harness.FLOORS[name].replace(
+        "for _ in range(1):\n", "calls = []\nfor _ in range(1):\n    calls.append(1)\n") + (
+        "import sys\nprint(len(calls), 'ctypes' in sys.modules, 'cryptography' in sys.modules)\n")
+    done = subprocess.run([*install.floor(name, counted)], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1 True False"
+    assert harness.derivation_floor(3, ciphers=2) != harness.derivation_floor(3)
+
+
 def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_password_once(
         install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The NSS floor does what opening a password-protected NSS database costs whatever the tool, counted: two
