@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from keystores.backends.cms import CmsStore
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
+from keystores.backends.cms import write as cms_write
 from keystores.errors import KeystoreError
 from keystores.model import Entry, EntryKind
 
@@ -42,18 +43,18 @@ def seeds() -> dict[str, bytes]:
         store.writable = True
         for entry in entries:
             store.add(entry)
-        kdb_slots, _ = store._plan()
+        kdb_slots, _ = cms_write._plan(store)
         assert store._kdb is not None
-        store._kdb.slots = store._fit(store._kdb, kdb_slots)
+        store._kdb.slots = cms_write._fit(store._kdb, kdb_slots)
         made[f"v{version}"] = fmt.build_container(store._kdb, PASSWORD)
     key = rsa_key(3)
     csr = x509.CertificateSigningRequestBuilder().subject_name(name("fuzz request")).sign(key, hashes.SHA256())
     store = CmsStore("/nonexistent/req.kdb", password=PASSWORD, writable=False, create=True, cms_version=4)
     store.writable = True
     store.add(Entry(label="fuzz request", kind=EntryKind.REQUEST, request=csr, key=key))
-    _, rdb_slots = store._plan()
+    _, rdb_slots = cms_write._plan(store)
     assert store._rdb is not None
-    store._rdb.slots = store._fit(store._rdb, rdb_slots)
+    store._rdb.slots = cms_write._fit(store._rdb, rdb_slots)
     # A .rdb's records parse like a .kdb's: give them a .kdb header so the store reads them as its own.
     made["requests"] = fmt.build_container(
         fmt.Container(4, 2, fmt.TAG_KDB, store._rdb.slot_size, store._rdb.salt, store._rdb.slots), PASSWORD)
