@@ -10,11 +10,14 @@ x509); tests/test_chain_entries.py and each backend's tests check that a lazy en
 
 from __future__ import annotations
 
+from _thread import allocate_lock  # threading.Lock itself, without threading (keystores.crypto.kdf_pool)
+
 from keystores.frozen import field_defaults
 from keystores.model import Entry, EntryKind
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _thread import LockType
     from collections.abc import Callable, Iterable
     from typing import Any
 
@@ -183,7 +186,19 @@ class SealedEntry(Entry):
     def on_token(self) -> bool:
         return False if self.sealed else super().on_token
 
+    def _settle(self) -> None:
+        """Wait for the opening KeysAhead started for this key, if any, whatever its outcome (a key that did not
+        open stays sealed: what opening it raises is raised here, in this thread, where it is used)."""
+        ahead = self.__dict__.get("_ahead")
+        if ahead is not None:
+            ahead.wait()
+            self.__dict__.pop("_ahead", None)  # after: an interrupted wait leaves the next use to wait again
+
     def _open(self) -> None:
+        self._settle()
+        self._unseal_now()
+
+    def _unseal_now(self) -> None:
         unseal = self.__dict__.pop("_unseal", None)
         if unseal is None:
             return
@@ -196,6 +211,7 @@ class SealedEntry(Entry):
 
     @property
     def sealed(self) -> bool:
+        self._settle()  # (an opening started ahead may unseal it)
         return "_unseal" in self.__dict__
 
     def held_pkcs8(self) -> bytes | None:
@@ -221,6 +237,7 @@ class SealedEntry(Entry):
 
     def with_(self, **changes: object) -> Entry:
         """A renamed (or otherwise edited) copy stays sealed: a rename never needs the key password."""
+        self._settle()  # a copy shares no opening under way
         relabelled = _relabelled(self, changes)
         if relabelled is not None:
             return relabelled
@@ -345,3 +362,76 @@ def open_keys(entries: Iterable[Entry]) -> None:
         jobs = [pool.submit(None, entry._open) for entry in sealed]
         for job in jobs:
             job.wait()
+
+
+class KeysAhead:
+    """Sealed keys started opening before they are used, on a keystores.crypto.kdf_pool pool, while the caller goes
+    on with its other work: a transfer opens or creates its destination and imports its writer meanwhile (ops.
+    transfer; bench/bench_commands.py "convert one.p12 to ..."), where open_keys, called just before the keys are
+    used, leaves each key's derivation to run alone. Use as a context manager around the keys' use; `start`
+    starts the keys of the entries given whose backend lets them open in threads (sealed_entry's `in_threads`).
+
+    Each opening decrypts as the key's first use would (its backend's `held` where it has one, so an EC key is
+    carried as the same PKCS#8, else the key); nothing else changes: a key used waits for its own opening
+    (SealedEntry._settle), and a key that did not open stays sealed, so what opening it raises is raised where it
+    is used, in that thread, as without this (after a failure the openings not yet started are dropped: they run
+    when used). Leaving the block waits for the openings under way and drops the others. Nothing starts on one
+    core."""
+
+    __slots__ = ("_pool", "started")
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+        #: the entries whose opening was started, by id: their key's first use waits for it
+        self.started: dict[int, Entry] = {}
+
+    def start(self, entries: Iterable[Entry]) -> None:
+        """Start opening the keys of `entries` that may open in threads; once (a later call starts nothing: after
+        a failure the pool takes no more)."""
+        if self.started:
+            return
+        fresh = {id(e): e for e in entries if isinstance(e, SealedEntry) and e.sealed
+                 and e.__dict__.get("_in_threads")}
+        if not fresh:  # (before importing crypto.pbkdf2: a certificate's import loads no derivation module)
+            return
+        from keystores.crypto.pbkdf2 import usable_cores
+
+        if usable_cores() < 2:
+            return
+        from keystores.crypto.kdf_pool import KdfPool
+
+        # `most` 2 at least: the pool runs calls inline below two, and this thread goes on with other work
+        self._pool = KdfPool("keys-ahead", most=max(2, len(fresh)), stop_at_failure=True).__enter__()
+        first = allocate_lock()
+        first.acquire()  # released by the worker that takes the first opening
+        begun: LockType | None = first
+        for key, entry in fresh.items():
+            self.started[key] = entry
+            entry.__dict__["_ahead"] = self._pool.submit(None, _open_ahead, entry, begun)
+            begun = None
+        # Until a worker has taken the first (a fresh pool's first call always runs: nothing failed before it), so
+        # that its derivation is under way: else it would wait for this thread to let the GIL go, which a thread
+        # running Python does every 5 ms only (sys.getswitchinterval), about the time it has to go on meanwhile.
+        with first:
+            pass
+
+    def __enter__(self) -> KeysAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.__exit__(*exc_info)  # an opening under way ends; one queued is dropped (its key opens when used)
+
+
+def _open_ahead(entry: SealedEntry, begun: LockType | None) -> None:
+    """In a worker: what the key's first use does (held_pkcs8 where its backend holds the PKCS#8, else the key),
+    its outcome kept by the backend's opening or the entry; what it raises is left for that use to raise again.
+    `begun`, released first: KeysAhead.start waits for it."""
+    if begun is not None:
+        begun.release()
+    held = entry.__dict__.get("_held")
+    if held is not None:
+        held()
+    else:
+        entry._unseal_now()  # (not _open, which would wait for this very opening)

@@ -24,7 +24,7 @@ from keystores.errors import (
 )
 from keystores.formats import Storage
 from keystores.frozen import Record
-from keystores.lazy_entries import made_entry, open_keys, with_chain_cut
+from keystores.lazy_entries import KeysAhead, made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import is_location, using
 from keystores.store import open_store, store_exists
@@ -136,22 +136,37 @@ def _refuse_unprotected(target: KeyStore, new: bool, dest_password: str | None) 
         raise PasswordRequired(f"a new {target.format} store needs a password", store=target.location)
 
 
-def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None) -> list[Entry]:
+def chosen_entries(source: KeyStore, labels: Iterable[str] | None = None, *,
+                   ahead: KeysAhead | None = None) -> list[Entry]:
     """The entries of `source` to carry: all, or those named (EntryNotFound, exit 4, for a missing one).
     Nothing to carry is an error: a command that changes nothing must not say it did. PasswordRequired when a key
     among them is locked because the store was opened without its password (NSS), so that it is asked for before
-    a destination is touched."""
+    a destination is touched.
+
+    With `ahead` (an entered lazy_entries.KeysAhead), the sealed keys it can open in threads start opening and are
+    left to it: copy_entries, given them as `chosen`, waits for them first thing (_refuse_locked) and raises what
+    opening one raises there, with the same message, while the destination was opened meanwhile."""
     chosen = [source.get(label) for label in labels] if labels is not None else list(source.entries())
     if not chosen:
         raise KeystoreError("nothing to import: it holds no certificate, key pair or secret key (a private key "
                             "without its certificate is not an entry)", store=source.location)
-    open_keys(chosen)  # each is opened below anyway; side by side first
-    for entry in chosen:
+    if ahead is None:
+        open_keys(chosen)  # each is opened below anyway; side by side first
+        _refuse_locked(source, chosen)
+    else:
+        ahead.start(chosen)
+        _refuse_locked(source, [entry for entry in chosen if id(entry) not in ahead.started])
+    return chosen
+
+
+def _refuse_locked(source: KeyStore, entries: list[Entry]) -> None:
+    """PasswordRequired for a key among `entries` locked because the store was opened without its password (NSS).
+    Looking opens each sealed key (or waits for its opening under way): what that raises is raised here."""
+    for entry in entries:
         if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and isinstance(entry.key, KeyRef) \
                 and entry.key.locked:
             raise PasswordRequired("the private keys are locked: the store's password is needed to copy them",
                                    store=source.location, label=entry.label)
-    return chosen
 
 
 def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | None = None,
@@ -169,6 +184,8 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     all of them are named in one EntriesRefused, or (`skip_unreadable`) they are left out and listed in
     `left_out` while the rest are written."""
     _check_untrusted_choice(untrusted)
+    if chosen is not None:
+        _refuse_locked(source, chosen)  # (keys started ahead: waited for here, and what opening one raised raised)
     chosen = _once(chosen if chosen is not None else chosen_entries(source, labels))
     if not dest.capabilities.untrusted_certificates:
         chosen = _decide_untrusted(chosen, dest, untrusted, skipped, notes)
@@ -281,12 +298,13 @@ def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None
 
     def work(source: KeyStore) -> TransferResult:
         check_password_used(source, password)
-        chosen = chosen_entries(source, labels)
-        return _transfer(source, chosen, lambda pw, asking: open_store(
-            dest, password=pw, type=dest_type, create=True, fresh=force, profile=profile, ask=asking,
-            **(dest_options or {})), dest, dest_password, ask, new, replace=force, progress=progress,
-            untrusted=untrusted, trust_unverified=trust_unverified,
-            skip_unreadable=skip_unreadable)
+        with KeysAhead() as ahead:  # the keys' derivations run while the destination is made
+            chosen = chosen_entries(source, labels, ahead=ahead)
+            return _transfer(source, chosen, lambda pw, asking: open_store(
+                dest, password=pw, type=dest_type, create=True, fresh=force, profile=profile, ask=asking,
+                **(dest_options or {})), dest, dest_password, ask, new, replace=force, progress=progress,
+                untrusted=untrusted, trust_unverified=trust_unverified,
+                skip_unreadable=skip_unreadable)
 
     return _from_source(src, password, type, ask, work)
 
@@ -303,7 +321,10 @@ def import_entries(src: StoreArg, dest: StoreArg, *, password: str | None = None
 
     def work(source: KeyStore) -> TransferResult:
         check_password_used(source, password)
-        chosen = chosen_entries(source, labels)
+        with KeysAhead() as ahead:  # the keys' derivations run while the destination is opened
+            return carry(source, chosen_entries(source, labels, ahead=ahead))
+
+    def carry(source: KeyStore, chosen: list[Entry]) -> TransferResult:
         rename = None
         if new_label:
             picked = [e.label for e in chosen]
