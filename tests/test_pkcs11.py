@@ -206,6 +206,51 @@ def test_a_delete_lists_the_token_no_more_and_leaves_the_entries_a_fresh_open_re
             assert after == _seen(fresh) and label not in fresh.labels()
 
 
+class _VendorClassListing(_Listing):
+    """A session whose search of every object fails as python-pkcs11 fails on an object of a vendor's class (an
+    enum without that value: ValueError) after it has made the first objects."""
+
+    def get_objects(self, *args, **kwargs):
+        self._listed.append(args)
+        found = self._session.get_objects(*args, **kwargs)
+        if args and args[0]:
+            return found
+
+        def failing():
+            first = next(found)
+            found.close()  # python-pkcs11 ends the search (C_FindObjectsFinal) as the error leaves it
+            yield first
+            raise ValueError("3461563219 is not a valid ObjectClass")
+
+        return failing()
+
+
+def test_a_listing_searches_the_token_once_and_finds_what_a_search_per_class_finds(token, tmp_path, monkeypatch):
+    """_scan lists the token with one search of every object, sorted by class (a data object python-pkcs11 makes a
+    plain Object of included); where that search fails (a vendor's class), one search per class lists it as
+    before: the same entries and notes either way."""
+    (tmp_path / "blob").write_bytes(b"opaque")
+    done = token.tool("--write-object", str(tmp_path / "blob"), "--type", "data", "--label", "blob")
+    assert done.returncode == 0, done.stderr
+    with _open(token, writable=True) as store:
+        store.add(key_pair_entry("pair", index=1))
+        store.add(trusted_entry("anchor", index=2))
+    with _open(token) as store:
+        seen, notes = _seen(store), list(store.notes)
+        assert any("1 data object(s)" in note for note in notes), notes
+        session = store._session
+        # the searches made, as the CKA_CLASS each asks for (None: every object): data 0, certificate 1, public
+        # key 2, private key 3, secret key 4
+        for listing, searches in ((_Listing, [None]), (_VendorClassListing, [None, 3, 2, 1, 4, 0])):
+            listed: list = []
+            monkeypatch.setattr(store, "_session", listing(session, listed))
+            store._listed = {}
+            store._scan()
+            monkeypatch.setattr(store, "_session", session)
+            assert [int(args[0][0]) if args and args[0] else None for args in listed] == searches
+            assert _seen(store) == seen and store.notes == notes
+
+
 def test_a_token_opened_read_only_refuses_every_change_as_the_writing_half_does(token):
     """Opened read-only, the store is a Pkcs11Store without its writing half (write.py, loaded by writable opens
     only): each change is refused as read-only, and check_entry still judges an entry as a writable store does."""

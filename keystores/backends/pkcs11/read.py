@@ -38,9 +38,7 @@ class Pkcs11Reading:
         groups: dict[bytes, _Group] = {}
         try:
             if added is None or not self._listed:
-                self._listed = {cls_: list(self._session.get_objects({Attribute.CLASS: cls_})) for cls_ in (
-                    ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE,
-                    ObjectClass.SECRET_KEY, ObjectClass.DATA)}
+                self._listed = self._list_objects()
             else:
                 for obj in added:
                     self._listed[obj.object_class].append(obj)
@@ -120,6 +118,31 @@ class Pkcs11Reading:
             group.native_label, group.label = group.label, label
             self._groups[label] = group
             self._entries[label] = self._entry(group, chains.get(id(group)), as_encoded)
+
+    def _list_objects(self) -> dict[Any, list[Any]]:
+        """The token's private keys, public keys, certificates, secret keys and data objects, by class, found by one
+        search of every object (C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal once, not once per class: on
+        SoftHSM each search costs about 0.1 ms, bench/bench_core.py's token rows) and sorted by the class python-
+        pkcs11 made each object of, a token's order kept within each class, as one search per class lists them.
+        python-pkcs11 makes an object of a class it has no class for (data, hardware feature, ...) a plain Object
+        whose CKA_CLASS is then read; it cannot make one of a vendor's class (ValueError, e.g. p11-kit's trust
+        objects): any failure of the one search leaves one search per class, which never meets other classes."""
+        from pkcs11 import Attribute, ObjectClass
+
+        classes = (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE, ObjectClass.SECRET_KEY,
+                   ObjectClass.DATA)
+        listed: dict[Any, list[Any]] = {cls_: [] for cls_ in classes}
+        try:
+            found = list(self._session.get_objects())  # the search ended (C_FindObjectsFinal) before any other call
+            for obj in found:
+                cls_ = obj.object_class
+                if cls_ is None:  # a plain Object: data, or a class keystores does not read
+                    cls_ = obj[Attribute.CLASS]
+                if cls_ in listed:
+                    listed[cls_].append(obj)
+        except Exception:  # whatever it was, the searches by class follow (and raise what they raise)
+            return {cls_: list(self._session.get_objects({Attribute.CLASS: cls_})) for cls_ in classes}
+        return listed
 
     def _read_cert(self, obj: Any) -> _Cert | None:
         from pkcs11 import Attribute
