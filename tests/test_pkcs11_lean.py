@@ -130,13 +130,13 @@ COMMANDS_PROBE = textwrap.dedent("""
     import contextlib, io, json, os, sys
     mode, folder, commands = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     if mode == "full":
-        from keystores.backends.pkcs11 import objects, read, write
-        read.encoded_names = lambda certs: False
-        read._common_name = lambda cert: objects._cn(cert.cert)
+        from keystores.backends.pkcs11 import store, write
+        store.encoded_names = lambda certs: False
+        store._common_name = lambda cert: store._cn(cert.cert)
         write._read_from_der = lambda entry: False
-        write._common_name = read._common_name
+        write._common_name = store._common_name
         lean_chain = write._held_chain
-        write._held_chain = lambda entry: [objects._Cert(c.obj, c.der, c.key_id, c.label, c.trusted, cert=c.cert)
+        write._held_chain = lambda entry: [store._Cert(c.obj, c.der, c.key_id, c.label, c.trusted, cert=c.cert)
                                            for c in lean_chain(entry)]
     from keystores.cli.main import run
     done = []
@@ -269,11 +269,11 @@ def _tool_writes(token: SoftHsmToken, folder: Path, made: dict[str, Any]) -> Non
 
 def test_the_plain_token_is_read_from_the_der(plain_token: SoftHsmToken) -> None:
     """(Else the differential below would compare the full path with itself.)"""
-    from keystores.backends.pkcs11 import objects
+    from keystores.backends.pkcs11.store import encoded_names
 
     with open_store(plain_token.uri, password=plain_token.pin) as store:
         certs = [c for g in store._groups.values() for c in g.certs]
-        assert len(certs) >= 12 and objects.encoded_names(certs)
+        assert len(certs) >= 12 and encoded_names(certs)
         assert store.get("ec").undecoded_chain is not None and len(store.get("ec").chain_der()) == 3
 
 
@@ -323,11 +323,11 @@ def odd_token(softhsm, tmp_path_factory) -> SoftHsmToken:  # noqa: F811
 
 def test_reading_what_the_lean_path_declines_gives_what_the_full_path_gives(odd_token: SoftHsmToken,
                                                                           tmp_path: Path) -> None:
-    from keystores.backends.pkcs11 import objects
+    from keystores.backends.pkcs11.store import encoded_names
 
     with open_store(odd_token.uri, password=odd_token.pin) as store:
         certs = [c for g in store._groups.values() for c in g.certs]
-        assert not objects.encoded_names(certs)
+        assert not encoded_names(certs)
         assert len(store.get("mixed").chain) == 2  # chained by cryptography's Names
     done = _same_on_both_paths(odd_token, tmp_path, _read_commands(odd_token))
     assert done[0]["code"] == 0
@@ -336,11 +336,11 @@ def test_reading_what_the_lean_path_declines_gives_what_the_full_path_gives(odd_
 def test_the_name_check_declines_names_equal_only_as_cryptography_compares_them(odd_token: SoftHsmToken) -> None:
     """A token of plain certificates whose chain needs two encodings of one name compared equal: declined even
     without the undecodable certificate."""
-    from keystores.backends.pkcs11 import objects
+    from keystores.backends.pkcs11.store import encoded_names
 
     with open_store(odd_token.uri, password=odd_token.pin) as store:
         mixed = [c for c in store._groups["mixed"].certs] + [c for c in store._chain_only_certs]
-        assert all(c.shown is not None for c in mixed) and not objects.encoded_names(mixed)
+        assert all(c.shown is not None for c in mixed) and not encoded_names(mixed)
 
 
 def _token_certificates(token: SoftHsmToken) -> list[dict[str, str]]:
@@ -563,14 +563,14 @@ def test_pkits_on_a_token_reads_as_the_full_path_reads_it(softhsm, tmp_path: Pat
     keystores.pki.shown reads less the CA whose name a rollover re-encodes from PrintableString to UTF8String
     (which odd_token's test covers): read as DER, they give what the full path gives, the keyed certificates'
     chains (self-issued CA certificates, key rollovers, same-name CAs) included."""
-    from keystores.backends.pkcs11 import objects
+    from keystores.backends.pkcs11.store import encoded_names
     from keystores.pki.shown import read_shown
 
     paths = [p for p in _pkits() if ("CACert" in p.stem or "TrustAnchor" in p.stem or any(k in p.stem for k in _KEYED))
              and read_shown(p.read_bytes()) is not None and "PrintableStringtoUTF8" not in p.stem]
     token = _pkits_token(softhsm, paths)
     with open_store(token.uri, password=token.pin) as store:
-        assert objects.encoded_names([c for g in store._groups.values() for c in g.certs])
+        assert encoded_names([c for g in store._groups.values() for c in g.certs])
     done = _same_on_both_paths(token, tmp_path, _pkits_commands(token))
     listed = json.loads(done[1]["out"])["entries"]
     assert max(e["chain_length"] for e in listed) >= 3 and sum(e["kind"] == "key-pair" for e in listed) >= 15

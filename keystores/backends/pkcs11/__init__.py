@@ -1,11 +1,11 @@
 """PKCS#11 tokens (HSMs, smart cards, SoftHSM2): one file per job.
 
     store.py        Pkcs11Store: the mapping of token objects to entries, the session, rollback (the registry
-                    names it from here); it takes its reading half from read.py, and a writable open is write.py's
-                    WritablePkcs11Store (the writing half added), so that reading a token loads no writing code
-    objects.py      the token objects behind one entry (certificates held as DER), and the helpers both halves share
-    read.py         token objects -> groups paired by CKA_ID -> entries with chains and key refs (as DER where
-                    keystores.pki.shown reads every certificate: objects.encoded_names)
+                    names it from here), with its reading half (token objects -> groups paired by CKA_ID -> entries
+                    with chains and key refs, as DER where keystores.pki.shown reads every certificate:
+                    encoded_names) and the token objects behind one entry (certificates held as DER) with the
+                    helpers both halves share; a writable open is write.py's WritablePkcs11Store (the writing half
+                    added), so that reading a token loads no writing code
     write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there,
                     a Ctrl-C held while an object is made and remembered
     format.py       the format record (detection, --type, options), importing nothing heavy

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import contextlib
 
-from keystores.backends.pkcs11.objects import (
+from keystores.backends.pkcs11.store import (
     CATEGORY_AUTHORITY,
     CATEGORY_TOKEN_USER,
     CATEGORY_UNSPECIFIED,
+    Pkcs11Store,
     _Cert,
     _common_name,
     _Group,
 )
-from keystores.backends.pkcs11.store import Pkcs11Store
 from keystores.backends.pkcs11.tokens import (
     describe_error,
     missing_for,
