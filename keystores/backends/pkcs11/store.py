@@ -50,7 +50,6 @@ from keystores.errors import (
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart
 from keystores.pki import key_attributes as ka
 from keystores.pki.key_attributes import public_key_from_attributes
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -318,9 +317,15 @@ class Pkcs11Reading:
         cert_groups = [_Group(label=c.label, key_id=c.key_id, certs=[c]) for c in standalone]
         self._groups = {}
         self._entries = {}
-        labels = UniqueLabels()
-        for group in sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id)):
-            label = labels.add(group.label or (f"id-{group.key_id.hex()}" if group.key_id else "unlabelled"))
+        ordered = sorted(key_groups + cert_groups, key=lambda g: (g.label, g.key_id))
+        labels = [g.label or (f"id-{g.key_id.hex()}" if g.key_id else "unlabelled") for g in ordered]
+        if len(set(labels)) < len(labels):  # a label repeats: numbered as every backend numbers it (else as it is,
+            # and keystores.pki.labels stays unloaded: bench/bench_core.py's token rows)
+            from keystores.pki.labels import UniqueLabels
+
+            unique = UniqueLabels()
+            labels = [unique.add(label) for label in labels]
+        for group, label in zip(ordered, labels, strict=True):
             group.native_label, group.label = group.label, label
             self._groups[label] = group
             self._entries[label] = self._entry(group, chains.get(id(group)), as_encoded)
