@@ -392,10 +392,11 @@ def test_objects_we_do_not_list_are_named_in_a_note(token, tmp_path):
 
 
 def test_a_token_is_found_by_serial_too(token):
-    from keystores.backends.pkcs11.tokens import list_tokens, load_module
+    from keystores.backends.pkcs11.admin import token_infos
+    from keystores.backends.pkcs11.tokens import load_module
 
     _open(token).close()  # finds the new token (re-initialising the module once if it was loaded before)
-    serial = next(t.serial for t in list_tokens(load_module(token.module)) if t.label == token.label)
+    serial = next(t.serial for t in token_infos(load_module(token.module)) if t.label == token.label)
     with open_store(f"pkcs11:serial={serial}?module-path={token.module}", password=token.pin) as store:
         assert store.token_label == token.label
 

@@ -11,10 +11,11 @@
     format.py       the format record (detection, --type, options), importing nothing heavy
     keys.py         python-pkcs11's side of keystores.pki.key_attributes (the key <-> attribute mapping and CKA_ID
                     convention NSS shares), signing/decrypting with a token key
-    tokens.py       loading a module, finding a token by label or serial, what a token can do
+    tokens.py       loading a module, finding a token by label or serial
     library.py      python-pkcs11 imported without its asn1crypto helper modules until they are used (start-up)
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
-    admin.py        token administration that is not a store operation: list tokens, initialise one, Java config
+    admin.py        token administration that is not a store operation: list tokens and what each can make,
+                    initialise one, Java config
     init_token.py   C_InitToken through the optional PyKCS11 (GPL), for `keystores init-token` only
 
 Pkcs11Store is imported on first use, so that the URI parser and the token commands do not load the store.

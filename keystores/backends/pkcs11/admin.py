@@ -1,12 +1,14 @@
-"""Token administration that is not a store operation: list a module's tokens, initialise one, and write the
-SunPKCS11 configuration that lets Java use a token. The CLI renders; this decides and writes."""
+"""Token administration that is not a store operation: list a module's tokens and what each can make and sign
+with (key types, which write.py's generate_key asks too), initialise one, and write the SunPKCS11 configuration that
+lets Java use a token. The CLI renders; this decides and writes. Kept off the store's path: a token command that
+makes no key loads none of it (bench/bench_core.py's token rows)."""
 
 from __future__ import annotations
 
 import os
 
 from keystores.errors import Hint, StoreNotFound, UsageError, parameter
-from keystores.frozen import FrozenValue
+from keystores.frozen import FrozenValue, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ class TokenList(FrozenValue):
 
     def __init__(self, module: str, tokens: list[Any]) -> None:
         object.__setattr__(self, "module", module)
-        object.__setattr__(self, "tokens", tokens)  # tokens.TokenInfo: slot_id, label, serial, model, key_types
+        object.__setattr__(self, "tokens", tokens)  # TokenInfo: slot_id, label, serial, model, key_types
 
 
 class JavaConfig(FrozenValue):
@@ -50,12 +52,65 @@ class JavaConfig(FrozenValue):
         return f"keytool -J-Djava.security.properties={self.security} -list -keystore NONE -storetype PKCS11"
 
 
+class TokenInfo(Record):
+    """What `keystores tokens` shows about one slot's token (a keystores.frozen.Record, not a dataclass, as the
+    values above)."""
+
+    _fields = ("slot_id", "label", "serial", "manufacturer", "model", "initialized", "login_required",
+               "user_pin_initialized", "user_pin_locked", "write_protected", "key_types")
+
+    def __init__(self, slot_id: int, label: str, serial: str, manufacturer: str, model: str, initialized: bool,
+                 login_required: bool, user_pin_initialized: bool, user_pin_locked: bool, write_protected: bool,
+                 key_types: list[str] | None = None) -> None:
+        self.slot_id = slot_id
+        self.label = label
+        self.serial = serial
+        self.manufacturer = manufacturer
+        self.model = model
+        self.initialized = initialized
+        self.login_required = login_required
+        self.user_pin_initialized = user_pin_initialized
+        self.user_pin_locked = user_pin_locked
+        self.write_protected = write_protected
+        self.key_types: list[str] = [] if key_types is None else key_types
+
+    def as_json(self) -> dict[str, Any]:
+        return {"slot": self.slot_id, "label": self.label, "serial": self.serial,
+                "manufacturer": self.manufacturer, "model": self.model, "initialized": self.initialized,
+                "login_required": self.login_required, "user_pin_initialized": self.user_pin_initialized,
+                "user_pin_locked": self.user_pin_locked, "write_protected": self.write_protected,
+                "key_types": self.key_types}
+
+
+def token_infos(lib: Any) -> list[TokenInfo]:
+    """Every slot that has a token; uninitialised tokens are listed too (SoftHSM always has a free one)."""
+    from pkcs11 import PKCS11Error, TokenFlag
+
+    infos: list[TokenInfo] = []
+    for slot in lib.get_slots(token_present=True):
+        try:
+            token = slot.get_token()
+            flags = token.flags
+            mechanisms = slot.get_mechanisms()
+        except PKCS11Error:
+            continue
+        initialized = bool(flags & TokenFlag.TOKEN_INITIALIZED)
+        infos.append(TokenInfo(
+            slot_id=int(slot.slot_id), label=token.label.strip(), serial=_serial(token),
+            manufacturer=token.manufacturer_id.strip(), model=token.model.strip(), initialized=initialized,
+            login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
+            user_pin_initialized=bool(flags & TokenFlag.USER_PIN_INITIALIZED),
+            user_pin_locked=bool(flags & TokenFlag.USER_PIN_LOCKED),
+            write_protected=bool(flags & TokenFlag.WRITE_PROTECTED),
+            key_types=key_types(slot, mechanisms) if initialized else []))
+    return infos
+
+
 def list_tokens(module: str | None) -> TokenList:
-    from keystores.backends.pkcs11.tokens import list_tokens as tokens_of
     from keystores.backends.pkcs11.tokens import load_module, resolve_module
 
     path = resolve_module(None, None, module, store=None)
-    return TokenList(path, tokens_of(load_module(path)))
+    return TokenList(path, token_infos(load_module(path)))
 
 
 def init_token(uri: str, module: str | None, *, so_pin: str, user_pin: str) -> tuple[str, str, str | None]:
@@ -141,3 +196,55 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
         f"security.provider.{JAVA_PROVIDER_INDEX}=SunPKCS11 {cfg}\n").encode())
     conf = os.environ.get("SOFTHSM2_CONF")
     return JavaConfig(cfg, security, label, slot, conf if conf and "softhsm" in path.lower() else None)
+
+
+# --- what the token can make and sign with ----------------------------------------------------------------------
+
+def _mechanism_names() -> dict[str, Any]:
+    from pkcs11 import Mechanism
+
+    return {"rsa_gen": Mechanism.RSA_PKCS_KEY_PAIR_GEN, "rsa_sign": Mechanism.RSA_PKCS,
+            "rsa_sha256": Mechanism.SHA256_RSA_PKCS, "ec_gen": Mechanism.EC_KEY_PAIR_GEN,
+            "ecdsa": Mechanism.ECDSA, "ecdsa_sha256": Mechanism.ECDSA_SHA256,
+            "ed_gen": Mechanism.EC_EDWARDS_KEY_PAIR_GEN, "eddsa": Mechanism.EDDSA}
+
+
+def missing_for(spec: Any, slot: Any, mechanisms: set[Any]) -> list[str]:
+    """The CKM_ names (or size limits) the token lacks to make and sign with a `spec` key; [] when it can."""
+    m = _mechanism_names()
+    needs: list[tuple[str, ...]]
+    if spec.algorithm == "rsa":
+        needs = [("rsa_gen",), ("rsa_sign", "rsa_sha256")]
+    elif spec.algorithm == "ec":
+        needs = [("ec_gen",), ("ecdsa", "ecdsa_sha256")]
+    else:
+        needs = [("ed_gen",), ("eddsa",)]
+    lacking = []
+    for alternatives in needs:
+        if not any(m[name] in mechanisms for name in alternatives):
+            lacking.append(" or ".join(f"CKM_{m[name].name}" for name in alternatives))
+    if lacking:
+        return lacking
+    from keystores.pki.curves import curve_named
+
+    curve = curve_named(spec.curve) if spec.algorithm == "ec" else None
+    bits = spec.size if spec.algorithm == "rsa" else curve.bits if curve is not None else 0
+    if bits:
+        generator = m["rsa_gen"] if spec.algorithm == "rsa" else m["ec_gen"]
+        try:
+            info = slot.get_mechanism_info(generator)
+            low, high = int(info.min_key_length), int(info.max_key_length)
+        except Exception:  # a token without mechanism info: trust the mechanism list
+            return []
+        if high and not low <= bits <= high:
+            return [f"{bits}-bit keys (CKM_{generator.name} makes {low}..{high} bits)"]
+    return []
+
+
+def key_types(slot: Any, mechanisms: set[Any] | None = None) -> list[str]:
+    """The key types among rsa:2048/3072/4096, ec:p256/p384/p521, ed25519 that this token can make and use."""
+    from keystores.model import KeySpec
+
+    mechanisms = slot.get_mechanisms() if mechanisms is None else mechanisms
+    candidates = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
+    return [text for text in candidates if not missing_for(KeySpec.parse(text), slot, mechanisms)]

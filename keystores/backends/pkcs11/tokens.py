@@ -1,4 +1,4 @@
-"""Loading a PKCS#11 module, finding a token by label or serial, and reading what the token can do.
+"""Loading a PKCS#11 module and finding a token by label or serial (what a token can do: admin.py).
 
 Shared by the pkcs11 backend and the `keystores tokens` / `java-config` commands. python-pkcs11 is imported here,
 never at CLI import time.
@@ -23,7 +23,6 @@ from keystores.errors import (
     UsageError,
     parameter,
 )
-from keystores.frozen import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -124,66 +123,14 @@ def session_closed(path: str) -> None:
         _OPEN_SESSIONS[real] -= 1
 
 
-class TokenInfo(Record):
-    """What `keystores tokens` shows about one slot's token (a keystores.frozen.Record, not a dataclass: this
-    module is on every token command's start-up path, bench/bench_core.py's token rows)."""
-
-    _fields = ("slot_id", "label", "serial", "manufacturer", "model", "initialized", "login_required",
-               "user_pin_initialized", "user_pin_locked", "write_protected", "key_types")
-
-    def __init__(self, slot_id: int, label: str, serial: str, manufacturer: str, model: str, initialized: bool,
-                 login_required: bool, user_pin_initialized: bool, user_pin_locked: bool, write_protected: bool,
-                 key_types: list[str] | None = None) -> None:
-        self.slot_id = slot_id
-        self.label = label
-        self.serial = serial
-        self.manufacturer = manufacturer
-        self.model = model
-        self.initialized = initialized
-        self.login_required = login_required
-        self.user_pin_initialized = user_pin_initialized
-        self.user_pin_locked = user_pin_locked
-        self.write_protected = write_protected
-        self.key_types: list[str] = [] if key_types is None else key_types
-
-    def as_json(self) -> dict[str, Any]:
-        return {"slot": self.slot_id, "label": self.label, "serial": self.serial,
-                "manufacturer": self.manufacturer, "model": self.model, "initialized": self.initialized,
-                "login_required": self.login_required, "user_pin_initialized": self.user_pin_initialized,
-                "user_pin_locked": self.user_pin_locked, "write_protected": self.write_protected,
-                "key_types": self.key_types}
-
-
 def _serial(token: Any) -> str:
     return token.serial.decode("ascii", "replace").strip() if isinstance(token.serial, bytes) else str(token.serial)
 
 
-def list_tokens(lib: Any) -> list[TokenInfo]:
-    """Every slot that has a token; uninitialised tokens are listed too (SoftHSM always has a free one)."""
-    from pkcs11 import PKCS11Error, TokenFlag
-
-    infos: list[TokenInfo] = []
-    for slot in lib.get_slots(token_present=True):
-        try:
-            token = slot.get_token()
-            flags = token.flags
-            mechanisms = slot.get_mechanisms()
-        except PKCS11Error:
-            continue
-        initialized = bool(flags & TokenFlag.TOKEN_INITIALIZED)
-        infos.append(TokenInfo(
-            slot_id=int(slot.slot_id), label=token.label.strip(), serial=_serial(token),
-            manufacturer=token.manufacturer_id.strip(), model=token.model.strip(), initialized=initialized,
-            login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
-            user_pin_initialized=bool(flags & TokenFlag.USER_PIN_INITIALIZED),
-            user_pin_locked=bool(flags & TokenFlag.USER_PIN_LOCKED),
-            write_protected=bool(flags & TokenFlag.WRITE_PROTECTED),
-            key_types=key_types(slot, mechanisms) if initialized else []))
-    return infos
-
-
 def _describe_tokens(lib: Any) -> str:
-    shown = [f"'{t.label}' (serial {t.serial})" for t in list_tokens(lib) if t.initialized]
+    from keystores.backends.pkcs11.admin import token_infos
+
+    shown = [f"'{t.label}' (serial {t.serial})" for t in token_infos(lib) if t.initialized]
     return ", ".join(shown) if shown else "(none initialised)"
 
 
@@ -224,58 +171,6 @@ def _match_token(lib: Any, *, label: str | None, serial: str | None, store: str 
         raise UsageError(f"{len(matches)} tokens have this label; choose one by serial=: {_describe_tokens(lib)}",
                          store=store)
     return matches[0] if matches else None
-
-
-# --- what the token can make and sign with ----------------------------------------------------------------------
-
-def _mechanism_names() -> dict[str, Any]:
-    from pkcs11 import Mechanism
-
-    return {"rsa_gen": Mechanism.RSA_PKCS_KEY_PAIR_GEN, "rsa_sign": Mechanism.RSA_PKCS,
-            "rsa_sha256": Mechanism.SHA256_RSA_PKCS, "ec_gen": Mechanism.EC_KEY_PAIR_GEN,
-            "ecdsa": Mechanism.ECDSA, "ecdsa_sha256": Mechanism.ECDSA_SHA256,
-            "ed_gen": Mechanism.EC_EDWARDS_KEY_PAIR_GEN, "eddsa": Mechanism.EDDSA}
-
-
-def missing_for(spec: Any, slot: Any, mechanisms: set[Any]) -> list[str]:
-    """The CKM_ names (or size limits) the token lacks to make and sign with a `spec` key; [] when it can."""
-    m = _mechanism_names()
-    needs: list[tuple[str, ...]]
-    if spec.algorithm == "rsa":
-        needs = [("rsa_gen",), ("rsa_sign", "rsa_sha256")]
-    elif spec.algorithm == "ec":
-        needs = [("ec_gen",), ("ecdsa", "ecdsa_sha256")]
-    else:
-        needs = [("ed_gen",), ("eddsa",)]
-    lacking = []
-    for alternatives in needs:
-        if not any(m[name] in mechanisms for name in alternatives):
-            lacking.append(" or ".join(f"CKM_{m[name].name}" for name in alternatives))
-    if lacking:
-        return lacking
-    from keystores.pki.curves import curve_named
-
-    curve = curve_named(spec.curve) if spec.algorithm == "ec" else None
-    bits = spec.size if spec.algorithm == "rsa" else curve.bits if curve is not None else 0
-    if bits:
-        generator = m["rsa_gen"] if spec.algorithm == "rsa" else m["ec_gen"]
-        try:
-            info = slot.get_mechanism_info(generator)
-            low, high = int(info.min_key_length), int(info.max_key_length)
-        except Exception:  # a token without mechanism info: trust the mechanism list
-            return []
-        if high and not low <= bits <= high:
-            return [f"{bits}-bit keys (CKM_{generator.name} makes {low}..{high} bits)"]
-    return []
-
-
-def key_types(slot: Any, mechanisms: set[Any] | None = None) -> list[str]:
-    """The key types among rsa:2048/3072/4096, ec:p256/p384/p521, ed25519 that this token can make and use."""
-    from keystores.model import KeySpec
-
-    mechanisms = slot.get_mechanisms() if mechanisms is None else mechanisms
-    candidates = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "ed25519")
-    return [text for text in candidates if not missing_for(KeySpec.parse(text), slot, mechanisms)]
 
 
 def describe_error(exc: BaseException) -> str:

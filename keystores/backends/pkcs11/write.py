@@ -20,10 +20,7 @@ from keystores.backends.pkcs11.store import (
     _common_name,
     _Group,
 )
-from keystores.backends.pkcs11.tokens import (
-    describe_error,
-    missing_for,
-)
+from keystores.backends.pkcs11.tokens import describe_error
 from keystores.errors import (
     REPLACE,
     CapabilityError,
@@ -371,9 +368,10 @@ class Pkcs11Writing:
             raise UsageError("an entry needs a non-empty label", store=self.location)
         if label in self._groups:
             raise EntryExists("an entry with this label exists", store=self.location, label=label)
+        from keystores.backends.pkcs11.admin import key_types, missing_for
+
         lacking = missing_for(spec, self._token.slot, self._mechanisms)
         if lacking:
-            from keystores.backends.pkcs11.tokens import key_types
 
             can = ", ".join(key_types(self._token.slot, self._mechanisms)) or "none of ours"
             raise CapabilityError("key_generation", f"token '{self.token_label}' cannot make {spec} keys: it "
