@@ -225,6 +225,7 @@ class _VendorClassListing(_Listing):
         return failing()
 
 
+@needs_pkcs11_tool
 def test_a_listing_searches_the_token_once_and_finds_what_a_search_per_class_finds(token, tmp_path, monkeypatch):
     """_scan lists the token with one search of every object, sorted by class (a data object python-pkcs11 makes a
     plain Object of included); where that search fails (a vendor's class), one search per class lists it as
