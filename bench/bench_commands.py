@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_core import ENV, _format_stores, _small_stores, _token
+from bench_core import ENV, _format_stores, _small_stores, _token, lean_pkcs11
 from harness import (
     FLOOR_WHAT,
     Install,
@@ -60,7 +60,8 @@ from harness import (
     user_install,
 )
 
-FLOOR_WHAT["token library floor"] = "the launcher + python-pkcs11 as keystores imports it + SoftHSM's slots (no login)"
+FLOOR_WHAT["token library floor"] = ("the launcher + python-pkcs11 as keystores imports it (its library.py alone) + "
+                                     "SoftHSM's slots (no login)")
 
 # The commands no bench module times, and why (tests/test_bench_harness.py holds every other command of the CLI to
 # a row in bench_core.py or here)
@@ -174,8 +175,7 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
     commands: dict[str, list[str]] = {}
     java_config = folder / "java-config"
     if token is not None:
-        slots = (f"from keystores.backends.pkcs11.library import import_pkcs11\n"
-                 f"list(import_pkcs11().lib({token['module']!r}).get_slots(token_present=True))\n")
+        slots = lean_pkcs11(install) + f"list(pkcs11.lib({token['module']!r}).get_slots(token_present=True))\n"
         jobs["token library floor"] = install.floor("token library floor", slots)
         reads["tokens"] = ([*ours, "tokens", "--module", token["module"]], "token library floor")
         reads["java-config pkcs11:token=bench"] = ([*ours, "java-config", token["uri"], "--out", str(java_config)],

@@ -259,6 +259,32 @@ def _token(folder: Path, ours: list[str], env: dict[str, str], p12: Path) -> dic
     return {"uri": "pkcs11:token=bench", "pin": pin, "module": env["KEYSTORES_PKCS11_MODULE"]}
 
 
+def lean_pkcs11(install: Install) -> str:
+    """A floor's lines that import python-pkcs11 as keystores imports it (its asn1crypto helpers deferred) as
+    `pkcs11`: keystores' lean import is its file keystores/backends/pkcs11/library.py, which imports nothing of
+    keystores, run alone. keystores' packages above it (keystores, keystores.backends, keystores.backends.pkcs11,
+    ~0.5 ms) are keystores' own cost, not the least a token command must load."""
+    import subprocess
+
+    library = subprocess.run([install.python, "-c", "import keystores.backends.pkcs11.library as m; print(m.__file__)"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    return ("import importlib.util\n"
+            f"spec = importlib.util.spec_from_file_location('keystores_pkcs11_library', {library!r})\n"
+            "library = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(library)\n"
+            "pkcs11 = library.import_pkcs11()\n")
+
+
+def token_floors(install: Install, module: str, pin_file: str, label: str) -> tuple[str, str]:
+    """The token floors' bodies: python-pkcs11 imported leanly (lean_pkcs11), else eagerly, then the token found and
+    one login. The token is found as pkcs11-tool --token-label finds it (C_GetSlotList, C_GetTokenInfo per slot):
+    python-pkcs11's get_token(token_label=) also reads every slot's mechanism list (C_GetMechanismList and an enum
+    made of each mechanism), ~0.3 ms that finding a token does not need."""
+    login = (f"t = next(t for t in (slot.get_token() for slot in pkcs11.lib({module!r}).get_slots("
+             f"token_present=True)) if t.label == {label!r})\n"
+             f"s = t.open(user_pin=open({pin_file!r}).read().strip())\ns.close()\n")
+    return lean_pkcs11(install) + login, "import pkcs11\n" + login
+
+
 def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
     """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
     keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
@@ -290,15 +316,9 @@ def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int,
             install.floor(floor_of["list sql:nss"]),
             "BCFKS floor": install.floor("BCFKS floor")}
     if token is not None:
-        # the token found as pkcs11-tool --token-label finds it (C_GetSlotList, C_GetTokenInfo per slot): python-
-        # pkcs11's get_token(token_label=) also reads every slot's mechanism list (C_GetMechanismList, an enum made of
-        # each mechanism), ~0.3 ms that finding a token does not need
-        login = (f"t = next(t for t in (slot.get_token() for slot in pkcs11.lib({token['module']!r}).get_slots("
-                 f"token_present=True)) if t.label == 'bench')\n"
-                 f"s = t.open(user_pin=open({token['pin'][5:]!r}).read().strip())\ns.close()\n")
-        jobs |= {"token floor": install.floor("token floor", "from keystores.backends.pkcs11.library import "
-                                              "import_pkcs11\npkcs11 = import_pkcs11()\n" + login),
-                 "token floor, eager": install.floor("token floor, eager", "import pkcs11\n" + login)}
+        lean, eager = token_floors(install, token["module"], token["pin"][5:], "bench")
+        jobs |= {"token floor": install.floor("token floor", lean),
+                 "token floor, eager": install.floor("token floor, eager", eager)}
         tokens = {"list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
                   "show token server": [*ours, "show", token["uri"], "server", "--pin", token["pin"]],
                   "export token server": [*ours, "export", token["uri"], "server", "--pin", token["pin"], "-o",

@@ -533,7 +533,7 @@ FLOOR_WHAT = {
     "cryptography floor": "the launcher + cryptography's EC module, one P-256 key made, one signature",
     "libcrypto EC floor": "the launcher + hashlib's libcrypto through ctypes, one P-256 key made, one signature",
     "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",
-    "token floor": "the launcher + python-pkcs11 as keystores imports it + SoftHSM login",
+    "token floor": "the launcher + python-pkcs11 as keystores imports it (its library.py alone) + SoftHSM login",
     "token floor, eager": "the launcher + python-pkcs11 as its authors import it + SoftHSM login",
 }
 

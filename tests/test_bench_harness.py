@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import harness  # noqa: E402
 
+from softhsm import softhsm  # noqa: E402,F401  (pytest fixture)
+
 
 @pytest.fixture(scope="module")
 def install(tmp_path_factory: pytest.TempPathFactory) -> harness.Install:
@@ -77,6 +79,27 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
     # a floor with a body of the caller's own
     argv = install.floor("token floor", "import hashlib\n")
     assert "hashlib" in _modules(argv, tmp_path)
+
+
+def test_the_token_floors_log_in_importing_no_keystores_package_and_the_lean_one_no_asn1crypto(
+        install: harness.Install, softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """bench_core.token_floors: the lean floor runs keystores' library.py alone (no keystores package is imported)
+    and defers python-pkcs11's asn1crypto helpers; the eager one imports them; both find the token by label and log
+    in (a wrong label or PIN fails them)."""
+    import bench_core
+
+    token = softhsm.make_token()
+    lean, eager = bench_core.token_floors(install, token.module, str(token.pin_file), token.label)
+    loaded = _modules(install.floor("token floor", lean), tmp_path, token.env)
+    assert "pkcs11._pkcs11" in loaded and not {m for m in loaded if m.startswith(("keystores", "asn1crypto"))}
+    loaded = _modules(install.floor("token floor, eager", eager), tmp_path, token.env)
+    assert "pkcs11._pkcs11" in loaded and "asn1crypto" in loaded
+    assert not {m for m in loaded if m.startswith("keystores")}
+    (tmp_path / "wrong-pin").write_text("00000000\n")
+    for body in (bench_core.token_floors(install, token.module, str(token.pin_file), "no such token")[0],
+                 bench_core.token_floors(install, token.module, str(tmp_path / "wrong-pin"), token.label)[0]):
+        done = subprocess.run(install.floor("token floor", body), capture_output=True, env=token.env, check=False)
+        assert done.returncode != 0
 
 
 def test_without_a_wheel_the_rows_say_they_ran_in_the_development_venv(tmp_path: Path) -> None:
