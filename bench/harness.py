@@ -138,9 +138,12 @@ FLOORS = {
 }
 
 
-# From this many derivations on, loading cryptography (~8 ms of CPU here) for its PBKDF2 (its bundled OpenSSL: ~1.7
-# ms per PBKDF2-HMAC-SHA256 at 10,000 against hashlib's ~3.2 ms) is the cheaper way (keystores.crypto.pbkdf2 says so)
-CRYPTOGRAPHY_FROM = 6
+# From this many derivations on, loading cryptography for its PBKDF2 is the cheaper way. On this session's AMD EPYC
+# (SHA-NI; 2026-12-07, CPU time in one process): hashlib 2.25-2.37 ms per PBKDF2-HMAC-SHA256 at 10,000, cryptography
+# 1.19-1.21 ms after ~15 ms of CPU to load it: even at 13-14 derivations one after the other, more side by side
+# (the load is not shared between cores). 7 derivations two side by side: 30.4 ms by hashlib against 39.9 ms by
+# cryptography (cpu.py, 21 rounds, pass 10.0 ms). It was 6, from the Intel machine (hashlib 3.2 ms, load ~8 ms)
+CRYPTOGRAPHY_FROM = 14
 # The floors whose work loads cryptography anyway: derivations after them use its PBKDF2
 _LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 
