@@ -1218,3 +1218,29 @@ def test_a_database_opened_to_read_refuses_every_change_as_before(tmp_path):
         store.set_password("new-password")
     with open_store(f"sql:{tmp_path}", password="new-password") as store:
         assert "Test Root" in store.labels()
+
+
+def test_the_backup_is_the_cert9_db_before_a_write_and_a_failed_write_leaves_it_and_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cert9.db.bak is staged beside the database while the write's transaction runs (transaction._Backup) and put
+    in place once the write has committed: it is then the cert9.db before the write; a write that fails leaves the
+    backup of the write before it, and no temp file."""
+    from keystores.backends.nss.transaction import WritableNssStore
+
+    folder = tmp_path / "db"
+    _our_db(folder)
+    before = (folder / "cert9.db").read_bytes()
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.rename("rsa server", "renamed")
+    assert (folder / "cert9.db.bak").read_bytes() == before
+    backup = (folder / "cert9.db.bak").read_bytes()
+    written = (folder / "cert9.db").read_bytes()
+
+    def failing(self: WritableNssStore, conn: object) -> None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(WritableNssStore, "_apply", failing)
+    with pytest.raises(OSError, match="went away"), open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.rename("renamed", "again")
+    assert (folder / "cert9.db.bak").read_bytes() == backup and (folder / "cert9.db").read_bytes() == written
+    assert sorted(path.name for path in folder.iterdir()) == ["cert9.db", "cert9.db.bak", "key4.db"]
