@@ -370,3 +370,46 @@ def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_pa
         with open_store(f"sql:{folder}", password=PASSWORD) as store:
             assert store.get("server").key.private_numbers() == key.private_numbers()
     assert written["held"] == written["loaded"] and written["held"][0]
+
+
+def _objects(folder: Path) -> tuple[dict[int, bytes], dict[int, bytes], set[str]]:
+    """cert9.db's certificate objects (id: nickname) and trust objects (id: issuer + serial), and key4.db's MAC
+    item names."""
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        rows = conn.execute("SELECT id, a0, a3, a81, a82 FROM nssPublic").fetchall()
+    with sqlite3.connect(folder / "key4.db") as conn:
+        macs = {name for (name,) in conn.execute("SELECT id FROM metaData WHERE id LIKE 'sig_%'")}
+    certs = {row[0]: row[2] for row in rows if row[1] == b"\x00\x00\x00\x01"}
+    trusts = {row[0]: row[3] + row[4] for row in rows if row[1] == b"\xce\x53\x43\x53"}
+    return certs, trusts, macs
+
+
+def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`trust` on a certificate read from the database leaves its object as it is (id, nickname) and removes
+    (off) or replaces (on, CT,C,C) its trust object and that object's 7 MAC items; off derives nothing after the
+    password check (no KDF pool) and reads no certificate (no keystores.pki.shown)."""
+    location = _copy(stores, tmp_path)
+    folder = Path(location.removeprefix("sql:"))
+    certs, trusts, macs = _objects(folder)
+    (trust_id,) = trusts
+    modules, _ = _as_user(installed, ["trust", location, "ca", "off", *PW])
+    assert not modules & {"keystores.pki.shown", "keystores.crypto.kdf_pool", "threading"}
+    after = _objects(folder)
+    assert after[0] == certs and after[1] == {}
+    assert after[2] == {name for name in macs if not name.startswith(f"sig_cert_{trust_id:08x}_")}
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust is None and store.get("server").trust is not None
+    _as_user(installed, ["trust", location, "ca", "CT,C,C", *PW])
+    certs_on, trusts_on, macs_on = _objects(folder)
+    (new_id,) = trusts_on
+    assert certs_on == certs and list(trusts_on.values()) == list(trusts.values())
+    assert {name for name in macs_on if name.startswith(f"sig_cert_{new_id:08x}_")} == {
+        f"sig_cert_{new_id:08x}_{attr:08x}" for attr in (0xCE536358, 0xCE536359, 0xCE53635A, 0xCE53635B,
+                                                           0xCE536360, 0xCE5363B4, 0xCE5363B5)}
+    with open_store(location, password="lean-store-1") as store:  # its MACs checked as the trust is read
+        assert store.get("ca").trust.native == "CT,C,C"
+    if shutil.which("certutil") is not None:
+        listed = subprocess.run(["certutil", "-L", "-d", location], capture_output=True, text=True,
+                                check=True).stdout
+        assert any(line.split()[:1] == ["ca"] and line.split()[-1] == "CT,C,C" for line in listed.splitlines())

@@ -174,14 +174,18 @@ class WriteTransaction:
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
         self._pending_macs, self._pending_values = [], []
-        if all(op in ("remove", "rename") for op, _ in ops):  # a delete or rename derives no key: no pool
+        # a delete, a rename or a trust removed derives no key: no pool
+        if all(op in ("remove", "rename") or (op == "trust" and arg[1] is None) for op, arg in ops):
             for op, arg in ops:
                 if op == "remove":
                     self._delete_entry(writer, *arg)
-                else:
+                elif op == "rename":
                     self._rename_entry(writer, *arg)
+                else:
+                    self._set_trust(writer, *arg)
             return
-        trusted = sum(1 for op, arg in ops if op == "add" and nt.from_model(arg.trust) is not None)
+        trusted = sum(1 for op, arg in ops if (op == "add" and nt.from_model(arg.trust) is not None)
+                      or (op == "trust" and arg[1] is not None))
         if trusted:  # 7 MACs each: hashlib or cryptography is chosen for them all at once (crypto/pbkdf2.py)
             expect("sha256", self._iterations, 7 * trusted)
         with _PoolOnFirstUse() as self._kdf:
@@ -194,6 +198,8 @@ class WriteTransaction:
                     self._delete_entry(writer, *arg)
                 elif op == "rename":
                     self._rename_entry(writer, *arg)
+                elif op == "trust":
+                    self._set_trust(writer, *arg)
                 elif op == "password":
                     self._change_password(conn, writer, arg)
             self._store_pending(writer)
