@@ -372,7 +372,7 @@ def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_pa
     assert written["held"] == written["loaded"] and written["held"][0]
 
 
-def _objects(folder: Path) -> tuple[dict[int, bytes], dict[int, bytes], set[str]]:
+def _certs_and_trust(folder: Path) -> tuple[dict[int, bytes], dict[int, bytes], set[str]]:
     """cert9.db's certificate objects (id: nickname) and trust objects (id: issuer + serial), and key4.db's MAC
     item names."""
     with sqlite3.connect(folder / "cert9.db") as conn:
@@ -391,17 +391,17 @@ def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
     password check (no KDF pool) and reads no certificate (no keystores.pki.shown)."""
     location = _copy(stores, tmp_path)
     folder = Path(location.removeprefix("sql:"))
-    certs, trusts, macs = _objects(folder)
+    certs, trusts, macs = _certs_and_trust(folder)
     (trust_id,) = trusts
     modules, _ = _as_user(installed, ["trust", location, "ca", "off", *PW])
     assert not modules & {"keystores.pki.shown", "keystores.crypto.kdf_pool", "threading"}
-    after = _objects(folder)
+    after = _certs_and_trust(folder)
     assert after[0] == certs and after[1] == {}
     assert after[2] == {name for name in macs if not name.startswith(f"sig_cert_{trust_id:08x}_")}
     with open_store(location, password="lean-store-1") as store:
         assert store.get("ca").trust is None and store.get("server").trust is not None
     _as_user(installed, ["trust", location, "ca", "CT,C,C", *PW])
-    certs_on, trusts_on, macs_on = _objects(folder)
+    certs_on, trusts_on, macs_on = _certs_and_trust(folder)
     (new_id,) = trusts_on
     assert certs_on == certs and list(trusts_on.values()) == list(trusts.values())
     assert {name for name in macs_on if name.startswith(f"sig_cert_{new_id:08x}_")} == {
