@@ -130,11 +130,13 @@ def _copy(made: dict[str, str], tmp_path: Path) -> str:
 
 def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15)."""
+    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15); nor
+    reads a curve (keystores.pki.key_attributes imports pki.curves where a key is laid out or read)."""
     location = _copy(stores, tmp_path)
     for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
         modules, _ = _as_user(installed, args)
-        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool"}, args
+        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool",
+                              "keystores.pki.curves"}, args
     with open_store(location, password="lean-store-1") as store:
         assert store.labels() == ["ca"]
 
@@ -394,7 +396,7 @@ def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
     certs, trusts, macs = _certs_and_trust(folder)
     (trust_id,) = trusts
     modules, _ = _as_user(installed, ["trust", location, "ca", "off", *PW])
-    assert not modules & {"keystores.pki.shown", "keystores.crypto.kdf_pool", "threading"}
+    assert not modules & {"keystores.pki.shown", "keystores.crypto.kdf_pool", "threading", "keystores.pki.curves"}
     after = _certs_and_trust(folder)
     assert after[0] == certs and after[1] == {}
     assert after[2] == {name for name in macs if not name.startswith(f"sig_cert_{trust_id:08x}_")}
