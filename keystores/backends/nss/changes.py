@@ -10,7 +10,6 @@ from keystores.errors import (
     EntryExists,
     UsageError,
 )
-from keystores.lazy_entries import LazyEntry
 from keystores.model import Entry, EntryKind, KeyRef, Trust
 
 TYPE_CHECKING = False
@@ -99,10 +98,11 @@ class ChangeLog:
             raise UsageError("an entry needs a non-empty label", store=self.location)
         self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
         entry = self._entries[source]
-        self._entries = {(new if k == source else k): (v if k != source else
-                          (entry.with_(label=new) if entry is not None and not isinstance(entry, LazyEntry)
-                           else None))
-                         for k, v in self._entries.items()}
+        if entry is not None:  # an entry read from the database and not used yet is None: nothing to carry
+            from keystores.lazy_entries import LazyEntry  # here: a rename or delete builds no entry (start-up)
+
+            entry = None if isinstance(entry, LazyEntry) else entry.with_(label=new)
+        self._entries = {(new if k == source else k): (v if k != source else entry) for k, v in self._entries.items()}
         if source in self._entry_cert:
             self._entry_cert[new] = self._entry_cert.pop(source)
         self._dirty = True
