@@ -246,7 +246,8 @@ def nss_floor(folder: Path, password_variable: str) -> str:
     through ctypes; it fails unless the password in `password_variable` (as the command is given it) opens the
     database. The 1-derivation NSS commands are held to it rather than to the plain 1-derivation floor, whose
     PBKDF2 alone leaves out what no tool can skip (~2.2x of `python -c pass` before any tool's own code). A
-    database made or changed by the command is held to this too: a read is the least of it."""
+    command that changes the database is held to this + its change (nss_change_floor), one that makes one to what
+    certutil -N must do (nss_create_floor)."""
     FLOORS[NSS_FLOOR] = _nss_open(folder, password_variable)
     FLOOR_WHAT[NSS_FLOOR] = ("the launcher + _sqlite3 opening key4.db and cert9.db (one query each) + 1 PBKDF2-HMAC-"
                              "SHA256 at the database's 10,000 (hashlib) + its password check's AES-256-CBC (libcrypto "
