@@ -27,12 +27,17 @@ opening a password-protected NSS database 1 (its password check); NSS's import o
 MAC per trust attribute, each with its own salt, as NSS writes them), a key pair's EC key written into a new NSS
 database 2 (its encrypted value and that value's MAC), a new password over the small NSS database 19 (its password
 check made again; its one key decrypted and encrypted again; its 8 MACs checked and made again). These counts were
-9 and 34 until 2026-12-07 (measured again by wrapping, as above: too kind to us). The NSS commands that derive only
-the password check's key (rename, trust, delete, create) are held to the NSS floor (harness.nss_floor: the same
-derivation, with both files opened by `_sqlite3` and the check's AES-CBC through libcrypto, which no tool skips);
-a write's own work on top of that read is left out of it, so that floor is stricter than the command needs. The
-NSS commands that derive more on an existing database (import: 7 more; passwd: 19 more) are held to the NSS floor +
-those derivations (harness.derivation_floor's `after`), as certreq is to the libcrypto EC floor + its own.
+9 and 34 until 2026-12-07 (measured again by wrapping, as above: too kind to us). An NSS write on the small database
+(rename, trust off, delete, import) is held to the NSS floor (harness.nss_floor: its password check's derivation,
+with both files opened by `_sqlite3` and the check's AES-CBC through libcrypto, which no tool skips) + what the change
+itself must do whatever the tool (harness.nss_change_floor), on a fresh copy of its own made before each run as the
+command's: the rows certutil writes for it, a transaction per file written, committed with SQLite's defaults, and a
+derivation per MAC item certutil adds or changes for it (counted in what certutil writes: import's trusted
+certificate 7; rename and delete none; trust off none, as its trust object is removed: certutil -M rewrites the
+object and its 7 MACs, which a tool need not do for the same ",,"). `create sql:new` is held to what `certutil -N`
+must do (harness.nss_create_floor: both files' schema, the password check's one derivation and AES-CBC). passwd on
+NSS (19 more derivations) is held to the NSS floor + those derivations (harness.derivation_floor's `after`), as
+certreq is to the libcrypto EC floor + its own.
 `selfsign` into a new PKCS#12 is held to the libcrypto EC floor (bench_core) + its 3. A count that is more than the
 format mandates makes the floor too kind to us, never too strict.
 """
@@ -55,6 +60,8 @@ from harness import (
     command_rows,
     derivation_floor,
     measure_runs,
+    nss_change_floor,
+    nss_create_floor,
     nss_floor,
     startup_row,
     user_install,
@@ -118,12 +125,22 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
     # name -> (argv made from the job's own folder, the files copied into it before each run, floor)
     mac, launcher = "MAC floor", "console-script floor"
     p12_read, p12_write, nss_open = 3, 3, 1
-    opened = nss_floor(folder / "nss", "BENCH_CORE_PW")  # the pristine database each NSS write starts from
+    opened = nss_floor(folder / "nss", "BENCH_CORE_PW")  # the pristine database passwd starts from
+    # An NSS write's floor writes its own fresh copy of that database, made before each of its runs as the command's
+    floors = folder / "floors"
+    floors.mkdir()
+    changed = {change: nss_change_floor(floors / change.replace(" ", "-") / "nss", "BENCH_CORE_PW", change, **what)
+               for change, what in (("rename", {"label": b"ca", "new": b"root"}), ("trust off", {"label": b"ca"}),
+                                    ("delete", {"label": b"ca"}),
+                                    ("import", {"label": b"extra", "pem": str(folder / "extra.pem")}))}
+    fresh_floors = {name: _fresh(floors / change.replace(" ", "-"), nss) for change, name in changed.items()}
+    created = nss_create_floor(floors / "create" / "new", "BENCH_CORE_PW")
+    fresh_floors[created] = _fresh(floors / "create", [])
     writes: dict[str, tuple[Callable[[Path], list[str]], list[Path], str]] = {
         "import extra.pem s.kdb (stash)": (lambda w: [*ours, "import", extra, str(w / "s.kdb"), "--label", "extra"],
                                            kdb, mac),
         "import extra.pem sql:nss": (lambda w: [*ours, "import", extra, f"sql:{w / 'nss'}", "--label", "extra",
-                                                *dest_pw], nss, derivation_floor(7, after=opened)),
+                                                *dest_pw], nss, changed["import"]),
         "convert one.p12 to .kdb (stash)": (lambda w: [*ours, "convert", one, str(w / "c.kdb"), *pw, *dest_pw,
                                                        "--stash"], [], derivation_floor(p12_read, ciphers=2)),
         "convert one.p12 to JKS": (lambda w: [*ours, "convert", one, str(w / "c.jks"), *pw, *dest_pw], [],
@@ -138,17 +155,17 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
                            derivation_floor(19, after=opened)),
         "rename s.jks": (lambda w: [*ours, "rename", str(w / "s.jks"), "ca", "root", *pw], jks, mac),
         "rename sql:nss": (lambda w: [*ours, "rename", f"sql:{w / 'nss'}", "ca", "root", *pw], nss,
-                           opened),
+                           changed["rename"]),
         "trust s.kdb ca off": (lambda w: [*ours, "trust", str(w / "s.kdb"), "ca", "off"], kdb, mac),
         "trust sql:nss ca off": (lambda w: [*ours, "trust", f"sql:{w / 'nss'}", "ca", "off", *pw], nss,
-                                 opened),
+                                 changed["trust off"]),
         "set-default s.kdb server": (lambda w: [*ours, "set-default", str(w / "s.kdb"), "server"], kdb, mac),
         "delete s.kdb ca": (lambda w: [*ours, "delete", str(w / "s.kdb"), "ca"], kdb, mac),
         "delete sql:nss ca": (lambda w: [*ours, "delete", f"sql:{w / 'nss'}", "ca", *pw], nss,
-                              opened),
+                              changed["delete"]),
         "create new.kdb --stash": (lambda w: [*ours, "create", str(w / "new.kdb"), *pw, "--stash"], [], mac),
         "create new.p12": (lambda w: [*ours, "create", str(w / "new.p12"), *pw], [], derivation_floor(1)),
-        "create sql:new": (lambda w: [*ours, "create", f"sql:{w / 'new'}", *pw], [], opened),
+        "create sql:new": (lambda w: [*ours, "create", f"sql:{w / 'new'}", *pw], [], created),
         "stash s.kdb": (lambda w: [*ours, "stash", str(w / "s.kdb"), *pw], kdb, mac),
         "nss add-module sql:nss": (lambda w: [*ours, "nss", "add-module", f"sql:{w / 'nss'}", "--name", "Bench HSM",
                                               "--library", module], nss, launcher),
@@ -194,12 +211,12 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
         own = work / f"copy{index}"
         jobs[name] = ["cp", "-a", *map(str, sources), str(own)]
         before[name] = _fresh(own, [])
-    floors = dict.fromkeys(floor_of.values())
-    jobs |= {name: install.floor(name) for name in floors if name not in jobs}
+    jobs |= {name: install.floor(name) for name in dict.fromkeys(floor_of.values()) if name not in jobs}
     jobs |= commands
-    # the writes (each made afresh before its run) run only in the rounds of every job
-    runs = measure_runs(jobs, rounds, env, warmup=1, before=before, repeatable=set(jobs) - set(writes),
-                        cheap_rounds=cheap_rounds)
+    before |= fresh_floors
+    # the writes and their floors (each made afresh before its run) run only in the rounds of every job
+    runs = measure_runs(jobs, rounds, env, warmup=1, before=before,
+                        repeatable=set(jobs) - set(writes) - set(fresh_floors), cheap_rounds=cheap_rounds)
     rows = command_rows(install, runs, commands, floor_of)
     rows += [startup_row(f"{name} (made before each write, outside its time)", runs, name, "python",
                          install.baseline) for name in copies]

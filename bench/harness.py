@@ -138,9 +138,12 @@ FLOORS = {
 }
 
 
-# From this many derivations on, loading cryptography (~8 ms of CPU here) for its PBKDF2 (its bundled OpenSSL: ~1.7
-# ms per PBKDF2-HMAC-SHA256 at 10,000 against hashlib's ~3.2 ms) is the cheaper way (keystores.crypto.pbkdf2 says so)
-CRYPTOGRAPHY_FROM = 6
+# From this many derivations on, loading cryptography for its PBKDF2 is the cheaper way. On this session's AMD EPYC
+# (SHA-NI; 2026-12-07, CPU time in one process): hashlib 2.25-2.37 ms per PBKDF2-HMAC-SHA256 at 10,000, cryptography
+# 1.19-1.21 ms after ~15 ms of CPU to load it: even at 13-14 derivations one after the other, more side by side
+# (the load is not shared between cores). 7 derivations two side by side: 30.4 ms by hashlib against 39.9 ms by
+# cryptography (cpu.py, 21 rounds, pass 10.0 ms). It was 6, from the Intel machine (hashlib 3.2 ms, load ~8 ms)
+CRYPTOGRAPHY_FROM = 14
 # The floors whose work loads cryptography anyway: derivations after them use its PBKDF2
 _LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 
@@ -180,30 +183,40 @@ def derivation_floor(count: int, iterations: int = 10_000, *, after: str | None 
     name = f"{after} + {derived}" if after else f"{derived} floor"
     if name in FLOORS:
         return name
+    work, how = _derivations(count, iterations, after)
+    if ciphers:
+        work += _AES_CBC.format(count=ciphers)
+    FLOORS[name] = (FLOORS[after] if after else "") + work
+    what = f"{count} PBKDF2-HMAC-SHA256 at {iterations:,} ({how}{', two side by side' if count > 1 else ''})"
+    if ciphers:
+        what += f" + {ciphers} AES-256-CBC (libcrypto through ctypes)"
+    FLOOR_WHAT[name] = f"the {after} + {what}" if after else f"the launcher + {what}"
+    return name
+
+
+def _derivations(count: int, iterations: int, after: str | None, *, secret: str = "b'benchpass1'",
+                 salt: str = "salt.to_bytes(16, 'big')") -> tuple[str, str]:
+    """(code, engine's name) of `count` PBKDF2-HMAC-SHA256 at `iterations` as derivation_floor does them, each key
+    kept in `derived` by its number `salt` (a floor that writes what it derived, nss_change_floor, uses them); the
+    password and salt are the code expressions `secret` and `salt`."""
     if after in _LOADS_CRYPTOGRAPHY or count >= CRYPTOGRAPHY_FROM:
         engine = ("from cryptography.hazmat.primitives import hashes\n"
                   "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
-                  f"derive = lambda salt: PBKDF2HMAC(hashes.SHA256(), 32, salt.to_bytes(16, 'big'), {iterations})"
-                  ".derive(b'benchpass1')\n")
+                  "derived = {}\n"
+                  f"derive = lambda salt: derived.__setitem__(salt, PBKDF2HMAC(hashes.SHA256(), 32, {salt}, "
+                  f"{iterations}).derive({secret}))\n")
         how = "cryptography's PBKDF2"
     else:
-        engine = ("import hashlib\n"
-                  "derive = lambda salt: hashlib.pbkdf2_hmac('sha256', b'benchpass1', salt.to_bytes(16, 'big'), "
-                  f"{iterations}, 32)\n")
+        engine = ("import hashlib\nderived = {}\n"
+                  f"derive = lambda salt: derived.__setitem__(salt, hashlib.pbkdf2_hmac('sha256', {secret}, {salt}, "
+                  f"{iterations}, 32))\n")
         how = "hashlib"
     if count > 1:
         work = (_SIDE_BY_SIDE + f"beside(lambda: [derive(s) for s in range(0, {count}, 2)])\n"
                 f"for salt in range(1, {count}, 2):\n    derive(salt)\ndone.acquire()\n")
     else:
         work = "derive(0)\n"
-    if ciphers:
-        work += _AES_CBC.format(count=ciphers)
-    FLOORS[name] = (FLOORS[after] if after else "") + engine + work
-    what = f"{count} PBKDF2-HMAC-SHA256 at {iterations:,} ({how}{', two side by side' if count > 1 else ''})"
-    if ciphers:
-        what += f" + {ciphers} AES-256-CBC (libcrypto through ctypes)"
-    FLOOR_WHAT[name] = f"the {after} + {what}" if after else f"the launcher + {what}"
-    return name
+    return engine + work, how
 
 
 # A floor script's DER reader, the least a floor needs to find a value in a structure it knows: children(der) gives
@@ -233,20 +246,31 @@ def nss_floor(folder: Path, password_variable: str) -> str:
     through ctypes; it fails unless the password in `password_variable` (as the command is given it) opens the
     database. The 1-derivation NSS commands are held to it rather than to the plain 1-derivation floor, whose
     PBKDF2 alone leaves out what no tool can skip (~2.2x of `python -c pass` before any tool's own code). A
-    database made or changed by the command is held to this too: a read is the least of it."""
-    FLOORS[NSS_FLOOR] = (
+    command that changes the database is held to this + its change (nss_change_floor), one that makes one to what
+    certutil -N must do (nss_create_floor)."""
+    FLOORS[NSS_FLOOR] = _nss_open(folder, password_variable)
+    FLOOR_WHAT[NSS_FLOOR] = ("the launcher + _sqlite3 opening key4.db and cert9.db (one query each) + 1 PBKDF2-HMAC-"
+                             "SHA256 at the database's 10,000 (hashlib) + its password check's AES-256-CBC (libcrypto "
+                             "through ctypes)")
+    return NSS_FLOOR
+
+
+def _nss_open(folder: Path, password_variable: str) -> str:
+    """The NSS floor's code (nss_floor): `keys` and `certs` are its connections to key4.db and cert9.db, `objects`
+    cert9.db's objects as (id, class, nickname, value, issuer, serial), `count` the password check's iterations."""
+    return (
         "import _sqlite3, ctypes, hashlib, os\n"
         f"folder = {str(folder)!r}\n"
-        "salt, check = _sqlite3.connect(folder + '/key4.db').execute(\n"
-        "    \"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
-        "objects = _sqlite3.connect(folder + '/cert9.db').execute('SELECT id, a0, a3, a11 FROM nssPublic').fetchall()\n"
+        "keys, certs = _sqlite3.connect(folder + '/key4.db'), _sqlite3.connect(folder + '/cert9.db')\n"
+        "salt, check = keys.execute(\"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
+        "objects = certs.execute('SELECT id, a0, a3, a11, a81, a82 FROM nssPublic').fetchall()\n"
         + DER_CHILDREN +
         "# SEQ{ SEQ{ PBES2, SEQ{ SEQ{ PBKDF2, SEQ{ salt, count, ... } }, SEQ{ AES-256-CBC, iv } } }, ciphertext }\n"
         "(algorithm, _), (ciphertext, _) = children(children(check)[0][0])\n"
         "kdf, cipher = (contents for contents, _ in children(children(algorithm)[1][0]))\n"
         "kdf_salt, count = (contents for contents, _ in children(children(kdf)[1][0])[:2])\n"
         "iv = children(cipher)[1][1][:16]  # NSS's quirk: the IV parameter's whole encoding\n"
-        f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
+    f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
         "key = hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, int.from_bytes(count, 'big'), 32)\n"
         "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
         "p, n = ctypes.c_void_p, ctypes.c_int\n"
@@ -261,10 +285,150 @@ def nss_floor(folder: Path, password_variable: str) -> str:
         "if (lib.EVP_DecryptFinal_ex(context, ctypes.addressof(out) + size.value, ctypes.byref(last)) != 1\n"
         "        or out.raw[:size.value + last.value] != b'password-check'):\n"
         "    raise SystemExit('NSS floor: the password does not open the database')\n")
-    FLOOR_WHAT[NSS_FLOOR] = ("the launcher + _sqlite3 opening key4.db and cert9.db (one query each) + 1 PBKDF2-HMAC-"
-                             "SHA256 at the database's 10,000 (hashlib) + its password check's AES-256-CBC (libcrypto "
-                             "through ctypes)")
-    return NSS_FLOOR
+
+
+# A floor's DER writer (values under 256 bytes): tlv(tag, *parts) and oid(hex of the OID's contents)
+_TLV = (
+    "def tlv(tag, *parts):\n"
+    "    body = b''.join(parts)\n"
+    "    return (bytes([tag, len(body)]) if len(body) < 128 else bytes([tag, 0x81, len(body)])) + body\n"
+    "oid = lambda text: tlv(6, bytes.fromhex(text))\n"
+)
+
+# What each NSS change writes on top of the NSS floor's read, the cheapest way whatever the tool: the rows certutil
+# changes for it (or fewer, where a tool may write less for the same result), through the floor's own connections,
+# one transaction per file written, committed with SQLite's defaults (a rollback journal, synchronous FULL), as NSS
+# commits each file on its own. `objects` rows are (id, class, nickname, value, issuer, serial); {label}, {new} and
+# {pem} are the change's.
+_NSS_FIND = (
+    "cert = next(o for o in objects if o[1] == b'\\x00\\x00\\x00\\x01' and o[2] == {label!r})\n"
+    "trust = [o for o in objects if o[1] == b'\\xceSCS' and o[4:6] == cert[4:6]]\n"
+)
+_NSS_CHANGES = {
+    # certutil --rename: the certificate's nickname (no key here, no authenticated attribute: no MAC)
+    "rename": "cert = next(o for o in objects if o[1] == b'\\x00\\x00\\x00\\x01' and o[2] == {label!r})\n"
+              "certs.execute('UPDATE nssPublic SET a3 = ? WHERE id = ?', ({new!r}, cert[0]))\ncerts.commit()\n",
+    # the trust object and its 7 MAC items removed: NSS reads no trust object as ",," (certutil -M -t ",," rewrites
+    # the object instead, and makes its 7 MACs again: 7 derivations a tool need not make)
+    "trust off": _NSS_FIND +
+                 "certs.execute('DELETE FROM nssPublic WHERE id = ?', (trust[0][0],))\ncerts.commit()\n"
+                 "keys.execute('DELETE FROM metaData WHERE id LIKE ?', ('sig_cert_%08x_%%' % trust[0][0],))\n"
+                 "keys.commit()\n",
+    # certutil -D: the certificate, its trust object and the trust object's 7 MAC items
+    "delete": _NSS_FIND +
+              "certs.execute('DELETE FROM nssPublic WHERE id IN (?, ?)', (cert[0], trust[0][0]))\ncerts.commit()\n"
+              "keys.execute('DELETE FROM metaData WHERE id LIKE ?', ('sig_cert_%08x_%%' % trust[0][0],))\n"
+              "keys.commit()\n",
+    # certutil -A -t "C,C,C" of one PEM certificate: its object and its trust object (four trust levels, step-up, its
+    # SHA-1 and MD5) inserted, and the trust object's 7 MAC items, each an HMAC-SHA256 under its own derived key
+    # (`derived`, by the derivations before this) over the object id, attribute and value, with its salt
+    "import" : (
+        "import binascii, _hashlib\n"
+        "with open({pem!r}, 'rb') as handle:\n"
+        "    der = binascii.a2b_base64(handle.read().split(b'-----')[2])\n"
+        "fields = children(children(children(der)[0][0])[0][0])  # version, serial, signature, issuer, _, subject\n"
+        "serial, issuer, subject = fields[1][1], fields[3][1], fields[5][1]\n"
+        "cert_id, trust_id = (int.from_bytes(os.urandom(4), 'big') & 0x3FFFFFFF for _ in range(2))\n"
+        "trusted = ((0xCE536358, b'\\xceSCR'), (0xCE536359, b'\\xceSCR'), (0xCE53635A, b'\\xceSCR'),\n"
+        "           (0xCE53635B, b'\\xceSCR'), (0xCE536360, b'\\x00'), (0xCE5363B4, hashlib.sha1(der).digest()),\n"
+        "           (0xCE5363B5, hashlib.md5(der).digest()))\n"
+        "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a3, a11, a81, a82, a101) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)', (cert_id, b'\\x00\\x00\\x00\\x01', b'\\x01', b'\\x00', {label!r}, der, issuer, serial, subject))\n"
+        "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a81, a82, ace536358, ace536359, ace53635a, '\n"
+        "              'ace53635b, ace536360, ace5363b4, ace5363b5) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',\n"
+        "              (trust_id, b'\\xceSCS', b'\\x01', b'\\x00', issuer, serial, *(value for _, value in trusted)))\n"
+        "certs.commit()\n"
+        + _TLV +
+        "def mac(number, attr, value):  # PBMAC1 (PBKDF2 (salt, count, 32, HMAC-SHA256), HMAC-SHA256), the MAC\n"
+        "    code = _hashlib.hmac_digest(derived[number], trust_id.to_bytes(4, 'big') + attr.to_bytes(4, 'big') "
+        "+ value, 'sha256')\n"
+        "    hmac_sha256 = tlv(0x30, oid('2a864886f70d0209'))\n"
+        "    kdf = tlv(0x30, oid('2a864886f70d01050c'), tlv(0x30, tlv(4, salts[number]), tlv(2, count), tlv(2, b' '),\n"
+        "                                                    hmac_sha256))\n"
+        "    return tlv(0x30, tlv(0x30, oid('2a864886f70d01050e'), tlv(0x30, kdf, hmac_sha256)), tlv(4, code))\n"
+        "keys.executemany('INSERT INTO metaData (id, item1) VALUES (?, ?)', [\n"
+        "    ('sig_cert_%08x_%08x' % (trust_id, attr), mac(number, attr, value))\n"
+        "    for number, (attr, value) in enumerate(trusted)])\n"
+        "keys.commit()\n"),
+}
+# The derivations each change makes: one per MAC item certutil adds or changes for it, counted in what it writes
+# (tests/test_bench_harness.py counts them again in the floor)
+NSS_CHANGE_DERIVATIONS = {"rename": 0, "trust off": 0, "delete": 0, "import": 7}
+
+
+def nss_change_floor(folder: Path, password_variable: str, change: str, *, label: bytes, new: bytes = b"",
+                     pem: str = "") -> str:
+    """The name of the floor of an NSS write (`change`, one of _NSS_CHANGES) on the database in `folder`, the
+    cheapest way whatever the tool: the NSS floor's read of that folder (nss_floor), the change's derivations
+    (NSS_CHANGE_DERIVATIONS: as derivation_floor does them) and the rows it writes (_NSS_CHANGES). It writes the
+    database: the caller gives it the same fresh copy before each run as the command (a job's `before`)."""
+    derivations = NSS_CHANGE_DERIVATIONS[change]
+    name = f"{NSS_FLOOR} + {derivations} derivations + {change}'s write" if derivations else \
+        f"{NSS_FLOOR} + {change}'s write"
+    # each under the passKey with a fresh salt, as NSS makes a MAC item's key
+    work, how = _derivations(derivations, 10_000, NSS_FLOOR, secret="pass_key", salt="salts[salt]") \
+        if derivations else ("", "")
+    work = f"salts = [os.urandom(32) for _ in range({derivations})]\n" + work if derivations else work
+    FLOORS[name] = (_nss_open(folder, password_variable) + work
+                    + _NSS_CHANGES[change].format(label=label, new=new, pem=pem))
+    derived = f" + {derivations} PBKDF2-HMAC-SHA256 at 10,000 ({how}, two side by side)" if derivations else ""
+    FLOOR_WHAT[name] = (f"the {NSS_FLOOR}{derived} + what `{change}` writes with _sqlite3, a commit per file written"
+                        " (on a fresh copy)")
+    return name
+
+
+NSS_CREATE_FLOOR = "NSS create floor"
+
+
+def nss_create_floor(folder: Path, password_variable: str) -> str:
+    """The name of the floor of making a password-protected NSS database in `folder` (which must not exist), what
+    `certutil -N` must do, the cheapest way: the folder, key4.db's and cert9.db's schema as NSS creates them (the
+    columns of sdb.c's known attributes, as keystores.backends.nss.db has them) with _sqlite3, a transaction per
+    file committed with SQLite's defaults, and the password check (metaData's 'password' row): a fresh global salt,
+    the passKey, one PBKDF2-HMAC-SHA256 at NSS's 10,000 by hashlib, 'password-check' encrypted with AES-256-CBC by
+    libcrypto through ctypes, in its PBES2 structure. Left out: the pkcs11.txt certutil writes beside them, which
+    keystores does not write."""
+    from keystores.backends.nss.db import _SCHEMA_ATTRS  # NSS's list, made here only (the floor loads no keystores)
+
+    columns = ", ".join(f"a{attr}" for attr in _SCHEMA_ATTRS)
+    tables = "".join(
+        f"{handle} = _sqlite3.connect(folder + '/{file}', isolation_level=None)\n"
+        f"{handle}.execute('BEGIN')\n"
+        f"{handle}.execute('CREATE TABLE {table} (id PRIMARY KEY UNIQUE ON CONFLICT ABORT, {columns})')\n"
+        + "".join(f"{handle}.execute('CREATE INDEX {index} ON {table} ({attr})')\n"
+                  for index, attr in (("issuer", "a81"), ("subject", "a101"), ("label", "a3"), ("ckaid", "a102")))
+        + (f"{handle}.execute('CREATE TABLE metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)')\n"
+           f"{handle}.execute(\"INSERT INTO metaData (id, item1, item2) VALUES ('password', ?, ?)\", (salt, check))\n"
+           if table == "nssPrivate" else "")
+        + f"{handle}.execute('COMMIT')\n"
+        for handle, file, table in (("keys", "key4.db", "nssPrivate"), ("certs", "cert9.db", "nssPublic")))
+    FLOORS[NSS_CREATE_FLOOR] = (
+        "import _sqlite3, ctypes, hashlib, os\n"
+        f"folder = {str(folder)!r}\n"
+        "os.mkdir(folder, 0o700)\n"
+        "# the IV: an OCTET STRING of 14 random bytes, NSS's quirk: the cipher takes its whole 16-byte encoding\n"
+        "salt, kdf_salt, iv = os.urandom(20), os.urandom(32), b'\\x04\\x0e' + os.urandom(14)\n"
+        f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
+        "key = hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, 10000, 32)\n"
+        "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
+        "p, n = ctypes.c_void_p, ctypes.c_int\n"
+        "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
+        "lib.EVP_EncryptInit_ex.argtypes = [p, p, p, ctypes.c_char_p, ctypes.c_char_p]\n"
+        "lib.EVP_EncryptUpdate.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(n), ctypes.c_char_p, n]\n"
+        "lib.EVP_EncryptFinal_ex.argtypes = [p, p, ctypes.POINTER(n)]\n"
+        "context, out, size, last = lib.EVP_CIPHER_CTX_new(), ctypes.create_string_buffer(32), n(), n()\n"
+        "lib.EVP_EncryptInit_ex(context, lib.EVP_aes_256_cbc(), None, key, iv)\n"
+        "lib.EVP_EncryptUpdate(context, out, ctypes.byref(size), b'password-check', 14)\n"
+        "assert lib.EVP_EncryptFinal_ex(context, ctypes.addressof(out) + size.value, ctypes.byref(last)) == 1\n"
+        + _TLV +
+        "check = tlv(0x30, tlv(0x30, oid('2a864886f70d01050d'), tlv(0x30, tlv(0x30, oid('2a864886f70d01050c'), tlv(\n"
+        "    0x30, tlv(4, kdf_salt), tlv(2, b\"'\\x10\"), tlv(2, b' '), tlv(0x30, oid('2a864886f70d0209'), tlv(5)))),\n"
+        "    tlv(0x30, oid('60864801650304012a'), iv))), tlv(4, out.raw[:size.value + last.value]))\n"
+        + tables)
+    FLOOR_WHAT[NSS_CREATE_FLOOR] = ("the launcher + a folder, key4.db and cert9.db made with NSS's schema by _sqlite3 "
+                                    "(a transaction per file) + the password check: 1 PBKDF2-HMAC-SHA256 at 10,000 "
+                                    "(hashlib) + AES-256-CBC (libcrypto through ctypes)")
+    return NSS_CREATE_FLOOR
 
 
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv

@@ -5,6 +5,7 @@ launcher; and says so when it had to fall back to the development venv. What is 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -244,6 +245,146 @@ def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_passw
     loaded = _modules(install.floor(name), tmp_path, right)
     assert {"_sqlite3", "hashlib", "ctypes"} <= loaded
     assert not {module for module in loaded if module.split(".")[0] in ("sqlite3", "cryptography", "keystores")}
+
+
+
+def _small_nss(folder: Path) -> Path:
+    """An NSS database in `folder` (password floor-pass) holding "ca", a trusted certificate, as bench_core's has
+    it; beside it extra.pem, a certificate to import."""
+    from cryptography.hazmat.primitives import serialization
+    from test_store_lean import _issue
+
+    from keystores.model import TRUST_ALL, Entry, EntryKind
+    from keystores.store import open_store
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    folder.mkdir()
+    with open_store(f"sql:{folder}", password="floor-pass", create=True) as store:
+        store.add(Entry("ca", EntryKind.TRUSTED_CERT, chain=(_issue("Lean CA", key, key, 1),), trust=TRUST_ALL))
+    pem = folder.parent / "extra.pem"
+    pem.write_bytes(_issue("extra", key, key, 3).public_bytes(serialization.Encoding.PEM))
+    return pem
+
+
+def _mac_items(folder: Path) -> dict[str, bytes]:
+    import sqlite3
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        return dict(conn.execute("SELECT id, item1 FROM metaData WHERE id LIKE 'sig_%'"))
+
+
+# A floor's work counted: connections, the statements that write, commits, and every derivation (hashlib's and
+# cryptography's PBKDF2), printed after the floor's own code
+_COUNTED = (
+    "import _sqlite3, hashlib\nconnected, statements, derived_at = [], [], []\nconnect = _sqlite3.connect\n"
+    "def counted(path, *args, **kwargs):\n"
+    "    connection = connect(path, *args, **kwargs)\n"
+    "    connected.append(path.rsplit('/', 1)[-1])\n"
+    "    connection.set_trace_callback(statements.append)\n"
+    "    return connection\n"
+    "_sqlite3.connect = counted\npbkdf2 = hashlib.pbkdf2_hmac\n"
+    "hashlib.pbkdf2_hmac = lambda *args: derived_at.append(args[3]) or pbkdf2(*args)\n"
+    "from cryptography.hazmat.primitives.kdf import pbkdf2 as kdf\nreal = kdf.PBKDF2HMAC\n"
+    "kdf.PBKDF2HMAC = lambda *args: derived_at.append(args[3]) or real(*args)\n"
+    "{floor}"
+    "writes = [s.split()[0] for s in statements if s.split()[0] in ('INSERT', 'UPDATE', 'DELETE', 'CREATE')]\n"
+    "print(sorted(connected), sorted(set(writes)), sum(s.strip() == 'COMMIT' for s in statements), derived_at)\n"
+)
+
+
+@pytest.mark.parametrize("change", ["rename", "trust off", "delete", "import"])
+def test_an_nss_write_floor_is_the_nss_floor_then_its_change_with_a_derivation_per_mac_item_it_writes(
+        install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """An NSS write's floor reads as the NSS floor does, then makes the change on its copy of the database through
+    the same two connections, a commit per file written, deriving one key per MAC item it adds or changes
+    (NSS_CHANGE_DERIVATIONS, counted here by wrapping every PBKDF2) and none besides: keystores reads the change."""
+    from keystores.store import open_store
+
+    monkeypatch.setattr(harness, "FLOORS", dict(harness.FLOORS))
+    monkeypatch.setattr(harness, "FLOOR_WHAT", dict(harness.FLOOR_WHAT))
+    folder = tmp_path / "nss"
+    pem = _small_nss(folder)
+    before = _mac_items(folder)
+    label = b"extra" if change == "import" else b"ca"
+    name = harness.nss_change_floor(folder, "FLOOR_PW", change, label=label, new=b"root", pem=str(pem))
+    assert f"what `{change}` writes" in harness.FLOOR_WHAT[name]
+    done = subprocess.run(install.floor(name, _COUNTED.replace("{floor}", harness.FLOORS[name])),
+                          capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env={**os.environ, "FLOOR_PW": "floor-pass"})
+    assert done.returncode == 0, done.stderr
+    after = _mac_items(folder)
+    made = {item for item in after if before.get(item) != after[item]}
+    derivations = harness.NSS_CHANGE_DERIVATIONS[change]
+    assert len(made) == derivations
+    files = {"rename": 1}.get(change, 2)  # rename writes cert9.db alone
+    writes = {"rename": ["UPDATE"], "import": ["INSERT"]}.get(change, ["DELETE"])
+    assert done.stdout.strip() == f"['cert9.db', 'key4.db'] {writes} {files} {[10000] * (1 + derivations)}"
+    with open_store(f"sql:{folder}", password="floor-pass") as store:
+        found = {entry.label: entry for entry in store.entries()}
+    expected = {"rename": {"root"}, "delete": set()}.get(change, {"ca", "extra"} if change == "import" else {"ca"})
+    assert set(found) == expected
+    if change in ("trust off", "import"):
+        assert bool(found[label.decode()].trust) == (change == "import")
+
+
+def test_the_nss_write_floors_derive_as_many_keys_as_certutil_writes_mac_items(tmp_path: Path) -> None:
+    """NSS_CHANGE_DERIVATIONS is counted in what certutil writes for each change: the metaData MAC items it adds or
+    changes. trust off is the one below certutil's count: certutil -M rewrites the trust object and its 7 MACs,
+    where removing the object (as the floor and keystores do) leaves the certificate as certutil -L shows it."""
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) is not installed: run scripts/setup")
+    pristine = tmp_path / "nss"
+    pem = _small_nss(pristine)
+    password = tmp_path / "pw"
+    password.write_text("floor-pass")
+    argv = {"rename": ["--rename", "-n", "ca", "--new-n", "root"], "trust off": ["-M", "-n", "ca", "-t", ",,"],
+            "delete": ["-D", "-n", "ca"], "import": ["-A", "-n", "extra", "-t", "C,C,C", "-i", str(pem)]}
+    for change, args in argv.items():
+        folder = tmp_path / change.replace(" ", "-")
+        shutil.copytree(pristine, folder)
+        subprocess.run(["certutil", *args, "-d", f"sql:{folder}", "-f", str(password)], check=True,
+                       capture_output=True)
+        before, after = _mac_items(pristine), _mac_items(folder)
+        made = {item for item in after if before.get(item) != after[item]}
+        assert len(made) == (7 if change == "trust off" else harness.NSS_CHANGE_DERIVATIONS[change]), change
+    assert harness.NSS_CHANGE_DERIVATIONS["trust off"] == 0
+
+
+def test_the_nss_create_floor_makes_a_database_certutil_and_keystores_open_with_its_password(
+        install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `certutil -N` must do, counted: two files made through one connection each, one transaction each, one
+    derivation (the password check's, AES-encrypted by libcrypto); keystores opens the result with the password and
+    refuses another, and its tables have the columns certutil's have."""
+    import sqlite3
+
+    from keystores.errors import WrongPassword
+    from keystores.store import open_store
+
+    monkeypatch.setattr(harness, "FLOORS", dict(harness.FLOORS))
+    monkeypatch.setattr(harness, "FLOOR_WHAT", dict(harness.FLOOR_WHAT))
+    folder = tmp_path / "new"
+    name = harness.nss_create_floor(folder, "FLOOR_PW")
+    done = subprocess.run(install.floor(name, _COUNTED.replace("{floor}", harness.FLOORS[name])),
+                          capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env={**os.environ, "FLOOR_PW": "floor-pass"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['cert9.db', 'key4.db'] ['CREATE', 'INSERT'] 2 [10000]"
+    with open_store(f"sql:{folder}", password="floor-pass") as store:
+        assert list(store.entries()) == []
+    with pytest.raises(WrongPassword), open_store(f"sql:{folder}", password="not-it") as store:
+        pass
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) is not installed: run scripts/setup")
+    made = tmp_path / "certutil"
+    made.mkdir()
+    (tmp_path / "pw").write_text("floor-pass")
+    subprocess.run(["certutil", "-N", "-d", f"sql:{made}", "-f", str(tmp_path / "pw")], check=True)
+    for file, table in (("key4.db", "nssPrivate"), ("cert9.db", "nssPublic")):
+        schemas = []
+        for where in (folder, made):
+            with sqlite3.connect(where / file) as conn:
+                schemas.append(sorted(conn.execute("SELECT type, name, sql FROM sqlite_master")))
+        assert schemas[0] == schemas[1], (file, table)
 
 
 def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:

@@ -1218,3 +1218,59 @@ def test_a_database_opened_to_read_refuses_every_change_as_before(tmp_path):
         store.set_password("new-password")
     with open_store(f"sql:{tmp_path}", password="new-password") as store:
         assert "Test Root" in store.labels()
+
+
+def test_the_backup_is_the_cert9_db_before_a_write_and_a_failed_write_leaves_it_and_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cert9.db.bak is staged beside the database while the write's transaction runs (transaction._Backup) and put
+    in place once the write has committed: it is then the cert9.db before the write; a write that fails leaves the
+    backup of the write before it, and no temp file."""
+    from keystores.backends.nss.transaction import WritableNssStore
+
+    folder = tmp_path / "db"
+    _our_db(folder)
+    before = (folder / "cert9.db").read_bytes()
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.rename("rsa server", "renamed")
+    assert (folder / "cert9.db.bak").read_bytes() == before
+    backup = (folder / "cert9.db.bak").read_bytes()
+    written = (folder / "cert9.db").read_bytes()
+
+    def failing(self: WritableNssStore, conn: object) -> None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(WritableNssStore, "_apply", failing)
+    with pytest.raises(OSError, match="went away"), open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.rename("renamed", "again")
+    assert (folder / "cert9.db.bak").read_bytes() == backup and (folder / "cert9.db").read_bytes() == written
+    assert sorted(path.name for path in folder.iterdir()) == ["cert9.db", "cert9.db.bak", "key4.db"]
+
+
+def test_the_password_check_loads_libcrypto_on_a_thread_while_its_key_is_derived(tmp_path: Path) -> None:
+    """crypto._cipher_ahead: the first AES-CBC of a process (the password check, a key) starts loading
+    keystores.crypto.libcrypto on a thread of _thread's before its PBKDF2, which lets the GIL go, and waits for it
+    before the cipher; the same plaintext comes back, the wrong key still fails; an empty password's 1 iteration,
+    and a process that has libcrypto already, start none."""
+    probe = """if True:
+        import _thread, sys
+        started = []
+        real = _thread.start_new_thread
+        _thread.start_new_thread = lambda *args: started.append(1) or real(*args)
+        from keystores.backends.nss import crypto as nc
+        key = nc.pass_key(b"salt" * 5, "pw")
+        blob = nc.encrypt_value(b"password-check", key, iterations=10000)
+        print(len(started), "keystores.crypto.libcrypto" in sys.modules)
+        assert nc.decrypt_value(blob, key) == b"password-check"
+        try:
+            nc.decrypt_value(blob, nc.pass_key(b"salt" * 5, "other"))
+        except nc.DecryptFailed:
+            pass
+        else:
+            raise SystemExit("the wrong key decrypted")
+        print(len(started))
+        """
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "True", "1"]  # the first cipher only: then libcrypto is loaded
+    empty = probe.replace("iterations=10000", "iterations=1")
+    done = subprocess.run([sys.executable, "-c", empty], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "True", "0"]

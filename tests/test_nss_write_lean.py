@@ -105,10 +105,11 @@ def test_a_database_written_from_der_holds_what_one_written_from_decoded_certifi
     assert written["der"] == written["decoded"]
 
 
-@pytest.mark.parametrize("count, loaded", [(1, False), (7, True)])
+@pytest.mark.parametrize("count, loaded", [(1, False), (7, False), (11, True)])
 def test_derivations_expected_together_go_to_cryptography_from_the_first(count: int, loaded: bool) -> None:
-    """crypto/pbkdf2.expect: 7 derivations of 10,000 cost hashlib more than loading cryptography, so the first
-    goes to cryptography; one does not."""
+    """crypto/pbkdf2.expect: 11 derivations of 10,000 cost hashlib more than loading cryptography, so the first
+    goes to cryptography; one does not, nor do the 7 MACs of a trusted certificate written into NSS (on this
+    session's machine hashlib is cheaper up to ~13: _LOAD_WORTH)."""
     import subprocess
     import sys
 
@@ -129,11 +130,14 @@ def _copy(made: dict[str, str], tmp_path: Path) -> str:
 
 def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15)."""
+    """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15); nor
+    reads a curve (keystores.pki.key_attributes imports pki.curves where a key is laid out or read), nor builds an
+    entry (keystores.lazy_entries: entries.py and changes.py import it where one is built or carried)."""
     location = _copy(stores, tmp_path)
     for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
         modules, _ = _as_user(installed, args)
-        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool"}, args
+        assert not modules & {"threading", "typing", "re", "enum", "keystores.crypto.kdf_pool",
+                              "keystores.pki.curves", "keystores.lazy_entries"}, args
     with open_store(location, password="lean-store-1") as store:
         assert store.labels() == ["ca"]
 
@@ -369,3 +373,46 @@ def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_pa
         with open_store(f"sql:{folder}", password=PASSWORD) as store:
             assert store.get("server").key.private_numbers() == key.private_numbers()
     assert written["held"] == written["loaded"] and written["held"][0]
+
+
+def _certs_and_trust(folder: Path) -> tuple[dict[int, bytes], dict[int, bytes], set[str]]:
+    """cert9.db's certificate objects (id: nickname) and trust objects (id: issuer + serial), and key4.db's MAC
+    item names."""
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        rows = conn.execute("SELECT id, a0, a3, a81, a82 FROM nssPublic").fetchall()
+    with sqlite3.connect(folder / "key4.db") as conn:
+        macs = {name for (name,) in conn.execute("SELECT id FROM metaData WHERE id LIKE 'sig_%'")}
+    certs = {row[0]: row[2] for row in rows if row[1] == b"\x00\x00\x00\x01"}
+    trusts = {row[0]: row[3] + row[4] for row in rows if row[1] == b"\xce\x53\x43\x53"}
+    return certs, trusts, macs
+
+
+def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`trust` on a certificate read from the database leaves its object as it is (id, nickname) and removes
+    (off) or replaces (on, CT,C,C) its trust object and that object's 7 MAC items; off derives nothing after the
+    password check (no KDF pool) and reads no certificate (no keystores.pki.shown)."""
+    location = _copy(stores, tmp_path)
+    folder = Path(location.removeprefix("sql:"))
+    certs, trusts, macs = _certs_and_trust(folder)
+    (trust_id,) = trusts
+    modules, _ = _as_user(installed, ["trust", location, "ca", "off", *PW])
+    assert not modules & {"keystores.pki.shown", "keystores.crypto.kdf_pool", "threading", "keystores.pki.curves"}
+    after = _certs_and_trust(folder)
+    assert after[0] == certs and after[1] == {}
+    assert after[2] == {name for name in macs if not name.startswith(f"sig_cert_{trust_id:08x}_")}
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust is None and store.get("server").trust is not None
+    _as_user(installed, ["trust", location, "ca", "CT,C,C", *PW])
+    certs_on, trusts_on, macs_on = _certs_and_trust(folder)
+    (new_id,) = trusts_on
+    assert certs_on == certs and list(trusts_on.values()) == list(trusts.values())
+    assert {name for name in macs_on if name.startswith(f"sig_cert_{new_id:08x}_")} == {
+        f"sig_cert_{new_id:08x}_{attr:08x}" for attr in (0xCE536358, 0xCE536359, 0xCE53635A, 0xCE53635B,
+                                                           0xCE536360, 0xCE5363B4, 0xCE5363B5)}
+    with open_store(location, password="lean-store-1") as store:  # its MACs checked as the trust is read
+        assert store.get("ca").trust.native == "CT,C,C"
+    if shutil.which("certutil") is not None:
+        listed = subprocess.run(["certutil", "-L", "-d", location], capture_output=True, text=True,
+                                check=True).stdout
+        assert any(line.split()[:1] == ["ca"] and line.split()[-1] == "CT,C,C" for line in listed.splitlines())

@@ -48,12 +48,12 @@ def test_hashlib_derives_until_loading_cryptography_would_have_paid() -> None:
     first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json_of(first.stdout) == [[True, hashlib.pbkdf2_hmac("sha512", b"pw", b"salt", 51200, 64).hex()]]
     probe = probe.replace('derive("sha512", b"pw", b"salt", 51200, 64)',
-                          'for i in range(8): derive("sha256", b"pw", bytes([i]) * 16, 10000, 32)')
+                          'for i in range(12): derive("sha256", b"pw", bytes([i]) * 16, 10000, 32)')
     done = json_of(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                                   check=True).stdout)
-    assert [loaded for loaded, _ in done] == [False] * 5 + [True] * 3
+    assert [loaded for loaded, _ in done] == [False] * 10 + [True] * 2  # _LOAD_WORTH: 100,000 iterations
     assert [derived for _, derived in done] == [
-        hashlib.pbkdf2_hmac("sha256", b"pw", bytes([i]) * 16, 10000, 32).hex() for i in range(8)]
+        hashlib.pbkdf2_hmac("sha256", b"pw", bytes([i]) * 16, 10000, 32).hex() for i in range(12)]
 
 
 def json_of(text: str) -> list[list[object]]:

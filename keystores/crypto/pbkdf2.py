@@ -2,8 +2,9 @@
 "nss import" rows, bench/bench_pkcs12.py's PKCS#12 rows and bench/bench_core.py's "start-up" rows justify it).
 
 hashlib.pbkdf2_hmac runs on the interpreter's OpenSSL; cryptography's PBKDF2HMAC on the one its wheel bundles,
-which here derives twice as fast (10,000 iterations of HMAC-SHA-256: 1.6 ms against 3.3 ms; OpenSSL 3.0 copies
-an HMAC context per iteration). But loading cryptography's compiled module costs ~10 ms of CPU, more than the
+which derives about twice as fast (10,000 iterations of HMAC-SHA-256: 1.2 ms against 2.3 ms on an AMD EPYC with
+SHA-NI, 1.6 against 3.3 on an Intel Xeon; OpenSSL 3.0 copies an HMAC context per iteration). But loading
+cryptography's compiled module costs ~15 ms of CPU (the EPYC; ~10 on the Xeon), more than the
 whole reading of a small PKCS#12 (one derivation for its certificates): so hashlib derives while cryptography is
 not loaded, until what its derivations cost beyond cryptography's would have paid for loading it (a derivation
 that alone costs more goes to cryptography at once; Bouncy Castle's 51,200 iterations of SHA-512 do). At worst a
@@ -28,8 +29,12 @@ _HASHES = {"sha1": "SHA1", "sha224": "SHA224", "sha256": "SHA256", "sha384": "SH
 
 
 # What loading cryptography's compiled module costs, counted in the hashlib iterations that cost as much beyond
-# cryptography's (~0.17 us each for SHA-1 and SHA-256 here; SHA-384 and SHA-512, with twice the block, count twice)
-_LOAD_WORTH = 50_000
+# cryptography's (SHA-1 and SHA-256: ~0.11 us each against ~15 ms on the AMD EPYC, ~127,000; ~0.17 us against ~10
+# ms on the Intel Xeon, where this was 50,000; SHA-384 and SHA-512, with twice the block, count twice). 100,000
+# keeps a write into NSS of a trusted certificate (its password check and 7 MACs: 80,000) on hashlib, where
+# cryptography cost it ~5 ms more CPU (nsswrite, issue 15), and still sends Bouncy Castle's 51,200 iterations of
+# SHA-512 (102,400) to cryptography at once
+_LOAD_WORTH = 100_000
 _BIG_BLOCK = {"sha384", "sha512", "sha512_224", "sha512_256"}
 _SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "sha512_224": 28, "sha512_256": 32}
 _spent = [0]  # the iterations hashlib has run past _FEW (threads may race on it: a count off by one is harmless)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from keystores.crypto import der
 from keystores.lightweight import suppress
-from keystores.pki.curves import curve_named, curve_of_params
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,6 +88,8 @@ def unwrap_point(value: bytes) -> bytes:
 
 def curve_name(ec_params: bytes) -> str | None:
     """The curve CKA_EC_PARAMS names: a keystores.pki.curves name, "ed25519", or None."""
+    from keystores.pki.curves import curve_of_params  # here: NSS loads this module for its numbers alone (start-up)
+
     curve = curve_of_params(ec_params)
     if curve is not None:
         return curve.name
@@ -177,6 +178,8 @@ def public_key_attributes(public_key: Any) -> dict[int, Value] | None:
     this mapping does not cover (the caller refuses it in its own words)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from keystores.pki.curves import curve_named  # here: NSS loads this module for its numbers alone (start-up)
+
     material = _public_material(public_key)
     if material is None:
         return None
@@ -200,6 +203,8 @@ def private_key_attributes(key: Any) -> dict[int, Value] | None:
     CKA_VALUE (the scalar, as long as a coordinate); Ed25519 CKA_EC_PARAMS and CKA_VALUE (the 32-byte seed). None
     for a key this mapping does not cover (the caller refuses it in its own words)."""
     from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.pki.curves import curve_named  # here: NSS loads this module for its numbers alone (start-up)
 
     if isinstance(key, ec.EllipticCurvePrivateKey):
         curve = curve_named(key.curve.name)
@@ -243,6 +248,8 @@ def usage_flags(key_type: int, *, private: bool, every_flag: bool) -> dict[int, 
 def public_key_from_attributes(attrs: Mapping[int, Any]) -> Any:
     """A cryptography public key from a key object's attributes (keyed by CKA_ number; python-pkcs11's Attribute
     keys work too, being ints); None when they do not say enough or name a type or curve we do not read."""
+    from keystores.pki.curves import curve_of_params  # here: NSS loads this module for its numbers alone (start-up)
+
     key_type = attrs.get(CKA_KEY_TYPE)
     if key_type == CKK_RSA and attrs.get(CKA_MODULUS) and attrs.get(CKA_PUBLIC_EXPONENT):
         from cryptography.hazmat.primitives.asymmetric import rsa  # each type's module for its keys only
@@ -283,6 +290,8 @@ def private_key_from_attributes(key_type: int | None, value: Callable[[int], byt
     does after decrypting and checking each MAC, or KeyError) and its errors pass through, as does cryptography's
     ValueError for inconsistent values. `curve()` gives an EC key's cryptography curve where the caller knows better
     than CKA_EC_PARAMS (NSS falls back to the certificate's curve); by default CKA_EC_PARAMS names it."""
+    from keystores.pki.curves import curve_of_params  # here: NSS loads this module for its numbers alone (start-up)
+
     def number(attr: int) -> int:
         return int.from_bytes(value(attr), "big")
 

@@ -10,8 +10,7 @@ from keystores.errors import (
     EntryExists,
     UsageError,
 )
-from keystores.lazy_entries import LazyEntry
-from keystores.model import Entry, EntryKind, KeyRef
+from keystores.model import Entry, EntryKind, KeyRef, Trust
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,12 +98,37 @@ class ChangeLog:
             raise UsageError("an entry needs a non-empty label", store=self.location)
         self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
         entry = self._entries[source]
-        self._entries = {(new if k == source else k): (v if k != source else
-                          (entry.with_(label=new) if entry is not None and not isinstance(entry, LazyEntry)
-                           else None))
-                         for k, v in self._entries.items()}
+        if entry is not None:  # an entry read from the database and not used yet is None: nothing to carry
+            from keystores.lazy_entries import LazyEntry  # here: a rename or delete builds no entry (start-up)
+
+            entry = None if isinstance(entry, LazyEntry) else entry.with_(label=new)
+        self._entries = {(new if k == source else k): (v if k != source else entry) for k, v in self._entries.items()}
         if source in self._entry_cert:
             self._entry_cert[new] = self._entry_cert.pop(source)
+        self._dirty = True
+
+    def set_trust(self, label: str, trust: Trust | None) -> None:
+        """certutil -M -t: a certificate read from the database keeps its object, and only its trust object is
+        replaced (its MACs made again) or removed (off: NSS reads no trust object as ",,"); writes._set_trust.
+        Laying the certificate out again (BaseStore.set_trust: remove and add) read and hashed it to write the same
+        object under a new id. An entry added since the database was opened goes that way still."""
+        self._check_trust(label, trust)
+        self._require_writable()
+        found = self._find(label)
+        cert_id = self._entry_cert.get(found)
+        if cert_id is None:
+            super().set_trust(label, trust)  # type: ignore[misc]
+            return
+        entry = self.get(found)
+        if not entry.kind.is_certificate:
+            raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
+                             store=self.location, label=found)
+        # as for any entry written (check_entry): the password first, NSS authenticates trust with it
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        from keystores.backends.nss.trust import from_model
+
+        self._ops.append(("trust", (cert_id, from_model(trust))))
+        self._entries[found] = entry.with_(trust=trust)
         self._dirty = True
 
     def set_password(self, new_password: str) -> None:

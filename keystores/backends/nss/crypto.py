@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 
 from keystores.crypto import der
 from keystores.crypto.der import DerError
@@ -21,6 +22,10 @@ from keystores.crypto.pbkdf2 import pbkdf2_hmac
 from keystores.errors import CorruptStore
 from keystores.lightweight import suppress
 from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_key_length
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 try:  # hmac's own compare_digest, which it re-exports from _hashlib: importing hmac costs ~2 M instructions
     from _hashlib import compare_digest
@@ -122,6 +127,43 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     return ctx.update(data) + ctx.finalize()
 
 
+def _cipher_ahead(iterations: int) -> Callable[[], None]:
+    """Start loading what _cbc will need, keystores.crypto.libcrypto (ctypes, the library, its prototypes: ~1.5-2
+    ms of CPU, the first time in a process), on a thread of _thread's while the caller derives the key (hashlib
+    lets the GIL go during PBKDF2: the two run on two cores); the answer waits for it. Nothing is started where
+    _cbc would not load it (loaded already, or cryptography's cipher is used) or the derivation is too short to
+    hide it (an empty password's 1 iteration)."""
+    if iterations < 1000 or "keystores.crypto.libcrypto" in sys.modules \
+            or "cryptography.hazmat.bindings._rust" in sys.modules:
+        return _no_wait
+    import _thread
+
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def load() -> None:
+        try:
+            from keystores.crypto import libcrypto
+
+            libcrypto.library()
+        except BaseException:  # _cbc loads it again and meets the same error, where it is handled
+            pass
+        finally:
+            done.release()
+
+    _thread.start_new_thread(load, ())
+
+    def wait() -> None:
+        with done:
+            pass
+
+    return wait
+
+
+def _no_wait() -> None:
+    return None
+
+
 def _legacy_3des_key_iv(key: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
     """NSS's PBKDF1 extended by its PKCS#12-draft HMAC construction (lowpbe.c nsspkcs5_PBKDF1Extended and
     nsspkcs5_PFXPBE). PBKDF1's SHA-1 rounds (the database's count, 10,000 with a password) are the cost: libcrypto
@@ -168,7 +210,11 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 size = key_length or OID_AES[cipher_oid]
                 check_key_length(size, OID_AES[cipher_oid], "PBKDF2 (AES)")
                 _charge(budget, iterations, -(-size // _DIGEST_SIZES[hash_name]), "PBKDF2")
-                derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
+                loaded = _cipher_ahead(iterations)
+                try:
+                    derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
+                finally:
+                    loaded()
                 # The quirk: NSS uses the IV parameter's DER encoding (tag and length included) as the IV.
                 iv = iv_tlv[:16] if len(iv_tlv) >= 16 else scheme_items[1][1]
                 plain = _cbc("aes", derived, iv, ciphertext, decrypt=True)
@@ -209,7 +255,11 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         return der.sequence(alg, der.octet_string(ciphertext))
     salt = os.urandom(32)
     iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
-    derived = pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    loaded = _cipher_ahead(iterations)
+    try:
+        derived = pbkdf2_hmac("sha256", key, salt, iterations, 32)
+    finally:
+        loaded()
     pad = 16 - len(plain) % 16
     ciphertext = _cbc("aes", derived, iv_param, plain + bytes([pad]) * pad, decrypt=False)
     alg = der.sequence(_oid(OID_PBES2),

@@ -16,7 +16,6 @@ from keystores.errors import (
     PasswordRequired,
     UnsupportedFormat,
 )
-from keystores.lazy_entries import LazyEntry
 from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
@@ -191,6 +190,8 @@ class LazyEntries:
                                             extractable=False, locked=True)
         elif key_row is not None:
             loaders["key"] = lambda: self._guarded_private_key(key_row, label, self._leaf_for_key(cert, label))
+        from keystores.lazy_entries import LazyEntry  # here: a rename, delete or trust change builds no entry
+
         return LazyEntry.lazy(loaders, leaf_der=cert.der, find_chain_der=lambda: self._chain_der(cert, issuers=user),
                               **fields)
 

@@ -129,16 +129,17 @@ class WriteTransaction:
         attempt fail (at once where this holds the file read-locked: sqlite calls no busy handler to upgrade a read
         lock), and that rolls back and retries here as before.
         """
-        from keystores.fileio import atomic_write, changed
+        from keystores.fileio import changed
 
         conn = self._connect(writable=True)
+        backup: _Backup | None = None
         try:
             conn.execute("PRAGMA busy_timeout = 100")
             conn.execute("BEGIN")  # takes no lock: the statements below do
             try:
                 # Through sqlite, never open()/close(): closing any descriptor of a database file drops this
                 # process's POSIX locks on it, and another writer (certutil) would then write under our feet.
-                cert_before = conn.serialize(name="cert")
+                backup = _Backup(self.cert_db + ".bak", conn.serialize(name="cert"))
                 self._apply(conn)
                 conn.execute("PRAGMA busy_timeout = 1000")  # COMMIT waits a little for readers to finish
                 conn.execute("COMMIT")
@@ -149,17 +150,20 @@ class WriteTransaction:
                 if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
                     raise _Busy from exc
                 raise
-        except sqlite3.Error as exc:
-            raise self._sql_error(exc, "write") from exc
-        except (ValueError, TypeError, IndexError) as exc:
-            raise CorruptStore(f"cert9.db/key4.db hold damaged objects; nothing was changed ({exc})",
-                               store=self.location) from exc
+        except BaseException as exc:
+            if backup is not None:
+                backup.drop()
+            if isinstance(exc, sqlite3.Error):
+                raise self._sql_error(exc, "write") from exc
+            if isinstance(exc, (ValueError, TypeError, IndexError)):
+                raise CorruptStore(f"cert9.db/key4.db hold damaged objects; nothing was changed ({exc})",
+                                   store=self.location) from exc
+            raise
         finally:
             conn.close()
         # cert9.db (certificates and trust, nothing secret) is kept as it was before this write. key4.db is not:
         # a copy would keep every key under the old password after a password change, and keys the user deleted.
-        with suppress(KeystoreError):
-            atomic_write(self.cert_db + ".bak", cert_before, private=True, record=False)
+        backup.place()
         with suppress(FileNotFoundError):
             os.unlink(self.key_db + ".bak")  # one an earlier keystores left holds the same secrets
 
@@ -170,14 +174,18 @@ class WriteTransaction:
         if self._new or any(op == "init-password" for op, _ in ops):
             self._store_password(conn)
         self._pending_macs, self._pending_values = [], []
-        if all(op in ("remove", "rename") for op, _ in ops):  # a delete or rename derives no key: no pool
+        # a delete, a rename or a trust removed derives no key: no pool
+        if all(op in ("remove", "rename") or (op == "trust" and arg[1] is None) for op, arg in ops):
             for op, arg in ops:
                 if op == "remove":
                     self._delete_entry(writer, *arg)
-                else:
+                elif op == "rename":
                     self._rename_entry(writer, *arg)
+                else:
+                    self._set_trust(writer, *arg)
             return
-        trusted = sum(1 for op, arg in ops if op == "add" and nt.from_model(arg.trust) is not None)
+        trusted = sum(1 for op, arg in ops if (op == "add" and nt.from_model(arg.trust) is not None)
+                      or (op == "trust" and arg[1] is not None))
         if trusted:  # 7 MACs each: hashlib or cryptography is chosen for them all at once (crypto/pbkdf2.py)
             expect("sha256", self._iterations, 7 * trusted)
         with _PoolOnFirstUse() as self._kdf:
@@ -190,9 +198,64 @@ class WriteTransaction:
                     self._delete_entry(writer, *arg)
                 elif op == "rename":
                     self._rename_entry(writer, *arg)
+                elif op == "trust":
+                    self._set_trust(writer, *arg)
                 elif op == "password":
                     self._change_password(conn, writer, arg)
             self._store_pending(writer)
+
+
+class _Backup:
+    """cert9.db.bak, as cert9.db was before the write, written and synced beside it by a thread of _thread's while
+    the write's transaction is applied and committed (sqlite lets the GIL go while it syncs the databases: each of
+    them costs ~3 ms on a disk that syncs, and the backup's own sync no longer waits for them), and put in place
+    once the write has committed (`place`: renamed, the folder synced, as fileio.atomic_write does); `drop` when
+    the write failed. A backup that cannot be written is left out, as before: it is no part of the write."""
+
+    def __init__(self, path: str, data: bytes) -> None:
+        import _thread
+
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        self._staged: Any = None
+        self._target = path
+        _thread.start_new_thread(self._stage, (data,))
+
+    def _stage(self, data: bytes) -> None:
+        from keystores.fileio import _stage, _write_target
+
+        try:
+            self._target = _write_target(self._target)
+            self._staged = _stage(self._target, data, private=True, clear_secret=False)
+        except KeystoreError:
+            pass
+        finally:
+            self._done.release()
+
+    def place(self) -> None:
+        from keystores.fileio import _fsync_folder
+
+        staged = self._settled()
+        if staged is None:
+            return
+        try:
+            os.replace(staged.tmp, self._target)
+        except OSError:
+            return
+        finally:
+            staged.discard()
+        _fsync_folder(paths.parent(self._target))
+
+    def drop(self) -> None:
+        staged = self._settled()
+        if staged is not None:
+            staged.discard()
+
+    def _settled(self) -> Any:
+        """The staged file, once the thread is done with it (None when it could not be written)."""
+        with self._done:
+            pass
+        return self._staged
 
 
 class _PoolOnFirstUse:

@@ -14,6 +14,7 @@ from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     EntryExists,
     IntegrityError,
+    StoreLocked,
     UsageError,
 )
 from keystores.model import Entry, EntryKind
@@ -105,6 +106,21 @@ class _Held:
 
             self.cert = decode_certificate(self.der)
         return self.cert
+
+
+class _Stored:
+    """A certificate as its object in cert9.db holds it (DER, issuer and serial as stored): what _insert_trust reads
+    of a certificate whose trust alone changes."""
+
+    __slots__ = ("der", "issuer", "serial")
+
+    def __init__(self, der: bytes, issuer: bytes, serial: bytes) -> None:
+        self.der, self.issuer, self.serial = der, issuer, serial
+
+    def fingerprint(self, hash_name: str) -> bytes:
+        import hashlib
+
+        return hashlib.new(hash_name, self.der).digest()
 
 
 def held_chain(entry: Entry) -> list[_Held]:
@@ -214,7 +230,7 @@ class SqlWrites:
         })
         return object_id
 
-    def _insert_trust(self, writer: db.Writer, cert: _Held, levels: nt.Levels) -> None:
+    def _insert_trust(self, writer: db.Writer, cert: _Held | _Stored, levels: nt.Levels) -> None:
         conn = writer.conn
         issuer, serial = cert.issuer, cert.serial
         for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
@@ -236,6 +252,24 @@ class SqlWrites:
         })
         for attr, value in authenticated.items():
             self._mac(conn, "cert", object_id, object_id, attr, value)
+
+    def _set_trust(self, writer: db.Writer, cert_id: int, levels: nt.Levels | None) -> None:
+        """The certificate object `cert_id` trusted for `levels` (its trust object and MACs made again, as
+        _insert_trust makes them), or no longer (None: its trust objects and their MACs removed); the certificate
+        object is left as it is, as certutil -M leaves it."""
+        rows = self._cert_rows(writer.conn, "id=?", (cert_id,))
+        if not rows:
+            raise StoreLocked("another program changed the database after it was opened; open it again",
+                              store=self.location)
+        _, _, value, issuer, serial, _, _ = rows[0]
+        stored = _Stored(db.plain(value) or b"", db.plain(issuer) or b"", db.plain(serial) or b"")
+        if levels is not None:
+            self._insert_trust(writer, stored, levels)  # its first step removes the trust objects there are
+            return
+        for (trust_id,) in writer.conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND "
+                                               "a82=?", (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST),
+                                                         stored.issuer, stored.serial)).fetchall():
+            writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
 
     def _key_values(self, entry: Entry, label: str) -> tuple[dict[int, ka.Value], dict[int, ka.Value], bytes]:
         """The private key's values, its public key's values and its CKA_ID, as keystores.pki.key_attributes lays
