@@ -70,8 +70,15 @@ _DECLARED: dict[str, Any] = {}  # caller -> the library with its calls declared,
 
 
 def _load() -> Any:
-    import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os
+
+    from keystores.lightweight import suppress
+
+    # _hashlib is what loads the libcrypto looked for (hashlib's, when it is OpenSSL's); not hashlib, which also makes
+    # a constructor for every digest (~0.4 ms of reading a small PKCS#12, bench/bench_core.py "list one.p12").
+    # Without it (an interpreter without OpenSSL), a library loaded otherwise, if any.
+    with suppress(ImportError):
+        import _hashlib  # noqa: F401
 
     names = _NAMES.get(sys.platform, ())
     if not names:
