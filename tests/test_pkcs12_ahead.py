@@ -97,6 +97,43 @@ def test_parts_keys_are_derived_beside_the_mac_and_used_only_after_it_matched(
     assert not pbe._AHEAD  # no derived key kept
 
 
+@pytest.mark.parametrize(("name", "cipher"), [("keytool", ("aes", 32)), ("3des", ("tripledes", 24))])
+def test_the_parts_cipher_is_readied_on_a_worker_with_zeros_only(
+        stores: dict[str, Path], two_cores: None, log: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch,
+        name: str, cipher: tuple[str, int]) -> None:
+    """libcrypto's first use of a cipher looks it up in OpenSSL's providers: reading readies the parts' cipher on a
+    worker while the MAC's key is derived here, by decrypting a block of zeros under a zero key (nothing of the
+    file), and the file reads as it did."""
+    from keystores.crypto import libcrypto
+
+    readied: list[tuple[tuple[str, int], int]] = []
+    real_ready, real_cbc = libcrypto.ready, libcrypto.cbc
+
+    def ready(*args):  # type: ignore[no-untyped-def]
+        readied.append((args, _thread.get_ident()))
+        return real_ready(*args)
+
+    def cbc(cipher, key, iv, data, *, decrypt):  # type: ignore[no-untyped-def]
+        if readied and readied[-1][1] == _thread.get_ident():
+            assert key == bytes(len(key)) and iv == bytes(len(iv)) and data == bytes(len(data)) and decrypt
+        return real_cbc(cipher, key, iv, data, decrypt=decrypt)
+
+    monkeypatch.setattr(libcrypto, "ready", ready)
+    monkeypatch.setattr(libcrypto, "cbc", cbc)
+    with open_store(stores[name], password=PASSWORD) as store:
+        assert store.labels()
+    assert [args for args, _ in readied] == [cipher], readied
+    assert readied[0][1] != _thread.get_ident()  # on a worker
+    assert not pbe._AHEAD
+
+
+def test_ready_decrypts_nothing_it_is_given_and_declines_what_cbc_declines() -> None:
+    from keystores.crypto import libcrypto
+
+    assert libcrypto.ready("aes", 32) is None and libcrypto.ready("tripledes", 24) is None
+    assert libcrypto.ready("aes", 7) is None and libcrypto.ready("rc2", 16) is None  # nothing to ready
+
+
 @pytest.mark.parametrize("name", ["keytool", "3des"])
 def test_a_wrong_password_fails_as_before_deriving_at_most_the_part_s_key_more(
         stores: dict[str, Path], log: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch, name: str) -> None:

@@ -154,6 +154,17 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
         found.EVP_CIPHER_CTX_free(context)
 
 
+def ready(cipher: str, key_length: int) -> None:
+    """Have libcrypto look up `cipher`'s CBC (cbc's names) for keys of `key_length` bytes now, by decrypting one block
+    of zeros under a zero key: OpenSSL 3 fetches a cipher from its providers on its first use (~0.5 ms for AES-256-CBC
+    here), and after that finds it in its cache. keystores.crypto.pbe.Ahead runs it on another core while the MAC's
+    key is derived, so that decrypting a PKCS#12's part after the MAC costs the decryption alone (bench/bench_core.py
+    "list one.p12"). No key or data of the caller's is used; nothing where cbc() would do nothing."""
+    by_length, block = _CBC.get(cipher, ({}, 0))
+    if key_length in by_length:
+        cbc(cipher, bytes(key_length), bytes(block), bytes(block), decrypt=True)
+
+
 _UNCOMPRESSED = 4  # POINT_CONVERSION_UNCOMPRESSED
 
 

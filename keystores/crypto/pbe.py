@@ -10,6 +10,7 @@ only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/
 from __future__ import annotations
 
 import os
+from _thread import allocate_lock  # threading.Lock itself, without threading (keystores.crypto.kdf_pool says why)
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 from keystores.crypto.libcrypto import cipher_by_libcrypto
@@ -21,6 +22,8 @@ from keystores.limits import KdfBudget, blocks, check_kdf
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _thread import LockType
+    from collections.abc import Callable
     from typing import Any
 
     from asn1crypto import algos
@@ -348,8 +351,41 @@ class Ahead:
         for derivation in _common_derivations(alg, _password_forms(alg, password, False)[0]):
             if derivation not in _AHEAD:
                 call = pbkdf2_hmac if derivation[0] == "pbkdf2" else pkcs12_kdf
-                _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
+                if self._started:
+                    _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
+                else:
+                    # The first, once a worker has taken it: a fresh worker needs the GIL to start it, which this
+                    # thread, importing ctypes next (the MAC's PKCS#12 KDF is libcrypto's), lets go only now and
+                    # then; the worker waited until the MAC's derivation let it go (bench/bench_core.py "list
+                    # one.p12": the part's key derived after ctypes' import instead of beside it). A new thread
+                    # takes ~50 us to start on an idle core; at most _BEGUN_WAIT where none is (it starts when the
+                    # scheduler gives it one, and this thread goes on). Inline (one core), it has run.
+                    begun = allocate_lock()
+                    begun.acquire()
+                    _AHEAD[derivation] = self._pool.submit(alg.iterations, _begun_then, begun, call,
+                                                           *derivation[1:])
+                    begun.acquire(timeout=_BEGUN_WAIT)
                 self._started.append(derivation)
+
+    def ciphers(self, alg_ids: list[bytes]) -> None:
+        """Start readying the CBC ciphers that decrypting under `alg_ids` (the schemes keystores.crypto.pbe_params
+        reads) takes from libcrypto (keystores.crypto.libcrypto.ready: its first use of a cipher looks it up in
+        OpenSSL's providers, ~0.5 ms), after loading libcrypto here, as the MAC's derivation that comes next would
+        (its PKCS#12 KDF is libcrypto's): they are readied on another core while this thread derives the MAC's key.
+        A block of zeros under a zero key: nothing of the file is decrypted before the MAC matched."""
+        wanted = set()
+        for alg_id in alg_ids:
+            alg = common(alg_id)
+            if alg is not None:  # (a two-key 3DES key is made a three-key one to decrypt: _cbc_by_libcrypto)
+                wanted.add((alg.cipher, 24 if alg.cipher == "tripledes" else alg.key_length))
+        if not wanted or not cipher_by_libcrypto():
+            return
+        from keystores.crypto import libcrypto
+
+        if libcrypto.library() is None:
+            return
+        for cipher, key_length in sorted(wanted):
+            self._pool.submit(None, libcrypto.ready, cipher, key_length)
 
     def __enter__(self) -> Ahead:
         return self
@@ -358,6 +394,15 @@ class Ahead:
         for derivation in self._started:
             _AHEAD.pop(derivation, None)
         self._started.clear()
+
+
+_BEGUN_WAIT = 0.001  # seconds
+
+
+def _begun_then(begun: LockType, call: Callable[..., bytes], *args: Any) -> bytes:
+    """`call(*args)` once `begun` is released (Ahead.decryption waits for it)."""
+    begun.release()
+    return call(*args)
 
 
 def _decrypt_once(alg: algos.EncryptionAlgorithm | CommonPbe, data: bytes, password: bytes, *, raw: bool) -> bytes:

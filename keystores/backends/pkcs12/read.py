@@ -86,6 +86,7 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         with pool, keys:
             for algorithm in encrypted:
                 keys.decryption(algorithm, password)
+            keys.ciphers(encrypted)
             _open_parts(pfx, parts, safe_bytes, parsed, password, location)
     parsed.trust_unproven = bool(password) and not parsed.mac_verified
     parsed.protection.setdefault("certificates", ProtectionPart("none"))
@@ -138,10 +139,10 @@ def _open_parts(pfx: structure.Pfx, parts: list[structure.Part], safe_bytes: byt
 def _ahead() -> tuple[Any, Any] | None:
     """(a KDF pool, a pbe.Ahead on it) to derive the encrypted parts' keys on another core while this thread derives
     the MAC's (keystores.crypto.kdf_pool; bench/bench_core.py "start-up: keystores list one.p12": 2 derivations in
-    the time of one), or None on one core. Only keys are derived ahead: every part is still decrypted, and its bags
-    read, after the MAC matched; a wrong password's check (_password_opens_contents) takes the key derived for it.
-    The parts' parameters were checked and charged first (_charge_encrypted_parts), so nothing is derived that
-    opening would have refused."""
+    the time of one), or None on one core. Only keys are derived ahead (and the parts' ciphers readied in libcrypto
+    on zeros: pbe.Ahead.ciphers): every part is still decrypted, and its bags read, after the MAC matched; a wrong
+    password's check (_password_opens_contents) takes the key derived for it. The parts' parameters were checked
+    and charged first (_charge_encrypted_parts), so nothing is derived that opening would have refused."""
     from keystores.crypto.pbkdf2 import usable_cores
 
     if usable_cores() < 2:
