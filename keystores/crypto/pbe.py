@@ -335,11 +335,14 @@ class Ahead:
     decrypts as it did before (after the MAC). A derivation not taken is dropped when the block is left (the pool,
     left after, waits for a running one). Use as a context manager around the pool's use."""
 
-    __slots__ = ("_pool", "_started")
+    __slots__ = ("_pool", "_started", "_under_way")
 
-    def __init__(self, pool: KdfPool) -> None:
+    def __init__(self, pool: KdfPool, *, first_under_way: bool = True) -> None:
+        """`first_under_way`: decryption() waits until a worker has taken its first derivation (see there); not for
+        a pool whose workers have started already."""
         self._pool = pool
         self._started: list[tuple[Any, ...]] = []
+        self._under_way = first_under_way
 
     def decryption(self, alg_id_der: bytes, password: str) -> None:
         """Start what decrypt_with(alg_id_der, ..., password) derives first (its first password form), for the
@@ -351,7 +354,7 @@ class Ahead:
         for derivation in _common_derivations(alg, _password_forms(alg, password, False)[0]):
             if derivation not in _AHEAD:
                 call = pbkdf2_hmac if derivation[0] == "pbkdf2" else pkcs12_kdf
-                if self._started:
+                if self._started or not self._under_way:
                     _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
                 else:
                     # The first, once a worker has taken it: a fresh worker needs the GIL to start it, which this

@@ -41,7 +41,7 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.lazy_entries import LazyEntry, sealed_entry
+from keystores.lazy_entries import LazyEntry, keys_wanted, sealed_entry
 from keystores.lightweight import suppress
 from keystores.limits import (
     KdfBudget,
@@ -83,11 +83,25 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         _open_parts(pfx, parts, safe_bytes, parsed, password, location)
     else:
         pool, keys = ahead
-        with pool, keys:
-            for algorithm in encrypted:
-                keys.decryption(algorithm, password)
-            keys.ciphers(encrypted)
-            _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+        wanted = keys_wanted()  # a transfer that will open the keys: they start deriving too, and the pool outlives
+        # this read (the transfer leaves it once its keys are open)
+        later = None
+        if wanted is not None:
+            from keystores.crypto import pbe
+
+            later = pbe.Ahead(pool, first_under_way=False)
+            wanted.keep(pool, later)
+        try:
+            with keys:
+                for algorithm in encrypted:
+                    keys.decryption(algorithm, password)
+                keys.ciphers(encrypted)
+                if later is not None and password is not None:
+                    _derive_keys_early(parts, password, later)
+                _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+        finally:
+            if wanted is None:
+                pool.__exit__(None, None, None)
     parsed.trust_unproven = bool(password) and not parsed.mac_verified
     parsed.protection.setdefault("certificates", ProtectionPart("none"))
     if not parsed.keys:
@@ -152,6 +166,36 @@ def _ahead() -> tuple[Any, Any] | None:
 
     pool = KdfPool("pkcs12-read")
     return pool, pbe.Ahead(pool)
+
+
+_EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
+
+
+def _derive_keys_early(parts: list[structure.Part], password: str, later: Any) -> None:
+    """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
+    _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
+    that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
+    keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
+    reading that follows (a key that does not open fails when it is opened, as before)."""
+    from keystores.crypto import pbe
+    from keystores.crypto.pbe_params import encrypted_private_key_info
+
+    started = 0
+    try:
+        for part in parts:
+            if part.kind != "data":
+                continue
+            for bag in structure.read_safe_contents(part.data):
+                found = encrypted_private_key_info(bag.value) if bag.kind == "pkcs8_shrouded_key_bag" else None
+                if found is None:
+                    continue
+                pbe.check_parameters(found[0])
+                later.decryption(found[0], password)
+                started += 1
+                if started >= _EARLY_KEYS:
+                    return
+    except Exception:  # damage (or a limit) is reported by the reading itself
+        return
 
 
 def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:
