@@ -360,9 +360,9 @@ class Ahead:
                     # The first, once a worker has taken it: a fresh worker needs the GIL to start it, which this
                     # thread, importing ctypes next (the MAC's PKCS#12 KDF is libcrypto's), lets go only now and
                     # then; the worker waited until the MAC's derivation let it go (bench/bench_core.py "list
-                    # one.p12": the part's key derived after ctypes' import instead of beside it). A new thread
-                    # takes ~50 us to start on an idle core; at most _BEGUN_WAIT where none is (it starts when the
-                    # scheduler gives it one, and this thread goes on). Inline (one core), it has run.
+                    # one.p12": the part's key derived after ctypes' import instead of beside it). A first thread
+                    # starts in 130-330 us where a core is free; at most _BEGUN_WAIT where none is (it starts when
+                    # the scheduler gives it one, and this thread goes on). Inline (one core), it has run.
                     begun = allocate_lock()
                     begun.acquire()
                     _AHEAD[derivation] = self._pool.submit(alg.iterations, _begun_then, begun, call,
@@ -399,7 +399,7 @@ class Ahead:
         self._started.clear()
 
 
-_BEGUN_WAIT = 0.001  # seconds
+_BEGUN_WAIT = 0.0005  # seconds
 
 
 def _begun_then(begun: LockType, call: Callable[..., bytes], *args: Any) -> bytes:
