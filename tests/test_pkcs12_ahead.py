@@ -72,8 +72,9 @@ def log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
         return found
 
     monkeypatch.setattr(pbe, "pbkdf2_hmac", logged("pbkdf2", real_pbkdf2))
-    monkeypatch.setattr(pbe, "pkcs12_kdf", logged("part-kdf", real_p12))
-    monkeypatch.setattr(kdf, "pkcs12_kdf", logged("mac-kdf", real_p12))  # mac.py imports it when it checks
+    part_or_mac = {3: logged("mac-kdf", real_p12)}  # the PKCS#12 KDF's purpose 3 is a MAC key
+    monkeypatch.setattr(pbe, "pkcs12_kdf", lambda *args: part_or_mac.get(args[2], logged("part-kdf", real_p12))(*args))
+    monkeypatch.setattr(kdf, "pkcs12_kdf", logged("mac-kdf", real_p12))  # mac.py imports it when it writes
     monkeypatch.setattr(pbe, "_cbc", logged("decrypt", real_cbc))
     from keystores.backends.pkcs12 import read
 
@@ -91,7 +92,10 @@ def test_parts_keys_are_derived_beside_the_mac_and_used_only_after_it_matched(
     derived_elsewhere = [event for event in log if event[0] == part and event[1] != main]
     assert derived_elsewhere, log  # on a worker thread
     assert len([event for event in log if event[0] == part]) == (1 if name == "keytool" else 2), log  # no more
-    assert [event for event in log if event[0] == "mac-kdf"] == [("mac-kdf", main)], log  # the MAC's, here
+    # the MAC's, once, on a worker too (store._derivations_ahead): read.py's import runs here meanwhile
+    assert [event for event in log if event[0] == "mac-kdf" and event[1] != main] == [
+        event for event in log if event[0] == "mac-kdf"] != [], log
+    assert len([event for event in log if event[0] == "mac-kdf"]) == 1, log
     kinds = [kind for kind, _ in log]
     assert kinds.index("mac matched") < kinds.index("decrypt"), log  # nothing decrypted before the MAC matched
     assert not pbe._AHEAD  # no derived key kept
@@ -332,3 +336,28 @@ def test_creating_an_empty_file_loads_no_pbe_module(tmp_path: Path) -> None:
         assert store.labels() == []
     with pytest.raises(WrongPassword):
         open_store(path, password="not the password")
+
+
+def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_reader(stores: dict[str, Path]) -> None:
+    """keystores.backends.pkcs12.store._derivations_ahead: as users run it, the part's key, the MAC's and the
+    cipher's readying are handed to the pool before read.py (and lazy_entries, pki.labels) is imported, which then
+    loads while they run; the listing is as before."""
+    probe = ("import atexit, json, sys\n"
+             "from keystores.crypto import kdf_pool, pbkdf2\n"
+             "pbkdf2.usable_cores = kdf_pool.usable_cores = lambda: 2\n"
+             "handed, submit = [], kdf_pool.KdfPool.submit\n"
+             "def record(pool, iterations, call, *args, **kwargs):\n"
+             "    handed.append([call.__name__, 'keystores.backends.pkcs12.read' in sys.modules])\n"
+             "    return submit(pool, iterations, call, *args, **kwargs)\n"
+             "kdf_pool.KdfPool.submit = record\n"
+             "atexit.register(lambda: print(json.dumps(handed), file=sys.stderr))\n"
+             "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
+    # (each started under way, a worker having taken it, is handed as _begun_then: the part's first, the MAC's)
+    for name, first in (("keytool", ["_begun_then"]), ("3des", ["_begun_then", "pkcs12_kdf"])):
+        done = subprocess.run([sys.executable, "-c", probe, "list", str(stores[name]), "-p", "env:PW"],
+                              capture_output=True, text=True, check=False,
+                              env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
+        assert done.returncode == 0, done.stderr
+        handed = json.loads(done.stderr.strip().splitlines()[-1])
+        assert handed == [[call, False] for call in [*first, "_begun_then", "ready"]], (name, handed)
+        assert done.stdout.split("\t")[1] == "key-pair", done.stdout

@@ -84,7 +84,7 @@ def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
     expected = mac.digest
     if mac.algorithm == PBMAC1_OID:
         return _verify_pbmac1(mac.parameters, expected, content, password, location, parsed)
-    from keystores.crypto.kdf import pkcs12_kdf
+    from keystores.crypto.pbe import derive_pkcs12  # (loaded: the parts' parameters were checked by it)
 
     # by OID: asn1crypto names neither SM3 nor the SHA-512/t variants (openssl pkcs12 -macalg offers them all)
     hash_name = _MAC_HASHES.get(mac.algorithm, "")
@@ -99,7 +99,7 @@ def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
                                  ("HMAC", _hash_label(hash_name), "PKCS#12 KDF"), iterations)
     for encoded, bag_password in _password_candidates(password):
         parsed.budget.charge(iterations, 1, "PKCS#12 MAC")
-        key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
+        key = derive_pkcs12(encoded, salt, 3, iterations, size, hash_name)  # taken if started ahead (store.py)
         if compare_digest(_hmac(key, content, hash_name), expected):
             return bag_password, description
     _mac_failed(password, location)

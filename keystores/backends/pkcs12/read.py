@@ -61,10 +61,12 @@ def _why(exc: BaseException) -> str:
     return text[:160]
 
 
-def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
+def _parse(data: bytes, password: str | None, location: str, early: Any = None) -> _Parsed:
+    """The file read, its MAC checked, its parts decrypted. `early`: what store._derivations_ahead started and read
+    (taken over here), else None."""
     if data[:1] != b"\x30":
         raise UnsupportedFormat("not a PKCS#12 file (it does not start with an ASN.1 SEQUENCE)", store=location)
-    pfx = structure.read_pfx(data, location)
+    pfx = early.pfx if early is not None else structure.read_pfx(data, location)
     if pfx.version != 3:
         raise UnsupportedFormat(f"PKCS#12 version {pfx.version} is not 3", store=location)
     if pfx.content_type != "data":
@@ -75,10 +77,14 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
 
     parsed = _Parsed()
-    parts = structure.read_authenticated_safe(safe_bytes)
+    parts = early.parts if early is not None else structure.read_authenticated_safe(safe_bytes)
     _charge_encrypted_parts(parts, parsed, location)
     encrypted = [part.algorithm for part in parts if part.kind == "encrypted_data"]
-    ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
+    if early is not None:
+        early.taken = True  # its pool and Ahead are left below
+        ahead: tuple[Any, Any] | None = (early.pool, early.keys)
+    else:
+        ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
     if ahead is None:
         _open_parts(pfx, parts, safe_bytes, parsed, password, location)
     else:
