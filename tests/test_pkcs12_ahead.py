@@ -361,3 +361,52 @@ def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_rea
         handed = json.loads(done.stderr.strip().splitlines()[-1])
         assert handed == [[call, False] for call in [*first, "_begun_then", "ready"]], (name, handed)
         assert done.stdout.split("\t")[1] == "key-pair", done.stdout
+
+
+def _threads_back_to(before: int) -> bool:
+    """Whether the pool's threads (_thread's) have ended, given a few seconds."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while _thread._count() > before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return _thread._count() == before
+
+
+def test_reading_leaves_no_thread_and_nothing_started(stores: dict[str, Path], two_cores: None) -> None:
+    for name in ("keytool", "3des"):
+        before = _thread._count()
+        with open_store(stores[name], password=PASSWORD) as store:
+            assert store.labels()
+        assert not pbe._AHEAD and _threads_back_to(before), name
+    before = _thread._count()
+    with pytest.raises(WrongPassword):
+        open_store(stores["keytool"], password="not the password")
+    assert not pbe._AHEAD and _threads_back_to(before)
+
+
+def test_a_count_over_the_limit_starts_nothing_and_fails_as_on_one_core(stores: dict[str, Path],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """store._derivations_ahead checks the counts as reading does: a file reading refuses derives nothing ahead."""
+    from keystores import limits
+    from keystores.limits import LimitExceeded
+
+    monkeypatch.setattr(limits, "MAX_ITERATIONS", 5000)  # keytool's file: 10,000
+    handed: list[object] = []
+    real_submit = kdf_pool.KdfPool.submit
+
+    def submit(pool, iterations, call, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(call)
+        return real_submit(pool, iterations, call, *args, **kwargs)
+
+    monkeypatch.setattr(kdf_pool.KdfPool, "submit", submit)
+    got = []
+    for cores in (1, 2):
+        monkeypatch.setattr(pbkdf2, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(kdf_pool, "usable_cores", lambda cores=cores: cores)
+        before = _thread._count()
+        with pytest.raises(LimitExceeded) as caught:
+            open_store(stores["keytool"], password=PASSWORD)
+        got.append((str(caught.value), caught.value.exit_code))
+        assert handed == [] and not pbe._AHEAD and _threads_back_to(before)
+    assert got[0] == got[1]

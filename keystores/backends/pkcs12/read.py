@@ -81,7 +81,6 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
     _charge_encrypted_parts(parts, parsed, location)
     encrypted = [part.algorithm for part in parts if part.kind == "encrypted_data"]
     if early is not None:
-        early.taken = True  # its pool and Ahead are left below
         ahead: tuple[Any, Any] | None = (early.pool, early.keys)
     else:
         ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
@@ -97,6 +96,8 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
 
             later = pbe.Ahead(pool, first_under_way=False)
             wanted.keep(pool, later)
+        if early is not None:
+            early.taken = True  # its Ahead is left below, and its pool (unless `wanted` keeps it)
         try:
             with keys:
                 for algorithm in encrypted:
