@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hardening import PASSWORD
-from helpers import key_pair_entry, same_key
+from helpers import key_pair_entry, same_key, threads_left
 
 from keystores.backends.pkcs12 import read as p12_read
 from keystores.crypto import kdf_pool, pbkdf2
@@ -42,16 +42,6 @@ def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _dest(tmp_path: Path, name: str) -> str:
     return name.format(tmp_path) if name.startswith("sql:") else str(tmp_path / name)
-
-
-def _workers_left(before: int) -> int:
-    """Threads more than `before` still running (kdf_pool's are _thread's), given a few seconds to end."""
-    import time
-
-    deadline = time.monotonic() + 5
-    while _thread._count() > before and time.monotonic() < deadline:
-        time.sleep(0.001)
-    return _thread._count() - before
 
 
 def test_a_convert_derives_its_key_on_a_worker_while_the_destination_is_opened(
@@ -126,7 +116,7 @@ def test_an_interrupt_while_the_key_derives_ahead_leaves_no_thread_and_writes_no
     out = tmp_path / "c.jks"
     with pytest.raises(KeyboardInterrupt):
         transfer.convert(source, out, password=PASSWORD, dest_password=PASSWORD)
-    assert _workers_left(before) == 0
+    assert threads_left(before) == 0
     assert not out.exists()
 
 
@@ -208,7 +198,7 @@ def test_a_transfer_s_source_starts_its_key_s_derivation_as_it_is_read_and_deriv
     assert set(derivations["ahead at read"][0]) <= set(derivations["pbkdf2"])
     source_salts = set(derivations["ahead at read"][0])
     assert sorted(salt for salt in derivations["pbkdf2"] if salt in source_salts) == sorted(source_salts)  # once
-    assert not pbe._AHEAD and _workers_left(before) == 0
+    assert not pbe._AHEAD and threads_left(before) == 0
     with open_store(_dest(tmp_path, name), password=PASSWORD) as written, \
             open_store(source, password=PASSWORD) as read:
         assert same_key(written.get("server").key, read.get("server").key)
@@ -243,5 +233,5 @@ def test_a_wrong_password_fails_a_transfer_as_on_one_core(source: Path, tmp_path
         with pytest.raises(WrongPassword) as caught:
             transfer.convert(source, tmp_path / f"w{cores}.pem", password="not the password")
         got.append((caught.value.reason, caught.value.store, caught.value.label, caught.value.exit_code))
-        assert not (tmp_path / f"w{cores}.pem").exists() and not pbe._AHEAD and _workers_left(before) == 0
+        assert not (tmp_path / f"w{cores}.pem").exists() and not pbe._AHEAD and threads_left(before) == 0
     assert got[0] == got[1]

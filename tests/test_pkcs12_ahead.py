@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import threads_left
 
 from keystores.backends.pkcs12 import mac as mac_module
 from keystores.crypto import kdf, kdf_pool, pbe, pbkdf2
@@ -363,26 +364,16 @@ def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_rea
         assert done.stdout.split("\t")[1] == "key-pair", done.stdout
 
 
-def _threads_back_to(before: int) -> bool:
-    """Whether the pool's threads (_thread's) have ended, given a few seconds."""
-    import time
-
-    deadline = time.monotonic() + 5
-    while _thread._count() > before and time.monotonic() < deadline:
-        time.sleep(0.001)
-    return _thread._count() == before
-
-
 def test_reading_leaves_no_thread_and_nothing_started(stores: dict[str, Path], two_cores: None) -> None:
     for name in ("keytool", "3des"):
         before = _thread._count()
         with open_store(stores[name], password=PASSWORD) as store:
             assert store.labels()
-        assert not pbe._AHEAD and _threads_back_to(before), name
+        assert not pbe._AHEAD and threads_left(before) == 0, name
     before = _thread._count()
     with pytest.raises(WrongPassword):
         open_store(stores["keytool"], password="not the password")
-    assert not pbe._AHEAD and _threads_back_to(before)
+    assert not pbe._AHEAD and threads_left(before) == 0
 
 
 def test_a_count_over_the_limit_starts_nothing_and_fails_as_on_one_core(stores: dict[str, Path],
@@ -408,5 +399,5 @@ def test_a_count_over_the_limit_starts_nothing_and_fails_as_on_one_core(stores: 
         with pytest.raises(LimitExceeded) as caught:
             open_store(stores["keytool"], password=PASSWORD)
         got.append((str(caught.value), caught.value.exit_code))
-        assert handed == [] and not pbe._AHEAD and _threads_back_to(before)
+        assert handed == [] and not pbe._AHEAD and threads_left(before) == 0
     assert got[0] == got[1]
