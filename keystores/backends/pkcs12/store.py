@@ -188,6 +188,36 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
 
     if usable_cores() < 2:
         return None
+    from keystores.crypto.kdf_pool import KdfPool
+
+    pool = KdfPool("pkcs12-read")
+    pool.prestart(2)  # the parts' key and the MAC's: their threads start while the file is parsed
+    early = None
+    try:
+        found = _to_derive(data, password)
+        if found is None:
+            pool.__exit__(None, None, None)
+            return None
+        from keystores.crypto import pbe
+
+        pfx, parts, encrypted, mac_key = found
+        early = _Early(pfx, parts, pool, pbe.Ahead(pool))
+        for algorithm in encrypted:
+            early.keys.decryption(algorithm, password)
+        early.keys.mac_key(*mac_key)
+        early.keys.ciphers(encrypted)
+    except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
+        if early is not None:
+            early.leave()
+        else:
+            pool.__exit__(None, None, None)
+        raise
+    return early
+
+
+def _to_derive(data: bytes, password: str) -> tuple[Any, Any, list[bytes], tuple[Any, ...]] | None:
+    """For _derivations_ahead: (the PFX, its parts, the encrypted parts' AlgorithmIdentifiers, pbe.Ahead.mac_key's
+    arguments), their counts checked and charged as read._parse will, or None."""
     from keystores.backends.pkcs12 import structure
     from keystores.backends.pkcs12.mac import _MAC_HASHES, PBMAC1_OID, _digest_size, _password_candidates
     from keystores.crypto import pbe
@@ -213,19 +243,7 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
         encoded = _password_candidates(password)[0][0]
     except Exception:  # damage, a limit: read._parse finds it and says so
         return None
-    from keystores.crypto.kdf_pool import KdfPool
-
-    pool = KdfPool("pkcs12-read")
-    early = _Early(pfx, parts, pool, pbe.Ahead(pool))
-    try:
-        for algorithm in encrypted:
-            early.keys.decryption(algorithm, password)
-        early.keys.mac_key(encoded, mac.salt, mac.iterations, size, hash_name)
-        early.keys.ciphers(encrypted)
-    except BaseException:
-        early.leave()
-        raise
-    return early
+    return pfx, parts, encrypted, (encoded, mac.salt, mac.iterations, size, hash_name)
 
 
 # What each writer scheme uses, as keystores.crypto.pbe.scheme names it (and spells it).
