@@ -10,7 +10,7 @@ x509); tests/test_chain_entries.py and each backend's tests check that a lazy en
 
 from __future__ import annotations
 
-from _thread import allocate_lock  # threading.Lock itself, without threading (keystores.crypto.kdf_pool)
+from _thread import allocate_lock, get_ident  # threading's Lock and get_ident, without threading (crypto/kdf_pool)
 
 from keystores.frozen import field_defaults
 from keystores.model import Entry, EntryKind
@@ -435,3 +435,54 @@ def _open_ahead(entry: SealedEntry, begun: LockType | None) -> None:
         held()
     else:
         entry._unseal_now()  # (not _open, which would wait for this very opening)
+
+
+class KeysWanted:
+    """Entered by a transfer (ops.transfer) around opening its source, whose keys it will open: a backend that reads
+    that store on this thread finds it (keys_wanted()) and may start deriving its keys' decryption keys on a
+    keystores.crypto.kdf_pool pool while it reads, handing the pool and what it started to keep(). Leaving this
+    leaves them (last first): what was not taken is dropped, what runs is waited for. Nothing is decrypted ahead:
+    each key opens when and as it did (KeysAhead, or its first use), taking the derivation it finds started
+    (bench/bench_commands.py "convert one.p12 to ...": the key's derivation ran alone after the MAC, the part's
+    decryption and the entries' assembly, while the transfer waited for it; now it runs beside them). `stop()` once
+    the source is open: a destination opened next (an import into a PKCS#12) carries its keys as read."""
+
+    __slots__ = ("_before", "_kept", "_thread")
+
+    def __init__(self) -> None:
+        self._kept: list[Any] = []
+        self._thread: int | None = None
+        self._before: KeysWanted | None = None
+
+    def keep(self, *contexts: Any) -> None:
+        """Context managers (entered, or needing no entering) to leave when this is left."""
+        self._kept.extend(contexts)
+
+    def stop(self) -> None:
+        """No store opened from now on is asked for its keys early."""
+        if self._thread is not None and _WANTED.get(self._thread) is self:
+            if self._before is None:
+                del _WANTED[self._thread]
+            else:
+                _WANTED[self._thread] = self._before
+        self._thread = None
+
+    def __enter__(self) -> KeysWanted:
+        self._thread = get_ident()
+        self._before = _WANTED.get(self._thread)
+        _WANTED[self._thread] = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        kept, self._kept = self._kept, []
+        for context in reversed(kept):
+            context.__exit__(None, None, None)
+
+
+_WANTED: dict[int, KeysWanted] = {}  # by thread: the transfer whose source is being opened
+
+
+def keys_wanted() -> KeysWanted | None:
+    """The KeysWanted of the transfer opening its source on this thread, or None."""
+    return _WANTED.get(get_ident()) if _WANTED else None

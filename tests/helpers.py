@@ -162,3 +162,15 @@ def judged_by_keytool(store_type: str, *provider: str) -> NativeJudge:
         assert x509.load_pem_x509_certificate(leaf.stdout.encode()) == chain[0]
 
     return judge
+
+
+def threads_left(before: int) -> int:
+    """Threads more than `before` still running (keystores.crypto.kdf_pool's are _thread's), given a few seconds to
+    end."""
+    import _thread
+    import time
+
+    deadline = time.monotonic() + 5
+    while _thread._count() > before and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return _thread._count() - before

@@ -58,3 +58,33 @@ def test_leaving_the_pool_waits_for_every_worker_it_started():
     assert _thread._count() == before
     with pool:  # usable again: new workers
         assert pool.submit(None, slow, 9).result() == 9
+
+
+def test_prestarted_workers_take_the_calls_and_end_with_the_pool():
+    """KdfPool.prestart starts up to `count` workers (no more than the pool would), which then take the calls, start
+    none more, and end when the pool is left; nothing on one core."""
+    import _thread
+
+    from helpers import threads_left
+
+    from keystores.crypto.kdf_pool import KdfPool
+
+    before = _thread._count()
+    pool = KdfPool("test")
+    pool._cores = 2
+    with pool:
+        pool.prestart(5)
+        assert pool._started == 2
+        idents = {pool.submit(None, _thread.get_ident).result() for _ in range(4)}
+        assert pool._started == 2 and _thread.get_ident() not in idents and len(idents) <= 2
+    assert threads_left(before) == 0
+    alone = KdfPool("test")
+    alone._cores = 1
+    with alone:
+        alone.prestart(2)
+        assert alone._started == 0 and alone.submit(None, _thread.get_ident).result() == _thread.get_ident()
+    unused = KdfPool("test")  # started, never given a call: leaving ends them
+    unused._cores = 2
+    with unused:
+        unused.prestart(2)
+    assert threads_left(before) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hardening import PASSWORD
-from helpers import key_pair_entry, same_key
+from helpers import key_pair_entry, same_key, threads_left
 
 from keystores.backends.pkcs12 import read as p12_read
 from keystores.crypto import kdf_pool, pbkdf2
@@ -42,16 +42,6 @@ def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _dest(tmp_path: Path, name: str) -> str:
     return name.format(tmp_path) if name.startswith("sql:") else str(tmp_path / name)
-
-
-def _workers_left(before: int) -> int:
-    """Threads more than `before` still running (kdf_pool's are _thread's), given a few seconds to end."""
-    import time
-
-    deadline = time.monotonic() + 5
-    while _thread._count() > before and time.monotonic() < deadline:
-        time.sleep(0.001)
-    return _thread._count() - before
 
 
 def test_a_convert_derives_its_key_on_a_worker_while_the_destination_is_opened(
@@ -126,7 +116,7 @@ def test_an_interrupt_while_the_key_derives_ahead_leaves_no_thread_and_writes_no
     out = tmp_path / "c.jks"
     with pytest.raises(KeyboardInterrupt):
         transfer.convert(source, out, password=PASSWORD, dest_password=PASSWORD)
-    assert _workers_left(before) == 0
+    assert threads_left(before) == 0
     assert not out.exists()
 
 
@@ -170,3 +160,78 @@ def test_on_one_core_nothing_is_started(source: Path, monkeypatch: pytest.Monkey
         entry = store.get("server")
         ahead.start([entry])
         assert ahead.started == {} and "_ahead" not in entry.__dict__
+
+
+@pytest.fixture
+def derivations(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """Every PBKDF2 run (its salt), and the derivations started ahead when the source's parts are first read."""
+    from keystores.crypto import pbe
+
+    seen: dict[str, list] = {"pbkdf2": [], "ahead at read": []}
+    real_pbkdf2, real_open_parts = pbe.pbkdf2_hmac, p12_read._open_parts
+
+    def pbkdf2_hmac(hash_name, password, salt, *args):  # type: ignore[no-untyped-def]
+        seen["pbkdf2"].append(salt)
+        return real_pbkdf2(hash_name, password, salt, *args)
+
+    def open_parts(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["ahead at read"].append(sorted(derivation[3] for derivation in pbe._AHEAD  # their salts (the MAC's
+                                            if derivation[0] == "pbkdf2"))  # PKCS#12 KDF aside)
+        return real_open_parts(*args, **kwargs)
+
+    monkeypatch.setattr(pbe, "pbkdf2_hmac", pbkdf2_hmac)
+    monkeypatch.setattr(p12_read, "_open_parts", open_parts)
+    return seen
+
+
+@pytest.mark.parametrize("name", DESTINATIONS)
+def test_a_transfer_s_source_starts_its_key_s_derivation_as_it_is_read_and_derives_it_once(
+        source: Path, tmp_path: Path, two_cores: None, derivations: dict[str, list], name: str) -> None:
+    """lazy_entries.KeysWanted: reading the source, before its MAC is checked, starts its part's key and its key bag's
+    key (a listing starts the part's only); the key's opening takes it: PBKDF2 runs once for each, as on one core,
+    nothing is left started, no thread is left, and the key is the source's."""
+    from keystores.crypto import pbe
+
+    before = _thread._count()
+    transfer.convert(source, _dest(tmp_path, name), password=PASSWORD, dest_password=PASSWORD)
+    assert [len(salts) for salts in derivations["ahead at read"]] == [2], derivations
+    assert set(derivations["ahead at read"][0]) <= set(derivations["pbkdf2"])
+    source_salts = set(derivations["ahead at read"][0])
+    assert sorted(salt for salt in derivations["pbkdf2"] if salt in source_salts) == sorted(source_salts)  # once
+    assert not pbe._AHEAD and threads_left(before) == 0
+    with open_store(_dest(tmp_path, name), password=PASSWORD) as written, \
+            open_store(source, password=PASSWORD) as read:
+        assert same_key(written.get("server").key, read.get("server").key)
+    derivations["ahead at read"].clear()
+    with open_store(source, password=PASSWORD) as listed:
+        assert "server" in listed.labels()
+    assert [len(salts) for salts in derivations["ahead at read"]] == [1]  # a listing: the part's key only
+
+
+def test_an_import_into_a_pkcs12_starts_the_source_s_keys_early_not_the_destination_s(
+        source: Path, tmp_path: Path, two_cores: None, derivations: dict[str, list]) -> None:
+    """The destination, opened after the source, carries its keys as read: nothing of its keys starts early."""
+    dest = tmp_path / "dest.p12"
+    with open_store(dest, password=PASSWORD, type="pkcs12", create=True) as store:
+        store.add(key_pair_entry("other", index=2, use_ec=True))
+    derivations["ahead at read"].clear()
+    transfer.import_entries(source, dest, password=PASSWORD, dest_password=PASSWORD)
+    assert [len(salts) for salts in derivations["ahead at read"]] == [2, 1], derivations  # source, then destination
+    with open_store(dest, password=PASSWORD) as written:
+        assert {"other", "server"} <= set(written.labels())
+
+
+def test_a_wrong_password_fails_a_transfer_as_on_one_core(source: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from keystores.crypto import pbe
+
+    got = []
+    for cores in (1, 2):
+        monkeypatch.setattr(pbkdf2, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(kdf_pool, "usable_cores", lambda cores=cores: cores)
+        before = _thread._count()
+        with pytest.raises(WrongPassword) as caught:
+            transfer.convert(source, tmp_path / f"w{cores}.pem", password="not the password")
+        got.append((caught.value.reason, caught.value.store, caught.value.label, caught.value.exit_code))
+        assert not (tmp_path / f"w{cores}.pem").exists() and not pbe._AHEAD and threads_left(before) == 0
+    assert got[0] == got[1]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import threads_left
 
 from keystores.backends.pkcs12 import mac as mac_module
 from keystores.crypto import kdf, kdf_pool, pbe, pbkdf2
@@ -72,8 +73,9 @@ def log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
         return found
 
     monkeypatch.setattr(pbe, "pbkdf2_hmac", logged("pbkdf2", real_pbkdf2))
-    monkeypatch.setattr(pbe, "pkcs12_kdf", logged("part-kdf", real_p12))
-    monkeypatch.setattr(kdf, "pkcs12_kdf", logged("mac-kdf", real_p12))  # mac.py imports it when it checks
+    part_or_mac = {3: logged("mac-kdf", real_p12)}  # the PKCS#12 KDF's purpose 3 is a MAC key
+    monkeypatch.setattr(pbe, "pkcs12_kdf", lambda *args: part_or_mac.get(args[2], logged("part-kdf", real_p12))(*args))
+    monkeypatch.setattr(kdf, "pkcs12_kdf", logged("mac-kdf", real_p12))  # mac.py imports it when it writes
     monkeypatch.setattr(pbe, "_cbc", logged("decrypt", real_cbc))
     from keystores.backends.pkcs12 import read
 
@@ -91,10 +93,60 @@ def test_parts_keys_are_derived_beside_the_mac_and_used_only_after_it_matched(
     derived_elsewhere = [event for event in log if event[0] == part and event[1] != main]
     assert derived_elsewhere, log  # on a worker thread
     assert len([event for event in log if event[0] == part]) == (1 if name == "keytool" else 2), log  # no more
-    assert [event for event in log if event[0] == "mac-kdf"] == [("mac-kdf", main)], log  # the MAC's, here
+    # the MAC's, once, on a worker too (store._derivations_ahead): read.py's import runs here meanwhile
+    assert [event for event in log if event[0] == "mac-kdf" and event[1] != main] == [
+        event for event in log if event[0] == "mac-kdf"] != [], log
+    assert len([event for event in log if event[0] == "mac-kdf"]) == 1, log
     kinds = [kind for kind, _ in log]
     assert kinds.index("mac matched") < kinds.index("decrypt"), log  # nothing decrypted before the MAC matched
     assert not pbe._AHEAD  # no derived key kept
+
+
+@pytest.mark.parametrize(("name", "cipher"), [("keytool", ("aes", 32)), ("3des", ("tripledes", 24))])
+def test_the_parts_cipher_is_readied_on_a_worker_with_zeros_only(
+        stores: dict[str, Path], two_cores: None, log: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch,
+        name: str, cipher: tuple[str, int]) -> None:
+    """libcrypto's first use of a cipher looks it up in OpenSSL's providers: reading hands the parts' cipher to the
+    pool, to be readied on a worker while the MAC's key is derived here, by decrypting a block of zeros under a zero
+    key (nothing of the file), and the file reads as it did. (Handed, and run if a worker takes it before the read
+    is done: a busy machine may not give a worker a core in time; the pool then drops it, and the part's
+    decryption looks the cipher up itself.)"""
+    from keystores.crypto import libcrypto
+
+    handed: list[tuple[object, ...]] = []
+    readied: list[tuple[tuple[str, int], int]] = []
+    real_ready, real_cbc, real_submit = libcrypto.ready, libcrypto.cbc, kdf_pool.KdfPool.submit
+
+    def submit(pool, iterations, call, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if call is ready:
+            handed.append(args)
+        return real_submit(pool, iterations, call, *args, **kwargs)
+
+    def ready(*args):  # type: ignore[no-untyped-def]
+        readied.append((args, _thread.get_ident()))
+        return real_ready(*args)
+
+    def cbc(cipher, key, iv, data, *, decrypt):  # type: ignore[no-untyped-def]
+        if readied and readied[-1][1] == _thread.get_ident():
+            assert key == bytes(len(key)) and iv == bytes(len(iv)) and data == bytes(len(data)) and decrypt
+        return real_cbc(cipher, key, iv, data, decrypt=decrypt)
+
+    monkeypatch.setattr(libcrypto, "ready", ready)
+    monkeypatch.setattr(libcrypto, "cbc", cbc)
+    monkeypatch.setattr(kdf_pool.KdfPool, "submit", submit)
+    assert libcrypto.library() is not None  # its ciphers in use even where an earlier test loaded cryptography's
+    with open_store(stores[name], password=PASSWORD) as store:
+        assert store.labels()
+    assert handed == [cipher], handed
+    assert all(args == cipher and ident != _thread.get_ident() for args, ident in readied), readied  # on a worker
+    assert not pbe._AHEAD
+
+
+def test_ready_decrypts_nothing_it_is_given_and_declines_what_cbc_declines() -> None:
+    from keystores.crypto import libcrypto
+
+    assert libcrypto.ready("aes", 32) is None and libcrypto.ready("tripledes", 24) is None
+    assert libcrypto.ready("aes", 7) is None and libcrypto.ready("rc2", 16) is None  # nothing to ready
 
 
 @pytest.mark.parametrize("name", ["keytool", "3des"])
@@ -285,3 +337,67 @@ def test_creating_an_empty_file_loads_no_pbe_module(tmp_path: Path) -> None:
         assert store.labels() == []
     with pytest.raises(WrongPassword):
         open_store(path, password="not the password")
+
+
+def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_reader(stores: dict[str, Path]) -> None:
+    """keystores.backends.pkcs12.store._derivations_ahead: as users run it, the part's key, the MAC's and the
+    cipher's readying are handed to the pool before read.py (and lazy_entries, pki.labels) is imported, which then
+    loads while they run; the listing is as before."""
+    probe = ("import atexit, json, sys\n"
+             "from keystores.crypto import kdf_pool, pbkdf2\n"
+             "pbkdf2.usable_cores = kdf_pool.usable_cores = lambda: 2\n"
+             "handed, submit = [], kdf_pool.KdfPool.submit\n"
+             "def record(pool, iterations, call, *args, **kwargs):\n"
+             "    handed.append([call.__name__, 'keystores.backends.pkcs12.read' in sys.modules])\n"
+             "    return submit(pool, iterations, call, *args, **kwargs)\n"
+             "kdf_pool.KdfPool.submit = record\n"
+             "atexit.register(lambda: print(json.dumps(handed), file=sys.stderr))\n"
+             "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
+    # (each started under way, a worker having taken it, is handed as _begun_then: the part's first, the MAC's)
+    for name, first in (("keytool", ["_begun_then"]), ("3des", ["_begun_then", "pkcs12_kdf"])):
+        done = subprocess.run([sys.executable, "-c", probe, "list", str(stores[name]), "-p", "env:PW"],
+                              capture_output=True, text=True, check=False,
+                              env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
+        assert done.returncode == 0, done.stderr
+        handed = json.loads(done.stderr.strip().splitlines()[-1])
+        assert handed == [[call, False] for call in [*first, "_begun_then", "ready"]], (name, handed)
+        assert done.stdout.split("\t")[1] == "key-pair", done.stdout
+
+
+def test_reading_leaves_no_thread_and_nothing_started(stores: dict[str, Path], two_cores: None) -> None:
+    for name in ("keytool", "3des"):
+        before = _thread._count()
+        with open_store(stores[name], password=PASSWORD) as store:
+            assert store.labels()
+        assert not pbe._AHEAD and threads_left(before) == 0, name
+    before = _thread._count()
+    with pytest.raises(WrongPassword):
+        open_store(stores["keytool"], password="not the password")
+    assert not pbe._AHEAD and threads_left(before) == 0
+
+
+def test_a_count_over_the_limit_starts_nothing_and_fails_as_on_one_core(stores: dict[str, Path],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """store._derivations_ahead checks the counts as reading does: a file reading refuses derives nothing ahead."""
+    from keystores import limits
+    from keystores.limits import LimitExceeded
+
+    monkeypatch.setattr(limits, "MAX_ITERATIONS", 5000)  # keytool's file: 10,000
+    handed: list[object] = []
+    real_submit = kdf_pool.KdfPool.submit
+
+    def submit(pool, iterations, call, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(call)
+        return real_submit(pool, iterations, call, *args, **kwargs)
+
+    monkeypatch.setattr(kdf_pool.KdfPool, "submit", submit)
+    got = []
+    for cores in (1, 2):
+        monkeypatch.setattr(pbkdf2, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(kdf_pool, "usable_cores", lambda cores=cores: cores)
+        before = _thread._count()
+        with pytest.raises(LimitExceeded) as caught:
+            open_store(stores["keytool"], password=PASSWORD)
+        got.append((str(caught.value), caught.value.exit_code))
+        assert handed == [] and not pbe._AHEAD and threads_left(before) == 0
+    assert got[0] == got[1]

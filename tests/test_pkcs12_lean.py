@@ -188,11 +188,17 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
         assert not [m for m in loaded if m.split(".")[0] == "cryptography"], path
         assert "datetime" not in loaded, path  # only a secret key's creation time needs it
         assert "hmac" not in loaded, path  # the MAC by _hashlib's own HMAC (mac._hmac)
+        assert "hashlib" not in loaded, path  # _hashlib's own PBKDF2, HMAC and digests (no constructor for each)
         exported = _modules_after_list(path, command="export",
                                        extra=("server", "-o", str(path.parent / "kt-cert.pem"), "--force"))
         assert not [m for m in exported if m.split(".")[0] == "cryptography"], path
+        assert "hashlib" not in exported, path
     converted = _modules_after_list(files[2], command="convert", extra=(str(files[2].parent / "kt.pem"),))
     assert not [m for m in converted if m.split(".")[0] == "asn1crypto"]  # the key is decrypted and judged by DER
+    assert "hashlib" not in converted
+    rewritten = _modules_after_list(files[2], command="convert",
+                                    extra=(str(files[2].parent / "kt-again.p12"), "--dest-password", "env:PW"))
+    assert "hashlib" not in rewritten  # the writer's localKeyId digests are _hashlib's too
     wrong = subprocess.run([sys.executable, "-m", "keystores", "list", str(files[2]), "-p", "env:PW"],
                            capture_output=True, text=True, check=False,
                            env={"PATH": os.environ["PATH"], "PW": "not the password", "NO_COLOR": "1"})

@@ -138,12 +138,27 @@ class KdfPool:
         self._wake()
         if self._started < self._cores:  # a worker per call up to the cores: one call ahead of the caller's own
             # work (a PKCS#12's part key beside its MAC) starts one thread
-            wake = allocate_lock()
-            wake.acquire()  # released when a call is added
-            self._wakes.append(wake)
-            self._started += 1  # counted before: an interrupt between the two leaves one end too many, harmless
-            start_new_thread(self._work, (self._jobs, wake, self._running))
+            self._start_worker(self._jobs)
         return job
+
+    def prestart(self, count: int) -> None:
+        """Start up to `count` workers now (no more than the pool would start), before the calls they will take
+        are submitted: a process's first threads take 130-330 us each to start, which the caller's next work then
+        overlaps (keystores.backends.pkcs12.store._derivations_ahead parses the file meanwhile; its derivations'
+        handshakes, pbe.Ahead._submit, then wait only for a worker to wake). Nothing on one core."""
+        if self._cores < 2:
+            return
+        if self._jobs is None:
+            self._jobs = deque()
+        while self._started < min(count, self._cores):
+            self._start_worker(self._jobs)
+
+    def _start_worker(self, jobs: deque[Pending[Any] | None]) -> None:
+        wake = allocate_lock()
+        wake.acquire()  # released when a call is added
+        self._wakes.append(wake)
+        self._started += 1  # counted before: an interrupt between the two leaves one end too many, harmless
+        start_new_thread(self._work, (jobs, wake, self._running))
 
     def _wake(self) -> None:
         """Every worker waiting for calls looks again (a wake already released stays so: the worker will look)."""

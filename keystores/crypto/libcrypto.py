@@ -70,8 +70,15 @@ _DECLARED: dict[str, Any] = {}  # caller -> the library with its calls declared,
 
 
 def _load() -> Any:
-    import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os
+
+    from keystores.lightweight import suppress
+
+    # _hashlib is what loads the libcrypto looked for (hashlib's, when it is OpenSSL's); not hashlib, which also makes
+    # a constructor for every digest (~0.4 ms of reading a small PKCS#12, bench/bench_core.py "list one.p12").
+    # Without it (an interpreter without OpenSSL), a library loaded otherwise, if any.
+    with suppress(ImportError):
+        import _hashlib  # noqa: F401
 
     names = _NAMES.get(sys.platform, ())
     if not names:
@@ -145,6 +152,17 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
         return out.raw[:written.value]
     finally:
         found.EVP_CIPHER_CTX_free(context)
+
+
+def ready(cipher: str, key_length: int) -> None:
+    """Have libcrypto look up `cipher`'s CBC (cbc's names) for keys of `key_length` bytes now, by decrypting one block
+    of zeros under a zero key: OpenSSL 3 fetches a cipher from its providers on its first use (~0.5 ms for AES-256-CBC
+    here), and after that finds it in its cache. keystores.crypto.pbe.Ahead runs it on another core while the MAC's
+    key is derived, so that decrypting a PKCS#12's part after the MAC costs the decryption alone (bench/bench_core.py
+    "list one.p12"). No key or data of the caller's is used; nothing where cbc() would do nothing."""
+    by_length, block = _CBC.get(cipher, ({}, 0))
+    if key_length in by_length:
+        cbc(cipher, bytes(key_length), bytes(block), bytes(block), decrypt=True)
 
 
 _UNCOMPRESSED = 4  # POINT_CONVERSION_UNCOMPRESSED

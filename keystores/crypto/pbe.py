@@ -10,6 +10,7 @@ only weak schemes need (RC2 for any key length, PBKDF1) is imported from crypto/
 from __future__ import annotations
 
 import os
+from _thread import allocate_lock  # threading.Lock itself, without threading (keystores.crypto.kdf_pool says why)
 
 from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 from keystores.crypto.libcrypto import cipher_by_libcrypto
@@ -21,6 +22,8 @@ from keystores.limits import KdfBudget, blocks, check_kdf
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _thread import LockType
+    from collections.abc import Callable
     from typing import Any
 
     from asn1crypto import algos
@@ -325,6 +328,11 @@ def _derive(derivation: tuple[Any, ...]) -> bytes:
     return pkcs12_kdf(*derivation[1:])
 
 
+def derive_pkcs12(password: bytes, salt: bytes, purpose: int, iterations: int, size: int, hash_name: str) -> bytes:
+    """keystores.crypto.kdf.pkcs12_kdf(...), or its result where Ahead started it (Ahead.mac_key)."""
+    return _derive(("pkcs12", password, salt, purpose, iterations, size, hash_name))
+
+
 class Ahead:
     """Derivations started on a keystores.crypto.kdf_pool pool before they are needed, so that they run beside the
     caller's own (a PKCS#12's encrypted part's key beside its MAC's: bench/bench_core.py "start-up: keystores list
@@ -332,11 +340,15 @@ class Ahead:
     decrypts as it did before (after the MAC). A derivation not taken is dropped when the block is left (the pool,
     left after, waits for a running one). Use as a context manager around the pool's use."""
 
-    __slots__ = ("_pool", "_started")
+    __slots__ = ("_pool", "_readied", "_started", "_under_way")
 
-    def __init__(self, pool: KdfPool) -> None:
+    def __init__(self, pool: KdfPool, *, first_under_way: bool = True) -> None:
+        """`first_under_way`: decryption() waits until a worker has taken its first derivation (see there); not for
+        a pool whose workers have started already."""
         self._pool = pool
         self._started: list[tuple[Any, ...]] = []
+        self._under_way = first_under_way
+        self._readied: set[tuple[str, int]] = set()
 
     def decryption(self, alg_id_der: bytes, password: str) -> None:
         """Start what decrypt_with(alg_id_der, ..., password) derives first (its first password form), for the
@@ -348,8 +360,59 @@ class Ahead:
         for derivation in _common_derivations(alg, _password_forms(alg, password, False)[0]):
             if derivation not in _AHEAD:
                 call = pbkdf2_hmac if derivation[0] == "pbkdf2" else pkcs12_kdf
-                _AHEAD[derivation] = self._pool.submit(alg.iterations, call, *derivation[1:])
-                self._started.append(derivation)
+                self._submit(derivation, alg.iterations, call, under_way=self._under_way and not self._started)
+
+    def _submit(self, derivation: tuple[Any, ...], iterations: int, call: Callable[..., bytes], *,
+                under_way: bool) -> None:
+        """`call(*derivation[1:])` on the pool, taken by _derive. `under_way`: once a worker has taken it. A fresh
+        worker needs the GIL to start it, which this thread, importing (ctypes; read.py), lets go only now and then:
+        the worker waited until this thread waited for a derivation (bench/bench_core.py "list one.p12": the part's
+        key derived after ctypes' import instead of beside it). A first thread starts in 130-330 us where a core is
+        free; at most _BEGUN_WAIT where none is (it starts when the scheduler gives it one, and this thread goes on).
+        Inline (one core), it has run."""
+        if under_way:
+            begun = allocate_lock()
+            begun.acquire()
+            _AHEAD[derivation] = self._pool.submit(iterations, _begun_then, begun, call, *derivation[1:])
+            begun.acquire(timeout=_BEGUN_WAIT)
+        else:
+            _AHEAD[derivation] = self._pool.submit(iterations, call, *derivation[1:])
+        self._started.append(derivation)
+
+    def ciphers(self, alg_ids: list[bytes]) -> None:
+        """Start readying the CBC ciphers that decrypting under `alg_ids` (the schemes keystores.crypto.pbe_params
+        reads) takes from libcrypto (keystores.crypto.libcrypto.ready: its first use of a cipher looks it up in
+        OpenSSL's providers, ~0.5 ms), after loading libcrypto here, as the MAC's derivation that comes next would
+        (its PKCS#12 KDF is libcrypto's): they are readied on another core while this thread derives the MAC's key.
+        A block of zeros under a zero key: nothing of the file is decrypted before the MAC matched."""
+        wanted = set()
+        for alg_id in alg_ids:
+            alg = common(alg_id)
+            if alg is not None:  # (a two-key 3DES key is made a three-key one to decrypt: _cbc_by_libcrypto)
+                wanted.add((alg.cipher, 24 if alg.cipher == "tripledes" else alg.key_length))
+        wanted -= self._readied
+        if not wanted or not cipher_by_libcrypto():
+            return
+        from keystores.crypto import libcrypto
+
+        if libcrypto.library() is None:
+            return
+        for cipher, key_length in sorted(wanted):
+            self._readied.add((cipher, key_length))
+            self._pool.submit(None, libcrypto.ready, cipher, key_length)
+
+    def mac_key(self, password: bytes, salt: bytes, iterations: int, size: int, hash_name: str) -> None:
+        """Start a PKCS#12 MAC's key (the PKCS#12 KDF's purpose 3, `password` encoded as the MAC takes it), which
+        derive_pkcs12 then takes, where libcrypto derives it (loaded here first, as the MAC's check would: in
+        Python the KDF's loop would hold the GIL on the worker) with a hash it names. The caller has checked the
+        count against keystores.limits."""
+        from keystores.crypto import libcrypto
+
+        if hash_name not in _DIGEST_SIZES or hash_name == "md5" or libcrypto.library() is None:
+            return
+        derivation = ("pkcs12", password, salt, 3, iterations, size, hash_name)
+        if derivation not in _AHEAD:  # (under way: a worker of its own starts for it, beside the parts')
+            self._submit(derivation, iterations, pkcs12_kdf, under_way=self._under_way)
 
     def __enter__(self) -> Ahead:
         return self
@@ -358,6 +421,15 @@ class Ahead:
         for derivation in self._started:
             _AHEAD.pop(derivation, None)
         self._started.clear()
+
+
+_BEGUN_WAIT = 0.0005  # seconds
+
+
+def _begun_then(begun: LockType, call: Callable[..., bytes], *args: Any) -> bytes:
+    """`call(*args)` once `begun` is released (Ahead.decryption waits for it)."""
+    begun.release()
+    return call(*args)
 
 
 def _decrypt_once(alg: algos.EncryptionAlgorithm | CommonPbe, data: bytes, password: bytes, *, raw: bool) -> bytes:

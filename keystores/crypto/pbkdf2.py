@@ -72,9 +72,14 @@ def pbkdf2_hmac(hash_name: str, password: bytes, salt: bytes, iterations: int, l
     """PBKDF2 with HMAC-`hash_name` (hashlib's names), as hashlib.pbkdf2_hmac(hash_name, password, salt,
     iterations, length). The caller bounds iterations and length (keystores.limits)."""
     if iterations < _FEW or hash_name not in _HASHES or _hashlib_pays(hash_name, iterations, length):
-        import hashlib  # here: hashlib loads a second OpenSSL, which a run that has cryptography's needs not
-
-        return hashlib.pbkdf2_hmac(hash_name, password, salt, iterations, length)
+        # Here: _hashlib loads a second OpenSSL, which a run that has cryptography's needs not. hashlib.pbkdf2_hmac is
+        # _hashlib's, re-exported: hashlib itself also makes a constructor for every digest it offers (~0.4 ms of
+        # bench/bench_core.py "list one.p12", which derives with this and hashes nothing else).
+        try:
+            from _hashlib import pbkdf2_hmac as derive
+        except ImportError:  # pragma: no cover - an interpreter without OpenSSL: hashlib's own
+            from hashlib import pbkdf2_hmac as derive
+        return derive(hash_name, password, salt, iterations, length)  # type: ignore[no-any-return]
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
     return PBKDF2HMAC(_hash(hash_name)(), length, salt, iterations).derive(password)

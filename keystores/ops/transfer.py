@@ -24,7 +24,7 @@ from keystores.errors import (
 )
 from keystores.formats import Storage
 from keystores.frozen import Record
-from keystores.lazy_entries import KeysAhead, made_entry, open_keys, with_chain_cut
+from keystores.lazy_entries import KeysAhead, KeysWanted, made_entry, open_keys, with_chain_cut
 from keystores.model import Entry, EntryKind, KeyRef
 from keystores.ops import is_location, using
 from keystores.store import open_store, store_exists
@@ -297,6 +297,7 @@ def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None
     new = force or not store_exists(dest)
 
     def work(source: KeyStore) -> TransferResult:
+        wanted.stop()
         check_password_used(source, password)
         with KeysAhead() as ahead:  # the keys' derivations run while the destination is made
             chosen = chosen_entries(source, labels, ahead=ahead)
@@ -306,7 +307,8 @@ def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None
                 untrusted=untrusted, trust_unverified=trust_unverified,
                 skip_unreadable=skip_unreadable)
 
-    return _from_source(src, password, type, ask, work)
+    with KeysWanted() as wanted:  # the source's keys may start deriving while it is read
+        return _from_source(src, password, type, ask, work)
 
 
 def import_entries(src: StoreArg, dest: StoreArg, *, password: str | None = None, dest_password: str | None = None,
@@ -320,6 +322,7 @@ def import_entries(src: StoreArg, dest: StoreArg, *, password: str | None = None
     where = os.fspath(dest) if is_location(dest) else dest.location  # type: ignore[union-attr,arg-type]
 
     def work(source: KeyStore) -> TransferResult:
+        wanted.stop()  # (the destination, opened next, carries its keys as read)
         check_password_used(source, password)
         with KeysAhead() as ahead:  # the keys' derivations run while the destination is opened
             return carry(source, chosen_entries(source, labels, ahead=ahead))
@@ -340,7 +343,8 @@ def import_entries(src: StoreArg, dest: StoreArg, *, password: str | None = None
             where, password=pw, type=dest_type, writable=True, create=True, profile=profile, ask=asking), where,
             dest_password, ask, not store_exists(where), **copy)
 
-    return _from_source(src, password, type, ask, work)
+    with KeysWanted() as wanted:  # the source's keys may start deriving while it is read
+        return _from_source(src, password, type, ask, work)
 
 
 def _from_source(src: StoreArg, password: str | None, type: str | None, ask: Ask | None,

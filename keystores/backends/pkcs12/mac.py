@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from keystores.backends.pkcs12.bags import _note_suspicious, _Parsed
@@ -32,6 +31,20 @@ if TYPE_CHECKING:
     from keystores.backends.pkcs12.structure import Mac
 
 PBMAC1_OID = "1.2.840.113549.1.5.14"
+
+# The digest sizes of the hashes every hashlib offers (FIPS 180-4), written out: hashlib's import makes a constructor
+# for every digest it offers (~0.4 ms of bench/bench_core.py "list one.p12", which needs none of them); the others
+# are asked of hashlib, which also says when this interpreter lacks one.
+_DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+
+
+def _digest_size(hash_name: str) -> int:
+    size = _DIGEST_SIZES.get(hash_name)
+    if size is None:
+        import hashlib
+
+        size = hashlib.new(hash_name).digest_size
+    return size
 
 
 def _hmac(key: bytes, content: bytes, hash_name: str) -> bytes:
@@ -71,7 +84,7 @@ def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
     expected = mac.digest
     if mac.algorithm == PBMAC1_OID:
         return _verify_pbmac1(mac.parameters, expected, content, password, location, parsed)
-    from keystores.crypto.kdf import pkcs12_kdf
+    from keystores.crypto.pbe import derive_pkcs12  # (loaded: the parts' parameters were checked by it)
 
     # by OID: asn1crypto names neither SM3 nor the SHA-512/t variants (openssl pkcs12 -macalg offers them all)
     hash_name = _MAC_HASHES.get(mac.algorithm, "")
@@ -79,14 +92,14 @@ def _verify_mac(mac: Mac, content: bytes, password: str | None, location: str,
         raise UnsupportedFormat(f"unsupported MAC algorithm {mac.algorithm}", store=location)
     salt = mac.salt
     iterations = mac.iterations
-    size = hashlib.new(hash_name).digest_size
+    size = _digest_size(hash_name)
     check_kdf(iterations, size, max_key_length=size, what="PKCS#12 MAC")
     _note_suspicious(parsed, iterations, "the PKCS#12 MAC", location)
     description = ProtectionPart(f"HMAC-{_hash_label(hash_name)} (PKCS#12 KDF), {iterations} iterations",
                                  ("HMAC", _hash_label(hash_name), "PKCS#12 KDF"), iterations)
     for encoded, bag_password in _password_candidates(password):
         parsed.budget.charge(iterations, 1, "PKCS#12 MAC")
-        key = pkcs12_kdf(encoded, salt, 3, iterations, size, hash_name)
+        key = derive_pkcs12(encoded, salt, 3, iterations, size, hash_name)  # taken if started ahead (store.py)
         if compare_digest(_hmac(key, content, hash_name), expected):
             return bag_password, description
     _mac_failed(password, location)
@@ -122,7 +135,7 @@ def _verify_pbmac1(params_der: bytes, expected: bytes, content: bytes, password:
     check_kdf(iterations, length, max_key_length=MAX_KEY_LENGTH, what="PBMAC1")
     _note_suspicious(parsed, iterations, "the PKCS#12 PBMAC1", location)
     for pw in dict.fromkeys([password or ""]):
-        parsed.budget.charge(iterations, -(-length // hashlib.new(prf).digest_size), "PBMAC1")
+        parsed.budget.charge(iterations, -(-length // _digest_size(prf)), "PBMAC1")
         key = PBKDF2HMAC(hash_classes[prf](), length, kdf_params["salt"].native, iterations).derive(
             pw.encode("utf-8"))
         if compare_digest(_hmac(key, content, mac_hash), expected):
@@ -161,7 +174,7 @@ def _mac_key(password: str, profile: _WriteProfile) -> tuple[bytes, bytes]:
     from keystores.crypto.kdf import bmp_password, pkcs12_kdf
 
     salt = os.urandom(profile.mac_salt_length)
-    size = hashlib.new(profile.mac_hash).digest_size
+    size = _digest_size(profile.mac_hash)
     return salt, pkcs12_kdf(bmp_password(password), salt, 3, profile.mac_iterations, size, profile.mac_hash)
 
 

@@ -41,7 +41,7 @@ from keystores.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from keystores.lazy_entries import LazyEntry, sealed_entry
+from keystores.lazy_entries import LazyEntry, keys_wanted, sealed_entry
 from keystores.lightweight import suppress
 from keystores.limits import (
     KdfBudget,
@@ -61,10 +61,12 @@ def _why(exc: BaseException) -> str:
     return text[:160]
 
 
-def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
+def _parse(data: bytes, password: str | None, location: str, early: Any = None) -> _Parsed:
+    """The file read, its MAC checked, its parts decrypted. `early`: what store._derivations_ahead started and read
+    (taken over here), else None."""
     if data[:1] != b"\x30":
         raise UnsupportedFormat("not a PKCS#12 file (it does not start with an ASN.1 SEQUENCE)", store=location)
-    pfx = structure.read_pfx(data, location)
+    pfx = early.pfx if early is not None else structure.read_pfx(data, location)
     if pfx.version != 3:
         raise UnsupportedFormat(f"PKCS#12 version {pfx.version} is not 3", store=location)
     if pfx.content_type != "data":
@@ -75,18 +77,38 @@ def _parse(data: bytes, password: str | None, location: str) -> _Parsed:
         raise CorruptStore("the AuthenticatedSafe is not an OCTET STRING", store=location)
 
     parsed = _Parsed()
-    parts = structure.read_authenticated_safe(safe_bytes)
+    parts = early.parts if early is not None else structure.read_authenticated_safe(safe_bytes)
     _charge_encrypted_parts(parts, parsed, location)
     encrypted = [part.algorithm for part in parts if part.kind == "encrypted_data"]
-    ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
+    if early is not None:
+        ahead: tuple[Any, Any] | None = (early.pool, early.keys)
+    else:
+        ahead = _ahead() if pfx.mac is not None and password is not None and encrypted else None
     if ahead is None:
         _open_parts(pfx, parts, safe_bytes, parsed, password, location)
     else:
         pool, keys = ahead
-        with pool, keys:
-            for algorithm in encrypted:
-                keys.decryption(algorithm, password)
-            _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+        wanted = keys_wanted()  # a transfer that will open the keys: they start deriving too, and the pool outlives
+        # this read (the transfer leaves it once its keys are open)
+        later = None
+        if wanted is not None:
+            from keystores.crypto import pbe
+
+            later = pbe.Ahead(pool, first_under_way=False)
+            wanted.keep(pool, later)
+        if early is not None:
+            early.taken = True  # its Ahead is left below, and its pool (unless `wanted` keeps it)
+        try:
+            with keys:
+                for algorithm in encrypted:
+                    keys.decryption(algorithm, password)
+                keys.ciphers(encrypted)
+                if later is not None and password is not None:
+                    _derive_keys_early(parts, password, later)
+                _open_parts(pfx, parts, safe_bytes, parsed, password, location)
+        finally:
+            if wanted is None:
+                pool.__exit__(None, None, None)
     parsed.trust_unproven = bool(password) and not parsed.mac_verified
     parsed.protection.setdefault("certificates", ProtectionPart("none"))
     if not parsed.keys:
@@ -138,10 +160,10 @@ def _open_parts(pfx: structure.Pfx, parts: list[structure.Part], safe_bytes: byt
 def _ahead() -> tuple[Any, Any] | None:
     """(a KDF pool, a pbe.Ahead on it) to derive the encrypted parts' keys on another core while this thread derives
     the MAC's (keystores.crypto.kdf_pool; bench/bench_core.py "start-up: keystores list one.p12": 2 derivations in
-    the time of one), or None on one core. Only keys are derived ahead: every part is still decrypted, and its bags
-    read, after the MAC matched; a wrong password's check (_password_opens_contents) takes the key derived for it.
-    The parts' parameters were checked and charged first (_charge_encrypted_parts), so nothing is derived that
-    opening would have refused."""
+    the time of one), or None on one core. Only keys are derived ahead (and the parts' ciphers readied in libcrypto
+    on zeros: pbe.Ahead.ciphers): every part is still decrypted, and its bags read, after the MAC matched; a wrong
+    password's check (_password_opens_contents) takes the key derived for it. The parts' parameters were checked
+    and charged first (_charge_encrypted_parts), so nothing is derived that opening would have refused."""
     from keystores.crypto.pbkdf2 import usable_cores
 
     if usable_cores() < 2:
@@ -151,6 +173,36 @@ def _ahead() -> tuple[Any, Any] | None:
 
     pool = KdfPool("pkcs12-read")
     return pool, pbe.Ahead(pool)
+
+
+_EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
+
+
+def _derive_keys_early(parts: list[structure.Part], password: str, later: Any) -> None:
+    """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
+    _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
+    that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
+    keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
+    reading that follows (a key that does not open fails when it is opened, as before)."""
+    from keystores.crypto import pbe
+    from keystores.crypto.pbe_params import encrypted_private_key_info
+
+    started = 0
+    try:
+        for part in parts:
+            if part.kind != "data":
+                continue
+            for bag in structure.read_safe_contents(part.data):
+                found = encrypted_private_key_info(bag.value) if bag.kind == "pkcs8_shrouded_key_bag" else None
+                if found is None:
+                    continue
+                pbe.check_parameters(found[0])
+                later.decryption(found[0], password)
+                started += 1
+                if started >= _EARLY_KEYS:
+                    return
+    except Exception:  # damage (or a limit) is reported by the reading itself
+        return
 
 
 def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:

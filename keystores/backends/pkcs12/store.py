@@ -27,7 +27,7 @@ from keystores.model import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import ClassVar
+    from typing import Any, ClassVar
 
 
 class _WriteProfile(FrozenValue):
@@ -77,16 +77,21 @@ class Pkcs12Store(FileStore):
 
     # --- reading -------------------------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
-        # Imported here: a store being created (certreq, selfsign into a new file) reads nothing (start-up speed).
-        from keystores.backends.pkcs12.read import _assemble, _parse, _why
-
+        early = _derivations_ahead(data, self.password)  # before read.py's import, which runs meanwhile
         try:
-            parsed = _parse(data, self.password, self.location)
-        except KeystoreError as exc:
-            exc.store = exc.store or self.location  # pbe raises without knowing the path
-            raise
-        except Exception as exc:  # a parser boundary: asn1crypto, cryptography and index errors mean damage
-            raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
+            # Imported here: a store being created (certreq, selfsign into a new file) reads nothing (start-up).
+            from keystores.backends.pkcs12.read import _assemble, _parse, _why
+
+            try:
+                parsed = _parse(data, self.password, self.location, early)
+            except KeystoreError as exc:
+                exc.store = exc.store or self.location  # pbe raises without knowing the path
+                raise
+            except Exception as exc:  # a parser boundary: asn1crypto, cryptography and index errors mean damage
+                raise CorruptStore(f"damaged PKCS#12 file ({_why(exc)})", store=self.location) from exc
+        finally:
+            if early is not None:
+                early.leave()
         self._read_protection = parsed.protection
         self._read_password = parsed.bag_password  # what opens the key bags as read (may be OpenSSL 1.x's form)
         entries, notes = _assemble(parsed, self.location, origin=self)
@@ -149,6 +154,96 @@ class Pkcs12Store(FileStore):
                               "ASCII; OpenSSL can")
         self._read_protection = {}
         return data
+
+
+class _Early:
+    """What _derivations_ahead started: the file's PFX and parts as read, a keystores.crypto.kdf_pool pool and the
+    pbe.Ahead on it. read._parse takes them over (`taken`); else leave() drops what was not taken and waits for
+    what runs."""
+
+    __slots__ = ("keys", "parts", "pfx", "pool", "taken")
+
+    def __init__(self, pfx: Any, parts: Any, pool: Any, keys: Any) -> None:
+        self.pfx, self.parts, self.pool, self.keys, self.taken = pfx, parts, pool, keys, False
+
+    def leave(self) -> None:
+        if not self.taken:
+            self.taken = True
+            self.keys.__exit__(None, None, None)
+            self.pool.__exit__(None, None, None)
+
+
+def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
+    """The encrypted parts' keys and the MAC's started on a pool (its first candidate password form, read.mac's),
+    and the parts' ciphers readied, before read.py and the modules only it needs (lazy_entries, pki.labels) are
+    imported: they load while the MAC's key is derived on a worker, where this thread derived it after them
+    (bench/bench_core.py "list one.p12"). read._parse takes them over and reads as before: the MAC is checked before
+    anything is decrypted. None where it would start nothing (one core, no password, no MAC or PBMAC1, no encrypted
+    part) or the file is not as it expects: _parse checks the file in its own order and says what is wrong, so
+    nothing here raises (but an interrupt); the counts are checked and charged as _parse will (keystores.limits),
+    so nothing starts that reading refuses."""
+    if password is None or data[:1] != b"\x30":
+        return None
+    from keystores.crypto.pbkdf2 import usable_cores
+
+    if usable_cores() < 2:
+        return None
+    from keystores.crypto.kdf_pool import KdfPool
+
+    pool = KdfPool("pkcs12-read")
+    pool.prestart(2)  # the parts' key and the MAC's: their threads start while the file is parsed
+    early = None
+    try:
+        found = _to_derive(data, password)
+        if found is None:
+            pool.__exit__(None, None, None)
+            return None
+        from keystores.crypto import pbe
+
+        pfx, parts, encrypted, mac_key = found
+        early = _Early(pfx, parts, pool, pbe.Ahead(pool))
+        for algorithm in encrypted:
+            early.keys.decryption(algorithm, password)
+        early.keys.mac_key(*mac_key)
+        early.keys.ciphers(encrypted)
+    except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
+        if early is not None:
+            early.leave()
+        else:
+            pool.__exit__(None, None, None)
+        raise
+    return early
+
+
+def _to_derive(data: bytes, password: str) -> tuple[Any, Any, list[bytes], tuple[Any, ...]] | None:
+    """For _derivations_ahead: (the PFX, its parts, the encrypted parts' AlgorithmIdentifiers, pbe.Ahead.mac_key's
+    arguments), their counts checked and charged as read._parse will, or None."""
+    from keystores.backends.pkcs12 import structure
+    from keystores.backends.pkcs12.mac import _MAC_HASHES, PBMAC1_OID, _digest_size, _password_candidates
+    from keystores.crypto import pbe
+    from keystores.limits import KdfBudget, check_kdf
+
+    try:
+        pfx = structure.read_pfx(data, "")
+        mac = pfx.mac
+        if (pfx.version != 3 or pfx.content_type != "data" or not isinstance(pfx.safe, bytes) or mac is None
+                or mac.algorithm == PBMAC1_OID or mac.algorithm not in _MAC_HASHES):
+            return None
+        parts = structure.read_authenticated_safe(pfx.safe)
+        encrypted = [part.algorithm for part in parts if part.kind == "encrypted_data"]
+        if not encrypted:
+            return None
+        budget = KdfBudget()
+        for algorithm in encrypted:
+            pbe.check_parameters(algorithm, budget)
+        hash_name = _MAC_HASHES[mac.algorithm]
+        size = _digest_size(hash_name)
+        check_kdf(mac.iterations, size, max_key_length=size, what="PKCS#12 MAC")
+        budget.charge(mac.iterations, 1, "PKCS#12 MAC")
+        encoded = _password_candidates(password)[0][0]
+    except Exception:  # damage, a limit: read._parse finds it and says so
+        return None
+    return pfx, parts, encrypted, (encoded, mac.salt, mac.iterations, size, hash_name)
 
 
 # What each writer scheme uses, as keystores.crypto.pbe.scheme names it (and spells it).
