@@ -318,6 +318,24 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     """The CA under `ca_label` (its key in any store, a token included) signs a request
     (runmqakm -cert -sign, openssl ca). Extensions follow `profile`; SANs are copied from the request only
     when `copy_sans`. Refuses a CA that is expired, not yet valid, or not a CA."""
+    from keystores.lazy_entries import KeysAhead
+    from keystores.lightweight import suppress
+
+    # The CA's key starts opening now (a sealed PKCS#12 key bag: one PBKDF2 run) on the other core, while this
+    # thread imports the builder and checks the request (bench/bench_core.py "sign"); its first use waits for it,
+    # and what opening it raises is raised there, as before. Looked up quietly: a missing label is refused below,
+    # after the request's checks, as before.
+    with KeysAhead() as ahead:
+        with suppress(KeystoreError):
+            ahead.start([ca_store.get(ca_label)])
+        return _sign(ca_store, ca_label, request, days=days, not_after=not_after, md=md, profile=profile,
+                     copy_sans=copy_sans, sans=sans, path_length=path_length, source=source, now=now)
+
+
+def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSigningRequest, *,
+          days: int | None, not_after: dt.datetime | str | None, md: str | None, profile: str, copy_sans: bool,
+          sans: Sequence[str], path_length: int | None, source: str, now: dt.datetime | None) -> Issued:
+    """sign's work, its CA key's opening under way."""
     from keystores.pki.builder import (
         PROFILES,
         build_certificate_der,
