@@ -51,6 +51,9 @@ SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
 # and receive: certificates' descriptions (for the messages that name one: none here; sign's CLI names the
 # certificate it wrote) and the fingerprints module (for a chain the reply leaves incomplete)
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
+# What writing a PKCS#12 no longer imports (certreq, selfsign, receive): the utf-16-be codec's module, for a bag's
+# friendlyName (codecs.utf_16_be_encode is the function it calls); nor does sign, which writes none
+SHED_CODECS = {"encodings.utf_16_be"}
 
 
 def _run(folder: Path, *argv: str, exits: tuple[int, ...] = (0,)) -> tuple[list[str], list[list[str]]]:
@@ -126,6 +129,7 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
     if command == "receive":
         assert not SHED_BY_RECEIVE & set(modules), SHED_BY_RECEIVE & set(modules)
     assert not SHED_DATES & set(modules), command
+    assert not SHED_CODECS & set(modules), command
 
 
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import time
 
@@ -408,7 +409,9 @@ def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: li
     by hand for the same reason as _cert_bag."""
     attributes = []
     if name:
-        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, name.encode("utf-16-be")))))
+        # what name.encode("utf-16-be") calls, without importing encodings.utf_16_be (start-up: every PKCS#12 write)
+        bmp = codecs.utf_16_be_encode(name)[0]
+        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, bmp))))
     if local_key_id is not None:
         attributes.append(der.tlv(0x30, _LOCAL_KEY_ID_OID + der.tlv(0x31, der.tlv(0x04, local_key_id))))
     if trust_oids is not None:
