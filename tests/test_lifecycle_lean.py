@@ -51,6 +51,8 @@ SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
 # and receive: certificates' descriptions (for the messages that name one: none here; sign's CLI names the
 # certificate it wrote) and the fingerprints module (for a chain the reply leaves incomplete)
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
+# What certreq no longer imports: pki.when, for its placeholder's validity alone (lifecycle._placeholder_validity)
+SHED_BY_CERTREQ = {"keystores.pki.when"}
 # What writing a PKCS#12 no longer imports (certreq, selfsign, receive): the utf-16-be codec's module, for a bag's
 # friendlyName (codecs.utf_16_be_encode is the function it calls); nor does sign, which writes none
 SHED_CODECS = {"encodings.utf_16_be"}
@@ -130,6 +132,8 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
         assert not SHED_BY_RECEIVE & set(modules), SHED_BY_RECEIVE & set(modules)
     assert not SHED_DATES & set(modules), command
     assert not SHED_CODECS & set(modules), command
+    if command == "certreq":
+        assert not SHED_BY_CERTREQ & set(modules)
 
 
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type
@@ -404,6 +408,21 @@ def test_build_validity_is_validitys_span_in_posix_seconds() -> None:
         with pytest.raises(UsageError) as ours:
             build_validity(days=days)
         assert str(ours.value) == str(theirs.value) and ours.value.hint == theirs.value.hint
+
+
+def test_certreqs_placeholder_validity_is_build_validitys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """lifecycle._placeholder_validity, which certreq takes instead of importing pki.when: build_validity's for
+    PLACEHOLDER_DAYS, from the clock and from a given time."""
+    import datetime as dt
+    import time
+
+    from keystores.ops import lifecycle
+    from keystores.pki.when import build_validity
+
+    monkeypatch.setattr(time, "time", lambda: 1_900_000_000.75)
+    assert lifecycle._placeholder_validity(None) == build_validity(days=lifecycle.PLACEHOLDER_DAYS)
+    pinned = dt.datetime(2030, 1, 30, 16, 46, 0, 123456, tzinfo=dt.UTC)
+    assert lifecycle._placeholder_validity(pinned) == build_validity(days=lifecycle.PLACEHOLDER_DAYS, now=pinned)
 
 
 _PEM_PIECES = [b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"-----BEGIN X509 CERTIFICATE-----",

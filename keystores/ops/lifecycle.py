@@ -261,7 +261,6 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
     from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
-    from keystores.pki.when import build_validity
 
     spec = _spec(key_spec)
     subject = _subject(dn)
@@ -286,7 +285,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             store.add(Entry(label=label, kind=EntryKind.REQUEST, key=key, request=request), replace=replace)
             kept_as = "as a pending request"
         else:
-            start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
+            start, end = _placeholder_validity(now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
             store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
@@ -299,6 +298,20 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     notes.append(f"the private key stays in {store.location} under '{label}' {kept_as}; "
                  "bring the signed certificate back with `keystores receive`")
     return Requested(label, request, kept_as, notes)
+
+
+def _placeholder_validity(now: dt.datetime | None) -> tuple[dt.datetime | int, dt.datetime | int]:
+    """pki.when.build_validity(days=PLACEHOLDER_DAYS, now=now): from the clock, POSIX seconds as it gives them,
+    without importing pki.when, which certreq uses for nothing else (start-up speed, bench/bench_core.py "certreq";
+    tests/test_lifecycle_lean.py holds it to build_validity)."""
+    if now is not None:
+        from keystores.pki.when import build_validity
+
+        return build_validity(days=PLACEHOLDER_DAYS, now=now)
+    import time
+
+    start = int(time.time())
+    return start, start + PLACEHOLDER_DAYS * 86400
 
 
 # --- sign ------------------------------------------------------------------------------------------------------
