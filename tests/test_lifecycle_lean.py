@@ -103,6 +103,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str],
                             env={**os.environ, "KS_PW": "lean pw 15"})
     [web] = [entry for entry in json.loads(listed.stdout)["entries"] if entry["label"] == "web"]
     assert web["issuer"] == "CN=Lean CA" and web["chain_length"] == 2  # the reply and the CA went in
+    # the reply again, into the store that now holds the CA's certificate as an entry of its own too
+    found["receive again"] = _run(folder, "receive", "web.p12", "web.pem")
     return found
 
 
@@ -134,6 +136,14 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
     assert not SHED_CODECS & set(modules), command
     if command == "certreq":
         assert not SHED_BY_CERTREQ & set(modules)
+
+
+def test_receiving_again_decodes_no_certificate(loaded: dict[str, list[str]]) -> None:
+    """A PKCS#12 whose key pair's chain holds a certificate entry of its own (the CA `receive` put there) is written
+    again without cryptography.x509: the chain member's label is compared with its common name read from the DER
+    (pkcs12/write._chain_member_attributes; any later write of such a file did the same)."""
+    assert "keystores.backends.pkcs12.write" in loaded["receive again"]
+    assert "cryptography.x509" not in loaded["receive again"]
 
 
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type

@@ -6,7 +6,7 @@ import codecs
 import hashlib
 import time
 
-from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
+from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _CertBag
 from keystores.backends.pkcs12.mac import _mac_key, _make_mac
 from keystores.crypto import der
 from keystores.errors import (
@@ -343,8 +343,10 @@ def _certificate_attributes(entry: Entry) -> bytes | None:
 def _chain_member_attributes(entry: Entry) -> bytes | None:
     """The bag attributes of a certificate entry written as a key pair's chain member: as `_certificate_attributes`,
     except that an untrusted one whose label is what reading derives from a bare bag (the common name) stays bare,
-    so that an OpenSSL `-certfile` chain is written back as it was."""
-    if entry.trust is None and entry.label == _common_name(entry.chain[0]):
+    so that an OpenSSL `-certfile` chain is written back as it was. That label is read from the DER as reading
+    reads it (bags._CertBag.common_name): not from the decoded certificate, whose first use imports
+    cryptography.x509 (~86 ms: any write of a PKCS#12 that `receive` gave its CA's chain, `receive` again too)."""
+    if entry.trust is None and entry.label == _CertBag(entry.chain_der()[0], None, None, None).common_name:
         return None
     return _certificate_attributes(entry)
 
