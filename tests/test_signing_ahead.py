@@ -225,6 +225,29 @@ def test_a_derivation_that_fails_ahead_fails_the_write_where_it_is_used(tmp_path
     assert not (tmp_path / "k.p12").exists()
 
 
+@pytest.mark.usefixtures("two_cores")
+def test_an_interrupt_while_the_write_derives_ahead_leaves_no_thread_and_no_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _thread._count()
+    deriving = threading.Event()
+    real_pbkdf2 = pbkdf2.pbkdf2_hmac
+
+    def derive(*args, **kwargs):
+        deriving.set()
+        return real_pbkdf2(*args, **kwargs)
+
+    def interrupted(*args, **kwargs):
+        assert deriving.wait(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pbe, "pbkdf2_hmac", derive)
+    monkeypatch.setattr(lc, "_new_key", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lc.certreq(tmp_path / "i.p12", "me", "CN=me", key_spec="ec:p256", password=PW)
+    assert _workers_left(before) == 0
+    assert not (tmp_path / "i.p12").exists()
+
+
 def test_a_write_ahead_left_unused_ends_its_worker() -> None:
     """WriteAhead closed before any write: the worker begins nothing more and ends."""
     from keystores.backends.pkcs12.store import PROFILES

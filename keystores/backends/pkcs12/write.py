@@ -77,10 +77,14 @@ class WriteAhead:
         begun = allocate_lock()
         begun.acquire()
         self._pool: KdfPool | None = KdfPool("pkcs12-write-ahead", most=2).__enter__()
-        self._pool.submit(None, self._work, begun)
-        with begun:
-            pass
-        libcrypto.library()  # what the MAC's KDF (last) uses: loaded here meanwhile, not by the worker
+        try:
+            self._pool.submit(None, self._work, begun)
+            with begun:
+                pass
+            libcrypto.library()  # what the MAC's KDF (last) uses: loaded here meanwhile, not by the worker
+        except BaseException:  # an interrupt: the worker begins nothing more, and is waited for
+            self.close()
+            raise
 
     def submit(self, iterations: int | None, call: Any, /, *args: Any) -> _Claimable:
         """What pbe.Sealer asks of a pool: `call(*args)`, by the worker unless the writer claims it first."""
