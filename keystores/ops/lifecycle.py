@@ -478,13 +478,11 @@ def _certificate_key(item: Any) -> Any:
 
 def _key_print(public_key: Any) -> bytes:
     """public_key_fingerprint, from the DER of a key held so (the form cryptography writes: the same bytes)."""
-    from keystores.pki.spki import SpkiKey
+    from keystores.pki.spki import SpkiKey, openssl_digest
 
     if not isinstance(public_key, SpkiKey):
         return public_key_fingerprint(public_key)
-    import hashlib
-
-    return hashlib.sha256(public_key.der).digest()
+    return openssl_digest("sha256", public_key.der)
 
 
 def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: str) -> EncodedRequest:
