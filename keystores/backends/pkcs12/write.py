@@ -73,14 +73,15 @@ class WriteAhead:
         self.mac = self.submit(profile.mac_iterations, _mac_key, password, profile)
         # One call for them all: the pool starts one worker (most=2: it runs calls inline below two). Until it has
         # begun the first derivation: else it would wait for this thread to let the GIL go, which a thread running
-        # Python does every 5 ms only (sys.getswitchinterval; lazy_entries.KeysAhead.start waits so too).
+        # Python does every 5 ms only (sys.getswitchinterval; lazy_entries.KeysAhead.start waits so too). At most
+        # _BEGUN_WAIT: a thread starts in well under it where a core is free; where none is, it starts when the
+        # scheduler gives it one, and this thread goes on meanwhile (pbe.Ahead waits so on p12read's branch).
         begun = allocate_lock()
         begun.acquire()
         self._pool: KdfPool | None = KdfPool("pkcs12-write-ahead", most=2).__enter__()
         try:
             self._pool.submit(None, self._work, begun)
-            with begun:
-                pass
+            begun.acquire(timeout=_BEGUN_WAIT)
             libcrypto.library()  # what the MAC's KDF (last) uses: loaded here meanwhile, not by the worker
         except BaseException:  # an interrupt: the worker begins nothing more, and is waited for
             self.close()
@@ -107,6 +108,9 @@ class WriteAhead:
             for job in self._jobs:
                 job.in_worker(claim_only=True)
             pool.__exit__(None, None, None)
+
+
+_BEGUN_WAIT = 0.0005  # seconds
 
 
 class _Claimable:
