@@ -51,6 +51,11 @@ SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
 # and receive: certificates' descriptions (for the messages that name one: none here; sign's CLI names the
 # certificate it wrote) and the fingerprints module (for a chain the reply leaves incomplete)
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
+# What certreq no longer imports: pki.when, for its placeholder's validity alone (lifecycle._placeholder_validity)
+SHED_BY_CERTREQ = {"keystores.pki.when"}
+# What writing a PKCS#12 no longer imports (certreq, selfsign, receive): the utf-16-be codec's module, for a bag's
+# friendlyName (codecs.utf_16_be_encode is the function it calls); nor does sign, which writes none
+SHED_CODECS = {"encodings.utf_16_be"}
 
 
 def _run(folder: Path, *argv: str, exits: tuple[int, ...] = (0,)) -> tuple[list[str], list[list[str]]]:
@@ -98,6 +103,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str],
                             env={**os.environ, "KS_PW": "lean pw 15"})
     [web] = [entry for entry in json.loads(listed.stdout)["entries"] if entry["label"] == "web"]
     assert web["issuer"] == "CN=Lean CA" and web["chain_length"] == 2  # the reply and the CA went in
+    # the reply again, into the store that now holds the CA's certificate as an entry of its own too
+    found["receive again"] = _run(folder, "receive", "web.p12", "web.pem")
     return found
 
 
@@ -126,6 +133,42 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
     if command == "receive":
         assert not SHED_BY_RECEIVE & set(modules), SHED_BY_RECEIVE & set(modules)
     assert not SHED_DATES & set(modules), command
+    assert not SHED_CODECS & set(modules), command
+    if command == "certreq":
+        assert not SHED_BY_CERTREQ & set(modules)
+
+
+def test_receiving_again_decodes_no_certificate(loaded: dict[str, list[str]]) -> None:
+    """A PKCS#12 whose key pair's chain holds a certificate entry of its own (the CA `receive` put there) is written
+    again without cryptography.x509: the chain member's label is compared with its common name read from the DER
+    (pkcs12/write._chain_member_attributes; any later write of such a file did the same)."""
+    assert "keystores.backends.pkcs12.write" in loaded["receive again"]
+    assert "cryptography.x509" not in loaded["receive again"]
+
+
+@pytest.mark.parametrize("command", ["selfsign", "certreq", "sign", "receive"])
+def test_the_lifecycle_modules_hash_keys_without_hashlib(runs: dict[str, tuple[list[str], list[list[str]]]],
+                                                         command: str) -> None:
+    """Their key prints and key identifiers (lifecycle._key_print, builder.key_identifier, spki.key_print) hash by
+    _hashlib's constructors, which hashlib.sha1 and sha256 are (spki.openssl_digest): no import of hashlib runs in
+    them (hashlib's own import makes a constructor for every digest; whether it loads at all is up to the
+    PKCS#12 backend's derivations)."""
+    _, ran = runs[command]
+    assert [importer for importer, _, _ in ran if importer in OWN_MODULES]  # the probe saw their imports run
+    assert not [(importer, where) for importer, name, where in ran if importer in OWN_MODULES and name == "hashlib"]
+
+
+def test_openssl_digest_is_hashlibs() -> None:
+    import hashlib
+
+    from keystores.pki.spki import openssl_digest
+
+    for name in ("sha1", "sha256"):
+        for data in (b"", b"key", bytes(range(256)) * 9):
+            assert openssl_digest(name, data) == hashlib.new(name, data).digest()
+    import _hashlib
+
+    assert (hashlib.sha1, hashlib.sha256) == (_hashlib.openssl_sha1, _hashlib.openssl_sha256)  # the very objects
 
 
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type
@@ -143,8 +186,8 @@ NEVER_IMPORTED_BY_OWN = {"typing", "pathlib", "dataclasses", "base64",
                          "ipaddress"}  # (only for an IP address SAN: these runs have none)
 # (crypto/ec_keys, crypto/verify and pki/spki: the libcrypto keys and checks of certreq, selfsign and sign, and their
 # SubjectPublicKeyInfo reading, held to the same)
-IMPORTED_WHERE_USED = {"keystores.ops.lifecycle": {"datetime", "contextlib", "hashlib"},
-                       "keystores.pki.builder": {"datetime", "contextlib", "hashlib"}}
+IMPORTED_WHERE_USED = {"keystores.ops.lifecycle": {"datetime", "contextlib"},
+                       "keystores.pki.builder": {"datetime", "contextlib"}}
 
 
 @pytest.mark.parametrize("command", ["selfsign", "certreq", "sign", "receive", "audit", "validate"])
@@ -400,6 +443,21 @@ def test_build_validity_is_validitys_span_in_posix_seconds() -> None:
         with pytest.raises(UsageError) as ours:
             build_validity(days=days)
         assert str(ours.value) == str(theirs.value) and ours.value.hint == theirs.value.hint
+
+
+def test_certreqs_placeholder_validity_is_build_validitys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """lifecycle._placeholder_validity, which certreq takes instead of importing pki.when: build_validity's for
+    PLACEHOLDER_DAYS, from the clock and from a given time."""
+    import datetime as dt
+    import time
+
+    from keystores.ops import lifecycle
+    from keystores.pki.when import build_validity
+
+    monkeypatch.setattr(time, "time", lambda: 1_900_000_000.75)
+    assert lifecycle._placeholder_validity(None) == build_validity(days=lifecycle.PLACEHOLDER_DAYS)
+    pinned = dt.datetime(2030, 1, 30, 16, 46, 0, 123456, tzinfo=dt.UTC)
+    assert lifecycle._placeholder_validity(pinned) == build_validity(days=lifecycle.PLACEHOLDER_DAYS, now=pinned)
 
 
 _PEM_PIECES = [b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----", b"-----BEGIN X509 CERTIFICATE-----",

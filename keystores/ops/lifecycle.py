@@ -194,6 +194,15 @@ def _key_fields(key: Any) -> dict[str, Any]:
     return {"key": key}
 
 
+def _expect_write(store: KeyStore, *, new_keys: int) -> None:
+    """Tell a store that can use it (Pkcs12Store.expect_write) what its next save writes anew, so that it starts
+    that write's key derivations now, on another core, while the key's certificate or request is made (start-up
+    speed, bench/bench_core.py "certreq"). A hint outside the KeyStore protocol: a store without it is left alone."""
+    expect = getattr(store, "expect_write", None)
+    if expect is not None:
+        expect(new_keys=new_keys)
+
+
 def _forget_token_key(store: KeyStore, label: str) -> None:
     """Best effort: remove a key just made on a token when the rest of the operation failed."""
     import contextlib
@@ -223,6 +232,8 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
                   else validity(days=days, not_after=not_after, now=now, default_days=default_days))
     _label_free(store, label, replace=replace)
     notes: list[str] = []
+    if not store.capabilities.key_generation:
+        _expect_write(store, new_keys=1)
     signer, key, on_token = _new_key(store, label, spec)
     try:
         public_key = signer.public_key
@@ -250,7 +261,6 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
     from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
-    from keystores.pki.when import build_validity
 
     spec = _spec(key_spec)
     subject = _subject(dn)
@@ -263,6 +273,8 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
 
         raise CapabilityError("private_keys", f"{store.format} stores cannot keep the private key a request "
                               "needs", store=store.location, label=label)
+    if not caps.key_generation:
+        _expect_write(store, new_keys=1)
     # a pending request keeps the key as an object (the formats that have them load it anyway)
     signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
@@ -273,7 +285,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
             store.add(Entry(label=label, kind=EntryKind.REQUEST, key=key, request=request), replace=replace)
             kept_as = "as a pending request"
         else:
-            start, end = build_validity(days=PLACEHOLDER_DAYS, now=now)
+            start, end = _placeholder_validity(now)
             placeholder = build_certificate_der(signer, subject=subject, issuer=subject, public_key=signer.public_key,
                                                 not_before=start, not_after=end, md=None)
             store.add(made_entry((placeholder,), label=label, kind=EntryKind.KEY_PAIR, **_key_fields(key)),
@@ -286,6 +298,20 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     notes.append(f"the private key stays in {store.location} under '{label}' {kept_as}; "
                  "bring the signed certificate back with `keystores receive`")
     return Requested(label, request, kept_as, notes)
+
+
+def _placeholder_validity(now: dt.datetime | None) -> tuple[dt.datetime | int, dt.datetime | int]:
+    """pki.when.build_validity(days=PLACEHOLDER_DAYS, now=now): from the clock, POSIX seconds as it gives them,
+    without importing pki.when, which certreq uses for nothing else (start-up speed, bench/bench_core.py "certreq";
+    tests/test_lifecycle_lean.py holds it to build_validity)."""
+    if now is not None:
+        from keystores.pki.when import build_validity
+
+        return build_validity(days=PLACEHOLDER_DAYS, now=now)
+    import time
+
+    start = int(time.time())
+    return start, start + PLACEHOLDER_DAYS * 86400
 
 
 # --- sign ------------------------------------------------------------------------------------------------------
@@ -318,6 +344,24 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     """The CA under `ca_label` (its key in any store, a token included) signs a request
     (runmqakm -cert -sign, openssl ca). Extensions follow `profile`; SANs are copied from the request only
     when `copy_sans`. Refuses a CA that is expired, not yet valid, or not a CA."""
+    from keystores.lazy_entries import KeysAhead
+    from keystores.lightweight import suppress
+
+    # The CA's key starts opening now (a sealed PKCS#12 key bag: one PBKDF2 run) on the other core, while this
+    # thread imports the builder and checks the request (bench/bench_core.py "sign"); its first use waits for it,
+    # and what opening it raises is raised there, as before. Looked up quietly: a missing label is refused below,
+    # after the request's checks, as before.
+    with KeysAhead() as ahead:
+        with suppress(KeystoreError):
+            ahead.start([ca_store.get(ca_label)])
+        return _sign(ca_store, ca_label, request, days=days, not_after=not_after, md=md, profile=profile,
+                     copy_sans=copy_sans, sans=sans, path_length=path_length, source=source, now=now)
+
+
+def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSigningRequest, *,
+          days: int | None, not_after: dt.datetime | str | None, md: str | None, profile: str, copy_sans: bool,
+          sans: Sequence[str], path_length: int | None, source: str, now: dt.datetime | None) -> Issued:
+    """sign's work, its CA key's opening under way."""
     from keystores.pki.builder import (
         PROFILES,
         build_certificate_der,
@@ -434,13 +478,11 @@ def _certificate_key(item: Any) -> Any:
 
 def _key_print(public_key: Any) -> bytes:
     """public_key_fingerprint, from the DER of a key held so (the form cryptography writes: the same bytes)."""
-    from keystores.pki.spki import SpkiKey
+    from keystores.pki.spki import SpkiKey, openssl_digest
 
     if not isinstance(public_key, SpkiKey):
         return public_key_fingerprint(public_key)
-    import hashlib
-
-    return hashlib.sha256(public_key.der).digest()
+    return openssl_digest("sha256", public_key.der)
 
 
 def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: str) -> EncodedRequest:

@@ -16,7 +16,8 @@ from keystores.crypto import der
 from keystores.errors import KeystoreError, Note, UsageError, parameter
 from keystores.frozen import FrozenValue
 
-# datetime, hashlib and typing are imported where used (start-up speed, tests/test_lifecycle_lean.py)
+# datetime and typing are imported where used, hashlib not at all (spki.openssl_digest): start-up speed,
+# tests/test_lifecycle_lean.py
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as dt
@@ -359,12 +360,12 @@ def _named_bits(bits: Iterable[int]) -> bytes:
 def key_identifier(public_key: object) -> bytes:
     """RFC 5280's method 1, as cryptography's SubjectKeyIdentifier.from_public_key: SHA-1 of the subjectPublicKey
     BIT STRING's bits."""
-    import hashlib
+    from keystores.pki.spki import openssl_digest
 
     spki = _spki(public_key)
     _, start, end = der.read(spki)
     _, bits_start, bits_end = der.read(spki, der.read(spki, start, end)[2], end)
-    return hashlib.sha1(spki[bits_start + 1 : bits_end]).digest()
+    return openssl_digest("sha1", spki[bits_start + 1 : bits_end])
 
 
 def _san_extension(sans: Sequence[AltName]) -> Extension:

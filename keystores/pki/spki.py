@@ -106,9 +106,22 @@ def key_print(spki: bytes) -> bytes | None:
     found = _facts(spki)
     if found is None or not found[2]:
         return None
-    import hashlib
+    return openssl_digest("sha256", spki)
 
-    return hashlib.sha256(spki).digest()
+
+def openssl_digest(name: str, data: bytes) -> bytes:
+    """hashlib.new(name, data).digest() for "sha1" and "sha256": by the constructor hashlib.sha1 and hashlib.sha256
+    are where the interpreter has OpenSSL (_hashlib's openssl_sha1, openssl_sha256), without importing hashlib,
+    whose import makes a constructor for every digest it offers (~0.4 ms cold; sign, receive and selfsign have
+    _hashlib loaded for their key derivations and hash only a key or two with it: their key prints and key
+    identifiers); hashlib's own where _hashlib is missing."""
+    try:
+        from _hashlib import openssl_sha1, openssl_sha256
+    except ImportError:  # pragma: no cover - an interpreter without OpenSSL
+        import hashlib
+
+        return hashlib.new(name, data).digest()
+    return (openssl_sha256 if name == "sha256" else openssl_sha1)(data).digest()  # type: ignore[no-any-return]
 
 
 def _exponent_bits(spki_content: bytes) -> int:

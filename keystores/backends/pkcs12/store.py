@@ -73,6 +73,7 @@ class Pkcs12Store(FileStore):
         self._local_key_ids: dict[bytes, bytes] = {}  # leaf certificate DER -> localKeyId read from the file
         self._read_protection: dict[str, ProtectionPart] = {}
         self._read_password: str | None = None
+        self._ahead: Any = None  # write.WriteAhead, from expect_write
         super().__init__(location, password=password, writable=writable, create=create, profile=profile)
 
     # --- reading -------------------------------------------------------------------------------------------
@@ -123,20 +124,44 @@ class Pkcs12Store(FileStore):
 
             _secret_pkcs8(entry.secret, self.location, entry.label)  # an algorithm PKCS#12 has no OID for
 
+    def expect_write(self, *, new_keys: int = 0) -> None:
+        """A hint: the next save writes `new_keys` private keys anew (and the certificates and MAC): their key
+        derivations start now on another core (write.WriteAhead), while the caller goes on. Nothing starts without
+        a password or a second core."""
+        if not self.writable or self.password is None or self._ahead is not None:
+            return
+        from keystores.crypto.pbkdf2 import usable_cores
+
+        if usable_cores() < 2:
+            return
+        from keystores.backends.pkcs12.write import WriteAhead
+
+        self._ahead = WriteAhead(self.password, PROFILES[self.profile], new_keys)
+
+    def close(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.close()
+        super().close()
+
     def _dump(self) -> bytes:
         from keystores.backends.pkcs12.write import _serialize  # not on the read path: `list` never loads it
 
+        ahead, self._ahead = self._ahead, None  # its salts and keys serve one write
         try:
             # A key still sealed as read from this very file, under an unchanged password, is written back as is.
             reuse_from = self if self.password == self._read_password and self.password is not None else None
             data = _serialize(list(self._entries.values()), self.password,
-                              PROFILES[self.profile], self._local_key_ids, self.location, reuse_from)
+                              PROFILES[self.profile], self._local_key_ids, self.location, reuse_from, ahead)
         except KeystoreError:
             raise
         except (ValueError, TypeError) as exc:
             from keystores.backends.pkcs12.read import _why
 
             raise KeystoreError(f"cannot write PKCS#12 ({_why(exc)})", store=self.location) from exc
+        finally:
+            if ahead is not None:
+                ahead.close()
         legacy = any(part.broken or part.deprecated for part in self._read_protection.values())
         if self._read_protection and legacy and self.profile == "modern":
             self.notes.append(Note(f"{self.location}: rewritten with the modern profile (PBES2 AES-256, "

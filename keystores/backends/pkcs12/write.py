@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import time
 
-from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _common_name
+from keystores.backends.pkcs12.bags import _EKU_BY_PURPOSE, _SECRET_ALGORITHMS, ANY_EKU, _CertBag
 from keystores.backends.pkcs12.mac import _mac_key, _make_mac
 from keystores.crypto import der
 from keystores.errors import (
@@ -50,9 +51,117 @@ def _oids_from_trust(trust: Trust) -> list[str]:
     return oids or [ANY_EKU]
 
 
+class WriteAhead:
+    """The key derivations a coming write will need, started before it, one after the other on one worker of a
+    keystores.crypto.kdf_pool pool, beside the caller's other work (Pkcs12Store.expect_write: certreq and selfsign
+    make a key's certificate and request meanwhile; bench/bench_core.py "certreq"): `new_keys` key bags'
+    (pbe.Sealer), the certificates part's and the MAC's, each with its own fresh salt, as the write would have
+    drawn them. A derivation the worker has not begun when the write wants it, the write's thread does itself
+    (_Claimable), so both cores stay busy however far the worker got. What the write does not take is dropped
+    (close: waits for a derivation under way; the worker begins no other). For `password` and `profile` only
+    (fits)."""
+
+    __slots__ = ("_jobs", "_pool", "certificates", "keys", "mac", "password", "profile")
+
+    def __init__(self, password: str, profile: _WriteProfile, new_keys: int) -> None:
+        from _thread import allocate_lock
+
+        from keystores.crypto import libcrypto, pbe
+        from keystores.crypto.kdf_pool import KdfPool
+
+        self.password, self.profile = password, profile
+        self._jobs: list[_Claimable] = []
+        self.keys = [pbe.Sealer(profile.key_scheme, password, iterations=profile.iterations,
+                                salt_length=profile.salt_length, pool=self)  # type: ignore[arg-type]
+                     for _ in range(new_keys)]
+        self.certificates: pbe.Sealer | None = pbe.Sealer(
+            profile.cert_scheme, password, iterations=profile.iterations, salt_length=profile.salt_length,
+            pool=self)  # type: ignore[arg-type]
+        self.mac = self.submit(profile.mac_iterations, _mac_key, password, profile)
+        # One call for them all: the pool starts one worker (most=2: it runs calls inline below two). Until it has
+        # begun the first derivation: else it would wait for this thread to let the GIL go, which a thread running
+        # Python does every 5 ms only (sys.getswitchinterval; lazy_entries.KeysAhead.start waits so too). At most
+        # _BEGUN_WAIT: a thread starts in well under it where a core is free; where none is, it starts when the
+        # scheduler gives it one, and this thread goes on meanwhile (pbe.Ahead waits so on p12read's branch).
+        begun = allocate_lock()
+        begun.acquire()
+        self._pool: KdfPool | None = KdfPool("pkcs12-write-ahead", most=2).__enter__()
+        try:
+            self._pool.submit(None, self._work, begun)
+            begun.acquire(timeout=_BEGUN_WAIT)
+            libcrypto.library()  # what the MAC's KDF (last) uses: loaded here meanwhile, not by the worker
+        except BaseException:  # an interrupt: the worker begins nothing more, and is waited for
+            self.close()
+            raise
+
+    def submit(self, iterations: int | None, call: Any, /, *args: Any) -> _Claimable:
+        """What pbe.Sealer asks of a pool: `call(*args)`, by the worker unless the writer claims it first."""
+        job = _Claimable(call, args)
+        self._jobs.append(job)
+        return job
+
+    def _work(self, begun: Any) -> None:
+        begun.release()
+        for job in self._jobs:
+            job.in_worker()  # (one the writer claimed, or close did, is skipped)
+
+    def fits(self, password: str | None, profile: _WriteProfile) -> bool:
+        return self._pool is not None and password == self.password and profile == self.profile
+
+    def close(self) -> None:
+        """Drop what was not taken: the worker begins no other derivation; one under way is waited for."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for job in self._jobs:
+                job.in_worker(claim_only=True)
+            pool.__exit__(None, None, None)
+
+
+_BEGUN_WAIT = 0.0005  # seconds
+
+
+class _Claimable:
+    """One derivation of a WriteAhead: done by the worker (in_worker) or by the writer's thread (result), whichever
+    claims it first; result() takes the outcome either way, raising what the derivation raised."""
+
+    __slots__ = ("_args", "_call", "_claim", "_done", "_error", "_value")
+
+    def __init__(self, call: Any, args: tuple[Any, ...]) -> None:
+        from _thread import allocate_lock
+
+        self._call, self._args = call, args
+        self._claim, self._done = allocate_lock(), allocate_lock()
+        self._done.acquire()  # released once derived (or dropped)
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def in_worker(self, *, claim_only: bool = False) -> None:
+        """Derive, unless claimed already; with `claim_only`, claim it so that nobody derives it (close)."""
+        if not self._claim.acquire(False):
+            return
+        try:
+            if not claim_only:
+                self._value = self._call(*self._args)
+        except BaseException as exc:  # for result() to raise, in the writer's thread
+            self._error = exc
+        finally:
+            self._call, self._args = None, ()
+            self._done.release()
+
+    def result(self) -> Any:
+        if self._claim.acquire(False):  # not begun: derived here
+            self._done.release()
+            return self._call(*self._args)
+        with self._done:
+            pass
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _serialize(entries: Iterable[Entry], password: str | None,
                profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
-               reuse_from: object | None = None) -> bytes:
+               reuse_from: object | None = None, ahead: WriteAhead | None = None) -> bytes:
     """A PFX as JDK 17 lays it out: key bags in a Data SafeContents, certificates in an EncryptedData one. Written
     with keystores.crypto.der throughout: asn1crypto's PKCS#12 and CMS modules cost certreq and receive more to
     import than the rest of writing (bench/bench_core.py "start-up: keystores certreq"/"receive")."""
@@ -82,6 +191,8 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                        for entry in entries)
     laid_out = (entries, password, profile, local_key_ids, location, chains, chain_entries, kept, sealed_anew,
                 certificates)
+    if ahead is not None and ahead.fits(password, profile) and len(ahead.keys) >= len(sealed_anew):
+        return _laid_out(*laid_out, None, ahead)
     if password is None or not (sealed_anew or certificates):
         return _laid_out(*laid_out, None)  # the MAC's derivation alone, if any
     from keystores.crypto.pbkdf2 import usable_cores
@@ -96,17 +207,23 @@ def _serialize(entries: Iterable[Entry], password: str | None,
 
 def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile, local_key_ids: dict[bytes, bytes],
               location: str, chains: dict[int, tuple[bytes, ...]], chain_entries: dict[bytes, Entry],
-              kept: dict[int, bytes], sealed_anew: list[int], with_certificates: bool, pool: KdfPool | None) -> bytes:
+              kept: dict[int, bytes], sealed_anew: list[int], with_certificates: bool, pool: KdfPool | None,
+              ahead: WriteAhead | None = None) -> bytes:
     """The PFX's bytes. With a password, every key this write derives (the bags in `sealed_anew` by id, the
     certificates' part, the MAC) is derived first, side by side: the bags' on `pool`'s threads while this thread
     derives the MAC's (bench/bench_core.py "start-up: keystores certreq": 3 derivations in the time of 2 on two
     cores), each with its own fresh salt, as before; the bags' encryptions then take them as they come
-    (pbe.Sealer). A write that encrypts nothing (a new empty file: `create`) loads no PBE module: the MAC's KDF is
-    keystores.crypto.kdf's."""
+    (pbe.Sealer); with `ahead` (WriteAhead), its sealers and MAC key, started before the write. A write that
+    encrypts nothing (a new empty file: `create`) loads no PBE module: the MAC's KDF is keystores.crypto.kdf's."""
     sealers: dict[int, pbe.Sealer] = {}  # id(entry) -> the encryption of its key bag or secret bag
     certificates: pbe.Sealer | None = None
     mac_key: tuple[bytes, bytes] | None = None
-    if password is not None and (sealed_anew or with_certificates):
+    if ahead is not None:  # made for this password and profile (fits), at least one per key bag: under way
+        from keystores.crypto import pbe
+
+        sealers = dict(zip(sealed_anew, ahead.keys, strict=False))
+        certificates = ahead.certificates if with_certificates else None
+    elif password is not None and (sealed_anew or with_certificates):
         from keystores.crypto import pbe
 
         for anew in sealed_anew:
@@ -115,7 +232,9 @@ def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile
         if with_certificates:
             certificates = pbe.Sealer(profile.cert_scheme, password, iterations=profile.iterations,
                                       salt_length=profile.salt_length, pool=pool)
-    if password is not None:
+    if ahead is not None:
+        mac_key = ahead.mac.result()
+    elif password is not None:
         mac_key = _mac_key(password, profile)  # here, beside the bags' on the pool
     key_bags: list[bytes] = []
     cert_bags: list[bytes] = []
@@ -239,8 +358,10 @@ def _certificate_attributes(entry: Entry) -> bytes | None:
 def _chain_member_attributes(entry: Entry) -> bytes | None:
     """The bag attributes of a certificate entry written as a key pair's chain member: as `_certificate_attributes`,
     except that an untrusted one whose label is what reading derives from a bare bag (the common name) stays bare,
-    so that an OpenSSL `-certfile` chain is written back as it was."""
-    if entry.trust is None and entry.label == _common_name(entry.chain[0]):
+    so that an OpenSSL `-certfile` chain is written back as it was. That label is read from the DER as reading
+    reads it (bags._CertBag.common_name): not from the decoded certificate, whose first use imports
+    cryptography.x509 (~86 ms: any write of a PKCS#12 that `receive` gave its CA's chain, `receive` again too)."""
+    if entry.trust is None and entry.label == _CertBag(entry.chain_der()[0], None, None, None).common_name:
         return None
     return _certificate_attributes(entry)
 
@@ -305,7 +426,9 @@ def _bag_attributes(name: str | None, local_key_id: bytes | None, trust_oids: li
     by hand for the same reason as _cert_bag."""
     attributes = []
     if name:
-        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, name.encode("utf-16-be")))))
+        # what name.encode("utf-16-be") calls, without importing encodings.utf_16_be (start-up: every PKCS#12 write)
+        bmp = codecs.utf_16_be_encode(name)[0]
+        attributes.append(der.tlv(0x30, _FRIENDLY_NAME_OID + der.tlv(0x31, der.tlv(0x1E, bmp))))
     if local_key_id is not None:
         attributes.append(der.tlv(0x30, _LOCAL_KEY_ID_OID + der.tlv(0x31, der.tlv(0x04, local_key_id))))
     if trust_oids is not None:
