@@ -285,3 +285,60 @@ def test_a_renamed_cms_key_pair_finds_its_chain_after_a_save(stores: dict[str, P
         store.rename("site", "web2")
     with open_store(path, password=PASSWORD) as store:
         assert store.get("web2").chain == entries[0].chain
+
+
+HASHLIB = ("hashlib", "hmac", "_hashlib")
+
+
+def test_a_small_cms_database_is_checked_and_written_without_hashlib(stores: dict[str, Path], entries: list[Entry],
+                                                                     tmp_path: Path) -> None:
+    """A small .kdb's password and integrity checks, its records' hashes and its v8 stash are computed by the
+    interpreter's built-in hash modules (keystores.crypto.digests): hashlib loads OpenSSL (~3 ms of each such
+    command, bench/bench_commands.py). What they write, this process (whose hashlib is loaded) reads and checks."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    path, pem = tmp_path / "s.kdb", tmp_path / "root.pem"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    pem.write_bytes(entries[1].chain[0].public_bytes(Encoding.PEM))
+    with open_store(path) as store:
+        labels = sorted(store.labels())
+    for argv in (["list", str(path)], ["show", str(path), "root"], ["import", str(pem), str(path), "--label", "copy"],
+                 ["rename", str(path), "copy", "again"], ["trust", str(path), "again", "off"],
+                 ["set-default", str(path), "rsa"], ["delete", str(path), "again"],
+                 ["stash", str(path), "-p", "env:LEAN_PW"]):
+        loaded = _modules_after(argv, tmp_path)
+        assert not [m for m in loaded if m in HASHLIB], argv
+    with open_store(path) as store:  # through the stash the last command wrote
+        assert sorted(store.labels()) == labels and store.get("rsa").default
+        assert store.get("web").chain == entries[0].chain and store.get("web").key is not None
+
+
+def test_the_built_in_hashes_check_every_cms_vector_as_hashlib_does(cms_copies: list[tuple[Path, str]],
+                                                                    shared_vectors: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """GSKit's, KeyStore Explorer's and the field's databases (versions 3, 4 and 6: MD5, HMAC-SHA1, HMAC-SHA384)
+    and stashes (v1, v8) are checked and decoded by the built-in hash modules as by hashlib, which this process
+    has loaded (so that the other tests of the backend check them by hashlib)."""
+    from keystores.backends.cms import container as fmt
+    from keystores.backends.cms import stash
+    from keystores.crypto import digests
+
+    stashes = sorted((shared_vectors / "cms").rglob("*.sth"))
+    by_hashlib = ([fmt.parse_container(path.read_bytes(), password, store=None).slots for path, password in cms_copies],
+                  [stash.decode(path.read_bytes()) for path in stashes])
+    versions = {path.read_bytes()[2] for path, _ in cms_copies}
+    assert versions == {3, 4, 6} and len(stashes) >= 9
+    monkeypatch.delitem(sys.modules, "hashlib")
+    monkeypatch.setattr(digests, "_hashed", 0)
+    built_in = ([fmt.parse_container(path.read_bytes(), password, store=None).slots for path, password in cms_copies],
+                [stash.decode(path.read_bytes()) for path in stashes])
+    assert "hashlib" not in sys.modules and digests._hashed > 0  # (the built-in modules hashed them)
+    assert built_in == by_hashlib
+    with pytest.raises(fmt.WrongPassword):
+        fmt.parse_container(cms_copies[0][0].read_bytes(), "not " + cms_copies[0][1], store=None)
+    damaged = bytearray(cms_copies[0][0].read_bytes())
+    damaged[-1] ^= 1
+    with pytest.raises(fmt.IntegrityError):
+        fmt.parse_container(bytes(damaged), cms_copies[0][1], store=None)

@@ -7,11 +7,12 @@ See ../shared/specs/cms-kdb.md for the layout.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import struct
 
+# Not hashlib and hmac, which load OpenSSL's libcrypto (~3 ms of every command on a small .kdb): crypto.digests
+# hashes a small database by the interpreter's built-in modules, a large one by hashlib (bench/bench_commands.py).
+from keystores.crypto import digests
 from keystores.crypto.der import DerError, elements, integer, tlv
 from keystores.crypto.der import read as read_der
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
@@ -41,22 +42,19 @@ def header_size(version: int) -> int:
 def password_check(version: int, head: bytes, password: bytes) -> bytes:
     """The password check over header bytes 0x00..0x30."""
     if version == 3:
-        return hashlib.md5(head[:0x30] + password).digest()
-    return hmac.new(password, head[:0x30], "sha1" if version == 4 else "sha384").digest()
+        return digests.digest("md5", head[:0x30] + password)
+    return digests.hmac(password, (head[:0x30],), "sha1" if version == 4 else "sha384")
 
 
 def integrity_check(version: int, head: bytes, slots: list[bytes], password: bytes) -> bytes:
     """The integrity check over the header up to (and including) the password check and every slot."""
     upto = 0x30 + CHECK_SIZE[version]
     if version == 3:
-        total = int.from_bytes(hashlib.md5(head[:upto] + password).digest(), "big")
+        total = int.from_bytes(digests.digest("md5", head[:upto] + password), "big")
         for slot in slots:
-            total ^= int.from_bytes(hashlib.md5(slot + password).digest(), "big")
+            total ^= int.from_bytes(digests.digest("md5", slot + password), "big")
         return total.to_bytes(16, "big")
-    mac = hmac.new(password, head[:upto], "sha1" if version == 4 else "sha384")
-    for slot in slots:
-        mac.update(slot)
-    return mac.digest()
+    return digests.hmac(password, (head[:upto], *slots), "sha1" if version == 4 else "sha384")
 
 
 class Container:
@@ -104,12 +102,12 @@ def parse_container(data: bytes, password: str, *, store: str | None) -> Contain
     version, kind, tag, slot_size, count = read_header(data, store=store)
     pw = password.encode("utf-8")
     size = CHECK_SIZE[version]
-    if not hmac.compare_digest(password_check(version, data, pw), data[0x30:0x30 + size]):
+    if not digests.compare_digest(password_check(version, data, pw), data[0x30:0x30 + size]):
         raise WrongPassword("wrong password (the database's password check does not match)", store=store)
     start = header_size(version)
     slots = [data[start + i * slot_size:start + (i + 1) * slot_size] for i in range(count)]
     stored = data[0x30 + size:start]
-    if not hmac.compare_digest(integrity_check(version, data, slots, pw), stored):
+    if not digests.compare_digest(integrity_check(version, data, slots, pw), stored):
         raise IntegrityError("integrity check failed: the file is damaged or was changed by something other "
                              "than GSKit (the password is right)", store=store)
     return Container(version, kind, tag, slot_size, data[0x18:0x30], slots)
@@ -264,7 +262,7 @@ def certificate_hashes(cert_der: bytes, *, store: str | None = None) -> bytes:
         tbs = tbs[1:]
     serial, issuer, subject, spki = (cert_der[t[1]:t[3]] for t in (tbs[0], tbs[2], tbs[4], tbs[5]))
     pieces = (sig, cert_der[tbs_start:tbs_end], subject, spki, tlv(0x30, issuer + serial))
-    return b"".join(b"\0\0\0\x14" + hashlib.sha1(p).digest() for p in pieces)
+    return b"".join(b"\0\0\0\x14" + digests.digest("sha1", p) for p in pieces)
 
 
 # GSKit's own OID for its 3DES key encryption (the PKCS#12 v1.0 draft's pkcs-12 5.1.3), whose KDF takes the
@@ -294,5 +292,5 @@ def request_tail(csr_der: bytes, *, store: str | None = None) -> tuple[int, byte
     info = children(csr_der, start, end, store=store)[0]
     parts = children(csr_der, info[2], info[3], store=store)
     spki = csr_der[parts[2][1]:parts[2][3]]
-    return 20, hashlib.sha1(spki).digest()
+    return 20, digests.digest("sha1", spki)
 
