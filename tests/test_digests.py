@@ -136,3 +136,10 @@ def test_past_the_bytes_allowed_to_the_built_in_modules_hashlib_hashes(built_in_
 def test_compare_digest_is_a_constant_time_c_function() -> None:
     assert digests.compare_digest in (hmac.compare_digest, __import__("_operator")._compare_digest)
     assert digests.compare_digest(b"ab", b"ab") and not digests.compare_digest(b"ab", b"ac")
+
+
+def test_hmac_without_hashlibs_hmac_object_is_hmacs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where _hashlib cannot be imported (an interpreter without OpenSSL), hmac makes the MAC."""
+    monkeypatch.setitem(sys.modules, "_hashlib", None)  # (an import of it raises ImportError)
+    monkeypatch.setattr(digests, "SMALL", -1)  # (and the built-in modules hash nothing)
+    assert digests.hmac(b"key", (b"mess", b"age"), "sha256") == hmac.new(b"key", b"message", "sha256").digest()
