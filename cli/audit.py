@@ -184,7 +184,7 @@ def validate_cmd(
     if as_json:
         emit_json(report.as_dict("option"))
     else:
-        from keystores.cli.render import said
+        from keystores.cli.common import said
 
         from keystores.text import printable
 
