@@ -143,3 +143,17 @@ def test_hmac_without_hashlibs_hmac_object_is_hmacs(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "_hashlib", None)  # (an import of it raises ImportError)
     monkeypatch.setattr(digests, "SMALL", -1)  # (and the built-in modules hash nothing)
     assert digests.hmac(b"key", (b"mess", b"age"), "sha256") == hmac.new(b"key", b"message", "sha256").digest()
+
+
+@pytest.mark.parametrize("name", ["sha1", "sha256", "sha384", "md5", "sha3_256"])
+def test_a_constructor_makes_hashlibs_objects(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """By the built-in module (hashlib not loaded), else by hashlib: the same digests, from one look-up."""
+    for loaded in (False, True):
+        if not loaded:
+            monkeypatch.delitem(sys.modules, "hashlib")
+        made = digests.constructor(name, 100)
+        assert [made(data).digest() for data in DATA[:2]] == [hashlib.new(name, data).digest() for data in DATA[:2]]
+        assert made().digest() == hashlib.new(name).digest()
+        monkeypatch.undo()
+        monkeypatch.setattr(digests, "_found", {})
+        monkeypatch.setattr(digests, "_hashed", 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["compare_digest", "digest", "hmac"]
+__all__ = ["compare_digest", "constructor", "digest", "hmac"]
 
 try:  # the constant-time comparison hmac re-exports where it has no _hashlib (and _hashlib's own where it has)
     from _operator import _compare_digest as compare_digest
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - CPython builds _operator in
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 # hashlib's name -> the built-in modules that may provide it (the name is the constructor's), newest last
@@ -68,12 +68,18 @@ def _built_in(name: str, size: int) -> Any:
 
 def digest(name: str, data: bytes) -> bytes:
     """hashlib.new(name, data).digest(), for any name hashlib knows."""
-    constructor = _built_in(name, len(data))
-    if constructor is not None:
-        return constructor(data).digest()  # type: ignore[no-any-return]
+    return constructor(name, len(data))(data).digest()  # type: ignore[no-any-return]
+
+
+def constructor(name: str, size: int) -> Callable[[bytes], Any]:
+    """A constructor of `name`'s hash objects, as hashlib.new(name, data) makes them, to hash `size` bytes in all
+    (a loop of many small hashes asks once: a stash's keystream hashes ~300 times)."""
+    found = _built_in(name, size)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     import hashlib
 
-    return hashlib.new(name, data).digest()
+    return getattr(hashlib, name, None) or (lambda data=b"": hashlib.new(name, data))
 
 
 def hmac(key: bytes, parts: Sequence[bytes], name: str) -> bytes:
