@@ -287,14 +287,15 @@ def test_a_renamed_cms_key_pair_finds_its_chain_after_a_save(stores: dict[str, P
         assert store.get("web2").chain == entries[0].chain
 
 
-HASHLIB = ("hashlib", "hmac", "_hashlib")
+HASHLIB = ("hashlib", "hmac", "_hashlib", "struct")  # (struct: container.py reads its words with int)
 
 
 def test_a_small_cms_database_is_checked_and_written_without_hashlib(stores: dict[str, Path], entries: list[Entry],
                                                                      tmp_path: Path) -> None:
     """A small .kdb's password and integrity checks, its records' hashes and its v8 stash are computed by the
     interpreter's built-in hash modules (keystores.crypto.digests): hashlib loads OpenSSL (~3 ms of each such
-    command, bench/bench_commands.py). What they write, this process (whose hashlib is loaded) reads and checks."""
+    command, bench/bench_commands.py); nor is struct imported. What they write, this process (whose hashlib is
+    loaded) reads and checks."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     path, pem = tmp_path / "s.kdb", tmp_path / "root.pem"
