@@ -119,9 +119,19 @@ def run(argv: list[str] | None = None) -> None:
             gc.freeze()
 
 
-def _run(argv: list[str] | None) -> None:
-    from keystores.secrets import no_core_dumps
+def no_core_dumps() -> None:
+    """Make this process leave no core file (it would hold the passwords in memory): RLIMIT_CORE 0, soft and hard.
+    (Here, not in keystores.secrets: a command given no secret source, such as one on a .kdb opened by its stash,
+    then loads no secrets module.)"""
+    import resource
 
+    try:  # noqa: SIM105 (contextlib.suppress would make contextlib one more module on every run)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+
+
+def _run(argv: list[str] | None) -> None:
     no_core_dumps()  # first: a crash's core file would hold every password read
     # The C module that `signal` wraps: importing `signal` makes enums of every signal and handler (~0.6 ms of each
     # run, bench/bench_core.py "start-up:" rows), none of which is used here.
