@@ -344,3 +344,17 @@ def test_the_built_in_hashes_check_every_cms_vector_as_hashlib_does(cms_copies: 
     damaged[-1] ^= 1
     with pytest.raises(fmt.IntegrityError):
         fmt.parse_container(bytes(damaged), cms_copies[0][1], store=None)
+
+
+def test_a_cms_command_given_no_secret_source_loads_no_secrets_module(stores: dict[str, Path],
+                                                                      tmp_path: Path) -> None:
+    """A .kdb opened by its stash is given no password: neither the CLI's start (its core-file limit is set by
+    cli.main itself) nor validate's command module loads keystores.secrets for it. A source given still does."""
+    path = tmp_path / "s.kdb"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    for argv in (["list", str(path)], ["validate", str(path), "web"],
+                 ["ams", "conf", str(path), "--label", "web", "-o", str(tmp_path / "k.conf")]):
+        assert "keystores.secrets" not in _modules_after(argv, tmp_path), argv
+    assert "keystores.secrets" in _modules_after(["list", str(path), "-p", "env:LEAN_PW"], tmp_path)
