@@ -49,21 +49,21 @@ def _built_in(name: str, size: int) -> Any:
         return None
     if "hashlib" in sys.modules:  # (once loaded, its objects cost less than another module)
         return None
-    constructor = _found.get(name, _found)
-    if constructor is _found:
-        constructor = None
+    found = _found.get(name, _found)
+    if found is _found:
+        found = None
         for module_name in _BUILT_IN.get(name, ()):
             try:
                 module = __import__(module_name)
             except ImportError:
                 continue
-            constructor = getattr(module, name, None)
-            if constructor is not None:
+            found = getattr(module, name, None)
+            if found is not None:
                 break
-        _found[name] = constructor
-    if constructor is not None:
+        _found[name] = found
+    if found is not None:
         _hashed += size
-    return constructor
+    return found
 
 
 def digest(name: str, data: bytes) -> bytes:
@@ -84,8 +84,8 @@ def constructor(name: str, size: int) -> Callable[[bytes], Any]:
 
 def hmac(key: bytes, parts: Sequence[bytes], name: str) -> bytes:
     """hmac.new(key, b"".join(parts), name).digest()."""
-    constructor = _built_in(name, sum(map(len, parts)))
-    if constructor is None:
+    made = _built_in(name, sum(map(len, parts)))
+    if made is None:
         try:  # the object hmac.new makes where OpenSSL has the digest, without hmac's import (~0.2 ms)
             from _hashlib import hmac_new
 
@@ -98,14 +98,14 @@ def hmac(key: bytes, parts: Sequence[bytes], name: str) -> bytes:
             mac.update(part)
         return mac.digest()
     # RFC 2104, as hmac.py computes it where OpenSSL lacks the digest
-    inner = constructor()
+    inner = made()
     block = inner.block_size
     if len(key) > block:
-        key = constructor(key).digest()
+        key = made(key).digest()
     key = key.ljust(block, b"\0")
     inner.update(key.translate(_IPAD))
     for part in parts:
         inner.update(part)
-    outer = constructor(key.translate(_OPAD))
+    outer = made(key.translate(_OPAD))
     outer.update(inner.digest())
     return outer.digest()  # type: ignore[no-any-return]
