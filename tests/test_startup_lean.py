@@ -358,3 +358,14 @@ def test_a_cms_command_given_no_secret_source_loads_no_secrets_module(stores: di
                  ["ams", "conf", str(path), "--label", "web", "-o", str(tmp_path / "k.conf")]):
         assert "keystores.secrets" not in _modules_after(argv, tmp_path), argv
     assert "keystores.secrets" in _modules_after(["list", str(path), "-p", "env:LEAN_PW"], tmp_path)
+
+
+@pytest.mark.parametrize("name", ["jks", "jceks", "bks", "bcfks", "kdb"])
+def test_a_read_loads_no_writer(stores: dict[str, Path], name: str, tmp_path: Path) -> None:
+    """Listing and showing a store read it through keystores.fileread: neither the atomic writes nor the folder
+    locks of keystores.fileio are loaded (validate of a .kdb neither)."""
+    password = [] if name == "kdb" else ["-p", "env:LEAN_PW"]
+    for argv in (["list", str(stores[name])], ["show", str(stores[name]), "web"],
+                 *([["validate", str(stores[name]), "web"]] if name == "kdb" else [])):
+        loaded = _modules_after([*argv, *password], tmp_path)
+        assert "keystores.fileread" in loaded and "keystores.fileio" not in loaded, argv
