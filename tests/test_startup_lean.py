@@ -369,3 +369,19 @@ def test_a_read_loads_no_writer(stores: dict[str, Path], name: str, tmp_path: Pa
                  *([["validate", str(stores[name]), "web"]] if name == "kdb" else [])):
         loaded = _modules_after([*argv, *password], tmp_path)
         assert "keystores.fileread" in loaded and "keystores.fileio" not in loaded, argv
+
+
+def test_commands_that_use_libcrypto_on_a_cms_database_load_no_hashlib(stores: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    """validate, audit (signatures) and ams conf (the key's decryption) reach libcrypto through ctypes; _hashlib is
+    what loads it (keystores.crypto.libcrypto), and hashlib's own module, whose constructors none of them uses, is
+    not imported: the database's checks and the fingerprints are hashed by keystores.crypto.digests."""
+    path = tmp_path / "s.kdb"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    for argv in (["validate", str(path), "web"], ["ams", "conf", str(path), "--label", "web", "-o",
+                                                  str(tmp_path / "k.conf")]):
+        loaded = _modules_after(argv, tmp_path)
+        assert "_hashlib" in loaded and "ctypes" in loaded, argv
+        assert "hashlib" not in loaded and "hmac" not in loaded, argv

@@ -70,8 +70,15 @@ _DECLARED: dict[str, Any] = {}  # caller -> the library with its calls declared,
 
 
 def _load() -> Any:
-    import hashlib  # noqa: F401 - its _hashlib is what loads the libcrypto looked for (when it is OpenSSL's)
     import os
+
+    from keystores.lightweight import suppress
+
+    # hashlib's C module is what loads the libcrypto looked for (when it is OpenSSL's); not hashlib itself, whose
+    # constructors `validate`, `passwd` and `ams conf` of a .kdb never use (~1.5 M instructions). Without it (an
+    # interpreter built without OpenSSL's hashlib) no libcrypto is loaded, as before.
+    with suppress(ImportError):
+        import _hashlib  # noqa: F401
 
     names = _NAMES.get(sys.platform, ())
     if not names:
