@@ -184,8 +184,12 @@ def _run(argv: list[str] | None) -> None:
     # The entry warnings.filterwarnings("ignore", message="DSA is deprecated") makes, without its `re`, in the list
     # the warnings module shares with its C part (`_warnings`, always loaded): a run that warns of nothing
     # imports no warnings module (~1.4 M instructions, ~0.3 ms).
-    _warnings.filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
-    _warnings._filters_mutated()
+    filters = getattr(_warnings, "filters", None)
+    if filters is None:  # an interpreter whose C part shares no list: the warnings module's own
+        import warnings
+
+        filters = warnings.filters
+    filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
     try:
         _dispatch(sys.argv[1:] if argv is None else list(argv))
     except _Interrupted:
