@@ -26,7 +26,6 @@ from keystores.cli.options import (
 )
 
 from keystores.errors import UsageError
-from keystores.secrets import resolve_secret
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,6 +94,8 @@ class StoreSecrets:
 
     def resolve(self, source: str, *, what: str) -> str:
         if source not in self._read:
+            from keystores.secrets import resolve_secret  # (validate without a source loads no secrets module)
+
             self._read[source] = resolve_secret(source, what=what)
         return self._read[source]
 
@@ -184,7 +185,7 @@ def validate_cmd(
     if as_json:
         emit_json(report.as_dict("option"))
     else:
-        from keystores.cli.render import said
+        from keystores.cli.common import said
 
         from keystores.text import printable
 

@@ -118,9 +118,13 @@ def cms_options(kdb_version: int | None, stash: bool) -> dict[str, Any]:
 
 
 def show_notes(notes: list[str]) -> None:
-    if not notes:  # most runs: then the renderer is not imported (start-up speed)
-        return
-    from keystores.cli.render import said
-
     for note in dict.fromkeys(notes):
         err(said(note))
+
+
+def said(note: str) -> str:
+    """A note as the CLI says it: one with a hint (keystores.errors.Note) names the option. (Here, not in
+    cli.render: a store command's notes, such as the stash a .kdb was opened by, load no renderer.)"""
+    from keystores.errors import spoken
+
+    return spoken(note, "option")

@@ -7,9 +7,9 @@ completion and usage errors go to typer (cli.typer_app). Heavy modules are impor
 
 from __future__ import annotations
 
+import _warnings
 import gc
 import sys
-import warnings
 
 from keystores.cli.common import err
 from keystores.cli.options import Annotated, Option
@@ -72,6 +72,47 @@ class _StartsWith:
         return text.lower().startswith(self.prefix)
 
 
+def _show_warnings_in_our_words() -> None:
+    """warnings.showwarning = _warning_line, now if the warnings module is loaded, else as soon as it is: a
+    warning is shown through it, and whatever warns imports it first (our modules, cryptography's utils)."""
+    loaded = sys.modules.get("warnings")
+    if loaded is not None:
+        loaded.showwarning = _warning_line
+    elif not any(isinstance(finder, _OnWarningsImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _OnWarningsImport())
+
+
+class _OnWarningsImport:
+    """A finder first in sys.meta_path until the warnings module is imported: it leaves, finds the module as the
+    finders after it do, and has its loader set showwarning once the module has run. (importlib.abc's
+    MetaPathFinder protocol. A loader that is a class, such as the frozen modules' importer, is shared and left
+    alone: where warnings were frozen, they would be shown in Python's words.)"""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "warnings":
+            return None
+        try:  # noqa: SIM105 (contextlib would be one more module on every run)
+            sys.meta_path.remove(self)
+        except ValueError:
+            pass
+        spec = None
+        for finder in list(sys.meta_path):
+            spec = finder.find_spec(name, path, target) if hasattr(finder, "find_spec") else None
+            if spec is not None:
+                break
+        loader = getattr(spec, "loader", None)
+        if loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            module.showwarning = _warning_line
+
+        loader.exec_module = exec_module  # this spec's own loader object (a SourceFileLoader made for it)
+        return spec
+
+
 class _Interrupted(BaseException):
     """Ctrl-C, raised by our SIGINT handler. Not a KeyboardInterrupt: typer turns that into a silent return of
     130, which the caller of main() cannot tell from a command's result. A BaseException, so that no
@@ -119,19 +160,36 @@ def run(argv: list[str] | None = None) -> None:
             gc.freeze()
 
 
-def _run(argv: list[str] | None) -> None:
-    from keystores.secrets import no_core_dumps
+def no_core_dumps() -> None:
+    """Make this process leave no core file (it would hold the passwords in memory): RLIMIT_CORE 0, soft and hard.
+    (Here, not in keystores.secrets: a command given no secret source, such as one on a .kdb opened by its stash,
+    then loads no secrets module.)"""
+    import resource
 
+    try:  # noqa: SIM105 (contextlib.suppress would make contextlib one more module on every run)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+
+
+def _run(argv: list[str] | None) -> None:
     no_core_dumps()  # first: a crash's core file would hold every password read
     # The C module that `signal` wraps: importing `signal` makes enums of every signal and handler (~0.6 ms of each
     # run, bench/bench_core.py "start-up:" rows), none of which is used here.
     import _signal
 
     _signal.signal(_signal.SIGINT, _on_interrupt)
-    warnings.showwarning = _warning_line
+    _show_warnings_in_our_words()
     # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
-    # The entry warnings.filterwarnings("ignore", message="DSA is deprecated") makes, without its `re`.
-    warnings.filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
+    # The entry warnings.filterwarnings("ignore", message="DSA is deprecated") makes, without its `re`, in the list
+    # the warnings module shares with its C part (`_warnings`, always loaded): a run that warns of nothing
+    # imports no warnings module (~1.4 M instructions, ~0.3 ms).
+    filters = getattr(_warnings, "filters", None)
+    if filters is None:  # an interpreter whose C part shares no list: the warnings module's own
+        import warnings
+
+        filters = warnings.filters
+    filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
     try:
         _dispatch(sys.argv[1:] if argv is None else list(argv))
     except _Interrupted:

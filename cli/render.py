@@ -46,10 +46,3 @@ def tsv(rows: list[list[str]]) -> None:
 def error_line(error: KeystoreError) -> str:
     """An error's one line as the CLI says it: its hint names the option (`--replace`), not the keyword."""
     return error.rendered("option")
-
-
-def said(note: str) -> str:
-    """A note as the CLI says it: one with a hint (keystores.errors.Note) names the option."""
-    from keystores.errors import spoken
-
-    return spoken(note, "option")

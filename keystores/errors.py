@@ -48,7 +48,7 @@ class Hint:
 
 class Note(str):
     """A note for the user (an operation's `notes`) whose hint names a parameter. As a str it states the keyword,
-    as a script reads it; the CLI prints `rendered("option")` (cli/render.py: said)."""
+    as a script reads it; the CLI prints `rendered("option")` (cli/common.py: said)."""
 
     text: str
     hint: Hint

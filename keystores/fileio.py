@@ -18,6 +18,7 @@ import time
 
 from keystores import paths
 from keystores.errors import KeystoreError, StoreLocked
+from keystores.fileread import INTENT_PREFIX, _io_error, finish_interrupted_commit, open_source, read_bytes
 from keystores.lightweight import suppress
 
 TYPE_CHECKING = False
@@ -25,17 +26,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 TEMP_PREFIX = ".keystores-tmp-"
+__all__ = ["INTENT_PREFIX", "TEMP_PREFIX", "atomic_write", "atomic_write_many", "changed", "finish_interrupted_commit",
+           "folder_lock", "open_source", "read_bytes"]  # (the reading half is keystores.fileread's)
 
 # The stores this process has replaced so far, in order: after an interrupt the CLI says which ones were written
 # (each whole, being atomic) and that nothing else was changed.
 changed: list[str] = []
-
-
-def _io_error(path: str | os.PathLike[str], exc: OSError, doing: str) -> KeystoreError:
-    reason = {errno.ENOSPC: "disk full", errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
-              errno.EPERM: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno or 0,
-                                                                                         exc.strerror or str(exc))
-    return KeystoreError(f"cannot {doing}: {reason}", store=paths.normal(path))
 
 
 # Folders this process holds locked: realpath -> [fd, count]. folder_lock is re-entrant within a process, so
@@ -201,25 +197,6 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     # The record's removal is not waited for: the files are on disk, renamed, and the folder synced after the renames;
     # a record that comes back after a crash names temp files that are gone, and completes to nothing (a reader who
     # may not remove it leaves it, _complete_commits). One wait fewer per commit.
-
-
-INTENT_PREFIX = ".keystores-commit-"
-
-
-def finish_interrupted_commit(path: str | os.PathLike[str]) -> None:
-    """Complete a multi-file commit a killed writer left half done beside `path` (readers call this first).
-
-    Taking the folder lock completes it (`_complete_commits`); a reader that may not lock the folder is told why.
-    """
-    folder = os.path.realpath(path)
-    folder = folder if paths.is_dir(folder) else paths.parent(folder)
-    try:
-        pending = any(n.startswith(INTENT_PREFIX) for n in os.listdir(folder))
-    except OSError:
-        return
-    if pending:
-        with folder_lock(folder):
-            pass
 
 
 def _complete_commits(folder: str) -> None:
@@ -456,88 +433,3 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def read_bytes(path: str | os.PathLike[str], *, limit: int | None = None) -> bytes:
-    """A store file's bytes, read with a hard limit (keystores.limits.MAX_FILE_BYTES by default).
-
-    At most `limit` + 1 bytes are read whatever the file system says its size is (a device or /proc file reports
-    0), and only from a regular file: a FIFO, socket or device is refused (reading one would block or never end).
-    """
-    from keystores.limits import MAX_FILE_BYTES
-
-    limit = MAX_FILE_BYTES if limit is None else limit
-    target = paths.normal(path)
-    with open_source(target) as fd:
-        try:
-            size = os.fstat(fd).st_size
-            if size > limit:
-                raise KeystoreError(f"file is {size} bytes, larger than any store we read ({limit} bytes)",
-                                    store=target)
-            chunks = []
-            remaining = limit + 1
-            while remaining > 0:
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        except OSError as exc:
-            raise _io_error(target, exc, "read") from exc
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise KeystoreError(f"file is larger than any store we read ({limit} bytes)", store=target)
-    return data
-
-
-class open_source:
-    """A read-only descriptor of the regular file at `path`, closed when the `with` block ends; a clear error for
-    anything else.
-
-    Opened non-blocking, so a FIFO is refused instead of waiting for a writer; the flag does not matter for a
-    regular file. A class rather than a contextlib.contextmanager (start-up: see folder_lock).
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._path = path
-        self._fd = -1
-
-    def __enter__(self) -> int:
-        from keystores.errors import StoreNotFound, UnsupportedFormat
-
-        path = self._path
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except FileNotFoundError as exc:
-            raise StoreNotFound("no such file", store=paths.normal(path)) from exc
-        except IsADirectoryError as exc:
-            raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path)) from exc
-        except OSError as exc:
-            raise _io_error(path, exc, "read") from exc
-        try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISDIR(mode):
-                raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path))
-            if not stat.S_ISREG(mode):
-                raise UnsupportedFormat(f"is a {_kind(mode)}, not a regular file: key stores are read from files "
-                                        "only", store=paths.normal(path))
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        return fd
-
-    def __exit__(self, *exc: object) -> None:
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"

@@ -94,16 +94,6 @@ def _read_stdin_line() -> bytes:
         sys.stderr.write("\n")  # the newline the user typed was not echoed either
 
 
-def no_core_dumps() -> None:
-    """Make this process leave no core file (it would hold the passwords in memory): RLIMIT_CORE 0, soft and hard."""
-    import resource
-
-    try:  # noqa: SIM105 (contextlib.suppress would make contextlib one more module on every run)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ValueError, OSError):
-        pass
-
-
 def is_pin_part(part: str) -> bool:
     """Whether a `pkcs11:` URI part names a PIN, however spelled: case, percent-encoding, a typo for '='
     (`pin-value:X`, `pin-value%3DX`, `pin=X`)."""

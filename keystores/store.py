@@ -105,7 +105,7 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
         raise UnsupportedFormat(f"is a folder without {kinds}, not a store", store=location)
     if not paths.exists(location):
         raise StoreNotFound("no such file", store=location)
-    from keystores.fileio import _io_error, open_source
+    from keystores.fileread import _io_error, open_source
 
     with open_source(paths.normal(location)) as fd:  # as pathlib spells it: "x.p12/" is x.p12
         try:

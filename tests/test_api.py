@@ -210,7 +210,7 @@ def test_transfers_take_a_location_or_an_open_store(tmp_path) -> None:
 
 
 def test_a_validate_problem_names_the_keyword_and_the_cli_the_option(tmp_path) -> None:
-    from keystores.cli.render import said
+    from keystores.cli.common import said
 
     keystores.selfsign(tmp_path / "ca.p12", "ca", "CN=Lonely CA", ca=True, days=30, password="pw")
     report = keystores.validate(tmp_path / "ca.p12", "ca", password="pw")

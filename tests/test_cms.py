@@ -17,6 +17,8 @@ from clirun import keystores
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from helpers import ca, certificate, key_pair_entry, name, rsa_key, same_key, trusted_entry
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
@@ -515,3 +517,46 @@ def test_password_change_keeps_a_non_der_certificate_as_it_was(cms_vectors, tmp_
     assert certificate_bytes("re-keyed") == before
     with open_store(path, password="re-keyed") as store:
         assert same_key(store.get("ec-keypair").key, store.get("ec-keypair").chain[0].public_key())
+
+
+def _struct_slot(raw: bytes) -> tuple[int, int, bytes, bytes, int, bytes] | None:
+    """parse_slot as it read the words with struct before container.py stopped importing it; None for truncated."""
+    try:
+        slot_type, record_id, der_len = struct.unpack_from(">III", raw, 0)
+        if 12 + der_len > len(raw):
+            return None
+        pos = 12 + der_len
+        (label_len,) = struct.unpack_from(">I", raw, pos)
+        if pos + 4 + label_len > len(raw):
+            return None
+        label = raw[pos + 4:pos + 4 + label_len]
+        pos += 4 + label_len
+        (trailer,) = struct.unpack_from(">I", raw, pos) if pos + 4 <= len(raw) else (0,)
+        return slot_type, record_id, raw[12:12 + der_len], label, trailer, raw[pos + 4:]
+    except struct.error:
+        return None
+
+
+@given(st.binary(max_size=80), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 40),
+       st.integers(0, 40), st.integers(0, 2**32 - 1))
+@settings(max_examples=300, deadline=None)
+def test_slot_words_are_read_and_written_as_struct_did(tail: bytes, slot_type: int, record_id: int, der_len: int,
+                                                       label_len: int, trailer: int) -> None:
+    """The slot's 32-bit words by int.from_bytes: the same fields (or the same refusal) as struct.unpack_from
+    gave, over whole, short and lying slots; slot_body's words are struct.pack's."""
+    for raw in (struct.pack(">III", slot_type, record_id, der_len) + tail,
+                struct.pack(">III", slot_type, record_id, der_len) + b"d" * der_len
+                + struct.pack(">I", label_len) + b"l" * label_len + struct.pack(">I", trailer) + tail):
+        for cut in (len(raw), 11, 12, 12 + der_len + 3, len(raw) - 1):
+            piece = raw[:cut]
+            expected = _struct_slot(piece)
+            if expected is None:
+                with pytest.raises(CorruptStore):
+                    fmt.parse_slot(piece, store=None)
+                continue
+            slot = fmt.parse_slot(piece, store=None)
+            assert (slot.slot_type, slot.record_id, slot.der, slot.label, slot.trailer) == expected[:5]
+            assert expected[5].startswith(slot.hashes)
+    slot = fmt.Slot(slot_type, record_id, b"d" * der_len, b"l" * label_len, trailer, b"")
+    assert fmt.slot_body(slot) == (struct.pack(">III", slot_type, record_id, der_len) + slot.der
+                                   + struct.pack(">I", label_len) + slot.label + struct.pack(">I", trailer))

@@ -181,6 +181,22 @@ def test_the_dsa_filter_reads_as_filterwarnings_would() -> None:
     assert done.stderr == "keystores: warning: something else\n"
 
 
+def test_a_run_loads_the_warnings_module_only_when_something_warns(installed: UserInstall, tmp_path: Path) -> None:
+    """main's filter goes into the list the warnings module shares with its C part, and showwarning is set when the
+    module is first imported (by whatever warns): in a user's install a run that warns of nothing imports no warnings
+    module, and one that does shows the warning in our words, its DSA filter in place."""
+    done, loaded = installed.run(["version"], cwd=tmp_path)
+    assert done.returncode == 0 and "warnings" not in loaded
+    probe = ("import sys\nfrom keystores.cli import main\ntry:\n    main.run(['version'])\nexcept SystemExit:\n"
+             "    pass\nprint('warnings' in sys.modules)\nimport warnings\n"
+             "warnings.warn('DSA is deprecated and will be removed', UserWarning)\n"
+             "warnings.warn('something else', UserWarning)\n"
+             "print(warnings.showwarning is main._warning_line, warnings.filters[0][1].__class__.__name__)\n")
+    done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False)
+    assert done.stdout.split()[-3:] == ["False", "True", "_StartsWith"]  # (after the version line)
+    assert done.stderr == "keystores: warning: something else\n"
+
+
 @pytest.mark.parametrize("path", ["x", "d/x", "d/e/x", "nope/x", "d/e/", "d/nope/", "/", "/tmp/", "d//x", "d/./x",
                                   "d/../x", "nope/../x", "../x", "//x", "/nope/x", "d/e//"])
 def test_output_folders_are_checked_as_pathlib_did(path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -170,7 +170,7 @@ def test_sans_are_copied_only_when_asked(ca_store):
         plain.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     [asked] = [note for note in plain.notes if "subject alternative names" in note]
     assert asked.endswith("not copied without copy_sans=True") and "--" not in asked  # a script is told the keyword
-    assert asked.rendered("option").endswith("not copied without --copy-sans")  # the CLI the option (cli/render.said)
+    assert asked.rendered("option").endswith("not copied without --copy-sans")  # the CLI the option (cli/common.said)
     copied = lc.sign(ca_store, "root", made.request, copy_sans=True, sans=["DNS:c.example.com"])
     names = copied.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["a.example.com", "b.example.com", "c.example.com"]

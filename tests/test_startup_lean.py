@@ -285,3 +285,103 @@ def test_a_renamed_cms_key_pair_finds_its_chain_after_a_save(stores: dict[str, P
         store.rename("site", "web2")
     with open_store(path, password=PASSWORD) as store:
         assert store.get("web2").chain == entries[0].chain
+
+
+HASHLIB = ("hashlib", "hmac", "_hashlib", "struct")  # (struct: container.py reads its words with int)
+
+
+def test_a_small_cms_database_is_checked_and_written_without_hashlib(stores: dict[str, Path], entries: list[Entry],
+                                                                     tmp_path: Path) -> None:
+    """A small .kdb's password and integrity checks, its records' hashes and its v8 stash are computed by the
+    interpreter's built-in hash modules (keystores.crypto.digests): hashlib loads OpenSSL (~3 ms of each such
+    command, bench/bench_commands.py); nor is struct imported. What they write, this process (whose hashlib is
+    loaded) reads and checks."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    path, pem = tmp_path / "s.kdb", tmp_path / "root.pem"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    pem.write_bytes(entries[1].chain[0].public_bytes(Encoding.PEM))
+    with open_store(path) as store:
+        labels = sorted(store.labels())
+    for argv in (["list", str(path)], ["show", str(path), "root"], ["import", str(pem), str(path), "--label", "copy"],
+                 ["rename", str(path), "copy", "again"], ["trust", str(path), "again", "off"],
+                 ["set-default", str(path), "rsa"], ["delete", str(path), "again"],
+                 ["stash", str(path), "-p", "env:LEAN_PW"]):
+        loaded = _modules_after(argv, tmp_path)
+        assert not [m for m in loaded if m in HASHLIB], argv
+    with open_store(path) as store:  # through the stash the last command wrote
+        assert sorted(store.labels()) == labels and store.get("rsa").default
+        assert store.get("web").chain == entries[0].chain and store.get("web").key is not None
+
+
+def test_the_built_in_hashes_check_every_cms_vector_as_hashlib_does(cms_copies: list[tuple[Path, str]],
+                                                                    shared_vectors: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """GSKit's, KeyStore Explorer's and the field's databases (versions 3, 4 and 6: MD5, HMAC-SHA1, HMAC-SHA384)
+    and stashes (v1, v8) are checked and decoded by the built-in hash modules as by hashlib, which this process
+    has loaded (so that the other tests of the backend check them by hashlib)."""
+    from keystores.backends.cms import container as fmt
+    from keystores.backends.cms import stash
+    from keystores.crypto import digests
+
+    stashes = sorted((shared_vectors / "cms").rglob("*.sth"))
+    by_hashlib = ([fmt.parse_container(path.read_bytes(), password, store=None).slots for path, password in cms_copies],
+                  [stash.decode(path.read_bytes()) for path in stashes])
+    versions = {path.read_bytes()[2] for path, _ in cms_copies}
+    assert versions == {3, 4, 6} and len(stashes) >= 9
+    monkeypatch.delitem(sys.modules, "hashlib")
+    monkeypatch.setattr(digests, "_hashed", 0)
+    monkeypatch.setattr(digests, "SMALL", 1 << 30)  # (all of them: in a command, only its own store)
+    built_in = ([fmt.parse_container(path.read_bytes(), password, store=None).slots for path, password in cms_copies],
+                [stash.decode(path.read_bytes()) for path in stashes])
+    assert "hashlib" not in sys.modules and digests._hashed > 0  # (the built-in modules hashed them)
+    assert built_in == by_hashlib
+    with pytest.raises(fmt.WrongPassword):
+        fmt.parse_container(cms_copies[0][0].read_bytes(), "not " + cms_copies[0][1], store=None)
+    damaged = bytearray(cms_copies[0][0].read_bytes())
+    damaged[-1] ^= 1
+    with pytest.raises(fmt.IntegrityError):
+        fmt.parse_container(bytes(damaged), cms_copies[0][1], store=None)
+
+
+def test_a_cms_command_given_no_secret_source_loads_no_secrets_module(stores: dict[str, Path],
+                                                                      tmp_path: Path) -> None:
+    """A .kdb opened by its stash is given no password: neither the CLI's start (its core-file limit is set by
+    cli.main itself) nor validate's command module loads keystores.secrets for it. A source given still does."""
+    path = tmp_path / "s.kdb"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    for argv in (["list", str(path)], ["validate", str(path), "web"],
+                 ["ams", "conf", str(path), "--label", "web", "-o", str(tmp_path / "k.conf")]):
+        assert "keystores.secrets" not in _modules_after(argv, tmp_path), argv
+    assert "keystores.secrets" in _modules_after(["list", str(path), "-p", "env:LEAN_PW"], tmp_path)
+
+
+@pytest.mark.parametrize("name", ["jks", "jceks", "bks", "bcfks", "kdb"])
+def test_a_read_loads_no_writer(stores: dict[str, Path], name: str, tmp_path: Path) -> None:
+    """Listing and showing a store read it through keystores.fileread: neither the atomic writes nor the folder
+    locks of keystores.fileio are loaded (validate of a .kdb neither)."""
+    password = [] if name == "kdb" else ["-p", "env:LEAN_PW"]
+    for argv in (["list", str(stores[name])], ["show", str(stores[name]), "web"],
+                 *([["validate", str(stores[name]), "web"]] if name == "kdb" else [])):
+        loaded = _modules_after([*argv, *password], tmp_path)
+        assert "keystores.fileread" in loaded and "keystores.fileio" not in loaded, argv
+
+
+def test_commands_that_use_libcrypto_on_a_cms_database_load_no_hashlib(stores: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    """validate, audit (signatures) and ams conf (the key's decryption) reach libcrypto through ctypes; _hashlib is
+    what loads it (keystores.crypto.libcrypto), and hashlib's own module, whose constructors none of them uses, is
+    not imported: the database's checks and the fingerprints are hashed by keystores.crypto.digests."""
+    path = tmp_path / "s.kdb"
+    for suffix in (".kdb", ".sth", ".rdb", ".crl"):
+        if stores["kdb"].with_suffix(suffix).is_file():
+            path.with_suffix(suffix).write_bytes(stores["kdb"].with_suffix(suffix).read_bytes())
+    for argv in (["validate", str(path), "web"], ["ams", "conf", str(path), "--label", "web", "-o",
+                                                  str(tmp_path / "k.conf")]):
+        loaded = _modules_after(argv, tmp_path)
+        assert "_hashlib" in loaded and "ctypes" in loaded, argv
+        assert "hashlib" not in loaded and "hmac" not in loaded, argv

@@ -391,7 +391,7 @@ class FileStore(BaseStore):
                 self._dirty = True
                 self._init_new()
             else:
-                from keystores.fileio import read_bytes
+                from keystores.fileread import read_bytes
 
                 self._load(read_bytes(self.file))
         except BaseException:

@@ -12,16 +12,17 @@ if TYPE_CHECKING:
 
 def sha256_fingerprint(cert: Any) -> bytes:
     """The certificate's SHA-256 fingerprint: cryptography's certificates and keystores' DER-read ones alike; the
-    latter's by hashlib where cryptography's hashes are not loaded (start-up speed: audit of a .kdb imports no
-    cryptography; where they are, hashlib would load a second OpenSSL)."""
+    latter's by keystores.crypto.digests where cryptography's hashes are not loaded (start-up speed: audit of a .kdb
+    imports no cryptography; where they are, hashlib would load a second OpenSSL), which hashes a certificate by
+    the interpreter's built-in SHA-256 while hashlib is not loaded (validate and audit of a .kdb load none)."""
     import sys
 
     from keystores.pki.encoded import Encoded
 
     if isinstance(cert, Encoded) and "cryptography.hazmat.primitives.hashes" not in sys.modules:
-        import hashlib
+        from keystores.crypto.digests import digest
 
-        return hashlib.sha256(cert.der).digest()
+        return digest("sha256", cert.der)
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256())  # type: ignore[no-any-return]

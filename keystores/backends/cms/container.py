@@ -7,11 +7,11 @@ See ../shared/specs/cms-kdb.md for the layout.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import struct
 
+# Not hashlib and hmac, which load OpenSSL's libcrypto (~3 ms of every command on a small .kdb): crypto.digests
+# hashes a small database by the interpreter's built-in modules, a large one by hashlib (bench/bench_commands.py).
+from keystores.crypto import digests
 from keystores.crypto.der import DerError, elements, integer, tlv
 from keystores.crypto.der import read as read_der
 from keystores.errors import CorruptStore, IntegrityError, UnsupportedFormat, WrongPassword
@@ -41,22 +41,19 @@ def header_size(version: int) -> int:
 def password_check(version: int, head: bytes, password: bytes) -> bytes:
     """The password check over header bytes 0x00..0x30."""
     if version == 3:
-        return hashlib.md5(head[:0x30] + password).digest()
-    return hmac.new(password, head[:0x30], "sha1" if version == 4 else "sha384").digest()
+        return digests.digest("md5", head[:0x30] + password)
+    return digests.hmac(password, (head[:0x30],), "sha1" if version == 4 else "sha384")
 
 
 def integrity_check(version: int, head: bytes, slots: list[bytes], password: bytes) -> bytes:
     """The integrity check over the header up to (and including) the password check and every slot."""
     upto = 0x30 + CHECK_SIZE[version]
     if version == 3:
-        total = int.from_bytes(hashlib.md5(head[:upto] + password).digest(), "big")
+        total = int.from_bytes(digests.digest("md5", head[:upto] + password), "big")
         for slot in slots:
-            total ^= int.from_bytes(hashlib.md5(slot + password).digest(), "big")
+            total ^= int.from_bytes(digests.digest("md5", slot + password), "big")
         return total.to_bytes(16, "big")
-    mac = hmac.new(password, head[:upto], "sha1" if version == 4 else "sha384")
-    for slot in slots:
-        mac.update(slot)
-    return mac.digest()
+    return digests.hmac(password, (head[:upto], *slots), "sha1" if version == 4 else "sha384")
 
 
 class Container:
@@ -85,7 +82,7 @@ def read_header(data: bytes, *, store: str | None) -> tuple[int, int, bytes, int
     tag = data[8:16]
     if tag not in (TAG_KDB, TAG_RDB, TAG_CRL):
         raise UnsupportedFormat(f"unknown CMS database tag {tag!r}", store=store)
-    slot_size, count = struct.unpack(">II", data[0x10:0x18])
+    slot_size, count = int.from_bytes(data[0x10:0x14], "big"), int.from_bytes(data[0x14:0x18], "big")
     if not 64 <= slot_size <= MAX_SLOT:
         raise CorruptStore(f"damaged header (record slot size {slot_size})", store=store)
     expected = header_size(version) + count * slot_size
@@ -104,12 +101,12 @@ def parse_container(data: bytes, password: str, *, store: str | None) -> Contain
     version, kind, tag, slot_size, count = read_header(data, store=store)
     pw = password.encode("utf-8")
     size = CHECK_SIZE[version]
-    if not hmac.compare_digest(password_check(version, data, pw), data[0x30:0x30 + size]):
+    if not digests.compare_digest(password_check(version, data, pw), data[0x30:0x30 + size]):
         raise WrongPassword("wrong password (the database's password check does not match)", store=store)
     start = header_size(version)
     slots = [data[start + i * slot_size:start + (i + 1) * slot_size] for i in range(count)]
     stored = data[0x30 + size:start]
-    if not hmac.compare_digest(integrity_check(version, data, slots, pw), stored):
+    if not digests.compare_digest(integrity_check(version, data, slots, pw), stored):
         raise IntegrityError("integrity check failed: the file is damaged or was changed by something other "
                              "than GSKit (the password is right)", store=store)
     return Container(version, kind, tag, slot_size, data[0x18:0x30], slots)
@@ -119,7 +116,7 @@ def build_container(container: Container, password: str) -> bytes:
     """The file bytes for `container`, checks computed under `password`."""
     pw = password.encode("utf-8")
     head = bytearray(MAGIC + bytes([container.version, container.kind]) + b"\0" * 4 + container.tag)
-    head += struct.pack(">II", container.slot_size, len(container.slots)) + container.salt
+    head += _words(container.slot_size, len(container.slots)) + container.salt
     head += password_check(container.version, bytes(head), pw)
     head += integrity_check(container.version, bytes(head), container.slots, pw)
     return bytes(head) + b"".join(container.slots)
@@ -137,33 +134,42 @@ class Slot:
                                                                                            label, trailer, hashes)
 
 
+# The slots' big-endian 32-bit words by int.from_bytes/to_bytes, not struct: its module and _struct (~0.25 ms) are
+# imported for nothing else by a command on a .kdb that loads no ctypes (list, import, rename, trust, delete).
 def parse_slot(raw: bytes, *, store: str | None) -> Slot:
-    try:
-        slot_type, record_id, der_len = struct.unpack_from(">III", raw, 0)
-        if 12 + der_len > len(raw):
-            raise CorruptStore("damaged record slot (record longer than its slot)", store=store)
-        der = raw[12:12 + der_len]
-        pos = 12 + der_len
-        (label_len,) = struct.unpack_from(">I", raw, pos)
-        if pos + 4 + label_len > len(raw):
-            raise CorruptStore("damaged record slot (label longer than its slot)", store=store)
-        label = raw[pos + 4:pos + 4 + label_len]
-        pos += 4 + label_len
-        (trailer,) = struct.unpack_from(">I", raw, pos) if pos + 4 <= len(raw) else (0,)
-        pos += 4
-        hashes_end = pos
-        for _ in range(5):
-            if hashes_end + 24 > len(raw) or raw[hashes_end:hashes_end + 4] != b"\0\0\0\x14":
-                break
-            hashes_end += 24
-        return Slot(slot_type, record_id, der, label, trailer, raw[pos:hashes_end])
-    except struct.error as exc:
-        raise CorruptStore("damaged record slot (truncated)", store=store) from exc
+    if len(raw) < 12:
+        raise CorruptStore("damaged record slot (truncated)", store=store)
+    words = int.from_bytes(raw[:12], "big")
+    slot_type, record_id, der_len = words >> 64, words >> 32 & 0xFFFFFFFF, words & 0xFFFFFFFF
+    if 12 + der_len > len(raw):
+        raise CorruptStore("damaged record slot (record longer than its slot)", store=store)
+    der = raw[12:12 + der_len]
+    pos = 12 + der_len
+    if pos + 4 > len(raw):
+        raise CorruptStore("damaged record slot (truncated)", store=store)
+    label_len = int.from_bytes(raw[pos:pos + 4], "big")
+    if pos + 4 + label_len > len(raw):
+        raise CorruptStore("damaged record slot (label longer than its slot)", store=store)
+    label = raw[pos + 4:pos + 4 + label_len]
+    pos += 4 + label_len
+    trailer = int.from_bytes(raw[pos:pos + 4], "big") if pos + 4 <= len(raw) else 0
+    pos += 4
+    hashes_end = pos
+    for _ in range(5):
+        if hashes_end + 24 > len(raw) or raw[hashes_end:hashes_end + 4] != b"\0\0\0\x14":
+            break
+        hashes_end += 24
+    return Slot(slot_type, record_id, der, label, trailer, raw[pos:hashes_end])
+
+
+def _words(*values: int) -> bytes:
+    """`values` as big-endian 32-bit words (struct.pack(">I...")); OverflowError for one that does not fit."""
+    return b"".join(value.to_bytes(4, "big") for value in values)
 
 
 def slot_body(slot: Slot) -> bytes:
-    return (struct.pack(">III", slot.slot_type, slot.record_id, len(slot.der)) + slot.der
-            + struct.pack(">I", len(slot.label)) + slot.label + struct.pack(">I", slot.trailer) + slot.hashes)
+    return (_words(slot.slot_type, slot.record_id, len(slot.der)) + slot.der + _words(len(slot.label)) + slot.label
+            + _words(slot.trailer) + slot.hashes)
 
 
 def pad_slot(body: bytes, slot_size: int) -> bytes:
@@ -264,7 +270,7 @@ def certificate_hashes(cert_der: bytes, *, store: str | None = None) -> bytes:
         tbs = tbs[1:]
     serial, issuer, subject, spki = (cert_der[t[1]:t[3]] for t in (tbs[0], tbs[2], tbs[4], tbs[5]))
     pieces = (sig, cert_der[tbs_start:tbs_end], subject, spki, tlv(0x30, issuer + serial))
-    return b"".join(b"\0\0\0\x14" + hashlib.sha1(p).digest() for p in pieces)
+    return b"".join(b"\0\0\0\x14" + digests.digest("sha1", p) for p in pieces)
 
 
 # GSKit's own OID for its 3DES key encryption (the PKCS#12 v1.0 draft's pkcs-12 5.1.3), whose KDF takes the
@@ -294,5 +300,5 @@ def request_tail(csr_der: bytes, *, store: str | None = None) -> tuple[int, byte
     info = children(csr_der, start, end, store=store)[0]
     parts = children(csr_der, info[2], info[3], store=store)
     spki = csr_der[parts[2][1]:parts[2][3]]
-    return 20, hashlib.sha1(spki).digest()
+    return 20, digests.digest("sha1", spki)
 

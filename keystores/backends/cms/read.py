@@ -58,7 +58,7 @@ class CmsReading:
         self._load_files(data)
 
     def _load_files(self, data: bytes) -> None:
-        from keystores.fileio import read_bytes
+        from keystores.fileread import read_bytes
 
         password = self.password or ""
         self._originals[self.file] = data

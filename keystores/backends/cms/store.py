@@ -86,11 +86,11 @@ class CmsStore(CmsReading, FileStore):
         used_stash = False
         self._loaded_password = password or ""
         if not create:
-            from keystores.fileio import finish_interrupted_commit
+            from keystores.fileread import finish_interrupted_commit
 
             finish_interrupted_commit(kdb)  # a killed writer's .kdb/.rdb/.sth commit, before any of them is read
         if password is None and not create and paths.is_file(self.stash_path):
-            from keystores.fileio import read_bytes
+            from keystores.fileread import read_bytes
 
             password = cms_stash.decode(read_bytes(self.stash_path), store=self.stash_path)
             self._loaded_password = password
