@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12 as crypto_pkcs12
 from helpers import ca, certificate, key_pair_entry, rsa_key, same_key, trusted_entry, warned_of
-from keystores.cli.render import said
+from keystores.cli.common import said
 
 from keystores.backends.pkcs12 import Pkcs12Store
 from keystores.errors import (

@@ -13,7 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_keys_ahead import _workers_left, two_cores  # noqa: F401 - the fixture, shared
+from helpers import threads_left
+from test_keys_ahead import two_cores  # noqa: F401 - the fixture, shared
 
 from keystores.backends.pkcs12 import mac as p12_mac
 from keystores.backends.pkcs12 import read as p12_read
@@ -118,7 +119,7 @@ def test_sign_fails_as_it_did_on_one_core(ca: Path, tmp_path: Path, damage: str,
         with pytest.raises((CorruptStore, EntryNotFound, WrongPassword)) as caught:
             lc.sign(ca, label, request, password=PW)
         got.append((type(caught.value), caught.value.reason, caught.value.store, caught.value.label))
-        assert _workers_left(before) == 0
+        assert threads_left(before) == 0
     assert got[0] == got[1]
     assert got[0][0] is {"request": CorruptStore, "label": EntryNotFound, "request and label": CorruptStore,
                          "key": WrongPassword}[damage]
@@ -208,7 +209,7 @@ def test_a_failure_after_the_hint_leaves_no_thread_and_no_file(tmp_path: Path, m
     with pytest.raises(CorruptStore, match="refused by the test"):
         lc.certreq(tmp_path / "f.p12", "me", "CN=me", key_spec="ec:p256", password=PW)
     assert not (tmp_path / "f.p12").exists()
-    assert _workers_left(before) == 0
+    assert threads_left(before) == 0
 
 
 @pytest.mark.usefixtures("two_cores")
@@ -244,7 +245,7 @@ def test_an_interrupt_while_the_write_derives_ahead_leaves_no_thread_and_no_file
     monkeypatch.setattr(lc, "_new_key", interrupted)
     with pytest.raises(KeyboardInterrupt):
         lc.certreq(tmp_path / "i.p12", "me", "CN=me", key_spec="ec:p256", password=PW)
-    assert _workers_left(before) == 0
+    assert threads_left(before) == 0
     assert not (tmp_path / "i.p12").exists()
 
 
@@ -255,7 +256,7 @@ def test_a_write_ahead_left_unused_ends_its_worker() -> None:
     before = _thread._count()
     ahead = p12_write.WriteAhead(PW, PROFILES["modern"], 2)
     ahead.close()
-    assert _workers_left(before) == 0
+    assert threads_left(before) == 0
 
 
 @pytest.mark.parametrize("profile", ["modern", "compat"])
