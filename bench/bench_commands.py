@@ -35,9 +35,13 @@ command's: the rows certutil writes for it, a transaction per file written, comm
 derivation per MAC item certutil adds or changes for it (counted in what certutil writes: import's trusted
 certificate 7; rename and delete none; trust off none, as its trust object is removed: certutil -M rewrites the
 object and its 7 MACs, which a tool need not do for the same ",,"). `create sql:new` is held to what `certutil -N`
-must do (harness.nss_create_floor: both files' schema, the password check's one derivation and AES-CBC). passwd on
-NSS (19 more derivations) is held to the NSS floor + those derivations (harness.derivation_floor's `after`), as
-certreq is to the libcrypto EC floor + its own.
+must do (harness.nss_create_floor: both files' schema, the password check's one derivation and AES-CBC), and
+`convert one.p12 to sql:nss` to that + one.p12's read (3 derivations and 2 AES-CBC, as derivation_floor stands them
+in) + the rows pk12util -i writes for its key pair in the same transactions (private key, public key, certificate)
+with the 2 derivations NSS makes for them (harness.nss_convert_floor). passwd on NSS is held to the NSS floor + what
+certutil -W must do (harness.nss_passwd_floor): its 19 derivations, the key's value decrypted and encrypted again,
+the MAC items checked and made again, and the rows it changes in one transaction on key4.db, on a fresh copy. certreq
+is held to the libcrypto EC floor + its own derivations.
 `selfsign` into a new PKCS#12 is held to the libcrypto EC floor (bench_core) + its 3. A count that is more than the
 format mandates makes the floor too kind to us, never too strict.
 """
@@ -61,8 +65,9 @@ from harness import (
     derivation_floor,
     measure_runs,
     nss_change_floor,
+    nss_convert_floor,
     nss_create_floor,
-    nss_floor,
+    nss_passwd_floor,
     startup_row,
     user_install,
 )
@@ -82,6 +87,15 @@ NOT_TIMED = {
 # (rounds of every job, rounds of the cheap ones) by quick; the writes run in the first number only (each needs its
 # fresh copy, and a write is rarely cheap)
 ROUNDS = {True: (4, 9), False: (11, 25)}
+
+
+def _certificate_of(p12: Path) -> bytes:
+    """The DER of the certificate in `p12` (bench_core's one.p12, its password BENCH_CORE_PW's)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+    _, certificate, _ = pkcs12.load_key_and_certificates(p12.read_bytes(), ENV["BENCH_CORE_PW"].encode())
+    assert certificate is not None
+    return certificate.public_bytes(Encoding.DER)
 
 
 def _fresh(folder: Path, sources: list[Path]) -> Callable[[], None]:
@@ -124,8 +138,7 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
 
     # name -> (argv made from the job's own folder, the files copied into it before each run, floor)
     mac, launcher = "MAC floor", "console-script floor"
-    p12_read, p12_write, nss_open = 3, 3, 1
-    opened = nss_floor(folder / "nss", "BENCH_CORE_PW")  # the pristine database passwd starts from
+    p12_read, p12_write = 3, 3
     # An NSS write's floor writes its own fresh copy of that database, made before each of its runs as the command's
     floors = folder / "floors"
     floors.mkdir()
@@ -136,6 +149,14 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
     fresh_floors = {name: _fresh(floors / change.replace(" ", "-"), nss) for change, name in changed.items()}
     created = nss_create_floor(floors / "create" / "new", "BENCH_CORE_PW")
     fresh_floors[created] = _fresh(floors / "create", [])
+    # one.p12's key pair into a new database: its certificate is what the floor writes (the key's value stands in)
+    converted = nss_convert_floor(floors / "convert" / "c", "BENCH_CORE_PW", _certificate_of(files["one.p12"]),
+                                  source_derivations=p12_read, source_ciphers=2)
+    fresh_floors[converted] = _fresh(floors / "convert", [])
+    fresh_floors["passwd"] = _fresh(floors / "passwd", nss)
+    fresh_floors["passwd"]()  # the floor counts the copy's encrypted values and MAC items
+    new_password = nss_passwd_floor(floors / "passwd" / "nss", "BENCH_CORE_PW", "BENCH_CORE_PW")
+    fresh_floors[new_password] = fresh_floors.pop("passwd")
     writes: dict[str, tuple[Callable[[Path], list[str]], list[Path], str]] = {
         "import extra.pem s.kdb (stash)": (lambda w: [*ours, "import", extra, str(w / "s.kdb"), "--label", "extra"],
                                            kdb, mac),
@@ -148,11 +169,10 @@ def command_rows_of(folder: Path, install: Install, env: dict[str, str], rounds:
         "convert one.p12 to PKCS#12": (lambda w: [*ours, "convert", one, str(w / "c.p12"), *pw, *dest_pw], [],
                                        derivation_floor(p12_read + p12_write, ciphers=4)),
         "convert one.p12 to sql:nss": (lambda w: [*ours, "convert", one, f"sql:{w / 'c'}", *pw, *dest_pw], [],
-                                       derivation_floor(p12_read + nss_open + 2, ciphers=3)),
+                                       converted),
         "passwd s.jks": (lambda w: [*ours, "passwd", str(w / "s.jks"), *pw, *new_pw], jks, mac),
         "passwd s.kdb (and its stash)": (lambda w: [*ours, "passwd", str(w / "s.kdb"), *pw, *new_pw], kdb, mac),
-        "passwd sql:nss": (lambda w: [*ours, "passwd", f"sql:{w / 'nss'}", *pw, *new_pw], nss,
-                           derivation_floor(19, after=opened)),
+        "passwd sql:nss": (lambda w: [*ours, "passwd", f"sql:{w / 'nss'}", *pw, *new_pw], nss, new_password),
         "rename s.jks": (lambda w: [*ours, "rename", str(w / "s.jks"), "ca", "root", *pw], jks, mac),
         "rename sql:nss": (lambda w: [*ours, "rename", f"sql:{w / 'nss'}", "ca", "root", *pw], nss,
                            changed["rename"]),

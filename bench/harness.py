@@ -379,15 +379,50 @@ def nss_change_floor(folder: Path, password_variable: str, change: str, *, label
 
 NSS_CREATE_FLOOR = "NSS create floor"
 
+# A floor's AES-256-CBC through the interpreter's libcrypto (reached through ctypes): encrypt(key, iv, data) and
+# decrypt(key, iv, data), PKCS#7 padded as NSS pads
+_AES_CBC_BOTH = (
+    "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
+    "p, n = ctypes.c_void_p, ctypes.c_int\n"
+    "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
+    "for way in ('Encrypt', 'Decrypt'):\n"
+    "    getattr(lib, f'EVP_{way}Init_ex').argtypes = [p, p, p, ctypes.c_char_p, ctypes.c_char_p]\n"
+    "    getattr(lib, f'EVP_{way}Update').argtypes = [p, ctypes.c_char_p, ctypes.POINTER(n), ctypes.c_char_p, n]\n"
+    "    getattr(lib, f'EVP_{way}Final_ex').argtypes = [p, p, ctypes.POINTER(n)]\n"
+    "def cbc(way, key, iv, data):\n"
+    "    context, out, size, last = lib.EVP_CIPHER_CTX_new(), ctypes.create_string_buffer(len(data) + 16), n(), n()\n"
+    "    getattr(lib, f'EVP_{way}Init_ex')(context, lib.EVP_aes_256_cbc(), None, key, iv)\n"
+    "    getattr(lib, f'EVP_{way}Update')(context, out, ctypes.byref(size), data, len(data))\n"
+    "    if getattr(lib, f'EVP_{way}Final_ex')(context, ctypes.addressof(out) + size.value, ctypes.byref(last)) != 1:\n"
+    "        raise SystemExit('NSS floor: a value does not decrypt')\n"
+    "    lib.EVP_CIPHER_CTX_free(ctypes.c_void_p(context))\n"
+    "    return out.raw[:size.value + last.value]\n"
+    "encrypt = lambda key, iv, data: cbc('Encrypt', key, iv, data)\n"
+    "decrypt = lambda key, iv, data: cbc('Decrypt', key, iv, data)\n"
+)
+# A floor's NSS structures (after _TLV): pbes2(salt, iv, ciphertext), an encrypted value as NSS writes it (PBES2:
+# PBKDF2 (salt, 10,000, 32, HMAC-SHA256), AES-256-CBC; the IV an OCTET STRING of 14 random bytes whose whole 16-byte
+# encoding the cipher takes, NSS's quirk), and pbmac1(salt, code), a MAC item (PBMAC1: PBKDF2 (salt, 10,000, 32,
+# HMAC-SHA256), HMAC-SHA256)
+_NSS_DER = (
+    "hmac_sha256 = tlv(0x30, oid('2a864886f70d0209'))\n"
+    "pbkdf2 = lambda salt, prf: tlv(0x30, oid('2a864886f70d01050c'), tlv(0x30, tlv(4, salt), tlv(2, b\"'\\x10\"), "
+    "tlv(2, b' '), prf))\n"
+    "pbes2 = lambda salt, iv, ciphertext: tlv(0x30, tlv(0x30, oid('2a864886f70d01050d'), tlv(0x30, pbkdf2(salt, "
+    "tlv(0x30, oid('2a864886f70d0209'), tlv(5))), tlv(0x30, oid('60864801650304012a'), iv))), tlv(4, ciphertext))\n"
+    "pbmac1 = lambda salt, code: tlv(0x30, tlv(0x30, oid('2a864886f70d01050e'), tlv(0x30, pbkdf2(salt, hmac_sha256), "
+    "hmac_sha256)), tlv(4, code))\n"
+    "fresh_iv = lambda: b'\\x04\\x0e' + os.urandom(14)\n"
+)
 
-def nss_create_floor(folder: Path, password_variable: str) -> str:
-    """The name of the floor of making a password-protected NSS database in `folder` (which must not exist), what
-    `certutil -N` must do, the cheapest way: the folder, key4.db's and cert9.db's schema as NSS creates them (the
-    columns of sdb.c's known attributes, as keystores.backends.nss.db has them) with _sqlite3, a transaction per
-    file committed with SQLite's defaults, and the password check (metaData's 'password' row): a fresh global salt,
-    the passKey, one PBKDF2-HMAC-SHA256 at NSS's 10,000 by hashlib, 'password-check' encrypted with AES-256-CBC by
-    libcrypto through ctypes, in its PBES2 structure. Left out: the pkcs11.txt certutil writes beside them, which
-    keystores does not write."""
+
+def _nss_new(folder: Path, password_variable: str, derivations: int, *, before: str = "", keys: str = "",
+             certs: str = "") -> str:
+    """The code making a password-protected NSS database in `folder`, as nss_create_floor describes it, with
+    `derivations` PBKDF2-HMAC-SHA256 at 10,000 under its passKey, each with its own fresh salt (`salts`), side by
+    side as derivation_floor does them, before anything else: `derived[0]` is the password check's key, the others
+    are the caller's: `before` runs after them, `keys` and `certs` inside key4.db's and cert9.db's transactions,
+    after the schema, through the connections `keys` and `certs`."""
     from keystores.backends.nss.db import _SCHEMA_ATTRS  # NSS's list, made here only (the floor loads no keystores)
 
     columns = ", ".join(f"a{attr}" for attr in _SCHEMA_ATTRS)
@@ -398,37 +433,179 @@ def nss_create_floor(folder: Path, password_variable: str) -> str:
         + "".join(f"{handle}.execute('CREATE INDEX {index} ON {table} ({attr})')\n"
                   for index, attr in (("issuer", "a81"), ("subject", "a101"), ("label", "a3"), ("ckaid", "a102")))
         + (f"{handle}.execute('CREATE TABLE metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)')\n"
-           f"{handle}.execute(\"INSERT INTO metaData (id, item1, item2) VALUES ('password', ?, ?)\", (salt, check))\n"
+           f"{handle}.execute(\"INSERT INTO metaData (id, item1, item2) VALUES ('password', ?, ?)\", "
+           "(global_salt, check))\n"
            if table == "nssPrivate" else "")
+        + (keys if table == "nssPrivate" else certs)
         + f"{handle}.execute('COMMIT')\n"
         for handle, file, table in (("keys", "key4.db", "nssPrivate"), ("certs", "cert9.db", "nssPublic")))
-    FLOORS[NSS_CREATE_FLOOR] = (
+    work, _ = _derivations(derivations, 10_000, None, secret="pass_key", salt="salts[salt]")
+    return (
         "import _sqlite3, ctypes, hashlib, os\n"
         f"folder = {str(folder)!r}\n"
         "os.mkdir(folder, 0o700)\n"
-        "# the IV: an OCTET STRING of 14 random bytes, NSS's quirk: the cipher takes its whole 16-byte encoding\n"
-        "salt, kdf_salt, iv = os.urandom(20), os.urandom(32), b'\\x04\\x0e' + os.urandom(14)\n"
-        f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
-        "key = hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, 10000, 32)\n"
-        "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
-        "p, n = ctypes.c_void_p, ctypes.c_int\n"
-        "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
-        "lib.EVP_EncryptInit_ex.argtypes = [p, p, p, ctypes.c_char_p, ctypes.c_char_p]\n"
-        "lib.EVP_EncryptUpdate.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(n), ctypes.c_char_p, n]\n"
-        "lib.EVP_EncryptFinal_ex.argtypes = [p, p, ctypes.POINTER(n)]\n"
-        "context, out, size, last = lib.EVP_CIPHER_CTX_new(), ctypes.create_string_buffer(32), n(), n()\n"
-        "lib.EVP_EncryptInit_ex(context, lib.EVP_aes_256_cbc(), None, key, iv)\n"
-        "lib.EVP_EncryptUpdate(context, out, ctypes.byref(size), b'password-check', 14)\n"
-        "assert lib.EVP_EncryptFinal_ex(context, ctypes.addressof(out) + size.value, ctypes.byref(last)) == 1\n"
-        + _TLV +
-        "check = tlv(0x30, tlv(0x30, oid('2a864886f70d01050d'), tlv(0x30, tlv(0x30, oid('2a864886f70d01050c'), tlv(\n"
-        "    0x30, tlv(4, kdf_salt), tlv(2, b\"'\\x10\"), tlv(2, b' '), tlv(0x30, oid('2a864886f70d0209'), tlv(5)))),\n"
-        "    tlv(0x30, oid('60864801650304012a'), iv))), tlv(4, out.raw[:size.value + last.value]))\n"
+        f"global_salt, salts = os.urandom(20), [os.urandom(32) for _ in range({derivations})]\n"
+        f"pass_key = hashlib.sha1(global_salt + os.environ[{password_variable!r}].encode()).digest()\n"
+        + work + before + _AES_CBC_BOTH + _TLV + _NSS_DER +
+        "iv = fresh_iv()\n"
+        "check = pbes2(salts[0], iv, encrypt(derived[0], iv, b'password-check'))\n"
         + tables)
+
+
+def nss_create_floor(folder: Path, password_variable: str) -> str:
+    """The name of the floor of making a password-protected NSS database in `folder` (which must not exist), what
+    `certutil -N` must do, the cheapest way: the folder, key4.db's and cert9.db's schema as NSS creates them (the
+    columns of sdb.c's known attributes, as keystores.backends.nss.db has them) with _sqlite3, a transaction per
+    file committed with SQLite's defaults, and the password check (metaData's 'password' row): a fresh global salt,
+    the passKey, one PBKDF2-HMAC-SHA256 at NSS's 10,000 by hashlib, 'password-check' encrypted with AES-256-CBC by
+    libcrypto through ctypes, in its PBES2 structure. Left out: the pkcs11.txt certutil writes beside them, which
+    keystores does not write."""
+    FLOORS[NSS_CREATE_FLOOR] = _nss_new(folder, password_variable, 1)
     FLOOR_WHAT[NSS_CREATE_FLOOR] = ("the launcher + a folder, key4.db and cert9.db made with NSS's schema by _sqlite3 "
                                     "(a transaction per file) + the password check: 1 PBKDF2-HMAC-SHA256 at 10,000 "
                                     "(hashlib) + AES-256-CBC (libcrypto through ctypes)")
     return NSS_CREATE_FLOOR
+
+
+# The derivations NSS makes to write one EC key pair (pk12util -i): its private value encrypted (one) and that
+# value's MAC item (one); the public key and the certificate carry no MAC. Counted in what pk12util -i writes
+# (tests/test_bench_harness.py): one encrypted attribute, one metaData item.
+NSS_KEY_PAIR_DERIVATIONS = 2
+
+def nss_convert_floor(folder: Path, password_variable: str, certificate: bytes, *, source_derivations: int,
+                      source_ciphers: int) -> str:
+    """The name of the floor of converting a PKCS#12 holding one EC P-256 key pair (its certificate's DER is
+    `certificate`) into a new password-protected NSS database in `folder` (which must not exist), the cheapest way
+    whatever the tool: the PKCS#12's read as derivation_floor stands it in (`source_derivations` derivations,
+    `source_ciphers` AES-256-CBC decryptions of 1 KiB), the new database as nss_create_floor makes it, and in the same
+    transactions the rows pk12util -i writes for the key pair (its private key with the value encrypted and that
+    value's MAC item, its public key, its certificate), with the NSS_KEY_PAIR_DERIVATIONS derivations NSS makes for
+    them; all derivations side by side from the start (none waits for another's result). It writes `folder`: the
+    caller removes it before each run, as the command's."""
+    derivations = 1 + NSS_KEY_PAIR_DERIVATIONS + source_derivations
+    # The rows pk12util -i writes, inside the new files' transactions: the private key (key4.db: its value encrypted
+    # under derived[1], the value's MAC item under derived[2], over the value with object id 0 as NSS MACs a private
+    # attribute), the public key and the certificate (cert9.db), their
+    # attributes as pk12util sets them (NSS's columns a<PKCS#11 number in hex>). The private value and public point
+    # stand in for the key bag's, which the stand-in ciphers decrypt.
+    name = f"{NSS_CREATE_FLOOR} + {source_derivations} derivations + {source_ciphers} AES-CBC + a key pair's write"
+    keys = (
+        "key_iv = fresh_iv()\n"
+        "keys.execute('INSERT INTO nssPrivate (id, a0, a1, a2, a3, a11, a100, a101, a102, a103, a105, a107, a108, "
+        "a109, a10c, a110, a111, a162, a163, a164, a165, a170, a180) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (key_id, ulong(3), yes, yes, label, pbes2(salts[1], key_iv, "
+        "encrypt(derived[1], key_iv, value)), ulong(3), subject, ckaid, yes, no, no, yes, yes, yes, empty, empty, "
+        "yes, no, no, no, yes, params))\n"
+        "keys.execute('INSERT INTO metaData (id, item1) VALUES (?, ?)', ('sig_key_%08x_%08x' % (key_id, 0x11), "
+        "pbmac1(salts[2], _hashlib.hmac_digest(derived[2], ulong(0) + ulong(0x11) + value, 'sha256'))))\n")
+    certs = (
+        "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a3, a100, a101, a102, a104, a106, a10a, a10b, a10c, "
+        "a110, a111, a163, a170, a180, a181) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', "
+        "(public_id, ulong(2), yes, no, empty, ulong(3), empty, ckaid, no, no, yes, no, yes, empty, empty, no, yes, "
+        "params, tlv(4, point)))\n"
+        "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a3, a11, a80, a81, a82, a101, a102, a170) VALUES (?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', (cert_id, ulong(1), yes, no, label, der, ulong(0), issuer, serial, "
+        "subject, ckaid, yes))\n")
+    source = _AES_CBC.format(count=source_ciphers) if source_ciphers else ""
+    FLOORS[name] = (
+        _nss_new(folder, password_variable, derivations, keys=keys, certs=certs, before=(
+            source + DER_CHILDREN +
+            "import _hashlib\n"
+            f"der, label = {certificate!r}, b'server'\n"
+            "fields = children(children(children(der)[0][0])[0][0])  # version, serial, signature, issuer, _, subject\n"
+            "serial, issuer, subject = fields[1][1], fields[3][1], fields[5][1]\n"
+            "value, point = os.urandom(32), b'\\x04' + os.urandom(64)  # the key bag's private value and public point\n"
+            "ckaid, params = hashlib.sha1(point).digest(), bytes.fromhex('06082a8648ce3d030107')  # P-256\n"
+            "key_id, public_id, cert_id = (int.from_bytes(os.urandom(4), 'big') & 0x3FFFFFFF for _ in range(3))\n"
+            "ulong = lambda number: number.to_bytes(4, 'big')\n"
+            "yes, no, empty = b'\\x01', b'\\x00', b'\\xa5\\x00\\x5a'  # NSS's booleans and its empty value\n")))
+    FLOOR_WHAT[name] = (f"the launcher + {derivations} PBKDF2-HMAC-SHA256 at 10,000 (hashlib, two side by side: "
+                        f"{source_derivations} the PKCS#12's, 1 the new database's password check, "
+                        f"{NSS_KEY_PAIR_DERIVATIONS} its key pair's) + {source_ciphers} AES-256-CBC (the PKCS#12's) + "
+                        "a new NSS database as the NSS create floor makes it, with the key pair's rows as pk12util -i "
+                        "writes them in the same transactions")
+    return name
+
+
+# What a new password (certutil -W) derives on a database: its password check made again (one), and per encrypted
+# value and per MAC item, one to check or decrypt it under the old passKey and one to make it again under the new
+# (NSS's sftk_updateMacs reads each authenticated attribute through its MAC check before signing it again). On the
+# small database (one key's value, its MAC item, a trust object's 7): 1 + 2 * (1 + 8) = 19, counted in what certutil
+# -W writes (tests/test_bench_harness.py).
+def nss_passwd_derivations(values: int, macs: int) -> int:
+    return 1 + 2 * (values + macs)
+
+
+def nss_passwd_floor(folder: Path, password_variable: str, new_variable: str) -> str:
+    """The name of the floor of a new password on the NSS database in `folder`, what certutil -W must do whatever
+    the tool, the cheapest way: the NSS floor's read of that folder (nss_floor), every encrypted value (nssPrivate's
+    a11, CKA_VALUE) decrypted and every MAC item (metaData's sig_*) checked over its attribute (one query per object
+    that has them) under the old passKey, then under the new one (the global salt kept, as certutil keeps it) the
+    password check, the values and the MAC items made again with fresh salts, and written in one transaction on
+    key4.db (cert9.db is unchanged), committed with SQLite's defaults; nss_passwd_derivations of them, side by side as
+    derivation_floor does them. It writes the database: the caller gives it the same fresh copy before each run as
+    the command (a job's `before`)."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        values = conn.execute("SELECT COUNT(*) FROM nssPrivate WHERE a11 IS NOT NULL").fetchone()[0]
+        macs = conn.execute("SELECT COUNT(*) FROM metaData WHERE id LIKE 'sig_%'").fetchone()[0]
+    derivations = nss_passwd_derivations(values, macs)
+    name = f"{NSS_FLOOR} + {derivations} derivations + passwd's write"
+    work, how = _derivations(derivations, 10_000, None, secret="secrets[salt]", salt="salts[salt]")
+    FLOORS[name] = (
+        _nss_open(folder, password_variable)
+        + _AES_CBC_BOTH + _TLV + _NSS_DER +
+        "import _hashlib\n"
+        f"new_key = hashlib.sha1(salt + os.environ[{new_variable!r}].encode()).digest()\n"
+        "values = keys.execute('SELECT id, a11 FROM nssPrivate WHERE a11 IS NOT NULL').fetchall()\n"
+        "items = keys.execute(\"SELECT id, item1 FROM metaData WHERE id LIKE 'sig_%'\").fetchall()\n"
+        "def pbe(der):  # (salt, count, iv, the rest) of an encrypted value (PBES2) or a MAC item (PBMAC1)\n"
+        "    (algorithm, _), (rest, _) = children(children(der)[0][0])\n"
+        "    kdf, second = (contents for contents, _ in children(children(algorithm)[1][0]))\n"
+        "    kdf_salt, count = (contents for contents, _ in children(children(kdf)[1][0])[:2])\n"
+        "    iv = children(second)[1][1][:16] if len(children(second)) > 1 else b''\n"
+        "    return kdf_salt, int.from_bytes(count, 'big'), iv, rest\n"
+        "old = [pbe(value) for _, value in values] + [pbe(item) for _, item in items]\n"
+        "# old passKey: each value's and item's own salt; new passKey: fresh salts for the check, values and items\n"
+        "salts = [kdf_salt for kdf_salt, *_ in old] + [os.urandom(32) for _ in range(1 + len(old))]\n"
+        "secrets = [pass_key] * len(old) + [new_key] * (1 + len(old))\n"
+        + work +
+        "fresh = len(old)  # derived[fresh] is the new check's key, then the values', then the items'\n"
+        "plain = [decrypt(derived[number], iv, rest) for number, (_, _, iv, rest) in enumerate(old[:len(values)])]\n"
+        "rows, plain_of = {}, {(object_id, '00000011'): value for (object_id, _), value in zip(values, plain)}\n"
+        "for (item, _), (_, _, _, code), number in zip(items, old[len(values):], range(len(values), len(old))):\n"
+        "    _, kind, object_id, attr = item.split('_')\n"
+        "    table = 'nssPrivate' if kind == 'key' else 'nssPublic'\n"
+        "    if (table, object_id) not in rows:\n"
+        "        cursor = (keys if kind == 'key' else certs).execute(f'SELECT * FROM {table} WHERE id = ?', "
+        "(int(object_id, 16),))\n"
+        "        rows[table, object_id] = dict(zip((d[0] for d in cursor.description), cursor.fetchone()))\n"
+        "    # an encrypted attribute's MAC is over its plain value, with object id 0 (NSS's)\n"
+        "    signed = bytes.fromhex(('00000000' if kind == 'key' else object_id) + attr) + plain_of.get(\n"
+        "        (int(object_id, 16), attr), rows[table, object_id]['a' + attr.lstrip('0')])\n"
+        "    if not _hashlib.compare_digest(_hashlib.hmac_digest(derived[number], signed, 'sha256'), code):\n"
+        "        raise SystemExit('NSS floor: a MAC does not verify')\n"
+        "    rows[item] = signed\n"
+        "keys.isolation_level = None\n"
+        "keys.execute('BEGIN')\n"
+        "iv = fresh_iv()\n"
+        "keys.execute(\"UPDATE metaData SET item2 = ? WHERE id = 'password'\", (pbes2(salts[fresh], iv, "
+        "encrypt(derived[fresh], iv, b'password-check')),))\n"
+        "for number, ((object_id, _), value) in enumerate(zip(values, plain), fresh + 1):\n"
+        "    iv = fresh_iv()\n"
+        "    keys.execute('UPDATE nssPrivate SET a11 = ? WHERE id = ?', (pbes2(salts[number], iv, "
+        "encrypt(derived[number], iv, value)), object_id))\n"
+        "keys.executemany('UPDATE metaData SET item1 = ? WHERE id = ?', [\n"
+        "    (pbmac1(salts[number], _hashlib.hmac_digest(derived[number], rows[item], 'sha256')), item)\n"
+        "    for number, (item, _) in enumerate(items, fresh + 1 + len(values))])\n"
+        "keys.execute('COMMIT')\n")
+    FLOOR_WHAT[name] = (f"the {NSS_FLOOR} + {derivations} PBKDF2-HMAC-SHA256 at 10,000 ({how}, two side by side: "
+                        "each encrypted value decrypted and each MAC item checked under the old password, the "
+                        "password check, the values and the MAC items made again under the new) + their AES-256-CBC "
+                        "(libcrypto through ctypes) + the rows certutil -W changes, one transaction on key4.db (on a "
+                        "fresh copy)")
+    return name
 
 
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv

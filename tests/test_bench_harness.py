@@ -387,6 +387,150 @@ def test_the_nss_create_floor_makes_a_database_certutil_and_keystores_open_with_
         assert schemas[0] == schemas[1], (file, table)
 
 
+def _key_pair_p12(folder: Path) -> tuple[Path, bytes]:
+    """A PKCS#12 (password floor-pass) holding one EC P-256 key pair labelled "server", and its certificate's DER."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from test_store_lean import _issue
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _issue("server", key, key, 2)
+    p12 = folder / "one.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"server", key, certificate, None, serialization.BestAvailableEncryption(b"floor-pass")))
+    return p12, certificate.public_bytes(serialization.Encoding.DER)
+
+
+def _classes(folder: Path) -> dict[str, list[bytes]]:
+    import sqlite3
+
+    found = {}
+    for file, table in (("key4.db", "nssPrivate"), ("cert9.db", "nssPublic")):
+        with sqlite3.connect(folder / file) as conn:
+            found[file] = sorted(row[0] for row in conn.execute(f"SELECT a0 FROM {table}"))
+    return found
+
+
+def _encrypted_values(folder: Path) -> dict[int, bytes]:
+    import sqlite3
+
+    with sqlite3.connect(folder / "key4.db") as conn:
+        return dict(conn.execute("SELECT id, a11 FROM nssPrivate WHERE a11 IS NOT NULL"))
+
+
+def test_the_nss_convert_floor_makes_a_new_database_with_the_key_pair_rows_pk12util_writes(
+        install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Converting a PKCS#12's key pair into a new NSS database, counted: the source's stand-in derivations, the new
+    database's password check and the key pair's NSS_KEY_PAIR_DERIVATIONS, all by hashlib; two files, a transaction
+    each; certutil and keystores open the result with the password and find the key pair, whose rows have the
+    classes pk12util -i writes, with as many encrypted values and MAC items (NSS_KEY_PAIR_DERIVATIONS counted)."""
+    from keystores.model import EntryKind
+    from keystores.store import open_store
+
+    monkeypatch.setattr(harness, "FLOORS", dict(harness.FLOORS))
+    monkeypatch.setattr(harness, "FLOOR_WHAT", dict(harness.FLOOR_WHAT))
+    p12, der = _key_pair_p12(tmp_path)
+    folder = tmp_path / "c"
+    name = harness.nss_convert_floor(folder, "FLOOR_PW", der, source_derivations=3, source_ciphers=2)
+    assert "+ 2 AES-256-CBC (the PKCS#12's)" in harness.FLOOR_WHAT[name]
+    done = subprocess.run(install.floor(name, _COUNTED.replace("{floor}", harness.FLOORS[name])),
+                          capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env={**os.environ, "FLOOR_PW": "floor-pass"})
+    assert done.returncode == 0, done.stderr
+    derivations = 3 + 1 + harness.NSS_KEY_PAIR_DERIVATIONS
+    assert done.stdout.strip() == f"['cert9.db', 'key4.db'] ['CREATE', 'INSERT'] 2 {[10000] * derivations}"
+    with open_store(f"sql:{folder}", password="floor-pass") as store:
+        found = [(entry.label, entry.kind) for entry in store.entries()]
+    assert found == [("server", EntryKind.KEY_PAIR)]
+    assert len(_mac_items(folder)) == len(_encrypted_values(folder)) == 1
+    if shutil.which("pk12util") is None:
+        pytest.skip("pk12util (libnss3-tools) is not installed: run scripts/setup")
+    made = tmp_path / "pk12util"
+    made.mkdir()
+    password = tmp_path / "pw"
+    password.write_text("floor-pass")
+    subprocess.run(["certutil", "-N", "-d", f"sql:{made}", "-f", str(password)], check=True, capture_output=True)
+    subprocess.run(["pk12util", "-i", str(p12), "-d", f"sql:{made}", "-k", str(password), "-w", str(password)],
+                   check=True, capture_output=True)
+    assert _classes(made) == _classes(folder)
+    # a derivation per encrypted value and per MAC item pk12util writes
+    assert len(_mac_items(made)) + len(_encrypted_values(made)) == harness.NSS_KEY_PAIR_DERIVATIONS
+    listed = subprocess.run(["certutil", "-K", "-d", f"sql:{folder}", "-f", str(password)], check=True,
+                            capture_output=True, text=True)
+    assert "server" in listed.stdout
+
+
+def _small_nss_with_key(folder: Path) -> None:
+    """_small_nss's database with a key pair ("server", issued by its CA) besides, as bench_core's has them."""
+    from test_store_lean import _issue
+
+    from keystores.model import Entry, EntryKind
+    from keystores.store import open_store
+
+    _small_nss(folder)
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open_store(f"sql:{folder}", password="floor-pass", writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(_issue("server", key, key, 2),), key=key))
+
+
+def test_the_nss_passwd_floor_checks_and_makes_again_what_certutil_w_changes(
+        install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new password on an NSS database, counted: the NSS floor's derivation, then for each encrypted value and
+    MAC item one derivation under the old password and one under the new, and the new password check's
+    (nss_passwd_derivations); writes on key4.db alone, in one transaction; keystores opens the result with the new
+    password (its key decrypts, its MACs verify) and not with the old. certutil -W changes as many values and MAC
+    items, and the password check."""
+    from keystores.errors import WrongPassword
+    from keystores.store import open_store
+
+    monkeypatch.setattr(harness, "FLOORS", dict(harness.FLOORS))
+    monkeypatch.setattr(harness, "FLOOR_WHAT", dict(harness.FLOOR_WHAT))
+    pristine = tmp_path / "pristine"
+    _small_nss_with_key(pristine)
+    values, macs = _encrypted_values(pristine), _mac_items(pristine)
+    assert (len(values), len(macs)) == (1, 8)  # the key's value and its MAC; the trust object's 7
+    folder = tmp_path / "nss"
+    shutil.copytree(pristine, folder)
+    name = harness.nss_passwd_floor(folder, "FLOOR_PW", "NEW_PW")
+    derivations = harness.nss_passwd_derivations(1, 8)
+    assert derivations == 19 and f"+ {derivations} derivations" in name
+    done = subprocess.run(install.floor(name, _COUNTED.replace("{floor}", harness.FLOORS[name])),
+                          capture_output=True, text=True, cwd=tmp_path, check=False,
+                          env={**os.environ, "FLOOR_PW": "floor-pass", "NEW_PW": "new-pass"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"['cert9.db', 'key4.db'] ['UPDATE'] 1 {[10000] * (1 + derivations)}"
+    with open_store(f"sql:{folder}", password="new-pass") as store:
+        entries = {entry.label: entry for entry in store.entries()}
+        assert set(entries) == {"ca", "server"} and entries["server"].key is not None
+    with pytest.raises(WrongPassword), open_store(f"sql:{folder}", password="floor-pass"):
+        pass
+    changed = {item for item in macs if _mac_items(folder)[item] != macs[item]}
+    assert changed == set(macs) and _encrypted_values(folder).keys() == values.keys()
+    assert all(_encrypted_values(folder)[key] != value for key, value in values.items())
+    tampered = tmp_path / "tampered"
+    shutil.copytree(pristine, tampered)
+    import sqlite3
+
+    with sqlite3.connect(tampered / "cert9.db") as conn:  # a trust attribute changed under its MAC
+        conn.execute("UPDATE nssPublic SET ace536358 = ? WHERE ace536358 IS NOT NULL", (b"\xceSCP",))
+    refused = harness.nss_passwd_floor(tampered, "FLOOR_PW", "NEW_PW")
+    failed = subprocess.run(install.floor(refused), capture_output=True, text=True, cwd=tmp_path, check=False,
+                            env={**os.environ, "FLOOR_PW": "floor-pass", "NEW_PW": "new-pass"})
+    assert failed.returncode != 0 and "a MAC does not verify" in failed.stderr
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) is not installed: run scripts/setup")
+    made = tmp_path / "certutil"
+    shutil.copytree(pristine, made)
+    (tmp_path / "pw").write_text("floor-pass")
+    (tmp_path / "new").write_text("new-pass")
+    subprocess.run(["certutil", "-W", "-d", f"sql:{made}", "-f", str(tmp_path / "pw"), "-@", str(tmp_path / "new")],
+                   check=True, capture_output=True)
+    after = _mac_items(made)
+    assert {item for item in macs if after[item] != macs[item]} == set(macs)  # every MAC item made again
+    assert _encrypted_values(made).keys() == values.keys()
+    assert all(_encrypted_values(made)[key] != value for key, value in values.items())
+
+
 def test_a_command_over_a_floor_above_2x_is_held_to_1_25x_of_it() -> None:
     runs = harness.Runs()
     for number in range(3):

@@ -1274,3 +1274,50 @@ def test_the_password_check_loads_libcrypto_on_a_thread_while_its_key_is_derived
     empty = probe.replace("iterations=10000", "iterations=1")
     done = subprocess.run([sys.executable, "-c", empty], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "0"]
+
+
+def test_a_new_databases_password_check_is_made_beside_the_callers_work_and_written_once_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwfile: Path) -> None:
+    """A new database's password check (one derivation and its AES) is made by a worker while the caller adds its
+    entries (store._check_ahead), and its write waits for it: certutil-compatible records that open with the
+    password. A write that fails puts the check back as it was; the next one writes the same record."""
+    from keystores.backends.nss.transaction import WritableNssStore
+
+    folder = tmp_path / "db"
+    real = WritableNssStore._write_new
+    failures = [OSError("the disk went away")]
+
+    def failing_once(self: WritableNssStore) -> None:
+        if failures:
+            raise failures.pop()
+        real(self)
+
+    monkeypatch.setattr(WritableNssStore, "_write_new", failing_once)
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        assert store._password_check is None and store._check_ahead is not None  # type: ignore[attr-defined]
+        store.add(trusted_entry("Test Root"))
+        with pytest.raises(OSError, match="went away"):
+            store.save()
+        assert store._password_check is None  # type: ignore[attr-defined]
+        made = store._check_ahead.result()  # type: ignore[attr-defined]
+    with sqlite3.connect(folder / "key4.db") as conn:
+        assert conn.execute("SELECT item2 FROM metaData WHERE id = 'password'").fetchone()[0] == made
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert store.labels() == ["Test Root"]
+    with pytest.raises(WrongPassword), open_store(f"sql:{folder}", password="not-it"):
+        pass
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) is not installed: run scripts/setup")
+    for password, opens in ((pwfile, True), (tmp_path / "wrong.txt", False)):
+        (tmp_path / "wrong.txt").write_text("not-it\n")
+        # certutil -K checks the password against the record before it lists keys
+        listed = subprocess.run(["certutil", "-K", "-d", f"sql:{folder}", "-f", str(password)],
+                                capture_output=True, text=True, check=False)
+        assert ("Incorrect password" not in listed.stderr + listed.stdout) == opens, listed.stderr
+
+
+def test_an_empty_password_or_an_existing_database_makes_its_check_at_once(tmp_path: Path) -> None:
+    """Only a new database with a password makes its check on a worker: an empty password's (1 iteration) is made
+    at once."""
+    with open_store(f"sql:{tmp_path / 'empty'}", password="", create=True) as store:
+        assert store._password_check is not None and store._check_ahead is None  # type: ignore[attr-defined]

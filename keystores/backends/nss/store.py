@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
     from keystores.backends.nss.transaction import _PoolOnFirstUse
-    from keystores.crypto.kdf_pool import Pending
+    from keystores.crypto.kdf_pool import KdfPool, Pending
     from keystores.fileio import folder_lock
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -159,15 +159,33 @@ class Connection:
 class Unlock:
     """The database password: trying it, putting off the empty one, setting a new one."""
 
-    def _new_password(self, password: str, *, salt_length: int = 20, at_least: int = 1) -> None:
+    def _new_password(self, password: str, *, salt_length: int = 20, at_least: int = 1, ahead: bool = False) -> None:
         """A fresh global salt of `salt_length` bytes (48 means a SHA-384 passKey, as newer NSS makes) and NSS's
         iteration count, or `at_least` (a database's own count, kept when a password change would lower it);
-        an empty password takes 1, as NSS writes it."""
+        an empty password takes 1, as NSS writes it. With `ahead` (a new database), the password check record is
+        made by a worker (its one derivation and AES) while the caller goes on, and waited for where it is first
+        needed (_settled_check): a new database's first use of it is its write, and `convert` and `import` decrypt
+        and lay out their entries meanwhile."""
         self._global_salt = os.urandom(salt_length)
         self._pass_key = nc.pass_key(self._global_salt, password)
         self._iterations = max(nc.DEFAULT_ITERATIONS, at_least) if password else 1
+        if ahead and password:
+            from keystores.crypto.kdf_pool import KdfPool
+
+            self._check_pool = KdfPool("nss-password-check")  # one call: one worker
+            self._password_check, self._check_ahead = None, self._check_pool.submit(
+                self._iterations, nc.encrypt_value, b"password-check", self._pass_key, iterations=self._iterations,
+                legacy=self._legacy)
+            return
         self._password_check = nc.encrypt_value(b"password-check", self._pass_key, iterations=self._iterations,
                                                 legacy=self._legacy)
+
+    def _settled_check(self) -> bytes | None:
+        """_password_check, once a new database's has been made (_new_password's `ahead`). It is taken from the
+        same outcome again after a failed write put the one before back."""
+        if self._password_check is None and self._check_ahead is not None:
+            self._password_check = self._check_ahead.result()
+        return self._password_check
 
     def _check_password(self, found: tuple[bytes, bytes] | None, *, now: bool = True) -> None:
         """Sets _pass_key from the password given, or from the empty one when none was given and the database
@@ -344,6 +362,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._global_salt = b""
         self._iterations = nc.DEFAULT_ITERATIONS
         self._password_check: bytes | None = None
+        self._check_ahead: Pending[bytes] | None = None  # a new database's password check in the making
+        self._check_pool: KdfPool | None = None  # where it is made
         self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
         self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
@@ -386,7 +406,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     def _init_new(self, password: str | None) -> None:
         if paths.exists(self.cert_db):
             raise KeystoreError("a database exists already", store=self.location)
-        self._new_password(password or "")
+        self._new_password(password or "", ahead=True)
         self._meta = {}
         self._dirty = True
 
@@ -477,8 +497,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     def protection(self) -> Protection:
         info: dict[str, ProtectionPart] = {}
         self._unlocked()
-        if self._password_check is not None:
-            scheme, iterations, algorithms = nc.describe_value(self._password_check)
+        check = self._settled_check()
+        if check is not None:
+            scheme, iterations, algorithms = nc.describe_value(check)
             for row in self._keys.values():
                 blob = row.get(db.CKA_PRIVATE_EXPONENT) or row.get(db.CKA_VALUE)
                 if blob:
@@ -503,6 +524,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def close(self) -> None:
+        if self._check_pool is not None:  # waits for a password check still in the making (never written then)
+            pool, self._check_pool = self._check_pool, None
+            pool.__exit__(None, None, None)
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.__exit__(None, None, None)

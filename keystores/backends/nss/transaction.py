@@ -171,8 +171,9 @@ class WriteTransaction:
         self._chain_written = set()
         writer = db.Writer(conn, before_delete=lambda: self._store_pending(writer))
         ops = list(self._ops)
-        if self._new or any(op == "init-password" for op, _ in ops):
-            self._store_password(conn)
+        # The password check record goes in last: a new database's is made by a worker beside the entries' own
+        # derivations (Unlock._new_password's `ahead`), which are started before it is waited for.
+        store_password = self._new or any(op == "init-password" for op, _ in ops)
         self._pending_macs, self._pending_values = [], []
         # a delete, a rename or a trust removed derives no key: no pool
         if all(op in ("remove", "rename") or (op == "trust" and arg[1] is None) for op, arg in ops):
@@ -183,6 +184,8 @@ class WriteTransaction:
                     self._rename_entry(writer, *arg)
                 else:
                     self._set_trust(writer, *arg)
+            if store_password:
+                self._store_password(conn)
             return
         trusted = sum(1 for op, arg in ops if (op == "add" and nt.from_model(arg.trust) is not None)
                       or (op == "trust" and arg[1] is not None))
@@ -202,6 +205,8 @@ class WriteTransaction:
                     self._set_trust(writer, *arg)
                 elif op == "password":
                     self._change_password(conn, writer, arg)
+            if store_password:
+                self._store_password(conn)
             self._store_pending(writer)
 
 

@@ -147,7 +147,7 @@ class SqlWrites:
 
     def _store_password(self, conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1, item2) VALUES ('password', ?, ?)",
-                     (self._global_salt, self._password_check))
+                     (self._global_salt, self._settled_check()))
 
     def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
         """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
