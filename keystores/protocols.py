@@ -43,6 +43,7 @@ class KeyStore(Protocol):
     def set_default(self, label: str) -> None: ...  # CapabilityError where the format has no default entry
     def write_stash(self, version: int = 8) -> str: ...  # on save (its path); CapabilityError where there is no stash
     def protection(self) -> Protection: ...  # how the store protects itself, part by part, with a verdict
+    def expect_write(self, *, new_keys: int = 0) -> None: ...  # a hint: the next save writes new_keys keys anew
     def save(self) -> None: ...  # atomic; also done by the context manager on success
     def close(self) -> None: ...
     def __enter__(self) -> KeyStore: ...

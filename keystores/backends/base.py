@@ -300,6 +300,11 @@ class BaseStore:
     def _protection(self, parts: dict[str, ProtectionPart]) -> Protection:
         return Protection(parts, remedy=self.protection_remedy)
 
+    def expect_write(self, *, new_keys: int = 0) -> None:
+        """A hint before a save that writes `new_keys` private keys anew (certreq, selfsign): a store whose write
+        derives keys may start those derivations now, beside the caller's work (PKCS#12 does: Pkcs12Store). Most
+        stores have nothing to start."""
+
     def write_stash(self, version: int = 8) -> str:
         """Write the store's password stash beside it on save (a CMS .sth) and return its path (a str, as the
         backends spell paths: `keystores stash` imports no pathlib); CapabilityError where the format keeps no

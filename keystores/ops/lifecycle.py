@@ -194,15 +194,6 @@ def _key_fields(key: Any) -> dict[str, Any]:
     return {"key": key}
 
 
-def _expect_write(store: KeyStore, *, new_keys: int) -> None:
-    """Tell a store that can use it (Pkcs12Store.expect_write) what its next save writes anew, so that it starts
-    that write's key derivations now, on another core, while the key's certificate or request is made (start-up
-    speed, bench/bench_core.py "certreq"). A hint outside the KeyStore protocol: a store without it is left alone."""
-    expect = getattr(store, "expect_write", None)
-    if expect is not None:
-        expect(new_keys=new_keys)
-
-
 def _forget_token_key(store: KeyStore, label: str) -> None:
     """Best effort: remove a key just made on a token when the rest of the operation failed."""
     import contextlib
@@ -233,7 +224,7 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
     _label_free(store, label, replace=replace)
     notes: list[str] = []
     if not store.capabilities.key_generation:
-        _expect_write(store, new_keys=1)
+        store.expect_write(new_keys=1)
     signer, key, on_token = _new_key(store, label, spec)
     try:
         public_key = signer.public_key
@@ -274,7 +265,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
         raise CapabilityError("private_keys", f"{store.format} stores cannot keep the private key a request "
                               "needs", store=store.location, label=label)
     if not caps.key_generation:
-        _expect_write(store, new_keys=1)
+        store.expect_write(new_keys=1)
     # a pending request keeps the key as an object (the formats that have them load it anyway)
     signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
