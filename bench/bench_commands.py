@@ -16,7 +16,7 @@ the store's files by the harness before each run, outside the timed span (harnes
 copy is in no row; what the copy costs is measured beside them as rows of its own (`cp -a` of the same files).
 
 Floors (harness.FLOORS, made the same way as the console script and run in the same rounds): pip's launcher alone
-for commands that read no store; + hashlib/hmac and one HMAC (the MAC floor) for the JKS and .kdb, whose
+for commands that read no store; + the built-in SHA-1 and one HMAC (the MAC floor) for the JKS and .kdb, whose
 derivations are negligible (JKS: one SHA-1 over the file; .kdb v4: the stash, and GSKit's 5-iteration PKCS#12 KDF
 for a key); and where the format mandates key derivations at the counts the native tool writes (PBKDF2 and the
 PKCS#12 KDF at 10,000: keytool's PKCS#12 and our modern profile, certutil's NSS), that many PBKDF2-HMAC-SHA256 at

@@ -93,8 +93,12 @@ _SIDE_BY_SIDE = ("import _thread\ndone = _thread.allocate_lock()\ndone.acquire()
 FLOORS = {
     # pip's console-script launcher alone (whatever it imports: `re` in older pips, `sys` in newer)
     "console-script floor": "",
-    # a store's MAC or keyed digest, a stash, a password-based key: hashlib and hmac, one HMAC
-    "MAC floor": "import hashlib, hmac\nhmac.new(b'key', b'store', hashlib.sha256).digest()\n",
+    # a store's MAC or keyed digest (a small .kdb's HMAC-SHA1, JKS's keyed SHA-1), the cheapest way: the
+    # interpreter's built-in SHA-1 and one HMAC by hand (RFC 2104). hashlib and hmac would also load libcrypto,
+    # which keystores no longer loads for a small .kdb (keystores.crypto.digests)
+    "MAC floor": ("import _sha1\nkey = b'key'.ljust(64, b'\\0')\n"
+                  "inner = _sha1.sha1(bytes(b ^ 0x36 for b in key) + b'store').digest()\n"
+                  "_sha1.sha1(bytes(b ^ 0x5C for b in key) + inner).digest()\n"),
     # certreq/sign/receive: cryptography's EC module (its Rust binding, hashes, serialization with it), one P-256
     # key made and one signature, with an ECDSA that skips ECDSA.__init__'s import of the openssl backend module
     # (it is needed only for deterministic signing; keystores/crypto/signatures.py does the same)
@@ -870,7 +874,7 @@ def startup_note(install: Install) -> str:
 # What each floor row says it is (FLOORS holds what each does; the token floors' code is the caller's)
 FLOOR_WHAT = {
     "console-script floor": "pip's `keystores` launcher without keystores",
-    "MAC floor": "the launcher + hashlib, hmac and one HMAC",
+    "MAC floor": "the launcher + the built-in SHA-1 (_sha1) and one HMAC-SHA1 by hand",
     "cryptography floor": "the launcher + cryptography's EC module, one P-256 key made, one signature",
     "libcrypto EC floor": "the launcher + hashlib's libcrypto through ctypes, one P-256 key made, one signature",
     "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",

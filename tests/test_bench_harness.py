@@ -563,3 +563,20 @@ def test_every_command_of_the_cli_has_a_start_up_row_or_says_why_not() -> None:
     missing = set(COMMANDS) - timed - set(bench_commands.NOT_TIMED)
     assert not missing, missing
     assert set(bench_commands.NOT_TIMED) <= set(COMMANDS)
+
+
+def test_the_mac_floor_is_an_hmac_sha1_by_the_built_in_sha1_without_hashlib() -> None:
+    """The cheapest keyed digest a small .kdb or JKS needs: keystores checks those without hashlib (and so without
+    libcrypto), so the floor may not load it either (never kinder than honest)."""
+    import hashlib
+    import hmac
+
+    code = harness.FLOORS["MAC floor"] + "import sys\nprint('hashlib' in sys.modules, '_hashlib' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+    names: dict[str, object] = {}
+    exec(harness.FLOORS["MAC floor"], names)  # the floor's own text
+    import _sha1
+
+    outer = _sha1.sha1(bytes(b ^ 0x5C for b in names["key"]) + names["inner"]).digest()  # type: ignore[union-attr]
+    assert outer == hmac.new(b"key", b"store", hashlib.sha1).digest()
