@@ -46,6 +46,12 @@ else:
 
     _T = None
 
+# How long a caller that hands a fresh pool its first derivation waits for a worker to take it, so that the
+# derivation is under way before the caller goes on: else the worker waits for the caller's thread to let the GIL
+# go, which a thread running Python does every 5 ms only (sys.getswitchinterval). A thread starts in 130-330 us
+# where a core is free; where none is, it starts when the scheduler gives it one, and the caller goes on meanwhile.
+BEGUN_WAIT = 0.0005  # seconds
+
 # Below this many PBKDF2 iterations a derivation costs less than handing it to a thread (an empty password uses 1).
 _WORTH_A_THREAD = 1000
 

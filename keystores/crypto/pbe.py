@@ -368,13 +368,15 @@ class Ahead:
         worker needs the GIL to start it, which this thread, importing (ctypes; read.py), lets go only now and then:
         the worker waited until this thread waited for a derivation (bench/bench_core.py "list one.p12": the part's
         key derived after ctypes' import instead of beside it). A first thread starts in 130-330 us where a core is
-        free; at most _BEGUN_WAIT where none is (it starts when the scheduler gives it one, and this thread goes on).
-        Inline (one core), it has run."""
+        free; at most kdf_pool.BEGUN_WAIT where none is (it starts when the scheduler gives it one, and this thread
+        goes on). Inline (one core), it has run."""
         if under_way:
+            from keystores.crypto.kdf_pool import BEGUN_WAIT
+
             begun = allocate_lock()
             begun.acquire()
             _AHEAD[derivation] = self._pool.submit(iterations, _begun_then, begun, call, *derivation[1:])
-            begun.acquire(timeout=_BEGUN_WAIT)
+            begun.acquire(timeout=BEGUN_WAIT)
         else:
             _AHEAD[derivation] = self._pool.submit(iterations, call, *derivation[1:])
         self._started.append(derivation)
@@ -421,9 +423,6 @@ class Ahead:
         for derivation in self._started:
             _AHEAD.pop(derivation, None)
         self._started.clear()
-
-
-_BEGUN_WAIT = 0.0005  # seconds
 
 
 def _begun_then(begun: LockType, call: Callable[..., bytes], *args: Any) -> bytes:

@@ -67,7 +67,7 @@ class WriteAhead:
         from _thread import allocate_lock
 
         from keystores.crypto import libcrypto, pbe
-        from keystores.crypto.kdf_pool import KdfPool
+        from keystores.crypto.kdf_pool import BEGUN_WAIT, KdfPool
 
         self.password, self.profile = password, profile
         self._jobs: list[_Claimable] = []
@@ -80,15 +80,14 @@ class WriteAhead:
         self.mac = self.submit(profile.mac_iterations, _mac_key, password, profile)
         # One call for them all: the pool starts one worker (most=2: it runs calls inline below two). Until it has
         # begun the first derivation: else it would wait for this thread to let the GIL go, which a thread running
-        # Python does every 5 ms only (sys.getswitchinterval; lazy_entries.KeysAhead.start waits so too). At most
-        # _BEGUN_WAIT: a thread starts in well under it where a core is free; where none is, it starts when the
-        # scheduler gives it one, and this thread goes on meanwhile (pbe.Ahead waits so on p12read's branch).
+        # Python does every 5 ms only (sys.getswitchinterval). At most kdf_pool.BEGUN_WAIT, as pbe.Ahead and
+        # lazy_entries.KeysAhead wait.
         begun = allocate_lock()
         begun.acquire()
         self._pool: KdfPool | None = KdfPool("pkcs12-write-ahead", most=2).__enter__()
         try:
             self._pool.submit(None, self._work, begun)
-            begun.acquire(timeout=_BEGUN_WAIT)
+            begun.acquire(timeout=BEGUN_WAIT)
             libcrypto.library()  # what the MAC's KDF (last) uses: loaded here meanwhile, not by the worker
         except BaseException:  # an interrupt: the worker begins nothing more, and is waited for
             self.close()
@@ -115,9 +114,6 @@ class WriteAhead:
             for job in self._jobs:
                 job.in_worker(claim_only=True)
             pool.__exit__(None, None, None)
-
-
-_BEGUN_WAIT = 0.0005  # seconds
 
 
 class _Claimable:
