@@ -398,7 +398,7 @@ class KeysAhead:
 
         if usable_cores() < 2:
             return
-        from keystores.crypto.kdf_pool import KdfPool
+        from keystores.crypto.kdf_pool import BEGUN_WAIT, KdfPool
 
         # `most` 2 at least: the pool runs calls inline below two, and this thread goes on with other work
         self._pool = KdfPool("keys-ahead", most=max(2, len(fresh)), stop_at_failure=True).__enter__()
@@ -412,8 +412,9 @@ class KeysAhead:
         # Until a worker has taken the first (a fresh pool's first call always runs: nothing failed before it), so
         # that its derivation is under way: else it would wait for this thread to let the GIL go, which a thread
         # running Python does every 5 ms only (sys.getswitchinterval), about the time it has to go on meanwhile.
-        with first:
-            pass
+        # At most kdf_pool.BEGUN_WAIT: where no core is free this thread goes on (before, it waited for the
+        # scheduler to start the worker; signing's f9f9dc0 and p12read's 43e01bf bounded their waits so).
+        first.acquire(timeout=BEGUN_WAIT)
 
     def __enter__(self) -> KeysAhead:
         return self
