@@ -62,7 +62,8 @@ def entries() -> list[Entry]:
 def stores(entries: list[Entry], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("lean")
     made = {}
-    for name, options in (("jks", {}), ("jceks", {}), ("bks", {}), ("bcfks", {}), ("kdb", {"stash": True})):
+    for name, options in (("jks", {}), ("jceks", {}), ("bks", {}), ("bcfks", {}), ("kdb", {"stash": True}),
+                          ("pem", {})):
         path = folder / f"s.{name}"
         with open_store(path, password=PASSWORD, create=True, **options) as store:
             for entry in entries:
@@ -360,7 +361,7 @@ def test_a_cms_command_given_no_secret_source_loads_no_secrets_module(stores: di
     assert "keystores.secrets" in _modules_after(["list", str(path), "-p", "env:LEAN_PW"], tmp_path)
 
 
-@pytest.mark.parametrize("name", ["jks", "jceks", "bks", "bcfks", "kdb"])
+@pytest.mark.parametrize("name", ["jks", "jceks", "bks", "bcfks", "kdb", "pem"])
 def test_a_read_loads_no_writer(stores: dict[str, Path], name: str, tmp_path: Path) -> None:
     """Listing and showing a store read it through keystores.fileread: neither the atomic writes nor the folder
     locks of keystores.fileio are loaded (validate of a .kdb neither)."""

@@ -116,7 +116,7 @@ class Connection:
                 with open(path, "rb") as handle:
                     versions.append(handle.read(28)[24:])
             except OSError as exc:
-                from keystores.fileio import _io_error
+                from keystores.fileread import _io_error
 
                 raise _io_error(path, exc, "read") from exc
         return versions[0], versions[1]
@@ -381,7 +381,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._new = create
         try:
             if not create and paths.is_dir(self.folder):
-                from keystores.fileio import finish_interrupted_commit
+                from keystores.fileread import finish_interrupted_commit
 
                 finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
             if writable:
@@ -429,7 +429,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             raise UnsupportedFormat("is not an NSS database: the folder has no cert9.db", store=self.location)
         if not paths.exists(self.key_db):
             raise CorruptStore("cert9.db has no key4.db beside it", store=self.location)
-        from keystores.fileio import _io_error, open_source
+        from keystores.fileread import _io_error, open_source
 
         for path in (self.cert_db, self.key_db):
             with open_source(path) as fd:  # a FIFO or device in the folder is refused, never waited on

@@ -298,7 +298,7 @@ class PemStore(PemReading, FileStore):
         names the file, and the line of the block, where it is."""
         from keystores.backends.pem import read
         from keystores.backends.pem.parse import _is_pem
-        from keystores.fileio import read_bytes
+        from keystores.fileread import read_bytes
 
         store = cls(paths[0], password=password, writable=False, create=True, format_name="pem")
         store._dirty = False
