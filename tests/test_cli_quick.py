@@ -164,9 +164,10 @@ def test_listing_a_pkcs12_decodes_no_certificate(tmp_path: Any) -> None:
     assert "keystores.pki.columns" in listed
     shown = _modules_after(["show", "s.p12", "web", "-p", "env:QUICK_PW"], tmp_path, pw)
     assert "cryptography.x509" not in shown and "keystores.pki.shown" in shown
-    # what only `receive` asks of a certificate (EncodedCertificate.is_plain's checks) stays out of both; piped,
-    # the listing's table is tab-separated lines, without the terminal's layout
-    assert "keystores.pki.encoded" in listed and "keystores.pki.plain" not in listed + shown
+    # what links and checks chains (keystores.pki.encoded, pki.shown's ShownCertificate) and what only `receive`
+    # asks of a certificate (EncodedCertificate.is_plain's checks) stay out of both; piped, the listing's table is
+    # tab-separated lines, without the terminal's layout
+    assert "keystores.pki.encoded" not in listed + shown and "keystores.pki.plain" not in listed + shown
     assert "keystores.cli.render" in listed and "keystores.cli.terminal" not in listed
     # the Signer and Decrypter over a key in memory are for signing and decrypting, not for reading a store
     assert "keystores.model" in listed and "keystores.held_keys" not in listed + shown

@@ -30,12 +30,18 @@ from __future__ import annotations
 
 from keystores.crypto.der import oid_text, read
 from keystores.pki.columns import NIST_FIELDS, attribute_text, ec_point_on_curve, key_facts, plain_time
-from keystores.pki.encoded import EncodedCertificate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
+
+    from keystores.pki.encoded import EncodedCertificate
+
+    class ShownCertificate(EncodedCertificate):  # what type checkers see; __getattr__ makes it at run time
+        shown: Shown
+
+        def __init__(self, der: bytes, shown: Shown) -> None: ...
 
 # Signature AlgorithmIdentifiers (whole DER) as they are written in the common forms -> their OID: RSA PKCS#1 v1.5
 # with its NULL, (EC)DSA and EdDSA without parameters (RFC 3279, 4055, 5758, 8410).
@@ -592,14 +598,33 @@ def _general_name(value: bytes, name: tuple[int, int, int, int]) -> tuple[str, s
     raise _Declined  # otherName, x400Address, ediPartyName, an address range
 
 
-class ShownCertificate(EncodedCertificate):
-    """A certificate read from its DER, with read_shown's facts (`shown`): keystores.pki.chain compares its names as
-    encoded and verifies its signature over its bytes (EncodedCertificate), so nothing decodes it with cryptography
-    but a signature read only there (Ed25519, Ed448)."""
+def __getattr__(name: str) -> Any:
+    """`ShownCertificate`, made on first use: its base, keystores.pki.encoded's EncodedCertificate (a 30 KB module
+    of four classes), is for what links and checks chains (NSS, CMS, audit, AMS), which `list` and `show` of a
+    PKCS#12, JKS or PEM never do (start-up, tests/test_front_lean.py)."""
+    if name == "ShownCertificate":
+        return _shown_certificate_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, der: bytes, shown: Shown) -> None:
-        super().__init__(der)
-        self.shown = shown
+
+def _shown_certificate_class() -> type[ShownCertificate]:
+    made = globals().get("ShownCertificate")
+    if made is not None:
+        return made
+    from keystores.pki.encoded import EncodedCertificate
+
+    class ShownCertificate(EncodedCertificate):
+        """A certificate read from its DER, with read_shown's facts (`shown`): keystores.pki.chain compares its
+        names as encoded and verifies its signature over its bytes (EncodedCertificate), so nothing decodes it with
+        cryptography but a signature read only there (Ed25519, Ed448)."""
+
+        __qualname__ = "ShownCertificate"
+
+        def __init__(self, der: bytes, shown: Shown) -> None:
+            super().__init__(der)
+            self.shown = shown
+
+    return globals().setdefault("ShownCertificate", ShownCertificate)  # one class, should two threads make it
 
 
 def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] | None:
@@ -610,13 +635,14 @@ def shown_certificates(ders: Iterable[bytes]) -> dict[bytes, ShownCertificate] |
     (keystores.ops.audit, keystores.backends.cms.read)."""
     found: dict[bytes, ShownCertificate] = {}
     compared: dict[tuple[tuple[bytes, str], ...], bytes] = {}
+    made = _shown_certificate_class()
     for der in ders:
         if der in found:
             continue
         shown = read_shown(der)
         if shown is None:
             return None
-        cert = found[der] = ShownCertificate(der, shown)
+        cert = found[der] = made(der, shown)
         for name in (cert.issuer_der, cert.subject_der):
             if compared.setdefault(_as_compared(name), name) != name:
                 return None
