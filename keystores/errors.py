@@ -78,12 +78,24 @@ FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
 
 
 def __getattr__(name: str) -> Any:
-    """`ExitCode` (keystores.exit_codes), imported when first asked for."""
+    """`ExitCode` (keystores.exit_codes), imported when first asked for, and the error classes of `_MADE_ON_USE`,
+    each made when first asked for (and kept: one class per name, whichever thread asks)."""
     if name == "ExitCode":
         from keystores.exit_codes import ExitCode
 
         return ExitCode
+    made = _MADE_ON_USE.get(name)
+    if made is not None:
+        base, doc, code = made
+        namespace = {"__module__": __name__, "__qualname__": name, "__doc__": doc}
+        if code is not None:
+            namespace["exit_code"] = _ExitCodeOf(code)
+        return globals().setdefault(name, type(name, (globals()[base],), namespace))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MADE_ON_USE})
 
 
 class _ExitCodeOf:
@@ -205,10 +217,6 @@ class EntryNotFound(NotFound):
         return f"no such entry; {hint}entries are: {shown or '(none)'}"
 
 
-class TokenNotFound(NotFound):
-    pass
-
-
 class CorruptStore(KeystoreError):
     """The bytes are damaged, truncated, tampered with, or not what the format says."""
 
@@ -222,14 +230,6 @@ class UnsupportedFormat(KeystoreError):
 
 
 class EntryExists(KeystoreError):
-    pass
-
-
-class StoreExists(KeystoreError):
-    pass
-
-
-class StoreLocked(KeystoreError):
     pass
 
 
@@ -259,14 +259,30 @@ class EntriesRefused(CapabilityError):
                                    keyword="skip_unreadable=True"))
 
 
-class KeyNotExtractable(KeystoreError):
-    """The key lives on a token that marks it sensitive or non-extractable."""
+# Error classes that only some commands raise or catch, made on first use by __getattr__ (`from keystores.errors
+# import StoreLocked` makes it): an exception class costs ~10 us to make, and a command that opens a store to read it
+# needs none of these (start-up, issue 15). name -> (base class, docstring, exit code where it is not the base's).
+_MADE_ON_USE: dict[str, tuple[str, str | None, int | None]] = {
+    "TokenNotFound": ("NotFound", None, None),
+    "StoreExists": ("KeystoreError", None, None),
+    "StoreLocked": ("KeystoreError", None, None),
+    "KeyNotExtractable": ("KeystoreError", "The key lives on a token that marks it sensitive or non-extractable.",
+                          None),
+    "ChecksFailed": ("KeystoreError", "validate/audit found problems; the report has already been printed.",
+                     5),  # ExitCode.CHECKS_FAILED
+}
 
+if TYPE_CHECKING:  # what type checkers see of them
 
-class ChecksFailed(KeystoreError):
-    """validate/audit found problems; the report has already been printed."""
+    class TokenNotFound(NotFound): ...
 
-    exit_code = _ExitCodeOf(5)  # ExitCode.CHECKS_FAILED
+    class StoreExists(KeystoreError): ...
+
+    class StoreLocked(KeystoreError): ...
+
+    class KeyNotExtractable(KeystoreError): ...
+
+    class ChecksFailed(KeystoreError): ...
 
 
 def one_line(exc: BaseException, limit: int = 160) -> str:

@@ -74,6 +74,27 @@ def test_a_command_is_called_with_only_the_front_loaded(installed: UserInstall, 
     assert done.stderr == "[]\n"
 
 
+def test_reading_a_store_makes_none_of_the_rarely_raised_error_classes(installed: UserInstall,
+                                                                      tmp_path: Path) -> None:
+    """keystores.errors makes the classes of _MADE_ON_USE when first asked for: `list` and `show` of a PKCS#12 ask
+    for none of them (each ~10 us to make); once asked for, the class is the one every later look-up gets."""
+    env = {"FRONT_PW": "front-pw-1"}
+    made, _ = installed.run(["selfsign", "s.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256", "-p",
+                             "env:FRONT_PW"], cwd=tmp_path, env=env)
+    assert made.returncode == 0, made.stderr
+    probe = ("import sys\nfrom keystores import errors\nfrom keystores.cli import main\n"
+             "try:\n    main.run(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(set(errors._MADE_ON_USE) & set(vars(errors))), file=sys.stderr)\n")
+    for argv in (["list", "s.p12", "-p", "env:FRONT_PW"], ["show", "s.p12", "web", "-p", "env:FRONT_PW"]):
+        done, _ = installed.run(["-c", probe, *argv], cwd=tmp_path, console_script=False, env=env)
+        assert done.returncode == 0 and "web" in done.stdout, done.stderr
+        assert done.stderr == "[]\n", argv
+    from keystores.errors import StoreLocked
+
+    assert errors.StoreLocked is StoreLocked and issubclass(StoreLocked, errors.KeystoreError)
+    assert set(errors._MADE_ON_USE) <= set(dir(errors)) and StoreLocked.__qualname__ == "StoreLocked"
+
+
 def test_a_failing_command_exits_with_its_code(installed: UserInstall, tmp_path: Path) -> None:
     """The error boundary reads an error's exit status without making its ExitCode (errors.exit_status)."""
     done, loaded = installed.run(["list", "missing.p12"], cwd=tmp_path)
