@@ -57,13 +57,19 @@ def test_no_command_module_loads_them(installed: UserInstall, tmp_path: Path) ->
     assert len(COMMANDS) > 30
 
 
+def _selfsigned(installed: UserInstall, folder: Path) -> dict[str, str]:
+    """s.p12 in `folder` with one key pair, `web`; the environment that holds its password, FRONT_PW."""
+    env = {"FRONT_PW": "front-pw-1"}
+    made, _ = installed.run(["selfsign", "s.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256", "-p",
+                             "env:FRONT_PW"], cwd=folder, env=env)
+    assert made.returncode == 0, made.stderr
+    return env
+
+
 def test_a_command_is_called_with_only_the_front_loaded(installed: UserInstall, tmp_path: Path) -> None:
     """`list s.p12` as the console script runs it: what is loaded when cli.quick_parse hands over to the command
     (what happens after is the store's: its own tests)."""
-    env = {"FRONT_PW": "front-pw-1"}
-    made, _ = installed.run(["selfsign", "s.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256", "-p",
-                             "env:FRONT_PW"], cwd=tmp_path, env=env)
-    assert made.returncode == 0, made.stderr
+    env = _selfsigned(installed, tmp_path)
     probe = ("import sys\nfrom keystores.cli import main, quick_parse\nparse = quick_parse.parse\n"
              "def recorded(argv):\n    call = parse(argv)\n"
              "    print(sorted(set(sys.modules) & {names!r}), file=sys.stderr)\n    return call\n"
@@ -78,10 +84,7 @@ def test_reading_a_store_makes_none_of_the_rarely_raised_error_classes(installed
                                                                       tmp_path: Path) -> None:
     """keystores.errors makes the classes of _MADE_ON_USE when first asked for: `list` and `show` of a PKCS#12 ask
     for none of them (each ~10 us to make); once asked for, the class is the one every later look-up gets."""
-    env = {"FRONT_PW": "front-pw-1"}
-    made, _ = installed.run(["selfsign", "s.p12", "--label", "web", "--dn", "CN=web", "--key-type", "ec:p256", "-p",
-                             "env:FRONT_PW"], cwd=tmp_path, env=env)
-    assert made.returncode == 0, made.stderr
+    env = _selfsigned(installed, tmp_path)
     probe = ("import sys\nfrom keystores import errors\nfrom keystores.cli import main\n"
              "try:\n    main.run(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
              "print(sorted(set(errors._MADE_ON_USE) & set(vars(errors))), file=sys.stderr)\n")
