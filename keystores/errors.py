@@ -86,10 +86,8 @@ def __getattr__(name: str) -> Any:
         return ExitCode
     made = _MADE_ON_USE.get(name)
     if made is not None:
-        base, doc, code = made
-        namespace = {"__module__": __name__, "__qualname__": name, "__doc__": doc}
-        if code is not None:
-            namespace["exit_code"] = _ExitCodeOf(code)
+        base, doc, extras = made
+        namespace = {"__module__": __name__, "__qualname__": name, "__doc__": doc, **extras}
         return globals().setdefault(name, type(name, (globals()[base],), namespace))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -172,10 +170,6 @@ class NotFound(KeystoreError):
     exit_code = _ExitCodeOf(4)  # ExitCode.NOT_FOUND
 
 
-class StoreNotFound(NotFound):
-    pass
-
-
 class EntryNotFound(NotFound):
     """No entry has the label. The message, with its "did you mean", is made when first read, from the labels as
     they were then: stores raise this to test whether a label is free, and comparing it with every label each time
@@ -229,14 +223,6 @@ class UnsupportedFormat(KeystoreError):
     """The file is not a store we know, or a variant we do not read."""
 
 
-class EntryExists(KeystoreError):
-    pass
-
-
-class BackendUnavailable(KeystoreError):
-    """An optional dependency or native library is missing; the message says what to install."""
-
-
 class CapabilityError(KeystoreError):
     """The format cannot express what was asked (a secret key in PKCS#12, a second default in CMS...)."""
 
@@ -246,37 +232,54 @@ class CapabilityError(KeystoreError):
         super().__init__(message, store=store, label=label, hint=hint)
 
 
-class EntriesRefused(CapabilityError):
-    """The destination cannot hold some entries of a transfer; `refused` is (label, reason) for every one of them.
-    Nothing was written; the hint names the transfer's `skip_unreadable`, which writes the others."""
-
-    def __init__(self, refused: list[tuple[str, str]], *, store: str | None = None) -> None:
-        self.refused = refused
-        listed = "; ".join(f"'{label}': {reason}" for label, reason in refused)
-        count = f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'}"
-        super().__init__("entries", f"cannot take {count}, so nothing was written ({listed})", store=store,
-                         hint=Hint("; {} writes the others and lists what it left out", option="--skip-unreadable",
-                                   keyword="skip_unreadable=True"))
+def _entries_refused(error: CapabilityError, refused: list[tuple[str, str]], *, store: str | None = None) -> None:
+    """EntriesRefused's __init__ (the class is made on first use: _MADE_ON_USE)."""
+    error.refused = refused  # type: ignore[attr-defined]
+    listed = "; ".join(f"'{label}': {reason}" for label, reason in refused)
+    count = f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'}"
+    CapabilityError.__init__(error, "entries", f"cannot take {count}, so nothing was written ({listed})", store=store,
+                             hint=Hint("; {} writes the others and lists what it left out",
+                                       option="--skip-unreadable", keyword="skip_unreadable=True"))
 
 
 # Error classes that only some commands raise or catch, made on first use by __getattr__ (`from keystores.errors
-# import StoreLocked` makes it): an exception class costs ~10 us to make, and a command that opens a store to read it
-# needs none of these (start-up, issue 15). name -> (base class, docstring, exit code where it is not the base's).
-_MADE_ON_USE: dict[str, tuple[str, str | None, int | None]] = {
-    "TokenNotFound": ("NotFound", None, None),
-    "StoreExists": ("KeystoreError", None, None),
-    "StoreLocked": ("KeystoreError", None, None),
+# import StoreLocked` makes it): an exception class costs ~10 us to make (~90,000 instructions, most of them its
+# slots looked up along its MRO), and a command that opens a store to read it needs none of these (start-up, issue
+# 15): keystores.store and backends.base import the ones they raise where they raise them.
+# name -> (base class, docstring, what the class body held besides).
+_MADE_ON_USE: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "StoreNotFound": ("NotFound", None, {}),
+    "TokenNotFound": ("NotFound", None, {}),
+    "EntryExists": ("KeystoreError", None, {}),
+    "StoreExists": ("KeystoreError", None, {}),
+    "StoreLocked": ("KeystoreError", None, {}),
+    "BackendUnavailable": ("KeystoreError", "An optional dependency or native library is missing; the message says "
+                           "what to install.", {}),
+    "EntriesRefused": ("CapabilityError", "The destination cannot hold some entries of a transfer; `refused` is "
+                       "(label, reason) for every one of them.\n    Nothing was written; the hint names the "
+                       "transfer's `skip_unreadable`, which writes the others.", {"__init__": _entries_refused}),
     "KeyNotExtractable": ("KeystoreError", "The key lives on a token that marks it sensitive or non-extractable.",
-                          None),
+                          {}),
     "ChecksFailed": ("KeystoreError", "validate/audit found problems; the report has already been printed.",
-                     5),  # ExitCode.CHECKS_FAILED
+                     {"exit_code": _ExitCodeOf(5)}),  # ExitCode.CHECKS_FAILED
 }
 
 if TYPE_CHECKING:  # what type checkers see of them
 
+    class StoreNotFound(NotFound): ...
+
     class TokenNotFound(NotFound): ...
 
+    class EntryExists(KeystoreError): ...
+
     class StoreExists(KeystoreError): ...
+
+    class BackendUnavailable(KeystoreError): ...
+
+    class EntriesRefused(CapabilityError):
+        refused: list[tuple[str, str]]
+
+        def __init__(self, refused: list[tuple[str, str]], *, store: str | None = None) -> None: ...
 
     class StoreLocked(KeystoreError): ...
 

@@ -14,11 +14,9 @@ import sys
 
 from keystores import formats, paths
 from keystores.errors import (
-    BackendUnavailable,
     Hint,
     KeystoreError,
     PasswordRequired,
-    StoreNotFound,
     UnsupportedFormat,
     UsageError,
 )
@@ -58,6 +56,8 @@ def backend_class(name: str) -> Any:
     except ImportError as exc:
         missing = exc.name or module_name
         advice = f"; install it with: {record.install}" if record.install else ""
+        from keystores.errors import BackendUnavailable  # made on first use (keystores.errors._MADE_ON_USE)
+
         raise BackendUnavailable(f"the {name} backend needs the module '{missing}'{advice}") from exc
     return getattr(module, attr)
 
@@ -104,6 +104,8 @@ def detect(location: str, *, explicit: str | None = None) -> tuple[str, list[str
         kinds = ", ".join(f"{'/'.join(r.folder_files)} ({r.title})" for r in formats.folder_formats())
         raise UnsupportedFormat(f"is a folder without {kinds}, not a store", store=location)
     if not paths.exists(location):
+        from keystores.errors import StoreNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
         raise StoreNotFound("no such file", store=location)
     from keystores.fileread import _io_error, open_source
 

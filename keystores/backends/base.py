@@ -11,7 +11,6 @@ from keystores import paths
 from keystores.errors import (
     REPLACE,
     CapabilityError,
-    EntryExists,
     EntryNotFound,
     Hint,
     KeystoreError,
@@ -172,6 +171,8 @@ class BaseStore:
             existing = None
         if existing is not None:
             if not replace:
+                from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
+
                 raise EntryExists("an entry with this label exists", store=self.location, label=entry.label,
                                   hint=REPLACE)
             del self._entries[existing]
@@ -253,6 +254,8 @@ class BaseStore:
             new = new.lower()
         with suppress(EntryNotFound):
             if self._find(new) != source:
+                from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
+
                 raise EntryExists("an entry with the new label exists", store=self.location, label=new)
         renamed = self._entries[source].with_(label=new)
         self._entries = {(new if k == source else k): (renamed if k == source else v)
