@@ -205,6 +205,13 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
     assert wrong.returncode == 3 and "wrong password (the PKCS#12 MAC does not match)" in wrong.stderr
 
 
+def test_showing_a_pkcs12_hashes_by_the_openssl_module_its_mac_loaded(files: list[Path]) -> None:
+    """`show` takes the fingerprints from _hashlib's constructors (hashlib's own), loaded for the MAC and the
+    derivations: no built-in hash module (a shared library each) and no hashlib (keystores.crypto.digests)."""
+    shown = _modules_after_list(files[2], command="show", extra=("server",))
+    assert "_hashlib" in shown and not {"_sha1", "_sha256", "_sha2", "hashlib"} & set(shown)
+
+
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
     """pbe._is_pkcs8 reads RSA and EC keys' structure itself: its verdict is asn1crypto's, on keys and on near-keys
     (what a wrong password can give)."""

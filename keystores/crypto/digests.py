@@ -66,6 +66,30 @@ def _built_in(name: str, size: int) -> Any:
     return found
 
 
+def _openssl(name: str) -> Any:
+    """hashlib's constructor of `name` where _hashlib is loaded already (a PKCS#12 read loads it for its
+    derivations), found as hashlib finds it (hashlib.sha256 is _hashlib.openssl_sha256), without importing hashlib
+    or the built-in module (a shared library each: `show one.p12`'s fingerprints loaded _sha1 and _sha256,
+    bench/bench_core.py). None where _hashlib is not loaded, lacks the name or refuses it (a FIPS build may): then
+    as before."""
+    loaded = sys.modules.get("_hashlib")
+    if loaded is None or name in ("blake2b", "blake2s"):  # (hashlib takes these two from their own modules)
+        return None
+    found = _from_openssl.get(name, _from_openssl)
+    if found is _from_openssl:
+        found = getattr(loaded, "openssl_" + name, None)
+        if found is not None:
+            try:
+                found(usedforsecurity=False)  # as hashlib tries it before taking it
+            except ValueError:
+                found = None
+        _from_openssl[name] = found
+    return found
+
+
+_from_openssl: dict[str, Any] = {}  # name -> _hashlib's constructor, or None
+
+
 def digest(name: str, data: bytes) -> bytes:
     """hashlib.new(name, data).digest(), for any name hashlib knows."""
     return constructor(name, len(data))(data).digest()  # type: ignore[no-any-return]
@@ -74,7 +98,9 @@ def digest(name: str, data: bytes) -> bytes:
 def constructor(name: str, size: int) -> Callable[[bytes], Any]:
     """A constructor of `name`'s hash objects, as hashlib.new(name, data) makes them, to hash `size` bytes in all
     (a loop of many small hashes asks once: a stash's keystream hashes ~300 times)."""
-    found = _built_in(name, size)
+    found = _openssl(name)
+    if found is None:
+        found = _built_in(name, size)
     if found is not None:
         return found  # type: ignore[no-any-return]
     import hashlib
