@@ -212,6 +212,35 @@ def test_showing_a_pkcs12_hashes_by_the_openssl_module_its_mac_loaded(files: lis
     assert "_hashlib" in shown and not {"_sha1", "_sha256", "_sha2", "hashlib"} & set(shown)
 
 
+def test_labels_are_made_unique_without_loading_pki_labels_until_one_repeats(files: list[Path],
+                                                                            tmp_path: Path) -> None:
+    """keystores.pki.labels is loaded once a label repeats (read._Labels): keytool's file loads it not, and a file
+    whose friendlyNames repeat (OpenSSL's -caname) still shows them numbered, with the one note."""
+    assert "keystores.pki.labels" not in _modules_after_list(files[2])
+    assert "keystores.pki.labels" not in _modules_after_list(files[2], command="show", extra=("server",))
+    key, certs = tmp_path / "k.pem", []
+    for name in ("a", "b", "c"):
+        certs.append(tmp_path / f"{name}.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(certs[-1]), "-days", "2"],
+                       check=True, capture_output=True)
+    (tmp_path / "bc.pem").write_bytes(certs[1].read_bytes() + certs[2].read_bytes())
+    expected = {"same": (["same", "same (2)", "same (3)"], "2 entries share a name with an earlier one and are shown "
+                         "renamed: 'same (2)' for 'same', 'same (3)' for 'same'"),
+                "same (2)": (["same", "same (2)", "same (2) (2)"], "1 entries share a name with an earlier one and "
+                             "are shown renamed: 'same (2) (2)' for 'same (2)'")}
+    for second, (labels, note) in expected.items():
+        path = tmp_path / f"dup{len(second)}.p12"
+        subprocess.run(["openssl", "pkcs12", "-export", "-nokeys", "-in", str(certs[0]), "-certfile",
+                        str(tmp_path / "bc.pem"), "-caname", "same", "-caname", second, "-caname", second,
+                        "-out", str(path), "-passout", f"pass:{PASSWORD}"], check=True, capture_output=True)
+        with open_store(path, password=PASSWORD) as store:
+            assert [entry.label for entry in store.entries()] == labels
+            renamed = [note for note in store.notes if "share a name" in note]
+            assert renamed == [f"{path}: {note}"]
+        assert "keystores.pki.labels" in _modules_after_list(path)
+
+
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
     """pbe._is_pkcs8 reads RSA and EC keys' structure itself: its verdict is asn1crypto's, on keys and on near-keys
     (what a wrong password can give)."""
