@@ -115,6 +115,42 @@ def test_common_schemes_are_described_and_checked_as_asn1crypto_reads_them(files
     assert {"pbes2", "pkcs12_sha1_tripledes_3key"} <= names
 
 
+def test_each_algorithm_identifier_is_read_once(files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """pbe_params.common keeps what it read (a file's part is asked about nine times as it is opened): the same
+    answer, read once, for schemes it reads and for the ones it leaves to asn1crypto (None); at most _KEPT kept."""
+    reads = []
+    real = pbe_params._algorithm
+
+    def counted(data: bytes) -> pbe_params.CommonPbe:
+        reads.append(data)
+        return real(data)
+
+    def unkept(data: bytes) -> pbe_params.CommonPbe | None:
+        try:
+            return real(data)
+        except der.DerError:
+            return None
+
+    monkeypatch.setattr(pbe_params, "_algorithm", counted)
+    monkeypatch.setattr(pbe_params, "_READ", {})
+    algorithms = [part.algorithm for path in files
+                  for part in structure.read_authenticated_safe(structure.read_pfx(path.read_bytes(), "x").safe)
+                  if part.kind == "encrypted_data"]
+    first = [pbe_params.common(algorithm) for algorithm in algorithms]
+    assert first == [unkept(algorithm) for algorithm in algorithms] and None in first  # (the legacy file's RC2)
+    assert [pbe_params.common(algorithm) for algorithm in algorithms] == first
+    assert len(reads) == len(set(algorithms))
+    monkeypatch.setattr(pbe_params, "_READ", {})
+    reads.clear()
+    with open_store(files[2], password=PASSWORD) as store:
+        assert [entry.label for entry in store.entries()] == ["server"]
+    assert len(reads) == len(set(reads)) == 2  # keytool's file: its part's and its key bag's, once each
+    monkeypatch.setattr(pbe_params, "_KEPT", 2)
+    for salt in range(5):
+        pbe_params.common(b"\x30\x03\x02\x01" + bytes([salt]))  # (not an AlgorithmIdentifier: None)
+    assert len(pbe_params._READ) <= 2
+
+
 def test_anything_but_plain_der_goes_to_asn1crypto(tmp_path: Path) -> None:
     """A PFX in BER (indefinite lengths, as some older tools write) lists as its DER form does; damage is named in
     asn1crypto's words as before."""
