@@ -167,6 +167,22 @@ def test_past_the_bytes_allowed_to_the_built_in_modules_hashlib_hashes(built_in_
     assert digests.digest("sha1", b"x" * 100) == expected[100][0]  # the allowance is spent: hashlib again
 
 
+def test_a_digest_loads_neither_operator_nor_the_pads() -> None:
+    """compare_digest is found on first use (module __getattr__) and the HMAC pads are made by the first HMAC of the
+    built-in modules: a fingerprint (`show`) loads no _operator. Run without site (whose editable-install finder
+    loads operator), from the tree."""
+    import subprocess
+    from pathlib import Path
+
+    probe = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom keystores.crypto import digests\n"
+             "digests.digest('sha256', b'x')\nprint('_operator' in sys.modules, digests._PADS is None)\n"
+             "print(digests.compare_digest(b'a', b'a'), '_operator' in sys.modules)\n"
+             "digests.hmac(b'k', (b'm',), 'sha1')\nprint(digests._PADS is None)\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-S", "-c", probe, str(root)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True", "True", "True", "False"]
+
+
 def test_compare_digest_is_a_constant_time_c_function() -> None:
     assert digests.compare_digest in (hmac.compare_digest, __import__("_operator")._compare_digest)
     assert digests.compare_digest(b"ab", b"ab") and not digests.compare_digest(b"ab", b"ac")
