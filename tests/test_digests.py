@@ -18,6 +18,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test finds the built-in modules anew (some replace them) and has hashed nothing yet."""
     monkeypatch.setattr(digests, "_found", {})
     monkeypatch.setattr(digests, "_hashed", 0)
+    monkeypatch.setattr(digests, "_from_openssl", {})
 
 
 @pytest.mark.parametrize("name", ["sha1", "sha224", "sha256", "sha384", "sha512", "md5", "sha3_256", "blake2b"])
@@ -48,7 +49,39 @@ def test_the_built_in_modules_hash_where_there_are(monkeypatch: pytest.MonkeyPat
     fake.sha256 = Recorded  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "_sha256", fake)
     monkeypatch.delitem(sys.modules, "hashlib")
+    monkeypatch.delitem(sys.modules, "_hashlib")  # (nor OpenSSL's module: a .kdb's or a PEM's run)
     assert digests.digest("sha256", b"cert") == b"built-in" and calls == [b"cert"]
+
+
+def test_where_openssls_module_is_loaded_its_constructors_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PKCS#12 read has loaded _hashlib (not hashlib): its constructors are hashlib's own (hashlib.sha256 is
+    _hashlib.openssl_sha256), and no built-in module is loaded for a fingerprint (bench_core's "show one.p12")."""
+    def refused(data: bytes = b"") -> None:
+        raise AssertionError("a built-in module hashed")
+
+    for module, name in (("_sha1", "sha1"), ("_sha256", "sha256"), ("_sha2", "sha256"), ("_md5", "md5")):
+        unused = type(sys)(module)
+        setattr(unused, name, refused)
+        monkeypatch.setitem(sys.modules, module, unused)
+    monkeypatch.delitem(sys.modules, "hashlib")
+    for name in ("sha1", "sha256", "md5"):
+        assert digests.constructor(name, 10) is getattr(hashlib, name)
+        for data in DATA:
+            assert digests.digest(name, data) == hashlib.new(name, data).digest()
+    assert digests._hashed == 0  # (the built-in modules' allowance is left as it was)
+
+
+def test_a_digest_openssl_refuses_is_hashed_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As hashlib takes the built-in module where OpenSSL refuses a digest (a FIPS policy): so does digest."""
+    def refusing(data: bytes = b"", *, usedforsecurity: bool = True) -> None:
+        raise ValueError("[digital envelope routines] unsupported")
+
+    policy = type(sys)("_hashlib")
+    policy.openssl_sha1 = refusing  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "_hashlib", policy)
+    monkeypatch.delitem(sys.modules, "hashlib")
+    assert digests.digest("sha1", b"x") == hashlib.sha1(b"x").digest()
+    assert digests._hashed == 1  # by the built-in module
 
 
 def test_once_hashlib_is_loaded_it_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,8 +109,9 @@ def _hmac_of(key: bytes, parts: tuple[bytes, ...], name: str) -> bytes:
 
 @pytest.fixture
 def built_in_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in a process that has not loaded hashlib."""
+    """As in a process that has loaded neither hashlib nor OpenSSL's module."""
     monkeypatch.delitem(sys.modules, "hashlib")
+    monkeypatch.delitem(sys.modules, "_hashlib")
 
 
 @pytest.mark.parametrize("name", ["sha1", "sha256", "sha384", "sha512", "md5"])
@@ -133,6 +167,22 @@ def test_past_the_bytes_allowed_to_the_built_in_modules_hashlib_hashes(built_in_
     assert digests.digest("sha1", b"x" * 100) == expected[100][0]  # the allowance is spent: hashlib again
 
 
+def test_a_digest_loads_neither_operator_nor_the_pads() -> None:
+    """compare_digest is found on first use (module __getattr__) and the HMAC pads are made by the first HMAC of the
+    built-in modules: a fingerprint (`show`) loads no _operator. Run without site (whose editable-install finder
+    loads operator), from the tree."""
+    import subprocess
+    from pathlib import Path
+
+    probe = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom keystores.crypto import digests\n"
+             "digests.digest('sha256', b'x')\nprint('_operator' in sys.modules, digests._PADS is None)\n"
+             "print(digests.compare_digest(b'a', b'a'), '_operator' in sys.modules)\n"
+             "digests.hmac(b'k', (b'm',), 'sha1')\nprint(digests._PADS is None)\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-S", "-c", probe, str(root)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True", "True", "True", "False"]
+
+
 def test_compare_digest_is_a_constant_time_c_function() -> None:
     assert digests.compare_digest in (hmac.compare_digest, __import__("_operator")._compare_digest)
     assert digests.compare_digest(b"ab", b"ab") and not digests.compare_digest(b"ab", b"ac")
@@ -147,13 +197,17 @@ def test_hmac_without_hashlibs_hmac_object_is_hmacs(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize("name", ["sha1", "sha256", "sha384", "md5", "sha3_256"])
 def test_a_constructor_makes_hashlibs_objects(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """By the built-in module (hashlib not loaded), else by hashlib: the same digests, from one look-up."""
-    for loaded in (False, True):
-        if not loaded:
+    """By the built-in module (neither hashlib nor _hashlib loaded), by _hashlib's, else by hashlib: the same
+    digests, from one look-up."""
+    for loaded in ("", "_hashlib", "hashlib"):
+        if loaded != "hashlib":
             monkeypatch.delitem(sys.modules, "hashlib")
+        if not loaded:
+            monkeypatch.delitem(sys.modules, "_hashlib")
         made = digests.constructor(name, 100)
         assert [made(data).digest() for data in DATA[:2]] == [hashlib.new(name, data).digest() for data in DATA[:2]]
         assert made().digest() == hashlib.new(name).digest()
         monkeypatch.undo()
         monkeypatch.setattr(digests, "_found", {})
         monkeypatch.setattr(digests, "_hashed", 0)
+        monkeypatch.setattr(digests, "_from_openssl", {})

@@ -88,3 +88,26 @@ def test_prestarted_workers_take_the_calls_and_end_with_the_pool():
     with unused:
         unused.prestart(2)
     assert threads_left(before) == 0
+
+
+def test_the_pool_loads_no_collections_and_takes_every_queued_call():
+    """The calls wait in a list taken from its front: no deque, whose builtin module (_collections) reading a
+    PKCS#12 loads for nothing else. Run without site (whose editable-install finder loads collections), from the
+    tree; the 200 calls queued while a worker is held are all taken, once each."""
+    from pathlib import Path
+
+    probe = ("import sys, _thread\nsys.path.insert(0, sys.argv[1])\n"
+             "from keystores.crypto.kdf_pool import KdfPool\n"
+             "order = []\n"
+             "with KdfPool('probe', most=2) as pool:\n"
+             "    pool._cores = 2\n"
+             "    gate = _thread.allocate_lock(); gate.acquire()\n"
+             "    first = pool.submit(None, gate.acquire)\n"  # one worker held here while the rest queue up
+             "    jobs = [pool.submit(None, order.append, n) for n in range(200)]\n"
+             "    gate.release(); first.result()\n"
+             "    for job in jobs: job.result()\n"
+             "print('_collections' in sys.modules, 'collections' in sys.modules, sorted(order) == list(range(200)))\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-S", "-c", probe, str(root)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]

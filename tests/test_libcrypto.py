@@ -145,3 +145,22 @@ def test_once_cryptography_is_loaded_its_ciphers_answer() -> None:
     sealed, loaded = done.stdout.split()
     assert loaded == "False"
     assert bytes.fromhex(sealed) == _by_cryptography("aes", bytes(32), bytes(16), pbe._pad(b"key", 16), decrypt=False)
+
+
+def test_the_ec_point_calls_are_declared_when_first_asked() -> None:
+    """libcrypto.library() declares what reading a PKCS#12 calls (the KDF, CBC); ec_public_point declares its own
+    calls on its first use (list/show/export of one.p12 need none of them), and answers as
+    before: 1 times P-256's generator is the generator."""
+    import subprocess
+    import sys
+
+    probe = ("import _hashlib\nfrom keystores.crypto import libcrypto\nlib = libcrypto.library()\n"
+             "before = 'EC_POINT_mul' in vars(lib)\n"
+             "point = libcrypto.ec_public_point('1.2.840.10045.3.1.7', (1).to_bytes(32, 'big'))\n"
+             "print(before, 'EC_POINT_mul' in vars(lib), point.hex(),\n"
+             "      libcrypto.ec_public_point('1.2.840.10045.3.1.7', bytes(32)))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before, after, point, zero = done.stdout.split()
+    assert (before, after, zero) == ("False", "True", "None")  # (zero is no private key)
+    assert point == ("04" "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+                     "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")

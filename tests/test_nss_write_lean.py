@@ -213,15 +213,13 @@ def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: d
 
 
 def test_the_kdf_pool_loads_no_queue_module() -> None:
-    """Its calls wait in _collections' deque (builtin), not _queue's SimpleQueue (a shared library to load)."""
-    import collections
-
+    """Its calls wait in a list, not _queue's SimpleQueue (a shared library to load) nor a deque (_collections)."""
     from keystores.crypto.kdf_pool import KdfPool
 
     with KdfPool() as pool:
         pool._cores = 2  # threads even on one core
         assert pool.submit(None, sum, (1, 2)).result() == 3
-        assert type(pool._jobs) is collections.deque
+        assert type(pool._jobs) is list
     probe = ("import sys\nfrom keystores.crypto.kdf_pool import KdfPool\nwith KdfPool() as pool:\n"
              "    pool._cores = 2\n    assert pool.submit(None, sum, (1, 2)).result() == 3\n"
              "print(sorted(set(sys.modules) & {'_queue', 'queue', 'threading'}))")

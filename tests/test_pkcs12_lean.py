@@ -115,6 +115,42 @@ def test_common_schemes_are_described_and_checked_as_asn1crypto_reads_them(files
     assert {"pbes2", "pkcs12_sha1_tripledes_3key"} <= names
 
 
+def test_each_algorithm_identifier_is_read_once(files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """pbe_params.common keeps what it read (a file's part is asked about nine times as it is opened): the same
+    answer, read once, for schemes it reads and for the ones it leaves to asn1crypto (None); at most _KEPT kept."""
+    reads = []
+    real = pbe_params._algorithm
+
+    def counted(data: bytes) -> pbe_params.CommonPbe:
+        reads.append(data)
+        return real(data)
+
+    def unkept(data: bytes) -> pbe_params.CommonPbe | None:
+        try:
+            return real(data)
+        except der.DerError:
+            return None
+
+    monkeypatch.setattr(pbe_params, "_algorithm", counted)
+    monkeypatch.setattr(pbe_params, "_READ", {})
+    algorithms = [part.algorithm for path in files
+                  for part in structure.read_authenticated_safe(structure.read_pfx(path.read_bytes(), "x").safe)
+                  if part.kind == "encrypted_data"]
+    first = [pbe_params.common(algorithm) for algorithm in algorithms]
+    assert first == [unkept(algorithm) for algorithm in algorithms] and None in first  # (the legacy file's RC2)
+    assert [pbe_params.common(algorithm) for algorithm in algorithms] == first
+    assert len(reads) == len(set(algorithms))
+    monkeypatch.setattr(pbe_params, "_READ", {})
+    reads.clear()
+    with open_store(files[2], password=PASSWORD) as store:
+        assert [entry.label for entry in store.entries()] == ["server"]
+    assert len(reads) == len(set(reads)) == 2  # keytool's file: its part's and its key bag's, once each
+    monkeypatch.setattr(pbe_params, "_KEPT", 2)
+    for salt in range(5):
+        pbe_params.common(b"\x30\x03\x02\x01" + bytes([salt]))  # (not an AlgorithmIdentifier: None)
+    assert len(pbe_params._READ) <= 2
+
+
 def test_anything_but_plain_der_goes_to_asn1crypto(tmp_path: Path) -> None:
     """A PFX in BER (indefinite lengths, as some older tools write) lists as its DER form does; damage is named in
     asn1crypto's words as before."""
@@ -203,6 +239,42 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
                            capture_output=True, text=True, check=False,
                            env={"PATH": os.environ["PATH"], "PW": "not the password", "NO_COLOR": "1"})
     assert wrong.returncode == 3 and "wrong password (the PKCS#12 MAC does not match)" in wrong.stderr
+
+
+def test_showing_a_pkcs12_hashes_by_the_openssl_module_its_mac_loaded(files: list[Path]) -> None:
+    """`show` takes the fingerprints from _hashlib's constructors (hashlib's own), loaded for the MAC and the
+    derivations: no built-in hash module (a shared library each) and no hashlib (keystores.crypto.digests)."""
+    shown = _modules_after_list(files[2], command="show", extra=("server",))
+    assert "_hashlib" in shown and not {"_sha1", "_sha256", "_sha2", "hashlib"} & set(shown)
+
+
+def test_labels_are_made_unique_without_loading_pki_labels_until_one_repeats(files: list[Path],
+                                                                            tmp_path: Path) -> None:
+    """keystores.pki.labels is loaded once a label repeats (read._Labels): keytool's file loads it not, and a file
+    whose friendlyNames repeat (OpenSSL's -caname) still shows them numbered, with the one note."""
+    assert "keystores.pki.labels" not in _modules_after_list(files[2])
+    assert "keystores.pki.labels" not in _modules_after_list(files[2], command="show", extra=("server",))
+    key, certs = tmp_path / "k.pem", []
+    for name in ("a", "b", "c"):
+        certs.append(tmp_path / f"{name}.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(certs[-1]), "-days", "2"],
+                       check=True, capture_output=True)
+    (tmp_path / "bc.pem").write_bytes(certs[1].read_bytes() + certs[2].read_bytes())
+    expected = {"same": (["same", "same (2)", "same (3)"], "2 entries share a name with an earlier one and are shown "
+                         "renamed: 'same (2)' for 'same', 'same (3)' for 'same'"),
+                "same (2)": (["same", "same (2)", "same (2) (2)"], "1 entries share a name with an earlier one and "
+                             "are shown renamed: 'same (2) (2)' for 'same (2)'")}
+    for second, (labels, note) in expected.items():
+        path = tmp_path / f"dup{len(second)}.p12"
+        subprocess.run(["openssl", "pkcs12", "-export", "-nokeys", "-in", str(certs[0]), "-certfile",
+                        str(tmp_path / "bc.pem"), "-caname", "same", "-caname", second, "-caname", second,
+                        "-out", str(path), "-passout", f"pass:{PASSWORD}"], check=True, capture_output=True)
+        with open_store(path, password=PASSWORD) as store:
+            assert [entry.label for entry in store.entries()] == labels
+            renamed = [note for note in store.notes if "share a name" in note]
+            assert renamed == [f"{path}: {note}"]
+        assert "keystores.pki.labels" in _modules_after_list(path)
 
 
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:

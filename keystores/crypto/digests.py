@@ -15,13 +15,9 @@ import sys
 
 __all__ = ["compare_digest", "constructor", "digest", "hmac"]
 
-try:  # the constant-time comparison hmac re-exports where it has no _hashlib (and _hashlib's own where it has)
-    from _operator import _compare_digest as compare_digest
-except ImportError:  # pragma: no cover - CPython builds _operator in
-    from hmac import compare_digest
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _operator import _compare_digest as compare_digest  # (module __getattr__ at run time)
     from collections.abc import Callable, Sequence
     from typing import Any
 
@@ -36,9 +32,21 @@ SMALL = 1 << 18
 _hashed = 0  # by the built-in modules so far
 _found: dict[str, Any] = {}  # name -> its built-in constructor, or None
 
-# RFC 2104's pads, as hmac.py makes them
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
+_PADS: tuple[bytes, bytes] | None = None  # RFC 2104's pads as hmac.py makes them, by the built-in modules' first HMAC
+
+
+def __getattr__(name: str) -> Any:
+    """compare_digest, found on first use: the constant-time comparison hmac re-exports where it has no _hashlib
+    (and _hashlib's own where it has), from _operator, whose import (~0.3 M instructions) a `show` that only hashes
+    a fingerprint need not pay (bench/bench_core.py "show one.p12 server")."""
+    if name != "compare_digest":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        from _operator import _compare_digest as found
+    except ImportError:  # pragma: no cover - CPython builds _operator in
+        from hmac import compare_digest as found
+    globals()["compare_digest"] = found
+    return found
 
 
 def _built_in(name: str, size: int) -> Any:
@@ -66,6 +74,30 @@ def _built_in(name: str, size: int) -> Any:
     return found
 
 
+def _openssl(name: str) -> Any:
+    """hashlib's constructor of `name` where _hashlib is loaded already (a PKCS#12 read loads it for its
+    derivations), found as hashlib finds it (hashlib.sha256 is _hashlib.openssl_sha256), without importing hashlib
+    or the built-in module (a shared library each: `show one.p12`'s fingerprints loaded _sha1 and _sha256,
+    bench/bench_core.py). None where _hashlib is not loaded, lacks the name or refuses it (a FIPS build may): then
+    as before."""
+    loaded = sys.modules.get("_hashlib")
+    if loaded is None or name in ("blake2b", "blake2s"):  # (hashlib takes these two from their own modules)
+        return None
+    found = _from_openssl.get(name, _from_openssl)
+    if found is _from_openssl:
+        found = getattr(loaded, "openssl_" + name, None)
+        if found is not None:
+            try:
+                found(usedforsecurity=False)  # as hashlib tries it before taking it
+            except ValueError:
+                found = None
+        _from_openssl[name] = found
+    return found
+
+
+_from_openssl: dict[str, Any] = {}  # name -> _hashlib's constructor, or None
+
+
 def digest(name: str, data: bytes) -> bytes:
     """hashlib.new(name, data).digest(), for any name hashlib knows."""
     return constructor(name, len(data))(data).digest()  # type: ignore[no-any-return]
@@ -74,7 +106,9 @@ def digest(name: str, data: bytes) -> bytes:
 def constructor(name: str, size: int) -> Callable[[bytes], Any]:
     """A constructor of `name`'s hash objects, as hashlib.new(name, data) makes them, to hash `size` bytes in all
     (a loop of many small hashes asks once: a stash's keystream hashes ~300 times)."""
-    found = _built_in(name, size)
+    found = _openssl(name)
+    if found is None:
+        found = _built_in(name, size)
     if found is not None:
         return found  # type: ignore[no-any-return]
     import hashlib
@@ -103,9 +137,13 @@ def hmac(key: bytes, parts: Sequence[bytes], name: str) -> bytes:
     if len(key) > block:
         key = made(key).digest()
     key = key.ljust(block, b"\0")
-    inner.update(key.translate(_IPAD))
+    global _PADS
+    if _PADS is None:
+        _PADS = bytes(x ^ 0x36 for x in range(256)), bytes(x ^ 0x5C for x in range(256))
+    inner_pad, outer_pad = _PADS
+    inner.update(key.translate(inner_pad))
     for part in parts:
         inner.update(part)
-    outer = made(key.translate(_OPAD))
+    outer = made(key.translate(outer_pad))
     outer.update(inner.digest())
     return outer.digest()  # type: ignore[no-any-return]

@@ -10,21 +10,23 @@ side by side while the writer lays out the next objects (writes.SqlWrites._store
 legacy PBE of the compat profile too, whose SHA-1 rounds libcrypto runs without the GIL: crypto/kdf.py); what
 is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
 
-The threads are our own (_thread's, fed through a deque), not concurrent.futures: that imports logging,
+The threads are our own (_thread's, fed through a list), not concurrent.futures: that imports logging,
 which costs more than the seven derivations of writing one trusted certificate (about 30 M instructions against
 `python -c pass`'s 90 M), and every NSS write would pay it. Nor threading's: importing it costs ~3.6 ms (~16 M
 instructions), about what a second core saves on the two derivations of reading a small PKCS#12, and a worker here
 needs nothing of it (no name, no join by object): each worker holds a lock of its own while it runs, and leaving
 the pool waits for those locks, as Thread.join waits for the lock threading keeps for it. Nor queue's SimpleQueue:
-its _queue is a shared library to load (~0.2 ms of reading a small PKCS#12); the calls wait in a deque (a builtin
-module's), and a worker with none waits on a lock of its own that each new call releases. Pending is the part of a
+its _queue is a shared library to load (~0.2 ms of reading a small PKCS#12); nor a deque, whose builtin module
+_collections reading a PKCS#12 loads for nothing else (~0.25 M instructions): the calls wait in a list, which a
+worker takes from the front (list.pop(0), like append, is one step under the GIL; moving the pointers of even
+thousands of queued NSS derivations costs microseconds against each one's milliseconds), and a worker with none
+waits on a lock of its own that each new call releases. Pending is the part of a
 Future its users need: result(), and wait() for open_keys, which leaves a key's failure to be raised where the key
 is used.
 """
 
 from __future__ import annotations
 
-from _collections import deque  # collections.deque itself (collections re-exports it), without collections
 from _thread import allocate_lock, start_new_thread  # threading.Lock itself, and what threading starts a thread by
 
 from keystores.crypto.pbkdf2 import usable_cores
@@ -117,7 +119,7 @@ class KdfPool:
         self._cores = usable_cores() if most is None else min(usable_cores(), most)
         self._name = name
         self._stop_at_failure = stop_at_failure
-        self._jobs: deque[Pending[Any] | None] | None = None  # the calls not taken yet; None: a worker's end
+        self._jobs: list[Pending[Any] | None] | None = None  # the calls not taken yet; None: a worker's end
         self._wakes: list[LockType] = []  # each started worker's, released when there may be calls to take
         self._started = 0  # threads asked for: leaving puts as many ends in the queue
         self._running: list[LockType] = []  # each started worker's lock, held by it until it returns
@@ -139,7 +141,7 @@ class KdfPool:
         if self._stop_at_failure:
             job._on_failure = self._stop
         if self._jobs is None:
-            self._jobs = deque()
+            self._jobs = []
         self._jobs.append(job)
         self._wake()
         if self._started < self._cores:  # a worker per call up to the cores: one call ahead of the caller's own
@@ -155,11 +157,11 @@ class KdfPool:
         if self._cores < 2:
             return
         if self._jobs is None:
-            self._jobs = deque()
+            self._jobs = []
         while self._started < min(count, self._cores):
             self._start_worker(self._jobs)
 
-    def _start_worker(self, jobs: deque[Pending[Any] | None]) -> None:
+    def _start_worker(self, jobs: list[Pending[Any] | None]) -> None:
         wake = allocate_lock()
         wake.acquire()  # released when a call is added
         self._wakes.append(wake)
@@ -176,7 +178,7 @@ class KdfPool:
         """The first failure (with stop_at_failure): the calls still queued are dropped."""
         self._closing = True
 
-    def _work(self, jobs: deque[Pending[Any] | None], wake: LockType, listed: list[LockType]) -> None:
+    def _work(self, jobs: list[Pending[Any] | None], wake: LockType, listed: list[LockType]) -> None:
         """A worker: takes calls until it takes an end, waiting on `wake` while there are none. Never interrupted
         (signals reach the main thread only), so once it is listed it releases its lock whatever the calls do."""
         running = allocate_lock()
@@ -185,7 +187,7 @@ class KdfPool:
         try:
             while True:
                 try:
-                    job = jobs.popleft()
+                    job = jobs.pop(0)
                 except IndexError:
                     wake.acquire()  # until a call (or an end) is added
                     continue

@@ -98,18 +98,8 @@ def _load() -> Any:
         "EVP_CipherUpdate": ([address, pointer, ctypes.POINTER(number), pointer, number], number),
         "ERR_clear_error": ([], None),
         "OBJ_txt2nid": ([pointer], number),
-        "EC_GROUP_new_by_curve_name": ([number], address),
-        "EC_GROUP_free": ([address], None),
-        "EC_GROUP_get0_order": ([address], address),
-        "BN_bin2bn": ([pointer, number, address], address),
-        "BN_is_zero": ([address], number),
-        "BN_cmp": ([address, address], number),
         "BN_clear_free": ([address], None),
-        "EC_POINT_new": ([address], address),
-        "EC_POINT_clear_free": ([address], None),
-        "EC_POINT_mul": ([address, address, address, address, address, address], number),
-        "EC_POINT_point2oct": ([address, address, number, pointer, ctypes.c_size_t, address], ctypes.c_size_t),
-    }
+    }  # (ec_public_point declares its own on its first call: reading a PKCS#12 asks for none of them)
     for name in names:
         try:
             found = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)
@@ -168,12 +158,33 @@ def ready(cipher: str, key_length: int) -> None:
 _UNCOMPRESSED = 4  # POINT_CONVERSION_UNCOMPRESSED
 
 
+def _point_prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
+    """ec_public_point's calls, declared when it is first asked (declared()): each costs a symbol look-up and a
+    function object (~0.2 M instructions for the ten), which `list`, `show` and `export` of a PKCS#12 do not need
+    (bench/bench_core.py)."""
+    pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
+    return {
+        "EC_GROUP_new_by_curve_name": ([number], address),
+        "EC_GROUP_free": ([address], None),
+        "EC_GROUP_get0_order": ([address], address),
+        "BN_bin2bn": ([pointer, number, address], address),
+        "BN_is_zero": ([address], number),
+        "BN_cmp": ([address, address], number),
+        "EC_POINT_new": ([address], address),
+        "EC_POINT_clear_free": ([address], None),
+        "EC_POINT_mul": ([address, address, address, address, address, address], number),
+        "EC_POINT_point2oct": ([address, address, number, pointer, ctypes.c_size_t, address], ctypes.c_size_t),
+    }
+
+
 def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
     """The uncompressed public point (04 || X || Y) of the private `scalar` (big-endian) on the named curve
     `curve_oid`: scalar times the generator. None where libcrypto is not loaded, does not know the curve, or the
     scalar is not a private key on it (zero, or not below the group's order), or anything fails."""
-    found = library()
-    if found is None or not scalar:
+    if library() is None or not scalar:
+        return None
+    found = declared(__name__, _point_prototypes)
+    if found is None:
         return None
     nid = found.OBJ_txt2nid(curve_oid.encode("ascii"))
     group = found.EC_GROUP_new_by_curve_name(nid) if nid else None

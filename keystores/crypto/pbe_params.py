@@ -57,10 +57,28 @@ class CommonPbe(FrozenValue):
 
 def common(algorithm: bytes) -> CommonPbe | None:
     """The scheme of an AlgorithmIdentifier (DER, the whole of `algorithm`), or None when it is not one read here."""
+    if type(algorithm) is bytes:
+        found = _READ.get(algorithm, _READ)
+        if found is not _READ:
+            return found  # type: ignore[return-value]
     try:
-        return _algorithm(algorithm)
+        found = _algorithm(algorithm)
     except (der.DerError, IndexError):
-        return None
+        found = None
+    if type(algorithm) is bytes:
+        if len(_READ) >= _KEPT:
+            _READ.clear()
+        _READ[algorithm] = found
+    return found  # type: ignore[return-value]
+
+
+# What common() read, by the DER it read it from: opening a PKCS#12 asks about its encrypted part's parameters nine
+# times (checked and charged before the file's derivations start and again as read.py reads it, its key's
+# derivation and its cipher started ahead, described, decrypted), each reading ~20 us of DER (bench/bench_core.py
+# "list one.p12"). The values are frozen, so one is shared; no secret is among them (salts, counts, IVs); at most
+# _KEPT of them, so that a store of many key bags, each with its salt, keeps no more.
+_READ: dict[bytes, CommonPbe | None] = {}
+_KEPT = 64
 
 
 def encrypted_private_key_info(epki: bytes) -> tuple[bytes, bytes] | None:

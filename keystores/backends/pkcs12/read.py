@@ -49,7 +49,6 @@ from keystores.limits import (
     VerificationBudget,
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -384,7 +383,7 @@ def _assemble(parsed: _Parsed, location: str, *,
     used: set[bytes] = set()  # DER of every certificate that is a key's leaf or chain member
     leaves: set[bytes] = set()  # DER of the key pairs' own certificates: no entries of their own
     results: list[tuple[Entry, bytes | None, bytes | None]] = []
-    labels = UniqueLabels()
+    labels = _Labels()
     unnamed = 0
 
     for key_bag in parsed.keys:
@@ -464,6 +463,33 @@ def _assemble(parsed: _Parsed, location: str, *,
     if cut_short is not None:
         notes.append(cut_short)
     return results, notes
+
+
+class _Labels:
+    """keystores.pki.labels.UniqueLabels for _assemble, loaded once a label repeats: the labels of nearly every file
+    are distinct, and its reading then loads no pki.labels (bench/bench_core.py "list one.p12"). The same labels and
+    note: until then each label is itself, and UniqueLabels takes over with the labels given so far."""
+
+    __slots__ = ("_taken", "_unique")
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+        self._unique: Any = None
+
+    def add(self, base: str) -> str:
+        if self._unique is None:
+            if base not in self._taken:
+                self._taken.add(base)
+                return base
+            from keystores.pki.labels import UniqueLabels
+
+            self._unique = UniqueLabels()
+            for label in self._taken:  # all distinct: each is given as it was
+                self._unique.add(label)
+        return self._unique.add(base)  # type: ignore[no-any-return]
+
+    def summary(self, location: str) -> str | None:
+        return None if self._unique is None else self._unique.summary(location)  # type: ignore[no-any-return]
 
 
 def _open_key(key_bag: _KeyBag, password: str | None, mac_verified: bool, location: str,
