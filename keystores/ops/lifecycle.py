@@ -421,9 +421,9 @@ def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSi
 
 
 def _describe(cert: Any) -> str:
-    """keystores.pki.certificates.describe, imported only where a message names a certificate: sign and receive
-    load none of that module otherwise (start-up speed)."""
-    from keystores.pki.certificates import describe
+    """keystores.pki.dn.describe, imported only where a message names a certificate: receive loads none of that
+    module otherwise (start-up speed; sign has it loaded, for the request's subject)."""
+    from keystores.pki.dn import describe
 
     return describe(cert)
 
