@@ -55,6 +55,11 @@ SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
 # What certreq no longer imports: pki.when, for its placeholder's validity alone (lifecycle._placeholder_validity)
 SHED_BY_CERTREQ = {"keystores.pki.when"}
+# What sign (its request in, its certificates out) and certreq (its request out) no longer import for PEM's base64:
+# binascii, which loads the libz it links (~0.25 ms); libcrypto, in use already for the PKCS#12's MAC and the EC
+# key, does it (keystores.crypto.der.base64_encode, strict_base64_decode). receive reads its reply before opening
+# the store, with no libcrypto in use yet: binascii's.
+SHED_BASE64 = {"binascii"}
 # What writing a PKCS#12 no longer imports (certreq, selfsign, receive): the utf-16-be codec's module, for a bag's
 # friendlyName (codecs.utf_16_be_encode is the function it calls); nor does sign, which writes none
 SHED_CODECS = {"encodings.utf_16_be"}
@@ -138,6 +143,8 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
     assert not SHED_CODECS & set(modules), command
     if command == "certreq":
         assert not SHED_BY_CERTREQ & set(modules)
+    if command in ("sign", "certreq"):
+        assert not SHED_BASE64 & set(modules), command
 
 
 def test_receiving_again_decodes_no_certificate(loaded: dict[str, list[str]]) -> None:
@@ -419,6 +426,43 @@ def test_pem_bodies_decode_and_encode_as_base64_did() -> None:
         try:
             got: bytes | type[Exception] = binascii.a2b_base64(body, strict_mode=True)
         except (binascii.Error, ValueError):
+            got = ValueError
+        assert got == expected, body
+
+
+@pytest.mark.parametrize("in_use", [True, False])
+def test_base64_is_binasciis_with_libcrypto_in_use_or_not(monkeypatch: pytest.MonkeyPatch, in_use: bool) -> None:
+    """crypto.der's base64 (by libcrypto where in use, else binascii) gives what binascii's b2a_base64 without a
+    newline and strict a2b_base64 give, or refuses (ValueError) what the latter refuses: canonical text and every
+    other kind (padding inside or in excess, whitespace, other characters, lengths not a multiple of four)."""
+    import binascii
+    import random
+
+    from keystores.crypto import der, libcrypto
+
+    if in_use:
+        assert libcrypto.library() is not None  # (the library this interpreter's hashlib links)
+    else:
+        monkeypatch.setattr(der, "_libcrypto_in_use", lambda: None)
+    rng = random.Random(15)
+    bodies = [b"", b"QQ==", b"QQ", b"QUI=", b"Q===", b"=QQ=", b"QQ==QQ==", b"QUJD=", b"QUJD==", b"QUJDRA=", b"*QQ="]
+    for _ in range(3000):
+        raw = rng.randbytes(rng.randrange(0, 100))
+        encoded = binascii.b2a_base64(raw, newline=False)
+        assert der.base64_encode(raw) == encoded
+        mutated = bytearray(encoded)
+        for _ in range(rng.randrange(3)):
+            at = rng.randrange(len(mutated) + 1)
+            mutated[at:at + rng.randrange(2)] = bytes([rng.choice(b"AZaz09+/=\n -_\xff")])
+        bodies += [encoded, bytes(mutated), bytes(rng.choice(b"ABab+/=") for _ in range(rng.randrange(12)))]
+    for body in bodies:
+        try:
+            expected: bytes | type[Exception] = binascii.a2b_base64(body, strict_mode=True)
+        except ValueError:
+            expected = ValueError
+        try:
+            got: bytes | type[Exception] = der.strict_base64_decode(body)
+        except ValueError:
             got = ValueError
         assert got == expected, body
 

@@ -512,7 +512,7 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
 def _request_der(data: bytes) -> bytes:
     """A request's DER: the first PEM block labelled as one (as cryptography finds it), or the bytes as given.
     Bytes that are neither come back as they are, for load_request to refuse."""
-    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
+    from keystores.crypto.der import strict_base64_decode  # base64.b64decode(validate=True), without base64
 
     if b"-----BEGIN" not in data:
         return data
@@ -520,8 +520,8 @@ def _request_der(data: bytes) -> bytes:
     if not found:
         return data
     try:
-        return binascii.a2b_base64(b"".join(found[0].split()), strict_mode=True)
-    except (binascii.Error, ValueError):
+        return strict_base64_decode(b"".join(found[0].split()))
+    except ValueError:  # (binascii.Error is one)
         return data
 
 
@@ -606,16 +606,15 @@ def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
     the forms keystores writes, checked as cryptography checks them) come back as EncodedCertificates, read from
     their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
     anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
-    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
-
+    from keystores.crypto.der import strict_base64_decode  # base64.b64decode(validate=True), without base64
     from keystores.pki.encoded import EncodedCertificate
 
     if b"-----BEGIN PKCS7-----" not in data:
         if b"-----BEGIN" in data:
             blocks = pem_bodies(data, (b"CERTIFICATE", b"X509 CERTIFICATE"))
             try:
-                ders = [binascii.a2b_base64(b"".join(block.split()), strict_mode=True) for block in blocks]
-            except (binascii.Error, ValueError):
+                ders = [strict_base64_decode(b"".join(block.split())) for block in blocks]
+            except ValueError:  # (binascii.Error is one)
                 ders = []
         else:
             ders = [data]
