@@ -203,6 +203,11 @@ def _forget_token_key(store: KeyStore, label: str) -> None:
 
 
 # --- selfsign --------------------------------------------------------------------------------------------------
+# _EARLY_WRITE: selfsign and certreq into a file hint the store of their write (expect_write) once the inputs are
+# checked and the label is free, before importing what only making the entry needs (lazy_entries, pki.encoded:
+# ~0.65 ms cold): a PKCS#12's derivations (keystores.backends.pkcs12.write.WriteAhead, ~9 ms on one worker) start
+# that much sooner, and the write waited for them at its end (bench/bench_core.py "certreq", bench_commands.py
+# "selfsign").
 @on_store(writable=True, create=True)
 def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
              not_after: dt.datetime | str | None = None, key_spec: KeySpec | str | None = None,
@@ -210,9 +215,7 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
              replace: bool = False, now: dt.datetime | None = None) -> Issued:
     """A new key pair with a self-signed certificate under `label` (runmqakm -cert -create, keytool -genkeypair).
     With `ca` the certificate is a CA (keyCertSign, cRLSign) that `sign` can use."""
-    from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, parse_sans, profile_extensions
-    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import build_validity, validity
 
     spec = _spec(key_spec)
@@ -222,9 +225,13 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
     start, end = (build_validity(days=days, default_days=default_days) if not_after is None and now is None
                   else validity(days=days, not_after=not_after, now=now, default_days=default_days))
     _label_free(store, label, replace=replace)
-    notes: list[str] = []
     if not store.capabilities.key_generation:
         store.expect_write(new_keys=1)
+    # Imported once the write's derivations have started (_EARLY_WRITE)
+    from keystores.lazy_entries import made_entry
+    from keystores.pki.encoded import EncodedCertificate
+
+    notes: list[str] = []
     signer, key, on_token = _new_key(store, label, spec)
     try:
         public_key = signer.public_key
@@ -250,7 +257,6 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     """Make a key in the store and a PKCS#10 request signed by it. The private key never leaves the store:
     on a token it is made there; in a format with pending requests (.kdb/.rdb) it waits as a REQUEST; elsewhere
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
-    from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
 
     spec = _spec(key_spec)
@@ -266,6 +272,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
                               "needs", store=store.location, label=label)
     if not caps.key_generation:
         store.expect_write(new_keys=1)
+    from keystores.lazy_entries import made_entry  # once the write's derivations have started (_EARLY_WRITE)
     # a pending request keeps the key as an object (the formats that have them load it anyway)
     signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
