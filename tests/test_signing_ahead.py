@@ -8,6 +8,7 @@ the same errors, in the same order."""
 from __future__ import annotations
 
 import _thread
+import contextlib
 import subprocess
 import threading
 from pathlib import Path
@@ -275,3 +276,102 @@ def test_each_derivation_ahead_gives_what_deriving_it_now_gives(profile: str) ->
             assert pbe.decrypt_with(alg, ciphertext, PW) == b"sixteen bytes!!!" * 4
     finally:
         ahead.close()
+
+
+# --- receive: the write's derivations ahead ----------------------------------------------------------------------
+def _reply(tmp_path: Path, ca: Path, *, profile: str = "modern") -> tuple[Path, list]:
+    """web.p12 (written under `profile`) with its request signed by `ca`: the reply, as read_certificates gives it."""
+    web = tmp_path / "web.p12"
+    tmp_path.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as warned:
+        if profile == "compat":
+            from keystores.secrets import WeakCryptoWarning
+
+            warned.enter_context(pytest.warns(WeakCryptoWarning))
+        with open_store(web, password=PW, type="pkcs12", create=True, writable=True, profile=profile) as store:
+            request = lc.certreq(store, "web", "CN=web", key_spec="ec:p256").encoded.pem()
+    issued = lc.sign(ca, "ca", request, password=PW)
+    return web, lc.read_certificates(b"".join(cert.pem() for cert in issued.encoded))
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_receive_derives_its_write_on_a_worker_while_the_chain_is_ordered(ca: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the reply's key is found, the write's derivations (the certificates part's PBKDF2, the MAC's KDF) start
+    on a worker: the chain is ordered once one has begun, where before it was ordered before the write derived
+    anything (this would wait in vain). The file opens, in openssl too, with the chain received."""
+    web, reply = _reply(tmp_path, ca)
+    began, threads, as_read = threading.Event(), [], web.read_bytes()
+    real_pbkdf2 = pbkdf2.pbkdf2_hmac
+    from keystores.pki import chain as pki_chain
+
+    real_order = pki_chain.order_chain
+
+    def derive(hash_name, password, salt, *args, **kwargs):
+        if salt not in as_read:  # the write's (a fresh salt), not the read's
+            threads.append(threading.get_ident())
+            began.set()
+        return real_pbkdf2(hash_name, password, salt, *args, **kwargs)
+
+    def order(*args, **kwargs):
+        assert began.wait(10), "the write's derivations began after the chain was ordered, not beside"
+        return real_order(*args, **kwargs)
+
+    monkeypatch.setattr(pbe, "pbkdf2_hmac", derive)
+    monkeypatch.setattr(pki_chain, "order_chain", order)
+    received = lc.receive(web, reply, password=PW)
+    assert len(received.encoded) == 2 and threads and threading.get_ident() not in threads
+    with open_store(web, password=PW) as store:
+        assert len(store.get("web").chain) == 2
+    done = subprocess.run(["openssl", "pkcs12", "-in", str(web), "-passin", f"pass:{PW}", "-noout"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("profile", ["modern", "compat"])
+def test_receive_derives_what_it_did_each_with_a_fresh_salt(ca: Path, tmp_path: Path, profile: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """receive into a PKCS#12 reads its MAC and certificates part and writes both anew; its key bag is written back
+    as read (modern), or, read in weaker terms than the modern profile writes (a compat file: 3DES by the PKCS#12
+    KDF), opened and sealed anew with a PBKDF2 of its own beside the write's hint, which named no key. The same
+    derivations at the same counts ahead (2 cores) as without (1), each write's salts fresh; the file opens with
+    the chain, its key bag PBES2."""
+    got = []
+    for cores in (1, 2):
+        web, reply = _reply(tmp_path / str(cores), ca, profile=profile)
+        _cores(monkeypatch, cores)
+        runs = _counted(monkeypatch)
+        lc.receive(web, reply, password=PW)
+        monkeypatch.undo()
+        got.append(sorted((which, iterations) for which, _, iterations in runs))
+        written = [salt for which, salt, iterations in runs if which == "pbkdf2"]  # (the compat file has none)
+        assert len(written) == len(set(written)) == (1 if profile == "modern" else 2) + (profile == "modern")
+        with open_store(web, password=PW) as store:
+            entry = store.get("web")
+            assert len(entry.chain) == 2 and entry.key is not None
+        done = subprocess.run(["openssl", "pkcs12", "-in", str(web), "-passin", f"pass:{PW}", "-noout", "-info"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC" in done.stderr, done.stderr
+    assert got[0] == got[1]
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_a_reply_of_another_key_starts_no_derivation(ca: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply no key of the store matches is refused before anything is derived for a write (nothing is written)."""
+    from keystores.errors import NotFound
+
+    web, _ = _reply(tmp_path, ca)
+    _, other = _reply(tmp_path / "other", ca)
+    before, started = web.read_bytes(), []
+    real_init = p12_write.WriteAhead.__init__
+
+    def init(self, *args, **kwargs):
+        started.append(args)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(p12_write.WriteAhead, "__init__", init)
+    with pytest.raises(NotFound):
+        lc.receive(web, other, password=PW)
+    assert not started
+    assert web.read_bytes() == before
