@@ -234,8 +234,9 @@ def pem_armor(label: str, data: bytes) -> bytes:
 
 # Base64 as binascii does it (base64.b64encode, and b64decode(validate=True), without base64's import of struct),
 # by the interpreter's libcrypto where a command has it in use already (keystores.crypto.libcrypto: a PKCS#12's MAC,
-# an EC key): binascii's import loads the libz it links, ~0.25 ms of sign, receive and certreq (issue 15); ctypes'
-# import would cost more than that, so without libcrypto in use, binascii.
+# an EC key): binascii's import loads the libz it links, ~0.25 ms of sign and certreq, and of export and convert to PEM
+# (issue 15); ctypes' import would cost more than that, so without libcrypto in use (receive reads its reply
+# before its store), binascii.
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 

@@ -208,7 +208,7 @@ def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
 def base64_encode(data: bytes) -> bytes | None:
     """binascii.b2a_base64(data, newline=False), by EVP_EncodeBlock (the same alphabet and padding: RFC 4648), or
     None where the library is not loaded or lacks the call. For keystores.crypto.der, which asks only where the
-    library is in use already: binascii's import loads the libz it links (~0.25 ms of sign, receive, certreq)."""
+    library is in use already: binascii's import loads the libz it links (~0.25 ms of sign and certreq)."""
     found = declared(f"{__name__}.base64", _base64_prototypes)
     if found is None or len(data) > _BASE64_MOST:
         return None
