@@ -723,10 +723,6 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
         ) if tried else "(the store holds no keys or pending requests)"
         raise NotFound(f"no key in the store matches the public key of {what}; keys tried: {keys}. "
                        "Nothing was written", store=store.location)
-    # The key is found: the write's derivations (a PKCS#12's certificates part and MAC, whose key bag is written back
-    # as read) start now on another core, while the chain is ordered and checked (bench/bench_core.py "receive":
-    # they ran after it, in the write); not before the match, so that a reply of another key waits for none.
-    store.expect_write()
     notes: list[str] = []
     # Prefer the entry still waiting (a request or a placeholder) when the same key sits under several labels.
     if len(match) > 1:  # (sorting one would decode its chain for nothing)

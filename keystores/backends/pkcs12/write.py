@@ -190,7 +190,7 @@ def _serialize(entries: Iterable[Entry], password: str | None,
                        for entry in entries)
     laid_out = (entries, password, profile, local_key_ids, location, chains, chain_entries, kept, sealed_anew,
                 certificates)
-    if ahead is not None and ahead.fits(password, profile):
+    if ahead is not None and ahead.fits(password, profile) and len(ahead.keys) >= len(sealed_anew):
         return _laid_out(*laid_out, None, ahead)
     if password is None or not (sealed_anew or certificates):
         return _laid_out(*laid_out, None)  # the MAC's derivation alone, if any
@@ -217,15 +217,10 @@ def _laid_out(entries: list[Entry], password: str | None, profile: _WriteProfile
     sealers: dict[int, pbe.Sealer] = {}  # id(entry) -> the encryption of its key bag or secret bag
     certificates: pbe.Sealer | None = None
     mac_key: tuple[bytes, bytes] | None = None
-    if ahead is not None:  # made for this password and profile (fits): under way
+    if ahead is not None:  # made for this password and profile (fits), at least one per key bag: under way
         from keystores.crypto import pbe
 
         sealers = dict(zip(sealed_anew, ahead.keys, strict=False))
-        for anew in sealed_anew[len(ahead.keys):]:  # more key bags than the hint said (receive's names none, and a
-            # key read in weaker terms than the profile's is sealed anew): the worker's if it gets to them, else
-            # this thread derives them (WriteAhead.submit)
-            sealers[anew] = pbe.Sealer(profile.key_scheme, password, iterations=profile.iterations,
-                                       salt_length=profile.salt_length, pool=ahead)  # type: ignore[arg-type]
         certificates = ahead.certificates if with_certificates else None
     elif password is not None and (sealed_anew or with_certificates):
         from keystores.crypto import pbe
