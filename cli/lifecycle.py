@@ -249,7 +249,7 @@ def sign_cmd(
         _write_output(out, blob)
     show_notes(result.notes)
     if out != "-":
-        from keystores.pki.certificates import describe
+        from keystores.pki.dn import describe  # (loaded already: sign read the request's subject)
         from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
 
         made = result.encoded[0]

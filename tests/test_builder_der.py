@@ -288,8 +288,8 @@ def _v1_certificate(key: rsa.RSAPrivateKey, name: str) -> bytes:
 
 
 def test_encoded_certificates_read_as_cryptography_reads_them(keys: dict) -> None:
-    from keystores.pki.certificates import describe
     from keystores.pki.chain import is_ca, issued_by, may_sign_certificates
+    from keystores.pki.dn import describe
     from keystores.pki.encoded import EncodedCertificate
 
     ca_der = _ours("ca", keys["ca"].public_key(), keys["ca"], path_length=0)

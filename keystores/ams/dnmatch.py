@@ -46,7 +46,7 @@ def attribute_names(text: str) -> list[str]:
 
 def certificate_dn(cert: x509.Certificate) -> str:
     """The subject as AMS compares it: `CN=x,O=y,C=GB`, most specific part first (read from the DER of a
-    certificate held as DER, as keystores.pki.certificates.describe reads it)."""
+    certificate held as DER, as keystores.pki.dn.describe reads it)."""
     from keystores.pki.dn import DistinguishedName
     from keystores.pki.encoded import EncodedCertificate
 

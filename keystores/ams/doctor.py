@@ -399,8 +399,8 @@ _VALIDATED: dict[tuple[bytes, tuple[bytes, ...], dt.datetime], str | None] = {}
 
 
 def _validation_problem(cert: x509.Certificate, pool: list[x509.Certificate], at: dt.datetime) -> str | None:
-    from keystores.pki.certificates import describe
     from keystores.pki.chain import is_self_signed, order_chain
+    from keystores.pki.dn import describe
     from keystores.pki.encoded import EncodedCertificate
 
     cert, *pool = _of_one_kind([cert, *pool])

@@ -6,6 +6,10 @@ parsed with asn1crypto."""
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
 
 class DerError(ValueError):
     """Malformed DER."""
@@ -222,9 +226,51 @@ def element_integer(data: bytes, element: Element) -> int:
 def pem_armor(label: str, data: bytes) -> bytes:
     """`data` as one PEM block under `label` ("CERTIFICATE"), as cryptography and OpenSSL write it: base64 in lines of
     64 characters, "\\n" line ends."""
-    import binascii  # base64.b64encode, without base64's import of struct (start-up speed)
-
-    body = binascii.b2a_base64(data, newline=False)
+    body = base64_encode(data)
     lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     tag = label.encode("ascii")
     return b"-----BEGIN " + tag + b"-----\n" + lines + b"\n-----END " + tag + b"-----\n"
+
+
+# Base64 as binascii does it (base64.b64encode, and b64decode(validate=True), without base64's import of struct),
+# by the interpreter's libcrypto where a command has it in use already (keystores.crypto.libcrypto: a PKCS#12's MAC,
+# an EC key): binascii's import loads the libz it links, ~0.25 ms of sign and certreq, and of export and convert to PEM
+# (issue 15); ctypes' import would cost more than that, so without libcrypto in use (receive reads its reply
+# before its store), binascii.
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _libcrypto_in_use() -> ModuleType | None:
+    """keystores.crypto.libcrypto where it has found the library already, else None (nothing imported here)."""
+    import sys
+
+    found = sys.modules.get("keystores.crypto.libcrypto")
+    return found if found is not None and found.already_loaded() else None
+
+
+def base64_encode(data: bytes) -> bytes:
+    """binascii.b2a_base64(data, newline=False)."""
+    found = _libcrypto_in_use()
+    body = found.base64_encode(data) if found is not None else None
+    if body is None:
+        import binascii
+
+        body = binascii.b2a_base64(data, newline=False)
+    return body
+
+
+def strict_base64_decode(text: bytes) -> bytes:
+    """binascii.a2b_base64(text, strict_mode=True): the bytes, or ValueError (binascii.Error is one) for what it
+    refuses. Text in the form every encoder writes (whole groups of four characters of the alphabet, '=' padding
+    only at its end) is decoded by libcrypto where in use; any other text is binascii's to decode or refuse, as its
+    strict mode judges it on this interpreter."""
+    found = _libcrypto_in_use()
+    if found is not None and not len(text) % 4:
+        padding = 2 if text.endswith(b"==") else 1 if text.endswith(b"=") else 0
+        if not text[: len(text) - padding].translate(None, _BASE64_ALPHABET):  # (a '=' before the end is left)
+            decoded = found.base64_decode(text, padding) if text else b""
+            if decoded is not None:
+                return decoded
+    import binascii
+
+    return binascii.a2b_base64(text, strict_mode=True)

@@ -182,8 +182,9 @@ _REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`ke
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.pki.certificates import describe, public_key_of, signature_hash, weak_key
+    from keystores.pki.certificates import public_key_of, signature_hash, weak_key
     from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
+    from keystores.pki.dn import describe
 
     findings: list[Finding] = []
 

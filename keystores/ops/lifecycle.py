@@ -203,6 +203,11 @@ def _forget_token_key(store: KeyStore, label: str) -> None:
 
 
 # --- selfsign --------------------------------------------------------------------------------------------------
+# _EARLY_WRITE: selfsign and certreq into a file hint the store of their write (expect_write) once the inputs are
+# checked and the label is free, before importing what only making the entry needs (lazy_entries, pki.encoded:
+# ~0.65 ms cold): a PKCS#12's derivations (keystores.backends.pkcs12.write.WriteAhead, ~9 ms on one worker) start
+# that much sooner, and the write waited for them at its end (bench/bench_core.py "certreq", bench_commands.py
+# "selfsign").
 @on_store(writable=True, create=True)
 def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = False, days: int | None = None,
              not_after: dt.datetime | str | None = None, key_spec: KeySpec | str | None = None,
@@ -210,9 +215,7 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
              replace: bool = False, now: dt.datetime | None = None) -> Issued:
     """A new key pair with a self-signed certificate under `label` (runmqakm -cert -create, keytool -genkeypair).
     With `ca` the certificate is a CA (keyCertSign, cRLSign) that `sign` can use."""
-    from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, parse_sans, profile_extensions
-    from keystores.pki.encoded import EncodedCertificate
     from keystores.pki.when import build_validity, validity
 
     spec = _spec(key_spec)
@@ -222,9 +225,13 @@ def selfsign(store: KeyStore, label: str, dn: str | x509.Name, *, ca: bool = Fal
     start, end = (build_validity(days=days, default_days=default_days) if not_after is None and now is None
                   else validity(days=days, not_after=not_after, now=now, default_days=default_days))
     _label_free(store, label, replace=replace)
-    notes: list[str] = []
     if not store.capabilities.key_generation:
         store.expect_write(new_keys=1)
+    # Imported once the write's derivations have started (_EARLY_WRITE)
+    from keystores.lazy_entries import made_entry
+    from keystores.pki.encoded import EncodedCertificate
+
+    notes: list[str] = []
     signer, key, on_token = _new_key(store, label, spec)
     try:
         public_key = signer.public_key
@@ -250,7 +257,6 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
     """Make a key in the store and a PKCS#10 request signed by it. The private key never leaves the store:
     on a token it is made there; in a format with pending requests (.kdb/.rdb) it waits as a REQUEST; elsewhere
     it is kept as keytool does, a key pair with a self-signed placeholder certificate, until `receive`."""
-    from keystores.lazy_entries import made_entry
     from keystores.pki.builder import build_certificate_der, build_request, parse_sans
 
     spec = _spec(key_spec)
@@ -266,6 +272,7 @@ def certreq(store: KeyStore, label: str, dn: str | x509.Name, *, key_spec: KeySp
                               "needs", store=store.location, label=label)
     if not caps.key_generation:
         store.expect_write(new_keys=1)
+    from keystores.lazy_entries import made_entry  # once the write's derivations have started (_EARLY_WRITE)
     # a pending request keeps the key as an object (the formats that have them load it anyway)
     signer, key, on_token = _new_key(store, label, spec, as_pkcs8=not caps.pending_requests)
     try:
@@ -421,9 +428,9 @@ def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSi
 
 
 def _describe(cert: Any) -> str:
-    """keystores.pki.certificates.describe, imported only where a message names a certificate: sign and receive
-    load none of that module otherwise (start-up speed)."""
-    from keystores.pki.certificates import describe
+    """keystores.pki.dn.describe, imported only where a message names a certificate: receive loads none of that
+    module otherwise (start-up speed; sign has it loaded, for the request's subject)."""
+    from keystores.pki.dn import describe
 
     return describe(cert)
 
@@ -512,7 +519,7 @@ def _request_to_sign(request: bytes | x509.CertificateSigningRequest, source: st
 def _request_der(data: bytes) -> bytes:
     """A request's DER: the first PEM block labelled as one (as cryptography finds it), or the bytes as given.
     Bytes that are neither come back as they are, for load_request to refuse."""
-    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
+    from keystores.crypto.der import strict_base64_decode  # base64.b64decode(validate=True), without base64
 
     if b"-----BEGIN" not in data:
         return data
@@ -520,8 +527,8 @@ def _request_der(data: bytes) -> bytes:
     if not found:
         return data
     try:
-        return binascii.a2b_base64(b"".join(found[0].split()), strict_mode=True)
-    except (binascii.Error, ValueError):
+        return strict_base64_decode(b"".join(found[0].split()))
+    except ValueError:  # (binascii.Error is one)
         return data
 
 
@@ -606,16 +613,15 @@ def read_certificates(data: bytes, *, source: str = "certificate") -> list[Any]:
     the forms keystores writes, checked as cryptography checks them) come back as EncodedCertificates, read from
     their DER without importing cryptography.x509 (start-up speed, bench_core's "start-up: keystores receive");
     anything else (a .p7b, other extensions, damage) is load_certificates' to read or refuse."""
-    import binascii  # (base64.b64decode(validate=True) is binascii's strict mode; base64 brings struct)
-
+    from keystores.crypto.der import strict_base64_decode  # base64.b64decode(validate=True), without base64
     from keystores.pki.encoded import EncodedCertificate
 
     if b"-----BEGIN PKCS7-----" not in data:
         if b"-----BEGIN" in data:
             blocks = pem_bodies(data, (b"CERTIFICATE", b"X509 CERTIFICATE"))
             try:
-                ders = [binascii.a2b_base64(b"".join(block.split()), strict_mode=True) for block in blocks]
-            except (binascii.Error, ValueError):
+                ders = [strict_base64_decode(b"".join(block.split())) for block in blocks]
+            except ValueError:  # (binascii.Error is one)
                 ders = []
         else:
             ders = [data]

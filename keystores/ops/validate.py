@@ -118,8 +118,9 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
-    from keystores.pki.certificates import describe, signature_hash
+    from keystores.pki.certificates import signature_hash
     from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
+    from keystores.pki.dn import describe
 
     at = at or dt.datetime.now(dt.UTC)
     entry = store.get(label)

@@ -1,5 +1,5 @@
 """Facts about one certificate: decoding that degrades to keystores.pki.undecoded instead of failing, its public key,
-subject in words, signature hash, and whether its key is too weak today."""
+signature hash, and whether its key is too weak today (its subject in words: keystores.pki.dn.describe)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,6 @@ if TYPE_CHECKING:
     from cryptography import x509
 
 WEAK_HASHES = ("md5", "sha1")
-
-
-def describe(cert: x509.Certificate) -> str:
-    """The subject in the MQ/RFC 4514 form."""
-    from keystores.pki.dn import DistinguishedName
-    from keystores.pki.encoded import EncodedCertificate
-
-    name = None
-    if isinstance(cert, EncodedCertificate):  # from its DER where the names are in the usual forms
-        name = DistinguishedName.from_der(cert.subject_der)
-    if name is None:
-        name = DistinguishedName.from_x509(cert.subject)
-    return name.normalized() or "(empty subject)"
 
 
 def signature_hash(obj: x509.Certificate | x509.CertificateSigningRequest) -> str | None:

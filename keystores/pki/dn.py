@@ -179,6 +179,18 @@ class DistinguishedName(FrozenValue):
         return cls(tuple(rdns))
 
 
+def describe(cert: x509.Certificate) -> str:
+    """The subject in the MQ/RFC 4514 form."""
+    from keystores.pki.encoded import EncodedCertificate
+
+    name = None
+    if isinstance(cert, EncodedCertificate):  # from its DER where the names are in the usual forms
+        name = DistinguishedName.from_der(cert.subject_der)
+    if name is None:
+        name = DistinguishedName.from_x509(cert.subject)
+    return name.normalized() or "(empty subject)"
+
+
 def escape_value(value: str) -> str:
     """RFC 4514 escaping: specials always, a leading '#' or blank and a trailing blank."""
     out = []

@@ -12,7 +12,6 @@ from keystores.errors import (
     CapabilityError,
     PasswordRequired,
 )
-from keystores.lazy_entries import SealedEntry
 from keystores.model import Entry, EntryKind, KeyRef, SecretKey, Trust
 
 try:  # what hashlib.sha1 and hashlib.sha256 are, without hashlib's import, which makes a constructor for every digest
@@ -165,6 +164,10 @@ def _serialize(entries: Iterable[Entry], password: str | None,
         from keystores.crypto import libcrypto  # it does the bags' CBC too (crypto/pbe), and cryptography's
 
         libcrypto.library()  # cipher modules are not imported (certreq, selfsign: ~1.5 ms of start-up)
+    # (here, not at the top: WriteAhead, which certreq and selfsign start first, needs none of it; lifecycle's
+    # _EARLY_WRITE)
+    from keystores.lazy_entries import SealedEntry
+
     entries = list(entries)
     # A certificate entry that is also a key pair's chain member is one bag, in the chain, with its own attributes.
     chains = {id(e): e.chain_der() for e in entries if e.kind is EntryKind.KEY_PAIR or e.kind.is_certificate}
