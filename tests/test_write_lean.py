@@ -358,6 +358,45 @@ def test_java_stores_load_no_utf_16_codec_module(installed: str, stores: dict[st
     assert "encodings.utf_16_be" not in modules and _keys(copy, new_password) == before
 
 
+@pytest.mark.parametrize("name", ["s.jks", "s.jceks"])
+def test_java_stores_load_no_hashlib(installed: str, stores: dict[str, str], name: str,  # noqa: F811
+                                     tmp_path: Path) -> None:
+    """A Java store's SHA-1s (its store digest, JKS's key protector) are OpenSSL's where the command has loaded it
+    (converting from a PKCS#12), else the interpreter's built-in SHA-1 for a small store: listing one loads neither
+    hashlib nor libcrypto (start-up), rewriting one or converting one.p12 into one loads no hashlib, and what is
+    written still opens with the password (its store digest checked), the key as it was."""
+    copy = _copy(stores, name, tmp_path)
+    out = tmp_path / f"c{Path(name).suffix}"
+    modules, _ = _as_user(installed, ["list", str(copy), "--password", "env:LEAN_PW"])
+    assert not {"hashlib", "_hashlib"} & modules
+    for argv in (["rename", str(copy), "ca", "root", "--password", "env:LEAN_PW"],
+                 ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW", "--dest-password",
+                  "env:LEAN_PW"]):
+        modules, _ = _as_user(installed, argv)
+        assert "hashlib" not in modules, argv
+    assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
+    with open_store(copy, password=PASSWORD) as store:
+        assert "root" in {entry.label for entry in store.entries()}
+
+
+def test_java_store_digest_by_any_sha1_is_hashlibs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """crypto.decrepit.java's SHA-1s, OpenSSL's or keystores.crypto.digests' choice, give what hashlib gives."""
+    import hashlib
+    import sys
+
+    from keystores.crypto.decrepit import java
+
+    data, key = bytes(range(256)) * 5, bytes(range(100, 238))
+    expected = hashlib.sha1(java.java_password_bytes("pässwörd") + java.STORE_DIGEST_WHITENER + data).digest()
+    protected = java.jks_protect_key(key, "pässwörd", salt=bytes(20))
+    for loaded in (True, False):
+        if not loaded:
+            monkeypatch.setitem(sys.modules, "_hashlib", None)  # as if no command had loaded OpenSSL's
+        assert java.store_digest("pässwörd", data[:1000], data[1000:]) == expected
+        assert java.jks_protect_key(key, "pässwörd", salt=bytes(20)) == protected
+        assert java.jks_unprotect_key(protected, "pässwörd") == key
+
+
 def test_reading_a_kdb_loads_no_writer(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """CmsStore imports its writing half (cms.write) when it writes: a command that only reads a .kdb loads none
     of it, and one that writes still writes what GSKit reads (the commands' own tests; here, the entries)."""

@@ -13,11 +13,16 @@ request). These functions raise WrongPassword when a check value or padding fail
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
+import sys
 
 from keystores.errors import UsageError, WrongPassword
 from keystores.limits import check_kdf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 STORE_DIGEST_WHITENER = b"Mighty Aphrodite"
 JKS_KEY_PROTECTOR_OID = "1.3.6.1.4.1.42.2.17.1.1"
@@ -35,9 +40,22 @@ def java_password_bytes(password: str) -> bytes:
     return codecs.utf_16_be_encode(password, "surrogatepass")[0]
 
 
+def _sha1(size: int) -> Callable[[bytes], Any]:
+    """SHA-1's constructor, to hash `size` bytes in all: OpenSSL's where the process has loaded it (a convert from
+    a PKCS#12 has), else keystores.crypto.digests' choice, the interpreter's built-in SHA-1 for a small store. Not
+    hashlib, whose import loads libcrypto (~3 ms of listing a small JKS, start-up) and, once it is loaded, still
+    costs more to import (with _blake2) than hashing a small store takes."""
+    made = getattr(sys.modules.get("_hashlib"), "openssl_sha1", None)  # what hashlib.sha1 is
+    if made is not None:
+        return made  # type: ignore[no-any-return]
+    from keystores.crypto import digests
+
+    return digests.constructor("sha1", size)
+
+
 def store_digest(password: str, *parts: bytes | memoryview) -> bytes:
     """The JKS/JCEKS integrity digest over `parts` (the file up to the digest)."""
-    digest = hashlib.sha1(java_password_bytes(password) + STORE_DIGEST_WHITENER)
+    digest = _sha1(sum(len(part) for part in parts))(java_password_bytes(password) + STORE_DIGEST_WHITENER)
     for part in parts:
         digest.update(part)
     return digest.digest()
@@ -51,8 +69,9 @@ def _xor(data: bytes, stream: bytes) -> bytes:
 def _jks_keystream(password: bytes, salt: bytes, size: int) -> bytes:
     blocks = []
     current = salt
+    sha1 = _sha1(size * 2)
     for _ in range((size + 19) // 20):
-        current = hashlib.sha1(password + current).digest()
+        current = sha1(password + current).digest()
         blocks.append(current)
     return b"".join(blocks)
 
@@ -62,7 +81,7 @@ def jks_protect_key(pkcs8_der: bytes, password: str, *, salt: bytes | None = Non
     pw = java_password_bytes(password)
     salt = salt if salt is not None else os.urandom(20)
     encrypted = _xor(pkcs8_der, _jks_keystream(pw, salt, len(pkcs8_der)))
-    return salt + encrypted + hashlib.sha1(pw + pkcs8_der).digest()
+    return salt + encrypted + _sha1(len(pkcs8_der))(pw + pkcs8_der).digest()
 
 
 def jks_unprotect_key(blob: bytes, password: str) -> bytes:
@@ -72,7 +91,7 @@ def jks_unprotect_key(blob: bytes, password: str) -> bytes:
     pw = java_password_bytes(password)
     salt, encrypted, check = blob[:20], blob[20:-20], blob[-20:]
     plain = _xor(encrypted, _jks_keystream(pw, salt, len(encrypted)))
-    if hashlib.sha1(pw + plain).digest() != check:
+    if _sha1(len(plain))(pw + plain).digest() != check:
         raise WrongPassword("the key password does not open this key")
     return plain
 
@@ -92,6 +111,8 @@ def _md5_function():  # type: ignore[no-untyped-def]
 
         return _md5.md5
     except ImportError:
+        import hashlib
+
         return hashlib.md5
 
 
