@@ -209,8 +209,8 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
     if not dest.capabilities.multiple_entries and len(prepared) > 1:
         raise CapabilityError("multiple_entries", f"a {dest.format} file holds one entry, {len(prepared)} given",
                               store=dest.location)
-    for entry in prepared:  # what dest cannot hold, or a password it needs for it, before the first add
-        dest.check_entry(entry)
+    # (each entry in `prepared` passed dest.check_entry above, and nothing has changed since: what dest cannot
+    # hold, or a password it needs for it, was raised before the first add)
     written = []
     for done, entry in enumerate(prepared, 1):
         dest.add(entry, replace=replace)
