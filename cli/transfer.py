@@ -220,10 +220,10 @@ def report_transfer(result: Any, dest: str, verb: str, as_json: bool,
         emit_json({"schema": 1, "store": dest, "written": result.copied, "skipped": skipped,
                    "left_out": [{"label": label, "reason": reason} for label, reason in result.left_out]})
         return
-    from keystores.cli.render import plural
-
     count = len(result.copied)
-    err(f"{verb} {plural(count, *what)}" + (f" to {dest}" if verb == "wrote" else ": "
+    # cli.render.plural's words, without loading the table module for them (start-up: every convert and import)
+    counted = f"{count} {what[0] if count == 1 else what[1]}"
+    err(f"{verb} {counted}" + (f" to {dest}" if verb == "wrote" else ": "
         + ", ".join(result.copied[:10]) + (" ..." if count > 10 else ""))
         + (f"; skipped {len(skipped)}" if skipped else "")
         + (f"; left out {len(result.left_out)}" if result.left_out else ""))

@@ -201,6 +201,8 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
         assert "cryptography.hazmat.primitives.serialization" not in loaded, argv
     loaded = _modules_after("convert", str(source), str(converted))
     assert "cryptography.x509" not in loaded and "dataclasses" not in loaded  # the key too: keystores.pki.pkcs8
+    assert "binascii" not in loaded
+    assert "keystores.cli.render" not in loaded  # its summary line needs no table module (cli/transfer.py)
     assert "cryptography.hazmat.primitives.serialization" not in loaded
     # the EC key is written from its decrypted bytes (Entry.held_pkcs8), the certificate from its DER: no
     # cryptography at all
