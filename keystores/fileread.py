@@ -87,6 +87,8 @@ class open_source:
         self._fd = -1
 
     def __enter__(self) -> int:
+        from keystores.errors import UnsupportedFormat  # (a name local to the whole function: raised in both trys)
+
         path = self._path
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -95,8 +97,6 @@ class open_source:
 
             raise StoreNotFound("no such file", store=paths.normal(path)) from exc
         except IsADirectoryError as exc:
-            from keystores.errors import UnsupportedFormat
-
             raise UnsupportedFormat("is a folder, not a key store file", store=paths.normal(path)) from exc
         except OSError as exc:
             raise _io_error(path, exc, "read") from exc
