@@ -12,7 +12,6 @@ What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
@@ -26,11 +25,32 @@ from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
-try:  # hmac's own compare_digest, which it re-exports from _hashlib: importing hmac costs ~2 M instructions
+try:  # _hashlib's own objects, which hashlib and hmac re-export (hashlib.sha1 is _hashlib.openssl_sha1,
+    # hmac.compare_digest _hashlib.compare_digest), without those modules: hashlib's import also makes a constructor
+    # for every digest it offers and loads _blake2 (~0.5 ms of `list sql:DIR`, which needs _hashlib anyway for its
+    # PBKDF2), hmac's ~2 M instructions more. NSS names SHA-1 and SHA-2 only, which OpenSSL always has.
+    import _hashlib as _hashes
     from _hashlib import compare_digest
+
+    _PREFIX = "openssl_"
 except ImportError:  # pragma: no cover - a Python built without OpenSSL's hashlib
+    import hashlib as _hashes  # type: ignore[no-redef]
     from hmac import compare_digest
+
+    _PREFIX = ""
+
+
+def hash_constructor(name: str) -> Any:
+    """hashlib's constructor of `name` (sha1, sha256...): getattr(hashlib, name)."""
+    return getattr(_hashes, _PREFIX + name)
+
+
+def hash_new(name: str, data: bytes = b"") -> Any:
+    """hashlib.new(name, data), for the hashes NSS names."""
+    return _hashes.new(name, data)
+
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
 OID_PBKDF2 = "1.2.840.113549.1.5.12"
@@ -59,7 +79,7 @@ _OIDS: dict[str, bytes] = {}
 # --- passKey -------------------------------------------------------------------------------------------------
 def pass_key(global_salt: bytes, password: str) -> bytes:
     """The key NSS derives from the database password; 48-byte salts mean SHA-384 (newer NSS)."""
-    digest = hashlib.sha384 if len(global_salt) == 48 else hashlib.sha1
+    digest = hash_constructor("sha384" if len(global_salt) == 48 else "sha1")
     return digest(global_salt + password.encode("utf-8")).digest()
 
 
@@ -330,8 +350,8 @@ class _MacShape:
         self.head, self.middle = blob[:salt_at], blob[self.salt_span[1] : iter_at]
         self.tail = blob[self.iter_span[1] : mac_at]
         self.prf, self.hash_name, self.key_length = prf, hash_name, key_length
-        self.prf_size = hashlib.new(prf).digest_size
-        self.hasher = getattr(hashlib, hash_name)  # the MAC's hash, and its block size for the HMAC pads
+        self.prf_size = hash_new(prf).digest_size
+        self.hasher = hash_constructor(hash_name)  # the MAC's hash, and its block size for the HMAC pads
         self.block = 128 if hash_name in ("sha384", "sha512") else 64
         if key_length > self.block:
             raise ValueError("MAC key longer than a hash block: the general path handles it")
@@ -371,7 +391,7 @@ class MacChecker:
         self._derived: dict[tuple[str, bytes, int, int], bytes] = {}
 
     def _pad(self, prf: str) -> tuple[object, object]:
-        constructor = getattr(hashlib, prf)
+        constructor = hash_constructor(prf)
         key = self.key
         block = constructor().block_size
         if len(key) > block:
@@ -450,7 +470,7 @@ class MacChecker:
             hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
             if hash_name is None:
                 raise DerError("unknown MAC algorithm")
-            size = key_length or hashlib.new(hash_name).digest_size
+            size = key_length or hash_new(hash_name).digest_size
             mac_key = self.derive(prf, salt, iterations, size)
             expected = _hmac(hash_name, mac_key, message)
             if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
@@ -478,7 +498,7 @@ _HEX8: dict[int, str] = {}
 
 def _hmac(hash_name: str, key: bytes, message: bytes) -> bytes:
     """HMAC (RFC 2104) from two one-shot hash calls: cheaper than hmac.digest for thousands of short messages."""
-    constructor = getattr(hashlib, hash_name)
+    constructor = hash_constructor(hash_name)
     block = 128 if hash_name in ("sha384", "sha512") else 64
     if len(key) > block:
         key = constructor(key).digest()
