@@ -200,14 +200,14 @@ def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, 
 def test_the_nss_backend_takes_sqlite3_s_own_objects() -> None:
     import sqlite3
 
-    from keystores.backends.nss import sqlite
+    from keystores.backends.nss.db import sqlite3 as engine
 
-    assert (sqlite.connect, sqlite.Connection, sqlite.Error, sqlite.OperationalError) == (
+    assert (engine.connect, engine.Connection, engine.Error, engine.OperationalError) == (
         sqlite3.connect, sqlite3.Connection, sqlite3.Error, sqlite3.OperationalError)
 
 
 def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: dict[str, str]) -> None:  # noqa: F811
-    """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/sqlite.py)."""
+    """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/db.py)."""
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
 

@@ -23,8 +23,8 @@ from keystores import paths
 from keystores.backends.base import BaseStore
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
-from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.db import sqlite3
 from keystores.backends.nss.entries import LazyEntries, TrustAndMacs
 from keystores.errors import (
     CapabilityError,

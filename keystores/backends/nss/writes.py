@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
-from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.db import sqlite3
 from keystores.crypto import der
 from keystores.crypto.der import integer as der_integer
 from keystores.crypto.pbkdf2 import expect
