@@ -18,9 +18,10 @@ try:
 except ImportError:  # pragma: no cover - a Python whose sqlite3 is built otherwise
     import sqlite3  # type: ignore[no-redef]
 
-# NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.key_attributes' (the
-# mapping shared with the PKCS#11 backend); the NSS modules name them through this module, beside NSS's own.
-from keystores.pki.key_attributes import (  # noqa: F401  (re-exported for the NSS modules)
+# NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.cka's (those of the
+# mapping shared with the PKCS#11 backend, keystores.pki.key_attributes); the NSS modules name them through this
+# module, beside NSS's own.
+from keystores.pki.cka import (  # noqa: F401  (re-exported for the NSS modules)
     CKA_ALWAYS_SENSITIVE,
     CKA_BASE,
     CKA_CERTIFICATE_TYPE,
