@@ -142,6 +142,22 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         assert store.labels() == ["ca"]
 
 
+def test_writes_that_lay_out_no_key_load_no_key_mapping(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """rename, delete and trust off write objects by the PKCS#11 numbers alone (keystores.pki.cka): the key <->
+    attributes mapping (keystores.pki.key_attributes, ~23 KB of bytecode) is loaded where a key is read or laid out,
+    or a certificate's CKA_ID made (import)."""
+    for args in (["rename", "@", "server", "renamed", *PW], ["trust", "@", "ca", "off", *PW],
+                 ["delete", "@", "server", *PW]):
+        location = _copy(stores, tmp_path / args[0])
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert "keystores.pki.cka" in modules and "keystores.pki.key_attributes" not in modules, (args, run.stderr)
+    location = _copy(stores, tmp_path / "import")
+    modules, _ = _as_user(installed, ["import", stores["extra"], location, "--label", "extra", "--dest-password",
+                                      "env:LEAN_PW"])
+    assert "keystores.pki.key_attributes" in modules
+
+
 def test_a_write_deriving_nothing_in_threads_loads_no_threading(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """Taking trust away writes no MAC: no derivation is submitted, so the write's pool is never made

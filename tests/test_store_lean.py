@@ -345,6 +345,8 @@ def test_showing_an_nss_database_loads_no_hashlib_nor_labels(installed: str, sto
     for args in (["list", stores["nss"], *PW], ["show", stores["nss"], "ca", *PW]):
         modules, run = _as_user(installed, args)
         assert "_hashlib" in modules and not modules & {"hashlib", "_blake2", "keystores.pki.labels"}, args
+        # Nor the key <-> attributes mapping: the objects are read by the numbers alone (keystores.pki.cka).
+        assert "keystores.pki.cka" in modules and "keystores.pki.key_attributes" not in modules, args
         assert "ca" in run.stdout
 
 

@@ -17,7 +17,6 @@ from keystores.errors import (
 from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.pki.key_attributes import private_key_from_attributes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -338,6 +337,9 @@ class LazyEntries:
                                    store=self.location, label=label) from exc
             self._check_mac("key", row.id, 0, attr, plain, label, "private key")
             return plain
+
+        # Here: listing, showing and writing without a key read none (key_attributes is ~23 KB of bytecode).
+        from keystores.pki.key_attributes import private_key_from_attributes
 
         key_type = db.read_ulong(row.get(db.CKA_KEY_TYPE))
         try:
