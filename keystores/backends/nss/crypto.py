@@ -429,14 +429,69 @@ class MacChecker:
     def first_failure(self, meta: dict[str, bytes], prefix: str, object_id: int,
                       values: list[tuple[int, bytes]]) -> int | None:
         """The first attribute of `values` whose MAC, meta[prefix + the attribute as 8 hex digits], is missing,
-        malformed or wrong; None when all match. One object's MACs in one call: listing checks thousands."""
+        malformed or wrong; None when all match. One object's MACs in one call: listing checks thousands.
+
+        The keys of the MACs NSS derives with its own count (10,000 with a password: a trusted certificate's 7 cost
+        ~16 ms one after another) are derived side by side on every core (keystores.crypto.kdf_pool), up to the
+        first MAC that is checked alone (missing, malformed, of 1 or more than NSS's count: _ahead); what is found
+        is the same attribute as checking them in order finds."""
         head = object_id.to_bytes(4, "big")
+        ahead: list[tuple[int, bytes, _MacRead]] = []  # (attribute, MACed bytes, what its check derives)
         for attr, value in values:
             blob = meta.get(prefix + _hex8(attr))
+            message = head + attr.to_bytes(4, "big") + value
+            read = self._ahead(blob) if blob is not None else None
+            if read is not None:
+                ahead.append((attr, message, read))
+                continue
+            failed, ahead = self._first_wrong(ahead), []
+            if failed is not None:
+                return failed
             try:
-                if blob is None or not self.check_message(blob, head + attr.to_bytes(4, "big") + value):
+                if blob is None or not self.check_message(blob, message):
                     return attr
             except DerError:
+                return attr
+        return self._first_wrong(ahead)
+
+    def _ahead(self, blob: bytes) -> _MacRead | None:
+        """What checking `blob` derives, where its derivation may run beside others: a count above 1 (one
+        iteration costs less than a thread) and no higher than NSS's own (which spends nothing of the budget and is
+        within every limit), a key not derived before. None: check_message checks it alone, in its turn (what is
+        wrong with a malformed one too)."""
+        for shape in _MAC_SHAPES:
+            found = shape.read(blob)
+            if found is not None:
+                salt, iterations, mac = found
+                read = (shape.prf, salt, iterations, shape.key_length, shape.hash_name, mac)
+                break
+        else:
+            try:
+                read = _parsed_mac(blob)
+            except (IndexError, KeyError, ValueError):  # (DerError is a ValueError)
+                return None
+        prf, salt, iterations, size = read[:4]
+        if not 1 < iterations <= DEFAULT_ITERATIONS or size > MAX_KEY_LENGTH or (prf, salt, iterations, size) \
+                in self._derived:
+            return None
+        return read
+
+    def _first_wrong(self, ahead: list[tuple[int, bytes, _MacRead]]) -> int | None:
+        """The first attribute of `ahead` whose MAC does not match, their keys derived side by side."""
+        if len(ahead) < 2:
+            keys = [self.derive(*read[:4]) for _, _, read in ahead]
+        else:
+            from keystores.crypto.kdf_pool import KdfPool  # here: an empty password's MACs derive nothing
+
+            with KdfPool("nss-mac-check", most=len(ahead)) as pool:
+                pending = [pool.submit(read[2], pbkdf2_hmac, read[0], self.key, read[1], read[2], read[3])
+                           for _, _, read in ahead]
+                keys = [each.result() for each in pending]
+            for (_, _, read), key in zip(ahead, keys, strict=True):
+                if len(self._derived) < 4096:
+                    self._derived[read[:4]] = key
+        for (attr, message, read), key in zip(ahead, keys, strict=True):
+            if not compare_digest(_hmac(read[4], key, message), read[5]):
                 return attr
         return None
 
@@ -460,29 +515,39 @@ class MacChecker:
                 mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
                 return compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
         try:
-            _, outer = der.value(blob)
-            (_, alg, _), (_, mac, _) = der.children(outer)[:2]
-            alg_items = der.children(alg)
-            if der.oid_text(alg_items[0][1]) != OID_PBMAC1:
-                raise DerError("MAC algorithm is not PBMAC1")
-            kdf, mac_alg = der.children(alg_items[1][1])[:2]
-            salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
-            hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
-            if hash_name is None:
-                raise DerError("unknown MAC algorithm")
-            size = key_length or hash_new(hash_name).digest_size
+            prf, salt, iterations, size, hash_name, mac = _parsed_mac(blob)
             mac_key = self.derive(prf, salt, iterations, size)
-            expected = _hmac(hash_name, mac_key, message)
-            if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
-                with suppress(ValueError):
-                    shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
-                    if shape.read(blob) == (salt, iterations, mac):
-                        _MAC_SHAPES.append(shape)
-            return compare_digest(expected, mac)
+            return compare_digest(_hmac(hash_name, mac_key, message), mac)
         except (IndexError, KeyError, ValueError) as exc:
             if isinstance(exc, DerError):
                 raise
             raise DerError("malformed MAC") from exc
+
+
+#: What checking a MAC derives and compares: (PRF, salt, iterations, key size, MAC hash, MAC).
+_MacRead = tuple[str, bytes, int, int, str, bytes]
+
+
+def _parsed_mac(blob: bytes) -> _MacRead:
+    """A MAC item read by parsing it (its layout then learned: a _MacShape, when it has room). Raises IndexError,
+    KeyError or ValueError (DerError among them) where it is malformed."""
+    _, outer = der.value(blob)
+    (_, alg, _), (_, mac, _) = der.children(outer)[:2]
+    alg_items = der.children(alg)
+    if der.oid_text(alg_items[0][1]) != OID_PBMAC1:
+        raise DerError("MAC algorithm is not PBMAC1")
+    kdf, mac_alg = der.children(alg_items[1][1])[:2]
+    salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
+    hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
+    if hash_name is None:
+        raise DerError("unknown MAC algorithm")
+    size = key_length or hash_new(hash_name).digest_size
+    if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
+        with suppress(ValueError):
+            shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
+            if shape.read(blob) == (salt, iterations, mac):
+                _MAC_SHAPES.append(shape)
+    return prf, salt, iterations, size, hash_name, mac
 
 
 def _hex8(attr: int) -> str:
