@@ -135,3 +135,9 @@ def test_first_failure_derives_side_by_side_and_finds_what_checking_in_order_fin
         assert nc.MacChecker(key).first_failure(meta, prefix, object_id, values) == expected, case
         if case == 0:
             assert expected is None and len(submitted) - before == len(attrs)  # all seven side by side
+    # An empty password's MACs (1 iteration) are checked one by one, inline, as before: no pool.
+    values = [(attr, os.urandom(4)) for attr in attrs]
+    meta = {f"sig_cert_{9:08x}_{attr:08x}": nc.make_mac(key, 9, attr, value, iterations=1) for attr, value in values}
+    before = len(submitted)
+    assert nc.MacChecker(key).first_failure(meta, f"sig_cert_{9:08x}_", 9, values) is None
+    assert len(submitted) == before

@@ -433,20 +433,22 @@ class MacChecker:
 
         The keys of the MACs NSS derives with its own count (10,000 with a password: a trusted certificate's 7 cost
         ~16 ms one after another) are derived side by side on every core (keystores.crypto.kdf_pool), up to the
-        first MAC that is checked alone (missing, malformed, of 1 or more than NSS's count: _ahead); what is found
-        is the same attribute as checking them in order finds."""
+        first MAC that is checked alone in its turn (missing, malformed, above NSS's count: _checked_or_ahead); what
+        is found is the attribute checking them in order finds."""
         head = object_id.to_bytes(4, "big")
         ahead: list[tuple[int, bytes, _MacRead]] = []  # (attribute, MACed bytes, what its check derives)
         for attr, value in values:
             blob = meta.get(prefix + _hex8(attr))
             message = head + attr.to_bytes(4, "big") + value
-            read = self._ahead(blob) if blob is not None else None
-            if read is not None:
-                ahead.append((attr, message, read))
+            found = self._checked_or_ahead(blob, message) if blob is not None else None
+            if found is True:
                 continue
-            failed, ahead = self._first_wrong(ahead), []
-            if failed is not None:
-                return failed
+            if found is not None and found is not False:
+                ahead.append((attr, message, found))
+                continue
+            failed, ahead = self._first_wrong(ahead), []  # the MACs before this one come first
+            if failed is not None or found is False:
+                return failed if failed is not None else attr
             try:
                 if blob is None or not self.check_message(blob, message):
                     return attr
@@ -454,15 +456,17 @@ class MacChecker:
                 return attr
         return self._first_wrong(ahead)
 
-    def _ahead(self, blob: bytes) -> _MacRead | None:
-        """What checking `blob` derives, where its derivation may run beside others: a count above 1 (one
-        iteration costs less than a thread) and no higher than NSS's own (which spends nothing of the budget and is
-        within every limit), a key not derived before. None: check_message checks it alone, in its turn (what is
-        wrong with a malformed one too)."""
+    def _checked_or_ahead(self, blob: bytes, message: bytes) -> bool | _MacRead | None:
+        """A MAC of 1 iteration checked now (the loop a large empty-password database runs: as check_message);
+        else what checking it derives, where that derivation may run beside others: a count no higher than NSS's
+        own (which spends nothing of the budget and is within every limit), a key not derived before. None:
+        check_message checks it alone, in its turn (a malformed one too, saying what is wrong)."""
         for shape in _MAC_SHAPES:
             found = shape.read(blob)
             if found is not None:
                 salt, iterations, mac = found
+                if iterations == 1 and shape.key_length <= shape.prf_size:
+                    return self._one_iteration(shape, salt, mac, message)
                 read = (shape.prf, salt, iterations, shape.key_length, shape.hash_name, mac)
                 break
         else:
@@ -495,6 +499,19 @@ class MacChecker:
                 return attr
         return None
 
+    def _one_iteration(self, shape: _MacShape, salt: bytes, mac: bytes, message: bytes) -> bool:
+        """A MAC of `shape`'s layout whose key is derived with 1 iteration, checked: derive() and _hmac() inlined,
+        this is the loop a large empty-password database runs."""
+        inner, outer = self._pads.get(shape.prf) or self._pad(shape.prf)
+        first = inner.copy()  # type: ignore[attr-defined]
+        first.update(salt + b"\x00\x00\x00\x01")
+        second = outer.copy()  # type: ignore[attr-defined]
+        second.update(first.digest())
+        mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
+        hasher = shape.hasher
+        expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
+        return compare_digest(expected.digest(), mac)  # type: ignore[no-any-return]
+
     def check_message(self, blob: bytes, message: bytes) -> bool:
         """check() over the MACed bytes (object id ‖ attribute type ‖ value) already put together."""
         for shape in _MAC_SHAPES:
@@ -502,16 +519,7 @@ class MacChecker:
             if found is not None:
                 salt, iterations, mac = found
                 if iterations == 1 and shape.key_length <= shape.prf_size:
-                    # derive() and _hmac() inlined: this is the loop a large empty-password database runs.
-                    inner, outer = self._pads.get(shape.prf) or self._pad(shape.prf)
-                    first = inner.copy()  # type: ignore[attr-defined]
-                    first.update(salt + b"\x00\x00\x00\x01")
-                    second = outer.copy()  # type: ignore[attr-defined]
-                    second.update(first.digest())
-                    mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
-                    hasher = shape.hasher
-                    expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
-                    return compare_digest(expected.digest(), mac)
+                    return self._one_iteration(shape, salt, mac, message)
                 mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
                 return compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
         try:
