@@ -682,6 +682,21 @@ def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path)
         assert any("hash mismatch" in note for note in store.notes)
 
 
+def test_repeated_nicknames_are_numbered_in_the_order_the_objects_are_read(tmp_path):
+    """Three certificate objects under one nickname: the labels every backend gives a repeated name (pki.labels)."""
+    from keystores.backends.nss import db
+
+    folder = tmp_path / "ours"
+    _our_db(folder)
+    with sqlite3.connect(folder / "cert9.db") as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM nssPublic WHERE a0=? ORDER BY rowid",
+                                              (db.ulong(db.CKO_CERTIFICATE),))]
+        conn.execute("UPDATE nssPublic SET a3=? WHERE a0=?", (b"same", db.ulong(db.CKO_CERTIFICATE)))
+    with open_store(f"sql:{folder}", password=PW) as store:
+        assert store.labels() == ["same", "same (2)", "same (3)"][:len(ids)]
+        assert store.get("same (2)").kind is EntryKind.KEY_PAIR
+
+
 @needs_nss
 def test_writing_while_certutil_writes_loses_nothing(tmp_path):
     """NSS tools and we write the same database at once: sqlite's locking serialises us, nothing is lost."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import random
 
 import pytest
 
@@ -76,3 +77,67 @@ def test_the_hmac_made_without_the_hmac_module_is_hmacs(hash_name: str) -> None:
     salt = der.children(der.children(der.children(der.children(alg)[1][1])[0][1])[1][1])[0][1]
     mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, 3, 32)
     assert mac == hmac.new(mac_key, nc.mac_input(0x1234, 0xCE536358, b"\x00\x00\x00\x01"), "sha256").digest()
+
+
+def _one_by_one(checker: nc.MacChecker, meta: dict[str, bytes], prefix: str, object_id: int,
+                values: list[tuple[int, bytes]]) -> int | None:
+    """first_failure as it was: each MAC checked in order, its key derived when its turn comes."""
+    for attr, value in values:
+        blob = meta.get(prefix + f"{attr:08x}")
+        try:
+            if blob is None or not checker.check(blob, object_id, attr, value):
+                return attr
+        except nc.DerError:
+            return attr
+    return None
+
+
+def test_first_failure_derives_side_by_side_and_finds_what_checking_in_order_finds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trust object's MACs at NSS's count have their keys derived side by side (keystores.crypto.kdf_pool), and
+    the attribute found is the one checking them one by one finds: over objects whose MACs are all good, or one wrong,
+    missing, malformed, or at 1 or more than NSS's count (those are checked alone, in their turn), in any place."""
+    from keystores.crypto import kdf_pool
+
+    submitted = []
+    real_submit = kdf_pool.KdfPool.submit
+
+    def counted(pool: kdf_pool.KdfPool, iterations: int | None, call, *args, **kwargs):
+        submitted.append(iterations)
+        return real_submit(pool, iterations, call, *args, **kwargs)
+
+    monkeypatch.setattr(kdf_pool.KdfPool, "submit", counted)
+    monkeypatch.setattr(nc, "DEFAULT_ITERATIONS", 8)  # NSS's count, small: the test derives hundreds of keys
+    rng = random.Random(15)
+    key = os.urandom(20)
+    attrs = [0xCE536358, 0xCE536359, 0xCE53635A, 0xCE53635B, 0xCE536360, 0xCE5363B4, 0xCE5363B5]
+    for case in range(60):
+        object_id = 0x100 + case
+        values = [(attr, os.urandom(rng.choice((1, 4, 20)))) for attr in attrs]
+        prefix = f"sig_cert_{object_id:08x}_"
+        meta = {prefix + f"{attr:08x}": nc.make_mac(key, object_id, attr, value, iterations=rng.choice((2, 5, 8)))
+                for attr, value in values}
+        for _ in range(rng.randrange(3) if case else 0):  # the first case: all good
+            attr = rng.choice(attrs)
+            name = prefix + f"{attr:08x}"
+            damage = rng.choice(("wrong", "missing", "malformed", "one", "above"))
+            if damage == "wrong":
+                meta[name] = meta[name][:-1] + bytes([meta[name][-1] ^ 1])
+            elif damage == "missing":
+                meta.pop(name, None)
+            elif damage == "malformed":
+                meta[name] = b"\x30\x03\x02\x01\x01"
+            else:
+                meta[name] = nc.make_mac(key, object_id, attr, dict(values)[attr],
+                                         iterations=1 if damage == "one" else 9)
+        expected = _one_by_one(nc.MacChecker(key), meta, prefix, object_id, values)
+        before = len(submitted)
+        assert nc.MacChecker(key).first_failure(meta, prefix, object_id, values) == expected, case
+        if case == 0:
+            assert expected is None and len(submitted) - before == len(attrs)  # all seven side by side
+    # An empty password's MACs (1 iteration) are checked one by one, inline, as before: no pool.
+    values = [(attr, os.urandom(4)) for attr in attrs]
+    meta = {f"sig_cert_{9:08x}_{attr:08x}": nc.make_mac(key, 9, attr, value, iterations=1) for attr, value in values}
+    before = len(submitted)
+    assert nc.MacChecker(key).first_failure(meta, f"sig_cert_{9:08x}_", 9, values) is None
+    assert len(submitted) == before

@@ -142,6 +142,22 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         assert store.labels() == ["ca"]
 
 
+def test_writes_that_lay_out_no_key_load_no_key_mapping(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """rename, delete and trust off write objects by the PKCS#11 numbers alone (keystores.pki.cka): the key <->
+    attributes mapping (keystores.pki.key_attributes, ~23 KB of bytecode) is loaded where a key is read or laid out,
+    or a certificate's CKA_ID made (import)."""
+    for args in (["rename", "@", "server", "renamed", *PW], ["trust", "@", "ca", "off", *PW],
+                 ["delete", "@", "server", *PW]):
+        location = _copy(stores, tmp_path / args[0])
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert "keystores.pki.cka" in modules and "keystores.pki.key_attributes" not in modules, (args, run.stderr)
+    location = _copy(stores, tmp_path / "import")
+    modules, _ = _as_user(installed, ["import", stores["extra"], location, "--label", "extra", "--dest-password",
+                                      "env:LEAN_PW"])
+    assert "keystores.pki.key_attributes" in modules
+
+
 def test_a_write_deriving_nothing_in_threads_loads_no_threading(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """Taking trust away writes no MAC: no derivation is submitted, so the write's pool is never made
@@ -200,14 +216,14 @@ def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, 
 def test_the_nss_backend_takes_sqlite3_s_own_objects() -> None:
     import sqlite3
 
-    from keystores.backends.nss import sqlite
+    from keystores.backends.nss.db import sqlite3 as engine
 
-    assert (sqlite.connect, sqlite.Connection, sqlite.Error, sqlite.OperationalError) == (
+    assert (engine.connect, engine.Connection, engine.Error, engine.OperationalError) == (
         sqlite3.connect, sqlite3.Connection, sqlite3.Error, sqlite3.OperationalError)
 
 
 def test_opening_a_database_imports_no_sqlite3_package(installed: str, stores: dict[str, str]) -> None:  # noqa: F811
-    """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/sqlite.py)."""
+    """Its dbapi2 module imports datetime and collections for adapters the backend never uses (nss/db.py)."""
     modules, _ = _as_user(installed, ["list", stores["nss"], *PW])
     assert not modules & {"sqlite3", "sqlite3.dbapi2", "datetime"}
 

@@ -338,6 +338,18 @@ def test_listing_an_nss_database_loads_no_typing_re_or_enum(installed: str, stor
     assert not modules & {"typing", "re", "enum", "contextlib", "importlib", "pathlib"}
 
 
+def test_showing_an_nss_database_loads_no_hashlib_nor_labels(installed: str, stores: dict[str, str]) -> None:
+    """The passKey, the MACs and the trust objects' certificate hashes take _hashlib's own objects, which hashlib
+    re-exports (nss/crypto.py): hashlib's import makes every digest's constructor and loads _blake2. Labels are made
+    unique by keystores.pki.labels only where a nickname repeats (test_nss: ..._repeated_nicknames_...)."""
+    for args in (["list", stores["nss"], *PW], ["show", stores["nss"], "ca", *PW]):
+        modules, run = _as_user(installed, args)
+        assert "_hashlib" in modules and not modules & {"hashlib", "_blake2", "keystores.pki.labels"}, args
+        # Nor the key <-> attributes mapping: the objects are read by the numbers alone (keystores.pki.cka).
+        assert "keystores.pki.cka" in modules and "keystores.pki.key_attributes" not in modules, args
+        assert "ca" in run.stdout
+
+
 def test_a_jks_entrys_date_is_read_on_first_use_and_is_the_same(installed: str, stores: dict[str, str],
                                                                  tmp_path: Path) -> None:
     """JKS keeps each entry's date as milliseconds until `created` is asked for: `list` imports no datetime; the

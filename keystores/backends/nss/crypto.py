@@ -12,7 +12,6 @@ What NSS does (lib/softoken/sftkpwd.c, lowpbe.c):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
@@ -26,11 +25,32 @@ from keystores.limits import MAX_KEY_LENGTH, KdfBudget, check_iterations, check_
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
-try:  # hmac's own compare_digest, which it re-exports from _hashlib: importing hmac costs ~2 M instructions
+try:  # _hashlib's own objects, which hashlib and hmac re-export (hashlib.sha1 is _hashlib.openssl_sha1,
+    # hmac.compare_digest _hashlib.compare_digest), without those modules: hashlib's import also makes a constructor
+    # for every digest it offers and loads _blake2 (~0.5 ms of `list sql:DIR`, which needs _hashlib anyway for its
+    # PBKDF2), hmac's ~2 M instructions more. NSS names SHA-1 and SHA-2 only, which OpenSSL always has.
+    import _hashlib as _hashes
     from _hashlib import compare_digest
+
+    _PREFIX = "openssl_"
 except ImportError:  # pragma: no cover - a Python built without OpenSSL's hashlib
+    import hashlib as _hashes  # type: ignore[no-redef]
     from hmac import compare_digest
+
+    _PREFIX = ""
+
+
+def hash_constructor(name: str) -> Any:
+    """hashlib's constructor of `name` (sha1, sha256...): getattr(hashlib, name)."""
+    return getattr(_hashes, _PREFIX + name)
+
+
+def hash_new(name: str, data: bytes = b"") -> Any:
+    """hashlib.new(name, data), for the hashes NSS names."""
+    return _hashes.new(name, data)
+
 
 OID_PBES2 = "1.2.840.113549.1.5.13"
 OID_PBKDF2 = "1.2.840.113549.1.5.12"
@@ -59,7 +79,7 @@ _OIDS: dict[str, bytes] = {}
 # --- passKey -------------------------------------------------------------------------------------------------
 def pass_key(global_salt: bytes, password: str) -> bytes:
     """The key NSS derives from the database password; 48-byte salts mean SHA-384 (newer NSS)."""
-    digest = hashlib.sha384 if len(global_salt) == 48 else hashlib.sha1
+    digest = hash_constructor("sha384" if len(global_salt) == 48 else "sha1")
     return digest(global_salt + password.encode("utf-8")).digest()
 
 
@@ -330,8 +350,8 @@ class _MacShape:
         self.head, self.middle = blob[:salt_at], blob[self.salt_span[1] : iter_at]
         self.tail = blob[self.iter_span[1] : mac_at]
         self.prf, self.hash_name, self.key_length = prf, hash_name, key_length
-        self.prf_size = hashlib.new(prf).digest_size
-        self.hasher = getattr(hashlib, hash_name)  # the MAC's hash, and its block size for the HMAC pads
+        self.prf_size = hash_new(prf).digest_size
+        self.hasher = hash_constructor(hash_name)  # the MAC's hash, and its block size for the HMAC pads
         self.block = 128 if hash_name in ("sha384", "sha512") else 64
         if key_length > self.block:
             raise ValueError("MAC key longer than a hash block: the general path handles it")
@@ -371,7 +391,7 @@ class MacChecker:
         self._derived: dict[tuple[str, bytes, int, int], bytes] = {}
 
     def _pad(self, prf: str) -> tuple[object, object]:
-        constructor = getattr(hashlib, prf)
+        constructor = hash_constructor(prf)
         key = self.key
         block = constructor().block_size
         if len(key) > block:
@@ -409,16 +429,88 @@ class MacChecker:
     def first_failure(self, meta: dict[str, bytes], prefix: str, object_id: int,
                       values: list[tuple[int, bytes]]) -> int | None:
         """The first attribute of `values` whose MAC, meta[prefix + the attribute as 8 hex digits], is missing,
-        malformed or wrong; None when all match. One object's MACs in one call: listing checks thousands."""
+        malformed or wrong; None when all match. One object's MACs in one call: listing checks thousands.
+
+        The keys of the MACs NSS derives with its own count (10,000 with a password: a trusted certificate's 7 cost
+        ~16 ms one after another) are derived side by side on every core (keystores.crypto.kdf_pool), up to the
+        first MAC that is checked alone in its turn (missing, malformed, above NSS's count: _checked_or_ahead); what
+        is found is the attribute checking them in order finds."""
         head = object_id.to_bytes(4, "big")
+        ahead: list[tuple[int, bytes, _MacRead]] = []  # (attribute, MACed bytes, what its check derives)
         for attr, value in values:
             blob = meta.get(prefix + _hex8(attr))
+            message = head + attr.to_bytes(4, "big") + value
+            found = self._checked_or_ahead(blob, message) if blob is not None else None
+            if found is True:
+                continue
+            if found is not None and found is not False:
+                ahead.append((attr, message, found))
+                continue
+            failed, ahead = self._first_wrong(ahead), []  # the MACs before this one come first
+            if failed is not None or found is False:
+                return failed if failed is not None else attr
             try:
-                if blob is None or not self.check_message(blob, head + attr.to_bytes(4, "big") + value):
+                if blob is None or not self.check_message(blob, message):
                     return attr
             except DerError:
                 return attr
+        return self._first_wrong(ahead)
+
+    def _checked_or_ahead(self, blob: bytes, message: bytes) -> bool | _MacRead | None:
+        """A MAC of 1 iteration checked now (the loop a large empty-password database runs: as check_message);
+        else what checking it derives, where that derivation may run beside others: a count no higher than NSS's
+        own (which spends nothing of the budget and is within every limit), a key not derived before. None:
+        check_message checks it alone, in its turn (a malformed one too, saying what is wrong)."""
+        for shape in _MAC_SHAPES:
+            found = shape.read(blob)
+            if found is not None:
+                salt, iterations, mac = found
+                if iterations == 1 and shape.key_length <= shape.prf_size:
+                    return self._one_iteration(shape, salt, mac, message)
+                read = (shape.prf, salt, iterations, shape.key_length, shape.hash_name, mac)
+                break
+        else:
+            try:
+                read = _parsed_mac(blob)
+            except (IndexError, KeyError, ValueError):  # (DerError is a ValueError)
+                return None
+        prf, salt, iterations, size = read[:4]
+        if not 1 < iterations <= DEFAULT_ITERATIONS or size > MAX_KEY_LENGTH or (prf, salt, iterations, size) \
+                in self._derived:
+            return None
+        return read
+
+    def _first_wrong(self, ahead: list[tuple[int, bytes, _MacRead]]) -> int | None:
+        """The first attribute of `ahead` whose MAC does not match, their keys derived side by side."""
+        if len(ahead) < 2:
+            keys = [self.derive(*read[:4]) for _, _, read in ahead]
+        else:
+            from keystores.crypto.kdf_pool import KdfPool  # here: an empty password's MACs derive nothing
+
+            with KdfPool("nss-mac-check", most=len(ahead)) as pool:
+                pending = [pool.submit(read[2], pbkdf2_hmac, read[0], self.key, read[1], read[2], read[3])
+                           for _, _, read in ahead]
+                keys = [each.result() for each in pending]
+            for (_, _, read), key in zip(ahead, keys, strict=True):
+                if len(self._derived) < 4096:
+                    self._derived[read[:4]] = key
+        for (attr, message, read), key in zip(ahead, keys, strict=True):
+            if not compare_digest(_hmac(read[4], key, message), read[5]):
+                return attr
         return None
+
+    def _one_iteration(self, shape: _MacShape, salt: bytes, mac: bytes, message: bytes) -> bool:
+        """A MAC of `shape`'s layout whose key is derived with 1 iteration, checked: derive() and _hmac() inlined,
+        this is the loop a large empty-password database runs."""
+        inner, outer = self._pads.get(shape.prf) or self._pad(shape.prf)
+        first = inner.copy()  # type: ignore[attr-defined]
+        first.update(salt + b"\x00\x00\x00\x01")
+        second = outer.copy()  # type: ignore[attr-defined]
+        second.update(first.digest())
+        mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
+        hasher = shape.hasher
+        expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
+        return compare_digest(expected.digest(), mac)  # type: ignore[no-any-return]
 
     def check_message(self, blob: bytes, message: bytes) -> bool:
         """check() over the MACed bytes (object id ‖ attribute type ‖ value) already put together."""
@@ -427,42 +519,43 @@ class MacChecker:
             if found is not None:
                 salt, iterations, mac = found
                 if iterations == 1 and shape.key_length <= shape.prf_size:
-                    # derive() and _hmac() inlined: this is the loop a large empty-password database runs.
-                    inner, outer = self._pads.get(shape.prf) or self._pad(shape.prf)
-                    first = inner.copy()  # type: ignore[attr-defined]
-                    first.update(salt + b"\x00\x00\x00\x01")
-                    second = outer.copy()  # type: ignore[attr-defined]
-                    second.update(first.digest())
-                    mac_key = second.digest()[: shape.key_length].ljust(shape.block, b"\x00")
-                    hasher = shape.hasher
-                    expected = hasher(mac_key.translate(_OPAD) + hasher(mac_key.translate(_IPAD) + message).digest())
-                    return compare_digest(expected.digest(), mac)
+                    return self._one_iteration(shape, salt, mac, message)
                 mac_key = self.derive(shape.prf, salt, iterations, shape.key_length)
                 return compare_digest(_hmac(shape.hash_name, mac_key, message), mac)
         try:
-            _, outer = der.value(blob)
-            (_, alg, _), (_, mac, _) = der.children(outer)[:2]
-            alg_items = der.children(alg)
-            if der.oid_text(alg_items[0][1]) != OID_PBMAC1:
-                raise DerError("MAC algorithm is not PBMAC1")
-            kdf, mac_alg = der.children(alg_items[1][1])[:2]
-            salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
-            hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
-            if hash_name is None:
-                raise DerError("unknown MAC algorithm")
-            size = key_length or hashlib.new(hash_name).digest_size
+            prf, salt, iterations, size, hash_name, mac = _parsed_mac(blob)
             mac_key = self.derive(prf, salt, iterations, size)
-            expected = _hmac(hash_name, mac_key, message)
-            if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
-                with suppress(ValueError):
-                    shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
-                    if shape.read(blob) == (salt, iterations, mac):
-                        _MAC_SHAPES.append(shape)
-            return compare_digest(expected, mac)
+            return compare_digest(_hmac(hash_name, mac_key, message), mac)
         except (IndexError, KeyError, ValueError) as exc:
             if isinstance(exc, DerError):
                 raise
             raise DerError("malformed MAC") from exc
+
+
+#: What checking a MAC derives and compares: (PRF, salt, iterations, key size, MAC hash, MAC).
+_MacRead = tuple[str, bytes, int, int, str, bytes]
+
+
+def _parsed_mac(blob: bytes) -> _MacRead:
+    """A MAC item read by parsing it (its layout then learned: a _MacShape, when it has room). Raises IndexError,
+    KeyError or ValueError (DerError among them) where it is malformed."""
+    _, outer = der.value(blob)
+    (_, alg, _), (_, mac, _) = der.children(outer)[:2]
+    alg_items = der.children(alg)
+    if der.oid_text(alg_items[0][1]) != OID_PBMAC1:
+        raise DerError("MAC algorithm is not PBMAC1")
+    kdf, mac_alg = der.children(alg_items[1][1])[:2]
+    salt, iterations, key_length, prf = _pbkdf2_params(kdf[1])
+    hash_name = OID_HMAC.get(der.oid_text(der.children(mac_alg[1])[0][1]))
+    if hash_name is None:
+        raise DerError("unknown MAC algorithm")
+    size = key_length or hash_new(hash_name).digest_size
+    if len(_MAC_SHAPES) < 8 and iterations >= 1 and len(salt) >= 8 and len(mac) >= 16:
+        with suppress(ValueError):
+            shape = _MacShape(blob, salt, iterations, mac, prf, hash_name, size)
+            if shape.read(blob) == (salt, iterations, mac):
+                _MAC_SHAPES.append(shape)
+    return prf, salt, iterations, size, hash_name, mac
 
 
 def _hex8(attr: int) -> str:
@@ -478,7 +571,7 @@ _HEX8: dict[int, str] = {}
 
 def _hmac(hash_name: str, key: bytes, message: bytes) -> bytes:
     """HMAC (RFC 2104) from two one-shot hash calls: cheaper than hmac.digest for thousands of short messages."""
-    constructor = getattr(hashlib, hash_name)
+    constructor = hash_constructor(hash_name)
     block = 128 if hash_name in ("sha384", "sha512") else 64
     if len(key) > block:
         key = constructor(key).digest()

@@ -7,11 +7,21 @@ from __future__ import annotations
 import errno
 import os
 
-from keystores.backends.nss import sqlite as sqlite3
+# The sqlite engine, `_sqlite3`, where there is one: the sqlite3 package's dbapi2 module imports datetime,
+# collections.abc and time to register date adapters this backend never uses (it stores blobs and integers only),
+# ~2.4 ms of every NSS command's start-up (issue 15). `sqlite3.connect`, `Connection`, `Error` and
+# `OperationalError` are `_sqlite3`'s own objects re-exported (`from _sqlite3 import *`), so these are the very same;
+# where a Python has no `_sqlite3` (another implementation), the package is imported. The other NSS modules take
+# it from here (`from keystores.backends.nss.db import sqlite3`); tests/test_nss_write_lean.py checks both points.
+try:
+    import _sqlite3 as sqlite3
+except ImportError:  # pragma: no cover - a Python whose sqlite3 is built otherwise
+    import sqlite3  # type: ignore[no-redef]
 
-# NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.key_attributes' (the
-# mapping shared with the PKCS#11 backend); the NSS modules name them through this module, beside NSS's own.
-from keystores.pki.key_attributes import (  # noqa: F401  (re-exported for the NSS modules)
+# NSS stores PKCS#11 attributes as columns a<hex>. The standard numbers are keystores.pki.cka's (those of the
+# mapping shared with the PKCS#11 backend, keystores.pki.key_attributes); the NSS modules name them through this
+# module, beside NSS's own.
+from keystores.pki.cka import (  # noqa: F401  (re-exported for the NSS modules)
     CKA_ALWAYS_SENSITIVE,
     CKA_BASE,
     CKA_CERTIFICATE_TYPE,

@@ -5,8 +5,6 @@ checked under the passKey.
 
 from __future__ import annotations
 
-import hashlib
-
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
@@ -19,7 +17,6 @@ from keystores.errors import (
 from keystores.lightweight import suppress
 from keystores.limits import LimitExceeded
 from keystores.model import Entry, EntryKind, KeyRef
-from keystores.pki.key_attributes import private_key_from_attributes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,14 +96,14 @@ class TrustAndMacs:
     def _trust_is_for(cert: _Cert, row: db.Row) -> bool:
         """Trust objects are found by issuer and serial; NSS also checks the certificate hash they carry."""
         sha1 = row.get(db.CKA_CERT_SHA1_HASH)
-        if sha1 is not None and sha1 != hashlib.sha1(cert.der).digest():
+        if sha1 is not None and sha1 != nc.hash_constructor("sha1")(cert.der).digest():
             return False
         digest = row.get(db.CKA_HASH_OF_CERTIFICATE)
         if digest:
             mechanism = db.read_ulong(row.get(db.CKA_NAME_HASH_ALGORITHM))
             name = {0x220: "sha1", 0x255: "sha224", 0x250: "sha256", 0x260: "sha384", 0x270: "sha512"}.get(
                 mechanism if mechanism is not None else 0x220)
-            if name is not None and digest != hashlib.new(name, cert.der).digest():
+            if name is not None and digest != nc.hash_new(name, cert.der).digest():
                 return False
         return True
 
@@ -340,6 +337,9 @@ class LazyEntries:
                                    store=self.location, label=label) from exc
             self._check_mac("key", row.id, 0, attr, plain, label, "private key")
             return plain
+
+        # Here: listing, showing and writing without a key read none (key_attributes is ~23 KB of bytecode).
+        from keystores.pki.key_attributes import private_key_from_attributes
 
         key_type = db.read_ulong(row.get(db.CKA_KEY_TYPE))
         try:

@@ -23,8 +23,8 @@ from keystores import paths
 from keystores.backends.base import BaseStore
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
-from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.db import sqlite3
 from keystores.backends.nss.entries import LazyEntries, TrustAndMacs
 from keystores.errors import (
     CapabilityError,
@@ -39,7 +39,6 @@ from keystores.errors import (
 )
 from keystores.limits import KdfBudget, LimitExceeded, VerificationBudget, suspicious
 from keystores.model import Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +48,7 @@ if TYPE_CHECKING:
     from keystores.backends.nss.transaction import _PoolOnFirstUse
     from keystores.crypto.kdf_pool import KdfPool, Pending
     from keystores.fileio import folder_lock
+    from keystores.pki.labels import UniqueLabels
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
                   db.CKA_ID, db.CKA_TRUST_SERVER_AUTH, db.CKA_TRUST_CLIENT_AUTH, db.CKA_TRUST_EMAIL_PROTECTION,
@@ -296,10 +296,16 @@ class Index:
                 issuer = nxt
         # Chain-only certificates are entries too (kind "certificate"), as certutil -L lists them: `_chain_only` only
         # says that writing may treat them as part of the key pairs they serve.
-        labels = UniqueLabels()
-        labels.taken.update(self._entry_cert)
+        labels: UniqueLabels | None = None  # made when a nickname repeats: most databases have none twice
         for cert in certs:
-            label = labels.add(cert.label or cert.subject.hex()[:16])
+            label = cert.label or cert.subject.hex()[:16]
+            if labels is not None or label in self._entry_cert:
+                if labels is None:
+                    from keystores.pki.labels import UniqueLabels
+
+                    labels = UniqueLabels()
+                    labels.taken.update(self._entry_cert)  # every label so far
+                label = labels.add(label)
             self._entry_cert[label] = cert.id
             self._entries[label] = None  # type: ignore[assignment]  # built on demand
         if self._pass_key is None and self._keys:

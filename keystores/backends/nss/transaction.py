@@ -9,9 +9,9 @@ import time
 
 from keystores import paths
 from keystores.backends.nss import db
-from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.changes import ChangeLog
+from keystores.backends.nss.db import sqlite3
 from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect

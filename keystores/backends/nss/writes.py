@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
-from keystores.backends.nss import sqlite as sqlite3
 from keystores.backends.nss import trust as nt
+from keystores.backends.nss.db import sqlite3
 from keystores.crypto import der
 from keystores.crypto.der import integer as der_integer
 from keystores.crypto.pbkdf2 import expect
@@ -18,13 +18,13 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind
-from keystores.pki import key_attributes as ka
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from keystores.crypto.kdf_pool import Pending
+    from keystores.pki import key_attributes as ka
 
 
 class _Held:
@@ -63,6 +63,8 @@ class _Held:
     def key_id(self) -> bytes:
         """CKA_ID of the certificate's key (keystores.pki.key_attributes.key_id; empty for a key type it does not
         cover), from the DER where spki_key_id reads it."""
+        from keystores.pki import key_attributes as ka  # here: rename, delete and trust lay out no key (~23 KB)
+
         if self.shown is not None:
             from keystores.pki.columns import subject_and_key
 
@@ -276,6 +278,8 @@ class SqlWrites:
         them out: from the PKCS#8 the entry holds without loading the key where it gives one (an EC key still sealed
         as read, keystores.pki.pkcs8.pkcs8_of_ec_der; cryptography is then not loaded for it: convert, import), else
         from the loaded key. tests/test_nss_write_lean.py holds the first to the second."""
+        from keystores.pki import key_attributes as ka
+
         held = entry.held_pkcs8()
         if held is not None:
             found = _held_ec_values(held)
@@ -300,6 +304,8 @@ class SqlWrites:
     def _insert_key(self, writer: db.Writer, entry: Entry, leaf: _Held | None, label: str) -> bytes:
         """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
         softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
+        from keystores.pki import key_attributes as ka
+
         conn = writer.conn
         assert self._pass_key is not None
         values, public_values, ckaid = self._key_values(entry, label)
@@ -469,6 +475,8 @@ def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Val
     """`_key_values` of an EC key from its PKCS#8 as `_held_ec` reads it: what private_key_attributes,
     public_key_attributes and key_id give of the loaded key; None where `_held_ec` gives None."""
     import hashlib
+
+    from keystores.pki import key_attributes as ka
 
     found = _held_ec(pkcs8)
     if found is None:
