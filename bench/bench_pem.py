@@ -164,7 +164,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
     """The name of the floor (made for `path`) of listing a PEM file that holds an encrypted private key, the least
     any tool must do, the cheapest way: the launcher; the file read and each block's base64 decoded (binascii); the
     key's one derivation at the file's own parameters (PBES2: PBKDF2-HMAC with its PRF and count; OpenSSL's
-    traditional DEK-Info form: EVP_BytesToKey, MD5) by hashlib; and its AES-CBC decryption by the interpreter's
+    traditional DEK-Info form: EVP_BytesToKey, MD5) by _hashlib; and its AES-CBC decryption by the interpreter's
     libcrypto through ctypes, as the NSS floor decrypts (harness.nss_floor on the nss branch): Python has no cipher of
     its own, and cryptography's compiled module costs more to load. It fails unless the password in
     `password_variable` (as the command is given it) opens the key: the decryption's padding is checked, the PKCS#8
@@ -173,7 +173,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
     checks the key's public point and the certificates, which this leaves out: stricter than it needs)."""
     name = f"PEM key floor ({path.name})"
     FLOORS[name] = (
-        "import binascii, ctypes, hashlib, os\n"
+        "import binascii, ctypes, _hashlib, os\n"
         f"text = open({str(path)!r}, 'rb').read()\n"
         "blocks = {}  # the body of each block (after its headers, if any): its label's\n"
         "for part in text.split(b'-----BEGIN ')[1:]:\n"
@@ -190,7 +190,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
         "    size = int(cipher.split(b'-')[1]) // 8\n"
         "    key, previous = b'', b''\n"
         "    while len(key) < size:\n"
-        "        previous = hashlib.md5(previous + password + iv[:8]).digest()\n"
+        "        previous = _hashlib.openssl_md5(previous + password + iv[:8]).digest()\n"
         "        key += previous\n"
         "    key, ciphertext = key[:size], der\n"
         "else:  # SEQ{ SEQ{ PBES2, SEQ{ SEQ{ PBKDF2, SEQ{ salt, count, PRF } }, SEQ{ AES-CBC, iv } } }, ciphertext }\n"
@@ -200,7 +200,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
         "    digest = {b'\\x09': 'sha256', b'\\x0a': 'sha384', b'\\x0b': 'sha512'}[children(prf)[0][0][-1:]]\n"
         "    size = {b'\\x02': 16, b'\\x16': 24, b'\\x2a': 32}[children(cipher)[0][0][-1:]]\n"
         "    iv = children(cipher)[1][0]\n"
-        "    key = hashlib.pbkdf2_hmac(digest, password, salt, int.from_bytes(count, 'big'), size)\n"
+        "    key = _hashlib.pbkdf2_hmac(digest, password, salt, int.from_bytes(count, 'big'), size)\n"
         "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
         "p, n = ctypes.c_void_p, ctypes.c_int\n"
         "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_get_cipherbyname.restype = p\n"
@@ -216,7 +216,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
         "        or out.raw[:1] != b'\\x30' or not all(d[:1] == b'\\x30' for d in ders)):\n"
         "    raise SystemExit('PEM key floor: the password does not open the key')\n")
     FLOOR_WHAT[name] = ("the launcher + the file's base64 (binascii) + its key's one derivation at the file's own "
-                        "count (hashlib) + the key's AES-CBC (libcrypto through ctypes)")
+                        "count (_hashlib) + the key's AES-CBC (libcrypto through ctypes)")
     return name
 
 

@@ -115,7 +115,7 @@ FLOORS = {
     # and one signature. The cryptography floor above costs more; keystores no longer loads cryptography for these
     # (2026-12-07), so they are held to this one.
     "libcrypto EC floor": (
-        "import hashlib, os, ctypes\n"
+        "import _hashlib, os, ctypes\n"
         "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
         "p, n, size_p = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)\n"
         "for name, args, res in (('EVP_PKEY_CTX_new_id', [n, p], p), ('EVP_PKEY_keygen_init', [p], n),\n"
@@ -145,17 +145,18 @@ FLOORS = {
 # From this many derivations on, loading cryptography for its PBKDF2 is the cheaper way. On this session's AMD EPYC
 # (SHA-NI; 2026-12-07, CPU time in one process): hashlib 2.25-2.37 ms per PBKDF2-HMAC-SHA256 at 10,000, cryptography
 # 1.19-1.21 ms after ~15 ms of CPU to load it: even at 13-14 derivations one after the other, more side by side
-# (the load is not shared between cores). 7 derivations two side by side: 30.4 ms by hashlib against 39.9 ms by
+# (the load is not shared between cores). 7 derivations two side by side: 30.4 ms by _hashlib against 39.9 ms by
 # cryptography (cpu.py, 21 rounds, pass 10.0 ms). It was 6, from the Intel machine (hashlib 3.2 ms, load ~8 ms)
 CRYPTOGRAPHY_FROM = 14
 # The floors whose work loads cryptography anyway: derivations after them use its PBKDF2
 _LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 
 
-# `ciphers` AES-256-CBC decryptions of 1 KiB by the interpreter's libcrypto (loaded by hashlib, reached through ctypes):
+# `ciphers` AES-256-CBC decryptions of 1 KiB by the interpreter's libcrypto (loaded by _hashlib, reached through
+# ctypes):
 # what a floor pays to decrypt a store's encrypted parts without cryptography (derivation_floor's `ciphers`)
 _AES_CBC = (
-    "import ctypes, hashlib, os\n"
+    "import ctypes, _hashlib, os\n"
     "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
     "p, n = ctypes.c_void_p, ctypes.c_int\n"
     "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
@@ -211,10 +212,10 @@ def _derivations(count: int, iterations: int, after: str | None, *, secret: str 
                   f"{iterations}).derive({secret}))\n")
         how = "cryptography's PBKDF2"
     else:
-        engine = ("import hashlib\nderived = {}\n"
-                  f"derive = lambda salt: derived.__setitem__(salt, hashlib.pbkdf2_hmac('sha256', {secret}, {salt}, "
+        engine = ("import _hashlib\nderived = {}\n"
+                  f"derive = lambda salt: derived.__setitem__(salt, _hashlib.pbkdf2_hmac('sha256', {secret}, {salt}, "
                   f"{iterations}, 32))\n")
-        how = "hashlib"
+        how = "_hashlib"
     if count > 1:
         work = (_SIDE_BY_SIDE + f"beside(lambda: [derive(s) for s in range(0, {count}, 2)])\n"
                 f"for salt in range(1, {count}, 2):\n    derive(salt)\ndone.acquire()\n")
@@ -246,7 +247,7 @@ def nss_floor(folder: Path, password_variable: str) -> str:
     database, the cheapest way whatever the tool: `_sqlite3` (the engine alone, not the sqlite3 package) opening
     folder's key4.db and cert9.db with one query each (the password-check record; the certificate objects), the one
     derivation of its password check (NSS's passKey, SHA-1 of global salt and password, through PBKDF2-HMAC-SHA256
-    at the record's own count, by hashlib) and the check's AES-256-CBC decryption by the interpreter's libcrypto
+    at the record's own count, by _hashlib) and the check's AES-256-CBC decryption by the interpreter's libcrypto
     through ctypes; it fails unless the password in `password_variable` (as the command is given it) opens the
     database. The 1-derivation NSS commands are held to it rather than to the plain 1-derivation floor, whose
     PBKDF2 alone leaves out what no tool can skip (~2.2x of `python -c pass` before any tool's own code). A
@@ -254,7 +255,7 @@ def nss_floor(folder: Path, password_variable: str) -> str:
     certutil -N must do (nss_create_floor)."""
     FLOORS[NSS_FLOOR] = _nss_open(folder, password_variable)
     FLOOR_WHAT[NSS_FLOOR] = ("the launcher + _sqlite3 opening key4.db and cert9.db (one query each) + 1 PBKDF2-HMAC-"
-                             "SHA256 at the database's 10,000 (hashlib) + its password check's AES-256-CBC (libcrypto "
+                             "SHA256 at the database's 10,000 (_hashlib) + its password check's AES-256-CBC (libcrypto "
                              "through ctypes)")
     return NSS_FLOOR
 
@@ -263,7 +264,7 @@ def _nss_open(folder: Path, password_variable: str) -> str:
     """The NSS floor's code (nss_floor): `keys` and `certs` are its connections to key4.db and cert9.db, `objects`
     cert9.db's objects as (id, class, nickname, value, issuer, serial), `count` the password check's iterations."""
     return (
-        "import _sqlite3, ctypes, hashlib, os\n"
+        "import _sqlite3, ctypes, _hashlib, os\n"
         f"folder = {str(folder)!r}\n"
         "keys, certs = _sqlite3.connect(folder + '/key4.db'), _sqlite3.connect(folder + '/cert9.db')\n"
         "salt, check = keys.execute(\"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
@@ -274,8 +275,8 @@ def _nss_open(folder: Path, password_variable: str) -> str:
         "kdf, cipher = (contents for contents, _ in children(children(algorithm)[1][0]))\n"
         "kdf_salt, count = (contents for contents, _ in children(children(kdf)[1][0])[:2])\n"
         "iv = children(cipher)[1][1][:16]  # NSS's quirk: the IV parameter's whole encoding\n"
-    f"pass_key = hashlib.sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
-        "key = hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, int.from_bytes(count, 'big'), 32)\n"
+    f"pass_key = _hashlib.openssl_sha1(salt + os.environ[{password_variable!r}].encode()).digest()\n"
+        "key = _hashlib.pbkdf2_hmac('sha256', pass_key, kdf_salt, int.from_bytes(count, 'big'), 32)\n"
         "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
         "p, n = ctypes.c_void_p, ctypes.c_int\n"
         "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
@@ -334,8 +335,9 @@ _NSS_CHANGES = {
         "serial, issuer, subject = fields[1][1], fields[3][1], fields[5][1]\n"
         "cert_id, trust_id = (int.from_bytes(os.urandom(4), 'big') & 0x3FFFFFFF for _ in range(2))\n"
         "trusted = ((0xCE536358, b'\\xceSCR'), (0xCE536359, b'\\xceSCR'), (0xCE53635A, b'\\xceSCR'),\n"
-        "           (0xCE53635B, b'\\xceSCR'), (0xCE536360, b'\\x00'), (0xCE5363B4, hashlib.sha1(der).digest()),\n"
-        "           (0xCE5363B5, hashlib.md5(der).digest()))\n"
+        "           (0xCE53635B, b'\\xceSCR'), (0xCE536360, b'\\x00'),\n"
+        "           (0xCE5363B4, _hashlib.openssl_sha1(der).digest()),\n"
+        "           (0xCE5363B5, _hashlib.openssl_md5(der).digest()))\n"
         "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a3, a11, a81, a82, a101) VALUES (?, ?, ?, ?, ?, ?, ?, "
         "?, ?)', (cert_id, b'\\x00\\x00\\x00\\x01', b'\\x01', b'\\x00', {label!r}, der, issuer, serial, subject))\n"
         "certs.execute('INSERT INTO nssPublic (id, a0, a1, a2, a81, a82, ace536358, ace536359, ace53635a, '\n"
@@ -445,11 +447,11 @@ def _nss_new(folder: Path, password_variable: str, derivations: int, *, before: 
         for handle, file, table in (("keys", "key4.db", "nssPrivate"), ("certs", "cert9.db", "nssPublic")))
     work, _ = _derivations(derivations, 10_000, None, secret="pass_key", salt="salts[salt]")
     return (
-        "import _sqlite3, ctypes, hashlib, os\n"
+        "import _sqlite3, ctypes, _hashlib, os\n"
         f"folder = {str(folder)!r}\n"
         "os.mkdir(folder, 0o700)\n"
         f"global_salt, salts = os.urandom(20), [os.urandom(32) for _ in range({derivations})]\n"
-        f"pass_key = hashlib.sha1(global_salt + os.environ[{password_variable!r}].encode()).digest()\n"
+        f"pass_key = _hashlib.openssl_sha1(global_salt + os.environ[{password_variable!r}].encode()).digest()\n"
         + work + before + _AES_CBC_BOTH + _TLV + _NSS_DER +
         "iv = fresh_iv()\n"
         "check = pbes2(salts[0], iv, encrypt(derived[0], iv, b'password-check'))\n"
@@ -461,13 +463,13 @@ def nss_create_floor(folder: Path, password_variable: str) -> str:
     `certutil -N` must do, the cheapest way: the folder, key4.db's and cert9.db's schema as NSS creates them (the
     columns of sdb.c's known attributes, as keystores.backends.nss.db has them) with _sqlite3, a transaction per
     file committed with SQLite's defaults, and the password check (metaData's 'password' row): a fresh global salt,
-    the passKey, one PBKDF2-HMAC-SHA256 at NSS's 10,000 by hashlib, 'password-check' encrypted with AES-256-CBC by
+    the passKey, one PBKDF2-HMAC-SHA256 at NSS's 10,000 by _hashlib, 'password-check' encrypted with AES-256-CBC by
     libcrypto through ctypes, in its PBES2 structure. Left out: the pkcs11.txt certutil writes beside them, which
     keystores does not write."""
     FLOORS[NSS_CREATE_FLOOR] = _nss_new(folder, password_variable, 1)
     FLOOR_WHAT[NSS_CREATE_FLOOR] = ("the launcher + a folder, key4.db and cert9.db made with NSS's schema by _sqlite3 "
                                     "(a transaction per file) + the password check: 1 PBKDF2-HMAC-SHA256 at 10,000 "
-                                    "(hashlib) + AES-256-CBC (libcrypto through ctypes)")
+                                    "(_hashlib) + AES-256-CBC (libcrypto through ctypes)")
     return NSS_CREATE_FLOOR
 
 
@@ -519,11 +521,11 @@ def nss_convert_floor(folder: Path, password_variable: str, certificate: bytes, 
             "fields = children(children(children(der)[0][0])[0][0])  # version, serial, signature, issuer, _, subject\n"
             "serial, issuer, subject = fields[1][1], fields[3][1], fields[5][1]\n"
             "value, point = os.urandom(32), b'\\x04' + os.urandom(64)  # the key bag's private value and public point\n"
-            "ckaid, params = hashlib.sha1(point).digest(), bytes.fromhex('06082a8648ce3d030107')  # P-256\n"
+            "ckaid, params = _hashlib.openssl_sha1(point).digest(), bytes.fromhex('06082a8648ce3d030107')  # P-256\n"
             "key_id, public_id, cert_id = (int.from_bytes(os.urandom(4), 'big') & 0x3FFFFFFF for _ in range(3))\n"
             "ulong = lambda number: number.to_bytes(4, 'big')\n"
             "yes, no, empty = b'\\x01', b'\\x00', b'\\xa5\\x00\\x5a'  # NSS's booleans and its empty value\n")))
-    FLOOR_WHAT[name] = (f"the launcher + {derivations} PBKDF2-HMAC-SHA256 at 10,000 (hashlib, two side by side: "
+    FLOOR_WHAT[name] = (f"the launcher + {derivations} PBKDF2-HMAC-SHA256 at 10,000 (_hashlib, two side by side: "
                         f"{source_derivations} the PKCS#12's, 1 the new database's password check, "
                         f"{NSS_KEY_PAIR_DERIVATIONS} its key pair's) + {source_ciphers} AES-256-CBC (the PKCS#12's) + "
                         "a new NSS database as the NSS create floor makes it, with the key pair's rows as pk12util -i "
@@ -561,7 +563,7 @@ def nss_passwd_floor(folder: Path, password_variable: str, new_variable: str) ->
         _nss_open(folder, password_variable)
         + _AES_CBC_BOTH + _TLV + _NSS_DER +
         "import _hashlib\n"
-        f"new_key = hashlib.sha1(salt + os.environ[{new_variable!r}].encode()).digest()\n"
+        f"new_key = _hashlib.openssl_sha1(salt + os.environ[{new_variable!r}].encode()).digest()\n"
         "values = keys.execute('SELECT id, a11 FROM nssPrivate WHERE a11 IS NOT NULL').fetchall()\n"
         "items = keys.execute(\"SELECT id, item1 FROM metaData WHERE id LIKE 'sig_%'\").fetchall()\n"
         "def pbe(der):  # (salt, count, iv, the rest) of an encrypted value (PBES2) or a MAC item (PBMAC1)\n"
@@ -876,7 +878,7 @@ FLOOR_WHAT = {
     "console-script floor": "pip's `keystores` launcher without keystores",
     "MAC floor": "the launcher + the built-in SHA-1 (_sha1) and one HMAC-SHA1 by hand",
     "cryptography floor": "the launcher + cryptography's EC module, one P-256 key made, one signature",
-    "libcrypto EC floor": "the launcher + hashlib's libcrypto through ctypes, one P-256 key made, one signature",
+    "libcrypto EC floor": "the launcher + _hashlib's libcrypto through ctypes, one P-256 key made, one signature",
     "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",
     "token floor": "the launcher + python-pkcs11 as keystores imports it (its library.py alone) + SoftHSM login",
     "token floor, eager": "the launcher + python-pkcs11 as its authors import it + SoftHSM login",

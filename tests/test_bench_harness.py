@@ -71,12 +71,14 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
     assert "cryptography.hazmat.primitives.asymmetric.ec" in loaded
     assert not {module for module in loaded if "backends.openssl" in module}
     # the libcrypto EC floor makes its key and signs through the interpreter's libcrypto, loading no cryptography,
-    # and its derivations go to hashlib
+    # and its derivations go to _hashlib, not hashlib (whose import makes every constructor: keystores no longer
+    # imports it on these paths)
     loaded = _modules(install.floor("libcrypto EC floor"), tmp_path)
     assert "ctypes" in loaded and not {module for module in loaded if module.startswith("cryptography")}
     lean = harness.derivation_floor(3, after="libcrypto EC floor")
     loaded = _modules(install.floor(lean), tmp_path)
-    assert "hashlib" in loaded and not {module for module in loaded if module.startswith("cryptography")}
+    assert "_hashlib" in loaded and "hashlib" not in loaded
+    assert not {module for module in loaded if module.startswith("cryptography")}
     # a floor with a body of the caller's own
     argv = install.floor("token floor", "import hashlib\n")
     assert "hashlib" in _modules(argv, tmp_path)
@@ -165,9 +167,9 @@ def test_a_derivation_floor_derives_as_many_keys_as_it_is_named_for(install: har
                                                                     tmp_path: Path) -> None:
     name = harness.derivation_floor(3)
     assert name == "3 derivations floor" and harness.derivation_floor(1) == "1 derivation floor"
-    assert "3 PBKDF2-HMAC-SHA256 at 10,000 (hashlib, two side by side)" in harness.FLOOR_WHAT[name]
-    counted = ("import hashlib\ncalls = []\nreal = hashlib.pbkdf2_hmac\n"
-               "hashlib.pbkdf2_hmac = lambda *a: calls.append(a[3]) or real(*a)\n"
+    assert "3 PBKDF2-HMAC-SHA256 at 10,000 (_hashlib, two side by side)" in harness.FLOOR_WHAT[name]
+    counted = ("import _hashlib\ncalls = []\nreal = _hashlib.pbkdf2_hmac\n"
+               "_hashlib.pbkdf2_hmac = lambda *a: calls.append(a[3]) or real(*a)\n"
                + harness.FLOORS[name] + "import sys\nprint(calls, 'threading' in sys.modules)\n")
     done = subprocess.run([*install.floor(name, counted)], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
@@ -208,7 +210,7 @@ def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_passw
         install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The NSS floor does what opening a password-protected NSS database costs whatever the tool, counted: two
     `_sqlite3` connections (key4.db, cert9.db) with one query each, one PBKDF2 at the database's own count, the
-    password check's AES-CBC by libcrypto (a wrong password fails it); it loads _sqlite3, hashlib and ctypes, and
+    password check's AES-CBC by libcrypto (a wrong password fails it); it loads _sqlite3, _hashlib and ctypes, and
     neither the sqlite3 package, cryptography nor keystores."""
     from test_store_lean import _issue
 
@@ -224,14 +226,14 @@ def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_passw
         store.add(Entry("ca", EntryKind.TRUSTED_CERT, chain=(_issue("Lean CA", key, key, 1),), trust=TRUST_ALL))
     name = harness.nss_floor(folder, "FLOOR_PW")
     assert name == harness.NSS_FLOOR and "_sqlite3 opening key4.db and cert9.db" in harness.FLOOR_WHAT[name]
-    counted = ("import _sqlite3, hashlib\nconnected, queries, derived = [], [], []\nconnect = _sqlite3.connect\n"
+    counted = ("import _sqlite3, _hashlib\nconnected, queries, derived = [], [], []\nconnect = _sqlite3.connect\n"
                "def counted(path, *args, **kwargs):\n"
                "    connection = connect(path, *args, **kwargs)\n"
                "    connected.append(path.rsplit('/', 1)[-1])\n"
                "    connection.set_trace_callback(queries.append)\n"
                "    return connection\n"
-               "_sqlite3.connect = counted\npbkdf2 = hashlib.pbkdf2_hmac\n"
-               "hashlib.pbkdf2_hmac = lambda *args: derived.append(args[3]) or pbkdf2(*args)\n"
+               "_sqlite3.connect = counted\npbkdf2 = _hashlib.pbkdf2_hmac\n"
+               "_hashlib.pbkdf2_hmac = lambda *args: derived.append(args[3]) or pbkdf2(*args)\n"
                + harness.FLOORS[name] + "print(sorted(connected), len(queries), derived, len(objects))\n")
     right = {**os.environ, "FLOOR_PW": "floor-pass"}
     done = subprocess.run(install.floor(name, counted), capture_output=True, text=True, cwd=tmp_path, check=False,
@@ -243,7 +245,7 @@ def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_passw
                            env={**os.environ, "FLOOR_PW": "not-it"})
     assert wrong.returncode != 0 and "the password does not open the database" in wrong.stderr
     loaded = _modules(install.floor(name), tmp_path, right)
-    assert {"_sqlite3", "hashlib", "ctypes"} <= loaded
+    assert {"_sqlite3", "_hashlib", "ctypes"} <= loaded and "hashlib" not in loaded
     assert not {module for module in loaded if module.split(".")[0] in ("sqlite3", "cryptography", "keystores")}
 
 
@@ -273,17 +275,17 @@ def _mac_items(folder: Path) -> dict[str, bytes]:
         return dict(conn.execute("SELECT id, item1 FROM metaData WHERE id LIKE 'sig_%'"))
 
 
-# A floor's work counted: connections, the statements that write, commits, and every derivation (hashlib's and
+# A floor's work counted: connections, the statements that write, commits, and every derivation (_hashlib's and
 # cryptography's PBKDF2), printed after the floor's own code
 _COUNTED = (
-    "import _sqlite3, hashlib\nconnected, statements, derived_at = [], [], []\nconnect = _sqlite3.connect\n"
+    "import _sqlite3, _hashlib\nconnected, statements, derived_at = [], [], []\nconnect = _sqlite3.connect\n"
     "def counted(path, *args, **kwargs):\n"
     "    connection = connect(path, *args, **kwargs)\n"
     "    connected.append(path.rsplit('/', 1)[-1])\n"
     "    connection.set_trace_callback(statements.append)\n"
     "    return connection\n"
-    "_sqlite3.connect = counted\npbkdf2 = hashlib.pbkdf2_hmac\n"
-    "hashlib.pbkdf2_hmac = lambda *args: derived_at.append(args[3]) or pbkdf2(*args)\n"
+    "_sqlite3.connect = counted\npbkdf2 = _hashlib.pbkdf2_hmac\n"
+    "_hashlib.pbkdf2_hmac = lambda *args: derived_at.append(args[3]) or pbkdf2(*args)\n"
     "from cryptography.hazmat.primitives.kdf import pbkdf2 as kdf\nreal = kdf.PBKDF2HMAC\n"
     "kdf.PBKDF2HMAC = lambda *args: derived_at.append(args[3]) or real(*args)\n"
     "{floor}"
@@ -421,7 +423,7 @@ def _encrypted_values(folder: Path) -> dict[int, bytes]:
 def test_the_nss_convert_floor_makes_a_new_database_with_the_key_pair_rows_pk12util_writes(
         install: harness.Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Converting a PKCS#12's key pair into a new NSS database, counted: the source's stand-in derivations, the new
-    database's password check and the key pair's NSS_KEY_PAIR_DERIVATIONS, all by hashlib; two files, a transaction
+    database's password check and the key pair's NSS_KEY_PAIR_DERIVATIONS, all by _hashlib; two files, a transaction
     each; certutil and keystores open the result with the password and find the key pair, whose rows have the
     classes pk12util -i writes, with as many encrypted values and MAC items (NSS_KEY_PAIR_DERIVATIONS counted)."""
     from keystores.model import EntryKind
