@@ -562,6 +562,30 @@ def test_signature_algorithms_are_named_as_cryptography_names_them() -> None:
         dotted: x509.ObjectIdentifier(dotted)._name for dotted in _SIGNATURE_OIDS}
 
 
+def test_signature_algorithms_are_read_in_their_common_form_only() -> None:
+    """_signature_algorithm names an AlgorithmIdentifier exactly where it is one of the common forms (RSA with its
+    NULL, the others without parameters), which it encodes for the OID it reads: any other bytes are declined."""
+    from keystores.pki.shown import _SIGNATURE_OIDS, _Declined, _signature_algorithm
+
+    for dotted, (null, _) in _SIGNATURE_OIDS.items():
+        encoded = der_codec.oid(dotted)
+        assert _signature_algorithm(der_codec.sequence(encoded, b"\x05\x00" if null else b"")) == dotted
+        odd = [der_codec.sequence(encoded, b"" if null else b"\x05\x00"),  # the other form of its parameters
+               der_codec.sequence(encoded, b"\x05\x00\x05\x00"),
+               b"\x30\x81" + bytes([len(encoded)]) + encoded,  # a long-form length
+               b"\x30" + bytes([len(encoded) + 1]) + b"\x06\x81" + encoded[1:],
+               encoded[:3] + b"\x80" + encoded[3:]]  # not an OID in its shortest form (nor a SEQUENCE)
+        for algorithm in odd:
+            with pytest.raises(_Declined):
+                _signature_algorithm(algorithm)
+    rsa_sha256 = bytes.fromhex("300d06092a864886f70d01010b0500")
+    assert _signature_algorithm(rsa_sha256) == "1.2.840.113549.1.1.11"
+    for algorithm in (b"", b"\x30\x00", der_codec.sequence(der_codec.oid("1.2.3.4")),
+                      bytes.fromhex("300e060a2a80864886f70d01010b0500"), rsa_sha256[:-1], rsa_sha256 + b"\x00"):
+        with pytest.raises(_Declined):
+            _signature_algorithm(algorithm)
+
+
 def _json_of_show(store_path: Path, password: str, *, decode_first: bool) -> str:
     with open_store(store_path, password=password) as store:
         entries = list(store.entries())

@@ -281,14 +281,26 @@ def _rsa_numbers_load(key: bytes) -> bool:
 
 
 def _signature_algorithm(algorithm: bytes) -> str:
-    if not _SIGNATURE_ALGORITHMS:
-        from keystores.crypto import der as encode
-
-        for dotted, (null, _) in _SIGNATURE_OIDS.items():
-            _SIGNATURE_ALGORITHMS[encode.sequence(encode.oid(dotted), b"\x05\x00" if null else b"")] = dotted
+    """The OID of the AlgorithmIdentifier `algorithm` (its whole DER) where it is one of _SIGNATURE_OIDS in its
+    common form. The OID is read from the bytes and only its own common form is encoded to compare: a list meets
+    one or two algorithms, and encoding all sixteen forms first was most of the work (issue 15)."""
     dotted = _SIGNATURE_ALGORITHMS.get(algorithm)
-    if dotted is None:
+    if dotted is not None:
+        return dotted
+    if len(algorithm) < 4 or algorithm[2] != 0x06 or algorithm[3] > 0x7F:  # no common form starts otherwise
         raise _Declined
+    try:
+        dotted = oid_text(algorithm[4 : 4 + algorithm[3]], minimal=True)
+    except ValueError as exc:  # DerError: not an OID in its shortest form, so not a common form either
+        raise _Declined from exc
+    known = _SIGNATURE_OIDS.get(dotted)
+    if known is None:
+        raise _Declined
+    from keystores.crypto import der as encode
+
+    if algorithm != encode.sequence(encode.oid(dotted), b"\x05\x00" if known[0] else b""):
+        raise _Declined
+    _SIGNATURE_ALGORITHMS[algorithm] = dotted  # (at most one per OID of _SIGNATURE_OIDS: the form just compared)
     return dotted
 
 
