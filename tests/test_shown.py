@@ -586,6 +586,14 @@ def test_signature_algorithms_are_read_in_their_common_form_only() -> None:
             _signature_algorithm(algorithm)
 
 
+def test_showing_a_pkcs12_loads_no_digests_module(stores: list[Path]) -> None:
+    """Shown.fingerprint hashes by _hashlib's constructors, which reading the PKCS#12 loaded (its MAC, its
+    derivations): `show` loads no keystores.crypto.digests for its two fingerprints."""
+    for extra in (("server",), ("server", "--json")):
+        loaded = _modules_after_list(stores[0], command="show", extra=extra)
+        assert "_hashlib" in loaded and "keystores.crypto.digests" not in loaded, extra
+
+
 def _json_of_show(store_path: Path, password: str, *, decode_first: bool) -> str:
     with open_store(store_path, password=password) as store:
         entries = list(store.entries())

@@ -28,6 +28,8 @@ of the cryptography-vectors package and on damaged copies).
 
 from __future__ import annotations
 
+import sys
+
 from keystores.crypto.der import oid_text, read
 from keystores.pki.columns import NIST_FIELDS, attribute_text, ec_point_on_curve, key_facts, plain_time
 
@@ -108,6 +110,10 @@ def _dotted(content: bytes) -> str:
     return dotted
 
 
+# The fingerprints `show` prints (keystores.ops.describe), hashed by _hashlib's constructors where it is loaded.
+_OPENSSL_FINGERPRINTS = frozenset({"sha1", "sha256"})
+
+
 class _Declined(ValueError):
     """A form this reader leaves to cryptography (or a malformed one, as is keystores.crypto.der.DerError)."""
 
@@ -135,6 +141,16 @@ class Shown:
         self.authority_key_identifier: bytes | None = None
 
     def fingerprint(self, hash_name: str) -> bytes:
+        openssl = sys.modules.get("_hashlib")
+        if openssl is not None and hash_name in _OPENSSL_FINGERPRINTS:
+            # A PKCS#12 read loaded _hashlib (its MAC and derivations): its constructor is hashlib's own object for
+            # the name (hashlib.sha256 is _hashlib.openssl_sha256), and `show` then loads no
+            # keystores.crypto.digests for its two fingerprints (~0.15 ms cold). One it refuses (a FIPS build's)
+            # goes on to digests, as before.
+            try:
+                return getattr(openssl, "openssl_" + hash_name)(self.der).digest()  # type: ignore[no-any-return]
+            except (AttributeError, ValueError):
+                pass
         from keystores.crypto.digests import digest  # (no hashlib: its import costs more than a show's work)
 
         return digest(hash_name, self.der)
