@@ -50,6 +50,21 @@ def _write_output(path: str, data: bytes) -> None:
     atomic_write(path, data)
 
 
+def _stage_output(path: str, data: bytes) -> Any:
+    """keystores.fileio.write_after's file for `path` (its fsync runs while the store is saved, committed after
+    it), or None where staging it failed: _write_output then writes it after the store, and says what is wrong,
+    as before (a request that cannot be written does not keep its key from being saved)."""
+    from keystores.errors import KeystoreError
+    from keystores.fileio import write_after
+
+    if not os.path.exists(os.path.dirname(path.rstrip("/") or "/") or "."):
+        return None
+    try:
+        return write_after(path, data)
+    except (KeystoreError, OSError):
+        return None
+
+
 def _check_output_folder(path: str | None) -> None:
     from keystores.errors import UsageError
 
@@ -195,14 +210,33 @@ def certreq_cmd(
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
-    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                           lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
-                                             replace=replace), create=True)
+    staged: list[Any] = []  # the request's file, staged once made: it lands after the store is saved
+
+    def make(opened: Any) -> Any:
+        made = certreq(opened, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace)
+        if out != "-":
+            staged.append(_stage_output(out, made.encoded.pem()))
+        return made
+
+    try:
+        result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
+                                make, create=True)
+    except BaseException:
+        for file in staged:
+            if file is not None:
+                file.discard()
+        raise
     pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:
-        _write_output(out, pem)
+        for file in staged[:-1]:  # (made by an attempt that did not save: none so far)
+            if file is not None:
+                file.discard()
+        if staged and staged[-1] is not None:
+            staged[-1].commit()
+        else:
+            _write_output(out, pem)
     show_notes(result.notes)
     if out != "-":
         err(f"wrote the request for '{result.label}' to {out}")
