@@ -131,16 +131,16 @@ def _open_writable(store: str, password: str | None, store_type: str | None, mod
     return with_secret(password, "password", act, confirm=create and not store_exists(store))
 
 def _open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
-                 action: Any, what: str = "password", *, keys: bool = False) -> Any:
-    """`action` on the store opened for reading; `keys`: it will open a key of it (sign's CA key), whose
+                 action: Any, what: str = "password", *, key: str | None = None) -> Any:
+    """`action` on the store opened for reading; `key`: the label of a key it will open (sign's CA key), whose
     derivation the read may start beside its own (lazy_entries.KeysWanted, as a transfer's source)."""
     from keystores.store import open_store
 
     def act(pw: str | None) -> Any:
-        if keys:
+        if key is not None:
             from keystores.lazy_entries import KeysWanted
 
-            with KeysWanted() as wanted, open_store(store, password=pw, type=store_type,
+            with KeysWanted((key,)) as wanted, open_store(store, password=pw, type=store_type,
                                                     **store_options(module)) as opened:
                 wanted.stop()
                 show_notes(opened.notes)
@@ -274,7 +274,7 @@ def sign_cmd(
     data = _read_input(request, "request")
     result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
         s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
-        sans=san or [], path_length=path_length, source=request), keys=True)
+        sans=san or [], path_length=path_length, source=request), key=label)
     # as made and as the CA's store keeps them: printed without importing cryptography.x509 (start-up speed)
     certs = list(result.encoded) if chain else [result.encoded[0]]
     if chain and (out_format or "").lower() == "der":

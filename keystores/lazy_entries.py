@@ -18,7 +18,7 @@ from keystores.model import Entry, EntryKind
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _thread import LockType
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Collection, Iterable
     from typing import Any
 
 
@@ -455,9 +455,12 @@ class KeysWanted:
     decryption and the entries' assembly, while the transfer waited for it; now it runs beside them). `stop()` once
     the source is open: a destination opened next (an import into a PKCS#12) carries its keys as read."""
 
-    __slots__ = ("_before", "_kept", "_thread", "started")
+    __slots__ = ("_before", "_kept", "_thread", "labels", "started")
 
-    def __init__(self) -> None:
+    def __init__(self, labels: Collection[str] | None = None) -> None:
+        """`labels`: only the keys whose bags carry one of these names are wanted (sign's CA key: a store of
+        several keys derives no other, which leaving this would wait for); None, every key."""
+        self.labels = labels
         self._kept: list[Any] = []
         #: the encrypted keys (as read) whose decryption keys the read started deriving, with the password each
         #: was derived for: their entries are made derived_ahead (sealed_entry) where the bags open by that password

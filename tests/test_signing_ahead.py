@@ -98,13 +98,17 @@ def test_sign_opens_the_ca_key_on_a_worker_while_it_checks_the_request(ca: Path,
 
 
 @pytest.mark.usefixtures("two_cores")
-def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, tmp_path: Path,
+@pytest.mark.parametrize("label", ["ca", "second", None])
+def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, tmp_path: Path, label: str | None,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """`keystores sign` opens the CA's store under lazy_entries.KeysWanted: the read starts the key bag's PBKDF2
     beside its own derivations, before the entries are made, and the key's first use takes it (no KeysAhead pool of
-    its own, no second derivation). On main it started only after the read, on a pool of its own."""
+    its own, no second derivation). On main it started only after the read, on a pool of its own. In a store of two
+    CA keys (`label` the one asked for), only that one's is started: no other key is derived."""
     from keystores.cli.main import run
 
+    if label is not None:
+        lc.selfsign(ca, "second", "CN=Second CA", ca=True, key_spec="ec:p256", password=PW)
     (tmp_path / "web.csr").write_bytes(_request(tmp_path))
     runs = _counted(monkeypatch)
     pools: list[str] = []
@@ -116,9 +120,9 @@ def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, t
         pools.append(name)
         real_init(self, name, *args, **kwargs)
 
-    def derive_early(parts, password, later, started):
-        real_early(parts, password, later, started)
-        early.update(started)
+    def derive_early(parts, password, later, wanted):
+        real_early(parts, password, later, wanted)
+        early.update(wanted.started)
 
     def assemble(*args, **kwargs):
         started_at_assembly.append(len(early))
@@ -130,10 +134,10 @@ def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, t
     monkeypatch.setenv("AHEAD_PW", PW)
     out = tmp_path / "web.pem"
     with pytest.raises(SystemExit) as done:
-        run(["sign", str(ca), str(tmp_path / "web.csr"), "--label", "ca", "-o", str(out), "--chain",
+        run(["sign", str(ca), str(tmp_path / "web.csr"), "--label", label or "ca", "-o", str(out), "--chain",
              "--password", "env:AHEAD_PW"])
     assert not done.value.code
-    assert started_at_assembly == [1]  # the CA's one key bag, started before the entries were made
+    assert started_at_assembly == [1]  # the CA's key bag, started before the entries were made
     assert "keys-ahead" not in pools and pools.count("pkcs12-read") == 1
     pbkdf2_salts = [salt for kind, salt, _ in runs if kind == "pbkdf2"]
     assert len(pbkdf2_salts) == 2 == len(set(pbkdf2_salts))  # the part's key and the key bag's, each once
