@@ -50,19 +50,49 @@ def _write_output(path: str, data: bytes) -> None:
     atomic_write(path, data)
 
 
-def _stage_output(path: str, data: bytes) -> Any:
-    """keystores.fileio.write_after's file for `path` (its fsync runs while the store is saved, committed after
-    it), or None where staging it failed: _write_output then writes it after the store, and says what is wrong,
-    as before (a request that cannot be written does not keep its key from being saved)."""
-    from keystores.errors import KeystoreError
-    from keystores.fileio import write_after
+class _WrittenAfter:
+    """The file a command writes after its store (certreq's request, selfsign's certificate with -o): staged
+    once made, inside the store's block, by keystores.fileio.write_after (its fsync runs while the store is saved),
+    and committed after the save, or dropped where the save fails. Where making or staging it fails (an output
+    format refused, no folder, no permission), nothing is staged: write() then makes and writes it after the store
+    as before (_write_output), with the same error, and the store is saved as before."""
 
-    if not os.path.exists(os.path.dirname(path.rstrip("/") or "/") or "."):
-        return None
-    try:
-        return write_after(path, data)
-    except (KeystoreError, OSError):
-        return None
+    __slots__ = ("_path", "_staged")
+
+    def __init__(self, path: str | None) -> None:
+        """`path`: None (or empty) where nothing is written to a file."""
+        self._path = path or None
+        self._staged: list[Any] = []
+
+    def stage(self, make: Any) -> None:
+        """`make()`: the file's bytes (a retried attempt stages anew; the earlier one is dropped by write())."""
+        if self._path is None:
+            return
+        from keystores.errors import KeystoreError
+        from keystores.fileio import write_after
+        from keystores.lightweight import suppress
+
+        staged = None
+        if os.path.exists(os.path.dirname(self._path.rstrip("/") or "/") or "."):
+            with suppress(KeystoreError, OSError, ValueError):
+                staged = write_after(self._path, make())
+        self._staged.append(staged)
+
+    def drop(self) -> None:
+        for file in self._staged:
+            if file is not None:
+                file.discard()
+        self._staged.clear()
+
+    def write(self, make: Any) -> None:
+        """Commit the file staged last, else write `make()` as before."""
+        assert self._path is not None
+        last = self._staged.pop() if self._staged else None
+        self.drop()  # (staged by an attempt that did not save: none so far)
+        if last is not None:
+            last.commit()
+        else:
+            _write_output(self._path, make())
 
 
 def _check_output_folder(path: str | None) -> None:
@@ -177,13 +207,23 @@ def selfsign_cmd(
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
-    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                           lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after,
-                                              key_spec=key_type, md=md, sans=san or [],
-                                              path_length=path_length, replace=replace), create=True)
+    cert_file = _WrittenAfter(out)  # it lands after the store is saved, its fsync beside the save
+
+    def make(opened: Any) -> Any:
+        made = selfsign(opened, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md,
+                        sans=san or [], path_length=path_length, replace=replace)
+        cert_file.stage(lambda: _pem_or_der([made.encoded[0]], out, "pem"))
+        return made
+
+    try:
+        result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
+                                make, create=True)
+    except BaseException:
+        cert_file.drop()
+        raise
     show_notes(result.notes)
     if out:
-        _write_output(out, _pem_or_der([result.encoded[0]], out, "pem"))
+        cert_file.write(lambda: _pem_or_der([result.encoded[0]], out, "pem"))
     from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
 
     err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
@@ -210,33 +250,24 @@ def certreq_cmd(
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
-    staged: list[Any] = []  # the request's file, staged once made: it lands after the store is saved
+    request_file = _WrittenAfter(None if out == "-" else out)  # after the save, synced beside it
 
     def make(opened: Any) -> Any:
         made = certreq(opened, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace)
-        if out != "-":
-            staged.append(_stage_output(out, made.encoded.pem()))
+        request_file.stage(made.encoded.pem)
         return made
 
     try:
         result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
                                 make, create=True)
     except BaseException:
-        for file in staged:
-            if file is not None:
-                file.discard()
+        request_file.drop()
         raise
     pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:
-        for file in staged[:-1]:  # (made by an attempt that did not save: none so far)
-            if file is not None:
-                file.discard()
-        if staged and staged[-1] is not None:
-            staged[-1].commit()
-        else:
-            _write_output(out, pem)
+        request_file.write(lambda: pem)
     show_notes(result.notes)
     if out != "-":
         err(f"wrote the request for '{result.label}' to {out}")

@@ -126,9 +126,10 @@ def test_hints_name_options(flow, tmp_path):
                                                           "overwrite it)"), again.all
 
 
-def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[tuple[str, str]]]:
-    """certreq run in this process: its exit code, and what it synced and renamed, in order: ("fsync", file or
-    folder name), ("thread", which synced it) and ("rename", final name)."""
+def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        command: str = "certreq") -> tuple[int, list[tuple[str, str]]]:
+    """certreq (or selfsign -o n.csr) run in this process: its exit code, and what it synced and renamed, in order:
+    ("fsync", file or folder name), ("thread", which synced it) and ("rename", final name)."""
     import os
     import threading
 
@@ -151,17 +152,18 @@ def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setenv("KS_PW", ENV["KS_PW"])
     with pytest.raises(SystemExit) as done:
-        run(["certreq", str(tmp_path / "n.p12"), "--label", "n", "--dn", "CN=n", "--key-type", "ec:p256",
+        run([command, str(tmp_path / "n.p12"), "--label", "n", "--dn", "CN=n", "--key-type", "ec:p256",
              "-o", str(tmp_path / "n.csr"), *PW])
     return done.value.code or 0, steps
 
 
-def test_certreq_syncs_its_request_beside_the_store_s_save_and_renames_it_after(tmp_path: Path,
+@pytest.mark.parametrize("command", ["certreq", "selfsign"])
+def test_certreq_syncs_its_request_beside_the_store_s_save_and_renames_it_after(tmp_path: Path, command: str,
                                                                                    monkeypatch: pytest.MonkeyPatch):
-    """The request's temp file is synced on a thread of its own while the store is saved (its fsync was a fourth
-    wait after the store's); it is renamed into place only after the store's file is renamed and its folder synced,
-    and its folder is synced after, as before: a request never lands before its key."""
-    code, steps = _certreq_in_process(tmp_path, monkeypatch)
+    """The request's (selfsign: the certificate's) temp file is synced on a thread of its own while the store is
+    saved (its fsync was a fourth wait after the store's); it is renamed into place only after the store's file is
+    renamed and its folder synced, and its folder is synced after, as before: it never lands before its key."""
+    code, steps = _certreq_in_process(tmp_path, monkeypatch, command)
     assert code == 0
     renames = [name for step, name in steps if step == "rename"]
     assert renames == ["n.p12", "n.csr"]
@@ -173,7 +175,8 @@ def test_certreq_syncs_its_request_beside_the_store_s_save_and_renames_it_after(
     p12_rename, csr_rename = steps.index(("rename", "n.p12")), steps.index(("rename", "n.csr"))
     assert ("fsync", folder) in steps[p12_rename:csr_rename]  # the store's rename is on disk before the request's
     assert steps[csr_rename + 1] == ("fsync", folder)
-    assert _openssl("req", "-in", str(tmp_path / "n.csr"), "-noout", "-verify").returncode == 0
+    kind = ["req", "-verify"] if command == "certreq" else ["x509"]
+    assert _openssl(kind[0], "-in", str(tmp_path / "n.csr"), "-noout", *kind[1:]).returncode == 0
     assert oct((tmp_path / "n.csr").stat().st_mode & 0o777) == oct(0o644 & ~_umask())
 
 
