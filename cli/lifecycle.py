@@ -78,6 +78,22 @@ class _WrittenAfter:
                 staged = write_after(self._path, make())
         self._staged.append(staged)
 
+    def saved_with(self, made_by: Any, file_bytes: Any, store: str, password: str | None, store_type: str | None,
+                   module: str | None, profile: str) -> Any:
+        """_open_writable(..., create=True) of `made_by(store)`, this file staged as `file_bytes(made)` once made;
+        dropped where the store is not saved."""
+
+        def make(opened: Any) -> Any:
+            made = made_by(opened)
+            self.stage(lambda: file_bytes(made))
+            return made
+
+        try:
+            return _open_writable(store, password, store_type, module, profile, make, create=True)
+        except BaseException:
+            self.drop()
+            raise
+
     def drop(self) -> None:
         for file in self._staged:
             if file is not None:
@@ -208,19 +224,11 @@ def selfsign_cmd(
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
     cert_file = _WrittenAfter(out)  # it lands after the store is saved, its fsync beside the save
-
-    def make(opened: Any) -> Any:
-        made = selfsign(opened, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md,
-                        sans=san or [], path_length=path_length, replace=replace)
-        cert_file.stage(lambda: _pem_or_der([made.encoded[0]], out, "pem"))
-        return made
-
-    try:
-        result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                                make, create=True)
-    except BaseException:
-        cert_file.drop()
-        raise
+    result = cert_file.saved_with(
+        lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md,
+                           sans=san or [], path_length=path_length, replace=replace),
+        lambda made: _pem_or_der([made.encoded[0]], out, "pem"),
+        store, _store_password(password, dest_password), store_type, module, profile)
     show_notes(result.notes)
     if out:
         cert_file.write(lambda: _pem_or_der([result.encoded[0]], out, "pem"))
@@ -251,18 +259,10 @@ def certreq_cmd(
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
     request_file = _WrittenAfter(None if out == "-" else out)  # after the save, synced beside it
-
-    def make(opened: Any) -> Any:
-        made = certreq(opened, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace)
-        request_file.stage(made.encoded.pem)
-        return made
-
-    try:
-        result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                                make, create=True)
-    except BaseException:
-        request_file.drop()
-        raise
+    result = request_file.saved_with(
+        lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace),
+        lambda made: made.encoded.pem(), store, _store_password(password, dest_password), store_type, module,
+        profile)
     pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
