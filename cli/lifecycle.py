@@ -50,6 +50,67 @@ def _write_output(path: str, data: bytes) -> None:
     atomic_write(path, data)
 
 
+class _WrittenAfter:
+    """The file a command writes after its store (certreq's request, selfsign's certificate with -o): staged
+    once made, inside the store's block, by keystores.fileio.write_after (its fsync runs while the store is saved),
+    and committed after the save, or dropped where the save fails. Where making or staging it fails (an output
+    format refused, no folder, no permission), nothing is staged: write() then makes and writes it after the store
+    as before (_write_output), with the same error, and the store is saved as before."""
+
+    __slots__ = ("_path", "_staged")
+
+    def __init__(self, path: str | None) -> None:
+        """`path`: None (or empty) where nothing is written to a file."""
+        self._path = path or None
+        self._staged: list[Any] = []
+
+    def stage(self, make: Any) -> None:
+        """`make()`: the file's bytes (a retried attempt stages anew; the earlier one is dropped by write())."""
+        if self._path is None:
+            return
+        from keystores.errors import KeystoreError
+        from keystores.fileio import write_after
+        from keystores.lightweight import suppress
+
+        staged = None
+        if os.path.exists(os.path.dirname(self._path.rstrip("/") or "/") or "."):
+            with suppress(KeystoreError, OSError, ValueError):
+                staged = write_after(self._path, make())
+        self._staged.append(staged)
+
+    def saved_with(self, made_by: Any, file_bytes: Any, store: str, password: str | None, store_type: str | None,
+                   module: str | None, profile: str) -> Any:
+        """_open_writable(..., create=True) of `made_by(store)`, this file staged as `file_bytes(made)` once made;
+        dropped where the store is not saved."""
+
+        def make(opened: Any) -> Any:
+            made = made_by(opened)
+            self.stage(lambda: file_bytes(made))
+            return made
+
+        try:
+            return _open_writable(store, password, store_type, module, profile, make, create=True)
+        except BaseException:
+            self.drop()
+            raise
+
+    def drop(self) -> None:
+        for file in self._staged:
+            if file is not None:
+                file.discard()
+        self._staged.clear()
+
+    def write(self, make: Any) -> None:
+        """Commit the file staged last, else write `make()` as before."""
+        assert self._path is not None
+        last = self._staged.pop() if self._staged else None
+        self.drop()  # (staged by an attempt that did not save: none so far)
+        if last is not None:
+            last.commit()
+        else:
+            _write_output(self._path, make())
+
+
 def _check_output_folder(path: str | None) -> None:
     from keystores.errors import UsageError
 
@@ -116,10 +177,20 @@ def _open_writable(store: str, password: str | None, store_type: str | None, mod
     return with_secret(password, "password", act, confirm=create and not store_exists(store))
 
 def _open_reading(store: str, password: str | None, store_type: str | None, module: str | None,
-                 action: Any, what: str = "password") -> Any:
+                 action: Any, what: str = "password", *, key: str | None = None) -> Any:
+    """`action` on the store opened for reading; `key`: the label of a key it will open (sign's CA key), whose
+    derivation the read may start beside its own (lazy_entries.KeysWanted, as a transfer's source)."""
     from keystores.store import open_store
 
     def act(pw: str | None) -> Any:
+        if key is not None:
+            from keystores.lazy_entries import KeysWanted
+
+            with KeysWanted((key,)) as wanted, open_store(store, password=pw, type=store_type,
+                                                    **store_options(module)) as opened:
+                wanted.stop()
+                show_notes(opened.notes)
+                return action(opened)
         with open_store(store, password=pw, type=store_type, **store_options(module)) as opened:
             show_notes(opened.notes)
             return action(opened)
@@ -152,13 +223,15 @@ def selfsign_cmd(
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
-    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                           lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after,
-                                              key_spec=key_type, md=md, sans=san or [],
-                                              path_length=path_length, replace=replace), create=True)
+    cert_file = _WrittenAfter(out)  # it lands after the store is saved, its fsync beside the save
+    result = cert_file.saved_with(
+        lambda s: selfsign(s, label, dn, ca=ca, days=days, not_after=not_after, key_spec=key_type, md=md,
+                           sans=san or [], path_length=path_length, replace=replace),
+        lambda made: _pem_or_der([made.encoded[0]], out, "pem"),
+        store, _store_password(password, dest_password), store_type, module, profile)
     show_notes(result.notes)
     if out:
-        _write_output(out, _pem_or_der([result.encoded[0]], out, "pem"))
+        cert_file.write(lambda: _pem_or_der([result.encoded[0]], out, "pem"))
     from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
 
     err(f"made '{result.label}': {'CA ' if ca else ''}certificate for {dn}, valid until "
@@ -185,14 +258,16 @@ def certreq_cmd(
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
-    result = _open_writable(store, _store_password(password, dest_password), store_type, module, profile,
-                           lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md,
-                                             replace=replace), create=True)
+    request_file = _WrittenAfter(None if out == "-" else out)  # after the save, synced beside it
+    result = request_file.saved_with(
+        lambda s: certreq(s, label, dn, key_spec=key_type, sans=san or [], md=md, replace=replace),
+        lambda made: made.encoded.pem(), store, _store_password(password, dest_password), store_type, module,
+        profile)
     pem = result.encoded.pem()  # as made: no cryptography import (start-up speed)
     if out == "-":
         sys.stdout.write(pem.decode("ascii"))
     else:
-        _write_output(out, pem)
+        request_file.write(lambda: pem)
     show_notes(result.notes)
     if out != "-":
         err(f"wrote the request for '{result.label}' to {out}")
@@ -230,7 +305,7 @@ def sign_cmd(
     data = _read_input(request, "request")
     result = _open_reading(ca_store, password, store_type, module, lambda s: sign(
         s, label, data, days=days, not_after=not_after, md=md, profile=cert_profile, copy_sans=copy_sans,
-        sans=san or [], path_length=path_length, source=request))
+        sans=san or [], path_length=path_length, source=request), key=label)
     # as made and as the CA's store keeps them: printed without importing cryptography.x509 (start-up speed)
     certs = list(result.encoded) if chain else [result.encoded[0]]
     if chain and (out_format or "").lower() == "der":

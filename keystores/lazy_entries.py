@@ -18,7 +18,7 @@ from keystores.model import Entry, EntryKind
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _thread import LockType
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Collection, Iterable
     from typing import Any
 
 
@@ -316,11 +316,13 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
                  created_loader: Callable[[], Any] | None = None,
                  chain_der: tuple[bytes, ...] | None = None,
                  find_chain_der: Callable[[], tuple[bytes, ...] | None] | None = None, in_threads: bool = False,
-                 held: Callable[[], bytes | None] | None = None, **entry_fields: Any) -> SealedEntry:
+                 held: Callable[[], bytes | None] | None = None, derived_ahead: bool = False,
+                 **entry_fields: Any) -> SealedEntry:
     """A SealedEntry whose key `unseal()` decrypts on first use (see SealedEntry for blob and origin); with
     `chain_loader` (and the leaf's DER) its chain is read on first use too, and with `created_loader` its date.
     `in_threads`: `unseal` may run in a worker thread beside other keys' (it asks nothing and shares nothing
-    unguarded), see open_keys. `held`: the key's PKCS#8 without loading it, or None (Entry.held_pkcs8)."""
+    unguarded), see open_keys. `held`: the key's PKCS#8 without loading it, or None (Entry.held_pkcs8).
+    `derived_ahead`: its read started deriving the key's decryption key (KeysWanted), so KeysAhead leaves it."""
     if chain_loader is not None and leaf_der is not None:
         loaders = {"chain": chain_loader} if created_loader is None else {"chain": chain_loader,
                                                                           "created": created_loader}
@@ -337,6 +339,8 @@ def sealed_entry(unseal: Callable[[], Any], blob: bytes | None, origin: object, 
         entry.__dict__["_in_threads"] = True
     if held is not None:
         entry.__dict__["_held"] = held
+    if derived_ahead:
+        entry.__dict__["_derived_ahead"] = True
     return entry
 
 
@@ -385,13 +389,16 @@ class KeysAhead:
         #: the entries whose opening was started, by id: their key's first use waits for it
         self.started: dict[int, Entry] = {}
 
-    def start(self, entries: Iterable[Entry]) -> None:
+    def start(self, entries: Iterable[Entry], *, but_derived: bool = False) -> None:
         """Start opening the keys of `entries` that may open in threads; once (a later call starts nothing: after
-        a failure the pool takes no more)."""
+        a failure the pool takes no more). `but_derived`: not the keys whose read started deriving their decryption
+        key (KeysWanted; sealed_entry's `derived_ahead`): a key used next (sign's CA key) takes that derivation at
+        its first use and decrypts a few hundred bytes there, where an opening here costs a pool, its thread and a
+        wait for the thread to start."""
         if self.started:
             return
         fresh = {id(e): e for e in entries if isinstance(e, SealedEntry) and e.sealed
-                 and e.__dict__.get("_in_threads")}
+                 and e.__dict__.get("_in_threads") and not (but_derived and e.__dict__.get("_derived_ahead"))}
         if not fresh:  # (before importing crypto.pbkdf2: a certificate's import loads no derivation module)
             return
         from keystores.crypto.pbkdf2 import usable_cores
@@ -448,10 +455,16 @@ class KeysWanted:
     decryption and the entries' assembly, while the transfer waited for it; now it runs beside them). `stop()` once
     the source is open: a destination opened next (an import into a PKCS#12) carries its keys as read."""
 
-    __slots__ = ("_before", "_kept", "_thread")
+    __slots__ = ("_before", "_kept", "_thread", "labels", "started")
 
-    def __init__(self) -> None:
+    def __init__(self, labels: Collection[str] | None = None) -> None:
+        """`labels`: only the keys whose bags carry one of these names are wanted (sign's CA key: a store of
+        several keys derives no other, which leaving this would wait for); None, every key."""
+        self.labels = labels
         self._kept: list[Any] = []
+        #: the encrypted keys (as read) whose decryption keys the read started deriving, with the password each
+        #: was derived for: their entries are made derived_ahead (sealed_entry) where the bags open by that password
+        self.started: dict[bytes, str] = {}
         self._thread: int | None = None
         self._before: KeysWanted | None = None
 

@@ -124,3 +124,81 @@ def test_hints_name_options(flow, tmp_path):
     again = keystores("selfsign", str(flow / "ca.p12"), "--label", "root", "--dn", "CN=again", *PW, env=ENV)
     assert again.code == 1 and again.err.strip().endswith("an entry with this label exists (use --replace to "
                                                           "overwrite it)"), again.all
+
+
+def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        command: str = "certreq") -> tuple[int, list[tuple[str, str]]]:
+    """certreq (or selfsign -o n.csr) run in this process: its exit code, and what it synced and renamed, in order:
+    ("fsync", file or folder name), ("thread", which synced it) and ("rename", final name)."""
+    import os
+    import threading
+
+    from keystores.cli.main import run
+
+    steps: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+        steps.append(("fsync", name.split(".keystores-tmp-")[-1].rsplit(".", 1)[0] if "tmp" in name else name))
+        steps.append(("thread", "main" if threading.current_thread() is threading.main_thread() else "other"))
+
+    def replace(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        steps.append(("rename", os.path.basename(dst)))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setenv("KS_PW", ENV["KS_PW"])
+    with pytest.raises(SystemExit) as done:
+        run([command, str(tmp_path / "n.p12"), "--label", "n", "--dn", "CN=n", "--key-type", "ec:p256",
+             "-o", str(tmp_path / "n.csr"), *PW])
+    return done.value.code or 0, steps
+
+
+@pytest.mark.parametrize("command", ["certreq", "selfsign"])
+def test_certreq_syncs_its_request_beside_the_store_s_save_and_renames_it_after(tmp_path: Path, command: str,
+                                                                                   monkeypatch: pytest.MonkeyPatch):
+    """The request's (selfsign: the certificate's) temp file is synced on a thread of its own while the store is
+    saved (its fsync was a fourth wait after the store's); it is renamed into place only after the store's file is
+    renamed and its folder synced, and its folder is synced after, as before: it never lands before its key."""
+    code, steps = _certreq_in_process(tmp_path, monkeypatch, command)
+    assert code == 0
+    renames = [name for step, name in steps if step == "rename"]
+    assert renames == ["n.p12", "n.csr"]
+    at = {step: i for i, step in enumerate(steps)}
+    folder = tmp_path.name
+    csr_synced = steps.index(("fsync", "n.csr"))
+    assert steps[csr_synced + 1] == ("thread", "other")
+    assert csr_synced < at[("rename", "n.p12")]  # beside the save, not after it
+    p12_rename, csr_rename = steps.index(("rename", "n.p12")), steps.index(("rename", "n.csr"))
+    assert ("fsync", folder) in steps[p12_rename:csr_rename]  # the store's rename is on disk before the request's
+    assert steps[csr_rename + 1] == ("fsync", folder)
+    kind = ["req", "-verify"] if command == "certreq" else ["x509"]
+    assert _openssl(kind[0], "-in", str(tmp_path / "n.csr"), "-noout", *kind[1:]).returncode == 0
+    assert oct((tmp_path / "n.csr").stat().st_mode & 0o777) == oct(0o644 & ~_umask())
+
+
+def test_a_certreq_whose_store_is_not_saved_leaves_no_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A save that fails drops the staged request: neither file is written, and no temp file is left."""
+    from keystores.backends.pkcs12 import store as p12_store
+    from keystores.errors import KeystoreError
+
+    def refused(*args, **kwargs):
+        raise KeystoreError("refused for the test")
+
+    monkeypatch.setattr(p12_store.Pkcs12Store, "save", refused)
+    code, steps = _certreq_in_process(tmp_path, monkeypatch)
+    assert code == 1
+    assert ("fsync", "n.csr") in steps  # staged, and then dropped
+    assert not [step for step in steps if step[0] == "rename"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -97,6 +97,58 @@ def test_sign_opens_the_ca_key_on_a_worker_while_it_checks_the_request(ca: Path,
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.usefixtures("two_cores")
+@pytest.mark.parametrize("label", ["ca", "second", None])
+def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, tmp_path: Path, label: str | None,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`keystores sign` opens the CA's store under lazy_entries.KeysWanted: the read starts the key bag's PBKDF2
+    beside its own derivations, before the entries are made, and the key's first use takes it (no KeysAhead pool of
+    its own, no second derivation). On main it started only after the read, on a pool of its own. In a store of two
+    CA keys (`label` the one asked for), only that one's is started: no other key is derived."""
+    from keystores.cli.main import run
+
+    if label is not None:
+        lc.selfsign(ca, "second", "CN=Second CA", ca=True, key_spec="ec:p256", password=PW)
+    (tmp_path / "web.csr").write_bytes(_request(tmp_path))
+    runs = _counted(monkeypatch)
+    pools: list[str] = []
+    started_at_assembly: list[int] = []
+    real_init, real_early, real_assemble = kdf_pool.KdfPool.__init__, p12_read._derive_keys_early, p12_read._assemble
+    early: dict[bytes, str] = {}
+
+    def init(self, name, *args, **kwargs):
+        pools.append(name)
+        real_init(self, name, *args, **kwargs)
+
+    def derive_early(parts, password, later, wanted):
+        real_early(parts, password, later, wanted)
+        early.update(wanted.started)
+
+    def assemble(*args, **kwargs):
+        started_at_assembly.append(len(early))
+        return real_assemble(*args, **kwargs)
+
+    monkeypatch.setattr(kdf_pool.KdfPool, "__init__", init)
+    monkeypatch.setattr(p12_read, "_derive_keys_early", derive_early)
+    monkeypatch.setattr(p12_read, "_assemble", assemble)
+    monkeypatch.setenv("AHEAD_PW", PW)
+    out = tmp_path / "web.pem"
+    with pytest.raises(SystemExit) as done:
+        run(["sign", str(ca), str(tmp_path / "web.csr"), "--label", label or "ca", "-o", str(out), "--chain",
+             "--password", "env:AHEAD_PW"])
+    assert not done.value.code
+    assert started_at_assembly == [1]  # the CA's key bag, started before the entries were made
+    assert "keys-ahead" not in pools and pools.count("pkcs12-read") == 1
+    pbkdf2_salts = [salt for kind, salt, _ in runs if kind == "pbkdf2"]
+    assert len(pbkdf2_salts) == 2 == len(set(pbkdf2_salts))  # the part's key and the key bag's, each once
+    first, second = out.read_bytes().split(b"-----END CERTIFICATE-----\n", 1)
+    (tmp_path / "leaf.pem").write_bytes(first + b"-----END CERTIFICATE-----\n")
+    (tmp_path / "ca.pem").write_bytes(second)
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), str(tmp_path / "leaf.pem")],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 @pytest.mark.parametrize("damage", ["request", "label", "request and label", "key"])
 def test_sign_fails_as_it_did_on_one_core(ca: Path, tmp_path: Path, damage: str,
                                           monkeypatch: pytest.MonkeyPatch) -> None:

@@ -348,10 +348,11 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     # The CA's key starts opening now (a sealed PKCS#12 key bag: one PBKDF2 run) on the other core, while this
     # thread imports the builder and checks the request (bench/bench_core.py "sign"); its first use waits for it,
     # and what opening it raises is raised there, as before. Looked up quietly: a missing label is refused below,
-    # after the request's checks, as before.
+    # after the request's checks, as before. A key whose derivation the store's read started (the CLI opens the CA's
+    # store under lazy_entries.KeysWanted) is left to its first use, which takes that derivation.
     with KeysAhead() as ahead:
         with suppress(KeystoreError):
-            ahead.start([ca_store.get(ca_label)])
+            ahead.start([ca_store.get(ca_label)], but_derived=True)
         return _sign(ca_store, ca_label, request, days=days, not_after=not_after, md=md, profile=profile,
                      copy_sans=copy_sans, sans=sans, path_length=path_length, source=source, now=now)
 

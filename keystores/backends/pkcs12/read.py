@@ -54,6 +54,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from keystores.lazy_entries import KeysWanted
+
 
 def _why(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -102,8 +104,8 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
                 for algorithm in encrypted:
                     keys.decryption(algorithm, password)
                 keys.ciphers(encrypted)
-                if later is not None and password is not None:
-                    _derive_keys_early(parts, password, later)
+                if later is not None and wanted is not None and password is not None:
+                    _derive_keys_early(parts, password, later, wanted)
                 _open_parts(pfx, parts, safe_bytes, parsed, password, location)
         finally:
             if wanted is None:
@@ -177,28 +179,32 @@ def _ahead() -> tuple[Any, Any] | None:
 _EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
 
 
-def _derive_keys_early(parts: list[structure.Part], password: str, later: Any) -> None:
+def _derive_keys_early(parts: list[structure.Part], password: str, later: Any, wanted: KeysWanted) -> None:
     """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
     _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
     that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
     keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
-    reading that follows (a key that does not open fails when it is opened, as before)."""
+    reading that follows (a key that does not open fails when it is opened, as before). Only bags named one of
+    `wanted.labels`, where it names some; each bag started is put in `wanted.started` with `password`: _assemble
+    marks its entry."""
     from keystores.crypto import pbe
     from keystores.crypto.pbe_params import encrypted_private_key_info
 
-    started = 0
     try:
         for part in parts:
             if part.kind != "data":
                 continue
             for bag in structure.read_safe_contents(part.data):
-                found = encrypted_private_key_info(bag.value) if bag.kind == "pkcs8_shrouded_key_bag" else None
+                if bag.kind != "pkcs8_shrouded_key_bag" or (wanted.labels is not None
+                                                            and bag.friendly_name not in wanted.labels):
+                    continue
+                found = encrypted_private_key_info(bag.value)
                 if found is None:
                     continue
                 pbe.check_parameters(found[0])
                 later.decryption(found[0], password)
-                started += 1
-                if started >= _EARLY_KEYS:
+                wanted.started[bag.value] = password
+                if len(wanted.started) >= _EARLY_KEYS:
                     return
     except Exception:  # damage (or a limit) is reported by the reading itself
         return
@@ -385,6 +391,8 @@ def _assemble(parsed: _Parsed, location: str, *,
     results: list[tuple[Entry, bytes | None, bytes | None]] = []
     labels = _Labels()
     unnamed = 0
+    wanted = keys_wanted()
+    early = wanted.started if wanted is not None else {}
 
     for key_bag in parsed.keys:
         leaf = _leaf_by_key_id(key_bag, parsed.certs)
@@ -413,7 +421,9 @@ def _assemble(parsed: _Parsed, location: str, *,
             entry: Entry = sealed_entry(opening.key, key_bag.epki, origin, label=label, kind=EntryKind.KEY_PAIR,
                                         key=None, chain_loader=lambda chain=chain: _decoded(chain),
                                         leaf_der=chain[0].der, chain_der=tuple(bag.der for bag in chain),
-                                        in_threads=True, held=opening.held)
+                                        in_threads=True, held=opening.held,
+                                        derived_ahead=key_bag.epki in early
+                                        and early[key_bag.epki] == parsed.bag_password)
         else:
             entry = Entry(label=label, kind=EntryKind.KEY_PAIR, chain=_decoded(chain), key=key)
         results.append((entry, key_bag.local_key_id or (leaf.local_key_id if leaf else None),
