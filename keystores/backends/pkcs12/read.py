@@ -103,6 +103,8 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
                     keys.decryption(algorithm, password)
                 keys.ciphers(encrypted)
                 if later is not None and password is not None:
+                    from keystores.backends.pkcs12.store import _derive_keys_early
+
                     _derive_keys_early(parts, password, later)
                 _open_parts(pfx, parts, safe_bytes, parsed, password, location)
         finally:
@@ -172,36 +174,6 @@ def _ahead() -> tuple[Any, Any] | None:
 
     pool = KdfPool("pkcs12-read")
     return pool, pbe.Ahead(pool)
-
-
-_EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
-
-
-def _derive_keys_early(parts: list[structure.Part], password: str, later: Any) -> None:
-    """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
-    _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
-    that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
-    keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
-    reading that follows (a key that does not open fails when it is opened, as before)."""
-    from keystores.crypto import pbe
-    from keystores.crypto.pbe_params import encrypted_private_key_info
-
-    started = 0
-    try:
-        for part in parts:
-            if part.kind != "data":
-                continue
-            for bag in structure.read_safe_contents(part.data):
-                found = encrypted_private_key_info(bag.value) if bag.kind == "pkcs8_shrouded_key_bag" else None
-                if found is None:
-                    continue
-                pbe.check_parameters(found[0])
-                later.decryption(found[0], password)
-                started += 1
-                if started >= _EARLY_KEYS:
-                    return
-    except Exception:  # damage (or a limit) is reported by the reading itself
-        return
 
 
 def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:
