@@ -89,11 +89,13 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
         pool, keys = ahead
         wanted = keys_wanted()  # a transfer that will open the keys: they start deriving too, and the pool outlives
         # this read (the transfer leaves it once its keys are open)
-        later = None
+        later = early.later if early is not None and wanted is not None else None  # the keys store.py started
+        started = later is not None
         if wanted is not None:
-            from keystores.crypto import pbe
+            if later is None:
+                from keystores.crypto import pbe
 
-            later = pbe.Ahead(pool, first_under_way=False)
+                later = pbe.Ahead(pool, first_under_way=False)
             wanted.keep(pool, later)
         if early is not None:
             early.taken = True  # its Ahead is left below, and its pool (unless `wanted` keeps it)
@@ -102,7 +104,7 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
                 for algorithm in encrypted:
                     keys.decryption(algorithm, password)
                 keys.ciphers(encrypted)
-                if later is not None and password is not None:
+                if later is not None and password is not None and not started:
                     from keystores.backends.pkcs12.store import _derive_keys_early
 
                     _derive_keys_early(parts, password, later)

@@ -184,19 +184,23 @@ class Pkcs12Store(FileStore):
 
 
 class _Early:
-    """What _derivations_ahead started: the file's PFX and parts as read, a keystores.crypto.kdf_pool pool and the
-    pbe.Ahead on it. read._parse takes them over (`taken`); else leave() drops what was not taken and waits for
-    what runs."""
+    """What _derivations_ahead started: the file's PFX and parts as read, a keystores.crypto.kdf_pool pool, the
+    pbe.Ahead on it (the parts' keys and the MAC's) and, for a transfer (lazy_entries.KeysWanted), the pbe.Ahead
+    of its first key bags' keys (`later`, else None), which the transfer keeps past the read. read._parse takes
+    them over (`taken`); else leave() drops what was not taken and waits for what runs."""
 
-    __slots__ = ("keys", "parts", "pfx", "pool", "taken")
+    __slots__ = ("keys", "later", "parts", "pfx", "pool", "taken")
 
     def __init__(self, pfx: Any, parts: Any, pool: Any, keys: Any) -> None:
         self.pfx, self.parts, self.pool, self.keys, self.taken = pfx, parts, pool, keys, False
+        self.later: Any = None
 
     def leave(self) -> None:
         if not self.taken:
             self.taken = True
             self.keys.__exit__(None, None, None)
+            if self.later is not None:
+                self.later.__exit__(None, None, None)
             self.pool.__exit__(None, None, None)
 
 
@@ -233,6 +237,11 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
             early.keys.decryption(algorithm, password)
         early.keys.mac_key(*mac_key)
         early.keys.ciphers(encrypted)
+        from keystores.lazy_entries import keys_wanted  # (read.py imports it next: no module more)
+
+        if keys_wanted() is not None:  # a transfer: its keys too, queued behind the above, not after read.py's import
+            early.later = pbe.Ahead(pool, first_under_way=False)
+            _derive_keys_early(parts, password, early.later)
     except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
         if early is not None:
             early.leave()
