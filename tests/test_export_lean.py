@@ -224,6 +224,20 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
     assert b"ENCRYPTED PRIVATE KEY" in keyed.read_bytes()
 
 
+def test_a_convert_to_a_kdb_hashes_by_the_libcrypto_its_source_loaded(tmp_path: Path) -> None:
+    """keystores.crypto.digests: the .kdb's HMACs, its stash and its checks' comparison are OpenSSL's (_hashlib),
+    which reading the PKCS#12 loaded, not the built-in SHA modules (a shared library each) and _operator; the
+    database opens by its stash as written."""
+    source = _keytool_store(tmp_path)
+    kdb = tmp_path / "c.kdb"
+    loaded = _modules_after("convert", str(source), str(kdb), "--dest-password", "env:PW", "--stash")
+    assert "_hashlib" in loaded
+    # (_operator, which compare_digest came from, is loaded here by the editable install's finder: not asserted)
+    assert not {"_sha1", "_sha256", "_sha2", "hashlib", "hmac"} & set(loaded)
+    with open_store(kdb) as store:  # by its stash: the HMACs and the stash are right
+        assert "server" in store.labels()
+
+
 def test_a_transfer_result_is_a_plain_value() -> None:
     first, second = transfer.TransferResult(), transfer.TransferResult()
     first.copied.append("a")

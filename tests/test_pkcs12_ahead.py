@@ -339,29 +339,49 @@ def test_creating_an_empty_file_loads_no_pbe_module(tmp_path: Path) -> None:
         open_store(path, password="not the password")
 
 
+# Runs the CLI on two cores as users run it and prints, at exit, each call handed to a kdf_pool pool: its function's
+# name and whether read.py was imported by then.
+HANDED_PROBE = ("import atexit, json, sys\n"
+                "from keystores.crypto import kdf_pool, pbkdf2\n"
+                "pbkdf2.usable_cores = kdf_pool.usable_cores = lambda: 2\n"
+                "handed, submit = [], kdf_pool.KdfPool.submit\n"
+                "def record(pool, iterations, call, *args, **kwargs):\n"
+                "    handed.append([call.__name__, 'keystores.backends.pkcs12.read' in sys.modules])\n"
+                "    return submit(pool, iterations, call, *args, **kwargs)\n"
+                "kdf_pool.KdfPool.submit = record\n"
+                "atexit.register(lambda: print(json.dumps(handed), file=sys.stderr))\n"
+                "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
+
+
 def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_reader(stores: dict[str, Path]) -> None:
     """keystores.backends.pkcs12.store._derivations_ahead: as users run it, the part's key, the MAC's and the
     cipher's readying are handed to the pool before read.py (and lazy_entries, pki.labels) is imported, which then
     loads while they run; the listing is as before."""
-    probe = ("import atexit, json, sys\n"
-             "from keystores.crypto import kdf_pool, pbkdf2\n"
-             "pbkdf2.usable_cores = kdf_pool.usable_cores = lambda: 2\n"
-             "handed, submit = [], kdf_pool.KdfPool.submit\n"
-             "def record(pool, iterations, call, *args, **kwargs):\n"
-             "    handed.append([call.__name__, 'keystores.backends.pkcs12.read' in sys.modules])\n"
-             "    return submit(pool, iterations, call, *args, **kwargs)\n"
-             "kdf_pool.KdfPool.submit = record\n"
-             "atexit.register(lambda: print(json.dumps(handed), file=sys.stderr))\n"
-             "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
     # (each started under way, a worker having taken it, is handed as _begun_then: the part's first, the MAC's)
     for name, first in (("keytool", ["_begun_then"]), ("3des", ["_begun_then", "pkcs12_kdf"])):
-        done = subprocess.run([sys.executable, "-c", probe, "list", str(stores[name]), "-p", "env:PW"],
+        done = subprocess.run([sys.executable, "-c", HANDED_PROBE, "list", str(stores[name]), "-p", "env:PW"],
                               capture_output=True, text=True, check=False,
                               env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
         assert done.returncode == 0, done.stderr
         handed = json.loads(done.stderr.strip().splitlines()[-1])
         assert handed == [[call, False] for call in [*first, "_begun_then", "ready"]], (name, handed)
         assert done.stdout.split("\t")[1] == "key-pair", done.stdout
+
+
+def test_a_convert_starts_its_key_bag_s_key_with_the_mac_s_before_importing_the_reader(
+        stores: dict[str, Path], tmp_path: Path) -> None:
+    """store._derivations_ahead, for a transfer (lazy_entries.KeysWanted): as users run it, the key bag's key is
+    handed to the pool with the part's and the MAC's, behind them, before read.py is imported (it was handed by
+    read._parse, after that import); the key is then opened (KeysAhead) and written as before."""
+    out = tmp_path / "c.pem"
+    done = subprocess.run([sys.executable, "-c", HANDED_PROBE, "convert", str(stores["keytool"]), str(out), "-p",
+                           "env:PW"], capture_output=True, text=True, check=False,
+                          env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    handed = json.loads(done.stderr.strip().splitlines()[-1])
+    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["ready", False], ["pbkdf2_hmac", False]]
+    assert [call for call, _ in handed[4:]] == ["_open_ahead"], handed  # the key opens taking that derivation
+    assert b"PRIVATE KEY" in out.read_bytes()
 
 
 def test_reading_leaves_no_thread_and_nothing_started(stores: dict[str, Path], two_cores: None) -> None:

@@ -18,6 +18,7 @@ from test_keys_ahead import two_cores  # noqa: F401 - the fixture, shared
 
 from keystores.backends.pkcs12 import mac as p12_mac
 from keystores.backends.pkcs12 import read as p12_read
+from keystores.backends.pkcs12 import store as p12_store
 from keystores.backends.pkcs12 import write as p12_write
 from keystores.crypto import kdf, kdf_pool, pbe, pbkdf2
 from keystores.errors import CorruptStore, EntryNotFound, WrongPassword
@@ -113,7 +114,7 @@ def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, t
     runs = _counted(monkeypatch)
     pools: list[str] = []
     started_at_assembly: list[int] = []
-    real_init, real_early, real_assemble = kdf_pool.KdfPool.__init__, p12_read._derive_keys_early, p12_read._assemble
+    real_init, real_early, real_assemble = kdf_pool.KdfPool.__init__, p12_store._derive_keys_early, p12_read._assemble
     early: dict[bytes, str] = {}
 
     def init(self, name, *args, **kwargs):
@@ -129,7 +130,7 @@ def test_the_cli_s_sign_starts_the_ca_key_s_derivation_with_the_read(ca: Path, t
         return real_assemble(*args, **kwargs)
 
     monkeypatch.setattr(kdf_pool.KdfPool, "__init__", init)
-    monkeypatch.setattr(p12_read, "_derive_keys_early", derive_early)
+    monkeypatch.setattr(p12_store, "_derive_keys_early", derive_early)
     monkeypatch.setattr(p12_read, "_assemble", assemble)
     monkeypatch.setenv("AHEAD_PW", PW)
     out = tmp_path / "web.pem"

@@ -41,10 +41,13 @@ def __getattr__(name: str) -> Any:
     a fingerprint need not pay (bench/bench_core.py "show one.p12 server")."""
     if name != "compare_digest":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        from _operator import _compare_digest as found
-    except ImportError:  # pragma: no cover - CPython builds _operator in
-        from hmac import compare_digest as found
+    # _hashlib's where a PKCS#12 read loaded it (what hmac takes first): convert one.p12 -> .kdb loads no _operator
+    found = getattr(sys.modules.get("_hashlib"), "compare_digest", None)
+    if found is None:
+        try:
+            from _operator import _compare_digest as found
+        except ImportError:  # pragma: no cover - CPython builds _operator in
+            from hmac import compare_digest as found
     globals()["compare_digest"] = found
     return found
 
@@ -118,7 +121,9 @@ def constructor(name: str, size: int) -> Callable[[bytes], Any]:
 
 def hmac(key: bytes, parts: Sequence[bytes], name: str) -> bytes:
     """hmac.new(key, b"".join(parts), name).digest()."""
-    made = _built_in(name, sum(map(len, parts)))
+    # OpenSSL's where _hashlib is loaded already (a PKCS#12 read), as digest() takes it: convert one.p12 -> .kdb
+    # loaded the built-in _sha1 and _sha256 (a shared library each) for the .kdb's HMACs and its stash
+    made = None if _openssl(name) is not None else _built_in(name, sum(map(len, parts)))
     if made is None:
         try:  # the object hmac.new makes where OpenSSL has the digest, without hmac's import (~0.2 ms)
             from _hashlib import hmac_new

@@ -91,11 +91,13 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
         pool, keys = ahead
         wanted = keys_wanted()  # a transfer that will open the keys: they start deriving too, and the pool outlives
         # this read (the transfer leaves it once its keys are open)
-        later = None
+        later = early.later if early is not None and wanted is not None else None  # the keys store.py started
+        started = later is not None
         if wanted is not None:
-            from keystores.crypto import pbe
+            if later is None:
+                from keystores.crypto import pbe
 
-            later = pbe.Ahead(pool, first_under_way=False)
+                later = pbe.Ahead(pool, first_under_way=False)
             wanted.keep(pool, later)
         if early is not None:
             early.taken = True  # its Ahead is left below, and its pool (unless `wanted` keeps it)
@@ -104,7 +106,9 @@ def _parse(data: bytes, password: str | None, location: str, early: Any = None) 
                 for algorithm in encrypted:
                     keys.decryption(algorithm, password)
                 keys.ciphers(encrypted)
-                if later is not None and wanted is not None and password is not None:
+                if later is not None and wanted is not None and password is not None and not started:
+                    from keystores.backends.pkcs12.store import _derive_keys_early
+
                     _derive_keys_early(parts, password, later, wanted)
                 _open_parts(pfx, parts, safe_bytes, parsed, password, location)
         finally:
@@ -174,40 +178,6 @@ def _ahead() -> tuple[Any, Any] | None:
 
     pool = KdfPool("pkcs12-read")
     return pool, pbe.Ahead(pool)
-
-
-_EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
-
-
-def _derive_keys_early(parts: list[structure.Part], password: str, later: Any, wanted: KeysWanted) -> None:
-    """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
-    _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
-    that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
-    keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
-    reading that follows (a key that does not open fails when it is opened, as before). Only bags named one of
-    `wanted.labels`, where it names some; each bag started is put in `wanted.started` with `password`: _assemble
-    marks its entry."""
-    from keystores.crypto import pbe
-    from keystores.crypto.pbe_params import encrypted_private_key_info
-
-    try:
-        for part in parts:
-            if part.kind != "data":
-                continue
-            for bag in structure.read_safe_contents(part.data):
-                if bag.kind != "pkcs8_shrouded_key_bag" or (wanted.labels is not None
-                                                            and bag.friendly_name not in wanted.labels):
-                    continue
-                found = encrypted_private_key_info(bag.value)
-                if found is None:
-                    continue
-                pbe.check_parameters(found[0])
-                later.decryption(found[0], password)
-                wanted.started[bag.value] = password
-                if len(wanted.started) >= _EARLY_KEYS:
-                    return
-    except Exception:  # damage (or a limit) is reported by the reading itself
-        return
 
 
 def _charge_encrypted_parts(parts: list[structure.Part], parsed: _Parsed, location: str) -> None:

@@ -29,6 +29,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, ClassVar
 
+    from keystores.backends.pkcs12 import structure
+    from keystores.lazy_entries import KeysWanted
+
 
 class _WriteProfile(FrozenValue):
     """The algorithms one write profile uses. (Not a dataclass: keystores.frozen says why.)"""
@@ -182,19 +185,23 @@ class Pkcs12Store(FileStore):
 
 
 class _Early:
-    """What _derivations_ahead started: the file's PFX and parts as read, a keystores.crypto.kdf_pool pool and the
-    pbe.Ahead on it. read._parse takes them over (`taken`); else leave() drops what was not taken and waits for
-    what runs."""
+    """What _derivations_ahead started: the file's PFX and parts as read, a keystores.crypto.kdf_pool pool, the
+    pbe.Ahead on it (the parts' keys and the MAC's) and, for a transfer (lazy_entries.KeysWanted), the pbe.Ahead
+    of its first key bags' keys (`later`, else None), which the transfer keeps past the read. read._parse takes
+    them over (`taken`); else leave() drops what was not taken and waits for what runs."""
 
-    __slots__ = ("keys", "parts", "pfx", "pool", "taken")
+    __slots__ = ("keys", "later", "parts", "pfx", "pool", "taken")
 
     def __init__(self, pfx: Any, parts: Any, pool: Any, keys: Any) -> None:
         self.pfx, self.parts, self.pool, self.keys, self.taken = pfx, parts, pool, keys, False
+        self.later: Any = None
 
     def leave(self) -> None:
         if not self.taken:
             self.taken = True
             self.keys.__exit__(None, None, None)
+            if self.later is not None:
+                self.later.__exit__(None, None, None)
             self.pool.__exit__(None, None, None)
 
 
@@ -231,6 +238,12 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
             early.keys.decryption(algorithm, password)
         early.keys.mac_key(*mac_key)
         early.keys.ciphers(encrypted)
+        from keystores.lazy_entries import keys_wanted  # (read.py imports it next: no module more)
+
+        wanted = keys_wanted()
+        if wanted is not None:  # a transfer (or sign): its keys too, queued behind the above, not after read.py's import
+            early.later = pbe.Ahead(pool, first_under_way=False)
+            _derive_keys_early(parts, password, early.later, wanted)
     except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
         if early is not None:
             early.leave()
@@ -269,6 +282,41 @@ def _to_derive(data: bytes, password: str) -> tuple[Any, Any, list[bytes], tuple
     except Exception:  # damage, a limit: read._parse finds it and says so
         return None
     return pfx, parts, encrypted, (encoded, mac.salt, mac.iterations, size, hash_name)
+
+
+_EARLY_KEYS = 2  # key bags a transfer's read starts deriving (lazy_entries.KeysWanted); KeysAhead opens any others
+
+
+def _derive_keys_early(parts: list[structure.Part], password: str, later: Any, wanted: KeysWanted) -> None:
+    """Start deriving (pbe.Ahead `later`, on the read's pool, after its parts' derivations) the keys of the first
+    _EARLY_KEYS shrouded key bags of the file's plain parts, where keytool and OpenSSL write them, for a transfer
+    that will open them (lazy_entries.KeysWanted): keys only, each bag's parameters checked against
+    keystores.limits first, and no error of its own: whatever is wrong with the file is found, and said, by the
+    reading that follows (a key that does not open fails when it is opened, as before). Only bags named one of
+    `wanted.labels`, where it names some; each bag started is put in `wanted.started` with `password`: _assemble
+    marks its entry."""
+    from keystores.backends.pkcs12 import structure
+    from keystores.crypto import pbe
+    from keystores.crypto.pbe_params import encrypted_private_key_info
+
+    try:
+        for part in parts:
+            if part.kind != "data":
+                continue
+            for bag in structure.read_safe_contents(part.data):
+                if bag.kind != "pkcs8_shrouded_key_bag" or (wanted.labels is not None
+                                                            and bag.friendly_name not in wanted.labels):
+                    continue
+                found = encrypted_private_key_info(bag.value)
+                if found is None:
+                    continue
+                pbe.check_parameters(found[0])
+                later.decryption(found[0], password)
+                wanted.started[bag.value] = password
+                if len(wanted.started) >= _EARLY_KEYS:
+                    return
+    except Exception:  # damage (or a limit) is reported by the reading itself
+        return
 
 
 # What each writer scheme uses, as keystores.crypto.pbe.scheme names it (and spells it).
