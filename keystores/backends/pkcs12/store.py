@@ -241,7 +241,7 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
         from keystores.lazy_entries import keys_wanted  # (read.py imports it next: no module more)
 
         wanted = keys_wanted()
-        if wanted is not None:  # a transfer (or sign): its keys too, queued behind the above, not after read.py's import
+        if wanted is not None:  # a transfer or sign: its keys too, queued behind the above, before read.py loads
             early.later = pbe.Ahead(pool, first_under_way=False)
             _derive_keys_early(parts, password, early.later, wanted)
     except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
