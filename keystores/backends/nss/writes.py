@@ -474,8 +474,6 @@ def _held_ec(pkcs8: bytes) -> tuple[Any, bytes, bytes] | None:
 def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Value], bytes] | None:
     """`_key_values` of an EC key from its PKCS#8 as `_held_ec` reads it: what private_key_attributes,
     public_key_attributes and key_id give of the loaded key; None where `_held_ec` gives None."""
-    import hashlib
-
     from keystores.pki import key_attributes as ka
 
     found = _held_ec(pkcs8)
@@ -484,7 +482,7 @@ def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Val
     curve, value, point = found
     return ({ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_VALUE: value},
             {ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_EC_POINT: der.octet_string(point)},
-            hashlib.sha1(point).digest())
+            nc.hash_constructor("sha1")(point).digest())  # hashlib.sha1, without hashlib's import
 
 
 def held_ec_spki(pkcs8: bytes) -> bytes | None:
