@@ -81,6 +81,11 @@ class ChangeLog:
         self._entries[entry.label] = entry
         self._ops.append(("add", entry))
         self._dirty = True
+        # Its derivations start now (writes.SqlWrites._derive_ahead): a key pair's two at least, a trust's seven.
+        from keystores.backends.nss.trust import from_model
+
+        self._derive_ahead((2 if entry.kind is EntryKind.KEY_PAIR else 0)
+                           + (7 if from_model(entry.trust) is not None else 0))
 
     def remove(self, label: str) -> None:
         self._require_writable()
@@ -127,9 +132,12 @@ class ChangeLog:
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         from keystores.backends.nss.trust import from_model
 
-        self._ops.append(("trust", (cert_id, from_model(trust))))
+        levels = from_model(trust)
+        self._ops.append(("trust", (cert_id, levels)))
         self._entries[found] = entry.with_(trust=trust)
         self._dirty = True
+        if levels is not None:  # its trust object's 7 MACs (writes.SqlWrites._derive_ahead)
+            self._derive_ahead(7)
 
     def set_password(self, new_password: str) -> None:
         self._require_writable()
