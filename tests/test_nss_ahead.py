@@ -144,3 +144,16 @@ def test_certutil_reads_what_a_write_with_derivations_ahead_wrote(tmp_path: Path
     assert "server" in keys and "rsa" in keys, keys
     listed = run("certutil", "-L", "-d", f"sql:{folder}").stdout
     assert "CT,C,C" in listed, listed
+
+
+def test_an_add_refused_for_a_taken_label_starts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keystores.errors import EntryExists
+
+    monkeypatch.setattr("keystores.crypto.pbkdf2.usable_cores", lambda: 2)
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(trusted_entry("root", index=3))
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        with pytest.raises(EntryExists):
+            store.add(trusted_entry("root", index=4))
+        assert store._ahead is None

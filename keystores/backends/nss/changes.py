@@ -40,7 +40,15 @@ class ChangeLog:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
+        from keystores.backends.nss.trust import from_model
         from keystores.backends.nss.writes import held_chain, held_ec_spki  # a writable store's: loaded by now
+
+        # Its derivations start now, before the checks below (writes.SqlWrites._derive_ahead): a key pair's two at
+        # least, a trust's seven; not for a label taken that is not to be replaced (refused below). Should a check
+        # refuse the entry, they serve the next add of this write, or are dropped at close.
+        if replace or entry.label not in self._entries:
+            self._derive_ahead((2 if entry.kind is EntryKind.KEY_PAIR else 0)
+                               + (7 if from_model(entry.trust) is not None else 0))
 
         entry = self._without_default(entry)
         # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
@@ -81,11 +89,6 @@ class ChangeLog:
         self._entries[entry.label] = entry
         self._ops.append(("add", entry))
         self._dirty = True
-        # Its derivations start now (writes.SqlWrites._derive_ahead): a key pair's two at least, a trust's seven.
-        from keystores.backends.nss.trust import from_model
-
-        self._derive_ahead((2 if entry.kind is EntryKind.KEY_PAIR else 0)
-                           + (7 if from_model(entry.trust) is not None else 0))
 
     def remove(self, label: str) -> None:
         self._require_writable()
