@@ -1,9 +1,8 @@
 """An NSS write derives its MAC and encryption keys ahead (keystores.backends.nss.writes.SqlWrites._derive_ahead):
-an add starts the derivations its rows will take (a key pair's value and that value's MAC, a trust object's seven
-MACs), each a fresh salt and PBKDF2 key under the passKey, and the write takes each once instead of deriving its
-own. Held here: what is written is what a write deriving in place writes (the same number of derivations, every
-salt fresh, the keys and trust read back, certutil reads the database), and nothing made under another passKey or
-iteration count is used.
+an add of a key pair starts the derivations its rows will take (its value and that value's MAC), each a fresh salt
+and PBKDF2 key under the passKey, and the write takes each once instead of deriving its own. Held here: what is
+written is what a write deriving in place writes (the same number of derivations, every salt fresh, the keys and
+trust read back, certutil reads the database), and nothing made under another passKey or iteration count is used.
 """
 
 from __future__ import annotations
@@ -48,9 +47,9 @@ def test_an_add_starts_its_derivations_and_the_write_takes_each_once(tmp_path: P
         store.add(pair)
         assert store._ahead.started == 2  # the EC value encrypted, its MAC
         store.add(trusted_entry("root", index=3))
-        assert store._ahead.started == 2 + 7
+        assert store._ahead.started == 2  # a trust object's 7 MACs are derived in the write
     assert store._ahead is None
-    # the password check, and the 9 made ahead: no more, no fewer than a write deriving in place
+    # the password check, the 2 made ahead, the trust's 7: no more, no fewer than a write deriving in place
     assert calls == [10_000] * 10
     _, salts = _protection_items(folder)
     assert len(salts) == len(set(salts)) == 9  # each derivation served one attribute
@@ -155,5 +154,5 @@ def test_an_add_refused_for_a_taken_label_starts_nothing(tmp_path: Path, monkeyp
         store.add(trusted_entry("root", index=3))
     with open_store(f"sql:{folder}", password=PW, writable=True) as store:
         with pytest.raises(EntryExists):
-            store.add(trusted_entry("root", index=4))
+            store.add(key_pair_entry("root", use_ec=True))
         assert store._ahead is None

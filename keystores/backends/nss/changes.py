@@ -40,15 +40,13 @@ class ChangeLog:
     def add(self, entry: Entry, *, replace: bool = False) -> None:
         self._require_writable()
         self.check_entry(entry)
-        from keystores.backends.nss.trust import from_model
         from keystores.backends.nss.writes import held_chain, held_ec_spki  # a writable store's: loaded by now
 
-        # Its derivations start now, before the checks below (writes.SqlWrites._derive_ahead): a key pair's two at
-        # least, a trust's seven; not for a label taken that is not to be replaced (refused below). Should a check
-        # refuse the entry, they serve the next add of this write, or are dropped at close.
-        if replace or entry.label not in self._entries:
-            self._derive_ahead((2 if entry.kind is EntryKind.KEY_PAIR else 0)
-                               + (7 if from_model(entry.trust) is not None else 0))
+        # A key pair's derivations start now, before the checks below (writes.SqlWrites._derive_ahead: its two at
+        # least); not for a label taken that is not to be replaced (refused below). Should a check refuse the
+        # entry, they serve the next add of this write, or are dropped at close.
+        if entry.kind is EntryKind.KEY_PAIR and (replace or entry.label not in self._entries):
+            self._derive_ahead(2)
 
         entry = self._without_default(entry)
         # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
@@ -135,12 +133,9 @@ class ChangeLog:
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         from keystores.backends.nss.trust import from_model
 
-        levels = from_model(trust)
-        self._ops.append(("trust", (cert_id, levels)))
+        self._ops.append(("trust", (cert_id, from_model(trust))))
         self._entries[found] = entry.with_(trust=trust)
         self._dirty = True
-        if levels is not None:  # its trust object's 7 MACs (writes.SqlWrites._derive_ahead)
-            self._derive_ahead(7)
 
     def set_password(self, new_password: str) -> None:
         self._require_writable()

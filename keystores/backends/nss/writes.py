@@ -207,10 +207,12 @@ class SqlWrites:
         their own: fresh salts and keys (nc.fresh_derivation) under the passKey and iteration count the database
         has now, which _mac and _encrypt take one each instead of deriving their own. Neither depends on the value
         it serves, and an add (changes.py) knows how many it needs: a key pair 2 (an EC key's every one; an RSA
-        key's first two, the rest derived in the write as before), a trusted certificate 7. So the write, which
-        lays out its rows first and only then submitted its derivations (~3-7 ms later: `convert` into a new
-        database, `import` of a trusted certificate), finds them made or in the making. Nothing is started
-        without a passKey, on one core, or for an empty password's 1 iteration."""
+        key's first two, the rest derived in the write as before). So the write, which lays out its rows first and
+        only then submitted its derivations (~3 ms later: `convert` into a new database), finds them made or in
+        the making. A trust object's 7 MACs are not derived ahead: two workers busy beside the main thread's
+        Python work wait for the GIL between derivations, and `import extra.pem sql:nss` measured 1.3 ms slower
+        with them so (/tmp/nc2/paired.py, a free second core). Nothing is started without a passKey, on one core,
+        or for an empty password's 1 iteration."""
         key = self._pass_key
         if key is None or self._iterations < nc.DEFAULT_ITERATIONS:
             return
