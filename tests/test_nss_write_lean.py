@@ -188,6 +188,8 @@ def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serializa
     # The EC key is laid out from the PKCS#8 it is sealed as (writes._key_values): no cryptography at all, and its
     # derivations go to hashlib.
     assert not {name for name in modules if name.startswith("cryptography")}
+    # Its CKA_ID (SHA-1 of the point) is _hashlib's, as its PBKDF2: hashlib's import (its constructors, _blake2) not.
+    assert "hashlib" not in modules and "_blake2" not in modules
     with open_store(dest, password="lean-store-1") as store:
         assert store.labels() == ["server"] and store.get("server").key is not None
 

@@ -42,6 +42,12 @@ class ChangeLog:
         self.check_entry(entry)
         from keystores.backends.nss.writes import held_chain, held_ec_spki  # a writable store's: loaded by now
 
+        # A key pair's derivations start now, before the checks below (writes.SqlWrites._derive_ahead: its two at
+        # least); not for a label taken that is not to be replaced (refused below). Should a check refuse the
+        # entry, they serve the next add of this write, or are dropped at close.
+        if entry.kind is EntryKind.KEY_PAIR and (replace or entry.label not in self._entries):
+            self._derive_ahead(2)
+
         entry = self._without_default(entry)
         # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
         # (writes.held_chain then lays it out from the DER, importing no cryptography.x509: start-up, issue 15).

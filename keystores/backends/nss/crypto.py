@@ -264,8 +264,19 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
         raise DecryptFailed from exc
 
 
-def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False) -> bytes:
-    """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`."""
+def fresh_derivation(key: bytes, iterations: int) -> tuple[bytes, bytes]:
+    """(salt, derived key): a fresh 32-byte salt and the PBKDF2-HMAC-SHA256 key of 32 bytes from passKey `key`
+    at `iterations`, what encrypt_value and make_mac derive (the same salt length, hash and key length) for one
+    attribute. Neither depends on the attribute, so a write can derive them before it knows its values
+    (writes.SqlWrites._derive_ahead); each serves one attribute, as if derived there."""
+    salt = os.urandom(32)
+    return salt, pbkdf2_hmac("sha256", key, salt, iterations, 32)
+
+
+def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = False,
+                  derived: tuple[bytes, bytes] | None = None) -> bytes:
+    """Encrypt one attribute as current NSS does (PBES2 AES-256), or as NSS < 3.49 did when `legacy`. `derived`:
+    fresh_derivation(key, iterations) made ahead, used instead of deriving here (never with `legacy`)."""
     if legacy:
         salt = os.urandom(20)
         des_key, iv = _legacy_3des_key_iv(key, salt, iterations)
@@ -273,15 +284,16 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         ciphertext = _cbc("tripledes", des_key, iv, plain + bytes([pad]) * pad, decrypt=False)
         alg = der.sequence(_oid(OID_NSS_LEGACY_3DES), der.sequence(der.octet_string(salt), der.integer(iterations)))
         return der.sequence(alg, der.octet_string(ciphertext))
-    salt = os.urandom(32)
     iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
-    loaded = _cipher_ahead(iterations)
-    try:
-        derived = pbkdf2_hmac("sha256", key, salt, iterations, 32)
-    finally:
-        loaded()
+    if derived is None:
+        loaded = _cipher_ahead(iterations)
+        try:
+            derived = fresh_derivation(key, iterations)
+        finally:
+            loaded()
+    salt, aes_key = derived
     pad = 16 - len(plain) % 16
-    ciphertext = _cbc("aes", derived, iv_param, plain + bytes([pad]) * pad, decrypt=False)
+    ciphertext = _cbc("aes", aes_key, iv_param, plain + bytes([pad]) * pad, decrypt=False)
     alg = der.sequence(_oid(OID_PBES2),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32),
                           der.sequence(_oid("2.16.840.1.101.3.4.1.42"), iv_param)))
@@ -319,10 +331,11 @@ def mac_input(object_id: int, attr_type: int, value: bytes) -> bytes:
     return object_id.to_bytes(4, "big") + attr_type.to_bytes(4, "big") + value
 
 
-def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterations: int) -> bytes:
-    """The metaData item NSS stores for an authenticated attribute."""
-    salt = os.urandom(32)
-    mac_key = pbkdf2_hmac("sha256", key, salt, iterations, 32)
+def make_mac(key: bytes, object_id: int, attr_type: int, value: bytes, *, iterations: int,
+             derived: tuple[bytes, bytes] | None = None) -> bytes:
+    """The metaData item NSS stores for an authenticated attribute. `derived`: fresh_derivation(key, iterations)
+    made ahead, used instead of deriving here."""
+    salt, mac_key = derived if derived is not None else fresh_derivation(key, iterations)
     mac = _hmac("sha256", mac_key, mac_input(object_id, attr_type, value))  # HMAC-SHA256 without importing hmac
     alg = der.sequence(_oid(OID_PBMAC1),
                   der.sequence(_pbkdf2_alg(salt, iterations, 32), der.sequence(_oid(_HMAC_OID["sha256"]))))

@@ -370,6 +370,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._password_check: bytes | None = None
         self._check_ahead: Pending[bytes] | None = None  # a new database's password check in the making
         self._check_pool: KdfPool | None = None  # where it is made
+        self._ahead: Any = None  # writes._Ahead: a writable store's derivations started ahead of its write
         self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
         self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
@@ -381,9 +382,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
-        self._pending_macs: list[tuple[str, Pending[bytes]]] = []  # MAC items being made, by metaData id
+        self._pending_macs: list[tuple[str, Any]] = []  # MAC items being made (Pending, writes._Then), by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
-        self._pending_values: list[tuple[str, str, int, dict[int, Pending[bytes]]]] = []
+        self._pending_values: list[tuple[str, str, int, dict[int, Any]]] = []
         self._new = create
         try:
             if not create and paths.is_dir(self.folder):
@@ -530,6 +531,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def close(self) -> None:
+        if self._ahead is not None:  # derivations started for a write that did not take them (writes._Ahead)
+            ahead, self._ahead = self._ahead, None
+            ahead.pool.__exit__(None, None, None)
         if self._check_pool is not None:  # waits for a password check still in the making (never written then)
             pool, self._check_pool = self._check_pool, None
             pool.__exit__(None, None, None)

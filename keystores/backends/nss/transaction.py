@@ -63,7 +63,9 @@ class WriteTransaction:
                 delay = min(delay * 2, 0.25)
             except BaseException:
                 self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
+                self._drop_ahead()
                 raise
+        self._drop_ahead()  # what this write did not take (the next one starts its own)
         self._ops.clear()
         # Our own commit moved the change counters: MAC items are read afresh, against the files as now written.
         self._meta = None

@@ -144,6 +144,38 @@ def _stored(attrs: dict[int, ka.Value]) -> dict[int, bytes]:
             else db.ulong(value) if isinstance(value, int) else value for attr, value in attrs.items()}
 
 
+class _Ahead:
+    """Derivations started ahead of a write (SqlWrites._derive_ahead) under one passKey and iteration count."""
+
+    def __init__(self, key: bytes, iterations: int) -> None:
+        from keystores.crypto.kdf_pool import KdfPool
+
+        self.key, self.iterations = key, iterations
+        self.pool = KdfPool("nss-ahead")
+        self.hinted = 0  # how many the write is expected to take: by the hint (expect_write), by the adds so far;
+        self.added = 0  # the adds' are the hint's first (a hinted key's add starts nothing more)
+        self.started = 0
+        self.made: list[Pending[tuple[bytes, bytes]]] = []  # started and not taken yet, oldest first
+
+    def start(self) -> None:
+        while self.started < max(self.hinted, self.added):
+            self.made.append(self.pool.submit(self.iterations, nc.fresh_derivation, self.key, self.iterations))
+            self.started += 1
+
+
+class _Then:
+    """`call(*args, derived=...)` on the main thread once the derivation made ahead is there: what a Pending of
+    the whole call would give (result()), the HMAC or AES being microseconds."""
+
+    __slots__ = ("_args", "_call", "_derived", "_kwargs")
+
+    def __init__(self, derived: Pending[tuple[bytes, bytes]], call: Any, /, *args: Any, **kwargs: Any) -> None:
+        self._derived, self._call, self._args, self._kwargs = derived, call, args, kwargs
+
+    def result(self) -> bytes:
+        return self._call(*self._args, derived=self._derived.result(), **self._kwargs)
+
+
 class SqlWrites:
     """The rows and MAC items one queued change becomes."""
 
@@ -155,9 +187,62 @@ class SqlWrites:
         """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
         _store_pending writes it."""
         assert self._pass_key is not None
-        mac = self._kdf.submit(self._iterations, nc.make_mac, self._pass_key, mac_id, attr, value,
-                               iterations=self._iterations)
+        derived = self._derived()
+        if derived is not None:
+            mac: Pending[bytes] | _Then = _Then(derived, nc.make_mac, self._pass_key, mac_id, attr, value,
+                                                iterations=self._iterations)
+        else:
+            mac = self._kdf.submit(self._iterations, nc.make_mac, self._pass_key, mac_id, attr, value,
+                                   iterations=self._iterations)
         self._pending_macs.append((f"sig_{kind}_{object_id:08x}_{attr:08x}", mac))
+
+    # -- derivations ahead: the keys of the next write's MACs and encrypted values, derived while it is prepared --
+    def expect_write(self, *, new_keys: int = 0) -> None:
+        """A hint (the protocol's): the next save writes `new_keys` key pairs anew; the two derivations each takes
+        at least (its value encrypted, that value's MAC) start now (_derive_ahead)."""
+        self._derive_ahead(2 * new_keys, hinted=True)
+
+    def _derive_ahead(self, count: int, *, hinted: bool = False) -> None:
+        """Start `count` more derivations for the next write (or, `hinted`, up to `count` in all), on a pool of
+        their own: fresh salts and keys (nc.fresh_derivation) under the passKey and iteration count the database
+        has now, which _mac and _encrypt take one each instead of deriving their own. Neither depends on the value
+        it serves, and an add (changes.py) knows how many it needs: a key pair 2 (an EC key's every one; an RSA
+        key's first two, the rest derived in the write as before). So the write, which lays out its rows first and
+        only then submitted its derivations (~3 ms later: `convert` into a new database), finds them made or in
+        the making. A trust object's 7 MACs are not derived ahead: two workers busy beside the main thread's
+        Python work wait for the GIL between derivations, and `import extra.pem sql:nss` measured 1.3 ms slower
+        with them so (/tmp/nc2/paired.py, a free second core). Nothing is started without a passKey, on one core,
+        or for an empty password's 1 iteration."""
+        key = self._pass_key
+        if key is None or self._iterations < nc.DEFAULT_ITERATIONS:
+            return
+        ahead = self._ahead
+        if ahead is None or ahead.key != key or ahead.iterations != self._iterations:
+            from keystores.crypto.pbkdf2 import usable_cores
+
+            if usable_cores() < 2:
+                return
+            self._drop_ahead()
+            ahead = self._ahead = _Ahead(key, self._iterations)
+        if hinted:
+            ahead.hinted = max(ahead.hinted, count)
+        else:
+            ahead.added += count
+        ahead.start()
+
+    def _derived(self) -> Pending[tuple[bytes, bytes]] | None:
+        """One derivation made ahead under the passKey and count the write uses now, or None (then the caller
+        derives its own). Each is handed out once: a salt serves one attribute."""
+        ahead = self._ahead
+        if ahead is None or not ahead.made or ahead.key != self._pass_key or ahead.iterations != self._iterations:
+            return None
+        return ahead.made.pop(0)
+
+    def _drop_ahead(self) -> None:
+        """The derivations ahead not taken are dropped (a running one is waited for: its pool's exit)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.pool.__exit__(None, None, None)
 
     def _store_pending(self, writer: db.Writer) -> None:
         """Write the MAC items and encrypted attributes being made, once they are made. Until then the next
@@ -171,9 +256,12 @@ class SqlWrites:
         for schema, table, object_id, attrs in values:
             writer.update(schema, table, object_id, {attr: done.result() for attr, done in attrs.items()})
 
-    def _encrypt(self, value: bytes, key: bytes) -> Pending[bytes]:
+    def _encrypt(self, value: bytes, key: bytes) -> Pending[bytes] | _Then:
         """Start encrypting one private attribute under passKey `key` as NSS does (fresh salt, the database's
         iteration count)."""
+        derived = None if self._legacy or key != self._pass_key else self._derived()  # legacy: its own KDF
+        if derived is not None:
+            return _Then(derived, nc.encrypt_value, value, key, iterations=self._iterations)
         return self._kdf.submit(self._iterations, nc.encrypt_value, value, key, iterations=self._iterations,
                                 legacy=self._legacy)
 
@@ -474,8 +562,6 @@ def _held_ec(pkcs8: bytes) -> tuple[Any, bytes, bytes] | None:
 def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Value], bytes] | None:
     """`_key_values` of an EC key from its PKCS#8 as `_held_ec` reads it: what private_key_attributes,
     public_key_attributes and key_id give of the loaded key; None where `_held_ec` gives None."""
-    import hashlib
-
     from keystores.pki import key_attributes as ka
 
     found = _held_ec(pkcs8)
@@ -484,7 +570,7 @@ def _held_ec_values(pkcs8: bytes) -> tuple[dict[int, ka.Value], dict[int, ka.Val
     curve, value, point = found
     return ({ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_VALUE: value},
             {ka.CKA_KEY_TYPE: ka.CKK_EC, ka.CKA_EC_PARAMS: curve.params_der, ka.CKA_EC_POINT: der.octet_string(point)},
-            hashlib.sha1(point).digest())
+            nc.hash_constructor("sha1")(point).digest())  # hashlib.sha1, without hashlib's import
 
 
 def held_ec_spki(pkcs8: bytes) -> bytes | None:
