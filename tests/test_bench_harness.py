@@ -84,6 +84,19 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
     assert "hashlib" in _modules(argv, tmp_path)
 
 
+def test_a_floor_runs_with_the_cyclic_collector_set_as_keystores_sets_it(install: harness.Install,
+                                                                        tmp_path: Path) -> None:
+    """Install.floor: the body runs under keystores' threshold (cli.main._YOUNG_OBJECTS) and what it made is frozen
+    before the interpreter's last collection, as cli.main.run does: the cheapest way, so the floor's way too."""
+    from keystores.cli.main import _YOUNG_OBJECTS
+
+    body = ("import atexit, gc\nprint(gc.get_threshold()[0])\n"
+            "atexit.register(lambda: print(gc.get_freeze_count() > 0))\n")
+    done = subprocess.run(install.floor("token floor", body), capture_output=True, text=True, cwd=tmp_path,
+                          check=True)
+    assert done.stdout.split() == [str(_YOUNG_OBJECTS), "True"]
+
+
 def test_the_token_floors_log_in_importing_no_keystores_package_and_the_lean_one_no_asn1crypto(
         install: harness.Install, softhsm, tmp_path: Path) -> None:  # noqa: F811
     """bench_core.token_floors: the lean floor runs keystores' library.py alone (no keystores package is imported)
