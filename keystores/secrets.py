@@ -97,9 +97,12 @@ def _read_stdin_line() -> bytes:
 def is_pin_part(part: str) -> bool:
     """Whether a `pkcs11:` URI part names a PIN, however spelled: case, percent-encoding, a typo for '='
     (`pin-value:X`, `pin-value%3DX`, `pin=X`)."""
-    from keystores.percent import unquote_to_bytes
+    data = part.strip().encode("utf-8")
+    if b"%" in data:  # else unquote_to_bytes gives these bytes: keystores.percent is loaded only to decode an escape
+        from keystores.percent import unquote_to_bytes
 
-    return unquote_to_bytes(part.strip()).decode("utf-8", "replace").strip().lower().startswith("pin")
+        data = unquote_to_bytes(part.strip())
+    return data.decode("utf-8", "replace").strip().lower().startswith("pin")
 
 
 def redact_uri_pins(uri: str) -> str:

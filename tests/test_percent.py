@@ -42,3 +42,19 @@ def test_quote_is_urllibs(text: str, safe: str) -> None:
 
 def test_the_default_safe_is_urllibs() -> None:
     assert percent.quote("/a b/%") == urllib.parse.quote("/a b/%") == "/a%20b/%25"
+
+
+@given(_TEXT)
+@example(" token=My Token ")
+@example("\udcff")
+@example(" pin-value%3D1234")
+def test_the_uri_parts_without_an_escape_decode_as_unquote_to_bytes_decodes_them(text: str) -> None:
+    """pkcs11/uri.py's _decode and secrets.is_pin_part skip keystores.percent where no '%' is (a token command's
+    start-up): what they give, or raise, is what unquote_to_bytes of the stripped part gives."""
+    from keystores.backends.pkcs11.uri import _decode
+    from keystores.secrets import is_pin_part
+
+    assert _outcome(_decode, text) == _outcome(urllib.parse.unquote_to_bytes, text.strip())
+    assert _outcome(is_pin_part, text) == _outcome(
+        lambda t: urllib.parse.unquote_to_bytes(t.strip()).decode("utf-8", "replace").strip().lower()
+        .startswith("pin"), text)

@@ -637,10 +637,34 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert ("keystores.backends.pkcs11.keys" in loaded) is (argv[0] == "show"), argv
         # the writing half only where the token is written (a read-only open is a plain Pkcs11Store)
         assert ("keystores.backends.pkcs11.write" in loaded) is (argv[0] in ("import", "delete")), argv
+        # the URI has no percent-escape: keystores.percent is not loaded to decode it
+        assert "keystores.percent" not in loaded, argv
+        # key_attributes' mapping only where a key or a CKA_ID is made of attributes: import's CKA_ID, show's key
+        # (keys.py); list, export and delete read the key objects' attributes by keystores.pki.cka's numbers
+        assert ("keystores.pki.key_attributes" in loaded) is (argv[0] in ("import", "show")), argv
         # no label repeats on this token: none is numbered (export and import load it for their PEM side)
         assert argv[0] in ("export", "import") or "keystores.pki.labels" not in loaded, argv
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
+
+
+def test_reading_a_token_makes_none_of_the_rarely_raised_error_classes(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """keystores.errors makes the classes of _MADE_ON_USE when first asked for (~10 us each): `list` and `show` of
+    a token ask for none of them (tokens.find_token imports TokenNotFound where it raises it)."""
+    from helpers import ec_key
+
+    token = softhsm.make_token()
+    key = ec_key(361)
+    with open_store(token.uri, password=token.pin, writable=True) as store:
+        store.add(Entry("server", EntryKind.KEY_PAIR, chain=(x509_builder("bench server").public_key(key.public_key())
+                                                             .sign(key, hashes.SHA256()),), key=key))
+    probe = ("import sys\nfrom keystores import errors\nfrom keystores.cli import main\n"
+             "try:\n    main.run(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(set(errors._MADE_ON_USE) & set(vars(errors))), file=sys.stderr)\n")
+    for argv in (["list", token.uri, "--pin", token.password], ["show", token.uri, "server", "--pin", token.password]):
+        done, _ = installed.run(["-c", probe, *argv], cwd=tmp_path, console_script=False, env=token.env)
+        assert done.returncode == 0 and "server" in done.stdout, done.stderr
+        assert done.stderr == "[]\n", (argv, done.stderr)
 
 
 def test_the_interrupt_shield_imports_no_threading() -> None:

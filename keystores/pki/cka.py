@@ -1,7 +1,7 @@
 """The PKCS#11 numbers (pkcs11t.h) keystores.pki.key_attributes maps keys with: object classes, key types and
-attribute types. Apart from that mapping so that a command reading NSS's objects by them (`keystores list sql:DIR`:
-nss/db.py names its columns with them) loads none of it (~0.15 ms of start-up, issue 15); key_attributes re-exports
-them, as the PKCS#11 backend takes them.
+attribute types, and the attributes a reader asks of a key object. Apart from that mapping so that a command reading
+NSS's objects by them (`keystores list sql:DIR`: nss/db.py names its columns with them) or a token's
+(backends/pkcs11/store.py) loads none of it (~0.15-0.3 ms of start-up, issue 15); key_attributes re-exports them.
 """
 
 # PKCS#11 object classes and key types (pkcs11t.h).
@@ -19,3 +19,10 @@ CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT = 0x12
 CKA_PRIME, CKA_SUBPRIME, CKA_BASE = 0x130, 0x131, 0x132
 CKA_EXTRACTABLE, CKA_LOCAL, CKA_NEVER_EXTRACTABLE, CKA_ALWAYS_SENSITIVE = 0x162, 0x163, 0x164, 0x165
 CKA_MODIFIABLE, CKA_EC_PARAMS, CKA_EC_POINT = 0x170, 0x180, 0x181
+
+#: What keystores.pki.key_attributes.public_key_from_attributes reads of a key object.
+PUBLIC_KEY_VALUES = (CKA_KEY_TYPE, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_EC_PARAMS, CKA_EC_POINT)
+#: The private values of an RSA, EC or EdDSA private key object (a token gives them only when it is extractable and
+#: not sensitive).
+PRIVATE_KEY_VALUES = (CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
+                      CKA_VALUE)

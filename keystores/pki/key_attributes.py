@@ -68,19 +68,14 @@ from keystores.pki.cka import (  # noqa: F401  (re-exported: the numbers the map
     CKO_CERTIFICATE,
     CKO_PRIVATE_KEY,
     CKO_PUBLIC_KEY,
+    PRIVATE_KEY_VALUES,
+    PUBLIC_KEY_VALUES,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
-
-#: What public_key_from_attributes reads of a key object.
-PUBLIC_KEY_VALUES = (CKA_KEY_TYPE, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_EC_PARAMS, CKA_EC_POINT)
-#: The private values of an RSA, EC or EdDSA private key object (a token gives them only when it is extractable and
-#: not sensitive).
-PRIVATE_KEY_VALUES = (CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
-                      CKA_VALUE)
 
 #: An attribute value as PKCS#11 defines it: CK_ULONG as int, CK_BBOOL as bool, the rest as bytes.
 Value = int | bool | bytes

@@ -48,8 +48,7 @@ from keystores.errors import (
     WrongPassword,
 )
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart
-from keystores.pki import key_attributes as ka
-from keystores.pki.key_attributes import public_key_from_attributes
+from keystores.pki import cka
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,9 +60,11 @@ if TYPE_CHECKING:
 # --- the token objects behind one entry (a key pair's private key, public key and certificates, or a lone ----------
 # certificate), the attributes read of them, and the helpers the reading and writing halves of Pkcs11Store share
 CATEGORY_UNSPECIFIED, CATEGORY_TOKEN_USER, CATEGORY_AUTHORITY = 0, 1, 2
-# What is read of every key object, and of an extractable private key's values (keystores.pki.key_attributes).
-_KEY_ATTRIBUTES = (*ka.PUBLIC_KEY_VALUES, ka.CKA_ID, ka.CKA_LABEL, ka.CKA_SENSITIVE, ka.CKA_EXTRACTABLE)
-_SECRET_ATTRIBUTES = ka.PRIVATE_KEY_VALUES
+# What is read of every key object, and of an extractable private key's values: the numbers only (keystores.pki.cka).
+# key_attributes' mapping is imported where a key or a CKA_ID is made of attributes, so that list, show, export and
+# delete of a token whose key never leaves it load none of it (bench/bench_core.py's token rows).
+_KEY_ATTRIBUTES = (*cka.PUBLIC_KEY_VALUES, cka.CKA_ID, cka.CKA_LABEL, cka.CKA_SENSITIVE, cka.CKA_EXTRACTABLE)
+_SECRET_ATTRIBUTES = cka.PRIVATE_KEY_VALUES
 
 
 class _Cert:
@@ -114,6 +115,8 @@ class _Cert:
     def token_key_id(self) -> bytes:
         """keystores.pki.key_attributes.token_key_id of the certificate's key: from the DER while the certificate is
         not decoded and `shown` reads it (spki_key_id), else of the loaded key."""
+        from keystores.pki import key_attributes as ka
+
         if "cert" not in self.__dict__ and self.shown is not None:
             from keystores.pki.columns import subject_and_key
 
@@ -464,6 +467,7 @@ class Pkcs11Reading:
         from pkcs11 import Attribute
 
         from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner
+        from keystores.pki.key_attributes import public_key_from_attributes
 
         attrs = group.private_attrs
         public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \

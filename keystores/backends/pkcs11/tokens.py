@@ -14,15 +14,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from keystores.errors import (
-    BackendUnavailable,
-    Hint,
-    StoreNotFound,
-    TokenNotFound,
-    UnsupportedFormat,
-    UsageError,
-    parameter,
-)
+# StoreNotFound, BackendUnavailable and TokenNotFound are imported where they are raised: keystores.errors makes them
+# when first asked for (~10 us each), which a command that finds its module and token never does.
+from keystores.errors import Hint, UnsupportedFormat, UsageError, parameter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,6 +57,8 @@ def _module_by_name(name: str, *, store: str | None) -> str:
             path = os.path.join(folder, file_name)
             if os.path.isfile(path):
                 return path
+    from keystores.errors import StoreNotFound
+
     raise StoreNotFound(f"no PKCS#11 module named '{name}' in {', '.join(MODULE_FOLDERS[:4])} ...; give "
                         "module-path= instead", store=store)
 
@@ -88,6 +84,8 @@ def load_module(path: str, *, store: str | None = None) -> Any:
     if not os.path.exists(path):
         found = candidate_modules()
         hint = f"; modules on this machine: {', '.join(found)}" if found else ""
+        from keystores.errors import StoreNotFound
+
         raise StoreNotFound(f"PKCS#11 module {path} does not exist{hint}", store=store)
     if os.path.isdir(path):
         raise UnsupportedFormat(f"PKCS#11 module {path} is a folder, not a shared library", store=store)
@@ -96,6 +94,8 @@ def load_module(path: str, *, store: str | None = None) -> Any:
     try:
         pkcs11 = import_pkcs11()
     except ImportError as exc:
+        from keystores.errors import BackendUnavailable
+
         raise BackendUnavailable("PKCS#11 tokens need python-pkcs11, a dependency of keystores missing here: "
                                  "pip install python-pkcs11", store=store) from exc
     try:
@@ -142,6 +142,8 @@ def find_token(lib: Any, module_path: str, *, label: str | None, serial: str | N
         lib.reinitialize()
         token = _match_token(lib, label=label, serial=serial, store=store)
     if token is None:
+        from keystores.errors import TokenNotFound
+
         wanted = " and ".join(f"{k} '{v}'" for k, v in (("label", label), ("serial", serial)) if v)
         raise TokenNotFound(f"no token with {wanted} in {module_path}; tokens: {_describe_tokens(lib)}",
                             store=store)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from keystores.errors import Hint, UsageError
 from keystores.frozen import FrozenValue
-from keystores.percent import quote, unquote_to_bytes
 from keystores.secrets import is_pin_part
 
 PATH_ATTRIBUTES = ("token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
@@ -94,6 +93,8 @@ class Pkcs11Uri(FrozenValue):
 
     def format(self, *, with_module: bool = True) -> str:
         """The URI text, percent-encoding what RFC 7512 asks to be encoded."""
+        from keystores.percent import quote
+
         path = []
         for name, value in (("token", self.token), ("serial", self.serial), ("manufacturer", self.manufacturer),
                             ("model", self.model), ("object", self.object), ("type", self.type)):
@@ -111,5 +112,11 @@ _set = object.__setattr__  # Pkcs11Uri.__init__'s parameters `object` and `type`
 
 
 def _decode(raw: str) -> bytes:
-    # unquote_to_bytes leaves a malformed escape ("%zz") as it is, which is what RFC 3986 readers do too.
-    return unquote_to_bytes(raw.strip())
+    # unquote_to_bytes leaves a malformed escape ("%zz") as it is, which is what RFC 3986 readers do too. Without a
+    # '%' it gives the UTF-8 bytes: keystores.percent is then not loaded (bench/bench_core.py's token rows).
+    text = raw.strip()
+    if "%" not in text:
+        return text.encode("utf-8")
+    from keystores.percent import unquote_to_bytes
+
+    return unquote_to_bytes(text)

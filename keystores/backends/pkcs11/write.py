@@ -30,12 +30,10 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec
-from keystores.pki.key_attributes import (
-    ED25519_PARAMS,
-    PUBLIC_KEY_VALUES,
-    public_key_from_attributes,
-    token_key_id,
-)
+from keystores.pki.cka import PUBLIC_KEY_VALUES
+
+# keystores.pki.key_attributes (the key <-> attribute mapping) is imported where a key or a CKA_ID is made: a delete
+# loads none of it.
 
 try:  # the C module `signal` wraps, whose very functions it re-exports: importing `signal` makes enums of every
     import _signal as signal  # signal and handler (~0.6 ms of a token import, bench/bench_core.py), none used here
@@ -216,6 +214,7 @@ class Pkcs11Writing:
         from pkcs11 import exceptions as ck
 
         from keystores.backends.pkcs11.keys import private_key_template, public_key_template
+        from keystores.pki.key_attributes import token_key_id
 
         key = entry.key
         public = key.public_key()  # type: ignore[union-attr]
@@ -362,6 +361,7 @@ class Pkcs11Writing:
         from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
 
         from keystores.backends.pkcs11.keys import ec_params_for
+        from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
 
         self._require_writable()
         if not label:
