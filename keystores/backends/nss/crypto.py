@@ -147,12 +147,14 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     return ctx.update(data) + ctx.finalize()
 
 
-def _cipher_ahead(iterations: int) -> Callable[[], None]:
+def _cipher_ahead(iterations: int, cipher: tuple[str, int]) -> Callable[[], None]:
     """Start loading what _cbc will need, keystores.crypto.libcrypto (ctypes, the library, its prototypes: ~1.5-2
     ms of CPU, the first time in a process), on a thread of _thread's while the caller derives the key (hashlib
-    lets the GIL go during PBKDF2: the two run on two cores); the answer waits for it. Nothing is started where
-    _cbc would not load it (loaded already, or cryptography's cipher is used) or the derivation is too short to
-    hide it (an empty password's 1 iteration)."""
+    lets the GIL go during PBKDF2: the two run on two cores); the answer waits for it. There too, libcrypto looks
+    `cipher` (_cbc's name, key length) up (libcrypto.ready: OpenSSL 3 fetches a cipher from its providers on its
+    first use, ~3 M instructions), which the caller's _cbc then finds cached. Nothing is started where _cbc would
+    not load it (loaded already, or cryptography's cipher is used) or the derivation is too short to hide it (an
+    empty password's 1 iteration)."""
     if iterations < 1000 or "keystores.crypto.libcrypto" in sys.modules \
             or "cryptography.hazmat.bindings._rust" in sys.modules:
         return _no_wait
@@ -165,7 +167,7 @@ def _cipher_ahead(iterations: int) -> Callable[[], None]:
         try:
             from keystores.crypto import libcrypto
 
-            libcrypto.library()
+            libcrypto.ready(*cipher)  # loads it (cbc's library()), then fetches the cipher
         except BaseException:  # _cbc loads it again and meets the same error, where it is handled
             pass
         finally:
@@ -230,7 +232,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 size = key_length or OID_AES[cipher_oid]
                 check_key_length(size, OID_AES[cipher_oid], "PBKDF2 (AES)")
                 _charge(budget, iterations, -(-size // _DIGEST_SIZES[hash_name]), "PBKDF2")
-                loaded = _cipher_ahead(iterations)
+                loaded = _cipher_ahead(iterations, ("aes", size))
                 try:
                     derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
                 finally:
@@ -286,7 +288,7 @@ def encrypt_value(plain: bytes, key: bytes, *, iterations: int, legacy: bool = F
         return der.sequence(alg, der.octet_string(ciphertext))
     iv_param = der.octet_string(os.urandom(14))  # the real IV is these 16 bytes, tag and length included
     if derived is None:
-        loaded = _cipher_ahead(iterations)
+        loaded = _cipher_ahead(iterations, ("aes", 32))
         try:
             derived = fresh_derivation(key, iterations)
         finally:
