@@ -147,14 +147,15 @@ def _cbc(cipher_name: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool)
     return ctx.update(data) + ctx.finalize()
 
 
-def _cipher_ahead(iterations: int, cipher: tuple[str, int]) -> Callable[[], None]:
+def _cipher_ahead(iterations: int, cipher: tuple[str, int], preload: tuple[str, ...] = ()) -> Callable[[], None]:
     """Start loading what _cbc will need, keystores.crypto.libcrypto (ctypes, the library, its prototypes: ~1.5-2
     ms of CPU, the first time in a process), on a thread of _thread's while the caller derives the key (hashlib
     lets the GIL go during PBKDF2: the two run on two cores); the answer waits for it. There too, libcrypto looks
     `cipher` (_cbc's name, key length) up (libcrypto.ready: OpenSSL 3 fetches a cipher from its providers on its
-    first use, ~3 M instructions), which the caller's _cbc then finds cached. Nothing is started where _cbc would
-    not load it (loaded already, or cryptography's cipher is used) or the derivation is too short to hide it (an
-    empty password's 1 iteration)."""
+    first use, ~3 M instructions), and the modules in `preload` are imported: a PBKDF2 at NSS's 10,000 iterations
+    (~4 ms) outlasts libcrypto's load, and the GIL is free meanwhile. Nothing is started where _cbc would not load
+    it (loaded already, or cryptography's cipher is used) or the derivation is too short to hide it (an empty
+    password's 1 iteration)."""
     if iterations < 1000 or "keystores.crypto.libcrypto" in sys.modules \
             or "cryptography.hazmat.bindings._rust" in sys.modules:
         return _no_wait
@@ -168,7 +169,9 @@ def _cipher_ahead(iterations: int, cipher: tuple[str, int]) -> Callable[[], None
             from keystores.crypto import libcrypto
 
             libcrypto.ready(*cipher)  # loads it (cbc's library()), then fetches the cipher
-        except BaseException:  # _cbc loads it again and meets the same error, where it is handled
+            for name in preload:
+                __import__(name)
+        except BaseException:  # _cbc (or the caller) loads it again and meets the same error, where it is handled
             pass
         finally:
             done.release()
@@ -208,8 +211,9 @@ def _charge(budget: KdfBudget | None, iterations: int, blocks: int, what: str) -
         budget.charge(iterations, blocks, what)
 
 
-def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> bytes:
-    """Decrypt one encrypted attribute (or the password check) with passKey `key`.
+def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None, *, preload: tuple[str, ...] = ()) -> bytes:
+    """Decrypt one encrypted attribute (or the password check) with passKey `key`. `preload`: modules the caller
+    imports next, loaded on _cipher_ahead's thread after libcrypto while the key is derived.
 
     Raises DecryptFailed for a wrong key, DerError for a malformed blob, LimitExceeded for parameters above
     keystores.limits (or past `budget`).
@@ -232,7 +236,7 @@ def decrypt_value(blob: bytes, key: bytes, budget: KdfBudget | None = None) -> b
                 size = key_length or OID_AES[cipher_oid]
                 check_key_length(size, OID_AES[cipher_oid], "PBKDF2 (AES)")
                 _charge(budget, iterations, -(-size // _DIGEST_SIZES[hash_name]), "PBKDF2")
-                loaded = _cipher_ahead(iterations, ("aes", size))
+                loaded = _cipher_ahead(iterations, ("aes", size), preload)
                 try:
                     derived = pbkdf2_hmac(hash_name, key, salt, iterations, size)
                 finally:

@@ -216,10 +216,12 @@ class Unlock:
     def _try_passwords(self) -> None:
         assert self._password_check is not None
         candidates = [self._password] if self._password is not None else [""]
+        # A read builds its entries next (entries.LazyEntries._build): LazyEntry's module loads while the check derives.
+        preload = () if self.writable else ("keystores.lazy_entries",)
         for candidate in candidates:
             key = nc.pass_key(self._global_salt, candidate)
             try:
-                if nc.decrypt_value(self._password_check, key, self._kdf_budget) == b"password-check":
+                if nc.decrypt_value(self._password_check, key, self._kdf_budget, preload=preload) == b"password-check":
                     self._pass_key = key
                     return
             except nc.DecryptFailed:
