@@ -152,10 +152,11 @@ def _cipher_ahead(iterations: int, cipher: tuple[str, int], preload: tuple[str, 
     ms of CPU, the first time in a process), on a thread of _thread's while the caller derives the key (hashlib
     lets the GIL go during PBKDF2: the two run on two cores); the answer waits for it. There too, libcrypto looks
     `cipher` (_cbc's name, key length) up (libcrypto.ready: OpenSSL 3 fetches a cipher from its providers on its
-    first use, ~3 M instructions), and the modules in `preload` are imported: a PBKDF2 at NSS's 10,000 iterations
-    (~4 ms) outlasts libcrypto's load, and the GIL is free meanwhile. Nothing is started where _cbc would not load
-    it (loaded already, or cryptography's cipher is used) or the derivation is too short to hide it (an empty
-    password's 1 iteration)."""
+    first use, ~3 M instructions), and the modules in `preload` are imported. A PBKDF2 at NSS's 10,000 iterations
+    (~2.3 ms on the bench machine, GIL free) outlasts libcrypto's load (~1.9 ms) but not all three (~3 ms): what
+    does not fit is waited for, as the caller would run it after the derivation anyway. Nothing is started where
+    _cbc would not load it (loaded already, or cryptography's cipher is used) or the derivation is too short to
+    hide it (an empty password's 1 iteration)."""
     if iterations < 1000 or "keystores.crypto.libcrypto" in sys.modules \
             or "cryptography.hazmat.bindings._rust" in sys.modules:
         return _no_wait
