@@ -421,6 +421,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     """PKCS#11 3.2 CKO_TRUST (NSS >= 3.114) beside CKO_NSS_TRUST: convert our trust object and read it back."""
     from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -441,7 +442,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     for attr, value in values.items():
         if attr != db.CKA_CLASS:
             conn.execute("INSERT INTO metaData (id, item1) VALUES (?, ?)",
-                         (f"sig_cert_{trust_id:08x}_{attr:08x}", nc.make_mac(key, trust_id, attr, value,
+                         (f"sig_cert_{trust_id:08x}_{attr:08x}", nm.make_mac(key, trust_id, attr, value,
                                                                               iterations=10)))
     conn.execute("COMMIT")
     conn.close()
@@ -662,6 +663,7 @@ def test_damaged_databases_give_clear_errors(tmp_path, rounds):
 def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path):
     from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -674,7 +676,7 @@ def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path)
         conn.execute("UPDATE nssPublic SET ace5363b4=? WHERE id=?", (wrong, trust_id))
     with sqlite3.connect(folder / "key4.db") as conn:  # a valid MAC: only the hash tells the objects apart
         conn.execute("UPDATE metaData SET item1=? WHERE id=?",
-                     (nc.make_mac(key, trust_id, db.CKA_CERT_SHA1_HASH, wrong, iterations=10),
+                     (nm.make_mac(key, trust_id, db.CKA_CERT_SHA1_HASH, wrong, iterations=10),
                       f"sig_cert_{trust_id:08x}_{db.CKA_CERT_SHA1_HASH:08x}"))
     assert certutil_trust(folder)["Test Root"] == ",,"  # NSS agrees: no trust
     with open_store(f"sql:{folder}", password=PW) as store:
@@ -945,8 +947,8 @@ def test_a_password_change_writes_what_certutil_w_writes(nss_made, tmp_path):
 def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, monkeypatch, stop):
     """A Ctrl-C while the re-encrypted rows are being written (the main thread), or a derivation failing in a
     pool thread, leaves both files byte for byte as they were: NSS still reads them with the old password."""
-    from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _, rsa_entry, _ = _our_db(folder)
@@ -962,14 +964,14 @@ def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, mo
         monkeypatch.setattr(db.Writer, "update", update_then_interrupt)
         expected: type[BaseException] = KeyboardInterrupt
     else:
-        real_make_mac, macs = nc.make_mac, iter(range(1000))
+        real_make_mac, macs = nm.make_mac, iter(range(1000))
 
         def make_mac_failing(*args, **kwargs) -> bytes:
             if next(macs) == 5:
                 raise OSError("no randomness left")
             return real_make_mac(*args, **kwargs)
 
-        monkeypatch.setattr(nc, "make_mac", make_mac_failing)
+        monkeypatch.setattr(nm, "make_mac", make_mac_failing)
         expected = OSError
     store = open_store(f"sql:{folder}", password=PW, writable=True)
     try:
