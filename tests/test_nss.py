@@ -421,6 +421,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     """PKCS#11 3.2 CKO_TRUST (NSS >= 3.114) beside CKO_NSS_TRUST: convert our trust object and read it back."""
     from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -441,7 +442,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     for attr, value in values.items():
         if attr != db.CKA_CLASS:
             conn.execute("INSERT INTO metaData (id, item1) VALUES (?, ?)",
-                         (f"sig_cert_{trust_id:08x}_{attr:08x}", nc.make_mac(key, trust_id, attr, value,
+                         (f"sig_cert_{trust_id:08x}_{attr:08x}", nm.make_mac(key, trust_id, attr, value,
                                                                               iterations=10)))
     conn.execute("COMMIT")
     conn.close()
@@ -662,6 +663,7 @@ def test_damaged_databases_give_clear_errors(tmp_path, rounds):
 def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path):
     from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -674,7 +676,7 @@ def test_trust_object_for_another_certificate_is_ignored_like_nss_does(tmp_path)
         conn.execute("UPDATE nssPublic SET ace5363b4=? WHERE id=?", (wrong, trust_id))
     with sqlite3.connect(folder / "key4.db") as conn:  # a valid MAC: only the hash tells the objects apart
         conn.execute("UPDATE metaData SET item1=? WHERE id=?",
-                     (nc.make_mac(key, trust_id, db.CKA_CERT_SHA1_HASH, wrong, iterations=10),
+                     (nm.make_mac(key, trust_id, db.CKA_CERT_SHA1_HASH, wrong, iterations=10),
                       f"sig_cert_{trust_id:08x}_{db.CKA_CERT_SHA1_HASH:08x}"))
     assert certutil_trust(folder)["Test Root"] == ",,"  # NSS agrees: no trust
     with open_store(f"sql:{folder}", password=PW) as store:
@@ -945,8 +947,8 @@ def test_a_password_change_writes_what_certutil_w_writes(nss_made, tmp_path):
 def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, monkeypatch, stop):
     """A Ctrl-C while the re-encrypted rows are being written (the main thread), or a derivation failing in a
     pool thread, leaves both files byte for byte as they were: NSS still reads them with the old password."""
-    from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
+    from keystores.backends.nss import macs as nm
 
     folder = tmp_path / "ours"
     _, rsa_entry, _ = _our_db(folder)
@@ -962,14 +964,14 @@ def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, mo
         monkeypatch.setattr(db.Writer, "update", update_then_interrupt)
         expected: type[BaseException] = KeyboardInterrupt
     else:
-        real_make_mac, macs = nc.make_mac, iter(range(1000))
+        real_make_mac, macs = nm.make_mac, iter(range(1000))
 
         def make_mac_failing(*args, **kwargs) -> bytes:
             if next(macs) == 5:
                 raise OSError("no randomness left")
             return real_make_mac(*args, **kwargs)
 
-        monkeypatch.setattr(nc, "make_mac", make_mac_failing)
+        monkeypatch.setattr(nm, "make_mac", make_mac_failing)
         expected = OSError
     store = open_store(f"sql:{folder}", password=PW, writable=True)
     try:
@@ -1289,6 +1291,38 @@ def test_the_password_check_loads_libcrypto_on_a_thread_while_its_key_is_derived
     empty = probe.replace("iterations=10000", "iterations=1")
     done = subprocess.run([sys.executable, "-c", empty], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "0"]
+
+
+def test_the_password_check_s_thread_fetches_its_cipher_while_the_key_is_derived(tmp_path: Path) -> None:
+    """While the password check derives its key, _cipher_ahead's thread also has libcrypto fetch the check's cipher
+    (libcrypto.ready, one block of zeros under a key of zeros): the main thread's AES then finds it cached. For a
+    read, it then imports keystores.lazy_entries, which building the entries takes next; a store opened to be
+    written (rename, delete) imports no lazy_entries. The wrong password is refused as before."""
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", use_ec=True))
+    probe = """if True:
+        import _thread, sys
+        main, events = _thread.get_ident(), []
+        sys.addaudithook(lambda event, args: events.append((event, args, _thread.get_ident() == main))
+                         if event in ("import", "ctypes.create_string_buffer") else None)
+        from keystores.errors import WrongPassword
+        from keystores.store import open_store
+        try:
+            open_store(FOLDER, password="wrong", writable=WRITABLE).close()
+        except WrongPassword:
+            pass
+        else:
+            raise SystemExit("the wrong password opened the database")
+        print(sorted((on_main, args[1]) for event, args, on_main in events if event == "ctypes.create_string_buffer"),
+              sorted(on_main for event, args, on_main in events if args[0] == "keystores.lazy_entries"))
+        """.replace("FOLDER", repr(f"sql:{folder}"))
+    for writable in (False, True):
+        done = subprocess.run([sys.executable, "-c", probe.replace("WRITABLE", str(writable))], capture_output=True,
+                              text=True, check=True)
+        # libcrypto.cbc's output buffers: the thread's is the look-up's (one block: 16 + 16 bytes), the main
+        # thread's the check's own (the 16-byte ciphertext of "password-check" + 16)
+        assert done.stdout.strip() == "[(False, 32), (True, 32)] " + ("[]" if writable else "[False]"), done.stdout
 
 
 def test_a_new_databases_password_check_is_made_beside_the_callers_work_and_written_once_made(

@@ -1,4 +1,4 @@
-"""nss.crypto.MacChecker (the fast MAC check listing uses) against a reference computed with hashlib.pbkdf2_hmac and
+"""nss.macs.MacChecker (the fast MAC check listing uses) against a reference computed with hashlib.pbkdf2_hmac and
 hmac: every PRF and MAC hash NSS may write, one and many PBKDF2 iterations, truncated keys, wrong MACs."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import random
 import pytest
 
 from keystores.backends.nss import crypto as nc
+from keystores.backends.nss import macs as nm
 from keystores.crypto import der
 
 
@@ -20,7 +21,7 @@ def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash
     salt = os.urandom(32)
     size = key_length or hashlib.new(hash_name).digest_size
     mac_key = hashlib.pbkdf2_hmac(prf, key, salt, iterations, size)
-    mac = hmac.new(mac_key, nc.mac_input(object_id, attr, value), hash_name).digest()
+    mac = hmac.new(mac_key, nm.mac_input(object_id, attr, value), hash_name).digest()
     params = [der.octet_string(salt), der.integer(iterations)]
     if key_length is not None:
         params.append(der.integer(key_length))
@@ -35,23 +36,23 @@ def _blob(key: bytes, object_id: int, attr: int, value: bytes, *, prf: str, hash
 @pytest.mark.parametrize(("iterations", "key_length"), [(1, 32), (1, None), (1, 16), (3, 32), (1, 80)])
 def test_checker_matches_reference(prf: str, hash_name: str, iterations: int, key_length: int | None) -> None:
     key = hashlib.sha1(b"global salt" + b"password").digest()
-    checker = nc.MacChecker(key)
+    checker = nm.MacChecker(key)
     for round_ in range(3):  # the second and third blobs of a layout take the sliced fast path
         value = os.urandom(4 + round_)
         blob = _blob(key, 0x1234 + round_, 0xCE536358, value, prf=prf, hash_name=hash_name,
                      iterations=iterations, key_length=key_length)
         assert checker.check(blob, 0x1234 + round_, 0xCE536358, value)
-        assert nc.check_mac(blob, key, 0x1234 + round_, 0xCE536358, value)
+        assert nm.check_mac(blob, key, 0x1234 + round_, 0xCE536358, value)
         assert not checker.check(blob, 0x1234 + round_, 0xCE536358, value + b"x")
         assert not checker.check(blob, 0x1235 + round_, 0xCE536358, value)
-        assert not nc.MacChecker(key + b"!").check(blob, 0x1234 + round_, 0xCE536358, value)
+        assert not nm.MacChecker(key + b"!").check(blob, 0x1234 + round_, 0xCE536358, value)
 
 
 def test_first_failure_names_the_attribute() -> None:
     key = os.urandom(20)
-    checker = nc.MacChecker(key)
+    checker = nm.MacChecker(key)
     values = [(0xCE536358, b"\x00\x00\x00\x01"), (0xCE536359, b"\x00\x00\x00\x02"), (0xCE5363B4, os.urandom(20))]
-    meta = {f"sig_cert_{7:08x}_{attr:08x}": nc.make_mac(key, 7, attr, value, iterations=1) for attr, value in values}
+    meta = {f"sig_cert_{7:08x}_{attr:08x}": nm.make_mac(key, 7, attr, value, iterations=1) for attr, value in values}
     assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, values) is None
     assert checker.first_failure(meta, f"sig_cert_{7:08x}_", 7, [*values[:2], (values[2][0], b"tampered")]) == \
         values[2][0]
@@ -63,23 +64,23 @@ def test_first_failure_names_the_attribute() -> None:
 
 @pytest.mark.parametrize("hash_name", ["sha1", "sha256", "sha384", "sha512"])
 def test_the_hmac_made_without_the_hmac_module_is_hmacs(hash_name: str) -> None:
-    """nc._hmac, which make_mac (every MAC a write makes) and the legacy 3DES key use instead of importing hmac, is
+    """nm._hmac, which make_mac (every MAC a write makes) and the legacy 3DES key use instead of importing hmac, is
     hmac's HMAC: keys shorter than, as long as and longer than a block, empty and long messages; and a MAC make_mac
     writes is the one hmac computes over what it names."""
     for key_length in (0, 1, 20, 32, 64, 127, 128, 129, 300):
         for message in (b"", os.urandom(1), os.urandom(57), os.urandom(1000)):
             key = os.urandom(key_length)
-            assert nc._hmac(hash_name, key, message) == hmac.new(key, message, hash_name).digest()
+            assert nm._hmac(hash_name, key, message) == hmac.new(key, message, hash_name).digest()
     key = os.urandom(20)
-    blob = nc.make_mac(key, 0x1234, 0xCE536358, b"\x00\x00\x00\x01", iterations=3)
+    blob = nm.make_mac(key, 0x1234, 0xCE536358, b"\x00\x00\x00\x01", iterations=3)
     _, outer = der.value(blob)
     (_, alg, _), (_, mac, _) = der.children(outer)[:2]
     salt = der.children(der.children(der.children(der.children(alg)[1][1])[0][1])[1][1])[0][1]
     mac_key = hashlib.pbkdf2_hmac("sha256", key, salt, 3, 32)
-    assert mac == hmac.new(mac_key, nc.mac_input(0x1234, 0xCE536358, b"\x00\x00\x00\x01"), "sha256").digest()
+    assert mac == hmac.new(mac_key, nm.mac_input(0x1234, 0xCE536358, b"\x00\x00\x00\x01"), "sha256").digest()
 
 
-def _one_by_one(checker: nc.MacChecker, meta: dict[str, bytes], prefix: str, object_id: int,
+def _one_by_one(checker: nm.MacChecker, meta: dict[str, bytes], prefix: str, object_id: int,
                 values: list[tuple[int, bytes]]) -> int | None:
     """first_failure as it was: each MAC checked in order, its key derived when its turn comes."""
     for attr, value in values:
@@ -107,7 +108,7 @@ def test_first_failure_derives_side_by_side_and_finds_what_checking_in_order_fin
         return real_submit(pool, iterations, call, *args, **kwargs)
 
     monkeypatch.setattr(kdf_pool.KdfPool, "submit", counted)
-    monkeypatch.setattr(nc, "DEFAULT_ITERATIONS", 8)  # NSS's count, small: the test derives hundreds of keys
+    monkeypatch.setattr(nm, "DEFAULT_ITERATIONS", 8)  # NSS's count, small: the test derives hundreds of keys
     rng = random.Random(15)
     key = os.urandom(20)
     attrs = [0xCE536358, 0xCE536359, 0xCE53635A, 0xCE53635B, 0xCE536360, 0xCE5363B4, 0xCE5363B5]
@@ -115,7 +116,7 @@ def test_first_failure_derives_side_by_side_and_finds_what_checking_in_order_fin
         object_id = 0x100 + case
         values = [(attr, os.urandom(rng.choice((1, 4, 20)))) for attr in attrs]
         prefix = f"sig_cert_{object_id:08x}_"
-        meta = {prefix + f"{attr:08x}": nc.make_mac(key, object_id, attr, value, iterations=rng.choice((2, 5, 8)))
+        meta = {prefix + f"{attr:08x}": nm.make_mac(key, object_id, attr, value, iterations=rng.choice((2, 5, 8)))
                 for attr, value in values}
         for _ in range(rng.randrange(3) if case else 0):  # the first case: all good
             attr = rng.choice(attrs)
@@ -128,16 +129,16 @@ def test_first_failure_derives_side_by_side_and_finds_what_checking_in_order_fin
             elif damage == "malformed":
                 meta[name] = b"\x30\x03\x02\x01\x01"
             else:
-                meta[name] = nc.make_mac(key, object_id, attr, dict(values)[attr],
+                meta[name] = nm.make_mac(key, object_id, attr, dict(values)[attr],
                                          iterations=1 if damage == "one" else 9)
-        expected = _one_by_one(nc.MacChecker(key), meta, prefix, object_id, values)
+        expected = _one_by_one(nm.MacChecker(key), meta, prefix, object_id, values)
         before = len(submitted)
-        assert nc.MacChecker(key).first_failure(meta, prefix, object_id, values) == expected, case
+        assert nm.MacChecker(key).first_failure(meta, prefix, object_id, values) == expected, case
         if case == 0:
             assert expected is None and len(submitted) - before == len(attrs)  # all seven side by side
     # An empty password's MACs (1 iteration) are checked one by one, inline, as before: no pool.
     values = [(attr, os.urandom(4)) for attr in attrs]
-    meta = {f"sig_cert_{9:08x}_{attr:08x}": nc.make_mac(key, 9, attr, value, iterations=1) for attr, value in values}
+    meta = {f"sig_cert_{9:08x}_{attr:08x}": nm.make_mac(key, 9, attr, value, iterations=1) for attr, value in values}
     before = len(submitted)
-    assert nc.MacChecker(key).first_failure(meta, f"sig_cert_{9:08x}_", 9, values) is None
+    assert nm.MacChecker(key).first_failure(meta, f"sig_cert_{9:08x}_", 9, values) is None
     assert len(submitted) == before

@@ -322,7 +322,7 @@ def test_a_certificate_entry_of_an_nss_database_builds_no_chain(installed: str, 
 def test_writing_an_nss_databases_macs_loads_no_hmac(installed: str, stores: dict[str, str],
                                                        tmp_path: Path) -> None:
     """The integrity MACs an import or a trust change writes are HMAC-SHA256 made by two hash calls
-    (nss/crypto.py _hmac, held to hmac by test_nss_mac): the hmac module is not imported for them."""
+    (nss/macs.py _hmac, held to hmac by test_nss_mac): the hmac module is not imported for them."""
     copy = tmp_path / "nss"
     shutil.copytree(stores["nss"].removeprefix("sql:"), copy)
     for args in (["import", stores["extra"], f"sql:{copy}", "--label", "extra", "--dest-password", "env:LEAN_PW"],

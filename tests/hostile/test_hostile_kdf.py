@@ -95,10 +95,11 @@ def test_nss_budget_counts_only_derivations_above_nss_own_iteration_count() -> N
     """A database NSS wrote (10,000 iterations everywhere) never runs out however many MACs it holds; one asking
     for more is refused once its total passes the budget, before the derivation that would pass it."""
     from keystores.backends.nss import crypto as nc
+    from keystores.backends.nss import macs as nm
     from keystores.limits import KdfBudget, LimitExceeded
 
     budget = KdfBudget(limit=30_000)
-    checker = nc.MacChecker(b"k" * 20, budget)
+    checker = nm.MacChecker(b"k" * 20, budget)
     for salt in range(100):
         checker.derive("sha256", bytes([salt]) * 32, nc.DEFAULT_ITERATIONS, 32)
     assert budget.spent == 0

@@ -11,8 +11,9 @@ classes of a read in two modules (each module a command loads costs ~0.37 M inst
   items a change becomes (a password change too), their PBKDF2 work on every core through
   keystores/crypto/kdf_pool.py
 - db.py: the sqlite engine (`_sqlite3`), NSS's attribute numbers and encodings, rows and schema (keys <->
-  attributes: keystores.pki.key_attributes, shared with the PKCS#11 backend); crypto.py: NSS's PBE and MACs byte
-  for byte; trust.py: trust levels and certutil's letters; modules.py: pkcs11.txt module registration (modutil)
+  attributes: keystores.pki.key_attributes, shared with the PKCS#11 backend); crypto.py: NSS's PBE byte for
+  byte, macs.py its integrity MACs (loaded where a MAC is checked or made); trust.py: trust levels and
+  certutil's letters; modules.py: pkcs11.txt module registration (modutil)
 """
 
 from keystores.formats import lazy_classes

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from keystores.backends.nss.macs import MacChecker
     from keystores.backends.nss.store import _Cert
 
 # --- trust objects as read, and the integrity MACs -------------------------------------------------------------
@@ -127,11 +128,13 @@ class TrustAndMacs:
             self._check_mac("cert", row.id, row.id, failed, dict(values)[failed], label, "trust")
         return True
 
-    def _mac_checker(self) -> nc.MacChecker:
+    def _mac_checker(self) -> MacChecker:
         assert self._pass_key is not None
         checker = self._macs
         if checker is None or checker.key != self._pass_key:
-            checker = self._macs = nc.MacChecker(self._pass_key, self._kdf_budget)
+            from keystores.backends.nss.macs import MacChecker  # here: a list, rename or delete checks no MAC
+
+            checker = self._macs = MacChecker(self._pass_key, self._kdf_budget)
         return checker
 
     def _check_mac(self, kind: str, object_id: int, mac_id: int, attr: int, value: bytes, label: str,
@@ -152,8 +155,10 @@ class TrustAndMacs:
         if blob is None:
             raise IntegrityError(f"the {what} attribute {attr_name} has no integrity MAC ({name} is missing)",
                                  store=self.location, label=label)
+        from keystores.backends.nss.macs import check_mac
+
         try:
-            good = nc.check_mac(blob, self._pass_key, mac_id, attr, value)
+            good = check_mac(blob, self._pass_key, mac_id, attr, value)
         except nc.DerError as exc:
             raise IntegrityError(f"the integrity MAC {name} is malformed ({exc})", store=self.location,
                                  label=label) from exc

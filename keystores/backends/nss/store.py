@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any, ClassVar
 
+    from keystores.backends.nss.macs import MacChecker
     from keystores.backends.nss.transaction import _PoolOnFirstUse
     from keystores.crypto.kdf_pool import KdfPool, Pending
     from keystores.fileio import folder_lock
@@ -216,10 +217,12 @@ class Unlock:
     def _try_passwords(self) -> None:
         assert self._password_check is not None
         candidates = [self._password] if self._password is not None else [""]
+        # A read builds its entries next (entries.LazyEntries._build): LazyEntry's module loads while the check derives.
+        preload = () if self.writable else ("keystores.lazy_entries",)
         for candidate in candidates:
             key = nc.pass_key(self._global_salt, candidate)
             try:
-                if nc.decrypt_value(self._password_check, key, self._kdf_budget) == b"password-check":
+                if nc.decrypt_value(self._password_check, key, self._kdf_budget, preload=preload) == b"password-check":
                     self._pass_key = key
                     return
             except nc.DecryptFailed:
@@ -357,7 +360,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._ops: list[tuple[str, Any]] = []
         self._pass_key: bytes | None = None
         self._empty_password_untried = False  # see _check_password
-        self._macs: nc.MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
+        self._macs: MacChecker | None = None  # checks MACs under _pass_key (made again when that changes)
         self._kdf_budget = KdfBudget()  # derivations above NSS's own iteration count, for this database in total
         self._verifications = VerificationBudget()  # signature checks of chain building, for all entries
         self._der_verifications = VerificationBudget()  # the same, of chains built over the DER (_chain_der)
@@ -518,8 +521,10 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 else ProtectionPart("set")
         meta = self._mac_items() if self._pass_key is not None and not self._new else {}
         if meta:
+            from keystores.backends.nss.macs import describe_mac
+
             blob = next(iter(meta.values()))
-            scheme, iterations, algorithms = nc.describe_mac(blob)
+            scheme, iterations, algorithms = describe_mac(blob)
             info["mac"] = ProtectionPart(f"{scheme}, {iterations} iterations", algorithms, iterations)
         elif self._pass_key is None and self._password_check is not None:
             info["mac"] = ProtectionPart("PBMAC1 HMAC-SHA-256 (not checked: no password given)",

@@ -186,13 +186,15 @@ class SqlWrites:
     def _mac(self, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int, value: bytes) -> None:
         """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
         _store_pending writes it."""
+        from keystores.backends.nss.macs import make_mac  # here: a rename, delete or trust off makes no MAC
+
         assert self._pass_key is not None
         derived = self._derived()
         if derived is not None:
-            mac: Pending[bytes] | _Then = _Then(derived, nc.make_mac, self._pass_key, mac_id, attr, value,
+            mac: Pending[bytes] | _Then = _Then(derived, make_mac, self._pass_key, mac_id, attr, value,
                                                 iterations=self._iterations)
         else:
-            mac = self._kdf.submit(self._iterations, nc.make_mac, self._pass_key, mac_id, attr, value,
+            mac = self._kdf.submit(self._iterations, make_mac, self._pass_key, mac_id, attr, value,
                                    iterations=self._iterations)
         self._pending_macs.append((f"sig_{kind}_{object_id:08x}_{attr:08x}", mac))
 
@@ -481,6 +483,8 @@ class SqlWrites:
         attribute is checked (decrypted, its MAC verified) under the old password and sealed under the new one in
         one job on the KDF pool, all jobs side by side; the first that fails stops the change, and the transaction
         is rolled back whole."""
+        import keystores.backends.nss.macs  # noqa: F401  # loaded here for _remac, not by the pool's workers
+
         old_key = self._need_key("change the password")
         meta = {r[0]: bytes(r[1]) for r in conn.execute("SELECT id, item1 FROM main.metaData WHERE id LIKE 'sig_%'")
                 if r[1] is not None}
@@ -594,9 +598,11 @@ class _Refused(Exception):
 def _remac(old_mac: bytes | None, old_key: bytes, new_key: bytes, name: str, mac_id: int, attr: int, value: bytes,
            iterations: int) -> bytes:
     """The attribute's MAC under `new_key`, once its MAC under `old_key` (where it has one) is checked."""
-    if old_mac is not None and not nc.check_mac(old_mac, old_key, mac_id, attr, value):
+    from keystores.backends.nss.macs import check_mac, make_mac  # loaded by _change_password
+
+    if old_mac is not None and not check_mac(old_mac, old_key, mac_id, attr, value):
         raise _Refused(f"the integrity MAC {name} does not match")
-    return nc.make_mac(new_key, mac_id, attr, value, iterations=iterations)
+    return make_mac(new_key, mac_id, attr, value, iterations=iterations)
 
 
 def _reseal(blob: bytes, old_mac: bytes | None, old_key: bytes, new_key: bytes, name: str, attr: int,
