@@ -371,15 +371,18 @@ def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_rea
 def test_a_convert_starts_its_key_bag_s_key_with_the_mac_s_before_importing_the_reader(
         stores: dict[str, Path], tmp_path: Path) -> None:
     """store._derivations_ahead, for a transfer (lazy_entries.KeysWanted): as users run it, the key bag's key is
-    handed to the pool with the part's and the MAC's, behind them, before read.py is imported (it was handed by
-    read._parse, after that import); the key is then opened (KeysAhead) and written as before."""
+    handed to the pool with the part's and the MAC's, before read.py is imported (it was handed by read._parse,
+    after that import), and before the MAC's, which is handed only once libcrypto is loaded (its PKCS#12 KDF):
+    the key bag's PBKDF2 runs on the second worker meanwhile (it was queued behind the MAC's); the key is then
+    opened (KeysAhead) and written as before."""
     out = tmp_path / "c.pem"
     done = subprocess.run([sys.executable, "-c", HANDED_PROBE, "convert", str(stores["keytool"]), str(out), "-p",
                            "env:PW"], capture_output=True, text=True, check=False,
                           env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     handed = json.loads(done.stderr.strip().splitlines()[-1])
-    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["ready", False], ["pbkdf2_hmac", False]]
+    # (the part's, the key bag's, the MAC's, each once a worker took it; then the cipher's readying)
+    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["_begun_then", False], ["ready", False]]
     assert [call for call, _ in handed[4:]] == ["_open_ahead"], handed  # the key opens taking that derivation
     assert b"PRIVATE KEY" in out.read_bytes()
 

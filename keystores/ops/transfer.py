@@ -12,12 +12,10 @@ from keystores import formats, paths
 from keystores.errors import (
     FORCE,
     CapabilityError,
-    EntriesRefused,
     Hint,
     KeystoreError,
     Note,
     PasswordRequired,
-    StoreExists,
     UnsupportedFormat,
     UsageError,
     parameter,
@@ -203,6 +201,8 @@ def copy_entries(source: KeyStore, dest: KeyStore, *, labels: Iterable[str] | No
             continue
         prepared.append(portable)
     if refused and not skip_unreadable:
+        from keystores.errors import EntriesRefused  # (made when first asked for: keystores.errors)
+
         raise EntriesRefused(refused, store=dest.location)
     if left_out is not None:
         left_out.extend(refused)
@@ -293,6 +293,8 @@ def convert(src: StoreArg, dest: str | os.PathLike[str], *, password: str | None
     dest = os.fspath(dest)
     addressed = formats.by_prefix(dest)
     if store_exists(dest) and not force and not (addressed and addressed.storage is Storage.TOKEN):
+        from keystores.errors import StoreExists  # (made when first asked for: keystores.errors)
+
         raise StoreExists("already exists", store=dest, hint=FORCE)
     new = force or not store_exists(dest)
 
@@ -489,6 +491,8 @@ def export_entry(store: StoreArg, label: str, out: str | os.PathLike[str], *, pa
     out_format = output_format(out, out_format)
     to_stdout = out == STDOUT
     if not to_stdout and store_exists(out) and not force:
+        from keystores.errors import StoreExists  # (made when first asked for: keystores.errors)
+
         raise StoreExists("already exists", store=out, hint=FORCE)
     opening = using(store, password=password, type=type, ask=ask) if is_location(store) else using(store)
     with opening as opened:

@@ -236,14 +236,17 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
         early = _Early(pfx, parts, pool, pbe.Ahead(pool))
         for algorithm in encrypted:
             early.keys.decryption(algorithm, password)
-        early.keys.mac_key(*mac_key)
-        early.keys.ciphers(encrypted)
         from keystores.lazy_entries import keys_wanted  # (read.py imports it next: no module more)
 
         wanted = keys_wanted()
-        if wanted is not None:  # a transfer or sign: its keys too, queued behind the above, before read.py loads
-            early.later = pbe.Ahead(pool, first_under_way=False)
+        if wanted is not None:  # a transfer or sign: its keys too, on the second worker, before the MAC's (below)
+            # The MAC's key is the PKCS#12 KDF of libcrypto, which mac_key loads first (ctypes, ~3 ms on this
+            # thread): started after it, the key bag's PBKDF2 (no libcrypto) left the second worker idle all
+            # that time and then queued behind the MAC's, and the transfer waited for it at the key's first use.
+            early.later = pbe.Ahead(pool)
             _derive_keys_early(parts, password, early.later, wanted)
+        early.keys.mac_key(*mac_key)
+        early.keys.ciphers(encrypted)
     except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
         if early is not None:
             early.leave()
