@@ -30,7 +30,7 @@ from keystores.pki.when import iso_utc
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from typing import Any
 
     from cryptography import x509
@@ -182,9 +182,7 @@ _REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`ke
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.pki.certificates import public_key_of, signature_hash, weak_key
     from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
-    from keystores.pki.dn import describe
 
     findings: list[Finding] = []
 
@@ -201,7 +199,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     def where(position: int, cert: Any) -> str:
         """How a finding's message starts: naming a chain certificate (described only then: a store without
         findings on its chains needs no DN), nothing for the entry's own."""
-        return f"chain certificate {describe(cert)}: " if position else ""
+        return f"chain certificate {_describe(cert)}: " if position else ""
 
     for severity, message, remedy in _protection_findings(store):
         add(None, "weak-protection", severity, message, hint=remedy)
@@ -221,6 +219,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     horizon = at + within
     for entry, chain in zip(entries, chains, strict=True):
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
+            from keystores.pki.certificates import weak_key
+
             why = weak_key(entry.request.public_key())
             if why:
                 add(entry.label, "weak-key", "warning", f"pending request has a {why}")
@@ -242,7 +242,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 days_left = (end - at).days
                 add(entry.label, "expiring", "warning",
                     f"{where(position, cert)}expires on {iso_utc(end)} (in {days_left} days)", cert)
-            hash_name = signature_hash(cert)
+            hash_name = _signature_hash(cert)
             # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
             # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.
             if hash_name in ("md5", "sha1") and not (is_self_signed(cert) and is_ca(cert)):
@@ -250,7 +250,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                     f"{where(position, cert)}signed with {hash_name.upper()}"
                     + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
                     cert)
-            why = _weak_key_of(cert, weak_key, public_key_of)
+            why = _weak_key_of(cert)
             if why:
                 add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and chain:
@@ -261,12 +261,12 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             for child, parent in itertools.pairwise(chain):
                 if (id(child), id(parent)) not in proven and not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
-                        f"{describe(parent)} did not sign {describe(child)}", child)
+                        f"{_describe(parent)} did not sign {_describe(child)}", child)
             top = path[-1]
             if id(top) not in self_signed:
                 self_signed[id(top)] = is_self_signed(top)
             if not self_signed[id(top)]:
-                add(entry.label, "missing-link", "warning", f"the issuer {issuer_text(top)} of {describe(top)} is "
+                add(entry.label, "missing-link", "warning", f"the issuer {issuer_text(top)} of {_describe(top)} is "
                     "in neither the entry's chain nor the store", top)
     findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)
                                          if chain])
@@ -276,11 +276,10 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
 _STRONG_KEYS = frozenset({"EC-P256", "EC-P384", "EC-P521", "Ed25519", "Ed448"})
 
 
-def _weak_key_of(cert: Any, weak_key: Callable[[object], str | None],
-                 public_key_of: Callable[[Any], object]) -> str | None:
+def _weak_key_of(cert: Any) -> str | None:
     """weak_key of the certificate's key: from the key's type and size keystores.pki.shown read from the DER for a
     ShownCertificate of an RSA key or a key at least 256 bits strong (start-up speed: no key loaded, no
-    cryptography imported); else of the key cryptography loads."""
+    cryptography imported, nor keystores.pki.certificates); else of the key cryptography loads."""
     from keystores.pki.shown import ShownCertificate
 
     if isinstance(cert, ShownCertificate) and cert.shown.key is not None:
@@ -289,7 +288,29 @@ def _weak_key_of(cert: Any, weak_key: Callable[[object], str | None],
             return None
         if kind.startswith("RSA-"):
             return f"RSA key of {bits} bits (< 2048)" if bits < 2048 else None
+    from keystores.pki.certificates import public_key_of, weak_key
+
     return weak_key(public_key_of(cert))
+
+
+def _signature_hash(cert: Any) -> str | None:
+    """keystores.pki.certificates.signature_hash, whose first case (a ShownCertificate: the hash its DER names) is
+    taken here, so that an audit of certificates read from DER does not import that module (start-up speed)."""
+    from keystores.pki.shown import ShownCertificate
+
+    if isinstance(cert, ShownCertificate):
+        return cert.shown.signature_hash  # type: ignore[no-any-return]
+    from keystores.pki.certificates import signature_hash
+
+    return signature_hash(cert)
+
+
+def _describe(cert: Any) -> str:
+    """keystores.pki.dn.describe, imported only when a finding names a certificate: an audit without findings on
+    its chains loads none of keystores.pki.dn (start-up speed, issue 15)."""
+    from keystores.pki.dn import describe as described
+
+    return described(cert)
 
 
 def _subject_text(cert: x509.Certificate) -> str:
