@@ -232,10 +232,9 @@ def audit_cmd(
     tokens), else a prompt naming it on a terminal."""
     from keystores.errors import ChecksFailed
     from keystores.lightweight import ExitStack
-    from keystores.ops.audit import SEVERITIES, audit
-    from keystores.pki.when import parse_duration
+    from keystores.ops.audit import SEVERITIES, audit, window_of
 
-    window = parse_duration(within)
+    window = window_of(within)
     if fail_on not in SEVERITIES:
         from keystores.errors import UsageError
 

@@ -25,7 +25,6 @@ from keystores.model import EntryKind
 from keystores.ops import StoreArg, is_location, using
 from keystores.ops.chains import chain_lookup, issuer_text
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
-from keystores.pki.when import iso_utc
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
@@ -39,6 +38,15 @@ if TYPE_CHECKING:
     from keystores.store import KeyStore
 else:
     dt = dates()  # datetime's classes without the datetime module (start-up speed)
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """keystores.pki.when's, imported only where a date is written as text (JSON, a finding about a certificate's
+    end): an audit with the default window and no such finding loads none of pki.when (start-up speed, issue 15)."""
+    from keystores.pki.when import iso_utc as written
+
+    return written(moment)
+
 
 # --- results ---------------------------------------------------------------------------------------------------
 SEVERITIES = ("notice", "warning", "error")  # in rising order; `fail_on=` (CLI `audit --fail-on`) names one
@@ -88,6 +96,17 @@ class Finding(FrozenValue):
 
 
 _MONTH = dt.timedelta(days=30)  # how far ahead an Audit looks unless told
+_DEFAULT_WITHIN = "30d"  # _MONTH as the CLI's --within and audit()'s `within` write it
+
+
+def window_of(within: str) -> dt.timedelta:
+    """A window as `--within` writes it (keystores.pki.when.parse_duration), the default one known without
+    importing that module (start-up speed: audit parses its window on every run)."""
+    if within == _DEFAULT_WITHIN:
+        return _MONTH
+    from keystores.pki.when import parse_duration
+
+    return parse_duration(within)
 
 
 class Audit(Record):
@@ -362,7 +381,7 @@ CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection"
 
 
 def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *, password: str | None = None,
-          passwords: Mapping[str, str] | None = None, within: dt.timedelta | str = "30d",
+          passwords: Mapping[str, str] | None = None, within: dt.timedelta | str = _DEFAULT_WITHIN,
           at: dt.datetime | None = None, skip: Iterable[str] = (), fail_on: str = "warning") -> Audit:
     """Audit many stores of any formats at once: open ones, or locations opened here, each with its own password
     from `passwords` (location -> password) or else `password`. A store that cannot be opened (wrong or missing
@@ -370,8 +389,6 @@ def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *
     A caller that opens the stores itself passes a mapping of the name to report each under to its store, or to
     the error that stopped it opening. `skip` names checks not to report (see CHECKS); the audit fails (`ok`
     False) on findings of `fail_on` severity or above."""
-    from keystores.pki.when import parse_duration
-
     skipped = set(skip)
     unknown = skipped - set(CHECKS)
     if unknown:
@@ -379,7 +396,7 @@ def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *
     if fail_on not in SEVERITIES:
         raise UsageError(f"unknown severity '{fail_on}': use {', '.join(reversed(SEVERITIES))}",
                          hint=parameter("--fail-on", "fail_on"))
-    window = parse_duration(within) if isinstance(within, str) else within
+    window = window_of(within) if isinstance(within, str) else within
     report = Audit(within=window, at=at or dt.datetime.now(dt.UTC), fail_on=fail_on)
     from keystores.lightweight import ExitStack  # (contextlib's, without importing contextlib: start-up speed)
 
