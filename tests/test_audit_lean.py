@@ -430,6 +430,7 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
         assert "keystores.ops.validate" in loaded
         assert "keystores.ops.audit" not in loaded  # audit's own module is audit's alone
+        assert "keystores.pki.certificates" not in loaded, (name, extra)  # hashes read from the DER
         if "--json" not in extra:  # a text listing prints its dates by format: pki.when writes JSON's and --at's
             assert "keystores.pki.when" not in loaded, (name, extra)
         assert "cryptography.x509" not in loaded, (name, extra)

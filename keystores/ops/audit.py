@@ -23,7 +23,7 @@ from keystores.frozen import FrozenValue, Record
 from keystores.lightweight import dates
 from keystores.model import EntryKind
 from keystores.ops import StoreArg, is_location, using
-from keystores.ops.chains import chain_lookup, issuer_text
+from keystores.ops.chains import chain_lookup, issuer_text, signature_hash
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
@@ -261,7 +261,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                 days_left = (end - at).days
                 add(entry.label, "expiring", "warning",
                     f"{where(position, cert)}expires on {iso_utc(end)} (in {days_left} days)", cert)
-            hash_name = _signature_hash(cert)
+            hash_name = signature_hash(cert)
             # Only a CA root is exempt, as browsers exempt trust anchors: nobody verifies its self-signature. A
             # self-signed end-entity certificate (a queue manager's own) is checked by whoever trusts it directly.
             if hash_name in ("md5", "sha1") and not (is_self_signed(cert) and is_ca(cert)):
@@ -310,18 +310,6 @@ def _weak_key_of(cert: Any) -> str | None:
     from keystores.pki.certificates import public_key_of, weak_key
 
     return weak_key(public_key_of(cert))
-
-
-def _signature_hash(cert: Any) -> str | None:
-    """keystores.pki.certificates.signature_hash, whose first case (a ShownCertificate: the hash its DER names) is
-    taken here, so that an audit of certificates read from DER does not import that module (start-up speed)."""
-    from keystores.pki.shown import ShownCertificate
-
-    if isinstance(cert, ShownCertificate):
-        return cert.shown.signature_hash  # type: ignore[no-any-return]
-    from keystores.pki.certificates import signature_hash
-
-    return signature_hash(cert)
 
 
 def _describe(cert: Any) -> str:
