@@ -421,13 +421,28 @@ def test_audit_and_validate_of_a_small_store_import_no_x509(small_stores: dict[s
         assert "keystores.ops.lifecycle" not in loaded  # what both use lives below both (pki/fingerprints, when)
         assert "keystores.ops.describe" not in loaded  # its fingerprint text is pki/fingerprints'; its columns unused
         assert "datetime" not in loaded, (name, extra)  # its classes come from _datetime (lightweight.dates)
+        if name != "orphan.jks" and "--within" not in extra:  # (their findings name a chain's CA: pki.dn's)
+            assert "keystores.pki.dn" not in loaded, (name, extra)  # no finding names a certificate
+        assert "keystores.pki.certificates" not in loaded, (name, extra)  # hashes and key sizes read from the DER
+        if not extra:  # the default window is known unparsed; no finding here writes a date
+            assert "keystores.pki.when" not in loaded, (name, extra)
     for extra in ([], ["--json"], ["--trust", str(small_stores["s.jks"]), "--trust-password", "env:LEAN_PW"]):
         loaded = _modules_after_audit(["validate", str(small_stores[name]), "server", *password, *extra], tmp_path)
         assert "keystores.ops.validate" in loaded
         assert "keystores.ops.audit" not in loaded  # audit's own module is audit's alone
+        assert "keystores.pki.certificates" not in loaded, (name, extra)  # hashes read from the DER
         if "--json" not in extra:  # a text listing prints its dates by format: pki.when writes JSON's and --at's
             assert "keystores.pki.when" not in loaded, (name, extra)
         assert "cryptography.x509" not in loaded, (name, extra)
         assert "keystores.ops.lifecycle" not in loaded
         assert "keystores.ops.describe" not in loaded
         assert "datetime" not in loaded, (name, extra)
+
+
+def test_the_default_window_is_the_one_parse_duration_reads() -> None:
+    from keystores.ops.audit import window_of
+    from keystores.pki.when import parse_duration
+
+    for text in ("30d", "30", "30D", " 30d", "4w", "1y", "3mo"):
+        assert window_of(text) == parse_duration(text), text
+    assert window_of("30d") == dt.timedelta(days=30)

@@ -23,14 +23,13 @@ from keystores.frozen import FrozenValue, Record
 from keystores.lightweight import dates
 from keystores.model import EntryKind
 from keystores.ops import StoreArg, is_location, using
-from keystores.ops.chains import chain_lookup, issuer_text
+from keystores.ops.chains import chain_lookup, issuer_text, signature_hash
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
-from keystores.pki.when import iso_utc
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from typing import Any
 
     from cryptography import x509
@@ -39,6 +38,15 @@ if TYPE_CHECKING:
     from keystores.store import KeyStore
 else:
     dt = dates()  # datetime's classes without the datetime module (start-up speed)
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """keystores.pki.when's, imported only where a date is written as text (JSON, a finding about a certificate's
+    end): an audit with the default window and no such finding loads none of pki.when (start-up speed, issue 15)."""
+    from keystores.pki.when import iso_utc as written
+
+    return written(moment)
+
 
 # --- results ---------------------------------------------------------------------------------------------------
 SEVERITIES = ("notice", "warning", "error")  # in rising order; `fail_on=` (CLI `audit --fail-on`) names one
@@ -88,6 +96,17 @@ class Finding(FrozenValue):
 
 
 _MONTH = dt.timedelta(days=30)  # how far ahead an Audit looks unless told
+_DEFAULT_WITHIN = "30d"  # _MONTH as the CLI's --within and audit()'s `within` write it
+
+
+def window_of(within: str) -> dt.timedelta:
+    """A window as `--within` writes it (keystores.pki.when.parse_duration), the default one known without
+    importing that module (start-up speed: audit parses its window on every run)."""
+    if within == _DEFAULT_WITHIN:
+        return _MONTH
+    from keystores.pki.when import parse_duration
+
+    return parse_duration(within)
 
 
 class Audit(Record):
@@ -182,9 +201,7 @@ _REWRITE_WITH_A_PASSWORD = Hint("; rewrite it with a password ({})", option="`ke
 
 def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.datetime) -> tuple[list[Finding], int]:
     """The findings for one store and how many distinct certificates were looked at."""
-    from keystores.pki.certificates import public_key_of, signature_hash, weak_key
     from keystores.pki.chain import is_ca, is_self_signed, issued_by, order_chain
-    from keystores.pki.dn import describe
 
     findings: list[Finding] = []
 
@@ -201,7 +218,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     def where(position: int, cert: Any) -> str:
         """How a finding's message starts: naming a chain certificate (described only then: a store without
         findings on its chains needs no DN), nothing for the entry's own."""
-        return f"chain certificate {describe(cert)}: " if position else ""
+        return f"chain certificate {_describe(cert)}: " if position else ""
 
     for severity, message, remedy in _protection_findings(store):
         add(None, "weak-protection", severity, message, hint=remedy)
@@ -221,6 +238,8 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
     horizon = at + within
     for entry, chain in zip(entries, chains, strict=True):
         if entry.kind is EntryKind.REQUEST and entry.request is not None:
+            from keystores.pki.certificates import weak_key
+
             why = weak_key(entry.request.public_key())
             if why:
                 add(entry.label, "weak-key", "warning", f"pending request has a {why}")
@@ -250,7 +269,7 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
                     f"{where(position, cert)}signed with {hash_name.upper()}"
                     + (" (self-signed, not a CA: checked by whoever trusts it)" if is_self_signed(cert) else ""),
                     cert)
-            why = _weak_key_of(cert, weak_key, public_key_of)
+            why = _weak_key_of(cert)
             if why:
                 add(entry.label, "weak-key", "warning", f"{where(position, cert)}{why}", cert)
         if entry.kind is EntryKind.KEY_PAIR and chain:
@@ -261,12 +280,12 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
             for child, parent in itertools.pairwise(chain):
                 if (id(child), id(parent)) not in proven and not issued_by(child, parent):
                     add(entry.label, "missing-link", "warning", f"the chain is out of order or broken: "
-                        f"{describe(parent)} did not sign {describe(child)}", child)
+                        f"{_describe(parent)} did not sign {_describe(child)}", child)
             top = path[-1]
             if id(top) not in self_signed:
                 self_signed[id(top)] = is_self_signed(top)
             if not self_signed[id(top)]:
-                add(entry.label, "missing-link", "warning", f"the issuer {issuer_text(top)} of {describe(top)} is "
+                add(entry.label, "missing-link", "warning", f"the issuer {issuer_text(top)} of {_describe(top)} is "
                     "in neither the entry's chain nor the store", top)
     findings += same_cn_other_org(name, [(entry.label, chain[0]) for entry, chain in zip(entries, chains, strict=True)
                                          if chain])
@@ -276,11 +295,10 @@ def audit_store(name: str, store: KeyStore, *, within: dt.timedelta, at: dt.date
 _STRONG_KEYS = frozenset({"EC-P256", "EC-P384", "EC-P521", "Ed25519", "Ed448"})
 
 
-def _weak_key_of(cert: Any, weak_key: Callable[[object], str | None],
-                 public_key_of: Callable[[Any], object]) -> str | None:
+def _weak_key_of(cert: Any) -> str | None:
     """weak_key of the certificate's key: from the key's type and size keystores.pki.shown read from the DER for a
     ShownCertificate of an RSA key or a key at least 256 bits strong (start-up speed: no key loaded, no
-    cryptography imported); else of the key cryptography loads."""
+    cryptography imported, nor keystores.pki.certificates); else of the key cryptography loads."""
     from keystores.pki.shown import ShownCertificate
 
     if isinstance(cert, ShownCertificate) and cert.shown.key is not None:
@@ -289,7 +307,17 @@ def _weak_key_of(cert: Any, weak_key: Callable[[object], str | None],
             return None
         if kind.startswith("RSA-"):
             return f"RSA key of {bits} bits (< 2048)" if bits < 2048 else None
+    from keystores.pki.certificates import public_key_of, weak_key
+
     return weak_key(public_key_of(cert))
+
+
+def _describe(cert: Any) -> str:
+    """keystores.pki.dn.describe, imported only when a finding names a certificate: an audit without findings on
+    its chains loads none of keystores.pki.dn (start-up speed, issue 15)."""
+    from keystores.pki.dn import describe as described
+
+    return described(cert)
 
 
 def _subject_text(cert: x509.Certificate) -> str:
@@ -341,7 +369,7 @@ CHECKS = ("expired", "expiring", "weak-signature", "weak-key", "weak-protection"
 
 
 def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *, password: str | None = None,
-          passwords: Mapping[str, str] | None = None, within: dt.timedelta | str = "30d",
+          passwords: Mapping[str, str] | None = None, within: dt.timedelta | str = _DEFAULT_WITHIN,
           at: dt.datetime | None = None, skip: Iterable[str] = (), fail_on: str = "warning") -> Audit:
     """Audit many stores of any formats at once: open ones, or locations opened here, each with its own password
     from `passwords` (location -> password) or else `password`. A store that cannot be opened (wrong or missing
@@ -349,8 +377,6 @@ def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *
     A caller that opens the stores itself passes a mapping of the name to report each under to its store, or to
     the error that stopped it opening. `skip` names checks not to report (see CHECKS); the audit fails (`ok`
     False) on findings of `fail_on` severity or above."""
-    from keystores.pki.when import parse_duration
-
     skipped = set(skip)
     unknown = skipped - set(CHECKS)
     if unknown:
@@ -358,7 +384,7 @@ def audit(stores: Iterable[StoreArg] | Mapping[str, KeyStore | KeystoreError], *
     if fail_on not in SEVERITIES:
         raise UsageError(f"unknown severity '{fail_on}': use {', '.join(reversed(SEVERITIES))}",
                          hint=parameter("--fail-on", "fail_on"))
-    window = parse_duration(within) if isinstance(within, str) else within
+    window = window_of(within) if isinstance(within, str) else within
     report = Audit(within=window, at=at or dt.datetime.now(dt.UTC), fail_on=fail_on)
     from keystores.lightweight import ExitStack  # (contextlib's, without importing contextlib: start-up speed)
 

@@ -52,3 +52,16 @@ def issuer_text(cert: x509.Certificate) -> str:
 
     name = DistinguishedName.from_der(cert.issuer_der) if isinstance(cert, ShownCertificate) else None
     return (name if name is not None else DistinguishedName.from_x509(cert.issuer)).normalized()
+
+
+def signature_hash(cert: Any) -> str | None:
+    """keystores.pki.certificates.signature_hash, whose first case (a ShownCertificate: the hash its DER names) is
+    taken here, so that audit and validate of certificates read from DER do not import that module (start-up
+    speed, issue 15)."""
+    from keystores.pki.shown import ShownCertificate
+
+    if isinstance(cert, ShownCertificate):
+        return cert.shown.signature_hash  # type: ignore[no-any-return]
+    from keystores.pki.certificates import signature_hash as of_decoded
+
+    return of_decoded(cert)

@@ -11,7 +11,7 @@ from keystores.frozen import Record
 from keystores.lightweight import dates
 from keystores.model import Entry, EntryKind
 from keystores.ops import StoreArg, on_store, using
-from keystores.ops.chains import chain_lookup, issuer_text
+from keystores.ops.chains import chain_lookup, issuer_text, signature_hash
 from keystores.pki.fingerprints import distinct_certificates, fingerprint, sha256_fingerprint
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up speed)
@@ -118,7 +118,6 @@ def validate(store: KeyStore, label: str, *, trust_stores: Iterable[StoreArg] = 
 
 
 def _validate(store: KeyStore, label: str, trust_stores: list[KeyStore], at: dt.datetime | None) -> Validation:
-    from keystores.pki.certificates import signature_hash
     from keystores.pki.chain import is_ca, is_self_signed, may_sign_certificates, order_chain
     from keystores.pki.dn import describe
 
