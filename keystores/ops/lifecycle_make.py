@@ -5,7 +5,7 @@ do not load it (start-up speed)."""
 
 from __future__ import annotations
 
-from keystores.errors import REPLACE, EntryExists, EntryNotFound, KeystoreError, UsageError
+from keystores.errors import REPLACE, EntryNotFound, KeystoreError, UsageError
 from keystores.model import Entry, EntryKind, KeySpec
 from keystores.ops import on_store
 from keystores.ops.lifecycle import Issued, Requested
@@ -82,6 +82,8 @@ def _label_free(store: KeyStore, label: str, *, replace: bool) -> None:
         store.get(label)
     except EntryNotFound:
         return
+    from keystores.errors import EntryExists  # made on first use (keystores.errors): only where it is raised
+
     raise EntryExists("an entry with this label exists", store=store.location, label=label, hint=REPLACE)
 
 
