@@ -374,7 +374,7 @@ def dn_normalize(
     racf: Annotated[bool, Option("--racf", help="RACF's dotted CN-first form: CN=x.O=y.C=GB.")] = False,
 ) -> None:
     """Upper-case attribute names, commas between parts, padding blanks removed, inner blanks and case kept."""
-    from keystores.pki.dn import normalize
+    from keystores.pki.dn_compare import normalize
 
     print(normalize(dn, racf=racf))
 
@@ -385,7 +385,7 @@ def dn_compare(
 ) -> None:
     """Whether two DNs are equal as AMS compares them and, if not, why; exit 5 when they differ."""
     from keystores.errors import ChecksFailed
-    from keystores.pki.dn import compare
+    from keystores.pki.dn_compare import compare
 
     result = compare(a, b)
     if as_json:

@@ -203,6 +203,17 @@ def test_a_command_loads_only_its_part_of_the_lifecycle(loaded: dict[str, list[s
     assert set(PARTS.values()) & set(loaded[command]) == {PARTS[command]}
 
 
+@pytest.mark.parametrize("command", sorted(PARTS))
+def test_a_command_loads_no_dn_comparison(loaded: dict[str, list[str]], command: str) -> None:
+    """`dn normalize` and `dn compare` live apart (keystores.pki.dn_compare): the lifecycle commands read and write
+    DNs with keystores.pki.dn and load neither; keystores.pki.dn still serves their names."""
+    assert "keystores.pki.dn_compare" not in loaded[command]
+    from keystores.pki import dn, dn_compare
+
+    assert (dn.normalize, dn.compare, dn.Comparison) == (dn_compare.normalize, dn_compare.compare,
+                                                         dn_compare.Comparison)
+
+
 def test_the_parts_names_are_served_by_ops_lifecycle_as_before() -> None:
     import keystores
     from keystores.ops import lifecycle, lifecycle_make, lifecycle_receive, lifecycle_sign
@@ -225,7 +236,7 @@ def test_the_parts_names_are_served_by_ops_lifecycle_as_before() -> None:
 # with leanstore's keystores.paths, one way for every module.
 OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.lifecycle_make", "keystores.ops.lifecycle_sign",
                "keystores.ops.lifecycle_receive", "keystores.ops.audit", "keystores.ops.validate",
-               "keystores.ops.chains", "keystores.pki.builder", "keystores.pki.dn",
+               "keystores.ops.chains", "keystores.pki.builder", "keystores.pki.dn", "keystores.pki.dn_compare",
                "keystores.pki.when", "keystores.pki.pkcs8", "keystores.pki.fingerprints", "keystores.crypto.signatures",
                "keystores.crypto.key_encoding", "keystores.crypto.ec_keys", "keystores.crypto.verify",
                "keystores.pki.spki"}
