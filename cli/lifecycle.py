@@ -53,8 +53,7 @@ def _write_output(path: str, data: bytes) -> None:
 class _WrittenAfter:
     """The file a command writes after its store (certreq's request, selfsign's certificate with -o): staged
     once made, inside the store's block, by keystores.fileio.write_after (its fsync runs while the store is saved),
-    and committed after the save, or dropped where the save fails (sign's certificate: staged while its message is
-    made). Where making or staging it fails (an output
+    and committed after the save, or dropped where the save fails. Where making or staging it fails (an output
     format refused, no folder, no permission), nothing is staged: write() then makes and writes it after the store
     as before (_write_output), with the same error, and the store is saved as before."""
 
@@ -321,31 +320,15 @@ def sign_cmd(
 
         # DER is binary: written as bytes (it was decoded as ASCII: an internal error), never to a terminal
         to_stdout(blob, output_format(out, out_format, allowed=("pem", "der")))
-        show_notes(result.notes)
-        return
-    # The file is staged and its fsync runs on a thread of its own (keystores.fileio.write_after) while the message
-    # is made, then renamed into place and its folder synced, as atomic_write does (start-up speed, bench_core's
-    # "start-up: keystores sign": the fsync waited alone at the end); where it cannot be staged it is written as
-    # before, with the same error.
-    output = _WrittenAfter(out)
-    output.stage(lambda: blob)
-    try:
-        message = _wrote(out, result.encoded[0])
-    except BaseException:
-        output.drop()
-        raise
-    output.write(lambda: blob)
+    else:
+        _write_output(out, blob)
     show_notes(result.notes)
-    err(message)
+    if out != "-":
+        from keystores.pki.dn import describe  # (loaded already: sign read the request's subject)
+        from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
 
-
-def _wrote(out: str, made: Any) -> str:
-    """What sign says of the certificate it wrote, with the module err() prints by loaded."""
-    import keystores.text  # noqa: F401 (err's printable: loaded here, while the file's fsync runs)
-    from keystores.pki.dn import describe  # (loaded already: sign read the request's subject)
-    from keystores.pki.when import iso_utc_seconds  # (no datetime: start-up speed)
-
-    return (f"wrote {out}: {describe(made)}, serial {made.serial_number:x}, "
+        made = result.encoded[0]
+        err(f"wrote {out}: {describe(made)}, serial {made.serial_number:x}, "
             f"valid until {iso_utc_seconds(made.validity_seconds()[1])}")
 
 def receive_cmd(

@@ -126,12 +126,11 @@ def test_hints_name_options(flow, tmp_path):
                                                           "overwrite it)"), again.all
 
 
-def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str = "certreq",
-                        argv: list[str] | None = None) -> tuple[int, list[tuple[str, str]]]:
-    """certreq (or selfsign -o n.csr, or the command line `argv`) run in this process: its exit code, and what it
-    synced and renamed, in order: ("fsync", file or folder name), ("thread", which synced it), ("rename", final
-    name), and ("started", the function) when a thread is started to run a staged file's fsync
-    (keystores.fileio.WriteAfter._sync)."""
+def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        command: str = "certreq") -> tuple[int, list[tuple[str, str]]]:
+    """certreq (or selfsign -o n.csr) run in this process: its exit code, and what it synced and renamed, in order:
+    ("fsync", file or folder name), ("thread", which synced it), ("rename", final name), and ("started", the
+    function) when a thread is started to run a staged file's fsync (keystores.fileio.WriteAfter._sync)."""
     import _thread
     import os
     import threading
@@ -163,30 +162,9 @@ def _certreq_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command
     monkeypatch.setattr(_thread, "start_new_thread", start_new_thread)
     monkeypatch.setenv("KS_PW", ENV["KS_PW"])
     with pytest.raises(SystemExit) as done:
-        run(argv or [command, str(tmp_path / "n.p12"), "--label", "n", "--dn", "CN=n", "--key-type", "ec:p256",
-                     "-o", str(tmp_path / "n.csr"), *PW])
+        run([command, str(tmp_path / "n.p12"), "--label", "n", "--dn", "CN=n", "--key-type", "ec:p256",
+             "-o", str(tmp_path / "n.csr"), *PW])
     return done.value.code or 0, steps
-
-
-def test_sign_syncs_its_certificate_while_it_makes_its_message(flow: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """sign's certificate file is staged and synced on a thread of its own while the message is made, then renamed
-    into place and its folder synced, as before; the message comes after."""
-    out = tmp_path / "web.pem"
-    code, steps = _certreq_in_process(tmp_path, monkeypatch, argv=[
-        "sign", str(flow / "ca.p12"), str(flow / "req.csr"), "--label", "root", "-o", str(out), "--chain", *PW])
-    assert code == 0
-    assert [step for step in steps if step[0] == "rename"] == [("rename", "web.pem")]
-    at = {step: i for i, step in enumerate(steps)}
-    synced = steps.index(("fsync", "web.pem"))
-    assert steps[synced + 1] == ("thread", "other")
-    assert at[("started", "WriteAfter._sync")] < synced < at[("rename", "web.pem")]
-    assert steps[at[("rename", "web.pem")] + 1] == ("fsync", tmp_path.name)
-    assert "wrote " + str(out) in capsys.readouterr().err
-    assert _openssl("verify", "-CAfile", str(flow / "ca.pem"), str(out)).returncode == 0
-    assert oct(out.stat().st_mode & 0o777) == oct(0o644 & ~_umask())
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".keystores-tmp-")]
 
 
 @pytest.mark.parametrize("command", ["certreq", "selfsign"])
