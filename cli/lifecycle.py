@@ -219,7 +219,7 @@ def selfsign_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """A key pair and a self-signed certificate (runmqakm -cert -create, keytool -genkeypair)."""
-    from keystores.ops.lifecycle import selfsign
+    from keystores.ops.lifecycle_make import selfsign
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
@@ -254,7 +254,7 @@ def certreq_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Make a key in the store and a certificate request signed by it; the key never leaves the store."""
-    from keystores.ops.lifecycle import certreq
+    from keystores.ops.lifecycle_make import certreq
 
     _check_output_folder(out)
     _check_request_inputs(dn, key_type, san)
@@ -294,7 +294,7 @@ def sign_cmd(
     force: Annotated[bool, Option("--force", help="Replace an existing output file.")] = False,
 ) -> None:
     """The CA signs a request (runmqakm -cert -sign, openssl ca); WHEN takes ISO 8601 or 20300130164600Z."""
-    from keystores.ops.lifecycle import sign
+    from keystores.ops.lifecycle_sign import sign
 
     _check_output_folder(out)
     if out != "-" and not force:
@@ -343,7 +343,7 @@ def receive_cmd(
     module: ModuleOpt = None,
 ) -> None:
     """Attach a signed certificate and its chain to the key it was made for (found by public key)."""
-    from keystores.ops.lifecycle import read_certificates, receive
+    from keystores.ops.lifecycle_receive import read_certificates, receive
 
     certs = read_certificates(_read_input(certificate, "certificate"), source=certificate)
     extra = [c for path in chain or [] for c in read_certificates(_read_input(path, "chain"), source=path)]
@@ -357,7 +357,7 @@ def dn_normalize(
     racf: Annotated[bool, Option("--racf", help="RACF's dotted CN-first form: CN=x.O=y.C=GB.")] = False,
 ) -> None:
     """Upper-case attribute names, commas between parts, padding blanks removed, inner blanks and case kept."""
-    from keystores.pki.dn import normalize
+    from keystores.pki.dn_compare import normalize
 
     print(normalize(dn, racf=racf))
 
@@ -368,7 +368,7 @@ def dn_compare(
 ) -> None:
     """Whether two DNs are equal as AMS compares them and, if not, why; exit 5 when they differ."""
     from keystores.errors import ChecksFailed
-    from keystores.pki.dn import compare
+    from keystores.pki.dn_compare import compare
 
     result = compare(a, b)
     if as_json:

@@ -17,7 +17,7 @@ import stat
 import time
 
 from keystores import paths
-from keystores.errors import KeystoreError, StoreLocked
+from keystores.errors import KeystoreError
 from keystores.fileread import INTENT_PREFIX, _io_error, finish_interrupted_commit, open_source, read_bytes
 from keystores.lightweight import suppress
 
@@ -91,6 +91,8 @@ def _acquire(folder: str, path: str | os.PathLike[str], timeout: float) -> int:
             return fd
         except BlockingIOError:
             if time.monotonic() > deadline:
+                from keystores.errors import StoreLocked  # made on first use (keystores.errors): when it is raised
+
                 os.close(fd)
                 raise StoreLocked(f"another process has held the lock for {timeout:.0f}s", store=paths.normal(path)) \
                     from None
@@ -117,15 +119,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
     """
     target = _write_target(paths.normal(path))
     staged = _stage(target, data, private=private, clear_secret=clear_secret)
+    renamed = False
     try:
         try:
             os.replace(staged.tmp, target)  # while still flocked, so the temp file is never unguarded
         except OSError as exc:
             raise _io_error(target, exc, "write") from exc
+        renamed = True
         if record and not paths.name(path).startswith(TEMP_PREFIX):
             changed.append(os.fspath(path))
     finally:
-        staged.discard()
+        staged.discard(keep=renamed)
     _fsync_folder(paths.parent(target))
 
 
@@ -186,6 +190,7 @@ class WriteAfter:
     def commit(self) -> None:
         """Rename the synced file into place and sync its folder, as atomic_write does."""
         self._synced()
+        renamed = False
         try:
             if self._failure is not None:
                 raise _io_error(self._target, self._failure, "write")
@@ -193,10 +198,11 @@ class WriteAfter:
                 os.replace(self._staged.tmp, self._target)  # while still flocked, as atomic_write
             except OSError as exc:
                 raise _io_error(self._target, exc, "write") from exc
+            renamed = True
             if not paths.name(self._path).startswith(TEMP_PREFIX):
                 changed.append(self._path)
         finally:
-            self._staged.discard()
+            self._staged.discard(keep=renamed)
         _fsync_folder(paths.parent(self._target))
 
     def discard(self) -> None:
@@ -221,15 +227,17 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     if len(targets) == 1:
         ((data, private),) = files.values()
         alone = _stage(targets[0], data, private=private, clear_secret=False)
+        renamed = False
         try:
             with _interrupts_held():
                 try:
                     os.replace(alone.tmp, targets[0])
                 except OSError as exc:
                     raise _io_error(targets[0], exc, "write") from exc
+                renamed = True
                 changed.append(targets[0])
         finally:
-            alone.discard()
+            alone.discard(keep=renamed)
         _fsync_folder(paths.parent(targets[0]))
         return
     if len({paths.parent(t) for t in targets}) != 1:  # a record could not name them otherwise
@@ -330,7 +338,9 @@ class _interrupts_held:
 
 
 class _Staged:
-    """A temp file written, synced and flocked beside its target; `discard` closes it and removes what is left."""
+    """A temp file written, synced and flocked beside its target; `discard` closes it and removes what is left.
+    `keep`: nothing to remove (the caller renamed it into place: an unlink would only fail, an OSError raised and
+    caught for nothing on every write; or a decided commit's record is to finish it)."""
 
     def __init__(self, tmp: str, fd: int) -> None:
         self.tmp = tmp
@@ -340,7 +350,7 @@ class _Staged:
         if self.fd >= 0:
             if not keep:
                 with suppress(OSError):
-                    os.unlink(self.tmp)  # gone already when it was renamed into place
+                    os.unlink(self.tmp)
             os.close(self.fd)
             self.fd = -1
 

@@ -418,3 +418,30 @@ def test_a_finished_commits_record_that_came_back_completes_to_nothing(tmp_path,
     monkeypatch.undo()
     assert record.exists() != reader_may_remove_it
     assert (tmp_path / "a.kdb").read_bytes() == b"new kdb" and (tmp_path / "a.rdb").read_bytes() == b"new rdb"
+
+
+@pytest.mark.parametrize("how", ["atomic_write", "one file of atomic_write_many", "write_after"])
+def test_a_renamed_temp_file_is_not_removed_again(tmp_path, monkeypatch, how):
+    """Once a temp file is renamed into place there is nothing left to remove: no unlink follows the rename (it
+    could only fail, or remove a file someone else made under that name since), and the file is whole."""
+    from keystores.fileio import atomic_write_many, write_after
+
+    target = tmp_path / "a.pem"
+    target.write_bytes(b"old")
+    events = _commit_events(monkeypatch)
+    noted_unlink = os.unlink
+
+    def unlink(path: str) -> None:  # tried, whether or not it succeeds (_commit_events notes the ones that do)
+        events.append(("unlink tried", os.path.basename(path), 0))
+        noted_unlink(path)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    if how == "atomic_write":
+        atomic_write(str(target), b"new")
+    elif how == "write_after":
+        write_after(str(target), b"new").commit()
+    else:
+        atomic_write_many({str(target): (b"new", False)})
+    monkeypatch.undo()
+    assert [e[:2] for e in events if e[0] != "fsync"] == [("rename", "a.pem")]
+    assert target.read_bytes() == b"new" and not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]

@@ -7,6 +7,7 @@ PKCS#8) the answer is None, never a guess."""
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -108,6 +109,43 @@ def test_a_key_libcrypto_does_not_make_from_its_numbers_is_decoded(monkeypatch: 
     assert ec_keys.sign_ec(NIST_CURVES[0].oid, *made._parts[1:], b"data", "sha256") is None
     signature = made.sign(b"data", "sha256")
     load_der_private_key(made.pkcs8, None).public_key().verify(signature, b"data", ec.ECDSA(hashes.SHA256()))
+
+
+@pytest.mark.parametrize("curve", NIST_CURVES, ids=lambda curve: curve.short)
+def test_the_point_a_made_key_comes_with_is_its_scalar_times_the_generator(curve) -> None:
+    """generate gives the point libcrypto's keygen made with the scalar: the one libcrypto computes from the scalar
+    (ec_public_point, which made_ec_key asked before) and cryptography's, for fresh keys on every curve."""
+    for _ in range(10):
+        scalar, point = ec_keys.generate(curve.oid, curve.size)
+        assert len(scalar) == curve.size and point == libcrypto.ec_public_point(curve.oid, scalar)
+        made = held_ec_key(made_ec_key(curve).pkcs8)  # read back: its point checked against its scalar
+        assert made is not None and made._parts[2] == libcrypto.ec_public_point(curve.oid, made._parts[1])
+
+
+def test_a_command_declares_only_the_libcrypto_calls_it_makes() -> None:
+    """certreq and selfsign make a key and sign with it: neither the ten calls of ec_public_point (the keygen gives
+    the point) nor the PKCS#8 and SPKI decoders are looked up; sign's CA key (read from its PKCS#8, signing from its
+    numbers) looks up none of the keygen's calls either (each declaration costs a symbol look-up; start-up speed)."""
+    probe = ("from keystores.crypto import libcrypto, verify\n"
+             "from keystores.pki.curves import NIST_CURVES\n"
+             "from keystores.pki.pkcs8 import made_ec_key\n"
+             "made = made_ec_key(NIST_CURVES[0])\n"
+             "signature = made.sign(b'data', 'sha256')\n"
+             "assert verify.verify(made.public_key.der, signature, b'data', 'sha256') is True\n"
+             "lib = vars(libcrypto.library())\n"
+             "print(*(name in lib for name in ('EC_POINT_mul', 'd2i_AutoPrivateKey', 'd2i_PUBKEY')))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False"]
+    sign_only = ("from keystores.crypto import libcrypto\n"
+                 "from keystores.pki.pkcs8 import held_ec_key\n"
+                 "import sys\n"
+                 "held = held_ec_key(bytes.fromhex(sys.argv[1]))\n"
+                 "assert held.sign(b'data', 'sha256')\n"
+                 "lib = vars(libcrypto.library())\n"
+                 "print(*(name in lib for name in ('EVP_PKEY_keygen', 'BN_bn2binpad', 'd2i_AutoPrivateKey')))\n")
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    done = subprocess.run([sys.executable, "-c", sign_only, key.hex()], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False"]
 
 
 def test_the_builder_takes_the_key_as_it_takes_cryptographys() -> None:

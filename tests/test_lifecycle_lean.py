@@ -193,14 +193,50 @@ def test_openssl_digest_is_hashlibs() -> None:
     assert (hashlib.sha1, hashlib.sha256) == (_hashlib.openssl_sha1, _hashlib.openssl_sha256)  # the very objects
 
 
+# Each command loads only its own part of the lifecycle besides ops.lifecycle (what the parts share)
+PARTS = {"selfsign": "keystores.ops.lifecycle_make", "certreq": "keystores.ops.lifecycle_make",
+         "sign": "keystores.ops.lifecycle_sign", "receive": "keystores.ops.lifecycle_receive"}
+
+
+@pytest.mark.parametrize("command", sorted(PARTS))
+def test_a_command_loads_only_its_part_of_the_lifecycle(loaded: dict[str, list[str]], command: str) -> None:
+    assert set(PARTS.values()) & set(loaded[command]) == {PARTS[command]}
+
+
+@pytest.mark.parametrize("command", sorted(PARTS))
+def test_a_command_loads_no_dn_comparison(loaded: dict[str, list[str]], command: str) -> None:
+    """`dn normalize` and `dn compare` live apart (keystores.pki.dn_compare): the lifecycle commands read and write
+    DNs with keystores.pki.dn and load neither; keystores.pki.dn still serves their names."""
+    assert "keystores.pki.dn_compare" not in loaded[command]
+    from keystores.pki import dn, dn_compare
+
+    assert (dn.normalize, dn.compare, dn.Comparison) == (dn_compare.normalize, dn_compare.compare,
+                                                         dn_compare.Comparison)
+
+
+def test_the_parts_names_are_served_by_ops_lifecycle_as_before() -> None:
+    import keystores
+    from keystores.ops import lifecycle, lifecycle_make, lifecycle_receive, lifecycle_sign
+
+    for names, part in ((lifecycle._MAKE_NAMES, lifecycle_make), (lifecycle._SIGN_NAMES, lifecycle_sign),
+                        (lifecycle._RECEIVE_NAMES, lifecycle_receive)):
+        for name in names:
+            assert getattr(lifecycle, name) is getattr(part, name)
+    assert (keystores.selfsign, keystores.certreq, keystores.sign, keystores.receive) == (
+        lifecycle_make.selfsign, lifecycle_make.certreq, lifecycle_sign.sign, lifecycle_receive.receive)
+    with pytest.raises(AttributeError):
+        lifecycle.no_such_name  # noqa: B018
+
+
 # What the lifecycle's and audit's own modules never import while these commands run: typing (its names are for type
 # checkers only, under TYPE_CHECKING), pathlib, dataclasses, base64; and what they import only in the functions that
 # use it, never when the module loads: datetime (certreq makes its placeholder without it), contextlib, hashlib. Each
 # is a module a user install would otherwise load for them (cryptography loads typing, contextlib and functools for
 # the commands that use it; a token's or a .kdb's certreq does not). ops/outputs is not among them: its pathlib goes
 # with leanstore's keystores.paths, one way for every module.
-OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.audit", "keystores.ops.validate", "keystores.ops.chains",
-               "keystores.pki.builder", "keystores.pki.dn",
+OWN_MODULES = {"keystores.ops.lifecycle", "keystores.ops.lifecycle_make", "keystores.ops.lifecycle_sign",
+               "keystores.ops.lifecycle_receive", "keystores.ops.audit", "keystores.ops.validate",
+               "keystores.ops.chains", "keystores.pki.builder", "keystores.pki.dn", "keystores.pki.dn_compare",
                "keystores.pki.when", "keystores.pki.pkcs8", "keystores.pki.fingerprints", "keystores.crypto.signatures",
                "keystores.crypto.key_encoding", "keystores.crypto.ec_keys", "keystores.crypto.verify",
                "keystores.pki.spki"}
@@ -209,6 +245,9 @@ NEVER_IMPORTED_BY_OWN = {"typing", "pathlib", "dataclasses", "base64",
 # (crypto/ec_keys, crypto/verify and pki/spki: the libcrypto keys and checks of certreq, selfsign and sign, and their
 # SubjectPublicKeyInfo reading, held to the same)
 IMPORTED_WHERE_USED = {"keystores.ops.lifecycle": {"datetime", "contextlib"},
+                       "keystores.ops.lifecycle_make": {"datetime", "contextlib"},
+                       "keystores.ops.lifecycle_sign": {"datetime", "contextlib"},
+                       "keystores.ops.lifecycle_receive": {"datetime", "contextlib"},
                        "keystores.pki.builder": {"datetime", "contextlib"}}
 
 

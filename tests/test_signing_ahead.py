@@ -23,6 +23,7 @@ from keystores.backends.pkcs12 import write as p12_write
 from keystores.crypto import kdf, kdf_pool, pbe, pbkdf2
 from keystores.errors import CorruptStore, EntryNotFound, WrongPassword
 from keystores.ops import lifecycle as lc
+from keystores.ops import lifecycle_make, lifecycle_sign
 from keystores.store import open_store
 
 PW = "Ahead pw1"
@@ -72,7 +73,7 @@ def test_sign_opens_the_ca_key_on_a_worker_while_it_checks_the_request(ca: Path,
     request's check in the same thread, this would wait in vain."""
     request = _request(tmp_path)
     checked, threads = threading.Event(), []
-    real_decrypted, real_check = p12_read._decrypted_key, lc._request_to_sign
+    real_decrypted, real_check = p12_read._decrypted_key, lifecycle_sign._request_to_sign
 
     def decrypted(*args, **kwargs):
         threads.append(threading.get_ident())
@@ -85,7 +86,7 @@ def test_sign_opens_the_ca_key_on_a_worker_while_it_checks_the_request(ca: Path,
         return found
 
     monkeypatch.setattr(p12_read, "_decrypted_key", decrypted)
-    monkeypatch.setattr(lc, "_request_to_sign", check)
+    monkeypatch.setattr(lifecycle_sign, "_request_to_sign", check)
     issued = lc.sign(ca, "ca", request, password=PW)
     assert threads and threading.get_ident() not in threads
     out = tmp_path / "web.pem"
@@ -186,7 +187,7 @@ def test_the_write_derives_on_a_worker_while_the_key_is_made(tmp_path: Path, com
     """The key is made once the write's first derivation has begun, on a worker: where the write derived its keys
     after the key was made, this would wait in vain. The file opens (openssl too), and its key is the one made."""
     began, threads = threading.Event(), []
-    real_pbkdf2, real_new_key = pbkdf2.pbkdf2_hmac, lc._new_key
+    real_pbkdf2, real_new_key = pbkdf2.pbkdf2_hmac, lifecycle_make._new_key
 
     def derive(*args, **kwargs):
         threads.append(threading.get_ident())
@@ -198,7 +199,7 @@ def test_the_write_derives_on_a_worker_while_the_key_is_made(tmp_path: Path, com
         return real_new_key(*args, **kwargs)
 
     monkeypatch.setattr(pbe, "pbkdf2_hmac", derive)
-    monkeypatch.setattr(lc, "_new_key", new_key)
+    monkeypatch.setattr(lifecycle_make, "_new_key", new_key)
     path = tmp_path / "new.p12"
     if command == "certreq":
         result = lc.certreq(path, "me", "CN=me", key_spec="ec:p256", password=PW)
@@ -295,7 +296,7 @@ def test_an_interrupt_while_the_write_derives_ahead_leaves_no_thread_and_no_file
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pbe, "pbkdf2_hmac", derive)
-    monkeypatch.setattr(lc, "_new_key", interrupted)
+    monkeypatch.setattr(lifecycle_make, "_new_key", interrupted)
     with pytest.raises(KeyboardInterrupt):
         lc.certreq(tmp_path / "i.p12", "me", "CN=me", key_spec="ec:p256", password=PW)
     assert threads_left(before) == 0

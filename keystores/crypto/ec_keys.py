@@ -8,9 +8,9 @@ a key and signing with it through cryptography means importing its compiled modu
 loaded, which also derives the PKCS#12 MAC's key, is in the process already. The key is OpenSSL's own
 (EVP_PKEY_keygen on the named curve, from OpenSSL's random generator, as cryptography asks its OpenSSL) and the
 signature EVP_DigestSign's (ECDSA with a random nonce, DER ECDSA-Sig-Value: what cryptography's `sign` gives).
-Keys leave here as their private scalar only, and come back as the PKCS#8 keystores.pki.pkcs8 writes; each
-EVP_PKEY lives for one call. Nothing here guesses: None wherever libcrypto is not loaded, is older than OpenSSL 3,
-does not know the curve or digest, or fails; the caller then does it with cryptography.
+Keys leave here as their private scalar and public point, and come back as the PKCS#8 keystores.pki.pkcs8
+writes; each EVP_PKEY lives for one call. Nothing here guesses: None wherever libcrypto is not loaded, is older
+than OpenSSL 3, does not know the curve or digest, or fails; the caller then does it with cryptography.
 tests/test_ec_keys.py has cryptography verify and load what is made here, and openssl judge the files.
 """
 
@@ -21,18 +21,29 @@ from keystores.crypto.verify import EC_GROUPS, OPENSSL_DIGESTS, ec_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _EVP_PKEY_EC = 408  # NID_X9_62_id_ecPublicKey, EVP_PKEY_EC
 
 
-def _library() -> Any:
-    """libcrypto with the calls below declared, or None (OpenSSL before 3.0 lacks EVP_PKEY_get_bn_param)."""
-    return libcrypto.declared(__name__, _prototypes)
+def _library(*needs: Callable[[Any], dict[str, tuple[list[Any], Any]]]) -> Any:
+    """libcrypto with the calls of `needs` declared (all of them when none is named), or None (OpenSSL before 3.0
+    lacks EVP_PKEY_get_bn_param). Each call below declares only the calls it makes: a declaration looks the symbol
+    up in libcrypto and makes its ctypes function (~0.13 M instructions each), and sign's CA key, which signs from
+    its parts (sign_ec), needs none of the seven that make a key or decode a PKCS#8 (start-up speed, bench_core's
+    "start-up: keystores sign")."""
+    found = None
+    for prototypes in needs or (_keygen_prototypes, _signing_prototypes, _decoding_prototypes):
+        found = libcrypto.declared(f"{__name__}.{prototypes.__name__}", prototypes)
+        if found is None:
+            return None
+    return found
 
 
-def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
-    pointer, number, address, size = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
+def _keygen_prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
+    """generate's calls."""
+    pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
     return {  # name: (argument types, result type)
         "EVP_PKEY_CTX_new_id": ([number, address], address),
         "EVP_PKEY_CTX_free": ([address], None),
@@ -41,8 +52,17 @@ def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
         "EVP_PKEY_keygen": ([address, ctypes.POINTER(address)], number),
         "EVP_PKEY_get_bn_param": ([address, pointer, ctypes.POINTER(address)], number),
         "BN_bn2binpad": ([address, pointer, number], number),
+        "EVP_PKEY_get_octet_string_param": ([address, pointer, pointer, ctypes.c_size_t,
+                                             ctypes.POINTER(ctypes.c_size_t)], number),
         "EVP_PKEY_free": ([address], None),
-        "d2i_AutoPrivateKey": ([address, ctypes.POINTER(pointer), ctypes.c_long], address),
+    }
+
+
+def _signing_prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
+    """_signed's calls."""
+    pointer, number, address, size = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
+    return {
+        "EVP_PKEY_free": ([address], None),
         "EVP_MD_CTX_new": ([], address),
         "EVP_MD_CTX_free": ([address], None),
         "EVP_DigestSignInit": ([address, address, address, address, address], number),
@@ -50,10 +70,24 @@ def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
     }
 
 
-def generate(curve_oid: str, size: int) -> bytes | None:
-    """The private scalar (big-endian, `size` bytes) of a new key libcrypto makes on the named curve `curve_oid`,
-    or None (see the module docstring)."""
-    found = _library()
+def _decoding_prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
+    """sign's decoding of a PKCS#8, and EVP_PKEY_get_bn_param: OpenSSL 3's, as every call here asks (sign_ec's key
+    is made by EVP_PKEY_fromdata, OpenSSL 3's too)."""
+    pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
+    return {
+        "d2i_AutoPrivateKey": ([address, ctypes.POINTER(pointer), ctypes.c_long], address),
+        "EVP_PKEY_get_bn_param": ([address, pointer, ctypes.POINTER(address)], number),
+    }
+
+
+def generate(curve_oid: str, size: int) -> tuple[bytes, bytes] | None:
+    """(private scalar (big-endian, `size` bytes), uncompressed public point 04 || X || Y) of a new key libcrypto
+    makes on the named curve `curve_oid`, or None (see the module docstring). The point is the one libcrypto's
+    keygen made with the scalar (its encoded public key, uncompressed as the key's default), not computed again
+    from the scalar (keystores.crypto.libcrypto.ec_public_point: ten more symbols to declare and a point
+    multiplication, ~1.5 M instructions of certreq and selfsign); every signature made with the pair is checked
+    with the point before it is written (keystores.pki.builder._signed)."""
+    found = _library(_keygen_prototypes)
     if found is None:
         return None
     import ctypes
@@ -70,10 +104,15 @@ def generate(curve_oid: str, size: int) -> bytes | None:
             found.ERR_clear_error()
             return None
         out = ctypes.create_string_buffer(size)
-        if found.BN_bn2binpad(scalar, out, size) != size:
+        point = ctypes.create_string_buffer(1 + 2 * size)
+        length = ctypes.c_size_t(0)
+        if (found.BN_bn2binpad(scalar, out, size) != size
+                or found.EVP_PKEY_get_octet_string_param(key, b"encoded-pub-key", point, len(point),
+                                                         ctypes.byref(length)) != 1
+                or length.value != len(point) or point.raw[:1] != b"\x04"):
             found.ERR_clear_error()
             return None
-        return out.raw
+        return out.raw, point.raw
     finally:
         if scalar:
             found.BN_clear_free(scalar)
@@ -86,7 +125,7 @@ def generate(curve_oid: str, size: int) -> bytes | None:
 def sign(pkcs8: bytes, data: bytes, hash_name: str) -> bytes | None:
     """The signature of the key in the PrivateKeyInfo DER `pkcs8` over `data` with `hash_name` ("sha256"...): its
     type's default scheme, ECDSA for an EC key; or None (see the module docstring)."""
-    found = _library()
+    found = _library(_signing_prototypes, _decoding_prototypes)
     if found is None or hash_name not in OPENSSL_DIGESTS:
         return None
     import ctypes
@@ -101,7 +140,7 @@ def sign_ec(curve_oid: str, scalar: bytes, point: bytes, data: bytes, hash_name:
     decoded from the PKCS#8 (OpenSSL 3's decoders, ~0.45 ms a key: certreq signs twice). The same signature; None
     where libcrypto does not do it (before OpenSSL 3.0, a curve other than P-256, P-384, P-521)."""
     group = EC_GROUPS.get(curve_oid)
-    found = _library()
+    found = _library(_signing_prototypes)
     if found is None or group is None or hash_name not in OPENSSL_DIGESTS:
         return None
     return _signed(found, ec_key(group, point, scalar), data, hash_name)

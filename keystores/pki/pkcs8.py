@@ -111,16 +111,13 @@ class HeldEcKey:
 
 
 def made_ec_key(curve: Any) -> HeldEcKey | None:
-    """A new key on `curve` (keystores.pki.curves) made by libcrypto, its public point computed by libcrypto from
-    the scalar (keystores.crypto.libcrypto.ec_public_point, which also refuses a scalar that is no key on the
-    curve); None where libcrypto does not do it: the caller makes the key with cryptography."""
-    from keystores.crypto import ec_keys, libcrypto
+    """A new key on `curve` (keystores.pki.curves) made by libcrypto, with the public point its keygen made
+    (keystores.crypto.ec_keys.generate; every signature made with the key is checked with that point before it is
+    written); None where libcrypto does not do it: the caller makes the key with cryptography."""
+    from keystores.crypto import ec_keys
 
-    scalar = ec_keys.generate(curve.oid, curve.size)
-    point = libcrypto.ec_public_point(curve.oid, scalar) if scalar is not None else None
-    if scalar is None or point is None:
-        return None
-    return _held(curve, scalar, point)
+    made = ec_keys.generate(curve.oid, curve.size)
+    return None if made is None else _held(curve, *made)
 
 
 def held_ec_key(plain: bytes) -> HeldEcKey | None:
