@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import sys
 
-from keystores.backends.pem.labels import name_label
+from keystores.backends.pem.labels import TakenLabels, name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS
 from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import DerError, read
@@ -50,7 +50,6 @@ from keystores.limits import KdfBudget
 from keystores.model import EntryKind
 from keystores.pki.columns import certificate_columns, certificate_names, subject_and_key
 from keystores.pki.curves import curve_of_params
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,7 +96,7 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     except _NotHere:
         store._kdf_budget = KdfBudget()  # read.py charges the key's derivation again
         return False
-    labels, seen, duplicates = UniqueLabels(), set(), 0
+    labels, seen, duplicates = TakenLabels(), set(), 0
     for held in certificates:
         block = held.block
         if block.friendly_name is None and block.der in seen:
@@ -245,7 +244,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
         if held.block.der not in trusted_seen:
             trusted_seen.add(held.block.der)
             groups.append((held.position, held.label, EntryKind.CERTIFICATE, (held,)))
-    labels = UniqueLabels()
+    labels = TakenLabels()
     for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
         if kind is EntryKind.KEY_PAIR:
             # an EC key is judged here to load (_key_of), an RSA key's primes are not (_loaded): `show` loads it;
@@ -358,7 +357,7 @@ def _as_compared(name: bytes) -> tuple[frozenset[tuple[bytes, str]], ...]:
     return tuple(rdns)
 
 
-def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], label: str,
+def _add(store: PemReading, labels: TakenLabels, members: tuple[_Held, ...], label: str,
          loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
     """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder
     (PemReading._certificate)."""
