@@ -184,6 +184,18 @@ def test_printable_escapes_what_the_regular_expression_escaped() -> None:
     assert printable("web\tserver") == "web\\tserver" and printable("naïve 名前 😀") == "naïve 名前 😀"
 
 
+def test_the_cli_s_printable_is_keystores_text_s() -> None:
+    """cli.common.printable (keystores.text loaded only for text that needs escaping) gives what keystores.text's
+    gives, for every code point alone and between other text."""
+    from keystores.cli.common import printable as cli_printable
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert cli_printable(char) == printable(char), hex(code)
+    every = "".join(chr(code) for code in range(0x3000)) + "\U0001f600\ud800x\u202eevil\x1b]52;c;\x07"
+    assert cli_printable(every) == printable(every) and cli_printable("naïve 名前 😀") == "naïve 名前 😀"
+
+
 def test_every_unsafe_character_is_one_isprintable_refuses() -> None:
     """printable's fast path (str.isprintable) never lets one through."""
     assert len(UNSAFE) == 79 and not any(chr(code).isprintable() for code in UNSAFE)
