@@ -322,3 +322,15 @@ def test_a_terminal_table_loads_no_shutil(installed: UserInstall, tmp_path: Path
              "print(sorted({'shutil', 'bz2', 'lzma', 'fnmatch'} & set(sys.modules)), file=sys.stderr)\n")
     done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False, env={"COLUMNS": "40"})
     assert (done.returncode, done.stdout, done.stderr) == (0, "t\na\n─\nx\n", "[]\n")
+
+
+def test_describe_still_names_what_describe_decoded_holds() -> None:
+    """keystores.ops.describe imports describe_decoded only where a decoded certificate is described; its names are
+    still found from describe, as the very functions describe_decoded holds."""
+    from keystores.ops import describe, describe_decoded
+
+    for name in ("certificate_data", "certificate_details", "_raw_certificate_data", "_general_name", "_key_type",
+                 "_signature_name", "_name"):
+        assert getattr(describe, name) is getattr(describe_decoded, name)
+    with pytest.raises(AttributeError):
+        describe.no_such_name  # noqa: B018

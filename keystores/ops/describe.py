@@ -143,6 +143,8 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         return _entry_rest(entry, data, detail, problem=_key_problem(entry), chain=shown)
     empty = {"subject": None, "issuer": None, "serial": None, "not_before": None, "not_after": None,
              "key_type": None, "signature_algorithm": None, "sha256": None}
+    from keystores.ops.describe_decoded import _name, certificate_data
+
     cert = entry.certificate
     data.update(certificate_data(cert) if cert is not None else empty)
     data.pop("problem", None)
@@ -199,8 +201,11 @@ def _entry_rest(entry: Entry, data: dict[str, Any], detail: bool, *, problem: st
     data["created"] = _iso(entry.created) if entry.created else None
     data["problem"] = problem
     if detail:
-        data["chain"] = chain if chain is not None else [{**certificate_data(c), **certificate_details(c)}
-                                                         for c in entry.chain]
+        if chain is None:
+            from keystores.ops.describe_decoded import certificate_data, certificate_details
+
+            chain = [{**certificate_data(c), **certificate_details(c)} for c in entry.chain]
+        data["chain"] = chain
         if entry.on_token and isinstance(entry.key, KeyRef):
             data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
                            "extractable": entry.key.extractable}
@@ -221,6 +226,7 @@ def entry_row(entry: Entry, *, link: bool = False) -> dict[str, Any]:
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
                     "key_type": key_type, "default": entry.default, "problem": _listed_problem(entry, undecoded,
                                                                                                link=link)}
+    from keystores.ops.describe_decoded import _key_type, _name
     from keystores.pki.undecoded import RawCertificate
 
     cert = entry.certificate
@@ -286,6 +292,8 @@ def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dic
 def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[str, Any]]:
     """Certificates a convert/import left out (untrusted ones a JKS cannot hold): label, subject, sha256, reason
     (whose hint names the keyword, or the option for the CLI)."""
+    from keystores.ops.describe_decoded import certificate_data
+
     reason = Note("untrusted certificate: the destination holds trusted certificates only",
                   Hint(" ({} to keep it as trusted)", option="--untrusted trust", keyword="untrusted='trust'"))
     skipped = []
@@ -297,10 +305,16 @@ def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[
     return skipped
 
 
-# What describes a certificate cryptography decoded, moved to describe_decoded (which takes the helpers above).
-from keystores.ops.describe_decoded import (  # noqa: E402
-    _key_type,
-    _name,
-    certificate_data,
-    certificate_details,
-)
+
+# What describes a certificate cryptography decoded (keystores.ops.describe_decoded), by name from here as before
+# that module was split off; this module imports it only where such a certificate is described.
+_DECODED = frozenset({"certificate_data", "certificate_details", "_raw_certificate_data", "_general_name", "_key_type",
+                      "_signature_name", "_name"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DECODED:
+        from keystores.ops import describe_decoded
+
+        return getattr(describe_decoded, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
