@@ -102,6 +102,7 @@ def test_listing_an_encrypted_ec_key_loads_no_heavy_module(installed: UserInstal
     printed, loaded = _run(installed, files, ["list", name, *PW], "" if first else LOOSE_KEY)
     assert printed.startswith(first) and (first or printed == "")
     assert not HEAVY & loaded, HEAVY & loaded
+    assert "keystores.backends.pem.lazy_chain" not in loaded  # a key with its one certificate: no chain to build
     assert not {module for module in loaded if module.startswith("cryptography")}
 
 

@@ -214,15 +214,20 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     leaf = min(matches, key=lambda c: (block.local_key_id is None or c.block.local_key_id != block.local_key_id,
                                        abs(c.position - position)))
     leaf.used = True
-    chain, note = _chain(store, leaf, certificates) if len(certificates) > 1 else ((leaf,), None)
+    chain: tuple[_Held, ...] = (leaf,)
+    note = None
     chain_members = []  # the unnamed certificates that are the chain's, as read.py marks them
-    for member in chain[1:]:
-        for candidate in _nearest(certificates, member.subject, leaf.position):
-            if not candidate.used and candidate.block.friendly_name is None \
-                    and candidate.block.der == member.block.der:
-                candidate.used = True
-                chain_members.append(candidate)
-                break
+    if len(certificates) > 1:  # (a key with its certificate alone builds no chain: no lazy_chain to import)
+        from keystores.backends.pem.lazy_chain import _chain, _nearest
+
+        chain, note = _chain(store, leaf, certificates)
+        for member in chain[1:]:
+            for candidate in _nearest(certificates, member.subject, leaf.position):
+                if not candidate.used and candidate.block.friendly_name is None \
+                        and candidate.block.der == member.block.der:
+                    candidate.used = True
+                    chain_members.append(candidate)
+                    break
     protect()  # from here on the store is filled: nothing below declines
     if note is not None:
         store.notes.append(note)
@@ -534,7 +539,3 @@ def _decrypted(store: PemReading, block: _Block) -> bytes:
                                 budget=store._kdf_budget)
     except (DerError, IndexError, KeystoreError):
         raise _NotHere from None
-
-
-# The chain building, moved to lazy_chain.py (which takes _NotHere and _elements from here).
-from keystores.backends.pem.lazy_chain import _chain, _nearest  # noqa: E402
