@@ -15,11 +15,20 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
+def printable(text: str) -> str:
+    """keystores.text.printable(text), that module imported only for text that needs escaping: str.isprintable,
+    the one scan printable starts with, passes nearly every value a command prints (labels, subjects, file names),
+    and a run that prints only those loads no keystores.text (start-up: `list`, `show`, `export`)."""
+    if text.isprintable():
+        return text
+    from keystores.text import printable as escaped
+
+    return escaped(text)
+
+
 def err(message: str) -> None:
     """A diagnostic line on stderr (never data, never a secret); control characters a label or file name
     brought in are escaped, so it stays one line that cannot drive the terminal."""
-    from keystores.text import printable
-
     print(f"keystores: {printable(message)}", file=sys.stderr)
 
 

@@ -1,6 +1,6 @@
 """How the CLI shows rows to a person (aligned columns cut to the window, expiry coloured) and to a pipe
-(tab-separated lines), with every value escaped by keystores.text.printable: a label or subject comes from a file
-someone else wrote and must not forge rows or drive the terminal.
+(tab-separated lines), with every value escaped by keystores.text.printable (through cli.common's): a label or
+subject comes from a file someone else wrote and must not forge rows or drive the terminal.
 
 Imported by the commands that print tables, never at start-up. The layout for a terminal (columns cut to the window,
 colours) is keystores.cli.terminal, loaded only there: a script's pipe gets the tab-separated lines alone.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from keystores.text import printable
+from keystores.cli.common import printable  # keystores.text's, loaded where a value needs escaping
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

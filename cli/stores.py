@@ -7,6 +7,7 @@ from keystores.cli.common import (
     cms_options,
     emit_json,
     err,
+    printable,
     prompt_text,
     secret_from,
     show_notes,
@@ -96,8 +97,6 @@ def show_entry(
     if as_json:
         emit_json(data)
         return
-    from keystores.text import printable
-
     def say(line: str) -> None:  # every value from the store escaped (JSON above stays exact)
         print(printable(line))
 

@@ -10,13 +10,36 @@ import sys
 
 from keystores.errors import UsageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-class WeakCryptoWarning(UserWarning):
-    """A write with legacy algorithms (3DES, RC2, SHA-1 MACs) that was asked for explicitly."""
+# The two warning classes, each made when first asked for (module __getattr__) and kept: one class per name, whichever
+# thread asks. A class deriving from an exception costs ~90,000 instructions to make (its slots looked up along the
+# MRO, as keystores.errors' _MADE_ON_USE says), and a command warns with neither unless it writes the compat profile
+# or is given pass:VALUE; every command that opens a store with a password imports this module.
+_WARNINGS = {
+    "WeakCryptoWarning": "A write with legacy algorithms (3DES, RC2, SHA-1 MACs) that was asked for explicitly.",
+    "VisibleSecretWarning": "`pass:VALUE` puts the secret on the command line, where `ps` and shell history show it.",
+}
 
 
-class VisibleSecretWarning(UserWarning):
-    """`pass:VALUE` puts the secret on the command line, where `ps` and shell history show it."""
+def __getattr__(name: str) -> Any:
+    if name not in _WARNINGS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _warning_class(name)
+
+
+def _warning_class(name: str) -> type[UserWarning]:
+    made = globals().get(name)
+    if made is None:
+        namespace = {"__module__": __name__, "__qualname__": name, "__doc__": _WARNINGS[name]}
+        made = globals().setdefault(name, type(name, (UserWarning,), namespace))
+    return made  # type: ignore[no-any-return]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WARNINGS})
 
 
 def resolve_secret(source: str, *, what: str = "password") -> str:
@@ -59,7 +82,7 @@ def resolve_secret(source: str, *, what: str = "password") -> str:
         import warnings
 
         warnings.warn(f"{what} given as pass:VALUE is visible to other users (ps, shell history); "
-                      "prefer env:, file: or fd:", VisibleSecretWarning, stacklevel=2)
+                      "prefer env:, file: or fd:", _warning_class("VisibleSecretWarning"), stacklevel=2)
         return _text(os.fsencode(rest), what, "the pass: value")  # argv bytes that are not UTF-8 arrive escaped
     raise UsageError(f"{what}: not a secret source; use env:VAR, file:PATH, fd:N, stdin or pass:VALUE (the value "
                      "given is not shown: it may be the secret itself)")

@@ -169,6 +169,10 @@ def test_listing_a_pkcs12_decodes_no_certificate(tmp_path: Any) -> None:
     # tab-separated lines, without the terminal's layout
     assert "keystores.pki.encoded" not in listed + shown and "keystores.pki.plain" not in listed + shown
     assert "keystores.cli.render" in listed and "keystores.cli.terminal" not in listed
+    # every value printed is printable as it is: keystores.text (its escaping) is not loaded (cli.common.printable)
+    assert "keystores.text" not in listed + shown
+    # nor what describes a certificate cryptography decoded: pki.shown read every one from its DER
+    assert "keystores.ops.describe_decoded" not in listed + shown
     # the Signer and Decrypter over a key in memory are for signing and decrypting, not for reading a store
     assert "keystores.model" in listed and "keystores.held_keys" not in listed + shown
 

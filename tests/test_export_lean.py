@@ -199,6 +199,7 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
         loaded = _modules_after(*argv)
         assert "cryptography.x509" not in loaded and "dataclasses" not in loaded, argv
         assert "cryptography.hazmat.primitives.serialization" not in loaded, argv
+        assert "keystores.text" not in loaded, argv  # its notes need no escaping (cli.common.printable)
     loaded = _modules_after("convert", str(source), str(converted))
     assert "cryptography.x509" not in loaded and "dataclasses" not in loaded  # the key too: keystores.pki.pkcs8
     assert "binascii" not in loaded

@@ -184,6 +184,18 @@ def test_printable_escapes_what_the_regular_expression_escaped() -> None:
     assert printable("web\tserver") == "web\\tserver" and printable("naïve 名前 😀") == "naïve 名前 😀"
 
 
+def test_the_cli_s_printable_is_keystores_text_s() -> None:
+    """cli.common.printable (keystores.text loaded only for text that needs escaping) gives what keystores.text's
+    gives, for every code point alone and between other text."""
+    from keystores.cli.common import printable as cli_printable
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert cli_printable(char) == printable(char), hex(code)
+    every = "".join(chr(code) for code in range(0x3000)) + "\U0001f600\ud800x\u202eevil\x1b]52;c;\x07"
+    assert cli_printable(every) == printable(every) and cli_printable("naïve 名前 😀") == "naïve 名前 😀"
+
+
 def test_every_unsafe_character_is_one_isprintable_refuses() -> None:
     """printable's fast path (str.isprintable) never lets one through."""
     assert len(UNSAFE) == 79 and not any(chr(code).isprintable() for code in UNSAFE)
@@ -310,3 +322,15 @@ def test_a_terminal_table_loads_no_shutil(installed: UserInstall, tmp_path: Path
              "print(sorted({'shutil', 'bz2', 'lzma', 'fnmatch'} & set(sys.modules)), file=sys.stderr)\n")
     done, _ = installed.run(["-c", probe], cwd=tmp_path, console_script=False, env={"COLUMNS": "40"})
     assert (done.returncode, done.stdout, done.stderr) == (0, "t\na\n─\nx\n", "[]\n")
+
+
+def test_describe_still_names_what_describe_decoded_holds() -> None:
+    """keystores.ops.describe imports describe_decoded only where a decoded certificate is described; its names are
+    still found from describe, as the very functions describe_decoded holds."""
+    from keystores.ops import describe, describe_decoded
+
+    for name in ("certificate_data", "certificate_details", "_raw_certificate_data", "_general_name", "_key_type",
+                 "_signature_name", "_name"):
+        assert getattr(describe, name) is getattr(describe_decoded, name)
+    with pytest.raises(AttributeError):
+        describe.no_such_name  # noqa: B018

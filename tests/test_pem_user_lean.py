@@ -102,6 +102,7 @@ def test_listing_an_encrypted_ec_key_loads_no_heavy_module(installed: UserInstal
     printed, loaded = _run(installed, files, ["list", name, *PW], "" if first else LOOSE_KEY)
     assert printed.startswith(first) and (first or printed == "")
     assert not HEAVY & loaded, HEAVY & loaded
+    assert "keystores.backends.pem.lazy_chain" not in loaded  # a key with its one certificate: no chain to build
     assert not {module for module in loaded if module.startswith("cryptography")}
 
 
@@ -176,6 +177,7 @@ def test_a_file_the_lazy_reader_reads_is_listed_without_the_decoders(installed: 
     done, loaded = installed.run(["list", name, *PW], cwd=files, env=ENV)
     assert done.returncode == 0 and (done.stdout or name == "key.pem"), done.stderr
     assert "keystores.backends.pem.store" in loaded and "keystores.backends.pem.read" not in loaded
+    assert "keystores.pki.labels" not in loaded  # no label repeats (pem.labels.TakenLabels)
 
 
 def test_exporting_and_converting_into_a_new_pem_or_der_file_load_no_reader(installed: UserInstall, files: Path,
@@ -191,6 +193,7 @@ def test_exporting_and_converting_into_a_new_pem_or_der_file_load_no_reader(inst
         assert done.returncode == 0 and done.stderr.rstrip().endswith(argv[-1]), done.stderr
         assert "keystores.backends.pem.write" in loaded, argv
         assert not {"keystores.backends.pem.parse", "keystores.backends.pem.read"} & loaded, argv
+        assert "keystores.pki.labels" not in loaded, argv  # one entry: no label can repeat (pem.labels.TakenLabels)
     assert b"PRIVATE KEY-----" in (tmp_path / "conv.pem").read_bytes()  # (the key went too)
 
 

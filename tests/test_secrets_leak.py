@@ -190,3 +190,25 @@ def test_lifecycle_and_format_commands_keep_secrets_out(tmp_path):
     stash = Path(kdb).with_suffix(".sth")
     assert stat.S_IMODE(stash.stat().st_mode) == 0o600  # a stash is a password: born 0600
     assert SECRET.encode() not in stash.read_bytes()  # and not in clear (GSKit's obfuscation, at least)
+
+
+def test_the_warning_classes_are_made_once_on_first_use():
+    """keystores.secrets makes WeakCryptoWarning and VisibleSecretWarning when first asked for (start-up: a command
+    warns with neither): one class per name, a UserWarning named and documented as a class statement would be, and
+    the one resolve_secret warns with."""
+    import warnings
+
+    import keystores as package
+    from keystores import secrets
+
+    for name in ("WeakCryptoWarning", "VisibleSecretWarning"):
+        made = getattr(secrets, name)
+        assert made is getattr(secrets, name) is getattr(package, name)
+        assert issubclass(made, UserWarning) and made.__module__ == "keystores.secrets" and made.__qualname__ == name
+        assert made.__doc__ and name in dir(secrets)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert secrets.resolve_secret("pass:x") == "x"
+    assert [w.category for w in caught] == [secrets.VisibleSecretWarning]
+    with pytest.raises(AttributeError):
+        secrets.NoSuchWarning  # noqa: B018

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.pki.shown import Shown
-    from keystores.pki.undecoded import RawCertificate
 
 # keystores.pki.undecoded, .certificates, .fingerprints and .shown are imported where used: `list` of a store whose
 # certificates keystores.pki.columns and .shown read needs only those two, `show` of one only .shown (start-up).
@@ -19,33 +18,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
-def _name(name: Any) -> str:
-    """RFC 4514: the last RDN first, as keytool and runmqakm print a DN ("CN=x,O=y,C=GB" for a C,O,CN name)."""
-    return name.rfc4514_string()
-
-
 def _iso(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
-
-
-def certificate_data(cert: Any) -> dict[str, Any]:
-    from keystores.pki.certificates import serial_of
-    from keystores.pki.fingerprints import fingerprint
-    from keystores.pki.undecoded import RawCertificate
-
-    if isinstance(cert, RawCertificate):
-        return _raw_certificate_data(cert)
-    return {
-        "subject": _name(cert.subject),
-        "issuer": _name(cert.issuer),
-        "serial": _serial_text(serial_of(cert)),
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
-        "key_type": _key_type(cert),
-        "signature_algorithm": _signature_name(cert),
-        "sha256": fingerprint(cert),
-        "problem": None,
-    }
 
 
 # Names as `openssl x509 -text` prints them, so that what `show` says reads the same as what admins know; in the
@@ -68,25 +42,6 @@ def _key_id(value: bytes | None) -> str | None:
     return value.hex(":").upper() if value else None
 
 
-def _general_name(general: Any) -> str:
-    """A subject alternative name in the notation `sans=` (CLI `--san`) takes (pki.builder.parse_sans reads it
-    back): DNS:x, IP:y, EMAIL:z, URI:u; others as DirName:, RID:, otherName:."""
-    from cryptography import x509
-
-    written = ((x509.DNSName, "DNS"), (x509.IPAddress, "IP"), (x509.RFC822Name, "EMAIL"),
-               (x509.UniformResourceIdentifier, "URI"))
-    for kind, prefix in written:
-        if isinstance(general, kind):
-            return _san_text(prefix, general.value)
-    if isinstance(general, x509.DirectoryName):
-        return _san_text("DirName", _name(general.value))
-    if isinstance(general, x509.RegisteredID):
-        return _san_text("RID", general.value.dotted_string)
-    if isinstance(general, x509.OtherName):
-        return _san_text("otherName", general.type_id.dotted_string)
-    return str(general)
-
-
 def _san_text(kind: str, value: Any) -> str:
     return f"{kind}:{value}"
 
@@ -96,49 +51,6 @@ def _key_usage_names(is_set: Any) -> list[str]:
     agreement (cryptography's KeyUsage refuses to say otherwise)."""
     bits = range(len(_KEY_USAGES)) if is_set(_KEY_AGREEMENT) else range(_KEY_AGREEMENT + 3)
     return [_KEY_USAGES[bit][1] for bit in bits if is_set(bit)]
-
-
-def certificate_details(cert: Any) -> dict[str, Any]:
-    """What `keytool -list -v` and `openssl x509 -text` show beyond the listing: version, key size, SHA-1
-    fingerprint, and the extensions admins check (SANs, key usage, extended key usage, basic constraints, key
-    identifiers). An extension that is absent is None; extensions that cannot be decoded make every one None and
-    `extensions_readable` false (the certificate is still shown)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    from keystores.pki.undecoded import RawCertificate
-
-    if isinstance(cert, RawCertificate):  # cryptography could not decode it: its problem says why
-        return {"version": None, "key_size": None, "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
-                "subject_alt_names": None, "key_usage": None, "extended_key_usage": None, "basic_constraints": None,
-                "subject_key_identifier": None, "authority_key_identifier": None, "extensions_readable": False}
-    details: dict[str, Any] = {
-        "version": cert.version.value + 1,
-        "key_size": _key_bits(cert.public_key()),
-        "sha1": cert.fingerprint(hashes.SHA1()).hex(":").upper(),
-        "subject_alt_names": None, "key_usage": None, "extended_key_usage": None, "basic_constraints": None,
-        "subject_key_identifier": None, "authority_key_identifier": None, "extensions_readable": True,
-    }
-    try:
-        extensions = list(cert.extensions)
-    except ValueError:
-        details["extensions_readable"] = False
-        return details
-    for extension in extensions:
-        value = extension.value
-        if isinstance(value, x509.SubjectAlternativeName):
-            details["subject_alt_names"] = [_general_name(g) for g in value]
-        elif isinstance(value, x509.KeyUsage):
-            details["key_usage"] = _key_usage_names(lambda bit, usage=value: getattr(usage, _KEY_USAGES[bit][0]))
-        elif isinstance(value, x509.ExtendedKeyUsage):
-            details["extended_key_usage"] = _extended_key_usage_names([oid.dotted_string for oid in value])
-        elif isinstance(value, x509.BasicConstraints):
-            details["basic_constraints"] = _basic_constraints(value.ca, value.path_length, extension.critical)
-        elif isinstance(value, x509.SubjectKeyIdentifier):
-            details["subject_key_identifier"] = _key_id(value.digest)
-        elif isinstance(value, x509.AuthorityKeyIdentifier):
-            details["authority_key_identifier"] = _key_id(value.key_identifier)
-    return details
 
 
 def _extended_key_usage_names(dotted: list[str]) -> list[str]:
@@ -191,12 +103,6 @@ def _key_bits(public_key: Any) -> int | None:
         return 456
 
 
-def _key_type(cert: Any) -> str:
-    """describe_key of the certificate's key; an RSA key restricted to RSASSA-PSS (cryptography loads it as a plain
-    RSA key) is named for what its certificate says it is."""
-    return _named_key_type(cert.public_key(), cert.public_key_algorithm_oid.dotted_string)
-
-
 def _named_key_type(public_key: Any, algorithm: str) -> str:
     """_key_type of a key and the dotted OID of its SubjectPublicKeyInfo's algorithm."""
     key_type = describe_key(public_key)
@@ -204,26 +110,6 @@ def _named_key_type(public_key: Any, algorithm: str) -> str:
 
 
 _RSA_PSS = "1.2.840.113549.1.1.10"
-
-
-def _raw_certificate_data(cert: RawCertificate) -> dict[str, Any]:
-    """What a certificate cryptography refused says of itself, each field None where even its DER does not."""
-    from keystores.pki.fingerprints import fingerprint
-
-    serial = cert.serial_number
-    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    data = {
-        "subject": cert.subject.rfc4514_string() if cert.parsed is not None else None,
-        "issuer": cert.issuer.rfc4514_string() if cert.parsed is not None else None,
-        "serial": None if serial is None else format(serial, "x") if serial >= 0 else "-" + format(-serial, "x"),
-        "not_before": None if not_before is None else _iso(not_before),
-        "not_after": None if not_after is None else _iso(not_after),
-        "key_type": cert.key_type,
-        "signature_algorithm": cert.signature_algorithm_name,
-        "sha256": fingerprint(cert),
-        "problem": cert.problem,
-    }
-    return data
 
 
 def entry_problem(entry: Entry) -> str | None:
@@ -248,11 +134,6 @@ def _key_problem(entry: Entry) -> str | None:
     return None
 
 
-def _signature_name(cert: Any) -> str:
-    oid = cert.signature_algorithm_oid
-    return getattr(oid, "_name", None) or oid.dotted_string
-
-
 def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
     """One entry as the documented schema; `detail` adds the whole chain and key facts (for `show`)."""
     data: dict[str, Any] = {"label": entry.label, "kind": str(entry.kind)}
@@ -262,6 +143,8 @@ def entry_data(entry: Entry, *, detail: bool = False) -> dict[str, Any]:
         return _entry_rest(entry, data, detail, problem=_key_problem(entry), chain=shown)
     empty = {"subject": None, "issuer": None, "serial": None, "not_before": None, "not_after": None,
              "key_type": None, "signature_algorithm": None, "sha256": None}
+    from keystores.ops.describe_decoded import _name, certificate_data
+
     cert = entry.certificate
     data.update(certificate_data(cert) if cert is not None else empty)
     data.pop("problem", None)
@@ -318,8 +201,11 @@ def _entry_rest(entry: Entry, data: dict[str, Any], detail: bool, *, problem: st
     data["created"] = _iso(entry.created) if entry.created else None
     data["problem"] = problem
     if detail:
-        data["chain"] = chain if chain is not None else [{**certificate_data(c), **certificate_details(c)}
-                                                         for c in entry.chain]
+        if chain is None:
+            from keystores.ops.describe_decoded import certificate_data, certificate_details
+
+            chain = [{**certificate_data(c), **certificate_details(c)} for c in entry.chain]
+        data["chain"] = chain
         if entry.on_token and isinstance(entry.key, KeyRef):
             data["key"] = {"id": entry.key.key_id.hex(), "sensitive": entry.key.sensitive,
                            "extractable": entry.key.extractable}
@@ -340,6 +226,7 @@ def entry_row(entry: Entry, *, link: bool = False) -> dict[str, Any]:
             return {"label": entry.label, "kind": str(entry.kind), "subject": subject, "not_after": not_after,
                     "key_type": key_type, "default": entry.default, "problem": _listed_problem(entry, undecoded,
                                                                                                link=link)}
+    from keystores.ops.describe_decoded import _key_type, _name
     from keystores.pki.undecoded import RawCertificate
 
     cert = entry.certificate
@@ -405,6 +292,8 @@ def store_data(store: Any, entries: list[Entry], *, detail: bool = False) -> dic
 def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[str, Any]]:
     """Certificates a convert/import left out (untrusted ones a JKS cannot hold): label, subject, sha256, reason
     (whose hint names the keyword, or the option for the CLI)."""
+    from keystores.ops.describe_decoded import certificate_data
+
     reason = Note("untrusted certificate: the destination holds trusted certificates only",
                   Hint(" ({} to keep it as trusted)", option="--untrusted trust", keyword="untrusted='trust'"))
     skipped = []
@@ -414,3 +303,18 @@ def skipped_data(entries: list[Entry], naming: Naming = "keyword") -> list[dict[
         skipped.append({"label": entry.label, "subject": data.get("subject"), "sha256": data.get("sha256"),
                         "reason": reason.rendered(naming)})
     return skipped
+
+
+
+# What describes a certificate cryptography decoded (keystores.ops.describe_decoded), by name from here as before
+# that module was split off; this module imports it only where such a certificate is described.
+_DECODED = frozenset({"certificate_data", "certificate_details", "_raw_certificate_data", "_general_name", "_key_type",
+                      "_signature_name", "_name"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DECODED:
+        from keystores.ops import describe_decoded
+
+        return getattr(describe_decoded, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

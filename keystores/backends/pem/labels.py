@@ -18,6 +18,42 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from keystores.pki.labels import UniqueLabels
+
+
+class TakenLabels:
+    """keystores.pki.labels.UniqueLabels (`taken`, `peek`, `add`) for the PEM reader and writer, made only once a
+    label repeats: until then a label is itself. The labels of nearly every file are distinct, and an export writes
+    one entry, so reading or writing them loads no pki.labels (bench/bench_core.py: "list pair.pem", "export one.p12
+    server"). UniqueLabels takes over with the same `taken` set, so it gives the same labels from then on."""
+
+    __slots__ = ("_unique", "taken")
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self._unique: UniqueLabels | None = None
+
+    def peek(self, base: str) -> str:
+        """What add(base) would give, without taking it."""
+        if base not in self.taken:
+            return base
+        return self._numbering().peek(base)
+
+    def add(self, base: str) -> str:
+        """`base`, or its first free numbered form; taken from now on."""
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        return self._numbering().add(base)
+
+    def _numbering(self) -> UniqueLabels:
+        if self._unique is None:
+            from keystores.pki.labels import UniqueLabels
+
+            self._unique = UniqueLabels()
+            self._unique.taken = self.taken  # one set: a label taken by either is taken for both
+        return self._unique
+
 
 def derived_label(name: x509.Name, public_key: object) -> str:
     """The label PEM/DER gives an object that has no friendlyName: CN, else first subject value, else a hash (of

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import sys
 
-from keystores.backends.pem.labels import name_label
+from keystores.backends.pem.labels import TakenLabels, name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS
 from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import DerError, read
@@ -50,11 +50,10 @@ from keystores.limits import KdfBudget
 from keystores.model import EntryKind
 from keystores.pki.columns import certificate_columns, certificate_names, subject_and_key
 from keystores.pki.curves import curve_of_params
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from typing import Any
 
     from keystores.backends.pem.parse import _Block
@@ -97,7 +96,7 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     except _NotHere:
         store._kdf_budget = KdfBudget()  # read.py charges the key's derivation again
         return False
-    labels, seen, duplicates = UniqueLabels(), set(), 0
+    labels, seen, duplicates = TakenLabels(), set(), 0
     for held in certificates:
         block = held.block
         if block.friendly_name is None and block.der in seen:
@@ -215,15 +214,20 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
     leaf = min(matches, key=lambda c: (block.local_key_id is None or c.block.local_key_id != block.local_key_id,
                                        abs(c.position - position)))
     leaf.used = True
-    chain, note = _chain(store, leaf, certificates) if len(certificates) > 1 else ((leaf,), None)
+    chain: tuple[_Held, ...] = (leaf,)
+    note = None
     chain_members = []  # the unnamed certificates that are the chain's, as read.py marks them
-    for member in chain[1:]:
-        for candidate in _nearest(certificates, member.subject, leaf.position):
-            if not candidate.used and candidate.block.friendly_name is None \
-                    and candidate.block.der == member.block.der:
-                candidate.used = True
-                chain_members.append(candidate)
-                break
+    if len(certificates) > 1:  # (a key with its certificate alone builds no chain: no lazy_chain to import)
+        from keystores.backends.pem.lazy_chain import _chain, _nearest
+
+        chain, note = _chain(store, leaf, certificates)
+        for member in chain[1:]:
+            for candidate in _nearest(certificates, member.subject, leaf.position):
+                if not candidate.used and candidate.block.friendly_name is None \
+                        and candidate.block.der == member.block.der:
+                    candidate.used = True
+                    chain_members.append(candidate)
+                    break
     protect()  # from here on the store is filled: nothing below declines
     if note is not None:
         store.notes.append(note)
@@ -245,7 +249,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
         if held.block.der not in trusted_seen:
             trusted_seen.add(held.block.der)
             groups.append((held.position, held.label, EntryKind.CERTIFICATE, (held,)))
-    labels = UniqueLabels()
+    labels = TakenLabels()
     for _, label, kind, members in sorted(groups, key=lambda group: group[0]):
         if kind is EntryKind.KEY_PAIR:
             # an EC key is judged here to load (_key_of), an RSA key's primes are not (_loaded): `show` loads it;
@@ -257,108 +261,7 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
                  trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
 
 
-def _nearest(certificates: list[_Held], subject: bytes, position: int) -> list[_Held]:
-    """The certificates whose subject is `subject` (as encoded), in read.py's order of preference: those after
-    `position` (where writers put a key pair's own chain), then those before it, nearest first."""
-    same = [c for c in certificates if c.subject == subject]
-    after = [c for c in same if c.position >= position]
-    return after + [c for c in reversed(same) if c.position < position]
-
-
-def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[tuple[_Held, ...], str | None]:
-    """The leaf's chain as read.py builds it (keystores.pki.chain.build_chain: issuer name AND signature, the
-    candidates after the leaf first), with build_chain itself over certificates read from their DER; and the
-    note read.py adds when the signature budget ran out. _NotHere where the names or keys of the file are not in
-    forms for which that gives read.py's answer."""
-    if not _names_agree([name for held in certificates for name in (held.issuer, held.subject)]):
-        raise _NotHere
-    if leaf.issuer not in {held.subject for held in certificates}:
-        return (leaf,), None  # no candidate issuer at all (a chain the file does not hold)
-    from keystores.limits import VerificationBudget
-    from keystores.pki.chain import build_chain
-
-    if not all(held.shown for held in certificates):
-        # Chains are built here over certificates keystores.pki.shown reads (its usual forms, with the extensions
-        # public CAs write, SCT lists included); one cryptography decodes in another form is chained by read.py
-        raise _NotHere
-    listed = {held.position: _listed_type()(held) for held in certificates}
-
-    def issuers(cert: Any) -> Iterator[Any]:
-        for held in _nearest(certificates, cert.held.issuer, leaf.position):
-            yield listed[held.position]
-
-    verifications = VerificationBudget()
-    chain = build_chain(listed[leaf.position], issuers, verifications)
-    return tuple(cert.held for cert in chain), verifications.note(store.location)
-
-
-_LISTED: list[type] = []  # the class, made once (functools.cache's import is start-up a listing does not need)
-
-
-def _listed_type() -> type:
-    """EncodedCertificate (names, key, signature and its hash read from the DER, as keystores.pki.chain compares and
-    verifies them) that knows its block; _NotHere for what read.py would answer by cryptography's decoding: a
-    signature algorithm not read here, an encoding cryptography's parser refuses."""
-    if _LISTED:
-        return _LISTED[0]
-    from keystores.pki.encoded import EncodedCertificate
-
-    class Listed(EncodedCertificate):
-        def __init__(self, held: _Held) -> None:
-            super().__init__(held.block.der)
-            self.held = held
-            try:
-                if (self.issuer_der, self.subject_der) != (held.issuer, held.subject) or not self.signature:
-                    raise _NotHere
-            except ValueError:  # DerError: not minimal DER, which cryptography refuses
-                raise _NotHere from None
-
-        @property
-        def signature_hash_name(self) -> str | None:
-            name = super().signature_hash_name
-            if name is None:
-                raise _NotHere  # RSA-PSS, Ed25519 ...: verified on cryptography's decoding, in read.py
-            return name
-
-    _LISTED.append(Listed)
-    return Listed
-
-
-_STRING_TAGS = frozenset({0x12, 0x13, 0x14, 0x16, 0x1A})  # Numeric, Printable, T61, IA5, VisibleString
-
-
-def _names_agree(names: list[bytes]) -> bool:
-    """Whether two of `names` are equal as cryptography's x509.Name compares them (read.py's chains) only where
-    their DER is equal (keystores.pki.chain's comparison of certificates read from their DER)."""
-    compared: dict[tuple[frozenset[tuple[bytes, str]], ...], bytes] = {}
-    return all(compared.setdefault(_as_compared(name), name) == name for name in set(names))
-
-
-def _as_compared(name: bytes) -> tuple[frozenset[tuple[bytes, str]], ...]:
-    """A Name as x509.Name compares it: its RDNs in order, each the set of its (OID, text value); _NotHere for a
-    value whose text only cryptography reads (another string type, or one outside ASCII but a UTF8String)."""
-    try:
-        tag, start, end = read(name)
-        if tag != 0x30 or end != len(name):
-            raise _NotHere
-        rdns = []
-        for rdn_tag, rdn_start, rdn_end in _elements(name, start, end):
-            attributes = set()
-            for pair_tag, pair_start, pair_end in _elements(name, rdn_start, rdn_end):
-                (oid_tag, oid_start, oid_end), (value_tag, value_start, value_end) = _elements(name, pair_start,
-                                                                                               pair_end)
-                value = name[value_start:value_end]
-                if rdn_tag != 0x31 or pair_tag != 0x30 or oid_tag != 0x06 \
-                        or not (value_tag == 0x0C or (value_tag in _STRING_TAGS and value.isascii())):
-                    raise _NotHere
-                attributes.add((name[oid_start:oid_end], value.decode("utf-8")))
-            rdns.append(frozenset(attributes))
-    except (DerError, ValueError):  # a pair that is not two elements; UnicodeDecodeError
-        raise _NotHere from None
-    return tuple(rdns)
-
-
-def _add(store: PemReading, labels: UniqueLabels, members: tuple[_Held, ...], label: str,
+def _add(store: PemReading, labels: TakenLabels, members: tuple[_Held, ...], label: str,
          loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
     """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder
     (PemReading._certificate)."""

@@ -13,7 +13,7 @@ which writes the private key (PKCS#8) instead.
 from __future__ import annotations
 
 from keystores import paths
-from keystores.backends.pem.labels import _labelling_key, derived_label, name_label
+from keystores.backends.pem.labels import TakenLabels, _labelling_key, derived_label, name_label
 from keystores.backends.pem.store import UNENCRYPTED
 from keystores.crypto.der import pem_armor
 from keystores.errors import (
@@ -21,7 +21,6 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind, ProtectionPart
-from keystores.pki.labels import UniqueLabels
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -114,7 +113,7 @@ def _dump_pem(store: PemStore) -> bytes:
     has not decoded yet is written without decoding it, so export and convert of a small store import no
     cryptography.x509 (start-up speed, bench/bench_core.py; tests/test_export_lean.py)."""
     out: list[bytes] = []
-    derived_labels = UniqueLabels()
+    derived_labels = TakenLabels()
     chains = {label: tuple(map(bytes, entry.chain_der())) for label, entry in store._entries.items()}  # (hashable)
     has_key_pairs = any(e.kind is EntryKind.KEY_PAIR for e in store._entries.values())
     trusted_written: set[bytes] = set()
