@@ -1370,3 +1370,39 @@ def test_an_empty_password_or_an_existing_database_makes_its_check_at_once(tmp_p
     at once."""
     with open_store(f"sql:{tmp_path / 'empty'}", password="", create=True) as store:
         assert store._password_check is not None and store._check_ahead is None  # type: ignore[attr-defined]
+
+
+def test_a_database_s_uri_is_its_resolved_path_as_percent_quote_spells_it(tmp_path: Path) -> None:
+    """db.db_uri takes a path quote would leave as it is without quoting it (keystores.percent is not imported
+    then): the same URI as quote(realpath) for plain names and for names that need escaping, seeded at random."""
+    import random
+
+    from keystores.backends.nss.db import db_uri
+    from keystores.percent import quote
+
+    rng = random.Random(15)
+    pool = "abcXYZ019_.-~/ %?#&=+:;@!$'()*,[]\\\"<>|^`{}\té€😀"
+    names = ["key4.db", "a b/key4.db", "100%/key4.db", "x?mode=rw#/cert9.db", "é/key4.db", "~user/key4.db"]
+    names += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 12))).strip("/") or "n" for _ in range(300)]
+    for name in names:
+        path = str(tmp_path / name)
+        for writable in (False, True):
+            mode = "rw" if writable else "ro"
+            assert db_uri(path, writable=writable) == f"file:{quote(os.path.realpath(path))}?mode={mode}", name
+
+
+def test_opening_a_database_at_a_plain_path_imports_no_percent_encoder(tmp_path: Path) -> None:
+    """`list` of a database whose path needs no escaping loads no keystores.percent; one whose path does (a space,
+    a '%') is opened and listed the same."""
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    for name, escaped in (("plain", False), ("with space 100%", True)):
+        folder = tmp_path / name
+        with open_store(f"sql:{folder}", password=PW, create=True) as store:
+            store.add(trusted_entry("Test Root"))
+        done = subprocess.run([sys.executable, "-c", probe, "list", f"sql:{folder}", "--password", "env:NSS_PW"],
+                              capture_output=True, text=True, check=True, env={**os.environ, "NSS_PW": PW})
+        assert "Test Root" in done.stdout
+        loaded = json.loads(done.stderr.strip().splitlines()[-1])
+        assert ("keystores.percent" in loaded) is escaped, name
