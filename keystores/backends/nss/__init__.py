@@ -4,8 +4,9 @@ classes of a read in two modules (each module a command loads costs ~0.37 M inst
 - store.py: opening, the reading API, the store's state; its classes Connection (sqlite connections and errors,
   change counters, MAC items), Unlock (the password and passKey) and Index (the objects read at open, indexed);
   profile_lock.py: a running browser's profile lock
-- entries.py: TrustAndMacs (trust levels as read, integrity MAC checks) and LazyEntries (chain, trust, key read on
-  first access)
+- entries.py: TrustAndMacs (trust levels as stored) and LazyEntries (entries whose chain, trust and key are read on
+  first access); reading.py: those reads (chains, trust and key records with their integrity MAC checks), functions
+  of the store imported on first use (a list, rename, delete or trust change needs none)
 - changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction, and
   WritableNssStore, the NssStore a write opens (a read loads none of these three); writes.py: the rows and MAC
   items a change becomes (a password change too), their PBKDF2 work on every core through
