@@ -1406,3 +1406,26 @@ def test_opening_a_database_at_a_plain_path_imports_no_percent_encoder(tmp_path:
         assert "Test Root" in done.stdout
         loaded = json.loads(done.stderr.strip().splitlines()[-1])
         assert ("keystores.percent" in loaded) is escaped, name
+
+
+def test_list_rename_delete_and_trust_load_no_entry_reading_and_show_does(tmp_path: Path) -> None:
+    """keystores.backends.nss.reading (an entry's chain, trust and key read on first access, with their MAC checks)
+    is imported where an entry's contents are read: show, validate, export and list --json load it; list (kinds
+    from the trust levels as stored), rename, delete and trust off read no entry's contents and do not."""
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", use_ec=True))
+        store.add(trusted_entry("Test Root"))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    code = exc.code\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+             "sys.exit(code)\n")
+    commands = {("list",): False, ("list", "--json"): True, ("show", "server"): True, ("validate", "server"): True,
+                ("export", "server", "-o", "-"): True, ("rename", "Test Root", "Root 2"): False,
+                ("trust", "Root 2", "off"): False, ("delete", "Root 2"): False}
+    for command, reads in commands.items():
+        argv = [command[0], f"sql:{folder}", *command[1:], "--password", "env:NSS_PW"]
+        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                              env={**os.environ, "NSS_PW": PW})
+        assert done.returncode == 0, (command, done.stderr[:400])
+        loaded = json.loads(done.stderr.strip().splitlines()[-1])
+        assert ("keystores.backends.nss.reading" in loaded) is reads, command
