@@ -9,8 +9,8 @@ classes of a read in two modules (each module a command loads costs ~0.37 M inst
   of the store imported on first use (a list, rename, delete or trust change needs none)
 - changes.py: the change log (add/remove/rename/password, queued); transaction.py: the write transaction, and
   WritableNssStore, the NssStore a write opens (a read loads none of these three); writes.py: the rows and MAC
-  items a change becomes (a password change too), their PBKDF2 work on every core through
-  keystores/crypto/kdf_pool.py
+  items a change becomes, their PBKDF2 work on every core through keystores/crypto/kdf_pool.py; rekey.py: a
+  password change's (every private attribute and MAC made again under the new password)
 - db.py: the sqlite engine (`_sqlite3`), NSS's attribute numbers and encodings, rows and schema (keys <->
   attributes: keystores.pki.key_attributes, shared with the PKCS#11 backend); crypto.py: NSS's PBE byte for
   byte, macs.py its integrity MACs (loaded where a MAC is checked or made); trust.py: trust levels and

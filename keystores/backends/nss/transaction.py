@@ -12,6 +12,7 @@ from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.db import sqlite3
+from keystores.backends.nss.rekey import change_password
 from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
@@ -206,7 +207,7 @@ class WriteTransaction:
                 elif op == "trust":
                     self._set_trust(writer, *arg)
                 elif op == "password":
-                    self._change_password(conn, writer, arg)
+                    change_password(self, conn, writer, arg)
             if store_password:
                 self._store_password(conn)
             self._store_pending(writer)
