@@ -1429,3 +1429,31 @@ def test_list_rename_delete_and_trust_load_no_entry_reading_and_show_does(tmp_pa
         assert done.returncode == 0, (command, done.stderr[:400])
         loaded = json.loads(done.stderr.strip().splitlines()[-1])
         assert ("keystores.backends.nss.reading" in loaded) is reads, command
+
+
+def test_only_a_password_change_loads_the_rekeying(tmp_path: Path) -> None:
+    """keystores.backends.nss.rekey (every private attribute and MAC made again under a new password) is imported by
+    passwd alone: rename, trust off, delete and import write without it."""
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", use_ec=True))
+        store.add(trusted_entry("Test Root"))
+    (tmp_path / "extra.pem").write_bytes(
+        trusted_entry("Extra Root").chain[0].public_bytes(serialization.Encoding.PEM))
+    probe = ("import json, sys\nfrom keystores.cli.main import run\ntry:\n    run(sys.argv[1:])\n"
+             "except SystemExit as exc:\n    code = exc.code\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+             "sys.exit(code)\n")
+    given = ["--password", "env:NSS_PW"]
+    commands = [(["rename", f"sql:{folder}", "Test Root", "Root 2", *given], False),
+                (["trust", f"sql:{folder}", "Root 2", "off", *given], False),
+                (["delete", f"sql:{folder}", "Root 2", *given], False),
+                (["import", str(tmp_path / "extra.pem"), f"sql:{folder}", "--dest-password", "env:NSS_PW"], False),
+                (["passwd", f"sql:{folder}", "--new-password", "env:NEW_PW", *given], True)]
+    for argv, rekeys in commands:
+        done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                              env={**os.environ, "NSS_PW": PW, "NEW_PW": "new-password"})
+        assert done.returncode == 0, (argv, done.stderr[:400])
+        loaded = json.loads(done.stderr.strip().splitlines()[-1])
+        assert ("keystores.backends.nss.rekey" in loaded) is rekeys, argv
+    with open_store(f"sql:{folder}", password="new-password") as store:
+        assert len(store.labels()) == 2 and "server" in store.labels()  # the imported root beside the key pair

@@ -12,7 +12,6 @@ from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.db import sqlite3
-from keystores.backends.nss.rekey import change_password
 from keystores.backends.nss.store import NssStore, _is_busy
 from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
@@ -207,6 +206,9 @@ class WriteTransaction:
                 elif op == "trust":
                     self._set_trust(writer, *arg)
                 elif op == "password":
+                    # here: only passwd re-encrypts; every other write (rename, delete, trust, import) loads none of it
+                    from keystores.backends.nss.rekey import change_password
+
                     change_password(self, conn, writer, arg)
             if store_password:
                 self._store_password(conn)
