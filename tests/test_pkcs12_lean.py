@@ -277,6 +277,35 @@ def test_labels_are_made_unique_without_loading_pki_labels_until_one_repeats(fil
         assert "keystores.pki.labels" in _modules_after_list(path)
 
 
+def test_a_file_of_one_certificate_names_none(files: list[Path], tmp_path: Path) -> None:
+    """read._name_certificates reads issuers and subjects (keystores.pki.columns) only where a file holds two
+    certificates or more: converting keytool's one-certificate file to JKS or PKCS#12 loads no pki.columns. A file
+    whose one certificate is not self-issued (a leaf without its CA) still gives its key a chain of that certificate,
+    as a file holding the CA beside it gives the two."""
+    for dest in ("kt.jks", "kt-columns.p12"):
+        loaded = _modules_after_list(files[2], command="convert",
+                                     extra=(str(tmp_path / dest), "--dest-password", "env:PW"))
+        assert "keystores.pki.columns" not in loaded, dest
+    ca_key, ca, key, csr, leaf = (tmp_path / name for name in ("ca.key", "ca.pem", "k.pem", "r.csr", "c.pem"))
+    run = lambda *argv: subprocess.run(argv, check=True, capture_output=True)  # noqa: E731
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+        "/CN=ca", "-keyout", str(ca_key), "-out", str(ca), "-days", "2")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=leaf",
+        "-keyout", str(key), "-out", str(csr))
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-set_serial", "7",
+        "-out", str(leaf), "-days", "2")
+    alone, beside = tmp_path / "alone.p12", tmp_path / "beside.p12"
+    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(leaf), "-name", "leaf", "-out", str(alone),
+        "-passout", f"pass:{PASSWORD}")
+    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(leaf), "-certfile", str(ca), "-name", "leaf",
+        "-out", str(beside), "-passout", f"pass:{PASSWORD}")
+    for path, length in ((alone, 1), (beside, 2)):
+        with open_store(path, password=PASSWORD) as store:
+            entry = store.get("leaf")
+            assert len(entry.chain_der()) == length, path
+            assert entry.chain[0].subject.rfc4514_string() == "CN=leaf"
+
+
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
     """pbe._is_pkcs8 reads RSA and EC keys' structure itself: its verdict is asn1crypto's, on keys and on near-keys
     (what a wrong password can give)."""
