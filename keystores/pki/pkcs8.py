@@ -16,15 +16,16 @@ private_bytes for many keys of each type. `encrypted_pkcs8_der` protects a key a
 from __future__ import annotations
 
 from keystores.crypto import der
+from keystores.pki.held_pkcs8 import _EC_PUBLIC_KEY_OID, _VERSION_0, _ec_parts, _ec_pkcs8
+from keystores.pki.held_pkcs8 import encrypted_as_cryptography as encrypted_as_cryptography
+from keystores.pki.held_pkcs8 import pkcs8_of_ec_der as pkcs8_of_ec_der
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 _RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")  # rsaEncryption, NULL parameters
-_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey
 _ED25519_ALGORITHM = bytes.fromhex("300506032b6570")  # id-Ed25519, no parameters
-_VERSION_0 = b"\x02\x01\x00"
 
 
 def pkcs8_der(private_key: Any) -> bytes:
@@ -64,14 +65,6 @@ def _ec(private_key: Any) -> bytes | None:
     point = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     scalar = private_key.private_numbers().private_value.to_bytes(curve.size, "big")
     return _ec_pkcs8(curve, scalar, point)
-
-
-def _ec_pkcs8(curve: Any, scalar: bytes, point: bytes) -> bytes:
-    """RFC 5915 ECPrivateKey with the public point and without the curve, in a PrivateKeyInfo naming the curve."""
-    ec_private_key = der.sequence(b"\x02\x01\x01", der.octet_string(scalar),
-                                  der.tlv(0xA1, der.tlv(0x03, b"\x00" + point)))
-    return der.sequence(_VERSION_0, der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der),
-                        der.octet_string(ec_private_key))
 
 
 class HeldEcKey:
@@ -134,59 +127,6 @@ def _held(curve: Any, scalar: bytes, point: bytes) -> HeldEcKey:
     return HeldEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits), (curve, scalar, point))
 
 
-def pkcs8_of_ec_der(plain: bytes) -> bytes | None:
-    """What pkcs8_der writes for the key in the PrivateKeyInfo DER `plain`, read from its bytes without loading it
-    in cryptography: a speed device for `convert`/`export` of a PKCS#12 EC key to PEM (cryptography's compiled module,
-    ~10 ms of CPU to load, then serves nothing else; bench/bench_core.py "start-up: keystores convert"). Only an EC
-    key on a curve of keystores.pki.curves in the plain form keytool, OpenSSL and keystores write: the named curve,
-    an ECPrivateKey of version 1 with its scalar at the curve's length (cryptography refuses a shorter one), the
-    curve and the public point optional, no attributes. The
-    public point is computed by the interpreter's libcrypto (keystores.crypto.libcrypto), which also refuses a
-    scalar that is no private key on the curve; a point the key holds must be that one, uncompressed. Anything
-    else is None: cryptography's to load and judge, as before. tests/test_pkcs8.py holds this to pkcs8_der."""
-    parts = _ec_parts(plain)
-    return None if parts is None else _ec_pkcs8(*parts)
-
-
-def _ec_parts(plain: bytes) -> tuple[Any, bytes, bytes] | None:
-    """(curve, scalar, public point) of the EC key pkcs8_of_ec_der reads from `plain`, or None."""
-    from keystores.crypto import libcrypto
-    from keystores.pki.curves import curve_of_params
-
-    try:
-        version, algorithm, key = der.inside(plain, whole=True)
-        if plain[version[1]:version[3]] != _VERSION_0:
-            return None
-        oid, params = der.inside_element(plain, algorithm)
-        curve = curve_of_params(plain[params[1]:params[3]])
-        if plain[oid[1]:oid[3]] != _EC_PUBLIC_KEY_OID or curve is None:
-            return None
-        ec_private_key = der.element_octets(plain, key)
-        version, scalar, *optional = der.inside(ec_private_key, whole=True)
-        scalar_bytes = der.element_octets(ec_private_key, scalar)
-        if ec_private_key[version[1]:version[3]] != b"\x02\x01\x01" or len(scalar_bytes) != curve.size:
-            return None
-        held_point = None
-        tags = [element[0] for element in optional]
-        if tags not in ([], [0xA0], [0xA1], [0xA0, 0xA1]):
-            return None
-        for element in optional:
-            inner = ec_private_key[element[2]:element[3]]
-            if element[0] == 0xA0 and inner != curve.params_der:
-                return None
-            if element[0] == 0xA1:
-                tag, start, end = der.read(inner, minimal=True)
-                if tag != 0x03 or end != len(inner) or inner[start:start + 1] != b"\x00":
-                    return None
-                held_point = inner[start + 1:end]
-    except (der.DerError, ValueError):
-        return None
-    point = libcrypto.ec_public_point(curve.oid, scalar_bytes)
-    if point is None or held_point not in (None, point):
-        return None
-    return curve, scalar_bytes, point
-
-
 def _rsa(private_key: Any) -> bytes:
     numbers = private_key.private_numbers()
     public = numbers.public_numbers
@@ -209,9 +149,3 @@ def encrypted_pkcs8_der(private_key: Any, password: str) -> bytes:
             Encoding.DER, PrivateFormat.PKCS8, BestAvailableEncryption(password.encode("utf-8")))
     return encrypted_as_cryptography(plain, password)
 
-
-def encrypted_as_cryptography(plain: bytes, password: str) -> bytes:
-    """The PrivateKeyInfo DER `plain` encrypted as encrypted_pkcs8_der encrypts a key."""
-    from keystores.crypto import pbe
-
-    return pbe.encrypt_pkcs8(plain, password, iterations=2048, salt_length=16, prf_null=True)
