@@ -306,6 +306,15 @@ def test_a_file_of_one_certificate_names_none(files: list[Path], tmp_path: Path)
             assert entry.chain[0].subject.rfc4514_string() == "CN=leaf"
 
 
+def test_a_held_key_is_written_without_pki_pkcs8(files: list[Path], tmp_path: Path) -> None:
+    """A sealed EC key converted to JKS, a .kdb or PEM is written as the PKCS#8 keystores.pki.held_pkcs8 reads from
+    its decrypted bytes: none of keystores.pki.pkcs8 (its writers from cryptography's keys, HeldEcKey) is loaded."""
+    for dest in ("held.jks", "held.kdb", "held.pem"):
+        loaded = _modules_after_list(files[2], command="convert",
+                                     extra=(str(tmp_path / dest), "--dest-password", "env:PW"))
+        assert "keystores.pki.held_pkcs8" in loaded and "keystores.pki.pkcs8" not in loaded, dest
+
+
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
     """pbe._is_pkcs8 reads RSA and EC keys' structure itself: its verdict is asn1crypto's, on keys and on near-keys
     (what a wrong password can give)."""

@@ -527,7 +527,7 @@ class _KeyOpening:
             plain = _decrypted_key(self._bag, self._password, True, self._location, self._label, self._budget)
             # imported after deriving: in a worker (lazy_entries.KeysAhead) the import would hold the GIL from
             # the caller's thread, and the derivation, which lets it go, would wait for it
-            from keystores.pki.pkcs8 import pkcs8_of_ec_der
+            from keystores.pki.held_pkcs8 import pkcs8_of_ec_der
 
             self._held.append(pkcs8_of_ec_der(plain))
             self._decrypted = plain
