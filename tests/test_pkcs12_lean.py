@@ -14,7 +14,7 @@ import pytest
 from hardening import PASSWORD, base_entries
 from helpers import warned_of
 
-from keystores.backends.pkcs12 import structure
+from keystores.backends.pkcs12 import by_asn1crypto, structure
 from keystores.crypto import der, pbe, pbe_params
 from keystores.store import open_store
 
@@ -71,9 +71,9 @@ def test_der_reading_is_asn1cryptos(files: list[Path]) -> None:
     """Every layer of every file, read as DER, equals what asn1crypto reads; and the DER path is taken."""
     for path in files:
         data = path.read_bytes()
-        assert structure._pfx(data) == structure._pfx_by_asn1crypto(data, "x"), path
+        assert structure._pfx(data) == by_asn1crypto._pfx_by_asn1crypto(data, "x"), path
         safe = structure._pfx(data).safe
-        assert [structure._part(safe, e) for e in der.inside(safe, whole=True)] == structure._parts_by_asn1crypto(
+        assert [structure._part(safe, e) for e in der.inside(safe, whole=True)] == by_asn1crypto._parts_by_asn1crypto(
             safe), path
         for part in structure.read_authenticated_safe(safe):
             if part.kind == "encrypted_data" and pbe_params.common(part.algorithm) is None:  # RC2-40: asn1crypto's
@@ -84,7 +84,7 @@ def test_der_reading_is_asn1cryptos(files: list[Path]) -> None:
                 continue
             seen.add(plain)
             fast = [structure._bag(plain, e) for e in der.inside(plain, whole=True)]
-            assert fast == structure._bags_by_asn1crypto(plain), path
+            assert fast == by_asn1crypto._bags_by_asn1crypto(plain), path
             for bag in fast:
                 if bag.kind == "pkcs8_shrouded_key_bag":
                     algorithm, _ = pbe_params.encrypted_private_key_info(bag.value)  # type: ignore[misc]
@@ -220,6 +220,7 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
     for path in (files[2], compat):
         loaded = _modules_after_list(path)
         assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], path
+        assert "keystores.backends.pkcs12.by_asn1crypto" not in loaded, path  # plain DER: structure.py reads it
         assert "cryptography.x509" not in loaded and "keystores.backends.pkcs12.write" not in loaded, path
         assert not [m for m in loaded if m.split(".")[0] == "cryptography"], path
         assert "datetime" not in loaded, path  # only a secret key's creation time needs it
@@ -399,8 +400,8 @@ def test_on_damaged_bytes_the_der_reader_refuses_or_agrees(files: list[Path]) ->
         return (loaded["algorithm"].native, loaded.kdf_hmac, loaded.kdf_salt, loaded.kdf_iterations,
                 loaded.key_length, loaded.encryption_cipher, loaded.encryption_iv)
 
-    readers = [(data, structure._pfx, lambda d: structure._pfx_by_asn1crypto(d, "x")),
-               (algorithm, scheme, asn1crypto_scheme)] + [(plain, bags, structure._bags_by_asn1crypto)
+    readers = [(data, structure._pfx, lambda d: by_asn1crypto._pfx_by_asn1crypto(d, "x")),
+               (algorithm, scheme, asn1crypto_scheme)] + [(plain, bags, by_asn1crypto._bags_by_asn1crypto)
                                                            for plain in plains]
     agreed = 0
     for _ in range(300):

@@ -6,7 +6,8 @@ one.p12` (bench/bench_core.py, "start-up: keystores list one.p12"; issue 15), to
 DER as keytool, OpenSSL and this package write it is read here. Anything else (BER's indefinite lengths and
 constructed strings, which older Windows and Netscape-era tools wrote; an unknown content type or bag; Java's secret
 keys; any damage) is read by asn1crypto into the same tuples, as read.py read it before: what is wrong is named in
-asn1crypto's words, as before. tests/test_pkcs12_lean.py holds the two readers to the same result.
+asn1crypto's words, as before (by_asn1crypto.py, imported only then). tests/test_pkcs12_lean.py holds the two readers
+to the same result.
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ def read_pfx(data: bytes, location: str) -> Pfx:
     try:
         return _pfx(data)
     except der.DerError:
+        from keystores.backends.pkcs12.by_asn1crypto import _pfx_by_asn1crypto  # only here: start-up
+
         return _pfx_by_asn1crypto(data, location)
 
 
@@ -173,6 +176,8 @@ def read_authenticated_safe(data: bytes) -> list[Part]:
     try:
         return [_part(data, element) for element in der.inside(data, whole=True)]
     except der.DerError:
+        from keystores.backends.pkcs12.by_asn1crypto import _parts_by_asn1crypto
+
         return _parts_by_asn1crypto(data)
 
 
@@ -207,6 +212,8 @@ def read_safe_contents(data: bytes) -> list[Bag]:
     try:
         return [_bag(data, element) for element in der.inside(data, whole=True)]
     except (der.DerError, UnicodeDecodeError):
+        from keystores.backends.pkcs12.by_asn1crypto import _bags_by_asn1crypto
+
         return _bags_by_asn1crypto(data)
 
 
@@ -270,6 +277,3 @@ def _attributes(data: bytes, element: der.Element) -> tuple[str | None, bytes | 
             trust = [der.element_oid(data, value) for value in values]
     return name, key_id, trust
 
-
-# what asn1crypto reads (anything but plain DER), in a module of its own: after the names it uses are defined
-from keystores.backends.pkcs12.by_asn1crypto import _bags_by_asn1crypto, _parts_by_asn1crypto, _pfx_by_asn1crypto  # noqa: E402
