@@ -194,7 +194,6 @@ def test_exporting_and_converting_into_a_new_pem_or_der_file_load_no_reader(inst
         assert "keystores.backends.pem.write" in loaded, argv
         assert not {"keystores.backends.pem.parse", "keystores.backends.pem.read"} & loaded, argv
         assert "keystores.pki.labels" not in loaded, argv  # one entry: no label can repeat (pem.labels.TakenLabels)
-        assert "keystores.pki.columns" not in loaded, argv  # the label the writer derives: pki.layout's walk
     assert b"PRIVATE KEY-----" in (tmp_path / "conv.pem").read_bytes()  # (the key went too)
 
 

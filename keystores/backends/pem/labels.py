@@ -92,7 +92,7 @@ def name_label(certificate: bytes) -> str | None:
     The one labelling of a certificate cryptography refuses (RawCertificate) and of one not decoded yet
     (lazy_read.py), so that a file's labels never depend on which reader read it."""
     from keystores.crypto.der import DerError, read
-    from keystores.pki.layout import subject_and_key
+    from keystores.pki.columns import subject_and_key
 
     parts = subject_and_key(certificate)
     if parts is None:

@@ -571,17 +571,16 @@ def _decoded(bags: list[_CertBag]) -> tuple[Any, ...]:
 
 
 def _name_certificates(certs: list[_CertBag]) -> None:
-    """Every bag's issuer and subject as encoded (keystores.pki.layout.certificate_names, not columns' readers: a
-    file of several certificates loads 5 KB of bytecode for them, not 20); if any certificate cannot be walked so,
-    all take the names cryptography re-encodes, so that names are compared one way.
+    """Every bag's issuer and subject as encoded (keystores.pki.columns.certificate_names); if any certificate
+    cannot be walked so, all take the names cryptography re-encodes, so that names are compared one way.
 
     A file of one certificate names none: a chain is built by matching one certificate's issuer to another's
     subject, so its key's chain is that certificate alone whatever the names (its bag's issuer and subject stay
-    equal, b"": _build_chain's first test), and nothing is imported to read them (keytool's and OpenSSL's one.p12,
-    which convert, export and sign read, issue 15)."""
+    equal, b"": _build_chain's first test), and keystores.pki.columns is not imported to read them (~20 KB of
+    bytecode: keytool's and OpenSSL's one.p12, which convert, export and sign read, issue 15)."""
     if len(certs) < 2:
         return
-    from keystores.pki.layout import certificate_names
+    from keystores.pki.columns import certificate_names
 
     found = [certificate_names(bag.der) for bag in certs]
     if all(names is not None for names in found):
