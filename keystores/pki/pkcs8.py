@@ -16,8 +16,11 @@ private_bytes for many keys of each type. `encrypted_pkcs8_der` protects a key a
 from __future__ import annotations
 
 from keystores.crypto import der
-from keystores.pki.held_pkcs8 import _EC_PUBLIC_KEY_OID, _VERSION_0, _ec_parts, _ec_pkcs8
+from keystores.pki.held_pkcs8 import _VERSION_0, _ec_pkcs8
+from keystores.pki.held_pkcs8 import HeldEcKey as HeldEcKey
 from keystores.pki.held_pkcs8 import encrypted_as_cryptography as encrypted_as_cryptography
+from keystores.pki.held_pkcs8 import held_ec_key as held_ec_key
+from keystores.pki.held_pkcs8 import made_ec_key as made_ec_key
 from keystores.pki.held_pkcs8 import pkcs8_of_ec_der as pkcs8_of_ec_der
 
 TYPE_CHECKING = False
@@ -67,66 +70,6 @@ def _ec(private_key: Any) -> bytes | None:
     return _ec_pkcs8(curve, scalar, point)
 
 
-class HeldEcKey:
-    """An EC private key held as its PKCS#8 (as pkcs8_der writes it), and a Signer (keystores.protocols) over it
-    that signs through libcrypto (keystores.crypto.ec_keys): a key libcrypto made for certreq and selfsign
-    (made_ec_key), or a CA's key sign reads from a file (held_ec_key), used without cryptography (start-up speed,
-    bench/bench_core.py "start-up: keystores certreq"/"sign"). `public_key` is a keystores.pki.spki.SpkiKey;
-    `loaded` gives cryptography's key (a store that keeps key objects, a pending request), and a signature
-    libcrypto declines is cryptography's."""
-
-    __slots__ = ("_parts", "pkcs8", "public_key")
-
-    def __init__(self, pkcs8: bytes, public_key: Any, parts: tuple[Any, bytes, bytes] | None = None) -> None:
-        """`parts`: (curve, scalar, public point) of the key, as _ec_parts reads them: it signs from them, without
-        libcrypto decoding the PKCS#8 (keystores.crypto.ec_keys.sign_ec)."""
-        self.pkcs8, self.public_key, self._parts = pkcs8, public_key, parts
-
-    def sign(self, data: bytes, hash_name: str) -> bytes:
-        from keystores.crypto import ec_keys
-
-        signature = None
-        if self._parts is not None:
-            curve, scalar, point = self._parts
-            signature = ec_keys.sign_ec(curve.oid, scalar, point, data, hash_name)
-        if signature is None:  # (no parts, or libcrypto did not make the key from them: it decodes the PKCS#8)
-            signature = ec_keys.sign(self.pkcs8, data, hash_name)
-        if signature is not None:
-            return signature
-        from keystores.model import private_key_signer
-
-        return private_key_signer(self.loaded()).sign(data, hash_name)
-
-    def loaded(self) -> Any:
-        from keystores.crypto.key_encoding import load_der_private_key
-
-        return load_der_private_key(self.pkcs8, None)
-
-
-def made_ec_key(curve: Any) -> HeldEcKey | None:
-    """A new key on `curve` (keystores.pki.curves) made by libcrypto, with the public point its keygen made
-    (keystores.crypto.ec_keys.generate; every signature made with the key is checked with that point before it is
-    written); None where libcrypto does not do it: the caller makes the key with cryptography."""
-    from keystores.crypto import ec_keys
-
-    made = ec_keys.generate(curve.oid, curve.size)
-    return None if made is None else _held(curve, *made)
-
-
-def held_ec_key(plain: bytes) -> HeldEcKey | None:
-    """The EC key of the PrivateKeyInfo DER `plain` as a HeldEcKey, where pkcs8_of_ec_der reads it (checked by
-    libcrypto); None for any other key, which the caller loads with cryptography."""
-    parts = _ec_parts(plain)
-    return None if parts is None else _held(*parts)
-
-
-def _held(curve: Any, scalar: bytes, point: bytes) -> HeldEcKey:
-    from keystores.pki.spki import SpkiKey
-
-    spki = der.sequence(der.sequence(_EC_PUBLIC_KEY_OID, curve.params_der), der.tlv(0x03, b"\x00" + point))
-    return HeldEcKey(_ec_pkcs8(curve, scalar, point), SpkiKey(spki, "ec", curve.bits), (curve, scalar, point))
-
-
 def _rsa(private_key: Any) -> bytes:
     numbers = private_key.private_numbers()
     public = numbers.public_numbers
@@ -148,4 +91,3 @@ def encrypted_pkcs8_der(private_key: Any, password: str) -> bytes:
         return private_key.private_bytes(  # type: ignore[no-any-return]
             Encoding.DER, PrivateFormat.PKCS8, BestAvailableEncryption(password.encode("utf-8")))
     return encrypted_as_cryptography(plain, password)
-
