@@ -14,7 +14,7 @@ import pytest
 from hardening import PASSWORD, base_entries
 from helpers import warned_of
 
-from keystores.backends.pkcs12 import structure
+from keystores.backends.pkcs12 import by_asn1crypto, structure
 from keystores.crypto import der, pbe, pbe_params
 from keystores.store import open_store
 
@@ -71,9 +71,9 @@ def test_der_reading_is_asn1cryptos(files: list[Path]) -> None:
     """Every layer of every file, read as DER, equals what asn1crypto reads; and the DER path is taken."""
     for path in files:
         data = path.read_bytes()
-        assert structure._pfx(data) == structure._pfx_by_asn1crypto(data, "x"), path
+        assert structure._pfx(data) == by_asn1crypto._pfx_by_asn1crypto(data, "x"), path
         safe = structure._pfx(data).safe
-        assert [structure._part(safe, e) for e in der.inside(safe, whole=True)] == structure._parts_by_asn1crypto(
+        assert [structure._part(safe, e) for e in der.inside(safe, whole=True)] == by_asn1crypto._parts_by_asn1crypto(
             safe), path
         for part in structure.read_authenticated_safe(safe):
             if part.kind == "encrypted_data" and pbe_params.common(part.algorithm) is None:  # RC2-40: asn1crypto's
@@ -84,7 +84,7 @@ def test_der_reading_is_asn1cryptos(files: list[Path]) -> None:
                 continue
             seen.add(plain)
             fast = [structure._bag(plain, e) for e in der.inside(plain, whole=True)]
-            assert fast == structure._bags_by_asn1crypto(plain), path
+            assert fast == by_asn1crypto._bags_by_asn1crypto(plain), path
             for bag in fast:
                 if bag.kind == "pkcs8_shrouded_key_bag":
                     algorithm, _ = pbe_params.encrypted_private_key_info(bag.value)  # type: ignore[misc]
@@ -220,6 +220,7 @@ def test_listing_a_pkcs12_imports_no_asn1crypto_nor_x509(files: list[Path]) -> N
     for path in (files[2], compat):
         loaded = _modules_after_list(path)
         assert not [m for m in loaded if m.split(".")[0] == "asn1crypto"], path
+        assert "keystores.backends.pkcs12.by_asn1crypto" not in loaded, path  # plain DER: structure.py reads it
         assert "cryptography.x509" not in loaded and "keystores.backends.pkcs12.write" not in loaded, path
         assert not [m for m in loaded if m.split(".")[0] == "cryptography"], path
         assert "datetime" not in loaded, path  # only a secret key's creation time needs it
@@ -275,6 +276,44 @@ def test_labels_are_made_unique_without_loading_pki_labels_until_one_repeats(fil
             renamed = [note for note in store.notes if "share a name" in note]
             assert renamed == [f"{path}: {note}"]
         assert "keystores.pki.labels" in _modules_after_list(path)
+
+
+def test_a_file_of_one_certificate_names_none(files: list[Path], tmp_path: Path) -> None:
+    """read._name_certificates reads issuers and subjects (keystores.pki.columns) only where a file holds two
+    certificates or more: converting keytool's one-certificate file to JKS or PKCS#12 loads no pki.columns. A file
+    whose one certificate is not self-issued (a leaf without its CA) still gives its key a chain of that certificate,
+    as a file holding the CA beside it gives the two."""
+    for dest in ("kt.jks", "kt-columns.p12"):
+        loaded = _modules_after_list(files[2], command="convert",
+                                     extra=(str(tmp_path / dest), "--dest-password", "env:PW"))
+        assert "keystores.pki.columns" not in loaded, dest
+    ca_key, ca, key, csr, leaf = (tmp_path / name for name in ("ca.key", "ca.pem", "k.pem", "r.csr", "c.pem"))
+    run = lambda *argv: subprocess.run(argv, check=True, capture_output=True)  # noqa: E731
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
+        "/CN=ca", "-keyout", str(ca_key), "-out", str(ca), "-days", "2")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=leaf",
+        "-keyout", str(key), "-out", str(csr))
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-set_serial", "7",
+        "-out", str(leaf), "-days", "2")
+    alone, beside = tmp_path / "alone.p12", tmp_path / "beside.p12"
+    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(leaf), "-name", "leaf", "-out", str(alone),
+        "-passout", f"pass:{PASSWORD}")
+    run("openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(leaf), "-certfile", str(ca), "-name", "leaf",
+        "-out", str(beside), "-passout", f"pass:{PASSWORD}")
+    for path, length in ((alone, 1), (beside, 2)):
+        with open_store(path, password=PASSWORD) as store:
+            entry = store.get("leaf")
+            assert len(entry.chain_der()) == length, path
+            assert entry.chain[0].subject.rfc4514_string() == "CN=leaf"
+
+
+def test_a_held_key_is_written_without_pki_pkcs8(files: list[Path], tmp_path: Path) -> None:
+    """A sealed EC key converted to JKS, a .kdb or PEM is written as the PKCS#8 keystores.pki.held_pkcs8 reads from
+    its decrypted bytes: none of keystores.pki.pkcs8 (its writers from cryptography's keys, HeldEcKey) is loaded."""
+    for dest in ("held.jks", "held.kdb", "held.pem"):
+        loaded = _modules_after_list(files[2], command="convert",
+                                     extra=(str(tmp_path / dest), "--dest-password", "env:PW"))
+        assert "keystores.pki.held_pkcs8" in loaded and "keystores.pki.pkcs8" not in loaded, dest
 
 
 def test_a_decrypted_key_is_judged_as_asn1crypto_judges_it() -> None:
@@ -361,8 +400,8 @@ def test_on_damaged_bytes_the_der_reader_refuses_or_agrees(files: list[Path]) ->
         return (loaded["algorithm"].native, loaded.kdf_hmac, loaded.kdf_salt, loaded.kdf_iterations,
                 loaded.key_length, loaded.encryption_cipher, loaded.encryption_iv)
 
-    readers = [(data, structure._pfx, lambda d: structure._pfx_by_asn1crypto(d, "x")),
-               (algorithm, scheme, asn1crypto_scheme)] + [(plain, bags, structure._bags_by_asn1crypto)
+    readers = [(data, structure._pfx, lambda d: by_asn1crypto._pfx_by_asn1crypto(d, "x")),
+               (algorithm, scheme, asn1crypto_scheme)] + [(plain, bags, by_asn1crypto._bags_by_asn1crypto)
                                                            for plain in plains]
     agreed = 0
     for _ in range(300):

@@ -367,7 +367,7 @@ class KeyOpening:
 
     def held(self) -> bytes | None:
         if not self._held:
-            from keystores.pki.pkcs8 import pkcs8_of_ec_der
+            from keystores.pki.held_pkcs8 import pkcs8_of_ec_der
 
             plain = self._decrypt()
             self._held.append(pkcs8_of_ec_der(plain))

@@ -47,11 +47,11 @@ def _subject(dn: str | x509.Name) -> x509.Name | DistinguishedName:
 
 def _host_key(spec: KeySpec, *, as_pkcs8: bool = False) -> Any:
     """A new key of `spec` made here; only its type's module is imported (start-up speed). With `as_pkcs8` (a key
-    the store writes as its PKCS#8), an EC key is made by libcrypto and held so (keystores.pki.pkcs8.HeldEcKey:
+    the store writes as its PKCS#8), an EC key is made by libcrypto and held so (keystores.pki.held_pkcs8.HeldEcKey:
     no cryptography import), where libcrypto makes it."""
     if as_pkcs8 and spec.algorithm == "ec":
         from keystores.pki.curves import curve_named
-        from keystores.pki.pkcs8 import made_ec_key
+        from keystores.pki.held_pkcs8 import made_ec_key
 
         curve = curve_named(spec.curve)
         made = made_ec_key(curve) if curve is not None else None
@@ -95,7 +95,7 @@ def _new_key(store: KeyStore, label: str, spec: KeySpec, *, as_pkcs8: bool = Tru
         signer = ref.signer if ref.signer is not None else store.signer(label)
         return signer, ref, True
     key = _host_key(spec, as_pkcs8=as_pkcs8)
-    from keystores.pki.pkcs8 import HeldEcKey
+    from keystores.pki.held_pkcs8 import HeldEcKey
 
     if isinstance(key, HeldEcKey):
         return key, key, False
@@ -107,7 +107,7 @@ def _new_key(store: KeyStore, label: str, spec: KeySpec, *, as_pkcs8: bool = Tru
 def _key_fields(key: Any) -> dict[str, Any]:
     """made_entry's fields for the key _new_key made: a HeldEcKey as its PKCS#8, which the store writes without
     loading it (cryptography loads it only where asked for the key itself), any other as it is."""
-    from keystores.pki.pkcs8 import HeldEcKey
+    from keystores.pki.held_pkcs8 import HeldEcKey
 
     if isinstance(key, HeldEcKey):
         return {"held_pkcs8": key.pkcs8, "load_key": key.loaded}

@@ -155,11 +155,11 @@ def _validity_seconds(cert: Any) -> tuple[float, float]:
 
 def _signer(store: KeyStore, entry: Entry, label: str) -> Signer:
     """store.signer(label); a key the store holds as its PKCS#8 (an EC key a file keeps: Entry.held_pkcs8) signs
-    through libcrypto without being loaded (keystores.pki.pkcs8.HeldEcKey; start-up speed, bench_core's "start-up:
+    through libcrypto without being loaded (keystores.pki.held_pkcs8.HeldEcKey; start-up speed, bench_core's "start-up:
     keystores sign")."""
     held = entry.held_pkcs8()
     if held is not None:
-        from keystores.pki.pkcs8 import held_ec_key
+        from keystores.pki.held_pkcs8 import held_ec_key
 
         key = held_ec_key(held)
         if key is not None:

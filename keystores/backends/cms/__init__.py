@@ -3,7 +3,7 @@
 Where to look: format.py declares the format (names, extensions, magic bytes) for detection and --type; store.py
 holds CmsStore (open and its options, editing, trust, password change, stash, protection); container.py the bytes of
 the containers (header, slots, record DER; see ../shared/specs/cms-kdb.md); records.py what is kept per record;
-read.py and write.py the two directions (CmsReading; write_database, imported when the database is written);
+read.py and write.py the two directions (load, imported when a database is read; write_database, when it is written);
 stash.py the .sth.
 """
 

@@ -15,7 +15,6 @@ from keystores import paths
 from keystores.backends.base import FileStore
 from keystores.backends.cms import container as fmt
 from keystores.backends.cms import stash as cms_stash
-from keystores.backends.cms.read import CmsReading
 from keystores.backends.cms.records import _INTEGRITY_ALGORITHMS, NATIVE_KEY_PROTECTION, _Record
 from keystores.errors import (
     CapabilityError,
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
 
-class CmsStore(CmsReading, FileStore):
+class CmsStore(FileStore):
     """A GSKit CMS key database (.kdb) and its companions beside it."""
 
     format: ClassVar[str] = "cms"
@@ -78,7 +77,7 @@ class CmsStore(CmsReading, FileStore):
         self._pending_stash: int | None = None
         self._key_schemes: set[ProtectionPart] = set()
         self._skipped = 0
-        self._lazy_leaves: list[bytes] = []  # the certificates of key pairs read lazily (CmsReading._lazy_entry)
+        self._lazy_leaves: list[bytes] = []  # the certificates of key pairs read lazily (read._lazy_entry)
         self._lazy_chains: dict[bytes, tuple[x509.Certificate, ...]] | None = None  # their chains, by that DER
         self._lazy_chain_ders: dict[bytes, tuple[bytes, ...]] | None = None  # their chains' DER, where read so
         self._chain_labels: set[str] = set()  # signer records made from a key pair's chain this session
@@ -118,6 +117,12 @@ class CmsStore(CmsReading, FileStore):
     def version(self) -> int:
         assert self._kdb is not None
         return self._kdb.version
+
+    def _load(self, data: bytes) -> None:
+        # the reading half, imported only when a database is read: making a new one loads no reader (start-up)
+        from keystores.backends.cms.read import load
+
+        load(self, data)
 
     def _init_new(self) -> None:
         version = self._new_version

@@ -355,13 +355,13 @@ _EC_ALGORITHM_OID = b"\x06\x07" + _EC  # id-ecPublicKey, as an OID element
 
 def _ec_key_pkcs8(plain: bytes, inner: _Inner, traditional: bool) -> bytes | None:
     """The EC key `plain` (PKCS#8, or SEC1 where `traditional`) as pkcs8_der writes it, where cryptography's loader
-    takes it, known without loading cryptography: keystores.pki.pkcs8.pkcs8_of_ec_der reads the plain forms keytool,
-    OpenSSL and keystores write and has the interpreter's libcrypto compute the public point of its private value,
-    which refuses a value that is no private key of the curve (0, the group's order or above) as cryptography's key
-    check does; the point the key holds must be that one. None where it cannot tell (another form, no libcrypto):
-    cryptography judges."""
+    takes it, known without loading cryptography: keystores.pki.held_pkcs8.pkcs8_of_ec_der reads the plain forms
+    keytool, OpenSSL and keystores write and has the interpreter's libcrypto compute the public point of its private
+    value, which refuses a value that is no private key of the curve (0, the group's order or above) as
+    cryptography's key check does; the point the key holds must be that one. None where it cannot tell (another
+    form, no libcrypto): cryptography judges."""
     from keystores.crypto import der
-    from keystores.pki.pkcs8 import pkcs8_of_ec_der
+    from keystores.pki.held_pkcs8 import pkcs8_of_ec_der
 
     if traditional:  # the SEC1 key in the PrivateKeyInfo that names its curve (_traditional_inner read it)
         plain = der.sequence(b"\x02\x01\x00", der.sequence(_EC_ALGORITHM_OID, inner[2]), der.octet_string(plain))

@@ -61,7 +61,7 @@ def _entry_key(store: PemStore, entry: Entry, *, pem: bool) -> bytes:
     plain = entry.held_pkcs8()
     if plain is None:
         return _key_der_or_pem(store, entry.key, pem=pem)  # type: ignore[arg-type]
-    from keystores.pki.pkcs8 import encrypted_as_cryptography
+    from keystores.pki.held_pkcs8 import encrypted_as_cryptography
 
     data = encrypted_as_cryptography(plain, store.password) if store.password else plain
     return pem_armor("ENCRYPTED PRIVATE KEY" if store.password else "PRIVATE KEY", data) if pem else data

@@ -527,7 +527,7 @@ class _KeyOpening:
             plain = _decrypted_key(self._bag, self._password, True, self._location, self._label, self._budget)
             # imported after deriving: in a worker (lazy_entries.KeysAhead) the import would hold the GIL from
             # the caller's thread, and the derivation, which lets it go, would wait for it
-            from keystores.pki.pkcs8 import pkcs8_of_ec_der
+            from keystores.pki.held_pkcs8 import pkcs8_of_ec_der
 
             self._held.append(pkcs8_of_ec_der(plain))
             self._decrypted = plain
@@ -572,7 +572,14 @@ def _decoded(bags: list[_CertBag]) -> tuple[Any, ...]:
 
 def _name_certificates(certs: list[_CertBag]) -> None:
     """Every bag's issuer and subject as encoded (keystores.pki.columns.certificate_names); if any certificate
-    cannot be walked so, all take the names cryptography re-encodes, so that names are compared one way."""
+    cannot be walked so, all take the names cryptography re-encodes, so that names are compared one way.
+
+    A file of one certificate names none: a chain is built by matching one certificate's issuer to another's
+    subject, so its key's chain is that certificate alone whatever the names (its bag's issuer and subject stay
+    equal, b"": _build_chain's first test), and keystores.pki.columns is not imported to read them (~20 KB of
+    bytecode: keytool's and OpenSSL's one.p12, which convert, export and sign read, issue 15)."""
+    if len(certs) < 2:
+        return
     from keystores.pki.columns import certificate_names
 
     found = [certificate_names(bag.der) for bag in certs]
