@@ -617,6 +617,16 @@ def nss_passwd_floor(folder: Path, password_variable: str, new_variable: str) ->
 # The cyclic collector as keystores' command line sets it (cli/main.py: _YOUNG_OBJECTS), before a floor's body.
 GC_AS_KEYSTORES = "import gc as _floor_gc\n_floor_gc.set_threshold(50_000)"
 
+def _floor_end() -> str:
+    """The source of keystores' own end of a command-line run (cli/main.py _exit_at_once), for a floor to end the
+    same way: one function, so a floor never ends more cheaply or dearly than keystores does."""
+    import inspect
+
+    from keystores.cli.main import _exit_at_once
+
+    return inspect.getsource(_exit_at_once)
+
+
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv
 PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import run\n"
                 "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
@@ -651,13 +661,15 @@ class Install:
         cyclic collector as keystores' command line runs (cli.main.run: a threshold of 50,000 young objects, and
         what was made frozen before exit, so the interpreter's last collection walks none of it): the cheapest way
         is the floor's too, and without it a floor that imports much (python-pkcs11) spent ~10% of its
-        instructions in collections keystores does not make (callgrind)."""
+        instructions in collections keystores does not make (callgrind). It ends as keystores' command line ends,
+        by cli.main's own _exit_at_once (its source, run in the floor): without Python's teardown where that has
+        nothing left to do, through it where keystores' would go through it too (a token floor's python-pkcs11)."""
         lines = self._launcher.splitlines()
         index = next(i for i, line in enumerate(lines) if line.startswith(("from keystores", "import keystores")))
         entry = lines[index].split()[-1]
         text = "\n".join([*lines[:index], GC_AS_KEYSTORES, (FLOORS[name] if body is None else body).rstrip("\n"),
-                          "_floor_gc.freeze()",
-                          *(line.replace(f"{entry}()", "0") for line in lines[index + 1:])]) + "\n"
+                          "_floor_gc.freeze()", _floor_end(),
+                          *(line.replace(f"{entry}()", "_exit_at_once(0)") for line in lines[index + 1:])]) + "\n"
         path = self._folder / ("floor-" + "".join(c if c.isalnum() else "-" for c in name))
         path.write_text(text)
         if self.wheel:

@@ -141,9 +141,10 @@ _YOUNG_OBJECTS = 50_000
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console entry point: the one error boundary. Without `argv` it runs the process's own command line, and the
-    process ends when it returns: what the run made is then frozen for the cyclic collector, which Python would
-    otherwise walk through in full on the way out (~3% of `keystores list one.p12`'s instructions, callgrind).
+    """Console entry point: the one error boundary. Without `argv` it runs the process's own command line and ends
+    the process: at once where Python's teardown has nothing left to do (_exit_at_once), else through Python's
+    exit, with what the run made frozen for the cyclic collector, which Python would otherwise walk through in
+    full on the way out (~3% of `keystores list one.p12`'s instructions, callgrind).
 
     Such a run also collects cycles less often. Start-up makes objects that live until exit (modules, classes,
     functions: ~7,000 of them for `list one.p12`), and at Python's threshold of 700 the collector walks them about
@@ -155,9 +156,48 @@ def run(argv: list[str] | None = None) -> None:
         gc.set_threshold(_YOUNG_OBJECTS)
     try:
         _run(argv)
+    except SystemExit as exc:
+        if argv is None:
+            _exit_at_once(exc.code)
+        raise
     finally:
         if argv is None:
             gc.freeze()
+
+
+def _exit_at_once(status: object) -> None:
+    """End this process now with `status`, without Python's teardown, where that teardown has nothing left to do
+    for keystores; else return, and Python's own exit runs.
+
+    The teardown frees every module, class and function start-up made, one by one: ~4-6 M instructions, 1.5-2 ms
+    of CPU, after `list one.p12`, `list s.kdb` or `list sql:nss` has printed its last line (callgrind and
+    bench/run's "start-up:" rows; the floors there end the same way, bench/harness.py FLOOR_END). By then every
+    store is written and closed: each write is an atomic rename after an fsync, a database commits before its
+    command returns. What the teardown would still do is done here or is a reason to return: the standard streams
+    are flushed (a failing flush is left to Python, which reports it as it always does); atexit callbacks,
+    `threading`'s joins, a tracer or profiler, `python -i`, and python-pkcs11 or PyKCS11, whose library objects
+    call C_Finalize as they are freed, each mean Python's own exit."""
+    if status is None:
+        status = 0
+    elif not isinstance(status, int):
+        return  # a message Python prints before exiting 1
+    if (any(name in sys.modules for name in ("threading", "pkcs11", "PyKCS11")) or sys.gettrace() is not None
+            or sys.getprofile() is not None or sys.flags.inspect):
+        return
+    import atexit
+
+    callbacks = getattr(atexit, "_ncallbacks", None)  # CPython's count; without it, Python's own exit
+    if callbacks is None or callbacks():
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    import os
+
+    os._exit(status)
 
 
 def no_core_dumps() -> None:

@@ -63,7 +63,8 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
         argv = install.floor(name)
         text = Path(argv[0]).read_text()
         assert text.splitlines()[0] == launcher.splitlines()[0]  # the same interpreter, started the same way
-        assert "keystores" not in text.split("\n", 1)[1]
+        # keystores is named only in the text of the end it shares with keystores (harness._floor_end), never imported
+        assert "keystores" not in text.split("\n", 1)[1].replace(harness._floor_end(), "")
         loaded = _modules(argv, tmp_path)
         assert not {module for module in loaded if module.startswith("keystores")}, name
     # the cryptography floor signs without ECDSA.__init__'s import of the openssl backend, as keystores does
@@ -95,6 +96,19 @@ def test_a_floor_runs_with_the_cyclic_collector_set_as_keystores_sets_it(install
     done = subprocess.run(install.floor("token floor", body), capture_output=True, text=True, cwd=tmp_path,
                           check=True)
     assert done.stdout.split() == [str(_YOUNG_OBJECTS), "True"]
+
+
+def test_a_floor_ends_as_keystores_command_line_ends(install: harness.Install, tmp_path: Path) -> None:
+    """Install.floor ends by cli.main's _exit_at_once: without Python's teardown, and through it where keystores'
+    run would go through it too (python-pkcs11 loaded, as in the token floors)."""
+    probe = ("import os, sys\n"
+             "def _hook(event, args, write=os.write):\n"
+             "    if event == 'cpython.PyInterpreterState_Clear':\n"
+             "        write(1, b'teardown\\n')\n"
+             "sys.addaudithook(_hook)\n")
+    ended = [subprocess.run(install.floor("MAC floor", probe + extra), capture_output=True, text=True, cwd=tmp_path,
+                            check=True).stdout for extra in ("", "import pkcs11\n")]
+    assert ended == ["", "teardown\n"]
 
 
 def test_the_token_floors_log_in_importing_no_keystores_package_and_the_lean_one_no_asn1crypto(
