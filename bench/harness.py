@@ -628,9 +628,9 @@ def _floor_end() -> str:
 
 
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv
-PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import run\n"
+PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import main\n"
                 "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-                "    sys.exit(run())\n")
+                "    sys.exit(main())\n")
 
 
 class Install:

@@ -141,10 +141,10 @@ _YOUNG_OBJECTS = 50_000
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console entry point: the one error boundary. Without `argv` it runs the process's own command line and ends
-    the process: at once where Python's teardown has nothing left to do (_exit_at_once), else through Python's
-    exit, with what the run made frozen for the cyclic collector, which Python would otherwise walk through in
-    full on the way out (~3% of `keystores list one.p12`'s instructions, callgrind).
+    """The one error boundary: runs a command line and raises SystemExit with its exit code. Without `argv` it runs
+    the process's own command line, as main() does for the console script: what the run made is then frozen for
+    the cyclic collector, which Python would otherwise walk through in full on the way out (~3% of `keystores
+    list one.p12`'s instructions, callgrind), where main() leaves the way out to Python.
 
     Such a run also collects cycles less often. Start-up makes objects that live until exit (modules, classes,
     functions: ~7,000 of them for `list one.p12`), and at Python's threshold of 700 the collector walks them about
@@ -156,18 +156,25 @@ def run(argv: list[str] | None = None) -> None:
         gc.set_threshold(_YOUNG_OBJECTS)
     try:
         _run(argv)
-    except SystemExit as exc:
-        if argv is None:
-            _exit_at_once(exc.code)
-        raise
     finally:
         if argv is None:
             gc.freeze()
 
 
+def main() -> None:
+    """The `keystores` command and `python -m keystores`: run() of the process's own command line, then the end of
+    the process, at once where Python's teardown has nothing left to do (_exit_at_once). A program that runs a
+    command line and goes on calls run()."""
+    try:
+        run()
+    except SystemExit as exc:
+        _exit_at_once(exc.code)
+        raise
+
+
 def _exit_at_once(status: object) -> None:
-    """End this process now with `status`, without Python's teardown, where that teardown has nothing left to do
-    for keystores; else return, and Python's own exit runs.
+    """End this process now with `status` (main()'s SystemExit code), without Python's teardown, where that
+    teardown has nothing left to do for keystores; else return, and Python's own exit runs.
 
     The teardown frees every module, class and function start-up made, one by one: ~4-6 M instructions, 1.5-2 ms
     of CPU, after `list one.p12`, `list s.kdb` or `list sql:nss` has printed its last line (callgrind and

@@ -1,3 +1,3 @@
-from keystores.cli.main import run
+from keystores.cli.main import main
 
-run()
+main()

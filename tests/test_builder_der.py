@@ -223,9 +223,11 @@ def test_certreq_imports_no_x509_decoder(tmp_path: Path) -> None:
 
 def _run_noting_imports(folder: Path, env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     """`keystores ARGV --password env:KS_PW` in a fresh interpreter that then prints the modules it imported."""
-    probe = ("import sys, runpy\nsys.argv = ['keystores', *sys.argv[1:], '--password', 'env:KS_PW']\ntry:\n"
+    # python -m keystores ends its process when the command is done, unless an atexit callback waits (cli.main)
+    probe = ("import atexit, sys, runpy\nsys.argv = ['keystores', *sys.argv[1:], '--password', 'env:KS_PW']\n"
+             "atexit.register(lambda: print(' '.join(sys.modules)))\ntry:\n"
              "    runpy.run_module('keystores', run_name='__main__')\nexcept SystemExit as exit:\n"
-             "    assert not exit.code, exit.code\nprint(' '.join(sys.modules))")
+             "    assert not exit.code, exit.code\n")
     done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=folder, env=env,
                           check=True)
     assert "keystores.ops.lifecycle" in done.stdout.split()  # the probe sees what the command imported

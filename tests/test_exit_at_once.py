@@ -21,7 +21,7 @@ PROBE = """if True:
 
 
 def _run(args: list[str], before: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    source = PROBE + before + "\nfrom keystores.cli.main import run\nrun()\n"
+    source = PROBE + before + "\nfrom keystores.cli.main import main\nmain()\n"
     return subprocess.run([sys.executable, "-c", source, *args], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, "NO_COLOR": "1"}, check=False)
 
@@ -56,10 +56,15 @@ def test_python_s_own_exit_runs_where_something_still_needs_it(before: str) -> N
     assert ("callback ran" in done.stdout) == ("atexit" in before)
 
 
-def test_a_run_given_its_arguments_returns_to_its_caller() -> None:
-    """run(argv), as tests and scripts call it in-process, raises SystemExit as always and never ends the process."""
-    from keystores.cli.main import run
-
-    with pytest.raises(SystemExit) as raised:
-        run(["version"])
-    assert raised.value.code == 0
+def test_run_returns_to_its_caller_only_main_ends_the_process() -> None:
+    """run(), as tests and programs that go on call it, raises SystemExit as always; only main(), the console
+    script's and `python -m keystores`'s entry, ends the process."""
+    source = PROBE + ("\nfrom keystores.cli.main import run\ntry:\n    run()\nexcept SystemExit as exc:\n"
+                      "    print('went on after', exc.code)\n")
+    went_on = subprocess.run([sys.executable, "-c", source, "version"], capture_output=True, text=True, check=True)
+    assert went_on.stdout.splitlines()[-1] == "went on after 0"
+    assert "teardown" in went_on.stderr
+    module = subprocess.run([sys.executable, "-c", PROBE + "\nimport runpy\nrunpy.run_module('keystores', "
+                             "run_name='__main__')\nprint('went on')\n", "version"], capture_output=True, text=True,
+                            check=True)
+    assert "went on" not in module.stdout and "teardown" not in module.stderr
