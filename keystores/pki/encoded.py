@@ -33,18 +33,30 @@ SIGNATURE_OIDS = {
     ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2", ("dsa", "sha384"): "2.16.840.1.101.3.4.3.3",
     ("dsa", "sha512"): "2.16.840.1.101.3.4.3.4",
 }
-_NULL = b"\x05\x00"
 
 
 def signature_hashes() -> dict[bytes, str]:
     """The signature AlgorithmIdentifiers as keystores.pki.builder writes them (DER) -> the hash each names."""
     if not _SIGNATURE_HASHES:
-        for (kind, hash_name), dotted in SIGNATURE_OIDS.items():
-            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
+        _SIGNATURE_HASHES.update((bytes.fromhex(written), hash_name) for written, hash_name in _SIGNATURE_DER)
     return _SIGNATURE_HASHES
 
 
 _SIGNATURE_HASHES: dict[bytes, str] = {}
+# SIGNATURE_OIDS' AlgorithmIdentifiers as DER, written out: encoding the 16 on first use cost ~0.9 M instructions,
+# paid by the first signature a command checks (sign's request, receive's and validate's chain links; start-up
+# speed, bench/bench_core.py "sign"). tests/test_builder_der.py holds them to SIGNATURE_OIDS through crypto.der.
+_SIGNATURE_DER = (
+    ("300d06092a864886f70d0101040500", "md5"), ("300d06092a864886f70d0101050500", "sha1"),
+    ("300d06092a864886f70d01010e0500", "sha224"), ("300d06092a864886f70d01010b0500", "sha256"),
+    ("300d06092a864886f70d01010c0500", "sha384"), ("300d06092a864886f70d01010d0500", "sha512"),
+    ("300906072a8648ce3d0401", "sha1"), ("300a06082a8648ce3d040301", "sha224"),
+    ("300a06082a8648ce3d040302", "sha256"), ("300a06082a8648ce3d040303", "sha384"),
+    ("300a06082a8648ce3d040304", "sha512"),
+    ("300906072a8648ce380403", "sha1"), ("300b0609608648016503040301", "sha224"),
+    ("300b0609608648016503040302", "sha256"), ("300b0609608648016503040303", "sha384"),
+    ("300b0609608648016503040304", "sha512"),
+)
 
 
 class Encoded:
