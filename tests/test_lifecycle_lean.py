@@ -49,7 +49,10 @@ SHED_DATES = {"datetime", "_datetime"}
 SHED_BY_SIGN = {"keystores.ops.transfer", "keystores.pki.certificates"}
 # What sign and receive of EC keys no longer import: the certificate reader keystores.pki.spki asked whether a key's
 # point loads (libcrypto makes the key from its point: crypto/verify)
-SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
+SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown",
+                            # nor list's column reader: pki.spki reads an EC key in the form cryptography writes
+                            # by its bytes (crypto.verify.ec_spki_point) and checks its point with pki.curves'
+                            "keystores.pki.columns"}
 # and receive: certificates' descriptions (for the messages that name one: none here; sign's CLI names the
 # certificate it wrote) and the fingerprints module (for a chain the reply leaves incomplete)
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
