@@ -333,12 +333,17 @@ class EncodedCertificate(_Signed):
     def validity_seconds(self) -> tuple[float, float]:
         """(notBefore, notAfter) as POSIX seconds, without datetime where the times are in their plain forms
         (keystores.pki.when.posix_seconds; start-up speed: sign and receive compare them with the clock); another
-        form as cryptography reads it, to the microsecond."""
+        form as cryptography reads it, to the microsecond. Read once (sign checks the CA's as it reads its chain,
+        then compares it with the new certificate's)."""
+        cached = self.__dict__.get("_validity_cache")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         found: list[float] = []
         for index, which in ((0, "not_valid_before_utc"), (1, "not_valid_after_utc")):
             seconds = self._plain_seconds(index)
             found.append(seconds if seconds is not None else self._time(index, which).timestamp())
-        return found[0], found[1]
+        validity = self.__dict__["_validity_cache"] = (found[0], found[1])
+        return validity
 
     def _plain_seconds(self, index: int) -> int | None:
         """_plain_time as POSIX seconds (None where it is None), without datetime."""
