@@ -431,3 +431,14 @@ def test_a_short_to_be_signed_is_malformed_der_not_an_index_error() -> None:
         with pytest.raises(der.DerError):
             getattr(cert, field)
     assert cert.serial_number == 7
+
+
+def test_the_signature_algorithms_read_are_those_the_builder_writes() -> None:
+    """keystores.pki.encoded's table of signature AlgorithmIdentifiers (written out as DER, start-up speed) is
+    SIGNATURE_OIDS encoded by keystores.crypto.der, as keystores.pki.builder writes them: RSA's with a NULL."""
+    from keystores.crypto import der
+    from keystores.pki.encoded import SIGNATURE_OIDS, signature_hashes
+
+    assert signature_hashes() == {der.sequence(der.oid(dotted), b"\x05\x00" if kind == "rsa" else b""): hash_name
+                                  for (kind, hash_name), dotted in SIGNATURE_OIDS.items()}
+    assert len(signature_hashes()) == len(SIGNATURE_OIDS)

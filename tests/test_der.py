@@ -30,6 +30,20 @@ def test_an_oid_is_encoded_once_and_the_memo_stays_small():
         der.oid("1.2.x")
 
 
+def test_oids_of_many_arcs_encode_as_asn1crypto_encodes_them():
+    """Arcs of one byte and of many (the first two sharing one subidentifier), as asn1crypto writes them; a negative
+    arc is refused (it was an endless loop)."""
+    import random
+
+    rng = random.Random(15)
+    for _ in range(2000):
+        dotted = ".".join([str(rng.randrange(3)), str(rng.randrange(40)),
+                           *(str(rng.randrange(10 ** rng.randrange(1, 12))) for _ in range(rng.randrange(6)))])
+        assert der._encode_oid(dotted) == core.ObjectIdentifier(dotted).dump(), dotted
+    with pytest.raises(ValueError):
+        der._encode_oid("1.2.-1")
+
+
 def test_non_minimal_oid_arcs_are_refused_only_when_asked():
     content = bytes([0x2A, 0x80, 0x01])  # 1.2.1 with a padded arc
     assert der.oid_text(content) == "1.2.1"

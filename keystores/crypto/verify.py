@@ -109,13 +109,21 @@ _EC_SPKI = {
 EC_GROUPS = {"1.2.840.10045.3.1.7": b"P-256", "1.3.132.0.34": b"P-384", "1.3.132.0.35": b"P-521"}
 
 
-def _ec_public_key(spki_der: bytes) -> int | None:
-    """The EVP_PKEY of an EC SubjectPublicKeyInfo in the form _EC_SPKI lists, made from its point; None for any
-    other key, or where libcrypto does not make it (the caller decodes it)."""
+def ec_spki_point(spki_der: bytes) -> tuple[bytes, bytes] | None:
+    """(OpenSSL's name of the curve, the point) of an EC SubjectPublicKeyInfo in the form _EC_SPKI lists (the named
+    curve, the point uncompressed at the curve's length: as cryptography writes one), read from its bytes; None for
+    any other key or form. Whether the point is on the curve is the caller's to ask."""
     form = _EC_SPKI.get(len(spki_der))
     if form is None or not spki_der.startswith(form[0]) or spki_der[len(form[0])] != 0x04:
         return None
-    return ec_key(form[1], spki_der[len(form[0]):])
+    return form[1], spki_der[len(form[0]):]
+
+
+def _ec_public_key(spki_der: bytes) -> int | None:
+    """The EVP_PKEY of an EC SubjectPublicKeyInfo in the form _EC_SPKI lists, made from its point; None for any
+    other key, or where libcrypto does not make it (the caller decodes it)."""
+    found = ec_spki_point(spki_der)
+    return None if found is None else ec_key(*found)
 
 
 def ec_key(group: bytes, point: bytes, scalar: bytes | None = None) -> int | None:

@@ -130,13 +130,19 @@ def receive(store: KeyStore, certificates: Sequence[x509.Certificate], chain: Se
     """Attach a signed certificate (and its chain) to the key it was made for, found by public key among the
     store's key pairs (a token key or a placeholder-holding key too) and pending requests. When nothing matches
     the error lists every key tried, and nothing is written."""
+    if not certificates:
+        raise UsageError("no certificate to receive", store=store.location)
+    # The store's write's derivations (a PKCS#12's certificates part and MAC, each with a fresh salt; its key bags are
+    # written back as read) start now on another core, beside the matching, the chain's checks and the entry's
+    # making below, instead of at the save, which waited for them (store.expect_write, as certreq's _EARLY_WRITE;
+    # bench/bench_core.py "receive"). Where nothing matches, they are dropped unused when the store closes; a key
+    # that must be sealed anew (another profile or password) is not foreseen: that write derives as before.
+    store.expect_write()
     from keystores.lazy_entries import made_entry
     from keystores.pki.chain import is_self_issued, is_self_signed, order_chain
     from keystores.pki.encoded import as_encoded
     from keystores.pki.when import iso_utc
 
-    if not certificates:
-        raise UsageError("no certificate to receive", store=store.location)
     # the clock as POSIX seconds, and the leaf's end read so: datetime only for a warning (start-up speed)
     if now is None:
         import time

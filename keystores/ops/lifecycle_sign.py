@@ -115,7 +115,7 @@ def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSi
         end = ca_end
     signer = _signer(ca_store, entry, ca_label)
     ca_public_key = _certificate_key(ca_cert)
-    if _key_print(signer.public_key) != _key_print(ca_public_key):
+    if not _same_key(signer.public_key, ca_public_key):
         raise KeystoreError("the private key does not belong to the CA certificate", **where)
 
     alt_names = parse_sans(sans)
@@ -175,6 +175,16 @@ def _certificate_key(item: Any) -> Any:
 
     found = spki_key(item.spki_der) if isinstance(item, Encoded) else None
     return found if found is not None else item.public_key()
+
+
+def _same_key(one: Any, other: Any) -> bool:
+    """_key_print(one) == _key_print(other): for two keys held as DER (SpkiKey), whose prints are the SHA-256 of that
+    DER, by the DER itself (equal DER, equal prints; a different DER, different prints), without hashing it."""
+    from keystores.pki.spki import SpkiKey
+
+    if isinstance(one, SpkiKey) and isinstance(other, SpkiKey):
+        return one.der == other.der
+    return _key_print(one) == _key_print(other)
 
 
 def _key_print(public_key: Any) -> bytes:

@@ -17,7 +17,9 @@ certificates in JKS); the README's Speed section has the figures.
 from __future__ import annotations
 
 from keystores.crypto.der import DerError, oid_text, read
-from keystores.pki.curves import curve_of_params
+
+# NIST_FIELDS and ec_point_on_curve live with the curves (moved there, served from here as before)
+from keystores.pki.curves import NIST_FIELDS, curve_of_params, ec_point_on_curve  # noqa: F401
 
 # cryptography's short names (x509.name._NAMEOID_TO_NAME); other attribute types print as dotted OIDs.
 _SHORT_NAMES = {"2.5.4.3": "CN", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
@@ -254,31 +256,6 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         return _name(der, *layout.subject), not_after, key_facts(der, *layout.spki)[0]
     except (IndexError, ValueError):  # _Declined, DerError
         return None
-
-
-# y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4 D.1.2): (p, b) of the curves keystores.pki.curves knows, by key type.
-NIST_FIELDS = {
-    "EC-P256": (2**256 - 2**224 + 2**192 + 2**96 - 1,
-                0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
-    "EC-P384": (2**384 - 2**128 - 2**96 + 2**32 - 1,
-                0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
-    "EC-P521": (2**521 - 1, int("51953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1"
-                                "652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00", 16)),
-}
-
-
-def ec_point_on_curve(key_type: str, point: bytes) -> bool:
-    """keystores.pki.shown.ec_point_loads of the point (the key's BIT STRING after its unused-bits byte)."""
-    p, b = NIST_FIELDS[key_type]
-    size = (p.bit_length() + 7) // 8
-    x = int.from_bytes(point[1 : 1 + size], "big")
-    if x >= p:
-        return False
-    right = (pow(x, 3, p) - 3 * x + b) % p
-    if point[0] == 4:
-        y = int.from_bytes(point[1 + size :], "big")
-        return y < p and y * y % p == right
-    return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)
 
 
 def plain_time(data: bytes, tag: int, start: int, stop: int) -> str:

@@ -2,7 +2,8 @@
 size) from which key-type parsing and display, the DER column reader, PKCS#11 EC_PARAMS and NSS key records all
 take what they need. Keys on other curves are read, and named by their OID or asn1crypto's name, never made here.
 
-Pure data with no import beyond keystores.frozen at load time: `list` loads it with the column reader."""
+Pure data (and the point check of its curves' fields) with no import beyond keystores.frozen at load time:
+`list` loads it with the column reader."""
 
 from __future__ import annotations
 
@@ -71,3 +72,29 @@ def curve_named(name: str) -> Curve | None:
 def curve_of_params(params_der: bytes) -> Curve | None:
     """The curve whose named-curve OID DER (tag and length included) is `params_der`, or None."""
     return _BY_PARAMS.get(bytes(params_der))
+
+
+# y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4 D.1.2): (p, b) of the curves above, by key type. (From
+# keystores.pki.columns, which serves both names as before: pki.spki checks a point with them without columns.)
+NIST_FIELDS = {
+    "EC-P256": (2**256 - 2**224 + 2**192 + 2**96 - 1,
+                0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B),
+    "EC-P384": (2**384 - 2**128 - 2**96 + 2**32 - 1,
+                0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF),
+    "EC-P521": (2**521 - 1, int("51953EB9618E1C9A1F929A21A0B68540EEA2DA725B99B315F3B8B489918EF109E156193951EC7E937B1"
+                                "652C0BD3BB1BF073573DF883D2C34F1EF451FD46B503F00", 16)),
+}
+
+
+def ec_point_on_curve(key_type: str, point: bytes) -> bool:
+    """keystores.pki.shown.ec_point_loads of the point (the key's BIT STRING after its unused-bits byte)."""
+    p, b = NIST_FIELDS[key_type]
+    size = (p.bit_length() + 7) // 8
+    x = int.from_bytes(point[1 : 1 + size], "big")
+    if x >= p:
+        return False
+    right = (pow(x, 3, p) - 3 * x + b) % p
+    if point[0] == 4:
+        y = int.from_bytes(point[1 + size :], "big")
+        return y < p and y * y % p == right
+    return pow(right, (p - 1) // 2, p) == 1  # compressed: a y exists (right is never 0: no point of order 2)

@@ -33,18 +33,30 @@ SIGNATURE_OIDS = {
     ("dsa", "sha256"): "2.16.840.1.101.3.4.3.2", ("dsa", "sha384"): "2.16.840.1.101.3.4.3.3",
     ("dsa", "sha512"): "2.16.840.1.101.3.4.3.4",
 }
-_NULL = b"\x05\x00"
 
 
 def signature_hashes() -> dict[bytes, str]:
     """The signature AlgorithmIdentifiers as keystores.pki.builder writes them (DER) -> the hash each names."""
     if not _SIGNATURE_HASHES:
-        for (kind, hash_name), dotted in SIGNATURE_OIDS.items():
-            _SIGNATURE_HASHES[der.sequence(der.oid(dotted), _NULL if kind == "rsa" else b"")] = hash_name
+        _SIGNATURE_HASHES.update((bytes.fromhex(written), hash_name) for written, hash_name in _SIGNATURE_DER)
     return _SIGNATURE_HASHES
 
 
 _SIGNATURE_HASHES: dict[bytes, str] = {}
+# SIGNATURE_OIDS' AlgorithmIdentifiers as DER, written out: encoding the 16 on first use cost ~0.9 M instructions,
+# paid by the first signature a command checks (sign's request, receive's and validate's chain links; start-up
+# speed, bench/bench_core.py "sign"). tests/test_builder_der.py holds them to SIGNATURE_OIDS through crypto.der.
+_SIGNATURE_DER = (
+    ("300d06092a864886f70d0101040500", "md5"), ("300d06092a864886f70d0101050500", "sha1"),
+    ("300d06092a864886f70d01010e0500", "sha224"), ("300d06092a864886f70d01010b0500", "sha256"),
+    ("300d06092a864886f70d01010c0500", "sha384"), ("300d06092a864886f70d01010d0500", "sha512"),
+    ("300906072a8648ce3d0401", "sha1"), ("300a06082a8648ce3d040301", "sha224"),
+    ("300a06082a8648ce3d040302", "sha256"), ("300a06082a8648ce3d040303", "sha384"),
+    ("300a06082a8648ce3d040304", "sha512"),
+    ("300906072a8648ce380403", "sha1"), ("300b0609608648016503040301", "sha224"),
+    ("300b0609608648016503040302", "sha256"), ("300b0609608648016503040303", "sha384"),
+    ("300b0609608648016503040304", "sha512"),
+)
 
 
 class Encoded:
@@ -321,12 +333,17 @@ class EncodedCertificate(_Signed):
     def validity_seconds(self) -> tuple[float, float]:
         """(notBefore, notAfter) as POSIX seconds, without datetime where the times are in their plain forms
         (keystores.pki.when.posix_seconds; start-up speed: sign and receive compare them with the clock); another
-        form as cryptography reads it, to the microsecond."""
+        form as cryptography reads it, to the microsecond. Read once (sign checks the CA's as it reads its chain,
+        then compares it with the new certificate's)."""
+        cached = self.__dict__.get("_validity_cache")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         found: list[float] = []
         for index, which in ((0, "not_valid_before_utc"), (1, "not_valid_after_utc")):
             seconds = self._plain_seconds(index)
             found.append(seconds if seconds is not None else self._time(index, which).timestamp())
-        return found[0], found[1]
+        validity = self.__dict__["_validity_cache"] = (found[0], found[1])
+        return validity
 
     def _plain_seconds(self, index: int) -> int | None:
         """_plain_time as POSIX seconds (None where it is None), without datetime."""

@@ -3,10 +3,11 @@ keys certificates mostly hold (RSA, EC on P-256/P-384/P-521) without loading the
 it, its RSA size, whether keystores.limits refuses it, and its fingerprint as cryptography's key would give it.
 
 A speed device (issue 15; bench/bench_core.py "start-up: keystores audit s.kdb", "receive"): loading a key means
-importing cryptography (~10 ms of CPU). The loadability checks are keystores.pki.columns' (key_facts, and
-ec_point_on_curve for an EC point) and keystores.pki.shown's (an RSA key's numbers), each held to cryptography's
-loader (tests/test_shown.py); the rest is tested against cryptography's keys in tests/test_verify.py. Any other
-key, or form, gives None: the caller loads the key.
+importing cryptography (~10 ms of CPU). The loadability checks are keystores.pki.columns' key_facts and
+keystores.pki.curves' ec_point_on_curve for an EC point (an EC key in the form cryptography writes is read by its
+bytes, keystores.crypto.verify.ec_spki_point, without columns) and keystores.pki.shown's (an RSA key's numbers),
+each held to cryptography's loader (tests/test_shown.py); the rest is tested against cryptography's keys in
+tests/test_verify.py. Any other key, or form, gives None: the caller loads the key.
 """
 
 from __future__ import annotations
@@ -52,7 +53,14 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
     """(RSA modulus bits or None for EC, absurd, in the form cryptography writes, size in bits) or None; remembered
     per key."""
     if spki not in _FACTS:
-        from keystores.pki.columns import ec_point_on_curve, key_facts
+        from keystores.crypto.verify import ec_spki_point
+
+        ec_form = ec_spki_point(spki)
+        if ec_form is not None:  # an EC key as cryptography writes it: read by its bytes (_ec_facts)
+            _FACTS[spki] = _ec_facts(*ec_form)
+            return _FACTS[spki]
+        from keystores.pki.columns import key_facts
+        from keystores.pki.curves import ec_point_on_curve
 
         found: tuple[int | None, bool, bool, int] | None = None
         try:
@@ -74,6 +82,18 @@ def _facts(spki: bytes) -> tuple[int | None, bool, bool, int] | None:
             found = None
         _FACTS[spki] = found
     return _FACTS[spki]
+
+
+def _ec_facts(group: bytes, point: bytes) -> tuple[int | None, bool, bool, int] | None:
+    """_facts of an EC key in the form crypto.verify.ec_spki_point reads (OpenSSL's name of its curve, its point
+    uncompressed): what key_facts and ec_point_on_curve give for it, without importing keystores.pki.columns (20.5 KB
+    of list's column readers; start-up speed: sign and receive check EC keys only, bench/bench_core.py "sign")."""
+    from keystores.pki.curves import curve_named, ec_point_on_curve
+
+    curve = curve_named(group.decode("ascii"))
+    if curve is None:  # (verify's forms are the NIST curves': never)
+        return None
+    return (None, False, True, curve.bits) if ec_point_on_curve(f"EC-{curve.short}", point) else None
 
 
 def _rsa_key_loads(content: bytes) -> bool:
