@@ -411,3 +411,22 @@ def test_reading_a_kdb_loads_no_writer(installed: str, stores: dict[str, str], t
     assert "keystores.backends.cms.write" in modules
     before["root"] = before.pop("ca")
     assert _chains(copy, PASSWORD) == before
+
+
+def test_a_single_file_write_loads_neither_the_multi_file_commit_nor_write_after(installed: str,  # noqa: F811
+                                                                                 stores: dict[str, str],  # noqa: F811
+                                                                                 tmp_path: Path) -> None:
+    """A write of one file (export to PEM; convert to PEM, JKS, PKCS#12) runs keystores.fileio alone: the
+    multi-file commit (keystores.fileio_many) and certreq's write_after (keystores.fileio_after) are loaded where
+    used, as a convert to a .kdb (its .rdb and .crl beside it) shows (start-up)."""
+    pw = ["--password", "env:LEAN_PW"]
+    written = {"o.pem": ["export", stores["one.p12"], "server", "-o", str(tmp_path / "o.pem"), *pw]}
+    for name in ("c.pem", "c.jks", "c.p12"):
+        written[name] = ["convert", stores["one.p12"], str(tmp_path / name), *pw, "--dest-password", "env:LEAN_PW"]
+    for name, argv in written.items():
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.fileio" in modules and not {"keystores.fileio_many", "keystores.fileio_after"} & modules, argv
+        assert (tmp_path / name).is_file()
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(tmp_path / "c.kdb"), *pw, "--dest-password",
+                                      "env:LEAN_PW"])
+    assert "keystores.fileio_many" in modules and (tmp_path / "c.rdb").is_file()
