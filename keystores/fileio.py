@@ -5,7 +5,7 @@ lose each other's entries and no lock file is left beside the store. Readers tak
 so they see the old file or the new one, never half of one.
 
 A writer killed mid-write (SIGKILL, power loss) cannot remove its temp file; the next writer to take the folder
-lock does (`_sweep_stale_temps`). A temp file is flocked by its writer until renamed, so a live writer's temp
+lock does (keystores.fileio_recover). A temp file is flocked by its writer until renamed, so a live writer's temp
 file (one not under this folder lock) is never taken for a dead one.
 
 What a single-file write runs is here; a multi-file commit (keystores.fileio_many.atomic_write_many) and a file that
@@ -15,7 +15,6 @@ served from here by name (start-up speed, issue 15).
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import time
@@ -63,9 +62,7 @@ class folder_lock:
         else:
             _held[folder] = [_acquire(folder, self._path, self._timeout), 1]
             try:
-                locked_at = time.time()
-                _complete_commits(folder)  # before the sweep, which would take a decided commit's files for litter
-                _sweep_stale_temps(folder, locked_at)
+                _recover(folder, time.time())
             except BaseException:
                 _release(folder)
                 raise
@@ -131,41 +128,6 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
     finally:
         staged.discard(keep=renamed)
     _fsync_folder(paths.parent(target))
-
-
-def _complete_commits(folder: str) -> None:
-    """Rename what intent records in `folder` name, then drop the records (called with the folder lock held)."""
-    try:
-        records = sorted(n for n in os.listdir(folder) if n.startswith(INTENT_PREFIX))
-    except OSError:
-        return
-    for name in records:
-        record = paths.join(folder, name)
-        try:
-            with open(record, "rb") as file:
-                moves = [line.partition("\t")[::2] for line in file.read().decode("utf-8").splitlines()]
-            for tmp_name, target_name in moves:  # all checked before any is done: our temp files, this folder
-                if "/" in tmp_name + target_name or not tmp_name.startswith(TEMP_PREFIX) or not target_name:
-                    raise ValueError(tmp_name)
-            moved = False
-            for tmp_name, target_name in moves:
-                with suppress(FileNotFoundError):  # renamed before the writer died
-                    os.replace(paths.join(folder, tmp_name), paths.join(folder, target_name))
-                    moved = True
-            _fsync_folder(folder)  # the renames are on disk before the record that asks for them goes
-            try:
-                os.unlink(record)
-            except OSError as exc:
-                # A record that named nothing left to rename belongs to a commit that finished: only its removal
-                # had not reached the disk (atomic_write_many does not wait for it). A reader who may not change
-                # the folder (or a read-only file system) leaves it to the next writer; the files are whole.
-                if moved or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                    raise
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            reason = exc if isinstance(exc, OSError) else OSError(errno.EINVAL, "the record is damaged")
-            raise _io_error(record, reason, "complete an interrupted write") from None
-    if records:
-        _fsync_folder(folder)
 
 
 class _Staged:
@@ -260,30 +222,29 @@ def _keep_owner(fd: int, existing: os.stat_result) -> None:
             os.fchown(fd, -1, existing.st_gid)
 
 
-def _sweep_stale_temps(folder: str, locked_at: float) -> None:
-    """Remove temp files that killed writers left in `folder` (called with the folder lock held).
-
-    Only files older than the lock and not flocked by a live writer go: whoever made them held this lock
-    before us (and is gone) or is a dead lockless writer.
-    """
+def _recover(folder: str, locked_at: float) -> None:
+    """What a killed writer left in `folder`, put right (called with the folder lock held, `locked_at` when it was
+    taken): an interrupted multi-file commit completed, then its stale temp files removed. One listing of the folder
+    finds both; the code that acts on them (keystores.fileio_recover) is loaded only when there is something to act
+    on, which after a clean run there is not (start-up speed of every write, issue 15)."""
     try:
-        names = [n for n in os.listdir(folder) if n.startswith(TEMP_PREFIX)]
+        names = os.listdir(folder)
     except OSError:
         return
-    import fcntl  # see _acquire
+    records = sorted(n for n in names if n.startswith(INTENT_PREFIX))
+    if records:
+        from keystores.fileio_recover import _complete_commits
 
-    for name in names:
-        path = paths.join(folder, name)
-        with suppress(OSError):
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            try:
-                info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode) or info.st_mtime > locked_at:
-                    continue
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a live writer holds it
-                os.unlink(path)
-            finally:
-                os.close(fd)
+        _complete_commits(folder, records)  # before the sweep, which would take a decided commit's files for litter
+        try:
+            names = os.listdir(folder)  # what the records named is renamed away
+        except OSError:
+            return
+    stale = [n for n in names if n.startswith(TEMP_PREFIX)]
+    if stale:
+        from keystores.fileio_recover import _sweep_stale_temps
+
+        _sweep_stale_temps(folder, locked_at, stale)
 
 
 def _fsync_folder(folder: str) -> None:

@@ -430,3 +430,32 @@ def test_a_single_file_write_loads_neither_the_multi_file_commit_nor_write_after
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(tmp_path / "c.kdb"), *pw, "--dest-password",
                                       "env:LEAN_PW"])
     assert "keystores.fileio_many" in modules and (tmp_path / "c.rdb").is_file()
+
+
+def test_a_single_file_write_completes_a_commit_a_killed_writer_left_beside_it(installed: str,  # noqa: F811
+                                                                              stores: dict[str, str],  # noqa: F811
+                                                                              tmp_path: Path) -> None:
+    """Taking the folder lock puts right what a killed writer left, whatever the write: an export of one PEM file
+    into a folder where a .kdb commit was decided and not finished renames its files into place, removes its record
+    and sweeps a dead writer's temp file; the code that does it (keystores.fileio_recover) loads only then, and a
+    write into a clean folder does not load it (start-up)."""
+    import os
+    import time
+
+    from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX
+
+    for name in ("a.kdb", "a.rdb"):
+        (tmp_path / name).write_bytes(b"old " + name.encode())
+        (tmp_path / f"{TEMP_PREFIX}{name}.0badf00d").write_bytes(b"new " + name.encode())
+    (tmp_path / f"{INTENT_PREFIX}a.kdb").write_text(f"{TEMP_PREFIX}a.kdb.0badf00d\ta.kdb\n"
+                                                    f"{TEMP_PREFIX}a.rdb.0badf00d\ta.rdb\n")
+    stale = tmp_path / f"{TEMP_PREFIX}b.p12.deadbeef"
+    stale.write_bytes(b"half a store")
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+    export = ["export", stores["one.p12"], "server", "--password", "env:LEAN_PW", "-o"]
+    modules, _ = _as_user(installed, [*export, str(tmp_path / "o.pem")])
+    assert "keystores.fileio_recover" in modules
+    assert (tmp_path / "a.kdb").read_bytes() == b"new a.kdb" and (tmp_path / "a.rdb").read_bytes() == b"new a.rdb"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.kdb", "a.rdb", "o.pem"]
+    modules, _ = _as_user(installed, [*export, str(tmp_path / "p.pem")])
+    assert "keystores.fileio_recover" not in modules and (tmp_path / "p.pem").is_file()
