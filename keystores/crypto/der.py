@@ -274,3 +274,53 @@ def strict_base64_decode(text: bytes) -> bytes:
     import binascii
 
     return binascii.a2b_base64(text, strict_mode=True)
+
+
+class _Layout:
+    """Where a certificate's fields are (offsets into its DER): the TBSCertificate walked once, its field tags
+    checked, nothing decoded. DerError (or IndexError) for a certificate not in that shape."""
+
+    __slots__ = ("cert_stop", "issuer", "spki", "subject", "subject_at", "tbs_stop", "validity")
+
+    def __init__(self, der: bytes) -> None:
+        tag, cert_start, self.cert_stop = read(der, 0, len(der), minimal=True)
+        if tag != 0x30 or self.cert_stop != len(der):
+            raise DerError
+        tag, tbs_start, self.tbs_stop = read(der, cert_start, self.cert_stop, minimal=True)
+        if tag != 0x30:
+            raise DerError
+        tag, _, at = read(der, tbs_start, self.tbs_stop, minimal=True)
+        if tag == 0xA0:  # [0] version
+            tag, _, at = read(der, at, self.tbs_stop, minimal=True)
+        alg_tag, _, issuer_at = read(der, at, self.tbs_stop, minimal=True)
+        issuer_tag, _, validity_at = read(der, issuer_at, self.tbs_stop, minimal=True)
+        validity_tag, validity_start, validity_stop = read(der, validity_at, self.tbs_stop, minimal=True)
+        subject_tag, subject_start, subject_stop = read(der, validity_stop, self.tbs_stop, minimal=True)
+        spki_tag, spki_start, spki_stop = read(der, subject_stop, self.tbs_stop, minimal=True)
+        if (tag, alg_tag, issuer_tag, validity_tag, subject_tag, spki_tag) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
+            raise DerError
+        self.issuer = (issuer_at, validity_at)  # the whole Name TLV
+        self.validity = (validity_start, validity_stop)
+        self.subject_at = validity_stop
+        self.subject = (subject_start, subject_stop)  # the Name's content
+        self.spki = (spki_start, spki_stop)
+
+
+def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
+    """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
+    the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""
+    try:
+        layout = _Layout(der)
+    except (IndexError, ValueError):  # DerError
+        return None
+    return der[slice(*layout.subject)], der[layout.subject[1]:layout.spki[1]]  # the key's TLV follows the subject
+
+
+def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:
+    """(issuer, subject) of a certificate as they are encoded in it (each Name's whole DER), without decoding the
+    rest: what a chain is built by before any certificate is decoded. None when the DER is malformed."""
+    try:
+        layout = _Layout(der)
+    except (IndexError, ValueError):  # DerError
+        return None
+    return der[slice(*layout.issuer)], der[layout.subject_at:layout.subject[1]]
