@@ -16,7 +16,7 @@ certificates in JKS); the README's Speed section has the figures.
 
 from __future__ import annotations
 
-from keystores.crypto.der import DerError, _Layout, oid_text, read
+from keystores.crypto.der import DerError, certificate_layout, oid_text, read
 from keystores.crypto.der import certificate_names as certificate_names  # (moved: served here as before)
 from keystores.crypto.der import subject_and_key as subject_and_key
 from keystores.pki.curves import curve_of_params
@@ -210,12 +210,12 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
     """(subject as RFC 4514, notAfter as ISO 8601 UTC, key type as describe_key spells it), or None when the
     certificate is in a form this reader leaves to cryptography (or is malformed: cryptography then says how)."""
     try:
-        layout = _Layout(der)
-        tag, _, sig_alg_stop = read(der, layout.tbs_stop, layout.cert_stop, minimal=True)
-        signature_tag, _, signature_stop = read(der, sig_alg_stop, layout.cert_stop, minimal=True)
-        if (tag, signature_tag, signature_stop) != (0x30, 0x03, layout.cert_stop):
+        cert_stop, tbs_stop, _, _, validity_start, validity_stop, subject_start, subject_stop, spki_start, spki_stop = \
+            certificate_layout(der)
+        tag, _, sig_alg_stop = read(der, tbs_stop, cert_stop, minimal=True)
+        signature_tag, _, signature_stop = read(der, sig_alg_stop, cert_stop, minimal=True)
+        if (tag, signature_tag, signature_stop) != (0x30, 0x03, cert_stop):
             return None
-        validity_start, validity_stop = layout.validity
         tag, start, stop = read(der, validity_start, validity_stop, minimal=True)
         if tag not in (0x17, 0x18):
             return None
@@ -223,7 +223,7 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         if stop != validity_stop:
             return None
         not_after = _time(der, tag, start, stop)
-        return _name(der, *layout.subject), not_after, key_facts(der, *layout.spki)[0]
+        return _name(der, subject_start, subject_stop), not_after, key_facts(der, spki_start, spki_stop)[0]
     except (IndexError, ValueError):  # _Declined, DerError
         return None
 
