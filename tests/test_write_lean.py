@@ -130,6 +130,7 @@ def test_converting_a_pkcs12_key_pair_into_java_stores_loads_no_cryptography(ins
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW",
                                       "--dest-password", "env:LEAN_PW"])
     assert not {module for module in modules if module.startswith("cryptography")}
+    assert "keystores.backends.jks.reading" not in modules  # a new store reads nothing (start-up)
     assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
 
 
