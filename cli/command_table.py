@@ -26,7 +26,7 @@ COMMANDS: dict[str, str] = {
     "rename": "stores:rename_entry",
     "passwd": "stores:change_password",
     "import": "transfer:import_cmd",
-    "export": "transfer:export_cmd",
+    "export": "transfer_export:export_cmd",
     "convert": "transfer:convert_cmd",
     "backends": "about:backends_cmd",
     "version": "about:version_cmd",

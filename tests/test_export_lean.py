@@ -200,10 +200,16 @@ def test_export_and_convert_of_a_small_pkcs12_import_no_x509(tmp_path: Path) -> 
         assert "cryptography.x509" not in loaded and "dataclasses" not in loaded, argv
         assert "cryptography.hazmat.primitives.serialization" not in loaded, argv
         assert "keystores.text" not in loaded, argv  # its notes need no escaping (cli.common.printable)
+        # a certificate is labelled from its DER by keystores.crypto.der, not pki.columns (export's start-up)
+        assert not [m for m in loaded if m.startswith("keystores.pki")], argv
+        assert "keystores.backends.pem.reading" not in loaded, argv  # a new file is read by nothing
+        assert "keystores.cli.transfer" not in loaded, argv  # import's and convert's commands (cli/transfer_export.py)
     loaded = _modules_after("convert", str(source), str(converted))
     assert "cryptography.x509" not in loaded and "dataclasses" not in loaded  # the key too: keystores.pki.pkcs8
     assert "binascii" not in loaded
     assert "keystores.cli.render" not in loaded  # its summary line needs no table module (cli/transfer.py)
+    assert "keystores.pki.columns" not in loaded  # labelled by keystores.crypto.der (start-up)
+    assert "keystores.backends.pem.reading" not in loaded
     assert "cryptography.hazmat.primitives.serialization" not in loaded
     # the EC key is written from its decrypted bytes (Entry.held_pkcs8), the certificate from its DER: no
     # cryptography at all

@@ -196,7 +196,7 @@ def test_a_large_text_is_scanned_not_split(monkeypatch):
 def test_a_dek_info_header_is_judged_as_the_regular_expression_judges_it(value):
     import re
 
-    from keystores.backends.pem.store import _DEK_INFO, dek_info_sound
+    from keystores.backends.pem.reading import _DEK_INFO, dek_info_sound
 
     assert dek_info_sound(value) == bool(re.match(_DEK_INFO, value))
 

@@ -130,6 +130,7 @@ def test_converting_a_pkcs12_key_pair_into_java_stores_loads_no_cryptography(ins
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(out), "--password", "env:LEAN_PW",
                                       "--dest-password", "env:LEAN_PW"])
     assert not {module for module in modules if module.startswith("cryptography")}
+    assert "keystores.backends.jks.reading" not in modules  # a new store reads nothing (start-up)
     assert _keys(out, PASSWORD) == _keys(Path(stores["one.p12"]), PASSWORD)
 
 
@@ -411,3 +412,51 @@ def test_reading_a_kdb_loads_no_writer(installed: str, stores: dict[str, str], t
     assert "keystores.backends.cms.write" in modules
     before["root"] = before.pop("ca")
     assert _chains(copy, PASSWORD) == before
+
+
+def test_a_single_file_write_loads_neither_the_multi_file_commit_nor_write_after(installed: str,  # noqa: F811
+                                                                                 stores: dict[str, str],  # noqa: F811
+                                                                                 tmp_path: Path) -> None:
+    """A write of one file (export to PEM; convert to PEM, JKS, PKCS#12) runs keystores.fileio alone: the
+    multi-file commit (keystores.fileio_many) and certreq's write_after (keystores.fileio_after) are loaded where
+    used, as a convert to a .kdb (its .rdb and .crl beside it) shows (start-up)."""
+    pw = ["--password", "env:LEAN_PW"]
+    written = {"o.pem": ["export", stores["one.p12"], "server", "-o", str(tmp_path / "o.pem"), *pw]}
+    for name in ("c.pem", "c.jks", "c.p12"):
+        written[name] = ["convert", stores["one.p12"], str(tmp_path / name), *pw, "--dest-password", "env:LEAN_PW"]
+    for name, argv in written.items():
+        modules, _ = _as_user(installed, argv)
+        assert "keystores.fileio" in modules and not {"keystores.fileio_many", "keystores.fileio_after"} & modules, argv
+        assert (tmp_path / name).is_file()
+    modules, _ = _as_user(installed, ["convert", stores["one.p12"], str(tmp_path / "c.kdb"), *pw, "--dest-password",
+                                      "env:LEAN_PW"])
+    assert "keystores.fileio_many" in modules and (tmp_path / "c.rdb").is_file()
+
+
+def test_a_single_file_write_completes_a_commit_a_killed_writer_left_beside_it(installed: str,  # noqa: F811
+                                                                              stores: dict[str, str],  # noqa: F811
+                                                                              tmp_path: Path) -> None:
+    """Taking the folder lock puts right what a killed writer left, whatever the write: an export of one PEM file
+    into a folder where a .kdb commit was decided and not finished renames its files into place, removes its record
+    and sweeps a dead writer's temp file; the code that does it (keystores.fileio_recover) loads only then, and a
+    write into a clean folder does not load it (start-up)."""
+    import os
+    import time
+
+    from keystores.fileio import INTENT_PREFIX, TEMP_PREFIX
+
+    for name in ("a.kdb", "a.rdb"):
+        (tmp_path / name).write_bytes(b"old " + name.encode())
+        (tmp_path / f"{TEMP_PREFIX}{name}.0badf00d").write_bytes(b"new " + name.encode())
+    (tmp_path / f"{INTENT_PREFIX}a.kdb").write_text(f"{TEMP_PREFIX}a.kdb.0badf00d\ta.kdb\n"
+                                                    f"{TEMP_PREFIX}a.rdb.0badf00d\ta.rdb\n")
+    stale = tmp_path / f"{TEMP_PREFIX}b.p12.deadbeef"
+    stale.write_bytes(b"half a store")
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+    export = ["export", stores["one.p12"], "server", "--password", "env:LEAN_PW", "-o"]
+    modules, _ = _as_user(installed, [*export, str(tmp_path / "o.pem")])
+    assert "keystores.fileio_recover" in modules
+    assert (tmp_path / "a.kdb").read_bytes() == b"new a.kdb" and (tmp_path / "a.rdb").read_bytes() == b"new a.rdb"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.kdb", "a.rdb", "o.pem"]
+    modules, _ = _as_user(installed, [*export, str(tmp_path / "p.pem")])
+    assert "keystores.fileio_recover" not in modules and (tmp_path / "p.pem").is_file()

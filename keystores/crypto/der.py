@@ -278,3 +278,50 @@ def strict_base64_decode(text: bytes) -> bytes:
     import binascii
 
     return binascii.a2b_base64(text, strict_mode=True)
+
+
+def certificate_layout(der: bytes) -> tuple[int, int, int, int, int, int, int, int, int, int]:
+    """Where a certificate's fields are (offsets into its DER): the TBSCertificate walked once, its field tags
+    checked, nothing decoded. (cert_stop, tbs_stop, issuer_at, validity_at, validity_start, validity_stop,
+    subject_start, subject_stop, spki_start, spki_stop): the issuer's whole TLV is der[issuer_at:validity_at], the
+    subject's starts at validity_stop, `_start`/`_stop` span a value's content. DerError (or IndexError) for a
+    certificate not in that shape. A function, not a class: every command loads this module, and a class costs
+    its creation on each (start-up)."""
+    tag, cert_start, cert_stop = read(der, 0, len(der), minimal=True)
+    if tag != 0x30 or cert_stop != len(der):
+        raise DerError
+    tag, tbs_start, tbs_stop = read(der, cert_start, cert_stop, minimal=True)
+    if tag != 0x30:
+        raise DerError
+    tag, _, at = read(der, tbs_start, tbs_stop, minimal=True)
+    if tag == 0xA0:  # [0] version
+        tag, _, at = read(der, at, tbs_stop, minimal=True)
+    alg_tag, _, issuer_at = read(der, at, tbs_stop, minimal=True)
+    issuer_tag, _, validity_at = read(der, issuer_at, tbs_stop, minimal=True)
+    validity_tag, validity_start, validity_stop = read(der, validity_at, tbs_stop, minimal=True)
+    subject_tag, subject_start, subject_stop = read(der, validity_stop, tbs_stop, minimal=True)
+    spki_tag, spki_start, spki_stop = read(der, subject_stop, tbs_stop, minimal=True)
+    if (tag, alg_tag, issuer_tag, validity_tag, subject_tag, spki_tag) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
+        raise DerError
+    return (cert_stop, tbs_stop, issuer_at, validity_at, validity_start, validity_stop, subject_start, subject_stop,
+            spki_start, spki_stop)
+
+
+def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
+    """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
+    the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""
+    try:
+        *_, subject_start, subject_stop, _, spki_stop = certificate_layout(der)
+    except (IndexError, ValueError):  # DerError
+        return None
+    return der[subject_start:subject_stop], der[subject_stop:spki_stop]  # the key's TLV follows the subject
+
+
+def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:
+    """(issuer, subject) of a certificate as they are encoded in it (each Name's whole DER), without decoding the
+    rest: what a chain is built by before any certificate is decoded. None when the DER is malformed."""
+    try:
+        _, _, issuer_at, validity_at, _, validity_stop, _, subject_stop, _, _ = certificate_layout(der)
+    except (IndexError, ValueError):  # DerError
+        return None
+    return der[issuer_at:validity_at], der[validity_stop:subject_stop]

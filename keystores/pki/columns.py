@@ -16,7 +16,9 @@ certificates in JKS); the README's Speed section has the figures.
 
 from __future__ import annotations
 
-from keystores.crypto.der import DerError, oid_text, read
+from keystores.crypto.der import DerError, certificate_layout, oid_text, read
+from keystores.crypto.der import certificate_names as certificate_names  # (moved: served here as before)
+from keystores.crypto.der import subject_and_key as subject_and_key
 
 # NIST_FIELDS and ec_point_on_curve live with the curves (moved there, served from here as before)
 from keystores.pki.curves import NIST_FIELDS, curve_of_params, ec_point_on_curve  # noqa: F401
@@ -206,46 +208,16 @@ def key_facts(data: bytes, start: int, stop: int) -> tuple[str, int]:
     raise _Declined
 
 
-class _Layout:
-    """Where a certificate's fields are (offsets into its DER): the TBSCertificate walked once, its field tags
-    checked, nothing decoded."""
-
-    __slots__ = ("cert_stop", "issuer", "spki", "subject", "subject_at", "tbs_stop", "validity")
-
-    def __init__(self, der: bytes) -> None:
-        tag, cert_start, self.cert_stop = read(der, 0, len(der), minimal=True)
-        if tag != 0x30 or self.cert_stop != len(der):
-            raise _Declined
-        tag, tbs_start, self.tbs_stop = read(der, cert_start, self.cert_stop, minimal=True)
-        if tag != 0x30:
-            raise _Declined
-        tag, _, at = read(der, tbs_start, self.tbs_stop, minimal=True)
-        if tag == 0xA0:  # [0] version
-            tag, _, at = read(der, at, self.tbs_stop, minimal=True)
-        alg_tag, _, issuer_at = read(der, at, self.tbs_stop, minimal=True)
-        issuer_tag, _, validity_at = read(der, issuer_at, self.tbs_stop, minimal=True)
-        validity_tag, validity_start, validity_stop = read(der, validity_at, self.tbs_stop, minimal=True)
-        subject_tag, subject_start, subject_stop = read(der, validity_stop, self.tbs_stop, minimal=True)
-        spki_tag, spki_start, spki_stop = read(der, subject_stop, self.tbs_stop, minimal=True)
-        if (tag, alg_tag, issuer_tag, validity_tag, subject_tag, spki_tag) != (2, 0x30, 0x30, 0x30, 0x30, 0x30):
-            raise _Declined
-        self.issuer = (issuer_at, validity_at)  # the whole Name TLV
-        self.validity = (validity_start, validity_stop)
-        self.subject_at = validity_stop
-        self.subject = (subject_start, subject_stop)  # the Name's content
-        self.spki = (spki_start, spki_stop)
-
-
 def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
     """(subject as RFC 4514, notAfter as ISO 8601 UTC, key type as describe_key spells it), or None when the
     certificate is in a form this reader leaves to cryptography (or is malformed: cryptography then says how)."""
     try:
-        layout = _Layout(der)
-        tag, _, sig_alg_stop = read(der, layout.tbs_stop, layout.cert_stop, minimal=True)
-        signature_tag, _, signature_stop = read(der, sig_alg_stop, layout.cert_stop, minimal=True)
-        if (tag, signature_tag, signature_stop) != (0x30, 0x03, layout.cert_stop):
+        cert_stop, tbs_stop, _, _, validity_start, validity_stop, subject_start, subject_stop, spki_start, spki_stop = \
+            certificate_layout(der)
+        tag, _, sig_alg_stop = read(der, tbs_stop, cert_stop, minimal=True)
+        signature_tag, _, signature_stop = read(der, sig_alg_stop, cert_stop, minimal=True)
+        if (tag, signature_tag, signature_stop) != (0x30, 0x03, cert_stop):
             return None
-        validity_start, validity_stop = layout.validity
         tag, start, stop = read(der, validity_start, validity_stop, minimal=True)
         if tag not in (0x17, 0x18):
             return None
@@ -253,7 +225,7 @@ def certificate_columns(der: bytes) -> tuple[str, str, str] | None:
         if stop != validity_stop:
             return None
         not_after = _time(der, tag, start, stop)
-        return _name(der, *layout.subject), not_after, key_facts(der, *layout.spki)[0]
+        return _name(der, subject_start, subject_stop), not_after, key_facts(der, spki_start, spki_stop)[0]
     except (IndexError, ValueError):  # _Declined, DerError
         return None
 
@@ -262,23 +234,3 @@ def plain_time(data: bytes, tag: int, start: int, stop: int) -> str:
     """A UTCTime (tag 0x17) or GeneralizedTime (0x18) whose content is data[start:stop] as ISO 8601 UTC text
     ("2030-01-31T12:00:00Z"), as describe writes cryptography's datetime; ValueError for any other form."""
     return _time(data, tag, start, stop)
-
-
-def subject_and_key(der: bytes) -> tuple[bytes, bytes] | None:
-    """(the subject Name's content, the whole SubjectPublicKeyInfo) as encoded in a certificate, without decoding
-    the rest (keystores.backends.pem.lazy_read labels and pairs with them). None when the DER is malformed."""
-    try:
-        layout = _Layout(der)
-    except (IndexError, ValueError):  # _Declined, DerError
-        return None
-    return der[slice(*layout.subject)], der[layout.subject[1]:layout.spki[1]]  # the key's TLV follows the subject
-
-
-def certificate_names(der: bytes) -> tuple[bytes, bytes] | None:
-    """(issuer, subject) of a certificate as they are encoded in it (each Name's whole DER), without decoding the
-    rest: what a chain is built by before any certificate is decoded. None when the DER is malformed."""
-    try:
-        layout = _Layout(der)
-    except (IndexError, ValueError):  # _Declined, DerError
-        return None
-    return der[slice(*layout.issuer)], der[layout.subject_at:layout.subject[1]]

@@ -55,7 +55,7 @@ def _holds_key(entry: Entry) -> bool:
 
 def write_database(store: CmsStore) -> None:
     """Write `store`'s .kdb, and its .rdb, .crl and .sth where they change, as one commit."""
-    from keystores.fileio import atomic_write_many
+    from keystores.fileio_many import atomic_write_many
 
     assert store._kdb is not None
     password = store.password or ""

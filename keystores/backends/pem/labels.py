@@ -91,8 +91,7 @@ def name_label(certificate: bytes) -> str | None:
     several attributes, a value that is not a UTF-8 string type) or no value is non-empty, and for malformed DER.
     The one labelling of a certificate cryptography refuses (RawCertificate) and of one not decoded yet
     (lazy_read.py), so that a file's labels never depend on which reader read it."""
-    from keystores.crypto.der import DerError, read
-    from keystores.pki.columns import subject_and_key
+    from keystores.crypto.der import DerError, read, subject_and_key  # (not pki.columns: export's start-up)
 
     parts = subject_and_key(certificate)
     if parts is None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.backends.pem.lazy_read import _Held
-    from keystores.backends.pem.store import PemReading
+    from keystores.backends.pem.store import PemStore
 
 
 def _nearest(certificates: list[_Held], subject: bytes, position: int) -> list[_Held]:
@@ -25,7 +25,7 @@ def _nearest(certificates: list[_Held], subject: bytes, position: int) -> list[_
     return after + [c for c in reversed(same) if c.position < position]
 
 
-def _chain(store: PemReading, leaf: _Held, certificates: list[_Held]) -> tuple[tuple[_Held, ...], str | None]:
+def _chain(store: PemStore, leaf: _Held, certificates: list[_Held]) -> tuple[tuple[_Held, ...], str | None]:
     """The leaf's chain as read.py builds it (keystores.pki.chain.build_chain: issuer name AND signature, the
     candidates after the leaf first), with build_chain itself over certificates read from their DER; and the
     note read.py adds when the signature budget ran out. _NotHere where the names or keys of the file are not in

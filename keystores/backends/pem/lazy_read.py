@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import sys
 
+from keystores.backends.pem import reading
 from keystores.backends.pem.labels import TakenLabels, name_label
 from keystores.backends.pem.parse import _IGNORED_LABELS
 from keystores.backends.pem.store import UNENCRYPTED
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from keystores.backends.pem.parse import _Block
-    from keystores.backends.pem.store import PemReading
+    from keystores.backends.pem.store import PemStore
 
 _CERTIFICATES = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
 _KEYS = frozenset({"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"})
@@ -72,7 +73,7 @@ class _NotHere(Exception):
     """The file is not in a shape read here: read.py reads it."""
 
 
-def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
+def read_lazily(store: PemStore, blocks: list[_Block]) -> bool:
     """Fill `store`'s entries (and what it records of its keys) from `blocks` when they are a key with its
     certificate and chain, or certificates only, decoding no certificate; False, with the store unchanged,
     otherwise."""
@@ -110,7 +111,7 @@ def read_lazily(store: PemReading, blocks: list[_Block]) -> bool:
     return True
 
 
-def read_der_lazily(store: PemReading, data: bytes) -> bool:
+def read_der_lazily(store: PemStore, data: bytes) -> bool:
     """read_lazily for a DER file: one certificate, or one private key in PKCS#8, plain or encrypted (a request,
     a PKCS#7 bundle or another key form goes to read.py)."""
     from keystores.backends.pem.parse import _Block
@@ -124,15 +125,15 @@ def read_der_lazily(store: PemReading, data: bytes) -> bool:
                for label in ("CERTIFICATE", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"))
 
 
-def _read_loose_key(store: PemReading, block: _Block) -> None:
+def _read_loose_key(store: PemStore, block: _Block) -> None:
     """A key alone: read.py's loose key and its note, the key loaded as _loaded says."""
     _, _, protect, plain, inner, _ = _key_of(store, block)
     curve = curve_of_params(inner[2]) if inner[0] == _EC else None
     if curve is not None and "cryptography.hazmat.bindings._rust" not in sys.modules:
         # _key_of judged it without cryptography (_ec_key_pkcs8): loaded when used, named as describe_key names it
-        store._keep_loose_key_unloaded(lambda: _loaded(plain, inner), f"EC-{curve.short}")
+        reading.keep_loose_key_unloaded(store, lambda: _loaded(plain, inner), f"EC-{curve.short}")
     else:
-        store._keep_loose_key(_loaded(plain, inner))
+        reading.keep_loose_key(store, _loaded(plain, inner))
     if block.line or block.pem_label == "ENCRYPTED PRIVATE KEY":
         protect()  # (read.py records no protection for a plain key in a DER file)
 
@@ -198,7 +199,7 @@ class _Held:
         return not isinstance(decode_certificate(self.block.der), RawCertificate)
 
 
-def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
+def _read_key_pair(store: PemStore, key_at: tuple[int, _Block], certificates: list[_Held]) -> None:
     """The entries read.py's _assemble makes of one key and certificates: the key pair (the key with the
     certificate whose public key is the key's, its chain built as read.py builds it), the unnamed chain members as
     untrusted certificates, every other certificate trusted; in file order. _NotHere, with the store unchanged,
@@ -261,15 +262,15 @@ def _read_key_pair(store: PemReading, key_at: tuple[int, _Block], certificates: 
                  trust=members[0].block.trust if kind is EntryKind.TRUSTED_CERT else None)
 
 
-def _add(store: PemReading, labels: TakenLabels, members: tuple[_Held, ...], label: str,
+def _add(store: PemStore, labels: TakenLabels, members: tuple[_Held, ...], label: str,
          loaders: dict[str, Callable[[], Any]], **fields: Any) -> None:
     """An entry of the certificates `members` (its chain, leaf first), decoded on first use by read.py's decoder
-    (PemReading._certificate)."""
+    (reading.certificate)."""
     def chain() -> tuple[Any, ...]:
         from keystores.pki.certificates import quietly_decoding
 
         with quietly_decoding():
-            return tuple(store._certificate(held.block.der, held.block.where) for held in members)
+            return tuple(reading.certificate(store, held.block.der, held.block.where) for held in members)
 
     unique = labels.add(label)
     store._entries[unique] = LazyEntry.lazy({"chain": chain, **loaders}, leaf_der=members[0].block.der,
@@ -305,7 +306,7 @@ def _well_framed(der: bytes, at: int, end: int, depth: int = 0) -> bool:
 _Inner = tuple[bytes, bytes, bytes]  # (algorithm OID, RSAPrivateKey or ECPrivateKey, the curve's OID element or b"")
 
 
-def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
+def _key_of(store: PemStore, block: _Block) -> tuple[tuple[bytes, ...], Callable[[], Any], Callable[[], None],
                                                        bytes, _Inner, bytes | None]:
     """(the public key the block's key holds, what loads the key, what records the key's protection in the store
     once it is an entry or loose key, the key's DER decrypted, the key itself, and for an EC key judged without
@@ -341,7 +342,7 @@ def _key_of(store: PemReading, block: _Block) -> tuple[tuple[bytes, ...], Callab
     def key() -> Any:
         from keystores.pki.undecoded import UndecodedPrivateKey
 
-        loaded = store._maybe_key(plain)
+        loaded = reading.maybe_key(store, plain)
         if loaded is None or isinstance(loaded, UndecodedPrivateKey):  # sound in form, but its values are not
             problem = "decrypts to a key we cannot read" if encrypted else "is not a readable private key"
             raise CorruptStore(f"{block.where} {problem}", store=store.location)
@@ -499,12 +500,12 @@ def _elements(data: bytes, at: int, end: int) -> list[tuple[int, int, int]]:
     return found
 
 
-def _legacy_decrypted(store: PemReading, block: _Block) -> bytes:
+def _legacy_decrypted(store: PemStore, block: _Block) -> bytes:
     """The key of a traditional "Proc-Type: 4,ENCRYPTED" block, decrypted as read.py decrypts it
-    (PemReading._legacy_plain: its protection recorded); _NotHere where read.py would fail (a wrong password's
+    (reading.legacy_plain: its protection recorded); _NotHere where read.py would fail (a wrong password's
     padding, damage, no password)."""
     try:
-        plain = store._legacy_plain(block)
+        plain = reading.legacy_plain(store, block)
     except KeystoreError:
         raise _NotHere from None
     if not plain:
@@ -512,7 +513,7 @@ def _legacy_decrypted(store: PemReading, block: _Block) -> bytes:
     return plain
 
 
-def _decrypted(store: PemReading, block: _Block) -> bytes:
+def _decrypted(store: PemStore, block: _Block) -> bytes:
     """The PrivateKeyInfo of a PBES2/PBKDF2 EncryptedPrivateKeyInfo, decrypted with the store's password (its
     derivation charged to the file's budget first); _NotHere for other schemes, damage or a wrong password."""
     from keystores.crypto import pbe

@@ -1,5 +1,5 @@
 """Decoding PEM and DER: blocks (parse.py) or one DER object -> certificates, keys, requests -> entries; functions of
-the store (store.py's PemReading), imported only when a file is decoded (lazy_read.py reads the everyday shapes
+the store (reading.py), imported only when a file is decoded (lazy_read.py reads the everyday shapes
 without them).
 
 How a file becomes entries (PEM has no entries of its own, so this is our documented mapping):
@@ -24,6 +24,7 @@ memory ceiling). All keys of a file are opened with the one store password.
 
 from __future__ import annotations
 
+from keystores.backends.pem import reading
 from keystores.backends.pem.labels import _fingerprint, _key_hash, _labelling_key, derived_label
 from keystores.backends.pem.parse import (
     _CERT_LABELS,
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-    from keystores.backends.pem.store import PemReading
+    from keystores.backends.pem.store import PemStore
 
 
 class _Item:
@@ -198,7 +199,7 @@ class _SubjectIndex:
 
 
 
-def decode(store: PemReading, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
+def decode(store: PemStore, data: bytes, *, pem: bool, first: int = 0) -> list[_Item]:
     """The objects of one file's bytes, at positions from `first` on; errors name `store.location`."""
     if not pem:
         return [_Item(first + i.position, i.obj, None, None) for i in _decode_der(store, data)]
@@ -206,7 +207,7 @@ def decode(store: PemReading, data: bytes, *, pem: bool, first: int = 0) -> list
     return decode_blocks(store, split_pem(data, store.location, skipped), skipped, first, blank=not data.strip())
 
 
-def decode_blocks(store: PemReading, blocks: list[_Block], skipped: list[str], first: int = 0, *,
+def decode_blocks(store: PemStore, blocks: list[_Block], skipped: list[str], first: int = 0, *,
                    blank: bool) -> list[_Item]:
     """The objects of a file's PEM blocks (split_pem's, with the reasons it skipped some), at positions from
     `first` on; `blank`: the file holds nothing but white space."""
@@ -238,7 +239,7 @@ def decode_blocks(store: PemReading, blocks: list[_Block], skipped: list[str], f
     return items
 
 
-def _charge_encrypted_keys(store: PemReading, blocks: list[_Block]) -> None:
+def _charge_encrypted_keys(store: PemStore, blocks: list[_Block]) -> None:
     """Charge every encrypted key's derivation to the file's budget before decrypting any: a file of many keys
     at the iteration ceiling is refused at once. Damaged parameters are left for the block's own decoding."""
     if not store.password or not any(b.pem_label == "ENCRYPTED PRIVATE KEY" for b in blocks):
@@ -259,7 +260,7 @@ def _charge_encrypted_keys(store: PemReading, blocks: list[_Block]) -> None:
             continue
 
 
-def _decode_block(store: PemReading, block: _Block) -> list[Any]:
+def _decode_block(store: PemStore, block: _Block) -> list[Any]:
     """The object(s) one PEM block holds. Raises a KeystoreError naming the block."""
     from cryptography import x509
 
@@ -275,14 +276,14 @@ def _decode_block(store: PemReading, block: _Block) -> list[Any]:
             except (ValueError, IndexError, TypeError) as exc:
                 raise CorruptStore(f"{block.where} has damaged trust settings", store=store.location) from exc
             block.friendly_name = block.friendly_name or alias
-        return [store._certificate(der, block.where)]
+        return [reading.certificate(store, der, block.where)]
     if label in _REQUEST_LABELS:
         try:
             request = x509.load_der_x509_csr(block.der)
         except (ValueError, x509.InvalidVersion) as exc:
             raise CorruptStore(f"{block.where} is not a valid certificate request",
                                store=store.location) from exc
-        return [store._checked(request, block.where)]
+        return [reading.checked(store, request, block.where)]
     encrypted = label == "ENCRYPTED PRIVATE KEY" or (
         label in _KEY_LABELS and "ENCRYPTED" in block.headers.get("Proc-Type", "").upper())
     if label == "ENCRYPTED PRIVATE KEY":
@@ -297,16 +298,16 @@ def _decode_block(store: PemReading, block: _Block) -> list[Any]:
                             "(only those can be held in a store)", store=store.location)
 
 
-def _decode_der(store: PemReading, data: bytes) -> list[_Item]:
+def _decode_der(store: PemStore, data: bytes) -> list[_Item]:
     from cryptography import x509
 
     if not data:
         return []
     with suppress(CorruptStore):
-        return [_Item(0, store._certificate(data, "the DER object"), None, None)]
+        return [_Item(0, reading.certificate(store, data, "the DER object"), None, None)]
     with suppress(ValueError, x509.InvalidVersion):
-        return [_Item(0, store._checked(x509.load_der_x509_csr(data), "the DER object"), None, None)]
-    key = store._maybe_key(data)
+        return [_Item(0, reading.checked(store, x509.load_der_x509_csr(data), "the DER object"), None, None)]
+    key = reading.maybe_key(store, data)
     if key is not None:
         return [_Item(0, key, None, None)]
     if _looks_encrypted_pkcs8(data):
@@ -317,21 +318,21 @@ def _decode_der(store: PemReading, data: bytes) -> list[_Item]:
                             "(or it is damaged)", store=store.location)
 
 
-def _plain_key(store: PemReading, der: bytes, where: str) -> PrivateKeyTypes:
-    key = store._maybe_key(der)
+def _plain_key(store: PemStore, der: bytes, where: str) -> PrivateKeyTypes:
+    key = reading.maybe_key(store, der)
     if key is None:
         raise CorruptStore(f"{where} is not a readable private key", store=store.location)
     store._key_protection.add(UNENCRYPTED)
     return key
 
 
-def _decrypt_pkcs8(store: PemReading, der: bytes, where: str) -> PrivateKeyTypes:
+def _decrypt_pkcs8(store: PemStore, der: bytes, where: str) -> PrivateKeyTypes:
     """An EncryptedPrivateKeyInfo, decrypted once: its parameters are checked against keystores.limits (and
     charged to this file's budget) first, then scrypt goes to cryptography's loader and every other scheme to
     keystores.crypto.pbe, which reads them all and tells a wrong password from damage."""
     from keystores.crypto import pbe
 
-    password = store._need_password(where)
+    password = reading.need_password(store, where)
     store._encrypted_pkcs8.append(der)
     scrypt = _scrypt_parameters(der)
     try:
@@ -344,13 +345,13 @@ def _decrypt_pkcs8(store: PemReading, der: bytes, where: str) -> PrivateKeyTypes
         raise WrongPassword(f"wrong password for {where}", store=store.location) from exc
     except KeystoreError as exc:
         raise type(exc)(f"{where}: {exc.reason}", store=store.location) from exc
-    key = store._maybe_key(plain)
+    key = reading.maybe_key(store, plain)
     if key is None:
         raise CorruptStore(f"{where} decrypts to a key we cannot read", store=store.location)
     return key
 
 
-def _decrypt_scrypt(store: PemReading, der: bytes, where: str, password: str,
+def _decrypt_scrypt(store: PemStore, der: bytes, where: str, password: str,
                     cost: tuple[int, int, int]) -> PrivateKeyTypes:
     """`openssl pkcs8 -scrypt` keys, which keystores.crypto.pbe does not read: cryptography's loader, once its cost
     (N, r, p) is known to be within what OpenSSL itself decrypts."""
@@ -371,21 +372,21 @@ def _decrypt_scrypt(store: PemReading, der: bytes, where: str, password: str,
         raise CorruptStore("is damaged (cryptography could not parse it)") from None
 
 
-def _decrypt_legacy(store: PemReading, block: _Block) -> PrivateKeyTypes:
+def _decrypt_legacy(store: PemStore, block: _Block) -> PrivateKeyTypes:
     """OpenSSL's traditional "Proc-Type: 4,ENCRYPTED" + "DEK-Info" form: EVP_BytesToKey (MD5, one round) + CBC.
 
     Decrypted here rather than by cryptography's loader, which reads fewer ciphers (no AES-192) and panics on a
     damaged IV instead of raising.
     """
-    plain = store._legacy_plain(block)
+    plain = reading.legacy_plain(store, block)
     # No integrity check in this form: bad padding or a non-key result is the password in all but corner cases.
-    parsed = store._maybe_key(plain) if plain else None
+    parsed = reading.maybe_key(store, plain) if plain else None
     if parsed is None:
         raise WrongPassword(f"wrong password for {block.where}", store=store.location)
     return parsed
 
 
-def _pkcs7_certificates(store: PemReading, der: bytes, where: str) -> list[x509.Certificate]:
+def _pkcs7_certificates(store: PemStore, der: bytes, where: str) -> list[x509.Certificate]:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -393,10 +394,10 @@ def _pkcs7_certificates(store: PemReading, der: bytes, where: str) -> list[x509.
         certs = pkcs7.load_der_pkcs7_certificates(der)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise CorruptStore(f"{where} is not a readable PKCS#7 certificate bundle", store=store.location) from exc
-    return [store._checked(cert, where) for cert in certs]
+    return [reading.checked(store, cert, where) for cert in certs]
 
 
-def assemble_decoded(store: PemReading, decoding: Callable[[], list[_Item]]) -> None:
+def assemble_decoded(store: PemStore, decoding: Callable[[], list[_Item]]) -> None:
     """assemble(store, decoding()), cryptography's warnings about what it decodes kept quiet: real CA bundles hold roots
     with non-positive serial numbers, and cryptography warns on each (to stderr in the CLI). They are read as
     they are: warning about a root the user did not make helps nobody. (Only here: lazy_read.py decodes
@@ -407,7 +408,7 @@ def assemble_decoded(store: PemReading, decoding: Callable[[], list[_Item]]) -> 
         assemble(store, decoding())
 
 
-def assemble(store: PemReading, items: list[_Item]) -> None:
+def assemble(store: PemStore, items: list[_Item]) -> None:
     """Group decoded objects into entries as the module docstring describes; fills _entries and loose_keys."""
     from bisect import bisect_left
 
@@ -465,7 +466,7 @@ def assemble(store: PemReading, items: list[_Item]) -> None:
                            request.friendly_name or key_item.friendly_name, EntryKind.REQUEST, request,
                            key_item.obj))
             continue
-        store._keep_loose_key(key_item.obj)
+        reading.keep_loose_key(store, key_item.obj)
     groups.extend((r.position, r.friendly_name, EntryKind.REQUEST, r, None) for r in requests if not r.used)
 
     chains: dict[int, tuple[x509.Certificate, ...]] = {}
