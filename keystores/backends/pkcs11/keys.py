@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from keystores.errors import KeystoreError, UsageError
 from keystores.model import KeyRef, describe_key
-from keystores.pki import key_attributes as ka
 from keystores.pki.curves import curve_named
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from keystores.pki import key_attributes as ka
+
+# keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: `show` of a
+# token imports this module for TokenKeyRef alone, and reads its key's attributes by keystores.pki.cka's numbers.
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {
@@ -44,6 +48,8 @@ def ec_params_for(name: str) -> bytes:
 def private_key_template(key: Any) -> dict[Any, Any]:
     """A software private key's values and the usages a token is told (for C_CreateObject); UsageError for a key
     the mapping does not cover."""
+    from keystores.pki import key_attributes as ka
+
     values = ka.private_key_attributes(key)
     if values is None:
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -60,6 +66,8 @@ def private_key_template(key: Any) -> dict[Any, Any]:
 def public_key_template(public_key: Any) -> dict[Any, Any]:
     """A public key object's values and the usages a token is told; UsageError for a key the mapping does not
     cover."""
+    from keystores.pki import key_attributes as ka
+
     values = ka.public_key_attributes(public_key)
     if values is None:
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,6 +81,8 @@ def public_key_template(public_key: Any) -> dict[Any, Any]:
 def private_key_from_attributes(attrs: dict[Any, Any]) -> Any:
     """A cryptography private key from a non-sensitive, extractable key's attributes (as python-pkcs11 gives
     them); None if they do not make one."""
+    from keystores.pki import key_attributes as ka
+
     try:
         return ka.private_key_from_attributes(attrs.get(ka.CKA_KEY_TYPE), attrs.__getitem__)
     except (KeyError, ValueError):
