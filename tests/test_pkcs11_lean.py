@@ -639,10 +639,11 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert ("keystores.backends.pkcs11.write" in loaded) is (argv[0] in ("import", "delete")), argv
         # the URI has no percent-escape: keystores.percent is not loaded to decode it
         assert "keystores.percent" not in loaded, argv
-        # key_attributes' mapping only where a key or a CKA_ID is made of attributes: import's CKA_ID; list, show,
-        # export and delete read the key objects' attributes by keystores.pki.cka's numbers (show's key is a
-        # TokenKeyRef of keys.py, which imports the mapping where a key is made)
-        assert ("keystores.pki.key_attributes" in loaded) is (argv[0] == "import"), argv
+        # key_attributes' mapping only where a key is made of attributes or into them, which none of these does:
+        # list, show, export and delete read the key objects' attributes by keystores.pki.cka's numbers (show's key
+        # is a TokenKeyRef of keys.py, which imports the mapping where a key is made), and import takes the
+        # certificate's CKA_ID from its DER (cka.spki_key_id)
+        assert "keystores.pki.key_attributes" not in loaded, argv
         # no label repeats on this token: none is numbered (export and import load it for their PEM side)
         assert argv[0] in ("export", "import") or "keystores.pki.labels" not in loaded, argv
     assert _labels(token) == ["server"]

@@ -114,16 +114,17 @@ class _Cert:
 
     def token_key_id(self) -> bytes:
         """keystores.pki.key_attributes.token_key_id of the certificate's key: from the DER while the certificate is
-        not decoded and `shown` reads it (spki_key_id), else of the loaded key."""
-        from keystores.pki import key_attributes as ka
-
+        not decoded and `shown` reads it (keystores.pki.cka.spki_key_id: an import of a certificate loads none of
+        the mapping), else of the loaded key."""
         if "cert" not in self.__dict__ and self.shown is not None:
             from keystores.pki.columns import subject_and_key
 
             held = subject_and_key(self.der)
-            found = ka.spki_key_id(held[1]) if held is not None else None
+            found = cka.spki_key_id(held[1]) if held is not None else None
             if found is not None:
                 return found
+        from keystores.pki import key_attributes as ka
+
         return ka.token_key_id(self.public_key())
 
     def public_key(self) -> Any:
