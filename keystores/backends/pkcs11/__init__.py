@@ -11,6 +11,7 @@
     format.py       the format record (detection, --type, options), importing nothing heavy
     keys.py         python-pkcs11's side of keystores.pki.key_attributes (the key <-> attribute mapping and CKA_ID
                     convention NSS shares), signing/decrypting with a token key
+    keyref.py       TokenKeyRef: a token key's KeyRef whose public key, signer and decrypter are made when first read
     tokens.py       loading a module, finding a token by label or serial
     library.py      python-pkcs11 imported without its asn1crypto helper modules until they are used (start-up)
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)

@@ -8,7 +8,7 @@ enum, and a key it does not cover is refused in the words a token user reads.
 from __future__ import annotations
 
 from keystores.errors import KeystoreError, UsageError
-from keystores.model import KeyRef, describe_key
+from keystores.model import describe_key
 from keystores.pki.curves import curve_named
 
 TYPE_CHECKING = False
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
     from keystores.pki import key_attributes as ka
 
-# keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: `show` of a
-# token imports this module for TokenKeyRef alone, and reads its key's attributes by keystores.pki.cka's numbers.
+# keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: a token's
+# key read from it (private_key_from_attributes) or signed with (store._key_parts) loads it then.
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {
@@ -172,45 +172,3 @@ class TokenDecrypter:
         except PKCS11Error as exc:
             raise KeystoreError(f"the token refused to decrypt ({describe_error(exc)})", store=self._where,
                                 label=self._label) from exc
-
-
-class _MadeOnUse:
-    """A field of TokenKeyRef: its value comes from the ref's maker, run once when any such field is first read."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, ref: Any, owner: type | None = None) -> Any:
-        if ref is None:
-            return None
-        state = ref.__dict__
-        make = state.get("_make")
-        if make is not None:
-            state.update(zip(_MADE, make(), strict=True))
-            del state["_make"]
-        return state.get(self.name)
-
-    def __set__(self, ref: Any, value: Any) -> None:
-        if "_make" not in ref.__dict__:  # KeyRef.__init__'s placeholders are not kept while the maker waits
-            ref.__dict__[self.name] = value
-
-
-_MADE = ("public_key", "signer", "decrypter")
-
-
-class TokenKeyRef(KeyRef):
-    """A token key's KeyRef whose public key, signer and decrypter are made by `make` (from what the store has
-    read already) when one of them is first read: making a cryptography key object initialises OpenSSL, about
-    10 ms of `show` or `list --json` of a token (bench/bench_core.py's token rows), which print neither. A copy
-    (`with_`) holds the values made."""
-
-    public_key = _MadeOnUse()  # type: ignore[assignment]
-    signer = _MadeOnUse()  # type: ignore[assignment]
-    decrypter = _MadeOnUse()  # type: ignore[assignment]
-
-    def __init__(self, label: str, key_id: bytes, public_key: Any = None, signer: Any = None, sensitive: bool = True,
-                 extractable: bool = False, decrypter: Any = None, locked: bool = False, *,
-                 make: Any = None) -> None:
-        if make is not None:
-            self.__dict__["_make"] = make
-        super().__init__(label, key_id, public_key, signer, sensitive, extractable, decrypter, locked)

@@ -439,8 +439,8 @@ class Pkcs11Reading:
     def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
         from pkcs11 import Attribute, PKCS11Error
 
-        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keys.py
-        from keystores.backends.pkcs11.keys import TokenKeyRef, private_key_from_attributes
+        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keyref.py
+        from keystores.backends.pkcs11.keyref import TokenKeyRef
 
         attrs = group.private_attrs
         sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
@@ -450,6 +450,8 @@ class Pkcs11Reading:
                 values = group.private.get_attributes([Attribute(a) for a in _SECRET_ATTRIBUTES])
             except PKCS11Error:
                 values = {}
+            from keystores.backends.pkcs11.keys import private_key_from_attributes
+
             plain = private_key_from_attributes({**attrs, **values})
             if plain is not None:
                 return plain
