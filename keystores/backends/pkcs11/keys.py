@@ -1,4 +1,5 @@
-"""python-pkcs11's side of the key<->attribute mapping, and signing/decrypting with a token key.
+"""python-pkcs11's side of the key<->attribute mapping, signing/decrypting with a token key, and the keys written to
+a token (a software key pair imported, a key pair made there: write.py's add and generate_key call them).
 
 The mapping itself (values, usage flags, the CKA_ID convention, keys rebuilt from attributes) lives in
 keystores.pki.key_attributes, shared with the NSS backend; here its CKA_ numbers become python-pkcs11's Attribute
@@ -7,14 +8,20 @@ enum, and a key it does not cover is refused in the words a token user reads.
 
 from __future__ import annotations
 
-from keystores.errors import KeystoreError, UsageError
-from keystores.model import describe_key
+import contextlib
+
+from keystores.backends.pkcs11.tokens import describe_error
+from keystores.errors import CapabilityError, KeystoreError, UsageError
+from keystores.model import KeyRef, describe_key
+from keystores.pki.cka import PUBLIC_KEY_VALUES
 from keystores.pki.curves import curve_named
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from keystores.backends.pkcs11.write import WritablePkcs11Store
+    from keystores.model import Entry, KeySpec
     from keystores.pki import key_attributes as ka
 
 # keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: a token's
@@ -172,3 +179,103 @@ class TokenDecrypter:
         except PKCS11Error as exc:
             raise KeystoreError(f"the token refused to decrypt ({describe_error(exc)})", store=self._where,
                                 label=self._label) from exc
+
+
+# --- keys written to the token: a software key pair imported, a key pair made there (write.py delegates: a delete
+# and an import of certificates load none of it) ----------------------------------------------------------------
+
+def add_software_key(store: WritablePkcs11Store, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
+    """A software key pair (and its chain) written to the token: its CKA_ID by the convention, the private key
+    sensitive and non-extractable there (write.Pkcs11Writing._add)."""
+    from pkcs11 import Attribute, ObjectClass
+    from pkcs11 import exceptions as ck
+
+    from keystores.errors import EntryExists
+    from keystores.pki.key_attributes import token_key_id
+
+    key = entry.key
+    public = key.public_key()  # type: ignore[union-attr]
+    old = store._taken(entry.label, replace)
+    key_id = token_key_id(public)
+    for group in store._groups.values():
+        if group.private is not None and group.key_id == key_id and group is not old:
+            raise EntryExists(f"the token holds this key already, as entry '{group.label}'",
+                              store=store.location, label=entry.label)
+    subject = entry.chain[0].subject.public_bytes() if entry.chain else None
+    common = {Attribute.TOKEN: True, Attribute.ID: key_id, Attribute.LABEL: entry.label}
+    if subject is not None:
+        common[Attribute.SUBJECT] = subject
+    template = {**private_key_template(key), **common, Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
+    try:
+        created.append(store._create_on_token(template))
+    except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
+            ck.AttributeTypeInvalid, ck.FunctionNotSupported, ck.FunctionRejected, ck.DomainParamsInvalid,
+            ck.GeneralError) as exc:
+        raise CapabilityError("private_keys", f"token '{store.token_label}' refuses to import a plaintext "
+                              f"private key ({describe_error(exc)}); make the key on the token "
+                              "(certreq/generate) or use the token's own wrapped-import tool",
+                              store=store.location, label=entry.label) from exc
+    created.append(store._create_on_token({**public_key_template(public), **common,
+                                          Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False}))
+    if entry.chain:
+        store._write_chain(entry, key_id, created)
+    return old.objects() if old else []
+
+
+def generate_key(store: WritablePkcs11Store, label: str, spec: KeySpec) -> KeyRef:
+    """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
+    from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
+
+    from keystores.backends.pkcs11.write import shielded
+    from keystores.errors import EntryExists
+    from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
+
+    store._require_writable()
+    if not label:
+        raise UsageError("an entry needs a non-empty label", store=store.location)
+    if label in store._groups:
+        raise EntryExists("an entry with this label exists", store=store.location, label=label)
+    from keystores.backends.pkcs11.admin import key_types, missing_for
+
+    lacking = missing_for(spec, store._token.slot, store._mechanisms)
+    if lacking:
+        can = ", ".join(key_types(store._token.slot, store._mechanisms)) or "none of ours"
+        raise CapabilityError("key_generation", f"token '{store.token_label}' cannot make {spec} keys: it "
+                              f"lacks {', '.join(lacking)} (it can make: {can})", store=store.location,
+                              label=label)
+    import hashlib
+
+    provisional = hashlib.sha1(label.encode() + b"\0" + str(spec).encode()).digest()
+    private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                        Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
+    public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
+    try:
+        if spec.algorithm == "rsa":
+            key_type, size, mechanism = KeyType.RSA, spec.size, None
+        elif spec.algorithm == "ec":
+            key_type, size, mechanism = KeyType.EC, None, Mechanism.EC_KEY_PAIR_GEN
+            public_template[Attribute.EC_PARAMS] = ec_params_for(spec.curve)
+        else:
+            key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
+            public_template[Attribute.EC_PARAMS] = ED25519_PARAMS
+        with shielded():  # made and remembered for a rollback, never one without the other
+            public, private = store._session.generate_keypair(
+                key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
+                public_template=public_template, private_template=private_template)
+            store._made += [public, private]
+    except PKCS11Error as exc:
+        raise KeystoreError(f"token '{store.token_label}' could not make a {spec} key ({describe_error(exc)})",
+                            store=store.location, label=label) from exc
+    public_key = public_key_from_attributes(public.get_attributes([Attribute(a) for a in PUBLIC_KEY_VALUES]))
+    if public_key is not None:
+        # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
+        store._forget([public, private])
+        with contextlib.suppress(PKCS11Error):
+            final = token_key_id(public_key)
+            private[Attribute.ID] = final
+            public[Attribute.ID] = final
+    store._scan()
+    entry = store._entries[label]
+    assert isinstance(entry.key, KeyRef)
+    return entry.key
