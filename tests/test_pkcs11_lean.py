@@ -652,6 +652,18 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
 
 
+def test_java_config_in_a_user_install_loads_no_pathlib(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """`java-config` (bench_commands.py's row) writes its two files by os.path: pathlib would import urllib.parse
+    and ipaddress with it, which nothing else of the command needs."""
+    token = softhsm.make_token()
+    done, loaded = installed.run(["java-config", token.uri, "--out", str(tmp_path / "java")], cwd=tmp_path,
+                                 env=token.env)
+    assert done.returncode == 0, done.stderr
+    assert "keystores.backends.pkcs11.admin" in loaded
+    assert not {"pathlib", "urllib.parse", "ipaddress"} & loaded, {"pathlib", "urllib.parse", "ipaddress"} & loaded
+    assert "\nsecurity.provider.12=SunPKCS11 " in (tmp_path / "java" / "java.security").read_text()
+
+
 def test_reading_a_token_makes_none_of_the_rarely_raised_error_classes(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
     """keystores.errors makes the classes of _MADE_ON_USE when first asked for (~10 us each): `list` and `show` of
     a token ask for none of them (tokens.find_token imports TokenNotFound where it raises it)."""
