@@ -20,12 +20,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from keystores.backends.pkcs11.store import Pkcs11Store, _Cert, _Group
     from keystores.backends.pkcs11.write import WritablePkcs11Store
     from keystores.model import Entry, KeySpec
     from keystores.pki import key_attributes as ka
 
 # keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: a token's
-# key read from it (private_key_from_attributes) or signed with (store._key_parts) loads it then.
+# key read from it (private_key_from_attributes) or signed with (key_parts) loads it then.
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {
@@ -179,6 +180,30 @@ class TokenDecrypter:
         except PKCS11Error as exc:
             raise KeystoreError(f"the token refused to decrypt ({describe_error(exc)})", store=self._where,
                                 label=self._label) from exc
+
+
+def key_parts(store: Pkcs11Store, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
+    """A token key's public key (from its public key object, else its own attributes, else its certificate),
+    the signer and, for an RSA key that may decrypt, the decrypter."""
+    from pkcs11 import Attribute
+
+    from keystores.pki.key_attributes import public_key_from_attributes
+
+    attrs = group.private_attrs
+    public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
+        or public_key_from_attributes(attrs) \
+        or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
+    signer = TokenSigner(group.private, public, store._mechanisms, where=store.location, label=group.label) \
+        if public is not None else None
+    decrypter = TokenDecrypter(group.private, public, where=store.location, label=group.label) \
+        if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
+    return public, signer, decrypter
+
+
+def _is_rsa(public_key: Any) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return isinstance(public_key, rsa.RSAPublicKey)
 
 
 # --- keys written to the token: a software key pair imported, a key pair made there (write.py delegates: a delete

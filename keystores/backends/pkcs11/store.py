@@ -226,12 +226,6 @@ def _cn(cert: Any) -> str:
     return str(names[0].value) if names else cert.subject.rfc4514_string()[:64]
 
 
-def _is_rsa(public_key: Any) -> bool:
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return isinstance(public_key, rsa.RSAPublicKey)
-
-
 # --- the reading half of Pkcs11Store: token objects -> groups paired by CKA_ID -> entries with chains and key refs
 
 class Pkcs11Reading:
@@ -459,28 +453,10 @@ class Pkcs11Reading:
         if as_encoded:  # its public key (a cryptography object: OpenSSL is initialised) made when first used
             return TokenKeyRef(label=group.label, key_id=group.key_id, sensitive=sensitive,
                                extractable=extractable and not sensitive,
-                               make=lambda: self._key_parts(group, chain, as_encoded))
-        public, signer, decrypter = self._key_parts(group, chain, as_encoded)
+                               make=lambda: _key_parts(self, group, chain, as_encoded))
+        public, signer, decrypter = _key_parts(self, group, chain, as_encoded)
         return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
                       sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
-
-    def _key_parts(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
-        """A token key's public key (from its public key object, else its own attributes, else its certificate),
-        the signer and, for an RSA key that may decrypt, the decrypter."""
-        from pkcs11 import Attribute
-
-        from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner
-        from keystores.pki.key_attributes import public_key_from_attributes
-
-        attrs = group.private_attrs
-        public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
-            or public_key_from_attributes(attrs) \
-            or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
-        signer = TokenSigner(group.private, public, self._mechanisms, where=self.location, label=group.label) \
-            if public is not None else None
-        decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \
-            if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
-        return public, signer, decrypter
 
     def entries(self) -> Iterator[Entry]:
         return iter([e for e in self._entries.values() if self._in_view(e.label)])
@@ -500,6 +476,13 @@ class Pkcs11Reading:
         if self.uri.type == "cert":
             return bool(group.certs)
         return True
+
+
+def _key_parts(store: Pkcs11Store, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
+    """keys.key_parts: loaded where a token key's public key or signer is first asked for."""
+    from keystores.backends.pkcs11.keys import key_parts
+
+    return key_parts(store, group, chain, as_encoded)
 
 
 def _may_leave(group: _Group) -> bool:
