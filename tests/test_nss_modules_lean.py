@@ -101,13 +101,13 @@ def test_admin_results_are_frozen_values() -> None:
     assert found == TokenList("/lib/x.so", []) and found.module == "/lib/x.so"
     with pytest.raises(FrozenInstanceError):
         found.module = "y"  # type: ignore[misc]
-    written = JavaConfig(Path("/j/t.cfg"), Path("/j/java.security"), "t", 3, None)
+    written = JavaConfig("/j/t.cfg", "/j/java.security", "t", 3, None)
     assert written.java_options.startswith("-Djava.security.properties=/j/java.security ")
     assert written.keytool_command == ("keytool -J-Djava.security.properties=/j/java.security -list -keystore NONE "
                                        "-storetype PKCS11")
-    assert written == JavaConfig(Path("/j/t.cfg"), Path("/j/java.security"), "t", 3, None)
-    assert repr(written) == ("JavaConfig(config=PosixPath('/j/t.cfg'), security=PosixPath('/j/java.security'), "
-                             "label='t', slot=3, softhsm_conf=None)")
+    assert written == JavaConfig("/j/t.cfg", "/j/java.security", "t", 3, None)
+    assert repr(written) == ("JavaConfig(config='/j/t.cfg', security='/j/java.security', label='t', slot=3, "
+                             "softhsm_conf=None)")
 
 
 def test_a_safe_name_is_what_the_regular_expression_made() -> None:

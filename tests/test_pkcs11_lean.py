@@ -437,7 +437,7 @@ def test_the_everyday_token_commands_import_no_x509_asn1crypto_nor_dataclasses(s
 def test_listing_and_showing_one_self_signed_token_key_pair_import_no_cryptography(softhsm, tmp_path: Path) -> None:  # noqa: F811
     """bench/bench_core.py's token (keytool's one.p12 imported): nothing to chain (the certificate is
     self-issued, where build_chain stops at once) and a key that never leaves the token, whose public key, signer
-    and decrypter are made when first used (keys.TokenKeyRef): listing and showing it (table and JSON) decode and
+    and decrypter are made when first used (keyref.TokenKeyRef): listing and showing it (table and JSON) decode and
     load nothing of cryptography; the key then signs."""
     from cryptography.hazmat.primitives.asymmetric import ec
     from helpers import ec_key
@@ -633,19 +633,35 @@ def test_the_token_commands_in_a_user_install_load_nothing_they_do_not_need(inst
         assert not set(NOT_FOR_A_TOKEN) & loaded, (argv, set(NOT_FOR_A_TOKEN) & loaded)
         # a self-issued certificate alone has no chain to build, nor other certificates to place in one
         assert argv[0] in ("import", "delete") or "keystores.pki.chain" not in loaded, argv
-        # keys.py (token keys, key templates) only where a key is made or shown: none is here but show's
-        assert ("keystores.backends.pkcs11.keys" in loaded) is (argv[0] == "show"), argv
+        # keys.py (signing with a token key, key templates) only where a key is made or used: none is here (show's
+        # key is keyref.TokenKeyRef, whose public key and signer nobody asks for)
+        assert "keystores.backends.pkcs11.keys" not in loaded, argv
+        assert ("keystores.backends.pkcs11.keyref" in loaded) is (argv[0] == "show"), argv
         # the writing half only where the token is written (a read-only open is a plain Pkcs11Store)
         assert ("keystores.backends.pkcs11.write" in loaded) is (argv[0] in ("import", "delete")), argv
         # the URI has no percent-escape: keystores.percent is not loaded to decode it
         assert "keystores.percent" not in loaded, argv
-        # key_attributes' mapping only where a key or a CKA_ID is made of attributes: import's CKA_ID, show's key
-        # (keys.py); list, export and delete read the key objects' attributes by keystores.pki.cka's numbers
-        assert ("keystores.pki.key_attributes" in loaded) is (argv[0] in ("import", "show")), argv
+        # key_attributes' mapping only where a key is made of attributes or into them, which none of these does:
+        # list, show, export and delete read the key objects' attributes by keystores.pki.cka's numbers (show's key
+        # is a keyref.TokenKeyRef: keys.py imports the mapping where a key is made), and import takes the
+        # certificate's CKA_ID from its DER (cka.spki_key_id)
+        assert "keystores.pki.key_attributes" not in loaded, argv
         # no label repeats on this token: none is numbered (export and import load it for their PEM side)
         assert argv[0] in ("export", "import") or "keystores.pki.labels" not in loaded, argv
     assert _labels(token) == ["server"]
     assert b"BEGIN CERTIFICATE" in (tmp_path / "server.pem").read_bytes()
+
+
+def test_java_config_in_a_user_install_loads_no_pathlib(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811
+    """`java-config` (bench_commands.py's row) writes its two files by os.path: pathlib would import urllib.parse
+    and ipaddress with it, which nothing else of the command needs."""
+    token = softhsm.make_token()
+    done, loaded = installed.run(["java-config", token.uri, "--out", str(tmp_path / "java")], cwd=tmp_path,
+                                 env=token.env)
+    assert done.returncode == 0, done.stderr
+    assert "keystores.backends.pkcs11.admin" in loaded
+    assert not {"pathlib", "urllib.parse", "ipaddress"} & loaded, {"pathlib", "urllib.parse", "ipaddress"} & loaded
+    assert "\nsecurity.provider.12=SunPKCS11 " in (tmp_path / "java" / "java.security").read_text()
 
 
 def test_reading_a_token_makes_none_of_the_rarely_raised_error_classes(installed, softhsm, tmp_path: Path) -> None:  # noqa: F811

@@ -2,7 +2,11 @@
 attribute types, and the attributes a reader asks of a key object. Apart from that mapping so that a command reading
 NSS's objects by them (`keystores list sql:DIR`: nss/db.py names its columns with them) or a token's
 (backends/pkcs11/store.py) loads none of it (~0.15-0.3 ms of start-up, issue 15); key_attributes re-exports them.
+With them, key_attributes' CKA_ID convention read from a certificate's SubjectPublicKeyInfo as DER (spki_key_id),
+which importing a certificate onto a token or into NSS needs without the mapping.
 """
+
+from keystores.crypto import der
 
 # PKCS#11 object classes and key types (pkcs11t.h).
 CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY = 1, 2, 3
@@ -26,3 +30,42 @@ PUBLIC_KEY_VALUES = (CKA_KEY_TYPE, CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_EC_PARA
 #: not sensitive).
 PRIVATE_KEY_VALUES = (CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
                       CKA_VALUE)
+
+
+def int_bytes(value: int) -> bytes:
+    """A PKCS#11 "Big integer": big-endian, no sign byte, at least one byte."""
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def spki_key_id(spki: bytes) -> bytes | None:
+    """keystores.pki.key_attributes.key_id of the key in a SubjectPublicKeyInfo (DER) that keystores.pki.shown has
+    read (cryptography loads it), from its bytes: the modulus of an RSA key, the point of an EC key written
+    uncompressed, an Ed25519 key. None for any other form (a compressed point, another key type): the caller loads
+    the key then. A speed device: loading a key into cryptography initialises OpenSSL, about 10 ms of importing a
+    certificate onto a token (bench/bench_core.py's token rows); tests/test_pkcs11_lean.py holds it to `key_id` of
+    the loaded key."""
+    try:
+        _, body, end = der.read(spki)
+        algorithm, key = der.elements(spki, body, end)
+        _, _, alg_start, alg_end = algorithm
+        _, _, oid_start, oid_end = der.elements(spki, alg_start, alg_end)[0]
+        oid = spki[oid_start:oid_end]
+        _, _, key_start, key_end = key
+        bits = spki[key_start + 1:key_end]  # after the BIT STRING's unused-bits byte (0 in a key shown reads)
+        if oid == _RSA_OID:
+            _, _, fields_start, fields_end = der.elements(bits)[0]  # RSAPublicKey: SEQUENCE { modulus, exponent }
+            _, _, modulus_start, modulus_end = der.elements(bits, fields_start, fields_end)[0]
+            material = int_bytes(der.integer_value(bits[modulus_start:modulus_end]))
+        elif (oid == _EC_OID and bits[:1] == b"\x04") or (oid == _ED25519_OID and len(bits) == 32):
+            material = bits  # the uncompressed point, the raw key: what _public_material gives of the loaded key
+        else:
+            return None
+    except (IndexError, ValueError):
+        return None
+    from keystores.crypto.digests import digest  # not hashlib (a token's import of a certificate, start-up)
+
+    return digest("sha1", material)
+
+
+_RSA_OID, _EC_OID, _ED25519_OID = (bytes.fromhex("2a864886f70d010101"), bytes.fromhex("2a8648ce3d0201"),
+                                   bytes.fromhex("2b6570"))

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from keystores.crypto import der
 from keystores.lightweight import suppress
-from keystores.pki.cka import (  # noqa: F401  (re-exported: the numbers the mapping is made of)
+from keystores.pki.cka import (  # noqa: F401  (re-exported: the numbers the mapping is made of, and the CKA_ID of a
+    # SubjectPublicKeyInfo read from its DER)
     CKA_ALWAYS_SENSITIVE,
     CKA_BASE,
     CKA_CERTIFICATE_TYPE,
@@ -70,6 +71,8 @@ from keystores.pki.cka import (  # noqa: F401  (re-exported: the numbers the map
     CKO_PUBLIC_KEY,
     PRIVATE_KEY_VALUES,
     PUBLIC_KEY_VALUES,
+    int_bytes,
+    spki_key_id,
 )
 
 TYPE_CHECKING = False
@@ -99,11 +102,6 @@ _USAGES = {
 # The usages a token is told about when we import a key (the rest stay at the token's defaults): signing,
 # decryption and key agreement on the private half; verification and encryption on the public half.
 _TOLD_TO_TOKENS = ({CKA_SIGN, CKA_DECRYPT, CKA_DERIVE}, {CKA_VERIFY, CKA_ENCRYPT})
-
-
-def int_bytes(value: int) -> bytes:
-    """A PKCS#11 "Big integer": big-endian, no sign byte, at least one byte."""
-    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
 def unwrap_point(value: bytes) -> bytes:
@@ -155,39 +153,6 @@ def key_id(public_key: Any) -> bytes | None:
     from keystores.crypto.digests import digest  # not hashlib, which loads OpenSSL's libcrypto (start-up)
 
     return digest("sha1", material)
-
-
-def spki_key_id(spki: bytes) -> bytes | None:
-    """`key_id` of the key in a SubjectPublicKeyInfo (DER) that keystores.pki.shown has read (cryptography loads
-    it), from its bytes: the modulus of an RSA key, the point of an EC key written uncompressed, an Ed25519 key.
-    None for any other form (a compressed point, another key type): the caller loads the key then. A speed device:
-    loading a key into cryptography initialises OpenSSL, about 10 ms of importing a certificate onto a token
-    (bench/bench_core.py's token rows); tests/test_pkcs11_lean.py holds it to `key_id` of the loaded key."""
-    try:
-        _, body, end = der.read(spki)
-        algorithm, key = der.elements(spki, body, end)
-        _, _, alg_start, alg_end = algorithm
-        _, _, oid_start, oid_end = der.elements(spki, alg_start, alg_end)[0]
-        oid = spki[oid_start:oid_end]
-        _, _, key_start, key_end = key
-        bits = spki[key_start + 1:key_end]  # after the BIT STRING's unused-bits byte (0 in a key shown reads)
-        if oid == _RSA_OID:
-            _, _, fields_start, fields_end = der.elements(bits)[0]  # RSAPublicKey: SEQUENCE { modulus, exponent }
-            _, _, modulus_start, modulus_end = der.elements(bits, fields_start, fields_end)[0]
-            material = int_bytes(der.integer_value(bits[modulus_start:modulus_end]))
-        elif (oid == _EC_OID and bits[:1] == b"\x04") or (oid == _ED25519_OID and len(bits) == 32):
-            material = bits  # the uncompressed point, the raw key: what _public_material gives of the loaded key
-        else:
-            return None
-    except (IndexError, ValueError):
-        return None
-    from keystores.crypto.digests import digest  # not hashlib (a token's import of a certificate, start-up)
-
-    return digest("sha1", material)
-
-
-_RSA_OID, _EC_OID, _ED25519_OID = (bytes.fromhex("2a864886f70d010101"), bytes.fromhex("2a8648ce3d0201"),
-                                   bytes.fromhex("2b6570"))
 
 
 def token_key_id(public_key: Any) -> bytes:

@@ -6,11 +6,14 @@
                     encoded_names) and the token objects behind one entry (certificates held as DER) with the
                     helpers both halves share; a writable open is write.py's WritablePkcs11Store (the writing half
                     added), so that reading a token loads no writing code
-    write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), keys made there,
-                    a Ctrl-C held while an object is made and remembered
+    write.py        entries -> token objects (on SoftHSM as session objects copied onto the token), a Ctrl-C held
+                    while an object is made and remembered
     format.py       the format record (detection, --type, options), importing nothing heavy
     keys.py         python-pkcs11's side of keystores.pki.key_attributes (the key <-> attribute mapping and CKA_ID
-                    convention NSS shares), signing/decrypting with a token key
+                    convention NSS shares), signing/decrypting with a token key, a software key pair written to a
+                    token and a key pair made there (write.py delegates both: a delete and an import of certificates
+                    load none of it)
+    keyref.py       TokenKeyRef: a token key's KeyRef whose public key, signer and decrypter are made when first read
     tokens.py       loading a module, finding a token by label or serial
     library.py      python-pkcs11 imported without its asn1crypto helper modules until they are used (start-up)
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)

@@ -12,7 +12,6 @@ from keystores.frozen import FrozenValue, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
 # The unconfigured SunPKCS11 provider sits at index 12 in JDK 9..25's java.security; an override of that index
@@ -35,7 +34,7 @@ class JavaConfig(FrozenValue):
     __slots__ = ("config", "label", "security", "slot", "softhsm_conf")
     _fields = ("config", "security", "label", "slot", "softhsm_conf")
 
-    def __init__(self, config: Path, security: Path, label: str, slot: int, softhsm_conf: str | None) -> None:
+    def __init__(self, config: str, security: str, label: str, slot: int, softhsm_conf: str | None) -> None:
         object.__setattr__(self, "config", config)
         object.__setattr__(self, "security", security)
         object.__setattr__(self, "label", label)
@@ -154,8 +153,7 @@ def _serial(token: object) -> str:
 def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     """OUT/<token>.cfg and OUT/java.security for SunPKCS11. SunPKCS11 has no token-label selector, so the label is
     resolved to its slot now (the files say so)."""
-    from pathlib import Path
-
+    # os.path, not pathlib: pathlib imports urllib.parse and ipaddress (~1.5 ms of this command, bench_commands.py)
     from keystores.backends.pkcs11.tokens import find_token, load_module, resolve_module
     from keystores.backends.pkcs11.uri import Pkcs11Uri
     from keystores.fileio import atomic_write
@@ -166,19 +164,18 @@ def write_java_config(uri: str, out: str, module: str | None) -> JavaConfig:
     token = find_token(load_module(path, store=uri), path, label=parsed.token, serial=parsed.serial, store=uri)
     label = token.label.strip()
     slot = int(token.slot.slot_id)
-    folder = Path(out)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        os.makedirs(out, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"{out}: cannot make this folder ({exc.strerror})", hint=parameter("--out", "out")) from exc
     name = _safe_name(label)
-    cfg = (folder / f"{name}.cfg").resolve()
-    security = (folder / "java.security").resolve()
-    for named in (path, str(cfg), str(security)):
+    cfg = os.path.realpath(os.path.join(out, f"{name}.cfg"))
+    security = os.path.realpath(os.path.join(out, "java.security"))
+    for named in (path, cfg, security):
         if printable(named) != named:  # a newline there would add a line of its own to the files below
             raise UsageError(f"{printable(named)}: a path holding control characters cannot be written into a "
                              "SunPKCS11 configuration")
-    if any(c in str(cfg) for c in ' "\\'):
+    if any(c in cfg for c in ' "\\'):
         raise UsageError(f"{cfg}: java.security cannot name a path with spaces, quotes or backslashes",
                          hint=Hint("; choose another {} folder", option="--out", keyword="out"))
     atomic_write(cfg, (

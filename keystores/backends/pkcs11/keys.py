@@ -1,4 +1,5 @@
-"""python-pkcs11's side of the key<->attribute mapping, and signing/decrypting with a token key.
+"""python-pkcs11's side of the key<->attribute mapping, signing/decrypting with a token key, and the keys written to
+a token (a software key pair imported, a key pair made there: write.py's add and generate_key call them).
 
 The mapping itself (values, usage flags, the CKA_ID convention, keys rebuilt from attributes) lives in
 keystores.pki.key_attributes, shared with the NSS backend; here its CKA_ numbers become python-pkcs11's Attribute
@@ -7,14 +8,25 @@ enum, and a key it does not cover is refused in the words a token user reads.
 
 from __future__ import annotations
 
-from keystores.errors import KeystoreError, UsageError
+import contextlib
+
+from keystores.backends.pkcs11.tokens import describe_error
+from keystores.errors import CapabilityError, KeystoreError, UsageError
 from keystores.model import KeyRef, describe_key
-from keystores.pki import key_attributes as ka
+from keystores.pki.cka import PUBLIC_KEY_VALUES
 from keystores.pki.curves import curve_named
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from keystores.backends.pkcs11.store import Pkcs11Store, _Cert, _Group
+    from keystores.backends.pkcs11.write import WritablePkcs11Store
+    from keystores.model import Entry, KeySpec
+    from keystores.pki import key_attributes as ka
+
+# keystores.pki.key_attributes (the mapping) is imported where a key is made of attributes or into them: a token's
+# key read from it (private_key_from_attributes) or signed with (key_parts) loads it then.
 
 # DigestInfo prefixes for CKM_RSA_PKCS when the token lacks the combined hash-and-sign mechanism (RFC 8017 9.2).
 DIGEST_INFO = {
@@ -44,6 +56,8 @@ def ec_params_for(name: str) -> bytes:
 def private_key_template(key: Any) -> dict[Any, Any]:
     """A software private key's values and the usages a token is told (for C_CreateObject); UsageError for a key
     the mapping does not cover."""
+    from keystores.pki import key_attributes as ka
+
     values = ka.private_key_attributes(key)
     if values is None:
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -60,6 +74,8 @@ def private_key_template(key: Any) -> dict[Any, Any]:
 def public_key_template(public_key: Any) -> dict[Any, Any]:
     """A public key object's values and the usages a token is told; UsageError for a key the mapping does not
     cover."""
+    from keystores.pki import key_attributes as ka
+
     values = ka.public_key_attributes(public_key)
     if values is None:
         from cryptography.hazmat.primitives.asymmetric import ec
@@ -73,6 +89,8 @@ def public_key_template(public_key: Any) -> dict[Any, Any]:
 def private_key_from_attributes(attrs: dict[Any, Any]) -> Any:
     """A cryptography private key from a non-sensitive, extractable key's attributes (as python-pkcs11 gives
     them); None if they do not make one."""
+    from keystores.pki import key_attributes as ka
+
     try:
         return ka.private_key_from_attributes(attrs.get(ka.CKA_KEY_TYPE), attrs.__getitem__)
     except (KeyError, ValueError):
@@ -164,43 +182,125 @@ class TokenDecrypter:
                                 label=self._label) from exc
 
 
-class _MadeOnUse:
-    """A field of TokenKeyRef: its value comes from the ref's maker, run once when any such field is first read."""
+def key_parts(store: Pkcs11Store, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
+    """A token key's public key (from its public key object, else its own attributes, else its certificate),
+    the signer and, for an RSA key that may decrypt, the decrypter."""
+    from pkcs11 import Attribute
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+    from keystores.pki.key_attributes import public_key_from_attributes
 
-    def __get__(self, ref: Any, owner: type | None = None) -> Any:
-        if ref is None:
-            return None
-        state = ref.__dict__
-        make = state.get("_make")
-        if make is not None:
-            state.update(zip(_MADE, make(), strict=True))
-            del state["_make"]
-        return state.get(self.name)
-
-    def __set__(self, ref: Any, value: Any) -> None:
-        if "_make" not in ref.__dict__:  # KeyRef.__init__'s placeholders are not kept while the maker waits
-            ref.__dict__[self.name] = value
+    attrs = group.private_attrs
+    public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
+        or public_key_from_attributes(attrs) \
+        or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
+    signer = TokenSigner(group.private, public, store._mechanisms, where=store.location, label=group.label) \
+        if public is not None else None
+    decrypter = TokenDecrypter(group.private, public, where=store.location, label=group.label) \
+        if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
+    return public, signer, decrypter
 
 
-_MADE = ("public_key", "signer", "decrypter")
+def _is_rsa(public_key: Any) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return isinstance(public_key, rsa.RSAPublicKey)
 
 
-class TokenKeyRef(KeyRef):
-    """A token key's KeyRef whose public key, signer and decrypter are made by `make` (from what the store has
-    read already) when one of them is first read: making a cryptography key object initialises OpenSSL, about
-    10 ms of `show` or `list --json` of a token (bench/bench_core.py's token rows), which print neither. A copy
-    (`with_`) holds the values made."""
+# --- keys written to the token: a software key pair imported, a key pair made there (write.py delegates: a delete
+# and an import of certificates load none of it) ----------------------------------------------------------------
 
-    public_key = _MadeOnUse()  # type: ignore[assignment]
-    signer = _MadeOnUse()  # type: ignore[assignment]
-    decrypter = _MadeOnUse()  # type: ignore[assignment]
+def add_software_key(store: WritablePkcs11Store, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
+    """A software key pair (and its chain) written to the token: its CKA_ID by the convention, the private key
+    sensitive and non-extractable there (write.Pkcs11Writing._add)."""
+    from pkcs11 import Attribute, ObjectClass
+    from pkcs11 import exceptions as ck
 
-    def __init__(self, label: str, key_id: bytes, public_key: Any = None, signer: Any = None, sensitive: bool = True,
-                 extractable: bool = False, decrypter: Any = None, locked: bool = False, *,
-                 make: Any = None) -> None:
-        if make is not None:
-            self.__dict__["_make"] = make
-        super().__init__(label, key_id, public_key, signer, sensitive, extractable, decrypter, locked)
+    from keystores.errors import EntryExists
+    from keystores.pki.key_attributes import token_key_id
+
+    key = entry.key
+    public = key.public_key()  # type: ignore[union-attr]
+    old = store._taken(entry.label, replace)
+    key_id = token_key_id(public)
+    for group in store._groups.values():
+        if group.private is not None and group.key_id == key_id and group is not old:
+            raise EntryExists(f"the token holds this key already, as entry '{group.label}'",
+                              store=store.location, label=entry.label)
+    subject = entry.chain[0].subject.public_bytes() if entry.chain else None
+    common = {Attribute.TOKEN: True, Attribute.ID: key_id, Attribute.LABEL: entry.label}
+    if subject is not None:
+        common[Attribute.SUBJECT] = subject
+    template = {**private_key_template(key), **common, Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
+    try:
+        created.append(store._create_on_token(template))
+    except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
+            ck.AttributeTypeInvalid, ck.FunctionNotSupported, ck.FunctionRejected, ck.DomainParamsInvalid,
+            ck.GeneralError) as exc:
+        raise CapabilityError("private_keys", f"token '{store.token_label}' refuses to import a plaintext "
+                              f"private key ({describe_error(exc)}); make the key on the token "
+                              "(certreq/generate) or use the token's own wrapped-import tool",
+                              store=store.location, label=entry.label) from exc
+    created.append(store._create_on_token({**public_key_template(public), **common,
+                                          Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False}))
+    if entry.chain:
+        store._write_chain(entry, key_id, created)
+    return old.objects() if old else []
+
+
+def generate_key(store: WritablePkcs11Store, label: str, spec: KeySpec) -> KeyRef:
+    """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
+    from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
+
+    from keystores.backends.pkcs11.write import shielded
+    from keystores.errors import EntryExists
+    from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
+
+    store._require_writable()
+    if not label:
+        raise UsageError("an entry needs a non-empty label", store=store.location)
+    if label in store._groups:
+        raise EntryExists("an entry with this label exists", store=store.location, label=label)
+    from keystores.backends.pkcs11.admin import key_types, missing_for
+
+    lacking = missing_for(spec, store._token.slot, store._mechanisms)
+    if lacking:
+        can = ", ".join(key_types(store._token.slot, store._mechanisms)) or "none of ours"
+        raise CapabilityError("key_generation", f"token '{store.token_label}' cannot make {spec} keys: it "
+                              f"lacks {', '.join(lacking)} (it can make: {can})", store=store.location,
+                              label=label)
+    import hashlib
+
+    provisional = hashlib.sha1(label.encode() + b"\0" + str(spec).encode()).digest()
+    private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                        Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
+    public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
+    try:
+        if spec.algorithm == "rsa":
+            key_type, size, mechanism = KeyType.RSA, spec.size, None
+        elif spec.algorithm == "ec":
+            key_type, size, mechanism = KeyType.EC, None, Mechanism.EC_KEY_PAIR_GEN
+            public_template[Attribute.EC_PARAMS] = ec_params_for(spec.curve)
+        else:
+            key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
+            public_template[Attribute.EC_PARAMS] = ED25519_PARAMS
+        with shielded():  # made and remembered for a rollback, never one without the other
+            public, private = store._session.generate_keypair(
+                key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
+                public_template=public_template, private_template=private_template)
+            store._made += [public, private]
+    except PKCS11Error as exc:
+        raise KeystoreError(f"token '{store.token_label}' could not make a {spec} key ({describe_error(exc)})",
+                            store=store.location, label=label) from exc
+    public_key = public_key_from_attributes(public.get_attributes([Attribute(a) for a in PUBLIC_KEY_VALUES]))
+    if public_key is not None:
+        # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
+        store._forget([public, private])
+        with contextlib.suppress(PKCS11Error):
+            final = token_key_id(public_key)
+            private[Attribute.ID] = final
+            public[Attribute.ID] = final
+    store._scan()
+    entry = store._entries[label]
+    assert isinstance(entry.key, KeyRef)
+    return entry.key

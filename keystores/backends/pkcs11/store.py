@@ -114,16 +114,17 @@ class _Cert:
 
     def token_key_id(self) -> bytes:
         """keystores.pki.key_attributes.token_key_id of the certificate's key: from the DER while the certificate is
-        not decoded and `shown` reads it (spki_key_id), else of the loaded key."""
-        from keystores.pki import key_attributes as ka
-
+        not decoded and `shown` reads it (keystores.pki.cka.spki_key_id: an import of a certificate loads none of
+        the mapping), else of the loaded key."""
         if "cert" not in self.__dict__ and self.shown is not None:
             from keystores.pki.columns import subject_and_key
 
             held = subject_and_key(self.der)
-            found = ka.spki_key_id(held[1]) if held is not None else None
+            found = cka.spki_key_id(held[1]) if held is not None else None
             if found is not None:
                 return found
+        from keystores.pki import key_attributes as ka
+
         return ka.token_key_id(self.public_key())
 
     def public_key(self) -> Any:
@@ -223,12 +224,6 @@ def _cn(cert: Any) -> str:
 
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else cert.subject.rfc4514_string()[:64]
-
-
-def _is_rsa(public_key: Any) -> bool:
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return isinstance(public_key, rsa.RSAPublicKey)
 
 
 # --- the reading half of Pkcs11Store: token objects -> groups paired by CKA_ID -> entries with chains and key refs
@@ -438,8 +433,8 @@ class Pkcs11Reading:
     def _key_of(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> Any:
         from pkcs11 import Attribute, PKCS11Error
 
-        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keys.py
-        from keystores.backends.pkcs11.keys import TokenKeyRef, private_key_from_attributes
+        # here, where a key is made: a delete, and a listing of entries whose key nobody asks for, load no keyref.py
+        from keystores.backends.pkcs11.keyref import TokenKeyRef
 
         attrs = group.private_attrs
         sensitive = bool(attrs.get(Attribute.SENSITIVE, True))
@@ -449,6 +444,8 @@ class Pkcs11Reading:
                 values = group.private.get_attributes([Attribute(a) for a in _SECRET_ATTRIBUTES])
             except PKCS11Error:
                 values = {}
+            from keystores.backends.pkcs11.keys import private_key_from_attributes
+
             plain = private_key_from_attributes({**attrs, **values})
             if plain is not None:
                 return plain
@@ -456,28 +453,10 @@ class Pkcs11Reading:
         if as_encoded:  # its public key (a cryptography object: OpenSSL is initialised) made when first used
             return TokenKeyRef(label=group.label, key_id=group.key_id, sensitive=sensitive,
                                extractable=extractable and not sensitive,
-                               make=lambda: self._key_parts(group, chain, as_encoded))
-        public, signer, decrypter = self._key_parts(group, chain, as_encoded)
+                               make=lambda: _key_parts(self, group, chain, as_encoded))
+        public, signer, decrypter = _key_parts(self, group, chain, as_encoded)
         return KeyRef(label=group.label, key_id=group.key_id, public_key=public, signer=signer,
                       sensitive=sensitive, extractable=extractable and not sensitive, decrypter=decrypter)
-
-    def _key_parts(self, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
-        """A token key's public key (from its public key object, else its own attributes, else its certificate),
-        the signer and, for an RSA key that may decrypt, the decrypter."""
-        from pkcs11 import Attribute
-
-        from keystores.backends.pkcs11.keys import TokenDecrypter, TokenSigner
-        from keystores.pki.key_attributes import public_key_from_attributes
-
-        attrs = group.private_attrs
-        public = (public_key_from_attributes(group.public_attrs) if group.public is not None else None) \
-            or public_key_from_attributes(attrs) \
-            or ((chain[0].encoded if as_encoded else chain[0].cert).public_key() if chain else None)
-        signer = TokenSigner(group.private, public, self._mechanisms, where=self.location, label=group.label) \
-            if public is not None else None
-        decrypter = TokenDecrypter(group.private, public, where=self.location, label=group.label) \
-            if _is_rsa(public) and attrs.get(Attribute.DECRYPT, True) else None
-        return public, signer, decrypter
 
     def entries(self) -> Iterator[Entry]:
         return iter([e for e in self._entries.values() if self._in_view(e.label)])
@@ -497,6 +476,13 @@ class Pkcs11Reading:
         if self.uri.type == "cert":
             return bool(group.certs)
         return True
+
+
+def _key_parts(store: Pkcs11Store, group: _Group, chain: list[_Cert] | None, as_encoded: bool) -> tuple[Any, Any, Any]:
+    """keys.key_parts: loaded where a token key's public key or signer is first asked for."""
+    from keystores.backends.pkcs11.keys import key_parts
+
+    return key_parts(store, group, chain, as_encoded)
 
 
 def _may_leave(group: _Group) -> bool:

@@ -30,7 +30,6 @@ from keystores.errors import (
     UsageError,
 )
 from keystores.model import Entry, EntryKind, KeyRef, KeySpec
-from keystores.pki.cka import PUBLIC_KEY_VALUES
 
 # keystores.pki.key_attributes (the key <-> attribute mapping) is imported where a key or a CKA_ID is made: a delete
 # loads none of it.
@@ -128,8 +127,10 @@ class Pkcs11Writing:
                 to_destroy = (old.objects() if old else []) + copies
             elif isinstance(entry.key, KeyRef):
                 to_destroy = self._add_to_token_key(entry, replace, created)
-            else:
-                to_destroy = self._add_software_key(entry, replace, created)
+            else:  # a software key (keys.py, which its key templates load anyway)
+                from keystores.backends.pkcs11.keys import add_software_key
+
+                to_destroy = add_software_key(self, entry, replace, created)
         except PKCS11Error as exc:
             self._undo(created)
             raise KeystoreError(f"token '{self.token_label}' refused the write ({describe_error(exc)}); nothing "
@@ -208,42 +209,6 @@ class Pkcs11Writing:
             if want is None or (entry_key is not None and public_key_fingerprint(entry_key) == want):
                 return group
         return None
-
-    def _add_software_key(self, entry: Entry, replace: bool, created: list[Any]) -> list[Any]:
-        from pkcs11 import Attribute, ObjectClass
-        from pkcs11 import exceptions as ck
-
-        from keystores.backends.pkcs11.keys import private_key_template, public_key_template
-        from keystores.pki.key_attributes import token_key_id
-
-        key = entry.key
-        public = key.public_key()  # type: ignore[union-attr]
-        old = self._taken(entry.label, replace)
-        key_id = token_key_id(public)
-        for group in self._groups.values():
-            if group.private is not None and group.key_id == key_id and group is not old:
-                raise EntryExists(f"the token holds this key already, as entry '{group.label}'",
-                                  store=self.location, label=entry.label)
-        subject = entry.chain[0].subject.public_bytes() if entry.chain else None
-        common = {Attribute.TOKEN: True, Attribute.ID: key_id, Attribute.LABEL: entry.label}
-        if subject is not None:
-            common[Attribute.SUBJECT] = subject
-        template = {**private_key_template(key), **common, Attribute.CLASS: ObjectClass.PRIVATE_KEY,
-                    Attribute.PRIVATE: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
-        try:
-            created.append(self._create_on_token(template))
-        except (ck.TemplateInconsistent, ck.TemplateIncomplete, ck.AttributeValueInvalid, ck.AttributeReadOnly,
-                ck.AttributeTypeInvalid, ck.FunctionNotSupported, ck.FunctionRejected, ck.DomainParamsInvalid,
-                ck.GeneralError) as exc:
-            raise CapabilityError("private_keys", f"token '{self.token_label}' refuses to import a plaintext "
-                                  f"private key ({describe_error(exc)}); make the key on the token "
-                                  "(certreq/generate) or use the token's own wrapped-import tool",
-                                  store=self.location, label=entry.label) from exc
-        created.append(self._create_on_token({**public_key_template(public), **common,
-                                              Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.PRIVATE: False}))
-        if entry.chain:
-            self._write_chain(entry, key_id, created)
-        return old.objects() if old else []
 
     def _write_chain(self, entry: Entry, key_id: bytes, created: list[Any]) -> None:
         """The leaf with the key's CKA_ID and label; issuers the token lacks as untrusted certificates."""
@@ -357,63 +322,10 @@ class Pkcs11Writing:
 
     # --- keys made on the token ----------------------------------------------------------------------------
     def generate_key(self, label: str, spec: KeySpec) -> KeyRef:
-        """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point."""
-        from pkcs11 import Attribute, KeyType, Mechanism, PKCS11Error
+        """Make a sensitive, non-extractable key pair on the token; CKA_ID = SHA-1 of modulus/point (keys.py)."""
+        from keystores.backends.pkcs11.keys import generate_key
 
-        from keystores.backends.pkcs11.keys import ec_params_for
-        from keystores.pki.key_attributes import ED25519_PARAMS, public_key_from_attributes, token_key_id
-
-        self._require_writable()
-        if not label:
-            raise UsageError("an entry needs a non-empty label", store=self.location)
-        if label in self._groups:
-            raise EntryExists("an entry with this label exists", store=self.location, label=label)
-        from keystores.backends.pkcs11.admin import key_types, missing_for
-
-        lacking = missing_for(spec, self._token.slot, self._mechanisms)
-        if lacking:
-
-            can = ", ".join(key_types(self._token.slot, self._mechanisms)) or "none of ours"
-            raise CapabilityError("key_generation", f"token '{self.token_label}' cannot make {spec} keys: it "
-                                  f"lacks {', '.join(lacking)} (it can make: {can})", store=self.location,
-                                  label=label)
-        import hashlib
-
-        provisional = hashlib.sha1(label.encode() + b"\0" + str(spec).encode()).digest()
-        private_template = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
-                            Attribute.EXTRACTABLE: False, Attribute.SIGN: True}
-        public_template: dict[Any, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.VERIFY: True}
-        try:
-            if spec.algorithm == "rsa":
-                key_type, size, mechanism = KeyType.RSA, spec.size, None
-            elif spec.algorithm == "ec":
-                key_type, size, mechanism = KeyType.EC, None, Mechanism.EC_KEY_PAIR_GEN
-                public_template[Attribute.EC_PARAMS] = ec_params_for(spec.curve)
-            else:
-                key_type, size, mechanism = KeyType.EC_EDWARDS, None, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
-                public_template[Attribute.EC_PARAMS] = ED25519_PARAMS
-            with shielded():  # made and remembered for a rollback, never one without the other
-                public, private = self._session.generate_keypair(
-                    key_type, size, id=provisional, label=label, store=True, mechanism=mechanism,
-                    public_template=public_template, private_template=private_template)
-                self._made += [public, private]
-        except PKCS11Error as exc:
-            raise KeystoreError(f"token '{self.token_label}' could not make a {spec} key ({describe_error(exc)})",
-                                store=self.location, label=label) from exc
-        public_key = public_key_from_attributes(public.get_attributes([Attribute(a) for a in PUBLIC_KEY_VALUES]))
-        if public_key is not None:
-            # Same CKA_ID convention as imported keys, so NSS/Java/OpenSC pair a later certificate with it.
-            self._forget([public, private])
-            with contextlib.suppress(PKCS11Error):
-                final = token_key_id(public_key)
-                private[Attribute.ID] = final
-                public[Attribute.ID] = final
-        self._scan()
-        entry = self._entries[label]
-        assert isinstance(entry.key, KeyRef)
-        return entry.key
-
-
+        return generate_key(self, label, spec)
 
 
 def _held_chain(entry: Entry) -> list[_Cert]:
