@@ -1,4 +1,4 @@
-"""Writing into an NSS database lays certificates out from the DER their source holds (keystores.backends.nss.writes
+"""Writing into an NSS database lays certificates out from the DER their source holds (keystores.backends.nss.adding
 held_chain) where keystores.pki.shown reads them, instead of from cryptography's decoded certificate: an import or
 a trust change then imports no cryptography.x509 (issue 15: a third of such a write's start-up).
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from test_shown import _damaged, vector_certificates
 from test_store_lean import PW, _as_user, _issue, installed, stores  # noqa: F401 - fixtures
 
-from keystores.backends.nss.writes import _Held, held_chain
+from keystores.backends.nss.adding import _Held, held_chain
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind
 from keystores.pki.certificates import decode_certificate
@@ -158,6 +158,23 @@ def test_writes_that_lay_out_no_key_load_no_key_mapping(
     assert "keystores.pki.key_attributes" in modules
 
 
+def test_writes_that_add_nothing_load_no_adding_module(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """rename, delete and trust off lay out no object: what an add becomes (keystores.backends.nss.adding, its
+    objects, MACs and derivations ahead) is loaded by an add or a trust set, not by them (issue 15)."""
+    for args in (["rename", "@", "server", "renamed", *PW], ["trust", "@", "ca", "off", *PW],
+                 ["delete", "@", "server", *PW]):
+        location = _copy(stores, tmp_path / args[0])
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert run.returncode == 0, (args, run.stderr)
+        assert "keystores.backends.nss.writes" in modules and "keystores.backends.nss.adding" not in modules, args
+    for args in (["import", stores["extra"], "@", "--label", "extra", "--dest-password", "env:LEAN_PW"],
+                 ["trust", "@", "ca", "C,C,C", *PW]):
+        location = _copy(stores, tmp_path / f"{args[0]}-on")
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert run.returncode == 0 and "keystores.backends.nss.adding" in modules, (args, run.stderr)
+
+
 def test_a_write_deriving_nothing_in_threads_loads_no_threading(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """Taking trust away writes no MAC: no derivation is submitted, so the write's pool is never made
@@ -185,7 +202,7 @@ def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serializa
     dest = f"sql:{tmp_path / 'new' / 'nss'}"
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], dest, *PW, "--dest-password", "env:LEAN_PW"])
     assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization", "random"}
-    # The EC key is laid out from the PKCS#8 it is sealed as (writes._key_values): no cryptography at all, and its
+    # The EC key is laid out from the PKCS#8 it is sealed as (adding.key_values): no cryptography at all, and its
     # derivations go to hashlib.
     assert not {name for name in modules if name.startswith("cryptography")}
     # Its CKA_ID (SHA-1 of the point) is _hashlib's, as its PBKDF2: hashlib's import (its constructors, _blake2) not.
@@ -205,7 +222,7 @@ def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str,
 
 
 def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    """The certificate is laid out from its DER (writes.held_chain), judged decodable from it (check_decodable)."""
+    """The certificate is laid out from its DER (adding.held_chain), judged decodable from it (check_decodable)."""
     location = _copy(stores, tmp_path)
     modules, run = _as_user(installed, ["import", stores["extra"], location, "--label", "extra",
                                         "--dest-password", "env:LEAN_PW"])
@@ -276,7 +293,7 @@ def test_reading_or_relabelling_a_database_loads_no_pbe_hmac_or_profile_lock(
 
 def test_a_damaged_decoded_certificate_is_refused_naming_the_entry(tmp_path: Path) -> None:
     """A certificate cryptography loads but cannot fully decode (a subject that is no UTF-8) is refused as damaged
-    before the writer reads its names (writes._Held reads a decoded certificate's names on first use)."""
+    before the writer reads its names (adding._Held reads a decoded certificate's names on first use)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -329,11 +346,11 @@ def _key_objects(folder: Path) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("curve", ["secp256r1", "secp384r1", "secp521r1"])
 def test_a_key_held_as_pkcs8_is_laid_out_as_the_loaded_key(curve: str) -> None:
-    """writes._key_values of an EC key the entry holds as PKCS#8 (not loaded) equals what key_attributes gives of
+    """adding.key_values of an EC key the entry holds as PKCS#8 (not loaded) equals what key_attributes gives of
     the loaded key, and its SubjectPublicKeyInfo what cryptography writes, whichever PKCS#8 layout it came in."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keystores.backends.nss.writes import _held_ec_values, held_ec_spki
+    from keystores.backends.nss.adding import _held_ec_values, held_ec_spki
     from keystores.crypto.key_encoding import spki_der
     from keystores.pki import key_attributes as ka
     from keystores.pki.curves import curve_named
@@ -354,7 +371,7 @@ def test_a_key_held_as_pkcs8_is_laid_out_as_the_loaded_key(curve: str) -> None:
 def test_a_pkcs8_of_another_layout_is_left_to_the_loaded_key() -> None:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from keystores.backends.nss.writes import _held_ec, held_ec_spki
+    from keystores.backends.nss.adding import _held_ec, held_ec_spki
     from keystores.pki.pkcs8 import pkcs8_der
 
     held = pkcs8_der(ec.generate_private_key(ec.SECP256R1()))
@@ -367,10 +384,10 @@ def test_a_pkcs8_of_another_layout_is_left_to_the_loaded_key() -> None:
 def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Converting a PKCS#12's EC key pair into NSS lays the key out from the PKCS#8 it holds sealed, without
-    loading it: the database holds the same key objects as when the key is loaded (writes._held_ec declining)."""
+    loading it: the database holds the same key objects as when the key is loaded (adding._held_ec declining)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keystores.backends.nss import writes
+    from keystores.backends.nss import adding
 
     key = ec.generate_private_key(ec.SECP384R1())
     p12 = tmp_path / "one.p12"
@@ -379,7 +396,7 @@ def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_pa
     written = {}
     for how in ("held", "loaded"):
         if how == "loaded":
-            monkeypatch.setattr(writes, "_held_ec", lambda pkcs8: None)
+            monkeypatch.setattr(adding, "_held_ec", lambda pkcs8: None)
         folder = tmp_path / how
         with open_store(p12, password=PASSWORD) as source, \
                 open_store(f"sql:{folder}", password=PASSWORD, create=True) as store:

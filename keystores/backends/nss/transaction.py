@@ -198,7 +198,9 @@ class WriteTransaction:
                 if op != "add":  # it reads back rows whose encrypted attributes and MACs may still be in the making
                     self._store_pending(writer)
                 if op == "add":
-                    self._insert_entry(writer, arg)
+                    from keystores.backends.nss import adding  # here: a rename, delete or trust off adds nothing
+
+                    adding.insert_entry(self, writer, arg)
                 elif op == "remove":
                     self._delete_entry(writer, *arg)
                 elif op == "rename":
