@@ -132,7 +132,7 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15); nor
     reads a curve (keystores.pki.key_attributes imports pki.curves where a key is laid out or read), nor builds an
-    entry (keystores.lazy_entries: entries.py and changes.py import it where one is built or carried)."""
+    entry (keystores.lazy_entries: entries.py and transaction.py import it where one is built or carried)."""
     location = _copy(stores, tmp_path)
     for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
         modules, _ = _as_user(installed, args)
@@ -167,7 +167,7 @@ def test_writes_that_add_nothing_load_no_adding_module(
         location = _copy(stores, tmp_path / args[0])
         modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
         assert run.returncode == 0, (args, run.stderr)
-        assert "keystores.backends.nss.writes" in modules and "keystores.backends.nss.adding" not in modules, args
+        assert "keystores.backends.nss.transaction" in modules and "keystores.backends.nss.adding" not in modules, args
     for args in (["import", stores["extra"], "@", "--label", "extra", "--dest-password", "env:LEAN_PW"],
                  ["trust", "@", "ca", "C,C,C", *PW]):
         location = _copy(stores, tmp_path / f"{args[0]}-on")

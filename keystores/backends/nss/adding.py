@@ -247,7 +247,7 @@ def add(store: WritableNssStore, entry: Entry, *, replace: bool) -> None:
 def start_mac(store: WritableNssStore, conn: sqlite3.Connection, kind: str, object_id: int, mac_id: int, attr: int,
               value: bytes) -> None:
     """Start the attribute's integrity MAC (fresh salt, the database's iteration count, as NSS makes it);
-    SqlWrites._store_pending (writes.py) writes it."""
+    SqlWrites._store_pending (transaction.py) writes it."""
     from keystores.backends.nss.macs import make_mac  # here: a rename, delete or trust off makes no MAC
 
     assert store._pass_key is not None

@@ -341,7 +341,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     lock_wait: ClassVar[float] = 10.0
 
     def __new__(cls, location: str, *, writable: bool = False, create: bool = False, **options: Any) -> NssStore:
-        """A WritableNssStore where the store may be written: its three modules are ~70 KB of bytecode that a list
+        """A WritableNssStore where the store may be written: its module is ~40 KB of bytecode that a list
         or show (issue 15) need not load."""
         if (writable or create) and cls is NssStore:
             from keystores.backends.nss.transaction import WritableNssStore
@@ -373,7 +373,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._password_check: bytes | None = None
         self._check_ahead: Pending[bytes] | None = None  # a new database's password check in the making
         self._check_pool: KdfPool | None = None  # where it is made
-        self._ahead: Any = None  # writes._Ahead: a writable store's derivations started ahead of its write
+        self._ahead: Any = None  # adding._Ahead: a writable store's derivations started ahead of its write
         self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
         self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
@@ -385,7 +385,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
-        self._pending_macs: list[tuple[str, Any]] = []  # MAC items being made (Pending, writes._Then), by metaData id
+        self._pending_macs: list[tuple[str, Any]] = []  # MAC items being made (Pending, adding._Then), by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
         self._pending_values: list[tuple[str, str, int, dict[int, Any]]] = []
         self._new = create
@@ -536,7 +536,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def close(self) -> None:
-        if self._ahead is not None:  # derivations started for a write that did not take them (writes._Ahead)
+        if self._ahead is not None:  # derivations started for a write that did not take them (adding._Ahead)
             ahead, self._ahead = self._ahead, None
             ahead.pool.__exit__(None, None, None)
         if self._check_pool is not None:  # waits for a password check still in the making (never written then)
@@ -555,7 +555,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             return label
         raise EntryNotFound(label, self._entries, store=self.location)
 
-    # --- what the format takes (the editing API itself is ChangeLog's, changes.py, a base of WritableNssStore) --
+    # --- what the format takes (the editing API itself is transaction.ChangeLog's, a base of WritableNssStore) --
     def check_entry(self, entry: Entry) -> None:
         """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
         a transfer writes anything (it reads DSA keys certutil made)."""
@@ -563,7 +563,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         # Every entry needs the password (asked for before the first add, not half-way through).
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         # A key the entry holds as PKCS#8 without loading it is an EC key on a keystores.pki.curves curve, which
-        # NSS takes (writes._key_values lays it out from those bytes): it is not loaded to be judged.
+        # NSS takes (adding.key_values lays it out from those bytes): it is not loaded to be judged.
         if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and not isinstance(entry.key, KeyRef):
             from cryptography.hazmat.primitives.asymmetric import ec
 

@@ -1,5 +1,9 @@
-"""The write transaction: applies the queued changes in one sqlite transaction over both files (in memory and committed
-whole for a new database), retrying while another writer holds a lock; WritableNssStore, the NssStore a write opens.
+"""A write's side of an NSS database, its classes one module (a write loads it whole): the change log (ChangeLog: add,
+remove, rename, trust and password changes checked and queued; an add's checks are adding.py's), the write
+transaction (WriteTransaction: the queued changes applied in one sqlite transaction over both files, in memory and
+committed whole for a new database, retrying while another writer holds a lock), the SQL writes that lay nothing out
+(SqlWrites: deletes, renames, a trust removed, the password record, what an add left in the making; adding.py lays
+out objects) and WritableNssStore, the NssStore a write opens.
 """
 
 from __future__ import annotations
@@ -10,15 +14,15 @@ import time
 from keystores import paths
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
-from keystores.backends.nss.changes import ChangeLog
 from keystores.backends.nss.db import sqlite3
 from keystores.backends.nss.store import NssStore, _is_busy
-from keystores.backends.nss.writes import SqlWrites
 from keystores.crypto.pbkdf2 import expect
 from keystores.errors import (
     CorruptStore,
+    EntryExists,
     KeystoreError,
     StoreLocked,
+    UsageError,
 )
 from keystores.lightweight import suppress
 
@@ -28,8 +32,172 @@ if TYPE_CHECKING:
     from typing import Any, TypeVar
 
     from keystores.crypto.kdf_pool import KdfPool, Pending
+    from keystores.model import Entry, Trust
 
     _T = TypeVar("_T")
+
+
+class ChangeLog:
+    """The editing API of a WritableNssStore: checks each change (NssStore.check_entry: what the format takes) and
+    queues it. A store opened to read has BaseStore's add, remove and rename, which refuse as these do."""
+
+    def add(self, entry: Entry, *, replace: bool = False) -> None:
+        from keystores.backends.nss import adding  # here: a rename, delete or trust change adds nothing
+
+        adding.add(self, entry, replace=replace)
+
+    def remove(self, label: str) -> None:
+        self._require_writable()
+        found = self._find(label)
+        self._ops.append(("remove", (found, self._entry_cert.pop(found, None))))
+        del self._entries[found]
+        self._dirty = True
+
+    def rename(self, old: str, new: str) -> None:
+        self._require_writable()
+        source = self._find(old)
+        if new in self._entries and new != source:
+            raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+        if not new:
+            raise UsageError("an entry needs a non-empty label", store=self.location)
+        self._ops.append(("rename", (source, new, self._entry_cert.get(source))))
+        entry = self._entries[source]
+        if entry is not None:  # an entry read from the database and not used yet is None: nothing to carry
+            from keystores.lazy_entries import LazyEntry  # here: a rename or delete builds no entry (start-up)
+
+            entry = None if isinstance(entry, LazyEntry) else entry.with_(label=new)
+        self._entries = {(new if k == source else k): (v if k != source else entry) for k, v in self._entries.items()}
+        if source in self._entry_cert:
+            self._entry_cert[new] = self._entry_cert.pop(source)
+        self._dirty = True
+
+    def set_trust(self, label: str, trust: Trust | None) -> None:
+        """certutil -M -t: a certificate read from the database keeps its object, and only its trust object is
+        replaced (its MACs made again) or removed (off: NSS reads no trust object as ",,"); SqlWrites._set_trust.
+        Laying the certificate out again (BaseStore.set_trust: remove and add) read and hashed it to write the same
+        object under a new id. An entry added since the database was opened goes that way still."""
+        self._check_trust(label, trust)
+        self._require_writable()
+        found = self._find(label)
+        cert_id = self._entry_cert.get(found)
+        if cert_id is None:
+            super().set_trust(label, trust)  # type: ignore[misc]
+            return
+        entry = self.get(found)
+        if not entry.kind.is_certificate:
+            raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
+                             store=self.location, label=found)
+        # as for any entry written (check_entry): the password first, NSS authenticates trust with it
+        self._need_key("add entries (NSS authenticates trust and keys with the password)")
+        from keystores.backends.nss.trust import from_model
+
+        self._ops.append(("trust", (cert_id, from_model(trust))))
+        self._entries[found] = entry.with_(trust=trust)
+        self._dirty = True
+
+    def set_password(self, new_password: str) -> None:
+        self._require_writable()
+        self._need_key("change the password (the keys are re-encrypted with the new one)")
+        self._ops.append(("password", new_password))
+        self._dirty = True
+
+
+class SqlWrites:
+    """The rows and MAC items one queued change becomes (an add's: adding.py)."""
+
+    def _store_password(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO main.metaData (id, item1, item2) VALUES ('password', ?, ?)",
+                     (self._global_salt, self._settled_check()))
+
+    # -- derivations ahead: the keys of the next write's MACs and encrypted values, derived while it is prepared --
+    def expect_write(self, *, new_keys: int = 0) -> None:
+        """A hint (the protocol's): the next save writes `new_keys` key pairs anew; the two derivations each takes
+        at least (its value encrypted, that value's MAC) start now (adding.derive_ahead)."""
+        from keystores.backends.nss import adding
+
+        adding.derive_ahead(self, 2 * new_keys, hinted=True)
+
+    def _drop_ahead(self) -> None:
+        """The derivations ahead not taken are dropped (a running one is waited for: its pool's exit)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.pool.__exit__(None, None, None)
+
+    def _store_pending(self, writer: db.Writer) -> None:
+        """Write the MAC items and encrypted attributes being made, once they are made. Until then the next
+        objects are laid out while the pool derives, so it is never left without work between two objects; this
+        runs before any row is deleted (db.Writer's hook: a deleted object's MACs must go with it), before an
+        operation other than an add reads rows back, and at the end of the write."""
+        items = [(name, mac.result()) for name, mac in self._pending_macs]
+        self._pending_macs = []
+        writer.conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
+        values, self._pending_values = self._pending_values, []
+        for schema, table, object_id, attrs in values:
+            writer.update(schema, table, object_id, {attr: done.result() for attr, done in attrs.items()})
+
+    @staticmethod
+    def _cert_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return conn.execute(f"SELECT id, a3, a11, a81, a82, a101, a102 FROM cert.nssPublic WHERE a0=? AND {where}",
+                            (db.ulong(db.CKO_CERTIFICATE), *args)).fetchall()
+
+    def _set_trust(self, writer: db.Writer, cert_id: int, levels: nt.Levels | None) -> None:
+        """The certificate object `cert_id` trusted for `levels` (its trust object and MACs made again, as
+        adding.insert_trust makes them), or no longer (None: its trust objects and their MACs removed); the
+        certificate object is left as it is, as certutil -M leaves it."""
+        rows = self._cert_rows(writer.conn, "id=?", (cert_id,))
+        if not rows:
+            raise StoreLocked("another program changed the database after it was opened; open it again",
+                              store=self.location)
+        _, _, value, issuer, serial, _, _ = rows[0]
+        issuer, serial = db.plain(issuer) or b"", db.plain(serial) or b""
+        if levels is not None:
+            from keystores.backends.nss import adding
+
+            # its first step removes the trust objects there are
+            adding.insert_trust(self, writer, adding.Stored(db.plain(value) or b"", issuer, serial), levels)
+            return
+        for (trust_id,) in writer.conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND "
+                                               "a82=?", (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST),
+                                                         issuer, serial)).fetchall():
+            writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
+
+    def _delete_entry(self, writer: db.Writer, label: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        # Entries read from disk are addressed by object id (their label may be a made-up one);
+        # entries added in this session by the nickname they were written with.
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
+        for object_id, _label, _der, issuer, serial, _subject, ckaid in rows:
+            writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
+            for (trust_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
+                                            (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
+                writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
+            if ckaid and db.plain(ckaid) and not conn.execute(
+                    "SELECT 1 FROM cert.nssPublic WHERE a0=? AND a102=?",
+                    (db.ulong(db.CKO_CERTIFICATE), ckaid)).fetchone():
+                # The last certificate of this key is gone: the key and its public half go with it.
+                for (key_id,) in conn.execute("SELECT id FROM main.nssPrivate WHERE a102=?", (ckaid,)).fetchall():
+                    writer.delete("main", db.PRIVATE_TABLE, key_id, "main", "key")
+                for (pub_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0=? AND a102=?",
+                                              (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
+                    writer.delete("cert", db.PUBLIC_TABLE, pub_id, "main", "cert")
+
+    def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
+        conn = writer.conn
+        if cert_id is not None:
+            rows = self._cert_rows(conn, "id=?", (cert_id,))
+        else:
+            rows = self._cert_rows(conn, "a3=?", (old.encode("utf-8"),))
+        for object_id, _label, _der, _issuer, _serial, _subject, ckaid in rows:
+            conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
+            # Looked for before it is updated: an UPDATE write-locks key4.db even when it matches no row, and a
+            # certificate without a key then commits cert9.db alone (transaction.py's _write_in_place).
+            if ckaid and conn.execute("SELECT 1 FROM main.nssPrivate WHERE a102=? AND a3=?",
+                                      (ckaid, old.encode("utf-8"))).fetchone() is not None:
+                conn.execute("UPDATE main.nssPrivate SET a3=? WHERE a102=? AND a3=?",
+                             (new.encode("utf-8"), ckaid, old.encode("utf-8")))
 
 
 class _Busy(Exception):
@@ -294,6 +462,6 @@ class _PoolOnFirstUse:
 
 
 class WritableNssStore(WriteTransaction, SqlWrites, ChangeLog, NssStore):
-    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with the change log
-    (changes.py), its save (the write transaction above) and the rows and MACs writes.py lays out, which reading
-    never loads."""
+    """An NssStore opened to be written or made (NssStore.__new__ makes one): the reading store with the change log,
+    its save (the write transaction) and the rows and MACs SqlWrites and adding.py lay out, which reading never
+    loads."""
