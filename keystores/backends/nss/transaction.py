@@ -161,15 +161,16 @@ class SqlWrites:
                                                          issuer, serial)).fetchall():
             writer.delete("cert", db.PUBLIC_TABLE, trust_id, "main", "cert")
 
+    def _entry_rows(self, conn: sqlite3.Connection, label: str, cert_id: int | None) -> list[tuple[Any, ...]]:
+        """The certificate rows of an entry: one read from disk by its object id (its label may be a made-up one),
+        one added in this session by the nickname it was written with."""
+        if cert_id is not None:
+            return self._cert_rows(conn, "id=?", (cert_id,))
+        return self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
+
     def _delete_entry(self, writer: db.Writer, label: str, cert_id: int | None) -> None:
         conn = writer.conn
-        # Entries read from disk are addressed by object id (their label may be a made-up one);
-        # entries added in this session by the nickname they were written with.
-        if cert_id is not None:
-            rows = self._cert_rows(conn, "id=?", (cert_id,))
-        else:
-            rows = self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
-        for object_id, _label, _der, issuer, serial, _subject, ckaid in rows:
+        for object_id, _label, _der, issuer, serial, _subject, ckaid in self._entry_rows(conn, label, cert_id):
             writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
             for (trust_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
                                             (db.ulong(db.CKO_NSS_TRUST), db.ulong(db.CKO_TRUST), issuer, serial)):
@@ -186,11 +187,7 @@ class SqlWrites:
 
     def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
         conn = writer.conn
-        if cert_id is not None:
-            rows = self._cert_rows(conn, "id=?", (cert_id,))
-        else:
-            rows = self._cert_rows(conn, "a3=?", (old.encode("utf-8"),))
-        for object_id, _label, _der, _issuer, _serial, _subject, ckaid in rows:
+        for object_id, _label, _der, _issuer, _serial, _subject, ckaid in self._entry_rows(conn, old, cert_id):
             conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
             # Looked for before it is updated: an UPDATE write-locks key4.db even when it matches no row, and a
             # certificate without a key then commits cert9.db alone (transaction.py's _write_in_place).
