@@ -1,12 +1,12 @@
 """Mozilla NSS "sql:" databases (cert9.db + key4.db). NssStore (store.py) is assembled from one class per job, the
-classes of a read in two modules (each module a command loads costs ~0.37 M instructions of its own: issue 15):
+classes of a read in one module (each module a command loads costs ~0.3 M instructions of its own: issue 15):
 
 - store.py: opening, the reading API, the store's state; its classes Connection (sqlite connections and errors,
-  change counters, MAC items), Unlock (the password and passKey) and Index (the objects read at open, indexed);
-  profile_lock.py: a running browser's profile lock
-- entries.py: TrustAndMacs (trust levels as stored) and LazyEntries (entries whose chain, trust and key are read on
-  first access); reading.py: those reads (chains, trust and key records with their integrity MAC checks), functions
-  of the store imported on first use (a list, rename, delete or trust change needs none)
+  change counters, MAC items), Unlock (the password and passKey), Index (the objects read at open, indexed),
+  TrustAndMacs (trust levels as stored) and LazyEntries (entries whose chain, trust and key are read on first
+  access); profile_lock.py: a running browser's profile lock
+- reading.py: the reads behind LazyEntries (chains, trust and key records with their integrity MAC checks),
+  functions of the store imported on first use (a list, rename, delete or trust change needs none)
 - transaction.py: a write's classes, ChangeLog (add/remove/rename/trust/password, checked and queued),
   WriteTransaction (the save), SqlWrites (the rows a delete, rename or trust removed changes) and
   WritableNssStore, the NssStore a write opens (a read loads none of it); adding.py: what an add becomes (its
