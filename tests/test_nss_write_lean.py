@@ -451,3 +451,49 @@ def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
         listed = subprocess.run(["certutil", "-L", "-d", location], capture_output=True, text=True,
                                 check=True).stdout
         assert any(line.split()[:1] == ["ca"] and line.split()[-1] == "CT,C,C" for line in listed.splitlines())
+
+
+def test_trust_off_builds_no_entry(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`trust LABEL off` reads nothing of the entry: its kind comes from its objects as read (store._kind), so
+    keystores.lazy_entries (~37 KB of bytecode) is not loaded (issue 15); the trust is gone after it."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["trust", location, "ca", "off", *PW])
+    assert run.returncode == 0 and "keystores.lazy_entries" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust is None and store.get("ca").kind is EntryKind.CERTIFICATE
+
+
+def test_trust_set_on_an_entry_not_built_is_what_get_gives_before_and_after_the_save(tmp_path: Path) -> None:
+    """A trust set on an entry not read yet (ChangeLog.set_trust leaves it unbuilt) is what get() gives before the
+    save, after a rename and after the save, as when the entry was built first; a key pair is refused by its kind
+    as read, with the same error."""
+    from helpers import key_pair_entry, trusted_entry
+
+    from keystores.errors import UsageError
+    from keystores.model import Trust
+
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password="lean-store-1", create=True) as store:
+        store.add(trusted_entry("root", index=3))
+        store.add(key_pair_entry("server", use_ec=True))
+    email = Trust(tls_server=False, tls_client=False, email=True, code_signing=False)
+    for built_first in (False, True):
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            if built_first:
+                store.get("root"), store.get("server")
+            with pytest.raises(UsageError, match="this is a key-pair entry"):
+                store.set_trust("server", None)
+            store.set_trust("root", None)
+            assert store.get("root").trust is None and store.get("root").kind is EntryKind.CERTIFICATE
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            store.set_trust("root", email)
+            if not built_first:  # (a LazyEntry renamed is read again from the database: trust as stored)
+                store.rename("root", "mail")
+            label = "root" if built_first else "mail"
+            assert store.get(label).trust.email and not store.get(label).trust.tls_server
+            store.save()
+            assert store.get(label).trust.email and store.get(label).kind is EntryKind.TRUSTED_CERT
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            assert store.get(label).trust.email and not store.get(label).trust.tls_server
+            store.rename(label, "root")
+            store.save()

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from keystores.backends.nss.transaction import _PoolOnFirstUse
     from keystores.crypto.kdf_pool import KdfPool, Pending
     from keystores.fileio import folder_lock
+    from keystores.model import Trust
     from keystores.pki.labels import UniqueLabels
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -390,6 +391,15 @@ class TrustAndMacs:
 class LazyEntries:
     """Building LazyEntry objects and the loaders behind them."""
 
+    def _kind(self, cert: _Cert) -> EntryKind:
+        """The kind of the entry of certificate object `cert`: a key pair where its key is there, else from the trust
+        flags as stored (their MAC is checked when the trust itself is read)."""
+        if cert.ckaid and self._keys.get(cert.ckaid) is not None:
+            return EntryKind.KEY_PAIR
+        trust_row = self._trust.get((cert.issuer, cert.serial))
+        return EntryKind.TRUSTED_CERT if trust_row is not None and self._levels_of(trust_row).trusted_anything \
+            else EntryKind.CERTIFICATE
+
     def _build(self, label: str) -> Entry:
         cert = self._certs[self._entry_cert[label]]
         trust_row = self._trust.get((cert.issuer, cert.serial))
@@ -397,10 +407,7 @@ class LazyEntries:
         user = key_row is not None
         loaders: dict[str, Callable[[], Any]] = {
             "chain": lambda: _reading()._read_chain(self, cert, label, issuers=user)}
-        # The kind from the trust flags as stored; their MAC is checked when the trust itself is read.
-        kind = EntryKind.KEY_PAIR if user else EntryKind.TRUSTED_CERT \
-            if trust_row is not None and self._levels_of(trust_row).trusted_anything else EntryKind.CERTIFICATE
-        fields: dict[str, Any] = {"label": label, "kind": kind}
+        fields: dict[str, Any] = {"label": label, "kind": self._kind(cert)}
         if trust_row is None:
             fields["trust"] = self._trust_model(None, user=user)
         else:
@@ -480,6 +487,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._keys: dict[bytes, db.Row] = {}
         self._pubkeys: dict[bytes, list[int]] = {}
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
+        self._trust_set: dict[str, Trust | None] = {}  # trust set on an entry not built yet, applied by get()
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
@@ -596,6 +604,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             except (TypeError, ValueError, IndexError, UnicodeError, AttributeError) as exc:
                 raise CorruptStore(f"the entry's objects are damaged ({exc})", store=self.location,
                                    label=found) from exc
+            if found in self._trust_set:  # set since the database was read (ChangeLog.set_trust), not saved yet
+                entry = entry.with_(trust=self._trust_set.pop(found))
             self._entries[found] = entry
         return entry
 

@@ -51,6 +51,7 @@ class ChangeLog:
         found = self._find(label)
         self._ops.append(("remove", (found, self._entry_cert.pop(found, None))))
         del self._entries[found]
+        self._trust_set.pop(found, None)
         self._dirty = True
 
     def rename(self, old: str, new: str) -> None:
@@ -69,6 +70,8 @@ class ChangeLog:
         self._entries = {(new if k == source else k): (v if k != source else entry) for k, v in self._entries.items()}
         if source in self._entry_cert:
             self._entry_cert[new] = self._entry_cert.pop(source)
+        if source in self._trust_set:
+            self._trust_set[new] = self._trust_set.pop(source)
         self._dirty = True
 
     def set_trust(self, label: str, trust: Trust | None) -> None:
@@ -83,16 +86,23 @@ class ChangeLog:
         if cert_id is None:
             super().set_trust(label, trust)  # type: ignore[misc]
             return
-        entry = self.get(found)
-        if not entry.kind.is_certificate:
-            raise UsageError(f"trust is set on certificate entries, and this is a {entry.kind} entry",
+        # An entry not built yet is not built for this (keystores.lazy_entries, ~37 KB of bytecode: `trust LABEL off`
+        # reads nothing of it): its kind comes from its objects as _build reads it, and get() applies the trust.
+        entry = self._entries[found]
+        try:
+            kind = self._kind(self._certs[cert_id]) if entry is None else entry.kind
+        except (TypeError, ValueError, IndexError, UnicodeError, AttributeError) as exc:  # as get() says it
+            raise CorruptStore(f"the entry's objects are damaged ({exc})", store=self.location, label=found) from exc
+        if not kind.is_certificate:
+            raise UsageError(f"trust is set on certificate entries, and this is a {kind} entry",
                              store=self.location, label=found)
         # as for any entry written (check_entry): the password first, NSS authenticates trust with it
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
-        from keystores.backends.nss.trust import from_model
-
-        self._ops.append(("trust", (cert_id, from_model(trust))))
-        self._entries[found] = entry.with_(trust=trust)
+        self._ops.append(("trust", (cert_id, nt.from_model(trust))))
+        if entry is None:
+            self._trust_set[found] = trust
+        else:
+            self._entries[found] = entry.with_(trust=trust)
         self._dirty = True
 
     def set_password(self, new_password: str) -> None:
