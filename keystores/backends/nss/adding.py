@@ -24,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from keystores.backends.nss.transaction import WritableNssStore
+    from keystores.backends.nss.transaction import WritableNssStore, Writer
     from keystores.crypto.kdf_pool import Pending
     from keystores.pki import key_attributes as ka
 
@@ -309,7 +309,7 @@ def encrypt(store: WritableNssStore, value: bytes, key: bytes) -> Pending[bytes]
                             legacy=store._legacy)
 
 
-def insert_entry(store: WritableNssStore, writer: db.Writer, entry: Entry) -> None:
+def insert_entry(store: WritableNssStore, writer: Writer, entry: Entry) -> None:
     conn = writer.conn
     if not (entry.undecoded_chain or entry.chain):  # a key without a certificate (PKCS#12 and PEM hold those
         insert_key(store, writer, entry, None, entry.label)  # too): the key alone
@@ -351,7 +351,7 @@ def free_nickname(store: WritableNssStore, conn: sqlite3.Connection, cert: _Held
     return name
 
 
-def insert_cert(store: WritableNssStore, writer: db.Writer, cert: _Held, label: str) -> int:
+def insert_cert(store: WritableNssStore, writer: Writer, cert: _Held, label: str) -> int:
     object_id = writer.new_id("cert", db.PUBLIC_TABLE)
     writer.insert("cert", db.PUBLIC_TABLE, object_id, {
         db.CKA_CLASS: db.ulong(db.CKO_CERTIFICATE), db.CKA_TOKEN: db.TRUE, db.CKA_PRIVATE: db.FALSE,
@@ -362,7 +362,7 @@ def insert_cert(store: WritableNssStore, writer: db.Writer, cert: _Held, label: 
     return object_id
 
 
-def insert_trust(store: WritableNssStore, writer: db.Writer, cert: _Held | Stored, levels: nt.Levels) -> None:
+def insert_trust(store: WritableNssStore, writer: Writer, cert: _Held | Stored, levels: nt.Levels) -> None:
     conn = writer.conn
     issuer, serial = cert.issuer, cert.serial
     for (old_id,) in conn.execute("SELECT id FROM cert.nssPublic WHERE a0 IN (?, ?) AND a81=? AND a82=?",
@@ -416,7 +416,7 @@ def key_values(store: WritableNssStore, entry: Entry,
     return values, public_values, ckaid
 
 
-def insert_key(store: WritableNssStore, writer: db.Writer, entry: Entry, leaf: _Held | None, label: str) -> bytes:
+def insert_key(store: WritableNssStore, writer: Writer, entry: Entry, leaf: _Held | None, label: str) -> bytes:
     """The private and public key objects (keystores.pki.key_attributes lays out the values and usages) as NSS's
     softoken writes an imported key: extractable (pk12util exports it), values encrypted, public values MACed."""
     from keystores.pki import key_attributes as ka

@@ -133,10 +133,10 @@ class SqlWrites:
         if ahead is not None:
             ahead.pool.__exit__(None, None, None)
 
-    def _store_pending(self, writer: db.Writer) -> None:
+    def _store_pending(self, writer: Writer) -> None:
         """Write the MAC items and encrypted attributes being made, once they are made. Until then the next
         objects are laid out while the pool derives, so it is never left without work between two objects; this
-        runs before any row is deleted (db.Writer's hook: a deleted object's MACs must go with it), before an
+        runs before any row is deleted (Writer's hook: a deleted object's MACs must go with it), before an
         operation other than an add reads rows back, and at the end of the write."""
         items = [(name, mac.result()) for name, mac in self._pending_macs]
         self._pending_macs = []
@@ -150,7 +150,7 @@ class SqlWrites:
         return conn.execute(f"SELECT id, a3, a11, a81, a82, a101, a102 FROM cert.nssPublic WHERE a0=? AND {where}",
                             (db.ulong(db.CKO_CERTIFICATE), *args)).fetchall()
 
-    def _set_trust(self, writer: db.Writer, cert_id: int, levels: nt.Levels | None) -> None:
+    def _set_trust(self, writer: Writer, cert_id: int, levels: nt.Levels | None) -> None:
         """The certificate object `cert_id` trusted for `levels` (its trust object and MACs made again, as
         adding.insert_trust makes them), or no longer (None: its trust objects and their MACs removed); the
         certificate object is left as it is, as certutil -M leaves it."""
@@ -178,7 +178,7 @@ class SqlWrites:
             return self._cert_rows(conn, "id=?", (cert_id,))
         return self._cert_rows(conn, "a3=?", (label.encode("utf-8"),))
 
-    def _delete_entry(self, writer: db.Writer, label: str, cert_id: int | None) -> None:
+    def _delete_entry(self, writer: Writer, label: str, cert_id: int | None) -> None:
         conn = writer.conn
         for object_id, _label, _der, issuer, serial, _subject, ckaid in self._entry_rows(conn, label, cert_id):
             writer.delete("cert", db.PUBLIC_TABLE, object_id, "main", "cert")
@@ -195,7 +195,7 @@ class SqlWrites:
                                               (db.ulong(db.CKO_PUBLIC_KEY), ckaid)).fetchall():
                     writer.delete("cert", db.PUBLIC_TABLE, pub_id, "main", "cert")
 
-    def _rename_entry(self, writer: db.Writer, old: str, new: str, cert_id: int | None) -> None:
+    def _rename_entry(self, writer: Writer, old: str, new: str, cert_id: int | None) -> None:
         conn = writer.conn
         for object_id, _label, _der, _issuer, _serial, _subject, ckaid in self._entry_rows(conn, old, cert_id):
             conn.execute("UPDATE cert.nssPublic SET a3=? WHERE id=?", (new.encode("utf-8"), object_id))
@@ -205,6 +205,61 @@ class SqlWrites:
                                       (ckaid, old.encode("utf-8"))).fetchone() is not None:
                 conn.execute("UPDATE main.nssPrivate SET a3=? WHERE a102=? AND a3=?",
                              (new.encode("utf-8"), ckaid, old.encode("utf-8")))
+
+
+def create_schema(conn: sqlite3.Connection, schema: str, table: str, *, with_meta: bool) -> None:
+    cols = ", ".join(f"a{a}" for a in db._SCHEMA_ATTRS)
+    conn.execute(f"CREATE TABLE {schema}.{table} (id PRIMARY KEY UNIQUE ON CONFLICT ABORT, {cols})")
+    for index, attr in (("issuer", "a81"), ("subject", "a101"), ("label", "a3"), ("ckaid", "a102")):
+        conn.execute(f"CREATE INDEX {schema}.{index} ON {table} ({attr})")
+    if with_meta:
+        conn.execute(f"CREATE TABLE {schema}.metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)")
+
+
+class Writer:
+    """Inserts and deletes inside the caller's transaction; adds a column when an attribute has none.
+    `before_delete` runs before each delete (a writer finishing what it still has to write of the objects)."""
+
+    def __init__(self, conn: sqlite3.Connection, before_delete: Callable[[], None] | None = None) -> None:
+        self.conn = conn
+        self._columns: dict[tuple[str, str], set[str]] = {}
+        self._before_delete = before_delete
+
+    def _ensure(self, schema: str, table: str, attrs: list[int]) -> None:
+        key = (schema, table)
+        if key not in self._columns:
+            self._columns[key] = db.table_columns(self.conn, schema, table)
+        for attr in attrs:
+            name = db.column(attr)
+            if name not in self._columns[key]:
+                self.conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name}")
+                self._columns[key].add(name)
+
+    def new_id(self, schema: str, table: str) -> int:
+        while True:
+            candidate = int.from_bytes(os.urandom(4), "big") & 0x3FFFFFFF
+            if candidate and self.conn.execute(f"SELECT 1 FROM {schema}.{table} WHERE id=?",
+                                               (candidate,)).fetchone() is None:
+                return candidate
+
+    def insert(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
+        self._ensure(schema, table, list(attrs))
+        names = ", ".join(["id", *(db.column(a) for a in attrs)])
+        marks = ", ".join("?" * (len(attrs) + 1))
+        self.conn.execute(f"INSERT INTO {schema}.{table} ({names}) VALUES ({marks})",
+                          (object_id, *(db.stored(v) for v in attrs.values())))
+
+    def update(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
+        self._ensure(schema, table, list(attrs))
+        sets = ", ".join(f"{db.column(a)}=?" for a in attrs)
+        self.conn.execute(f"UPDATE {schema}.{table} SET {sets} WHERE id=?",
+                          (*(db.stored(v) for v in attrs.values()), object_id))
+
+    def delete(self, schema: str, table: str, object_id: int, meta_schema: str, kind: str) -> None:
+        if self._before_delete is not None:
+            self._before_delete()
+        self.conn.execute(f"DELETE FROM {schema}.{table} WHERE id=?", (object_id,))
+        self.conn.execute(f"DELETE FROM {meta_schema}.metaData WHERE id LIKE ?", (f"sig_{kind}_{object_id:08x}_%",))
 
 
 class _Busy(Exception):
@@ -267,8 +322,8 @@ class WriteTransaction:
             try:
                 conn.execute("ATTACH DATABASE ':memory:' AS cert")
                 conn.execute("BEGIN")
-                db.create_schema(conn, "main", db.PRIVATE_TABLE, with_meta=True)
-                db.create_schema(conn, "cert", db.PUBLIC_TABLE, with_meta=False)
+                create_schema(conn, "main", db.PRIVATE_TABLE, with_meta=True)
+                create_schema(conn, "cert", db.PUBLIC_TABLE, with_meta=False)
                 self._apply(conn)
                 conn.execute("COMMIT")
                 images = {self.key_db: (conn.serialize(name="main"), True),
@@ -346,7 +401,7 @@ class WriteTransaction:
 
     def _apply(self, conn: sqlite3.Connection) -> None:
         self._chain_written = set()
-        writer = db.Writer(conn, before_delete=lambda: self._store_pending(writer))
+        writer = Writer(conn, before_delete=lambda: self._store_pending(writer))
         ops = list(self._ops)
         # The password check record goes in last: a new database's is made by a worker beside the entries' own
         # derivations (Unlock._new_password's `ahead`), which are started before it is waited for.
