@@ -480,6 +480,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._check_pool: KdfPool | None = None  # where it is made
         self._ahead: Any = None  # adding._Ahead: a writable store's derivations started ahead of its write
         self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
+        self._kept: sqlite3.Connection | None = None  # a writable store's connection, from _load to its first write
         self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
         self._decoded: dict[int, Any] = {}  # certificate object id -> its decoded certificate
@@ -557,8 +558,11 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 raise CorruptStore(f"{paths.name(path)} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
         # Read-only first; a writer killed mid-transaction leaves a hot journal that only a read-write connection
-        # may roll back (as NSS does on open), so then read through one when the files allow it.
-        for writable in (False, True):
+        # may roll back (as NSS does on open), so then read through one when the files allow it. A store opened to
+        # be written reads through the read-write connection its write takes next (_kept: opening and attaching
+        # both files again was ~1.6 M instructions of every rename, delete or trust change; issue 15). sqlite opens
+        # a file the process may not write read-only even so: that write fails as it did.
+        for writable in (True,) if self.writable else (False, True):
             try:
                 conn = self._connect(writable=writable)
             except KeystoreError as exc:
@@ -580,6 +584,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 self._check_password(found, now=keyed or self._password is not None)
                 self._versions = self._file_versions()  # the lock this transaction holds keeps writers out
                 conn.execute("COMMIT")
+                if self.writable:  # for WriteTransaction._write_in_place, which closes it (or close() does)
+                    self._kept = conn
                 break
             except sqlite3.Error as exc:
                 if not writable and _is_readonly(exc) and self._files_writable():
@@ -588,7 +594,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             except (ValueError, TypeError, IndexError) as exc:  # UnicodeError is a ValueError
                 raise CorruptStore(f"cert9.db/key4.db hold damaged objects ({exc})", store=self.location) from exc
             finally:
-                conn.close()
+                if conn is not self._kept:
+                    conn.close()
         try:
             self._index(public, private)
         except (TypeError, ValueError, IndexError, UnicodeError) as exc:
@@ -644,6 +651,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def close(self) -> None:
+        if self._kept is not None:  # opened by _load and not taken by a write
+            kept, self._kept = self._kept, None
+            kept.close()
         if self._ahead is not None:  # derivations started for a write that did not take them (adding._Ahead)
             ahead, self._ahead = self._ahead, None
             ahead.pool.__exit__(None, None, None)

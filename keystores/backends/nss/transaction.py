@@ -363,7 +363,7 @@ class WriteTransaction:
         """
         from keystores.fileio import changed
 
-        conn = self._connect(writable=True)
+        conn, self._kept = self._kept or self._connect(writable=True), None  # _load's, for the first write
         backup: _Backup | None = None
         try:
             conn.execute("PRAGMA busy_timeout = 100")
