@@ -497,3 +497,17 @@ def test_trust_set_on_an_entry_not_built_is_what_get_gives_before_and_after_the_
             assert store.get(label).trust.email and not store.get(label).trust.tls_server
             store.rename(label, "root")
             store.save()
+
+
+def test_a_new_database_in_a_new_folder_looks_for_no_profile_lock(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """A folder made for a new database holds no browser's profile: `create` and `convert` into one do not load
+    keystores.backends.nss.profile_lock; a database made in an existing folder is still checked (a Firefox profile
+    folder may hold no cert9.db yet)."""
+    for args in (["create", f"sql:{tmp_path / 'new'}", *PW],
+                 ["convert", stores["one.p12"], f"sql:{tmp_path / 'conv'}", *PW, "--dest-password", "env:LEAN_PW"]):
+        modules, run = _as_user(installed, args)
+        assert run.returncode == 0 and "keystores.backends.nss.profile_lock" not in modules, (args, run.stderr)
+    (tmp_path / "profile").mkdir()
+    modules, run = _as_user(installed, ["create", f"sql:{tmp_path / 'profile'}", *PW])
+    assert run.returncode == 0 and "keystores.backends.nss.profile_lock" in modules, run.stderr

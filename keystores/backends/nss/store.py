@@ -502,15 +502,17 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
 
                 finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
             if writable:
-                from keystores.backends.nss.profile_lock import browser_lock  # here: reading needs no fcntl
                 from keystores.fileio import folder_lock
 
                 here = paths.is_dir(self.folder)
                 self._lock = folder_lock(self.folder if here else paths.parent(self.folder))
                 self._lock.__enter__()  # held until close()
-                reason = browser_lock(self.folder) if here else None
-                if reason:
-                    raise StoreLocked(f"{reason}; close it before changing the database", store=location)
+                if here:  # a folder made for a new database holds no browser's profile
+                    from keystores.backends.nss.profile_lock import browser_lock  # here: reading needs no fcntl
+
+                    reason = browser_lock(self.folder)
+                    if reason:
+                        raise StoreLocked(f"{reason}; close it before changing the database", store=location)
             if create:
                 self._init_new(password)
             else:
