@@ -99,9 +99,9 @@ class ChangeLog:
         # as for any entry written (check_entry): the password first, NSS authenticates trust with it
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         self._ops.append(("trust", (cert_id, nt.from_model(trust))))
-        if entry is None:
-            self._trust_set[found] = trust
-        else:
+        # Kept for the entry's next build too: a built one renamed is built again (ChangeLog.rename).
+        self._trust_set[found] = trust
+        if entry is not None:
             self._entries[found] = entry.with_(trust=trust)
         self._dirty = True
 
