@@ -422,6 +422,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     from keystores.backends.nss import crypto as nc
     from keystores.backends.nss import db
     from keystores.backends.nss import macs as nm
+    from keystores.backends.nss.transaction import Writer
 
     folder = tmp_path / "ours"
     _our_db(folder)
@@ -431,7 +432,7 @@ def test_pkcs11_trust_objects_are_read(tmp_path):
     conn = sqlite3.connect(folder / "key4.db", isolation_level=None)
     conn.execute("ATTACH DATABASE ? AS cert", (str(folder / "cert9.db"),))
     conn.execute("BEGIN")
-    writer = db.Writer(conn)
+    writer = Writer(conn)
     (trust_id,) = conn.execute("SELECT id FROM cert.nssPublic WHERE a0=?", (db.ulong(db.CKO_NSS_TRUST),)).fetchone()
     values = {db.CKA_CLASS: db.ulong(db.CKO_TRUST), db.CKA_PKCS_TRUST_SERVER_AUTH: db.ulong(2),
               db.CKA_PKCS_TRUST_CLIENT_AUTH: db.ulong(4), db.CKA_PKCS_TRUST_EMAIL_PROTECTION: db.ulong(2),
@@ -947,21 +948,21 @@ def test_a_password_change_writes_what_certutil_w_writes(nss_made, tmp_path):
 def test_a_password_change_stopped_half_way_changes_nothing(tmp_path, pwfile, monkeypatch, stop):
     """A Ctrl-C while the re-encrypted rows are being written (the main thread), or a derivation failing in a
     pool thread, leaves both files byte for byte as they were: NSS still reads them with the old password."""
-    from keystores.backends.nss import db
     from keystores.backends.nss import macs as nm
+    from keystores.backends.nss.transaction import Writer
 
     folder = tmp_path / "ours"
     _, rsa_entry, _ = _our_db(folder)
     before = snapshot(folder)
     if stop == "interrupt":
-        real_update, updates = db.Writer.update, iter(range(1000))
+        real_update, updates = Writer.update, iter(range(1000))
 
         def update_then_interrupt(self, *args, **kwargs) -> None:
             if next(updates) == 1:  # the first key's new values are written: half way
                 raise KeyboardInterrupt
             real_update(self, *args, **kwargs)
 
-        monkeypatch.setattr(db.Writer, "update", update_then_interrupt)
+        monkeypatch.setattr(Writer, "update", update_then_interrupt)
         expected: type[BaseException] = KeyboardInterrupt
     else:
         real_make_mac, macs = nm.make_mac, iter(range(1000))
@@ -1168,7 +1169,7 @@ def test_a_compat_database_opens_the_same_with_libcrypto_s_sha1_rounds_and_pytho
 
 def test_table_columns_are_the_names_pragma_table_info_gives(tmp_path):
     """db.table_columns reads a table's columns from an empty SELECT *: the same names as PRAGMA table_info, on our
-    tables, on a column a newer NSS adds (ALTER TABLE, as db.Writer does) and on an empty table."""
+    tables, on a column a newer NSS adds (ALTER TABLE, as transaction.Writer does) and on an empty table."""
     from keystores.backends.nss import db
 
     with open_store(f"sql:{tmp_path}", password=PW, create=True) as store:

@@ -1,4 +1,4 @@
-"""An NSS write derives its MAC and encryption keys ahead (keystores.backends.nss.writes.SqlWrites._derive_ahead):
+"""An NSS write derives its MAC and encryption keys ahead (keystores.backends.nss.adding.derive_ahead):
 an add of a key pair starts the derivations its rows will take (its value and that value's MAC), each a fresh salt
 and PBKDF2 key under the passKey, and the write takes each once instead of deriving its own. Held here: what is
 written is what a write deriving in place writes (the same number of derivations, every salt fresh, the keys and

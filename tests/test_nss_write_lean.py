@@ -1,4 +1,4 @@
-"""Writing into an NSS database lays certificates out from the DER their source holds (keystores.backends.nss.writes
+"""Writing into an NSS database lays certificates out from the DER their source holds (keystores.backends.nss.adding
 held_chain) where keystores.pki.shown reads them, instead of from cryptography's decoded certificate: an import or
 a trust change then imports no cryptography.x509 (issue 15: a third of such a write's start-up).
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from test_shown import _damaged, vector_certificates
 from test_store_lean import PW, _as_user, _issue, installed, stores  # noqa: F401 - fixtures
 
-from keystores.backends.nss.writes import _Held, held_chain
+from keystores.backends.nss.adding import _Held, held_chain
 from keystores.lazy_entries import made_entry
 from keystores.model import TRUST_ALL, Entry, EntryKind
 from keystores.pki.certificates import decode_certificate
@@ -132,7 +132,7 @@ def test_rename_and_delete_start_no_derivation_threads_and_load_no_typing(
         installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     """Neither derives a key after the password check: no KDF pool, no threading, no typing (issue 15); nor
     reads a curve (keystores.pki.key_attributes imports pki.curves where a key is laid out or read), nor builds an
-    entry (keystores.lazy_entries: entries.py and changes.py import it where one is built or carried)."""
+    entry (keystores.lazy_entries: entries.py and transaction.py import it where one is built or carried)."""
     location = _copy(stores, tmp_path)
     for args in (["rename", location, "server", "renamed", *PW], ["delete", location, "renamed", *PW]):
         modules, _ = _as_user(installed, args)
@@ -156,6 +156,23 @@ def test_writes_that_lay_out_no_key_load_no_key_mapping(
     modules, _ = _as_user(installed, ["import", stores["extra"], location, "--label", "extra", "--dest-password",
                                       "env:LEAN_PW"])
     assert "keystores.pki.key_attributes" in modules
+
+
+def test_writes_that_add_nothing_load_no_adding_module(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """rename, delete and trust off lay out no object: what an add becomes (keystores.backends.nss.adding, its
+    objects, MACs and derivations ahead) is loaded by an add or a trust set, not by them (issue 15)."""
+    for args in (["rename", "@", "server", "renamed", *PW], ["trust", "@", "ca", "off", *PW],
+                 ["delete", "@", "server", *PW]):
+        location = _copy(stores, tmp_path / args[0])
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert run.returncode == 0, (args, run.stderr)
+        assert "keystores.backends.nss.transaction" in modules and "keystores.backends.nss.adding" not in modules, args
+    for args in (["import", stores["extra"], "@", "--label", "extra", "--dest-password", "env:LEAN_PW"],
+                 ["trust", "@", "ca", "C,C,C", *PW]):
+        location = _copy(stores, tmp_path / f"{args[0]}-on")
+        modules, run = _as_user(installed, [location if arg == "@" else arg for arg in args])
+        assert run.returncode == 0 and "keystores.backends.nss.adding" in modules, (args, run.stderr)
 
 
 def test_a_write_deriving_nothing_in_threads_loads_no_threading(
@@ -185,7 +202,7 @@ def test_converting_a_key_pair_into_a_new_database_loads_no_pathlib_or_serializa
     dest = f"sql:{tmp_path / 'new' / 'nss'}"
     modules, _ = _as_user(installed, ["convert", stores["one.p12"], dest, *PW, "--dest-password", "env:LEAN_PW"])
     assert not modules & {"pathlib", "cryptography.hazmat.primitives.serialization", "random"}
-    # The EC key is laid out from the PKCS#8 it is sealed as (writes._key_values): no cryptography at all, and its
+    # The EC key is laid out from the PKCS#8 it is sealed as (adding.key_values): no cryptography at all, and its
     # derivations go to hashlib.
     assert not {name for name in modules if name.startswith("cryptography")}
     # Its CKA_ID (SHA-1 of the point) is _hashlib's, as its PBKDF2: hashlib's import (its constructors, _blake2) not.
@@ -205,7 +222,7 @@ def test_a_trust_change_decodes_no_certificate(installed: str, stores: dict[str,
 
 
 def test_importing_a_certificate_decodes_none(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    """The certificate is laid out from its DER (writes.held_chain), judged decodable from it (check_decodable)."""
+    """The certificate is laid out from its DER (adding.held_chain), judged decodable from it (check_decodable)."""
     location = _copy(stores, tmp_path)
     modules, run = _as_user(installed, ["import", stores["extra"], location, "--label", "extra",
                                         "--dest-password", "env:LEAN_PW"])
@@ -276,7 +293,7 @@ def test_reading_or_relabelling_a_database_loads_no_pbe_hmac_or_profile_lock(
 
 def test_a_damaged_decoded_certificate_is_refused_naming_the_entry(tmp_path: Path) -> None:
     """A certificate cryptography loads but cannot fully decode (a subject that is no UTF-8) is refused as damaged
-    before the writer reads its names (writes._Held reads a decoded certificate's names on first use)."""
+    before the writer reads its names (adding._Held reads a decoded certificate's names on first use)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -329,11 +346,11 @@ def _key_objects(folder: Path) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("curve", ["secp256r1", "secp384r1", "secp521r1"])
 def test_a_key_held_as_pkcs8_is_laid_out_as_the_loaded_key(curve: str) -> None:
-    """writes._key_values of an EC key the entry holds as PKCS#8 (not loaded) equals what key_attributes gives of
+    """adding.key_values of an EC key the entry holds as PKCS#8 (not loaded) equals what key_attributes gives of
     the loaded key, and its SubjectPublicKeyInfo what cryptography writes, whichever PKCS#8 layout it came in."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keystores.backends.nss.writes import _held_ec_values, held_ec_spki
+    from keystores.backends.nss.adding import _held_ec_values, held_ec_spki
     from keystores.crypto.key_encoding import spki_der
     from keystores.pki import key_attributes as ka
     from keystores.pki.curves import curve_named
@@ -354,7 +371,7 @@ def test_a_key_held_as_pkcs8_is_laid_out_as_the_loaded_key(curve: str) -> None:
 def test_a_pkcs8_of_another_layout_is_left_to_the_loaded_key() -> None:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from keystores.backends.nss.writes import _held_ec, held_ec_spki
+    from keystores.backends.nss.adding import _held_ec, held_ec_spki
     from keystores.pki.pkcs8 import pkcs8_der
 
     held = pkcs8_der(ec.generate_private_key(ec.SECP256R1()))
@@ -367,10 +384,10 @@ def test_a_pkcs8_of_another_layout_is_left_to_the_loaded_key() -> None:
 def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Converting a PKCS#12's EC key pair into NSS lays the key out from the PKCS#8 it holds sealed, without
-    loading it: the database holds the same key objects as when the key is loaded (writes._held_ec declining)."""
+    loading it: the database holds the same key objects as when the key is loaded (adding._held_ec declining)."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keystores.backends.nss import writes
+    from keystores.backends.nss import adding
 
     key = ec.generate_private_key(ec.SECP384R1())
     p12 = tmp_path / "one.p12"
@@ -379,7 +396,7 @@ def test_a_sealed_ec_key_is_written_from_its_pkcs8_as_from_the_loaded_key(tmp_pa
     written = {}
     for how in ("held", "loaded"):
         if how == "loaded":
-            monkeypatch.setattr(writes, "_held_ec", lambda pkcs8: None)
+            monkeypatch.setattr(adding, "_held_ec", lambda pkcs8: None)
         folder = tmp_path / how
         with open_store(p12, password=PASSWORD) as source, \
                 open_store(f"sql:{folder}", password=PASSWORD, create=True) as store:
@@ -434,3 +451,63 @@ def test_trust_changes_the_trust_object_alone_as_certutil_m_does(
         listed = subprocess.run(["certutil", "-L", "-d", location], capture_output=True, text=True,
                                 check=True).stdout
         assert any(line.split()[:1] == ["ca"] and line.split()[-1] == "CT,C,C" for line in listed.splitlines())
+
+
+def test_trust_off_builds_no_entry(installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """`trust LABEL off` reads nothing of the entry: its kind comes from its objects as read (store._kind), so
+    keystores.lazy_entries (~37 KB of bytecode) is not loaded (issue 15); the trust is gone after it."""
+    location = _copy(stores, tmp_path)
+    modules, run = _as_user(installed, ["trust", location, "ca", "off", *PW])
+    assert run.returncode == 0 and "keystores.lazy_entries" not in modules, run.stderr
+    with open_store(location, password="lean-store-1") as store:
+        assert store.get("ca").trust is None and store.get("ca").kind is EntryKind.CERTIFICATE
+
+
+def test_trust_set_on_an_entry_not_built_is_what_get_gives_before_and_after_the_save(tmp_path: Path) -> None:
+    """A trust set on an entry not read yet (ChangeLog.set_trust leaves it unbuilt) is what get() gives before the
+    save, after a rename and after the save, as when the entry was built first (a built entry renamed is built
+    again: it read the trust as stored before); a key pair is refused by its kind as read, with the same error."""
+    from helpers import key_pair_entry, trusted_entry
+
+    from keystores.errors import UsageError
+    from keystores.model import Trust
+
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password="lean-store-1", create=True) as store:
+        store.add(trusted_entry("root", index=3))
+        store.add(key_pair_entry("server", use_ec=True))
+    email = Trust(tls_server=False, tls_client=False, email=True, code_signing=False)
+    for built_first in (False, True):
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            if built_first:
+                store.get("root"), store.get("server")
+            with pytest.raises(UsageError, match="this is a key-pair entry"):
+                store.set_trust("server", None)
+            store.set_trust("root", None)
+            assert store.get("root").trust is None and store.get("root").kind is EntryKind.CERTIFICATE
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            if built_first:
+                store.get("root")
+            store.set_trust("root", email)
+            store.rename("root", "mail")
+            assert store.get("mail").trust.email and not store.get("mail").trust.tls_server
+            store.save()
+            assert store.get("mail").trust.email and store.get("mail").kind is EntryKind.TRUSTED_CERT
+        with open_store(f"sql:{folder}", password="lean-store-1", writable=True) as store:
+            assert store.get("mail").trust.email and not store.get("mail").trust.tls_server
+            store.rename("mail", "root")
+            store.save()
+
+
+def test_a_new_database_in_a_new_folder_looks_for_no_profile_lock(
+        installed: str, stores: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """A folder made for a new database holds no browser's profile: `create` and `convert` into one do not load
+    keystores.backends.nss.profile_lock; a database made in an existing folder is still checked (a Firefox profile
+    folder may hold no cert9.db yet)."""
+    for args in (["create", f"sql:{tmp_path / 'new'}", *PW],
+                 ["convert", stores["one.p12"], f"sql:{tmp_path / 'conv'}", *PW, "--dest-password", "env:LEAN_PW"]):
+        modules, run = _as_user(installed, args)
+        assert run.returncode == 0 and "keystores.backends.nss.profile_lock" not in modules, (args, run.stderr)
+    (tmp_path / "profile").mkdir()
+    modules, run = _as_user(installed, ["create", f"sql:{tmp_path / 'profile'}", *PW])
+    assert run.returncode == 0 and "keystores.backends.nss.profile_lock" in modules, run.stderr

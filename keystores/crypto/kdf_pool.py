@@ -6,7 +6,7 @@ NSS salts every encrypted attribute and every integrity MAC afresh (32 random by
 database's iteration count (10,000 where a password is set): a trusted certificate costs 7 derivations, an RSA key
 pair 16, each a few milliseconds. NSS's own KDF cache (lowpbe.c, bug 1606992) keys on the salt, so it saves nothing
 when writing, and NSS runs them one after another. keystores.crypto.pbkdf2 releases the GIL, so threads run them
-side by side while the writer lays out the next objects (writes.SqlWrites._store_pending stores the results; the
+side by side while the writer lays out the next objects (transaction.SqlWrites._store_pending stores the results; the
 legacy PBE of the compat profile too, whose SHA-1 rounds libcrypto runs without the GIL: crypto/kdf.py); what
 is written is byte for byte what a sequential write would be, with the same fresh salts and counts.
 

@@ -6,7 +6,7 @@ numbers, key -> attributes (`private_key_attributes`, `public_key_attributes`, `
 (`private_key_from_attributes`, `public_key_from_attributes`, `curve_name`), and the CKA_ID convention (`key_id`).
 Attribute dicts are keyed by CKA_ number with values as PKCS#11 defines them: CK_ULONG values (CKA_KEY_TYPE) as
 int, CK_BBOOL as bool, big integers and DER as bytes. Each backend keeps only its storage: NSS encodes the values
-into its columns (ulong bytes, encryption, MACs; nss/db.py, nss/writes.py), the PKCS#11 backend hands them to
+into its columns (ulong bytes, encryption, MACs; nss/db.py, nss/adding.py), the PKCS#11 backend hands them to
 python-pkcs11 (pkcs11/keys.py). Vendor and trust attributes only NSS uses stay in nss/db.py.
 
 Which objects a backend makes and how it guards them (CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, labels)

@@ -272,7 +272,7 @@ def fresh_derivation(key: bytes, iterations: int) -> tuple[bytes, bytes]:
     """(salt, derived key): a fresh 32-byte salt and the PBKDF2-HMAC-SHA256 key of 32 bytes from passKey `key`
     at `iterations`, what encrypt_value and make_mac derive (the same salt length, hash and key length) for one
     attribute. Neither depends on the attribute, so a write can derive them before it knows its values
-    (writes.SqlWrites._derive_ahead); each serves one attribute, as if derived there."""
+    (adding.derive_ahead); each serves one attribute, as if derived there."""
     salt = os.urandom(32)
     return salt, pbkdf2_hmac("sha256", key, salt, iterations, 32)
 

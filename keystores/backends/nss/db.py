@@ -1,5 +1,6 @@
-"""The sqlite side of an NSS "sql:" database: attribute numbers, row encoding, the schema NSS creates, reading
-the object tables in one SELECT each, and inserting objects (adding columns newer NSS versions introduced).
+"""The sqlite side of an NSS "sql:" database: attribute numbers, row encoding, the columns NSS creates, reading the
+object tables in one SELECT each. What writes them (transaction.py's Writer and create_schema) is a write's: a read
+loads none of it (issue 15).
 """
 
 from __future__ import annotations
@@ -57,10 +58,6 @@ from keystores.pki.cka import (  # noqa: F401  (re-exported for the NSS modules)
     CKO_PRIVATE_KEY,
     CKO_PUBLIC_KEY,
 )
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 CKA_NAME_HASH_ALGORITHM, CKA_HASH_OF_CERTIFICATE, CKA_SEED = 0x8C, 0x635, 0x637
 CKA_PKCS_TRUST_SERVER_AUTH, CKA_PKCS_TRUST_CLIENT_AUTH = 0x62C, 0x62D
@@ -124,15 +121,6 @@ def plain(value: bytes | None) -> bytes | None:
 
 def stored(value: bytes) -> bytes:
     return value if value else EMPTY
-
-
-def create_schema(conn: sqlite3.Connection, schema: str, table: str, *, with_meta: bool) -> None:
-    cols = ", ".join(f"a{a}" for a in _SCHEMA_ATTRS)
-    conn.execute(f"CREATE TABLE {schema}.{table} (id PRIMARY KEY UNIQUE ON CONFLICT ABORT, {cols})")
-    for index, attr in (("issuer", "a81"), ("subject", "a101"), ("label", "a3"), ("ckaid", "a102")):
-        conn.execute(f"CREATE INDEX {schema}.{index} ON {table} ({attr})")
-    if with_meta:
-        conn.execute(f"CREATE TABLE {schema}.metaData (id PRIMARY KEY UNIQUE ON CONFLICT REPLACE, item1, item2)")
 
 
 # What keystores.percent.quote(path) keeps as it is: RFC 3986's unreserved characters and its default safe '/'
@@ -210,49 +198,3 @@ def select_rows(conn: sqlite3.Connection, schema: str, table: str, wanted: list[
             raise ValueError(f"an object of {table} has no numeric id")
         rows.append(Row(record[0], record, index))
     return rows
-
-
-class Writer:
-    """Inserts and deletes inside the caller's transaction; adds a column when an attribute has none.
-    `before_delete` runs before each delete (a writer finishing what it still has to write of the objects)."""
-
-    def __init__(self, conn: sqlite3.Connection, before_delete: Callable[[], None] | None = None) -> None:
-        self.conn = conn
-        self._columns: dict[tuple[str, str], set[str]] = {}
-        self._before_delete = before_delete
-
-    def _ensure(self, schema: str, table: str, attrs: list[int]) -> None:
-        key = (schema, table)
-        if key not in self._columns:
-            self._columns[key] = table_columns(self.conn, schema, table)
-        for attr in attrs:
-            name = column(attr)
-            if name not in self._columns[key]:
-                self.conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {name}")
-                self._columns[key].add(name)
-
-    def new_id(self, schema: str, table: str) -> int:
-        while True:
-            candidate = int.from_bytes(os.urandom(4), "big") & 0x3FFFFFFF
-            if candidate and self.conn.execute(f"SELECT 1 FROM {schema}.{table} WHERE id=?",
-                                               (candidate,)).fetchone() is None:
-                return candidate
-
-    def insert(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
-        self._ensure(schema, table, list(attrs))
-        names = ", ".join(["id", *(column(a) for a in attrs)])
-        marks = ", ".join("?" * (len(attrs) + 1))
-        self.conn.execute(f"INSERT INTO {schema}.{table} ({names}) VALUES ({marks})",
-                          (object_id, *(stored(v) for v in attrs.values())))
-
-    def update(self, schema: str, table: str, object_id: int, attrs: dict[int, bytes]) -> None:
-        self._ensure(schema, table, list(attrs))
-        sets = ", ".join(f"{column(a)}=?" for a in attrs)
-        self.conn.execute(f"UPDATE {schema}.{table} SET {sets} WHERE id=?",
-                          (*(stored(v) for v in attrs.values()), object_id))
-
-    def delete(self, schema: str, table: str, object_id: int, meta_schema: str, kind: str) -> None:
-        if self._before_delete is not None:
-            self._before_delete()
-        self.conn.execute(f"DELETE FROM {schema}.{table} WHERE id=?", (object_id,))
-        self.conn.execute(f"DELETE FROM {meta_schema}.metaData WHERE id LIKE ?", (f"sig_{kind}_{object_id:08x}_%",))

@@ -1,4 +1,4 @@
-"""What an NSS entry holds, read on first access (entries.LazyEntries._build's loaders): its chain (certificates
+"""What an NSS entry holds, read on first access (store.LazyEntries._build's loaders): its chain (certificates
 decoded, or read from their DER), its trust (once the trust object's integrity MACs check out under the passKey) and
 its private key (each value decrypted and MAC-checked). Functions of the store (`store`, an NssStore), not methods:
 a list, rename, delete or trust change reads none of it, and imports none of it (issue 15)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
-from keystores.backends.nss.entries import _NSS_TRUST_ATTRS, _PKCS_TRUST_ATTRS
+from keystores.backends.nss.store import _NSS_TRUST_ATTRS, _PKCS_TRUST_ATTRS
 from keystores.errors import (
     CorruptStore,
     IntegrityError,

@@ -11,11 +11,11 @@ from keystores.errors import IntegrityError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from keystores.backends.nss.db import sqlite3
-    from keystores.backends.nss.transaction import WritableNssStore
+    from keystores.backends.nss.transaction import WritableNssStore, Writer
     from keystores.crypto.kdf_pool import Pending
 
 
-def change_password(store: WritableNssStore, conn: sqlite3.Connection, writer: db.Writer, new_password: str) -> None:
+def change_password(store: WritableNssStore, conn: sqlite3.Connection, writer: Writer, new_password: str) -> None:
     """Re-encrypt every private attribute and re-MAC every authenticated one under the new password, as
     `certutil -W` does: fresh salts, NSS's iteration count (the database's own when it is higher). Each
     attribute is checked (decrypted, its MAC verified) under the old password and sealed under the new one in

@@ -25,7 +25,6 @@ from keystores.backends.nss import crypto as nc
 from keystores.backends.nss import db
 from keystores.backends.nss import trust as nt
 from keystores.backends.nss.db import sqlite3
-from keystores.backends.nss.entries import LazyEntries, TrustAndMacs
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
@@ -42,13 +41,14 @@ from keystores.model import Capabilities, Entry, EntryKind, KeyRef, Protection, 
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any, ClassVar
 
     from keystores.backends.nss.macs import MacChecker
     from keystores.backends.nss.transaction import _PoolOnFirstUse
     from keystores.crypto.kdf_pool import KdfPool, Pending
     from keystores.fileio import folder_lock
+    from keystores.model import Trust
     from keystores.pki.labels import UniqueLabels
 
 _PUBLIC_WANTED = [db.CKA_CLASS, db.CKA_LABEL, db.CKA_VALUE, db.CKA_ISSUER, db.CKA_SERIAL_NUMBER, db.CKA_SUBJECT,
@@ -217,7 +217,7 @@ class Unlock:
     def _try_passwords(self) -> None:
         assert self._password_check is not None
         candidates = [self._password] if self._password is not None else [""]
-        # A read builds its entries next (entries.LazyEntries._build): LazyEntry's module loads while the check derives.
+        # A read builds its entries next (LazyEntries._build): LazyEntry's module loads while the check derives.
         preload = () if self.writable else ("keystores.lazy_entries",)
         for candidate in candidates:
             key = nc.pass_key(self._global_salt, candidate)
@@ -329,6 +329,111 @@ def _is_rsa(key: Any) -> bool:
     return isinstance(key, rsa.RSAPrivateKey)
 
 
+# --- trust objects' levels as stored -------------------------------------------------------------------------------
+_NSS_TRUST_ATTRS = {"server": db.CKA_TRUST_SERVER_AUTH, "client": db.CKA_TRUST_CLIENT_AUTH,
+                    "email": db.CKA_TRUST_EMAIL_PROTECTION, "code": db.CKA_TRUST_CODE_SIGNING}
+
+
+_PKCS_TRUST_ATTRS = {"server": db.CKA_PKCS_TRUST_SERVER_AUTH, "client": db.CKA_PKCS_TRUST_CLIENT_AUTH,
+                     "email": db.CKA_PKCS_TRUST_EMAIL_PROTECTION, "code": db.CKA_PKCS_TRUST_CODE_SIGNING}
+
+
+_LEVEL_ATTRS = (*_NSS_TRUST_ATTRS.values(), *_PKCS_TRUST_ATTRS.values(), db.CKA_TRUST_STEP_UP_APPROVED)
+
+
+_LEVEL_KEY = (db.CKA_CLASS, *_LEVEL_ATTRS)  # what a trust object's levels are decoded from
+
+
+class TrustAndMacs:
+    """Reading trust levels as stored (reading.py checks their integrity MACs when an entry's trust is read)."""
+
+    def _trust_levels_raw(self, cert: _Cert) -> nt.Levels | None:
+        row = self._trust.get((cert.issuer, cert.serial))
+        if row is None:
+            return None
+        levels = self._levels_of(row)
+        return levels if levels.trusted_anything else None
+
+    def _levels_of(self, row: db.Row) -> nt.Levels:
+        """The trust object's levels; objects holding the same values share one Levels (a CA list has a handful)."""
+        raw = row.raw(_LEVEL_KEY)
+        levels = self._levels_cache.get(raw)
+        if levels is None:
+            levels = self._levels_cache[raw] = self._decode_levels(row)
+        return levels
+
+    def _trust_model(self, levels: nt.Levels | None, *, user: bool, verified: bool = True) -> Any:
+        """nt.to_model, once per distinct (levels, user, verified): Trust is frozen, so entries may share one."""
+        key = (levels, user, verified)
+        if key not in self._trust_models:
+            trust = nt.to_model(levels, user=user)
+            if trust is not None and not verified:
+                trust = trust.with_(verified=False)
+            self._trust_models[key] = trust
+        return self._trust_models[key]
+
+    @staticmethod
+    def _decode_levels(row: db.Row) -> nt.Levels:
+        values = {}
+        if db.read_ulong(row.get(db.CKA_CLASS)) == db.CKO_TRUST:
+            for purpose, attr in _PKCS_TRUST_ATTRS.items():
+                raw = db.read_ulong(row.get(attr))
+                values[purpose] = nt.PKCS_LEVELS.get(raw, nt.UNKNOWN) if raw is not None else nt.UNKNOWN
+            return nt.Levels(**values)
+        for purpose, attr in _NSS_TRUST_ATTRS.items():
+            raw = db.read_ulong(row.get(attr))
+            values[purpose] = raw if raw is not None else nt.UNKNOWN
+        step = row.get(db.CKA_TRUST_STEP_UP_APPROVED)
+        return nt.Levels(**values, step_up=step == db.TRUE)
+
+
+# --- lazy entries ------------------------------------------------------------------------------------------------
+class LazyEntries:
+    """Building LazyEntry objects and the loaders behind them."""
+
+    def _kind(self, cert: _Cert) -> EntryKind:
+        """The kind of the entry of certificate object `cert`: a key pair where its key is there, else from the trust
+        flags as stored (their MAC is checked when the trust itself is read)."""
+        if cert.ckaid and self._keys.get(cert.ckaid) is not None:
+            return EntryKind.KEY_PAIR
+        trust_row = self._trust.get((cert.issuer, cert.serial))
+        return EntryKind.TRUSTED_CERT if trust_row is not None and self._levels_of(trust_row).trusted_anything \
+            else EntryKind.CERTIFICATE
+
+    def _build(self, label: str) -> Entry:
+        cert = self._certs[self._entry_cert[label]]
+        trust_row = self._trust.get((cert.issuer, cert.serial))
+        key_row = self._keys.get(cert.ckaid) if cert.ckaid else None
+        user = key_row is not None
+        loaders: dict[str, Callable[[], Any]] = {
+            "chain": lambda: _reading()._read_chain(self, cert, label, issuers=user)}
+        fields: dict[str, Any] = {"label": label, "kind": self._kind(cert)}
+        if trust_row is None:
+            fields["trust"] = self._trust_model(None, user=user)
+        else:
+            loaders["trust"] = lambda: _reading()._read_trust(self, cert, trust_row, label, user=user)
+        if key_row is not None and self._pass_key is None:
+            # Locked: the key is there but unreadable without the password (certutil -L needs none either).
+            loaders["key"] = lambda: KeyRef(label=label, key_id=cert.ckaid, signer=None, sensitive=True,
+                                            public_key=_reading()._leaf_public_key(self, cert, label),
+                                            extractable=False, locked=True)
+        elif key_row is not None:
+            loaders["key"] = lambda: _reading()._guarded_private_key(self, key_row, label,
+                                                                      _reading()._leaf_for_key(self, cert, label))
+        from keystores.lazy_entries import LazyEntry  # here: a rename, delete or trust change builds no entry
+
+        return LazyEntry.lazy(loaders, leaf_der=cert.der,
+                              find_chain_der=lambda: _reading()._chain_der(self, cert, issuers=user), **fields)
+
+
+def _reading() -> Any:
+    """keystores.backends.nss.reading, which reads an entry's chain, trust and key when first asked for: a list,
+    rename, delete or trust change reads none of them (its ~15 KB of bytecode stays unloaded; issue 15)."""
+    from keystores.backends.nss import reading
+
+    return reading
+
+
 class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     """An NSS sql: database as a key store. One opened to be written (or made) is a WritableNssStore
     (transaction.py), which adds the change log, the write transaction and the SQL writes: a read loads none."""
@@ -341,7 +446,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     lock_wait: ClassVar[float] = 10.0
 
     def __new__(cls, location: str, *, writable: bool = False, create: bool = False, **options: Any) -> NssStore:
-        """A WritableNssStore where the store may be written: its three modules are ~70 KB of bytecode that a list
+        """A WritableNssStore where the store may be written: its module is ~40 KB of bytecode that a list
         or show (issue 15) need not load."""
         if (writable or create) and cls is NssStore:
             from keystores.backends.nss.transaction import WritableNssStore
@@ -373,8 +478,9 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._password_check: bytes | None = None
         self._check_ahead: Pending[bytes] | None = None  # a new database's password check in the making
         self._check_pool: KdfPool | None = None  # where it is made
-        self._ahead: Any = None  # writes._Ahead: a writable store's derivations started ahead of its write
+        self._ahead: Any = None  # adding._Ahead: a writable store's derivations started ahead of its write
         self._meta: dict[str, bytes] | None = None  # MAC items, read on first use (_mac_items)
+        self._kept: sqlite3.Connection | None = None  # a writable store's connection, from _load to its first write
         self._versions: tuple[bytes, bytes] | None = None  # file change counters when the objects were read
         self._certs: dict[int, _Cert] = {}
         self._decoded: dict[int, Any] = {}  # certificate object id -> its decoded certificate
@@ -382,10 +488,11 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         self._keys: dict[bytes, db.Row] = {}
         self._pubkeys: dict[bytes, list[int]] = {}
         self._entry_cert: dict[str, int] = {}  # label -> certificate object id (for entries read from disk)
+        self._trust_set: dict[str, Trust | None] = {}  # trust set on an entry not built yet, applied by get()
         self._chain_only: set[int] = set()  # chain-only certificates read from disk
         self._chain_written: set[int] = set()  # chain certificates this write inserted (no entry of their own)
         self._kdf: _PoolOnFirstUse | None = None  # a write's PBKDF2 work, on every core (made by each write)
-        self._pending_macs: list[tuple[str, Any]] = []  # MAC items being made (Pending, writes._Then), by metaData id
+        self._pending_macs: list[tuple[str, Any]] = []  # MAC items being made (Pending, adding._Then), by metaData id
         # Encrypted attributes being made, for rows inserted without them: (schema, table, object id, {attr: value})
         self._pending_values: list[tuple[str, str, int, dict[int, Any]]] = []
         self._new = create
@@ -395,15 +502,17 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
 
                 finish_interrupted_commit(self.folder)  # a killed writer's cert9.db/key4.db commit
             if writable:
-                from keystores.backends.nss.profile_lock import browser_lock  # here: reading needs no fcntl
                 from keystores.fileio import folder_lock
 
                 here = paths.is_dir(self.folder)
                 self._lock = folder_lock(self.folder if here else paths.parent(self.folder))
                 self._lock.__enter__()  # held until close()
-                reason = browser_lock(self.folder) if here else None
-                if reason:
-                    raise StoreLocked(f"{reason}; close it before changing the database", store=location)
+                if here:  # a folder made for a new database holds no browser's profile
+                    from keystores.backends.nss.profile_lock import browser_lock  # here: reading needs no fcntl
+
+                    reason = browser_lock(self.folder)
+                    if reason:
+                        raise StoreLocked(f"{reason}; close it before changing the database", store=location)
             if create:
                 self._init_new(password)
             else:
@@ -451,8 +560,11 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 raise CorruptStore(f"{paths.name(path)} is not an SQLite database (damaged or truncated)",
                                    store=self.location)
         # Read-only first; a writer killed mid-transaction leaves a hot journal that only a read-write connection
-        # may roll back (as NSS does on open), so then read through one when the files allow it.
-        for writable in (False, True):
+        # may roll back (as NSS does on open), so then read through one when the files allow it. A store opened to
+        # be written reads through the read-write connection its write takes next (_kept: opening and attaching
+        # both files again was ~1.6 M instructions of every rename, delete or trust change; issue 15). sqlite opens
+        # a file the process may not write read-only even so: that write fails as it did.
+        for writable in (True,) if self.writable else (False, True):
             try:
                 conn = self._connect(writable=writable)
             except KeystoreError as exc:
@@ -474,6 +586,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 self._check_password(found, now=keyed or self._password is not None)
                 self._versions = self._file_versions()  # the lock this transaction holds keeps writers out
                 conn.execute("COMMIT")
+                if self.writable:  # for WriteTransaction._write_in_place, which closes it (or close() does)
+                    self._kept = conn
                 break
             except sqlite3.Error as exc:
                 if not writable and _is_readonly(exc) and self._files_writable():
@@ -482,7 +596,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             except (ValueError, TypeError, IndexError) as exc:  # UnicodeError is a ValueError
                 raise CorruptStore(f"cert9.db/key4.db hold damaged objects ({exc})", store=self.location) from exc
             finally:
-                conn.close()
+                if conn is not self._kept:
+                    conn.close()
         try:
             self._index(public, private)
         except (TypeError, ValueError, IndexError, UnicodeError) as exc:
@@ -498,6 +613,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             except (TypeError, ValueError, IndexError, UnicodeError, AttributeError) as exc:
                 raise CorruptStore(f"the entry's objects are damaged ({exc})", store=self.location,
                                    label=found) from exc
+            if found in self._trust_set:  # set since the database was read (ChangeLog.set_trust), not saved yet
+                entry = entry.with_(trust=self._trust_set.pop(found))
             self._entries[found] = entry
         return entry
 
@@ -536,7 +653,10 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
                 # Its issuers stay: they are entries of their own (kind "certificate"), as certutil -D leaves them.
 
     def close(self) -> None:
-        if self._ahead is not None:  # derivations started for a write that did not take them (writes._Ahead)
+        if self._kept is not None:  # opened by _load and not taken by a write
+            kept, self._kept = self._kept, None
+            kept.close()
+        if self._ahead is not None:  # derivations started for a write that did not take them (adding._Ahead)
             ahead, self._ahead = self._ahead, None
             ahead.pool.__exit__(None, None, None)
         if self._check_pool is not None:  # waits for a password check still in the making (never written then)
@@ -555,7 +675,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
             return label
         raise EntryNotFound(label, self._entries, store=self.location)
 
-    # --- what the format takes (the editing API itself is ChangeLog's, changes.py, a base of WritableNssStore) --
+    # --- what the format takes (the editing API itself is transaction.ChangeLog's, a base of WritableNssStore) --
     def check_entry(self, entry: Entry) -> None:
         """Also refuses keys this writer does not lay out (DSA, curves other than P-256/384/521) by name, before
         a transfer writes anything (it reads DSA keys certutil made)."""
@@ -563,7 +683,7 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
         # Every entry needs the password (asked for before the first add, not half-way through).
         self._need_key("add entries (NSS authenticates trust and keys with the password)")
         # A key the entry holds as PKCS#8 without loading it is an EC key on a keystores.pki.curves curve, which
-        # NSS takes (writes._key_values lays it out from those bytes): it is not loaded to be judged.
+        # NSS takes (adding.key_values lays it out from those bytes): it is not loaded to be judged.
         if entry.kind is EntryKind.KEY_PAIR and entry.held_pkcs8() is None and not isinstance(entry.key, KeyRef):
             from cryptography.hazmat.primitives.asymmetric import ec
 
