@@ -69,6 +69,9 @@ STDOUT = "-"
 # leave it out and say so, trust it because the user said so, or fail. Trust is never raised silently.
 UNTRUSTED_CHOICES = ("skip", "trust", "fail")
 
+# The entries whose key a destination's write seals anew (expect_write's new_keys): key pairs and secret keys
+_SEALED_ANEW = (EntryKind.KEY_PAIR, EntryKind.SECRET_KEY)
+
 
 def is_untrusted_certificate(entry: Entry) -> bool:
     return entry.kind is EntryKind.CERTIFICATE
@@ -378,6 +381,11 @@ def _transfer(source: KeyStore, chosen: list[Entry], open_dest: Callable[[str | 
 
     def fill(target: KeyStore, password: str | None) -> list[str]:
         _refuse_unprotected(target, new, password)
+        # The destination's write derivations (a PKCS#12's key bags, certificates part and MAC; an NSS key's value
+        # and MAC), each with its fresh salt, start now on another core, beside the source's keys' opening, the
+        # checks and the adds below, instead of at the save, where the main thread waited for them (as receive's
+        # and certreq's expect_write). What the write does not take is dropped when the store closes.
+        target.expect_write(new_keys=sum(e.kind in _SEALED_ANEW for e in chosen))
         result.skipped.clear()  # a second try (after the password was asked for) starts afresh
         result.left_out.clear()
         trusted_notes.clear()
