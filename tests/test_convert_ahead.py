@@ -1,13 +1,15 @@
 """A transfer into a PKCS#12 file starts its write's derivations once the destination is open (issue 15,
 bench/bench_core.py "convert one.p12 -> PKCS#12"): ops.transfer's fill tells the destination how many keys it will
 seal anew (expect_write), and pkcs12/write.WriteAhead derives them, the certificates part's and the MAC's on a worker
-while the source's keys are opened and the entries added. What is written is what it was: the same derivations at
-the same counts, each with a fresh salt."""
+while the source's keys are opened and the entries added; at the write, the writer's thread takes its share of what
+the worker has not begun (WriteAhead.take_share). What is written is what it was: the same derivations at the same
+counts, each with a fresh salt."""
 
 from __future__ import annotations
 
 import _thread
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from test_keys_ahead import two_cores  # noqa: F401 - the fixture, shared
 from test_signing_ahead import _counted
 
 from keystores.backends.pkcs12 import write as p12_write
+from keystores.backends.pkcs12.store import PROFILES
+from keystores.crypto import kdf, pbe
 from keystores.ops import lifecycle as lc
 from keystores.ops import transfer
 from keystores.store import open_store
@@ -85,3 +89,57 @@ def test_convert_into_a_new_pkcs12_derives_what_it_did_each_with_a_fresh_salt(
     assert len({salt for _, salt, _ in runs}) == 3
     with open_store(tmp_path / "a.p12", password=PW) as written:
         assert written.get("me").held_pkcs8() is not None
+
+
+@pytest.mark.parametrize("profile", ["modern", "compat"])
+@pytest.mark.usefixtures("two_cores")
+def test_the_writer_takes_what_the_worker_has_not_begun_from_the_last(profile: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the worker is held in its first key's first derivation, take_share(1, True) derives the MAC's, the
+    certificates' and the rest of that key's on the calling thread, from the last, leaves the begun one to the
+    worker and the second key (not used) alone; every result decrypts what it encrypted."""
+    main = threading.get_ident()
+    release, begun = threading.Event(), threading.Event()
+    on_main: list[bytes] = []
+    real_pbkdf2, real_kdf = pbe.pbkdf2_hmac, pbe.pkcs12_kdf
+
+    def held_pbkdf2(hash_name, password, salt, iterations, length):
+        if threading.get_ident() == main:
+            on_main.append(salt)
+        else:
+            begun.set()
+            assert release.wait(10)
+        return real_pbkdf2(hash_name, password, salt, iterations, length)
+
+    def held_kdf(password, salt, purpose_id, iterations, size, hash_name="sha1"):
+        if threading.get_ident() == main:
+            on_main.append(salt)
+        else:
+            begun.set()
+            assert release.wait(10)
+        return real_kdf(password, salt, purpose_id, iterations, size, hash_name)
+
+    monkeypatch.setattr(pbe, "pbkdf2_hmac", held_pbkdf2)
+    monkeypatch.setattr(pbe, "pkcs12_kdf", held_kdf)
+    before = _thread._count()
+    ahead = p12_write.WriteAhead(PW, PROFILES[profile], 2)
+    try:
+        assert begun.wait(10)
+        ahead.take_share(1, True)
+        # modern: the certificates' PBKDF2; compat (its PBE derives a key and an IV): the certificates' two and the
+        # key's second (the MAC's is mac._mac_key's KDF, not counted here)
+        assert len(on_main) == (3 if profile == "compat" else 1)
+        assert ahead.keys[0]._derived is not None and all(  # the first key's first: the worker's, begun
+            job._claim.locked() for job in ahead._key_jobs[0])
+        assert not any(job._claim.locked() for job in ahead._key_jobs[1])  # the second key: nobody's yet
+        release.set()
+        salt, key = ahead.mac.result()
+        assert key == kdf.pkcs12_kdf(kdf.bmp_password(PW), salt, 3, PROFILES[profile].mac_iterations, len(key),
+                                     PROFILES[profile].mac_hash)
+        for sealer in (ahead.keys[0], ahead.certificates):
+            alg, ciphertext = sealer.encrypt(b"sixteen bytes!!!" * 4)
+            assert pbe.decrypt_with(alg, ciphertext, PW) == b"sixteen bytes!!!" * 4
+    finally:
+        release.set()
+        ahead.close()
+    assert threads_left(before) == 0
