@@ -381,9 +381,8 @@ def test_a_convert_starts_its_key_bag_s_key_with_the_mac_s_before_importing_the_
                           env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     handed = json.loads(done.stderr.strip().splitlines()[-1])
-    # (the part's and the key bag's, each once a worker took it; the MAC's queued behind them without a wait, both
-    # workers being busy; then the cipher's readying)
-    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["pkcs12_kdf", False], ["ready", False]]
+    # (the part's, the key bag's, the MAC's, each once a worker took it; then the cipher's readying)
+    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["_begun_then", False], ["ready", False]]
     assert [call for call, _ in handed[4:]] == ["_open_ahead"], handed  # the key opens taking that derivation
     assert b"PRIVATE KEY" in out.read_bytes()
 

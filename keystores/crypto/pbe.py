@@ -403,20 +403,18 @@ class Ahead:
             self._readied.add((cipher, key_length))
             self._pool.submit(None, libcrypto.ready, cipher, key_length)
 
-    def mac_key(self, password: bytes, salt: bytes, iterations: int, size: int, hash_name: str, *,
-                under_way: bool = True) -> None:
+    def mac_key(self, password: bytes, salt: bytes, iterations: int, size: int, hash_name: str) -> None:
         """Start a PKCS#12 MAC's key (the PKCS#12 KDF's purpose 3, `password` encoded as the MAC takes it), which
         derive_pkcs12 then takes, where libcrypto derives it (loaded here first, as the MAC's check would: in
         Python the KDF's loop would hold the GIL on the worker) with a hash it names. The caller has checked the
-        count against keystores.limits. Not `under_way`: queued without waiting for a worker to take it (every
-        worker the pool may start is busy with a derivation begun before: the wait would only time out)."""
+        count against keystores.limits."""
         from keystores.crypto import libcrypto
 
         if hash_name not in _DIGEST_SIZES or hash_name == "md5" or libcrypto.library() is None:
             return
         derivation = ("pkcs12", password, salt, 3, iterations, size, hash_name)
         if derivation not in _AHEAD:  # (under way: a worker of its own starts for it, beside the parts')
-            self._submit(derivation, iterations, pkcs12_kdf, under_way=self._under_way and under_way)
+            self._submit(derivation, iterations, pkcs12_kdf, under_way=self._under_way)
 
     def __enter__(self) -> Ahead:
         return self

@@ -245,13 +245,7 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
             # that time and then queued behind the MAC's, and the transfer waited for it at the key's first use.
             early.later = pbe.Ahead(pool)
             _derive_keys_early(parts, password, early.later, wanted)
-        # A worker that would take the MAC's derivation at once is waited for (pbe.Ahead._submit); where the
-        # parts' and the transfer's keys were handed every worker the pool may start (two cores), it takes it only
-        # once one of those is derived, and the wait (kdf_pool.BEGUN_WAIT, longer where the scheduler is slow to
-        # give the waiting thread its core back) only held this thread, before ctypes' import (~0.5-2.5 ms of a
-        # convert from one.p12: /tmp/convert4/tw3.py).
-        begun = len(encrypted) + (len(wanted.started) if wanted is not None else 0)
-        early.keys.mac_key(*mac_key, under_way=begun < usable_cores())
+        early.keys.mac_key(*mac_key)
         early.keys.ciphers(encrypted)
     except BaseException:  # (an interrupt: nothing else raises) nothing started is left behind
         if early is not None:
