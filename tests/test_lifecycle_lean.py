@@ -58,10 +58,11 @@ SHED_BY_SIGN_AND_RECEIVE = {"keystores.pki.shown",
 SHED_BY_RECEIVE = {"keystores.pki.certificates", "keystores.pki.fingerprints"}
 # What certreq no longer imports: pki.when, for its placeholder's validity alone (lifecycle._placeholder_validity)
 SHED_BY_CERTREQ = {"keystores.pki.when"}
-# What sign (its request in, its certificates out) and certreq (its request out) no longer import for PEM's base64:
-# binascii, which loads the libz it links (~0.25 ms); libcrypto, in use already for the PKCS#12's MAC and the EC
-# key, does it (keystores.crypto.der.base64_encode, strict_base64_decode). receive reads its reply before opening
-# the store, with no libcrypto in use yet: binascii's.
+# What sign (its request in, its certificates out), certreq (its request out) and receive (its reply in) no longer
+# import for PEM's base64: binascii, which loads the libz it links (~0.25-0.7 ms). libcrypto, in use already for the
+# PKCS#12's MAC and the EC key, encodes (keystores.crypto.der.base64_encode); crypto.der decodes text in the form
+# encoders write itself (strict_base64_decode), which receive, reading its reply before opening the store (no
+# libcrypto in use yet), took binascii's for.
 SHED_BASE64 = {"binascii"}
 # What writing a PKCS#12 no longer imports (certreq, selfsign, receive): the utf-16-be codec's module, for a bag's
 # friendlyName (codecs.utf_16_be_encode is the function it calls); nor does sign, which writes none
@@ -146,7 +147,7 @@ def test_the_command_imports_nothing_it_shed(loaded: dict[str, list[str]], comma
     assert not SHED_CODECS & set(modules), command
     if command == "certreq":
         assert not SHED_BY_CERTREQ & set(modules)
-    if command in ("sign", "certreq"):
+    if command in ("sign", "certreq", "receive"):
         assert not SHED_BASE64 & set(modules), command
 
 
@@ -487,7 +488,8 @@ def test_pem_bodies_decode_and_encode_as_base64_did() -> None:
 
 @pytest.mark.parametrize("in_use", [True, False])
 def test_base64_is_binasciis_with_libcrypto_in_use_or_not(monkeypatch: pytest.MonkeyPatch, in_use: bool) -> None:
-    """crypto.der's base64 (by libcrypto where in use, else binascii) gives what binascii's b2a_base64 without a
+    """crypto.der's base64 (encoding by libcrypto where in use, else binascii; decoding text in the form encoders
+    write by whole-string operations, any other by binascii) gives what binascii's b2a_base64 without a
     newline and strict a2b_base64 give, or refuses (ValueError) what the latter refuses: canonical text and every
     other kind (padding inside or in excess, whitespace, other characters, lengths not a multiple of four)."""
     import binascii
@@ -510,6 +512,7 @@ def test_base64_is_binasciis_with_libcrypto_in_use_or_not(monkeypatch: pytest.Mo
             at = rng.randrange(len(mutated) + 1)
             mutated[at:at + rng.randrange(2)] = bytes([rng.choice(b"AZaz09+/=\n -_\xff")])
         bodies += [encoded, bytes(mutated), bytes(rng.choice(b"ABab+/=") for _ in range(rng.randrange(12)))]
+    bodies += [binascii.b2a_base64(rng.randbytes(size), newline=False) for size in (1000, 1501, 4096, 65537)]
     for body in bodies:
         try:
             expected: bytes | type[Exception] = binascii.a2b_base64(body, strict_mode=True)

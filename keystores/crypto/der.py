@@ -266,18 +266,49 @@ def base64_encode(data: bytes) -> bytes:
 def strict_base64_decode(text: bytes) -> bytes:
     """binascii.a2b_base64(text, strict_mode=True): the bytes, or ValueError (binascii.Error is one) for what it
     refuses. Text in the form every encoder writes (whole groups of four characters of the alphabet, '=' padding
-    only at its end) is decoded by libcrypto where in use; any other text is binascii's to decode or refuse, as its
+    only at its end) is decoded here (_plain_base64); any other text is binascii's to decode or refuse, as its
     strict mode judges it on this interpreter."""
-    found = _libcrypto_in_use()
-    if found is not None and not len(text) % 4:
+    if not len(text) % 4:
         padding = 2 if text.endswith(b"==") else 1 if text.endswith(b"=") else 0
         if not text[: len(text) - padding].translate(None, _BASE64_ALPHABET):  # (a '=' before the end is left)
-            decoded = found.base64_decode(text, padding) if text else b""
-            if decoded is not None:
-                return decoded
+            return _plain_base64(text, padding)
     import binascii
 
     return binascii.a2b_base64(text, strict_mode=True)
+
+
+def _plain_base64(text: bytes, padding: int) -> bytes:
+    """The bytes of `text` in the form strict_base64_decode has checked, as binascii decodes it (the bits a last
+    character holds beyond its bytes are dropped, as binascii drops them), by whole-string operations: each
+    character's six bits by bytes.translate, then every group's first, second and third byte at once, each the OR
+    of two shifted characters (int.from_bytes of the translated columns: no carries). No binascii: its import loads
+    the libz it links (~0.3-0.7 ms of `receive`, which reads its reply before its store; bench_core's "receive"),
+    nor libcrypto (ctypes), and ~20 us for a certificate's text (tests/test_lifecycle_lean.py holds it to binascii)."""
+    if not _SIXTET_TABLES:
+        sixtets = range(64)
+        _SIXTET_TABLES.append(bytes.maketrans(_BASE64_ALPHABET, bytes(sixtets)))
+        _SIXTET_TABLES.extend(bytes(table).ljust(256, b"\0") for table in (
+            [v << 2 for v in sixtets], [v >> 4 for v in sixtets], [(v << 4) & 0xFF for v in sixtets],
+            [v >> 2 for v in sixtets], [(v << 6) & 0xFF for v in sixtets]))
+    sixtets, to_first, first_low, to_second, second_low, to_third = _SIXTET_TABLES
+    values = (text[: len(text) - padding] + b"A" * padding).translate(sixtets)  # padding as zero bits
+    groups = len(values) // 4
+    a, b, c, d = values[0::4], values[1::4], values[2::4], values[3::4]
+
+    def joined(high: bytes, low: bytes) -> bytes:
+        return (int.from_bytes(high, "big") | int.from_bytes(low, "big")).to_bytes(groups, "big")
+
+    out = bytearray(3 * groups)
+    out[0::3] = joined(a.translate(to_first), b.translate(first_low))
+    out[1::3] = joined(b.translate(to_second), c.translate(second_low))
+    out[2::3] = joined(c.translate(to_third), d)
+    return bytes(out[: len(out) - padding])
+
+
+# strict_base64_decode's translation tables, made on its first use (every command loads this module): a character to
+# its six bits, and six bits to their place in the group's first (<< 2; >> 4), second (<< 4; >> 2) and third byte
+# (<< 6), each kept to a byte (the other 192 entries are never looked up)
+_SIXTET_TABLES: list[bytes] = []
 
 
 def certificate_layout(der: bytes) -> tuple[int, int, int, int, int, int, int, int, int, int]:
