@@ -20,8 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    _Check = tuple[bytes, bytes, bytes, str]  # verify()'s arguments
-
 # hashlib's names (keystores.pki.encoded.signature_hashes) -> OpenSSL's
 OPENSSL_DIGESTS = {"md5": b"MD5", "sha1": b"SHA1", "sha224": b"SHA224", "sha256": b"SHA256",
                    "sha384": b"SHA384", "sha512": b"SHA512"}
@@ -44,20 +42,7 @@ def _prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:
 
 def verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> bool | None:
     """Whether the key of `spki_der` made `signature` over `data` with `hash_name` ("sha256"...): True, False (it
-    does not verify, or is no signature at all), or None where libcrypto cannot say (see the module docstring).
-    A check keystores.crypto.verify_ahead started with these very bytes gives its verdict (waited for, or made here
-    if its thread has not begun it)."""
-    if _AHEAD:
-        try:
-            ahead = _AHEAD.pop((spki_der, signature, data, hash_name), None)
-        except TypeError:  # (a memoryview: never started ahead)
-            ahead = None
-        if ahead is not None:
-            return ahead.result()
-    return _verify(spki_der, signature, data, hash_name)
-
-
-def _verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> bool | None:
+    does not verify, or is no signature at all), or None where libcrypto cannot say (see the module docstring)."""
     found = _library()
     name = OPENSSL_DIGESTS.get(hash_name)
     if found is None or name is None or not spki_der:
@@ -80,11 +65,6 @@ def _verify(spki_der: bytes, signature: bytes, data: bytes, hash_name: str) -> b
     finally:
         if context:
             found.EVP_MD_CTX_free(context)
-
-
-# Checks keystores.crypto.verify_ahead started on a thread of their own, by verify()'s arguments, until verify() or
-# verify_ahead.forget_ahead() takes them (here, so that verify() asks without importing that module)
-_AHEAD: dict[_Check, Any] = {}
 
 
 def _decoding_prototypes(ctypes: Any) -> dict[str, tuple[list[Any], Any]]:

@@ -63,36 +63,8 @@ def sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSig
     with KeysAhead() as ahead:
         with suppress(KeystoreError):
             ahead.start([ca_store.get(ca_label)], but_derived=True)
-        request = _checked_ahead(request)
-        try:
-            return _sign(ca_store, ca_label, request, days=days, not_after=not_after, md=md, profile=profile,
-                         copy_sans=copy_sans, sans=sans, path_length=path_length, source=source, now=now)
-        finally:
-            from keystores.crypto.verify_ahead import forget_ahead
-
-            forget_ahead()
-
-
-def _checked_ahead(request: bytes | x509.CertificateSigningRequest) -> Any:
-    """The request as _request_to_sign reads it (an EncodedRequest of its DER, where it is given as bytes), its
-    signature's check started on the other core (keystores.crypto.verify_ahead: libcrypto's, with the GIL let go)
-    while this thread imports the builder and reads the CA (start-up speed, bench/bench_core.py "sign").
-    _request_to_sign checks the request as before, in the same order; its verify() takes this verdict, the one it
-    would have made. Nothing is started for a request that does not read so: it is handed on as given, to be
-    refused or loaded as before, where and as before."""
-    from keystores.pki.encoded import EncodedRequest
-
-    try:
-        encoded = EncodedRequest(_request_der(bytes(request))) if isinstance(request, bytes | bytearray) else request
-        if isinstance(encoded, EncodedRequest):
-            parts = (encoded.spki_der, encoded.signature, encoded.tbs_certrequest_bytes, encoded.signature_hash_name)
-            if parts[3] is not None:
-                from keystores.crypto.verify_ahead import verify_ahead
-
-                verify_ahead(*parts)
-    except Exception:  # what reading it raises, _request_to_sign raises in its turn
-        return request
-    return encoded
+        return _sign(ca_store, ca_label, request, days=days, not_after=not_after, md=md, profile=profile,
+                     copy_sans=copy_sans, sans=sans, path_length=path_length, source=source, now=now)
 
 
 def _sign(ca_store: KeyStore, ca_label: str, request: bytes | x509.CertificateSigningRequest, *,
