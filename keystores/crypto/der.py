@@ -284,12 +284,14 @@ def _plain_base64(text: bytes, padding: int) -> bytes:
     of two shifted characters (int.from_bytes of the translated columns: no carries). No binascii: its import loads
     the libz it links (~0.3-0.7 ms of `receive`, which reads its reply before its store; bench_core's "receive"),
     nor libcrypto (ctypes), and ~20 us for a certificate's text (tests/test_lifecycle_lean.py holds it to binascii)."""
-    if not _SIXTET_TABLES:
-        sixtets = range(64)
-        _SIXTET_TABLES.append(bytes.maketrans(_BASE64_ALPHABET, bytes(sixtets)))
-        _SIXTET_TABLES.extend(bytes(table).ljust(256, b"\0") for table in (
-            [v << 2 for v in sixtets], [v >> 4 for v in sixtets], [(v << 4) & 0xFF for v in sixtets],
-            [v >> 2 for v in sixtets], [(v << 6) & 0xFF for v in sixtets]))
+    if not _SIXTET_TABLES:  # for each six bits v (0 to 63), in order:
+        _SIXTET_TABLES.append(bytes.maketrans(_BASE64_ALPHABET, bytes(range(64))))
+        _SIXTET_TABLES.extend(table.ljust(256, b"\0") for table in (
+            bytes(range(0, 256, 4)),  # v << 2
+            b"".join(bytes((high,)) * 16 for high in range(4)),  # v >> 4
+            bytes(range(0, 256, 16)) * 4,  # (v << 4) & 0xFF
+            b"".join(bytes((high,)) * 4 for high in range(16)),  # v >> 2
+            b"\x00\x40\x80\xc0" * 16))  # (v << 6) & 0xFF
     sixtets, to_first, first_low, to_second, second_low, to_third = _SIXTET_TABLES
     values = (text[: len(text) - padding] + b"A" * padding).translate(sixtets)  # padding as zero bits
     groups = len(values) // 4
