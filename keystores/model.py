@@ -116,23 +116,6 @@ class Capabilities(FrozenValue):
             object.__setattr__(self, name, given[name])
 
 
-class Strength(NamedStr):
-    """How well an algorithm protects a store today."""
-
-    SOUND = "sound"
-    DEPRECATED = "deprecated"  # still resists attack in practice; what old formats' own tools write
-    BROKEN = "broken"  # can be broken: a password guess or the key itself is within reach
-
-
-#: The algorithms that weaken a protection part, by the name a part lists them under (`ProtectionPart.algorithms`).
-#: Any other name (AES-256, PBKDF2, SHA-256, Twofish, scrypt ...) is sound.
-ALGORITHM_STRENGTH: dict[str, Strength] = {
-    "RC2": Strength.BROKEN, "RC4": Strength.BROKEN, "DES": Strength.BROKEN, "2-key 3DES": Strength.BROKEN,
-    "MD2": Strength.BROKEN,
-    "3DES": Strength.DEPRECATED, "SHA-1": Strength.DEPRECATED, "MD5": Strength.DEPRECATED,
-}
-
-
 class ProtectionPart(FrozenValue):
     """How one part of a store is protected (its MAC, its keys, its certificates, the stash beside it).
 
@@ -161,11 +144,15 @@ class ProtectionPart(FrozenValue):
     @property
     def broken(self) -> tuple[str, ...]:
         """The algorithms here that can be broken."""
+        from keystores.strength import ALGORITHM_STRENGTH, Strength
+
         return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.BROKEN)
 
     @property
     def deprecated(self) -> tuple[str, ...]:
         """The deprecated algorithms here (none that can be broken)."""
+        from keystores.strength import ALGORITHM_STRENGTH, Strength
+
         return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.DEPRECATED)
 
     @property
@@ -427,11 +414,16 @@ class Entry(FrozenValue):
 
 def __getattr__(name: str) -> object:
     """`Signer` and `Decrypter`, the protocols (typing's Protocol), live in keystores.protocols, which only type
-    checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15)."""
+    checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15).
+    `Strength` and `ALGORITHM_STRENGTH` live in keystores.strength, imported where a protection is judged."""
     if name in ("Signer", "Decrypter"):
         from keystores import protocols
 
         return getattr(protocols, name)
+    if name in ("Strength", "ALGORITHM_STRENGTH"):
+        from keystores import strength
+
+        return getattr(strength, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

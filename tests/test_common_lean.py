@@ -1,0 +1,43 @@
+"""What every store command carries (issue 15, start-up): the common commands (list, show, export and convert of a
+PKCS#12, JKS, JCEKS, CMS and NSS store) load none of the modules split off the ones every command imports for what
+only rarer commands run. Each module here was part of one of those (keystores.model, ...); a command that loads it
+pays its unmarshalling and the classes it makes (~65-85,000 instructions each), which these commands never use.
+
+The commands run as a user's install runs them (tests/test_store_lean.py: `python -S`, no editable finder).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from test_store_lean import PW, _as_user, installed, stores  # noqa: F401 (fixtures)
+
+# module split off -> what it holds (and the module it came from)
+SPLIT_OFF = {
+    "keystores.strength": "Strength and ALGORITHM_STRENGTH (keystores.model): audit and a PKCS#12 rewrite judge them",
+}
+
+
+@pytest.mark.parametrize("name", ["s.p12", "one.p12", "s.jks", "s.jceks", "s.kdb", "nss"])
+def test_the_common_commands_load_nothing_split_off(installed: str, stores: dict[str, str],  # noqa: F811
+                                                    name: str) -> None:
+    location = stores[name]
+    pw = [] if name == "s.kdb" else PW  # the stash opens it
+    shown = "server"
+    out = os.path.join(stores["folder"], f"common-{name.replace(':', '')}")
+    dest_pw = ["--dest-password", "env:LEAN_PW"]
+    for args in (["list", location, *pw], ["show", location, shown, *pw],
+                 ["export", location, shown, "-o", out + ".pem", "--force", *pw],
+                 ["convert", location, out + ".pem", "--force", *pw],
+                 ["convert", location, out + ".jks", "--force", *pw, *dest_pw],
+                 ["convert", location, out + ".p12", "--force", *pw, *dest_pw]):
+        modules, _ = _as_user(installed, args)
+        assert not modules & set(SPLIT_OFF), (args, sorted(modules & set(SPLIT_OFF)))
+
+
+def test_what_was_split_off_is_still_named_where_it_was() -> None:
+    """`from keystores.model import Strength` (and the others) still works: the name is given on first use."""
+    from keystores import model, strength
+
+    assert model.Strength is strength.Strength and model.ALGORITHM_STRENGTH is strength.ALGORITHM_STRENGTH
