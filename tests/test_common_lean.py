@@ -16,6 +16,7 @@ from test_store_lean import PW, _as_user, installed, stores  # noqa: F401 (fixtu
 # module split off -> what it holds (and the module it came from)
 SPLIT_OFF = {
     "keystores.strength": "Strength and ALGORITHM_STRENGTH (keystores.model): audit and a PKCS#12 rewrite judge them",
+    "keystores.keyspec": "KeySpec (keystores.model): certreq, selfsign and a token's key generation parse it",
 }
 
 
@@ -38,6 +39,9 @@ def test_the_common_commands_load_nothing_split_off(installed: str, stores: dict
 
 def test_what_was_split_off_is_still_named_where_it_was() -> None:
     """`from keystores.model import Strength` (and the others) still works: the name is given on first use."""
-    from keystores import model, strength
+    import keystores
+    from keystores import keyspec, model, strength
 
     assert model.Strength is strength.Strength and model.ALGORITHM_STRENGTH is strength.ALGORITHM_STRENGTH
+    assert model.KeySpec is keyspec.KeySpec is keystores.KeySpec
+    assert str(model.KeySpec.parse("EC:P384")) == "ec:p384"

@@ -23,7 +23,6 @@ from keystores.model import (
     Entry,
     EntryKind,
     KeyRef,
-    KeySpec,
     Protection,
     ProtectionPart,
     Trust,
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
     from keystores.fileio import folder_lock
+    from keystores.keyspec import KeySpec
     from keystores.protocols import Decrypter, Signer
 
 
