@@ -17,6 +17,7 @@ from test_store_lean import PW, _as_user, installed, stores  # noqa: F401 (fixtu
 SPLIT_OFF = {
     "keystores.strength": "Strength and ALGORITHM_STRENGTH (keystores.model): audit and a PKCS#12 rewrite judge them",
     "keystores.keyspec": "KeySpec (keystores.model): certreq, selfsign and a token's key generation parse it",
+    "keystores.ops.calling": "on_store (keystores.ops): sign, receive, certreq, selfsign and validate are called so",
 }
 
 
@@ -45,3 +46,7 @@ def test_what_was_split_off_is_still_named_where_it_was() -> None:
     assert model.Strength is strength.Strength and model.ALGORITHM_STRENGTH is strength.ALGORITHM_STRENGTH
     assert model.KeySpec is keyspec.KeySpec is keystores.KeySpec
     assert str(model.KeySpec.parse("EC:P384")) == "ec:p384"
+    from keystores import ops
+    from keystores.ops import calling
+
+    assert ops.on_store is calling.on_store
