@@ -9,9 +9,12 @@ The commands run as a user's install runs them (tests/test_store_lean.py: `pytho
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import sysconfig
 
 import pytest
-from test_store_lean import PW, _as_user, installed, stores  # noqa: F401 (fixtures)
+from test_store_lean import ENV, PW, _as_user, installed, stores  # noqa: F401 (fixtures)
 
 # module split off -> what it holds (and the module it came from)
 SPLIT_OFF = {
@@ -50,3 +53,33 @@ def test_what_was_split_off_is_still_named_where_it_was() -> None:
     from keystores.ops import calling
 
     assert ops.on_store is calling.on_store
+
+
+# Run the CLI as the console script does and report which error classes keystores.errors made.
+_MADE = ("import sys\n"
+         "from keystores.cli.main import run\n"
+         "try:\n    code = run(sys.argv[1:])\n"
+         "except SystemExit as exc:\n    code = exc.code\n"
+         "from keystores import errors\n"
+         "print(' '.join(sorted(name for name in ('NotFound', 'EntryNotFound') if name in vars(errors))), "
+         "file=sys.stderr)\n"
+         "sys.exit(code)\n")
+
+
+@pytest.mark.parametrize("name", ["s.p12", "one.p12", "s.jks", "s.jceks", "s.kdb"])
+def test_listing_or_showing_makes_no_not_found_class(installed: str, stores: dict[str, str],  # noqa: F811
+                                                       name: str) -> None:
+    """NotFound and EntryNotFound are made when first raised or caught (keystores.errors._MADE_ON_USE): a list or
+    show of an entry that is there makes neither (~85,000 instructions each); one that is not raises it, as before.
+    (NSS's store imports EntryNotFound when it is imported.)"""
+    path = os.pathsep.join([installed, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    env = {**os.environ, **ENV, "PYTHONPATH": path}
+    pw = [] if name == "s.kdb" else PW
+    for args, status, made in ((["list", stores[name], *pw], 0, ""), (["show", stores[name], "server", *pw], 0, ""),
+                               (["show", stores[name], "servr", *pw], 4, "EntryNotFound NotFound")):
+        run = subprocess.run([sys.executable, "-S", "-c", _MADE, *args], capture_output=True, text=True, env=env,
+                             cwd=installed, timeout=120)
+        *said, classes = run.stderr.splitlines()
+        assert (run.returncode, classes) == (status, made), (args, run.stderr)
+        if status == 4:
+            assert "no such entry; did you mean 'server'?" in said[-1]

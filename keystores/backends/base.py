@@ -11,7 +11,6 @@ from keystores import paths
 from keystores.errors import (
     REPLACE,
     CapabilityError,
-    EntryNotFound,
     Hint,
     KeystoreError,
     UsageError,
@@ -90,6 +89,8 @@ class BaseStore:
             for existing in self._entries:
                 if existing.lower() == label.lower():
                     return existing
+        from keystores.errors import EntryNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
         raise EntryNotFound(label, self._entries, store=self.location)
 
     def get(self, label: str) -> Entry:
@@ -165,6 +166,8 @@ class BaseStore:
         entry = self._without_default(entry)
         if self.case_insensitive_labels and entry.label != entry.label.lower():
             entry = entry.with_(label=entry.label.lower())
+        from keystores.errors import EntryNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
         try:
             existing = self._find(entry.label)
         except EntryNotFound:
@@ -252,6 +255,8 @@ class BaseStore:
         source = self._find(old)
         if self.case_insensitive_labels:
             new = new.lower()
+        from keystores.errors import EntryNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
         with suppress(EntryNotFound):
             if self._find(new) != source:
                 from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
