@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import sysconfig
+from pathlib import Path
+from typing import Any
 
 import pytest
 from test_store_lean import ENV, PW, _as_user, installed, stores  # noqa: F401 (fixtures)
@@ -88,3 +90,33 @@ def test_reading_or_copying_makes_no_not_found_class(installed: str, stores: dic
         assert (run.returncode, classes) == (status, made), (args, run.stderr)
         if status == 4:
             assert "no such entry; did you mean 'server'?" in said[-1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from user_install import user_install
+
+    return user_install(tmp_path_factory.mktemp("user-install"))
+
+
+# record modules whose records sniff: every backend's but the token's and the in-memory store's (and ams:'s)
+RECORD_FILES = len([path for path in (Path(__file__).resolve().parent.parent / "keystores" / "backends").glob(
+    "*/format.py") if "sniff=" in path.read_text()])
+
+
+def test_record_modules_come_through_the_module_finder(wheel: Any, tmp_path: Path) -> None:
+    """formats._RecordModules loads each backend's record module with the loader sys.meta_path's finders give for
+    it (formats._loader_found): in a user's install, keystores.cli.module_finder's, whose get_code has read the
+    cached bytecode already. What runs is the same module: its file, its records, and the one an import by name
+    gets (tests/test_formats.py)."""
+    probe = ("import sys\nfrom keystores.cli import main\nfrom keystores import formats\n"
+             "try:\n    main.run(['list', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+             "loaders = {type(r.sniff.__globals__['__loader__']).__name__ for r in formats.records() if r.sniff}\n"
+             "files = sorted({r.sniff.__globals__['__file__'] for r in formats.records() if r.sniff})\n"
+             "import keystores.backends.jks.format as jks\n"
+             "print(sorted(loaders), len(files), all(f.endswith('format.py') for f in files),\n"
+             "      jks.RECORDS[0] is formats.get('jks'), file=sys.stderr)\n")
+    (tmp_path / "empty.pem").write_bytes(b"")  # an empty PEM bundle: detection reads every record
+    done, _ = wheel.run(["-c", probe, str(tmp_path / "empty.pem")], cwd=tmp_path, console_script=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == f"['_ReadLoader'] {RECORD_FILES} True True", done.stderr
