@@ -80,6 +80,8 @@ FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
 def __getattr__(name: str) -> Any:
     """`ExitCode` (keystores.exit_codes), imported when first asked for, and the error classes of `_MADE_ON_USE`,
     each made when first asked for (and kept: one class per name, whichever thread asks)."""
+    if name == "__path__":  # what every `from keystores.errors import ...` asks first (a package?): no message made
+        raise AttributeError(name)
     if name == "ExitCode":
         from keystores.exit_codes import ExitCode
 

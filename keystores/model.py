@@ -374,6 +374,8 @@ def __getattr__(name: str) -> object:
     checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15).
     `Strength` and `ALGORITHM_STRENGTH` live in keystores.strength, imported where a protection is judged, and
     `KeySpec` in keystores.keyspec, imported where a key is made."""
+    if name == "__path__":  # what every `from keystores.model import ...` asks first (a package?): no message made
+        raise AttributeError(name)
     if name in ("Signer", "Decrypter"):
         from keystores import protocols
 

@@ -120,3 +120,15 @@ def test_record_modules_come_through_the_module_finder(wheel: Any, tmp_path: Pat
     done, _ = wheel.run(["-c", probe, str(tmp_path / "empty.pem")], cwd=tmp_path, console_script=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1] == f"['_ReadLoader'] {RECORD_FILES} True True", done.stderr
+
+
+def test_a_module_that_names_some_things_on_first_use_is_still_no_package() -> None:
+    """keystores.errors' and keystores.model's __getattr__ answer `__path__`, which every `from M import ...` asks
+    first, with a bare AttributeError (no message made: ~2,000 instructions each, 20-40 a command); any other
+    missing name gets the message Python gives."""
+    from keystores import errors, model
+
+    for module in (errors, model):
+        assert not hasattr(module, "__path__")
+        with pytest.raises(AttributeError, match=f"^module '{module.__name__}' has no attribute 'nope'$"):
+            module.nope  # noqa: B018
