@@ -80,6 +80,8 @@ FORCE = Hint("; use {} to replace it", option="--force", keyword="force=True")
 def __getattr__(name: str) -> Any:
     """`ExitCode` (keystores.exit_codes), imported when first asked for, and the error classes of `_MADE_ON_USE`,
     each made when first asked for (and kept: one class per name, whichever thread asks)."""
+    if name == "__path__":  # what every `from keystores.errors import ...` asks first (a package?): no message made
+        raise AttributeError(name)
     if name == "ExitCode":
         from keystores.exit_codes import ExitCode
 
@@ -88,7 +90,8 @@ def __getattr__(name: str) -> Any:
     if made is not None:
         base, doc, extras = made
         namespace = {"__module__": __name__, "__qualname__": name, "__doc__": doc, **extras}
-        return globals().setdefault(name, type(name, (globals()[base],), namespace))
+        bases = (globals().get(base) or __getattr__(base),)  # (a base made on first use too: NotFound)
+        return globals().setdefault(name, type(name, bases, namespace))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -166,51 +169,6 @@ class PasswordRequired(WrongPassword):
     """A password is needed and none was given; the CLI prompts on a terminal and retries once."""
 
 
-class NotFound(KeystoreError):
-    exit_code = _ExitCodeOf(4)  # ExitCode.NOT_FOUND
-
-
-class EntryNotFound(NotFound):
-    """No entry has the label. The message, with its "did you mean", is made when first read, from the labels as
-    they were then: stores raise this to test whether a label is free, and comparing it with every label each time
-    made adding 2,000 entries take minutes (bench_cms)."""
-
-    def __init__(self, label: str, existing: Iterable[str], *, store: str | None = None) -> None:
-        super().__init__("", store=store, label=label)
-        self._existing = existing
-        self._message: str | None = None
-
-    @property
-    def reason(self) -> str:
-        if self._message is None:
-            self._message = self._describe()
-        return self._message
-
-    @reason.setter
-    def reason(self, value: str) -> None:  # KeystoreError sets it, callers may add to it
-        self._message = value or None
-
-    @property
-    def existing(self) -> list[str]:
-        return sorted(self._existing)
-
-    @property
-    def suggestions(self) -> list[str]:
-        """A typo's likely targets, as git does for commands; case differences count as close."""
-        import difflib  # only when a message is wanted
-
-        by_case = {n.lower(): n for n in self._existing}
-        return [by_case[n] for n in difflib.get_close_matches((self.label or "").lower(), list(by_case), n=3,
-                                                                cutoff=0.6)]
-
-    def _describe(self) -> str:
-        names = self.existing
-        shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
-        close = self.suggestions
-        hint = f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
-        return f"no such entry; {hint}entries are: {shown or '(none)'}"
-
-
 class CorruptStore(KeystoreError):
     """The bytes are damaged, truncated, tampered with, or not what the format says."""
 
@@ -232,6 +190,44 @@ class CapabilityError(KeystoreError):
         super().__init__(message, store=store, label=label, hint=hint)
 
 
+def _entry_not_found(error: KeystoreError, label: str, existing: Iterable[str], *, store: str | None = None) -> None:
+    """EntryNotFound's __init__ (the class is made on first use: _MADE_ON_USE)."""
+    KeystoreError.__init__(error, "", store=store, label=label)
+    error._existing = existing  # type: ignore[attr-defined]
+    error._message = None  # type: ignore[attr-defined]
+
+
+def _entry_not_found_reason(error: Any) -> str:
+    if error._message is None:
+        error._message = _entry_not_found_message(error)
+    return error._message  # type: ignore[no-any-return]
+
+
+def _set_entry_not_found_reason(error: Any, value: str) -> None:  # KeystoreError sets it, callers may add to it
+    error._message = value or None
+
+
+def _entry_not_found_existing(error: Any) -> list[str]:
+    return sorted(error._existing)
+
+
+def _entry_not_found_suggestions(error: Any) -> list[str]:
+    """A typo's likely targets, as git does for commands; case differences count as close."""
+    import difflib  # only when a message is wanted
+
+    by_case = {n.lower(): n for n in error._existing}
+    return [by_case[n] for n in difflib.get_close_matches((error.label or "").lower(), list(by_case), n=3,
+                                                            cutoff=0.6)]
+
+
+def _entry_not_found_message(error: Any) -> str:
+    names = error.existing
+    shown = ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+    close = error.suggestions
+    hint = f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
+    return f"no such entry; {hint}entries are: {shown or '(none)'}"
+
+
 def _entries_refused(error: CapabilityError, refused: list[tuple[str, str]], *, store: str | None = None) -> None:
     """EntriesRefused's __init__ (the class is made on first use: _MADE_ON_USE)."""
     error.refused = refused  # type: ignore[attr-defined]
@@ -248,6 +244,18 @@ def _entries_refused(error: CapabilityError, refused: list[tuple[str, str]], *, 
 # 15): keystores.store and backends.base import the ones they raise where they raise them.
 # name -> (base class, docstring, what the class body held besides).
 _MADE_ON_USE: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "NotFound": ("KeystoreError", None, {"exit_code": _ExitCodeOf(4)}),  # ExitCode.NOT_FOUND
+    # Listing or showing a store raises none: a label is looked up only where it was asked for, and it is there
+    # (backends/base.py imports it where it raises or catches it).
+    "EntryNotFound": ("NotFound", "No entry has the label. The message, with its \"did you mean\", is made when "
+                      "first read, from the labels as\n    they were then: stores raise this to test whether a label "
+                      "is free, and comparing it with every label each time\n    made adding 2,000 entries take "
+                      "minutes (bench_cms).",
+                      {"__init__": _entry_not_found,
+                       "reason": property(_entry_not_found_reason, _set_entry_not_found_reason),
+                       "existing": property(_entry_not_found_existing),
+                       "suggestions": property(_entry_not_found_suggestions, doc=_entry_not_found_suggestions.__doc__),
+                       "_describe": _entry_not_found_message}),
     "StoreNotFound": ("NotFound", None, {}),
     "TokenNotFound": ("NotFound", None, {}),
     "EntryExists": ("KeystoreError", None, {}),
@@ -265,6 +273,20 @@ _MADE_ON_USE: dict[str, tuple[str, str | None, dict[str, Any]]] = {
 }
 
 if TYPE_CHECKING:  # what type checkers see of them
+
+    class NotFound(KeystoreError): ...
+
+    class EntryNotFound(NotFound):
+        _existing: Iterable[str]
+        _message: str | None
+
+        def __init__(self, label: str, existing: Iterable[str], *, store: str | None = None) -> None: ...
+
+        @property
+        def existing(self) -> list[str]: ...
+
+        @property
+        def suggestions(self) -> list[str]: ...
 
     class StoreNotFound(NotFound): ...
 

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
+    from keystores.keyspec import KeySpec as KeySpec
     from keystores.protocols import Decrypter as Decrypter
     from keystores.protocols import Signer as Signer
+    from keystores.strength import ALGORITHM_STRENGTH as ALGORITHM_STRENGTH
+    from keystores.strength import Strength as Strength
 
 
 class EntryKind(NamedStr):
@@ -116,23 +119,6 @@ class Capabilities(FrozenValue):
             object.__setattr__(self, name, given[name])
 
 
-class Strength(NamedStr):
-    """How well an algorithm protects a store today."""
-
-    SOUND = "sound"
-    DEPRECATED = "deprecated"  # still resists attack in practice; what old formats' own tools write
-    BROKEN = "broken"  # can be broken: a password guess or the key itself is within reach
-
-
-#: The algorithms that weaken a protection part, by the name a part lists them under (`ProtectionPart.algorithms`).
-#: Any other name (AES-256, PBKDF2, SHA-256, Twofish, scrypt ...) is sound.
-ALGORITHM_STRENGTH: dict[str, Strength] = {
-    "RC2": Strength.BROKEN, "RC4": Strength.BROKEN, "DES": Strength.BROKEN, "2-key 3DES": Strength.BROKEN,
-    "MD2": Strength.BROKEN,
-    "3DES": Strength.DEPRECATED, "SHA-1": Strength.DEPRECATED, "MD5": Strength.DEPRECATED,
-}
-
-
 class ProtectionPart(FrozenValue):
     """How one part of a store is protected (its MAC, its keys, its certificates, the stash beside it).
 
@@ -161,11 +147,15 @@ class ProtectionPart(FrozenValue):
     @property
     def broken(self) -> tuple[str, ...]:
         """The algorithms here that can be broken."""
+        from keystores.strength import ALGORITHM_STRENGTH, Strength
+
         return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.BROKEN)
 
     @property
     def deprecated(self) -> tuple[str, ...]:
         """The deprecated algorithms here (none that can be broken)."""
+        from keystores.strength import ALGORITHM_STRENGTH, Strength
+
         return tuple(a for a in self.algorithms if ALGORITHM_STRENGTH.get(a) is Strength.DEPRECATED)
 
     @property
@@ -228,52 +218,6 @@ class Protection(FrozenValue):
     def as_text(self) -> dict[str, str]:
         """name -> text: what `show` prints and the JSON `protection` object holds."""
         return {name: part.text for name, part in self.parts.items()}
-
-
-class KeySpec(FrozenValue):
-    """A key to make: `rsa:2048`, `ec:p256`, `ed25519`."""
-
-    algorithm: str  # "rsa", "ec", "ed25519"
-    size: int  # RSA modulus bits
-    curve: str  # "secp256r1", "secp384r1", "secp521r1" (keystores.pki.curves)
-    _fields = ("algorithm", "size", "curve")
-
-    def __init__(self, algorithm: str, size: int = 0, curve: str = "") -> None:
-        object.__setattr__(self, "algorithm", algorithm)
-        object.__setattr__(self, "size", size)
-        object.__setattr__(self, "curve", curve)
-
-    @classmethod
-    def parse(cls, text: str) -> KeySpec:
-        algorithm, _, param = text.strip().lower().partition(":")
-        if algorithm == "rsa":
-            size = int(param or "2048") if (param or "2048").isdigit() else 0
-            if 1024 <= size < 2048:
-                raise UsageError(f"weak key type '{text}': RSA keys below 2048 bits can be broken and are refused "
-                                 "by browsers and Java; use rsa:2048 (or rsa:3072, ec:p256)")
-            if size < 1024 or size > 16384:
-                raise UsageError(f"bad key type '{text}': RSA sizes are 2048..16384, e.g. rsa:2048")
-            return cls("rsa", size=size)
-        if algorithm in ("ec", "ecdsa"):
-            from keystores.pki.curves import curve_named
-
-            curve = curve_named(param or "p256")
-            if curve is None:
-                raise UsageError(f"bad key type '{text}': curves are p256, p384, p521")
-            return cls("ec", curve=curve.name)
-        if algorithm == "ed25519" and not param:
-            return cls("ed25519")
-        raise UsageError(f"bad key type '{text}': use rsa:2048|3072|4096, ec:p256|p384|p521 or ed25519")
-
-    def __str__(self) -> str:
-        if self.algorithm == "rsa":
-            return f"rsa:{self.size}"
-        if self.algorithm == "ec":
-            from keystores.pki.curves import curve_named
-
-            curve = curve_named(self.curve)
-            return f"ec:{curve.short.lower() if curve is not None else self.curve}"
-        return self.algorithm
 
 
 class KeyRef(FrozenValue):
@@ -427,11 +371,23 @@ class Entry(FrozenValue):
 
 def __getattr__(name: str) -> object:
     """`Signer` and `Decrypter`, the protocols (typing's Protocol), live in keystores.protocols, which only type
-    checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15)."""
+    checkers and callers who ask for them import: no command needs typing at run time (start-up, issue 15).
+    `Strength` and `ALGORITHM_STRENGTH` live in keystores.strength, imported where a protection is judged, and
+    `KeySpec` in keystores.keyspec, imported where a key is made."""
+    if name == "__path__":  # what every `from keystores.model import ...` asks first (a package?): no message made
+        raise AttributeError(name)
     if name in ("Signer", "Decrypter"):
         from keystores import protocols
 
         return getattr(protocols, name)
+    if name in ("Strength", "ALGORITHM_STRENGTH"):
+        from keystores import strength
+
+        return getattr(strength, name)
+    if name == "KeySpec":
+        from keystores.keyspec import KeySpec
+
+        return KeySpec
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

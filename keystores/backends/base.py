@@ -11,19 +11,16 @@ from keystores import paths
 from keystores.errors import (
     REPLACE,
     CapabilityError,
-    EntryNotFound,
     Hint,
     KeystoreError,
     UsageError,
 )
-from keystores.lightweight import suppress
 from keystores.model import (
     MODERN_PROFILE_REMEDY,
     Capabilities,
     Entry,
     EntryKind,
     KeyRef,
-    KeySpec,
     Protection,
     ProtectionPart,
     Trust,
@@ -38,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
     from keystores.fileio import folder_lock
+    from keystores.keyspec import KeySpec
     from keystores.protocols import Decrypter, Signer
 
 
@@ -83,14 +81,25 @@ class BaseStore:
     def _key(self, label: str) -> str:
         return label.lower() if self.case_insensitive_labels else label
 
-    def _find(self, label: str) -> str:
+    def _lookup(self, label: str) -> str | None:
+        """The label of the entry `label` names (as stored: JKS compares case-insensitively), or None. What an add or
+        a rename asks of a label that is usually new: _find without an exception (EntryNotFound raised, caught and
+        made for every entry an export or convert writes)."""
         if label in self._entries:
             return label
         if self.case_insensitive_labels:
             for existing in self._entries:
                 if existing.lower() == label.lower():
                     return existing
-        raise EntryNotFound(label, self._entries, store=self.location)
+        return None
+
+    def _find(self, label: str) -> str:
+        found = self._lookup(label)
+        if found is None:
+            from keystores.errors import EntryNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
+            raise EntryNotFound(label, self._entries, store=self.location)
+        return found
 
     def get(self, label: str) -> Entry:
         return self._entries[self._find(label)]
@@ -165,10 +174,7 @@ class BaseStore:
         entry = self._without_default(entry)
         if self.case_insensitive_labels and entry.label != entry.label.lower():
             entry = entry.with_(label=entry.label.lower())
-        try:
-            existing = self._find(entry.label)
-        except EntryNotFound:
-            existing = None
+        existing = self._lookup(entry.label)
         if existing is not None:
             if not replace:
                 from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
@@ -252,11 +258,11 @@ class BaseStore:
         source = self._find(old)
         if self.case_insensitive_labels:
             new = new.lower()
-        with suppress(EntryNotFound):
-            if self._find(new) != source:
-                from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
+        taken = self._lookup(new)
+        if taken is not None and taken != source:
+            from keystores.errors import EntryExists  # made on first use (keystores.errors._MADE_ON_USE)
 
-                raise EntryExists("an entry with the new label exists", store=self.location, label=new)
+            raise EntryExists("an entry with the new label exists", store=self.location, label=new)
         renamed = self._entries[source].with_(label=new)
         self._entries = {(new if k == source else k): (renamed if k == source else v)
                          for k, v in self._entries.items()}

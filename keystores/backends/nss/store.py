@@ -28,7 +28,6 @@ from keystores.backends.nss.db import sqlite3
 from keystores.errors import (
     CapabilityError,
     CorruptStore,
-    EntryNotFound,
     KeystoreError,
     PasswordRequired,
     StoreLocked,
@@ -673,6 +672,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
     def _find(self, label: str) -> str:
         if label in self._entries:
             return label
+        from keystores.errors import EntryNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
         raise EntryNotFound(label, self._entries, store=self.location)
 
     # --- what the format takes (the editing API itself is transaction.ChangeLog's, a base of WritableNssStore) --
