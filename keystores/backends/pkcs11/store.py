@@ -32,7 +32,7 @@ import functools
 from collections.abc import Iterator
 
 from keystores.backends.base import BaseStore
-from keystores.backends.pkcs11.connecting import connect
+from keystores.backends.pkcs11.connecting import connect, take, taken
 from keystores.backends.pkcs11.tokens import describe_error, resolve_module, session_closed
 from keystores.backends.pkcs11.uri import Pkcs11Uri
 from keystores.errors import KeystoreError
@@ -506,7 +506,21 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         self._read: dict[int, Any] = {}
         self._listed: dict[Any, list[Any]] = {}  # the objects of the last listing, by class (see _scan)
         self._pin = password
-        self._lib, self._token, self._session = connect(self.module_path, self.uri, password, writable, location)
+        connecting = take(self.module_path, self.uri, password, writable)
+        if connecting is None:  # not begun by keystores.store (a store made directly): connected here
+            self._lib, self._token, self._session = connect(self.module_path, self.uri, password, writable, location)
+        else:
+            # While the worker connects: what _scan needs to read the token's certificates and make their entries,
+            # imported where this thread would otherwise wait.
+            import keystores.lazy_entries
+            import keystores.pki.shown  # noqa: F401
+
+            try:
+                self._lib, self._token, self._session = connecting.result()
+            except Exception:  # what connecting raised: no session was opened
+                taken(connecting)
+                raise
+            taken(connecting)  # (an interrupt before this leaves it to connecting.abandon_pending)
         self.token_label = self._token.label.strip()
         try:
             self._scan()
