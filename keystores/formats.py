@@ -84,13 +84,17 @@ class FormatRecord(FrozenValue):
     options: tuple[str, ...]  # keyword options open_store passes on to the opener
     install: str | None  # what to install when the opener's import fails
     unavailable: Callable[[], str | None] | None  # why the format cannot be used here, or None
+    #: called by open_store once it knows the format, before the backend's import, with the open's location and
+    #: keywords (password=, writable=, options=): starts what the backend's open takes up (a token's login, on a
+    #: thread of its own while the backend is imported); raises nothing
+    begin: Callable[..., None] | None
     variant_of: str | None  # another record's name whose backend reads and writes this one (DER: PEM)
     listed: bool  # in --type choices, help text and `keystores backends` (not: the in-memory store)
     #: where the test tables put a store of this format; "{}" is a folder (default: "{}/store" + first extension)
     test_address: str
     _fields = ("name", "title", "opener", "storage", "aliases", "extensions", "sniff", "sniff_rank", "empty_ok",
-               "prefix", "folder_files", "companions", "profiles", "options", "install", "unavailable", "variant_of",
-               "listed", "test_address")
+               "prefix", "folder_files", "companions", "profiles", "options", "install", "unavailable", "begin",
+               "variant_of", "listed", "test_address")
 
     def __init__(self, name: str, title: str, opener: str, storage: Storage = Storage.FILE,
                  aliases: tuple[str, ...] = (), extensions: tuple[str, ...] = (),
@@ -98,6 +102,7 @@ class FormatRecord(FrozenValue):
                  prefix: str | None = None, folder_files: tuple[str, ...] = (), companions: tuple[str, ...] = (),
                  profiles: tuple[Profile, ...] = (Profile.MODERN,), options: tuple[str, ...] = (),
                  install: str | None = None, unavailable: Callable[[], str | None] | None = None,
+                 begin: Callable[..., None] | None = None,
                  variant_of: str | None = None, listed: bool = True, test_address: str = "") -> None:
         given = locals()
         for field in self._fields:

@@ -202,6 +202,8 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
         new = False
     record = formats.get(name)
     notes += _checked(record, loc, profile, options, writing=writable or create)
+    if record.begin is not None:  # what the backend's open takes up, begun before its import (a token's login)
+        record.begin(loc, password=password, writable=writable or create, options=options)
     cls = backend_class(name)
     store: KeyStore = cls.open(loc, password=password, writable=writable or create, create=new,
                                profile=profile, format_name=name, **options)

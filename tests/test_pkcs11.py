@@ -310,6 +310,76 @@ def test_wrong_pin_is_one_attempt_and_no_pin_asks_for_one(token):
         assert store.labels() == []
 
 
+def test_the_token_is_connected_to_on_a_thread_of_its_own_begun_before_the_backend_import(token, monkeypatch):
+    """open_store calls the format record's `begin` (connecting.begin) before it imports the backend: the module is
+    loaded, the token found and logged in to on a worker (python-pkcs11 lets the GIL go in C_Initialize and C_Login)
+    whose signals are all blocked, so that a Ctrl-C goes to the opening thread. The store is open once logged in;
+    open_store raises what connecting raised, as before, and no session is left open. A store made directly
+    (Pkcs11Store(...)) connects on the calling thread."""
+    import _signal
+    import _thread
+
+    from keystores.backends.pkcs11 import connecting as module
+    from keystores.backends.pkcs11 import tokens
+    from keystores.backends.pkcs11.store import Pkcs11Store
+
+    threads: list[int] = []
+    masks: list[set[int]] = []
+    connect = module.connect
+
+    def recorded(*args, **kwargs):
+        threads.append(_thread.get_ident())
+        masks.append(set(_signal.pthread_sigmask(_signal.SIG_BLOCK, [])))
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(module, "connect", recorded)
+    sessions = +tokens._OPEN_SESSIONS
+    with _open(token) as store:
+        assert store._session is not None and store.labels() == []
+        assert sessions != +tokens._OPEN_SESSIONS
+    with pytest.raises(WrongPassword) as wrong:
+        _open(token, password="999999")
+    assert "wrong user PIN" in str(wrong.value) and wrong.value.exit_code == 3
+    with pytest.raises(PasswordRequired):
+        open_store(token.uri, password=None)
+    with pytest.raises(TokenNotFound) as missing:
+        open_store(f"pkcs11:token=nope?module-path={token.module}", password=token.pin)
+    assert missing.value.exit_code == 4
+    assert len(threads) == 4 and _thread.get_ident() not in threads
+    assert all(_signal.SIGINT in mask and _signal.SIGTERM in mask for mask in masks)
+    assert sessions == +tokens._OPEN_SESSIONS and module._pending == {}
+    with Pkcs11Store(token.uri, password=token.pin) as direct:  # (store.connect: the function, not the patched name)
+        assert direct.labels() == [] and len(threads) == 4 and module._pending == {}
+    assert sessions == +tokens._OPEN_SESSIONS
+
+
+def test_an_open_interrupted_while_its_token_is_connected_to_leaves_no_session_open(token, monkeypatch):
+    """A Ctrl-C on the opening thread while the worker logs in (here: as it returns) stops the open, and the session
+    the worker opened is closed (connecting.abandon_pending: by the next open, or at exit), not left logged in."""
+    import _thread
+
+    from keystores.backends.pkcs11 import connecting as module
+    from keystores.backends.pkcs11 import tokens
+
+    connect = module.connect
+
+    def interrupted(*args, **kwargs):
+        done = connect(*args, **kwargs)
+        _thread.interrupt_main()  # SIGINT's handler runs on the opening thread
+        return done
+
+    monkeypatch.setattr(module, "connect", interrupted)
+    sessions = +tokens._OPEN_SESSIONS
+    with pytest.raises(KeyboardInterrupt), _open(token):
+        pass
+    module.abandon_pending()  # what the next open, or atexit, does
+    assert sessions == +tokens._OPEN_SESSIONS and module._pending == {}
+    monkeypatch.setattr(module, "connect", connect)
+    with _open(token) as store:  # the token is as it was
+        assert store.labels() == []
+    assert sessions == +tokens._OPEN_SESSIONS
+
+
 def test_unknown_token_lists_the_tokens_that_exist(softhsm_token):  # noqa: F811
     with pytest.raises(TokenNotFound) as info:
         open_store(f"pkcs11:token=nope?module-path={softhsm_token.module}", password=softhsm_token.pin)

@@ -15,6 +15,8 @@
                     load none of it)
     keyref.py       TokenKeyRef: a token key's KeyRef whose public key, signer and decrypter are made when first read
     tokens.py       loading a module, finding a token by label or serial
+    connecting.py   connecting to a token (the module loaded, the token found, one login), on a thread of its own
+                    begun by open_store through the format record's `begin` while the backend is imported
     library.py      python-pkcs11 imported without its asn1crypto helper modules until they are used (start-up)
     uri.py          RFC 7512 `pkcs11:` URIs (parsing only)
     admin.py        token administration that is not a store operation: list tokens and what each can make,

@@ -1,7 +1,13 @@
 """What makes a PKCS#11 token a store format, for detection, --type and the tests (keystores/formats.py): imports
 nothing heavy (python-pkcs11 is looked for, not imported)."""
 
+from __future__ import annotations
+
 from keystores.formats import FormatRecord, Storage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def unavailable_reason() -> str | None:
@@ -13,8 +19,15 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any]) -> None:
+    """The token's connection started while the backend is imported (keystores.backends.pkcs11.connecting)."""
+    from keystores.backends.pkcs11.connecting import begin as begin_connecting
+
+    begin_connecting(location, password=password, writable=writable, options=options)
+
+
 RECORDS = (
     FormatRecord("pkcs11", "PKCS#11", "keystores.backends.pkcs11:Pkcs11Store", storage=Storage.TOKEN,
                  aliases=("hsm",), prefix="pkcs11:", options=("module",), install="pip install python-pkcs11",
-                 unavailable=unavailable_reason),
+                 unavailable=unavailable_reason, begin=begin),
 )

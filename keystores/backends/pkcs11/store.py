@@ -32,21 +32,10 @@ import functools
 from collections.abc import Iterator
 
 from keystores.backends.base import BaseStore
-from keystores.backends.pkcs11.tokens import (
-    describe_error,
-    find_token,
-    load_module,
-    resolve_module,
-    session_closed,
-    session_opened,
-)
+from keystores.backends.pkcs11.connecting import connect, take, taken
+from keystores.backends.pkcs11.tokens import describe_error, resolve_module, session_closed
 from keystores.backends.pkcs11.uri import Pkcs11Uri
-from keystores.errors import (
-    Hint,
-    KeystoreError,
-    PasswordRequired,
-    WrongPassword,
-)
+from keystores.errors import KeystoreError
 from keystores.model import TRUST_ALL, Capabilities, Entry, EntryKind, KeyRef, Protection, ProtectionPart
 from keystores.pki import cka
 
@@ -204,19 +193,6 @@ def _gone_errors() -> tuple[type[Exception], ...]:
     from pkcs11 import exceptions as ck
 
     return (ck.ObjectHandleInvalid,)
-
-
-def _attribute_mapper() -> Any:
-    """python-pkcs11's mapper plus CKA_CERTIFICATE_CATEGORY, which it does not know."""
-    import struct
-
-    from pkcs11 import Attribute
-    from pkcs11.attributes import AttributeMapper
-
-    mapper = AttributeMapper()
-    ulong = struct.Struct("L")
-    mapper.register_handler(Attribute.CERTIFICATE_CATEGORY, ulong.pack, lambda v: ulong.unpack(v)[0])
-    return mapper
 
 
 def _cn(cert: Any) -> str:
@@ -521,7 +497,6 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         super().__init__(location, writable=writable, profile=profile)
         self.uri = Pkcs11Uri.parse(location)
         self.module_path = resolve_module(self.uri.module_path, self.uri.module_name, module, store=location)
-        self._lib = load_module(self.module_path, store=location)
         self._session: Any = None
         self._made: list[Any] = []  # objects created since open, destroyed again if the command fails
         self._groups: dict[str, _Group] = {}
@@ -530,11 +505,23 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         # objects; forgotten when we change or destroy an object (a handle names one object while it exists).
         self._read: dict[int, Any] = {}
         self._listed: dict[Any, list[Any]] = {}  # the objects of the last listing, by class (see _scan)
-        self._token = find_token(self._lib, self.module_path, label=self.uri.token, serial=self.uri.serial,
-                                 store=location)
-        self.token_label = self._token.label.strip()
         self._pin = password
-        self._login(password)
+        connecting = take(self.module_path, self.uri, password, writable)
+        if connecting is None:  # not begun by keystores.store (a store made directly): connected here
+            self._lib, self._token, self._session = connect(self.module_path, self.uri, password, writable, location)
+        else:
+            # While the worker connects: what _scan needs to read the token's certificates and make their entries,
+            # imported where this thread would otherwise wait.
+            import keystores.lazy_entries
+            import keystores.pki.shown  # noqa: F401
+
+            try:
+                self._lib, self._token, self._session = connecting.result()
+            except Exception:  # what connecting raised: no session was opened
+                taken(connecting)
+                raise
+            taken(connecting)  # (an interrupt before this leaves it to connecting.abandon_pending)
+        self.token_label = self._token.label.strip()
         try:
             self._scan()
         except BaseException:
@@ -548,37 +535,6 @@ class Pkcs11Store(Pkcs11Reading, BaseStore):
         return self._token.slot.get_mechanisms()
 
     # --- session -------------------------------------------------------------------------------------------
-    def _login(self, pin: str | None) -> None:
-        from pkcs11 import PKCS11Error, TokenFlag
-        from pkcs11 import exceptions as ck
-
-        needs_login = bool(self._token.flags & TokenFlag.LOGIN_REQUIRED)
-        if pin is None and (needs_login or self.writable):
-            raise PasswordRequired(f"token '{self.token_label}' needs its user PIN", store=self.location,
-                                   hint=Hint(": give {}", option="--password SOURCE", keyword="password"))
-        mapper = _attribute_mapper()
-        try:
-            # One C_Login per open: a wrong PIN is reported at once, never retried (tokens lock after a few).
-            self._session = self._token.open(rw=self.writable, user_pin=pin, attribute_mapper=mapper)
-        except ck.UserAlreadyLoggedIn:
-            # Login state is per process: another store of ours holds it already.
-            self._session = self._token.open(rw=self.writable, attribute_mapper=mapper)
-        except (ck.PinIncorrect, ck.PinLenRange, ck.PinInvalid) as exc:
-            raise WrongPassword(f"wrong user PIN for token '{self.token_label}' (one attempt made; tokens lock "
-                                "the PIN after a few wrong ones)", store=self.location) from exc
-        except ck.PinLocked as exc:
-            raise WrongPassword(f"the user PIN of token '{self.token_label}' is locked; the security officer "
-                                "must reset it", store=self.location) from exc
-        except ck.UserPinNotInitialized as exc:
-            raise KeystoreError(f"token '{self.token_label}' has no user PIN yet; initialise it first",
-                                store=self.location) from exc
-        except ck.TokenWriteProtected as exc:
-            raise KeystoreError(f"token '{self.token_label}' is write-protected", store=self.location) from exc
-        except PKCS11Error as exc:
-            raise KeystoreError(f"cannot open a session on token '{self.token_label}' ({describe_error(exc)})",
-                                store=self.location) from exc
-        session_opened(self.module_path)
-
     def close(self) -> None:
         if self._session is not None:
             with contextlib.suppress(Exception):

@@ -81,6 +81,12 @@ def load_module(path: str, *, store: str | None = None) -> Any:
     real = os.path.realpath(path)
     if real in _LIBS:
         return _LIBS[real]
+    check_module(path, store=store)
+    return initialise(path, real, store=store)
+
+
+def check_module(path: str, *, store: str | None = None) -> None:
+    """StoreNotFound (exit 4) or UnsupportedFormat (exit 1) where `path` is no file to load."""
     if not os.path.exists(path):
         found = candidate_modules()
         hint = f"; modules on this machine: {', '.join(found)}" if found else ""
@@ -89,6 +95,12 @@ def load_module(path: str, *, store: str | None = None) -> Any:
         raise StoreNotFound(f"PKCS#11 module {path} does not exist{hint}", store=store)
     if os.path.isdir(path):
         raise UnsupportedFormat(f"PKCS#11 module {path} is a folder, not a shared library", store=store)
+
+
+def initialise(path: str, real: str, *, store: str | None = None) -> Any:
+    """python-pkcs11's `lib` for the module at `path` (whose os.path.realpath is `real`), loaded and initialised
+    (C_Initialize) and kept; UnsupportedFormat where it is no PKCS#11 module. Calls nothing that lets the GIL go
+    before python-pkcs11's dlopen and C_Initialize do (keystores.backends.pkcs11.connecting)."""
     from keystores.backends.pkcs11.library import import_pkcs11
 
     try:
@@ -111,6 +123,11 @@ def load_module(path: str, *, store: str | None = None) -> Any:
         raise UnsupportedFormat(f"{path}: {why}", store=store) from exc
     _LIBS[real] = lib
     return lib
+
+
+def loaded(real: str) -> Any:
+    """The `lib` of the module whose os.path.realpath is `real`, if it is loaded already."""
+    return _LIBS.get(real)
 
 
 def session_opened(path: str) -> None:
