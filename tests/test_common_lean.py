@@ -63,17 +63,18 @@ _MADE = ("import sys\n"
          "try:\n    code = run(sys.argv[1:])\n"
          "except SystemExit as exc:\n    code = exc.code\n"
          "from keystores import errors\n"
-         "print(' '.join(sorted(name for name in ('NotFound', 'EntryNotFound') if name in vars(errors))), "
+         "print(' '.join(sorted(name for name in ('NotFound', 'EntryNotFound', 'StoreNotFound', 'StoreLocked') "
+         "if name in vars(errors))), "
          "file=sys.stderr)\n"
          "sys.exit(code)\n")
 
 
-@pytest.mark.parametrize("name", ["s.p12", "one.p12", "s.jks", "s.jceks", "s.kdb"])
+@pytest.mark.parametrize("name", ["s.p12", "one.p12", "s.jks", "s.jceks", "s.kdb", "nss"])
 def test_reading_or_copying_makes_no_not_found_class(installed: str, stores: dict[str, str],  # noqa: F811
                                                        name: str) -> None:
     """NotFound and EntryNotFound are made when first raised or caught (keystores.errors._MADE_ON_USE): a list or
     show of an entry that is there, an export or a convert makes neither (~85,000 instructions each); a show of one
-    that is not raises it, as before. (NSS's store imports StoreNotFound, a NotFound, when it is imported.)"""
+    that is not raises it, as before (NSS's store imports StoreNotFound and StoreLocked where it raises them)."""
     path = os.pathsep.join([installed, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     env = {**os.environ, **ENV, "PYTHONPATH": path}
     pw = [] if name == "s.kdb" else PW

@@ -30,8 +30,6 @@ from keystores.errors import (
     CorruptStore,
     KeystoreError,
     PasswordRequired,
-    StoreLocked,
-    StoreNotFound,
     UnsupportedFormat,
     WrongPassword,
 )
@@ -97,6 +95,8 @@ class Connection:
     def _sql_error(self, exc: sqlite3.Error, doing: str) -> KeystoreError:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
+            from keystores.errors import StoreLocked  # made on first use (keystores.errors._MADE_ON_USE)
+
             return StoreLocked(f"another process is writing the database ({exc}); try again when it is done",
                                store=self.location)
         if "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text:
@@ -140,6 +140,8 @@ class Connection:
         finally:
             conn.close()
         if versions != self._versions:
+            from keystores.errors import StoreLocked  # made on first use (keystores.errors._MADE_ON_USE)
+
             raise StoreLocked("another program changed the database after it was opened; open it again",
                               store=self.location)
         try:
@@ -511,6 +513,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
 
                     reason = browser_lock(self.folder)
                     if reason:
+                        from keystores.errors import StoreLocked  # made on first use (keystores.errors._MADE_ON_USE)
+
                         raise StoreLocked(f"{reason}; close it before changing the database", store=location)
             if create:
                 self._init_new(password)
@@ -539,6 +543,8 @@ class NssStore(Connection, Unlock, Index, TrustAndMacs, LazyEntries, BaseStore):
 
     def _load(self) -> None:
         if not paths.is_dir(self.folder):
+            from keystores.errors import StoreNotFound  # made on first use (keystores.errors._MADE_ON_USE)
+
             raise StoreNotFound("no such folder", store=self.location)
         if not paths.exists(self.cert_db):
             if paths.exists(paths.join(self.folder, "cert8.db")):

@@ -21,7 +21,6 @@ from keystores.errors import (
     CorruptStore,
     EntryExists,
     KeystoreError,
-    StoreLocked,
     UsageError,
 )
 from keystores.lightweight import suppress
@@ -156,6 +155,8 @@ class SqlWrites:
         certificate object is left as it is, as certutil -M leaves it."""
         rows = self._cert_rows(writer.conn, "id=?", (cert_id,))
         if not rows:
+            from keystores.errors import StoreLocked  # made on first use (keystores.errors._MADE_ON_USE)
+
             raise StoreLocked("another program changed the database after it was opened; open it again",
                               store=self.location)
         _, _, value, issuer, serial, _, _ = rows[0]
@@ -285,6 +286,8 @@ class WriteTransaction:
                 # Everything was rolled back and every lock released, so the other writer can finish; then retry.
                 self._global_salt, self._pass_key, self._password_check, self._iterations, self._meta = saved
                 if time.monotonic() > deadline:
+                    from keystores.errors import StoreLocked  # made on first use (keystores.errors._MADE_ON_USE)
+
                     raise StoreLocked(f"another process has been writing the database for {self.lock_wait:.0f}s; "
                                       "nothing was changed", store=self.location) from busy.__cause__
                 import random  # only here: a write that waits for another writer
