@@ -311,11 +311,11 @@ def test_wrong_pin_is_one_attempt_and_no_pin_asks_for_one(token):
 
 
 def test_the_token_is_connected_to_on_a_thread_of_its_own_begun_before_the_backend_import(token, monkeypatch):
-    """open_store calls the format record's `begin` (connecting.begin) before it imports the backend: the module is
-    loaded, the token found and logged in to on a worker (python-pkcs11 lets the GIL go in C_Initialize and C_Login)
-    whose signals are all blocked, so that a Ctrl-C goes to the opening thread. The store is open once logged in;
-    open_store raises what connecting raised, as before, and no session is left open. A store made directly
-    (Pkcs11Store(...)) connects on the calling thread."""
+    """open_store calls the format record's `begin` (connecting.begin) before it imports the backend: for a read-only
+    open, the module is loaded, the token found and logged in to on a worker (python-pkcs11 lets the GIL go in
+    C_Initialize and C_Login) whose signals are all blocked, so that a Ctrl-C goes to the opening thread. The store
+    is open once logged in; open_store raises what connecting raised, as before, and no session is left open. A
+    write, and a store made directly (Pkcs11Store(...)), connect on the calling thread."""
     import _signal
     import _thread
 
@@ -346,6 +346,8 @@ def test_the_token_is_connected_to_on_a_thread_of_its_own_begun_before_the_backe
         open_store(f"pkcs11:token=nope?module-path={token.module}", password=token.pin)
     assert missing.value.exit_code == 4
     assert len(threads) == 4 and _thread.get_ident() not in threads
+    with _open(token, writable=True) as store:  # a write connects on its own thread (measured: no gain there)
+        assert store.labels() == [] and len(threads) == 4
     assert all(_signal.SIGINT in mask and _signal.SIGTERM in mask for mask in masks)
     assert sessions == +tokens._OPEN_SESSIONS and module._pending == {}
     with Pkcs11Store(token.uri, password=token.pin) as direct:  # (store.connect: the function, not the patched name)

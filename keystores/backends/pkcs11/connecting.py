@@ -3,7 +3,8 @@
 Connecting is loading the module (dlopen, C_Initialize), finding the token and logging in: ~7 ms on SoftHSM, of
 which python-pkcs11 runs C_Initialize and C_Login (~4-5 ms: SoftHSM reads its token folder and derives the token's
 key from the PIN) with the GIL let go. keystores.store calls the format record's `begin` as soon as it knows the
-address is a token, before it imports the backend: python-pkcs11 is imported here, on the opening thread (an
+address is a token, before it imports the backend; for a read-only open (list, show, export, a read's source):
+python-pkcs11 is imported here, on the opening thread (an
 import holds the GIL: on the worker it would only take turns with the opening thread's imports), then the worker
 starts, and the opening thread imports the backend and what reading the token needs while the worker waits in
 C_Initialize. Pkcs11Store.__init__ takes the connection where it used to connect (`take`), waits for it and raises
@@ -53,6 +54,11 @@ def begin(location: str, *, password: str | None, writable: bool, options: dict[
     anything is amiss (a bad URI, no module, no python-pkcs11) nothing is started, and the store's own opening says
     what, as it always has."""
     abandon_pending()
+    if writable:
+        # A write imports the writing half and its source's code before it opens the token, and the worker's
+        # finding and login then take the GIL back and forth with an opening thread that is still importing:
+        # measured, import and delete were 2-3% slower with it (/tmp/token5/wimp.py), list and export faster.
+        return
     try:
         from keystores.backends.pkcs11.uri import Pkcs11Uri
 
