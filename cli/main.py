@@ -126,6 +126,19 @@ def _on_interrupt(signum: int, frame: Any) -> None:
     raise _Interrupted
 
 
+def _interrupt_behind(exc: BaseException) -> bool:
+    """Whether Ctrl-C is what `exc` reports: Python wraps what a class's __set_name__ raises in a RuntimeError (3.11),
+    so an interrupt that lands while a module defines such a class (lazy_entries' LazyEntry) came up as "internal
+    error: RuntimeError: Error calling __set_name__ ..." with exit 1."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 8:
+        if isinstance(cause, _Interrupted | KeyboardInterrupt):
+            return True
+        cause, seen = cause.__cause__, seen + 1
+    return False
+
+
 def _interrupted_line() -> str:
     """What an interrupt left: the stores already written (atomic writes are whole or absent), else nothing."""
     fileio = sys.modules.get("keystores.fileio")
@@ -260,6 +273,9 @@ def _run(argv: list[str] | None) -> None:
         code = _typer_exit(exc)
         if code is not None:
             sys.exit(code)
+        if _interrupt_behind(exc):
+            err(_interrupted_line())
+            sys.exit(130)
         if _debug:
             raise
         known = path_error(exc) if isinstance(exc, OSError) else None

@@ -649,3 +649,22 @@ def test_an_interrupt_after_a_store_was_written_says_which(tmp_path, monkeypatch
     fileio.atomic_write(tmp_path / "a.pem", b"x")
     fileio.atomic_write(tmp_path / "a.pem.bak", b"x", record=False)
     assert main._interrupted_line() == f"interrupted after writing {tmp_path / 'a.pem'}; nothing else was changed"
+
+
+def test_an_interrupt_wrapped_by_python_still_exits_130(monkeypatch, capsys):
+    """Ctrl-C while a module defines a class with a descriptor (lazy_entries' LazyEntry): Python reports what
+    __set_name__ raised as a RuntimeError caused by it. That is an interrupt (exit 130, the interrupted line), not
+    "internal error" with exit 1, as it was."""
+    from keystores.cli import main
+
+    def interrupted_while_defining(argv: list[str]) -> None:
+        try:
+            raise main._Interrupted
+        except main._Interrupted as exc:
+            raise RuntimeError("Error calling __set_name__ on '_Field' instance 'kind' in 'LazyEntry'") from exc
+
+    monkeypatch.setattr(main, "_dispatch", interrupted_while_defining)
+    with pytest.raises(SystemExit) as ended:
+        main.run(["list", "x.p12"])
+    assert ended.value.code == 130
+    assert capsys.readouterr().err.splitlines() == ["keystores: interrupted; nothing was changed"]

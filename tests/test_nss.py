@@ -1066,7 +1066,7 @@ def test_leaving_the_kdf_pool_waits_for_running_calls_and_drops_queued_ones():
         return gate.wait()
 
     pool = KdfPool()
-    pool._cores = 2  # two worker threads, on any machine
+    pool._cores = pool._threads = 2  # two worker threads, on any machine
     with pool:
         running = [pool.submit(10_000, held) for _ in range(2)]  # one per worker, each held at the gate
         queued = pool.submit(10_000, bytes, 1)
@@ -1123,7 +1123,7 @@ def test_an_interrupt_while_the_kdf_pool_starts_its_threads_leaves_none_running(
 
     monkeypatch.setattr(kdf_pool, "start_new_thread", start_then_interrupt)
     pool = KdfPool()
-    pool._cores = 2
+    pool._cores = pool._threads = 2
     with pytest.raises(KeyboardInterrupt), pool:
         pool.submit(10_000, bytes, 1)
     monkeypatch.undo()

@@ -252,11 +252,11 @@ def test_the_kdf_pool_loads_no_queue_module() -> None:
     from keystores.crypto.kdf_pool import KdfPool
 
     with KdfPool() as pool:
-        pool._cores = 2  # threads even on one core
+        pool._cores = pool._threads = 2  # threads even on one core
         assert pool.submit(None, sum, (1, 2)).result() == 3
         assert type(pool._jobs) is list
     probe = ("import sys\nfrom keystores.crypto.kdf_pool import KdfPool\nwith KdfPool() as pool:\n"
-             "    pool._cores = 2\n    assert pool.submit(None, sum, (1, 2)).result() == 3\n"
+             "    pool._cores = pool._threads = 2\n    assert pool.submit(None, sum, (1, 2)).result() == 3\n"
              "print(sorted(set(sys.modules) & {'_queue', 'queue', 'threading'}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr

@@ -66,7 +66,7 @@ class Cancelled(Exception):
 class Pending(_Generic[_T]):
     """One call's outcome: result() waits for it, then returns what the call returned or raises what it raised."""
 
-    __slots__ = ("_args", "_call", "_done", "_error", "_kwargs", "_on_failure", "_value")
+    __slots__ = ("_args", "_call", "_claim", "_done", "_error", "_kwargs", "_on_failure", "_value")
 
     def __init__(self, call: Callable[..., _T] | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self._call, self._args, self._kwargs = call, args, kwargs
@@ -74,6 +74,9 @@ class Pending(_Generic[_T]):
         self._error: BaseException | None = None
         self._done = allocate_lock()
         self._done.acquire()  # released once the call ran (or was dropped)
+        # Taken (acquired, never released) by whoever runs or drops the call: a worker that takes it from the queue,
+        # or result()'s caller where no worker has (KdfPool's spare_caller); a lock, so only one of them does.
+        self._claim = allocate_lock()
         self._on_failure: Callable[[], None] | None = None  # called before result() can see a failure
 
     def run(self) -> None:
@@ -99,7 +102,15 @@ class Pending(_Generic[_T]):
         with self._done:
             pass
 
+    def claim(self) -> bool:
+        """Whether this thread is the one to run (or drop) the call: no other has claimed it yet."""
+        return self._claim.acquire(False)
+
     def result(self) -> _T:
+        if self.claim():  # queued, no worker has begun it: run it here rather than wait for one (inline: run)
+            self.run()
+            if isinstance(self._error, KeyboardInterrupt | SystemExit):
+                raise self._error
         self.wait()
         if self._error is not None:
             raise self._error
@@ -115,8 +126,14 @@ class KdfPool:
     that raises makes the workers drop the calls still queued (their result() raises Cancelled), as
     concurrent.futures' FIRST_EXCEPTION with cancel_futures did for keystores.lazy_entries.open_keys."""
 
-    def __init__(self, name: str = "nss-kdf", *, most: int | None = None, stop_at_failure: bool = False) -> None:
+    def __init__(self, name: str = "nss-kdf", *, most: int | None = None, stop_at_failure: bool = False,
+                 spare_caller: bool = False) -> None:
         self._cores = usable_cores() if most is None else min(usable_cores(), most)
+        # With spare_caller, one worker fewer than the cores (at least one): the caller's thread, busy meanwhile
+        # (importing, parsing), keeps a core to itself, and derives what no worker has begun when it asks for it
+        # (Pending.result). Three runnable threads on two cores (two workers and the caller) left the caller,
+        # whose work is what the user waits for, off the CPU for 2.4-5.9 ms of reading a PKCS#12 (issue 15).
+        self._threads = max(1, self._cores - 1) if spare_caller else self._cores
         self._name = name
         self._stop_at_failure = stop_at_failure
         self._jobs: list[Pending[Any] | None] | None = None  # the calls not taken yet; None: a worker's end
@@ -134,6 +151,7 @@ class KdfPool:
         (KeyboardInterrupt in this thread) is not held back."""
         job = Pending(call, args, kwargs)
         if (iterations is not None and iterations < _WORTH_A_THREAD) or self._cores < 2:
+            job.claim()
             job.run()
             if isinstance(job._error, KeyboardInterrupt | SystemExit):
                 raise job._error
@@ -144,7 +162,7 @@ class KdfPool:
             self._jobs = []
         self._jobs.append(job)
         self._wake()
-        if self._started < self._cores:  # a worker per call up to the cores: one call ahead of the caller's own
+        if self._started < self._threads:  # a worker per call up to the cores: one call ahead of the caller's own
             # work (a PKCS#12's part key beside its MAC) starts one thread
             self._start_worker(self._jobs)
         return job
@@ -158,7 +176,7 @@ class KdfPool:
             return
         if self._jobs is None:
             self._jobs = []
-        while self._started < min(count, self._cores):
+        while self._started < min(count, self._threads):
             self._start_worker(self._jobs)
 
     def _start_worker(self, jobs: list[Pending[Any] | None]) -> None:
@@ -193,6 +211,8 @@ class KdfPool:
                     continue
                 if job is None:
                     return
+                if not job.claim():  # the caller asked for its result first and ran it
+                    continue
                 if self._closing or jobs is not self._jobs:  # left (the pool may be in use again since)
                     job.drop()
                 else:

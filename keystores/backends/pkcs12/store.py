@@ -222,8 +222,8 @@ def _derivations_ahead(data: bytes, password: str | None) -> _Early | None:
         return None
     from keystores.crypto.kdf_pool import KdfPool
 
-    pool = KdfPool("pkcs12-read")
-    pool.prestart(2)  # the parts' key and the MAC's: their threads start while the file is parsed
+    pool = KdfPool("pkcs12-read", spare_caller=True)
+    pool.prestart(2)  # (one worker on two cores: spare_caller) its threads start while the file is parsed
     early = None
     try:
         found = _to_derive(data, password)
