@@ -663,8 +663,15 @@ def test_an_interrupt_wrapped_by_python_still_exits_130(monkeypatch, capsys):
         except main._Interrupted as exc:
             raise RuntimeError("Error calling __set_name__ on '_Field' instance 'kind' in 'LazyEntry'") from exc
 
+    from keystores import fileio
+
+    monkeypatch.setattr(fileio, "changed", [])  # (what earlier tests in this process wrote)
     monkeypatch.setattr(main, "_dispatch", interrupted_while_defining)
-    with pytest.raises(SystemExit) as ended:
-        main.run(["list", "x.p12"])
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main.run(["list", "x.p12"])
+    finally:
+        signal.signal(signal.SIGINT, handler)  # run() installs the CLI's: later tests expect Python's
     assert ended.value.code == 130
     assert capsys.readouterr().err.splitlines() == ["keystores: interrupted; nothing was changed"]
