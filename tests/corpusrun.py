@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +32,14 @@ def cli(*argv: str) -> Run:
 
     out, err = io.StringIO(), io.StringIO()
     code: Any = 0
+    handler = signal.getsignal(signal.SIGINT)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             run(list(argv))
         except SystemExit as exc:
             code = exc.code or 0
+        finally:
+            signal.signal(signal.SIGINT, handler)  # run() installs the CLI's; the rest of the suite expects Python's
     return Run(int(code), out.getvalue(), err.getvalue())
 
 
