@@ -85,17 +85,20 @@ def log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 @pytest.mark.parametrize("name", ["keytool", "3des"])
 def test_parts_keys_are_derived_beside_the_mac_and_used_only_after_it_matched(
-        stores: dict[str, Path], two_cores: None, log: list[tuple[str, int]], name: str) -> None:
+        stores: dict[str, Path], two_cores: None, log: list[tuple[str, int]], name: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     main = _thread.get_ident()
+    # the reading waits until a worker has begun the part's key, however long a loaded machine takes to start it
+    # (else, past kdf_pool.BEGUN_WAIT, it goes on, and derives the key itself if no worker has begun it by then)
+    monkeypatch.setattr(kdf_pool, "BEGUN_WAIT", 30.0)
     with open_store(stores[name], password=PASSWORD) as store:
         assert store.labels()
     part = "pbkdf2" if name == "keytool" else "part-kdf"
     derived_elsewhere = [event for event in log if event[0] == part and event[1] != main]
     assert derived_elsewhere, log  # on a worker thread
     assert len([event for event in log if event[0] == part]) == (1 if name == "keytool" else 2), log  # no more
-    # the MAC's, once, on a worker too (store._derivations_ahead): read.py's import runs here meanwhile
-    assert [event for event in log if event[0] == "mac-kdf" and event[1] != main] == [
-        event for event in log if event[0] == "mac-kdf"] != [], log
+    # the MAC's, once, queued ahead of what else waits (store._derivations_ahead): a free worker takes it while
+    # read.py's import runs here, else this thread derives it when it checks the MAC, beside the worker's part key
     assert len([event for event in log if event[0] == "mac-kdf"]) == 1, log
     kinds = [kind for kind, _ in log]
     assert kinds.index("mac matched") < kinds.index("decrypt"), log  # nothing decrypted before the MAC matched
@@ -340,15 +343,21 @@ def test_creating_an_empty_file_loads_no_pbe_module(tmp_path: Path) -> None:
 
 
 # Runs the CLI on two cores as users run it and prints, at exit, each call handed to a kdf_pool pool: its function's
-# name and whether read.py was imported by then.
+# name (the derivation's own, where it was handed wrapped to wait until a worker began it: pbe._begun_then, which
+# a free worker gets and a busy one does not), whether it was queued last (submit) or first (submit_next), and
+# whether read.py was imported by then.
 HANDED_PROBE = ("import atexit, json, sys\n"
                 "from keystores.crypto import kdf_pool, pbkdf2\n"
                 "pbkdf2.usable_cores = kdf_pool.usable_cores = lambda: 2\n"
-                "handed, submit = [], kdf_pool.KdfPool.submit\n"
-                "def record(pool, iterations, call, *args, **kwargs):\n"
-                "    handed.append([call.__name__, 'keystores.backends.pkcs12.read' in sys.modules])\n"
-                "    return submit(pool, iterations, call, *args, **kwargs)\n"
-                "kdf_pool.KdfPool.submit = record\n"
+                "handed = []\n"
+                "def recording(method, where):\n"
+                "    def record(pool, iterations, call, *args, **kwargs):\n"
+                "        name = args[1].__name__ if call.__name__ == '_begun_then' else call.__name__\n"
+                "        handed.append([name, where, 'keystores.backends.pkcs12.read' in sys.modules])\n"
+                "        return method(pool, iterations, call, *args, **kwargs)\n"
+                "    return record\n"
+                "kdf_pool.KdfPool.submit = recording(kdf_pool.KdfPool.submit, 'last')\n"
+                "kdf_pool.KdfPool.submit_next = recording(kdf_pool.KdfPool.submit_next, 'first')\n"
                 "atexit.register(lambda: print(json.dumps(handed), file=sys.stderr))\n"
                 "from keystores.cli.main import run\nrun(sys.argv[1:])\n")
 
@@ -357,14 +366,15 @@ def test_a_listing_starts_the_mac_s_and_the_part_s_keys_before_importing_the_rea
     """keystores.backends.pkcs12.store._derivations_ahead: as users run it, the part's key, the MAC's and the
     cipher's readying are handed to the pool before read.py (and lazy_entries, pki.labels) is imported, which then
     loads while they run; the listing is as before."""
-    # (each started under way, a worker having taken it, is handed as _begun_then: the part's first, the MAC's)
-    for name, first in (("keytool", ["_begun_then"]), ("3des", ["_begun_then", "pkcs12_kdf"])):
+    # (the part's key, or its key and IV; the MAC's, ahead of anything else queued; the cipher's readying)
+    for name, first in (("keytool", ["pbkdf2_hmac"]), ("3des", ["pkcs12_kdf", "pkcs12_kdf"])):
         done = subprocess.run([sys.executable, "-c", HANDED_PROBE, "list", str(stores[name]), "-p", "env:PW"],
                               capture_output=True, text=True, check=False,
                               env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
         assert done.returncode == 0, done.stderr
         handed = json.loads(done.stderr.strip().splitlines()[-1])
-        assert handed == [[call, False] for call in [*first, "_begun_then", "ready"]], (name, handed)
+        assert handed == [*([call, "last", False] for call in first), ["pkcs12_kdf", "first", False],
+                          ["ready", "last", False]], (name, handed)
         assert done.stdout.split("\t")[1] == "key-pair", done.stdout
 
 
@@ -373,17 +383,18 @@ def test_a_convert_starts_its_key_bag_s_key_with_the_mac_s_before_importing_the_
     """store._derivations_ahead, for a transfer (lazy_entries.KeysWanted): as users run it, the key bag's key is
     handed to the pool with the part's and the MAC's, before read.py is imported (it was handed by read._parse,
     after that import), and before the MAC's, which is handed only once libcrypto is loaded (its PKCS#12 KDF):
-    the key bag's PBKDF2 runs on the second worker meanwhile (it was queued behind the MAC's); the key is then
-    opened (KeysAhead) and written as before."""
+    a worker free meanwhile derives it (it was queued behind the MAC's); the MAC's is queued ahead of it, as it is
+    needed first. The key is then opened (KeysAhead) and written as before."""
     out = tmp_path / "c.pem"
     done = subprocess.run([sys.executable, "-c", HANDED_PROBE, "convert", str(stores["keytool"]), str(out), "-p",
                            "env:PW"], capture_output=True, text=True, check=False,
                           env={"PATH": os.environ["PATH"], "PW": PASSWORD, "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     handed = json.loads(done.stderr.strip().splitlines()[-1])
-    # (the part's, the key bag's, the MAC's, each once a worker took it; then the cipher's readying)
-    assert handed[:4] == [["_begun_then", False], ["_begun_then", False], ["_begun_then", False], ["ready", False]]
-    assert [call for call, _ in handed[4:]] == ["_open_ahead"], handed  # the key opens taking that derivation
+    # (the part's, the key bag's, the MAC's ahead of it; then the cipher's readying)
+    assert handed[:4] == [["pbkdf2_hmac", "last", False], ["pbkdf2_hmac", "last", False],
+                          ["pkcs12_kdf", "first", False], ["ready", "last", False]], handed
+    assert [call for call, *_ in handed[4:]] == ["_open_ahead"], handed  # the key opens taking that derivation
     assert b"PRIVATE KEY" in out.read_bytes()
 
 

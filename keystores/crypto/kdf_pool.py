@@ -140,6 +140,7 @@ class KdfPool:
         self._wakes: list[LockType] = []  # each started worker's, released when there may be calls to take
         self._started = 0  # threads asked for: leaving puts as many ends in the queue
         self._running: list[LockType] = []  # each started worker's lock, held by it until it returns
+        self._busy: list[None] = []  # one mark per worker running a call (append and pop: one step under the GIL)
         self._closing = False
 
     def __repr__(self) -> str:
@@ -149,7 +150,19 @@ class KdfPool:
         """`call(*args, **kwargs)`, which runs PBKDF2 with `iterations` (None: a count not known here, taken as
         worth a thread); what it raises, its result() raises, whether it ran in a thread or inline. An interrupt
         (KeyboardInterrupt in this thread) is not held back."""
-        job = Pending(call, args, kwargs)
+        return self._submit(Pending(call, args, kwargs), iterations, first=False)
+
+    def submit_next(self, iterations: int | None, call: Callable[..., _T], /, *args: Any) -> Pending[_T]:
+        """As submit, queued ahead of the calls no worker has taken yet: the caller needs it before them (a
+        PKCS#12's MAC key, checked first, before its key bags' keys, used last: pbe.Ahead.mac_key)."""
+        return self._submit(Pending(call, args, {}), iterations, first=True)
+
+    def takes_at_once(self) -> bool:
+        """Whether a started worker waits for a call (or is starting): one submitted now is taken at once, so a
+        caller may wait for it to begin (pbe.Ahead._submit); where every worker is busy it would wait for nothing."""
+        return self._started > len(self._busy) + len(self._jobs or ())
+
+    def _submit(self, job: Pending[_T], iterations: int | None, *, first: bool) -> Pending[_T]:
         if (iterations is not None and iterations < _WORTH_A_THREAD) or self._cores < 2:
             job.claim()
             job.run()
@@ -160,7 +173,10 @@ class KdfPool:
             job._on_failure = self._stop
         if self._jobs is None:
             self._jobs = []
-        self._jobs.append(job)
+        if first:
+            self._jobs.insert(0, job)
+        else:
+            self._jobs.append(job)
         self._wake()
         if self._started < self._threads:  # a worker per call up to the cores: one call ahead of the caller's own
             # work (a PKCS#12's part key beside its MAC) starts one thread
@@ -216,7 +232,11 @@ class KdfPool:
                 if self._closing or jobs is not self._jobs:  # left (the pool may be in use again since)
                     job.drop()
                 else:
-                    job.run()
+                    self._busy.append(None)
+                    try:
+                        job.run()
+                    finally:
+                        self._busy.pop()
         finally:
             running.release()
 

@@ -363,22 +363,25 @@ class Ahead:
                 self._submit(derivation, alg.iterations, call, under_way=self._under_way and not self._started)
 
     def _submit(self, derivation: tuple[Any, ...], iterations: int, call: Callable[..., bytes], *,
-                under_way: bool) -> None:
+                under_way: bool, first: bool = False) -> None:
         """`call(*derivation[1:])` on the pool, taken by _derive. `under_way`: once a worker has taken it. A fresh
         worker needs the GIL to start it, which this thread, importing (ctypes; read.py), lets go only now and then:
         the worker waited until this thread waited for a derivation (bench/bench_core.py "list one.p12": the part's
         key derived after ctypes' import instead of beside it). A first thread starts in 130-330 us where a core is
         free; at most kdf_pool.BEGUN_WAIT where none is (it starts when the scheduler gives it one, and this thread
-        goes on). Inline (one core), it has run."""
-        if under_way:
+        goes on). Inline (one core), it has run. Not where every worker is busy: none would take it meanwhile
+        (PKCS#12's read on two cores has one worker, on the part's key: its key bag's and MAC's keys wait). `first`:
+        ahead of the calls queued before it (KdfPool.submit_next)."""
+        submit = self._pool.submit_next if first else self._pool.submit
+        if under_way and self._pool.takes_at_once():
             from keystores.crypto.kdf_pool import BEGUN_WAIT
 
             begun = allocate_lock()
             begun.acquire()
-            _AHEAD[derivation] = self._pool.submit(iterations, _begun_then, begun, call, *derivation[1:])
+            _AHEAD[derivation] = submit(iterations, _begun_then, begun, call, *derivation[1:])
             begun.acquire(timeout=BEGUN_WAIT)
         else:
-            _AHEAD[derivation] = self._pool.submit(iterations, call, *derivation[1:])
+            _AHEAD[derivation] = submit(iterations, call, *derivation[1:])
         self._started.append(derivation)
 
     def ciphers(self, alg_ids: list[bytes]) -> None:
@@ -413,8 +416,10 @@ class Ahead:
         if hash_name not in _DIGEST_SIZES or hash_name == "md5" or libcrypto.library() is None:
             return
         derivation = ("pkcs12", password, salt, 3, iterations, size, hash_name)
-        if derivation not in _AHEAD:  # (under way: a worker of its own starts for it, beside the parts')
-            self._submit(derivation, iterations, pkcs12_kdf, under_way=self._under_way)
+        if derivation not in _AHEAD:  # (under way: a worker of its own starts for it, beside the parts') Ahead of
+            # a transfer's key bags' keys, queued before it: the MAC is checked first, a key used last; where no
+            # worker has begun it when the MAC is checked, the reading thread derives it (Pending.result)
+            self._submit(derivation, iterations, pkcs12_kdf, under_way=self._under_way, first=True)
 
     def __enter__(self) -> Ahead:
         return self
