@@ -8,9 +8,8 @@ import os
 
 from keystores import fileio, paths
 from keystores.errors import KeystoreError
-from keystores.fileio import _fsync_folder, _stage, _Staged, _write_target
+from keystores.fileio import _fsync_folder, _interrupts_held, _stage, _Staged, _write_target
 from keystores.fileread import INTENT_PREFIX, _io_error
-from keystores.lightweight import suppress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,25 +88,6 @@ def atomic_write_many(files: dict[str, tuple[bytes, bool]] | dict[Path, tuple[by
     # The record's removal is not waited for: the files are on disk, renamed, and the folder synced after the renames;
     # a record that comes back after a crash names temp files that are gone, and completes to nothing (a reader who
     # may not remove it leaves it, _complete_commits). One wait fewer per commit.
-
-
-class _interrupts_held:
-    """Ignore SIGINT while a decided commit renames its files (main thread only; others cannot set handlers, and
-    are refused with ValueError). Through `_signal`, the built-in module the `signal` module wraps: `signal` imports
-    enum (and functools, collections) to name handlers, ~2 ms of every .kdb and NSS write (start-up)."""
-
-    def __enter__(self) -> None:
-        import _signal
-
-        self._previous = None
-        with suppress(ValueError):  # not the main thread
-            self._previous = _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            import _signal
-
-            _signal.signal(_signal.SIGINT, self._previous)
 
 
 def _sync_side_by_side(staged: list[_Staged], targets: list[str]) -> None:
