@@ -118,13 +118,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, private: bool = F
     staged = _stage(target, data, private=private, clear_secret=clear_secret)
     renamed = False
     try:
-        try:
-            os.replace(staged.tmp, target)  # while still flocked, so the temp file is never unguarded
-        except OSError as exc:
-            raise _io_error(target, exc, "write") from exc
-        renamed = True
-        if record and not paths.name(path).startswith(TEMP_PREFIX):
-            changed.append(os.fspath(path))
+        # Ctrl-C during the rename (a slow system call) was raised as it returned, before the file was counted in
+        # `changed`: the CLI said "nothing was changed" of a file it had replaced. Too late to stop, it is ignored,
+        # as a decided commit's renames ignore it (fileio_many).
+        with _interrupts_held():
+            try:
+                os.replace(staged.tmp, target)  # while still flocked, so the temp file is never unguarded
+            except OSError as exc:
+                raise _io_error(target, exc, "write") from exc
+            renamed = True
+            if record and not paths.name(path).startswith(TEMP_PREFIX):
+                changed.append(os.fspath(path))
     finally:
         staged.discard(keep=renamed)
     _fsync_folder(paths.parent(target))
@@ -185,11 +189,14 @@ def _stage(target: str, data: bytes, *, private: bool, clear_secret: bool, sync:
         mode &= 0o700
     # os.urandom: secrets.token_hex without importing random
     tmp = paths.join(folder, f"{TEMP_PREFIX}{paths.name(target)}.{os.urandom(4).hex()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except OSError as exc:
-        raise _io_error(target, exc, "write") from exc
-    staged = _Staged(tmp, fd)
+    # Ctrl-C as the open returns (it creates the file) would leave the file behind, not yet known to be removed:
+    # ignored until it is (microseconds; the writing below stays interruptible, and removes it)
+    with _interrupts_held():
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise _io_error(target, exc, "write") from exc
+        staged = _Staged(tmp, fd)
     try:
         import fcntl  # see _acquire
 
@@ -257,9 +264,10 @@ def _fsync_folder(folder: str) -> None:
 
 
 class _interrupts_held:
-    """Ignore SIGINT while a decided commit renames its files (main thread only; others cannot set handlers, and
-    are refused with ValueError). Through `_signal`, the built-in module the `signal` module wraps: `signal` imports
-    enum (and functools, collections) to name handlers, ~2 ms of every .kdb and NSS write (start-up)."""
+    """Ignore SIGINT while a decided commit renames its files, or a temp file is created and not yet known (main
+    thread only; others cannot set handlers, and are refused with ValueError). Through `_signal`, the built-in
+    module the `signal` module wraps: `signal` imports enum (and functools, collections) to name handlers, ~2 ms of
+    every .kdb and NSS write (start-up)."""
 
     def __enter__(self) -> None:
         import _signal

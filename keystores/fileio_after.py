@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from keystores import fileio, paths
-from keystores.fileio import TEMP_PREFIX, _fsync_folder, _stage, _Staged, _write_target
+from keystores.fileio import TEMP_PREFIX, _fsync_folder, _interrupts_held, _stage, _Staged, _write_target
 from keystores.fileread import _io_error
 
 __all__ = ["WriteAfter", "write_after"]
@@ -74,13 +74,14 @@ class WriteAfter:
         try:
             if self._failure is not None:
                 raise _io_error(self._target, self._failure, "write")
-            try:
-                os.replace(self._staged.tmp, self._target)  # while still flocked, as atomic_write
-            except OSError as exc:
-                raise _io_error(self._target, exc, "write") from exc
-            renamed = True
-            if not paths.name(self._path).startswith(TEMP_PREFIX):
-                fileio.changed.append(self._path)
+            with _interrupts_held():  # as atomic_write: a rename not counted in `changed` would be denied
+                try:
+                    os.replace(self._staged.tmp, self._target)  # while still flocked, as atomic_write
+                except OSError as exc:
+                    raise _io_error(self._target, exc, "write") from exc
+                renamed = True
+                if not paths.name(self._path).startswith(TEMP_PREFIX):
+                    fileio.changed.append(self._path)
         finally:
             self._staged.discard(keep=renamed)
         _fsync_folder(paths.parent(self._target))
