@@ -65,15 +65,17 @@ class _Held:
     def key_id(self) -> bytes:
         """CKA_ID of the certificate's key (keystores.pki.key_attributes.key_id; empty for a key type it does not
         cover), from the DER where spki_key_id reads it."""
-        from keystores.pki import key_attributes as ka  # here: rename, delete and trust lay out no key (~23 KB)
-
         if self.shown is not None:
+            from keystores.pki.cka import spki_key_id  # loaded by the NSS store already
             from keystores.pki.columns import subject_and_key
 
             held = subject_and_key(self.der)
-            found = ka.spki_key_id(held[1]) if held is not None else None
+            found = spki_key_id(held[1]) if held is not None else None
             if found is not None:
                 return found
+        # here only: a certificate whose key the DER form does not cover (~23 KB of bytecode)
+        from keystores.pki import key_attributes as ka
+
         return ka.key_id(self.decoded().public_key()) or b""
 
     def spki(self) -> bytes | None:
@@ -86,9 +88,7 @@ class _Held:
         return held[1] if held is not None else None
 
     def fingerprint(self, hash_name: str) -> bytes:
-        import hashlib
-
-        return hashlib.new(hash_name, self.der).digest()
+        return nc.hash_new(hash_name, self.der).digest()  # _hashlib's, without hashlib's import
 
     def nickname_parts(self) -> tuple[list[str], list[str], str]:
         """The subject's CNs, Os and RFC 4514 text, as cryptography's Name gives them."""
@@ -122,9 +122,7 @@ class Stored:
         self.der, self.issuer, self.serial = der, issuer, serial
 
     def fingerprint(self, hash_name: str) -> bytes:
-        import hashlib
-
-        return hashlib.new(hash_name, self.der).digest()
+        return nc.hash_new(hash_name, self.der).digest()  # _hashlib's, without hashlib's import
 
 
 def held_chain(entry: Entry) -> list[_Held]:
