@@ -1,8 +1,9 @@
 """An NSS write derives its MAC and encryption keys ahead (keystores.backends.nss.adding.derive_ahead):
-an add of a key pair starts the derivations its rows will take (its value and that value's MAC), each a fresh salt
-and PBKDF2 key under the passKey, and the write takes each once instead of deriving its own. Held here: what is
-written is what a write deriving in place writes (the same number of derivations, every salt fresh, the keys and
-trust read back, certutil reads the database), and nothing made under another passKey or iteration count is used.
+an add of a key pair or a trusted entry starts the derivations its rows will take (a key's value and that value's
+MAC, a trust object's 7 MACs), each a fresh salt and PBKDF2 key under the passKey, and the write takes each once
+instead of deriving its own. Held here: what is written is what a write deriving in place writes (the same number
+of derivations, every salt fresh, the keys and trust read back, certutil reads the database), and nothing made
+under another passKey or iteration count is used.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ def test_an_add_starts_its_derivations_and_the_write_takes_each_once(tmp_path: P
         store.add(pair)
         assert store._ahead.started == 2  # the EC value encrypted, its MAC
         store.add(trusted_entry("root", index=3))
-        assert store._ahead.started == 2  # a trust object's 7 MACs are derived in the write
+        assert store._ahead.started == 9  # and the trust object's 7 MACs
+        store.add(trusted_entry("other", index=4))
+        assert store._ahead.started == 9  # the write's first trusted entry's only: a bundle's others in the write
     assert store._ahead is None
-    # the password check, the 2 made ahead, the trust's 7: no more, no fewer than a write deriving in place
-    assert calls == [10_000] * 10
+    # the password check, the 2 made ahead, the trusts' 14: no more, no fewer than a write deriving in place
+    assert calls == [10_000] * 17
     _, salts = _protection_items(folder)
-    assert len(salts) == len(set(salts)) == 9  # each derivation served one attribute
+    assert len(salts) == len(set(salts)) == 16  # each derivation served one attribute
     with open_store(f"sql:{folder}", password=PW) as store:
         assert same_key(store.get("server").key, pair.key)
-        assert store.get("root").trust.native == "CT,C,C" and store.get("root").trust.verified  # its 7 MACs
+        for label in ("root", "other"):  # their 7 MACs each
+            assert store.get(label).trust.native == "CT,C,C" and store.get(label).trust.verified
 
 
 def test_an_rsa_key_takes_two_made_ahead_and_derives_the_rest_in_the_write(tmp_path: Path,
