@@ -160,3 +160,21 @@ def test_an_add_refused_for_a_taken_label_starts_nothing(tmp_path: Path, monkeyp
         with pytest.raises(EntryExists):
             store.add(key_pair_entry("root", use_ec=True))
         assert store._ahead is None
+
+
+def test_a_trusted_entry_s_derivations_take_one_worker_and_keys_one_per_core(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write of certificates leaves the main thread, busy laying the first out, a core of its own (it derives what
+    no worker has begun when it asks); a write's keys, hinted or added, derive on every core, as before."""
+    monkeypatch.setattr("keystores.crypto.pbkdf2.usable_cores", lambda: 2)
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.expect_write(new_keys=0)  # as import's fill hints a write of certificates
+        store.add(trusted_entry("root", index=3))
+        assert store._ahead.pool._threads == 1
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.expect_write(new_keys=5)
+        assert store._ahead.started == 10 and store._ahead.pool._threads == 2
+    with open_store(f"sql:{tmp_path / 'keys'}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", use_ec=True))
+        assert store._ahead.pool._threads == 2
