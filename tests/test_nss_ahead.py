@@ -1,8 +1,9 @@
 """An NSS write derives its MAC and encryption keys ahead (keystores.backends.nss.adding.derive_ahead):
-an add of a key pair starts the derivations its rows will take (its value and that value's MAC), each a fresh salt
-and PBKDF2 key under the passKey, and the write takes each once instead of deriving its own. Held here: what is
-written is what a write deriving in place writes (the same number of derivations, every salt fresh, the keys and
-trust read back, certutil reads the database), and nothing made under another passKey or iteration count is used.
+an add of a key pair or a trusted entry starts the derivations its rows will take (a key's value and that value's
+MAC, a trust object's 7 MACs), each a fresh salt and PBKDF2 key under the passKey, and the write takes each once
+instead of deriving its own. Held here: what is written is what a write deriving in place writes (the same number
+of derivations, every salt fresh, the keys and trust read back, certutil reads the database), and nothing made
+under another passKey or iteration count is used.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ def test_an_add_starts_its_derivations_and_the_write_takes_each_once(tmp_path: P
         store.add(pair)
         assert store._ahead.started == 2  # the EC value encrypted, its MAC
         store.add(trusted_entry("root", index=3))
-        assert store._ahead.started == 2  # a trust object's 7 MACs are derived in the write
+        assert store._ahead.started == 9  # and the trust object's 7 MACs
+        store.add(trusted_entry("other", index=4))
+        assert store._ahead.started == 9  # the write's first trusted entry's only: a bundle's others in the write
     assert store._ahead is None
-    # the password check, the 2 made ahead, the trust's 7: no more, no fewer than a write deriving in place
-    assert calls == [10_000] * 10
+    # the password check, the 2 made ahead, the trusts' 14: no more, no fewer than a write deriving in place
+    assert calls == [10_000] * 17
     _, salts = _protection_items(folder)
-    assert len(salts) == len(set(salts)) == 9  # each derivation served one attribute
+    assert len(salts) == len(set(salts)) == 16  # each derivation served one attribute
     with open_store(f"sql:{folder}", password=PW) as store:
         assert same_key(store.get("server").key, pair.key)
-        assert store.get("root").trust.native == "CT,C,C" and store.get("root").trust.verified  # its 7 MACs
+        for label in ("root", "other"):  # their 7 MACs each
+            assert store.get(label).trust.native == "CT,C,C" and store.get(label).trust.verified
 
 
 def test_an_rsa_key_takes_two_made_ahead_and_derives_the_rest_in_the_write(tmp_path: Path,
@@ -156,3 +160,21 @@ def test_an_add_refused_for_a_taken_label_starts_nothing(tmp_path: Path, monkeyp
         with pytest.raises(EntryExists):
             store.add(key_pair_entry("root", use_ec=True))
         assert store._ahead is None
+
+
+def test_a_trusted_entry_s_derivations_take_one_worker_and_keys_one_per_core(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write of certificates leaves the main thread, busy laying the first out, a core of its own (it derives what
+    no worker has begun when it asks); a write's keys, hinted or added, derive on every core, as before."""
+    monkeypatch.setattr("keystores.crypto.pbkdf2.usable_cores", lambda: 2)
+    folder = tmp_path / "db"
+    with open_store(f"sql:{folder}", password=PW, create=True) as store:
+        store.expect_write(new_keys=0)  # as import's fill hints a write of certificates
+        store.add(trusted_entry("root", index=3))
+        assert store._ahead.pool._threads == 1
+    with open_store(f"sql:{folder}", password=PW, writable=True) as store:
+        store.expect_write(new_keys=5)
+        assert store._ahead.started == 10 and store._ahead.pool._threads == 2
+    with open_store(f"sql:{tmp_path / 'keys'}", password=PW, create=True) as store:
+        store.add(key_pair_entry("server", use_ec=True))
+        assert store._ahead.pool._threads == 2

@@ -65,15 +65,17 @@ class _Held:
     def key_id(self) -> bytes:
         """CKA_ID of the certificate's key (keystores.pki.key_attributes.key_id; empty for a key type it does not
         cover), from the DER where spki_key_id reads it."""
-        from keystores.pki import key_attributes as ka  # here: rename, delete and trust lay out no key (~23 KB)
-
         if self.shown is not None:
+            from keystores.pki.cka import spki_key_id  # loaded by the NSS store already
             from keystores.pki.columns import subject_and_key
 
             held = subject_and_key(self.der)
-            found = ka.spki_key_id(held[1]) if held is not None else None
+            found = spki_key_id(held[1]) if held is not None else None
             if found is not None:
                 return found
+        # here only: a certificate whose key the DER form does not cover (~23 KB of bytecode)
+        from keystores.pki import key_attributes as ka
+
         return ka.key_id(self.decoded().public_key()) or b""
 
     def spki(self) -> bytes | None:
@@ -86,9 +88,7 @@ class _Held:
         return held[1] if held is not None else None
 
     def fingerprint(self, hash_name: str) -> bytes:
-        import hashlib
-
-        return hashlib.new(hash_name, self.der).digest()
+        return nc.hash_new(hash_name, self.der).digest()  # _hashlib's, without hashlib's import
 
     def nickname_parts(self) -> tuple[list[str], list[str], str]:
         """The subject's CNs, Os and RFC 4514 text, as cryptography's Name gives them."""
@@ -122,9 +122,7 @@ class Stored:
         self.der, self.issuer, self.serial = der, issuer, serial
 
     def fingerprint(self, hash_name: str) -> bytes:
-        import hashlib
-
-        return hashlib.new(hash_name, self.der).digest()
+        return nc.hash_new(hash_name, self.der).digest()  # _hashlib's, without hashlib's import
 
 
 def held_chain(entry: Entry) -> list[_Held]:
@@ -149,13 +147,14 @@ def _stored(attrs: dict[int, ka.Value]) -> dict[int, bytes]:
 class _Ahead:
     """Derivations started ahead of a write (derive_ahead) under one passKey and iteration count."""
 
-    def __init__(self, key: bytes, iterations: int) -> None:
+    def __init__(self, key: bytes, iterations: int, *, spare_caller: bool) -> None:
         from keystores.crypto.kdf_pool import KdfPool
 
         self.key, self.iterations = key, iterations
-        self.pool = KdfPool("nss-ahead")
+        self.pool = KdfPool("nss-ahead", spare_caller=spare_caller)
         self.hinted = 0  # how many the write is expected to take: by the hint (expect_write), by the adds so far;
         self.added = 0  # the adds' are the hint's first (a hinted key's add starts nothing more)
+        self.trusted = False  # a trusted entry's 7 counted in `added` (the write's first only: derive_ahead)
         self.started = 0
         self.made: list[Pending[tuple[bytes, bytes]]] = []  # started and not taken yet, oldest first
 
@@ -197,11 +196,14 @@ def add(store: WritableNssStore, entry: Entry, *, replace: bool) -> None:
     """ChangeLog.add: the entry checked (NssStore.check_entry: what the format takes) and queued."""
     store._require_writable()
     store.check_entry(entry)
-    # A key pair's derivations start now, before the checks below (derive_ahead: its two at least); not for a
-    # label taken that is not to be replaced (refused below). Should a check refuse the entry, they serve the next
-    # add of this write, or are dropped at close.
-    if entry.kind is EntryKind.KEY_PAIR and (replace or entry.label not in store._entries):
-        derive_ahead(store, 2)
+    # A key pair's derivations start now, before the checks below (derive_ahead: its two at least), and the first
+    # trusted entry's 7 (its trust object's MACs); not for a label taken that is not to be replaced (refused below).
+    # Should a check refuse the entry, they serve the next add of this write, or are dropped at close.
+    if replace or entry.label not in store._entries:
+        if entry.kind is EntryKind.KEY_PAIR:
+            derive_ahead(store, 2)
+        if nt.from_model(entry.trust) is not None:
+            derive_ahead(store, 7, trust=True)
 
     entry = store._without_default(entry)
     # A chain held as DER that keystores.pki.shown reads needs no check: cryptography decodes it fully
@@ -261,19 +263,20 @@ def start_mac(store: WritableNssStore, conn: sqlite3.Connection, kind: str, obje
     store._pending_macs.append((f"sig_{kind}_{object_id:08x}_{attr:08x}", mac))
 
 
-def derive_ahead(store: WritableNssStore, count: int, *, hinted: bool = False) -> None:
+def derive_ahead(store: WritableNssStore, count: int, *, hinted: bool = False, trust: bool = False) -> None:
     """Start `count` more derivations for the next write (or, `hinted`, up to `count` in all), on a pool of
     their own: fresh salts and keys (nc.fresh_derivation) under the passKey and iteration count the database
     has now, which start_mac and encrypt take one each instead of deriving their own. Neither depends on the value
     it serves, and an add (`add`) knows how many it needs: a key pair 2 (an EC key's every one; an RSA
-    key's first two, the rest derived in the write as before). So the write, which lays out its rows first and
-    only then submitted its derivations (~3 ms later: `convert` into a new database), finds them made or in
-    the making. A trust object's 7 MACs are not derived ahead: two workers busy beside the main thread's
-    Python work wait for the GIL between derivations, and `import extra.pem sql:nss` measured 1.3 ms slower
-    with them so (/tmp/nc2/paired.py, a free second core). Nothing is started without a passKey, on one core,
-    or for an empty password's 1 iteration."""
+    key's first two, the rest derived in the write as before), a trusted entry 7 (its trust object's MACs: with
+    `trust`, for the write's first trusted entry only; a bundle's others are derived in the write, beside its
+    layout, as before). So the write, which lays out its rows first and only then submitted its derivations (~3
+    ms later: `convert` into a new database, `import` of a certificate), finds them made or in the making, and
+    its main thread runs those no worker has begun, from the last (SqlWrites._store_pending), while the workers
+    take them from the first. Nothing is started without a passKey, on one core, or for an empty password's 1
+    iteration."""
     key = store._pass_key
-    if key is None or store._iterations < nc.DEFAULT_ITERATIONS:
+    if key is None or store._iterations < nc.DEFAULT_ITERATIONS or count <= 0:  # (a hint of no keys: import's)
         return
     ahead = store._ahead
     if ahead is None or ahead.key != key or ahead.iterations != store._iterations:
@@ -282,9 +285,19 @@ def derive_ahead(store: WritableNssStore, count: int, *, hinted: bool = False) -
         if usable_cores() < 2:
             return
         store._drop_ahead()
-        ahead = store._ahead = _Ahead(key, store._iterations)
+        # Begun for a trusted entry's 7 (a write of certificates: only its first trusted entry's are made ahead),
+        # one worker: the main thread, busy laying the entry out, keeps a core and derives what no worker has begun
+        # when it asks (SqlWrites._store_pending). With two workers, three runnable threads on two cores kept the
+        # main thread of `import extra.pem sql:nss` waiting for a core 6.8 ms against 3.0 ms so (median of 61 runs,
+        # its schedstat run delay). A write's keys (a hint, an add) keep a worker per core, as before.
+        ahead = store._ahead = _Ahead(key, store._iterations, spare_caller=trust)
     if hinted:
         ahead.hinted = max(ahead.hinted, count)
+    elif trust:
+        if ahead.trusted:
+            return
+        ahead.trusted = True
+        ahead.added += count
     else:
         ahead.added += count
     ahead.start()

@@ -137,8 +137,12 @@ class SqlWrites:
         objects are laid out while the pool derives, so it is never left without work between two objects; this
         runs before any row is deleted (Writer's hook: a deleted object's MACs must go with it), before an
         operation other than an add reads rows back, and at the end of the write."""
-        items = [(name, mac.result()) for name, mac in self._pending_macs]
-        self._pending_macs = []
+        # Taken last first: a derivation no worker has begun is run here (Pending.result), from the end of the
+        # queue, while the workers take them from its front (adding._Ahead's pool, or the write's).
+        pending = self._pending_macs
+        made = [mac.result() for _, mac in reversed(pending)]
+        self._pending_macs = []  # (after: one that raised leaves them listed, as before)
+        items = [(name, mac) for (name, _), mac in zip(pending, reversed(made), strict=True)]
         writer.conn.executemany("INSERT OR REPLACE INTO main.metaData (id, item1) VALUES (?, ?)", items)
         values, self._pending_values = self._pending_values, []
         for schema, table, object_id, attrs in values:
