@@ -257,8 +257,7 @@ def test_a_write_derives_its_bags_keys_beside_the_mac_with_fresh_salts(
 
 
 def test_a_rename_derives_no_key_bag_anew(tmp_path: Path, two_cores: None, log: list[tuple[str, int]]) -> None:
-    """A key bag written back as read derives nothing: the certificates' part and the MAC only, each once for the
-    reading and once for the write (whose start with the writable open: Pkcs12Store._load)."""
+    """A key bag written back as read derives nothing: the certificates' part and the MAC only."""
     from hardening import PASSWORD as STORE_PASSWORD
     from hardening import base_entries
 
@@ -266,42 +265,11 @@ def test_a_rename_derives_no_key_bag_anew(tmp_path: Path, two_cores: None, log: 
     with open_store(path, password=STORE_PASSWORD, type="pkcs12", create=True) as store:
         for entry in base_entries():
             store.add(entry)
-    log.clear()
     with open_store(path, password=STORE_PASSWORD, writable=True) as store:
+        log.clear()
         store.rename("old-key", "renamed")
-    derived = [kind for kind, _ in log if kind in ("pbkdf2", "part-kdf", "mac-kdf")]
-    assert sorted(derived) == ["mac-kdf", "mac-kdf", "pbkdf2", "pbkdf2"], log
-
-
-def test_a_writable_open_starts_the_write_and_a_hint_or_a_new_password_follows_it(
-        tmp_path: Path, two_cores: None) -> None:
-    """Pkcs12Store._load: opened to be written, a PKCS#12's write's derivations (its certificates part's, its MAC's)
-    start with the reading; a transfer's hint (expect_write) adds its keys' to them, and a new password (passwd)
-    stops them, its write deriving under that password. What is written reads back under the password set."""
-    from hardening import PASSWORD as STORE_PASSWORD
-    from hardening import base_entries
-
-    path = tmp_path / "w.p12"
-    with open_store(path, password=STORE_PASSWORD, type="pkcs12", create=True) as store:
-        for entry in base_entries():
-            store.add(entry)
-    before = _thread._count()
-    with open_store(path, password=STORE_PASSWORD, writable=True) as store:
-        ahead = store._ahead  # type: ignore[attr-defined]
-        assert ahead is not None and ahead.keys == [] and ahead.certificates is not None
-        store.expect_write(new_keys=2)
-        assert store._ahead is ahead and len(ahead.keys) == 2  # type: ignore[attr-defined]
-        store.rename("old-key", "renamed")
-    with open_store(path, password=STORE_PASSWORD, writable=True) as store:
-        assert "renamed" in store.labels()
-        store.set_password("another password")
-    assert threads_left(before) == 0
-    with pytest.raises(WrongPassword):
-        open_store(path, password=STORE_PASSWORD)
-    with open_store(path, password="another password") as store:
-        assert store.get("renamed").key is not None
-    with open_store(path, password="another password") as store:  # read only: nothing started
-        assert store._ahead is None  # type: ignore[attr-defined]
+    written = [kind for kind, _ in log if kind in ("pbkdf2", "part-kdf", "mac-kdf")]
+    assert sorted(written) == ["mac-kdf", "pbkdf2"], log
 
 
 def test_a_sealer_encrypts_once() -> None:

@@ -82,10 +82,6 @@ class Pkcs12Store(FileStore):
     # --- reading -------------------------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
         early = _derivations_ahead(data, self.password)  # before read.py's import, which runs meanwhile
-        if self.writable:  # opened to be written: the write's derivations (its certificates part's and MAC's, with
-            # fresh salts) start now, beside the reading's, rather than once the caller has found what to change
-            # (receive's expect_write waited ~3 ms for them at the save: bench/bench_core.py "receive")
-            self.expect_write()
         try:
             # Imported here: a store being created (certreq, selfsign into a new file) reads nothing (start-up).
             from keystores.backends.pkcs12.read import _assemble, _parse, _why
@@ -135,10 +131,7 @@ class Pkcs12Store(FileStore):
         """A hint: the next save writes `new_keys` private keys anew (and the certificates and MAC): their key
         derivations start now on another core (write.WriteAhead), while the caller goes on. Nothing starts without
         a password or a second core."""
-        if self._ahead is not None:
-            self._ahead.more_keys(new_keys)
-            return
-        if not self.writable or self.password is None:
+        if not self.writable or self.password is None or self._ahead is not None:
             return
         from keystores.crypto.pbkdf2 import usable_cores
 
@@ -147,11 +140,6 @@ class Pkcs12Store(FileStore):
         from keystores.backends.pkcs12.write import WriteAhead
 
         self._ahead = WriteAhead(self.password, PROFILES[self.profile], new_keys)
-
-    def set_password(self, new_password: str) -> None:
-        super().set_password(new_password)
-        if self._ahead is not None and not self._ahead.fits(new_password, PROFILES[self.profile]):
-            self._ahead.stop()  # derived for the old password: no use to the write
 
     def close(self) -> None:
         ahead, self._ahead = self._ahead, None

@@ -74,7 +74,10 @@ class WriteAhead:
         self.keys: list[pbe.Sealer] = []
         self._key_jobs: list[list[_Claimable]] = []  # each key's derivations (one, or two for the compat PBE)
         for _ in range(new_keys):
-            self._add_key()
+            first = len(self._jobs)
+            self.keys.append(pbe.Sealer(profile.key_scheme, password, iterations=profile.iterations,
+                                        salt_length=profile.salt_length, pool=self))  # type: ignore[arg-type]
+            self._key_jobs.append(self._jobs[first:])
         first = len(self._jobs)
         self.certificates: pbe.Sealer | None = pbe.Sealer(
             profile.cert_scheme, password, iterations=profile.iterations, salt_length=profile.salt_length,
@@ -96,30 +99,6 @@ class WriteAhead:
             self.close()
             raise
 
-    def _add_key(self) -> None:
-        from keystores.crypto import pbe
-
-        first = len(self._jobs)
-        self.keys.append(pbe.Sealer(self.profile.key_scheme, self.password, iterations=self.profile.iterations,
-                                    salt_length=self.profile.salt_length, pool=self))  # type: ignore[arg-type]
-        self._key_jobs.append(self._jobs[first:])
-
-    def more_keys(self, new_keys: int) -> None:
-        """Up to `new_keys` key bags' derivations in all: a transfer's hint (expect_write) after the one a writable
-        open started with none. The worker takes them after what it has (a worker that has finished them is handed
-        them again); the writer derives any it has not begun, as the others."""
-        if self._pool is None or new_keys <= len(self.keys):
-            return
-        while len(self.keys) < new_keys:
-            self._add_key()
-        self._pool.submit(None, self._work, None)
-
-    def stop(self) -> None:
-        """The write will not take these (another password: `passwd`): the worker begins no other derivation, and
-        the one under way is waited for at close, as for those a write leaves."""
-        for job in self._jobs:
-            job.in_worker(claim_only=True)
-
     def submit(self, iterations: int | None, call: Any, /, *args: Any) -> _Claimable:
         """What pbe.Sealer asks of a pool: `call(*args)`, by the worker unless the writer claims it first."""
         job = _Claimable(call, args)
@@ -127,8 +106,7 @@ class WriteAhead:
         return job
 
     def _work(self, begun: Any) -> None:
-        if begun is not None:
-            begun.release()
+        begun.release()
         for job in self._jobs:
             job.in_worker()  # (one the writer claimed, or close did, is skipped)
 
