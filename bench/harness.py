@@ -628,9 +628,9 @@ def _floor_end() -> str:
 
 
 # pip's launcher as pip 24 writes it; used to make floor scripts when keystores runs from the development venv
-PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli.main import main\n"
+PIP_LAUNCHER = ("# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom keystores.cli import entry\n"
                 "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-                "    sys.exit(main())\n")
+                "    sys.exit(entry())\n")
 
 
 class Install:

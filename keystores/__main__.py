@@ -1,3 +1,3 @@
-from keystores.cli.main import main
+from keystores.cli import entry
 
-main()
+entry()

@@ -722,3 +722,21 @@ def test_ctrl_c_as_a_write_renames_or_creates_its_file_is_not_a_denied_change(
         signal.signal(signal.SIGINT, handler)
     assert target.read_bytes() == b"new" and fileio.changed == [os.fspath(target)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pem"]
+
+
+def test_ctrl_c_while_the_command_line_loads_is_the_command_s_interrupt(tmp_path: Path) -> None:
+    """The console script's entry (keystores.cli.entry, pyproject's [project.scripts]) takes Ctrl-C before cli/main.py
+    and what it imports load: an interrupt there exits 130 with the one line, where Python's handler printed a
+    traceback and exited 1."""
+    probe = ("import os, signal, sys\n"
+             "class Interrupting:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'keystores.cli.options':\n"
+             "            os.kill(os.getpid(), signal.SIGINT)\n"
+             "        return None\n"
+             "sys.argv = ['keystores', 'version']\n"
+             "from keystores.cli import entry\n"
+             "sys.meta_path.insert(0, Interrupting())\n"
+             "entry()\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "keystores: interrupted; nothing was changed\n", "")
