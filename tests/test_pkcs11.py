@@ -356,6 +356,38 @@ def test_the_token_is_connected_to_on_a_thread_of_its_own_begun_before_the_backe
     assert sessions == +tokens._OPEN_SESSIONS
 
 
+def test_where_no_thread_can_be_had_the_token_is_connected_to_on_the_opening_thread(token, monkeypatch):
+    """connecting.Connecting.start falls back to connecting on the opening thread when no thread can be started
+    (it released its handshake lock twice there: "RuntimeError: release unlocked lock", an internal error), and
+    leaves that thread's signals as they were (a worker blocks every signal; the opening thread must not)."""
+    import _signal
+    import _thread
+
+    from keystores.backends.pkcs11 import connecting as module
+    from keystores.backends.pkcs11 import tokens
+
+    threads: list[int] = []
+    connect = module.connect
+
+    def recorded(*args, **kwargs):
+        threads.append(_thread.get_ident())
+        return connect(*args, **kwargs)
+
+    def no_thread(*args):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(module, "connect", recorded)
+    monkeypatch.setattr(module, "start_new_thread", no_thread)
+    sessions = +tokens._OPEN_SESSIONS
+    mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, [])
+    with _open(token) as store:
+        assert store.labels() == []
+    with pytest.raises(WrongPassword):
+        _open(token, password="999999")
+    assert threads == [_thread.get_ident()] * 2 and _signal.pthread_sigmask(_signal.SIG_BLOCK, []) == mask
+    assert module._pending == {} and sessions == +tokens._OPEN_SESSIONS
+
+
 def test_an_open_interrupted_while_its_token_is_connected_to_leaves_no_session_open(token, monkeypatch):
     """A Ctrl-C on the opening thread while the worker logs in (here: as it returns) stops the open, and the session
     the worker opened is closed (connecting.abandon_pending: by the next open, or at exit), not left logged in."""

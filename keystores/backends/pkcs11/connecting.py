@@ -128,18 +128,19 @@ class Connecting:
         """The worker started, and this thread back once the worker is about to load the module."""
         try:
             start_new_thread(self._run, ())
-        except RuntimeError:  # no thread to be had: connected here, as before
-            self._started.release()
-            self._run()
+        except RuntimeError:  # no thread to be had: connected here, as before (connect() releases _started)
+            self._run(on_worker=False)
+            return
         # This thread lets the GIL go until the worker is about to load the module: a new thread runs only once it
         # has the GIL, and a thread that must take the GIL back after a system call (a stat lets it go) waits up
         # to sys.getswitchinterval() (5 ms) while this one imports. From there the worker keeps the GIL through
         # python-pkcs11's dlopen and lets it go in C_Initialize, where this thread takes it.
         self._started.acquire()
 
-    def _run(self) -> None:
+    def _run(self, on_worker: bool = True) -> None:
         try:
-            _block_signals()
+            if on_worker:  # (never on the opening thread: its Ctrl-C would never be delivered again)
+                _block_signals()
             self._outcome = connect(*self.args, started=self._started.release)
         except BaseException as exc:  # raised by result(), on the opening thread
             self._outcome = exc
