@@ -147,8 +147,7 @@ class Connecting:
     waits once the token is found until log_in() gives it the PIN and mode (or abandon() tells it to log in to
     nothing)."""
 
-    __slots__ = ("_ahead", "_at_login", "_done", "_logging_in", "_outcome", "_started", "_threaded", "_told", "args",
-                 "awaiting")
+    __slots__ = ("_ahead", "_done", "_logging_in", "_outcome", "_started", "_threaded", "_told", "args", "awaiting")
 
     def __init__(self, module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, location: str, *,
                  ahead: bool = False) -> None:
@@ -163,8 +162,6 @@ class Connecting:
         self._told: tuple[str | None, bool] | None = None  # what log_in() said: (PIN, writable); None: no login
         self._logging_in = allocate_lock()  # ahead: the worker waits for it; log_in() releases it
         self._logging_in.acquire()
-        self._at_login = allocate_lock()  # released by the worker just before C_Login, or as it ends
-        self._at_login.acquire()
         self._threaded = False
 
     def start(self) -> None:
@@ -184,17 +181,14 @@ class Connecting:
         self._started.acquire()
 
     def log_in(self, pin: str | None, writable: bool) -> None:
-        """Have a connection begun ahead log in with `pin`, read-only or not; this thread is back once the worker
-        is about to call C_Login (which lets the GIL go), or has ended."""
+        """Have a connection begun ahead log in with `pin`, read-only or not. (This thread goes on at once: waiting
+        until the worker was at C_Login, as start() waits until it loads the module, made a delete ~1 ms slower,
+        /tmp/token6/wimpc.py.)"""
         self.awaiting = False
         self.args = (*self.args[:2], pin, writable, self.args[4])
         self._told = (pin, writable)
         self._logging_in.release()
-        if self._threaded:
-            # As in start(): this thread lets the GIL go until the worker is in C_Login, or it would wait up to the
-            # switch interval for the GIL to take up the login while this one imports.
-            self._at_login.acquire()
-        else:  # no worker (no thread could be had): connected here
+        if not self._threaded:  # no worker (no thread could be had): connected here
             self._run(on_worker=False)
 
     def _await_login(self) -> tuple[str | None, bool] | None:
@@ -207,15 +201,12 @@ class Connecting:
             if on_worker:  # (never on the opening thread: its Ctrl-C would never be delivered again)
                 _block_signals()
             self._outcome = connect(*self.args, started=self._started.release,
-                                    told=self._await_login if self._ahead and self._threaded else None,
-                                    logging_in=self._at_login.release)
+                                    told=self._await_login if self._ahead and self._threaded else None)
         except BaseException as exc:  # raised by result(), on the opening thread
             self._outcome = exc
         finally:
             if self._started.locked():  # connect() raised before it loaded the module
                 self._started.release()
-            if self._at_login.locked():  # connect() raised, or returned, before C_Login
-                self._at_login.release()
             self._done.release()
 
     def _wait(self) -> None:
@@ -260,12 +251,10 @@ def _block_signals() -> None:
 
 def connect(module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, location: str, *,
             started: Callable[[], None] | None = None,
-            told: Callable[[], tuple[str | None, bool] | None] | None = None,
-            logging_in: Callable[[], None] | None = None) -> tuple[Any, Any, Any]:
+            told: Callable[[], tuple[str | None, bool] | None] | None = None) -> tuple[Any, Any, Any]:
     """The module loaded (C_Initialize, once per process), the token found, and a session logged in to it.
     `started` is called once the module's file is checked, just before python-pkcs11 loads it; `told`, where given,
-    once the token is found, says with what PIN and mode to log in (None: no login, and no session is returned);
-    `logging_in` is called just before C_Login."""
+    once the token is found, says with what PIN and mode to log in (None: no login, and no session is returned)."""
     real = os.path.realpath(module_path)
     lib = loaded(real)
     if lib is None:
@@ -281,13 +270,13 @@ def connect(module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, l
         if login is None:
             return lib, token, None
         pin, writable = login
-    return lib, token, log_in(token, pin, writable, module_path, location, mapper=mapper, logging_in=logging_in)
+    return lib, token, log_in(token, pin, writable, module_path, location, mapper=mapper)
 
 
-def log_in(token: Any, pin: str | None, writable: bool, module_path: str, location: str, *, mapper: Any = None,
-           logging_in: Callable[[], None] | None = None) -> Any:
+def log_in(token: Any, pin: str | None, writable: bool, module_path: str, location: str, *,
+           mapper: Any = None) -> Any:
     """A session on `token` logged in with `pin`: one C_Login per open, so that a wrong PIN is reported at once and
-    never retried (tokens lock the PIN after a few). `logging_in` is called just before C_Login."""
+    never retried (tokens lock the PIN after a few). `mapper`: attribute_mapper(), made already."""
     from pkcs11 import PKCS11Error, TokenFlag
     from pkcs11 import exceptions as ck
 
@@ -298,8 +287,6 @@ def log_in(token: Any, pin: str | None, writable: bool, module_path: str, locati
                                hint=Hint(": give {}", option="--password SOURCE", keyword="password"))
     if mapper is None:
         mapper = attribute_mapper()
-    if logging_in is not None:
-        logging_in()
     try:
         session = token.open(rw=writable, user_pin=pin, attribute_mapper=mapper)
     except ck.UserAlreadyLoggedIn:
