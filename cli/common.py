@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from keystores.errors import PasswordRequired
+from keystores.errors import KeystoreError, PasswordRequired
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,9 +58,33 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(dumps(data) + "\n")
 
 
+# Secrets read before the command asked for them (cli.main's _begin_opening, to begin a token's login while the
+# command imports its code), by (source, what): each is handed to the command's own secret_from of the same source
+# and purpose, once, and never read a second time (standard input and a file descriptor cannot be), or the error
+# reading it raised, raised there again.
+_read_ahead: dict[tuple[str, str], str | KeystoreError] = {}
+
+
+def read_ahead(source: str, what: str) -> str | None:
+    """secret_from(source, what) now, kept for the command's own secret_from; None where reading it failed."""
+    try:
+        secret = secret_from(source, what)
+    except KeystoreError as exc:
+        _read_ahead[(source, what)] = exc
+        return None
+    if secret is not None:
+        _read_ahead[(source, what)] = secret
+    return secret
+
+
 def secret_from(source: str | None, what: str) -> str | None:
     if source is None:
         return None
+    read = _read_ahead.pop((source, what), None)
+    if read is not None:
+        if isinstance(read, KeystoreError):
+            raise read
+        return read
     from keystores.secrets import resolve_secret
 
     return resolve_secret(source, what=what)

@@ -19,6 +19,7 @@ from keystores.errors import KeystoreError, exit_status, path_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _debug = False
@@ -272,6 +273,7 @@ def _dispatch(argv: list[str]) -> None:
 
     call = parse(argv)
     if call is not None:
+        _begin_opening(call.function, call.kwargs)
         # What start-up made (modules, the command tree) lives until exit: the cyclic collector need not walk it
         # again on every full collection while a command reads thousands of entries.
         gc.freeze()
@@ -285,6 +287,76 @@ def _dispatch(argv: list[str]) -> None:
     code = command.main(args=argv, prog_name="keystores", standalone_mode=False)
     if isinstance(code, int) and code:  # typer returns (rather than raises) an Exit's code here
         sys.exit(code)
+
+
+# Commands whose first act on a store is to open the one their `store` parameter names, read-only, with the secret
+# their `password` parameter names: that open is begun as soon as the command line is read
+# (keystores.store.begin_opening), while the command imports its code. Each maps to what the command checks before
+# it opens the store, where that can fail: the secret is then not read ahead, so that no login is made that the
+# command would not make.
+_OPENS_FIRST: dict[str, Callable[[dict[str, Any]], bool] | None] = {
+    "keystores.cli.stores.list_entries": None,
+    "keystores.cli.stores.show_entry": None,
+    "keystores.cli.transfer_export.export_cmd": lambda kwargs: _export_opens(kwargs["out"], kwargs.get("force")),
+}
+
+
+# Commands that write to the store a parameter names (the function of the command line's words gives its address),
+# after what they read first: that store's opening is begun ahead without its secret (a token's module loaded and
+# the token found); the open itself logs in, read-write, as it would.
+_WRITES_TO: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "keystores.cli.transfer.import_cmd": lambda kwargs: (
+        None if kwargs.get("dest_type") or not kwargs["locations"]
+        else kwargs["locations"][0 if kwargs.get("cert") or kwargs.get("key") else -1]),
+    "keystores.cli.stores.delete_entry": lambda kwargs: None if kwargs.get("store_type") else kwargs["store"],
+    "keystores.cli.stores.rename_entry": lambda kwargs: None if kwargs.get("store_type") else kwargs["store"],
+}
+
+
+def _export_opens(out: str, force: bool | None) -> bool:
+    """Whether an export to `out` gets as far as opening its store: its output is refused before that when it
+    exists and --force is not given, or is a terminal (binary formats; a PEM export opens either way)."""
+    import os
+
+    return not sys.stdout.isatty() if out == "-" else bool(force) or not os.path.lexists(out)
+
+
+def _begin_opening(function: Any, kwargs: dict[str, Any]) -> None:
+    """The command's store's opening begun ahead, where its format can: a token's module loaded, the token found
+    and, with the PIN read here (and handed to the command: cli.common.read_ahead), logged in to, on a thread of its
+    own, while the command imports its code (the login lets the GIL go: ~5 ms of SoftHSM's C_Login). The
+    command's own open_store takes it up, or, given anything else (a --type, another module or PIN), starts afresh.
+    The PIN is not read here where reading it could wait on a person (a terminal) or warn (pass:), or where the
+    command may refuse before it opens the store."""
+    name = f"{function.__module__}.{function.__name__}"
+    writes_to = _WRITES_TO.get(name)
+    if writes_to is not None:
+        location = writes_to(kwargs)
+        if isinstance(location, str) and ":" in location:
+            from keystores.store import begin_opening
+
+            module = kwargs.get("module")
+            begin_opening(location, **({"module": module} if module else {}))
+        return
+    if name not in _OPENS_FIRST or kwargs.get("store_type"):
+        return
+    location = kwargs.get("store")
+    if not isinstance(location, str) or ":" not in location:  # an address with a prefix (a file needs nothing)
+        return
+    from keystores.store import begin_opening
+
+    source = kwargs.get("password")
+    opens = _OPENS_FIRST[name]
+    pin = None
+    if (isinstance(source, str) and not source.startswith("pass:")
+            and not (source == "stdin" and sys.stdin.isatty()) and (opens is None or opens(kwargs))):
+        from keystores.cli.common import read_ahead
+
+        pin = read_ahead(source, "password")
+        if pin is None:  # reading it failed: the command says so before it opens anything
+            return
+    module = kwargs.get("module")
+    begin_opening(location, password=pin, **({"module": module} if module else {}))
 
 
 def _typer_exit(exc: Exception) -> int | None:

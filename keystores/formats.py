@@ -86,7 +86,8 @@ class FormatRecord(FrozenValue):
     unavailable: Callable[[], str | None] | None  # why the format cannot be used here, or None
     #: called by open_store once it knows the format, before the backend's import, with the open's location and
     #: keywords (password=, writable=, options=): starts what the backend's open takes up (a token's login, on a
-    #: thread of its own while the backend is imported); raises nothing
+    #: thread of its own while the backend is imported); raises nothing. Called with ahead=True by
+    #: store.begin_opening, before the caller knows the password or mode: what needs neither (a token found)
     begin: Callable[..., None] | None
     variant_of: str | None  # another record's name whose backend reads and writes this one (DER: PEM)
     listed: bool  # in --type choices, help text and `keystores backends` (not: the in-memory store)

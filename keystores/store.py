@@ -167,6 +167,23 @@ def open_store(
     return _open_locked(loc, password, type, writable, create, fresh, profile, options)
 
 
+def begin_opening(location: str | os.PathLike[str], *, password: str | None = None, **options: Any) -> None:
+    """Start what opening the store at the address `location` will take up, for a caller that knows which store it
+    opens (the CLI, as soon as it has read the command line): where the address's format record has a `begin`,
+    while the caller imports and reads what it needs first (a token: its module loaded and the token found, on a
+    thread of its own; given its PIN as `password`, also logged in to, read-only). The open itself (open_store with
+    the same location and `options`) goes on from there; without a `password`, nothing is logged in to that the
+    open would not. Raises nothing: what is wrong, the open says."""
+    try:
+        loc = os.fspath(location)
+        record = formats.by_prefix(loc)
+        if record is None or record.begin is None or set(options) - set(record.options):
+            return
+        record.begin(loc, password=password, writable=False, options=options, ahead=True)
+    except Exception:
+        pass
+
+
 def _open_locked(loc: str, password: str | None, type: str | None, writable: bool, create: bool, fresh: bool,
                  profile: Profile, options: dict[str, Any]) -> KeyStore:
     if (writable or create) and _is_plain_path(loc):

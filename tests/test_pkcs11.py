@@ -356,6 +356,186 @@ def test_the_token_is_connected_to_on_a_thread_of_its_own_begun_before_the_backe
     assert sessions == +tokens._OPEN_SESSIONS
 
 
+def test_an_open_begun_ahead_logs_in_only_when_the_store_is_opened(token, monkeypatch):
+    """keystores.store.begin_opening (the CLI calls it once it has read the command line) has a worker load the
+    module and find the token, and wait: the login is made with the PIN and mode of the open that follows, on the
+    worker, and only if an open follows. An open of another token, or a store made directly, goes on as without it;
+    what connecting raised, open_store raises as before; no session is left open."""
+    import _thread
+
+    from keystores.backends.pkcs11 import connecting as module
+    from keystores.backends.pkcs11 import tokens
+    from keystores.backends.pkcs11.store import Pkcs11Store
+    from keystores.store import begin_opening
+
+    logins: list[tuple[int, str | None, bool]] = []
+    log_in = module.log_in
+
+    def recorded(token_, pin, writable, *args, **kwargs):
+        logins.append((_thread.get_ident(), pin, writable))
+        return log_in(token_, pin, writable, *args, **kwargs)
+
+    monkeypatch.setattr(module, "log_in", recorded)
+    sessions = +tokens._OPEN_SESSIONS
+    begin_opening(token.uri)
+    pending = module._pending[_thread.get_ident()]
+    assert pending.awaiting and pending.args[2:4] == (None, False)
+    module.abandon_pending()  # no open came: nothing was logged in to
+    assert logins == [] and module._pending == {} and sessions == +tokens._OPEN_SESSIONS
+    begin_opening(token.uri)
+    with _open(token) as store:
+        assert store.labels() == []
+    assert logins == [(logins[0][0], token.pin, False)] and logins[0][0] != _thread.get_ident()
+    begin_opening(token.uri)
+    with pytest.raises(WrongPassword) as wrong:
+        _open(token, password="999999")
+    assert wrong.value.exit_code == 3 and len(logins) == 2  # one attempt
+    begin_opening(token.uri)
+    with pytest.raises(PasswordRequired):
+        open_store(token.uri, password=None)
+    begin_opening(token.uri)
+    with _open(token, writable=True) as store:  # a write's login, begun ahead, is read-write
+        store.add(trusted_entry("ahead"))
+    assert logins[-1][1:] == (token.pin, True)
+    nope = f"pkcs11:token=nope?module-path={token.module}"
+    begin_opening(nope)
+    with pytest.raises(TokenNotFound) as missing:
+        open_store(nope, password=token.pin)
+    assert missing.value.exit_code == 4 and len(logins) == 4
+    begin_opening(nope)  # another token's open abandons it, and connects to its own
+    with _open(token) as store:
+        assert store.labels() == ["ahead"]
+    begin_opening(token.uri)
+    with Pkcs11Store(token.uri, password=token.pin) as direct:  # a store made directly takes it up too
+        assert direct.labels() == ["ahead"]
+    begin_opening(token.uri, password=token.pin)  # the PIN given: logged in to at once, on the worker
+    assert module._pending[_thread.get_ident()].args[2:4] == (token.pin, False)
+    with _open(token) as store:
+        assert store.labels() == ["ahead"]
+    begin_opening(token.uri, password="999999")
+    with pytest.raises(WrongPassword):
+        _open(token, password="999999")
+    begin_opening(token.uri, password=token.pin)
+    with _open(token, writable=True) as store:  # another mode: that session is closed, and a write's opened
+        assert store.labels() == ["ahead"]
+    begin_opening("/nonexistent/x.p12")  # a file's store begins nothing
+    begin_opening("pkcs11:token=x?module-path=/nonexistent/libnothing.so")
+    assert module._pending == {} and sessions == +tokens._OPEN_SESSIONS
+    assert [pin for _, pin, _ in logins] == [token.pin, "999999", None, token.pin, token.pin, token.pin, token.pin,
+                                             "999999", token.pin, token.pin]
+    assert [writable for _, _, writable in logins[-3:]] == [False, False, True]
+
+    def no_thread(*args):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(module, "start_new_thread", no_thread)  # where no thread can be had: connected here
+    begin_opening(token.uri)
+    module.abandon_pending()
+    begin_opening(token.uri)
+    with _open(token) as store:
+        assert store.labels() == ["ahead"]
+    assert logins[-1] == (_thread.get_ident(), token.pin, False) and len(logins) == 11
+    assert module._pending == {} and sessions == +tokens._OPEN_SESSIONS
+
+
+def test_the_cli_begins_the_store_it_opens_ahead(monkeypatch, tmp_path):
+    """cli.main begins the opening of the store a list, show or export names as soon as it has read the command
+    line, with the --module given and the PIN read there and handed to the command (read once: cli.common's
+    read_ahead); not read there from a terminal or pass:, nor for an export that refuses its output before it
+    opens the store. The store an import, delete or rename writes to is begun without its PIN. Any other command,
+    or a --type, begins nothing there."""
+    import inspect
+
+    from keystores.cli import common, main
+
+    import keystores.store
+
+    begun: list[tuple[str, str | None, dict[str, str]]] = []
+    monkeypatch.setattr(keystores.store, "begin_opening",
+                        lambda location, password=None, **options: begun.append((location, password, options)))
+    for name in [*main._OPENS_FIRST, *main._WRITES_TO]:
+        module, _, function = name.rpartition(".")
+        parameters = inspect.signature(getattr(__import__(module, fromlist=[function]), function)).parameters
+        assert {"module", "password"} <= set(parameters)
+        assert {"store", "store_type"} <= set(parameters) or {"locations", "dest_type", "cert"} <= set(parameters)
+    from keystores.cli.stores import delete_entry, list_entries, rename_entry, show_entry
+    from keystores.cli.transfer import import_cmd
+    from keystores.cli.transfer_export import export_cmd
+
+    pin = tmp_path / "pin"
+    pin.write_text("1234\n")
+    exists = tmp_path / "exists.pem"
+    exists.write_text("x")
+    monkeypatch.setenv("T_PIN", "5678")
+    main._begin_opening(list_entries, {"store": "pkcs11:token=a", "password": f"file:{pin}", "module": None})
+    main._begin_opening(export_cmd, {"store": "pkcs11:token=b", "module": "/m.so", "label": "x", "password": None,
+                                     "out": str(tmp_path / "new.pem")})
+    main._begin_opening(export_cmd, {"store": "pkcs11:token=c", "password": "env:T_PIN", "out": str(exists)})
+    main._begin_opening(export_cmd, {"store": "pkcs11:token=d", "password": "env:T_PIN", "out": str(exists),
+                                     "force": True})
+    main._begin_opening(show_entry, {"store": "pkcs11:token=e", "password": "pass:1111"})
+    main._begin_opening(show_entry, {"store": "pkcs11:token=f", "password": "env:NOT_SET_HERE"})
+    main._begin_opening(list_entries, {"store": "pkcs11:token=g", "store_type": "pkcs11"})
+    main._begin_opening(list_entries, {"store": "one.p12", "password": f"file:{pin}"})
+    assert begun == [("pkcs11:token=a", "1234", {}), ("pkcs11:token=b", None, {"module": "/m.so"}),
+                     ("pkcs11:token=c", None, {}), ("pkcs11:token=d", "5678", {}), ("pkcs11:token=e", None, {})]
+    # a write's store is begun without its secret (the open logs in, read-write): the token written to
+    begun.clear()
+    read = dict(common._read_ahead)
+    main._begin_opening(delete_entry, {"store": "pkcs11:token=h", "label": "x", "password": f"file:{pin}"})
+    main._begin_opening(rename_entry, {"store": "pkcs11:token=i", "module": "/m.so", "password": f"file:{pin}"})
+    main._begin_opening(import_cmd, {"locations": ["a.pem", "pkcs11:token=j"], "dest_password": f"file:{pin}"})
+    main._begin_opening(import_cmd, {"locations": ["pkcs11:token=k"], "cert": "c.pem", "dest_password": "env:T_PIN"})
+    main._begin_opening(import_cmd, {"locations": ["pkcs11:token=l", "b.p12"]})  # (a token source: read first)
+    main._begin_opening(import_cmd, {"locations": ["a.pem", "pkcs11:token=m"], "dest_type": "pkcs11"})
+    main._begin_opening(rename_entry, {"store": "pkcs11:token=n", "store_type": "pkcs11"})
+    main._begin_opening(import_cmd, {"locations": []})
+    assert begun == [("pkcs11:token=h", None, {}), ("pkcs11:token=i", None, {"module": "/m.so"}),
+                     ("pkcs11:token=j", None, {}), ("pkcs11:token=k", None, {})]
+    assert common._read_ahead == read
+    # each secret read ahead is the command's, once: the next read is a read again
+    pin.write_text("9999\n")
+    assert common.secret_from(f"file:{pin}", "password") == "1234"
+    assert common.secret_from(f"file:{pin}", "password") == "9999"
+    assert common.secret_from("env:T_PIN", "password") == "5678" and common._read_ahead == {
+        ("env:NOT_SET_HERE", "password"): common._read_ahead[("env:NOT_SET_HERE", "password")]}
+    with pytest.raises(UsageError, match="environment variable"):  # the error reading it ahead, raised there
+        common.secret_from("env:NOT_SET_HERE", "password")
+    assert common._read_ahead == {}
+
+
+def test_where_no_thread_can_be_had_the_token_is_connected_to_on_the_opening_thread(token, monkeypatch):
+    """connecting.Connecting.start falls back to connecting on the opening thread when no thread can be started
+    (it released its handshake lock twice there: "RuntimeError: release unlocked lock", an internal error), and
+    leaves that thread's signals as they were (a worker blocks every signal; the opening thread must not)."""
+    import _signal
+    import _thread
+
+    from keystores.backends.pkcs11 import connecting as module
+    from keystores.backends.pkcs11 import tokens
+
+    threads: list[int] = []
+    connect = module.connect
+
+    def recorded(*args, **kwargs):
+        threads.append(_thread.get_ident())
+        return connect(*args, **kwargs)
+
+    def no_thread(*args):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(module, "connect", recorded)
+    monkeypatch.setattr(module, "start_new_thread", no_thread)
+    sessions = +tokens._OPEN_SESSIONS
+    mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, [])
+    with _open(token) as store:
+        assert store.labels() == []
+    with pytest.raises(WrongPassword):
+        _open(token, password="999999")
+    assert threads == [_thread.get_ident()] * 2 and _signal.pthread_sigmask(_signal.SIG_BLOCK, []) == mask
+    assert module._pending == {} and sessions == +tokens._OPEN_SESSIONS
+
+
 def test_an_open_interrupted_while_its_token_is_connected_to_leaves_no_session_open(token, monkeypatch):
     """A Ctrl-C on the opening thread while the worker logs in (here: as it returns) stops the open, and the session
     the worker opened is closed (connecting.abandon_pending: by the next open, or at exit), not left logged in."""

@@ -11,6 +11,13 @@ C_Initialize. Pkcs11Store.__init__ takes the connection where it used to connect
 what connecting raised there: a store is open only once its token has been logged in to, with the same errors,
 messages and exit codes as before, in the same order.
 
+Measured (/tmp/token6/gil.py): python-pkcs11 keeps the GIL through its dlopen of the module (~2-4 ms: SoftHSM pulls
+in libcrypto), and C_Initialize is short; the GIL-free part is C_Login (~5 ms). So what a worker gains is the
+opening thread's work done while C_Login runs. The CLI begins a connection earlier still (keystores.store's
+begin_opening, `ahead`), as soon as it has read the command line: with the PIN for a read (the login then runs
+under the command's own imports), without it for a write (module and token found; the open logs in, read-write,
+on the worker, while the opening thread imports the writing half).
+
 python-pkcs11's objects (the library, the token, the session) are made by the worker and used by the opening
 thread only after the worker has ended (the lock it releases as its last act): never by both at once. The worker
 blocks every signal, so that a Ctrl-C goes to the opening thread as it always did; a connection no store took (an
@@ -49,21 +56,40 @@ _pending: dict[int, Connecting] = {}
 _exit_hook: list[bool] = []  # atexit's call of abandon_pending registered (once per process)
 
 
-def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any]) -> None:
+def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any],
+          ahead: bool = False) -> None:
     """Start connecting to the token `location` names, for the store about to be opened there. Raises nothing: where
     anything is amiss (a bad URI, no module, no python-pkcs11) nothing is started, and the store's own opening says
-    what, as it always has."""
-    abandon_pending()
-    if writable:
-        # A write imports the writing half and its source's code before it opens the token, and the worker's
-        # finding and login then take the GIL back and forth with an opening thread that is still importing:
-        # measured, import and delete were 2-3% slower with it (/tmp/token5/wimp.py), list and export faster.
-        return
+    what, as it always has.
+
+    `ahead` (keystores.store.begin_opening: the caller knows which store it opens next, before it imports what it
+    needs to): with a `password`, the whole connection, read-only, which the open with that PIN takes up; without
+    one (the caller does not know the PIN yet), the module is loaded and the token found, and the worker waits
+    there: the next begin() for the same module and token (open_store's) has it log in with its PIN and mode, and a
+    store's take() does if no begin() did. A connection no open takes is abandoned (its session closed) by the
+    next begin() or at exit."""
+    pending = _pending.get(get_ident())
     try:
         from keystores.backends.pkcs11.uri import Pkcs11Uri
 
         uri = Pkcs11Uri.parse(location)
         module_path = resolve_module(uri.module_path, uri.module_name, options.get("module"), store=location)
+    except Exception:  # the store's opening raises it again, where it always did
+        abandon_pending()
+        return
+    if pending is not None and not ahead:
+        if pending.awaiting and pending.args[:2] == (module_path, uri):
+            pending.log_in(password, writable)
+            return
+        if pending.args[:4] == (module_path, uri, password, writable):  # begun ahead with this PIN and mode
+            return
+    abandon_pending()
+    if writable and not ahead:
+        # A write imports the writing half and its source's code before it opens the token, and the worker's
+        # finding and login then take the GIL back and forth with an opening thread that is still importing:
+        # measured, import and delete were 2-3% slower with it (/tmp/token5/wimp.py), list and export faster.
+        return
+    try:
         if not os.path.isfile(module_path):
             return
         from keystores.backends.pkcs11.library import import_pkcs11
@@ -77,16 +103,21 @@ def begin(location: str, *, password: str | None, writable: bool, options: dict[
 
         atexit.register(abandon_pending, every=True)
         _exit_hook.append(True)
-    _pending[get_ident()] = connecting = Connecting(module_path, uri, password, writable, location)
+    waits = ahead and password is None
+    _pending[get_ident()] = connecting = Connecting(module_path, uri, password, writable and not waits, location,
+                                                    ahead=waits)
     connecting.start()
 
 
 def take(module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool) -> Connecting | None:
-    """The connection begin() started for this very open (the same module, token, PIN and mode), else None. It stays
-    pending (abandon_pending closes it) until the store calls taken()."""
+    """The connection begin() started for this very open (the same module, token, PIN and mode), else None; one
+    begun ahead and not yet told to log in is told now. It stays pending (abandon_pending closes it) until the store
+    calls taken()."""
     connecting = _pending.get(get_ident())
     if connecting is None:
         return None
+    if connecting.awaiting and connecting.args[:2] == (module_path, uri):
+        connecting.log_in(pin, writable)
     if connecting.args[:4] == (module_path, uri, pin, writable):
         return connecting
     abandon_pending()
@@ -112,35 +143,65 @@ _ABANDONED = RuntimeError("a token's connection no store took")
 
 
 class Connecting:
-    """connect() run on a thread of its own (or on this one, where no thread can be had)."""
+    """connect() run on a thread of its own (or on this one, where no thread can be had). Begun `ahead`, the worker
+    waits once the token is found until log_in() gives it the PIN and mode (or abandon() tells it to log in to
+    nothing)."""
 
-    __slots__ = ("_done", "_outcome", "_started", "args")
+    __slots__ = ("_ahead", "_done", "_logging_in", "_outcome", "_started", "_threaded", "_told", "args", "awaiting")
 
-    def __init__(self, module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, location: str) -> None:
+    def __init__(self, module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, location: str, *,
+                 ahead: bool = False) -> None:
         self.args = (module_path, uri, pin, writable, location)
         self._outcome: tuple[Any, Any, Any] | BaseException | None = None
         self._done = allocate_lock()
         self._done.acquire()  # released once connect() returned or raised
         self._started = allocate_lock()
         self._started.acquire()  # released by the worker just before python-pkcs11 loads the module
+        self._ahead = ahead
+        self.awaiting = ahead  # begun ahead, and not yet told whether and how to log in
+        self._told: tuple[str | None, bool] | None = None  # what log_in() said: (PIN, writable); None: no login
+        self._logging_in = allocate_lock()  # ahead: the worker waits for it; log_in() releases it
+        self._logging_in.acquire()
+        self._threaded = False
 
     def start(self) -> None:
         """The worker started, and this thread back once the worker is about to load the module."""
+        self._threaded = True  # (before the worker can run: it reads it)
         try:
             start_new_thread(self._run, ())
-        except RuntimeError:  # no thread to be had: connected here, as before
-            self._started.release()
-            self._run()
+        except RuntimeError:  # no thread to be had: connected here (begun ahead: when log_in() says how)
+            self._threaded = False
+            if not self.awaiting:
+                self._run(on_worker=False)
+            return
         # This thread lets the GIL go until the worker is about to load the module: a new thread runs only once it
         # has the GIL, and a thread that must take the GIL back after a system call (a stat lets it go) waits up
         # to sys.getswitchinterval() (5 ms) while this one imports. From there the worker keeps the GIL through
         # python-pkcs11's dlopen and lets it go in C_Initialize, where this thread takes it.
         self._started.acquire()
 
-    def _run(self) -> None:
+    def log_in(self, pin: str | None, writable: bool) -> None:
+        """Have a connection begun ahead log in with `pin`, read-only or not. (This thread goes on at once: waiting
+        until the worker was at C_Login, as start() waits until it loads the module, made a delete ~1 ms slower,
+        /tmp/token6/wimpc.py.)"""
+        self.awaiting = False
+        self.args = (*self.args[:2], pin, writable, self.args[4])
+        self._told = (pin, writable)
+        self._logging_in.release()
+        if not self._threaded:  # no worker (no thread could be had): connected here
+            self._run(on_worker=False)
+
+    def _await_login(self) -> tuple[str | None, bool] | None:
+        """On the worker, with the token found: what log_in() says, once it says it."""
+        self._logging_in.acquire()
+        return self._told
+
+    def _run(self, on_worker: bool = True) -> None:
         try:
-            _block_signals()
-            self._outcome = connect(*self.args, started=self._started.release)
+            if on_worker:  # (never on the opening thread: its Ctrl-C would never be delivered again)
+                _block_signals()
+            self._outcome = connect(*self.args, started=self._started.release,
+                                    told=self._await_login if self._ahead and self._threaded else None)
         except BaseException as exc:  # raised by result(), on the opening thread
             self._outcome = exc
         finally:
@@ -162,13 +223,19 @@ class Connecting:
         return outcome
 
     def abandon(self) -> None:
-        """No store is made of it after all: wait for the worker, and close the session it opened."""
-        self._wait()
-        if isinstance(self._outcome, tuple):
+        """No store is made of it after all: wait for the worker (a worker begun ahead logs in to nothing), and close
+        the session it opened."""
+        if self.awaiting:
+            self.awaiting = False
+            self._told = None
+            self._logging_in.release()
+        if self._threaded:
+            self._wait()
+        if isinstance(self._outcome, tuple) and self._outcome[2] is not None:
             with contextlib.suppress(Exception):
                 self._outcome[2].close()
             session_closed(self.args[0])
-            self._outcome = _ABANDONED  # (a second abandon finds nothing to close)
+        self._outcome = _ABANDONED  # (a second abandon finds nothing to close)
 
 
 def _block_signals() -> None:
@@ -183,9 +250,11 @@ def _block_signals() -> None:
 
 
 def connect(module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, location: str, *,
-            started: Callable[[], None] | None = None) -> tuple[Any, Any, Any]:
+            started: Callable[[], None] | None = None,
+            told: Callable[[], tuple[str | None, bool] | None] | None = None) -> tuple[Any, Any, Any]:
     """The module loaded (C_Initialize, once per process), the token found, and a session logged in to it.
-    `started` is called once the module's file is checked, just before python-pkcs11 loads it."""
+    `started` is called once the module's file is checked, just before python-pkcs11 loads it; `told`, where given,
+    once the token is found, says with what PIN and mode to log in (None: no login, and no session is returned)."""
     real = os.path.realpath(module_path)
     lib = loaded(real)
     if lib is None:
@@ -195,12 +264,19 @@ def connect(module_path: str, uri: Pkcs11Uri, pin: str | None, writable: bool, l
     if lib is None:
         lib = initialise(module_path, real, store=location)
     token = find_token(lib, module_path, label=uri.token, serial=uri.serial, store=location)
-    return lib, token, log_in(token, pin, writable, module_path, location)
+    mapper = attribute_mapper()
+    if told is not None:
+        login = told()
+        if login is None:
+            return lib, token, None
+        pin, writable = login
+    return lib, token, log_in(token, pin, writable, module_path, location, mapper=mapper)
 
 
-def log_in(token: Any, pin: str | None, writable: bool, module_path: str, location: str) -> Any:
+def log_in(token: Any, pin: str | None, writable: bool, module_path: str, location: str, *,
+           mapper: Any = None) -> Any:
     """A session on `token` logged in with `pin`: one C_Login per open, so that a wrong PIN is reported at once and
-    never retried (tokens lock the PIN after a few)."""
+    never retried (tokens lock the PIN after a few). `mapper`: attribute_mapper(), made already."""
     from pkcs11 import PKCS11Error, TokenFlag
     from pkcs11 import exceptions as ck
 
@@ -209,7 +285,8 @@ def log_in(token: Any, pin: str | None, writable: bool, module_path: str, locati
     if pin is None and (needs_login or writable):
         raise PasswordRequired(f"token '{label}' needs its user PIN", store=location,
                                hint=Hint(": give {}", option="--password SOURCE", keyword="password"))
-    mapper = attribute_mapper()
+    if mapper is None:
+        mapper = attribute_mapper()
     try:
         session = token.open(rw=writable, user_pin=pin, attribute_mapper=mapper)
     except ck.UserAlreadyLoggedIn:

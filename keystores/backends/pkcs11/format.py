@@ -19,11 +19,13 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any]) -> None:
-    """The token's connection started while the backend is imported (keystores.backends.pkcs11.connecting)."""
+def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any],
+          ahead: bool = False) -> None:
+    """The token's connection started while the backend is imported (keystores.backends.pkcs11.connecting); `ahead`,
+    its module loaded and the token found while the caller still imports what it needs before it opens the store."""
     from keystores.backends.pkcs11.connecting import begin as begin_connecting
 
-    begin_connecting(location, password=password, writable=writable, options=options)
+    begin_connecting(location, password=password, writable=writable, options=options, ahead=ahead)
 
 
 RECORDS = (
