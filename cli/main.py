@@ -167,33 +167,56 @@ def _exit_at_once(status: object) -> None:
 
     The teardown frees every module, class and function start-up made, one by one: ~4-6 M instructions, 1.5-2 ms
     of CPU, after `list one.p12`, `list s.kdb` or `list sql:nss` has printed its last line (callgrind and
-    bench/run's "start-up:" rows; the floors there end the same way, bench/harness.py FLOOR_END). By then every
-    store is written and closed: each write is an atomic rename after an fsync, a database commits before its
-    command returns. What the teardown would still do is done here or is a reason to return: the standard streams
-    are flushed (a failing flush is left to Python, which reports it as it always does); atexit callbacks,
-    `threading`'s joins, a tracer or profiler, `python -i`, and python-pkcs11 or PyKCS11, whose library objects
-    call C_Finalize as they are freed, each mean Python's own exit."""
-    if status is None:
-        status = 0
-    elif not isinstance(status, int):
-        return  # a message Python prints before exiting 1
-    if (any(name in sys.modules for name in ("threading", "pkcs11", "PyKCS11")) or sys.gettrace() is not None
-            or sys.getprofile() is not None or sys.flags.inspect):
+    bench/run's "start-up:" rows; the floors there end the same way, bench/harness.py _floor_end); after a token
+    command, python-pkcs11's and SoftHSM's too (`list pkcs11:...`: from its last line to the parent's wait 4.8 ms
+    through the teardown, 2.0 ms here, C_Finalize included). By then every store is written
+    and closed: each write is an atomic rename after an fsync, a database commits before its command returns, a
+    token's objects are made by then. What the teardown would still do is done here, in its order, or is a reason
+    to return: a `threading` thread still running (Python's exit waits for it), then the atexit callbacks (run
+    here), python-pkcs11's libraries finalized (C_Finalize, what freeing them does), the standard streams flushed
+    (a failing flush is left to Python, which reports it as it always does). A tracer or profiler, `python -i`, and
+    PyKCS11 (whose library objects finalize as Python frees them) each mean Python's own exit.
+
+    From here on Ctrl-C ends the process at once with `status`: the command has done what it reports, and the
+    interrupt met the end of the process, not the command (before, it met Python's teardown: a traceback from
+    `threading._shutdown`, or, once Python had restored the default handler, death by SIGINT after a token
+    command's export had written its file)."""
+    message = status is not None and not isinstance(status, int)  # one Python prints before exiting 1
+    code = 1 if message else status or 0
+    import _signal
+    import os
+
+    _signal.signal(_signal.SIGINT, lambda signum, frame: os._exit(code))
+    if (message or "PyKCS11" in sys.modules or sys.gettrace() is not None or sys.getprofile() is not None
+            or sys.flags.inspect):
+        return
+    threading = sys.modules.get("threading")  # python-pkcs11 imports it; keystores' own threads are _thread's
+    if threading is not None and any(thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
+                                     for thread in threading.enumerate()):
         return
     import atexit
 
-    callbacks = getattr(atexit, "_ncallbacks", None)  # CPython's count; without it, Python's own exit
-    if callbacks is None or callbacks():
+    run_callbacks = getattr(atexit, "_run_exitfuncs", None)  # CPython's; without it, Python's own exit
+    if run_callbacks is None:
         return
+    run_callbacks()  # as Python's exit runs them (and then no more: they are cleared)
+    pkcs11 = sys.modules.get("pkcs11")
+    if pkcs11 is not None:
+        libraries = getattr(pkcs11, "_loaded", None)  # python-pkcs11's {module path: lib}, made by pkcs11.lib()
+        if not isinstance(libraries, dict):
+            return
+        try:
+            for library in libraries.values():
+                library.finalize()
+        except Exception:  # Python's exit frees them as it always has
+            return
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
         return
-    import os
-
-    os._exit(status)
+    os._exit(code)
 
 
 def no_core_dumps() -> None:

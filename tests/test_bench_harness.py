@@ -99,16 +99,17 @@ def test_a_floor_runs_with_the_cyclic_collector_set_as_keystores_sets_it(install
 
 
 def test_a_floor_ends_as_keystores_command_line_ends(install: harness.Install, tmp_path: Path) -> None:
-    """Install.floor ends by cli.main's _exit_at_once: without Python's teardown, and through it where keystores'
-    run would go through it too (python-pkcs11 loaded, as in the token floors)."""
+    """Install.floor ends by cli.main's _exit_at_once: without Python's teardown (python-pkcs11 loaded too, as in the
+    token floors), and through it where keystores' run would go through it too (a profiler)."""
     probe = ("import os, sys\n"
              "def _hook(event, args, write=os.write):\n"
              "    if event == 'cpython.PyInterpreterState_Clear':\n"
              "        write(1, b'teardown\\n')\n"
              "sys.addaudithook(_hook)\n")
+    extras = ("", "import pkcs11\n", "sys.setprofile(lambda *args: None)\n")
     ended = [subprocess.run(install.floor("MAC floor", probe + extra), capture_output=True, text=True, cwd=tmp_path,
-                            check=True).stdout for extra in ("", "import pkcs11\n")]
-    assert ended == ["", "teardown\n"]
+                            check=True).stdout for extra in extras]
+    assert ended == ["", "", "teardown\n"]
 
 
 def test_the_token_floors_log_in_importing_no_keystores_package_and_the_lean_one_no_asn1crypto(
