@@ -186,7 +186,9 @@ def _exit_at_once(status: object) -> None:
     import _signal
     import os
 
-    _signal.signal(_signal.SIGINT, lambda signum, frame: os._exit(code))
+    # Ctrl-C, and one raised again after it met a weakref callback (keystores.cli._RaisedAgain: on SIGALRM)
+    for signum in (_signal.SIGINT, getattr(_signal, "SIGALRM", _signal.SIGINT)):
+        _signal.signal(signum, lambda signum, frame: os._exit(code))
     if (message or "PyKCS11" in sys.modules or sys.gettrace() is not None or sys.getprofile() is not None
             or sys.flags.inspect):
         return

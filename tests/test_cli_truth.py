@@ -724,19 +724,36 @@ def test_ctrl_c_as_a_write_renames_or_creates_its_file_is_not_a_denied_change(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pem"]
 
 
-def test_ctrl_c_while_the_command_line_loads_is_the_command_s_interrupt(tmp_path: Path) -> None:
-    """The console script's entry (keystores.cli.entry, pyproject's [project.scripts]) takes Ctrl-C before cli/main.py
-    and what it imports load: an interrupt there exits 130 with the one line, where Python's handler printed a
-    traceback and exited 1."""
-    probe = ("import os, signal, sys\n"
+def _interrupted_while_loading(tmp_path: Path, interrupt: str) -> subprocess.CompletedProcess[str]:
+    """`keystores version` through the console script's entry, with `interrupt` (Python lines; os, signal and
+    weakref imported) run as the command line looks for keystores.cli.options, one of the modules cli/main.py
+    imports."""
+    probe = ("import os, signal, sys, weakref\n"
              "class Interrupting:\n"
              "    def find_spec(self, name, path=None, target=None):\n"
              "        if name == 'keystores.cli.options':\n"
-             "            os.kill(os.getpid(), signal.SIGINT)\n"
+             + "".join(f"            {line}\n" for line in interrupt.splitlines()) +
              "        return None\n"
              "sys.argv = ['keystores', 'version']\n"
              "from keystores.cli import entry\n"
              "sys.meta_path.insert(0, Interrupting())\n"
              "entry()\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path)
+
+
+def test_ctrl_c_that_lands_in_a_weakref_callback_is_still_the_command_s_interrupt(tmp_path: Path) -> None:
+    """Ctrl-C raised where Python cannot raise (a weakref callback, through which importlib drops each module's
+    lock) is raised again once the callback returns: exit 130 with the one line, where Python printed "Exception
+    ignored in ..." and the command ran on to exit 0."""
+    done = _interrupted_while_loading(tmp_path, "held = type('Held', (), {})()\n"
+                                      "kept = weakref.ref(held, lambda ref: os.kill(os.getpid(), signal.SIGINT))\n"
+                                      "del held")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "keystores: interrupted; nothing was changed\n", "")
+
+
+def test_ctrl_c_while_the_command_line_loads_is_the_command_s_interrupt(tmp_path: Path) -> None:
+    """The console script's entry (keystores.cli.entry, pyproject's [project.scripts]) takes Ctrl-C before cli/main.py
+    and what it imports load: an interrupt there exits 130 with the one line, where Python's handler printed a
+    traceback and exited 1."""
+    done = _interrupted_while_loading(tmp_path, "os.kill(os.getpid(), signal.SIGINT)")
     assert (done.returncode, done.stderr, done.stdout) == (130, "keystores: interrupted; nothing was changed\n", "")
