@@ -90,7 +90,7 @@ def generate(curve_oid: str, size: int) -> tuple[bytes, bytes] | None:
     found = _library(_keygen_prototypes)
     if found is None:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     nid = found.OBJ_txt2nid(curve_oid.encode("ascii"))
     context = found.EVP_PKEY_CTX_new_id(_EVP_PKEY_EC, None) if nid else None
@@ -128,7 +128,7 @@ def sign(pkcs8: bytes, data: bytes, hash_name: str) -> bytes | None:
     found = _library(_signing_prototypes, _decoding_prototypes)
     if found is None or hash_name not in OPENSSL_DIGESTS:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     start = ctypes.c_char_p(pkcs8)
     return _signed(found, found.d2i_AutoPrivateKey(None, ctypes.byref(start), len(pkcs8)), data, hash_name)
@@ -149,7 +149,7 @@ def sign_ec(curve_oid: str, scalar: bytes, point: bytes, data: bytes, hash_name:
 def _signed(found: Any, key: int | None, data: bytes, hash_name: str) -> bytes | None:
     """The signature of the EVP_PKEY `key` (freed here) over `data`, or None where there is no key or libcrypto
     fails."""
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     digest = found.EVP_get_digestbyname(OPENSSL_DIGESTS[hash_name]) if key else None
     context = found.EVP_MD_CTX_new() if digest else None

@@ -55,7 +55,7 @@ def _by_libcrypto(password: bytes, salt: bytes, purpose_id: int, iterations: int
     digest = _digest(library, hash_name)
     if not digest:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     out = ctypes.create_string_buffer(size)
     if library.PKCS12_key_gen_uni(password, len(password), salt, len(salt), purpose_id, max(1, iterations), size,
@@ -83,7 +83,7 @@ def iterated_digest(data: bytes, iterations: int, hash_name: str) -> bytes | Non
     found = _ITERATED[hash_name]
     if found is None:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     cipher, digest, key_length = found
     key, iv = ctypes.create_string_buffer(key_length), ctypes.create_string_buffer(16)
@@ -98,7 +98,7 @@ _DIGEST_SIZES = {"md5": 16, "sha1": 20}
 
 def _one_block(library: Any, hash_name: str) -> tuple[int, int, int] | None:
     """(cipher, fetched digest, the cipher's key length) for iterated_digest, or None."""
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     size = _DIGEST_SIZES.get(hash_name)
     name = _OPENSSL_NAMES.get(hash_name)

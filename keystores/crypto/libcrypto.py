@@ -54,7 +54,7 @@ def declared(caller: str, prototypes: Callable[[Any], dict[str, tuple[list[Any],
     if caller not in _DECLARED:
         found = library()
         if found is not None:
-            import ctypes
+            from keystores.crypto import lean_ctypes as ctypes
 
             try:
                 for function, (arguments, result) in prototypes(ctypes).items():
@@ -83,7 +83,7 @@ def _load() -> Any:
     names = _NAMES.get(sys.platform, ())
     if not names:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     pointer, number, address = ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p
     prototypes = {  # name: (argument types, result type)
@@ -125,7 +125,7 @@ def cbc(cipher: str, key: bytes, iv: bytes, data: bytes, *, decrypt: bool) -> by
     cipher_function = by_length.get(len(key))
     if found is None or cipher_function is None or len(iv) != block or len(data) % block:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     context = found.EVP_CIPHER_CTX_new()
     if not context:
@@ -193,7 +193,7 @@ def ec_public_point(curve_oid: str, scalar: bytes) -> bytes | None:
         return None
     value = point = None
     try:
-        import ctypes
+        from keystores.crypto import lean_ctypes as ctypes
 
         value = found.BN_bin2bn(scalar, len(scalar), None)
         order = found.EC_GROUP_get0_order(group)
@@ -223,7 +223,7 @@ def base64_encode(data: bytes) -> bytes | None:
     found = declared(f"{__name__}.base64", _base64_prototypes)
     if found is None or len(data) > _BASE64_MOST:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     size = (len(data) + 2) // 3 * 4
     out = ctypes.create_string_buffer(size + 1)  # (EVP_EncodeBlock ends its output with a NUL)
@@ -237,7 +237,7 @@ def base64_decode(text: bytes, padding: int) -> bytes | None:
     found = declared(f"{__name__}.base64", _base64_prototypes)
     if found is None or len(text) > _BASE64_MOST:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     size = len(text) // 4 * 3  # (EVP_DecodeBlock decodes the padding too, as zero bytes)
     out = ctypes.create_string_buffer(max(size, 1))

@@ -86,7 +86,7 @@ def _key(spki_der: bytes) -> int | None:
         key = _ec_public_key(spki_der)
         decoding = libcrypto.declared(f"{__name__}.d2i", _decoding_prototypes) if key is None else None
         if decoding is not None:
-            import ctypes
+            from keystores.crypto import lean_ctypes as ctypes
 
             start = ctypes.c_char_p(spki_der)
             key = decoding.d2i_PUBKEY(None, ctypes.byref(start), len(spki_der)) or None
@@ -133,7 +133,7 @@ def ec_key(group: bytes, point: bytes, scalar: bytes | None = None) -> int | Non
     found = libcrypto.declared(f"{__name__}.ec_key", _fromdata_prototypes)
     if found is None:
         return None
-    import ctypes
+    from keystores.crypto import lean_ctypes as ctypes
 
     parameter = _parameter_type(ctypes)
     parameters = (parameter * 4)()
