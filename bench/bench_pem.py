@@ -19,6 +19,7 @@ from harness import (
     DER_CHILDREN,
     FLOOR_WHAT,
     FLOORS,
+    LEAN_CTYPES,
     command_rows,
     measure_runs,
     startup_note,
@@ -173,7 +174,7 @@ def pem_key_floor(path: Path, password_variable: str) -> str:
     checks the key's public point and the certificates, which this leaves out: stricter than it needs)."""
     name = f"PEM key floor ({path.name})"
     FLOORS[name] = (
-        "import binascii, ctypes, _hashlib, os\n"
+        "import binascii, _hashlib, os\n" + LEAN_CTYPES +
         f"text = open({str(path)!r}, 'rb').read()\n"
         "blocks = {}  # the body of each block (after its headers, if any): its label's\n"
         "for part in text.split(b'-----BEGIN ')[1:]:\n"

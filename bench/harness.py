@@ -90,6 +90,27 @@ _SIDE_BY_SIDE = ("import _thread\ndone = _thread.allocate_lock()\ndone.acquire()
                  "def beside(work):\n    def run():\n        try:\n            work()\n        finally:\n"
                  "            done.release()\n    _thread.start_new_thread(run, ())\n")
 
+# keystores' own lean ctypes (keystores/crypto/lean_ctypes.py: ctypes' types and CDLL made from _ctypes, without the
+# ~7.5 M instructions of ctypes/__init__.py), as `ctypes`, once per floor: a floor reaches the interpreter's libcrypto
+# the cheapest way keystores knows. Its file runs alone (it imports nothing of keystores) through importlib's frozen
+# loader, so the floor imports nothing else for it (no braces here: _AES_CBC is formatted); in the development venv,
+# whose editable install puts no keystores folder on sys.path, found by its finder (keystores is not imported).
+LEAN_CTYPES = (
+    "try:\n    ctypes\nexcept NameError:\n"
+    "    import _frozen_importlib as _floor_bootstrap, _frozen_importlib_external as _floor_external\n"
+    "    import sys as _floor_sys\n"
+    "    _floor_file = next((file for file in (folder + '/keystores/crypto/lean_ctypes.py'\n"
+    "                                          for folder in _floor_sys.path) if os.path.isfile(file)), None)\n"
+    "    if _floor_file is None:  # the development venv's editable finder knows where keystores is\n"
+    "        _floor_spec = next(spec for spec in (finder.find_spec('keystores', None)\n"
+    "                                             for finder in _floor_sys.meta_path if hasattr(finder, 'find_spec'))\n"
+    "                           if spec is not None)\n"
+    "        _floor_file = _floor_spec.submodule_search_locations[0] + '/crypto/lean_ctypes.py'\n"
+    "    _floor_loader = _floor_external.SourceFileLoader('lean_ctypes', _floor_file)\n"
+    "    ctypes = _floor_bootstrap.module_from_spec(_floor_bootstrap.spec_from_loader('lean_ctypes', _floor_loader))\n"
+    "    _floor_loader.exec_module(ctypes)\n"
+)
+
 FLOORS = {
     # pip's console-script launcher alone (whatever it imports: `re` in older pips, `sys` in newer)
     "console-script floor": "",
@@ -115,7 +136,7 @@ FLOORS = {
     # and one signature. The cryptography floor above costs more; keystores no longer loads cryptography for these
     # (2026-12-07), so they are held to this one.
     "libcrypto EC floor": (
-        "import _hashlib, os, ctypes\n"
+        "import _hashlib, os\n" + LEAN_CTYPES +
         "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
         "p, n, size_p = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)\n"
         "for name, args, res in (('EVP_PKEY_CTX_new_id', [n, p], p), ('EVP_PKEY_keygen_init', [p], n),\n"
@@ -156,7 +177,7 @@ _LOADS_CRYPTOGRAPHY = {"cryptography floor", "BCFKS floor"}
 # ctypes):
 # what a floor pays to decrypt a store's encrypted parts without cryptography (derivation_floor's `ciphers`)
 _AES_CBC = (
-    "import ctypes, _hashlib, os\n"
+    "import _hashlib, os\n" + LEAN_CTYPES +
     "lib = ctypes.CDLL('libcrypto.so.3', mode=os.RTLD_NOLOAD)\n"
     "p, n = ctypes.c_void_p, ctypes.c_int\n"
     "lib.EVP_CIPHER_CTX_new.restype = lib.EVP_aes_256_cbc.restype = p\n"
@@ -264,7 +285,7 @@ def _nss_open(folder: Path, password_variable: str) -> str:
     """The NSS floor's code (nss_floor): `keys` and `certs` are its connections to key4.db and cert9.db, `objects`
     cert9.db's objects as (id, class, nickname, value, issuer, serial), `count` the password check's iterations."""
     return (
-        "import _sqlite3, ctypes, _hashlib, os\n"
+        "import _sqlite3, _hashlib, os\n" + LEAN_CTYPES +
         f"folder = {str(folder)!r}\n"
         "keys, certs = _sqlite3.connect(folder + '/key4.db'), _sqlite3.connect(folder + '/cert9.db')\n"
         "salt, check = keys.execute(\"SELECT item1, item2 FROM metaData WHERE id = 'password'\").fetchone()\n"
@@ -447,7 +468,7 @@ def _nss_new(folder: Path, password_variable: str, derivations: int, *, before: 
         for handle, file, table in (("keys", "key4.db", "nssPrivate"), ("certs", "cert9.db", "nssPublic")))
     work, _ = _derivations(derivations, 10_000, None, secret="pass_key", salt="salts[salt]")
     return (
-        "import _sqlite3, ctypes, _hashlib, os\n"
+        "import _sqlite3, _hashlib, os\n" + LEAN_CTYPES +
         f"folder = {str(folder)!r}\n"
         "os.mkdir(folder, 0o700)\n"
         f"global_salt, salts = os.urandom(20), [os.urandom(32) for _ in range({derivations})]\n"

@@ -63,8 +63,10 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
         argv = install.floor(name)
         text = Path(argv[0]).read_text()
         assert text.splitlines()[0] == launcher.splitlines()[0]  # the same interpreter, started the same way
-        # keystores is named only in the text of the end it shares with keystores (harness._floor_end), never imported
-        assert "keystores" not in text.split("\n", 1)[1].replace(harness._floor_end(), "")
+        # keystores is named only in the text of the end it shares with keystores (harness._floor_end) and of the
+        # lean ctypes it runs from keystores' file alone (harness.LEAN_CTYPES), never imported
+        body = text.split("\n", 1)[1].replace(harness._floor_end(), "").replace(harness.LEAN_CTYPES, "")
+        assert "keystores" not in body
         loaded = _modules(argv, tmp_path)
         assert not {module for module in loaded if module.startswith("keystores")}, name
     # the cryptography floor signs without ECDSA.__init__'s import of the openssl backend, as keystores does
@@ -75,7 +77,8 @@ def test_each_floor_is_the_launcher_without_keystores(install: harness.Install, 
     # and its derivations go to _hashlib, not hashlib (whose import makes every constructor: keystores no longer
     # imports it on these paths)
     loaded = _modules(install.floor("libcrypto EC floor"), tmp_path)
-    assert "ctypes" in loaded and not {module for module in loaded if module.startswith("cryptography")}
+    assert "_ctypes" in loaded and "ctypes" not in loaded  # keystores' lean ctypes (harness.LEAN_CTYPES)
+    assert not {module for module in loaded if module.startswith("cryptography")}
     lean = harness.derivation_floor(3, after="libcrypto EC floor")
     loaded = _modules(install.floor(lean), tmp_path)
     assert "_hashlib" in loaded and "hashlib" not in loaded
@@ -227,7 +230,7 @@ def test_a_floor_with_ciphers_decrypts_that_many_times_through_libcrypto(install
     assert name == "2 derivations + 1 AES-CBC floor" and "+ 1 AES-256-CBC" in harness.FLOOR_WHAT[name]
     counted = harness.FLOORS[name].replace(
         "for _ in range(1):\n", "calls = []\nfor _ in range(1):\n    calls.append(1)\n") + (
-        "import sys\nprint(len(calls), 'ctypes' in sys.modules, 'cryptography' in sys.modules)\n")
+        "import sys\nprint(len(calls), '_ctypes' in sys.modules, 'cryptography' in sys.modules)\n")
     done = subprocess.run([*install.floor(name, counted)], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1 True False"
@@ -273,7 +276,7 @@ def test_the_nss_floor_opens_both_files_with_one_query_each_and_checks_the_passw
                            env={**os.environ, "FLOOR_PW": "not-it"})
     assert wrong.returncode != 0 and "the password does not open the database" in wrong.stderr
     loaded = _modules(install.floor(name), tmp_path, right)
-    assert {"_sqlite3", "_hashlib", "ctypes"} <= loaded and "hashlib" not in loaded
+    assert {"_sqlite3", "_hashlib", "_ctypes"} <= loaded and not {"hashlib", "ctypes"} & loaded
     assert not {module for module in loaded if module.split(".")[0] in ("sqlite3", "cryptography", "keystores")}
 
 
