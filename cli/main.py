@@ -234,25 +234,7 @@ def no_core_dumps() -> None:
 
 
 def _run(argv: list[str] | None) -> None:
-    no_core_dumps()  # first: a crash's core file would hold every password read
-    # The C module that `signal` wraps: importing `signal` makes enums of every signal and handler (~0.6 ms of each
-    # run, bench/bench_core.py "start-up:" rows), none of which is used here.
-    import _signal
-
-    _signal.signal(_signal.SIGINT, _on_interrupt)
-    _show_warnings_in_our_words()
-    # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
-    # The entry warnings.filterwarnings("ignore", message="DSA is deprecated") makes, without its `re`, in the list
-    # the warnings module shares with its C part (`_warnings`, always loaded): a run that warns of nothing
-    # imports no warnings module (~1.4 M instructions, ~0.3 ms). Where the warnings module is loaded, its own
-    # list: the one warnings are filtered by, which catch_warnings (pytest's, a caller's) replaces with a copy.
-    loaded = sys.modules.get("warnings")
-    filters = loaded.filters if loaded is not None else getattr(_warnings, "filters", None)
-    if filters is None:  # an interpreter whose C part shares no list: the warnings module's own
-        import warnings
-
-        filters = warnings.filters
-    filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
+    _prepare()
     try:
         _dispatch(sys.argv[1:] if argv is None else list(argv))
     except _Interrupted:
@@ -289,6 +271,29 @@ def _run(argv: list[str] | None) -> None:
         sys.exit(1)  # ExitCode.FAILURE
     # ExitCode.OK, spelled as the number: keystores.exit_codes (and the enum module) is for runs that fail.
     sys.exit(0)
+
+
+def _prepare() -> None:
+    """What a run sets up before it reads its command line."""
+    no_core_dumps()  # first: a crash's core file would hold every password read
+    # The C module that `signal` wraps: importing `signal` makes enums of every signal and handler (~0.6 ms of each
+    # run, bench/bench_core.py "start-up:" rows), none of which is used here.
+    import _signal
+
+    _signal.signal(_signal.SIGINT, _on_interrupt)
+    _show_warnings_in_our_words()
+    # keytool still makes DSA keys and stores hold them; cryptography's plan to drop DSA is not the user's concern.
+    # The entry warnings.filterwarnings("ignore", message="DSA is deprecated") makes, without its `re`, in the list
+    # the warnings module shares with its C part (`_warnings`, always loaded): a run that warns of nothing
+    # imports no warnings module (~1.4 M instructions, ~0.3 ms). Where the warnings module is loaded, its own
+    # list: the one warnings are filtered by, which catch_warnings (pytest's, a caller's) replaces with a copy.
+    loaded = sys.modules.get("warnings")
+    filters = loaded.filters if loaded is not None else getattr(_warnings, "filters", None)
+    if filters is None:  # an interpreter whose C part shares no list: the warnings module's own
+        import warnings
+
+        filters = warnings.filters
+    filters.insert(0, ("ignore", _StartsWith("DSA is deprecated"), Warning, None, 0))
 
 
 def _dispatch(argv: list[str]) -> None:
