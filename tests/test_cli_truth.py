@@ -724,14 +724,15 @@ def test_ctrl_c_as_a_write_renames_or_creates_its_file_is_not_a_denied_change(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pem"]
 
 
-def _interrupted_while_loading(tmp_path: Path, interrupt: str) -> subprocess.CompletedProcess[str]:
+def _interrupted_while_loading(tmp_path: Path, interrupt: str,
+                               module: str = "keystores.cli.options") -> subprocess.CompletedProcess[str]:
     """`keystores version` through the console script's entry, with `interrupt` (Python lines; os, signal and
-    weakref imported) run as the command line looks for keystores.cli.options, one of the modules cli/main.py
-    imports."""
+    weakref imported) run as the command line looks for `module` (by default one of the modules cli/main.py
+    imports)."""
     probe = ("import os, signal, sys, weakref\n"
              "class Interrupting:\n"
              "    def find_spec(self, name, path=None, target=None):\n"
-             "        if name == 'keystores.cli.options':\n"
+             f"        if name == {module!r}:\n"
              + "".join(f"            {line}\n" for line in interrupt.splitlines()) +
              "        return None\n"
              "sys.argv = ['keystores', 'version']\n"
@@ -756,4 +757,12 @@ def test_ctrl_c_while_the_command_line_loads_is_the_command_s_interrupt(tmp_path
     and what it imports load: an interrupt there exits 130 with the one line, where Python's handler printed a
     traceback and exited 1."""
     done = _interrupted_while_loading(tmp_path, "os.kill(os.getpid(), signal.SIGINT)")
+    assert (done.returncode, done.stderr, done.stdout) == (130, "keystores: interrupted; nothing was changed\n", "")
+
+
+def test_ctrl_c_while_a_run_prepares_is_the_command_s_interrupt(tmp_path: Path) -> None:
+    """What a run sets up before it reads its command line (no core files: `import resource`; the handler; the
+    warning filters) is inside its error boundary: an interrupt there exits 130 with the one line, where it came up
+    as a traceback and exit 1."""
+    done = _interrupted_while_loading(tmp_path, "os.kill(os.getpid(), signal.SIGINT)", module="resource")
     assert (done.returncode, done.stderr, done.stdout) == (130, "keystores: interrupted; nothing was changed\n", "")
