@@ -33,14 +33,15 @@ from _ctypes import (
     dlopen,
     sizeof,
 )
-from sys import audit
+from sys import audit, platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["CDLL", "POINTER", "Structure", "addressof", "byref", "c_char", "c_char_p", "c_int", "c_long", "c_size_t",
-           "c_uint", "c_ulong", "c_void_p", "cast", "create_string_buffer", "memset", "sizeof"]
+# (c_uint, c_long, c_ulong, c_ulonglong and c_size_t too, made on first use: __getattr__)
+__all__ = ["CDLL", "POINTER", "Structure", "addressof", "byref", "c_char", "c_char_p", "c_int", "c_void_p", "cast",
+           "create_string_buffer", "memset", "sizeof"]
 
 
 def _simple(name: str, code: str) -> Any:
@@ -48,18 +49,31 @@ def _simple(name: str, code: str) -> Any:
     return type(name, (_SimpleCData,), {"_type_": code, "__module__": __name__})
 
 
-# ctypes' names, lower case as there
+# ctypes' names, lower case as there. Those reading a PKCS#12 uses (libcrypto's prototypes) are made here; the
+# others on first use (__getattr__): a numeric one also makes its byte-swapped twin, ~30 us each.
 c_int = _simple("c_int", "i")
-c_uint = _simple("c_uint", "I")
-c_long = _simple("c_long", "l")
-c_ulong = _simple("c_ulong", "L")
-c_ulonglong = _simple("c_ulonglong", "Q")
 c_void_p = _simple("c_void_p", "P")
 c_char_p = _simple("c_char_p", "z")
 c_char = _simple("c_char", "c")
 
-# size_t as ctypes picks it: the unsigned integer as wide as a pointer (unsigned long on LP64, long long on Windows)
-c_size_t = c_ulong if sizeof(c_ulong) == sizeof(c_void_p) else c_ulonglong
+# name -> code of those made on first use; c_size_t is the unsigned integer as wide as a pointer, as ctypes picks
+# it: unsigned long, as wide as a pointer everywhere but 64-bit Windows (LLP64), where it is unsigned long long
+_LATER = {"c_uint": "I", "c_long": "l", "c_ulong": "L", "c_ulonglong": "Q",
+          "c_size_t": "Q" if platform == "win32" and sizeof(c_void_p) == 8 else "L"}
+
+
+def __getattr__(name: str) -> Any:
+    code = _LATER.get(name)
+    if code is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = globals().get(_NAME_OF[code])
+    if made is None:
+        made = globals()[_NAME_OF[code]] = _simple(_NAME_OF[code], code)
+    globals()[name] = made
+    return made
+
+
+_NAME_OF = {"I": "c_uint", "l": "c_long", "L": "c_ulong", "Q": "c_ulonglong"}  # (c_size_t is one of them)
 
 
 def create_string_buffer(init: bytes | int, size: int | None = None) -> Any:
@@ -107,7 +121,7 @@ def memset(destination: Any, value: int, count: int) -> Any:
     function = _MADE.get("memset")
     if function is None:
         class _Memset(CFuncPtr):
-            _argtypes_ = (c_void_p, c_int, c_size_t)
+            _argtypes_ = (c_void_p, c_int, __getattr__("c_size_t"))
             _restype_ = c_void_p
             _flags_ = FUNCFLAG_CDECL
 
