@@ -85,9 +85,10 @@ class FormatRecord(FrozenValue):
     install: str | None  # what to install when the opener's import fails
     unavailable: Callable[[], str | None] | None  # why the format cannot be used here, or None
     #: called by open_store once it knows the format, before the backend's import, with the open's location and
-    #: keywords (password=, writable=, options=): starts what the backend's open takes up (a token's login, on a
-    #: thread of its own while the backend is imported); raises nothing. Called with ahead=True by
-    #: store.begin_opening, before the caller knows the password or mode: what needs neither (a token found)
+    #: keywords (password=, writable=, options=, create=: the open makes a new store): starts what the backend's
+    #: open takes up (a token's login, on a thread of its own while the backend is imported; a new NSS database's
+    #: derivations); raises nothing. Called with ahead=True by store.begin_opening, before the caller knows the
+    #: password or mode: what needs neither (a token found), or, given them, what they allow
     begin: Callable[..., None] | None
     variant_of: str | None  # another record's name whose backend reads and writes this one (DER: PEM)
     listed: bool  # in --type choices, help text and `keystores backends` (not: the in-memory store)

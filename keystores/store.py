@@ -167,19 +167,21 @@ def open_store(
     return _open_locked(loc, password, type, writable, create, fresh, profile, options)
 
 
-def begin_opening(location: str | os.PathLike[str], *, password: str | None = None, **options: Any) -> None:
+def begin_opening(location: str | os.PathLike[str], *, password: str | None = None, create: bool = False,
+                  **options: Any) -> None:
     """Start what opening the store at the address `location` will take up, for a caller that knows which store it
     opens (the CLI, as soon as it has read the command line): where the address's format record has a `begin`,
     while the caller imports and reads what it needs first (a token: its module loaded and the token found, on a
-    thread of its own; given its PIN as `password`, also logged in to, read-only). The open itself (open_store with
-    the same location and `options`) goes on from there; without a `password`, nothing is logged in to that the
-    open would not. Raises nothing: what is wrong, the open says."""
+    thread of its own; given its PIN as `password`, also logged in to, read-only; with `create`, a store the caller
+    will create with `password`: a new NSS database's derivations). The open itself (open_store with the same
+    location and `options`) goes on from there; without a `password`, nothing is logged in to that the open would
+    not. Raises nothing: what is wrong, the open says."""
     try:
         loc = os.fspath(location)
         record = formats.by_prefix(loc)
         if record is None or record.begin is None or set(options) - set(record.options):
             return
-        record.begin(loc, password=password, writable=False, options=options, ahead=True)
+        record.begin(loc, password=password, writable=create, options=options, ahead=True, create=create)
     except Exception:
         pass
 
@@ -219,8 +221,9 @@ def _open(loc: str, password: str | None, type: str | None, writable: bool, crea
         new = False
     record = formats.get(name)
     notes += _checked(record, loc, profile, options, writing=writable or create)
-    if record.begin is not None:  # what the backend's open takes up, begun before its import (a token's login)
-        record.begin(loc, password=password, writable=writable or create, options=options)
+    if record.begin is not None:  # what the backend's open takes up, begun before its import (a token's login, a
+        # new NSS database's derivations)
+        record.begin(loc, password=password, writable=writable or create, options=options, create=new)
     cls = backend_class(name)
     store: KeyStore = cls.open(loc, password=password, writable=writable or create, create=new,
                                profile=profile, format_name=name, **options)

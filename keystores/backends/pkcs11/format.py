@@ -20,9 +20,12 @@ def unavailable_reason() -> str | None:
 
 
 def begin(location: str, *, password: str | None, writable: bool, options: dict[str, Any],
-          ahead: bool = False) -> None:
+          ahead: bool = False, create: bool = False) -> None:
     """The token's connection started while the backend is imported (keystores.backends.pkcs11.connecting); `ahead`,
-    its module loaded and the token found while the caller still imports what it needs before it opens the store."""
+    its module loaded and the token found while the caller still imports what it needs before it opens the store.
+    Nothing where the caller will create the store (a token is not made by opening it: the open says so)."""
+    if create:
+        return
     from keystores.backends.pkcs11.connecting import begin as begin_connecting
 
     begin_connecting(location, password=password, writable=writable, options=options, ahead=ahead)
