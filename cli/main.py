@@ -349,6 +349,16 @@ _WRITES_TO: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+# Commands that create the store a parameter names after reading another: its creation is begun ahead with the
+# secret the command will give it, read here (a new NSS database's password check and a key pair's derivations,
+# while the command reads its source: keystores.backends.nss.begun). Each gives (address, secret source) or None.
+_CREATES: dict[str, Callable[[dict[str, Any]], tuple[Any, Any] | None]] = {
+    "keystores.cli.transfer.convert_cmd": lambda kwargs: (
+        None if len(kwargs["locations"]) != 2 or kwargs.get("dest_type") or kwargs.get("profile") != "modern"
+        else (kwargs["locations"][-1], kwargs.get("dest_password"))),
+}
+
+
 def _export_opens(out: str, force: bool | None) -> bool:
     """Whether an export to `out` gets as far as opening its store: its output is refused before that when it
     exists and --force is not given, or is a terminal (binary formats; a PEM export opens either way)."""
@@ -365,6 +375,21 @@ def _begin_opening(function: Any, kwargs: dict[str, Any]) -> None:
     The PIN is not read here where reading it could wait on a person (a terminal) or warn (pass:), or where the
     command may refuse before it opens the store."""
     name = f"{function.__module__}.{function.__name__}"
+    creates = _CREATES.get(name)
+    if creates is not None:
+        found = creates(kwargs)
+        # env: and file: only: one read of them gives what the command's would, in any order (stdin and fd: give
+        # their next line, which is the source's secret where both are read from the same)
+        if (found is not None and isinstance(found[0], str) and ":" in found[0] and isinstance(found[1], str)
+                and found[1].startswith(("env:", "file:"))):
+            from keystores.cli.common import read_ahead
+
+            from keystores.store import begin_opening
+
+            secret = read_ahead(found[1], "destination password")
+            if secret:
+                begin_opening(found[0], password=secret, create=True)
+        return
     writes_to = _WRITES_TO.get(name)
     if writes_to is not None:
         location = writes_to(kwargs)

@@ -303,6 +303,16 @@ def derive_ahead(store: WritableNssStore, count: int, *, hinted: bool = False, t
     ahead.start()
 
 
+def take_up(store: WritableNssStore, derived: list[Pending[tuple[bytes, bytes]]]) -> None:
+    """Derivations begun for a new database before its backend was imported (begun.py), under the passKey and
+    count the store has now taken from there: the next write's first, as if derive_ahead had started them (they
+    run on the pool that began them, which the store leaves at close; more are started on this one's own)."""
+    store._drop_ahead()
+    ahead = store._ahead = _Ahead(store._pass_key, store._iterations, spare_caller=False)
+    ahead.made.extend(derived)
+    ahead.started = len(derived)
+
+
 def take_derived(store: WritableNssStore) -> Pending[tuple[bytes, bytes]] | None:
     """One derivation made ahead under the passKey and count the write uses now, or None (then the caller
     derives its own). Each is handed out once: a salt serves one attribute."""

@@ -168,6 +168,18 @@ class Unlock:
         made by a worker (its one derivation and AES) while the caller goes on, and waited for where it is first
         needed (_settled_check): a new database's first use of it is its write, and `convert` and `import` decrypt
         and lay out their entries meanwhile."""
+        if ahead and password and salt_length == 20 and at_least <= nc.DEFAULT_ITERATIONS and not self._legacy:
+            from keystores.backends.nss.begun import take
+
+            begun = take(self.folder, password)  # begun before the backend's import (begun.py)
+            if begun is not None:
+                self._global_salt, self._pass_key = begun.global_salt, begun.pass_key
+                self._iterations = begun.iterations
+                self._check_pool, self._password_check, self._check_ahead = begun.pool, None, begun.check
+                from keystores.backends.nss import adding
+
+                adding.take_up(self, begun.derived)
+                return
         self._global_salt = os.urandom(salt_length)
         self._pass_key = nc.pass_key(self._global_salt, password)
         self._iterations = max(nc.DEFAULT_ITERATIONS, at_least) if password else 1
