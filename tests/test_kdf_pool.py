@@ -115,3 +115,30 @@ def test_the_pool_loads_no_collections_and_takes_every_queued_call():
     done = subprocess.run([sys.executable, "-S", "-c", probe, str(root)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_leaving_the_pool_on_an_interrupt_does_not_wait_for_a_worker_stuck_behind_the_import_lock():
+    """Ctrl-C can land inside importlib while the main thread holds the global import lock (between
+    `_imp.acquire_lock()` and its `try`): it is never released, and a worker that imports waits for it forever.
+    Leaving the pool because of an interrupt does not wait for such a worker, where the main thread waited for it
+    forever (`keystores convert one.p12 sql:NEW` hung after 3 of 150 Ctrl-Cs)."""
+    probe = """
+import _imp, time
+from keystores.crypto.kdf_pool import KdfPool
+
+def imports():
+    import xml.dom.minidom  # not imported yet: waits for the import lock this thread holds
+    return b""
+
+try:
+    with KdfPool("probe") as pool:
+        pool._cores = pool._threads = 2  # a worker even on one core
+        _imp.acquire_lock()  # as an interrupt inside importlib leaves it: held, never released
+        pool.submit(None, imports)
+        time.sleep(0.2)  # the worker is waiting for the lock
+        raise KeyboardInterrupt
+except KeyboardInterrupt:
+    print("left")
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=20, check=False)
+    assert done.stdout.strip() == "left", done.stderr
