@@ -350,8 +350,9 @@ _WRITES_TO: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 # Commands that create the store a parameter names after reading another: its creation is begun ahead with the
-# secret the command will give it, read here (a new NSS database's password check and a key pair's derivations,
-# while the command reads its source: keystores.backends.nss.begun). Each gives (address, secret source) or None.
+# secret the command will give it, read here (a new NSS database's password check and a key pair's derivations:
+# keystores.backends.nss.begun; a new PKCS#12 file's key bag, certificates and MAC: pkcs12.write.begin_new; while
+# the command reads its source). Each gives (address, secret source) or None.
 _CREATES: dict[str, Callable[[dict[str, Any]], tuple[Any, Any] | None]] = {
     "keystores.cli.transfer.convert_cmd": lambda kwargs: (
         None if len(kwargs["locations"]) != 2 or kwargs.get("dest_type") or kwargs.get("profile") != "modern"
@@ -380,7 +381,7 @@ def _begin_opening(function: Any, kwargs: dict[str, Any]) -> None:
         found = creates(kwargs)
         # env: and file: only: one read of them gives what the command's would, in any order (stdin and fd: give
         # their next line, which is the source's secret where both are read from the same)
-        if (found is not None and isinstance(found[0], str) and ":" in found[0] and isinstance(found[1], str)
+        if (found is not None and isinstance(found[0], str) and isinstance(found[1], str)
                 and found[1].startswith(("env:", "file:"))):
             from keystores.cli.common import read_ahead
 

@@ -173,12 +173,13 @@ def begin_opening(location: str | os.PathLike[str], *, password: str | None = No
     opens (the CLI, as soon as it has read the command line): where the address's format record has a `begin`,
     while the caller imports and reads what it needs first (a token: its module loaded and the token found, on a
     thread of its own; given its PIN as `password`, also logged in to, read-only; with `create`, a store the caller
-    will create with `password`: a new NSS database's derivations). The open itself (open_store with the same
-    location and `options`) goes on from there; without a `password`, nothing is logged in to that the open would
-    not. Raises nothing: what is wrong, the open says."""
+    will create with `password`: a new NSS database's derivations, a new PKCS#12 file's). The open itself
+    (open_store with the same location and `options`) goes on from there; without a `password`, nothing is logged in
+    to that the open would not. Raises nothing: what is wrong, the open says."""
     try:
         loc = os.fspath(location)
-        record = formats.by_prefix(loc)
+        # a store to be created is of the format its address names; an existing file's, its bytes say (detect)
+        record = formats.by_prefix(loc) or (formats.by_extension(loc) if create else None)
         if record is None or record.begin is None or set(options) - set(record.options):
             return
         record.begin(loc, password=password, writable=create, options=options, ahead=True, create=create)

@@ -137,9 +137,11 @@ class Pkcs12Store(FileStore):
 
         if usable_cores() < 2:
             return
-        from keystores.backends.pkcs12.write import WriteAhead
+        from keystores.backends.pkcs12.write import WriteAhead, take_begun
 
-        self._ahead = WriteAhead(self.password, PROFILES[self.profile], new_keys)
+        profile = PROFILES[self.profile]
+        self._ahead = (take_begun(self.location, self.password, profile, new_keys)  # begun for a new file
+                       or WriteAhead(self.password, profile, new_keys))
 
     def close(self) -> None:
         ahead, self._ahead = self._ahead, None

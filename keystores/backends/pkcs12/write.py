@@ -175,6 +175,55 @@ class _Claimable:
         return self._value
 
 
+# New files' write derivations begun before their stores were opened (begin_new), by path (keystores.paths.normal);
+# each is taken once, by the store's expect_write (take_begun).
+_begun: dict[str, WriteAhead] = {}
+
+#: The key bags a write begun for a new file derives: one key pair's, what `convert` of a keytool- or openssl-made
+#: file writes. A write of more keys drops them and derives its own (take_begun).
+BEGUN_KEYS = 1
+
+
+def begin_new(location: str, password: str) -> None:
+    """The PKCS#12 format record's `begin` for a new file (keystores.store.begin_opening with `create`, from the CLI
+    once it has read `convert SRC NEW.p12 --dest-password ...`): a WriteAhead for the modern profile and BEGUN_KEYS
+    key bags started now. None of its derivations needs the entries, only the password and fresh salts, so they run
+    on the second core while the caller imports what it needs and reads its source: before, they started once the
+    source was read (the transfer's expect_write), and this thread derived its share of them at the write
+    (bench_commands "convert one.p12 to PKCS#12", ~1-1.5 ms). Nothing is begun for a path that exists, twice for a
+    path, or on one core (WriteAhead's own rule: expect_write). Raises nothing (but an interrupt)."""
+    try:
+        from keystores import paths
+
+        path = paths.normal(location)
+        if path in _begun or paths.exists(path):
+            return
+        from keystores.crypto.pbkdf2 import usable_cores
+
+        if usable_cores() < 2:
+            return
+        from keystores.backends.pkcs12.store import PROFILES
+
+        _begun[path] = WriteAhead(password, PROFILES["modern"], BEGUN_KEYS)
+    except Exception:  # the write derives its own, as it always has
+        return
+
+
+def take_begun(location: str, password: str, profile: _WriteProfile, new_keys: int) -> WriteAhead | None:
+    """The WriteAhead begun for a new file at `location` (begin_new), handed out once, where it serves a write of
+    `new_keys` key bags under `password` and `profile`; otherwise it is dropped (close: a derivation under way is
+    waited for) and None is returned."""
+    if not _begun:
+        return None
+    from keystores import paths
+
+    begun = _begun.pop(paths.normal(location), None)
+    if begun is None or (begun.fits(password, profile) and len(begun.keys) >= new_keys):
+        return begun
+    begun.close()
+    return None
+
+
 def _serialize(entries: Iterable[Entry], password: str | None,
                profile: _WriteProfile, local_key_ids: dict[bytes, bytes], location: str,
                reuse_from: object | None = None, ahead: WriteAhead | None = None) -> bytes:
