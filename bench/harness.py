@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -943,6 +944,29 @@ def command_rows(install: Install, runs: Runs, commands: dict[str, list[str]], f
 
 FLOOR_GOAL = 1.25  # a command whose floor alone is over FLOOR_LIMIT x `python -c pass`: at most this x its floor
 FLOOR_LIMIT = 2.0
+
+
+_CPU_SUFFIX = re.compile(r" \(CPU [\d.]+x\)$")
+
+
+def goal_tally(rows: list[list[str]]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The goals of a whole table (bench/run's rows of six cells) as (name, ratio, goal cell) triples, met where the
+    goal cell ends in "ok": first one per start-up command, held to the goal its floor row carries where it carries
+    one (its floor alone over FLOOR_LIMIT x `python -c pass`: FLOOR_GOAL x the floor), else to its own row's 2.5x
+    of `python -c pass` (command_rows: issue 15's start-up goal); then every other row that carries a goal."""
+    jobs = [_CPU_SUFFIX.sub("", row[0]) for row in rows]
+    held = {job.removesuffix(" vs its floor"): row for job, row in zip(jobs, rows, strict=True)
+            if job.endswith(" vs its floor") and row[5]}
+    start_up, other = [], []
+    for job, row in zip(jobs, rows, strict=True):
+        if job.startswith("start-up: keystores "):
+            name = job.removeprefix("start-up: keystores ")
+            floor = held.get(name)
+            start_up.append((name, f"{floor[3]} of its floor", floor[5]) if floor is not None else
+                            (name, f"{row[3]} of `python -c pass`", row[5]))
+        elif row[5] and not job.endswith(" vs its floor"):
+            other.append((job, row[3], row[5]))
+    return start_up, other
 
 
 def over_floor(runs: Runs, floor: str) -> bool:

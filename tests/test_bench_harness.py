@@ -613,3 +613,28 @@ def test_the_mac_floor_is_an_hmac_sha1_by_the_built_in_sha1_without_hashlib() ->
 
     outer = _sha1.sha1(bytes(b ^ 0x5C for b in names["key"]) + names["inner"]).digest()  # type: ignore[union-attr]
     assert outer == hmac.new(b"key", b"store", hashlib.sha1).digest()
+
+
+def test_the_goal_tally_holds_a_command_to_its_floor_where_its_floor_row_carries_a_goal() -> None:
+    """bench/run's summary after the table: one verdict per start-up command (the floor's goal where the floor row
+    carries one, else the 2.5x of `python -c pass` its own row carries), then every other row with a goal."""
+    rows = [
+        ["start-up: keystores list one.p12 (CPU 2.14x)", "33 ms (CPU 32)", "python -c pass 18 ms", "1.87x", "",
+         "<= 2.5x ok"],
+        ["start-up: keystores list token (CPU 4.01x)", "54 ms (CPU 54)", "python -c pass 16 ms", "3.30x", "",
+         "<= 2.5x MISSED"],
+        ["start-up: keystores sign (CPU 2.91x)", "41 ms", "python -c pass 16 ms", "2.61x", "", "<= 2.5x MISSED"],
+        ["token floor (the launcher + ...) (CPU 3.09x)", "43 ms", "python -c pass 15 ms", "2.98x", "", ""],
+        ["list one.p12 vs its floor (CPU 1.28x)", "33 ms", "2 derivations floor 25 ms", "1.31x", "", ""],
+        ["list token vs its floor (CPU 1.35x)", "54 ms", "token floor 44 ms", "1.23x", "", "<= 1.25x ok"],
+        ["sign vs its floor (CPU 1.72x)", "41 ms", "libcrypto EC floor 27 ms", "1.54x", "", ""],
+        ["list one.p12 (keytool-made) (CPU 0.05x)", "33 ms", "keytool -list 395 ms", "0.08x", "", "<= 0.2x ok"],
+        ["nss list 2,000 certs", "149 ms", "certutil -L 709 ms", "0.21x", "", "MISSED"],
+        ["list, 300-CA PEM bundle (CPU 1.00x)", "37 ms", "openssl storeutl -certs 38 ms", "0.98x", "", ""],
+    ]
+    start_up, other = harness.goal_tally(rows)
+    assert start_up == [("list one.p12", "1.87x of `python -c pass`", "<= 2.5x ok"),
+                        ("list token", "1.23x of its floor", "<= 1.25x ok"),
+                        ("sign", "2.61x of `python -c pass`", "<= 2.5x MISSED")]
+    assert other == [("list one.p12 (keytool-made)", "0.08x", "<= 0.2x ok"),
+                     ("nss list 2,000 certs", "0.21x", "MISSED")]
