@@ -19,7 +19,7 @@
   cryptography's EC module, a P-256 key and a signature, and the PKCS#12's derivations, for certreq/sign/receive;
   + Bouncy Castle's two PBKDF2 derivations (51,200 iterations) for the BCFKS;
   + python-pkcs11 imported as keystores imports it (keystores/backends/pkcs11/library.py), SoftHSM loaded and one
-  login for the token (the eager `import pkcs11` beside it).
+  login for the token (the eager `import pkcs11` beside it, and the same login through ctypes without python-pkcs11).
   Where the time goes: `python -X importtime <venv>/bin/keystores ...`; what keeps it small:
   cli/quick_parse.py (no typer for a plain command line) and cli/command_table.py; for certreq, sign and receive,
   keystores/pki/builder.py and pki/encoded.py (requests and certificates as DER, no cryptography.x509).
@@ -286,6 +286,36 @@ def token_floors(install: Install, module: str, pin_file: str, label: str) -> tu
     return lean_pkcs11(install) + login, "import pkcs11\n" + login
 
 
+def token_ctypes_floor(module: str, pin_file: str, label: str) -> str:
+    """A reference floor's body, shown beside the token floors: the same token found and logged in to without
+    python-pkcs11, through ctypes straight to the module's exported C_ functions (C_Initialize, C_GetSlotList,
+    C_GetTokenInfo per slot, C_OpenSession, C_Login, C_CloseSession, C_Finalize). What a PKCS#11 binding of
+    keystores' own would leave of a token command's floor: python-pkcs11's import (its enums) is most of the token
+    floor's time over `python -c pass` (issue 15, the token rows). ctypes here is the package (the lean one keystores
+    uses needs its own prototypes: ~1.7 ms less); a failed call raises (a wrong label or PIN)."""
+    return ("import ctypes\n"
+            f"lib = ctypes.CDLL({module!r})\n"
+            "ul = ctypes.c_ulong\n"
+            "assert lib.C_Initialize(None) == 0\n"
+            "n = ul(0)\n"
+            "assert lib.C_GetSlotList(1, None, ctypes.byref(n)) == 0\n"
+            "slots = (ul * n.value)()\n"
+            "assert lib.C_GetSlotList(1, slots, ctypes.byref(n)) == 0\n"
+            "info = ctypes.create_string_buffer(512)  # CK_TOKEN_INFO (its label is the first 32 bytes)\n"
+            "for slot in slots[:n.value]:\n"
+            "    assert lib.C_GetTokenInfo(ul(slot), info) == 0\n"
+            f"    if info.raw[:32].rstrip(b' ') == {label.encode()!r}:\n"
+            "        break\n"
+            "else:\n"
+            "    raise SystemExit('no such token')\n"
+            "session = ul()\n"
+            "assert lib.C_OpenSession(ul(slot), ul(4), None, None, ctypes.byref(session)) == 0  # CKF_SERIAL_SESSION\n"
+            f"pin = open({pin_file!r}).read().strip().encode()\n"
+            "assert lib.C_Login(session, ul(1), pin, ul(len(pin))) == 0  # CKU_USER\n"
+            "lib.C_CloseSession(session)\n"
+            "lib.C_Finalize(None)\n")
+
+
 def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int, cheap_rounds: int) -> list[str]:
     """Start-up of the commands admins run in loops on a small store of the other formats (README's cheat sheet:
     keytool -list, runmqakm -cert -list with the stash, certutil -L, pkcs11-tool -O and --write-object, a cron
@@ -319,7 +349,9 @@ def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int,
     if token is not None:
         lean, eager = token_floors(install, token["module"], token["pin"][5:], "bench")
         jobs |= {"token floor": install.floor("token floor", lean),
-                 "token floor, eager": install.floor("token floor, eager", eager)}
+                 "token floor, eager": install.floor("token floor, eager", eager),
+                 "token floor, ctypes": install.floor("token floor, ctypes", token_ctypes_floor(
+                     token["module"], token["pin"][5:], "bench"))}
         tokens = {"list token": [*ours, "list", token["uri"], "--pin", token["pin"]],
                   "show token server": [*ours, "show", token["uri"], "server", "--pin", token["pin"]],
                   "export token server": [*ours, "export", token["uri"], "server", "--pin", token["pin"], "-o",
@@ -334,7 +366,8 @@ def store_rows(folder: Path, install: Install, env: dict[str, str], rounds: int,
     paired = {"import extra.pem s.jks", "delete s.jks extra", "import extra.pem token", "delete token extra"}
     runs = measure_runs(jobs, rounds, env, warmup=1, before={}, repeatable=set(jobs) - paired,
                         cheap_rounds=cheap_rounds)
-    return command_rows(install, runs, commands, floor_of, ("token floor, eager",) if token is not None else ())
+    return command_rows(install, runs, commands, floor_of,
+                        ("token floor, eager", "token floor, ctypes") if token is not None else ())
 
 
 if __name__ == "__main__":

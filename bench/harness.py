@@ -924,6 +924,7 @@ FLOOR_WHAT = {
     "BCFKS floor": "the launcher + two PBKDF2-HMAC-SHA512 (51,200) side by side",
     "token floor": "the launcher + python-pkcs11 as keystores imports it (its library.py alone) + SoftHSM login",
     "token floor, eager": "the launcher + python-pkcs11 as its authors import it + SoftHSM login",
+    "token floor, ctypes": "the launcher + SoftHSM found and logged in to through ctypes, without python-pkcs11",
 }
 
 

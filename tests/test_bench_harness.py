@@ -136,6 +136,24 @@ def test_the_token_floors_log_in_importing_no_keystores_package_and_the_lean_one
         assert done.returncode != 0
 
 
+def test_the_ctypes_token_floor_logs_in_without_python_pkcs11(install: harness.Install, softhsm,  # noqa: F811
+                                                               tmp_path: Path) -> None:
+    """bench_core.token_ctypes_floor, the reference row beside the token floors: the same token found by its label
+    and logged in to through ctypes alone (no pkcs11, no keystores module loaded); a wrong label or PIN fails it."""
+    import bench_core
+
+    token = softhsm.make_token()
+    body = bench_core.token_ctypes_floor(token.module, str(token.pin_file), token.label)
+    loaded = _modules(install.floor("token floor, ctypes", body), tmp_path, token.env)
+    assert "ctypes" in loaded and not {m for m in loaded if m.startswith(("pkcs11", "keystores", "asn1crypto"))}
+    (tmp_path / "wrong-pin").write_text("00000000\n")
+    for label, pin in (("no such token", str(token.pin_file)), (token.label, str(tmp_path / "wrong-pin"))):
+        done = subprocess.run(install.floor("token floor, ctypes", bench_core.token_ctypes_floor(token.module, pin,
+                                                                                                 label)),
+                              capture_output=True, env=token.env, check=False)
+        assert done.returncode != 0
+
+
 def test_without_a_wheel_the_rows_say_they_ran_in_the_development_venv(tmp_path: Path) -> None:
     empty = tmp_path / "not-a-project"
     empty.mkdir()
